@@ -1,0 +1,202 @@
+// Command-line edge. Sub-commands other than review/rules/knowledge/explain
+// live in ./commands/<name>.ts and are imported only when used, so that
+// reviewing one patch does not load probot, imapflow or tree-sitter.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { DEFAULT_CONFIG, parseConfig, type ReviewConfig } from "../config.js";
+import { ConfigError, InputError, UsageError, errorMessage } from "../errors.js";
+import { parseInput } from "../ingest/index.js";
+import { loadKnowledge } from "../knowledge/load.js";
+import { review, type Sources } from "../pipeline.js";
+import { FORMATS, render, type Format } from "../render/index.js";
+import { ALL_RULES } from "../rules/index.js";
+import type { ParsedInput, ReviewResult, Severity } from "../types.js";
+import { VERSION } from "../version.js";
+import { explain, listKnowledge, listRules } from "./info.js";
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  readStdin: () => Promise<Buffer>;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+}
+
+const defaultIo: Io = {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  },
+  stdinIsTTY: Boolean(process.stdin.isTTY),
+  stdoutIsTTY: Boolean(process.stdout.isTTY),
+};
+
+export const USAGE = `usage: reclaim-review <command> [options]
+
+commands:
+  review [FILE...]        review a patch, format-patch output, mbox or .eml (stdin: none or -)
+      --format F          text|json|sarif|email|markdown|b4 (default text)
+      --tree DIR          the source tree the patch applies to (full-file context)
+      --fail-on LEVEL     error|warning|info|never (default warning)
+      --config FILE       YAML config (rules, paths, ignore, maxInputBytes)
+      --max-bytes N       input size limit (default 52428800)
+  audit --tree DIR [PATH...]   review existing source with the same rules
+  rules [--format json]        list the rules
+  knowledge [--format json]    list the knowledge entries
+  explain ID                   a rule's or a knowledge entry's documentation
+  github                       start the GitHub App (probot environment)
+  mail [options]               run the mailing-list bot (see README)
+
+exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or input error`;
+
+const LAZY_COMMANDS = new Set(["audit", "github", "mail"]);
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  try {
+    const [cmd, ...rest] = argv;
+    if (cmd === undefined || cmd === "-h" || cmd === "--help" || cmd === "help") {
+      io.stdout(USAGE + "\n");
+      return cmd === undefined ? 2 : 0;
+    }
+    if (cmd === "--version" || cmd === "-V") {
+      io.stdout(`reclaim-review ${VERSION}\n`);
+      return 0;
+    }
+    switch (cmd) {
+      case "review":
+        return await runReview(rest, io);
+      case "rules":
+        return listRules(rest, io);
+      case "knowledge":
+        return listKnowledge(rest, io);
+      case "explain":
+        return explain(rest, io);
+      default:
+        if (LAZY_COMMANDS.has(cmd)) {
+          const mod = (await import(`./commands/${cmd}.js`)) as { run: (argv: string[], io: Io) => Promise<number> };
+          return await mod.run(rest, io);
+        }
+        throw new UsageError(`unknown command "${cmd}" (try --help)`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof InputError || err instanceof ConfigError) {
+      io.stderr(`reclaim-review: ${err.message}\n`);
+      return 2;
+    }
+    if (err && typeof err === "object" && "code" in err && String((err as { code: unknown }).code).startsWith("ERR_PARSE_ARGS")) {
+      io.stderr(`reclaim-review: ${errorMessage(err)}\n`);
+      return 2;
+    }
+    io.stderr(`reclaim-review: internal error: ${errorMessage(err)}\n`);
+    return 2;
+  }
+}
+
+const FAIL_ON = ["error", "warning", "info", "never"] as const;
+type FailOn = (typeof FAIL_ON)[number];
+
+export function loadConfigFile(path: string | undefined): ReviewConfig {
+  if (!path) return DEFAULT_CONFIG;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read config ${path}: ${errorMessage(err)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`not YAML: ${errorMessage(err)}`, path);
+  }
+  try {
+    return parseConfig(raw, ALL_RULES.map((r) => r.meta.id));
+  } catch (err) {
+    throw new ConfigError(errorMessage(err), path);
+  }
+}
+
+export function exitCodeFor(result: ReviewResult, failOn: FailOn): number {
+  if (failOn === "never") return 0;
+  const rank: Record<Severity, number> = { info: 1, warning: 2, error: 3 };
+  const min = rank[failOn];
+  const hit = result.reviews.some((r) => r.findings.some((f) => !f.preExisting && rank[f.severity] >= min));
+  return hit ? 1 : 0;
+}
+
+async function runReview(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      format: { type: "string", short: "f", default: "text" },
+      tree: { type: "string" },
+      "fail-on": { type: "string", default: "warning" },
+      config: { type: "string" },
+      "max-bytes": { type: "string" },
+      color: { type: "boolean" },
+      "no-color": { type: "boolean" },
+    },
+  });
+  const format = values.format as Format;
+  if (!FORMATS.includes(format)) throw new UsageError(`unknown --format "${values.format}" (${FORMATS.join("|")})`);
+  const failOn = values["fail-on"] as FailOn;
+  if (!FAIL_ON.includes(failOn)) throw new UsageError(`unknown --fail-on "${values["fail-on"]}" (${FAIL_ON.join("|")})`);
+  const config = loadConfigFile(values.config);
+  let maxBytes = config.maxInputBytes;
+  if (values["max-bytes"] !== undefined) {
+    maxBytes = Number(values["max-bytes"]);
+    if (!Number.isInteger(maxBytes) || maxBytes <= 0) throw new UsageError(`--max-bytes takes a positive whole number`);
+  }
+
+  const inputs = positionals.length === 0 ? ["-"] : positionals;
+  const combined: ParsedInput = { patches: [], covers: [], problems: [] };
+  for (const file of inputs) {
+    let data: Buffer;
+    let name: string;
+    if (file === "-") {
+      if (io.stdinIsTTY && positionals.length === 0) throw new UsageError("no input: give a FILE or pipe a patch on stdin (try --help)");
+      data = await io.readStdin();
+      name = "<stdin>";
+    } else {
+      try {
+        data = readFileSync(file);
+      } catch (err) {
+        throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : errorMessage(err)}`);
+      }
+      name = file;
+    }
+    try {
+      const parsed = parseInput(data, name, { maxBytes });
+      combined.patches.push(...parsed.patches);
+      combined.covers.push(...parsed.covers);
+      combined.problems.push(...parsed.problems);
+    } catch (err) {
+      if (!(err instanceof InputError) || inputs.length === 1) throw err;
+      combined.problems.push({ source: name, message: err.message });
+    }
+  }
+  for (const p of combined.problems) io.stderr(`reclaim-review: ${p.message.startsWith(p.source) ? p.message : `${p.source}: ${p.message}`}\n`);
+  if (combined.patches.length === 0) {
+    if (combined.problems.length > 0) return 2;
+    throw new InputError("no patch to review", inputs.join(", "));
+  }
+
+  let sources: Sources | null = null;
+  if (values.tree) {
+    const { openTreeSources } = await import("../context/sources.js");
+    sources = await openTreeSources(values.tree);
+    await sources.prepare?.(combined.patches);
+  }
+  const kb = loadKnowledge();
+  const result = review(combined, sources, config, kb);
+  const color = values["no-color"] ? false : values.color ? true : io.stdoutIsTTY && !process.env.NO_COLOR;
+  io.stdout(render(result, format, { color }));
+  for (const r of result.reviews)
+    for (const e of r.errors) io.stderr(`reclaim-review: internal error in rule ${e.rule} on ${r.patch.source}: ${e.message}\n`);
+  return exitCodeFor(result, failOn);
+}

@@ -1,0 +1,112 @@
+// Review configuration: which rules run, at which severity, on which paths,
+// and which fingerprints are suppressed. Shared by the CLI (--config FILE),
+// the GitHub App (.github/reclaim-review.yml) and the mail bot (per list).
+import { z } from "zod";
+import { ConfigError } from "./errors.js";
+import type { Severity } from "./types.js";
+
+const severity = z.enum(["error", "warning", "info"]);
+
+const ruleSetting = z.union([
+  z.boolean(),
+  z.enum(["off", "on"]),
+  severity,
+  z
+    .object({
+      enabled: z.boolean().optional(),
+      severity: severity.optional(),
+      options: z.record(z.string(), z.unknown()).optional(),
+    })
+    .strict(),
+]);
+
+export const reviewConfigSchema = z
+  .object({
+    /** rule id -> true/false/"off"/severity/{enabled, severity, options} */
+    rules: z.record(z.string(), ruleSetting).default({}),
+    paths: z
+      .object({
+        include: z.array(z.string()).default([]),
+        exclude: z.array(z.string()).default([]),
+      })
+      .strict()
+      .default({ include: [], exclude: [] }),
+    /** Fingerprints suppressed (from "/reclaim-review ignore" or a config file). */
+    ignore: z.array(z.string()).default([]),
+    /** Input size limit in bytes (default 50 MB). */
+    maxInputBytes: z.number().int().positive().default(50 * 1024 * 1024),
+  })
+  .strict();
+
+export type ReviewConfigInput = z.input<typeof reviewConfigSchema>;
+
+export interface RuleSetting {
+  enabled: boolean;
+  severity?: Severity;
+  options: Record<string, unknown>;
+}
+
+export interface ReviewConfig {
+  rules: Record<string, RuleSetting>;
+  paths: { include: string[]; exclude: string[] };
+  ignore: string[];
+  maxInputBytes: number;
+}
+
+export const DEFAULT_CONFIG: ReviewConfig = {
+  rules: {},
+  paths: { include: [], exclude: [] },
+  ignore: [],
+  maxInputBytes: 50 * 1024 * 1024,
+};
+
+/** Validates an already-parsed config object (YAML/JSON). Throws ConfigError naming the key. */
+export function parseConfig(raw: unknown, knownRules?: readonly string[]): ReviewConfig {
+  const parsed = reviewConfigSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path.join(".") || "(top level)";
+    throw new ConfigError(issue.message, key);
+  }
+  const rules: Record<string, RuleSetting> = {};
+  for (const [id, setting] of Object.entries(parsed.data.rules)) {
+    if (knownRules && !knownRules.includes(id)) {
+      throw new ConfigError(`unknown rule "${id}" (see \`reclaim-review rules\`)`, `rules.${id}`);
+    }
+    if (typeof setting === "boolean") rules[id] = { enabled: setting, options: {} };
+    else if (setting === "off" || setting === "on") rules[id] = { enabled: setting === "on", options: {} };
+    else if (typeof setting === "string") rules[id] = { enabled: true, severity: setting, options: {} };
+    else rules[id] = { enabled: setting.enabled ?? true, severity: setting.severity, options: setting.options ?? {} };
+  }
+  return {
+    rules,
+    paths: parsed.data.paths,
+    ignore: parsed.data.ignore,
+    maxInputBytes: parsed.data.maxInputBytes,
+  };
+}
+
+/** Shell-style glob ("drivers/md/**", "*.c", "fs/xfs/*") to RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === "*") {
+      if (glob[i + 1] === "*") {
+        re += ".*";
+        i++;
+        if (glob[i + 1] === "/") i++;
+      } else re += "[^/]*";
+    } else if (c === "?") re += "[^/]";
+    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  // A pattern without a slash matches the base name anywhere (like .gitignore).
+  return glob.includes("/") ? new RegExp(`^${re}$`) : new RegExp(`(^|/)${re}$`);
+}
+
+/** Whether a file path is reviewed under the config's include/exclude lists. */
+export function pathSelected(config: ReviewConfig, path: string): boolean {
+  const { include, exclude } = config.paths;
+  if (include.length > 0 && !include.some((g) => globToRegExp(g).test(path))) return false;
+  return !exclude.some((g) => globToRegExp(g).test(path));
+}

@@ -1,0 +1,161 @@
+// Runs the rules over one patch: each rule isolated (a throw becomes a
+// RuleFailure, never a crash or a silent pass), reports turned into findings
+// with messages, fingerprints and citations.
+import { createHash } from "node:crypto";
+import Mustache from "mustache";
+import { pathSelected, type ReviewConfig } from "./config.js";
+import type { KnowledgeBase } from "./knowledge/base.js";
+import { normaliseLine } from "./rules/util/code.js";
+import type { DiffLine, Finding, Patch, PatchReview, Report, Rule, RuleFailure, Severity, SourceContext } from "./types.js";
+import { errorMessage } from "./errors.js";
+import { functionFromSection, functionDefinedOn } from "./rules/util/code.js";
+
+const noEscape = { escape: (s: unknown) => String(s) };
+
+export function renderMessage(template: string, data: Record<string, unknown> = {}): string {
+  return Mustache.render(template, data, {}, noEscape);
+}
+
+export function fingerprintOf(rule: string, path: string | null, lineText: string | null, extra = ""): string {
+  const h = createHash("sha256");
+  h.update(`${rule}\0${path ?? ""}\0${lineText === null ? "" : normaliseLine(lineText)}\0${extra}`);
+  return h.digest("hex").slice(0, 16);
+}
+
+interface LineInfo {
+  line: DiffLine;
+  fn: string | null;
+}
+
+/** new-file line number -> the added line and its function, per path. */
+function indexAddedLines(patch: Patch): Map<string, Map<number, LineInfo>> {
+  const out = new Map<string, Map<number, LineInfo>>();
+  for (const f of patch.files) {
+    if (f.binary || f.newPath === null) continue;
+    const m = new Map<number, LineInfo>();
+    for (const h of f.hunks) {
+      let fn = functionFromSection(h.section);
+      for (const l of h.lines) {
+        if (l.kind === "del") continue;
+        fn = functionDefinedOn(l.text) ?? fn;
+        if (l.kind === "add" && l.newLine !== null) m.set(l.newLine, { line: l, fn });
+      }
+    }
+    out.set(f.path, m);
+  }
+  return out;
+}
+
+export interface EngineOptions {
+  rules: readonly Rule[];
+  config: ReviewConfig;
+  kb: KnowledgeBase;
+  source?: SourceContext;
+}
+
+export function reviewPatch(patch: Patch, opts: EngineOptions): PatchReview {
+  const findings: Finding[] = [];
+  const errors: RuleFailure[] = [];
+  const added = indexAddedLines(patch);
+  const ignored = new Set(opts.config.ignore);
+  const seen = new Map<string, number>();
+
+  for (const rule of opts.rules) {
+    const setting = opts.config.rules[rule.meta.id];
+    if (setting && !setting.enabled) continue;
+    let reports: Report[];
+    try {
+      reports = rule.check({ patch, source: opts.source, options: setting?.options ?? {} });
+      if (!Array.isArray(reports)) throw new Error("check() did not return an array");
+    } catch (err) {
+      errors.push({ rule: rule.meta.id, message: errorMessage(err) });
+      continue;
+    }
+    for (const r of reports) {
+      try {
+        const f = toFinding(rule, r, added, opts, setting?.severity);
+        if (!f) continue;
+        // two identical lines in one file: keep fingerprints distinct and stable
+        const n = seen.get(f.fingerprint) ?? 0;
+        seen.set(f.fingerprint, n + 1);
+        if (n > 0) f.fingerprint = fingerprintOf(f.rule, f.file, f.quote, `#${n + 1}`);
+        if (ignored.has(f.fingerprint)) continue;
+        findings.push(f);
+      } catch (err) {
+        errors.push({ rule: rule.meta.id, message: `bad report: ${errorMessage(err)}` });
+      }
+    }
+  }
+  findings.sort(compareFindings);
+  return { patch, findings, errors };
+}
+
+const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    Number(Boolean(a.preExisting)) - Number(Boolean(b.preExisting)) ||
+    (a.file ?? "").localeCompare(b.file ?? "") ||
+    (a.line ?? 0) - (b.line ?? 0) ||
+    RANK[a.severity] - RANK[b.severity] ||
+    a.rule.localeCompare(b.rule)
+  );
+}
+
+function toFinding(
+  rule: Rule,
+  r: Report,
+  added: Map<string, Map<number, LineInfo>>,
+  opts: EngineOptions,
+  configSeverity: Severity | undefined,
+): Finding | null {
+  const meta = rule.meta;
+  const template = meta.messages[r.messageId];
+  if (template === undefined) throw new Error(`unknown messageId "${r.messageId}"`);
+  let quote: string | null = null;
+  let fn: string | null = null;
+  if (r.file !== null) {
+    if (!pathSelected(opts.config, r.file)) return null;
+    const info = r.line !== null ? added.get(r.file)?.get(r.line) : undefined;
+    if (meta.scope === "line" && !info && !r.preExisting) return null; // only on added lines
+    if (info) {
+      quote = info.line.text;
+      fn = info.fn;
+    }
+  } else if (meta.scope === "line") {
+    throw new Error("a line rule reported without a file");
+  }
+  let severity: Severity = r.severity ?? meta.severity;
+  if (configSeverity && r.severity !== "info") severity = configSeverity;
+  const message = renderMessage(template, r.data);
+  const fingerprint =
+    r.file === null
+      ? fingerprintOf(meta.id, null, null, `${r.messageId}:${JSON.stringify(r.data ?? {})}`)
+      : fingerprintOf(meta.id, r.file, quote ?? `${r.messageId}:${JSON.stringify(r.data ?? {})}`);
+  const identifiers = r.identifiers ?? (quote ? quote.match(/[A-Za-z_]\w*/g) ?? [] : []);
+  const citations = opts.kb.cite({
+    preferred: r.cite,
+    candidates: meta.knowledge,
+    identifiers: fn ? [...identifiers, fn] : identifiers,
+    path: r.file,
+    ruleClass: meta.class,
+  });
+  const f: Finding = {
+    rule: meta.id,
+    class: meta.class,
+    severity,
+    file: r.file,
+    line: r.line,
+    message,
+    fingerprint,
+    citations,
+    messageId: r.messageId,
+    why: meta.docs.why,
+    fix: r.fix ?? meta.docs.fix,
+    quote,
+    function: fn,
+  };
+  if (r.preExisting) f.preExisting = true;
+  if (r.chain && r.chain.length > 0) f.chain = r.chain;
+  return f;
+}

@@ -1,0 +1,38 @@
+// Schema of one knowledge entry (knowledge/<id>.md: YAML front matter + the story as markdown body).
+import { z } from "zod";
+
+export const HAZARD_CLASSES = ["gfp-context", "workqueue-reclaim", "shrinker-io", "io-flusher", "stacked-io"] as const;
+
+const sha = z.string().regex(/^[0-9a-f]{12,40}$/, "a commit id: 12 to 40 lowercase hex digits");
+
+export const knowledgeEntrySchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "kebab-case"),
+    title: z.string().min(5),
+    kind: z.enum(["commit", "thread", "doc", "series"]),
+    commits: z.array(z.object({ sha, subject: z.string().min(3) }).strict()).default([]),
+    messageId: z.string().optional(),
+    date: z.string().regex(/^\d{4}(-\d{2}(-\d{2})?)?$/, "YYYY, YYYY-MM or YYYY-MM-DD"),
+    release: z.string().optional(),
+    links: z.array(z.string().url()).min(1, "every entry needs at least one link"),
+    classes: z.array(z.enum(HAZARD_CLASSES)).min(1),
+    /** Path prefixes of the subsystem ("drivers/md/", "fs/nfs/"). */
+    subsystems: z.array(z.string()).default([]),
+    /** Identifiers that, seen in a hunk, make this entry relevant. */
+    triggers: z.array(z.string()).default([]),
+    lesson: z.string().min(20),
+    advice: z.string().min(10),
+    verified: z
+      .object({
+        status: z.enum(["verified", "partial"]),
+        how: z.string().min(10),
+        checked: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type KnowledgeEntry = z.infer<typeof knowledgeEntrySchema> & {
+  /** The markdown body: the full story for `explain`. */
+  story: string;
+};

@@ -1,0 +1,107 @@
+// Small, pure helpers over C source lines as they appear in a diff.
+
+/** Removes string/char literals and comments from one line (keeps length roughly). */
+export function stripLine(text: string, state: { inComment: boolean } = { inComment: false }): string {
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    if (state.inComment) {
+      const end = text.indexOf("*/", i);
+      if (end < 0) return out;
+      state.inComment = false;
+      i = end + 2;
+      out += " ";
+      continue;
+    }
+    const c = text[i]!;
+    if (c === "/" && text[i + 1] === "*") {
+      state.inComment = true;
+      i += 2;
+      continue;
+    }
+    if (c === "/" && text[i + 1] === "/") return out;
+    if (c === '"' || c === "'") {
+      const q = c;
+      i++;
+      while (i < text.length && text[i] !== q) i += text[i] === "\\" ? 2 : 1;
+      i++;
+      out += q + q;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return out;
+}
+
+const IDENT = /[A-Za-z_][A-Za-z0-9_]*/g;
+
+export function identifiersOf(code: string): string[] {
+  return code.match(IDENT) ?? [];
+}
+
+/** Whitespace-normalised line text used in fingerprints. */
+export function normaliseLine(text: string): string {
+  return stripLine(text).replace(/\s+/g, " ").trim();
+}
+
+/** Names of the functions called on a line: "foo(" -> foo (keywords excluded). */
+const NOT_CALLS = new Set(["if", "for", "while", "switch", "return", "sizeof", "typeof", "__typeof__", "defined", "do", "else", "case"]);
+export function callsOn(code: string): string[] {
+  const out: string[] = [];
+  const re = /([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(code))) if (!NOT_CALLS.has(m[1]!)) out.push(m[1]!);
+  return out;
+}
+
+/**
+ * The name of a function defined on this line, if it looks like the start of a
+ * C function definition at column 0: "static int foo_scan(struct shrinker *s,".
+ */
+export function functionDefinedOn(text: string): string | null {
+  if (!/^[A-Za-z_]/.test(text)) return null;
+  if (/^(?:return|if|else|while|for|do|switch|case|default|goto|typedef|struct\s+\w+\s*\{|enum|union|#)/.test(text)) return null;
+  if (/;\s*$/.test(text) && !/\)\s*$/.test(text)) return null; // a prototype or declaration
+  const m = /([A-Za-z_][A-Za-z0-9_]*)\s*\([^;]*$/.exec(text);
+  if (!m) return null;
+  const name = m[1]!;
+  if (NOT_CALLS.has(name) || /^[A-Z0-9_]+$/.test(name)) return null; // macros in caps
+  // must have a type-ish word before the name ("int foo(" / "static void *foo(") or be "foo(" continuation of a previous line
+  const before = text.slice(0, m.index).trim();
+  if (before === "" || /[=,]/.test(before)) return null;
+  return name;
+}
+
+/** The function name in a hunk header section: "static int foo(struct bar *b)" -> foo. */
+export function functionFromSection(section: string): string | null {
+  const m = /([A-Za-z_][A-Za-z0-9_]*)\s*\(/.exec(section);
+  if (m && !NOT_CALLS.has(m[1]!)) return m[1]!;
+  return null;
+}
+
+/** Splits a call's argument list (from the "(" at `open`), respecting nesting. */
+export function callArguments(code: string, open: number): string[] | null {
+  const args: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (let i = open; i < code.length; i++) {
+    const c = code[i]!;
+    if (c === "(") {
+      depth++;
+      if (depth === 1) continue;
+    } else if (c === ")") {
+      depth--;
+      if (depth === 0) {
+        args.push(cur.trim());
+        return args;
+      }
+    } else if (c === "," && depth === 1) {
+      args.push(cur.trim());
+      cur = "";
+      continue;
+    }
+    if (depth >= 1) cur += c;
+  }
+  return null; // call continues on a later line
+}

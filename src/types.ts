@@ -1,0 +1,222 @@
+// Core data types shared by every part of reclaim-review. Plain data only:
+// these objects cross from the pure core to the edges (CLI, GitHub App,
+// mail bot) and must stay serialisable.
+
+export type Severity = "error" | "warning" | "info";
+
+/** The hazard classes of DESIGN.md (the JSON contract's `class`). */
+export type HazardClass =
+  | "gfp-context"
+  | "workqueue-reclaim"
+  | "shrinker-io"
+  | "io-flusher"
+  | "stacked-io";
+
+export const SEVERITY_RANK: Record<Severity, number> = { info: 1, warning: 2, error: 3 };
+
+// ---------------------------------------------------------------- diffs
+
+export interface DiffLine {
+  kind: "add" | "del" | "ctx";
+  /** The line text without the leading '+', '-' or ' '. */
+  text: string;
+  /** Line number in the old file (null for added lines). */
+  oldLine: number | null;
+  /** Line number in the new file (null for deleted lines). */
+  newLine: number | null;
+  /** Followed by "\ No newline at end of file". */
+  noNewline?: boolean;
+}
+
+export interface Hunk {
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  /** Text after the second "@@" (git puts the enclosing function there). */
+  section: string;
+  lines: DiffLine[];
+}
+
+export type FileStatus = "modified" | "added" | "deleted" | "renamed" | "copied";
+
+export interface FileDiff {
+  /** Path before the change, without "a/"; null for a new file. */
+  oldPath: string | null;
+  /** Path after the change, without "b/"; null for a deleted file. */
+  newPath: string | null;
+  /** newPath ?? oldPath: the path findings are reported against. */
+  path: string;
+  status: FileStatus;
+  oldMode?: string;
+  newMode?: string;
+  /** A binary change ("GIT binary patch" or "Binary files ... differ"): no hunks, not reviewed. */
+  binary: boolean;
+  hunks: Hunk[];
+}
+
+// ---------------------------------------------------------------- patches
+
+export interface SeriesInfo {
+  /** 1 for an unversioned "[PATCH]". */
+  version: number;
+  /** n of n/m; 0 for a cover letter; null when the subject has no n/m. */
+  index: number | null;
+  total: number | null;
+  /** Bracket tags other than PATCH/vN/n/m: RFC, RESEND, net-next... */
+  tags: string[];
+}
+
+export interface Patch {
+  /** Where it came from: "file.patch", "series.mbox#3", "<stdin>", "owner/repo#12@sha". */
+  source: string;
+  /** Subject without the "[PATCH ...]" prefix. */
+  subject: string;
+  /** The Subject header as it arrived (decoded). */
+  rawSubject: string;
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  /** "Name <addr>" of the author, when known. */
+  author: string | null;
+  date: string | null;
+  /** Commit message body: everything before the "---" separator (or the first diff). */
+  message: string;
+  series: SeriesInfo | null;
+  files: FileDiff[];
+  /** Things the reader should know that are not findings: "binary file x skipped". */
+  notes: string[];
+  /** The cover letter of the series this patch belongs to, as context (never reviewed). */
+  cover?: { subject: string; message: string } | null;
+}
+
+/** A message of a multi-message input that could not be turned into a Patch. */
+export interface InputProblem {
+  source: string;
+  message: string;
+}
+
+/** What the ingest edge hands the core. */
+export interface ParsedInput {
+  patches: Patch[];
+  /** Cover letters (0/n), kept for context and listed, never reviewed. */
+  covers: Patch[];
+  problems: InputProblem[];
+}
+
+// ---------------------------------------------------------------- rules
+
+export interface RuleMeta {
+  /** kebab-case, equals the file name, stable once released. */
+  id: string;
+  class: HazardClass;
+  /** Default severity; a report may lower or raise it (e.g. info for a recognised fix). */
+  severity: Severity;
+  /** One line: what the rule looks for. */
+  description: string;
+  /** Longer documentation (markdown): why it matters, what to do, near misses. */
+  docs: { why: string; fix: string; quiet?: string };
+  /** messageId -> mustache template ("{{fn}} waits on IO from a shrinker"). */
+  messages: Record<string, string>;
+  /** Knowledge entry ids this rule may cite (most relevant first). */
+  knowledge: string[];
+  /** "line": findings on added lines; "patch": patch-level (commit message, whole patch). */
+  scope: "line" | "patch";
+}
+
+export interface Report {
+  messageId: string;
+  data?: Record<string, string | number>;
+  /** null with line null for a patch-level finding. */
+  file: string | null;
+  /** Line in the new file. */
+  line: number | null;
+  /** Overrides meta.severity (e.g. "info" for a fix that is recognised). */
+  severity?: Severity;
+  /** What to do instead, specific to this report (falls back to meta.docs.fix). */
+  fix?: string;
+  /** The call chain or evidence that explains it ("foo_scan -> foo_evict -> wait_on_buffer"). */
+  chain?: string[];
+  /** Extra knowledge ids that fit this particular report (searched before meta.knowledge). */
+  cite?: string[];
+  /** Identifiers seen near the finding, used to choose citations. */
+  identifiers?: string[];
+  /** Set by context-aware checks when the hazard already held before the patch. */
+  preExisting?: boolean;
+}
+
+/** Source context for a file, when sources are available (--tree, PR head). Filled by src/context. */
+export interface SourceContext {
+  /** Post-image text of a file the patch touches, if known. */
+  postImage(path: string): string | undefined;
+  /** Pre-image text, if known. */
+  preImage(path: string): string | undefined;
+  /** Free-form facts computed by src/context, read by context-aware rules. */
+  facts?: unknown;
+}
+
+export interface RuleContext {
+  patch: Patch;
+  /** Present only when sources were given. */
+  source?: SourceContext;
+  /** Per-rule options from the config file. */
+  options: Record<string, unknown>;
+}
+
+export interface Rule {
+  meta: RuleMeta;
+  check(ctx: RuleContext): Report[];
+}
+
+// ---------------------------------------------------------------- findings
+
+export interface Citation {
+  id: string;
+  title: string;
+  url: string;
+  /** Short (12-char) commit id, when the entry is a commit. */
+  commit?: string;
+}
+
+export interface Finding {
+  rule: string;
+  class: HazardClass;
+  severity: Severity;
+  file: string | null;
+  line: number | null;
+  message: string;
+  fingerprint: string;
+  citations: Citation[];
+  preExisting?: boolean;
+  // Below: not part of the JSON contract; used by the renderers.
+  messageId: string;
+  /** Why it matters (rule docs). */
+  why: string;
+  /** What to do instead. */
+  fix: string;
+  /** The added line's text (no '+'), when the finding sits on a line. */
+  quote: string | null;
+  /** Function the line sits in, when known (from parse or hunk header). */
+  function: string | null;
+  chain?: string[];
+}
+
+/** A rule that threw: shown as an internal-error line, never a silent pass. */
+export interface RuleFailure {
+  rule: string;
+  message: string;
+}
+
+export interface PatchReview {
+  patch: Patch;
+  findings: Finding[];
+  errors: RuleFailure[];
+}
+
+export interface ReviewResult {
+  tool: "reclaim-review";
+  version: string;
+  reviews: PatchReview[];
+  covers: Patch[];
+  problems: InputProblem[];
+}
