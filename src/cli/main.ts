@@ -171,7 +171,7 @@ async function runReview(argv: string[], io: Io): Promise<number> {
       name = file;
     }
     try {
-      const parsed = parseInput(data, name, { maxBytes });
+      const parsed = await parseInput(data, name, { maxBytes });
       combined.patches.push(...parsed.patches);
       combined.covers.push(...parsed.covers);
       combined.problems.push(...parsed.problems);

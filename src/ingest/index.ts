@@ -8,7 +8,13 @@ export interface IngestOptions {
   maxBytes?: number;
 }
 
-export function parseInput(data: Buffer | string, source: string, opts: IngestOptions = {}): ParsedInput {
+/** Any input (mbox, .eml with MIME, format-patch, plain diff). Async because MIME decoding is. */
+export async function parseInput(data: Buffer | string, source: string, opts: IngestOptions = {}): Promise<ParsedInput> {
+  return parsePatchText(data, source, opts);
+}
+
+/** A single plain-text patch (format-patch or diff), synchronously. */
+export function parsePatchText(data: Buffer | string, source: string, opts: IngestOptions = {}): ParsedInput {
   const max = opts.maxBytes ?? 50 * 1024 * 1024;
   const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
   if (size > max) throw new InputError(`input is ${size} bytes, over the limit of ${max} bytes`, source);

@@ -5,6 +5,7 @@ import { rules as commitMessage } from "./commit-message/index.js";
 import { rules as gfpContext } from "./gfp-context/index.js";
 import { rules as ioFlusher } from "./io-flusher/index.js";
 import { rules as shrinkerIo } from "./shrinker-io/index.js";
+import { rules as sourceAware } from "./source/index.js";
 import { rules as stackedIo } from "./stacked-io/index.js";
 import { rules as workqueueReclaim } from "./workqueue-reclaim/index.js";
 
@@ -15,6 +16,7 @@ export const ALL_RULES: readonly Rule[] = [
   ...ioFlusher,
   ...stackedIo,
   ...commitMessage,
+  ...sourceAware,
 ].sort((a, b) => a.meta.id.localeCompare(b.meta.id));
 
 export function findRule(id: string): Rule | undefined {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/config.js";
 import { reviewPatch } from "../../src/engine.js";
-import { parseInput } from "../../src/ingest/index.js";
+import { parsePatchText } from "../../src/ingest/index.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
 import type { Finding, Patch, Rule, Severity } from "../../src/types.js";
 import { formatPatch, type PatchSpec } from "./patch.js";
@@ -37,7 +37,7 @@ function deepFreeze<T>(o: T): T {
 
 export function toPatch(input: PatchSpec | string): Patch {
   const text = typeof input === "string" ? input : formatPatch(input);
-  const parsed = parseInput(text, "test.patch");
+  const parsed = parsePatchText(text, "test.patch");
   if (parsed.patches.length !== 1) throw new Error(`expected one patch, got ${parsed.patches.length}`);
   return deepFreeze(parsed.patches[0]!);
 }
