@@ -1,11 +1,17 @@
 // Review configuration: which rules run, at which severity, on which paths,
 // and which fingerprints are suppressed. Shared by the CLI (--config FILE),
 // the GitHub App (.github/reclaim-review.yml) and the mail bot (per list).
-import { z } from "zod";
+import { createRequire } from "node:module";
+import type { z as Z } from "zod";
 import { ConfigError } from "./errors.js";
 import type { Severity } from "./types.js";
 
-const severity = z.enum(["error", "warning", "info"]);
+// zod is loaded on first use: reviewing one patch without a config file
+// should not pay for it at start-up.
+const require = createRequire(import.meta.url);
+
+function buildSchema(z: typeof Z) {
+  const severity = z.enum(["error", "warning", "info"]);
 
 const ruleSetting = z.union([
   z.boolean(),
@@ -20,7 +26,7 @@ const ruleSetting = z.union([
     .strict(),
 ]);
 
-export const reviewConfigSchema = z
+  return z
   .object({
     /** rule id -> true/false/"off"/severity/{enabled, severity, options} */
     rules: z.record(z.string(), ruleSetting).default({}),
@@ -37,8 +43,17 @@ export const reviewConfigSchema = z
     maxInputBytes: z.number().int().positive().default(50 * 1024 * 1024),
   })
   .strict();
+}
 
-export type ReviewConfigInput = z.input<typeof reviewConfigSchema>;
+let schema: ReturnType<typeof buildSchema> | undefined;
+
+/** The zod schema of a review config (built on first use). */
+export function reviewConfigSchema(): ReturnType<typeof buildSchema> {
+  schema ??= buildSchema((require("zod") as { z: typeof Z }).z);
+  return schema;
+}
+
+export type ReviewConfigInput = Z.input<ReturnType<typeof buildSchema>>;
 
 export interface RuleSetting {
   enabled: boolean;
@@ -62,7 +77,7 @@ export const DEFAULT_CONFIG: ReviewConfig = {
 
 /** Validates an already-parsed config object (YAML/JSON). Throws ConfigError naming the key. */
 export function parseConfig(raw: unknown, knownRules?: readonly string[]): ReviewConfig {
-  const parsed = reviewConfigSchema.safeParse(raw ?? {});
+  const parsed = reviewConfigSchema().safeParse(raw ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.path.join(".") || "(top level)";
