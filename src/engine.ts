@@ -157,5 +157,9 @@ function toFinding(
   };
   if (r.preExisting) f.preExisting = true;
   if (r.chain && r.chain.length > 0) f.chain = r.chain;
+  if (r.file !== null && opts.source?.localHistory) {
+    const local = opts.source.localHistory(r.file, fn);
+    if (local.length > 0) f.localHistory = local.slice(0, 2);
+  }
   return f;
 }

@@ -153,6 +153,19 @@ export interface SourceContext {
   preImage(path: string): string | undefined;
   /** Free-form facts computed by src/context, read by context-aware rules. */
   facts?: unknown;
+  /**
+   * Commits of the tree's own git history that touched this file (or function)
+   * and speak of reclaim, deadlocks, NOFS/NOIO, memalloc or WQ_MEM_RECLAIM.
+   */
+  localHistory?(path: string, fn: string | null): LocalCommit[];
+}
+
+export interface LocalCommit {
+  sha: string;
+  subject: string;
+  date: string;
+  /** Commit URL when the tree's remote is a known forge, else null. */
+  url: string | null;
 }
 
 export interface RuleContext {
@@ -199,6 +212,8 @@ export interface Finding {
   /** Function the line sits in, when known (from parse or hunk header). */
   function: string | null;
   chain?: string[];
+  /** Commits from the reviewed tree's own history relevant to this finding (--tree on a git checkout). */
+  localHistory?: LocalCommit[];
 }
 
 /** A rule that threw: shown as an internal-error line, never a silent pass. */

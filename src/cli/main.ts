@@ -189,7 +189,8 @@ async function runReview(argv: string[], io: Io): Promise<number> {
   let sources: Sources | null = null;
   if (values.tree) {
     const { openTreeSources } = await import("../context/sources.js");
-    sources = await openTreeSources(values.tree);
+    const { withLocalHistory } = await import("../history/sources.js");
+    sources = await withLocalHistory(await openTreeSources(values.tree), values.tree);
     await sources.prepare?.(combined.patches);
   }
   const kb = loadKnowledge();
