@@ -15,6 +15,44 @@ export interface CiteRequest {
   max?: number;
 }
 
+/** One scored entry, for callers (and tests) that want to see why it ranked where it did. */
+export interface ScoredEntry {
+  entry: KnowledgeEntry;
+  score: number;
+  /** Where the entry came from: named by the report, by the rule, or found by relevance. */
+  origin: "preferred" | "candidate" | "related";
+  subsystemMatch: boolean;
+  triggerHits: string[];
+}
+
+// Weights. A report's own ids always come first; after that a subsystem match
+// outweighs any number of trigger hits, trigger hits outweigh the rule's list
+// order, and entries the rule did not name need both the rule's class and a
+// subsystem or trigger match to be considered at all.
+const W_PREFERRED = 1000;
+const W_CANDIDATE = 10;
+const W_SUBSYSTEM = 40;
+const W_TRIGGER = 8;
+const MAX_TRIGGER_HITS = 3;
+const W_CLASS = 3;
+const RELATED_MIN_SCORE = W_SUBSYSTEM;
+
+/** Does a trigger match an identifier? `name*` matches by prefix, anything else exactly. */
+export function triggerMatches(trigger: string, ident: string): boolean {
+  if (trigger.endsWith("*")) {
+    const stem = trigger.slice(0, -1);
+    return stem.length > 0 && ident.startsWith(stem);
+  }
+  return trigger === ident;
+}
+
+/** The longest subsystem prefix of the entry that the path starts with, or 0. */
+function subsystemDepth(e: KnowledgeEntry, path: string): number {
+  let best = 0;
+  for (const s of e.subsystems) if (s && path.startsWith(s) && s.length > best) best = s.length;
+  return best;
+}
+
 export class KnowledgeBase {
   private readonly byId: Map<string, KnowledgeEntry>;
 
@@ -38,31 +76,56 @@ export class KnowledgeBase {
   }
 
   /**
+   * Every entry worth citing for a finding, best first. Pool: the ids the
+   * report names, the rule's candidates, and (when the rule's class is known)
+   * any other entry of that class whose subsystem or triggers match.
+   */
+  rank(req: CiteRequest): ScoredEntry[] {
+    const preferred = new Set((req.preferred ?? []).filter((id) => this.byId.has(id)));
+    const candidates = req.candidates.filter((id) => this.byId.has(id));
+    const candidateSet = new Set(candidates);
+    const idents = [...new Set(req.identifiers ?? [])];
+    const path = req.path ?? "";
+    // Stable order for ties: report ids, then the rule's order, then file order.
+    const order = new Map<string, number>();
+    for (const id of [...preferred, ...candidates, ...this.entries.map((e) => e.id)]) if (!order.has(id)) order.set(id, order.size);
+
+    const out: ScoredEntry[] = [];
+    for (const e of this.entries) {
+      const origin = preferred.has(e.id) ? "preferred" : candidateSet.has(e.id) ? "candidate" : "related";
+      const depth = path ? subsystemDepth(e, path) : 0;
+      const triggerHits = e.triggers.filter((t) => idents.some((i) => triggerMatches(t, i)));
+      const classMatch = req.ruleClass !== undefined && e.classes.includes(req.ruleClass);
+      let score = 0;
+      if (origin === "preferred") score += W_PREFERRED;
+      if (origin === "candidate") score += W_CANDIDATE;
+      // Deeper prefixes (drivers/md/dm-bufio) beat shallower ones (drivers/md/).
+      if (depth > 0) score += W_SUBSYSTEM + Math.min(depth, 40) / 10;
+      score += W_TRIGGER * Math.min(triggerHits.length, MAX_TRIGGER_HITS);
+      if (classMatch) score += W_CLASS;
+      if (origin === "related") {
+        // Not named by anyone: only history of the rule's own hazard class,
+        // and only with real evidence (subsystem, or two trigger hits).
+        if (!classMatch) continue;
+        const evidence = (depth > 0 ? W_SUBSYSTEM : 0) + W_TRIGGER * Math.min(triggerHits.length, MAX_TRIGGER_HITS);
+        if (evidence < RELATED_MIN_SCORE && triggerHits.length < 2) continue;
+      }
+      out.push({ entry: e, score, origin, subsystemMatch: depth > 0, triggerHits });
+    }
+    out.sort((a, b) => b.score - a.score || order.get(a.entry.id)! - order.get(b.entry.id)!);
+    return out;
+  }
+
+  /**
    * The 1 to 3 entries that best fit a finding: entries the report names,
-   * then the rule's candidates ranked by subsystem match and trigger
-   * identifiers seen in the hunk.
+   * then the rule's candidates and related entries ranked by subsystem match
+   * and trigger identifiers seen in the hunk. A rule with at least one known
+   * candidate always gets at least one citation.
    */
   cite(req: CiteRequest): Citation[] {
-    const max = req.max ?? 3;
-    const ids = new Set<string>();
-    const pool = [...(req.preferred ?? []), ...req.candidates].filter((id) => {
-      if (ids.has(id) || !this.byId.has(id)) return false;
-      ids.add(id);
-      return true;
-    });
-    const idents = new Set(req.identifiers ?? []);
-    const path = req.path ?? "";
-    const preferred = new Set(req.preferred ?? []);
-    const scored = pool.map((id, order) => {
-      const e = this.byId.get(id)!;
-      let score = 0;
-      if (preferred.has(id)) score += 100;
-      if (path && e.subsystems.some((s) => path.startsWith(s))) score += 20;
-      for (const t of e.triggers) if (idents.has(t)) score += 5;
-      if (req.ruleClass && e.classes.includes(req.ruleClass)) score += 1;
-      return { e, score, order };
-    });
-    scored.sort((a, b) => b.score - a.score || a.order - b.order);
-    return scored.slice(0, max).map((s) => this.toCitation(s.e));
+    const max = Math.max(1, req.max ?? 3);
+    return this.rank(req)
+      .slice(0, max)
+      .map((s) => this.toCitation(s.entry));
   }
 }
