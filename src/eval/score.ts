@@ -1,0 +1,133 @@
+// Scoring a review of labelled patches (npm run eval). Pure: labels + results in, figures out.
+import type { Finding, HazardClass, PatchReview } from "../types.js";
+
+export interface Label {
+  id: string;
+  kind: "positive" | "negative";
+  classes: HazardClass[];
+  expect?: string;
+  /** bug-introducing | needs-pushback (hazards) | fix-or-topic (info suffices). Default: hazard. */
+  positive_type?: string;
+  /** "path:+added line text" a hazard finding should point at. */
+  lines?: string[];
+}
+
+export type Outcome = "hit" | "miss" | "clean" | "false-positive";
+
+export interface CaseResult {
+  id: string;
+  kind: Label["kind"];
+  topic: boolean;
+  classes: HazardClass[];
+  outcome: Outcome;
+  /** For positives with `lines`: whether a finding sits on one of them. */
+  lineHit: boolean | null;
+  /** Info findings on a negative. */
+  infoNoise: number;
+  findings: { rule: string; class: HazardClass; severity: string; file: string | null; line: number | null }[];
+  error?: string;
+}
+
+export interface ClassFigures {
+  positives: number;
+  hits: number;
+  recall: number;
+}
+
+export interface EvalSummary {
+  cases: number;
+  positives: number;
+  negatives: number;
+  perClass: Record<string, ClassFigures>;
+  recall: number;
+  lineHits: { withLines: number; hit: number };
+  falsePositives: number;
+  falsePositiveRate: number;
+  infoNoiseRate: number;
+  errors: number;
+}
+
+const isWarningPlus = (f: Finding) => f.severity === "warning" || f.severity === "error";
+
+function onLabelledLine(f: Finding, lines: string[]): boolean {
+  if (!f.file || f.quote === null) return false;
+  const norm = (s: string) => s.replace(/\s+/g, " ").trim();
+  return lines.some((l) => {
+    const i = l.indexOf(":+");
+    if (i < 0) return false;
+    const path = l.slice(0, i);
+    const text = l.slice(i + 2);
+    return (f.file === path || f.file!.endsWith("/" + path) || path.endsWith("/" + f.file)) && norm(f.quote!).includes(norm(text));
+  });
+}
+
+export function scoreCase(label: Label, reviews: PatchReview[], error?: string): CaseResult {
+  const findings = reviews.flatMap((r) => r.findings).filter((f) => !f.preExisting);
+  const topic = label.kind === "positive" && label.positive_type === "fix-or-topic";
+  let outcome: Outcome;
+  let lineHit: boolean | null = null;
+  if (label.kind === "positive") {
+    const inClass = findings.filter((f) => label.classes.includes(f.class));
+    const qualifying = topic ? inClass : inClass.filter(isWarningPlus);
+    outcome = qualifying.length > 0 ? "hit" : "miss";
+    if (label.lines && label.lines.length > 0 && !topic) lineHit = qualifying.some((f) => onLabelledLine(f, label.lines!));
+  } else {
+    outcome = findings.some(isWarningPlus) ? "false-positive" : "clean";
+  }
+  return {
+    id: label.id,
+    kind: label.kind,
+    topic,
+    classes: label.classes,
+    outcome,
+    lineHit,
+    infoNoise: label.kind === "negative" ? findings.filter((f) => f.severity === "info").length : 0,
+    findings: findings.map((f) => ({ rule: f.rule, class: f.class, severity: f.severity, file: f.file, line: f.line })),
+    ...(error ? { error } : {}),
+  };
+}
+
+export function summarise(results: CaseResult[]): EvalSummary {
+  const perClass: Record<string, ClassFigures> = {};
+  const positives = results.filter((r) => r.kind === "positive");
+  const negatives = results.filter((r) => r.kind === "negative");
+  for (const r of positives)
+    for (const c of r.classes) {
+      const fig = (perClass[c] ??= { positives: 0, hits: 0, recall: 0 });
+      fig.positives++;
+      if (r.outcome === "hit") fig.hits++;
+    }
+  for (const fig of Object.values(perClass)) fig.recall = fig.positives ? fig.hits / fig.positives : 0;
+  const fps = negatives.filter((r) => r.outcome === "false-positive").length;
+  const withLines = positives.filter((r) => r.lineHit !== null);
+  return {
+    cases: results.length,
+    positives: positives.length,
+    negatives: negatives.length,
+    perClass,
+    recall: positives.length ? positives.filter((r) => r.outcome === "hit").length / positives.length : 0,
+    lineHits: { withLines: withLines.length, hit: withLines.filter((r) => r.lineHit).length },
+    falsePositives: fps,
+    falsePositiveRate: negatives.length ? fps / negatives.length : 0,
+    infoNoiseRate: negatives.length ? negatives.filter((r) => r.infoNoise > 0).length / negatives.length : 0,
+    errors: results.filter((r) => r.error).length,
+  };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+
+export function formatSummary(results: CaseResult[], s: EvalSummary): string {
+  const out: string[] = [];
+  for (const r of results) {
+    const what = r.findings.map((f) => `${f.rule}:${f.severity}`).join(", ") || "-";
+    out.push(`${r.outcome.padEnd(14)} ${r.kind === "positive" ? (r.topic ? "topic" : "hazard") : "negative"}  ${r.id}  [${what}]${r.error ? `  ERROR ${r.error}` : ""}`);
+  }
+  out.push("", `cases ${s.cases}: ${s.positives} positive, ${s.negatives} negative`);
+  for (const [c, f] of Object.entries(s.perClass).sort()) out.push(`  recall ${c.padEnd(18)} ${f.hits}/${f.positives} (${pct(f.recall)})`);
+  out.push(`  recall overall           ${pct(s.recall)}`);
+  if (s.lineHits.withLines) out.push(`  on the labelled line     ${s.lineHits.hit}/${s.lineHits.withLines}`);
+  out.push(`  false positives          ${s.falsePositives}/${s.negatives} negatives (${pct(s.falsePositiveRate)})`);
+  out.push(`  info noise               ${pct(s.infoNoiseRate)} of negatives carry an info finding`);
+  if (s.errors) out.push(`  input errors             ${s.errors}`);
+  return out.join("\n") + "\n";
+}

@@ -1,0 +1,59 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { scoreCase, summarise, type Label } from "../../src/eval/score.js";
+import type { Finding, PatchReview } from "../../src/types.js";
+
+function finding(partial: Partial<Finding>): Finding {
+  return {
+    rule: "r",
+    class: "gfp-context",
+    severity: "warning",
+    file: "fs/x.c",
+    line: 3,
+    message: "m",
+    fingerprint: "0".repeat(16),
+    citations: [],
+    messageId: "m",
+    why: "",
+    fix: "",
+    quote: "\tp = kmalloc(n, GFP_KERNEL);",
+    function: null,
+    ...partial,
+  };
+}
+const reviewOf = (...findings: Finding[]) => [{ patch: {} as PatchReview["patch"], findings, errors: [] }];
+
+describe("eval scoring", () => {
+  const hazard: Label = { id: "h", kind: "positive", classes: ["gfp-context"], lines: ["fs/x.c:+p = kmalloc(n, GFP_KERNEL);"] };
+  const topic: Label = { id: "t", kind: "positive", positive_type: "fix-or-topic", classes: ["gfp-context"] };
+  const negative: Label = { id: "n", kind: "negative", classes: [] };
+
+  it("needs warning+ in a listed class for a hazard, any finding for a topic", () => {
+    expect(scoreCase(hazard, reviewOf(finding({ severity: "info" }))).outcome).toBe("miss");
+    expect(scoreCase(hazard, reviewOf(finding({ class: "shrinker-io" }))).outcome).toBe("miss");
+    const hit = scoreCase(hazard, reviewOf(finding({})));
+    expect(hit.outcome).toBe("hit");
+    expect(hit.lineHit).toBe(true);
+    expect(scoreCase(hazard, reviewOf(finding({ quote: "other" }))).lineHit).toBe(false);
+    expect(scoreCase(topic, reviewOf(finding({ severity: "info" }))).outcome).toBe("hit");
+  });
+
+  it("counts warnings on negatives as false positives and info as noise; pre-existing ones not at all", () => {
+    expect(scoreCase(negative, reviewOf(finding({}))).outcome).toBe("false-positive");
+    expect(scoreCase(negative, reviewOf(finding({ preExisting: true }))).outcome).toBe("clean");
+    const noisy = scoreCase(negative, reviewOf(finding({ severity: "info" })));
+    expect([noisy.outcome, noisy.infoNoise]).toEqual(["clean", 1]);
+    const s = summarise([scoreCase(hazard, reviewOf(finding({}))), scoreCase(topic, []), noisy, scoreCase(negative, reviewOf(finding({})))]);
+    expect(s.perClass["gfp-context"]).toEqual({ positives: 2, hits: 1, recall: 0.5 });
+    expect([s.falsePositives, s.falsePositiveRate, s.infoNoiseRate]).toEqual([1, 0.5, 0.5]);
+  });
+
+  it("runs over a folder as npm run eval does", () => {
+    const out = execFileSync(process.execPath, ["dist/eval/main.js", "test/fixtures/eval", "--json"], { encoding: "utf8" });
+    const { summary, results } = JSON.parse(out);
+    expect(results.map((r: { id: string }) => r.id)).toEqual(["ext4-mask", "mask-in-fuse", "plain-refactor"]);
+    expect(summary.perClass["gfp-context"]).toEqual({ positives: 2, hits: 2, recall: 1 });
+    expect(summary.lineHits).toEqual({ withLines: 1, hit: 1 });
+    expect(summary.falsePositives).toBe(0);
+  });
+});
