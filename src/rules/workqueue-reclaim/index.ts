@@ -1,4 +1,7 @@
 // Rules of this folder, sorted by id. Explicit list: no filesystem scan.
 import type { Rule } from "../../types.js";
+import { rule as wqMemReclaimAdded } from "./wq-mem-reclaim-added.js";
+import { rule as wqMemReclaimRemoved } from "./wq-mem-reclaim-removed.js";
+import { rule as wqNewIoQueue } from "./wq-new-io-queue.js";
 
-export const rules: Rule[] = [];
+export const rules: Rule[] = [wqMemReclaimAdded, wqMemReclaimRemoved, wqNewIoQueue];

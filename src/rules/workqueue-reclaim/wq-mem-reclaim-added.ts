@@ -1,0 +1,79 @@
+// wq-mem-reclaim-added: a patch gives a workqueue WQ_MEM_RECLAIM.
+import type { Report, Rule } from "../../types.js";
+import { flagLine, flagSitePairs, type FlagSite } from "../util/wq-sites.js";
+
+/** The commit message quotes check_flush_dependency or says the change silences a flush warning. */
+export function quotesFlushWarning(subject: string, message: string): boolean {
+  const text = `${subject}\n${message}`;
+  return (
+    /is flushing !?WQ_MEM_RECLAIM/i.test(text) ||
+    /\bcheck_flush_dependency\b/.test(text) ||
+    /\bflush(?:ing)?\b[^\n.]{0,40}\bwarn(?:ing|s)?\b/i.test(text)
+  );
+}
+
+function queueLabel(site: FlagSite): string {
+  if (site.name) return `"${site.name}"`;
+  if (site.kind === "define") return site.key!.slice(2);
+  return site.lhs ?? site.api ?? "this queue";
+}
+
+export const rule: Rule = {
+  meta: {
+    id: "wq-mem-reclaim-added",
+    class: "workqueue-reclaim",
+    severity: "info",
+    description: "WQ_MEM_RECLAIM added to a workqueue (allocation call, flag macro or flag variable)",
+    docs: {
+      why:
+        "WQ_MEM_RECLAIM reserves a rescuer thread so the queue can still run work when no new " +
+        "worker can be created under memory pressure. That is right for a queue whose work memory " +
+        "reclaim or IO completion waits on. It does not change the allocation context of the work: " +
+        "a work item that must not recurse into the filesystem or block layer still needs " +
+        "memalloc_nofs_save()/memalloc_noio_save() (Dave Chinner on the XFS m_sync_workqueue patch, " +
+        "2024). Added only to silence check_flush_dependency's \"is flushing !WQ_MEM_RECLAIM\" " +
+        "warning, the flag treats the symptom: the flusher now has a rescuer but still waits on work " +
+        "that has none, or the flushed queue gains a rescuer it does not need.",
+      fix:
+        "Say in the commit message which reclaim or IO path waits on this queue's work. If the flag " +
+        "only silences a flush warning, remove the flush from the WQ_MEM_RECLAIM context (queue the " +
+        "work and do not wait, or cancel instead of flush) or move the waiting work to a queue of its " +
+        "own; set the allocation context of the work with a memalloc_*_save() scope.",
+      quiet:
+        "WQ_UNBOUND or other flags added beside an existing WQ_MEM_RECLAIM, a call reformatted or " +
+        "moved that already had the flag, tests of wq->flags & WQ_MEM_RECLAIM, comments.",
+    },
+    messages: {
+      added:
+        "WQ_MEM_RECLAIM added to {{queue}}: fine if memory reclaim or IO completion waits on its work, but the flag only buys a rescuer thread; it does not change the allocation context of the work",
+      addedToSilence:
+        "WQ_MEM_RECLAIM added to {{queue}} to silence the check_flush_dependency warning: the flag gives the queue a rescuer thread, it does not make the flush safe; does reclaim really wait on this work, or should the flush move out of the WQ_MEM_RECLAIM context?",
+      newQueue:
+        "new workqueue {{queue}} with WQ_MEM_RECLAIM: say which reclaim or IO path waits on its work; the flag only buys a rescuer thread",
+    },
+    knowledge: ["xfs-sync-wq-2024", "workqueue-doc", "wq-flush-dependency-2015", "wq-cancel-no-warn-2024", "loop-noio-2019"],
+    scope: "line",
+  },
+  check({ patch }) {
+    const silence = quotesFlushWarning(patch.subject, patch.message);
+    const reports: Report[] = [];
+    for (const { now, before } of flagSitePairs(patch)) {
+      if (!now || now.use !== "set" || !now.stmt.touched) continue;
+      if (before && before.use === "set") continue; // the flag was there before
+      if (!before && now.kind !== "alloc" && now.kind !== "define") continue;
+      const line = flagLine(now.stmt);
+      if (line === null) continue;
+      const messageId = silence ? "addedToSilence" : before ? "added" : "newQueue";
+      reports.push({
+        messageId,
+        data: { queue: queueLabel(now) },
+        file: now.stmt.file.path,
+        line,
+        severity: silence ? "warning" : "info",
+        cite: silence ? ["xfs-sync-wq-2024", "wq-flush-dependency-2015", "wq-cancel-no-warn-2024"] : undefined,
+        identifiers: ["WQ_MEM_RECLAIM", ...(now.api ? [now.api] : []), ...(silence ? ["check_flush_dependency"] : [])],
+      });
+    }
+    return reports;
+  },
+};
