@@ -1,0 +1,127 @@
+// memalloc-flags-direct: PF_MEMALLOC_NOIO/NOFS/PF_LOCAL_THROTTLE set by hand on
+// current->flags, and such a setting removed from a worker.
+import type { DiffLine, Hunk, Report, Rule } from "../../types.js";
+import { stripLine } from "../util/code.js";
+import { deletedLines } from "../util/diff.js";
+import { functionRegions, type FnRegion } from "../util/scope-regions.js";
+
+const FLAGS = /\b(PF_MEMALLOC_NOIO|PF_MEMALLOC_NOFS|PF_LOCAL_THROTTLE|PF_LESS_THROTTLE)\b/g;
+const SETS = /\bcurrent->flags\s*\|=/;
+const CLEARS = /\bcurrent->flags\s*&=\s*~/;
+/** The implementation of the flags API itself. */
+const API_FILES = /^(?:include\/linux\/sched(?:\/mm)?\.h|kernel\/sys\.c|mm\/)/;
+
+function flagsOn(code: string): string[] {
+  return [...new Set([...code.matchAll(FLAGS)].map((m) => m[1]!))];
+}
+
+/** The new-file line where a deleted line sat (the next surviving line, else the previous). */
+export function positionOfDeleted(hunk: Hunk, index: number): number {
+  for (let i = index + 1; i < hunk.lines.length; i++) {
+    const l: DiffLine = hunk.lines[i]!;
+    if (l.newLine !== null) return l.newLine;
+  }
+  for (let i = index - 1; i >= 0; i--) {
+    const l: DiffLine = hunk.lines[i]!;
+    if (l.newLine !== null) return l.newLine;
+  }
+  return Math.max(1, hunk.newStart);
+}
+
+function regionText(r: FnRegion): string {
+  return r.lines.map((l) => l.code).join("\n");
+}
+
+export const rule: Rule = {
+  meta: {
+    id: "memalloc-flags-direct",
+    class: "gfp-context",
+    severity: "warning",
+    description: "PF_MEMALLOC_NOIO/PF_MEMALLOC_NOFS/PF_LOCAL_THROTTLE set or removed by hand on current->flags",
+    docs: {
+      why:
+        "current->flags belongs to the whole task. Setting PF_MEMALLOC_NOIO/NOFS or " +
+        "PF_LOCAL_THROTTLE by hand without saving the old value and restoring it on every path leaks " +
+        "the restriction into whatever the thread runs next, or (when cleared with &= ~) drops a flag " +
+        "a caller had set on purpose. The memalloc_noio_save()/memalloc_nofs_save() helpers nest " +
+        "correctly. Removing PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE from a back-end worker (loop, " +
+        "localio) undoes the fix that stopped its allocations from recursing into the device it serves.",
+      fix:
+        "Use memalloc_noio_save()/memalloc_noio_restore() (or the nofs pair) around the region. " +
+        "Where PF_LOCAL_THROTTLE is needed too, save the old flags first " +
+        "(`unsigned int old = current->flags;`), set both, and restore with " +
+        "current_restore_flags(old, PF_LOCAL_THROTTLE | PF_MEMALLOC_NOIO) on every exit, as " +
+        "loop_process_work() does. A worker that serves IO must keep both flags.",
+      quiet:
+        "The gfp/scope API itself (include/linux/sched/mm.h, kernel/sys.c, mm/), flags saved and " +
+        "restored in the function as shown, kthread entry points that set the flags for the thread's " +
+        "whole life, and removals replaced in the same hunk by an equivalent helper.",
+    },
+    messages: {
+      notRestored:
+        "{{flags}} set by hand on current->flags in {{fn}}() {{detail}}; prefer memalloc_{{helper}}_save()/restore(), or save the old flags and restore them on every exit",
+      restoredByHand:
+        "{{flags}} set by hand in {{fn}}() with the old flags saved and restored: the loop_process_work() pattern; memalloc_{{helper}}_save()/restore() does the same where PF_LOCAL_THROTTLE is not needed",
+      threadWide:
+        "{{flags}} set for the whole life of the {{fn}}() thread: fine for a dedicated IO thread; make sure nothing else runs on it",
+      removedFromWorker:
+        "{{flags}} no longer set in {{fn}}(): this undoes the back-end worker protection (allocations there may recurse into the device it serves); keep PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE or a memalloc_noio_save() scope",
+      replaced:
+        "{{flags}} setting in {{fn}}() replaced by {{by}}: check the replacement still sets {{flags}} for the same region and restores the old state",
+    },
+    knowledge: ["loop-noio-2019", "memalloc-overhaul-2020", "local-throttle-2020", "memalloc-noio-2013", "memalloc-flags-2024"],
+    scope: "patch",
+  },
+  check({ patch }) {
+    const reports: Report[] = [];
+    // (1) flags set by hand on added lines
+    for (const region of functionRegions(patch)) {
+      if (API_FILES.test(region.file.path)) continue;
+      const text = regionText(region);
+      for (const v of region.lines) {
+        if (v.line.kind !== "add" || !SETS.test(v.code)) continue;
+        const flags = flagsOn(v.code);
+        if (flags.length === 0) continue;
+        const fn = region.name ?? v.fn ?? "this function";
+        const saved = /[^|&!=<>]=\s*\(?\s*current->flags\b/.test(text);
+        const restored = /\bcurrent_restore_flags\s*\(/.test(text) || /\bcurrent->flags\s*=[^=]/.test(text);
+        const cleared = CLEARS.test(text);
+        const helper = flags.includes("PF_MEMALLOC_NOFS") && !flags.includes("PF_MEMALLOC_NOIO") ? "nofs" : "noio";
+        const base = { file: v.file.path, line: v.line.newLine, identifiers: [...flags, fn] };
+        const data = { flags: flags.join(" | "), fn, helper };
+        if (saved && restored) {
+          reports.push({ ...base, messageId: "restoredByHand", severity: "info", data });
+        } else if (!cleared && !restored && (/\bkthread_should_stop\s*\(|\bkthread_worker_fn\s*\(/.test(text) || /thread/.test(fn))) {
+          reports.push({ ...base, messageId: "threadWide", severity: "info", data });
+        } else {
+          const detail = cleared
+            ? "and cleared with &= ~ instead of restoring the saved value (a flag the caller set is lost)"
+            : region.complete
+              ? "and never restored in the function"
+              : "without a save/restore of the old flags in the lines shown";
+          reports.push({ ...base, messageId: "notRestored", data: { ...data, detail } });
+        }
+      }
+    }
+    // (2) flags removed from a worker
+    for (const v of deletedLines(patch)) {
+      if (API_FILES.test(v.file.path) || v.file.newPath === null) continue;
+      if (!SETS.test(v.code)) continue;
+      const flags = flagsOn(v.code).filter((f) => f !== "PF_MEMALLOC_NOFS");
+      if (flags.length === 0) continue;
+      const added = v.hunk.lines.filter((l) => l.kind === "add").map((l) => stripLine(l.text));
+      const definitionRemoved = v.hunk.lines.some((l) => l.kind === "del" && /^[A-Za-z_].*\(/.test(l.text) && !/;\s*$/.test(l.text)) && !added.some((a) => /^[A-Za-z_].*\(/.test(a));
+      if (definitionRemoved) continue; // the whole function goes
+      const fn = v.fn ?? "this function";
+      const replacement = added.find((a) => /\bPF_MEMALLOC_NOIO\b|\bmemalloc_noio_save\s*\(|\bio_flusher\b|\bmemalloc_flags_save\s*\(/.test(a) || /\w*io_flusher\w*\s*\(/.test(a));
+      const line = positionOfDeleted(v.hunk, v.index);
+      if (replacement !== undefined) {
+        const by = /([A-Za-z_]\w*)\s*\(/.exec(replacement)?.[1] ?? replacement.trim();
+        reports.push({ messageId: "replaced", severity: "info", data: { flags: flags.join(" | "), fn, by }, file: v.file.path, line, identifiers: [...flags, fn] });
+      } else {
+        reports.push({ messageId: "removedFromWorker", data: { flags: flags.join(" | "), fn }, file: v.file.path, line, identifiers: [...flags, fn], cite: ["loop-noio-2019"] });
+      }
+    }
+    return reports;
+  },
+};

@@ -1,0 +1,82 @@
+// new-nofs-noio-mask: a new GFP_NOFS/GFP_NOIO (or & ~__GFP_FS/__GFP_IO) at an allocation call.
+import type { Report, Rule } from "../../types.js";
+import { callsOn } from "../util/code.js";
+import { addedLines } from "../util/diff.js";
+import { lists, restrictedMasks } from "../util/gfp-lists.js";
+import { patchAddsScope } from "../util/scope-regions.js";
+
+/** Files that implement the gfp/scope machinery itself. */
+const API_FILES = /^(?:include\/linux\/(?:gfp[\w_]*|sched\/mm|sched)\.h|mm\/)/;
+
+export const rule: Rule = {
+  meta: {
+    id: "new-nofs-noio-mask",
+    class: "gfp-context",
+    severity: "info",
+    description: "An added GFP_NOFS/GFP_NOIO (or a mask clearing __GFP_FS/__GFP_IO) at an allocation call",
+    docs: {
+      why:
+        "A per-call GFP_NOFS/GFP_NOIO protects one allocation, but the reason for it (a lock, a " +
+        "transaction, an IO the caller waits on) covers a region; allocations added later in that " +
+        "region, and allocations made by helpers it calls, stay GFP_KERNEL. " +
+        "Documentation/core-api/gfp_mask-from-fs-io.rst asks new code to mark the region with " +
+        "memalloc_nofs_save()/memalloc_noio_save() at the boundary that needs it. vmalloc-backed " +
+        "allocators (__vmalloc, kvmalloc) have historically ignored NOFS/NOIO passed as a mask " +
+        "because their page tables were allocated with GFP_KERNEL.",
+      fix:
+        "Mark the critical section with memalloc_nofs_save()/memalloc_nofs_restore() (or the noio " +
+        "pair) where the lock/transaction/IO dependency starts, with a comment naming the reclaim " +
+        "context, and keep GFP_KERNEL at the calls inside. For __vmalloc/kvmalloc the scope is the " +
+        "only reliable way.",
+      quiet:
+        "Lines where the same mask was already there (the call moves or other arguments change), " +
+        "patches that convert to scopes, __GFP_NOLOCKDEP annotations, GFP_ATOMIC/GFP_NOWAIT lines, " +
+        "mapping_set_gfp_mask() (rule mapping-gfp-mask) and the gfp/scope API files themselves.",
+    },
+    messages: {
+      perCallMask:
+        "{{mask}} at {{call}}(): consider a memalloc_{{scope}}_save() scope at the boundary that needs it instead of a per-call mask",
+      vmallocIgnores:
+        "{{mask}} passed to {{call}}(): vmalloc-backed allocations have ignored NOFS/NOIO masks (page tables come from GFP_KERNEL); use memalloc_{{scope}}_save()/restore() around the call",
+    },
+    knowledge: ["gfp-fs-io-doc", "memalloc-nofs-api-2017", "memalloc-noio-2013", "dm-bufio-vmalloc-2013", "noio-implies-nofs-2014"],
+    scope: "line",
+  },
+  check({ patch }) {
+    const reports: Report[] = [];
+    if (patchAddsScope(patch)) return reports; // converting to scopes: scope-conversion speaks
+    for (const v of addedLines(patch)) {
+      if (API_FILES.test(v.file.path)) continue;
+      const masks = restrictedMasks(v.code);
+      if (masks.length === 0) continue;
+      if (/^\s*#\s*define\b/.test(v.code)) continue;
+      if (/\b(?:__GFP_NOLOCKDEP|GFP_ATOMIC|GFP_NOWAIT)\b/.test(v.code)) continue;
+      if (/\bmapping_set_gfp_mask\b/.test(v.code)) continue;
+      if (/(?:[!=]=|&)\s*\(?\s*GFP_NO(?:FS|IO)\b|\bGFP_NO(?:FS|IO)\s*(?:[!=]=|\))\s*(?:==|!=|&&|\|\|)/.test(v.code)) continue; // a test, not an allocation
+      // the call this mask belongs to: on the line, or the line above for "GFP_NOFS);" continuations
+      let calls = callsOn(v.code);
+      if (calls.length === 0 && v.index > 0 && !/=/.test(v.code) && /\)/.test(v.code)) {
+        const prev = v.hunk.lines.slice(0, v.index).filter((l) => l.kind !== "del").pop();
+        if (prev) calls = callsOn(prev.text);
+      }
+      if (calls.length === 0) continue; // a variable or a struct field: not a call site
+      // same mask on a deleted line of the hunk: the call moved or changed elsewhere
+      const deleted = v.hunk.lines.filter((l) => l.kind === "del").map((l) => restrictedMasks(l.text));
+      if (deleted.some((d) => masks.some((m) => d.includes(m)))) continue;
+      const vm = calls.find((c) => lists.vmallocFamily().has(c));
+      const call = vm ?? calls.find((c) => lists.allocators().has(c)) ?? calls[calls.length - 1]!;
+      const io = masks.some((m) => /IO/.test(m));
+      const mask = masks.join(" / ");
+      reports.push({
+        messageId: vm ? "vmallocIgnores" : "perCallMask",
+        severity: vm ? "warning" : "info",
+        data: { mask, call, scope: io ? "noio" : "nofs" },
+        file: v.file.path,
+        line: v.line.newLine,
+        identifiers: [call, ...masks],
+        ...(vm ? { cite: ["dm-bufio-vmalloc-2013", "gfp-fs-io-doc"] } : {}),
+      });
+    }
+    return reports;
+  },
+};

@@ -1,0 +1,96 @@
+// Name lists of knowledge/lists/*.txt (data, not code), loaded once.
+// Format: one identifier per line, "#" starts a comment; a "*" in a line
+// makes it a pattern ("*_queue_rq", "UBLK_IO_*").
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot } from "../../paths.js";
+
+export interface NameList {
+  readonly name: string;
+  /** Exact identifiers. */
+  readonly names: ReadonlySet<string>;
+  /** Patterns with "*" (original text). */
+  readonly patterns: readonly string[];
+  /** True when `id` is listed or matches a pattern. */
+  has(id: string): boolean;
+  /** The listed name or pattern that `id` matches, or null. */
+  match(id: string): string | null;
+}
+
+const cache = new Map<string, NameList>();
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .split("*")
+    .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join("[A-Za-z0-9_]*");
+  return new RegExp(`^${body}$`);
+}
+
+/** Builds a list from text (exported for tests). */
+export function parseNameList(name: string, text: string): NameList {
+  const names = new Set<string>();
+  const patterns: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.replace(/#.*$/, "").trim();
+    if (!line) continue;
+    if (line.includes("*")) patterns.push(line);
+    else names.add(line);
+  }
+  const compiled = patterns.map((p) => ({ p, re: globToRegExp(p) }));
+  const match = (id: string): string | null => {
+    if (names.has(id)) return id;
+    for (const c of compiled) if (c.re.test(id)) return c.p;
+    return null;
+  };
+  return { name, names, patterns, has: (id) => match(id) !== null, match };
+}
+
+/** knowledge/lists/<name>.txt, read once per process. */
+export function nameList(name: string): NameList {
+  let list = cache.get(name);
+  if (!list) {
+    const file = join(packageRoot(), "knowledge", "lists", `${name}.txt`);
+    list = parseNameList(name, readFileSync(file, "utf8"));
+    cache.set(name, list);
+  }
+  return list;
+}
+
+export const lists = {
+  allocators: () => nameList("allocators"),
+  vmallocFamily: () => nameList("vmalloc-family"),
+  implicitGfpKernel: () => nameList("implicit-gfp-kernel"),
+  allocFrames: () => nameList("trace-alloc-frames"),
+  reclaimFrames: () => nameList("trace-reclaim-frames"),
+  waitPrimitives: () => nameList("wait-primitives"),
+  fsIoSubmitters: () => nameList("fs-io-submitters"),
+  ioPathFunctions: () => nameList("io-path-functions"),
+  ioPathExempt: () => nameList("io-path-exempt"),
+  userspaceBackends: () => nameList("userspace-io-backends"),
+};
+
+// ---------------------------------------------------------------- gfp tokens
+
+/** GFP masks that clear __GFP_FS and/or __GFP_IO on a line (code, comments stripped). */
+export function restrictedMasks(code: string): string[] {
+  const out: string[] = [];
+  if (/\bGFP_NOFS\b/.test(code)) out.push("GFP_NOFS");
+  if (/\bGFP_NOIO\b/.test(code)) out.push("GFP_NOIO");
+  if (/~\s*\(?[^;)]*\b__GFP_FS\b/.test(code)) out.push("~__GFP_FS");
+  if (/~\s*\(?[^;)]*\b__GFP_IO\b/.test(code)) out.push("~__GFP_IO");
+  return out;
+}
+
+export function hasGfpKernel(code: string): boolean {
+  return /\bGFP_KERNEL\b/.test(code);
+}
+
+/** The first call on the line whose name is a listed allocator. */
+export function allocatorOn(code: string): string | null {
+  const re = /([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
+  let m: RegExpExecArray | null;
+  const alloc = lists.allocators();
+  while ((m = re.exec(code))) if (alloc.has(m[1]!)) return m[1]!;
+  return null;
+}

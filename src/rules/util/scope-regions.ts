@@ -1,0 +1,162 @@
+// Function regions of a hunk's new side, and the memalloc scope state of
+// each line in them, as far as the diff shows.
+import type { FileDiff, Hunk, Patch } from "../../types.js";
+import { functionDefinedOn } from "./code.js";
+import { newSideLines, isSourceFile, type LineView } from "./diff.js";
+
+export interface FnRegion {
+  file: FileDiff;
+  hunk: Hunk;
+  /** Function name (definition in the hunk, else the hunk header), null between functions. */
+  name: string | null;
+  /** The new-side lines (added and context) of the function visible in this hunk, in order. */
+  lines: LineView[];
+  /** True when the definition, the opening "{" and the closing "}" (column 0) are all in the hunk. */
+  complete: boolean;
+  /** The definition line is in the hunk. */
+  hasDefinition: boolean;
+}
+
+/** Splits each hunk's new side into function regions. */
+export function functionRegions(patch: Patch, filter: (path: string) => boolean = isSourceFile): FnRegion[] {
+  const out: FnRegion[] = [];
+  let cur: FnRegion | null = null;
+  let open = false;
+  let closed = false;
+  const finish = () => {
+    if (cur && cur.lines.length > 0) {
+      cur.complete = cur.hasDefinition && open && closed;
+      out.push(cur);
+    }
+    cur = null;
+  };
+  for (const v of newSideLines(patch, filter)) {
+    const prev = cur as FnRegion | null;
+    const startsHunk: boolean = prev === null || prev.hunk !== v.hunk;
+    const def = functionDefinedOn(v.line.text);
+    if (startsHunk || def || (closed && v.fn !== prev?.name)) {
+      finish();
+      cur = { file: v.file, hunk: v.hunk, name: def ?? (startsHunk ? v.fn : null), lines: [], complete: false, hasDefinition: def !== null };
+      open = def !== null && /\{\s*$/.test(v.line.text);
+      closed = false;
+    }
+    const region: FnRegion = cur!;
+    if (/^\{/.test(v.line.text)) open = true;
+    if (/^\}/.test(v.line.text)) {
+      closed = true;
+      region.lines.push(v);
+      finish();
+      cur = { file: v.file, hunk: v.hunk, name: null, lines: [], complete: false, hasDefinition: false };
+      open = false;
+      closed = false;
+      continue;
+    }
+    region.lines.push(v);
+  }
+  finish();
+  return out;
+}
+
+// ---------------------------------------------------------------- scopes
+
+export type ScopeKind = "noio" | "nofs" | "noreclaim" | "pin" | "flags";
+
+export interface ScopeCall {
+  kind: ScopeKind;
+  /** "save" or "restore". */
+  op: "save" | "restore";
+  /** The variable assigned from save / passed to restore (trimmed expression), or null. */
+  variable: string | null;
+}
+
+const SCOPE_CALL = /\bmemalloc_(noio|nofs|noreclaim|pin|flags)_(save|restore)\s*\(([^)]*)\)/;
+
+/** The memalloc_*_save()/restore() call on a line of code, if any (definitions excluded). */
+export function scopeCallOn(code: string): ScopeCall | null {
+  const m = SCOPE_CALL.exec(code);
+  if (!m) return null;
+  const kind = m[1] as ScopeKind;
+  const op = m[2] as "save" | "restore";
+  const args = m[3]!.trim();
+  if (args === "void" || /\bunsigned\s+int\s+\w+$/.test(args)) return null; // the helper's own definition
+  if (op === "restore") return { kind, op, variable: args || null };
+  const before = code.slice(0, m.index);
+  const a = /([A-Za-z_][\w.>\-[\]]*)\s*=\s*$/.exec(before);
+  return { kind, op, variable: a ? a[1]!.replace(/\s+/g, "") : null };
+}
+
+/** True when the code sets PF_MEMALLOC_NOIO (or declares the task an IO flusher). */
+export function setsNoioFlag(code: string): boolean {
+  return (
+    /\bflags\s*\|=\s*[^;]*\bPF_MEMALLOC_NOIO\b/.test(code) ||
+    /\bset_current_io_flusher\s*\(/.test(code) ||
+    /\bmemalloc_flags_save\s*\([^)]*PF_MEMALLOC_NOIO/.test(code)
+  );
+}
+
+export function setsNofsFlag(code: string): boolean {
+  return /\bflags\s*\|=\s*[^;]*\bPF_MEMALLOC_NOFS\b/.test(code) || /\bmemalloc_flags_save\s*\([^)]*PF_MEMALLOC_NOFS/.test(code);
+}
+
+export interface ScopeState {
+  /** A NOIO scope or PF_MEMALLOC_NOIO is active at this line. */
+  noio: boolean;
+  /** A NOFS (or NOIO, which implies NOFS) scope is active at this line. */
+  nofs: boolean;
+  /** PF_LOCAL_THROTTLE was set earlier in the region. */
+  localThrottle: boolean;
+}
+
+/**
+ * Scope state at each line of a region (by index into region.lines). Lenient
+ * on purpose: a flag set by hand stays active to the end of the region, and a
+ * restore ends the innermost scope of its kind. Used to keep rules quiet.
+ */
+export function scopeStates(region: FnRegion): ScopeState[] {
+  let noio = 0;
+  let nofs = 0;
+  let flagNoio = false;
+  let flagNofs = false;
+  let throttle = false;
+  const out: ScopeState[] = [];
+  for (const v of region.lines) {
+    const c = scopeCallOn(v.code);
+    if (c?.op === "save") {
+      if (c.kind === "noio" || (c.kind === "flags" && /PF_MEMALLOC_NOIO/.test(v.code))) noio++;
+      if (c.kind === "nofs" || (c.kind === "flags" && /PF_MEMALLOC_NOFS/.test(v.code))) nofs++;
+    }
+    if (setsNoioFlag(v.code)) flagNoio = true;
+    if (setsNofsFlag(v.code)) flagNofs = true;
+    if (/\bPF_LOCAL_THROTTLE\b/.test(v.code) && /\|=/.test(v.code)) throttle = true;
+    if (/\bset_current_io_flusher\s*\(/.test(v.code)) throttle = true;
+    const active: ScopeState = {
+      noio: noio > 0 || flagNoio,
+      nofs: noio > 0 || nofs > 0 || flagNoio || flagNofs,
+      localThrottle: throttle,
+    };
+    out.push(active);
+    if (c?.op === "restore") {
+      if (c.kind === "noio" && noio > 0) noio--;
+      else if (c.kind === "nofs" && nofs > 0) nofs--;
+      else if (c.kind === "flags") {
+        if (noio > 0) noio--;
+        else if (nofs > 0) nofs--;
+      }
+    }
+  }
+  return out;
+}
+
+/** Added lines anywhere in the patch that open a memalloc NOFS/NOIO scope. */
+export function patchAddsScope(patch: Patch, path?: string): boolean {
+  for (const f of patch.files) {
+    if (path !== undefined && f.path !== path) continue;
+    for (const h of f.hunks)
+      for (const l of h.lines) {
+        if (l.kind !== "add") continue;
+        const c = scopeCallOn(l.text);
+        if (c && c.op === "save" && (c.kind === "nofs" || c.kind === "noio" || c.kind === "flags")) return true;
+      }
+  }
+  return false;
+}
