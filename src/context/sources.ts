@@ -1,33 +1,138 @@
 // --tree DIR: the pre-image of each touched file from the tree, the
-// post-image by applying the patch in memory.
-import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+// post-image by applying the patch in memory (by context when the line
+// numbers are off), the other files of the touched directories for reach,
+// and the facts index over both images. All I/O happens in prepare(); the
+// review that follows is synchronous.
+import { readFile, readdir, stat } from "node:fs/promises";
 import { statSync } from "node:fs";
+import { dirname, join, posix, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import type { Sources } from "../pipeline.js";
-import type { FileDiff, Patch, SourceContext } from "../types.js";
+import type { FileDiff, Hunk, Patch, SourceContext } from "../types.js";
+import { FactsIndex, contextFacts, withFacts, type TextProvider } from "./facts.js";
+import { initParser } from "./parser.js";
 
-/** Applies a file's hunks to its pre-image; null when a hunk's context does not match. */
+/** Applies a file's hunks to its pre-image at their stated lines; null when a hunk's context does not match. */
 export function applyHunks(pre: string, file: FileDiff): string | null {
+  const r = applyHunksFuzzy(pre, file, 0);
+  return r && r.offsets.every((o) => o === 0) ? r.text : null;
+}
+
+export interface Applied {
+  text: string;
+  /** Per hunk: how far (in lines) from its stated position it applied. */
+  offsets: number[];
+}
+
+function oldSide(h: Hunk): string[] {
+  return h.lines.filter((l) => l.kind !== "add").map((l) => l.text);
+}
+
+function matchesAt(lines: string[], at: number, want: string[], loose: boolean): boolean {
+  if (at < 0 || at + want.length > lines.length) return false;
+  for (let i = 0; i < want.length; i++) {
+    const a = lines[at + i]!;
+    const b = want[i]!;
+    if (a !== b && !(loose && a.trim() === b.trim())) return false;
+  }
+  return true;
+}
+
+/**
+ * Applies hunks, searching up to `maxOffset` lines either side of each stated
+ * position (nearest first; whitespace-insensitive as a last resort), like
+ * patch(1) without fuzz. Null when a hunk is found nowhere.
+ */
+export function applyHunksFuzzy(pre: string, file: FileDiff, maxOffset = 2000): Applied | null {
   const lines = pre.split("\n");
   const out: string[] = [];
-  let pos = 0; // index into lines (0-based)
+  const offsets: number[] = [];
+  let pos = 0;
+  let drift = 0;
   for (const h of file.hunks) {
-    const start = Math.max(h.oldStart - 1, 0);
-    if (start < pos) return null;
-    out.push(...lines.slice(pos, start));
-    pos = start;
+    const want = oldSide(h);
+    const stated = (h.oldLines === 0 ? h.oldStart : h.oldStart - 1) + drift;
+    let at = -1;
+    for (const loose of [false, true]) {
+      for (let d = 0; d <= maxOffset && at < 0; d++) {
+        if (stated - d >= pos && matchesAt(lines, stated - d, want, loose)) at = stated - d;
+        else if (d > 0 && matchesAt(lines, stated + d, want, loose) && stated + d >= pos) at = stated + d;
+        if (stated - d < pos && stated + d > lines.length) break;
+      }
+      if (at >= 0) break;
+    }
+    if (at < 0) return null;
+    const off = at - (stated - drift);
+    offsets.push(off);
+    drift = off;
+    out.push(...lines.slice(pos, at));
+    pos = at;
     for (const l of h.lines) {
       if (l.kind === "add") out.push(l.text);
       else {
-        if (lines[pos] !== l.text) return null;
-        if (l.kind === "ctx") out.push(l.text);
+        if (l.kind === "ctx") out.push(lines[pos]!);
         pos++;
       }
     }
   }
   out.push(...lines.slice(pos));
-  return out.join("\n");
+  return { text: out.join("\n"), offsets };
+}
+
+/** Relative paths of the .c/.h files of a directory, and its text reader, limited in count and size. */
+const MAX_NEIGHBOURS = 400;
+const MAX_FILE_BYTES = 2 * 1024 * 1024;
+
+export interface TreeReader {
+  root: string;
+  /** path -> text (undefined: missing). */
+  texts: Map<string, string | undefined>;
+  dirs: Map<string, string[]>;
+}
+
+async function readText(root: string, rel: string, texts: Map<string, string | undefined>): Promise<string | undefined> {
+  if (texts.has(rel)) return texts.get(rel);
+  let t: string | undefined;
+  try {
+    const st = await stat(join(root, rel));
+    t = st.isFile() && st.size <= MAX_FILE_BYTES ? await readFile(join(root, rel), "utf8") : undefined;
+  } catch {
+    t = undefined;
+  }
+  texts.set(rel, t);
+  return t;
+}
+
+/** Reads a directory's C files (names only listed; texts read) into the reader. */
+export async function readDirectory(reader: TreeReader, dir: string): Promise<void> {
+  if (reader.dirs.has(dir)) return;
+  let names: string[] = [];
+  try {
+    names = (await readdir(join(reader.root, dir))).filter((n) => /\.[ch]$/.test(n)).sort().slice(0, MAX_NEIGHBOURS);
+  } catch {
+    names = [];
+  }
+  const rels = names.map((n) => (dir === "." ? n : posix.join(dir, n)));
+  reader.dirs.set(dir, rels);
+  await Promise.all(rels.map((r) => readText(reader.root, r, reader.texts)));
+}
+
+/** A provider over the reader, with some paths' texts replaced (post-images). */
+export function providerFor(reader: TreeReader, override: Map<string, string | undefined>): TextProvider {
+  return {
+    text: (p) => (override.has(p) ? override.get(p) : reader.texts.get(p)),
+    neighbours: (p) => {
+      const d = dirname(p);
+      const base = reader.dirs.get(d) ?? [];
+      const extra = [...override.keys()].filter((k) => dirname(k) === d && !base.includes(k));
+      return [...base, ...extra];
+    },
+  };
+}
+
+interface Prepared {
+  pre: Map<string, string | undefined>;
+  post: Map<string, string | undefined>;
 }
 
 export async function openTreeSources(dir: string): Promise<Sources> {
@@ -37,25 +142,88 @@ export async function openTreeSources(dir: string): Promise<Sources> {
   } catch {
     throw new UsageError(`--tree ${dir}: not a directory`);
   }
-  const cache = new Map<string, string | undefined>();
-  const readPre = async (p: string) => {
-    if (!cache.has(p)) cache.set(p, await readFile(join(root, p), "utf8").catch(() => undefined));
-    return cache.get(p);
-  };
+  const reader: TreeReader = { root, texts: new Map(), dirs: new Map() };
+  const prepared = new WeakMap<Patch, Prepared>();
+
   return {
     async prepare(patches) {
-      for (const p of patches) for (const f of p.files) if (f.oldPath && !f.binary) await readPre(f.oldPath);
-    },
-    contextFor(patch: Patch): SourceContext {
-      const pre = new Map<string, string | undefined>();
-      const post = new Map<string, string | undefined>();
-      for (const f of patch.files) {
-        if (f.binary) continue;
-        const oldText = f.oldPath ? cache.get(f.oldPath) : "";
-        pre.set(f.path, oldText);
-        post.set(f.path, oldText === undefined ? undefined : f.newPath ? (applyHunks(oldText, f) ?? undefined) : undefined);
+      await initParser();
+      for (const p of patches) {
+        const pre = new Map<string, string | undefined>();
+        const post = new Map<string, string | undefined>();
+        for (const f of p.files) {
+          if (f.binary) continue;
+          if (f.oldPath) await readDirectory(reader, posix.dirname(f.oldPath));
+          if (f.newPath) await readDirectory(reader, posix.dirname(f.newPath));
+          const oldText = f.oldPath ? await readText(root, f.oldPath, reader.texts) : "";
+          pre.set(f.path, f.oldPath ? oldText : undefined);
+          if (f.newPath === null) {
+            post.set(f.path, undefined);
+            continue;
+          }
+          if (oldText === undefined) {
+            post.set(f.path, undefined);
+            note(p, `${f.path}: not in the tree; reviewed from the diff alone`);
+            continue;
+          }
+          const applied = f.oldPath === null ? { text: f.hunks.flatMap((h) => h.lines.filter((l) => l.kind !== "del").map((l) => l.text)).join("\n"), offsets: [] as number[] } : applyHunksFuzzy(oldText, f);
+          if (!applied) {
+            post.set(f.path, undefined);
+            note(p, `${f.path}: the patch does not apply to the tree; reviewed from the diff alone`);
+            continue;
+          }
+          if (applied.offsets.some((o) => o !== 0)) {
+            // keep the patch's line numbers: rebuild the post-image with each hunk at its stated new line
+            note(p, `${f.path}: hunks applied by context (offset ${applied.offsets.join(", ")} lines); source context follows the tree`);
+            post.set(f.path, restate(applied.text, f, applied.offsets));
+          } else post.set(f.path, applied.text);
+          // local headers the file includes
+          const text = post.get(f.path) ?? oldText;
+          for (const m of text.matchAll(/^[ \t]*#[ \t]*include[ \t]+"([^"]+)"/gm)) {
+            const h = posix.normalize(posix.join(posix.dirname(f.path), m[1]!));
+            if (!h.startsWith("..")) await readText(root, h, reader.texts);
+          }
+        }
+        prepared.set(p, { pre, post });
       }
-      return { preImage: (p) => pre.get(p), postImage: (p) => post.get(p) };
+    },
+    contextFor(patch: Patch): SourceContext | undefined {
+      const prep = prepared.get(patch);
+      if (!prep) return undefined;
+      const postIdx = new FactsIndex(providerFor(reader, prep.post), "post");
+      const preOverride = new Map(prep.pre);
+      // the pre-image of a renamed/added file lives under its old path (or nowhere)
+      const preIdx = new FactsIndex(providerFor(reader, preOverride), "pre");
+      return withFacts(
+        { preImage: (p) => prep.pre.get(p), postImage: (p) => prep.post.get(p) },
+        contextFacts(postIdx, preIdx),
+      );
     },
   };
+}
+
+function note(p: Patch, msg: string): void {
+  if (!Object.isFrozen(p.notes) && !p.notes.includes(msg)) p.notes.push(msg);
+}
+
+/**
+ * The post-image rebuilt so each hunk's lines sit at the new line numbers the
+ * patch states: the text around hunks comes from the tree, shifted to fit.
+ */
+function restate(applied: string, f: FileDiff, offsets: number[]): string {
+  const lines = applied.split("\n");
+  const out: string[] = [];
+  let src = 0; // index into the applied text
+  f.hunks.forEach((h, i) => {
+    const newAt = h.newLines === 0 ? h.newStart : h.newStart - 1;
+    const actualAt = newAt + (offsets[i] ?? 0);
+    // copy tree lines until the output reaches the stated position, padding or dropping as needed
+    while (out.length < newAt && src < actualAt) out.push(lines[src++]!);
+    while (out.length < newAt) out.push("");
+    src = actualAt;
+    const n = h.lines.filter((l) => l.kind !== "del").length;
+    for (let k = 0; k < n; k++) out.push(lines[src++] ?? "");
+  });
+  out.push(...lines.slice(src));
+  return out.join("\n");
 }

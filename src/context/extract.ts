@@ -1,0 +1,754 @@
+// Facts about one C file, as pure functions over its text: function spans and
+// calls (from the tree-sitter parse), roles (shrinker, queue_rq, writeback...),
+// workqueues and their flags, work items and the queues they go to, memalloc
+// scope regions and the return paths that leave one open.
+import type { Node } from "web-tree-sitter";
+import { callArguments, functionDefinedOn } from "../rules/util/code.js";
+import { parseC, parserReady } from "./parser.js";
+
+export type ScopeKind = "noio" | "nofs" | "noreclaim";
+
+export type Role =
+  | "shrinker"
+  | "queue_rq"
+  | "submit_bio"
+  | "writeback"
+  | "bi_end_io"
+  | "dm_map"
+  | "dm_end_io";
+
+export interface CallSite {
+  callee: string;
+  /** 1-based line of the call. */
+  line: number;
+  /** The argument list without the outer parentheses (truncated to 300 chars). */
+  args: string;
+}
+
+export interface ScopeRegion {
+  kind: ScopeKind;
+  /** 1-based lines, inclusive: from the save (or flag set) to the restore (or the function's end). */
+  start: number;
+  end: number;
+  /** The variable holding the saved flags, when known. */
+  saveVar: string | null;
+  /** "save" for memalloc_*_save(), "flags" for current->flags |= PF_MEMALLOC_*. */
+  how: "save" | "flags";
+  /** A restore was found for this region. */
+  restored: boolean;
+}
+
+export interface ScopeLeak {
+  /** Line of the save. */
+  save: number;
+  kind: ScopeKind;
+  /** Line of a return (or the function's closing brace) reached with the scope still held. */
+  exit: number;
+  /** The restore names another variable than the save stored to. */
+  wrongVar?: string;
+}
+
+export interface FunctionFact {
+  name: string;
+  /** 1-based lines, inclusive. */
+  start: number;
+  end: number;
+  isStatic: boolean;
+  calls: CallSite[];
+  scopes: ScopeRegion[];
+  leaks: ScopeLeak[];
+  /** false when the function came from the line-based fallback (the parse hid it). */
+  parsed: boolean;
+}
+
+export interface WorkqueueFact {
+  /** Last identifier of the variable or field it is stored in: "m_sync_workqueue". */
+  key: string;
+  /** The flags argument as written, and after expanding visible macros. */
+  flags: string;
+  expanded: string;
+  /** true/false when the flags are known; null when they come from a variable. */
+  memReclaim: boolean | null;
+  /** create_workqueue() and friends: legacy queues the flush check skips. */
+  legacy: boolean;
+  line: number;
+  file: string;
+}
+
+export interface WorkFact {
+  /** Last identifier of the work expression: "&mp->m_flush_work" -> "m_flush_work". */
+  key: string;
+  fn: string;
+  line: number;
+  how: "init" | "declare" | "container_of";
+}
+
+export interface QueuedFact {
+  work: string;
+  queue: string;
+  line: number;
+  /** The function doing the queueing, when known. */
+  in: string | null;
+}
+
+export interface MacroFact {
+  params: string[] | null;
+  body: string;
+}
+
+export interface FileFacts {
+  path: string;
+  /** The C parse ran (false: line-based fallback only). */
+  parsed: boolean;
+  /** The parse had ERROR or MISSING nodes (tolerated). */
+  parseErrors: boolean;
+  functions: FunctionFact[];
+  roles: Map<string, Set<Role>>;
+  queues: WorkqueueFact[];
+  works: WorkFact[];
+  queued: QueuedFact[];
+  /** Functions of this file used as values (function pointers): callers unknown. */
+  addressTaken: Set<string>;
+  /** Every identifier used as a value, not called (for functions of other files). */
+  valueIdents: Set<string>;
+  macros: Map<string, MacroFact>;
+  /** Local headers: #include "x.h". */
+  includes: string[];
+}
+
+// ------------------------------------------------------------ text helpers
+
+/** Blanks comments and the contents of string/char literals, keeping length and newlines. */
+export function stripComments(text: string): string {
+  const out: string[] = [];
+  let i = 0;
+  let last = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 47 /* / */) {
+      const d = text.charCodeAt(i + 1);
+      if (d === 42 /* * */) {
+        let end = text.indexOf("*/", i + 2);
+        end = end < 0 ? n : end + 2;
+        out.push(text.slice(last, i), text.slice(i, end).replace(/[^\n]/g, " "));
+        i = last = end;
+        continue;
+      }
+      if (d === 47) {
+        let end = text.indexOf("\n", i);
+        if (end < 0) end = n;
+        out.push(text.slice(last, i), " ".repeat(end - i));
+        i = last = end;
+        continue;
+      }
+    } else if (c === 34 /* " */ || c === 39 /* ' */) {
+      let j = i + 1;
+      while (j < n) {
+        const e = text.charCodeAt(j);
+        if (e === 92) j += 2;
+        else if (e === c || e === 10) break;
+        else j++;
+      }
+      const end = Math.min(j + 1, n);
+      out.push(text.slice(last, i + 1), text.slice(i + 1, end - 1).replace(/[^\n]/g, " "), text.slice(end - 1, end));
+      i = last = end;
+      continue;
+    }
+    i++;
+  }
+  out.push(text.slice(last));
+  return out.join("");
+}
+
+/** 1-based line of each offset, by binary search over newline offsets. */
+export function lineIndex(text: string): (offset: number) => number {
+  const nl: number[] = [];
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) nl.push(i);
+  return (off) => {
+    let lo = 0;
+    let hi = nl.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (nl[mid]! < off) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
+}
+
+/** "&mp->m_log->l_work" -> "l_work"; "&dw.work" and "to_delayed_work(x)" forms lose the trailing ".work". */
+export function keyOf(expr: string): string {
+  let e = expr.replace(/\s+/g, "").replace(/^\(?&/, "");
+  e = e.replace(/(?:\.|->)work$/, "");
+  const ids = e.match(/[A-Za-z_]\w*/g);
+  return ids ? ids[ids.length - 1]! : e;
+}
+
+const KNOWN_FLAG = /^(?:WQ_[A-Z_]+|__WQ_[A-Z_]+|0|\d+|[|()\s]|0x[0-9a-fA-F]+)*$/;
+
+/** The system workqueues: none has WQ_MEM_RECLAIM. */
+export const SYSTEM_QUEUES = new Set([
+  "system_wq", "system_highpri_wq", "system_long_wq", "system_unbound_wq", "system_freezable_wq",
+  "system_power_efficient_wq", "system_freezable_power_efficient_wq", "system_bh_wq", "system_bh_highpri_wq",
+]);
+
+/** Expands function-like and object-like macros in `expr`, a few rounds deep. */
+export function expandMacros(expr: string, macros: ReadonlyMap<string, MacroFact>): string {
+  let cur = expr;
+  for (let round = 0; round < 4; round++) {
+    let changed = false;
+    cur = cur.replace(/\b([A-Za-z_]\w*)\b(\s*\()?/g, (whole, name: string, paren: string | undefined, off: number) => {
+      const m = macros.get(name);
+      if (!m) return whole;
+      if (m.params === null) {
+        changed = true;
+        return `(${m.body})${paren ?? ""}`;
+      }
+      if (!paren) return whole;
+      const args = callArguments(cur, off + whole.length - 1);
+      if (!args) return whole;
+      // the arguments are consumed below by a second pass; mark with a sentinel
+      let body = m.body;
+      m.params.forEach((p, i) => {
+        body = body.replace(new RegExp(`\\b${p}\\b`, "g"), args[i] ?? "");
+      });
+      changed = true;
+      return `\u0000${body.length}\u0000${body}\u0001`;
+    });
+    // drop the original argument lists that followed an expanded function-like macro
+    cur = cur.replace(/\u0000\d+\u0000([^\u0001]*)\u0001\s*\(/g, (_w, body: string) => `(${body})\u0002(`);
+    cur = stripArgLists(cur);
+    if (!changed) break;
+  }
+  return cur;
+}
+
+function stripArgLists(s: string): string {
+  let out = s;
+  for (let idx = out.indexOf("\u0002("); idx >= 0; idx = out.indexOf("\u0002(")) {
+    let depth = 0;
+    let j = idx + 1;
+    for (; j < out.length; j++) {
+      if (out[j] === "(") depth++;
+      else if (out[j] === ")" && --depth === 0) break;
+    }
+    out = out.slice(0, idx) + out.slice(j + 1);
+  }
+  return out;
+}
+
+export function memReclaimOf(expanded: string): boolean | null {
+  if (/\bWQ_MEM_RECLAIM\b/.test(expanded)) return true;
+  return KNOWN_FLAG.test(expanded) ? false : null;
+}
+
+// ------------------------------------------------------------ regex facts
+
+const ALLOC_WQ =
+  /([A-Za-z_][\w.\->[\]\s]*?)\s*=\s*(alloc_workqueue|alloc_ordered_workqueue|create_workqueue|create_singlethread_workqueue|create_freezable_workqueue)\s*\(/g;
+const WORK_INIT =
+  /\b(INIT_WORK|INIT_WORK_ONSTACK|INIT_DELAYED_WORK|INIT_DEFERRABLE_WORK|INIT_RCU_WORK|DECLARE_WORK|DECLARE_DELAYED_WORK|DECLARE_DEFERRABLE_WORK)\s*\(/g;
+const CONTAINER_OF = /\bcontainer_of\s*\(\s*(?:to_delayed_work\s*\(\s*)?(\w+)\s*\)?\s*,\s*(?:struct\s+)?\w+\s*,\s*([\w.]+)\s*\)/g;
+const ROLE_INIT = /\.\s*(scan_objects|count_objects|queue_rq|submit_bio|writepages?|map|end_io|bi_end_io)\s*=\s*&?\s*([A-Za-z_]\w*)\s*[,}\n]/g;
+const ROLE_ASSIGN = /->\s*(scan_objects|count_objects|bi_end_io)\s*=\s*&?\s*([A-Za-z_]\w*)\s*;/g;
+const DEFINE = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(\(([^)]*)\))?[ \t]*((?:[^\n]*\\\n)*[^\n]*)/gm;
+const INCLUDE = /^[ \t]*#[ \t]*include[ \t]+"([^"]+)"/gm;
+
+/** queue call name -> [index of the queue argument or -1 for system_wq, index of the work argument]. */
+export const QUEUE_CALLS: Record<string, [number, number]> = {
+  queue_work: [0, 1],
+  queue_work_on: [1, 2],
+  queue_work_node: [1, 2],
+  queue_delayed_work: [0, 1],
+  queue_delayed_work_on: [1, 2],
+  mod_delayed_work: [0, 1],
+  mod_delayed_work_on: [1, 2],
+  queue_rcu_work: [0, 1],
+  schedule_work: [-1, 0],
+  schedule_work_on: [-1, 1],
+  schedule_delayed_work: [-1, 0],
+  schedule_delayed_work_on: [-1, 1],
+};
+
+function roleFor(field: string, structType: string | null): Role | null {
+  switch (field) {
+    case "scan_objects":
+    case "count_objects":
+      return "shrinker";
+    case "queue_rq":
+      return "queue_rq";
+    case "submit_bio":
+      return structType === null || structType === "block_device_operations" ? "submit_bio" : null;
+    case "writepage":
+    case "writepages":
+      return structType === null || structType === "address_space_operations" ? "writeback" : null;
+    case "bi_end_io":
+      return "bi_end_io";
+    case "map":
+      return structType === "target_type" ? "dm_map" : null;
+    case "end_io":
+      return structType === "target_type" ? "dm_end_io" : null;
+  }
+  return null;
+}
+
+const STRUCT_OPEN = /struct\s+([A-Za-z_]\w*)\s+[^;=(){}]*=\s*\{/g;
+
+function structTypeBefore(code: string, pos: number): string | null {
+  const from = Math.max(0, pos - 4000);
+  const window = code.slice(from, pos);
+  let type: string | null = null;
+  STRUCT_OPEN.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = STRUCT_OPEN.exec(window))) type = m[1]!;
+  return type;
+}
+
+// ------------------------------------------------------------ the parse
+
+const SAVE_KIND: Record<string, ScopeKind> = {
+  memalloc_noio_save: "noio",
+  memalloc_nofs_save: "nofs",
+  memalloc_noreclaim_save: "noreclaim",
+};
+const RESTORE_KIND: Record<string, ScopeKind> = {
+  memalloc_noio_restore: "noio",
+  memalloc_nofs_restore: "nofs",
+  memalloc_noreclaim_restore: "noreclaim",
+};
+
+function flagsKind(text: string): ScopeKind | null {
+  if (/PF_MEMALLOC_NOIO/.test(text)) return "noio";
+  if (/PF_MEMALLOC_NOFS/.test(text)) return "nofs";
+  if (/\bPF_MEMALLOC\b/.test(text)) return "noreclaim";
+  return null;
+}
+
+function declaratorName(fn: Node): string | null {
+  let d = fn.childForFieldName("declarator");
+  for (let guard = 0; d && d.type !== "function_declarator" && guard < 8; guard++) d = d.childForFieldName("declarator");
+  if (!d) return null;
+  const id = d.childForFieldName("declarator");
+  if (!id) return null;
+  if (id.type === "identifier") return id.text;
+  const m = /([A-Za-z_]\w*)\s*$/.exec(id.text);
+  return m ? m[1]! : null;
+}
+
+function isStaticDef(fn: Node): boolean {
+  for (const c of fn.children) {
+    if (!c) continue;
+    if (c.type === "storage_class_specifier" && c.text === "static") return true;
+    if (c.type === "compound_statement") break;
+  }
+  return false;
+}
+
+interface RawCall {
+  callee: string;
+  line: number;
+  node: Node;
+}
+
+/** The lvalue a call's result is stored in: "x = f()" / "unsigned x = f()". */
+function storedIn(call: Node): string | null {
+  const p = call.parent;
+  if (!p) return null;
+  if (p.type === "assignment_expression") return p.childForFieldName("left")?.text ?? null;
+  if (p.type === "init_declarator") return p.childForFieldName("declarator")?.text ?? null;
+  return null;
+}
+
+function firstArg(call: Node): string {
+  const args = call.childForFieldName("arguments");
+  const a = args?.namedChildren.find((c) => c !== null && c.type !== "comment");
+  return a ? a.text.trim() : "";
+}
+
+/** Does a restore of the scope happen on the path from the function start to `node` (a return)? */
+function restoredBefore(node: Node, fnBody: Node, saveRow: number, isRestore: (n: Node) => boolean): boolean {
+  let child: Node = node;
+  let cur: Node | null = node.parent;
+  while (cur && cur.id !== fnBody.parent?.id) {
+    if (cur.type === "compound_statement" || cur.type === "case_statement") {
+      for (const s of cur.namedChildren) {
+        if (!s) continue;
+        if (s.id === child.id || s.startIndex >= child.startIndex) break;
+        if (s.endPosition.row < saveRow) continue;
+        if (containsRestore(s, isRestore)) return true;
+      }
+    }
+    if (cur.id === fnBody.id) break;
+    child = cur;
+    cur = cur.parent;
+  }
+  return false;
+}
+
+function containsRestore(n: Node, isRestore: (n: Node) => boolean): boolean {
+  // a restore inside a nested branch only counts when it is unconditional at that level
+  if (n.type === "expression_statement") return n.descendantsOfType("call_expression").some((c) => c !== null && isRestore(c));
+  if (n.type === "compound_statement") return n.namedChildren.some((c) => c !== null && containsRestore(c, isRestore));
+  if (n.type === "labeled_statement") return n.namedChildren.some((c) => c !== null && containsRestore(c, isRestore));
+  return false;
+}
+
+function analyseScopes(fnNode: Node, f: FunctionFact, calls: RawCall[]): void {
+  const body = fnNode.childForFieldName("body");
+  if (!body) return;
+  interface Ev {
+    line: number;
+    save: boolean;
+    kind: ScopeKind;
+    v: string | null;
+    node: Node | null;
+    how: "save" | "flags";
+  }
+  const evs: Ev[] = [];
+  for (const c of calls) {
+    const sk = SAVE_KIND[c.callee];
+    if (sk) evs.push({ line: c.line, save: true, kind: sk, v: storedIn(c.node), node: c.node, how: "save" });
+    const rk = RESTORE_KIND[c.callee];
+    if (rk) evs.push({ line: c.line, save: false, kind: rk, v: firstArg(c.node), node: c.node, how: "save" });
+    if (c.callee === "memalloc_flags_save") {
+      const k = flagsKind(firstArg(c.node));
+      if (k) evs.push({ line: c.line, save: true, kind: k, v: storedIn(c.node), node: c.node, how: "save" });
+    }
+    if (c.callee === "memalloc_flags_restore" || c.callee === "current_restore_flags") {
+      const k = flagsKind(c.node.text) ?? "noio";
+      evs.push({ line: c.line, save: false, kind: k, v: firstArg(c.node), node: c.node, how: "save" });
+    }
+  }
+  // current->flags |= PF_MEMALLOC_NOIO ... current->flags = old / &= ~PF_MEMALLOC_NOIO
+  if (/current\s*->\s*flags/.test(body.text)) {
+    for (const a of body.descendantsOfType("assignment_expression")) {
+      if (!a) continue;
+      const left = a.childForFieldName("left")?.text.replace(/\s+/g, "") ?? "";
+      if (left !== "current->flags") continue;
+      const op = a.childForFieldName("operator")?.text ?? a.children[1]?.text ?? "";
+      const right = a.childForFieldName("right")?.text ?? "";
+      const line = a.startPosition.row + 1;
+      if (op === "|=") {
+        const k = flagsKind(right);
+        if (k) evs.push({ line, save: true, kind: k, v: null, node: a, how: "flags" });
+      } else if (op === "&=" && /~/.test(right)) {
+        const k = flagsKind(right);
+        if (k) evs.push({ line, save: false, kind: k, v: null, node: a, how: "flags" });
+      } else if (op === "=") {
+        evs.push({ line, save: false, kind: flagsKind(right) ?? "noio", v: right.trim(), node: a, how: "flags" });
+      }
+    }
+  }
+  if (evs.length === 0) return;
+  evs.sort((a, b) => a.line - b.line);
+  for (const s of evs) {
+    if (!s.save) continue;
+    const matching = (e: Ev) =>
+      !e.save &&
+      e.line >= s.line &&
+      (s.how === "flags" ? e.how === "flags" || e.kind === s.kind : e.how === "save" && e.kind === s.kind);
+    const restores = evs.filter(matching);
+    const end = restores.length > 0 ? restores[restores.length - 1]!.line : f.end;
+    f.scopes.push({ kind: s.kind, start: s.line, end, saveVar: s.v, how: s.how, restored: restores.length > 0 });
+    if (s.how !== "save") continue;
+    // restoring another variable than the one saved to
+    if (s.v) {
+      const sv = s.v.replace(/\s+/g, "");
+      for (const r of restores) {
+        const rv = (r.v ?? "").replace(/\s+/g, "");
+        if (r.how === "save" && rv && rv !== sv && !/^(?:0|\w+\s*\(.*\))$/.test(rv))
+          f.leaks.push({ save: s.line, kind: s.kind, exit: r.line, wrongVar: rv });
+      }
+    }
+    const restoreNodes = new Set(restores.map((r) => r.node?.id));
+    const isRestore = (n: Node) => restoreNodes.has(n.id);
+    const saveRow = s.line - 1;
+    for (const r of body.descendantsOfType("return_statement")) {
+      if (!r || r.startPosition.row < saveRow) continue;
+      if (!restoredBefore(r, body, saveRow, isRestore)) f.leaks.push({ save: s.line, kind: s.kind, exit: r.startPosition.row + 1 });
+    }
+    // falling off the end of the function
+    const stmts = body.namedChildren.filter((c): c is Node => c !== null && c.type !== "comment");
+    const lastStmt = stmts[stmts.length - 1];
+    if (lastStmt && lastStmt.type !== "return_statement" && !/^goto\b/.test(lastStmt.text)) {
+      const tail = stmts.filter((st) => st.endPosition.row >= saveRow);
+      if (!tail.some((st) => containsRestore(st, isRestore))) f.leaks.push({ save: s.line, kind: s.kind, exit: f.end });
+    }
+  }
+}
+
+/** Functions by the kernel's column-0 style, for text the parse could not read. */
+function fallbackFunctions(lines: string[]): { name: string; start: number; end: number; isStatic: boolean }[] {
+  const out: { name: string; start: number; end: number; isStatic: boolean }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const name = functionDefinedOn(lines[i]!);
+    if (!name) continue;
+    // the body opens with "{" at column 0 within a few lines, before any ";" ends a prototype
+    let open = -1;
+    for (let j = i; j < Math.min(lines.length, i + 12); j++) {
+      if (lines[j]!.startsWith("{")) {
+        open = j;
+        break;
+      }
+      if (/;\s*$/.test(lines[j]!)) break;
+    }
+    if (open < 0) continue;
+    let close = -1;
+    for (let j = open + 1; j < lines.length; j++)
+      if (lines[j]!.startsWith("}")) {
+        close = j;
+        break;
+      }
+    if (close < 0) continue;
+    const startLine = i > 0 && /^(?:static\b|STATIC\b)/.test(lines[i - 1]!) && !/[;{}]/.test(lines[i - 1]!) ? i - 1 : i;
+    out.push({ name, start: startLine + 1, end: close + 1, isStatic: /\bstatic\b/.test(lines[startLine]!) });
+    i = close;
+  }
+  return out;
+}
+
+const CALL_RE = /\b([A-Za-z_]\w*)\s*\(/g;
+const NOT_CALL = new Set(["if", "for", "while", "switch", "return", "sizeof", "typeof", "__typeof__", "defined", "do", "else", "case", "__builtin_expect", "likely", "unlikely"]);
+
+/** Computes the facts of one file. Uses the C parse when the parser is ready, the line fallback otherwise. */
+export function extractFacts(path: string, text: string, opts: { parse?: boolean } = {}): FileFacts {
+  const code = stripComments(text);
+  const lineOf = lineIndex(code);
+  const lines = code.split("\n");
+  const facts: FileFacts = {
+    path,
+    parsed: false,
+    parseErrors: false,
+    functions: [],
+    roles: new Map(),
+    queues: [],
+    works: [],
+    queued: [],
+    addressTaken: new Set(),
+    valueIdents: new Set(),
+    macros: new Map(),
+    includes: [],
+  };
+
+  // --- functions and calls
+  if (opts.parse !== false && parserReady()) {
+    const tree = parseC(text);
+    try {
+      const root = tree.rootNode;
+      facts.parsed = true;
+      facts.parseErrors = root.hasError;
+      const fnNodes = root.descendantsOfType("function_definition").filter((n): n is Node => n !== null);
+      const fns: { f: FunctionFact; node: Node; raw: RawCall[] }[] = [];
+      for (const n of fnNodes) {
+        const name = declaratorName(n);
+        if (!name) continue;
+        fns.push({
+          f: { name, start: n.startPosition.row + 1, end: n.endPosition.row + 1, isStatic: isStaticDef(n), calls: [], scopes: [], leaks: [], parsed: true },
+          node: n,
+          raw: [],
+        });
+      }
+      fns.sort((a, b) => a.f.start - b.f.start);
+      // nested definitions (an ERROR swallowing a brace) -> keep the outermost
+      const kept: typeof fns = [];
+      for (const x of fns) {
+        const prev = kept[kept.length - 1];
+        if (prev && x.f.start <= prev.f.end) continue;
+        kept.push(x);
+      }
+      for (const c of root.descendantsOfType("call_expression")) {
+        if (!c) continue;
+        const fnField = c.childForFieldName("function");
+        if (!fnField || fnField.type !== "identifier") continue;
+        const line = c.startPosition.row + 1;
+        // binary search the function holding the line
+        let lo = 0;
+        let hi = kept.length - 1;
+        let owner: (typeof kept)[number] | undefined;
+        while (lo <= hi) {
+          const mid = (lo + hi) >> 1;
+          const k = kept[mid]!;
+          if (line < k.f.start) hi = mid - 1;
+          else if (line > k.f.end) lo = mid + 1;
+          else {
+            owner = k;
+            break;
+          }
+        }
+        if (!owner) continue;
+        const argsNode = c.childForFieldName("arguments");
+        let args = argsNode ? argsNode.text : "()";
+        args = args.slice(1, args.endsWith(")") ? -1 : undefined);
+        if (args.length > 300) args = args.slice(0, 300);
+        owner.raw.push({ callee: fnField.text, line, node: c });
+        owner.f.calls.push({ callee: fnField.text, line, args: stripComments(args) });
+      }
+      for (const k of kept) {
+        if (/memalloc_|PF_MEMALLOC/.test(lines.slice(k.f.start - 1, k.f.end).join("\n"))) analyseScopes(k.node, k.f, k.raw);
+        facts.functions.push(k.f);
+      }
+    } finally {
+      tree.delete();
+    }
+  }
+  // functions the parse missed (or no parser): the line fallback, calls by regex
+  const known = new Set(facts.functions.map((f) => f.start));
+  const covered = (line: number) => facts.functions.some((f) => line >= f.start && line <= f.end);
+  for (const fb of fallbackFunctions(lines)) {
+    if (known.has(fb.start) || covered(fb.start) || covered(fb.end)) continue;
+    const f: FunctionFact = { ...fb, calls: [], scopes: [], leaks: [], parsed: false };
+    for (let l = fb.start; l <= fb.end; l++) {
+      const lt = lines[l - 1]!;
+      CALL_RE.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = CALL_RE.exec(lt))) {
+        if (NOT_CALL.has(m[1]!) || (m[1] === fb.name && l <= fb.start + 1)) continue;
+        const args = callArguments(lt, m.index + m[0].length - 1);
+        f.calls.push({ callee: m[1]!, line: l, args: (args ?? []).join(", ") });
+      }
+    }
+    fallbackScopes(f, lines);
+    facts.functions.push(f);
+  }
+  facts.functions.sort((a, b) => a.start - b.start);
+
+  // --- macros and includes
+  if (code.includes("#")) {
+    DEFINE.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = DEFINE.exec(code))) {
+      const body = m[4]!.replace(/\\\n/g, " ").trim();
+      if (!/WQ_|GFP|PF_MEMALLOC|work|wq/i.test(body)) continue;
+      facts.macros.set(m[1]!, { params: m[2] ? m[3]!.split(",").map((s) => s.trim()).filter(Boolean) : null, body });
+    }
+    INCLUDE.lastIndex = 0;
+    while ((m = INCLUDE.exec(text))) facts.includes.push(m[1]!);
+  }
+
+  const fnAt = (line: number): string | null => {
+    for (const f of facts.functions) if (line >= f.start && line <= f.end) return f.name;
+    return null;
+  };
+
+  // --- roles
+  if (/scan_objects|count_objects|queue_rq|submit_bio|writepage|\.map|end_io/.test(code)) {
+    ROLE_INIT.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = ROLE_INIT.exec(code))) {
+      const role = roleFor(m[1]!, m[1] === "bi_end_io" || m[1] === "queue_rq" || m[1] === "scan_objects" || m[1] === "count_objects" ? null : structTypeBefore(code, m.index));
+      if (role) addRole(facts, m[2]!, role);
+    }
+    ROLE_ASSIGN.lastIndex = 0;
+    while ((m = ROLE_ASSIGN.exec(code))) {
+      const role = roleFor(m[1]!, null);
+      if (role) addRole(facts, m[2]!, role);
+    }
+  }
+  for (const f of facts.functions)
+    if (/_shrink_scan$|_shrinker_scan$|_shrink_count$|_shrinker_count$/.test(f.name) && !facts.roles.get(f.name)?.has("shrinker"))
+      addRole(facts, f.name, "shrinker");
+
+  // --- workqueues, works, queueing
+  if (/work/.test(code)) {
+    ALLOC_WQ.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = ALLOC_WQ.exec(code))) {
+      const kind = m[2]!;
+      const args = callArguments(code, m.index + m[0].length - 1) ?? [];
+      const legacy = kind.startsWith("create_");
+      const flags = legacy ? "WQ_MEM_RECLAIM" : (args[1] ?? "0");
+      facts.queues.push({
+        key: keyOf(m[1]!),
+        flags,
+        expanded: flags,
+        memReclaim: null,
+        legacy,
+        line: lineOf(m.index + m[0].length),
+        file: path,
+      });
+    }
+    WORK_INIT.lastIndex = 0;
+    while ((m = WORK_INIT.exec(code))) {
+      const args = callArguments(code, m.index + m[0].length - 1);
+      if (!args || args.length < 2) continue;
+      const fn = /^&?\s*([A-Za-z_]\w*)$/.exec(args[1]!.trim());
+      if (!fn) continue;
+      facts.works.push({ key: keyOf(args[0]!), fn: fn[1]!, line: lineOf(m.index), how: m[1]!.startsWith("DECLARE") ? "declare" : "init" });
+    }
+    CONTAINER_OF.lastIndex = 0;
+    while ((m = CONTAINER_OF.exec(code))) {
+      const line = lineOf(m.index);
+      const fn = fnAt(line);
+      if (!fn) continue;
+      const fact = facts.functions.find((f) => f.name === fn);
+      // only in a function that takes a work_struct
+      const head = lines.slice((fact?.start ?? line) - 1, (fact?.start ?? line) + 2).join(" ");
+      if (!/struct\s+work_struct\s*\*\s*(\w+)/.test(head)) continue;
+      facts.works.push({ key: keyOf(m[2]!), fn, line, how: "container_of" });
+    }
+    for (const f of facts.functions)
+      for (const c of f.calls) {
+        const spec = QUEUE_CALLS[c.callee];
+        if (!spec) continue;
+        const args = splitArgs(c.args);
+        const work = args[spec[1]];
+        if (work === undefined) continue;
+        const queue = spec[0] < 0 ? "system_wq" : args[spec[0]];
+        if (queue === undefined) continue;
+        facts.queued.push({ work: keyOf(work), queue: keyOf(queue), line: c.line, in: f.name });
+      }
+  }
+
+  // --- functions used as values
+  const defined = new Set(facts.functions.map((f) => f.name));
+  const IDENT = /\b([A-Za-z_]\w*)\b(\s*\()?/g;
+  let m: RegExpExecArray | null;
+  const protoLines = new Set(facts.functions.map((f) => f.start));
+  while ((m = IDENT.exec(code))) {
+    if (m[2]) continue;
+    const id = m[1]!;
+    if (id.length < 3 || /^[A-Z_0-9]+$/.test(id)) continue;
+    facts.valueIdents.add(id);
+    if (defined.has(id) && !protoLines.has(lineOf(m.index))) facts.addressTaken.add(id);
+  }
+  return facts;
+}
+
+function fallbackScopes(f: FunctionFact, lines: string[]): void {
+  let open: { kind: ScopeKind; start: number; v: string | null } | null = null;
+  for (let l = f.start; l <= f.end; l++) {
+    const t = lines[l - 1]!;
+    const s = /(?:(\w+)\s*=\s*)?memalloc_(noio|nofs|noreclaim)_save\s*\(/.exec(t);
+    if (s) open = { kind: s[2] as ScopeKind, start: l, v: s[1] ?? null };
+    const r = /memalloc_(noio|nofs|noreclaim)_restore\s*\(/.exec(t);
+    if (r && open) {
+      f.scopes.push({ kind: open.kind, start: open.start, end: l, saveVar: open.v, how: "save", restored: true });
+      open = null;
+    }
+  }
+  if (open) f.scopes.push({ kind: open.kind, start: open.start, end: f.end, saveVar: open.v, how: "save", restored: false });
+}
+
+/** Splits a top-level argument list ("a, f(b, c), d"). */
+export function splitArgs(args: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of args) {
+    if (ch === "(" || ch === "[" || ch === "{") depth++;
+    else if (ch === ")" || ch === "]" || ch === "}") depth--;
+    if (ch === "," && depth === 0) {
+      out.push(cur.trim());
+      cur = "";
+    } else cur += ch;
+  }
+  if (cur.trim() !== "" || out.length > 0) out.push(cur.trim());
+  return out;
+}
+
+function addRole(facts: FileFacts, fn: string, role: Role): void {
+  let s = facts.roles.get(fn);
+  if (!s) facts.roles.set(fn, (s = new Set()));
+  s.add(role);
+}
