@@ -1,0 +1,175 @@
+// The mail bot's configuration file (YAML): the same keys as the command-line
+// flags, the review config, and a policy per list.
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { parseConfig, type ReviewConfig } from "../config.js";
+import { ConfigError, UsageError, errorMessage } from "../errors.js";
+import type { Severity } from "../types.js";
+
+const severity = z.enum(["error", "warning", "info"]);
+
+const policyFields = {
+  /** Whom to address: the author only (default) or everyone on To/Cc (b4 reply-all). */
+  reply: z.enum(["author", "all"]).optional(),
+  /** Findings below this are not mailed (default warning). */
+  "min-severity": severity.optional(),
+  /** Review and record, but never reply. */
+  mute: z.boolean().optional(),
+  /** Minutes to wait after the patch's Date before the reply may go out. */
+  embargo: z.number().nonnegative().optional(),
+  /** Also reply when a patch has no findings (opt-in). */
+  "no-findings-reply": z.boolean().optional(),
+  /** "patch": one reply per patch with findings; "cover": one reply to the cover letter for the series. */
+  "series-reply": z.enum(["patch", "cover"]).optional(),
+  /** Minutes to wait for the rest of a series before answering the cover with what arrived. */
+  "series-wait": z.number().nonnegative().optional(),
+  /** Senders never answered (addresses, or "@domain"). */
+  "ignore-senders": z.array(z.string()).optional(),
+  /** Fingerprints never mailed on this list. */
+  "ignore-fingerprints": z.array(z.string()).optional(),
+  /** Addresses added to Cc of every reply. */
+  cc: z.array(z.string()).optional(),
+};
+
+const listSchema = z
+  .object({
+    /** List-Id (the part in <> or the whole header) or IMAP mailbox name / source label. */
+    match: z.object({ "list-id": z.string().optional(), mailbox: z.string().optional() }).strict(),
+    ...policyFields,
+  })
+  .strict();
+
+const stringOrList = z.union([z.string(), z.array(z.string())]);
+
+export const mailConfigSchema = z
+  .object({
+    "imap-url": stringOrList.optional(),
+    "smtp-url": z.string().optional(),
+    outbox: z.string().optional(),
+    from: z.string().optional(),
+    state: z.string().optional(),
+    once: z.boolean().optional(),
+    "from-mbox": stringOrList.optional(),
+    "from-public-inbox": stringOrList.optional(),
+    /** Replies per minute over all lists (0: no limit). Default 20. */
+    "rate-limit": z.number().nonnegative().optional(),
+    /** Larger messages are skipped with a logged reason. Default 20 MiB. */
+    "max-message-bytes": z.number().int().positive().optional(),
+    "bot-name": z.string().optional(),
+    "signature-url": z.string().optional(),
+    /** The review configuration (rules, paths, ignore): same schema as `review --config`. */
+    review: z.record(z.string(), z.unknown()).optional(),
+    defaults: z.object(policyFields).strict().optional(),
+    lists: z.array(listSchema).optional(),
+  })
+  .strict();
+
+export type MailConfigFile = z.infer<typeof mailConfigSchema>;
+
+export interface ListPolicy {
+  reply: "author" | "all";
+  minSeverity: Severity;
+  mute: boolean;
+  embargoMinutes: number;
+  noFindingsReply: boolean;
+  seriesReply: "patch" | "cover";
+  seriesWaitMinutes: number;
+  ignoreSenders: string[];
+  ignoreFingerprints: string[];
+  cc: string[];
+}
+
+export const DEFAULT_POLICY: ListPolicy = {
+  reply: "author",
+  minSeverity: "warning",
+  mute: false,
+  embargoMinutes: 0,
+  noFindingsReply: false,
+  seriesReply: "patch",
+  seriesWaitMinutes: 60,
+  ignoreSenders: [],
+  ignoreFingerprints: [],
+  cc: [],
+};
+
+type PolicyInput = { [K in keyof typeof policyFields]?: z.infer<(typeof policyFields)[K]> };
+
+function merge(base: ListPolicy, p: PolicyInput | undefined): ListPolicy {
+  if (!p) return base;
+  return {
+    reply: p.reply ?? base.reply,
+    minSeverity: p["min-severity"] ?? base.minSeverity,
+    mute: p.mute ?? base.mute,
+    embargoMinutes: p.embargo ?? base.embargoMinutes,
+    noFindingsReply: p["no-findings-reply"] ?? base.noFindingsReply,
+    seriesReply: p["series-reply"] ?? base.seriesReply,
+    seriesWaitMinutes: p["series-wait"] ?? base.seriesWaitMinutes,
+    ignoreSenders: [...base.ignoreSenders, ...(p["ignore-senders"] ?? [])],
+    ignoreFingerprints: [...base.ignoreFingerprints, ...(p["ignore-fingerprints"] ?? [])],
+    cc: p.cc ?? base.cc,
+  };
+}
+
+export interface PolicyTable {
+  defaults: ListPolicy;
+  lists: { listId?: string; mailbox?: string; policy: ListPolicy }[];
+}
+
+export function buildPolicies(cfg: MailConfigFile): PolicyTable {
+  const defaults = merge(DEFAULT_POLICY, cfg.defaults);
+  return {
+    defaults,
+    lists: (cfg.lists ?? []).map((l) => ({
+      listId: l.match["list-id"],
+      mailbox: l.match.mailbox,
+      policy: merge(defaults, l),
+    })),
+  };
+}
+
+/** The bare id of a List-Id header: "Linux MM <linux-mm.kvack.org>" -> "linux-mm.kvack.org". */
+export function bareListId(h: string | null | undefined): string | null {
+  if (!h) return null;
+  const m = /<([^>]+)>/.exec(h);
+  return (m ? m[1]! : h).trim().toLowerCase();
+}
+
+/** The first list entry whose List-Id or mailbox matches; else the defaults. */
+export function policyFor(table: PolicyTable, listId: string | null, mailbox: string | null): ListPolicy {
+  const id = bareListId(listId);
+  for (const l of table.lists) {
+    if (l.listId && id && bareListId(l.listId) === id) return l.policy;
+    if (l.mailbox && mailbox && l.mailbox === mailbox) return l.policy;
+  }
+  return table.defaults;
+}
+
+export function readMailConfig(path: string): MailConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read config ${path}: ${errorMessage(err)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ConfigError(`not YAML: ${errorMessage(err)}`, path);
+  }
+  const parsed = mailConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(issue.message, `${path}: ${issue.path.join(".") || "(top level)"}`);
+  }
+  return parsed.data;
+}
+
+export function reviewConfigOf(cfg: MailConfigFile, knownRules?: readonly string[]): ReviewConfig {
+  try {
+    return parseConfig(cfg.review ?? {}, knownRules);
+  } catch (err) {
+    throw new ConfigError(errorMessage(err), "review");
+  }
+}

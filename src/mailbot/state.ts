@@ -1,0 +1,216 @@
+// The mail bot's embedded state store: one directory, two files.
+//   state.json    a snapshot, replaced atomically (write temp, fsync, rename, fsync dir)
+//   journal.log   JSON lines appended after the snapshot, each fsync'ed before we go on
+// Opening replays the journal over the snapshot (a torn last line from a crash is
+// dropped), writes a fresh snapshot and empties the journal. Every change the bot
+// relies on after a crash goes through append(), so a record either reached the disk
+// before the next step started or never happened.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { join } from "node:path";
+
+/** What we decided about one incoming message (keyed by Message-ID). */
+export interface SeenRecord {
+  /** "queued": a reply waits in the outbox; "done": replied, or decided not to. */
+  state: "queued" | "done";
+  /** Why no reply, or the reply's Message-ID. */
+  reason: string;
+  /** Series lineages (author + base subject) this patch belongs to, for ignore replies. */
+  lineages?: string[];
+  /** A cover letter's summary and addressing, for series grouping and cover replies. */
+  cover?: { summary: string; mail: unknown; listId?: string | null; mailbox?: string | null };
+  /** Author address of the patch, for ignore replies. */
+  author?: string | null;
+  at: number;
+}
+
+/** A reply that is built and waits to be delivered. The raw bytes never change once queued. */
+export interface OutboxItem {
+  /** Our Message-ID, with angle brackets. */
+  id: string;
+  /** The Message-IDs (incoming) this reply answers; each is marked done once it is sent. */
+  answers: string[];
+  envelopeFrom: string;
+  recipients: string[];
+  /** The whole RFC 5322 message. */
+  raw: string;
+  /** Epoch ms before which it must not go out (embargo). */
+  notBefore: number;
+  queuedAt: number;
+}
+
+export interface Cursor {
+  uidValidity: string;
+  lastUid: number;
+}
+
+export interface SentRecord {
+  answers: string[];
+  at: number;
+}
+
+/** A series part held back until the whole series can be answered in one reply to the cover. */
+export interface HeldPart {
+  messageId: string;
+  index: number;
+  /** Serialised PatchReview (plain data). */
+  review: unknown;
+  at: number;
+}
+
+export interface StateData {
+  seen: Record<string, SeenRecord>;
+  cursors: Record<string, Cursor>;
+  outbox: Record<string, OutboxItem>;
+  sent: Record<string, SentRecord>;
+  /** lineage -> suppressed fingerprints */
+  suppressions: Record<string, string[]>;
+  /** series key -> held parts (cover-reply policy) */
+  held: Record<string, HeldPart[]>;
+}
+
+export type JournalRecord =
+  | { t: "seen"; id: string; rec: SeenRecord }
+  | { t: "cursor"; key: string; cursor: Cursor }
+  | { t: "queue"; item: OutboxItem; seen: Record<string, SeenRecord> }
+  | { t: "sent"; id: string; at: number }
+  | { t: "suppress"; lineage: string; fingerprints: string[] }
+  | { t: "hold"; series: string; part: HeldPart }
+  | { t: "release"; series: string };
+
+function emptyState(): StateData {
+  return { seen: {}, cursors: {}, outbox: {}, sent: {}, suppressions: {}, held: {} };
+}
+
+export function applyRecord(s: StateData, r: JournalRecord): void {
+  switch (r.t) {
+    case "seen":
+      s.seen[r.id] = r.rec;
+      break;
+    case "cursor":
+      s.cursors[r.key] = r.cursor;
+      break;
+    case "queue":
+      s.outbox[r.item.id] = r.item;
+      Object.assign(s.seen, r.seen);
+      break;
+    case "sent": {
+      const item = s.outbox[r.id];
+      if (!item) break;
+      delete s.outbox[r.id];
+      s.sent[r.id] = { answers: item.answers, at: r.at };
+      for (const a of item.answers) {
+        const prev = s.seen[a];
+        s.seen[a] = { ...(prev ?? { reason: "", at: r.at }), state: "done", reason: `replied ${r.id}` };
+      }
+      break;
+    }
+    case "suppress": {
+      const cur = new Set(s.suppressions[r.lineage] ?? []);
+      for (const f of r.fingerprints) cur.add(f);
+      s.suppressions[r.lineage] = [...cur];
+      break;
+    }
+    case "hold":
+      (s.held[r.series] ??= []).push(r.part);
+      break;
+    case "release":
+      delete s.held[r.series];
+      break;
+  }
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // some file systems refuse fsync on a directory; the rename itself is atomic
+  }
+}
+
+/** Writes a file so that after a crash it holds either the old or the new content. */
+export function writeFileDurably(path: string, data: string | Buffer): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, "w");
+  try {
+    writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  fsyncDir(join(path, ".."));
+}
+
+export class StateStore {
+  readonly data: StateData;
+  private fd: number;
+  private readonly journalPath: string;
+  /** Journal lines dropped at open because a crash tore them. */
+  readonly tornRecords: number;
+
+  private constructor(
+    readonly dir: string,
+    data: StateData,
+    torn: number,
+  ) {
+    this.data = data;
+    this.tornRecords = torn;
+    this.journalPath = join(dir, "journal.log");
+    this.fd = openSync(this.journalPath, "a");
+  }
+
+  /** Opens (or creates) the store in dir, replaying and compacting the journal. */
+  static open(dir: string): StateStore {
+    mkdirSync(dir, { recursive: true });
+    const snap = join(dir, "state.json");
+    const data = existsSync(snap) ? { ...emptyState(), ...(JSON.parse(readFileSync(snap, "utf8")) as Partial<StateData>) } : emptyState();
+    const jp = join(dir, "journal.log");
+    let torn = 0;
+    if (existsSync(jp)) {
+      const lines = readFileSync(jp, "utf8").split("\n");
+      for (const line of lines) {
+        if (line === "") continue;
+        let rec: JournalRecord;
+        try {
+          rec = JSON.parse(line) as JournalRecord;
+        } catch {
+          torn++; // only the last line can be torn: it was never acknowledged
+          continue;
+        }
+        applyRecord(data, rec);
+      }
+    }
+    // compact: the snapshot now holds everything, then the journal starts empty
+    writeFileDurably(snap, JSON.stringify(data));
+    writeFileDurably(jp, "");
+    return new StateStore(dir, data, torn);
+  }
+
+  /** Applies a change and makes it durable before returning. */
+  append(rec: JournalRecord): void {
+    writeSync(this.fd, JSON.stringify(rec) + "\n");
+    fsyncSync(this.fd);
+    applyRecord(this.data, rec);
+  }
+
+  seen(id: string): SeenRecord | undefined {
+    return this.data.seen[id];
+  }
+
+  cursor(key: string): Cursor | undefined {
+    return this.data.cursors[key];
+  }
+
+  suppressed(lineage: string): string[] {
+    return this.data.suppressions[lineage] ?? [];
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
