@@ -1,69 +1,129 @@
-// Unified diff text -> FileDiff[]: jsdiff (diff@9) parses the hunks and git's
-// extended headers; we add what it leaves out (the "@@ ... @@ section" text
-// git fills with the enclosing function, and "GIT binary patch" blocks), give
-// every line its old/new line number, and turn its exceptions into
-// InputErrors that say where the diff is broken.
+// Unified diff text -> FileDiff[]. jsdiff (diff@9) parses the hunks and git's
+// extended headers (renames, copies, modes, new/deleted files, quoted paths);
+// one pass of our own over the raw lines adds what it leaves out: the hunk
+// headers exactly as git wrote them (numbers and the "@@ ... @@ section" text
+// with the enclosing function), "GIT binary patch" blocks, and the file each
+// hunk belongs to, so that a broken hunk is reported by name.
 import { parsePatch } from "diff";
 import { InputError } from "../errors.js";
 import type { DiffLine, FileDiff, FileStatus, Hunk } from "../types.js";
 
-const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
-const GIT_HEADER = /^diff --git (?:"?a\/)?(.+?)"? (?:"?b\/)?(.+?)"?$/;
+/** The hunk header grammar (counts may be omitted: "@@ -1 +1 @@"). */
+export const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(?: ?(.*))?$/;
 
 export interface ParsedDiff {
   files: FileDiff[];
   notes: string[];
 }
 
-function stripPrefix(name: string | undefined, prefix: "a/" | "b/"): string | null {
-  if (name === undefined) return null;
-  let n = name.trim();
-  // jsdiff keeps a trailing tab + timestamp from non-git diffs in the header, not the name
-  if (n.startsWith('"') && n.endsWith('"')) n = n.slice(1, -1);
-  if (n === "/dev/null") return null;
-  if (n.startsWith(prefix)) return n.slice(prefix.length);
-  return n;
+interface HunkInfo {
+  /** 1-based line of the header in the diff text. */
+  line: number;
+  header: string;
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  section: string;
+  file: string;
+  /** 1-based number of the hunk within its file. */
+  nth: number;
 }
 
 interface RawScan {
-  sections: string[];
-  hunkHeaderLines: number[];
-  binaryPaths: Set<string>;
+  hunks: HunkInfo[];
+  /** Per "diff --git" block, in order: does it carry a binary change? */
+  gitBinary: boolean[];
+}
+
+function quickPath(line: string): string {
+  // the name for messages only: "+++ b/fs/x.c\t..." or "diff --git a/x b/x"
+  if (line.startsWith("diff --git ")) {
+    const rest = line.slice(11);
+    const mid = rest.lastIndexOf(" b/");
+    return (mid >= 0 ? rest.slice(mid + 3) : rest).replace(/^"|"$/g, "");
+  }
+  const name = line.slice(4).split("\t")[0]!.trim().replace(/^"|"$/g, "");
+  return name.replace(/^[ab]\//, "");
+}
+
+function oneLine(s: string, max = 60): string {
+  return JSON.stringify(s.length > max ? s.slice(0, max) + "..." : s);
 }
 
 /** One pass over the raw lines for what jsdiff does not keep. */
-function scanRaw(lines: string[]): RawScan {
-  const sections: string[] = [];
-  const hunkHeaderLines: number[] = [];
-  const binaryPaths = new Set<string>();
-  let current: string | null = null;
+function scanRaw(lines: string[], source?: string): RawScan {
+  const hunks: HunkInfo[] = [];
+  const gitBinary: boolean[] = [];
+  let file = "";
+  let nth = 0;
+  let inBinary = false;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
-    if (l.startsWith("diff --git ")) {
-      const m = GIT_HEADER.exec(l);
-      current = m ? m[2]! : null;
-    } else if (l.startsWith("@@ -")) {
+    const c = l.charCodeAt(0);
+    if (c === 100 /* d */ && l.startsWith("diff --git ")) {
+      file = quickPath(l);
+      nth = 0;
+      inBinary = false;
+      gitBinary.push(false);
+    } else if (c === 43 /* + */ && l.startsWith("+++ ") && (i === 0 || lines[i - 1]!.startsWith("--- "))) {
+      const p = quickPath(l);
+      if (p !== "/dev/null") file = p;
+      else if (i > 0) file = quickPath(lines[i - 1]!);
+      nth = 0;
+    } else if (c === 64 /* @ */ && /^@@\s/.test(l)) {
       const m = HUNK_HEADER.exec(l);
-      if (m) {
-        sections.push(m[5] ?? "");
-        hunkHeaderLines.push(i + 1);
-      }
-    } else if (current !== null && (l === "GIT binary patch" || /^Binary files .* differ$/.test(l))) {
-      binaryPaths.add(current);
+      if (!m) throw new InputError(`malformed hunk header at line ${i + 1}: ${oneLine(l)}`, source);
+      nth++;
+      hunks.push({
+        line: i + 1,
+        header: l.slice(0, l.indexOf(" @@") + 3),
+        oldStart: Number(m[1]),
+        oldLines: m[2] === undefined ? 1 : Number(m[2]),
+        newStart: Number(m[3]),
+        newLines: m[4] === undefined ? 1 : Number(m[4]),
+        section: (m[5] ?? "").trim(),
+        file,
+        nth,
+      });
+    } else if (!inBinary && (l === "GIT binary patch" || (l.startsWith("Binary files ") && l.endsWith(" differ")))) {
+      inBinary = l === "GIT binary patch";
+      if (gitBinary.length > 0) gitBinary[gitBinary.length - 1] = true;
     }
   }
-  return { sections, hunkHeaderLines, binaryPaths };
+  return { hunks, gitBinary };
+}
+
+function strip(name: string | undefined): string | null {
+  if (name === undefined) return null;
+  const n = name.trim();
+  if (n === "/dev/null" || n === "") return null;
+  return n;
+}
+
+/** a/x, b/x -> x; for non-git diffs of two trees ("linux.orig/x", "linux/x") drop the differing top directory like patch -p1. */
+function normalisePaths(oldName: string | null, newName: string | null, isGit: boolean): [string | null, string | null] {
+  let o = oldName;
+  let n = newName;
+  if (!isGit && o !== null && n !== null && !o.startsWith("a/")) {
+    const ot = o.indexOf("/");
+    const nt = n.indexOf("/");
+    if (ot > 0 && nt > 0 && o.slice(0, ot) !== n.slice(0, nt)) return [o.slice(ot + 1), n.slice(nt + 1)];
+  }
+  if (o !== null && o.startsWith("a/")) o = o.slice(2);
+  if (n !== null && n.startsWith("b/")) n = n.slice(2);
+  return [o, n];
 }
 
 /**
  * Parses a unified diff (git or plain). `text` must already use LF line ends.
  * Throws InputError for a hunk that is truncated or whose line counts do not
- * match its header.
+ * match its header, naming the hunk and its file.
  */
 export function parseDiff(text: string, source?: string): ParsedDiff {
   const lines = text.split("\n");
-  const scan = scanRaw(lines);
-  let structured;
+  const scan = scanRaw(lines, source);
+  let structured: ReturnType<typeof parsePatch>;
   try {
     structured = parsePatch(text);
   } catch (err) {
@@ -73,13 +133,17 @@ export function parseDiff(text: string, source?: string): ParsedDiff {
   const files: FileDiff[] = [];
   const notes: string[] = [];
   let hunkIndex = 0;
+  let gitOrdinal = -1;
   for (const sp of structured) {
-    const oldPath = stripPrefix(sp.oldFileName, "a/");
-    const newPath = stripPrefix(sp.newFileName, "b/");
+    if (sp.isGit) gitOrdinal++;
+    const hunkInfos = scan.hunks.slice(hunkIndex, hunkIndex + sp.hunks.length);
+    hunkIndex += sp.hunks.length;
+    const [oldPath, newPath] = normalisePaths(strip(sp.oldFileName), strip(sp.newFileName), Boolean(sp.isGit));
     if (oldPath === null && newPath === null) {
-      // a diff block without any file name (e.g. only "Index:" garbage) is not a file
+      // a block without any file name (e.g. only "Index:" garbage) is not a file
       if (sp.hunks.length === 0) continue;
-      throw new InputError("diff hunk without file names (no ---/+++ lines)", source);
+      const h = hunkInfos[0];
+      throw new InputError(`diff hunk without file names (no ---/+++ lines)${h ? ` at line ${h.line}: ${h.header}` : ""}`, source);
     }
     const path = (newPath ?? oldPath)!;
     let status: FileStatus = "modified";
@@ -87,13 +151,15 @@ export function parseDiff(text: string, source?: string): ParsedDiff {
     else if (sp.isCopy) status = "copied";
     else if (sp.isCreate || oldPath === null) status = "added";
     else if (sp.isDelete || newPath === null) status = "deleted";
-    const binary = Boolean(sp.isBinary) || scan.binaryPaths.has(path) || (oldPath !== null && scan.binaryPaths.has(oldPath));
+    const binary = Boolean(sp.isBinary) || (sp.isGit === true && scan.gitBinary[gitOrdinal] === true);
 
     const hunks: Hunk[] = [];
-    for (const h of sp.hunks) {
-      const section = scan.sections[hunkIndex] ?? "";
-      hunkIndex++;
-      hunks.push(buildHunk(h.oldStart, h.oldLines, h.newStart, h.newLines, section, h.lines, source));
+    if (!binary) {
+      for (let k = 0; k < sp.hunks.length; k++) {
+        const info = hunkInfos[k];
+        if (!info) throw new InputError(`diff hunk ${k + 1} of ${path} has no readable header`, source);
+        hunks.push(buildHunk(info, sp.hunks[k]!.lines, source));
+      }
     }
     const file: FileDiff = {
       oldPath: status === "added" ? null : oldPath,
@@ -111,62 +177,81 @@ export function parseDiff(text: string, source?: string): ParsedDiff {
   return { files, notes };
 }
 
-function buildHunk(
-  oldStart: number,
-  oldLines: number,
-  newStart: number,
-  newLines: number,
-  section: string,
-  raw: string[],
-  source?: string,
-): Hunk {
+function hunkName(h: HunkInfo): string {
+  return `hunk ${h.nth} of ${h.file || "the diff"} (${h.header}, line ${h.line})`;
+}
+
+function buildHunk(info: HunkInfo, raw: string[], source?: string): Hunk {
   const lines: DiffLine[] = [];
-  // jsdiff reports a zero-length side's start as the line before it; keep git's numbers
-  let o = oldLines === 0 ? oldStart + 1 : oldStart;
-  let n = newLines === 0 ? newStart + 1 : newStart;
+  let o = info.oldStart;
+  let n = info.newStart;
   let seenOld = 0;
   let seenNew = 0;
   for (const r of raw) {
-    const tag = r[0];
-    const text = r.slice(1);
-    if (tag === "+") {
-      lines.push({ kind: "add", text, oldLine: null, newLine: n++ });
+    const tag = r.charCodeAt(0);
+    if (tag === 43 /* + */) {
+      lines.push({ kind: "add", text: r.slice(1), oldLine: null, newLine: n++ });
       seenNew++;
-    } else if (tag === "-") {
-      lines.push({ kind: "del", text, oldLine: o++, newLine: null });
+    } else if (tag === 45 /* - */) {
+      lines.push({ kind: "del", text: r.slice(1), oldLine: o++, newLine: null });
       seenOld++;
-    } else if (tag === " " || r === "") {
-      lines.push({ kind: "ctx", text, oldLine: o++, newLine: n++ });
+    } else if (tag === 32 /* space */ || r === "") {
+      lines.push({ kind: "ctx", text: r.slice(1), oldLine: o++, newLine: n++ });
       seenOld++;
       seenNew++;
-    } else if (tag === "\\") {
+    } else if (tag === 92 /* \ */) {
       const prev = lines[lines.length - 1];
       if (prev) prev.noNewline = true;
     }
   }
-  if (seenOld !== oldLines || seenNew !== newLines) {
+  if (seenOld !== info.oldLines || seenNew !== info.newLines) {
     throw new InputError(
-      `hunk @@ -${oldStart},${oldLines} +${newStart},${newLines} @@ has ${seenOld} old and ${seenNew} new lines: truncated or miscounted`,
+      `${hunkName(info)} has ${seenOld} old and ${seenNew} new lines, its header says ${info.oldLines} and ${info.newLines}: truncated or miscounted`,
       source,
     );
   }
-  return { oldStart: oldLines === 0 ? oldStart + 1 : oldStart, oldLines, newStart: newLines === 0 ? newStart + 1 : newStart, newLines, section, lines };
+  return {
+    oldStart: info.oldStart,
+    oldLines: info.oldLines,
+    newStart: info.newStart,
+    newLines: info.newLines,
+    section: info.section,
+    lines,
+  };
+}
+
+/** Walks a hunk the way jsdiff does, to say where it broke. */
+function diagnose(h: HunkInfo, lines: string[]): string {
+  let old = 0;
+  let neu = 0;
+  let i = h.line; // 0-based index of the first body line
+  for (; i < lines.length && (old < h.oldLines || neu < h.newLines); i++) {
+    const l = lines[i]!;
+    const c = l === "" && i !== lines.length - 1 ? " " : l[0];
+    if (c === "+") neu++;
+    else if (c === "-") old++;
+    else if (c === " ") {
+      old++;
+      neu++;
+    } else if (c === "\\") continue;
+    else
+      return `${hunkName(h)} is truncated or miscounted: line ${i + 1} is not a diff line: ${oneLine(l)} (after ${old} of ${h.oldLines} old and ${neu} of ${h.newLines} new lines)`;
+  }
+  if (old < h.oldLines || neu < h.newLines)
+    return `${hunkName(h)} is truncated: the diff ends after ${old} of ${h.oldLines} old and ${neu} of ${h.newLines} new lines`;
+  return `${hunkName(h)} is miscounted: it has more lines than its header says (${h.oldLines} old, ${h.newLines} new)`;
 }
 
 function describeJsdiffError(err: unknown, lines: string[], scan: RawScan): string {
   const msg = err instanceof Error ? err.message : String(err);
-  const m = /line (\d+)/.exec(msg);
+  const m = /hunk at line (\d+)/i.exec(msg);
   if (m) {
     const at = Number(m[1]);
-    // find the hunk header this line belongs to
-    let header = 0;
-    for (const h of scan.hunkHeaderLines) if (h <= at) header = h;
-    const hdr = header ? lines[header - 1] : undefined;
-    const bad = lines[at - 1];
-    if (at > lines.length || bad === undefined || bad === "") {
-      return `diff ends inside a hunk${hdr ? ` (${hdr.split(" @@")[0]} @@ at line ${header})` : ""}: truncated or miscounted`;
-    }
-    return `malformed hunk${hdr ? ` ${hdr.split(" @@")[0]} @@ (line ${header})` : ""}: unexpected line ${at}: ${JSON.stringify(bad.slice(0, 60))} (truncated or miscounted hunk)`;
+    const h = scan.hunks.find((x) => x.line === at);
+    if (h) return diagnose(h, lines);
+    return `malformed hunk at line ${at}: truncated or miscounted`;
   }
-  return `malformed diff: ${msg}`;
+  const missing = /^Missing "(\+\+\+|---) \.\.\." file header for (.*)$/.exec(msg);
+  if (missing) return `file header for ${oneLine(missing[2]!)} has no matching "${missing[1]}" line`;
+  return `malformed diff: ${oneLine(msg.split("\n")[0]!, 120)}`;
 }

@@ -1,46 +1,163 @@
 // Input edge: bytes (a patch file, format-patch output, an mbox, an .eml,
 // git diff on stdin) -> ParsedInput. Pure apart from the bytes handed in.
-import { InputError } from "../errors.js";
-import { parseDiff } from "../diff/parse.js";
-import type { ParsedInput, Patch } from "../types.js";
+//
+// An mbox is split into messages; each message is read by ./message.ts
+// (headers, charset, MIME when needed, b4's body layout, the diff); then
+// replies without a diff are dropped, cover letters are set apart and
+// attached to their series, and a message that cannot be read becomes a
+// problem entry while the others are still returned.
+import { InputError, errorMessage } from "../errors.js";
+import type { InputProblem, ParsedInput, Patch } from "../types.js";
+import { splitMbox } from "./mbox.js";
+import { readMessage, readMessageSync, type MessageResult } from "./message.js";
+
+export { parseMail, type MailMessage } from "./mail.js";
+export { parseSubject, type SubjectInfo } from "./subject.js";
 
 export interface IngestOptions {
+  /** Input size limit in bytes (default 50 MB). */
   maxBytes?: number;
+}
+
+export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
+
+interface Item {
+  source: string;
+  result: MessageResult;
+}
+
+/** Size limit, empty input; returns the bytes. */
+export function checkInput(data: Buffer | string, source: string, opts: IngestOptions): Buffer {
+  const max = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
+  if (size > max) throw new InputError(`input is ${size} bytes, over the limit of ${max} bytes`, source);
+  const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  let i = 0;
+  while (i < buf.length && (buf[i] === 32 || buf[i] === 9 || buf[i] === 10 || buf[i] === 13 || buf[i] === 12)) i++;
+  if (i === buf.length) throw new InputError("empty input", source);
+  return buf;
+}
+
+function segmentsOf(buf: Buffer, source: string): { buf: Buffer; source: string; mbox: boolean }[] {
+  const segs = splitMbox(buf);
+  const multi = segs.length > 1;
+  return segs.map((s, k) => ({ buf: buf.subarray(s.start, s.end), source: multi ? `${source}#${k + 1}` : source, mbox: s.separated }));
+}
+
+function problemFor(item: Item, multi: boolean, reason: string): InputProblem {
+  const id = item.result.patch.messageId;
+  const where = multi && id ? `${item.source} (<${id}>)` : item.source;
+  return { source: item.source, message: `${where}: ${oneLine(reason)}` };
+}
+
+function oneLine(s: string): string {
+  return s.replace(/[\r\n]+/g, " ").slice(0, 500);
+}
+
+/** Replies, covers, problems, and each patch's cover letter. */
+export function assemble(items: Item[], source: string): ParsedInput {
+  const multi = items.length > 1;
+  const patches: Patch[] = [];
+  const covers: Patch[] = [];
+  const problems: InputProblem[] = [];
+  const undecided: Item[] = [];
+  for (const item of items) {
+    const r = item.result;
+    if (r.problem) {
+      problems.push(problemFor(item, multi, r.problem));
+      continue;
+    }
+    if (r.subject.series?.index === 0) {
+      covers.push(r.patch);
+      continue;
+    }
+    if (!r.hasDiff) {
+      if (!r.subject.reply) undecided.push(item);
+      continue; // a reply without a diff is discussion, not a patch
+    }
+    patches.push(r.patch);
+  }
+  // a message without a diff that patches of a series answer is that series' cover letter
+  const roots = new Set<string>();
+  for (const p of patches) {
+    if (!p.series) continue;
+    if (p.inReplyTo) roots.add(p.inReplyTo);
+    if (p.references[0]) roots.add(p.references[0]);
+  }
+  for (const item of undecided) {
+    const id = item.result.patch.messageId;
+    if (id && roots.has(id)) covers.push(item.result.patch);
+    else problems.push(problemFor(item, multi, "not a patch: no diff found"));
+  }
+  attachCovers(patches, covers);
+
+  if (patches.length === 0) {
+    if (!multi) {
+      const only = items[0];
+      if (only?.result.problem) throw new InputError(oneLine(only.result.problem), source);
+      if (only && covers.length > 0) throw new InputError("not a patch: a cover letter without a diff", source);
+      throw new InputError("not a patch: no diff found", source);
+    }
+    const first = problems[0];
+    if (first) throw new InputError(`no patch in ${items.length} messages (${problems.length} unreadable; first: ${first.message})`, source);
+    throw new InputError(`not a patch: no diff found in ${items.length} messages`, source);
+  }
+  return { patches, covers, problems };
+}
+
+function attachCovers(patches: Patch[], covers: Patch[]): void {
+  if (covers.length === 0) return;
+  const byId = new Map<string, Patch>();
+  for (const c of covers) if (c.messageId) byId.set(c.messageId, c);
+  for (const p of patches) {
+    let cover: Patch | undefined;
+    for (const id of [p.inReplyTo, ...p.references]) {
+      if (id && byId.has(id)) {
+        cover = byId.get(id);
+        break;
+      }
+    }
+    if (!cover && p.series) {
+      // no threading headers: the only cover of the same version and size
+      const same = covers.filter((c) => c.series && c.series.version === p.series!.version && c.series.total === p.series!.total);
+      if (same.length === 1) cover = same[0];
+    }
+    if (cover) p.cover = { subject: cover.subject, message: cover.message };
+  }
+}
+
+function guard<T>(source: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`could not read the input: ${oneLine(errorMessage(err))}`, source);
+  }
 }
 
 /** Any input (mbox, .eml with MIME, format-patch, plain diff). Async because MIME decoding is. */
 export async function parseInput(data: Buffer | string, source: string, opts: IngestOptions = {}): Promise<ParsedInput> {
-  return parsePatchText(data, source, opts);
+  try {
+    const buf = checkInput(data, source, opts);
+    const segs = guard(source, () => segmentsOf(buf, source));
+    const items: Item[] = [];
+    for (const s of segs) items.push({ source: s.source, result: await readMessage(s.buf, s.source, s.mbox) });
+    return guard(source, () => assemble(items, source));
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`could not read the input: ${oneLine(errorMessage(err))}`, source);
+  }
 }
 
-/** A single plain-text patch (format-patch or diff), synchronously. */
+/**
+ * A plain-text patch (format-patch, diff, an mbox of them), synchronously.
+ * A message that needs MIME decoding (base64, quoted-printable, multipart)
+ * is a problem here; use parseInput for mail.
+ */
 export function parsePatchText(data: Buffer | string, source: string, opts: IngestOptions = {}): ParsedInput {
-  const max = opts.maxBytes ?? 50 * 1024 * 1024;
-  const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
-  if (size > max) throw new InputError(`input is ${size} bytes, over the limit of ${max} bytes`, source);
-  const text = (typeof data === "string" ? data : data.toString("utf8")).replace(/\r\n/g, "\n");
-  if (text.trim() === "") throw new InputError("empty input", source);
-  const idx = text.search(/^(diff --git |--- \S)/m);
-  if (idx < 0) throw new InputError("not a patch: no diff found", source);
-  const head = text.slice(0, idx);
-  const subj = /^Subject: (.*)$/m.exec(head);
-  let diffText = text.slice(idx);
-  const sig = diffText.lastIndexOf("\n-- \n");
-  if (sig >= 0) diffText = diffText.slice(0, sig + 1);
-  const { files, notes } = parseDiff(diffText, source);
-  const patch: Patch = {
-    source,
-    subject: subj ? subj[1]!.replace(/^\[[^\]]*\]\s*/, "") : "",
-    rawSubject: subj ? subj[1]! : "",
-    messageId: null,
-    inReplyTo: null,
-    references: [],
-    author: null,
-    date: null,
-    message: head.split(/^---$/m)[0]!.replace(/^[\s\S]*?\n\n/, ""),
-    series: null,
-    files,
-    notes,
-  };
-  return { patches: [patch], covers: [], problems: [] };
+  return guard(source, () => {
+    const buf = checkInput(data, source, opts);
+    const items = segmentsOf(buf, source).map((s) => ({ source: s.source, result: readMessageSync(s.buf, s.source, s.mbox) }));
+    return assemble(items, source);
+  });
 }
