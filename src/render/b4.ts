@@ -2,6 +2,7 @@
 // [{ tool, status: pass|warn|fail, summary, url, details }], one entry per
 // patch reviewed (one, for the single message b4 hands over).
 import type { Finding, InputProblem, PatchReview, ReviewResult } from "../types.js";
+import { SEVERITY_RANK } from "../types.js";
 import { citationLabel, docsUrl, location } from "./common.js";
 import { fill, sentence } from "./templates.js";
 
@@ -30,9 +31,16 @@ function breakdown(findings: readonly Finding[]): string {
   return parts.join(", ");
 }
 
+/** Most severe first, pre-existing ones last. */
+function bySeverity(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort(
+    (a, b) => Number(Boolean(a.preExisting)) - Number(Boolean(b.preExisting)) || SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity],
+  );
+}
+
 function detailLines(r: PatchReview): string[] {
   const lines: string[] = [];
-  for (const f of r.findings) {
+  for (const f of bySeverity(r.findings)) {
     const pre = f.preExisting ? " (pre-existing)" : "";
     lines.push(`- ${f.severity} ${location(f)} ${f.rule}: ${f.message}${pre}`);
     const c = f.citations[0];
@@ -45,7 +53,8 @@ function detailLines(r: PatchReview): string[] {
 export function b4Check(r: PatchReview, tool: "reclaim-review", version: string): B4Check {
   const has = (s: Finding["severity"]) => r.findings.some((f) => f.severity === s);
   const status: B4Status = has("error") ? "fail" : has("warning") || r.errors.length > 0 ? "warn" : "pass";
-  const top = r.findings.find((f) => f.severity !== "info" && !f.preExisting) ?? r.findings[0];
+  const ranked = bySeverity(r.findings);
+  const top = ranked[0];
   const summary = sentence("b4/summary", {
     clean: r.findings.length === 0,
     breakdown: breakdown(r.findings),
@@ -53,7 +62,7 @@ export function b4Check(r: PatchReview, tool: "reclaim-review", version: string)
     incomplete: r.errors.length,
     incompletePlural: r.errors.length === 1 ? "" : "s",
   });
-  const url = r.findings.flatMap((f) => f.citations)[0]?.url ?? docsUrl();
+  const url = ranked.flatMap((f) => f.citations)[0]?.url ?? docsUrl();
   const details = fill("b4/details", { lines: detailLines(r), tool, version, source: r.patch.source }).replace(/\n+$/, "");
   return { tool, status, summary: clip(summary, SUMMARY_MAX), url, details };
 }

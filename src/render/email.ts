@@ -110,7 +110,16 @@ function quoteMessage(patch: Patch, f: Finding, st: QuoteState): string[] {
     .sort((a, b) => b.score - a.score || a.i - b.i)
     .slice(0, 3)
     .sort((a, b) => a.i - b.i);
-  const chosen = scored.length > 0 ? scored : [body[0]!];
+  const picked = scored.length > 0 ? scored : [body[0]!];
+  // a sentence that goes on to the next line is quoted to its end (one line more at most)
+  const chosen: { text: string; i: number }[] = [];
+  for (const l of picked) {
+    if (!chosen.some((c) => c.i === l.i)) chosen.push(l);
+    const next = lines[l.i + 1];
+    if (!/[.!?:]\s*$/.test(l.text) && next !== undefined && next.trim() !== "" && !TRAILER.test(next.trim()) && !chosen.some((c) => c.i === l.i + 1))
+      chosen.push({ text: next, i: l.i + 1 });
+  }
+  chosen.sort((a, b) => a.i - b.i);
   const out: string[] = [];
   let prev = -1;
   const first = body[0]!.i;
@@ -132,12 +141,17 @@ function wrapProse(text: string): string {
     .join("\n");
 }
 
+/** "the commit message ..." -> "The commit message ..."; identifiers ("alloc_workqueue() ...") stay as they are. */
+function capitalise(s: string): string {
+  return /^[a-z]+(\s|$)/.test(s) ? s[0]!.toUpperCase() + s.slice(1) : s;
+}
+
 function prose(f: Finding, quoted: boolean): string {
   return wrapProse(
     fill("email/finding", {
       noQuote: !quoted && f.file !== null,
       location: location(f),
-      message: sentenceOf(f.message),
+      message: capitalise(sentenceOf(f.message)),
       preExisting: Boolean(f.preExisting),
       why: sentenceOf(f.why),
       fix: sentenceOf(f.fix),

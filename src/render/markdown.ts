@@ -10,7 +10,10 @@ const CONTEXT_AFTER = 2;
 
 /** Escapes text so markdown shows it literally (`__GFP_FS` must not turn bold). */
 export function escapeMarkdown(s: string): string {
-  return s.replace(/[\\`*_[\]<>|~#]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
+  return s
+    .replace(/[\\`*_[\]<>|~]/g, (c) => `\\${c}`)
+    .replace(/^(\s*)([#+-])/, "$1\\$2")
+    .replace(/\r?\n/g, " ");
 }
 
 /** An inline code span that survives backticks inside. */
@@ -91,7 +94,10 @@ export function renderMarkdown(result: ReviewResult): string {
   const t = totals(result);
   const out = fill("markdown/report", {
     tool: result.tool,
-    ...t,
+    error: t.error,
+    warning: t.warning,
+    info: t.info,
+    nPatches: t.patches,
     patchWord: t.patches === 1 ? "patch" : "patches",
     version: result.version,
     patches: result.reviews.map(renderPatchMarkdown),
