@@ -1,4 +1,6 @@
 // Rules of this folder, sorted by id. Explicit list: no filesystem scan.
 import type { Rule } from "../../types.js";
+import { rule as shrinkerBlocking } from "./shrinker-blocking.js";
+import { rule as shrinkerGfpTest } from "./shrinker-gfp-test.js";
 
-export const rules: Rule[] = [];
+export const rules: Rule[] = [shrinkerBlocking, shrinkerGfpTest];

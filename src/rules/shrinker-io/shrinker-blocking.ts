@@ -1,0 +1,141 @@
+// shrinker-blocking: a shrinker callback (or a helper it calls) that waits on
+// IO, submits IO synchronously or takes a sleeping lock unconditionally.
+import type { Report, Rule } from "../../types.js";
+import { callsOn } from "../util/code.js";
+import { deletedLines } from "../util/diff.js";
+import {
+  blockersOn,
+  callbackRole,
+  functionsOf,
+  isLockCall,
+  registeredCallbacks,
+  shrinkerFunctions,
+  trylockNames,
+  type Blocker,
+  type ShrinkerFn,
+} from "../util/shrinker-scope.js";
+
+/** The commit message says the shrinker work no longer runs in reclaim context. */
+export function saysOffReclaim(message: string): boolean {
+  return /no longer (?:runs? )?(?:in|from) (?:kswapd|(?:direct |memory )?reclaim)|(?:runs?|called|done|happens) (?:now )?(?:in|from) (?:a|the)(?: \w+){0,3} (?:workqueue|worker|kthread)|not (?:called )?(?:in|from) (?:kswapd|reclaim) context/i.test(
+    message,
+  );
+}
+
+const MESSAGE_OF: Record<Blocker["kind"], string> = {
+  wait: "waitsOnIo",
+  submit: "submitsIo",
+  lock: "sleepingLock",
+  soft: "mayBlock",
+};
+
+function roleName(s: ShrinkerFn): string {
+  if (s.evidence === "weak") return "shrinker";
+  return s.role === "count" ? "count_objects" : "scan_objects";
+}
+
+export const rule: Rule = {
+  meta: {
+    id: "shrinker-blocking",
+    class: "shrinker-io",
+    severity: "warning",
+    description: "shrinker callback (or a helper it calls) that waits on IO, submits IO synchronously or takes a sleeping lock",
+    docs: {
+      why:
+        "Shrinkers run inside memory reclaim, most often from kswapd. A shrinker that waits on IO " +
+        "stalls kswapd and every allocation that waits on kswapd, and deadlocks when that IO itself " +
+        "needs memory or sits behind the allocation (a loop or stacked device, writeback). A sleeping " +
+        "lock held elsewhere across IO or allocation has the same effect. count_objects must never " +
+        "block at all. dm-bufio (2020) and XFS inode reclaim (v5.9) were both reworked to stop " +
+        "waiting on IO in their shrinkers; turning mutex_lock into mutex_trylock alone did not help " +
+        "dm-bufio in 2019 because the hang was the IO wait after the lock.",
+      fix:
+        "Free only what is clean and unlocked: trylock and return SHRINK_STOP when the lock is busy, " +
+        "skip dirty or in-flight objects, and kick writeback to a WQ_MEM_RECLAIM workqueue from the " +
+        "shrinker instead of doing and waiting for it there. Keep count_objects to reading counters.",
+      quiet:
+        "count_objects that only reads a counter; mutex_trylock()/down_read_trylock() with return " +
+        "SHRINK_STOP; the same calls outside shrinker callbacks; slab cache trimming (kmem_cache_shrink).",
+    },
+    messages: {
+      waitsOnIo:
+        "{{chain}}: this {{role}} path waits on IO ({{call}}()) inside memory reclaim: kswapd and every reclaimer behind it stall, and it deadlocks if the IO needs memory; kick a WQ_MEM_RECLAIM worker instead of waiting",
+      submitsIo:
+        "{{chain}}: this {{role}} path writes back synchronously ({{call}}()) inside memory reclaim; a shrinker should skip dirty objects and leave writeback to a WQ_MEM_RECLAIM worker it kicks",
+      sleepingLock:
+        "{{chain}}: this {{role}} path takes the sleeping lock {{call}}() inside memory reclaim; shrinkers trylock and return SHRINK_STOP when the lock is busy, and any IO waited on after the lock still stalls kswapd",
+      mayBlock:
+        "{{chain}}: {{call}}() in a {{role}} path may sleep or start IO; fine only if this really runs outside kswapd/direct reclaim, as the change assumes",
+      stopsBlocking:
+        "{{fn}}() no longer calls {{calls}} in its {{role}} callback: recognised shrinker fix (callbacks must not block; count_objects only reads counters)",
+    },
+    knowledge: ["dm-bufio-workqueue-2020", "xfs-reclaim-nonblocking-2020", "dm-bufio-loop-revert-2019", "shrinker-alloc-api-2023"],
+    scope: "line",
+  },
+  check({ patch }) {
+    const reports: Report[] = [];
+    const trylocks = trylockNames(patch);
+    const offReclaim = saysOffReclaim(`${patch.subject}\n${patch.message}`);
+    const done = new Set<string>();
+    const blockingFns = new Set<string>();
+    for (const s of shrinkerFunctions(patch)) {
+      for (const l of s.fn.lines) {
+        if (l.line.kind !== "add" || l.line.newLine === null) continue;
+        for (const b of blockersOn(l.code, trylocks)) {
+          const key = `${l.file.path}:${l.line.newLine}:${b.call}`;
+          if (done.has(key)) continue;
+          done.add(key);
+          blockingFns.add(s.chain[0]!);
+          const strong = b.kind !== "soft" && s.evidence === "callback" && !offReclaim;
+          const severity = !strong ? "info" : s.role === "count" ? "error" : "warning";
+          reports.push({
+            messageId: MESSAGE_OF[b.kind],
+            data: { chain: [...s.chain, b.call].join(" -> "), role: roleName(s), call: b.call },
+            file: l.file.path,
+            line: l.line.newLine,
+            severity,
+            chain: [...s.chain, b.call],
+            cite: b.kind === "lock" ? ["dm-bufio-loop-revert-2019", "dm-bufio-workqueue-2020"] : undefined,
+            identifiers: [b.call, ...s.chain],
+          });
+        }
+      }
+    }
+
+    // Recognised fix: blocking calls deleted from a callback, none added.
+    const registered = registeredCallbacks(patch);
+    const newFns = functionsOf(patch, "new");
+    const removed = new Map<string, { path: string; calls: Set<string>; role: "count" | "scan" }>();
+    const oldFns = functionsOf(patch, "old");
+    for (const v of deletedLines(patch)) {
+      if (!v.fn) continue;
+      const fn = oldFns.find((f) => f.name === v.fn && f.path === v.file.path);
+      const role = fn ? callbackRole(fn, registered) : null;
+      if (!role) continue;
+      for (const c of callsOn(v.code)) {
+        const blocks = blockersOn(v.code, trylocks).some((b) => b.call === c && b.kind !== "soft");
+        if (!blocks && !(role === "count" && isLockCall(c))) continue;
+        const e = removed.get(v.fn) ?? { path: v.file.path, calls: new Set<string>(), role };
+        e.calls.add(c);
+        removed.set(v.fn, e);
+      }
+    }
+    for (const [fnName, e] of removed) {
+      if (blockingFns.has(fnName)) continue;
+      const fn = newFns.find((f) => f.name === fnName && f.path === e.path);
+      const still = fn?.lines.some((l) => blockersOn(l.code, trylocks).some((b) => e.calls.has(b.call)));
+      if (!fn || still) continue;
+      const at = fn.lines.find((l) => l.line.kind === "add" && l.line.newLine !== null && l.line.text.trim() !== "");
+      if (!at) continue;
+      reports.push({
+        messageId: "stopsBlocking",
+        data: { fn: fnName, calls: [...e.calls].map((c) => `${c}()`).join(", "), role: e.role === "count" ? "count_objects" : "scan_objects" },
+        file: e.path,
+        line: at.line.newLine,
+        severity: "info",
+        identifiers: [fnName, ...e.calls],
+      });
+    }
+    return reports;
+  },
+};
