@@ -1,7 +1,7 @@
 // Real servers on loopback for the mail tests: Dovecot (started from a
 // temporary config, stopped by PID) and an in-process smtp-server sink.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,6 +46,30 @@ async function waitForPort(port: number, ms: number): Promise<void> {
   }
 }
 
+/** PIDs of every live descendant of pid (from /proc). */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parent.set(Number(name), ppid);
+    } catch {
+      // exited while we looked
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, pp] of parent) if (pp === p) {
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
 export const IMAP_USER = "bot";
 export const IMAP_PASS = "secret-pw";
 
@@ -76,6 +100,7 @@ export class Dovecot {
       "auth_mechanisms = plain login",
       `mail_location = maildir:${dir}/mail/%u`,
       "first_valid_uid = 1",
+      "shutdown_clients = yes",
       "passdb {",
       "  driver = static",
       `  args = password=${IMAP_PASS}`,
@@ -116,12 +141,21 @@ export class Dovecot {
     }
   }
 
+  /** Stops the master and every process it started (an imap process outlives its master otherwise). */
   async stop(): Promise<void> {
     const c = this.child;
-    if (!c || c.exitCode !== null) return;
+    if (!c || c.exitCode !== null || c.pid === undefined) return;
+    const family = descendants(c.pid);
     const exited = new Promise<void>((resolve) => c.once("exit", () => resolve()));
     c.kill("SIGTERM");
     await exited;
+    for (const pid of family) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
     this.child = null;
     // the listener must be gone before a restart binds the port again
     await new Promise((r) => setTimeout(r, 200));

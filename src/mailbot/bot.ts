@@ -1,0 +1,406 @@
+// The mail bot's core loop for one message: parse, decide whether it deserves
+// a reply, review, render, and put the reply in the transactional outbox;
+// then deliver what is due. Every decision is journalled before the next
+// step, so a crash loses no review and sends no reply twice (except one
+// resend, with the same Message-ID, when it fell between the server's
+// acceptance and our record of it).
+import { createHash } from "node:crypto";
+import type { ReviewConfig } from "../config.js";
+import { errorMessage } from "../errors.js";
+import { parseMail, type MailMessage } from "../ingest/mail.js";
+import type { KnowledgeBase } from "../knowledge/base.js";
+import { review } from "../pipeline.js";
+import { renderEmailBody } from "../render/email.js";
+import { SEVERITY_RANK, type Finding, type Patch, type PatchReview, type Severity } from "../types.js";
+import { addressReply, composeReply, domainOf, makeMessageId, parseAddress, type Address, type OriginalMail } from "./compose.js";
+import { RateLimiter, type Transport } from "./deliver.js";
+import { policyFor, type ListPolicy, type PolicyTable } from "./policy.js";
+import type { HeldPart, OutboxItem, SeenRecord, StateStore } from "./state.js";
+import { parseSubject } from "./subject.js";
+
+/** Bots we never answer (besides ourselves and the policy's ignore-senders). */
+export const KNOWN_BOTS: readonly RegExp[] = [
+  /^lkp@intel\.com$/i,
+  /^patchwork-bot(\+[^@]*)?@kernel\.org$/i,
+  /^sashiko-bot@kernel\.org$/i,
+  /^bot\+[^@]*@kernel\.org$/i,
+  /^syzbot(\+[^@]*)?@syzkaller\.appspotmail\.com$/i,
+];
+
+const IGNORE_CMD = /^[ \t]*reclaim-review:[ \t]*ignore[ \t]+([0-9a-f]{8,64})\b/gim;
+
+export interface Origin {
+  /** Where the bytes came from, for logs: "INBOX#42", "lkml.mbox#3". */
+  source: string;
+  /** IMAP mailbox name or backfill label, for policy matching. */
+  mailbox: string | null;
+}
+
+export type Action = "queued" | "held" | "skipped" | "duplicate" | "suppression";
+
+export interface Decision {
+  key: string;
+  action: Action;
+  reason: string;
+  /** The reply's Message-ID when one was queued. */
+  replyId?: string;
+}
+
+export interface BotOptions {
+  /** "Name <addr>" we send as. */
+  from: string;
+  state: StateStore;
+  transport: Transport;
+  policies: PolicyTable;
+  review: ReviewConfig;
+  kb: KnowledgeBase;
+  /** Replies per minute (0: no limit). */
+  rateLimit: number;
+  maxMessageBytes: number;
+  botName?: string;
+  signatureUrl?: string;
+  log: (line: string) => void;
+  now?: () => number;
+}
+
+/** Message-IDs compared with angle brackets, lower-cased domain untouched. */
+export function normaliseId(id: string | null | undefined): string | null {
+  if (!id) return null;
+  const t = id.trim();
+  if (t === "") return null;
+  return t.startsWith("<") ? t : `<${t}>`;
+}
+
+/** The Message-ID header of raw bytes, read from the header block only (for messages we will not parse). */
+export function headerMessageId(raw: Buffer): string | null {
+  const head = raw.subarray(0, Math.min(raw.length, 256 * 1024)).toString("latin1");
+  const end = head.search(/\r?\n\r?\n/);
+  const block = (end >= 0 ? head.slice(0, end) : head).replace(/\r?\n[ \t]+/g, " ");
+  const m = /^message-id:\s*(<[^>\s]+>)/im.exec(block);
+  return m ? m[1]! : null;
+}
+
+function rawKey(raw: Buffer): string {
+  return "sha256:" + createHash("sha256").update(raw).digest("hex").slice(0, 32);
+}
+
+function summaryKey(summary: string): string {
+  return summary.toLowerCase().replace(/\s+/g, " ").trim();
+}
+
+export function lineageOf(author: string | null, summary: string): string {
+  return `${(author ?? "").toLowerCase()}\n${summaryKey(summary)}`;
+}
+
+function visibleFindings(findings: readonly Finding[], min: Severity): Finding[] {
+  return findings.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[min]);
+}
+
+export class MailBot {
+  readonly self: Address;
+  /** Replies delivered by this process. */
+  sentCount = 0;
+  private readonly limiter: RateLimiter;
+  private readonly now: () => number;
+
+  constructor(private readonly o: BotOptions) {
+    const self = parseAddress(o.from);
+    if (!self) throw new Error(`--from "${o.from}" is not an address`);
+    this.self = self;
+    this.now = o.now ?? Date.now;
+    this.limiter = new RateLimiter(o.transport.kind === "smtp" ? o.rateLimit : 0, this.now);
+  }
+
+  get maxMessageBytes(): number {
+    return this.o.maxMessageBytes;
+  }
+
+  /** A message judged on its size alone (never downloaded). */
+  tooLarge(messageId: string | null, fallbackKey: string, size: number, origin: Origin): Decision {
+    const key = normaliseId(messageId) ?? fallbackKey;
+    if (this.state.seen(key)) return { key, action: "duplicate", reason: "already seen" };
+    const d = this.done(key, `message is ${size} bytes, over the limit of ${this.o.maxMessageBytes}`);
+    this.o.log(`${origin.source} ${key}: ${d.action}: ${d.reason}`);
+    return d;
+  }
+
+  private get state(): StateStore {
+    return this.o.state;
+  }
+
+  private done(key: string, reason: string, extra: Partial<SeenRecord> = {}, action: Action = "skipped"): Decision {
+    this.state.append({ t: "seen", id: key, rec: { state: "done", reason: `${action}: ${reason}`, at: this.now(), ...extra } });
+    return { key, action, reason };
+  }
+
+  /** Takes one raw message through to a durable decision. Never throws for bad input. */
+  async ingest(raw: Buffer, origin: Origin): Promise<Decision> {
+    const hdrId = headerMessageId(raw);
+    const early = hdrId ?? rawKey(raw);
+    if (this.state.seen(early)) return { key: early, action: "duplicate", reason: "already seen" };
+    if (raw.length > this.o.maxMessageBytes) {
+      return this.tooLarge(hdrId, early, raw.length, origin);
+    }
+    let mail: MailMessage;
+    try {
+      mail = await parseMail(raw, origin.source);
+    } catch (err) {
+      const d = this.done(early, `unreadable message: ${errorMessage(err)}`);
+      this.o.log(`${origin.source} ${early}: ${d.action}: ${d.reason}`);
+      return d;
+    }
+    const key = normaliseId(mail.messageId) ?? early;
+    if (key !== early && this.state.seen(key)) return { key, action: "duplicate", reason: "already seen" };
+    let d: Decision;
+    try {
+      d = this.decide(mail, key, origin);
+    } catch (err) {
+      // a bug in review or rendering must not stop the bot nor lose the message silently
+      d = this.done(key, `internal error: ${errorMessage(err)}`);
+    }
+    this.o.log(`${origin.source} ${key}: ${d.action}: ${d.reason}`);
+    return d;
+  }
+
+  private decide(mail: MailMessage, key: string, origin: Origin): Decision {
+    const policy = policyFor(this.o.policies, mail.listId, origin.mailbox);
+    const sender = (mail.fromAddress ?? "").toLowerCase();
+    const subj = parseSubject(mail.subject);
+
+    if (sender && sender === this.self.address.toLowerCase()) return this.done(key, "our own mail");
+    if ((mail.headers["x-mailer"] ?? "").startsWith("reclaim-review")) return this.done(key, "mail from a reclaim-review bot");
+    if (sender && KNOWN_BOTS.some((re) => re.test(sender))) return this.done(key, `known bot ${sender}`);
+    if (
+      sender &&
+      policy.ignoreSenders.some((s) => (s.startsWith("@") ? sender.endsWith(s.toLowerCase()) : s.toLowerCase() === sender))
+    )
+      return this.done(key, `sender ${sender} is on the list's ignore-senders`);
+    const auto = (mail.autoSubmitted ?? "").trim().toLowerCase();
+    if (auto && !auto.startsWith("no")) return this.done(key, `Auto-Submitted: ${mail.autoSubmitted}`);
+
+    const cmds = this.ignoreCommands(mail.body);
+    if (cmds.length > 0 && !mail.patch) return this.applyIgnore(mail, key, cmds);
+
+    if (mail.isCover) {
+      const summary = subj.summary;
+      return this.done(key, `cover letter of ${subj.total ?? "?"} patches (v${subj.version})`, {
+        cover: { summary, mail: this.original(mail, key), listId: mail.listId, mailbox: origin.mailbox },
+        lineages: [lineageOf(mail.fromAddress, summary)],
+        author: mail.fromAddress,
+      });
+    }
+    if (!mail.patch) {
+      if (subj.reply) return this.done(key, "a reply without a new diff");
+      if (subj.pull || /\bare available in the Git repository at\b/i.test(mail.body)) return this.done(key, "a pull request without a diff");
+      if (mail.problem) return this.done(key, `${mail.problem}`);
+      return this.done(key, "not a patch (no diff)");
+    }
+    return this.reviewAndQueue(mail, mail.patch, key, policy);
+  }
+
+  private ignoreCommands(body: string): string[] {
+    const out: string[] = [];
+    for (const m of body.matchAll(IGNORE_CMD)) out.push(m[1]!.toLowerCase());
+    return out;
+  }
+
+  /** "reclaim-review: ignore <fp>" from the patch's author: suppress for later versions of the series. */
+  private applyIgnore(mail: MailMessage, key: string, fps: string[]): Decision {
+    const chain = [mail.inReplyTo, ...[...mail.references].reverse()].map(normaliseId).filter((x): x is string => x !== null);
+    let target: SeenRecord | undefined;
+    for (const id of chain) {
+      const sent = this.state.data.sent[id] ?? this.state.data.outbox[id];
+      if (sent) {
+        target = sent.answers.map((a) => this.state.seen(a)).find((r) => r?.lineages && r.lineages.length > 0);
+        if (target) break;
+      }
+      const seen = this.state.seen(id);
+      if (seen?.lineages && seen.lineages.length > 0) {
+        target = seen;
+        break;
+      }
+    }
+    if (!target) return this.done(key, "an ignore request for a patch we do not know");
+    const author = (target.author ?? "").toLowerCase();
+    const sender = (mail.fromAddress ?? "").toLowerCase();
+    if (!sender || sender !== author) return this.done(key, `ignore request from ${sender || "an unknown sender"}, not the patch author ${author || "(unknown)"}`);
+    for (const lineage of target.lineages!) this.state.append({ t: "suppress", lineage, fingerprints: fps });
+    return this.done(key, `${fps.join(", ")} ignored for later versions`, {}, "suppression");
+  }
+
+  private original(mail: MailMessage, key: string): OriginalMail {
+    return {
+      messageId: key,
+      references: mail.references.map(normaliseId).filter((x): x is string => x !== null),
+      subject: mail.subject,
+      from: mail.from,
+      replyTo: mail.replyTo,
+      to: mail.to,
+      cc: mail.cc,
+    };
+  }
+
+  private threadRoot(mail: MailMessage): string | null {
+    return normaliseId(mail.references[0]) ?? normaliseId(mail.inReplyTo);
+  }
+
+  private reviewAndQueue(mail: MailMessage, patch: Patch, key: string, policy: ListPolicy): Decision {
+    const subj = parseSubject(mail.subject);
+    const root = this.threadRoot(mail);
+    const rootRec = root ? this.state.seen(root) : undefined;
+    const lineages = [lineageOf(mail.fromAddress, subj.summary)];
+    if (rootRec?.cover) lineages.unshift(lineageOf(mail.fromAddress, rootRec.cover.summary));
+    const suppressed = new Set(lineages.flatMap((l) => this.state.suppressed(l)));
+    const config: ReviewConfig = {
+      ...this.o.review,
+      ignore: [...this.o.review.ignore, ...policy.ignoreFingerprints, ...suppressed],
+    };
+    const withId: Patch = { ...patch, messageId: patch.messageId ?? key };
+    const result = review({ patches: [withId], covers: [], problems: [] }, null, config, this.o.kb);
+    const pr = result.reviews[0]!;
+    for (const e of pr.errors) this.o.log(`${withId.source} ${key}: rule ${e.rule} failed: ${e.message}`);
+    const shown = visibleFindings(pr.findings, policy.minSeverity);
+    const meta: Partial<SeenRecord> = { lineages, author: mail.fromAddress };
+    const note = suppressed.size > 0 ? ` (${suppressed.size} suppressed by the author)` : "";
+
+    if (policy.mute) return this.done(key, `list muted (${shown.length} findings)`, meta);
+
+    if (policy.seriesReply === "cover" && rootRec?.cover && subj.total !== null && subj.index !== null) {
+      const series = `${root}|v${subj.version}`;
+      const part: HeldPart = { messageId: key, index: subj.index, review: { ...pr, findings: shown }, at: this.now() };
+      this.state.append({ t: "hold", series, part });
+      this.state.append({ t: "seen", id: key, rec: { state: "queued", reason: `held for a reply to ${root}`, at: this.now(), ...meta } });
+      this.flushSeries(false, series);
+      return { key, action: "held", reason: `held for the series reply to ${root} (${shown.length} findings)${note}` };
+    }
+
+    if (shown.length === 0 && !policy.noFindingsReply) return this.done(key, `no findings at or above ${policy.minSeverity}${note}`, meta);
+    const body = renderEmailBody({ ...pr, findings: shown }, this.renderOpts(policy));
+    const item = this.queue(this.original(mail, key), [key], body, policy, mail.date, meta);
+    return { key, action: "queued", reason: `reply ${item.id} (${shown.length} findings)${note}`, replyId: item.id };
+  }
+
+  private renderOpts(policy: ListPolicy): { minSeverity: Severity; signatureUrl?: string; botName?: string } {
+    return {
+      minSeverity: policy.minSeverity,
+      ...(this.o.signatureUrl ? { signatureUrl: this.o.signatureUrl } : {}),
+      ...(this.o.botName ? { botName: this.o.botName } : {}),
+    };
+  }
+
+  private queue(
+    orig: OriginalMail,
+    answers: string[],
+    body: string,
+    policy: ListPolicy,
+    date: string | null,
+    meta: Partial<SeenRecord>,
+  ): OutboxItem {
+    const id = makeMessageId(domainOf(this.self.address), new Date(this.now()));
+    const addressing = addressReply(orig, this.self, policy.reply, policy.cc);
+    const recipients = [...addressing.to, ...addressing.cc].map((a) => a.address);
+    const raw = composeReply({ orig, from: this.self, addressing, messageId: id, body, date: new Date(this.now()) });
+    let sent = date ? Date.parse(date) : NaN;
+    if (!Number.isFinite(sent) || sent > this.now()) sent = this.now();
+    const item: OutboxItem = {
+      id,
+      answers,
+      envelopeFrom: this.self.address,
+      recipients,
+      raw,
+      notBefore: sent + policy.embargoMinutes * 60_000,
+      queuedAt: this.now(),
+    };
+    const seen: Record<string, SeenRecord> = {};
+    for (const a of answers) seen[a] = { ...(this.state.seen(a) ?? {}), state: "queued", reason: `reply ${id}`, at: this.now(), ...meta };
+    this.state.append({ t: "queue", item, seen });
+    return item;
+  }
+
+  /**
+   * Cover-reply policy: answers a held series once every part arrived, or when
+   * its oldest part waited series-wait minutes, or (force) now.
+   */
+  flushSeries(force: boolean, only?: string): number {
+    let n = 0;
+    for (const [series, parts] of Object.entries(this.state.data.held)) {
+      if (only && series !== only) continue;
+      const coverId = series.slice(0, series.lastIndexOf("|"));
+      const cover = this.state.seen(coverId);
+      const c = cover?.cover;
+      const policy = policyFor(this.o.policies, c?.listId ?? null, c?.mailbox ?? null);
+      const mail = c?.mail as OriginalMail | undefined;
+      const total = mail ? parseSubject(mail.subject).total : null;
+      const indexes = new Set(parts.map((p) => p.index));
+      const complete = total !== null && indexes.size >= total;
+      const oldest = Math.min(...parts.map((p) => p.at));
+      if (!complete && !force && this.now() - oldest < policy.seriesWaitMinutes * 60_000) continue;
+      const sorted = [...parts].sort((a, b) => a.index - b.index);
+      const reviews = sorted.map((p) => p.review as PatchReview);
+      const findings = reviews.flatMap((r) => r.findings);
+      const answers = [...sorted.map((p) => p.messageId), coverId];
+      if (!mail || (findings.length === 0 && !policy.noFindingsReply)) {
+        for (const a of answers)
+          this.state.append({ t: "seen", id: a, rec: { ...(this.state.seen(a) ?? { at: this.now() }), state: "done", reason: "series had no findings to mail" } as SeenRecord });
+        this.state.append({ t: "release", series });
+        continue;
+      }
+      const first = reviews[0]!.patch;
+      const merged: PatchReview = {
+        patch: { ...first, subject: parseSubject(mail.subject).summary, rawSubject: mail.subject, messageId: coverId, files: reviews.flatMap((r) => r.patch.files) },
+        findings,
+        errors: [],
+      };
+      const body = renderEmailBody(merged, this.renderOpts(policy));
+      this.queue(mail, answers, body, policy, null, {});
+      this.state.append({ t: "release", series });
+      n++;
+    }
+    return n;
+  }
+
+  /** Replies waiting in the outbox. */
+  pending(): OutboxItem[] {
+    return Object.values(this.state.data.outbox).sort((a, b) => a.queuedAt - b.queuedAt || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * Sends every reply that is due. With wait, sleeps for the rate limit
+   * instead of leaving the rest for later. Returns how many went out.
+   * A failed send stays in the outbox for the next call.
+   */
+  async deliverDue(opts: { wait?: boolean } = {}): Promise<{ sent: number; failed: number; waiting: number }> {
+    let sent = 0;
+    let failed = 0;
+    let waiting = 0;
+    for (const item of this.pending()) {
+      if (item.notBefore > this.now()) {
+        waiting++;
+        continue;
+      }
+      let w = this.limiter.waitMs();
+      if (w > 0 && !opts.wait) {
+        waiting++;
+        continue;
+      }
+      while (w > 0) {
+        await new Promise((r) => setTimeout(r, w));
+        w = this.limiter.waitMs();
+      }
+      try {
+        await this.o.transport.send(item);
+      } catch (err) {
+        failed++;
+        this.o.log(`delivery of ${item.id} failed, kept in the outbox: ${errorMessage(err)}`);
+        break;
+      }
+      this.limiter.record();
+      // the window for the one permitted resend: accepted by the server, not yet recorded
+      this.state.append({ t: "sent", id: item.id, at: this.now() });
+      this.o.log(`${this.o.transport.kind === "smtp" ? "sent" : "wrote"} ${item.id} to ${item.recipients.join(", ")}`);
+      sent++;
+      this.sentCount++;
+    }
+    return { sent, failed, waiting };
+  }
+}
