@@ -163,7 +163,9 @@ function argumentsAt(code: string, open: number): string[] {
 export function flagSiteOf(stmt: Statement): FlagSite | null {
   const alloc = ALLOC_RE.exec(stmt.code);
   const use0 = memReclaimUse(stmt.code);
-  if (!alloc && use0 === "none") return null;
+  // statements without any WQ_* flag are no flag site; ones with other WQ_* flags are (the flag may be added there)
+  if (!alloc && use0 === "none" && !/\bWQ_[A-Z_]+\b/.test(stmt.code)) return null;
+  if (!alloc && use0 === "none" && /&\s*\(?\s*_{0,2}WQ_/.test(stmt.code)) return null;
   const lhs = lhsOf(stmt.code);
   if (alloc) {
     const api = alloc[1]!;
