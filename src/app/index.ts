@@ -1,0 +1,169 @@
+// The probot application: thin handlers that check the event, drop what was
+// already handled (same X-GitHub-Delivery, same pull request head) and queue
+// the work; the queue's workers do the reviews (job.ts) and acknowledge
+// ignore commands (feedback.ts).
+import type { ApplicationFunction, Probot } from "probot";
+import { errorMessage } from "../errors.js";
+import type { KnowledgeBase } from "../knowledge/base.js";
+import { loadKnowledge } from "../knowledge/load.js";
+import { ALL_RULES } from "../rules/index.js";
+import type { Rule } from "../types.js";
+import { DEFAULT_POLICY, WriteGate, makeResilient, type ApiPolicy, type Logger, type Octokit } from "./api.js";
+import { handleIgnore } from "./feedback.js";
+import { prName, runReviewJob, type JobDeps, type PullRequestJob } from "./job.js";
+import { DEFAULT_LIMITS, type Limits } from "./pr-input.js";
+import { BoundedSet, WorkQueue } from "./queue.js";
+
+export const REVIEW_ACTIONS = ["opened", "synchronize", "reopened", "ready_for_review"] as const;
+
+export interface AppOptions {
+  /** Our GitHub App id: check runs of other apps with the same name are not ours. */
+  appId: number | null;
+  policy?: ApiPolicy;
+  limits?: Limits;
+  /** Reviews running at once. */
+  concurrency?: number;
+  /** Jobs waiting at most; past it webhooks are answered 503 (GitHub records the failure). */
+  maxQueued?: number;
+  kb?: KnowledgeBase;
+  rules?: readonly Rule[];
+}
+
+export interface ReclaimApp {
+  appFn: ApplicationFunction;
+  queue: WorkQueue;
+}
+
+interface UserLike {
+  login?: string;
+  type?: string;
+}
+
+/** Builds the application function and the queue it feeds. */
+export function createReclaimApp(opts: AppOptions): ReclaimApp {
+  const policy = opts.policy ?? DEFAULT_POLICY;
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const gate = new WriteGate(policy.writeIntervalMs);
+  const deliveries = new BoundedSet(20_000);
+  let log: Logger = console as unknown as Logger;
+  const queue = new WorkQueue({
+    concurrency: opts.concurrency ?? 4,
+    maxQueued: opts.maxQueued ?? 500,
+    onError: (job, err) => log.error({ delivery: job.deliveryId, key: job.serialKey, err: errorMessage(err) }, "job failed"),
+  });
+
+  const appFn: ApplicationFunction = (app: Probot) => {
+    log = app.log as unknown as Logger;
+    const kb = opts.kb ?? loadKnowledge();
+    const deps: JobDeps = { appId: opts.appId, kb, rules: opts.rules ?? ALL_RULES, limits, log };
+    const resilient = (octokit: unknown, installationId: number | undefined): Octokit =>
+      makeResilient(octokit as Octokit, { policy, gate, key: String(installationId ?? 0), log });
+
+    /** True when this delivery was handled already (a redelivery of a job that did not fail). */
+    const seen = (id: string): boolean => {
+      if (deliveries.has(id)) {
+        log.info({ delivery: id }, "delivery already handled; ignored");
+        return true;
+      }
+      return false;
+    };
+
+    app.on(
+      REVIEW_ACTIONS.map((a) => `pull_request.${a}` as const),
+      async (context) => {
+        if (seen(context.id)) return;
+        const p = context.payload;
+        const pr = p.pull_request;
+        const [owner, repo] = [p.repository.owner.login, p.repository.name];
+        const job: PullRequestJob = {
+          deliveryId: context.id,
+          action: p.action,
+          owner,
+          repo,
+          number: pr.number,
+          headSha: pr.head.sha,
+          baseSha: pr.base.sha,
+          before: p.action === "synchronize" ? ((p as { before?: string }).before ?? null) : null,
+          draft: Boolean(pr.draft),
+          author: (pr.user as UserLike | null)?.login ?? null,
+          authorIsBot: (pr.user as UserLike | null)?.type === "Bot",
+          senderIsBot: (p.sender as UserLike | undefined)?.type === "Bot",
+          title: pr.title ?? "",
+          body: pr.body ?? "",
+        };
+        const octokit = resilient(context.octokit, p.installation?.id);
+        const accepted = queue.enqueue({
+          serialKey: prName(job),
+          dedupeKey: `${prName(job)}@${job.headSha}`,
+          deliveryId: context.id,
+          run: async () => {
+            const outcome = await runReviewJob(octokit, job, deps);
+            if (outcome === "failed") deliveries.delete(context.id);
+            return outcome;
+          },
+        });
+        deliveries.add(context.id);
+        log.info({ delivery: context.id, pr: prName(job), sha: job.headSha, action: p.action, queued: accepted }, accepted ? "review queued" : "this head is already queued or reviewed");
+      },
+    );
+
+    app.on("pull_request_review_comment.created", async (context) => {
+      if (seen(context.id)) return;
+      const p = context.payload;
+      const c = p.comment;
+      if (c.in_reply_to_id === undefined || !/\/reclaim-review\s+ignore\b/i.test(c.body)) return;
+      const octokit = resilient(context.octokit, p.installation?.id);
+      const req = {
+        kind: "review-comment" as const,
+        owner: p.repository.owner.login,
+        repo: p.repository.name,
+        number: p.pull_request.number,
+        commentId: c.id,
+        inReplyTo: c.in_reply_to_id ?? null,
+        body: c.body,
+        user: c.user as { login: string; type?: string } | null,
+        association: c.author_association,
+        prAuthor: (p.pull_request.user as UserLike | null)?.login ?? null,
+      };
+      queue.enqueue({
+        serialKey: `${req.owner}/${req.repo}#${req.number}`,
+        deliveryId: context.id,
+        run: async () => {
+          await handleIgnore(octokit, req, log);
+          return "done";
+        },
+      });
+      deliveries.add(context.id);
+    });
+
+    app.on("issue_comment.created", async (context) => {
+      if (seen(context.id)) return;
+      const p = context.payload;
+      if (!p.issue.pull_request || !/\/reclaim-review\s+ignore\b/i.test(p.comment.body)) return;
+      const octokit = resilient(context.octokit, p.installation?.id);
+      const req = {
+        kind: "issue-comment" as const,
+        owner: p.repository.owner.login,
+        repo: p.repository.name,
+        number: p.issue.number,
+        commentId: p.comment.id,
+        inReplyTo: null,
+        body: p.comment.body,
+        user: p.comment.user as { login: string; type?: string } | null,
+        association: p.comment.author_association,
+        prAuthor: (p.issue.user as UserLike | null)?.login ?? null,
+      };
+      queue.enqueue({
+        serialKey: `${req.owner}/${req.repo}#${req.number}`,
+        deliveryId: context.id,
+        run: async () => {
+          await handleIgnore(octokit, req, log);
+          return "done";
+        },
+      });
+      deliveries.add(context.id);
+    });
+  };
+
+  return { appFn, queue };
+}

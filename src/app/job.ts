@@ -1,0 +1,433 @@
+// One review of one pull request head: read the config, the files and the
+// sources, run the one review() core, read back what earlier runs posted and
+// what people suppressed, then publish one check run for the head SHA and at
+// most one review with new inline comments. Every step that writes is
+// idempotent (markers, an existing check run reused), so a redelivery or a
+// restart repeats nothing.
+import { SEVERITY_RANK, type Finding, type Rule, type Severity } from "../types.js";
+import { ConfigError, InputError, errorMessage } from "../errors.js";
+import type { KnowledgeBase } from "../knowledge/base.js";
+import { parsePatchText } from "../ingest/index.js";
+import { review } from "../pipeline.js";
+import { isForbidden, statusOf, type Logger, type Octokit } from "./api.js";
+import { CONFIG_PATH, parseAppConfigText, type AppConfig, DEFAULT_GITHUB_SETTINGS } from "./config.js";
+import { DEFAULT_CONFIG } from "../config.js";
+import { markedFingerprints, readPullRequestState, type IssueCommentLike, type ReviewCommentLike, type ReviewLike } from "./markers.js";
+import { readPullRequest, sourcesFrom, type Limits, type PrRef } from "./pr-input.js";
+import {
+  annotationOf,
+  countBySeverity,
+  renderComment,
+  renderConfigError,
+  renderError,
+  renderReviewBody,
+  renderSummary,
+  type Annotation,
+  type SummaryInput,
+} from "./render.js";
+import type { JobOutcome } from "./queue.js";
+
+export const CHECK_NAME = "reclaim-review";
+/** Annotations per check-run request (GitHub's limit). */
+export const ANNOTATION_BATCH = 50;
+/** Annotations per check run, to bound the writes a huge pull request costs. */
+export const MAX_ANNOTATIONS = 500;
+
+export interface PullRequestJob extends PrRef {
+  deliveryId: string;
+  action: string;
+  /** The previous head on "synchronize" (its check run tells what was reported before). */
+  before: string | null;
+  draft: boolean;
+  author: string | null;
+  authorIsBot: boolean;
+  senderIsBot: boolean;
+  title: string;
+  body: string;
+}
+
+export interface JobDeps {
+  appId: number | null;
+  kb: KnowledgeBase;
+  rules: readonly Rule[];
+  limits: Limits;
+  log: Logger;
+  /** Called when a review is published (tests and the load test read it from the log). */
+  onReviewed?: (job: PullRequestJob, outcome: ReviewOutcome) => void;
+}
+
+export interface ReviewOutcome {
+  findings: number;
+  inline: number;
+  conclusion: string;
+  checkRunId: number | null;
+}
+
+// ------------------------------------------------------------------ config
+
+/** Reads `.github/reclaim-review.yml` from the default branch (then the owner's `.github` repo). */
+export async function loadRepoConfig(octokit: Octokit, owner: string, repo: string, knownRules: readonly string[]): Promise<AppConfig> {
+  const candidates = repo === ".github" ? [repo] : [repo, ".github"];
+  for (const r of candidates) {
+    let text: string;
+    try {
+      const res = await octokit.rest.repos.getContent({ owner, repo: r, path: CONFIG_PATH, mediaType: { format: "raw" } });
+      const data = res.data as unknown;
+      text = typeof data === "string" ? data : Buffer.from(data as ArrayBuffer).toString("utf8");
+    } catch (err) {
+      if (statusOf(err) === 404) continue;
+      throw err;
+    }
+    return parseAppConfigText(text, knownRules, `${owner}/${r}:${CONFIG_PATH}`);
+  }
+  return { review: DEFAULT_CONFIG, github: DEFAULT_GITHUB_SETTINGS, origin: "defaults (no .github/reclaim-review.yml)" };
+}
+
+// ------------------------------------------------------------- check runs
+
+interface CheckRunRef {
+  id: number;
+  /** Annotations the run already has (path:line:title), so a re-run appends none twice. */
+  existing: Set<string>;
+}
+
+interface CheckRunLike {
+  id: number;
+  app?: { id?: number } | null;
+  output?: { summary?: string | null; annotations_count?: number } | null;
+}
+
+async function listOurRuns(octokit: Octokit, ref: PrRef, sha: string, appId: number | null): Promise<CheckRunLike[]> {
+  const res = await octokit.rest.checks.listForRef({ owner: ref.owner, repo: ref.repo, ref: sha, check_name: CHECK_NAME, per_page: 100 });
+  return (res.data.check_runs as CheckRunLike[]).filter((r) => appId === null || !r.app?.id || r.app.id === appId);
+}
+
+const annotationKey = (a: { path: string; start_line: number; title?: string | null }) => `${a.path}:${a.start_line}:${a.title ?? ""}`;
+
+/** The run for this head SHA: the existing one (reused) or a new one, in progress. Null when checks are not permitted. */
+async function openCheckRun(octokit: Octokit, job: PullRequestJob, deps: JobDeps): Promise<CheckRunRef | null> {
+  try {
+    const runs = await listOurRuns(octokit, job, job.headSha, deps.appId);
+    const found = runs[0];
+    if (found) {
+      const existing = new Set<string>();
+      if ((found.output?.annotations_count ?? 0) > 0) {
+        const anns = await octokit.paginate(octokit.rest.checks.listAnnotations, { owner: job.owner, repo: job.repo, check_run_id: found.id, per_page: 100 });
+        for (const a of anns) existing.add(annotationKey(a));
+      }
+      await octokit.rest.checks.update({ owner: job.owner, repo: job.repo, check_run_id: found.id, status: "in_progress" });
+      return { id: found.id, existing };
+    }
+    const created = await octokit.rest.checks.create({
+      owner: job.owner,
+      repo: job.repo,
+      name: CHECK_NAME,
+      head_sha: job.headSha,
+      status: "in_progress",
+      started_at: new Date().toISOString(),
+    });
+    return { id: created.data.id, existing: new Set() };
+  } catch (err) {
+    if (isForbidden(err)) {
+      deps.log.warn({ pr: prName(job) }, "no permission to write check runs; findings go into the review instead");
+      return null;
+    }
+    throw err;
+  }
+}
+
+async function completeCheckRun(
+  octokit: Octokit,
+  job: PullRequestJob,
+  run: CheckRunRef,
+  conclusion: "success" | "neutral" | "failure",
+  title: string,
+  summary: string,
+  annotations: Annotation[],
+): Promise<void> {
+  const fresh = annotations.filter((a) => !run.existing.has(annotationKey(a))).slice(0, MAX_ANNOTATIONS);
+  const batches: Annotation[][] = [];
+  for (let i = 0; i < fresh.length; i += ANNOTATION_BATCH) batches.push(fresh.slice(i, i + ANNOTATION_BATCH));
+  const base = { owner: job.owner, repo: job.repo, check_run_id: run.id };
+  await octokit.rest.checks.update({
+    ...base,
+    status: "completed",
+    conclusion,
+    completed_at: new Date().toISOString(),
+    output: { title, summary, ...(batches[0] ? { annotations: batches[0] } : {}) },
+  });
+  for (const batch of batches.slice(1)) {
+    await octokit.rest.checks.update({ ...base, output: { title, summary, annotations: batch } });
+  }
+  for (const a of fresh) run.existing.add(annotationKey(a));
+}
+
+// ------------------------------------------------------------------ helpers
+
+export function prName(p: { owner: string; repo: string; number: number }): string {
+  return `${p.owner}/${p.repo}#${p.number}`;
+}
+
+/** New-side line numbers inside the hunks of each file GitHub gave a patch for. */
+function commentableLines(files: readonly { path: string; hunks: { lines: { kind: string; newLine: number | null }[] }[] }[], githubPatched: Set<string>) {
+  const out = new Map<string, Set<number>>();
+  for (const f of files) {
+    if (!githubPatched.has(f.path)) continue;
+    const s = new Set<number>();
+    for (const h of f.hunks) for (const l of h.lines) if (l.kind !== "del" && l.newLine !== null) s.add(l.newLine);
+    out.set(f.path, s);
+  }
+  return out;
+}
+
+function atLeast(s: Severity, min: Severity | "never"): boolean {
+  return min !== "never" && SEVERITY_RANK[s] >= SEVERITY_RANK[min];
+}
+
+interface PreviousReport {
+  fingerprint: string;
+  title: string;
+}
+
+/** Findings the previous head's check run listed (markers in its summary). */
+async function previousReport(octokit: Octokit, job: PullRequestJob, appId: number | null): Promise<PreviousReport[]> {
+  if (!job.before || /^0+$/.test(job.before)) return [];
+  try {
+    const runs = await listOurRuns(octokit, job, job.before, appId);
+    const out: PreviousReport[] = [];
+    for (const r of runs.slice(0, 1)) {
+      for (const line of (r.output?.summary ?? "").split("\n")) {
+        for (const fp of markedFingerprints(line)) {
+          out.push({ fingerprint: fp, title: line.replace(/<!--.*?-->/g, "").replace(/^[-\s]+/, "").replace(/\*\*|`/g, "").trim().slice(0, 200) });
+        }
+      }
+    }
+    return out;
+  } catch (err) {
+    if (statusOf(err) === 404 || isForbidden(err)) return [];
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------- the job
+
+/** Reviews one pull request head and publishes the result. */
+export async function runReviewJob(octokit: Octokit, job: PullRequestJob, deps: JobDeps): Promise<JobOutcome> {
+  const log = deps.log;
+  const knownRules = deps.rules.map((r) => r.meta.id);
+
+  let config: AppConfig;
+  try {
+    config = await loadRepoConfig(octokit, job.owner, job.repo, knownRules);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const origin = `${job.owner}/${job.repo}:${CONFIG_PATH}`;
+    log.warn({ pr: prName(job), key: err.key }, `invalid configuration: ${err.message}`);
+    const run = await openCheckRun(octokit, job, deps);
+    const msg = err.key ? err.message.slice(err.key.length + 2) : err.message;
+    if (run) {
+      await completeCheckRun(octokit, job, run, "failure", `Invalid configuration: ${err.key ?? "(file)"}`, renderConfigError(origin, err.key ?? "(file)", msg), []);
+    }
+    return "skipped";
+  }
+  const gh = config.github;
+  if (job.draft && !gh.reviewDrafts) {
+    log.info({ pr: prName(job) }, "draft pull request skipped (github.reviewDrafts is false)");
+    return "skipped";
+  }
+  if ((job.authorIsBot || job.senderIsBot) && !gh.reviewBots) {
+    log.info({ pr: prName(job) }, "pull request from a bot skipped (github.reviewBots is false)");
+    return "skipped";
+  }
+
+  const run = await openCheckRun(octokit, job, deps);
+  try {
+    return await reviewAndPublish(octokit, job, deps, config, run);
+  } catch (err) {
+    const status = statusOf(err);
+    log.error({ pr: prName(job), sha: job.headSha, status, err: errorMessage(err) }, "review failed");
+    if (run) {
+      try {
+        await completeCheckRun(octokit, job, run, "neutral", "Review did not finish", renderError(job.headSha, errorMessage(err), status), []);
+      } catch (err2) {
+        log.error({ pr: prName(job), err: errorMessage(err2) }, "could not report the failure in the check run either");
+      }
+    }
+    return "failed";
+  }
+}
+
+async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: JobDeps, config: AppConfig, run: CheckRunRef | null): Promise<JobOutcome> {
+  const log = deps.log;
+  const gh = config.github;
+  const problems: string[] = [];
+
+  const input = await readPullRequest(octokit, job, deps.limits);
+  let findings: Finding[] = [];
+  let lines = new Map<string, Set<number>>();
+  if (input.diffText.trim() !== "") {
+    const text = `Subject: ${job.title.replace(/\n/g, " ")}\n\n${job.body ?? ""}\n---\n${input.diffText}`;
+    try {
+      const parsed = parsePatchText(text, `${prName(job)}@${job.headSha.slice(0, 12)}`, { maxBytes: config.review.maxInputBytes });
+      const result = review(parsed, sourcesFrom(input), config.review, deps.kb, deps.rules);
+      for (const r of result.reviews) {
+        findings.push(...r.findings);
+        for (const e of r.errors) problems.push(`internal error in rule ${e.rule}: ${e.message}`);
+        lines = commentableLines(r.patch.files, input.githubPatched);
+      }
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      problems.push(`the diff could not be read: ${err.message}`);
+    }
+  }
+
+  const [comments, reviews, issueComments, previous] = await Promise.all([
+    octokit.paginate(octokit.rest.pulls.listReviewComments, { owner: job.owner, repo: job.repo, pull_number: job.number, per_page: 100 }) as Promise<ReviewCommentLike[]>,
+    octokit.paginate(octokit.rest.pulls.listReviews, { owner: job.owner, repo: job.repo, pull_number: job.number, per_page: 100 }) as Promise<ReviewLike[]>,
+    octokit.paginate(octokit.rest.issues.listComments, { owner: job.owner, repo: job.repo, issue_number: job.number, per_page: 100 }) as Promise<IssueCommentLike[]>,
+    previousReport(octokit, job, deps.appId),
+  ]);
+  const state = readPullRequestState(comments, reviews, issueComments, job.author);
+
+  // Sort the findings into the summary's sections.
+  const current: Finding[] = [];
+  const outside: Finding[] = [];
+  const preExisting: Finding[] = [];
+  const suppressed: SummaryInput["suppressed"] = [];
+  let hiddenBelow = 0;
+  for (const f of findings) {
+    const by = state.suppressed.get(f.fingerprint);
+    if (by !== undefined) {
+      suppressed.push({ fingerprint: f.fingerprint, title: `${f.rule} ${f.file ?? ""}${f.line ? ":" + f.line : ""}`.trim(), by });
+      continue;
+    }
+    if (!atLeast(f.severity, gh.minSeverity)) {
+      hiddenBelow++;
+      continue;
+    }
+    if (f.preExisting) preExisting.push(f);
+    else if (f.file !== null && f.line !== null && lines.get(f.file)?.has(f.line)) current.push(f);
+    else outside.push(f);
+  }
+  const now = new Set(findings.map((f) => f.fingerprint));
+  const resolved = new Map<string, { fingerprint: string; title: string }>();
+  for (const p of [...state.posted.values(), ...previous]) {
+    if (now.has(p.fingerprint) || state.suppressed.has(p.fingerprint) || resolved.has(p.fingerprint)) continue;
+    resolved.set(p.fingerprint, { fingerprint: p.fingerprint, title: p.title });
+  }
+  findings = [];
+
+  // New inline comments: not posted before, not in the previous check run, at most maxInlineComments.
+  const reportedBefore = new Set([...state.posted.keys(), ...previous.map((p) => p.fingerprint)]);
+  const fresh = current.filter((f) => !reportedBefore.has(f.fingerprint));
+  const inline = gh.checkOnly ? [] : fresh.slice(0, gh.maxInlineComments);
+  const overflow = gh.checkOnly ? 0 : fresh.length - inline.length;
+  const commented = new Set(state.posted.keys());
+
+  // Without a check run, the review body has to carry what would have gone there.
+  let bodyFindings: Finding[] = [];
+  let bodyReason = "";
+  if (!run && !gh.checkOnly) {
+    bodyFindings = [...fresh.slice(inline.length), ...outside.filter((f) => !reportedBefore.has(f.fingerprint))];
+    bodyReason = "This app may not write check runs here, so these are listed in the review:";
+  }
+
+  let outcome: JobOutcome = "done";
+  let posted = 0;
+  if (inline.length + bodyFindings.length > 0) {
+    const res = await postReview(octokit, job, inline, overflow, bodyFindings, bodyReason, log);
+    posted = res.inline;
+    if (res.problem) problems.push(res.problem);
+    if (res.transient) outcome = "failed";
+    if (res.inline > 0) for (const f of inline) commented.add(f.fingerprint);
+  }
+
+  const summaryInput: SummaryInput = {
+    headSha: job.headSha,
+    current,
+    commented,
+    outside,
+    preExisting,
+    resolved: [...resolved.values()],
+    suppressed,
+    hiddenBelow,
+    minSeverity: gh.minSeverity,
+    notes: input.notes,
+    problems,
+    configOrigin: config.origin,
+  };
+  const newOnes = [...current, ...outside];
+  const conclusion: "success" | "neutral" | "failure" = newOnes.some((f) => atLeast(f.severity, gh.failOn))
+    ? "failure"
+    : newOnes.length > 0 || problems.length > 0
+      ? "neutral"
+      : "success";
+  const c = countBySeverity(newOnes);
+  const title =
+    newOnes.length === 0
+      ? problems.length > 0
+        ? "No findings; see problems"
+        : "No memory-reclaim hazards found"
+      : `${newOnes.length} finding${newOnes.length === 1 ? "" : "s"}: ${c.error} error, ${c.warning} warning, ${c.info} info`;
+  const annotations = [...current, ...outside, ...preExisting].map(annotationOf).filter((a): a is Annotation => a !== null);
+  if (run) await completeCheckRun(octokit, job, run, conclusion, title, renderSummary(summaryInput), annotations);
+
+  const result: ReviewOutcome = { findings: newOnes.length, inline: posted, conclusion, checkRunId: run?.id ?? null };
+  log.info({ pr: prName(job), sha: job.headSha, delivery: job.deliveryId, ...result, resolved: resolved.size, suppressed: suppressed.length }, "reviewed");
+  deps.onReviewed?.(job, result);
+  return outcome;
+}
+
+interface PostResult {
+  inline: number;
+  problem?: string;
+  /** A failure worth retrying on redelivery (not a refusal). */
+  transient?: boolean;
+}
+
+async function postReview(
+  octokit: Octokit,
+  job: PullRequestJob,
+  inline: Finding[],
+  overflow: number,
+  bodyFindings: Finding[],
+  bodyReason: string,
+  log: Logger,
+): Promise<PostResult> {
+  const base = { owner: job.owner, repo: job.repo, pull_number: job.number, commit_id: job.headSha, event: "COMMENT" as const };
+  const comments = inline.map((f) => ({ path: f.file!, line: f.line!, side: "RIGHT" as const, body: renderComment(f) }));
+  try {
+    await octokit.rest.pulls.createReview({
+      ...base,
+      body: renderReviewBody({ headSha: job.headSha, inlineCount: inline.length, overflow, bodyFindings, bodyReason }),
+      ...(comments.length > 0 ? { comments } : {}),
+    });
+    return { inline: comments.length };
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 422 && comments.length > 0) {
+      // GitHub refused a line; it does not say which. Keep the findings, in the body.
+      log.warn({ pr: prName(job), err: errorMessage(err) }, "inline comments refused (422); posting them in the review body");
+      try {
+        await octokit.rest.pulls.createReview({
+          ...base,
+          body: renderReviewBody({
+            headSha: job.headSha,
+            inlineCount: 0,
+            overflow,
+            bodyFindings: [...inline, ...bodyFindings],
+            bodyReason: "GitHub did not accept these as line comments, so they are listed here:",
+          }),
+        });
+        return { inline: 0, problem: `GitHub refused the inline comments (422: ${errorMessage(err).slice(0, 200)}); they were posted in the review body` };
+      } catch (err2) {
+        return { inline: 0, problem: `the review could not be posted: ${errorMessage(err2)}`, transient: !isForbidden(err2) };
+      }
+    }
+    if (isForbidden(err)) {
+      log.warn({ pr: prName(job) }, "no permission to post a review (read-only installation); the check run carries the findings");
+      return { inline: 0, problem: "this installation may not post reviews here; the findings are in this check run only" };
+    }
+    return { inline: 0, problem: `the review could not be posted (${status ?? "network error"}): ${errorMessage(err).slice(0, 300)}`, transient: true };
+  }
+}

@@ -1,0 +1,264 @@
+// Input edge for a pull request: its files (pulls.listFiles, paginated) as
+// one git-style diff for the core parser, the files GitHub gives no patch for
+// (too large, or past the diff limits) diffed here from their two versions,
+// and the head versions of the touched C files as source context. Bounded:
+// at most `limits.maxFiles` files, `limits.maxSourceFiles` fetched sources of
+// at most `limits.maxFileBytes` each.
+import { createTwoFilesPatch } from "diff";
+import type { Sources } from "../pipeline.js";
+import type { FileDiff, Patch, SourceContext } from "../types.js";
+import type { Octokit } from "./api.js";
+
+export interface Limits {
+  /** Files of the pull request read (GitHub lists at most 3000). */
+  maxFiles: number;
+  /** Files without a patch that we diff ourselves. */
+  maxSelfDiffed: number;
+  /** C sources fetched for context. */
+  maxSourceFiles: number;
+  /** Largest file fetched. */
+  maxFileBytes: number;
+  /** Parallel content fetches. */
+  fetchConcurrency: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxFiles: 3000,
+  maxSelfDiffed: 20,
+  maxSourceFiles: 100,
+  maxFileBytes: 1024 * 1024,
+  fetchConcurrency: 4,
+};
+
+/** The fields of a pulls.listFiles entry we use. */
+export interface PrFile {
+  filename: string;
+  status: string;
+  previous_filename?: string;
+  patch?: string;
+  changes?: number;
+  additions?: number;
+  deletions?: number;
+}
+
+export interface PrRef {
+  owner: string;
+  repo: string;
+  number: number;
+  headSha: string;
+  baseSha: string;
+}
+
+export interface PrInput {
+  /** One git-style diff of the whole pull request. */
+  diffText: string;
+  /** Paths whose hunks are GitHub's own (inline comments may go there). */
+  githubPatched: Set<string>;
+  /** Head (post-image) texts of touched C files. */
+  head: Map<string, string>;
+  /** Base (pre-image) texts, where cheap: fetched for self-diffed files, else rebuilt from head + hunks. */
+  base: Map<string, string>;
+  notes: string[];
+  fileCount: number;
+}
+
+const C_FILE = /\.(c|h)$/;
+
+function headerFor(f: PrFile): string[] {
+  const newP = f.filename;
+  const oldP = f.status === "renamed" && f.previous_filename ? f.previous_filename : f.filename;
+  const out = [`diff --git a/${oldP} b/${newP}`];
+  if (f.status === "added") out.push("new file mode 100644", "--- /dev/null", `+++ b/${newP}`);
+  else if (f.status === "removed") out.push("deleted file mode 100644", `--- a/${oldP}`, "+++ /dev/null");
+  else {
+    if (oldP !== newP) out.push(`rename from ${oldP}`, `rename to ${newP}`);
+    out.push(`--- a/${oldP}`, `+++ b/${newP}`);
+  }
+  return out;
+}
+
+/** Builds the git-style diff text from listFiles entries (files without a patch get headers only). */
+export function diffFromFiles(files: readonly PrFile[], selfDiffs: ReadonlyMap<string, string> = new Map()): string {
+  const parts: string[] = [];
+  for (const f of files) {
+    const body = f.patch ?? selfDiffs.get(f.filename);
+    if (body === undefined || body === "") {
+      if (f.status === "renamed" || f.status === "added" || f.status === "removed") parts.push(headerFor(f).join("\n") + "\n");
+      continue;
+    }
+    const text = body.endsWith("\n") ? body : body + "\n";
+    parts.push(headerFor(f).join("\n") + "\n" + text);
+  }
+  return parts.join("");
+}
+
+/** The hunks of a jsdiff two-file patch, without its "Index:"/"---"/"+++" header lines. */
+export function hunksOnly(twoFilesPatch: string): string {
+  const lines = twoFilesPatch.split("\n");
+  const first = lines.findIndex((l) => l.startsWith("@@ "));
+  return first < 0 ? "" : lines.slice(first).join("\n");
+}
+
+/** Rebuilds a file's pre-image from its post-image and hunks; null when they do not fit. */
+export function preImageFrom(post: string, file: FileDiff): string | null {
+  const lines = post.split("\n");
+  const out: string[] = [];
+  let pos = 0;
+  for (const h of file.hunks) {
+    const start = Math.max(h.newStart - 1, 0);
+    if (start < pos) return null;
+    out.push(...lines.slice(pos, start));
+    pos = start;
+    for (const l of h.lines) {
+      if (l.kind === "del") out.push(l.text);
+      else {
+        if (lines[pos] !== l.text) return null;
+        if (l.kind === "ctx") out.push(l.text);
+        pos++;
+      }
+    }
+  }
+  out.push(...lines.slice(pos));
+  return out.join("\n");
+}
+
+async function pool<T>(items: readonly T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  const worker = async () => {
+    while (i < items.length) await fn(items[i++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+}
+
+function isBinaryText(s: string): boolean {
+  return s.includes("\u0000");
+}
+
+/** A file's text at a ref; null when absent, binary or over the size limit (with a note). */
+export async function fetchText(
+  octokit: Octokit,
+  ref: PrRef,
+  path: string,
+  at: string,
+  limits: Limits,
+  notes: string[],
+): Promise<string | null> {
+  try {
+    const res = await octokit.rest.repos.getContent({
+      owner: ref.owner,
+      repo: ref.repo,
+      path,
+      ref: at,
+      mediaType: { format: "raw" },
+    });
+    const data = res.data as unknown;
+    const text = typeof data === "string" ? data : data instanceof ArrayBuffer ? Buffer.from(data).toString("utf8") : null;
+    if (text === null) return null;
+    if (Buffer.byteLength(text) > limits.maxFileBytes) {
+      notes.push(`${path} at ${at.slice(0, 12)} is over ${limits.maxFileBytes} bytes: not fetched`);
+      return null;
+    }
+    if (isBinaryText(text)) return null;
+    return text;
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) return null;
+    throw err;
+  }
+}
+
+/** Reads everything the core needs about a pull request. */
+export async function readPullRequest(octokit: Octokit, ref: PrRef, limits: Limits = DEFAULT_LIMITS): Promise<PrInput> {
+  const notes: string[] = [];
+  const files: PrFile[] = [];
+  for await (const page of octokit.paginate.iterator(octokit.rest.pulls.listFiles, {
+    owner: ref.owner,
+    repo: ref.repo,
+    pull_number: ref.number,
+    per_page: 100,
+  })) {
+    for (const f of page.data as PrFile[]) {
+      if (files.length < limits.maxFiles) files.push(f);
+    }
+    if (files.length >= limits.maxFiles) {
+      notes.push(`only the first ${limits.maxFiles} files of the pull request were reviewed`);
+      break;
+    }
+  }
+
+  // Files GitHub shows no patch for: diff the two versions ourselves.
+  const selfDiffs = new Map<string, string>();
+  const base = new Map<string, string>();
+  const head = new Map<string, string>();
+  const missing = files.filter((f) => f.patch === undefined && (f.changes ?? 1) > 0 && f.status !== "removed");
+  if (missing.length > limits.maxSelfDiffed) {
+    notes.push(`${missing.length - limits.maxSelfDiffed} large files without a patch from GitHub were not reviewed`);
+  }
+  const toDiff = missing.slice(0, limits.maxSelfDiffed);
+  let mergeBase = ref.baseSha;
+  if (toDiff.length > 0) {
+    try {
+      const cmp = await octokit.rest.repos.compareCommitsWithBasehead({
+        owner: ref.owner,
+        repo: ref.repo,
+        basehead: `${ref.baseSha}...${ref.headSha}`,
+        per_page: 1,
+      });
+      mergeBase = cmp.data.merge_base_commit?.sha ?? ref.baseSha;
+    } catch {
+      notes.push("merge base unknown: large files were diffed against the base branch head");
+    }
+  }
+  await pool(toDiff, limits.fetchConcurrency, async (f) => {
+    const oldPath = f.status === "renamed" && f.previous_filename ? f.previous_filename : f.filename;
+    const after = await fetchText(octokit, ref, f.filename, ref.headSha, limits, notes);
+    const before = f.status === "added" ? "" : await fetchText(octokit, ref, oldPath, mergeBase, limits, notes);
+    if (after === null || before === null) {
+      notes.push(`${f.filename}: GitHub gave no patch and the file could not be diffed (binary or too large): not reviewed`);
+      return;
+    }
+    selfDiffs.set(f.filename, hunksOnly(createTwoFilesPatch(oldPath, f.filename, before, after, "", "", { context: 3 })));
+    if (C_FILE.test(f.filename)) {
+      head.set(f.filename, after);
+      if (f.status !== "added") base.set(f.filename, before);
+    }
+  });
+
+  // Head versions of touched C files for source context.
+  const wanted = files.filter((f) => f.status !== "removed" && C_FILE.test(f.filename) && !head.has(f.filename));
+  if (wanted.length > limits.maxSourceFiles) {
+    notes.push(`source context limited to ${limits.maxSourceFiles} of ${wanted.length} C files`);
+  }
+  await pool(wanted.slice(0, limits.maxSourceFiles), limits.fetchConcurrency, async (f) => {
+    const text = await fetchText(octokit, ref, f.filename, ref.headSha, limits, notes);
+    if (text !== null) head.set(f.filename, text);
+  });
+
+  const githubPatched = new Set(files.filter((f) => f.patch !== undefined).map((f) => f.filename));
+  return { diffText: diffFromFiles(files, selfDiffs), githubPatched, head, base, notes, fileCount: files.length };
+}
+
+/** Source context from the fetched texts, in the shape src/pipeline.ts reads. */
+export function sourcesFrom(input: Pick<PrInput, "head" | "base">): Sources {
+  return {
+    contextFor(patch: Patch): SourceContext {
+      const pre = new Map<string, string | undefined>();
+      for (const f of patch.files) {
+        if (f.binary) continue;
+        if (f.status === "added") {
+          pre.set(f.path, "");
+          continue;
+        }
+        const known = input.base.get(f.path);
+        if (known !== undefined) pre.set(f.path, known);
+        else {
+          const post = input.head.get(f.path);
+          pre.set(f.path, post === undefined ? undefined : (preImageFrom(post, f) ?? undefined));
+        }
+      }
+      return {
+        postImage: (p) => input.head.get(p),
+        preImage: (p) => pre.get(p),
+      };
+    },
+  };
+}
