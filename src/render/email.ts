@@ -137,7 +137,11 @@ function quoteMessage(patch: Patch, f: Finding, st: QuoteState): string[] {
 function wrapProse(text: string): string {
   return text
     .split("\n")
-    .map((line) => (line === "" || /^\s+\S+$/.test(line) || line.length <= EMAIL_WIDTH ? line : wrap(line, EMAIL_WIDTH)))
+    .map((line) => {
+      if (line === "" || /^\s+\S+$/.test(line) || line.length <= EMAIL_WIDTH) return line;
+      // a citation that does not fit goes on indented, under its "See"/"and"
+      return wrap(line, EMAIL_WIDTH, "", /^(See|and) /.test(line) ? "    " : "");
+    })
     .join("\n");
 }
 

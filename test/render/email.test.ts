@@ -133,6 +133,12 @@ describe("email body", () => {
     expect(lines.slice(second - 4, second)).toEqual(["> [...]", ">  \ty = 2;", ">  \tz = 3;", ">  \tw = 4;"]);
   });
 
+  it("wraps a long citation under its 'See' and keeps its URL whole", () => {
+    const long = { id: "x", title: "mm: a rather long commit subject that cannot fit on one line of a mail", url: "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/commit/?id=0123456789abcdef0123456789abcdef01234567", commit: "0123456789ab" };
+    const out = renderEmailBody({ patch: mainPatch, findings: [{ ...findings[1]!, citations: [long] }], errors: [] });
+    expect(out).toContain('See commit 0123456789ab ("mm: a rather long commit subject that cannot\n    fit on one line of a mail")\n  https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/commit/?id=0123456789abcdef0123456789abcdef01234567\n');
+  });
+
   it("--format email renders one body per patch", () => {
     const out = render(result, "email");
     expect(out.split("\n-- \n")).toHaveLength(3);
