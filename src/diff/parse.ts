@@ -19,6 +19,8 @@ export interface ParsedDiff {
 interface HunkInfo {
   /** 1-based line of the header in the diff text. */
   line: number;
+  /** How to name a line of the diff text in messages: "line 42" of the input, or "diff line 3". */
+  where: (i: number) => string;
   header: string;
   oldStart: number;
   oldLines: number;
@@ -52,7 +54,8 @@ function oneLine(s: string, max = 60): string {
 }
 
 /** One pass over the raw lines for what jsdiff does not keep. */
-function scanRaw(lines: string[], source?: string): RawScan {
+function scanRaw(lines: string[], source?: string, lineBase?: number): RawScan {
+  const where = (i: number) => (lineBase === undefined ? `diff line ${i + 1}` : `line ${lineBase + i + 1}`);
   const hunks: HunkInfo[] = [];
   const gitBinary: boolean[] = [];
   let file = "";
@@ -73,10 +76,11 @@ function scanRaw(lines: string[], source?: string): RawScan {
       nth = 0;
     } else if (c === 64 /* @ */ && /^@@\s/.test(l)) {
       const m = HUNK_HEADER.exec(l);
-      if (!m) throw new InputError(`malformed hunk header at line ${i + 1}: ${oneLine(l)}`, source);
+      if (!m) throw new InputError(`malformed hunk header at ${where(i)}: ${oneLine(l)}`, source);
       nth++;
       hunks.push({
         line: i + 1,
+        where,
         header: l.slice(0, l.indexOf(" @@") + 3),
         oldStart: Number(m[1]),
         oldLines: m[2] === undefined ? 1 : Number(m[2]),
@@ -120,9 +124,9 @@ function normalisePaths(oldName: string | null, newName: string | null, isGit: b
  * Throws InputError for a hunk that is truncated or whose line counts do not
  * match its header, naming the hunk and its file.
  */
-export function parseDiff(text: string, source?: string): ParsedDiff {
+export function parseDiff(text: string, source?: string, lineBase?: number): ParsedDiff {
   const lines = text.split("\n");
-  const scan = scanRaw(lines, source);
+  const scan = scanRaw(lines, source, lineBase);
   let structured: ReturnType<typeof parsePatch>;
   try {
     structured = parsePatch(text);
@@ -143,7 +147,7 @@ export function parseDiff(text: string, source?: string): ParsedDiff {
       // a block without any file name (e.g. only "Index:" garbage) is not a file
       if (sp.hunks.length === 0) continue;
       const h = hunkInfos[0];
-      throw new InputError(`diff hunk without file names (no ---/+++ lines)${h ? ` at line ${h.line}: ${h.header}` : ""}`, source);
+      throw new InputError(`diff hunk without file names (no ---/+++ lines)${h ? ` at ${h.where(h.line - 1)}: ${h.header}` : ""}`, source);
     }
     const path = (newPath ?? oldPath)!;
     let status: FileStatus = "modified";
@@ -178,7 +182,7 @@ export function parseDiff(text: string, source?: string): ParsedDiff {
 }
 
 function hunkName(h: HunkInfo): string {
-  return `hunk ${h.nth} of ${h.file || "the diff"} (${h.header}, line ${h.line})`;
+  return `hunk ${h.nth} of ${h.file || "the diff"} (${h.header} at ${h.where(h.line - 1)})`;
 }
 
 function buildHunk(info: HunkInfo, raw: string[], source?: string): Hunk {
@@ -227,7 +231,8 @@ function diagnose(h: HunkInfo, lines: string[]): string {
   let i = h.line; // 0-based index of the first body line
   for (; i < lines.length && (old < h.oldLines || neu < h.newLines); i++) {
     const l = lines[i]!;
-    const c = l === "" && i !== lines.length - 1 ? " " : l[0];
+    if (l === "" && i === lines.length - 1) break; // the end of the text
+    const c = l === "" ? " " : l[0];
     if (c === "+") neu++;
     else if (c === "-") old++;
     else if (c === " ") {
@@ -235,7 +240,7 @@ function diagnose(h: HunkInfo, lines: string[]): string {
       neu++;
     } else if (c === "\\") continue;
     else
-      return `${hunkName(h)} is truncated or miscounted: line ${i + 1} is not a diff line: ${oneLine(l)} (after ${old} of ${h.oldLines} old and ${neu} of ${h.newLines} new lines)`;
+      return `${hunkName(h)} is truncated or miscounted: ${h.where(i)} is not a diff line: ${oneLine(l)} (after ${old} of ${h.oldLines} old and ${neu} of ${h.newLines} new lines)`;
   }
   if (old < h.oldLines || neu < h.newLines)
     return `${hunkName(h)} is truncated: the diff ends after ${old} of ${h.oldLines} old and ${neu} of ${h.newLines} new lines`;
@@ -249,7 +254,7 @@ function describeJsdiffError(err: unknown, lines: string[], scan: RawScan): stri
     const at = Number(m[1]);
     const h = scan.hunks.find((x) => x.line === at);
     if (h) return diagnose(h, lines);
-    return `malformed hunk at line ${at}: truncated or miscounted`;
+    return `malformed hunk at diff line ${at}: truncated or miscounted`;
   }
   const missing = /^Missing "(\+\+\+|---) \.\.\." file header for (.*)$/.exec(msg);
   if (missing) return `file header for ${oneLine(missing[2]!)} has no matching "${missing[1]}" line`;

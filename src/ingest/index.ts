@@ -38,10 +38,16 @@ export function checkInput(data: Buffer | string, source: string, opts: IngestOp
   return buf;
 }
 
-function segmentsOf(buf: Buffer, source: string): { buf: Buffer; source: string; mbox: boolean }[] {
+function segmentsOf(buf: Buffer, source: string): { buf: Buffer; source: string; mbox: boolean; lineBase: number }[] {
   const segs = splitMbox(buf);
   const multi = segs.length > 1;
-  return segs.map((s, k) => ({ buf: buf.subarray(s.start, s.end), source: multi ? `${source}#${k + 1}` : source, mbox: s.separated }));
+  let line = 0;
+  let at = 0;
+  return segs.map((s, k) => {
+    for (let i = buf.indexOf(10, at); i >= 0 && i < s.start; i = buf.indexOf(10, i + 1)) line++;
+    at = s.start;
+    return { buf: buf.subarray(s.start, s.end), source: multi ? `${source}#${k + 1}` : source, mbox: s.separated, lineBase: line };
+  });
 }
 
 function problemFor(item: Item, multi: boolean, reason: string): InputProblem {
@@ -141,7 +147,7 @@ export async function parseInput(data: Buffer | string, source: string, opts: In
     const buf = checkInput(data, source, opts);
     const segs = guard(source, () => segmentsOf(buf, source));
     const items: Item[] = [];
-    for (const s of segs) items.push({ source: s.source, result: await readMessage(s.buf, s.source, s.mbox) });
+    for (const s of segs) items.push({ source: s.source, result: await readMessage(s.buf, s.source, s.mbox, s.lineBase) });
     return guard(source, () => assemble(items, source));
   } catch (err) {
     if (err instanceof InputError) throw err;
@@ -157,7 +163,7 @@ export async function parseInput(data: Buffer | string, source: string, opts: In
 export function parsePatchText(data: Buffer | string, source: string, opts: IngestOptions = {}): ParsedInput {
   return guard(source, () => {
     const buf = checkInput(data, source, opts);
-    const items = segmentsOf(buf, source).map((s) => ({ source: s.source, result: readMessageSync(s.buf, s.source, s.mbox) }));
+    const items = segmentsOf(buf, source).map((s) => ({ source: s.source, result: readMessageSync(s.buf, s.source, s.mbox, s.lineBase) }));
     return assemble(items, source);
   });
 }

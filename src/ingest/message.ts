@@ -18,6 +18,8 @@ import { parseSubject, type SubjectInfo } from "./subject.js";
 
 export interface Prepared {
   buf: Buffer;
+  /** Lines of the input before this message. */
+  lineBase: number;
   /** The message came out of an mbox (">From " lines are escaped). */
   mbox: boolean;
   block: HeaderBlock | null;
@@ -29,6 +31,8 @@ export interface Prepared {
 
 export interface Decoded {
   text: string;
+  /** Lines of the input before the first body line, when body lines are input lines (no MIME, not flowed). */
+  lineBase: number | null;
   unflowedFrom: string | null;
   attachments: MimeAttachment[];
 }
@@ -92,9 +96,15 @@ function findHeaderBlock(buf: Buffer): HeaderBlock | null {
   return null;
 }
 
-export function prepare(buf: Buffer, mbox: boolean): Prepared {
+function countLines(buf: Buffer, end: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(10); i >= 0 && i < end; i = buf.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+export function prepare(buf: Buffer, mbox: boolean, lineBase = 0): Prepared {
   if (hasBinaryData(buf) || looksBinary(buf))
-    return { buf, mbox, block: null, headers: EMPTY_HEADERS, needsMime: false, problem: "not a patch: binary data" };
+    return { buf, lineBase, mbox, block: null, headers: EMPTY_HEADERS, needsMime: false, problem: "not a patch: binary data" };
   const block = findHeaderBlock(buf);
   const headers = block ? new Headers(block.fields) : EMPTY_HEADERS;
   const ct = parseParams(headers.raw("content-type"));
@@ -105,11 +115,11 @@ export function prepare(buf: Buffer, mbox: boolean): Prepared {
     cte === "base64" ||
     cte === "quoted-printable" ||
     (ct.value !== "" && !ct.value.startsWith("text/"));
-  return { buf, mbox, block, headers, needsMime, problem: null };
+  return { buf, lineBase, mbox, block, headers, needsMime, problem: null };
 }
 
 function lf(s: string): string {
-  return s.includes("\r") ? s.replace(/\r\n?/g, "\n") : s;
+  return s.includes("\r\n") ? s.replace(/\r\n/g, "\n") : s;
 }
 
 /** A single-part 7bit/8bit body, decoded with its charset. */
@@ -118,15 +128,16 @@ export function decodeFast(p: Prepared): Decoded {
   const ct = parseParams(p.headers.raw("content-type"));
   const text = lf(decodeWithCharset(p.buf.subarray(start), ct.params.charset));
   if (/^flowed$/i.test(ct.params.format ?? "")) {
-    return { text: unflow(text, /^yes$/i.test(ct.params.delsp ?? "")), unflowedFrom: text, attachments: [] };
+    return { text: unflow(text, /^yes$/i.test(ct.params.delsp ?? "")), lineBase: null, unflowedFrom: text, attachments: [] };
   }
-  return { text, unflowedFrom: null, attachments: [] };
+  return { text, lineBase: p.lineBase + countLines(p.buf, start), unflowedFrom: null, attachments: [] };
 }
 
 export async function decodeMimeBody(p: Prepared): Promise<Decoded> {
   const body = await decodeMime(p.buf, p.headers.raw("content-type"));
   return {
     text: lf(body.text),
+    lineBase: null,
     unflowedFrom: body.unflowedFrom === null ? null : lf(body.unflowedFrom),
     attachments: body.attachments.map((a) => ({ ...a, text: lf(a.text) })),
   };
@@ -162,12 +173,16 @@ function gitShowHeader(text: string): { author: string | null; date: string | nu
   };
 }
 
-function contentOf(text: string, headerless: boolean): Content {
+function contentOf(text: string, headerless: boolean, lineBase: number | null): Content {
   let src = text;
   let show: ReturnType<typeof gitShowHeader> = null;
+  let base = lineBase;
   if (headerless) {
     show = gitShowHeader(src);
-    if (show) src = show.rest;
+    if (show) {
+      src = show.rest;
+      if (base !== null) base += text.slice(0, text.length - src.length).split("\n").length - 1;
+    }
   }
   const parts = splitBody(src);
   let message = parts.message;
@@ -189,18 +204,18 @@ function contentOf(text: string, headerless: boolean): Content {
     if (ib.subject) subject = ib.subject;
   }
   if (parts.diff === null) return { message, files: [], notes: [], hasDiff: false, author, date, subject };
-  const { files, notes } = parseDiff(parts.diff);
+  const { files, notes } = parseDiff(parts.diff, undefined, base === null ? undefined : base + parts.diffLine);
   return { message, files, notes, hasDiff: files.length > 0, author, date, subject };
 }
 
 /** The body's content, retrying without un-flowing when a format=flowed body damaged the diff. */
 function bodyContent(d: Decoded, headerless: boolean): Content {
   try {
-    return contentOf(d.text, headerless);
+    return contentOf(d.text, headerless, d.lineBase);
   } catch (err) {
     if (d.unflowedFrom === null || !(err instanceof InputError)) throw err;
     try {
-      return contentOf(d.unflowedFrom, headerless);
+      return contentOf(d.unflowedFrom, headerless, null);
     } catch {
       throw err;
     }
@@ -216,7 +231,7 @@ function attachmentContent(atts: MimeAttachment[]): Content | null {
     if (a.text.startsWith("From ")) start = buf.indexOf(10) + 1;
     const block = readHeaderBlock(buf, start);
     const body = block ? buf.toString("utf8", block.bodyStart) : buf.toString("utf8", start);
-    const c = contentOf(body, block === null);
+    const c = contentOf(body, block === null, null);
     if (!c.hasDiff) continue;
     if (block) {
       const h = new Headers(block.fields);
@@ -291,11 +306,11 @@ export function finish(p: Prepared, d: Decoded, source: string): MessageResult {
 }
 
 /** prepare + decode + finish for one message. */
-export async function readMessage(buf: Buffer, source: string, mbox: boolean): Promise<MessageResult> {
-  const p = prepare(buf, mbox);
+export async function readMessage(buf: Buffer, source: string, mbox: boolean, lineBase = 0): Promise<MessageResult> {
+  const p = prepare(buf, mbox, lineBase);
   let d: Decoded;
   try {
-    if (p.problem) return finish(p, { text: "", unflowedFrom: null, attachments: [] }, source);
+    if (p.problem) return finish(p, { text: "", lineBase: null, unflowedFrom: null, attachments: [] }, source);
     d = p.needsMime ? await decodeMimeBody(p) : decodeFast(p);
   } catch (err) {
     return failed(p, source, err);
@@ -304,9 +319,9 @@ export async function readMessage(buf: Buffer, source: string, mbox: boolean): P
 }
 
 /** The synchronous variant: a message that needs MIME decoding is a problem here. */
-export function readMessageSync(buf: Buffer, source: string, mbox: boolean): MessageResult {
-  const p = prepare(buf, mbox);
-  if (p.problem) return finish(p, { text: "", unflowedFrom: null, attachments: [] }, source);
+export function readMessageSync(buf: Buffer, source: string, mbox: boolean, lineBase = 0): MessageResult {
+  const p = prepare(buf, mbox, lineBase);
+  if (p.problem) return finish(p, { text: "", lineBase: null, unflowedFrom: null, attachments: [] }, source);
   if (p.needsMime) return failed(p, source, new InputError("a MIME-encoded message needs the asynchronous parseInput"));
   let d: Decoded;
   try {
@@ -318,7 +333,7 @@ export function readMessageSync(buf: Buffer, source: string, mbox: boolean): Mes
 }
 
 function failed(p: Prepared, source: string, err: unknown): MessageResult {
-  const r = finish({ ...p, problem: "pending" }, { text: "", unflowedFrom: null, attachments: [] }, source);
+  const r = finish({ ...p, problem: "pending" }, { text: "", lineBase: null, unflowedFrom: null, attachments: [] }, source);
   r.problem = err instanceof InputError ? err.message : `could not read the message: ${errorMessage(err).split("\n")[0]}`;
   return r;
 }
