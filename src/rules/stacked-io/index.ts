@@ -1,4 +1,5 @@
 // Rules of this folder, sorted by id. Explicit list: no filesystem scan.
 import type { Rule } from "../../types.js";
+import { rule as backendFrontendIo } from "./backend-frontend-io.js";
 
-export const rules: Rule[] = [];
+export const rules: Rule[] = [backendFrontendIo];

@@ -1,0 +1,100 @@
+// reclaim-call-trace: the commit message quotes a call trace in which an
+// allocation entered reclaim that waits on IO or a filesystem.
+import type { Patch, Report, Rule } from "../../types.js";
+import { stripLine } from "../util/code.js";
+import { lists } from "../util/gfp-lists.js";
+import { findReclaimChain, parseTraces, type Frame, type ReclaimChain } from "../util/trace-frames.js";
+
+const WAIT_SUFFIX = /_iowait$|^wait_for_completion|^io_schedule/;
+
+function isWait(n: string): boolean {
+  return lists.waitPrimitives().has(n) || WAIT_SUFFIX.test(n);
+}
+
+/** Knowledge ids matching the frames of the chain. */
+function citesFor(chain: ReclaimChain): string[] {
+  const names = chain.trace.map((f) => f.name);
+  const has = (re: RegExp) => names.some((n) => re.test(n));
+  const out: string[] = [];
+  if (has(/dm_bufio|__make_buffer_clean/)) out.push("dm-bufio-workqueue-2020", "dm-bufio-loop-revert-2019");
+  if (has(/^xfs_reclaim_inode|^xfs_buf_iowait|^xfs_iflush|^xfs_bwrite/)) out.push("xfs-reclaim-nonblocking-2020");
+  if (has(/^(?:ksys_|__x64_sys_|__arm64_sys_|do_syscall)|^vfs_(?:write|read)$/)) out.push("pr-set-io-flusher-2019");
+  if (has(/^ext4_/)) out.push("ext4-mapping-gfp-2019");
+  if (has(/^loop_|lo_rw|lo_write/)) out.push("loop-noio-2019");
+  if (has(/sk_page_frag|skb_page_frag_refill|tcp_sendmsg/)) out.push("sk-page-frag-2019");
+  if (has(/^nfs_local/)) out.push("nfs-localio-reclaim-2026");
+  if (has(/^rpc_|^xprt_|^xs_/)) out.push("sunrpc-nofs-rpciod-2019");
+  if (has(/^btrfs_/)) out.push("btrfs-scrub-nofs-2018");
+  out.push("gfp-fs-io-doc");
+  return out;
+}
+
+/** Does the diff change the allocation context (gfp masks, scopes, PF_ flags, io flusher)? */
+function touchesContext(patch: Patch): boolean {
+  for (const f of patch.files)
+    for (const h of f.hunks)
+      for (const l of h.lines) {
+        if (l.kind === "ctx") continue;
+        const code = stripLine(l.text);
+        if (/\bGFP_(?:NOFS|NOIO|KERNEL|NOWAIT|ATOMIC)\b|__GFP_(?:FS|IO)\b|\bmemalloc_\w+_(?:save|restore)\b|\bPF_MEMALLOC\w*|\bPF_LOCAL_THROTTLE\b|\bPR_SET_IO_FLUSHER\b|\bmapping_set_gfp_mask\b/.test(code)) return true;
+      }
+  return false;
+}
+
+function frameText(f: Frame): string {
+  return f.name;
+}
+
+export const rule: Rule = {
+  meta: {
+    id: "reclaim-call-trace",
+    class: "gfp-context",
+    severity: "info",
+    description: "The commit message quotes a call trace: allocation -> reclaim -> IO/filesystem wait (reclaim recursion)",
+    docs: {
+      why:
+        "A trace in which an allocation enters direct reclaim (or kswapd/shrinkers) and ends up " +
+        "waiting on IO or on a filesystem is the signature of reclaim recursion: the allocating " +
+        "context should not have been allowed to recurse into that IO. The fix belongs to the layer " +
+        "that allocates (a NOFS/NOIO scope, PF_MEMALLOC_NOIO for a back-end worker, " +
+        "PR_SET_IO_FLUSHER for a userspace daemon) or to the shrinker that waits; making another " +
+        "layer guess the context (dm-bufio 2014) was the wrong fix.",
+      fix:
+        "Check that the patch changes the allocation context of the frame that allocated (or makes " +
+        "the waiting shrinker non-blocking), and that the same pattern does not remain on sibling " +
+        "paths (worker tasks, error paths).",
+      quiet: "Traces without an allocation frame outside the reclaim frame, or without a wait inside it.",
+    },
+    messages: {
+      chainFix:
+        "the quoted trace shows reclaim recursion: {{chain}}; the patch changes the allocation context, so check it covers {{caller}} and any worker it waits for",
+      chainOther:
+        "the quoted trace shows reclaim recursion: {{chain}}; the patch does not change any allocation context (gfp mask, memalloc scope, PF_MEMALLOC_NOIO, PR_SET_IO_FLUSHER): make sure the layer that allocates in {{caller}} is the one fixed",
+    },
+    knowledge: ["gfp-fs-io-doc", "xfs-reclaim-nonblocking-2020", "pr-set-io-flusher-2019", "dm-bufio-workqueue-2020"],
+    scope: "patch",
+  },
+  check({ patch }) {
+    const alloc = lists.allocFrames();
+    const reclaim = lists.reclaimFrames();
+    for (const trace of parseTraces(patch.message)) {
+      const chain = findReclaimChain(trace, (n) => alloc.has(n), (n) => reclaim.has(n), isWait);
+      if (!chain) continue;
+      const caller = chain.caller && !reclaim.has(chain.caller.name) ? frameText(chain.caller) : frameText(chain.alloc);
+      const text = `${caller !== frameText(chain.alloc) ? `${caller} -> ` : ""}${frameText(chain.alloc)} -> ${frameText(chain.reclaim)} -> ${frameText(chain.wait)}`;
+      const fixes = touchesContext(patch);
+      const report: Report = {
+        messageId: fixes ? "chainFix" : "chainOther",
+        severity: "info",
+        data: { chain: text, caller },
+        file: null,
+        line: null,
+        chain: [caller, chain.alloc.name, chain.reclaim.name, chain.wait.name].filter((x, i, a) => a.indexOf(x) === i),
+        cite: citesFor(chain),
+        identifiers: chain.trace.map((f) => f.name),
+      };
+      return [report];
+    }
+    return [];
+  },
+};
