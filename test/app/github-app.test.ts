@@ -124,4 +124,283 @@ describe("reclaim-review github (end to end)", () => {
       expect(api.checkRunsFor(REPO, head)).toHaveLength(1);
     });
   });
+
+  describe("pushes, fixes and feedback", () => {
+    beforeAll(() => boot());
+    afterAll(shutdown);
+
+    it("a synchronize that keeps the finding repeats nothing; a fix shows it as resolved", async () => {
+      const h1 = sha("a");
+      pull(10, h1, fixture("inode-nofs.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 10, head: h1, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#10");
+      expect(api.botComments(REPO, 10)).toHaveLength(1);
+      const fp = /fp=([0-9a-f]+)/.exec(api.botComments(REPO, 10)[0].body)![1];
+
+      const h2 = sha("c");
+      pull(10, h2, fixture("inode-nofs-touched.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ action: "synchronize", number: 10, head: h2, base: BASE, before: h1 }), { secret: SECRET });
+      await reviewsDone("demo/linux#10", 2);
+      expect(api.repo(REPO).reviews.filter((r: { pull_number: number }) => r.pull_number === 10)).toHaveLength(1);
+      expect(api.botComments(REPO, 10)).toHaveLength(1);
+      const run2 = api.checkRunsFor(REPO, h2);
+      expect(run2).toHaveLength(1);
+      expect(run2[0].output.summary).toContain(fp);
+      expect(run2[0].output.summary).not.toContain("### Resolved");
+
+      const h3 = sha("d");
+      pull(10, h3, fixture("inode-fixed.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ action: "synchronize", number: 10, head: h3, base: BASE, before: h2 }), { secret: SECRET });
+      await reviewsDone("demo/linux#10", 3);
+      const run3 = api.checkRunsFor(REPO, h3)[0];
+      expect(run3.conclusion).toBe("success");
+      expect(run3.output.summary).toContain("### Resolved");
+      expect(run3.output.summary).toContain(fp);
+      expect(run3.output.summary).toMatch(/1 resolved/);
+      expect(api.botComments(REPO, 10)).toHaveLength(1);
+    });
+
+    it("a '/reclaim-review ignore' reply suppresses the finding on later pushes", async () => {
+      const h1 = sha("e");
+      pull(11, h1, fixture("inode-nofs.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 11, head: h1, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#11");
+      const bot = api.botComments(REPO, 11)[0];
+      const fp = /fp=([0-9a-f]+)/.exec(bot.body)![1];
+
+      // the PR author replies on the thread
+      const reply = api.addReviewComment(REPO, 11, {
+        body: "/reclaim-review ignore the backing file really is only written under our own lock",
+        in_reply_to_id: bot.id,
+        path: PATH,
+        line: bot.line,
+        user: { login: "octocat", type: "User" },
+        author_association: "CONTRIBUTOR",
+      });
+      const res = await sendWebhook(app.url, "pull_request_review_comment", reviewCommentPayload({ number: 11, comment: reply }), { secret: SECRET });
+      expect(res.status).toBe(200);
+      await until(() => api.repo(REPO).reactions.some((r: { commentId: number }) => r.commentId === reply.id), 10_000, "acknowledgement");
+      expect(api.repo(REPO).reactions.find((r: { commentId: number }) => r.commentId === reply.id).content).toBe("+1");
+
+      // the same mistake moves to another file in the next push: still suppressed? no, different
+      // fingerprint; the suppressed one must not be reported, the other one is
+      const h2 = sha("f");
+      const bmapBefore = fixture("bmap-base.c");
+      const bmapAfter = fixture("bmap-nofs.c");
+      pull(11, h2, fixture("inode-nofs-touched.c"), {
+        files: [fileRow("fs/demofs/bmap.c", bmapBefore, bmapAfter)],
+        contents: { [`${h2}:fs/demofs/bmap.c`]: bmapAfter },
+      });
+      await sendWebhook(app.url, "pull_request", prPayload({ action: "synchronize", number: 11, head: h2, base: BASE, before: h1 }), { secret: SECRET });
+      await reviewsDone("demo/linux#11", 2);
+      const run = api.checkRunsFor(REPO, h2)[0];
+      expect(run.output.summary).toContain("### Suppressed on this pull request");
+      expect(run.output.summary).toContain("@octocat");
+      const findingLines = run.output.summary.split("### Suppressed")[0];
+      expect(findingLines).not.toContain(fp);
+      expect(run.annotations.map((a: { path: string }) => a.path)).toEqual(["fs/demofs/bmap.c"]);
+      // the new finding is posted, the suppressed one is not
+      const comments = api.botComments(REPO, 11);
+      expect(comments).toHaveLength(2);
+      expect(comments[1].path).toBe("fs/demofs/bmap.c");
+    });
+
+    it("an ignore from someone who is neither the author nor a collaborator is not honoured", async () => {
+      const h1 = sha("5");
+      pull(12, h1, fixture("inode-nofs.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 12, head: h1, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#12");
+      const bot = api.botComments(REPO, 12)[0];
+      const reply = api.addReviewComment(REPO, 12, {
+        body: "/reclaim-review ignore",
+        in_reply_to_id: bot.id,
+        path: PATH,
+        line: bot.line,
+        user: { login: "drive-by", type: "User" },
+        author_association: "NONE",
+      });
+      await sendWebhook(app.url, "pull_request_review_comment", reviewCommentPayload({ number: 12, comment: reply }), { secret: SECRET });
+      await until(() => app.logs.some((l) => /not honoured/.test(l.msg)), 10_000, "refusal");
+      expect(api.repo(REPO).reactions.some((r: { commentId: number }) => r.commentId === reply.id)).toBe(false);
+      const h2 = sha("6");
+      pull(12, h2, fixture("inode-nofs-touched.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ action: "synchronize", number: 12, head: h2, base: BASE, before: h1 }), { secret: SECRET });
+      await reviewsDone("demo/linux#12", 2);
+      expect(api.checkRunsFor(REPO, h2)[0].output.summary).not.toContain("### Suppressed");
+    });
+
+    it("a thumbs-down on a bot comment suppresses it at the next review", async () => {
+      const h1 = sha("7");
+      pull(13, h1, fixture("inode-nofs.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 13, head: h1, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#13");
+      api.botComments(REPO, 13)[0].reactions["-1"] = 1;
+      const h2 = sha("8");
+      pull(13, h2, fixture("inode-nofs-touched.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ action: "synchronize", number: 13, head: h2, base: BASE, before: h1 }), { secret: SECRET });
+      await reviewsDone("demo/linux#13", 2);
+      const run = api.checkRunsFor(REPO, h2)[0];
+      expect(run.output.summary).toContain("thumbs-down");
+      expect(run.conclusion).toBe("success");
+      expect(run.annotations).toHaveLength(0);
+    });
+  });
+
+  describe("configuration, limits and refusals", () => {
+    beforeAll(() => boot());
+    afterAll(shutdown);
+
+    it("an invalid config gives a failing check run naming the key, and no review", async () => {
+      api.setConfig(REPO, "github:\n  maxInlineComments: lots\n");
+      const head = sha("9");
+      pull(20, head, fixture("inode-nofs.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 20, head, base: BASE }), { secret: SECRET });
+      await until(() => api.checkRunsFor(REPO, head)[0]?.status === "completed", 10_000, "check run");
+      const run = api.checkRunsFor(REPO, head)[0];
+      expect(run.conclusion).toBe("failure");
+      expect(run.output.title).toContain("github.maxInlineComments");
+      expect(run.output.summary).toContain("`github.maxInlineComments`");
+      expect(api.botComments(REPO, 20)).toHaveLength(0);
+
+      api.setConfig(REPO, "rules:\n  no-such-rule: off\n");
+      const h2 = sha("0");
+      pull(20, h2, fixture("inode-nofs.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ action: "synchronize", number: 20, head: h2, base: BASE, before: head }), { secret: SECRET });
+      await until(() => api.checkRunsFor(REPO, h2)[0]?.status === "completed", 10_000, "check run");
+      expect(api.checkRunsFor(REPO, h2)[0].output.summary).toContain("`rules.no-such-rule`");
+    });
+
+    it("honours the config: rule off, checkOnly, maxInlineComments", async () => {
+      api.setConfig(REPO, "github:\n  checkOnly: true\n");
+      const h1 = sha("ab");
+      pull(21, h1, fixture("inode-nofs.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 21, head: h1, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#21");
+      expect(api.repo(REPO).reviews.filter((r: { pull_number: number }) => r.pull_number === 21)).toHaveLength(0);
+      expect(api.checkRunsFor(REPO, h1)[0].annotations).toHaveLength(1);
+
+      api.setConfig(REPO, "rules:\n  mapping-gfp-mask: off\n");
+      const h2 = sha("ac");
+      pull(22, h2, fixture("inode-nofs.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 22, head: h2, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#22");
+      expect(api.checkRunsFor(REPO, h2)[0].conclusion).toBe("success");
+
+      api.setConfig(REPO, "github:\n  maxInlineComments: 1\n");
+      const h3 = sha("ad");
+      const bmapBefore = fixture("bmap-base.c");
+      const bmapAfter = fixture("bmap-nofs.c");
+      pull(23, h3, fixture("inode-nofs.c"), { files: [fileRow("fs/demofs/bmap.c", bmapBefore, bmapAfter)], contents: { [`${h3}:fs/demofs/bmap.c`]: bmapAfter } });
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 23, head: h3, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#23");
+      expect(api.botComments(REPO, 23)).toHaveLength(1);
+      const review = api.repo(REPO).reviews.find((r: { pull_number: number }) => r.pull_number === 23);
+      expect(review.body).toContain("1 more finding is listed in the `reclaim-review` check run");
+      expect(api.checkRunsFor(REPO, h3)[0].output.summary).toContain("check run only");
+      api.setConfig(REPO, null);
+    });
+
+    it("skips drafts and bot authors unless configured", async () => {
+      const h1 = sha("ae");
+      pull(24, h1, fixture("inode-nofs.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 24, head: h1, base: BASE, draft: true }), { secret: SECRET });
+      await until(() => app.logs.some((l) => /draft pull request skipped/.test(l.msg)), 10_000, "draft skip");
+      expect(api.checkRunsFor(REPO, h1)).toHaveLength(0);
+      // ready for review: the same head is reviewed now
+      await sendWebhook(app.url, "pull_request", prPayload({ action: "ready_for_review", number: 24, head: h1, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#24");
+      expect(api.botComments(REPO, 24)).toHaveLength(1);
+
+      const h2 = sha("af");
+      pull(25, h2, fixture("inode-nofs.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 25, head: h2, base: BASE, author: "dependabot[bot]", authorType: "Bot" }), { secret: SECRET });
+      await until(() => app.logs.some((l) => /from a bot skipped/.test(l.msg)), 10_000, "bot skip");
+      expect(api.checkRunsFor(REPO, h2)).toHaveLength(0);
+    });
+
+    it("a file GitHub gives no patch for is diffed from its versions and reported outside the diff, never inline", async () => {
+      const head = sha("ba");
+      const before = fixture("inode-base.c");
+      const after = fixture("inode-nofs.c");
+      api.setPull(REPO, 26, {
+        headSha: head,
+        baseSha: BASE,
+        files: [fileRow(PATH, before, after, { withPatch: false })],
+        contents: { [`${head}:${PATH}`]: after, [`${BASE}:${PATH}`]: before },
+      });
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 26, head, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#26");
+      expect(api.calls("POST", /\/pulls\/26\/reviews$/).filter((r: { status: number }) => r.status === 422)).toHaveLength(0);
+      expect(api.botComments(REPO, 26)).toHaveLength(0);
+      const run = api.checkRunsFor(REPO, head)[0];
+      expect(run.output.summary).toContain("### Outside the diff");
+      expect(run.annotations).toHaveLength(1);
+    });
+
+    it("waits out a secondary rate limit with retry-after, then posts once", async () => {
+      const head = sha("bb");
+      pull(27, head, fixture("inode-nofs.c"));
+      api.failOnce("POST", /\/pulls\/27\/reviews$/, 403, { "retry-after": "1" }, { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." });
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 27, head, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#27");
+      const posts = api.calls("POST", /\/pulls\/27\/reviews$/);
+      expect(posts.map((p: { status: number }) => p.status)).toEqual([403, 200]);
+      expect(posts[1].at - posts[0].at).toBeGreaterThanOrEqual(950);
+      expect(api.botComments(REPO, 27)).toHaveLength(1);
+      expect(api.checkRunsFor(REPO, head)[0].conclusion).toBe("neutral");
+    });
+
+    it("waits for x-ratelimit-reset when the primary quota is used up", async () => {
+      const head = sha("bc");
+      pull(28, head, fixture("inode-nofs.c"));
+      const reset = String(Math.ceil(Date.now() / 1000) + 1);
+      api.failOnce("GET", /\/pulls\/28\/files$/, 403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset }, { message: "API rate limit exceeded for installation ID 4242." });
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 28, head, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#28");
+      const gets = api.calls("GET", /\/pulls\/28\/files$/);
+      expect(gets.map((p: { status: number }) => p.status)).toEqual([403, 200]);
+      expect(gets[1].at).toBeGreaterThanOrEqual(Number(reset) * 1000);
+      expect(api.botComments(REPO, 28)).toHaveLength(1);
+    });
+
+    it("reports a write that keeps failing in the check run instead of dropping it", async () => {
+      const head = sha("bd");
+      pull(29, head, fixture("inode-nofs.c"));
+      api.failOnce("POST", /\/pulls\/29\/reviews$/, 502, {}, { message: "Bad Gateway" }, 10);
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 29, head, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#29");
+      expect(api.calls("POST", /\/pulls\/29\/reviews$/)).toHaveLength(4); // 1 + 3 retries
+      const run = api.checkRunsFor(REPO, head)[0];
+      expect(run.output.summary).toContain("### Problems");
+      expect(run.output.summary).toMatch(/review could not be posted \(502\)/);
+    });
+
+    it("falls back to the review body when GitHub refuses the inline comments (422)", async () => {
+      const head = sha("be");
+      pull(30, head, fixture("inode-nofs.c"));
+      api.failOnce("POST", /\/pulls\/30\/reviews$/, 422, {}, { message: "Unprocessable Entity", errors: ["Pull request review thread line must be part of the diff"] });
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 30, head, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#30");
+      const reviews = api.repo(REPO).reviews.filter((r: { pull_number: number }) => r.pull_number === 30);
+      expect(reviews).toHaveLength(1);
+      expect(reviews[0].body).toMatch(/reclaim-review:v1 fp=/);
+      // a later push does not post it again inline: the body marker counts as posted
+      const h2 = sha("bf");
+      pull(30, h2, fixture("inode-nofs-touched.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ action: "synchronize", number: 30, head: h2, base: BASE, before: head }), { secret: SECRET });
+      await reviewsDone("demo/linux#30", 2);
+      expect(api.botComments(REPO, 30)).toHaveLength(0);
+      expect(api.repo(REPO).reviews.filter((r: { pull_number: number }) => r.pull_number === 30)).toHaveLength(1);
+    });
+
+    it("a read-only installation (checks refused) still gets its findings into the review", async () => {
+      const head = sha("c1");
+      pull(31, head, fixture("inode-nofs.c"));
+      api.failOnce("POST", /\/check-runs$/, 403, {}, { message: "Resource not accessible by integration" });
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 31, head, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#31");
+      expect(api.checkRunsFor(REPO, head)).toHaveLength(0);
+      expect(api.botComments(REPO, 31)).toHaveLength(1);
+    });
+  });
 });
