@@ -36,7 +36,7 @@ export function listKnowledge(argv: string[], io: Io): number {
   const w = Math.max(...kb.entries.map((e) => e.id.length), 4);
   for (const e of kb.entries) {
     const commit = e.commits[0]?.sha.slice(0, 12) ?? "-".padEnd(12);
-    io.stdout(`${e.id.padEnd(w)}  ${commit}  ${e.date.padEnd(10)}  ${e.title}\n`);
+    io.stdout(`${e.id.padEnd(w)}  ${commit}  ${e.date.padEnd(10)}  ${e.verified.status.padEnd(8)}  ${e.title}\n`);
   }
   return 0;
 }
@@ -64,8 +64,15 @@ export function explain(argv: string[], io: Io): number {
     out.push("", "History:");
     for (const k of m.knowledge) {
       const e = kb.get(k);
-      out.push(e ? `  ${e.id}: ${e.title}${e.commits[0] ? ` (${e.commits[0].sha.slice(0, 12)})` : ""}\n    ${e.links[0]}` : `  ${k}`);
+      if (!e) {
+        out.push(`  ${k} (no such knowledge entry)`);
+        continue;
+      }
+      out.push(`  ${e.id}: ${e.title}${e.commits[0] ? ` (${e.commits[0].sha.slice(0, 12)})` : ""}`);
+      out.push(`    ${e.links[0]}`);
+      out.push(wrap(e.lesson, 4));
     }
+    out.push("", `See \`reclaim-review explain <id>\` for an entry's full story.`);
     io.stdout(out.join("\n") + "\n");
     return 0;
   }
@@ -74,11 +81,33 @@ export function explain(argv: string[], io: Io): number {
   const out = [`${e.title}`, `id: ${e.id}   date: ${e.date}${e.release ? `   release: ${e.release}` : ""}   classes: ${e.classes.join(", ")}`];
   for (const c of e.commits) out.push(`commit ${c.sha} ("${c.subject}")`);
   if (e.messageId) out.push(`Message-ID: <${e.messageId}>`);
-  out.push("", e.story, "", "Lesson:", indent(e.lesson), "", "Advice:", indent(e.advice), "", "Links:");
+  out.push("", e.story, "", "Lesson:", wrap(e.lesson, 2), "", "Advice:", wrap(e.advice, 2), "", "Links:");
   for (const l of e.links) out.push(`  ${l}`);
-  out.push("", `Verified (${e.verified.status}, ${e.verified.checked}): ${e.verified.how}`);
+  if (e.subsystems.length > 0 || e.triggers.length > 0) {
+    out.push("", "Cited for:");
+    if (e.subsystems.length > 0) out.push(wrap(`files under ${e.subsystems.join(", ")}`, 2));
+    if (e.triggers.length > 0) out.push(wrap(`hunks mentioning ${e.triggers.join(", ")}`, 2));
+  }
+  const citedBy = ALL_RULES.filter((r) => r.meta.knowledge.includes(e.id)).map((r) => r.meta.id);
+  if (citedBy.length > 0) out.push("", wrap(`Rules citing it: ${citedBy.join(", ")}`, 0));
+  out.push("", `Verified (${e.verified.status}, ${e.verified.checked}):`, wrap(e.verified.how, 2));
   io.stdout(out.join("\n") + "\n");
   return 0;
+}
+
+/** Re-flow one paragraph of prose to `width` columns, indented by `by` spaces. */
+export function wrap(text: string, by: number, width = 78): string {
+  const pad = " ".repeat(by);
+  const lines: string[] = [];
+  let cur = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (cur && pad.length + cur.length + 1 + word.length > width) {
+      lines.push(pad + cur);
+      cur = word;
+    } else cur = cur ? `${cur} ${word}` : word;
+  }
+  if (cur) lines.push(pad + cur);
+  return lines.join("\n");
 }
 
 function indent(s: string): string {

@@ -23,7 +23,9 @@ export function parseEntry(text: string, file: string): KnowledgeEntry {
   }
   const base = file.replace(/^.*\//, "").replace(/\.md$/, "");
   if (parsed.data.id !== base) throw new ConfigError(`id "${parsed.data.id}" does not match the file name`, file);
-  return { ...parsed.data, story: m[2]!.trim() };
+  const story = m[2]!.trim();
+  if (story.length < 40) throw new ConfigError("the markdown body must tell the story (what happened, the fix, the lesson)", file);
+  return { ...parsed.data, story };
 }
 
 export function loadKnowledgeDir(dir: string): KnowledgeBase {

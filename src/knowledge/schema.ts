@@ -18,7 +18,7 @@ export const knowledgeEntrySchema = z
     classes: z.array(z.enum(HAZARD_CLASSES)).min(1),
     /** Path prefixes of the subsystem ("drivers/md/", "fs/nfs/"). */
     subsystems: z.array(z.string()).default([]),
-    /** Identifiers that, seen in a hunk, make this entry relevant. */
+    /** Identifiers that, seen in a hunk, make this entry relevant ("name*" matches by prefix). */
     triggers: z.array(z.string()).default([]),
     lesson: z.string().min(20),
     advice: z.string().min(10),
@@ -30,7 +30,19 @@ export const knowledgeEntrySchema = z
       })
       .strict(),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => {
+    if ((e.kind === "commit" || e.kind === "series") && e.commits.length === 0)
+      ctx.addIssue({ code: "custom", path: ["commits"], message: `a ${e.kind} entry needs at least one commit` });
+    const seen = new Set<string>();
+    e.commits.forEach((c, i) => {
+      for (const s of seen)
+        if (s.startsWith(c.sha) || c.sha.startsWith(s)) ctx.addIssue({ code: "custom", path: ["commits", i, "sha"], message: `commit ${c.sha} is listed twice` });
+      seen.add(c.sha);
+    });
+    for (const [i, l] of e.links.entries())
+      if (!/^https?:\/\//.test(l)) ctx.addIssue({ code: "custom", path: ["links", i], message: "links must be http(s) URLs" });
+  });
 
 export type KnowledgeEntry = z.infer<typeof knowledgeEntrySchema> & {
   /** The markdown body: the full story for `explain`. */
