@@ -119,12 +119,15 @@ export function inBodyHeaders(message: string): InBody {
 /**
  * RFC 3676 format=flowed: lines ending in a space continue on the next line
  * (the space is kept unless delsp=yes); a leading space is stuffing and goes.
- * The "-- " signature line is never flowed.
+ * The "-- " signature line is never flowed, and from the first diff line on
+ * nothing is joined: a blank context line is a lone space, which would
+ * otherwise read as a soft break.
  */
 export function unflow(text: string, delsp: boolean): string {
   const lines = text.split("\n");
   const out: string[] = [];
   let cur: string | null = null;
+  let inDiff = false;
   for (let line of lines) {
     let quote = "";
     const q = /^>+/.exec(line);
@@ -133,7 +136,8 @@ export function unflow(text: string, delsp: boolean): string {
       line = line.slice(quote.length);
     }
     if (line.startsWith(" ")) line = line.slice(1);
-    const flowed = line.endsWith(" ") && line !== "-- ";
+    if (!inDiff && cur === null && /^(?:diff --git |--- \S|Index: |@@ -\d)/.test(line)) inDiff = true;
+    const flowed = !inDiff && line.endsWith(" ") && line !== "-- ";
     if (flowed && delsp) line = line.slice(0, -1);
     cur = cur === null ? quote + line : cur + line;
     if (!flowed) {

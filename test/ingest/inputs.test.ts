@@ -1,0 +1,237 @@
+// Every input kind of the review contract, read into Patch objects.
+import { describe, expect, it } from "vitest";
+import { parseInput, parsePatchText } from "../../src/ingest/index.js";
+import { fixture, fixtureText } from "./helpers.js";
+
+describe("format-patch output", () => {
+  it("fills every Patch field", async () => {
+    const { patches, covers, problems } = await parseInput(fixture("format-patch.patch"), "0001.patch");
+    expect(covers).toEqual([]);
+    expect(problems).toEqual([]);
+    expect(patches).toHaveLength(1);
+    const p = patches[0]!;
+    expect(p.source).toBe("0001.patch");
+    expect(p.subject).toBe("quuxfs: use the memalloc_nofs scope for inode buffers");
+    expect(p.rawSubject).toBe("[PATCH 1/3] quuxfs: use the memalloc_nofs scope for inode buffers");
+    expect(p.messageId).toBe("dda6085725e4ccfda8321f450b02c277d69c7bd9.1795310275.git.alice@example.org");
+    expect(p.inReplyTo).toBe("cover.1795310275.git.alice@example.org");
+    expect(p.references).toEqual(["cover.1795310275.git.alice@example.org"]);
+    expect(p.author).toBe("Alice Maintainer <alice@example.org>");
+    expect(p.date).toBe("Sun, 22 Nov 2026 01:17:55 +0000");
+    expect(p.series).toEqual({ version: 1, index: 1, total: 3, tags: [] });
+    // message ends at "---": trailers kept, diffstat and signature gone
+    expect(p.message.startsWith("quux_alloc_inode_buf() passes GFP_NOFS")).toBe(true);
+    expect(p.message.endsWith("Signed-off-by: Alice Maintainer <alice@example.org>")).toBe(true);
+    expect(p.message).not.toContain("1 file changed");
+    expect(p.files.map((f) => f.path)).toEqual(["fs/quuxfs/inode.c"]);
+    const [h1, h2] = p.files[0]!.hunks;
+    expect(h1!.section).toBe("static int quux_alloc_inode_buf(struct quux_inode *qi)");
+    expect(h1!.lines.find((l) => l.kind === "add")).toEqual({ kind: "add", text: "\tbuf = kmalloc(QUUX_BUF_SIZE, GFP_KERNEL);", oldLine: null, newLine: 13 });
+    expect(h2!.lines.filter((l) => l.kind === "add").map((l) => l.newLine)).toEqual([28, 32, 34]);
+    // the signature ("-- " + git version) is not part of the last hunk
+    expect(h2!.lines.at(-1)!.text).toBe("\terr = quux_submit_read(qs, qi->ino, qi->buf);");
+  });
+
+  it("gives the same result synchronously", async () => {
+    const a = await parseInput(fixture("format-patch.patch"), "x");
+    const b = parsePatchText(fixtureText("format-patch.patch"), "x");
+    expect(b).toEqual(a);
+  });
+
+  it("reads the author from an in-body From: line", async () => {
+    const { patches } = await parseInput(fixture("series-v2.mbox"), "v2.mbox");
+    expect(patches[0]!.author).toBe("Carol Driver <carol@example.com>");
+    expect(patches[0]!.message.startsWith("queue_rq() may run")).toBe(true);
+  });
+
+  it("accepts CRLF line ends", async () => {
+    const crlf = fixtureText("format-patch.patch").replace(/\n/g, "\r\n");
+    const a = await parseInput(crlf, "crlf.patch");
+    const b = await parseInput(fixture("format-patch.patch"), "crlf.patch");
+    expect(a).toEqual(b);
+  });
+
+  it("accepts a mix of CRLF and LF", async () => {
+    const lines = fixtureText("format-patch.patch").split("\n");
+    const mixed = lines.map((l, i) => (i % 3 === 0 ? l + "\r" : l)).join("\n");
+    const { patches } = await parseInput(mixed, "mixed.patch");
+    expect(patches[0]!.files[0]!.hunks).toHaveLength(2);
+    expect(patches[0]!.subject).toBe("quuxfs: use the memalloc_nofs scope for inode buffers");
+  });
+
+  it("skips a note typed above the format-patch output", async () => {
+    const { patches, problems } = await parseInput(fixture("leading-garbage.patch"), "note.patch");
+    expect(problems).toEqual([]);
+    expect(patches).toHaveLength(1);
+    expect(patches[0]!.source).toBe("note.patch");
+    expect(patches[0]!.subject).toBe("quuxfs: kick writeback from the cache shrinker instead of waiting");
+    expect(patches[0]!.message).not.toContain("IRC");
+  });
+
+  it("finds the headers of a mail pasted below a mail client's lines", async () => {
+    const { patches } = await parseInput(fixture("pasted-mail.txt"), "pasted.txt");
+    expect(patches[0]!.subject).toBe("quuxfs: use the memalloc_nofs scope for inode buffers");
+    expect(patches[0]!.author).toBe("Alice Maintainer <alice@example.org>");
+    expect(patches[0]!.message).not.toContain("Forwarded");
+  });
+});
+
+describe("plain diffs", () => {
+  it("reads git diff output with --stat lines before it", async () => {
+    const { patches } = await parseInput(fixture("git-diff-stat.diff"), "<stdin>");
+    const p = patches[0]!;
+    expect(p.subject).toBe("");
+    expect(p.message).toBe("");
+    expect(p.series).toBeNull();
+    expect(p.files.map((f) => [f.path, f.hunks.length])).toEqual([
+      ["fs/quuxfs/inode.c", 2],
+      ["fs/quuxfs/super.c", 2],
+    ]);
+  });
+
+  it("reads a plain unified diff of two trees like patch -p1", async () => {
+    const { patches } = await parseInput(fixture("plain.diff"), "plain.diff");
+    const f = patches[0]!.files[0]!;
+    expect(f.path).toBe("fs/quuxfs/inode.c");
+    expect(f.oldPath).toBe("fs/quuxfs/inode.c");
+    expect(f.status).toBe("modified");
+    expect(f.hunks[0]!.section).toBe("");
+    expect(f.hunks[0]!.lines.filter((l) => l.kind === "add").map((l) => l.newLine)).toEqual([13]);
+  });
+
+  it("reads git show output (commit, Author, indented message)", async () => {
+    const body = fixtureText("git-diff-stat.diff").replace(/^[\s\S]*?\n\n/, "");
+    const show = [
+      "commit 3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a",
+      "Author: Alice Maintainer <alice@example.org>",
+      "Date:   Sun Nov 22 01:17:55 2026 +0000",
+      "",
+      "    quuxfs: reclaim fixes",
+      "    ",
+      "    Both fixes in one commit.",
+      "",
+      body,
+    ].join("\n");
+    const { patches } = await parseInput(show, "show.txt");
+    expect(patches[0]!.subject).toBe("quuxfs: reclaim fixes");
+    expect(patches[0]!.message).toBe("Both fixes in one commit.");
+    expect(patches[0]!.author).toBe("Alice Maintainer <alice@example.org>");
+    expect(patches[0]!.files).toHaveLength(2);
+  });
+
+  it("drops ANSI colour codes of a coloured git diff", async () => {
+    const coloured = fixtureText("plain.diff")
+      .split("\n")
+      .map((l) => (l.startsWith("+") ? `\x1b[32m${l}\x1b[m` : l.startsWith("@@") ? `\x1b[36m${l}\x1b[m` : l))
+      .join("\n");
+    const { patches } = await parseInput(coloured, "c.diff");
+    expect(patches[0]!.files[0]!.hunks[0]!.lines.find((l) => l.kind === "add")!.text).toBe("\tbuf = kmalloc(QUUX_BUF_SIZE, GFP_KERNEL);");
+  });
+});
+
+describe("mbox", () => {
+  it("splits a series, keeps the cover letter apart, drops replies, reports the bad message", async () => {
+    const { patches, covers, problems } = await parseInput(fixture("series.mbox"), "series.mbox");
+    expect(covers.map((c) => [c.source, c.subject, c.series?.index])).toEqual([["series.mbox#1", "quuxfs: reclaim recursion fixes", 0]]);
+    expect(covers[0]!.message).toContain("Three fixes for memory reclaim");
+    expect(covers[0]!.message).not.toContain("2.39.5");
+    expect(patches.map((p) => [p.source, p.series?.index, p.series?.total])).toEqual([
+      ["series.mbox#2", 1, 3],
+      ["series.mbox#5", 3, 3],
+    ]);
+    for (const p of patches) expect(p.cover).toEqual({ subject: "quuxfs: reclaim recursion fixes", message: covers[0]!.message });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.source).toBe("series.mbox#3");
+    expect(problems[0]!.message).toBe(
+      "series.mbox#3 (<6f8e76565f8f5c6c76c239e39ceed86bfb00bfb4.1795310275.git.alice@example.org>): hunk 1 of fs/quuxfs/super.c (@@ -4,7 +4,7 @@ at line 103) is truncated: the diff ends after 4 of 7 old and 3 of 7 new lines",
+    );
+    // the folded Subject of patch 3 is unfolded
+    expect(patches[1]!.subject).toBe("quuxfs: kick writeback from the cache shrinker instead of waiting");
+  });
+
+  it("reads a v2 series: PATCHv2, tree tags, and a cover found without threading headers", async () => {
+    const { patches, covers } = await parseInput(fixture("series-v2.mbox"), "v2.mbox");
+    expect(covers).toHaveLength(1);
+    expect(covers[0]!.series).toEqual({ version: 2, index: 0, total: 2, tags: [] });
+    expect(patches.map((p) => p.series)).toEqual([
+      { version: 2, index: 1, total: 2, tags: ["block-next"] },
+      { version: 2, index: 2, total: 2, tags: [] },
+    ]);
+    expect(patches[1]!.inReplyTo).toBeNull();
+    expect(patches.map((p) => p.cover?.subject)).toEqual(["frob: reclaim-safe queue_rq", "frob: reclaim-safe queue_rq"]);
+  });
+
+  it("takes a message without a diff that the series answers as its cover letter", async () => {
+    const text = fixtureText("series.mbox").replace("Subject: [PATCH 0/3] quuxfs: reclaim recursion fixes", "Subject: quuxfs: reclaim recursion fixes");
+    const { covers, patches, problems } = await parseInput(text, "s.mbox");
+    expect(covers.map((c) => c.source)).toEqual(["s.mbox#1"]);
+    expect(patches[0]!.cover?.subject).toBe("quuxfs: reclaim recursion fixes");
+    expect(problems.map((p) => p.source)).toEqual(["s.mbox#3"]);
+  });
+
+  it("reports a message that is neither a patch, a reply nor a cover", async () => {
+    const extra = "From someone@example.com Mon Nov 23 08:00:00 2026\nFrom: Someone <someone@example.com>\nSubject: quuxfs meeting notes\nMessage-ID: <notes-1@example.com>\n\nNo diff here.\n\n";
+    const { problems } = await parseInput(extra + fixtureText("series.mbox"), "s.mbox");
+    expect(problems.map((p) => p.message)).toContain("s.mbox#1 (<notes-1@example.com>): not a patch: no diff found");
+  });
+
+  it("unescapes >From lines (mboxrd) in the body of a message", async () => {
+    const patch = fixtureText("format-patch.patch").replace(
+      "Signed-off-by: Alice",
+      ">From the second caller's point of view nothing changes.\n>>From here on, two levels.\n\nSigned-off-by: Alice",
+    );
+    const { patches } = await parseInput(patch + "\n" + fixtureText("leading-garbage.patch").replace(/^[\s\S]*?\n(?=From [0-9a-f]{40})/, ""), "x.mbox");
+    expect(patches).toHaveLength(2);
+    expect(patches[0]!.message).toContain("\nFrom the second caller's point of view");
+    expect(patches[0]!.message).toContain("\n>From here on, two levels.");
+  });
+
+  it("throws when no message of an mbox yields a patch", async () => {
+    const text = fixtureText("series.mbox");
+    const onlyCoverAndReply = text.split(/^(?=From [0-9a-f]{40} |From bob@)/m).filter((m) => m.includes("0/3") || m.startsWith("From bob@")).join("");
+    await expect(parseInput(onlyCoverAndReply, "t.mbox")).rejects.toThrow("t.mbox: not a patch: no diff found in 2 messages");
+  });
+});
+
+describe("mail (.eml)", () => {
+  it("reads a base64 text/x-patch attachment in ISO-8859-1", async () => {
+    const { patches } = await parseInput(fixture("attachment-latin1.eml"), "a.eml");
+    const p = patches[0]!;
+    expect(p.messageId).toBe("a1b2c3d4-attach@example.com");
+    expect(p.subject).toBe("frob: don't sleep for memory in queue_rq");
+    expect(p.message).toContain("Suggested-by: José Pérez <jose@example.es>");
+    expect(p.files.map((f) => f.path)).toEqual(["drivers/block/frob/frob_main.c"]);
+    expect(p.files[0]!.hunks[0]!.lines.find((l) => l.kind === "add")!.text).toContain("GFP_ATOMIC");
+  });
+
+  it("decodes a quoted-printable body (=3D, soft line breaks)", async () => {
+    const { patches } = await parseInput(fixture("quoted-printable.eml"), "qp.eml");
+    const p = patches[0]!;
+    expect(p.series).toEqual({ version: 1, index: null, total: null, tags: ["RESEND"] });
+    expect(p.message).toContain("Link: https://lore.kernel.org/linux-fsdevel/20261101000000.12345-1-alice@example.org/T/#mfe3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4");
+    expect(p.files[0]!.hunks[0]!.lines.find((l) => l.kind === "add")!.text).toBe("\tbuf = kmalloc(QUUX_BUF_SIZE, GFP_KERNEL);");
+  });
+
+  it("un-flows a format=flowed body (stuffed context lines, flowed message lines)", async () => {
+    const { patches } = await parseInput(fixture("format-flowed.eml"), "f.eml");
+    const p = patches[0]!;
+    expect(p.message.split("\n")[0]).toBe("quux_alloc_inode_buf() passes GFP_NOFS although only one caller, the inode read path, holds a lock that reclaim can recurse into.  Mark that");
+    const ctx = p.files[0]!.hunks[0]!.lines.filter((l) => l.kind === "ctx").map((l) => l.text);
+    expect(ctx[0]).toBe("{");
+    expect(ctx[1]).toBe("\tvoid *buf;");
+  });
+
+  it("takes text/plain from multipart/alternative and decodes RFC 2047 subject and author", async () => {
+    const { patches } = await parseInput(fixture("alternative-rfc2047.eml"), "alt.eml");
+    const p = patches[0]!;
+    expect(p.rawSubject).toBe("[PATCH] quuxfs: fix the naïve scope in quux_read_inode()");
+    expect(p.subject).toBe("quuxfs: fix the naïve scope in quux_read_inode()");
+    expect(p.author).toBe("Jörg Müller <joerg@example.de>");
+    expect(p.message).not.toContain("HTML");
+    expect(p.files[0]!.hunks).toHaveLength(2);
+  });
+
+  it("refuses MIME mail in the synchronous parser, naming why", () => {
+    expect(() => parsePatchText(fixture("quoted-printable.eml"), "qp.eml")).toThrow("qp.eml: a MIME-encoded message needs the asynchronous parseInput");
+  });
+});
