@@ -34,7 +34,8 @@ export interface EmailOptions {
 interface QuoteState {
   file: string | null;
   hunk: Hunk | null;
-  /** Last hunk line index already quoted. */
+  /** First and last hunk line indexes quoted from st.hunk. */
+  start: number;
   end: number;
   /** Commit-message lines already quoted. */
   messageQuoted: Set<number>;
@@ -42,12 +43,16 @@ interface QuoteState {
 
 const q = (s: string) => (s === "" ? ">" : `> ${s}`);
 
-/** "> " lines quoting the hunk around a line finding; [] when it is not in the patch. */
-function quoteHunk(patch: Patch, f: Finding, st: QuoteState): string[] {
+/**
+ * "> " lines quoting the hunk around a line finding: null when the line is not
+ * in the patch, [] when the quote just above already shows it.
+ */
+function quoteHunk(patch: Patch, f: Finding, st: QuoteState): string[] | null {
   const spot = findSpot(patch, f.file, f.line);
-  if (!spot) return [];
-  const out: string[] = [];
+  if (!spot) return null;
   const { file: fd, hunk, index } = spot;
+  if (st.file === fd.path && st.hunk === hunk && index <= st.end && index >= st.start) return [];
+  const out: string[] = [];
   if (st.file !== fd.path) {
     out.push(q(diffGitLine(fd)));
     out.push(q(fd.oldPath === null ? "--- /dev/null" : `--- a/${fd.oldPath}`));
@@ -75,6 +80,7 @@ function quoteHunk(patch: Patch, f: Finding, st: QuoteState): string[] {
   for (let i = start; i <= end; i++) out.push(q(diffLineText(hunk.lines[i]!)));
   st.file = fd.path;
   st.hunk = hunk;
+  st.start = continuing ? st.start : start;
   st.end = end;
   return out;
 }
@@ -150,10 +156,10 @@ function capitalise(s: string): string {
   return /^[a-z]+(\s|$)/.test(s) ? s[0]!.toUpperCase() + s.slice(1) : s;
 }
 
-function prose(f: Finding, quoted: boolean): string {
+function prose(f: Finding, inPatch: boolean): string {
   return wrapProse(
     fill("email/finding", {
-      noQuote: !quoted && f.file !== null,
+      noQuote: !inPatch && f.file !== null,
       location: location(f),
       message: capitalise(sentenceOf(f.message)),
       preExisting: Boolean(f.preExisting),
@@ -193,10 +199,10 @@ export function renderEmailBody(review: PatchReview, opts: EmailOptions = {}): s
   const findings = review.findings.filter((f) => atLeast(f.severity, min));
   // the commit message comes first in the mail, so patch-level findings do too
   const ordered = [...findings.filter((f) => f.file === null && !f.preExisting), ...findings.filter((f) => f.file !== null || f.preExisting)];
-  const st: QuoteState = { file: null, hunk: null, end: -1, messageQuoted: new Set() };
+  const st: QuoteState = { file: null, hunk: null, start: 0, end: -1, messageQuoted: new Set() };
   const blocks = ordered.map((f) => {
     const quote = f.file === null ? quoteMessage(review.patch, f, st) : quoteHunk(review.patch, f, st);
-    return { quote: quote.join("\n"), prose: prose(f, quote.length > 0) };
+    return { quote: (quote ?? []).join("\n"), prose: prose(f, quote !== null) };
   });
   const body = fill("email/body", {
     greeting: sentence("email/greeting", { name: firstName(review.patch.author) }),

@@ -133,6 +133,18 @@ describe("email body", () => {
     expect(lines.slice(second - 4, second)).toEqual(["> [...]", ">  \ty = 2;", ">  \tz = 3;", ">  \tw = 4;"]);
   });
 
+  it("quotes a line once when two findings sit on it, and says when a line is not in the patch", () => {
+    const second = { ...findings[2]!, rule: "shrinker-gfp-kernel", fingerprint: "0000111122223333", message: "another finding on the same line" };
+    const out = renderEmailBody({ patch: mainPatch, findings: [findings[2]!, second], errors: [] });
+    const lines = out.split("\n");
+    expect(lines.filter((l) => l.startsWith("> +\t\t\twait_on_bit_io"))).toHaveLength(1);
+    expect(out).toContain("[shrinker-waits-on-io, error, fingerprint 9a8b7c6d5e4f3021]\n\nAnother finding on the same line.\n");
+    expect(out).not.toContain("which this patch does not change");
+    const outside = renderEmailBody({ patch: mainPatch, findings: [{ ...findings[3]!, line: 7 }], errors: [] });
+    expect(outside).toContain("In fs/foofs/inode.c:7, which this patch does not change:\nmapping_set_gfp_mask() clears");
+    expect(outside.split("\n").some((l) => l.startsWith(">"))).toBe(false);
+  });
+
   it("wraps a long citation under its 'See' and keeps its URL whole", () => {
     const long = { id: "x", title: "mm: a rather long commit subject that cannot fit on one line of a mail", url: "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/commit/?id=0123456789abcdef0123456789abcdef01234567", commit: "0123456789ab" };
     const out = renderEmailBody({ patch: mainPatch, findings: [{ ...findings[1]!, citations: [long] }], errors: [] });
