@@ -245,8 +245,8 @@ export function memReclaimOf(expanded: string): boolean | null {
 
 // ------------------------------------------------------------ regex facts
 
-const ALLOC_WQ =
-  /([A-Za-z_][\w.\->[\]\s]*?)\s*=\s*(alloc_workqueue|alloc_ordered_workqueue|create_workqueue|create_singlethread_workqueue|create_freezable_workqueue)\s*\(/g;
+const ALLOC_WQ = /\b(alloc_workqueue|alloc_ordered_workqueue|create_workqueue|create_singlethread_workqueue|create_freezable_workqueue)\s*\(/g;
+const LHS = /([A-Za-z_][\w.>\-[\]]*)\s*=\s*(?:\([^()]*\)\s*)?$/;
 const WORK_INIT =
   /\b(INIT_WORK|INIT_WORK_ONSTACK|INIT_DELAYED_WORK|INIT_DEFERRABLE_WORK|INIT_RCU_WORK|DECLARE_WORK|DECLARE_DELAYED_WORK|DECLARE_DEFERRABLE_WORK)\s*\(/g;
 const CONTAINER_OF = /\bcontainer_of\s*\(\s*(?:to_delayed_work\s*\(\s*)?(\w+)\s*\)?\s*,\s*(?:struct\s+)?\w+\s*,\s*([\w.]+)\s*\)/g;
@@ -654,12 +654,15 @@ export function extractFacts(path: string, text: string, opts: { parse?: boolean
     ALLOC_WQ.lastIndex = 0;
     let m: RegExpExecArray | null;
     while ((m = ALLOC_WQ.exec(code))) {
-      const kind = m[2]!;
+      const kind = m[1]!;
+      const from = Math.max(code.lastIndexOf(";", m.index), code.lastIndexOf("{", m.index), code.lastIndexOf("}", m.index), m.index - 300);
+      const lhs = LHS.exec(code.slice(from + 1, m.index).replace(/\s+/g, " "));
+      if (!lhs) continue;
       const args = callArguments(code, m.index + m[0].length - 1) ?? [];
       const legacy = kind.startsWith("create_");
       const flags = legacy ? "WQ_MEM_RECLAIM" : (args[1] ?? "0");
       facts.queues.push({
-        key: keyOf(m[1]!),
+        key: keyOf(lhs[1]!),
         flags,
         expanded: flags,
         memReclaim: null,

@@ -118,6 +118,13 @@ export class FactsIndex implements FactsView {
     return this.provider.text(normal(path));
   }
 
+  /** How many files were given the full C parse so far. */
+  parsedCount(): number {
+    let n = 0;
+    for (const f of this.full.values()) if (f?.parsed) n++;
+    return n;
+  }
+
   fileFacts(path: string): FileFacts | undefined {
     const p = normal(path);
     if (!this.full.has(p)) {
@@ -320,7 +327,7 @@ export class FactsIndex implements FactsView {
         }
         const expanded = expandMacros(q.flags, this.macros(file));
         // a macro defined two ways (#ifdef): WQ_MEM_RECLAIM must show in the flags argument itself or every expansion
-        qs.push({ ...q, expanded, memReclaim: memReclaimOf(expanded) });
+        qs.push({ ...q, expanded, memReclaim: memReclaimOf(expanded), legacy: /\b__WQ_LEGACY\b/.test(expanded) });
       }
     }
     this.dirQueues.set(dir, qs);

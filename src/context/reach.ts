@@ -18,7 +18,8 @@ const RECLAIM_ROLES: Role[] = ["shrinker", "writeback"];
 export const IO_ROLES: Role[] = ["queue_rq", "submit_bio", "writeback", "bi_end_io", "dm_map", "dm_end_io"];
 
 function direct(view: FactsView, path: string, fn: string, roles: readonly Role[], queues: boolean): Omit<ReclaimContext, "chain" | "root"> | null {
-  const qs = queues ? view.workqueueOf(path, fn).filter((q) => q.memReclaim === true) : [];
+  // a legacy queue's workers are not checked (check_flush_dependency masks __WQ_LEGACY)
+  const qs = queues ? view.workqueueOf(path, fn).filter((q) => q.memReclaim === true && !q.legacy) : [];
   if (qs.length > 0) return { kind: "wq", queue: qs[0]! };
   const rs = view.rolesOf(path, fn);
   for (const r of roles) if (rs.has(r)) return { kind: "role", role: r };

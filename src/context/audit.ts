@@ -1,0 +1,110 @@
+// Audit: the same rules over existing code. Each file is reviewed as if it
+// were entirely added (a synthetic new-file patch), with the facts of its
+// directory as source context and no pre-image. Only rules that judge code
+// by what it runs in (not by what a patch changes) take part.
+import type { ReviewConfig } from "../config.js";
+import { reviewPatch } from "../engine.js";
+import type { KnowledgeBase } from "../knowledge/base.js";
+import type { Finding, Patch, Rule, RuleFailure, SourceContext } from "../types.js";
+import { FactsIndex, contextFacts, withFacts, type TextProvider } from "./facts.js";
+
+/** Rules that hold for code as it stands; the rest judge changes (added flags, new masks, commit messages). */
+export const AUDIT_RULE_IDS: readonly string[] = [
+  "backend-frontend-io",
+  "gfp-kernel-in-io-path",
+  "io-flusher-missing",
+  "shrinker-blocking",
+  "unbalanced-scope",
+  "wq-flush-dependency",
+];
+
+export function auditRules(all: readonly Rule[]): Rule[] {
+  return all.filter((r) => AUDIT_RULE_IDS.includes(r.meta.id));
+}
+
+/**
+ * Cheap substring prefilter: a file is a candidate for a rule only when it
+ * names what that rule needs. Returns the rule ids worth running.
+ */
+export function candidateRules(text: string): string[] {
+  const out: string[] = [];
+  const has = (s: string) => text.includes(s);
+  if (has("flush_") || has("drain_workqueue")) {
+    if ((has("_work") && (has("WQ_MEM_RECLAIM") || has("INIT_WORK") || has("INIT_DELAYED_WORK") || has("DECLARE_WORK") || has("container_of"))) || has("scan_objects") || has("writepages")) out.push("wq-flush-dependency");
+  }
+  if (has("GFP_KERNEL") && (has("queue_rq") || has("submit_bio") || has("writepage") || has("bi_end_io") || has("target_type")))
+    out.push("gfp-kernel-in-io-path");
+  if (has("scan_objects") || has("count_objects") || has("_shrink_scan") || has("_shrink_count")) out.push("shrinker-blocking");
+  if (has("memalloc_") && has("_save")) out.push("unbalanced-scope");
+  if (has("vfs_iter_write") || has("vfs_iter_read") || has("kernel_write") || has("write_iter") || has("read_iter") || has("vfs_fsync"))
+    if (has("queue_rq") || has("submit_bio") || has("writepages") || has("_work") || has("kthread")) out.push("backend-frontend-io");
+  if (has("NBD_DO_IT") || has("UBLK_") || has("/dev/fuse") || has("tcmu") || has("PR_SET_IO_FLUSHER")) out.push("io-flusher-missing");
+  return out;
+}
+
+/** A patch that adds the whole file: every line is "added", numbered as in the file. */
+export function wholeFilePatch(path: string, text: string): Patch {
+  const lines = text.split("\n");
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  return {
+    source: path,
+    subject: `audit ${path}`,
+    rawSubject: `audit ${path}`,
+    messageId: null,
+    inReplyTo: null,
+    references: [],
+    author: null,
+    date: null,
+    message: "",
+    series: null,
+    notes: [],
+    files: [
+      {
+        oldPath: null,
+        newPath: path,
+        path,
+        status: "added",
+        binary: false,
+        hunks: [
+          {
+            oldStart: 0,
+            oldLines: 0,
+            newStart: 1,
+            newLines: lines.length,
+            section: "",
+            lines: lines.map((t, i) => ({ kind: "add" as const, text: t, oldLine: null, newLine: i + 1 })),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Source context for auditing files over a provider (the tree as it is; no pre-image). */
+export function auditContext(provider: TextProvider): { context: SourceContext; index: FactsIndex } {
+  const index = new FactsIndex(provider, "post");
+  const context = withFacts(
+    { preImage: () => undefined, postImage: (p) => provider.text(p) },
+    contextFacts(index, null),
+  );
+  return { context, index };
+}
+
+export interface AuditFileResult {
+  path: string;
+  findings: Finding[];
+  errors: RuleFailure[];
+}
+
+/** Audits one file with the given rules and a shared context (one per directory keeps the reach cache). */
+export function auditFile(
+  path: string,
+  text: string,
+  rules: readonly Rule[],
+  context: SourceContext,
+  config: ReviewConfig,
+  kb: KnowledgeBase,
+): AuditFileResult {
+  const review = reviewPatch(wholeFilePatch(path, text), { rules, config, kb, source: context });
+  return { path, findings: review.findings.filter((f) => f.file === path), errors: review.errors };
+}

@@ -1,0 +1,41 @@
+// An in-memory tree over a fixture directory: every file of
+// test/fixtures/c/<rule>/ appears under "drivers/<rule>/" so the facts see a
+// kernel-like directory.
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { TextProvider } from "../../src/context/facts.js";
+
+export const FIXTURES = join(import.meta.dirname, "..", "fixtures", "c");
+
+export function fixtureTree(rule: string): { provider: TextProvider; files: Map<string, string> } {
+  const dir = join(FIXTURES, rule);
+  const files = new Map<string, string>();
+  for (const n of readdirSync(dir).sort()) if (/\.[ch]$/.test(n)) files.set(`drivers/${rule}/${n}`, readFileSync(join(dir, n), "utf8"));
+  return { files, provider: memoryProvider(files) };
+}
+
+export function memoryProvider(files: ReadonlyMap<string, string>): TextProvider {
+  const paths = [...files.keys()];
+  const dirOf = (p: string) => p.slice(0, p.lastIndexOf("/"));
+  return {
+    text: (p) => files.get(p),
+    neighbours: (p) => paths.filter((x) => x !== p && dirOf(x) === dirOf(p)),
+  };
+}
+
+export interface Annotation {
+  rule: string;
+  expect: "ruleid" | "ok";
+  /** The line the annotation applies to (the one after the comment). */
+  line: number;
+}
+
+/** Semgrep-style annotations: a comment "ruleid: X" or "ok: X" on the line before. */
+export function annotations(text: string): Annotation[] {
+  const out: Annotation[] = [];
+  text.split("\n").forEach((l, i) => {
+    const m = /\/[/*]\s*(ruleid|ok):\s*([a-z0-9-]+)/.exec(l);
+    if (m) out.push({ rule: m[2]!, expect: m[1] as "ruleid" | "ok", line: i + 2 });
+  });
+  return out;
+}
