@@ -113,8 +113,7 @@ export function readPullRequestState(
   const posted = new Map<string, PostedFinding>();
   const byId = new Map<number, string>();
   const suppressed = new Map<string, string>();
-  const trusted = (u: GhUser | null, assoc: string | undefined) =>
-    !isBot(u) && ((prAuthor !== null && u?.login === prAuthor) || TRUSTED_ASSOCIATIONS.has(assoc ?? ""));
+  const trusted = (u: GhUser | null, assoc: string | undefined) => maySuppress(u, assoc, prAuthor);
 
   for (const c of comments) {
     if (!isBot(c.user)) continue;
@@ -122,7 +121,9 @@ export function readPullRequestState(
     if (fps.length === 0) continue;
     const fp = fps[fps.length - 1]!;
     byId.set(c.id, fp);
-    if (!posted.has(fp)) posted.set(fp, { fingerprint: fp, path: c.path, line: c.line ?? c.original_line ?? null, title: firstLine(c.body), commentId: c.id });
+    const line = c.line ?? c.original_line ?? null;
+    const where = line === null ? c.path : `${c.path}:${line}`;
+    if (!posted.has(fp)) posted.set(fp, { fingerprint: fp, path: c.path, line, title: `${where}: ${firstLine(c.body)}`, commentId: c.id });
     if ((c.reactions?.["-1"] ?? 0) > 0) suppressed.set(fp, "a thumbs-down reaction");
   }
   for (const r of reviews) {

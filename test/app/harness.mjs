@@ -125,10 +125,10 @@ export async function sendWebhook(appUrl, name, payload, { secret, id = newDeliv
 }
 
 /** Starts `reclaim-review github` as a child process; resolves once it answers /ping. */
-export async function startApp({ apiPort, secret, env = {} }) {
+export async function startApp({ apiPort, secret, env = {}, nodeArgs = [] }) {
   const port = await freePort();
   const key = generateKey();
-  const child = spawn(process.execPath, [join(ROOT, "bin", "reclaim-review.js"), "github"], {
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, "bin", "reclaim-review.js"), "github"], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
