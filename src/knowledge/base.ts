@@ -26,16 +26,17 @@ export interface ScoredEntry {
 }
 
 // Weights. A report's own ids always come first; after that a subsystem match
-// outweighs any number of trigger hits, trigger hits outweigh the rule's list
-// order, and entries the rule did not name need both the rule's class and a
-// subsystem or trigger match to be considered at all.
+// outweighs up to three trigger hits, one trigger hit outweighs being on the
+// rule's list, and the list order breaks ties. Entries the rule did not name
+// ("related") need the rule's class and topical evidence: a trigger hit in
+// their own subsystem, or two trigger hits anywhere. A subsystem match alone
+// says where the code is, not what it is about, so it never pulls in an entry.
 const W_PREFERRED = 1000;
 const W_CANDIDATE = 10;
 const W_SUBSYSTEM = 40;
-const W_TRIGGER = 8;
+const W_TRIGGER = 12;
 const MAX_TRIGGER_HITS = 3;
 const W_CLASS = 3;
-const RELATED_MIN_SCORE = W_SUBSYSTEM;
 
 /** Does a trigger match an identifier? `name*` matches by prefix, anything else exactly. */
 export function triggerMatches(trigger: string, ident: string): boolean {
@@ -105,10 +106,10 @@ export class KnowledgeBase {
       if (classMatch) score += W_CLASS;
       if (origin === "related") {
         // Not named by anyone: only history of the rule's own hazard class,
-        // and only with real evidence (subsystem, or two trigger hits).
+        // and only with topical evidence.
         if (!classMatch) continue;
-        const evidence = (depth > 0 ? W_SUBSYSTEM : 0) + W_TRIGGER * Math.min(triggerHits.length, MAX_TRIGGER_HITS);
-        if (evidence < RELATED_MIN_SCORE && triggerHits.length < 2) continue;
+        const evidence = triggerHits.length >= 2 || (depth > 0 && triggerHits.length >= 1);
+        if (!evidence) continue;
       }
       out.push({ entry: e, score, origin, subsystemMatch: depth > 0, triggerHits });
     }
