@@ -1,0 +1,211 @@
+// The app's pure parts: config validation, markers and suppressions, the
+// retry policy, the write gate, the queue, and the pull request diff builder.
+import { describe, expect, it } from "vitest";
+import { DEFAULT_POLICY, WriteGate, retryDelay } from "../../src/app/api.js";
+import { parseAppConfigText } from "../../src/app/config.js";
+import { marker, markedFingerprints, parseIgnoreCommand, readPullRequestState } from "../../src/app/markers.js";
+import { diffFromFiles, preImageFrom, sourcesFrom } from "../../src/app/pr-input.js";
+import { QueueFullError, WorkQueue, type JobOutcome } from "../../src/app/queue.js";
+import { parsePatchText } from "../../src/ingest/index.js";
+import { ConfigError } from "../../src/errors.js";
+
+const RULES = ["mapping-gfp-mask", "wq-mem-reclaim-added"];
+
+describe("repository config", () => {
+  it("accepts the documented keys and fills defaults", () => {
+    const c = parseAppConfigText(
+      "rules:\n  mapping-gfp-mask: error\npaths:\n  exclude: ['drivers/staging/**']\ngithub:\n  maxInlineComments: 5\n  checkOnly: true\n",
+      RULES,
+      "o/r:.github/reclaim-review.yml",
+    );
+    expect(c.review.rules["mapping-gfp-mask"]).toEqual({ enabled: true, severity: "error", options: {} });
+    expect(c.review.paths.exclude).toEqual(["drivers/staging/**"]);
+    expect(c.github).toMatchObject({ maxInlineComments: 5, checkOnly: true, reviewDrafts: false, reviewBots: false, minSeverity: "warning", failOn: "error" });
+  });
+
+  it("an empty file is the defaults", () => {
+    expect(parseAppConfigText("", RULES, "x").github.maxInlineComments).toBe(25);
+  });
+
+  const keyOf = (text: string) => {
+    try {
+      parseAppConfigText(text, RULES, "x");
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as ConfigError).key;
+    }
+    throw new Error("no error");
+  };
+
+  it("names the wrong key", () => {
+    expect(keyOf("github:\n  maxInlineComments: lots\n")).toBe("github.maxInlineComments");
+    expect(keyOf("github:\n  reviewDraft: true\n")).toBe("github");
+    expect(keyOf("github:\n  minSeverity: loud\n")).toBe("github.minSeverity");
+    expect(keyOf("rules:\n  no-such-rule: off\n")).toBe("rules.no-such-rule");
+    expect(keyOf("paths:\n  include: fs/**\n")).toBe("paths.include");
+    expect(keyOf("colour: blue\n")).toBe("(top level)");
+    expect(keyOf("- a list\n")).toBe("(top level)");
+    expect(keyOf("rules: [\n")).toMatch(/^\(syntax/);
+  });
+});
+
+describe("markers and suppressions", () => {
+  const bot = { login: "reclaim-review[bot]", type: "Bot" };
+  const fp1 = "0123456789abcdef";
+  const fp2 = "fedcba9876543210";
+
+  it("round-trips the hidden marker", () => {
+    expect(marker(fp1)).toBe(`<!-- reclaim-review:v1 fp=${fp1} -->`);
+    expect(markedFingerprints(`text\n${marker(fp1)}\n- x ${marker(fp2)}`)).toEqual([fp1, fp2]);
+    expect(markedFingerprints("<!-- reclaim-review:v2 fp=0123456789abcdef -->")).toEqual([]);
+  });
+
+  it("parses ignore commands with optional fingerprints and a reason", () => {
+    expect(parseIgnoreCommand("/reclaim-review ignore")).toEqual({ fingerprints: [], reason: "" });
+    expect(parseIgnoreCommand(`thanks\n/reclaim-review ignore ${fp1} ${fp2} we hold the lock`)).toEqual({ fingerprints: [fp1, fp2], reason: "we hold the lock" });
+    expect(parseIgnoreCommand("please /reclaim-review ignore")).toBeNull();
+    expect(parseIgnoreCommand("/reclaim-review ignored")).toBeNull();
+  });
+
+  it("reads posted fingerprints and honours only trusted suppressions", () => {
+    const comments = [
+      { id: 1, body: `a\n${marker(fp1)}`, path: "fs/a.c", line: 10, user: bot },
+      { id: 2, body: `b\n${marker(fp2)}`, path: "fs/b.c", line: 20, user: bot, reactions: { "-1": 1 } },
+      // a human quoting a marker does not make it ours
+      { id: 3, body: `quoted ${marker("aaaaaaaaaaaaaaaa")}`, path: "fs/c.c", line: 1, user: { login: "x", type: "User" } },
+      { id: 4, body: "/reclaim-review ignore", path: "fs/a.c", line: 10, in_reply_to_id: 1, user: { login: "stranger", type: "User" }, author_association: "NONE" },
+    ];
+    let s = readPullRequestState(comments, [], [], "author");
+    expect([...s.posted.keys()]).toEqual([fp1, fp2]);
+    expect(s.posted.get(fp1)!.title).toContain("fs/a.c:10");
+    expect([...s.suppressed.keys()]).toEqual([fp2]);
+
+    comments.push({ id: 5, body: "/reclaim-review ignore", path: "fs/a.c", line: 10, in_reply_to_id: 1, user: { login: "author", type: "User" }, author_association: "CONTRIBUTOR" });
+    s = readPullRequestState(comments, [], [{ id: 9, body: `/reclaim-review ignore cccccccccccccccc`, user: { login: "m", type: "User" }, author_association: "MEMBER" }], "author");
+    expect(s.suppressed.get(fp1)).toBe("@author");
+    expect(s.suppressed.get("cccccccccccccccc")).toBe("@m");
+
+    const r = readPullRequestState([], [{ id: 7, body: `- finding ${marker("dddddddddddddddd")}`, user: bot }], [], null);
+    expect(r.posted.has("dddddddddddddddd")).toBe(true);
+  });
+});
+
+describe("retry policy", () => {
+  const err = (status: number, headers: Record<string, string> = {}, message = "") => ({ status, message, response: { headers } });
+
+  it("waits what retry-after says", () => {
+    expect(retryDelay(err(403, { "retry-after": "7" }, "secondary rate limit"), 0, DEFAULT_POLICY)).toBe(7000);
+    expect(retryDelay(err(429, { "retry-after": "2" }), 0, DEFAULT_POLICY)).toBe(2000);
+  });
+
+  it("waits for x-ratelimit-reset when the quota is used up", () => {
+    const now = 1_700_000_000_000;
+    expect(retryDelay(err(403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(now / 1000 + 30) }), 0, DEFAULT_POLICY, now)).toBe(31_000);
+  });
+
+  it("backs off exponentially on secondary limits without retry-after, and on 5xx", () => {
+    const p = { ...DEFAULT_POLICY, secondaryBackoffMs: 100, serverErrorBackoffMs: 10 };
+    expect(retryDelay(err(403, {}, "You have exceeded a secondary rate limit"), 2, p)).toBe(400);
+    expect(retryDelay(err(502), 1, p)).toBe(20);
+    expect(retryDelay({ message: "fetch failed" }, 0, p)).toBe(10);
+  });
+
+  it("does not retry refusals or waits past the limit", () => {
+    expect(retryDelay(err(403, {}, "Resource not accessible by integration"), 0, DEFAULT_POLICY)).toBeNull();
+    expect(retryDelay(err(422), 0, DEFAULT_POLICY)).toBeNull();
+    expect(retryDelay(err(404), 0, DEFAULT_POLICY)).toBeNull();
+    expect(retryDelay(err(403, { "retry-after": "3600" }), 0, DEFAULT_POLICY)).toBeNull();
+  });
+
+  it("serialises writes per key with a minimum gap", async () => {
+    const gate = new WriteGate(40);
+    const log: [string, number, number][] = [];
+    let active = 0;
+    const job = (k: string, i: number) =>
+      gate.run(k, async () => {
+        active++;
+        const at = Date.now();
+        await new Promise((r) => setTimeout(r, 5));
+        log.push([k, i, at]);
+        expect(active).toBeLessThanOrEqual(2); // one per key at most
+        active--;
+      });
+    await Promise.all([job("a", 1), job("a", 2), job("a", 3), job("b", 1)]);
+    const a = log.filter((l) => l[0] === "a");
+    expect(a.map((l) => l[1])).toEqual([1, 2, 3]);
+    expect(a[1]![2] - a[0]![2]).toBeGreaterThanOrEqual(38);
+    expect(a[2]![2] - a[1]![2]).toBeGreaterThanOrEqual(38);
+  });
+});
+
+describe("work queue", () => {
+  const deferred = () => {
+    let resolve!: (o: JobOutcome) => void;
+    const p = new Promise<JobOutcome>((r) => (resolve = r));
+    return { p, resolve };
+  };
+
+  it("dedupes, serialises one key, bounds the backlog and forgets failures", async () => {
+    const q = new WorkQueue({ concurrency: 2, maxQueued: 2 });
+    const order: string[] = [];
+    const d1 = deferred();
+    const d2 = deferred();
+    expect(q.enqueue({ serialKey: "pr1", dedupeKey: "pr1@a", deliveryId: "1", run: () => (order.push("1a"), d1.p) })).toBe(true);
+    expect(q.enqueue({ serialKey: "pr1", dedupeKey: "pr1@a", deliveryId: "2", run: async () => "done" })).toBe(false);
+    expect(q.enqueue({ serialKey: "pr1", dedupeKey: "pr1@b", deliveryId: "3", run: () => (order.push("1b"), d2.p) })).toBe(true);
+    expect(q.enqueue({ serialKey: "pr2", deliveryId: "4", run: async () => (order.push("2"), "done") })).toBe(true);
+    await new Promise((r) => setTimeout(r, 10));
+    // pr1@b waits for pr1@a even though a worker is free; pr2 ran
+    expect(order).toEqual(["1a", "2"]);
+    // both workers busy (pr1@a, pr3): pr1@b and pr4 wait, and the backlog of 2 is full
+    const d3 = deferred();
+    q.enqueue({ serialKey: "pr3", deliveryId: "5", run: () => d3.p });
+    q.enqueue({ serialKey: "pr4", deliveryId: "6", run: async () => "done" });
+    expect(q.size).toBe(4);
+    expect(() => q.enqueue({ serialKey: "pr5", deliveryId: "7", run: async () => "done" })).toThrow(QueueFullError);
+    d3.resolve("skipped");
+    await new Promise((r) => setTimeout(r, 10));
+    d1.resolve("done");
+    await new Promise((r) => setTimeout(r, 10));
+    expect(order).toEqual(["1a", "2", "1b"]);
+    d2.resolve("failed");
+    await q.idle();
+    expect(q.knows("pr1@a")).toBe(true);
+    expect(q.knows("pr1@b")).toBe(false); // failed: may be tried again
+    expect(q.stats).toMatchObject({ done: 3, failed: 1, skipped: 1, duplicates: 1, rejected: 1 });
+  });
+});
+
+describe("pull request input", () => {
+  const patch = "@@ -1,3 +1,4 @@ static int f(void)\n a\n-b\n+B\n+C\n c";
+
+  it("builds a git diff the core parser reads, with added, removed and renamed files", () => {
+    const text = diffFromFiles([
+      { filename: "fs/x.c", status: "modified", patch },
+      { filename: "fs/new.c", status: "added", patch: "@@ -0,0 +1,2 @@\n+int x;\n+int y;" },
+      { filename: "fs/old.c", status: "removed", patch: "@@ -1 +0,0 @@\n-int z;" },
+      { filename: "fs/to.c", previous_filename: "fs/from.c", status: "renamed" },
+      { filename: "big.bin", status: "modified" },
+    ]);
+    const { patches } = parsePatchText(`Subject: t\n\n---\n${text}`, "pr");
+    const files = patches[0]!.files;
+    expect(files.map((f) => [f.path, f.status])).toEqual([
+      ["fs/x.c", "modified"],
+      ["fs/new.c", "added"],
+      ["fs/old.c", "deleted"],
+      ["fs/to.c", "renamed"],
+    ]);
+    expect(files[0]!.hunks[0]!.section).toBe("static int f(void)");
+    expect(files[0]!.hunks[0]!.lines.filter((l) => l.kind === "add").map((l) => l.newLine)).toEqual([2, 3]);
+  });
+
+  it("rebuilds the pre-image from the head text and the hunks", () => {
+    const { patches } = parsePatchText(`Subject: t\n\n---\n${diffFromFiles([{ filename: "fs/x.c", status: "modified", patch }])}`, "pr");
+    const file = patches[0]!.files[0]!;
+    expect(preImageFrom("a\nB\nC\nc\nd", file)).toBe("a\nb\nc\nd");
+    expect(preImageFrom("a\nX\nC\nc", file)).toBeNull();
+    const ctx = sourcesFrom({ head: new Map([["fs/x.c", "a\nB\nC\nc\nd"]]), base: new Map() }).contextFor(patches[0]!);
+    expect(ctx?.postImage("fs/x.c")).toBe("a\nB\nC\nc\nd");
+    expect(ctx?.preImage("fs/x.c")).toBe("a\nb\nc\nd");
+  });
+});
