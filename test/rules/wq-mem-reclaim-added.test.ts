@@ -63,6 +63,18 @@ ruleTester(rule, {
       },
     },
     {
+      name: "a new queue created with the flag (ordinary, no changelog about flushing)",
+      patch: {
+        files: [
+          {
+            path: "fs/quuxfs/super.c",
+            before,
+            after: before.replace("\treturn 0;\nout_flush:", '\tmp->m_log_wq = alloc_workqueue("quuxfs-log/%s", WQ_MEM_RECLAIM, 0, mp->m_name);\n\treturn 0;\nout_flush:'),
+          },
+        ],
+      },
+    },
+    {
       name: "a test of wq->flags & WQ_MEM_RECLAIM",
       patch: {
         files: [
@@ -140,8 +152,9 @@ ruleTester(rule, {
       errors: [{ messageId: "added", line: 3 }],
     },
     {
-      name: "a new queue created with the flag",
+      name: "a dedicated queue created with the flag for a flush warning (topic, info)",
       patch: {
+        message: flushWarning,
         files: [
           {
             path: "fs/quuxfs/super.c",

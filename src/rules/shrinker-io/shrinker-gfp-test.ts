@@ -27,7 +27,8 @@ function maskCopies(lines: FnLine[]): Set<string> {
 }
 
 const SLEEPING = /\b(?:mutex_lock\w*|down_(?:read|write)\w*|down|lock_page|folio_lock|\w+_lock)\s*\(/;
-const CALLER_WORDS = /\b(?:loop(?: device)?|stacked|nbd|caller|deadlock|GFP_NOFS|GFP_NOIO|NOFS|NOIO|recursion)\b/i;
+/** A changelog blaming a particular caller or stacked device (the 2014 dm-bufio shape). */
+const CALLER_WORDS = /\b(?:loop (?:device|driver|worker|thread)|loop[0-9]?(?: and|,)? (?:\w+ )?(?:deadlock|hang)|stacked (?:device|block|filesystem|fs)|nbd|iscsi|tcmu|the caller|callers? (?:that|which|allocat))/i;
 
 export const rule: Rule = {
   meta: {

@@ -167,6 +167,16 @@ export function flagSiteOf(stmt: Statement): FlagSite | null {
   if (!alloc && use0 === "none" && !/\bWQ_[A-Z_]+\b/.test(stmt.code)) return null;
   if (!alloc && use0 === "none" && /&\s*\(?\s*_{0,2}WQ_/.test(stmt.code)) return null;
   const lhs = lhsOf(stmt.code);
+  const def = /^\s*#\s*define\s+(\w+)/.exec(stmt.code);
+  if (def) {
+    // a macro: key it by its name; an alloc call in its body is what it expands to
+    const body = stmt.code.slice(def[0].length).replace(/^\([^)]*\)/, "");
+    const inner = ALLOC_RE.exec(body);
+    const api = inner ? inner[1]! : null;
+    const use: FlagUse = api && IMPLICIT_MEM_RECLAIM.has(api) ? "set" : memReclaimUse(body);
+    if (!api && use === "none" && !/\bWQ_[A-Z_]+\b/.test(body)) return null;
+    return { stmt, kind: "define", api, key: `d:${def[1]}`, name: null, lhs: null, use, flagsArg: null };
+  }
   if (alloc) {
     const api = alloc[1]!;
     const rawCall = new RegExp(`\\b${api}\\s*\\(\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(stmt.raw);
@@ -177,8 +187,6 @@ export function flagSiteOf(stmt: Statement): FlagSite | null {
     const key = name && !/^%[sd]$/.test(name) ? `q:${name}` : lhs ? `v:${lhs}` : null;
     return { stmt, kind: "alloc", api, key, name, lhs, use, flagsArg };
   }
-  const def = /^\s*#\s*define\s+(\w+)/.exec(stmt.code);
-  if (def) return { stmt, kind: "define", api: null, key: `d:${def[1]}`, name: null, lhs: null, use: use0, flagsArg: null };
   if (lhs) return { stmt, kind: "assign", api: null, key: `v:${lhs}`, name: null, lhs, use: use0, flagsArg: null };
   const field = /\.(\w+)\s*=/.exec(stmt.code);
   if (field) return { stmt, kind: "assign", api: null, key: `v:.${field[1]}`, name: null, lhs: `.${field[1]}`, use: use0, flagsArg: null };
@@ -234,11 +242,12 @@ export function pairFlagSites(file: FileDiff): SitePair[] {
   }
   const leftOld = olds.filter((o) => !usedOld.has(o) && o.stmt.touched);
   for (const n of unmatchedNew) {
+    if (!n.stmt.touched) continue;
     const o = leftOld.find((x) => !usedOld.has(x) && x.stmt.hunk === n.stmt.hunk && x.kind === n.kind);
     if (o) {
       usedOld.add(o);
       pairs.push({ now: n, before: o });
-    } else if (n.stmt.touched) pairs.push({ now: n, before: null });
+    } else pairs.push({ now: n, before: null });
   }
   for (const o of leftOld) if (!usedOld.has(o)) pairs.push({ now: null, before: o });
   return pairs;

@@ -49,7 +49,7 @@ export const rule: Rule = {
       addedToSilence:
         "WQ_MEM_RECLAIM added to {{queue}} to silence the check_flush_dependency warning: the flag gives the queue a rescuer thread, it does not make the flush safe; does reclaim really wait on this work, or should the flush move out of the WQ_MEM_RECLAIM context?",
       newQueue:
-        "new workqueue {{queue}} with WQ_MEM_RECLAIM: say which reclaim or IO path waits on its work; the flag only buys a rescuer thread",
+        "new workqueue {{queue}} with WQ_MEM_RECLAIM for the flush warning: right if memory reclaim waits on the flushed work; the flag only buys a rescuer thread, it does not change the allocation context of the work",
     },
     knowledge: ["xfs-sync-wq-2024", "workqueue-doc", "wq-flush-dependency-2015", "wq-cancel-no-warn-2024", "loop-noio-2019"],
     scope: "line",
@@ -60,16 +60,18 @@ export const rule: Rule = {
     for (const { now, before } of flagSitePairs(patch)) {
       if (!now || now.use !== "set" || !now.stmt.touched) continue;
       if (before && before.use === "set") continue; // the flag was there before
-      if (!before && now.kind !== "alloc" && now.kind !== "define") continue;
+      // a brand-new queue created with the flag is ordinary; only say something when the
+      // changelog ties it to the flush warning (then it is the topic, not a flag flip)
+      if (!before && (!silence || now.kind !== "alloc")) continue;
       const line = flagLine(now.stmt);
       if (line === null) continue;
-      const messageId = silence ? "addedToSilence" : before ? "added" : "newQueue";
+      const messageId = !before ? "newQueue" : silence ? "addedToSilence" : "added";
       reports.push({
         messageId,
         data: { queue: queueLabel(now) },
         file: now.stmt.file.path,
         line,
-        severity: silence ? "warning" : "info",
+        severity: silence && before ? "warning" : "info",
         cite: silence ? ["xfs-sync-wq-2024", "wq-flush-dependency-2015", "wq-cancel-no-warn-2024"] : undefined,
         identifiers: ["WQ_MEM_RECLAIM", ...(now.api ? [now.api] : []), ...(silence ? ["check_flush_dependency"] : [])],
       });
