@@ -55,11 +55,11 @@ export const rule: Rule = {
     },
     messages: {
       kernelInIoPath:
-        "GFP_KERNEL allocation{{call}} in {{fn}}(), {{role}}: reclaim may issue IO and wait on the path this function serves; use GFP_NOIO or a memalloc_noio_save() scope at the boundary",
+        "GFP_KERNEL allocation{{call}} in {{fn}}, {{role}}: reclaim may issue IO and wait on the path this function serves; use GFP_NOIO or a memalloc_noio_save() scope at the boundary",
       kernelInWorker:
-        "GFP_KERNEL allocation{{call}} in {{fn}}(), {{role}}: fine only if the worker runs under PF_MEMALLOC_NOIO or a memalloc_noio_save() scope set above the lines shown; otherwise use GFP_NOIO",
+        "GFP_KERNEL allocation{{call}} in {{fn}}, {{role}}: fine only if the worker runs under PF_MEMALLOC_NOIO or a memalloc_noio_save() scope set above the lines shown; otherwise use GFP_NOIO",
       implicitKernel:
-        "{{call}}() in {{fn}}(), {{role}}: it always allocates as GFP_KERNEL; wrap it in memalloc_noio_save()/restore() or preallocate",
+        "{{call}}() in {{fn}}, {{role}}: it always allocates as GFP_KERNEL; wrap it in memalloc_noio_save()/restore() or preallocate",
     },
     knowledge: ["loop-noio-2019", "dm-bufio-gfp-fs-2014", "memalloc-noio-2013", "gfp-fs-io-doc", "dm-bufio-loop-revert-2019"],
     scope: "line",
@@ -94,8 +94,8 @@ export const rule: Rule = {
         const unsure = !region.hasDefinition && /worker|daemon|command handler/.test(role);
         if (unsure) base.identifiers.push("PF_MEMALLOC_NOIO");
         const sev = unsure ? { severity: "info" as const } : {};
-        if (implicit && !hasGfpKernel(v.code)) reports.push({ ...base, ...sev, messageId: "implicitKernel", data: { call: implicit, fn, role } });
-        else reports.push({ ...base, ...sev, messageId: unsure ? "kernelInWorker" : "kernelInIoPath", data: { call: alloc ? ` (${alloc})` : "", fn, role } });
+        if (implicit && !hasGfpKernel(v.code)) reports.push({ ...base, ...sev, messageId: "implicitKernel", data: { call: implicit, fn: `${fn}()`, role } });
+        else reports.push({ ...base, ...sev, messageId: unsure ? "kernelInWorker" : "kernelInIoPath", data: { call: alloc ? ` (${alloc})` : "", fn: `${fn}()`, role } });
       });
     }
     return reports;

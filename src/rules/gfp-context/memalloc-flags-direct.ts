@@ -3,7 +3,7 @@
 import type { DiffLine, Hunk, Report, Rule } from "../../types.js";
 import { stripLine } from "../util/code.js";
 import { deletedLines } from "../util/diff.js";
-import { functionRegions, type FnRegion } from "../util/scope-regions.js";
+import { fnLabel, functionRegions, type FnRegion } from "../util/scope-regions.js";
 
 const FLAGS = /\b(PF_MEMALLOC_NOIO|PF_MEMALLOC_NOFS|PF_LOCAL_THROTTLE|PF_LESS_THROTTLE)\b/g;
 const SETS = /\bcurrent->flags\s*\|=/;
@@ -59,15 +59,15 @@ export const rule: Rule = {
     },
     messages: {
       notRestored:
-        "{{flags}} set by hand on current->flags in {{fn}}() {{detail}}; prefer memalloc_{{helper}}_save()/restore(), or save the old flags and restore them on every exit",
+        "{{flags}} set by hand on current->flags in {{fn}} {{detail}}; prefer memalloc_{{helper}}_save()/restore(), or save the old flags and restore them on every exit",
       restoredByHand:
-        "{{flags}} set by hand in {{fn}}() with the old flags saved and restored: the loop_process_work() pattern; memalloc_{{helper}}_save()/restore() does the same where PF_LOCAL_THROTTLE is not needed",
+        "{{flags}} set by hand in {{fn}} with the old flags saved and restored: the loop_process_work() pattern; memalloc_{{helper}}_save()/restore() does the same where PF_LOCAL_THROTTLE is not needed",
       threadWide:
-        "{{flags}} set for the whole life of the {{fn}}() thread: fine for a dedicated IO thread; make sure nothing else runs on it",
+        "{{flags}} set for the whole life of the {{fn}} thread: fine for a dedicated IO thread; make sure nothing else runs on it",
       removedFromWorker:
-        "{{flags}} no longer set in {{fn}}(): this undoes the back-end worker protection (allocations there may recurse into the device it serves); keep PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE or a memalloc_noio_save() scope",
+        "{{flags}} no longer set in {{fn}}: this undoes the back-end worker protection (allocations there may recurse into the device it serves); keep PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE or a memalloc_noio_save() scope",
       replaced:
-        "{{flags}} setting in {{fn}}() replaced by {{by}}: check the replacement still sets {{flags}} for the same region and restores the old state",
+        "{{flags}} setting in {{fn}} replaced by {{by}}: check the replacement still sets {{flags}} for the same region and restores the old state",
     },
     knowledge: ["loop-noio-2019", "memalloc-overhaul-2020", "local-throttle-2020", "memalloc-noio-2013", "memalloc-flags-2024"],
     scope: "patch",
@@ -75,23 +75,29 @@ export const rule: Rule = {
   check({ patch }) {
     const reports: Report[] = [];
     // (1) flags set by hand on added lines
-    for (const region of functionRegions(patch)) {
+    const regions = functionRegions(patch);
+    for (const region of regions) {
       if (API_FILES.test(region.file.path)) continue;
-      const text = regionText(region);
+      // the same function may span several hunks: look at all of them
+      const text =
+        region.name === null
+          ? regionText(region)
+          : regions.filter((r) => r.file === region.file && r.name === region.name).map(regionText).join("\n");
       for (const v of region.lines) {
         if (v.line.kind !== "add" || !SETS.test(v.code)) continue;
         const flags = flagsOn(v.code);
         if (flags.length === 0) continue;
-        const fn = region.name ?? v.fn ?? "this function";
+        const fnName = region.name ?? v.fn;
+        const fn = fnLabel(fnName);
         const saved = /[^|&!=<>]=\s*\(?\s*current->flags\b/.test(text);
         const restored = /\bcurrent_restore_flags\s*\(/.test(text) || /\bcurrent->flags\s*=[^=]/.test(text);
         const cleared = CLEARS.test(text);
         const helper = flags.includes("PF_MEMALLOC_NOFS") && !flags.includes("PF_MEMALLOC_NOIO") ? "nofs" : "noio";
-        const base = { file: v.file.path, line: v.line.newLine, identifiers: [...flags, fn] };
+        const base = { file: v.file.path, line: v.line.newLine, identifiers: [...flags, ...(fnName ? [fnName] : [])] };
         const data = { flags: flags.join(" | "), fn, helper };
         if (saved && restored) {
           reports.push({ ...base, messageId: "restoredByHand", severity: "info", data });
-        } else if (!cleared && !restored && (/\bkthread_should_stop\s*\(|\bkthread_worker_fn\s*\(/.test(text) || /thread/.test(fn))) {
+        } else if (!cleared && !restored && (/\bkthread_should_stop\s*\(|\bkthread_worker_fn\s*\(/.test(text) || /thread/.test(fnName ?? ""))) {
           reports.push({ ...base, messageId: "threadWide", severity: "info", data });
         } else {
           const detail = cleared
@@ -112,14 +118,14 @@ export const rule: Rule = {
       const added = v.hunk.lines.filter((l) => l.kind === "add").map((l) => stripLine(l.text));
       const definitionRemoved = v.hunk.lines.some((l) => l.kind === "del" && /^[A-Za-z_].*\(/.test(l.text) && !/;\s*$/.test(l.text)) && !added.some((a) => /^[A-Za-z_].*\(/.test(a));
       if (definitionRemoved) continue; // the whole function goes
-      const fn = v.fn ?? "this function";
+      const fn = fnLabel(v.fn);
       const replacement = added.find((a) => /\bPF_MEMALLOC_NOIO\b|\bmemalloc_noio_save\s*\(|\bio_flusher\b|\bmemalloc_flags_save\s*\(/.test(a) || /\w*io_flusher\w*\s*\(/.test(a));
       const line = positionOfDeleted(v.hunk, v.index);
       if (replacement !== undefined) {
         const by = /([A-Za-z_]\w*)\s*\(/.exec(replacement)?.[1] ?? replacement.trim();
-        reports.push({ messageId: "replaced", severity: "info", data: { flags: flags.join(" | "), fn, by }, file: v.file.path, line, identifiers: [...flags, fn] });
+        reports.push({ messageId: "replaced", severity: "info", data: { flags: flags.join(" | "), fn, by }, file: v.file.path, line, identifiers: [...flags, ...(v.fn ? [v.fn] : [])] });
       } else {
-        reports.push({ messageId: "removedFromWorker", data: { flags: flags.join(" | "), fn }, file: v.file.path, line, identifiers: [...flags, fn], cite: ["loop-noio-2019"] });
+        reports.push({ messageId: "removedFromWorker", data: { flags: flags.join(" | "), fn }, file: v.file.path, line, identifiers: [...flags, ...(v.fn ? [v.fn] : [])], cite: ["loop-noio-2019"] });
       }
     }
     return reports;

@@ -4,7 +4,7 @@ import type { Report, Rule } from "../../types.js";
 import { stripLine } from "../util/code.js";
 import { addedLines, deletedLines } from "../util/diff.js";
 import { hasGfpKernel } from "../util/gfp-lists.js";
-import { functionRegions, patchAddsScope, scopeCallOn, scopeStates } from "../util/scope-regions.js";
+import { fnLabel, functionRegions, patchAddsScope, scopeCallOn, scopeStates } from "../util/scope-regions.js";
 import { positionOfDeleted } from "./memalloc-flags-direct.js";
 
 const FS_PATH = /^fs\//;
@@ -39,11 +39,11 @@ export const rule: Rule = {
     },
     messages: {
       toKernel:
-        "GFP_NOFS -> GFP_KERNEL in {{fn}}() ({{count}} call site{{plural}}){{why}}: reclaim may now recurse into the filesystem; confirm no transaction, journal handle or fs lock is held here, or use a memalloc_nofs_save() scope",
+        "GFP_NOFS -> GFP_KERNEL in {{fn}} ({{count}} call site{{plural}}){{why}}: reclaim may now recurse into the filesystem; confirm no transaction, journal handle or fs lock is held here, or use a memalloc_nofs_save() scope",
       toKernelControl:
-        "GFP_NOFS -> GFP_KERNEL in {{fn}}() ({{count}} call site{{plural}}): looks like a control path (ioctl/mount/sysfs) with no transaction visible; fine if nothing reclaim could need is held",
+        "GFP_NOFS -> GFP_KERNEL in {{fn}} ({{count}} call site{{plural}}): looks like a control path (ioctl/mount/sysfs) with no transaction visible; fine if nothing reclaim could need is held",
       scopeRemoved:
-        "memalloc_{{kind}}_save() scope removed from {{fn}}(): allocations in that region become GFP_KERNEL again; say why reclaim recursion is now impossible there",
+        "memalloc_{{kind}}_save() scope removed from {{fn}}: allocations in that region become GFP_KERNEL again; say why reclaim recursion is now impossible there",
     },
     knowledge: ["btrfs-scrub-nofs-2018", "memalloc-nofs-api-2017", "gfp-fs-io-doc"],
     scope: "patch",
@@ -64,7 +64,8 @@ export const rule: Rule = {
         const text = region.lines.map((l) => l.code).join("\n");
         region.lines.forEach((v, i) => {
           if (v.line.kind !== "add" || !hasGfpKernel(v.code) || states[i]!.nofs) return;
-          const fn = region.name ?? v.fn ?? "this function";
+          const fnName = region.name ?? v.fn;
+          const fn = fnLabel(fnName);
           const key = `${v.file.path}\0${fn}`;
           const g = groups.get(key);
           if (g) {
@@ -72,10 +73,10 @@ export const rule: Rule = {
             return;
           }
           const held = HELD.exec(text);
-          const risky = RISKY_NAME.exec(`${fn} ${v.file.path}`);
+          const risky = RISKY_NAME.exec(`${fnName ?? ""} ${v.file.path}`);
           const why = held ? ` while ${held[0].replace(/\s*\($/, "")} is visible in the hunk` : risky ? ` on a ${risky[0]} path` : "";
-          const control = !held && !risky && CONTROL_NAME.test(fn);
-          groups.set(key, { file: v.file.path, line: v.line.newLine!, fn, count: 1, why, control, ids: ["GFP_NOFS", "GFP_KERNEL", fn] });
+          const control = !held && !risky && CONTROL_NAME.test(fnName ?? "");
+          groups.set(key, { file: v.file.path, line: v.line.newLine!, fn, count: 1, why, control, ids: ["GFP_NOFS", "GFP_KERNEL", ...(fnName ? [fnName] : [])] });
         });
       }
     }
@@ -102,8 +103,8 @@ export const rule: Rule = {
       if (added.some((a) => /\bPF_MEMALLOC_NO(?:IO|FS)\b|\bGFP_NO(?:IO|FS)\b|io_flusher/.test(a))) continue; // replaced by flags or masks
       const defRemoved = v.hunk.lines.some((l) => l.kind === "del" && /^[A-Za-z_][^;]*\(/.test(l.text) && !/;\s*$/.test(l.text));
       if (defRemoved) continue;
-      const fn = v.fn ?? "this function";
-      reports.push({ messageId: "scopeRemoved", data: { kind: c.kind, fn }, file: v.file.path, line: positionOfDeleted(v.hunk, v.index), identifiers: [`memalloc_${c.kind}_save`, fn] });
+      const fn = fnLabel(v.fn);
+      reports.push({ messageId: "scopeRemoved", data: { kind: c.kind, fn }, file: v.file.path, line: positionOfDeleted(v.hunk, v.index), identifiers: [`memalloc_${c.kind}_save`, ...(v.fn ? [v.fn] : [])] });
     }
     return reports;
   },

@@ -1,7 +1,7 @@
 // unbalanced-scope: memalloc_*_save() without the matching restore on every
 // exit, restore of another variable or kind, or restore with a constant.
 import type { Report, Rule } from "../../types.js";
-import { functionRegions, scopeCallOn, type FnRegion, type ScopeKind } from "../util/scope-regions.js";
+import { fnLabel, functionRegions, scopeCallOn, type FnRegion, type ScopeKind } from "../util/scope-regions.js";
 
 interface OpenScope {
   kind: ScopeKind;
@@ -66,11 +66,11 @@ export const rule: Rule = {
       wrongKind:
         "{{variable}} comes from memalloc_{{saved}}_save() but is restored with memalloc_{{restored}}_restore(): the {{saved}} scope is not ended",
       wrongVariable:
-        "memalloc_{{kind}}_restore({{restored}}) but the value saved in {{fn}}() is {{saved}}",
+        "memalloc_{{kind}}_restore({{restored}}) but the value saved in {{fn}} is {{saved}}",
       missingRestore:
-        "{{variable}} = memalloc_{{kind}}_save() in {{fn}}() is not restored on this {{exit}} path: the task stays {{ctx}} after it returns",
+        "{{variable}} = memalloc_{{kind}}_save() in {{fn}} is not restored on this {{exit}} path: the task stays {{ctx}} after it returns",
       neverRestored:
-        "memalloc_{{kind}}_save() in {{fn}}() has no matching restore in the function: the task stays {{ctx}} after it returns",
+        "memalloc_{{kind}}_save() in {{fn}} has no matching restore in the function: the task stays {{ctx}} after it returns",
     },
     knowledge: ["memalloc-flags-2024", "memalloc-nofs-api-2017", "md-suspend-scope-2020", "memalloc-noio-2013", "gfp-fs-io-doc"],
     scope: "line",
@@ -79,7 +79,7 @@ export const rule: Rule = {
     const reports: Report[] = [];
     const ctxOf = (k: ScopeKind) => (k === "noio" ? "NOIO" : k === "nofs" ? "NOFS" : k === "noreclaim" ? "PF_MEMALLOC" : k === "pin" ? "PF_MEMALLOC_PIN" : "restricted");
     for (const region of functionRegions(patch)) {
-      const fn = region.name ?? "this function";
+      const fn = fnLabel(region.name);
       const saves = new Map<string, { kind: ScopeKind; at: number }>();
       let depth = 0;
       const open: OpenScope[] = [];

@@ -37,11 +37,11 @@ export const rule: Rule = {
     },
     messages: {
       noNoio:
-        "{{call}} from {{fn}}(), a back-end IO context: filesystem IO here needs PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE (or a memalloc_noio_save() scope) around it, as loop_process_work() does",
+        "{{call}} from {{fn}}, a back-end IO context: filesystem IO here needs PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE (or a memalloc_noio_save() scope) around it, as loop_process_work() does",
       noThrottle:
-        "{{call}} from {{fn}}() runs under NOIO but without PF_LOCAL_THROTTLE: this back-end writer may be throttled with the very writers it drains",
+        "{{call}} from {{fn}} runs under NOIO but without PF_LOCAL_THROTTLE: this back-end writer may be throttled with the very writers it drains",
       notShown:
-        "{{call}} from {{fn}}(), a back-end IO context: make sure the worker sets PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE above the lines shown (loop_process_work() pattern)",
+        "{{call}} from {{fn}}, a back-end IO context: make sure the worker sets PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE above the lines shown (loop_process_work() pattern)",
     },
     knowledge: ["xfs-sync-wq-2024", "loop-noio-2019", "local-throttle-2020", "nfs-localio-2024", "nfs-localio-workqueues-2024"],
     scope: "line",
@@ -67,9 +67,9 @@ export const rule: Rule = {
         const base = { file: path, line: v.line.newLine, identifiers: [iter ? iter[1]! : call, fn] };
         const writes = !/read/.test(name);
         if (st.noio && (st.localThrottle || !writes)) return;
-        if (st.noio) reports.push({ ...base, messageId: "noThrottle", severity: "info", data: { call: name, fn } });
-        else if (!region.hasDefinition) reports.push({ ...base, messageId: "notShown", severity: "info", data: { call: name, fn } });
-        else reports.push({ ...base, messageId: "noNoio", data: { call: name, fn } });
+        if (st.noio) reports.push({ ...base, messageId: "noThrottle", severity: "info", data: { call: name, fn: `${fn}()` } });
+        else if (!region.hasDefinition) reports.push({ ...base, messageId: "notShown", severity: "info", data: { call: name, fn: `${fn}()` } });
+        else reports.push({ ...base, messageId: "noNoio", data: { call: name, fn: `${fn}()` } });
       });
     }
     return reports;

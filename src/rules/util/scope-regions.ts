@@ -160,3 +160,8 @@ export function patchAddsScope(patch: Patch, path?: string): boolean {
   }
   return false;
 }
+
+/** "foo()" for messages, or "this function" when the diff does not name it. */
+export function fnLabel(name: string | null | undefined): string {
+  return name ? `${name}()` : "this function";
+}
