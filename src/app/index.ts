@@ -10,7 +10,7 @@ import { ALL_RULES } from "../rules/index.js";
 import type { Rule } from "../types.js";
 import { DEFAULT_POLICY, WriteGate, makeResilient, type ApiPolicy, type Logger, type Octokit } from "./api.js";
 import { handleIgnore } from "./feedback.js";
-import { prName, runReviewJob, type JobDeps, type PullRequestJob } from "./job.js";
+import { CHECK_NAME, prName, runReviewJob, type JobDeps, type PullRequestJob } from "./job.js";
 import { DEFAULT_LIMITS, type Limits } from "./pr-input.js";
 import { BoundedSet, WorkQueue } from "./queue.js";
 
@@ -37,6 +37,43 @@ export interface ReclaimApp {
 interface UserLike {
   login?: string;
   type?: string;
+}
+
+/** The fields of a pull request (webhook payload or pulls.get) a review needs. */
+export interface PullLike {
+  number: number;
+  draft?: boolean | null;
+  title?: string | null;
+  body?: string | null;
+  user?: UserLike | null;
+  head: { sha: string };
+  base: { sha: string };
+}
+
+export function jobFromPull(
+  pr: PullLike,
+  owner: string,
+  repo: string,
+  deliveryId: string,
+  action: string,
+  extra: { before?: string | null; senderIsBot?: boolean } = {},
+): PullRequestJob {
+  return {
+    deliveryId,
+    action,
+    owner,
+    repo,
+    number: pr.number,
+    headSha: pr.head.sha,
+    baseSha: pr.base.sha,
+    before: extra.before ?? null,
+    draft: Boolean(pr.draft),
+    author: pr.user?.login ?? null,
+    authorIsBot: pr.user?.type === "Bot",
+    senderIsBot: extra.senderIsBot ?? false,
+    title: pr.title ?? "",
+    body: pr.body ?? "",
+  };
 }
 
 /** Builds the application function and the queue it feeds. */
@@ -75,22 +112,10 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
         const p = context.payload;
         const pr = p.pull_request;
         const [owner, repo] = [p.repository.owner.login, p.repository.name];
-        const job: PullRequestJob = {
-          deliveryId: context.id,
-          action: p.action,
-          owner,
-          repo,
-          number: pr.number,
-          headSha: pr.head.sha,
-          baseSha: pr.base.sha,
+        const job = jobFromPull(pr as unknown as PullLike, owner, repo, context.id, p.action, {
           before: p.action === "synchronize" ? ((p as { before?: string }).before ?? null) : null,
-          draft: Boolean(pr.draft),
-          author: (pr.user as UserLike | null)?.login ?? null,
-          authorIsBot: (pr.user as UserLike | null)?.type === "Bot",
           senderIsBot: (p.sender as UserLike | undefined)?.type === "Bot",
-          title: pr.title ?? "",
-          body: pr.body ?? "",
-        };
+        });
         const octokit = resilient(context.octokit, p.installation?.id);
         const accepted = queue.enqueue({
           serialKey: prName(job),
@@ -106,6 +131,42 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
         log.info({ delivery: context.id, pr: prName(job), sha: job.headSha, action: p.action, queued: accepted }, accepted ? "review queued" : "this head is already queued or reviewed");
       },
     );
+
+    // "Re-run" on our check run: review that head again (the run is reused, nothing is posted twice).
+    app.on("check_run.rerequested", async (context) => {
+      if (seen(context.id)) return;
+      const p = context.payload;
+      const cr = p.check_run;
+      if (cr.name !== CHECK_NAME || (opts.appId !== null && cr.app?.id !== undefined && cr.app.id !== opts.appId)) return;
+      const [owner, repo] = [p.repository.owner.login, p.repository.name];
+      const octokit = resilient(context.octokit, p.installation?.id);
+      const known = cr.pull_requests?.[0]?.number;
+      const serialKey = known !== undefined ? `${owner}/${repo}#${known}` : `${owner}/${repo}@${cr.head_sha}`;
+      if (known !== undefined) queue.forget(`${serialKey}@${cr.head_sha}`);
+      queue.enqueue({
+        serialKey,
+        deliveryId: context.id,
+        run: async () => {
+          let number: number | undefined = known;
+          if (number === undefined) {
+            // fork pull requests leave pull_requests[] empty: ask which pull requests hold the commit
+            const prs = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner, repo, commit_sha: cr.head_sha });
+            number = prs.data.find((x) => x.state === "open")?.number;
+          }
+          if (number === undefined) {
+            log.info({ sha: cr.head_sha }, "re-run requested for a commit without an open pull request: nothing to review");
+            return "skipped";
+          }
+          const pr = await octokit.rest.pulls.get({ owner, repo, pull_number: number });
+          if (pr.data.head.sha !== cr.head_sha) {
+            log.info({ pr: `${owner}/${repo}#${number}`, sha: cr.head_sha }, "re-run requested for an older head: the current head is reviewed by its own run");
+            return "skipped";
+          }
+          return runReviewJob(octokit, jobFromPull(pr.data as unknown as PullLike, owner, repo, context.id, "rerequested"), deps);
+        },
+      });
+      deliveries.add(context.id);
+    });
 
     app.on("pull_request_review_comment.created", async (context) => {
       if (seen(context.id)) return;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain JS test helper
 import { GitHubDouble } from "./github-double.mjs";
 // @ts-expect-error plain JS test helper
-import { ROOT, fileRow, fixture, prPayload, reviewCommentPayload, sendWebhook, startApp, until, logged } from "./harness.mjs";
+import { ROOT, checkRunPayload, fileRow, fixture, issueCommentPayload, prPayload, reviewCommentPayload, sendWebhook, startApp, until, logged } from "./harness.mjs";
 
 const SECRET = "It's a Secret to Everybody";
 const REPO = "demo/linux";
@@ -402,5 +402,73 @@ describe("reclaim-review github (end to end)", () => {
       expect(api.checkRunsFor(REPO, head)).toHaveLength(0);
       expect(api.botComments(REPO, 31)).toHaveLength(1);
     });
+  });
+
+  describe("re-runs, conversation commands, pagination", () => {
+    beforeAll(() => boot());
+    afterAll(shutdown);
+
+    it("'Re-run' on the check run finishes what failed, in the same run, without repeating anything", async () => {
+      const head = sha("d1");
+      pull(40, head, fixture("inode-nofs.c"));
+      api.failOnce("POST", /\/pulls\/40\/reviews$/, 503, {}, { message: "Service Unavailable" }, 4);
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 40, head, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#40");
+      expect(api.botComments(REPO, 40)).toHaveLength(0);
+      const run = api.checkRunsFor(REPO, head)[0];
+      expect(run.output.summary).toContain("review could not be posted");
+
+      await sendWebhook(app.url, "check_run", checkRunPayload({ checkRunId: run.id, head, number: 40 }), { secret: SECRET });
+      await reviewsDone("demo/linux#40", 2);
+      expect(api.botComments(REPO, 40)).toHaveLength(1);
+      const runs = api.checkRunsFor(REPO, head);
+      expect(runs).toHaveLength(1);
+      expect(runs[0].annotations).toHaveLength(1); // not appended twice
+      expect(runs[0].output.summary).not.toContain("### Problems");
+
+      // a fork PR's run has no pull_requests[]: found through the commit
+      await sendWebhook(app.url, "check_run", checkRunPayload({ checkRunId: run.id, head }), { secret: SECRET });
+      await reviewsDone("demo/linux#40", 3);
+      expect(api.botComments(REPO, 40)).toHaveLength(1);
+      expect(api.checkRunsFor(REPO, head)).toHaveLength(1);
+    });
+
+    it("'/reclaim-review ignore <fingerprint>' in the conversation suppresses it", async () => {
+      const h1 = sha("d2");
+      pull(41, h1, fixture("inode-nofs.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 41, head: h1, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#41");
+      const fp = /fp=([0-9a-f]+)/.exec(api.botComments(REPO, 41)[0].body)![1];
+      const c = api.addIssueComment(REPO, 41, { body: `/reclaim-review ignore ${fp} intended: the mapping is private to the daemon`, user: { login: "maintainer", type: "User" }, author_association: "MEMBER" });
+      await sendWebhook(app.url, "issue_comment", issueCommentPayload({ number: 41, comment: c }), { secret: SECRET });
+      await until(() => api.repo(REPO).reactions.some((r: { commentId: number }) => r.commentId === c.id), 10_000, "acknowledgement");
+      const h2 = sha("d3");
+      pull(41, h2, fixture("inode-nofs-touched.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ action: "synchronize", number: 41, head: h2, base: BASE, before: h1 }), { secret: SECRET });
+      await reviewsDone("demo/linux#41", 2);
+      const run = api.checkRunsFor(REPO, h2)[0];
+      expect(run.conclusion).toBe("success");
+      expect(run.output.summary).toContain("@maintainer");
+    });
+
+    it("reads every page of a large pull request's files", async () => {
+      const head = sha("d4");
+      const filler = Array.from({ length: 130 }, (_, i) => ({ filename: `Documentation/demo/${i}.txt`, status: "modified", additions: 1, deletions: 1, changes: 2, patch: "@@ -1 +1 @@\n-old\n+new" }));
+      const before = fixture("inode-base.c");
+      const after = fixture("inode-nofs.c");
+      api.setPull(REPO, 42, { headSha: head, baseSha: BASE, files: [...filler, fileRow(PATH, before, after)], contents: { [`${head}:${PATH}`]: after } });
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 42, head, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#42");
+      expect(api.calls("GET", /\/pulls\/42\/files$/).length).toBe(2);
+      expect(api.botComments(REPO, 42)).toHaveLength(1);
+      expect(api.botComments(REPO, 42)[0].path).toBe(PATH);
+    });
+  });
+
+  it("refuses to start without WEBHOOK_SECRET", async () => {
+    const { spawnSync: run } = await import("node:child_process");
+    const r = run(process.execPath, ["bin/reclaim-review.js", "github"], { cwd: ROOT, env: { PATH: process.env.PATH, APP_ID: "1", PRIVATE_KEY: "x" }, encoding: "utf8", timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("WEBHOOK_SECRET");
   });
 });

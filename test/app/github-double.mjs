@@ -199,6 +199,9 @@ export class GitHubDouble {
       rec.pr = `${full}#${n}`;
       if (!pr) return { status: 404, body: { message: "Not Found" } };
       const sub = h[2] ?? "";
+      if (method === "GET" && sub === "") {
+        return { status: 200, body: { number: n, state: "open", draft: false, title: pr.title ?? "demofs change", body: "", user: { login: pr.author, type: "User" }, head: { sha: pr.headSha }, base: { sha: pr.baseSha } } };
+      }
       if (method === "GET" && sub === "/files") return this.page(pr.files, url, path);
       if (method === "GET" && sub === "/comments") return this.page(r.reviewComments.filter((c) => c.pull_number === n), url, path);
       if (method === "GET" && sub === "/reviews") return this.page(r.reviews.filter((x) => x.pull_number === n), url, path);
@@ -224,6 +227,10 @@ export class GitHubDouble {
       rec.pr = `${full}#${c.issue_number}`;
       r.reactions.push({ kind: "issue-comment", commentId: c.id, content: rec.body.content });
       return { status: 201, body: { id: this.nextId++, content: rec.body.content, user: BOT } };
+    }
+    if ((h = /^\/commits\/([^/]+)\/pulls$/.exec(rest)) && method === "GET") {
+      const prs = [...r.pulls.values()].filter((p) => p.headSha === h[1]).map((p) => ({ number: p.number, state: "open" }));
+      return { status: 200, body: prs };
     }
     if ((h = /^\/commits\/([^/]+)\/check-runs$/.exec(rest)) && method === "GET") {
       rec.pr = this.shaToPr.get(h[1]) ?? null;

@@ -97,6 +97,29 @@ export function reviewCommentPayload({ owner = "demo", repo = "linux", number, c
   return p;
 }
 
+export function checkRunPayload({ owner = "demo", repo = "linux", checkRunId, head, number, installation = 4242, appId = 1 }) {
+  const p = example("check_run", "rerequested");
+  p.action = "rerequested";
+  p.check_run = { ...p.check_run, id: checkRunId, name: "reclaim-review", head_sha: head, app: { ...p.check_run.app, id: appId }, pull_requests: number === undefined ? [] : [{ number, head: { sha: head }, base: { sha: "b".repeat(40) } }] };
+  p.repository.name = repo;
+  p.repository.full_name = `${owner}/${repo}`;
+  p.repository.owner = { ...p.repository.owner, login: owner };
+  p.installation = { id: installation, node_id: "x" };
+  return p;
+}
+
+export function issueCommentPayload({ owner = "demo", repo = "linux", number, comment, prAuthor = "octocat", installation = 4242 }) {
+  const p = example("issue_comment", "created");
+  p.action = "created";
+  p.comment = { ...p.comment, ...comment };
+  p.issue = { ...p.issue, number, user: { ...p.issue.user, login: prAuthor, type: "User" }, pull_request: { url: `https://api.github.com/repos/${owner}/${repo}/pulls/${number}` } };
+  p.repository.name = repo;
+  p.repository.full_name = `${owner}/${repo}`;
+  p.repository.owner = { ...p.repository.owner, login: owner };
+  p.installation = { id: installation, node_id: "x" };
+  return p;
+}
+
 export function sign(secret, body) {
   return "sha256=" + createHmac("sha256", secret).update(body).digest("hex");
 }
