@@ -48,6 +48,9 @@ static int zcache_init(void)
 }
 `;
 
+const lockedCount = cache.replace("\treturn READ_ONCE(c->nr_clean);", "\tunsigned long n;\n\n\tmutex_lock(&c->lock);\n\tn = c->nr_clean;\n\tmutex_unlock(&c->lock);\n\treturn n;");
+const otherCode = Array.from({ length: 40 }, (_, i) => `static int blkc_knob_${i} = ${i};`).join("\n") + "\n";
+
 describe("saysOffReclaim", () => {
   it("recognises a message saying the shrinker now runs from a workqueue", () => {
     expect(saysOffReclaim("The cache shrinker now runs in the system unbound workqueue and no longer in kswapd context")).toBe(true);
@@ -93,6 +96,18 @@ ruleTester(rule, {
             path: "mm/slab_common.c",
             before: "int __kmem_cache_shrink(struct kmem_cache *s)\n{\n\treturn do_shrink(s);\n}\n",
             after: "int __kmem_cache_shrink(struct kmem_cache *s)\n{\n\tmutex_lock(&slab_mutex);\n\treturn do_shrink(s);\n}\n",
+          },
+        ],
+      },
+    },
+    {
+      name: "a shrinker moved within the file keeps its existing lock (moved lines are not new code)",
+      patch: {
+        files: [
+          {
+            path: "drivers/md/blkc.c",
+            before: lockedCount + "\n" + otherCode,
+            after: otherCode + "\n" + lockedCount,
           },
         ],
       },

@@ -77,6 +77,15 @@ ruleTester(rule, {
       errors: [{ messageId: "removedToSilence", line: 5, severity: "warning" }],
     },
     {
+      name: "removal argued off the reclaim path, no flush warning: info",
+      patch: {
+        subject: "zapscsi: use alloc_ordered_workqueue for the eh queue",
+        message: "The eh queue handles hot removal only; it is not used on a memory reclaim path, hence WQ_MEM_RECLAIM has not been set.",
+        files: [{ path: "drivers/scsi/zapscsi.c", before: scsiBefore, after: scsiBefore.replace("\t\t\t\t\tWQ_MEM_RECLAIM,", "\t\t\t\t\t0,") }],
+      },
+      errors: [{ messageId: "removed", line: 5, severity: "info" }],
+    },
+    {
       name: "create_workqueue (implicit WQ_MEM_RECLAIM) replaced by alloc_workqueue without it",
       patch: {
         files: [

@@ -6,7 +6,9 @@ import { deletedLines } from "../util/diff.js";
 import {
   blockersOn,
   callbackRole,
+  deletedTexts,
   functionsOf,
+  isMovedLine,
   isLockCall,
   registeredCallbacks,
   shrinkerFunctions,
@@ -78,9 +80,11 @@ export const rule: Rule = {
     const offReclaim = saysOffReclaim(`${patch.subject}\n${patch.message}`);
     const done = new Set<string>();
     const blockingFns = new Set<string>();
+    const deleted = deletedTexts(patch);
     for (const s of shrinkerFunctions(patch)) {
       for (const l of s.fn.lines) {
         if (l.line.kind !== "add" || l.line.newLine === null) continue;
+        if (isMovedLine(l.code, deleted)) continue;
         for (const b of blockersOn(l.code, trylocks)) {
           const key = `${l.file.path}:${l.line.newLine}:${b.call}`;
           if (done.has(key)) continue;

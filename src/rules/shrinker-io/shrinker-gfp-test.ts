@@ -3,7 +3,7 @@
 // it may do: added, or changed from one bit to another.
 import type { Report, Rule } from "../../types.js";
 import { deletedLines } from "../util/diff.js";
-import { shrinkerFunctions, type FnLine, type ShrinkerFn } from "../util/shrinker-scope.js";
+import { deletedTexts, isMovedLine, shrinkerFunctions, type FnLine, type ShrinkerFn } from "../util/shrinker-scope.js";
 
 /** The bit a line tests on a gfp mask, or null. */
 export function gfpTestOn(code: string, maskVars: Set<string>): string | null {
@@ -76,6 +76,7 @@ export const rule: Rule = {
       const bit = gfpTestOn(v.code, new Set(["gfp", "gfp_mask"]));
       if (bit && v.fn) oldBits.set(`${v.file.path}\0${v.fn}`, [...(oldBits.get(`${v.file.path}\0${v.fn}`) ?? []), bit]);
     }
+    const deleted = deletedTexts(patch);
     const callerContext = CALLER_WORDS.test(`${patch.subject}\n${patch.message}`);
 
     for (const s of shrinkers) {
@@ -85,7 +86,7 @@ export const rule: Rule = {
         const l = lines[i]!;
         if (l.line.kind !== "add" || l.line.newLine === null) continue;
         const bit = gfpTestOn(l.code, vars);
-        if (!bit) continue;
+        if (!bit || isMovedLine(l.code, deleted)) continue;
         const before = oldBits.get(`${s.fn.path}\0${s.fn.name}`) ?? [];
         if (before.includes(bit)) continue; // the same test, moved or reformatted
         const base = { file: l.file.path, line: l.line.newLine, identifiers: [bit, "gfp_mask", s.fn.name] };

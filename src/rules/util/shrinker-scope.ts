@@ -306,3 +306,17 @@ export function trylockNames(patch: Patch): Set<string> {
 export function isLockCall(name: string): boolean {
   return !/unlock/.test(name) && (/(?:^|_)(?:lock|trylock)(?:_|$)/.test(name) || /^(?:grab_super\w*|down_\w+|down|mutex_lock\w*|spin_lock\w*)$/.test(name));
 }
+
+/** Deleted lines of the patch, normalised: an added line found here was moved, not written. */
+export function deletedTexts(patch: Patch): Set<string> {
+  const out = new Set<string>();
+  for (const file of patch.files) {
+    for (const h of file.hunks) for (const l of h.lines) if (l.kind === "del") out.add(stripLine(l.text).replace(/\s+/g, " ").trim());
+  }
+  return out;
+}
+
+/** Is this added line a copy of a deleted one (code moved or re-indented)? */
+export function isMovedLine(code: string, deleted: Set<string>): boolean {
+  return deleted.has(code.replace(/\s+/g, " ").trim());
+}

@@ -32,6 +32,13 @@ function ioReason(path: string, ...names: (string | null)[]): string | null {
   return role ? `it belongs to ${role}` : null;
 }
 
+/** The changelog argues the queue is off the reclaim path. */
+export function justifiesRemoval(text: string): boolean {
+  return /not (?:used |needed |called |run )?(?:on|in|from|for) (?:the |a |any )?(?:memory[- ])?reclaim|(?:does ?n[o']t|not|never) need(?:s)? (?:to )?(?:make |guarantee )?forward progress|WQ_MEM_RECLAIM (?:has not been|is not|isn't|was not|wasn't) (?:set|needed|required|necessary)|no (?:need|reason) for (?:the )?WQ_MEM_RECLAIM|not (?:involved|part of|on) (?:in )?(?:the )?(?:memory[- ])?reclaim/i.test(
+    text,
+  );
+}
+
 export const rule: Rule = {
   meta: {
     id: "wq-mem-reclaim-removed",
@@ -73,6 +80,7 @@ export const rule: Rule = {
   check({ patch }) {
     const reports: Report[] = [];
     const silence = quotesFlushWarning(patch.subject, patch.message);
+    const justified = justifiesRemoval(`${patch.subject}\n${patch.message}`);
 
     // 1. the flag dropped from a queue, macro or flag variable
     for (const { now, before } of flagSitePairs(patch)) {
@@ -88,7 +96,8 @@ export const rule: Rule = {
         data: { queue: queueLabel(before), reason: reason ?? "" },
         file: path,
         line,
-        severity: reason ? "warning" : "info",
+        // argued off the reclaim path and not just a flush-warning silencer: worth knowing, not a stop
+        severity: reason && (silence || !justified) ? "warning" : "info",
         cite: silence ? ["wq-flush-dependency-2015", "workqueue-doc"] : undefined,
         identifiers: ["WQ_MEM_RECLAIM", ...(before.api ? [before.api] : [])],
       });
