@@ -10,7 +10,7 @@ import type { ReviewConfig } from "../config.js";
 import { pathSelected } from "../config.js";
 import type { KnowledgeBase } from "../knowledge/base.js";
 import type { Finding, Rule, RuleFailure } from "../types.js";
-import { auditContext, auditFile, candidateRules } from "./audit.js";
+import { auditContext, auditFile, candidateRules, dirHints } from "./audit.js";
 import { memoryTextProvider } from "./memory.js";
 import { initParser } from "./parser.js";
 
@@ -60,13 +60,14 @@ export async function auditDirectory(
     }),
   );
   const enabled = new Set(rules.map((r) => r.meta.id));
+  const hints = dirHints(texts.values());
   const candidates: { path: string; ids: string[] }[] = [];
   for (const n of job.only ?? names) {
     if (!n.endsWith(".c")) continue;
     const p = rel(n);
     const t = texts.get(p);
     if (t === undefined || !pathSelected(config, p)) continue;
-    const ids = candidateRules(t).filter((id) => enabled.has(id));
+    const ids = candidateRules(t, hints).filter((id) => enabled.has(id));
     if (ids.length > 0) candidates.push({ path: p, ids });
   }
   const result: DirResult = { dir: job.dir, files: [], scanned: texts.size, parsed: 0 };

@@ -22,14 +22,25 @@ export function auditRules(all: readonly Rule[]): Rule[] {
   return all.filter((r) => AUDIT_RULE_IDS.includes(r.meta.id));
 }
 
+export interface DirHints {
+  /** Some file of the directory names WQ_MEM_RECLAIM, a shrinker callback or writepages. */
+  reclaimContext: boolean;
+}
+
+/** Hints over a directory's texts, for candidateRules. */
+export function dirHints(texts: Iterable<string>): DirHints {
+  for (const t of texts) if (t.includes("WQ_MEM_RECLAIM") || t.includes("scan_objects") || t.includes("writepage")) return { reclaimContext: true };
+  return { reclaimContext: false };
+}
+
 /**
  * Cheap substring prefilter: a file is a candidate for a rule only when it
  * names what that rule needs. Returns the rule ids worth running.
  */
-export function candidateRules(text: string): string[] {
+export function candidateRules(text: string, dir: DirHints = { reclaimContext: true }): string[] {
   const out: string[] = [];
   const has = (s: string) => text.includes(s);
-  if (has("flush_") || has("drain_workqueue")) {
+  if (dir.reclaimContext && (has("flush_") || has("drain_workqueue"))) {
     if ((has("_work") && (has("WQ_MEM_RECLAIM") || has("INIT_WORK") || has("INIT_DELAYED_WORK") || has("DECLARE_WORK") || has("container_of"))) || has("scan_objects") || has("writepages")) out.push("wq-flush-dependency");
   }
   if (has("GFP_KERNEL") && (has("queue_rq") || has("submit_bio") || has("writepage") || has("bi_end_io") || has("target_type")))

@@ -193,49 +193,44 @@ export const SYSTEM_QUEUES = new Set([
   "system_power_efficient_wq", "system_freezable_power_efficient_wq", "system_bh_wq", "system_bh_highpri_wq",
 ]);
 
-/** Expands function-like and object-like macros in `expr`, a few rounds deep. */
+/** Expands function-like and object-like macros in `expr` (a bounded number of substitutions). */
 export function expandMacros(expr: string, macros: ReadonlyMap<string, MacroFact>): string {
   let cur = expr;
-  for (let round = 0; round < 4; round++) {
-    let changed = false;
-    cur = cur.replace(/\b([A-Za-z_]\w*)\b(\s*\()?/g, (whole, name: string, paren: string | undefined, off: number) => {
-      const m = macros.get(name);
-      if (!m) return whole;
-      if (m.params === null) {
-        changed = true;
-        return `(${m.body})${paren ?? ""}`;
+  const re = /\b([A-Za-z_]\w*)\b/g;
+  for (let steps = 0; steps < 32; steps++) {
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    let done = true;
+    while ((m = re.exec(cur))) {
+      const mac = macros.get(m[1]!);
+      if (!mac) continue;
+      if (mac.params === null) {
+        cur = `${cur.slice(0, m.index)}(${mac.body})${cur.slice(m.index + m[0].length)}`;
+        done = false;
+        break;
       }
-      if (!paren) return whole;
-      const args = callArguments(cur, off + whole.length - 1);
-      if (!args) return whole;
-      // the arguments are consumed below by a second pass; mark with a sentinel
-      let body = m.body;
-      m.params.forEach((p, i) => {
+      const open = cur.slice(m.index + m[0].length).search(/\S/);
+      const at = m.index + m[0].length + open;
+      if (open < 0 || cur[at] !== "(") continue;
+      const args = callArguments(cur, at);
+      if (!args) continue;
+      let depth = 0;
+      let end = at;
+      for (; end < cur.length; end++) {
+        if (cur[end] === "(") depth++;
+        else if (cur[end] === ")" && --depth === 0) break;
+      }
+      let body = mac.body;
+      mac.params.forEach((p, i) => {
         body = body.replace(new RegExp(`\\b${p}\\b`, "g"), args[i] ?? "");
       });
-      changed = true;
-      return `\u0000${body.length}\u0000${body}\u0001`;
-    });
-    // drop the original argument lists that followed an expanded function-like macro
-    cur = cur.replace(/\u0000\d+\u0000([^\u0001]*)\u0001\s*\(/g, (_w, body: string) => `(${body})\u0002(`);
-    cur = stripArgLists(cur);
-    if (!changed) break;
+      cur = `${cur.slice(0, m.index)}(${body})${cur.slice(end + 1)}`;
+      done = false;
+      break;
+    }
+    if (done) break;
   }
   return cur;
-}
-
-function stripArgLists(s: string): string {
-  let out = s;
-  for (let idx = out.indexOf("\u0002("); idx >= 0; idx = out.indexOf("\u0002(")) {
-    let depth = 0;
-    let j = idx + 1;
-    for (; j < out.length; j++) {
-      if (out[j] === "(") depth++;
-      else if (out[j] === ")" && --depth === 0) break;
-    }
-    out = out.slice(0, idx) + out.slice(j + 1);
-  }
-  return out;
 }
 
 export function memReclaimOf(expanded: string): boolean | null {
@@ -584,6 +579,22 @@ export function extractFacts(path: string, text: string, opts: { parse?: boolean
         owner.raw.push({ callee: fnField.text, line, node: c });
         owner.f.calls.push({ callee: fnField.text, line, args: stripComments(args) });
       }
+      // calls the parse lost inside ERROR nodes: taken from the lines
+      for (const k of kept) {
+        if (!k.node.hasError) continue;
+        const have = new Set(k.f.calls.map((x) => `${x.callee}:${x.line}`));
+        for (let l = k.f.start + 1; l <= k.f.end; l++) {
+          const lt = lines[l - 1]!;
+          CALL_RE.lastIndex = 0;
+          let cm: RegExpExecArray | null;
+          while ((cm = CALL_RE.exec(lt))) {
+            if (NOT_CALL.has(cm[1]!) || have.has(`${cm[1]}:${l}`)) continue;
+            const a = callArguments(lt, cm.index + cm[0].length - 1);
+            k.f.calls.push({ callee: cm[1]!, line: l, args: (a ?? []).join(", ") });
+          }
+        }
+        k.f.calls.sort((a, b) => a.line - b.line);
+      }
       for (const k of kept) {
         if (/memalloc_|PF_MEMALLOC/.test(lines.slice(k.f.start - 1, k.f.end).join("\n"))) analyseScopes(k.node, k.f, k.raw);
         facts.functions.push(k.f);
@@ -719,6 +730,7 @@ export function extractFacts(path: string, text: string, opts: { parse?: boolean
 }
 
 function fallbackScopes(f: FunctionFact, lines: string[]): void {
+  if (!lines.slice(f.start - 1, f.end).some((l) => l.includes("memalloc_"))) return;
   let open: { kind: ScopeKind; start: number; v: string | null } | null = null;
   for (let l = f.start; l <= f.end; l++) {
     const t = lines[l - 1]!;

@@ -140,7 +140,7 @@ export class FactsIndex implements FactsView {
     if (f) return f;
     if (!this.lightCache.has(path)) {
       const t = this.provider.text(path);
-      this.lightCache.set(path, t === undefined || !/work/.test(t) ? null : extractFacts(path, t, { parse: false }));
+      this.lightCache.set(path, t === undefined || !/\.[ch]$/.test(path) ? null : extractFacts(path, t, { parse: false }));
     }
     return this.lightCache.get(path) ?? undefined;
   }
@@ -168,7 +168,7 @@ export class FactsIndex implements FactsView {
       for (const n of this.near(path)) {
         const t = this.provider.text(n);
         if (!t || !t.includes(fn)) continue;
-        for (const r of this.fileFacts(n)?.roles.get(fn) ?? []) out.add(r);
+        for (const r of this.light(n)?.roles.get(fn) ?? []) out.add(r);
       }
     }
     return out;
@@ -197,7 +197,8 @@ export class FactsIndex implements FactsView {
     const files = [p, ...(def && def.isStatic ? [] : this.near(p).filter((n) => this.provider.text(n)?.includes(fn)))];
     const out: { file: string; fn: FunctionFact; site: CallSite }[] = [];
     for (const file of files) {
-      const ff = this.fileFacts(file);
+      // the file asked about gets the C parse; neighbours the line-based facts (cheaper, same call sites in kernel style)
+      const ff = file === p ? this.fileFacts(file) : this.light(file);
       if (!ff) continue;
       for (const f of ff.functions) for (const c of f.calls) if (c.callee === fn) out.push({ file, fn: f, site: c });
     }
@@ -213,7 +214,7 @@ export class FactsIndex implements FactsView {
     for (const n of this.near(p)) {
       const t = this.provider.text(n);
       if (!t || !t.includes(fn)) continue;
-      if (this.fileFacts(n)?.valueIdents.has(fn)) return true;
+      if (this.light(n)?.valueIdents.has(fn)) return true;
     }
     return false;
   }

@@ -115,10 +115,10 @@ export const rule: Rule = {
       if (!m || v.line.newLine === null) continue;
       const call = m[1]!;
       const args = (callArguments(v.code, m.index + m[0].length - 1) ?? []).join(", ");
-      const fn = view.functionAt(v.file.path, v.line.newLine)?.name ?? v.fn;
-      if (!fn) continue;
       const target = nonReclaimTarget(view, v.file.path, call, call === "flush_scheduled_work" ? "" : args);
       if (!target) continue;
+      const fn = view.functionAt(v.file.path, v.line.newLine)?.name ?? v.fn;
+      if (!fn) continue;
       const ctx = reclaimContext(view, v.file.path, fn);
       if (!ctx) continue;
       if (ctx.kind === "wq" && target.queues.some((q) => q.key === ctx.queue!.key)) continue;
