@@ -91,7 +91,9 @@ export const rule: Rule = {
         if (!alloc && deleted.some((d) => /\bGFP_KERNEL\b/.test(d))) return;
         const base = { file: path, line: v.line.newLine, identifiers: [...(alloc ? [alloc] : []), "GFP_KERNEL", fn] };
         // a worker may set PF_MEMALLOC_NOIO above the lines shown: say less when its start is not visible
-        const unsure = !region.hasDefinition && /worker|daemon|command handler/.test(role);
+        // (a noio scope that visibly ended above means the worker manages its scope itself)
+        const endedAbove = region.lines.slice(0, i).some((l) => /\bmemalloc_noio_restore\s*\(|\bcurrent_restore_flags\s*\([^)]*PF_MEMALLOC_NOIO/.test(l.code));
+        const unsure = !region.hasDefinition && !endedAbove && /worker|daemon|command handler/.test(role);
         if (unsure) base.identifiers.push("PF_MEMALLOC_NOIO");
         const sev = unsure ? { severity: "info" as const } : {};
         if (implicit && !hasGfpKernel(v.code)) reports.push({ ...base, ...sev, messageId: "implicitKernel", data: { call: implicit, fn: `${fn}()`, role } });

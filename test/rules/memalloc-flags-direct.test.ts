@@ -1,0 +1,100 @@
+import { rule } from "../../src/rules/gfp-context/memalloc-flags-direct.js";
+import { ruleTester } from "../helpers/rule-tester.js";
+
+const worker = `static void blip_process_work(struct blip_worker *w, struct list_head *cmds)
+{
+	struct blip_cmd *cmd;
+
+	while (!list_empty(cmds)) {
+		cmd = list_first_entry(cmds, struct blip_cmd, node);
+		blip_handle_cmd(cmd);
+	}
+}
+`;
+const workerNoio = `static void blip_process_work(struct blip_worker *w, struct list_head *cmds)
+{
+	unsigned int old_flags = current->flags;
+	struct blip_cmd *cmd;
+
+	current->flags |= PF_LOCAL_THROTTLE | PF_MEMALLOC_NOIO;
+	while (!list_empty(cmds)) {
+		cmd = list_first_entry(cmds, struct blip_cmd, node);
+		blip_handle_cmd(cmd);
+	}
+	current_restore_flags(old_flags, PF_LOCAL_THROTTLE | PF_MEMALLOC_NOIO);
+}
+`;
+
+ruleTester(rule, {
+  valid: [
+    {
+      name: "the scope API's own header",
+      patch: {
+        files: [
+          {
+            path: "include/linux/sched/mm.h",
+            before: "static inline void blip(void)\n{\n}\n",
+            after: "static inline void blip(void)\n{\n\tcurrent->flags |= PF_MEMALLOC_NOIO;\n}\n",
+          },
+        ],
+      },
+    },
+    {
+      name: "unrelated PF_ flag",
+      patch: { files: [{ path: "drivers/block/blip.c", before: worker, after: worker.replace("\tstruct blip_cmd *cmd;\n", "\tstruct blip_cmd *cmd;\n\n\tcurrent->flags |= PF_NOFREEZE;\n") }] },
+    },
+    {
+      name: "flag setting removed together with the whole function",
+      patch: { files: [{ path: "drivers/block/blip.c", before: "int x;\n\n" + workerNoio, after: "int x;\n" }] },
+    },
+    {
+      name: "flags only read, not set",
+      patch: { files: [{ path: "drivers/block/blip.c", before: worker, after: worker.replace("\tstruct blip_cmd *cmd;\n", "\tstruct blip_cmd *cmd;\n\n\tWARN_ON(!(current->flags & PF_MEMALLOC_NOIO));\n") }] },
+    },
+  ],
+  invalid: [
+    {
+      name: "PF_MEMALLOC_NOIO set by hand and never restored",
+      patch: { files: [{ path: "drivers/block/blip.c", before: worker, after: worker.replace("\tstruct blip_cmd *cmd;\n", "\tstruct blip_cmd *cmd;\n\n\tcurrent->flags |= PF_MEMALLOC_NOIO;\n") }] },
+      errors: [{ messageId: "notRestored", line: 5, severity: "warning" }],
+    },
+    {
+      name: "set and then cleared with &= ~ (caller's flag lost)",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/blip.c",
+            before: worker,
+            after: worker
+              .replace("\tstruct blip_cmd *cmd;\n", "\tstruct blip_cmd *cmd;\n\n\tcurrent->flags |= PF_MEMALLOC_NOIO;\n")
+              .replace("\t}\n}\n", "\t}\n\tcurrent->flags &= ~PF_MEMALLOC_NOIO;\n}\n"),
+          },
+        ],
+      },
+      errors: [{ messageId: "notRestored", line: 5 }],
+    },
+    {
+      name: "saved and restored by hand: recognised as info",
+      patch: { files: [{ path: "drivers/block/blip.c", before: worker, after: workerNoio }] },
+      errors: [{ messageId: "restoredByHand", line: 6, severity: "info" }],
+    },
+    {
+      name: "NOIO and local throttle removed from a worker",
+      patch: { files: [{ path: "drivers/block/blip.c", before: workerNoio, after: worker }] },
+      errors: [{ messageId: "removedFromWorker", severity: "warning", file: "drivers/block/blip.c" }],
+    },
+    {
+      name: "flags replaced by a helper: info",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/blip.c",
+            before: workerNoio,
+            after: workerNoio.replace("\tcurrent->flags |= PF_LOCAL_THROTTLE | PF_MEMALLOC_NOIO;\n", "\tset_current_io_flusher();\n"),
+          },
+        ],
+      },
+      errors: [{ messageId: "replaced", severity: "info" }],
+    },
+  ],
+});

@@ -1,0 +1,71 @@
+import { rule } from "../../src/rules/gfp-context/new-nofs-noio-mask.js";
+import { ruleTester } from "../helpers/rule-tester.js";
+
+const before = `static int quux_fill(struct quux_inode *qi, size_t len)
+{
+	struct quux_buf *b;
+
+	b = quux_buf_get(qi);
+	return quux_copy(qi, b, len);
+}
+`;
+const add = (line: string) => before.replace("\tb = quux_buf_get(qi);\n", `\tb = quux_buf_get(qi);\n${line}\n`);
+
+ruleTester(rule, {
+  valid: [
+    {
+      name: "same GFP_NOFS call re-indented (deleted in the same hunk)",
+      patch: { files: [{ path: "fs/quux/file.c", before: add("\tqi->map = kmalloc(len, GFP_NOFS);"), after: add("\tqi->map = kmalloc(len,  GFP_NOFS);") }] },
+    },
+    {
+      name: "GFP_DMA32 added to an existing GFP_NOIO mask (zone-only change)",
+      patch: { files: [{ path: "drivers/block/quux.c", before: add("\tqi->pg = alloc_page(GFP_NOIO);"), after: add("\tqi->pg = alloc_page(GFP_NOIO | GFP_DMA32);") }] },
+    },
+    {
+      name: "__GFP_NOLOCKDEP annotation",
+      patch: { files: [{ path: "fs/quux/file.c", before, after: add("\tqi->map = kmalloc(len, GFP_NOFS | __GFP_NOLOCKDEP);") }] },
+    },
+    {
+      name: "patch converts to a memalloc_nofs_save() scope",
+      patch: {
+        files: [
+          {
+            path: "fs/quux/file.c",
+            before,
+            after: add("\tflags = memalloc_nofs_save();\n\tqi->map = kmalloc(len, GFP_NOFS);\n\tmemalloc_nofs_restore(flags);"),
+          },
+        ],
+      },
+    },
+    {
+      name: "shrinker testing sc->gfp_mask (not an allocation)",
+      patch: { files: [{ path: "fs/quux/file.c", before, after: add("\tif ((sc->gfp_mask & GFP_NOFS) == GFP_NOFS)\n\t\treturn 0;") }] },
+    },
+    {
+      name: "GFP_NOFS in a comment",
+      patch: { files: [{ path: "fs/quux/file.c", before, after: add("\t/* kmalloc(len, GFP_NOFS) is not needed here */") }] },
+    },
+  ],
+  invalid: [
+    {
+      name: "new kzalloc(GFP_NOFS)",
+      patch: { files: [{ path: "fs/quux/file.c", before, after: add("\tqi->map = kzalloc(len, GFP_NOFS);") }] },
+      errors: [{ messageId: "perCallMask", line: 6, severity: "info" }],
+    },
+    {
+      name: "GFP_KERNEL changed to GFP_NOIO in a driver",
+      patch: { files: [{ path: "drivers/block/quux.c", before: add("\tqi->pg = alloc_page(GFP_KERNEL);"), after: add("\tqi->pg = alloc_page(GFP_NOIO);") }] },
+      errors: [{ messageId: "perCallMask", line: 6, severity: "info" }],
+    },
+    {
+      name: "mask built with & ~__GFP_FS on a continuation line",
+      patch: { files: [{ path: "fs/quux/file.c", before, after: add("\tqi->map = kmalloc_array(len, sizeof(u64),\n\t\t\tmapping_gfp_mask(qi->mapping) & ~__GFP_FS);") }] },
+      errors: [{ messageId: "perCallMask", line: 7 }],
+    },
+    {
+      name: "kvmalloc with GFP_NOFS: vmalloc ignores the mask (warning)",
+      patch: { files: [{ path: "fs/quux/file.c", before, after: add("\tqi->tbl = kvmalloc(len, GFP_NOFS);") }] },
+      errors: [{ messageId: "vmallocIgnores", line: 6, severity: "warning" }],
+    },
+  ],
+});
