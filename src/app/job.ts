@@ -52,8 +52,6 @@ export interface JobDeps {
   rules: readonly Rule[];
   limits: Limits;
   log: Logger;
-  /** Called when a review is published (tests and the load test read it from the log). */
-  onReviewed?: (job: PullRequestJob, outcome: ReviewOutcome) => void;
 }
 
 export interface ReviewOutcome {
@@ -115,7 +113,7 @@ async function openCheckRun(octokit: Octokit, job: PullRequestJob, deps: JobDeps
         const anns = await octokit.paginate(octokit.rest.checks.listAnnotations, { owner: job.owner, repo: job.repo, check_run_id: found.id, per_page: 100 });
         for (const a of anns) existing.add(annotationKey(a));
       }
-      await octokit.rest.checks.update({ owner: job.owner, repo: job.repo, check_run_id: found.id, status: "in_progress" });
+      // Reused as it is: the final update completes it again (a completed run is not reopened).
       return { id: found.id, existing };
     }
     const created = await octokit.rest.checks.create({
@@ -198,7 +196,13 @@ async function previousReport(octokit: Octokit, job: PullRequestJob, appId: numb
     for (const r of runs.slice(0, 1)) {
       for (const line of (r.output?.summary ?? "").split("\n")) {
         for (const fp of markedFingerprints(line)) {
-          out.push({ fingerprint: fp, title: line.replace(/<!--.*?-->/g, "").replace(/^[-\s]+/, "").replace(/\*\*|`/g, "").trim().slice(0, 200) });
+          out.push({ fingerprint: fp, title: line
+            .replace(/<!--.*?-->/g, "")
+            .replace(/\((review comment|check run only)\)/, "")
+            .replace(/^[-\s]+/, "")
+            .replace(/\*\*|`/g, "")
+            .trim()
+            .slice(0, 200) });
         }
       }
     }
@@ -374,7 +378,6 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
 
   const result: ReviewOutcome = { findings: newOnes.length, inline: posted, conclusion, checkRunId: run?.id ?? null };
   log.info({ pr: prName(job), sha: job.headSha, delivery: job.deliveryId, ...result, resolved: resolved.size, suppressed: suppressed.length }, "reviewed");
-  deps.onReviewed?.(job, result);
   return outcome;
 }
 

@@ -209,3 +209,16 @@ describe("pull request input", () => {
     expect(ctx?.preImage("fs/x.c")).toBe("a\nb\nc\nd");
   });
 });
+
+describe("docs/github-app.md", () => {
+  it("its configuration example is valid against the real rule list", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { ALL_RULES } = await import("../../src/rules/index.js");
+    const doc = readFileSync(new URL("../../docs/github-app.md", import.meta.url), "utf8");
+    const yaml = /## Configuration file reference[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const c = parseAppConfigText(yaml, ALL_RULES.map((r) => r.meta.id), "docs");
+    expect(c.review.rules["new-nofs-noio-mask"]!.enabled).toBe(false);
+    expect(c.github.maxInlineComments).toBe(25);
+    expect(c.review.ignore).toHaveLength(1);
+  });
+});
