@@ -101,7 +101,10 @@ export const rule: Rule = {
                 reports.push({ ...at, messageId: "wrongKind", data: { variable: value, saved: s.kind, restored: call.kind } });
             } else if (!s && region.complete && added) {
               const same = [...saves.entries()].filter(([, x]) => x.kind === call.kind || call.kind === "flags" || x.kind === "flags");
-              if (same.length === 1) reports.push({ ...at, messageId: "wrongVariable", data: { kind: call.kind, restored: value, saved: same[0]![0], fn } });
+              if (same.length === 1) {
+                reports.push({ ...at, messageId: "wrongVariable", data: { kind: call.kind, restored: value, saved: same[0]![0], fn } });
+                reportedMissing = true; // one finding for this scope is enough
+              }
             }
             // close the scope (or mark it restored inside this block)
             for (let k = open.length - 1; k >= 0; k--) {

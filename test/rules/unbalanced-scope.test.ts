@@ -1,0 +1,181 @@
+import { rule } from "../../src/rules/gfp-context/unbalanced-scope.js";
+import { ruleTester } from "../helpers/rule-tester.js";
+
+const base = `static int zork_commit(struct zork_fs *zf, struct zork_item *it)
+{
+	int ret;
+
+	ret = zork_prepare(zf, it);
+	if (ret)
+		return ret;
+	ret = zork_write(zf, it);
+	return ret;
+}
+`;
+
+const balanced = `static int zork_commit(struct zork_fs *zf, struct zork_item *it)
+{
+	unsigned int nofs;
+	int ret;
+
+	nofs = memalloc_nofs_save();
+	ret = zork_prepare(zf, it);
+	if (ret) {
+		memalloc_nofs_restore(nofs);
+		return ret;
+	}
+	ret = zork_write(zf, it);
+	memalloc_nofs_restore(nofs);
+	return ret;
+}
+`;
+
+ruleTester(rule, {
+  valid: [
+    { name: "restore on the error path and on the normal path", patch: { files: [{ path: "fs/zork/commit.c", before: base, after: balanced }] } },
+    {
+      name: "goto to a label that restores",
+      patch: {
+        files: [
+          {
+            path: "fs/zork/commit.c",
+            before: base,
+            after: `static int zork_commit(struct zork_fs *zf, struct zork_item *it)
+{
+	unsigned int nofs;
+	int ret;
+
+	nofs = memalloc_nofs_save();
+	ret = zork_prepare(zf, it);
+	if (ret)
+		goto out;
+	ret = zork_write(zf, it);
+out:
+	memalloc_nofs_restore(nofs);
+	return ret;
+}
+`,
+          },
+        ],
+      },
+    },
+    {
+      name: "save and restore in different hunks (function not fully visible)",
+      patch: {
+        context: 1,
+        files: [
+          {
+            path: "fs/zork/commit.c",
+            before: base.replace("\tret = zork_write(zf, it);\n", "\tzork_a(zf);\n\tzork_b(zf);\n\tzork_c(zf);\n\tzork_d(zf);\n\tzork_e(zf);\n\tret = zork_write(zf, it);\n"),
+            after: base
+              .replace("\tret = zork_prepare(zf, it);\n", "\tnofs = memalloc_nofs_save();\n\tret = zork_prepare(zf, it);\n")
+              .replace("\tret = zork_write(zf, it);\n", "\tzork_a(zf);\n\tzork_b(zf);\n\tzork_c(zf);\n\tzork_d(zf);\n\tzork_e(zf);\n\tret = zork_write(zf, it);\n\tmemalloc_nofs_restore(nofs);\n"),
+          },
+        ],
+      },
+    },
+    {
+      name: "save kept in a structure for a later resume",
+      patch: {
+        files: [
+          {
+            path: "drivers/md/zork.c",
+            before: "void zork_suspend(struct zork_dev *zd)\n{\n\tzork_quiesce(zd);\n}\n",
+            after: "void zork_suspend(struct zork_dev *zd)\n{\n\tzork_quiesce(zd);\n\tzd->noio_flag = memalloc_noio_save();\n}\n",
+          },
+        ],
+      },
+    },
+  ],
+  invalid: [
+    {
+      name: "early return skips the restore",
+      patch: {
+        files: [
+          {
+            path: "fs/zork/commit.c",
+            before: base,
+            after: `static int zork_commit(struct zork_fs *zf, struct zork_item *it)
+{
+	unsigned int nofs;
+	int ret;
+
+	nofs = memalloc_nofs_save();
+	ret = zork_prepare(zf, it);
+	if (ret)
+		return ret;
+	ret = zork_write(zf, it);
+	memalloc_nofs_restore(nofs);
+	return ret;
+}
+`,
+          },
+        ],
+      },
+      errors: [{ messageId: "missingRestore", line: 6, severity: "error" }],
+    },
+    {
+      name: "restore with a constant",
+      patch: { files: [{ path: "fs/zork/commit.c", before: balanced, after: balanced.replace("\t\tmemalloc_nofs_restore(nofs);\n", "\t\tmemalloc_nofs_restore(0);\n") }] },
+      errors: [{ messageId: "restoreConstant", line: 9 }],
+    },
+    {
+      name: "nofs save restored with noio restore",
+      patch: { files: [{ path: "fs/zork/commit.c", before: base, after: balanced.replace("\tmemalloc_nofs_restore(nofs);\n\treturn ret;\n}", "\tmemalloc_noio_restore(nofs);\n\treturn ret;\n}") }] },
+      errors: [{ messageId: "wrongKind", line: 13 }],
+    },
+    {
+      name: "restores a different variable",
+      patch: {
+        files: [
+          {
+            path: "fs/zork/commit.c",
+            before: base,
+            after: balanced.replace("\tunsigned int nofs;\n", "\tunsigned int nofs, flags = 0;\n").replace("\tmemalloc_nofs_restore(nofs);\n\treturn ret;\n}", "\tmemalloc_nofs_restore(flags);\n\treturn ret;\n}"),
+          },
+        ],
+      },
+      errors: [{ messageId: "wrongVariable", line: 13 }],
+    },
+    {
+      name: "a new return added inside an existing scope",
+      patch: {
+        context: 20,
+        files: [
+          {
+            path: "fs/zork/commit.c",
+            before: balanced,
+            after: balanced.replace("\tret = zork_write(zf, it);\n", "\tif (zork_dead(zf))\n\t\treturn -EIO;\n\tret = zork_write(zf, it);\n"),
+          },
+        ],
+      },
+      errors: [{ messageId: "missingRestore", line: 13 }],
+    },
+    {
+      name: "save without any restore in a complete void function",
+      patch: {
+        files: [
+          {
+            path: "fs/zork/flush.c",
+            before: "static void zork_flush(struct zork_fs *zf)\n{\n\tzork_sync(zf);\n}\n",
+            after: "static void zork_flush(struct zork_fs *zf)\n{\n\tunsigned int nofs;\n\n\tnofs = memalloc_nofs_save();\n\tzork_sync(zf);\n}\n",
+          },
+        ],
+      },
+      errors: [{ messageId: "neverRestored", line: 5 }],
+    },
+    {
+      name: "save without restore before the final return",
+      patch: {
+        files: [
+          {
+            path: "fs/zork/commit.c",
+            before: base,
+            after: base.replace("\tint ret;\n", "\tunsigned int nofs;\n\tint ret;\n").replace("\tret = zork_prepare(zf, it);\n", "\tnofs = memalloc_nofs_save();\n\tret = zork_prepare(zf, it);\n").replace("\tif (ret)\n\t\treturn ret;\n", ""),
+          },
+        ],
+      },
+      errors: [{ messageId: "missingRestore", line: 6 }],
+    },
+  ],
+});
