@@ -1,0 +1,130 @@
+import { rule } from "../../src/rules/gfp-context/nofs-to-kernel.js";
+import { ruleTester } from "../helpers/rule-tester.js";
+
+const scrub = (mask: string) => `static int frob_scrub_pages(struct frob_scrub *sc, u64 logical)
+{
+	struct frob_block *blk;
+
+	blk = kzalloc(sizeof(*blk), ${mask});
+	if (!blk)
+		return -ENOMEM;
+	return frob_scrub_submit(sc, blk, logical);
+}
+`;
+
+const ioctl = (mask: string) => `static long frob_ioctl_get_label(struct frob_fs *fs, void __user *arg)
+{
+	char *label;
+
+	label = kmalloc(FROB_LABEL_MAX, ${mask});
+	if (!label)
+		return -ENOMEM;
+	return frob_copy_label(fs, label, arg);
+}
+`;
+
+const trans = (mask: string) => `static int frob_set_xattr(struct frob_inode *fi, const void *val, size_t len)
+{
+	struct frob_trans *t;
+	void *buf;
+
+	t = frob_start_transaction(fi->root, 1);
+	buf = kmemdup(val, len, ${mask});
+	return frob_trans_xattr(t, fi, buf, len);
+}
+`;
+
+const scoped = `static int frob_relocate(struct frob_fs *fs)
+{
+	unsigned int nofs;
+	int ret;
+
+	nofs = memalloc_nofs_save();
+	ret = frob_move_extents(fs);
+	memalloc_nofs_restore(nofs);
+	return ret;
+}
+`;
+
+ruleTester(rule, {
+  valid: [
+    {
+      name: "conversion outside fs/",
+      patch: { files: [{ path: "drivers/char/frob.c", before: scrub("GFP_NOFS"), after: scrub("GFP_KERNEL") }] },
+    },
+    {
+      name: "conversion under a memalloc_nofs_save() scope added by the same patch",
+      patch: {
+        files: [
+          {
+            path: "fs/frob/scrub.c",
+            before: scrub("GFP_NOFS"),
+            after: scrub("GFP_KERNEL").replace("\tblk = kzalloc", "\tnofs = memalloc_nofs_save();\n\tblk = kzalloc").replace("\tif (!blk)\n", "\tmemalloc_nofs_restore(nofs);\n\tif (!blk)\n"),
+          },
+        ],
+      },
+    },
+    {
+      name: "GFP_KERNEL -> GFP_NOFS (the other direction)",
+      patch: { files: [{ path: "fs/frob/scrub.c", before: scrub("GFP_KERNEL"), after: scrub("GFP_NOFS") }] },
+    },
+    {
+      name: "scope moved to the caller in the same file",
+      patch: {
+        files: [
+          {
+            path: "fs/frob/reloc.c",
+            before: scoped + "\nint frob_balance(struct frob_fs *fs)\n{\n\treturn frob_relocate(fs);\n}\n",
+            after:
+              scoped.replace("\tnofs = memalloc_nofs_save();\n", "").replace("\tmemalloc_nofs_restore(nofs);\n", "") +
+              "\nint frob_balance(struct frob_fs *fs)\n{\n\tunsigned int nofs = memalloc_nofs_save();\n\tint ret = frob_relocate(fs);\n\n\tmemalloc_nofs_restore(nofs);\n\treturn ret;\n}\n",
+          },
+        ],
+      },
+    },
+  ],
+  invalid: [
+    {
+      name: "near miss: GFP_NOFS -> GFP_KERNEL in an ioctl path that holds nothing is only info",
+      patch: { files: [{ path: "fs/frob/ioctl.c", before: ioctl("GFP_NOFS"), after: ioctl("GFP_KERNEL") }] },
+      errors: [{ messageId: "toKernelControl", line: 5, severity: "info" }],
+    },
+    {
+      name: "scrub submission path: GFP_NOFS -> GFP_KERNEL",
+      patch: { files: [{ path: "fs/frob/scrub.c", before: scrub("GFP_NOFS"), after: scrub("GFP_KERNEL") }] },
+      errors: [{ messageId: "toKernel", line: 5, severity: "warning" }],
+    },
+    {
+      name: "conversion with a transaction visible in the hunk",
+      patch: { files: [{ path: "fs/frob/xattr.c", before: trans("GFP_NOFS"), after: trans("GFP_KERNEL") }] },
+      errors: [{ messageId: "toKernel", line: 7, severity: "warning" }],
+    },
+    {
+      name: "ioctl path that starts a transaction stays a warning",
+      patch: {
+        files: [
+          {
+            path: "fs/frob/ioctl.c",
+            before: ioctl("GFP_NOFS").replace("\tchar *label;\n", "\tchar *label;\n\tstruct frob_trans *t = frob_start_transaction(fs->root, 1);\n"),
+            after: ioctl("GFP_KERNEL").replace("\tchar *label;\n", "\tchar *label;\n\tstruct frob_trans *t = frob_start_transaction(fs->root, 1);\n"),
+          },
+        ],
+      },
+      errors: [{ messageId: "toKernel", severity: "warning" }],
+    },
+    {
+      name: "mount path conversion is information only",
+      patch: {
+        files: [{ path: "fs/frob/super.c", before: ioctl("GFP_NOFS").replace("frob_ioctl_get_label", "frob_fill_super"), after: ioctl("GFP_KERNEL").replace("frob_ioctl_get_label", "frob_fill_super") }],
+      },
+      errors: [{ messageId: "toKernelControl", severity: "info" }],
+    },
+    {
+      name: "memalloc_nofs_save() scope removed",
+      patch: {
+        files: [{ path: "fs/frob/reloc.c", before: scoped, after: scoped.replace("\tnofs = memalloc_nofs_save();\n", "").replace("\tmemalloc_nofs_restore(nofs);\n", "") }],
+      },
+      errors: [{ messageId: "scopeRemoved", severity: "warning", file: "fs/frob/reloc.c" }],
+    },
+  ],
+});

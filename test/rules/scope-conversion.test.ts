@@ -1,0 +1,75 @@
+import { rule } from "../../src/rules/gfp-context/scope-conversion.js";
+import { ruleTester } from "../helpers/rule-tester.js";
+
+const before = `static int snark_fill(struct snark_ctx *sc)
+{
+	sc->a = kmalloc(64, GFP_NOFS);
+	sc->b = kmalloc(64, GFP_NOFS);
+	return snark_go(sc);
+}
+`;
+const converted = `static int snark_fill(struct snark_ctx *sc)
+{
+	unsigned int nofs = memalloc_nofs_save();
+	int ret;
+
+	sc->a = kmalloc(64, GFP_KERNEL);
+	sc->b = kmalloc(64, GFP_KERNEL);
+	ret = snark_go(sc);
+	memalloc_nofs_restore(nofs);
+	return ret;
+}
+`;
+
+ruleTester(rule, {
+  valid: [
+    { name: "no scope added (plain GFP_NOFS change)", patch: { files: [{ path: "fs/snark/fill.c", before, after: before.replace("64, GFP_NOFS);\n\tsc->b", "128, GFP_NOFS);\n\tsc->b") }] } },
+    { name: "scope only removed", patch: { files: [{ path: "fs/snark/fill.c", before: converted, after: before }] } },
+    {
+      name: "the scope API header itself",
+      patch: {
+        files: [
+          {
+            path: "include/linux/sched/mm.h",
+            before: "static inline int snark(void)\n{\n\treturn 0;\n}\n",
+            after: "static inline int snark(void)\n{\n\tunsigned int f = memalloc_nofs_save();\n\n\tmemalloc_nofs_restore(f);\n\treturn 0;\n}\n",
+          },
+        ],
+      },
+    },
+    { name: "memalloc_noreclaim_save() is not a NOFS/NOIO scope", patch: { files: [{ path: "net/snark/tx.c", before, after: before.replace("\treturn snark_go(sc);\n", "\tnoreclaim = memalloc_noreclaim_save();\n\tsnark_tx(sc);\n\tmemalloc_noreclaim_restore(noreclaim);\n\treturn snark_go(sc);\n") }] } },
+  ],
+  invalid: [
+    {
+      name: "per-call GFP_NOFS replaced by a scope",
+      patch: { files: [{ path: "fs/snark/fill.c", before, after: converted }] },
+      errors: [{ messageId: "scopeAdded", line: 3, severity: "info" }],
+    },
+    {
+      name: "noio scope added in a driver",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/snark.c",
+            before: "static void snark_reset(struct snark_dev *sd)\n{\n\tsnark_hw_reset(sd);\n}\n",
+            after: "static void snark_reset(struct snark_dev *sd)\n{\n\tunsigned int noio = memalloc_noio_save();\n\n\tsnark_hw_reset(sd);\n\tmemalloc_noio_restore(noio);\n}\n",
+          },
+        ],
+      },
+      errors: [{ messageId: "scopeAdded", line: 3 }],
+    },
+    {
+      name: "scope whose restore is not visible: still one info finding",
+      patch: {
+        files: [
+          {
+            path: "fs/snark/fill.c",
+            before,
+            after: before.replace("\tsc->a", "\tsc->nofs = memalloc_nofs_save();\n\tsc->a"),
+          },
+        ],
+      },
+      errors: [{ messageId: "scopeAdded", line: 3, severity: "info" }],
+    },
+  ],
+});
