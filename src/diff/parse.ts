@@ -17,10 +17,8 @@ export interface ParsedDiff {
 }
 
 interface HunkInfo {
-  /** 1-based line of the header in the diff text. */
-  line: number;
-  /** How to name a line of the diff text in messages: "line 42" of the input, or "diff line 3". */
-  where: (i: number) => string;
+  /** Offset of the header line in the diff text. */
+  offset: number;
   header: string;
   oldStart: number;
   oldLines: number;
@@ -38,6 +36,26 @@ interface RawScan {
   gitBinary: boolean[];
 }
 
+/** Where a diff's lines are, for messages only (error paths). */
+class Where {
+  constructor(
+    readonly text: string,
+    readonly lineBase: number | undefined,
+  ) {}
+
+  /** 0-based index of the line at `offset`. */
+  index(offset: number): number {
+    let n = 0;
+    for (let i = this.text.indexOf("\n"); i >= 0 && i < offset; i = this.text.indexOf("\n", i + 1)) n++;
+    return n;
+  }
+
+  /** "line 42" of the input, or "diff line 3" when the diff's place in the input is unknown. */
+  name(index: number): string {
+    return this.lineBase === undefined ? `diff line ${index + 1}` : `line ${this.lineBase + index + 1}`;
+  }
+}
+
 function quickPath(line: string): string {
   // the name for messages only: "+++ b/fs/x.c\t..." or "diff --git a/x b/x"
   if (line.startsWith("diff --git ")) {
@@ -53,46 +71,53 @@ function oneLine(s: string, max = 60): string {
   return JSON.stringify(s.length > max ? s.slice(0, max) + "..." : s);
 }
 
-/** One pass over the raw lines for what jsdiff does not keep. */
-function scanRaw(lines: string[], source?: string, lineBase?: number): RawScan {
-  const where = (i: number) => (lineBase === undefined ? `diff line ${i + 1}` : `line ${lineBase + i + 1}`);
+/** The lines jsdiff does not keep everything of; one regex pass visits only these. */
+const INTERESTING = /^(?:diff --git [^\n]*|\+\+\+ [^\n]*|@@[^\S\n][^\n]*|GIT binary patch$|Binary files [^\n]* differ$)/gm;
+
+function lineBefore(text: string, offset: number): string {
+  if (offset === 0) return "";
+  const start = text.lastIndexOf("\n", offset - 2) + 1;
+  return text.slice(start, offset - 1);
+}
+
+/** One pass over the raw text for what jsdiff does not keep. */
+function scanRaw(text: string, where: Where, source?: string): RawScan {
   const hunks: HunkInfo[] = [];
   const gitBinary: boolean[] = [];
   let file = "";
   let nth = 0;
-  let inBinary = false;
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
+  INTERESTING.lastIndex = 0;
+  for (let m = INTERESTING.exec(text); m; m = INTERESTING.exec(text)) {
+    const l = m[0];
     const c = l.charCodeAt(0);
-    if (c === 100 /* d */ && l.startsWith("diff --git ")) {
+    if (c === 100 /* d */) {
       file = quickPath(l);
       nth = 0;
-      inBinary = false;
       gitBinary.push(false);
-    } else if (c === 43 /* + */ && l.startsWith("+++ ") && (i === 0 || lines[i - 1]!.startsWith("--- "))) {
+    } else if (c === 43 /* + */) {
+      const prev = lineBefore(text, m.index);
+      if (m.index !== 0 && !prev.startsWith("--- ")) continue;
       const p = quickPath(l);
       if (p !== "/dev/null") file = p;
-      else if (i > 0) file = quickPath(lines[i - 1]!);
+      else if (prev) file = quickPath(prev);
       nth = 0;
-    } else if (c === 64 /* @ */ && /^@@\s/.test(l)) {
-      const m = HUNK_HEADER.exec(l);
-      if (!m) throw new InputError(`malformed hunk header at ${where(i)}: ${oneLine(l)}`, source);
+    } else if (c === 64 /* @ */) {
+      const h = HUNK_HEADER.exec(l);
+      if (!h) throw new InputError(`malformed hunk header at ${where.name(where.index(m.index))}: ${oneLine(l)}`, source);
       nth++;
       hunks.push({
-        line: i + 1,
-        where,
+        offset: m.index,
         header: l.slice(0, l.indexOf(" @@") + 3),
-        oldStart: Number(m[1]),
-        oldLines: m[2] === undefined ? 1 : Number(m[2]),
-        newStart: Number(m[3]),
-        newLines: m[4] === undefined ? 1 : Number(m[4]),
-        section: (m[5] ?? "").trim(),
+        oldStart: Number(h[1]),
+        oldLines: h[2] === undefined ? 1 : Number(h[2]),
+        newStart: Number(h[3]),
+        newLines: h[4] === undefined ? 1 : Number(h[4]),
+        section: (h[5] ?? "").trim(),
         file,
         nth,
       });
-    } else if (!inBinary && (l === "GIT binary patch" || (l.startsWith("Binary files ") && l.endsWith(" differ")))) {
-      inBinary = l === "GIT binary patch";
-      if (gitBinary.length > 0) gitBinary[gitBinary.length - 1] = true;
+    } else if (gitBinary.length > 0) {
+      gitBinary[gitBinary.length - 1] = true;
     }
   }
   return { hunks, gitBinary };
@@ -125,13 +150,13 @@ function normalisePaths(oldName: string | null, newName: string | null, isGit: b
  * match its header, naming the hunk and its file.
  */
 export function parseDiff(text: string, source?: string, lineBase?: number): ParsedDiff {
-  const lines = text.split("\n");
-  const scan = scanRaw(lines, source, lineBase);
+  const where = new Where(text, lineBase);
+  const scan = scanRaw(text, where, source);
   let structured: ReturnType<typeof parsePatch>;
   try {
     structured = parsePatch(text);
   } catch (err) {
-    throw new InputError(describeJsdiffError(err, lines, scan), source);
+    throw new InputError(describeJsdiffError(err, where, scan), source);
   }
 
   const files: FileDiff[] = [];
@@ -147,7 +172,7 @@ export function parseDiff(text: string, source?: string, lineBase?: number): Par
       // a block without any file name (e.g. only "Index:" garbage) is not a file
       if (sp.hunks.length === 0) continue;
       const h = hunkInfos[0];
-      throw new InputError(`diff hunk without file names (no ---/+++ lines)${h ? ` at ${h.where(h.line - 1)}: ${h.header}` : ""}`, source);
+      throw new InputError(`diff hunk without file names (no ---/+++ lines)${h ? ` at ${where.name(where.index(h.offset))}: ${h.header}` : ""}`, source);
     }
     const path = (newPath ?? oldPath)!;
     let status: FileStatus = "modified";
@@ -162,7 +187,7 @@ export function parseDiff(text: string, source?: string, lineBase?: number): Par
       for (let k = 0; k < sp.hunks.length; k++) {
         const info = hunkInfos[k];
         if (!info) throw new InputError(`diff hunk ${k + 1} of ${path} has no readable header`, source);
-        hunks.push(buildHunk(info, sp.hunks[k]!.lines, source));
+        hunks.push(buildHunk(info, sp.hunks[k]!.lines, where, source));
       }
     }
     const file: FileDiff = {
@@ -181,11 +206,11 @@ export function parseDiff(text: string, source?: string, lineBase?: number): Par
   return { files, notes };
 }
 
-function hunkName(h: HunkInfo): string {
-  return `hunk ${h.nth} of ${h.file || "the diff"} (${h.header} at ${h.where(h.line - 1)})`;
+function hunkName(h: HunkInfo, where: Where): string {
+  return `hunk ${h.nth} of ${h.file || "the diff"} (${h.header} at ${where.name(where.index(h.offset))})`;
 }
 
-function buildHunk(info: HunkInfo, raw: string[], source?: string): Hunk {
+function buildHunk(info: HunkInfo, raw: string[], where: Where, source?: string): Hunk {
   const lines: DiffLine[] = [];
   let o = info.oldStart;
   let n = info.newStart;
@@ -210,7 +235,7 @@ function buildHunk(info: HunkInfo, raw: string[], source?: string): Hunk {
   }
   if (seenOld !== info.oldLines || seenNew !== info.newLines) {
     throw new InputError(
-      `${hunkName(info)} has ${seenOld} old and ${seenNew} new lines, its header says ${info.oldLines} and ${info.newLines}: truncated or miscounted`,
+      `${hunkName(info, where)} has ${seenOld} old and ${seenNew} new lines, its header says ${info.oldLines} and ${info.newLines}: truncated or miscounted`,
       source,
     );
   }
@@ -225,10 +250,12 @@ function buildHunk(info: HunkInfo, raw: string[], source?: string): Hunk {
 }
 
 /** Walks a hunk the way jsdiff does, to say where it broke. */
-function diagnose(h: HunkInfo, lines: string[]): string {
+function diagnose(h: HunkInfo, where: Where): string {
+  const lines = where.text.split("\n");
+  const name = hunkName(h, where);
   let old = 0;
   let neu = 0;
-  let i = h.line; // 0-based index of the first body line
+  let i = where.index(h.offset) + 1; // the first body line
   for (; i < lines.length && (old < h.oldLines || neu < h.newLines); i++) {
     const l = lines[i]!;
     if (l === "" && i === lines.length - 1) break; // the end of the text
@@ -240,21 +267,21 @@ function diagnose(h: HunkInfo, lines: string[]): string {
       neu++;
     } else if (c === "\\") continue;
     else
-      return `${hunkName(h)} is truncated or miscounted: ${h.where(i)} is not a diff line: ${oneLine(l)} (after ${old} of ${h.oldLines} old and ${neu} of ${h.newLines} new lines)`;
+      return `${name} is truncated or miscounted: ${where.name(i)} is not a diff line: ${oneLine(l)} (after ${old} of ${h.oldLines} old and ${neu} of ${h.newLines} new lines)`;
   }
   if (old < h.oldLines || neu < h.newLines)
-    return `${hunkName(h)} is truncated: the diff ends after ${old} of ${h.oldLines} old and ${neu} of ${h.newLines} new lines`;
-  return `${hunkName(h)} is miscounted: it has more lines than its header says (${h.oldLines} old, ${h.newLines} new)`;
+    return `${name} is truncated: the diff ends after ${old} of ${h.oldLines} old and ${neu} of ${h.newLines} new lines`;
+  return `${name} is miscounted: it has more lines than its header says (${h.oldLines} old, ${h.newLines} new)`;
 }
 
-function describeJsdiffError(err: unknown, lines: string[], scan: RawScan): string {
+function describeJsdiffError(err: unknown, where: Where, scan: RawScan): string {
   const msg = err instanceof Error ? err.message : String(err);
   const m = /hunk at line (\d+)/i.exec(msg);
   if (m) {
     const at = Number(m[1]);
-    const h = scan.hunks.find((x) => x.line === at);
-    if (h) return diagnose(h, lines);
-    return `malformed hunk at diff line ${at}: truncated or miscounted`;
+    const h = scan.hunks.find((x) => where.index(x.offset) + 1 === at);
+    if (h) return diagnose(h, where);
+    return `malformed hunk at ${where.name(at - 1)}: truncated or miscounted`;
   }
   const missing = /^Missing "(\+\+\+|---) \.\.\." file header for (.*)$/.exec(msg);
   if (missing) return `file header for ${oneLine(missing[2]!)} has no matching "${missing[1]}" line`;
