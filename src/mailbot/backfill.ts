@@ -10,6 +10,9 @@ import type { StateStore } from "./state.js";
 
 const execFileP = promisify(execFile);
 
+/** Messages reviewed between deliveries: one fsync of the journal covers them. */
+const BATCH = 64;
+
 /** Undoes mboxrd quoting (">From " -> "From ", ">>From " -> ">From "). */
 function unquoteFrom(msg: Buffer): Buffer {
   const s = msg.toString("latin1");
@@ -65,8 +68,9 @@ export async function backfillMbox(path: string, bot: MailBot, opts: { log: (s: 
   for await (const raw of readMbox(path)) {
     n++;
     await bot.ingest(raw, { source: `${label}#${n}`, mailbox: label });
-    await bot.deliverDue();
+    if (n % BATCH === 0) await bot.deliverDue();
   }
+  await bot.deliverDue();
   opts.log(`mbox ${path}: ${n} messages`);
   return { messages: n };
 }
@@ -171,10 +175,11 @@ export async function backfillPublicInbox(dir: string, bot: MailBot, state: Stat
         if (raw) {
           n++;
           await bot.ingest(raw, { source: `${basename(abs)}/${epoch}@${c.slice(0, 12)}`, mailbox: basename(abs) });
-          await bot.deliverDue();
         }
         state.append({ t: "cursor", key, cursor: { uidValidity: c, lastUid: (cur?.lastUid ?? 0) + i } });
+        if (i % BATCH === 0) await bot.deliverDue();
       }
+      await bot.deliverDue();
     } finally {
       cat.close();
     }

@@ -373,11 +373,17 @@ export class MailBot {
     let sent = 0;
     let failed = 0;
     let waiting = 0;
-    for (const item of this.pending()) {
-      if (item.notBefore > this.now()) {
-        waiting++;
-        continue;
-      }
+    const due = this.pending().filter((item) => {
+      if (item.notBefore <= this.now()) return true;
+      waiting++;
+      return false;
+    });
+    if (due.length === 0) return { sent, failed, waiting };
+    // every queued reply is on disk before the first one leaves
+    this.state.sync();
+    const written: OutboxItem[] = [];
+    const t = this.o.transport;
+    for (const item of due) {
       let w = this.limiter.waitMs();
       if (w > 0 && !opts.wait) {
         waiting++;
@@ -388,7 +394,7 @@ export class MailBot {
         w = this.limiter.waitMs();
       }
       try {
-        await this.o.transport.send(item);
+        await t.send(item);
       } catch (err) {
         failed++;
         this.o.log(`delivery of ${item.id} failed, kept in the outbox: ${errorMessage(err)}`);
@@ -396,11 +402,20 @@ export class MailBot {
       }
       this.limiter.record();
       // the window for the one permitted resend: accepted by the server, not yet recorded
-      this.state.append({ t: "sent", id: item.id, at: this.now() });
-      this.o.log(`${this.o.transport.kind === "smtp" ? "sent" : "wrote"} ${item.id} to ${item.recipients.join(", ")}`);
+      if (t.batches) written.push(item);
+      else this.record(item);
       sent++;
-      this.sentCount++;
+    }
+    if (written.length > 0) {
+      t.flush();
+      for (const item of written) this.record(item);
     }
     return { sent, failed, waiting };
+  }
+
+  private record(item: OutboxItem): void {
+    this.state.append({ t: "sent", id: item.id, at: this.now() });
+    this.sentCount++;
+    this.o.log(`${this.o.transport.kind === "smtp" ? "sent" : "wrote"} ${item.id} to ${item.recipients.join(", ")}`);
   }
 }

@@ -4,12 +4,15 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import nodemailer, { type Transporter } from "nodemailer";
 import type { OutboxItem } from "./state.js";
-import { writeFileDurably } from "./state.js";
+import { fsyncDir, writeFileDurably } from "./state.js";
 
 export interface Transport {
   readonly kind: "smtp" | "dry-run";
   /** Resolves once the server accepted the message (or the file is on disk). Throws otherwise. */
   send(item: OutboxItem): Promise<void>;
+  /** Makes what send() wrote durable (the dry run's directory entries); true when the transport batches. */
+  readonly batches: boolean;
+  flush(): void;
   close(): void;
 }
 
@@ -20,12 +23,16 @@ export function emlName(messageId: string): string {
 
 export class OutboxDirTransport implements Transport {
   readonly kind = "dry-run" as const;
+  readonly batches = true;
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
   async send(item: OutboxItem): Promise<void> {
     // same Message-ID, same file: a resend after a crash overwrites, never duplicates
-    writeFileDurably(join(this.dir, emlName(item.id)), item.raw);
+    writeFileDurably(join(this.dir, emlName(item.id)), item.raw, false);
+  }
+  flush(): void {
+    fsyncDir(this.dir);
   }
   close(): void {}
 }
@@ -33,6 +40,7 @@ export class OutboxDirTransport implements Transport {
 /** smtp[s]://[USER:PASS@]HOST:PORT */
 export class SmtpTransport implements Transport {
   readonly kind = "smtp" as const;
+  readonly batches = false;
   private readonly transporter: Transporter;
   constructor(url: string) {
     const u = new URL(url);
@@ -59,6 +67,7 @@ export class SmtpTransport implements Transport {
       throw new Error(`every recipient was rejected: ${info.response ?? ""}`);
     }
   }
+  flush(): void {}
   close(): void {
     this.transporter.close();
   }

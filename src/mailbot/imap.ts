@@ -198,9 +198,9 @@ export class MailboxWatcher {
           else this.o.log(`imap ${t.key}: UID ${m.uid} vanished before it was fetched`);
           this.processed++;
           n++;
-          await this.bot.deliverDue();
           this.state.append({ t: "cursor", key: t.key, cursor: { uidValidity, lastUid: m.uid } });
         }
+        await this.bot.deliverDue();
       }
       if (list.length === 0 && (!cur || cur.uidValidity !== uidValidity)) {
         this.state.append({ t: "cursor", key: t.key, cursor: { uidValidity, lastUid: last } });

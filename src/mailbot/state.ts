@@ -119,7 +119,7 @@ export function applyRecord(s: StateData, r: JournalRecord): void {
   }
 }
 
-function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string): void {
   try {
     const fd = openSync(dir, "r");
     try {
@@ -133,7 +133,7 @@ function fsyncDir(dir: string): void {
 }
 
 /** Writes a file so that after a crash it holds either the old or the new content. */
-export function writeFileDurably(path: string, data: string | Buffer): void {
+export function writeFileDurably(path: string, data: string | Buffer, syncDir = true): void {
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, "w");
   try {
@@ -143,7 +143,7 @@ export function writeFileDurably(path: string, data: string | Buffer): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
-  fsyncDir(join(path, ".."));
+  if (syncDir) fsyncDir(join(path, ".."));
 }
 
 export class StateStore {
@@ -191,11 +191,28 @@ export class StateStore {
     return new StateStore(dir, data, torn);
   }
 
-  /** Applies a change and makes it durable before returning. */
+  private dirty = false;
+
+  /**
+   * Applies a change. The record reaches the kernel before this returns, so a
+   * killed process loses nothing; it reaches the disk at the next sync(),
+   * which the bot calls before it sends anything (a queued reply must survive
+   * a power cut before it may go out), and at close(). Records are written in
+   * order, so a power cut can only lose a suffix: messages decided again the
+   * same way, a cursor read again, or one resend of a reply with its same
+   * Message-ID. One fsync then covers a whole batch of messages.
+   */
   append(rec: JournalRecord): void {
     writeSync(this.fd, JSON.stringify(rec) + "\n");
-    fsyncSync(this.fd);
+    this.dirty = true;
     applyRecord(this.data, rec);
+  }
+
+  /** Makes every record so far durable. */
+  sync(): void {
+    if (!this.dirty) return;
+    fsyncSync(this.fd);
+    this.dirty = false;
   }
 
   seen(id: string): SeenRecord | undefined {
@@ -211,6 +228,7 @@ export class StateStore {
   }
 
   close(): void {
+    this.sync();
     closeSync(this.fd);
   }
 }
