@@ -91,5 +91,8 @@ export function findReclaimChain(
   // the reclaim frame reported is the outermost one below the allocation
   let ro = r;
   for (let i = r; i < a; i++) if (isReclaim(trace[i]!.name)) ro = i;
-  return { alloc: trace[a]!, caller: trace[a + 1] ?? null, reclaim: trace[ro]!, wait: trace[w]!, trace };
+  // the wait reported is the outermost one below the reclaim frame (the filesystem's or driver's own wait)
+  let wo = w;
+  for (let i = w; i < r; i++) if (isWait(trace[i]!.name)) wo = i;
+  return { alloc: trace[a]!, caller: trace[a + 1] ?? null, reclaim: trace[ro]!, wait: trace[wo]!, trace };
 }
