@@ -4,7 +4,8 @@
 // headers exactly as git wrote them (numbers and the "@@ ... @@ section" text
 // with the enclosing function), "GIT binary patch" blocks, and the file each
 // hunk belongs to, so that a broken hunk is reported by name.
-import { parsePatch } from "diff";
+// the one module of jsdiff we use, imported alone: the package index loads all of jsdiff (start-up time)
+import { parsePatch } from "diff/lib/patch/parse.js";
 import { InputError } from "../errors.js";
 import type { DiffLine, FileDiff, FileStatus, Hunk } from "../types.js";
 

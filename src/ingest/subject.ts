@@ -33,7 +33,8 @@ export function parseSubject(raw: string): SubjectInfo {
     s = s.replace(/^\w{2,3}:\s*\[/, "[");
   }
   // flatten brackets nested inside brackets: "[PATCH [net] 1/2]" -> "[PATCH net 1/2]"
-  for (let guard = 0; guard < 20; guard++) {
+  // (not in absurdly long subjects: the regexes would go quadratic on "[[[[...")
+  for (let guard = 0; guard < 20 && s.length <= 2000; guard++) {
     const before = s;
     s = s.replace(/\[([^\]]*)\[([^[\]]*)\]/, "[$1$2").replace(/\[([^\]]*)\]([^[\]]*)\]/, "[$1$2]");
     if (s === before) break;

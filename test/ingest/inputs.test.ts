@@ -235,3 +235,13 @@ describe("mail (.eml)", () => {
     expect(() => parsePatchText(fixture("quoted-printable.eml"), "qp.eml")).toThrow("qp.eml: a MIME-encoded message needs the asynchronous parseInput");
   });
 });
+
+describe("patch attachments by name", () => {
+  it("reads an application/octet-stream attachment named *.patch", async () => {
+    const eml = fixtureText("attachment-latin1.eml").replace("Content-Type: text/x-patch; charset=ISO-8859-1;", "Content-Type: application/octet-stream;");
+    const { patches } = await parseInput(eml, "o.eml");
+    expect(patches[0]!.files.map((f) => f.path)).toEqual(["drivers/block/frob/frob_main.c"]);
+    // no charset: UTF-8 when valid, else Windows-1252 (this one is Latin-1)
+    expect(patches[0]!.message).toContain("José Pérez");
+  });
+});

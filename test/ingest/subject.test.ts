@@ -32,3 +32,11 @@ describe("parseSubject", () => {
     expect(parseSubject("[GIT PULL] x")).toMatchObject({ rfc: false, resend: false, patch: false, series: { tags: ["GIT", "PULL"] } });
   });
 });
+
+describe("parseSubject on hostile input", () => {
+  it("reads a long run of unclosed brackets as a plain subject (and returns: no quadratic regex)", () => {
+    const s = parseSubject("[".repeat(200_000) + "x");
+    expect(s.series).toBeNull();
+    expect(s.subject.length).toBe(200_001);
+  });
+});
