@@ -152,6 +152,19 @@ ruleTester(rule, {
       errors: [{ messageId: "added", line: 3 }],
     },
     {
+      name: "flag or-ed into a flags variable under a condition",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/fooblk.c",
+            before: "static int fooblk_init(bool swap)\n{\n\tunsigned int wq_flags = WQ_UNBOUND;\n\n\tfooblk_wq = alloc_workqueue(\"fooblk\", wq_flags, 0);\n\treturn fooblk_wq ? 0 : -ENOMEM;\n}\n",
+            after: "static int fooblk_init(bool swap)\n{\n\tunsigned int wq_flags = WQ_UNBOUND;\n\n\tif (swap)\n\t\twq_flags |= WQ_MEM_RECLAIM;\n\tfooblk_wq = alloc_workqueue(\"fooblk\", wq_flags, 0);\n\treturn fooblk_wq ? 0 : -ENOMEM;\n}\n",
+          },
+        ],
+      },
+      errors: [{ messageId: "added", line: 6, severity: "info" }],
+    },
+    {
       name: "a dedicated queue created with the flag for a flush warning (topic, info)",
       patch: {
         message: flushWarning,

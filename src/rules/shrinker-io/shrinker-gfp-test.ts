@@ -89,7 +89,12 @@ export const rule: Rule = {
         if (!bit || isMovedLine(l.code, deleted)) continue;
         const before = oldBits.get(`${s.fn.path}\0${s.fn.name}`) ?? [];
         if (before.includes(bit)) continue; // the same test, moved or reformatted
-        const base = { file: l.file.path, line: l.line.newLine, identifiers: [bit, "gfp_mask", s.fn.name] };
+        const base = {
+          file: l.file.path,
+          line: l.line.newLine,
+          identifiers: [bit, "gfp_mask", s.fn.name],
+          cite: ["dm-bufio-gfp-fs-2014", "loop-noio-2019", "memalloc-overhaul-2020"],
+        };
         if (before.length > 0) {
           reports.push({ ...base, messageId: "changedBit", data: { fn: s.fn.name, bit, old: before[0]! }, severity: "warning" });
           continue;

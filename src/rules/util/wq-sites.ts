@@ -128,6 +128,8 @@ export function memReclaimUse(code: string): FlagUse {
 }
 
 function lhsOf(code: string): string | null {
+  // "if (x) flags |= WQ_..." / "else flags = ...": the assignment is the statement's body
+  code = code.replace(/^\s*(?:else\s+)?(?:(?:if|while)\s*\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)\s*)?(?:else\s+)?/, "");
   const m = /^(?:[\w\s*]*?\b(?:struct\s+\w+\s*\*+\s*)?)?([A-Za-z_.][\w.\->[\]]*)\s*\|?=(?!=)/.exec(code);
   if (!m) return null;
   return m[1]!.replace(/\s+/g, "");

@@ -62,16 +62,17 @@ export const rule: Rule = {
       if (before && before.use === "set") continue; // the flag was there before
       // a brand-new queue created with the flag is ordinary; only say something when the
       // changelog ties it to the flush warning (then it is the topic, not a flag flip)
-      if (!before && (!silence || now.kind !== "alloc")) continue;
+      const orsIn = now.kind === "assign" && /\|=\s*[^;]*\bWQ_MEM_RECLAIM\b/.test(now.stmt.code);
+      if (!before && !orsIn && (!silence || now.kind !== "alloc")) continue;
       const line = flagLine(now.stmt);
       if (line === null) continue;
-      const messageId = !before ? "newQueue" : silence ? "addedToSilence" : "added";
+      const messageId = !before && !orsIn ? "newQueue" : silence ? "addedToSilence" : "added";
       reports.push({
         messageId,
         data: { queue: queueLabel(now) },
         file: now.stmt.file.path,
         line,
-        severity: silence && before ? "warning" : "info",
+        severity: silence && (before || orsIn) ? "warning" : "info",
         cite: silence ? ["xfs-sync-wq-2024", "wq-flush-dependency-2015", "wq-cancel-no-warn-2024"] : undefined,
         identifiers: ["WQ_MEM_RECLAIM", ...(now.api ? [now.api] : []), ...(silence ? ["check_flush_dependency"] : [])],
       });
