@@ -362,7 +362,7 @@ function firstArg(call: Node): string {
 }
 
 /** Does a restore of the scope happen on the path from the function start to `node` (a return)? */
-function restoredBefore(node: Node, fnBody: Node, saveRow: number, isRestore: (n: Node) => boolean): boolean {
+function restoredBefore(node: Node, fnBody: Node, saveRow: number, isRestore: (n: Node) => boolean, lenient: boolean): boolean {
   let child: Node = node;
   let cur: Node | null = node.parent;
   while (cur && cur.id !== fnBody.parent?.id) {
@@ -371,7 +371,7 @@ function restoredBefore(node: Node, fnBody: Node, saveRow: number, isRestore: (n
         if (!s) continue;
         if (s.id === child.id || s.startIndex >= child.startIndex) break;
         if (s.endPosition.row < saveRow) continue;
-        if (containsRestore(s, isRestore)) return true;
+        if (containsRestore(s, isRestore, lenient)) return true;
       }
     }
     if (cur.id === fnBody.id) break;
@@ -381,12 +381,74 @@ function restoredBefore(node: Node, fnBody: Node, saveRow: number, isRestore: (n
   return false;
 }
 
-function containsRestore(n: Node, isRestore: (n: Node) => boolean): boolean {
-  // a restore inside a nested branch only counts when it is unconditional at that level
-  if (n.type === "expression_statement") return n.descendantsOfType("call_expression").some((c) => c !== null && isRestore(c));
-  if (n.type === "compound_statement") return n.namedChildren.some((c) => c !== null && containsRestore(c, isRestore));
-  if (n.type === "labeled_statement") return n.namedChildren.some((c) => c !== null && containsRestore(c, isRestore));
-  return false;
+/**
+ * A restore that runs whenever the statement runs. With `lenient` (the save
+ * itself was conditional), a restore under an if counts too: the two
+ * conditions are usually the same flag ("if (suspend) restore").
+ */
+function containsRestore(n: Node, isRestore: (n: Node) => boolean, lenient = false): boolean {
+  switch (n.type) {
+    case "expression_statement":
+      return n.descendantsOfType("call_expression").some((c) => c !== null && isRestore(c));
+    case "compound_statement":
+    case "labeled_statement":
+    case "else_clause":
+      return n.namedChildren.some((c) => c !== null && containsRestore(c, isRestore, lenient));
+    case "if_statement":
+    case "for_statement":
+    case "while_statement":
+    case "do_statement":
+      return lenient && n.namedChildren.some((c) => c !== null && c.type !== "parenthesized_expression" && containsRestore(c, isRestore, lenient));
+    default:
+      return false;
+  }
+}
+
+const JUMPS = new Set(["return_statement", "continue_statement", "break_statement", "goto_statement"]);
+const BRANCHES = new Set(["if_statement", "else_clause", "for_statement", "while_statement", "do_statement", "switch_statement", "case_statement"]);
+
+/**
+ * The returns that can run after a save, following the structure: later
+ * statements of the save's block, then of each enclosing block, stopping
+ * where a block jumps away (continue, break, goto, return).
+ */
+function returnsAfter(save: Node, body: Node): { returns: Node[]; fallsOff: boolean; conditional: boolean } {
+  const returns: Node[] = [];
+  let conditional = false;
+  let x: Node | null = save;
+  while (x && x.parent && x.parent.type !== "compound_statement" && x.parent.type !== "case_statement") {
+    if (BRANCHES.has(x.parent.type)) conditional = true;
+    x = x.parent;
+  }
+  while (x && x.parent) {
+    const c: Node = x.parent;
+    let stop = false;
+    let after = false;
+    for (const s of c.namedChildren) {
+      if (!s) continue;
+      if (s.id === x.id) {
+        after = true;
+        continue;
+      }
+      if (!after) continue;
+      if (s.type === "return_statement") returns.push(s);
+      else returns.push(...s.descendantsOfType("return_statement").filter((r): r is Node => r !== null));
+      if (JUMPS.has(s.type)) {
+        stop = true;
+        break;
+      }
+    }
+    if (stop) return { returns, fallsOff: false, conditional };
+    if (c.id === body.id) return { returns, fallsOff: true, conditional };
+    let up: Node | null = c;
+    while (up && up.parent && up.parent.type !== "compound_statement" && up.parent.type !== "case_statement") {
+      if (BRANCHES.has(up.parent.type) || BRANCHES.has(up.type)) conditional = true;
+      up = up.parent;
+    }
+    if (up && BRANCHES.has(up.type)) conditional = true;
+    x = up;
+  }
+  return { returns, fallsOff: false, conditional };
 }
 
 function analyseScopes(fnNode: Node, f: FunctionFact, calls: RawCall[]): void {
@@ -459,16 +521,18 @@ function analyseScopes(fnNode: Node, f: FunctionFact, calls: RawCall[]): void {
     const restoreNodes = new Set(restores.map((r) => r.node?.id));
     const isRestore = (n: Node) => restoreNodes.has(n.id);
     const saveRow = s.line - 1;
-    for (const r of body.descendantsOfType("return_statement")) {
-      if (!r || r.startPosition.row < saveRow) continue;
-      if (!restoredBefore(r, body, saveRow, isRestore)) f.leaks.push({ save: s.line, kind: s.kind, exit: r.startPosition.row + 1 });
+    const saveNode = s.node;
+    // saved into a structure field: the scope is handed over to another function (jbd2 handles do this)
+    if (!saveNode || (s.v !== null && /->|\./.test(s.v))) continue;
+    const after = returnsAfter(saveNode, body);
+    for (const r of after.returns) {
+      if (!restoredBefore(r, body, saveRow, isRestore, after.conditional)) f.leaks.push({ save: s.line, kind: s.kind, exit: r.startPosition.row + 1 });
     }
     // falling off the end of the function
-    const stmts = body.namedChildren.filter((c): c is Node => c !== null && c.type !== "comment");
-    const lastStmt = stmts[stmts.length - 1];
-    if (lastStmt && lastStmt.type !== "return_statement" && !/^goto\b/.test(lastStmt.text)) {
+    if (after.fallsOff) {
+      const stmts = body.namedChildren.filter((c): c is Node => c !== null && c.type !== "comment");
       const tail = stmts.filter((st) => st.endPosition.row >= saveRow);
-      if (!tail.some((st) => containsRestore(st, isRestore))) f.leaks.push({ save: s.line, kind: s.kind, exit: f.end });
+      if (!tail.some((st) => containsRestore(st, isRestore, after.conditional))) f.leaks.push({ save: s.line, kind: s.kind, exit: f.end });
     }
   }
 }
