@@ -6,6 +6,7 @@
 // replies without a diff are dropped, cover letters are set apart and
 // attached to their series, and a message that cannot be read becomes a
 // problem entry while the others are still returned.
+import { TextDecoder } from "node:util";
 import { InputError, errorMessage } from "../errors.js";
 import type { InputProblem, ParsedInput, Patch } from "../types.js";
 import { splitMbox } from "./mbox.js";
@@ -31,10 +32,19 @@ export function checkInput(data: Buffer | string, source: string, opts: IngestOp
   const max = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
   if (size > max) throw new InputError(`input is ${size} bytes, over the limit of ${max} bytes`, source);
-  const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  let buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  buf = withoutBom(buf);
   let i = 0;
   while (i < buf.length && (buf[i] === 32 || buf[i] === 9 || buf[i] === 10 || buf[i] === 13 || buf[i] === 12)) i++;
   if (i === buf.length) throw new InputError("empty input", source);
+  return buf;
+}
+
+/** A UTF-8 byte order mark goes; UTF-16 text (a patch saved by a Windows editor) becomes UTF-8. */
+function withoutBom(buf: Buffer): Buffer {
+  if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return buf.subarray(3);
+  if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return Buffer.from(new TextDecoder("utf-16le").decode(buf.subarray(2)), "utf8");
+  if (buf.length >= 2 && buf[0] === 0xfe && buf[1] === 0xff) return Buffer.from(new TextDecoder("utf-16be").decode(buf.subarray(2)), "utf8");
   return buf;
 }
 

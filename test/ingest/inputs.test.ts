@@ -245,3 +245,33 @@ describe("patch attachments by name", () => {
     expect(patches[0]!.message).toContain("José Pérez");
   });
 });
+
+describe("encodings of the whole input", () => {
+  it("drops a UTF-8 byte order mark and reads UTF-16 with a BOM", async () => {
+    const text = fixtureText("format-patch.patch");
+    const bom = await parseInput(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), "b.patch");
+    expect(bom.patches[0]!.subject).toBe("quuxfs: use the memalloc_nofs scope for inode buffers");
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+    const u = await parseInput(utf16, "u.patch");
+    expect(u.patches[0]!.files[0]!.hunks).toHaveLength(2);
+  });
+
+  it("reads a path with a space that git ends with a tab on the ---/+++ lines", async () => {
+    const diff = [
+      "diff --git a/Documentation/quux/with space.txt b/Documentation/quux/with space.txt",
+      "index d70d53b..9b14536 100644",
+      "--- a/Documentation/quux/with space.txt\t",
+      "+++ b/Documentation/quux/with space.txt\t",
+      "@@ -1 +1,2 @@",
+      " quux docs",
+      "+more",
+      "",
+    ].join("\n");
+    const { patches } = await parseInput(diff, "s.diff");
+    expect(patches[0]!.files[0]).toMatchObject({ path: "Documentation/quux/with space.txt", oldPath: "Documentation/quux/with space.txt", status: "modified" });
+    expect(patches[0]!.files[0]!.hunks[0]!.lines.map((l) => [l.kind, l.newLine])).toEqual([
+      ["ctx", 1],
+      ["add", 2],
+    ]);
+  });
+});
