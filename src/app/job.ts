@@ -273,7 +273,9 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
     const text = `Subject: ${job.title.replace(/\n/g, " ")}\n\n${job.body ?? ""}\n---\n${input.diffText}`;
     try {
       const parsed = parsePatchText(text, `${prName(job)}@${job.headSha.slice(0, 12)}`, { maxBytes: config.review.maxInputBytes });
-      const result = review(parsed, sourcesFrom(input), config.review, deps.kb, deps.rules);
+      const sources = sourcesFrom(input);
+      await sources.prepare?.(parsed.patches);
+      const result = review(parsed, sources, config.review, deps.kb, deps.rules);
       for (const r of result.reviews) {
         findings.push(...r.findings);
         for (const e of r.errors) problems.push(`internal error in rule ${e.rule}: ${e.message}`);

@@ -4,7 +4,10 @@
 // and the head versions of the touched C files as source context. Bounded:
 // at most `limits.maxFiles` files, `limits.maxSourceFiles` fetched sources of
 // at most `limits.maxFileBytes` each.
+import { posix } from "node:path";
 import { createTwoFilesPatch } from "diff";
+import { FactsIndex, contextFacts, withFacts, type TextProvider } from "../context/facts.js";
+import { initParser } from "../context/parser.js";
 import type { Sources } from "../pipeline.js";
 import type { FileDiff, Patch, SourceContext } from "../types.js";
 import type { Octokit } from "./api.js";
@@ -14,8 +17,10 @@ export interface Limits {
   maxFiles: number;
   /** Files without a patch that we diff ourselves. */
   maxSelfDiffed: number;
-  /** C sources fetched for context. */
+  /** C sources fetched for context (touched files first, then their directories' other files). */
   maxSourceFiles: number;
+  /** Untouched C files fetched from one directory of a touched file. */
+  maxNeighboursPerDir: number;
   /** Largest file fetched. */
   maxFileBytes: number;
   /** Parallel content fetches. */
@@ -26,6 +31,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxFiles: 3000,
   maxSelfDiffed: 20,
   maxSourceFiles: 100,
+  maxNeighboursPerDir: 40,
   maxFileBytes: 1024 * 1024,
   fetchConcurrency: 4,
 };
@@ -58,6 +64,8 @@ export interface PrInput {
   head: Map<string, string>;
   /** Base (pre-image) texts, where cheap: fetched for self-diffed files, else rebuilt from head + hunks. */
   base: Map<string, string>;
+  /** Untouched C files of the touched files' directories (same text before and after). */
+  neighbours: Map<string, string>;
   notes: string[];
   fileCount: number;
 }
@@ -233,13 +241,61 @@ export async function readPullRequest(octokit: Octokit, ref: PrRef, limits: Limi
     if (text !== null) head.set(f.filename, text);
   });
 
+  // The other C files of those directories: callers, workqueue allocations, shrinker registrations.
+  const neighbours = new Map<string, string>();
+  const touched = new Set(files.map((f) => f.filename));
+  const dirs = [...new Set([...head.keys()].map((p) => posix.dirname(p)))].sort();
+  let budget = limits.maxSourceFiles - head.size;
+  for (const dir of dirs) {
+    if (budget <= 0) break;
+    let entries: { type: string; path: string; size?: number }[];
+    try {
+      const res = await octokit.rest.repos.getContent({ owner: ref.owner, repo: ref.repo, path: dir === "." ? "" : dir, ref: ref.headSha });
+      entries = Array.isArray(res.data) ? (res.data as { type: string; path: string; size?: number }[]) : [];
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) continue;
+      throw err;
+    }
+    const take = entries
+      .filter((e) => e.type === "file" && C_FILE.test(e.path) && !touched.has(e.path) && (e.size ?? 0) <= limits.maxFileBytes)
+      .map((e) => e.path)
+      .sort()
+      .slice(0, Math.min(limits.maxNeighboursPerDir, budget));
+    budget -= take.length;
+    await pool(take, limits.fetchConcurrency, async (p) => {
+      const text = await fetchText(octokit, ref, p, ref.headSha, limits, notes);
+      if (text !== null) neighbours.set(p, text);
+    });
+  }
+
   const githubPatched = new Set(files.filter((f) => f.patch !== undefined).map((f) => f.filename));
-  return { diffText: diffFromFiles(files, selfDiffs), githubPatched, head, base, notes, fileCount: files.length };
+  return { diffText: diffFromFiles(files, selfDiffs), githubPatched, head, base, neighbours, notes, fileCount: files.length };
 }
 
-/** Source context from the fetched texts, in the shape src/pipeline.ts reads. */
-export function sourcesFrom(input: Pick<PrInput, "head" | "base">): Sources {
+function provider(texts: (p: string) => string | undefined, paths: readonly string[]): TextProvider {
+  const byDir = new Map<string, string[]>();
+  for (const p of paths) {
+    const d = posix.dirname(p);
+    const list = byDir.get(d) ?? [];
+    list.push(p);
+    byDir.set(d, list);
+  }
+  return { text: texts, neighbours: (p) => byDir.get(posix.dirname(p)) ?? [] };
+}
+
+/**
+ * Source context from the fetched texts, in the shape src/pipeline.ts reads:
+ * pre/post images of the touched files plus the facts index (src/context)
+ * over them and their directories' other files, so source-aware rules see
+ * callers, roles and workqueues the diff alone does not show.
+ */
+export function sourcesFrom(input: Pick<PrInput, "head" | "base"> & { neighbours?: Map<string, string> }): Sources {
+  const neighbours = input.neighbours ?? new Map<string, string>();
   return {
+    async prepare() {
+      // The C grammar (wasm) loads once; without it the facts fall back to line matching.
+      await initParser().catch(() => undefined);
+    },
     contextFor(patch: Patch): SourceContext {
       const pre = new Map<string, string | undefined>();
       for (const f of patch.files) {
@@ -255,10 +311,11 @@ export function sourcesFrom(input: Pick<PrInput, "head" | "base">): Sources {
           pre.set(f.path, post === undefined ? undefined : (preImageFrom(post, f) ?? undefined));
         }
       }
-      return {
-        postImage: (p) => input.head.get(p),
-        preImage: (p) => pre.get(p),
-      };
+      const paths = [...new Set([...input.head.keys(), ...neighbours.keys()])];
+      const postText = (p: string) => input.head.get(p) ?? neighbours.get(p);
+      const preText = (p: string) => (pre.has(p) ? pre.get(p) : neighbours.get(p));
+      const facts = contextFacts(new FactsIndex(provider(postText, paths), "post"), new FactsIndex(provider(preText, [...paths, ...pre.keys()]), "pre"));
+      return withFacts({ postImage: (p) => input.head.get(p), preImage: (p) => pre.get(p) }, facts);
     },
   };
 }

@@ -451,6 +451,26 @@ describe("reclaim-review github (end to end)", () => {
       expect(run.output.summary).toContain("@maintainer");
     });
 
+    it("fetches the touched directory's other C files, so source-aware rules see the workqueue flags", async () => {
+      const head = sha("d5");
+      const before = fixture("io-base.c");
+      const after = fixture("io-flush.c");
+      api.setPull(REPO, 43, {
+        headSha: head,
+        baseSha: BASE,
+        files: [fileRow("fs/demofs/io.c", before, after)],
+        contents: { [`${head}:fs/demofs/io.c`]: after, [`${head}:fs/demofs/super.c`]: fixture("super.c") },
+      });
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 43, head, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#43");
+      expect(api.calls("GET", /\/contents\/fs%2Fdemofs$|\/contents\/fs\/demofs$/).filter((r: { query: { ref?: string } }) => r.query.ref === head)).toHaveLength(1);
+      const comments = api.botComments(REPO, 43);
+      expect(comments).toHaveLength(1);
+      expect(comments[0].body).toContain("wq-flush-dependency");
+      expect(comments[0].body).toContain("cleanup_wq");
+      expect(comments[0].line).toBe(after.split("\n").findIndex((l: string) => l.includes("flush_workqueue")) + 1);
+    });
+
     it("reads every page of a large pull request's files", async () => {
       const head = sha("d4");
       const filler = Array.from({ length: 130 }, (_, i) => ({ filename: `Documentation/demo/${i}.txt`, status: "modified", additions: 1, deletions: 1, changes: 2, patch: "@@ -1 +1 @@\n-old\n+new" }));

@@ -186,6 +186,14 @@ export class GitHubDouble {
         text = r.contents.get(`${ref}:${p}`);
         rec.pr = this.shaToPr.get(ref) ?? null;
       }
+      if (text === undefined && ref !== null) {
+        // a directory: its direct children at that ref
+        const prefix = `${ref}:${p}/`;
+        const entries = [...r.contents.keys()]
+          .filter((k) => k.startsWith(prefix) && !k.slice(prefix.length).includes("/"))
+          .map((k) => ({ type: "file", name: k.slice(prefix.length), path: k.slice(ref.length + 1), size: Buffer.byteLength(r.contents.get(k)) }));
+        if (entries.length > 0) return { status: 200, body: entries };
+      }
       if (text === undefined) return { status: 404, body: { message: "Not Found" } };
       if (raw) return { raw: text };
       return { status: 200, body: { type: "file", path: p, encoding: "base64", size: Buffer.byteLength(text), content: Buffer.from(text).toString("base64") } };
