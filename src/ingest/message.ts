@@ -153,6 +153,8 @@ interface Content {
   author: string | null;
   date: string | null;
   subject: string | null;
+  /** The subject came from below a scissors line: it is the patch's, whatever the mail's subject says. */
+  scissors?: boolean;
 }
 
 /** git show / git log -p output: "commit <sha>", Author:, Date:, indented message. */
@@ -173,6 +175,9 @@ function gitShowHeader(text: string): { author: string | null; date: string | nu
   };
 }
 
+/** A scissors line as git am --scissors knows it: "-- >8 --", "--8<--", "-- 8< -- cut here". */
+const SCISSORS = /^[ \t]*-{2,}[ \t]*(?:>8|8<)[ \t]*-{2,}[^\n]*\n/m;
+
 function contentOf(text: string, headerless: boolean, lineBase: number | null): Content {
   let src = text;
   let show: ReturnType<typeof gitShowHeader> = null;
@@ -189,6 +194,7 @@ function contentOf(text: string, headerless: boolean, lineBase: number | null): 
   let author: string | null = null;
   let date: string | null = null;
   let subject: string | null = null;
+  let scissors = false;
   if (show) {
     message = show.message;
     author = show.author;
@@ -197,15 +203,19 @@ function contentOf(text: string, headerless: boolean, lineBase: number | null): 
   } else if (headerless) {
     message = trimBlock(stripDiffstat(message));
   } else {
-    const ib = inBodyHeaders(message);
+    // git am --scissors: discussion above a "-- >8 --" line, the commit below it
+    const cut = SCISSORS.exec(message);
+    if (cut && parts.diff !== null) message = message.slice(cut.index + cut[0].length);
+    const ib = inBodyHeaders(trimBlock(message));
     message = ib.rest;
     if (ib.from) author = ib.from;
     if (ib.date) date = ib.date;
     if (ib.subject) subject = ib.subject;
+    if (cut && ib.subject) scissors = true;
   }
-  if (parts.diff === null) return { message, files: [], notes: [], hasDiff: false, author, date, subject };
+  if (parts.diff === null) return { message, files: [], notes: [], hasDiff: false, author, date, subject, scissors };
   const { files, notes } = parseDiff(parts.diff, undefined, base === null ? undefined : base + parts.diffLine);
-  return { message, files, notes, hasDiff: files.length > 0, author, date, subject };
+  return { message, files, notes, hasDiff: files.length > 0, author, date, subject, scissors };
 }
 
 /** The body's content, retrying without un-flowing when a format=flowed body damaged the diff. */
@@ -233,6 +243,7 @@ function attachmentContent(atts: MimeAttachment[]): Content | null {
     const body = block ? buf.toString("utf8", block.bodyStart) : buf.toString("utf8", start);
     const c = contentOf(body, block === null, null);
     if (!c.hasDiff) continue;
+    c.scissors = false;
     if (block) {
       const h = new Headers(block.fields);
       const from = parseMailbox(h.raw("from") ?? "");
@@ -286,8 +297,9 @@ export function finish(p: Prepared, d: Decoded, source: string): MessageResult {
     }
     if (c.author) patch.author = c.author;
     if (c.date) patch.date = c.date;
-    if (c.subject && (!rawSubject || !subject.patch)) {
-      // an in-body or attached Subject: when the mail's own subject is not a patch subject
+    if (c.subject && (!rawSubject || !subject.patch || c.scissors)) {
+      // an in-body or attached Subject: when the mail's own subject is not a patch subject,
+      // or below a scissors line
       subject = parseSubject(c.subject);
       patch.subject = subject.subject;
       patch.rawSubject = subject.full;

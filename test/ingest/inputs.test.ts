@@ -275,3 +275,30 @@ describe("encodings of the whole input", () => {
     ]);
   });
 });
+
+describe("git am --scissors", () => {
+  it("takes the commit below a scissors line in a reply", async () => {
+    const patch = fixtureText("format-patch.patch");
+    const body = patch.slice(patch.indexOf("\n\n") + 2);
+    const mail = [
+      "From: Bob Tester <bob@example.com>",
+      "Subject: Re: [PATCH 1/3] quuxfs: use the memalloc_nofs scope for inode buffers",
+      "Message-ID: <scissors-1@example.com>",
+      "In-Reply-To: <dda6085725e4ccfda8321f450b02c277d69c7bd9.1795310275.git.alice@example.org>",
+      "",
+      "On Sun, Nov 22, 2026 at 01:17:55AM +0000, Alice Maintainer wrote:",
+      "> Looks fine, but how about this instead?",
+      "",
+      "-- >8 --",
+      "From: Bob Tester <bob@example.com>",
+      "Subject: [PATCH] quuxfs: scope NOFS around the whole inode read",
+      "",
+      body,
+    ].join("\n");
+    const { patches } = await parseInput(mail, "r.eml");
+    expect(patches[0]!.subject).toBe("quuxfs: scope NOFS around the whole inode read");
+    expect(patches[0]!.author).toBe("Bob Tester <bob@example.com>");
+    expect(patches[0]!.message.startsWith("quux_alloc_inode_buf() passes GFP_NOFS")).toBe(true);
+    expect(patches[0]!.message).not.toContain("how about this");
+  });
+});
