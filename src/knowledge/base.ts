@@ -37,6 +37,8 @@ const W_SUBSYSTEM = 40;
 const W_TRIGGER = 12;
 const MAX_TRIGGER_HITS = 3;
 const W_CLASS = 3;
+/** A trigger shared by more entries than this is "common" (GFP_NOIO, WQ_MEM_RECLAIM): half weight, and no evidence on its own. */
+const SPECIFIC_MAX_ENTRIES = 3;
 
 /** Does a trigger match an identifier? `name*` matches by prefix, anything else exactly. */
 export function triggerMatches(trigger: string, ident: string): boolean {
@@ -56,9 +58,17 @@ function subsystemDepth(e: KnowledgeEntry, path: string): number {
 
 export class KnowledgeBase {
   private readonly byId: Map<string, KnowledgeEntry>;
+  /** How many entries list each trigger. */
+  private readonly triggerUse = new Map<string, number>();
 
   constructor(readonly entries: KnowledgeEntry[]) {
     this.byId = new Map(entries.map((e) => [e.id, e]));
+    for (const e of entries) for (const t of new Set(e.triggers)) this.triggerUse.set(t, (this.triggerUse.get(t) ?? 0) + 1);
+  }
+
+  /** True when few entries share the trigger, so a hit on it says something about the topic. */
+  isSpecificTrigger(t: string): boolean {
+    return (this.triggerUse.get(t) ?? 0) <= SPECIFIC_MAX_ENTRIES;
   }
 
   get(id: string): KnowledgeEntry | undefined {
@@ -97,18 +107,22 @@ export class KnowledgeBase {
       const depth = path ? subsystemDepth(e, path) : 0;
       const triggerHits = e.triggers.filter((t) => idents.some((i) => triggerMatches(t, i)));
       const classMatch = req.ruleClass !== undefined && e.classes.includes(req.ruleClass);
+      const specificHits = triggerHits.filter((t) => this.isSpecificTrigger(t));
       let score = 0;
       if (origin === "preferred") score += W_PREFERRED;
       if (origin === "candidate") score += W_CANDIDATE;
       // Deeper prefixes (drivers/md/dm-bufio) beat shallower ones (drivers/md/).
       if (depth > 0) score += W_SUBSYSTEM + Math.min(depth, 40) / 10;
-      score += W_TRIGGER * Math.min(triggerHits.length, MAX_TRIGGER_HITS);
+      // Specific triggers count fully, common ones half; best hits first, at most three.
+      const weights = triggerHits.map((t) => (this.isSpecificTrigger(t) ? W_TRIGGER : W_TRIGGER / 2)).sort((a, b) => b - a);
+      for (const w of weights.slice(0, MAX_TRIGGER_HITS)) score += w;
       if (classMatch) score += W_CLASS;
       if (origin === "related") {
         // Not named by anyone: only history of the rule's own hazard class,
-        // and only with topical evidence.
+        // and only with topical evidence: a trigger hit in its own subsystem,
+        // or two hits on triggers few entries share.
         if (!classMatch) continue;
-        const evidence = triggerHits.length >= 2 || (depth > 0 && triggerHits.length >= 1);
+        const evidence = specificHits.length >= 2 || (depth > 0 && triggerHits.length >= 1);
         if (!evidence) continue;
       }
       out.push({ entry: e, score, origin, subsystemMatch: depth > 0, triggerHits });

@@ -107,6 +107,26 @@ describe("KnowledgeBase.cite (synthetic entries)", () => {
     expect(one).toEqual([]);
   });
 
+  it("does not pull in related entries on common triggers alone", () => {
+    const common = ["GFP_NOIO", "memalloc_noio_save"];
+    const many = new KnowledgeBase(
+      ["c1", "c2", "c3", "c4"].map((id) => mk(id, { classes: ["gfp-context"], subsystems: [`drivers/${id}/`], triggers: common, sha: `${id}${"0".repeat(10)}`.replace(/c/g, "e") })),
+    );
+    expect(many.isSpecificTrigger("GFP_NOIO")).toBe(false);
+    expect(many.cite({ candidates: [], identifiers: common, path: "sound/x.c", ruleClass: "gfp-context" })).toEqual([]);
+    // in its own subsystem one common hit is enough
+    expect(many.cite({ candidates: [], identifiers: common, path: "drivers/c2/x.c", ruleClass: "gfp-context" }).map((c) => c.id)).toEqual(["c2"]);
+  });
+
+  it("weights a specific trigger above a common one", () => {
+    const kb2 = new KnowledgeBase([
+      ...["g1", "g2", "g3", "g4"].map((id, i) => mk(id, { classes: ["gfp-context"], triggers: ["GFP_NOIO"], sha: "abcd"[i]!.repeat(12) })),
+      mk("spec", { classes: ["gfp-context"], triggers: ["fooblk_submit"], sha: "abcdefabcdef" }),
+    ]);
+    const c = kb2.cite({ candidates: ["g1", "spec"], identifiers: ["GFP_NOIO", "fooblk_submit"] });
+    expect(c.map((x) => x.id)).toEqual(["spec", "g1"]);
+  });
+
   it("turns an entry into a citation with its first link and a 12-char commit", () => {
     const [c] = synthetic.cite({ candidates: ["blk-a"] });
     expect(c).toEqual({ id: "blk-a", title: "blk-a title", url: "https://example.org/blk-a", commit: "aaaaaaaaaaaa" });
