@@ -485,6 +485,32 @@ describe("reclaim-review github (end to end)", () => {
     });
   });
 
+  describe("a full queue", () => {
+    beforeAll(() => boot({ RECLAIM_CONCURRENCY: "1", RECLAIM_MAX_QUEUED: "1" }));
+    afterAll(shutdown);
+
+    it("answers 503 past the bound, so the delivery can be redelivered, and loses nothing", async () => {
+      api.delayMs = 150;
+      const heads = [sha("e1"), sha("e2"), sha("e3")];
+      heads.forEach((h, i) => pull(50 + i, h, fixture("inode-nofs.c")));
+      const first = await sendWebhook(app.url, "pull_request", prPayload({ number: 50, head: heads[0], base: BASE }), { secret: SECRET });
+      await until(() => app.logs.some((l) => l.msg === "review queued" && l.pr === "demo/linux#50"), 5000, "first queued");
+      const second = await sendWebhook(app.url, "pull_request", prPayload({ number: 51, head: heads[1], base: BASE }), { secret: SECRET });
+      const third = await sendWebhook(app.url, "pull_request", prPayload({ number: 52, head: heads[2], base: BASE }), { secret: SECRET });
+      expect([first.status, second.status, third.status]).toEqual([200, 200, 503]);
+      expect(third.text).toContain("queue is full");
+      await reviewsDone("demo/linux#51");
+      api.delayMs = 0;
+      const again = await sendWebhook(app.url, "pull_request", prPayload({ number: 52, head: heads[2], base: BASE }), { secret: SECRET, id: third.id });
+      expect(again.status).toBe(200);
+      await reviewsDone("demo/linux#52");
+      for (const [i, h] of heads.entries()) {
+        expect(api.checkRunsFor(REPO, h)).toHaveLength(1);
+        expect(api.botComments(REPO, 50 + i)).toHaveLength(1);
+      }
+    });
+  });
+
   it("refuses to start without WEBHOOK_SECRET", async () => {
     const { spawnSync: run } = await import("node:child_process");
     const r = run(process.execPath, ["bin/reclaim-review.js", "github"], { cwd: ROOT, env: { PATH: process.env.PATH, APP_ID: "1", PRIVATE_KEY: "x" }, encoding: "utf8", timeout: 20_000 });

@@ -41,6 +41,8 @@ export class GitHubDouble {
     this.shaToPr = new Map();
     this.checkToPr = new Map();
     this.tokens = 0;
+    /** Milliseconds every answer waits (a slow GitHub). */
+    this.delayMs = 0;
   }
 
   repo(full, defaultBranch = "main") {
@@ -115,6 +117,7 @@ export class GitHubDouble {
       json(res, status, body, headers);
       rec.ms = Number(process.hrtime.bigint() - t0) / 1e6;
     };
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     try {
       const fault = this.faults.find((f) => f.method === req.method && f.pattern.test(path) && f.times > 0);
       if (fault) {
