@@ -69,6 +69,20 @@ ruleTester(rule, {
       errors: [{ messageId: "chainOther", severity: "info" }],
     },
     {
+      name: "same trace, patch changes workqueue flags instead",
+      patch: {
+        message: recursion,
+        files: [
+          {
+            path: "fs/plonk/super.c",
+            before: 'static int plonk_wq_init(struct plonk *p)\n{\n\tp->wq = alloc_workqueue("plonk", 0, 0);\n\treturn 0;\n}\n',
+            after: 'static int plonk_wq_init(struct plonk *p)\n{\n\tp->wq = alloc_workqueue("plonk", WQ_MEM_RECLAIM, 0);\n\treturn 0;\n}\n',
+          },
+        ],
+      },
+      errors: [{ messageId: "chainLayer", severity: "info" }],
+    },
+    {
       name: "trace flattened into one line of a mail (as list archives show it)",
       patch: { message: "Trace: wait_for_completion+0x12c/0x170 plonk_bwrite+0x25/0x60 [plonk] super_cache_scan+0x153/0x1a0 shrink_slab+0x170/0x2c0 try_to_free_pages+0x112/0x2e0 __alloc_pages_nodemask+0x37f/0x400 grab_cache_page_write_begin+0x1d/0x40 plonk_da_write_begin+0xd6/0x530", files: [gfpFix] },
       errors: [{ messageId: "chainFix" }],

@@ -35,7 +35,7 @@ export const rule: Rule = {
     },
     messages: {
       symptom:
-        "the quoted warning has {{flusher}} flushing {{flushed}}, and this patch adds WQ_MEM_RECLAIM to {{flushedQueue}}: that silences the check but treats the symptom; explain why {{flushedFn}} must make progress under reclaim, or stop flushing it from {{flusher}}",
+        "the quoted warning has {{flusher}} flushing {{flushed}}, and this patch adds WQ_MEM_RECLAIM to {{flushedQueue}}: that silences the check but treats the symptom; explain why {{flushedFn}} must make progress under reclaim, or stop flushing it from {{flusherName}}",
       recognised:
         "the quoted warning has {{flusher}} flushing {{flushed}} (check_flush_dependency){{detail}}",
     },
@@ -63,6 +63,9 @@ export const rule: Rule = {
       flushedFn = p[4]!;
     } else return [];
     const flushed = `${flushedQueue}:${flushedFn}`;
+    // a work function printed as an address ("notifier_wq:0x0") has no name to show
+    if (/^0x[0-9a-fA-F]+$/.test(flushedFn)) flushedFn = `the work on ${flushedQueue}`;
+    const flusherName = flusher.replace(/ \(WQ_MEM_RECLAIM\)$/, "");
     const base = queueBase(flushedQueue);
     // WQ_MEM_RECLAIM added to the flushed queue?
     let addsToFlushed = false;
@@ -84,7 +87,7 @@ export const rule: Rule = {
     const cancel = parseTraces(patch.message).some((t) => t.some((f) => /^(?:__)?cancel_\w*(?:work|timer)\w*/.test(f.name)));
     const ids = ["check_flush_dependency", "WQ_MEM_RECLAIM", flushedFn];
     if (addsToFlushed || (addsAny && !dropsFromFlusher && patch.files.length === 1)) {
-      const report: Report = { messageId: "symptom", severity: "warning", data: { flusher, flushed, flushedQueue, flushedFn }, file: null, line: null, cite: ["xfs-sync-wq-2024", "wq-flush-dependency-2015"], identifiers: ids };
+      const report: Report = { messageId: "symptom", severity: "warning", data: { flusher, flusherName, flushed, flushedQueue, flushedFn }, file: null, line: null, cite: ["xfs-sync-wq-2024", "wq-flush-dependency-2015"], identifiers: ids };
       return [report];
     }
     const details: string[] = [];

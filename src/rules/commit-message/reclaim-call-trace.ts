@@ -41,6 +41,21 @@ function touchesContext(patch: Patch): boolean {
   return false;
 }
 
+/** Another layer the patch changes instead (workqueue flags, the shrinker), or null. */
+function otherLayer(patch: Patch): string | null {
+  let wq = false;
+  let shrinker = false;
+  for (const f of patch.files)
+    for (const h of f.hunks)
+      for (const l of h.lines) {
+        if (l.kind === "ctx") continue;
+        const code = stripLine(l.text);
+        if (/\bWQ_MEM_RECLAIM\b/.test(code)) wq = true;
+        if (/\bSHRINK_STOP\b|\bscan_objects\b|\bcount_objects\b|_shrink_scan\b|_shrink_count\b|\bsc->gfp_mask\b|\bmutex_trylock\s*\(/.test(code)) shrinker = true;
+      }
+  return wq ? "workqueue flags (WQ_MEM_RECLAIM)" : shrinker ? "the shrinker" : null;
+}
+
 function frameText(f: Frame): string {
   return f.name;
 }
@@ -68,6 +83,8 @@ export const rule: Rule = {
     messages: {
       chainFix:
         "the quoted trace shows reclaim recursion: {{chain}}; the patch changes the allocation context, so check it covers {{caller}} and any worker it waits for",
+      chainLayer:
+        "the quoted trace shows reclaim recursion: {{chain}}; the patch changes {{layer}} rather than the allocation context: right if the wait itself is the bug, but check whether {{caller}} should run under a NOFS/NOIO scope too",
       chainOther:
         "the quoted trace shows reclaim recursion: {{chain}}; the patch does not change any allocation context (gfp mask, memalloc scope, PF_MEMALLOC_NOIO, PR_SET_IO_FLUSHER): make sure the layer that allocates in {{caller}} is the one fixed",
     },
@@ -83,10 +100,11 @@ export const rule: Rule = {
       const caller = chain.caller && !reclaim.has(chain.caller.name) ? frameText(chain.caller) : frameText(chain.alloc);
       const text = `${caller !== frameText(chain.alloc) ? `${caller} -> ` : ""}${frameText(chain.alloc)} -> ${frameText(chain.reclaim)} -> ${frameText(chain.wait)}`;
       const fixes = touchesContext(patch);
+      const layer = fixes ? null : otherLayer(patch);
       const report: Report = {
-        messageId: fixes ? "chainFix" : "chainOther",
+        messageId: fixes ? "chainFix" : layer ? "chainLayer" : "chainOther",
         severity: "info",
-        data: { chain: text, caller },
+        data: { chain: text, caller, layer: layer ?? "" },
         file: null,
         line: null,
         chain: [caller, chain.alloc.name, chain.reclaim.name, chain.wait.name].filter((x, i, a) => a.indexOf(x) === i),

@@ -74,7 +74,7 @@ export const rule: Rule = {
         file: v.file.path,
         line: v.line.newLine,
         identifiers: [call, ...masks],
-        ...(vm ? { cite: ["dm-bufio-vmalloc-2013", "gfp-fs-io-doc"] } : {}),
+        cite: vm ? ["dm-bufio-vmalloc-2013", "gfp-fs-io-doc"] : ["gfp-fs-io-doc", io ? "memalloc-noio-2013" : "memalloc-nofs-api-2017"],
       });
     }
     return reports;
