@@ -7,6 +7,7 @@
 // attached to their series, and a message that cannot be read becomes a
 // problem entry while the others are still returned.
 import { TextDecoder } from "node:util";
+import { gunzipSync } from "node:zlib";
 import { InputError, errorMessage } from "../errors.js";
 import type { InputProblem, ParsedInput, Patch } from "../types.js";
 import { splitMbox } from "./mbox.js";
@@ -33,11 +34,24 @@ export function checkInput(data: Buffer | string, source: string, opts: IngestOp
   const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
   if (size > max) throw new InputError(`input is ${size} bytes, over the limit of ${max} bytes`, source);
   let buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzip(buf, max, source);
   buf = withoutBom(buf);
   let i = 0;
   while (i < buf.length && (buf[i] === 32 || buf[i] === 9 || buf[i] === 10 || buf[i] === 13 || buf[i] === 12)) i++;
   if (i === buf.length) throw new InputError("empty input", source);
   return buf;
+}
+
+/** lore's t.mbox.gz as downloaded: decompressed, within the same size limit. */
+function gunzip(buf: Buffer, max: number, source: string): Buffer {
+  try {
+    return gunzipSync(buf, { maxOutputLength: max });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ERR_BUFFER_TOO_LARGE" || (err instanceof RangeError && /larger than|maxOutputLength/i.test(err.message)))
+      throw new InputError(`gzip input decompresses to more than the limit of ${max} bytes`, source);
+    throw new InputError(`gzip input does not decompress: ${oneLine(errorMessage(err))}`, source);
+  }
 }
 
 /** A UTF-8 byte order mark goes; UTF-16 text (a patch saved by a Windows editor) becomes UTF-8. */

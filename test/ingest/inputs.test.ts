@@ -1,4 +1,5 @@
 // Every input kind of the review contract, read into Patch objects.
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { parseInput, parsePatchText } from "../../src/ingest/index.js";
 import { fixture, fixtureText } from "./helpers.js";
@@ -300,5 +301,16 @@ describe("git am --scissors", () => {
     expect(patches[0]!.author).toBe("Bob Tester <bob@example.com>");
     expect(patches[0]!.message.startsWith("quux_alloc_inode_buf() passes GFP_NOFS")).toBe(true);
     expect(patches[0]!.message).not.toContain("how about this");
+  });
+});
+
+describe("compressed mbox", () => {
+  it("reads a gzip-compressed mbox (lore's t.mbox.gz) and keeps the size limit", async () => {
+    const gz = gzipSync(fixture("series.mbox"));
+    const { patches, covers } = await parseInput(gz, "t.mbox.gz");
+    expect(patches.map((p) => p.source)).toEqual(["t.mbox.gz#2", "t.mbox.gz#5"]);
+    expect(covers).toHaveLength(1);
+    await expect(parseInput(gz, "t.mbox.gz", { maxBytes: 4000 })).rejects.toThrow("t.mbox.gz: gzip input decompresses to more than the limit of 4000 bytes");
+    await expect(parseInput(gz.subarray(0, 100), "cut.gz")).rejects.toThrow(/^cut\.gz: gzip input does not decompress: /);
   });
 });
