@@ -178,5 +178,20 @@ ruleTester(rule, {
       },
       errors: [{ messageId: "newQueue", line: 12, severity: "info" }],
     },
+    {
+      name: "dedicated WQ_MEM_RECLAIM queue replacing system_wq for journal writes (bcache 2019 shape)",
+      patch: {
+        files: [
+          {
+            path: "drivers/md/zcache/journal.c",
+            before:
+              "static void zc_journal_kick(struct zc_set *c)\n{\n\tqueue_work(system_wq, &c->journal.work);\n}\n\nint zc_journal_init(struct zc_set *c)\n{\n\treturn 0;\n}\n",
+            after:
+              "static void zc_journal_kick(struct zc_set *c)\n{\n\tqueue_work(zc_journal_wq, &c->journal.work);\n}\n\nint zc_journal_init(struct zc_set *c)\n{\n\tzc_journal_wq = alloc_workqueue(\"zc_journal\", WQ_MEM_RECLAIM, 0);\n\treturn zc_journal_wq ? 0 : -ENOMEM;\n}\n",
+          },
+        ],
+      },
+      errors: [{ messageId: "dedicatedQueue", line: 8, severity: "info" }],
+    },
   ],
 });

@@ -1,6 +1,7 @@
 // wq-mem-reclaim-added: a patch gives a workqueue WQ_MEM_RECLAIM.
-import type { Report, Rule } from "../../types.js";
-import { flagLine, flagSitePairs, type FlagSite } from "../util/wq-sites.js";
+import type { Patch, Report, Rule } from "../../types.js";
+import { stripLine } from "../util/code.js";
+import { flagLine, flagSitePairs, queueCallsOn, type FlagSite } from "../util/wq-sites.js";
 
 /** The commit message quotes check_flush_dependency or says the change silences a flush warning. */
 export function quotesFlushWarning(subject: string, message: string): boolean {
@@ -10,6 +11,24 @@ export function quotesFlushWarning(subject: string, message: string): boolean {
     /\bcheck_flush_dependency\b/.test(text) ||
     /\bflush(?:ing)?\b[^\n.]{0,40}\bwarn(?:ing|s)?\b/i.test(text)
   );
+}
+
+/** The system queue a patch stops using ("system_wq", "schedule_work()"), when an added line replaces it. */
+export function movesOffSystemQueue(patch: Patch): string | null {
+  for (const file of patch.files) {
+    for (const hunk of file.hunks) {
+      const del = hunk.lines.filter((l) => l.kind === "del").map((l) => stripLine(l.text));
+      const add = hunk.lines.filter((l) => l.kind === "add").map((l) => stripLine(l.text));
+      for (const d of del) {
+        const sys = /\b(system_\w*wq)\b/.exec(d) ?? /\b(schedule_(?:delayed_)?work)\s*\(/.exec(d);
+        if (!sys) continue;
+        const still = add.some((a) => a.includes(sys[1]!));
+        const queued = add.some((a) => queueCallsOn(a).some((c) => !c.system) || /\b(?:continue_at|closure_call|queue_\w*work\w*)\s*\(/.test(a));
+        if (!still && queued) return sys[1]!.startsWith("schedule_") ? `${sys[1]}()` : sys[1]!;
+      }
+    }
+  }
+  return null;
 }
 
 function queueLabel(site: FlagSite): string {
@@ -48,6 +67,8 @@ export const rule: Rule = {
         "WQ_MEM_RECLAIM added to {{queue}}: fine if memory reclaim or IO completion waits on its work, but the flag only buys a rescuer thread; it does not change the allocation context of the work",
       addedToSilence:
         "WQ_MEM_RECLAIM added to {{queue}} to silence the check_flush_dependency warning: the flag gives the queue a rescuer thread, it does not make the flush safe; does reclaim really wait on this work, or should the flush move out of the WQ_MEM_RECLAIM context?",
+      dedicatedQueue:
+        "new WQ_MEM_RECLAIM queue {{queue}} takes over work that ran on {{system}}: right when memory reclaim or IO completion waits on that work (system workqueues have no rescuer); the flag does not change the allocation context of the work",
       newQueue:
         "new workqueue {{queue}} with WQ_MEM_RECLAIM for the flush warning: right if memory reclaim waits on the flushed work; the flag only buys a rescuer thread, it does not change the allocation context of the work",
     },
@@ -56,6 +77,7 @@ export const rule: Rule = {
   },
   check({ patch }) {
     const silence = quotesFlushWarning(patch.subject, patch.message);
+    const offSystem = movesOffSystemQueue(patch);
     const reports: Report[] = [];
     for (const { now, before } of flagSitePairs(patch)) {
       if (!now || now.use !== "set" || !now.stmt.touched) continue;
@@ -63,13 +85,14 @@ export const rule: Rule = {
       // a brand-new queue created with the flag is ordinary; only say something when the
       // changelog ties it to the flush warning (then it is the topic, not a flag flip)
       const orsIn = now.kind === "assign" && /\|=\s*[^;]*\bWQ_MEM_RECLAIM\b/.test(now.stmt.code);
-      if (!before && !orsIn && (!silence || now.kind !== "alloc")) continue;
+      const dedicated = !before && now.kind === "alloc" && offSystem !== null;
+      if (!before && !orsIn && !dedicated && (!silence || now.kind !== "alloc")) continue;
       const line = flagLine(now.stmt);
       if (line === null) continue;
-      const messageId = !before && !orsIn ? "newQueue" : silence ? "addedToSilence" : "added";
+      const messageId = dedicated && !silence ? "dedicatedQueue" : !before && !orsIn ? "newQueue" : silence ? "addedToSilence" : "added";
       reports.push({
         messageId,
-        data: { queue: queueLabel(now) },
+        data: { queue: queueLabel(now), system: offSystem ?? "" },
         file: now.stmt.file.path,
         line,
         severity: silence && (before || orsIn) ? "warning" : "info",
