@@ -1,0 +1,136 @@
+// review --tree: pre-image from the tree, post-image by applying the patch in
+// memory (by context when the numbers are off), facts over both, and
+// pre-existing findings marked.
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../../src/config.js";
+import { getFacts } from "../../src/context/facts.js";
+import { applyHunks, applyHunksFuzzy, openTreeSources } from "../../src/context/sources.js";
+import { parsePatchText } from "../../src/ingest/index.js";
+import { loadKnowledge } from "../../src/knowledge/load.js";
+import { review } from "../../src/pipeline.js";
+import { rule as wqFlush } from "../../src/rules/source/wq-flush-dependency.js";
+import { formatPatch } from "../helpers/patch.js";
+
+const kb = loadKnowledge();
+
+const lines = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i + 1)).join("\n") + "\n";
+
+describe("applyHunksFuzzy", () => {
+  const before = lines(40, (i) => `line ${i}`);
+  const after = before.replace("line 20\n", "line 20\nadded\n");
+  const file = parsePatchText(formatPatch({ files: [{ path: "x.c", before, after }] }), "t").patches[0]!.files[0]!;
+
+  it("applies at the stated lines", () => {
+    expect(applyHunks(before, file)).toBe(after);
+    expect(applyHunksFuzzy(before, file)?.offsets).toEqual([0]);
+  });
+  it("finds a hunk by its context when the tree has moved on", () => {
+    const shifted = "new 1\nnew 2\nnew 3\n" + before;
+    expect(applyHunks(shifted, file)).toBe(null);
+    const r = applyHunksFuzzy(shifted, file);
+    expect(r?.offsets).toEqual([3]);
+    expect(r?.text).toBe("new 1\nnew 2\nnew 3\n" + after);
+  });
+  it("gives up when the context is nowhere", () => {
+    expect(applyHunksFuzzy(before.replace("line 19", "changed"), file)).toBe(null);
+  });
+});
+
+function tree(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "rr-tree-"));
+  for (const [p, t] of Object.entries(files)) {
+    mkdirSync(join(dir, p, ".."), { recursive: true });
+    writeFileSync(join(dir, p), t);
+  }
+  return dir;
+}
+
+const QUEUES = [
+  "static struct workqueue_struct *zap_reclaim_wq;",
+  "static struct workqueue_struct *zap_plain_wq;",
+  "static int zap_init(struct zap *z)",
+  "{",
+  "\tzap_reclaim_wq = alloc_workqueue(\"zap-r\", WQ_MEM_RECLAIM, 0);",
+  "\tzap_plain_wq = alloc_workqueue(\"zap-p\", 0, 0);",
+  "\tINIT_WORK(&z->gc_work, zap_gc_worker);",
+  "\treturn 0;",
+  "}",
+  "void zap_kick(struct zap *z)",
+  "{",
+  "\tqueue_work(zap_reclaim_wq, &z->gc_work);",
+  "}",
+  "",
+].join("\n");
+
+const WORKER_BEFORE = [
+  "void zap_gc_worker(struct work_struct *work)",
+  "{",
+  "\tstruct zap *z = container_of(work, struct zap, gc_work);",
+  "",
+  "\tzap_collect(z);",
+  "}",
+  "",
+].join("\n");
+
+describe("openTreeSources", () => {
+  it("gives facts over the post-image, across files of the directory", async () => {
+    const dir = tree({ "drivers/zap/zap_main.c": QUEUES, "drivers/zap/zap_gc.c": WORKER_BEFORE });
+    const after = WORKER_BEFORE.replace("\tzap_collect(z);\n", "\tzap_collect(z);\n\tflush_workqueue(zap_plain_wq);\n");
+    const text = formatPatch({ files: [{ path: "drivers/zap/zap_gc.c", before: WORKER_BEFORE, after }] });
+    const input = parsePatchText(text, "t.patch");
+    const sources = await openTreeSources(dir);
+    await sources.prepare!(input.patches);
+    const ctx = sources.contextFor(input.patches[0]!);
+    const facts = getFacts(ctx);
+    expect(facts?.functionAt("drivers/zap/zap_gc.c", 6)?.name).toBe("zap_gc_worker");
+    expect(facts?.workqueueOf("drivers/zap/zap_gc.c", "zap_gc_worker").map((q) => [q.key, q.memReclaim])).toEqual([["zap_reclaim_wq", true]]);
+    const result = review(input, sources, DEFAULT_CONFIG, kb, [wqFlush]);
+    const f = result.reviews[0]!.findings;
+    expect(f.map((x) => [x.rule, x.line, x.preExisting ?? false])).toEqual([["wq-flush-dependency", 6, false]]);
+    expect(f[0]!.chain).toEqual(["zap_gc_worker", "flush_workqueue(zap_plain_wq)"]);
+    // without the tree the diff alone does not show the queues: quiet
+    expect(review(input, null, DEFAULT_CONFIG, kb, [wqFlush]).reviews[0]!.findings).toEqual([]);
+  });
+
+  it("marks a hazard that already held in the pre-image as pre-existing", async () => {
+    const before = WORKER_BEFORE.replace("\tzap_collect(z);\n", "\tflush_workqueue(zap_plain_wq);\n\tzap_collect(z);\n");
+    const after = before.replace("\tflush_workqueue(zap_plain_wq);\n\tzap_collect(z);\n", "\tzap_collect(z);\n\tflush_workqueue(zap_plain_wq);\n");
+    const dir = tree({ "drivers/zap/zap_main.c": QUEUES, "drivers/zap/zap_gc.c": before });
+    const input = parsePatchText(formatPatch({ files: [{ path: "drivers/zap/zap_gc.c", before, after }] }), "t.patch");
+    const sources = await openTreeSources(dir);
+    await sources.prepare!(input.patches);
+    const f = review(input, sources, DEFAULT_CONFIG, kb, [wqFlush]).reviews[0]!.findings;
+    expect(f.map((x) => [x.line, x.preExisting ?? false])).toEqual([[6, true]]);
+  });
+
+  it("applies by context when the tree moved, says so, and keeps the patch's line numbers", async () => {
+    const after = WORKER_BEFORE.replace("\tzap_collect(z);\n", "\tzap_collect(z);\n\tflush_workqueue(zap_plain_wq);\n");
+    const moved = "/* a comment the patch did not see */\n\n" + WORKER_BEFORE;
+    const dir = tree({ "drivers/zap/zap_main.c": QUEUES, "drivers/zap/zap_gc.c": moved });
+    const input = parsePatchText(formatPatch({ files: [{ path: "drivers/zap/zap_gc.c", before: WORKER_BEFORE, after }] }), "t.patch");
+    const sources = await openTreeSources(dir);
+    await sources.prepare!(input.patches);
+    expect(input.patches[0]!.notes.join("\n")).toMatch(/applied by context \(offset 2 lines\)/);
+    const ctx = sources.contextFor(input.patches[0]!)!;
+    expect(ctx.postImage("drivers/zap/zap_gc.c")!.split("\n")[5]).toBe("\tflush_workqueue(zap_plain_wq);");
+    const f = review(input, sources, DEFAULT_CONFIG, kb, [wqFlush]).reviews[0]!.findings;
+    expect(f.map((x) => x.line)).toEqual([6]);
+  });
+
+  it("notes a patch that does not apply and reviews it from the diff alone", async () => {
+    const dir = tree({ "drivers/zap/zap_gc.c": "int other(void)\n{\n\treturn 1;\n}\n" });
+    const after = WORKER_BEFORE.replace("\tzap_collect(z);\n", "\tzap_collect(z);\n\tzap_more(z);\n");
+    const input = parsePatchText(formatPatch({ files: [{ path: "drivers/zap/zap_gc.c", before: WORKER_BEFORE, after }] }), "t.patch");
+    const sources = await openTreeSources(dir);
+    await sources.prepare!(input.patches);
+    expect(input.patches[0]!.notes.join("\n")).toMatch(/does not apply/);
+    expect(sources.contextFor(input.patches[0]!)!.postImage("drivers/zap/zap_gc.c")).toBe(undefined);
+  });
+
+  it("rejects a --tree that is not a directory", async () => {
+    await expect(openTreeSources(join(tmpdir(), "no-such-tree-rr"))).rejects.toThrow(/not a directory/);
+  });
+});
