@@ -13,7 +13,7 @@ import { isForbidden, statusOf, type Logger, type Octokit } from "./api.js";
 import { CONFIG_PATH, parseAppConfigText, type AppConfig, DEFAULT_GITHUB_SETTINGS } from "./config.js";
 import { DEFAULT_CONFIG } from "../config.js";
 import { markedFingerprints, readPullRequestState, type IssueCommentLike, type ReviewCommentLike, type ReviewLike } from "./markers.js";
-import { readPullRequest, sourcesFrom, type Limits, type PrRef } from "./pr-input.js";
+import { contentText, readPullRequest, sourcesFrom, type Limits, type PrRef } from "./pr-input.js";
 import {
   annotationOf,
   countBySeverity,
@@ -70,8 +70,9 @@ export async function loadRepoConfig(octokit: Octokit, owner: string, repo: stri
     let text: string;
     try {
       const res = await octokit.rest.repos.getContent({ owner, repo: r, path: CONFIG_PATH, mediaType: { format: "raw" } });
-      const data = res.data as unknown;
-      text = typeof data === "string" ? data : Buffer.from(data as ArrayBuffer).toString("utf8");
+      const decoded = contentText(res.data);
+      if (decoded === null) throw new ConfigError("is not a file", CONFIG_PATH);
+      text = decoded;
     } catch (err) {
       if (statusOf(err) === 404) continue;
       throw err;

@@ -130,6 +130,22 @@ export function preImageFrom(post: string, file: FileDiff): string | null {
   return out.join("\n");
 }
 
+/**
+ * The text of a contents answer: a string (raw media type), bytes (raw without
+ * a charset), or the JSON form with base64 content. Null for anything else
+ * (a directory listing, a submodule).
+ */
+export function contentText(data: unknown): string | null {
+  if (typeof data === "string") return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString("utf8");
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
+  if (data && typeof data === "object" && !Array.isArray(data)) {
+    const d = data as { type?: string; encoding?: string; content?: string };
+    if (d.type === "file" && d.encoding === "base64" && typeof d.content === "string") return Buffer.from(d.content, "base64").toString("utf8");
+  }
+  return null;
+}
+
 async function pool<T>(items: readonly T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
   const worker = async () => {
@@ -159,8 +175,7 @@ export async function fetchText(
       ref: at,
       mediaType: { format: "raw" },
     });
-    const data = res.data as unknown;
-    const text = typeof data === "string" ? data : data instanceof ArrayBuffer ? Buffer.from(data).toString("utf8") : null;
+    const text = contentText(res.data);
     if (text === null) return null;
     if (Buffer.byteLength(text) > limits.maxFileBytes) {
       notes.push(`${path} at ${at.slice(0, 12)} is over ${limits.maxFileBytes} bytes: not fetched`);

@@ -393,6 +393,18 @@ describe("reclaim-review github (end to end)", () => {
       expect(api.repo(REPO).reviews.filter((r: { pull_number: number }) => r.pull_number === 30)).toHaveLength(1);
     });
 
+    it("a refused review (403, not a rate limit) leaves the findings in the check run and says so", async () => {
+      const head = sha("c2");
+      pull(32, head, fixture("inode-nofs.c"));
+      api.failOnce("POST", /\/pulls\/32\/reviews$/, 403, {}, { message: "Resource not accessible by integration" });
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 32, head, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#32");
+      expect(api.calls("POST", /\/pulls\/32\/reviews$/)).toHaveLength(1); // not retried
+      const run = api.checkRunsFor(REPO, head)[0];
+      expect(run.annotations).toHaveLength(1);
+      expect(run.output.summary).toContain("may not post reviews here");
+    });
+
     it("a read-only installation (checks refused) still gets its findings into the review", async () => {
       const head = sha("c1");
       pull(31, head, fixture("inode-nofs.c"));

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_POLICY, WriteGate, retryDelay } from "../../src/app/api.js";
 import { parseAppConfigText } from "../../src/app/config.js";
 import { marker, markedFingerprints, parseIgnoreCommand, readPullRequestState } from "../../src/app/markers.js";
-import { diffFromFiles, preImageFrom, sourcesFrom } from "../../src/app/pr-input.js";
+import { contentText, diffFromFiles, preImageFrom, sourcesFrom } from "../../src/app/pr-input.js";
 import { QueueFullError, WorkQueue, type JobOutcome } from "../../src/app/queue.js";
 import { parsePatchText } from "../../src/ingest/index.js";
 import { ConfigError } from "../../src/errors.js";
@@ -197,6 +197,14 @@ describe("pull request input", () => {
     ]);
     expect(files[0]!.hunks[0]!.section).toBe("static int f(void)");
     expect(files[0]!.hunks[0]!.lines.filter((l) => l.kind === "add").map((l) => l.newLine)).toEqual([2, 3]);
+  });
+
+  it("decodes every form a contents answer comes in", () => {
+    expect(contentText("int x;\n")).toBe("int x;\n");
+    expect(contentText(new TextEncoder().encode("int y;").buffer)).toBe("int y;");
+    expect(contentText({ type: "file", encoding: "base64", content: Buffer.from("int z;").toString("base64") })).toBe("int z;");
+    expect(contentText([{ type: "file", path: "a.c" }])).toBeNull();
+    expect(contentText({ type: "submodule" })).toBeNull();
   });
 
   it("rebuilds the pre-image from the head text and the hunks", () => {
