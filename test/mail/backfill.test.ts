@@ -1,0 +1,192 @@
+// Backfill (mbox, public-inbox v2) in dry-run mode, and the per-list policy.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../../src/config.js";
+import { loadKnowledge } from "../../src/knowledge/load.js";
+import { MailBot } from "../../src/mailbot/bot.js";
+import { OutboxDirTransport } from "../../src/mailbot/deliver.js";
+import { runMail } from "../../src/mailbot/index.js";
+import { buildPolicies, mailConfigSchema, type MailConfigFile } from "../../src/mailbot/policy.js";
+import { StateStore } from "../../src/mailbot/state.js";
+import { cleanDiff, hazardDiff, patchMail, rawMail } from "./helpers/mails.js";
+import { bodyOf, header } from "./helpers/servers.js";
+
+const BOT = "Reclaim Bot <bot@reclaim.example>";
+const tmp = (p: string) => mkdtempSync(join(tmpdir(), `rr-mail-${p}-`));
+
+function mbox(messages: string[]): string {
+  return messages.map((m) => `From mboxrd@z Thu Jan  1 00:00:00 1970\n${m.replace(/\r\n/g, "\n").replace(/^(>*From )/gm, ">$1")}\n`).join("");
+}
+
+function outbox(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".eml"))
+    .map((f) => readFileSync(join(dir, f), "utf8"));
+}
+
+const listMail = (id: string, subject: string, listId: string, diff: string) =>
+  patchMail({
+    messageId: id,
+    subject,
+    to: ["linux-xfs@vger.kernel.org"],
+    cc: ["Rev Iewer <rev@example.net>", "Reclaim Bot <BOT@reclaim.example>"],
+    extraHeaders: [`List-Id: <${listId}>`],
+    diff,
+  });
+
+describe("mbox backfill and list policy (dry run)", () => {
+  it("writes replies to the outbox, addressed by each list's policy", async () => {
+    const dir = tmp("mbox");
+    const file = join(dir, "in.mbox");
+    writeFileSync(
+      file,
+      mbox([
+        listMail("<xfs1@example.org>", "[PATCH] xfs: one", "linux-xfs.vger.kernel.org", hazardDiff("fs/xfs/a.c", 1)),
+        listMail("<net1@example.org>", "[PATCH] net: two", "netdev.vger.kernel.org", hazardDiff("net/a.c", 2)),
+        listMail("<mm1@example.org>", "[PATCH] mm: three", "linux-mm.kvack.org", cleanDiff("mm/a.c", 3)),
+        listMail("<fsd1@example.org>", "[PATCH] fs: four", "linux-fsdevel.vger.kernel.org", hazardDiff("fs/a.c", 4)),
+      ]),
+    );
+    const config = mailConfigSchema.parse({
+      "from-mbox": file,
+      outbox: join(dir, "out"),
+      state: join(dir, "state"),
+      from: BOT,
+      once: true,
+      lists: [
+        { match: { "list-id": "linux-xfs.vger.kernel.org" }, reply: "all" },
+        { match: { "list-id": "netdev.vger.kernel.org" }, mute: true },
+        { match: { "list-id": "linux-mm.kvack.org" }, "no-findings-reply": true },
+      ],
+    });
+    const logs: string[] = [];
+    const sum = await runMail({ config, log: (l) => logs.push(l) });
+    expect(sum.ingested).toBe(4);
+    const eml = outbox(join(dir, "out"));
+    const by = new Map(eml.map((e) => [header(e, "In-Reply-To"), e]));
+    expect([...by.keys()].sort()).toEqual(["<fsd1@example.org>", "<mm1@example.org>", "<xfs1@example.org>"]);
+    // reply-all: the list and the reviewer on Cc, never ourselves
+    expect(header(by.get("<xfs1@example.org>")!, "Cc")).toBe("linux-xfs@vger.kernel.org, Rev Iewer <rev@example.net>");
+    // default: author only
+    expect(header(by.get("<fsd1@example.org>")!, "Cc")).toBeNull();
+    expect(header(by.get("<fsd1@example.org>")!, "To")).toBe("Ann Author <ann@example.org>");
+    // opt-in no-findings reply
+    expect(bodyOf(by.get("<mm1@example.org>")!)).toMatch(/found nothing to comment on/);
+    expect(logs.join("\n")).toMatch(/<net1@example\.org>: skipped: list muted \(1 findings\)/);
+    // a second pass over the same mbox writes nothing new
+    await runMail({ config, log: () => undefined });
+    expect(outbox(join(dir, "out"))).toHaveLength(3);
+  }, 30_000);
+
+  it("holds a reply for the embargo, sends it once the time has come", async () => {
+    const dir = tmp("embargo");
+    const state = StateStore.open(join(dir, "state"));
+    let now = Date.parse("2026-11-02T10:05:00Z");
+    const bot = new MailBot({
+      from: BOT,
+      state,
+      transport: new OutboxDirTransport(join(dir, "out")),
+      policies: buildPolicies(mailConfigSchema.parse({ defaults: { embargo: 60 } })),
+      review: DEFAULT_CONFIG,
+      kb: loadKnowledge(),
+      rateLimit: 0,
+      maxMessageBytes: 1 << 20,
+      log: () => undefined,
+      now: () => now,
+    });
+    const d = await bot.ingest(Buffer.from(patchMail({ messageId: "<emb@example.org>", subject: "[PATCH] fs: embargoed" })), { source: "t#1", mailbox: null });
+    expect(d.action).toBe("queued");
+    expect(await bot.deliverDue()).toEqual({ sent: 0, failed: 0, waiting: 1 });
+    now = Date.parse("2026-11-02T11:00:01Z"); // Date: 10:00 + 60 minutes
+    expect((await bot.deliverDue()).sent).toBe(1);
+    expect(outbox(join(dir, "out"))).toHaveLength(1);
+    expect(state.seen("<emb@example.org>")?.state).toBe("done");
+    state.close();
+  });
+
+  it("answers a whole series in one reply to the cover letter when the list asks for it", async () => {
+    const dir = tmp("cover");
+    const file = join(dir, "series.mbox");
+    const cover = "<cv0@example.org>";
+    const part = (i: number, diff: string) =>
+      patchMail({ messageId: `<cv${i}@example.org>`, subject: `[PATCH v2 ${i}/2] frob: part ${i}`, inReplyTo: cover, references: [cover], diff });
+    writeFileSync(
+      file,
+      mbox([
+        rawMail({ messageId: cover, subject: "[PATCH v2 0/2] frob: rework", cc: ["Rev Iewer <rev@example.net>"], body: "Two patches.\n" }),
+        part(1, hazardDiff("fs/frob/one.c", 51)),
+        part(2, hazardDiff("fs/frob/two.c", 52)),
+      ]),
+    );
+    const config: MailConfigFile = mailConfigSchema.parse({
+      "from-mbox": file,
+      outbox: join(dir, "out"),
+      state: join(dir, "state"),
+      from: BOT,
+      once: true,
+      defaults: { "series-reply": "cover" },
+    });
+    await runMail({ config, log: () => undefined });
+    const eml = outbox(join(dir, "out"));
+    expect(eml).toHaveLength(1);
+    expect(header(eml[0]!, "In-Reply-To")).toBe(cover);
+    expect(header(eml[0]!, "Subject")).toBe("Re: [PATCH v2 0/2] frob: rework");
+    const body = bodyOf(eml[0]!);
+    expect(body).toContain("fs/frob/one.c");
+    expect(body).toContain("fs/frob/two.c");
+  }, 30_000);
+});
+
+describe("public-inbox v2 backfill", () => {
+  const git = (dir: string, ...args: string[]) =>
+    execFileSync("git", args, {
+      cwd: dir,
+      env: { ...process.env, GIT_AUTHOR_NAME: "pi", GIT_AUTHOR_EMAIL: "pi@example.org", GIT_COMMITTER_NAME: "pi", GIT_COMMITTER_EMAIL: "pi@example.org" },
+    }).toString();
+
+  /** Adds one message as a commit whose tree holds only "m" (or "d" for a deletion), like public-inbox. */
+  function commitMessage(work: string, raw: string | null): void {
+    for (const f of ["m", "d"]) execFileSync("rm", ["-f", join(work, f)]);
+    if (raw === null) writeFileSync(join(work, "d"), "deleted\n");
+    else writeFileSync(join(work, "m"), raw);
+    git(work, "add", "-A");
+    git(work, "commit", "-q", "-m", raw === null ? "d" : "m");
+  }
+
+  it("reads every epoch in order, passes over deletions, and resumes from its cursor", async () => {
+    const root = tmp("pi");
+    const inbox = join(root, "linux-mm");
+    mkdirSync(join(inbox, "git"), { recursive: true });
+    const works: string[] = [];
+    for (const epoch of [0, 1]) {
+      const work = join(root, `work${epoch}`);
+      mkdirSync(work);
+      git(work, "init", "-q");
+      works.push(work);
+    }
+    commitMessage(works[0]!, patchMail({ messageId: "<pi1@example.org>", subject: "[PATCH] frob: pi one", diff: hazardDiff("fs/frob/p1.c", 61) }));
+    commitMessage(works[0]!, rawMail({ messageId: "<pi2@example.org>", subject: "frob: chatter", body: "hello\n" }));
+    commitMessage(works[0]!, null);
+    commitMessage(works[1]!, patchMail({ messageId: "<pi3@example.org>", subject: "[PATCH] frob: pi three", diff: hazardDiff("fs/frob/p3.c", 63) }));
+    const publish = () => {
+      for (const [i, w] of works.entries()) {
+        execFileSync("rm", ["-rf", join(inbox, "git", `${i}.git`)]);
+        execFileSync("git", ["clone", "-q", "--bare", w, join(inbox, "git", `${i}.git`)]);
+      }
+    };
+    publish();
+    const out = join(root, "out");
+    const config = mailConfigSchema.parse({ "from-public-inbox": inbox, outbox: out, state: join(root, "state"), from: BOT, once: true });
+    const first = await runMail({ config, log: () => undefined });
+    expect(first.ingested).toBe(3);
+    expect(outbox(out).map((e) => header(e, "In-Reply-To")).sort()).toEqual(["<pi1@example.org>", "<pi3@example.org>"]);
+    commitMessage(works[1]!, patchMail({ messageId: "<pi4@example.org>", subject: "[PATCH] frob: pi four", diff: hazardDiff("fs/frob/p4.c", 64) }));
+    publish();
+    const second = await runMail({ config, log: () => undefined });
+    expect(second.ingested).toBe(1); // only the new commit is read
+    expect(outbox(out)).toHaveLength(3);
+  }, 30_000);
+});
