@@ -28,7 +28,7 @@ let app: App;
 beforeAll(async () => {
   // Build dist/ the way `npm test` does; type errors elsewhere in the tree do not stop the emit.
   spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, stdio: "ignore" });
-}, 120_000);
+}, 300_000);
 
 async function boot(env: Record<string, string> = {}) {
   api = new GitHubDouble();
