@@ -92,6 +92,19 @@ ruleTester(rule, {
       errors: [{ messageId: "noThrottle", line: 7, severity: "info" }],
     },
     {
+      name: "fix: flags added around an existing vfs_iter_write (info)",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/blorp.c",
+            before: callIn(worker, "\tvfs_iter_write(bd->backing, &iter, &cmd->pos, 0);"),
+            after: callIn(protectedWorker, "\tvfs_iter_write(bd->backing, &iter, &cmd->pos, 0);"),
+          },
+        ],
+      },
+      errors: [{ messageId: "protectedWorker", line: 6, severity: "info" }],
+    },
+    {
       name: "localio-style write whose worker start is not shown (info)",
       patch: {
         context: 1,

@@ -3,7 +3,7 @@
 import type { Report, Rule } from "../../types.js";
 import { callsOn } from "../util/code.js";
 import { lists } from "../util/gfp-lists.js";
-import { functionRegions, scopeStates } from "../util/scope-regions.js";
+import { functionRegions, scopeCallOn, scopeStates, setsNoioFlag } from "../util/scope-regions.js";
 
 const BACKEND_PATH = /^(?:drivers\/block\/|drivers\/md\/|drivers\/target\/|drivers\/nvme\/target\/|fs\/nfs\/(?!.*\/?nfsd)|drivers\/mtd\/)/;
 const BACKEND_FN = /(?:_writepages?|_worker_fn|_work_fn|_process_work|_handle_cmd|_queue_rq|_submit_bio|_rw_work|_do_work|_workfn|^nfs_local_|_pgio|_write_work|_read_work|_io_work|_worker)$|^nfs_local_|^loop_/;
@@ -40,6 +40,8 @@ export const rule: Rule = {
         "{{call}} from {{fn}}, a back-end IO context: filesystem IO here needs PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE (or a memalloc_noio_save() scope) around it, as loop_process_work() does",
       noThrottle:
         "{{call}} from {{fn}} runs under NOIO but without PF_LOCAL_THROTTLE: this back-end writer may be throttled with the very writers it drains",
+      protectedWorker:
+        "{{fn}} now does its filesystem IO ({{call}}) under {{how}}: the loop_process_work() pattern for back-end workers; check the old flags are restored on every exit{{throttle}}",
       notShown:
         "{{call}} from {{fn}}, a back-end IO context: make sure the worker sets PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE above the lines shown (loop_process_work() pattern)",
     },
@@ -49,7 +51,35 @@ export const rule: Rule = {
   check({ patch }) {
     const reports: Report[] = [];
     const submitters = lists.fsIoSubmitters();
-    for (const region of functionRegions(patch, (p) => /\.c$/.test(p))) {
+    const regions = functionRegions(patch, (p) => /\.c$/.test(p));
+    // a fix: a back-end worker that submits filesystem IO gains NOIO / local throttling
+    for (const region of regions) {
+      const fn = region.name;
+      if (!fn || !BACKEND_PATH.test(region.file.path)) continue;
+      const sameFn = regions.filter((r) => r.file === region.file && r.name === fn);
+      if (sameFn[0] !== region) continue; // once per function
+      const lines = sameFn.flatMap((r) => r.lines);
+      const protect = lines.find((v) => v.line.kind === "add" && (setsNoioFlag(v.code) || /\bPF_LOCAL_THROTTLE\b/.test(v.code) && /\|=/.test(v.code) || (scopeCallOn(v.code)?.op === "save" && scopeCallOn(v.code)?.kind === "noio")));
+      if (!protect) continue;
+      const io = lines.filter((v) => v.line.kind === "ctx").map((v) => (ITER.exec(v.code)?.[0] ?? callsOn(v.code).find((c) => submitters.has(c)) ?? null)).find((c) => c !== null);
+      if (!io) continue;
+      const all = lines.map((v) => v.code).join("\n");
+      const throttle = /\bPF_LOCAL_THROTTLE\b|\bset_current_io_flusher\b/.test(all);
+      reports.push({
+        messageId: "protectedWorker",
+        severity: "info",
+        data: {
+          fn: `${fn}()`,
+          call: io.startsWith("->") ? io.replace(/\s*\($/, "()") : `${io}()`,
+          how: /memalloc_noio_save/.test(protect.code) ? "a memalloc_noio_save() scope" : throttle ? "PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE" : "PF_MEMALLOC_NOIO",
+          throttle: throttle ? "" : ", and consider PF_LOCAL_THROTTLE so the worker is not throttled with the writers it drains",
+        },
+        file: region.file.path,
+        line: protect.line.newLine,
+        identifiers: ["PF_MEMALLOC_NOIO", "PF_LOCAL_THROTTLE", fn],
+      });
+    }
+    for (const region of regions) {
       const fn = region.name;
       if (!fn || CONTROL_FN.test(fn)) continue;
       const path = region.file.path;
