@@ -96,7 +96,7 @@ export function auditContext(provider: TextProvider): { context: SourceContext; 
   const index = new FactsIndex(provider, "post");
   const context = withFacts(
     { preImage: () => undefined, postImage: (p) => provider.text(p) },
-    contextFacts(index, null),
+    contextFacts(index, null, { audit: true }),
   );
   return { context, index };
 }

@@ -104,6 +104,8 @@ export interface FileFacts {
   parseErrors: boolean;
   functions: FunctionFact[];
   roles: Map<string, Set<Role>>;
+  /** Shrinker callbacks registered as count_objects (the rest of the "shrinker" role is scan_objects). */
+  countObjects: Set<string>;
   queues: WorkqueueFact[];
   works: WorkFact[];
   queued: QueuedFact[];
@@ -581,6 +583,7 @@ export function extractFacts(path: string, text: string, opts: { parse?: boolean
     parseErrors: false,
     functions: [],
     roles: new Map(),
+    countObjects: new Set(),
     queues: [],
     works: [],
     queued: [],
@@ -713,16 +716,21 @@ export function extractFacts(path: string, text: string, opts: { parse?: boolean
     while ((m = ROLE_INIT.exec(code))) {
       const role = roleFor(m[1]!, m[1] === "bi_end_io" || m[1] === "queue_rq" || m[1] === "scan_objects" || m[1] === "count_objects" ? null : structTypeBefore(code, m.index));
       if (role) addRole(facts, m[2]!, role);
+      if (m[1] === "count_objects") facts.countObjects.add(m[2]!);
     }
     ROLE_ASSIGN.lastIndex = 0;
     while ((m = ROLE_ASSIGN.exec(code))) {
       const role = roleFor(m[1]!, null);
       if (role) addRole(facts, m[2]!, role);
+      if (m[1] === "count_objects") facts.countObjects.add(m[2]!);
     }
   }
   for (const f of facts.functions)
     if (/_shrink_scan$|_shrinker_scan$|_shrink_count$|_shrinker_count$/.test(f.name) && !facts.roles.get(f.name)?.has("shrinker"))
+    {
       addRole(facts, f.name, "shrinker");
+      if (/count$/.test(f.name)) facts.countObjects.add(f.name);
+    }
 
   // --- workqueues, works, queueing
   if (/work/.test(code)) {

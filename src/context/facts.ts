@@ -79,11 +79,15 @@ export interface FactsView {
   callersOf(path: string, fn: string): { file: string; fn: FunctionFact; site: CallSite }[];
   /** The text the facts were computed from. */
   text(path: string): string | undefined;
+  /** Other C files of the path's directory that the sources hold. */
+  neighbours(path: string): string[];
 }
 
 export interface ContextFacts extends FactsView {
   /** The same questions over the pre-image (null without one, e.g. audit). */
   readonly pre: FactsView | null;
+  /** An audit of existing code: every line counts as "added"; report each hazard once, where it starts. */
+  readonly audit: boolean;
 }
 
 const FACTS = Symbol.for("reclaim-review.facts");
@@ -143,6 +147,10 @@ export class FactsIndex implements FactsView {
       this.lightCache.set(path, t === undefined || !/\.[ch]$/.test(path) ? null : extractFacts(path, t, { parse: false }));
     }
     return this.lightCache.get(path) ?? undefined;
+  }
+
+  neighbours(path: string): string[] {
+    return this.near(path);
   }
 
   private near(path: string): string[] {
@@ -389,6 +397,6 @@ function weakest(kinds: ScopeKind[]): ScopeKind | null {
 }
 
 /** Pairs a post-image index with an optional pre-image one. */
-export function contextFacts(post: FactsIndex, pre: FactsIndex | null): ContextFacts {
-  return Object.assign(Object.create(post) as FactsIndex, { pre }) as unknown as ContextFacts;
+export function contextFacts(post: FactsIndex, pre: FactsIndex | null, opts: { audit?: boolean } = {}): ContextFacts {
+  return Object.assign(Object.create(post) as FactsIndex, { pre, audit: opts.audit ?? false }) as unknown as ContextFacts;
 }

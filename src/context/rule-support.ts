@@ -1,0 +1,119 @@
+// What the diff-only rules ask the source facts, in one call each, so that
+// upgrading a rule is a few contained lines: is a scope held here, is this
+// function on the IO path or in a shrinker (and through which callers), which
+// chain leads from a callback to a blocking call, which return paths leak a
+// scope. Every helper returns null when there are no facts (diff-only review),
+// so rules keep their diff-only behaviour then.
+import type { SourceContext } from "../types.js";
+import type { ScopeLeak } from "./extract.js";
+import { getFacts, type CallSite, type ChainHit, type ContextFacts, type FunctionFact, type Role, type ScopeKind } from "./facts.js";
+import { IO_ROLES, reclaimContext } from "./reach.js";
+
+export const ROLE_LABEL: Record<Role, string> = {
+  queue_rq: "a blk-mq queue_rq handler",
+  submit_bio: "a submit_bio handler",
+  writeback: "a writeback (writepages) callback",
+  bi_end_io: "a bio completion handler (bi_end_io)",
+  dm_map: "a device-mapper target map function",
+  dm_end_io: "a device-mapper target end_io function",
+  shrinker: "a shrinker callback",
+};
+
+/** The facts, when the review has sources. */
+export function factsOf(source: SourceContext | undefined): ContextFacts | null {
+  return getFacts(source);
+}
+
+/** True in an audit of existing code (every line "added"). */
+export function isAudit(source: SourceContext | undefined): boolean {
+  return getFacts(source)?.audit ?? false;
+}
+
+/** The function holding a new-file line per the C parse, else the diff's guess. */
+export function functionNameAt(source: SourceContext | undefined, path: string, line: number | null, fallback: string | null): string | null {
+  if (line === null) return fallback;
+  return getFacts(source)?.functionAt(path, line)?.name ?? fallback;
+}
+
+/**
+ * The memalloc scope held at a new-file line: a save/restore (or flags) region
+ * around it, or one every caller of its function holds. Null without facts.
+ */
+export function scopeHeldAt(source: SourceContext | undefined, path: string, line: number | null): ScopeKind | null {
+  if (line === null) return null;
+  return getFacts(source)?.scopeAt(path, line) ?? null;
+}
+
+export interface IoPathHit {
+  /** The function holding the line. */
+  fn: string;
+  role: Role;
+  label: string;
+  /** From the role's function down to fn: ["foo_queue_rq", "foo_prep", "fn"]. */
+  chain: string[];
+}
+
+/** fn (or a caller within maxDepth) is a queue_rq/submit_bio/writepages/bi_end_io/dm map handler, by the tree's ops tables. */
+export function ioPathOf(source: SourceContext | undefined, path: string, fn: string | null, maxDepth = 3): IoPathHit | null {
+  const f = getFacts(source);
+  if (!f || !fn) return null;
+  const ctx = reclaimContext(f, path, fn, { maxDepth, roles: IO_ROLES, queues: false });
+  if (!ctx || !ctx.role) return null;
+  return { fn, role: ctx.role, label: ROLE_LABEL[ctx.role], chain: ctx.chain };
+}
+
+export interface ShrinkerHit {
+  /** The registered callback. */
+  root: string;
+  kind: "scan" | "count";
+  /** From the callback down to fn. */
+  chain: string[];
+}
+
+/** fn is a registered shrinker callback, or is called (within maxDepth) from one. */
+export function shrinkerOf(source: SourceContext | undefined, path: string, fn: string | null, maxDepth = 4): ShrinkerHit | null {
+  const f = getFacts(source);
+  if (!f || !fn) return null;
+  const ctx = reclaimContext(f, path, fn, { maxDepth, roles: ["shrinker"], queues: false });
+  if (!ctx) return null;
+  const counts = (p: string) => f.fileFacts(p)?.countObjects.has(ctx.root) ?? false;
+  return { root: ctx.root, kind: counts(path) ? "count" : "scan", chain: ctx.chain };
+}
+
+/**
+ * From a call made on a line (callee) through the tree to a call matching
+ * isBlocking; the chain starts at the callee. Null without facts or when no
+ * path within maxDepth reaches one.
+ */
+export function chainFromCall(
+  source: SourceContext | undefined,
+  path: string,
+  callee: string,
+  isBlocking: (site: CallSite, fn: FunctionFact, file: string) => boolean,
+  opts: { maxDepth?: number; skip?: (site: CallSite, fn: FunctionFact, file: string) => boolean } = {},
+): ChainHit | null {
+  const f = getFacts(source);
+  if (!f) return null;
+  return f.chainTo(path, callee, isBlocking, { maxDepth: opts.maxDepth ?? 5, skip: opts.skip });
+}
+
+/** The return paths of fn (by the C parse) that leave a memalloc scope open; null without facts or a parse of fn. */
+export function scopeLeaksOf(source: SourceContext | undefined, path: string, fn: string | null): ScopeLeak[] | null {
+  const f = getFacts(source);
+  if (!f || !fn) return null;
+  const def = f.fileFacts(path)?.functions.find((x) => x.name === fn && x.parsed);
+  return def ? def.leaks : null;
+}
+
+/** Some file of the path's directory (post-image) matches re: for "the daemon sets it elsewhere" checks. */
+export function directoryMentions(source: SourceContext | undefined, path: string, re: RegExp): boolean | null {
+  const f = getFacts(source);
+  if (!f) return null;
+  const own = f.text(path) ?? source?.postImage(path);
+  if (own !== undefined && re.test(own)) return true;
+  for (const n of f.neighbours(path)) {
+    const t = f.text(n);
+    if (t !== undefined && re.test(t)) return true;
+  }
+  return false;
+}
