@@ -194,6 +194,22 @@ describe.skipIf(why !== null)(`mail bot against Dovecot and an SMTP sink${why ? 
     expect(smtp.received.slice(before).map((r) => header(r.raw, "In-Reply-To"))).toEqual(["<after@example.org>"]);
   }, 120_000);
 
+  it("resyncs by Message-ID when UIDVALIDITY changes", async () => {
+    const box = "recreated";
+    const state = tmp("state");
+    const before = smtp.received.length;
+    const one = patchMail({ messageId: "<uv1@example.org>", subject: "[PATCH] frob: uv one", diff: hazardDiff("fs/frob/u1.c", 51) });
+    await dc.append([one], box);
+    await runMail({ config: config(box, state), log: () => undefined });
+    expect(smtp.received.length).toBe(before + 1);
+    await dc.recreate(box); // a new mailbox: new UIDVALIDITY, UIDs from 1 again
+    await dc.append([one, patchMail({ messageId: "<uv2@example.org>", subject: "[PATCH] frob: uv two", diff: hazardDiff("fs/frob/u2.c", 52) })], box);
+    const logs: string[] = [];
+    await runMail({ config: config(box, state), log: (l) => logs.push(l) });
+    expect(logs.join("\n")).toMatch(/UIDVALIDITY changed \d+ -> \d+; resyncing by Message-ID/);
+    expect(smtp.received.slice(before).map((r) => header(r.raw, "In-Reply-To"))).toEqual(["<uv1@example.org>", "<uv2@example.org>"]);
+  }, 60_000);
+
   it("reconnects after the IMAP server restarts mid-run", async () => {
     const box = "restart";
     const before = smtp.received.length;

@@ -170,6 +170,21 @@ export class Dovecot {
     return `imap://${IMAP_USER}:${IMAP_PASS}@127.0.0.1:${this.port}/${mailbox}`;
   }
 
+  /** Deletes and creates the mailbox again (the server gives it a new UIDVALIDITY). */
+  async recreate(mailbox: string): Promise<void> {
+    const c = new ImapFlow({ host: "127.0.0.1", port: this.port, secure: false, auth: { user: IMAP_USER, pass: IMAP_PASS }, logger: false });
+    c.on("error", () => undefined);
+    await c.connect();
+    try {
+      await c.mailboxDelete(mailbox);
+      // UIDVALIDITY is time based in Dovecot: make sure the second differs
+      await new Promise((r) => setTimeout(r, 1100));
+      await c.mailboxCreate(mailbox);
+    } finally {
+      await c.logout().catch(() => undefined);
+    }
+  }
+
   /** Appends messages with IMAP APPEND (creating the mailbox when missing). */
   async append(messages: (string | Buffer)[], mailbox = "INBOX"): Promise<void> {
     const c = new ImapFlow({ host: "127.0.0.1", port: this.port, secure: false, auth: { user: IMAP_USER, pass: IMAP_PASS }, logger: false });
