@@ -65,6 +65,18 @@ ruleTester(rule, {
         ],
       },
     },
+    {
+      name: "an existing schedule_delayed_work in a writeback function put under a condition",
+      patch: {
+        files: [
+          {
+            path: "fs/quuxfs/writeback.c",
+            before: "static void quuxfs_kick_writeback(struct work_struct *w)\n{\n\tquuxfs_flush_old(w);\n\tschedule_delayed_work(&quux_flush_work, quux_interval * HZ);\n}\n",
+            after: "static void quuxfs_kick_writeback(struct work_struct *w)\n{\n\tquuxfs_flush_old(w);\n\tif (quux_interval)\n\t\tschedule_delayed_work(&quux_flush_work, quux_interval * HZ);\n}\n",
+          },
+        ],
+      },
+    },
   ],
   invalid: [
     {

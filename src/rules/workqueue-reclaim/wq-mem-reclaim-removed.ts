@@ -106,14 +106,17 @@ export const rule: Rule = {
     // 2. work moved from a dedicated queue to a system queue in the same hunk
     const reported = new Set<string>();
     const dedicated = new Map<string, { queue: string; fn: string | null }>();
+    const wasSystem = new Set<string>();
     for (const v of deletedLines(patch)) {
       for (const c of queueCallsOn(v.code)) {
         if (!c.system && c.queue) dedicated.set(`${v.file.path}\0${c.work}`, { queue: c.queue, fn: v.fn });
+        else wasSystem.add(`${v.file.path}\0${c.api}\0${c.work}`);
       }
     }
     for (const v of addedLines(patch)) {
       for (const c of queueCallsOn(v.code)) {
         if (!c.system || v.line.newLine === null) continue;
+        if (wasSystem.has(`${v.file.path}\0${c.api}\0${c.work}`)) continue; // already on a system queue, only re-indented or re-wrapped
         const key = `${v.file.path}:${v.line.newLine}`;
         const from = dedicated.get(`${v.file.path}\0${c.work}`);
         if (from) {
