@@ -86,7 +86,11 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
   const queue = new WorkQueue({
     concurrency: opts.concurrency ?? 4,
     maxQueued: opts.maxQueued ?? 500,
-    onError: (job, err) => log.error({ delivery: job.deliveryId, key: job.serialKey, err: errorMessage(err) }, "job failed"),
+    onError: (job, err) => {
+      // not marked handled: a redelivery of the same webhook tries again
+      deliveries.delete(job.deliveryId);
+      log.error({ delivery: job.deliveryId, key: job.serialKey, err: errorMessage(err) }, "job failed");
+    },
   });
 
   const appFn: ApplicationFunction = (app: Probot) => {
@@ -123,6 +127,7 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
           deliveryId: context.id,
           run: async () => {
             const outcome = await runReviewJob(octokit, job, deps);
+            // a failed review may be redelivered (by hand or by the deliveries API) and is then tried again
             if (outcome === "failed") deliveries.delete(context.id);
             return outcome;
           },

@@ -216,47 +216,45 @@ async function previousReport(octokit: Octokit, job: PullRequestJob, appId: numb
 
 // ---------------------------------------------------------------- the job
 
-/** Reviews one pull request head and publishes the result. */
+/** Reviews one pull request head and publishes the result. Never throws: failures end in the check run and the log. */
 export async function runReviewJob(octokit: Octokit, job: PullRequestJob, deps: JobDeps): Promise<JobOutcome> {
   const log = deps.log;
   const knownRules = deps.rules.map((r) => r.meta.id);
-
-  let config: AppConfig;
+  let run: CheckRunRef | null = null;
   try {
-    config = await loadRepoConfig(octokit, job.owner, job.repo, knownRules);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    const origin = `${job.owner}/${job.repo}:${CONFIG_PATH}`;
-    log.warn({ pr: prName(job), key: err.key }, `invalid configuration: ${err.message}`);
-    const run = await openCheckRun(octokit, job, deps);
-    const msg = err.key ? err.message.slice(err.key.length + 2) : err.message;
-    if (run) {
-      await completeCheckRun(octokit, job, run, "failure", `Invalid configuration: ${err.key ?? "(file)"}`, renderConfigError(origin, err.key ?? "(file)", msg), []);
+    let config: AppConfig;
+    try {
+      config = await loadRepoConfig(octokit, job.owner, job.repo, knownRules);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      const origin = `${job.owner}/${job.repo}:${CONFIG_PATH}`;
+      log.warn({ pr: prName(job), key: err.key }, `invalid configuration: ${err.message}`);
+      run = await openCheckRun(octokit, job, deps);
+      const msg = err.key ? err.message.slice(err.key.length + 2) : err.message;
+      if (run) {
+        await completeCheckRun(octokit, job, run, "failure", `Invalid configuration: ${err.key ?? "(file)"}`, renderConfigError(origin, err.key ?? "(file)", msg), []);
+      }
+      return "skipped";
     }
-    return "skipped";
-  }
-  const gh = config.github;
-  if (job.draft && !gh.reviewDrafts) {
-    log.info({ pr: prName(job) }, "draft pull request skipped (github.reviewDrafts is false)");
-    return "skipped";
-  }
-  if ((job.authorIsBot || job.senderIsBot) && !gh.reviewBots) {
-    log.info({ pr: prName(job) }, "pull request from a bot skipped (github.reviewBots is false)");
-    return "skipped";
-  }
-
-  const run = await openCheckRun(octokit, job, deps);
-  try {
+    const gh = config.github;
+    if (job.draft && !gh.reviewDrafts) {
+      log.info({ pr: prName(job) }, "draft pull request skipped (github.reviewDrafts is false)");
+      return "skipped";
+    }
+    if ((job.authorIsBot || job.senderIsBot) && !gh.reviewBots) {
+      log.info({ pr: prName(job) }, "pull request from a bot skipped (github.reviewBots is false)");
+      return "skipped";
+    }
+    run = await openCheckRun(octokit, job, deps);
     return await reviewAndPublish(octokit, job, deps, config, run);
   } catch (err) {
     const status = statusOf(err);
     log.error({ pr: prName(job), sha: job.headSha, status, err: errorMessage(err) }, "review failed");
-    if (run) {
-      try {
-        await completeCheckRun(octokit, job, run, "neutral", "Review did not finish", renderError(job.headSha, errorMessage(err), status), []);
-      } catch (err2) {
-        log.error({ pr: prName(job), err: errorMessage(err2) }, "could not report the failure in the check run either");
-      }
+    try {
+      run ??= await openCheckRun(octokit, job, deps);
+      if (run) await completeCheckRun(octokit, job, run, "neutral", "Review did not finish", renderError(job.headSha, errorMessage(err), status), []);
+    } catch (err2) {
+      log.error({ pr: prName(job), err: errorMessage(err2) }, "could not report the failure in the check run either; redeliver the webhook or push again");
     }
     return "failed";
   }

@@ -375,6 +375,24 @@ describe("reclaim-review github (end to end)", () => {
       expect(run.output.summary).toMatch(/review could not be posted \(502\)/);
     });
 
+    it("a failure before anything is known is still reported in a check run, and a redelivery retries it", async () => {
+      const head = sha("c3");
+      pull(33, head, fixture("inode-nofs.c"));
+      api.failOnce("GET", /\/pulls\/33\/files$/, 500, {}, { message: "Server Error" }, 4);
+      const first = await sendWebhook(app.url, "pull_request", prPayload({ number: 33, head, base: BASE }), { secret: SECRET });
+      await until(() => api.checkRunsFor(REPO, head)[0]?.status === "completed", 10_000, "check run");
+      const run = api.checkRunsFor(REPO, head)[0];
+      expect(run.conclusion).toBe("neutral");
+      expect(run.output.title).toBe("Review did not finish");
+      expect(run.output.summary).toContain("GitHub answered 500");
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 33, head, base: BASE }), { secret: SECRET, id: first.id });
+      await reviewsDone("demo/linux#33");
+      expect(api.checkRunsFor(REPO, head)).toHaveLength(1);
+      expect(api.checkRunsFor(REPO, head)[0].conclusion).toBe("neutral");
+      expect(api.checkRunsFor(REPO, head)[0].output.title).toContain("1 finding");
+      expect(api.botComments(REPO, 33)).toHaveLength(1);
+    });
+
     it("falls back to the review body when GitHub refuses the inline comments (422)", async () => {
       const head = sha("be");
       pull(30, head, fixture("inode-nofs.c"));
