@@ -3,7 +3,7 @@
 // review stays sync. Kernel annotations are blanked to the same length first,
 // so offsets and line numbers stay those of the real text.
 import { createRequire } from "node:module";
-import { Language, Parser, type Tree } from "web-tree-sitter";
+import type { Parser, Tree } from "web-tree-sitter";
 
 let parser: Parser | null = null;
 let initing: Promise<void> | null = null;
@@ -14,6 +14,8 @@ export function initParser(): Promise<void> {
   if (!initing) {
     initing = (async () => {
       const require = createRequire(import.meta.url);
+      // imported here, not at the top: reviewing a patch without --tree must not load it
+      const { Language, Parser } = await import("web-tree-sitter");
       await Parser.init();
       const lang = await Language.load(require.resolve("tree-sitter-c/tree-sitter-c.wasm"));
       const p = new Parser();

@@ -1,11 +1,18 @@
 // Loads and validates knowledge/*.md once (I/O at start-up; everything after is pure).
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../errors.js";
 import { packageRoot } from "../paths.js";
 import { knowledgeEntrySchema, type KnowledgeEntry } from "./schema.js";
 import { KnowledgeBase } from "./base.js";
+import { VERSION } from "../version.js";
+
+const require = createRequire(import.meta.url);
+
+function parseYaml(text: string): unknown {
+  return (require("yaml") as { parse: (t: string) => unknown }).parse(text);
+}
 
 export function parseEntry(text: string, file: string): KnowledgeEntry {
   const m = /^---\n([\s\S]*?)\n---\n?([\s\S]*)$/.exec(text.replace(/\r\n/g, "\n"));
@@ -16,7 +23,7 @@ export function parseEntry(text: string, file: string): KnowledgeEntry {
   } catch (err) {
     throw new ConfigError(`front matter is not YAML: ${(err as Error).message}`, file);
   }
-  const parsed = knowledgeEntrySchema.safeParse(raw);
+  const parsed = knowledgeEntrySchema().safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`${issue.path.join(".") || "(front matter)"}: ${issue.message}`, file);
@@ -28,18 +35,72 @@ export function parseEntry(text: string, file: string): KnowledgeEntry {
   return { ...parsed.data, story };
 }
 
-export function loadKnowledgeDir(dir: string): KnowledgeBase {
-  const files = readdirSync(dir)
+function entryFiles(dir: string): string[] {
+  return readdirSync(dir)
     .filter((f) => f.endsWith(".md") && f !== "README.md")
     .sort();
-  const entries = files.map((f) => parseEntry(readFileSync(join(dir, f), "utf8"), join(dir, f)));
-  return new KnowledgeBase(entries);
+}
+
+export function loadKnowledgeDir(dir: string): KnowledgeBase {
+  return new KnowledgeBase(entryFiles(dir).map((f) => parseEntry(readFileSync(join(dir, f), "utf8"), join(dir, f))));
+}
+
+/**
+ * What the cache of validated entries depends on: every entry file's name,
+ * size and mtime, the schema module's own mtime, and the tool version.
+ */
+function signatureOf(dir: string, files: string[]): string {
+  const schemaFile = new URL("./schema.js", import.meta.url);
+  let schemaStamp = "";
+  try {
+    schemaStamp = String(statSync(schemaFile).mtimeMs);
+  } catch {
+    schemaStamp = "none";
+  }
+  const parts = files.map((f) => {
+    const st = statSync(join(dir, f));
+    return `${f}:${st.size}:${st.mtimeMs}`;
+  });
+  return `${VERSION}|${schemaStamp}|${parts.join("|")}`;
+}
+
+/**
+ * Entries validated once and cached in dist/ (the cache is used only while
+ * every entry file and the schema are unchanged, so start-up does not pay
+ * for YAML parsing and schema validation on every run). Any change, a
+ * missing or unreadable cache: parse and validate everything again.
+ */
+export function loadKnowledgeCached(dir: string, cacheFile: string | null): KnowledgeBase {
+  const files = entryFiles(dir);
+  const signature = signatureOf(dir, files);
+  if (cacheFile) {
+    try {
+      const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as { signature: string; entries: KnowledgeEntry[] };
+      if (cached.signature === signature && Array.isArray(cached.entries)) return new KnowledgeBase(cached.entries);
+    } catch {
+      // no cache yet, or an unreadable one: rebuild below
+    }
+  }
+  const kb = new KnowledgeBase(files.map((f) => parseEntry(readFileSync(join(dir, f), "utf8"), join(dir, f))));
+  if (cacheFile) {
+    try {
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ signature, entries: kb.entries }));
+      renameSync(tmp, cacheFile);
+    } catch {
+      // a read-only install: validate on every run instead
+    }
+  }
+  return kb;
 }
 
 let cached: KnowledgeBase | undefined;
 
 /** The bundled knowledge base (knowledge/ beside package.json), loaded once. */
 export function loadKnowledge(): KnowledgeBase {
-  cached ??= loadKnowledgeDir(join(packageRoot(), "knowledge"));
+  // dist/knowledge.cache.json when running the built package; none under vitest (src/)
+  const distDir = new URL("..", import.meta.url);
+  const cacheFile = distDir.pathname.endsWith("/dist/") ? join(distDir.pathname, "knowledge.cache.json") : null;
+  cached ??= loadKnowledgeCached(join(packageRoot(), "knowledge"), cacheFile);
   return cached;
 }

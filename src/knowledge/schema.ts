@@ -1,11 +1,17 @@
 // Schema of one knowledge entry (knowledge/<id>.md: YAML front matter + the story as markdown body).
-import { z } from "zod";
+import { createRequire } from "node:module";
+import type { z as Z } from "zod";
+
+// zod is required on first use only (start-up time of `review`): the
+// knowledge base normally comes from the validated cache (see load.ts).
+const require = createRequire(import.meta.url);
 
 export const HAZARD_CLASSES = ["gfp-context", "workqueue-reclaim", "shrinker-io", "io-flusher", "stacked-io"] as const;
 
+function build(z: typeof Z) {
 const sha = z.string().regex(/^[0-9a-f]{12,40}$/, "a commit id: 12 to 40 lowercase hex digits");
 
-export const knowledgeEntrySchema = z
+return z
   .object({
     id: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "kebab-case"),
     title: z.string().min(5),
@@ -43,8 +49,17 @@ export const knowledgeEntrySchema = z
     for (const [i, l] of e.links.entries())
       if (!/^https?:\/\//.test(l)) ctx.addIssue({ code: "custom", path: ["links", i], message: "links must be http(s) URLs" });
   });
+}
 
-export type KnowledgeEntry = z.infer<typeof knowledgeEntrySchema> & {
+let schema: ReturnType<typeof build> | undefined;
+
+/** The zod schema of an entry's front matter (built on first use). */
+export function knowledgeEntrySchema(): ReturnType<typeof build> {
+  schema ??= build((require("zod") as { z: typeof Z }).z);
+  return schema;
+}
+
+export type KnowledgeEntry = Z.infer<ReturnType<typeof build>> & {
   /** The markdown body: the full story for `explain`. */
   story: string;
 };
