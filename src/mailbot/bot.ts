@@ -133,8 +133,25 @@ export class MailBot {
     return { key, action, reason };
   }
 
+  private lock: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Runs fn alone: several mailbox watchers share one bot, and a message
+   * cross-posted to two lists, or one outbox item, must not be handled by
+   * two of them at once.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
   /** Takes one raw message through to a durable decision. Never throws for bad input. */
-  async ingest(raw: Buffer, origin: Origin): Promise<Decision> {
+  ingest(raw: Buffer, origin: Origin): Promise<Decision> {
+    return this.exclusive(() => this.ingestNow(raw, origin));
+  }
+
+  private async ingestNow(raw: Buffer, origin: Origin): Promise<Decision> {
     const hdrId = headerMessageId(raw);
     const early = hdrId ?? rawKey(raw);
     if (this.state.seen(early)) return { key: early, action: "duplicate", reason: "already seen" };
@@ -369,7 +386,11 @@ export class MailBot {
    * instead of leaving the rest for later. Returns how many went out.
    * A failed send stays in the outbox for the next call.
    */
-  async deliverDue(opts: { wait?: boolean } = {}): Promise<{ sent: number; failed: number; waiting: number }> {
+  deliverDue(opts: { wait?: boolean } = {}): Promise<{ sent: number; failed: number; waiting: number }> {
+    return this.exclusive(() => this.deliverNow(opts));
+  }
+
+  private async deliverNow(opts: { wait?: boolean }): Promise<{ sent: number; failed: number; waiting: number }> {
     let sent = 0;
     let failed = 0;
     let waiting = 0;

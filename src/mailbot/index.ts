@@ -89,6 +89,8 @@ export async function runMail(opts: MailRunOptions): Promise<MailRunSummary> {
     }
     bot.flushSeries(false);
     const d = await bot.deliverDue({ wait: once });
+    const held = Object.keys(state.data.held).length;
+    if (held > 0) opts.log(`${held} series wait for their remaining patches (series-reply: cover)`);
     const waiting = bot.pending().length;
     if (waiting > 0) opts.log(`${waiting} repl${waiting === 1 ? "y waits" : "ies wait"} in the outbox (embargo or delivery failure)`);
     return { ingested, sent: bot.sentCount, waiting, ok: ok && d.failed === 0 };

@@ -194,6 +194,17 @@ describe.skipIf(why !== null)(`mail bot against Dovecot and an SMTP sink${why ? 
     expect(smtp.received.slice(before).map((r) => header(r.raw, "In-Reply-To"))).toEqual(["<after@example.org>"]);
   }, 120_000);
 
+  it("answers a patch cross-posted to two watched mailboxes once", async () => {
+    const before = smtp.received.length;
+    const mail = patchMail({ messageId: "<xpost@example.org>", subject: "[PATCH] frob: cross-posted", diff: hazardDiff("fs/frob/x.c", 71) });
+    await dc.append([mail], "xa");
+    await dc.append([mail], "xb");
+    const logs: string[] = [];
+    await runMail({ config: { ...config("xa", tmp("state")), "imap-url": [dc.url("xa"), dc.url("xb")] }, log: (l) => logs.push(l) });
+    expect(smtp.received.slice(before).map((r) => header(r.raw, "In-Reply-To"))).toEqual(["<xpost@example.org>"]);
+    expect(logs.filter((l) => /: connected$/.test(l))).toHaveLength(2);
+  }, 60_000);
+
   it("resyncs by Message-ID when UIDVALIDITY changes", async () => {
     const box = "recreated";
     const state = tmp("state");
