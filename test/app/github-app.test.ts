@@ -300,6 +300,28 @@ describe("reclaim-review github (end to end)", () => {
       api.setConfig(REPO, null);
     });
 
+    it("caps inline comments at 25 by default and sends annotations in batches of 50", async () => {
+      const head = sha("c4");
+      const before = fixture("inode-base.c");
+      // 60 inode set-up helpers, each clearing __GFP_FS on its own mapping
+      const helpers = Array.from(
+        { length: 60 },
+        (_, i) => `\nstatic void demofs_init_mapping_${i}(struct inode *inode, gfp_t gfp)\n{\n\tmapping_set_gfp_mask(inode->i_mapping, gfp & ~__GFP_FS); /* variant ${i} */\n}\n`,
+      ).join("");
+      const after = before + helpers;
+      pull(34, head, after);
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 34, head, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#34");
+      expect(api.botComments(REPO, 34)).toHaveLength(25);
+      const review = api.repo(REPO).reviews.find((r: { pull_number: number }) => r.pull_number === 34);
+      expect(review.body).toContain("35 more findings are listed in the `reclaim-review` check run");
+      const run = api.checkRunsFor(REPO, head)[0];
+      expect(run.annotations).toHaveLength(60);
+      const patches = api.calls("PATCH", new RegExp(`/check-runs/${run.id}$`));
+      expect(patches.map((p: { body: { output: { annotations?: unknown[] } } }) => p.body.output.annotations?.length)).toEqual([50, 10]);
+      expect(run.output.summary.match(/check run only/g)).toHaveLength(35);
+    });
+
     it("skips drafts and bot authors unless configured", async () => {
       const h1 = sha("ae");
       pull(24, h1, fixture("inode-nofs.c"));
