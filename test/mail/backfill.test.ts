@@ -12,7 +12,7 @@ import { runMail } from "../../src/mailbot/index.js";
 import { buildPolicies, mailConfigSchema, type MailConfigFile } from "../../src/mailbot/policy.js";
 import { StateStore } from "../../src/mailbot/state.js";
 import { cleanDiff, hazardDiff, patchMail, rawMail } from "./helpers/mails.js";
-import { bodyOf, header } from "./helpers/servers.js";
+import { SmtpSink, bodyOf, freePort, header } from "./helpers/servers.js";
 
 const BOT = "Reclaim Bot <bot@reclaim.example>";
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `rr-mail-${p}-`));
@@ -137,6 +137,33 @@ describe("mbox backfill and list policy (dry run)", () => {
     const body = bodyOf(eml[0]!);
     expect(body).toContain("fs/frob/one.c");
     expect(body).toContain("fs/frob/two.c");
+  }, 30_000);
+});
+
+describe("SMTP delivery failures", () => {
+  it("keeps the reply in the outbox when the server is down and sends the same message once it is up", async () => {
+    const dir = tmp("smtpdown");
+    const file = join(dir, "in.mbox");
+    writeFileSync(file, mbox([patchMail({ messageId: "<down1@example.org>", subject: "[PATCH] frob: while down", diff: hazardDiff("fs/frob/d.c", 81) })]));
+    const port = await freePort();
+    const config = mailConfigSchema.parse({ "from-mbox": file, "smtp-url": `smtp://127.0.0.1:${port}`, state: join(dir, "state"), from: BOT, once: true, "rate-limit": 0 });
+    const logs: string[] = [];
+    const down = await runMail({ config, log: (l) => logs.push(l) });
+    expect(down).toMatchObject({ ok: false, sent: 0, waiting: 1 });
+    expect(logs.join("\n")).toMatch(/delivery of <\d{14}\.[0-9a-f]+-reclaim@reclaim\.example> failed, kept in the outbox/);
+    const queuedId = /delivery of (<[^>]+>)/.exec(logs.join("\n"))![1]!;
+    const sink = new SmtpSink();
+    await sink.start(port);
+    try {
+      const up = await runMail({ config, log: () => undefined });
+      expect(up).toMatchObject({ ok: true, sent: 1, waiting: 0 });
+      expect(sink.received).toHaveLength(1);
+      expect(header(sink.received[0]!.raw, "Message-ID")).toBe(queuedId);
+      await runMail({ config, log: () => undefined });
+      expect(sink.received).toHaveLength(1);
+    } finally {
+      await sink.stop();
+    }
   }, 30_000);
 });
 
