@@ -83,38 +83,68 @@ export function applyHunksFuzzy(pre: string, file: FileDiff, maxOffset = 2000): 
 const MAX_NEIGHBOURS = 400;
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
+/** How sources reach files: a directory on disk, or files handed over in memory (a PR head). */
+export interface TreeAccess {
+  /** A file's text by tree-relative path; undefined when missing or too large. */
+  read(path: string): Promise<string | undefined>;
+  /** Names of the entries of a directory ("." for the root); [] when missing. */
+  list(dir: string): Promise<string[]>;
+}
+
+export function diskTree(root: string): TreeAccess {
+  return {
+    async read(rel) {
+      try {
+        const st = await stat(join(root, rel));
+        return st.isFile() && st.size <= MAX_FILE_BYTES ? await readFile(join(root, rel), "utf8") : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    async list(dir) {
+      try {
+        return await readdir(join(root, dir));
+      } catch {
+        return [];
+      }
+    },
+  };
+}
+
+/** A tree held in memory: tree-relative path -> text (e.g. the files of a PR's base). */
+export function memoryTree(files: ReadonlyMap<string, string>): TreeAccess {
+  return {
+    read: async (p) => files.get(posix.normalize(p)),
+    list: async (dir) => {
+      const prefix = dir === "." ? "" : `${posix.normalize(dir)}/`;
+      const out = new Set<string>();
+      for (const p of files.keys()) if (p.startsWith(prefix) && !p.slice(prefix.length).includes("/")) out.add(p.slice(prefix.length));
+      return [...out];
+    },
+  };
+}
+
 export interface TreeReader {
-  root: string;
+  access: TreeAccess;
   /** path -> text (undefined: missing). */
   texts: Map<string, string | undefined>;
   dirs: Map<string, string[]>;
 }
 
-async function readText(root: string, rel: string, texts: Map<string, string | undefined>): Promise<string | undefined> {
-  if (texts.has(rel)) return texts.get(rel);
-  let t: string | undefined;
-  try {
-    const st = await stat(join(root, rel));
-    t = st.isFile() && st.size <= MAX_FILE_BYTES ? await readFile(join(root, rel), "utf8") : undefined;
-  } catch {
-    t = undefined;
-  }
-  texts.set(rel, t);
+async function readText(reader: TreeReader, rel: string): Promise<string | undefined> {
+  if (reader.texts.has(rel)) return reader.texts.get(rel);
+  const t = await reader.access.read(rel);
+  reader.texts.set(rel, t);
   return t;
 }
 
-/** Reads a directory's C files (names only listed; texts read) into the reader. */
+/** Reads a directory's C files into the reader (at most MAX_NEIGHBOURS of them). */
 export async function readDirectory(reader: TreeReader, dir: string): Promise<void> {
   if (reader.dirs.has(dir)) return;
-  let names: string[] = [];
-  try {
-    names = (await readdir(join(reader.root, dir))).filter((n) => /\.[ch]$/.test(n)).sort().slice(0, MAX_NEIGHBOURS);
-  } catch {
-    names = [];
-  }
+  const names = (await reader.access.list(dir)).filter((n) => /\.[ch]$/.test(n)).sort().slice(0, MAX_NEIGHBOURS);
   const rels = names.map((n) => (dir === "." ? n : posix.join(dir, n)));
   reader.dirs.set(dir, rels);
-  await Promise.all(rels.map((r) => readText(reader.root, r, reader.texts)));
+  await Promise.all(rels.map((r) => readText(reader, r)));
 }
 
 /** A provider over the reader, with some paths' texts replaced (post-images). */
@@ -135,6 +165,7 @@ interface Prepared {
   post: Map<string, string | undefined>;
 }
 
+/** --tree DIR: sources from a checkout on disk. */
 export async function openTreeSources(dir: string): Promise<Sources> {
   const root = resolve(dir);
   try {
@@ -142,7 +173,16 @@ export async function openTreeSources(dir: string): Promise<Sources> {
   } catch {
     throw new UsageError(`--tree ${dir}: not a directory`);
   }
-  const reader: TreeReader = { root, texts: new Map(), dirs: new Map() };
+  return openSources(diskTree(root));
+}
+
+/**
+ * Sources over any tree access: the patch's pre-images come from it, the
+ * post-images from applying the patch in memory. The GitHub App can hand the
+ * PR base's files over with memoryTree().
+ */
+export function openSources(access: TreeAccess): Sources {
+  const reader: TreeReader = { access, texts: new Map(), dirs: new Map() };
   const prepared = new WeakMap<Patch, Prepared>();
 
   return {
@@ -155,7 +195,7 @@ export async function openTreeSources(dir: string): Promise<Sources> {
           if (f.binary) continue;
           if (f.oldPath) await readDirectory(reader, posix.dirname(f.oldPath));
           if (f.newPath) await readDirectory(reader, posix.dirname(f.newPath));
-          const oldText = f.oldPath ? await readText(root, f.oldPath, reader.texts) : "";
+          const oldText = f.oldPath ? await readText(reader, f.oldPath) : "";
           pre.set(f.path, f.oldPath ? oldText : undefined);
           if (f.newPath === null) {
             post.set(f.path, undefined);
@@ -181,7 +221,7 @@ export async function openTreeSources(dir: string): Promise<Sources> {
           const text = post.get(f.path) ?? oldText;
           for (const m of text.matchAll(/^[ \t]*#[ \t]*include[ \t]+"([^"]+)"/gm)) {
             const h = posix.normalize(posix.join(posix.dirname(f.path), m[1]!));
-            if (!h.startsWith("..")) await readText(root, h, reader.texts);
+            if (!h.startsWith("..")) await readText(reader, h);
           }
         }
         prepared.set(p, { pre, post });

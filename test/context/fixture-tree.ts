@@ -1,16 +1,28 @@
 // An in-memory tree over a fixture directory: every file of
 // test/fixtures/c/<rule>/ appears under "drivers/<rule>/" so the facts see a
 // kernel-like directory.
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { TextProvider } from "../../src/context/facts.js";
 
 export const FIXTURES = join(import.meta.dirname, "..", "fixtures", "c");
 
+/**
+ * The files of a fixture directory (and its subdirectories) under a kernel-like
+ * prefix: "drivers/<rule>" unless the directory has a ".tree-path" file naming one.
+ */
 export function fixtureTree(rule: string): { provider: TextProvider; files: Map<string, string> } {
   const dir = join(FIXTURES, rule);
   const files = new Map<string, string>();
-  for (const n of readdirSync(dir).sort()) if (/\.[ch]$/.test(n)) files.set(`drivers/${rule}/${n}`, readFileSync(join(dir, n), "utf8"));
+  const prefixFile = join(dir, ".tree-path");
+  const prefix = existsSync(prefixFile) ? readFileSync(prefixFile, "utf8").trim() : `drivers/${rule}`;
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.isDirectory()) walk(join(d, e.name), `${rel}/${e.name}`);
+      else if (/\.[ch]$/.test(e.name)) files.set(`${rel}/${e.name}`, readFileSync(join(d, e.name), "utf8"));
+    }
+  };
+  walk(dir, prefix);
   return { files, provider: memoryProvider(files) };
 }
 

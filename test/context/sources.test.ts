@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/config.js";
 import { getFacts } from "../../src/context/facts.js";
-import { applyHunks, applyHunksFuzzy, openTreeSources } from "../../src/context/sources.js";
+import { applyHunks, applyHunksFuzzy, memoryTree, openSources, openTreeSources } from "../../src/context/sources.js";
 import { parsePatchText } from "../../src/ingest/index.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
 import { review } from "../../src/pipeline.js";
@@ -128,6 +128,15 @@ describe("openTreeSources", () => {
     await sources.prepare!(input.patches);
     expect(input.patches[0]!.notes.join("\n")).toMatch(/does not apply/);
     expect(sources.contextFor(input.patches[0]!)!.postImage("drivers/zap/zap_gc.c")).toBe(undefined);
+  });
+
+  it("works the same over files held in memory (a PR's base)", async () => {
+    const after = WORKER_BEFORE.replace("\tzap_collect(z);\n", "\tzap_collect(z);\n\tflush_workqueue(zap_plain_wq);\n");
+    const input = parsePatchText(formatPatch({ files: [{ path: "drivers/zap/zap_gc.c", before: WORKER_BEFORE, after }] }), "t.patch");
+    const sources = openSources(memoryTree(new Map([["drivers/zap/zap_main.c", QUEUES], ["drivers/zap/zap_gc.c", WORKER_BEFORE], ["other/x.c", "int x;\n"]])));
+    await sources.prepare!(input.patches);
+    const f = review(input, sources, DEFAULT_CONFIG, kb, [wqFlush]).reviews[0]!.findings;
+    expect(f.map((x) => [x.line, x.message.includes("zap_reclaim_wq")])).toEqual([[6, true]]);
   });
 
   it("rejects a --tree that is not a directory", async () => {
