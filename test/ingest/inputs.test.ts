@@ -314,3 +314,49 @@ describe("compressed mbox", () => {
     await expect(parseInput(gz.subarray(0, 100), "cut.gz")).rejects.toThrow(/^cut\.gz: gzip input does not decompress: /);
   });
 });
+
+describe("more mail shapes", () => {
+  const body = () => {
+    const p = fixtureText("format-patch.patch");
+    return p.slice(p.indexOf("\n\n") + 2);
+  };
+  const head = ["From: Alice Maintainer <alice@example.org>", "Subject: [PATCH] quuxfs: use the memalloc_nofs scope for inode buffers", "Message-ID: <shape@example.org>", "MIME-Version: 1.0"];
+
+  it("reads a single-part base64 text/plain body", async () => {
+    const mail = [...head, "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64", "", Buffer.from(body()).toString("base64").replace(/.{76}/g, "$&\n"), ""].join("\n");
+    const { patches } = await parseInput(mail, "b64.eml");
+    expect(patches[0]!.files[0]!.hunks).toHaveLength(2);
+  });
+
+  it("reads a diff sent as an inline text/x-diff part after the message", async () => {
+    const b = body();
+    const msg = b.slice(0, b.indexOf("---\n"));
+    const diff = b.slice(b.indexOf("diff --git"), b.indexOf("-- \n"));
+    const mail = [
+      ...head,
+      'Content-Type: multipart/mixed; boundary="xx"',
+      "",
+      "--xx",
+      "Content-Type: text/plain; charset=us-ascii",
+      "",
+      msg,
+      "--xx",
+      "Content-Type: text/x-diff; charset=us-ascii",
+      "Content-Disposition: inline",
+      "",
+      diff,
+      "--xx--",
+      "",
+    ].join("\r\n");
+    const { patches } = await parseInput(mail, "inline.eml");
+    expect(patches[0]!.message.startsWith("quux_alloc_inode_buf() passes GFP_NOFS")).toBe(true);
+    expect(patches[0]!.files[0]!.hunks).toHaveLength(2);
+  });
+
+  it("reads an mbox with CRLF line ends", async () => {
+    const { patches, covers, problems } = await parseInput(fixtureText("series.mbox").replace(/\n/g, "\r\n"), "crlf.mbox");
+    expect(patches.map((p) => p.source)).toEqual(["crlf.mbox#2", "crlf.mbox#5"]);
+    expect(covers).toHaveLength(1);
+    expect(problems).toHaveLength(1);
+  });
+});
