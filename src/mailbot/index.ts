@@ -81,6 +81,7 @@ export async function runMail(opts: MailRunOptions): Promise<MailRunSummary> {
       const tick = async () => {
         bot.flushSeries(false);
         await bot.deliverDue();
+        if (state.records > 10_000) state.compact();
       };
       const watchers = targets.map((t) => new MailboxWatcher(t, bot, state, { once, log: opts.log, tick }));
       const results = await Promise.all(watchers.map((w) => w.run(opts.signal)));

@@ -92,6 +92,24 @@ describe("state store", () => {
   });
 });
 
+describe("state store compaction", () => {
+  it("folds the journal into the snapshot and keeps appending after it", () => {
+    const dir = tmp();
+    const s = StateStore.open(dir);
+    for (let i = 0; i < 5; i++) s.append({ t: "seen", id: `<m${i}@x>`, rec: { state: "done", reason: "skipped: test", at: i } });
+    expect(s.records).toBe(5);
+    s.compact();
+    expect(s.records).toBe(0);
+    expect(readFileSync(join(dir, "journal.log"), "utf8")).toBe("");
+    s.append({ t: "suppress", lineage: "ann@x\nfrob", fingerprints: ["0123456789abcdef"] });
+    s.close();
+    const again = StateStore.open(dir);
+    expect(Object.keys(again.data.seen)).toHaveLength(5);
+    expect(again.suppressed("ann@x\nfrob")).toEqual(["0123456789abcdef"]);
+    again.close();
+  });
+});
+
 describe("rate limit and backoff", () => {
   it("allows perMinute sends in a rolling minute", () => {
     let t = 0;
