@@ -49,6 +49,10 @@ const scoped = `static int frob_relocate(struct frob_fs *fs)
 ruleTester(rule, {
   valid: [
     {
+      name: "filesystem self-test code",
+      patch: { files: [{ path: "fs/frob/tests/alloc-tests.c", before: scrub("GFP_NOFS"), after: scrub("GFP_KERNEL") }] },
+    },
+    {
       name: "conversion outside fs/",
       patch: { files: [{ path: "drivers/char/frob.c", before: scrub("GFP_NOFS"), after: scrub("GFP_KERNEL") }] },
     },
@@ -118,6 +122,16 @@ ruleTester(rule, {
         files: [{ path: "fs/frob/super.c", before: ioctl("GFP_NOFS").replace("frob_ioctl_get_label", "frob_fill_super"), after: ioctl("GFP_KERNEL").replace("frob_ioctl_get_label", "frob_fill_super") }],
       },
       errors: [{ messageId: "toKernelControl", severity: "info" }],
+    },
+    {
+      name: "changelog explains no transaction is held: info",
+      patch: { message: "Reading the label is called from the ioctl handler only; no transaction is held.", files: [{ path: "fs/frob/label.c", before: trans("GFP_NOFS").replace("\tt = frob_start_transaction(fi->root, 1);\n", "").replace("frob_set_xattr", "frob_label_dup"), after: trans("GFP_KERNEL").replace("\tt = frob_start_transaction(fi->root, 1);\n", "").replace("frob_set_xattr", "frob_label_dup") }] },
+      errors: [{ messageId: "toKernelControl", severity: "info" }],
+    },
+    {
+      name: "changelog claims safety but the path is scrub: still a warning",
+      patch: { message: "Scrub is not on the critical writeback path, use GFP_KERNEL.", files: [{ path: "fs/frob/scrub.c", before: scrub("GFP_NOFS"), after: scrub("GFP_KERNEL") }] },
+      errors: [{ messageId: "toKernel", severity: "warning" }],
     },
     {
       name: "memalloc_nofs_save() scope removed",

@@ -12,6 +12,9 @@ const FS_PATH = /^fs\//;
 const HELD =
   /\b(?:\w*start_transaction\w*|\w*join_transaction\w*|jbd2_journal_start|jbd2__journal_start|ext4_journal_start\w*|xfs_trans_alloc\w*|xfs_ilock|btrfs_start_transaction\w*|btrfs_join_transaction\w*|sb_start_intwrite|down_write|down_read)\s*\(|\bmutex_lock\s*\(\s*&\s*[\w.>-]+(?:->|\.)\w*(?:lock|mutex)\w*\s*\)/;
 const RISKY_NAME = /scrub|writeback|writepage|write_inode|commit|transaction|trans_|journal|_log_|flush|reclaim|evict|dio_|submit|end_io|endio|worker|relocat|balance/;
+/** The changelog states why reclaim recursion is impossible here. */
+const JUSTIFIED =
+  /not (?:on|in|part of) (?:the |any )?(?:critical )?(?:writeback|reclaim|io) path|called (?:only )?from (?:the )?ioctls?|ioctl handlers?|initiated from user ?space|no (?:transaction|lock|locks|fs locks?)(?: handle)? (?:is |are )?held|only lock held|not (?:holding|under|inside|within) (?:a |any )?(?:transaction|journal)|outside (?:of )?(?:a |any |the )?transaction|before (?:the |a )?transaction (?:is )?start/i;
 const CONTROL_NAME = /ioctl|mount|fill_super|sysfs|_show$|_store$|debugfs|parse_options|_init\b|init_|_setup|module_init|get_tree|remount/;
 
 export const rule: Rule = {
@@ -34,14 +37,16 @@ export const rule: Rule = {
         "the transaction or lock and use GFP_KERNEL inside it.",
       quiet:
         "Conversions done under a memalloc_nofs_save()/noio scope added by the same patch, code " +
-        "outside fs/, and removed scopes replaced by another scope in the same file. In ioctl, " +
-        "mount and sysfs paths with no transaction in sight the finding is only informational.",
+        "outside fs/ and filesystem self-tests, and removed scopes replaced by another scope in the " +
+        "same file. In ioctl, mount and sysfs paths with no transaction in sight, or when the " +
+        "changelog explains that no transaction or lock is held, the finding is only informational " +
+        "(unless the path is a scrub/writeback/transaction path or holds a lock in the hunk).",
     },
     messages: {
       toKernel:
         "GFP_NOFS -> GFP_KERNEL in {{fn}} ({{count}} call site{{plural}}){{why}}: reclaim may now recurse into the filesystem; confirm no transaction, journal handle or fs lock is held here, or use a memalloc_nofs_save() scope",
       toKernelControl:
-        "GFP_NOFS -> GFP_KERNEL in {{fn}} ({{count}} call site{{plural}}): looks like a control path (ioctl/mount/sysfs) with no transaction visible; fine if nothing reclaim could need is held",
+        "GFP_NOFS -> GFP_KERNEL in {{fn}} ({{count}} call site{{plural}}): {{reason}} and no transaction is visible; fine if nothing reclaim could need is held, and if no transaction commit waits for this path",
       scopeRemoved:
         "memalloc_{{kind}}_save() scope removed from {{fn}}: allocations in that region become GFP_KERNEL again; say why reclaim recursion is now impossible there",
     },
@@ -52,9 +57,10 @@ export const rule: Rule = {
     const reports: Report[] = [];
     const addsScope = patchAddsScope(patch);
     // (1) GFP_NOFS -> GFP_KERNEL conversions, grouped per function
-    const groups = new Map<string, { file: string; line: number; fn: string; count: number; why: string; control: boolean; ids: string[] }>();
+    const groups = new Map<string, { file: string; line: number; fn: string; count: number; why: string; control: boolean; reason: string; ids: string[] }>();
     if (!addsScope) {
-      const regions = functionRegions(patch, (p) => FS_PATH.test(p) && /\.[ch]$/.test(p));
+      const regions = functionRegions(patch, (p) => FS_PATH.test(p) && /\.[ch]$/.test(p) && !/\/tests?\//.test(p));
+      const justified = JUSTIFIED.test(patch.message);
       for (const region of regions) {
         const states = scopeStates(region);
         const hunk = region.hunk;
@@ -75,13 +81,14 @@ export const rule: Rule = {
           const held = HELD.exec(text);
           const risky = RISKY_NAME.exec(`${fnName ?? ""} ${v.file.path}`);
           const why = held ? ` while ${held[0].replace(/\s*\($/, "")} is visible in the hunk` : risky ? ` on a ${risky[0]} path` : "";
-          const control = !held && !risky && CONTROL_NAME.test(fnName ?? "");
-          groups.set(key, { file: v.file.path, line: v.line.newLine!, fn, count: 1, why, control, ids: ["GFP_NOFS", "GFP_KERNEL", ...(fnName ? [fnName] : [])] });
+          const control = !held && !risky && (CONTROL_NAME.test(fnName ?? "") || justified);
+          const reason = CONTROL_NAME.test(fnName ?? "") ? "looks like a control path (ioctl/mount/sysfs)" : "the changelog says this path is outside writeback and transactions";
+          groups.set(key, { file: v.file.path, line: v.line.newLine!, fn, count: 1, why, control, reason, ids: ["GFP_NOFS", "GFP_KERNEL", ...(fnName ? [fnName] : [])] });
         });
       }
     }
     for (const g of groups.values()) {
-      const data = { fn: g.fn, count: g.count, plural: g.count === 1 ? "" : "s", why: g.why };
+      const data = { fn: g.fn, count: g.count, plural: g.count === 1 ? "" : "s", why: g.why, reason: g.reason };
       reports.push(
         g.control
           ? { messageId: "toKernelControl", severity: "info", data, file: g.file, line: g.line, identifiers: g.ids }
