@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../paths.js";
-import type { Citation, DiffLine, FileDiff, Finding, Hunk, Patch, ReviewResult, Severity } from "../types.js";
+import type { Citation, DiffLine, FileDiff, Finding, Hunk, LocalCommit, Patch, ReviewResult, Severity } from "../types.js";
 import { SEVERITY_RANK } from "../types.js";
 
 /** Where the documentation lives: package.json "homepage" when set, else the project page. */
@@ -49,6 +49,11 @@ export function wrap(text: string, width: number, first = "", rest = first): str
     if (pi < paragraphs.length - 1) out.push("");
   });
   return out.join("\n");
+}
+
+/** `commit 0123456789ab ("subject", 2024-05-01)` for a commit of the reviewed tree's own history. */
+export function localCommitLabel(c: LocalCommit): string {
+  return `commit ${c.sha.slice(0, 12)} ("${c.subject}"${c.date ? `, ${c.date}` : ""})`;
 }
 
 /** `commit 70704c33db84 ("dm bufio: ...")` for a commit, the quoted title otherwise. */

@@ -5,6 +5,7 @@ import type { Finding, Hunk, Patch, PatchReview, ReviewResult, Severity } from "
 import {
   atLeast,
   citationLabel,
+  localCommitLabel,
   diffGitLine,
   diffLineText,
   docsUrl,
@@ -172,6 +173,8 @@ function prose(f: Finding, inPatch: boolean): string {
         label: citationLabel(c),
         url: c.url,
       })),
+      hasLocal: (f.localHistory ?? []).length > 0,
+      local: (f.localHistory ?? []).map((c) => ({ label: localCommitLabel(c), url: c.url ?? "" })),
       rule: f.rule,
       severity: f.severity,
       fingerprint: f.fingerprint,

@@ -30,6 +30,20 @@ export const FINDING_SCHEMA = {
     fingerprint: { type: "string", minLength: 1 },
     citations: { type: "array", items: CITATION_SCHEMA },
     preExisting: { const: true },
+    localHistory: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["commit", "subject", "date", "url"],
+        properties: {
+          commit: { type: "string", pattern: "^[0-9a-f]{7,40}$" },
+          subject: { type: "string" },
+          date: { type: "string" },
+          url: { type: ["string", "null"] },
+        },
+      },
+    },
   },
   // a patch-level finding has neither file nor line; a line finding has both
   if: { properties: { file: { type: "null" } } },

@@ -17,6 +17,8 @@ export function findingToJson(f: Finding): Record<string, unknown> {
     }),
   };
   if (f.preExisting) o.preExisting = true;
+  if (f.localHistory && f.localHistory.length > 0)
+    o.localHistory = f.localHistory.map((c) => ({ commit: c.sha, subject: c.subject, date: c.date, url: c.url }));
   return o;
 }
 

@@ -2,7 +2,7 @@
 // per patch, a table of findings, then a section per finding with a ```diff
 // quote, why, what to do, and the citations as links.
 import type { Finding, Patch, PatchReview, ReviewResult } from "../types.js";
-import { citationLabel, diffLineText, findSpot, hunkHeader, location, sentenceOf, totals } from "./common.js";
+import { citationLabel, localCommitLabel, diffLineText, findSpot, hunkHeader, location, sentenceOf, totals } from "./common.js";
 import { fill } from "./templates.js";
 
 const CONTEXT_BEFORE = 3;
@@ -62,6 +62,8 @@ export function renderFindingMarkdown(f: Finding, patch?: Patch): string {
     fix: escapeMarkdown(sentenceOf(f.fix)),
     hasCitations: f.citations.length > 0,
     citations: f.citations.map((c) => ({ label: escapeMarkdown(citationLabel(c)), url: safeUrl(c.url) })),
+    hasLocal: (f.localHistory ?? []).length > 0,
+    local: (f.localHistory ?? []).map((c) => ({ label: escapeMarkdown(localCommitLabel(c)), url: c.url ? safeUrl(c.url) : "" })),
     rule: f.rule,
     severity: f.severity,
     fingerprint: f.fingerprint,

@@ -1,6 +1,6 @@
 // --format text: checkpatch-like, one block per finding, a total line at the end.
 import type { Finding, PatchReview, ReviewResult, Severity } from "../types.js";
-import { citationLabel, location, splitPreExisting, totals, wrap } from "./common.js";
+import { citationLabel, localCommitLabel, location, splitPreExisting, totals, wrap } from "./common.js";
 import { fill, sentence } from "./templates.js";
 
 const WIDTH = 78;
@@ -33,6 +33,10 @@ export function renderFindingText(f: Finding, opts: TextOptions = {}): string {
   f.citations.forEach((c, i) => {
     see.push(wrap(citationLabel(c), WIDTH, i === 0 ? "  see: " : "       ", "       "));
     see.push(`       ${c.url}`);
+  });
+  (f.localHistory ?? []).forEach((c, i) => {
+    see.push(wrap(localCommitLabel(c), WIDTH, i === 0 ? "  here: " : "        ", "        "));
+    if (c.url) see.push(`        ${c.url}`);
   });
   return fill("text/finding", {
     head: `${paint(SEVERITY_COLOR[f.severity], f.severity.toUpperCase())}:${f.rule}: ${f.message}`,

@@ -9,6 +9,7 @@ import { withLocalHistory } from "../../src/history/sources.js";
 import { parsePatchText } from "../../src/ingest/index.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
 import { review } from "../../src/pipeline.js";
+import { render } from "../../src/render/index.js";
 import { makeRepo } from "./fixture-repo.js";
 
 const v1 = "static int fooblk_queue_rq(void)\n{\n\treturn 0;\n}\n";
@@ -75,5 +76,10 @@ describe("local history", () => {
     const f = result.reviews[0]!.findings[0]!;
     expect(f.rule).toBe("mapping-gfp-mask");
     expect(f.localHistory?.map((c) => c.subject)).toEqual(["fooblk: use GFP_NOIO in fooblk_queue_rq", "fooblk: avoid a deadlock in teardown"]);
+    const sha12 = f.localHistory![0]!.sha.slice(0, 12);
+    expect(render(result, "text")).toContain(`here: commit ${sha12} ("fooblk: use GFP_NOIO in fooblk_queue_rq"`);
+    expect(render(result, "email")).toContain(`commit ${sha12} ("fooblk: use GFP_NOIO in fooblk_queue_rq"`);
+    const doc = JSON.parse(render(result, "json"));
+    expect(doc.patches[0].findings[0].localHistory[0]).toMatchObject({ commit: f.localHistory![0]!.sha, subject: "fooblk: use GFP_NOIO in fooblk_queue_rq" });
   });
 });
