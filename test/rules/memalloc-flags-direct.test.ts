@@ -48,6 +48,18 @@ ruleTester(rule, {
       patch: { files: [{ path: "drivers/block/blip.c", before: "int x;\n\n" + workerNoio, after: "int x;\n" }] },
     },
     {
+      name: "PF_LESS_THROTTLE renamed to PF_LOCAL_THROTTLE on the same line",
+      patch: {
+        files: [
+          {
+            path: "fs/blipd/vfs.c",
+            before: worker.replace("\tstruct blip_cmd *cmd;\n", "\tstruct blip_cmd *cmd;\n\n\tcurrent->flags |= PF_LESS_THROTTLE;\n"),
+            after: worker.replace("\tstruct blip_cmd *cmd;\n", "\tstruct blip_cmd *cmd;\n\n\tcurrent->flags |= PF_LOCAL_THROTTLE;\n"),
+          },
+        ],
+      },
+    },
+    {
       name: "flags only read, not set",
       patch: { files: [{ path: "drivers/block/blip.c", before: worker, after: worker.replace("\tstruct blip_cmd *cmd;\n", "\tstruct blip_cmd *cmd;\n\n\tWARN_ON(!(current->flags & PF_MEMALLOC_NOIO));\n") }] },
     },

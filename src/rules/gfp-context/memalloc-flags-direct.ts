@@ -12,7 +12,19 @@ const CLEARS = /\bcurrent->flags\s*&=\s*~/;
 const API_FILES = /^(?:include\/linux\/sched(?:\/mm)?\.h|kernel\/sys\.c|mm\/)/;
 
 function flagsOn(code: string): string[] {
-  return [...new Set([...code.matchAll(FLAGS)].map((m) => m[1]!))];
+  // PF_LESS_THROTTLE was renamed PF_LOCAL_THROTTLE (a37b0715ddf3): treat them as one flag
+  return [...new Set([...code.matchAll(FLAGS)].map((m) => (m[1] === "PF_LESS_THROTTLE" ? "PF_LOCAL_THROTTLE" : m[1]!)))];
+}
+
+/** Flags set with current->flags |= on lines of one kind in a hunk. */
+function flagsSetIn(hunk: Hunk, kind: "add" | "del"): Set<string> {
+  const out = new Set<string>();
+  for (const l of hunk.lines) {
+    if (l.kind !== kind) continue;
+    const code = stripLine(l.text);
+    if (SETS.test(code)) for (const f of flagsOn(code)) out.add(f);
+  }
+  return out;
 }
 
 /** The new-file line where a deleted line sat (the next surviving line, else the previous). */
@@ -85,7 +97,9 @@ export const rule: Rule = {
           : regions.filter((r) => r.file === region.file && r.name === region.name).map(regionText).join("\n");
       for (const v of region.lines) {
         if (v.line.kind !== "add" || !SETS.test(v.code)) continue;
-        const flags = flagsOn(v.code);
+        // an existing setting that is only edited (renamed flag, reformatted): report only new flags
+        const before = flagsSetIn(v.hunk, "del");
+        const flags = flagsOn(v.code).filter((f) => !before.has(f));
         if (flags.length === 0) continue;
         const fnName = region.name ?? v.fn;
         const fn = fnLabel(fnName);
@@ -113,7 +127,8 @@ export const rule: Rule = {
     for (const v of deletedLines(patch)) {
       if (API_FILES.test(v.file.path) || v.file.newPath === null) continue;
       if (!SETS.test(v.code)) continue;
-      const flags = flagsOn(v.code).filter((f) => f !== "PF_MEMALLOC_NOFS");
+      const still = flagsSetIn(v.hunk, "add");
+      const flags = flagsOn(v.code).filter((f) => f !== "PF_MEMALLOC_NOFS" && !still.has(f));
       if (flags.length === 0) continue;
       const added = v.hunk.lines.filter((l) => l.kind === "add").map((l) => stripLine(l.text));
       const definitionRemoved = v.hunk.lines.some((l) => l.kind === "del" && /^[A-Za-z_].*\(/.test(l.text) && !/;\s*$/.test(l.text)) && !added.some((a) => /^[A-Za-z_].*\(/.test(a));
