@@ -17,8 +17,20 @@ export interface FnRegion {
   hasDefinition: boolean;
 }
 
-/** Splits each hunk's new side into function regions. */
+const regionCache = new WeakMap<Patch, FnRegion[]>();
+
+/** Splits each hunk's new side into function regions (computed once per patch, then filtered by path). */
 export function functionRegions(patch: Patch, filter: (path: string) => boolean = isSourceFile): FnRegion[] {
+  let all = regionCache.get(patch);
+  if (!all) {
+    all = computeRegions(patch);
+    regionCache.set(patch, all);
+  }
+  return filter === isSourceFile ? all : all.filter((r) => filter(r.file.path));
+}
+
+function computeRegions(patch: Patch): FnRegion[] {
+  const filter = isSourceFile;
   const out: FnRegion[] = [];
   let cur: FnRegion | null = null;
   let open = false;
