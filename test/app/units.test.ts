@@ -230,3 +230,70 @@ describe("docs/github-app.md", () => {
     expect(c.review.ignore).toHaveLength(1);
   });
 });
+
+describe("check run summary", async () => {
+  const { renderSummary, SUMMARY_LIMIT, annotationOf } = await import("../../src/app/render.js");
+  const finding = (i: number, extra: Record<string, unknown> = {}) => ({
+    rule: "mapping-gfp-mask",
+    class: "gfp-context" as const,
+    severity: "warning" as const,
+    file: `fs/demofs/f${i}.c`,
+    line: 10 + i,
+    message: `mapping_set_gfp_mask() clears __GFP_FS (case ${i})`,
+    fingerprint: i.toString(16).padStart(16, "0"),
+    citations: [{ id: "k", title: "ext4 mapping", url: "https://example.org/k", commit: "0123456789ab" }],
+    messageId: "clearsFs",
+    why: "why",
+    fix: "use the scope API",
+    quote: null,
+    function: null,
+    ...extra,
+  });
+  const base = {
+    headSha: "f".repeat(40),
+    commented: new Set<string>(),
+    outside: [],
+    preExisting: [],
+    resolved: [],
+    suppressed: [],
+    hiddenBelow: 0,
+    minSeverity: "warning" as const,
+    notes: [],
+    problems: [],
+    configOrigin: "defaults",
+  };
+
+  it("has a section per kind, a marker per finding and the citations", () => {
+    const text = renderSummary({
+      ...base,
+      current: [finding(1)],
+      commented: new Set([finding(1).fingerprint]),
+      outside: [finding(2, { file: null, line: null })],
+      preExisting: [finding(3, { preExisting: true })],
+      resolved: [{ fingerprint: "abcdefabcdefabcd", title: "fs/x.c:3: old finding" }],
+      suppressed: [{ fingerprint: "1111111111111111", title: "mapping-gfp-mask fs/y.c:4", by: "@octocat" }],
+      hiddenBelow: 2,
+    });
+    expect(text).toMatch(/^\*\*2 findings\*\* in `ffffffffffff` \(0 error, 2 warning, 0 info\); 1 pre-existing, 1 resolved, 1 suppressed, 2 below warning not shown\./);
+    for (const h of ["### Findings in this pull request", "### Outside the diff", "### Pre-existing", "### Resolved", "### Suppressed on this pull request", "### History cited"]) expect(text).toContain(h);
+    expect(markedFingerprints(text)).toEqual([finding(1).fingerprint, finding(2).fingerprint, finding(3).fingerprint]);
+    expect(text).toContain("(whole patch)");
+    expect(text).toContain("(review comment)");
+    expect(text).toContain("[`0123456789ab`](https://example.org/k) ext4 mapping");
+  });
+
+  it("stays under GitHub's limit by shortening the lists", () => {
+    const many = Array.from({ length: 3000 }, (_, i) => finding(i));
+    const text = renderSummary({ ...base, current: many });
+    expect(text.length).toBeLessThanOrEqual(SUMMARY_LIMIT);
+    expect(text).toMatch(/\d+ more not listed/);
+    expect(text).toContain("**3000 findings**");
+  });
+
+  it("maps severities to annotation levels and keeps the fingerprint in the details", () => {
+    const a = annotationOf(finding(1, { severity: "error" }))!;
+    expect(a).toMatchObject({ path: "fs/demofs/f1.c", start_line: 11, end_line: 11, annotation_level: "failure", title: "mapping-gfp-mask" });
+    expect(a.raw_details).toContain(finding(1).fingerprint);
+    expect(annotationOf(finding(2, { file: null, line: null }))).toBeNull();
+  });
+});
