@@ -7,8 +7,10 @@ import {
   blockersOn,
   callbackRole,
   deletedTexts,
+  fileMentionsShrinkers,
   functionsOf,
   isMovedLine,
+  mentionsShrinkers,
   isLockCall,
   registeredCallbacks,
   shrinkerFunctions,
@@ -76,14 +78,17 @@ export const rule: Rule = {
   },
   check({ patch }) {
     const reports: Report[] = [];
+    if (!mentionsShrinkers(patch)) return reports;
     const trylocks = trylockNames(patch);
     const offReclaim = saysOffReclaim(`${patch.subject}\n${patch.message}`);
     const done = new Set<string>();
     const blockingFns = new Set<string>();
-    const deleted = deletedTexts(patch);
+    let deleted: Set<string> | null = null;
     for (const s of shrinkerFunctions(patch)) {
       for (const l of s.fn.lines) {
         if (l.line.kind !== "add" || l.line.newLine === null) continue;
+        if (!/\w\s*\(/.test(l.code)) continue;
+        deleted ??= deletedTexts(patch);
         if (isMovedLine(l.code, deleted)) continue;
         for (const b of blockersOn(l.code, trylocks)) {
           const key = `${l.file.path}:${l.line.newLine}:${b.call}`;
@@ -108,12 +113,13 @@ export const rule: Rule = {
 
     // Recognised fix: blocking calls deleted from a callback, none added.
     const registered = registeredCallbacks(patch);
-    const newFns = functionsOf(patch, "new");
+    const newFns = new Map(functionsOf(patch, "new", fileMentionsShrinkers).map((f) => [`${f.path}\0${f.name}`, f]));
     const removed = new Map<string, { path: string; calls: Set<string>; role: "count" | "scan" }>();
-    const oldFns = functionsOf(patch, "old");
-    for (const v of deletedLines(patch)) {
+    const oldFns = new Map(functionsOf(patch, "old", fileMentionsShrinkers).map((f) => [`${f.path}\0${f.name}`, f]));
+    const shrinkerFiles = new Set(patch.files.filter(fileMentionsShrinkers).map((f) => f.path));
+    for (const v of deletedLines(patch, (path) => shrinkerFiles.has(path))) {
       if (!v.fn) continue;
-      const fn = oldFns.find((f) => f.name === v.fn && f.path === v.file.path);
+      const fn = oldFns.get(`${v.file.path}\0${v.fn}`);
       const role = fn ? callbackRole(fn, registered) : null;
       if (!role) continue;
       for (const c of callsOn(v.code)) {
@@ -126,7 +132,7 @@ export const rule: Rule = {
     }
     for (const [fnName, e] of removed) {
       if (blockingFns.has(fnName)) continue;
-      const fn = newFns.find((f) => f.name === fnName && f.path === e.path);
+      const fn = newFns.get(`${e.path}\0${fnName}`);
       const still = fn?.lines.some((l) => blockersOn(l.code, trylocks).some((b) => e.calls.has(b.call)));
       if (!fn || still) continue;
       const at = fn.lines.find((l) => l.line.kind === "add" && l.line.newLine !== null && l.line.text.trim() !== "");

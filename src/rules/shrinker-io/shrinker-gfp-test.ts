@@ -67,6 +67,7 @@ export const rule: Rule = {
   check({ patch }) {
     const reports: Report[] = [];
     const shrinkers = shrinkerFunctions(patch).filter((s) => s.evidence === "callback");
+    if (shrinkers.length === 0) return reports;
     const byKey = new Map<string, ShrinkerFn>();
     for (const s of shrinkers) byKey.set(`${s.fn.path}\0${s.fn.name}`, s);
 

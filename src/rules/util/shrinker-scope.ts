@@ -46,11 +46,12 @@ function definitionName(text: string, prev: string | null): string | null {
 }
 
 /** Functions of one side of the patch, keyed by name (first file wins on a clash; per-file lookup below). */
-export function functionsOf(patch: Patch, side: "new" | "old" = "new"): FnView[] {
+export function functionsOf(patch: Patch, side: "new" | "old" = "new", only?: (file: FileDiff) => boolean): FnView[] {
   const out: FnView[] = [];
   const skip = side === "new" ? "del" : "add";
   for (const file of side === "new" ? reviewableFiles(patch) : patch.files.filter((f) => !f.binary)) {
     if (!isCLike(file.path) || CORE_RECLAIM.test(file.path)) continue;
+    if (only && !only(file)) continue;
     const byName = new Map<string, FnView>();
     const get = (name: string, sig: string): FnView => {
       let f = byName.get(name);
@@ -96,7 +97,7 @@ export function registeredCallbacks(patch: Patch): Map<string, ShrinkerRole> {
   for (const file of reviewableFiles(patch)) {
     for (const hunk of file.hunks) {
       for (const l of hunk.lines) {
-        if (l.kind === "del") continue;
+        if (l.kind === "del" || !l.text.includes("_objects")) continue;
         const code = stripLine(l.text);
         const re = /(?:\.|->)\s*(scan_objects|count_objects)\s*=\s*&?\s*([A-Za-z_]\w*)/g;
         let m: RegExpExecArray | null;
@@ -131,13 +132,36 @@ export function callbackRole(fn: FnView, registered: Map<string, ShrinkerRole>):
   return null;
 }
 
+const shrinkerCache = new WeakMap<Patch, ShrinkerFn[]>();
+
+/** Does the patch mention shrinkers at all (names, registrations, shrink contexts)? Cheap pre-filter. */
+export function mentionsShrinkers(patch: Patch): boolean {
+  return patch.files.some(fileMentionsShrinkers);
+}
+
+/** Does one file's diff mention shrinkers (section names or lines)? Helpers are followed within such files. */
+export function fileMentionsShrinkers(f: FileDiff): boolean {
+  const re = /shrink|scan_objects|count_objects/;
+  return isCLike(f.path) && f.hunks.some((h) => re.test(h.section) || h.lines.some((l) => re.test(l.text)));
+}
+
 /**
  * Every function of the patch that runs in a shrinker: callbacks, helpers
  * they call that the patch shows (up to `depth` levels), and functions taking
  * a shrink-ish parameter type (weak evidence).
  */
 export function shrinkerFunctions(patch: Patch, depth = 2): ShrinkerFn[] {
-  const fns = functionsOf(patch, "new");
+  if (depth !== 2) return computeShrinkerFunctions(patch, depth);
+  let out = shrinkerCache.get(patch);
+  if (!out) {
+    out = mentionsShrinkers(patch) ? computeShrinkerFunctions(patch, depth) : [];
+    shrinkerCache.set(patch, out);
+  }
+  return out;
+}
+
+function computeShrinkerFunctions(patch: Patch, depth: number): ShrinkerFn[] {
+  const fns = functionsOf(patch, "new", fileMentionsShrinkers);
   const registered = registeredCallbacks(patch);
   const byName = new Map<string, FnView[]>();
   for (const f of fns) byName.set(f.name, [...(byName.get(f.name) ?? []), f]);
@@ -296,7 +320,10 @@ export function trylockNames(patch: Patch): Set<string> {
   const out = new Set<string>();
   for (const file of patch.files) {
     for (const h of file.hunks) {
-      for (const l of h.lines) for (const c of callsOn(stripLine(l.text))) if (/_trylock$/.test(c)) out.add(c);
+      for (const l of h.lines) {
+        if (!l.text.includes("_trylock")) continue;
+        for (const c of callsOn(stripLine(l.text))) if (/_trylock$/.test(c)) out.add(c);
+      }
     }
   }
   return out;

@@ -255,12 +255,25 @@ export function pairFlagSites(file: FileDiff): SitePair[] {
   return pairs;
 }
 
-/** Every pair of every reviewable C file of the patch. */
-export function* flagSitePairs(patch: Patch): Generator<SitePair> {
-  for (const file of reviewableFiles(patch)) {
-    if (!isSourceFile(file.path)) continue;
-    yield* pairFlagSites(file);
+const pairCache = new WeakMap<Patch, SitePair[]>();
+
+/** Does a file's diff mention workqueue flags or constructors at all? (cheap pre-filter) */
+function mentionsWorkqueues(file: FileDiff): boolean {
+  return file.hunks.some((h) => h.lines.some((l) => l.text.includes("WQ_") || l.text.includes("workqueue")));
+}
+
+/** Every pair of every reviewable C file of the patch (computed once per patch). */
+export function flagSitePairs(patch: Patch): SitePair[] {
+  let pairs = pairCache.get(patch);
+  if (!pairs) {
+    pairs = [];
+    for (const file of reviewableFiles(patch)) {
+      if (!isSourceFile(file.path) || !mentionsWorkqueues(file)) continue;
+      pairs.push(...pairFlagSites(file));
+    }
+    pairCache.set(patch, pairs);
   }
+  return pairs;
 }
 
 /** The first added line of a new-side statement (the line a finding points at). */

@@ -77,7 +77,8 @@ export const rule: Rule = {
   },
   check({ patch }) {
     const silence = quotesFlushWarning(patch.subject, patch.message);
-    const offSystem = movesOffSystemQueue(patch);
+    let offSystemMemo: string | null | undefined;
+    const offSystemOf = () => (offSystemMemo === undefined ? (offSystemMemo = movesOffSystemQueue(patch)) : offSystemMemo);
     const reports: Report[] = [];
     for (const { now, before } of flagSitePairs(patch)) {
       if (!now || now.use !== "set" || !now.stmt.touched) continue;
@@ -85,7 +86,8 @@ export const rule: Rule = {
       // a brand-new queue created with the flag is ordinary; only say something when the
       // changelog ties it to the flush warning (then it is the topic, not a flag flip)
       const orsIn = now.kind === "assign" && /\|=\s*[^;]*\bWQ_MEM_RECLAIM\b/.test(now.stmt.code);
-      const dedicated = !before && now.kind === "alloc" && offSystem !== null;
+      const offSystem = !before && now.kind === "alloc" ? offSystemOf() : null;
+      const dedicated = offSystem !== null;
       if (!before && !orsIn && !dedicated && (!silence || now.kind !== "alloc")) continue;
       const line = flagLine(now.stmt);
       if (line === null) continue;

@@ -1,7 +1,7 @@
 // wq-mem-reclaim-removed: WQ_MEM_RECLAIM dropped from a queue that IO,
 // writeback or reclaim may wait on, or such work moved to a system queue.
 import type { Report, Rule } from "../../types.js";
-import { addedLines, deletedLines } from "../util/diff.js";
+import { addedLines, deletedLines, isSourceFile } from "../util/diff.js";
 import {
   firstAddedLine,
   flagSitePairs,
@@ -107,13 +107,19 @@ export const rule: Rule = {
     const reported = new Set<string>();
     const dedicated = new Map<string, { queue: string; fn: string | null }>();
     const wasSystem = new Set<string>();
-    for (const v of deletedLines(patch)) {
+    const queuing = new Set(
+      patch.files.filter((f) => f.hunks.some((h) => h.lines.some((l) => l.kind !== "ctx" && /(?:queue|schedule)_\w*work/.test(l.text)))).map((f) => f.path),
+    );
+    const queues = (path: string) => queuing.has(path) && isSourceFile(path);
+    for (const v of deletedLines(patch, queues)) {
+      if (!v.code.includes("work")) continue;
       for (const c of queueCallsOn(v.code)) {
         if (!c.system && c.queue) dedicated.set(`${v.file.path}\0${c.work}`, { queue: c.queue, fn: v.fn });
         else wasSystem.add(`${v.file.path}\0${c.api}\0${c.work}`);
       }
     }
-    for (const v of addedLines(patch)) {
+    for (const v of addedLines(patch, queues)) {
+      if (!v.code.includes("work")) continue;
       for (const c of queueCallsOn(v.code)) {
         if (!c.system || v.line.newLine === null) continue;
         if (wasSystem.has(`${v.file.path}\0${c.api}\0${c.work}`)) continue; // already on a system queue, only re-indented or re-wrapped
