@@ -232,7 +232,7 @@ function bodyContent(d: Decoded, headerless: boolean): Content {
   }
 }
 
-/** Patches attached to a mail whose body has no diff: each may be a whole format-patch file. */
+/** Patches attached to a mail whose body has no diff: each may be a whole format-patch file or a forwarded mail. */
 function attachmentContent(atts: MimeAttachment[]): Content | null {
   let found: Content | null = null;
   for (const a of atts) {
@@ -240,6 +240,11 @@ function attachmentContent(atts: MimeAttachment[]): Content | null {
     let start = 0;
     if (a.text.startsWith("From ")) start = buf.indexOf(10) + 1;
     const block = readHeaderBlock(buf, start);
+    if (block && a.mimeType === "message/rfc822") {
+      // a forwarded mail whose own body needs MIME decoding is not read a second level deep
+      const inner = prepare(buf.subarray(start), false);
+      if (inner.needsMime || inner.problem) continue;
+    }
     const body = block ? buf.toString("utf8", block.bodyStart) : buf.toString("utf8", start);
     const c = contentOf(body, block === null, null);
     if (!c.hasDiff) continue;

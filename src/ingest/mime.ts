@@ -121,7 +121,11 @@ export async function decodeMime(raw: Buffer, contentType: string | null, source
       } else texts.push(text);
       return;
     }
-    if (type === "message/rfc822") return; // a forwarded message: not this mail's patch
+    if (type === "message/rfc822") {
+      // a forwarded message: its patch, if the mail itself has none (read like an attached .patch file)
+      patches.push({ filename, mimeType: type, text: decodeUndeclared(bytesOf(node.content)) });
+      return;
+    }
     const asText = type.startsWith("text/") || type === "application/octet-stream" || PATCH_TYPES.has(type);
     if (asText && (isPatchAttachment(type, filename) || (type === "text/plain" && disposition === "attachment"))) {
       patches.push({ filename, mimeType: type, text: decodeWithCharset(bytesOf(node.content), params.charset, source) });

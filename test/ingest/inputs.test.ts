@@ -360,3 +360,35 @@ describe("more mail shapes", () => {
     expect(problems).toHaveLength(1);
   });
 });
+
+describe("forwarded patches", () => {
+  it("reads the patch of a message/rfc822 part in a Fwd: mail", async () => {
+    const inner = fixtureText("format-patch.patch").replace(/^From [0-9a-f]{40}[^\n]*\n/, "");
+    const mail = [
+      "From: Dave Forwarder <dave@example.net>",
+      "Subject: Fwd: [PATCH 1/3] quuxfs: use the memalloc_nofs scope for inode buffers",
+      "Message-ID: <fwd-1@example.net>",
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="fwd"',
+      "",
+      "--fwd",
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      "Forwarding this one for review.",
+      "",
+      "--fwd",
+      "Content-Type: message/rfc822",
+      "Content-Disposition: inline",
+      "",
+      inner,
+      "--fwd--",
+      "",
+    ].join("\n");
+    const { patches } = await parseInput(mail, "fwd.eml");
+    expect(patches).toHaveLength(1);
+    expect(patches[0]!.messageId).toBe("fwd-1@example.net");
+    expect(patches[0]!.subject).toBe("quuxfs: use the memalloc_nofs scope for inode buffers");
+    expect(patches[0]!.author).toBe("Alice Maintainer <alice@example.org>");
+    expect(patches[0]!.files[0]!.hunks).toHaveLength(2);
+  });
+});
