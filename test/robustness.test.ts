@@ -121,6 +121,23 @@ const MUTATIONS: Record<string, Mutation> = {
       ),
       "latin1",
     ),
+  mimeNesting: (b, r) => {
+    // the input as the innermost part of several multipart levels
+    let body = b.toString("latin1");
+    for (let depth = 1 + int(r, 70); depth > 0; depth--) {
+      const bd = `b${depth}x${int(r, 1000)}`;
+      body = `Content-Type: multipart/mixed; boundary="${bd}"\n\n--${bd}\n${body}\n--${bd}--\n`;
+    }
+    return Buffer.from("From: Nest <n@example.org>\nSubject: [PATCH] nested\nMIME-Version: 1.0\n" + body, "latin1");
+  },
+  boundaryDamage: (b, r) => {
+    const t = b.toString("latin1");
+    const m = /boundary="?([^";\s]+)"?/i.exec(t);
+    if (!m) return b;
+    const bd = m[1]!;
+    const cut = bd.slice(0, int(r, bd.length));
+    return Buffer.from(r() < 0.5 ? t.split("--" + bd).join("--" + cut) : t.replace(new RegExp(`^--${bd.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}--$`, "m"), ""), "latin1");
+  },
   quoteAsReply: (b, r) => fromLines(lines(b).map((x) => (r() < 0.5 ? "> " + x : x))),
   concatenate: (b, r) => Buffer.concat([b, Buffer.from("\n"), b.subarray(int(r, b.length))]),
   hugeLine: (b, r) => {
@@ -133,7 +150,7 @@ const MUTATIONS: Record<string, Mutation> = {
 };
 
 const SOURCES = readdirSync(FIXTURES).sort();
-const N = 1200;
+const N = 1500;
 
 function mutants(): { name: string; data: Buffer }[] {
   const r = prng(0x5eed1e55);
