@@ -24,13 +24,21 @@ function nextLine(text: string, at: number): string {
   return text.slice(nl + 1, end < 0 ? text.length : end);
 }
 
-/** Offset of the first line that starts a diff, or -1. */
-export function findDiffStart(text: string): number {
+/**
+ * Offset of the first line that starts a diff, or -1. With `bareHunks`
+ * false a hunk without file headers does not count (a reply quoting a
+ * snippet of code in hunk form is not a patch).
+ */
+export function findDiffStart(text: string, bareHunks = true): number {
   DIFF_CANDIDATE.lastIndex = 0;
   for (let m = DIFF_CANDIDATE.exec(text); m; m = DIFF_CANDIDATE.exec(text)) {
     const at = m.index;
     const tok = m[0];
-    if (tok === "diff --git " || tok.startsWith("@@ -")) return at;
+    if (tok === "diff --git ") return at;
+    if (tok.startsWith("@@ -")) {
+      if (bareHunks) return at;
+      continue;
+    }
     if (tok === "diff -") {
       // "diff -u a b" / "diff -urN a b" followed by file headers
       const next = nextLine(text, at);
@@ -60,9 +68,9 @@ export function cutSignature(text: string): string {
 
 const SEPARATOR = /^---[ \t]*$/m;
 
-export function splitBody(body: string): BodyParts {
+export function splitBody(body: string, bareHunks = true): BodyParts {
   const text = cutSignature(body);
-  const start = findDiffStart(text);
+  const start = findDiffStart(text, bareHunks);
   const head = start < 0 ? text : text.slice(0, start);
   let message = head;
   let below = "";

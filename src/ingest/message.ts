@@ -178,7 +178,7 @@ function gitShowHeader(text: string): { author: string | null; date: string | nu
 /** A scissors line as git am --scissors knows it: "-- >8 --", "--8<--", "-- 8< -- cut here". */
 const SCISSORS = /^[ \t]*-{2,}[ \t]*(?:>8|8<)[ \t]*-{2,}[^\n]*\n/m;
 
-function contentOf(text: string, headerless: boolean, lineBase: number | null): Content {
+function contentOf(text: string, headerless: boolean, lineBase: number | null, reply = false): Content {
   let src = text;
   let show: ReturnType<typeof gitShowHeader> = null;
   let base = lineBase;
@@ -189,7 +189,7 @@ function contentOf(text: string, headerless: boolean, lineBase: number | null): 
       if (base !== null) base += text.slice(0, text.length - src.length).split("\n").length - 1;
     }
   }
-  const parts = splitBody(src);
+  const parts = splitBody(src, !reply);
   let message = parts.message;
   let author: string | null = null;
   let date: string | null = null;
@@ -219,13 +219,13 @@ function contentOf(text: string, headerless: boolean, lineBase: number | null): 
 }
 
 /** The body's content, retrying without un-flowing when a format=flowed body damaged the diff. */
-function bodyContent(d: Decoded, headerless: boolean): Content {
+function bodyContent(d: Decoded, headerless: boolean, reply: boolean): Content {
   try {
-    return contentOf(d.text, headerless, d.lineBase);
+    return contentOf(d.text, headerless, d.lineBase, reply);
   } catch (err) {
     if (d.unflowedFrom === null || !(err instanceof InputError)) throw err;
     try {
-      return contentOf(d.unflowedFrom, headerless, null);
+      return contentOf(d.unflowedFrom, headerless, null, reply);
     } catch {
       throw err;
     }
@@ -292,7 +292,7 @@ export function finish(p: Prepared, d: Decoded, source: string): MessageResult {
   if (p.problem) return result;
   try {
     const headerless = p.block === null;
-    let c = bodyContent(decoded, headerless);
+    let c = bodyContent(decoded, headerless, subject.reply);
     if (!c.hasDiff && decoded.attachments.length > 0) {
       const att = attachmentContent(decoded.attachments);
       if (att) {

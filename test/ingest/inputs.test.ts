@@ -392,3 +392,25 @@ describe("forwarded patches", () => {
     expect(patches[0]!.files[0]!.hunks).toHaveLength(2);
   });
 });
+
+describe("replies", () => {
+  it("does not take a reply's code snippet in hunk form for a patch", async () => {
+    const reply = [
+      "From bob@example.com Sun Nov 22 03:00:00 2026",
+      "From: Bob Tester <bob@example.com>",
+      "Subject: Re: [PATCH 3/3] quuxfs: kick writeback from the cache shrinker instead of waiting",
+      "Message-ID: <snippet-1@example.com>",
+      "",
+      "Something like this on top?",
+      "",
+      "@@ -20,3 +20,4 @@",
+      " \tif (!mutex_trylock(&qs->cache_lock))",
+      "+\t\tqueue_work(qs->flush_wq, &qs->flush_work);",
+      "",
+      "",
+    ].join("\n");
+    const { patches, problems } = await parseInput(fixtureText("series.mbox") + reply, "t.mbox");
+    expect(patches).toHaveLength(2);
+    expect(problems.map((p) => p.source)).toEqual(["t.mbox#3"]);
+  });
+});
