@@ -5,7 +5,7 @@
 // scope. Every helper returns null when there are no facts (diff-only review),
 // so rules keep their diff-only behaviour then.
 import type { SourceContext } from "../types.js";
-import type { ScopeLeak } from "./extract.js";
+import { stripComments, type ScopeLeak } from "./extract.js";
 import { getFacts, type CallSite, type ChainHit, type ContextFacts, type FunctionFact, type Role, type ScopeKind } from "./facts.js";
 import { IO_ROLES, reclaimContext } from "./reach.js";
 
@@ -105,15 +105,63 @@ export function scopeLeaksOf(source: SourceContext | undefined, path: string, fn
   return def ? def.leaks : null;
 }
 
-/** Some file of the path's directory (post-image) matches re: for "the daemon sets it elsewhere" checks. */
+/** Some file of the path's directory (post-image, comments aside) matches re: for "the daemon sets it elsewhere" checks. */
 export function directoryMentions(source: SourceContext | undefined, path: string, re: RegExp): boolean | null {
   const f = getFacts(source);
   if (!f) return null;
   const own = f.text(path) ?? source?.postImage(path);
-  if (own !== undefined && re.test(own)) return true;
+  if (own !== undefined && re.test(stripComments(own))) return true;
   for (const n of f.neighbours(path)) {
     const t = f.text(n);
-    if (t !== undefined && re.test(t)) return true;
+    if (t !== undefined && re.test(t) && re.test(stripComments(t))) return true;
   }
   return false;
+}
+
+export interface WorkerHit {
+  /** The work function or IO callback the code runs under. */
+  root: string;
+  how: "work" | Role;
+  chain: string[];
+}
+
+/**
+ * fn runs as (or is called, within maxDepth, from) a work function
+ * (INIT_WORK/DECLARE_WORK/container_of) or an IO callback: the back-end
+ * contexts of a driver, as opposed to its set-up and ioctl paths.
+ */
+export function workerOf(source: SourceContext | undefined, path: string, fn: string | null, maxDepth = 4): WorkerHit | null {
+  const f = getFacts(source);
+  if (!f || !fn) return null;
+  const isWork = (file: string, name: string): boolean => {
+    for (const p of [file, ...f.neighbours(file)]) {
+      const t = f.text(p);
+      if (!t || !t.includes(name)) continue;
+      if (f.fileFacts(p)?.works.some((w) => w.fn === name)) return true;
+    }
+    return false;
+  };
+  const direct = (file: string, name: string): WorkerHit["how"] | null => {
+    for (const r of IO_ROLES) if (f.rolesOf(file, name).has(r)) return r;
+    return isWork(file, name) ? "work" : null;
+  };
+  const here = direct(path, fn);
+  if (here) return { root: fn, how: here, chain: [fn] };
+  let frontier = [{ file: path, fn, chain: [fn] }];
+  const seen = new Set([`${path}:${fn}`]);
+  for (let d = 0; d < maxDepth && frontier.length > 0; d++) {
+    const next: typeof frontier = [];
+    for (const s of frontier)
+      for (const c of f.callersOf(s.file, s.fn)) {
+        const k = `${c.file}:${c.fn.name}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const chain = [c.fn.name, ...s.chain];
+        const how = direct(c.file, c.fn.name);
+        if (how) return { root: c.fn.name, how, chain };
+        next.push({ file: c.file, fn: c.fn.name, chain });
+      }
+    frontier = next;
+  }
+  return null;
 }
