@@ -192,6 +192,7 @@ export class MailBot {
       policy.ignoreSenders.some((s) => (s.startsWith("@") ? sender.endsWith(s.toLowerCase()) : s.toLowerCase() === sender))
     )
       return this.done(key, `sender ${sender} is on the list's ignore-senders`);
+    if ((mail.headers["return-path"] ?? "").replace(/\s/g, "") === "<>") return this.done(key, "empty envelope sender (a bounce or notification)");
     const auto = (mail.autoSubmitted ?? "").trim().toLowerCase();
     if (auto && !auto.startsWith("no")) return this.done(key, `Auto-Submitted: ${mail.autoSubmitted}`);
 
@@ -292,6 +293,8 @@ export class MailBot {
     }
 
     if (shown.length === 0 && !policy.noFindingsReply) return this.done(key, `no findings at or above ${policy.minSeverity}${note}`, meta);
+    if (addressReply(this.original(mail, key), this.self, "author").to.length === 0)
+      return this.done(key, `no address to reply to (${shown.length} findings)`, meta);
     const body = renderEmailBody({ ...pr, findings: shown }, this.renderOpts(policy));
     const item = this.queue(this.original(mail, key), [key], body, policy, mail.date, meta);
     return { key, action: "queued", reason: `reply ${item.id} (${shown.length} findings)${note}`, replyId: item.id };
@@ -417,6 +420,13 @@ export class MailBot {
       try {
         await t.send(item);
       } catch (err) {
+        const code = (err as { responseCode?: unknown }).responseCode;
+        if (typeof code === "number" && code >= 500 && code < 600) {
+          // a permanent refusal (5xx): retrying would block every later reply
+          this.state.append({ t: "drop", id: item.id, reason: `refused by the SMTP server: ${errorMessage(err)}`, at: this.now() });
+          this.o.log(`delivery of ${item.id} refused (${code}), dropped: ${errorMessage(err)}`);
+          continue;
+        }
         failed++;
         this.o.log(`delivery of ${item.id} failed, kept in the outbox: ${errorMessage(err)}`);
         break;

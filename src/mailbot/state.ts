@@ -73,6 +73,7 @@ export type JournalRecord =
   | { t: "cursor"; key: string; cursor: Cursor }
   | { t: "queue"; item: OutboxItem; seen: Record<string, SeenRecord> }
   | { t: "sent"; id: string; at: number }
+  | { t: "drop"; id: string; reason: string; at: number }
   | { t: "suppress"; lineage: string; fingerprints: string[] }
   | { t: "hold"; series: string; part: HeldPart }
   | { t: "release"; series: string };
@@ -101,6 +102,16 @@ export function applyRecord(s: StateData, r: JournalRecord): void {
       for (const a of item.answers) {
         const prev = s.seen[a];
         s.seen[a] = { ...(prev ?? { reason: "", at: r.at }), state: "done", reason: `replied ${r.id}` };
+      }
+      break;
+    }
+    case "drop": {
+      const item = s.outbox[r.id];
+      if (!item) break;
+      delete s.outbox[r.id];
+      for (const a of item.answers) {
+        const prev = s.seen[a];
+        s.seen[a] = { ...(prev ?? { at: r.at }), state: "done", reason: `reply ${r.id} dropped: ${r.reason}` };
       }
       break;
     }

@@ -167,6 +167,37 @@ describe("SMTP delivery failures", () => {
   }, 30_000);
 });
 
+describe("SMTP refusals and bounces", () => {
+  it("drops a reply the server refuses for good, delivers the rest, and never answers a bounce", async () => {
+    const dir = tmp("smtp550");
+    const file = join(dir, "in.mbox");
+    writeFileSync(
+      file,
+      mbox([
+        patchMail({ messageId: "<gone1@example.org>", from: "Gone <gone@example.org>", subject: "[PATCH] frob: gone", diff: hazardDiff("fs/frob/g.c", 91) }),
+        patchMail({ messageId: "<ok1@example.org>", subject: "[PATCH] frob: ok", diff: hazardDiff("fs/frob/o.c", 92) }),
+        patchMail({ messageId: "<bounce1@example.org>", subject: "[PATCH] frob: bounced copy", extraHeaders: ["Return-Path: <>"], diff: hazardDiff("fs/frob/b.c", 93) }),
+      ]),
+    );
+    const sink = new SmtpSink({ rejectRcpt: (a) => a === "gone@example.org" });
+    await sink.start();
+    try {
+      const config = mailConfigSchema.parse({ "from-mbox": file, "smtp-url": sink.url(), state: join(dir, "state"), from: BOT, once: true, "rate-limit": 0 });
+      const logs: string[] = [];
+      const sum = await runMail({ config, log: (l) => logs.push(l) });
+      expect(sum).toMatchObject({ ok: true, sent: 1, waiting: 0 });
+      expect(sink.received.map((r) => header(r.raw, "In-Reply-To"))).toEqual(["<ok1@example.org>"]);
+      const text = logs.join("\n");
+      expect(text).toMatch(/refused \(550\), dropped/);
+      expect(text).toMatch(/<bounce1@example\.org>: skipped: empty envelope sender/);
+      await runMail({ config, log: () => undefined });
+      expect(sink.received).toHaveLength(1);
+    } finally {
+      await sink.stop();
+    }
+  }, 30_000);
+});
+
 describe("public-inbox v2 backfill", () => {
   const git = (dir: string, ...args: string[]) =>
     execFileSync("git", args, {

@@ -212,8 +212,15 @@ export class SmtpSink {
   private server: SMTPServer;
   port = 0;
 
-  constructor() {
+  constructor(opts: { rejectRcpt?: (address: string) => boolean } = {}) {
     this.server = new SMTPServer({
+      onRcptTo: (address, _session, callback) => {
+        if (opts.rejectRcpt?.(address.address)) {
+          const err = Object.assign(new Error("no such user here"), { responseCode: 550 });
+          return callback(err);
+        }
+        callback();
+      },
       authOptional: true,
       disabledCommands: ["STARTTLS"],
       disableReverseLookup: true,
