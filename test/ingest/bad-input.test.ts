@@ -64,6 +64,14 @@ describe("bad input", () => {
     expect((await rejection(withNul, "n.patch")).message).toBe("n.patch: not a patch: binary data");
   });
 
+  it("tolerates NUL bytes inside a GIT binary patch block only", async () => {
+    const text = fixtureText("git-headers.patch").replace("literal 18\n", "literal 18\n\0");
+    const { patches } = await parseInput(text, "nul-in-binary.patch");
+    expect(patches[0]!.notes).toEqual(["binary change to Documentation/quux/logo.png skipped"]);
+    const outside = fixtureText("git-headers.patch").replace("index 2121a44", "index\0 2121a44");
+    expect((await rejection(outside, "nul.patch")).message).toBe("nul.patch: not a patch: binary data");
+  });
+
   it("malformed MIME", async () => {
     expect((await rejection(fixture("malformed-mime.eml"), "m.eml")).message).toBe("m.eml: malformed MIME: multipart/mixed without a boundary");
     const lost = fixtureText("attachment-latin1.eml").replace('boundary="------------frobBOUNDARY01"', 'boundary="nowhere"');
