@@ -140,6 +140,61 @@ describe("mbox backfill and list policy (dry run)", () => {
   }, 30_000);
 });
 
+describe("encodings", () => {
+  it("reviews a patch sent as a base64 attachment and one sent quoted-printable", async () => {
+    const dir = tmp("enc");
+    const file = join(dir, "in.mbox");
+    const attached = [
+      "From: Ann Author <ann@example.org>",
+      "To: linux-mm@kvack.org",
+      "Subject: [PATCH] frob: attached",
+      "Date: Mon, 2 Nov 2026 10:00:00 +0000",
+      "Message-ID: <att1@example.org>",
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="b1"',
+      "",
+      "--b1",
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      "The patch is attached.",
+      "--b1",
+      'Content-Type: text/x-patch; charset=utf-8; name="0001-frob.patch"',
+      "Content-Transfer-Encoding: base64",
+      'Content-Disposition: attachment; filename="0001-frob.patch"',
+      "",
+      ...(Buffer.from(`Set up frob.\n\nSigned-off-by: Ann Author <ann@example.org>\n---\n${hazardDiff("fs/frob/att.c", 101)}`)
+        .toString("base64")
+        .match(/.{1,76}/g) ?? []),
+      "--b1--",
+      "",
+    ].join("\n");
+    const qpBody = `Set up frob.\n\nSigned-off-by: Ann Author <ann@example.org>\n---\n${hazardDiff("fs/frob/qp.c", 102)}`
+      .replace(/=/g, "=3D")
+      .replace(/\t/g, "=09");
+    const qp = [
+      "From: =?utf-8?q?Ann_Auth=C3=B6r?= <ann@example.org>",
+      "To: linux-mm@kvack.org",
+      "Subject: [PATCH] frob: quoted-printable",
+      "Date: Mon, 2 Nov 2026 10:00:00 +0000",
+      "Message-ID: <qp1@example.org>",
+      "MIME-Version: 1.0",
+      "Content-Type: text/plain; charset=utf-8",
+      "Content-Transfer-Encoding: quoted-printable",
+      "",
+      qpBody,
+    ].join("\n");
+    writeFileSync(file, mbox([attached, qp]));
+    const config = mailConfigSchema.parse({ "from-mbox": file, outbox: join(dir, "out"), state: join(dir, "state"), from: BOT, once: true });
+    await runMail({ config, log: () => undefined });
+    const eml = outbox(join(dir, "out"));
+    const by = new Map(eml.map((e) => [header(e, "In-Reply-To"), e]));
+    expect([...by.keys()].sort()).toEqual(["<att1@example.org>", "<qp1@example.org>"]);
+    expect(bodyOf(by.get("<att1@example.org>")!)).toContain("fs/frob/att.c");
+    // the non-ASCII name goes back out as an RFC 2047 encoded word
+    expect(header(by.get("<qp1@example.org>")!, "To")).toMatch(/^Ann =\?UTF-8\?Q\?Auth=C3=B6r\?= <ann@example\.org>$/i);
+  }, 30_000);
+});
+
 describe("SMTP delivery failures", () => {
   it("keeps the reply in the outbox when the server is down and sends the same message once it is up", async () => {
     const dir = tmp("smtpdown");

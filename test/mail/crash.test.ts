@@ -116,5 +116,5 @@ describe.skipIf(why !== null)(`crash safety under SIGKILL${why ? ` (skipped: ${w
         `at ${killedAt.join(",")} replies), ` +
         `${smtp.received.length} replies received, ${resent} resent with the same Message-ID, 0 lost, ${seconds.toFixed(1)} s`,
     );
-  }, 300_000);
+  }, 600_000);
 });
