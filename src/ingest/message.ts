@@ -53,14 +53,16 @@ const EMPTY_HEADERS = new Headers([]);
 /** NUL bytes anywhere but inside a "GIT binary patch" block mean this is not text. */
 function hasBinaryData(buf: Buffer): boolean {
   let nul = buf.indexOf(0);
-  if (nul < 0) return false;
   while (nul >= 0) {
-    // is this NUL inside a GIT binary patch block (from that line to the next empty line)?
-    const before = buf.lastIndexOf("GIT binary patch\n", nul);
+    // inside a GIT binary patch block (from that line to the next empty line)?
+    const before = buf.lastIndexOf("GIT binary patch", nul);
     if (before < 0) return true;
-    const blockEnd = buf.indexOf("\n\n", before);
-    if (blockEnd >= 0 && blockEnd < nul) return true;
-    nul = buf.indexOf(0, nul + 1);
+    const lf2 = buf.indexOf("\n\n", before);
+    const crlf2 = buf.indexOf("\n\r\n", before);
+    let end = lf2 < 0 ? crlf2 : crlf2 < 0 ? lf2 : Math.min(lf2, crlf2);
+    if (end < 0) end = buf.length;
+    if (end < nul) return true;
+    nul = buf.indexOf(0, end);
   }
   return false;
 }
