@@ -1,6 +1,6 @@
 // Splitting an mbox (mboxo or mboxrd; git format-patch --stdout; lore's
 // t.mbox) into messages at "From " separator lines, the way git mailsplit
-// recognises them: "From <addr> <date with a time>" at the start of a line,
+// recognises them: "From <addr> <asctime date>" at the start of a line,
 // after an empty line (or at the start), or git's fixed
 // "From <sha> Mon Sep 17 00:00:00 2001".
 import { findDiffStart } from "./body.js";
@@ -13,7 +13,8 @@ export interface Segment {
   separated: boolean;
 }
 
-const FROM_LINE = /^From \S*\s+.*\d{1,2}:\d\d/;
+// asctime as mbox writers put it: "From addr Thu Jan  1 00:00:00 1970" (git mailsplit also wants seconds and a year)
+const FROM_LINE = /^From \S+ +.*\d\d?:\d\d:\d\d(?: +[+-]\d{4})? +\d{4}\s*$/;
 const GIT_MAGIC = /^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001/;
 
 function isSeparator(buf: Buffer, at: number): boolean {

@@ -414,3 +414,16 @@ describe("replies", () => {
     expect(problems.map((p) => p.source)).toEqual(["t.mbox#3"]);
   });
 });
+
+describe("mbox separators", () => {
+  it("does not split at prose that starts with From", async () => {
+    const text = fixtureText("format-patch.patch").replace(
+      "Signed-off-by: Alice",
+      "From 10:30 to 11:00 the test box was idle.\n\nFrom then on it ran fsstress.\n\nSigned-off-by: Alice",
+    );
+    const { patches } = await parseInput(text, "p.patch");
+    expect(patches).toHaveLength(1);
+    expect(patches[0]!.source).toBe("p.patch");
+    expect(patches[0]!.message).toContain("From 10:30 to 11:00 the test box was idle.");
+  });
+});
