@@ -14,6 +14,8 @@ import { CONFIG_PATH, parseAppConfigText, type AppConfig, DEFAULT_GITHUB_SETTING
 import { DEFAULT_CONFIG } from "../config.js";
 import { markedFingerprints, readPullRequestState, type IssueCommentLike, type ReviewCommentLike, type ReviewLike } from "./markers.js";
 import { contentText, readPullRequest, sourcesFrom, type Limits, type PrRef } from "./pr-input.js";
+import { GitHubHistory } from "./history.js";
+import { decorateWithHistory, touchedPaths } from "../history/sources.js";
 import {
   annotationOf,
   countBySeverity,
@@ -272,7 +274,9 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
     const text = `Subject: ${job.title.replace(/\n/g, " ")}\n\n${job.body ?? ""}\n---\n${input.diffText}`;
     try {
       const parsed = parsePatchText(text, `${prName(job)}@${job.headSha.slice(0, 12)}`, { maxBytes: config.review.maxInputBytes });
-      const sources = sourcesFrom(input);
+      // the file's own reclaim history, through the commits API (best effort, bounded)
+      const history = GitHubHistory.forOctokit(octokit, { owner: job.owner, repo: job.repo, baseSha: job.baseSha });
+      const sources = decorateWithHistory(sourcesFrom(input), (p, fn) => history.lookup(p, fn), (patches) => history.prepare(touchedPaths(patches)));
       await sources.prepare?.(parsed.patches);
       const result = review(parsed, sources, config.review, deps.kb, deps.rules);
       for (const r of result.reviews) {

@@ -42,6 +42,8 @@ export function renderComment(f: Finding): string {
     chain: f.chain && f.chain.length > 0 ? f.chain.join(" -> ") : null,
     hasCitations: f.citations.length > 0,
     citations: f.citations.map(citationView),
+    hasLocal: (f.localHistory ?? []).length > 0,
+    local: (f.localHistory ?? []).map((c) => ({ short: c.sha.slice(0, 12), subject: c.subject, url: c.url })),
     marker: marker(f.fingerprint),
   });
 }

@@ -14,7 +14,7 @@ export const RECLAIM_TOPICS =
 
 const TOPIC_RE = new RegExp(RECLAIM_TOPICS, "i");
 
-interface Entry extends LocalCommit {
+export interface Entry extends LocalCommit {
   text: string;
   strength: number;
 }
@@ -50,19 +50,29 @@ export function commitUrl(remote: string | null, sha: string): string | null {
   return null;
 }
 
+/** Keeps the commits whose message speaks of reclaim recursion (any source: git log, the GitHub commits API). */
+export function reclaimEntries(commits: readonly { sha: string; message: string; date: string; url: string | null }[]): Entry[] {
+  const entries: Entry[] = [];
+  for (const c of commits) {
+    if (!TOPIC_RE.test(c.message)) continue;
+    const subject = c.message.split("\n", 1)[0]!.trim();
+    if (!subject) continue;
+    entries.push({ sha: c.sha, date: c.date, subject, url: c.url, text: c.message, strength: strengthOf(c.message) });
+  }
+  return entries;
+}
+
 /** Parses `git log --format=%H%x1f%cs%x1f%s%x1f%b%x1e` output. */
 export function parseLog(out: string, remote: string | null): Entry[] {
-  const entries: Entry[] = [];
+  const commits: { sha: string; message: string; date: string; url: string | null }[] = [];
   for (const rec of out.split("\x1e")) {
     const t = rec.replace(/^\n+/, "");
     if (!t) continue;
     const [sha, date, subject, body = ""] = t.split("\x1f");
     if (!sha || !subject) continue;
-    const text = `${subject}\n${body}`;
-    if (!TOPIC_RE.test(text)) continue;
-    entries.push({ sha, date: date ?? "", subject, url: commitUrl(remote, sha), text, strength: strengthOf(text) });
+    commits.push({ sha, date: date ?? "", message: `${subject}\n${body}`, url: commitUrl(remote, sha) });
   }
-  return entries;
+  return reclaimEntries(commits);
 }
 
 /**

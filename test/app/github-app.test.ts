@@ -92,6 +92,25 @@ describe("reclaim-review github (end to end)", () => {
       expect(runs[0].annotations[0]).toMatchObject({ path: PATH, start_line: lineNo, annotation_level: "warning" });
     });
 
+    it("cites the file's own reclaim history from the commits API in the comment", async () => {
+      const head = sha("4");
+      const fixSha = "9".repeat(40);
+      api.addCommit(REPO, { sha: fixSha, message: "demofs: use memalloc_nofs_save() around the inode lookup\n\nThe GFP_KERNEL allocation recursed into reclaim.", date: "2025-03-04T10:00:00Z", paths: [PATH] });
+      api.addCommit(REPO, { sha: "8".repeat(40), message: "demofs: fix a typo", date: "2025-03-05T10:00:00Z", paths: [PATH] });
+      api.addCommit(REPO, { sha: "7".repeat(40), message: "otherfs: GFP_NOFS deadlock fix", date: "2025-03-06T10:00:00Z", paths: ["fs/otherfs/a.c"] });
+      pull(4, head, fixture("inode-nofs.c"));
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 4, head, base: BASE }), { secret: SECRET });
+      await reviewsDone("demo/linux#4");
+      const listed = api.calls("GET", /\/commits$/);
+      expect(listed.length).toBeGreaterThan(0);
+      expect(listed[0].query).toMatchObject({ path: PATH, sha: BASE });
+      const body = api.botComments(REPO, 4)[0].body;
+      expect(body).toContain("This file's own history:");
+      expect(body).toContain(`[\`${fixSha.slice(0, 12)}\`](https://github.com/${REPO}/commit/${fixSha}) demofs: use memalloc_nofs_save() around the inode lookup`);
+      expect(body).not.toContain("fix a typo");
+      expect(body).not.toContain("otherfs");
+    });
+
     it("refuses a forged signature with a 4xx and does nothing", async () => {
       const before = api.requests.length;
       const head = sha("2");

@@ -48,7 +48,7 @@ export class GitHubDouble {
   repo(full, defaultBranch = "main") {
     let r = this.repos.get(full);
     if (!r) {
-      r = { full, defaultBranch, config: null, contents: new Map(), pulls: new Map(), reviewComments: [], reviews: [], issueComments: [], checkRuns: [], reactions: [] };
+      r = { full, defaultBranch, config: null, contents: new Map(), pulls: new Map(), reviewComments: [], reviews: [], issueComments: [], checkRuns: [], reactions: [], commits: [] };
       this.repos.set(full, r);
     }
     return r;
@@ -60,6 +60,11 @@ export class GitHubDouble {
     r.pulls.set(number, { number, headSha, baseSha, files, author });
     this.shaToPr.set(headSha, `${full}#${number}`);
     for (const [key, text] of Object.entries(contents)) r.contents.set(key, text); // key: "sha:path"
+  }
+
+  /** A commit of the repository's history: { sha, message, date, paths } (newest first when listed). */
+  addCommit(full, commit) {
+    this.repo(full).commits.unshift(commit);
   }
 
   setConfig(full, text) {
@@ -238,6 +243,14 @@ export class GitHubDouble {
       rec.pr = `${full}#${c.issue_number}`;
       r.reactions.push({ kind: "issue-comment", commentId: c.id, content: rec.body.content });
       return { status: 201, body: { id: this.nextId++, content: rec.body.content, user: BOT } };
+    }
+    if (rest === "/commits" && method === "GET") {
+      // GitHub's list-commits: ?sha= (start point), ?path= (only commits touching it)
+      const p = url.searchParams.get("path");
+      const rows = r.commits
+        .filter((c) => !p || c.paths.includes(p))
+        .map((c) => ({ sha: c.sha, html_url: `https://github.com/${full}/commit/${c.sha}`, commit: { message: c.message, committer: { date: c.date } } }));
+      return this.page(rows, url, path);
     }
     if ((h = /^\/commits\/([^/]+)\/pulls$/.exec(rest)) && method === "GET") {
       const prs = [...r.pulls.values()].filter((p) => p.headSha === h[1]).map((p) => ({ number: p.number, state: "open" }));
