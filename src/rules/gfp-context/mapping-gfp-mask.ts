@@ -1,6 +1,6 @@
 // mapping-gfp-mask: a whole inode mapping made NOFS/NOIO with mapping_set_gfp_mask().
 import type { Report, Rule } from "../../types.js";
-import { addedLines } from "../util/diff.js";
+import { addedSourceLines } from "../util/scope-regions.js";
 
 const CLEARS_FS_IO = /~\s*\(?\s*(?:__GFP_FS|__GFP_IO)|\bGFP_NOFS\b|\bGFP_NOIO\b/;
 
@@ -33,8 +33,8 @@ export const rule: Rule = {
   },
   check({ patch }) {
     const reports: Report[] = [];
-    for (const v of addedLines(patch)) {
-      if (!/\bmapping_set_gfp_mask\s*\(/.test(v.code)) continue;
+    for (const v of addedSourceLines(patch)) {
+      if (!v.line.text.includes("mapping_set_gfp_mask") || !/\bmapping_set_gfp_mask\s*\(/.test(v.code)) continue;
       // the call may continue on the next new-side lines
       const rest = v.hunk.lines
         .slice(v.index, v.index + 4)

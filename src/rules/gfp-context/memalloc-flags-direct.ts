@@ -2,8 +2,7 @@
 // current->flags, and such a setting removed from a worker.
 import type { DiffLine, Hunk, Report, Rule } from "../../types.js";
 import { stripLine } from "../util/code.js";
-import { deletedLines } from "../util/diff.js";
-import { fnLabel, functionRegions, type FnRegion } from "../util/scope-regions.js";
+import { deletedSourceLines, fnLabel, functionRegions, type FnRegion } from "../util/scope-regions.js";
 
 const FLAGS = /\b(PF_MEMALLOC_NOIO|PF_MEMALLOC_NOFS|PF_LOCAL_THROTTLE|PF_LESS_THROTTLE)\b/g;
 const SETS = /\bcurrent->flags\s*\|=/;
@@ -90,13 +89,14 @@ export const rule: Rule = {
     const regions = functionRegions(patch);
     for (const region of regions) {
       if (API_FILES.test(region.file.path)) continue;
+      if (!region.lines.some((v) => v.line.kind === "add" && v.line.text.includes("flags"))) continue;
       // the same function may span several hunks: look at all of them
       const text =
         region.name === null
           ? regionText(region)
           : regions.filter((r) => r.file === region.file && r.name === region.name).map(regionText).join("\n");
       for (const v of region.lines) {
-        if (v.line.kind !== "add" || !SETS.test(v.code)) continue;
+        if (v.line.kind !== "add" || !v.line.text.includes("flags") || !SETS.test(v.code)) continue;
         // an existing setting that is only edited (renamed flag, reformatted): report only new flags
         const before = flagsSetIn(v.hunk, "del");
         const flags = flagsOn(v.code).filter((f) => !before.has(f));
@@ -124,7 +124,8 @@ export const rule: Rule = {
       }
     }
     // (2) flags removed from a worker
-    for (const v of deletedLines(patch)) {
+    for (const v of deletedSourceLines(patch)) {
+      if (!v.line.text.includes("flags")) continue;
       if (API_FILES.test(v.file.path) || v.file.newPath === null) continue;
       if (!SETS.test(v.code)) continue;
       const still = flagsSetIn(v.hunk, "add");

@@ -1,9 +1,8 @@
 // new-nofs-noio-mask: a new GFP_NOFS/GFP_NOIO (or & ~__GFP_FS/__GFP_IO) at an allocation call.
 import type { Report, Rule } from "../../types.js";
 import { callsOn } from "../util/code.js";
-import { addedLines } from "../util/diff.js";
 import { lists, restrictedMasks } from "../util/gfp-lists.js";
-import { patchAddsScope } from "../util/scope-regions.js";
+import { addedSourceLines, patchAddsScope } from "../util/scope-regions.js";
 
 /** Files that implement the gfp/scope machinery itself. */
 const API_FILES = /^(?:include\/linux\/(?:gfp[\w_]*|sched\/mm|sched)\.h|mm\/)/;
@@ -45,8 +44,8 @@ export const rule: Rule = {
   check({ patch }) {
     const reports: Report[] = [];
     if (patchAddsScope(patch)) return reports; // converting to scopes: scope-conversion speaks
-    for (const v of addedLines(patch)) {
-      if (API_FILES.test(v.file.path)) continue;
+    for (const v of addedSourceLines(patch)) {
+      if (!/GFP_NO|__GFP_/.test(v.line.text) || API_FILES.test(v.file.path)) continue;
       const masks = restrictedMasks(v.code);
       if (masks.length === 0) continue;
       if (/^\s*#\s*define\b/.test(v.code)) continue;

@@ -2,9 +2,8 @@
 // memalloc_nofs_save() scope removed.
 import type { Report, Rule } from "../../types.js";
 import { stripLine } from "../util/code.js";
-import { addedLines, deletedLines } from "../util/diff.js";
 import { hasGfpKernel } from "../util/gfp-lists.js";
-import { fnLabel, functionRegions, patchAddsScope, scopeCallOn, scopeStates } from "../util/scope-regions.js";
+import { addedSourceLines, deletedSourceLines, fnLabel, functionRegions, patchAddsScope, scopeCallOn, scopeStates } from "../util/scope-regions.js";
 import { positionOfDeleted } from "./memalloc-flags-direct.js";
 
 const FS_PATH = /^fs\//;
@@ -97,12 +96,13 @@ export const rule: Rule = {
     }
     // (2) scopes removed
     const addedSaves = new Set<string>();
-    for (const v of addedLines(patch)) {
+    for (const v of addedSourceLines(patch)) {
+      if (!v.line.text.includes("memalloc_")) continue;
       const c = scopeCallOn(v.code);
       if (c?.op === "save") addedSaves.add(v.file.path);
     }
-    for (const v of deletedLines(patch)) {
-      if (v.file.newPath === null) continue;
+    for (const v of deletedSourceLines(patch)) {
+      if (v.file.newPath === null || !v.line.text.includes("memalloc_")) continue;
       const c = scopeCallOn(v.code);
       if (!c || c.op !== "save" || (c.kind !== "nofs" && c.kind !== "noio")) continue;
       if (addedSaves.has(v.file.path)) continue; // moved or reworked, not dropped

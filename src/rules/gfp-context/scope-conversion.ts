@@ -2,8 +2,7 @@
 // memalloc scope API; recognise it, check the obvious and cite the history.
 import type { Report, Rule } from "../../types.js";
 import { stripLine } from "../util/code.js";
-import { addedLines, newSideLines } from "../util/diff.js";
-import { scopeCallOn, type ScopeKind } from "../util/scope-regions.js";
+import { addedSourceLines, scopeCallOn, sourceLines, type ScopeKind } from "../util/scope-regions.js";
 
 const API_FILES = /^(?:include\/linux\/sched(?:\/mm)?\.h|mm\/)/;
 
@@ -48,15 +47,16 @@ export const rule: Rule = {
   },
   check({ patch }) {
     const saves: Array<{ path: string; line: number; kind: ScopeKind; variable: string | null }> = [];
-    for (const v of addedLines(patch)) {
-      if (API_FILES.test(v.file.path)) continue;
+    for (const v of addedSourceLines(patch)) {
+      if (!v.line.text.includes("memalloc_") || API_FILES.test(v.file.path)) continue;
       const c = scopeCallOn(v.code);
       if (c?.op === "save" && (c.kind === "nofs" || c.kind === "noio" || c.kind === "flags")) saves.push({ path: v.file.path, line: v.line.newLine!, kind: c.kind, variable: c.variable });
     }
     if (saves.length === 0) return [];
     // restores visible on the new side, per file and variable
     const restored = new Set<string>();
-    for (const v of newSideLines(patch)) {
+    for (const v of sourceLines(patch)) {
+      if (!v.line.text.includes("memalloc_")) continue;
       const c = scopeCallOn(v.code);
       if (c?.op === "restore" && c.variable) restored.add(`${v.file.path}\0${c.variable.replace(/\s+/g, "")}`);
     }

@@ -9,6 +9,8 @@ const USERSPACE_SOURCE = /\.(?:c|h|cc|cpp|cxx|hh|hpp|rs|go)$/;
 /** Markers that a file is a userspace program, whatever its path. */
 const USERSPACE_TEXT = /\bint\s+main\s*\(|#\s*include\s*<sys\/|\blibc::|\bunix\.\w+|\bnix::|\bgolang\.org\/x\/sys\/unix\b/;
 /** Where a serving loop starts: an entry call on a line with a backend marker. */
+/** Cheap test before the real one: could the line carry a backend marker? */
+const MARKER_HINT = /NBD_|UBLK_|FUSE|fuse|tcmu/;
 const ENTRY = /\bioctl\s*\(|\bio_uring_\w+\s*\(|FETCH|START_DEV|DO_IT|\bopen\s*\(|\bread\s*\(|_loop\w*\s*\(|tcmulib_initialize|tcmulib_register/;
 
 /** New-side text of a file (added and context lines), raw. */
@@ -34,7 +36,7 @@ export function backendMarkerOn(raw: string): string | null {
 
 /** Does any new-side line of the patch mention PR_SET_IO_FLUSHER? */
 export function mentionsIoFlusher(patch: Patch): boolean {
-  return patch.files.some((f) => f.hunks.some((h) => h.lines.some((l) => l.kind !== "del" && /\bPR_SET_IO_FLUSHER\b/.test(stripLine(l.text)))));
+  return patch.files.some((f) => f.hunks.some((h) => h.lines.some((l) => l.kind !== "del" && l.text.includes("PR_SET_IO_FLUSHER") && /\bPR_SET_IO_FLUSHER\b/.test(stripLine(l.text)))));
 }
 
 export const rule: Rule = {
@@ -69,7 +71,8 @@ export const rule: Rule = {
   check({ patch }) {
     if (mentionsIoFlusher(patch)) return [];
     for (const file of patch.files) {
-      if (!isUserspaceFile(file)) continue;
+      const candidate = file.hunks.some((h) => h.lines.some((l) => l.kind === "add" && MARKER_HINT.test(l.text)));
+      if (!candidate || !isUserspaceFile(file)) continue;
       const isNew = file.status === "added";
       for (const h of file.hunks)
         for (const l of h.lines) {

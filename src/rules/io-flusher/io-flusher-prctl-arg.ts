@@ -46,7 +46,7 @@ export const rule: Rule = {
       for (const h of file.hunks) {
         const side = h.lines.filter((l) => l.kind !== "del");
         side.forEach((l, i) => {
-          if (l.kind !== "add") return;
+          if (l.kind !== "add" || !l.text.includes("PR_SET_IO_FLUSHER")) return;
           const code = stripLine(l.text);
           if (!/\bPR_SET_IO_FLUSHER\b/.test(code)) return;
           const joined = [code, ...side.slice(i + 1, i + 4).map((x) => stripLine(x.text))].join(" ");

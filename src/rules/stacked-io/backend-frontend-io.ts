@@ -53,11 +53,14 @@ export const rule: Rule = {
     const submitters = lists.fsIoSubmitters();
     const regions = functionRegions(patch, (p) => /\.c$/.test(p));
     // a fix: a back-end worker that submits filesystem IO gains NOIO / local throttling
+    const done = new Set<string>();
     for (const region of regions) {
       const fn = region.name;
       if (!fn || !BACKEND_PATH.test(region.file.path)) continue;
+      if (!region.lines.some((v) => v.line.kind === "add" && /PF_|memalloc_noio|io_flusher/.test(v.line.text))) continue;
       const sameFn = regions.filter((r) => r.file === region.file && r.name === fn);
-      if (sameFn[0] !== region) continue; // once per function
+      if (done.has(`${region.file.path}\0${fn}`)) continue; // once per function
+      done.add(`${region.file.path}\0${fn}`);
       const lines = sameFn.flatMap((r) => r.lines);
       const protect = lines.find((v) => v.line.kind === "add" && (setsNoioFlag(v.code) || /\bPF_LOCAL_THROTTLE\b/.test(v.code) && /\|=/.test(v.code) || (scopeCallOn(v.code)?.op === "save" && scopeCallOn(v.code)?.kind === "noio")));
       if (!protect) continue;

@@ -2,7 +2,7 @@
 // each line in them, as far as the diff shows.
 import type { FileDiff, Hunk, Patch } from "../../types.js";
 import { functionDefinedOn } from "./code.js";
-import { newSideLines, isSourceFile, type LineView } from "./diff.js";
+import { deletedLines, newSideLines, isSourceFile, type LineView } from "./diff.js";
 
 export interface FnRegion {
   file: FileDiff;
@@ -165,7 +165,7 @@ export function patchAddsScope(patch: Patch, path?: string): boolean {
     if (path !== undefined && f.path !== path) continue;
     for (const h of f.hunks)
       for (const l of h.lines) {
-        if (l.kind !== "add") continue;
+        if (l.kind !== "add" || !l.text.includes("memalloc_")) continue;
         const c = scopeCallOn(l.text);
         if (c && c.op === "save" && (c.kind === "nofs" || c.kind === "noio" || c.kind === "flags")) return true;
       }
@@ -176,4 +176,34 @@ export function patchAddsScope(patch: Patch, path?: string): boolean {
 /** "foo()" for messages, or "this function" when the diff does not name it. */
 export function fnLabel(name: string | null | undefined): string {
   return name ? `${name}()` : "this function";
+}
+
+// ---------------------------------------------------------------- cached line views
+
+const addedCache = new WeakMap<Patch, LineView[]>();
+const deletedCache = new WeakMap<Patch, LineView[]>();
+
+/** New-side lines of source files (added and context), from the cached regions. */
+export function sourceLines(patch: Patch): LineView[] {
+  return functionRegions(patch).flatMap((r) => r.lines);
+}
+
+/** Added lines of source files, computed once per patch. */
+export function addedSourceLines(patch: Patch): LineView[] {
+  let out = addedCache.get(patch);
+  if (!out) {
+    out = sourceLines(patch).filter((v) => v.line.kind === "add");
+    addedCache.set(patch, out);
+  }
+  return out;
+}
+
+/** Deleted lines of source files, computed once per patch. */
+export function deletedSourceLines(patch: Patch): LineView[] {
+  let out = deletedCache.get(patch);
+  if (!out) {
+    out = [...deletedLines(patch)];
+    deletedCache.set(patch, out);
+  }
+  return out;
 }
