@@ -61,11 +61,12 @@ export const rule: Rule = {
       const regions = functionRegions(patch, (p) => FS_PATH.test(p) && /\.[ch]$/.test(p) && !/\/tests?\//.test(p));
       const justified = JUSTIFIED.test(patch.message);
       for (const region of regions) {
-        const states = scopeStates(region);
         const hunk = region.hunk;
-        const delNofs = hunk.lines.some((l) => l.kind === "del" && /\bGFP_NOFS\b/.test(stripLine(l.text)));
-        const addNofs = hunk.lines.some((l) => l.kind === "add" && /\bGFP_NOFS\b/.test(stripLine(l.text)));
-        if (!delNofs || addNofs) continue;
+        const delNofs = hunk.lines.some((l) => l.kind === "del" && l.text.includes("GFP_NOFS") && /\bGFP_NOFS\b/.test(stripLine(l.text)));
+        if (!delNofs) continue;
+        const addNofs = hunk.lines.some((l) => l.kind === "add" && l.text.includes("GFP_NOFS") && /\bGFP_NOFS\b/.test(stripLine(l.text)));
+        if (addNofs) continue;
+        const states = scopeStates(region);
         const text = region.lines.map((l) => l.code).join("\n");
         region.lines.forEach((v, i) => {
           if (v.line.kind !== "add" || !hasGfpKernel(v.code) || states[i]!.nofs) return;

@@ -79,6 +79,7 @@ export const rule: Rule = {
     const reports: Report[] = [];
     const ctxOf = (k: ScopeKind) => (k === "noio" ? "NOIO" : k === "nofs" ? "NOFS" : k === "noreclaim" ? "PF_MEMALLOC" : k === "pin" ? "PF_MEMALLOC_PIN" : "restricted");
     for (const region of functionRegions(patch)) {
+      if (!region.lines.some((v) => v.line.text.includes("memalloc_"))) continue;
       const fn = fnLabel(region.name);
       const saves = new Map<string, { kind: ScopeKind; at: number }>();
       let depth = 0;
