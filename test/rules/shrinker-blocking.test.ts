@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../../src/config.js";
+import { memoryTree, openSources } from "../../src/context/sources.js";
+import { parsePatchText } from "../../src/ingest/index.js";
+import { loadKnowledge } from "../../src/knowledge/load.js";
+import { review } from "../../src/pipeline.js";
 import { rule, saysOffReclaim } from "../../src/rules/shrinker-io/shrinker-blocking.js";
+import { formatPatch } from "../helpers/patch.js";
 import { ruleTester } from "../helpers/rule-tester.js";
 
 // A made-up block cache with a shrinker (old-style static struct shrinker).
@@ -206,4 +212,99 @@ ruleTester(rule, {
       errors: [{ messageId: "stopsBlocking", line: 6, severity: "info" }],
     },
   ],
+});
+
+// ------------------------------------------------------------ with a source tree
+
+const ZC_SHRINK = `// zcache shrinker: callbacks registered with shrinker_alloc()
+#include "zc.h"
+
+static unsigned long zc_count(struct shrinker *s, struct shrink_control *sc)
+{
+	return atomic_long_read(&zc_nr);
+}
+
+static unsigned long zc_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	struct zc_obj *o = zc_oldest();
+
+	if (!o)
+		return SHRINK_STOP;
+	zc_drop_clean(o);
+	return 1;
+}
+
+int zc_init(void)
+{
+	zc_shrinker = shrinker_alloc(0, "zc");
+	zc_shrinker->count_objects = zc_count;
+	zc_shrinker->scan_objects = zc_scan;
+	shrinker_register(zc_shrinker);
+	return 0;
+}
+`;
+
+const ZC_IO = `// zcache IO helpers
+#include "zc.h"
+
+static void zc_write_back(struct zc_obj *o)
+{
+	write_dirty_buffer(o->bh, 0);
+	wait_on_buffer(o->bh);
+}
+
+void zc_evict_dirty(struct zc_obj *o)
+{
+	zc_write_back(o);
+	zc_free(o);
+}
+
+void zc_drop_clean(struct zc_obj *o)
+{
+	if (!mutex_trylock(&o->lock))
+		return;
+	zc_free(o);
+	mutex_unlock(&o->lock);
+}
+`;
+
+async function reviewWithTree(files: { path: string; before: string; after: string }[], tree: Map<string, string>) {
+  const input = parsePatchText(formatPatch({ files }), "tree.patch");
+  const sources = openSources(memoryTree(tree));
+  await sources.prepare!(input.patches);
+  return review(input, sources, DEFAULT_CONFIG, loadKnowledge(), [rule]).reviews[0]!.findings;
+}
+
+describe("shrinker-blocking with source context", () => {
+  const tree = new Map([
+    ["drivers/zc/zc_shrink.c", ZC_SHRINK],
+    ["drivers/zc/zc_io.c", ZC_IO],
+    ["drivers/zc/zc.h", "struct zc_obj;\n"],
+  ]);
+
+  it("follows a call added in the scan callback into a helper of another file that waits on IO", async () => {
+    const after = ZC_SHRINK.replace("\tzc_drop_clean(o);\n", "\tif (zc_dirty(o))\n\t\tzc_evict_dirty(o);\n\telse\n\t\tzc_drop_clean(o);\n");
+    const f = await reviewWithTree([{ path: "drivers/zc/zc_shrink.c", before: ZC_SHRINK, after }], tree);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[16, "warning", "submitsIo"]]);
+    expect(f[0]!.message).toContain("zc_scan -> zc_evict_dirty -> zc_write_back -> write_dirty_buffer");
+  });
+
+  it("without the tree the same patch says nothing (the helper is not in the diff)", () => {
+    const after = ZC_SHRINK.replace("\tzc_drop_clean(o);\n", "\tif (zc_dirty(o))\n\t\tzc_evict_dirty(o);\n\telse\n\t\tzc_drop_clean(o);\n");
+    const input = parsePatchText(formatPatch({ files: [{ path: "drivers/zc/zc_shrink.c", before: ZC_SHRINK, after }] }), "t.patch");
+    expect(review(input, null, DEFAULT_CONFIG, loadKnowledge(), [rule]).reviews[0]!.findings).toEqual([]);
+  });
+
+  it("reports a wait added to a helper that the (untouched) scan callback calls", async () => {
+    const after = ZC_IO.replace("\tzc_free(o);\n\tmutex_unlock", "\tfolio_wait_writeback(o->folio);\n\tzc_free(o);\n\tmutex_unlock");
+    const f = await reviewWithTree([{ path: "drivers/zc/zc_io.c", before: ZC_IO, after }], tree);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[20, "warning", "waitsOnIo"]]);
+    expect(f[0]!.message).toContain("zc_scan -> zc_drop_clean -> folio_wait_writeback");
+  });
+
+  it("stays quiet for a wait added to a helper no shrinker reaches", async () => {
+    const after = ZC_IO.replace("\tzc_write_back(o);\n\tzc_free(o);", "\tzc_write_back(o);\n\twait_for_completion(&o->done);\n\tzc_free(o);");
+    const f = await reviewWithTree([{ path: "drivers/zc/zc_io.c", before: ZC_IO, after }], tree);
+    expect(f).toEqual([]);
+  });
 });

@@ -1,8 +1,10 @@
 // shrinker-blocking: a shrinker callback (or a helper it calls) that waits on
 // IO, submits IO synchronously or takes a sleeping lock unconditionally.
-import type { Report, Rule } from "../../types.js";
+import { getFacts, type ContextFacts } from "../../context/facts.js";
+import { shrinkerOf } from "../../context/rule-support.js";
+import type { Patch, Report, Rule, Severity, SourceContext } from "../../types.js";
 import { callsOn } from "../util/code.js";
-import { deletedLines } from "../util/diff.js";
+import { addedLines, deletedLines, isCLike } from "../util/diff.js";
 import {
   blockersOn,
   callbackRole,
@@ -76,9 +78,13 @@ export const rule: Rule = {
     knowledge: ["dm-bufio-workqueue-2020", "xfs-reclaim-nonblocking-2020", "dm-bufio-loop-revert-2019", "shrinker-alloc-api-2023"],
     scope: "line",
   },
-  check({ patch }) {
+  check({ patch, source }) {
     const reports: Report[] = [];
-    if (!mentionsShrinkers(patch)) return reports;
+    const facts = getFacts(source);
+    if (!mentionsShrinkers(patch)) {
+      if (facts) reports.push(...helperChanges(patch, source, facts, trylockNames(patch), new Set()));
+      return reports;
+    }
     const trylocks = trylockNames(patch);
     const offReclaim = saysOffReclaim(`${patch.subject}\n${patch.message}`);
     const done = new Set<string>();
@@ -146,6 +152,110 @@ export const rule: Rule = {
         identifiers: [fnName, ...e.calls],
       });
     }
+    if (facts) {
+      const at = new Set(reports.map((r) => `${r.file}:${r.line}`));
+      for (const r of [...callbackChains(patch, facts, trylocks, offReclaim, at), ...helperChanges(patch, source, facts, trylocks, at)]) {
+        at.add(`${r.file}:${r.line}`);
+        reports.push(r);
+      }
+    }
     return reports;
   },
 };
+
+// ------------------------------------------------------------ with source context
+
+/** Added new-file lines per path. */
+function addedByPath(patch: Patch): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  for (const v of addedLines(patch, isCLike)) {
+    if (v.line.newLine === null) continue;
+    let s = out.get(v.file.path);
+    if (!s) out.set(v.file.path, (s = new Set()));
+    s.add(v.line.newLine);
+  }
+  return out;
+}
+
+/** The shrinker role of fn in path as the source context knows it. */
+function roleIn(facts: ContextFacts, path: string, fn: string): "count" | "scan" | null {
+  const ff = facts.fileFacts(path);
+  if (ff?.countObjects.has(fn)) return "count";
+  if (facts.rolesOf(path, fn).has("shrinker")) return /count/.test(fn) ? "count" : "scan";
+  return null;
+}
+
+function blocksHard(callee: string, trylocks: Set<string>): Blocker | null {
+  return blockersOn(`${callee}()`, trylocks).find((b) => b.kind !== "soft") ?? null;
+}
+
+function chainReport(file: string, line: number, chain: string[], blocker: Blocker, role: "count" | "scan", offReclaim: boolean): Report {
+  const severity: Severity = offReclaim ? "info" : role === "count" ? "error" : "warning";
+  return {
+    messageId: MESSAGE_OF[blocker.kind],
+    data: { chain: chain.join(" -> "), role: role === "count" ? "count_objects" : "scan_objects", call: blocker.call },
+    file,
+    line,
+    severity,
+    chain,
+    cite: blocker.kind === "lock" ? ["dm-bufio-loop-revert-2019", "dm-bufio-workqueue-2020"] : undefined,
+    identifiers: [blocker.call, ...chain],
+  };
+}
+
+/**
+ * Shrinker callbacks of the patched files: a call they make (on an added
+ * line) into a helper of the file or its directory that, through at most
+ * three levels, waits on IO, writes back or takes a sleeping lock. Reported at
+ * the callback's call, naming the chain. Also when the blocking call deep in
+ * the helper is what the patch adds.
+ */
+function callbackChains(patch: Patch, facts: ContextFacts, trylocks: Set<string>, offReclaim: boolean, at: Set<string>): Report[] {
+  const out: Report[] = [];
+  const added = addedByPath(patch);
+  const pred = (site: { callee: string }) => blocksHard(site.callee, trylocks) !== null;
+  for (const [path, lines] of added) {
+    const ff = facts.fileFacts(path);
+    if (!ff) continue;
+    for (const f of ff.functions) {
+      const role = roleIn(facts, path, f.name);
+      if (!role) continue;
+      const done = new Set<string>();
+      for (const site of f.calls) {
+        if (done.has(site.callee) || blocksHard(site.callee, trylocks) || blockersOn(`${site.callee}()`).length > 0) continue;
+        done.add(site.callee);
+        const hit = facts.chainTo(path, site.callee, pred, { maxDepth: 3, budgetMs: 50 });
+        if (!hit) continue;
+        const blocker = blocksHard(hit.site.callee, trylocks)!;
+        const deepAdded = added.get(hit.file)?.has(hit.site.line) ?? false;
+        const where = lines.has(site.line) ? { file: path, line: site.line } : deepAdded ? { file: hit.file, line: hit.site.line } : null;
+        if (!where || at.has(`${where.file}:${where.line}`)) continue;
+        out.push(chainReport(where.file, where.line, [f.name, ...hit.chain], blocker, role, offReclaim));
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Blocking calls the patch adds anywhere a shrinker callback reaches (the
+ * callback itself registered elsewhere, or a helper up to three calls down),
+ * by the source context's ops tables and call graph.
+ */
+function helperChanges(patch: Patch, source: SourceContext | undefined, facts: ContextFacts, trylocks: Set<string>, at: Set<string>): Report[] {
+  const out: Report[] = [];
+  // an audit reviews every file: the hazard is reported once, at the callback's call
+  if (facts.audit) return out;
+  const offReclaim = saysOffReclaim(`${patch.subject}\n${patch.message}`);
+  for (const v of addedLines(patch, isCLike)) {
+    if (v.line.newLine === null || at.has(`${v.file.path}:${v.line.newLine}`)) continue;
+    const blocker = blockersOn(v.code, trylocks).find((b) => b.kind !== "soft");
+    if (!blocker) continue;
+    const fn = facts.functionAt(v.file.path, v.line.newLine);
+    if (!fn) continue;
+    const hit = shrinkerOf(source, v.file.path, fn.name, 3);
+    if (!hit) continue;
+    out.push(chainReport(v.file.path, v.line.newLine, [...hit.chain, blocker.call], blocker, hit.kind, offReclaim));
+  }
+  return out;
+}
