@@ -146,6 +146,19 @@ ruleTester(rule, {
       errors: [{ messageId: "kernelInIoPath", line: 9 }],
     },
     {
+      name: "SCSI error handler allocating with GFP_KERNEL",
+      patch: {
+        files: [
+          {
+            path: "drivers/scsi/quibble.c",
+            before: "static int quibble_eh_host_reset_handler(struct scsi_cmnd *cmd)\n{\n\treturn quibble_reset(cmd);\n}\n",
+            after: "static int quibble_eh_host_reset_handler(struct scsi_cmnd *cmd)\n{\n\tstruct quibble_tmf *tmf = kzalloc(sizeof(*tmf), GFP_KERNEL);\n\n\treturn quibble_reset(cmd, tmf);\n}\n",
+          },
+        ],
+      },
+      errors: [{ messageId: "kernelInIoPath", line: 3 }],
+    },
+    {
       name: "worker whose start is not shown: information only",
       patch: {
         context: 1,

@@ -42,6 +42,10 @@ ruleTester(rule, {
       patch: { files: [{ path: "fs/quux/file.c", before, after: add("\tif ((sc->gfp_mask & GFP_NOFS) == GFP_NOFS)\n\t\treturn 0;") }] },
     },
     {
+      name: "GFP_NOFS kept in a local gfp variable (no call, no stored mask field)",
+      patch: { files: [{ path: "fs/quux/file.c", before, after: add("\tmask = GFP_NOFS;") }] },
+    },
+    {
       name: "GFP_NOFS in a comment",
       patch: { files: [{ path: "fs/quux/file.c", before, after: add("\t/* kmalloc(len, GFP_NOFS) is not needed here */") }] },
     },
@@ -61,6 +65,11 @@ ruleTester(rule, {
       name: "mask built with & ~__GFP_FS on a continuation line",
       patch: { files: [{ path: "fs/quux/file.c", before, after: add("\tqi->map = kmalloc_array(len, sizeof(u64),\n\t\t\tmapping_gfp_mask(qi->mapping) & ~__GFP_FS);") }] },
       errors: [{ messageId: "perCallMask", line: 7 }],
+    },
+    {
+      name: "GFP_NOIO stored in a socket's sk_allocation",
+      patch: { files: [{ path: "drivers/block/quux.c", before, after: add("\tqi->sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;") }] },
+      errors: [{ messageId: "maskStored", line: 6, severity: "info" }],
     },
     {
       name: "kvmalloc with GFP_NOFS: vmalloc ignores the mask (warning)",

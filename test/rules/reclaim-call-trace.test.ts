@@ -50,6 +50,10 @@ ruleTester(rule, {
       patch: { message: "Call Trace:\n  dump_stack+0x5c/0x80\n  warn_alloc+0x10f/0x190\n  __alloc_pages_slowpath+0xb0c/0xcd0\n  __alloc_pages_nodemask+0x2f1/0x340\n  plonk_alloc+0x31/0x90 [plonk]\n", files: [gfpFix] },
     },
     {
+      name: "lockdep report that does not involve fs_reclaim",
+      patch: { message: "WARNING: possible circular locking dependency detected\n (&plonk->lock){+.+.}, at: plonk_x+0x1/0x2\n (&plonk->other){+.+.}, at: plonk_y+0x1/0x2\n", files: [gfpFix] },
+    },
+    {
       name: "reclaim and wait in two different traces",
       patch: {
         message: "Task A:\n  wait_for_completion+0x9e/0x130\n  plonk_sync+0x10/0x20\n\nTask B:\n  shrink_slab+0x8a/0x290\n  try_to_free_pages+0xd0/0x1e0\n  __alloc_pages_nodemask+0x2f1/0x340\n",
@@ -88,6 +92,15 @@ ruleTester(rule, {
       errors: [{ messageId: "chainFix" }],
     },
     {
+      name: "lockdep report through fs_reclaim",
+      patch: {
+        message:
+          "lockdep complains:\n\n WARNING: possible circular locking dependency detected\n kswapd0/80 is trying to acquire lock:\n (&plonk_inode_lock){++++}, at: plonk_evict+0x20/0x90\n\n but task is already holding lock:\n (fs_reclaim){+.+.}, at: __fs_reclaim_acquire+0x5/0x30\n",
+        files: [gfpFix],
+      },
+      errors: [{ messageId: "lockdepReclaim", severity: "info" }],
+    },
+    {
       name: "crash-utility style frames quoted in a reply",
       patch: {
         message:
@@ -117,5 +130,11 @@ describe("reclaim-call-trace chain", () => {
     const [f] = runRule(rule, { message: recursion, files: [gfpFix] });
     expect(f!.message).toContain("plonk_write_begin -> pagecache_get_page -> try_to_free_pages -> plonk_buf_iowait");
     expect(f!.chain).toEqual(["plonk_write_begin", "pagecache_get_page", "try_to_free_pages", "plonk_buf_iowait"]);
+  });
+  it("names the locks of a lockdep fs_reclaim report", () => {
+    const [f] = runRule(rule, { message: "circular locking dependency\n (&plonk_inode_lock){++++}, at: x+0x1/0x2\n (fs_reclaim){+.+.}, at: y+0x1/0x2\n", files: [other] });
+    expect(f!.messageId).toBe("lockdepReclaim");
+    expect(f!.message).toContain("&plonk_inode_lock");
+    expect(f!.message).toContain("does not change an allocation context");
   });
 });

@@ -85,6 +85,8 @@ export const rule: Rule = {
         "the quoted trace shows reclaim recursion: {{chain}}; the patch changes the allocation context, so check it covers {{caller}} and any worker it waits for",
       chainLayer:
         "the quoted trace shows reclaim recursion: {{chain}}; the patch changes {{layer}} rather than the allocation context: right if the wait itself is the bug, but check whether {{caller}} should run under a NOFS/NOIO scope too",
+      lockdepReclaim:
+        "the quoted lockdep report ties {{locks}} to fs_reclaim: memory is allocated with reclaim allowed while holding a lock that reclaim itself may need; {{how}}",
       chainOther:
         "the quoted trace shows reclaim recursion: {{chain}}; the patch does not change any allocation context (gfp mask, memalloc scope, PF_MEMALLOC_NOIO, PR_SET_IO_FLUSHER): make sure the layer that allocates in {{caller}} is the one fixed",
     },
@@ -92,27 +94,55 @@ export const rule: Rule = {
     scope: "patch",
   },
   check({ patch }) {
-    const alloc = lists.allocFrames();
-    const reclaim = lists.reclaimFrames();
-    for (const trace of parseTraces(patch.message)) {
-      const chain = findReclaimChain(trace, (n) => alloc.has(n), (n) => reclaim.has(n), isWait);
-      if (!chain) continue;
-      const caller = chain.caller && !reclaim.has(chain.caller.name) ? frameText(chain.caller) : frameText(chain.alloc);
-      const text = `${caller !== frameText(chain.alloc) ? `${caller} -> ` : ""}${frameText(chain.alloc)} -> ${frameText(chain.reclaim)} -> ${frameText(chain.wait)}`;
-      const fixes = touchesContext(patch);
-      const layer = fixes ? null : otherLayer(patch);
-      const report: Report = {
-        messageId: fixes ? "chainFix" : layer ? "chainLayer" : "chainOther",
-        severity: "info",
-        data: { chain: text, caller, layer: layer ?? "" },
-        file: null,
-        line: null,
-        chain: [caller, chain.alloc.name, chain.reclaim.name, chain.wait.name].filter((x, i, a) => a.indexOf(x) === i),
-        cite: citesFor(chain),
-        identifiers: chain.trace.map((f) => f.name),
-      };
-      return [report];
-    }
-    return [];
+    const found = traceChain(patch);
+    if (found) return [found];
+    const lockdep = lockdepReclaim(patch);
+    return lockdep ? [lockdep] : [];
   },
 };
+
+/** A lockdep report whose dependency chain goes through the fs_reclaim pseudo-lock. */
+function lockdepReclaim(patch: Patch): Report | null {
+  const msg = patch.message;
+  if (!/\bfs_reclaim\b/.test(msg) || !/circular locking dependency|inconsistent lock state|lock ordering|lockdep|fs_reclaim_acquire/i.test(msg)) return null;
+  const locks: string[] = [];
+  for (const m of msg.matchAll(/\((&?[A-Za-z_][\w>.&-]*)\)\{[.+\-?]{2,4}\}/g)) {
+    const name = m[1]!;
+    if (name !== "fs_reclaim" && !locks.includes(name)) locks.push(name);
+  }
+  const fixes = touchesContext(patch);
+  return {
+    messageId: "lockdepReclaim",
+    severity: "info",
+    data: { locks: locks.length > 0 ? locks.slice(0, 3).join(", ") : "a lock", how: fixes ? "the patch changes the allocation context; check it covers every allocation made while the lock is held" : "the patch does not change an allocation context: make sure the allocation under the lock cannot recurse into reclaim (NOFS/NOIO scope) or the lock is not taken by reclaim" },
+    file: null,
+    line: null,
+    cite: ["gfp-fs-io-doc", "memalloc-nofs-api-2017", "memalloc-noio-2013"],
+    identifiers: ["fs_reclaim", ...locks],
+  };
+}
+
+function traceChain(patch: Patch): Report | null {
+  const alloc = lists.allocFrames();
+  const reclaim = lists.reclaimFrames();
+  for (const trace of parseTraces(patch.message)) {
+    const chain = findReclaimChain(trace, (n) => alloc.has(n), (n) => reclaim.has(n), isWait);
+    if (!chain) continue;
+    const caller = chain.caller && !reclaim.has(chain.caller.name) ? frameText(chain.caller) : frameText(chain.alloc);
+    const text = `${caller !== frameText(chain.alloc) ? `${caller} -> ` : ""}${frameText(chain.alloc)} -> ${frameText(chain.reclaim)} -> ${frameText(chain.wait)}`;
+    const fixes = touchesContext(patch);
+    const layer = fixes ? null : otherLayer(patch);
+    const report: Report = {
+      messageId: fixes ? "chainFix" : layer ? "chainLayer" : "chainOther",
+      severity: "info",
+      data: { chain: text, caller, layer: layer ?? "" },
+      file: null,
+      line: null,
+      chain: [caller, chain.alloc.name, chain.reclaim.name, chain.wait.name].filter((x, i, a) => a.indexOf(x) === i),
+      cite: citesFor(chain),
+      identifiers: chain.trace.map((f) => f.name),
+    };
+    return report;
+  }
+  return null;
+}

@@ -16,7 +16,10 @@ const ROLES: Array<[RegExp, string]> = [
   [/swap/, "the swap IO path"],
   [/xprt_transmit/, "the SUNRPC transmit path"],
   [/^raid/, "an md/raid daemon thread"],
-  [/_map$/, "a device-mapper target map function"],
+  [/_map$|clone_and_map/, "a device-mapper target map function"],
+  [/complete_rq/, "a request completion handler"],
+  [/_eh_/, "a SCSI error handler (recovery runs while IO waits)"],
+  [/rw_page|zram_|lo_rw|lo_write|filebacked/, "the block device's IO path"],
 ];
 
 /** Role of `fn` in the IO path, from its name (and path for dm targets), or null. */

@@ -35,6 +35,8 @@ export const rule: Rule = {
     messages: {
       perCallMask:
         "{{mask}} at {{call}}(): consider a memalloc_{{scope}}_save() scope at the boundary that needs it instead of a per-call mask",
+      maskStored:
+        "{{mask}} stored in {{target}} for later allocations: every allocation through it avoids reclaim IO/FS; check the allocations that ignore it (page frags, vmalloc) and whether a memalloc_{{scope}}_save() scope in the IO path is the clearer boundary",
       vmallocIgnores:
         "{{mask}} passed to {{call}}(): vmalloc-backed allocations have ignored NOFS/NOIO masks (page tables come from GFP_KERNEL); use memalloc_{{scope}}_save()/restore() around the call",
     },
@@ -58,7 +60,23 @@ export const rule: Rule = {
         const prev = v.hunk.lines.slice(0, v.index).filter((l) => l.kind !== "del").pop();
         if (prev) calls = callsOn(prev.text);
       }
-      if (calls.length === 0) continue; // a variable or a struct field: not a call site
+      if (calls.length === 0) {
+        // a mask stored for later allocations (sk->sk_allocation, a gfp field): same advice
+        const stored = /([A-Za-z_][\w.>-]*(?:allocation|gfp\w*))\s*=[^=]/i.exec(v.code);
+        const deletedSame = v.hunk.lines.some((l) => l.kind === "del" && restrictedMasks(l.text).some((m) => masks.includes(m)));
+        if (stored && !deletedSame) {
+          reports.push({
+            messageId: "maskStored",
+            severity: "info",
+            data: { mask: masks.join(" / "), target: stored[1]!, scope: masks.some((m) => /IO/.test(m)) ? "noio" : "nofs" },
+            file: v.file.path,
+            line: v.line.newLine,
+            identifiers: masks,
+            cite: ["gfp-fs-io-doc", "sk-page-frag-2019"],
+          });
+        }
+        continue; // otherwise a plain variable: not a call site
+      }
       // same mask on a deleted line of the hunk: the call moved or changed elsewhere
       const deleted = v.hunk.lines.filter((l) => l.kind === "del").map((l) => restrictedMasks(l.text));
       if (deleted.some((d) => masks.some((m) => d.includes(m)))) continue;
