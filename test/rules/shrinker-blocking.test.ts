@@ -119,6 +119,12 @@ ruleTester(rule, {
       },
     },
     {
+      name: "spin_lock beside spin_trylock is not a sleeping lock",
+      patch: {
+        files: [{ path: "drivers/md/blkc.c", before: cache, after: cache.replace("\tmutex_unlock(&c->lock);\n\treturn freed;", "\tmutex_unlock(&c->lock);\n\tspin_lock(&c->lru_lock);\n\tif (spin_trylock(&c->stat_lock))\n\t\tspin_unlock(&c->stat_lock);\n\tspin_unlock(&c->lru_lock);\n\treturn freed;") }],
+      },
+    },
+    {
       name: "the shrinker kicks a worker instead of waiting",
       patch: {
         files: [{ path: "drivers/md/blkc.c", before: cache, after: cache.replace("\tmutex_unlock(&c->lock);\n\treturn freed;", "\tmutex_unlock(&c->lock);\n\tqueue_work(c->writeback_wq, &c->writeback_work);\n\treturn freed;") }],

@@ -222,7 +222,7 @@ function callbackChains(patch: Patch, facts: ContextFacts, trylocks: Set<string>
       if (!role) continue;
       const done = new Set<string>();
       for (const site of f.calls) {
-        if (done.has(site.callee) || blocksHard(site.callee, trylocks) || blockersOn(`${site.callee}()`).length > 0) continue;
+        if (site.callee === f.name || done.has(site.callee) || blocksHard(site.callee, trylocks) || blockersOn(`${site.callee}()`).length > 0) continue;
         done.add(site.callee);
         const hit = facts.chainTo(path, site.callee, pred, { maxDepth: 3, budgetMs: 50 });
         if (!hit) continue;

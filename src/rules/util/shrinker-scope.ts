@@ -293,6 +293,9 @@ export const SOFT_BLOCKERS = new Set([
   "io_schedule_timeout",
 ]);
 
+/** Lock families that spin rather than sleep: their x_lock/x_trylock pairs are not sleeping locks. */
+const SPINNING = /spin|^raw_|^xa_|^read_lock|^write_lock|_irq|_bh$|^rcu_|seqlock|^local_lock|^arch_/;
+
 export interface Blocker {
   call: string;
   kind: BlockKind;
@@ -310,7 +313,7 @@ export function blockersOn(code: string, trylocks: Set<string> = new Set()): Blo
     else if (IO_SUBMITS.has(c)) out.push({ call: c, kind: "submit" });
     else if (SLEEPING_LOCKS.has(c)) out.push({ call: c, kind: "lock" });
     else if (SOFT_BLOCKERS.has(c)) out.push({ call: c, kind: "soft" });
-    else if (/_lock$/.test(c) && trylocks.has(c.replace(/_lock$/, "_trylock"))) out.push({ call: c, kind: "lock" });
+    else if (/_lock$/.test(c) && !SPINNING.test(c) && trylocks.has(c.replace(/_lock$/, "_trylock"))) out.push({ call: c, kind: "lock" });
   }
   return out;
 }
