@@ -235,21 +235,33 @@ export class FactsIndex implements FactsView {
     return this.heldScope(path, fn.name);
   }
 
+  private heldMemo = new Map<string, ScopeKind | null>();
+
   heldScope(path: string, fn: string): ScopeKind | null {
     return this.held(normal(path), fn, new Set(), 0);
   }
 
-  private held(path: string, fn: string, seen: Set<string>, depth: number): ScopeKind | null {
+  /** `active`: the functions being resolved up the stack (a recursion through them holds nothing). */
+  private held(path: string, fn: string, active: Set<string>, depth: number): ScopeKind | null {
     const key = `${path}:${fn}`;
-    if (seen.has(key) || depth > 6) return null;
-    seen.add(key);
+    const memo = this.heldMemo.get(key);
+    if (memo !== undefined) return memo;
+    if (active.has(key) || depth > 6) return null;
+    active.add(key);
+    const result = this.heldUncached(path, fn, active, depth);
+    active.delete(key);
+    this.heldMemo.set(key, result);
+    return result;
+  }
+
+  private heldUncached(path: string, fn: string, active: Set<string>, depth: number): ScopeKind | null {
     if (this.addressTaken(path, fn)) return null;
     const callers = this.callersOf(path, fn);
     if (callers.length === 0) return null;
     const kinds: ScopeKind[] = [];
     for (const c of callers) {
       const region = strongest(c.fn.scopes.filter((s) => c.site.line >= s.start && c.site.line <= s.end).map((s) => s.kind));
-      const k = region ?? (c.fn.name === fn ? null : this.held(c.file, c.fn.name, seen, depth + 1));
+      const k = region ?? (c.fn.name === fn ? null : this.held(c.file, c.fn.name, active, depth + 1));
       if (!k) return null;
       kinds.push(k);
     }

@@ -266,6 +266,35 @@ describe("FactsIndex", () => {
   ]);
   const idx = () => new FactsIndex(memoryTextProvider(files));
 
+  it("knows a scope every caller holds, even through a caller that calls twice", () => {
+    const twice = new Map([
+      [
+        "d/x.c",
+        c(
+          "static void *leaf(void)", // 1
+          "{",
+          "\treturn kmalloc(8, GFP_KERNEL);", // 3
+          "}",
+          "static void mid(int a)",
+          "{",
+          "\tif (a)",
+          "\t\tleaf();",
+          "\telse",
+          "\t\tleaf();",
+          "}",
+          "static void top(void)",
+          "{",
+          "\tunsigned int n = memalloc_nofs_save();",
+          "\tmid(1);",
+          "\tmemalloc_nofs_restore(n);",
+          "}",
+        ),
+      ],
+    ]);
+    const v = new FactsIndex(memoryTextProvider(twice));
+    expect(v.scopeAt("d/x.c", 3)).toBe("nofs");
+  });
+
   it("knows a scope every caller holds, and not when one caller does not", () => {
     const v = idx();
     expect(v.scopeAt("drivers/frob/core.c", 3)).toBe("noio");
