@@ -53,6 +53,13 @@ export interface EngineOptions {
   source?: SourceContext;
 }
 
+/** Everything a rule can read in a patch as one string: the commit message and every diff line. */
+export function haystackOf(patch: Patch): string {
+  const parts: string[] = [patch.subject, patch.message];
+  for (const f of patch.files) for (const h of f.hunks) for (const l of h.lines) parts.push(l.text);
+  return parts.join("\n");
+}
+
 export function reviewPatch(patch: Patch, opts: EngineOptions): PatchReview {
   const findings: Finding[] = [];
   const errors: RuleFailure[] = [];
@@ -60,9 +67,15 @@ export function reviewPatch(patch: Patch, opts: EngineOptions): PatchReview {
   const ignored = new Set(opts.config.ignore);
   const seen = new Map<string, number>();
 
+  let haystack: string | undefined;
   for (const rule of opts.rules) {
     const setting = opts.config.rules[rule.meta.id];
     if (setting && !setting.enabled) continue;
+    const needles = rule.meta.needles;
+    if (needles && needles.length > 0) {
+      haystack ??= haystackOf(patch);
+      if (!needles.some((n) => haystack!.includes(n))) continue;
+    }
     let reports: Report[];
     try {
       reports = rule.check({ patch, source: opts.source, options: setting?.options ?? {} });

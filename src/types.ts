@@ -122,6 +122,13 @@ export interface RuleMeta {
   knowledge: string[];
   /** "line": findings on added lines; "patch": patch-level (commit message, whole patch). */
   scope: "line" | "patch";
+  /**
+   * Prefilter: the rule can only report when the patch (its diff lines or its
+   * commit message) contains at least one of these substrings; otherwise the
+   * engine does not run it. A necessary condition, never a heuristic: the
+   * rule tests check that every invalid case passes it.
+   */
+  needles?: readonly string[];
 }
 
 export interface Report {

@@ -29,13 +29,14 @@ export function reviewableFiles(patch: Patch): FileDiff[] {
   return patch.files.filter((f) => !f.binary && f.newPath !== null);
 }
 
-/**
- * Every line of the new side (added and context) of each hunk, with the
- * enclosing function as the diff shows it. Comment state is tracked per hunk.
- */
-export function* newSideLines(patch: Patch, filter: (path: string) => boolean = isSourceFile): Generator<LineView> {
+// Every rule walks the same lines: the views are computed once per patch and
+// shared (rules must not mutate them; test inputs are frozen).
+const newSideCache = new WeakMap<Patch, LineView[]>();
+const deletedCache = new WeakMap<Patch, LineView[]>();
+
+function computeNewSide(patch: Patch): LineView[] {
+  const out: LineView[] = [];
   for (const file of reviewableFiles(patch)) {
-    if (!filter(file.path)) continue;
     for (const hunk of file.hunks) {
       let fn = functionFromSection(hunk.section);
       const state = { inComment: false };
@@ -45,9 +46,47 @@ export function* newSideLines(patch: Patch, filter: (path: string) => boolean = 
         const defined = functionDefinedOn(line.text);
         if (defined) fn = defined;
         const code = stripLine(line.text, state);
-        yield { file, hunk, index, line, code, fn };
+        out.push({ file, hunk, index, line, code, fn });
       }
     }
+  }
+  return out;
+}
+
+function computeDeleted(patch: Patch): LineView[] {
+  const out: LineView[] = [];
+  for (const file of patch.files) {
+    if (file.binary) continue;
+    for (const hunk of file.hunks) {
+      let fn = functionFromSection(hunk.section);
+      const state = { inComment: false };
+      for (let index = 0; index < hunk.lines.length; index++) {
+        const line = hunk.lines[index]!;
+        const defined = line.kind !== "add" ? functionDefinedOn(line.text) : null;
+        if (defined) fn = defined;
+        if (line.kind !== "del") continue;
+        out.push({ file, hunk, index, line, code: stripLine(line.text, state), fn });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Every line of the new side (added and context) of each hunk, with the
+ * enclosing function as the diff shows it. Comment state is tracked per hunk.
+ */
+export function* newSideLines(patch: Patch, filter: (path: string) => boolean = isSourceFile): Generator<LineView> {
+  let views = newSideCache.get(patch);
+  if (!views) newSideCache.set(patch, (views = computeNewSide(patch)));
+  let lastFile: FileDiff | null = null;
+  let keep = false;
+  for (const v of views) {
+    if (v.file !== lastFile) {
+      lastFile = v.file;
+      keep = filter(v.file.path);
+    }
+    if (keep) yield v;
   }
 }
 
@@ -58,19 +97,16 @@ export function* addedLines(patch: Patch, filter?: (path: string) => boolean): G
 
 /** Deleted lines, with the function as the hunk shows it. */
 export function* deletedLines(patch: Patch, filter: (path: string) => boolean = isSourceFile): Generator<LineView> {
-  for (const file of patch.files) {
-    if (file.binary || !filter(file.path)) continue;
-    for (const hunk of file.hunks) {
-      let fn = functionFromSection(hunk.section);
-      const state = { inComment: false };
-      for (let index = 0; index < hunk.lines.length; index++) {
-        const line = hunk.lines[index]!;
-        const defined = line.kind !== "add" ? functionDefinedOn(line.text) : null;
-        if (defined) fn = defined;
-        if (line.kind !== "del") continue;
-        yield { file, hunk, index, line, code: stripLine(line.text, state), fn };
-      }
+  let views = deletedCache.get(patch);
+  if (!views) deletedCache.set(patch, (views = computeDeleted(patch)));
+  let lastFile: FileDiff | null = null;
+  let keep = false;
+  for (const v of views) {
+    if (v.file !== lastFile) {
+      lastFile = v.file;
+      keep = filter(v.file.path);
     }
+    if (keep) yield v;
   }
 }
 
