@@ -77,6 +77,18 @@ ruleTester(rule, {
         ],
       },
     },
+    {
+      name: "schedule_work from a USB URB completion handler (not storage)",
+      patch: {
+        files: [
+          {
+            path: "drivers/usb/misc/zapusb.c",
+            before: "static void zapusb_irq_complete(struct urb *urb)\n{\n\tstruct zap_usb *z = urb->context;\n\n\tzap_count(z);\n}\n",
+            after: "static void zapusb_irq_complete(struct urb *urb)\n{\n\tstruct zap_usb *z = urb->context;\n\n\tschedule_work(&z->event_work);\n}\n",
+          },
+        ],
+      },
+    },
   ],
   invalid: [
     {

@@ -13,8 +13,16 @@ import {
 } from "../util/wq-sites.js";
 import { quotesFlushWarning } from "./wq-mem-reclaim-added.js";
 
-/** Functions whose name says they complete IO or write back. */
-export const IO_COMPLETION_FN = /(?:^|_)(?:end_?io|endio|bi_end_io|complete|completion|writeback|writepages?|wb_workfn)(?:_|$)/;
+/** Functions whose name says they complete block/page IO or write back. */
+export const IO_COMPLETION_FN = /(?:^|_)(?:end_?io|endio|bi_end_io|writeback|writepages?|wb_workfn)(?:_|$)/;
+/** Completion-ish names that only mean IO under block/fs/storage paths (USB and network drivers complete URBs and skbs too). */
+const COMPLETION_FN = /(?:^|_)(?:complete|completion|done)(?:_|$)/;
+
+/** fn completes IO or writes back, by its name and where it lives. */
+export function isIoCompletionFn(fn: string | null, path: string): boolean {
+  if (!fn) return false;
+  return IO_COMPLETION_FN.test(fn) || (COMPLETION_FN.test(fn) && storageRole(path) !== null);
+}
 
 function queueLabel(site: FlagSite): string {
   if (site.name) return `"${site.name}"`;
@@ -34,7 +42,7 @@ function ioReason(path: string, ...names: (string | null)[]): string | null {
 
 /** The changelog argues the queue is off the reclaim path. */
 export function justifiesRemoval(text: string): boolean {
-  return /not (?:used |needed |called |run )?(?:on|in|from|for) (?:the |a |any )?(?:memory[- ])?reclaim|(?:does ?n[o']t|not|never) need(?:s)? (?:to )?(?:make |guarantee )?forward progress|WQ_MEM_RECLAIM (?:has not been|is not|isn't|was not|wasn't) (?:set|needed|required|necessary)|no (?:need|reason) for (?:the )?WQ_MEM_RECLAIM|not (?:involved|part of|on) (?:in )?(?:the )?(?:memory[- ])?reclaim/i.test(
+  return /(?:not|n't|never) (?:be )?(?:used |needed |called |run |involved |part of |participate |participating )?(?:on|in|from|for|with) (?:the |a |any )?(?:memory[- ])?reclaim|(?:does ?n[o']t|not|never) need(?:s)? (?:to )?(?:make |guarantee )?forward progress|WQ_MEM_RECLAIM (?:has not been|is not|isn't|was not|wasn't) (?:set|needed|required|necessary)|no (?:need|reason) for (?:the )?WQ_MEM_RECLAIM|not (?:involved|part of|on) (?:in )?(?:the )?(?:memory[- ])?reclaim/i.test(
     text,
   );
 }
@@ -127,7 +135,7 @@ export const rule: Rule = {
         const from = dedicated.get(`${v.file.path}\0${c.work}`);
         if (from) {
           const reason = ioReason(v.file.path, lastMember(from.queue), lastMember(c.work), v.fn);
-          const fnIo = v.fn && IO_COMPLETION_FN.test(v.fn);
+          const fnIo = isIoCompletionFn(v.fn, v.file.path);
           reports.push({
             messageId: "movedToSystem",
             data: { work: c.work, queue: from.queue, api: c.api, reason: reason ?? "check that no IO or reclaim path waits on it" },
@@ -139,7 +147,7 @@ export const rule: Rule = {
           reported.add(key);
           continue;
         }
-        if (v.fn && IO_COMPLETION_FN.test(v.fn) && !reported.has(key)) {
+        if (v.fn && isIoCompletionFn(v.fn, v.file.path) && !reported.has(key)) {
           reports.push({
             messageId: "systemFromIo",
             data: { api: c.api, work: c.work, fn: `${v.fn}()` },
