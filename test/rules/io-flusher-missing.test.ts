@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { rule } from "../../src/rules/io-flusher/io-flusher-missing.js";
-import { backendMarkerOn } from "../../src/rules/io-flusher/io-flusher-missing.js";
+import { backendMarkerOn, servingEntryOn } from "../../src/rules/io-flusher/io-flusher-missing.js";
 import { ruleTester } from "../helpers/rule-tester.js";
 
 const nbdClient = `#include <sys/ioctl.h>
@@ -44,6 +44,22 @@ ruleTester(rule, {
           },
         ],
       },
+    },
+    {
+      name: "new target plugin that handles ublk op codes (the library sets the flag)",
+      patch: {
+        files: [
+          {
+            path: "targets/ublk.widget.cpp",
+            before: null,
+            after: "#include <sys/uio.h>\n\nstatic int widget_handle_io(struct ublk_io *io)\n{\n\tswitch (io->op) {\n\tcase UBLK_IO_OP_READ:\n\t\treturn widget_read(io);\n\t}\n\treturn -EINVAL;\n}\n",
+          },
+        ],
+      },
+    },
+    {
+      name: "header that names the fetch command",
+      patch: { files: [{ path: "include/ublk_cmds.h", before: "#define A 1\n", after: "#define A 1\n#define FIRST_CMD UBLK_U_IO_FETCH_REQ\n" }] },
     },
     {
       name: "userspace program that serves no block backend",
@@ -91,5 +107,10 @@ describe("io-flusher-missing helpers", () => {
     expect(backendMarkerOn("\tcmd = UBLK_U_IO_COMMIT_AND_FETCH_REQ;")).toBe("UBLK_U_IO_COMMIT_AND_FETCH_REQ");
     expect(backendMarkerOn('\tfd = open("/dev/fuse", O_RDWR);')).toBe("/dev/fuse");
     expect(backendMarkerOn("\tret = nbd_connect(fd);")).toBeNull();
+  });
+  it("only serving entry points trigger, not request op codes", () => {
+    expect(servingEntryOn("\tcase UBLK_IO_OP_READ:")).toBeNull();
+    expect(servingEntryOn("\tioctl(fd, NBD_DO_IT);")).toBe("NBD_DO_IT");
+    expect(servingEntryOn("\tfuse_session_loop_mt(se, cfg);")).toBe("fuse_session_loop_mt");
   });
 });

@@ -8,10 +8,8 @@ const KERNEL_DIRS = /^(?:arch|block|certs|crypto|drivers|fs|include|init|io_urin
 const USERSPACE_SOURCE = /\.(?:c|h|cc|cpp|cxx|hh|hpp|rs|go)$/;
 /** Markers that a file is a userspace program, whatever its path. */
 const USERSPACE_TEXT = /\bint\s+main\s*\(|#\s*include\s*<sys\/|\blibc::|\bunix\.\w+|\bnix::|\bgolang\.org\/x\/sys\/unix\b/;
-/** Where a serving loop starts: an entry call on a line with a backend marker. */
 /** Cheap test before the real one: could the line carry a backend marker? */
 const MARKER_HINT = /NBD_|UBLK_|FUSE|fuse|tcmu/;
-const ENTRY = /\bioctl\s*\(|\bio_uring_\w+\s*\(|FETCH|START_DEV|DO_IT|\bopen\s*\(|\bread\s*\(|_loop\w*\s*\(|tcmulib_initialize|tcmulib_register/;
 
 /** New-side text of a file (added and context lines), raw. */
 function newText(file: FileDiff): string {
@@ -31,6 +29,14 @@ export function backendMarkerOn(raw: string): string | null {
   if (/"\/dev\/fuse"/.test(raw)) return "/dev/fuse";
   const code = stripLine(raw);
   for (const id of identifiersOf(code)) if (lists.userspaceBackends().has(id)) return id;
+  return null;
+}
+
+/** Where serving starts on a raw line (opening /dev/fuse, NBD_DO_IT, the first ublk fetch...), or null. */
+export function servingEntryOn(raw: string): string | null {
+  if (/"\/dev\/fuse"/.test(raw)) return "/dev/fuse";
+  const code = stripLine(raw);
+  for (const id of identifiersOf(code)) if (lists.userspaceEntries().has(id)) return id;
   return null;
 }
 
@@ -58,8 +64,9 @@ export const rule: Rule = {
         "result, and document that it needs CAP_SYS_RESOURCE. Rust: libc::prctl(libc::PR_SET_IO_FLUSHER, 1, 0, 0, 0); " +
         "Go: unix.Prctl(unix.PR_SET_IO_FLUSHER, 1, 0, 0, 0).",
       quiet:
-        "Kernel code, changes that mention PR_SET_IO_FLUSHER anywhere, and edits that only touch " +
-        "existing request handling without starting a serving loop or adding a new file.",
+        "Kernel code, headers, changes that mention PR_SET_IO_FLUSHER anywhere, and code that only " +
+        "handles individual requests (op codes) without starting to serve: the flag is usually set " +
+        "where the IO threads start (e.g. a library's queue set-up), which such changes do not touch.",
     },
     messages: {
       missing:
@@ -71,15 +78,14 @@ export const rule: Rule = {
   check({ patch }) {
     if (mentionsIoFlusher(patch)) return [];
     for (const file of patch.files) {
+      if (/\.(?:h|hh|hpp)$/.test(file.path)) continue; // serving loops live in sources, not headers
       const candidate = file.hunks.some((h) => h.lines.some((l) => l.kind === "add" && MARKER_HINT.test(l.text)));
       if (!candidate || !isUserspaceFile(file)) continue;
-      const isNew = file.status === "added";
       for (const h of file.hunks)
         for (const l of h.lines) {
           if (l.kind !== "add") continue;
-          const marker = backendMarkerOn(l.text);
+          const marker = servingEntryOn(l.text);
           if (!marker) continue;
-          if (!isNew && !ENTRY.test(stripLine(l.text)) && marker !== "/dev/fuse") continue;
           const what = /^NBD/.test(marker) ? "nbd client" : /UBLK/.test(marker) ? "ublk server" : /fuse/i.test(marker) ? "FUSE server" : /tcmu/.test(marker) ? "tcmu handler" : "IO daemon";
           const report: Report = { messageId: "missing", data: { marker, what }, file: file.path, line: l.newLine, identifiers: ["PR_SET_IO_FLUSHER", marker] };
           return [report];

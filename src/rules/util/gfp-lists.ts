@@ -68,6 +68,7 @@ export const lists = {
   ioPathFunctions: () => nameList("io-path-functions"),
   ioPathExempt: () => nameList("io-path-exempt"),
   userspaceBackends: () => nameList("userspace-io-backends"),
+  userspaceEntries: () => nameList("userspace-io-entries"),
 };
 
 // ---------------------------------------------------------------- gfp tokens
