@@ -92,7 +92,7 @@ export const rule: Rule = {
         // an existing allocation that only moved or changed other arguments
         if (alloc && deleted.some((d) => new RegExp(`\\b${alloc}\\s*\\(`).test(d) && (/\bGFP_KERNEL\b/.test(d) || !!implicit))) return;
         if (!alloc && deleted.some((d) => /\bGFP_KERNEL\b/.test(d))) return;
-        const base = { file: path, line: v.line.newLine, identifiers: [...(alloc ? [alloc] : []), "GFP_KERNEL", fn] };
+        const base = { file: path, line: v.line.newLine, identifiers: [...(alloc ? [alloc] : []), "GFP_KERNEL", fn], cite: ["loop-noio-2019", "dm-bufio-gfp-fs-2014"] };
         // a worker may set PF_MEMALLOC_NOIO above the lines shown: say less when its start is not visible
         // (a noio scope that visibly ended above means the worker manages its scope itself)
         const endedAbove = region.lines.slice(0, i).some((l) => /\bmemalloc_noio_restore\s*\(|\bcurrent_restore_flags\s*\([^)]*PF_MEMALLOC_NOIO/.test(l.code));

@@ -97,7 +97,7 @@ export const rule: Rule = {
         if (!call) return;
         const st = states[i]!;
         const name = iter ? call : `${call}()`;
-        const base = { file: path, line: v.line.newLine, identifiers: [iter ? iter[1]! : call, fn] };
+        const base = { file: path, line: v.line.newLine, identifiers: [iter ? iter[1]! : call, fn], cite: ["xfs-sync-wq-2024", "loop-noio-2019"] };
         const writes = !/read/.test(name);
         if (st.noio && (st.localThrottle || !writes)) return;
         if (st.noio) reports.push({ ...base, messageId: "noThrottle", severity: "info", data: { call: name, fn: `${fn}()` } });
