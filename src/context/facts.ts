@@ -166,7 +166,17 @@ export class FactsIndex implements FactsView {
     return null;
   }
 
+  private rolesMemo = new Map<string, Set<Role>>();
+  private callersMemo = new Map<string, { file: string; fn: FunctionFact; site: CallSite }[]>();
+
   rolesOf(path: string, fn: string): Set<Role> {
+    const key = `${normal(path)}:${fn}`;
+    let r = this.rolesMemo.get(key);
+    if (!r) this.rolesMemo.set(key, (r = this.rolesUncached(path, fn)));
+    return r;
+  }
+
+  private rolesUncached(path: string, fn: string): Set<Role> {
     const out = new Set<Role>();
     const own = this.fileFacts(path);
     for (const r of own?.roles.get(fn) ?? []) out.add(r);
@@ -199,6 +209,13 @@ export class FactsIndex implements FactsView {
   }
 
   callersOf(path: string, fn: string): { file: string; fn: FunctionFact; site: CallSite }[] {
+    const key = `${normal(path)}:${fn}`;
+    let r = this.callersMemo.get(key);
+    if (!r) this.callersMemo.set(key, (r = this.callersUncached(path, fn)));
+    return r;
+  }
+
+  private callersUncached(path: string, fn: string): { file: string; fn: FunctionFact; site: CallSite }[] {
     const p = normal(path);
     const own = this.fileFacts(p);
     const def = own?.functions.find((x) => x.name === fn);

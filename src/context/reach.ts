@@ -30,11 +30,28 @@ function direct(view: FactsView, path: string, fn: string, roles: readonly Role[
  * Whether fn runs in a reclaim context: itself, or called (within maxDepth
  * callers, through the file and its directory) from a function that does.
  */
+const memo = new WeakMap<FactsView, Map<string, ReclaimContext | null>>();
+
 export function reclaimContext(
   view: FactsView,
   path: string,
   fn: string,
   opts: { maxDepth?: number; roles?: readonly Role[]; queues?: boolean } = {},
+): ReclaimContext | null {
+  let m = memo.get(view);
+  if (!m) memo.set(view, (m = new Map()));
+  const key = `${path}\0${fn}\0${opts.maxDepth ?? ""}\0${(opts.roles ?? []).join(",")}\0${opts.queues ?? ""}`;
+  if (m.has(key)) return m.get(key)!;
+  const r = reclaimContextUncached(view, path, fn, opts);
+  m.set(key, r);
+  return r;
+}
+
+function reclaimContextUncached(
+  view: FactsView,
+  path: string,
+  fn: string,
+  opts: { maxDepth?: number; roles?: readonly Role[]; queues?: boolean },
 ): ReclaimContext | null {
   const roles = opts.roles ?? RECLAIM_ROLES;
   const maxDepth = opts.maxDepth ?? 4;
