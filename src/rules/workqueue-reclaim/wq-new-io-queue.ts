@@ -1,5 +1,6 @@
 // wq-new-io-queue: a new workqueue without WQ_MEM_RECLAIM whose name or work
 // says it completes IO or writeback.
+import { getFacts, type ContextFacts } from "../../context/facts.js";
 import type { Patch, Report, Rule } from "../../types.js";
 import { callsOn } from "../util/code.js";
 import { newSideLines } from "../util/diff.js";
@@ -63,6 +64,26 @@ function completingWork(facts: WorkFacts, queue: string): { fn: string; call: st
   return null;
 }
 
+/**
+ * With source context: a work function queued on `queue` (a queue key, the
+ * last identifier of the variable) anywhere in the file's directory that
+ * reaches an IO-completing call within three calls.
+ */
+function completingWorkInTree(facts: ContextFacts, path: string, queue: string): { fn: string; call: string; chain: string[] } | null {
+  const files = [path, ...facts.neighbours(path)];
+  const works = new Set<string>();
+  for (const f of files) for (const q of facts.fileFacts(f)?.queued ?? []) if (q.queue === queue) works.add(q.work);
+  if (works.size === 0) return null;
+  // a work function is often static: search from the file that binds it
+  const fns = new Map<string, string>();
+  for (const f of files) for (const w of facts.fileFacts(f)?.works ?? []) if (works.has(w.key) && !fns.has(w.fn)) fns.set(w.fn, f);
+  for (const [fn, file] of fns) {
+    const hit = facts.chainTo(file, fn, (site) => IO_COMPLETERS.has(site.callee), { maxDepth: 3, budgetMs: 50 });
+    if (hit) return { fn, call: hit.site.callee, chain: hit.chain };
+  }
+  return null;
+}
+
 export const rule: Rule = {
   meta: {
     id: "wq-new-io-queue",
@@ -93,24 +114,32 @@ export const rule: Rule = {
     knowledge: ["workqueue-doc", "bcache-journal-wq-2019", "nfs-localio-workqueues-2024", "md-workqueue-2010"],
     scope: "line",
   },
-  check({ patch }) {
+  check({ patch, source }) {
     const reports: Report[] = [];
+    const tree = getFacts(source);
     let facts: WorkFacts | null = null;
     for (const { now, before } of flagSitePairs(patch)) {
       if (!now || before || now.kind !== "alloc" || now.use !== "none") continue;
-      if (now.flagsArg === null || !PLAIN_FLAGS.test(now.flagsArg)) continue;
+      if (now.flagsArg === null) continue;
+      if (!PLAIN_FLAGS.test(now.flagsArg)) {
+        // flags from a macro or variable: only the source context can tell they lack WQ_MEM_RECLAIM
+        const known = tree && now.lhs ? tree.queueFlags(now.stmt.file.path, now.lhs) : null;
+        if (!known || known.memReclaim !== false) continue;
+      }
       const line = flagLine(now.stmt, /\b(?:alloc_workqueue|alloc_ordered_workqueue|devm_alloc_workqueue|devm_alloc_ordered_workqueue)\b/);
       if (line === null) continue;
       const queue = now.name ? `"${now.name}"` : (now.lhs ?? "queue");
       facts ??= workFacts(patch);
-      const work = now.lhs ? completingWork(facts, lastMember(now.lhs)) : null;
+      const work: { fn: string; call: string; chain?: string[] } | null =
+        (now.lhs ? completingWork(facts, lastMember(now.lhs)) : null) ??
+        (tree && now.lhs ? completingWorkInTree(tree, now.stmt.file.path, lastMember(now.lhs)) : null);
       if (work) {
         reports.push({
           messageId: "byWork",
           data: { queue, fn: work.fn, call: work.call },
           file: now.stmt.file.path,
           line,
-          chain: [now.lhs ?? queue, work.fn, work.call],
+          chain: [now.lhs ?? queue, ...(work.chain ?? [work.fn, work.call])],
           identifiers: [now.api!, work.fn, work.call],
         });
         continue;
