@@ -43,7 +43,7 @@ export function candidateRules(text: string, dir: DirHints = { reclaimContext: t
   if (dir.reclaimContext && (has("flush_") || has("drain_workqueue"))) {
     if ((has("_work") && (has("WQ_MEM_RECLAIM") || has("INIT_WORK") || has("INIT_DELAYED_WORK") || has("DECLARE_WORK") || has("container_of"))) || has("scan_objects") || has("writepages")) out.push("wq-flush-dependency");
   }
-  if (has("GFP_KERNEL") && (has("queue_rq") || has("submit_bio") || has("writepage") || has("bi_end_io") || has("target_type")))
+  if (has("GFP_KERNEL") && (has("queue_rq") || has("submit_bio") || has("bi_end_io") || has("target_type")))
     out.push("gfp-kernel-in-io-path");
   if (has("scan_objects") || has("count_objects") || has("_shrink_scan") || has("_shrink_count")) out.push("shrinker-blocking");
   if (has("memalloc_") && has("_save")) out.push("unbalanced-scope");
