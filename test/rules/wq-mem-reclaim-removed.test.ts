@@ -89,6 +89,22 @@ ruleTester(rule, {
         ],
       },
     },
+    {
+      name: "flag dropped from a queue with no IO role, no flush story",
+      patch: { files: [{ path: "drivers/gpu/blink/blink_drv.c", before: gpuBefore, after: gpuBefore.replace("WQ_UNBOUND | WQ_MEM_RECLAIM", "WQ_UNBOUND") }] },
+    },
+    {
+      name: "a NIC driver's reset work moved from its private queue to schedule_work",
+      patch: {
+        files: [
+          {
+            path: "drivers/net/ethernet/zap/zap_main.c",
+            before: "static void zapnet_tx_timeout(struct net_device *ndev)\n{\n\tstruct zapnet *zn = netdev_priv(ndev);\n\n\tqueue_work(zn->task_wq, &zn->reset_task);\n}\n",
+            after: "static void zapnet_tx_timeout(struct net_device *ndev)\n{\n\tstruct zapnet *zn = netdev_priv(ndev);\n\n\tschedule_work(&zn->reset_task);\n}\n",
+          },
+        ],
+      },
+    },
   ],
   invalid: [
     {
@@ -123,8 +139,11 @@ ruleTester(rule, {
       errors: [{ messageId: "removed", line: 3, severity: "warning" }],
     },
     {
-      name: "flag dropped from a queue with no IO role: info only",
-      patch: { files: [{ path: "drivers/gpu/blink/blink_drv.c", before: gpuBefore, after: gpuBefore.replace("WQ_UNBOUND | WQ_MEM_RECLAIM", "WQ_UNBOUND") }] },
+      name: "flag dropped from a queue with no IO role for the flush warning: info only",
+      patch: {
+        message: "Avoids: workqueue: WQ_MEM_RECLAIM blink_events:blink_work is flushing !WQ_MEM_RECLAIM events:foo",
+        files: [{ path: "drivers/gpu/blink/blink_drv.c", before: gpuBefore, after: gpuBefore.replace("WQ_UNBOUND | WQ_MEM_RECLAIM", "WQ_UNBOUND") }],
+      },
       errors: [{ messageId: "removedOther", line: 3, severity: "info" }],
     },
     {

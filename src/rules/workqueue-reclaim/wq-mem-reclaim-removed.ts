@@ -67,7 +67,8 @@ export const rule: Rule = {
         "If the queue truly is off the reclaim path, say so in the commit message. Keep IO-completion " +
         "work on a dedicated WQ_MEM_RECLAIM queue rather than system_wq (bcache journal, 2019).",
       quiet:
-        "Queues whose name and location say nothing about IO, writeback or reclaim (reported as info), " +
+        "Queues whose name and location say nothing about IO, writeback or reclaim (info only when the " +
+        "changelog is about the flush warning), " +
         "flag tests, a queue converted between create_*workqueue() and alloc_*workqueue() keeping the flag.",
     },
     messages: {
@@ -76,7 +77,7 @@ export const rule: Rule = {
       removedToSilence:
         "WQ_MEM_RECLAIM dropped from {{queue}} ({{reason}}) to silence check_flush_dependency: the warning is gone, but if reclaim or IO recovery waits on this queue it now has no rescuer; consider keeping the flag and moving the flush of the !WQ_MEM_RECLAIM queue out of its work",
       removedOther:
-        "WQ_MEM_RECLAIM dropped from {{queue}}: fine if no memory-reclaim or IO path waits on its work",
+        "WQ_MEM_RECLAIM dropped from {{queue}} for the check_flush_dependency warning: fine if no memory-reclaim or IO path waits on its work; otherwise keep the flag and move the flush out of its work",
       movedToSystem:
         "{{work}} moved from {{queue}} to {{api}}() ({{reason}}): system workqueues have no rescuer thread, so IO-completion or writeback work queued there can stall under memory pressure",
       systemFromIo:
@@ -98,6 +99,8 @@ export const rule: Rule = {
       if (line === null) continue;
       const path = now.stmt.file.path;
       const reason = ioReason(path, before.name, before.lhs, now.lhs);
+      // the flag is often cargo-culted: off the IO paths, dropping it is news only when tied to the flush warning
+      if (!reason && !silence) continue;
       const messageId = !reason ? "removedOther" : silence ? "removedToSilence" : "removed";
       reports.push({
         messageId,
@@ -136,12 +139,12 @@ export const rule: Rule = {
         if (from) {
           const reason = ioReason(v.file.path, lastMember(from.queue), lastMember(c.work), v.fn);
           const fnIo = isIoCompletionFn(v.fn, v.file.path);
+          if (!reason && !fnIo) continue; // a driver dropping its private queue for system_wq off the IO path
           reports.push({
             messageId: "movedToSystem",
-            data: { work: c.work, queue: from.queue, api: c.api, reason: reason ?? "check that no IO or reclaim path waits on it" },
+            data: { work: c.work, queue: from.queue, api: c.api, reason: reason ?? `${v.fn}() completes IO` },
             file: v.file.path,
             line: v.line.newLine,
-            severity: reason || fnIo ? "warning" : "info",
             identifiers: [c.api, "system_wq", ...(v.fn ? [v.fn] : [])],
           });
           reported.add(key);
