@@ -119,7 +119,7 @@ export const rule: Rule = {
     const dedicated = new Map<string, { queue: string; fn: string | null }>();
     const wasSystem = new Set<string>();
     const queuing = new Set(
-      patch.files.filter((f) => f.hunks.some((h) => h.lines.some((l) => l.kind !== "ctx" && /(?:queue|schedule)_\w*work/.test(l.text)))).map((f) => f.path),
+      patch.files.filter((f) => f.hunks.some((h) => h.lines.some((l) => l.kind !== "ctx" && l.text.includes("_work") && /(?:queue|schedule)_\w*work/.test(l.text)))).map((f) => f.path),
     );
     const queues = (path: string) => queuing.has(path) && isSourceFile(path);
     for (const v of deletedLines(patch, queues)) {
