@@ -29,6 +29,8 @@ describe("quotesFlushWarning", () => {
   it("recognises the check_flush_dependency text and a subject about a flush warning", () => {
     expect(quotesFlushWarning("widget: fix notify_wq flushing warning", "")).toBe(true);
     expect(quotesFlushWarning("x", flushWarning)).toBe(true);
+    expect(quotesFlushWarning("widget: fix the warning when flushing a non-reclaim workqueue", "")).toBe(true);
+    expect(quotesFlushWarning("widget: fix a warning in probe", "Flush the cache on remove.")).toBe(false);
     expect(quotesFlushWarning("quuxfs: give the flush queue a rescuer", "Log IO completion runs here.")).toBe(false);
   });
 });

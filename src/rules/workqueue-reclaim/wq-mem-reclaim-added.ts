@@ -9,7 +9,8 @@ export function quotesFlushWarning(subject: string, message: string): boolean {
   return (
     /is flushing !?WQ_MEM_RECLAIM/i.test(text) ||
     /\bcheck_flush_dependency\b/.test(text) ||
-    /\bflush(?:ing)?\b[^\n.]{0,40}\bwarn(?:ing|s)?\b/i.test(text)
+    /\bflush(?:ing)?\b[^\n.]{0,40}\bwarn(?:ing|s)?\b/i.test(text) ||
+    /\bwarn(?:ing|s)?\b[^\n.]{0,40}\bflush(?:ing|es)? (?:a |the )?(?:!?WQ_MEM_RECLAIM|non[- ]?reclaim|workqueue|work)/i.test(text)
   );
 }
 
