@@ -165,3 +165,26 @@ export function workerOf(source: SourceContext | undefined, path: string, fn: st
   }
   return null;
 }
+
+/**
+ * The code on this new-file line was already in the same function before the
+ * patch (moved or re-indented, not written): a hazard found on it held in the
+ * pre-image too. False without sources or a pre-image.
+ */
+export function lineExistedBefore(source: SourceContext | undefined, path: string, line: number | null): boolean {
+  const f = getFacts(source);
+  if (!f || !f.pre || line === null) return false;
+  const post = f.text(path);
+  const fn = f.functionAt(path, line);
+  if (post === undefined || !fn) return false;
+  const norm = (s: string) => stripComments(s).replace(/\s+/g, " ").trim();
+  const want = norm(post.split("\n")[line - 1] ?? "");
+  if (want === "" || /^[{}]?$/.test(want)) return false;
+  const preText = f.pre.text(path);
+  const preFn = f.pre.fileFacts(path)?.functions.find((x) => x.name === fn.name);
+  if (preText === undefined || !preFn) return false;
+  return preText
+    .split("\n")
+    .slice(preFn.start - 1, preFn.end)
+    .some((l) => norm(l) === want);
+}
