@@ -86,6 +86,65 @@ out:
         ],
       },
     },
+    {
+      name: "loop that drops the scope around a sleep and saves it again",
+      patch: {
+        files: [
+          {
+            path: "fs/zork/daemon.c",
+            before: null,
+            after: `static void zork_daemon(struct zork_fs *zf)
+{
+	unsigned int nofs = memalloc_nofs_save();
+
+	do {
+		if (zork_idle(zf)) {
+			memalloc_nofs_restore(nofs);
+			zork_sleep(zf);
+			nofs = memalloc_nofs_save();
+			continue;
+		}
+		if (zork_done(zf)) {
+			memalloc_nofs_restore(nofs);
+			return;
+		}
+		zork_step(zf);
+	} while (!zork_stopped(zf));
+	memalloc_nofs_restore(nofs);
+}
+`,
+          },
+        ],
+      },
+    },
+    {
+      name: "one variable saved as nofs or noio on different branches, restored to match",
+      patch: {
+        files: [
+          {
+            path: "fs/zork/map.c",
+            before: null,
+            after: `static int zork_map(struct zork_fs *zf, bool io)
+{
+	unsigned int flags = 0;
+	int ret;
+
+	if (io)
+		flags = memalloc_nofs_save();
+	else
+		flags = memalloc_noio_save();
+	ret = zork_map_pages(zf);
+	if (io)
+		memalloc_nofs_restore(flags);
+	else
+		memalloc_noio_restore(flags);
+	return ret;
+}
+`,
+          },
+        ],
+      },
+    },
   ],
   invalid: [
     {

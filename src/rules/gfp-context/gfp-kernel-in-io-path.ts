@@ -1,5 +1,6 @@
 // gfp-kernel-in-io-path: a new GFP_KERNEL allocation in a function the block or
 // writeback path waits on.
+import { factsOf, functionNameAt, ioPathOf, scopeHeldAt } from "../../context/rule-support.js";
 import type { Report, Rule } from "../../types.js";
 import { callsOn, stripLine } from "../util/code.js";
 import { hasGfpKernel, lists } from "../util/gfp-lists.js";
@@ -67,13 +68,17 @@ export const rule: Rule = {
     knowledge: ["loop-noio-2019", "dm-bufio-gfp-fs-2014", "memalloc-noio-2013", "gfp-fs-io-doc", "dm-bufio-loop-revert-2019"],
     scope: "line",
   },
-  check({ patch }) {
+  check({ patch, source }) {
     const reports: Report[] = [];
+    const facts = factsOf(source) !== null;
     for (const region of functionRegions(patch)) {
-      const fn = region.name;
-      if (!fn) continue;
       const path = region.file.path;
-      const role = ioRoleOf(fn, path);
+      // with sources: the function by the C parse, its role by the ops tables and callers
+      const fn = facts ? functionNameAt(source, path, region.lines[0]?.line.newLine ?? null, region.name) : region.name;
+      if (!fn) continue;
+      if (lists.ioPathExempt().has(fn)) continue;
+      const hit = facts ? ioPathOf(source, path, fn) : null;
+      const role = hit ? (hit.chain.length > 1 ? `reached from ${hit.chain[0]}(), ${hit.label}` : hit.label) : ioRoleOf(fn, path);
       if (!role) continue;
       const hunk = region.hunk;
       const deleted = hunk.lines.filter((l) => l.kind === "del").map((l) => stripLine(l.text));
@@ -83,6 +88,7 @@ export const rule: Rule = {
       region.lines.forEach((v, i) => {
         if (v.line.kind !== "add") return;
         if (states[i]!.noio) return;
+        if (facts && scopeHeldAt(source, path, v.line.newLine) === "noio") return; // a caller holds a NOIO scope
         const calls = callsOn(v.code);
         const implicit = calls.find((c) => lists.implicitGfpKernel().has(c));
         if (!hasGfpKernel(v.code) && !implicit) return;
@@ -92,11 +98,11 @@ export const rule: Rule = {
         // an existing allocation that only moved or changed other arguments
         if (alloc && deleted.some((d) => new RegExp(`\\b${alloc}\\s*\\(`).test(d) && (/\bGFP_KERNEL\b/.test(d) || !!implicit))) return;
         if (!alloc && deleted.some((d) => /\bGFP_KERNEL\b/.test(d))) return;
-        const base = { file: path, line: v.line.newLine, identifiers: [...(alloc ? [alloc] : []), "GFP_KERNEL", fn], cite: ["loop-noio-2019", "dm-bufio-gfp-fs-2014"] };
+        const base = { file: path, line: v.line.newLine, identifiers: [...(alloc ? [alloc] : []), "GFP_KERNEL", fn], cite: ["loop-noio-2019", "dm-bufio-gfp-fs-2014"], ...(hit && hit.chain.length > 1 ? { chain: hit.chain } : {}) };
         // a worker may set PF_MEMALLOC_NOIO above the lines shown: say less when its start is not visible
         // (a noio scope that visibly ended above means the worker manages its scope itself)
         const endedAbove = region.lines.slice(0, i).some((l) => /\bmemalloc_noio_restore\s*\(|\bcurrent_restore_flags\s*\([^)]*PF_MEMALLOC_NOIO/.test(l.code));
-        const unsure = !region.hasDefinition && !endedAbove && /worker|daemon|command handler/.test(role);
+        const unsure = !facts && !region.hasDefinition && !endedAbove && /worker|daemon|command handler/.test(role);
         if (unsure) base.identifiers.push("PF_MEMALLOC_NOIO");
         const sev = unsure ? { severity: "info" as const } : {};
         if (implicit && !hasGfpKernel(v.code)) reports.push({ ...base, ...sev, messageId: "implicitKernel", data: { call: implicit, fn: `${fn}()`, role } });

@@ -38,6 +38,14 @@ function labelRestores(region: FnRegion, name: string, variable: string, from: n
   return false;
 }
 
+/** Does the region save `variable` with `kind` anywhere (conditional saves on other branches)? */
+function regionSavesKind(region: FnRegion, variable: string, kind: ScopeKind): boolean {
+  return region.lines.some((l) => {
+    const c = scopeCallOn(l.code);
+    return c?.op === "save" && c.variable === variable && c.kind === kind;
+  });
+}
+
 export const rule: Rule = {
   meta: {
     id: "unbalanced-scope",
@@ -82,6 +90,7 @@ export const rule: Rule = {
       if (!region.lines.some((v) => v.line.text.includes("memalloc_"))) continue;
       const fn = fnLabel(region.name);
       const saves = new Map<string, { kind: ScopeKind; at: number }>();
+      const mixed = new Set<string>();
       let depth = 0;
       const open: OpenScope[] = [];
       let reportedMissing = false;
@@ -97,7 +106,7 @@ export const rule: Rule = {
             if (added) reports.push({ ...at, messageId: "restoreConstant", data: { kind: call.kind, value } });
           } else if (PLAIN_VAR.test(value)) {
             const s = saves.get(value);
-            if (s && s.kind !== call.kind && NAMED_KINDS.has(s.kind) && NAMED_KINDS.has(call.kind)) {
+            if (s && s.kind !== call.kind && !mixed.has(value) && !regionSavesKind(region, value, call.kind) && NAMED_KINDS.has(s.kind) && NAMED_KINDS.has(call.kind)) {
               if (added || region.lines[s.at]!.line.kind === "add")
                 reports.push({ ...at, messageId: "wrongKind", data: { variable: value, saved: s.kind, restored: call.kind } });
             } else if (!s && region.complete && added) {
@@ -143,8 +152,16 @@ export const rule: Rule = {
           }
         }
         if (call?.op === "save" && call.variable && PLAIN_VAR.test(call.variable)) {
+          const prev = saves.get(call.variable);
+          // one variable saved by different kinds on different branches: kinds cannot be checked
+          if (prev && prev.kind !== call.kind) mixed.add(call.variable);
           saves.set(call.variable, { kind: call.kind, at: i });
-          open.push({ kind: call.kind, variable: call.variable, depth, at: i, restoredIn: null });
+          const again = open.find((o) => o.variable === call.variable);
+          if (again) {
+            // saved again after an early restore (a loop that drops the scope around a sleep): still one scope
+            again.restoredIn = null;
+            again.kind = call.kind;
+          } else open.push({ kind: call.kind, variable: call.variable, depth, at: i, restoredIn: null });
         }
         depth += braceDelta(code);
         for (const o of open) if (o.restoredIn !== null && depth < o.restoredIn) o.restoredIn = null;

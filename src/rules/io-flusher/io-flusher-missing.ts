@@ -1,5 +1,6 @@
 // io-flusher-missing: userspace code serving a block/filesystem backend without
 // prctl(PR_SET_IO_FLUSHER, 1, ...) anywhere in the change.
+import { directoryMentions } from "../../context/rule-support.js";
 import type { FileDiff, Patch, Report, Rule } from "../../types.js";
 import { identifiersOf, stripLine } from "../util/code.js";
 import { lists } from "../util/gfp-lists.js";
@@ -75,7 +76,7 @@ export const rule: Rule = {
     knowledge: ["pr-set-io-flusher-2019", "ext4-mapping-gfp-2019", "local-throttle-2020"],
     scope: "line",
   },
-  check({ patch }) {
+  check({ patch, source }) {
     if (mentionsIoFlusher(patch)) return [];
     for (const file of patch.files) {
       if (/\.(?:h|hh|hpp)$/.test(file.path)) continue; // serving loops live in sources, not headers
@@ -86,6 +87,8 @@ export const rule: Rule = {
           if (l.kind !== "add") continue;
           const marker = servingEntryOn(l.text);
           if (!marker) continue;
+          // with sources: the daemon may set it in another file of its directory
+          if (directoryMentions(source, file.path, /\bPR_SET_IO_FLUSHER\b/) === true) return [];
           const what = /^NBD/.test(marker) ? "nbd client" : /UBLK/.test(marker) ? "ublk server" : /fuse/i.test(marker) ? "FUSE server" : /tcmu/.test(marker) ? "tcmu handler" : "IO daemon";
           const report: Report = { messageId: "missing", data: { marker, what }, file: file.path, line: l.newLine, identifiers: ["PR_SET_IO_FLUSHER", marker] };
           return [report];

@@ -1,5 +1,6 @@
 // backend-frontend-io: filesystem IO submitted from a back-end IO context
 // (block driver worker, NFS client writeback/localio) without NOIO + local throttle.
+import { factsOf, functionNameAt, scopeHeldAt, workerOf } from "../../context/rule-support.js";
 import type { Report, Rule } from "../../types.js";
 import { callsOn } from "../util/code.js";
 import { lists } from "../util/gfp-lists.js";
@@ -48,8 +49,9 @@ export const rule: Rule = {
     knowledge: ["xfs-sync-wq-2024", "loop-noio-2019", "local-throttle-2020", "nfs-localio-2024", "nfs-localio-workqueues-2024"],
     scope: "line",
   },
-  check({ patch }) {
+  check({ patch, source }) {
     const reports: Report[] = [];
+    const facts = factsOf(source);
     const submitters = lists.fsIoSubmitters();
     const regions = functionRegions(patch, (p) => /\.c$/.test(p));
     // a fix: a back-end worker that submits filesystem IO gains NOIO / local throttling
@@ -83,12 +85,22 @@ export const rule: Rule = {
       });
     }
     for (const region of regions) {
-      const fn = region.name;
-      if (!fn || CONTROL_FN.test(fn)) continue;
       const path = region.file.path;
-      if (!BACKEND_PATH.test(path) && !/_writepages?$/.test(fn)) continue;
-      if (!BACKEND_PATH.test(path) && !/^fs\//.test(path)) continue;
-      if (!BACKEND_FN.test(fn) && !/^(?:drivers\/block\/loop\.c|fs\/nfs\/localio\.c)$/.test(path)) continue;
+      const fn = facts ? functionNameAt(source, path, region.lines[0]?.line.newLine ?? null, region.name) : region.name;
+      if (!fn || CONTROL_FN.test(fn)) continue;
+      let worker: string[] | null = null;
+      if (facts) {
+        // with sources: a back-end context is a work function or IO callback (or called from one)
+        const text = facts.text(path) ?? "";
+        if (!BACKEND_PATH.test(path) && !/_writepages?$/.test(fn) && !/blk-mq\.h|\bblk_mq_|\bstruct bio\b|\bbi_end_io\b/.test(text)) continue;
+        const w = workerOf(source, path, fn);
+        if (!w) continue;
+        worker = w.chain;
+      } else {
+        if (!BACKEND_PATH.test(path) && !/_writepages?$/.test(fn)) continue;
+        if (!BACKEND_PATH.test(path) && !/^fs\//.test(path)) continue;
+        if (!BACKEND_FN.test(fn) && !/^(?:drivers\/block\/loop\.c|fs\/nfs\/localio\.c)$/.test(path)) continue;
+      }
       const states = scopeStates(region);
       region.lines.forEach((v, i) => {
         if (v.line.kind !== "add") return;
@@ -96,13 +108,14 @@ export const rule: Rule = {
         const call = iter ? `->${iter[1]}()` : callsOn(v.code).find((c) => submitters.has(c));
         if (!call) return;
         const st = states[i]!;
+        if (facts && !st.noio && scopeHeldAt(source, path, v.line.newLine) === "noio") return; // every caller holds NOIO
         const name = iter ? call : `${call}()`;
         const base = { file: path, line: v.line.newLine, identifiers: [iter ? iter[1]! : call, fn], cite: ["xfs-sync-wq-2024", "loop-noio-2019"] };
         const writes = !/read/.test(name);
         if (st.noio && (st.localThrottle || !writes)) return;
         if (st.noio) reports.push({ ...base, messageId: "noThrottle", severity: "info", data: { call: name, fn: `${fn}()` } });
-        else if (!region.hasDefinition) reports.push({ ...base, messageId: "notShown", severity: "info", data: { call: name, fn: `${fn}()` } });
-        else reports.push({ ...base, messageId: "noNoio", data: { call: name, fn: `${fn}()` } });
+        else if (!region.hasDefinition && !facts) reports.push({ ...base, messageId: "notShown", severity: "info", data: { call: name, fn: `${fn}()` } });
+        else reports.push({ ...base, messageId: "noNoio", data: { call: name, fn: `${fn}()` }, ...(worker && worker.length > 1 ? { chain: worker } : {}) });
       });
     }
     return reports;
