@@ -53,10 +53,16 @@ export interface EngineOptions {
   source?: SourceContext;
 }
 
-/** Everything a rule can read in a patch as one string: the commit message and every diff line. */
+/** Everything a rule can read in a patch as one string: subject, message, paths, hunk sections, every diff line. */
 export function haystackOf(patch: Patch): string {
   const parts: string[] = [patch.subject, patch.message];
-  for (const f of patch.files) for (const h of f.hunks) for (const l of h.lines) parts.push(l.text);
+  for (const f of patch.files) {
+    parts.push(f.path, f.oldPath ?? "");
+    for (const h of f.hunks) {
+      parts.push(h.section);
+      for (const l of h.lines) parts.push(l.text);
+    }
+  }
   return parts.join("\n");
 }
 
@@ -72,7 +78,7 @@ export function reviewPatch(patch: Patch, opts: EngineOptions): PatchReview {
     const setting = opts.config.rules[rule.meta.id];
     if (setting && !setting.enabled) continue;
     const needles = rule.meta.needles;
-    if (needles && needles.length > 0) {
+    if (needles && needles.length > 0 && !opts.source) {
       haystack ??= haystackOf(patch);
       if (!needles.some((n) => haystack!.includes(n))) continue;
     }

@@ -123,10 +123,12 @@ export interface RuleMeta {
   /** "line": findings on added lines; "patch": patch-level (commit message, whole patch). */
   scope: "line" | "patch";
   /**
-   * Prefilter: the rule can only report when the patch (its diff lines or its
-   * commit message) contains at least one of these substrings; otherwise the
-   * engine does not run it. A necessary condition, never a heuristic: the
-   * rule tests check that every invalid case passes it.
+   * Prefilter for diff-only review: the rule can only report when the patch
+   * (subject, message, paths, hunk sections, diff lines) contains one of these
+   * substrings; otherwise the engine does not run it. A necessary condition,
+   * never a heuristic (every invalid rule-test case runs through it). Not
+   * applied when source context is available (a rule
+   * may then report on code the diff reaches without naming it).
    */
   needles?: readonly string[];
 }

@@ -77,6 +77,7 @@ export const rule: Rule = {
     },
     knowledge: ["dm-bufio-workqueue-2020", "xfs-reclaim-nonblocking-2020", "dm-bufio-loop-revert-2019", "shrinker-alloc-api-2023"],
     scope: "line",
+    needles: ["shrink", "scan_objects", "count_objects"],
   },
   check({ patch, source }) {
     const reports: Report[] = [];

@@ -63,6 +63,7 @@ export const rule: Rule = {
     },
     knowledge: ["dm-bufio-gfp-fs-2014", "memalloc-overhaul-2020", "loop-noio-2019", "dm-bufio-loop-revert-2019", "gfp-fs-io-doc"],
     scope: "line",
+    needles: ["shrink", "scan_objects", "count_objects"],
   },
   check({ patch }) {
     const reports: Report[] = [];

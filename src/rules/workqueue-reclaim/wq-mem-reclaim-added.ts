@@ -75,6 +75,7 @@ export const rule: Rule = {
     },
     knowledge: ["xfs-sync-wq-2024", "workqueue-doc", "wq-flush-dependency-2015", "wq-cancel-no-warn-2024", "loop-noio-2019"],
     scope: "line",
+    needles: ["WQ_MEM_RECLAIM", "workqueue"],
   },
   check({ patch }) {
     const silence = quotesFlushWarning(patch.subject, patch.message);

@@ -85,6 +85,7 @@ export const rule: Rule = {
     },
     knowledge: ["workqueue-doc", "bcache-journal-wq-2019", "md-workqueue-2010", "wq-flush-dependency-2015"],
     scope: "line",
+    needles: ["WQ_MEM_RECLAIM", "workqueue", "schedule_", "system_"],
   },
   check({ patch }) {
     const reports: Report[] = [];

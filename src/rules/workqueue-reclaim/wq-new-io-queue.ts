@@ -113,6 +113,7 @@ export const rule: Rule = {
     },
     knowledge: ["workqueue-doc", "bcache-journal-wq-2019", "nfs-localio-workqueues-2024", "md-workqueue-2010"],
     scope: "line",
+    needles: ["workqueue"],
   },
   check({ patch, source }) {
     const reports: Report[] = [];
