@@ -64,6 +64,30 @@ ruleTester(rule, {
       patch: { files: [{ path: "drivers/block/widget.c", before: withAlloc("GFP_KERNEL"), after: withAlloc("GFP_KERNEL").replace("cmd->nents,", "cmd->nents + 1,") }] },
     },
     {
+      name: "GFP_NOIO relaxed in a probe function of a block driver",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/widget.c",
+            before: "static int widget_probe(struct widget *w)\n{\n\tw->pool = kmalloc_array(w->n, sizeof(void *), GFP_NOIO);\n\treturn 0;\n}\n",
+            after: "static int widget_probe(struct widget *w)\n{\n\tw->pool = kmalloc_array(w->n, sizeof(void *), GFP_KERNEL);\n\treturn 0;\n}\n",
+          },
+        ],
+      },
+    },
+    {
+      name: "filesystem writepages allocation inside a nofs scope",
+      patch: {
+        files: [
+          {
+            path: "fs/quill/inode.c",
+            before: "static int quill_writepages(struct address_space *m, struct writeback_control *wbc)\n{\n\tunsigned int nofs = memalloc_nofs_save();\n\tint ret = quill_do(m);\n\n\tmemalloc_nofs_restore(nofs);\n\treturn ret;\n}\n",
+            after: "static int quill_writepages(struct address_space *m, struct writeback_control *wbc)\n{\n\tunsigned int nofs = memalloc_nofs_save();\n\tint ret = quill_do(m);\n\n\tm->private_data = kzalloc(16, GFP_KERNEL);\n\tmemalloc_nofs_restore(nofs);\n\treturn ret;\n}\n",
+          },
+        ],
+      },
+    },
+    {
       name: "worker that sets PF_MEMALLOC_NOIO before allocating",
       patch: {
         files: [
@@ -157,6 +181,19 @@ ruleTester(rule, {
         ],
       },
       errors: [{ messageId: "kernelInIoPath", line: 3 }],
+    },
+    {
+      name: "GFP_NOIO relaxed to GFP_KERNEL in a block driver helper",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/widget.c",
+            before: "static int widget_grow_pool(struct widget *w)\n{\n\tw->pool = kmalloc_array(w->n, sizeof(void *), GFP_NOIO);\n\treturn w->pool ? 0 : -ENOMEM;\n}\n",
+            after: "static int widget_grow_pool(struct widget *w)\n{\n\tw->pool = kmalloc_array(w->n, sizeof(void *), GFP_KERNEL);\n\treturn w->pool ? 0 : -ENOMEM;\n}\n",
+          },
+        ],
+      },
+      errors: [{ messageId: "noioRelaxed", line: 3, severity: "warning" }],
     },
     {
       name: "worker whose start is not shown: information only",

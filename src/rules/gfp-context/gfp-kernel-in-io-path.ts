@@ -6,6 +6,9 @@ import { callsOn, stripLine } from "../util/code.js";
 import { hasGfpKernel, lists } from "../util/gfp-lists.js";
 import { functionRegions, scopeStates } from "../util/scope-regions.js";
 
+/** Block-layer driver directories (for GFP_NOIO relaxations outside a known role). */
+const BLOCK_DIRS = /^(?:block|drivers\/(?:block|md|scsi|nvme|target|mmc|mtd|s390\/block))\//;
+
 /** What a matched function-name pattern means, for the message. */
 const ROLES: Array<[RegExp, string]> = [
   [/queue_rq/, "a blk-mq queue_rq handler"],
@@ -59,7 +62,9 @@ export const rule: Rule = {
     },
     messages: {
       kernelInIoPath:
-        "GFP_KERNEL allocation{{call}} in {{fn}}, {{role}}: reclaim may issue IO and wait on the path this function serves; use GFP_NOIO or a memalloc_noio_save() scope at the boundary",
+        "GFP_KERNEL allocation{{call}} in {{fn}}, {{role}}: reclaim may issue IO and wait on the path this function serves; use {{safe}} at the boundary",
+      noioRelaxed:
+        "GFP_NOIO relaxed to GFP_KERNEL{{call}} in {{fn}} of a block driver: if this runs while IO to the device is pending (request, recovery or suspend paths), reclaim can wait on that IO; keep GFP_NOIO or say in the changelog why this path is outside the IO path",
       kernelInWorker:
         "GFP_KERNEL allocation{{call}} in {{fn}}, {{role}}: fine only if the worker runs under PF_MEMALLOC_NOIO or a memalloc_noio_save() scope set above the lines shown; otherwise use GFP_NOIO",
       implicitKernel:
@@ -79,16 +84,21 @@ export const rule: Rule = {
       if (lists.ioPathExempt().has(fn)) continue;
       const hit = facts ? ioPathOf(source, path, fn) : null;
       const role = hit ? (hit.chain.length > 1 ? `reached from ${hit.chain[0]}(), ${hit.label}` : hit.label) : ioRoleOf(fn, path);
-      if (!role) continue;
       const hunk = region.hunk;
       const deleted = hunk.lines.filter((l) => l.kind === "del").map((l) => stripLine(l.text));
+      // without a role: only a GFP_NOIO -> GFP_KERNEL change in a block driver is worth a word
+      const relaxed = !role && BLOCK_DIRS.test(path) && deleted.some((d) => /\bGFP_NOIO\b/.test(d));
+      if (!role && !relaxed) continue;
+      // filesystem writeback only has to keep out of the filesystem: NOFS is enough there
+      const fsWriteback = /^fs\//.test(path) && !!role && /writepage|writeback/.test(role);
       // fs/ GFP_NOFS -> GFP_KERNEL conversions belong to nofs-to-kernel
       if (/^fs\//.test(path) && deleted.some((d) => /\bGFP_NOFS\b/.test(d))) continue;
       const states = scopeStates(region);
       region.lines.forEach((v, i) => {
         if (v.line.kind !== "add") return;
-        if (states[i]!.noio) return;
-        if (facts && scopeHeldAt(source, path, v.line.newLine) === "noio") return; // a caller holds a NOIO scope
+        if (states[i]!.noio || (fsWriteback && states[i]!.nofs)) return;
+        const held = facts ? scopeHeldAt(source, path, v.line.newLine) : null;
+        if (held === "noio" || (fsWriteback && held === "nofs")) return; // a caller holds the scope
         const calls = callsOn(v.code);
         const implicit = calls.find((c) => lists.implicitGfpKernel().has(c));
         if (!hasGfpKernel(v.code) && !implicit) return;
@@ -98,6 +108,13 @@ export const rule: Rule = {
         // an existing allocation that only moved or changed other arguments
         if (alloc && deleted.some((d) => new RegExp(`\\b${alloc}\\s*\\(`).test(d) && (/\bGFP_KERNEL\b/.test(d) || !!implicit))) return;
         if (!alloc && deleted.some((d) => /\bGFP_KERNEL\b/.test(d))) return;
+        if (relaxed) {
+          if (!alloc || !deleted.some((d) => /\bGFP_NOIO\b/.test(d) && d.includes(alloc))) return;
+          reports.push({ file: path, line: v.line.newLine, messageId: "noioRelaxed", data: { call: ` (${alloc})`, fn: `${fn}()` }, identifiers: [alloc, "GFP_NOIO", "GFP_KERNEL", fn], cite: ["memalloc-noio-2013", "loop-noio-2019"] });
+          return;
+        }
+        if (!role) return;
+        const safe = fsWriteback ? "GFP_NOFS or a memalloc_nofs_save() scope" : "GFP_NOIO or a memalloc_noio_save() scope";
         const base = { file: path, line: v.line.newLine, identifiers: [...(alloc ? [alloc] : []), "GFP_KERNEL", fn], cite: ["loop-noio-2019", "dm-bufio-gfp-fs-2014"], ...(hit && hit.chain.length > 1 ? { chain: hit.chain } : {}) };
         // a worker may set PF_MEMALLOC_NOIO above the lines shown: say less when its start is not visible
         // (a noio scope that visibly ended above means the worker manages its scope itself)
@@ -106,7 +123,7 @@ export const rule: Rule = {
         if (unsure) base.identifiers.push("PF_MEMALLOC_NOIO");
         const sev = unsure ? { severity: "info" as const } : {};
         if (implicit && !hasGfpKernel(v.code)) reports.push({ ...base, ...sev, messageId: "implicitKernel", data: { call: implicit, fn: `${fn}()`, role } });
-        else reports.push({ ...base, ...sev, messageId: unsure ? "kernelInWorker" : "kernelInIoPath", data: { call: alloc ? ` (${alloc})` : "", fn: `${fn}()`, role } });
+        else reports.push({ ...base, ...sev, messageId: unsure ? "kernelInWorker" : "kernelInIoPath", data: { call: alloc ? ` (${alloc})` : "", fn: `${fn}()`, role, safe } });
       });
     }
     return reports;
