@@ -58,8 +58,8 @@ export const rule: Rule = {
         "previous state; the matching restore with that value ends the scope. An exit path that " +
         "skips the restore leaves the task NOIO/NOFS (or PF_MEMALLOC) for everything it runs " +
         "afterwards; restoring another variable or the other kind's helper ends the wrong scope. " +
-        "Since memalloc_flags_save()/restore() (3f6d5e6a468d) restore only clears the bits save " +
-        "reported as newly set, so memalloc_nofs_restore(0) is a no-op, not a way to clear the flag.",
+        "Since memalloc_flags_save()/restore() (3f6d5e6a468d), restore only clears the bits that " +
+        "save reported as newly set, so memalloc_nofs_restore(0) is a no-op, not a way to clear the flag.",
       fix:
         "Keep the value returned by save in a local, restore it with the same kind of helper on every " +
         "return and goto path (a single exit label is simplest), and never pass a constant.",
