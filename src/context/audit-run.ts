@@ -161,6 +161,11 @@ async function* allJobs(root: string, paths: string[]): AsyncGenerator<DirJob> {
     }
 }
 
+/** A directory the audit could not finish: an internal-error entry, the rest goes on. */
+function failed(dir: string, message: string): DirResult {
+  return { dir, files: [{ path: dir, findings: [], errors: [{ rule: "audit", message }] }], scanned: 0, parsed: 0 };
+}
+
 export async function runAudit(opts: AuditRunOptions): Promise<AuditRunResult> {
   const out: AuditRunResult = { files: [], scanned: 0, parsed: 0, dirs: 0 };
   const take = (r: DirResult) => {
@@ -174,7 +179,13 @@ export async function runAudit(opts: AuditRunOptions): Promise<AuditRunResult> {
   const workerUrl = new URL("./audit-worker.js", import.meta.url);
   const canThread = jobs > 1 && import.meta.url.endsWith(".js");
   if (!canThread) {
-    for await (const j of allJobs(opts.root, opts.paths)) take(await auditDirectory(opts.root, j, opts.rules, opts.config, opts.kb));
+    for await (const j of allJobs(opts.root, opts.paths)) {
+      try {
+        take(await auditDirectory(opts.root, j, opts.rules, opts.config, opts.kb));
+      } catch (err) {
+        take(failed(j.dir, err instanceof Error ? err.message : String(err)));
+      }
+    }
   } else {
     const ruleIds = opts.rules.map((r) => r.meta.id);
     const gen = allJobs(opts.root, opts.paths);
@@ -188,8 +199,8 @@ export async function runAudit(opts: AuditRunOptions): Promise<AuditRunResult> {
             const r = await new Promise<DirResult>((res, rej) => {
               const onMsg = (m: { ok: boolean; result?: DirResult; error?: string }) => {
                 w.off("error", onErr);
-                if (m.ok) res(m.result!);
-                else rej(new Error(m.error));
+                // one directory that cannot be audited is reported, not fatal
+                res(m.ok ? m.result! : failed(next.value.dir, m.error ?? "unknown error"));
               };
               const onErr = (e: Error) => {
                 w.off("message", onMsg);
