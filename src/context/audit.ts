@@ -33,23 +33,32 @@ export function dirHints(texts: Iterable<string>): DirHints {
   return { reclaimContext: false };
 }
 
+/** What each rule needs a file to name (one regex per group: one scan each). */
+const RE = {
+  flush: /flush_|drain_workqueue/,
+  workCtx: /WQ_MEM_RECLAIM|INIT_WORK|INIT_DELAYED_WORK|DECLARE_WORK|container_of/,
+  reclaimCb: /scan_objects|writepages/,
+  gfp: /GFP_KERNEL/,
+  blockIo: /queue_rq|submit_bio|bi_end_io|target_type/,
+  shrinker: /scan_objects|count_objects|_shrink_scan|_shrink_count/,
+  scope: /memalloc_\w*_save/,
+  fsIo: /vfs_iter_write|vfs_iter_read|kernel_write|write_iter|read_iter|vfs_fsync/,
+  backend: /queue_rq|submit_bio|writepages|_work|kthread/,
+  daemon: /NBD_DO_IT|UBLK_|\/dev\/fuse|tcmu|PR_SET_IO_FLUSHER/,
+};
+
 /**
- * Cheap substring prefilter: a file is a candidate for a rule only when it
- * names what that rule needs. Returns the rule ids worth running.
+ * Cheap prefilter: a file is a candidate for a rule only when it names what
+ * that rule needs. Returns the rule ids worth running.
  */
 export function candidateRules(text: string, dir: DirHints = { reclaimContext: true }): string[] {
   const out: string[] = [];
-  const has = (s: string) => text.includes(s);
-  if (dir.reclaimContext && (has("flush_") || has("drain_workqueue"))) {
-    if ((has("_work") && (has("WQ_MEM_RECLAIM") || has("INIT_WORK") || has("INIT_DELAYED_WORK") || has("DECLARE_WORK") || has("container_of"))) || has("scan_objects") || has("writepages")) out.push("wq-flush-dependency");
-  }
-  if (has("GFP_KERNEL") && (has("queue_rq") || has("submit_bio") || has("bi_end_io") || has("target_type")))
-    out.push("gfp-kernel-in-io-path");
-  if (has("scan_objects") || has("count_objects") || has("_shrink_scan") || has("_shrink_count")) out.push("shrinker-blocking");
-  if (has("memalloc_") && has("_save")) out.push("unbalanced-scope");
-  if (has("vfs_iter_write") || has("vfs_iter_read") || has("kernel_write") || has("write_iter") || has("read_iter") || has("vfs_fsync"))
-    if (has("queue_rq") || has("submit_bio") || has("writepages") || has("_work") || has("kthread")) out.push("backend-frontend-io");
-  if (has("NBD_DO_IT") || has("UBLK_") || has("/dev/fuse") || has("tcmu") || has("PR_SET_IO_FLUSHER")) out.push("io-flusher-missing");
+  if (dir.reclaimContext && RE.flush.test(text) && ((text.includes("_work") && RE.workCtx.test(text)) || RE.reclaimCb.test(text))) out.push("wq-flush-dependency");
+  if (RE.gfp.test(text) && RE.blockIo.test(text)) out.push("gfp-kernel-in-io-path");
+  if (RE.shrinker.test(text)) out.push("shrinker-blocking");
+  if (RE.scope.test(text)) out.push("unbalanced-scope");
+  if (RE.fsIo.test(text) && RE.backend.test(text)) out.push("backend-frontend-io");
+  if (RE.daemon.test(text)) out.push("io-flusher-missing");
   return out;
 }
 
