@@ -47,6 +47,19 @@ ruleTester(rule, {
       errors: [{ messageId: "badArg", line: 2 }],
     },
     {
+      name: "kernel side of the prctl changed (info)",
+      patch: {
+        files: [
+          {
+            path: "kernel/sys.c",
+            before: "static long prctl_x(int option, unsigned long arg2)\n{\n\tswitch (option) {\n\tdefault:\n\t\treturn -EINVAL;\n\t}\n}\n",
+            after: "static long prctl_x(int option, unsigned long arg2)\n{\n\tswitch (option) {\n\tcase PR_SET_IO_FLUSHER:\n\t\treturn set_flusher(arg2);\n\tdefault:\n\t\treturn -EINVAL;\n\t}\n}\n",
+          },
+        ],
+      },
+      errors: [{ messageId: "kernelSide", line: 4, severity: "info" }],
+    },
+    {
       name: "correct call split over two lines is recognised (info)",
       patch: { files: [{ path: "src/queue.c", before: daemon, after: add("\tif (prctl(PR_SET_IO_FLUSHER,\n\t\t  1, 0, 0, 0))\n\t\tlog_warn(\"io flusher\");") }] },
       errors: [{ messageId: "sets", line: 5, severity: "info" }],

@@ -3,6 +3,7 @@
 import type { Report, Rule } from "../../types.js";
 import { callArguments, stripLine } from "../util/code.js";
 import { isSourceFile } from "../util/diff.js";
+import { isUserspaceFile } from "./io-flusher-missing.js";
 
 const CALL = /\b(?:prctl|Prctl)\s*\(/g;
 const ZERO = /^\(?\s*(?:0|0x0|0[uUlL]+|false)\s*\)?(?:\s+as\s+\w+)?$/;
@@ -33,6 +34,8 @@ export const rule: Rule = {
         "prctl(PR_SET_IO_FLUSHER, {{arg}}, ...) clears the IO-flusher state instead of setting it (arg2 must be 1); the call succeeds, so the error path never runs",
       badArg:
         "prctl(PR_SET_IO_FLUSHER, {{args}}): {{problem}}, so the call fails with EINVAL and the thread stays unprotected",
+      kernelSide:
+        "kernel side of PR_SET_IO_FLUSHER changed: the prctl sets PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE for one thread (arg2 = 1 sets, 0 clears, CAP_SYS_RESOURCE required); check that set, clear and PR_GET_IO_FLUSHER stay consistent with what userspace daemons rely on",
       sets:
         "prctl(PR_SET_IO_FLUSHER, 1, ...) puts this thread in IO-flusher state (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE): it needs CAP_SYS_RESOURCE, is per thread (every IO thread must call it), and a failure should be reported loudly",
     },
@@ -41,13 +44,20 @@ export const rule: Rule = {
   },
   check({ patch }) {
     const reports: Report[] = [];
+    let kernelSide = false;
     for (const file of patch.files) {
       if (file.binary || file.newPath === null || !isSourceFile(file.path)) continue;
       for (const h of file.hunks) {
         const side = h.lines.filter((l) => l.kind !== "del");
         side.forEach((l, i) => {
-          if (l.kind !== "add" || !l.text.includes("PR_SET_IO_FLUSHER")) return;
+          if (l.kind !== "add" || !/PR_(?:SET|GET)?_?IO_FLUSHER/.test(l.text)) return;
           const code = stripLine(l.text);
+          // the prctl's implementation (kernel/sys.c, uapi header, helpers), not a caller
+          if (!kernelSide && !isUserspaceFile(file) && /\bcase\s+PR_(?:SET|GET)_IO_FLUSHER\b|#\s*define\s+PR_(?:SET|GET)_IO_FLUSHER\b|\bPR_IO_FLUSHER\b/.test(code)) {
+            kernelSide = true;
+            reports.push({ file: file.path, line: l.newLine, messageId: "kernelSide", severity: "info", identifiers: ["PR_SET_IO_FLUSHER"] });
+            return;
+          }
           if (!/\bPR_SET_IO_FLUSHER\b/.test(code)) return;
           const joined = [code, ...side.slice(i + 1, i + 4).map((x) => stripLine(x.text))].join(" ");
           CALL.lastIndex = 0;
