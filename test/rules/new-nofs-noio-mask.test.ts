@@ -1,5 +1,6 @@
+import { describe, expect, it } from "vitest";
 import { rule } from "../../src/rules/gfp-context/new-nofs-noio-mask.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { ruleTester, runRule } from "../helpers/rule-tester.js";
 
 const before = `static int quux_fill(struct quux_inode *qi, size_t len)
 {
@@ -57,6 +58,11 @@ ruleTester(rule, {
       errors: [{ messageId: "perCallMask", line: 6, severity: "info" }],
     },
     {
+      name: "three new GFP_NOFS calls in one function: one note",
+      patch: { files: [{ path: "fs/quux/file.c", before, after: add("\tqi->a = kmalloc(len, GFP_NOFS);\n\tqi->b = kmalloc(len, GFP_NOFS);\n\tqi->c = kmalloc(len, GFP_NOFS);") }] },
+      errors: [{ messageId: "perCallMask", line: 6, severity: "info" }],
+    },
+    {
       name: "GFP_KERNEL changed to GFP_NOIO in a driver",
       patch: { files: [{ path: "drivers/block/quux.c", before: add("\tqi->pg = alloc_page(GFP_KERNEL);"), after: add("\tqi->pg = alloc_page(GFP_NOIO);") }] },
       errors: [{ messageId: "perCallMask", line: 6, severity: "info" }],
@@ -77,4 +83,11 @@ ruleTester(rule, {
       errors: [{ messageId: "vmallocIgnores", line: 6, severity: "warning" }],
     },
   ],
+});
+
+describe("new-nofs-noio-mask grouping", () => {
+  it("counts the other call sites of the function in the message", () => {
+    const [f] = runRule(rule, { files: [{ path: "fs/quux/file.c", before, after: add("\tqi->a = kmalloc(len, GFP_NOFS);\n\tqi->b = kzalloc(len, GFP_NOFS);") }] });
+    expect(f!.message).toContain("(and 1 more in this function)");
+  });
 });

@@ -34,7 +34,7 @@ export const rule: Rule = {
     },
     messages: {
       perCallMask:
-        "{{mask}} at {{call}}(): consider a memalloc_{{scope}}_save() scope at the boundary that needs it instead of a per-call mask",
+        "{{mask}} at {{call}}(){{more}}: consider a memalloc_{{scope}}_save() scope at the boundary that needs it instead of a per-call mask",
       maskStored:
         "{{mask}} stored in {{target}} for later allocations: every allocation through it avoids reclaim IO/FS; check the allocations that ignore it (page frags, vmalloc) and whether a memalloc_{{scope}}_save() scope in the IO path is the clearer boundary",
       vmallocIgnores:
@@ -45,6 +45,8 @@ export const rule: Rule = {
   },
   check({ patch }) {
     const reports: Report[] = [];
+    // one per-call-mask note per function: the advice is about the function's boundary
+    const perFunction = new Map<string, Report>();
     if (patchAddsScope(patch)) return reports; // converting to scopes: scope-conversion speaks
     for (const v of addedSourceLines(patch)) {
       if (!/GFP_NO|__GFP_/.test(v.line.text) || API_FILES.test(v.file.path)) continue;
@@ -81,18 +83,28 @@ export const rule: Rule = {
       const deleted = v.hunk.lines.filter((l) => l.kind === "del").map((l) => restrictedMasks(l.text));
       if (deleted.some((d) => masks.some((m) => d.includes(m)))) continue;
       const vm = calls.find((c) => lists.vmallocFamily().has(c));
+      const key = `${v.file.path}\0${v.fn ?? v.hunk.newStart}`;
+      const earlier = vm ? undefined : perFunction.get(key);
+      if (earlier) {
+        const d = earlier.data!;
+        d.count = Number(d.count) + 1;
+        d.more = ` (and ${Number(d.count) - 1} more in this function)`;
+        continue;
+      }
       const call = vm ?? calls.find((c) => lists.allocators().has(c)) ?? calls[calls.length - 1]!;
       const io = masks.some((m) => /IO/.test(m));
       const mask = masks.join(" / ");
-      reports.push({
+      const report: Report = {
         messageId: vm ? "vmallocIgnores" : "perCallMask",
         severity: vm ? "warning" : "info",
-        data: { mask, call, scope: io ? "noio" : "nofs" },
+        data: { mask, call, scope: io ? "noio" : "nofs", count: 1, more: "" },
         file: v.file.path,
         line: v.line.newLine,
         identifiers: [call, ...masks],
         cite: vm ? ["dm-bufio-vmalloc-2013", "gfp-fs-io-doc"] : ["gfp-fs-io-doc", io ? "memalloc-noio-2013" : "memalloc-nofs-api-2017"],
-      });
+      };
+      reports.push(report);
+      if (!vm) perFunction.set(key, report);
     }
     return reports;
   },
