@@ -41,6 +41,7 @@ export const rule: Rule = {
     },
     knowledge: ["wq-flush-dependency-2015", "xfs-sync-wq-2024", "workqueue-doc", "wq-cancel-no-warn-2024", "wq-legacy-skip-2016"],
     scope: "patch",
+    needles: ["!WQ_MEM_RECLAIM"],
   },
   check({ patch }) {
     const text = patch.message

@@ -2,7 +2,7 @@
 // allocation entered reclaim that waits on IO or a filesystem.
 import type { Patch, Report, Rule } from "../../types.js";
 import { stripLine } from "../util/code.js";
-import { lists } from "../util/gfp-lists.js";
+import { listNeedles, lists } from "../util/gfp-lists.js";
 import { findReclaimChain, parseTraces, type Frame, type ReclaimChain } from "../util/trace-frames.js";
 
 const WAIT_SUFFIX = /_iowait$|^wait_for_completion|^io_schedule/;
@@ -92,6 +92,7 @@ export const rule: Rule = {
     },
     knowledge: ["gfp-fs-io-doc", "xfs-reclaim-nonblocking-2020", "pr-set-io-flusher-2019", "dm-bufio-workqueue-2020"],
     scope: "patch",
+    needles: ["fs_reclaim", ...listNeedles(lists.reclaimFrames())],
   },
   check({ patch }) {
     const found = traceChain(patch);

@@ -1,9 +1,9 @@
 // gfp-kernel-in-io-path: a new GFP_KERNEL allocation in a function the block or
 // writeback path waits on.
 import { factsOf, functionNameAt, ioPathOf, scopeHeldAt } from "../../context/rule-support.js";
-import type { Report, Rule } from "../../types.js";
+import type { Hunk, Report, Rule } from "../../types.js";
 import { callsOn, stripLine } from "../util/code.js";
-import { hasGfpKernel, lists } from "../util/gfp-lists.js";
+import { hasGfpKernel, listNeedles, lists } from "../util/gfp-lists.js";
 import { functionRegions, scopeStates } from "../util/scope-regions.js";
 
 /** Block-layer driver directories (for GFP_NOIO relaxations outside a known role). */
@@ -35,6 +35,17 @@ export function ioRoleOf(fn: string, path: string): string | null {
   if (!pattern) return null;
   for (const [re, role] of ROLES) if (re.test(pattern) || re.test(fn)) return role;
   return "an IO path function";
+}
+
+// several regions share a hunk: its deleted lines are stripped once
+let lastHunk: Hunk | null = null;
+let lastDeleted: string[] = [];
+function deletedCodeOf(hunk: Hunk): string[] {
+  if (hunk !== lastHunk) {
+    lastHunk = hunk;
+    lastDeleted = hunk.lines.filter((l) => l.kind === "del").map((l) => stripLine(l.text));
+  }
+  return lastDeleted;
 }
 
 export const rule: Rule = {
@@ -72,6 +83,7 @@ export const rule: Rule = {
     },
     knowledge: ["loop-noio-2019", "dm-bufio-gfp-fs-2014", "memalloc-noio-2013", "gfp-fs-io-doc", "dm-bufio-loop-revert-2019"],
     scope: "line",
+    needles: ["GFP_KERNEL", ...listNeedles(lists.implicitGfpKernel())],
   },
   check({ patch, source }) {
     const reports: Report[] = [];
@@ -84,8 +96,7 @@ export const rule: Rule = {
       if (lists.ioPathExempt().has(fn)) continue;
       const hit = facts ? ioPathOf(source, path, fn) : null;
       const role = hit ? (hit.chain.length > 1 ? `reached from ${hit.chain[0]}(), ${hit.label}` : hit.label) : ioRoleOf(fn, path);
-      const hunk = region.hunk;
-      const deleted = hunk.lines.filter((l) => l.kind === "del").map((l) => stripLine(l.text));
+      const deleted = deletedCodeOf(region.hunk);
       // without a role: only a GFP_NOIO -> GFP_KERNEL change in a block driver is worth a word
       const relaxed = !role && BLOCK_DIRS.test(path) && deleted.some((d) => /\bGFP_NOIO\b/.test(d));
       if (!role && !relaxed) continue;

@@ -30,6 +30,7 @@ export const rule: Rule = {
     },
     knowledge: ["ext4-mapping-gfp-2019", "pr-set-io-flusher-2019", "gfp-fs-io-doc", "nfs-localio-reclaim-2026", "pagecache-gfp-mask-2014"],
     scope: "line",
+    needles: ["mapping_set_gfp_mask"],
   },
   check({ patch }) {
     const reports: Report[] = [];

@@ -42,6 +42,7 @@ export const rule: Rule = {
     },
     knowledge: ["gfp-fs-io-doc", "memalloc-nofs-api-2017", "memalloc-noio-2013", "dm-bufio-vmalloc-2013", "noio-implies-nofs-2014"],
     scope: "line",
+    needles: ["GFP_NO", "__GFP_"],
   },
   check({ patch }) {
     const reports: Report[] = [];

@@ -51,6 +51,7 @@ export const rule: Rule = {
     },
     knowledge: ["btrfs-scrub-nofs-2018", "memalloc-nofs-api-2017", "gfp-fs-io-doc"],
     scope: "patch",
+    needles: ["GFP_NOFS", "memalloc_"],
   },
   check({ patch }) {
     const reports: Report[] = [];

@@ -44,6 +44,7 @@ export const rule: Rule = {
     },
     knowledge: ["memalloc-nofs-api-2017", "memalloc-noio-2013", "gfp-fs-io-doc", "btrfs-scrub-nofs-2018"],
     scope: "line",
+    needles: ["memalloc_"],
   },
   check({ patch }) {
     const saves: Array<{ path: string; line: number; kind: ScopeKind; variable: string | null }> = [];

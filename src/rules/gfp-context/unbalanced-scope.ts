@@ -82,6 +82,7 @@ export const rule: Rule = {
     },
     knowledge: ["memalloc-flags-2024", "memalloc-nofs-api-2017", "md-suspend-scope-2020", "memalloc-noio-2013", "gfp-fs-io-doc"],
     scope: "line",
+    needles: ["memalloc_"],
   },
   check({ patch }) {
     const reports: Report[] = [];

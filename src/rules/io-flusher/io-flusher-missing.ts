@@ -75,6 +75,7 @@ export const rule: Rule = {
     },
     knowledge: ["pr-set-io-flusher-2019", "ext4-mapping-gfp-2019", "local-throttle-2020"],
     scope: "line",
+    needles: ["NBD_", "UBLK_", "FUSE", "fuse", "tcmu"],
   },
   check({ patch, source }) {
     if (mentionsIoFlusher(patch)) return [];

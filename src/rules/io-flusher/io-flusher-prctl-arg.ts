@@ -41,6 +41,7 @@ export const rule: Rule = {
     },
     knowledge: ["pr-set-io-flusher-2019", "local-throttle-2020", "ext4-mapping-gfp-2019"],
     scope: "line",
+    needles: ["IO_FLUSHER"],
   },
   check({ patch }) {
     const reports: Report[] = [];

@@ -104,15 +104,17 @@ export const rule: Rule = {
     },
     knowledge: ["wq-flush-dependency-2015", "xfs-sync-wq-2024", "wq-cancel-no-warn-2024", "wq-legacy-skip-2016", "workqueue-doc"],
     scope: "line",
+    needles: ["flush_work", "flush_delayed_work", "flush_rcu_work", "flush_scheduled_work", "drain_workqueue"],
   },
   check({ patch, source }) {
     const facts = getFacts(source);
-    const view: FactsView = facts ?? diffOnlyFacts(patch);
+    let diffView: FactsView | null = null; // built on the first flush only
     const reports: Report[] = [];
     for (const v of addedLines(patch)) {
-      if (!isCLike(v.file.path)) continue;
+      if (!isCLike(v.file.path) || !v.code.includes("flush_") && !v.code.includes("drain_workqueue")) continue;
       const m = FLUSH_RE.exec(v.code);
       if (!m || v.line.newLine === null) continue;
+      const view: FactsView = facts ?? (diffView ??= diffOnlyFacts(patch));
       const call = m[1]!;
       const args = (callArguments(v.code, m.index + m[0].length - 1) ?? []).join(", ");
       const target = nonReclaimTarget(view, v.file.path, call, call === "flush_scheduled_work" ? "" : args);

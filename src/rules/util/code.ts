@@ -1,7 +1,10 @@
 // Small, pure helpers over C source lines as they appear in a diff.
 
 /** Removes string/char literals and comments from one line (keeps length roughly). */
+const NEEDS_STRIP = /[/"']/;
+
 export function stripLine(text: string, state: { inComment: boolean } = { inComment: false }): string {
+  if (!state.inComment && !NEEDS_STRIP.test(text)) return text; // nothing to remove (most lines)
   let out = "";
   let i = 0;
   while (i < text.length) {

@@ -1,6 +1,7 @@
 // Walking a Patch's added lines with the diff-only context rules need.
 import type { DiffLine, FileDiff, Hunk, Patch } from "../../types.js";
 import { functionDefinedOn, functionFromSection, stripLine } from "./code.js";
+import { perPatch } from "./patch-cache.js";
 
 export interface LineView {
   file: FileDiff;
@@ -31,8 +32,8 @@ export function reviewableFiles(patch: Patch): FileDiff[] {
 
 // Every rule walks the same lines: the views are computed once per patch and
 // shared (rules must not mutate them; test inputs are frozen).
-const newSideCache = new WeakMap<Patch, LineView[]>();
-const deletedCache = new WeakMap<Patch, LineView[]>();
+const newSideViews = perPatch(computeNewSide);
+const deletedViews = perPatch(computeDeleted);
 
 function computeNewSide(patch: Patch): LineView[] {
   const out: LineView[] = [];
@@ -77,8 +78,7 @@ function computeDeleted(patch: Patch): LineView[] {
  * enclosing function as the diff shows it. Comment state is tracked per hunk.
  */
 export function* newSideLines(patch: Patch, filter: (path: string) => boolean = isSourceFile): Generator<LineView> {
-  let views = newSideCache.get(patch);
-  if (!views) newSideCache.set(patch, (views = computeNewSide(patch)));
+  const views = newSideViews(patch);
   let lastFile: FileDiff | null = null;
   let keep = false;
   for (const v of views) {
@@ -97,8 +97,7 @@ export function* addedLines(patch: Patch, filter?: (path: string) => boolean): G
 
 /** Deleted lines, with the function as the hunk shows it. */
 export function* deletedLines(patch: Patch, filter: (path: string) => boolean = isSourceFile): Generator<LineView> {
-  let views = deletedCache.get(patch);
-  if (!views) deletedCache.set(patch, (views = computeDeleted(patch)));
+  const views = deletedViews(patch);
   let lastFile: FileDiff | null = null;
   let keep = false;
   for (const v of views) {

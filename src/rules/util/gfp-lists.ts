@@ -95,3 +95,17 @@ export function allocatorOn(code: string): string | null {
   while ((m = re.exec(code))) if (alloc.has(m[1]!)) return m[1]!;
   return null;
 }
+
+/**
+ * Prefilter needles for a list: every name, and the longest literal part of
+ * each pattern ("*_queue_rq" -> "_queue_rq"). Any identifier the list matches
+ * contains one of them.
+ */
+export function listNeedles(list: NameList): string[] {
+  const out = new Set<string>(list.names);
+  for (const p of list.patterns) {
+    const longest = p.split("*").reduce((a, b) => (b.length > a.length ? b : a), "");
+    if (longest) out.add(longest);
+  }
+  return [...out];
+}

@@ -3,6 +3,7 @@
 import type { FileDiff, Hunk, Patch } from "../../types.js";
 import { functionDefinedOn } from "./code.js";
 import { deletedLines, newSideLines, isSourceFile, type LineView } from "./diff.js";
+import { perPatch } from "./patch-cache.js";
 
 export interface FnRegion {
   file: FileDiff;
@@ -17,15 +18,11 @@ export interface FnRegion {
   hasDefinition: boolean;
 }
 
-const regionCache = new WeakMap<Patch, FnRegion[]>();
+const regionsOf = perPatch(computeRegions);
 
 /** Splits each hunk's new side into function regions (computed once per patch, then filtered by path). */
 export function functionRegions(patch: Patch, filter: (path: string) => boolean = isSourceFile): FnRegion[] {
-  let all = regionCache.get(patch);
-  if (!all) {
-    all = computeRegions(patch);
-    regionCache.set(patch, all);
-  }
+  const all = regionsOf(patch);
   return filter === isSourceFile ? all : all.filter((r) => filter(r.file.path));
 }
 
@@ -180,30 +177,22 @@ export function fnLabel(name: string | null | undefined): string {
 
 // ---------------------------------------------------------------- cached line views
 
-const addedCache = new WeakMap<Patch, LineView[]>();
-const deletedCache = new WeakMap<Patch, LineView[]>();
+const addedOf = perPatch((patch) => sourceLines(patch).filter((v) => v.line.kind === "add"));
+const deletedOf = perPatch((patch) => [...deletedLines(patch)]);
 
 /** New-side lines of source files (added and context), from the cached regions. */
 export function sourceLines(patch: Patch): LineView[] {
-  return functionRegions(patch).flatMap((r) => r.lines);
+  return sourceLinesOf(patch);
 }
+
+const sourceLinesOf = perPatch((patch) => functionRegions(patch).flatMap((r) => r.lines));
 
 /** Added lines of source files, computed once per patch. */
 export function addedSourceLines(patch: Patch): LineView[] {
-  let out = addedCache.get(patch);
-  if (!out) {
-    out = sourceLines(patch).filter((v) => v.line.kind === "add");
-    addedCache.set(patch, out);
-  }
-  return out;
+  return addedOf(patch);
 }
 
 /** Deleted lines of source files, computed once per patch. */
 export function deletedSourceLines(patch: Patch): LineView[] {
-  let out = deletedCache.get(patch);
-  if (!out) {
-    out = [...deletedLines(patch)];
-    deletedCache.set(patch, out);
-  }
-  return out;
+  return deletedOf(patch);
 }

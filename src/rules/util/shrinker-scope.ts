@@ -3,6 +3,7 @@
 // reach within the patch, and which calls block on IO or on sleeping locks.
 import type { DiffLine, FileDiff, Hunk, Patch } from "../../types.js";
 import { callsOn, functionDefinedOn, functionFromSection, stripLine } from "./code.js";
+import { perPatch } from "./patch-cache.js";
 import { isCLike, reviewableFiles } from "./diff.js";
 
 export type ShrinkerRole = "count" | "scan";
@@ -132,7 +133,7 @@ export function callbackRole(fn: FnView, registered: Map<string, ShrinkerRole>):
   return null;
 }
 
-const shrinkerCache = new WeakMap<Patch, ShrinkerFn[]>();
+const shrinkersOf = perPatch((patch) => (mentionsShrinkers(patch) ? computeShrinkerFunctions(patch, 2) : []));
 
 /** Does the patch mention shrinkers at all (names, registrations, shrink contexts)? Cheap pre-filter. */
 export function mentionsShrinkers(patch: Patch): boolean {
@@ -152,12 +153,7 @@ export function fileMentionsShrinkers(f: FileDiff): boolean {
  */
 export function shrinkerFunctions(patch: Patch, depth = 2): ShrinkerFn[] {
   if (depth !== 2) return computeShrinkerFunctions(patch, depth);
-  let out = shrinkerCache.get(patch);
-  if (!out) {
-    out = mentionsShrinkers(patch) ? computeShrinkerFunctions(patch, depth) : [];
-    shrinkerCache.set(patch, out);
-  }
-  return out;
+  return shrinkersOf(patch);
 }
 
 function computeShrinkerFunctions(patch: Patch, depth: number): ShrinkerFn[] {

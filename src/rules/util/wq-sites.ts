@@ -3,6 +3,7 @@
 // calls, flag macros, flag variables), and system-queue calls.
 import type { FileDiff, Hunk, Patch } from "../../types.js";
 import { stripLine } from "./code.js";
+import { perPatch } from "./patch-cache.js";
 import { isSourceFile, reviewableFiles } from "./diff.js";
 
 export type Side = "old" | "new";
@@ -255,7 +256,14 @@ export function pairFlagSites(file: FileDiff): SitePair[] {
   return pairs;
 }
 
-const pairCache = new WeakMap<Patch, SitePair[]>();
+const pairsOf = perPatch((patch) => {
+  const pairs: SitePair[] = [];
+  for (const file of reviewableFiles(patch)) {
+    if (!isSourceFile(file.path) || !mentionsWorkqueues(file)) continue;
+    pairs.push(...pairFlagSites(file));
+  }
+  return pairs;
+});
 
 /** Does a file's diff mention workqueue flags or constructors at all? (cheap pre-filter) */
 function mentionsWorkqueues(file: FileDiff): boolean {
@@ -264,16 +272,7 @@ function mentionsWorkqueues(file: FileDiff): boolean {
 
 /** Every pair of every reviewable C file of the patch (computed once per patch). */
 export function flagSitePairs(patch: Patch): SitePair[] {
-  let pairs = pairCache.get(patch);
-  if (!pairs) {
-    pairs = [];
-    for (const file of reviewableFiles(patch)) {
-      if (!isSourceFile(file.path) || !mentionsWorkqueues(file)) continue;
-      pairs.push(...pairFlagSites(file));
-    }
-    pairCache.set(patch, pairs);
-  }
-  return pairs;
+  return pairsOf(patch);
 }
 
 /** The first added line of a new-side statement (the line a finding points at). */
