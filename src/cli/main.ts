@@ -3,7 +3,7 @@
 // reviewing one patch does not load probot, imapflow or tree-sitter.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parse as parseYaml } from "yaml";
+import { createRequire } from "node:module";
 import { DEFAULT_CONFIG, parseConfig, type ReviewConfig } from "../config.js";
 import { ConfigError, InputError, UsageError, errorMessage } from "../errors.js";
 import { parseInput } from "../ingest/index.js";
@@ -52,6 +52,12 @@ commands:
   mail [options]               run the mailing-list bot (see README)
 
 exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or input error`;
+
+// yaml is needed only with --config: required on first use (start-up time)
+const require = createRequire(import.meta.url);
+function parseYaml(text: string): unknown {
+  return (require("yaml") as { parse: (t: string) => unknown }).parse(text);
+}
 
 const LAZY_COMMANDS = new Set(["audit", "github", "mail"]);
 
