@@ -66,6 +66,35 @@ export function haystackOf(patch: Patch): string {
   return parts.join("\n");
 }
 
+/**
+ * The needles of a rule set that occur in a haystack, found in one pass: a
+ * lookahead alternation matches at every position (overlaps included), the
+ * longest needle first; a needle that is a prefix of a longer one at the same
+ * position is credited through the substring closure.
+ */
+const scanners = new WeakMap<readonly Rule[], (haystack: string) => Set<string>>();
+function needleScanner(rules: readonly Rule[]): (haystack: string) => Set<string> {
+  let scan = scanners.get(rules);
+  if (scan) return scan;
+  const all = [...new Set(rules.flatMap((r) => r.meta.needles ?? []))].filter((n) => n.length > 0);
+  const sorted = [...all].sort((a, b) => b.length - a.length);
+  const re = new RegExp(`(?=(${sorted.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")}))`, "g");
+  const within = new Map(all.map((n) => [n, all.filter((m) => n.includes(m))]));
+  scan = (haystack: string) => {
+    const found = new Set<string>();
+    if (all.length === 0) return found;
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(haystack))) {
+      if (!found.has(m[1]!)) for (const n of within.get(m[1]!)!) found.add(n);
+      re.lastIndex = m.index + 1;
+    }
+    return found;
+  };
+  scanners.set(rules, scan);
+  return scan;
+}
+
 export function reviewPatch(patch: Patch, opts: EngineOptions): PatchReview {
   const findings: Finding[] = [];
   const errors: RuleFailure[] = [];
@@ -73,14 +102,14 @@ export function reviewPatch(patch: Patch, opts: EngineOptions): PatchReview {
   const ignored = new Set(opts.config.ignore);
   const seen = new Map<string, number>();
 
-  let haystack: string | undefined;
+  let present: Set<string> | undefined;
   for (const rule of opts.rules) {
     const setting = opts.config.rules[rule.meta.id];
     if (setting && !setting.enabled) continue;
     const needles = rule.meta.needles;
     if (needles && needles.length > 0 && !opts.source) {
-      haystack ??= haystackOf(patch);
-      if (!needles.some((n) => haystack!.includes(n))) continue;
+      present ??= needleScanner(opts.rules)(haystackOf(patch));
+      if (!needles.some((n) => present!.has(n))) continue;
     }
     let reports: Report[];
     try {

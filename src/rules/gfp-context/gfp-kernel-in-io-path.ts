@@ -3,7 +3,7 @@
 import { factsOf, functionNameAt, ioPathOf, scopeHeldAt } from "../../context/rule-support.js";
 import type { Hunk, Report, Rule } from "../../types.js";
 import { callsOn, stripLine } from "../util/code.js";
-import { hasGfpKernel, listNeedles, lists } from "../util/gfp-lists.js";
+import { coveringNeedles, hasGfpKernel, listNeedles, lists } from "../util/gfp-lists.js";
 import { functionRegions, scopeStates } from "../util/scope-regions.js";
 
 /** Block-layer driver directories (for GFP_NOIO relaxations outside a known role). */
@@ -83,7 +83,7 @@ export const rule: Rule = {
     },
     knowledge: ["loop-noio-2019", "dm-bufio-gfp-fs-2014", "memalloc-noio-2013", "gfp-fs-io-doc", "dm-bufio-loop-revert-2019"],
     scope: "line",
-    needles: ["GFP_KERNEL", ...listNeedles(lists.implicitGfpKernel())],
+    needles: ["GFP_KERNEL", ...coveringNeedles(listNeedles(lists.implicitGfpKernel()))],
   },
   check({ patch, source }) {
     const reports: Report[] = [];

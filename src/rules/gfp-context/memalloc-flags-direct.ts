@@ -82,7 +82,7 @@ export const rule: Rule = {
     },
     knowledge: ["loop-noio-2019", "memalloc-overhaul-2020", "local-throttle-2020", "memalloc-noio-2013", "memalloc-flags-2024"],
     scope: "patch",
-    needles: ["PF_MEMALLOC_NOIO", "PF_MEMALLOC_NOFS", "PF_LOCAL_THROTTLE", "PF_LESS_THROTTLE"],
+    needles: ["PF_MEMALLOC_NO", "_THROTTLE"],
   },
   check({ patch }) {
     const reports: Report[] = [];

@@ -104,7 +104,7 @@ export const rule: Rule = {
     },
     knowledge: ["wq-flush-dependency-2015", "xfs-sync-wq-2024", "wq-cancel-no-warn-2024", "wq-legacy-skip-2016", "workqueue-doc"],
     scope: "line",
-    needles: ["flush_work", "flush_delayed_work", "flush_rcu_work", "flush_scheduled_work", "drain_workqueue"],
+    needles: ["flush_", "drain_workqueue"],
   },
   check({ patch, source }) {
     const facts = getFacts(source);

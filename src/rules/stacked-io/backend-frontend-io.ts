@@ -3,7 +3,7 @@
 import { factsOf, functionNameAt, scopeHeldAt, workerOf } from "../../context/rule-support.js";
 import type { Report, Rule } from "../../types.js";
 import { callsOn } from "../util/code.js";
-import { listNeedles, lists } from "../util/gfp-lists.js";
+import { coveringNeedles, listNeedles, lists } from "../util/gfp-lists.js";
 import { functionRegions, scopeCallOn, scopeStates, setsNoioFlag } from "../util/scope-regions.js";
 
 const BACKEND_PATH = /^(?:drivers\/block\/|drivers\/md\/|drivers\/target\/|drivers\/nvme\/target\/|fs\/nfs\/(?!.*\/?nfsd)|drivers\/mtd\/)/;
@@ -48,7 +48,7 @@ export const rule: Rule = {
     },
     knowledge: ["xfs-sync-wq-2024", "loop-noio-2019", "local-throttle-2020", "nfs-localio-2024", "nfs-localio-workqueues-2024"],
     scope: "line",
-    needles: [...listNeedles(lists.fsIoSubmitters()), "write_iter", "read_iter"],
+    needles: coveringNeedles(["_iter", ...listNeedles(lists.fsIoSubmitters())]),
   },
   check({ patch, source }) {
     const reports: Report[] = [];

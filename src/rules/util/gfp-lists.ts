@@ -109,3 +109,9 @@ export function listNeedles(list: NameList): string[] {
   }
   return [...out];
 }
+
+/** Drops needles that contain another needle (a text holding the longer one holds the shorter). */
+export function coveringNeedles(needles: readonly string[]): string[] {
+  const uniq = [...new Set(needles)];
+  return uniq.filter((n) => !uniq.some((m) => m !== n && n.includes(m)));
+}

@@ -1,0 +1,36 @@
+// The prefilter's needles must be necessary conditions: every identifier a
+// rule treats as a trigger contains one of its rule's needles.
+import { describe, expect, it } from "vitest";
+import { ALL_RULES } from "../../src/rules/index.js";
+import { RECLAIM_NEEDLES } from "../../src/rules/commit-message/reclaim-call-trace.js";
+import { coveringNeedles, listNeedles, lists, parseNameList } from "../../src/rules/util/gfp-lists.js";
+
+const needlesOf = (id: string): readonly string[] => ALL_RULES.find((r) => r.meta.id === id)!.meta.needles ?? [];
+const covered = (name: string, needles: readonly string[]) => needles.some((n) => name.includes(n));
+
+describe("rule needles", () => {
+  it("every rule has needles", () => {
+    for (const r of ALL_RULES) expect(r.meta.needles?.length ?? 0, r.meta.id).toBeGreaterThan(0);
+  });
+
+  it("reclaim-call-trace covers every reclaim frame and fs_reclaim", () => {
+    for (const n of [...lists.reclaimFrames().names, "fs_reclaim"]) expect(covered(n, RECLAIM_NEEDLES), n).toBe(true);
+  });
+
+  it("gfp-kernel-in-io-path covers every implicit GFP_KERNEL allocator", () => {
+    for (const n of lists.implicitGfpKernel().names) expect(covered(n, needlesOf("gfp-kernel-in-io-path")), n).toBe(true);
+  });
+
+  it("backend-frontend-io covers every filesystem IO submitter and ->write_iter/->read_iter", () => {
+    for (const n of [...lists.fsIoSubmitters().names, "write_iter", "read_iter"]) expect(covered(n, needlesOf("backend-frontend-io")), n).toBe(true);
+  });
+
+  it("listNeedles keeps names and the longest literal part of patterns", () => {
+    const l = parseNameList("t", "foo_bar\n*_queue_rq\nUBLK_IO_*\n");
+    expect(listNeedles(l).sort()).toEqual(["UBLK_IO_", "_queue_rq", "foo_bar"]);
+  });
+
+  it("coveringNeedles drops needles that contain a shorter one", () => {
+    expect(coveringNeedles(["vmalloc", "vmalloc_node", "vzalloc", "GFP_KERNEL", "vmalloc"])).toEqual(["vmalloc", "vzalloc", "GFP_KERNEL"]);
+  });
+});
