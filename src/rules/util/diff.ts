@@ -35,9 +35,19 @@ export function reviewableFiles(patch: Patch): FileDiff[] {
 const newSideViews = perPatch(computeNewSide);
 const deletedViews = perPatch(computeDeleted);
 
-function computeNewSide(patch: Patch): LineView[] {
+interface NewSide {
+  all: LineView[];
+  /** The views of source files (the default filter), and their added lines. */
+  source: LineView[];
+  sourceAdded: LineView[];
+}
+
+function computeNewSide(patch: Patch): NewSide {
   const out: LineView[] = [];
+  const source: LineView[] = [];
+  const sourceAdded: LineView[] = [];
   for (const file of reviewableFiles(patch)) {
+    const isSource = isSourceFile(file.path);
     for (const hunk of file.hunks) {
       let fn = functionFromSection(hunk.section);
       const state = { inComment: false };
@@ -47,11 +57,26 @@ function computeNewSide(patch: Patch): LineView[] {
         const defined = functionDefinedOn(line.text);
         if (defined) fn = defined;
         const code = stripLine(line.text, state);
-        out.push({ file, hunk, index, line, code, fn });
+        const view: LineView = { file, hunk, index, line, code, fn };
+        out.push(view);
+        if (isSource) {
+          source.push(view);
+          if (line.kind === "add") sourceAdded.push(view);
+        }
       }
     }
   }
-  return out;
+  return { all: out, source, sourceAdded };
+}
+
+/** New-side lines (added and context) of source files, as one shared array (do not mutate). */
+export function sourceNewSide(patch: Patch): readonly LineView[] {
+  return newSideViews(patch).source;
+}
+
+/** Added lines of source files, as one shared array (do not mutate). */
+export function sourceAdded(patch: Patch): readonly LineView[] {
+  return newSideViews(patch).sourceAdded;
 }
 
 function computeDeleted(patch: Patch): LineView[] {
@@ -78,7 +103,11 @@ function computeDeleted(patch: Patch): LineView[] {
  * enclosing function as the diff shows it. Comment state is tracked per hunk.
  */
 export function* newSideLines(patch: Patch, filter: (path: string) => boolean = isSourceFile): Generator<LineView> {
-  const views = newSideViews(patch);
+  if (filter === isSourceFile) {
+    yield* newSideViews(patch).source;
+    return;
+  }
+  const views = newSideViews(patch).all;
   let lastFile: FileDiff | null = null;
   let keep = false;
   for (const v of views) {

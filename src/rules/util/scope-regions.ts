@@ -2,7 +2,7 @@
 // each line in them, as far as the diff shows.
 import type { FileDiff, Hunk, Patch } from "../../types.js";
 import { functionDefinedOn } from "./code.js";
-import { deletedLines, newSideLines, isSourceFile, type LineView } from "./diff.js";
+import { deletedLines, isSourceFile, sourceAdded, sourceNewSide, type LineView } from "./diff.js";
 import { perPatch } from "./patch-cache.js";
 
 export interface FnRegion {
@@ -27,7 +27,6 @@ export function functionRegions(patch: Patch, filter: (path: string) => boolean 
 }
 
 function computeRegions(patch: Patch): FnRegion[] {
-  const filter = isSourceFile;
   const out: FnRegion[] = [];
   let cur: FnRegion | null = null;
   let open = false;
@@ -39,7 +38,7 @@ function computeRegions(patch: Patch): FnRegion[] {
     }
     cur = null;
   };
-  for (const v of newSideLines(patch, filter)) {
+  for (const v of sourceNewSide(patch)) {
     const prev = cur as FnRegion | null;
     const startsHunk: boolean = prev === null || prev.hunk !== v.hunk;
     const def = functionDefinedOn(v.line.text);
@@ -177,7 +176,7 @@ export function fnLabel(name: string | null | undefined): string {
 
 // ---------------------------------------------------------------- cached line views
 
-const addedOf = perPatch((patch) => sourceLines(patch).filter((v) => v.line.kind === "add"));
+const addedOf = (patch: Patch) => sourceAdded(patch) as LineView[];
 const deletedOf = perPatch((patch) => [...deletedLines(patch)]);
 
 /** New-side lines of source files (added and context), from the cached regions. */
@@ -185,7 +184,7 @@ export function sourceLines(patch: Patch): LineView[] {
   return sourceLinesOf(patch);
 }
 
-const sourceLinesOf = perPatch((patch) => functionRegions(patch).flatMap((r) => r.lines));
+const sourceLinesOf = (patch: Patch) => sourceNewSide(patch) as LineView[];
 
 /** Added lines of source files, computed once per patch. */
 export function addedSourceLines(patch: Patch): LineView[] {
