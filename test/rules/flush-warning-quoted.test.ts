@@ -19,8 +19,16 @@ ruleTester(rule, {
   ],
   invalid: [
     {
-      name: "WQ_MEM_RECLAIM added to the flushed queue: symptom (warning)",
+      name: "WQ_MEM_RECLAIM added to the existing flushed queue: info, the line warning is wq-mem-reclaim-added's",
       patch: { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: setup("WQ_UNBOUND"), after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] },
+      errors: [{ messageId: "symptomOnLine", severity: "info", file: null, line: null }],
+    },
+    {
+      name: "flushed queue created with WQ_MEM_RECLAIM in this patch: symptom (warning, no line warning)",
+      patch: {
+        message: "Fix this warning:\n\n" + warning,
+        files: [{ path: "drivers/zap/core.c", before: "static int zap_init(struct zap *z)\n{\n\treturn 0;\n}\n", after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }],
+      },
       errors: [{ messageId: "symptom", severity: "warning", file: null, line: null }],
     },
     {

@@ -3,6 +3,7 @@
 import type { Report, Rule } from "../../types.js";
 import { stripLine } from "../util/code.js";
 import { parseTraces } from "../util/trace-frames.js";
+import { rule as addedRule } from "../workqueue-reclaim/wq-mem-reclaim-added.js";
 
 const WQ_WARN = /WQ_MEM_RECLAIM\s+(\S+?):(\S+?)(?:\s+\[[\w-]+\])?\s+is\s+flushing\s+!WQ_MEM_RECLAIM\s+(\S+?):(\S+?)(?:\s+\[[\w-]+\])?(?=\s|$)/;
 const PF_WARN = /PF_MEMALLOC\s+task\s+(\d+)\(([^)]*)\)\s+is\s+flushing\s+!WQ_MEM_RECLAIM\s+(\S+?):(\S+?)(?:\s+\[[\w-]+\])?(?=\s|$)/;
@@ -31,11 +32,15 @@ export const rule: Rule = {
         "progress (then WQ_MEM_RECLAIM on its queue is right, and say why), or should the flushing " +
         "work not be on a WQ_MEM_RECLAIM queue / not flush at all (restructure, use a cancel, or move " +
         "the IO to a worker with PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE)?",
-      quiet: "Messages that do not quote the warning.",
+      quiet:
+        "Messages that do not quote the warning. When the flag is added to an existing flushed queue, " +
+        "wq-mem-reclaim-added warns on that line and this patch-level note is info (one warning per hazard).",
     },
     messages: {
       symptom:
         "the quoted warning has {{flusher}} flushing {{flushed}}, and this patch adds WQ_MEM_RECLAIM to {{flushedQueue}}: that silences the check but treats the symptom; explain why {{flushedFn}} must make progress under reclaim, or stop flushing it from {{flusherName}}",
+      symptomOnLine:
+        "the quoted warning has {{flusher}} flushing {{flushed}}; the patch adds WQ_MEM_RECLAIM to {{flushedQueue}} (see the warning on that line): the question is whether {{flushedFn}} must make progress under reclaim",
       recognised:
         "the quoted warning has {{flusher}} flushing {{flushed}} (check_flush_dependency){{detail}}",
     },
@@ -88,7 +93,11 @@ export const rule: Rule = {
     const cancel = parseTraces(patch.message).some((t) => t.some((f) => /^(?:__)?cancel_\w*(?:work|timer)\w*/.test(f.name)));
     const ids = ["check_flush_dependency", "WQ_MEM_RECLAIM", flushedFn];
     if (addsToFlushed || (addsAny && !dropsFromFlusher && patch.files.length === 1)) {
-      const report: Report = { messageId: "symptom", severity: "warning", data: { flusher, flusherName, flushed, flushedQueue, flushedFn }, file: null, line: null, cite: ["xfs-sync-wq-2024", "wq-flush-dependency-2015"], identifiers: ids };
+      // wq-mem-reclaim-added already warns on the flag line: one warning per hazard, this one only names the queues
+      const onLine = addedRule.check({ patch, options: {} }).some((r) => r.messageId === "addedToSilence" && r.severity === "warning");
+      const report: Report = onLine
+        ? { messageId: "symptomOnLine", severity: "info", data: { flusher, flushed, flushedQueue, flushedFn }, file: null, line: null, cite: ["wq-flush-dependency-2015", "xfs-sync-wq-2024"], identifiers: ids }
+        : { messageId: "symptom", severity: "warning", data: { flusher, flusherName, flushed, flushedQueue, flushedFn }, file: null, line: null, cite: ["xfs-sync-wq-2024", "wq-flush-dependency-2015"], identifiers: ids };
       return [report];
     }
     const details: string[] = [];
