@@ -3,6 +3,7 @@
 // it may do: added, or changed from one bit to another.
 import type { Report, Rule } from "../../types.js";
 import { deletedLines } from "../util/diff.js";
+import { rule as blockingRule } from "./shrinker-blocking.js";
 import { deletedTexts, isMovedLine, shrinkerFunctions, type FnLine, type ShrinkerFn } from "../util/shrinker-scope.js";
 
 /** The bit a line tests on a gfp mask, or null. */
@@ -51,7 +52,8 @@ export const rule: Rule = {
         "the shrinker from blocking at all rather than deciding from the mask when it may.",
       quiet:
         "Mask tests outside shrinkers (allocation paths, mm/vmscan.c's scan_control), tests removed, " +
-        "masks passed to allocations.",
+        "masks passed to allocations. A test that only gates a sleeping lock shrinker-blocking already " +
+        "warns about (within three lines) is info: one warning per hazard, on the lock.",
     },
     messages: {
       changedBit:
@@ -80,6 +82,8 @@ export const rule: Rule = {
     }
     const deleted = deletedTexts(patch);
     const callerContext = CALLER_WORDS.test(`${patch.subject}\n${patch.message}`);
+    let blocking: Report[] | null = null;
+    const blockingWarnings = () => (blocking ??= blockingRule.check({ patch, options: {} }).filter((r) => (r.severity ?? blockingRule.meta.severity) === "warning"));
 
     for (const s of shrinkers) {
       const vars = maskCopies(s.fn.lines);
@@ -107,7 +111,10 @@ export const rule: Rule = {
           .join(" ");
         const gatesLock = SLEEPING.test(next.replace(/\w*trylock\w*\s*\(/g, ""));
         if (!s.fn.definedAdded && (gatesLock || callerContext)) {
-          reports.push({ ...base, messageId: "workaround", data: { fn: s.fn.name, bit }, severity: "warning" });
+          // the sleeping lock the test gates is shrinker-blocking's warning: one warning per hazard
+          const at = l.line.newLine;
+          const onLock = gatesLock && blockingWarnings().some((r) => r.file === l.file.path && r.line !== null && r.line > at && r.line <= at + 3);
+          reports.push({ ...base, messageId: "workaround", data: { fn: s.fn.name, bit }, severity: onLock ? "info" : "warning" });
         } else {
           reports.push({ ...base, messageId: "bailOut", data: { fn: s.fn.name, bit }, severity: "info" });
         }
