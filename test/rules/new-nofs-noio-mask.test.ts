@@ -63,6 +63,18 @@ ruleTester(rule, {
       errors: [{ messageId: "perCallMask", line: 6, severity: "info" }],
     },
     {
+      name: "XFS kmem allocation changed from no flag to KM_NOFS (needle: KM_NOFS only)",
+      patch: { files: [{ path: "fs/xfs/xfs_quux.c", before: add("\tqi->cur = kmem_cache_zalloc(quux_zone, 0);"), after: add("\tqi->cur = kmem_cache_zalloc(quux_zone, KM_NOFS);") }] },
+      errors: [{ messageId: "perCallMask", line: 6, severity: "info" }],
+    },
+    {
+      name: "XFS transaction allocated with XFS_TRANS_NOFS on a continuation line (needle: XFS_TRANS_NOFS only)",
+      patch: {
+        files: [{ path: "fs/xfs/xfs_quux.c", before: add("\terror = xfs_trans_alloc(mp, &M_RES(mp)->tr_quux, 0, 0,\n\t\t\t0, &tp);"), after: add("\terror = xfs_trans_alloc(mp, &M_RES(mp)->tr_quux, 0, 0,\n\t\t\tXFS_TRANS_NOFS, &tp);") }],
+      },
+      errors: [{ messageId: "perCallMask", line: 7, severity: "info" }],
+    },
+    {
       name: "GFP_KERNEL changed to GFP_NOIO in a driver",
       patch: { files: [{ path: "drivers/block/quux.c", before: add("\tqi->pg = alloc_page(GFP_KERNEL);"), after: add("\tqi->pg = alloc_page(GFP_NOIO);") }] },
       errors: [{ messageId: "perCallMask", line: 6, severity: "info" }],

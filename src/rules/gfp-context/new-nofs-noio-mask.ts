@@ -12,7 +12,7 @@ export const rule: Rule = {
     id: "new-nofs-noio-mask",
     class: "gfp-context",
     severity: "info",
-    description: "An added GFP_NOFS/GFP_NOIO (or a mask clearing __GFP_FS/__GFP_IO) at an allocation call",
+    description: "An added GFP_NOFS/GFP_NOIO (or a mask clearing __GFP_FS/__GFP_IO, or XFS's KM_NOFS/XFS_TRANS_NOFS) at an allocation call",
     docs: {
       why:
         "A per-call GFP_NOFS/GFP_NOIO protects one allocation, but the reason for it (a lock, a " +
@@ -42,7 +42,7 @@ export const rule: Rule = {
     },
     knowledge: ["gfp-fs-io-doc", "memalloc-nofs-api-2017", "memalloc-noio-2013", "dm-bufio-vmalloc-2013", "noio-implies-nofs-2014"],
     scope: "line",
-    needles: ["GFP_NO", "__GFP_"],
+    needles: ["GFP_NO", "__GFP_", "KM_NOFS", "XFS_TRANS_NOFS"],
   },
   check({ patch }) {
     const reports: Report[] = [];
@@ -50,7 +50,7 @@ export const rule: Rule = {
     const perFunction = new Map<string, Report>();
     if (patchAddsScope(patch)) return reports; // converting to scopes: scope-conversion speaks
     for (const v of addedSourceLines(patch)) {
-      if (!/GFP_NO|__GFP_/.test(v.line.text) || API_FILES.test(v.file.path)) continue;
+      if (!/GFP_NO|__GFP_|KM_NOFS|XFS_TRANS_NOFS/.test(v.line.text) || API_FILES.test(v.file.path)) continue;
       const masks = restrictedMasks(v.code);
       if (masks.length === 0) continue;
       if (/^\s*#\s*define\b/.test(v.code)) continue;

@@ -73,13 +73,16 @@ export const lists = {
 
 // ---------------------------------------------------------------- gfp tokens
 
-/** GFP masks that clear __GFP_FS and/or __GFP_IO on a line (code, comments stripped). */
+/** GFP masks that clear __GFP_FS and/or __GFP_IO on a line (code, comments stripped), XFS's KM_NOFS/XFS_TRANS_NOFS included. */
 export function restrictedMasks(code: string): string[] {
   const out: string[] = [];
   if (/\bGFP_NOFS\b/.test(code)) out.push("GFP_NOFS");
   if (/\bGFP_NOIO\b/.test(code)) out.push("GFP_NOIO");
   if (/~\s*\(?[^;)]*\b__GFP_FS\b/.test(code)) out.push("~__GFP_FS");
   if (/~\s*\(?[^;)]*\b__GFP_IO\b/.test(code)) out.push("~__GFP_IO");
+  // XFS's own NOFS vocabulary: the kmem wrapper flag and the transaction flag
+  if (/\bKM_NOFS\b/.test(code)) out.push("KM_NOFS");
+  if (/\bXFS_TRANS_NOFS\b/.test(code)) out.push("XFS_TRANS_NOFS");
   return out;
 }
 
