@@ -46,8 +46,65 @@ const scoped = `static int frob_relocate(struct frob_fs *fs)
 }
 `;
 
+// a helper whose GFP_NOFS becomes a gfp_t parameter, and a caller far enough below to get its own hunk
+const rootHelper = (sig: string, mask: string, call: string) => `static struct frob_root *frob_alloc_root(struct frob_fs *fs${sig})
+{
+	struct frob_root *root = kzalloc(sizeof(*root), ${mask});
+
+	return root;
+}
+
+static void frob_root_free(struct frob_root *root)
+{
+	kfree(root->node);
+	kfree(root->name);
+	kfree(root);
+}
+
+static int frob_make_tree(struct frob_fs *fs)
+{
+	struct frob_root *root;
+
+	root = frob_alloc_root(fs${call});
+	if (!root)
+		return -ENOMEM;
+	return frob_link_root(fs, root);
+}
+`;
+
+// a long function taking a journal handle: the change is far below its definition
+const handled = (mask: string) => `static int frob_update_item(handle_t *handle, struct frob_inode *fi)
+{
+	struct frob_item *item;
+	int err;
+
+	err = frob_lookup(fi);
+	if (err)
+		return err;
+	item = kzalloc(sizeof(*item), ${mask});
+	if (!item)
+		return -ENOMEM;
+	return frob_write_item(handle, fi, item);
+}
+`;
+
+const balance = (mask: string) => ioctl(mask).replace("frob_ioctl_get_label", "frob_ioctl_balance");
+
 ruleTester(rule, {
   valid: [
+    {
+      name: "scope removed but the patch puts GFP_NOFS on the allocations in another file",
+      patch: {
+        files: [
+          { path: "fs/frob/reloc.c", before: scoped, after: scoped.replace("\tnofs = memalloc_nofs_save();\n", "").replace("\tmemalloc_nofs_restore(nofs);\n", "") },
+          { path: "fs/frob/extent.c", before: scrub("GFP_KERNEL").replace("frob_scrub_pages", "frob_move_one"), after: scrub("GFP_NOFS").replace("frob_scrub_pages", "frob_move_one") },
+        ],
+      },
+    },
+    {
+      name: "GFP_KERNEL passed to a helper whose own mask did not change in this patch",
+      patch: { files: [{ path: "fs/frob/root.c", before: rootHelper(", gfp_t gfp", "gfp", ", GFP_KERNEL").replace("frob_alloc_root(fs, GFP_KERNEL);", "frob_get_root(fs);"), after: rootHelper(", gfp_t gfp", "gfp", ", GFP_KERNEL") }] },
+    },
     {
       name: "filesystem self-test code",
       patch: { files: [{ path: "fs/frob/tests/alloc-tests.c", before: scrub("GFP_NOFS"), after: scrub("GFP_KERNEL") }] },
@@ -88,6 +145,41 @@ ruleTester(rule, {
     },
   ],
   invalid: [
+    {
+      name: "ioctl entry named after a risky operation (balance) holding nothing: info, not a warning",
+      patch: { files: [{ path: "fs/frob/ioctl.c", before: balance("GFP_NOFS"), after: balance("GFP_KERNEL") }] },
+      errors: [{ messageId: "toKernelControl", line: 5, severity: "info" }],
+    },
+    {
+      name: "mount-context justification in the changelog: info",
+      patch: { message: "These structures are only allocated from mount context, so GFP_KERNEL is fine.", files: [{ path: "fs/frob/wq.c", before: trans("GFP_NOFS").replace("\tt = frob_start_transaction(fi->root, 1);\n", "").replace("frob_set_xattr", "frob_wq_dup"), after: trans("GFP_KERNEL").replace("\tt = frob_start_transaction(fi->root, 1);\n", "").replace("frob_set_xattr", "frob_wq_dup") }] },
+      errors: [{ messageId: "toKernelControl", severity: "info" }],
+    },
+    {
+      name: "open_ctree-style mount setup is a control path: info",
+      patch: { files: [{ path: "fs/frob/disk-io.c", before: ioctl("GFP_NOFS").replace("frob_ioctl_get_label", "frob_open_ctree"), after: ioctl("GFP_KERNEL").replace("frob_ioctl_get_label", "frob_open_ctree") }] },
+      errors: [{ messageId: "toKernelControl", severity: "info" }],
+    },
+    {
+      name: "helper's GFP_NOFS became a gfp parameter: the caller passing GFP_KERNEL is the conversion",
+      patch: { files: [{ path: "fs/frob/root.c", before: rootHelper("", "GFP_NOFS", ""), after: rootHelper(", gfp_t gfp", "gfp", ", GFP_KERNEL") }] },
+      errors: [{ messageId: "toKernel", line: 19, severity: "warning" }],
+    },
+    {
+      name: "journal handle parameter in the hunk header counts as held, even in a mount-justified patch",
+      patch: { message: "Only called from mount context.", files: [{ path: "fs/frob/item.c", before: handled("GFP_NOFS"), after: handled("GFP_KERNEL") }] },
+      errors: [{ messageId: "toKernel", line: 9, severity: "warning" }],
+    },
+    {
+      name: "several control-path conversions: one patch-level info",
+      patch: {
+        files: [
+          { path: "fs/frob/ioctl.c", before: ioctl("GFP_NOFS") + "\n" + balance("GFP_NOFS").replace("frob_ioctl_balance", "frob_ioctl_set_label").replace(/FROB_LABEL_MAX/g, "FROB_LABEL_LEN"), after: ioctl("GFP_KERNEL") + "\n" + balance("GFP_KERNEL").replace("frob_ioctl_balance", "frob_ioctl_set_label").replace(/FROB_LABEL_MAX/g, "FROB_LABEL_LEN") },
+          { path: "fs/frob/super.c", before: ioctl("GFP_NOFS").replace("frob_ioctl_get_label", "frob_fill_super"), after: ioctl("GFP_KERNEL").replace("frob_ioctl_get_label", "frob_fill_super") },
+        ],
+      },
+      errors: [{ messageId: "toKernelControlMany", severity: "info", file: null, line: null }],
+    },
     {
       name: "near miss: GFP_NOFS -> GFP_KERNEL in an ioctl path that holds nothing is only info",
       patch: { files: [{ path: "fs/frob/ioctl.c", before: ioctl("GFP_NOFS"), after: ioctl("GFP_KERNEL") }] },
