@@ -37,6 +37,12 @@ export function ioRoleOf(fn: string, path: string): string | null {
   return "an IO path function";
 }
 
+let hintsMemo: string[] | null = null;
+/** Substrings every implicit GFP_KERNEL allocator's name contains (a cheap line prefilter). */
+function implicitHints(): string[] {
+  return (hintsMemo ??= coveringNeedles(listNeedles(lists.implicitGfpKernel())));
+}
+
 // several regions share a hunk: its deleted lines are stripped once
 let lastHunk: Hunk | null = null;
 let lastDeleted: string[] = [];
@@ -88,7 +94,10 @@ export const rule: Rule = {
   check({ patch, source }) {
     const reports: Report[] = [];
     const facts = factsOf(source) !== null;
+    const hints = implicitHints();
     for (const region of functionRegions(patch)) {
+      // only regions adding a GFP_KERNEL or an implicit GFP_KERNEL allocator can report
+      if (!region.lines.some((v) => v.line.kind === "add" && (v.code.includes("GFP_KERNEL") || hints.some((h) => v.code.includes(h))))) continue;
       const path = region.file.path;
       // with sources: the function by the C parse, its role by the ops tables and callers
       const fn = facts ? functionNameAt(source, path, region.lines[0]?.line.newLine ?? null, region.name) : region.name;

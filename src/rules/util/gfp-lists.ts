@@ -38,8 +38,11 @@ export function parseNameList(name: string, text: string): NameList {
     else names.add(line);
   }
   const compiled = patterns.map((p) => ({ p, re: globToRegExp(p) }));
+  // one alternation answers "no pattern matches" (the usual answer) in a single test
+  const any = compiled.length > 0 ? new RegExp(compiled.map((c) => `(?:${c.re.source})`).join("|")) : null;
   const match = (id: string): string | null => {
     if (names.has(id)) return id;
+    if (!any || !any.test(id)) return null;
     for (const c of compiled) if (c.re.test(id)) return c.p;
     return null;
   };
