@@ -79,11 +79,14 @@ export function sourceAdded(patch: Patch): readonly LineView[] {
   return newSideViews(patch).sourceAdded;
 }
 
-function computeDeleted(patch: Patch): LineView[] {
+function computeDeleted(patch: Patch): { all: LineView[]; source: LineView[] } {
   const out: LineView[] = [];
+  const source: LineView[] = [];
   for (const file of patch.files) {
     if (file.binary) continue;
+    const isSource = isSourceFile(file.path);
     for (const hunk of file.hunks) {
+      if (!hunk.lines.some((l) => l.kind === "del")) continue;
       let fn = functionFromSection(hunk.section);
       const state = { inComment: false };
       for (let index = 0; index < hunk.lines.length; index++) {
@@ -91,9 +94,26 @@ function computeDeleted(patch: Patch): LineView[] {
         const defined = line.kind !== "add" ? functionDefinedOn(line.text) : null;
         if (defined) fn = defined;
         if (line.kind !== "del") continue;
-        out.push({ file, hunk, index, line, code: stripLine(line.text, state), fn });
+        const view: LineView = { file, hunk, index, line, code: stripLine(line.text, state), fn };
+        out.push(view);
+        if (isSource) source.push(view);
       }
     }
+  }
+  return { all: out, source };
+}
+
+/** The views of files `filter` keeps, in order (one array; the default filter's is shared). */
+function filterByFile(views: readonly LineView[], filter: (path: string) => boolean): LineView[] {
+  const out: LineView[] = [];
+  let lastFile: FileDiff | null = null;
+  let keep = false;
+  for (const v of views) {
+    if (v.file !== lastFile) {
+      lastFile = v.file;
+      keep = filter(v.file.path);
+    }
+    if (keep) out.push(v);
   }
   return out;
 }
@@ -101,41 +121,23 @@ function computeDeleted(patch: Patch): LineView[] {
 /**
  * Every line of the new side (added and context) of each hunk, with the
  * enclosing function as the diff shows it. Comment state is tracked per hunk.
+ * Arrays, not generators: rules walk them many times per patch (do not mutate).
  */
-export function* newSideLines(patch: Patch, filter: (path: string) => boolean = isSourceFile): Generator<LineView> {
-  if (filter === isSourceFile) {
-    yield* newSideViews(patch).source;
-    return;
-  }
-  const views = newSideViews(patch).all;
-  let lastFile: FileDiff | null = null;
-  let keep = false;
-  for (const v of views) {
-    if (v.file !== lastFile) {
-      lastFile = v.file;
-      keep = filter(v.file.path);
-    }
-    if (keep) yield v;
-  }
+export function newSideLines(patch: Patch, filter: (path: string) => boolean = isSourceFile): readonly LineView[] {
+  const side = newSideViews(patch);
+  return filter === isSourceFile ? side.source : filterByFile(side.all, filter);
 }
 
 /** Only the added lines. */
-export function* addedLines(patch: Patch, filter?: (path: string) => boolean): Generator<LineView> {
-  for (const v of newSideLines(patch, filter)) if (v.line.kind === "add") yield v;
+export function addedLines(patch: Patch, filter: (path: string) => boolean = isSourceFile): readonly LineView[] {
+  if (filter === isSourceFile) return newSideViews(patch).sourceAdded;
+  return newSideLines(patch, filter).filter((v) => v.line.kind === "add");
 }
 
 /** Deleted lines, with the function as the hunk shows it. */
-export function* deletedLines(patch: Patch, filter: (path: string) => boolean = isSourceFile): Generator<LineView> {
-  const views = deletedViews(patch);
-  let lastFile: FileDiff | null = null;
-  let keep = false;
-  for (const v of views) {
-    if (v.file !== lastFile) {
-      lastFile = v.file;
-      keep = filter(v.file.path);
-    }
-    if (keep) yield v;
-  }
+export function deletedLines(patch: Patch, filter: (path: string) => boolean = isSourceFile): readonly LineView[] {
+  const del = deletedViews(patch);
+  return filter === isSourceFile ? del.source : filterByFile(del.all, filter);
 }
 
 /** All text of the patch's new side joined per file (for whole-change questions). */

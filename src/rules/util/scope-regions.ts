@@ -177,7 +177,7 @@ export function fnLabel(name: string | null | undefined): string {
 // ---------------------------------------------------------------- cached line views
 
 const addedOf = (patch: Patch) => sourceAdded(patch) as LineView[];
-const deletedOf = perPatch((patch) => [...deletedLines(patch)]);
+const deletedOf = (patch: Patch) => deletedLines(patch) as LineView[];
 
 /** New-side lines of source files (added and context), from the cached regions. */
 export function sourceLines(patch: Patch): LineView[] {
