@@ -224,6 +224,8 @@ export function pairFlagSites(file: FileDiff): SitePair[] {
   const olds: FlagSite[] = [];
   const news: FlagSite[] = [];
   for (const hunk of file.hunks) {
+    // a flag site names a WQ_ flag or a *workqueue* constructor: other hunks hold none
+    if (!hunk.lines.some((l) => l.text.includes("WQ_") || l.text.includes("workqueue"))) continue;
     for (const s of statementsOf(file, hunk, "old")) {
       const site = flagSiteOf(s);
       if (site) olds.push(site);
