@@ -13,6 +13,8 @@ export interface LineView {
   code: string;
   /** Enclosing function as far as the diff shows (a definition above in the hunk, else the hunk header). */
   fn: string | null;
+  /** The function this line starts the definition of (functionDefinedOn; on its own side), or null. */
+  defines: string | null;
 }
 
 const C_LIKE = /\.(c|h|cc|cpp|cxx|hh|hpp|rs|go)$/;
@@ -57,7 +59,7 @@ function computeNewSide(patch: Patch): NewSide {
         const defined = functionDefinedOn(line.text);
         if (defined) fn = defined;
         const code = stripLine(line.text, state);
-        const view: LineView = { file, hunk, index, line, code, fn };
+        const view: LineView = { file, hunk, index, line, code, fn, defines: defined };
         out.push(view);
         if (isSource) {
           source.push(view);
@@ -94,7 +96,7 @@ function computeDeleted(patch: Patch): { all: LineView[]; source: LineView[] } {
         const defined = line.kind !== "add" ? functionDefinedOn(line.text) : null;
         if (defined) fn = defined;
         if (line.kind !== "del") continue;
-        const view: LineView = { file, hunk, index, line, code: stripLine(line.text, state), fn };
+        const view: LineView = { file, hunk, index, line, code: stripLine(line.text, state), fn, defines: defined };
         out.push(view);
         if (isSource) source.push(view);
       }

@@ -1,7 +1,6 @@
 // Function regions of a hunk's new side, and the memalloc scope state of
 // each line in them, as far as the diff shows.
 import type { FileDiff, Hunk, Patch } from "../../types.js";
-import { functionDefinedOn } from "./code.js";
 import { deletedLines, isSourceFile, sourceAdded, sourceNewSide, type LineView } from "./diff.js";
 import { perPatch } from "./patch-cache.js";
 
@@ -41,7 +40,7 @@ function computeRegions(patch: Patch): FnRegion[] {
   for (const v of sourceNewSide(patch)) {
     const prev = cur as FnRegion | null;
     const startsHunk: boolean = prev === null || prev.hunk !== v.hunk;
-    const def = functionDefinedOn(v.line.text);
+    const def = v.defines;
     if (startsHunk || def || (closed && v.fn !== prev?.name)) {
       finish();
       cur = { file: v.file, hunk: v.hunk, name: def ?? (startsHunk ? v.fn : null), lines: [], complete: false, hasDefinition: def !== null };
