@@ -76,7 +76,10 @@ function genFileDiff(r, path, changed) {
     const adds = Math.min(remaining, 1 + Math.floor(r() * 60));
     const dels = Math.min(Math.floor(r() * adds), remaining - adds > 0 ? remaining - adds : 0);
     remaining -= adds + dels;
-    const fn = `${w()}_${w()}_${pick(r, ["init", "submit", "complete", "scan", "work_fn", "end_io", "queue_rq", "alloc"])}`;
+    // most functions of a patch are ordinary ones; IO-path roles (queue_rq,
+    // end_io, work_fn, shrinker scan) are a small share, as in real drivers
+    const role = r() < 0.04 ? pick(r, ["submit", "complete", "scan", "work_fn", "end_io", "queue_rq"]) : pick(r, ["init", "probe", "alloc", "show", "store", "get", "set", "update", "handle", "parse", "setup", "release", "ioctl", "open"]);
+    const fn = `${w()}_${w()}_${role}`;
     const body = genFunction(r, fn, adds + 6);
     const ctxBefore = ["\tstruct device *dev = ctx->dev;", "\tint err;", ""];
     const ctxAfter = ["", "\treturn err;"];

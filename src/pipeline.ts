@@ -3,7 +3,8 @@ import type { ReviewConfig } from "./config.js";
 import { reviewPatch } from "./engine.js";
 import type { KnowledgeBase } from "./knowledge/base.js";
 import { ALL_RULES } from "./rules/index.js";
-import type { ParsedInput, Patch, ReviewResult, Rule, SourceContext } from "./types.js";
+import { readInput, type IngestOptions } from "./ingest/index.js";
+import type { FileDiff, ParsedInput, Patch, PatchReview, ReviewResult, Rule, SourceContext } from "./types.js";
 import { TOOL, VERSION } from "./version.js";
 
 /** Source files for context (a --tree checkout, a PR head). Built at the edge, read by the core. */
@@ -24,4 +25,51 @@ export function review(
     reviewPatch(patch, { rules, config, kb, source: sources?.contextFor(patch) }),
   );
   return { tool: TOOL, version: VERSION, reviews, covers: input.covers, problems: input.problems };
+}
+
+/**
+ * What the renderers need of a reviewed patch: its headers and message,
+ * every file (paths), and only the hunks that hold a finding (quoted in
+ * email and markdown) plus the first hunk of the first text file (where
+ * SARIF places patch-level findings). A new object, so caches keyed by the
+ * full patch can be collected.
+ */
+export function slimReview(r: PatchReview): PatchReview {
+  const lines = new Map<string, number[]>();
+  for (const f of r.findings) if (f.file !== null && f.line !== null) lines.set(f.file, [...(lines.get(f.file) ?? []), f.line]);
+  let firstKept = false;
+  const files: FileDiff[] = r.patch.files.map((file) => {
+    const want = lines.get(file.path) ?? [];
+    const hunks = file.hunks.filter((h, i) => {
+      if (!firstKept && !file.binary && i === 0) {
+        firstKept = true;
+        return true;
+      }
+      return want.some((l) => l >= h.newStart && l < h.newStart + Math.max(h.newLines, 1));
+    });
+    return { ...file, hunks };
+  });
+  return { ...r, patch: { ...r.patch, files } };
+}
+
+/**
+ * Reviews an input message by message, keeping only what the output needs
+ * of each (slimReview), so an mbox of thousands of patches is reviewed in
+ * bounded memory. Same findings as parseInput + review() without sources.
+ */
+export async function reviewInput(
+  data: Buffer | string,
+  source: string,
+  opts: IngestOptions,
+  config: ReviewConfig,
+  kb: KnowledgeBase,
+  rules: readonly Rule[] = ALL_RULES,
+): Promise<ReviewResult> {
+  const reviews: PatchReview[] = [];
+  const { covers, problems } = await readInput(data, source, opts, (patch) => {
+    const r = slimReview(reviewPatch(patch, { rules, config, kb }));
+    reviews.push(r);
+    return r.patch;
+  });
+  return { tool: TOOL, version: VERSION, reviews, covers, problems };
 }

@@ -8,11 +8,11 @@ import { DEFAULT_CONFIG, parseConfig, type ReviewConfig } from "../config.js";
 import { ConfigError, InputError, UsageError, errorMessage } from "../errors.js";
 import { parseInput } from "../ingest/index.js";
 import { loadKnowledge } from "../knowledge/load.js";
-import { review, type Sources } from "../pipeline.js";
+import { review, reviewInput, type Sources } from "../pipeline.js";
 import { FORMATS, render, type Format } from "../render/index.js";
 import { ALL_RULES } from "../rules/index.js";
 import type { ParsedInput, ReviewResult, Severity } from "../types.js";
-import { VERSION } from "../version.js";
+import { TOOL, VERSION } from "../version.js";
 import { explain, listKnowledge, listRules } from "./info.js";
 
 export interface Io {
@@ -160,7 +160,11 @@ async function runReview(argv: string[], io: Io): Promise<number> {
   }
 
   const inputs = positionals.length === 0 ? ["-"] : positionals;
-  const combined: ParsedInput = { patches: [], covers: [], problems: [] };
+  const kb = loadKnowledge();
+  const result: ReviewResult = { tool: TOOL, version: VERSION, reviews: [], covers: [], problems: [] };
+  // With --tree the sources read every patch's files first, so the input is
+  // parsed whole; without it each message is reviewed as it is read.
+  const treeInputs: ParsedInput = { patches: [], covers: [], problems: [] };
   for (const file of inputs) {
     let data: Buffer;
     let name: string;
@@ -177,30 +181,37 @@ async function runReview(argv: string[], io: Io): Promise<number> {
       name = file;
     }
     try {
-      const parsed = await parseInput(data, name, { maxBytes });
-      combined.patches.push(...parsed.patches);
-      combined.covers.push(...parsed.covers);
-      combined.problems.push(...parsed.problems);
+      if (values.tree) {
+        const parsed = await parseInput(data, name, { maxBytes });
+        treeInputs.patches.push(...parsed.patches);
+        treeInputs.covers.push(...parsed.covers);
+        treeInputs.problems.push(...parsed.problems);
+      } else {
+        const one = await reviewInput(data, name, { maxBytes }, config, kb);
+        result.reviews.push(...one.reviews);
+        result.covers.push(...one.covers);
+        result.problems.push(...one.problems);
+      }
     } catch (err) {
       if (!(err instanceof InputError) || inputs.length === 1) throw err;
-      combined.problems.push({ source: name, message: err.message });
+      result.problems.push({ source: name, message: err.message });
     }
   }
-  for (const p of combined.problems) io.stderr(`reclaim-review: ${p.message.startsWith(p.source) ? p.message : `${p.source}: ${p.message}`}\n`);
-  if (combined.patches.length === 0) {
-    if (combined.problems.length > 0) return 2;
-    throw new InputError("no patch to review", inputs.join(", "));
-  }
-
-  let sources: Sources | null = null;
-  if (values.tree) {
+  if (values.tree && treeInputs.patches.length > 0) {
     const { openTreeSources } = await import("../context/sources.js");
     const { withLocalHistory } = await import("../history/sources.js");
-    sources = await withLocalHistory(await openTreeSources(values.tree), values.tree);
-    await sources.prepare?.(combined.patches);
+    const sources: Sources = await withLocalHistory(await openTreeSources(values.tree), values.tree);
+    await sources.prepare?.(treeInputs.patches);
+    const reviewed = review(treeInputs, sources, config, kb);
+    result.reviews.push(...reviewed.reviews);
+    result.covers.push(...reviewed.covers);
   }
-  const kb = loadKnowledge();
-  const result = review(combined, sources, config, kb);
+  result.problems.push(...treeInputs.problems);
+  for (const p of result.problems) io.stderr(`reclaim-review: ${p.message.startsWith(p.source) ? p.message : `${p.source}: ${p.message}`}\n`);
+  if (result.reviews.length === 0) {
+    if (result.problems.length > 0) return 2;
+    throw new InputError("no patch to review", inputs.join(", "));
+  }
   const color = values["no-color"] ? false : values.color ? true : io.stdoutIsTTY && !process.env.NO_COLOR;
   io.stdout(render(result, format, { color }));
   for (const r of result.reviews)

@@ -84,55 +84,87 @@ function oneLine(s: string): string {
   return s.replace(/[\r\n]+/g, " ").slice(0, 500);
 }
 
-/** Replies, covers, problems, and each patch's cover letter. */
-export function assemble(items: Item[], source: string): ParsedInput {
-  const multi = items.length > 1;
-  const patches: Patch[] = [];
-  const covers: Patch[] = [];
-  const problems: InputProblem[] = [];
-  const undecided: Item[] = [];
-  for (const item of items) {
+/**
+ * Sorts messages as they come, one at a time (so a large mbox can be
+ * reviewed without holding every parsed patch): add() hands back each patch
+ * to review; finish() settles what only the whole input tells (which
+ * diff-less messages are cover letters), attaches covers, and throws when
+ * no message held a patch.
+ */
+export class Assembler {
+  private readonly covers: Patch[] = [];
+  private readonly problems: InputProblem[] = [];
+  private readonly undecided: Item[] = [];
+  private readonly roots = new Set<string>();
+  private count = 0;
+  private first: Item | undefined;
+  private patchCount = 0;
+
+  constructor(
+    private readonly source: string,
+    private readonly multi: boolean,
+  ) {}
+
+  /** The patch to review, or null when the message is a cover, a reply, or unreadable. */
+  add(item: Item): Patch | null {
+    this.count++;
+    this.first ??= item;
     const r = item.result;
     if (r.problem) {
-      problems.push(problemFor(item, multi, r.problem));
-      continue;
+      this.problems.push(problemFor(item, this.multi, r.problem));
+      return null;
     }
     if (r.subject.series?.index === 0) {
-      covers.push(r.patch);
-      continue;
+      this.covers.push(r.patch);
+      return null;
     }
     if (!r.hasDiff) {
-      if (!r.subject.reply) undecided.push(item);
-      continue; // a reply without a diff is discussion, not a patch
+      if (!r.subject.reply) this.undecided.push(item);
+      return null; // a reply without a diff is discussion, not a patch
     }
-    patches.push(r.patch);
+    const p = r.patch;
+    if (p.series) {
+      // a message without a diff that patches of a series answer is that series' cover letter
+      if (p.inReplyTo) this.roots.add(p.inReplyTo);
+      if (p.references[0]) this.roots.add(p.references[0]);
+    }
+    this.patchCount++;
+    return p;
   }
-  // a message without a diff that patches of a series answer is that series' cover letter
-  const roots = new Set<string>();
-  for (const p of patches) {
-    if (!p.series) continue;
-    if (p.inReplyTo) roots.add(p.inReplyTo);
-    if (p.references[0]) roots.add(p.references[0]);
-  }
-  for (const item of undecided) {
-    const id = item.result.patch.messageId;
-    if (id && roots.has(id)) covers.push(item.result.patch);
-    else problems.push(problemFor(item, multi, "not a patch: no diff found"));
-  }
-  attachCovers(patches, covers);
 
-  if (patches.length === 0) {
-    if (!multi) {
-      const only = items[0];
-      if (only?.result.problem) throw new InputError(oneLine(only.result.problem), source);
-      if (only && covers.length > 0) throw new InputError("not a patch: a cover letter without a diff", source);
-      throw new InputError("not a patch: no diff found", source);
+  /** Covers and problems of the whole input; attaches covers to `patches` (the ones add() returned, or their reviewed copies). */
+  finish(patches: Patch[]): { covers: Patch[]; problems: InputProblem[] } {
+    for (const item of this.undecided) {
+      const id = item.result.patch.messageId;
+      if (id && this.roots.has(id)) this.covers.push(item.result.patch);
+      else this.problems.push(problemFor(item, this.multi, "not a patch: no diff found"));
     }
-    const first = problems[0];
-    if (first) throw new InputError(`no patch in ${items.length} messages (${problems.length} unreadable; first: ${first.message})`, source);
-    throw new InputError(`not a patch: no diff found in ${items.length} messages`, source);
+    this.undecided.length = 0;
+    attachCovers(patches, this.covers);
+    if (this.patchCount === 0) {
+      if (!this.multi) {
+        const only = this.first;
+        if (only?.result.problem) throw new InputError(oneLine(only.result.problem), this.source);
+        if (only && this.covers.length > 0) throw new InputError("not a patch: a cover letter without a diff", this.source);
+        throw new InputError("not a patch: no diff found", this.source);
+      }
+      const first = this.problems[0];
+      if (first) throw new InputError(`no patch in ${this.count} messages (${this.problems.length} unreadable; first: ${first.message})`, this.source);
+      throw new InputError(`not a patch: no diff found in ${this.count} messages`, this.source);
+    }
+    return { covers: this.covers, problems: this.problems };
   }
-  return { patches, covers, problems };
+}
+
+/** Replies, covers, problems, and each patch's cover letter. */
+export function assemble(items: Item[], source: string): ParsedInput {
+  const a = new Assembler(source, items.length > 1);
+  const patches: Patch[] = [];
+  for (const item of items) {
+    const p = a.add(item);
+    if (p) patches.push(p);
+  }
+  return { patches, ...a.finish(patches) };
 }
 
 function attachCovers(patches: Patch[], covers: Patch[]): void {
@@ -159,6 +191,33 @@ function attachCovers(patches: Patch[], covers: Patch[]): void {
 function guard<T>(source: string, fn: () => T): T {
   try {
     return fn();
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`could not read the input: ${oneLine(errorMessage(err))}`, source);
+  }
+}
+
+/**
+ * The streaming form of parseInput: reads the messages of an input one at a
+ * time and hands each patch to `onPatch` as soon as it is read. Returns the
+ * covers and problems; throws InputError as parseInput does.
+ */
+export async function readInput(
+  data: Buffer | string,
+  source: string,
+  opts: IngestOptions,
+  onPatch: (patch: Patch) => Patch,
+): Promise<{ patches: Patch[]; covers: Patch[]; problems: InputProblem[] }> {
+  try {
+    const buf = checkInput(data, source, opts);
+    const segs = guard(source, () => segmentsOf(buf, source));
+    const a = new Assembler(source, segs.length > 1);
+    const kept: Patch[] = [];
+    for (const s of segs) {
+      const p = a.add({ source: s.source, result: await readMessage(s.buf, s.source, s.mbox, s.lineBase) });
+      if (p) kept.push(onPatch(p));
+    }
+    return { patches: kept, ...a.finish(kept) };
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError(`could not read the input: ${oneLine(errorMessage(err))}`, source);
