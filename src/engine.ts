@@ -67,10 +67,10 @@ export function haystackOf(patch: Patch): string {
 }
 
 /**
- * The needles of a rule set that occur in a haystack, found in one pass: a
- * lookahead alternation matches at every position (overlaps included), the
- * longest needle first; a needle that is a prefix of a longer one at the same
- * position is credited through the substring closure.
+ * The needles of a rule set that occur in a haystack, found in one pass: an
+ * alternation, longest needle first, retried from the position after each
+ * match (overlaps included); a needle that is a prefix of a longer one at the
+ * same position is credited through the substring closure.
  */
 const scanners = new WeakMap<readonly Rule[], (haystack: string) => Set<string>>();
 function needleScanner(rules: readonly Rule[]): (haystack: string) => Set<string> {
@@ -78,7 +78,7 @@ function needleScanner(rules: readonly Rule[]): (haystack: string) => Set<string
   if (scan) return scan;
   const all = [...new Set(rules.flatMap((r) => r.meta.needles ?? []))].filter((n) => n.length > 0);
   const sorted = [...all].sort((a, b) => b.length - a.length);
-  const re = new RegExp(`(?=(${sorted.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")}))`, "g");
+  const re = new RegExp(sorted.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
   const within = new Map(all.map((n) => [n, all.filter((m) => n.includes(m))]));
   scan = (haystack: string) => {
     const found = new Set<string>();
@@ -86,8 +86,8 @@ function needleScanner(rules: readonly Rule[]): (haystack: string) => Set<string
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
     while ((m = re.exec(haystack))) {
-      if (!found.has(m[1]!)) for (const n of within.get(m[1]!)!) found.add(n);
-      re.lastIndex = m.index + 1;
+      if (!found.has(m[0])) for (const n of within.get(m[0])!) found.add(n);
+      re.lastIndex = m.index + 1; // overlapping needles: retry from the next position
     }
     return found;
   };

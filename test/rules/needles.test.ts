@@ -1,6 +1,11 @@
 // The prefilter's needles must be necessary conditions: every identifier a
 // rule treats as a trigger contains one of its rule's needles.
 import { describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../../src/config.js";
+import { reviewPatch } from "../../src/engine.js";
+import { loadKnowledge } from "../../src/knowledge/load.js";
+import type { Rule } from "../../src/types.js";
+import { toPatch } from "../helpers/rule-tester.js";
 import { ALL_RULES } from "../../src/rules/index.js";
 import { RECLAIM_NEEDLES } from "../../src/rules/commit-message/reclaim-call-trace.js";
 import { coveringNeedles, listNeedles, lists, parseNameList } from "../../src/rules/util/gfp-lists.js";
@@ -32,5 +37,23 @@ describe("rule needles", () => {
 
   it("coveringNeedles drops needles that contain a shorter one", () => {
     expect(coveringNeedles(["vmalloc", "vmalloc_node", "vzalloc", "GFP_KERNEL", "vmalloc"])).toEqual(["vmalloc", "vzalloc", "GFP_KERNEL"]);
+  });
+});
+
+describe("engine prefilter", () => {
+  const probe = (id: string, needles: string[]): Rule => ({
+    meta: { id, class: "gfp-context", severity: "info", description: id, docs: { why: "", fix: "", quiet: "" }, messages: { hit: "hit" }, knowledge: [], scope: "patch", needles },
+    check: () => [{ messageId: "hit", file: null, line: null }],
+  });
+  const run = (rules: Rule[], text: string) => {
+    const patch = toPatch({ files: [{ path: "fs/quux/a.c", before: "int a;\n", after: `int a;\n${text}\n` }] });
+    return reviewPatch(patch, { rules, config: DEFAULT_CONFIG, kb: loadKnowledge() }).findings.map((f) => f.rule).sort();
+  };
+
+  it("finds overlapping and prefix needles, and only needles that occur", () => {
+    const rules = [probe("a", ["__GFP_"]), probe("b", ["GFP_NO"]), probe("c", ["GFP_NOFS"]), probe("d", ["NOFS|"]), probe("e", ["kswapd"])];
+    expect(run(rules, "\tp = kmalloc(n, __GFP_NOFS);")).toEqual(["a", "b", "c"]);
+    expect(run(rules, "\tp = kmalloc(n, GFP_NOFS|__GFP_NOWARN);")).toEqual(["a", "b", "c", "d"]);
+    expect(run(rules, "\tp = kmalloc(n, GFP_KERNEL);")).toEqual([]);
   });
 });
