@@ -98,7 +98,8 @@ function needleScanner(rules: readonly Rule[]): (haystack: string) => Set<string
 export function reviewPatch(patch: Patch, opts: EngineOptions): PatchReview {
   const findings: Finding[] = [];
   const errors: RuleFailure[] = [];
-  const added = indexAddedLines(patch);
+  let index: Map<string, Map<number, LineInfo>> | undefined; // built for the first report only
+  const added = () => (index ??= indexAddedLines(patch));
   const ignored = new Set(opts.config.ignore);
   const seen = new Map<string, number>();
 
@@ -153,7 +154,7 @@ export function compareFindings(a: Finding, b: Finding): number {
 function toFinding(
   rule: Rule,
   r: Report,
-  added: Map<string, Map<number, LineInfo>>,
+  added: () => Map<string, Map<number, LineInfo>>,
   opts: EngineOptions,
   configSeverity: Severity | undefined,
 ): Finding | null {
@@ -164,7 +165,7 @@ function toFinding(
   let fn: string | null = null;
   if (r.file !== null) {
     if (!pathSelected(opts.config, r.file)) return null;
-    const info = r.line !== null ? added.get(r.file)?.get(r.line) : undefined;
+    const info = r.line !== null ? added().get(r.file)?.get(r.line) : undefined;
     if (meta.scope === "line" && !info && !r.preExisting) return null; // only on added lines
     if (info) {
       quote = info.line.text;

@@ -156,6 +156,12 @@ export function scopeStates(region: FnRegion): ScopeState[] {
 
 /** Added lines anywhere in the patch that open a memalloc NOFS/NOIO scope. */
 export function patchAddsScope(patch: Patch, path?: string): boolean {
+  return path === undefined ? addsScopeAnywhere(patch) : computeAddsScope(patch, path);
+}
+
+const addsScopeAnywhere = perPatch((patch) => computeAddsScope(patch, undefined));
+
+function computeAddsScope(patch: Patch, path: string | undefined): boolean {
   for (const f of patch.files) {
     if (path !== undefined && f.path !== path) continue;
     for (const h of f.hunks)
