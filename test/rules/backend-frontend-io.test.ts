@@ -66,6 +66,11 @@ ruleTester(rule, {
       errors: [{ messageId: "noNoio", line: 6, severity: "warning" }],
     },
     {
+      name: "kernel_read from an unprotected block worker (needle: kernel_read only)",
+      patch: { context: 10, files: [{ path: "drivers/block/blorp.c", before: worker, after: callIn(worker, "\tkernel_read(bd->backing, buf, len, &cmd->pos);") }] },
+      errors: [{ messageId: "noNoio", line: 6, severity: "warning" }],
+    },
+    {
       name: "->write_iter from an NFS writepages path",
       patch: {
         files: [

@@ -163,6 +163,19 @@ ruleTester(rule, {
       errors: [{ messageId: "implicitKernel", line: 5 }],
     },
     {
+      name: "vzalloc() alone in a dm target map function (needle: the implicit allocator only)",
+      patch: {
+        files: [
+          {
+            path: "drivers/md/dm-sprocket.c",
+            before: "static int sprocket_map(struct dm_target *ti, struct bio *bio)\n{\n\tstruct sprocket_c *sc = ti->private;\n\n\treturn sprocket_remap(sc, bio);\n}\n",
+            after: "static int sprocket_map(struct dm_target *ti, struct bio *bio)\n{\n\tstruct sprocket_c *sc = ti->private;\n\n\tsc->bits = vzalloc(sc->nr_bits);\n\treturn sprocket_remap(sc, bio);\n}\n",
+          },
+        ],
+      },
+      errors: [{ messageId: "implicitKernel", line: 5 }],
+    },
+    {
       name: "allocation after the noio scope was restored in the worker",
       patch: {
         files: [{ path: "drivers/block/flop.c", before: worker, after: worker.replace("\tmemalloc_noio_restore(noio);\n", "\tmemalloc_noio_restore(noio);\n\tfd->log = kzalloc(64, GFP_KERNEL);\n") }],
