@@ -43,14 +43,19 @@ function add(map: Map<string, Set<string>>, k: string, v: string): void {
 
 function workFacts(patch: Patch): WorkFacts {
   const f: WorkFacts = { workFn: new Map(), calls: new Map(), queued: new Map() };
-  for (const v of newSideLines(patch)) {
-    const init = /\b(?:INIT_WORK|INIT_DELAYED_WORK|INIT_WORK_ONSTACK|INIT_RCU_WORK|DECLARE_WORK|DECLARE_DELAYED_WORK)\s*\(\s*&?([^,]+),\s*([A-Za-z_]\w*)\s*\)/.exec(v.code);
+  const lines = newSideLines(patch);
+  for (const v of lines) {
+    const init = v.code.includes("_WORK") ? /\b(?:INIT_WORK|INIT_DELAYED_WORK|INIT_WORK_ONSTACK|INIT_RCU_WORK|DECLARE_WORK|DECLARE_DELAYED_WORK)\s*\(\s*&?([^,]+),\s*([A-Za-z_]\w*)\s*\)/.exec(v.code) : null;
     if (init) add(f.workFn, lastMember(init[1]!.replace(/\.work$/, "")), init[2]!);
-    if (v.fn) for (const c of callsOn(v.code)) add(f.calls, v.fn, c);
+    if (!v.code.includes("work")) continue; // every queueing call names *work*
     for (const q of queueCallsOn(v.code)) {
       if (q.queue) add(f.queued, lastMember(q.queue), lastMember(q.work.replace(/\.work$/, "")));
     }
   }
+  // calls are only ever read for bound work functions
+  const bound = new Set<string>();
+  for (const fns of f.workFn.values()) for (const fn of fns) bound.add(fn);
+  if (bound.size > 0) for (const v of lines) if (v.fn && bound.has(v.fn)) for (const c of callsOn(v.code)) add(f.calls, v.fn, c);
   return f;
 }
 
