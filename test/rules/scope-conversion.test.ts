@@ -1,5 +1,6 @@
 import { rule } from "../../src/rules/gfp-context/scope-conversion.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { describe, expect, it } from "vitest";
+import { ruleTester, runRule } from "../helpers/rule-tester.js";
 
 const before = `static int snark_fill(struct snark_ctx *sc)
 {
@@ -72,4 +73,17 @@ ruleTester(rule, {
       errors: [{ messageId: "scopeAdded", line: 3, severity: "info" }],
     },
   ],
+});
+
+describe("scope-conversion balance wording", () => {
+  const unrestored = converted.replace("\tmemalloc_nofs_restore(nofs);\n", "");
+  it("points at unbalanced-scope's finding instead of repeating it", () => {
+    const [f] = runRule(rule, { files: [{ path: "fs/snark/fill.c", before, after: unrestored }] });
+    expect(f!.message).toContain("see the unbalanced-scope finding");
+    expect(f!.message).not.toContain("no restore of nofs");
+  });
+  it("names the variable when no other finding covers it", () => {
+    const [f] = runRule(rule, { files: [{ path: "fs/snark/fill.c", before, after: before.replace("\tsc->a", "\tsc->nofs = memalloc_nofs_save();\n\tsc->a") }] });
+    expect(f!.message).toContain("no restore of sc->nofs is visible");
+  });
 });

@@ -3,6 +3,7 @@
 import type { Report, Rule } from "../../types.js";
 import { stripLine } from "../util/code.js";
 import { addedSourceLines, scopeCallOn, sourceLines, type ScopeKind } from "../util/scope-regions.js";
+import { rule as unbalancedRule } from "./unbalanced-scope.js";
 
 const API_FILES = /^(?:include\/linux\/sched(?:\/mm)?\.h|mm\/)/;
 
@@ -36,7 +37,9 @@ export const rule: Rule = {
         "Check that every save has a restore of the same variable on every exit, that the scope " +
         "covers the worker tasks the protected region waits for, and add a comment naming the " +
         "reclaim context the scope protects against.",
-      quiet: "Patches that add no scope, and the scope API's own files.",
+      quiet:
+        "Patches that add no scope, and the scope API's own files. When unbalanced-scope reports the " +
+        "missing restore, the balance note points at that finding instead of repeating it.",
     },
     messages: {
       scopeAdded:
@@ -71,10 +74,14 @@ export const rule: Rule = {
       }
     const kinds = new Set(saves.map((s) => s.kind));
     const first = saves[0]!;
+    // unbalanced-scope already reports a missing restore on its line: say so once, there
+    const flagged = missing.length > 0 && unbalancedRule.check({ patch, options: {} }).some((r) => r.messageId === "missingRestore" || r.messageId === "neverRestored");
     const balance =
       missing.length === 0
         ? "every save has a restore of the same variable in the lines shown"
-        : `no restore of ${missing.join(", ")} is visible in the diff, so check every exit path`;
+        : flagged
+          ? "a restore is missing on some path (see the unbalanced-scope finding on that line)"
+          : `no restore of ${missing.join(", ")} is visible in the diff, so check every exit path`;
     const report: Report = {
       messageId: "scopeAdded",
       severity: "info",
