@@ -67,7 +67,7 @@ export const rule: Rule = {
     scope: "line",
     needles: ["shrink", "scan_objects", "count_objects"],
   },
-  check({ patch }) {
+  check({ patch, source }) {
     const reports: Report[] = [];
     const shrinkers = shrinkerFunctions(patch).filter((s) => s.evidence === "callback");
     if (shrinkers.length === 0) return reports;
@@ -83,7 +83,7 @@ export const rule: Rule = {
     const deleted = deletedTexts(patch);
     const callerContext = CALLER_WORDS.test(`${patch.subject}\n${patch.message}`);
     let blocking: Report[] | null = null;
-    const blockingWarnings = () => (blocking ??= blockingRule.check({ patch, options: {} }).filter((r) => (r.severity ?? blockingRule.meta.severity) === "warning"));
+    const blockingWarnings = () => (blocking ??= blockingRule.check({ patch, source, options: {} }).filter((r) => (r.severity ?? blockingRule.meta.severity) === "warning"));
 
     for (const s of shrinkers) {
       const vars = maskCopies(s.fn.lines);
