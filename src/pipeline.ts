@@ -30,14 +30,15 @@ export function review(
 /**
  * What the renderers need of a reviewed patch: its headers and message,
  * every file (paths), and only the hunks that hold a finding (quoted in
- * email and markdown) plus the first hunk of the first text file (where
- * SARIF places patch-level findings). A new object, so caches keyed by the
+ * email and markdown) plus, when there is a patch-level finding, the first
+ * hunk of the first text file (where SARIF places those). A new object, so caches keyed by the
  * full patch can be collected.
  */
 export function slimReview(r: PatchReview): PatchReview {
   const lines = new Map<string, number[]>();
   for (const f of r.findings) if (f.file !== null && f.line !== null) lines.set(f.file, [...(lines.get(f.file) ?? []), f.line]);
-  let firstKept = false;
+  // SARIF places patch-level findings on the first changed line of the first text file
+  let firstKept = !r.findings.some((f) => f.file === null);
   const files: FileDiff[] = r.patch.files.map((file) => {
     const want = lines.get(file.path) ?? [];
     const hunks = file.hunks.filter((h, i) => {

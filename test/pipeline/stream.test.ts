@@ -33,7 +33,7 @@ describe("reviewInput (streaming)", () => {
     }
   });
 
-  it("keeps only hunks with findings plus the first one", async () => {
+  it("keeps only hunks with findings (and the first one when a finding is patch-level)", async () => {
     const mbox = (genMbox as (n: number, seed: number) => string)(60, 3);
     const whole = await parseInput(mbox, "g.mbox");
     const streamed = await reviewInput(mbox, "g.mbox", {}, DEFAULT_CONFIG, kb);
