@@ -1,7 +1,44 @@
 // unbalanced-scope: memalloc_*_save() without the matching restore on every
 // exit, restore of another variable or kind, or restore with a constant.
-import type { Report, Rule } from "../../types.js";
+import type { Patch, Report, Rule, SourceContext } from "../../types.js";
 import { fnLabel, functionRegions, scopeCallOn, type FnRegion, type ScopeKind } from "../util/scope-regions.js";
+import { factsOf } from "../../context/rule-support.js";
+
+/**
+ * With sources, exits come from the C parse of the whole function (every
+ * return path, conditional saves, scopes re-saved in loops or handed over in a
+ * structure field): the diff-level exit reports are replaced by those.
+ */
+function withSourceExits(patch: Patch, reports: Report[], source: SourceContext | undefined): Report[] {
+  const facts = factsOf(source);
+  if (!facts) return reports;
+  const EXIT_IDS = new Set(["missingRestore", "neverRestored", "wrongVariable"]);
+  const parsedFn = (file: string, line: number | null) => {
+    const f = line === null ? null : facts.functionAt(file, line);
+    return f && f.parsed ? f : null;
+  };
+  const out = reports.filter((r) => !(r.file && EXIT_IDS.has(r.messageId) && parsedFn(r.file, r.line)));
+  const ctxOf = (k: string) => (k === "noio" ? "NOIO" : k === "nofs" ? "NOFS" : "PF_MEMALLOC");
+  for (const file of patch.files) {
+    const added = new Set(file.hunks.flatMap((h) => h.lines.filter((l) => l.kind === "add" && l.newLine !== null).map((l) => l.newLine!)));
+    if (added.size === 0) continue;
+    for (const f of facts.fileFacts(file.path)?.functions ?? []) {
+      if (!f.parsed) continue;
+      const seen = new Set<number>();
+      for (const leak of f.leaks) {
+        const at = added.has(leak.exit) ? leak.exit : added.has(leak.save) ? leak.save : null;
+        if (at === null || seen.has(leak.save)) continue;
+        seen.add(leak.save);
+        const scope = f.scopes.find((x) => x.start === leak.save);
+        const variable = scope?.saveVar ?? "flags";
+        if (leak.wrongVar) out.push({ file: file.path, line: at, messageId: "wrongVariable", data: { kind: leak.kind, restored: leak.wrongVar, saved: variable, fn: fnLabel(f.name) } });
+        else if (scope && !scope.restored) out.push({ file: file.path, line: at, messageId: "neverRestored", data: { kind: leak.kind, fn: fnLabel(f.name), ctx: ctxOf(leak.kind) } });
+        else out.push({ file: file.path, line: at, messageId: "missingRestore", data: { variable, kind: leak.kind, fn: fnLabel(f.name), exit: "return", ctx: ctxOf(leak.kind) } });
+      }
+    }
+  }
+  return out;
+}
 
 interface OpenScope {
   kind: ScopeKind;
@@ -84,7 +121,7 @@ export const rule: Rule = {
     scope: "line",
     needles: ["memalloc_"],
   },
-  check({ patch }) {
+  check({ patch, source }) {
     const reports: Report[] = [];
     const ctxOf = (k: ScopeKind) => (k === "noio" ? "NOIO" : k === "nofs" ? "NOFS" : k === "noreclaim" ? "PF_MEMALLOC" : k === "pin" ? "PF_MEMALLOC_PIN" : "restricted");
     for (const region of functionRegions(patch)) {
@@ -181,6 +218,6 @@ export const rule: Rule = {
         }
       }
     }
-    return reports;
+    return withSourceExits(patch, reports, source);
   },
 };
