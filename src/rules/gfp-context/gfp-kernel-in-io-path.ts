@@ -1,6 +1,6 @@
 // gfp-kernel-in-io-path: a new GFP_KERNEL allocation in a function the block or
 // writeback path waits on.
-import { factsOf, functionNameAt, ioPathOf, scopeHeldAt } from "../../context/rule-support.js";
+import { factsOf, functionNameAt, ioPathOf, isAudit, scopeHeldAt } from "../../context/rule-support.js";
 import type { Hunk, Report, Rule } from "../../types.js";
 import { callsOn, stripLine } from "../util/code.js";
 import { coveringNeedles, hasGfpKernel, listNeedles, lists } from "../util/gfp-lists.js";
@@ -104,7 +104,8 @@ export const rule: Rule = {
       if (!fn) continue;
       if (lists.ioPathExempt().has(fn)) continue;
       const hit = facts ? ioPathOf(source, path, fn) : null;
-      const role = hit ? (hit.chain.length > 1 ? `reached from ${hit.chain[0]}(), ${hit.label}` : hit.label) : ioRoleOf(fn, path);
+      // an audit of existing code trusts roles from the ops tables only, not function names
+      const role = hit ? (hit.chain.length > 1 ? `reached from ${hit.chain[0]}(), ${hit.label}` : hit.label) : isAudit(source) ? null : ioRoleOf(fn, path);
       const deleted = deletedCodeOf(region.hunk);
       // without a role: only a GFP_NOIO -> GFP_KERNEL change in a block driver is worth a word
       const relaxed = !role && BLOCK_DIRS.test(path) && deleted.some((d) => /\bGFP_NOIO\b/.test(d));
