@@ -162,8 +162,8 @@ export const rule: Rule = {
     }
     // an audit of existing code keeps to IO waits and synchronous writeback: sleeping locks in
     // shrinkers are common upstream and only a hazard when held across IO, which a lock name cannot show
-    if (facts?.audit) return reports.filter((r) => r.messageId !== "sleepingLock" && r.messageId !== "mayBlock");
-    return reports;
+    const kept = facts?.audit ? reports.filter((r) => r.messageId !== "sleepingLock" && r.messageId !== "mayBlock") : reports;
+    return onePerHelper(kept);
   },
 };
 
@@ -262,4 +262,38 @@ function helperChanges(patch: Patch, source: SourceContext | undefined, facts: C
     out.push(chainReport(v.file.path, v.line.newLine, [...hit.chain, blocker.call], blocker, hit.kind, offReclaim));
   }
   return out;
+}
+
+const WEIGHT: Record<string, number> = { waitsOnIo: 4, submitsIo: 3, sleepingLock: 2, mayBlock: 1 };
+const RANK: Record<string, number> = { error: 3, warning: 2, info: 1 };
+
+/**
+ * One hazard, one finding: a helper reached from a shrinker callback that
+ * blocks in several ways (writes back, then waits) was reported at each
+ * blocking call and at the call site. Keep one report per callback -> helper
+ * pair: the most serious kind (a wait over a submission over a lock), at the
+ * highest severity any of them had. Blocking calls in the callback itself
+ * (chains of two) stay one report each: each is its own line to change.
+ */
+export function onePerHelper(reports: Report[]): Report[] {
+  const best = new Map<string, Report>();
+  const order: (Report | string)[] = [];
+  for (const r of reports) {
+    const chain = r.chain;
+    if (!chain || chain.length < 3 || WEIGHT[r.messageId] === undefined) {
+      order.push(r);
+      continue;
+    }
+    const key = `${chain[0]}\0${chain[1]}`;
+    const prev = best.get(key);
+    if (!prev) {
+      best.set(key, r);
+      order.push(key);
+      continue;
+    }
+    const top = WEIGHT[r.messageId]! > WEIGHT[prev.messageId]! ? r : prev;
+    const sev = [prev.severity, r.severity].sort((a, b) => (RANK[b ?? "warning"] ?? 2) - (RANK[a ?? "warning"] ?? 2))[0];
+    best.set(key, { ...top, severity: sev });
+  }
+  return order.map((o) => (typeof o === "string" ? best.get(o)! : o));
 }
