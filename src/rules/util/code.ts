@@ -83,8 +83,18 @@ export function functionFromSection(section: string): string | null {
   return null;
 }
 
-/** Splits a call's argument list (from the "(" at `open`), respecting nesting. */
+/** Splits a call's argument list (from the "(" at `open`), respecting nesting; null when the call continues on a later line. */
 export function callArguments(code: string, open: number): string[] | null {
+  const r = scanArguments(code, open);
+  return r.closed ? r.args : null;
+}
+
+/** Like callArguments, but an unclosed call gives the arguments seen so far (a statement rebuilt from several lines). */
+export function callArgumentsPartial(code: string, open: number): string[] {
+  return scanArguments(code, open).args;
+}
+
+function scanArguments(code: string, open: number): { args: string[]; closed: boolean } {
   const args: string[] = [];
   let depth = 0;
   let cur = "";
@@ -97,7 +107,7 @@ export function callArguments(code: string, open: number): string[] | null {
       depth--;
       if (depth === 0) {
         args.push(cur.trim());
-        return args;
+        return { args, closed: true };
       }
     } else if (c === "," && depth === 1) {
       args.push(cur.trim());
@@ -106,5 +116,6 @@ export function callArguments(code: string, open: number): string[] | null {
     }
     if (depth >= 1) cur += c;
   }
-  return null; // call continues on a later line
+  if (cur.trim()) args.push(cur.trim());
+  return { args, closed: false };
 }

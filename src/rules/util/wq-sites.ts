@@ -2,7 +2,7 @@
 // from one side of a hunk, the places that set WQ_MEM_RECLAIM (allocation
 // calls, flag macros, flag variables), and system-queue calls.
 import type { FileDiff, Hunk, Patch } from "../../types.js";
-import { stripLine } from "./code.js";
+import { callArgumentsPartial, stripLine } from "./code.js";
 import { perPatch } from "./patch-cache.js";
 import { isSourceFile, reviewableFiles } from "./diff.js";
 
@@ -136,32 +136,6 @@ function lhsOf(code: string): string | null {
   return m[1]!.replace(/\s+/g, "");
 }
 
-function argumentsAt(code: string, open: number): string[] {
-  const args: string[] = [];
-  let depth = 0;
-  let cur = "";
-  for (let i = open; i < code.length; i++) {
-    const c = code[i]!;
-    if (c === "(") {
-      depth++;
-      if (depth === 1) continue;
-    } else if (c === ")") {
-      depth--;
-      if (depth === 0) {
-        args.push(cur.trim());
-        return args;
-      }
-    } else if (c === "," && depth === 1) {
-      args.push(cur.trim());
-      cur = "";
-      continue;
-    }
-    if (depth >= 1) cur += c;
-  }
-  if (cur.trim()) args.push(cur.trim());
-  return args;
-}
-
 /** The flag site a statement holds, if it is an alloc call or sets/clears WQ_MEM_RECLAIM. */
 export function flagSiteOf(stmt: Statement): FlagSite | null {
   const alloc = ALLOC_RE.exec(stmt.code);
@@ -184,7 +158,7 @@ export function flagSiteOf(stmt: Statement): FlagSite | null {
     const api = alloc[1]!;
     const rawCall = new RegExp(`\\b${api}\\s*\\(\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(stmt.raw);
     const name = rawCall ? rawCall[1]! : null;
-    const args = argumentsAt(stmt.code, alloc.index + alloc[0].length - 1);
+    const args = callArgumentsPartial(stmt.code, alloc.index + alloc[0].length - 1);
     const flagsArg = IMPLICIT_MEM_RECLAIM.has(api) ? null : (args[1] ?? null);
     const use: FlagUse = IMPLICIT_MEM_RECLAIM.has(api) ? "set" : use0;
     const key = name && !/^%[sd]$/.test(name) ? `q:${name}` : lhs ? `v:${lhs}` : null;
@@ -368,7 +342,7 @@ export function queueCallsOn(code: string): QueueCall[] {
   let m: RegExpExecArray | null;
   while ((m = re.exec(code))) {
     const api = m[1]!;
-    const args = argumentsAt(code, m.index + m[0].length - 1);
+    const args = callArgumentsPartial(code, m.index + m[0].length - 1);
     const spec = QUEUE_APIS[api]!;
     const work = (args[spec.w] ?? "").replace(/\s+/g, "").replace(/^&/, "");
     if (!work) continue;
