@@ -3,7 +3,8 @@
 // the GitHub App (.github/reclaim-review.yml) and the mail bot (per list).
 import { createRequire } from "node:module";
 import type { z as Z } from "zod";
-import { ConfigError } from "./errors.js";
+import { readFileSync } from "node:fs";
+import { ConfigError, UsageError, errorMessage } from "./errors.js";
 import type { Severity } from "./types.js";
 
 // zod is loaded on first use: reviewing one patch without a config file
@@ -124,4 +125,22 @@ export function pathSelected(config: ReviewConfig, path: string): boolean {
   const { include, exclude } = config.paths;
   if (include.length > 0 && !include.some((g) => globToRegExp(g).test(path))) return false;
   return !exclude.some((g) => globToRegExp(g).test(path));
+}
+
+/**
+ * Reads a YAML configuration file: UsageError when it cannot be read,
+ * ConfigError (naming the file) when it is not YAML. An empty file is {}.
+ */
+export function readYamlFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read config ${path}: ${errorMessage(err)}`);
+  }
+  try {
+    return (require("yaml") as { parse: (t: string) => unknown }).parse(text) ?? {};
+  } catch (err) {
+    throw new ConfigError(`not YAML: ${errorMessage(err)}`, path);
+  }
 }

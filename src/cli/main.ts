@@ -3,8 +3,7 @@
 // reviewing one patch does not load probot, imapflow or tree-sitter.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createRequire } from "node:module";
-import { DEFAULT_CONFIG, parseConfig, type ReviewConfig } from "../config.js";
+import { DEFAULT_CONFIG, parseConfig, readYamlFile, type ReviewConfig } from "../config.js";
 import { ConfigError, InputError, UsageError, errorMessage } from "../errors.js";
 import { parseInput } from "../ingest/index.js";
 import { loadKnowledge } from "../knowledge/load.js";
@@ -52,12 +51,6 @@ commands:
   mail [options]               run the mailing-list bot (see README)
 
 exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or input error`;
-
-// yaml is needed only with --config: required on first use (start-up time)
-const require = createRequire(import.meta.url);
-function parseYaml(text: string): unknown {
-  return (require("yaml") as { parse: (t: string) => unknown }).parse(text);
-}
 
 const LAZY_COMMANDS = new Set(["audit", "github", "mail"]);
 
@@ -107,18 +100,7 @@ type FailOn = (typeof FAIL_ON)[number];
 
 export function loadConfigFile(path: string | undefined): ReviewConfig {
   if (!path) return DEFAULT_CONFIG;
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new UsageError(`cannot read config ${path}: ${errorMessage(err)}`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(`not YAML: ${errorMessage(err)}`, path);
-  }
+  const raw = readYamlFile(path);
   try {
     return parseConfig(raw, ALL_RULES.map((r) => r.meta.id));
   } catch (err) {

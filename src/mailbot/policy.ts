@@ -1,10 +1,8 @@
 // The mail bot's configuration file (YAML): the same keys as the command-line
 // flags, the review config, and a policy per list.
-import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { parseConfig, type ReviewConfig } from "../config.js";
-import { ConfigError, UsageError, errorMessage } from "../errors.js";
+import { parseConfig, readYamlFile, type ReviewConfig } from "../config.js";
+import { ConfigError, errorMessage } from "../errors.js";
 import type { Severity } from "../types.js";
 
 const severity = z.enum(["error", "warning", "info"]);
@@ -146,19 +144,7 @@ export function policyFor(table: PolicyTable, listId: string | null, mailbox: st
 }
 
 export function readMailConfig(path: string): MailConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new UsageError(`cannot read config ${path}: ${errorMessage(err)}`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text) ?? {};
-  } catch (err) {
-    throw new ConfigError(`not YAML: ${errorMessage(err)}`, path);
-  }
-  const parsed = mailConfigSchema.safeParse(raw);
+  const parsed = mailConfigSchema.safeParse(readYamlFile(path));
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(issue.message, `${path}: ${issue.path.join(".") || "(top level)"}`);
