@@ -79,9 +79,14 @@ export class KnowledgeBase {
     return this.byId.has(id);
   }
 
+  /**
+   * A commit is cited the kernel way, `commit <12 hex> ("<its subject>")`:
+   * the title is then the commit's own subject, never the entry's
+   * (possibly editorial) title; the link is the entry's first.
+   */
   toCitation(e: KnowledgeEntry): Citation {
-    const c: Citation = { id: e.id, title: e.title, url: e.links[0]! };
     const first = e.commits[0];
+    const c: Citation = { id: e.id, title: first ? first.subject : e.title, url: e.links[0]! };
     if (first) c.commit = first.sha.slice(0, 12);
     return c;
   }

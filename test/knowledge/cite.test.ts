@@ -127,11 +127,12 @@ describe("KnowledgeBase.cite (synthetic entries)", () => {
     expect(c.map((x) => x.id)).toEqual(["spec", "g1"]);
   });
 
-  it("turns an entry into a citation with its first link and a 12-char commit", () => {
+  it("turns an entry into a citation with its first link and a 12-char commit, titled by the commit's own subject", () => {
     const [c] = synthetic.cite({ candidates: ["blk-a"] });
-    expect(c).toEqual({ id: "blk-a", title: "blk-a title", url: "https://example.org/blk-a", commit: "aaaaaaaaaaaa" });
+    expect(c).toEqual({ id: "blk-a", title: "blk-a subject", url: "https://example.org/blk-a", commit: "aaaaaaaaaaaa" });
     const [d] = synthetic.cite({ candidates: ["generic-doc"] });
     expect(d!.commit).toBeUndefined();
+    expect(d!.title).toBe("generic-doc title");
   });
 
   it("explains its ranking through rank()", () => {
