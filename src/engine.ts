@@ -5,10 +5,9 @@ import { createHash } from "node:crypto";
 import Mustache from "mustache";
 import { pathSelected, type ReviewConfig } from "./config.js";
 import type { KnowledgeBase } from "./knowledge/base.js";
-import { normaliseLine } from "./rules/util/code.js";
 import type { DiffLine, Finding, Patch, PatchReview, Report, Rule, RuleFailure, Severity, SourceContext } from "./types.js";
 import { errorMessage } from "./errors.js";
-import { functionFromSection, functionDefinedOn } from "./rules/util/code.js";
+import { functionDefinedOn, functionFromSection, normaliseLine } from "./rules/util/code.js";
 
 const noEscape = { escape: (s: unknown) => String(s) };
 
