@@ -9,7 +9,7 @@ import { loadKnowledge } from "../knowledge/load.js";
 import { ALL_RULES } from "../rules/index.js";
 import type { Rule } from "../types.js";
 import { DEFAULT_POLICY, WriteGate, makeResilient, type ApiPolicy, type Logger, type Octokit } from "./api.js";
-import { handleIgnore } from "./feedback.js";
+import { handleIgnore, type IgnoreRequest } from "./feedback.js";
 import { CHECK_NAME, prName, runReviewJob, type JobDeps, type PullRequestJob } from "./job.js";
 import { DEFAULT_LIMITS, type Limits } from "./pr-input.js";
 import { BoundedSet, WorkQueue } from "./queue.js";
@@ -173,6 +173,19 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
       deliveries.add(context.id);
     });
 
+    /** An ignore command is handled in order with the PR's reviews (same serial key). */
+    const enqueueIgnore = (octokit: Octokit, req: IgnoreRequest, deliveryId: string) => {
+      queue.enqueue({
+        serialKey: `${req.owner}/${req.repo}#${req.number}`,
+        deliveryId,
+        run: async () => {
+          await handleIgnore(octokit, req, log);
+          return "done";
+        },
+      });
+      deliveries.add(deliveryId);
+    };
+
     app.on("pull_request_review_comment.created", async (context) => {
       if (seen(context.id)) return;
       const p = context.payload;
@@ -191,15 +204,7 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
         association: c.author_association,
         prAuthor: (p.pull_request.user as UserLike | null)?.login ?? null,
       };
-      queue.enqueue({
-        serialKey: `${req.owner}/${req.repo}#${req.number}`,
-        deliveryId: context.id,
-        run: async () => {
-          await handleIgnore(octokit, req, log);
-          return "done";
-        },
-      });
-      deliveries.add(context.id);
+      enqueueIgnore(octokit, req, context.id);
     });
 
     app.on("issue_comment.created", async (context) => {
@@ -219,15 +224,7 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
         association: p.comment.author_association,
         prAuthor: (p.issue.user as UserLike | null)?.login ?? null,
       };
-      queue.enqueue({
-        serialKey: `${req.owner}/${req.repo}#${req.number}`,
-        deliveryId: context.id,
-        run: async () => {
-          await handleIgnore(octokit, req, log);
-          return "done";
-        },
-      });
-      deliveries.add(context.id);
+      enqueueIgnore(octokit, req, context.id);
     });
   };
 
