@@ -16,20 +16,13 @@ import { loadKnowledge } from "../src/knowledge/load.js";
 import type { KnowledgeBase } from "../src/knowledge/base.js";
 import { review } from "../src/pipeline.js";
 import { FIXTURES, fixture } from "./ingest/helpers.js";
+// @ts-expect-error plain JS module shared with the benchmark (mulberry32, seeded)
+import { prng as seededPrng } from "../bench/gen-mbox.mjs";
+
+const prng = seededPrng as (seed: number) => () => number;
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
-/** mulberry32: a small seeded PRNG, so every run sees the same inputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Mutation = (input: Buffer, rnd: () => number) => Buffer;
 const int = (rnd: () => number, n: number) => Math.floor(rnd() * n);

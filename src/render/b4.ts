@@ -3,7 +3,7 @@
 // patch reviewed (one, for the single message b4 hands over).
 import type { Finding, InputProblem, PatchReview, ReviewResult } from "../types.js";
 import { SEVERITY_RANK } from "../types.js";
-import { citationLabel, docsUrl, location } from "./common.js";
+import { breakdown, citationLabel, docsUrl, location } from "./common.js";
 import { fill, sentence } from "./templates.js";
 
 export type B4Status = "pass" | "warn" | "fail";
@@ -20,15 +20,6 @@ const SUMMARY_MAX = 160;
 
 function clip(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n - 1) + "…";
-}
-
-function breakdown(findings: readonly Finding[]): string {
-  const parts: string[] = [];
-  for (const s of ["error", "warning", "info"] as const) {
-    const n = findings.filter((f) => f.severity === s).length;
-    if (n > 0) parts.push(`${n} ${s}${n === 1 || s === "info" ? "" : "s"}`);
-  }
-  return parts.join(", ");
 }
 
 /** Most severe first, pre-existing ones last. */

@@ -138,3 +138,13 @@ export function sentenceOf(s: string): string {
   const t = s.trim();
   return t === "" || /[.!?:]$/.test(t) ? t : t + ".";
 }
+
+/** "1 error, 2 warnings, 3 info": the severities present, most severe first. */
+export function breakdown(findings: readonly Finding[]): string {
+  const parts: string[] = [];
+  for (const s of ["error", "warning", "info"] as const) {
+    const n = findings.filter((f) => f.severity === s).length;
+    if (n > 0) parts.push(`${n} ${s}${n === 1 || s === "info" ? "" : "s"}`);
+  }
+  return parts.join(", ");
+}

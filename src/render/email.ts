@@ -4,6 +4,7 @@
 import type { Finding, Hunk, Patch, PatchReview, ReviewResult, Severity } from "../types.js";
 import {
   atLeast,
+  breakdown,
   citationLabel,
   localCommitLabel,
   diffGitLine,
@@ -184,15 +185,6 @@ function prose(f: Finding, inPatch: boolean): string {
 
 function counted(n: number): string {
   return n === 1 ? "one comment" : `${n} comments`;
-}
-
-function breakdown(findings: readonly Finding[]): string {
-  const parts: string[] = [];
-  for (const s of ["error", "warning", "info"] as const) {
-    const n = findings.filter((f) => f.severity === s).length;
-    if (n > 0) parts.push(`${n} ${s}${n === 1 || s === "info" ? "" : "s"}`);
-  }
-  return parts.join(", ");
 }
 
 /** The plain-text reply body for one patch (the mail bot adds the headers). */
