@@ -12,6 +12,17 @@ export type HazardClass =
   | "io-flusher"
   | "stacked-io";
 
+/**
+ * The kernel release a review assumes: facts and citations that do not hold
+ * for it are not used (vmalloc honours NOFS/NOIO since v5.17, ...).
+ */
+export interface KernelVersion {
+  major: number;
+  minor: number;
+  /** "tree": the Makefile of the reviewed tree (or base commit); "base-commit": the patch's trailer, resolved; "default": the newest release known. */
+  from: "tree" | "base-commit" | "default";
+}
+
 export const SEVERITY_RANK: Record<Severity, number> = { info: 1, warning: 2, error: 3 };
 
 // ---------------------------------------------------------------- diffs
@@ -152,6 +163,8 @@ export interface Report {
   identifiers?: string[];
   /** Set by context-aware checks when the hazard already held before the patch. */
   preExisting?: boolean;
+  /** Facts the verdict needed but could not establish ("whether a caller holds a NOIO scope"). */
+  unknowns?: string[];
 }
 
 /** Source context for a file, when sources are available (--tree, PR head). Filled by src/context. */
@@ -162,6 +175,8 @@ export interface SourceContext {
   preImage(path: string): string | undefined;
   /** Free-form facts computed by src/context, read by context-aware rules. */
   facts?: unknown;
+  /** The kernel release of the tree, when the edge could read it (Makefile VERSION/PATCHLEVEL). */
+  kernel?: KernelVersion;
   /**
    * Commits of the tree's own git history that touched this file (or function)
    * and speak of reclaim, deadlocks, NOFS/NOIO, memalloc or WQ_MEM_RECLAIM.
@@ -221,6 +236,8 @@ export interface Finding {
   /** Function the line sits in, when known (from parse or hunk header). */
   function: string | null;
   chain?: string[];
+  /** Facts the verdict needed but could not establish (see Report.unknowns). */
+  unknowns?: string[];
   /** Commits from the reviewed tree's own history relevant to this finding (--tree on a git checkout). */
   localHistory?: LocalCommit[];
 }
