@@ -205,6 +205,7 @@ function toFinding(
   };
   if (r.preExisting) f.preExisting = true;
   if (r.chain && r.chain.length > 0) f.chain = r.chain;
+  if (r.unknowns && r.unknowns.length > 0) f.unknowns = r.unknowns;
   if (r.file !== null && opts.source?.localHistory) {
     const local = opts.source.localHistory(r.file, fn);
     if (local.length > 0) f.localHistory = local.slice(0, 2);
