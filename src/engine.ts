@@ -7,7 +7,7 @@ import { pathSelected, type ReviewConfig } from "./config.js";
 import type { KnowledgeBase } from "./knowledge/base.js";
 import type { DiffLine, Finding, Patch, PatchReview, Report, Rule, RuleFailure, Severity, SourceContext } from "./types.js";
 import { errorMessage } from "./errors.js";
-import { functionDefinedOn, functionFromSection, normaliseLine } from "./rules/util/code.js";
+import { functionDefinedOn, functionFromSection, normaliseLine } from "./context/c-lines.js";
 
 const noEscape = { escape: (s: unknown) => String(s) };
 

@@ -6,6 +6,12 @@ import { ALL_RULES } from "./rules/index.js";
 import { readInput, type IngestOptions } from "./ingest/index.js";
 import type { FileDiff, ParsedInput, Patch, PatchReview, ReviewResult, Rule, SourceContext } from "./types.js";
 import { TOOL, VERSION } from "./version.js";
+import { initParser } from "./context/parser.js";
+
+/** Loads what every review needs before the synchronous core runs (the C parser). Idempotent; await it once before review(). */
+export function readyToReview(): Promise<void> {
+  return initParser();
+}
 
 /** Source files for context (a --tree checkout, a PR head). Built at the edge, read by the core. */
 export interface Sources {
@@ -66,6 +72,7 @@ export async function reviewInput(
   kb: KnowledgeBase,
   rules: readonly Rule[] = ALL_RULES,
 ): Promise<ReviewResult> {
+  await readyToReview();
   const reviews: PatchReview[] = [];
   const { covers, problems } = await readInput(data, source, opts, (patch) => {
     const r = slimReview(reviewPatch(patch, { rules, config, kb }));

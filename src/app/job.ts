@@ -8,7 +8,7 @@ import { SEVERITY_RANK, type Finding, type Rule, type Severity } from "../types.
 import { ConfigError, InputError, errorMessage } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/base.js";
 import { parsePatchText } from "../ingest/index.js";
-import { review } from "../pipeline.js";
+import { readyToReview, review } from "../pipeline.js";
 import { isForbidden, statusOf, type Logger, type Octokit } from "./api.js";
 import { CONFIG_PATH, parseAppConfigText, type AppConfig, DEFAULT_GITHUB_SETTINGS } from "./config.js";
 import { DEFAULT_CONFIG } from "../config.js";
@@ -278,6 +278,7 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
       const history = GitHubHistory.forOctokit(octokit, { owner: job.owner, repo: job.repo, baseSha: job.baseSha });
       const sources = decorateWithHistory(sourcesFrom(input), (p, fn) => history.lookup(p, fn), (patches) => history.prepare(touchedPaths(patches)));
       await sources.prepare?.(parsed.patches);
+      await readyToReview();
       const result = review(parsed, sources, config.review, deps.kb, deps.rules);
       for (const r of result.reviews) {
         findings.push(...r.findings);

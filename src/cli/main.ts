@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG, parseConfig, readYamlFile, type ReviewConfig } from "..
 import { ConfigError, InputError, UsageError, errorMessage } from "../errors.js";
 import { parseInput } from "../ingest/index.js";
 import { loadKnowledge } from "../knowledge/load.js";
-import { review, reviewInput, type Sources } from "../pipeline.js";
+import { readyToReview, review, reviewInput, type Sources } from "../pipeline.js";
 import { FORMATS, render, type Format } from "../render/index.js";
 import { ALL_RULES } from "../rules/index.js";
 import type { ParsedInput, ReviewResult, Severity } from "../types.js";
@@ -184,6 +184,7 @@ async function runReview(argv: string[], io: Io): Promise<number> {
     const { withLocalHistory } = await import("../history/sources.js");
     const sources: Sources = await withLocalHistory(await openTreeSources(values.tree), values.tree);
     await sources.prepare?.(treeInputs.patches);
+    await readyToReview();
     const reviewed = review(treeInputs, sources, config, kb);
     result.reviews.push(...reviewed.reviews);
     result.covers.push(...reviewed.covers);

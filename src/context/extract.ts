@@ -3,7 +3,7 @@
 // workqueues and their flags, work items and the queues they go to, memalloc
 // scope regions and the return paths that leave one open.
 import type { Node } from "web-tree-sitter";
-import { callArguments, functionDefinedOn } from "../rules/util/code.js";
+import { callArguments, functionDefinedOn } from "./c-lines.js";
 import { parseC, parserReady } from "./parser.js";
 
 export type ScopeKind = "noio" | "nofs" | "noreclaim";

@@ -8,7 +8,7 @@ import { DEFAULT_CONFIG } from "../config.js";
 import { errorMessage } from "../errors.js";
 import { parseInput } from "../ingest/index.js";
 import { loadKnowledge } from "../knowledge/load.js";
-import { review } from "../pipeline.js";
+import { readyToReview, review } from "../pipeline.js";
 import { formatSummary, scoreCase, summarise, type CaseResult, type Label } from "./score.js";
 
 export async function runEval(dir: string): Promise<CaseResult[]> {
@@ -22,6 +22,7 @@ export async function runEval(dir: string): Promise<CaseResult[]> {
     if (!existsSync(file)) continue; // a case not fetched
     try {
       const input = await parseInput(readFileSync(file), file);
+      await readyToReview();
       results.push(scoreCase(label, review(input, null, DEFAULT_CONFIG, kb).reviews));
     } catch (err) {
       results.push(scoreCase(label, [], errorMessage(err)));

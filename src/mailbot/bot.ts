@@ -9,7 +9,7 @@ import type { ReviewConfig } from "../config.js";
 import { errorMessage } from "../errors.js";
 import { parseMail, type MailMessage } from "../ingest/mail.js";
 import type { KnowledgeBase } from "../knowledge/base.js";
-import { review } from "../pipeline.js";
+import { readyToReview, review } from "../pipeline.js";
 import { renderEmailBody } from "../render/email.js";
 import { SEVERITY_RANK, type Finding, type Patch, type PatchReview, type Severity } from "../types.js";
 import { addressReply, composeReply, domainOf, makeMessageId, parseAddress, type Address, type OriginalMail } from "./compose.js";
@@ -152,6 +152,7 @@ export class MailBot {
   }
 
   private async ingestNow(raw: Buffer, origin: Origin): Promise<Decision> {
+    await readyToReview();
     const hdrId = headerMessageId(raw);
     const early = hdrId ?? rawKey(raw);
     if (this.state.seen(early)) return { key: early, action: "duplicate", reason: "already seen" };

@@ -116,12 +116,42 @@ ruleTester(rule, {
         ],
       },
     },
+    {
+      name: "a name that sounds like an error handler is not a role (diff only, no ops table, no telling signature)",
+      patch: {
+        files: [
+          {
+            path: "drivers/scsi/quibble.c",
+            before: "static int quibble_eh_host_reset_handler(struct scsi_cmnd *cmd)\n{\n\treturn quibble_reset(cmd);\n}\n",
+            after: "static int quibble_eh_host_reset_handler(struct scsi_cmnd *cmd)\n{\n\tstruct quibble_tmf *tmf = kzalloc(sizeof(*tmf), GFP_KERNEL);\n\n\treturn quibble_reset(cmd, tmf);\n}\n",
+          },
+        ],
+      },
+    },
+    {
+      name: "a work function with no IO role found (diff only): no finding",
+      patch: {
+        files: [{ path: "drivers/block/flop.c", before: worker, after: worker.replace("\tmemalloc_noio_restore(noio);\n", "\tmemalloc_noio_restore(noio);\n\tfd->log = kzalloc(64, GFP_KERNEL);\n") }],
+      },
+    },
+    {
+      name: "GFP_NOIO relaxed in a helper with no IO role (nofs-to-kernel speaks for relaxations)",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/widget.c",
+            before: "static int widget_grow_pool(struct widget *w)\n{\n\tw->pool = kmalloc_array(w->n, sizeof(void *), GFP_NOIO);\n\treturn w->pool ? 0 : -ENOMEM;\n}\n",
+            after: "static int widget_grow_pool(struct widget *w)\n{\n\tw->pool = kmalloc_array(w->n, sizeof(void *), GFP_KERNEL);\n\treturn w->pool ? 0 : -ENOMEM;\n}\n",
+          },
+        ],
+      },
+    },
   ],
   invalid: [
     {
       name: "kcalloc(GFP_KERNEL) in a blk-mq queue_rq handler",
       patch: { files: [{ path: "drivers/block/widget.c", before: queueRq, after: withAlloc("GFP_KERNEL") }] },
-      errors: [{ messageId: "kernelInIoPath", line: 7, severity: "warning" }],
+      errors: [{ messageId: "inRole", line: 7, severity: "warning" }],
     },
     {
       name: "GFP_NOIO turned into GFP_KERNEL in a bio end_io handler",
@@ -134,7 +164,7 @@ ruleTester(rule, {
           },
         ],
       },
-      errors: [{ messageId: "kernelInIoPath", line: 5 }],
+      errors: [{ messageId: "inRole", line: 5 }],
     },
     {
       name: "vmalloc() (implicitly GFP_KERNEL) in a dm target map function",
@@ -160,7 +190,7 @@ ruleTester(rule, {
           },
         ],
       },
-      errors: [{ messageId: "implicitKernel", line: 5 }],
+      errors: [{ messageId: "inRole", line: 5 }],
     },
     {
       name: "vzalloc() alone in a dm target map function (needle: the implicit allocator only)",
@@ -173,54 +203,27 @@ ruleTester(rule, {
           },
         ],
       },
-      errors: [{ messageId: "implicitKernel", line: 5 }],
+      errors: [{ messageId: "inRole", line: 5 }],
     },
     {
-      name: "allocation after the noio scope was restored in the worker",
-      patch: {
-        files: [{ path: "drivers/block/flop.c", before: worker, after: worker.replace("\tmemalloc_noio_restore(noio);\n", "\tmemalloc_noio_restore(noio);\n\tfd->log = kzalloc(64, GFP_KERNEL);\n") }],
-      },
-      errors: [{ messageId: "kernelInIoPath", line: 9 }],
-    },
-    {
-      name: "SCSI error handler allocating with GFP_KERNEL",
+      name: "SCSI error handler registered in the host template of the same patch",
       patch: {
         files: [
           {
             path: "drivers/scsi/quibble.c",
-            before: "static int quibble_eh_host_reset_handler(struct scsi_cmnd *cmd)\n{\n\treturn quibble_reset(cmd);\n}\n",
-            after: "static int quibble_eh_host_reset_handler(struct scsi_cmnd *cmd)\n{\n\tstruct quibble_tmf *tmf = kzalloc(sizeof(*tmf), GFP_KERNEL);\n\n\treturn quibble_reset(cmd, tmf);\n}\n",
+            before: "static int quibble_reset_host(struct scsi_cmnd *cmd)\n{\n\treturn quibble_reset(cmd);\n}\n\nstatic const struct scsi_host_template quibble_sht = {\n\t.name = \"quibble\",\n};\n",
+            after: "static int quibble_reset_host(struct scsi_cmnd *cmd)\n{\n\tstruct quibble_tmf *tmf = kzalloc(sizeof(*tmf), GFP_KERNEL);\n\n\treturn quibble_reset(cmd, tmf);\n}\n\nstatic const struct scsi_host_template quibble_sht = {\n\t.name = \"quibble\",\n\t.eh_host_reset_handler = quibble_reset_host,\n};\n",
           },
         ],
       },
-      errors: [{ messageId: "kernelInIoPath", line: 3 }],
+      errors: [{ messageId: "inRole", line: 3, severity: "warning" }],
     },
     {
-      name: "GFP_NOIO relaxed to GFP_KERNEL in a block driver helper",
+      name: "the role is the signature, not the name: an oddly named queue_rq handler",
       patch: {
-        files: [
-          {
-            path: "drivers/block/widget.c",
-            before: "static int widget_grow_pool(struct widget *w)\n{\n\tw->pool = kmalloc_array(w->n, sizeof(void *), GFP_NOIO);\n\treturn w->pool ? 0 : -ENOMEM;\n}\n",
-            after: "static int widget_grow_pool(struct widget *w)\n{\n\tw->pool = kmalloc_array(w->n, sizeof(void *), GFP_KERNEL);\n\treturn w->pool ? 0 : -ENOMEM;\n}\n",
-          },
-        ],
+        files: [{ path: "drivers/block/widget.c", before: queueRq.replace(/widget_queue_rq/g, "widget_go"), after: withAlloc("GFP_KERNEL").replace(/widget_queue_rq/g, "widget_go") }],
       },
-      errors: [{ messageId: "noioRelaxed", line: 3, severity: "warning" }],
-    },
-    {
-      name: "worker whose start is not shown: information only",
-      patch: {
-        context: 1,
-        files: [
-          {
-            path: "drivers/block/flop.c",
-            before: worker.replace("\tflop_handle(fd);\n", "\tflop_a(fd);\n\tflop_b(fd);\n\tflop_c(fd);\n\tflop_d(fd);\n\tflop_handle(fd);\n"),
-            after: worker.replace("\tflop_handle(fd);\n", "\tflop_a(fd);\n\tflop_b(fd);\n\tflop_c(fd);\n\tflop_d(fd);\n\tfd->x = kmalloc(8, GFP_KERNEL);\n\tflop_handle(fd);\n").replace("\tnoio = memalloc_noio_save();\n", "").replace("\tmemalloc_noio_restore(noio);\n", ""),
-          },
-        ],
-      },
-      errors: [{ messageId: "kernelInWorker", severity: "info" }],
+      errors: [{ messageId: "inRole", line: 7, severity: "warning" }],
     },
   ],
 });

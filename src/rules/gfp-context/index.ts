@@ -1,5 +1,6 @@
 // Rules of this folder, sorted by id. Explicit list: no filesystem scan.
 import type { Rule } from "../../types.js";
+import { rule as allocWhileHolding } from "./alloc-while-holding.js";
 import { rule as gfpKernelInIoPath } from "./gfp-kernel-in-io-path.js";
 import { rule as mappingGfpMask } from "./mapping-gfp-mask.js";
 import { rule as memallocFlagsDirect } from "./memalloc-flags-direct.js";
@@ -8,4 +9,4 @@ import { rule as nofsToKernel } from "./nofs-to-kernel.js";
 import { rule as scopeConversion } from "./scope-conversion.js";
 import { rule as unbalancedScope } from "./unbalanced-scope.js";
 
-export const rules: Rule[] = [gfpKernelInIoPath, mappingGfpMask, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, unbalancedScope];
+export const rules: Rule[] = [allocWhileHolding, gfpKernelInIoPath, mappingGfpMask, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, unbalancedScope];

@@ -1,194 +1,104 @@
-// nofs-to-kernel: GFP_NOFS turned into GFP_KERNEL in filesystem code, or a
-// memalloc_nofs_save() scope removed.
-import type { Patch, Report, Rule } from "../../types.js";
-import { callsOn, stripLine } from "../util/code.js";
-import { hasGfpKernel } from "../util/gfp-lists.js";
-import { addedSourceLines, deletedSourceLines, fnLabel, functionRegions, patchAddsScope, scopeCallOn, scopeStates, type FnRegion } from "../util/scope-regions.js";
-import { positionOfDeleted } from "./memalloc-flags-direct.js";
-
-const FS_PATH = /^fs\//;
-/** Something in the hunk that reclaim recursion into the filesystem could deadlock against. */
-const HELD =
-  /\b(?:\w*start_transaction\w*|\w*join_transaction\w*|jbd2_journal_start|jbd2__journal_start|ext4_journal_start\w*|xfs_trans_alloc\w*|xfs_ilock|btrfs_start_transaction\w*|btrfs_join_transaction\w*|sb_start_intwrite|down_write|down_read)\s*\(|\bmutex_lock\s*\(\s*&\s*[\w.>-]+(?:->|\.)\w*(?:lock|mutex)\w*\s*\)/;
-const RISKY_NAME = /scrub|writeback|writepage|write_inode|commit|transaction|trans_|journal|_log_|flush|reclaim|evict|dio_|submit|end_io|endio|worker|relocat|balance/;
-/** The changelog states why reclaim recursion is impossible here. */
-const JUSTIFIED =
-  /not (?:on|in|part of) (?:the |any )?(?:critical )?(?:writeback|reclaim|io) path|called (?:only )?from (?:the )?ioctls?|ioctl handlers?|initiated from user ?space|no (?:transaction|lock|locks|fs locks?)(?: handle)? (?:is |are )?held|only lock held|not (?:holding|under|inside|within) (?:a |any )?(?:transaction|journal)|outside (?:of )?(?:a |any |the )?transaction|before (?:the |a )?transaction (?:is )?start|(?:from|in|at|during) (?:the )?mount(?: context| time| path)?\b/i;
-const CONTROL_NAME = /ioctl|mount|fill_super|open_ctree|sysfs|_show$|_store$|debugfs|parse_options|_init\b|init_|_setup|module_init|get_tree|remount/;
-/** An ioctl entry point ("btrfs_ioctl_balance", "xfs_file_ioctl"): a risky word in its name names the operation, not the context. */
-const IOCTL_ENTRY = /_ioctl(?:_\w+)?$|^ioctl_/;
-/** A transaction or journal handle among a function's parameters: held for the whole body. */
-const TRANS_PARAM = /\b(?:struct\s+btrfs_trans_handle\s*\*|handle_t\s*\*|struct\s+xfs_trans\s*\*|struct\s+jbd2?_journal_handle\s*\*)\s*(\w+)/;
-const GFP_PARAM = /\bgfp_t\s+\w+/;
-
-/** The signature a region's function shows: its definition line (and the next two), or the hunk header. */
-function signatureOf(region: FnRegion): string {
-  if (!region.hasDefinition) return region.hunk.section;
-  return region.lines
-    .slice(0, 3)
-    .map((l) => l.code)
-    .join(" ");
-}
-
-/**
- * Helpers whose GFP_NOFS the patch turns into a gfp_t parameter: a deleted
- * GFP_NOFS in the function and an added definition of it taking a gfp_t.
- * Their added callers passing GFP_KERNEL are conversions too.
- */
-function helpersTakingGfp(patch: Patch, inFs: (p: string) => boolean): Set<string> {
-  const lostNofs = new Set<string>();
-  for (const v of deletedSourceLines(patch)) if (v.fn && inFs(v.file.path) && v.line.text.includes("GFP_NOFS") && /\bGFP_NOFS\b/.test(v.code)) lostNofs.add(v.fn);
-  const out = new Set<string>();
-  if (lostNofs.size === 0) return out;
-  for (const region of functionRegions(patch)) {
-    if (!region.hasDefinition || !region.name || !lostNofs.has(region.name)) continue;
-    const def = region.lines[0]!;
-    if (def.line.kind === "add" && GFP_PARAM.test(signatureOf(region))) out.add(region.name);
-  }
-  return out;
-}
-
-/** Does the code call one of `helpers` with GFP_KERNEL among its arguments? */
-function callsHelperWithKernel(code: string, helpers: Set<string>): boolean {
-  if (helpers.size === 0 || !hasGfpKernel(code)) return false;
-  return callsOn(code).some((c) => helpers.has(c));
-}
+// nofs-to-kernel: a mask relaxed (GFP_NOFS or GFP_NOIO turned into a mask
+// that lets reclaim enter the filesystem or IO again), or a memalloc scope
+// removed from around allocations. A relaxation is safe only when nothing
+// reclaim needs is held and the function has no role reclaim waits on: when
+// the analysis finds such a thing, gfp-kernel-in-io-path or
+// alloc-while-holding warn on the line; this rule says what was checked and
+// what is still unknown. A changelog's "only called from ioctl" is a claim:
+// the callers are checked, not believed.
+import { lockLabel, reclaimAnalysis, type AllocSite, type ReclaimAnalysis } from "../../context/reclaim.js";
+import type { Report, Rule } from "../../types.js";
+import { allocText, chainText } from "../util/phrases.js";
 
 export const rule: Rule = {
   meta: {
     id: "nofs-to-kernel",
     class: "gfp-context",
-    severity: "warning",
-    description: "GFP_NOFS changed to GFP_KERNEL in filesystem code (or a memalloc_nofs_save() scope removed)",
+    severity: "info",
+    description: "GFP_NOFS/GFP_NOIO relaxed to a mask that lets reclaim recurse, or a memalloc scope removed: what was checked, what is unknown",
     docs: {
       why:
-        "GFP_KERNEL lets reclaim call back into filesystems (inode and dentry shrinkers, " +
-        "writeback). That is only safe where no transaction or journal handle, no filesystem lock " +
-        "and no state that a transaction commit waits for is held. btrfs learned it with scrub: " +
-        "58c4e173847a turned scrub's allocations into GFP_KERNEL, but a transaction commit waits " +
-        "for scrub to pause, so reclaim from scrub could deadlock; it was fixed with " +
-        "memalloc_nofs_save() scopes.",
+        "GFP_NOFS and NOIO scopes exist because something reclaim needs is held, or because the code serves IO " +
+        "that reclaim waits on. Relaxing them is right when that is no longer true — and a deadlock when it still " +
+        "is, often through a caller: the lock is taken, or the transaction started, a few functions up.",
       fix:
-        "Confirm in the changelog that nothing reclaim could need is held on this path; otherwise " +
-        "keep GFP_NOFS, or better, put memalloc_nofs_save()/restore() around the region that holds " +
-        "the transaction or lock and use GFP_KERNEL inside it.",
+        "Check every caller for held locks and transaction handles, or keep the constraint as a " +
+        "memalloc_nofs_save() scope where the reason for it begins, with a comment naming the reason.",
       quiet:
-        "Conversions done under a memalloc_nofs_save()/noio scope added by the same patch, code " +
-        "outside fs/ and filesystem self-tests, and removed scopes replaced by another scope in the " +
-        "same file. In ioctl, mount and sysfs paths with no transaction in sight, or when the " +
-        "changelog explains that no transaction or lock is held, the finding is only informational " +
-        "(unless the path is a scrub/writeback/transaction path, holds a lock in the hunk or takes a " +
-        "transaction handle parameter); a risky word in an ioctl entry point's name does not count, and " +
-        "several such functions give one patch-level note. A removed scope is quiet when the patch adds " +
-        "GFP_NOFS/GFP_NOIO (or the PF_ flags) anywhere, as the replacement. Callers of a helper whose " +
-        "GFP_NOFS became a gfp_t parameter in the same patch are conversions when they pass GFP_KERNEL.",
+        "Relaxations where a warning from gfp-kernel-in-io-path or alloc-while-holding already names the hazard on the same line.",
     },
     messages: {
-      toKernel:
-        "GFP_NOFS -> GFP_KERNEL in {{fn}} ({{count}} call site{{plural}}){{why}}: reclaim may now recurse into the filesystem; confirm no transaction, journal handle or fs lock is held here, or use a memalloc_nofs_save() scope",
-      toKernelControl:
-        "GFP_NOFS -> GFP_KERNEL in {{fn}} ({{count}} call site{{plural}}): {{reason}} and no transaction is visible; fine if nothing reclaim could need is held, and if no transaction commit waits for this path",
-      toKernelControlMany:
-        "GFP_NOFS -> GFP_KERNEL in {{functions}} functions ({{sites}} call sites: {{fns}}): {{reason}} and no transaction is visible in any of them; fine if nothing reclaim could need is held on these paths, and if no transaction commit waits for them",
+      relaxedUnknown:
+        "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): safe only if no caller holds a transaction handle or a lock that reclaim (shrinkers, inode eviction, writeback) takes, and {{fn}}() serves no IO reclaim waits on; not checked without the source tree",
+      relaxedLock:
+        "{{was}} -> {{now}} for {{alloc}} in {{fn}}() while {{lock}} is held ({{where}}): a deadlock if any reclaim path (a shrinker, inode eviction, writeback) takes {{lock}}; {{checked}}",
+      relaxedChecked:
+        "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): checked {{callers}}; none holds a transaction handle or a lock a reclaim-side function of {{dir}} takes, and {{fn}}() has no IO role",
       scopeRemoved:
-        "memalloc_{{kind}}_save() scope removed from {{fn}}: allocations in that region become GFP_KERNEL again; say why reclaim recursion is now impossible there",
+        "{{kind}} scope removed in {{fn}}(): {{alloc}} now runs as {{now}}; {{verdict}}",
     },
-    knowledge: ["btrfs-scrub-nofs-2018", "memalloc-nofs-api-2017", "gfp-fs-io-doc"],
+    knowledge: ["memalloc-nofs-api-2017", "gfp-fs-io-doc", "btrfs-scrub-nofs-2018"],
     scope: "patch",
-    needles: ["GFP_NOFS", "memalloc_"],
+    needles: ["GFP_NOFS", "GFP_NOIO", "memalloc_", "PF_MEMALLOC"],
   },
-  check({ patch }) {
+  check(ctx) {
+    const a = reclaimAnalysis(ctx);
     const reports: Report[] = [];
-    const addsScope = patchAddsScope(patch);
-    // (1) GFP_NOFS -> GFP_KERNEL conversions, grouped per function
-    const groups = new Map<string, { file: string; line: number; fn: string; count: number; why: string; control: boolean; reason: string; ids: string[] }>();
-    if (!addsScope) {
-      const inFs = (p: string) => FS_PATH.test(p) && /\.[ch]$/.test(p) && !/\/tests?\//.test(p);
-      const regions = functionRegions(patch, inFs);
-      const justified = JUSTIFIED.test(patch.message);
-      const helpers = helpersTakingGfp(patch, inFs);
-      for (const region of regions) {
-        const hunk = region.hunk;
-        const delNofs = hunk.lines.some((l) => l.kind === "del" && l.text.includes("GFP_NOFS") && /\bGFP_NOFS\b/.test(stripLine(l.text)));
-        // no GFP_NOFS deleted here: only calls of a helper whose GFP_NOFS became its gfp parameter count
-        const viaHelper = !delNofs && helpers.size > 0 && region.lines.some((v) => v.line.kind === "add" && callsHelperWithKernel(v.code, helpers));
-        if (!delNofs && !viaHelper) continue;
-        const addNofs = hunk.lines.some((l) => l.kind === "add" && l.text.includes("GFP_NOFS") && /\bGFP_NOFS\b/.test(stripLine(l.text)));
-        if (addNofs && !viaHelper) continue;
-        const states = scopeStates(region);
-        const text = region.lines.map((l) => l.code).join("\n");
-        const transParam = TRANS_PARAM.exec(signatureOf(region));
-        region.lines.forEach((v, i) => {
-          if (v.line.kind !== "add" || !hasGfpKernel(v.code) || states[i]!.nofs) return;
-          if (!delNofs && !callsHelperWithKernel(v.code, helpers)) return;
-          const fnName = region.name ?? v.fn;
-          const fn = fnLabel(fnName);
-          const key = `${v.file.path}\0${fn}`;
-          const g = groups.get(key);
-          if (g) {
-            g.count++;
-            return;
-          }
-          const held = HELD.exec(text);
-          // an ioctl entry's name says which operation it starts, not that it runs inside one
-          const risky = RISKY_NAME.exec(IOCTL_ENTRY.test(fnName ?? "") && !held && !transParam ? v.file.path : `${fnName ?? ""} ${v.file.path}`);
-          const why = held
-            ? ` while ${held[0].replace(/\s*\($/, "")} is visible in the hunk`
-            : transParam
-              ? ` while the caller's transaction handle (${transParam[1]}) is held`
-              : risky
-                ? ` on a ${risky[0]} path`
-                : "";
-          const control = !held && !transParam && !risky && (CONTROL_NAME.test(fnName ?? "") || justified);
-          const reason = CONTROL_NAME.test(fnName ?? "") ? "looks like a control path (ioctl/mount/sysfs)" : "the changelog says this path is outside writeback and transactions";
-          groups.set(key, { file: v.file.path, line: v.line.newLine!, fn, count: 1, why, control, reason, ids: ["GFP_NOFS", "GFP_KERNEL", ...(fnName ? [fnName] : [])] });
-        });
-      }
-    }
-    // informational conversions in several functions: one patch-level note, not one per function
-    const control = [...groups.values()].filter((g) => g.control);
-    if (control.length > 1) {
-      const sites = control.reduce((a, g) => a + g.count, 0);
-      const reasons = new Set(control.map((g) => g.reason));
-      const shown = control.slice(0, 4).map((g) => g.fn).join(", ") + (control.length > 4 ? `, and ${control.length - 4} more` : "");
-      reports.push({
-        messageId: "toKernelControlMany",
-        severity: "info",
-        data: { functions: control.length, sites, fns: shown, reason: reasons.size === 1 ? [...reasons][0]! : "each looks like a control path or the changelog places it outside writeback and transactions" },
-        file: null,
-        line: null,
-        identifiers: ["GFP_NOFS", "GFP_KERNEL"],
-      });
-    }
-    for (const g of groups.values()) {
-      const data = { fn: g.fn, count: g.count, plural: g.count === 1 ? "" : "s", why: g.why, reason: g.reason };
-      if (g.control && control.length > 1) continue;
-      reports.push(
-        g.control
-          ? { messageId: "toKernelControl", severity: "info", data, file: g.file, line: g.line, identifiers: g.ids }
-          : { messageId: "toKernel", data, file: g.file, line: g.line, identifiers: g.ids, cite: ["btrfs-scrub-nofs-2018"] },
-      );
-    }
-    // (2) scopes removed
-    const addedSaves = new Set<string>();
-    for (const v of addedSourceLines(patch)) {
-      if (!v.line.text.includes("memalloc_")) continue;
-      const c = scopeCallOn(v.code);
-      if (c?.op === "save") addedSaves.add(v.file.path);
-    }
-    let replacedInPatch: boolean | undefined;
-    for (const v of deletedSourceLines(patch)) {
-      if (v.file.newPath === null || !v.line.text.includes("memalloc_")) continue;
-      const c = scopeCallOn(v.code);
-      if (!c || c.op !== "save" || (c.kind !== "nofs" && c.kind !== "noio")) continue;
-      if (addedSaves.has(v.file.path)) continue; // moved or reworked, not dropped
-      replacedInPatch ??= addedSourceLines(patch).some((a) => /\bPF_MEMALLOC_NO(?:IO|FS)\b|\bGFP_NO(?:IO|FS)\b|\bKM_NOFS\b|io_flusher/.test(a.code));
-      if (replacedInPatch) continue; // replaced by flags or masks, here or at the allocation sites elsewhere in the patch
-      const defRemoved = v.hunk.lines.some((l) => l.kind === "del" && /^[A-Za-z_][^;]*\(/.test(l.text) && !/;\s*$/.test(l.text));
-      if (defRemoved) continue;
-      const fn = fnLabel(v.fn);
-      reports.push({ messageId: "scopeRemoved", data: { kind: c.kind, fn }, file: v.file.path, line: positionOfDeleted(v.hunk, v.index), identifiers: [`memalloc_${c.kind}_save`, ...(v.fn ? [v.fn] : [])] });
+    const seenFn = new Set<string>();
+    for (const site of a.allocations()) {
+      const was = a.relaxedFrom(site);
+      const lost = was ? null : lostScope(a, site);
+      if (!was && !lost) continue;
+      if (!site.added && !lost) continue;
+      // one note per function: the first relaxed site speaks for the others
+      const fnKey = `${site.fn.path}:${site.fn.name}`;
+      if (seenFn.has(fnKey)) continue;
+      // a hazard the line rules warn about: they say it
+      if (site.hazards.some((h) => h.kind === "role" || h.kind === "frozen" || h.kind === "held-handle" || (h.kind === "held-lock" && h.taker))) continue;
+      seenFn.add(fnKey);
+      reports.push(verdict(a, site, was ? { was: was.name ?? was.text, now: site.mask.name ?? site.mask.text } : null, lost));
     }
     return reports;
   },
 };
+
+/** A scope that covered this allocation before the patch and does not now. */
+function lostScope(a: ReclaimAnalysis, site: AllocSite): string | null {
+  const b = a.before(site);
+  if (!b) return null;
+  const had = b.state.mustScopes.filter((k) => k === "nofs" || k === "noio");
+  const has = new Set([...site.ev.state.mustScopes, ...site.callerScopes]);
+  const gone = had.filter((k) => !has.has(k));
+  return gone.length > 0 ? `memalloc_${gone[0]}_save()` : null;
+}
+
+function verdict(a: ReclaimAnalysis, site: AllocSite, relaxed: { was: string; now: string } | null, lost: string | null): Report {
+  const fn = site.fn.name;
+  const base = { file: site.fn.path, line: site.ev.line, identifiers: [site.ev.callee, "GFP_NOFS", "GFP_KERNEL"] };
+  const lock = site.hazards.find((h) => h.kind === "held-lock");
+  const callers = a.callers(site.fn);
+  const checkedCallers = callers.searched ? `${callers.paths.length} caller path${callers.paths.length === 1 ? "" : "s"}${callers.complete ? "" : " (not every caller is known: the function is exported or its address is taken)"}` : "";
+  const dir = site.fn.path.replace(/\/[^/]*$/, "/");
+  if (lost) {
+    const v = lock && lock.kind === "held-lock"
+      ? `${lockLabel(lock.held)} is held there; a deadlock if a reclaim path takes it`
+      : a.mode === "diff"
+        ? "safe only if nothing reclaim needs is held there; not checked without the source tree"
+        : `checked ${checkedCallers}: no lock a reclaim-side function of ${dir} takes and no transaction handle is held`;
+    return { ...base, messageId: "scopeRemoved", data: { kind: lost, fn, alloc: allocText(site), now: site.mask.name ?? site.mask.text, verdict: v }, unknowns: a.mode === "diff" ? ["the callers of " + fn + "() and what they hold"] : [] };
+  }
+  const r = relaxed!;
+  if (lock && lock.kind === "held-lock") {
+    const checked = a.mode === "diff" ? "not checked without the source tree" : `no reclaim-side function of ${dir} was found taking it within four calls`;
+    return {
+      ...base,
+      messageId: "relaxedLock",
+      data: { ...r, alloc: allocText(site), fn, lock: lockLabel(lock.held), where: lock.via ? `by ${chainText(lock.via)}` : `taken at line ${lock.held.line}`, checked },
+      unknowns: [`whether a shrinker, eviction or writeback path takes ${lockLabel(lock.held)}`],
+    };
+  }
+  if (a.mode === "diff" || !site.fn.whole) {
+    return { ...base, messageId: "relaxedUnknown", data: { ...r, alloc: allocText(site), fn }, unknowns: [`what the callers of ${fn}() hold`, `the role of ${fn}() in the IO path`] };
+  }
+  return { ...base, messageId: "relaxedChecked", data: { ...r, alloc: allocText(site), fn, callers: checkedCallers || "no callers", dir } };
+}

@@ -1,0 +1,131 @@
+// Small, pure helpers over C source lines as they appear in a diff. Every
+// regex is anchored at an identifier boundary, and lines are read up to
+// MAX_LINE characters, so a hostile line costs linear time.
+
+/** Characters of one line that the line helpers read (longer lines are cut there). */
+export const MAX_LINE = 4096;
+const cap = (s: string) => (s.length > MAX_LINE ? s.slice(0, MAX_LINE) : s);
+
+/** Removes string/char literals and comments from one line (keeps length roughly). */
+const NEEDS_STRIP = /[/"']/;
+
+export function stripLine(text: string, state: { inComment: boolean } = { inComment: false }): string {
+  if (!state.inComment && !NEEDS_STRIP.test(text)) return text; // nothing to remove (most lines)
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    if (state.inComment) {
+      const end = text.indexOf("*/", i);
+      if (end < 0) return out;
+      state.inComment = false;
+      i = end + 2;
+      out += " ";
+      continue;
+    }
+    const c = text[i]!;
+    if (c === "/" && text[i + 1] === "*") {
+      state.inComment = true;
+      i += 2;
+      continue;
+    }
+    if (c === "/" && text[i + 1] === "/") return out;
+    if (c === '"' || c === "'") {
+      const q = c;
+      i++;
+      while (i < text.length && text[i] !== q) i += text[i] === "\\" ? 2 : 1;
+      i++;
+      out += q + q;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return out;
+}
+
+const IDENT = /[A-Za-z_][A-Za-z0-9_]*/g;
+
+export function identifiersOf(code: string): string[] {
+  return code.match(IDENT) ?? [];
+}
+
+/** Whitespace-normalised line text used in fingerprints. */
+export function normaliseLine(text: string): string {
+  return stripLine(text).replace(/\s+/g, " ").trim();
+}
+
+/** Names of the functions called on a line: "foo(" -> foo (keywords excluded). */
+const NOT_CALLS = new Set(["if", "for", "while", "switch", "return", "sizeof", "typeof", "__typeof__", "defined", "do", "else", "case"]);
+export function callsOn(code: string): string[] {
+  const out: string[] = [];
+  const re = /\b([A-Za-z_]\w*)\s*\(/g;
+  let m: RegExpExecArray | null;
+  const c = cap(code);
+  while ((m = re.exec(c))) if (!NOT_CALLS.has(m[1]!)) out.push(m[1]!);
+  return out;
+}
+
+/**
+ * The name of a function defined on this line, if it looks like the start of a
+ * C function definition at column 0: "static int foo_scan(struct shrinker *s,".
+ */
+export function functionDefinedOn(full: string): string | null {
+  const text = cap(full);
+  if (!/^[A-Za-z_]/.test(text)) return null;
+  if (/^(?:return|if|else|while|for|do|switch|case|default|goto|typedef|struct\s+\w+\s*\{|enum|union|#)/.test(text)) return null;
+  if (/;\s*$/.test(text) && !/\)\s*$/.test(text)) return null; // a prototype or declaration
+  const open = text.indexOf("(");
+  if (open < 0 || text.indexOf(";", open) >= 0) return null;
+  const m = /\b([A-Za-z_]\w*)\s*$/.exec(text.slice(0, open));
+  if (!m) return null;
+  const name = m[1]!;
+  if (NOT_CALLS.has(name) || /^[A-Z0-9_]+$/.test(name)) return null; // macros in caps
+  // must have a type-ish word before the name ("int foo(" / "static void *foo(") or be "foo(" continuation of a previous line
+  const before = text.slice(0, m.index).trim();
+  if (before === "" || /[=,]/.test(before)) return null;
+  return name;
+}
+
+/** The function name in a hunk header section: "static int foo(struct bar *b)" -> foo. */
+export function functionFromSection(section: string): string | null {
+  const m = /\b([A-Za-z_]\w*)\s*\(/.exec(cap(section));
+  if (m && !NOT_CALLS.has(m[1]!)) return m[1]!;
+  return null;
+}
+
+/** Splits a call's argument list (from the "(" at `open`), respecting nesting; null when the call continues on a later line. */
+export function callArguments(code: string, open: number): string[] | null {
+  const r = scanArguments(code, open);
+  return r.closed ? r.args : null;
+}
+
+/** Like callArguments, but an unclosed call gives the arguments seen so far (a statement rebuilt from several lines). */
+export function callArgumentsPartial(code: string, open: number): string[] {
+  return scanArguments(code, open).args;
+}
+
+function scanArguments(code: string, open: number): { args: string[]; closed: boolean } {
+  const args: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (let i = open; i < code.length; i++) {
+    const c = code[i]!;
+    if (c === "(") {
+      depth++;
+      if (depth === 1) continue;
+    } else if (c === ")") {
+      depth--;
+      if (depth === 0) {
+        args.push(cur.trim());
+        return { args, closed: true };
+      }
+    } else if (c === "," && depth === 1) {
+      args.push(cur.trim());
+      cur = "";
+      continue;
+    }
+    if (depth >= 1) cur += c;
+  }
+  if (cur.trim()) args.push(cur.trim());
+  return { args, closed: false };
+}

@@ -1,0 +1,176 @@
+// The events of a function body that the reclaim-context analysis tracks:
+// allocations (with the mask they ask for), lock acquire/release, memalloc
+// scope save/restore and task-flag edits, handle start/stop, waits, flushes
+// and queueing. A call is classified once, from the kernel API vocabulary.
+import {
+  FLAGS_SCOPE_CALLS,
+  FLUSH_CALLS,
+  GUARD_CLASSES,
+  LOCK_CALLS,
+  PF_SCOPE_FLAGS,
+  QUEUE_CALLS,
+  SCOPE_CALLS,
+  WAIT_CALLS,
+  WORK_INITS,
+  WQ_CONSTRUCTORS,
+  allocatorOf,
+  handleCall,
+  type LockKind,
+  type ScopeKind,
+  type WaitKind,
+} from "../vocab/kernel-api.js";
+import { evalMask, looksLikeGfpVariable, looksLikeMask, type Mask } from "./gfp.js";
+
+/** A lock as the analysis identifies it: the member (or variable) name, qualified by the struct type when known. */
+export interface LockKey {
+  /** "reloc_mutex", "i_rwsem", "foo_lock" (a global). */
+  name: string;
+  /** "btrfs_fs_info" when the base variable's type is visible; null otherwise. */
+  type: string | null;
+  /** The expression as written: "&fs_info->reloc_mutex". */
+  expr: string;
+}
+
+export type ScopeOrThrottle = ScopeKind | "throttle";
+
+export type EventInfo =
+  | { kind: "alloc"; name: string; family: string; mask: Mask; implicit: boolean }
+  | { kind: "lock"; lock: LockKind; op: "acquire" | "release" | "try"; key: LockKey; guard: "none" | "guard" | "scoped"; shared: boolean }
+  | { kind: "scope"; scope: ScopeOrThrottle[]; op: "save" | "restore"; how: "save" | "flags"; variable: string | null; into: "local" | "field" | null; restoresAll?: boolean }
+  | { kind: "handle"; api: string; op: "start" | "stop"; variable: string | null }
+  | { kind: "wait"; wait: WaitKind }
+  | { kind: "flush"; target: "queue" | "work" | "system"; cancel: boolean; expr: string }
+  | { kind: "queue"; queue: string; work: string }
+  | { kind: "work-init"; work: string; fn: string }
+  | { kind: "wq-alloc"; constructor: string; flags: string | null; maxActive: string | null; legacy: boolean; implied: string[] }
+  | { kind: "call" };
+
+export interface CallEvent {
+  /** The called function ("kmalloc"), or "->field" for a call through a pointer. */
+  callee: string;
+  args: string[];
+  /** 1-based line in the real file. */
+  line: number;
+  /** The lvalue the result is stored in ("old", "tp->t_pflags"), when the call is the right side of an assignment or initialiser. */
+  assignedTo: string | null;
+  info: EventInfo;
+}
+
+const MAX_ARG = 200;
+
+/** Collapses whitespace and caps an argument's text. */
+export function cleanArg(a: string): string {
+  const s = a.replace(/\s+/g, " ").trim();
+  return s.length > MAX_ARG ? s.slice(0, MAX_ARG) : s;
+}
+
+/** "&fs_info->reloc_mutex" with fs_info: struct btrfs_fs_info -> {reloc_mutex, btrfs_fs_info}. */
+export function lockKeyOf(expr: string, typeOf: (v: string) => string | null): LockKey {
+  const e = expr.replace(/\s+/g, "").replace(/^\(+|\)+$/g, "").replace(/^&/, "");
+  const ids = e.match(/[A-Za-z_]\w*/g) ?? [];
+  const name = ids.length > 0 ? ids[ids.length - 1]! : e;
+  let type: string | null = null;
+  const m = /^([A-Za-z_]\w*)(?:->|\.)([A-Za-z_]\w*)$/.exec(e);
+  if (m) type = typeOf(m[1]!);
+  else if (/^[A-Za-z_]\w*$/.test(e)) type = null; // a global or a local lock variable
+  return { name, type, expr: cleanArg(expr) };
+}
+
+/** The gfp mask an allocation asks for: its gfp argument, evaluated; GFP_KERNEL for the implicit ones. */
+function allocMask(args: string[], gfpArg: number | null): { mask: Mask; implicit: boolean } | null {
+  if (gfpArg === null) return { mask: evalMask("GFP_KERNEL"), implicit: true };
+  const at = args[gfpArg];
+  if (at !== undefined && (looksLikeMask(at) || looksLikeGfpVariable(at))) return { mask: evalMask(at), implicit: false };
+  // a signature that moved (bio_alloc before v5.18, kvrealloc before v6.12): the argument that is a mask
+  const found = args.find((a) => looksLikeMask(a));
+  if (found !== undefined) return { mask: evalMask(found), implicit: false };
+  if (at !== undefined) return { mask: evalMask(at), implicit: false };
+  return null;
+}
+
+function scopeKindsOf(text: string): ScopeOrThrottle[] {
+  const out: ScopeOrThrottle[] = [];
+  for (const [flag, kind] of Object.entries(PF_SCOPE_FLAGS)) if (new RegExp(`\\b${flag}\\b`).test(text) && !out.includes(kind)) out.push(kind);
+  return out;
+}
+
+/** Classifies a call by the vocabulary. `typeOf` gives a local variable's struct type (for lock keys). */
+export function classifyCall(callee: string, args: string[], assignedTo: string | null, typeOf: (v: string) => string | null): EventInfo {
+  const alloc = allocatorOf(callee);
+  if (alloc) {
+    const m = allocMask(args, alloc.gfpArg);
+    if (m) return { kind: "alloc", name: alloc.name, family: alloc.family, ...m };
+  }
+  const l = LOCK_CALLS[callee];
+  if (l) {
+    const arg = args[l.arg ?? 0] ?? "";
+    return { kind: "lock", lock: l.kind, op: l.op, key: lockKeyOf(arg || callee, typeOf), guard: "none", shared: l.shared ?? false };
+  }
+  const s = SCOPE_CALLS[callee];
+  if (s) {
+    if (s.op === "save") return { kind: "scope", scope: [s.kind], op: "save", how: "save", variable: assignedTo, into: assignedTo === null ? null : /->|\./.test(assignedTo) ? "field" : "local" };
+    return { kind: "scope", scope: [s.kind], op: "restore", how: "save", variable: args[0] ?? null, into: null };
+  }
+  const fs = FLAGS_SCOPE_CALLS[callee];
+  if (fs) {
+    if (fs.op === "save") {
+      const kinds = scopeKindsOf(args.join(" "));
+      return { kind: "scope", scope: kinds, op: "save", how: "save", variable: assignedTo, into: assignedTo === null ? null : /->|\./.test(assignedTo) ? "field" : "local" };
+    }
+    const kinds = scopeKindsOf(args.slice(1).join(" "));
+    return { kind: "scope", scope: kinds, op: "restore", how: callee === "current_restore_flags" ? "flags" : "save", variable: args[0] ?? null, into: null, restoresAll: kinds.length === 0 };
+  }
+  const h = handleCall(callee);
+  if (h) {
+    if (h.op === "start") {
+      const out = h.outArg !== undefined ? (args[h.outArg] ?? "").replace(/^&\s*/, "") : assignedTo;
+      return { kind: "handle", api: h.api, op: "start", variable: out || null };
+    }
+    return { kind: "handle", api: h.api, op: "stop", variable: args[h.arg] ?? null };
+  }
+  const w = WAIT_CALLS[callee];
+  if (w) return { kind: "wait", wait: w.kind };
+  const f = FLUSH_CALLS[callee];
+  if (f) return { kind: "flush", target: f.target, cancel: f.cancel, expr: args[0] ?? "" };
+  const q = QUEUE_CALLS[callee];
+  if (q) {
+    const queue = q.queueArg < 0 ? q.system ?? "system_wq" : args[q.queueArg] ?? "";
+    return { kind: "queue", queue, work: args[q.workArg] ?? "" };
+  }
+  const wi = WORK_INITS[callee];
+  if (wi) return { kind: "work-init", work: args[wi.workArg] ?? "", fn: (args[wi.fnArg] ?? "").replace(/^&\s*/, "") };
+  const wq = WQ_CONSTRUCTORS[callee];
+  if (wq) {
+    return {
+      kind: "wq-alloc",
+      constructor: callee,
+      flags: wq.flagsArg === null ? null : args[wq.flagsArg] ?? null,
+      maxActive: wq.maxActiveArg === null ? null : args[wq.maxActiveArg] ?? null,
+      legacy: wq.legacy,
+      implied: wq.implied,
+    };
+  }
+  return { kind: "call" };
+}
+
+/** `guard(cls)(&l)` / `scoped_guard(cls, &l)`: the lock kind of the class, or null. */
+export function guardKind(cls: string): LockKind | null {
+  return GUARD_CLASSES[cls.trim()] ?? null;
+}
+
+/** A task-flags edit: `current->flags |= PF_MEMALLOC_NOIO`, `&= ~PF_...`, `= old`. */
+export function flagsEdit(op: string, right: string, line: number): CallEvent | null {
+  const kinds = scopeKindsOf(right);
+  if (op === "|=") {
+    if (kinds.length === 0) return null;
+    return { callee: "current->flags |=", args: [cleanArg(right)], line, assignedTo: null, info: { kind: "scope", scope: kinds, op: "save", how: "flags", variable: null, into: null } };
+  }
+  if (op === "&=") {
+    if (kinds.length === 0 || !/~/.test(right)) return null;
+    return { callee: "current->flags &=", args: [cleanArg(right)], line, assignedTo: null, info: { kind: "scope", scope: kinds, op: "restore", how: "flags", variable: null, into: null } };
+  }
+  if (op === "=") {
+    return { callee: "current->flags =", args: [cleanArg(right)], line, assignedTo: null, info: { kind: "scope", scope: kinds, op: "restore", how: "flags", variable: cleanArg(right), into: null, restoresAll: true } };
+  }
+  return null;
+}

@@ -1,0 +1,753 @@
+// Every path through one function body: from the tree-sitter parse to a
+// small statement tree, then a forward walk that carries what is held (locks,
+// handles, a frozen queue) and which memalloc scopes are open, joined where
+// paths meet (if/else, loops, switch, goto labels). Each tracked call gets the
+// state in force before it: scopes open on every path / on some path, things
+// held on every path / on some path. Exits (returns, falling off the end)
+// record the scopes still open, and scope misuse (restore with nothing open,
+// of another variable or kind, twice) is recorded where it happens.
+//
+// The same walk serves a whole function (a source tree) and a fragment of one
+// (the lines a diff shows): then the state at the start is unknown, and only
+// what the fragment shows is claimed.
+import type { Node } from "web-tree-sitter";
+import { classifyCall, cleanArg, flagsEdit, guardKind, lockKeyOf, type CallEvent, type LockKey, type ScopeOrThrottle } from "./events.js";
+import type { LockKind } from "../vocab/kernel-api.js";
+
+// ---------------------------------------------------------------- state
+
+export interface ScopeEntry {
+  id: number;
+  kinds: ScopeOrThrottle[];
+  variable: string | null;
+  line: number;
+  how: "save" | "flags";
+  /** The if-condition the save sits under (for `if (c) save ... if (c) restore`). */
+  cond: string | null;
+}
+
+export interface HeldEntry {
+  id: number;
+  what: "lock" | "handle";
+  lock?: LockKind;
+  key?: LockKey;
+  api?: string;
+  variable?: string | null;
+  shared?: boolean;
+  line: number;
+  cond: string | null;
+  /** Released when this block ends (guard()). */
+  block?: number;
+}
+
+interface Slot<T> {
+  e: T;
+  /** Open / held on every path that reaches here. */
+  must: boolean;
+}
+
+interface State {
+  scopes: Map<number, Slot<ScopeEntry>>;
+  held: Map<number, Slot<HeldEntry>>;
+}
+
+function cloneState(s: State): State {
+  return { scopes: new Map(s.scopes), held: new Map(s.held) };
+}
+
+function joinMaps<T>(a: Map<number, Slot<T>>, b: Map<number, Slot<T>>): Map<number, Slot<T>> {
+  const out = new Map<number, Slot<T>>();
+  for (const [id, x] of a) {
+    const y = b.get(id);
+    out.set(id, { e: x.e, must: x.must && y !== undefined && y.must });
+  }
+  for (const [id, y] of b) if (!a.has(id)) out.set(id, { e: y.e, must: false });
+  return out;
+}
+
+function join(a: State | null, b: State | null): State | null {
+  if (!a) return b ? cloneState(b) : null;
+  if (!b) return cloneState(a);
+  return { scopes: joinMaps(a.scopes, b.scopes), held: joinMaps(a.held, b.held) };
+}
+
+// ---------------------------------------------------------------- results
+
+export interface SiteState {
+  /** Scope kinds open on every path to the site. */
+  mustScopes: ScopeOrThrottle[];
+  /** Scope kinds open on some path. */
+  mayScopes: ScopeOrThrottle[];
+  /** Things held on some path to the site (must: on every path). */
+  held: { entry: HeldEntry; must: boolean }[];
+}
+
+export interface FlowEvent extends CallEvent {
+  state: SiteState;
+  /** Inside the condition or body of a branch (if/loop/switch) of this function. */
+  conditional: boolean;
+}
+
+export interface ScopeProblem {
+  kind: "restore-without-save" | "wrong-variable" | "wrong-kind" | "leak" | "double-restore";
+  line: number;
+  /** The save involved, when there is one. */
+  save?: ScopeEntry;
+  detail: string;
+}
+
+export interface ExitState {
+  line: number;
+  /** "return" or the function's end. */
+  how: "return" | "end";
+  openScopes: { entry: ScopeEntry; must: boolean }[];
+  held: { entry: HeldEntry; must: boolean }[];
+}
+
+export interface FunctionFlow {
+  name: string;
+  /** 1-based lines of the function (or fragment) in the real file. */
+  start: number;
+  end: number;
+  /** The function's start is visible (a whole function): the state at entry is known to be empty of this function's own doing. */
+  entryVisible: boolean;
+  /** The end is visible (falling off the end is an exit). */
+  endVisible: boolean;
+  isStatic: boolean;
+  /** Parameter declarations as written ("struct shrink_control *sc"). */
+  params: string[];
+  returnType: string;
+  events: FlowEvent[];
+  exits: ExitState[];
+  problems: ScopeProblem[];
+  /** Declared struct types of parameters and locals: var -> struct name. */
+  types: Map<string, string>;
+  /** Scopes saved into a field of an object (handed over, e.g. a handle's saved context). */
+  handedOver: ScopeEntry[];
+  /** Return values that come straight from a scope save (`return memalloc_noio_save()` or its variable). */
+  returnsScope: ScopeOrThrottle[];
+  /** Parameters passed to a scope restore (a function that ends a scope it was handed). */
+  restoresParam: boolean;
+}
+
+// ---------------------------------------------------------------- the walk
+
+const LOOPS = new Set(["for_statement", "while_statement", "do_statement", "for_range_loop"]);
+
+interface Walk {
+  lineOffset: number;
+  events: FlowEvent[];
+  exits: ExitState[];
+  problems: ScopeProblem[];
+  handedOver: ScopeEntry[];
+  types: Map<string, string>;
+  nextId: number;
+  labels: Map<string, State | null>;
+  /** Labels defined in the body: a goto to a label not here leaves the visible code. */
+  defined: Set<string>;
+  breaks: (State | null)[][];
+  continues: (State | null)[][];
+  conds: string[];
+  depth: number;
+  blockIds: number[];
+  entryVisible: boolean;
+  returnsScope: Set<ScopeOrThrottle>;
+  scopeVars: Map<string, ScopeOrThrottle[]>;
+  params: Set<string>;
+  restoresParam: boolean;
+  /** Names declared in the visible body. */
+  locals: Set<string>;
+}
+
+const line = (w: Walk, n: Node) => n.startPosition.row + 1 + w.lineOffset;
+
+function siteState(s: State): SiteState {
+  const must = new Set<ScopeOrThrottle>();
+  const may = new Set<ScopeOrThrottle>();
+  for (const { e, must: m } of s.scopes.values())
+    for (const k of e.kinds) {
+      may.add(k);
+      if (m) must.add(k);
+    }
+  return { mustScopes: [...must], mayScopes: [...may], held: [...s.held.values()].map((x) => ({ entry: x.e, must: x.must })) };
+}
+
+/** A declaration's struct type per declared name: `struct foo *a, *b = x;` */
+function recordTypes(w: Walk, decl: Node): void {
+  for (const d of decl.childrenForFieldName("declarator")) {
+    if (!d) continue;
+    const id = /([A-Za-z_]\w*)/.exec(d.type === "init_declarator" ? d.childForFieldName("declarator")?.text.replace(/^[*\s]+/, "") ?? "" : d.text.replace(/^[*\s]+/, ""));
+    if (id) w.locals.add(id[1]!);
+  }
+  const t = decl.childForFieldName("type");
+  if (!t || t.type !== "struct_specifier") return;
+  const name = t.childForFieldName("name")?.text;
+  if (!name) return;
+  for (const d of decl.childrenForFieldName("declarator")) {
+    if (!d) continue;
+    const id = /([A-Za-z_]\w*)/.exec(d.type === "init_declarator" ? d.childForFieldName("declarator")?.text ?? "" : d.text);
+    if (id) w.types.set(id[1]!, name);
+  }
+}
+
+function assignedTarget(call: Node): string | null {
+  let p = call.parent;
+  while (p && (p.type === "parenthesized_expression" || p.type === "cast_expression")) p = p.parent;
+  if (!p) return null;
+  if (p.type === "assignment_expression" && p.childForFieldName("right")?.id !== undefined) {
+    const left = p.childForFieldName("left");
+    return left ? cleanArg(left.text) : null;
+  }
+  if (p.type === "init_declarator") {
+    const d = p.childForFieldName("declarator");
+    const m = d ? /([A-Za-z_]\w*)\s*$/.exec(d.text.replace(/\[.*$/, "")) : null;
+    return m ? m[1]! : null;
+  }
+  return null;
+}
+
+function argsOf(call: Node): string[] {
+  const a = call.childForFieldName("arguments");
+  if (!a) return [];
+  const out: string[] = [];
+  for (const c of a.namedChildren) if (c && c.type !== "comment") out.push(cleanArg(c.text));
+  return out;
+}
+
+/** The calls and task-flag edits of an expression, in source order. */
+function eventsOf(w: Walk, n: Node): CallEvent[] {
+  const out: CallEvent[] = [];
+  const visit = (x: Node) => {
+    if (x.type === "call_expression") {
+      const fnNode = x.childForFieldName("function");
+      if (fnNode) {
+        // guard(mutex)(&l): the inner call names the class
+        if (fnNode.type === "call_expression" && fnNode.childForFieldName("function")?.text === "guard") {
+          const cls = fnNode.childForFieldName("arguments")?.namedChildren[0]?.text ?? "";
+          const kind = guardKind(cls);
+          const arg = argsOf(x)[0] ?? "";
+          if (kind) {
+            out.push({ callee: `guard(${cls})`, args: [arg], line: line(w, x), assignedTo: null, info: { kind: "lock", lock: kind, op: "acquire", key: lockKeyOf(arg, (v) => w.types.get(v) ?? null), guard: "guard", shared: /read/.test(cls) } });
+          }
+          for (const c of x.childForFieldName("arguments")?.namedChildren ?? []) if (c) visit(c);
+          return;
+        }
+        const callee = fnNode.type === "identifier" ? fnNode.text : fnNode.type === "field_expression" ? `->${fnNode.childForFieldName("field")?.text ?? ""}` : null;
+        if (callee) {
+          const args = argsOf(x);
+          const assignedTo = assignedTarget(x);
+          const info = classifyCall(callee, args, assignedTo, (v) => w.types.get(v) ?? null);
+          // arguments are evaluated first
+          for (const c of x.childForFieldName("arguments")?.namedChildren ?? []) if (c) visit(c);
+          out.push({ callee, args, line: line(w, x), assignedTo, info });
+          return;
+        }
+      }
+    }
+    if (x.type === "assignment_expression") {
+      const left = x.childForFieldName("left")?.text.replace(/\s+/g, "") ?? "";
+      if (left === "current->flags") {
+        const op = x.childForFieldName("operator")?.text ?? x.children[1]?.text ?? "";
+        const right = x.childForFieldName("right")?.text ?? "";
+        const ev = flagsEdit(op, right, line(w, x));
+        if (ev) {
+          out.push(ev);
+          return;
+        }
+      }
+    }
+    if (x.type === "declaration") recordTypes(w, x);
+    for (const c of x.namedChildren) if (c) visit(c);
+  };
+  visit(n);
+  return out;
+}
+
+function dropBlock(s: State, block: number): void {
+  for (const [id, slot] of s.held) if (slot.e.block === block) s.held.delete(id);
+}
+
+/** Applies one event to the state (mutating it) and records it. */
+function apply(w: Walk, s: State, ev: CallEvent): void {
+  w.events.push({ ...ev, state: siteState(s), conditional: w.conds.length > 0 || w.depth > 0 });
+  const info = ev.info;
+  const cond = w.conds.length > 0 ? w.conds[w.conds.length - 1]! : null;
+  if (info.kind === "lock") {
+    if (info.op === "acquire") {
+      const id = w.nextId++;
+      const block = info.guard === "guard" ? w.blockIds[w.blockIds.length - 1] : undefined;
+      s.held.set(id, { e: { id, what: "lock", lock: info.lock, key: info.key, shared: info.shared, line: ev.line, cond, ...(block !== undefined ? { block } : {}) }, must: true });
+    } else if (info.op === "release") {
+      for (const [id, slot] of s.held) if (slot.e.what === "lock" && slot.e.key && sameLock(slot.e.key, info.key)) s.held.delete(id);
+    }
+    return;
+  }
+  if (info.kind === "handle") {
+    if (info.op === "start") {
+      const id = w.nextId++;
+      s.held.set(id, { e: { id, what: "handle", api: info.api, variable: info.variable, line: ev.line, cond }, must: true });
+    } else {
+      const v = (info.variable ?? "").replace(/\s+/g, "");
+      let removed = false;
+      for (const [id, slot] of s.held)
+        if (slot.e.what === "handle" && slot.e.api === info.api && (!v || !slot.e.variable || slot.e.variable.replace(/\s+/g, "") === v)) {
+          s.held.delete(id);
+          removed = true;
+        }
+      if (!removed) for (const [id, slot] of s.held) if (slot.e.what === "handle" && slot.e.api === info.api) s.held.delete(id);
+    }
+    return;
+  }
+  if (info.kind === "scope") {
+    if (info.op === "save") {
+      const id = w.nextId++;
+      const entry: ScopeEntry = { id, kinds: info.scope, variable: info.variable, line: ev.line, how: info.how, cond };
+      if (info.into === "field") {
+        // saved into an object: the scope is handed over (a handle that ends it elsewhere)
+        w.handedOver.push(entry);
+      }
+      if (info.variable && info.into === "local") w.scopeVars.set(info.variable, info.scope);
+      s.scopes.set(id, { e: entry, must: true });
+      return;
+    }
+    restore(w, s, ev, info.scope, info.variable, info.how, info.restoresAll ?? false);
+  }
+}
+
+function restore(w: Walk, s: State, ev: CallEvent, kinds: ScopeOrThrottle[], variable: string | null, how: "save" | "flags", all: boolean): void {
+  const v = variable?.replace(/\s+/g, "") ?? null;
+  if (v && w.params.has(v)) w.restoresParam = true;
+  const open = [...s.scopes.values()];
+  if (how === "flags" && (all || v === null)) {
+    // current->flags &= ~PF_X / current->flags = old: closes flag-set scopes of those kinds (all, for a plain assignment)
+    let closed = false;
+    for (const { e } of open)
+      if (all || e.kinds.some((k) => kinds.includes(k))) {
+        s.scopes.delete(e.id);
+        closed = true;
+      }
+    if (!closed && w.entryVisible && open.length === 0 && kinds.length > 0 && !all) {
+      // clearing a flag that was never set here: the caller's state is changed (memalloc-flags-direct judges that)
+    }
+    return;
+  }
+  const byVar = v ? open.filter(({ e }) => e.variable !== null && e.variable.replace(/\s+/g, "") === v) : [];
+  if (byVar.length > 0) {
+    for (const { e } of byVar) {
+      s.scopes.delete(e.id);
+      if (kinds.length > 0 && !all && !e.kinds.some((k) => kinds.includes(k)) && e.how === "save")
+        w.problems.push({ kind: "wrong-kind", line: ev.line, save: e, detail: `${ev.callee}(${v}) restores a ${e.kinds.join("/")} scope saved at line ${e.line}` });
+    }
+    return;
+  }
+  if (!v) return;
+  if (/->|\./.test(v)) return; // a scope handed over in an object (a handle's saved context)
+  if (w.params.has(v)) return; // a function that ends a scope its caller opened
+  const sameKind = open.filter(({ e }) => e.how === "save" && (kinds.length === 0 || e.kinds.some((k) => kinds.includes(k))));
+  if (sameKind.length > 0 && !w.scopeVars.has(v)) {
+    const e = sameKind[sameKind.length - 1]!.e;
+    s.scopes.delete(e.id);
+    w.problems.push({ kind: "wrong-variable", line: ev.line, save: e, detail: `${ev.callee}(${v}) restores ${v}, but the scope opened at line ${e.line} was saved in ${e.variable ?? "nothing"}` });
+    return;
+  }
+  // only a variable this function declares in the lines seen can be judged further (else: a global, or saved above)
+  if (!w.locals.has(v)) return;
+  if (w.scopeVars.has(v)) {
+    w.problems.push({ kind: "double-restore", line: ev.line, detail: `${ev.callee}(${v}) runs when the scope saved in ${v} is already restored on every path here` });
+    return;
+  }
+  w.problems.push({ kind: "restore-without-save", line: ev.line, detail: `${ev.callee}(${v}) restores a scope that no save in this function opened (${v} never holds a saved value here)` });
+}
+
+export function sameLock(a: LockKey, b: LockKey): boolean {
+  if (a.name !== b.name) return false;
+  if (a.type && b.type) return a.type === b.type;
+  return true;
+}
+
+function exitAt(w: Walk, s: State, ln: number, how: "return" | "end"): void {
+  w.exits.push({
+    line: ln,
+    how,
+    openScopes: [...s.scopes.values()].map((x) => ({ entry: x.e, must: x.must })),
+    held: [...s.held.values()].map((x) => ({ entry: x.e, must: x.must })),
+  });
+}
+
+function applyAll(w: Walk, s: State | null, n: Node | null): State | null {
+  if (!s || !n) return s;
+  for (const ev of eventsOf(w, n)) apply(w, s, ev);
+  return s;
+}
+
+/** A try-lock in an if-condition: the branch in which it is held. */
+function tryInCondition(w: Walk, cond: Node, s: State): { then: State; else: State } {
+  const evs = eventsOf(w, cond);
+  const thenS = cloneState(s);
+  const elseS = cloneState(s);
+  const text = cond.text.replace(/\s+/g, "");
+  const negated = /^\(?!/.test(text);
+  for (const ev of evs) {
+    if (ev.info.kind === "lock" && ev.info.op === "try") {
+      w.events.push({ ...ev, state: siteState(s), conditional: true });
+      const target = negated ? elseS : thenS;
+      const id = w.nextId++;
+      target.held.set(id, { e: { id, what: "lock", lock: ev.info.lock, key: ev.info.key, shared: ev.info.shared, line: ev.line, cond: null }, must: true });
+      continue;
+    }
+    apply(w, thenS, ev);
+    // the same event on the else side, without recording it twice
+    const before = w.events.length;
+    apply(w, elseS, ev);
+    w.events.length = before;
+  }
+  return { then: thenS, else: elseS };
+}
+
+function stmt(w: Walk, n: Node, s: State | null): State | null {
+  switch (n.type) {
+    case "compound_statement":
+      return block(w, n, s);
+    case "if_statement": {
+      const condNode = n.childForFieldName("condition");
+      const condText = condNode ? condNode.text.replace(/\s+/g, "") : "";
+      let thenS: State | null = null;
+      let elseS: State | null = null;
+      if (s) {
+        if (condNode && /trylock|_try\w*\(/.test(condNode.text)) {
+          const r = tryInCondition(w, condNode, s);
+          thenS = r.then;
+          elseS = r.else;
+        } else {
+          const after = applyAll(w, s, condNode);
+          thenS = after ? cloneState(after) : null;
+          elseS = after ? cloneState(after) : null;
+        }
+      }
+      w.conds.push(condText);
+      const t = stmt(w, n.childForFieldName("consequence")!, thenS);
+      w.conds.pop();
+      const alt = n.childForFieldName("alternative");
+      // the other branch of `if (c)`: what `if (c) save` opened did not happen there
+      const negate = (x: State | null) => {
+        if (!x) return x;
+        for (const [id, slot] of x.scopes) if (slot.e.cond === condText) x.scopes.delete(id);
+        for (const [id, slot] of x.held) if (slot.e.cond === condText) x.held.delete(id);
+        return x;
+      };
+      let e: State | null;
+      if (alt) {
+        w.conds.push(`!${condText}`);
+        e = stmt(w, alt, negate(elseS));
+        w.conds.pop();
+      } else e = negate(elseS);
+      return join(t, e);
+    }
+    case "else_clause": {
+      let out = s;
+      for (const c of n.namedChildren) if (c) out = stmt(w, c, out);
+      return out;
+    }
+    case "for_statement":
+    case "while_statement":
+    case "do_statement":
+    case "for_range_loop": {
+      const head = n.type === "do_statement" ? null : s ? cloneState(s) : null;
+      for (const f of ["initializer", "condition", "update"]) applyAll(w, head, n.childForFieldName(f));
+      w.breaks.push([]);
+      w.continues.push([]);
+      w.depth++;
+      const body = n.childForFieldName("body");
+      const end = body ? stmt(w, body, n.type === "do_statement" ? (s ? cloneState(s) : null) : head ? cloneState(head) : null) : head;
+      w.depth--;
+      const brk = w.breaks.pop()!;
+      const cont = w.continues.pop()!;
+      let out: State | null = n.type === "do_statement" ? end : join(head, end);
+      for (const c of cont) out = join(out, c);
+      if (n.type === "do_statement") applyAll(w, out, n.childForFieldName("condition"));
+      for (const b of brk) out = join(out, b);
+      return out;
+    }
+    case "switch_statement": {
+      const head = applyAll(w, s ? cloneState(s) : null, n.childForFieldName("condition"));
+      w.breaks.push([]);
+      w.depth++;
+      const body = n.childForFieldName("body");
+      let cur: State | null = null;
+      let sawDefault = false;
+      for (const c of body?.namedChildren ?? []) {
+        if (!c) continue;
+        if (c.type === "case_statement") {
+          if (/^default\b/.test(c.text)) sawDefault = true;
+          cur = join(cur, head);
+          for (const x of c.namedChildren) {
+            if (!x || x === c.childForFieldName("value")) continue;
+            cur = stmt(w, x, cur);
+          }
+        } else cur = stmt(w, c, cur);
+      }
+      w.depth--;
+      let out = cur;
+      for (const b of w.breaks.pop()!) out = join(out, b);
+      if (!sawDefault) out = join(out, head);
+      return out;
+    }
+    case "case_statement": {
+      let out = s;
+      for (const x of n.namedChildren) if (x && x !== n.childForFieldName("value")) out = stmt(w, x, out);
+      return out;
+    }
+    case "labeled_statement": {
+      const name = n.childForFieldName("label")?.text ?? "";
+      const pending = w.labels.get(name) ?? null;
+      w.labels.delete(name);
+      let cur = join(s, pending);
+      for (const c of n.namedChildren) if (c && c.type !== "statement_identifier") cur = stmt(w, c, cur);
+      return cur;
+    }
+    case "goto_statement": {
+      const name = n.childForFieldName("label")?.text ?? "";
+      if (s && w.defined.has(name)) w.labels.set(name, join(w.labels.get(name) ?? null, s));
+      return null;
+    }
+    case "return_statement": {
+      if (!s) return null;
+      const val = n.namedChildren.find((c) => c !== null && c.type !== "comment") ?? null;
+      const firstNew = w.nextId;
+      applyAll(w, s, val);
+      if (val) {
+        const t = val.text.replace(/\s+/g, "");
+        // returning the saved flags (or the save itself): the scope is the caller's to end
+        const returned = [...s.scopes.values()].filter(({ e }) => e.id >= firstNew || (e.variable !== null && e.variable.replace(/\s+/g, "") === t));
+        for (const { e } of returned) {
+          for (const k of e.kinds) w.returnsScope.add(k);
+          s.scopes.delete(e.id);
+        }
+      }
+      exitAt(w, s, line(w, n), "return");
+      return null;
+    }
+    case "break_statement": {
+      const b = w.breaks[w.breaks.length - 1];
+      if (b && s) b.push(cloneState(s));
+      return null;
+    }
+    case "continue_statement": {
+      const c = w.continues[w.continues.length - 1];
+      if (c && s) c.push(cloneState(s));
+      return null;
+    }
+    case "preproc_if":
+    case "preproc_ifdef":
+    case "preproc_elif":
+    case "preproc_else": {
+      // #if / #else: alternative paths
+      let thenS = s ? cloneState(s) : null;
+      let alt: Node | null = null;
+      for (const c of n.namedChildren) {
+        if (!c) continue;
+        if (c.type === "preproc_else" || c.type === "preproc_elif") {
+          alt = c;
+          continue;
+        }
+        if (c === n.childForFieldName("condition") || c.type === "identifier") continue;
+        thenS = stmt(w, c, thenS);
+      }
+      const e = alt ? stmt(w, alt, s ? cloneState(s) : null) : s;
+      return join(thenS, e);
+    }
+    case "comment":
+    case "preproc_call":
+    case "preproc_def":
+    case "preproc_function_def":
+    case "preproc_include":
+      return s;
+    case "declaration":
+      recordTypes(w, n);
+      return applyAll(w, s, n);
+    default:
+      if (n.type === "ERROR") {
+        let out = s;
+        for (const c of n.namedChildren) if (c) out = stmt(w, c, out);
+        return out;
+      }
+      return applyAll(w, s, n);
+  }
+}
+
+function block(w: Walk, n: Node, s: State | null): State | null {
+  const id = w.nextId++;
+  w.blockIds.push(id);
+  let cur = s;
+  const kids = n.namedChildren.filter((c): c is Node => c !== null);
+  for (let i = 0; i < kids.length; i++) {
+    const c = kids[i]!;
+    // a macro loop or scoped_guard: `name(args)` with its ";" missing, then a block
+    const next = kids[i + 1];
+    if (c.type === "expression_statement" && next?.type === "compound_statement" && c.lastChild?.type === ";" && c.lastChild.text === "") {
+      const call = c.namedChildren[0];
+      if (call?.type === "call_expression") {
+        const callee = call.childForFieldName("function")?.text ?? "";
+        if (callee === "scoped_guard" || callee === "scoped_cond_guard") {
+          const args = argsOf(call);
+          const kind = guardKind(args[0] ?? "");
+          const inner = cur ? cloneState(cur) : null;
+          const bid = w.nextId++;
+          if (inner && kind) {
+            const key = lockKeyOf(args[callee === "scoped_guard" ? 1 : 2] ?? "", (v) => w.types.get(v) ?? null);
+            const ev: CallEvent = { callee: `scoped_guard(${args[0]})`, args: args.slice(1), line: line(w, call), assignedTo: null, info: { kind: "lock", lock: kind, op: "acquire", key, guard: "scoped", shared: /read/.test(args[0] ?? "") } };
+            w.events.push({ ...ev, state: siteState(inner), conditional: w.conds.length > 0 || w.depth > 0 });
+            inner.held.set(bid, { e: { id: bid, what: "lock", lock: kind, key, line: ev.line, cond: null, block: bid }, must: true });
+          }
+          const after = stmt(w, next, inner);
+          if (after) dropBlock(after, bid);
+          cur = after;
+          i++;
+          continue;
+        }
+        // a loop macro (list_for_each_entry...): zero or more passes
+        applyAll(w, cur, call);
+        w.breaks.push([]);
+        w.continues.push([]);
+        w.depth++;
+        const end = stmt(w, next, cur ? cloneState(cur) : null);
+        w.depth--;
+        let out = join(cur, end);
+        for (const x of w.continues.pop()!) out = join(out, x);
+        for (const x of w.breaks.pop()!) out = join(out, x);
+        cur = out;
+        i++;
+        continue;
+      }
+    }
+    cur = stmt(w, c, cur);
+    if (!cur) {
+      // unreachable until a label: keep walking for labels (gotos land there)
+      continue;
+    }
+  }
+  w.blockIds.pop();
+  if (cur) dropBlock(cur, id);
+  return cur;
+}
+
+// ---------------------------------------------------------------- entry points
+
+function declaratorOf(fn: Node): Node | null {
+  let d = fn.childForFieldName("declarator");
+  for (let g = 0; d && d.type !== "function_declarator" && g < 8; g++) d = d.childForFieldName("declarator");
+  return d;
+}
+
+/** The name of a function_definition node. */
+export function functionName(fn: Node): string | null {
+  const d = declaratorOf(fn);
+  const id = d?.childForFieldName("declarator");
+  if (!id) return null;
+  const m = /([A-Za-z_]\w*)\s*$/.exec(id.text);
+  return m ? m[1]! : null;
+}
+
+export interface FlowOptions {
+  /** Added to every line (a fragment parsed at an offset). */
+  lineOffset?: number;
+  entryVisible?: boolean;
+  endVisible?: boolean;
+  /** A name for a fragment whose definition is not visible. */
+  name?: string;
+  /** Struct types of variables known from elsewhere (a fragment's signature): var -> struct name. */
+  types?: ReadonlyMap<string, string>;
+  /** Parameter declarations known from elsewhere (a fragment's signature). */
+  params?: string[];
+}
+
+/** Walks every path of a function_definition (or a compound statement standing for a fragment's body). */
+export function analyseFunction(node: Node, opts: FlowOptions = {}): FunctionFlow {
+  const isDef = node.type === "function_definition";
+  const body = isDef ? node.childForFieldName("body") : node;
+  const params: string[] = [];
+  const types = new Map<string, string>(opts.types ?? []);
+  const paramNames = new Set<string>();
+  for (const p of opts.params ?? []) {
+    params.push(p);
+    const nm = /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(p);
+    if (nm) paramNames.add(nm[1]!);
+  }
+  let returnType = "";
+  if (isDef && !opts.params) {
+    const d = declaratorOf(node);
+    for (const p of d?.childForFieldName("parameters")?.namedChildren ?? []) {
+      if (!p || p.type !== "parameter_declaration") continue;
+      params.push(cleanArg(p.text));
+      const t = p.childForFieldName("type");
+      const pd = p.childForFieldName("declarator");
+      const nm = pd ? /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(pd.text) : null;
+      if (nm) paramNames.add(nm[1]!);
+      if (t?.type === "struct_specifier" && nm) {
+        const sn = t.childForFieldName("name")?.text;
+        if (sn) types.set(nm[1]!, sn);
+      }
+    }
+    returnType = cleanArg(node.childForFieldName("type")?.text ?? "");
+  }
+  const defined = new Set<string>();
+  if (body) for (const l of body.descendantsOfType("statement_identifier")) if (l && l.parent?.type === "labeled_statement") defined.add(l.text);
+  const w: Walk = {
+    lineOffset: opts.lineOffset ?? 0,
+    events: [],
+    exits: [],
+    problems: [],
+    handedOver: [],
+    types,
+    nextId: 1,
+    labels: new Map(),
+    defined,
+    breaks: [],
+    continues: [],
+    conds: [],
+    depth: 0,
+    blockIds: [],
+    entryVisible: opts.entryVisible ?? isDef,
+    returnsScope: new Set(),
+    scopeVars: new Map(),
+    params: paramNames,
+    restoresParam: false,
+    locals: new Set(),
+  };
+  const start: State = { scopes: new Map(), held: new Map() };
+  const end = body ? block(w, body, start) : start;
+  const endVisible = opts.endVisible ?? isDef;
+  const lastLine = node.endPosition.row + 1 + w.lineOffset;
+  if (end && endVisible) exitAt(w, end, lastLine, "end");
+  // scopes left open at an exit: a leak unless handed over (saved into an object) or returned
+  {
+    const reported = new Set<number>();
+    for (const x of w.exits) {
+      for (const { entry } of x.openScopes) {
+        if (reported.has(entry.id)) continue;
+        if (w.handedOver.some((h) => h.id === entry.id)) continue;
+        if (entry.how === "flags") continue; // flag edits are judged by their own rule
+        if (entry.kinds.includes("throttle")) continue;
+        reported.add(entry.id);
+        w.problems.push({ kind: "leak", line: x.line, save: entry, detail: `${x.how === "return" ? "returns" : "reaches the end"} at line ${x.line} with the ${entry.kinds.join("/")} scope saved at line ${entry.line}${entry.variable ? ` (in ${entry.variable})` : ""} still open` });
+      }
+    }
+  }
+  return {
+    name: isDef ? functionName(node) ?? opts.name ?? "?" : opts.name ?? "?",
+    start: node.startPosition.row + 1 + w.lineOffset,
+    end: lastLine,
+    entryVisible: w.entryVisible,
+    endVisible,
+    isStatic: isDef && node.children.some((c) => c?.type === "storage_class_specifier" && c.text === "static"),
+    params,
+    returnType,
+    events: w.events,
+    exits: w.exits,
+    problems: w.problems,
+    types,
+    handedOver: w.handedOver,
+    returnsScope: [...w.returnsScope],
+    restoresParam: w.restoresParam,
+  };
+}

@@ -1,0 +1,804 @@
+// The reclaim-context analysis: computed once per patch (and source
+// context), read by every rule. For each function the patch touches it
+// knows, at every tracked call, which memalloc scopes are in force (in the
+// function, and held by every caller), what is held (locks, handles, a frozen
+// queue — in the function or by some caller), which role the function has in
+// a path reclaim waits on (from ops tables, signatures and callers), and
+// which locks and handles reclaim itself takes (from the shrinker, eviction,
+// release and writeback paths of the same code). From those, each allocation
+// gets its hazards: a chain that is complete, or the one missing link.
+//
+// Diff-only review sees fragments; with a source tree the whole functions,
+// their directory and callers. The same questions, the same vocabulary.
+import { dirname } from "node:path";
+import type { KernelVersion, Patch, SourceContext } from "../types.js";
+import {
+  FIELD_ROLES,
+  HANDLE_APIS,
+  LOCK_CALLS,
+  OPS_ROLES,
+  ROLE_NEEDS,
+  SIGNATURE_ROLES,
+  handleCall,
+  handleParam,
+  isSleepingLock,
+  type OpsField,
+  type Role,
+  type ScopeKind,
+} from "../vocab/kernel-api.js";
+import { NEWEST_RELEASE } from "../vocab/release.js";
+import { scanFile, type ScanFile, type ScanFunction } from "./c-scan.js";
+import { regionFlow, regionsOf, type Region } from "./diff-model.js";
+import { lockKeyOf, type LockKey } from "./events.js";
+import { getFacts, type ContextFacts } from "./facts.js";
+import { analyseFunction, functionName, sameLock, type FlowEvent, type FunctionFlow, type HeldEntry } from "./flow.js";
+import { applyScopes, type Mask } from "./gfp.js";
+import { parseC, parserReady } from "./parser.js";
+
+// ---------------------------------------------------------------- types
+
+export interface FnView {
+  path: string;
+  name: string;
+  flow: FunctionFlow;
+  image: "post" | "pre";
+  /** The whole function from a source file (entry and end visible), not a fragment of a hunk. */
+  whole: boolean;
+  /** Lines of this function the patch added (post image) or deleted (pre image). */
+  changed: ReadonlySet<number>;
+  /** The definition text (signature), as far as known. */
+  signature: string;
+}
+
+export interface RoleFact {
+  role: Role;
+  /** "blk_mq_ops.queue_rq", "a shrinker callback (struct shrink_control parameter)". */
+  label: string;
+  /** The function that has the role. */
+  root: string;
+  /** From the root down to the function asked about. */
+  chain: string[];
+  how: "ops-table" | "signature";
+  /** Where the registration was seen. */
+  at?: { file: string; line: number };
+}
+
+export interface ReclaimTaker {
+  what: "lock" | "handle";
+  key?: LockKey;
+  api?: string;
+  /** The reclaim-side function that takes it, and its role. */
+  role: RoleFact;
+  /** From the role function to the call that takes it. */
+  chain: string[];
+  file: string;
+  line: number;
+}
+
+export interface CallerPath {
+  /** Outermost caller first, ending with the caller that calls the function asked about. */
+  chain: string[];
+  file: string;
+  line: number;
+  mustScopes: ScopeKind[];
+  held: { entry: HeldEntry; must: boolean }[];
+}
+
+export interface CallerFacts {
+  /** Callers were looked for (a source tree). */
+  searched: boolean;
+  /** Every caller is known: the function is static and its address is not taken (or the tree was searched whole). */
+  complete: boolean;
+  paths: CallerPath[];
+  /** Scopes every caller path holds at the call (only when complete and there is at least one caller). */
+  everyScope: ScopeKind[];
+}
+
+export type Hazard =
+  | { kind: "role"; role: RoleFact; needs: "io" | "fs"; maskKnown: boolean }
+  | { kind: "held-lock"; held: HeldEntry; must: boolean; via: string[] | null; taker: ReclaimTaker | null }
+  | { kind: "held-handle"; held: HeldEntry | null; api: string; via: string[] | null; param?: string; scope: HandleScope }
+  | { kind: "frozen"; held: HeldEntry; via: string[] | null };
+
+export interface HandleScope {
+  scope: "nofs" | null;
+  where: string;
+  /** "tree": derived from the sources under review; "vocabulary": what the derivation found in linux-6.12. */
+  how: "tree" | "vocabulary";
+}
+
+export interface AllocSite {
+  fn: FnView;
+  ev: FlowEvent & { info: Extract<FlowEvent["info"], { kind: "alloc" }> };
+  /** On a line the patch added. */
+  added: boolean;
+  /** The mask as written. */
+  mask: Mask;
+  /** After the scopes open on every path here and held by every caller. */
+  effective: Mask;
+  /** A scope is open on some path to here but not on all. */
+  scopeSomePaths: boolean;
+  /** Scopes every caller holds. */
+  callerScopes: ScopeKind[];
+  /** The state at the start of the function is not visible (a fragment): a scope or lock above it is unknown. */
+  entryUnknown: boolean;
+  hazards: Hazard[];
+}
+
+// ---------------------------------------------------------------- caches
+
+const MAX_DIR_BYTES = 16 * 1024 * 1024;
+const scanCache = new Map<string, { text: string; scan: ScanFile }>();
+const parseCache = new Map<string, { text: string; fns: Map<string, FunctionFlow> }>();
+
+function cachedScan(path: string, text: string): ScanFile {
+  const c = scanCache.get(path);
+  if (c && c.text === text) return c.scan;
+  const scan = scanFile(text);
+  if (scanCache.size > 4000) scanCache.delete(scanCache.keys().next().value!);
+  scanCache.set(path, { text, scan });
+  return scan;
+}
+
+/** Every function of a file walked by flow.ts (parsed once per text). */
+function cachedFlows(path: string, text: string): Map<string, FunctionFlow> {
+  const c = parseCache.get(path);
+  if (c && c.text === text) return c.fns;
+  const fns = new Map<string, FunctionFlow>();
+  const tree = parseC(text);
+  try {
+    for (const n of tree.rootNode.descendantsOfType("function_definition")) {
+      if (!n) continue;
+      const name = functionName(n);
+      if (!name || fns.has(name)) continue;
+      // only bodies that hold something the analysis tracks are walked in full; the rest keep their calls
+      fns.set(name, analyseFunction(n));
+    }
+  } finally {
+    tree.delete();
+  }
+  if (parseCache.size > 200) parseCache.delete(parseCache.keys().next().value!);
+  parseCache.set(path, { text, fns });
+  return fns;
+}
+
+/** `struct foo *f, int x` -> {f: foo}. */
+export function paramTypes(params: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of params.matchAll(/\bstruct\s+([A-Za-z_]\w*)\s*\*+\s*(?:const\s+)?([A-Za-z_]\w*)/g)) out.set(m[2]!, m[1]!);
+  return out;
+}
+
+/** The parameter declarations of a signature text ("static int foo(struct a *x, int y)" -> ["struct a *x", "int y"]). */
+export function paramsOfSignature(sig: string): string[] {
+  const open = sig.indexOf("(");
+  if (open < 0) return [];
+  const out: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (let i = open + 1; i < sig.length; i++) {
+    const c = sig[i]!;
+    if (c === "(") depth++;
+    else if (c === ")") {
+      if (depth === 0) break;
+      depth--;
+    }
+    if (c === "," && depth === 0) {
+      out.push(cur.trim());
+      cur = "";
+    } else cur += c;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out.filter((p) => p !== "void" && p !== "...");
+}
+
+/** Lock names too common to identify a lock without its struct type. */
+const GENERIC_LOCK = /^(?:lock|mutex|sem|rwsem|mtx|spin|rwlock|lk|lck|io_lock|list_lock|rw_sem)$/;
+
+/** Same lock, strictly: a generic member name needs both struct types known and equal. */
+export function sameLockStrict(a: LockKey, b: LockKey): boolean {
+  if (a.name !== b.name) return false;
+  if (GENERIC_LOCK.test(a.name)) return a.type !== null && a.type === b.type;
+  return sameLock(a, b);
+}
+
+/** The role an ops-table field gives, by struct type (or by an unambiguous field name). */
+export function opsRole(struct: string | null, field: string): OpsField | null {
+  if (struct) {
+    const table = OPS_ROLES[struct];
+    if (table) return table[field] ?? null;
+  }
+  return FIELD_ROLES[field] ?? null;
+}
+
+/** Roles a signature's return and parameter types give. */
+export function signatureRole(sig: string): OpsField | null {
+  const open = sig.indexOf("(");
+  if (open < 0) return null;
+  const head = sig.slice(0, open).replace(/\b(?:static|inline|__always_inline|noinline|extern)\b/g, "").trim();
+  const returns = head.replace(/\s*\b[A-Za-z_]\w*$/, "").trim();
+  const complete = /\)\s*\{?\s*$/.test(sig);
+  const params = paramsOfSignature(sig).map((p) => p.replace(/\s+/g, " "));
+  for (const r of SIGNATURE_ROLES) {
+    if (r.returns !== undefined && returns !== r.returns) continue;
+    if (r.only && (!complete || params.length !== r.params.length)) continue;
+    if (r.params.every((t) => params.some((p) => new RegExp(`\\b${t}\\s*\\*`).test(p)))) return r;
+  }
+  return null;
+}
+
+const RECLAIM_SIDE: ReadonlySet<Role> = new Set(["shrinker", "reclaim-evict", "reclaim-release", "writeback"]);
+
+// ---------------------------------------------------------------- the analysis
+
+export class ReclaimAnalysis {
+  readonly mode: "diff" | "tree" | "audit";
+  readonly kernel: KernelVersion;
+  private readonly facts: ContextFacts | null;
+  private postViews: FnView[] | null = null;
+  private preViews: FnView[] | null = null;
+  private allocMemo: AllocSite[] | null = null;
+  private roleMemo = new Map<string, RoleFact | null>();
+  private callerMemo = new Map<string, CallerFacts>();
+  private takersMemo: ReclaimTaker[] | null = null;
+  private handleMemo = new Map<string, HandleScope>();
+  private dirMemo = new Map<string, { files: string[]; scans: Map<string, ScanFile>; complete: boolean }>();
+
+  constructor(
+    readonly patch: Patch,
+    readonly source: SourceContext | undefined,
+  ) {
+    if (!parserReady()) throw new Error("the C parser is not initialised: await initParser() before reviewing");
+    this.facts = getFacts(source);
+    this.mode = this.facts ? (this.facts.audit ? "audit" : "tree") : "diff";
+    this.kernel = source?.kernel ?? NEWEST_RELEASE;
+  }
+
+  // ------------------------------------------------------------ functions
+
+  /** The functions of the post image the patch touches (whole with sources, fragments without). */
+  post(): FnView[] {
+    return (this.postViews ??= this.views("post"));
+  }
+
+  /** The same over the pre image. */
+  pre(): FnView[] {
+    return (this.preViews ??= this.views("pre"));
+  }
+
+  private views(image: "post" | "pre"): FnView[] {
+    const out: FnView[] = [];
+    const side = image === "post" ? "new" : "old";
+    const regions = regionsOf(this.patch, side);
+    if (this.facts) {
+      // whole functions from the image's text
+      const byFile = new Map<string, Region[]>();
+      for (const r of regions) byFile.set(r.file.path, [...(byFile.get(r.file.path) ?? []), r]);
+      for (const [path, rs] of byFile) {
+        const file = rs[0]!.file;
+        const p = image === "post" ? path : file.oldPath ?? path;
+        const text = image === "post" ? this.source!.postImage(p) ?? this.facts.text(p) : this.source!.preImage(p);
+        if (text === undefined) {
+          out.push(...this.fragmentViews(rs, image));
+          continue;
+        }
+        const flows = cachedFlows(`${image}:${p}`, text);
+        const changed = new Set<number>();
+        for (const r of rs) for (const l of r.lines) if (l.changed) changed.add(l.line);
+        const seen = new Set<string>();
+        for (const f of flows.values()) {
+          let touches = false;
+          for (const c of changed)
+            if (c >= f.start && c <= f.end) {
+              touches = true;
+              break;
+            }
+          if (!touches || seen.has(f.name)) continue;
+          seen.add(f.name);
+          const lines = new Set([...changed].filter((c) => c >= f.start && c <= f.end));
+          out.push({ path: p, name: f.name, flow: f, image, whole: true, changed: lines, signature: f.params.length > 0 ? `${f.name}(${f.params.join(", ")})` : f.name });
+        }
+      }
+      return out;
+    }
+    return this.fragmentViews(regions, image);
+  }
+
+  private fragmentViews(regions: Region[], image: "post" | "pre"): FnView[] {
+    const out: FnView[] = [];
+    for (const r of regions) {
+      if (!r.lines.some((l) => l.changed)) continue;
+      const params = paramsOfSignature(r.signature);
+      const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")) });
+      if (!flow) continue;
+      out.push({
+        path: image === "post" ? r.file.path : r.file.oldPath ?? r.file.path,
+        name: r.name ?? "?",
+        flow,
+        image,
+        whole: false,
+        changed: new Set(r.lines.filter((l) => l.changed).map((l) => l.line)),
+        signature: r.signature,
+      });
+    }
+    return out;
+  }
+
+  /** The post-image function holding a line. */
+  viewAt(path: string, line: number): FnView | null {
+    return this.post().find((v) => v.path === path && line >= v.flow.start && line <= v.flow.end) ?? null;
+  }
+
+  // ------------------------------------------------------------ the directory
+
+  /** The scanned C files of a path's directory (the path itself first); bounded in bytes. */
+  private dir(path: string): { files: string[]; scans: Map<string, ScanFile>; complete: boolean } {
+    const d = dirname(path);
+    let m = this.dirMemo.get(d);
+    if (m) return m;
+    const scans = new Map<string, ScanFile>();
+    const files: string[] = [];
+    let bytes = 0;
+    let complete = true;
+    if (this.facts) {
+      const own = this.source!.postImage(path) ?? this.facts.text(path);
+      const all = [path, ...this.facts.neighbours(path)];
+      for (const f of all) {
+        const t = f === path ? own : this.facts.text(f);
+        if (t === undefined || !/\.[ch]$/.test(f)) continue;
+        bytes += t.length;
+        if (bytes > MAX_DIR_BYTES) {
+          complete = false;
+          break;
+        }
+        files.push(f);
+        scans.set(f, cachedScan(`post:${f}`, t));
+      }
+    }
+    m = { files, scans, complete };
+    this.dirMemo.set(d, m);
+    return m;
+  }
+
+  private text(path: string): string | undefined {
+    return this.source?.postImage(path) ?? this.facts?.text(path);
+  }
+
+  private definitionOf(path: string, name: string): { file: string; fn: ScanFunction } | null {
+    const d = this.dir(path);
+    const own = d.scans.get(path)?.functions.find((f) => f.name === name);
+    if (own) return { file: path, fn: own };
+    for (const f of d.files) {
+      const hit = d.scans.get(f)!.functions.find((x) => x.name === name && !x.isStatic);
+      if (hit) return { file: f, fn: hit };
+    }
+    return null;
+  }
+
+  /** Ops-table and assignment registrations of `name` in the directory, with their roles. */
+  private registrations(path: string, name: string): RoleFact[] {
+    const out: RoleFact[] = [];
+    const d = this.dir(path);
+    for (const f of d.files) {
+      for (const o of d.scans.get(f)!.ops) {
+        if (o.fn !== name) continue;
+        const r = opsRole(o.struct, o.field);
+        if (r) out.push({ role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: f, line: o.line } });
+      }
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------ roles
+
+  /** The role of a function in a path reclaim waits on: its own (ops table, signature) or a caller's within a few calls. */
+  roleOf(view: FnView): RoleFact | null {
+    const key = `${view.path}\0${view.name}`;
+    if (this.roleMemo.has(key)) return this.roleMemo.get(key)!;
+    const r = this.roleUncached(view);
+    this.roleMemo.set(key, r);
+    return r;
+  }
+
+  private directRole(path: string, name: string, signature: string | null): RoleFact | null {
+    const regs = this.facts ? this.registrations(path, name) : this.patchRegistrations(name);
+    if (regs.length > 0) return regs[0]!;
+    if (signature) {
+      const s = signatureRole(signature);
+      if (s) return { role: s.role, label: s.label, root: name, chain: [name], how: "signature" };
+    }
+    return null;
+  }
+
+  /** Registrations visible in the patch's own lines (diff-only review). */
+  private patchRegistrations(name: string): RoleFact[] {
+    const out: RoleFact[] = [];
+    for (const file of this.patch.files) {
+      for (const h of file.hunks) {
+        let struct: string | null = null;
+        for (const l of h.lines) {
+          if (l.kind === "del") continue;
+          const so = /\bstruct\s+([A-Za-z_]\w*)\s+[A-Za-z_]\w*(?:\[\])?\s*=\s*\{/.exec(l.text);
+          if (so) struct = so[1]!;
+          if (/^\};/.test(l.text)) struct = null;
+          const m = /^\s*\.\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*,?\s*(?:\/[/*].*)?$/.exec(l.text) ?? /(?:->|\.)\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*;/.exec(l.text);
+          if (!m || m[2] !== name) continue;
+          const r = opsRole(struct, m[1]!);
+          if (r) out.push({ role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: file.path, line: l.newLine ?? 0 } });
+        }
+      }
+    }
+    return out;
+  }
+
+  private roleUncached(view: FnView): RoleFact | null {
+    const direct = this.directRole(view.path, view.name, view.signature);
+    if (direct) return direct;
+    if (!this.facts) return this.patchCallerRole(view);
+    // callers within the directory, breadth first
+    let frontier = [{ file: view.path, name: view.name, chain: [view.name] }];
+    const seen = new Set([`${view.path}:${view.name}`]);
+    for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
+      const next: typeof frontier = [];
+      for (const s of frontier) {
+        for (const c of this.callersOf(s.file, s.name)) {
+          const k = `${c.file}:${c.fn.name}`;
+          if (seen.has(k)) continue;
+          seen.add(k);
+          const chain = [c.fn.name, ...s.chain];
+          const r = this.directRole(c.file, c.fn.name, `${c.fn.name}(${c.fn.params})`);
+          if (r) return { ...r, chain };
+          next.push({ file: c.file, name: c.fn.name, chain });
+        }
+      }
+      frontier = next;
+    }
+    return null;
+  }
+
+  /** Diff-only: a caller shown in the patch that has a role. */
+  private patchCallerRole(view: FnView): RoleFact | null {
+    for (const other of this.post()) {
+      if (other === view || !other.flow.events.some((e) => e.callee === view.name)) continue;
+      const r = this.directRole(other.path, other.name, other.signature);
+      if (r) return { ...r, chain: [other.name, view.name] };
+    }
+    return null;
+  }
+
+  /** Call sites of `name` in the directory (scan facts). */
+  callersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number }[] {
+    if (!this.facts) return [];
+    const out: { file: string; fn: ScanFunction; line: number }[] = [];
+    const d = this.dir(path);
+    const def = this.definitionOf(path, name);
+    const files = def && def.fn.isStatic ? [def.file] : d.files;
+    for (const f of files) for (const fn of d.scans.get(f)!.functions) for (const c of fn.calls) if (c.callee === name) out.push({ file: f, fn, line: c.line });
+    return out;
+  }
+
+  private addressTaken(path: string, name: string): boolean {
+    const d = this.dir(path);
+    for (const f of d.files) {
+      const s = d.scans.get(f)!;
+      if (s.ops.some((o) => o.fn === name)) return true;
+      for (const fn of s.functions) for (const c of fn.calls) if (c.args.some((a) => a === name || a === `&${name}`)) return true;
+    }
+    return false;
+  }
+
+  // ------------------------------------------------------------ callers
+
+  /** What the callers of a function hold when they call it (a source tree; depth-bounded). */
+  callers(view: FnView): CallerFacts {
+    const key = `${view.path}\0${view.name}`;
+    let c = this.callerMemo.get(key);
+    if (!c) this.callerMemo.set(key, (c = this.callersUncached(view.path, view.name, 0, new Set())));
+    return c;
+  }
+
+  private callersUncached(path: string, name: string, depth: number, active: Set<string>): CallerFacts {
+    if (!this.facts) return { searched: false, complete: false, paths: [], everyScope: [] };
+    const def = this.definitionOf(path, name);
+    const complete = !!def && def.fn.isStatic && !this.addressTaken(path, name) && this.dir(path).complete;
+    const paths: CallerPath[] = [];
+    const k = `${path}:${name}`;
+    active.add(k);
+    for (const c of this.callersOf(path, name)) {
+      if (paths.length >= 32) break;
+      const t = this.text(c.file);
+      if (t === undefined) continue;
+      const flow = cachedFlows(`post:${c.file}`, t).get(c.fn.name);
+      const ev = flow?.events.find((e) => e.line === c.line && e.callee === name) ?? flow?.events.find((e) => e.callee === name);
+      const mustScopes = (ev?.state.mustScopes ?? []).filter((s): s is ScopeKind => s !== "throttle");
+      const held = ev?.state.held ?? [];
+      const here: CallerPath = { chain: [c.fn.name], file: c.file, line: c.line, mustScopes, held };
+      const ck = `${c.file}:${c.fn.name}`;
+      if (depth < 3 && !active.has(ck) && c.fn.name !== name) {
+        const up = this.callersUncached(c.file, c.fn.name, depth + 1, active);
+        if (up.paths.length > 0) {
+          for (const u of up.paths.slice(0, 8))
+            paths.push({ chain: [...u.chain, c.fn.name], file: c.file, line: c.line, mustScopes: [...new Set([...u.mustScopes, ...mustScopes])], held: [...u.held, ...held] });
+          continue;
+        }
+      }
+      paths.push(here);
+    }
+    active.delete(k);
+    let everyScope: ScopeKind[] = [];
+    if (complete && paths.length > 0) {
+      everyScope = paths[0]!.mustScopes.filter((s) => paths.every((p) => p.mustScopes.includes(s)));
+    }
+    return { searched: true, complete, paths, everyScope };
+  }
+
+  // ------------------------------------------------------------ what reclaim takes
+
+  /** Locks and handles taken on the reclaim side (shrinkers, eviction, release, writeback) of the code in view. */
+  takers(): ReclaimTaker[] {
+    if (this.takersMemo) return this.takersMemo;
+    const out: ReclaimTaker[] = [];
+    if (this.facts) {
+      const dirs = new Set(this.post().map((v) => v.path));
+      const done = new Set<string>();
+      for (const p of dirs) {
+        const d = this.dir(p);
+        if (done.has(dirname(p))) continue;
+        done.add(dirname(p));
+        for (const f of d.files)
+          for (const o of d.scans.get(f)!.ops) {
+            const r = opsRole(o.struct, o.field);
+            if (!r || !RECLAIM_SIDE.has(r.role)) continue;
+            this.collectTakers(f, o.fn, { role: r.role, label: r.label, root: o.fn, chain: [o.fn], how: "ops-table", at: { file: f, line: o.line } }, out);
+          }
+      }
+    }
+    // the patch's own reclaim-side functions (diff-only, or new code)
+    for (const v of this.post()) {
+      const r = this.directRole(v.path, v.name, v.signature);
+      if (!r || !RECLAIM_SIDE.has(r.role)) continue;
+      for (const e of v.flow.events) {
+        if (e.info.kind === "lock" && e.info.op === "acquire" && isSleepingLock(e.info.lock)) out.push({ what: "lock", key: e.info.key, role: r, chain: [v.name, e.callee], file: v.path, line: e.line });
+        if (e.info.kind === "handle" && e.info.op === "start") out.push({ what: "handle", api: e.info.api, role: r, chain: [v.name, e.callee], file: v.path, line: e.line });
+      }
+    }
+    return (this.takersMemo = out);
+  }
+
+  private collectTakers(file: string, root: string, role: RoleFact, out: ReclaimTaker[]): void {
+    let frontier: { file: string; name: string; chain: string[] }[] = [{ file, name: root, chain: [root] }];
+    const seen = new Set<string>([`${file}:${root}`]);
+    for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
+      const next: typeof frontier = [];
+      for (const s of frontier) {
+        const def = this.definitionOf(s.file, s.name);
+        if (!def) continue;
+        const types = paramTypes(def.fn.params);
+        for (const c of def.fn.calls) {
+          const l = LOCK_CALLS[c.callee];
+          if (l && l.op === "acquire" && isSleepingLock(l.kind)) {
+            out.push({ what: "lock", key: lockKeyOf(c.args[l.arg ?? 0] ?? c.callee, (v) => types.get(v) ?? null), role, chain: [...s.chain, c.callee], file: def.file, line: c.line });
+            continue;
+          }
+          const h = handleCall(c.callee);
+          if (h && h.op === "start") {
+            out.push({ what: "handle", api: h.api, role, chain: [...s.chain, c.callee], file: def.file, line: c.line });
+            continue;
+          }
+          const k = `${def.file}:${c.callee}`;
+          if (seen.has(k) || seen.size > 400) continue;
+          seen.add(k);
+          next.push({ file: def.file, name: c.callee, chain: [...s.chain, c.callee] });
+        }
+      }
+      frontier = next;
+    }
+  }
+
+  /** Whether a handle API's handle carries a NOFS scope: derived from the tree when its start function is there, else the vocabulary's record. */
+  handleScope(api: string, near: string): HandleScope {
+    const memo = this.handleMemo.get(api);
+    if (memo) return memo;
+    const h = HANDLE_APIS[api]!;
+    let out: HandleScope = { scope: h.derived.scope, where: h.derived.where, how: "vocabulary" };
+    if (this.facts) {
+      for (const start of Object.keys(h.start)) {
+        const def = this.definitionOf(near, start);
+        if (!def) continue;
+        const found = this.savesIntoObject(def.file, start);
+        out = found
+          ? { scope: "nofs", where: `${found.file} ${found.fn}(): a NOFS scope saved into ${found.field}`, how: "tree" }
+          : { scope: null, where: `${def.file} ${start}() and what it calls: no scope saved into the handle`, how: "tree" };
+        break;
+      }
+    }
+    this.handleMemo.set(api, out);
+    return out;
+  }
+
+  /** A function reached from `root` (a few calls deep) that saves a memalloc scope into an object's field. */
+  private savesIntoObject(file: string, root: string): { file: string; fn: string; field: string } | null {
+    let frontier = [{ file, name: root }];
+    const seen = new Set([`${file}:${root}`]);
+    for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
+      const next: typeof frontier = [];
+      for (const s of frontier) {
+        const def = this.definitionOf(s.file, s.name);
+        if (!def) continue;
+        const t = this.text(def.file);
+        if (t === undefined) continue;
+        if (def.fn.calls.some((c) => c.callee === "memalloc_nofs_save" || c.callee === "memalloc_flags_save")) {
+          const flow = cachedFlows(`post:${def.file}`, t).get(s.name);
+          const h = flow?.handedOver.find((e) => e.kinds.includes("nofs") || e.kinds.includes("noio"));
+          if (h) return { file: def.file, fn: s.name, field: h.variable ?? "a field" };
+        }
+        for (const c of def.fn.calls) {
+          const k = `${def.file}:${c.callee}`;
+          if (seen.has(k) || seen.size > 200) continue;
+          seen.add(k);
+          next.push({ file: def.file, name: c.callee });
+        }
+      }
+      frontier = next;
+    }
+    return null;
+  }
+
+  // ------------------------------------------------------------ allocation sites
+
+  /** Every allocation in the touched functions of the post image, with its hazards. */
+  allocations(): AllocSite[] {
+    if (this.allocMemo) return this.allocMemo;
+    const out: AllocSite[] = [];
+    for (const v of this.post()) {
+      const allocs = v.flow.events.filter((e): e is AllocSite["ev"] => e.info.kind === "alloc");
+      if (allocs.length === 0) continue;
+      const callers = v.whole ? this.callers(v) : { searched: false, complete: false, paths: [], everyScope: [] as ScopeKind[] };
+      for (const ev of allocs) out.push(this.allocSite(v, ev, callers));
+    }
+    return (this.allocMemo = out);
+  }
+
+  /** The same call in the pre image (same function, callee and first argument or target), when there is one. */
+  before(site: AllocSite): FlowEvent | null {
+    const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
+    for (const p of this.pre()) {
+      if (p.name !== site.fn.name || p.path !== (site.fn.path)) continue;
+      const hit = p.flow.events.find(
+        (e) =>
+          e.info.kind === "alloc" &&
+          e.info.name === site.ev.info.name &&
+          (norm(e.args[0]) === norm(site.ev.args[0]) || (site.ev.assignedTo !== null && norm(e.assignedTo) === norm(site.ev.assignedTo))),
+      );
+      if (hit) return hit;
+    }
+    return null;
+  }
+
+  /** The allocation was already there, with a mask no stricter (moved, re-indented or reformatted, not new). */
+  unchanged(site: AllocSite): boolean {
+    const b = this.before(site);
+    if (!b || b.info.kind !== "alloc") return false;
+    const m = b.info.mask;
+    const weaker = (was: boolean | null, now: boolean | null) => was === false && now !== false;
+    return !weaker(m.fs, site.mask.fs) && !weaker(m.io, site.mask.io) && !weaker(m.reclaim, site.mask.reclaim);
+  }
+
+  /** The mask this allocation had before the patch when it was stricter (GFP_NOFS -> GFP_KERNEL), else null. */
+  relaxedFrom(site: AllocSite): Mask | null {
+    const b = this.before(site);
+    if (!b || b.info.kind !== "alloc") return null;
+    const m = b.info.mask;
+    if ((m.fs === false && site.mask.fs !== false) || (m.io === false && site.mask.io !== false)) return m;
+    return null;
+  }
+
+  private allocSite(v: FnView, ev: AllocSite["ev"], callers: CallerFacts): AllocSite {
+    const must = ev.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle");
+    const may = ev.state.mayScopes.filter((s): s is ScopeKind => s !== "throttle");
+    const callerScopes = callers.everyScope;
+    const effective = applyScopes(ev.info.mask, [...must, ...callerScopes]);
+    const site: AllocSite = {
+      fn: v,
+      ev,
+      added: this.mode === "audit" || v.changed.has(ev.line),
+      mask: ev.info.mask,
+      effective,
+      scopeSomePaths: may.length > must.length,
+      callerScopes,
+      entryUnknown: !v.flow.entryVisible,
+      hazards: [],
+    };
+    if (effective.reclaim === false) return site;
+    // the role of the function
+    const role = this.roleOf(v);
+    if (role) {
+      const needs = ROLE_NEEDS[role.role].clear;
+      if (needs && effective[needs] !== false) site.hazards.push({ kind: "role", role, needs, maskKnown: effective[needs] === true });
+    }
+    // what is held here, or by a caller
+    const heldHere = ev.state.held.map((h) => ({ entry: h.entry, must: h.must, via: null as string[] | null }));
+    const heldByCallers = callers.paths.flatMap((p) => p.held.map((h) => ({ entry: h.entry, must: false, via: [...p.chain, v.name] })));
+    const takers = this.takers();
+    const seenHandle = new Set<string>();
+    for (const h of [...heldHere, ...heldByCallers]) {
+      const e = h.entry;
+      if (e.what === "handle" && e.api) {
+        if (seenHandle.has(e.api)) continue;
+        seenHandle.add(e.api);
+        const scope = this.handleScope(e.api, v.path);
+        if (scope.scope === "nofs") continue; // the handle's scope covers this allocation
+        if (effective.fs !== false) site.hazards.push({ kind: "held-handle", held: e, api: e.api, via: h.via, scope });
+        continue;
+      }
+      if (e.what !== "lock" || !e.lock) continue;
+      if (e.lock === "freeze") {
+        if (effective.io !== false) site.hazards.push({ kind: "frozen", held: e, via: h.via });
+        continue;
+      }
+      if (!isSleepingLock(e.lock) || e.lock === "folio" || e.lock === "buffer" || e.lock === "bit") continue;
+      if (effective.fs === false) continue;
+      const taker = e.key ? takers.find((t) => t.what === "lock" && t.key && sameLockStrict(t.key, e.key!)) ?? null : null;
+      site.hazards.push({ kind: "held-lock", held: e, must: h.must, via: h.via, taker });
+    }
+    // a handle passed in: the caller holds a running transaction
+    for (const p of v.flow.params) {
+      const api = handleParam(p);
+      if (!api || seenHandle.has(api)) continue;
+      seenHandle.add(api);
+      const scope = this.handleScope(api, v.path);
+      if (scope.scope === "nofs" || effective.fs === false) continue;
+      site.hazards.push({ kind: "held-handle", held: null, api, via: null, param: p, scope });
+    }
+    site.hazards = dedupeHazards(site.hazards);
+    return site;
+  }
+}
+
+/** One hazard per held thing (the shortest caller chain, the one with a reclaim taker first). */
+function dedupeHazards(hs: Hazard[]): Hazard[] {
+  const best = new Map<string, Hazard>();
+  const keyOf = (h: Hazard): string => {
+    switch (h.kind) {
+      case "role":
+        return `role:${h.role.root}`;
+      case "held-lock":
+        return `lock:${h.held.key?.name ?? ""}:${h.held.key?.type ?? ""}`;
+      case "held-handle":
+        return `handle:${h.api}`;
+      case "frozen":
+        return `frozen:${h.held.key?.name ?? ""}`;
+    }
+  };
+  const score = (h: Hazard): number => {
+    const via = "via" in h && h.via ? h.via.length : 0;
+    return (h.kind === "held-lock" && h.taker ? 0 : 100) + via;
+  };
+  for (const h of hs) {
+    const k = keyOf(h);
+    const cur = best.get(k);
+    if (!cur || score(h) < score(cur)) best.set(k, h);
+  }
+  return [...best.values()];
+}
+
+// ---------------------------------------------------------------- access
+
+const memo = new WeakMap<Patch, Map<SourceContext | null, ReclaimAnalysis>>();
+
+/** The analysis of a rule context's patch (computed once per patch and source, shared by every rule). */
+export function reclaimAnalysis(ctx: { patch: Patch; source?: SourceContext }): ReclaimAnalysis {
+  let m = memo.get(ctx.patch);
+  if (!m) memo.set(ctx.patch, (m = new Map()));
+  const key = ctx.source ?? null;
+  let a = m.get(key);
+  if (!a) m.set(key, (a = new ReclaimAnalysis(ctx.patch, ctx.source)));
+  return a;
+}
+
+/** A lock as a reviewer writes it: "&fs_info->reloc_mutex". */
+export function lockLabel(e: HeldEntry): string {
+  if (e.what === "handle") return `the ${e.api} handle${e.variable ? ` ${e.variable}` : ""}`;
+  return e.key?.expr || e.key?.name || "a lock";
+}
+

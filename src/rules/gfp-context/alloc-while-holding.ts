@@ -1,0 +1,105 @@
+// alloc-while-holding: an allocation that may enter filesystem or IO reclaim
+// while holding something reclaim needs: a lock that a shrinker, inode
+// eviction, folio release or writeback path of the same code takes (the
+// static version of lockdep's fs_reclaim cycle), a transaction or journal
+// handle that carries no NOFS scope (reclaim's eviction starts or joins a
+// handle of the same filesystem and waits for the commit that waits for this
+// one), or a frozen request queue (reclaim's IO to it waits for the unfreeze).
+// What is held comes from the function's own paths and from its callers.
+import { lockLabel, reclaimAnalysis, type AllocSite, type Hazard } from "../../context/reclaim.js";
+import type { Report, Rule } from "../../types.js";
+import { allocText, heldWhere, takerText } from "../util/phrases.js";
+
+type Held = Exclude<Hazard, { kind: "role" }>;
+
+export const rule: Rule = {
+  meta: {
+    id: "alloc-while-holding",
+    class: "gfp-context",
+    severity: "warning",
+    description:
+      "An allocation that may enter FS/IO reclaim while holding a lock reclaim takes, a transaction handle without a NOFS scope, or a frozen queue",
+    docs: {
+      why:
+        "Reclaim runs shrinkers, evicts inodes, releases folios and writes back. If an allocation may enter that " +
+        "reclaim (GFP_KERNEL, or any mask with __GFP_FS) while its caller holds a lock one of those paths takes, " +
+        "the two wait for each other: lockdep reports it as a fs_reclaim dependency. A transaction handle is the " +
+        "same: eviction starts or joins a transaction, which waits for the running one to commit, which waits for " +
+        "the handle held here. jbd2 and XFS handles carry a NOFS scope for their lifetime; others do not. A frozen " +
+        "queue holds back all IO to the device, including the writeback reclaim may wait for.",
+      fix:
+        "Use GFP_NOFS (GFP_NOIO under a frozen queue) for this allocation, or better open memalloc_nofs_save() " +
+        "(memalloc_noio_save()) where the lock is taken or the handle started, so everything under it is covered; " +
+        "or allocate before taking the lock.",
+      quiet:
+        "Locks no reclaim-side path of the code takes (with a source tree; without one the missing fact is said " +
+        "at info only when the patch relaxed a mask), handles that carry a NOFS scope, spinlocks (an allocation " +
+        "under a spinlock must not sleep at all: a different bug), masks without __GFP_FS, and allocations the " +
+        "patch only moved.",
+    },
+    messages: {
+      lockTaken:
+        "{{alloc}} in {{fn}}() while {{lock}} is held ({{where}}): reclaim may call into code that takes the same lock, {{taker}}",
+      handle:
+        "{{alloc}} in {{fn}}() while {{handle}} is held ({{where}}), and that handle sets no NOFS scope ({{scopeWhere}}): reclaim may evict an inode of this filesystem, which starts or joins a transaction and waits for the commit that waits for this handle",
+      frozen:
+        "{{alloc}} in {{fn}}() while {{queue}} is frozen ({{where}}): reclaim may write back to (or wait on IO of) this device, and that IO waits until the queue is unfrozen",
+    },
+    knowledge: ["memalloc-nofs-api-2017", "gfp-fs-io-doc", "btrfs-scrub-nofs-2018"],
+    scope: "line",
+    needles: ["GFP_", "alloc", "vzalloc", "kstrdup", "kmemdup", "kasprintf"],
+  },
+  check(ctx) {
+    const a = reclaimAnalysis(ctx);
+    const reports: Report[] = [];
+    for (const site of a.allocations()) {
+      if (!site.added || a.unchanged(site)) continue;
+      // one warning per allocation: the strongest held thing
+      const held = site.hazards.filter((h): h is Held => h.kind !== "role" && (h.kind !== "held-lock" || h.taker !== null));
+      const first = held[0];
+      if (!first) continue;
+      reports.push(report(site, first));
+    }
+    return reports;
+  },
+};
+
+function report(site: AllocSite, h: Held): Report {
+  const fn = site.fn.name;
+  const base = { file: site.fn.path, line: site.ev.line, identifiers: [site.ev.callee, site.mask.name ?? "GFP_KERNEL"] };
+  const unknowns = site.entryUnknown ? [`whether a memalloc_nofs_save() scope is open above the lines shown (the start of ${fn}() is not in the patch)`] : [];
+  const chain = [...(("via" in h && h.via) || [fn]).map((f) => `${f}()`), allocText(site)];
+  if (h.kind === "held-lock") {
+    return {
+      ...base,
+      messageId: "lockTaken",
+      data: { alloc: allocText(site), fn, lock: lockLabel(h.held), where: heldWhere(h.held, h.via), taker: takerText(h.taker!) },
+      fix: `Allocate before taking ${lockLabel(h.held)}, use GFP_NOFS here, or open memalloc_nofs_save() where ${lockLabel(h.held)} is taken so everything under it is covered.`,
+      chain: [...chain, "reclaim", ...h.taker!.chain],
+      ...(unknowns.length ? { unknowns } : {}),
+    };
+  }
+  if (h.kind === "held-handle") {
+    const handle = h.param ? `the transaction handle passed in as "${h.param}"` : lockLabel(h.held!);
+    const where = h.param ? "every caller holds it while calling" : heldWhere(h.held!, h.via);
+    return {
+      ...base,
+      messageId: "handle",
+      data: { alloc: allocText(site), fn, handle, where, scopeWhere: `${h.scope.how === "tree" ? "found in the tree" : "as found in linux-6.12"}: ${h.scope.where}` },
+      fix: "Use GFP_NOFS here, or open memalloc_nofs_save() for the lifetime of the handle (where the transaction starts) so every allocation under it is NOFS.",
+      chain,
+      cite: ["btrfs-scrub-nofs-2018", "memalloc-nofs-api-2017"],
+      ...(unknowns.length ? { unknowns } : {}),
+    };
+  }
+  return {
+    ...base,
+    messageId: "frozen",
+    data: { alloc: allocText(site), fn, queue: lockLabel(h.held), where: heldWhere(h.held, h.via) },
+    fix: `Use GFP_NOIO here, or open memalloc_noio_save() where the queue is frozen and restore it after the unfreeze.`,
+    chain: [...chain.slice(0, -1), `${lockLabel(h.held)} frozen`, chain[chain.length - 1]!],
+    cite: ["memalloc-noio-2013"],
+    ...(unknowns.length ? { unknowns: unknowns.map((u) => u.replace("nofs", "noio")) } : {}),
+  };
+}
+

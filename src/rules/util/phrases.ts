@@ -1,0 +1,61 @@
+// How findings name what the analysis found: an allocation with its mask, a
+// role with where it was registered, a held lock or handle and who took it,
+// a call chain. Shared wording, so every rule says these the same way.
+import type { AllocSite, Hazard, ReclaimTaker, RoleFact } from "../../context/reclaim.js";
+import { lockLabel } from "../../context/reclaim.js";
+import { maskName } from "../../context/gfp.js";
+import { ROLE_NEEDS } from "../../vocab/kernel-api.js";
+
+/** "kzalloc(GFP_KERNEL)", "vmalloc() (always GFP_KERNEL)", "kmalloc(gfp)". */
+export function allocText(site: AllocSite): string {
+  const ev = site.ev;
+  if (ev.info.implicit) return `${ev.callee}() (always GFP_KERNEL)`;
+  return `${ev.callee}(${site.mask.text})`;
+}
+
+/** The effective mask's name when a scope changed it: " (GFP_NOFS in effect)". */
+export function effectiveNote(site: AllocSite): string {
+  const before = maskName(site.mask);
+  const after = maskName(site.effective);
+  return after && before !== after ? ` (${after} in effect)` : "";
+}
+
+/** "virtscsi_device_reset() (scsi_host_template.eh_device_reset_handler)". */
+export function roleText(role: RoleFact): string {
+  return `${role.root}() (${role.label})`;
+}
+
+/** "virtscsi_device_reset -> virtscsi_tmf". */
+export function chainText(chain: readonly string[]): string {
+  return chain.join(" -> ");
+}
+
+export function roleWhy(role: RoleFact): string {
+  return ROLE_NEEDS[role.role].why;
+}
+
+/** Where a held thing comes from: "at line 412" or "by the caller btrfs_setxattr() (btrfs_fileattr_set -> ... )". */
+export function heldWhere(h: { line: number }, via: string[] | null): string {
+  if (!via || via.length < 2) return `taken at line ${h.line}`;
+  return `taken by the caller ${via[via.length - 2]}() at line ${h.line} (${chainText(via)})`;
+}
+
+/** "btrfs_evict_inode() (super_operations.evict_inode) takes it: btrfs_evict_inode -> ... -> mutex_lock". */
+export function takerText(t: ReclaimTaker): string {
+  return `${t.role.root}() (${t.role.label}) takes it in reclaim: ${chainText(t.chain)} (${t.file}:${t.line})`;
+}
+
+/** A one-line description of a hazard, for messages and chains. */
+export function hazardChain(site: AllocSite, h: Hazard): string[] {
+  const alloc = allocText(site);
+  switch (h.kind) {
+    case "role":
+      return [...h.role.chain.map((f) => `${f}()`), alloc];
+    case "held-lock":
+      return [...(h.via ?? [site.fn.name]).map((f) => `${f}()`), `${lockLabel(h.held)} held`, alloc, ...(h.taker ? ["reclaim", ...h.taker.chain] : [])];
+    case "held-handle":
+      return [...(h.via ?? [site.fn.name]).map((f) => `${f}()`), "transaction handle held", alloc, "reclaim"];
+    case "frozen":
+      return [...(h.via ?? [site.fn.name]).map((f) => `${f}()`), `${lockLabel(h.held)} frozen`, alloc];
+  }
+}

@@ -1,0 +1,749 @@
+// Kernel API vocabulary: allocators and where their gfp argument sits, scope
+// calls, lock and wait primitives, workqueue calls and system queues,
+// transaction/journal handle APIs, and the ops-table fields that give a
+// function a role reclaim or IO waits on. Data only, each entry with where it
+// comes from (`src`: the file in linux-6.12 that defines or documents it,
+// `since`/`until`: the releases between which it holds). Both the diff-only
+// and the source-tree analysis read this one table; rules and context never
+// keep name lists of their own.
+
+export interface Provenance {
+  /** Where the entry comes from: a file of linux-6.12 (or a commit). */
+  src: string;
+  /** First release the entry holds for ("v5.17"). */
+  since?: string;
+  /** First release it no longer holds for. */
+  until?: string;
+}
+
+// ---------------------------------------------------------------- allocators
+
+export type AllocFamily = "slab" | "page" | "vmalloc" | "mempool" | "bio" | "skb" | "dma" | "xarray" | "other";
+
+export interface Allocator extends Provenance {
+  /** 0-based index of the gfp_t argument; null: always allocates as GFP_KERNEL (no gfp argument). */
+  gfpArg: number | null;
+  family: AllocFamily;
+}
+
+const slab = (gfpArg: number): Allocator => ({ gfpArg, family: "slab", src: "include/linux/slab.h" });
+const page = (gfpArg: number, src = "include/linux/gfp.h"): Allocator => ({ gfpArg, family: "page", src });
+const implicitVmalloc: Allocator = { gfpArg: null, family: "vmalloc", src: "include/linux/vmalloc.h" };
+
+/** Calls that allocate memory, by name (the `_noprof` variants resolve to these). */
+export const ALLOCATORS: Readonly<Record<string, Allocator>> = {
+  kmalloc: slab(1),
+  kzalloc: slab(1),
+  kmalloc_node: slab(1),
+  kzalloc_node: slab(1),
+  __kmalloc: slab(1),
+  kcalloc: slab(2),
+  kcalloc_node: slab(2),
+  kmalloc_array: slab(2),
+  kmalloc_array_node: slab(2),
+  krealloc: slab(2),
+  krealloc_array: slab(3),
+  kmalloc_obj: slab(1),
+  kvmalloc: slab(1),
+  kvzalloc: slab(1),
+  kvmalloc_node: slab(1),
+  kvzalloc_node: slab(1),
+  kvcalloc: slab(2),
+  kvmalloc_array: slab(2),
+  kvrealloc: { gfpArg: 2, family: "slab", src: "include/linux/slab.h (kvrealloc(p, size, gfp) since v6.12; before: kvrealloc(p, oldsize, newsize, gfp))" },
+  kmem_cache_alloc: slab(1),
+  kmem_cache_zalloc: slab(1),
+  kmem_cache_alloc_node: slab(1),
+  kmem_cache_alloc_lru: slab(2),
+  kmemdup: { gfpArg: 2, family: "slab", src: "include/linux/string.h" },
+  kmemdup_nul: { gfpArg: 2, family: "slab", src: "include/linux/string.h" },
+  kmemdup_array: { gfpArg: 3, family: "slab", src: "include/linux/string.h" },
+  kstrdup: { gfpArg: 1, family: "slab", src: "include/linux/string.h" },
+  kstrdup_const: { gfpArg: 1, family: "slab", src: "include/linux/string.h" },
+  kstrndup: { gfpArg: 2, family: "slab", src: "include/linux/string.h" },
+  kasprintf: { gfpArg: 0, family: "slab", src: "include/linux/sprintf.h" },
+  kvasprintf: { gfpArg: 0, family: "slab", src: "include/linux/sprintf.h" },
+  devm_kmalloc: { gfpArg: 2, family: "slab", src: "include/linux/device/devres.h" },
+  devm_kzalloc: { gfpArg: 2, family: "slab", src: "include/linux/device/devres.h" },
+  devm_kcalloc: { gfpArg: 3, family: "slab", src: "include/linux/device/devres.h" },
+  alloc_pages: page(0),
+  alloc_page: page(0),
+  alloc_pages_node: page(1),
+  __alloc_pages: page(0),
+  __get_free_pages: page(0),
+  __get_free_page: page(0),
+  get_zeroed_page: page(0),
+  folio_alloc: page(0),
+  __folio_alloc: page(0),
+  filemap_alloc_folio: page(0, "include/linux/pagemap.h"),
+  __filemap_get_folio: page(3, "include/linux/pagemap.h"),
+  find_or_create_page: page(2, "include/linux/pagemap.h"),
+  vmalloc: implicitVmalloc,
+  vzalloc: implicitVmalloc,
+  vmalloc_node: implicitVmalloc,
+  vzalloc_node: implicitVmalloc,
+  vmalloc_user: implicitVmalloc,
+  vmalloc_32: implicitVmalloc,
+  vmalloc_array: implicitVmalloc,
+  vcalloc: implicitVmalloc,
+  __vmalloc: { gfpArg: 1, family: "vmalloc", src: "include/linux/vmalloc.h" },
+  __vmalloc_node: { gfpArg: 2, family: "vmalloc", src: "include/linux/vmalloc.h" },
+  mempool_alloc: { gfpArg: 1, family: "mempool", src: "include/linux/mempool.h" },
+  mempool_create: { gfpArg: null, family: "mempool", src: "mm/mempool.c (GFP_KERNEL)" },
+  mempool_create_kmalloc_pool: { gfpArg: null, family: "mempool", src: "include/linux/mempool.h (GFP_KERNEL)" },
+  mempool_create_slab_pool: { gfpArg: null, family: "mempool", src: "include/linux/mempool.h (GFP_KERNEL)" },
+  mempool_create_page_pool: { gfpArg: null, family: "mempool", src: "include/linux/mempool.h (GFP_KERNEL)" },
+  bio_alloc: { gfpArg: 3, family: "bio", src: "include/linux/bio.h (bio_alloc(bdev, nr_vecs, opf, gfp) since v5.18; before: bio_alloc(gfp, nr_iovecs))" },
+  bio_alloc_bioset: { gfpArg: 3, family: "bio", src: "include/linux/bio.h" },
+  bio_kmalloc: { gfpArg: 1, family: "bio", src: "include/linux/bio.h" },
+  bio_alloc_clone: { gfpArg: 2, family: "bio", src: "include/linux/bio.h" },
+  bio_clone_fast: { gfpArg: 1, family: "bio", src: "include/linux/bio.h", until: "v5.18" },
+  alloc_skb: { gfpArg: 1, family: "skb", src: "include/linux/skbuff.h" },
+  skb_clone: { gfpArg: 1, family: "skb", src: "include/linux/skbuff.h" },
+  skb_copy: { gfpArg: 1, family: "skb", src: "include/linux/skbuff.h" },
+  dma_alloc_coherent: { gfpArg: 3, family: "dma", src: "include/linux/dma-mapping.h" },
+  dma_pool_alloc: { gfpArg: 1, family: "dma", src: "include/linux/dmapool.h" },
+  dma_pool_zalloc: { gfpArg: 1, family: "dma", src: "include/linux/dmapool.h" },
+  idr_alloc: { gfpArg: 4, family: "xarray", src: "include/linux/idr.h" },
+  idr_alloc_cyclic: { gfpArg: 4, family: "xarray", src: "include/linux/idr.h" },
+  ida_alloc: { gfpArg: 1, family: "xarray", src: "include/linux/idr.h" },
+  ida_alloc_range: { gfpArg: 3, family: "xarray", src: "include/linux/idr.h" },
+  ida_simple_get: { gfpArg: 3, family: "xarray", src: "include/linux/idr.h", until: "v6.12" },
+  xa_store: { gfpArg: 3, family: "xarray", src: "include/linux/xarray.h" },
+  xa_insert: { gfpArg: 3, family: "xarray", src: "include/linux/xarray.h" },
+  xa_alloc: { gfpArg: 4, family: "xarray", src: "include/linux/xarray.h" },
+  xa_alloc_cyclic: { gfpArg: 5, family: "xarray", src: "include/linux/xarray.h" },
+  xa_reserve: { gfpArg: 2, family: "xarray", src: "include/linux/xarray.h" },
+  radix_tree_preload: { gfpArg: 0, family: "xarray", src: "include/linux/radix-tree.h" },
+  sg_alloc_table: { gfpArg: 2, family: "other", src: "include/linux/scatterlist.h" },
+  kthread_create: { gfpArg: null, family: "other", src: "kernel/kthread.c (waits for kthreadd, allocates GFP_KERNEL)" },
+  kthread_run: { gfpArg: null, family: "other", src: "include/linux/kthread.h" },
+  kthread_create_on_node: { gfpArg: null, family: "other", src: "kernel/kthread.c" },
+};
+
+/** The allocator a call names ("kmalloc_noprof" -> kmalloc), or undefined. */
+export function allocatorOf(name: string): (Allocator & { name: string }) | undefined {
+  const base = name.endsWith("_noprof") ? name.slice(0, -"_noprof".length) : name;
+  const a = ALLOCATORS[base];
+  return a ? { ...a, name: base } : undefined;
+}
+
+/** vmalloc and kvmalloc honour a NOFS/NOIO mask or scope for their page tables only since v5.17. */
+export const VMALLOC_HONOURS_SCOPE: Provenance & { commits: string[] } = {
+  src: "mm/vmalloc.c __vmalloc_area_node (memalloc_nofs_save/memalloc_noio_save around the page-table allocation)",
+  since: "v5.17",
+  commits: ["451769ebb7e7", "a421ef303008"],
+};
+
+// ---------------------------------------------------------------- gfp masks
+
+/** What a mask lets reclaim do: enter direct reclaim, start IO, call into filesystems. */
+export interface GfpBits {
+  reclaim: boolean;
+  io: boolean;
+  fs: boolean;
+}
+
+const KERNEL: GfpBits = { reclaim: true, io: true, fs: true };
+const NOFS: GfpBits = { reclaim: true, io: true, fs: false };
+const NOIO: GfpBits = { reclaim: true, io: false, fs: false };
+const NONE: GfpBits = { reclaim: false, io: false, fs: false };
+
+/** Named masks (include/linux/gfp_types.h). Modifiers that do not touch reclaim map to NONE and OR in harmlessly. */
+export const GFP_MASKS: Readonly<Record<string, GfpBits>> = {
+  GFP_KERNEL: KERNEL,
+  GFP_KERNEL_ACCOUNT: KERNEL,
+  GFP_USER: KERNEL,
+  GFP_HIGHUSER: KERNEL,
+  GFP_HIGHUSER_MOVABLE: KERNEL,
+  GFP_TRANSHUGE: KERNEL,
+  GFP_NOFS: NOFS,
+  GFP_NOIO: NOIO,
+  GFP_ATOMIC: NONE,
+  GFP_NOWAIT: NONE,
+  GFP_TRANSHUGE_LIGHT: NONE,
+  GFP_DMA: NONE,
+  GFP_DMA32: NONE,
+  __GFP_FS: { reclaim: false, io: false, fs: true },
+  __GFP_IO: { reclaim: false, io: true, fs: false },
+  __GFP_DIRECT_RECLAIM: { reclaim: true, io: false, fs: false },
+  __GFP_RECLAIM: { reclaim: true, io: false, fs: false },
+  __GFP_KSWAPD_RECLAIM: NONE,
+};
+
+/** Modifiers that leave the reclaim bits alone (so `GFP_KERNEL | __GFP_ZERO` is GFP_KERNEL for our purposes). */
+export const GFP_MODIFIERS: ReadonlySet<string> = new Set([
+  "__GFP_ZERO", "__GFP_NOWARN", "__GFP_COMP", "__GFP_NORETRY", "__GFP_RETRY_MAYFAIL", "__GFP_NOFAIL", "__GFP_HIGHMEM",
+  "__GFP_MOVABLE", "__GFP_ACCOUNT", "__GFP_NOLOCKDEP", "__GFP_HARDWALL", "__GFP_THISNODE", "__GFP_NOMEMALLOC",
+  "__GFP_MEMALLOC", "__GFP_HIGH", "__GFP_DMA", "__GFP_DMA32", "__GFP_RECLAIMABLE", "__GFP_WRITE", "__GFP_ZEROTAGS",
+  "__GFP_SKIP_ZERO", "__GFP_SKIP_KASAN", "__GFP_NO_OBJ_EXT", "__GFP_UNMAPPED",
+]);
+
+/** Filesystem-private mask words that mean NOFS (data with its filesystem's source). */
+export const PRIVATE_NOFS_MASKS: Readonly<Record<string, Provenance>> = {
+  KM_NOFS: { src: "fs/xfs/kmem.h (removed in v6.8 with the kmem wrappers)", until: "v6.8" },
+  XFS_TRANS_NOFS: { src: "fs/xfs/xfs_shared.h (transaction flag, before the NOFS scope became implicit)" },
+};
+
+// ---------------------------------------------------------------- scopes
+
+export type ScopeKind = "noio" | "nofs" | "noreclaim" | "pin";
+
+export interface ScopeCall extends Provenance {
+  kind: ScopeKind;
+  op: "save" | "restore";
+}
+
+export const SCOPE_CALLS: Readonly<Record<string, ScopeCall>> = {
+  memalloc_noio_save: { kind: "noio", op: "save", src: "include/linux/sched/mm.h", since: "v3.9" },
+  memalloc_noio_restore: { kind: "noio", op: "restore", src: "include/linux/sched/mm.h", since: "v3.9" },
+  memalloc_nofs_save: { kind: "nofs", op: "save", src: "include/linux/sched/mm.h", since: "v4.12" },
+  memalloc_nofs_restore: { kind: "nofs", op: "restore", src: "include/linux/sched/mm.h", since: "v4.12" },
+  memalloc_noreclaim_save: { kind: "noreclaim", op: "save", src: "include/linux/sched/mm.h" },
+  memalloc_noreclaim_restore: { kind: "noreclaim", op: "restore", src: "include/linux/sched/mm.h" },
+  memalloc_pin_save: { kind: "pin", op: "save", src: "include/linux/sched/mm.h" },
+  memalloc_pin_restore: { kind: "pin", op: "restore", src: "include/linux/sched/mm.h" },
+};
+
+/** memalloc_flags_save(PF_x) / memalloc_flags_restore(old): the common base since 2024. */
+export const FLAGS_SCOPE_CALLS: Readonly<Record<string, Provenance & { op: "save" | "restore" }>> = {
+  // introduced by 3f6d5e6a468d; present in linux-6.12 (the release it first shipped in is not recorded here)
+  memalloc_flags_save: { op: "save", src: "include/linux/sched/mm.h (3f6d5e6a468d)", since: "v6.12" },
+  memalloc_flags_restore: { op: "restore", src: "include/linux/sched/mm.h (3f6d5e6a468d)", since: "v6.12" },
+  current_restore_flags: { op: "restore", src: "include/linux/sched.h" },
+};
+
+/** Task flags that set a scope (include/linux/sched.h). */
+export const PF_SCOPE_FLAGS: Readonly<Record<string, ScopeKind | "throttle">> = {
+  PF_MEMALLOC_NOIO: "noio",
+  PF_MEMALLOC_NOFS: "nofs",
+  PF_MEMALLOC: "noreclaim",
+  PF_MEMALLOC_PIN: "pin",
+  PF_LOCAL_THROTTLE: "throttle",
+  PF_LESS_THROTTLE: "throttle",
+};
+
+/** What each scope clears from every allocation in it (current_gfp_context(), include/linux/sched/mm.h). */
+export const SCOPE_CLEARS: Readonly<Record<ScopeKind, { io: boolean; fs: boolean; reclaim: boolean }>> = {
+  noio: { io: true, fs: true, reclaim: false },
+  nofs: { io: false, fs: true, reclaim: false },
+  noreclaim: { io: true, fs: true, reclaim: true },
+  pin: { io: false, fs: false, reclaim: false },
+};
+
+// ---------------------------------------------------------------- locks
+
+/** sleeping: may be held across an allocation that reclaims; spinning: an allocation under it must not sleep at all. */
+export type LockKind = "mutex" | "rwsem" | "semaphore" | "spinlock" | "rwlock" | "rcu" | "folio" | "buffer" | "inode" | "bit" | "freeze";
+
+export interface LockCall extends Provenance {
+  kind: LockKind;
+  op: "acquire" | "release" | "try";
+  /** Argument index of the lock expression (default 0). */
+  arg?: number;
+  /** For acquire/try of readers-writers locks. */
+  shared?: boolean;
+}
+
+const lk = (kind: LockKind, op: LockCall["op"], src: string, extra: Partial<LockCall> = {}): LockCall => ({ kind, op, src, ...extra });
+const MUTEX = "include/linux/mutex.h";
+const RWSEM = "include/linux/rwsem.h";
+const SPIN = "include/linux/spinlock.h";
+
+export const LOCK_CALLS: Readonly<Record<string, LockCall>> = {
+  mutex_lock: lk("mutex", "acquire", MUTEX),
+  mutex_lock_nested: lk("mutex", "acquire", MUTEX),
+  mutex_lock_interruptible: lk("mutex", "acquire", MUTEX),
+  mutex_lock_killable: lk("mutex", "acquire", MUTEX),
+  mutex_lock_io: lk("mutex", "acquire", MUTEX),
+  mutex_trylock: lk("mutex", "try", MUTEX),
+  mutex_unlock: lk("mutex", "release", MUTEX),
+  down_read: lk("rwsem", "acquire", RWSEM, { shared: true }),
+  down_read_nested: lk("rwsem", "acquire", RWSEM, { shared: true }),
+  down_read_killable: lk("rwsem", "acquire", RWSEM, { shared: true }),
+  down_read_interruptible: lk("rwsem", "acquire", RWSEM, { shared: true }),
+  down_write: lk("rwsem", "acquire", RWSEM),
+  down_write_nested: lk("rwsem", "acquire", RWSEM),
+  down_write_killable: lk("rwsem", "acquire", RWSEM),
+  down_read_trylock: lk("rwsem", "try", RWSEM, { shared: true }),
+  down_write_trylock: lk("rwsem", "try", RWSEM),
+  up_read: lk("rwsem", "release", RWSEM),
+  up_write: lk("rwsem", "release", RWSEM),
+  percpu_down_read: lk("rwsem", "acquire", "include/linux/percpu-rwsem.h", { shared: true }),
+  percpu_down_write: lk("rwsem", "acquire", "include/linux/percpu-rwsem.h"),
+  percpu_up_read: lk("rwsem", "release", "include/linux/percpu-rwsem.h"),
+  percpu_up_write: lk("rwsem", "release", "include/linux/percpu-rwsem.h"),
+  down: lk("semaphore", "acquire", "include/linux/semaphore.h"),
+  down_interruptible: lk("semaphore", "acquire", "include/linux/semaphore.h"),
+  down_killable: lk("semaphore", "acquire", "include/linux/semaphore.h"),
+  down_trylock: lk("semaphore", "try", "include/linux/semaphore.h"),
+  up: lk("semaphore", "release", "include/linux/semaphore.h"),
+  spin_lock: lk("spinlock", "acquire", SPIN),
+  spin_lock_nested: lk("spinlock", "acquire", SPIN),
+  spin_lock_irq: lk("spinlock", "acquire", SPIN),
+  spin_lock_irqsave: lk("spinlock", "acquire", SPIN),
+  spin_lock_bh: lk("spinlock", "acquire", SPIN),
+  spin_trylock: lk("spinlock", "try", SPIN),
+  spin_unlock: lk("spinlock", "release", SPIN),
+  spin_unlock_irq: lk("spinlock", "release", SPIN),
+  spin_unlock_irqrestore: lk("spinlock", "release", SPIN),
+  spin_unlock_bh: lk("spinlock", "release", SPIN),
+  raw_spin_lock: lk("spinlock", "acquire", SPIN),
+  raw_spin_lock_irq: lk("spinlock", "acquire", SPIN),
+  raw_spin_lock_irqsave: lk("spinlock", "acquire", SPIN),
+  raw_spin_unlock: lk("spinlock", "release", SPIN),
+  raw_spin_unlock_irq: lk("spinlock", "release", SPIN),
+  raw_spin_unlock_irqrestore: lk("spinlock", "release", SPIN),
+  read_lock: lk("rwlock", "acquire", "include/linux/rwlock.h", { shared: true }),
+  read_lock_irqsave: lk("rwlock", "acquire", "include/linux/rwlock.h", { shared: true }),
+  read_lock_bh: lk("rwlock", "acquire", "include/linux/rwlock.h", { shared: true }),
+  read_unlock: lk("rwlock", "release", "include/linux/rwlock.h"),
+  read_unlock_irqrestore: lk("rwlock", "release", "include/linux/rwlock.h"),
+  read_unlock_bh: lk("rwlock", "release", "include/linux/rwlock.h"),
+  write_lock: lk("rwlock", "acquire", "include/linux/rwlock.h"),
+  write_lock_irq: lk("rwlock", "acquire", "include/linux/rwlock.h"),
+  write_lock_irqsave: lk("rwlock", "acquire", "include/linux/rwlock.h"),
+  write_lock_bh: lk("rwlock", "acquire", "include/linux/rwlock.h"),
+  write_unlock: lk("rwlock", "release", "include/linux/rwlock.h"),
+  write_unlock_irq: lk("rwlock", "release", "include/linux/rwlock.h"),
+  write_unlock_irqrestore: lk("rwlock", "release", "include/linux/rwlock.h"),
+  write_unlock_bh: lk("rwlock", "release", "include/linux/rwlock.h"),
+  rcu_read_lock: lk("rcu", "acquire", "include/linux/rcupdate.h"),
+  rcu_read_unlock: lk("rcu", "release", "include/linux/rcupdate.h"),
+  folio_lock: lk("folio", "acquire", "include/linux/pagemap.h"),
+  folio_trylock: lk("folio", "try", "include/linux/pagemap.h"),
+  folio_unlock: lk("folio", "release", "mm/filemap.c"),
+  lock_page: lk("folio", "acquire", "include/linux/pagemap.h"),
+  trylock_page: lk("folio", "try", "include/linux/pagemap.h"),
+  unlock_page: lk("folio", "release", "mm/folio-compat.c"),
+  lock_buffer: lk("buffer", "acquire", "include/linux/buffer_head.h"),
+  trylock_buffer: lk("buffer", "try", "include/linux/buffer_head.h"),
+  unlock_buffer: lk("buffer", "release", "fs/buffer.c"),
+  inode_lock: lk("inode", "acquire", "include/linux/fs.h"),
+  inode_lock_shared: lk("inode", "acquire", "include/linux/fs.h", { shared: true }),
+  inode_lock_nested: lk("inode", "acquire", "include/linux/fs.h"),
+  inode_trylock: lk("inode", "try", "include/linux/fs.h"),
+  inode_unlock: lk("inode", "release", "include/linux/fs.h"),
+  inode_unlock_shared: lk("inode", "release", "include/linux/fs.h"),
+  filemap_invalidate_lock: lk("rwsem", "acquire", "include/linux/fs.h"),
+  filemap_invalidate_unlock: lk("rwsem", "release", "include/linux/fs.h"),
+  filemap_invalidate_lock_shared: lk("rwsem", "acquire", "include/linux/fs.h", { shared: true }),
+  filemap_invalidate_unlock_shared: lk("rwsem", "release", "include/linux/fs.h"),
+  wait_on_bit_lock: lk("bit", "acquire", "include/linux/wait_bit.h", { arg: 0 }),
+  wait_on_bit_lock_io: lk("bit", "acquire", "include/linux/wait_bit.h", { arg: 0 }),
+  clear_and_wake_up_bit: lk("bit", "release", "include/linux/wait_bit.h", { arg: 1 }),
+  blk_mq_freeze_queue: lk("freeze", "acquire", "block/blk-mq.c"),
+  blk_mq_unfreeze_queue: lk("freeze", "release", "block/blk-mq.c"),
+  blk_mq_quiesce_queue: lk("freeze", "acquire", "block/blk-mq.c"),
+  blk_mq_unquiesce_queue: lk("freeze", "release", "block/blk-mq.c"),
+};
+
+/** The lock classes `guard(x)(&l)` and `scoped_guard(x, &l)` take (include/linux/cleanup.h and the DEFINE_GUARD users). */
+export const GUARD_CLASSES: Readonly<Record<string, LockKind>> = {
+  mutex: "mutex",
+  mutex_intr: "mutex",
+  rwsem_read: "rwsem",
+  rwsem_write: "rwsem",
+  spinlock: "spinlock",
+  spinlock_irq: "spinlock",
+  spinlock_irqsave: "spinlock",
+  spinlock_bh: "spinlock",
+  raw_spinlock: "spinlock",
+  raw_spinlock_irq: "spinlock",
+  raw_spinlock_irqsave: "spinlock",
+  read_lock: "rwlock",
+  write_lock: "rwlock",
+  rcu: "rcu",
+};
+
+/** Locks an allocation may sleep under; the others are atomic context (a different bug). */
+export function isSleepingLock(kind: LockKind): boolean {
+  return kind !== "spinlock" && kind !== "rwlock" && kind !== "rcu";
+}
+
+// ---------------------------------------------------------------- waits
+
+export type WaitKind = "io" | "writeback" | "completion" | "event" | "flush" | "freeze";
+
+export interface WaitCall extends Provenance {
+  kind: WaitKind;
+}
+
+const wt = (kind: WaitKind, src: string): WaitCall => ({ kind, src });
+
+/** Calls that sleep until IO, writeback or another task finishes. */
+export const WAIT_CALLS: Readonly<Record<string, WaitCall>> = {
+  wait_on_buffer: wt("io", "include/linux/buffer_head.h"),
+  __wait_on_buffer: wt("io", "fs/buffer.c"),
+  __lock_buffer: wt("io", "fs/buffer.c"),
+  sync_dirty_buffer: wt("io", "fs/buffer.c"),
+  __sync_dirty_buffer: wt("io", "fs/buffer.c"),
+  submit_bio_wait: wt("io", "block/bio.c"),
+  blk_execute_rq: wt("io", "block/blk-mq.c"),
+  wait_on_bit_io: wt("io", "include/linux/wait_bit.h"),
+  bit_wait_io: wt("io", "kernel/sched/wait_bit.c"),
+  io_schedule: wt("io", "kernel/sched/core.c"),
+  io_schedule_timeout: wt("io", "kernel/sched/core.c"),
+  wait_for_completion_io: wt("io", "kernel/sched/completion.c"),
+  wait_for_completion_io_timeout: wt("io", "kernel/sched/completion.c"),
+  folio_wait_writeback: wt("writeback", "mm/page-writeback.c"),
+  wait_on_page_writeback: wt("writeback", "mm/folio-compat.c"),
+  folio_wait_stable: wt("writeback", "mm/page-writeback.c"),
+  filemap_fdatawait: wt("writeback", "include/linux/fs.h"),
+  filemap_fdatawait_range: wt("writeback", "mm/filemap.c"),
+  filemap_write_and_wait: wt("writeback", "include/linux/fs.h"),
+  filemap_write_and_wait_range: wt("writeback", "mm/filemap.c"),
+  write_inode_now: wt("writeback", "fs/fs-writeback.c"),
+  sync_inode_metadata: wt("writeback", "fs/fs-writeback.c"),
+  sync_blockdev: wt("writeback", "block/bdev.c"),
+  sync_filesystem: wt("writeback", "fs/sync.c"),
+  blkdev_issue_flush: wt("io", "block/blk-flush.c"),
+  wait_for_completion: wt("completion", "kernel/sched/completion.c"),
+  wait_for_completion_timeout: wt("completion", "kernel/sched/completion.c"),
+  wait_for_completion_killable: wt("completion", "kernel/sched/completion.c"),
+  wait_for_completion_interruptible: wt("completion", "kernel/sched/completion.c"),
+  wait_event: wt("event", "include/linux/wait.h"),
+  wait_event_timeout: wt("event", "include/linux/wait.h"),
+  wait_event_killable: wt("event", "include/linux/wait.h"),
+  wait_event_interruptible: wt("event", "include/linux/wait.h"),
+  wait_var_event: wt("event", "include/linux/wait_bit.h"),
+  blk_mq_freeze_queue_wait: wt("freeze", "block/blk-mq.c"),
+};
+
+// ---------------------------------------------------------------- workqueues
+
+export interface WqConstructor extends Provenance {
+  /** Index of the flags argument; null for the legacy constructors (flags implied). */
+  flagsArg: number | null;
+  /** Index of max_active, when the constructor takes it. */
+  maxActiveArg: number | null;
+  /** Flags the constructor adds itself. */
+  implied: string[];
+  legacy: boolean;
+}
+
+const WQ_H = "include/linux/workqueue.h";
+export const WQ_CONSTRUCTORS: Readonly<Record<string, WqConstructor>> = {
+  alloc_workqueue: { flagsArg: 1, maxActiveArg: 2, implied: [], legacy: false, src: WQ_H },
+  alloc_ordered_workqueue: { flagsArg: 1, maxActiveArg: null, implied: ["WQ_UNBOUND", "__WQ_ORDERED"], legacy: false, src: WQ_H },
+  create_workqueue: { flagsArg: null, maxActiveArg: null, implied: ["__WQ_LEGACY", "WQ_MEM_RECLAIM"], legacy: true, src: WQ_H },
+  create_singlethread_workqueue: { flagsArg: null, maxActiveArg: null, implied: ["__WQ_LEGACY", "WQ_MEM_RECLAIM", "WQ_UNBOUND", "__WQ_ORDERED"], legacy: true, src: WQ_H },
+  create_freezable_workqueue: { flagsArg: null, maxActiveArg: null, implied: ["__WQ_LEGACY", "WQ_MEM_RECLAIM", "WQ_FREEZABLE", "WQ_UNBOUND"], legacy: true, src: WQ_H },
+};
+
+/** WQ_ flag names (include/linux/workqueue.h enum wq_flags). */
+export const WQ_FLAGS: ReadonlySet<string> = new Set([
+  "WQ_BH", "WQ_UNBOUND", "WQ_FREEZABLE", "WQ_MEM_RECLAIM", "WQ_HIGHPRI", "WQ_CPU_INTENSIVE", "WQ_SYSFS",
+  "WQ_POWER_EFFICIENT", "WQ_PERCPU", "__WQ_DESTROYING", "__WQ_DRAINING", "__WQ_ORDERED", "__WQ_LEGACY",
+  "__WQ_BH_ALLOWS", "WQ_MAX_ACTIVE", "WQ_UNBOUND_MAX_ACTIVE", "WQ_DFL_ACTIVE",
+]);
+
+/** Queueing calls: [queue argument index (-1: a system queue), work argument index, the system queue]. */
+export const QUEUE_CALLS: Readonly<Record<string, { queueArg: number; workArg: number; system?: string } & Provenance>> = {
+  queue_work: { queueArg: 0, workArg: 1, src: WQ_H },
+  queue_work_on: { queueArg: 1, workArg: 2, src: WQ_H },
+  queue_work_node: { queueArg: 1, workArg: 2, src: WQ_H },
+  queue_delayed_work: { queueArg: 0, workArg: 1, src: WQ_H },
+  queue_delayed_work_on: { queueArg: 1, workArg: 2, src: WQ_H },
+  mod_delayed_work: { queueArg: 0, workArg: 1, src: WQ_H },
+  mod_delayed_work_on: { queueArg: 1, workArg: 2, src: WQ_H },
+  queue_rcu_work: { queueArg: 0, workArg: 1, src: WQ_H },
+  schedule_work: { queueArg: -1, workArg: 0, system: "system_wq", src: WQ_H },
+  schedule_work_on: { queueArg: -1, workArg: 1, system: "system_wq", src: WQ_H },
+  schedule_delayed_work: { queueArg: -1, workArg: 0, system: "system_wq", src: WQ_H },
+  schedule_delayed_work_on: { queueArg: -1, workArg: 1, system: "system_wq", src: WQ_H },
+};
+
+/** Flush and cancel calls: what they wait for, and whether check_flush_dependency() looks at them. */
+export const FLUSH_CALLS: Readonly<Record<string, { target: "queue" | "work" | "system"; cancel: boolean } & Provenance>> = {
+  flush_workqueue: { target: "queue", cancel: false, src: "kernel/workqueue.c" },
+  drain_workqueue: { target: "queue", cancel: false, src: "kernel/workqueue.c" },
+  flush_work: { target: "work", cancel: false, src: "kernel/workqueue.c" },
+  flush_delayed_work: { target: "work", cancel: false, src: "kernel/workqueue.c" },
+  flush_rcu_work: { target: "work", cancel: false, src: "kernel/workqueue.c" },
+  flush_scheduled_work: { target: "system", cancel: false, src: WQ_H },
+  cancel_work_sync: { target: "work", cancel: true, src: "kernel/workqueue.c" },
+  cancel_delayed_work_sync: { target: "work", cancel: true, src: "kernel/workqueue.c" },
+  disable_work_sync: { target: "work", cancel: true, src: "kernel/workqueue.c" },
+  disable_delayed_work_sync: { target: "work", cancel: true, src: "kernel/workqueue.c" },
+};
+
+/** check_flush_dependency() stops warning on cancel paths (de35994ecd2d). */
+export const CANCEL_NOT_CHECKED: Provenance & { commit: string } = {
+  src: "kernel/workqueue.c check_flush_dependency()",
+  since: "v6.13",
+  commit: "de35994ecd2d",
+};
+
+/** The work-item initialisers: [work argument, function argument]. */
+export const WORK_INITS: Readonly<Record<string, { workArg: number; fnArg: number } & Provenance>> = {
+  INIT_WORK: { workArg: 0, fnArg: 1, src: WQ_H },
+  INIT_WORK_ONSTACK: { workArg: 0, fnArg: 1, src: WQ_H },
+  INIT_DELAYED_WORK: { workArg: 0, fnArg: 1, src: WQ_H },
+  INIT_DEFERRABLE_WORK: { workArg: 0, fnArg: 1, src: WQ_H },
+  INIT_RCU_WORK: { workArg: 0, fnArg: 1, src: WQ_H },
+  DECLARE_WORK: { workArg: 0, fnArg: 1, src: WQ_H },
+  DECLARE_DELAYED_WORK: { workArg: 0, fnArg: 1, src: WQ_H },
+  DECLARE_DEFERRABLE_WORK: { workArg: 0, fnArg: 1, src: WQ_H },
+};
+
+/**
+ * The system workqueues and whether they have WQ_MEM_RECLAIM (none does),
+ * from kernel/workqueue.c workqueue_init_early(). With a tree, the tree's own
+ * header decides which exist.
+ */
+export const SYSTEM_QUEUES: Readonly<Record<string, { memReclaim: false } & Provenance>> = {
+  system_wq: { memReclaim: false, src: "kernel/workqueue.c" },
+  system_percpu_wq: { memReclaim: false, src: "kernel/workqueue.c (upstream v6.17; Debian's 6.12 carries it)" },
+  system_highpri_wq: { memReclaim: false, src: "kernel/workqueue.c" },
+  system_long_wq: { memReclaim: false, src: "kernel/workqueue.c" },
+  system_unbound_wq: { memReclaim: false, src: "kernel/workqueue.c" },
+  system_dfl_wq: { memReclaim: false, src: "kernel/workqueue.c (upstream v6.17; Debian's 6.12 carries it)" },
+  system_freezable_wq: { memReclaim: false, src: "kernel/workqueue.c" },
+  system_power_efficient_wq: { memReclaim: false, src: "kernel/workqueue.c" },
+  system_freezable_power_efficient_wq: { memReclaim: false, src: "kernel/workqueue.c" },
+  system_bh_wq: { memReclaim: false, src: "kernel/workqueue.c", since: "v6.9" },
+  system_bh_highpri_wq: { memReclaim: false, src: "kernel/workqueue.c", since: "v6.9" },
+};
+
+// ---------------------------------------------------------------- roles
+
+/**
+ * What a function registered in an ops table is to reclaim:
+ * - io-submit / io-complete / io-error: IO the system (and reclaim) waits on
+ *   is queued behind it: an allocation there must not recurse into IO (NOIO);
+ * - writeback / swap-io: reclaim writes back or swaps through it;
+ * - shrinker: runs inside reclaim: must not wait on IO or on locks held across allocations;
+ * - reclaim-evict / reclaim-release: runs inside reclaim (inode eviction from the
+ *   superblock shrinker, folio release from page reclaim): what it locks or starts
+ *   is something reclaim needs.
+ */
+export type Role = "io-submit" | "io-complete" | "io-error" | "writeback" | "swap-io" | "shrinker" | "reclaim-evict" | "reclaim-release";
+
+export interface OpsField extends Provenance {
+  role: Role;
+  /** How a reviewer names it: "blk_mq_ops.queue_rq". */
+  label: string;
+}
+
+/** struct type -> field -> role. A field seen without its struct type only counts when it is unambiguous (see FIELD_ROLES). */
+export const OPS_ROLES: Readonly<Record<string, Readonly<Record<string, OpsField>>>> = {
+  blk_mq_ops: {
+    queue_rq: { role: "io-submit", label: "blk_mq_ops.queue_rq", src: "include/linux/blk-mq.h" },
+    queue_rqs: { role: "io-submit", label: "blk_mq_ops.queue_rqs", src: "include/linux/blk-mq.h" },
+    commit_rqs: { role: "io-submit", label: "blk_mq_ops.commit_rqs", src: "include/linux/blk-mq.h" },
+    complete: { role: "io-complete", label: "blk_mq_ops.complete", src: "include/linux/blk-mq.h" },
+    timeout: { role: "io-error", label: "blk_mq_ops.timeout", src: "include/linux/blk-mq.h" },
+  },
+  block_device_operations: {
+    submit_bio: { role: "io-submit", label: "block_device_operations.submit_bio", src: "include/linux/blkdev.h" },
+  },
+  target_type: {
+    map: { role: "io-submit", label: "target_type.map (device-mapper)", src: "include/linux/device-mapper.h" },
+    clone_and_map_rq: { role: "io-submit", label: "target_type.clone_and_map_rq (device-mapper)", src: "include/linux/device-mapper.h" },
+    end_io: { role: "io-complete", label: "target_type.end_io (device-mapper)", src: "include/linux/device-mapper.h" },
+    rq_end_io: { role: "io-complete", label: "target_type.rq_end_io (device-mapper)", src: "include/linux/device-mapper.h" },
+  },
+  scsi_host_template: {
+    queuecommand: { role: "io-submit", label: "scsi_host_template.queuecommand", src: "include/scsi/scsi_host.h" },
+    eh_abort_handler: { role: "io-error", label: "scsi_host_template.eh_abort_handler", src: "include/scsi/scsi_host.h" },
+    eh_device_reset_handler: { role: "io-error", label: "scsi_host_template.eh_device_reset_handler", src: "include/scsi/scsi_host.h" },
+    eh_target_reset_handler: { role: "io-error", label: "scsi_host_template.eh_target_reset_handler", src: "include/scsi/scsi_host.h" },
+    eh_bus_reset_handler: { role: "io-error", label: "scsi_host_template.eh_bus_reset_handler", src: "include/scsi/scsi_host.h" },
+    eh_host_reset_handler: { role: "io-error", label: "scsi_host_template.eh_host_reset_handler", src: "include/scsi/scsi_host.h" },
+    eh_timed_out: { role: "io-error", label: "scsi_host_template.eh_timed_out", src: "include/scsi/scsi_host.h" },
+  },
+  address_space_operations: {
+    writepage: { role: "writeback", label: "address_space_operations.writepage", src: "include/linux/fs.h" },
+    writepages: { role: "writeback", label: "address_space_operations.writepages", src: "include/linux/fs.h" },
+    swap_rw: { role: "swap-io", label: "address_space_operations.swap_rw", src: "include/linux/fs.h" },
+    release_folio: { role: "reclaim-release", label: "address_space_operations.release_folio", src: "include/linux/fs.h" },
+    releasepage: { role: "reclaim-release", label: "address_space_operations.releasepage", src: "include/linux/fs.h", until: "v6.0" },
+    free_folio: { role: "reclaim-release", label: "address_space_operations.free_folio", src: "include/linux/fs.h" },
+  },
+  super_operations: {
+    evict_inode: { role: "reclaim-evict", label: "super_operations.evict_inode", src: "include/linux/fs.h" },
+    write_inode: { role: "writeback", label: "super_operations.write_inode", src: "include/linux/fs.h" },
+    free_cached_objects: { role: "shrinker", label: "super_operations.free_cached_objects", src: "include/linux/fs.h" },
+    nr_cached_objects: { role: "shrinker", label: "super_operations.nr_cached_objects", src: "include/linux/fs.h" },
+  },
+  shrinker: {
+    scan_objects: { role: "shrinker", label: "shrinker.scan_objects", src: "include/linux/shrinker.h" },
+    count_objects: { role: "shrinker", label: "shrinker.count_objects", src: "include/linux/shrinker.h" },
+  },
+  bio: {
+    bi_end_io: { role: "io-complete", label: "bio.bi_end_io", src: "include/linux/blk_types.h" },
+  },
+  iomap_writeback_ops: {
+    map_blocks: { role: "writeback", label: "iomap_writeback_ops.map_blocks", src: "include/linux/iomap.h" },
+    prepare_ioend: { role: "writeback", label: "iomap_writeback_ops.prepare_ioend", src: "include/linux/iomap.h" },
+  },
+};
+
+/** Fields whose name alone says the role (no other ops table in the kernel uses the name). */
+export const FIELD_ROLES: Readonly<Record<string, OpsField>> = {
+  queue_rq: OPS_ROLES.blk_mq_ops!.queue_rq!,
+  queue_rqs: OPS_ROLES.blk_mq_ops!.queue_rqs!,
+  scan_objects: OPS_ROLES.shrinker!.scan_objects!,
+  count_objects: OPS_ROLES.shrinker!.count_objects!,
+  bi_end_io: OPS_ROLES.bio!.bi_end_io!,
+  eh_abort_handler: OPS_ROLES.scsi_host_template!.eh_abort_handler!,
+  eh_device_reset_handler: OPS_ROLES.scsi_host_template!.eh_device_reset_handler!,
+  eh_target_reset_handler: OPS_ROLES.scsi_host_template!.eh_target_reset_handler!,
+  eh_bus_reset_handler: OPS_ROLES.scsi_host_template!.eh_bus_reset_handler!,
+  eh_host_reset_handler: OPS_ROLES.scsi_host_template!.eh_host_reset_handler!,
+  evict_inode: OPS_ROLES.super_operations!.evict_inode!,
+  release_folio: OPS_ROLES.address_space_operations!.release_folio!,
+  writepages: OPS_ROLES.address_space_operations!.writepages!,
+  swap_rw: OPS_ROLES.address_space_operations!.swap_rw!,
+  free_cached_objects: OPS_ROLES.super_operations!.free_cached_objects!,
+};
+
+/**
+ * Roles a function's signature gives it (diff-only review sees the definition
+ * line, often only its first line in a hunk header, not the ops table): the
+ * callback types of the same headers. Every listed parameter type must
+ * appear; `returns` must be the return type; `only`: the parameters shown are
+ * all there are (the signature is complete and has no others).
+ */
+export const SIGNATURE_ROLES: readonly (OpsField & { params: string[]; returns?: string; only?: boolean })[] = [
+  { params: ["struct shrink_control"], role: "shrinker", label: "a shrinker callback (struct shrink_control parameter)", src: "include/linux/shrinker.h" },
+  { params: ["struct blk_mq_queue_data"], role: "io-submit", label: "a blk_mq_ops.queue_rq handler (struct blk_mq_queue_data parameter)", src: "include/linux/blk-mq.h" },
+  { params: ["struct blk_mq_hw_ctx"], returns: "blk_status_t", role: "io-submit", label: "a blk_mq_ops.queue_rq handler (blk_status_t f(struct blk_mq_hw_ctx *, ...))", src: "include/linux/blk-mq.h" },
+  { params: ["struct writeback_control"], role: "writeback", label: "a writeback callback (struct writeback_control parameter)", src: "include/linux/writeback.h" },
+  { params: ["struct dm_target", "struct bio"], role: "io-submit", label: "a device-mapper map/end_io function (struct dm_target and struct bio parameters)", src: "include/linux/device-mapper.h" },
+  { params: ["struct bio"], returns: "void", only: true, role: "io-complete", label: "a bio callback (void f(struct bio *): the shape of bi_end_io and submit_bio)", src: "include/linux/blk_types.h (bio_end_io_t), include/linux/blkdev.h (submit_bio)" },
+];
+
+/** What an allocation in a role must not do (the bit its mask must clear), and why. */
+export const ROLE_NEEDS: Readonly<Record<Role, { clear: "io" | "fs" | null; why: string }>> = {
+  "io-submit": { clear: "io", why: "IO queued behind this request waits for it, and reclaim may wait on that IO" },
+  "io-complete": { clear: "io", why: "IO completion must not wait for IO that is waiting for this completion" },
+  "io-error": { clear: "io", why: "while error handling runs, IO to the device is stalled, so reclaim that writes to it cannot finish" },
+  writeback: { clear: "fs", why: "reclaim may wait on writeback, and writeback re-entering the filesystem through reclaim can deadlock on its own locks" },
+  "swap-io": { clear: "io", why: "swap-out waits on this IO" },
+  shrinker: { clear: null, why: "it runs inside reclaim" },
+  "reclaim-evict": { clear: null, why: "inode eviction runs inside reclaim (the superblock shrinker)" },
+  "reclaim-release": { clear: null, why: "folio release runs inside page reclaim" },
+};
+
+// ---------------------------------------------------------------- handles
+
+/**
+ * Transaction and journal handle APIs. Whether a handle carries a NOFS scope
+ * for its lifetime is not listed here: the analysis derives it from the tree
+ * (a start function that saves a scope into a field of the handle). `derived`
+ * records what that derivation found in linux-6.12, for diff-only review.
+ */
+export interface HandleApi extends Provenance {
+  /** Start functions: the handle is the return value, or the argument at `outArg` (a pointer to it). */
+  start: Readonly<Record<string, { outArg?: number }>>;
+  /** The handle's C type: a parameter of this type means a caller holds a running handle. */
+  types: string[];
+  /** Stop functions and the argument that is the handle. */
+  stop: Readonly<Record<string, { arg: number }>>;
+  /** What the scope derivation found in linux-6.12: the NOFS save into the handle, or none. */
+  derived: { scope: "nofs" | null; where: string };
+  /** Reclaim re-enters this API (inode eviction, writeback of the same filesystem start or join a handle). */
+  reclaimEnters: string;
+}
+
+export const HANDLE_APIS: Readonly<Record<string, HandleApi>> = {
+  jbd2: {
+    start: { jbd2_journal_start: {}, jbd2__journal_start: {}, ext4_journal_start: {}, ext4_journal_start_sb: {}, __ext4_journal_start: {}, __ext4_journal_start_sb: {}, ext4_journal_start_with_reserve: {}, ext4_journal_start_with_revoke: {}, ocfs2_start_trans: {} },
+    types: ["handle_t"],
+    stop: { jbd2_journal_stop: { arg: 0 }, ext4_journal_stop: { arg: 0 }, __ext4_journal_stop: { arg: 2 }, ocfs2_commit_trans: { arg: 1 } },
+    derived: { scope: "nofs", where: "fs/jbd2/transaction.c start_this_handle(): handle->saved_alloc_context = memalloc_nofs_save()" },
+    reclaimEnters: "fs/ext4/inode.c ext4_evict_inode() starts a handle",
+    src: "fs/jbd2/transaction.c, fs/ext4/ext4_jbd2.h, fs/ocfs2/journal.c",
+  },
+  "xfs-trans": {
+    start: { xfs_trans_alloc: { outArg: 5 }, xfs_trans_alloc_inode: { outArg: 6 }, xfs_trans_alloc_empty: { outArg: 1 }, xfs_trans_alloc_icreate: { outArg: 4 }, xfs_trans_alloc_ichange: { outArg: 4 }, xfs_trans_alloc_dir: { outArg: 6 } },
+    types: ["struct xfs_trans"],
+    stop: { xfs_trans_commit: { arg: 0 }, xfs_trans_cancel: { arg: 0 } },
+    derived: { scope: "nofs", where: "fs/xfs/xfs_trans.h xfs_trans_set_context(): tp->t_pflags = memalloc_nofs_save()" },
+    reclaimEnters: "fs/xfs/xfs_icache.c inode reclaim and inodegc run transactions",
+    src: "fs/xfs/xfs_trans.c, fs/xfs/xfs_trans.h",
+  },
+  "btrfs-trans": {
+    start: { btrfs_start_transaction: {}, btrfs_join_transaction: {}, btrfs_join_transaction_nostart: {}, btrfs_join_transaction_spacecache: {}, btrfs_attach_transaction: {}, btrfs_attach_transaction_barrier: {}, btrfs_start_transaction_fallback_global_rsv: {} },
+    types: ["struct btrfs_trans_handle"],
+    stop: { btrfs_end_transaction: { arg: 0 }, btrfs_end_transaction_throttle: { arg: 0 }, btrfs_commit_transaction: { arg: 0 } },
+    derived: { scope: null, where: "fs/btrfs/transaction.c start_transaction(): no scope saved into the handle (memalloc_nofs_save() only around one call in a local)" },
+    reclaimEnters: "fs/btrfs/inode.c btrfs_evict_inode() starts or joins a transaction, which waits for a committing one",
+    src: "fs/btrfs/transaction.c",
+  },
+  "gfs2-trans": {
+    start: { gfs2_trans_begin: {} },
+    types: [],
+    stop: { gfs2_trans_end: { arg: 0 } },
+    derived: { scope: null, where: "fs/gfs2/trans.c __gfs2_trans_begin(): no scope saved (gfs2 passes GFP_NOFS itself)" },
+    reclaimEnters: "fs/gfs2/super.c gfs2_evict_inode() begins transactions",
+    src: "fs/gfs2/trans.c",
+  },
+};
+
+/** name -> [api id, start/stop info] for every handle call. */
+export function handleCall(name: string): { api: string; op: "start"; outArg?: number } | { api: string; op: "stop"; arg: number } | undefined {
+  for (const [api, h] of Object.entries(HANDLE_APIS)) {
+    const s = h.start[name];
+    if (s) return { api, op: "start", ...(s.outArg !== undefined ? { outArg: s.outArg } : {}) };
+    const t = h.stop[name];
+    if (t) return { api, op: "stop", arg: t.arg };
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- stacked IO and userspace
+
+/** Calls that submit filesystem IO through the VFS (a back end writing through another filesystem). */
+export const FS_IO_CALLS: Readonly<Record<string, Provenance>> = {
+  vfs_iter_write: { src: "fs/read_write.c" },
+  vfs_iter_read: { src: "fs/read_write.c" },
+  vfs_iocb_iter_write: { src: "fs/read_write.c" },
+  vfs_iocb_iter_read: { src: "fs/read_write.c" },
+  kernel_write: { src: "fs/read_write.c" },
+  __kernel_write: { src: "fs/read_write.c" },
+  kernel_read: { src: "fs/read_write.c" },
+  call_write_iter: { src: "include/linux/fs.h", until: "v6.9" },
+  call_read_iter: { src: "include/linux/fs.h", until: "v6.9" },
+  vfs_fsync: { src: "fs/sync.c" },
+  vfs_fsync_range: { src: "fs/sync.c" },
+};
+
+/** Userspace interfaces that make a process serve block or filesystem IO (uapi headers). */
+export const USERSPACE_IO_SERVERS: Readonly<Record<string, Provenance & { what: string }>> = {
+  NBD_DO_IT: { what: "an nbd server (ioctl NBD_DO_IT)", src: "include/uapi/linux/nbd.h" },
+  NBD_SET_SOCK: { what: "an nbd server (ioctl NBD_SET_SOCK)", src: "include/uapi/linux/nbd.h" },
+  UBLK_IO_FETCH_REQ: { what: "a ublk server (UBLK_IO_FETCH_REQ)", src: "include/uapi/linux/ublk_cmd.h" },
+  UBLK_U_IO_FETCH_REQ: { what: "a ublk server (UBLK_U_IO_FETCH_REQ)", src: "include/uapi/linux/ublk_cmd.h" },
+  UBLK_IO_COMMIT_AND_FETCH_REQ: { what: "a ublk server", src: "include/uapi/linux/ublk_cmd.h" },
+  UBLK_U_IO_COMMIT_AND_FETCH_REQ: { what: "a ublk server", src: "include/uapi/linux/ublk_cmd.h" },
+  UBLK_CMD_START_DEV: { what: "a ublk server (UBLK_CMD_START_DEV)", src: "include/uapi/linux/ublk_cmd.h" },
+  UBLK_U_CMD_START_DEV: { what: "a ublk server (UBLK_U_CMD_START_DEV)", src: "include/uapi/linux/ublk_cmd.h" },
+  FUSE_DEV_IOC_CLONE: { what: "a FUSE server (/dev/fuse)", src: "include/uapi/linux/fuse.h" },
+  TCMU_MAILBOX_VERSION: { what: "a tcmu (target_core_user) handler", src: "include/uapi/linux/target_core_user.h" },
+};
+
+/** Libraries that run such a loop for their caller (their own documentation). */
+export const USERSPACE_IO_LIBRARIES: Readonly<Record<string, Provenance & { what: string }>> = {
+  fuse_session_loop: { what: "a FUSE server (libfuse session loop)", src: "libfuse include/fuse_lowlevel.h" },
+  fuse_session_loop_mt: { what: "a FUSE server (libfuse session loop)", src: "libfuse include/fuse_lowlevel.h" },
+  tcmulib_initialize: { what: "a tcmu handler (libtcmu)", src: "tcmu-runner libtcmu.h" },
+  tcmulib_processing_start: { what: "a tcmu handler (libtcmu)", src: "tcmu-runner libtcmu.h" },
+};
+
+/** prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0): v5.6, 8d19f1c8e193; arg2 0 clears it. */
+export const IO_FLUSHER: Provenance & { commit: string } = {
+  src: "kernel/sys.c (PR_SET_IO_FLUSHER)",
+  since: "v5.6",
+  commit: "8d19f1c8e193",
+};
+
+/** The handle API a parameter declaration ("struct btrfs_trans_handle *trans", "handle_t *handle") holds, if any. */
+export function handleParam(param: string): string | undefined {
+  const p = param.replace(/\s+/g, " ").replace(/\bconst\b/g, "").trim();
+  for (const [api, h] of Object.entries(HANDLE_APIS))
+    for (const t of h.types) if (new RegExp(`^${t.replace(/ /g, "\\s+")}\\s*\\*`).test(p)) return api;
+  return undefined;
+}
