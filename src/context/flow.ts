@@ -344,7 +344,7 @@ function restore(w: Walk, s: State, ev: CallEvent, kinds: ScopeOrThrottle[], var
   if (/->|\./.test(v)) return; // a scope handed over in an object (a handle's saved context)
   if (w.params.has(v)) return; // a function that ends a scope its caller opened
   const sameKind = open.filter(({ e }) => e.how === "save" && (kinds.length === 0 || e.kinds.some((k) => kinds.includes(k))));
-  if (sameKind.length > 0 && !w.scopeVars.has(v)) {
+  if (sameKind.length > 0 && !w.scopeVars.has(v) && !/^(?:0x)?\d+[uUlL]*$/.test(v)) {
     const e = sameKind[sameKind.length - 1]!.e;
     s.scopes.delete(e.id);
     w.problems.push({ kind: "wrong-variable", line: ev.line, save: e, detail: `${ev.callee}(${v}) restores ${v}, but the scope opened at line ${e.line} was saved in ${e.variable ?? "nothing"}` });
@@ -423,6 +423,11 @@ function stmt(w: Walk, n: Node, s: State | null): State | null {
           thenS = after ? cloneState(after) : null;
           elseS = after ? cloneState(after) : null;
         }
+      }
+      // this branch: what `if (!c) save` opened did not happen here
+      if (thenS) {
+        for (const [id, slot] of thenS.scopes) if (slot.e.cond === `!${condText}`) thenS.scopes.delete(id);
+        for (const [id, slot] of thenS.held) if (slot.e.cond === `!${condText}`) thenS.held.delete(id);
       }
       w.conds.push(condText);
       const t = stmt(w, n.childForFieldName("consequence")!, thenS);

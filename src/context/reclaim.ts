@@ -285,10 +285,13 @@ export class ReclaimAnalysis {
         const flows = cachedFlows(`${image}:${p}`, text);
         const changed = new Set<number>();
         for (const r of rs) for (const l of r.lines) if (l.changed) changed.add(l.line);
+        // a hunk that only deletes still touches the function its context lines sit in
+        const shown = new Set<number>();
+        for (const r of rs) if (r.hunk.lines.some((l) => l.kind !== "ctx")) for (const l of r.lines) shown.add(l.line);
         const seen = new Set<string>();
         for (const f of flows.values()) {
           let touches = false;
-          for (const c of changed)
+          for (const c of shown)
             if (c >= f.start && c <= f.end) {
               touches = true;
               break;
@@ -307,7 +310,8 @@ export class ReclaimAnalysis {
   private fragmentViews(regions: Region[], image: "post" | "pre"): FnView[] {
     const out: FnView[] = [];
     for (const r of regions) {
-      if (!r.lines.some((l) => l.changed)) continue;
+      // regions with a change on either side of their hunk (a deleted scope changes the lines around it)
+      if (!r.lines.some((l) => l.changed) && !r.hunk.lines.some((l) => l.kind !== "ctx")) continue;
       const params = paramsOfSignature(r.signature);
       const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")) });
       if (!flow) continue;
@@ -684,12 +688,13 @@ export class ReclaimAnalysis {
     return !weaker(m.fs, site.mask.fs) && !weaker(m.io, site.mask.io) && !weaker(m.reclaim, site.mask.reclaim);
   }
 
-  /** The mask this allocation had before the patch when it was stricter (GFP_NOFS -> GFP_KERNEL), else null. */
+  /** The mask in effect for this allocation before the patch when it was stricter than now (GFP_NOFS -> GFP_KERNEL, or a scope gone), else null. */
   relaxedFrom(site: AllocSite): Mask | null {
     const b = this.before(site);
     if (!b || b.info.kind !== "alloc") return null;
-    const m = b.info.mask;
-    if ((m.fs === false && site.mask.fs !== false) || (m.io === false && site.mask.io !== false)) return m;
+    const was = applyScopes(b.info.mask, b.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+    const now = site.effective;
+    if ((was.fs === false && now.fs !== false) || (was.io === false && now.io !== false)) return was;
     return null;
   }
 

@@ -145,6 +145,23 @@ out:
         ],
       },
     },
+    {
+      name: "a helper that ends the scope its caller saved (restore of a parameter)",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/quux.c",
+            before: null,
+            after: `static void quux_end_io_scope(struct quux_dev *qd, unsigned int saved)
+{
+	quux_log(qd);
+	memalloc_noio_restore(saved);
+}
+`,
+          },
+        ],
+      },
+    },
   ],
   invalid: [
     {
@@ -234,7 +251,58 @@ out:
           },
         ],
       },
-      errors: [{ messageId: "missingRestore", line: 6 }],
+      errors: [{ messageId: "neverRestored", line: 6 }],
+    },
+    {
+      name: "restore where the save was meant: nothing is open",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/quux.c",
+            before: null,
+            after: `static int quux_resize(struct quux_dev *qd)
+{
+	unsigned int noio_flag;
+	int ret;
+
+	memalloc_noio_restore(noio_flag);
+	ret = quux_realloc_tables(qd);
+	memalloc_noio_restore(noio_flag);
+	return ret;
+}
+`,
+          },
+        ],
+      },
+      errors: [
+        { messageId: "restoreWithoutSave", line: 6, severity: "error" },
+        { messageId: "restoreWithoutSave", line: 8, severity: "error" },
+      ],
+    },
+    {
+      name: "the same saved value restored twice on one path",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/quux.c",
+            before: null,
+            after: `static int quux_flush(struct quux_dev *qd)
+{
+	unsigned int noio;
+	int ret;
+
+	noio = memalloc_noio_save();
+	ret = quux_write_tables(qd);
+	memalloc_noio_restore(noio);
+	quux_log(qd);
+	memalloc_noio_restore(noio);
+	return ret;
+}
+`,
+          },
+        ],
+      },
+      errors: [{ messageId: "doubleRestore", line: 10 }],
     },
   ],
 });

@@ -47,29 +47,34 @@ export const rule: Rule = {
     const seenFn = new Set<string>();
     for (const site of a.allocations()) {
       const was = a.relaxedFrom(site);
-      const lost = was ? null : lostScope(a, site);
-      if (!was && !lost) continue;
-      if (!site.added && !lost) continue;
+      if (!was) continue;
+      const b = a.before(site)!;
+      const bm = b.info.kind === "alloc" ? b.info.mask : was;
+      const maskChanged = (bm.fs === false && site.mask.fs !== false) || (bm.io === false && site.mask.io !== false);
+      if (maskChanged && !site.added) continue;
+      const lost = maskChanged ? null : lostScope(was);
+      if (lost && scopeMovedToCaller(a, site, lost)) continue;
       // one note per function: the first relaxed site speaks for the others
       const fnKey = `${site.fn.path}:${site.fn.name}`;
       if (seenFn.has(fnKey)) continue;
       // a hazard the line rules warn about: they say it
       if (site.hazards.some((h) => h.kind === "role" || h.kind === "frozen" || h.kind === "held-handle" || (h.kind === "held-lock" && h.taker))) continue;
       seenFn.add(fnKey);
-      reports.push(verdict(a, site, was ? { was: was.name ?? was.text, now: site.mask.name ?? site.mask.text } : null, lost));
+      reports.push(verdict(a, site, maskChanged ? { was: bm.name ?? bm.text, now: site.mask.name ?? site.mask.text } : null, lost));
     }
     return reports;
   },
 };
 
-/** A scope that covered this allocation before the patch and does not now. */
-function lostScope(a: ReclaimAnalysis, site: AllocSite): string | null {
-  const b = a.before(site);
-  if (!b) return null;
-  const had = b.state.mustScopes.filter((k) => k === "nofs" || k === "noio");
-  const has = new Set([...site.ev.state.mustScopes, ...site.callerScopes]);
-  const gone = had.filter((k) => !has.has(k));
-  return gone.length > 0 ? `memalloc_${gone[0]}_save()` : null;
+/** The scope that made the old mask stricter: "memalloc_nofs_save()". */
+function lostScope(was: { fs: boolean | null; io: boolean | null }): string {
+  return was.io === false ? "memalloc_noio_save()" : "memalloc_nofs_save()";
+}
+
+/** The patch opens the same kind of scope around a call of this function elsewhere (the scope moved up, not away). */
+function scopeMovedToCaller(a: ReclaimAnalysis, site: AllocSite, lost: string): boolean {
+  const kind = lost.includes("noio") ? "noio" : "nofs";
+  return a.post().some((v) => v.flow.events.some((e) => e.callee === site.fn.name && (e.state.mustScopes as string[]).includes(kind)));
 }
 
 function verdict(a: ReclaimAnalysis, site: AllocSite, relaxed: { was: string; now: string } | null, lost: string | null): Report {

@@ -63,7 +63,7 @@ export const rule: Rule = {
         switch (p.kind) {
           case "leak": {
             const restored = v.flow.events.some((e) => e.info.kind === "scope" && e.info.op === "restore" && e.info.variable !== null && e.info.variable.replace(/\s+/g, "") === (p.save?.variable ?? "").replace(/\s+/g, ""));
-            if (!restored) push({ ...base, messageId: "neverRestored", data: { kind, save: p.save?.line ?? 0, fn: v.name, ctx: ctxName } });
+            if (!restored && v.flow.entryVisible && v.flow.endVisible) push({ ...base, messageId: "neverRestored", data: { kind, save: p.save?.line ?? 0, fn: v.name, ctx: ctxName } });
             else push({ ...base, messageId: "missingRestore", data: { detail: p.detail, fn: v.name, ctx: ctxName } });
             break;
           }

@@ -1,0 +1,107 @@
+import { rule } from "../../src/rules/gfp-context/alloc-while-holding.js";
+import { ruleTester } from "../helpers/rule-tester.js";
+
+// Fixtures written for these tests, modelled on filesystem and block code.
+const shrinker = (lock: "mutex_lock" | "mutex_trylock") => `static unsigned long frob_cache_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	struct frob_fs *fs = s->private_data;
+	unsigned long freed;
+
+	${lock === "mutex_lock" ? "mutex_lock(&fs->map_mutex);" : "if (!mutex_trylock(&fs->map_mutex))\n\t\treturn SHRINK_STOP;"}
+	freed = frob_drop_maps(fs, sc->nr_to_scan);
+	mutex_unlock(&fs->map_mutex);
+	return freed;
+}
+
+static const struct frob_ops frob_shrinker_ops = {
+	.scan_objects = frob_cache_scan,
+};
+`;
+
+const grow = (body: string) => `static int frob_grow_map(struct frob_fs *fs, unsigned int n)
+{
+	struct frob_map *m;
+
+${body}
+	return 0;
+}
+`;
+
+const lockedAlloc = grow("\tmutex_lock(&fs->map_mutex);\n\tm = kvmalloc(n * sizeof(*m), GFP_KERNEL);\n\tfrob_swap_map(fs, m);\n\tmutex_unlock(&fs->map_mutex);");
+
+const freeze = (mask: string) => `static int widget_set_depth(struct widget_dev *wd, unsigned int depth)
+{
+	void *tags;
+
+	blk_mq_freeze_queue(wd->queue);
+	tags = kcalloc(depth, sizeof(void *), ${mask});
+	widget_swap_tags(wd, tags);
+	blk_mq_unfreeze_queue(wd->queue);
+	return 0;
+}
+`;
+
+const handleParam = (type: string, mask: string) => `static int frob_add_ref(${type}, struct frob_inode *fi, u64 bytenr)
+{
+	struct frob_ref *ref;
+
+	ref = kmalloc(sizeof(*ref), ${mask});
+	if (!ref)
+		return -ENOMEM;
+	return frob_insert_ref(fi, ref, bytenr);
+}
+`;
+
+const started = (mask: string) => `static int frob_set_label(struct frob_root *root, const char *label)
+{
+	struct btrfs_trans_handle *trans;
+	char *copy;
+
+	trans = btrfs_start_transaction(root, 1);
+	if (IS_ERR(trans))
+		return PTR_ERR(trans);
+	copy = kstrdup(label, ${mask});
+	frob_store_label(trans, copy);
+	return btrfs_end_transaction(trans);
+}
+`;
+
+ruleTester(rule, {
+  valid: [
+    { name: "the shrinker only trylocks the lock held at the allocation", patch: { files: [{ path: "fs/frob/map.c", before: null, after: `${shrinker("mutex_trylock")}\n${lockedAlloc}` }] } },
+    { name: "a mutex no reclaim-side function in view takes (diff only): nothing to say here", patch: { files: [{ path: "fs/frob/map.c", before: grow(""), after: lockedAlloc }] } },
+    { name: "a jbd2 handle carries a NOFS scope for its lifetime", patch: { files: [{ path: "fs/frob/ref.c", before: null, after: handleParam("handle_t *handle", "GFP_KERNEL") }] } },
+    { name: "GFP_NOFS under a handle that carries no scope", patch: { files: [{ path: "fs/frob/label.c", before: null, after: started("GFP_NOFS") }] } },
+    { name: "GFP_NOIO while the queue is frozen", patch: { files: [{ path: "drivers/block/widget.c", before: null, after: freeze("GFP_NOIO") }] } },
+    {
+      name: "allocation after the unfreeze",
+      patch: { files: [{ path: "drivers/block/widget.c", before: null, after: freeze("GFP_KERNEL").replace("\ttags = kcalloc(depth, sizeof(void *), GFP_KERNEL);\n\twidget_swap_tags(wd, tags);\n\tblk_mq_unfreeze_queue(wd->queue);\n", "\twidget_quiesce(wd);\n\tblk_mq_unfreeze_queue(wd->queue);\n\ttags = kcalloc(depth, sizeof(void *), GFP_KERNEL);\n\twidget_swap_tags(wd, tags);\n") }] },
+    },
+    {
+      name: "under a spinlock (atomic context is a different bug)",
+      patch: { files: [{ path: "fs/frob/map.c", before: null, after: `${shrinker("mutex_lock").replace(/mutex_(lock|unlock)\(&fs->map_mutex\)/g, "spin_$1(&fs->map_lock)")}\n${lockedAlloc.replace(/mutex_(lock|unlock)\(&fs->map_mutex\)/g, "spin_$1(&fs->map_lock)")}` }] },
+    },
+  ],
+  invalid: [
+    {
+      name: "a mutex the shrinker of the same code takes, held across GFP_KERNEL",
+      patch: { files: [{ path: "fs/frob/map.c", before: null, after: `${shrinker("mutex_lock")}\n${lockedAlloc}` }] },
+      errors: [{ messageId: "lockTaken", line: 21, severity: "warning" }],
+    },
+    {
+      name: "a btrfs transaction handle passed in (no NOFS scope in the handle)",
+      patch: { files: [{ path: "fs/frob/ref.c", before: handleParam("struct btrfs_trans_handle *trans", "GFP_NOFS"), after: handleParam("struct btrfs_trans_handle *trans", "GFP_KERNEL") }] },
+      errors: [{ messageId: "handle", line: 5, severity: "warning" }],
+    },
+    {
+      name: "a transaction started in the function, then kstrdup(GFP_KERNEL)",
+      patch: { files: [{ path: "fs/frob/label.c", before: null, after: started("GFP_KERNEL") }] },
+      errors: [{ messageId: "handle", line: 9 }],
+    },
+    {
+      name: "GFP_KERNEL while the request queue is frozen",
+      patch: { files: [{ path: "drivers/block/widget.c", before: freeze("GFP_NOIO"), after: freeze("GFP_KERNEL") }] },
+      errors: [{ messageId: "frozen", line: 6, severity: "warning" }],
+    },
+  ],
+});
