@@ -22,8 +22,8 @@ export interface ScopeEntry {
   variable: string | null;
   line: number;
   how: "save" | "flags";
-  /** The if-condition the save sits under (for `if (c) save ... if (c) restore`). */
-  cond: string | null;
+  /** The if-conditions the save sits under, outermost first ("!c" on else branches), for `if (c) save ... if (c) restore`. */
+  conds: string[];
 }
 
 export interface HeldEntry {
@@ -35,7 +35,7 @@ export interface HeldEntry {
   variable?: string | null;
   shared?: boolean;
   line: number;
-  cond: string | null;
+  conds: string[];
   /** Released when this block ends (guard()). */
   block?: number;
 }
@@ -271,12 +271,12 @@ function dropBlock(s: State, block: number): void {
 function apply(w: Walk, s: State, ev: CallEvent): void {
   w.events.push({ ...ev, state: siteState(s), conditional: w.conds.length > 0 || w.depth > 0 });
   const info = ev.info;
-  const cond = w.conds.length > 0 ? w.conds[w.conds.length - 1]! : null;
+  const conds = [...w.conds];
   if (info.kind === "lock") {
     if (info.op === "acquire") {
       const id = w.nextId++;
       const block = info.guard === "guard" ? w.blockIds[w.blockIds.length - 1] : undefined;
-      s.held.set(id, { e: { id, what: "lock", lock: info.lock, key: info.key, shared: info.shared, line: ev.line, cond, ...(block !== undefined ? { block } : {}) }, must: true });
+      s.held.set(id, { e: { id, what: "lock", lock: info.lock, key: info.key, shared: info.shared, line: ev.line, conds, ...(block !== undefined ? { block } : {}) }, must: true });
     } else if (info.op === "release") {
       for (const [id, slot] of s.held) if (slot.e.what === "lock" && slot.e.key && sameLock(slot.e.key, info.key)) s.held.delete(id);
     }
@@ -285,7 +285,7 @@ function apply(w: Walk, s: State, ev: CallEvent): void {
   if (info.kind === "handle") {
     if (info.op === "start") {
       const id = w.nextId++;
-      s.held.set(id, { e: { id, what: "handle", api: info.api, variable: info.variable, line: ev.line, cond }, must: true });
+      s.held.set(id, { e: { id, what: "handle", api: info.api, variable: info.variable, line: ev.line, conds }, must: true });
     } else {
       const v = (info.variable ?? "").replace(/\s+/g, "");
       let removed = false;
@@ -301,7 +301,7 @@ function apply(w: Walk, s: State, ev: CallEvent): void {
   if (info.kind === "scope") {
     if (info.op === "save") {
       const id = w.nextId++;
-      const entry: ScopeEntry = { id, kinds: info.scope, variable: info.variable, line: ev.line, how: info.how, cond };
+      const entry: ScopeEntry = { id, kinds: info.scope, variable: info.variable, line: ev.line, how: info.how, conds };
       if (info.into === "field") {
         // saved into an object: the scope is handed over (a handle that ends it elsewhere)
         w.handedOver.push(entry);
@@ -392,7 +392,7 @@ function tryInCondition(w: Walk, cond: Node, s: State): { then: State; else: Sta
       w.events.push({ ...ev, state: siteState(s), conditional: true });
       const target = negated ? elseS : thenS;
       const id = w.nextId++;
-      target.held.set(id, { e: { id, what: "lock", lock: ev.info.lock, key: ev.info.key, shared: ev.info.shared, line: ev.line, cond: null }, must: true });
+      target.held.set(id, { e: { id, what: "lock", lock: ev.info.lock, key: ev.info.key, shared: ev.info.shared, line: ev.line, conds: [] }, must: true });
       continue;
     }
     apply(w, thenS, ev);
@@ -426,8 +426,8 @@ function stmt(w: Walk, n: Node, s: State | null): State | null {
       }
       // this branch: what `if (!c) save` opened did not happen here
       if (thenS) {
-        for (const [id, slot] of thenS.scopes) if (slot.e.cond === `!${condText}`) thenS.scopes.delete(id);
-        for (const [id, slot] of thenS.held) if (slot.e.cond === `!${condText}`) thenS.held.delete(id);
+        for (const [id, slot] of thenS.scopes) if (slot.e.conds.includes(`!${condText}`)) thenS.scopes.delete(id);
+        for (const [id, slot] of thenS.held) if (slot.e.conds.includes(`!${condText}`)) thenS.held.delete(id);
       }
       w.conds.push(condText);
       const t = stmt(w, n.childForFieldName("consequence")!, thenS);
@@ -436,8 +436,8 @@ function stmt(w: Walk, n: Node, s: State | null): State | null {
       // the other branch of `if (c)`: what `if (c) save` opened did not happen there
       const negate = (x: State | null) => {
         if (!x) return x;
-        for (const [id, slot] of x.scopes) if (slot.e.cond === condText) x.scopes.delete(id);
-        for (const [id, slot] of x.held) if (slot.e.cond === condText) x.held.delete(id);
+        for (const [id, slot] of x.scopes) if (slot.e.conds.includes(condText)) x.scopes.delete(id);
+        for (const [id, slot] of x.held) if (slot.e.conds.includes(condText)) x.held.delete(id);
         return x;
       };
       let e: State | null;
@@ -602,7 +602,7 @@ function block(w: Walk, n: Node, s: State | null): State | null {
             const key = lockKeyOf(args[callee === "scoped_guard" ? 1 : 2] ?? "", (v) => w.types.get(v) ?? null);
             const ev: CallEvent = { callee: `scoped_guard(${args[0]})`, args: args.slice(1), line: line(w, call), assignedTo: null, info: { kind: "lock", lock: kind, op: "acquire", key, guard: "scoped", shared: /read/.test(args[0] ?? "") } };
             w.events.push({ ...ev, state: siteState(inner), conditional: w.conds.length > 0 || w.depth > 0 });
-            inner.held.set(bid, { e: { id: bid, what: "lock", lock: kind, key, line: ev.line, cond: null, block: bid }, must: true });
+            inner.held.set(bid, { e: { id: bid, what: "lock", lock: kind, key, line: ev.line, conds: [], block: bid }, must: true });
           }
           const after = stmt(w, next, inner);
           if (after) dropBlock(after, bid);
