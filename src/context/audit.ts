@@ -10,6 +10,7 @@ import { FactsIndex, contextFacts, withFacts, type TextProvider } from "./facts.
 
 /** Rules that hold for code as it stands; the rest judge changes (added flags, new masks, commit messages). */
 export const AUDIT_RULE_IDS: readonly string[] = [
+  "alloc-while-holding",
   "backend-frontend-io",
   "gfp-kernel-in-io-path",
   "io-flusher-missing",
@@ -39,6 +40,8 @@ const RE = {
   workCtx: /WQ_MEM_RECLAIM|INIT_WORK|INIT_DELAYED_WORK|DECLARE_WORK|container_of/,
   reclaimCb: /scan_objects|writepages/,
   gfp: /GFP_KERNEL/,
+  alloc: /GFP_KERNEL|vmalloc|vzalloc/,
+  held: /_freeze_queue|_trans_handle|handle_t|_start_transaction|_join_transaction|journal_start|trans_alloc|mutex_lock|down_write|down_read/,
   blockIo: /queue_rq|submit_bio|bi_end_io|target_type/,
   shrinker: /scan_objects|count_objects|_shrink_scan|_shrink_count/,
   scope: /memalloc_\w*_save/,
@@ -55,6 +58,7 @@ export function candidateRules(text: string, dir: DirHints = { reclaimContext: t
   const out: string[] = [];
   if (dir.reclaimContext && RE.flush.test(text) && ((text.includes("_work") && RE.workCtx.test(text)) || RE.reclaimCb.test(text))) out.push("wq-flush-dependency");
   if (RE.gfp.test(text) && RE.blockIo.test(text)) out.push("gfp-kernel-in-io-path");
+  if (RE.alloc.test(text) && RE.held.test(text)) out.push("alloc-while-holding");
   if (RE.shrinker.test(text)) out.push("shrinker-blocking");
   if (RE.scope.test(text)) out.push("unbalanced-scope");
   if (RE.fsIo.test(text) && RE.backend.test(text)) out.push("backend-frontend-io");

@@ -216,6 +216,13 @@ export function scanFile(text: string): ScanFile {
       i++;
       continue;
     }
+    // a block at top level that is not a function body or an initialiser (struct/enum/union bodies, a body
+    // whose head we did not recognise): skipped whole, so nothing inside it looks like a definition
+    if (t.v === "{") {
+      i = closing(toks, i) + 1;
+      stmtStart = i;
+      continue;
+    }
     if (t.v === "static") lastStatic = i;
     // a struct initialiser at top level: struct T name [= ] {  /  struct T name[] = {
     if (t.v === "=" && toks[i + 1]?.v === "{") {

@@ -34,7 +34,7 @@ export interface LockKey {
 export type ScopeOrThrottle = ScopeKind | "throttle";
 
 export type EventInfo =
-  | { kind: "alloc"; name: string; family: string; mask: Mask; implicit: boolean }
+  | { kind: "alloc"; name: string; family: string; mask: Mask; implicit: boolean; gfpText: string | null }
   | { kind: "lock"; lock: LockKind; op: "acquire" | "release" | "try"; key: LockKey; guard: "none" | "guard" | "scoped"; shared: boolean }
   | { kind: "scope"; scope: ScopeOrThrottle[]; op: "save" | "restore"; how: "save" | "flags"; variable: string | null; into: "local" | "field" | null; restoresAll?: boolean }
   | { kind: "handle"; api: string; op: "start" | "stop"; variable: string | null }
@@ -77,14 +77,14 @@ export function lockKeyOf(expr: string, typeOf: (v: string) => string | null): L
 }
 
 /** The gfp mask an allocation asks for: its gfp argument, evaluated; GFP_KERNEL for the implicit ones. */
-function allocMask(args: string[], gfpArg: number | null): { mask: Mask; implicit: boolean } | null {
-  if (gfpArg === null) return { mask: evalMask("GFP_KERNEL"), implicit: true };
+function allocMask(args: string[], gfpArg: number | null): { mask: Mask; implicit: boolean; gfpText: string | null } | null {
+  if (gfpArg === null) return { mask: evalMask("GFP_KERNEL"), implicit: true, gfpText: null };
   const at = args[gfpArg];
-  if (at !== undefined && (looksLikeMask(at) || looksLikeGfpVariable(at))) return { mask: evalMask(at), implicit: false };
+  if (at !== undefined && (looksLikeMask(at) || looksLikeGfpVariable(at))) return { mask: evalMask(at), implicit: false, gfpText: at };
   // a signature that moved (bio_alloc before v5.18, kvrealloc before v6.12): the argument that is a mask
   const found = args.find((a) => looksLikeMask(a));
-  if (found !== undefined) return { mask: evalMask(found), implicit: false };
-  if (at !== undefined) return { mask: evalMask(at), implicit: false };
+  if (found !== undefined) return { mask: evalMask(found), implicit: false, gfpText: found };
+  if (at !== undefined) return { mask: evalMask(at), implicit: false, gfpText: at };
   return null;
 }
 
@@ -123,7 +123,9 @@ export function classifyCall(callee: string, args: string[], assignedTo: string 
   const h = handleCall(callee);
   if (h) {
     if (h.op === "start") {
-      const out = h.outArg !== undefined ? (args[h.outArg] ?? "").replace(/^&\s*/, "") : assignedTo;
+      // a handle returned through a pointer argument: the &-argument (argument positions differ between start functions)
+      const amp = h.outArg !== undefined ? [...args].reverse().find((a) => /^&\s*[A-Za-z_]\w*$/.test(a)) : undefined;
+      const out = h.outArg !== undefined ? (amp ?? args[h.outArg] ?? "").replace(/^&\s*/, "") : assignedTo;
       return { kind: "handle", api: h.api, op: "start", variable: out || null };
     }
     return { kind: "handle", api: h.api, op: "stop", variable: args[h.arg] ?? null };

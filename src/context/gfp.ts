@@ -18,6 +18,17 @@ export interface Mask {
 
 const UNKNOWN = { reclaim: null, io: null, fs: null } as const;
 
+/**
+ * Helpers that compute a mask from others (include/linux/pagemap.h,
+ * include/linux/sched/mm.h): mapping_gfp_constraint(mapping, m) is the
+ * mapping's mask AND m; current_gfp_context(m) is m with the task's scope
+ * applied (at least as strict as m).
+ */
+const MASK_FUNCTIONS: Record<string, (args: Bits[]) => Bits> = {
+  mapping_gfp_constraint: (a) => bitsAnd({ ...UNKNOWN }, a[1] ?? { ...UNKNOWN }),
+  current_gfp_context: (a) => bitsAnd({ ...UNKNOWN }, a[0] ?? { ...UNKNOWN }),
+};
+
 type Bits = { reclaim: Tri; io: Tri; fs: Tri };
 
 const or = (a: Tri, b: Tri): Tri => (a === true || b === true ? true : a === false && b === false ? false : null);
@@ -52,7 +63,7 @@ export function looksLikeGfpVariable(expr: string): boolean {
  */
 export function evalMask(expr: string): Mask {
   const text = expr.replace(/\s+/g, " ").trim();
-  const toks: string[] = text.match(/[A-Za-z_]\w*|\d+|[|&~()]|[^\s|&~()A-Za-z_\d]+/g) ?? [];
+  const toks: string[] = text.match(/[A-Za-z_]\w*|\d+|[|&~(),]|[^\s|&~(),A-Za-z_\d]+/g) ?? [];
   let i = 0;
   const peek = () => toks[i];
   // grammar: or := and ('|' and)* ; and := unary ('&' unary)* ; unary := '~' unary | atom ; atom := '(' or ')' | word [call args]
@@ -94,6 +105,21 @@ export function evalMask(expr: string): Mask {
     }
     if (/^\d+$/.test(t)) return t === "0" ? { reclaim: false, io: false, fs: false } : { ...UNKNOWN };
     if (/^[A-Za-z_]\w*$/.test(t)) {
+      if (peek() === "(" && (t in MASK_FUNCTIONS)) {
+        // a mask combinator: the mapping's (unknown) mask constrained by a known one
+        i++;
+        const args: Bits[] = [];
+        for (;;) {
+          args.push(parseOr());
+          if (peek() === ",") {
+            i++;
+            continue;
+          }
+          if (peek() === ")") i++;
+          break;
+        }
+        return MASK_FUNCTIONS[t]!(args);
+      }
       if (peek() === "(") {
         // a call: skip its arguments
         let depth = 0;

@@ -32,7 +32,7 @@ import { regionFlow, regionsOf, type Region } from "./diff-model.js";
 import { lockKeyOf, type LockKey } from "./events.js";
 import { getFacts, type ContextFacts } from "./facts.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FunctionFlow, type HeldEntry } from "./flow.js";
-import { applyScopes, type Mask } from "./gfp.js";
+import { applyScopes, evalMask, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
 
 // ---------------------------------------------------------------- types
@@ -78,6 +78,8 @@ export interface ReclaimTaker {
 export interface CallerPath {
   /** Outermost caller first, ending with the caller that calls the function asked about. */
   chain: string[];
+  /** The arguments of the immediate caller's call. */
+  args: string[];
   file: string;
   line: number;
   mustScopes: ScopeKind[];
@@ -120,6 +122,8 @@ export interface AllocSite {
   scopeSomePaths: boolean;
   /** Scopes every caller holds. */
   callerScopes: ScopeKind[];
+  /** The mask is a parameter: the caller whose argument made it what `effective` says ("foo() passes GFP_KERNEL"). */
+  maskFrom: string | null;
   /** The state at the start of the function is not visible (a fragment): a scope or lock above it is unknown. */
   entryUnknown: boolean;
   hazards: Hazard[];
@@ -373,7 +377,8 @@ export class ReclaimAnalysis {
     const own = d.scans.get(path)?.functions.find((f) => f.name === name);
     if (own) return { file: path, fn: own };
     for (const f of d.files) {
-      const hit = d.scans.get(f)!.functions.find((x) => x.name === name && !x.isStatic);
+      // another .c file's static function is not this one; a header's static inline is
+      const hit = d.scans.get(f)!.functions.find((x) => x.name === name && (!x.isStatic || f.endsWith(".h")));
       if (hit) return { file: f, fn: hit };
     }
     return null;
@@ -516,13 +521,14 @@ export class ReclaimAnalysis {
       const ev = flow?.events.find((e) => e.line === c.line && e.callee === name) ?? flow?.events.find((e) => e.callee === name);
       const mustScopes = (ev?.state.mustScopes ?? []).filter((s): s is ScopeKind => s !== "throttle");
       const held = ev?.state.held ?? [];
-      const here: CallerPath = { chain: [c.fn.name], file: c.file, line: c.line, mustScopes, held };
+      const args = ev?.args ?? [];
+      const here: CallerPath = { chain: [c.fn.name], args, file: c.file, line: c.line, mustScopes, held };
       const ck = `${c.file}:${c.fn.name}`;
       if (depth < 3 && !active.has(ck) && c.fn.name !== name) {
         const up = this.callersUncached(c.file, c.fn.name, depth + 1, active);
         if (up.paths.length > 0) {
           for (const u of up.paths.slice(0, 8))
-            paths.push({ chain: [...u.chain, c.fn.name], file: c.file, line: c.line, mustScopes: [...new Set([...u.mustScopes, ...mustScopes])], held: [...u.held, ...held] });
+            paths.push({ chain: [...u.chain, c.fn.name], args, file: c.file, line: c.line, mustScopes: [...new Set([...u.mustScopes, ...mustScopes])], held: [...u.held, ...held] });
           continue;
         }
       }
@@ -610,9 +616,9 @@ export class ReclaimAnalysis {
         const def = this.definitionOf(near, start);
         if (!def) continue;
         const found = this.savesIntoObject(def.file, start);
-        out = found
-          ? { scope: "nofs", where: `${found.file} ${found.fn}(): a NOFS scope saved into ${found.field}`, how: "tree" }
-          : { scope: null, where: `${def.file} ${start}() and what it calls: no scope saved into the handle`, how: "tree" };
+        if (found.saves) out = { scope: "nofs", where: `${found.saves.file} ${found.saves.fn}(): a NOFS scope saved into ${found.saves.field}`, how: "tree" };
+        // the search left the sources (the handle is started by code outside them): keep the vocabulary's record
+        else if (found.complete) out = { scope: null, where: `${def.file} ${start}() and what it calls: no scope saved into the handle`, how: "tree" };
         break;
       }
     }
@@ -620,21 +626,29 @@ export class ReclaimAnalysis {
     return out;
   }
 
-  /** A function reached from `root` (a few calls deep) that saves a memalloc scope into an object's field. */
-  private savesIntoObject(file: string, root: string): { file: string; fn: string; field: string } | null {
+  /**
+   * A function reached from `root` (a few calls deep) that saves a memalloc
+   * scope into an object's field. `complete`: every start call of a handle API
+   * met on the way was followed into its definition.
+   */
+  private savesIntoObject(file: string, root: string): { saves: { file: string; fn: string; field: string } | null; complete: boolean } {
     let frontier = [{ file, name: root }];
     const seen = new Set([`${file}:${root}`]);
+    let complete = true;
     for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
       const next: typeof frontier = [];
       for (const s of frontier) {
         const def = this.definitionOf(s.file, s.name);
-        if (!def) continue;
+        if (!def) {
+          if (handleCall(s.name)?.op === "start") complete = false;
+          continue;
+        }
         const t = this.text(def.file);
         if (t === undefined) continue;
         if (def.fn.calls.some((c) => c.callee === "memalloc_nofs_save" || c.callee === "memalloc_flags_save")) {
           const flow = cachedFlows(`post:${def.file}`, t).get(s.name);
           const h = flow?.handedOver.find((e) => e.kinds.includes("nofs") || e.kinds.includes("noio"));
-          if (h) return { file: def.file, fn: s.name, field: h.variable ?? "a field" };
+          if (h) return { saves: { file: def.file, fn: s.name, field: h.variable ?? "a field" }, complete: true };
         }
         for (const c of def.fn.calls) {
           const k = `${def.file}:${c.callee}`;
@@ -645,7 +659,7 @@ export class ReclaimAnalysis {
       }
       frontier = next;
     }
-    return null;
+    return { saves: null, complete };
   }
 
   // ------------------------------------------------------------ allocation sites
@@ -698,11 +712,44 @@ export class ReclaimAnalysis {
     return null;
   }
 
+  /**
+   * A mask passed in as a parameter, resolved at the callers: the least
+   * restricted mask any caller passes (with the scopes that caller holds).
+   */
+  /** The index of the parameter an allocation's mask is (`kmalloc(n, gfp)` in `f(..., gfp_t gfp)`), or -1. */
+  private maskParamIndex(v: FnView, ev: AllocSite["ev"]): number {
+    const m = ev.info.mask;
+    if (m.reclaim !== null && m.io !== null && m.fs !== null) return -1;
+    const name = (ev.info.gfpText ?? "").trim();
+    if (!/^[A-Za-z_]\w*$/.test(name)) return -1;
+    return v.flow.params.findIndex((p) => new RegExp(`\\b${name}\\s*$`).test(p));
+  }
+
+  private maskFromCallers(v: FnView, ev: AllocSite["ev"], callers: CallerFacts): { mask: Mask; from: string } | null {
+    const m = ev.info.mask;
+    const idx = this.maskParamIndex(v, ev);
+    if (idx < 0 || callers.paths.length === 0) return null;
+    let worst: Mask | null = null;
+    let from = "";
+    for (const p of callers.paths) {
+      const arg = p.args[idx];
+      if (arg === undefined) continue;
+      const passed = applyScopes(evalMask(arg), p.mustScopes);
+      const rank = (x: Mask) => (x.reclaim === false ? 0 : (x.fs === true ? 4 : x.fs === null ? 2 : 0) + (x.io === true ? 1 : 0));
+      if (!worst || rank(passed) > rank(worst)) {
+        worst = passed;
+        from = `${p.chain[p.chain.length - 1]}() passes ${cleanMask(arg)}`;
+      }
+    }
+    return worst ? { mask: { ...worst, text: m.text, name: null }, from } : null;
+  }
+
   private allocSite(v: FnView, ev: AllocSite["ev"], callers: CallerFacts): AllocSite {
     const must = ev.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle");
     const may = ev.state.mayScopes.filter((s): s is ScopeKind => s !== "throttle");
     const callerScopes = callers.everyScope;
-    const effective = applyScopes(ev.info.mask, [...must, ...callerScopes]);
+    const fromCallers = this.maskFromCallers(v, ev, callers);
+    const effective = applyScopes(fromCallers?.mask ?? ev.info.mask, [...must, ...callerScopes]);
     const site: AllocSite = {
       fn: v,
       ev,
@@ -711,6 +758,7 @@ export class ReclaimAnalysis {
       effective,
       scopeSomePaths: may.length > must.length,
       callerScopes,
+      maskFrom: fromCallers?.from ?? null,
       entryUnknown: !v.flow.entryVisible,
       hazards: [],
     };
@@ -721,28 +769,36 @@ export class ReclaimAnalysis {
       const needs = ROLE_NEEDS[role.role].clear;
       if (needs && effective[needs] !== false) site.hazards.push({ kind: "role", role, needs, maskKnown: effective[needs] === true });
     }
-    // what is held here, or by a caller
-    const heldHere = ev.state.held.map((h) => ({ entry: h.entry, must: h.must, via: null as string[] | null }));
-    const heldByCallers = callers.paths.flatMap((p) => p.held.map((h) => ({ entry: h.entry, must: false, via: [...p.chain, v.name] })));
+    // what is held here (any caller's mask), or by a caller (that caller's own mask and scopes)
+    const paramIdx = this.maskParamIndex(v, ev);
+    const pathMask = (p: CallerPath): Mask => {
+      const m = paramIdx >= 0 && p.args[paramIdx] !== undefined ? evalMask(p.args[paramIdx]!) : ev.info.mask;
+      return applyScopes(m, [...must, ...callerScopes, ...p.mustScopes]);
+    };
+    const heldHere = ev.state.held.map((h) => ({ entry: h.entry, must: h.must, via: null as string[] | null, mask: effective }));
+    const heldByCallers = callers.paths.flatMap((p) => p.held.map((h) => ({ entry: h.entry, must: false, via: [...p.chain, v.name], mask: pathMask(p) })));
     const takers = this.takers();
     const seenHandle = new Set<string>();
     for (const h of [...heldHere, ...heldByCallers]) {
       const e = h.entry;
+      if (h.mask.reclaim === false) continue;
       if (e.what === "handle" && e.api) {
         if (seenHandle.has(e.api)) continue;
-        seenHandle.add(e.api);
         const scope = this.handleScope(e.api, v.path);
         if (scope.scope === "nofs") continue; // the handle's scope covers this allocation
-        if (effective.fs !== false) site.hazards.push({ kind: "held-handle", held: e, api: e.api, via: h.via, scope });
+        if (h.mask.fs !== false) {
+          seenHandle.add(e.api);
+          site.hazards.push({ kind: "held-handle", held: e, api: e.api, via: h.via, scope });
+        }
         continue;
       }
       if (e.what !== "lock" || !e.lock) continue;
       if (e.lock === "freeze") {
-        if (effective.io !== false) site.hazards.push({ kind: "frozen", held: e, via: h.via });
+        if (h.mask.io !== false) site.hazards.push({ kind: "frozen", held: e, via: h.via });
         continue;
       }
       if (!isSleepingLock(e.lock) || e.lock === "folio" || e.lock === "buffer" || e.lock === "bit") continue;
-      if (effective.fs === false) continue;
+      if (h.mask.fs === false) continue;
       const taker = e.key ? takers.find((t) => t.what === "lock" && t.key && sameLockStrict(t.key, e.key!)) ?? null : null;
       site.hazards.push({ kind: "held-lock", held: e, must: h.must, via: h.via, taker });
     }
@@ -758,6 +814,10 @@ export class ReclaimAnalysis {
     site.hazards = dedupeHazards(site.hazards);
     return site;
   }
+}
+
+function cleanMask(s: string): string {
+  return s.replace(/\s+/g, " ").trim();
 }
 
 /** One hazard per held thing (the shortest caller chain, the one with a reclaim taker first). */

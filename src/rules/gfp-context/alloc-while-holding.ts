@@ -66,8 +66,12 @@ export const rule: Rule = {
 
 function report(site: AllocSite, h: Held): Report {
   const fn = site.fn.name;
-  const base = { file: site.fn.path, line: site.ev.line, identifiers: [site.ev.callee, site.mask.name ?? "GFP_KERNEL"] };
+  const bit = h.kind === "frozen" ? site.effective.io : site.effective.fs;
+  // a mask that is not known to allow the recursion (a parameter no caller resolved): say what is missing, at info
+  const unsure = bit !== true ? { severity: "info" as const } : {};
+  const base = { file: site.fn.path, line: site.ev.line, identifiers: [site.ev.callee, site.mask.name ?? "GFP_KERNEL"], ...unsure };
   const unknowns = site.entryUnknown ? [`whether a memalloc_nofs_save() scope is open above the lines shown (the start of ${fn}() is not in the patch)`] : [];
+  if (bit !== true) unknowns.push(`the mask ${site.mask.text}: what the callers of ${fn}() pass`);
   const chain = [...(("via" in h && h.via) || [fn]).map((f) => `${f}()`), allocText(site)];
   if (h.kind === "held-lock") {
     return {

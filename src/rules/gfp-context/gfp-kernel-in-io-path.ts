@@ -78,6 +78,7 @@ function report(site: AllocSite, h: Extract<AllocSite["hazards"][number], { kind
     chain: [...role.chain.map((f) => `${f}()`), allocText(site)],
     identifiers: [site.ev.callee, site.mask.name ?? "GFP_KERNEL", ...role.chain],
     cite: h.needs === "io" ? ["loop-noio-2019", "memalloc-noio-2013"] : ["gfp-fs-io-doc"],
+    ...(h.maskKnown ? {} : { severity: "info" as const }),
     ...(unknowns.length > 0 ? { unknowns } : {}),
   };
 }

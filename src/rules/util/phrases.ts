@@ -10,7 +10,7 @@ import { ROLE_NEEDS } from "../../vocab/kernel-api.js";
 export function allocText(site: AllocSite): string {
   const ev = site.ev;
   if (ev.info.implicit) return `${ev.callee}() (always GFP_KERNEL)`;
-  return `${ev.callee}(${site.mask.text})`;
+  return `${ev.callee}(${site.mask.text})${site.maskFrom ? ` (${site.maskFrom})` : ""}`;
 }
 
 /** The effective mask's name when a scope changed it: " (GFP_NOFS in effect)". */
