@@ -128,6 +128,12 @@ export function allocatorOf(name: string): (Allocator & { name: string }) | unde
   return a ? { ...a, name: base } : undefined;
 }
 
+/** Allocators that may fall back to vmalloc (mm/util.c kvmalloc_node, mm/vmalloc.c). */
+export const VMALLOC_BACKED: ReadonlySet<string> = new Set([
+  ...Object.entries(ALLOCATORS).filter(([, a]) => a.family === "vmalloc").map(([n]) => n),
+  "kvmalloc", "kvzalloc", "kvmalloc_node", "kvzalloc_node", "kvcalloc", "kvmalloc_array", "kvrealloc",
+]);
+
 /** vmalloc and kvmalloc honour a NOFS/NOIO mask or scope for their page tables only since v5.17. */
 export const VMALLOC_HONOURS_SCOPE: Provenance & { commits: string[] } = {
   src: "mm/vmalloc.c __vmalloc_area_node (memalloc_nofs_save/memalloc_noio_save around the page-table allocation)",

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../../src/config.js";
+import { reviewPatch } from "../../src/engine.js";
+import { loadKnowledge } from "../../src/knowledge/load.js";
 import { rule } from "../../src/rules/gfp-context/new-nofs-noio-mask.js";
 import { ruleTester, runRule } from "../helpers/rule-tester.js";
+import { toPatch } from "../helpers/rule-tester.js";
 
 const before = `static int quux_fill(struct quux_inode *qi, size_t len)
 {
@@ -90,9 +94,9 @@ ruleTester(rule, {
       errors: [{ messageId: "maskStored", line: 6, severity: "info" }],
     },
     {
-      name: "kvmalloc with GFP_NOFS: vmalloc ignores the mask (warning)",
+      name: "kvmalloc with GFP_NOFS on a current kernel: vmalloc honours the mask since v5.17 (only the scope advice)",
       patch: { files: [{ path: "fs/quux/file.c", before, after: add("\tqi->tbl = kvmalloc(len, GFP_NOFS);") }] },
-      errors: [{ messageId: "vmallocIgnores", line: 6, severity: "warning" }],
+      errors: [{ messageId: "perCallMask", line: 6, severity: "info" }],
     },
   ],
 });
@@ -101,5 +105,25 @@ describe("new-nofs-noio-mask grouping", () => {
   it("counts the other call sites of the function in the message", () => {
     const [f] = runRule(rule, { files: [{ path: "fs/quux/file.c", before, after: add("\tqi->a = kmalloc(len, GFP_NOFS);\n\tqi->b = kzalloc(len, GFP_NOFS);") }] });
     expect(f!.message).toContain("(and 1 more in this function)");
+  });
+});
+
+describe("new-nofs-noio-mask and the reviewed kernel", () => {
+  const review = (major: number, minor: number) =>
+    reviewPatch(toPatch({ files: [{ path: "fs/quux/file.c", before, after: add("\tqi->tbl = kvmalloc(len, GFP_NOFS);") }] }), {
+      rules: [rule],
+      config: DEFAULT_CONFIG,
+      kb: loadKnowledge(),
+      source: { preImage: () => undefined, postImage: () => undefined, kernel: { major, minor, from: "tree" } },
+    }).findings;
+  it("warns that kvmalloc ignores GFP_NOFS on a kernel before v5.17", () => {
+    const [f] = review(5, 15);
+    expect(f?.messageId).toBe("vmallocIgnores");
+    expect(f?.severity).toBe("warning");
+    expect(f?.message).toContain("v5.15");
+  });
+  it("does not say so for v5.17 and later", () => {
+    const found = review(5, 17);
+    expect(found.map((f) => f.messageId)).toEqual(["perCallMask"]);
   });
 });

@@ -82,8 +82,13 @@ describe("scope-conversion balance wording", () => {
     expect(f!.message).toContain("see the unbalanced-scope finding");
     expect(f!.message).not.toContain("no restore of nofs");
   });
-  it("names the variable when no other finding covers it", () => {
+  it("says a scope saved into an object is handed over, and that its restore was not checked", () => {
     const [f] = runRule(rule, { files: [{ path: "fs/snark/fill.c", before, after: before.replace("\tsc->a", "\tsc->nofs = memalloc_nofs_save();\n\tsc->a") }] });
-    expect(f!.message).toContain("no restore of sc->nofs is visible");
+    expect(f!.message).toContain("saved into sc->nofs is handed over");
+    expect(f!.message).toContain("not checked");
+  });
+  it("claims every path restores only when the whole function is visible", () => {
+    const [f] = runRule(rule, { files: [{ path: "fs/snark/fill.c", before, after: converted }] });
+    expect(f!.message).toMatch(/every path (?:out of|shown)/);
   });
 });

@@ -18,24 +18,6 @@ function isWait(n: string): boolean {
   return lists.waitPrimitives().has(n) || WAIT_SUFFIX.test(n);
 }
 
-/** Knowledge ids matching the frames of the chain. */
-function citesFor(chain: ReclaimChain): string[] {
-  const names = chain.trace.map((f) => f.name);
-  const has = (re: RegExp) => names.some((n) => re.test(n));
-  const out: string[] = [];
-  if (has(/dm_bufio|__make_buffer_clean/)) out.push("dm-bufio-workqueue-2020", "dm-bufio-loop-revert-2019");
-  if (has(/^xfs_reclaim_inode|^xfs_buf_iowait|^xfs_iflush|^xfs_bwrite/)) out.push("xfs-reclaim-nonblocking-2020");
-  if (has(/^(?:ksys_|__x64_sys_|__arm64_sys_|do_syscall)|^vfs_(?:write|read)$/)) out.push("pr-set-io-flusher-2019");
-  if (has(/^ext4_/)) out.push("ext4-mapping-gfp-2019");
-  if (has(/^loop_|lo_rw|lo_write/)) out.push("loop-noio-2019");
-  if (has(/sk_page_frag|skb_page_frag_refill|tcp_sendmsg/)) out.push("sk-page-frag-2019");
-  if (has(/^nfs_local/)) out.push("nfs-localio-reclaim-2026");
-  if (has(/^rpc_|^xprt_|^xs_/)) out.push("sunrpc-nofs-rpciod-2019");
-  if (has(/^btrfs_/)) out.push("btrfs-scrub-nofs-2018");
-  out.push("gfp-fs-io-doc");
-  return out;
-}
-
 /** Does the diff change the allocation context (gfp masks, scopes, PF_ flags, io flusher)? */
 function touchesContext(patch: Patch): boolean {
   for (const f of patch.files)
@@ -147,7 +129,7 @@ function traceChain(patch: Patch): Report | null {
       file: null,
       line: null,
       chain: [caller, chain.alloc.name, chain.reclaim.name, chain.wait.name].filter((x, i, a) => a.indexOf(x) === i),
-      cite: citesFor(chain),
+      // the knowledge base ranks entries by these frames (its triggers), not by names listed here
       identifiers: chain.trace.map((f) => f.name),
     };
     return report;

@@ -1,7 +1,13 @@
 // new-nofs-noio-mask: a new GFP_NOFS/GFP_NOIO (or & ~__GFP_FS/__GFP_IO) at an allocation call.
 import type { Report, Rule } from "../../types.js";
 import { callsOn } from "../util/code.js";
-import { lists, restrictedMasks } from "../util/gfp-lists.js";
+import { restrictedMasks } from "../util/gfp-lists.js";
+import { reclaimAnalysis } from "../../context/reclaim.js";
+import { PRIVATE_NOFS_MASKS, VMALLOC_BACKED, VMALLOC_HONOURS_SCOPE, allocatorOf } from "../../vocab/kernel-api.js";
+import { holdsFor, releaseName } from "../../vocab/release.js";
+
+/** Words that can hold a NOFS/NOIO mask on a line (a cheap first test). */
+const MASK_WORDS = new RegExp(["GFP_NO", "__GFP_", ...Object.keys(PRIVATE_NOFS_MASKS)].join("|"));
 import { addedSourceLines, patchAddsScope } from "../util/scope-regions.js";
 
 /** Files that implement the gfp/scope machinery itself. */
@@ -12,16 +18,16 @@ export const rule: Rule = {
     id: "new-nofs-noio-mask",
     class: "gfp-context",
     severity: "info",
-    description: "An added GFP_NOFS/GFP_NOIO (or a mask clearing __GFP_FS/__GFP_IO, or XFS's KM_NOFS/XFS_TRANS_NOFS) at an allocation call",
+    description: "An added GFP_NOFS/GFP_NOIO (or a mask clearing __GFP_FS/__GFP_IO, or a filesystem's private NOFS flag) at an allocation call",
     docs: {
       why:
         "A per-call GFP_NOFS/GFP_NOIO protects one allocation, but the reason for it (a lock, a " +
         "transaction, an IO the caller waits on) covers a region; allocations added later in that " +
         "region, and allocations made by helpers it calls, stay GFP_KERNEL. " +
         "Documentation/core-api/gfp_mask-from-fs-io.rst asks new code to mark the region with " +
-        "memalloc_nofs_save()/memalloc_noio_save() at the boundary that needs it. vmalloc-backed " +
-        "allocators (__vmalloc, kvmalloc) have historically ignored NOFS/NOIO passed as a mask " +
-        "because their page tables were allocated with GFP_KERNEL.",
+        "memalloc_nofs_save()/memalloc_noio_save() at the boundary that needs it. Before v5.17, " +
+        "vmalloc-backed allocators (__vmalloc, kvmalloc) ignored NOFS/NOIO passed as a mask because " +
+        "their page tables were allocated with GFP_KERNEL (451769ebb7e7 and a421ef303008 changed that).",
       fix:
         "Mark the critical section with memalloc_nofs_save()/memalloc_nofs_restore() (or the noio " +
         "pair) where the lock/transaction/IO dependency starts, with a comment naming the reclaim " +
@@ -38,19 +44,23 @@ export const rule: Rule = {
       maskStored:
         "{{mask}} stored in {{target}} for later allocations: every allocation through it avoids reclaim IO/FS; check the allocations that ignore it (page frags, vmalloc) and whether a memalloc_{{scope}}_save() scope in the IO path is the clearer boundary",
       vmallocIgnores:
-        "{{mask}} passed to {{call}}(): vmalloc-backed allocations have ignored NOFS/NOIO masks (page tables come from GFP_KERNEL); use memalloc_{{scope}}_save()/restore() around the call",
+        "{{mask}} passed to {{call}}(): on {{kernel}} (before v5.17) vmalloc-backed allocations ignore NOFS/NOIO masks (page tables come from GFP_KERNEL); use memalloc_{{scope}}_save()/restore() around the call",
     },
     knowledge: ["gfp-fs-io-doc", "memalloc-nofs-api-2017", "memalloc-noio-2013", "dm-bufio-vmalloc-2013", "noio-implies-nofs-2014"],
     scope: "line",
-    needles: ["GFP_NO", "__GFP_", "KM_NOFS", "XFS_TRANS_NOFS"],
+    needles: ["GFP_NO", "__GFP_", ...Object.keys(PRIVATE_NOFS_MASKS)],
   },
-  check({ patch }) {
+  check(ctx) {
+    const { patch } = ctx;
+    const kernel = reclaimAnalysis(ctx).kernel;
+    // vmalloc honours a NOFS/NOIO mask since v5.17: only older kernels get the vmalloc warning
+    const vmallocIgnores = !holdsFor(kernel, VMALLOC_HONOURS_SCOPE.since);
     const reports: Report[] = [];
     // one per-call-mask note per function: the advice is about the function's boundary
     const perFunction = new Map<string, Report>();
     if (patchAddsScope(patch)) return reports; // converting to scopes: scope-conversion speaks
     for (const v of addedSourceLines(patch)) {
-      if (!/GFP_NO|__GFP_|KM_NOFS|XFS_TRANS_NOFS/.test(v.line.text) || API_FILES.test(v.file.path)) continue;
+      if (!MASK_WORDS.test(v.line.text) || API_FILES.test(v.file.path)) continue;
       const masks = restrictedMasks(v.code);
       if (masks.length === 0) continue;
       if (/^\s*#\s*define\b/.test(v.code)) continue;
@@ -83,7 +93,7 @@ export const rule: Rule = {
       // same mask on a deleted line of the hunk: the call moved or changed elsewhere
       const deleted = v.hunk.lines.filter((l) => l.kind === "del").map((l) => restrictedMasks(l.text));
       if (deleted.some((d) => masks.some((m) => d.includes(m)))) continue;
-      const vm = calls.find((c) => lists.vmallocFamily().has(c));
+      const vm = vmallocIgnores ? calls.find((c) => VMALLOC_BACKED.has(allocatorOf(c)?.name ?? c)) : undefined;
       const key = `${v.file.path}\0${v.fn ?? v.hunk.newStart}`;
       const earlier = vm ? undefined : perFunction.get(key);
       if (earlier) {
@@ -92,13 +102,13 @@ export const rule: Rule = {
         d.more = ` (and ${Number(d.count) - 1} more in this function)`;
         continue;
       }
-      const call = vm ?? calls.find((c) => lists.allocators().has(c)) ?? calls[calls.length - 1]!;
+      const call = vm ?? calls.find((c) => allocatorOf(c) !== undefined) ?? calls[calls.length - 1]!;
       const io = masks.some((m) => /IO/.test(m));
       const mask = masks.join(" / ");
       const report: Report = {
         messageId: vm ? "vmallocIgnores" : "perCallMask",
         severity: vm ? "warning" : "info",
-        data: { mask, call, scope: io ? "noio" : "nofs", count: 1, more: "" },
+        data: { mask, call, scope: io ? "noio" : "nofs", count: 1, more: "", kernel: releaseName(kernel) },
         file: v.file.path,
         line: v.line.newLine,
         identifiers: [call, ...masks],

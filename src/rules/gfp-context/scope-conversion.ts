@@ -1,24 +1,9 @@
 // scope-conversion: a patch that fixes a reclaim-recursion hazard with the
 // memalloc scope API; recognise it, check the obvious and cite the history.
 import type { Report, Rule } from "../../types.js";
-import { stripLine } from "../util/code.js";
-import { addedSourceLines, scopeCallOn, sourceLines, type ScopeKind } from "../util/scope-regions.js";
-import { rule as unbalancedRule } from "./unbalanced-scope.js";
+import { reclaimAnalysis } from "../../context/reclaim.js";
 
 const API_FILES = /^(?:include\/linux\/sched(?:\/mm)?\.h|mm\/)/;
-
-function citesFor(path: string, kinds: Set<ScopeKind>): string[] {
-  const out: string[] = [];
-  if (/^fs\/btrfs\//.test(path)) out.push("btrfs-scrub-nofs-2018");
-  if (/^drivers\/md\/(?:md|raid)/.test(path)) out.push("md-suspend-scope-2020");
-  if (/^net\/sunrpc\//.test(path)) out.push("sunrpc-nofs-rpciod-2019", "sunrpc-nofs-sync-2021");
-  if (/^drivers\/nvdimm\//.test(path)) out.push("libnvdimm-noio-2017");
-  if (/^drivers\/infiniband\/ulp\/ipoib\//.test(path)) out.push("ipoib-noio-2017");
-  if (/^drivers\/block\/loop\.c$/.test(path)) out.push("loop-noio-2019");
-  if (/^fs\/nfs\//.test(path)) out.push("nfs-localio-commit-noio-2026");
-  out.push(kinds.has("noio") ? "memalloc-noio-2013" : "memalloc-nofs-api-2017", "gfp-fs-io-doc");
-  return out;
-}
 
 export const rule: Rule = {
   meta: {
@@ -34,7 +19,7 @@ export const rule: Rule = {
         "restore missed on an error path, a different variable restored, a worker the region waits " +
         "for left outside the scope.",
       fix:
-        "Check that every save has a restore of the same variable on every exit, that the scope " +
+        "Restore the saved value on every exit of the function, and make sure the scope " +
         "covers the worker tasks the protected region waits for, and add a comment naming the " +
         "reclaim context the scope protects against.",
       quiet:
@@ -45,43 +30,41 @@ export const rule: Rule = {
       scopeAdded:
         "reclaim-recursion fix with {{count}} memalloc_{{kinds}}_save() scope{{plural}}{{converted}}: {{balance}}; also check the scope covers any worker the protected region waits for",
     },
-    knowledge: ["memalloc-nofs-api-2017", "memalloc-noio-2013", "gfp-fs-io-doc", "btrfs-scrub-nofs-2018"],
+    knowledge: ["memalloc-nofs-api-2017", "memalloc-noio-2013", "gfp-fs-io-doc"],
     scope: "line",
     needles: ["memalloc_"],
   },
-  check({ patch }) {
-    const saves: Array<{ path: string; line: number; kind: ScopeKind; variable: string | null }> = [];
-    for (const v of addedSourceLines(patch)) {
-      if (!v.line.text.includes("memalloc_") || API_FILES.test(v.file.path)) continue;
-      const c = scopeCallOn(v.code);
-      if (c?.op === "save" && (c.kind === "nofs" || c.kind === "noio" || c.kind === "flags")) saves.push({ path: v.file.path, line: v.line.newLine!, kind: c.kind, variable: c.variable });
+  check(ctx) {
+    const a = reclaimAnalysis(ctx);
+    const saves: { path: string; line: number; kind: string; fn: string; whole: boolean; problems: string[]; into: string | null }[] = [];
+    for (const v of a.post()) {
+      if (API_FILES.test(v.path)) continue;
+      for (const e of v.flow.events) {
+        if (e.info.kind !== "scope" || e.info.op !== "save" || e.info.how !== "save" || !v.changed.has(e.line)) continue;
+        const kind = e.info.scope.find((k) => k === "nofs" || k === "noio");
+        if (!kind) continue;
+        // what the path walk found about this save: exits that leave it open, restores that do not match
+        const problems = v.flow.problems.filter((p) => p.save?.line === e.line || (p.kind !== "leak" && p.line > e.line)).map((p) => `line ${p.line}`);
+        saves.push({ path: v.path, line: e.line, kind, fn: v.name, whole: v.flow.entryVisible && v.flow.endVisible, problems, into: e.info.into === "field" ? e.info.variable : null });
+      }
     }
     if (saves.length === 0) return [];
-    // restores visible on the new side, per file and variable
-    const restored = new Set<string>();
-    for (const v of sourceLines(patch)) {
-      if (!v.line.text.includes("memalloc_")) continue;
-      const c = scopeCallOn(v.code);
-      if (c?.op === "restore" && c.variable) restored.add(`${v.file.path}\0${c.variable.replace(/\s+/g, "")}`);
-    }
-    const missing = [...new Set(saves.filter((s) => !s.variable || !restored.has(`${s.path}\0${s.variable}`)).map((s) => s.variable ?? "(unassigned)"))];
     // per-call masks the patch turns into GFP_KERNEL under the new scope
     let converted = 0;
-    for (const f of patch.files)
-      for (const h of f.hunks) {
-        const addsKernel = h.lines.some((l) => l.kind === "add" && /\bGFP_KERNEL\b/.test(stripLine(l.text)));
-        if (addsKernel) converted += h.lines.filter((l) => l.kind === "del" && /\bGFP_NO(?:FS|IO)\b/.test(stripLine(l.text))).length;
-      }
+    for (const site of a.allocations()) if (site.added && a.before(site) && a.relaxedFrom(site) === null && !site.mask.name?.startsWith("GFP_NO") && (a.before(site)!.info as { mask?: { fs: boolean | null } }).mask?.fs === false) converted++;
     const kinds = new Set(saves.map((s) => s.kind));
     const first = saves[0]!;
-    // unbalanced-scope already reports a missing restore on its line: say so once, there
-    const flagged = missing.length > 0 && unbalancedRule.check({ patch, options: {} }).some((r) => r.messageId === "missingRestore" || r.messageId === "neverRestored");
+    const handed = saves.filter((s) => s.into !== null);
+    const bad = saves.filter((s) => s.problems.length > 0);
+    const unchecked = saves.filter((s) => s.problems.length === 0 && !s.whole);
     const balance =
-      missing.length === 0
-        ? "every save has a restore of the same variable in the lines shown"
-        : flagged
-          ? "a restore is missing on some path (see the unbalanced-scope finding on that line)"
-          : `no restore of ${missing.join(", ")} is visible in the diff, so check every exit path`;
+      handed.length > 0
+        ? `the scope saved into ${handed.map((h) => h.into).join(", ")} is handed over: the code that ends that object must restore it (not checked here)`
+        : bad.length > 0
+        ? `a path leaves a scope open or restores the wrong value (see the unbalanced-scope finding${bad[0]!.problems.length > 1 ? "s" : ""} at ${bad.flatMap((b) => b.problems).join(", ")})`
+        : unchecked.length > 0
+          ? `every path shown restores what was saved; the exits of ${[...new Set(unchecked.map((u) => `${u.fn}()`))].join(", ")} outside the lines shown were not checked`
+          : `every path out of ${[...new Set(saves.map((u) => `${u.fn}()`))].join(", ")} restores what was saved`;
     const report: Report = {
       messageId: "scopeAdded",
       severity: "info",
@@ -94,8 +77,7 @@ export const rule: Rule = {
       },
       file: first.path,
       line: first.line,
-      cite: citesFor(first.path, kinds),
-      identifiers: saves.map((s) => `memalloc_${s.kind}_save`),
+      identifiers: [...saves.map((s) => `memalloc_${s.kind}_save`), ...saves.map((s) => s.fn)],
     };
     return [report];
   },
