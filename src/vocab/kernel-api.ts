@@ -121,6 +121,16 @@ export const ALLOCATORS: Readonly<Record<string, Allocator>> = {
   kthread_create_on_node: { gfpArg: null, family: "other", src: "kernel/kthread.c" },
 };
 
+/**
+ * Substrings every allocator name (and every gfp mask word) contains: a
+ * prefilter for diff-only review that never drops a patch with an allocation.
+ */
+export function allocationNeedles(): string[] {
+  const all = ["GFP_", "alloc", ...Object.keys(ALLOCATORS)];
+  // drop a needle that contains another: a text holding the longer one holds the shorter
+  return all.filter((n, i) => all.indexOf(n) === i && !all.some((m) => m !== n && n.includes(m)));
+}
+
 /** The allocator a call names ("kmalloc_noprof" -> kmalloc), or undefined. */
 export function allocatorOf(name: string): (Allocator & { name: string }) | undefined {
   const base = name.endsWith("_noprof") ? name.slice(0, -"_noprof".length) : name;
@@ -752,4 +762,30 @@ export function handleParam(param: string): string | undefined {
   for (const [api, h] of Object.entries(HANDLE_APIS))
     for (const t of h.types) if (new RegExp(`^${t.replace(/ /g, "\\s+")}\\s*\\*`).test(p)) return api;
   return undefined;
+}
+
+// ---------------------------------------------------------------- call traces
+
+/** Frames of a stack trace that mean "an allocation is in progress" (mm/page_alloc.c, mm/slub.c, mm/vmalloc.c, mm/mempool.c, mm/filemap.c, block/bio.c; names across releases). */
+export const TRACE_ALLOC_FRAMES: ReadonlySet<string> = new Set([
+  "___slab_alloc", "__alloc_pages", "__alloc_pages_noprof", "__alloc_pages_nodemask", "__alloc_pages_slowpath", "__filemap_get_folio",
+  "__folio_alloc", "__get_free_pages", "__kmalloc", "__kmalloc_node", "__kmalloc_noprof", "__slab_alloc", "__vmalloc_node_range",
+  "alloc_pages", "alloc_pages_current", "alloc_pages_mpol", "alloc_pages_noprof", "alloc_pages_vma", "alloc_kmem_pages",
+  "alloc_kmem_pages_node", "kmalloc_large", "kmalloc_order", "allocate_slab", "bio_alloc_bioset", "folio_alloc",
+  "grab_cache_page_write_begin", "kmalloc", "kmalloc_trace", "kmem_cache_alloc", "kmem_cache_alloc_lru", "kmem_cache_alloc_node",
+  "kmem_cache_alloc_noprof", "kmem_cache_alloc_trace", "mempool_alloc", "new_slab", "pagecache_get_page", "radix_tree_node_alloc",
+  "skb_page_frag_refill", "slab_alloc_node", "vmalloc",
+]);
+
+/** Frames of memory reclaim: direct reclaim, kswapd, shrinkers, inode pruning (mm/vmscan.c, mm/shrinker.c, fs/super.c, fs/inode.c). */
+export const TRACE_RECLAIM_FRAMES: ReadonlySet<string> = new Set([
+  "__alloc_pages_direct_reclaim", "__perform_reclaim", "balance_pgdat", "do_shrink_slab", "do_try_to_free_pages", "kswapd",
+  "prune_icache_sb", "shrink_folio_list", "shrink_inactive_list", "shrink_lruvec", "shrink_node", "shrink_node_memcgs",
+  "shrink_page_list", "shrink_slab", "shrink_zone", "shrink_zones", "super_cache_scan", "try_to_free_mem_cgroup_pages",
+  "try_to_free_pages",
+]);
+
+/** A frame that waits for IO or another task: a WAIT_CALLS entry, or the kernel's naming of waits (io_schedule*, *_iowait, wait_for_completion*, wait_on_*). */
+export function isWaitFrame(name: string): boolean {
+  return name in WAIT_CALLS || /^io_schedule|_iowait$|^wait_for_completion|^wait_on_|^__wait_on_|^out_of_line_wait_on_bit|^bit_wait/.test(name);
 }

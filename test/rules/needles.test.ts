@@ -9,6 +9,7 @@ import { toPatch } from "../helpers/rule-tester.js";
 import { ALL_RULES } from "../../src/rules/index.js";
 import { RECLAIM_NEEDLES } from "../../src/rules/commit-message/reclaim-call-trace.js";
 import { coveringNeedles, listNeedles, lists, parseNameList } from "../../src/rules/util/gfp-lists.js";
+import { ALLOCATORS, TRACE_RECLAIM_FRAMES } from "../../src/vocab/kernel-api.js";
 
 const needlesOf = (id: string): readonly string[] => ALL_RULES.find((r) => r.meta.id === id)!.meta.needles ?? [];
 const covered = (name: string, needles: readonly string[]) => needles.some((n) => name.includes(n));
@@ -19,11 +20,12 @@ describe("rule needles", () => {
   });
 
   it("reclaim-call-trace covers every reclaim frame and fs_reclaim", () => {
-    for (const n of [...lists.reclaimFrames().names, "fs_reclaim"]) expect(covered(n, RECLAIM_NEEDLES), n).toBe(true);
+    for (const n of [...TRACE_RECLAIM_FRAMES, "fs_reclaim"]) expect(covered(n, RECLAIM_NEEDLES), n).toBe(true);
   });
 
-  it("gfp-kernel-in-io-path covers every implicit GFP_KERNEL allocator", () => {
-    for (const n of lists.implicitGfpKernel().names) expect(covered(n, needlesOf("gfp-kernel-in-io-path")), n).toBe(true);
+  it("the allocation rules cover every allocator of the vocabulary and every gfp mask word", () => {
+    for (const id of ["gfp-kernel-in-io-path", "alloc-while-holding"])
+      for (const n of [...Object.keys(ALLOCATORS), "GFP_KERNEL", "GFP_NOFS"]) expect(covered(n, needlesOf(id)), `${id}: ${n}`).toBe(true);
   });
 
   it("backend-frontend-io covers every filesystem IO submitter and ->write_iter/->read_iter", () => {

@@ -2,20 +2,18 @@
 // allocation entered reclaim that waits on IO or a filesystem.
 import type { Patch, Report, Rule } from "../../types.js";
 import { stripLine } from "../util/code.js";
-import { lists } from "../util/gfp-lists.js";
+import { TRACE_ALLOC_FRAMES, TRACE_RECLAIM_FRAMES, isWaitFrame } from "../../vocab/kernel-api.js";
 import { findReclaimChain, parseTraces, type Frame, type ReclaimChain } from "../util/trace-frames.js";
 
 /**
- * Every reclaim frame of knowledge/lists/trace-reclaim-frames.txt, and the
+ * Every reclaim frame of TRACE_RECLAIM_FRAMES (src/vocab), and the
  * lockdep pseudo-lock fs_reclaim, contains one of these (a test keeps the
  * list covered). Few and short: each is one scan of the patch text.
  */
 export const RECLAIM_NEEDLES = ["reclaim", "shrink", "kswapd", "balance_pgdat", "try_to_free", "super_cache_scan", "prune_icache"];
 
-const WAIT_SUFFIX = /_iowait$|^wait_for_completion|^io_schedule/;
-
 function isWait(n: string): boolean {
-  return lists.waitPrimitives().has(n) || WAIT_SUFFIX.test(n);
+  return isWaitFrame(n);
 }
 
 /** Does the diff change the allocation context (gfp masks, scopes, PF_ flags, io flusher)? */
@@ -113,8 +111,8 @@ function lockdepReclaim(patch: Patch): Report | null {
 }
 
 function traceChain(patch: Patch): Report | null {
-  const alloc = lists.allocFrames();
-  const reclaim = lists.reclaimFrames();
+  const alloc = TRACE_ALLOC_FRAMES;
+  const reclaim = TRACE_RECLAIM_FRAMES;
   for (const trace of parseTraces(patch.message)) {
     const chain = findReclaimChain(trace, (n) => alloc.has(n), (n) => reclaim.has(n), isWait);
     if (!chain) continue;

@@ -8,6 +8,7 @@
 // What is held comes from the function's own paths and from its callers.
 import { lockLabel, reclaimAnalysis, type AllocSite, type Hazard } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
+import { allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, heldWhere, takerText } from "../util/phrases.js";
 
 type Held = Exclude<Hazard, { kind: "role" }>;
@@ -47,7 +48,7 @@ export const rule: Rule = {
     },
     knowledge: ["memalloc-nofs-api-2017", "gfp-fs-io-doc", "btrfs-scrub-nofs-2018"],
     scope: "line",
-    needles: ["GFP_", "alloc", "vzalloc", "kstrdup", "kmemdup", "kasprintf"],
+    needles: allocationNeedles(),
   },
   check(ctx) {
     const a = reclaimAnalysis(ctx);

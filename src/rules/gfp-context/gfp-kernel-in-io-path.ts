@@ -7,6 +7,7 @@
 // caller) applied.
 import { reclaimAnalysis, type AllocSite } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
+import { allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, chainText, roleText, roleWhy } from "../util/phrases.js";
 
 export const rule: Rule = {
@@ -37,7 +38,7 @@ export const rule: Rule = {
     },
     knowledge: ["loop-noio-2019", "memalloc-noio-2013", "gfp-fs-io-doc", "dm-bufio-gfp-fs-2014"],
     scope: "line",
-    needles: ["GFP_", "alloc", "vzalloc", "kstrdup", "kmemdup", "kasprintf", "kthread_", "_workqueue", "mempool_create"],
+    needles: allocationNeedles(),
   },
   check(ctx) {
     const a = reclaimAnalysis(ctx);

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../../paths.js";
+import { PRIVATE_NOFS_MASKS } from "../../vocab/kernel-api.js";
 
 export interface NameList {
   readonly name: string;
@@ -61,45 +62,23 @@ export function nameList(name: string): NameList {
 }
 
 export const lists = {
-  allocators: () => nameList("allocators"),
-  vmallocFamily: () => nameList("vmalloc-family"),
-  implicitGfpKernel: () => nameList("implicit-gfp-kernel"),
-  allocFrames: () => nameList("trace-alloc-frames"),
-  reclaimFrames: () => nameList("trace-reclaim-frames"),
   waitPrimitives: () => nameList("wait-primitives"),
   fsIoSubmitters: () => nameList("fs-io-submitters"),
-  ioPathFunctions: () => nameList("io-path-functions"),
-  ioPathExempt: () => nameList("io-path-exempt"),
   userspaceBackends: () => nameList("userspace-io-backends"),
   userspaceEntries: () => nameList("userspace-io-entries"),
 };
 
 // ---------------------------------------------------------------- gfp tokens
 
-/** GFP masks that clear __GFP_FS and/or __GFP_IO on a line (code, comments stripped), XFS's KM_NOFS/XFS_TRANS_NOFS included. */
+/** GFP masks that clear __GFP_FS and/or __GFP_IO on a line (code, comments stripped), filesystems' private NOFS words included (src/vocab). */
 export function restrictedMasks(code: string): string[] {
   const out: string[] = [];
   if (/\bGFP_NOFS\b/.test(code)) out.push("GFP_NOFS");
   if (/\bGFP_NOIO\b/.test(code)) out.push("GFP_NOIO");
   if (/~\s*\(?[^;)]*\b__GFP_FS\b/.test(code)) out.push("~__GFP_FS");
   if (/~\s*\(?[^;)]*\b__GFP_IO\b/.test(code)) out.push("~__GFP_IO");
-  // XFS's own NOFS vocabulary: the kmem wrapper flag and the transaction flag
-  if (/\bKM_NOFS\b/.test(code)) out.push("KM_NOFS");
-  if (/\bXFS_TRANS_NOFS\b/.test(code)) out.push("XFS_TRANS_NOFS");
+  for (const w of Object.keys(PRIVATE_NOFS_MASKS)) if (code.includes(w) && new RegExp(`\\b${w}\\b`).test(code)) out.push(w);
   return out;
-}
-
-export function hasGfpKernel(code: string): boolean {
-  return /\bGFP_KERNEL\b/.test(code);
-}
-
-/** The first call on the line whose name is a listed allocator. */
-export function allocatorOn(code: string): string | null {
-  const re = /([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
-  let m: RegExpExecArray | null;
-  const alloc = lists.allocators();
-  while ((m = re.exec(code))) if (alloc.has(m[1]!)) return m[1]!;
-  return null;
 }
 
 /**
