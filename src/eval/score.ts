@@ -24,7 +24,7 @@ export interface CaseResult {
   lineHit: boolean | null;
   /** Info findings on a negative. */
   infoNoise: number;
-  findings: { rule: string; class: HazardClass; severity: string; file: string | null; line: number | null }[];
+  findings: { rule: string; class: HazardClass; severity: string; file: string | null; line: number | null; message: string }[];
   error?: string;
 }
 
@@ -38,7 +38,13 @@ export interface EvalSummary {
   cases: number;
   positives: number;
   negatives: number;
+  /** Hazard positives (bug-introducing, needs-pushback) with a warning+ finding in a listed class. */
+  hazards: ClassFigures;
+  /** Fix-or-topic positives with any finding in a listed class. */
+  topics: ClassFigures;
   perClass: Record<string, ClassFigures>;
+  perClassHazard: Record<string, ClassFigures>;
+  perClassTopic: Record<string, ClassFigures>;
   recall: number;
   lineHits: { withLines: number; hit: number };
   falsePositives: number;
@@ -82,29 +88,38 @@ export function scoreCase(label: Label, reviews: PatchReview[], error?: string):
     outcome,
     lineHit,
     infoNoise: label.kind === "negative" ? findings.filter((f) => f.severity === "info").length : 0,
-    findings: findings.map((f) => ({ rule: f.rule, class: f.class, severity: f.severity, file: f.file, line: f.line })),
+    findings: findings.map((f) => ({ rule: f.rule, class: f.class, severity: f.severity, file: f.file, line: f.line, message: f.message })),
     ...(error ? { error } : {}),
   };
 }
 
+function figures(rs: CaseResult[]): ClassFigures {
+  const hits = rs.filter((r) => r.outcome === "hit").length;
+  return { positives: rs.length, hits, recall: rs.length ? hits / rs.length : 0 };
+}
+
+function byClass(rs: CaseResult[]): Record<string, ClassFigures> {
+  const out: Record<string, ClassFigures> = {};
+  for (const c of [...new Set(rs.flatMap((r) => r.classes))].sort()) out[c] = figures(rs.filter((r) => r.classes.includes(c)));
+  return out;
+}
+
 export function summarise(results: CaseResult[]): EvalSummary {
-  const perClass: Record<string, ClassFigures> = {};
   const positives = results.filter((r) => r.kind === "positive");
   const negatives = results.filter((r) => r.kind === "negative");
-  for (const r of positives)
-    for (const c of r.classes) {
-      const fig = (perClass[c] ??= { positives: 0, hits: 0, recall: 0 });
-      fig.positives++;
-      if (r.outcome === "hit") fig.hits++;
-    }
-  for (const fig of Object.values(perClass)) fig.recall = fig.positives ? fig.hits / fig.positives : 0;
+  const hazards = positives.filter((r) => !r.topic);
+  const topics = positives.filter((r) => r.topic);
   const fps = negatives.filter((r) => r.outcome === "false-positive").length;
   const withLines = positives.filter((r) => r.lineHit !== null);
   return {
     cases: results.length,
     positives: positives.length,
     negatives: negatives.length,
-    perClass,
+    hazards: figures(hazards),
+    topics: figures(topics),
+    perClass: byClass(positives),
+    perClassHazard: byClass(hazards),
+    perClassTopic: byClass(topics),
     recall: positives.length ? positives.filter((r) => r.outcome === "hit").length / positives.length : 0,
     lineHits: { withLines: withLines.length, hit: withLines.filter((r) => r.lineHit).length },
     falsePositives: fps,
@@ -116,14 +131,23 @@ export function summarise(results: CaseResult[]): EvalSummary {
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
-export function formatSummary(results: CaseResult[], s: EvalSummary): string {
+const frac = (f: ClassFigures) => `${f.hits}/${f.positives} (${pct(f.recall)})`;
+
+/** The figures of a set; with perCase false no case id or subject is printed (for a holdout). */
+export function formatSummary(results: CaseResult[], s: EvalSummary, perCase = true): string {
   const out: string[] = [];
-  for (const r of results) {
-    const what = r.findings.map((f) => `${f.rule}:${f.severity}`).join(", ") || "-";
-    out.push(`${r.outcome.padEnd(14)} ${r.kind === "positive" ? (r.topic ? "topic" : "hazard") : "negative"}  ${r.id}  [${what}]${r.error ? `  ERROR ${r.error}` : ""}`);
+  if (perCase) {
+    for (const r of results) {
+      const what = r.findings.map((f) => `${f.rule}:${f.severity}`).join(", ") || "-";
+      out.push(`${r.outcome.padEnd(14)} ${r.kind === "positive" ? (r.topic ? "topic" : "hazard") : "negative"}  ${r.id}  [${what}]${r.error ? `  ERROR ${r.error}` : ""}`);
+    }
+    out.push("");
   }
-  out.push("", `cases ${s.cases}: ${s.positives} positive, ${s.negatives} negative`);
-  for (const [c, f] of Object.entries(s.perClass).sort()) out.push(`  recall ${c.padEnd(18)} ${f.hits}/${f.positives} (${pct(f.recall)})`);
+  out.push(`cases ${s.cases}: ${s.hazards.positives} hazard, ${s.topics.positives} topic, ${s.negatives} negative`);
+  out.push(`  hazard recall (warning+) ${frac(s.hazards)}`);
+  for (const [c, f] of Object.entries(s.perClassHazard)) out.push(`    ${c.padEnd(22)} ${frac(f)}`);
+  out.push(`  topic recognition        ${frac(s.topics)}`);
+  for (const [c, f] of Object.entries(s.perClassTopic)) out.push(`    ${c.padEnd(22)} ${frac(f)}`);
   out.push(`  recall overall           ${pct(s.recall)}`);
   if (s.lineHits.withLines) out.push(`  on the labelled line     ${s.lineHits.hit}/${s.lineHits.withLines}`);
   out.push(`  false positives          ${s.falsePositives}/${s.negatives} negatives (${pct(s.falsePositiveRate)})`);

@@ -1,6 +1,9 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { scoreCase, summarise, type Label } from "../../src/eval/score.js";
+import { formatSummary, scoreCase, summarise, type Label } from "../../src/eval/score.js";
 import type { Finding, PatchReview } from "../../src/types.js";
 
 function finding(partial: Partial<Finding>): Finding {
@@ -55,5 +58,48 @@ describe("eval scoring", () => {
     expect(summary.perClass["gfp-context"]).toEqual({ positives: 2, hits: 2, recall: 1 });
     expect(summary.lineHits).toEqual({ withLines: 1, hit: 1 });
     expect(summary.falsePositives).toBe(0);
+  });
+
+  it("separates hazard recall from topic recognition, per class", () => {
+    const shrinkerHazard: Label = { id: "s", kind: "positive", classes: ["shrinker-io"] };
+    const s = summarise([
+      scoreCase(hazard, reviewOf(finding({}))),
+      scoreCase(shrinkerHazard, reviewOf(finding({ class: "shrinker-io", severity: "info" }))),
+      scoreCase(topic, reviewOf(finding({ severity: "info" }))),
+    ]);
+    expect(s.hazards).toEqual({ positives: 2, hits: 1, recall: 0.5 });
+    expect(s.topics).toEqual({ positives: 1, hits: 1, recall: 1 });
+    expect(s.perClassHazard).toEqual({ "gfp-context": { positives: 1, hits: 1, recall: 1 }, "shrinker-io": { positives: 1, hits: 0, recall: 0 } });
+    expect(s.perClassTopic).toEqual({ "gfp-context": { positives: 1, hits: 1, recall: 1 } });
+  });
+
+  it("prints no case id when asked for aggregates only (a holdout)", () => {
+    const results = [scoreCase({ ...hazard, id: "secret-case" }, reviewOf(finding({})))];
+    expect(formatSummary(results, summarise(results))).toContain("secret-case");
+    const aggregate = formatSummary(results, summarise(results), false);
+    expect(aggregate).not.toContain("secret-case");
+    expect(aggregate).toContain("hazard recall (warning+) 1/1 (100%)");
+  });
+
+  it("reads a labels file given apart from the folder", () => {
+    const out = execFileSync(process.execPath, ["dist/eval/main.js", "test/fixtures/eval", "--labels", "test/fixtures/eval/labels.json", "--json"], { encoding: "utf8" });
+    expect(JSON.parse(out).summary.cases).toBe(3);
+    expect(() => execFileSync(process.execPath, ["dist/eval/main.js", "test/fixtures/eval", "--labels", "test/fixtures/eval/none.json"], { stdio: "pipe" })).toThrow(/no such labels file/);
+  });
+
+  it("reviews with a tree when given one, and says so when it is not a directory", () => {
+    const tree = mkdtempSync(join(tmpdir(), "eval-tree-"));
+    try {
+      const out = execFileSync(process.execPath, ["dist/eval/main.js", "test/fixtures/eval", "--tree", tree, "--json"], { encoding: "utf8" });
+      const { results } = JSON.parse(out);
+      expect(results.map((r: { id: string; error?: string }) => [r.id, r.error ?? null])).toEqual([
+        ["ext4-mask", null],
+        ["mask-in-fuse", null],
+        ["plain-refactor", null],
+      ]);
+    } finally {
+      rmSync(tree, { recursive: true, force: true });
+    }
+    expect(() => execFileSync(process.execPath, ["dist/eval/main.js", "test/fixtures/eval", "--tree", "test/fixtures/eval/labels.json"], { stdio: "pipe" })).toThrow(/not a directory/);
   });
 });

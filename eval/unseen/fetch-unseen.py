@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Re-create the unseen evaluation cases from the public list archives.
+
+usage: fetch-unseen.py MIRRORS_DIR [OUT_ROOT] [--set dev|holdout|all] [--lore]
+
+Every case is one mail of a lore.kernel.org list, as kept in the public-inbox
+git mirrors on GitHub (github.com/linux-mailinglist-archives/<list>.0; one
+commit per mail, the mail in the file `m`). MIRRORS_DIR holds bare clones of
+those repositories named `owner+repo` (or `owner+repo/repo`, the layout the
+search tool's `fetch` leaves under /work/.mirror), for example
+`linux-mailinglist-archives+linux-xfs.vger.kernel.org.0`.
+
+Writes OUT_ROOT/unseen-dev/<id>.patch and OUT_ROOT/holdout/<id>.patch
+(default OUT_ROOT: /work/eval-data) and checks each file against the
+`sha256` of its label. With --lore, a case whose archive is missing is
+downloaded from https://lore.kernel.org/all/<Message-ID>/raw instead; lore
+rewrites some headers, so such a file is kept but reported as differing.
+
+The mails are third-party text: keep OUT_ROOT out of the project's commits.
+Exit status 1 if any case is missing or differs.
+"""
+import argparse, hashlib, json, os, re, subprocess, sys, urllib.request
+
+here = os.path.dirname(os.path.abspath(__file__))
+SETS = {"dev": ("labels-dev.json", "unseen-dev"), "holdout": ("labels-holdout.json", "holdout")}
+
+def gitdir(mirrors, repo):
+    d = os.path.join(mirrors, repo.replace("/", "+"))
+    for cand in (os.path.join(d, "repo"), d):
+        if os.path.isdir(cand):
+            return cand
+    return None
+
+def from_archive(mirrors, origin):
+    m = re.match(r"^(\S+/\S+) commit ([0-9a-f]{40}) \(m\)$", origin)
+    if not m:
+        raise ValueError(f"origin not understood: {origin}")
+    g = gitdir(mirrors, m[1])
+    if g is None:
+        raise FileNotFoundError(f"no clone of {m[1]} under {mirrors}")
+    return subprocess.run(["git", "--git-dir", g, "show", f"{m[2]}:m"], capture_output=True, check=True).stdout
+
+def from_lore(url):
+    mid = url.rsplit("/r/", 1)[1]
+    with urllib.request.urlopen(f"https://lore.kernel.org/all/{mid}/raw", timeout=60) as r:
+        return r.read()
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mirrors")
+    ap.add_argument("out_root", nargs="?", default="/work/eval-data")
+    ap.add_argument("--set", choices=["dev", "holdout", "all"], default="all")
+    ap.add_argument("--lore", action="store_true")
+    a = ap.parse_args()
+    bad = 0
+    for name in (["dev", "holdout"] if a.set == "all" else [a.set]):
+        labels, sub = SETS[name]
+        out = os.path.join(a.out_root, sub)
+        os.makedirs(out, exist_ok=True)
+        cases = json.load(open(os.path.join(here, labels)))
+        done = 0
+        for c in cases:
+            try:
+                try:
+                    data = from_archive(a.mirrors, c["origin"])
+                except FileNotFoundError:
+                    if not a.lore:
+                        raise
+                    data = from_lore(c["source_url"])
+                open(os.path.join(out, c["id"] + ".patch"), "wb").write(data)
+                if hashlib.sha256(data).hexdigest() != c["sha256"]:
+                    bad += 1
+                    print(f"{name}/{c['id']}: differs from the labelled text (sha256)")
+                else:
+                    done += 1
+            except Exception as e:  # report and go on
+                bad += 1
+                print(f"{name}/{c['id']}: {e}")
+        print(f"{name}: {done} of {len(cases)} written to {out}")
+    return 1 if bad else 0
+
+if __name__ == "__main__":
+    sys.exit(main())
