@@ -5,6 +5,7 @@
 import {
   FLAGS_SCOPE_CALLS,
   FLUSH_CALLS,
+  MASK_NOT_ALLOCATING,
   GUARD_CLASSES,
   LOCK_CALLS,
   PF_SCOPE_FLAGS,
@@ -151,6 +152,11 @@ export function classifyCall(callee: string, args: string[], assignedTo: string 
       legacy: wq.legacy,
       implied: wq.implied,
     };
+  }
+  // any other call given a mask may allocate with it (a gfp_t parameter says so): sbitmap_init_node(..., GFP_KERNEL, ...)
+  if (!(callee in MASK_NOT_ALLOCATING) && !/^(?:trace_|pr_|dev_|printk)/.test(callee)) {
+    const arg = args.find((a) => looksLikeMask(a) && /^[\s()|&~A-Z0-9_]+$/.test(a));
+    if (arg !== undefined) return { kind: "alloc", name: callee, family: "passed", mask: evalMask(arg), implicit: false, gfpText: arg };
   }
   return { kind: "call" };
 }

@@ -124,6 +124,8 @@ export interface AllocSite {
   callerScopes: ScopeKind[];
   /** The mask is a parameter: the caller whose argument made it what `effective` says ("foo() passes GFP_KERNEL"). */
   maskFrom: string | null;
+  /** The event is a call to a function that allocates: the chain from the callee to the allocation. */
+  through?: string[];
   /** The state at the start of the function is not visible (a fragment): a scope or lock above it is unknown. */
   entryUnknown: boolean;
   hazards: Hazard[];
@@ -670,11 +672,76 @@ export class ReclaimAnalysis {
     const out: AllocSite[] = [];
     for (const v of this.post()) {
       const allocs = v.flow.events.filter((e): e is AllocSite["ev"] => e.info.kind === "alloc");
-      if (allocs.length === 0) continue;
+      // calls into functions of the sources that allocate (a source tree): the call stands for the allocation
+      // (an audit reports each allocation where it is, once)
+      const through = this.facts && this.mode !== "audit" ? this.allocatingCalls(v) : [];
+      if (allocs.length === 0 && through.length === 0) continue;
       const callers = v.whole ? this.callers(v) : { searched: false, complete: false, paths: [], everyScope: [] as ScopeKind[] };
       for (const ev of allocs) out.push(this.allocSite(v, ev, callers));
+      for (const t of through) {
+        const site = this.allocSite(v, t.ev, callers);
+        site.through = t.chain;
+        out.push(site);
+      }
     }
     return (this.allocMemo = out);
+  }
+
+  /**
+   * Calls in a touched function to functions of the sources that allocate with
+   * a mask reclaim can recurse with (their own scopes applied), a few calls
+   * deep: each becomes an allocation event at the call, with the chain to the
+   * allocation. Only calls on lines the patch added, or made while something
+   * is held or a scope is absent where the patch changed the function.
+   */
+  private allocatingCalls(v: FnView): { ev: AllocSite["ev"]; chain: string[] }[] {
+    const out: { ev: AllocSite["ev"]; chain: string[] }[] = [];
+    const touchedHeld = (e: FlowEvent) => e.state.held.some((h) => v.changed.has(h.entry.line));
+    for (const e of v.flow.events) {
+      if (e.info.kind !== "call" || e.callee.startsWith("->")) continue;
+      if (!v.changed.has(e.line) && !touchedHeld(e)) continue;
+      // a callee the patch itself changes: its own allocations are judged where they are
+      if (this.post().some((p) => p.name === e.callee && p.changed.size > 0)) continue;
+      const sum = this.allocSummary(v.path, e.callee, 3, new Set());
+      if (!sum) continue;
+      const info = { kind: "alloc" as const, name: e.callee, family: "through", mask: sum.mask, implicit: false, gfpText: sum.mask.text };
+      out.push({ ev: { ...e, info } as AllocSite["ev"], chain: [e.callee, ...sum.chain] });
+    }
+    return out;
+  }
+
+  private summaryMemo = new Map<string, { mask: Mask; chain: string[] } | null>();
+
+  /** The least restricted allocation a function makes (directly or a few calls down), with its own scopes applied. */
+  private allocSummary(near: string, name: string, depth: number, active: Set<string>): { mask: Mask; chain: string[] } | null {
+    const def = this.definitionOf(near, name);
+    if (!def) return null;
+    const key = `${def.file}:${name}`;
+    if (this.summaryMemo.has(key)) return this.summaryMemo.get(key)!;
+    if (active.has(key) || depth <= 0) return null;
+    // cheap first: the scan says whether anything allocates in or below it at all
+    const t = this.text(def.file);
+    if (t === undefined) return null;
+    active.add(key);
+    const flow = cachedFlows(`post:${def.file}`, t).get(name);
+    let best: { mask: Mask; chain: string[] } | null = null;
+    const rank = (m: Mask) => (m.reclaim === false ? 0 : (m.fs === true ? 4 : 0) + (m.io === true ? 2 : 0));
+    for (const e of flow?.events ?? []) {
+      const scopes = e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle");
+      if (e.info.kind === "alloc") {
+        const m = applyScopes(e.info.mask, scopes);
+        if (rank(m) > 0 && (!best || rank(m) > rank(best.mask))) best = { mask: m, chain: [`${e.callee}(${e.info.gfpText ?? ""})`] };
+      } else if (e.info.kind === "call" && !e.callee.startsWith("->")) {
+        const sub = this.allocSummary(def.file, e.callee, depth - 1, active);
+        if (!sub) continue;
+        const m = applyScopes(sub.mask, scopes);
+        if (rank(m) > 0 && (!best || rank(m) > rank(best.mask))) best = { mask: m, chain: [e.callee, ...sub.chain] };
+      }
+      if (best && rank(best.mask) >= 6) break;
+    }
+    active.delete(key);
+    this.summaryMemo.set(key, best);
+    return best;
   }
 
   /** The same call in the pre image (same function, callee and first argument or target), when there is one. */

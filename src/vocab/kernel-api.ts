@@ -144,6 +144,32 @@ export const VMALLOC_BACKED: ReadonlySet<string> = new Set([
   "kvmalloc", "kvzalloc", "kvmalloc_node", "kvzalloc_node", "kvcalloc", "kvmalloc_array", "kvrealloc",
 ]);
 
+/**
+ * Calls that take a gfp mask but do not allocate with it now: they test it,
+ * compute another from it, or store it for later (include/linux/gfp.h,
+ * include/linux/pagemap.h, include/linux/radix-tree.h, include/linux/xarray.h).
+ * Any other call given a mask is taken at its word: a function with a gfp_t
+ * parameter may allocate with it.
+ */
+export const MASK_NOT_ALLOCATING: Readonly<Record<string, Provenance & { stores?: boolean }>> = {
+  mapping_set_gfp_mask: { src: "include/linux/pagemap.h", stores: true },
+  mapping_gfp_constraint: { src: "include/linux/pagemap.h" },
+  current_gfp_context: { src: "include/linux/sched/mm.h" },
+  gfpflags_allow_blocking: { src: "include/linux/gfp.h" },
+  gfp_has_io_fs: { src: "include/linux/gfp.h" },
+  gfp_zone: { src: "include/linux/gfp.h" },
+  gfp_migratetype: { src: "include/linux/gfp.h" },
+  INIT_RADIX_TREE: { src: "include/linux/radix-tree.h", stores: true },
+  RADIX_TREE_INIT: { src: "include/linux/radix-tree.h", stores: true },
+  xa_init_flags: { src: "include/linux/xarray.h", stores: true },
+  WARN_ON: { src: "include/asm-generic/bug.h" },
+  WARN_ON_ONCE: { src: "include/asm-generic/bug.h" },
+  BUG_ON: { src: "include/asm-generic/bug.h" },
+  VM_BUG_ON: { src: "include/linux/mmdebug.h" },
+  VM_WARN_ON_ONCE: { src: "include/linux/mmdebug.h" },
+  trace_printk: { src: "include/linux/kernel.h" },
+};
+
 /** vmalloc and kvmalloc honour a NOFS/NOIO mask or scope for their page tables only since v5.17. */
 export const VMALLOC_HONOURS_SCOPE: Provenance & { commits: string[] } = {
   src: "mm/vmalloc.c __vmalloc_area_node (memalloc_nofs_save/memalloc_noio_save around the page-table allocation)",

@@ -9,7 +9,9 @@ import { ROLE_NEEDS } from "../../vocab/kernel-api.js";
 /** "kzalloc(GFP_KERNEL)", "vmalloc() (always GFP_KERNEL)", "kmalloc(gfp)". */
 export function allocText(site: AllocSite): string {
   const ev = site.ev;
+  if (site.through) return `${ev.callee}(), which allocates with ${site.mask.text} (${site.through.join(" -> ")})`;
   if (ev.info.implicit) return `${ev.callee}() (always GFP_KERNEL)`;
+  if (ev.info.family === "passed") return `${ev.callee}(..., ${site.mask.text}, ...)`;
   return `${ev.callee}(${site.mask.text})${site.maskFrom ? ` (${site.maskFrom})` : ""}`;
 }
 
