@@ -99,6 +99,11 @@ ruleTester(rule, {
       errors: [{ messageId: "handle", line: 9 }],
     },
     {
+      name: "the patch freezes the queue around an existing GFP_KERNEL allocation: reported on the freeze",
+      patch: { files: [{ path: "drivers/block/widget.c", before: freeze("GFP_KERNEL").replace("\tblk_mq_freeze_queue(wd->queue);\n", "").replace("\tblk_mq_unfreeze_queue(wd->queue);\n", ""), after: freeze("GFP_KERNEL") }] },
+      errors: [{ messageId: "frozen", line: 5, severity: "warning" }],
+    },
+    {
       name: "GFP_KERNEL while the request queue is frozen",
       patch: { files: [{ path: "drivers/block/widget.c", before: freeze("GFP_NOIO"), after: freeze("GFP_KERNEL") }] },
       errors: [{ messageId: "frozen", line: 6, severity: "warning" }],

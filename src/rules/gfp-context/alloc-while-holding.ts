@@ -53,24 +53,29 @@ export const rule: Rule = {
   check(ctx) {
     const a = reclaimAnalysis(ctx);
     const reports: Report[] = [];
+    const seen = new Set<string>();
     for (const site of a.allocations()) {
-      if (!site.added || a.unchanged(site)) continue;
-      // one warning per allocation: the strongest held thing
+      // the patch adds the allocation, or takes the lock / starts the handle / freezes the queue around an existing one
+      const heldAdded = (h: Held) => "held" in h && h.held !== null && h.via === null && site.fn.changed.has(h.held.line);
       const held = site.hazards.filter((h): h is Held => h.kind !== "role" && (h.kind !== "held-lock" || h.taker !== null));
-      const first = held[0];
+      const first = site.added && !a.unchanged(site) ? held[0] : held.find(heldAdded);
       if (!first) continue;
-      reports.push(report(site, first));
+      const r = report(site, first, site.added && !a.unchanged(site) ? site.ev.line : (first as { held: { line: number } }).held.line);
+      const k = `${r.file}:${r.line}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      reports.push(r);
     }
     return reports;
   },
 };
 
-function report(site: AllocSite, h: Held): Report {
+function report(site: AllocSite, h: Held, at: number): Report {
   const fn = site.fn.name;
   const bit = h.kind === "frozen" ? site.effective.io : site.effective.fs;
   // a mask that is not known to allow the recursion (a parameter no caller resolved): say what is missing, at info
   const unsure = bit !== true ? { severity: "info" as const } : {};
-  const base = { file: site.fn.path, line: site.ev.line, identifiers: [site.ev.callee, site.mask.name ?? "GFP_KERNEL"], ...unsure };
+  const base = { file: site.fn.path, line: at, identifiers: [site.ev.callee, site.mask.name ?? "GFP_KERNEL"], ...unsure };
   const unknowns = site.entryUnknown ? [`whether a memalloc_nofs_save() scope is open above the lines shown (the start of ${fn}() is not in the patch)`] : [];
   if (bit !== true) unknowns.push(`the mask ${site.mask.text}: what the callers of ${fn}() pass`);
   const chain = [...(("via" in h && h.via) || [fn]).map((f) => `${f}()`), allocText(site)];
@@ -78,7 +83,7 @@ function report(site: AllocSite, h: Held): Report {
     return {
       ...base,
       messageId: "lockTaken",
-      data: { alloc: allocText(site), fn, lock: lockLabel(h.held), where: heldWhere(h.held, h.via), taker: takerText(h.taker!) },
+      data: { alloc: allocAt(site, at), fn, lock: lockLabel(h.held), where: heldWhere(h.held, h.via), taker: takerText(h.taker!) },
       fix: `Allocate before taking ${lockLabel(h.held)}, use GFP_NOFS here, or open memalloc_nofs_save() where ${lockLabel(h.held)} is taken so everything under it is covered.`,
       chain: [...chain, "reclaim", ...h.taker!.chain],
       ...(unknowns.length ? { unknowns } : {}),
@@ -90,7 +95,7 @@ function report(site: AllocSite, h: Held): Report {
     return {
       ...base,
       messageId: "handle",
-      data: { alloc: allocText(site), fn, handle, where, scopeWhere: `${h.scope.how === "tree" ? "found in the tree" : "as found in linux-6.12"}: ${h.scope.where}` },
+      data: { alloc: allocAt(site, at), fn, handle, where, scopeWhere: `${h.scope.how === "tree" ? "found in the tree" : "as found in linux-6.12"}: ${h.scope.where}` },
       fix: "Use GFP_NOFS here, or open memalloc_nofs_save() for the lifetime of the handle (where the transaction starts) so every allocation under it is NOFS.",
       chain,
       cite: ["btrfs-scrub-nofs-2018", "memalloc-nofs-api-2017"],
@@ -100,7 +105,7 @@ function report(site: AllocSite, h: Held): Report {
   return {
     ...base,
     messageId: "frozen",
-    data: { alloc: allocText(site), fn, queue: lockLabel(h.held), where: heldWhere(h.held, h.via) },
+    data: { alloc: allocAt(site, at), fn, queue: lockLabel(h.held), where: heldWhere(h.held, h.via) },
     fix: `Use GFP_NOIO here, or open memalloc_noio_save() where the queue is frozen and restore it after the unfreeze.`,
     chain: [...chain.slice(0, -1), `${lockLabel(h.held)} frozen`, chain[chain.length - 1]!],
     cite: ["memalloc-noio-2013"],
@@ -108,3 +113,8 @@ function report(site: AllocSite, h: Held): Report {
   };
 }
 
+
+/** The allocation, with its line when the finding sits on the line that takes what is held. */
+function allocAt(site: AllocSite, at: number): string {
+  return at === site.ev.line ? allocText(site) : `${allocText(site)} at line ${site.ev.line}`;
+}
