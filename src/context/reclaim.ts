@@ -351,7 +351,8 @@ export class ReclaimAnalysis {
     let bytes = 0;
     let complete = true;
     if (this.facts) {
-      const own = this.source!.postImage(path) ?? this.facts.text(path);
+      // the patched file when the patch applied to the tree; else the tree's own file stands in for the context
+      const own = this.source!.postImage(path) ?? this.facts.text(path) ?? this.source!.preImage(path);
       const all = [path, ...this.facts.neighbours(path)];
       for (const f of all) {
         const t = f === path ? own : this.facts.text(f);
@@ -371,7 +372,7 @@ export class ReclaimAnalysis {
   }
 
   private text(path: string): string | undefined {
-    return this.source?.postImage(path) ?? this.facts?.text(path);
+    return this.source?.postImage(path) ?? this.facts?.text(path) ?? this.source?.preImage(path);
   }
 
   private definitionOf(path: string, name: string): { file: string; fn: ScanFunction } | null {
