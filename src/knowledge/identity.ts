@@ -94,21 +94,30 @@ function samePrefix(a: string, b: string): boolean {
   return n >= 7 && a.slice(0, n) === b.slice(0, n);
 }
 
-/** Message-IDs an entry stands for: its messageId and any lore link's. */
+const entryIds = new WeakMap<KnowledgeEntry, string[]>();
+const entryTitles = new WeakMap<KnowledgeEntry, string[]>();
+
+/** Message-IDs an entry stands for: its messageId and any lore link's (computed once per entry). */
 export function entryMessageIds(e: KnowledgeEntry): string[] {
-  const ids = e.messageId ? [bare(e.messageId)] : [];
+  let ids = entryIds.get(e);
+  if (ids) return ids;
+  ids = e.messageId ? [bare(e.messageId)] : [];
   for (const l of e.links) for (const id of linkedMessageIds(l)) if (!ids.includes(id)) ids.push(id);
+  entryIds.set(e, ids);
   return ids;
+}
+
+function entrySubjects(e: KnowledgeEntry): string[] {
+  let t = entryTitles.get(e);
+  if (!t) entryTitles.set(e, (t = [e.title, ...e.commits.map((c) => c.subject)].map(normaliseSubject)));
+  return t;
 }
 
 /** Is this entry the patch under review, or another version of it? */
 export function isSelf(e: KnowledgeEntry, id: PatchIdentity): boolean {
   if (id.messageIds.length > 0 && entryMessageIds(e).some((m) => id.messageIds.includes(m))) return true;
   if (id.commits.length > 0 && e.commits.some((c) => id.commits.some((own) => samePrefix(c.sha, own)))) return true;
-  if (id.subjects.length > 0) {
-    const titles = [e.title, ...e.commits.map((c) => c.subject)].map(normaliseSubject);
-    if (titles.some((t) => id.subjects.includes(t))) return true;
-  }
+  if (id.subjects.length > 0 && entrySubjects(e).some((t) => id.subjects.includes(t))) return true;
   return false;
 }
 
