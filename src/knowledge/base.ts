@@ -3,6 +3,7 @@ import type { Citation, HazardClass } from "../types.js";
 import type { KnowledgeEntry } from "./schema.js";
 import { isSelf, namedRank, type PatchIdentity } from "./identity.js";
 import { holdsFor, NEWEST_RELEASE, type Release } from "./release.js";
+import type { ListLookup } from "./lists.js";
 
 export interface CiteRequest {
   /** Ids the report itself names (most specific). */
@@ -74,7 +75,14 @@ export class KnowledgeBase {
   /** How many entries list each trigger. */
   private readonly triggerUse = new Map<string, number>();
 
-  constructor(readonly entries: KnowledgeEntry[]) {
+  /**
+   * `lists` resolves "@name" in an entry's `apis` (any identifier of
+   * knowledge/lists/<name>.txt); without it such references match nothing.
+   */
+  constructor(
+    readonly entries: KnowledgeEntry[],
+    private readonly lists: ListLookup = () => null,
+  ) {
     this.byId = new Map(entries.map((e) => [e.id, e]));
     for (const e of entries) for (const t of new Set(e.triggers)) this.triggerUse.set(t, (this.triggerUse.get(t) ?? 0) + 1);
   }
@@ -82,6 +90,12 @@ export class KnowledgeBase {
   /** True when few entries share the trigger, so a hit on it says something about the topic. */
   isSpecificTrigger(t: string): boolean {
     return (this.triggerUse.get(t) ?? 0) <= SPECIFIC_MAX_ENTRIES;
+  }
+
+  /** An `apis` item: a name (or "name*" prefix), or "@list" for any identifier of that list. */
+  apiMatches(api: string, ident: string): boolean {
+    if (api.startsWith("@")) return this.lists(api.slice(1))?.(ident) ?? false;
+    return triggerMatches(api, ident);
   }
 
   get(id: string): KnowledgeEntry | undefined {
@@ -144,7 +158,7 @@ export class KnowledgeBase {
       const origin = named >= 0 ? "named" : preferred.has(e.id) ? "preferred" : candidateSet.has(e.id) ? "candidate" : "related";
       const depth = path ? subsystemDepth(e, path) : 0;
       const triggerHits = e.triggers.filter((t) => idents.some((i) => triggerMatches(t, i)));
-      const apiHits = e.apis.filter((t) => idents.some((i) => triggerMatches(t, i)));
+      const apiHits = e.apis.filter((t) => idents.some((i) => this.apiMatches(t, i)));
       const specificHits = triggerHits.filter((t) => this.isSpecificTrigger(t));
       const classMatch = req.ruleClass !== undefined && e.classes.includes(req.ruleClass);
       if (origin === "candidate" && e.kind !== "doc") {

@@ -94,6 +94,15 @@ describe("KnowledgeBase.cite: the finding's own facts", () => {
     expect(r[0]).toMatchObject({ origin: "candidate", apiHits: ["PR_SET_IO_FLUSHER"] });
   });
 
+  it("reads \"@list\" in apis as any identifier of that list (the kind of hazard, not a name)", () => {
+    const waits = (name: string) => (name === "waits" ? (id: string) => ["wait_on_buffer", "submit_bio_wait"].includes(id) : null);
+    const kb = new KnowledgeBase([mk("io-in-shrinker", { classes: ["shrinker-io"], triggers: ["dmx_shrink_scan"], apis: ['"@waits"'], sha: "c0c0c0c0c0c0" })], waits);
+    expect(ids(kb.cite({ candidates: ["io-in-shrinker"], identifiers: ["frob_scan", "wait_on_buffer"] }))).toEqual(["io-in-shrinker"]);
+    expect(kb.cite({ candidates: ["io-in-shrinker"], identifiers: ["frob_scan", "mutex_lock"] })).toEqual([]);
+    // without the list the reference matches nothing
+    expect(new KnowledgeBase(kb.entries).cite({ candidates: ["io-in-shrinker"], identifiers: ["wait_on_buffer"] })).toEqual([]);
+  });
+
   it("puts the report's own ids first, then evidence", () => {
     const c = synthetic.cite({ preferred: ["blk-a"], candidates: ["generic-doc", "nfs-x"], identifiers: ["nfs_local_write"] });
     expect(ids(c)).toEqual(["blk-a", "nfs-x", "generic-doc"]);
@@ -246,6 +255,15 @@ describe("KnowledgeBase.cite (bundled knowledge)", () => {
     expect(kb.cite({ ...req, kernel: { major: 5, minor: 4 } })[0]!.id).toBe("dm-bufio-vmalloc-2013");
     expect(ids(kb.cite(req))).not.toContain("dm-bufio-vmalloc-2013");
     expect(ids(kb.cite(req))[0]).toBe("gfp-fs-io-doc");
+  });
+
+  it("a filesystem shrinker that waits for IO gets the shrinker-IO history; one that only takes a lock does not", () => {
+    const candidates = ["dm-bufio-workqueue-2020", "xfs-reclaim-nonblocking-2020", "dm-bufio-loop-revert-2019", "shrinker-alloc-api-2023"];
+    const io = kb.cite({ candidates, path: "fs/frobfs/super.c", identifiers: ["sync_dirty_buffer", "frob_scan", "frob_write_back"], ruleClass: "shrinker-io" });
+    expect(ids(io)).toEqual(["dm-bufio-workqueue-2020", "xfs-reclaim-nonblocking-2020"]);
+    const lock = kb.cite({ candidates, path: "fs/frobfs/super.c", identifiers: ["mutex_lock", "frob_scan"], ruleClass: "shrinker-io" });
+    expect(ids(lock)).not.toContain("dm-bufio-workqueue-2020");
+    expect(ids(lock)).not.toContain("xfs-reclaim-nonblocking-2020");
   });
 
   it("an NFS localio patch sees localio history first, by its functions", () => {
