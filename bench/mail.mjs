@@ -41,6 +41,8 @@ function clean(i) {
   ].join("\n");
 }
 
+const RECENT = new Date(Date.now() - 3_600_000).toUTCString().replace("GMT", "+0000");
+
 /** 2,000 messages: 50% patches with a hazard, 30% clean patches, 20% replies. */
 export function makeMbox(n = 2000) {
   const out = [];
@@ -51,7 +53,8 @@ export function makeMbox(n = 2000) {
       `From: Dev ${i % 37} <dev${i % 37}@example.org>`,
       `To: linux-fsdevel@vger.kernel.org`,
       `Subject: ${kind === "reply" ? `Re: [PATCH] frob${i - 1}: setup` : `[PATCH] frob${i}: setup`}`,
-      `Date: Mon, 2 Nov 2026 10:00:00 +0000`,
+      // an hour old: within the bot's age limit (max-age), so every hazard is answered
+      `Date: ${RECENT}`,
       `Message-ID: <bench${i}@example.org>`,
       ...(kind === "reply" ? [`In-Reply-To: <bench${i - 1}@example.org>`, `References: <bench${i - 1}@example.org>`] : []),
       `List-Id: <linux-fsdevel.vger.kernel.org>`,

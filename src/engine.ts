@@ -5,7 +5,9 @@ import { createHash } from "node:crypto";
 import Mustache from "mustache";
 import { pathSelected, type ReviewConfig } from "./config.js";
 import type { KnowledgeBase } from "./knowledge/base.js";
-import type { DiffLine, Finding, Patch, PatchReview, Report, Rule, RuleFailure, Severity, SourceContext } from "./types.js";
+import type { DiffLine, Finding, KernelVersion, Patch, PatchReview, Report, Rule, RuleFailure, Severity, SourceContext } from "./types.js";
+import { normaliseSubject, patchIdentity, type PatchIdentity } from "./knowledge/identity.js";
+import { NEWEST_RELEASE } from "./knowledge/release.js";
 import { errorMessage } from "./errors.js";
 import { functionDefinedOn, functionFromSection, normaliseLine } from "./context/c-lines.js";
 
@@ -50,6 +52,8 @@ export interface EngineOptions {
   config: ReviewConfig;
   kb: KnowledgeBase;
   source?: SourceContext;
+  /** The kernel release under review (default: the source tree's, else the newest release known). */
+  kernel?: KernelVersion;
 }
 
 /** Everything a rule can read in a patch as one string: subject, message, paths, hunk sections, every diff line. */
@@ -99,6 +103,8 @@ export function reviewPatch(patch: Patch, opts: EngineOptions): PatchReview {
   const errors: RuleFailure[] = [];
   let index: Map<string, Map<number, LineInfo>> | undefined; // built for the first report only
   const added = () => (index ??= indexAddedLines(patch));
+  let identity: PatchIdentity | undefined;
+  const who = () => (identity ??= patchIdentity(patch));
   const ignored = new Set(opts.config.ignore);
   const seen = new Map<string, number>();
 
@@ -121,7 +127,7 @@ export function reviewPatch(patch: Patch, opts: EngineOptions): PatchReview {
     }
     for (const r of reports) {
       try {
-        const f = toFinding(rule, r, added, opts, setting?.severity);
+        const f = toFinding(rule, r, added, who, opts, setting?.severity);
         if (!f) continue;
         // two identical lines in one file: keep fingerprints distinct and stable
         const n = seen.get(f.fingerprint) ?? 0;
@@ -154,6 +160,7 @@ function toFinding(
   rule: Rule,
   r: Report,
   added: () => Map<string, Map<number, LineInfo>>,
+  who: () => PatchIdentity,
   opts: EngineOptions,
   configSeverity: Severity | undefined,
 ): Finding | null {
@@ -180,13 +187,16 @@ function toFinding(
     r.file === null
       ? fingerprintOf(meta.id, null, null, `${r.messageId}:${JSON.stringify(r.data ?? {})}`)
       : fingerprintOf(meta.id, r.file, quote ?? `${r.messageId}:${JSON.stringify(r.data ?? {})}`);
-  const identifiers = r.identifiers ?? (quote ? quote.match(/[A-Za-z_]\w*/g) ?? [] : []);
+  // the finding's own facts: the report's identifiers (else the quoted line's), the call chain, the function
+  const identifiers = [...(r.identifiers ?? (quote ? quote.match(/[A-Za-z_]\w*/g) ?? [] : [])), ...(r.chain ?? []).flatMap((c) => c.match(/[A-Za-z_]\w*/g) ?? [])];
   const citations = opts.kb.cite({
     preferred: r.cite,
     candidates: meta.knowledge,
     identifiers: fn ? [...identifiers, fn] : identifiers,
     path: r.file,
     ruleClass: meta.class,
+    kernel: opts.kernel ?? opts.source?.kernel ?? NEWEST_RELEASE,
+    patch: who(),
   });
   const f: Finding = {
     rule: meta.id,
@@ -207,7 +217,15 @@ function toFinding(
   if (r.chain && r.chain.length > 0) f.chain = r.chain;
   if (r.unknowns && r.unknowns.length > 0) f.unknowns = r.unknowns;
   if (r.file !== null && opts.source?.localHistory) {
-    const local = opts.source.localHistory(r.file, fn);
+    // the commits the patch names itself first, and never the patch under review
+    const id = who();
+    const named = (c: { sha: string }) => id.namedCommits.findIndex((n) => c.sha.startsWith(n));
+    const local = opts.source
+      .localHistory(r.file, fn)
+      .filter((c) => !id.commits.some((own) => c.sha.startsWith(own)) && !id.subjects.includes(normaliseSubject(c.subject)))
+      .map((c, i) => ({ c, i, n: named(c) }))
+      .sort((a, b) => (a.n < 0 ? Infinity : a.n) - (b.n < 0 ? Infinity : b.n) || a.i - b.i)
+      .map(({ c }) => c);
     if (local.length > 0) f.localHistory = local.slice(0, 2);
   }
   return f;

@@ -213,6 +213,8 @@ export interface Citation {
   url: string;
   /** Short (12-char) commit id, when the entry is a commit. */
   commit?: string;
+  /** The entry's id and subject were not seen together in a source tied to mainline ("(id not confirmed)"). */
+  partial?: boolean;
 }
 
 export interface Finding {

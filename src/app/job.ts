@@ -7,13 +7,27 @@
 import { SEVERITY_RANK, type Finding, type Rule, type Severity } from "../types.js";
 import { ConfigError, InputError, errorMessage } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/base.js";
-import { parsePatchText } from "../ingest/index.js";
+import { parsePatchText, type IngestOptions } from "../ingest/index.js";
 import { readyToReview, review } from "../pipeline.js";
 import { isForbidden, statusOf, type Logger, type Octokit } from "./api.js";
 import { CONFIG_PATH, parseAppConfigText, type AppConfig, DEFAULT_GITHUB_SETTINGS } from "./config.js";
 import { DEFAULT_CONFIG } from "../config.js";
 import { markedFingerprints, readPullRequestState, type IssueCommentLike, type ReviewCommentLike, type ReviewLike } from "./markers.js";
-import { contentText, readPullRequest, sourcesFrom, type Limits, type PrRef } from "./pr-input.js";
+import {
+  contentText,
+  fetchCommitDiff,
+  patchText,
+  planReview,
+  readPullCommits,
+  readPullRequest,
+  sourcesFrom,
+  splitMessage,
+  type Limits,
+  type PrCommit,
+  type PrRef,
+} from "./pr-input.js";
+import { normaliseLine } from "../rules/util/code.js";
+import type { ParsedInput, Patch } from "../types.js";
 import { GitHubHistory } from "./history.js";
 import { decorateWithHistory, touchedPaths } from "../history/sources.js";
 import {
@@ -181,6 +195,62 @@ function commentableLines(files: readonly { path: string; hunks: { lines: { kind
   return out;
 }
 
+/** The first new-side line of the first file GitHub has a patch for: where a commit-message finding's annotation goes. */
+function firstLine(files: readonly { path: string; hunks: { lines: { kind: string; newLine: number | null }[] }[] }[], githubPatched: Set<string>): { path: string; line: number } | null {
+  for (const f of files) {
+    if (!githubPatched.has(f.path)) continue;
+    for (const h of f.hunks) for (const l of h.lines) if (l.kind !== "del" && l.newLine !== null) return { path: f.path, line: l.newLine };
+  }
+  return null;
+}
+
+/** The added lines of each file of the pull request's diff (text and new-side line). */
+function addedLines(files: readonly { path: string; hunks: { lines: { kind: string; text: string; newLine: number | null }[] }[] }[]): Map<string, { text: string; line: number }[]> {
+  const out = new Map<string, { text: string; line: number }[]>();
+  for (const f of files) {
+    const list: { text: string; line: number }[] = [];
+    for (const h of f.hunks) for (const l of h.lines) if (l.kind === "add" && l.newLine !== null) list.push({ text: l.text, line: l.newLine });
+    out.set(f.path, list);
+  }
+  return out;
+}
+
+/**
+ * The pull request's commits as a series: each commit's own diff (from the
+ * API, bounded) and message, in order, as "[PATCH k/n]" patches of one
+ * series whose cover is the pull request's title and description. Null when
+ * no commit diff could be read (the review then reads the whole diff).
+ */
+async function readSeries(
+  octokit: Octokit,
+  job: PullRequestJob,
+  commits: readonly PrCommit[],
+  limits: Limits,
+  notes: string[],
+  opts: IngestOptions,
+): Promise<ParsedInput | null> {
+  const diffs = new Map<string, string | null>();
+  let next = 0;
+  const worker = async () => {
+    while (next < commits.length) {
+      const c = commits[next++]!;
+      diffs.set(c.sha, await fetchCommitDiff(octokit, job, c.sha, limits, notes));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limits.fetchConcurrency, commits.length) }, worker));
+  const out: ParsedInput = { patches: [], covers: [], problems: [] };
+  const n = commits.length;
+  commits.forEach((c, i) => {
+    const diff = diffs.get(c.sha);
+    if (!diff) return;
+    const { subject, body } = splitMessage(c.message);
+    const parsed = parsePatchText(patchText(`[PATCH ${i + 1}/${n}] ${subject}`, body, diff, c.author, c.date), `${prName(job)}@${c.sha.slice(0, 12)}`, opts);
+    for (const p of parsed.patches) out.patches.push({ ...p, cover: { subject: job.title, message: job.body ?? "" } });
+    out.problems.push(...parsed.problems);
+  });
+  return out.patches.length > 0 ? out : null;
+}
+
 function atLeast(s: Severity, min: Severity | "never"): boolean {
   return min !== "never" && SEVERITY_RANK[s] >= SEVERITY_RANK[min];
 }
@@ -268,22 +338,63 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
   const problems: string[] = [];
 
   const input = await readPullRequest(octokit, job, deps.limits);
+  const notes = [...input.notes];
   let findings: Finding[] = [];
   let lines = new Map<string, Set<number>>();
+  /** Where a finding came from in a series: "commit 0123456789ab". */
+  const fromCommit = new Map<string, string>();
+  /** Where a patch-level finding's annotation goes: the first line of the first file GitHub has a patch for. */
+  let anchor: { path: string; line: number } | null = null;
   if (input.diffText.trim() !== "") {
-    const text = `Subject: ${job.title.replace(/\n/g, " ")}\n\n${job.body ?? ""}\n---\n${input.diffText}`;
     try {
-      const parsed = parsePatchText(text, `${prName(job)}@${job.headSha.slice(0, 12)}`, { maxBytes: config.review.maxInputBytes });
+      const commits = await readPullCommits(octokit, job, deps.limits, notes);
+      const plan = planReview(job.title, job.body ?? "", commits, deps.limits, notes);
+      const source = `${prName(job)}@${job.headSha.slice(0, 12)}`;
+      const opts = { maxBytes: config.review.maxInputBytes };
+      const series = plan.kind === "series" ? await readSeries(octokit, job, plan.commits, deps.limits, notes, opts) : null;
+      const wholeText =
+        plan.kind === "whole"
+          ? patchText(plan.subject, plan.body, input.diffText, plan.author, plan.date)
+          : patchText(job.title, [job.body ?? "", ...plan.commits.map((c) => c.message.trim())].filter((x) => x.trim() !== "").join("\n\n"), input.diffText);
+      // the pull request's own diff (the lines GitHub can comment on), and the review's input unless it is a series
+      const wholeInput = parsePatchText(series ? patchText(job.title, "", input.diffText) : wholeText, source, opts);
+      const whole = wholeInput.patches[0];
+      lines = commentableLines(whole?.files ?? [], input.githubPatched);
+      anchor = firstLine(whole?.files ?? [], input.githubPatched);
+      const parsed: ParsedInput = series ?? wholeInput;
+      // in a series, the files a later commit changes again: their head text is not this commit's
+      const later = new Map<Patch, Set<string>>();
+      const touchedAfter = new Set<string>();
+      for (const p of [...parsed.patches].reverse()) {
+        later.set(p, new Set(touchedAfter));
+        for (const f of p.files) touchedAfter.add(f.path);
+      }
       // the file's own reclaim history, through the commits API (best effort, bounded)
       const history = GitHubHistory.forOctokit(octokit, { owner: job.owner, repo: job.repo, baseSha: job.baseSha });
-      const sources = decorateWithHistory(sourcesFrom(input), (p, fn) => history.lookup(p, fn), (patches) => history.prepare(touchedPaths(patches)));
+      const base = series ? sourcesFrom(input, { stale: (p) => later.get(p) ?? new Set() }) : sourcesFrom(input);
+      const sources = decorateWithHistory(base, (p, fn) => history.lookup(p, fn), (patches) => history.prepare(touchedPaths(patches)));
       await sources.prepare?.(parsed.patches);
       await readyToReview();
       const result = review(parsed, sources, config.review, deps.kb, deps.rules);
+      const seen = new Set<string>();
+      const added = addedLines(whole?.files ?? []);
       for (const r of result.reviews) {
-        findings.push(...r.findings);
         for (const e of r.errors) problems.push(`internal error in rule ${e.rule}: ${e.message}`);
-        lines = commentableLines(r.patch.files, input.githubPatched);
+        const sha = series ? /@([0-9a-f]+)$/.exec(r.patch.source)?.[1] ?? null : null;
+        for (const f of r.findings) {
+          if (seen.has(f.fingerprint)) continue;
+          seen.add(f.fingerprint);
+          if (sha !== null) {
+            fromCommit.set(f.fingerprint, `commit ${sha.slice(0, 12)}`);
+            // a line a later commit moved: the same added line in the pull request's diff, if there is exactly one
+            if (f.file !== null && f.line !== null && later.get(r.patch)?.has(f.file) && f.quote !== null) {
+              const same = (added.get(f.file) ?? []).filter((l) => normaliseLine(l.text) === normaliseLine(f.quote!));
+              if (same.length === 1) f.line = same[0]!.line;
+              else f.line = null;
+            }
+          }
+          findings.push(f);
+        }
       }
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
@@ -299,23 +410,21 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
   ]);
   const state = readPullRequestState(comments, reviews, issueComments, job.author);
 
-  // Sort the findings into the summary's sections.
+  // Sort the findings into the summary's sections. Below the comment
+  // threshold a finding is not hidden: it is a note in the check run.
   const current: Finding[] = [];
   const outside: Finding[] = [];
   const preExisting: Finding[] = [];
+  const below: Finding[] = [];
   const suppressed: SummaryInput["suppressed"] = [];
-  let hiddenBelow = 0;
   for (const f of findings) {
     const by = state.suppressed.get(f.fingerprint);
     if (by !== undefined) {
       suppressed.push({ fingerprint: f.fingerprint, title: `${f.rule} ${f.file ?? ""}${f.line ? ":" + f.line : ""}`.trim(), by });
       continue;
     }
-    if (!atLeast(f.severity, gh.minSeverity)) {
-      hiddenBelow++;
-      continue;
-    }
     if (f.preExisting) preExisting.push(f);
+    else if (!atLeast(f.severity, gh.minSeverity)) below.push(f);
     else if (f.file !== null && f.line !== null && lines.get(f.file)?.has(f.line)) current.push(f);
     else outside.push(f);
   }
@@ -360,9 +469,10 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
     preExisting,
     resolved: [...resolved.values()],
     suppressed,
-    hiddenBelow,
+    below,
     minSeverity: gh.minSeverity,
-    notes: input.notes,
+    fromCommit,
+    notes,
     problems,
     configOrigin: config.origin,
   };
@@ -379,7 +489,10 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
         ? "No findings; see problems"
         : "No memory-reclaim hazards found"
       : `${newOnes.length} finding${newOnes.length === 1 ? "" : "s"}: ${c.error} error, ${c.warning} warning, ${c.info} info`;
-  const annotations = [...current, ...outside, ...preExisting].map(annotationOf).filter((a): a is Annotation => a !== null);
+  const annotations = [
+    ...[...current, ...outside, ...preExisting].map((f) => annotationOf(f, { anchor, commit: fromCommit.get(f.fingerprint) })),
+    ...below.map((f) => annotationOf(f, { anchor, commit: fromCommit.get(f.fingerprint), level: "notice" })),
+  ].filter((a): a is Annotation => a !== null);
   if (run) await completeCheckRun(octokit, job, run, conclusion, title, renderSummary(summaryInput), annotations);
 
   const result: ReviewOutcome = { findings: newOnes.length, inline: posted, conclusion, checkRunId: run?.id ?? null };

@@ -25,6 +25,12 @@ export interface Limits {
   maxFileBytes: number;
   /** Parallel content fetches. */
   fetchConcurrency: number;
+  /** Commits of the pull request read (pulls.listCommits; GitHub lists at most 250). */
+  maxCommits: number;
+  /** Commits reviewed one by one as a series; a longer pull request is reviewed as one diff with every commit message. */
+  maxSeriesCommits: number;
+  /** Largest diff of one commit fetched for a series. */
+  maxCommitDiffBytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -34,6 +40,9 @@ export const DEFAULT_LIMITS: Limits = {
   maxNeighboursPerDir: 40,
   maxFileBytes: 1024 * 1024,
   fetchConcurrency: 4,
+  maxCommits: 250,
+  maxSeriesCommits: 30,
+  maxCommitDiffBytes: 4 * 1024 * 1024,
 };
 
 /** The fields of a pulls.listFiles entry we use. */
@@ -304,7 +313,10 @@ function provider(texts: (p: string) => string | undefined, paths: readonly stri
  * over them and their directories' other files, so source-aware rules see
  * callers, roles and workqueues the diff alone does not show.
  */
-export function sourcesFrom(input: Pick<PrInput, "head" | "base"> & { neighbours?: Map<string, string> }): Sources {
+export function sourcesFrom(
+  input: Pick<PrInput, "head" | "base"> & { neighbours?: Map<string, string> },
+  opts: { stale?: (patch: Patch) => ReadonlySet<string> } = {},
+): Sources {
   const neighbours = input.neighbours ?? new Map<string, string>();
   return {
     async prepare() {
@@ -312,25 +324,157 @@ export function sourcesFrom(input: Pick<PrInput, "head" | "base"> & { neighbours
       await initParser().catch(() => undefined);
     },
     contextFor(patch: Patch): SourceContext {
+      // in a series, a file a later commit changes again has no known text at this commit
+      const stale = opts.stale?.(patch) ?? new Set<string>();
+      const head = stale.size === 0 ? input.head : new Map([...input.head].filter(([p]) => !stale.has(p)));
       const pre = new Map<string, string | undefined>();
       for (const f of patch.files) {
         if (f.binary) continue;
+        if (stale.has(f.path)) {
+          pre.set(f.path, undefined);
+          continue;
+        }
         if (f.status === "added") {
           pre.set(f.path, "");
           continue;
         }
-        const known = input.base.get(f.path);
+        const post = head.get(f.path);
+        // In a series the PR base is not this commit's pre-image: rebuild it from the head and the commit's hunks.
+        const known = opts.stale ? undefined : input.base.get(f.path);
         if (known !== undefined) pre.set(f.path, known);
-        else {
-          const post = input.head.get(f.path);
-          pre.set(f.path, post === undefined ? undefined : (preImageFrom(post, f) ?? undefined));
-        }
+        else pre.set(f.path, post === undefined ? undefined : (preImageFrom(post, f) ?? undefined));
       }
-      const paths = [...new Set([...input.head.keys(), ...neighbours.keys()])];
-      const postText = (p: string) => input.head.get(p) ?? neighbours.get(p);
+      const paths = [...new Set([...head.keys(), ...neighbours.keys()])];
+      const postText = (p: string) => head.get(p) ?? (stale.has(p) ? undefined : neighbours.get(p));
       const preText = (p: string) => (pre.has(p) ? pre.get(p) : neighbours.get(p));
       const facts = contextFacts(new FactsIndex(provider(postText, paths), "post"), new FactsIndex(provider(preText, [...paths, ...pre.keys()]), "pre"));
-      return withFacts({ postImage: (p) => input.head.get(p), preImage: (p) => pre.get(p) }, facts);
+      return withFacts({ postImage: (p) => head.get(p), preImage: (p) => pre.get(p) }, facts);
     },
   };
+}
+
+// ------------------------------------------------------------- commits
+
+/** The fields of a pulls.listCommits entry we use. */
+export interface PrCommit {
+  sha: string;
+  /** The whole commit message: subject, body, trailers. */
+  message: string;
+  /** "Name <addr>" of the git author, when given. */
+  author: string | null;
+  date: string | null;
+  parents: number;
+}
+
+interface CommitRow {
+  sha: string;
+  commit?: { message?: string; author?: { name?: string | null; email?: string | null; date?: string | null } | null } | null;
+  parents?: unknown[];
+}
+
+/**
+ * The pull request's commits, oldest first (pulls.listCommits, paginated,
+ * at most `limits.maxCommits`). A refusal or failure leaves the review to
+ * the title and description, with a note.
+ */
+export async function readPullCommits(octokit: Octokit, ref: PrRef, limits: Limits, notes: string[]): Promise<PrCommit[]> {
+  const out: PrCommit[] = [];
+  try {
+    for await (const page of octokit.paginate.iterator(octokit.rest.pulls.listCommits, {
+      owner: ref.owner,
+      repo: ref.repo,
+      pull_number: ref.number,
+      per_page: 100,
+    })) {
+      for (const c of page.data as CommitRow[]) {
+        if (out.length >= limits.maxCommits) break;
+        const a = c.commit?.author;
+        out.push({
+          sha: c.sha,
+          message: (c.commit?.message ?? "").replace(/\r\n/g, "\n"),
+          author: a?.name ? (a.email ? `${a.name} <${a.email}>` : a.name) : null,
+          date: a?.date ?? null,
+          parents: Array.isArray(c.parents) ? c.parents.length : 1,
+        });
+      }
+      if (out.length >= limits.maxCommits) {
+        notes.push(`only the first ${limits.maxCommits} commits of the pull request were read`);
+        break;
+      }
+    }
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status === 404 || status === 403) {
+      notes.push(`the commits of the pull request could not be read (${status}): reviewed from its title and description`);
+      return [];
+    }
+    throw err;
+  }
+  return out;
+}
+
+/** One commit's diff (repos.getCommit with the diff media type), or null when GitHub gives none or it is too large. */
+export async function fetchCommitDiff(octokit: Octokit, ref: PrRef, sha: string, limits: Limits, notes: string[]): Promise<string | null> {
+  try {
+    const res = await octokit.rest.repos.getCommit({ owner: ref.owner, repo: ref.repo, ref: sha, mediaType: { format: "diff" } });
+    const text = contentText(res.data);
+    if (text === null) return null;
+    if (Buffer.byteLength(text) > limits.maxCommitDiffBytes) {
+      notes.push(`the diff of commit ${sha.slice(0, 12)} is over ${limits.maxCommitDiffBytes} bytes: not reviewed on its own`);
+      return null;
+    }
+    return text;
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status === 404 || status === 422) {
+      notes.push(`GitHub gave no diff for commit ${sha.slice(0, 12)} (${status})`);
+      return null;
+    }
+    throw err;
+  }
+}
+
+/** "subject\n\nbody" -> { subject, body }. */
+export function splitMessage(message: string): { subject: string; body: string } {
+  const lines = message.replace(/\r\n/g, "\n").split("\n");
+  const subject = (lines[0] ?? "").trim();
+  return { subject, body: lines.slice(1).join("\n").replace(/^\n+/, "").replace(/\s+$/, "") };
+}
+
+/** A commit (or the whole pull request) as one mail-like text the core parser reads. */
+export function patchText(subject: string, body: string, diff: string, author: string | null = null, date: string | null = null): string {
+  const head = [`Subject: ${subject.replace(/\n/g, " ")}`];
+  if (author) head.unshift(`From: ${author.replace(/\n/g, " ")}`);
+  if (date) head.push(`Date: ${date}`);
+  return `${head.join("\n")}\n\n${body}\n---\n${diff}`;
+}
+
+/** How a pull request is read: one patch (title/description or its only commit, or too many commits), or a series. */
+export type ReviewPlan =
+  | { kind: "whole"; subject: string; body: string; author: string | null; date: string | null }
+  | { kind: "series"; commits: PrCommit[] };
+
+/**
+ * Decides how to review: a single commit's message replaces an empty (or
+ * adds to a) description; several commits (merges left out) are a series
+ * when there are at most `maxSeriesCommits`, else one diff read with every
+ * commit message, so traces and Fixes: tags are never lost.
+ */
+export function planReview(title: string, description: string, commits: readonly PrCommit[], limits: Limits, notes: string[]): ReviewPlan {
+  const own = commits.filter((c) => c.parents <= 1);
+  if (own.length < commits.length) notes.push(`${commits.length - own.length} merge commit(s) of the pull request were not reviewed on their own`);
+  const desc = (description ?? "").trim();
+  if (own.length === 0) return { kind: "whole", subject: title, body: desc, author: null, date: null };
+  if (own.length === 1) {
+    const c = own[0]!;
+    const { subject, body } = splitMessage(c.message);
+    const extra = desc !== "" && !body.includes(desc) ? `\n\n${desc}` : "";
+    return { kind: "whole", subject: subject || title, body: body + extra, author: c.author, date: c.date };
+  }
+  if (own.length > limits.maxSeriesCommits) {
+    notes.push(`${own.length} commits: reviewed as one diff (a series is read commit by commit up to ${limits.maxSeriesCommits}), with every commit message`);
+    const messages = own.map((c) => c.message.trim()).join("\n\n");
+    return { kind: "whole", subject: title, body: [desc, messages].filter((x) => x !== "").join("\n\n"), author: null, date: null };
+  }
+  return { kind: "series", commits: own };
 }

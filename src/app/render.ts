@@ -8,6 +8,7 @@ import { packageRoot } from "../paths.js";
 import type { Citation, Finding, Severity } from "../types.js";
 import { VERSION } from "../version.js";
 import { marker } from "./markers.js";
+import { groupFindings, groupProse } from "../render/common.js";
 
 const cache = new Map<string, string>();
 
@@ -27,19 +28,21 @@ function render(name: string, view: object): string {
 /** GitHub's limit for a check run's summary and text. */
 export const SUMMARY_LIMIT = 65_535;
 
-function citationView(c: Citation): { commit: string | undefined; url: string; title: string } {
-  return { commit: c.commit, url: c.url, title: c.title };
+function citationView(c: Citation): { commit: string | undefined; url: string; title: string; partial: boolean } {
+  return { commit: c.commit, url: c.url, title: c.title, partial: Boolean(c.partial) };
 }
 
-/** Body of one inline review comment; ends with the hidden fingerprint marker. */
+/**
+ * Body of one inline review comment: one paragraph about this code (what it
+ * does, what to do, the chain, what could not be established), its history,
+ * the rule's background folded away; ends with the hidden fingerprint marker.
+ */
 export function renderComment(f: Finding): string {
   return render("comment", {
     severity: f.severity,
     rule: f.rule,
-    message: f.message,
-    why: f.why,
-    fix: f.fix,
-    chain: f.chain && f.chain.length > 0 ? f.chain.join(" -> ") : null,
+    paragraph: groupProse(groupFindings([f])[0]!).join(" "),
+    why: f.why.trim() || null,
     hasCitations: f.citations.length > 0,
     citations: f.citations.map(citationView),
     hasLocal: (f.localHistory ?? []).length > 0,
@@ -53,8 +56,9 @@ export function locationOf(f: Pick<Finding, "file" | "line">): string {
   return f.line === null ? `\`${f.file}\`` : `\`${f.file}:${f.line}\``;
 }
 
-function findingLine(f: Finding, where?: string) {
-  return { severity: f.severity, rule: f.rule, location: locationOf(f), message: f.message, where, marker: marker(f.fingerprint) };
+function findingLine(f: Finding, where?: string, commit?: string) {
+  const location = commit ? `${locationOf(f)} in ${commit}` : locationOf(f);
+  return { severity: f.severity, rule: f.rule, location, message: f.message, where, marker: marker(f.fingerprint) };
 }
 
 export interface SummaryInput {
@@ -68,9 +72,11 @@ export interface SummaryInput {
   preExisting: Finding[];
   resolved: { fingerprint: string; title: string }[];
   suppressed: { fingerprint: string; title: string; by: string }[];
-  /** Findings below minSeverity, counted only. */
-  hiddenBelow: number;
+  /** New findings below minSeverity: no inline comment, a note in the check run. */
+  below: Finding[];
   minSeverity: Severity;
+  /** Which commit of a series a finding came from ("commit 0123456789ab"), by fingerprint. */
+  fromCommit?: Map<string, string>;
   notes: string[];
   problems: string[];
   configOrigin: string;
@@ -95,7 +101,7 @@ export function headline(s: SummaryInput): string {
   if (s.preExisting.length) extra.push(`${s.preExisting.length} pre-existing`);
   if (s.resolved.length) extra.push(`${s.resolved.length} resolved`);
   if (s.suppressed.length) extra.push(`${s.suppressed.length} suppressed`);
-  if (s.hiddenBelow) extra.push(`${s.hiddenBelow} below ${s.minSeverity} not shown`);
+  if (s.below.length) extra.push(`${s.below.length} below ${s.minSeverity} as notes`);
   return parts.join(" ") + (extra.length ? `; ${extra.join(", ")}.` : ".");
 }
 
@@ -115,19 +121,22 @@ export function renderSummary(s: SummaryInput): string {
       hasNotes: s.notes.length > 0,
       notes: s.notes.slice(0, 20),
       hasCurrent: s.current.length > 0,
-      current: cut(s.current).map((f) => findingLine(f, s.commented.has(f.fingerprint) ? "review comment" : "check run only")),
+      current: cut(s.current).map((f) => findingLine(f, s.commented.has(f.fingerprint) ? "review comment" : "check run only", s.fromCommit?.get(f.fingerprint))),
       hasOutside: s.outside.length > 0,
-      outside: cut(s.outside).map((f) => findingLine(f)),
+      outside: cut(s.outside).map((f) => findingLine(f, undefined, s.fromCommit?.get(f.fingerprint))),
+      hasBelow: s.below.length > 0,
+      below: cut(s.below).map((f) => findingLine(f, undefined, s.fromCommit?.get(f.fingerprint))),
+      minSeverity: s.minSeverity,
       hasPreExisting: s.preExisting.length > 0,
-      preExisting: cut(s.preExisting).map((f) => findingLine(f)),
+      preExisting: cut(s.preExisting).map((f) => findingLine(f, undefined, s.fromCommit?.get(f.fingerprint))),
       hasResolved: s.resolved.length > 0,
       resolved: cut(s.resolved),
       hasSuppressed: s.suppressed.length > 0,
       suppressed: cut(s.suppressed),
-      hasCitations: s.current.length + s.outside.length > 0,
-      citations: citationsOf([...s.current, ...s.outside]).slice(0, 30).map(citationView),
-      hasProblems: s.problems.length > 0 || [s.current, s.outside, s.preExisting, s.resolved].some((x) => x.length > cap),
-      problems: [...s.problems, ...more(s.current), ...more(s.outside), ...more(s.preExisting), ...more(s.resolved)],
+      hasCitations: s.current.length + s.outside.length + s.below.length > 0,
+      citations: citationsOf([...s.current, ...s.outside, ...s.below]).slice(0, 30).map(citationView),
+      hasProblems: s.problems.length > 0 || [s.current, s.outside, s.below, s.preExisting, s.resolved].some((x) => x.length > cap),
+      problems: [...s.problems, ...more(s.current), ...more(s.outside), ...more(s.below), ...more(s.preExisting), ...more(s.resolved)],
       version: VERSION,
       configOrigin: s.configOrigin,
     });
@@ -186,15 +195,27 @@ export interface Annotation {
   raw_details?: string;
 }
 
-export function annotationOf(f: Finding): Annotation | null {
-  if (f.file === null || f.line === null) return null;
-  const cites = f.citations.map((c) => `${c.commit ? c.commit + " " : ""}${c.title} ${c.url}`).join("\n");
+export interface AnnotationOptions {
+  /** Where a commit-message finding goes (GitHub needs a path and a line): the first changed line. */
+  anchor?: { path: string; line: number } | null;
+  /** The commit of a series the finding came from. */
+  commit?: string;
+  /** Overrides the severity's level: findings below the comment threshold are notices. */
+  level?: AnnotationLevel;
+}
+
+export function annotationOf(f: Finding, opts: AnnotationOptions = {}): Annotation | null {
+  // a finding on a file whose line a later commit of a series changed: the top of that file
+  const at = f.file !== null ? { path: f.file, line: f.line ?? 1 } : opts.anchor ?? null;
+  if (!at) return null;
+  const cites = f.citations.map((c) => `${c.commit ? c.commit + " " : ""}${c.title}${c.partial ? " (not confirmed)" : ""} ${c.url}`).join("\n");
+  const where = f.file === null ? (opts.commit ? `commit message of ${opts.commit}` : "commit message") : f.line === null ? (opts.commit ? `${f.file} in ${opts.commit}` : f.file) : "";
   return {
-    path: f.file,
-    start_line: f.line,
-    end_line: f.line,
-    annotation_level: LEVEL[f.severity],
-    title: `${f.rule}${f.preExisting ? " (pre-existing)" : ""}`,
+    path: at.path,
+    start_line: at.line,
+    end_line: at.line,
+    annotation_level: opts.level ?? LEVEL[f.severity],
+    title: `${f.rule}${f.preExisting ? " (pre-existing)" : ""}${where ? ` (${where})` : ""}`,
     message: `${f.message}\n\nInstead: ${f.fix}`.slice(0, 64_000),
     ...(cites ? { raw_details: `${cites}\nfingerprint ${f.fingerprint}`.slice(0, 64_000) } : { raw_details: `fingerprint ${f.fingerprint}` }),
   };

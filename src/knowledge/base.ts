@@ -1,17 +1,24 @@
 // The knowledge base in memory and the choice of citations for a finding.
 import type { Citation, HazardClass } from "../types.js";
 import type { KnowledgeEntry } from "./schema.js";
+import { isSelf, namedRank, type PatchIdentity } from "./identity.js";
+import { holdsFor, NEWEST_RELEASE, type Release } from "./release.js";
+import type { ListLookup } from "./lists.js";
 
 export interface CiteRequest {
   /** Ids the report itself names (most specific). */
   preferred?: string[];
   /** Ids from the rule's metadata. */
   candidates: string[];
-  /** Identifiers seen in the hunk (function names, flags). */
+  /** The finding's own facts: identifiers of the quoted line, the call chain, the report (APIs, flags, functions). */
   identifiers?: string[];
-  /** File the finding is in: entries of the same subsystem rank first. */
+  /** File the finding is in: a same-subsystem entry wins a tie between entries with the same evidence. */
   path?: string | null;
   ruleClass?: HazardClass;
+  /** The kernel release under review: entries whose lesson does not hold for it are never cited (default: the newest release known). */
+  kernel?: Release;
+  /** The patch under review: never cited itself; what it names is cited first. */
+  patch?: PatchIdentity;
   max?: number;
 }
 
@@ -19,24 +26,31 @@ export interface CiteRequest {
 export interface ScoredEntry {
   entry: KnowledgeEntry;
   score: number;
-  /** Where the entry came from: named by the report, by the rule, or found by relevance. */
-  origin: "preferred" | "candidate" | "related";
+  /** Named by the patch itself, by the report, by the rule, or found by relevance. */
+  origin: "named" | "preferred" | "candidate" | "related";
   subsystemMatch: boolean;
   triggerHits: string[];
+  /** The entry's `apis` among the finding's identifiers. */
+  apiHits: string[];
 }
 
-// Weights. A report's own ids always come first; after that a subsystem match
-// outweighs up to three trigger hits, one trigger hit outweighs being on the
-// rule's list, and the list order breaks ties. Entries the rule did not name
-// ("related") need the rule's class and topical evidence: a trigger hit in
-// their own subsystem, or two trigger hits anywhere. A subsystem match alone
-// says where the code is, not what it is about, so it never pulls in an entry.
+// Weights. What the patch names comes first, then what the report names.
+// After that the finding's own facts decide: an API the entry's lesson is
+// about among the finding's identifiers counts most, then a trigger (a
+// name the entry's story involves). A trigger shared by many entries
+// (GFP_NOIO, WQ_MEM_RECLAIM) says little and counts half.
+// Being on the rule's list is worth less than one specific hit; a matching
+// path only breaks ties between entries that already have evidence, so a
+// shared directory never pulls an entry in.
+const W_NAMED = 10_000;
 const W_PREFERRED = 1000;
 const W_CANDIDATE = 10;
-const W_SUBSYSTEM = 40;
+const W_API = 20;
+const MAX_API_HITS = 2;
 const W_TRIGGER = 12;
 const MAX_TRIGGER_HITS = 3;
 const W_CLASS = 3;
+const W_SUBSYSTEM_TIE = 2;
 /** A trigger shared by more entries than this is "common" (GFP_NOIO, WQ_MEM_RECLAIM): half weight, and no evidence on its own. */
 const SPECIFIC_MAX_ENTRIES = 3;
 
@@ -61,7 +75,14 @@ export class KnowledgeBase {
   /** How many entries list each trigger. */
   private readonly triggerUse = new Map<string, number>();
 
-  constructor(readonly entries: KnowledgeEntry[]) {
+  /**
+   * `lists` resolves "@name" in an entry's `apis` (any identifier of
+   * knowledge/lists/<name>.txt); without it such references match nothing.
+   */
+  constructor(
+    readonly entries: KnowledgeEntry[],
+    private readonly lists: ListLookup = () => null,
+  ) {
     this.byId = new Map(entries.map((e) => [e.id, e]));
     for (const e of entries) for (const t of new Set(e.triggers)) this.triggerUse.set(t, (this.triggerUse.get(t) ?? 0) + 1);
   }
@@ -69,6 +90,12 @@ export class KnowledgeBase {
   /** True when few entries share the trigger, so a hit on it says something about the topic. */
   isSpecificTrigger(t: string): boolean {
     return (this.triggerUse.get(t) ?? 0) <= SPECIFIC_MAX_ENTRIES;
+  }
+
+  /** An `apis` item: a name (or "name*" prefix), or "@list" for any identifier of that list. */
+  apiMatches(api: string, ident: string): boolean {
+    if (api.startsWith("@")) return this.lists(api.slice(1))?.(ident) ?? false;
+    return triggerMatches(api, ident);
   }
 
   get(id: string): KnowledgeEntry | undefined {
@@ -88,13 +115,29 @@ export class KnowledgeBase {
     const first = e.commits[0];
     const c: Citation = { id: e.id, title: first ? first.subject : e.title, url: e.links[0]! };
     if (first) c.commit = first.sha.slice(0, 12);
+    if (e.verified.status === "partial") c.partial = true;
     return c;
   }
 
+  /** Whether an entry's lesson holds for a kernel release (see `holds` in the schema). */
+  holdsFor(e: KnowledgeEntry, kernel: Release = NEWEST_RELEASE): boolean {
+    return holdsFor(e.holds, kernel);
+  }
+
   /**
-   * Every entry worth citing for a finding, best first. Pool: the ids the
-   * report names, the rule's candidates, and (when the rule's class is known)
-   * any other entry of that class whose subsystem or triggers match.
+   * Every entry worth citing for a finding, best first. Never the patch
+   * under review (or another version of it), never an entry whose lesson
+   * does not hold for the reviewed kernel. Order: the commits and threads
+   * the patch names itself, the ids the report names, then the rule's
+   * candidates and other entries of the rule's class ranked by the
+   * finding's own facts (trigger hits among its identifiers).
+   *
+   * Evidence needed: a candidate that is a commit, series or thread needs
+   * one of its `apis` or a specific trigger among the finding's
+   * identifiers, or a common trigger in its own subsystem (a doc needs
+   * none: it is the general reference); an entry the rule did not list
+   * needs the rule's class and two specific hits (or an api and a specific
+   * trigger), or a trigger in its own subsystem.
    */
   rank(req: CiteRequest): ScoredEntry[] {
     const preferred = new Set((req.preferred ?? []).filter((id) => this.byId.has(id)));
@@ -102,45 +145,49 @@ export class KnowledgeBase {
     const candidateSet = new Set(candidates);
     const idents = [...new Set(req.identifiers ?? [])];
     const path = req.path ?? "";
+    const kernel = req.kernel ?? NEWEST_RELEASE;
     // Stable order for ties: report ids, then the rule's order, then file order.
     const order = new Map<string, number>();
     for (const id of [...preferred, ...candidates, ...this.entries.map((e) => e.id)]) if (!order.has(id)) order.set(id, order.size);
 
     const out: ScoredEntry[] = [];
     for (const e of this.entries) {
-      const origin = preferred.has(e.id) ? "preferred" : candidateSet.has(e.id) ? "candidate" : "related";
+      if (!holdsFor(e.holds, kernel)) continue;
+      if (req.patch && isSelf(e, req.patch)) continue;
+      const named = req.patch ? namedRank(e, req.patch) : -1;
+      const origin = named >= 0 ? "named" : preferred.has(e.id) ? "preferred" : candidateSet.has(e.id) ? "candidate" : "related";
       const depth = path ? subsystemDepth(e, path) : 0;
       const triggerHits = e.triggers.filter((t) => idents.some((i) => triggerMatches(t, i)));
-      const classMatch = req.ruleClass !== undefined && e.classes.includes(req.ruleClass);
+      const apiHits = e.apis.filter((t) => idents.some((i) => this.apiMatches(t, i)));
       const specificHits = triggerHits.filter((t) => this.isSpecificTrigger(t));
+      const classMatch = req.ruleClass !== undefined && e.classes.includes(req.ruleClass);
+      if (origin === "candidate" && e.kind !== "doc") {
+        if (apiHits.length === 0 && specificHits.length === 0 && !(depth > 0 && triggerHits.length > 0)) continue;
+      }
+      if (origin === "related") {
+        if (!classMatch) continue;
+        if (!((apiHits.length >= 1 && specificHits.length >= 1) || specificHits.length >= 2 || (depth > 0 && triggerHits.length >= 1))) continue;
+      }
       let score = 0;
+      if (origin === "named") score += W_NAMED - named;
       if (origin === "preferred") score += W_PREFERRED;
       if (origin === "candidate") score += W_CANDIDATE;
-      // Deeper prefixes (drivers/md/dm-bufio) beat shallower ones (drivers/md/).
-      if (depth > 0) score += W_SUBSYSTEM + Math.min(depth, 40) / 10;
+      score += Math.min(apiHits.length, MAX_API_HITS) * W_API;
       // Specific triggers count fully, common ones half; best hits first, at most three.
       const weights = triggerHits.map((t) => (this.isSpecificTrigger(t) ? W_TRIGGER : W_TRIGGER / 2)).sort((a, b) => b - a);
       for (const w of weights.slice(0, MAX_TRIGGER_HITS)) score += w;
       if (classMatch) score += W_CLASS;
-      if (origin === "related") {
-        // Not named by anyone: only history of the rule's own hazard class,
-        // and only with topical evidence: a trigger hit in its own subsystem,
-        // or two hits on triggers few entries share.
-        if (!classMatch) continue;
-        const evidence = specificHits.length >= 2 || (depth > 0 && triggerHits.length >= 1);
-        if (!evidence) continue;
-      }
-      out.push({ entry: e, score, origin, subsystemMatch: depth > 0, triggerHits });
+      // Deeper prefixes (drivers/md/dm-bufio) beat shallower ones, but only between entries with evidence.
+      if (depth > 0 && triggerHits.length + apiHits.length > 0) score += W_SUBSYSTEM_TIE + Math.min(depth, 40) / 100;
+      out.push({ entry: e, score, origin, subsystemMatch: depth > 0, triggerHits, apiHits });
     }
     out.sort((a, b) => b.score - a.score || order.get(a.entry.id)! - order.get(b.entry.id)!);
     return out;
   }
 
   /**
-   * The 1 to 3 entries that best fit a finding: entries the report names,
-   * then the rule's candidates and related entries ranked by subsystem match
-   * and trigger identifiers seen in the hunk. A rule with at least one known
-   * candidate always gets at least one citation.
+   * The 1 to 3 entries that best fit a finding (see rank()). A finding
+   * without evidence for any entry gets the rule's docs, or no citation.
    */
   cite(req: CiteRequest): Citation[] {
     const max = Math.max(1, req.max ?? 3);

@@ -6,6 +6,7 @@ import { ConfigError } from "../errors.js";
 import { packageRoot } from "../paths.js";
 import { knowledgeEntrySchema, type KnowledgeEntry } from "./schema.js";
 import { KnowledgeBase } from "./base.js";
+import { listsFrom } from "./lists.js";
 import { VERSION } from "../version.js";
 
 const require = createRequire(import.meta.url);
@@ -41,8 +42,18 @@ function entryFiles(dir: string): string[] {
     .sort();
 }
 
+/** Every "@list" an entry's `apis` names must exist in the lists directory. */
+function checkLists(entries: readonly KnowledgeEntry[], listDir: string): void {
+  const lists = listsFrom(listDir);
+  for (const e of entries)
+    for (const a of e.apis)
+      if (a.startsWith("@") && !lists(a.slice(1))) throw new ConfigError(`apis: "${a}" names no list in ${listDir}`, `${e.id}.md`);
+}
+
 export function loadKnowledgeDir(dir: string): KnowledgeBase {
-  return new KnowledgeBase(entryFiles(dir).map((f) => parseEntry(readFileSync(join(dir, f), "utf8"), join(dir, f))));
+  const entries = entryFiles(dir).map((f) => parseEntry(readFileSync(join(dir, f), "utf8"), join(dir, f)));
+  checkLists(entries, join(dir, "lists"));
+  return new KnowledgeBase(entries, listsFrom(join(dir, "lists")));
 }
 
 /**
@@ -61,7 +72,13 @@ function signatureOf(dir: string, files: string[]): string {
     const st = statSync(join(dir, f));
     return `${f}:${st.size}:${st.mtimeMs}`;
   });
-  return `${VERSION}|${schemaStamp}|${parts.join("|")}`;
+  let lists = "";
+  try {
+    lists = readdirSync(join(dir, "lists")).sort().join(",");
+  } catch {
+    lists = "none";
+  }
+  return `${VERSION}|${schemaStamp}|${lists}|${parts.join("|")}`;
 }
 
 /**
@@ -76,12 +93,14 @@ export function loadKnowledgeCached(dir: string, cacheFile: string | null): Know
   if (cacheFile) {
     try {
       const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as { signature: string; entries: KnowledgeEntry[] };
-      if (cached.signature === signature && Array.isArray(cached.entries)) return new KnowledgeBase(cached.entries);
+      if (cached.signature === signature && Array.isArray(cached.entries)) return new KnowledgeBase(cached.entries, listsFrom(join(dir, "lists")));
     } catch {
       // no cache yet, or an unreadable one: rebuild below
     }
   }
-  const kb = new KnowledgeBase(files.map((f) => parseEntry(readFileSync(join(dir, f), "utf8"), join(dir, f))));
+  const entries = files.map((f) => parseEntry(readFileSync(join(dir, f), "utf8"), join(dir, f)));
+  checkLists(entries, join(dir, "lists"));
+  const kb = new KnowledgeBase(entries, listsFrom(join(dir, "lists")));
   if (cacheFile) {
     try {
       const tmp = `${cacheFile}.${process.pid}.tmp`;

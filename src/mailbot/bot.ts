@@ -14,7 +14,7 @@ import { renderEmailBody } from "../render/email.js";
 import { SEVERITY_RANK, type Finding, type Patch, type PatchReview, type Severity } from "../types.js";
 import { addressReply, composeReply, domainOf, makeMessageId, parseAddress, type Address, type OriginalMail } from "./compose.js";
 import { RateLimiter, type Transport } from "./deliver.js";
-import { policyFor, type ListPolicy, type PolicyTable } from "./policy.js";
+import { daysTooOld, policyFor, type ListPolicy, type PolicyTable } from "./policy.js";
 import type { HeldPart, OutboxItem, SeenRecord, StateStore } from "./state.js";
 import { parseSubject } from "./subject.js";
 
@@ -213,6 +213,13 @@ export class MailBot {
       if (subj.pull || /\bare available in the Git repository at\b/i.test(mail.body)) return this.done(key, "a pull request without a diff");
       if (mail.problem) return this.done(key, `${mail.problem}`);
       return this.done(key, "not a patch (no diff)");
+    }
+    if (daysTooOld(policy, mail.date, this.now()) !== null) {
+      // a backfill or a catch-up: recorded (an ignore request can still find it), never answered
+      return this.done(key, `older than max-age (${policy.maxAgeDays} days): recorded, not answered`, {
+        lineages: [lineageOf(mail.fromAddress, subj.summary)],
+        author: mail.fromAddress,
+      });
     }
     return this.reviewAndQueue(mail, mail.patch, key, policy);
   }

@@ -28,6 +28,11 @@ const policyFields = {
   "ignore-fingerprints": z.array(z.string()).optional(),
   /** Addresses added to Cc of every reply. */
   cc: z.array(z.string()).optional(),
+  /**
+   * Days after its Date: a patch is still answered (0: no limit). Older ones
+   * (a backfill, catching up after downtime) are recorded, never answered.
+   */
+  "max-age": z.number().nonnegative().optional(),
 };
 
 const listSchema = z
@@ -76,6 +81,8 @@ export interface ListPolicy {
   ignoreSenders: string[];
   ignoreFingerprints: string[];
   cc: string[];
+  /** Days after its Date: a patch is still answered; 0: no limit. */
+  maxAgeDays: number;
 }
 
 export const DEFAULT_POLICY: ListPolicy = {
@@ -89,6 +96,7 @@ export const DEFAULT_POLICY: ListPolicy = {
   ignoreSenders: [],
   ignoreFingerprints: [],
   cc: [],
+  maxAgeDays: 14,
 };
 
 type PolicyInput = { [K in keyof typeof policyFields]?: z.infer<(typeof policyFields)[K]> };
@@ -106,6 +114,7 @@ function merge(base: ListPolicy, p: PolicyInput | undefined): ListPolicy {
     ignoreSenders: [...base.ignoreSenders, ...(p["ignore-senders"] ?? [])],
     ignoreFingerprints: [...base.ignoreFingerprints, ...(p["ignore-fingerprints"] ?? [])],
     cc: p.cc ?? base.cc,
+    maxAgeDays: p["max-age"] ?? base.maxAgeDays,
   };
 }
 
@@ -158,4 +167,17 @@ export function reviewConfigOf(cfg: MailConfigFile, knownRules?: readonly string
   } catch (err) {
     throw new ConfigError(errorMessage(err), "review");
   }
+}
+
+/**
+ * How many days past the policy's age limit a message is (> 0: too old to
+ * answer), or null when it has no usable Date: (then it is answered) or the
+ * policy sets no limit. A Date: in the future counts as now.
+ */
+export function daysTooOld(policy: ListPolicy, date: string | null, now: number): number | null {
+  if (policy.maxAgeDays <= 0 || !date) return null;
+  const sent = Date.parse(date);
+  if (!Number.isFinite(sent)) return null;
+  const age = (now - Math.min(sent, now)) / 86_400_000;
+  return age > policy.maxAgeDays ? age - policy.maxAgeDays : null;
 }

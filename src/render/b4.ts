@@ -53,7 +53,7 @@ export function b4Check(r: PatchReview, tool: "reclaim-review", version: string)
     incomplete: r.errors.length,
     incompletePlural: r.errors.length === 1 ? "" : "s",
   });
-  const url = ranked.flatMap((f) => f.citations)[0]?.url ?? docsUrl();
+  const url = ranked.flatMap((f) => f.citations)[0]?.url ?? docsUrl() ?? "";
   const details = fill("b4/details", { lines: detailLines(r), tool, version, source: r.patch.source }).replace(/\n+$/, "");
   return { tool, status, summary: clip(summary, SUMMARY_MAX), url, details };
 }
@@ -64,7 +64,7 @@ function problemCheck(problems: readonly InputProblem[], tool: "reclaim-review")
     tool,
     status: "warn",
     summary: clip(`could not review: ${first.message}`, SUMMARY_MAX),
-    url: docsUrl(),
+    url: docsUrl() ?? "",
     details: problems.map((p) => `- ${p.source}: ${p.message}`).join("\n"),
   };
 }

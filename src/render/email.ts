@@ -1,7 +1,11 @@
 // --format email and the mail bot's reply body: greeting, interleaved "> "
-// quotes of only the hunk lines concerned, our prose below each quote wrapped
-// at 72 columns (quoted code is never re-wrapped), and a "-- " signature.
-import type { Finding, Hunk, Patch, PatchReview, ReviewResult, Severity } from "../types.js";
+// quotes of only the hunk lines concerned, one paragraph per comment below
+// each quote (a rule's findings on several lines are one comment) wrapped at
+// 72 columns (quoted code is never re-wrapped, a commit reference never
+// broken), each link once per reply, each rule's general explanation once,
+// and one footer after "-- ": the signature, then the fingerprints with the
+// ignore instruction.
+import type { Citation, Finding, Hunk, LocalCommit, Patch, PatchReview, ReviewResult, Severity } from "../types.js";
 import {
   atLeast,
   breakdown,
@@ -12,10 +16,16 @@ import {
   docsUrl,
   findSpot,
   firstName,
+  freshCitations,
+  freshLocal,
+  groupFindings,
+  groupProse,
   hunkHeader,
+  listOf,
   location,
   sentenceOf,
   wrap,
+  type FindingGroup,
 } from "./common.js";
 import { fill, sentence } from "./templates.js";
 
@@ -28,8 +38,8 @@ const MAX_CONTINUATION = 3;
 export interface EmailOptions {
   /** Only findings at or above it (default info; the mail bot passes warning). */
   minSeverity?: Severity;
-  /** Link in the signature (default: the project docs). */
-  signatureUrl?: string;
+  /** The project URL in the signature, from configuration; null: none (default: package.json homepage, if any). */
+  signatureUrl?: string | null;
   botName?: string;
 }
 
@@ -141,71 +151,109 @@ function quoteMessage(patch: Patch, f: Finding, st: QuoteState): string[] {
   return out;
 }
 
-/** Wraps each line of our prose on its own; a lone indented token (a URL) is kept as it is. */
-function wrapProse(text: string): string {
-  return text
-    .split("\n")
-    .map((line) => {
-      if (line === "" || /^\s+\S+$/.test(line) || line.length <= EMAIL_WIDTH) return line;
-      // a citation that does not fit goes on indented, under its "See"/"and"
-      return wrap(line, EMAIL_WIDTH, "", /^(See|and) /.test(line) ? "    " : "");
-    })
-    .join("\n");
+/** Wraps a paragraph of our prose at 72 columns (commit references stay whole). */
+function para(text: string): string {
+  return wrap(text, EMAIL_WIDTH);
 }
 
-/** "the commit message ..." -> "The commit message ..."; identifiers ("alloc_workqueue() ...") stay as they are. */
-function capitalise(s: string): string {
-  return /^[a-z]+(\s|$)/.test(s) ? s[0]!.toUpperCase() + s.slice(1) : s;
+/**
+ * A citation as a kernel reviewer writes it: a commit reference whole on
+ * its line (the id is the link), a thread or document by its title (wrapped
+ * under its lead) with its link below.
+ */
+function citationLines(c: Citation, lead: string): string[] {
+  const label = `${lead} ${citationLabel(c)}`;
+  return c.commit ? [label] : [wrap(label, EMAIL_WIDTH, "", "    "), `  ${c.url}`];
 }
 
-function prose(f: Finding, inPatch: boolean): string {
-  return wrapProse(
-    fill("email/finding", {
-      noQuote: !inPatch && f.file !== null,
-      location: location(f),
-      message: capitalise(sentenceOf(f.message)),
-      preExisting: Boolean(f.preExisting),
-      why: sentenceOf(f.why),
-      fix: sentenceOf(f.fix),
-      chain: f.chain && f.chain.length > 0 ? f.chain.join(" -> ") : "",
-      hasCitations: f.citations.length > 0,
-      citations: f.citations.map((c, i) => ({
-        lead: i === 0 ? "See" : "and",
-        label: citationLabel(c),
-        url: c.url,
-      })),
-      hasLocal: (f.localHistory ?? []).length > 0,
-      local: (f.localHistory ?? []).map((c) => ({ label: localCommitLabel(c), url: c.url ?? "" })),
-      rule: f.rule,
-      severity: f.severity,
-      fingerprint: f.fingerprint,
-    }).replace(/\n+$/, ""),
-  );
+function localLines(c: LocalCommit, lead: string): string[] {
+  const label = `${lead} ${localCommitLabel(c)}`;
+  return c.url ? [label, `  ${c.url}`] : [label];
+}
+
+/** One comment: where (when the patch does not show it), the paragraph, the history not cited above. */
+function comment(g: FindingGroup, outside: Finding[], given: Set<string>): string {
+  const parts: string[] = [];
+  const where = outside.length > 0 ? `In ${listOf(outside.map(location))}, which this patch does not change:\n` : "";
+  parts.push(where + para(groupProse(g).join(" ")));
+  const cites = freshCitations(g, given);
+  const local = freshLocal(g, given);
+  const refs: string[] = [];
+  cites.forEach((c, i) => refs.push(...citationLines(c, i === 0 ? "See" : "and")));
+  if (local.length > 0) local.forEach((c, i) => refs.push(...localLines(c, i === 0 ? "This file's history:" : "and")));
+  if (refs.length > 0) parts.push(refs.join("\n"));
+  return parts.join("\n\n");
 }
 
 function counted(n: number): string {
   return n === 1 ? "one comment" : `${n} comments`;
 }
 
+/** The signature and footer: what the bot is and checks, the project URL when configured, where the background is, how to silence each comment. */
+function footer(groups: readonly FindingGroup[], botName: string, url: string | null, pointTo: string[]): string {
+  const lines = [para(sentence("email/signature", { botName }))];
+  if (url) lines.push(url);
+  if (pointTo.length > 0) lines.push(para(sentence("email/explain", { one: pointTo.length === 1, rule: pointTo[0] })));
+  const fps = groups.flatMap((g) => g.members.map((f) => `  ${f.fingerprint} ${f.rule}, ${f.file === null ? "commit message" : location(f)}`));
+  if (fps.length > 0) lines.push(para(sentence("email/ignore", {})), ...fps);
+  return lines.join("\n");
+}
+
+/**
+ * Lines of our own prose a reply may have before a rule's general
+ * explanation makes way for a pointer to `reclaim-review explain`.
+ */
+export const PROSE_BUDGET = 25;
+
+/** Lines of a body that are ours: not quoted, not blank. */
+export function proseLines(body: string): number {
+  return body.split("\n").filter((l) => l.trim() !== "" && !l.startsWith(">")).length;
+}
+
 /** The plain-text reply body for one patch (the mail bot adds the headers). */
 export function renderEmailBody(review: PatchReview, opts: EmailOptions = {}): string {
   const min = opts.minSeverity ?? "info";
   const botName = opts.botName ?? "reclaim-review";
+  const url = opts.signatureUrl === undefined ? docsUrl() : opts.signatureUrl;
   const findings = review.findings.filter((f) => atLeast(f.severity, min));
   // the commit message comes first in the mail, so patch-level findings do too
   const ordered = [...findings.filter((f) => f.file === null && !f.preExisting), ...findings.filter((f) => f.file !== null || f.preExisting)];
+  const groups = groupFindings(ordered);
   const st: QuoteState = { file: null, hunk: null, start: 0, end: -1, messageQuoted: new Set() };
-  const blocks = ordered.map((f) => {
-    const quote = f.file === null ? quoteMessage(review.patch, f, st) : quoteHunk(review.patch, f, st);
-    return { quote: (quote ?? []).join("\n"), prose: prose(f, quote !== null) };
+  const given = new Set<string>();
+  const blocks = groups.map((g) => {
+    const quote: string[] = [];
+    const outside: Finding[] = [];
+    for (const f of g.members) {
+      const q = f.file === null ? quoteMessage(review.patch, f, st) : quoteHunk(review.patch, f, st);
+      if (q === null) outside.push(f);
+      else quote.push(...q);
+    }
+    return { quote: quote.join("\n"), prose: comment(g, outside, given) };
   });
-  const body = fill("email/body", {
-    greeting: sentence("email/greeting", { name: firstName(review.patch.author) }),
-    intro: wrap(sentence("email/intro", { count: findings.length, counted: counted(findings.length), breakdown: breakdown(findings), botName }), EMAIL_WIDTH),
-    blocks,
-    signature: wrapProse(sentence("email/signature", { botName, url: opts.signatureUrl ?? docsUrl() })),
-  });
-  return body.replace(/\n{3,}/g, "\n\n").replace(/\n*$/, "\n");
+  const greeting = sentence("email/greeting", { name: firstName(review.patch.author) });
+  const intro = para(sentence("email/intro", { count: groups.length, counted: counted(groups.length), breakdown: breakdown(findings), botName }));
+  const build = (background: string[], pointTo: string[]) =>
+    fill("email/body", { greeting, intro, blocks, background, footer: footer(groups, botName, url, pointTo) })
+      .replace(/\n{3,}/g, "\n\n")
+      .replace(/\n*$/, "\n");
+  // Each rule's general explanation once per reply, while the reply stays
+  // short; past the budget, a pointer to `reclaim-review explain` instead.
+  const rules = [...new Set(groups.map((g) => g.rule))];
+  const why = new Map(groups.map((g) => [g.rule, sentenceOf(g.members[0]!.why)]));
+  const background: string[] = [];
+  const pointTo: string[] = [];
+  for (const rule of rules) {
+    const text = why.get(rule) ?? "";
+    if (text === "") {
+      pointTo.push(rule);
+      continue;
+    }
+    const candidate = [...background, para(sentence("email/background", { rule, why: text }))];
+    if (proseLines(build(candidate, [...pointTo, ...rules.slice(rules.indexOf(rule) + 1)])) <= PROSE_BUDGET) background.push(candidate[candidate.length - 1]!);
+    else pointTo.push(rule);
+  }
+  return build(background, pointTo);
 }
 
 /** --format email: one body per patch, separated by a line of "=" when there are several. */

@@ -1,8 +1,26 @@
 // --format markdown: for humans and for pasting into a pull request. A heading
-// per patch, a table of findings, then a section per finding with a ```diff
-// quote, why, what to do, and the citations as links.
-import type { Finding, Patch, PatchReview, ReviewResult } from "../types.js";
-import { citationLabel, localCommitLabel, diffLineText, findSpot, hunkHeader, location, sentenceOf, totals } from "./common.js";
+// per patch, a table of findings, then a section per comment (a rule's
+// findings on several lines are one comment) with a ```diff quote, one
+// paragraph about this code, the history not linked above (each link once
+// per report), each rule's background once per report, and one footer of
+// fingerprints per patch.
+import type { Citation, Finding, Hunk, LocalCommit, Patch, PatchReview, ReviewResult } from "../types.js";
+import {
+  citationLabel,
+  diffLineText,
+  findSpot,
+  freshCitations,
+  freshLocal,
+  groupFindings,
+  groupProse,
+  hunkHeader,
+  listOf,
+  localCommitLabel,
+  location,
+  sentenceOf,
+  totals,
+  type FindingGroup,
+} from "./common.js";
 import { fill } from "./templates.js";
 
 const CONTEXT_BEFORE = 3;
@@ -36,41 +54,77 @@ function safeUrl(u: string): string {
   return u.replace(/[()\s<>]/g, (c) => encodeURIComponent(c));
 }
 
-/** The ```diff block for a finding: hunk lines around it when the patch is known, else the added line. */
-function diffQuote(f: Finding, patch?: Patch): string {
-  const spot = patch ? findSpot(patch, f.file, f.line) : null;
-  if (spot) {
-    const { hunk, index } = spot;
-    const start = Math.max(0, index - CONTEXT_BEFORE);
-    const end = Math.min(hunk.lines.length - 1, index + CONTEXT_AFTER);
-    const lines = [hunkHeader(hunk), ...hunk.lines.slice(start, end + 1).map(diffLineText)];
-    return fenced("diff", lines);
+/** The ```diff block for a group: hunk lines around each member's line when the patch is known, else the added lines. */
+function diffQuote(members: readonly Finding[], patch?: Patch): string {
+  const lines: string[] = [];
+  let last: { hunk: Hunk; end: number } | null = null;
+  let file: string | null = null;
+  for (const f of members) {
+    const spot = patch ? findSpot(patch, f.file, f.line) : null;
+    if (spot) {
+      const { hunk, index } = spot;
+      let start = Math.max(0, index - CONTEXT_BEFORE);
+      const end = Math.min(hunk.lines.length - 1, index + CONTEXT_AFTER);
+      if (file !== f.file && members.some((m) => m.file !== f.file)) lines.push(`--- ${f.file}`);
+      if (last && last.hunk === hunk) {
+        if (index <= last.end) continue;
+        start = Math.max(start, last.end + 1);
+        if (start > last.end + 1) lines.push("...");
+      } else lines.push(hunkHeader(hunk));
+      lines.push(...hunk.lines.slice(start, end + 1).map(diffLineText));
+      last = { hunk, end };
+      file = f.file;
+    } else if (f.quote !== null) {
+      lines.push(`+${f.quote}`);
+      last = null;
+    }
   }
-  if (f.quote !== null) return fenced("diff", [`+${f.quote}`]);
-  return "";
+  return lines.length > 0 ? fenced("diff", lines) : "";
 }
 
-/** One finding as a markdown section (### heading, quote, why, fix, citations). */
-export function renderFindingMarkdown(f: Finding, patch?: Patch): string {
+function citationItem(c: Citation): { label: string; url: string } {
+  return { label: escapeMarkdown(citationLabel(c)), url: safeUrl(c.url) };
+}
+
+function localItem(c: LocalCommit): { label: string; url: string } {
+  return { label: escapeMarkdown(localCommitLabel(c)), url: c.url ? safeUrl(c.url) : "" };
+}
+
+function groupTitle(g: FindingGroup): string {
+  const where = g.patchLevel ? "the commit message" : listOf(g.members.map((f) => codeSpan(location(f))));
+  return `${g.severity}: ${codeSpan(g.rule)} at ${where}`;
+}
+
+/** One comment as a markdown section: heading, the lines concerned, the paragraph, the history not cited above, and (optionally) the rule's background. */
+function renderGroup(g: FindingGroup, patch: Patch | undefined, given: Set<string>, why: string): string {
   return fill("markdown/finding", {
-    title: `${f.severity}: ${codeSpan(f.rule)} at ${f.file === null ? "the commit message" : codeSpan(location(f))}`,
-    message: escapeMarkdown(sentenceOf(f.message)),
-    preExisting: Boolean(f.preExisting),
-    diff: diffQuote(f, patch),
-    chain: f.chain && f.chain.length > 0 ? f.chain.map(codeSpan).join(" → ") : "",
-    why: escapeMarkdown(sentenceOf(f.why)),
-    fix: escapeMarkdown(sentenceOf(f.fix)),
-    hasCitations: f.citations.length > 0,
-    citations: f.citations.map((c) => ({ label: escapeMarkdown(citationLabel(c)), url: safeUrl(c.url) })),
-    hasLocal: (f.localHistory ?? []).length > 0,
-    local: (f.localHistory ?? []).map((c) => ({ label: escapeMarkdown(localCommitLabel(c)), url: c.url ? safeUrl(c.url) : "" })),
-    rule: f.rule,
-    severity: f.severity,
-    fingerprint: f.fingerprint,
+    title: groupTitle(g),
+    diff: diffQuote(g.members, patch),
+    paragraph: escapeMarkdown(groupProse(g).join(" ")),
+    hasCitations: false,
+    citations: freshCitations(g, given).map(citationItem),
+    local: freshLocal(g, given).map(localItem),
+    why: why ? escapeMarkdown(sentenceOf(why)) : "",
+    rule: g.rule,
+  })
+    .replace(/\n+$/, "");
+}
+
+/** One finding as a markdown section, standalone: with its rule's background and its fingerprint. */
+export function renderFindingMarkdown(f: Finding, patch?: Patch): string {
+  const [g] = groupFindings([f]);
+  return `${renderGroup(g!, patch, new Set(), f.why)}\n\n${fingerprintFooter([f])}`;
+}
+
+/** The one footer of a patch: every fingerprint, with how to silence it. */
+function fingerprintFooter(findings: readonly Finding[]): string {
+  return fill("markdown/footer", {
+    rows: findings.map((f, i) => ({ fingerprint: f.fingerprint, rule: f.rule, location: f.file === null ? "commit message" : codeSpan(location(f)), last: i === findings.length - 1 })),
   }).replace(/\n+$/, "");
 }
 
-function renderPatchMarkdown(r: PatchReview): string {
+function renderPatchMarkdown(r: PatchReview, given: Set<string>, explained: Set<string>): string {
+  const groups = groupFindings(r.findings);
   return fill("markdown/patch", {
     subject: escapeMarkdown(r.patch.subject || "(no subject)"),
     source: r.patch.source.replace(/`/g, "'"),
@@ -84,7 +138,9 @@ function renderPatchMarkdown(r: PatchReview): string {
       location: f.file === null ? "commit message" : codeSpan(location(f)),
       message: escapeMarkdown(f.message) + (f.preExisting ? " _(pre-existing)_" : ""),
     })),
-    sections: r.findings.map((f) => renderFindingMarkdown(f, r.patch)),
+    // each rule's general explanation once per report, with its first comment
+    sections: groups.map((g) => renderGroup(g, r.patch, given, explained.has(g.rule) || !explained.add(g.rule) ? "" : g.members[0]!.why)),
+    footer: r.findings.length > 0 ? fingerprintFooter(r.findings) : "",
     hasNotes: r.patch.notes.length > 0,
     notes: r.patch.notes.map(escapeMarkdown),
     hasErrors: r.errors.length > 0,
@@ -94,6 +150,8 @@ function renderPatchMarkdown(r: PatchReview): string {
 
 export function renderMarkdown(result: ReviewResult): string {
   const t = totals(result);
+  const given = new Set<string>();
+  const explained = new Set<string>();
   const out = fill("markdown/report", {
     tool: result.tool,
     error: t.error,
@@ -102,7 +160,7 @@ export function renderMarkdown(result: ReviewResult): string {
     nPatches: t.patches,
     patchWord: t.patches === 1 ? "patch" : "patches",
     version: result.version,
-    patches: result.reviews.map(renderPatchMarkdown),
+    patches: result.reviews.map((r) => renderPatchMarkdown(r, given, explained)),
     hasCovers: result.covers.length > 0,
     covers: result.covers.map((c) => ({ source: codeSpanBody(c.source), subject: escapeMarkdown(c.subject) })),
     hasProblems: result.problems.length > 0,

@@ -52,7 +52,7 @@ function descriptor(info: RuleInfo, findings: readonly Finding[]): Record<string
     shortDescription: { text: clip(info.description) },
     fullDescription: { text: clip(`${info.description}. ${info.why}`) },
     defaultConfiguration: { level: LEVEL[info.severity] },
-    helpUri: docsUrl(),
+    ...(docsUrl() ? { helpUri: docsUrl() } : {}),
     help: {
       text: fill("sarif/help-text", view).trim(),
       markdown: fill("sarif/help-markdown", view).trim(),
@@ -141,7 +141,7 @@ export function toSarif(result: ReviewResult, opts: SarifOptions = {}): Record<s
             name: result.tool,
             version: result.version,
             semanticVersion: result.version,
-            informationUri: docsUrl(),
+            ...(docsUrl() ? { informationUri: docsUrl() } : {}),
             rules,
           },
         },

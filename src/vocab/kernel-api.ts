@@ -649,12 +649,12 @@ export const FIELD_ROLES: Readonly<Record<string, OpsField>> = {
  * all there are (the signature is complete and has no others).
  */
 export const SIGNATURE_ROLES: readonly (OpsField & { params: string[]; returns?: string; only?: boolean })[] = [
-  { params: ["struct shrink_control"], role: "shrinker", label: "a shrinker callback (struct shrink_control parameter)", src: "include/linux/shrinker.h" },
-  { params: ["struct blk_mq_queue_data"], role: "io-submit", label: "a blk_mq_ops.queue_rq handler (struct blk_mq_queue_data parameter)", src: "include/linux/blk-mq.h" },
-  { params: ["struct blk_mq_hw_ctx"], returns: "blk_status_t", role: "io-submit", label: "a blk_mq_ops.queue_rq handler (blk_status_t f(struct blk_mq_hw_ctx *, ...))", src: "include/linux/blk-mq.h" },
-  { params: ["struct writeback_control"], role: "writeback", label: "a writeback callback (struct writeback_control parameter)", src: "include/linux/writeback.h" },
-  { params: ["struct dm_target", "struct bio"], role: "io-submit", label: "a device-mapper map/end_io function (struct dm_target and struct bio parameters)", src: "include/linux/device-mapper.h" },
-  { params: ["struct bio"], returns: "void", only: true, role: "io-complete", label: "a bio callback (void f(struct bio *): the shape of bi_end_io and submit_bio)", src: "include/linux/blk_types.h (bio_end_io_t), include/linux/blkdev.h (submit_bio)" },
+  { params: ["struct shrink_control"], role: "shrinker", label: "a shrinker callback (by its struct shrink_control parameter)", src: "include/linux/shrinker.h" },
+  { params: ["struct blk_mq_queue_data"], role: "io-submit", label: "a blk_mq_ops.queue_rq handler (by its struct blk_mq_queue_data parameter)", src: "include/linux/blk-mq.h" },
+  { params: ["struct blk_mq_hw_ctx"], returns: "blk_status_t", role: "io-submit", label: "a blk_mq_ops.queue_rq handler (by its signature: blk_status_t, struct blk_mq_hw_ctx *)", src: "include/linux/blk-mq.h" },
+  { params: ["struct writeback_control"], role: "writeback", label: "a writeback callback (by its struct writeback_control parameter)", src: "include/linux/writeback.h" },
+  { params: ["struct dm_target", "struct bio"], role: "io-submit", label: "a device-mapper map/end_io function (by its struct dm_target and struct bio parameters)", src: "include/linux/device-mapper.h" },
+  { params: ["struct bio"], returns: "void", only: true, role: "io-complete", label: "a bio callback (by its signature void f(struct bio *), that of bi_end_io and submit_bio)", src: "include/linux/blk_types.h (bio_end_io_t), include/linux/blkdev.h (submit_bio)" },
 ];
 
 /** What an allocation in a role must not do (the bit its mask must clear), and why. */

@@ -1,45 +1,59 @@
-// Kernel releases as comparable values: "v5.17" / "6.12" / {major, minor}.
-// The lowest layer: vocabulary, context and rules all compare releases here.
+// Kernel releases: "v5.17" as data, compared by major and minor. Facts of the
+// vocabulary and of the knowledge base say from which release they hold and
+// from which they no longer do (`{ since, until }`); a review assumes one
+// release (the tree's Makefile, the patch's base commit, or the newest one
+// known here). The lowest layer: vocabulary, knowledge, context and rules all
+// compare releases here.
 import type { KernelVersion } from "../types.js";
 
-/** The newest mainline release whose facts this vocabulary records; the default when the tree is unknown. */
-export const NEWEST_RELEASE: KernelVersion = { major: 6, minor: 18, from: "default" };
+/** The release pattern entries use: "v5.17", "v6.1", "v7.0". */
+export const RELEASE_RE = /^v(\d+)\.(\d+)$/;
 
-/** "v5.17", "5.17", "5.17.3", "v6.13-rc1" -> {5, 17}; null for anything else. */
-export function parseRelease(s: string): { major: number; minor: number } | null {
-  const m = /^v?(\d+)\.(\d+)/.exec(s.trim());
-  if (!m) return null;
-  return { major: Number(m[1]), minor: Number(m[2]) };
+/**
+ * The newest mainline release the knowledge base and vocabulary were checked
+ * against: what a review assumes when nothing tells it the kernel (no tree, no
+ * base commit).
+ */
+export const NEWEST_RELEASE: KernelVersion = { major: 7, minor: 0, from: "default" };
+
+export interface Release {
+  major: number;
+  minor: number;
 }
 
-/** Negative when a < b, 0 when equal, positive when a > b. */
-export function compareRelease(a: { major: number; minor: number }, b: { major: number; minor: number }): number {
+/** "v5.17" (or "5.17", "v6.13-rc1", "5.17.3") -> { major: 5, minor: 17 }; null for anything else. */
+export function parseRelease(s: string): Release | null {
+  const m = /^v?(\d+)\.(\d+)/.exec(s.trim());
+  return m ? { major: Number(m[1]), minor: Number(m[2]) } : null;
+}
+
+export function compareRelease(a: Release, b: Release): number {
   return a.major - b.major || a.minor - b.minor;
 }
 
-/** "v6.12" */
-export function releaseName(v: { major: number; minor: number }): string {
-  return `v${v.major}.${v.minor}`;
+export function releaseName(r: Release): string {
+  return `v${r.major}.${r.minor}`;
 }
 
-/**
- * Does a fact with `since` (first release it holds in) and `until` (first
- * release it no longer holds in) hold for kernel k?
- */
-export function holdsFor(k: { major: number; minor: number }, since?: string, until?: string): boolean {
-  if (since) {
-    const s = parseRelease(since);
-    if (s && compareRelease(k, s) < 0) return false;
-  }
-  if (until) {
-    const u = parseRelease(until);
-    if (u && compareRelease(k, u) >= 0) return false;
-  }
+export interface Holds {
+  /** First release the fact holds for (inclusive). */
+  since?: string;
+  /** First release the fact no longer holds for (exclusive): it holds only before it. */
+  until?: string;
+}
+
+/** Whether a fact with these bounds holds for a kernel release. Unbounded facts always hold. */
+export function holdsFor(holds: Holds | undefined, kernel: Release): boolean {
+  if (!holds) return true;
+  const since = holds.since ? parseRelease(holds.since) : null;
+  const until = holds.until ? parseRelease(holds.until) : null;
+  if (since && compareRelease(kernel, since) < 0) return false;
+  if (until && compareRelease(kernel, until) >= 0) return false;
   return true;
 }
 
 /** VERSION / PATCHLEVEL of a kernel Makefile's text, or null. */
-export function releaseFromMakefile(text: string): { major: number; minor: number } | null {
+export function releaseFromMakefile(text: string): Release | null {
   const v = /^VERSION\s*=\s*(\d+)\s*$/m.exec(text);
   const p = /^PATCHLEVEL\s*=\s*(\d+)\s*$/m.exec(text);
   if (!v || !p) return null;

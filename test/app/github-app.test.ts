@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain JS test helper
 import { GitHubDouble } from "./github-double.mjs";
 // @ts-expect-error plain JS test helper
-import { ROOT, checkRunPayload, fileRow, fixture, issueCommentPayload, prPayload, reviewCommentPayload, sendWebhook, startApp, until, logged } from "./harness.mjs";
+import { ROOT, checkRunPayload, fileRow, fixture, githubPatch, issueCommentPayload, prPayload, reviewCommentPayload, sendWebhook, startApp, until, logged } from "./harness.mjs";
 
 const SECRET = "It's a Secret to Everybody";
 const REPO = "demo/linux";
@@ -51,6 +51,31 @@ function pull(n: number, head: string, after: string, extra: { files?: unknown[]
     contents: { [`${head}:${PATH}`]: after, [`${BASE}:${PATH}`]: before, ...(extra.contents ?? {}) },
   });
 }
+
+/** A commit's diff as GitHub gives it with the diff media type. */
+function gitDiff(path: string, before: string, after: string): string {
+  return `diff --git a/${path} b/${path}\nindex 1111111..2222222 100644\n--- a/${path}\n+++ b/${path}\n${githubPatch(before, after, path)}\n`;
+}
+
+/** A commit message carrying a flush-dependency warning and its trace (written for these tests). */
+const FLUSH_COMMIT = [
+  "demofs: set WQ_MEM_RECLAIM on the sync queue",
+  "",
+  "Near ENOSPC the writeback flusher hits this:",
+  "",
+  "  workqueue: WQ_MEM_RECLAIM writeback:wb_workfn is flushing !WQ_MEM_RECLAIM demofs-sync/vdb:demofs_flush_worker",
+  "  WARNING: CPU: 1 PID: 812 at kernel/workqueue.c:3706 check_flush_dependency+0x1d4/0x2a0",
+  "  Workqueue: writeback wb_workfn (flush-253:16)",
+  "  Call trace:",
+  "   check_flush_dependency+0x1d4/0x2a0",
+  "   __flush_work+0x1a8/0x2c0",
+  "   demofs_flush_inodes+0x30/0x48",
+  "   wb_workfn+0x2b4/0x4a0",
+  "",
+  "Give the sync queue a rescuer so the flush can make progress.",
+  "",
+  "Signed-off-by: Octo Cat <octocat@example.org>",
+].join("\n");
 
 function reviewsDone(pr: string, count = 1) {
   return until(() => logged(app, "reviewed", pr, count), 20_000, `${count} review(s) of ${pr}`);
@@ -101,7 +126,7 @@ describe("reclaim-review github (end to end)", () => {
       pull(4, head, fixture("inode-nofs.c"));
       await sendWebhook(app.url, "pull_request", prPayload({ number: 4, head, base: BASE }), { secret: SECRET });
       await reviewsDone("demo/linux#4");
-      const listed = api.calls("GET", /\/commits$/);
+      const listed = api.calls("GET", /^\/repos\/[^/]+\/[^/]+\/commits$/);
       expect(listed.length).toBeGreaterThan(0);
       expect(listed[0].query).toMatchObject({ path: PATH, sha: BASE });
       const body = api.botComments(REPO, 4)[0].body;
@@ -540,6 +565,95 @@ describe("reclaim-review github (end to end)", () => {
       expect(comments[0].body).toContain("wq-flush-dependency");
       expect(comments[0].body).toContain("cleanup_wq");
       expect(comments[0].line).toBe(after.split("\n").findIndex((l: string) => l.includes("flush_workqueue")) + 1);
+    });
+
+    it("reads the commits: an empty description, a flush warning in the commit message -> the inline warning, and an info finding as a notice annotation", async () => {
+      const head = sha("f1");
+      const SUPER = "fs/demofs/super.c";
+      const before = fixture("sync-base.c");
+      const after = fixture("sync-reclaim.c");
+      api.setPull(REPO, 60, {
+        headSha: head,
+        baseSha: BASE,
+        files: [fileRow(SUPER, before, after)],
+        contents: { [`${head}:${SUPER}`]: after, [`${BASE}:${SUPER}`]: before },
+        commits: [{ sha: head, message: FLUSH_COMMIT, diff: gitDiff(SUPER, before, after) }],
+      });
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 60, head, base: BASE, title: "demofs: set WQ_MEM_RECLAIM on the sync queue", body: "" }), { secret: SECRET });
+      await reviewsDone("demo/linux#60");
+      expect(api.calls("GET", /\/pulls\/60\/commits$/)).toHaveLength(1);
+      const comments = api.botComments(REPO, 60);
+      expect(comments).toHaveLength(1);
+      expect(comments[0].body).toMatch(/^\*\*warning\*\* · `wq-mem-reclaim-added`/);
+      expect(comments[0].line).toBe(after.split("\n").findIndex((l: string) => l.includes("WQ_FREEZABLE | WQ_MEM_RECLAIM")) + 1);
+      const run = api.checkRunsFor(REPO, head)[0];
+      // the commit-message finding is info: not hidden, a notice on the first changed line
+      const notices = run.annotations.filter((a: { annotation_level: string }) => a.annotation_level === "notice");
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatchObject({ path: SUPER });
+      expect(notices[0].title).toMatch(/^flush-warning-quoted \(commit message\)$/);
+      expect(run.output.summary).toContain("### Notes below warning");
+      expect(run.output.summary).not.toContain("not shown");
+      expect(run.annotations.filter((a: { annotation_level: string }) => a.annotation_level === "warning")).toHaveLength(1);
+    });
+
+    it("reviews a pull request of several commits as a series: each commit's own diff and message, the lines mapped to the head", async () => {
+      const head = sha("f3");
+      const first = "f2".repeat(20);
+      const SUPER = "fs/demofs/super.c";
+      const sBefore = fixture("sync-base.c");
+      const sAfter = fixture("sync-reclaim.c");
+      const iBefore = fixture("inode-base.c");
+      const iAfter = fixture("inode-nofs.c");
+      api.setPull(REPO, 61, {
+        headSha: head,
+        baseSha: BASE,
+        files: [fileRow(SUPER, sBefore, sAfter), fileRow(PATH, iBefore, iAfter)],
+        contents: { [`${head}:${SUPER}`]: sAfter, [`${head}:${PATH}`]: iAfter, [`${BASE}:${SUPER}`]: sBefore, [`${BASE}:${PATH}`]: iBefore },
+        commits: [
+          { sha: first, message: "demofs: keep page cache allocations out of the filesystem\n\nSigned-off-by: Octo Cat <octocat@example.org>", diff: gitDiff(PATH, iBefore, iAfter) },
+          { sha: head, message: FLUSH_COMMIT, diff: gitDiff(SUPER, sBefore, sAfter) },
+        ],
+      });
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 61, head, base: BASE, title: "demofs: two fixes", body: "" }), { secret: SECRET });
+      await reviewsDone("demo/linux#61");
+      // each commit's diff came from the API
+      expect(api.calls("GET", new RegExp(`/commits/${first}$`))).toHaveLength(1);
+      expect(api.calls("GET", new RegExp(`/commits/${head}$`))).toHaveLength(1);
+      const comments = api.botComments(REPO, 61);
+      expect(comments.map((c: { path: string }) => c.path).sort()).toEqual([PATH, SUPER].sort());
+      expect(comments.find((c: { path: string }) => c.path === SUPER).body).toContain("wq-mem-reclaim-added");
+      const run = api.checkRunsFor(REPO, head)[0];
+      // the second commit's message was read: its flush warning is a note, said to come from that commit
+      const notice = run.annotations.find((a: { annotation_level: string }) => a.annotation_level === "notice");
+      expect(notice.title).toBe(`flush-warning-quoted (commit message of commit ${head.slice(0, 12)})`);
+      expect(run.output.summary).toContain(`in commit ${first.slice(0, 12)}`);
+    });
+
+    it("in a series, a finding on a line a later commit moved is commented on its line in the head", async () => {
+      const head = sha("f5");
+      const first = "f4".repeat(20);
+      const iBefore = fixture("inode-base.c");
+      const iMid = fixture("inode-nofs.c");
+      const lines = iMid.split("\n");
+      const iHead = [lines[0], "/* demofs keeps its page cache out of reclaim recursion */", "", ...lines.slice(1)].join("\n");
+      api.setPull(REPO, 62, {
+        headSha: head,
+        baseSha: BASE,
+        files: [fileRow(PATH, iBefore, iHead)],
+        contents: { [`${head}:${PATH}`]: iHead, [`${BASE}:${PATH}`]: iBefore },
+        commits: [
+          { sha: first, message: "demofs: clear __GFP_FS in the inode mapping", diff: gitDiff(PATH, iBefore, iMid) },
+          { sha: head, message: "demofs: say why at the top of the file", diff: gitDiff(PATH, iMid, iHead) },
+        ],
+      });
+      await sendWebhook(app.url, "pull_request", prPayload({ number: 62, head, base: BASE, title: "demofs: inode mapping", body: "" }), { secret: SECRET });
+      await reviewsDone("demo/linux#62");
+      const comments = api.botComments(REPO, 62);
+      expect(comments).toHaveLength(1);
+      expect(comments[0].body).toContain("mapping-gfp-mask");
+      expect(comments[0].line).toBe(iHead.split("\n").findIndex((l: string) => l.includes("mapping_set_gfp_mask")) + 1);
+      expect(comments[0].line).not.toBe(iMid.split("\n").findIndex((l: string) => l.includes("mapping_set_gfp_mask")) + 1);
     });
 
     it("reads every page of a large pull request's files", async () => {

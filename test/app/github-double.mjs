@@ -1,7 +1,7 @@
 // A GitHub REST API double on loopback, for the app's end-to-end tests and
-// the load test: installation tokens, pull request files (paginated),
-// contents, compare, review comments, reviews, issue comments, reactions,
-// check runs and their annotations. It records every request, answers 422 to
+// the load test: installation tokens, pull request files and commits
+// (paginated), a commit's diff, contents, compare, review comments, reviews,
+// issue comments, reactions, check runs and their annotations. It records every request, answers 422 to
 // a review comment that is not on a line of the diff (as GitHub does), and
 // can be told to fail a request once (rate limits, server errors).
 import { createServer } from "node:http";
@@ -48,16 +48,26 @@ export class GitHubDouble {
   repo(full, defaultBranch = "main") {
     let r = this.repos.get(full);
     if (!r) {
-      r = { full, defaultBranch, config: null, contents: new Map(), pulls: new Map(), reviewComments: [], reviews: [], issueComments: [], checkRuns: [], reactions: [], commits: [] };
+      r = { full, defaultBranch, config: null, contents: new Map(), pulls: new Map(), reviewComments: [], reviews: [], issueComments: [], checkRuns: [], reactions: [], commits: [], commitDiffs: new Map() };
       this.repos.set(full, r);
     }
     return r;
   }
 
-  /** Declares a pull request: files as pulls.listFiles rows, plus file texts at refs. */
-  setPull(full, number, { headSha, baseSha, files, contents = {}, author = "octocat" }) {
+  /**
+   * Declares a pull request: files as pulls.listFiles rows, plus file texts
+   * at refs. `commits` ({ sha, message, diff, author?, parents? }, oldest
+   * first) are what pulls.listCommits and a commit's diff give; without
+   * them the pull request has one commit, the head, whose message is the
+   * title and whose diff is the files' patches.
+   */
+  setPull(full, number, { headSha, baseSha, files, contents = {}, author = "octocat", commits, title }) {
     const r = this.repo(full);
-    r.pulls.set(number, { number, headSha, baseSha, files, author });
+    const own =
+      commits ??
+      [{ sha: headSha, message: title ?? "demofs change", diff: files.map((f) => `diff --git a/${f.filename} b/${f.filename}\n--- a/${f.filename}\n+++ b/${f.filename}\n${f.patch ?? ""}\n`).join("") }];
+    r.pulls.set(number, { number, headSha, baseSha, files, author, title, commits: own });
+    for (const c of own) r.commitDiffs.set(c.sha, c.diff);
     this.shaToPr.set(headSha, `${full}#${number}`);
     for (const [key, text] of Object.entries(contents)) r.contents.set(key, text); // key: "sha:path"
   }
@@ -133,7 +143,7 @@ export class GitHubDouble {
       const out = this.route(req, path, url, rec, req.headers);
       if (out.raw !== undefined) {
         rec.status = 200;
-        res.writeHead(200, { "content-type": "application/vnd.github.raw; charset=utf-8" });
+        res.writeHead(200, { "content-type": `${out.rawType ?? "application/vnd.github.raw"}; charset=utf-8` });
         res.end(out.raw);
         rec.ms = Number(process.hrtime.bigint() - t0) / 1e6;
         return;
@@ -219,6 +229,15 @@ export class GitHubDouble {
         return { status: 200, body: { number: n, state: "open", draft: false, title: pr.title ?? "demofs change", body: "", user: { login: pr.author, type: "User" }, head: { sha: pr.headSha }, base: { sha: pr.baseSha } } };
       }
       if (method === "GET" && sub === "/files") return this.page(pr.files, url, path);
+      if (method === "GET" && sub === "/commits") {
+        // GitHub's list-commits of a pull request: oldest first, at most 250
+        const rows = pr.commits.slice(0, 250).map((c) => ({
+          sha: c.sha,
+          commit: { message: c.message, author: { name: c.author ?? "Octo Cat", email: "octocat@example.org", date: "2026-11-20T10:00:00Z" } },
+          parents: Array.from({ length: c.parents ?? 1 }, (_, i) => ({ sha: `${"p".repeat(39)}${i}` })),
+        }));
+        return this.page(rows, url, path);
+      }
       if (method === "GET" && sub === "/comments") return this.page(r.reviewComments.filter((c) => c.pull_number === n), url, path);
       if (method === "GET" && sub === "/reviews") return this.page(r.reviews.filter((x) => x.pull_number === n), url, path);
       if (method === "POST" && sub === "/reviews") return this.createReview(r, pr, rec.body);
@@ -251,6 +270,14 @@ export class GitHubDouble {
         .filter((c) => !p || c.paths.includes(p))
         .map((c) => ({ sha: c.sha, html_url: `https://github.com/${full}/commit/${c.sha}`, commit: { message: c.message, committer: { date: c.date } } }));
       return this.page(rows, url, path);
+    }
+    if ((h = /^\/commits\/([0-9a-f]{7,})$/.exec(rest)) && method === "GET") {
+      // a commit; with the diff media type, its diff as text (what repos.getCommit asks for)
+      const diff = r.commitDiffs.get(h[1]);
+      rec.pr = this.shaToPr.get(h[1]) ?? null;
+      if (diff === undefined) return { status: 404, body: { message: "Not Found" } };
+      if (!/diff/.test(headers.accept ?? "")) return { status: 415, body: { message: "the double serves commits as diffs only" } };
+      return { raw: diff, rawType: "application/vnd.github.v3.diff" };
     }
     if ((h = /^\/commits\/([^/]+)\/pulls$/.exec(rest)) && method === "GET") {
       const prs = [...r.pulls.values()].filter((p) => p.headSha === h[1]).map((p) => ({ number: p.number, state: "open" }));

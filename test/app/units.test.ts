@@ -256,7 +256,7 @@ describe("check run summary", async () => {
     preExisting: [],
     resolved: [],
     suppressed: [],
-    hiddenBelow: 0,
+    below: [],
     minSeverity: "warning" as const,
     notes: [],
     problems: [],
@@ -272,11 +272,11 @@ describe("check run summary", async () => {
       preExisting: [finding(3, { preExisting: true })],
       resolved: [{ fingerprint: "abcdefabcdefabcd", title: "fs/x.c:3: old finding" }],
       suppressed: [{ fingerprint: "1111111111111111", title: "mapping-gfp-mask fs/y.c:4", by: "@octocat" }],
-      hiddenBelow: 2,
+      below: [finding(4, { severity: "info" }), finding(5, { severity: "info" })],
     });
-    expect(text).toMatch(/^\*\*2 findings\*\* in `ffffffffffff` \(0 error, 2 warning, 0 info\); 1 pre-existing, 1 resolved, 1 suppressed, 2 below warning not shown\./);
-    for (const h of ["### Findings in this pull request", "### Outside the diff", "### Pre-existing", "### Resolved", "### Suppressed on this pull request", "### History cited"]) expect(text).toContain(h);
-    expect(markedFingerprints(text)).toEqual([finding(1).fingerprint, finding(2).fingerprint, finding(3).fingerprint]);
+    expect(text).toMatch(/^\*\*2 findings\*\* in `ffffffffffff` \(0 error, 2 warning, 0 info\); 1 pre-existing, 1 resolved, 1 suppressed, 2 below warning as notes\./);
+    for (const h of ["### Findings in this pull request", "### Outside the diff", "### Notes below warning", "### Pre-existing", "### Resolved", "### Suppressed on this pull request", "### History cited"]) expect(text).toContain(h);
+    expect(markedFingerprints(text)).toEqual([finding(1).fingerprint, finding(2).fingerprint, finding(4).fingerprint, finding(5).fingerprint, finding(3).fingerprint]);
     expect(text).toContain("(whole patch)");
     expect(text).toContain("(review comment)");
     expect(text).toContain("[`0123456789ab`](https://example.org/k) ext4 mapping");
@@ -295,5 +295,8 @@ describe("check run summary", async () => {
     expect(a).toMatchObject({ path: "fs/demofs/f1.c", start_line: 11, end_line: 11, annotation_level: "failure", title: "mapping-gfp-mask" });
     expect(a.raw_details).toContain(finding(1).fingerprint);
     expect(annotationOf(finding(2, { file: null, line: null }))).toBeNull();
+    // a commit-message finding goes on the anchor (the first changed line), a note below the threshold is a notice
+    const anchored = annotationOf(finding(2, { file: null, line: null, severity: "info" }), { anchor: { path: "fs/demofs/a.c", line: 3 }, commit: "commit 0123456789ab", level: "notice" })!;
+    expect(anchored).toMatchObject({ path: "fs/demofs/a.c", start_line: 3, annotation_level: "notice", title: "mapping-gfp-mask (commit message of commit 0123456789ab)" });
   });
 });

@@ -56,6 +56,26 @@ describe("bundled knowledge base", () => {
     expect(dangling).toEqual([]);
   });
 
+  it("titles entries by the commit's or the thread's own subject, with nothing added", () => {
+    for (const e of kb.entries) {
+      expect(e.title, e.id).not.toMatch(/\((?:not merged|merged|and [^)]*)\)\s*$/i);
+      if (e.kind === "commit" || e.kind === "series") expect(e.title === e.commits[0]!.subject || e.kind === "series", e.id).toBe(true);
+    }
+  });
+
+  it("states opinions only as quotes, never as a paraphrase attributed to a person", () => {
+    const paraphrase = /\b[A-Z][a-z]+ [A-Z][a-z']+(?:'s)? (?:on (?:the|a|this)\b|(?:reply|answer|view|verdict|argument|position)\b)/;
+    for (const e of kb.entries) for (const [k, v] of Object.entries({ title: e.title, lesson: e.lesson, advice: e.advice })) expect(v, `${e.id} ${k}`).not.toMatch(paraphrase);
+  });
+
+  it("marks the releases a lesson holds for as a real range", () => {
+    for (const e of kb.entries) {
+      if (!e.holds) continue;
+      expect(e.holds.since ?? e.holds.until, e.id).toBeDefined();
+      if (e.release && e.holds.since) expect(e.holds.since, e.id).toBe(e.release);
+    }
+  });
+
   describe.each(files)("%s", (file) => {
     const text = readFileSync(join(dir, file), "utf8");
     const e = parseEntry(text, join(dir, file));

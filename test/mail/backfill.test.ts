@@ -11,7 +11,7 @@ import { OutboxDirTransport } from "../../src/mailbot/deliver.js";
 import { runMail } from "../../src/mailbot/index.js";
 import { buildPolicies, mailConfigSchema, type MailConfigFile } from "../../src/mailbot/policy.js";
 import { StateStore } from "../../src/mailbot/state.js";
-import { cleanDiff, hazardDiff, patchMail, rawMail } from "./helpers/mails.js";
+import { RECENT_DATE, cleanDiff, hazardDiff, patchMail, rawMail } from "./helpers/mails.js";
 import { SmtpSink, bodyOf, freePort, header } from "./helpers/servers.js";
 
 const BOT = "Reclaim Bot <bot@reclaim.example>";
@@ -81,6 +81,46 @@ describe("mbox backfill and list policy (dry run)", () => {
     expect(outbox(join(dir, "out"))).toHaveLength(3);
   }, 30_000);
 
+  it("records but never answers a patch older than the age limit (14 days by default), configurable per list", async () => {
+    const dir = tmp("age");
+    const file = join(dir, "old.mbox");
+    const dated = (id: string, subject: string, listId: string, date: string, variant: number) =>
+      patchMail({ messageId: id, subject, date, extraHeaders: [`List-Id: <${listId}>`], diff: hazardDiff(`fs/frob/age${variant}.c`, variant) });
+    const fifteenDaysAgo = new Date(Date.now() - 15 * 86_400_000).toUTCString().replace("GMT", "+0000");
+    writeFileSync(
+      file,
+      mbox([
+        dated("<old2019@example.org>", "[PATCH] frob: from long ago", "linux-mm.kvack.org", "Thu, 25 Jul 2019 18:33:58 +0900", 201),
+        dated("<old15@example.org>", "[PATCH] frob: two weeks and a day", "linux-mm.kvack.org", fifteenDaysAgo, 202),
+        dated("<new@example.org>", "[PATCH] frob: this morning", "linux-mm.kvack.org", RECENT_DATE, 203),
+        dated("<archive@example.org>", "[PATCH] frob: an archive list", "archive.example.org", "Thu, 25 Jul 2019 18:33:58 +0900", 204),
+      ]),
+    );
+    const config = mailConfigSchema.parse({
+      "from-mbox": file,
+      outbox: join(dir, "out"),
+      state: join(dir, "state"),
+      from: BOT,
+      once: true,
+      lists: [{ match: { "list-id": "archive.example.org" }, "max-age": 0 }],
+    });
+    const logs: string[] = [];
+    await runMail({ config, log: (l) => logs.push(l) });
+    const replied = outbox(join(dir, "out")).map((e) => header(e, "In-Reply-To")).sort();
+    expect(replied).toEqual(["<archive@example.org>", "<new@example.org>"]);
+    expect(logs.join("\n")).toMatch(/<old2019@example\.org>: skipped: older than max-age \(14 days\): recorded, not answered/);
+    expect(logs.join("\n")).toMatch(/<old15@example\.org>: skipped: older than max-age/);
+    // recorded: a second run neither answers nor reviews them again
+    const state = StateStore.open(join(dir, "state"));
+    expect(state.seen("<old2019@example.org>")?.state).toBe("done");
+    expect(state.seen("<old2019@example.org>")?.lineages).toEqual(["ann@example.org\nfrob: from long ago"]);
+    state.close();
+    const again: string[] = [];
+    await runMail({ config, log: (l) => again.push(l) });
+    expect(again.join("\n")).not.toMatch(/older than max-age/);
+    expect(outbox(join(dir, "out"))).toHaveLength(2);
+  }, 30_000);
+
   it("holds a reply for the embargo, sends it once the time has come", async () => {
     const dir = tmp("embargo");
     const state = StateStore.open(join(dir, "state"));
@@ -97,7 +137,7 @@ describe("mbox backfill and list policy (dry run)", () => {
       log: () => undefined,
       now: () => now,
     });
-    const d = await bot.ingest(Buffer.from(patchMail({ messageId: "<emb@example.org>", subject: "[PATCH] fs: embargoed" })), { source: "t#1", mailbox: null });
+    const d = await bot.ingest(Buffer.from(patchMail({ messageId: "<emb@example.org>", subject: "[PATCH] fs: embargoed", date: "Mon, 2 Nov 2026 10:00:00 +0000" })), { source: "t#1", mailbox: null });
     expect(d.action).toBe("queued");
     expect(await bot.deliverDue()).toEqual({ sent: 0, failed: 0, waiting: 1 });
     now = Date.parse("2026-11-02T11:00:01Z"); // Date: 10:00 + 60 minutes
@@ -148,7 +188,7 @@ describe("encodings", () => {
       "From: Ann Author <ann@example.org>",
       "To: linux-mm@kvack.org",
       "Subject: [PATCH] frob: attached",
-      "Date: Mon, 2 Nov 2026 10:00:00 +0000",
+      `Date: ${RECENT_DATE}`,
       "Message-ID: <att1@example.org>",
       "MIME-Version: 1.0",
       'Content-Type: multipart/mixed; boundary="b1"',
@@ -175,7 +215,7 @@ describe("encodings", () => {
       "From: =?utf-8?q?Ann_Auth=C3=B6r?= <ann@example.org>",
       "To: linux-mm@kvack.org",
       "Subject: [PATCH] frob: quoted-printable",
-      "Date: Mon, 2 Nov 2026 10:00:00 +0000",
+      `Date: ${RECENT_DATE}`,
       "Message-ID: <qp1@example.org>",
       "MIME-Version: 1.0",
       "Content-Type: text/plain; charset=utf-8",

@@ -6,7 +6,7 @@ import { addressReply, composeReply, makeMessageId, parseAddress } from "../../s
 import { RateLimiter } from "../../src/mailbot/deliver.js";
 import { backoffDelay, parseImapUrl } from "../../src/mailbot/imap.js";
 import { readMbox } from "../../src/mailbot/backfill.js";
-import { bareListId, buildPolicies, policyFor, mailConfigSchema } from "../../src/mailbot/policy.js";
+import { bareListId, buildPolicies, daysTooOld, policyFor, mailConfigSchema } from "../../src/mailbot/policy.js";
 import { StateStore } from "../../src/mailbot/state.js";
 import { parseSubject, replySubject } from "../../src/mailbot/subject.js";
 import { bodyOf, header } from "./helpers/servers.js";
@@ -156,6 +156,20 @@ describe("configuration", () => {
     expect(policyFor(t, null, "netdev").mute).toBe(true);
     expect(policyFor(t, null, "INBOX")).toMatchObject({ reply: "author", mute: false, minSeverity: "warning" });
     expect(() => mailConfigSchema.parse({ lists: [{ match: {}, reply: "everyone" }] })).toThrow();
+  });
+  it("has an age limit: 14 days by default, per list, 0 for none; no usable Date: or a future one is not too old", () => {
+    const t = buildPolicies(mailConfigSchema.parse({ lists: [{ match: { mailbox: "archive" }, "max-age": 0 }, { match: { mailbox: "week" }, "max-age": 7 }] }));
+    const now = Date.parse("2026-12-05T12:00:00Z");
+    const inbox = policyFor(t, null, "INBOX");
+    expect(inbox.maxAgeDays).toBe(14);
+    expect(daysTooOld(inbox, "Sat, 21 Nov 2026 11:00:00 +0000", now)).toBeCloseTo(1 / 24, 5);
+    expect(daysTooOld(inbox, "Sat, 21 Nov 2026 13:00:00 +0000", now)).toBeNull();
+    expect(daysTooOld(policyFor(t, null, "week"), "Sat, 21 Nov 2026 13:00:00 +0000", now)).toBeGreaterThan(6);
+    expect(daysTooOld(policyFor(t, null, "archive"), "Thu, 25 Jul 2019 18:33:58 +0900", now)).toBeNull();
+    expect(daysTooOld(inbox, null, now)).toBeNull();
+    expect(daysTooOld(inbox, "not a date", now)).toBeNull();
+    expect(daysTooOld(inbox, "Sat, 5 Dec 2027 12:00:00 +0000", now)).toBeNull();
+    expect(() => mailConfigSchema.parse({ defaults: { "max-age": -1 } })).toThrow();
   });
 });
 

@@ -1,3 +1,4 @@
+import { docsUrl } from "../../src/render/common.js";
 import { describe, expect, it } from "vitest";
 import { render } from "../../src/render/index.js";
 import { toB4 } from "../../src/render/b4.js";
@@ -35,14 +36,15 @@ describe("b4 format", () => {
     expect(info.details).toContain("- info patch lockdep-splat-in-message:");
   });
 
-  it("summarises with counts and the most severe finding; url is the first citation or the docs", () => {
+  it("summarises with counts and the most severe finding; url is the first citation, else the project page when one is set (none is made up)", () => {
     const c = toB4(result)[0]!;
     expect(c.summary).toBe("1 error, 2 warnings, 1 info: shrinker-waits-on-io at drivers/block/fooblk/cache.c:824 (review incomplete: 1 rule failed)");
     expect(c.url).toBe(findings[2]!.citations[0]!.url);
     expect(c.details.split("\n")[0]).toMatch(/^- error /);
     expect(c.details.split("\n")).toContain("- error drivers/block/fooblk/cache.c:824 shrinker-waits-on-io: fooblk_shrink_scan() waits for IO (wait_on_bit_io) from a shrinker callback");
     const clean = toB4({ ...result, reviews: [{ patch: cleanPatch, findings: [], errors: [] }], problems: [] })[0]!;
-    expect(clean.url).toMatch(/^https:\/\//);
+    expect(clean.url).toBe(docsUrl() ?? "");
+    expect(clean.url).not.toContain("github.com/reclaim-review");
     expect(clean.summary).toBe("no memory-reclaim hazards found");
   });
 

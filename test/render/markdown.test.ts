@@ -24,23 +24,37 @@ describe("markdown format", () => {
     expect(md).toContain("- `stacked-io-loop`: TypeError:");
   });
 
-  it("quotes the hunk in a diff fence with why, fix and linked citations", () => {
+  it("quotes the hunk in a diff fence, one paragraph about this code, linked citations and the rule's background", () => {
     const sec = renderFindingMarkdown(findings[2]!, mainPatch);
     expect(sec.startsWith("### error: `shrinker-waits-on-io` at `drivers/block/fooblk/cache.c:824`\n")).toBe(true);
     expect(sec).toContain("```diff\n@@ -812,10 +817,12 @@ static unsigned long fooblk_shrink_scan(struct shrinker *s,\n");
     expect(sec).toContain("\n+\t\t\twait_on_bit_io(&b->state, FOOBLK_BUF_WRITING, TASK_UNINTERRUPTIBLE);\n");
-    expect(sec).toContain("**Why it matters.** Shrinkers run in direct reclaim");
-    expect(sec).toContain("**What to do.** Free only clean buffers");
+    expect(sec).toContain(
+      "\nfooblk\\_shrink\\_scan() waits for IO (wait\\_on\\_bit\\_io) from a shrinker callback. Free only clean buffers in the scan callback and hand dirty ones to a WQ\\_MEM\\_RECLAIM worker that writes them back outside reclaim. Call chain: fooblk\\_shrink\\_scan -\\> fooblk\\_write\\_buf -\\> wait\\_on\\_bit\\_io.\n",
+    );
     expect(sec).toContain(
       '- [commit 70704c33db84 ("dm bufio: do buffer cleanup from a workqueue")](https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/commit/?id=70704c33db841d847b16d8ae7e29ae3b8a479e75)',
     );
-    expect(sec).toContain("**Call chain:** `fooblk_shrink_scan` → `fooblk_write_buf` → `wait_on_bit_io`");
+    expect(sec).toContain("<details><summary>Background: why <code>shrinker-waits-on-io</code> matters</summary>\n\nShrinkers run in direct reclaim");
+    expect(sec).toContain("`9a8b7c6d5e4f3021` (shrinker-waits-on-io, `drivers/block/fooblk/cache.c:824`)");
+  });
+
+  it("gives each rule's background and each link once per report, and the fingerprints in one footer per patch", () => {
+    expect(md.match(/<details><summary>Background/g)).toHaveLength(4);
+    expect(md.match(/20190725093358\.30679-1-damien\.lemoal@wdc\.com/g)).toHaveLength(1);
+    expect(md.match(/70704c33db841d847b16d8ae7e29ae3b8a479e75/g)).toHaveLength(1);
+    const footers = md.split("\n").filter((l) => l.startsWith("<sub>To silence a finding"));
+    expect(footers).toHaveLength(1);
+    for (const f of findings) {
+      expect(footers[0]).toContain(f.fingerprint);
+      expect(md.split(f.fingerprint)).toHaveLength(2);
+    }
   });
 
   it("renders a finding alone (for the GitHub App) with just its added line", () => {
     const sec = renderFindingMarkdown(findings[3]!);
     expect(sec).toContain("```diff\n+\tmapping_set_gfp_mask(inode->i_mapping, GFP_NOFS);\n```");
-    expect(sec).toContain("_Already there before this patch; mentioned for context._");
+    expect(sec).toContain("This was already the case before the patch; it is mentioned for context.");
     expect(sec).toContain("clears \\_\\_GFP\\_FS for the whole mapping");
     const patchLevel = renderFindingMarkdown(findings[0]!);
     expect(patchLevel).not.toContain("```");

@@ -54,7 +54,7 @@ export const rule: Rule = {
     const { patch } = ctx;
     const kernel = reclaimAnalysis(ctx).kernel;
     // vmalloc honours a NOFS/NOIO mask since v5.17: only older kernels get the vmalloc warning
-    const vmallocIgnores = !holdsFor(kernel, VMALLOC_HONOURS_SCOPE.since);
+    const vmallocIgnores = !holdsFor(VMALLOC_HONOURS_SCOPE, kernel);
     const reports: Report[] = [];
     // one per-call-mask note per function: the advice is about the function's boundary
     const perFunction = new Map<string, Report>();

@@ -88,7 +88,7 @@ export const rule: Rule = {
         if (e.info.kind !== "scope" || e.info.op !== "restore" || e.info.how !== "save" || !touched(e.line)) continue;
         const value = (e.args[0] ?? "").trim();
         if (!/^(?:0x)?\d+[uUlL]*$/.test(value)) continue;
-        const flagsBased = holdsFor(a.kernel, FLAGS_SCOPE_CALLS.memalloc_flags_restore!.since);
+        const flagsBased = holdsFor(FLAGS_SCOPE_CALLS.memalloc_flags_restore, a.kernel);
         const effect = flagsBased
           ? "since memalloc_flags_restore() (3f6d5e6a468d) a restore only clears the bits its save set, so this ends nothing"
           : "before memalloc_flags_restore() (3f6d5e6a468d) it clears the flag outright, ending every enclosing scope too; after it, it ends nothing";
