@@ -5,7 +5,7 @@
 // fragment's start is unknown; the analysis says so rather than guessing.
 import type { FileDiff, Hunk, Patch } from "../types.js";
 import { functionDefinedOn, functionFromSection, stripLine } from "./c-lines.js";
-import { analyseFunction, type FunctionFlow } from "./flow.js";
+import { analyseFunction, type FlowOptions, type FunctionFlow } from "./flow.js";
 import { parseC } from "./parser.js";
 
 export interface Region {
@@ -107,7 +107,10 @@ export interface RegionFlow {
 }
 
 /** Parses a region as a fragment and walks its paths. */
-export function regionFlow(region: Region, known: { params?: string[]; types?: ReadonlyMap<string, string> } = {}): FunctionFlow | null {
+export function regionFlow(
+  region: Region,
+  known: { params?: string[]; types?: ReadonlyMap<string, string>; initial?: FlowOptions["initial"] } = {},
+): FunctionFlow | null {
   const texts = region.lines.map((l) => l.text);
   const first = region.lines[0]!.line;
   const bal = braceBalance(texts);
@@ -130,7 +133,7 @@ export function regionFlow(region: Region, known: { params?: string[]; types?: R
   try {
     const fn = tree.rootNode.descendantsOfType("function_definition").find((n) => n !== null);
     if (!fn) return null;
-    const f = analyseFunction(fn, { lineOffset: first - 2, entryVisible: opensEntry, endVisible: region.hasEnd, name: region.name ?? "?", ...known });
+    const f = analyseFunction(fn, { lineOffset: first - 2, entryVisible: opensEntry || known.initial !== undefined, endVisible: region.hasEnd, name: region.name ?? "?", ...known });
     f.name = region.name ?? "?";
     f.start = first;
     return f;

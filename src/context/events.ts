@@ -52,6 +52,8 @@ export interface CallEvent {
   args: string[];
   /** 1-based line in the real file. */
   line: number;
+  /** The last line of the call (its arguments may span several). */
+  endLine?: number;
   /** The lvalue the result is stored in ("old", "tp->t_pflags"), when the call is the right side of an assignment or initialiser. */
   assignedTo: string | null;
   info: EventInfo;

@@ -38,6 +38,8 @@ export interface HeldEntry {
   conds: string[];
   /** Released when this block ends (guard()). */
   block?: number;
+  /** Seen in the source tree's version of the function, not in the patch's (a patch written against another tree). */
+  fromTree?: boolean;
 }
 
 interface Slot<T> {
@@ -80,6 +82,8 @@ export interface SiteState {
   mayScopes: ScopeOrThrottle[];
   /** Things held on some path to the site (must: on every path). */
   held: { entry: HeldEntry; must: boolean }[];
+  /** The open scopes themselves (must: on every path). */
+  scopes: { entry: ScopeEntry; must: boolean }[];
 }
 
 export interface FlowEvent extends CallEvent {
@@ -169,7 +173,12 @@ function siteState(s: State): SiteState {
       may.add(k);
       if (m) must.add(k);
     }
-  return { mustScopes: [...must], mayScopes: [...may], held: [...s.held.values()].map((x) => ({ entry: x.e, must: x.must })) };
+  return {
+    mustScopes: [...must],
+    mayScopes: [...may],
+    held: [...s.held.values()].map((x) => ({ entry: x.e, must: x.must })),
+    scopes: [...s.scopes.values()].map((x) => ({ entry: x.e, must: x.must })),
+  };
 }
 
 /** A declaration's struct type per declared name: `struct foo *a, *b = x;` */
@@ -239,7 +248,7 @@ function eventsOf(w: Walk, n: Node): CallEvent[] {
           const info = classifyCall(callee, args, assignedTo, (v) => w.types.get(v) ?? null);
           // arguments are evaluated first
           for (const c of x.childForFieldName("arguments")?.namedChildren ?? []) if (c) visit(c);
-          out.push({ callee, args, line: line(w, x), assignedTo, info });
+          out.push({ callee, args, line: line(w, x), endLine: x.endPosition.row + 1 + w.lineOffset, assignedTo, info });
           return;
         }
       }
@@ -664,6 +673,12 @@ export interface FlowOptions {
   types?: ReadonlyMap<string, string>;
   /** Parameter declarations known from elsewhere (a fragment's signature). */
   params?: string[];
+  /**
+   * The state at the fragment's start, when known from elsewhere (the same
+   * function in the source tree, up to the fragment's first line): what is
+   * held and which scopes are open there, with must/may as in that walk.
+   */
+  initial?: { scopes: { entry: ScopeEntry; must: boolean }[]; held: { entry: HeldEntry; must: boolean }[] };
 }
 
 /** Walks every path of a function_definition (or a compound statement standing for a fragment's body). */
@@ -720,6 +735,8 @@ export function analyseFunction(node: Node, opts: FlowOptions = {}): FunctionFlo
     locals: new Set(),
   };
   const start: State = { scopes: new Map(), held: new Map() };
+  for (const x of opts.initial?.scopes ?? []) start.scopes.set(-x.entry.id, { e: { ...x.entry, id: -x.entry.id, conds: [] }, must: x.must });
+  for (const x of opts.initial?.held ?? []) start.held.set(-x.entry.id, { e: { ...x.entry, id: -x.entry.id, conds: [], block: undefined }, must: x.must });
   const end = body ? block(w, body, start) : start;
   const endVisible = opts.endVisible ?? isDef;
   const lastLine = node.endPosition.row + 1 + w.lineOffset;
@@ -731,6 +748,7 @@ export function analyseFunction(node: Node, opts: FlowOptions = {}): FunctionFlo
       for (const { entry } of x.openScopes) {
         if (reported.has(entry.id)) continue;
         if (w.handedOver.some((h) => h.id === entry.id)) continue;
+        if (entry.id < 0) continue; // opened before the fragment (seeded from the tree): not this fragment's to close
         if (entry.how === "flags") continue; // flag edits are judged by their own rule
         if (entry.kinds.includes("throttle")) continue;
         reported.add(entry.id);

@@ -47,7 +47,7 @@ function bitsNot(a: Bits): Bits {
 
 /** Does the text hold a gfp mask word at all (GFP_x, __GFP_x, or a filesystem's private NOFS word)? */
 export function looksLikeMask(expr: string): boolean {
-  if (/\b__?GFP_[A-Z0-9_]+\b/.test(expr)) return true;
+  if (/\b(?:__)?GFP_[A-Z0-9_]+\b/.test(expr)) return true;
   for (const w of Object.keys(PRIVATE_NOFS_MASKS)) if (expr.includes(w)) return true;
   return false;
 }

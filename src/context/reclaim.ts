@@ -31,7 +31,7 @@ import { scanFile, type ScanFile, type ScanFunction } from "./c-scan.js";
 import { regionFlow, regionsOf, type Region } from "./diff-model.js";
 import { lockKeyOf, type LockKey } from "./events.js";
 import { getFacts, type ContextFacts } from "./facts.js";
-import { analyseFunction, functionName, sameLock, type FlowEvent, type FunctionFlow, type HeldEntry } from "./flow.js";
+import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
 import { applyScopes, evalMask, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
 
@@ -114,6 +114,8 @@ export interface AllocSite {
   ev: FlowEvent & { info: Extract<FlowEvent["info"], { kind: "alloc" }> };
   /** On a line the patch added. */
   added: boolean;
+  /** Where a finding on it goes: the first added line of the call (its arguments may span several lines), else its first line. */
+  at: number;
   /** The mask as written. */
   mask: Mask;
   /** After the scopes open on every path here and held by every caller. */
@@ -285,7 +287,8 @@ export class ReclaimAnalysis {
         const p = image === "post" ? path : file.oldPath ?? path;
         const text = image === "post" ? this.source!.postImage(p) ?? this.facts.text(p) : this.source!.preImage(p);
         if (text === undefined) {
-          out.push(...this.fragmentViews(rs, image));
+          // the patch does not apply to the tree: its fragments, with the state at their start taken from the tree's function
+          out.push(...this.fragmentViews(rs, image, true));
           continue;
         }
         const flows = cachedFlows(`${image}:${p}`, text);
@@ -313,13 +316,14 @@ export class ReclaimAnalysis {
     return this.fragmentViews(regions, image);
   }
 
-  private fragmentViews(regions: Region[], image: "post" | "pre"): FnView[] {
+  private fragmentViews(regions: Region[], image: "post" | "pre", seed = false): FnView[] {
     const out: FnView[] = [];
     for (const r of regions) {
       // regions with a change on either side of their hunk (a deleted scope changes the lines around it)
       if (!r.lines.some((l) => l.changed) && !r.hunk.lines.some((l) => l.kind !== "ctx")) continue;
       const params = paramsOfSignature(r.signature);
-      const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")) });
+      const initial = seed ? this.seedFor(r) : undefined;
+      const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")), ...(initial ? { initial } : {}) });
       if (!flow) continue;
       out.push({
         path: image === "post" ? r.file.path : r.file.oldPath ?? r.file.path,
@@ -332,6 +336,34 @@ export class ReclaimAnalysis {
       });
     }
     return out;
+  }
+
+  /**
+   * The state at a fragment's first line in the tree's own version of its
+   * function (a patch written against another tree): the fragment's first
+   * context lines located in that function, and the state the path walk had
+   * there. Undefined when the function or the lines are not found.
+   */
+  private seedFor(r: Region): FlowOptions["initial"] | undefined {
+    if (!this.facts || r.hasDefinition || !r.name) return undefined;
+    const path = r.file.oldPath ?? r.file.path;
+    const t = this.source!.preImage(path);
+    if (t === undefined) return undefined;
+    const flow = cachedFlows(`pre:${path}`, t).get(r.name);
+    if (!flow) return undefined;
+    const lines = treeLines(path, t);
+    const first = r.lines[0]!.line;
+    for (const a of r.lines.filter((l) => !l.changed && l.text.trim().length > 4).slice(0, 4)) {
+      const want = a.text.trim();
+      for (let n = flow.start; n <= flow.end; n++) {
+        if (lines[n - 1]?.trim() !== want) continue;
+        const start = n - (a.line - first);
+        const ev = flow.events.find((e) => e.line >= start);
+        if (!ev) return undefined;
+        return { scopes: ev.state.scopes, held: ev.state.held.map((h) => ({ entry: { ...h.entry, fromTree: true }, must: h.must })) };
+      }
+    }
+    return undefined;
   }
 
   /** The post-image function holding a line. */
@@ -700,7 +732,7 @@ export class ReclaimAnalysis {
     const touchedHeld = (e: FlowEvent) => e.state.held.some((h) => v.changed.has(h.entry.line));
     for (const e of v.flow.events) {
       if (e.info.kind !== "call" || e.callee.startsWith("->")) continue;
-      if (!v.changed.has(e.line) && !touchedHeld(e)) continue;
+      if (!touchesLines(v.changed, e.line, e.endLine ?? e.line) && !touchedHeld(e)) continue;
       // a callee the patch itself changes: its own allocations are judged where they are
       if (this.post().some((p) => p.name === e.callee && p.changed.size > 0)) continue;
       const sum = this.allocSummary(v.path, e.callee, 3, new Set());
@@ -821,7 +853,8 @@ export class ReclaimAnalysis {
     const site: AllocSite = {
       fn: v,
       ev,
-      added: this.mode === "audit" || v.changed.has(ev.line),
+      added: this.mode === "audit" || touchesLines(v.changed, ev.line, ev.endLine ?? ev.line),
+      at: firstChanged(v.changed, ev.line, ev.endLine ?? ev.line) ?? ev.line,
       mask: ev.info.mask,
       effective,
       scopeSomePaths: may.length > must.length,
@@ -882,6 +915,27 @@ export class ReclaimAnalysis {
     site.hazards = dedupeHazards(site.hazards);
     return site;
   }
+}
+
+/** Is any line of [from, to] among the changed ones? */
+export function touchesLines(changed: ReadonlySet<number>, from: number, to: number): boolean {
+  for (let n = from; n <= to; n++) if (changed.has(n)) return true;
+  return false;
+}
+
+function firstChanged(changed: ReadonlySet<number>, from: number, to: number): number | null {
+  for (let n = from; n <= to; n++) if (changed.has(n)) return n;
+  return null;
+}
+
+const linesCache = new Map<string, { text: string; lines: string[] }>();
+function treeLines(path: string, text: string): string[] {
+  const c = linesCache.get(path);
+  if (c && c.text === text) return c.lines;
+  const lines = text.split("\n");
+  if (linesCache.size > 200) linesCache.delete(linesCache.keys().next().value!);
+  linesCache.set(path, { text, lines });
+  return lines;
 }
 
 function cleanMask(s: string): string {

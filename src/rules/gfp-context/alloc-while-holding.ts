@@ -60,7 +60,7 @@ export const rule: Rule = {
       const held = site.hazards.filter((h): h is Held => h.kind !== "role" && (h.kind !== "held-lock" || h.taker !== null));
       const first = site.added && !a.unchanged(site) ? held[0] : held.find(heldAdded);
       if (!first) continue;
-      const r = report(site, first, site.added && !a.unchanged(site) ? site.ev.line : (first as { held: { line: number } }).held.line);
+      const r = report(site, first, site.added && !a.unchanged(site) ? site.at : (first as { held: { line: number } }).held.line);
       const k = `${r.file}:${r.line}`;
       if (seen.has(k)) continue;
       seen.add(k);
@@ -116,5 +116,5 @@ function report(site: AllocSite, h: Held, at: number): Report {
 
 /** The allocation, with its line when the finding sits on the line that takes what is held. */
 function allocAt(site: AllocSite, at: number): string {
-  return at === site.ev.line ? allocText(site) : `${allocText(site)} at line ${site.ev.line}`;
+  return at === site.at ? allocText(site) : `${allocText(site)} at line ${site.ev.line}`;
 }

@@ -66,7 +66,7 @@ function report(site: AllocSite, h: Extract<AllocSite["hazards"][number], { kind
   const boundary = role.chain.length > 1 ? `in ${role.root}() around the call` : "around the request";
   return {
     file: site.fn.path,
-    line: site.ev.line,
+    line: site.at,
     messageId: "inRole",
     data: {
       alloc: allocText(site),

@@ -79,7 +79,7 @@ function scopeMovedToCaller(a: ReclaimAnalysis, site: AllocSite, lost: string): 
 
 function verdict(a: ReclaimAnalysis, site: AllocSite, relaxed: { was: string; now: string } | null, lost: string | null): Report {
   const fn = site.fn.name;
-  const base = { file: site.fn.path, line: site.ev.line, identifiers: [site.ev.callee, "GFP_NOFS", "GFP_KERNEL"] };
+  const base = { file: site.fn.path, line: site.at, identifiers: [site.ev.callee, "GFP_NOFS", "GFP_KERNEL"] };
   const lock = site.hazards.find((h) => h.kind === "held-lock");
   const callers = a.callers(site.fn);
   const checkedCallers = callers.searched ? `${callers.paths.length} caller path${callers.paths.length === 1 ? "" : "s"}${callers.complete ? "" : " (not every caller is known: the function is exported or its address is taken)"}` : "";

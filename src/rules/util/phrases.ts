@@ -37,7 +37,8 @@ export function roleWhy(role: RoleFact): string {
 }
 
 /** Where a held thing comes from: "at line 412" or "by the caller btrfs_setxattr() (btrfs_fileattr_set -> ... )". */
-export function heldWhere(h: { line: number }, via: string[] | null): string {
+export function heldWhere(h: { line: number; fromTree?: boolean }, via: string[] | null): string {
+  if (h.fromTree) return `taken at line ${h.line} of the source tree's version of this function, which the patch does not apply to`;
   if (!via || via.length < 2) return `taken at line ${h.line}`;
   return `taken by the caller ${via[via.length - 2]}() at line ${h.line} (${chainText(via)})`;
 }
