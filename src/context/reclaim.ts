@@ -237,6 +237,48 @@ export function signatureRole(sig: string): OpsField | null {
 
 const RECLAIM_SIDE: ReadonlySet<Role> = new Set(["shrinker", "reclaim-evict", "reclaim-release", "writeback"]);
 
+/** A directory's scanned files, indexed once: definitions, call sites, registrations and functions used as values. */
+interface DirIndex {
+  files: string[];
+  scans: Map<string, ScanFile>;
+  /** Every file of the directory was read (not cut by the size bound). */
+  complete: boolean;
+  defs: Map<string, { file: string; fn: ScanFunction }[]>;
+  callers: Map<string, { file: string; fn: ScanFunction; line: number }[]>;
+  opsByFn: Map<string, (ScanFile["ops"][number] & { file: string })[]>;
+  /** Names used as values (an ops initialiser, an assignment, an argument): their callers are not all known. */
+  valueRefs: Set<string>;
+}
+
+const dirIndexCache = new Map<string, DirIndex>();
+
+function indexDirectory(files: string[], scans: Map<string, ScanFile>, complete: boolean): DirIndex {
+  const defs = new Map<string, { file: string; fn: ScanFunction }[]>();
+  const callers = new Map<string, { file: string; fn: ScanFunction; line: number }[]>();
+  const opsByFn = new Map<string, (ScanFile["ops"][number] & { file: string })[]>();
+  const valueRefs = new Set<string>();
+  const push = <T>(m: Map<string, T[]>, k: string, v: T) => {
+    const a = m.get(k);
+    if (a) a.push(v);
+    else m.set(k, [v]);
+  };
+  for (const file of files) {
+    const s = scans.get(file)!;
+    for (const fn of s.functions) {
+      push(defs, fn.name, { file, fn });
+      for (const c of fn.calls) {
+        push(callers, c.callee, { file, fn, line: c.line });
+        for (const a of c.args) if (/^&?[A-Za-z_]\w*$/.test(a)) valueRefs.add(a.replace(/^&/, ""));
+      }
+    }
+    for (const o of s.ops) {
+      push(opsByFn, o.fn, { ...o, file });
+      valueRefs.add(o.fn);
+    }
+  }
+  return { files, scans, complete, defs, callers, opsByFn, valueRefs };
+}
+
 // ---------------------------------------------------------------- the analysis
 
 export class ReclaimAnalysis {
@@ -250,7 +292,7 @@ export class ReclaimAnalysis {
   private callerMemo = new Map<string, CallerFacts>();
   private takersMemo: ReclaimTaker[] | null = null;
   private handleMemo = new Map<string, HandleScope>();
-  private dirMemo = new Map<string, { files: string[]; scans: Map<string, ScanFile>; complete: boolean }>();
+  private dirMemo = new Map<string, DirIndex>();
 
   constructor(
     readonly patch: Patch,
@@ -374,7 +416,7 @@ export class ReclaimAnalysis {
   // ------------------------------------------------------------ the directory
 
   /** The scanned C files of a path's directory (the path itself first); bounded in bytes. */
-  private dir(path: string): { files: string[]; scans: Map<string, ScanFile>; complete: boolean } {
+  private dir(path: string): DirIndex {
     const d = dirname(path);
     let m = this.dirMemo.get(d);
     if (m) return m;
@@ -398,7 +440,15 @@ export class ReclaimAnalysis {
         scans.set(f, cachedScan(`post:${f}`, t));
       }
     }
-    m = { files, scans, complete };
+    files.sort();
+    // the same files (the same scan objects) as the last patch looked at: the index is reused across patches
+    const cached = dirIndexCache.get(d);
+    if (cached && cached.complete === complete && cached.files.length === files.length && cached.files.every((f, i) => f === files[i] && cached.scans.get(f) === scans.get(f))) m = cached;
+    else {
+      m = indexDirectory(files, scans, complete);
+      if (dirIndexCache.size > 64) dirIndexCache.delete(dirIndexCache.keys().next().value!);
+      dirIndexCache.set(d, m);
+    }
     this.dirMemo.set(d, m);
     return m;
   }
@@ -408,27 +458,18 @@ export class ReclaimAnalysis {
   }
 
   private definitionOf(path: string, name: string): { file: string; fn: ScanFunction } | null {
-    const d = this.dir(path);
-    const own = d.scans.get(path)?.functions.find((f) => f.name === name);
-    if (own) return { file: path, fn: own };
-    for (const f of d.files) {
-      // another .c file's static function is not this one; a header's static inline is
-      const hit = d.scans.get(f)!.functions.find((x) => x.name === name && (!x.isStatic || f.endsWith(".h")));
-      if (hit) return { file: f, fn: hit };
-    }
-    return null;
+    const defs = this.dir(path).defs.get(name);
+    if (!defs) return null;
+    // this file's own definition; another .c file's static function is not this one, a header's static inline is
+    return defs.find((x) => x.file === path) ?? defs.find((x) => !x.fn.isStatic || x.file.endsWith(".h")) ?? null;
   }
 
   /** Ops-table and assignment registrations of `name` in the directory, with their roles. */
   private registrations(path: string, name: string): RoleFact[] {
     const out: RoleFact[] = [];
-    const d = this.dir(path);
-    for (const f of d.files) {
-      for (const o of d.scans.get(f)!.ops) {
-        if (o.fn !== name) continue;
-        const r = opsRole(o.struct, o.field);
-        if (r) out.push({ role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: f, line: o.line } });
-      }
+    for (const o of this.dir(path).opsByFn.get(name) ?? []) {
+      const r = opsRole(o.struct, o.field);
+      if (r) out.push({ role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: o.file, line: o.line } });
     }
     return out;
   }
@@ -513,22 +554,14 @@ export class ReclaimAnalysis {
   /** Call sites of `name` in the directory (scan facts). */
   callersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number }[] {
     if (!this.facts) return [];
-    const out: { file: string; fn: ScanFunction; line: number }[] = [];
-    const d = this.dir(path);
+    const all = this.dir(path).callers.get(name) ?? [];
     const def = this.definitionOf(path, name);
-    const files = def && def.fn.isStatic ? [def.file] : d.files;
-    for (const f of files) for (const fn of d.scans.get(f)!.functions) for (const c of fn.calls) if (c.callee === name) out.push({ file: f, fn, line: c.line });
-    return out;
+    // a static function is called from its own file only
+    return def && def.fn.isStatic && !def.file.endsWith(".h") ? all.filter((c) => c.file === def.file) : all;
   }
 
   private addressTaken(path: string, name: string): boolean {
-    const d = this.dir(path);
-    for (const f of d.files) {
-      const s = d.scans.get(f)!;
-      if (s.ops.some((o) => o.fn === name)) return true;
-      for (const fn of s.functions) for (const c of fn.calls) if (c.args.some((a) => a === name || a === `&${name}`)) return true;
-    }
-    return false;
+    return this.dir(path).valueRefs.has(name);
   }
 
   // ------------------------------------------------------------ callers
