@@ -7,6 +7,7 @@ import { reviewPatch } from "../engine.js";
 import type { KnowledgeBase } from "../knowledge/base.js";
 import type { Finding, Patch, Rule, RuleFailure, SourceContext } from "../types.js";
 import { FactsIndex, contextFacts, withFacts, type TextProvider } from "./facts.js";
+import { USERSPACE_IO_LIBRARIES, USERSPACE_IO_SERVERS } from "../vocab/kernel-api.js";
 
 /** Rules that hold for code as it stands; the rest judge changes (added flags, new masks, commit messages). */
 export const AUDIT_RULE_IDS: readonly string[] = [
@@ -47,7 +48,7 @@ const RE = {
   scope: /memalloc_\w*_save/,
   fsIo: /vfs_iter_write|vfs_iter_read|kernel_write|write_iter|read_iter|vfs_fsync/,
   backend: /queue_rq|submit_bio|writepages|_work|kthread/,
-  daemon: /NBD_DO_IT|UBLK_|\/dev\/fuse|tcmu|PR_SET_IO_FLUSHER/,
+  daemon: new RegExp([...Object.keys(USERSPACE_IO_SERVERS), ...Object.keys(USERSPACE_IO_LIBRARIES), "/dev/fuse", "PR_SET_IO_FLUSHER"].map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")),
 };
 
 /**
