@@ -248,7 +248,14 @@ function eventsOf(w: Walk, n: Node): CallEvent[] {
           const info = classifyCall(callee, args, assignedTo, (v) => w.types.get(v) ?? null);
           // arguments are evaluated first
           for (const c of x.childForFieldName("arguments")?.namedChildren ?? []) if (c) visit(c);
-          out.push({ callee, args, line: line(w, x), endLine: x.endPosition.row + 1 + w.lineOffset, assignedTo, info });
+          const ev: CallEvent = { callee, args, line: line(w, x), endLine: x.endPosition.row + 1 + w.lineOffset, assignedTo, info };
+          out.push(ev);
+          // a queue freeze that hands back saved task flags (`memflags = blk_mq_freeze_queue(q)`) opens a NOIO scope
+          // with them, and the unfreeze that takes them back ends it: the call's shape says so, whatever the release
+          if (info.kind === "lock" && info.lock === "freeze" && info.op === "acquire" && assignedTo)
+            out.push({ ...ev, info: { kind: "scope", scope: ["noio"], op: "save", how: "save", variable: assignedTo, into: /->|\./.test(assignedTo) ? "field" : "local" } });
+          if (info.kind === "lock" && info.lock === "freeze" && info.op === "release" && args.length > 1)
+            out.push({ ...ev, info: { kind: "scope", scope: ["noio"], op: "restore", how: "save", variable: args[args.length - 1]!, into: null } });
           return;
         }
       }

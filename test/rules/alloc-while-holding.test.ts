@@ -72,6 +72,18 @@ ruleTester(rule, {
     { name: "a mutex no reclaim-side function in view takes (diff only): nothing to say here", patch: { files: [{ path: "fs/frob/map.c", before: grow(""), after: lockedAlloc }] } },
     { name: "a jbd2 handle carries a NOFS scope for its lifetime", patch: { files: [{ path: "fs/frob/ref.c", before: null, after: handleParam("handle_t *handle", "GFP_KERNEL") }] } },
     { name: "GFP_NOFS under a handle that carries no scope", patch: { files: [{ path: "fs/frob/label.c", before: null, after: started("GFP_NOFS") }] } },
+    {
+      name: "a freeze that returns the saved flags opens a NOIO scope (newer kernels' blk_mq_freeze_queue)",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/widget.c",
+            before: null,
+            after: freeze("GFP_KERNEL").replace("\tvoid *tags;\n", "\tunsigned int memflags;\n\tvoid *tags;\n").replace("\tblk_mq_freeze_queue(wd->queue);", "\tmemflags = blk_mq_freeze_queue(wd->queue);").replace("\tblk_mq_unfreeze_queue(wd->queue);", "\tblk_mq_unfreeze_queue(wd->queue, memflags);"),
+          },
+        ],
+      },
+    },
     { name: "GFP_NOIO while the queue is frozen", patch: { files: [{ path: "drivers/block/widget.c", before: null, after: freeze("GFP_NOIO") }] } },
     {
       name: "allocation after the unfreeze",
