@@ -13,6 +13,8 @@
 import { dirname } from "node:path";
 import type { KernelVersion, Patch, SourceContext } from "../types.js";
 import {
+  WAIT_CALLS,
+  allocationNeedles,
   FIELD_ROLES,
   HANDLE_APIS,
   LOCK_CALLS,
@@ -252,6 +254,30 @@ interface DirIndex {
 
 const dirIndexCache = new Map<string, DirIndex>();
 
+/** A line that may hold something the analysis tracks (an allocation, lock, scope, handle, wait, flush, queueing). */
+const TRACKED = new RegExp(
+  [
+    ...allocationNeedles(),
+    ...Object.keys(LOCK_CALLS),
+    "guard",
+    "memalloc_",
+    "PF_MEMALLOC",
+    "current->flags",
+    ...Object.values(HANDLE_APIS).flatMap((h) => [...Object.keys(h.start), ...Object.keys(h.stop), ...h.types.map((t) => t.replace(/^struct /, ""))]),
+    ...Object.keys(WAIT_CALLS),
+    "flush_",
+    "cancel_",
+    "queue_",
+    "schedule_",
+    "_WORK",
+    "workqueue",
+    "prctl",
+  ]
+    .filter((w, i, a) => a.indexOf(w) === i)
+    .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+    .join("|"),
+);
+
 function indexDirectory(files: string[], scans: Map<string, ScanFile>, complete: boolean): DirIndex {
   const defs = new Map<string, { file: string; fn: ScanFunction }[]>();
   const callers = new Map<string, { file: string; fn: ScanFunction; line: number }[]>();
@@ -363,6 +389,8 @@ export class ReclaimAnalysis {
     for (const r of regions) {
       // regions with a change on either side of their hunk (a deleted scope changes the lines around it)
       if (!r.lines.some((l) => l.changed) && !r.hunk.lines.some((l) => l.kind !== "ctx")) continue;
+      // nothing the analysis tracks in the lines shown: no walk needed
+      if (!r.lines.some((l) => TRACKED.test(l.text))) continue;
       const params = paramsOfSignature(r.signature);
       const initial = seed ? this.seedFor(r) : undefined;
       const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")), ...(initial ? { initial } : {}) });
