@@ -378,7 +378,8 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
       const seen = new Set<string>();
       const added = addedLines(whole?.files ?? []);
       for (const r of result.reviews) {
-        for (const e of r.errors) problems.push(`internal error in rule ${e.rule}: ${e.message}`);
+        for (const e of r.errors) problems.push(`rule ${e.rule} failed, its verdict is unknown: ${e.message}`);
+        for (const n of r.patch.notes) if (!notes.includes(n)) notes.push(n);
         const sha = series ? /@([0-9a-f]+)$/.exec(r.patch.source)?.[1] ?? null : null;
         for (const f of r.findings) {
           if (seen.has(f.fingerprint)) continue;
