@@ -1,6 +1,5 @@
 // End to end: the real `reclaim-review github` process, real signed HTTP
 // webhooks, and a GitHub API double on loopback.
-import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain JS test helper
 import { GitHubDouble } from "./github-double.mjs";
@@ -24,11 +23,6 @@ interface App {
 
 let api: Double;
 let app: App;
-
-beforeAll(async () => {
-  // Build dist/ the way `npm test` does; type errors elsewhere in the tree do not stop the emit.
-  spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, stdio: "ignore" });
-}, 300_000);
 
 async function boot(env: Record<string, string> = {}) {
   api = new GitHubDouble();
