@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { main, type Io } from "../../src/cli/main.js";
 import { ALL_RULES } from "../../src/rules/index.js";
-import type { Rule } from "../../src/types.js";
+import { throwingRule } from "../helpers/throwing-rule.js";
 
 const BIN = join(process.cwd(), "bin", "reclaim-review.js");
 const tmp = mkdtempSync(join(tmpdir(), "rr-cli-"));
@@ -109,6 +109,12 @@ describe("reclaim-review CLI", () => {
     const e = cli(["review", "--config", bad, join(tmp, "mask.patch")]);
     expect(e.code).toBe(2);
     expect(e.err).toMatch(/rules\.no-such-rule/);
+    // no rule reads options: setting one is refused by name, not silently ignored
+    const opts = join(tmp, "opts.yml");
+    writeFileSync(opts, "rules:\n  mapping-gfp-mask:\n    severity: error\n    options: { strict: true }\n");
+    const o = cli(["review", "--config", opts, join(tmp, "mask.patch")]);
+    expect(o.code).toBe(2);
+    expect(o.err).toBe(`reclaim-review: ${opts}: rules.mapping-gfp-mask.options: rule "mapping-gfp-mask" takes no options (only enabled and severity can be set)\n`);
     const typo = join(tmp, "typo.yml");
     writeFileSync(typo, "rulez: {}\n");
     const t = cli(["review", "--config", typo, join(tmp, "mask.patch")]);
@@ -181,21 +187,7 @@ describe("a patch as a web page shows it", () => {
 });
 
 describe("a rule that throws", () => {
-  const boom: Rule = {
-    meta: {
-      id: "always-throws",
-      class: "gfp-context",
-      severity: "warning",
-      description: "a rule that fails on every patch",
-      docs: { why: "it is broken", fix: "none" },
-      messages: { never: "never reported" },
-      knowledge: [],
-      scope: "line",
-    },
-    check() {
-      throw new TypeError("cannot read properties of undefined (reading 'hunks')");
-    },
-  };
+  const boom = throwingRule;
 
   async function run(args: string[], input: string) {
     let out = "";
