@@ -8,7 +8,8 @@ import { parseAppConfig } from "../../src/app/config.js";
 // @ts-expect-error plain JS test helper
 import { GitHubDouble } from "./github-double.mjs";
 import { marker, markedFingerprints, parseIgnoreCommand, readPullRequestState } from "../../src/app/markers.js";
-import { contentText, diffFromFiles, preImageFrom, sourcesFrom } from "../../src/app/pr-input.js";
+import { contentText, diffFromFiles, sourcesFrom } from "../../src/app/pr-input.js";
+import { revertFile } from "../../src/diff/apply.js";
 import { QueueFullError, WorkQueue, type JobOutcome } from "../../src/app/queue.js";
 import { parsePatchText } from "../../src/ingest/index.js";
 import { ConfigError } from "../../src/errors.js";
@@ -255,8 +256,8 @@ describe("pull request input", () => {
   it("rebuilds the pre-image from the head text and the hunks", () => {
     const { patches } = parsePatchText(`Subject: t\n\n---\n${diffFromFiles([{ filename: "fs/x.c", status: "modified", patch }])}`, "pr");
     const file = patches[0]!.files[0]!;
-    expect(preImageFrom("a\nB\nC\nc\nd", file)).toBe("a\nb\nc\nd");
-    expect(preImageFrom("a\nX\nC\nc", file)).toBeNull();
+    expect(revertFile("a\nB\nC\nc\nd", file)?.text).toBe("a\nb\nc\nd");
+    expect(revertFile("a\nX\nC\nc", file)).toBeNull();
     const ctx = sourcesFrom({ head: new Map([["fs/x.c", "a\nB\nC\nc\nd"]]), base: new Map() }).contextFor(patches[0]!);
     expect(ctx?.postImage("fs/x.c")).toBe("a\nB\nC\nc\nd");
     expect(ctx?.preImage("fs/x.c")).toBe("a\nb\nc\nd");
