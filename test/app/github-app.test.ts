@@ -445,7 +445,16 @@ describe("reclaim-review github (end to end)", () => {
       expect(run.conclusion).toBe("neutral");
       expect(run.output.title).toBe("Review did not finish");
       expect(run.output.summary).toContain("GitHub answered 500");
-      await sendWebhook(app.url, "pull_request", prPayload({ number: 33, head, base: BASE }), { secret: SECRET, id: first.id });
+      // the delivery is marked unhandled when the failed job returns, a moment after its check run: resend until taken
+      await until(
+        async () => {
+          await sendWebhook(app.url, "pull_request", prPayload({ number: 33, head, base: BASE }), { secret: SECRET, id: first.id });
+          await new Promise((r) => setTimeout(r, 100));
+          return app.logs.filter((l) => l.delivery === first.id && l.msg === "review queued").length >= 2;
+        },
+        10_000,
+        "the redelivery to be taken",
+      );
       await reviewsDone("demo/linux#33");
       expect(api.checkRunsFor(REPO, head)).toHaveLength(1);
       expect(api.checkRunsFor(REPO, head)[0].conclusion).toBe("neutral");
