@@ -107,7 +107,7 @@ describe("GitHub API policy (probot's throttling and retry plugins, configured)"
   });
   afterAll(() => api.stop());
 
-  const policy: ApiPolicy = { ...DEFAULT_POLICY, writeIntervalMs: 400, secondaryBackoffMs: 100, serverErrorBackoffMs: 20, maxWaitMs: 5_000 };
+  const policy: ApiPolicy = { ...DEFAULT_POLICY, writeIntervalMs: 600, secondaryBackoffMs: 100, serverErrorBackoffMs: 20, maxWaitMs: 5_000 };
   const warnings: string[] = [];
   const log = { warn: (_o: unknown, m?: string) => void warnings.push(m ?? ""), info: () => {}, error: () => {}, debug: () => {}, child: () => log } as never;
   // as probot builds an installation's octokit: its throttle id is the installation id
@@ -178,7 +178,8 @@ describe("GitHub API policy (probot's throttling and retry plugins, configured)"
     const timed = (installation: string) => new (appOctokit(policy))({ baseUrl, auth: { token: `ghs_double_${installation}` }, log, throttle: { id: installation }, request: { fetch } });
     const [a, b] = [timed("5"), timed("6")];
     await Promise.all([createRun(a, "1".repeat(40)), createRun(a, "2".repeat(40)), createRun(b, "3".repeat(40))]);
-    expect(Math.abs(left["2"]! - left["1"]!)).toBeGreaterThanOrEqual(policy.writeIntervalMs - 10);
+    // the plugin spaces the starts of the writes; each request then leaves a few ms later, by load
+    expect(Math.abs(left["2"]! - left["1"]!)).toBeGreaterThanOrEqual(policy.writeIntervalMs * 0.75);
     expect(Math.min(Math.abs(left["3"]! - left["1"]!), Math.abs(left["3"]! - left["2"]!))).toBeLessThan(policy.writeIntervalMs / 2);
   });
 
