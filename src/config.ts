@@ -22,14 +22,15 @@ const ruleSetting = z.union([
     .object({
       enabled: z.boolean().optional(),
       severity: severity.optional(),
-      options: z.record(z.string(), z.unknown()).optional(),
+      // read only to refuse it by name: no rule takes options (see parseConfig)
+      options: z.unknown().optional(),
     })
     .strict(),
 ]);
 
   return z
   .object({
-    /** rule id -> true/false/"off"/severity/{enabled, severity, options} */
+    /** rule id -> true/false/"off"/"on"/severity/{enabled, severity} */
     rules: z.record(z.string(), ruleSetting).default({}),
     paths: z
       .object({
@@ -59,6 +60,7 @@ export type ReviewConfigInput = Z.input<ReturnType<typeof buildSchema>>;
 export interface RuleSetting {
   enabled: boolean;
   severity?: Severity;
+  /** Always {}: no rule takes options, so a config that sets them is refused (parseConfig). */
   options: Record<string, unknown>;
 }
 
@@ -92,7 +94,13 @@ export function parseConfig(raw: unknown, knownRules?: readonly string[]): Revie
     if (typeof setting === "boolean") rules[id] = { enabled: setting, options: {} };
     else if (setting === "off" || setting === "on") rules[id] = { enabled: setting === "on", options: {} };
     else if (typeof setting === "string") rules[id] = { enabled: true, severity: setting, options: {} };
-    else rules[id] = { enabled: setting.enabled ?? true, severity: setting.severity, options: setting.options ?? {} };
+    else {
+      // an option no rule reads would be a setting that silently does nothing
+      if (setting.options !== undefined) {
+        throw new ConfigError(`rule "${id}" takes no options (only enabled and severity can be set)`, `rules.${id}.options`);
+      }
+      rules[id] = { enabled: setting.enabled ?? true, severity: setting.severity, options: {} };
+    }
   }
   return {
     rules,

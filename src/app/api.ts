@@ -1,21 +1,22 @@
-// How the app talks to GitHub: rate limits waited out (retry-after,
-// x-ratelimit-reset), secondary limits backed off, server errors retried a
-// bounded number of times, and writes serialised per installation with a
-// minimum gap between them. Installed as an outermost request hook, so it
-// wraps probot's authentication; probot's own throttle and retry plugins are
-// switched off (server.ts) so that there is exactly one policy.
-import type { ProbotOctokit } from "probot";
+// How the app talks to GitHub: probot's own octokit plugins, configured.
+// @octokit/plugin-throttling waits out primary rate limits (x-ratelimit-reset)
+// and secondary ones (retry-after), and spaces the writes of one installation
+// (probot keys its limiters by installation id); @octokit/plugin-retry retries
+// 5xx answers and network errors. What is ours is the policy: how often and
+// how long to wait, and the spacing, from RECLAIM_* variables.
+import Bottleneck from "bottleneck";
+import { ProbotOctokit } from "probot";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
 export interface ApiPolicy {
-  /** Retries after the first attempt, for any retryable answer. */
+  /** Retries after the first attempt: per rate limit kind, and for 5xx/network errors. */
   maxRetries: number;
-  /** Minimum gap between two writes of one installation (GitHub asks for >= 1 s). */
+  /** Minimum gap between two writes of one installation (GitHub asks for >= 1 s); requests that notify people wait three times as long. */
   writeIntervalMs: number;
-  /** First wait after a secondary rate limit without retry-after; doubles each time. */
+  /** Wait after a secondary rate limit that gives no retry-after; doubles each time. */
   secondaryBackoffMs: number;
-  /** First wait after a 5xx or a network error; doubles each time. */
+  /** Wait after a 5xx or a network error, growing as (attempt + 1)^2. */
   serverErrorBackoffMs: number;
   /** A wait longer than this is not taken: the request fails and the failure is reported. */
   maxWaitMs: number;
@@ -47,78 +48,6 @@ export function policyFromEnv(env: NodeJS.ProcessEnv): ApiPolicy {
   };
 }
 
-interface ErrorLike {
-  status?: number;
-  message?: string;
-  response?: { headers?: Record<string, string | number | undefined> };
-}
-
-function header(err: ErrorLike, name: string): string | undefined {
-  const v = err.response?.headers?.[name];
-  return v === undefined ? undefined : String(v);
-}
-
-/**
- * How long to wait before retrying a failed request, or null when it must not
- * be retried (a 4xx that is not a rate limit, or a wait past maxWaitMs).
- */
-export function retryDelay(err: unknown, attempt: number, policy: ApiPolicy, now = Date.now()): number | null {
-  const e = (err ?? {}) as ErrorLike;
-  const status = typeof e.status === "number" ? e.status : undefined;
-  let wait: number | null = null;
-  if (status === 403 || status === 429) {
-    const retryAfter = header(e, "retry-after");
-    const remaining = header(e, "x-ratelimit-remaining");
-    const reset = header(e, "x-ratelimit-reset");
-    if (retryAfter !== undefined && Number.isFinite(Number(retryAfter))) {
-      wait = Number(retryAfter) * 1000;
-    } else if (remaining === "0" && reset !== undefined && Number.isFinite(Number(reset))) {
-      wait = Math.max(0, Number(reset) * 1000 - now) + 1000;
-    } else if (status === 429 || /secondary rate limit|abuse detection/i.test(e.message ?? "")) {
-      wait = policy.secondaryBackoffMs * 2 ** attempt;
-    }
-  } else if (status === undefined || status >= 500) {
-    wait = policy.serverErrorBackoffMs * 2 ** attempt;
-  }
-  if (wait === null || wait > policy.maxWaitMs) return null;
-  return wait;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** One chain of writes per installation, each at least writeIntervalMs after the previous one. */
-export class WriteGate {
-  private readonly tails = new Map<string, Promise<unknown>>();
-  private readonly last = new Map<string, number>();
-
-  constructor(private readonly intervalMs: number) {}
-
-  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const next = prev.then(
-      () => this.exec(key, fn),
-      () => this.exec(key, fn),
-    );
-    const tail = next.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return next;
-  }
-
-  private async exec<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const wait = (this.last.get(key) ?? 0) + this.intervalMs - Date.now();
-    if (wait > 0) await sleep(wait);
-    try {
-      return await fn();
-    } finally {
-      this.last.set(key, Date.now());
-      if (this.last.size > 10_000) this.last.clear();
-    }
-  }
-}
-
 export interface Logger {
   info(obj: unknown, msg?: string): void;
   warn(obj: unknown, msg?: string): void;
@@ -126,30 +55,80 @@ export interface Logger {
   debug(obj: unknown, msg?: string): void;
 }
 
-/** Wraps an installation's octokit with the retry and write policy (outermost hook). */
-export function makeResilient(octokit: Octokit, opts: { policy: ApiPolicy; gate: WriteGate; key: string; log: Logger }): Octokit {
-  const { policy, gate, key, log } = opts;
-  octokit.hook.wrap("request", async (request, options) => {
-    const method = String(options.method ?? "GET").toUpperCase();
-    const attemptLoop = async () => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await request(options);
-        } catch (err) {
-          const wait = attempt < policy.maxRetries ? retryDelay(err, attempt, policy) : null;
-          if (wait === null) throw err;
-          log.warn(
-            { status: (err as ErrorLike).status, method, url: options.url, waitMs: wait, attempt: attempt + 1 },
-            `GitHub answered ${(err as ErrorLike).status ?? "with a network error"}; retrying in ${Math.round(wait / 100) / 10} s`,
-          );
-          await sleep(wait);
-        }
-      }
-    };
-    if (method === "GET" || method === "HEAD") return attemptLoop();
-    return gate.run(key, attemptLoop);
-  });
-  return octokit;
+interface RequestLike {
+  method?: string;
+  url?: string;
+}
+
+type HasLog = { log: Pick<Logger, "warn"> };
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The throttling plugin's two decisions: retry after a primary or secondary
+ * rate limit, or give up (retries used up, or a wait past maxWaitMs). The
+ * plugin then waits retry-after (or, with none, fallbackSecondaryRateRetryAfter);
+ * for a repeated secondary limit without retry-after we wait longer first,
+ * so the waits double as GitHub's best-practices page asks.
+ */
+export function rateLimitHandlers(policy: ApiPolicy, wait: (ms: number) => Promise<void> = sleep) {
+  const fallbackS = policy.secondaryBackoffMs / 1000;
+  const decide = async (kind: "primary" | "secondary", retryAfterS: number, options: RequestLike, octokit: HasLog, retryCount: number): Promise<boolean> => {
+    const extraMs = kind === "secondary" && retryAfterS === fallbackS ? policy.secondaryBackoffMs * (2 ** retryCount - 1) : 0;
+    const totalMs = retryAfterS * 1000 + extraMs;
+    const what = `${String(options.method ?? "GET").toUpperCase()} ${options.url ?? ""}`;
+    const fields = { request: what, waitMs: totalMs, attempt: retryCount + 1 };
+    if (retryCount >= policy.maxRetries || totalMs > policy.maxWaitMs) {
+      octokit.log.warn(fields, `GitHub ${kind} rate limit on ${what}: not retried (${retryCount >= policy.maxRetries ? "retries used up" : "the wait is too long"})`);
+      return false;
+    }
+    octokit.log.warn(fields, `GitHub ${kind} rate limit on ${what}; retrying in ${Math.round(totalMs / 100) / 10} s`);
+    if (extraMs > 0) await wait(extraMs);
+    return true;
+  };
+  return {
+    onRateLimit: (retryAfter: number, options: RequestLike, octokit: HasLog, retryCount: number) => decide("primary", retryAfter, options, octokit, retryCount),
+    onSecondaryRateLimit: (retryAfter: number, options: RequestLike, octokit: HasLog, retryCount: number) => decide("secondary", retryAfter, options, octokit, retryCount),
+  };
+}
+
+/**
+ * Options for probot's throttling and retry plugins from the policy. The
+ * limiter groups are shared by every installation's octokit (the plugin keys
+ * them by installation id), so writes are spaced per installation.
+ */
+export function pluginOptions(policy: ApiPolicy): { throttle: Record<string, unknown>; retry: Record<string, unknown> } {
+  return {
+    throttle: {
+      enabled: true,
+      fallbackSecondaryRateRetryAfter: policy.secondaryBackoffMs / 1000,
+      write: new Bottleneck.Group({ id: "reclaim-write", maxConcurrent: 1, minTime: policy.writeIntervalMs }),
+      notifications: new Bottleneck.Group({ id: "reclaim-notify", maxConcurrent: 1, minTime: 3 * policy.writeIntervalMs }),
+      ...rateLimitHandlers(policy),
+    },
+    retry: {
+      enabled: true,
+      retries: policy.maxRetries,
+      retryAfterBaseValue: policy.serverErrorBackoffMs,
+      // rate limits (403, 429) are the throttling plugin's; refusals are final
+      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+    },
+  };
+}
+
+/** ProbotOctokit with the policy in its throttling and retry plugins (probot's per-installation id kept). */
+export function appOctokit(policy: ApiPolicy): typeof ProbotOctokit {
+  const opts = pluginOptions(policy);
+  return ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+    ...options,
+    throttle: { ...((options.throttle as object | undefined) ?? {}), ...opts.throttle },
+    retry: { ...((options.retry as object | undefined) ?? {}), ...opts.retry },
+  })) as typeof ProbotOctokit;
+}
+
+interface ErrorLike {
+  status?: number;
+  message?: string;
 }
 
 /** An error GitHub gave that means "this token may not do that" (fork installs, missing permissions). */

@@ -1,13 +1,16 @@
 // Repository configuration, `.github/reclaim-review.yml` on the default
-// branch: the core review config (rules, paths, ignore: src/config.ts) plus a
-// `github:` section for what only the app does. Validated with zod; an error
-// names the key (ConfigError.key) so the check run can say which one is wrong.
-import { parse as parseYaml, YAMLParseError } from "yaml";
+// branch, read by probot's context.config() (the repository's file, else the
+// owner's `.github` repository's, with `_extends:`): the core review config
+// (rules, paths, ignore: src/config.ts) plus a `github:` section for what only
+// the app does. Validated with zod; an error names the key (ConfigError.key)
+// so the check run can say which one is wrong.
+import { YAMLParseError } from "yaml";
 import { z } from "zod";
-import { parseConfig, type ReviewConfig } from "../config.js";
+import { DEFAULT_CONFIG, parseConfig, type ReviewConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 
-export const CONFIG_PATH = ".github/reclaim-review.yml";
+export const CONFIG_FILE = "reclaim-review.yml";
+export const CONFIG_PATH = `.github/${CONFIG_FILE}`;
 
 export const githubSettingsSchema = z
   .object({
@@ -52,17 +55,40 @@ export function parseAppConfig(raw: unknown, knownRules: readonly string[], orig
   return { review, github: parsed.data, origin };
 }
 
-/** Parses the YAML text; syntax errors are reported with their line. */
-export function parseAppConfigText(text: string, knownRules: readonly string[], origin: string): AppConfig {
+function syntaxError(err: YAMLParseError): ConfigError {
+  const line = err.linePos?.[0]?.line;
+  return new ConfigError(`not valid YAML: ${err.message.split("\n")[0]}`, line ? `(syntax, line ${line})` : "(syntax)");
+}
+
+/** What a handler's probot Context offers for reading the config. */
+export interface ConfigContext {
+  config(fileName: string): Promise<unknown>;
+  repo(): { owner: string; repo: string };
+}
+
+/**
+ * The repository's config through probot's context.config(); the defaults
+ * when there is no file. A file that is not valid YAML, not a mapping, a
+ * directory, or an `_extends` loop is a ConfigError naming what is wrong;
+ * GitHub failing to answer is not (the review did not finish, and a
+ * redelivery tries again).
+ */
+export async function loadAppConfig(context: ConfigContext, knownRules: readonly string[]): Promise<AppConfig> {
+  const { owner, repo } = context.repo();
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = await context.config(CONFIG_FILE);
   } catch (err) {
-    if (err instanceof YAMLParseError) {
-      const line = err.linePos?.[0]?.line;
-      throw new ConfigError(`not valid YAML: ${err.message.split("\n")[0]}`, line ? `(syntax, line ${line})` : "(syntax)");
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause instanceof YAMLParseError) throw syntaxError(cause);
+    const msg = err instanceof Error ? err.message : String(err);
+    if (msg.startsWith("[@probot/octokit-plugin-config]")) {
+      const what = msg.replace(/^\[@probot\/octokit-plugin-config\]\s*/, "");
+      throw new ConfigError(/is not an object/.test(what) ? "expected a mapping of keys (rules, paths, ignore, github)" : what, /is not an object/.test(what) ? "(top level)" : "(file)");
     }
-    throw new ConfigError(`not valid YAML: ${String(err)}`, "(syntax)");
+    throw err;
   }
+  if (raw === null) return { review: DEFAULT_CONFIG, github: DEFAULT_GITHUB_SETTINGS, origin: `defaults (no ${CONFIG_PATH})` };
+  const origin = repo === ".github" ? `${owner}/.github:${CONFIG_PATH}` : `${CONFIG_PATH} of ${owner}/${repo} or ${owner}/.github`;
   return parseAppConfig(raw, knownRules, origin);
 }

@@ -1,14 +1,17 @@
 // The probot application: thin handlers that check the event, drop what was
 // already handled (same X-GitHub-Delivery, same pull request head) and queue
 // the work; the queue's workers do the reviews (job.ts) and acknowledge
-// ignore commands (feedback.ts).
+// ignore commands (feedback.ts). The octokit of each event is probot's own
+// (its throttling and retry plugins configured in api.ts); the repository
+// config is read with the event's context.config() when the job runs.
 import type { ApplicationFunction, Probot } from "probot";
 import { errorMessage } from "../errors.js";
 import type { KnowledgeBase } from "../knowledge/base.js";
 import { loadKnowledge } from "../knowledge/load.js";
 import { ALL_RULES } from "../rules/index.js";
 import type { Rule } from "../types.js";
-import { DEFAULT_POLICY, WriteGate, makeResilient, type ApiPolicy, type Logger, type Octokit } from "./api.js";
+import type { Logger, Octokit } from "./api.js";
+import { loadAppConfig, type ConfigContext } from "./config.js";
 import { handleIgnore, type IgnoreRequest } from "./feedback.js";
 import { CHECK_NAME, prName, runReviewJob, type JobDeps, type PullRequestJob } from "./job.js";
 import { DEFAULT_LIMITS, type Limits } from "./pr-input.js";
@@ -19,7 +22,6 @@ export const REVIEW_ACTIONS = ["opened", "synchronize", "reopened", "ready_for_r
 export interface AppOptions {
   /** Our GitHub App id: check runs of other apps with the same name are not ours. */
   appId: number | null;
-  policy?: ApiPolicy;
   limits?: Limits;
   /** Reviews running at once. */
   concurrency?: number;
@@ -78,9 +80,7 @@ export function jobFromPull(
 
 /** Builds the application function and the queue it feeds. */
 export function createReclaimApp(opts: AppOptions): ReclaimApp {
-  const policy = opts.policy ?? DEFAULT_POLICY;
   const limits = opts.limits ?? DEFAULT_LIMITS;
-  const gate = new WriteGate(policy.writeIntervalMs);
   const deliveries = new BoundedSet(20_000);
   let log: Logger = console as unknown as Logger;
   const queue = new WorkQueue({
@@ -97,8 +97,8 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
     log = app.log as unknown as Logger;
     const kb = opts.kb ?? loadKnowledge();
     const deps: JobDeps = { appId: opts.appId, kb, rules: opts.rules ?? ALL_RULES, limits, log };
-    const resilient = (octokit: unknown, installationId: number | undefined): Octokit =>
-      makeResilient(octokit as Octokit, { policy, gate, key: String(installationId ?? 0), log });
+    const octokitOf = (context: { octokit: unknown }): Octokit => context.octokit as Octokit;
+    const configOf = (context: ConfigContext) => (knownRules: readonly string[]) => loadAppConfig(context, knownRules);
 
     /** True when this delivery was handled already (a redelivery of a job that did not fail). */
     const seen = (id: string): boolean => {
@@ -120,13 +120,13 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
           before: p.action === "synchronize" ? ((p as { before?: string }).before ?? null) : null,
           senderIsBot: (p.sender as UserLike | undefined)?.type === "Bot",
         });
-        const octokit = resilient(context.octokit, p.installation?.id);
+        const octokit = octokitOf(context);
         const accepted = queue.enqueue({
           serialKey: prName(job),
           dedupeKey: `${prName(job)}@${job.headSha}`,
           deliveryId: context.id,
           run: async () => {
-            const outcome = await runReviewJob(octokit, job, deps);
+            const outcome = await runReviewJob(octokit, job, deps, configOf(context));
             // a failed review may be redelivered (by hand or by the deliveries API) and is then tried again
             if (outcome === "failed") deliveries.delete(context.id);
             return outcome;
@@ -144,7 +144,7 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
       const cr = p.check_run;
       if (cr.name !== CHECK_NAME || (opts.appId !== null && cr.app?.id !== undefined && cr.app.id !== opts.appId)) return;
       const [owner, repo] = [p.repository.owner.login, p.repository.name];
-      const octokit = resilient(context.octokit, p.installation?.id);
+      const octokit = octokitOf(context);
       const known = cr.pull_requests?.[0]?.number;
       const serialKey = known !== undefined ? `${owner}/${repo}#${known}` : `${owner}/${repo}@${cr.head_sha}`;
       if (known !== undefined) queue.forget(`${serialKey}@${cr.head_sha}`);
@@ -167,7 +167,7 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
             log.info({ pr: `${owner}/${repo}#${number}`, sha: cr.head_sha }, "re-run requested for an older head: the current head is reviewed by its own run");
             return "skipped";
           }
-          return runReviewJob(octokit, jobFromPull(pr.data as unknown as PullLike, owner, repo, context.id, "rerequested"), deps);
+          return runReviewJob(octokit, jobFromPull(pr.data as unknown as PullLike, owner, repo, context.id, "rerequested"), deps, configOf(context));
         },
       });
       deliveries.add(context.id);
@@ -191,7 +191,7 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
       const p = context.payload;
       const c = p.comment;
       if (c.in_reply_to_id === undefined || !/\/reclaim-review\s+ignore\b/i.test(c.body)) return;
-      const octokit = resilient(context.octokit, p.installation?.id);
+      const octokit = octokitOf(context);
       const req = {
         kind: "review-comment" as const,
         owner: p.repository.owner.login,
@@ -211,7 +211,7 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
       if (seen(context.id)) return;
       const p = context.payload;
       if (!p.issue.pull_request || !/\/reclaim-review\s+ignore\b/i.test(p.comment.body)) return;
-      const octokit = resilient(context.octokit, p.installation?.id);
+      const octokit = octokitOf(context);
       const req = {
         kind: "issue-comment" as const,
         owner: p.repository.owner.login,

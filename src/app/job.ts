@@ -10,11 +10,9 @@ import type { KnowledgeBase } from "../knowledge/base.js";
 import { parsePatchText, type IngestOptions } from "../ingest/index.js";
 import { readyToReview, review } from "../pipeline.js";
 import { isForbidden, statusOf, type Logger, type Octokit } from "./api.js";
-import { CONFIG_PATH, parseAppConfigText, type AppConfig, DEFAULT_GITHUB_SETTINGS } from "./config.js";
-import { DEFAULT_CONFIG } from "../config.js";
+import { CONFIG_PATH, type AppConfig } from "./config.js";
 import { markedFingerprints, readPullRequestState, type IssueCommentLike, type ReviewCommentLike, type ReviewLike } from "./markers.js";
 import {
-  contentText,
   fetchCommitDiff,
   patchText,
   planReview,
@@ -75,27 +73,6 @@ export interface ReviewOutcome {
   inline: number;
   conclusion: string;
   checkRunId: number | null;
-}
-
-// ------------------------------------------------------------------ config
-
-/** Reads `.github/reclaim-review.yml` from the default branch (then the owner's `.github` repo). */
-export async function loadRepoConfig(octokit: Octokit, owner: string, repo: string, knownRules: readonly string[]): Promise<AppConfig> {
-  const candidates = repo === ".github" ? [repo] : [repo, ".github"];
-  for (const r of candidates) {
-    let text: string;
-    try {
-      const res = await octokit.rest.repos.getContent({ owner, repo: r, path: CONFIG_PATH, mediaType: { format: "raw" } });
-      const decoded = contentText(res.data);
-      if (decoded === null) throw new ConfigError("is not a file", CONFIG_PATH);
-      text = decoded;
-    } catch (err) {
-      if (statusOf(err) === 404) continue;
-      throw err;
-    }
-    return parseAppConfigText(text, knownRules, `${owner}/${r}:${CONFIG_PATH}`);
-  }
-  return { review: DEFAULT_CONFIG, github: DEFAULT_GITHUB_SETTINGS, origin: "defaults (no .github/reclaim-review.yml)" };
 }
 
 // ------------------------------------------------------------- check runs
@@ -288,15 +265,19 @@ async function previousReport(octokit: Octokit, job: PullRequestJob, appId: numb
 
 // ---------------------------------------------------------------- the job
 
-/** Reviews one pull request head and publishes the result. Never throws: failures end in the check run and the log. */
-export async function runReviewJob(octokit: Octokit, job: PullRequestJob, deps: JobDeps): Promise<JobOutcome> {
+/**
+ * Reviews one pull request head and publishes the result. Never throws:
+ * failures end in the check run and the log. `readConfig` reads the
+ * repository's config (probot's context.config(), see config.ts).
+ */
+export async function runReviewJob(octokit: Octokit, job: PullRequestJob, deps: JobDeps, readConfig: (knownRules: readonly string[]) => Promise<AppConfig>): Promise<JobOutcome> {
   const log = deps.log;
   const knownRules = deps.rules.map((r) => r.meta.id);
   let run: CheckRunRef | null = null;
   try {
     let config: AppConfig;
     try {
-      config = await loadRepoConfig(octokit, job.owner, job.repo, knownRules);
+      config = await readConfig(knownRules);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       const origin = `${job.owner}/${job.repo}:${CONFIG_PATH}`;
@@ -379,7 +360,8 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
       const seen = new Set<string>();
       const added = addedLines(whole?.files ?? []);
       for (const r of result.reviews) {
-        for (const e of r.errors) problems.push(`internal error in rule ${e.rule}: ${e.message}`);
+        for (const e of r.errors) problems.push(`rule ${e.rule} failed, its verdict is unknown: ${e.message}`);
+        for (const n of r.patch.notes) if (!notes.includes(n)) notes.push(n);
         const sha = series ? /@([0-9a-f]+)$/.exec(r.patch.source)?.[1] ?? null : null;
         for (const f of r.findings) {
           if (seen.has(f.fingerprint)) continue;

@@ -11,6 +11,7 @@ import { initParser } from "../context/parser.js";
 import type { Sources } from "../pipeline.js";
 import type { FileDiff, Patch, SourceContext } from "../types.js";
 import type { Octokit } from "./api.js";
+import { revertFile } from "../diff/apply.js";
 
 export interface Limits {
   /** Files of the pull request read (GitHub lists at most 3000). */
@@ -114,29 +115,6 @@ export function hunksOnly(twoFilesPatch: string): string {
   const lines = twoFilesPatch.split("\n");
   const first = lines.findIndex((l) => l.startsWith("@@ "));
   return first < 0 ? "" : lines.slice(first).join("\n");
-}
-
-/** Rebuilds a file's pre-image from its post-image and hunks; null when they do not fit. */
-export function preImageFrom(post: string, file: FileDiff): string | null {
-  const lines = post.split("\n");
-  const out: string[] = [];
-  let pos = 0;
-  for (const h of file.hunks) {
-    const start = Math.max(h.newStart - 1, 0);
-    if (start < pos) return null;
-    out.push(...lines.slice(pos, start));
-    pos = start;
-    for (const l of h.lines) {
-      if (l.kind === "del") out.push(l.text);
-      else {
-        if (lines[pos] !== l.text) return null;
-        if (l.kind === "ctx") out.push(l.text);
-        pos++;
-      }
-    }
-  }
-  out.push(...lines.slice(pos));
-  return out.join("\n");
 }
 
 /**
@@ -342,7 +320,7 @@ export function sourcesFrom(
         // In a series the PR base is not this commit's pre-image: rebuild it from the head and the commit's hunks.
         const known = opts.stale ? undefined : input.base.get(f.path);
         if (known !== undefined) pre.set(f.path, known);
-        else pre.set(f.path, post === undefined ? undefined : (preImageFrom(post, f) ?? undefined));
+        else pre.set(f.path, post === undefined ? undefined : (revertFile(post, f)?.text ?? undefined));
       }
       const paths = [...new Set([...head.keys(), ...neighbours.keys()])];
       const postText = (p: string) => head.get(p) ?? (stale.has(p) ? undefined : neighbours.get(p));

@@ -2,19 +2,13 @@
 // PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT, HOST, GHE_HOST,
 // GHE_PROTOCOL, LOG_LEVEL; webhooks at /api/github/webhooks). Probot verifies
 // X-Hub-Signature-256 before any handler runs. Its throttle and retry
-// plugins are switched off: api.ts is the one rate-limit policy.
-import { ProbotOctokit, run, type Server } from "probot";
+// plugins wait out rate limits and retry server errors, with the policy of
+// api.ts (RECLAIM_* variables).
+import { run, type Server } from "probot";
 import { UsageError } from "../errors.js";
-import { policyFromEnv } from "./api.js";
+import { appOctokit, policyFromEnv } from "./api.js";
 import { createReclaimApp, type ReclaimApp } from "./index.js";
 import { DEFAULT_LIMITS } from "./pr-input.js";
-
-/** ProbotOctokit without its own throttling/retry (api.ts decides when to wait and retry). */
-export const AppOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
-  ...options,
-  throttle: { ...((options.throttle as object | undefined) ?? {}), enabled: false },
-  retry: { enabled: false },
-})) as typeof ProbotOctokit;
 
 export interface RunningApp {
   server: Server;
@@ -37,15 +31,15 @@ export async function startGitHubApp(env: NodeJS.ProcessEnv = process.env): Prom
   if (configured && !env.WEBHOOK_SECRET) {
     throw new UsageError("WEBHOOK_SECRET is not set: refusing to accept unsigned webhooks");
   }
+  const policy = policyFromEnv(env);
   const app = createReclaimApp({
     appId: env.APP_ID ? Number(env.APP_ID) : null,
-    policy: policyFromEnv(env),
     limits: { ...DEFAULT_LIMITS, maxFileBytes: positiveInt(env, "RECLAIM_MAX_FILE_BYTES", DEFAULT_LIMITS.maxFileBytes) },
     concurrency: positiveInt(env, "RECLAIM_CONCURRENCY", 4),
     maxQueued: positiveInt(env, "RECLAIM_MAX_QUEUED", 500),
   });
   // Without APP_ID and a key, probot serves its manifest flow (app.yml) to create the app.
-  const server = await run(app.appFn, { env, Octokit: AppOctokit });
+  const server = await run(app.appFn, { env, Octokit: appOctokit(policy) });
   return {
     server,
     app,

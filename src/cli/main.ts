@@ -10,7 +10,7 @@ import { loadKnowledge } from "../knowledge/load.js";
 import { readyToReview, review, reviewInput, type Sources } from "../pipeline.js";
 import { FORMATS, render, type Format } from "../render/index.js";
 import { ALL_RULES } from "../rules/index.js";
-import type { ParsedInput, ReviewResult, Severity } from "../types.js";
+import type { ParsedInput, ReviewResult, Rule, Severity } from "../types.js";
 import { TOOL, VERSION } from "../version.js";
 import { explain, listKnowledge, listRules } from "./info.js";
 
@@ -50,11 +50,13 @@ commands:
   github                       start the GitHub App (probot environment)
   mail [options]               run the mailing-list bot (see README)
 
-exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or input error`;
+exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or input error,
+             or a rule that failed (the other findings are still printed)`;
 
 const LAZY_COMMANDS = new Set(["audit", "github", "mail"]);
 
-export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+/** `rules`: the rule set `review` runs (all of them; tests hand in others). */
+export async function main(argv: string[], io: Io = defaultIo, rules: readonly Rule[] = ALL_RULES): Promise<number> {
   try {
     const [cmd, ...rest] = argv;
     if (cmd === undefined || cmd === "-h" || cmd === "--help" || cmd === "help") {
@@ -67,7 +69,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
     switch (cmd) {
       case "review":
-        return await runReview(rest, io);
+        return await runReview(rest, io, rules);
       case "rules":
         return listRules(rest, io);
       case "knowledge":
@@ -98,17 +100,19 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
 const FAIL_ON = ["error", "warning", "info", "never"] as const;
 type FailOn = (typeof FAIL_ON)[number];
 
-export function loadConfigFile(path: string | undefined): ReviewConfig {
+export function loadConfigFile(path: string | undefined, rules: readonly Rule[] = ALL_RULES): ReviewConfig {
   if (!path) return DEFAULT_CONFIG;
   const raw = readYamlFile(path);
   try {
-    return parseConfig(raw, ALL_RULES.map((r) => r.meta.id));
+    return parseConfig(raw, rules.map((r) => r.meta.id));
   } catch (err) {
     throw new ConfigError(errorMessage(err), path);
   }
 }
 
+/** 2 when a rule failed (whatever --fail-on says: its verdict is unknown), else 1 for findings at or above failOn, else 0. */
 export function exitCodeFor(result: ReviewResult, failOn: FailOn): number {
+  if (result.reviews.some((r) => r.errors.length > 0)) return 2;
   if (failOn === "never") return 0;
   const rank: Record<Severity, number> = { info: 1, warning: 2, error: 3 };
   const min = rank[failOn];
@@ -116,7 +120,7 @@ export function exitCodeFor(result: ReviewResult, failOn: FailOn): number {
   return hit ? 1 : 0;
 }
 
-async function runReview(argv: string[], io: Io): Promise<number> {
+async function runReview(argv: string[], io: Io, rules: readonly Rule[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -134,7 +138,7 @@ async function runReview(argv: string[], io: Io): Promise<number> {
   if (!FORMATS.includes(format)) throw new UsageError(`unknown --format "${values.format}" (${FORMATS.join("|")})`);
   const failOn = values["fail-on"] as FailOn;
   if (!FAIL_ON.includes(failOn)) throw new UsageError(`unknown --fail-on "${values["fail-on"]}" (${FAIL_ON.join("|")})`);
-  const config = loadConfigFile(values.config);
+  const config = loadConfigFile(values.config, rules);
   let maxBytes = config.maxInputBytes;
   if (values["max-bytes"] !== undefined) {
     maxBytes = Number(values["max-bytes"]);
@@ -169,7 +173,7 @@ async function runReview(argv: string[], io: Io): Promise<number> {
         treeInputs.covers.push(...parsed.covers);
         treeInputs.problems.push(...parsed.problems);
       } else {
-        const one = await reviewInput(data, name, { maxBytes }, config, kb);
+        const one = await reviewInput(data, name, { maxBytes }, config, kb, rules);
         result.reviews.push(...one.reviews);
         result.covers.push(...one.covers);
         result.problems.push(...one.problems);
@@ -185,7 +189,7 @@ async function runReview(argv: string[], io: Io): Promise<number> {
     const sources: Sources = await withLocalHistory(await openTreeSources(values.tree), values.tree);
     await sources.prepare?.(treeInputs.patches);
     await readyToReview();
-    const reviewed = review(treeInputs, sources, config, kb);
+    const reviewed = review(treeInputs, sources, config, kb, rules);
     result.reviews.push(...reviewed.reviews);
     result.covers.push(...reviewed.covers);
   }
@@ -198,6 +202,6 @@ async function runReview(argv: string[], io: Io): Promise<number> {
   const color = values["no-color"] ? false : values.color ? true : io.stdoutIsTTY && !process.env.NO_COLOR;
   io.stdout(render(result, format, { color }));
   for (const r of result.reviews)
-    for (const e of r.errors) io.stderr(`reclaim-review: internal error in rule ${e.rule} on ${r.patch.source}: ${e.message}\n`);
+    for (const e of r.errors) io.stderr(`reclaim-review: rule ${e.rule} failed on ${r.patch.source}: ${e.message}\n`);
   return exitCodeFor(result, failOn);
 }

@@ -8,76 +8,10 @@ import { statSync } from "node:fs";
 import { dirname, join, posix, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import type { Sources } from "../pipeline.js";
-import type { FileDiff, Hunk, Patch, SourceContext } from "../types.js";
+import { applyFile } from "../diff/apply.js";
+import type { FileDiff, Patch, SourceContext } from "../types.js";
 import { FactsIndex, contextFacts, withFacts, type TextProvider } from "./facts.js";
 import { initParser } from "./parser.js";
-
-/** Applies a file's hunks to its pre-image at their stated lines; null when a hunk's context does not match. */
-export function applyHunks(pre: string, file: FileDiff): string | null {
-  const r = applyHunksFuzzy(pre, file, 0);
-  return r && r.offsets.every((o) => o === 0) ? r.text : null;
-}
-
-export interface Applied {
-  text: string;
-  /** Per hunk: how far (in lines) from its stated position it applied. */
-  offsets: number[];
-}
-
-function oldSide(h: Hunk): string[] {
-  return h.lines.filter((l) => l.kind !== "add").map((l) => l.text);
-}
-
-function matchesAt(lines: string[], at: number, want: string[], loose: boolean): boolean {
-  if (at < 0 || at + want.length > lines.length) return false;
-  for (let i = 0; i < want.length; i++) {
-    const a = lines[at + i]!;
-    const b = want[i]!;
-    if (a !== b && !(loose && a.trim() === b.trim())) return false;
-  }
-  return true;
-}
-
-/**
- * Applies hunks, searching up to `maxOffset` lines either side of each stated
- * position (nearest first; whitespace-insensitive as a last resort), like
- * patch(1) without fuzz. Null when a hunk is found nowhere.
- */
-export function applyHunksFuzzy(pre: string, file: FileDiff, maxOffset = 2000): Applied | null {
-  const lines = pre.split("\n");
-  const out: string[] = [];
-  const offsets: number[] = [];
-  let pos = 0;
-  let drift = 0;
-  for (const h of file.hunks) {
-    const want = oldSide(h);
-    const stated = (h.oldLines === 0 ? h.oldStart : h.oldStart - 1) + drift;
-    let at = -1;
-    for (const loose of [false, true]) {
-      for (let d = 0; d <= maxOffset && at < 0; d++) {
-        if (stated - d >= pos && matchesAt(lines, stated - d, want, loose)) at = stated - d;
-        else if (d > 0 && matchesAt(lines, stated + d, want, loose) && stated + d >= pos) at = stated + d;
-        if (stated - d < pos && stated + d > lines.length) break;
-      }
-      if (at >= 0) break;
-    }
-    if (at < 0) return null;
-    const off = at - (stated - drift);
-    offsets.push(off);
-    drift = off;
-    out.push(...lines.slice(pos, at));
-    pos = at;
-    for (const l of h.lines) {
-      if (l.kind === "add") out.push(l.text);
-      else {
-        if (l.kind === "ctx") out.push(lines[pos]!);
-        pos++;
-      }
-    }
-  }
-  out.push(...lines.slice(pos));
-  return { text: out.join("\n"), offsets };
-}
 
 /** Relative paths of the .c/.h files of a directory, and its text reader, limited in count and size. */
 const MAX_NEIGHBOURS = 400;
@@ -206,7 +140,8 @@ export function openSources(access: TreeAccess): Sources {
             note(p, `${f.path}: not in the tree; reviewed from the diff alone`);
             continue;
           }
-          const applied = f.oldPath === null ? { text: f.hunks.flatMap((h) => h.lines.filter((l) => l.kind !== "del").map((l) => l.text)).join("\n"), offsets: [] as number[] } : applyHunksFuzzy(oldText, f);
+          // jsdiff's applyPatch: at the stated lines, else where the context is (offsets say how far)
+          const applied = applyFile(f.oldPath === null ? "" : oldText, f);
           if (!applied) {
             post.set(f.path, undefined);
             note(p, `${f.path}: the patch does not apply to the tree; reviewed from the diff alone`);

@@ -153,15 +153,23 @@ function normalisePaths(oldName: string | null, newName: string | null, isGit: b
 export function parseDiff(text: string, source?: string, lineBase?: number): ParsedDiff {
   const where = new Where(text, lineBase);
   const scan = scanRaw(text, where, source);
+  const notes: string[] = [];
   let structured: ReturnType<typeof parsePatch>;
   try {
     structured = parsePatch(text);
   } catch (err) {
-    throw new InputError(describeJsdiffError(err, where, scan), source);
+    // what git am --recount and patch(1) forgive: trailing context lost on the way, counts that are off
+    const recounted = recount(text, scan, where);
+    if (recounted === null) throw new InputError(describeJsdiffError(err, where, scan), source);
+    try {
+      structured = parsePatch(recounted.text);
+    } catch (err2) {
+      throw new InputError(describeJsdiffError(err2, where, scan), source);
+    }
+    notes.push(...recounted.notes);
   }
 
   const files: FileDiff[] = [];
-  const notes: string[] = [];
   let hunkIndex = 0;
   let gitOrdinal = -1;
   for (const sp of structured) {
@@ -248,6 +256,105 @@ function buildHunk(info: HunkInfo, raw: string[], where: Where, source?: string)
     section: info.section,
     lines,
   };
+}
+
+// ------------------------------------------------------------ recounting
+
+/** "--- x" with "+++ y" and a hunk header right after it: the next file of a diff without "diff --git" lines. */
+function fileHeaderAt(lines: readonly string[], i: number): boolean {
+  return lines[i]!.startsWith("--- ") && (lines[i + 1] ?? "").startsWith("+++ ") && (lines[i + 2] ?? "").startsWith("@@ -");
+}
+
+/** A line that starts the next hunk, file or diff: a hunk that stops here ended, it was not interrupted. */
+function boundaryAt(lines: readonly string[], i: number): boolean {
+  const l = lines[i]!;
+  return l.startsWith("@@ -") || l.startsWith("diff ") || l.startsWith("Index: ") || fileHeaderAt(lines, i);
+}
+
+interface Walk {
+  old: number;
+  neu: number;
+  /** Context lines before the first changed line, and after the last one. */
+  lead: number;
+  trail: number;
+  changes: number;
+  /** The hunk stopped at a non-diff line with hunk lines right after it (garbage inside the hunk). */
+  interrupted: boolean;
+}
+
+/**
+ * Reads a hunk's body the way jsdiff does (an empty line is blank context,
+ * "\ No newline" lines count for nothing), but past its header's counts
+ * while diff lines follow, and only until the next hunk, file or non-diff line.
+ */
+function walkHunk(lines: readonly string[], header: number, h: HunkInfo): Walk {
+  const w: Walk = { old: 0, neu: 0, lead: 0, trail: 0, changes: 0, interrupted: false };
+  // the text's final "" (after its last newline) is its end, not a blank line
+  const end = lines.length - (lines[lines.length - 1] === "" ? 1 : 0);
+  let i = header + 1;
+  for (; i < end; i++) {
+    const l = lines[i]!;
+    const c = l === "" ? " " : l[0];
+    if (c === "\\") continue;
+    const full = w.old >= h.oldLines && w.neu >= h.newLines;
+    // past the header's counts only diff lines that jsdiff would also refuse to leave out
+    if (full && (l === "" || (c !== "+" && c !== "-" && c !== " ") || fileHeaderAt(lines, i))) break;
+    if (c === "+" || (c === "-" && !fileHeaderAt(lines, i))) {
+      if (c === "+") w.neu++;
+      else w.old++;
+      w.changes++;
+      w.trail = 0;
+    } else if (c === " ") {
+      w.old++;
+      w.neu++;
+      if (w.changes === 0) w.lead++;
+      else w.trail++;
+    } else break;
+  }
+  if (i < end && !boundaryAt(lines, i) && /^[-+ ]/.test(lines[i + 1] ?? "")) w.interrupted = true;
+  return w;
+}
+
+/**
+ * Hunks whose counts do not match their body, repaired where the damage is
+ * only what travel does to a patch: trailing context lines lost (a web page
+ * or a mail client trimmed a blank line at the end of the message, of a
+ * file's diff, before the next "diff --git"), or counts that are off while
+ * the body is whole (git am --recount). Each repaired header is rewritten to
+ * the lines present, with a note naming the hunk. Returns null when nothing
+ * can be repaired: a hunk short of a + or - line, or longer context loss
+ * than its own leading context allows, stays an input error.
+ */
+function recount(text: string, scan: RawScan, where: Where): { text: string; notes: string[] } | null {
+  const lines = text.split("\n");
+  const notes: string[] = [];
+  let changed = false;
+  let at = 0;
+  let lineNo = 0;
+  for (const h of scan.hunks) {
+    for (; at < h.offset; at++) if (text.charCodeAt(at) === 10) lineNo++;
+    const w = walkHunk(lines, lineNo, h);
+    if (w.interrupted || w.changes === 0) continue;
+    const shortOld = h.oldLines - w.old;
+    const shortNew = h.newLines - w.neu;
+    if (shortOld === 0 && shortNew === 0) continue;
+    // git ends a hunk with as much context as it starts it with (-U, 3 by default), so lost lines
+    // beyond that width would have held a change; hand-made hunks start with less, so 3 at least
+    const width = Math.max(w.lead, 3);
+    let note: string;
+    if (shortOld <= 0 && shortNew <= 0) {
+      note = `recounted: ${w.old} old lines present, ${w.neu} new; the header says ${h.oldLines} and ${h.newLines}`;
+    } else if (shortOld === shortNew && w.trail + shortOld <= width) {
+      note = `recounted: ${w.old} of ${h.oldLines} old lines present, ${w.neu} of ${h.newLines} new (${shortOld} trailing context line${shortOld === 1 ? "" : "s"} missing)`;
+    } else continue;
+    notes.push(`${hunkName(h, where)} ${note}`);
+    const hl = lines[lineNo]!;
+    lines[lineNo] = `@@ -${h.oldStart},${w.old} +${h.newStart},${w.neu} @@` + hl.slice(h.header.length);
+    h.oldLines = w.old;
+    h.newLines = w.neu;
+    changed = true;
+  }
+  return changed ? { text: lines.join("\n"), notes } : null;
 }
 
 /** Walks a hunk the way jsdiff does, to say where it broke. */

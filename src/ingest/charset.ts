@@ -1,7 +1,9 @@
-// Charset handling for mail bodies and headers. TextDecoder (WHATWG labels,
-// full ICU in Node) does the decoding; we only resolve the labels mail
-// clients write that WHATWG does not list, and refuse labels nobody knows
-// instead of guessing (a wrong guess would corrupt the diff silently).
+// Charset handling for what we decode ourselves: a plain (non-MIME) message
+// body and patch attachments (mailparser decodes the text parts of MIME mail
+// and libmime the headers). TextDecoder (WHATWG labels, full ICU in Node) does
+// the decoding; we only resolve the labels mail clients write that WHATWG does
+// not list, and refuse labels nobody knows instead of guessing (a wrong guess
+// would corrupt the diff silently).
 import { TextDecoder } from "node:util";
 import { InputError } from "../errors.js";
 
@@ -58,6 +60,11 @@ function isUtf8Label(label: string): boolean {
 
 const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
 const latin1 = new TextDecoder("windows-1252");
+
+/** Whether bytes in this charset can be decoded (the label names a charset we know). */
+export function knownCharset(label: string): boolean {
+  return isUtf8Label(label) || lookupDecoder(label) !== null;
+}
 
 /**
  * UTF-8 when the bytes are valid UTF-8, else Windows-1252 (what an

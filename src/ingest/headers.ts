@@ -1,7 +1,22 @@
-// RFC 5322 header blocks: find where the headers of a message end, unfold
-// them, decode RFC 2047 encoded words, and read addresses and Message-IDs.
-// Works on the raw bytes so the body can then be decoded with its own charset.
-import { decodeUndeclared, lookupDecoder } from "./charset.js";
+// RFC 5322 header blocks: find where the headers of a message end (leniently:
+// a pasted mail, a format-patch file) and unfold them, on the raw bytes so the
+// body can then be decoded with its own charset. Decoding is the mail
+// libraries': RFC 2047 words and structured values by libmime, addresses by
+// nodemailer's addressparser.
+import { createRequire } from "node:module";
+import { MIMEType } from "node:util";
+import type Libmime from "libmime";
+import addressparser from "nodemailer/lib/addressparser/index.js";
+import { decodeUndeclared } from "./charset.js";
+
+// libmime is loaded on first use (its Japanese charset tables cost ~80 ms):
+// a plain format-patch with ASCII headers never needs it
+const require = createRequire(import.meta.url);
+let libmimeModule: typeof Libmime | undefined;
+function libmime(): typeof Libmime {
+  libmimeModule ??= require("libmime") as typeof Libmime;
+  return libmimeModule;
+}
 
 export interface HeaderField {
   /** Lower-cased field name. */
@@ -122,66 +137,20 @@ export class Headers {
   }
 }
 
-// ------------------------------------------------------------ RFC 2047
-
-const ENCODED_WORD = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g;
-
-function wordBytes(enc: string, text: string): Buffer {
-  if (enc === "B" || enc === "b") return Buffer.from(text, "base64");
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === "_") bytes.push(32);
-    else if (c === "=" && /^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else bytes.push(c.charCodeAt(0) & 0xff);
-  }
-  return Buffer.from(bytes);
-}
+// ------------------------------------------------------------ decoding
 
 /**
- * Decodes RFC 2047 encoded words. Adjacent words in the same charset are
- * joined before decoding (a multi-byte character may be split across them);
- * whitespace between encoded words is dropped. A word in a charset we cannot
- * decode is left as it is.
+ * Decodes RFC 2047 encoded words, with libmime (mailparser's own decoder:
+ * adjacent words joined before decoding, so a character split across two
+ * words survives; charsets through iconv-lite).
  */
 export function decodeWords(value: string): string {
   if (!value.includes("=?")) return value;
-  let out = "";
-  let last = 0;
-  let pending: { charset: string; bytes: Buffer[]; raw: string } | null = null;
-  const flush = () => {
-    if (!pending) return;
-    const label = pending.charset.replace(/\*.*$/, "");
-    const dec = lookupDecoder(label);
-    out += dec ? dec.decode(Buffer.concat(pending.bytes)) : pending.raw;
-    pending = null;
-  };
-  ENCODED_WORD.lastIndex = 0;
-  for (let m = ENCODED_WORD.exec(value); m; m = ENCODED_WORD.exec(value)) {
-    const between = value.slice(last, m.index);
-    const charset = m[1]!.toLowerCase();
-    const bytes = wordBytes(m[2]!, m[3]!);
-    if (pending && /^[ \t\r\n]*$/.test(between)) {
-      const p: { charset: string; bytes: Buffer[]; raw: string } = pending;
-      if (p.charset === charset) {
-        p.bytes.push(bytes);
-        p.raw += between + m[0];
-      } else {
-        flush();
-        pending = { charset, bytes: [bytes], raw: m[0] };
-      }
-    } else {
-      flush();
-      out += between;
-      pending = { charset, bytes: [bytes], raw: m[0] };
-    }
-    last = m.index + m[0].length;
+  try {
+    return libmime().decodeWords(value);
+  } catch {
+    return value;
   }
-  flush();
-  out += value.slice(last);
-  return out;
 }
 
 // ------------------------------------------------------------ addresses
@@ -191,72 +160,21 @@ export interface Mailbox {
   address: string;
 }
 
-/** Splits on commas outside quotes, angle brackets and comments. */
-function splitList(value: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let quote = false;
-  let angle = 0;
-  let paren = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
-    if (c === "\\" && quote) {
-      cur += c + (value[i + 1] ?? "");
-      i++;
-      continue;
-    }
-    if (c === '"' && paren === 0) quote = !quote;
-    else if (!quote) {
-      if (c === "<") angle++;
-      else if (c === ">" && angle > 0) angle--;
-      else if (c === "(") paren++;
-      else if (c === ")" && paren > 0) paren--;
-      else if ((c === "," || c === ";") && angle === 0 && paren === 0) {
-        out.push(cur);
-        cur = "";
-        continue;
-      }
-    }
-    cur += c;
-  }
-  out.push(cur);
-  return out.map((s) => s.trim()).filter((s) => s !== "");
-}
-
-function unquote(name: string): string {
-  let n = name.trim();
-  if (n.length >= 2 && n.startsWith('"') && n.endsWith('"')) n = n.slice(1, -1).replace(/\\(.)/g, "$1");
-  return n.replace(/\s+/g, " ").trim();
-}
-
-/** One mailbox from "Name <addr>", "<addr>", "addr (Name)" or "addr". */
-export function parseMailbox(value: string): Mailbox | null {
-  let v = decodeWords(value).trim();
-  // a group ("undisclosed-recipients:;" or "team: a@x") keeps only its members
-  const group = /^[^"<>@]*:\s*(.*)$/.exec(v);
-  if (group && !v.includes("<") ) v = group[1]!.trim();
-  if (v === "") return null;
-  const angle = /^(.*)<([^<>]*)>\s*(?:\(.*\))?$/.exec(v);
-  if (angle) {
-    const address = angle[2]!.trim();
-    if (address === "") return null;
-    return { name: unquote(angle[1]!), address };
-  }
-  const comment = /^(\S+@\S+)\s*\((.*)\)$/.exec(v);
-  if (comment) return { name: unquote(comment[2]!), address: comment[1]! };
-  const bare = /^(\S+)$/.exec(v);
-  if (bare) return { name: "", address: bare[1]! };
-  return null;
-}
-
+/** The mailboxes of an address field, by nodemailer's addressparser (groups flattened); display names decoded. */
 export function parseMailboxList(value: string | null): Mailbox[] {
-  if (!value) return [];
+  if (!value || value.trim() === "") return [];
   const out: Mailbox[] = [];
-  for (const part of splitList(value)) {
-    const mb = parseMailbox(part);
-    if (mb) out.push(mb);
+  for (const a of addressparser(value, { flatten: true })) {
+    const address = (a.address ?? "").trim();
+    if (address === "") continue;
+    out.push({ name: decodeWords(a.name ?? "").replace(/\s+/g, " ").trim(), address });
   }
   return out;
+}
+
+/** The first mailbox of a field ("Name <addr>", "<addr>", "addr (Name)", "addr"). */
+export function parseMailbox(value: string): Mailbox | null {
+  return parseMailboxList(value)[0] ?? null;
 }
 
 /** "Name <addr>", or just "addr" when the mailbox has no display name. */
@@ -276,19 +194,21 @@ export function messageIds(value: string | null): string[] {
   return ids;
 }
 
-/** Parameters of a structured header ("text/plain; charset=utf-8; format=flowed"), names lower-cased. */
+/**
+ * Parameters of a structured header ("text/plain; charset=utf-8; format=flowed"),
+ * value and names lower-cased: Node's WHATWG MIME type parser for a well-formed
+ * Content-Type, libmime for anything else (comments, RFC 2231, sloppy quoting).
+ */
 export function parseParams(value: string | null): { value: string; params: Record<string, string> } {
   if (!value) return { value: "", params: {} };
-  const parts = value.split(";");
-  const main = parts.shift()!.trim().toLowerCase();
-  const params: Record<string, string> = {};
-  for (const p of parts) {
-    const eq = p.indexOf("=");
-    if (eq < 0) continue;
-    const k = p.slice(0, eq).trim().toLowerCase();
-    let v = p.slice(eq + 1).trim();
-    if (v.startsWith('"')) v = v.replace(/^"|"$/g, "");
-    if (!(k in params)) params[k] = v;
+  try {
+    const m = new MIMEType(value.trim());
+    return { value: m.essence, params: Object.fromEntries(m.params) };
+  } catch {
+    // not a WHATWG MIME type: libmime is more forgiving
   }
-  return { value: main, params };
+  const h = libmime().parseHeaderValue(value);
+  const params: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h.params)) if (typeof v === "string") params[k.toLowerCase()] = v;
+  return { value: h.value.trim().toLowerCase(), params };
 }

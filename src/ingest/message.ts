@@ -2,7 +2,7 @@
 // it: headers, decoded body and, when it carries a diff, a Patch. Used for
 // every message of an mbox by parseInput and for the one message the mail
 // bot receives (parseMail). Split in three steps so that only messages that
-// need MIME decoding wait for postal-mime:
+// need MIME decoding wait for mailparser:
 //   prepare (sync)  -> headers, and whether MIME decoding is needed
 //   decode          -> decodeFast (sync) or decodeMimeBody (async)
 //   finish (sync)   -> Patch, or the reason it could not be read
@@ -33,8 +33,11 @@ export interface Decoded {
   text: string;
   /** Lines of the input before the first body line, when body lines are input lines (no MIME, not flowed). */
   lineBase: number | null;
+  /** The body before un-flowing, when we un-flowed it (a plain format=flowed body). */
   unflowedFrom: string | null;
   attachments: MimeAttachment[];
+  /** Notes on how the message was decoded, for the patch. */
+  notes?: string[];
 }
 
 export interface MessageResult {
@@ -140,8 +143,9 @@ export async function decodeMimeBody(p: Prepared): Promise<Decoded> {
   return {
     text: lf(body.text),
     lineBase: null,
-    unflowedFrom: body.unflowedFrom === null ? null : lf(body.unflowedFrom),
+    unflowedFrom: null,
     attachments: body.attachments.map((a) => ({ ...a, text: lf(a.text) })),
+    notes: body.notes,
   };
 }
 
@@ -180,6 +184,32 @@ function gitShowHeader(text: string): { author: string | null; date: string | nu
 /** A scissors line as git am --scissors knows it: "-- >8 --", "--8<--", "-- 8< -- cut here". */
 const SCISSORS = /^[ \t]*-{2,}[ \t]*(?:>8|8<)[ \t]*-{2,}[^\n]*\n/m;
 
+/**
+ * A forwarded message's header lines inside a body, above its patch: what
+ * mailparser writes for an inline message/rfc822 part (From, Subject, Date,
+ * To, Cc), or a mail client's forwarded-message block. The last such block
+ * with From, Subject and Date, between blank lines.
+ */
+const FORWARDED = /(?:^|\n)[ \t]*\n((?:(?:From|Subject|Date|To|Cc|Bcc|Sent): [^\n]*\n)+)[ \t]*\n/g;
+
+function forwardedHeaders(message: string): { from: string | null; subject: string; date: string | null; rest: string } | null {
+  let found: RegExpExecArray | null = null;
+  FORWARDED.lastIndex = 0;
+  for (let m = FORWARDED.exec(message + "\n"); m; m = FORWARDED.exec(message + "\n")) {
+    if (/^From: /m.test(m[1]!) && /^Subject: /m.test(m[1]!) && /^(?:Date|Sent): /m.test(m[1]!)) found = m;
+    FORWARDED.lastIndex = m.index + m[0].length - 1;
+  }
+  if (!found) return null;
+  const field = (name: string) => new RegExp(`^${name}: (.*)$`, "m").exec(found![1]!)?.[1]?.trim() ?? null;
+  const from = parseMailbox(field("From") ?? "");
+  return {
+    from: from ? formatMailbox(from) : null,
+    subject: field("Subject")!,
+    date: field("Date") ?? field("Sent"),
+    rest: (message + "\n").slice(found.index + found[0].length),
+  };
+}
+
 function contentOf(text: string, headerless: boolean, lineBase: number | null, reply = false): Content {
   let src = text;
   let show: ReturnType<typeof gitShowHeader> = null;
@@ -208,12 +238,20 @@ function contentOf(text: string, headerless: boolean, lineBase: number | null, r
     // git am --scissors: discussion above a "-- >8 --" line, the commit below it
     const cut = SCISSORS.exec(message);
     if (cut && parts.diff !== null) message = message.slice(cut.index + cut[0].length);
+    const fwd = cut || parts.diff === null ? null : forwardedHeaders(message);
+    if (fwd) message = fwd.rest;
     const ib = inBodyHeaders(trimBlock(message));
     message = ib.rest;
     if (ib.from) author = ib.from;
     if (ib.date) date = ib.date;
     if (ib.subject) subject = ib.subject;
     if (cut && ib.subject) scissors = true;
+    if (fwd) {
+      author = fwd.from ?? author;
+      date = fwd.date ?? date;
+      subject = fwd.subject;
+      scissors = true;
+    }
   }
   if (parts.diff === null) return { message, files: [], notes: [], hasDiff: false, author, date, subject, scissors };
   const { files, notes } = parseDiff(parts.diff, undefined, base === null ? undefined : base + parts.diffLine);
@@ -234,30 +272,38 @@ function bodyContent(d: Decoded, headerless: boolean, reply: boolean): Content {
   }
 }
 
-/** Patches attached to a mail whose body has no diff: each may be a whole format-patch file or a forwarded mail. */
+/**
+ * Patches attached to a mail whose body has no diff: each may be a whole
+ * format-patch file (its own header block) or a forwarded mail (decoded by
+ * mailparser, its headers with it).
+ */
 function attachmentContent(atts: MimeAttachment[]): Content | null {
   let found: Content | null = null;
   for (const a of atts) {
-    const buf = Buffer.from(a.text, "utf8");
-    let start = 0;
-    if (a.text.startsWith("From ")) start = buf.indexOf(10) + 1;
-    const block = readHeaderBlock(buf, start);
-    if (block && a.mimeType === "message/rfc822") {
-      // a forwarded mail whose own body needs MIME decoding is not read a second level deep
-      const inner = prepare(buf.subarray(start), false);
-      if (inner.needsMime || inner.problem) continue;
+    let c: Content;
+    if (a.mail) {
+      c = contentOf(a.text, false, null);
+      if (!c.hasDiff) continue;
+      if (a.mail.from && !c.author) c.author = a.mail.from;
+      c.date ??= a.mail.date;
+      c.subject ??= a.mail.subject;
+    } else {
+      const buf = Buffer.from(a.text, "utf8");
+      let start = 0;
+      if (a.text.startsWith("From ")) start = buf.indexOf(10) + 1;
+      const block = readHeaderBlock(buf, start);
+      const body = block ? buf.toString("utf8", block.bodyStart) : buf.toString("utf8", start);
+      c = contentOf(body, block === null, null);
+      if (!c.hasDiff) continue;
+      if (block) {
+        const h = new Headers(block.fields);
+        const from = parseMailbox(h.raw("from") ?? "");
+        if (from && !c.author) c.author = formatMailbox(from);
+        c.date ??= h.get("date");
+        c.subject ??= h.get("subject");
+      }
     }
-    const body = block ? buf.toString("utf8", block.bodyStart) : buf.toString("utf8", start);
-    const c = contentOf(body, block === null, null);
-    if (!c.hasDiff) continue;
     c.scissors = false;
-    if (block) {
-      const h = new Headers(block.fields);
-      const from = parseMailbox(h.raw("from") ?? "");
-      if (from && !c.author) c.author = formatMailbox(from);
-      c.date ??= h.get("date");
-      c.subject ??= h.get("subject");
-    }
     if (!found) found = c;
     else {
       found.files.push(...c.files);
@@ -315,7 +361,7 @@ export function finish(p: Prepared, d: Decoded, source: string): MessageResult {
     }
     patch.message = c.message;
     patch.files = c.files;
-    patch.notes = c.notes;
+    patch.notes = [...(d.notes ?? []), ...c.notes];
     result.hasDiff = c.hasDiff;
     if (!c.hasDiff) patch.message = trimBlock(cutSignature(text));
   } catch (err) {

@@ -1,44 +1,48 @@
-// MIME messages (multipart, base64, quoted-printable) through postal-mime,
-// imported only when a message needs it so that reviewing a plain
-// format-patch file does not load it. postal-mime hands back attachments as
-// bytes without their charset, so we walk its part tree and decode every text
-// part and patch attachment ourselves, with the part's own charset; an
-// unknown charset is an InputError instead of a silent Windows-1252 guess.
+// MIME messages (multipart, base64, quoted-printable, message/rfc822) through
+// mailparser's simpleParser, imported only when a message needs it so that
+// reviewing a plain format-patch file does not load it. mailparser decodes
+// the transfer encodings and the charsets of the text parts (iconv-lite),
+// un-flows format=flowed text, picks text/plain out of multipart/alternative,
+// and hands every other part over as an attachment with its headers. What is
+// ours: which attachments carry a patch, decoding those with the charset
+// their own Content-Type names (an unknown one is an InputError, never a
+// guess), and reading a forwarded message (message/rfc822) the same way.
+import type { AddressObject, Attachment, ParsedMail } from "mailparser";
 import { InputError } from "../errors.js";
-import { decodeUndeclared, decodeWithCharset } from "./charset.js";
-import { unflow } from "./body.js";
+import { decodeWithCharset, knownCharset } from "./charset.js";
 import { parseParams } from "./headers.js";
 
 export interface MimeAttachment {
   filename: string | null;
   mimeType: string;
+  /** Decoded text: a patch file, or a forwarded message's body. */
   text: string;
+  /** A forwarded message's own headers (decoded by mailparser). */
+  mail?: { from: string | null; subject: string | null; date: string | null };
 }
 
 export interface MimeBody {
-  /** The text/plain body (flowed text already un-flowed). */
+  /** The text/plain body (format=flowed already un-flowed by mailparser). */
   text: string;
-  /** The same text before un-flowing, when the part was format=flowed. */
-  unflowedFrom: string | null;
-  /** Attachments that carry a patch, decoded. */
+  /** Attachments that carry a patch, decoded, and forwarded messages. */
   attachments: MimeAttachment[];
+  /** What the reader should know of how the message was read. */
+  notes: string[];
 }
 
-// The fields of postal-mime's part tree we read (postal-mime 4.0.0, pinned).
-interface PartNode {
-  contentType?: { parsed?: { value?: string; params?: Record<string, string> }; multipart?: string | false };
-  contentDisposition?: { parsed?: { value?: string; params?: Record<string, string> } };
-  content?: ArrayBuffer | null;
-  childNodes?: PartNode[];
-}
+type SimpleParser = (input: Buffer, options?: Record<string, unknown>) => Promise<ParsedMail>;
 
-type PostalMimeCtor = new (opts?: Record<string, unknown>) => { parse(buf: Uint8Array): Promise<{ text?: string; attachments: { filename: string | null; mimeType: string; content: ArrayBuffer | Uint8Array | string }[] }> };
-
-let loading: Promise<PostalMimeCtor> | null = null;
-function postalMime(): Promise<PostalMimeCtor> {
-  loading ??= import("postal-mime").then((m) => m.default as unknown as PostalMimeCtor);
+let loading: Promise<SimpleParser> | null = null;
+function simpleParser(): Promise<SimpleParser> {
+  loading ??= import("mailparser").then((m) => (m.simpleParser ?? (m as unknown as { default: { simpleParser: SimpleParser } }).default.simpleParser) as SimpleParser);
   return loading;
 }
+
+/** Only what a patch review needs: no HTML rendering, no link detection. */
+const PARSE_OPTIONS = { skipHtmlToText: false, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true, keepCidLinks: true, maxHtmlLengthToParse: 1 << 20 };
+
+/** Forwarded messages inside forwarded messages: read this deep, no deeper. */
+const MAX_FORWARD_DEPTH = 4;
 
 const PATCH_TYPES = new Set(["text/x-patch", "text/x-diff", "text/x-diff-file", "application/x-patch", "application/x-diff", "text/diff", "text/patch"]);
 
@@ -47,7 +51,7 @@ function isPatchAttachment(type: string, filename: string | null): boolean {
   return filename !== null && /\.(?:patch|diff)$/i.test(filename);
 }
 
-/** Checks what postal-mime forgives: a multipart without a boundary, or whose boundary never appears. */
+/** What mailparser forgives and we do not: a multipart without a boundary, or whose boundary never appears. */
 function checkStructure(raw: Buffer, contentType: string | null, source?: string): void {
   const ct = parseParams(contentType);
   if (!ct.value.startsWith("multipart/")) return;
@@ -56,83 +60,71 @@ function checkStructure(raw: Buffer, contentType: string | null, source?: string
   if (raw.indexOf("--" + boundary) < 0) throw new InputError(`malformed MIME: boundary ${JSON.stringify(boundary.slice(0, 70))} never appears`, source);
 }
 
-function bytesOf(content: ArrayBuffer | null | undefined): Uint8Array {
-  return content ? new Uint8Array(content) : new Uint8Array(0);
+/** The charset of an attachment's Content-Type, as mailparser parsed the part's headers. */
+function charsetOf(a: Attachment): string | undefined {
+  const ct = a.headers.get("content-type") as { params?: Record<string, string> } | string | undefined;
+  return typeof ct === "object" && ct !== null ? ct.params?.charset : undefined;
+}
+
+function firstAddress(v: AddressObject | AddressObject[] | undefined): string | null {
+  const a = (Array.isArray(v) ? v[0] : v)?.value?.[0];
+  if (!a?.address) return null;
+  return a.name ? `${a.name} <${a.address}>` : a.address;
+}
+
+async function parse(raw: Buffer, source: string | undefined): Promise<ParsedMail> {
+  const parser = await simpleParser();
+  try {
+    return await parser(raw, PARSE_OPTIONS);
+  } catch (err) {
+    throw new InputError(`malformed MIME: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`, source);
+  }
+}
+
+async function collect(mail: ParsedMail, depth: number, out: MimeAttachment[], source: string | undefined): Promise<void> {
+  for (const a of mail.attachments) {
+    const type = (a.contentType ?? "application/octet-stream").toLowerCase();
+    const filename = a.filename ?? null;
+    if (type === "message/rfc822") {
+      // a forwarded message: its body and its own patch attachments, read like the mail itself
+      if (depth >= MAX_FORWARD_DEPTH) continue;
+      const inner = await parse(a.content, source);
+      out.push({
+        filename,
+        mimeType: type,
+        text: inner.text ?? "",
+        // the Date header as written (mailparser's headers hold it as a Date object)
+        mail: { from: firstAddress(inner.from), subject: inner.subject ?? null, date: inner.headerLines.find((h) => h.key === "date")?.line.replace(/^date:\s*/i, "").trim() ?? null },
+      });
+      await collect(inner, depth + 1, out, source);
+      continue;
+    }
+    const disposition = (a.contentDisposition ?? "").toLowerCase();
+    const asText = type.startsWith("text/") || type === "application/octet-stream" || PATCH_TYPES.has(type);
+    if (asText && (isPatchAttachment(type, filename) || (type === "text/plain" && disposition === "attachment"))) {
+      out.push({ filename, mimeType: type, text: decodeWithCharset(a.content, charsetOf(a), source) });
+    }
+  }
 }
 
 /**
  * Decodes a MIME message. `contentType` is the top-level Content-Type
- * header, used for the structure check before postal-mime forgives it.
+ * header: its structure is checked, and its charset must be one we know,
+ * before mailparser (which would read an unknown charset as UTF-8) runs.
  */
 export async function decodeMime(raw: Buffer, contentType: string | null, source?: string): Promise<MimeBody> {
   checkStructure(raw, contentType, source);
-  const PostalMime = await postalMime();
-  const parser = new PostalMime({ attachmentEncoding: "arraybuffer", maxNestingDepth: 64 });
-  let email;
-  try {
-    email = await parser.parse(raw);
-  } catch (err) {
-    throw new InputError(`malformed MIME: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`, source);
+  const top = parseParams(contentType);
+  const declared = top.params.charset;
+  if (!top.value.startsWith("multipart/") && declared !== undefined && declared.trim() !== "" && !knownCharset(declared)) {
+    throw new InputError(`unknown charset ${JSON.stringify(declared.trim().slice(0, 60))}: cannot decode the message`, source);
   }
-  const root = (parser as unknown as { root?: PartNode }).root;
-  if (!root || !root.contentType) {
-    // postal-mime changed its internals: take what its public API gives
-    return {
-      text: email.text ?? "",
-      unflowedFrom: null,
-      attachments: email.attachments
-        .filter((a) => isPatchAttachment(a.mimeType, a.filename))
-        .map((a) => ({
-          filename: a.filename,
-          mimeType: a.mimeType,
-          text: typeof a.content === "string" ? a.content : decodeUndeclared(new Uint8Array(a.content as ArrayBuffer)),
-        })),
-    };
-  }
-
-  const texts: string[] = [];
-  const raws: string[] = [];
-  let flowed = false;
-  const patches: MimeAttachment[] = [];
-  const walk = (node: PartNode, inAlternative: boolean, depth: number): void => {
-    if (depth > 64) throw new InputError("malformed MIME: parts nested too deep", source);
-    const type = (node.contentType?.parsed?.value ?? "text/plain").toLowerCase();
-    const params = node.contentType?.parsed?.params ?? {};
-    const children = node.childNodes ?? [];
-    if (node.contentType?.multipart) {
-      if (node.contentType.multipart === "alternative") {
-        // one representation: the text/plain one (kernel lists are plain text)
-        const plain = children.find((c) => (c.contentType?.parsed?.value ?? "text/plain").toLowerCase() === "text/plain");
-        if (plain) return walk(plain, true, depth + 1);
-        for (const c of children) if (c.contentType?.multipart) walk(c, true, depth + 1);
-        return;
-      }
-      for (const c of children) walk(c, inAlternative, depth + 1);
-      return;
-    }
-    const disposition = (node.contentDisposition?.parsed?.value ?? "").toLowerCase();
-    const filename = node.contentDisposition?.parsed?.params?.filename ?? params.name ?? null;
-    if (type === "text/plain" && disposition !== "attachment") {
-      const text = decodeWithCharset(bytesOf(node.content), params.charset, source);
-      raws.push(text);
-      if (/^flowed$/i.test(params.format ?? "")) {
-        flowed = true;
-        texts.push(unflow(text.replace(/\r\n/g, "\n"), /^yes$/i.test(params.delsp ?? "")));
-      } else texts.push(text);
-      return;
-    }
-    if (type === "message/rfc822") {
-      // a forwarded message: its patch, if the mail itself has none (read like an attached .patch file)
-      patches.push({ filename, mimeType: type, text: decodeUndeclared(bytesOf(node.content)) });
-      return;
-    }
-    const asText = type.startsWith("text/") || type === "application/octet-stream" || PATCH_TYPES.has(type);
-    if (asText && (isPatchAttachment(type, filename) || (type === "text/plain" && disposition === "attachment"))) {
-      patches.push({ filename, mimeType: type, text: decodeWithCharset(bytesOf(node.content), params.charset, source) });
-    }
-  };
-  walk(root, false, 0);
-  if (texts.length === 0 && email.text) texts.push(email.text);
-  const text = texts.join("\n");
-  return { text, unflowedFrom: flowed ? raws.join("\n") : null, attachments: patches };
+  const mail = await parse(raw, source);
+  const attachments: MimeAttachment[] = [];
+  await collect(mail, 0, attachments, source);
+  const text = (mail.text ?? "").replace(/\r\n/g, "\n");
+  const notes: string[] = [];
+  // a part whose charset mailparser could not decode comes out as UTF-8 with replacement characters
+  if (text.includes("\uFFFD")) notes.push("some bytes of the message text are not valid in its declared charset (shown as U+FFFD)");
+  return { text, attachments, notes };
 }

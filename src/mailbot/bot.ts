@@ -11,7 +11,7 @@ import { parseMail, type MailMessage } from "../ingest/mail.js";
 import type { KnowledgeBase } from "../knowledge/base.js";
 import { readyToReview, review } from "../pipeline.js";
 import { renderEmailBody } from "../render/email.js";
-import { SEVERITY_RANK, type Finding, type Patch, type PatchReview, type Severity } from "../types.js";
+import { SEVERITY_RANK, type Finding, type Patch, type PatchReview, type Rule, type Severity } from "../types.js";
 import { addressReply, composeReply, domainOf, makeMessageId, parseAddress, type Address, type OriginalMail } from "./compose.js";
 import { RateLimiter, type Transport } from "./deliver.js";
 import { daysTooOld, policyFor, type ListPolicy, type PolicyTable } from "./policy.js";
@@ -54,6 +54,8 @@ export interface BotOptions {
   policies: PolicyTable;
   review: ReviewConfig;
   kb: KnowledgeBase;
+  /** The rules to run (default: all of them). */
+  rules?: readonly Rule[];
   /** Replies per minute (0: no limit). */
   rateLimit: number;
   maxMessageBytes: number;
@@ -282,11 +284,16 @@ export class MailBot {
       ignore: [...this.o.review.ignore, ...policy.ignoreFingerprints, ...suppressed],
     };
     const withId: Patch = { ...patch, messageId: patch.messageId ?? key };
-    const result = review({ patches: [withId], covers: [], problems: [] }, null, config, this.o.kb);
+    const result = review({ patches: [withId], covers: [], problems: [] }, null, config, this.o.kb, this.o.rules);
     const pr = result.reviews[0]!;
-    for (const e of pr.errors) this.o.log(`${withId.source} ${key}: rule ${e.rule} failed: ${e.message}`);
-    const shown = visibleFindings(pr.findings, policy.minSeverity);
     const meta: Partial<SeenRecord> = { lineages, author: mail.fromAddress };
+    if (pr.errors.length > 0) {
+      // a review with a failed rule is incomplete: no reply (it could say "nothing found" wrongly), the failure in the log
+      for (const e of pr.errors) this.o.log(`${withId.source} ${key}: rule ${e.rule} failed: ${e.message}`);
+      const failed = pr.errors.map((e) => e.rule).join(", ");
+      return this.done(key, `not answered: rule${pr.errors.length === 1 ? "" : "s"} ${failed} failed (${pr.findings.length} other findings)`, meta);
+    }
+    const shown = visibleFindings(pr.findings, policy.minSeverity);
     const note = suppressed.size > 0 ? ` (${suppressed.size} suppressed by the author)` : "";
 
     if (policy.mute) return this.done(key, `list muted (${shown.length} findings)`, meta);

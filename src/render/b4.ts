@@ -54,7 +54,7 @@ export function b4Check(r: PatchReview, tool: "reclaim-review", version: string)
     incompletePlural: r.errors.length === 1 ? "" : "s",
   });
   const url = ranked.flatMap((f) => f.citations)[0]?.url ?? docsUrl() ?? "";
-  const details = fill("b4/details", { lines: detailLines(r), tool, version, source: r.patch.source }).replace(/\n+$/, "");
+  const details = fill("b4/details", { lines: detailLines(r), notes: r.patch.notes, tool, version, source: r.patch.source }).replace(/\n+$/, "");
   return { tool, status, summary: clip(summary, SUMMARY_MAX), url, details };
 }
 

@@ -232,9 +232,11 @@ export function renderEmailBody(review: PatchReview, opts: EmailOptions = {}): s
     return { quote: quote.join("\n"), prose: comment(g, outside, given) };
   });
   const greeting = sentence("email/greeting", { name: firstName(review.patch.author) });
+  // how the patch was read (a recounted hunk: the mailed patch will not apply as it is)
+  const notes = review.patch.notes.map((n) => wrap(`Note: ${n}`, EMAIL_WIDTH, "", "  "));
   const intro = para(sentence("email/intro", { count: groups.length, counted: counted(groups.length), breakdown: breakdown(findings), botName }));
   const build = (background: string[], pointTo: string[]) =>
-    fill("email/body", { greeting, intro, blocks, background, footer: footer(groups, botName, url, pointTo) })
+    fill("email/body", { greeting, intro, blocks, background, notes, footer: footer(groups, botName, url, pointTo) })
       .replace(/\n{3,}/g, "\n\n")
       .replace(/\n*$/, "\n");
   // Each rule's general explanation once per reply, while the reply stays

@@ -129,6 +129,8 @@ export function toSarif(result: ReviewResult, opts: SarifOptions = {}): Record<s
       })),
     ),
     ...result.problems.map((p) => ({ level: "warning", message: { text: `${p.source}: ${p.message}` } })),
+    // what the reader should know of how a patch was read (a recounted hunk, a skipped binary file)
+    ...result.reviews.flatMap((r) => r.patch.notes.map((n) => ({ level: "note", message: { text: `${r.patch.source}: ${n}` } }))),
   ];
 
   return {

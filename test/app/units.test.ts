@@ -1,15 +1,21 @@
-// The app's pure parts: config validation, markers and suppressions, the
-// retry policy, the write gate, the queue, and the pull request diff builder.
-import { describe, expect, it } from "vitest";
-import { DEFAULT_POLICY, WriteGate, retryDelay } from "../../src/app/api.js";
-import { parseAppConfigText } from "../../src/app/config.js";
+// The app's parts: config validation, markers and suppressions, the GitHub
+// API policy (probot's plugins against the API double), the queue, and the
+// pull request diff builder.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { DEFAULT_POLICY, appOctokit, type ApiPolicy } from "../../src/app/api.js";
+import { parseAppConfig } from "../../src/app/config.js";
+// @ts-expect-error plain JS test helper
+import { GitHubDouble } from "./github-double.mjs";
 import { marker, markedFingerprints, parseIgnoreCommand, readPullRequestState } from "../../src/app/markers.js";
-import { contentText, diffFromFiles, preImageFrom, sourcesFrom } from "../../src/app/pr-input.js";
+import { contentText, diffFromFiles, sourcesFrom } from "../../src/app/pr-input.js";
+import { revertFile } from "../../src/diff/apply.js";
 import { QueueFullError, WorkQueue, type JobOutcome } from "../../src/app/queue.js";
 import { parsePatchText } from "../../src/ingest/index.js";
 import { ConfigError } from "../../src/errors.js";
 
 const RULES = ["mapping-gfp-mask", "wq-mem-reclaim-added"];
+const parseAppConfigText = (text: string, rules: readonly string[], origin: string) => parseAppConfig(parseYaml(text), rules, origin);
 
 describe("repository config", () => {
   it("accepts the documented keys and fills defaults", () => {
@@ -45,7 +51,7 @@ describe("repository config", () => {
     expect(keyOf("paths:\n  include: fs/**\n")).toBe("paths.include");
     expect(keyOf("colour: blue\n")).toBe("(top level)");
     expect(keyOf("- a list\n")).toBe("(top level)");
-    expect(keyOf("rules: [\n")).toMatch(/^\(syntax/);
+    expect(keyOf("rules:\n  mapping-gfp-mask:\n    options: { strict: true }\n")).toBe("rules.mapping-gfp-mask.options");
   });
 });
 
@@ -90,52 +96,93 @@ describe("markers and suppressions", () => {
   });
 });
 
-describe("retry policy", () => {
-  const err = (status: number, headers: Record<string, string> = {}, message = "") => ({ status, message, response: { headers } });
+describe("GitHub API policy (probot's throttling and retry plugins, configured)", () => {
+  const REPO_ = "demo/linux";
+  let api: { [k: string]: any };
+  let baseUrl: string;
+  beforeAll(async () => {
+    api = new GitHubDouble();
+    baseUrl = `http://127.0.0.1:${await api.start()}/api/v3`;
+    api.setPull(REPO_, 1, { headSha: "a".repeat(40), baseSha: "b".repeat(40), files: [] });
+  });
+  afterAll(() => api.stop());
 
-  it("waits what retry-after says", () => {
-    expect(retryDelay(err(403, { "retry-after": "7" }, "secondary rate limit"), 0, DEFAULT_POLICY)).toBe(7000);
-    expect(retryDelay(err(429, { "retry-after": "2" }), 0, DEFAULT_POLICY)).toBe(2000);
+  const policy: ApiPolicy = { ...DEFAULT_POLICY, writeIntervalMs: 600, secondaryBackoffMs: 100, serverErrorBackoffMs: 20, maxWaitMs: 5_000 };
+  const warnings: string[] = [];
+  const log = { warn: (_o: unknown, m?: string) => void warnings.push(m ?? ""), info: () => {}, error: () => {}, debug: () => {}, child: () => log } as never;
+  // as probot builds an installation's octokit: its throttle id is the installation id
+  const client = (installation: string) => new (appOctokit(policy))({ baseUrl, auth: { token: `ghs_double_${installation}` }, log, throttle: { id: installation } });
+  const files = (o: InstanceType<ReturnType<typeof appOctokit>>) => o.rest.pulls.listFiles({ owner: "demo", repo: "linux", pull_number: 1 });
+  const createRun = (o: InstanceType<ReturnType<typeof appOctokit>>, sha: string) => o.rest.checks.create({ owner: "demo", repo: "linux", name: "t", head_sha: sha });
+  const calls = (re: RegExp, method = "GET") => api.calls(method, re) as { status: number; at: number }[];
+
+  it("waits what retry-after says on a secondary rate limit (403 or 429), then succeeds", async () => {
+    api.failOnce("GET", /\/pulls\/1\/files$/, 403, { "retry-after": "1" }, { message: "You have exceeded a secondary rate limit." });
+    const t0 = Date.now();
+    await files(client("1"));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    api.failOnce("GET", /\/pulls\/1\/files$/, 429, { "retry-after": "0" }, { message: "You have exceeded a secondary rate limit." });
+    const before = calls(/\/pulls\/1\/files$/).length;
+    await files(client("1"));
+    expect(calls(/\/pulls\/1\/files$/).slice(before).map((c) => c.status)).toEqual([429, 200]);
   });
 
-  it("waits for x-ratelimit-reset when the quota is used up", () => {
-    const now = 1_700_000_000_000;
-    expect(retryDelay(err(403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(now / 1000 + 30) }), 0, DEFAULT_POLICY, now)).toBe(31_000);
+  it("doubles the wait after repeated secondary limits without retry-after, and gives up after maxRetries", async () => {
+    api.failOnce("GET", /\/pulls\/1\/files$/, 403, {}, { message: "You have exceeded a secondary rate limit." }, 2);
+    const before = calls(/\/pulls\/1\/files$/).length;
+    await files(client("2"));
+    const got = calls(/\/pulls\/1\/files$/).slice(before);
+    expect(got.map((c) => c.status)).toEqual([403, 403, 200]);
+    expect(got[1]!.at - got[0]!.at).toBeGreaterThanOrEqual(95);
+    expect(got[2]!.at - got[1]!.at).toBeGreaterThanOrEqual(195);
+    api.failOnce("GET", /\/pulls\/1\/files$/, 403, {}, { message: "You have exceeded a secondary rate limit." }, 10);
+    const b2 = calls(/\/pulls\/1\/files$/).length;
+    await expect(files(client("2"))).rejects.toMatchObject({ status: 403 });
+    expect(calls(/\/pulls\/1\/files$/).length - b2).toBe(1 + policy.maxRetries);
+    api.faults.length = 0;
   });
 
-  it("backs off exponentially on secondary limits without retry-after, and on 5xx", () => {
-    const p = { ...DEFAULT_POLICY, secondaryBackoffMs: 100, serverErrorBackoffMs: 10 };
-    expect(retryDelay(err(403, {}, "You have exceeded a secondary rate limit"), 2, p)).toBe(400);
-    expect(retryDelay(err(502), 1, p)).toBe(20);
-    expect(retryDelay({ message: "fetch failed" }, 0, p)).toBe(10);
+  it("waits for x-ratelimit-reset when the quota is used up, but not past maxWaitMs", async () => {
+    const reset = String(Math.ceil(Date.now() / 1000) + 1);
+    api.failOnce("GET", /\/pulls\/1\/files$/, 403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset }, { message: "API rate limit exceeded" });
+    await files(client("3"));
+    expect(calls(/\/pulls\/1\/files$/).at(-1)!.at).toBeGreaterThanOrEqual(Number(reset) * 1000);
+    api.failOnce("GET", /\/pulls\/1\/files$/, 403, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 3600) }, { message: "API rate limit exceeded" });
+    const t0 = Date.now();
+    await expect(files(client("3"))).rejects.toMatchObject({ status: 403 });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(warnings.some((w) => /not retried \(the wait is too long\)/.test(w))).toBe(true);
   });
 
-  it("does not retry refusals or waits past the limit", () => {
-    expect(retryDelay(err(403, {}, "Resource not accessible by integration"), 0, DEFAULT_POLICY)).toBeNull();
-    expect(retryDelay(err(422), 0, DEFAULT_POLICY)).toBeNull();
-    expect(retryDelay(err(404), 0, DEFAULT_POLICY)).toBeNull();
-    expect(retryDelay(err(403, { "retry-after": "3600" }), 0, DEFAULT_POLICY)).toBeNull();
+  it("retries 5xx answers maxRetries times, and never a refusal", async () => {
+    api.failOnce("GET", /\/pulls\/1\/files$/, 502, {}, { message: "Bad Gateway" }, 10);
+    const before = calls(/\/pulls\/1\/files$/).length;
+    await expect(files(client("4"))).rejects.toMatchObject({ status: 502 });
+    expect(calls(/\/pulls\/1\/files$/).length - before).toBe(1 + policy.maxRetries);
+    api.faults.length = 0;
+    for (const status of [403, 404, 422]) {
+      api.failOnce("GET", /\/pulls\/1\/files$/, status, {}, { message: "Resource not accessible by integration" });
+      const b = calls(/\/pulls\/1\/files$/).length;
+      await expect(files(client("4"))).rejects.toMatchObject({ status });
+      expect(calls(/\/pulls\/1\/files$/).length - b, String(status)).toBe(1);
+    }
   });
 
-  it("serialises writes per key with a minimum gap", async () => {
-    const gate = new WriteGate(40);
-    const log: [string, number, number][] = [];
-    let active = 0;
-    const job = (k: string, i: number) =>
-      gate.run(k, async () => {
-        active++;
-        const at = Date.now();
-        await new Promise((r) => setTimeout(r, 5));
-        log.push([k, i, at]);
-        expect(active).toBeLessThanOrEqual(2); // one per key at most
-        active--;
-      });
-    await Promise.all([job("a", 1), job("a", 2), job("a", 3), job("b", 1)]);
-    const a = log.filter((l) => l[0] === "a");
-    expect(a.map((l) => l[1])).toEqual([1, 2, 3]);
-    expect(a[1]![2] - a[0]![2]).toBeGreaterThanOrEqual(38);
-    expect(a[2]![2] - a[1]![2]).toBeGreaterThanOrEqual(38);
+  it("spaces the writes of one installation by writeIntervalMs, not those of two", async () => {
+    // when each request leaves (after the plugin's gates), by head sha
+    const left: Record<string, number> = {};
+    const fetch = (url: string, init: { body?: string }) => {
+      left[JSON.parse(init.body ?? "{}").head_sha?.[0] ?? "?"] = Date.now();
+      return globalThis.fetch(url, init as RequestInit);
+    };
+    const timed = (installation: string) => new (appOctokit(policy))({ baseUrl, auth: { token: `ghs_double_${installation}` }, log, throttle: { id: installation }, request: { fetch } });
+    const [a, b] = [timed("5"), timed("6")];
+    await Promise.all([createRun(a, "1".repeat(40)), createRun(a, "2".repeat(40)), createRun(b, "3".repeat(40))]);
+    // the plugin spaces the starts of the writes; each request then leaves a few ms later, by load
+    expect(Math.abs(left["2"]! - left["1"]!)).toBeGreaterThanOrEqual(policy.writeIntervalMs * 0.75);
+    expect(Math.min(Math.abs(left["3"]! - left["1"]!), Math.abs(left["3"]! - left["2"]!))).toBeLessThan(policy.writeIntervalMs / 2);
   });
+
 });
 
 describe("work queue", () => {
@@ -210,8 +257,8 @@ describe("pull request input", () => {
   it("rebuilds the pre-image from the head text and the hunks", () => {
     const { patches } = parsePatchText(`Subject: t\n\n---\n${diffFromFiles([{ filename: "fs/x.c", status: "modified", patch }])}`, "pr");
     const file = patches[0]!.files[0]!;
-    expect(preImageFrom("a\nB\nC\nc\nd", file)).toBe("a\nb\nc\nd");
-    expect(preImageFrom("a\nX\nC\nc", file)).toBeNull();
+    expect(revertFile("a\nB\nC\nc\nd", file)?.text).toBe("a\nb\nc\nd");
+    expect(revertFile("a\nX\nC\nc", file)).toBeNull();
     const ctx = sourcesFrom({ head: new Map([["fs/x.c", "a\nB\nC\nc\nd"]]), base: new Map() }).contextFor(patches[0]!);
     expect(ctx?.postImage("fs/x.c")).toBe("a\nB\nC\nc\nd");
     expect(ctx?.preImage("fs/x.c")).toBe("a\nb\nc\nd");

@@ -4,7 +4,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { main, type Io } from "../../src/cli/main.js";
+import { ALL_RULES } from "../../src/rules/index.js";
+import { throwingRule } from "../helpers/throwing-rule.js";
 
 const BIN = join(process.cwd(), "bin", "reclaim-review.js");
 const tmp = mkdtempSync(join(tmpdir(), "rr-cli-"));
@@ -68,7 +72,8 @@ describe("reclaim-review CLI", () => {
     const cases: [string | Buffer, RegExp][] = [
       ["", /empty/],
       ["Hello, this is not a patch at all.\n", /not a patch/],
-      [MASK_PATCH.replace(" }\n", ""), /truncated|miscounted/],
+      // a + line lost: real damage (a lost trailing context line is not, see below)
+      [MASK_PATCH.replace("+\tmapping_set_gfp_mask(inode->i_mapping, GFP_NOFS);\n", ""), /truncated|miscounted/],
     ];
     for (const [input, re] of cases) {
       const r = cli(["review"], input);
@@ -104,6 +109,12 @@ describe("reclaim-review CLI", () => {
     const e = cli(["review", "--config", bad, join(tmp, "mask.patch")]);
     expect(e.code).toBe(2);
     expect(e.err).toMatch(/rules\.no-such-rule/);
+    // no rule reads options: setting one is refused by name, not silently ignored
+    const opts = join(tmp, "opts.yml");
+    writeFileSync(opts, "rules:\n  mapping-gfp-mask:\n    severity: error\n    options: { strict: true }\n");
+    const o = cli(["review", "--config", opts, join(tmp, "mask.patch")]);
+    expect(o.code).toBe(2);
+    expect(o.err).toBe(`reclaim-review: ${opts}: rules.mapping-gfp-mask.options: rule "mapping-gfp-mask" takes no options (only enabled and severity can be set)\n`);
     const typo = join(tmp, "typo.yml");
     writeFileSync(typo, "rulez: {}\n");
     const t = cli(["review", "--config", typo, join(tmp, "mask.patch")]);
@@ -127,5 +138,89 @@ describe("reclaim-review CLI", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain("bad.patch");
     expect(JSON.parse(r.out).patches).toHaveLength(1);
+  });
+});
+
+/**
+ * examples/xfs-sync-wq-mem-reclaim.patch as a patch archive's web page shows
+ * it (and as it is pasted from there): the commit message, then the diff with
+ * the page's two spaces before the hunk section, its last (blank) context
+ * line lost with the page's trailing whitespace, and no mail headers or
+ * signature.
+ */
+function asWebPage(patch: string): string {
+  const body = patch.slice(patch.indexOf("\n\n") + 2);
+  const at = body.indexOf("\ndiff --git ") + 1;
+  const diff = body.slice(at, body.indexOf("\n-- \n") + 1).replace(/^(@@ [^@]+ @@) /m, "$1  ").replace(/\n \n$/, "\n");
+  return body.slice(0, at) + diff;
+}
+
+describe("a patch as a web page shows it", () => {
+  const page = asWebPage(readFileSync(join(process.cwd(), "examples/xfs-sync-wq-mem-reclaim.patch"), "utf8"));
+
+  it("is reviewed (exit 1, the WQ_MEM_RECLAIM warning) with a note that its hunk was recounted, in every format", () => {
+    expect(page).not.toMatch(/^(From|Subject|Message-ID): /m);
+    expect(page).toMatch(/^@@ -9,7 \+9,8 @@  xfs_init_mount_workqueues\($/m);
+    expect(page.endsWith("\t\tgoto out_destroy_buf;\n")).toBe(true);
+    const file = join(tmp, "xfs-page.txt");
+    writeFileSync(file, page);
+    const at = page.split("\n").findIndex((l) => l.startsWith("@@ ")) + 1;
+    const note = `hunk 1 of fs/xfs/xfs_super.c (@@ -9,7 +9,8 @@ at line ${at}) recounted: 6 of 7 old lines present, 7 of 8 new (1 trailing context line missing)`;
+
+    const text = cli(["review", file]);
+    expect(text.code, text.err).toBe(1);
+    expect(text.err).toBe("");
+    expect(text.out).toMatch(/^WARNING:wq-mem-reclaim-added: /m);
+    expect(text.out).toContain("#fs/xfs/xfs_super.c:12:");
+    expect(text.out).toContain(`note: ${note}`);
+
+    const json = JSON.parse(cli(["review", "--format", "json", file]).out);
+    const p = json.patches[0];
+    expect(p.findings.map((f: { rule: string; class: string; severity: string }) => [f.rule, f.class, f.severity])).toContainEqual(["wq-mem-reclaim-added", "workqueue-reclaim", "warning"]);
+    expect(p.findings.map((f: { rule: string }) => f.rule)).toContain("flush-warning-quoted");
+    expect(p.notes).toEqual([note]);
+
+    const sarif = JSON.parse(cli(["review", "--format", "sarif", file]).out);
+    expect(sarif.runs[0].invocations[0].toolExecutionNotifications).toContainEqual({ level: "note", message: { text: `${file}: ${note}` } });
+    for (const format of ["markdown", "email", "b4"]) expect(cli(["review", "--format", format, file]).out, format).toContain("recounted: 6 of 7 old lines present");
+  });
+});
+
+describe("a rule that throws", () => {
+  const boom = throwingRule;
+
+  async function run(args: string[], input: string) {
+    let out = "";
+    let err = "";
+    const io: Io = {
+      stdout: (s) => void (out += s),
+      stderr: (s) => void (err += s),
+      readStdin: async () => Buffer.from(input),
+      stdinIsTTY: false,
+      stdoutIsTTY: false,
+    };
+    const code = await main(args, io, [...ALL_RULES, boom]);
+    return { code, out, err };
+  }
+
+  it("makes review exit 2 after printing the other findings, and is listed in JSON and SARIF", async () => {
+    const text = await run(["review"], MASK_PATCH);
+    expect(text.code).toBe(2);
+    expect(text.out).toMatch(/^WARNING:mapping-gfp-mask: /m);
+    expect(text.err).toBe("reclaim-review: rule always-throws failed on <stdin>: cannot read properties of undefined (reading 'hunks')\n");
+    // --fail-on never does not hide it: the verdict of that rule is unknown
+    expect((await run(["review", "--fail-on", "never"], CLEAN_PATCH)).code).toBe(2);
+
+    const json = await run(["review", "--format", "json"], MASK_PATCH);
+    expect(json.code).toBe(2);
+    const doc = JSON.parse(json.out);
+    expect(doc.patches[0].findings.map((f: { rule: string }) => f.rule)).toEqual(["mapping-gfp-mask"]);
+    expect(doc.patches[0].errors).toEqual([{ rule: "always-throws", message: "cannot read properties of undefined (reading 'hunks')" }]);
+
+    const sarif = JSON.parse((await run(["review", "--format", "sarif"], MASK_PATCH)).out);
+    const inv = sarif.runs[0].invocations[0];
+    expect(inv.executionSuccessful).toBe(false);
+    expect(inv.toolExecutionNotifications).toContainEqual(expect.objectContaining({ level: "error", associatedRule: { id: "always-throws" } }));
+    expect(sarif.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toEqual(["mapping-gfp-mask"]);
   });
 });

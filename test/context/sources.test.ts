@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/config.js";
 import { getFacts } from "../../src/context/facts.js";
-import { applyHunks, applyHunksFuzzy, memoryTree, openSources, openTreeSources } from "../../src/context/sources.js";
+import { memoryTree, openSources, openTreeSources } from "../../src/context/sources.js";
 import { parsePatchText } from "../../src/ingest/index.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
 import { review } from "../../src/pipeline.js";
@@ -17,27 +17,6 @@ import { formatPatch } from "../helpers/patch.js";
 const kb = loadKnowledge();
 
 const lines = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i + 1)).join("\n") + "\n";
-
-describe("applyHunksFuzzy", () => {
-  const before = lines(40, (i) => `line ${i}`);
-  const after = before.replace("line 20\n", "line 20\nadded\n");
-  const file = parsePatchText(formatPatch({ files: [{ path: "x.c", before, after }] }), "t").patches[0]!.files[0]!;
-
-  it("applies at the stated lines", () => {
-    expect(applyHunks(before, file)).toBe(after);
-    expect(applyHunksFuzzy(before, file)?.offsets).toEqual([0]);
-  });
-  it("finds a hunk by its context when the tree has moved on", () => {
-    const shifted = "new 1\nnew 2\nnew 3\n" + before;
-    expect(applyHunks(shifted, file)).toBe(null);
-    const r = applyHunksFuzzy(shifted, file);
-    expect(r?.offsets).toEqual([3]);
-    expect(r?.text).toBe("new 1\nnew 2\nnew 3\n" + after);
-  });
-  it("gives up when the context is nowhere", () => {
-    expect(applyHunksFuzzy(before.replace("line 19", "changed"), file)).toBe(null);
-  });
-});
 
 function tree(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "rr-tree-"));

@@ -99,18 +99,78 @@ describe("hunk bookkeeping", () => {
     expect(h.lines.map((l) => l.kind)).toEqual(["ctx", "ctx", "del", "add"]);
   });
 
-  it("names the hunk and the input line when counts are wrong", () => {
-    const text = ["diff --git a/x.c b/x.c", "--- a/x.c", "+++ b/x.c", "@@ -1,3 +1,3 @@ f", " a", "-b", "+c", "diff --git a/y.c b/y.c", "--- a/y.c", "+++ b/y.c", "@@ -1 +1 @@", "-x", "+y", ""].join("\n");
+  it("names the hunk and the input line when a + or - line is missing", () => {
+    const text = ["diff --git a/x.c b/x.c", "--- a/x.c", "+++ b/x.c", "@@ -1,3 +1,4 @@ f", " a", "-b", "+c", "diff --git a/y.c b/y.c", "--- a/y.c", "+++ b/y.c", "@@ -1 +1 @@", "-x", "+y", ""].join("\n");
     expect(() => parseDiff(text, "t.diff", 100)).toThrow(
-      new InputError('hunk 1 of x.c (@@ -1,3 +1,3 @@ at line 104) is truncated or miscounted: line 108 is not a diff line: "diff --git a/y.c b/y.c" (after 2 of 3 old and 2 of 3 new lines)', "t.diff"),
+      new InputError('hunk 1 of x.c (@@ -1,3 +1,4 @@ at line 104) is truncated or miscounted: line 108 is not a diff line: "diff --git a/y.c b/y.c" (after 2 of 3 old and 2 of 4 new lines)', "t.diff"),
     );
   });
 
-  it("says a hunk with more lines than counted is miscounted", () => {
-    const text = ["--- a/x.c", "+++ b/x.c", "@@ -1,2 +1,2 @@", " a", "-b", "+c", "+d", ""].join("\n");
-    expect(() => parseDiff(text)).toThrow("hunk 1 of x.c (@@ -1,2 +1,2 @@ at diff line 3) is miscounted: it has more lines than its header says (2 old, 2 new)");
+  it("rejects garbage inside a hunk", () => {
+    const text = ["--- a/x.c", "+++ b/x.c", "@@ -1,4 +1,4 @@", " a", "-b", "pasted by hand", "+c", " d", " e", ""].join("\n");
+    expect(() => parseDiff(text)).toThrow('hunk 1 of x.c (@@ -1,4 +1,4 @@ at diff line 3) is truncated or miscounted: diff line 6 is not a diff line: "pasted by hand" (after 2 of 4 old and 1 of 4 new lines)');
+  });
+});
+
+describe("recounting (what git am --recount and patch(1) forgive)", () => {
+  const ctx = (n: number, from = 0) => Array.from({ length: n }, (_x, i) => ` line ${from + i}`);
+
+  it("reviews a hunk whose trailing context line was lost before the next diff --git, with a note", () => {
+    const text = ["diff --git a/x.c b/x.c", "--- a/x.c", "+++ b/x.c", "@@ -10,7 +10,7 @@ f", ...ctx(3), "-b", "+c", ...ctx(2, 5), "diff --git a/y.c b/y.c", "--- a/y.c", "+++ b/y.c", "@@ -1 +1 @@", "-x", "+y", ""].join("\n");
+    const { files, notes } = parseDiff(text, "t.diff", 100);
+    expect(notes).toEqual(["hunk 1 of x.c (@@ -10,7 +10,7 @@ at line 104) recounted: 6 of 7 old lines present, 6 of 7 new (1 trailing context line missing)"]);
+    const h = files[0]!.hunks[0]!;
+    expect([h.oldStart, h.oldLines, h.newStart, h.newLines, h.section]).toEqual([10, 6, 10, 6, "f"]);
+    expect(h.lines.map((l) => [l.kind, l.oldLine, l.newLine])).toEqual([
+      ["ctx", 10, 10], ["ctx", 11, 11], ["ctx", 12, 12], ["del", 13, null], ["add", null, 13], ["ctx", 14, 14], ["ctx", 15, 15],
+    ]);
+    expect(files[1]!.hunks[0]!.lines.map((l) => l.kind)).toEqual(["del", "add"]);
   });
 
+  it("recounts at the end of the text, before the next hunk, and with the blank line kept as context", () => {
+    const hunk = (start: number) => [`@@ -${start},7 +${start},8 @@ g`, ...ctx(3), "-b", "+c", "+d", ...ctx(2, 5)];
+    const atEnd = ["--- a/x.c", "+++ b/x.c", ...hunk(10), ""].join("\n");
+    expect(parseDiff(atEnd).notes).toEqual(["hunk 1 of x.c (@@ -10,7 +10,8 @@ at diff line 3) recounted: 6 of 7 old lines present, 7 of 8 new (1 trailing context line missing)"]);
+    const noFinalNewline = ["--- a/x.c", "+++ b/x.c", ...hunk(10)].join("\n");
+    expect(parseDiff(noFinalNewline).files[0]!.hunks[0]!.newLines).toBe(7);
+    const beforeNext = ["--- a/x.c", "+++ b/x.c", ...hunk(10), ...hunk(40), ""].join("\n");
+    const both = parseDiff(beforeNext);
+    expect(both.notes).toHaveLength(2);
+    expect(both.files[0]!.hunks.map((h) => [h.oldStart, h.oldLines])).toEqual([[10, 6], [40, 6]]);
+    // a blank line where the lost line was is blank context, as git apply reads it: nothing to recount
+    const blank = ["--- a/x.c", "+++ b/x.c", ...hunk(10), "", ""].join("\n");
+    expect(parseDiff(blank).notes).toEqual([]);
+  });
+
+  it("recounts a hunk whose header undercounts a whole body", () => {
+    const text = ["--- a/x.c", "+++ b/x.c", "@@ -1,2 +1,2 @@", " a", "-b", "+c", "+d", ""].join("\n");
+    const { files, notes } = parseDiff(text);
+    expect(notes).toEqual(["hunk 1 of x.c (@@ -1,2 +1,2 @@ at diff line 3) recounted: 2 old lines present, 3 new; the header says 2 and 2"]);
+    expect(files[0]!.hunks[0]!.lines.map((l) => l.kind)).toEqual(["ctx", "del", "add", "add"]);
+  });
+
+  it("reads trailing text after a shortened last hunk as the end of the diff", () => {
+    const text = ["--- a/x.c", "+++ b/x.c", "@@ -10,7 +10,7 @@", ...ctx(3), "-b", "+c", ...ctx(2, 5), "2.47.1", ""].join("\n");
+    expect(parseDiff(text).files[0]!.hunks[0]!.oldLines).toBe(6);
+  });
+
+  it("still refuses a hunk short of more lines than its context width, or of a changed line", () => {
+    // three lines of leading context: at most three may be missing at the end
+    const long = ["--- a/x.c", "+++ b/x.c", "@@ -10,9 +10,9 @@", ...ctx(3), "-b", "+c", ...ctx(1, 5), ""].join("\n");
+    expect(() => parseDiff(long)).toThrow("hunk 1 of x.c (@@ -10,9 +10,9 @@ at diff line 3) is truncated: the diff ends after 5 of 9 old and 5 of 9 new lines");
+    const wide = ["--- a/x.c", "+++ b/x.c", "@@ -10,11 +10,11 @@", ...ctx(5), "-b", "+c", ...ctx(1, 6), ""].join("\n");
+    expect(parseDiff(wide).notes).toHaveLength(1); // -U5: up to five lines
+    expect(() => parseDiff(wide.replace("@@ -10,11 +10,11 @@", "@@ -10,12 +10,12 @@"))).toThrow("is truncated: the diff ends after 7 of 12 old and 7 of 12 new lines");
+    // a pair of changed lines lost with the context
+    const pair = ["--- a/x.c", "+++ b/x.c", "@@ -10,9 +10,9 @@", ...ctx(3), "-b", "+c", ""].join("\n");
+    expect(() => parseDiff(pair)).toThrow("is truncated: the diff ends after 4 of 9 old and 4 of 9 new lines");
+    // a + line missing: old side whole, new side short
+    const plus = ["--- a/x.c", "+++ b/x.c", "@@ -10,7 +10,8 @@", ...ctx(3), "-b", "+c", ...ctx(3, 5), ""].join("\n");
+    expect(() => parseDiff(plus)).toThrow("is truncated: the diff ends after 7 of 7 old and 7 of 8 new lines");
+  });
+});
+
+describe("hunk headers", () => {
   it("rejects a malformed hunk header", () => {
     const text = ["--- a/x.c", "+++ b/x.c", "@@ -1,x +1 @@", " a", ""].join("\n");
     expect(() => parseDiff(text)).toThrow('malformed hunk header at diff line 3: "@@ -1,x +1 @@"');

@@ -393,6 +393,110 @@ describe("forwarded patches", () => {
   });
 });
 
+describe("forwarded patches, read by mailparser", () => {
+  const inner = () => fixtureText("format-patch.patch").replace(/^From [0-9a-f]{40}[^\n]*\n/, "");
+  const outer = (part: string[]) =>
+    [
+      "From: Dave Forwarder <dave@example.net>",
+      "Subject: Fwd: [PATCH 1/3] quuxfs: use the memalloc_nofs scope for inode buffers",
+      "Message-ID: <fwd-2@example.net>",
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="fwd"',
+      "",
+      "--fwd",
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      "Forwarding this one for review.",
+      "",
+      "--fwd",
+      ...part,
+      "--fwd--",
+      "",
+    ].join("\n");
+
+  it("reads an attached forwarded message whose own body is base64 (a second MIME level)", async () => {
+    const msg = inner();
+    const [head, body] = [msg.slice(0, msg.indexOf("\n\n")), msg.slice(msg.indexOf("\n\n") + 2)];
+    const encoded = [head, "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64", "", Buffer.from(body).toString("base64").replace(/.{76}/g, "$&\n"), ""].join("\n");
+    const mail = outer(["Content-Type: message/rfc822", 'Content-Disposition: attachment; filename="patch.eml"', "", encoded]);
+    const { patches } = await parseInput(mail, "fwd2.eml");
+    expect(patches).toHaveLength(1);
+    expect(patches[0]!.author).toBe("Alice Maintainer <alice@example.org>");
+    expect(patches[0]!.subject).toBe("quuxfs: use the memalloc_nofs scope for inode buffers");
+    expect(patches[0]!.message.startsWith("quux_alloc_inode_buf() passes GFP_NOFS")).toBe(true);
+    expect(patches[0]!.files[0]!.hunks).toHaveLength(2);
+  });
+
+  it("reads a mail client's inline forward (a header block above the patch)", async () => {
+    const msg = inner();
+    const body = msg.slice(msg.indexOf("\n\n") + 2);
+    const mail = [
+      "From: Dave Forwarder <dave@example.net>",
+      "Subject: Fwd: [PATCH 1/3] quuxfs: use the memalloc_nofs scope for inode buffers",
+      "Message-ID: <fwd-3@example.net>",
+      "",
+      "Forwarding this one for review.",
+      "",
+      "-------- Forwarded Message --------",
+      "",
+      "Subject: [PATCH 1/3] quuxfs: use the memalloc_nofs scope for inode buffers",
+      "Date: Sun, 22 Nov 2026 01:17:55 +0000",
+      "From: =?UTF-8?q?Jos=C3=A9_P=C3=A9rez?= <jose@example.org>",
+      "To: linux-fsdevel@vger.kernel.org",
+      "",
+      body,
+    ].join("\n");
+    const { patches } = await parseInput(mail, "fwd3.eml");
+    expect(patches[0]!.author).toBe("José Pérez <jose@example.org>");
+    expect(patches[0]!.date).toBe("Sun, 22 Nov 2026 01:17:55 +0000");
+    expect(patches[0]!.message.startsWith("quux_alloc_inode_buf() passes GFP_NOFS")).toBe(true);
+    expect(patches[0]!.message).not.toContain("Forwarding");
+  });
+});
+
+describe("headers and charsets, by the mail libraries", () => {
+  const diff = fixtureText("plain.diff");
+
+  it("decodes an encoded word split inside a character, a group of addresses, and a Latin-1 inline part", async () => {
+    const mail = Buffer.concat([
+      Buffer.from(
+        [
+          // "naïve" with the two bytes of ï in two encoded words
+          "Subject: =?UTF-8?B?W1BBVENIXSBxdXV4ZnM6IG5hww==?= =?UTF-8?B?r3ZlIHNjb3Bl?=",
+          "From: team: =?ISO-8859-1?Q?Ren=E9e_Dupr=E9?= <renee@example.fr>, Bob <bob@example.com>;",
+          "Message-ID: <hdr-1@example.fr>",
+          "MIME-Version: 1.0",
+          'Content-Type: multipart/mixed; boundary="b1"',
+          "",
+          "--b1",
+          "Content-Type: text/plain; charset=iso-8859-1",
+          "Content-Transfer-Encoding: 8bit",
+          "",
+          "",
+        ].join("\n"),
+        "latin1",
+      ),
+      Buffer.from("Pr\xe9f\xe9rer le scope NOFS.\n\n", "latin1"),
+      Buffer.from(diff + "\n--b1--\n", "utf8"),
+    ]);
+    const { patches } = await parseInput(mail, "hdr.eml");
+    expect(patches[0]!.rawSubject).toBe("[PATCH] quuxfs: naïve scope");
+    expect(patches[0]!.author).toBe("Renée Dupré <renee@example.fr>");
+    expect(patches[0]!.message).toContain("Préférer le scope NOFS.");
+    expect(patches[0]!.notes).toEqual([]);
+  });
+
+  it("says so when an inline part's bytes do not decode in the charset it names", async () => {
+    const mail = Buffer.concat([
+      Buffer.from(["Subject: [PATCH] quuxfs: x", "From: A <a@example.org>", "MIME-Version: 1.0", 'Content-Type: multipart/mixed; boundary="b2"', "", "--b2", "Content-Type: text/plain; charset=x-klingon", "", ""].join("\n")),
+      Buffer.from("Pr\xe9f\xe9rer.\n\n", "latin1"),
+      Buffer.from(diff + "\n--b2--\n"),
+    ]);
+    const { patches } = await parseInput(mail, "kl.eml");
+    expect(patches[0]!.notes).toContain("some bytes of the message text are not valid in its declared charset (shown as U+FFFD)");
+  });
+});
+
 describe("replies", () => {
   it("does not take a reply's code snippet in hunk form for a patch", async () => {
     const reply = [

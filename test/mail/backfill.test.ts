@@ -11,6 +11,8 @@ import { OutboxDirTransport } from "../../src/mailbot/deliver.js";
 import { runMail } from "../../src/mailbot/index.js";
 import { buildPolicies, mailConfigSchema, type MailConfigFile } from "../../src/mailbot/policy.js";
 import { StateStore } from "../../src/mailbot/state.js";
+import { ALL_RULES } from "../../src/rules/index.js";
+import { throwingRule } from "../helpers/throwing-rule.js";
 import { RECENT_DATE, cleanDiff, hazardDiff, patchMail, rawMail } from "./helpers/mails.js";
 import { SmtpSink, bodyOf, freePort, header } from "./helpers/servers.js";
 
@@ -342,4 +344,38 @@ describe("public-inbox v2 backfill", () => {
     expect(second.ingested).toBe(1); // only the new commit is read
     expect(outbox(out)).toHaveLength(3);
   }, 30_000);
+});
+
+describe("a rule that fails", () => {
+  it("leaves that patch unanswered and says so in the log; the other patches are answered", async () => {
+    const dir = tmp("boom");
+    const logs: string[] = [];
+    const make = (rules: typeof ALL_RULES) =>
+      new MailBot({
+        from: BOT,
+        state: StateStore.open(join(dir, `state-${rules.length}`)),
+        transport: new OutboxDirTransport(join(dir, `out-${rules.length}`)),
+        policies: buildPolicies(mailConfigSchema.parse({})),
+        review: DEFAULT_CONFIG,
+        kb: loadKnowledge(),
+        rules,
+        rateLimit: 0,
+        maxMessageBytes: 1 << 20,
+        log: (l) => logs.push(l),
+      });
+    const mail = Buffer.from(patchMail({ messageId: "<boom1@example.org>", subject: "[PATCH] fs: mapping mask", diff: hazardDiff("fs/boom/inode.c", 1) }));
+    const broken = make([...ALL_RULES, throwingRule]);
+    const d = await broken.ingest(mail, { source: "t#1", mailbox: null });
+    expect(d.action).toBe("skipped");
+    expect(d.reason).toMatch(/^not answered: rule always-throws failed \(1 other findings\)$/);
+    await broken.deliverDue();
+    expect(outbox(join(dir, `out-${ALL_RULES.length + 1}`))).toEqual([]);
+    expect(logs).toContain("t#1 <boom1@example.org>: rule always-throws failed: cannot read properties of undefined (reading 'hunks')");
+    expect(logs).toContain("t#1 <boom1@example.org>: skipped: not answered: rule always-throws failed (1 other findings)");
+    // the same mail to a bot whose rules all work is answered
+    const working = make(ALL_RULES);
+    expect((await working.ingest(mail, { source: "t#1", mailbox: null })).action).toBe("queued");
+    await working.deliverDue();
+    expect(outbox(join(dir, `out-${ALL_RULES.length}`))).toHaveLength(1);
+  });
 });

@@ -6,7 +6,8 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeWithServers } from "../helpers/real-servers.js";
 import { Dovecot, SmtpSink, dovecotUnavailable, header } from "./helpers/servers.js";
 import { hazardDiff, patchMail } from "./helpers/mails.js";
 
@@ -16,11 +17,10 @@ const BIN = process.env.RECLAIM_REVIEW_BIN ?? join(ROOT, "bin/reclaim-review.js"
 const DIST = join(dirname(BIN), "../dist");
 const built = existsSync(join(DIST, "mailbot/index.js")) && existsSync(join(DIST, "cli/commands/mail.js"));
 const why = dovecotUnavailable() ?? (built ? null : "dist/ is not built (npx tsc -p . first; npm test does it)");
-if (why) console.warn(`test/mail/crash.test.ts skipped: ${why}`);
 
 const N = 300;
 
-describe.skipIf(why !== null)(`crash safety under SIGKILL${why ? ` (skipped: ${why})` : ""}`, () => {
+describeWithServers("crash safety under SIGKILL", why, () => {
   let dc: Dovecot;
   let smtp: SmtpSink;
   beforeAll(async () => {

@@ -2,19 +2,19 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeWithServers } from "../helpers/real-servers.js";
 import { runMail } from "../../src/mailbot/index.js";
 import type { MailConfigFile } from "../../src/mailbot/policy.js";
 import { Dovecot, SmtpSink, bodyOf, dovecotUnavailable, header } from "./helpers/servers.js";
 import { cleanDiff, hazardDiff, patchBody, patchMail, rawMail } from "./helpers/mails.js";
 
 const why = dovecotUnavailable();
-if (why) console.warn(`test/mail/imap.test.ts skipped: ${why}`);
 
 const BOT = "Reclaim Bot <bot@reclaim.example>";
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `rr-mail-${p}-`));
 
-describe.skipIf(why !== null)(`mail bot against Dovecot and an SMTP sink${why ? ` (skipped: ${why})` : ""}`, () => {
+describeWithServers("mail bot against Dovecot and an SMTP sink", why, () => {
   let dc: Dovecot;
   let smtp: SmtpSink;
   beforeAll(async () => {

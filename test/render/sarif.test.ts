@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import AjvDraft04 from "ajv-draft-04";
+import AjvDraft04Module from "ajv-draft-04";
 import { docsUrl } from "../../src/render/common.js";
 import { describe, expect, it } from "vitest";
 import { render } from "../../src/render/index.js";
@@ -15,6 +15,8 @@ const schemaPath = require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.
 const schema = JSON.parse(readFileSync(schemaPath, "utf8"));
 // unicodeRegExp: false because one pattern in that schema (language) is not
 // valid with the "u" flag; formats are not checked (no ajv-formats for draft-04).
+// the package is CommonJS: module.exports is the class and so is its .default, which is what the types know
+const AjvDraft04 = AjvDraft04Module.default;
 const ajv = new AjvDraft04({ allErrors: true, strict: false, validateFormats: false, unicodeRegExp: false });
 const validate = ajv.compile(schema);
 
@@ -102,6 +104,8 @@ describe("sarif format", () => {
     expect(run.invocations[0].executionSuccessful).toBe(false);
     expect(n[0]).toMatchObject({ level: "error", associatedRule: { id: "stacked-io-loop" } });
     expect(n[1].message.text).toBe("fooblk.mbox#3: no diff in this message");
+    // how a patch was read (a skipped binary file, a recounted hunk) is said too
+    expect(n[2]).toEqual({ level: "note", message: { text: "fooblk.mbox#1: binary file firmware/fooblk.bin skipped" } });
   });
 
   it("falls back to the finding's own words for a rule it has no metadata for, and uses the registry by default", () => {
