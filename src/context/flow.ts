@@ -161,6 +161,10 @@ interface Walk {
   restoresParam: boolean;
   /** Names declared in the visible body. */
   locals: Set<string>;
+  /** Variables any save in the body assigns (a loop may restore before the save it pairs with). */
+  savedAnywhere: Set<string>;
+  /** Flags set true under a condition path (`suspend = true`), as conditions that stand for it. */
+  flagsAt: Map<string, string[]>;
 }
 
 const line = (w: Walk, n: Node) => n.startPosition.row + 1 + w.lineOffset;
@@ -272,6 +276,10 @@ function eventsOf(w: Walk, n: Node): CallEvent[] {
         }
       }
     }
+    if (x.type === "assignment_expression" && x.childForFieldName("operator")?.text === "=" && /^(?:true|1)$/.test(x.childForFieldName("right")?.text ?? "")) {
+      const flag = x.childForFieldName("left")?.text ?? "";
+      if (/^[A-Za-z_]\w*$/.test(flag)) out.push({ callee: "=", args: [flag], line: line(w, x), assignedTo: flag, info: { kind: "call" }, flagSet: flag } as CallEvent & { flagSet: string });
+    }
     if (x.type === "declaration") recordTypes(w, x);
     for (const c of x.namedChildren) if (c) visit(c);
   };
@@ -285,9 +293,18 @@ function dropBlock(s: State, block: number): void {
 
 /** Applies one event to the state (mutating it) and records it. */
 function apply(w: Walk, s: State, ev: CallEvent): void {
+  const flag = (ev as CallEvent & { flagSet?: string }).flagSet;
+  if (flag) {
+    // `suspend = true` next to a conditional save (before or after it): a later `if (suspend)` stands for the same condition
+    if (w.conds.length === 0) return;
+    const here = w.conds.join("\0");
+    w.flagsAt.set(here, [...(w.flagsAt.get(here) ?? []), `(${flag})`]);
+    for (const { e } of [...s.scopes.values(), ...s.held.values()]) if (e.conds.length > 0 && e.conds.slice(0, w.conds.length).join("\0") === here) e.conds = [...e.conds, `(${flag})`];
+    return;
+  }
   w.events.push({ ...ev, state: siteState(s), conditional: w.conds.length > 0 || w.depth > 0 });
   const info = ev.info;
-  const conds = [...w.conds];
+  const conds = [...w.conds, ...(w.flagsAt.get(w.conds.join("\0")) ?? [])];
   if (info.kind === "lock") {
     if (info.op === "acquire") {
       const id = w.nextId++;
@@ -334,17 +351,10 @@ function restore(w: Walk, s: State, ev: CallEvent, kinds: ScopeOrThrottle[], var
   const v = variable?.replace(/\s+/g, "") ?? null;
   if (v && w.params.has(v)) w.restoresParam = true;
   const open = [...s.scopes.values()];
-  if (how === "flags" && (all || v === null)) {
-    // current->flags &= ~PF_X / current->flags = old: closes flag-set scopes of those kinds (all, for a plain assignment)
-    let closed = false;
-    for (const { e } of open)
-      if (all || e.kinds.some((k) => kinds.includes(k))) {
-        s.scopes.delete(e.id);
-        closed = true;
-      }
-    if (!closed && w.entryVisible && open.length === 0 && kinds.length > 0 && !all) {
-      // clearing a flag that was never set here: the caller's state is changed (memalloc-flags-direct judges that)
-    }
+  if (how === "flags") {
+    // current->flags &= ~PF_X, current->flags = old, current_restore_flags(old, PF_X): close flag-set scopes of
+    // those kinds (all, for a plain assignment); judged by memalloc-flags-direct, not as save/restore pairs
+    for (const { e } of open) if ((all || e.kinds.some((k) => kinds.includes(k))) && (e.how === "flags" || all)) s.scopes.delete(e.id);
     return;
   }
   const byVar = v ? open.filter(({ e }) => e.variable !== null && e.variable.replace(/\s+/g, "") === v) : [];
@@ -368,6 +378,8 @@ function restore(w: Walk, s: State, ev: CallEvent, kinds: ScopeOrThrottle[], var
   }
   // only a variable this function declares in the lines seen can be judged further (else: a global, or saved above)
   if (!w.locals.has(v)) return;
+  // in a loop, a save later in the body may have run on the previous iteration
+  if (w.depth > 0 && w.savedAnywhere.has(v)) return;
   if (w.scopeVars.has(v)) {
     w.problems.push({ kind: "double-restore", line: ev.line, detail: `${ev.callee}(${v}) runs when the scope saved in ${v} is already restored on every path here` });
     return;
@@ -740,6 +752,8 @@ export function analyseFunction(node: Node, opts: FlowOptions = {}): FunctionFlo
     params: paramNames,
     restoresParam: false,
     locals: new Set(),
+    flagsAt: new Map(),
+    savedAnywhere: new Set(body ? [...body.text.matchAll(/([A-Za-z_]\w*)\s*=\s*memalloc_\w+_save\s*\(/g)].map((m) => m[1]!) : []),
   };
   const start: State = { scopes: new Map(), held: new Map() };
   for (const x of opts.initial?.scopes ?? []) start.scopes.set(-x.entry.id, { e: { ...x.entry, id: -x.entry.id, conds: [] }, must: x.must });

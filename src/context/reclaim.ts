@@ -254,6 +254,9 @@ interface DirIndex {
 
 const dirIndexCache = new Map<string, DirIndex>();
 
+/** Calls that start a kernel thread running their first argument (include/linux/kthread.h). */
+const THREAD_SPAWNERS: ReadonlySet<string> = new Set(["kthread_create", "kthread_run", "kthread_create_on_node", "kthread_create_on_cpu", "kthread_run_on_cpu", "kthread_create_worker", "kthread_run_worker"]);
+
 /** A line that may hold something the analysis tracks (an allocation, lock, scope, handle, wait, flush, queueing). */
 const TRACKED = new RegExp(
   [
@@ -579,6 +582,23 @@ export class ReclaimAnalysis {
     return null;
   }
 
+  /**
+   * The function is a kernel thread's body (passed to kthread_create/kthread_run
+   * in the patch or the directory): the task ends when it returns, so a scope
+   * it leaves open ends with it.
+   */
+  runsAsThread(view: FnView): boolean {
+    const spawns = (callee: string, args: readonly string[]) => THREAD_SPAWNERS.has(callee) && (args[0] ?? "").replace(/^&/, "") === view.name;
+    if (this.post().some((v) => v.flow.events.some((e) => spawns(e.callee, e.args)))) return true;
+    if (!this.facts) return false;
+    for (const callee of THREAD_SPAWNERS)
+      for (const c of this.dir(view.path).callers.get(callee) ?? []) {
+        const call = c.fn.calls.find((x) => x.line === c.line && x.callee === callee);
+        if (call && spawns(callee, call.args)) return true;
+      }
+    return false;
+  }
+
   /** Call sites of `name` in the directory (scan facts). */
   callersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number }[] {
     if (!this.facts) return [];
@@ -663,7 +683,11 @@ export class ReclaimAnalysis {
     for (const v of this.post()) {
       const r = this.directRole(v.path, v.name, v.signature);
       if (!r || !RECLAIM_SIDE.has(r.role)) continue;
+      const dying = r.role === "reclaim-evict" || r.role === "reclaim-release";
+      const first = dying ? /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(v.flow.params[0] ?? "")?.[1] : undefined;
+      const objects = first ? derivedFrom(this.viewText(v), new Set([first])) : null;
       for (const e of v.flow.events) {
+        if (e.info.kind === "lock" && objects && (e.info.key.expr.match(/[A-Za-z_]\w*/g) ?? []).some((id) => objects.has(id))) continue; // the dying object's own lock
         if (e.info.kind === "lock" && e.info.op === "acquire" && isSleepingLock(e.info.lock)) out.push({ what: "lock", key: e.info.key, role: r, chain: [v.name, e.callee], file: v.path, line: e.line });
         if (e.info.kind === "handle" && e.info.op === "start") out.push({ what: "handle", api: e.info.api, role: r, chain: [v.name, e.callee], file: v.path, line: e.line });
       }
@@ -672,7 +696,10 @@ export class ReclaimAnalysis {
   }
 
   private collectTakers(file: string, root: string, role: RoleFact, out: ReclaimTaker[]): void {
-    let frontier: { file: string; name: string; chain: string[] }[] = [{ file, name: root, chain: [root] }];
+    // eviction and folio release work on an object nobody else holds any more: its own locks (reached through the
+    // object the callback was given) cannot be held by the allocating task, so they are not what reclaim waits on
+    const dying = role.role === "reclaim-evict" || role.role === "reclaim-release";
+    let frontier: { file: string; name: string; chain: string[]; objects: Set<string> | null }[] = [{ file, name: root, chain: [root], objects: null }];
     const seen = new Set<string>([`${file}:${root}`]);
     for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
       const next: typeof frontier = [];
@@ -680,10 +707,17 @@ export class ReclaimAnalysis {
         const def = this.definitionOf(s.file, s.name);
         if (!def) continue;
         const types = paramTypes(def.fn.params);
+        const params = paramsOfSignature(`f(${def.fn.params})`).map((p) => /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(p)?.[1] ?? "");
+        // the object: the root's first parameter, then whatever is derived from it
+        let objects = s.objects ?? (dying && params[0] ? new Set([params[0]]) : null);
+        if (objects && objects.size > 0) objects = this.derivedVars(def.file, def.fn, objects);
+        const mentions = (expr: string) => objects !== null && [...(expr.match(/[A-Za-z_]\w*/g) ?? [])].some((id) => objects!.has(id));
         for (const c of def.fn.calls) {
           const l = LOCK_CALLS[c.callee];
           if (l && l.op === "acquire" && isSleepingLock(l.kind)) {
-            out.push({ what: "lock", key: lockKeyOf(c.args[l.arg ?? 0] ?? c.callee, (v) => types.get(v) ?? null), role, chain: [...s.chain, c.callee], file: def.file, line: c.line });
+            const expr = c.args[l.arg ?? 0] ?? c.callee;
+            if (mentions(expr)) continue; // the dying object's own lock
+            out.push({ what: "lock", key: lockKeyOf(expr, (v) => types.get(v) ?? null), role, chain: [...s.chain, c.callee], file: def.file, line: c.line });
             continue;
           }
           const h = handleCall(c.callee);
@@ -694,11 +728,39 @@ export class ReclaimAnalysis {
           const k = `${def.file}:${c.callee}`;
           if (seen.has(k) || seen.size > 400) continue;
           seen.add(k);
-          next.push({ file: def.file, name: c.callee, chain: [...s.chain, c.callee] });
+          // which of the callee's parameters carry the object on
+          let carried: Set<string> | null = null;
+          if (objects) {
+            carried = new Set();
+            const callee = this.definitionOf(def.file, c.callee);
+            const cparams = callee ? paramsOfSignature(`f(${callee.fn.params})`).map((p) => /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(p)?.[1] ?? "") : [];
+            c.args.forEach((a, i) => {
+              if (mentions(a) && cparams[i]) carried!.add(cparams[i]!);
+            });
+          }
+          next.push({ file: def.file, name: c.callee, chain: [...s.chain, c.callee], objects: carried });
         }
       }
       frontier = next;
     }
+  }
+
+  /** Local variables of a function derived from the given ones (`f = FOO_I(inode)`, `struct x *y = inode->i_private`). */
+  private derivedVars(file: string, fn: ScanFunction, from: Set<string>): Set<string> {
+    const t = this.text(file);
+    if (t === undefined) return from;
+    return derivedFrom(treeLines(file, t).slice(fn.start - 1, fn.end).join("\n"), from);
+  }
+
+  /** The text of a view's function: the patch's lines for a fragment, the file's for a whole function. */
+  private viewText(v: FnView): string {
+    const t = v.whole ? this.text(v.path) : undefined;
+    if (t !== undefined) return treeLines(v.path, t).slice(v.flow.start - 1, v.flow.end).join("\n");
+    const lines: string[] = [];
+    for (const f of this.patch.files)
+      if (f.path === v.path)
+        for (const h of f.hunks) for (const l of h.lines) if (l.kind !== "del" && l.newLine !== null && l.newLine >= v.flow.start && l.newLine <= v.flow.end) lines.push(l.text);
+    return lines.join("\n");
   }
 
   /** Whether a handle API's handle carries a NOFS scope: derived from the tree when its start function is there, else the vocabulary's record. */
@@ -976,6 +1038,17 @@ export class ReclaimAnalysis {
     site.hazards = dedupeHazards(site.hazards);
     return site;
   }
+}
+
+/** Variables of a function body assigned from expressions that mention the given ones (two passes). */
+function derivedFrom(body: string, from: Set<string>): Set<string> {
+  const out = new Set(from);
+  for (let pass = 0; pass < 2; pass++)
+    for (const m of body.matchAll(/\b([A-Za-z_]\w*)\s*=\s*([^;=][^;]*);/g)) {
+      const ids = m[2]!.match(/[A-Za-z_]\w*/g) ?? [];
+      if (ids.some((id) => out.has(id))) out.add(m[1]!);
+    }
+  return out;
 }
 
 /** Is any line of [from, to] among the changed ones? */

@@ -93,6 +93,42 @@ ruleTester(rule, {
       name: "under a spinlock (atomic context is a different bug)",
       patch: { files: [{ path: "fs/frob/map.c", before: null, after: `${shrinker("mutex_lock").replace(/mutex_(lock|unlock)\(&fs->map_mutex\)/g, "spin_$1(&fs->map_lock)")}\n${lockedAlloc.replace(/mutex_(lock|unlock)\(&fs->map_mutex\)/g, "spin_$1(&fs->map_lock)")}` }] },
     },
+    {
+      name: "eviction locks the dying inode's own mutex: not one the allocating task can hold",
+      patch: {
+        files: [
+          {
+            path: "fs/frob/inode.c",
+            before: null,
+            after: `static void frob_evict_inode(struct inode *inode)
+{
+	struct frob_inode_info *fi = FROB_I(inode);
+
+	mutex_lock(&fi->sem);
+	frob_drop_nodes(fi);
+	mutex_unlock(&fi->sem);
+	clear_inode(inode);
+}
+
+static const struct super_operations frob_sops = {
+	.evict_inode = frob_evict_inode,
+};
+
+static int frob_setattr(struct frob_inode_info *fi, size_t n)
+{
+	void *buf;
+
+	mutex_lock(&fi->sem);
+	buf = kmalloc(n, GFP_KERNEL);
+	frob_store(fi, buf);
+	mutex_unlock(&fi->sem);
+	return 0;
+}
+`,
+          },
+        ],
+      },
+    },
   ],
   invalid: [
     {

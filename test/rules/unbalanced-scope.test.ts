@@ -162,6 +162,112 @@ out:
         ],
       },
     },
+    {
+      name: "a scope saved under a condition that also sets a flag, restored under `if (flag)`",
+      patch: {
+        files: [
+          {
+            path: "drivers/md/quux.c",
+            before: null,
+            after: `static void quux_start(struct quux_dev *qd)
+{
+	unsigned int noio_flags;
+	bool suspended = false;
+
+	if (qd->reshape && quux_spares_change(qd)) {
+		suspended = true;
+		quux_suspend(qd);
+		noio_flags = memalloc_noio_save();
+	}
+	quux_lock(qd);
+	if (suspended) {
+		memalloc_noio_restore(noio_flags);
+		quux_resume(qd);
+	}
+}
+`,
+          },
+        ],
+      },
+    },
+    {
+      name: "a loop that saves and restores on alternate passes",
+      patch: {
+        files: [
+          {
+            path: "net/quux/rx.c",
+            before: null,
+            after: `static void quux_rx_list(struct quux_list *head)
+{
+	unsigned long noreclaim_flag = 0;
+	struct quux_item *it, *next;
+	bool special = false;
+
+	list_for_each_entry_safe(it, next, head, node) {
+		if (quux_is_special(it) != special) {
+			special = !special;
+			if (special)
+				noreclaim_flag = memalloc_noreclaim_save();
+			else
+				memalloc_noreclaim_restore(noreclaim_flag);
+		}
+	}
+	if (special)
+		memalloc_noreclaim_restore(noreclaim_flag);
+}
+`,
+          },
+        ],
+      },
+    },
+    {
+      name: "task flags saved by hand and put back with current_restore_flags() (memalloc-flags-direct judges it)",
+      patch: {
+        files: [
+          {
+            path: "net/quux/xprt.c",
+            before: null,
+            after: `static void quux_xprt_connect(struct quux_xprt *x)
+{
+	unsigned long pflags = current->flags;
+
+	if (x->swapper)
+		current->flags |= PF_MEMALLOC;
+	quux_do_connect(x);
+	current_restore_flags(pflags, PF_MEMALLOC);
+}
+`,
+          },
+        ],
+      },
+    },
+    {
+      name: "a kernel thread's body that runs NOFS for its whole life",
+      patch: {
+        files: [
+          {
+            path: "fs/quux/journal.c",
+            before: null,
+            after: `static int quux_journald(void *arg)
+{
+	struct quux_journal *j = arg;
+
+	memalloc_nofs_save();
+	while (!kthread_should_stop())
+		quux_commit(j);
+	return 0;
+}
+
+int quux_start_thread(struct quux_journal *j)
+{
+	j->task = kthread_run(quux_journald, j, "quux-journal");
+	return PTR_ERR_OR_ZERO(j->task);
+}
+`,
+          },
+        ],
+      },
+    },
   ],
   invalid: [
     {
