@@ -36,6 +36,7 @@ import { getFacts, type ContextFacts } from "./facts.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
 import { applyScopes, evalMask, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
+import type { Node, Tree } from "web-tree-sitter";
 
 // ---------------------------------------------------------------- types
 
@@ -139,7 +140,7 @@ export interface AllocSite {
 
 const MAX_DIR_BYTES = 16 * 1024 * 1024;
 const scanCache = new Map<string, { text: string; scan: ScanFile }>();
-const parseCache = new Map<string, { text: string; fns: Map<string, FunctionFlow> }>();
+const parseCache = new Map<string, FileFlows>();
 
 function cachedScan(path: string, text: string): ScanFile {
   const c = scanCache.get(path);
@@ -151,25 +152,72 @@ function cachedScan(path: string, text: string): ScanFile {
 }
 
 /** Every function of a file walked by flow.ts (parsed once per text). */
-function cachedFlows(path: string, text: string): Map<string, FunctionFlow> {
-  const c = parseCache.get(path);
-  if (c && c.text === text) return c.fns;
-  const fns = new Map<string, FunctionFlow>();
-  const tree = parseC(text);
-  try {
-    for (const n of tree.rootNode.descendantsOfType("function_definition")) {
+/**
+ * The functions of one file, walked on demand: the parse is kept while the
+ * file is among the most recently used ones (a bounded number of live trees),
+ * each function's walk is done once and kept.
+ */
+class FileFlows {
+  private tree: Tree | null = null;
+  private nodes = new Map<string, Node>();
+  private flows = new Map<string, FunctionFlow | null>();
+  /** Every function of the file with its lines, in order. */
+  readonly spans: { name: string; start: number; end: number }[] = [];
+
+  constructor(readonly text: string) {
+    this.parse();
+    for (const [name, n] of this.nodes) this.spans.push({ name, start: n.startPosition.row + 1, end: n.endPosition.row + 1 });
+    this.spans.sort((a, b) => a.start - b.start);
+  }
+
+  private parse(): void {
+    this.tree = parseC(this.text);
+    this.nodes.clear();
+    for (const n of this.tree.rootNode.descendantsOfType("function_definition")) {
       if (!n) continue;
       const name = functionName(n);
-      if (!name || fns.has(name)) continue;
-      // only bodies that hold something the analysis tracks are walked in full; the rest keep their calls
-      fns.set(name, analyseFunction(n));
+      if (name && !this.nodes.has(name)) this.nodes.set(name, n);
     }
-  } finally {
-    tree.delete();
+    liveTrees.push(this);
+    while (liveTrees.length > MAX_LIVE_TREES) liveTrees.shift()!.release();
   }
-  if (parseCache.size > 200) parseCache.delete(parseCache.keys().next().value!);
-  parseCache.set(path, { text, fns });
-  return fns;
+
+  /** Frees the parse (the walks done so far are kept). */
+  release(): void {
+    this.tree?.delete();
+    this.tree = null;
+    this.nodes.clear();
+  }
+
+  get(name: string): FunctionFlow | undefined {
+    if (this.flows.has(name)) return this.flows.get(name) ?? undefined;
+    if (!this.tree) this.parse();
+    const n = this.nodes.get(name);
+    const f = n ? analyseFunction(n) : null;
+    this.flows.set(name, f);
+    return f ?? undefined;
+  }
+
+  values(): FunctionFlow[] {
+    return this.spans.map((s) => this.get(s.name)).filter((f): f is FunctionFlow => f !== undefined);
+  }
+}
+
+const MAX_LIVE_TREES = 12;
+const liveTrees: FileFlows[] = [];
+
+function cachedFlows(path: string, text: string): FileFlows {
+  const c = parseCache.get(path);
+  if (c && c.text === text) return c;
+  if (c) c.release();
+  const f = new FileFlows(text);
+  if (parseCache.size > 300) {
+    const oldest = parseCache.keys().next().value!;
+    parseCache.get(oldest)?.release();
+    parseCache.delete(oldest);
+  }
+  parseCache.set(path, f);
+  return f;
 }
 
 /** `struct foo *f, int x` -> {f: foo}. */
@@ -369,15 +417,17 @@ export class ReclaimAnalysis {
         const shown = new Set<number>();
         for (const r of rs) if (r.hunk.lines.some((l) => l.kind !== "ctx")) for (const l of r.lines) shown.add(l.line);
         const seen = new Set<string>();
-        for (const f of flows.values()) {
+        for (const span of flows.spans) {
           let touches = false;
           for (const c of shown)
-            if (c >= f.start && c <= f.end) {
+            if (c >= span.start && c <= span.end) {
               touches = true;
               break;
             }
-          if (!touches || seen.has(f.name)) continue;
-          seen.add(f.name);
+          if (!touches || seen.has(span.name)) continue;
+          seen.add(span.name);
+          const f = flows.get(span.name);
+          if (!f) continue;
           const lines = new Set([...changed].filter((c) => c >= f.start && c <= f.end));
           out.push({ path: p, name: f.name, flow: f, image, whole: true, changed: lines, signature: f.params.length > 0 ? `${f.name}(${f.params.join(", ")})` : f.name });
         }
