@@ -27,6 +27,18 @@ export interface TextProvider {
   text(path: string): string | undefined;
   /** Other .c/.h files of the path's directory (paths relative to the tree), already read by the edge. */
   neighbours(path: string): readonly string[];
+  /**
+   * Names of the entries of a directory of the tree ("." for the top), when
+   * the edge can list any directory (--tree); text() then reads any of them.
+   */
+  list?(dir: string): readonly string[];
+  /**
+   * Paths of the tree's .c/.h files that hold `identifier` as a whole word
+   * (git grep at the base commit, time-bounded): how callers in other
+   * directories are found. null when unknown (no such search here, or it
+   * ran out of time).
+   */
+  grep?(identifier: string): readonly string[] | null;
 }
 
 export interface QueueInfo {
