@@ -18,7 +18,7 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { prng } from "./gen-mbox.mjs";
@@ -270,15 +270,18 @@ function benchBackfill(repo, mboxFile, dir) {
 export async function backfillChild(repo, mboxFile, dir) {
   const { runMail } = await import(pathToFileURL(join(ROOT, "dist/mailbot/index.js")).href);
   const logs = [];
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const sum = await runMail({
     config: { "from-mbox": [mboxFile], outbox: join(dir, "outbox"), state: join(dir, "state"), from: "Bench Bot <bot@bench.example>", once: true, tree: repo },
     log: (l) => logs.push(l),
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const skipped = logs.filter((l) => /: skipped: (?!no findings)/.test(l)).length;
   process.stdout.write(
-    JSON.stringify({ patches: sum.ingested, replies: sum.sent, unexpectedSkips: skipped, seconds: +seconds.toFixed(2), patchesPerSec: Math.round(sum.ingested / seconds), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }) + "\n",
+    JSON.stringify({ patches: sum.ingested, replies: sum.sent, unexpectedSkips: skipped, seconds: +seconds.toFixed(2), patchesPerSec: Math.round(sum.ingested / seconds), cpuSeconds: +cpuSeconds.toFixed(2), patchesPerCpuSec: Math.round(sum.ingested / cpuSeconds), peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }) + "\n",
   );
 }
 
@@ -295,7 +298,8 @@ export async function benchContext({ count = Number(process.env.BENCH_CONTEXT_PA
     writeFileSync(mboxFile, mbox);
     const single = benchSingle(repo, singles, runs, dir);
     const backfill = await benchBackfill(repo, mboxFile, dir);
-    return { repo, head: head.slice(0, 12), single, backfill };
+    // a shared machine: the load says how far wall times are to be trusted
+    return { repo, head: head.slice(0, 12), loadAvg: loadavg().map((x) => +x.toFixed(1)), single, backfill };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
