@@ -17,7 +17,7 @@
 // once; the source is never written to. Without any: skipped, saying why.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -231,22 +231,42 @@ function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 }
 
+/** GNU time, when installed: the child's CPU time too (wall times on a shared machine say little alone). */
+const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
+
 function benchSingle(repo, singles, runs, dir) {
   const times = [];
+  const cpus = [];
   let findings = 0;
   for (let i = 0; i < runs; i++) {
     const file = join(dir, `single-${i}.patch`);
     writeFileSync(file, Buffer.from(singles[i % singles.length], "latin1"));
+    const argv = [process.execPath, join(ROOT, "bin", "reclaim-review.js"), "review", "--tree", repo, "--format", "json", file];
+    const cpuFile = join(dir, "cpu.txt");
     const t0 = process.hrtime.bigint();
-    const res = spawnSync(process.execPath, [join(ROOT, "bin", "reclaim-review.js"), "review", "--tree", repo, "--format", "json", file], { encoding: "utf8", maxBuffer: 1 << 26 });
+    const res = GNU_TIME
+      ? spawnSync(GNU_TIME, ["-o", cpuFile, "-f", "%U %S", ...argv], { encoding: "utf8", maxBuffer: 1 << 26 })
+      : spawnSync(argv[0], argv.slice(1), { encoding: "utf8", maxBuffer: 1 << 26 });
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (GNU_TIME) {
+      const [u, s] = readFileSync(cpuFile, "utf8").trim().split("\n").pop().split(" ").map(Number);
+      cpus.push((u + s) * 1000);
+    }
     if (res.status === 2) throw new Error(`review --tree failed: ${res.stderr}`);
     const doc = JSON.parse(res.stdout);
     if (!doc.patches[0].context) throw new Error("review --tree gave no context");
     findings += doc.patches[0].findings.length;
   }
   times.sort((a, b) => a - b);
-  return { runs, medianMs: Math.round(quantile(times, 0.5)), p95Ms: Math.round(quantile(times, 0.95)), maxMs: Math.round(times[times.length - 1]), findings };
+  cpus.sort((a, b) => a - b);
+  return {
+    runs,
+    medianMs: Math.round(quantile(times, 0.5)),
+    p95Ms: Math.round(quantile(times, 0.95)),
+    maxMs: Math.round(times[times.length - 1]),
+    ...(cpus.length > 0 ? { cpuMedianMs: Math.round(quantile(cpus, 0.5)), cpuP95Ms: Math.round(quantile(cpus, 0.95)) } : {}),
+    findings,
+  };
 }
 
 /** The mail bot's backfill of the mbox with the tree, in a child process (its own RSS). */

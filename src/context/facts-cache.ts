@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { extractFacts, type FileFacts } from "./extract.js";
 
-const MAX_CHARS = 32 * 1024 * 1024;
+const MAX_CHARS = 6 * 1024 * 1024;
 
 const cache = new Map<string, { facts: FileFacts; chars: number }>();
 let chars = 0;

@@ -7,7 +7,7 @@
 // or HEAD.
 import { kernelVersionOf, type GitRepo } from "../git/repo.js";
 import type { ContextBase, FileDiff, Patch } from "../types.js";
-import { addNote, diskTree, type BaseTree, type PreImage, type TreeAccess, type TreeBackend } from "./sources.js";
+import { addNote, diskTree, isBlob, treeOrigin, type BaseTree, type PreImage, type TreeAccess, type TreeBackend } from "./sources.js";
 
 export interface GitBackendOptions {
   /** Milliseconds for finding the commit that holds a series' blobs (default 1,500). */
@@ -96,6 +96,8 @@ export function gitBackend(repo: GitRepo, opts: GitBackendOptions = {}): TreeBac
       }
       const head = await repo.commit("HEAD");
       const text = worktree ? await worktree.read(path) : head ? await repo.readAt(head, path) : undefined;
+      // an uncommitted working-tree file may still be the very blob the index line names
+      if (text !== undefined && missingBlob && isBlob(text, missingBlob)) return { text, origin: treeOrigin(path, text, "worktree", f) };
       if (text !== undefined) return { text, origin: { path, from: "worktree", ...(head ? { commit: head } : {}), ...missing } };
       return { text: undefined, origin: { path, from: "none", ...missing } };
     },

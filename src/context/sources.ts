@@ -12,6 +12,7 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { dirname, join, posix, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import type { Sources } from "../pipeline.js";
@@ -36,7 +37,7 @@ export function postImageOf(pre: string, file: FileDiff): Applied | null {
 const MAX_NEIGHBOURS = 400;
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 /** Texts kept between patches (characters); older ones are read again when asked for. */
-const DEFAULT_CACHE_CHARS = 256 * 1024 * 1024;
+const DEFAULT_CACHE_CHARS = 64 * 1024 * 1024;
 /** Time bound of one grep of the tree. */
 const GREP_MS = 2000;
 
@@ -123,6 +124,25 @@ export function memoryTree(files: ReadonlyMap<string, string>): TreeAccess {
   };
 }
 
+/** git's id of a text as a blob (`git hash-object`). */
+export function gitBlobId(text: string, format: "sha1" | "sha256" = "sha1"): string {
+  const data = Buffer.from(text, "utf8");
+  return createHash(format).update(`blob ${data.length}\0`).update(data).digest("hex");
+}
+
+/** Whether a text is the blob an index line names (abbreviated ids compared by prefix). */
+export function isBlob(text: string, id: string): boolean {
+  const want = id.toLowerCase();
+  return gitBlobId(text, want.length > 40 ? "sha256" : "sha1").startsWith(want);
+}
+
+/** The origin of a pre-image read from a tree that is not the blob store: exact when its text hashes to the index line's blob. */
+export function treeOrigin(path: string, text: string | undefined, from: "base-commit" | "worktree", file: FileDiff, commit?: string): ContextFile {
+  if (text === undefined) return { path, from: "none", ...(file.oldBlob ? { missingBlob: file.oldBlob } : {}) };
+  if (file.oldBlob && isBlob(text, file.oldBlob)) return { path, from: "blob", blob: gitBlobId(text, file.oldBlob.length > 40 ? "sha256" : "sha1"), ...(commit ? { commit } : {}) };
+  return { path, from, ...(commit ? { commit } : {}), ...(file.oldBlob ? { missingBlob: file.oldBlob } : {}) };
+}
+
 /** One tree other files are read from: a commit, the working tree, files in memory. */
 export interface BaseTree {
   /** Cache key: a commit id, "worktree", "memory". */
@@ -162,6 +182,14 @@ class TextCache {
     return this.texts.get(key);
   }
 
+  /** Marks an entry as used now (a directory every patch reads stays). */
+  touch(key: string): void {
+    if (!this.texts.has(key)) return;
+    const t = this.texts.get(key);
+    this.texts.delete(key);
+    this.texts.set(key, t);
+  }
+
   set(key: string, text: string | undefined): void {
     const old = this.texts.get(key);
     if (old !== undefined) this.chars -= old.length;
@@ -181,7 +209,10 @@ const keyOf = (base: BaseTree, path: string) => `${base.key}\0${path}`;
 
 async function readText(cache: TextCache, base: BaseTree, rel: string): Promise<string | undefined> {
   const k = keyOf(base, rel);
-  if (cache.has(k)) return cache.get(k);
+  if (cache.has(k)) {
+    cache.touch(k);
+    return cache.get(k);
+  }
   const t = await base.access.read(rel);
   cache.set(k, t);
   return t;
@@ -250,7 +281,7 @@ interface Prepared {
 }
 
 export interface SourcesOptions {
-  /** Characters of base-tree text kept between patches (default 256 Mi). */
+  /** Characters of base-tree text kept between patches (default 64 Mi). */
   cacheChars?: number;
 }
 
@@ -401,7 +432,7 @@ export function plainBackend(access: TreeAccess, info: ContextBase, key = "tree"
     },
     async preImage(f) {
       const text = await access.read(f.oldPath!);
-      return { text, origin: { path: f.oldPath!, from: text === undefined ? "none" : from, ...(info.commit && text !== undefined ? { commit: info.commit } : {}) } };
+      return { text, origin: treeOrigin(f.oldPath!, text, from, f, info.commit ?? undefined) };
     },
   };
 }

@@ -307,7 +307,7 @@ export function contextWords(ctx: ReviewContext): { base: string; files: { path:
     else if (f.from === "base-commit") from = `at ${short(f.commit ?? "")}, not the exact blob`;
     else if (f.from === "worktree") from = f.commit ? `working tree at HEAD ${short(f.commit)}, not the exact blob` : "working tree, not the exact blob";
     else from = "not found: reviewed from the diff alone";
-    if (f.missingBlob) from += ` (blob ${f.missingBlob} of the index line is not in the repository)`;
+    if (f.missingBlob) from += ` (the index line's blob ${f.missingBlob} is not in the tree)`;
     return { path: f.path, from };
   });
   return { base, files };

@@ -109,8 +109,13 @@ describe("--tree on a git repository", () => {
     const mbox = patchMail({ subject: "[PATCH] zap: flush the plain queue", messageId: "<p1@example.org>", files: [{ path: "drivers/zap/zap_gc.c", before: GC_V1, after: addFlush(GC_V1) }] });
     const { input, result } = await reviewIn(dir, mbox, [wqFlush]);
     expect(result.reviews[0]!.findings).toEqual([]);
-    expect(result.reviews[0]!.context?.files).toEqual([{ path: "drivers/zap/zap_gc.c", from: "worktree" }]);
+    expect(result.reviews[0]!.context?.files).toEqual([{ path: "drivers/zap/zap_gc.c", from: "worktree", missingBlob: blobId(GC_V1).slice(0, 12) }]);
     expect(input.patches[0]!.notes.join("\n")).toMatch(/applied by context \(offset 2 lines\)/);
+    // a plain directory holding the very blob the index line names is exact too
+    writeFileSync(join(dir, "drivers/zap/zap_gc.c"), GC_V1);
+    const again = await reviewIn(dir, mbox, [wqFlush]);
+    expect(again.result.reviews[0]!.context?.files).toEqual([{ path: "drivers/zap/zap_gc.c", from: "blob", blob: blobId(GC_V1) }]);
+    expect(again.result.reviews[0]!.context?.base).toEqual({ commit: null, from: "worktree" });
   });
 
   it("falls back to the working tree when the blob is not in the repository, and says so", async () => {
@@ -123,7 +128,7 @@ describe("--tree on a git repository", () => {
     expect(r.context?.kernel).toEqual({ major: 6, minor: 12, from: "tree" });
     // HEAD's queue has WQ_MEM_RECLAIM: nothing to say
     expect(r.findings).toEqual([]);
-    expect(render(result, "text")).toContain(`of the index line is not in the repository`);
+    expect(render(result, "text")).toContain(`(the index line's blob ${blobId(unknown).slice(0, 12)} is not in the tree)`);
   });
 
   it("in a bare repository: the blob, the commit holding it, and HEAD as the last resort", async () => {
