@@ -11,15 +11,16 @@ function inputOf(p: Patch): string {
 /**
  * The key that patches of one series share, or null for a patch that is
  * not part of a numbered series: the thread root (the cover letter, or
- * patch 1 when there is none), else the input file; plus the author, the
- * version and the series size.
+ * patch 1 when there is none; patches of one thread may have different
+ * authors), else the input file and the author; plus the version and the
+ * series size.
  */
 export function seriesKey(p: Patch): string | null {
   const s = p.series;
   if (!s || s.index === null || s.index < 1 || s.total === null || s.total < 2) return null;
   const root = p.references[0] ?? p.inReplyTo ?? (s.index === 1 ? p.messageId : null);
-  const where = root ? `thread:${root}` : `input:${inputOf(p)}`;
-  return `${where}\n${(p.author ?? "").toLowerCase()}\nv${s.version}\n${s.total}`;
+  const where = root ? `thread:${root}` : `input:${inputOf(p)}\n${(p.author ?? "").toLowerCase()}`;
+  return `${where}\nv${s.version}\n${s.total}`;
 }
 
 /**
