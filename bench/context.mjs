@@ -166,7 +166,8 @@ function mail(n, subject, diff, extra = []) {
     `From: Dev ${n % 53} <dev${n % 53}@example.org>`,
     `To: linux-fsdevel@vger.kernel.org`,
     `Subject: ${subject}`,
-    `Date: Mon, 2 Nov 2026 10:00:00 +0000`,
+    // recent: the bot answers patches within its age limit (max-age) only
+    `Date: ${new Date(Date.now() - 3600_000).toUTCString().replace("GMT", "+0000")}`,
     `Message-ID: <ctx${n}@bench.example>`,
     ...extra,
     `List-Id: <linux-fsdevel.vger.kernel.org>`,
