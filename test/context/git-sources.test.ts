@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Ajv } from "ajv";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/config.js";
 import { openTreeSources, type TreeSources } from "../../src/context/sources.js";
@@ -17,7 +18,7 @@ import { REVIEW_JSON_SCHEMA } from "../../src/render/json-schema.js";
 import { rule as shrinkerBlocking } from "../../src/rules/shrinker-io/shrinker-blocking.js";
 import { rule as wqFlush } from "../../src/rules/source/wq-flush-dependency.js";
 import type { ParsedInput, Rule } from "../../src/types.js";
-import { blobId, commitsOf, makeRepo, patchMail } from "./git-fixture.js";
+import { blobId, commitsOf, makeRepo, patchMail, type FakeCommit } from "./git-fixture.js";
 import { QC_H, QC_IO, QC_IO_SYNC, QC_SHRINK } from "./qcache-fixture.js";
 
 const kb = loadKnowledge();
@@ -66,7 +67,7 @@ const GC_V3 = "// SPDX-License-Identifier: GPL-2.0\n" + GC_V2;
 const addFlush = (t: string) => t.replace("\tzap_collect(z);\n", "\tzap_collect(z);\n\tflush_workqueue(zap_plain_wq);\n");
 
 // Three commits: the plain queue lost nothing at first, and HEAD gave it WQ_MEM_RECLAIM.
-const history = [
+const history: FakeCommit[] = [
   { message: "zap: initial\n", files: { Makefile: makefile(9), "drivers/zap/zap_main.c": mainWith("0"), "drivers/zap/zap_gc.c": GC_V1 } },
   { message: "zap: describe the collector\n", files: { "drivers/zap/zap_gc.c": GC_V2 } },
   { message: "zap: plain queue may reclaim\n", files: { Makefile: makefile(12), "drivers/zap/zap_main.c": mainWith("WQ_MEM_RECLAIM"), "drivers/zap/zap_gc.c": GC_V3 } },
@@ -93,8 +94,7 @@ describe("--tree on a git repository", () => {
     expect(text).toContain(`drivers/zap/zap_gc.c: exact blob ${blobId(GC_V1).slice(0, 12)} (as in ${c1.slice(0, 12)})`);
     const json = JSON.parse(render(result, "json"));
     expect(json.patches[0].context.files[0]).toEqual({ path: "drivers/zap/zap_gc.c", from: "blob", commit: c1, blob: blobId(GC_V1) });
-    const { default: Ajv } = await import("ajv");
-    const validate = new Ajv({ strict: false }).compile(REVIEW_JSON_SCHEMA);
+    const validate = new Ajv({ allErrors: true, strict: true }).compile(REVIEW_JSON_SCHEMA);
     expect(validate(json)).toBe(true);
     expect(render(result, "email").replace(/\s+/g, " ")).toContain(`Reviewed against the Linux 6.9 tree at ${c1.slice(0, 12)} (the commit holding the patch's blobs); drivers/zap/zap_gc.c: exact blob`);
     expect(render(result, "markdown")).toContain("**Context**: Reviewed against the Linux 6.9 tree at");
