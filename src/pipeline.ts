@@ -18,7 +18,11 @@ export interface Sources {
   /** Reads what contextFor will need (the edge's I/O), before the pure review runs. */
   prepare?(patches: readonly Patch[]): Promise<void>;
   contextFor(patch: Patch): SourceContext | undefined;
+  /** Ends what the sources keep open (a git cat-file process). */
+  close?(): void;
 }
+
+export { groupSeries, seriesKey } from "./series.js";
 
 export function review(
   input: ParsedInput,
@@ -27,9 +31,12 @@ export function review(
   kb: KnowledgeBase,
   rules: readonly Rule[] = ALL_RULES,
 ): ReviewResult {
-  const reviews = input.patches.map((patch) =>
-    reviewPatch(patch, { rules, config, kb, source: sources?.contextFor(patch) }),
-  );
+  const reviews = input.patches.map((patch) => {
+    const source = sources?.contextFor(patch);
+    const r = reviewPatch(patch, { rules, config, kb, source });
+    if (source?.origin) r.context = { ...source.origin, ...(source.kernel ? { kernel: source.kernel } : {}) };
+    return r;
+  });
   return { tool: TOOL, version: VERSION, reviews, covers: input.covers, problems: input.problems };
 }
 

@@ -64,6 +64,10 @@ export interface FileDiff {
   /** A binary change ("GIT binary patch" or "Binary files ... differ"): no hunks, not reviewed. */
   binary: boolean;
   hunks: Hunk[];
+  /** The (usually abbreviated) blob id of the pre-image, from git's "index <old>..<new>" line; absent for a new file or a diff without one. */
+  oldBlob?: string;
+  /** The blob id of the post-image, from the same line; absent for a deleted file. */
+  newBlob?: string;
 }
 
 // ---------------------------------------------------------------- patches
@@ -99,6 +103,8 @@ export interface Patch {
   notes: string[];
   /** The cover letter of the series this patch belongs to, as context (never reviewed). */
   cover?: { subject: string; message: string } | null;
+  /** The commit the series was written against: the `base-commit:` line b4 and `git format-patch --base` write (in the patch or its cover letter). */
+  baseCommit?: string;
 }
 
 /** A message of a multi-message input that could not be turned into a Patch. */
@@ -167,6 +173,51 @@ export interface Report {
   unknowns?: string[];
 }
 
+/** Where a touched file's pre-image came from (--tree). */
+export type PreImageFrom =
+  /** the blob named on the patch's index line, found in the repository: exactly what the author had */
+  | "blob"
+  /** the post-image of an earlier patch of the same series */
+  | "series"
+  /** the file at the base commit (the base-commit: trailer, or the commit found to hold the patch's blobs) */
+  | "base-commit"
+  /** the working tree (for a bare repository: HEAD), which may differ from the author's */
+  | "worktree"
+  /** not found: the file was reviewed from the diff alone */
+  | "none";
+
+export interface ContextFile {
+  path: string;
+  from: PreImageFrom;
+  /** The commit the text was read at, or that holds the blob, when known. */
+  commit?: string;
+  /** The full blob id the pre-image was read from ("blob"). */
+  blob?: string;
+  /** "series": n of the earlier patch whose post-image this is. */
+  patch?: number;
+  /** The blob id the index line names when the repository does not have it (the pre-image came from further down the list). */
+  missingBlob?: string;
+}
+
+/** The tree callers and neighbour files were read from. */
+export interface ContextBase {
+  /** null for a directory that is not a git repository (or files held in memory). */
+  commit: string | null;
+  /**
+   * "base-commit": the patch's (or its cover's) base-commit: trailer;
+   * "guessed": the newest commit found whose tree holds the patch's blobs;
+   * "head": a bare repository's HEAD; "worktree": the checkout on disk;
+   * "pr-base": a pull request's base commit.
+   */
+  from: "base-commit" | "guessed" | "head" | "worktree" | "pr-base";
+}
+
+/** What a review with sources was made against (JSON `context`, and a line in every report). */
+export interface ContextOrigin {
+  base: ContextBase;
+  files: ContextFile[];
+}
+
 /** Source context for a file, when sources are available (--tree, PR head). Filled by src/context. */
 export interface SourceContext {
   /** Post-image text of a file the patch touches, if known. */
@@ -177,6 +228,8 @@ export interface SourceContext {
   facts?: unknown;
   /** The kernel release of the tree, when the edge could read it (Makefile VERSION/PATCHLEVEL). */
   kernel?: KernelVersion;
+  /** Which tree and which versions of the touched files the context came from. */
+  origin?: ContextOrigin;
   /**
    * Commits of the tree's own git history that touched this file (or function)
    * and speak of reclaim, deadlocks, NOFS/NOIO, memalloc or WQ_MEM_RECLAIM.
@@ -254,6 +307,12 @@ export interface PatchReview {
   patch: Patch;
   findings: Finding[];
   errors: RuleFailure[];
+  /** Present when the patch was reviewed with sources: where its context came from. */
+  context?: ReviewContext;
+}
+
+export interface ReviewContext extends ContextOrigin {
+  kernel?: KernelVersion;
 }
 
 export interface ReviewResult {

@@ -22,10 +22,12 @@ import {
   splitMessage,
   type Limits,
   type PrCommit,
+  type PrInput,
   type PrRef,
 } from "./pr-input.js";
 import { normaliseLine } from "../rules/util/code.js";
 import type { ParsedInput, Patch } from "../types.js";
+import { withBaseTree } from "./base-tree.js";
 import { GitHubHistory } from "./history.js";
 import { decorateWithHistory, touchedPaths } from "../history/sources.js";
 import {
@@ -318,7 +320,7 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
   const gh = config.github;
   const problems: string[] = [];
 
-  const input = await readPullRequest(octokit, job, deps.limits);
+  let input: PrInput = await readPullRequest(octokit, job, deps.limits);
   const notes = [...input.notes];
   let findings: Finding[] = [];
   let lines = new Map<string, Set<number>>();
@@ -352,6 +354,10 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
       }
       // the file's own reclaim history, through the commits API (best effort, bounded)
       const history = GitHubHistory.forOctokit(octokit, { owner: job.owner, repo: job.repo, baseSha: job.baseSha });
+      // callers and neighbours beyond the touched directories, from the base commit
+      const known = input.notes.length;
+      input = await withBaseTree(octokit, job, input, parsed.patches);
+      notes.push(...input.notes.slice(known));
       const base = series ? sourcesFrom(input, { stale: (p) => later.get(p) ?? new Set() }) : sourcesFrom(input);
       const sources = decorateWithHistory(base, (p, fn) => history.lookup(p, fn), (patches) => history.prepare(touchedPaths(patches)));
       await sources.prepare?.(parsed.patches);

@@ -274,7 +274,7 @@ export async function readPullRequest(octokit: Octokit, ref: PrRef, limits: Limi
   return { diffText: diffFromFiles(files, selfDiffs), githubPatched, head, base, neighbours, notes, fileCount: files.length };
 }
 
-function provider(texts: (p: string) => string | undefined, paths: readonly string[]): TextProvider {
+function provider(texts: (p: string) => string | undefined, paths: readonly string[], list?: (dir: string) => string[]): TextProvider {
   const byDir = new Map<string, string[]>();
   for (const p of paths) {
     const d = posix.dirname(p);
@@ -282,7 +282,7 @@ function provider(texts: (p: string) => string | undefined, paths: readonly stri
     list.push(p);
     byDir.set(d, list);
   }
-  return { text: texts, neighbours: (p) => byDir.get(posix.dirname(p)) ?? [] };
+  return { text: texts, neighbours: (p) => byDir.get(posix.dirname(p)) ?? [], ...(list ? { list } : {}) };
 }
 
 /**
@@ -292,7 +292,7 @@ function provider(texts: (p: string) => string | undefined, paths: readonly stri
  * callers, roles and workqueues the diff alone does not show.
  */
 export function sourcesFrom(
-  input: Pick<PrInput, "head" | "base"> & { neighbours?: Map<string, string> },
+  input: Pick<PrInput, "head" | "base"> & { neighbours?: Map<string, string>; list?: (dir: string) => string[] },
   opts: { stale?: (patch: Patch) => ReadonlySet<string> } = {},
 ): Sources {
   const neighbours = input.neighbours ?? new Map<string, string>();
@@ -325,7 +325,7 @@ export function sourcesFrom(
       const paths = [...new Set([...head.keys(), ...neighbours.keys()])];
       const postText = (p: string) => head.get(p) ?? (stale.has(p) ? undefined : neighbours.get(p));
       const preText = (p: string) => (pre.has(p) ? pre.get(p) : neighbours.get(p));
-      const facts = contextFacts(new FactsIndex(provider(postText, paths), "post"), new FactsIndex(provider(preText, [...paths, ...pre.keys()]), "pre"));
+      const facts = contextFacts(new FactsIndex(provider(postText, paths, input.list), "post"), new FactsIndex(provider(preText, [...paths, ...pre.keys()], input.list), "pre"));
       return withFacts({ postImage: (p) => head.get(p), preImage: (p) => pre.get(p) }, facts);
     },
   };

@@ -7,10 +7,11 @@ import { DEFAULT_CONFIG, parseConfig, readYamlFile, type ReviewConfig } from "..
 import { ConfigError, InputError, UsageError, errorMessage } from "../errors.js";
 import { parseInput } from "../ingest/index.js";
 import { loadKnowledge } from "../knowledge/load.js";
-import { readyToReview, review, reviewInput, type Sources } from "../pipeline.js";
+import { groupSeries, readyToReview, review, reviewInput, slimReview, type Sources } from "../pipeline.js";
+import type { KnowledgeBase } from "../knowledge/base.js";
 import { FORMATS, render, type Format } from "../render/index.js";
 import { ALL_RULES } from "../rules/index.js";
-import type { ParsedInput, ReviewResult, Rule, Severity } from "../types.js";
+import type { ParsedInput, Patch, PatchReview, ReviewResult, Rule, Severity } from "../types.js";
 import { TOOL, VERSION } from "../version.js";
 import { explain, listKnowledge, listRules } from "./info.js";
 
@@ -39,7 +40,8 @@ export const USAGE = `usage: reclaim-review <command> [options]
 commands:
   review [FILE...]        review a patch, format-patch output, mbox or .eml (stdin: none or -)
       --format F          text|json|sarif|email|markdown|b4 (default text)
-      --tree DIR          the source tree the patch applies to (full-file context)
+      --tree DIR          the source tree (full-file context); a git repository gives
+                          each file as the author had it (index line, base-commit:)
       --fail-on LEVEL     error|warning|info|never (default warning)
       --config FILE       YAML config (rules, paths, ignore, maxInputBytes)
       --max-bytes N       input size limit (default 52428800)
@@ -120,6 +122,34 @@ export function exitCodeFor(result: ReviewResult, failOn: FailOn): number {
   return hit ? 1 : 0;
 }
 
+/**
+ * --tree: series by series (patch n on top of 1..n-1), each prepared,
+ * reviewed and slimmed before the next, so a large mbox is reviewed in
+ * bounded memory; reviews come back in input order.
+ */
+async function reviewWithTree(patches: Patch[], tree: string, config: ReviewConfig, kb: KnowledgeBase, rules: readonly Rule[]): Promise<PatchReview[]> {
+  const { openTreeSources } = await import("../context/sources.js");
+  const { withLocalHistory } = await import("../history/sources.js");
+  const sources: Sources = await withLocalHistory(await openTreeSources(tree), tree);
+  const order = new Map(patches.map((p, i) => [p, i]));
+  const out: { at: number; review: PatchReview }[] = [];
+  try {
+    const groups = groupSeries(patches);
+    patches.length = 0;
+    for (let i = 0; i < groups.length; i++) {
+      const group = groups[i]!;
+      groups[i] = [];
+      await sources.prepare?.(group);
+      await readyToReview();
+      const reviewed = review({ patches: group, covers: [], problems: [] }, sources, config, kb, rules);
+      reviewed.reviews.forEach((r, k) => out.push({ at: order.get(group[k]!)!, review: slimReview(r) }));
+    }
+  } finally {
+    sources.close?.();
+  }
+  return out.sort((a, b) => a.at - b.at).map((x) => x.review);
+}
+
 async function runReview(argv: string[], io: Io, rules: readonly Rule[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -184,14 +214,8 @@ async function runReview(argv: string[], io: Io, rules: readonly Rule[]): Promis
     }
   }
   if (values.tree && treeInputs.patches.length > 0) {
-    const { openTreeSources } = await import("../context/sources.js");
-    const { withLocalHistory } = await import("../history/sources.js");
-    const sources: Sources = await withLocalHistory(await openTreeSources(values.tree), values.tree);
-    await sources.prepare?.(treeInputs.patches);
-    await readyToReview();
-    const reviewed = review(treeInputs, sources, config, kb, rules);
-    result.reviews.push(...reviewed.reviews);
-    result.covers.push(...reviewed.covers);
+    result.reviews.push(...(await reviewWithTree(treeInputs.patches, values.tree, config, kb, rules)));
+    result.covers.push(...treeInputs.covers);
   }
   result.problems.push(...treeInputs.problems);
   for (const p of result.problems) io.stderr(`reclaim-review: ${p.message.startsWith(p.source) ? p.message : `${p.source}: ${p.message}`}\n`);

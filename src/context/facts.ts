@@ -8,7 +8,6 @@ import type { SourceContext } from "../types.js";
 import {
   SYSTEM_QUEUES,
   expandMacros,
-  extractFacts,
   keyOf,
   memReclaimOf,
   type CallSite,
@@ -19,6 +18,7 @@ import {
   type ScopeKind,
   type WorkqueueFact,
 } from "./extract.js";
+import { cachedFacts } from "./facts-cache.js";
 
 export type { CallSite, FileFacts, FunctionFact, Role, ScopeKind, WorkqueueFact } from "./extract.js";
 
@@ -27,6 +27,18 @@ export interface TextProvider {
   text(path: string): string | undefined;
   /** Other .c/.h files of the path's directory (paths relative to the tree), already read by the edge. */
   neighbours(path: string): readonly string[];
+  /**
+   * Names of the entries of a directory of the tree ("." for the top), when
+   * the edge can list any directory (--tree); text() then reads any of them.
+   */
+  list?(dir: string): readonly string[];
+  /**
+   * Paths of the tree's .c/.h files that hold `identifier` as a whole word
+   * (git grep at the base commit, time-bounded): how callers in other
+   * directories are found. null when unknown (no such search here, or it
+   * ran out of time).
+   */
+  grep?(identifier: string): readonly string[] | null;
 }
 
 export interface QueueInfo {
@@ -133,7 +145,7 @@ export class FactsIndex implements FactsView {
     const p = normal(path);
     if (!this.full.has(p)) {
       const t = this.provider.text(p);
-      this.full.set(p, t === undefined || !/\.[ch]$/.test(p) ? null : extractFacts(p, t));
+      this.full.set(p, t === undefined || !/\.[ch]$/.test(p) ? null : cachedFacts(p, t));
     }
     return this.full.get(p) ?? undefined;
   }
@@ -144,7 +156,7 @@ export class FactsIndex implements FactsView {
     if (f) return f;
     if (!this.lightCache.has(path)) {
       const t = this.provider.text(path);
-      this.lightCache.set(path, t === undefined || !/\.[ch]$/.test(path) ? null : extractFacts(path, t, { parse: false }));
+      this.lightCache.set(path, t === undefined || !/\.[ch]$/.test(path) ? null : cachedFacts(path, t, { parse: false }));
     }
     return this.lightCache.get(path) ?? undefined;
   }
@@ -339,7 +351,7 @@ export class FactsIndex implements FactsView {
     for (const h of headers) {
       const t = this.provider.text(h);
       if (!t || !/#\s*define/.test(t)) continue;
-      const hf = extractFacts(h, t, { parse: false });
+      const hf = cachedFacts(h, t, { parse: false });
       for (const [k, v] of hf.macros) if (!m.has(k)) m.set(k, v);
     }
     for (const [k, v] of own?.macros ?? []) m.set(k, v);

@@ -35,6 +35,8 @@ interface RawScan {
   hunks: HunkInfo[];
   /** Per "diff --git" block, in order: does it carry a binary change? */
   gitBinary: boolean[];
+  /** Per "diff --git" block: the blob ids of its "index <old>..<new>" line, when it has one. */
+  gitIndex: ({ old: string; new: string } | null)[];
 }
 
 /** Where a diff's lines are, for messages only (error paths). */
@@ -73,7 +75,7 @@ function oneLine(s: string, max = 60): string {
 }
 
 /** The lines jsdiff does not keep everything of; one regex pass visits only these. */
-const INTERESTING = /^(?:diff --git [^\n]*|\+\+\+ [^\n]*|@@[^\S\n][^\n]*|GIT binary patch$|Binary files [^\n]* differ$)/gm;
+const INTERESTING = /^(?:diff --git [^\n]*|\+\+\+ [^\n]*|@@[^\S\n][^\n]*|GIT binary patch$|Binary files [^\n]* differ$|index [0-9a-f]{4,64}\.\.[0-9a-f]{4,64}(?: [0-7]{6})?$)/gm;
 
 function lineBefore(text: string, offset: number): string {
   if (offset === 0) return "";
@@ -85,6 +87,7 @@ function lineBefore(text: string, offset: number): string {
 function scanRaw(text: string, where: Where, source?: string): RawScan {
   const hunks: HunkInfo[] = [];
   const gitBinary: boolean[] = [];
+  const gitIndex: ({ old: string; new: string } | null)[] = [];
   let file = "";
   let nth = 0;
   INTERESTING.lastIndex = 0;
@@ -95,6 +98,12 @@ function scanRaw(text: string, where: Where, source?: string): RawScan {
       file = quickPath(l);
       nth = 0;
       gitBinary.push(false);
+      gitIndex.push(null);
+    } else if (c === 105 /* i */) {
+      if (gitIndex.length > 0 && gitIndex[gitIndex.length - 1] === null) {
+        const [o, n] = l.slice(6).split(" ")[0]!.split("..");
+        gitIndex[gitIndex.length - 1] = { old: o!, new: n! };
+      }
     } else if (c === 43 /* + */) {
       const prev = lineBefore(text, m.index);
       if (m.index !== 0 && !prev.startsWith("--- ")) continue;
@@ -121,7 +130,7 @@ function scanRaw(text: string, where: Where, source?: string): RawScan {
       gitBinary[gitBinary.length - 1] = true;
     }
   }
-  return { hunks, gitBinary };
+  return { hunks, gitBinary, gitIndex };
 }
 
 function strip(name: string | undefined): string | null {
@@ -207,6 +216,11 @@ export function parseDiff(text: string, source?: string, lineBase?: number): Par
       binary,
       hunks,
     };
+    const idx = sp.isGit ? scan.gitIndex[gitOrdinal] : null;
+    if (idx) {
+      if (!/^0+$/.test(idx.old)) file.oldBlob = idx.old;
+      if (!/^0+$/.test(idx.new)) file.newBlob = idx.new;
+    }
     if (sp.oldMode) file.oldMode = sp.oldMode;
     if (sp.newMode) file.newMode = sp.newMode;
     if (binary) notes.push(`binary change to ${path} skipped`);

@@ -10,6 +10,7 @@ export function decorateWithHistory(sources: Sources, lookup: (path: string, fn:
       await sources.prepare?.(patches);
       await prepare?.(patches);
     },
+    close: () => sources.close?.(),
     contextFor(patch: Patch) {
       const ctx = sources.contextFor(patch);
       if (!ctx) return ctx;

@@ -184,7 +184,11 @@ function attachCovers(patches: Patch[], covers: Patch[]): void {
       const same = covers.filter((c) => c.series && c.series.version === p.series!.version && c.series.total === p.series!.total);
       if (same.length === 1) cover = same[0];
     }
-    if (cover) p.cover = { subject: cover.subject, message: cover.message };
+    if (cover) {
+      p.cover = { subject: cover.subject, message: cover.message };
+      // format-patch --cover-letter --base writes the base tree information into the cover only
+      if (!p.baseCommit && cover.baseCommit) p.baseCommit = cover.baseCommit;
+    }
   }
 }
 

@@ -314,6 +314,15 @@ function attachmentContent(atts: MimeAttachment[]): Content | null {
   return found;
 }
 
+/** b4's and `git format-patch --base`'s base tree information: "base-commit: <id>" on a line of its own. */
+const BASE_COMMIT = /^base-commit:[ \t]*([0-9a-fA-F]{7,64})[ \t]*$/m;
+
+/** The base-commit: id of a message's text (a patch or a cover letter), lower-cased; null without one. */
+export function baseCommitOf(text: string): string | null {
+  const m = BASE_COMMIT.exec(text);
+  return m ? m[1]!.toLowerCase() : null;
+}
+
 export function finish(p: Prepared, d: Decoded, source: string): MessageResult {
   const h = p.headers;
   const rawSubject = h.get("subject") ?? "";
@@ -362,6 +371,8 @@ export function finish(p: Prepared, d: Decoded, source: string): MessageResult {
     patch.message = c.message;
     patch.files = c.files;
     patch.notes = [...(d.notes ?? []), ...c.notes];
+    const base = baseCommitOf(text);
+    if (base) patch.baseCommit = base;
     result.hasDiff = c.hasDiff;
     if (!c.hasDiff) patch.message = trimBlock(cutSignature(text));
   } catch (err) {

@@ -9,7 +9,9 @@ import type { ReviewConfig } from "../config.js";
 import { errorMessage } from "../errors.js";
 import { parseMail, type MailMessage } from "../ingest/mail.js";
 import type { KnowledgeBase } from "../knowledge/base.js";
-import { readyToReview, review } from "../pipeline.js";
+import { readyToReview, review, seriesKey, type Sources } from "../pipeline.js";
+import { baseCommitOf } from "../ingest/message.js";
+import type { TreeSet } from "./trees.js";
 import { renderEmailBody } from "../render/email.js";
 import { SEVERITY_RANK, type Finding, type Patch, type PatchReview, type Rule, type Severity } from "../types.js";
 import { addressReply, composeReply, domainOf, makeMessageId, parseAddress, type Address, type OriginalMail } from "./compose.js";
@@ -63,7 +65,12 @@ export interface BotOptions {
   signatureUrl?: string;
   log: (line: string) => void;
   now?: () => number;
+  /** Source trees for context (a list's `tree`); without them every review is diff-only. */
+  trees?: TreeSet;
 }
+
+/** Series remembered for stacking (patch n reviewed on top of 1..n-1 seen earlier). */
+const MAX_SERIES_KEPT = 500;
 
 /** Message-IDs compared with angle brackets, lower-cased domain untouched. */
 export function normaliseId(id: string | null | undefined): string | null {
@@ -92,6 +99,11 @@ function summaryKey(summary: string): string {
 
 export function lineageOf(author: string | null, summary: string): string {
   return `${(author ?? "").toLowerCase()}\n${summaryKey(summary)}`;
+}
+
+function baseOf(body: string): { baseCommit?: string } {
+  const b = baseCommitOf(body);
+  return b ? { baseCommit: b } : {};
 }
 
 function visibleFindings(findings: readonly Finding[], min: Severity): Finding[] {
@@ -173,7 +185,7 @@ export class MailBot {
     if (key !== early && this.state.seen(key)) return { key, action: "duplicate", reason: "already seen" };
     let d: Decision;
     try {
-      d = this.decide(mail, key, origin);
+      d = await this.decide(mail, key, origin);
     } catch (err) {
       // a bug in review or rendering must not stop the bot nor lose the message silently
       d = this.done(key, `internal error: ${errorMessage(err)}`);
@@ -182,7 +194,7 @@ export class MailBot {
     return d;
   }
 
-  private decide(mail: MailMessage, key: string, origin: Origin): Decision {
+  private async decide(mail: MailMessage, key: string, origin: Origin): Promise<Decision> {
     const policy = policyFor(this.o.policies, mail.listId, origin.mailbox);
     const sender = (mail.fromAddress ?? "").toLowerCase();
     const subj = parseSubject(mail.subject);
@@ -205,7 +217,7 @@ export class MailBot {
     if (mail.isCover) {
       const summary = subj.summary;
       return this.done(key, `cover letter of ${subj.total ?? "?"} patches (v${subj.version})`, {
-        cover: { summary, mail: this.original(mail, key), listId: mail.listId, mailbox: origin.mailbox },
+        cover: { summary, mail: this.original(mail, key), listId: mail.listId, mailbox: origin.mailbox, ...baseOf(mail.body) },
         lineages: [lineageOf(mail.fromAddress, summary)],
         author: mail.fromAddress,
       });
@@ -272,7 +284,30 @@ export class MailBot {
     return normaliseId(mail.references[0]) ?? normaliseId(mail.inReplyTo);
   }
 
-  private reviewAndQueue(mail: MailMessage, patch: Patch, key: string, policy: ListPolicy): Decision {
+  /** Earlier patches of the same series this process saw, oldest first out. */
+  private readonly seriesSeen = new Map<string, Patch[]>();
+
+  /**
+   * Sources for a patch of a list with a tree: prepared with the earlier
+   * patches of its series, so patch n sees what 1..n-1 changed.
+   */
+  private async sourcesFor(patch: Patch, policy: ListPolicy): Promise<Sources | null> {
+    const sources = this.o.trees?.sourcesFor(policy.tree) ?? null;
+    if (!sources) return null;
+    const skey = seriesKey(patch);
+    let group = [patch];
+    if (skey !== null) {
+      const earlier = (this.seriesSeen.get(skey) ?? []).filter((p) => p.series?.index !== patch.series?.index);
+      group = [...earlier, patch];
+      this.seriesSeen.delete(skey);
+      this.seriesSeen.set(skey, group);
+      if (this.seriesSeen.size > MAX_SERIES_KEPT) this.seriesSeen.delete(this.seriesSeen.keys().next().value!);
+    }
+    await sources.prepare?.(group);
+    return sources;
+  }
+
+  private async reviewAndQueue(mail: MailMessage, patch: Patch, key: string, policy: ListPolicy): Promise<Decision> {
     const subj = parseSubject(mail.subject);
     const root = this.threadRoot(mail);
     const rootRec = root ? this.state.seen(root) : undefined;
@@ -284,7 +319,10 @@ export class MailBot {
       ignore: [...this.o.review.ignore, ...policy.ignoreFingerprints, ...suppressed],
     };
     const withId: Patch = { ...patch, messageId: patch.messageId ?? key };
-    const result = review({ patches: [withId], covers: [], problems: [] }, null, config, this.o.kb, this.o.rules);
+    // format-patch --cover-letter --base writes the base commit into the cover only
+    if (!withId.baseCommit && rootRec?.cover?.baseCommit) withId.baseCommit = rootRec.cover.baseCommit;
+    const sources = await this.sourcesFor(withId, policy);
+    const result = review({ patches: [withId], covers: [], problems: [] }, sources, config, this.o.kb, this.o.rules);
     const pr = result.reviews[0]!;
     const meta: Partial<SeenRecord> = { lineages, author: mail.fromAddress };
     if (pr.errors.length > 0) {

@@ -7,7 +7,8 @@ import { MailBot } from "./bot.js";
 import { OutboxDirTransport, SmtpTransport, type Transport } from "./deliver.js";
 import { MailboxWatcher, parseImapUrl } from "./imap.js";
 import { backfillMbox, backfillPublicInbox } from "./backfill.js";
-import { buildPolicies, reviewConfigOf, type MailConfigFile } from "./policy.js";
+import { buildPolicies, reviewConfigOf, treesOf, type MailConfigFile } from "./policy.js";
+import { TreeSet } from "./trees.js";
 import { StateStore } from "./state.js";
 
 export { MailBot } from "./bot.js";
@@ -47,20 +48,30 @@ export async function runMail(opts: MailRunOptions): Promise<MailRunSummary> {
     }
   });
   const review = reviewConfigOf(c, ALL_RULES.map((r) => r.meta.id));
-  const state = StateStore.open(c.state);
+  const policies = buildPolicies(c);
+  const trees = await TreeSet.open(treesOf(policies), { fetchMinutes: c["tree-fetch"], log: opts.log });
+  let state: StateStore;
+  try {
+    state = StateStore.open(c.state);
+  } catch (err) {
+    trees.close();
+    throw err;
+  }
   if (state.tornRecords > 0) opts.log(`state: dropped ${state.tornRecords} torn journal record(s) from a crash`);
   let transport: Transport;
   try {
     transport = c["smtp-url"] ? new SmtpTransport(c["smtp-url"]) : new OutboxDirTransport(c.outbox!);
   } catch (err) {
     state.close();
+    trees.close();
     throw new UsageError((err as Error).message);
   }
   const bot = new MailBot({
     from: c.from,
     state,
     transport,
-    policies: buildPolicies(c),
+    policies,
+    trees,
     review,
     kb: loadKnowledge(),
     rateLimit: c["rate-limit"] ?? 20,
@@ -75,10 +86,12 @@ export async function runMail(opts: MailRunOptions): Promise<MailRunSummary> {
   try {
     // replies left in the outbox by an earlier run (a crash, an embargo) go first
     await bot.deliverDue({ wait: once });
+    await trees.refresh();
     for (const m of mboxes) ingested += (await backfillMbox(m, bot, opts)).messages;
     for (const d of inboxes) ingested += (await backfillPublicInbox(d, bot, state, opts)).messages;
     if (targets.length > 0) {
       const tick = async () => {
+        await trees.refresh();
         bot.flushSeries(false);
         await bot.deliverDue();
         if (state.records > 10_000) state.compact();
@@ -98,5 +111,6 @@ export async function runMail(opts: MailRunOptions): Promise<MailRunSummary> {
   } finally {
     transport.close();
     state.close();
+    trees.close();
   }
 }

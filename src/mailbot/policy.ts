@@ -33,6 +33,8 @@ const policyFields = {
    * (a backfill, catching up after downtime) are recorded, never answered.
    */
   "max-age": z.number().nonnegative().optional(),
+  /** The git repository (or source directory) this list's patches are reviewed against; false: none. */
+  tree: z.union([z.string().min(1), z.literal(false)]).optional(),
 };
 
 const listSchema = z
@@ -61,6 +63,10 @@ export const mailConfigSchema = z
     "max-message-bytes": z.number().int().positive().optional(),
     "bot-name": z.string().optional(),
     "signature-url": z.string().optional(),
+    /** The default tree for every list (--tree); a list's own `tree` wins. */
+    tree: z.string().min(1).optional(),
+    /** Run `git fetch` in each tree repository at most every this many minutes, before a batch (0: before every batch). */
+    "tree-fetch": z.number().nonnegative().optional(),
     /** The review configuration (rules, paths, ignore): same schema as `review --config`. */
     review: z.record(z.string(), z.unknown()).optional(),
     defaults: z.object(policyFields).strict().optional(),
@@ -83,6 +89,8 @@ export interface ListPolicy {
   cc: string[];
   /** Days after its Date: a patch is still answered; 0: no limit. */
   maxAgeDays: number;
+  /** Source tree for context, null for a diff-only review. */
+  tree: string | null;
 }
 
 export const DEFAULT_POLICY: ListPolicy = {
@@ -97,6 +105,7 @@ export const DEFAULT_POLICY: ListPolicy = {
   ignoreFingerprints: [],
   cc: [],
   maxAgeDays: 14,
+  tree: null,
 };
 
 type PolicyInput = { [K in keyof typeof policyFields]?: z.infer<(typeof policyFields)[K]> };
@@ -115,6 +124,7 @@ function merge(base: ListPolicy, p: PolicyInput | undefined): ListPolicy {
     ignoreFingerprints: [...base.ignoreFingerprints, ...(p["ignore-fingerprints"] ?? [])],
     cc: p.cc ?? base.cc,
     maxAgeDays: p["max-age"] ?? base.maxAgeDays,
+    tree: p.tree === undefined ? base.tree : p.tree === false ? null : p.tree,
   };
 }
 
@@ -124,7 +134,7 @@ export interface PolicyTable {
 }
 
 export function buildPolicies(cfg: MailConfigFile): PolicyTable {
-  const defaults = merge(DEFAULT_POLICY, cfg.defaults);
+  const defaults = merge({ ...DEFAULT_POLICY, tree: cfg.tree ?? null }, cfg.defaults);
   return {
     defaults,
     lists: (cfg.lists ?? []).map((l) => ({
@@ -140,6 +150,11 @@ export function bareListId(h: string | null | undefined): string | null {
   if (!h) return null;
   const m = /<([^>]+)>/.exec(h);
   return (m ? m[1]! : h).trim().toLowerCase();
+}
+
+/** Every tree a policy names (each opened once). */
+export function treesOf(table: PolicyTable): string[] {
+  return [...new Set([table.defaults.tree, ...table.lists.map((l) => l.policy.tree)].filter((t): t is string => t !== null))];
 }
 
 /** The first list entry whose List-Id or mailbox matches; else the defaults. */

@@ -17,7 +17,7 @@ export interface SeenRecord {
   /** Series lineages (author + base subject) this patch belongs to, for ignore replies. */
   lineages?: string[];
   /** A cover letter's summary and addressing, for series grouping and cover replies. */
-  cover?: { summary: string; mail: unknown; listId?: string | null; mailbox?: string | null };
+  cover?: { summary: string; mail: unknown; listId?: string | null; mailbox?: string | null; baseCommit?: string };
   /** Author address of the patch, for ignore replies. */
   author?: string | null;
   at: number;

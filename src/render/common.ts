@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../paths.js";
-import type { Citation, DiffLine, FileDiff, Finding, Hunk, LocalCommit, Patch, ReviewResult, Severity } from "../types.js";
+import type { Citation, DiffLine, FileDiff, Finding, Hunk, LocalCommit, Patch, ReviewContext, ReviewResult, Severity } from "../types.js";
 import { SEVERITY_RANK } from "../types.js";
 
 let docsUrlCache: string | null | undefined;
@@ -285,4 +285,37 @@ export function freshLocal(g: FindingGroup, given: Set<string>, max = 2): LocalC
       out.push(c);
     }
   return out;
+}
+
+const short = (id: string) => id.slice(0, 12);
+
+/** Where a review's context came from, in words: the tree (one phrase) and each touched file's pre-image. */
+export function contextWords(ctx: ReviewContext): { base: string; files: { path: string; from: string }[] } {
+  const b = ctx.base;
+  const kernel = ctx.kernel ? `Linux ${ctx.kernel.major}.${ctx.kernel.minor} ` : "";
+  let base: string;
+  if (b.commit === null) base = `${kernel}tree as it is on disk`;
+  else if (b.from === "base-commit") base = `${kernel}tree at ${short(b.commit)} (the patch's base-commit)`;
+  else if (b.from === "guessed") base = `${kernel}tree at ${short(b.commit)} (the commit holding the patch's blobs)`;
+  else if (b.from === "head") base = `${kernel}tree at HEAD ${short(b.commit)}`;
+  else if (b.from === "pr-base") base = `${kernel}tree at the pull request's base ${short(b.commit)}`;
+  else base = `${kernel}working tree (HEAD ${short(b.commit)})`;
+  const files = ctx.files.map((f) => {
+    let from: string;
+    if (f.from === "blob") from = `exact blob ${short(f.blob ?? "")}${f.commit ? ` (as in ${short(f.commit)})` : ""}`;
+    else if (f.from === "series") from = `as patch ${f.patch ?? "?"} of the series leaves it`;
+    else if (f.from === "base-commit") from = `at ${short(f.commit ?? "")}, not the exact blob`;
+    else if (f.from === "worktree") from = f.commit ? `working tree at HEAD ${short(f.commit)}, not the exact blob` : "working tree, not the exact blob";
+    else from = "not found: reviewed from the diff alone";
+    if (f.missingBlob) from += ` (the index line's blob ${f.missingBlob} is not in the tree)`;
+    return { path: f.path, from };
+  });
+  return { base, files };
+}
+
+/** One paragraph saying what the review was made against (email, markdown). */
+export function contextSentence(ctx: ReviewContext): string {
+  const w = contextWords(ctx);
+  const files = w.files.map((f) => `${f.path}: ${f.from}`);
+  return `Reviewed against the ${w.base}${files.length > 0 ? `; ${files.join("; ")}` : ""}.`;
 }

@@ -10,6 +10,7 @@ import {
   atLeast,
   breakdown,
   citationLabel,
+  contextSentence,
   localCommitLabel,
   diffGitLine,
   diffLineText,
@@ -235,8 +236,10 @@ export function renderEmailBody(review: PatchReview, opts: EmailOptions = {}): s
   // how the patch was read (a recounted hunk: the mailed patch will not apply as it is)
   const notes = review.patch.notes.map((n) => wrap(`Note: ${n}`, EMAIL_WIDTH, "", "  "));
   const intro = para(sentence("email/intro", { count: groups.length, counted: counted(groups.length), breakdown: breakdown(findings), botName }));
+  // what the review was made against (--tree, the mail bot's tree), in one sentence
+  const context = review.context ? para(contextSentence(review.context)) : "";
   const build = (background: string[], pointTo: string[]) =>
-    fill("email/body", { greeting, intro, blocks, background, notes, footer: footer(groups, botName, url, pointTo) })
+    fill("email/body", { greeting, intro, blocks, background, notes, context, footer: footer(groups, botName, url, pointTo) })
       .replace(/\n{3,}/g, "\n\n")
       .replace(/\n*$/, "\n");
   // Each rule's general explanation once per reply, while the reply stays

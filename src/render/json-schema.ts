@@ -51,6 +51,52 @@ export const FINDING_SCHEMA = {
   else: { properties: { line: { type: "integer" } } },
 } as const;
 
+const sha = { type: "string", pattern: "^[0-9a-f]{4,64}$" } as const;
+
+/** The optional per-patch `context` (a review with --tree): the tree, each touched file's pre-image, the kernel release. */
+const CONTEXT_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  required: ["base", "files"],
+  properties: {
+    base: {
+      type: "object",
+      additionalProperties: false,
+      required: ["commit", "from"],
+      properties: {
+        commit: { oneOf: [sha, { type: "null" }] },
+        from: { enum: ["base-commit", "guessed", "head", "worktree", "pr-base"] },
+      },
+    },
+    files: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["path", "from"],
+        properties: {
+          path: { type: "string" },
+          from: { enum: ["blob", "series", "base-commit", "worktree", "none"] },
+          commit: sha,
+          blob: sha,
+          patch: { type: "integer", minimum: 1 },
+          missingBlob: sha,
+        },
+      },
+    },
+    kernel: {
+      type: "object",
+      additionalProperties: false,
+      required: ["major", "minor", "from"],
+      properties: {
+        major: { type: "integer" },
+        minor: { type: "integer" },
+        from: { enum: ["tree", "base-commit", "default"] },
+      },
+    },
+  },
+} as const;
+
 export const REVIEW_JSON_SCHEMA = {
   $schema: "http://json-schema.org/draft-07/schema#",
   title: "reclaim-review --format json",
@@ -73,6 +119,7 @@ export const REVIEW_JSON_SCHEMA = {
           files: { type: "array", items: { type: "string" } },
           findings: { type: "array", items: FINDING_SCHEMA },
           notes: { type: "array", items: { type: "string" } },
+          context: CONTEXT_SCHEMA,
           errors: {
             type: "array",
             items: {

@@ -1,5 +1,5 @@
 // --format json: the DESIGN.md contract, exactly.
-import type { Finding, ReviewResult } from "../types.js";
+import type { Finding, ReviewContext, ReviewResult } from "../types.js";
 
 export function findingToJson(f: Finding): Record<string, unknown> {
   const o: Record<string, unknown> = {
@@ -22,6 +22,22 @@ export function findingToJson(f: Finding): Record<string, unknown> {
   return o;
 }
 
+/** The optional per-patch `context`: the tree, each touched file's pre-image, the kernel release. */
+export function contextToJson(c: ReviewContext): Record<string, unknown> {
+  return {
+    base: { commit: c.base.commit, from: c.base.from },
+    files: c.files.map((f) => ({
+      path: f.path,
+      from: f.from,
+      ...(f.commit ? { commit: f.commit } : {}),
+      ...(f.blob ? { blob: f.blob } : {}),
+      ...(f.patch !== undefined ? { patch: f.patch } : {}),
+      ...(f.missingBlob ? { missingBlob: f.missingBlob } : {}),
+    })),
+    ...(c.kernel ? { kernel: { major: c.kernel.major, minor: c.kernel.minor, from: c.kernel.from } } : {}),
+  };
+}
+
 export function toJsonDocument(result: ReviewResult): Record<string, unknown> {
   return {
     tool: result.tool,
@@ -34,6 +50,7 @@ export function toJsonDocument(result: ReviewResult): Record<string, unknown> {
       findings: r.findings.map(findingToJson),
       notes: r.patch.notes,
       errors: r.errors,
+      ...(r.context ? { context: contextToJson(r.context) } : {}),
     })),
     problems: result.problems,
   };

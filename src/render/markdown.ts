@@ -7,6 +7,7 @@
 import type { Citation, Finding, Hunk, LocalCommit, Patch, PatchReview, ReviewResult } from "../types.js";
 import {
   citationLabel,
+  contextSentence,
   diffLineText,
   findSpot,
   freshCitations,
@@ -143,6 +144,7 @@ function renderPatchMarkdown(r: PatchReview, given: Set<string>, explained: Set<
     footer: r.findings.length > 0 ? fingerprintFooter(r.findings) : "",
     hasNotes: r.patch.notes.length > 0,
     notes: r.patch.notes.map(escapeMarkdown),
+    context: r.context ? escapeMarkdown(contextSentence(r.context)) : "",
     hasErrors: r.errors.length > 0,
     errors: r.errors.map((e) => ({ rule: e.rule, message: escapeMarkdown(e.message) })),
   }).replace(/\n+$/, "");

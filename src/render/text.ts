@@ -1,6 +1,6 @@
 // --format text: checkpatch-like, one block per finding, a total line at the end.
-import type { Finding, PatchReview, ReviewResult, Severity } from "../types.js";
-import { citationLabel, localCommitLabel, location, splitPreExisting, totals, wrap } from "./common.js";
+import type { Finding, PatchReview, ReviewContext, ReviewResult, Severity } from "../types.js";
+import { citationLabel, contextWords, localCommitLabel, location, splitPreExisting, totals, wrap } from "./common.js";
 import { fill, sentence } from "./templates.js";
 
 const WIDTH = 78;
@@ -49,6 +49,12 @@ export function renderFindingText(f: Finding, opts: TextOptions = {}): string {
   }).replace(/\n+$/, "");
 }
 
+/** "context: <tree>" and one line per touched file: what the review was made against. */
+function contextBlock(ctx: ReviewContext): string[] {
+  const w = contextWords(ctx);
+  return [`context: ${w.base}`, ...w.files.map((f) => wrap(`${f.path}: ${f.from}`, WIDTH, "  ", "    "))];
+}
+
 function renderPatch(r: PatchReview, opts: TextOptions): string {
   const paint = painter(opts.color);
   const { fresh, old } = splitPreExisting(r.findings);
@@ -62,6 +68,7 @@ function renderPatch(r: PatchReview, opts: TextOptions): string {
     old: old.map((f) => renderFindingText(f, opts)),
     hasTail: r.findings.length > 0 && (notes.length > 0 || r.errors.length > 0),
     notes,
+    context: r.context ? contextBlock(r.context) : [],
     errors: r.errors.map((e) => `${paint(SGR.red, "INTERNAL-ERROR")}:${e.rule}: ${e.message}`),
   });
 }

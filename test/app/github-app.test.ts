@@ -659,6 +659,27 @@ describe("reclaim-review github (end to end)", () => {
       expect(comments[0].line).not.toBe(iMid.split("\n").findIndex((l: string) => l.includes("mapping_set_gfp_mask")) + 1);
     });
 
+    it("lists the base commit once for every pull request on it, and fetches what the patch calls from there", async () => {
+      const before = fixture("io-base.c");
+      const after = before.replace(/\n}\n*$/, "\n\tdemofs_journal_force(NULL);\n}\n");
+      const journal = "void demofs_journal_force(void *log)\n{\n}\n";
+      const BASE2 = "5c".repeat(20);
+      const blobs0 = api.calls("GET", /\/git\/blobs\//).length;
+      for (const [n, head] of [[44, "5a".repeat(20)], [45, "5b".repeat(20)]] as const) {
+        api.setPull(REPO, n, {
+          headSha: head,
+          baseSha: BASE2,
+          files: [fileRow("fs/demofs/io.c", before, after)],
+          contents: { [`${head}:fs/demofs/io.c`]: after, [`${BASE2}:fs/demofs/io.c`]: before, [`${BASE2}:fs/journal/demofs_journal.c`]: journal },
+        });
+        await sendWebhook(app.url, "pull_request", prPayload({ number: n, head: head, base: BASE2 }), { secret: SECRET });
+        await reviewsDone(`demo/linux#${n}`);
+      }
+      expect(api.calls("GET", new RegExp(`/git/trees/${BASE2}$`))).toHaveLength(1);
+      // the file named like the called function, in another directory, read by blob id (once)
+      expect(api.calls("GET", /\/git\/blobs\//).length - blobs0).toBe(1);
+    });
+
     it("reads every page of a large pull request's files", async () => {
       const head = sha("d4");
       const filler = Array.from({ length: 130 }, (_, i) => ({ filename: `Documentation/demo/${i}.txt`, status: "modified", additions: 1, deletions: 1, changes: 2, patch: "@@ -1 +1 @@\n-old\n+new" }));

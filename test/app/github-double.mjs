@@ -1,9 +1,10 @@
 // A GitHub REST API double on loopback, for the app's end-to-end tests and
 // the load test: installation tokens, pull request files and commits
-// (paginated), a commit's diff, contents, compare, review comments, reviews,
+// (paginated), a commit's diff, contents, git trees and blobs, compare, review comments, reviews,
 // issue comments, reactions, check runs and their annotations. It records every request, answers 422 to
 // a review comment that is not on a line of the diff (as GitHub does), and
 // can be told to fail a request once (rate limits, server errors).
+import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import { parsePatch } from "diff";
 
@@ -21,6 +22,12 @@ export function hunkLines(patch) {
     }
   }
   return out;
+}
+
+/** git hash-object of a text (the ids the git trees and blobs API give). */
+export function gitBlobId(text) {
+  const data = Buffer.from(text, "utf8");
+  return createHash("sha1").update(`blob ${data.length}\0`).update(data).digest("hex");
 }
 
 function json(res, status, body, headers = {}) {
@@ -215,6 +222,23 @@ export class GitHubDouble {
       if (text === undefined) return { status: 404, body: { message: "Not Found" } };
       if (raw) return { raw: text };
       return { status: 200, body: { type: "file", path: p, encoding: "base64", size: Buffer.byteLength(text), content: Buffer.from(text).toString("base64") } };
+    }
+    if (method === "GET" && (h = /^\/git\/trees\/([0-9a-f]+)$/.exec(rest))) {
+      // the files declared at that commit (recursive listing; a non-recursive one is not needed by the app)
+      const sha = h[1];
+      const tree = [...r.contents.keys()]
+        .filter((k) => k.startsWith(`${sha}:`))
+        .map((k) => {
+          const text = r.contents.get(k);
+          return { path: k.slice(sha.length + 1), mode: "100644", type: "blob", sha: gitBlobId(text), size: Buffer.byteLength(text) };
+        });
+      if (tree.length === 0) return { status: 404, body: { message: "Not Found" } };
+      return { status: 200, body: { sha, truncated: false, tree } };
+    }
+    if (method === "GET" && (h = /^\/git\/blobs\/([0-9a-f]+)$/.exec(rest))) {
+      const text = [...r.contents.values()].find((t) => gitBlobId(t) === h[1]);
+      if (text === undefined) return { status: 404, body: { message: "Not Found" } };
+      return { status: 200, body: { sha: h[1], size: Buffer.byteLength(text), encoding: "base64", content: Buffer.from(text).toString("base64") } };
     }
     if (method === "GET" && (h = /^\/compare\/([0-9a-f]+)\.\.\.([0-9a-f]+)$/.exec(rest))) {
       return { status: 200, body: { merge_base_commit: { sha: h[1] }, files: [] } };

@@ -1,6 +1,7 @@
 // `reclaim-review mail`: the mailing-list bot (DESIGN.md contract). Flags win
 // over the same keys in the --config YAML file.
 import { parseArgs } from "node:util";
+import { UsageError } from "../../errors.js";
 import type { Io } from "../main.js";
 
 export const MAIL_USAGE = `usage: reclaim-review mail [options]
@@ -12,6 +13,10 @@ export const MAIL_USAGE = `usage: reclaim-review mail [options]
   --from "Name <addr>"       who the replies come from
   --state DIR                the bot's state store
   --once                     process what is waiting, then exit
+  --tree DIR                 review every patch against this kernel git repository
+                             (or source directory); per list: \`tree:\` in --config
+  --tree-fetch MINUTES       git fetch in each tree repository before a batch,
+                             at most every MINUTES (0: before every batch)
   --config FILE              YAML: the same keys, the review config, per-list policy`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -27,6 +32,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       from: { type: "string" },
       state: { type: "string" },
       once: { type: "boolean" },
+      tree: { type: "string" },
+      "tree-fetch": { type: "string" },
       config: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -42,7 +49,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const v = values[k];
     if (v && v.length > 0) config[k] = v;
   }
-  for (const k of ["smtp-url", "outbox", "from", "state"] as const) {
+  if (values["tree-fetch"] !== undefined) {
+    const n = Number(values["tree-fetch"]);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError("--tree-fetch takes a number of minutes (0 or more)");
+    config["tree-fetch"] = n;
+  }
+  for (const k of ["smtp-url", "outbox", "from", "state", "tree"] as const) {
     const v = values[k];
     if (v !== undefined) config[k] = v;
   }
