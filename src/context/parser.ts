@@ -89,7 +89,12 @@ export function blankAnnotations(text: string): string {
 }
 
 /** Parses C text (annotations blanked). Throws when initParser() was not awaited. The caller deletes the tree. */
+/** Parses done and bytes parsed (for benchmarks). */
+export const PARSE_STATS = { parses: 0, bytes: 0 };
+
 export function parseC(text: string): Tree {
+  PARSE_STATS.parses++;
+  PARSE_STATS.bytes += text.length;
   if (!parser) throw new Error("C parser not initialised: await initParser() first");
   const tree = parser.parse(blankAnnotations(text));
   if (!tree) throw new Error("tree-sitter returned no tree");

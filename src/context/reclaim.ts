@@ -36,7 +36,6 @@ import { getFacts, type ContextFacts } from "./facts.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
 import { applyScopes, evalMask, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
-import type { Node, Tree } from "web-tree-sitter";
 
 // ---------------------------------------------------------------- types
 
@@ -153,49 +152,45 @@ function cachedScan(path: string, text: string): ScanFile {
 
 /** Every function of a file walked by flow.ts (parsed once per text). */
 /**
- * The functions of one file, walked on demand: the parse is kept while the
- * file is among the most recently used ones (a bounded number of live trees),
- * each function's walk is done once and kept.
+ * The functions of one file, walked on demand: the directory scan gives each
+ * function's lines, and only a function asked about is parsed (its own text,
+ * not the whole file) and walked, once.
  */
 class FileFlows {
-  private tree: Tree | null = null;
-  private nodes = new Map<string, Node>();
   private flows = new Map<string, FunctionFlow | null>();
   /** Every function of the file with its lines, in order. */
-  readonly spans: { name: string; start: number; end: number }[] = [];
+  readonly spans: { name: string; start: number; end: number }[];
+  private byName = new Map<string, ScanFunction>();
 
-  constructor(readonly text: string) {
-    this.parse();
-    for (const [name, n] of this.nodes) this.spans.push({ name, start: n.startPosition.row + 1, end: n.endPosition.row + 1 });
-    this.spans.sort((a, b) => a.start - b.start);
-  }
-
-  private parse(): void {
-    this.tree = parseC(this.text);
-    this.nodes.clear();
-    for (const n of this.tree.rootNode.descendantsOfType("function_definition")) {
-      if (!n) continue;
-      const name = functionName(n);
-      if (name && !this.nodes.has(name)) this.nodes.set(name, n);
+  constructor(
+    readonly path: string,
+    readonly text: string,
+  ) {
+    const scan = cachedScan(path, text);
+    this.spans = [];
+    for (const f of scan.functions) {
+      if (this.byName.has(f.name)) continue;
+      this.byName.set(f.name, f);
+      this.spans.push({ name: f.name, start: f.start, end: f.end });
     }
-    liveTrees.push(this);
-    while (liveTrees.length > MAX_LIVE_TREES) liveTrees.shift()!.release();
-  }
-
-  /** Frees the parse (the walks done so far are kept). */
-  release(): void {
-    this.tree?.delete();
-    this.tree = null;
-    this.nodes.clear();
   }
 
   get(name: string): FunctionFlow | undefined {
     if (this.flows.has(name)) return this.flows.get(name) ?? undefined;
-    if (!this.tree) this.parse();
-    const n = this.nodes.get(name);
-    const f = n ? analyseFunction(n) : null;
-    this.flows.set(name, f);
-    return f ?? undefined;
+    const fn = this.byName.get(name);
+    let flow: FunctionFlow | null = null;
+    if (fn) {
+      const body = treeLines(this.path, this.text).slice(fn.start - 1, fn.end).join("\n");
+      const tree = parseC(body);
+      try {
+        const node = tree.rootNode.descendantsOfType("function_definition").find((n) => n !== null && functionName(n) === name) ?? null;
+        if (node) flow = analyseFunction(node, { lineOffset: fn.start - 1 });
+      } finally {
+        tree.delete();
+      }
+    }
+    this.flows.set(name, flow);
+    return flow ?? undefined;
   }
 
   values(): FunctionFlow[] {
@@ -203,19 +198,11 @@ class FileFlows {
   }
 }
 
-const MAX_LIVE_TREES = 12;
-const liveTrees: FileFlows[] = [];
-
 function cachedFlows(path: string, text: string): FileFlows {
   const c = parseCache.get(path);
   if (c && c.text === text) return c;
-  if (c) c.release();
-  const f = new FileFlows(text);
-  if (parseCache.size > 300) {
-    const oldest = parseCache.keys().next().value!;
-    parseCache.get(oldest)?.release();
-    parseCache.delete(oldest);
-  }
+  const f = new FileFlows(path, text);
+  if (parseCache.size > 2000) parseCache.delete(parseCache.keys().next().value!);
   parseCache.set(path, f);
   return f;
 }
@@ -417,18 +404,17 @@ export class ReclaimAnalysis {
         const shown = new Set<number>();
         for (const r of rs) if (r.hunk.lines.some((l) => l.kind !== "ctx")) for (const l of r.lines) shown.add(l.line);
         const seen = new Set<string>();
+        const shownSorted = [...shown].sort((a, b) => a - b);
+        const changedSorted = [...changed].sort((a, b) => a - b);
         for (const span of flows.spans) {
-          let touches = false;
-          for (const c of shown)
-            if (c >= span.start && c <= span.end) {
-              touches = true;
-              break;
-            }
-          if (!touches || seen.has(span.name)) continue;
+          // a shown line inside the span (binary search: an audit shows every line)
+          const k = lowerBound(shownSorted, span.start);
+          if (k >= shownSorted.length || shownSorted[k]! > span.end || seen.has(span.name)) continue;
           seen.add(span.name);
           const f = flows.get(span.name);
           if (!f) continue;
-          const lines = new Set([...changed].filter((c) => c >= f.start && c <= f.end));
+          const lines = new Set<number>();
+          for (let j = lowerBound(changedSorted, f.start); j < changedSorted.length && changedSorted[j]! <= f.end; j++) lines.add(changedSorted[j]!);
           out.push({ path: p, name: f.name, flow: f, image, whole: true, changed: lines, signature: f.params.length > 0 ? `${f.name}(${f.params.join(", ")})` : f.name });
         }
       }
@@ -1088,6 +1074,18 @@ export class ReclaimAnalysis {
     site.hazards = dedupeHazards(site.hazards);
     return site;
   }
+}
+
+/** The first index of a sorted array whose value is >= x. */
+function lowerBound(a: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Variables of a function body assigned from expressions that mention the given ones (two passes). */

@@ -725,15 +725,19 @@ export const HANDLE_APIS: Readonly<Record<string, HandleApi>> = {
   },
 };
 
+type HandleCallInfo = { api: string; op: "start"; outArg?: number } | { api: string; op: "stop"; arg: number };
+let handleCalls: Map<string, HandleCallInfo> | null = null;
+
 /** name -> [api id, start/stop info] for every handle call. */
-export function handleCall(name: string): { api: string; op: "start"; outArg?: number } | { api: string; op: "stop"; arg: number } | undefined {
-  for (const [api, h] of Object.entries(HANDLE_APIS)) {
-    const s = h.start[name];
-    if (s) return { api, op: "start", ...(s.outArg !== undefined ? { outArg: s.outArg } : {}) };
-    const t = h.stop[name];
-    if (t) return { api, op: "stop", arg: t.arg };
+export function handleCall(name: string): HandleCallInfo | undefined {
+  if (!handleCalls) {
+    handleCalls = new Map();
+    for (const [api, h] of Object.entries(HANDLE_APIS)) {
+      for (const [n, st] of Object.entries(h.start)) handleCalls.set(n, { api, op: "start", ...(st.outArg !== undefined ? { outArg: st.outArg } : {}) });
+      for (const [n, t] of Object.entries(h.stop)) handleCalls.set(n, { api, op: "stop", arg: t.arg });
+    }
   }
-  return undefined;
+  return handleCalls.get(name);
 }
 
 // ---------------------------------------------------------------- stacked IO and userspace

@@ -55,9 +55,9 @@ export const rule: Rule = {
         reports.push(r);
       };
       // a kernel thread's body: the task ends when it returns, a thread-wide scope ends with it
-      const thread = a.runsAsThread(v);
+      let thread: boolean | undefined;
       for (const p of v.flow.problems) {
-        if (thread && p.kind === "leak") continue;
+        if (p.kind === "leak" && (thread ??= a.runsAsThread(v))) continue;
         const at = touched(p.line) ? p.line : p.save && touched(p.save.line) ? p.save.line : null;
         if (at === null) continue;
         const base = { file: v.path, line: at };
