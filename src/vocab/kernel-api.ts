@@ -452,6 +452,19 @@ export const WAIT_CALLS: Readonly<Record<string, WaitCall>> = {
   blk_mq_freeze_queue_wait: wt("freeze", "block/blk-mq.c"),
 };
 
+/**
+ * Calls that may drop the last reference to an inode or dentry and so evict
+ * it right there (fs/inode.c iput() -> iput_final() -> evict() ->
+ * ->evict_inode, which waits for writeback and truncates; fs/dcache.c dput()
+ * of the last dentry reference ends in iput()). In reclaim (a shrinker) that
+ * is filesystem work and IO waits the allocating task may be holding up.
+ */
+export const EVICTING_CALLS: Readonly<Record<string, Provenance>> = {
+  iput: { src: "fs/inode.c iput() -> iput_final() -> evict()" },
+  dput: { src: "fs/dcache.c dput() -> dentry_kill() -> iput()" },
+  d_prune_aliases: { src: "fs/dcache.c" },
+};
+
 // ---------------------------------------------------------------- workqueues
 
 export interface WqConstructor extends Provenance {
