@@ -251,7 +251,11 @@ describe("a review that passes its deadline", () => {
     expect(run.output.title).toBe("Review stopped at its deadline");
     expect(run.output.summary).toContain("did not finish within its deadline");
     expect(api.botComments(REPO, 1)).toHaveLength(0);
-    const m = await (await fetch(`${app.url}/metrics`)).text();
+    // the counters move once the job has returned, just after the check run's last write
+    const m = await until(async () => {
+      const t = await (await fetch(`${app.url}/metrics`)).text();
+      return /reclaim_reviews_total\{bot="github",outcome="deadline"\} 1/.test(t) ? t : null;
+    }, 5000, "the deadline in the metrics");
     expect(m).toMatch(/reclaim_reviews_total\{bot="github",outcome="deadline"\} 1/);
     expect(m).toMatch(/reclaim_failures_total\{bot="github",kind="deadline"\} 1/);
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
