@@ -47,6 +47,8 @@ export interface Hunk {
   /** Text after the second "@@" (git puts the enclosing function there). */
   section: string;
   lines: DiffLine[];
+  /** 1-based line of the "@@" header in the input (in the decoded diff when the message was encoded); for checkpatch's "#N:". */
+  inputLine?: number;
 }
 
 export type FileStatus = "modified" | "added" | "deleted" | "renamed" | "copied";

@@ -6,6 +6,7 @@
 // how long to wait, and the spacing, from RECLAIM_* variables.
 import Bottleneck from "bottleneck";
 import { ProbotOctokit } from "probot";
+import { metrics } from "../ops/metrics.js";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -83,6 +84,8 @@ export function rateLimitHandlers(policy: ApiPolicy, wait: (ms: number) => Promi
       return false;
     }
     octokit.log.warn(fields, `GitHub ${kind} rate limit on ${what}; retrying in ${Math.round(totalMs / 100) / 10} s`);
+    metrics().rateLimitWaits.inc({ bot: "github", reason: `${kind}-rate-limit` });
+    metrics().rateLimitWaitSeconds.inc({ bot: "github", reason: `${kind}-rate-limit` }, totalMs / 1000);
     if (extraMs > 0) await wait(extraMs);
     return true;
   };

@@ -220,7 +220,7 @@ export async function withBaseTree<T extends { head: Map<string, string>; neighb
   patches: readonly Patch[],
   limits?: BaseTreeLimits,
   cache?: BaseTreeCache,
-): Promise<T & { list?: (dir: string) => string[] }> {
+): Promise<T & { list?: (dir: string) => string[]; listing?: Listing }> {
   const have = new Set([...input.head.keys(), ...input.neighbours.keys()]);
   const base = await readBaseTree(octokit, ref, patches, input.head, have, limits, cache);
   const listing = base.listing;
@@ -228,7 +228,7 @@ export async function withBaseTree<T extends { head: Map<string, string>; neighb
     ...input,
     neighbours: new Map([...base.files, ...input.neighbours]),
     notes: [...input.notes, ...base.notes],
-    ...(listing ? { list: (dir: string) => listDir(listing, dir) } : {}),
+    ...(listing ? { list: (dir: string) => listDir(listing, dir), listing } : {}),
   };
 }
 

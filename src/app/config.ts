@@ -26,6 +26,12 @@ export const githubSettingsSchema = z
     minSeverity: z.enum(["error", "warning", "info"]).default("warning"),
     /** Lowest severity of a new finding that makes the check run fail. */
     failOn: z.enum(["error", "warning", "info", "never"]).default("error"),
+    /**
+     * The pull request's author (without write access) may silence findings
+     * on their own pull request, but only those below failOn: a finding
+     * that fails the check needs someone with write access.
+     */
+    authorMaySuppress: z.boolean().default(true),
   })
   .strict();
 

@@ -64,6 +64,11 @@ export class GitHubHistory {
     );
   }
 
+  /** What prepare() found, per path, as plain data (for a review that runs in a worker). */
+  entries(): Record<string, Entry[]> {
+    return Object.fromEntries(this.byPath);
+  }
+
   lookup(path: string, fn: string | null): LocalCommit[] {
     return rank(this.byPath.get(path) ?? [], fn);
   }

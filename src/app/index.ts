@@ -10,9 +10,12 @@ import type { KnowledgeBase } from "../knowledge/base.js";
 import { loadKnowledge } from "../knowledge/load.js";
 import { ALL_RULES } from "../rules/index.js";
 import type { Rule } from "../types.js";
+import { setDepthSource } from "../ops/metrics.js";
+import { WorkerPool } from "../workers/pool.js";
 import type { Logger, Octokit } from "./api.js";
 import { loadAppConfig, type ConfigContext } from "./config.js";
-import { handleIgnore, type IgnoreRequest } from "./feedback.js";
+import { PermissionCache, handleIgnore, type IgnoreRequest } from "./feedback.js";
+import { handle as reviewInProcess, type AppReviewInput, type AppReviewOutput } from "./review-worker.js";
 import { CHECK_NAME, prName, runReviewJob, type JobDeps, type PullRequestJob } from "./job.js";
 import { DEFAULT_LIMITS, type Limits } from "./pr-input.js";
 import { BoundedSet, WorkQueue } from "./queue.js";
@@ -27,13 +30,25 @@ export interface AppOptions {
   concurrency?: number;
   /** Jobs waiting at most; past it webhooks are answered 503 (GitHub records the failure). */
   maxQueued?: number;
+  /** Knowledge base and rules for reviews run in-process (workers: 0, or the TypeScript sources); worker threads load the bundled ones. */
   kb?: KnowledgeBase;
   rules?: readonly Rule[];
+  /** Review worker threads (default 2; 0: in-process, without deadlines). */
+  workers?: number;
+  /** Milliseconds one review may run before it is stopped and reported (default 60 s). */
+  deadlineMs?: number;
+  /** Our bot account's login; default: asked of GitHub (GET /app) once. */
+  botLogin?: string | null;
 }
+
+export const DEFAULT_DEADLINE_MS = 60_000;
 
 export interface ReclaimApp {
   appFn: ApplicationFunction;
   queue: WorkQueue;
+  pool: WorkerPool<AppReviewInput, AppReviewOutput>;
+  /** True once the application function ran (knowledge loaded, handlers registered). */
+  loaded(): boolean;
 }
 
 interface UserLike {
@@ -83,6 +98,15 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const deliveries = new BoundedSet(20_000);
   let log: Logger = console as unknown as Logger;
+  let loaded = false;
+  const pool = new WorkerPool<AppReviewInput, AppReviewOutput>({
+    script: new URL("./review-worker.js", import.meta.url),
+    size: opts.workers ?? 2,
+    deadlineMs: opts.deadlineMs ?? DEFAULT_DEADLINE_MS,
+    // in-process (the tests, workers: 0): the given rules and knowledge base
+    inline: (input) => reviewInProcess(input, undefined, { rules: opts.rules, kb: opts.kb }),
+  });
+  const perms = new PermissionCache();
   const queue = new WorkQueue({
     concurrency: opts.concurrency ?? 4,
     maxQueued: opts.maxQueued ?? 500,
@@ -93,10 +117,32 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
     },
   });
 
+  setDepthSource("github", () => ({ queued: queue.stats.queued, running: queue.stats.running }));
+
   const appFn: ApplicationFunction = (app: Probot) => {
     log = app.log as unknown as Logger;
-    const kb = opts.kb ?? loadKnowledge();
-    const deps: JobDeps = { appId: opts.appId, kb, rules: opts.rules ?? ALL_RULES, limits, log };
+    // validates the knowledge base at start (worker threads load their own copy)
+    if (!opts.kb) loadKnowledge();
+    let login: Promise<string | null> | null = opts.botLogin !== undefined ? Promise.resolve(opts.botLogin) : null;
+    const botLogin = (): Promise<string | null> => {
+      login ??= (async () => {
+        try {
+          const jwt = await app.auth();
+          const res = await jwt.request("GET /app");
+          const slug = (res.data as { slug?: string }).slug;
+          return slug ? `${slug}[bot]` : null;
+        } catch (err) {
+          log.warn({ err: errorMessage(err) }, "could not learn the app's bot account (GET /app); any bot account's marked comment is taken as ours");
+          login = null; // asked again next time
+          return null;
+        }
+      })();
+      return login;
+    };
+    /** One logger per delivery: every line of a job carries its delivery id. */
+    const forDelivery = (delivery: string): Logger => (typeof (log as { child?: unknown }).child === "function" ? (log as Logger & { child(b: object): Logger }).child({ delivery }) : log);
+    const depsFor = (delivery: string): JobDeps => ({ appId: opts.appId, rules: opts.rules ?? ALL_RULES, limits, log: forDelivery(delivery), pool, perms, botLogin });
+    loaded = true;
     const octokitOf = (context: { octokit: unknown }): Octokit => context.octokit as Octokit;
     const configOf = (context: ConfigContext) => (knownRules: readonly string[]) => loadAppConfig(context, knownRules);
 
@@ -126,7 +172,7 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
           dedupeKey: `${prName(job)}@${job.headSha}`,
           deliveryId: context.id,
           run: async () => {
-            const outcome = await runReviewJob(octokit, job, deps, configOf(context));
+            const outcome = await runReviewJob(octokit, job, depsFor(context.id), configOf(context));
             // a failed review may be redelivered (by hand or by the deliveries API) and is then tried again
             if (outcome === "failed") deliveries.delete(context.id);
             return outcome;
@@ -167,7 +213,7 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
             log.info({ pr: `${owner}/${repo}#${number}`, sha: cr.head_sha }, "re-run requested for an older head: the current head is reviewed by its own run");
             return "skipped";
           }
-          return runReviewJob(octokit, jobFromPull(pr.data as unknown as PullLike, owner, repo, context.id, "rerequested"), deps, configOf(context));
+          return runReviewJob(octokit, jobFromPull(pr.data as unknown as PullLike, owner, repo, context.id, "rerequested"), depsFor(context.id), configOf(context));
         },
       });
       deliveries.add(context.id);
@@ -179,7 +225,7 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
         serialKey: `${req.owner}/${req.repo}#${req.number}`,
         deliveryId,
         run: async () => {
-          await handleIgnore(octokit, req, log);
+          await handleIgnore(octokit, req, { log: forDelivery(deliveryId), perms, botLogin: await botLogin() });
           return "done";
         },
       });
@@ -228,5 +274,5 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
     });
   };
 
-  return { appFn, queue };
+  return { appFn, queue, pool, loaded: () => loaded };
 }

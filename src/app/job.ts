@@ -6,30 +6,17 @@
 // restart repeats nothing.
 import { SEVERITY_RANK, type Finding, type Rule, type Severity } from "../types.js";
 import { ConfigError, InputError, errorMessage } from "../errors.js";
-import type { KnowledgeBase } from "../knowledge/base.js";
-import { parsePatchText, type IngestOptions } from "../ingest/index.js";
-import { readyToReview, review } from "../pipeline.js";
+import { parsePatchText } from "../ingest/index.js";
+import { DeadlineError, type WorkerPool } from "../workers/pool.js";
+import { metrics } from "../ops/metrics.js";
 import { isForbidden, statusOf, type Logger, type Octokit } from "./api.js";
 import { CONFIG_PATH, type AppConfig } from "./config.js";
-import { markedFingerprints, readPullRequestState, type IssueCommentLike, type ReviewCommentLike, type ReviewLike } from "./markers.js";
-import {
-  fetchCommitDiff,
-  patchText,
-  planReview,
-  readPullCommits,
-  readPullRequest,
-  sourcesFrom,
-  splitMessage,
-  type Limits,
-  type PrCommit,
-  type PrInput,
-  type PrRef,
-} from "./pr-input.js";
-import { normaliseLine } from "../rules/util/code.js";
-import type { ParsedInput, Patch } from "../types.js";
+import { finalMarker, readPullRequestState, type IssueCommentLike, type ReviewCommentLike, type ReviewLike } from "./markers.js";
+import { fetchCommitDiff, planReview, readPullCommits, readPullRequest, type Limits, type PrCommit, type PrInput, type PrRef } from "./pr-input.js";
 import { withBaseTree } from "./base-tree.js";
 import { GitHubHistory } from "./history.js";
-import { decorateWithHistory, touchedPaths } from "../history/sources.js";
+import { gatherTrust, type PermissionCache } from "./feedback.js";
+import type { AppReviewInput, AppReviewOutput } from "./review-worker.js";
 import {
   annotationOf,
   countBySeverity,
@@ -42,6 +29,10 @@ import {
   type SummaryInput,
 } from "./render.js";
 import type { JobOutcome } from "./queue.js";
+import { escapeGitHub, findingForGitHub, findingVisible } from "../render/escape.js";
+
+/** Diffs larger than this are not parsed on the event loop for base-tree lookups (the worker still reviews them). */
+const BASE_TREE_DIFF_LIMIT = 2 * 1024 * 1024;
 
 export const CHECK_NAME = "reclaim-review";
 /** Annotations per check-run request (GitHub's limit). */
@@ -64,10 +55,15 @@ export interface PullRequestJob extends PrRef {
 
 export interface JobDeps {
   appId: number | null;
-  kb: KnowledgeBase;
   rules: readonly Rule[];
   limits: Limits;
   log: Logger;
+  /** Where reviews run: worker threads, each review under a deadline. */
+  pool: WorkerPool<AppReviewInput, AppReviewOutput>;
+  /** Collaborator permissions (who may suppress), cached across jobs. */
+  perms: PermissionCache;
+  /** Our bot account's login ("<slug>[bot]"), or null when it could not be learnt. */
+  botLogin: () => Promise<string | null>;
 }
 
 export interface ReviewOutcome {
@@ -162,52 +158,12 @@ export function prName(p: { owner: string; repo: string; number: number }): stri
   return `${p.owner}/${p.repo}#${p.number}`;
 }
 
-/** New-side line numbers inside the hunks of each file GitHub gave a patch for. */
-function commentableLines(files: readonly { path: string; hunks: { lines: { kind: string; newLine: number | null }[] }[] }[], githubPatched: Set<string>) {
-  const out = new Map<string, Set<number>>();
-  for (const f of files) {
-    if (!githubPatched.has(f.path)) continue;
-    const s = new Set<number>();
-    for (const h of f.hunks) for (const l of h.lines) if (l.kind !== "del" && l.newLine !== null) s.add(l.newLine);
-    out.set(f.path, s);
-  }
-  return out;
-}
-
-/** The first new-side line of the first file GitHub has a patch for: where a commit-message finding's annotation goes. */
-function firstLine(files: readonly { path: string; hunks: { lines: { kind: string; newLine: number | null }[] }[] }[], githubPatched: Set<string>): { path: string; line: number } | null {
-  for (const f of files) {
-    if (!githubPatched.has(f.path)) continue;
-    for (const h of f.hunks) for (const l of h.lines) if (l.kind !== "del" && l.newLine !== null) return { path: f.path, line: l.newLine };
-  }
-  return null;
-}
-
-/** The added lines of each file of the pull request's diff (text and new-side line). */
-function addedLines(files: readonly { path: string; hunks: { lines: { kind: string; text: string; newLine: number | null }[] }[] }[]): Map<string, { text: string; line: number }[]> {
-  const out = new Map<string, { text: string; line: number }[]>();
-  for (const f of files) {
-    const list: { text: string; line: number }[] = [];
-    for (const h of f.hunks) for (const l of h.lines) if (l.kind === "add" && l.newLine !== null) list.push({ text: l.text, line: l.newLine });
-    out.set(f.path, list);
-  }
-  return out;
-}
-
 /**
  * The pull request's commits as a series: each commit's own diff (from the
- * API, bounded) and message, in order, as "[PATCH k/n]" patches of one
- * series whose cover is the pull request's title and description. Null when
- * no commit diff could be read (the review then reads the whole diff).
+ * API, bounded), in order; the worker reads them as "[PATCH k/n]" patches of
+ * one series whose cover is the pull request's title and description.
  */
-async function readSeries(
-  octokit: Octokit,
-  job: PullRequestJob,
-  commits: readonly PrCommit[],
-  limits: Limits,
-  notes: string[],
-  opts: IngestOptions,
-): Promise<ParsedInput | null> {
+async function readSeriesDiffs(octokit: Octokit, job: PullRequestJob, commits: readonly PrCommit[], limits: Limits, notes: string[]): Promise<{ commit: PrCommit; diff: string | null }[]> {
   const diffs = new Map<string, string | null>();
   let next = 0;
   const worker = async () => {
@@ -217,17 +173,7 @@ async function readSeries(
     }
   };
   await Promise.all(Array.from({ length: Math.min(limits.fetchConcurrency, commits.length) }, worker));
-  const out: ParsedInput = { patches: [], covers: [], problems: [] };
-  const n = commits.length;
-  commits.forEach((c, i) => {
-    const diff = diffs.get(c.sha);
-    if (!diff) return;
-    const { subject, body } = splitMessage(c.message);
-    const parsed = parsePatchText(patchText(`[PATCH ${i + 1}/${n}] ${subject}`, body, diff, c.author, c.date), `${prName(job)}@${c.sha.slice(0, 12)}`, opts);
-    for (const p of parsed.patches) out.patches.push({ ...p, cover: { subject: job.title, message: job.body ?? "" } });
-    out.problems.push(...parsed.problems);
-  });
-  return out.patches.length > 0 ? out : null;
+  return commits.map((commit) => ({ commit, diff: diffs.get(commit.sha) ?? null }));
 }
 
 function atLeast(s: Severity, min: Severity | "never"): boolean {
@@ -247,7 +193,9 @@ async function previousReport(octokit: Octokit, job: PullRequestJob, appId: numb
     const out: PreviousReport[] = [];
     for (const r of runs.slice(0, 1)) {
       for (const line of (r.output?.summary ?? "").split("\n")) {
-        for (const fp of markedFingerprints(line)) {
+        // only the marker that ends a line of our own summary counts
+        const fp = finalMarker(line);
+        if (fp !== null) {
           out.push({ fingerprint: fp, title: line
             .replace(/<!--.*?-->/g, "")
             .replace(/\((review comment|check run only)\)/, "")
@@ -287,7 +235,7 @@ export async function runReviewJob(octokit: Octokit, job: PullRequestJob, deps: 
       run = await openCheckRun(octokit, job, deps);
       const msg = err.key ? err.message.slice(err.key.length + 2) : err.message;
       if (run) {
-        await completeCheckRun(octokit, job, run, "failure", `Invalid configuration: ${err.key ?? "(file)"}`, renderConfigError(origin, err.key ?? "(file)", msg), []);
+        await completeCheckRun(octokit, job, run, "failure", `Invalid configuration: ${err.key ?? "(file)"}`, renderConfigError(origin, err.key ?? "(file)", escapeGitHub(msg)), []);
       }
       return "skipped";
     }
@@ -301,21 +249,26 @@ export async function runReviewJob(octokit: Octokit, job: PullRequestJob, deps: 
       return "skipped";
     }
     run = await openCheckRun(octokit, job, deps);
-    return await reviewAndPublish(octokit, job, deps, config, run);
+    const outcome = await reviewAndPublish(octokit, job, deps, config, run);
+    metrics().reviews.inc({ bot: "github", outcome: outcome === "stopped" ? "deadline" : outcome === "done" ? "ok" : outcome });
+    return outcome === "stopped" ? "done" : outcome;
   } catch (err) {
     const status = statusOf(err);
     log.error({ pr: prName(job), sha: job.headSha, status, err: errorMessage(err) }, "review failed");
     try {
       run ??= await openCheckRun(octokit, job, deps);
-      if (run) await completeCheckRun(octokit, job, run, "neutral", "Review did not finish", renderError(job.headSha, errorMessage(err), status), []);
+      if (run) await completeCheckRun(octokit, job, run, "neutral", "Review did not finish", renderError(job.headSha, escapeGitHub(errorMessage(err)), status), []);
     } catch (err2) {
       log.error({ pr: prName(job), err: errorMessage(err2) }, "could not report the failure in the check run either; redeliver the webhook or push again");
     }
+    metrics().reviews.inc({ bot: "github", outcome: "failed" });
+    metrics().failures.inc({ bot: "github", kind: status !== undefined ? "api" : "review" });
     return "failed";
   }
 }
 
-async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: JobDeps, config: AppConfig, run: CheckRunRef | null): Promise<JobOutcome> {
+/** "stopped": the review hit its deadline (reported in the check run; the head counts as handled). */
+async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: JobDeps, config: AppConfig, run: CheckRunRef | null): Promise<JobOutcome | "stopped"> {
   const log = deps.log;
   const gh = config.github;
   const problems: string[] = [];
@@ -328,66 +281,72 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
   const fromCommit = new Map<string, string>();
   /** Where a patch-level finding's annotation goes: the first line of the first file GitHub has a patch for. */
   let anchor: { path: string; line: number } | null = null;
+  let stopped: DeadlineError | null = null;
   if (input.diffText.trim() !== "") {
+    // the API's answers are read here (I/O); parsing and the review run in a worker thread, under the deadline
+    const commits = await readPullCommits(octokit, job, deps.limits, notes);
+    const plan = planReview(job.title, job.body ?? "", commits, deps.limits, notes);
+    const seriesDiffs = plan.kind === "series" ? await readSeriesDiffs(octokit, job, plan.commits, deps.limits, notes) : null;
+    // callers and neighbours beyond the touched directories, from the base commit: looked up from the
+    // diff's functions and includes and read here (the worker does no I/O); a very large diff goes without
+    let listing: string[] | null = null;
+    if (input.diffText.length <= BASE_TREE_DIFF_LIMIT) {
+      try {
+        const forBase = parsePatchText(input.diffText, `${prName(job)}@${job.headSha.slice(0, 12)}`, { maxBytes: config.review.maxInputBytes });
+        const known = input.notes.length;
+        const withBase = await withBaseTree(octokit, job, input, forBase.patches);
+        input = withBase;
+        listing = withBase.listing ? [...withBase.listing.files.keys()] : null;
+        notes.push(...input.notes.slice(known));
+      } catch (err) {
+        // an unreadable diff is reported by the review itself
+        if (!(err instanceof InputError)) throw err;
+      }
+    } else notes.push(`the diff is over ${BASE_TREE_DIFF_LIMIT} bytes: no context from the base tree beyond the touched directories`);
+    // the file's own reclaim history, through the commits API (best effort, bounded)
+    const history = GitHubHistory.forOctokit(octokit, { owner: job.owner, repo: job.repo, baseSha: job.baseSha });
+    await history.prepare([...new Set([...input.githubPatched, ...input.head.keys()])]);
+    const started = process.hrtime.bigint();
     try {
-      const commits = await readPullCommits(octokit, job, deps.limits, notes);
-      const plan = planReview(job.title, job.body ?? "", commits, deps.limits, notes);
-      const source = `${prName(job)}@${job.headSha.slice(0, 12)}`;
-      const opts = { maxBytes: config.review.maxInputBytes };
-      const series = plan.kind === "series" ? await readSeries(octokit, job, plan.commits, deps.limits, notes, opts) : null;
-      const wholeText =
-        plan.kind === "whole"
-          ? patchText(plan.subject, plan.body, input.diffText, plan.author, plan.date)
-          : patchText(job.title, [job.body ?? "", ...plan.commits.map((c) => c.message.trim())].filter((x) => x.trim() !== "").join("\n\n"), input.diffText);
-      // the pull request's own diff (the lines GitHub can comment on), and the review's input unless it is a series
-      const wholeInput = parsePatchText(series ? patchText(job.title, "", input.diffText) : wholeText, source, opts);
-      const whole = wholeInput.patches[0];
-      lines = commentableLines(whole?.files ?? [], input.githubPatched);
-      anchor = firstLine(whole?.files ?? [], input.githubPatched);
-      const parsed: ParsedInput = series ?? wholeInput;
-      // in a series, the files a later commit changes again: their head text is not this commit's
-      const later = new Map<Patch, Set<string>>();
-      const touchedAfter = new Set<string>();
-      for (const p of [...parsed.patches].reverse()) {
-        later.set(p, new Set(touchedAfter));
-        for (const f of p.files) touchedAfter.add(f.path);
-      }
-      // the file's own reclaim history, through the commits API (best effort, bounded)
-      const history = GitHubHistory.forOctokit(octokit, { owner: job.owner, repo: job.repo, baseSha: job.baseSha });
-      // callers and neighbours beyond the touched directories, from the base commit
-      const known = input.notes.length;
-      input = await withBaseTree(octokit, job, input, parsed.patches);
-      notes.push(...input.notes.slice(known));
-      const base = series ? sourcesFrom(input, { stale: (p) => later.get(p) ?? new Set() }) : sourcesFrom(input);
-      const sources = decorateWithHistory(base, (p, fn) => history.lookup(p, fn), (patches) => history.prepare(touchedPaths(patches)));
-      await sources.prepare?.(parsed.patches);
-      await readyToReview();
-      const result = review(parsed, sources, config.review, deps.kb, deps.rules);
-      const seen = new Set<string>();
-      const added = addedLines(whole?.files ?? []);
-      for (const r of result.reviews) {
-        for (const e of r.errors) problems.push(`rule ${e.rule} failed, its verdict is unknown: ${e.message}`);
-        for (const n of r.patch.notes) if (!notes.includes(n)) notes.push(n);
-        const sha = series ? /@([0-9a-f]+)$/.exec(r.patch.source)?.[1] ?? null : null;
-        for (const f of r.findings) {
-          if (seen.has(f.fingerprint)) continue;
-          seen.add(f.fingerprint);
-          if (sha !== null) {
-            fromCommit.set(f.fingerprint, `commit ${sha.slice(0, 12)}`);
-            // a line a later commit moved: the same added line in the pull request's diff, if there is exactly one
-            if (f.file !== null && f.line !== null && later.get(r.patch)?.has(f.file) && f.quote !== null) {
-              const same = (added.get(f.file) ?? []).filter((l) => normaliseLine(l.text) === normaliseLine(f.quote!));
-              if (same.length === 1) f.line = same[0]!.line;
-              else f.line = null;
-            }
-          }
-          findings.push(f);
-        }
-      }
+      const out = await deps.pool.run({
+        source: `${prName(job)}@${job.headSha.slice(0, 12)}`,
+        pr: prName(job),
+        title: job.title,
+        body: job.body ?? "",
+        diffText: input.diffText,
+        plan,
+        seriesDiffs,
+        maxBytes: config.review.maxInputBytes,
+        config: config.review,
+        ruleIds: deps.rules.map((r) => r.meta.id),
+        head: input.head,
+        base: input.base,
+        neighbours: input.neighbours,
+        githubPatched: [...input.githubPatched],
+        history: history.entries(),
+        listing,
+      });
+      findings = out.findings;
+      problems.push(...out.problems);
+      for (const n of out.notes) if (!notes.includes(n)) notes.push(n);
+      lines = new Map(Object.entries(out.lines).map(([p, ls]) => [p, new Set(ls)]));
+      anchor = out.anchor;
+      for (const [fp, c] of Object.entries(out.fromCommit)) fromCommit.set(fp, c);
     } catch (err) {
-      if (!(err instanceof InputError)) throw err;
-      problems.push(`the diff could not be read: ${err.message}`);
+      if (!(err instanceof DeadlineError)) throw err;
+      stopped = err;
+    } finally {
+      metrics().reviewSeconds.observe({ bot: "github" }, Number(process.hrtime.bigint() - started) / 1e9);
     }
+  }
+  if (stopped) {
+    // reported, not retried on its own: the check run says why; "Re-run" or a push tries again
+    metrics().failures.inc({ bot: "github", kind: "deadline" });
+    log.warn({ pr: prName(job), sha: job.headSha, deadlineMs: stopped.deadlineMs }, "review stopped at its deadline");
+    if (run) {
+      await completeCheckRun(octokit, job, run, "neutral", "Review stopped at its deadline", renderError(job.headSha, stopped.message + "; nothing was posted for this head. The patch may be very large or pathological", undefined), []);
+    }
+    return "stopped";
   }
 
   const [comments, reviews, issueComments, previous] = await Promise.all([
@@ -396,7 +355,10 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
     octokit.paginate(octokit.rest.issues.listComments, { owner: job.owner, repo: job.repo, issue_number: job.number, per_page: 100 }) as Promise<IssueCommentLike[]>,
     previousReport(octokit, job, deps.appId),
   ]);
-  const state = readPullRequestState(comments, reviews, issueComments, job.author);
+  const botLogin = await deps.botLogin();
+  const trust = await gatherTrust(octokit, job, job.author, botLogin, comments, issueComments, deps.perms, log);
+  const state = readPullRequestState(comments, reviews, issueComments, trust);
+
 
   // Sort the findings into the summary's sections. Below the comment
   // threshold a finding is not hidden: it is a note in the check run.
@@ -406,9 +368,16 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
   const below: Finding[] = [];
   const suppressed: SummaryInput["suppressed"] = [];
   for (const f of findings) {
-    const by = state.suppressed.get(f.fingerprint);
+    let by = state.suppressed.get(f.fingerprint);
+    const byAuthor = state.byAuthor.get(f.fingerprint);
+    if (by === undefined && byAuthor !== undefined) {
+      // the author (without write access) may silence what does not gate the check, when the repository allows it
+      if (!gh.authorMaySuppress) problems.push(escapeGitHub(`${byAuthor} asked to ignore ${f.fingerprint}; github.authorMaySuppress is off here, so someone with write access has to`));
+      else if (atLeast(f.severity, gh.failOn)) problems.push(escapeGitHub(`${byAuthor} asked to ignore ${f.fingerprint}, a ${f.severity} that fails this check (failOn: ${gh.failOn}); someone with write access has to`));
+      else by = byAuthor;
+    }
     if (by !== undefined) {
-      suppressed.push({ fingerprint: f.fingerprint, title: `${f.rule} ${f.file ?? ""}${f.line ? ":" + f.line : ""}`.trim(), by });
+      suppressed.push({ fingerprint: f.fingerprint, title: escapeGitHub(`${f.rule} ${f.file ?? ""}${f.line ? ":" + f.line : ""}`.trim()), by });
       continue;
     }
     if (f.preExisting) preExisting.push(f);
@@ -451,17 +420,18 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
 
   const summaryInput: SummaryInput = {
     headSha: job.headSha,
-    current,
+    // patch-derived words reach GitHub escaped (no mentions, links, images or forged markers)
+    current: current.map(findingForGitHub),
     commented,
-    outside,
-    preExisting,
+    outside: outside.map(findingForGitHub),
+    preExisting: preExisting.map(findingForGitHub),
     resolved: [...resolved.values()],
     suppressed,
-    below,
+    below: below.map(findingForGitHub),
     minSeverity: gh.minSeverity,
     fromCommit,
-    notes,
-    problems,
+    notes: notes.map(escapeGitHub),
+    problems: problems.map(escapeGitHub),
     configOrigin: config.origin,
   };
   const newOnes = [...current, ...outside];
@@ -478,8 +448,8 @@ async function reviewAndPublish(octokit: Octokit, job: PullRequestJob, deps: Job
         : "No memory-reclaim hazards found"
       : `${newOnes.length} finding${newOnes.length === 1 ? "" : "s"}: ${c.error} error, ${c.warning} warning, ${c.info} info`;
   const annotations = [
-    ...[...current, ...outside, ...preExisting].map((f) => annotationOf(f, { anchor, commit: fromCommit.get(f.fingerprint) })),
-    ...below.map((f) => annotationOf(f, { anchor, commit: fromCommit.get(f.fingerprint), level: "notice" })),
+    ...[...current, ...outside, ...preExisting].map((f) => annotationOf(findingVisible(f), { anchor, commit: fromCommit.get(f.fingerprint) })),
+    ...below.map((f) => annotationOf(findingVisible(f), { anchor, commit: fromCommit.get(f.fingerprint), level: "notice" })),
   ].filter((a): a is Annotation => a !== null);
   if (run) await completeCheckRun(octokit, job, run, conclusion, title, renderSummary(summaryInput), annotations);
 
@@ -505,11 +475,11 @@ async function postReview(
   log: Logger,
 ): Promise<PostResult> {
   const base = { owner: job.owner, repo: job.repo, pull_number: job.number, commit_id: job.headSha, event: "COMMENT" as const };
-  const comments = inline.map((f) => ({ path: f.file!, line: f.line!, side: "RIGHT" as const, body: renderComment(f) }));
+  const comments = inline.map((f) => ({ path: f.file!, line: f.line!, side: "RIGHT" as const, body: renderComment(findingForGitHub(f)) }));
   try {
     await octokit.rest.pulls.createReview({
       ...base,
-      body: renderReviewBody({ headSha: job.headSha, inlineCount: inline.length, overflow, bodyFindings, bodyReason }),
+      body: renderReviewBody({ headSha: job.headSha, inlineCount: inline.length, overflow, bodyFindings: bodyFindings.map(findingForGitHub), bodyReason }),
       ...(comments.length > 0 ? { comments } : {}),
     });
     return { inline: comments.length };
@@ -525,7 +495,7 @@ async function postReview(
             headSha: job.headSha,
             inlineCount: 0,
             overflow,
-            bodyFindings: [...inline, ...bodyFindings],
+            bodyFindings: [...inline, ...bodyFindings].map(findingForGitHub),
             bodyReason: "GitHub did not accept these as line comments, so they are listed here:",
           }),
         });

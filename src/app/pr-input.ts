@@ -9,7 +9,7 @@ import { createTwoFilesPatch } from "diff";
 import { FactsIndex, contextFacts, withFacts, type TextProvider } from "../context/facts.js";
 import { initParser } from "../context/parser.js";
 import type { Sources } from "../pipeline.js";
-import type { FileDiff, Patch, SourceContext } from "../types.js";
+import type { FileDiff, ParsedInput, Patch, SourceContext } from "../types.js";
 import type { Octokit } from "./api.js";
 import { revertFile } from "../diff/apply.js";
 
@@ -419,12 +419,33 @@ export function splitMessage(message: string): { subject: string; body: string }
   return { subject, body: lines.slice(1).join("\n").replace(/^\n+/, "").replace(/\s+$/, "") };
 }
 
-/** A commit (or the whole pull request) as one mail-like text the core parser reads. */
-export function patchText(subject: string, body: string, diff: string, author: string | null = null, date: string | null = null): string {
-  const head = [`Subject: ${subject.replace(/\n/g, " ")}`];
-  if (author) head.unshift(`From: ${author.replace(/\n/g, " ")}`);
-  if (date) head.push(`Date: ${date}`);
-  return `${head.join("\n")}\n\n${body}\n---\n${diff}`;
+/** The message a pull request (or one of its commits) gives its diff. */
+export interface PatchMeta {
+  subject: string;
+  body: string;
+  /** "Name <addr>", when known. */
+  author: string | null;
+  date: string | null;
+  /** k of n in a series of commits. */
+  series?: { index: number; total: number };
+}
+
+/**
+ * A diff parsed alone (it comes from the API) given its message: the title
+ * or commit subject, the description or commit body. The message is never
+ * parsed as mail or diff text, so a \`\`\`diff block or a
+ * "From ..."/"Subject:" pair in a description changes nothing but the
+ * message the commit-message rules read.
+ */
+export function describePatch(parsed: ParsedInput, meta: PatchMeta): ParsedInput {
+  const subject = meta.subject.replace(/[\r\n]+/g, " ").trim();
+  const message = meta.body.replace(/\r\n?/g, "\n");
+  const series = meta.series ? { version: 1, index: meta.series.index, total: meta.series.total, tags: [] } : null;
+  const raw = meta.series ? `[PATCH ${meta.series.index}/${meta.series.total}] ${subject}` : subject;
+  return {
+    ...parsed,
+    patches: parsed.patches.map((p) => ({ ...p, subject, rawSubject: raw, message, author: meta.author?.replace(/[\r\n]+/g, " ") ?? null, date: meta.date, series })),
+  };
 }
 
 /** How a pull request is read: one patch (title/description or its only commit, or too many commits), or a series. */

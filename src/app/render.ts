@@ -7,6 +7,7 @@ import Mustache from "mustache";
 import { packageRoot } from "../paths.js";
 import type { Citation, Finding, Severity } from "../types.js";
 import { VERSION } from "../version.js";
+import { escapeGitHubCode } from "../render/escape.js";
 import { marker } from "./markers.js";
 import { groupFindings, groupProse } from "../render/common.js";
 
@@ -53,7 +54,9 @@ export function renderComment(f: Finding): string {
 
 export function locationOf(f: Pick<Finding, "file" | "line">): string {
   if (f.file === null) return "(whole patch)";
-  return f.line === null ? `\`${f.file}\`` : `\`${f.file}:${f.line}\``;
+  // a path comes from the patch: no backtick may end the code span early
+  const file = escapeGitHubCode(f.file);
+  return f.line === null ? `\`${file}\`` : `\`${file}:${f.line}\``;
 }
 
 function findingLine(f: Finding, where?: string, commit?: string) {

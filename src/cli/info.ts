@@ -5,18 +5,44 @@ import { loadKnowledge } from "../knowledge/load.js";
 import { ALL_RULES, findRule } from "../rules/index.js";
 import type { Io } from "./main.js";
 
-function formatOpt(argv: string[]): { format: string; positionals: string[] } {
+const HELP: Record<string, string> = {
+  rules: `usage: reclaim-review rules [--format text|json]
+
+Lists the rules: id, default severity, hazard class, what each looks for.
+  -f, --format F   text (default) or json (every rule's metadata)
+  -h, --help       this text`,
+  knowledge: `usage: reclaim-review knowledge [--format text|json]
+
+Lists the knowledge entries: id, first commit, date, verification, title.
+  -f, --format F   text (default) or json (every entry in full)
+  -h, --help       this text`,
+  explain: `usage: reclaim-review explain ID
+
+Prints a rule's documentation (why, what to do, what it stays quiet on, the
+history it cites) or a knowledge entry's full story. IDs: \`reclaim-review rules\`
+and \`reclaim-review knowledge\`.
+  -h, --help       this text`,
+};
+
+/** Options of rules/knowledge/explain; null when --help was asked for (and printed). */
+function formatOpt(argv: string[], command: string, io: Io): { format: string; positionals: string[] } | null {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { format: { type: "string", short: "f", default: "text" } },
+    options: { format: { type: "string", short: "f", default: "text" }, help: { type: "boolean", short: "h" } },
   });
+  if (values.help) {
+    io.stdout(HELP[command] + "\n");
+    return null;
+  }
   if (values.format !== "text" && values.format !== "json") throw new UsageError(`--format takes text or json`);
   return { format: values.format!, positionals };
 }
 
 export function listRules(argv: string[], io: Io): number {
-  const { format } = formatOpt(argv);
+  const opt = formatOpt(argv, "rules", io);
+  if (!opt) return 0;
+  const { format } = opt;
   if (format === "json") {
     io.stdout(JSON.stringify(ALL_RULES.map((r) => ({ ...r.meta })), null, 2) + "\n");
     return 0;
@@ -27,7 +53,9 @@ export function listRules(argv: string[], io: Io): number {
 }
 
 export function listKnowledge(argv: string[], io: Io): number {
-  const { format } = formatOpt(argv);
+  const opt = formatOpt(argv, "knowledge", io);
+  if (!opt) return 0;
+  const { format } = opt;
   const kb = loadKnowledge();
   if (format === "json") {
     io.stdout(JSON.stringify(kb.entries, null, 2) + "\n");
@@ -42,7 +70,9 @@ export function listKnowledge(argv: string[], io: Io): number {
 }
 
 export function explain(argv: string[], io: Io): number {
-  const { positionals } = formatOpt(argv);
+  const opt = formatOpt(argv, "explain", io);
+  if (!opt) return 0;
+  const { positionals } = opt;
   const id = positionals[0];
   if (!id) throw new UsageError("explain needs a rule id or a knowledge entry id");
   const rule = findRule(id);

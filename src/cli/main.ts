@@ -45,6 +45,7 @@ commands:
       --fail-on LEVEL     error|warning|info|never (default warning)
       --config FILE       YAML config (rules, paths, ignore, maxInputBytes)
       --max-bytes N       input size limit (default 52428800)
+      --terse             one checkpatch-style line per finding (text format)
   audit --tree DIR [PATH...]   review existing source with the same rules
   rules [--format json]        list the rules
   knowledge [--format json]    list the knowledge entries
@@ -52,8 +53,32 @@ commands:
   github                       start the GitHub App (probot environment)
   mail [options]               run the mailing-list bot (see README)
 
+every command takes --help.
+
 exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or input error,
              or a rule that failed (the other findings are still printed)`;
+
+export const REVIEW_USAGE = `usage: reclaim-review review [options] [FILE...]
+
+Reviews patches: a unified diff, git diff or format-patch output, an mbox
+series, an .eml; no FILE (or -) reads stdin.
+
+options:
+  -f, --format F        text|json|sarif|email|markdown|b4 (default text)
+      --tree DIR        the source tree the patch applies to (full-file context,
+                        call chains, pre-existing findings, the tree's git history)
+      --fail-on LEVEL   error|warning|info|never (default warning)
+      --config FILE     YAML config (rules, paths, ignore, maxInputBytes)
+      --max-bytes N     input size limit (default 52428800)
+      --terse           text: one line per finding, "path:line: WARNING:rule: message"
+      --color, --no-color   ANSI colour in text (default: on a terminal without NO_COLOR)
+  -h, --help            this text
+
+The text format is checkpatch's: "SEVERITY:rule: message", then
+"#N: FILE: path:line:" (N: the line in the input), the added line, why, fix
+and the history cited.
+
+exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or input error`;
 
 const LAZY_COMMANDS = new Set(["audit", "github", "mail"]);
 
@@ -162,8 +187,15 @@ async function runReview(argv: string[], io: Io, rules: readonly Rule[]): Promis
       "max-bytes": { type: "string" },
       color: { type: "boolean" },
       "no-color": { type: "boolean" },
+      terse: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
     },
   });
+  if (values.help) {
+    io.stdout(REVIEW_USAGE + "\n");
+    return 0;
+  }
+  if (values.terse && values.format !== "text") throw new UsageError("--terse goes with --format text");
   const format = values.format as Format;
   if (!FORMATS.includes(format)) throw new UsageError(`unknown --format "${values.format}" (${FORMATS.join("|")})`);
   const failOn = values["fail-on"] as FailOn;
@@ -224,7 +256,7 @@ async function runReview(argv: string[], io: Io, rules: readonly Rule[]): Promis
     throw new InputError("no patch to review", inputs.join(", "));
   }
   const color = values["no-color"] ? false : values.color ? true : io.stdoutIsTTY && !process.env.NO_COLOR;
-  io.stdout(render(result, format, { color }));
+  io.stdout(render(result, format, { color, terse: Boolean(values.terse) }));
   for (const r of result.reviews)
     for (const e of r.errors) io.stderr(`reclaim-review: rule ${e.rule} failed on ${r.patch.source}: ${e.message}\n`);
   return exitCodeFor(result, failOn);

@@ -12,6 +12,7 @@ import type { KnowledgeBase } from "../knowledge/base.js";
 import type { Finding, Rule, RuleFailure } from "../types.js";
 import { auditContext, auditFile, candidateRules, dirHints } from "./audit.js";
 import { memoryTextProvider } from "./memory.js";
+import { insideTree } from "./contain.js";
 import { initParser } from "./parser.js";
 
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
@@ -51,9 +52,12 @@ export async function auditDirectory(
   const rel = (n: string) => (job.dir === "." ? n : posix.join(job.dir, n));
   await Promise.all(
     names.map(async (n) => {
+      // a symlink that leaves the tree is skipped
+      const real = insideTree(root, rel(n));
+      if (real === null) return;
       try {
-        const st = await stat(join(abs, n));
-        if (st.isFile() && st.size <= MAX_FILE_BYTES) texts.set(rel(n), await readFile(join(abs, n), "utf8"));
+        const st = await stat(real);
+        if (st.isFile() && st.size <= MAX_FILE_BYTES) texts.set(rel(n), await readFile(real, "utf8"));
       } catch {
         /* unreadable: skipped */
       }
@@ -77,9 +81,11 @@ export async function auditDirectory(
     for (const m of texts.get(c.path)!.matchAll(/^[ \t]*#[ \t]*include[ \t]+"([^"]+)"/gm)) {
       const h = posix.normalize(posix.join(job.dir, m[1]!));
       if (texts.has(h) || h.startsWith("..")) continue;
+      const real = insideTree(root, h);
+      if (real === null) continue;
       try {
-        const st = await stat(join(root, h));
-        if (st.isFile() && st.size <= MAX_FILE_BYTES) texts.set(h, await readFile(join(root, h), "utf8"));
+        const st = await stat(real);
+        if (st.isFile() && st.size <= MAX_FILE_BYTES) texts.set(h, await readFile(real, "utf8"));
       } catch {
         /* missing header: no context from it */
       }
@@ -120,7 +126,7 @@ export async function jobsFor(root: string, paths: string[]): Promise<{ dirs: st
   for (const p of paths) {
     const abs = resolve(root, p);
     const relp = relative(root, abs).split(sep).join("/") || ".";
-    if (relp.startsWith("..")) throw new Error(`${p} is outside the tree`);
+    if (relp.startsWith("..") || insideTree(root, relp) === null) throw new Error(`${p} is outside the tree`);
     const st = await stat(abs);
     if (st.isDirectory()) dirs.push(relp);
     else {

@@ -228,62 +228,64 @@ function argsOf(call: Node): string[] {
 }
 
 /** The calls and task-flag edits of an expression, in source order. */
+const EVENT_NODES = ["call_expression", "assignment_expression", "declaration"];
+
 function eventsOf(w: Walk, n: Node): CallEvent[] {
   const out: CallEvent[] = [];
-  const visit = (x: Node) => {
-    if (x.type === "call_expression") {
+  // one traversal on the parser's side: every call, assignment and declaration under n, then in evaluation
+  // order (a call's arguments before the call: by end position)
+  const found = n.descendantsOfType(EVENT_NODES).filter((x): x is Node => x !== null);
+  if (EVENT_NODES.includes(n.type) && !found.some((x) => x.id === n.id)) found.push(n);
+  if (found.length === 0) return out;
+  found.sort((a, b) => a.endIndex - b.endIndex || b.startIndex - a.startIndex);
+  for (const x of found) {
+    const type = x.type;
+    if (type === "declaration") {
+      recordTypes(w, x);
+      continue;
+    }
+    if (type === "call_expression") {
       const fnNode = x.childForFieldName("function");
-      if (fnNode) {
-        // guard(mutex)(&l): the inner call names the class
-        if (fnNode.type === "call_expression" && fnNode.childForFieldName("function")?.text === "guard") {
-          const cls = fnNode.childForFieldName("arguments")?.namedChildren[0]?.text ?? "";
-          const kind = guardKind(cls);
-          const arg = argsOf(x)[0] ?? "";
-          if (kind) {
-            out.push({ callee: `guard(${cls})`, args: [arg], line: line(w, x), assignedTo: null, info: { kind: "lock", lock: kind, op: "acquire", key: lockKeyOf(arg, (v) => w.types.get(v) ?? null), guard: "guard", shared: /read/.test(cls) } });
-          }
-          for (const c of x.childForFieldName("arguments")?.namedChildren ?? []) if (c) visit(c);
-          return;
-        }
-        const callee = fnNode.type === "identifier" ? fnNode.text : fnNode.type === "field_expression" ? `->${fnNode.childForFieldName("field")?.text ?? ""}` : null;
-        if (callee) {
-          const args = argsOf(x);
-          const assignedTo = assignedTarget(x);
-          const info = classifyCall(callee, args, assignedTo, (v) => w.types.get(v) ?? null);
-          // arguments are evaluated first
-          for (const c of x.childForFieldName("arguments")?.namedChildren ?? []) if (c) visit(c);
-          const ev: CallEvent = { callee, args, line: line(w, x), endLine: x.endPosition.row + 1 + w.lineOffset, assignedTo, info };
-          out.push(ev);
-          // a queue freeze that hands back saved task flags (`memflags = blk_mq_freeze_queue(q)`) opens a NOIO scope
-          // with them, and the unfreeze that takes them back ends it: the call's shape says so, whatever the release
-          if (info.kind === "lock" && info.lock === "freeze" && info.op === "acquire" && assignedTo)
-            out.push({ ...ev, info: { kind: "scope", scope: ["noio"], op: "save", how: "save", variable: assignedTo, into: /->|\./.test(assignedTo) ? "field" : "local" } });
-          if (info.kind === "lock" && info.lock === "freeze" && info.op === "release" && args.length > 1)
-            out.push({ ...ev, info: { kind: "scope", scope: ["noio"], op: "restore", how: "save", variable: args[args.length - 1]!, into: null } });
-          return;
-        }
+      if (!fnNode) continue;
+      const fnType = fnNode.type;
+      // the inner call of guard(cls)(&l) is the outer call's function: it names the class
+      if (fnType === "identifier" && x.parent?.type === "call_expression" && x.parent.childForFieldName("function")?.id === x.id) continue;
+      if (fnType === "call_expression") {
+        if (fnNode.childForFieldName("function")?.text !== "guard") continue;
+        const cls = fnNode.childForFieldName("arguments")?.namedChildren[0]?.text ?? "";
+        const kind = guardKind(cls);
+        const arg = argsOf(x)[0] ?? "";
+        if (kind) out.push({ callee: `guard(${cls})`, args: [arg], line: line(w, x), assignedTo: null, info: { kind: "lock", lock: kind, op: "acquire", key: lockKeyOf(arg, (v) => w.types.get(v) ?? null), guard: "guard", shared: /read/.test(cls) } });
+        continue;
       }
+      const callee = fnType === "identifier" ? fnNode.text : fnType === "field_expression" ? `->${fnNode.childForFieldName("field")?.text ?? ""}` : null;
+      if (!callee) continue;
+      const args = argsOf(x);
+      const assignedTo = assignedTarget(x);
+      const info = classifyCall(callee, args, assignedTo, (v) => w.types.get(v) ?? null);
+      const ev: CallEvent = { callee, args, line: line(w, x), endLine: x.endPosition.row + 1 + w.lineOffset, assignedTo, info };
+      out.push(ev);
+      // a queue freeze that hands back saved task flags (`memflags = blk_mq_freeze_queue(q)`) opens a NOIO scope
+      // with them, and the unfreeze that takes them back ends it: the call's shape says so, whatever the release
+      if (info.kind === "lock" && info.lock === "freeze" && info.op === "acquire" && assignedTo)
+        out.push({ ...ev, info: { kind: "scope", scope: ["noio"], op: "save", how: "save", variable: assignedTo, into: /->|\./.test(assignedTo) ? "field" : "local" } });
+      if (info.kind === "lock" && info.lock === "freeze" && info.op === "release" && args.length > 1)
+        out.push({ ...ev, info: { kind: "scope", scope: ["noio"], op: "restore", how: "save", variable: args[args.length - 1]!, into: null } });
+      continue;
     }
-    if (x.type === "assignment_expression") {
-      const left = x.childForFieldName("left")?.text.replace(/\s+/g, "") ?? "";
-      if (left === "current->flags") {
-        const op = x.childForFieldName("operator")?.text ?? x.children[1]?.text ?? "";
-        const right = x.childForFieldName("right")?.text ?? "";
-        const ev = flagsEdit(op, right, line(w, x));
-        if (ev) {
-          out.push(ev);
-          return;
-        }
-      }
+    // assignment_expression
+    const leftNode = x.childForFieldName("left");
+    const rightNode = x.childForFieldName("right");
+    const op = x.childForFieldName("operator")?.text ?? x.children[1]?.text ?? "";
+    const left = leftNode?.text ?? "";
+    if (left.includes("flags") && left.replace(/\s+/g, "") === "current->flags") {
+      const ev = flagsEdit(op, rightNode?.text ?? "", line(w, x));
+      if (ev) out.push(ev);
+      continue;
     }
-    if (x.type === "assignment_expression" && x.childForFieldName("operator")?.text === "=" && /^(?:true|1)$/.test(x.childForFieldName("right")?.text ?? "")) {
-      const flag = x.childForFieldName("left")?.text ?? "";
-      if (/^[A-Za-z_]\w*$/.test(flag)) out.push({ callee: "=", args: [flag], line: line(w, x), assignedTo: flag, info: { kind: "call" }, flagSet: flag } as CallEvent & { flagSet: string });
-    }
-    if (x.type === "declaration") recordTypes(w, x);
-    for (const c of x.namedChildren) if (c) visit(c);
-  };
-  visit(n);
+    if (op === "=" && rightNode && (rightNode.type === "true" || rightNode.text === "1") && /^[A-Za-z_]\w*$/.test(left))
+      out.push({ callee: "=", args: [left], line: line(w, x), assignedTo: left, info: { kind: "call" }, flagSet: left } as CallEvent & { flagSet: string });
+  }
   return out;
 }
 

@@ -13,6 +13,7 @@
 import { dirname } from "node:path";
 import type { KernelVersion, Patch, SourceContext } from "../types.js";
 import {
+  EVICTING_CALLS,
   WAIT_CALLS,
   allocationNeedles,
   FIELD_ROLES,
@@ -292,29 +293,58 @@ const dirIndexCache = new Map<string, DirIndex>();
 /** Calls that start a kernel thread running their first argument (include/linux/kthread.h). */
 const THREAD_SPAWNERS: ReadonlySet<string> = new Set(["kthread_create", "kthread_run", "kthread_create_on_node", "kthread_create_on_cpu", "kthread_run_on_cpu", "kthread_create_worker", "kthread_run_worker"]);
 
-/** A line that may hold something the analysis tracks (an allocation, lock, scope, handle, wait, flush, queueing). */
-const TRACKED = new RegExp(
-  [
-    ...allocationNeedles(),
-    ...Object.keys(LOCK_CALLS),
+const words = (ws: readonly string[]) => new RegExp(ws.filter((w, i, a) => a.indexOf(w) === i).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"));
+
+/** Token classes of a line, for the diff-only prefilter (necessary conditions, never heuristics). */
+const TOKENS = {
+  alloc: words([...allocationNeedles()]),
+  scope: words(["memalloc_", "PF_MEMALLOC", "current->flags", "PF_LOCAL_THROTTLE", "PF_LESS_THROTTLE"]),
+  held: words([
+    ...Object.entries(LOCK_CALLS).filter(([, l]) => l.op !== "release").map(([n]) => n),
     "guard",
-    "memalloc_",
-    "PF_MEMALLOC",
-    "current->flags",
-    ...Object.values(HANDLE_APIS).flatMap((h) => [...Object.keys(h.start), ...Object.keys(h.stop), ...h.types.map((t) => t.replace(/^struct /, ""))]),
-    ...Object.keys(WAIT_CALLS),
-    "flush_",
-    "cancel_",
-    "queue_",
-    "schedule_",
-    "_WORK",
-    "workqueue",
-    "prctl",
-  ]
-    .filter((w, i, a) => a.indexOf(w) === i)
-    .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-    .join("|"),
-);
+    ...Object.values(HANDLE_APIS).flatMap((h) => [...Object.keys(h.start), ...h.types.map((t) => t.replace(/^struct /, ""))]),
+  ]),
+  relaxed: /\bGFP_NO(?:FS|IO)\b|__GFP_(?:FS|IO)\b/,
+  other: words([...Object.keys(WAIT_CALLS), ...Object.keys(EVICTING_CALLS), "flush_", "cancel_", "queue_", "schedule_", "_WORK", "workqueue", "WQ_", "prctl", "vfs_", "kernel_write", "kernel_read", "_iter"]),
+};
+
+/**
+ * Can this diff region (a hunk's function) produce anything the rules judge,
+ * without a source tree? Only when what it changes meets something it can be
+ * judged against in the lines shown: a scope or task-flag change; an
+ * allocation changed next to something held, a role, or a mask it relaxes;
+ * something held changed next to an allocation; waits, flushes, queueing or
+ * filesystem IO changed in a function with a role. A necessary condition: a
+ * region that fails it cannot yield a finding in a diff-only review.
+ */
+function regionMatters(r: Region, role: boolean): boolean {
+  let changedAlloc = false;
+  let changedHeld = false;
+  let changedOther = false;
+  let changedExit = false;
+  for (const l of r.hunk.lines) {
+    if (l.kind === "ctx") continue;
+    const t = l.text;
+    if (TOKENS.scope.test(t)) return true;
+    if (/\b(?:return|goto|break|continue)\b/.test(t)) changedExit = true;
+    if (l.kind === "del" && TOKENS.relaxed.test(t)) return true;
+    if (TOKENS.alloc.test(t)) changedAlloc = true;
+    if (TOKENS.held.test(t)) changedHeld = true;
+    if (TOKENS.other.test(t)) changedOther = true;
+  }
+  // a new exit path can leave a scope open (or a lock held) that the lines shown opened
+  if (changedExit && r.lines.some((l) => TOKENS.scope.test(l.text))) return true;
+  if (!changedAlloc && !changedHeld && !changedOther) return false;
+  if (role) return true;
+  let alloc = false;
+  let held = false;
+  for (const l of r.lines) {
+    if (!alloc && TOKENS.alloc.test(l.text)) alloc = true;
+    if (!held && TOKENS.held.test(l.text)) held = true;
+  }
+  if (held && TOKENS.held.test(r.signature)) held = true;
+  return (changedAlloc && held) || (changedHeld && alloc) || (changedAlloc && TOKENS.held.test(r.signature));
+}
 
 function indexDirectory(files: string[], scans: Map<string, ScanFile>, complete: boolean): DirIndex {
   const defs = new Map<string, { file: string; fn: ScanFunction }[]>();
@@ -428,8 +458,9 @@ export class ReclaimAnalysis {
     for (const r of regions) {
       // regions with a change on either side of their hunk (a deleted scope changes the lines around it)
       if (!r.lines.some((l) => l.changed) && !r.hunk.lines.some((l) => l.kind !== "ctx")) continue;
-      // nothing the analysis tracks in the lines shown: no walk needed
-      if (!r.lines.some((l) => TRACKED.test(l.text))) continue;
+      // diff-only: nothing this region changes can be judged against what it shows (with a tree, callers and
+      // the directory can supply what the lines do not)
+      if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r))) continue;
       const params = paramsOfSignature(r.signature);
       const initial = seed ? this.seedFor(r) : undefined;
       const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")), ...(initial ? { initial } : {}) });
@@ -562,25 +593,42 @@ export class ReclaimAnalysis {
     return null;
   }
 
-  /** Registrations visible in the patch's own lines (diff-only review). */
+  /** A diff region's function has a role the patch or its signature shows (diff-only prefilter). */
+  private regionHasRole(r: Region): boolean {
+    if (r.name && this.patchRegistrations(r.name).length > 0) return true;
+    return signatureRole(r.signature) !== null;
+  }
+
+  private patchRegs: Map<string, RoleFact[]> | null = null;
+
+  /** Registrations visible in the patch's own lines (diff-only review): read once per patch. */
   private patchRegistrations(name: string): RoleFact[] {
-    const out: RoleFact[] = [];
-    for (const file of this.patch.files) {
-      for (const h of file.hunks) {
-        let struct: string | null = null;
-        for (const l of h.lines) {
-          if (l.kind === "del") continue;
-          const so = /\bstruct\s+([A-Za-z_]\w*)\s+[A-Za-z_]\w*(?:\[\])?\s*=\s*\{/.exec(l.text);
-          if (so) struct = so[1]!;
-          if (/^\};/.test(l.text)) struct = null;
-          const m = /^\s*\.\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*,?\s*(?:\/[/*].*)?$/.exec(l.text) ?? /(?:->|\.)\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*;/.exec(l.text);
-          if (!m || m[2] !== name) continue;
-          const r = opsRole(struct, m[1]!);
-          if (r) out.push({ role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: file.path, line: l.newLine ?? 0 } });
+    if (!this.patchRegs) {
+      const regs = new Map<string, RoleFact[]>();
+      for (const file of this.patch.files) {
+        for (const h of file.hunks) {
+          let struct: string | null = null;
+          for (const l of h.lines) {
+            if (l.kind === "del") continue;
+            const t = l.text.length > 512 ? l.text.slice(0, 512) : l.text;
+            if (t.includes("struct") && t.includes("=")) {
+              const so = /\bstruct\s+([A-Za-z_]\w*)\s+[A-Za-z_]\w*(?:\[\])?\s*=\s*\{/.exec(t);
+              if (so) struct = so[1]!;
+            }
+            if (t.startsWith("};")) struct = null;
+            if (!t.includes("=")) continue;
+            const m = /^\s*\.\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*,?\s*(?:\/[/*].*)?$/.exec(t) ?? /(?:->|\.)\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*;\s*$/.exec(t);
+            if (!m) continue;
+            const r = opsRole(struct, m[1]!);
+            if (!r) continue;
+            const fact: RoleFact = { role: r.role, label: r.label, root: m[2]!, chain: [m[2]!], how: "ops-table", at: { file: file.path, line: l.newLine ?? 0 } };
+            regs.set(m[2]!, [...(regs.get(m[2]!) ?? []), fact]);
+          }
         }
       }
+      this.patchRegs = regs;
     }
-    return out;
+    return this.patchRegs.get(name) ?? [];
   }
 
   private roleUncached(view: FnView): RoleFact | null {

@@ -21,6 +21,7 @@ import { applyFile, type Applied } from "../diff/apply.js";
 import type { ContextBase, ContextFile, ContextOrigin, FileDiff, KernelVersion, Patch, SourceContext } from "../types.js";
 import { GitRepo, kernelVersionOf } from "../git/repo.js";
 import { FactsIndex, contextFacts, withFacts, type TextProvider } from "./facts.js";
+import { insideTree, plainRelative } from "./contain.js";
 import { initParser } from "./parser.js";
 
 /**
@@ -68,32 +69,41 @@ export function grepDirSync(root: string, word: string, noIndex: boolean, timeou
 
 export function diskTree(root: string, opts: { gitWorkTree?: boolean } = {}): TreeAccess {
   return {
+    // inside the tree only: no absolute or ".." path, no symlink out of it (contain.ts)
     async read(rel) {
+      const abs = insideTree(root, rel);
+      if (abs === null) return undefined;
       try {
-        const st = await stat(join(root, rel));
-        return st.isFile() && st.size <= MAX_FILE_BYTES ? await readFile(join(root, rel), "utf8") : undefined;
+        const st = await stat(abs);
+        return st.isFile() && st.size <= MAX_FILE_BYTES ? await readFile(abs, "utf8") : undefined;
       } catch {
         return undefined;
       }
     },
     async list(dir) {
+      const abs = insideTree(root, dir);
+      if (abs === null) return [];
       try {
-        return await readdir(join(root, dir));
+        return await readdir(abs);
       } catch {
         return [];
       }
     },
     readSync(rel) {
+      const abs = insideTree(root, rel);
+      if (abs === null) return undefined;
       try {
-        const st = statSync(join(root, rel));
-        return st.isFile() && st.size <= MAX_FILE_BYTES ? readFileSync(join(root, rel), "utf8") : undefined;
+        const st = statSync(abs);
+        return st.isFile() && st.size <= MAX_FILE_BYTES ? readFileSync(abs, "utf8") : undefined;
       } catch {
         return undefined;
       }
     },
     listSync(dir) {
+      const abs = insideTree(root, dir);
+      if (abs === null) return [];
       try {
-        return readdirSync(join(root, dir));
+        return readdirSync(abs);
       } catch {
         return [];
       }
@@ -309,6 +319,10 @@ export function sourcesOver(backend: TreeBackend, opts: SourcesOptions = {}): Tr
     const files: ContextFile[] = [];
     for (const f of p.files) {
       if (f.binary) continue;
+      if ([f.oldPath, f.newPath].some((x) => x !== null && !plainRelative(x))) {
+        note(p, `${f.path}: an absolute path or one with "..": no source read for it; reviewed from the diff alone`);
+        continue;
+      }
       if (f.oldPath) await readDirectory(cache, base, posix.dirname(f.oldPath));
       if (f.newPath) await readDirectory(cache, base, posix.dirname(f.newPath));
       let oldText: string | undefined = "";

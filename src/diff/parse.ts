@@ -29,6 +29,8 @@ interface HunkInfo {
   file: string;
   /** 1-based number of the hunk within its file. */
   nth: number;
+  /** 0-based line of the header in the diff text (counted as the scan goes: linear). */
+  line: number;
 }
 
 interface RawScan {
@@ -90,6 +92,8 @@ function scanRaw(text: string, where: Where, source?: string): RawScan {
   const gitIndex: ({ old: string; new: string } | null)[] = [];
   let file = "";
   let nth = 0;
+  let counted = 0;
+  let line = 0;
   INTERESTING.lastIndex = 0;
   for (let m = INTERESTING.exec(text); m; m = INTERESTING.exec(text)) {
     const l = m[0];
@@ -115,7 +119,10 @@ function scanRaw(text: string, where: Where, source?: string): RawScan {
       const h = HUNK_HEADER.exec(l);
       if (!h) throw new InputError(`malformed hunk header at ${where.name(where.index(m.index))}: ${oneLine(l)}`, source);
       nth++;
+      for (let i = text.indexOf("\n", counted); i >= 0 && i < m.index; i = text.indexOf("\n", i + 1)) line++;
+      counted = m.index;
       hunks.push({
+        line,
         offset: m.index,
         header: l.slice(0, l.indexOf(" @@") + 3),
         oldStart: Number(h[1]),
@@ -269,6 +276,7 @@ function buildHunk(info: HunkInfo, raw: string[], where: Where, source?: string)
     newLines: info.newLines,
     section: info.section,
     lines,
+    inputLine: (where.lineBase ?? 0) + info.line + 1,
   };
 }
 

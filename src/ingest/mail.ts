@@ -4,7 +4,7 @@
 // that cannot be read comes back with `problem` set.
 import { errorMessage } from "../errors.js";
 import type { Patch } from "../types.js";
-import { formatMailbox, messageIds, parseMailbox, parseMailboxList } from "./headers.js";
+import { formatMailbox, messageIds, parseMailbox, parseMailboxList, type Mailbox } from "./headers.js";
 import { readMessage } from "./message.js";
 
 export interface MailMessage {
@@ -20,6 +20,10 @@ export interface MailMessage {
   replyTo: string[];
   to: string[];
   cc: string[];
+  /** The same mailboxes as parsed pairs: a reply is addressed from these, never by re-parsing the strings above. */
+  mailboxes: { from: Mailbox | null; replyTo: Mailbox[]; to: Mailbox[]; cc: Mailbox[] };
+  /** Every Authentication-Results field, topmost (the receiving server's) first. */
+  authResults: string[];
   /** Decoded Subject as it arrived. */
   subject: string;
   date: string | null;
@@ -50,6 +54,8 @@ export async function parseMail(raw: Buffer, source: string): Promise<MailMessag
     replyTo: [],
     to: [],
     cc: [],
+    mailboxes: { from: null, replyTo: [], to: [], cc: [] },
+    authResults: [],
     subject: "",
     date: null,
     autoSubmitted: null,
@@ -78,6 +84,9 @@ export async function parseMail(raw: Buffer, source: string): Promise<MailMessag
     const isCover = r.subject.series?.index === 0;
     let problem = r.problem;
     if (!problem && !r.hasDiff && !r.subject.reply && !isCover) problem = "not a patch: no diff found";
+    const replyTo = parseMailboxList(h.raw("reply-to"));
+    const to = parseMailboxList(h.all("to").join(", "));
+    const cc = parseMailboxList(h.all("cc").join(", "));
     return {
       source,
       messageId: r.patch.messageId,
@@ -85,9 +94,11 @@ export async function parseMail(raw: Buffer, source: string): Promise<MailMessag
       references: r.patch.references,
       from: from ? formatMailbox(from) : null,
       fromAddress: from ? from.address : null,
-      replyTo: parseMailboxList(h.raw("reply-to")).map(formatMailbox),
-      to: parseMailboxList(h.all("to").join(", ")).map(formatMailbox),
-      cc: parseMailboxList(h.all("cc").join(", ")).map(formatMailbox),
+      replyTo: replyTo.map(formatMailbox),
+      to: to.map(formatMailbox),
+      cc: cc.map(formatMailbox),
+      mailboxes: { from, replyTo, to, cc },
+      authResults: h.all("authentication-results"),
       subject: r.subject.full,
       date: h.get("date"),
       autoSubmitted: h.get("auto-submitted")?.trim() ?? null,

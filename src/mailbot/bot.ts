@@ -13,8 +13,11 @@ import { readyToReview, review, seriesKey, type Sources } from "../pipeline.js";
 import { baseCommitOf } from "../ingest/message.js";
 import type { TreeSet } from "./trees.js";
 import { renderEmailBody } from "../render/email.js";
+import { reviewVisible } from "../render/escape.js";
 import { SEVERITY_RANK, type Finding, type Patch, type PatchReview, type Rule, type Severity } from "../types.js";
-import { addressReply, composeReply, domainOf, makeMessageId, parseAddress, type Address, type OriginalMail } from "./compose.js";
+import { DEFAULT_MAX_RECIPIENTS, addressReply, composeReply, domainOf, makeMessageId, parseAddress, type Address, type OriginalMail } from "./compose.js";
+import { DeadlineError } from "../workers/pool.js";
+import { metrics } from "../ops/metrics.js";
 import { RateLimiter, type Transport } from "./deliver.js";
 import { daysTooOld, policyFor, type ListPolicy, type PolicyTable } from "./policy.js";
 import type { HeldPart, OutboxItem, SeenRecord, StateStore } from "./state.js";
@@ -48,6 +51,42 @@ export interface Decision {
   replyId?: string;
 }
 
+/**
+ * What makes an ignore reply believable besides its From matching the
+ * patch's author (a From header is easy to forge): a DKIM pass for the
+ * author's domain in the Authentication-Results field our receiving server
+ * (authserv-id) put on top, or the sender on an allow-list.
+ */
+export interface IgnoreAuth {
+  /** The authserv-id of the server that receives the bot's mail (e.g. "mx.example.org"). */
+  authservId: string | null;
+  /** Senders whose ignore replies are taken without DKIM: addresses or "@domain". */
+  allow: string[];
+}
+
+/** Runs one patch's review (in a worker thread, under a deadline, when the bot runs as a service). */
+export type MailReviewer = (patch: Patch, config: ReviewConfig) => Promise<PatchReview>;
+
+/** Why an ignore reply is not authenticated, or null when it is. */
+export function ignoreUnauthenticated(mail: Pick<MailMessage, "fromAddress" | "authResults">, auth: IgnoreAuth): string | null {
+  const sender = (mail.fromAddress ?? "").toLowerCase();
+  const domain = sender.slice(sender.lastIndexOf("@") + 1);
+  if (auth.allow.some((a) => (a.startsWith("@") ? sender.endsWith(a.toLowerCase()) : a.toLowerCase() === sender))) return null;
+  if (!auth.authservId) return "no ignore-auth is configured (a DKIM authserv-id or an allow-list)";
+  const top = mail.authResults[0];
+  if (!top) return "the message has no Authentication-Results from the receiving server";
+  const parts = top.replace(/\([^)]*\)/g, " ").split(";").map((x) => x.trim());
+  const id = (parts[0] ?? "").split(/\s+/)[0]!.toLowerCase();
+  if (id !== auth.authservId.toLowerCase()) return `the topmost Authentication-Results is from ${id || "(none)"}, not ${auth.authservId}`;
+  for (const res of parts.slice(1)) {
+    if (!/^dkim\s*=\s*pass\b/i.test(res)) continue;
+    const d = /\bheader\.d\s*=\s*"?([^\s";]+)/i.exec(res)?.[1]?.toLowerCase();
+    const i = /\bheader\.i\s*=\s*"?([^\s";]+)/i.exec(res)?.[1]?.toLowerCase();
+    if (d === domain || (i !== undefined && (i === sender || i.endsWith(`@${domain}`)))) return null;
+  }
+  return `no DKIM pass for ${domain} from ${auth.authservId}`;
+}
+
 export interface BotOptions {
   /** "Name <addr>" we send as. */
   from: string;
@@ -63,10 +102,16 @@ export interface BotOptions {
   maxMessageBytes: number;
   botName?: string;
   signatureUrl?: string;
-  log: (line: string) => void;
+  log: (line: string, fields?: Record<string, unknown>) => void;
   now?: () => number;
   /** Source trees for context (a list's `tree`); without them every review is diff-only. */
   trees?: TreeSet;
+  /** Recipients (To + Cc) of a reply at most (default 20). */
+  maxRecipients?: number;
+  /** How an ignore reply is authenticated (default: not at all, so none is accepted). */
+  ignoreAuth?: IgnoreAuth;
+  /** Where reviews run (default: in-process). */
+  reviewer?: MailReviewer;
 }
 
 /** Series remembered for stacking (patch n reviewed on top of 1..n-1 seen earlier). */
@@ -125,6 +170,10 @@ export class MailBot {
     this.limiter = new RateLimiter(o.transport.kind === "smtp" ? o.rateLimit : 0, this.now);
   }
 
+  get maxRecipients(): number {
+    return this.o.maxRecipients ?? DEFAULT_MAX_RECIPIENTS;
+  }
+
   get maxMessageBytes(): number {
     return this.o.maxMessageBytes;
   }
@@ -134,7 +183,7 @@ export class MailBot {
     const key = normaliseId(messageId) ?? fallbackKey;
     if (this.state.seen(key)) return { key, action: "duplicate", reason: "already seen" };
     const d = this.done(key, `message is ${size} bytes, over the limit of ${this.o.maxMessageBytes}`);
-    this.o.log(`${origin.source} ${key}: ${d.action}: ${d.reason}`);
+    this.o.log(`${origin.source} ${key}: ${d.action}: ${d.reason}`, { mail: key, source: origin.source, action: d.action });
     return d;
   }
 
@@ -178,7 +227,8 @@ export class MailBot {
       mail = await parseMail(raw, origin.source);
     } catch (err) {
       const d = this.done(early, `unreadable message: ${errorMessage(err)}`);
-      this.o.log(`${origin.source} ${early}: ${d.action}: ${d.reason}`);
+      metrics().failures.inc({ bot: "mail", kind: "input" });
+      this.o.log(`${origin.source} ${early}: ${d.action}: ${d.reason}`, { mail: early, source: origin.source, action: d.action });
       return d;
     }
     const key = normaliseId(mail.messageId) ?? early;
@@ -188,9 +238,10 @@ export class MailBot {
       d = await this.decide(mail, key, origin);
     } catch (err) {
       // a bug in review or rendering must not stop the bot nor lose the message silently
+      metrics().failures.inc({ bot: "mail", kind: "review" });
       d = this.done(key, `internal error: ${errorMessage(err)}`);
     }
-    this.o.log(`${origin.source} ${key}: ${d.action}: ${d.reason}`);
+    this.o.log(`${origin.source} ${key}: ${d.action}: ${d.reason}`, { mail: key, source: origin.source, action: d.action, ...(d.replyId ? { reply: d.replyId } : {}) });
     return d;
   }
 
@@ -264,20 +315,46 @@ export class MailBot {
     const author = (target.author ?? "").toLowerCase();
     const sender = (mail.fromAddress ?? "").toLowerCase();
     if (!sender || sender !== author) return this.done(key, `ignore request from ${sender || "an unknown sender"}, not the patch author ${author || "(unknown)"}`);
+    const unauth = ignoreUnauthenticated(mail, this.o.ignoreAuth ?? { authservId: null, allow: [] });
+    if (unauth !== null) return this.done(key, `ignore request from ${sender} not authenticated: ${unauth}`);
     for (const lineage of target.lineages!) this.state.append({ t: "suppress", lineage, fingerprints: fps });
     return this.done(key, `${fps.join(", ")} ignored for later versions`, {}, "suppression");
   }
 
   private original(mail: MailMessage, key: string): OriginalMail {
+    // the parsed pairs, as parsed: never "Name <addr>" strings read again
+    const m = mail.mailboxes;
     return {
       messageId: key,
       references: mail.references.map(normaliseId).filter((x): x is string => x !== null),
       subject: mail.subject,
-      from: mail.from,
-      replyTo: mail.replyTo,
-      to: mail.to,
-      cc: mail.cc,
+      from: m.from,
+      replyTo: m.replyTo,
+      to: m.to,
+      cc: m.cc,
     };
+  }
+
+  /** The review of one patch, under the deadline when it runs in a worker: stopped once, it is tried once more. */
+  private async runReview(patch: Patch, config: ReviewConfig, key: string): Promise<PatchReview | null> {
+    const reviewer = this.o.reviewer ?? (async (p: Patch, c: ReviewConfig) => review({ patches: [p], covers: [], problems: [] }, null, c, this.o.kb, this.o.rules).reviews[0]!);
+    for (let attempt = 1; ; attempt++) {
+      const t0 = process.hrtime.bigint();
+      try {
+        const r = await reviewer(patch, config);
+        metrics().reviewSeconds.observe({ bot: "mail" }, Number(process.hrtime.bigint() - t0) / 1e9);
+        metrics().reviews.inc({ bot: "mail", outcome: "ok" });
+        return r;
+      } catch (err) {
+        if (!(err instanceof DeadlineError)) throw err;
+        metrics().failures.inc({ bot: "mail", kind: "deadline" });
+        this.o.log(`${patch.source} ${key}: ${err.message} (attempt ${attempt} of 2)`, { mail: key, attempt });
+        if (attempt >= 2) {
+          metrics().reviews.inc({ bot: "mail", outcome: "deadline" });
+          return null;
+        }
+      }
+    }
   }
 
   private threadRoot(mail: MailMessage): string | null {
@@ -322,8 +399,9 @@ export class MailBot {
     // format-patch --cover-letter --base writes the base commit into the cover only
     if (!withId.baseCommit && rootRec?.cover?.baseCommit) withId.baseCommit = rootRec.cover.baseCommit;
     const sources = await this.sourcesFor(withId, policy);
-    const result = review({ patches: [withId], covers: [], problems: [] }, sources, config, this.o.kb, this.o.rules);
-    const pr = result.reviews[0]!;
+    // with a tree the sources hold readers of it (not plain data): that review runs here; the others in the worker pool, under the deadline
+    const pr = sources ? review({ patches: [withId], covers: [], problems: [] }, sources, config, this.o.kb, this.o.rules).reviews[0]! : await this.runReview(withId, config, key);
+    if (pr === null) return this.done(key, "the review did not finish within its deadline, twice: no reply (logged)", { lineages, author: mail.fromAddress });
     const meta: Partial<SeenRecord> = { lineages, author: mail.fromAddress };
     if (pr.errors.length > 0) {
       // a review with a failed rule is incomplete: no reply (it could say "nothing found" wrongly), the failure in the log
@@ -346,9 +424,9 @@ export class MailBot {
     }
 
     if (shown.length === 0 && !policy.noFindingsReply) return this.done(key, `no findings at or above ${policy.minSeverity}${note}`, meta);
-    if (addressReply(this.original(mail, key), this.self, "author").to.length === 0)
+    if (addressReply(this.original(mail, key), this.self, "author", [], this.maxRecipients).to.length === 0)
       return this.done(key, `no address to reply to (${shown.length} findings)`, meta);
-    const body = renderEmailBody({ ...pr, findings: shown }, this.renderOpts(policy));
+    const body = renderEmailBody(reviewVisible({ ...pr, findings: shown }), this.renderOpts(policy));
     const item = this.queue(this.original(mail, key), [key], body, policy, mail.date, meta);
     return { key, action: "queued", reason: `reply ${item.id} (${shown.length} findings)${note}`, replyId: item.id };
   }
@@ -370,7 +448,8 @@ export class MailBot {
     meta: Partial<SeenRecord>,
   ): OutboxItem {
     const id = makeMessageId(domainOf(this.self.address), new Date(this.now()));
-    const addressing = addressReply(orig, this.self, policy.reply, policy.cc);
+    const addressing = addressReply(orig, this.self, policy.reply, policy.cc, this.maxRecipients);
+    if (addressing.dropped > 0) this.o.log(`reply to ${orig.messageId}: ${addressing.dropped} more recipients not addressed (max-recipients ${this.maxRecipients})`, { mail: orig.messageId });
     const recipients = [...addressing.to, ...addressing.cc].map((a) => a.address);
     const raw = composeReply({ orig, from: this.self, addressing, messageId: id, body, date: new Date(this.now()) });
     let sent = date ? Date.parse(date) : NaN;
@@ -424,7 +503,7 @@ export class MailBot {
         findings,
         errors: [],
       };
-      const body = renderEmailBody(merged, this.renderOpts(policy));
+      const body = renderEmailBody(reviewVisible(merged), this.renderOpts(policy));
       this.queue(mail, answers, body, policy, null, {});
       this.state.append({ t: "release", series });
       n++;
@@ -466,6 +545,10 @@ export class MailBot {
         waiting++;
         continue;
       }
+      if (w > 0) {
+        metrics().rateLimitWaits.inc({ bot: "mail", reason: "replies-per-minute" });
+        metrics().rateLimitWaitSeconds.inc({ bot: "mail", reason: "replies-per-minute" }, w / 1000);
+      }
       while (w > 0) {
         await new Promise((r) => setTimeout(r, w));
         w = this.limiter.waitMs();
@@ -481,7 +564,8 @@ export class MailBot {
           continue;
         }
         failed++;
-        this.o.log(`delivery of ${item.id} failed, kept in the outbox: ${errorMessage(err)}`);
+        metrics().failures.inc({ bot: "mail", kind: "delivery" });
+        this.o.log(`delivery of ${item.id} failed, kept in the outbox: ${errorMessage(err)}`, { reply: item.id });
         break;
       }
       this.limiter.record();

@@ -41,8 +41,16 @@ export function makeMessageId(domain: string, now = new Date()): string {
   return `<${stamp}.${randomBytes(6).toString("hex")}-reclaim@${domain}>`;
 }
 
+/** An address we may put in a header or an SMTP envelope: one mailbox, no spaces, brackets, commas or controls. */
+export function plainAddress(address: string): boolean {
+  return /^[^\s<>,;:"()\\\x00-\x1f\x7f]+@[^\s<>,;:"()\\@\x00-\x1f\x7f]+$/.test(address) && address.length <= 254;
+}
+
 function formatAddress(a: Address): string {
-  if (!a.name) return a.address;
+  // a display name is only ever a name: no controls, no line breaks, quoted when it holds specials (an "@" included)
+  const clean = a.name.replace(/[\x00-\x1f\x7f]+/g, " ").trim().slice(0, 200);
+  if (!clean) return a.address;
+  a = { ...a, name: clean };
   const name = /^[\x20-\x7e]*$/.test(a.name)
     ? /[()<>[\]:;@\\,."]/.test(a.name)
       ? `"${a.name.replace(/(["\\])/g, "\\$1")}"`
@@ -51,9 +59,19 @@ function formatAddress(a: Address): string {
   return `${name} <${a.address}>`;
 }
 
-/** Folds a header at spaces to stay within 75 columns (like b4). */
+/** RFC 5322's hard limit on a line, CRLF excluded. */
+export const MAX_LINE = 998;
+
+/**
+ * Folds a header at spaces to stay within 75 columns (like b4). A word that
+ * cannot be folded is cut so that no line passes 998 characters.
+ */
 function foldHeader(name: string, value: string): string {
-  const words = value.split(" ");
+  const words = value
+    .replace(/[\r\n\x00-\x08\x0b-\x1f\x7f]+/g, " ")
+    .split(" ")
+    .filter((w, i) => w !== "" || i === 0)
+    .map((w) => (w.length > MAX_LINE - name.length - 3 ? w.slice(0, MAX_LINE - name.length - 6) + "..." : w));
   const lines: string[] = [];
   let cur = `${name}:`;
   for (const w of words) {
@@ -74,14 +92,38 @@ function rfc2822Date(d: Date): string {
 }
 
 export interface OriginalMail {
+  /** The Message-ID with brackets, or our key for a mail without one ("sha256:..."): then no In-Reply-To is written. */
   messageId: string;
   references: string[];
   subject: string;
-  from: string | null;
-  replyTo: string[];
-  to: string[];
-  cc: string[];
+  /** Parsed pairs, kept as parsed (an older state may hold "Name <addr>" strings: read by asAddresses). */
+  from: Address | string | null;
+  replyTo: (Address | string)[];
+  to: (Address | string)[];
+  cc: (Address | string)[];
 }
+
+/** Pairs as they are; a string (a state written by an earlier version) parsed once. Invalid addresses are dropped. */
+export function asAddresses(values: readonly (Address | string | null)[]): Address[] {
+  const out: Address[] = [];
+  for (const v of values) {
+    if (v === null || v === "") continue;
+    const list = typeof v === "string" ? parseAddresses([v]) : [v];
+    for (const a of list) if (plainAddress(a.address)) out.push({ name: a.name ?? "", address: a.address });
+  }
+  return out;
+}
+
+/** A real Message-ID: "<left@right>" without spaces (not our "sha256:" key). */
+export function isMessageId(id: string): boolean {
+  return /^<[^<>\s@]+@[^<>\s@]+>$/.test(id) && id.length <= 900;
+}
+
+/** References of a reply: the first and the last 20 of the original's, then the original itself. */
+export const MAX_REFERENCES = 20;
+
+/** Recipients (To + Cc) of a reply at most, by default. */
+export const DEFAULT_MAX_RECIPIENTS = 20;
 
 export interface Addressing {
   to: Address[];
@@ -93,22 +135,34 @@ function sameAddress(a: string, b: string): boolean {
 }
 
 /**
- * b4-style addressing: To = Reply-To, else From; with reply-all, Cc = original
- * To + Cc, deduplicated case-insensitively, without ourselves and without the To.
+ * b4-style addressing: To = Reply-To when it names exactly one address, else
+ * From; with reply-all, Cc = original To + Cc, deduplicated
+ * case-insensitively, without ourselves and without the To. Addresses come
+ * from the parsed pairs (a display name holding an address stays a name).
+ * At most maxRecipients in all (To first); `dropped` says how many more
+ * there were.
  */
-export function addressReply(orig: OriginalMail, self: Address, mode: "author" | "all", extraCc: readonly string[] = []): Addressing {
-  const replyTo = parseAddresses(orig.replyTo);
-  const to = (replyTo.length > 0 ? replyTo : parseAddresses(orig.from ? [orig.from] : [])).filter((a) => !sameAddress(a.address, self.address));
+export function addressReply(
+  orig: OriginalMail,
+  self: Address,
+  mode: "author" | "all",
+  extraCc: readonly string[] = [],
+  maxRecipients = DEFAULT_MAX_RECIPIENTS,
+): Addressing & { dropped: number } {
+  const replyTo = asAddresses(orig.replyTo);
+  const to = (replyTo.length === 1 ? replyTo : asAddresses([orig.from])).filter((a) => !sameAddress(a.address, self.address)).slice(0, Math.max(1, maxRecipients));
   const taken = new Set<string>([self.address.toLowerCase(), ...to.map((a) => a.address.toLowerCase())]);
   const cc: Address[] = [];
-  const candidates = [...(mode === "all" ? parseAddresses([...orig.to, ...orig.cc]) : []), ...parseAddresses([...extraCc])];
+  const candidates = [...(mode === "all" ? asAddresses([...orig.to, ...orig.cc]) : []), ...asAddresses(parseAddresses([...extraCc]))];
+  let dropped = 0;
   for (const a of candidates) {
     const k = a.address.toLowerCase();
     if (taken.has(k)) continue;
     taken.add(k);
-    cc.push(a);
+    if (to.length + cc.length >= maxRecipients) dropped++;
+    else cc.push(a);
   }
-  return { to, cc };
+  return { to, cc, dropped };
 }
 
 export interface ReplySpec {
@@ -123,8 +177,12 @@ export interface ReplySpec {
 /** The whole reply, CRLF line ends, 8bit UTF-8 body. */
 export function composeReply(spec: ReplySpec): string {
   const { orig } = spec;
-  const refs = [...orig.references.filter((r) => r !== orig.messageId), orig.messageId];
-  const subject = replySubject(orig.subject);
+  const real = isMessageId(orig.messageId);
+  const known = orig.references.filter((r) => r !== orig.messageId && isMessageId(r));
+  // the thread's root and its last 20: enough to thread, bounded whatever the original carried
+  const kept = known.length > MAX_REFERENCES + 1 ? [known[0]!, ...known.slice(-MAX_REFERENCES)] : known;
+  const refs = real ? [...kept, orig.messageId] : kept;
+  const subject = replySubject(orig.subject.replace(/[\r\n]+/g, " ")).slice(0, 900);
   const h: string[] = [
     `From: ${formatAddress(spec.from)}`,
     foldHeader("To", spec.addressing.to.map(formatAddress).join(", ")),
@@ -134,8 +192,9 @@ export function composeReply(spec: ReplySpec): string {
     foldHeader("Subject", /^[\x20-\x7e]*$/.test(subject) ? subject : encodeWords(subject, "Q", 52)),
     `Date: ${rfc2822Date(spec.date ?? new Date())}`,
     `Message-ID: ${spec.messageId}`,
-    `In-Reply-To: ${orig.messageId}`,
-    foldHeader("References", refs.join(" ")),
+    // no In-Reply-To without a real Message-ID to point at
+    ...(real ? [`In-Reply-To: ${orig.messageId}`] : []),
+    ...(refs.length > 0 ? [foldHeader("References", refs.join(" "))] : []),
     "MIME-Version: 1.0",
     "Content-Type: text/plain; charset=utf-8",
     "Content-Transfer-Encoding: 8bit",

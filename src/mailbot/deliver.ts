@@ -37,22 +37,39 @@ export class OutboxDirTransport implements Transport {
   close(): void {}
 }
 
-/** smtp[s]://[USER:PASS@]HOST:PORT */
+/** A host on this machine: plaintext there crosses no network. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+export interface SmtpOptions {
+  /** The password when the URL has none (from RECLAIM_SMTP_PASSWORD or --smtp-password-file). */
+  password?: string;
+  /** Allow a non-loopback server without TLS (default false: STARTTLS is required there). */
+  allowPlaintext?: boolean;
+}
+
+/** smtp[s]://[USER[:PASS]@]HOST:PORT */
 export class SmtpTransport implements Transport {
   readonly kind = "smtp" as const;
   readonly batches = false;
   private readonly transporter: Transporter;
-  constructor(url: string) {
+  constructor(url: string, opts: SmtpOptions = {}) {
     const u = new URL(url);
     if (u.protocol !== "smtp:" && u.protocol !== "smtps:") throw new Error(`--smtp-url must start with smtp:// or smtps://, not ${u.protocol}//`);
     const secure = u.protocol === "smtps:";
+    const loopback = isLoopback(u.hostname);
+    const pass = u.password ? decodeURIComponent(u.password) : opts.password;
+    if (u.username && pass === undefined) throw new Error("--smtp-url names a user but no password: put it in RECLAIM_SMTP_PASSWORD or --smtp-password-file");
     this.transporter = nodemailer.createTransport({
       host: u.hostname,
       port: u.port ? Number(u.port) : secure ? 465 : 587,
       secure,
-      ...(u.username ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } } : {}),
-      // a loopback relay without TLS is common for a bot; STARTTLS is used when offered elsewhere
-      ignoreTLS: !secure && (u.hostname === "127.0.0.1" || u.hostname === "localhost" || u.hostname === "::1"),
+      ...(u.username ? { auth: { user: decodeURIComponent(u.username), pass: pass! } } : {}),
+      // a loopback relay without TLS is common for a bot; anywhere else STARTTLS is required unless allowed off
+      ignoreTLS: !secure && loopback,
+      requireTLS: !secure && !loopback && !opts.allowPlaintext,
       connectionTimeout: 30_000,
       greetingTimeout: 30_000,
       socketTimeout: 60_000,

@@ -18,6 +18,8 @@ export interface ImapTarget {
   mailbox: string;
   /** Cursor key: user@host:port/mailbox (no password). */
   key: string;
+  /** STARTTLS required (a non-loopback server over imap://, unless plaintext is allowed). */
+  requireTLS?: boolean;
 }
 
 /** imap[s]://USER:PASS@HOST:PORT/MAILBOX (MAILBOX defaults to INBOX; parts percent-decoded). */
@@ -89,6 +91,8 @@ export class MailboxWatcher {
       host: t.host,
       port: t.port,
       secure: t.secure,
+      // doSTARTTLS true: refuse to go on without TLS; undefined: upgrade when offered (loopback)
+      ...(t.secure ? {} : t.requireTLS ? { doSTARTTLS: true } : {}),
       auth: { user: t.user, pass: t.pass },
       logger: false,
       disableAutoIdle: true,

@@ -67,6 +67,22 @@ export const mailConfigSchema = z
     tree: z.string().min(1).optional(),
     /** Run `git fetch` in each tree repository at most every this many minutes, before a batch (0: before every batch). */
     "tree-fetch": z.number().nonnegative().optional(),
+    /** Recipients (To + Cc) of one reply at most. Default 20. */
+    "max-recipients": z.number().int().positive().optional(),
+    /** How an ignore reply is authenticated besides its From: DKIM pass from this server, or an allow-list. */
+    "ignore-auth": z.object({ "authserv-id": z.string().optional(), allow: z.array(z.string()).optional() }).strict().optional(),
+    /** Password files (the URL may then carry the user only); RECLAIM_IMAP_PASSWORD / RECLAIM_SMTP_PASSWORD work too. */
+    "imap-password-file": z.string().optional(),
+    "smtp-password-file": z.string().optional(),
+    /** Allow IMAP/SMTP without TLS to a host that is not loopback (default false). */
+    "allow-plaintext": z.boolean().optional(),
+    /** Review worker threads (default 2) and the deadline of one review in seconds (default 60). */
+    "review-workers": z.number().int().nonnegative().optional(),
+    "review-deadline": z.number().positive().optional(),
+    /** HOST:PORT for /ping, /healthz, /readyz and /metrics (off by default). */
+    http: z.string().optional(),
+    /** "text" (default) or "json" (one object per line; docs/operations.md lists the fields). */
+    "log-format": z.enum(["text", "json"]).optional(),
     /** The review configuration (rules, paths, ignore): same schema as `review --config`. */
     review: z.record(z.string(), z.unknown()).optional(),
     defaults: z.object(policyFields).strict().optional(),

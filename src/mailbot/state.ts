@@ -5,8 +5,79 @@
 // dropped), writes a fresh snapshot and empties the journal. Every change the bot
 // relies on after a crash goes through append(), so a record either reached the disk
 // before the next step started or never happened.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { UsageError } from "../errors.js";
+
+/** Another process holds the state directory (exit status 2, naming its PID). */
+export class StateLockedError extends UsageError {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(`--state ${dir} is in use by another reclaim-review mail (PID ${pid}); one bot per state directory`);
+    this.name = "StateLockedError";
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the state directory's exclusive lock: a file "lock" holding our PID,
+ * created atomically (link of a finished temporary file, which fails when
+ * the lock exists). A lock whose process is gone is taken over. Returns the
+ * release function.
+ */
+export function lockStateDir(dir: string): () => void {
+  const lock = join(dir, "lock");
+  const tmp = join(dir, `lock.${process.pid}.${Date.now()}`);
+  writeFileSync(tmp, `${process.pid}\n`);
+  try {
+    for (let tries = 0; ; tries++) {
+      try {
+        linkSync(tmp, lock);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST" || tries > 5) throw err;
+        let holder = NaN;
+        try {
+          holder = Number(readFileSync(lock, "utf8").trim());
+        } catch {
+          continue; // removed meanwhile: try again
+        }
+        if (alive(holder) && holder !== process.pid) throw new StateLockedError(dir, holder);
+        // a stale lock (its process is gone): move it aside, then try again
+        try {
+          renameSync(lock, `${lock}.stale.${process.pid}`);
+          unlinkSync(`${lock}.stale.${process.pid}`);
+        } catch {
+          /* another process took it over first: the next link tells */
+        }
+      }
+    }
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* gone */
+    }
+  }
+  return () => {
+    try {
+      if (Number(readFileSync(lock, "utf8").trim()) === process.pid) unlinkSync(lock);
+    } catch {
+      /* already gone */
+    }
+  };
+}
 
 /** What we decided about one incoming message (keyed by Message-ID). */
 export interface SeenRecord {
@@ -175,9 +246,23 @@ export class StateStore {
     this.fd = openSync(this.journalPath, "a");
   }
 
-  /** Opens (or creates) the store in dir, replaying and compacting the journal. */
+  private release: () => void = () => undefined;
+
+  /** Opens (or creates) the store in dir, replaying and compacting the journal. Throws StateLockedError when another process has it. */
   static open(dir: string): StateStore {
     mkdirSync(dir, { recursive: true });
+    const release = lockStateDir(dir);
+    try {
+      const store = StateStore.load(dir);
+      store.release = release;
+      return store;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private static load(dir: string): StateStore {
     const snap = join(dir, "state.json");
     const data = existsSync(snap) ? { ...emptyState(), ...(JSON.parse(readFileSync(snap, "utf8")) as Partial<StateData>) } : emptyState();
     const jp = join(dir, "journal.log");
@@ -260,5 +345,6 @@ export class StateStore {
   close(): void {
     this.sync();
     closeSync(this.fd);
+    this.release();
   }
 }

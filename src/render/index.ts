@@ -2,6 +2,7 @@
 import type { ReviewResult, RuleMeta } from "../types.js";
 import { renderB4 } from "./b4.js";
 import { renderEmail } from "./email.js";
+import { resultVisible } from "./escape.js";
 import { renderJson } from "./json.js";
 import { renderMarkdown } from "./markdown.js";
 import { renderSarif } from "./sarif.js";
@@ -20,22 +21,25 @@ export type Format = (typeof FORMATS)[number];
 export interface RenderOptions {
   /** ANSI colour in text output (the CLI sets it on a TTY without NO_COLOR). */
   color?: boolean;
+  /** Text only: one checkpatch --terse line per finding. */
+  terse?: boolean;
   /** Rule metadata for SARIF descriptors (default: every registered rule). */
   rules?: readonly RuleMeta[];
 }
 
 export function render(result: ReviewResult, format: Format, opts: RenderOptions = {}): string {
   switch (format) {
+    // patch-derived strings reach terminals and mail readers with their control characters shown escaped
     case "text":
-      return renderText(result, { color: opts.color });
+      return renderText(resultVisible(result), { color: opts.color, terse: opts.terse });
     case "json":
       return renderJson(result);
     case "sarif":
       return renderSarif(result, { rules: opts.rules });
     case "email":
-      return renderEmail(result);
+      return renderEmail(resultVisible(result));
     case "markdown":
-      return renderMarkdown(result);
+      return renderMarkdown(resultVisible(result));
     case "b4":
       return renderB4(result);
   }

@@ -125,7 +125,7 @@ describe("reclaim-review github (end to end)", () => {
       expect(listed[0].query).toMatchObject({ path: PATH, sha: BASE });
       const body = api.botComments(REPO, 4)[0].body;
       expect(body).toContain("This file's own history:");
-      expect(body).toContain(`[\`${fixSha.slice(0, 12)}\`](https://github.com/${REPO}/commit/${fixSha}) demofs: use memalloc_nofs_save() around the inode lookup`);
+      expect(body).toContain(`[\`${fixSha.slice(0, 12)}\`](https://github.com/${REPO}/commit/${fixSha}) demofs: use memalloc\\_nofs\\_save() around the inode lookup`);
       expect(body).not.toContain("fix a typo");
       expect(body).not.toContain("otherfs");
     });
@@ -267,12 +267,13 @@ describe("reclaim-review github (end to end)", () => {
       expect(api.checkRunsFor(REPO, h2)[0].output.summary).not.toContain("### Suppressed");
     });
 
-    it("a thumbs-down on a bot comment suppresses it at the next review", async () => {
+    it("a thumbs-down from someone with write access suppresses it at the next review", async () => {
       const h1 = sha("7");
       pull(13, h1, fixture("inode-nofs.c"));
       await sendWebhook(app.url, "pull_request", prPayload({ number: 13, head: h1, base: BASE }), { secret: SECRET });
       await reviewsDone("demo/linux#13");
-      api.botComments(REPO, 13)[0].reactions["-1"] = 1;
+      api.setPermission(REPO, "maint13", "write");
+      api.addReaction(REPO, api.botComments(REPO, 13)[0].id, "maint13", "-1");
       const h2 = sha("8");
       pull(13, h2, fixture("inode-nofs-touched.c"));
       await sendWebhook(app.url, "pull_request", prPayload({ action: "synchronize", number: 13, head: h2, base: BASE, before: h1 }), { secret: SECRET });
@@ -538,6 +539,7 @@ describe("reclaim-review github (end to end)", () => {
       await sendWebhook(app.url, "pull_request", prPayload({ number: 41, head: h1, base: BASE }), { secret: SECRET });
       await reviewsDone("demo/linux#41");
       const fp = /fp=([0-9a-f]+)/.exec(api.botComments(REPO, 41)[0].body)![1];
+      api.setPermission(REPO, "maintainer", "maintain");
       const c = api.addIssueComment(REPO, 41, { body: `/reclaim-review ignore ${fp} intended: the mapping is private to the daemon`, user: { login: "maintainer", type: "User" }, author_association: "MEMBER" });
       await sendWebhook(app.url, "issue_comment", issueCommentPayload({ number: 41, comment: c }), { secret: SECRET });
       await until(() => api.repo(REPO).reactions.some((r: { commentId: number }) => r.commentId === c.id), 10_000, "acknowledgement");

@@ -55,7 +55,7 @@ export class GitHubDouble {
   repo(full, defaultBranch = "main") {
     let r = this.repos.get(full);
     if (!r) {
-      r = { full, defaultBranch, config: null, contents: new Map(), pulls: new Map(), reviewComments: [], reviews: [], issueComments: [], checkRuns: [], reactions: [], commits: [], commitDiffs: new Map() };
+      r = { full, defaultBranch, config: null, contents: new Map(), pulls: new Map(), reviewComments: [], reviews: [], issueComments: [], checkRuns: [], reactions: [], commits: [], commitDiffs: new Map(), permissions: new Map() };
       this.repos.set(full, r);
     }
     return r;
@@ -101,6 +101,19 @@ export class GitHubDouble {
     const c = { id: this.nextId++, issue_number: number, author_association: "CONTRIBUTOR", ...comment };
     r.issueComments.push(c);
     return c;
+  }
+
+  /** A collaborator's permission ("admin", "write", "read"); people not set are not collaborators (404). */
+  setPermission(full, login, permission) {
+    this.repo(full).permissions.set(login, permission);
+  }
+
+  /** A person's reaction on a review comment (listed by GET .../reactions, counted in the comment). */
+  addReaction(full, commentId, login, content = "-1") {
+    const r = this.repo(full);
+    const c = r.reviewComments.find((x) => x.id === commentId);
+    r.reactions.push({ kind: "review-comment", commentId, content, user: { login, type: "User" } });
+    if (c) c.reactions = { ...c.reactions, [content]: (c.reactions?.[content] ?? 0) + 1 };
   }
 
   failOnce(method, pattern, status, headers = {}, body = { message: "injected" }, times = 1) {
@@ -193,6 +206,10 @@ export class GitHubDouble {
         },
       };
     }
+    if (method === "GET" && path === "/app") {
+      if (!/^bearer [\w-]+\.[\w-]+\.[\w-]+$/i.test(headers.authorization ?? "")) return { status: 401, body: { message: "A JSON web token could not be decoded" } };
+      return { status: 200, body: { id: 1, slug: "reclaim-review", name: "reclaim-review", owner: { login: "demo" } } };
+    }
     if (!/^token ghs_double_/.test(headers.authorization ?? "")) return { status: 401, body: { message: "Bad credentials" } };
     if (!(g = m(/^\/repos\/([^/]+)\/([^/]+)(\/.*)$/))) return { status: 404, body: { message: "Not Found" } };
     const full = `${g[1]}/${g[2]}`;
@@ -266,13 +283,26 @@ export class GitHubDouble {
       if (method === "GET" && sub === "/reviews") return this.page(r.reviews.filter((x) => x.pull_number === n), url, path);
       if (method === "POST" && sub === "/reviews") return this.createReview(r, pr, rec.body);
     }
+    if ((h = /^\/collaborators\/([^/]+)\/permission$/.exec(rest)) && method === "GET") {
+      const login = decodeURIComponent(h[1]);
+      const perm = r.permissions.get(login);
+      if (perm === undefined) return { status: 404, body: { message: `${login} is not a user` } };
+      return { status: 200, body: { permission: perm, role_name: perm, user: { login, type: "User" } } };
+    }
     if ((h = /^\/pulls\/comments\/(\d+)(\/reactions)?$/.exec(rest))) {
       const c = r.reviewComments.find((x) => x.id === Number(h[1]));
       if (!c) return { status: 404, body: { message: "Not Found" } };
       rec.pr = `${full}#${c.pull_number}`;
       if (method === "GET" && !h[2]) return { status: 200, body: c };
+      if (method === "GET" && h[2]) {
+        const content = url.searchParams.get("content");
+        const list = r.reactions
+          .filter((x) => x.kind === "review-comment" && x.commentId === c.id && (!content || x.content === content))
+          .map((x, i) => ({ id: 50_000 + i, content: x.content, user: x.user ?? BOT }));
+        return this.page(list, url, path);
+      }
       if (method === "POST" && h[2]) {
-        r.reactions.push({ kind: "review-comment", commentId: c.id, content: rec.body.content });
+        r.reactions.push({ kind: "review-comment", commentId: c.id, content: rec.body.content, user: BOT });
         return { status: 201, body: { id: this.nextId++, content: rec.body.content, user: BOT } };
       }
     }
@@ -284,7 +314,7 @@ export class GitHubDouble {
       const c = r.issueComments.find((x) => x.id === Number(h[1]));
       if (!c) return { status: 404, body: { message: "Not Found" } };
       rec.pr = `${full}#${c.issue_number}`;
-      r.reactions.push({ kind: "issue-comment", commentId: c.id, content: rec.body.content });
+      r.reactions.push({ kind: "issue-comment", commentId: c.id, content: rec.body.content, user: BOT });
       return { status: 201, body: { id: this.nextId++, content: rec.body.content, user: BOT } };
     }
     if (rest === "/commits" && method === "GET") {

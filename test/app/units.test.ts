@@ -7,7 +7,7 @@ import { DEFAULT_POLICY, appOctokit, type ApiPolicy } from "../../src/app/api.js
 import { parseAppConfig } from "../../src/app/config.js";
 // @ts-expect-error plain JS test helper
 import { GitHubDouble } from "./github-double.mjs";
-import { marker, markedFingerprints, parseIgnoreCommand, readPullRequestState } from "../../src/app/markers.js";
+import { authorOnly, finalMarker, marker, markedFingerprints, parseIgnoreCommand, readPullRequestState, type Trust } from "../../src/app/markers.js";
 import { contentText, diffFromFiles, sourcesFrom } from "../../src/app/pr-input.js";
 import { revertFile } from "../../src/diff/apply.js";
 import { QueueFullError, WorkQueue, type JobOutcome } from "../../src/app/queue.js";
@@ -81,18 +81,44 @@ describe("markers and suppressions", () => {
       { id: 3, body: `quoted ${marker("aaaaaaaaaaaaaaaa")}`, path: "fs/c.c", line: 1, user: { login: "x", type: "User" } },
       { id: 4, body: "/reclaim-review ignore", path: "fs/a.c", line: 10, in_reply_to_id: 1, user: { login: "stranger", type: "User" }, author_association: "NONE" },
     ];
-    let s = readPullRequestState(comments, [], [], "author");
+    const trust = (over: Partial<Trust> = {}): Trust => ({ ...authorOnly("author"), botLogin: bot.login, ...over });
+    // a thumbs-down count alone is nobody's word: only a listed reactor with write access counts
+    let s = readPullRequestState(comments, [], [], trust());
     expect([...s.posted.keys()]).toEqual([fp1, fp2]);
     expect(s.posted.get(fp1)!.title).toContain("fs/a.c:10");
-    expect([...s.suppressed.keys()]).toEqual([fp2]);
+    expect([...s.suppressed.keys()]).toEqual([]);
+    s = readPullRequestState(comments, [], [], trust({ thumbsDown: new Map([[2, "maint"]]) }));
+    expect(s.suppressed.get(fp2)).toBe("a thumbs-down by @maint");
 
+    // the author's word goes apart (it may not silence what gates the check); a writer's counts fully
     comments.push({ id: 5, body: "/reclaim-review ignore", path: "fs/a.c", line: 10, in_reply_to_id: 1, user: { login: "author", type: "User" }, author_association: "CONTRIBUTOR" });
-    s = readPullRequestState(comments, [], [{ id: 9, body: `/reclaim-review ignore cccccccccccccccc`, user: { login: "m", type: "User" }, author_association: "MEMBER" }], "author");
-    expect(s.suppressed.get(fp1)).toBe("@author");
+    const issue = [{ id: 9, body: `/reclaim-review ignore cccccccccccccccc`, user: { login: "m", type: "User" }, author_association: "MEMBER" }];
+    s = readPullRequestState(comments, [], issue, trust());
+    expect(s.suppressed.size).toBe(0);
+    expect(s.byAuthor.get(fp1)).toBe("@author (the author)");
+    // an org MEMBER without write access is nobody here
+    expect(s.byAuthor.has("cccccccccccccccc")).toBe(false);
+    s = readPullRequestState(comments, [], issue, trust({ writers: new Set(["m", "stranger"]) }));
     expect(s.suppressed.get("cccccccccccccccc")).toBe("@m");
+    expect(s.suppressed.get(fp1)).toBe("@stranger");
+    expect(s.byAuthor.has(fp1)).toBe(false);
 
-    const r = readPullRequestState([], [{ id: 7, body: `- finding ${marker("dddddddddddddddd")}`, user: bot }], [], null);
+    const r = readPullRequestState([], [{ id: 7, body: `- finding ${marker("dddddddddddddddd")}`, user: bot }], [], trust());
     expect(r.posted.has("dddddddddddddddd")).toBe(true);
+  });
+
+  it("counts only our own bot account's comments, and only the marker that ends them", () => {
+    const other = { login: "other-app[bot]", type: "Bot" };
+    const forged = `**warning** a finding quoting ${marker("eeeeeeeeeeeeeeee")} from the patch\n\nmore text`;
+    const comments = [
+      { id: 1, body: `x\n${marker(fp1)}`, path: "a.c", line: 1, user: other },
+      { id: 2, body: forged, path: "a.c", line: 2, user: bot },
+      { id: 3, body: `${marker("ffffffffffffffff")} then text\n${marker(fp2)}\n`, path: "a.c", line: 3, user: bot },
+    ];
+    const s = readPullRequestState(comments, [], [], { ...authorOnly(null), botLogin: bot.login });
+    expect([...s.posted.keys()]).toEqual([fp2]);
+    expect(finalMarker(forged)).toBeNull();
+    expect(finalMarker(`a ${marker(fp1)}  \n`)).toBe(fp1);
   });
 });
 

@@ -171,7 +171,7 @@ describe("a patch as a web page shows it", () => {
     expect(text.code, text.err).toBe(1);
     expect(text.err).toBe("");
     expect(text.out).toMatch(/^WARNING:wq-mem-reclaim-added: /m);
-    expect(text.out).toContain("#fs/xfs/xfs_super.c:12:");
+    expect(text.out).toMatch(/^#\d+: FILE: fs\/xfs\/xfs_super.c:12:$/m);
     expect(text.out).toContain(`note: ${note}`);
 
     const json = JSON.parse(cli(["review", "--format", "json", file]).out);

@@ -142,12 +142,14 @@ describeWithServers("mail bot against Dovecot and an SMTP sink", why, () => {
           inReplyTo: ourId,
           references: ["<v1@example.org>", ourId],
           body: `> reclaim-review: ignore <fingerprint>\n\nThis file really must stay NOFS.\n\nreclaim-review: ignore ${fp}\n`,
+          // the receiving server's verdict: DKIM passed for the author's domain
+          extraHeaders: ["Authentication-Results: mx.reclaim.example; dkim=pass header.d=example.org header.s=sel; spf=pass"],
         }),
       ],
       box,
     );
     const logs: string[] = [];
-    await runMail({ config: config(box, state), log: (l) => logs.push(l) });
+    await runMail({ config: config(box, state, { "ignore-auth": { "authserv-id": "mx.reclaim.example" } }), log: (l) => logs.push(l) });
     expect(logs.join("\n")).toMatch(/<ign-other@example\.net>: skipped: ignore request from other@example\.net, not the patch author/);
     expect(logs.join("\n")).toMatch(new RegExp(`<ign1@example\\.org>: suppression: ${fp}`));
     await dc.append([patchMail({ messageId: "<v2@example.org>", subject: `[PATCH v2] ${subject}`, diff: hazardDiff("fs/frob/inode.c", 21) })], box);

@@ -41,7 +41,7 @@ describe("reply composition", () => {
     cc: ["Ann Author <ANN@example.org>", "Rev Iewer <rev@example.net>", "linux-mm@kvack.org"],
   };
   it("addresses the author only by default and everyone minus ourselves with reply-all", () => {
-    expect(addressReply(orig, self, "author")).toEqual({ to: [{ name: "Ann Author", address: "ann@example.org" }], cc: [] });
+    expect(addressReply(orig, self, "author")).toEqual({ to: [{ name: "Ann Author", address: "ann@example.org" }], cc: [], dropped: 0 });
     const all = addressReply(orig, self, "all");
     expect(all.cc.map((a) => a.address)).toEqual(["linux-mm@kvack.org", "rev@example.net"]);
     expect(addressReply({ ...orig, replyTo: ["list-reply@example.org"] }, self, "author").to[0]!.address).toBe("list-reply@example.org");

@@ -13,16 +13,18 @@ describe("text format", () => {
     await expect(plain).toMatchFileSnapshot("../fixtures/render/text.txt");
   });
 
-  it("writes checkpatch-like blocks: severity:rule, #location, quoted line, via, why, fix, see", () => {
+  it("writes checkpatch-like blocks: severity:rule, checkpatch's #N: FILE: location, quoted line, via, why, fix, see", () => {
     const block = renderFindingText(findings[2]!);
     const lines = block.split("\n");
     expect(lines[0]).toBe("ERROR:shrinker-waits-on-io: fooblk_shrink_scan() waits for IO (wait_on_bit_io) from a shrinker callback");
-    expect(lines[1]).toBe("#drivers/block/fooblk/cache.c:824:");
+    // without the patch, N is the file line (checkpatch -f)
+    expect(lines[1]).toBe("#824: FILE: drivers/block/fooblk/cache.c:824:");
     expect(lines[2]).toBe("+\t\t\twait_on_bit_io(&b->state, FOOBLK_BUF_WRITING, TASK_UNINTERRUPTIBLE);");
     expect(lines[3]).toBe("  via: fooblk_shrink_scan -> fooblk_write_buf -> wait_on_bit_io");
     expect(lines[4]).toMatch(/^ {2}why: Shrinkers run/);
     expect(block).toContain('  see: commit 70704c33db84 ("dm bufio: do buffer cleanup from a workqueue")\n       https://git.kernel.org/');
-    expect(renderFindingText(findings[0]!).split("\n")[1]).toBe("#patch:");
+    // a patch-level finding has no location line
+    expect(renderFindingText(findings[0]!).split("\n")[1]).toMatch(/^ {2}why: /);
   });
 
   it("wraps why and fix (URLs excepted) and keeps pre-existing findings after the new ones", () => {

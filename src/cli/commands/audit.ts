@@ -8,6 +8,7 @@ import { runAudit } from "../../context/audit-run.js";
 import { UsageError } from "../../errors.js";
 import { loadKnowledge } from "../../knowledge/load.js";
 import { findingToJson } from "../../render/json.js";
+import { findingVisible } from "../../render/escape.js";
 import { renderFindingText } from "../../render/text.js";
 import { ALL_RULES } from "../../rules/index.js";
 import type { Severity } from "../../types.js";
@@ -15,6 +16,20 @@ import { TOOL, VERSION } from "../../version.js";
 import { loadConfigFile, type Io } from "../main.js";
 
 const FAIL_ON = ["error", "warning", "info", "never"] as const;
+
+export const AUDIT_USAGE = `usage: reclaim-review audit --tree DIR [options] [PATH...]
+
+Runs the context-aware rules over existing code of DIR (or only PATHs in it).
+Symlinks that leave the tree are not followed.
+
+options:
+      --tree DIR          the source tree (required)
+  -f, --format F          text (default) or json
+      --config FILE       YAML config (rules, paths)
+      --fail-on LEVEL     error|warning|info|never (default never)
+      --min-severity S    error|warning|info: findings shown (default warning)
+  -j, --jobs N            worker threads (default: the CPUs)
+  -h, --help              this text`;
 const RANK: Record<Severity, number> = { info: 1, warning: 2, error: 3 };
 
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -28,8 +43,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
       "fail-on": { type: "string", default: "never" },
       jobs: { type: "string", short: "j" },
       "min-severity": { type: "string", default: "warning" },
+      help: { type: "boolean", short: "h" },
     },
   });
+  if (values.help) {
+    io.stdout(AUDIT_USAGE + "\n");
+    return 0;
+  }
   if (!values.tree) throw new UsageError("audit needs --tree DIR");
   const root = resolve(values.tree);
   try {
@@ -82,7 +102,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     io.stdout(JSON.stringify(doc, null, 2) + "\n");
   } else {
     const blocks: string[] = [];
-    for (const f of files) for (const x of f.findings) blocks.push(renderFindingText(x, { color: io.stdoutIsTTY && !process.env.NO_COLOR }));
+    for (const f of files) for (const x of f.findings) blocks.push(renderFindingText(findingVisible(x), { color: io.stdoutIsTTY && !process.env.NO_COLOR }));
     const total = files.reduce((n, f) => n + f.findings.length, 0);
     io.stdout(
       (blocks.length > 0 ? blocks.join("\n\n") + "\n\n" : "") +

@@ -18,6 +18,12 @@ environment:
   RECLAIM_MAX_RETRIES (3), RECLAIM_SECONDARY_BACKOFF_MS (60000),
   RECLAIM_SERVER_ERROR_BACKOFF_MS (1000), RECLAIM_MAX_WAIT_MS (900000),
   RECLAIM_MAX_FILE_BYTES (1048576)         queue, rate-limit and size bounds
+  RECLAIM_MAX_BODY_BYTES (26214400)        larger webhook bodies are refused (413) unread
+  RECLAIM_REVIEW_WORKERS (2)               review worker threads
+  RECLAIM_REVIEW_DEADLINE_MS (60000)       a longer review is stopped and reported (check run neutral)
+  RECLAIM_BOT_LOGIN                        the app's bot account (default: asked of GitHub, GET /app)
+
+endpoints: POST /api/github/webhooks, GET /ping, /healthz, /readyz, /metrics (docs/operations.md)
 `;
 
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -37,5 +43,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
       );
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
   });
 }

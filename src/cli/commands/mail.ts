@@ -5,7 +5,7 @@ import { UsageError } from "../../errors.js";
 import type { Io } from "../main.js";
 
 export const MAIL_USAGE = `usage: reclaim-review mail [options]
-  --imap-url imap[s]://USER:PASS@HOST:PORT/MAILBOX   a mailbox to watch (repeatable)
+  --imap-url imap[s]://USER[:PASS]@HOST:PORT/MAILBOX   a mailbox to watch (repeatable)
   --from-mbox FILE           backfill from an mbox file (repeatable)
   --from-public-inbox DIR    backfill from a public-inbox v2 archive (repeatable)
   --smtp-url smtp[s]://[USER:PASS@]HOST:PORT   send replies (without it: dry run)
@@ -17,7 +17,17 @@ export const MAIL_USAGE = `usage: reclaim-review mail [options]
                              (or source directory); per list: \`tree:\` in --config
   --tree-fetch MINUTES       git fetch in each tree repository before a batch,
                              at most every MINUTES (0: before every batch)
-  --config FILE              YAML: the same keys, the review config, per-list policy`;
+  --config FILE              YAML: the same keys, the review config, per-list policy
+  --imap-password-file FILE  the IMAP password (or RECLAIM_IMAP_PASSWORD), when the URL has none
+  --smtp-password-file FILE  the SMTP password (or RECLAIM_SMTP_PASSWORD), when the URL has none
+  --allow-plaintext          allow IMAP/SMTP without TLS to a host that is not loopback
+  --max-recipients N         To + Cc of one reply at most (default 20)
+  --review-workers N         review worker threads (default 2)
+  --review-deadline SECONDS  a longer review is stopped, logged and tried once more (default 60)
+  --http HOST:PORT           serve /ping, /healthz, /readyz and /metrics
+  --log-format text|json     json: one object per line (docs/operations.md)
+
+One bot per --state directory: a second one exits 2 naming the first one's PID.`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
@@ -35,6 +45,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
       tree: { type: "string" },
       "tree-fetch": { type: "string" },
       config: { type: "string" },
+      "imap-password-file": { type: "string" },
+      "smtp-password-file": { type: "string" },
+      "allow-plaintext": { type: "boolean" },
+      "max-recipients": { type: "string" },
+      "review-workers": { type: "string" },
+      "review-deadline": { type: "string" },
+      http: { type: "string" },
+      "log-format": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -54,11 +72,29 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (!Number.isFinite(n) || n < 0) throw new UsageError("--tree-fetch takes a number of minutes (0 or more)");
     config["tree-fetch"] = n;
   }
-  for (const k of ["smtp-url", "outbox", "from", "state", "tree"] as const) {
+  for (const k of ["smtp-url", "outbox", "from", "state", "tree", "imap-password-file", "smtp-password-file", "http"] as const) {
     const v = values[k];
     if (v !== undefined) config[k] = v;
   }
   if (values.once !== undefined) config.once = values.once;
+  if (values["allow-plaintext"] !== undefined) config["allow-plaintext"] = values["allow-plaintext"];
+  const num = (name: "max-recipients" | "review-workers" | "review-deadline", min: number) => {
+    const v = values[name];
+    if (v === undefined) return;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || (name !== "review-deadline" && !Number.isInteger(n))) throw new UsageError(`--${name} takes a number of at least ${min}, not "${v}"`);
+    config[name] = n;
+  };
+  num("max-recipients", 1);
+  num("review-workers", 0);
+  num("review-deadline", 0.001);
+  if (values["log-format"] !== undefined) {
+    if (values["log-format"] !== "text" && values["log-format"] !== "json") throw new UsageError(`--log-format takes text or json`);
+    config["log-format"] = values["log-format"];
+  }
+  const json = config["log-format"] === "json";
+  const log = (line: string, fields: Record<string, unknown> = {}) =>
+    io.stderr(json ? JSON.stringify({ time: new Date().toISOString(), level: /fail|error|refused|could not|did not finish/i.test(line) ? "warn" : "info", name: "mail", msg: line, ...fields }) + "\n" : `mail: ${line}\n`);
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once("SIGINT", stop);
@@ -66,10 +102,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   try {
     const summary = await runMail({
       config,
-      log: (line) => io.stderr(`mail: ${line}\n`),
+      log,
       signal: controller.signal,
     });
-    io.stderr(`mail: ${summary.ingested} messages, ${summary.sent} replies sent, ${summary.waiting} waiting\n`);
+    log(`${summary.ingested} messages, ${summary.sent} replies sent, ${summary.waiting} waiting`, { ingested: summary.ingested, sent: summary.sent, waiting: summary.waiting });
     return summary.ok ? 0 : 1;
   } finally {
     process.off("SIGINT", stop);

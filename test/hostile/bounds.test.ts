@@ -1,0 +1,95 @@
+// Bounded work on hostile patches, pinned with the real CLI process. Each
+// input is generated here; each run is killed at its bound, so a test that
+// fails does so at the bound, not after minutes.
+//
+// it.fails marks a bound the code does not meet yet (the lead fixes the rule
+// code and flips it to it); the comment names where the time goes.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const BIN = join(ROOT, "bin", "reclaim-review.js");
+const dir = mkdtempSync(join(tmpdir(), "rr-bounds-"));
+
+function diff(path: string, body: string[], oldN: number, newN: number): string {
+  return `diff --git a/${path} b/${path}\n--- a/${path}\n+++ b/${path}\n@@ -1,${oldN} +1,${newN} @@\n${body.join("\n")}\n`;
+}
+
+/** Runs `review` on a generated input, killed after limitMs. */
+function timed(name: string, text: string, limitMs: number, args: string[] = []) {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [BIN, "review", ...args, file], { encoding: "utf8", timeout: limitMs, maxBuffer: 256 * 1024 * 1024 });
+  const ms = performance.now() - t0;
+  return { ms, code: r.status, killed: r.signal !== null, out: r.stdout ?? "", err: r.stderr ?? "" };
+}
+
+function allocations(n: number): string {
+  const body = [" static int frob_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)", " {"];
+  for (let i = 0; i < n; i++) body.push(`+\tp${i} = kmalloc(sizeof(*p${i}), GFP_KERNEL);`);
+  body.push(" \treturn 0;", " }");
+  return diff("drivers/block/frob.c", body, 4, 4 + n);
+}
+
+
+describe("bounded work on hostile patches", () => {
+  // Fails today (over 30 s): the quadratic identifier-run regexes over the added line in
+  // callsOn() and functionDefinedOn() (src/rules/util/code.ts) and the shrinker gfp-mask test
+  // (src/rules/shrinker-io/shrinker-gfp-test.ts). Flip to `it` when they are linear.
+  it.fails("reviews a shrinker hunk with one 200 KB identifier line in under 5 s", () => {
+    const body = [
+      " static unsigned long frob_shrink_scan(struct shrinker *s, struct shrink_control *sc)",
+      " {",
+      `+\tif (${"a".repeat(200_000)} & sc->gfp_mask)`,
+      "+\t\treturn SHRINK_STOP;",
+      " \treturn 0;",
+      " }",
+    ];
+    const r = timed("long-line.diff", diff("mm/frob.c", body, 4, 6), 5000);
+    expect(r.killed).toBe(false);
+    expect(r.code).not.toBe(2);
+    expect(r.ms).toBeLessThan(5000);
+  }, 30_000);
+
+  // Fails today (10,000 lines take about 6 s, 40,000 more than 20 s): per-line rescans of the
+  // hunk in gfp-kernel-in-io-path's check() and citation ranking per finding
+  // (KnowledgeBase.rank, src/knowledge/base.ts), besides the regexes above. Flip when linear.
+  it.fails("40,000 allocation lines in one hunk cost about 4 times 10,000 (linear)", () => {
+    const small = timed("alloc-10k.diff", allocations(10_000), 20_000);
+    const large = timed("alloc-40k.diff", allocations(40_000), 20_000);
+    expect(small.killed || large.killed).toBe(false);
+    const ratio = large.ms / small.ms;
+    console.log(`allocation lines: 10,000 in ${small.ms.toFixed(0)} ms, 40,000 in ${large.ms.toFixed(0)} ms (ratio ${ratio.toFixed(1)})`);
+    expect(ratio).toBeLessThan(6);
+  }, 60_000);
+
+  // Fails today (over 10 s): the diff parser turns each offset into a line number by counting
+  // from the start (Where.index in src/diff/parse.ts, the issue-12 rewrite adds a line-offset
+  // table), and jsdiff's error path re-walks the hunks. Flip when the parser is linear.
+  it.fails("reports a bad last hunk after 100,000 good ones within 10 s", () => {
+    const parts = ["diff --git a/fs/frob.c b/fs/frob.c\n--- a/fs/frob.c\n+++ b/fs/frob.c\n"];
+    for (let i = 0; i < 100_000; i++) parts.push(`@@ -${i * 10 + 1},1 +${i * 10 + 1},2 @@\n ctx${i}\n+add${i}\n`);
+    parts.push("@@ -1000001,3 +1000001,4 @@\n ctx\n+add\n");
+    const r = timed("bad-last.diff", parts.join(""), 10_000);
+    expect(r.killed).toBe(false);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/truncated|miscounted/);
+  }, 30_000);
+
+  // Fails today (a 200 KB patch of 3,800 findings gets a 5 MB reply): findings per rule and per
+  // reply are not capped yet (the engine and src/render/email.ts). Flip when they are.
+  it.fails("caps the email reply to a 200 KB patch below the patch's own size", () => {
+    const body = [" static void frob_setup(struct inode *inode)", " {"];
+    let i = 0;
+    while (body.join("\n").length < 200_000) body.push(`+\tmapping_set_gfp_mask(inode${i++}->i_mapping, GFP_NOFS);`);
+    body.push(" }");
+    const r = timed("big.diff", diff("fs/frob/inode.c", body, 3, 3 + i), 30_000, ["--format", "email"]);
+    expect(r.killed).toBe(false);
+    expect(Buffer.byteLength(r.out)).toBeLessThan(200_000);
+    expect(r.out).toMatch(/more findings? (are|is) not shown/);
+  }, 60_000);
+});
