@@ -98,7 +98,11 @@ function needleScanner(rules: readonly Rule[]): (haystack: string) => Set<string
   return scan;
 }
 
+/** Findings kept per rule and patch; the rest are counted (a patch of thousands of identical lines stays readable). */
+export const MAX_FINDINGS_PER_RULE = 50;
+
 export function reviewPatch(patch: Patch, opts: EngineOptions): PatchReview {
+  const omitted: { rule: string; count: number }[] = [];
   const findings: Finding[] = [];
   const errors: RuleFailure[] = [];
   let index: Map<string, Map<number, LineInfo>> | undefined; // built for the first report only
@@ -125,7 +129,13 @@ export function reviewPatch(patch: Patch, opts: EngineOptions): PatchReview {
       errors.push({ rule: rule.meta.id, message: errorMessage(err) });
       continue;
     }
+    let kept = 0;
+    let over = 0;
     for (const r of reports) {
+      if (kept >= MAX_FINDINGS_PER_RULE) {
+        over++;
+        continue;
+      }
       try {
         const f = toFinding(rule, r, added, who, opts, setting?.severity);
         if (!f) continue;
@@ -135,13 +145,15 @@ export function reviewPatch(patch: Patch, opts: EngineOptions): PatchReview {
         if (n > 0) f.fingerprint = fingerprintOf(f.rule, f.file, f.quote, `#${n + 1}`);
         if (ignored.has(f.fingerprint)) continue;
         findings.push(f);
+        kept++;
       } catch (err) {
         errors.push({ rule: rule.meta.id, message: `bad report: ${errorMessage(err)}` });
       }
     }
+    if (over > 0) omitted.push({ rule: rule.meta.id, count: over });
   }
   findings.sort(compareFindings);
-  return { patch, findings, errors };
+  return omitted.length > 0 ? { patch, findings, errors, omitted } : { patch, findings, errors };
 }
 
 const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 };

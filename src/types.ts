@@ -309,6 +309,8 @@ export interface PatchReview {
   patch: Patch;
   findings: Finding[];
   errors: RuleFailure[];
+  /** Findings a rule made beyond the per-rule cap on this patch (bounded output on hostile input): counted, not kept. */
+  omitted?: { rule: string; count: number }[];
   /** Present when the patch was reviewed with sources: where its context came from. */
   context?: ReviewContext;
 }

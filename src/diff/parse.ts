@@ -48,11 +48,24 @@ class Where {
     readonly lineBase: number | undefined,
   ) {}
 
-  /** 0-based index of the line at `offset`. */
+  private newlines: number[] | null = null;
+
+  /** 0-based index of the line at `offset` (a table of newline offsets, built once, then binary search). */
   index(offset: number): number {
-    let n = 0;
-    for (let i = this.text.indexOf("\n"); i >= 0 && i < offset; i = this.text.indexOf("\n", i + 1)) n++;
-    return n;
+    if (!this.newlines) {
+      const nl: number[] = [];
+      for (let i = this.text.indexOf("\n"); i >= 0; i = this.text.indexOf("\n", i + 1)) nl.push(i);
+      this.newlines = nl;
+    }
+    const nl = this.newlines;
+    let lo = 0;
+    let hi = nl.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (nl[mid]! < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** "line 42" of the input, or "diff line 3" when the diff's place in the input is unknown. */

@@ -212,6 +212,9 @@ export function proseLines(body: string): number {
 }
 
 /** The plain-text reply body for one patch (the mail bot adds the headers). */
+/** Comments per reply: past this, a count of the rest. */
+const MAX_COMMENTS = 20;
+
 export function renderEmailBody(review: PatchReview, opts: EmailOptions = {}): string {
   const min = opts.minSeverity ?? "info";
   const botName = opts.botName ?? "reclaim-review";
@@ -219,7 +222,10 @@ export function renderEmailBody(review: PatchReview, opts: EmailOptions = {}): s
   const findings = review.findings.filter((f) => atLeast(f.severity, min));
   // the commit message comes first in the mail, so patch-level findings do too
   const ordered = [...findings.filter((f) => f.file === null && !f.preExisting), ...findings.filter((f) => f.file !== null || f.preExisting)];
-  const groups = groupFindings(ordered);
+  const all = groupFindings(ordered);
+  // a bounded reply: the first comments, and a line saying how many more there are
+  const groups = all.slice(0, MAX_COMMENTS);
+  const notShown = all.slice(MAX_COMMENTS).reduce((n, g) => n + g.members.length, 0) + (review.omitted ?? []).reduce((n, o) => n + o.count, 0);
   const st: QuoteState = { file: null, hunk: null, start: 0, end: -1, messageQuoted: new Set() };
   const given = new Set<string>();
   const blocks = groups.map((g) => {
@@ -235,6 +241,8 @@ export function renderEmailBody(review: PatchReview, opts: EmailOptions = {}): s
   const greeting = sentence("email/greeting", { name: firstName(review.patch.author) });
   // how the patch was read (a recounted hunk: the mailed patch will not apply as it is)
   const notes = review.patch.notes.map((n) => wrap(`Note: ${n}`, EMAIL_WIDTH, "", "  "));
+  if (notShown > 0)
+    notes.push(wrap(`Note: ${notShown} more finding${notShown === 1 ? " is" : "s are"} not shown in this reply; \`reclaim-review review --format json\` on the patch lists every one.`, EMAIL_WIDTH, "", "  "));
   const intro = para(sentence("email/intro", { count: groups.length, counted: counted(groups.length), breakdown: breakdown(findings), botName }));
   // what the review was made against (--tree, the mail bot's tree), in one sentence
   const context = review.context ? para(contextSentence(review.context)) : "";

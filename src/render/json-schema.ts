@@ -120,6 +120,15 @@ export const REVIEW_JSON_SCHEMA = {
           findings: { type: "array", items: FINDING_SCHEMA },
           notes: { type: "array", items: { type: "string" } },
           context: CONTEXT_SCHEMA,
+          omitted: {
+            type: "array",
+            items: {
+              type: "object",
+              additionalProperties: false,
+              required: ["rule", "count"],
+              properties: { rule: { type: "string" }, count: { type: "integer", minimum: 1 } },
+            },
+          },
           errors: {
             type: "array",
             items: {

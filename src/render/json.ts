@@ -50,6 +50,7 @@ export function toJsonDocument(result: ReviewResult): Record<string, unknown> {
       findings: r.findings.map(findingToJson),
       notes: r.patch.notes,
       errors: r.errors,
+      ...(r.omitted ? { omitted: r.omitted } : {}),
       ...(r.context ? { context: contextToJson(r.context) } : {}),
     })),
     problems: result.problems,

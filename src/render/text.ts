@@ -106,7 +106,7 @@ function contextBlock(ctx: ReviewContext): string[] {
 function renderPatch(r: PatchReview, opts: TextOptions): string {
   const paint = painter(opts.color);
   const { fresh, old } = splitPreExisting(r.findings);
-  const notes = r.patch.notes;
+  const notes = [...r.patch.notes, ...(r.omitted ?? []).map((o) => `${o.rule}: ${o.count} more finding${o.count === 1 ? " is" : "s are"} not shown`)];
   return fill("text/patch", {
     header: paint(SGR.bold, `==== ${r.patch.source}: ${r.patch.subject}`),
     clean: r.findings.length === 0 && r.errors.length === 0,
