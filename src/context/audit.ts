@@ -7,7 +7,7 @@ import { reviewPatch } from "../engine.js";
 import type { KnowledgeBase } from "../knowledge/base.js";
 import type { Finding, Patch, Rule, RuleFailure, SourceContext } from "../types.js";
 import { FactsIndex, contextFacts, withFacts, type TextProvider } from "./facts.js";
-import { USERSPACE_IO_LIBRARIES, USERSPACE_IO_SERVERS } from "../vocab/kernel-api.js";
+import { HANDLE_APIS, USERSPACE_IO_LIBRARIES, USERSPACE_IO_SERVERS } from "../vocab/kernel-api.js";
 
 /** Rules that hold for code as it stands; the rest judge changes (added flags, new masks, commit messages). */
 export const AUDIT_RULE_IDS: readonly string[] = [
@@ -31,7 +31,9 @@ export interface DirHints {
 
 /** Hints over a directory's texts, for candidateRules. */
 export function dirHints(texts: Iterable<string>): DirHints {
-  for (const t of texts) if (t.includes("WQ_MEM_RECLAIM") || t.includes("scan_objects") || t.includes("writepage")) return { reclaimContext: true };
+  for (const t of texts)
+    if (t.includes("WQ_MEM_RECLAIM") || t.includes("scan_objects") || t.includes("writepage") || t.includes("evict_inode") || t.includes("release_folio") || t.includes("free_cached_objects"))
+      return { reclaimContext: true };
   return { reclaimContext: false };
 }
 
@@ -42,8 +44,9 @@ const RE = {
   reclaimCb: /scan_objects|writepages/,
   gfp: /GFP_KERNEL/,
   alloc: /GFP_KERNEL|vmalloc|vzalloc/,
-  held: /_freeze_queue|_trans_handle|handle_t|_start_transaction|_join_transaction|journal_start|trans_alloc|mutex_lock|down_write|down_read/,
-  blockIo: /queue_rq|submit_bio|bi_end_io|target_type/,
+  held: /mutex_lock|down_write|down_read|_trans_handle|handle_t/,
+  heldAlways: new RegExp(["_freeze_queue", ...Object.values(HANDLE_APIS).flatMap((h) => Object.keys(h.start))].join("|")),
+  blockIo: /queue_rq|submit_bio|bi_end_io|target_type|eh_\w*handler|eh_timed_out|\.timeout\s*=|writepages?\s*=|swap_rw/,
   shrinker: /scan_objects|count_objects|_shrink_scan|_shrink_count/,
   scope: /memalloc_\w*_save/,
   fsIo: /vfs_iter_write|vfs_iter_read|kernel_write|write_iter|read_iter|vfs_fsync/,
@@ -59,7 +62,8 @@ export function candidateRules(text: string, dir: DirHints = { reclaimContext: t
   const out: string[] = [];
   if (dir.reclaimContext && RE.flush.test(text) && ((text.includes("_work") && RE.workCtx.test(text)) || RE.reclaimCb.test(text))) out.push("wq-flush-dependency");
   if (RE.gfp.test(text) && RE.blockIo.test(text)) out.push("gfp-kernel-in-io-path");
-  if (RE.alloc.test(text) && RE.held.test(text)) out.push("alloc-while-holding");
+  // held across an allocation: a frozen queue or a handle anywhere; a lock only where reclaim-side code of the directory can take it
+  if (RE.alloc.test(text) && (RE.heldAlways.test(text) || (dir.reclaimContext && RE.held.test(text)))) out.push("alloc-while-holding");
   if (RE.shrinker.test(text)) out.push("shrinker-blocking");
   if (RE.scope.test(text)) out.push("unbalanced-scope");
   if (RE.fsIo.test(text) && RE.backend.test(text)) out.push("backend-frontend-io");

@@ -169,7 +169,11 @@ interface Walk {
 
 const line = (w: Walk, n: Node) => n.startPosition.row + 1 + w.lineOffset;
 
+/** The state of most call sites: nothing open, nothing held (shared, never mutated). */
+const EMPTY_SITE: SiteState = Object.freeze({ mustScopes: [], mayScopes: [], held: [], scopes: [] }) as unknown as SiteState;
+
 function siteState(s: State): SiteState {
+  if (s.scopes.size === 0 && s.held.size === 0) return EMPTY_SITE;
   const must = new Set<ScopeOrThrottle>();
   const may = new Set<ScopeOrThrottle>();
   for (const { e, must: m } of s.scopes.values())
@@ -755,7 +759,7 @@ export function analyseFunction(node: Node, opts: FlowOptions = {}): FunctionFlo
     restoresParam: false,
     locals: new Set(),
     flagsAt: new Map(),
-    savedAnywhere: new Set(body ? [...body.text.matchAll(/([A-Za-z_]\w*)\s*=\s*memalloc_\w+_save\s*\(/g)].map((m) => m[1]!) : []),
+    savedAnywhere: new Set(body && body.text.includes("memalloc_") ? [...body.text.matchAll(/([A-Za-z_]\w*)\s*=\s*memalloc_\w+_save\s*\(/g)].map((m) => m[1]!) : []),
   };
   const start: State = { scopes: new Map(), held: new Map() };
   for (const x of opts.initial?.scopes ?? []) start.scopes.set(-x.entry.id, { e: { ...x.entry, id: -x.entry.id, conds: [] }, must: x.must });

@@ -146,7 +146,7 @@ function cachedScan(path: string, text: string): ScanFile {
   const c = scanCache.get(path);
   if (c && c.text === text) return c.scan;
   const scan = scanFile(text);
-  if (scanCache.size > 4000) scanCache.delete(scanCache.keys().next().value!);
+  if (scanCache.size > 1500) scanCache.delete(scanCache.keys().next().value!);
   scanCache.set(path, { text, scan });
   return scan;
 }
@@ -203,7 +203,7 @@ function cachedFlows(path: string, text: string): FileFlows {
   const c = parseCache.get(path);
   if (c && c.text === text) return c;
   const f = new FileFlows(path, text);
-  if (parseCache.size > 2000) parseCache.delete(parseCache.keys().next().value!);
+  if (parseCache.size > 600) parseCache.delete(parseCache.keys().next().value!);
   parseCache.set(path, f);
   return f;
 }
@@ -544,7 +544,7 @@ export class ReclaimAnalysis {
     if (cached && cached.complete === complete && cached.files.length === files.length && cached.files.every((f, i) => f === files[i] && cached.scans.get(f) === scans.get(f))) m = cached;
     else {
       m = indexDirectory(files, scans, complete);
-      if (dirIndexCache.size > 64) dirIndexCache.delete(dirIndexCache.keys().next().value!);
+      if (dirIndexCache.size > 8) dirIndexCache.delete(dirIndexCache.keys().next().value!);
       dirIndexCache.set(d, m);
     }
     this.dirMemo.set(d, m);
