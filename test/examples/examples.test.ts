@@ -32,6 +32,7 @@ const EXPECTED: Record<string, Expectation> = {
   "loop-worker-drop-noio": { findings: ["memalloc-flags-direct:warning"], cites: ["loop-noio-2019"] },
   "tcmu-daemon-io-flusher": { findings: ["io-flusher-prctl-arg:error"], cites: ["pr-set-io-flusher-2019"], line: 8 },
   "fooblk-queue-rq-alloc": { findings: ["gfp-kernel-in-io-path:warning"], cites: ["loop-noio-2019"], line: 7 },
+  "quill-trans-handle-alloc": { findings: ["alloc-while-holding:warning"], cites: ["memalloc-nofs-api-2017"], line: 216 },
 };
 
 async function reviewExample(name: string): Promise<ReviewResult> {

@@ -91,7 +91,7 @@ function report(site: AllocSite, h: Held, at: number): Report {
   }
   if (h.kind === "held-handle") {
     const handle = h.param ? `the transaction handle passed in as "${h.param}"` : lockLabel(h.held!);
-    const where = h.param ? "every caller holds it while calling" : heldWhere(h.held!, h.via);
+    const where = h.param ? "its callers hold it while they call" : heldWhere(h.held!, h.via);
     return {
       ...base,
       messageId: "handle",
