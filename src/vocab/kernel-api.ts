@@ -676,7 +676,8 @@ export const ROLE_NEEDS: Readonly<Record<Role, { clear: "io" | "fs" | null; why:
   "io-complete": { clear: "io", why: "IO completion must not wait for IO that is waiting for this completion" },
   "io-error": { clear: "io", why: "while error handling runs, IO to the device is stalled, so reclaim that writes to it cannot finish" },
   writeback: { clear: "fs", why: "reclaim may wait on writeback, and writeback re-entering the filesystem through reclaim can deadlock on its own locks" },
-  "swap-io": { clear: "io", why: "swap-out waits on this IO" },
+  // swap-out runs from reclaim itself, with PF_MEMALLOC set: its allocations do not recurse into reclaim
+  "swap-io": { clear: null, why: "swap-out is issued by reclaim (PF_MEMALLOC set, so its allocations do not recurse)" },
   shrinker: { clear: null, why: "it runs inside reclaim" },
   "reclaim-evict": { clear: null, why: "inode eviction runs inside reclaim (the superblock shrinker)" },
   "reclaim-release": { clear: null, why: "folio release runs inside page reclaim" },
