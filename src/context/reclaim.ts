@@ -55,6 +55,8 @@ export interface FnView {
 
 export interface RoleFact {
   role: Role;
+  /** Reclaim itself calls the root (see OpsField.inReclaim). */
+  inReclaim?: boolean;
   /** "blk_mq_ops.queue_rq", "a shrinker callback (struct shrink_control parameter)". */
   label: string;
   /** The function that has the role. */
@@ -273,7 +275,6 @@ export function signatureRole(sig: string): OpsField | null {
   return null;
 }
 
-const RECLAIM_SIDE: ReadonlySet<Role> = new Set(["shrinker", "reclaim-evict", "reclaim-release", "writeback"]);
 
 /** A directory's scanned files, indexed once: definitions, call sites, registrations and functions used as values. */
 interface DirIndex {
@@ -588,7 +589,7 @@ export class ReclaimAnalysis {
     if (regs.length > 0) return regs[0]!;
     if (signature) {
       const s = signatureRole(signature);
-      if (s) return { role: s.role, label: s.label, root: name, chain: [name], how: "signature" };
+      if (s) return { role: s.role, label: s.label, root: name, chain: [name], how: "signature", ...(s.inReclaim ? { inReclaim: true } : {}) };
     }
     return null;
   }
@@ -621,7 +622,7 @@ export class ReclaimAnalysis {
             if (!m) continue;
             const r = opsRole(struct, m[1]!);
             if (!r) continue;
-            const fact: RoleFact = { role: r.role, label: r.label, root: m[2]!, chain: [m[2]!], how: "ops-table", at: { file: file.path, line: l.newLine ?? 0 } };
+            const fact: RoleFact = { role: r.role, label: r.label, root: m[2]!, chain: [m[2]!], how: "ops-table", at: { file: file.path, line: l.newLine ?? 0 }, ...(r.inReclaim ? { inReclaim: true } : {}) };
             regs.set(m[2]!, [...(regs.get(m[2]!) ?? []), fact]);
           }
         }
@@ -758,15 +759,15 @@ export class ReclaimAnalysis {
         for (const f of d.files)
           for (const o of d.scans.get(f)!.ops) {
             const r = opsRole(o.struct, o.field);
-            if (!r || !RECLAIM_SIDE.has(r.role)) continue;
-            this.collectTakers(f, o.fn, { role: r.role, label: r.label, root: o.fn, chain: [o.fn], how: "ops-table", at: { file: f, line: o.line } }, out);
+            if (!r || !r.inReclaim) continue;
+            this.collectTakers(f, o.fn, { role: r.role, label: r.label, root: o.fn, chain: [o.fn], how: "ops-table", at: { file: f, line: o.line }, inReclaim: true }, out);
           }
       }
     }
     // the patch's own reclaim-side functions (diff-only, or new code)
     for (const v of this.post()) {
       const r = this.directRole(v.path, v.name, v.signature);
-      if (!r || !RECLAIM_SIDE.has(r.role)) continue;
+      if (!r || !r.inReclaim) continue;
       const dying = r.role === "reclaim-evict" || r.role === "reclaim-release";
       const first = dying ? /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(v.flow.params[0] ?? "")?.[1] : undefined;
       const objects = first ? derivedFrom(this.viewText(v), new Set([first])) : null;

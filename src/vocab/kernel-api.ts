@@ -579,6 +579,12 @@ export interface OpsField extends Provenance {
   role: Role;
   /** How a reviewer names it: "blk_mq_ops.queue_rq". */
   label: string;
+  /**
+   * Reclaim itself calls it (mm/vmscan.c, mm/shrinker.c, fs/super.c): shrinker
+   * callbacks, inode eviction from the superblock shrinker, folio release and
+   * ->writepage from page reclaim. What such a function locks, reclaim holds.
+   */
+  inReclaim?: boolean;
 }
 
 /** struct type -> field -> role. A field seen without its struct type only counts when it is unambiguous (see FIELD_ROLES). */
@@ -609,22 +615,22 @@ export const OPS_ROLES: Readonly<Record<string, Readonly<Record<string, OpsField
     eh_timed_out: { role: "io-error", label: "scsi_host_template.eh_timed_out", src: "include/scsi/scsi_host.h" },
   },
   address_space_operations: {
-    writepage: { role: "writeback", label: "address_space_operations.writepage", src: "include/linux/fs.h" },
+    writepage: { role: "writeback", label: "address_space_operations.writepage", src: "include/linux/fs.h" , inReclaim: true },
     writepages: { role: "writeback", label: "address_space_operations.writepages", src: "include/linux/fs.h" },
     swap_rw: { role: "swap-io", label: "address_space_operations.swap_rw", src: "include/linux/fs.h" },
-    release_folio: { role: "reclaim-release", label: "address_space_operations.release_folio", src: "include/linux/fs.h" },
-    releasepage: { role: "reclaim-release", label: "address_space_operations.releasepage", src: "include/linux/fs.h", until: "v6.0" },
-    free_folio: { role: "reclaim-release", label: "address_space_operations.free_folio", src: "include/linux/fs.h" },
+    release_folio: { role: "reclaim-release", label: "address_space_operations.release_folio", src: "include/linux/fs.h" , inReclaim: true },
+    releasepage: { role: "reclaim-release", label: "address_space_operations.releasepage", src: "include/linux/fs.h", until: "v6.0" , inReclaim: true },
+    free_folio: { role: "reclaim-release", label: "address_space_operations.free_folio", src: "include/linux/fs.h" , inReclaim: true },
   },
   super_operations: {
-    evict_inode: { role: "reclaim-evict", label: "super_operations.evict_inode", src: "include/linux/fs.h" },
+    evict_inode: { role: "reclaim-evict", label: "super_operations.evict_inode", src: "include/linux/fs.h" , inReclaim: true },
     write_inode: { role: "writeback", label: "super_operations.write_inode", src: "include/linux/fs.h" },
-    free_cached_objects: { role: "shrinker", label: "super_operations.free_cached_objects", src: "include/linux/fs.h" },
-    nr_cached_objects: { role: "shrinker", label: "super_operations.nr_cached_objects", src: "include/linux/fs.h" },
+    free_cached_objects: { role: "shrinker", label: "super_operations.free_cached_objects", src: "include/linux/fs.h" , inReclaim: true },
+    nr_cached_objects: { role: "shrinker", label: "super_operations.nr_cached_objects", src: "include/linux/fs.h" , inReclaim: true },
   },
   shrinker: {
-    scan_objects: { role: "shrinker", label: "shrinker.scan_objects", src: "include/linux/shrinker.h" },
-    count_objects: { role: "shrinker", label: "shrinker.count_objects", src: "include/linux/shrinker.h" },
+    scan_objects: { role: "shrinker", label: "shrinker.scan_objects", src: "include/linux/shrinker.h" , inReclaim: true },
+    count_objects: { role: "shrinker", label: "shrinker.count_objects", src: "include/linux/shrinker.h" , inReclaim: true },
   },
   bio: {
     bi_end_io: { role: "io-complete", label: "bio.bi_end_io", src: "include/linux/blk_types.h" },
@@ -662,7 +668,7 @@ export const FIELD_ROLES: Readonly<Record<string, OpsField>> = {
  * all there are (the signature is complete and has no others).
  */
 export const SIGNATURE_ROLES: readonly (OpsField & { params: string[]; returns?: string; only?: boolean })[] = [
-  { params: ["struct shrink_control"], role: "shrinker", label: "a shrinker callback (by its struct shrink_control parameter)", src: "include/linux/shrinker.h" },
+  { params: ["struct shrink_control"], role: "shrinker", label: "a shrinker callback (by its struct shrink_control parameter)", src: "include/linux/shrinker.h", inReclaim: true },
   { params: ["struct blk_mq_queue_data"], role: "io-submit", label: "a blk_mq_ops.queue_rq handler (by its struct blk_mq_queue_data parameter)", src: "include/linux/blk-mq.h" },
   { params: ["struct blk_mq_hw_ctx"], returns: "blk_status_t", role: "io-submit", label: "a blk_mq_ops.queue_rq handler (by its signature: blk_status_t, struct blk_mq_hw_ctx *)", src: "include/linux/blk-mq.h" },
   { params: ["struct writeback_control"], role: "writeback", label: "a writeback callback (by its struct writeback_control parameter)", src: "include/linux/writeback.h" },
