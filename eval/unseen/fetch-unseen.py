@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Re-create the unseen evaluation cases from the public list archives.
 
-usage: fetch-unseen.py MIRRORS_DIR [OUT_ROOT] [--set dev|holdout|all] [--lore]
+usage: fetch-unseen.py MIRRORS_DIR [OUT_ROOT] [--set dev|holdout|dev2|holdout2|all] [--lore]
 
 Every case is one mail of a lore.kernel.org list, as kept in the public-inbox
 git mirrors on GitHub (github.com/linux-mailinglist-archives/<list>.0; one
@@ -10,8 +10,9 @@ those repositories named `owner+repo` (or `owner+repo/repo`, the layout the
 search tool's `fetch` leaves under /work/.mirror), for example
 `linux-mailinglist-archives+linux-xfs.vger.kernel.org.0`.
 
-Writes OUT_ROOT/unseen-dev/<id>.patch and OUT_ROOT/holdout/<id>.patch
-(default OUT_ROOT: /work/eval-data) and checks each file against the
+Writes OUT_ROOT/unseen-dev/<id>.patch, OUT_ROOT/holdout/<id>.patch and,
+for the second batch, OUT_ROOT/unseen-dev2/<id>.patch and
+OUT_ROOT/holdout2/<id>.patch (default OUT_ROOT: /work/eval-data) and checks each file against the
 `sha256` of its label. With --lore, a case whose archive is missing is
 downloaded from https://lore.kernel.org/all/<Message-ID>/raw instead; lore
 rewrites some headers, so such a file is kept but reported as differing.
@@ -22,7 +23,12 @@ Exit status 1 if any case is missing or differs.
 import argparse, hashlib, json, os, re, subprocess, sys, urllib.request
 
 here = os.path.dirname(os.path.abspath(__file__))
-SETS = {"dev": ("labels-dev.json", "unseen-dev"), "holdout": ("labels-holdout.json", "holdout")}
+SETS = {
+    "dev": ("labels-dev.json", "unseen-dev"),
+    "holdout": ("labels-holdout.json", "holdout"),
+    "dev2": ("labels-dev2.json", "unseen-dev2"),
+    "holdout2": ("labels-holdout2.json", "holdout2"),
+}
 
 def gitdir(mirrors, repo):
     d = os.path.join(mirrors, repo.replace("/", "+"))
@@ -49,11 +55,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mirrors")
     ap.add_argument("out_root", nargs="?", default="/work/eval-data")
-    ap.add_argument("--set", choices=["dev", "holdout", "all"], default="all")
+    ap.add_argument("--set", choices=[*SETS, "all"], default="all")
     ap.add_argument("--lore", action="store_true")
     a = ap.parse_args()
     bad = 0
-    for name in (["dev", "holdout"] if a.set == "all" else [a.set]):
+    for name in (list(SETS) if a.set == "all" else [a.set]):
         labels, sub = SETS[name]
         out = os.path.join(a.out_root, sub)
         os.makedirs(out, exist_ok=True)

@@ -1,9 +1,11 @@
-// npm run eval:unseen -- [DATA_ROOT] [--set dev|holdout|all] [--tree KERNEL_DIR | --no-tree] [--json]
+// npm run eval:unseen -- [DATA_ROOT] [--set dev|holdout|dev2|holdout2|all] [--tree KERNEL_DIR | --no-tree] [--json]
 // Measures the reviewer on the unseen sets of eval/unseen/ (labels in the
-// repository, patch texts in DATA_ROOT/unseen-dev and DATA_ROOT/holdout, by
-// default /work/eval-data), diff only and with a kernel tree. The dev set is
-// reported case by case with what the reviewer said; the holdout only in
-// aggregate (no case id or subject is ever printed for it).
+// repository, patch texts in DATA_ROOT/unseen-dev, DATA_ROOT/holdout,
+// DATA_ROOT/unseen-dev2 and DATA_ROOT/holdout2, by default /work/eval-data),
+// diff only and with a kernel tree. The dev sets are reported case by case
+// with what the reviewer said; the holdouts only in aggregate (no case id or
+// subject is ever printed for them). With --set all, the combined figures
+// dev+dev2 and holdout+holdout2 follow the per-set ones.
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +18,15 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SETS = {
   dev: { labels: join(repo, "eval", "unseen", "labels-dev.json"), sub: "unseen-dev", perCase: true },
   holdout: { labels: join(repo, "eval", "unseen", "labels-holdout.json"), sub: "holdout", perCase: false },
+  dev2: { labels: join(repo, "eval", "unseen", "labels-dev2.json"), sub: "unseen-dev2", perCase: true },
+  holdout2: { labels: join(repo, "eval", "unseen", "labels-holdout2.json"), sub: "holdout2", perCase: false },
 } as const;
+type SetName = keyof typeof SETS;
+/** Combined figures printed after the sets they join (aggregates only). */
+const COMBINED: { name: string; sets: SetName[] }[] = [
+  { name: "dev+dev2", sets: ["dev", "dev2"] },
+  { name: "holdout+holdout2", sets: ["holdout", "holdout2"] },
+];
 const DEFAULT_TREE = "/work/kernel/linux-source-6.12";
 
 function caseLines(results: CaseResult[]): string[] {
@@ -37,24 +47,39 @@ async function main(): Promise<number> {
     options: { set: { type: "string" }, tree: { type: "string" }, "no-tree": { type: "boolean" }, json: { type: "boolean" } },
   });
   const root = positionals[0] ?? "/work/eval-data";
-  const which = (values.set ?? "all") as "dev" | "holdout" | "all";
-  if (!["dev", "holdout", "all"].includes(which)) throw new Error("--set takes dev, holdout or all");
+  const which = values.set ?? "all";
+  if (which !== "all" && !(which in SETS)) throw new Error(`--set takes ${Object.keys(SETS).join(", ")} or all`);
+  const names = which === "all" ? (Object.keys(SETS) as SetName[]) : [which as SetName];
   const tree = values["no-tree"] ? undefined : (values.tree ?? (existsSync(DEFAULT_TREE) ? DEFAULT_TREE : undefined));
   const modes: { name: string; tree?: string }[] = [{ name: "diff-only" }, ...(tree ? [{ name: `tree ${tree}`, tree }] : [])];
   const report: Record<string, Record<string, { summary: EvalSummary; results?: CaseResult[] }>> = {};
   const text: string[] = [];
-  for (const name of which === "all" ? (["dev", "holdout"] as const) : [which]) {
+  const kept: Record<string, Record<string, CaseResult[]>> = {};
+  for (const name of names) {
     const set = SETS[name];
     const dir = join(root, set.sub);
-    if (!existsSync(dir)) throw new Error(`${dir}: missing; run eval/unseen/fetch-unseen.py MIRRORS ${root}`);
+    if (!existsSync(dir)) throw new Error(`${dir}: missing; run eval/unseen/fetch-unseen.py MIRRORS ${root} --set ${name}`);
     report[name] = {};
+    kept[name] = {};
     for (const mode of modes) {
       const t0 = Date.now();
       const results = await runEval(dir, { labels: set.labels, tree: mode.tree });
       const summary = summarise(results);
+      kept[name][mode.name] = results;
       report[name][mode.name] = set.perCase ? { summary, results } : { summary };
       text.push(`== ${name}, ${mode.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       if (set.perCase) text.push(...caseLines(results), "");
+      text.push(formatSummary(results, summary, false));
+    }
+  }
+  for (const c of COMBINED) {
+    if (!c.sets.every((n) => kept[n])) continue;
+    report[c.name] = {};
+    for (const mode of modes) {
+      const results = c.sets.flatMap((n) => kept[n][mode.name]);
+      const summary = summarise(results);
+      report[c.name][mode.name] = { summary };
+      text.push(`== ${c.name} combined, ${mode.name}`);
       text.push(formatSummary(results, summary, false));
     }
   }
