@@ -62,8 +62,9 @@ function report(site: AllocSite, h: Extract<AllocSite["hazards"][number], { kind
   const unknowns: string[] = [];
   if (site.entryUnknown) unknowns.push(`whether a memalloc_${h.needs === "io" ? "noio" : "nofs"}_save() scope is open above the lines shown (the start of ${fn}() is not in the patch)`);
   if (!h.maskKnown) unknowns.push(`the mask ${site.mask.text}: it comes from ${fn}()'s caller`);
-  // writeback is not called by reclaim itself: the recursion deadlocks only if reclaim ends up waiting on folios
-  // this writeback has marked and not yet submitted (or on a lock it holds) — not something the lines decide
+  // writeback is not called by reclaim itself: the recursion deadlocks when reclaim ends up waiting on folios this
+  // writeback has marked and not yet submitted (or on a lock it holds); filesystems keep writeback NOFS for that
+  // reason (iomap allocates its ioends GFP_NOFS), but whether it can happen here is not something the lines decide
   const writeback = role.role === "writeback" && !role.inReclaim;
   if (writeback) unknowns.push(`whether ${fn}() has folios marked for writeback and not yet submitted (or holds a lock eviction takes) when it allocates`);
   const safe = h.needs === "io" ? "GFP_NOIO, or a memalloc_noio_save() scope" : "GFP_NOFS, or a memalloc_nofs_save() scope";
@@ -83,7 +84,7 @@ function report(site: AllocSite, h: Extract<AllocSite["hazards"][number], { kind
     chain: [...role.chain.map((f) => `${f}()`), allocText(site)],
     identifiers: [site.ev.callee, site.mask.name ?? "GFP_KERNEL", ...role.chain],
     cite: h.needs === "io" ? ["loop-noio-2019", "memalloc-noio-2013"] : ["gfp-fs-io-doc"],
-    ...(h.maskKnown && !writeback ? {} : { severity: "info" as const }),
+    ...(h.maskKnown ? {} : { severity: "info" as const }),
     ...(unknowns.length > 0 ? { unknowns } : {}),
   };
 }
