@@ -571,9 +571,11 @@ export const SYSTEM_QUEUES: Readonly<Record<string, { memReclaim: false } & Prov
  * - shrinker: runs inside reclaim: must not wait on IO or on locks held across allocations;
  * - reclaim-evict / reclaim-release: runs inside reclaim (inode eviction from the
  *   superblock shrinker, folio release from page reclaim): what it locks or starts
- *   is something reclaim needs.
+ *   is something reclaim needs;
+ * - reclaim-unmap: an MMU notifier's invalidation, which page reclaim runs when it
+ *   unmaps a page (mm/rmap.c try_to_unmap_one()): what it locks, reclaim holds.
  */
-export type Role = "io-submit" | "io-complete" | "io-error" | "writeback" | "swap-io" | "shrinker" | "reclaim-evict" | "reclaim-release";
+export type Role = "io-submit" | "io-complete" | "io-error" | "writeback" | "swap-io" | "shrinker" | "reclaim-evict" | "reclaim-release" | "reclaim-unmap";
 
 export interface OpsField extends Provenance {
   role: Role;
@@ -635,6 +637,13 @@ export const OPS_ROLES: Readonly<Record<string, Readonly<Record<string, OpsField
   bio: {
     bi_end_io: { role: "io-complete", label: "bio.bi_end_io", src: "include/linux/blk_types.h" },
   },
+  mmu_interval_notifier_ops: {
+    invalidate: { role: "reclaim-unmap", label: "mmu_interval_notifier_ops.invalidate", src: "include/linux/mmu_notifier.h; called from mm/rmap.c try_to_unmap_one() during reclaim", inReclaim: true },
+  },
+  mmu_notifier_ops: {
+    invalidate_range_start: { role: "reclaim-unmap", label: "mmu_notifier_ops.invalidate_range_start", src: "include/linux/mmu_notifier.h; called from mm/rmap.c during reclaim", inReclaim: true },
+    invalidate_range_end: { role: "reclaim-unmap", label: "mmu_notifier_ops.invalidate_range_end", src: "include/linux/mmu_notifier.h; called from mm/rmap.c during reclaim", inReclaim: true },
+  },
   iomap_writeback_ops: {
     map_blocks: { role: "writeback", label: "iomap_writeback_ops.map_blocks", src: "include/linux/iomap.h" },
     prepare_ioend: { role: "writeback", label: "iomap_writeback_ops.prepare_ioend", src: "include/linux/iomap.h" },
@@ -687,6 +696,7 @@ export const ROLE_NEEDS: Readonly<Record<Role, { clear: "io" | "fs" | null; why:
   shrinker: { clear: null, why: "it runs inside reclaim" },
   "reclaim-evict": { clear: null, why: "inode eviction runs inside reclaim (the superblock shrinker)" },
   "reclaim-release": { clear: null, why: "folio release runs inside page reclaim" },
+  "reclaim-unmap": { clear: null, why: "MMU notifier invalidation runs inside page reclaim (unmapping)" },
 };
 
 // ---------------------------------------------------------------- handles
