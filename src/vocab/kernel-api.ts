@@ -484,6 +484,8 @@ export const WQ_CONSTRUCTORS: Readonly<Record<string, WqConstructor>> = {
   create_workqueue: { flagsArg: null, maxActiveArg: null, implied: ["__WQ_LEGACY", "WQ_MEM_RECLAIM"], legacy: true, src: WQ_H },
   create_singlethread_workqueue: { flagsArg: null, maxActiveArg: null, implied: ["__WQ_LEGACY", "WQ_MEM_RECLAIM", "WQ_UNBOUND", "__WQ_ORDERED"], legacy: true, src: WQ_H },
   create_freezable_workqueue: { flagsArg: null, maxActiveArg: null, implied: ["__WQ_LEGACY", "WQ_MEM_RECLAIM", "WQ_FREEZABLE", "WQ_UNBOUND"], legacy: true, src: WQ_H },
+  alloc_workqueue_lockdep_map: { flagsArg: 1, maxActiveArg: 2, implied: [], legacy: false, src: `${WQ_H} (linux-6.12: fmt, flags, max_active, lockdep_map, ...)` },
+  alloc_ordered_workqueue_lockdep_map: { flagsArg: 1, maxActiveArg: null, implied: ["WQ_UNBOUND", "__WQ_ORDERED"], legacy: false, src: `${WQ_H} (linux-6.12: fmt, flags, lockdep_map, args...)` },
 };
 
 /** WQ_ flag names (include/linux/workqueue.h enum wq_flags). */
@@ -517,6 +519,7 @@ export const FLUSH_CALLS: Readonly<Record<string, { target: "queue" | "work" | "
   flush_delayed_work: { target: "work", cancel: false, src: "kernel/workqueue.c" },
   flush_rcu_work: { target: "work", cancel: false, src: "kernel/workqueue.c" },
   flush_scheduled_work: { target: "system", cancel: false, src: WQ_H },
+  __flush_workqueue: { target: "queue", cancel: false, src: "kernel/workqueue.c (what flush_workqueue() and flush_scheduled_work() expand to)" },
   cancel_work_sync: { target: "work", cancel: true, src: "kernel/workqueue.c" },
   cancel_delayed_work_sync: { target: "work", cancel: true, src: "kernel/workqueue.c" },
   disable_work_sync: { target: "work", cancel: true, src: "kernel/workqueue.c" },
@@ -559,6 +562,106 @@ export const SYSTEM_QUEUES: Readonly<Record<string, { memReclaim: false } & Prov
   system_freezable_power_efficient_wq: { memReclaim: false, src: "kernel/workqueue.c" },
   system_bh_wq: { memReclaim: false, src: "kernel/workqueue.c", since: "v6.9" },
   system_bh_highpri_wq: { memReclaim: false, src: "kernel/workqueue.c", since: "v6.9" },
+};
+
+/**
+ * Where each non-legacy constructor's printf format and its arguments sit
+ * (`__printf(1, 4) alloc_workqueue(fmt, flags, max_active, ...)`; the ordered
+ * form passes its trailing arguments straight to the format).
+ */
+export const WQ_CONSTRUCTOR_FORMAT: Readonly<Record<string, { fmtArg: number; varargsFrom: number } & Provenance>> = {
+  alloc_workqueue: { fmtArg: 0, varargsFrom: 3, src: `${WQ_H} __printf(1, 4) alloc_workqueue()` },
+  alloc_ordered_workqueue: { fmtArg: 0, varargsFrom: 2, src: `${WQ_H} #define alloc_ordered_workqueue(fmt, flags, args...)` },
+  alloc_workqueue_lockdep_map: { fmtArg: 0, varargsFrom: 4, src: `${WQ_H} __printf(1, 5) alloc_workqueue_lockdep_map() (linux-6.12)` },
+  alloc_ordered_workqueue_lockdep_map: { fmtArg: 0, varargsFrom: 3, src: `${WQ_H} #define alloc_ordered_workqueue_lockdep_map(fmt, flags, lockdep_map, args...) (linux-6.12)` },
+};
+
+/** max_active values (enum in include/linux/workqueue.h): counts, not flags. */
+export const WQ_MAX_ACTIVE_NAMES: Readonly<Record<string, { value: number } & Provenance>> = {
+  WQ_MAX_ACTIVE: { value: 512, src: WQ_H },
+  WQ_UNBOUND_MAX_ACTIVE: { value: 512, src: `${WQ_H} (= WQ_MAX_ACTIVE)` },
+  WQ_DFL_ACTIVE: { value: 256, src: `${WQ_H} (= WQ_MAX_ACTIVE / 2)` },
+  WQ_DFL_MIN_ACTIVE: { value: 8, src: `${WQ_H} (linux-6.12)` },
+};
+
+/** Bit numbers of the WQ_ flags (enum wq_flags, include/linux/workqueue.h in linux-6.12). */
+export const WQ_FLAG_BITS: Readonly<Record<string, { bit: number } & Provenance>> = {
+  WQ_BH: { bit: 0, src: WQ_H, since: "v6.9" },
+  WQ_UNBOUND: { bit: 1, src: WQ_H },
+  WQ_FREEZABLE: { bit: 2, src: WQ_H },
+  WQ_MEM_RECLAIM: { bit: 3, src: WQ_H },
+  WQ_HIGHPRI: { bit: 4, src: WQ_H },
+  WQ_CPU_INTENSIVE: { bit: 5, src: WQ_H },
+  WQ_SYSFS: { bit: 6, src: WQ_H },
+  WQ_POWER_EFFICIENT: { bit: 7, src: WQ_H },
+  WQ_PERCPU: { bit: 8, src: `${WQ_H} (Debian's 6.12 carries it; the upstream release is not recorded here)` },
+  __WQ_ORDERED: { bit: 17, src: WQ_H },
+  __WQ_LEGACY: { bit: 18, src: WQ_H },
+};
+
+/**
+ * The names system workqueues print in warnings (wq->name, set in
+ * kernel/workqueue.c workqueue_init_early()). A name longer than the name
+ * buffer (WQ_NAME_LEN: 24 bytes in older releases, 32 in linux-6.12) is
+ * printed cut short.
+ */
+export const SYSTEM_QUEUE_NAMES: Readonly<Record<string, { queues: string[] } & Provenance>> = {
+  events: { queues: ["system_wq", "system_percpu_wq"], src: "kernel/workqueue.c workqueue_init_early()" },
+  events_highpri: { queues: ["system_highpri_wq"], src: "kernel/workqueue.c workqueue_init_early()" },
+  events_long: { queues: ["system_long_wq"], src: "kernel/workqueue.c workqueue_init_early()" },
+  events_unbound: { queues: ["system_unbound_wq", "system_dfl_wq"], src: "kernel/workqueue.c workqueue_init_early()" },
+  events_freezable: { queues: ["system_freezable_wq"], src: "kernel/workqueue.c workqueue_init_early()" },
+  events_power_efficient: { queues: ["system_power_efficient_wq"], src: "kernel/workqueue.c workqueue_init_early()" },
+  events_freezable_pwr_efficient: { queues: ["system_freezable_power_efficient_wq"], src: "kernel/workqueue.c workqueue_init_early() (linux-6.12)" },
+  events_freezable_power_efficient: { queues: ["system_freezable_power_efficient_wq"], src: "kernel/workqueue.c workqueue_init_early() (older releases; printed as \"events_freezable_power_\" with the 24-byte name)" },
+  events_bh: { queues: ["system_bh_wq"], src: "kernel/workqueue.c workqueue_init_early()", since: "v6.9" },
+  events_bh_highpri: { queues: ["system_bh_highpri_wq"], src: "kernel/workqueue.c workqueue_init_early()", since: "v6.9" },
+};
+
+/** The text check_flush_dependency() prints (kernel/workqueue.c): which task or worker flushed which queue. */
+export const FLUSH_WARNINGS: Readonly<Record<"worker" | "task", { format: string } & Provenance>> = {
+  worker: { format: "workqueue: WQ_MEM_RECLAIM %s:%ps is flushing !WQ_MEM_RECLAIM %s:%ps", src: "kernel/workqueue.c check_flush_dependency() (fca839c00a12)" },
+  task: { format: "workqueue: PF_MEMALLOC task %d(%s) is flushing !WQ_MEM_RECLAIM %s:%ps", src: "kernel/workqueue.c check_flush_dependency()" },
+};
+
+/**
+ * How functions with a role reach check_flush_dependency() when they flush:
+ * reclaim runs shrinkers, eviction and folio release with PF_MEMALLOC set
+ * (kswapd, and direct reclaim under memalloc_noreclaim_save()); writeback runs
+ * from the bdi flusher work on the WQ_MEM_RECLAIM "writeback" queue.
+ */
+export const ROLE_FLUSH_CONTEXT: Readonly<Partial<Record<Role, { how: "PF_MEMALLOC" | "WQ_MEM_RECLAIM"; what: string } & Provenance>>> = {
+  shrinker: { how: "PF_MEMALLOC", what: "memory reclaim (PF_MEMALLOC: kswapd, or direct reclaim)", src: "mm/vmscan.c kswapd() sets PF_MEMALLOC; __perform_reclaim() runs under memalloc_noreclaim_save()" },
+  "reclaim-evict": { how: "PF_MEMALLOC", what: "memory reclaim when the superblock shrinker evicts the inode (PF_MEMALLOC)", src: "fs/super.c super_cache_scan() -> prune_icache_sb(); mm/vmscan.c PF_MEMALLOC" },
+  "reclaim-release": { how: "PF_MEMALLOC", what: "page reclaim (PF_MEMALLOC)", src: "mm/vmscan.c shrink_folio_list() -> filemap_release_folio()" },
+  writeback: { how: "WQ_MEM_RECLAIM", what: "writeback, which runs on the WQ_MEM_RECLAIM \"writeback\" queue (bdi_wq)", src: "mm/backing-dev.c default_bdi_init(): alloc_workqueue(\"writeback\", WQ_MEM_RECLAIM | WQ_UNBOUND | WQ_SYSFS, 0)" },
+};
+
+/** Calls that complete block or page IO: work that calls them finishes IO that others (and reclaim) wait on. */
+export const IO_COMPLETION_CALLS: Readonly<Record<string, Provenance>> = {
+  bio_endio: { src: "include/linux/bio.h, block/bio.c" },
+  bio_io_error: { src: "include/linux/bio.h" },
+  blk_mq_end_request: { src: "include/linux/blk-mq.h" },
+  __blk_mq_end_request: { src: "include/linux/blk-mq.h" },
+  blk_mq_end_request_batch: { src: "include/linux/blk-mq.h" },
+  blk_mq_complete_request: { src: "include/linux/blk-mq.h" },
+  scsi_done: { src: "include/scsi/scsi_cmnd.h (the helper; older releases call cmd->scsi_done())" },
+  folio_end_writeback: { src: "include/linux/pagemap.h, mm/filemap.c" },
+  end_page_writeback: { src: "include/linux/pagemap.h, mm/folio-compat.c" },
+  iomap_finish_ioends: { src: "include/linux/iomap.h" },
+};
+
+/** Calls that write back dirty data: reclaim waits for writeback to make progress. */
+export const WRITEBACK_CALLS: Readonly<Record<string, Provenance>> = {
+  do_writepages: { src: "include/linux/writeback.h, mm/page-writeback.c" },
+  write_cache_pages: { src: "include/linux/writeback.h" },
+  filemap_fdatawrite: { src: "include/linux/pagemap.h, mm/filemap.c" },
+  filemap_fdatawrite_range: { src: "include/linux/pagemap.h, mm/filemap.c" },
+  filemap_flush: { src: "include/linux/pagemap.h, mm/filemap.c" },
+  writeback_inodes_sb: { src: "include/linux/writeback.h, fs/fs-writeback.c" },
+  writeback_inodes_sb_nr: { src: "include/linux/writeback.h, fs/fs-writeback.c" },
+  try_to_writeback_inodes_sb: { src: "include/linux/writeback.h, fs/fs-writeback.c" },
+  sync_inodes_sb: { src: "include/linux/writeback.h, fs/fs-writeback.c" },
 };
 
 // ---------------------------------------------------------------- roles

@@ -55,7 +55,7 @@ describe("audit", () => {
     const code = await run(["--tree", dir, "--jobs", "1", "--fail-on", "warning", "drivers/frob/frob_shrink.c"], o);
     expect(code).toBe(1);
     const text = o.out.join("");
-    expect(text).toMatch(/WARNING:wq-flush-dependency: flush_workqueue\(frob_plain_wq\) from frob_cache_scan/);
+    expect(text).toMatch(/WARNING:wq-flush-dependency: flush_workqueue\(frob_plain_wq\) in frob_cache_scan\(\)/);
     expect(text).not.toMatch(/frob_main\.c:\d/);
     expect(text).toMatch(/audit: \d+ findings? in 1 file\(s\)/);
     const clean = io();

@@ -69,7 +69,7 @@ describe("openTreeSources", () => {
     const result = review(input, sources, DEFAULT_CONFIG, kb, [wqFlush]);
     const f = result.reviews[0]!.findings;
     expect(f.map((x) => [x.rule, x.line, x.preExisting ?? false])).toEqual([["wq-flush-dependency", 6, false]]);
-    expect(f[0]!.chain).toEqual(["zap_gc_worker", "flush_workqueue(zap_plain_wq)"]);
+    expect(f[0]!.chain).toEqual(['"zap-r" (WQ_MEM_RECLAIM)', "zap_gc_worker()", "flush_workqueue(zap_plain_wq)", '"zap-p" (no WQ_MEM_RECLAIM)']);
     // without the tree the diff alone does not show the queues: quiet
     expect(review(input, null, DEFAULT_CONFIG, kb, [wqFlush]).reviews[0]!.findings).toEqual([]);
   });

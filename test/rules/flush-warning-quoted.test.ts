@@ -1,5 +1,8 @@
+// flush-warning-quoted: the quoted check_flush_dependency() warning checked
+// against what the patch does in the code.
+import { describe, expect, it } from "vitest";
 import { rule } from "../../src/rules/commit-message/flush-warning-quoted.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { runRule, ruleTester } from "../helpers/rule-tester.js";
 
 const setup = (flags: string) => `static int zap_init(struct zap *z)
 {
@@ -11,6 +14,48 @@ const setup = (flags: string) => `static int zap_init(struct zap *z)
 `;
 const warning = "  workqueue: WQ_MEM_RECLAIM zap_io:zap_io_work [zap] is flushing !WQ_MEM_RECLAIM zap_evt:zap_evt_work [zap]\n";
 
+/** The flushed queue's work (zap_evt_work) and what it does, in the patch. */
+const evtDriver = (flags: string, work: string) => `static struct workqueue_struct *zap_evt_wq;
+static struct workqueue_struct *zap_aux_wq;
+
+static void zap_evt_work(struct work_struct *work)
+{
+	struct zap *z = container_of(work, struct zap, evt_work);
+
+${work}
+}
+
+static int zap_init(struct zap *z)
+{
+	zap_evt_wq = alloc_workqueue("zap_evt", ${flags}, 0);
+	zap_aux_wq = alloc_workqueue("zap_aux", WQ_UNBOUND, 0);
+	INIT_WORK(&z->evt_work, zap_evt_work);
+	queue_work(zap_evt_wq, &z->evt_work);
+	return 0;
+}
+`;
+
+/** The flushing worker (zap_io_work) flushes the system queue; the patch gives another queue the flag. */
+const ioDriver = (flags: string) => `static struct workqueue_struct *zap_io_wq;
+static struct workqueue_struct *zap_misc_wq;
+
+static void zap_io_work(struct work_struct *work)
+{
+	struct zap *z = container_of(work, struct zap, io_work);
+
+	zap_finish(z);
+	flush_scheduled_work();
+}
+
+static int zap_init(struct zap *z)
+{
+	zap_io_wq = alloc_workqueue("zap_io", WQ_MEM_RECLAIM, 0);
+	zap_misc_wq = alloc_workqueue("zap_misc", ${flags}, 0);
+	return 0;
+}
+`;
+const sysWarning = "workqueue: WQ_MEM_RECLAIM zap_io:zap_io_work [zap] is flushing !WQ_MEM_RECLAIM events:zap_stats_work [zap]\n";
+
 ruleTester(rule, {
   valid: [
     { name: "no warning quoted", patch: { message: "Give zap_evt a rescuer because IO completion waits on it.", files: [{ path: "drivers/zap/core.c", before: setup("WQ_UNBOUND"), after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] } },
@@ -19,17 +64,29 @@ ruleTester(rule, {
   ],
   invalid: [
     {
-      name: "WQ_MEM_RECLAIM added to the existing flushed queue: info, the line warning is wq-mem-reclaim-added's",
+      name: "WQ_MEM_RECLAIM added to the flushed queue, its work not shown: info asking why",
       patch: { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: setup("WQ_UNBOUND"), after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] },
-      errors: [{ messageId: "symptomOnLine", severity: "info", file: null, line: null }],
+      errors: [{ messageId: "symptom", severity: "info", file: null, line: null }],
     },
     {
-      name: "flushed queue created with WQ_MEM_RECLAIM in this patch: symptom (warning, no line warning)",
-      patch: {
-        message: "Fix this warning:\n\n" + warning,
-        files: [{ path: "drivers/zap/core.c", before: "static int zap_init(struct zap *z)\n{\n\treturn 0;\n}\n", after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }],
-      },
-      errors: [{ messageId: "symptom", severity: "warning", file: null, line: null }],
+      name: "the flushed queue created with WQ_MEM_RECLAIM in this patch: info asking why",
+      patch: { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: "static int zap_init(struct zap *z)\n{\n\treturn 0;\n}\n", after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] },
+      errors: [{ messageId: "symptom", severity: "info" }],
+    },
+    {
+      name: "the flushed queue gets the flag, and its work flushes another plain queue: the warning moves (info; the flag line warns)",
+      patch: { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: evtDriver("0", "\tflush_workqueue(zap_aux_wq);"), after: evtDriver("WQ_MEM_RECLAIM", "\tflush_workqueue(zap_aux_wq);") }], context: 40 },
+      errors: [{ messageId: "moves", severity: "info" }],
+    },
+    {
+      name: "the flag goes to another queue while the quoted flush of a system queue stays: warning",
+      patch: { message: "Fix this warning:\n\n" + sysWarning, files: [{ path: "drivers/zap/core.c", before: ioDriver("WQ_UNBOUND"), after: ioDriver("WQ_UNBOUND | WQ_MEM_RECLAIM") }], context: 40 },
+      errors: [{ messageId: "stillFlushes", severity: "warning", file: null, line: null }],
+    },
+    {
+      name: "the flag goes to another queue, the flusher is not shown: info",
+      patch: { message: "Fix this warning:\n\n" + sysWarning, files: [{ path: "drivers/zap/core.c", before: setup("WQ_UNBOUND"), after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] },
+      errors: [{ messageId: "addedElsewhere", severity: "info" }],
     },
     {
       name: "warning quoted, fix restructures the flush (info)",
@@ -56,13 +113,10 @@ ruleTester(rule, {
           },
         ],
       },
-      errors: [{ messageId: "recognised", severity: "info" }],
+      errors: [{ messageId: "dropsFromFlusher", severity: "info" }],
     },
   ],
 });
-
-import { describe, expect, it } from "vitest";
-import { runRule } from "../helpers/rule-tester.js";
 
 describe("flush-warning-quoted messages", () => {
   it("names both queues and the dropped flag", () => {
@@ -78,6 +132,18 @@ describe("flush-warning-quoted messages", () => {
     });
     expect(f!.message).toContain("zap_io_0:zap_io_work");
     expect(f!.message).toContain("zap_evt:zap_evt_work");
-    expect(f!.message).toContain("drops WQ_MEM_RECLAIM from the flushing queue");
+    expect(f!.message).toContain('drops WQ_MEM_RECLAIM from the flushing queue "zap_io_%d"');
+  });
+
+  it("the warning that stays names the flush still in place", () => {
+    const [f] = runRule(rule, { message: sysWarning, files: [{ path: "drivers/zap/core.c", before: ioDriver("WQ_UNBOUND"), after: ioDriver("WQ_UNBOUND | WQ_MEM_RECLAIM") }], context: 40 });
+    expect(f!.message).toBe(
+      'the quoted warning has zap_io:zap_io_work flushing events:zap_stats_work; this patch adds WQ_MEM_RECLAIM to "zap_misc" (zap_misc_wq), but system_wq still has none and zap_io_work() still flushes it (zap_io_work -> flush_scheduled_work(system_wq), line 9): the warning stays',
+    );
+  });
+
+  it("a quoted trace through a cancel is said to be one the kernel no longer checks", () => {
+    const [f] = runRule(rule, { message: warning + "Call Trace:\n __flush_work+0xf1/0x1c0\n cancel_delayed_work_sync+0x13/0x20\n zap_io_work+0x40/0x60\n", files: [{ path: "drivers/zap/core.c", before: setup("0"), after: setup("0").replace("\treturn 0;\n}", "\tz->ready = true;\n\treturn 0;\n}") }] });
+    expect(f!.message).toContain("cancel_delayed_work_sync(), a cancel, which check_flush_dependency() no longer checks since de35994ecd2d (v6.13)");
   });
 });

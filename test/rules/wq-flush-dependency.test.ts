@@ -1,8 +1,16 @@
-// wq-flush-dependency without source context: quiet unless the diff itself
-// shows the queues, the work item and the flush (the source-aware cases are
-// in test/context/annotations.test.ts and test/context/sources.test.ts).
+// wq-flush-dependency: diff-only verdicts from what the hunks show, and with
+// a source tree (the flags of a queue from a header macro, the kernel release
+// deciding whether a cancel is checked). The annotated fixture tree is in
+// test/fixtures/c/wq-flush-dependency/ (test/context/annotations.test.ts).
+import { beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../../src/config.js";
+import { auditContext, auditFile } from "../../src/context/audit.js";
+import { initParser } from "../../src/context/parser.js";
+import { loadKnowledge } from "../../src/knowledge/load.js";
 import { rule } from "../../src/rules/source/wq-flush-dependency.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { fixtureTree, memoryProvider } from "../context/fixture-tree.js";
+import { runRule, ruleTester } from "../helpers/rule-tester.js";
+import { renamed, reviewWithTree } from "../helpers/tree-review.js";
 
 const NEW_FILE = (flush: string, reclaimFlags = "WQ_MEM_RECLAIM", plainFlags = "WQ_UNBOUND") => `// SPDX-License-Identifier: GPL-2.0
 #include <linux/workqueue.h>
@@ -10,6 +18,7 @@ const NEW_FILE = (flush: string, reclaimFlags = "WQ_MEM_RECLAIM", plainFlags = "
 static struct workqueue_struct *qux_io_wq;
 static struct workqueue_struct *qux_stats_wq;
 static struct work_struct qux_io_work;
+static struct work_struct qux_stats_work;
 
 static void qux_io_worker(struct work_struct *work)
 {
@@ -28,6 +37,7 @@ static int qux_init(void)
 static void qux_kick(void)
 {
 	queue_work(qux_io_wq, &qux_io_work);
+	schedule_work(&qux_stats_work);
 }
 `;
 
@@ -37,10 +47,17 @@ const EXISTING = `static void qux_io_worker(struct work_struct *work)
 }
 `;
 
+const SHRINKER = `static unsigned long qux_cache_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	qux_trim(s->private_data);
+	return 0;
+}
+`;
+
 ruleTester(rule, {
   valid: [
     {
-      name: "cancel instead of flush (not a flush dependency since de35994ecd2d)",
+      name: "cancel instead of flush on the newest kernel (not checked since de35994ecd2d)",
       patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tcancel_work_sync(&qux_stats_work);") }] },
     },
     {
@@ -52,8 +69,16 @@ ruleTester(rule, {
       patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_workqueue(qux_stats_wq);", "WQ_UNBOUND") }] },
     },
     {
-      name: "flushing a queue whose flags come from a variable",
-      patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_workqueue(qux_stats_wq);", "WQ_MEM_RECLAIM", "qux_flags") }] },
+      name: "the worker's queue is a legacy queue (check_flush_dependency skips its workers)",
+      patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_workqueue(qux_stats_wq);").replace('alloc_workqueue("qux-io", WQ_MEM_RECLAIM, 0)', 'create_singlethread_workqueue("qux-io")') }] },
+    },
+    {
+      name: "flushing a legacy queue (it has WQ_MEM_RECLAIM)",
+      patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_workqueue(qux_stats_wq);").replace('alloc_workqueue("qux-stats", WQ_UNBOUND, 0)', 'create_workqueue("qux-stats")') }] },
+    },
+    {
+      name: "a worker flushing its own queue",
+      patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_workqueue(qux_io_wq);") }] },
     },
     {
       name: "diff alone does not show which queue runs the worker",
@@ -64,17 +89,165 @@ ruleTester(rule, {
     {
       name: "WQ_MEM_RECLAIM worker flushes a plain queue, all in the diff",
       patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_workqueue(qux_stats_wq);") }] },
-      errors: [{ messageId: "flush", line: 11, severity: "warning" }],
+      errors: [{ messageId: "flush", line: 12, severity: "warning" }],
     },
     {
       name: "WQ_MEM_RECLAIM worker drains a plain queue",
       patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tdrain_workqueue(qux_stats_wq);") }] },
-      errors: [{ messageId: "flush", line: 11 }],
+      errors: [{ messageId: "flush", line: 12 }],
     },
     {
       name: "WQ_MEM_RECLAIM worker flushes the system workqueue",
       patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_scheduled_work();") }] },
-      errors: [{ messageId: "flush", line: 11 }],
+      errors: [{ messageId: "flush", line: 12, severity: "warning" }],
+    },
+    {
+      name: "WQ_MEM_RECLAIM worker flushes work it put on the system queue with schedule_work()",
+      patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_work(&qux_stats_work);") }] },
+      errors: [{ messageId: "flush", line: 12, severity: "warning" }],
+    },
+    {
+      name: "a shrinker (signature) flushes a system queue",
+      patch: { files: [{ path: "drivers/qux/qux_shrink.c", before: SHRINKER, after: SHRINKER.replace("\treturn 0;", "\tflush_workqueue(system_unbound_wq);\n\treturn 0;") }] },
+      errors: [{ messageId: "flush", line: 4, severity: "warning" }],
+    },
+    {
+      name: "flushing a queue whose flags come from a variable set elsewhere: info naming it",
+      patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_workqueue(qux_stats_wq);", "WQ_MEM_RECLAIM", "qux_flags") }] },
+      errors: [{ messageId: "unknownTarget", line: 12, severity: "info" }],
+    },
+    {
+      name: "the worker's queue flags are not visible: info naming them",
+      patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_workqueue(qux_stats_wq);", "qux_io_flags") }] },
+      errors: [{ messageId: "unknownQueue", line: 12, severity: "info" }],
     },
   ],
+});
+
+describe("wq-flush-dependency findings", () => {
+  it("a flush the patch only moves under a condition is the same hazard: reported as pre-existing", () => {
+    // the whole file as context: the queues and the queueing are visible on both sides
+    const spec = (before: string | null) => ({ files: [{ path: "drivers/qux/qux.c", before, after: NEW_FILE("\tif (qux_busy())\n\t\tflush_workqueue(qux_stats_wq);") }], context: 40 });
+    expect(runRule(rule, spec(NEW_FILE("\tflush_workqueue(qux_stats_wq);"))).map((f) => [f.messageId, f.preExisting ?? false])).toEqual([["flush", true]]);
+    expect(runRule(rule, spec(NEW_FILE(""))).map((f) => [f.messageId, f.preExisting ?? false])).toEqual([["flush", false]]);
+  });
+
+  it("names the worker's queue, the flushed queue and the chain", () => {
+    const [f] = runRule(rule, { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_work(&qux_stats_work);") }] });
+    expect(f!.message).toBe(
+      'flush_work(&qux_stats_work) in qux_io_worker() waits for system_wq, which has no WQ_MEM_RECLAIM, and qux_io_worker() runs as work of the WQ_MEM_RECLAIM queue "qux-io" (qux_io_wq): under memory pressure system_wq may get no worker, so this wait can hang the work reclaim depends on',
+    );
+    expect(f!.chain).toEqual(['"qux-io" (WQ_MEM_RECLAIM)', "qux_io_worker()", "flush_work(&qux_stats_work)", "system_wq (no WQ_MEM_RECLAIM)"]);
+    expect(f!.fix).toContain('queue the work it waits for on "qux-io" (qux_io_wq) too');
+    expect(f!.unknowns).toBeUndefined();
+  });
+
+  it("an info names the missing fact", () => {
+    const [f] = runRule(rule, { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_workqueue(qux_stats_wq);", "WQ_MEM_RECLAIM", "qux_flags") }] });
+    expect(f!.unknowns).toEqual(["the value of qux_flags (set outside the lines shown)"]);
+  });
+
+  it("a flags variable set in the same function is read", () => {
+    const after = NEW_FILE("\tflush_workqueue(qux_stats_wq);", "WQ_MEM_RECLAIM", "flags").replace("static int qux_init(void)\n{\n", "static int qux_init(void)\n{\n\tunsigned int flags = WQ_UNBOUND;\n\n");
+    expect(runRule(rule, { files: [{ path: "drivers/qux/qux.c", after }] }).map((f) => [f.messageId, f.severity])).toEqual([["flush", "warning"]]);
+    const withMr = after.replace("unsigned int flags = WQ_UNBOUND;", "unsigned int flags = WQ_UNBOUND;\n\n\tflags |= WQ_MEM_RECLAIM;");
+    expect(runRule(rule, { files: [{ path: "drivers/qux/qux.c", after: withMr }] })).toEqual([]);
+  });
+
+  it("renaming every driver identifier and the path changes no verdict", () => {
+    const cases = ["\tflush_workqueue(qux_stats_wq);", "\tflush_work(&qux_stats_work);", "\tcancel_work_sync(&qux_stats_work);", "\tflush_workqueue(qux_io_wq);"];
+    const names = new Map([["qux_", "mmc9_"], ["qux-", "mmc9-"], ["drivers/qux/", "fs/zonefs2/"]]);
+    for (const c of cases) {
+      const a = runRule(rule, { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE(c) }] });
+      const b = runRule(rule, { files: [{ path: renamed("drivers/qux/qux.c", names), after: renamed(NEW_FILE(c), names) }] });
+      expect(b.map((f) => [f.messageId, f.line, f.severity])).toEqual(a.map((f) => [f.messageId, f.line, f.severity]));
+    }
+  });
+});
+
+// ------------------------------------------------------------ with a source tree
+
+const QUX_H = `#define QUX_WQFLAGS(f)	(WQ_FREEZABLE | (f))
+struct qux_dev {
+	struct workqueue_struct *reclaim_wq;
+	struct workqueue_struct *plain_wq;
+	struct work_struct sync_work;
+	struct work_struct stats_work;
+};
+`;
+const QUX_MAIN = `#include "qux.h"
+
+static void qux_sync_worker(struct work_struct *work)
+{
+	struct qux_dev *qd = container_of(work, struct qux_dev, sync_work);
+
+	qux_sync(qd);
+}
+
+int qux_init(struct qux_dev *qd)
+{
+	qd->reclaim_wq = alloc_workqueue("qux-reclaim", QUX_WQFLAGS(WQ_MEM_RECLAIM), 0);
+	qd->plain_wq = alloc_workqueue("qux-plain", QUX_WQFLAGS(0), 0);
+	INIT_WORK(&qd->sync_work, qux_sync_worker);
+	return 0;
+}
+`;
+const QUX_KICK = `#include "qux.h"
+
+void qux_kick(struct qux_dev *qd)
+{
+	queue_work(qd->reclaim_wq, &qd->sync_work);
+	queue_work(qd->plain_wq, &qd->stats_work);
+}
+`;
+const tree = new Map([
+  ["drivers/qux/qux.h", QUX_H],
+  ["drivers/qux/qux_main.c", QUX_MAIN],
+  ["drivers/qux/qux_kick.c", QUX_KICK],
+]);
+const patchAdding = (line: string) => ({ files: [{ path: "drivers/qux/qux_main.c", before: QUX_MAIN, after: QUX_MAIN.replace("\tqux_sync(qd);\n", `\tqux_sync(qd);\n${line}\n`) }] });
+
+describe("wq-flush-dependency with a source tree", () => {
+  it("resolves both queues' flags through a header macro and the queueing in another file", async () => {
+    const f = await reviewWithTree(tree, patchAdding("\tflush_workqueue(qd->plain_wq);"), [rule]);
+    expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[8, "flush", "warning"]]);
+    expect(f[0]!.chain).toEqual(['"qux-reclaim" (WQ_MEM_RECLAIM)', "qux_sync_worker()", "flush_workqueue(qd->plain_wq)", '"qux-plain" (no WQ_MEM_RECLAIM)']);
+  });
+
+  it("says nothing diff-only: the queue the worker runs on is in another file", () => {
+    expect(runRule(rule, patchAdding("\tflush_workqueue(qd->plain_wq);"))).toEqual([]);
+  });
+
+  it("a cancel is quiet on a v6.13 tree and an info on a v6.12 tree", async () => {
+    const p = patchAdding("\tcancel_work_sync(&qd->stats_work);");
+    expect(await reviewWithTree(tree, p, [rule], { major: 6, minor: 13 })).toEqual([]);
+    const old = await reviewWithTree(tree, p, [rule], { major: 6, minor: 12 });
+    expect(old.map((x) => [x.line, x.messageId, x.severity])).toEqual([[8, "cancelWarns", "info"]]);
+    expect(old[0]!.message).toContain("on v6.12 check_flush_dependency() warns");
+  });
+
+  it("a flush of a work item is judged by the queue it is queued on", async () => {
+    const f = await reviewWithTree(tree, patchAdding("\tflush_work(&qd->stats_work);"), [rule]);
+    expect(f.map((x) => [x.line, x.messageId])).toEqual([[8, "flush"]]);
+  });
+});
+
+describe("wq-flush-dependency over the fixture tree, renamed", () => {
+  beforeAll(async () => {
+    await initParser();
+  });
+
+  it("every identifier and file renamed: the same findings on the same lines", () => {
+    const kb = loadKnowledge();
+    const names = new Map([["frob", "nvmet_tcpx"], ["FROB", "NVMET_TCPX"], ["fd_", "nq_"], ["drivers/wq-flush-dependency/", "fs/quuxfs/"]]);
+    const { files } = fixtureTree("wq-flush-dependency");
+    const moved = new Map([...files].map(([p, t]) => [renamed(p, names), renamed(t, names)]));
+    const audit = (fs: Map<string, string>) => {
+      const { context } = auditContext(memoryProvider(fs));
+      return [...fs].filter(([p]) => p.endsWith(".c")).flatMap(([p, t]) => auditFile(p, t, [rule], context, DEFAULT_CONFIG, kb).findings.map((f) => [f.line, f.messageId, f.severity]));
+    };
+    const a = audit(files);
+    expect(a.length).toBeGreaterThan(5);
+    expect(audit(moved)).toEqual(a);
+  });
 });

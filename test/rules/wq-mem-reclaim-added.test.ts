@@ -1,6 +1,9 @@
+// wq-mem-reclaim-added: the flag added at a constructor call, a flags macro
+// or a flags variable, judged by what the queue's work does in the code shown.
 import { describe, expect, it } from "vitest";
-import { rule, quotesFlushWarning } from "../../src/rules/workqueue-reclaim/wq-mem-reclaim-added.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { rule } from "../../src/rules/workqueue-reclaim/wq-mem-reclaim-added.js";
+import { runRule, ruleTester } from "../helpers/rule-tester.js";
+import { renamed, reviewWithTree } from "../helpers/tree-review.js";
 
 // A made-up filesystem's mount-time workqueue setup.
 const before = `static int quuxfs_init_workqueues(struct quuxfs_mount *mp)
@@ -20,28 +23,46 @@ out_flush:
 	return -ENOMEM;
 }
 `;
+const addFlag = (text: string) => text.replace("\t\t\tWQ_FREEZABLE, 0, mp->m_name);", "\t\t\tWQ_MEM_RECLAIM | WQ_FREEZABLE, 0, mp->m_name);");
 
-const flushWarning = `Create the notify queue with WQ_MEM_RECLAIM to fix this warning:
+/** A driver whose event queue gets the flag; its work is in the same file. */
+const driver = (work: string, flags = "0") => `static struct workqueue_struct *zap_evt_wq;
+static struct workqueue_struct *zap_aux_wq;
 
-  workqueue: WQ_MEM_RECLAIM widget_js:widget_free_job is flushing !WQ_MEM_RECLAIM notify_wq:0x0`;
+static void zap_evt_work(struct work_struct *work)
+{
+	struct zap_dev *zd = container_of(work, struct zap_dev, evt_work);
 
-describe("quotesFlushWarning", () => {
-  it("recognises the check_flush_dependency text and a subject about a flush warning", () => {
-    expect(quotesFlushWarning("widget: fix notify_wq flushing warning", "")).toBe(true);
-    expect(quotesFlushWarning("x", flushWarning)).toBe(true);
-    expect(quotesFlushWarning("widget: fix the warning when flushing a non-reclaim workqueue", "")).toBe(true);
-    expect(quotesFlushWarning("widget: fix a warning in probe", "Flush the cache on remove.")).toBe(false);
-    expect(quotesFlushWarning("quuxfs: give the flush queue a rescuer", "Log IO completion runs here.")).toBe(false);
-  });
+${work}
+}
+
+static int zap_probe(struct zap_dev *zd)
+{
+	zap_evt_wq = alloc_ordered_workqueue("zap_evt", ${flags});
+	zap_aux_wq = alloc_workqueue("zap_aux", WQ_UNBOUND, 0);
+	INIT_WORK(&zd->evt_work, zap_evt_work);
+	return 0;
+}
+
+static void zap_irq_thread(struct zap_dev *zd)
+{
+	queue_work(zap_evt_wq, &zd->evt_work);
+}
+`;
+const flagged = (work: string, extraBefore = "") => ({
+  files: [{ path: "drivers/zap/zap_main.c", before: driver(work + extraBefore), after: driver(work, "WQ_MEM_RECLAIM") }],
+  context: 40,
 });
+
+const flushWarning = `Create the event queue with WQ_MEM_RECLAIM to fix this warning:
+
+  workqueue: WQ_MEM_RECLAIM zap_js:zap_sched_free_job [zap_sched] is flushing !WQ_MEM_RECLAIM zap_evt:0x0`;
 
 ruleTester(rule, {
   valid: [
     {
       name: "WQ_UNBOUND added beside an existing WQ_MEM_RECLAIM",
-      patch: {
-        files: [{ path: "fs/quuxfs/super.c", before, after: before.replace("WQ_MEM_RECLAIM | WQ_FREEZABLE, 0", "WQ_MEM_RECLAIM | WQ_FREEZABLE | WQ_UNBOUND, 0") }],
-      },
+      patch: { files: [{ path: "fs/quuxfs/super.c", before, after: before.replace("WQ_MEM_RECLAIM | WQ_FREEZABLE, 0", "WQ_MEM_RECLAIM | WQ_FREEZABLE | WQ_UNBOUND, 0") }] },
     },
     {
       name: "call that already had the flag reformatted onto one line",
@@ -50,31 +71,18 @@ ruleTester(rule, {
           {
             path: "fs/quuxfs/super.c",
             before,
-            after: before.replace(
-              'alloc_workqueue("quuxfs-gc/%s",\n\t\t\tWQ_MEM_RECLAIM | WQ_FREEZABLE, 0, mp->m_name);',
-              'alloc_workqueue("quuxfs-gc/%s", WQ_MEM_RECLAIM | WQ_FREEZABLE, 0, mp->m_name);',
-            ),
+            after: before.replace('alloc_workqueue("quuxfs-gc/%s",\n\t\t\tWQ_MEM_RECLAIM | WQ_FREEZABLE, 0, mp->m_name);', 'alloc_workqueue("quuxfs-gc/%s", WQ_MEM_RECLAIM | WQ_FREEZABLE, 0, mp->m_name);'),
           },
         ],
       },
     },
     {
       name: "a comment mentioning WQ_MEM_RECLAIM",
-      patch: {
-        files: [{ path: "fs/quuxfs/super.c", before, after: before.replace("\tmp->m_flush_wq =", "\t/* no WQ_MEM_RECLAIM: nothing in reclaim waits on flushes */\n\tmp->m_flush_wq =") }],
-      },
+      patch: { files: [{ path: "fs/quuxfs/super.c", before, after: before.replace("\tmp->m_flush_wq =", "\t/* no WQ_MEM_RECLAIM: nothing in reclaim waits on flushes */\n\tmp->m_flush_wq =") }] },
     },
     {
-      name: "a new queue created with the flag (ordinary, no changelog about flushing)",
-      patch: {
-        files: [
-          {
-            path: "fs/quuxfs/super.c",
-            before,
-            after: before.replace("\treturn 0;\nout_flush:", '\tmp->m_log_wq = alloc_workqueue("quuxfs-log/%s", WQ_MEM_RECLAIM, 0, mp->m_name);\n\treturn 0;\nout_flush:'),
-          },
-        ],
-      },
+      name: "a new queue created with the flag (its work breaks no promise, no warning quoted)",
+      patch: { files: [{ path: "fs/quuxfs/super.c", before, after: before.replace("\treturn 0;\nout_flush:", '\tmp->m_log_wq = alloc_workqueue("quuxfs-log/%s", WQ_MEM_RECLAIM, 0, mp->m_name);\n\treturn 0;\nout_flush:') }] },
     },
     {
       name: "a test of wq->flags & WQ_MEM_RECLAIM",
@@ -103,32 +111,61 @@ ruleTester(rule, {
         ],
       },
     },
-  ],
-  invalid: [
     {
-      name: "flag added to an existing queue, split call",
+      name: "a legacy queue converted keeping the flag",
       patch: {
-        files: [{ path: "fs/quuxfs/super.c", before, after: before.replace("\t\t\tWQ_FREEZABLE, 0, mp->m_name);", "\t\t\tWQ_MEM_RECLAIM | WQ_FREEZABLE, 0, mp->m_name);") }],
-      },
-      errors: [{ messageId: "added", line: 4, severity: "info" }],
-    },
-    {
-      name: "flag added to silence the flush warning quoted in the message",
-      patch: {
-        subject: "widget: fix notify_wq flushing warning",
-        message: flushWarning,
         files: [
           {
-            path: "drivers/misc/widget/main.c",
-            before: 'static int widget_probe(struct widget *w)\n{\n\tw->notify_wq = alloc_ordered_workqueue("notify_wq", 0);\n\tif (!w->notify_wq)\n\t\treturn -ENOMEM;\n\treturn 0;\n}\n',
-            after: 'static int widget_probe(struct widget *w)\n{\n\tw->notify_wq = alloc_ordered_workqueue("notify_wq", WQ_MEM_RECLAIM);\n\tif (!w->notify_wq)\n\t\treturn -ENOMEM;\n\treturn 0;\n}\n',
+            path: "drivers/zap/zap_main.c",
+            before: 'static int zap_init(struct zap *z)\n{\n\tz->wq = create_singlethread_workqueue("zap");\n\treturn z->wq ? 0 : -ENOMEM;\n}\n',
+            after: 'static int zap_init(struct zap *z)\n{\n\tz->wq = alloc_ordered_workqueue("zap", WQ_MEM_RECLAIM);\n\treturn z->wq ? 0 : -ENOMEM;\n}\n',
           },
         ],
       },
-      errors: [{ messageId: "addedToSilence", line: 3, severity: "warning" }],
+    },
+  ],
+  invalid: [
+    {
+      name: "flag added to an existing queue whose work is not shown: info",
+      patch: { files: [{ path: "fs/quuxfs/super.c", before, after: addFlag(before) }] },
+      errors: [{ messageId: "added", line: 4, severity: "info" }],
     },
     {
-      name: "flag added in a flag macro",
+      name: "flag added to a queue whose work flushes a queue without it: warning",
+      patch: flagged("\tflush_workqueue(zap_aux_wq);"),
+      errors: [{ messageId: "addedFlushes", line: 13, severity: "warning" }],
+    },
+    {
+      name: "flag added to a queue whose work flushes work it put on the system queue",
+      patch: flagged("\tschedule_work(&zd->stat_work);\n\tflush_work(&zd->stat_work);"),
+      errors: [{ messageId: "addedFlushes", line: 14, severity: "warning" }],
+    },
+    {
+      name: "the flush is added by the same patch: the flush line is wq-flush-dependency's, this one stays info",
+      patch: { files: [{ path: "drivers/zap/zap_main.c", before: driver("\tzap_handle(zd);"), after: driver("\tzap_handle(zd);\n\tflush_workqueue(zap_aux_wq);", "WQ_MEM_RECLAIM") }], context: 40 },
+      errors: [{ messageId: "added", line: 14, severity: "info" }],
+    },
+    {
+      name: "flag added to a queue whose work only cancels (not checked on the newest kernel): info",
+      patch: flagged("\tcancel_work_sync(&zd->stat_work);"),
+      errors: [{ messageId: "added", line: 13, severity: "info" }],
+    },
+    {
+      name: "flag added to the queue a quoted warning flushes (the amdxdna shape): info asking why",
+      patch: {
+        subject: "zap: fix zap_evt flushing warning",
+        message: flushWarning,
+        files: [{ path: "drivers/zap/zap_main.c", before: 'static int zap_probe(struct zap_dev *zd)\n{\n\tzd->evt_wq = alloc_ordered_workqueue("zap_evt", 0);\n\tif (!zd->evt_wq)\n\t\treturn -ENOMEM;\n\treturn 0;\n}\n', after: 'static int zap_probe(struct zap_dev *zd)\n{\n\tzd->evt_wq = alloc_ordered_workqueue("zap_evt", WQ_MEM_RECLAIM);\n\tif (!zd->evt_wq)\n\t\treturn -ENOMEM;\n\treturn 0;\n}\n' }],
+      },
+      errors: [{ messageId: "addedForWarning", line: 3, severity: "info" }],
+    },
+    {
+      name: "the quoted warning's flushed queue gets the flag, but its work flushes another plain queue: warning",
+      patch: { ...flagged("\tflush_workqueue(zap_aux_wq);"), message: flushWarning },
+      errors: [{ messageId: "addedFlushes", line: 13, severity: "warning" }],
+    },
+    {
+      name: "flag added in a flag macro used by a queue in the patch",
       patch: {
         files: [
           {
@@ -146,8 +183,8 @@ ruleTester(rule, {
         files: [
           {
             path: "drivers/block/fooblk.c",
-            before: "static int fooblk_init(void)\n{\n\tunsigned int wq_flags = WQ_UNBOUND;\n\n\tfooblk_wq = alloc_workqueue(\"fooblk\", wq_flags, 0);\n\treturn fooblk_wq ? 0 : -ENOMEM;\n}\n",
-            after: "static int fooblk_init(void)\n{\n\tunsigned int wq_flags = WQ_UNBOUND | WQ_MEM_RECLAIM;\n\n\tfooblk_wq = alloc_workqueue(\"fooblk\", wq_flags, 0);\n\treturn fooblk_wq ? 0 : -ENOMEM;\n}\n",
+            before: 'static int fooblk_init(void)\n{\n\tunsigned int wq_flags = WQ_UNBOUND;\n\n\tfooblk_wq = alloc_workqueue("fooblk", wq_flags, 0);\n\treturn fooblk_wq ? 0 : -ENOMEM;\n}\n',
+            after: 'static int fooblk_init(void)\n{\n\tunsigned int wq_flags = WQ_UNBOUND | WQ_MEM_RECLAIM;\n\n\tfooblk_wq = alloc_workqueue("fooblk", wq_flags, 0);\n\treturn fooblk_wq ? 0 : -ENOMEM;\n}\n',
           },
         ],
       },
@@ -159,26 +196,12 @@ ruleTester(rule, {
         files: [
           {
             path: "drivers/block/fooblk.c",
-            before: "static int fooblk_init(bool swap)\n{\n\tunsigned int wq_flags = WQ_UNBOUND;\n\n\tfooblk_wq = alloc_workqueue(\"fooblk\", wq_flags, 0);\n\treturn fooblk_wq ? 0 : -ENOMEM;\n}\n",
-            after: "static int fooblk_init(bool swap)\n{\n\tunsigned int wq_flags = WQ_UNBOUND;\n\n\tif (swap)\n\t\twq_flags |= WQ_MEM_RECLAIM;\n\tfooblk_wq = alloc_workqueue(\"fooblk\", wq_flags, 0);\n\treturn fooblk_wq ? 0 : -ENOMEM;\n}\n",
+            before: 'static int fooblk_init(bool swap)\n{\n\tunsigned int wq_flags = WQ_UNBOUND;\n\n\tfooblk_wq = alloc_workqueue("fooblk", wq_flags, 0);\n\treturn fooblk_wq ? 0 : -ENOMEM;\n}\n',
+            after: 'static int fooblk_init(bool swap)\n{\n\tunsigned int wq_flags = WQ_UNBOUND;\n\n\tif (swap)\n\t\twq_flags |= WQ_MEM_RECLAIM;\n\tfooblk_wq = alloc_workqueue("fooblk", wq_flags, 0);\n\treturn fooblk_wq ? 0 : -ENOMEM;\n}\n',
           },
         ],
       },
       errors: [{ messageId: "added", line: 6, severity: "info" }],
-    },
-    {
-      name: "a dedicated queue created with the flag for a flush warning (topic, info)",
-      patch: {
-        message: flushWarning,
-        files: [
-          {
-            path: "fs/quuxfs/super.c",
-            before,
-            after: before.replace("\treturn 0;\nout_flush:", '\tmp->m_log_wq = alloc_workqueue("quuxfs-log/%s", WQ_MEM_RECLAIM, 0, mp->m_name);\n\treturn 0;\nout_flush:'),
-          },
-        ],
-      },
-      errors: [{ messageId: "newQueue", line: 12, severity: "info" }],
     },
     {
       name: "dedicated WQ_MEM_RECLAIM queue replacing system_wq for journal writes (bcache 2019 shape)",
@@ -186,14 +209,96 @@ ruleTester(rule, {
         files: [
           {
             path: "drivers/md/zcache/journal.c",
-            before:
-              "static void zc_journal_kick(struct zc_set *c)\n{\n\tqueue_work(system_wq, &c->journal.work);\n}\n\nint zc_journal_init(struct zc_set *c)\n{\n\treturn 0;\n}\n",
-            after:
-              "static void zc_journal_kick(struct zc_set *c)\n{\n\tqueue_work(zc_journal_wq, &c->journal.work);\n}\n\nint zc_journal_init(struct zc_set *c)\n{\n\tzc_journal_wq = alloc_workqueue(\"zc_journal\", WQ_MEM_RECLAIM, 0);\n\treturn zc_journal_wq ? 0 : -ENOMEM;\n}\n",
+            before: "static void zc_journal_kick(struct zc_set *c)\n{\n\tqueue_work(system_wq, &c->journal.work);\n}\n\nint zc_journal_init(struct zc_set *c)\n{\n\treturn 0;\n}\n",
+            after: 'static void zc_journal_kick(struct zc_set *c)\n{\n\tqueue_work(zc_journal_wq, &c->journal.work);\n}\n\nint zc_journal_init(struct zc_set *c)\n{\n\tzc_journal_wq = alloc_workqueue("zc_journal", WQ_MEM_RECLAIM, 0);\n\treturn zc_journal_wq ? 0 : -ENOMEM;\n}\n',
           },
         ],
       },
       errors: [{ messageId: "dedicatedQueue", line: 8, severity: "info" }],
     },
   ],
+});
+
+describe("wq-mem-reclaim-added findings", () => {
+  it("a warning names the queue, the work, the flush and the chain", () => {
+    const [f] = runRule(rule, flagged("\tflush_workqueue(zap_aux_wq);"));
+    expect(f!.message).toBe(
+      'WQ_MEM_RECLAIM added to "zap_evt" (zap_evt_wq), but its work zap_evt_work() waits for "zap_aux" (zap_aux_wq), which has no WQ_MEM_RECLAIM (flush_workqueue(zap_aux_wq) at line 8): the rescuer can run zap_evt_work() under memory pressure, and zap_evt_work() then waits for a queue that may get no worker',
+    );
+    expect(f!.chain).toEqual(['"zap_evt" (WQ_MEM_RECLAIM added)', "zap_evt_work()", "flush_workqueue(zap_aux_wq)", '"zap_aux" (no WQ_MEM_RECLAIM)']);
+    expect(f!.fix).toContain('stop zap_evt_work() from waiting on "zap_aux"');
+  });
+
+  it("a quoted warning on the same queue is said to move, not go away", () => {
+    const [f] = runRule(rule, { ...flagged("\tflush_workqueue(zap_aux_wq);"), message: flushWarning });
+    expect(f!.message).toContain("the quoted warning about zap_evt would move to this flush, not go away");
+  });
+
+  it("an info says why the flag is right when IO waits on the work", () => {
+    const [f] = runRule(rule, flagged("\tbio_endio(zd->bio);"));
+    expect(f!.severity).toBe("info");
+    expect(f!.message).toContain("reclaim waits on its work (");
+    expect(f!.message).toContain("zap_evt_work() -> bio_endio()");
+  });
+
+  it("an info says the rescuer is a thread, not memory, when the work allocates", () => {
+    const [f] = runRule(rule, flagged("\tzd->buf = kmalloc(64, GFP_KERNEL);"));
+    expect(f!.message).toContain("its work zap_evt_work() calls kmalloc(GFP_KERNEL), which may still wait in reclaim without a mempool behind it");
+    const [g] = runRule(rule, flagged("\tzd->buf = mempool_alloc(zd->pool, GFP_NOIO);"));
+    expect(g!.message).toContain("the flag buys a rescuer thread");
+  });
+
+  it("an info names what could not be seen", () => {
+    const [f] = runRule(rule, { files: [{ path: "fs/quuxfs/super.c", before, after: addFlag(before) }] });
+    expect(f!.unknowns).toEqual(['which work runs on "quuxfs-flush/%s" (mp->m_flush_wq) (no queue_work() on it in the lines shown)']);
+  });
+
+  it("renaming every identifier and the path changes no verdict", () => {
+    const names = new Map([["zap_", "hwmon7_"], ["zd", "hw"], ["drivers/zap/", "sound/soc/hwmon7/"]]);
+    for (const work of ["\tflush_workqueue(zap_aux_wq);", "\tbio_endio(zd->bio);", "\tcancel_work_sync(&zd->stat_work);"]) {
+      const spec = flagged(work);
+      const a = runRule(rule, spec);
+      const b = runRule(rule, { ...spec, files: spec.files.map((f) => ({ path: renamed(f.path, names), before: renamed(f.before, names), after: renamed(f.after, names) })) });
+      expect(b.map((f) => [f.messageId, f.line, f.severity])).toEqual(a.map((f) => [f.messageId, f.line, f.severity]));
+    }
+  });
+});
+
+describe("wq-mem-reclaim-added with a source tree", () => {
+  const H = "#define ZAP_WQFLAGS(f)\t(WQ_FREEZABLE | (f))\n";
+  const MAIN = `#include "zap.h"
+
+int zap_init(struct zap_dev *zd)
+{
+	zd->evt_wq = alloc_workqueue("zap_evt", ZAP_WQFLAGS(0), 0);
+	zd->aux_wq = alloc_workqueue("zap_aux", WQ_UNBOUND, 0);
+	INIT_WORK(&zd->evt_work, zap_evt_work);
+	return 0;
+}
+`;
+  const WORK = `#include "zap.h"
+
+void zap_evt_work(struct work_struct *work)
+{
+	struct zap_dev *zd = container_of(work, struct zap_dev, evt_work);
+
+	flush_workqueue(zd->aux_wq);
+}
+
+void zap_kick(struct zap_dev *zd)
+{
+	queue_work(zd->evt_wq, &zd->evt_work);
+}
+`;
+  const tree = new Map([["drivers/zap/zap.h", H], ["drivers/zap/zap_main.c", MAIN], ["drivers/zap/zap_work.c", WORK]]);
+
+  it("finds the work in another file of the directory and its flush", async () => {
+    const f = await reviewWithTree(tree, { files: [{ path: "drivers/zap/zap_main.c", before: MAIN, after: MAIN.replace("ZAP_WQFLAGS(0)", "ZAP_WQFLAGS(WQ_MEM_RECLAIM)") }] }, [rule]);
+    expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[5, "addedFlushes", "warning"]]);
+  });
+
+  it("the flag added in the header macro reaches the queue that uses it", async () => {
+    const f = await reviewWithTree(tree, { files: [{ path: "drivers/zap/zap.h", before: H, after: H.replace("(WQ_FREEZABLE | (f))", "(WQ_FREEZABLE | WQ_MEM_RECLAIM | (f))") }] }, [rule]);
+    expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[1, "addedFlushes", "warning"]]);
+  });
 });

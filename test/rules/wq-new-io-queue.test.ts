@@ -1,12 +1,10 @@
+// wq-new-io-queue: a new queue without WQ_MEM_RECLAIM whose work IO or
+// reclaim waits on, from the code (its own flags; what its work does and who
+// queues it), never from its name.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_CONFIG } from "../../src/config.js";
-import { memoryTree, openSources } from "../../src/context/sources.js";
-import { parsePatchText } from "../../src/ingest/index.js";
-import { loadKnowledge } from "../../src/knowledge/load.js";
-import { review } from "../../src/pipeline.js";
 import { rule } from "../../src/rules/workqueue-reclaim/wq-new-io-queue.js";
-import { formatPatch } from "../helpers/patch.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { runRule, ruleTester } from "../helpers/rule-tester.js";
+import { renamed, reviewWithTree } from "../helpers/tree-review.js";
 
 const init = `static int zapblk_init_queues(struct zap *z)
 {
@@ -16,61 +14,84 @@ const init = `static int zapblk_init_queues(struct zap *z)
 	return 0;
 }
 `;
-
 function withQueue(line: string): string {
   return init.replace("\treturn 0;\n}", `${line}\n\treturn 0;\n}`);
 }
+/** The new queue's work and who queues it, in the same file. */
+const WORK = (body: string, queuer = "static void zapblk_submit(struct zap *z, struct zap_cmd *cmd)") => `
+static void zapblk_aux_fn(struct work_struct *work)
+{
+	struct zap_cmd *cmd = container_of(work, struct zap_cmd, work);
+
+${body}
+}
+
+${queuer}
+{
+	INIT_WORK(&cmd->work, zapblk_aux_fn);
+	queue_work(z->aux_wq, &cmd->work);
+}
+`;
+const newQueue = (flags: string, body: string, queuer?: string) => ({
+  files: [{ path: "drivers/block/zapblk.c", before: init, after: withQueue(`\tz->aux_wq = alloc_workqueue("zapblk_aux", ${flags}, 0);`) + WORK(body, queuer) }],
+});
 
 ruleTester(rule, {
   valid: [
-    {
-      name: "new IO queue created with WQ_MEM_RECLAIM",
-      patch: { files: [{ path: "drivers/block/zapblk.c", before: init, after: withQueue('\tz->io_wq = alloc_workqueue("zapblk_io", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);') }] },
-    },
-    {
-      name: "new queue whose name has no IO word",
-      patch: { files: [{ path: "drivers/block/zapblk.c", before: init, after: withQueue('\tz->poll_wq = alloc_workqueue("zapblk_hotplug", WQ_UNBOUND, 0);') }] },
-    },
-    {
-      name: "flags from a variable we cannot see",
-      patch: { files: [{ path: "drivers/block/zapblk.c", before: init, after: withQueue('\tz->io_wq = alloc_workqueue("zapblk_io", zapblk_wq_flags, 0);') }] },
-    },
-    {
-      name: "word io only inside another word (radio)",
-      patch: { files: [{ path: "drivers/net/zapradio.c", before: init, after: withQueue('\tz->radio_wq = alloc_workqueue("zapradio", 0, 0);') }] },
-    },
-    {
-      name: "existing queue reformatted",
-      patch: { files: [{ path: "drivers/block/zapblk.c", before: init, after: init.replace('alloc_workqueue("zapblk_ctl", WQ_UNBOUND, 0)', 'alloc_workqueue("zapblk_ctl",\n\t\t\t\t   WQ_UNBOUND, 0)') }] },
-    },
+    { name: "new queue whose work ends bios, created with WQ_MEM_RECLAIM", patch: newQueue("WQ_MEM_RECLAIM | WQ_HIGHPRI", "\tbio_endio(cmd->bio);") },
+    { name: "new queue whose work does no IO (whatever its name)", patch: { files: [{ path: "drivers/block/zapblk.c", before: init, after: withQueue('\tz->aux_wq = alloc_workqueue("zapblk_io_completion", WQ_UNBOUND, 0);') + WORK("\tzap_update_stats(cmd);") }] } },
+    { name: "new queue with an IO name and no work shown", patch: { files: [{ path: "drivers/block/zapblk.c", before: init, after: withQueue('\tz->done_wq = alloc_workqueue("zapblk_completion", WQ_UNBOUND | WQ_HIGHPRI, 0);') }] } },
+    { name: "flags from a variable we cannot see, work not shown either", patch: { files: [{ path: "drivers/block/zapblk.c", before: init, after: withQueue('\tz->io_wq = alloc_workqueue("zapblk_io", zapblk_wq_flags, 0);') }] } },
+    { name: "existing queue reformatted", patch: { files: [{ path: "drivers/block/zapblk.c", before: init, after: init.replace('alloc_workqueue("zapblk_ctl", WQ_UNBOUND, 0)', 'alloc_workqueue("zapblk_ctl",\n\t\t\t\t   WQ_UNBOUND, 0)') }] } },
   ],
   invalid: [
+    { name: "new queue whose work ends bios", patch: newQueue("WQ_UNBOUND", "\tbio_endio(cmd->bio);"), errors: [{ messageId: "noRescuer", line: 6, severity: "warning" }] },
     {
-      name: "new completion queue without the flag",
-      patch: { files: [{ path: "drivers/block/zapblk.c", before: init, after: withQueue('\tz->done_wq = alloc_workqueue("zapblk_completion", WQ_UNBOUND | WQ_HIGHPRI, 0);') }] },
-      errors: [{ messageId: "byName", line: 6, severity: "info" }],
+      name: "new queue whose work queue_rq hands requests to",
+      patch: newQueue("WQ_HIGHPRI", "\tzap_send(cmd);", "static blk_status_t zapblk_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)"),
+      errors: [{ messageId: "noRescuer", line: 6, severity: "warning" }],
     },
+    { name: "new queue with flags from a variable we cannot see, whose work ends bios: info", patch: newQueue("zapblk_wq_flags", "\tbio_endio(cmd->bio);"), errors: [{ messageId: "flagsUnknown", line: 6, severity: "info" }] },
     {
-      name: "new log queue, name with a format",
-      patch: { files: [{ path: "fs/quuxfs/super.c", before: init, after: withQueue('\tz->log_wq = alloc_ordered_workqueue("quuxfs-log/%s", 0, z->name);') }] },
-      errors: [{ messageId: "byName", line: 6 }],
-    },
-    {
-      name: "new queue whose work ends bios",
+      name: "new queue whose work a bio completion queues, work not shown: info",
       patch: {
         files: [
           {
             path: "drivers/block/zapblk.c",
             before: init,
-            after:
-              withQueue('\tz->aux_wq = alloc_workqueue("zapblk_aux", WQ_UNBOUND, 0);') +
-              "\nstatic void zapblk_aux_fn(struct work_struct *work)\n{\n\tstruct zap_cmd *cmd = container_of(work, struct zap_cmd, work);\n\n\tbio_endio(cmd->bio);\n}\n\nstatic void zapblk_submit(struct zap *z, struct zap_cmd *cmd)\n{\n\tINIT_WORK(&cmd->work, zapblk_aux_fn);\n\tqueue_work(z->aux_wq, &cmd->work);\n}\n",
+            after: withQueue('\tz->aux_wq = alloc_workqueue("zapblk_aux", WQ_UNBOUND, 0);') + "\nstatic void zapblk_end_io(struct bio *bio)\n{\n\tstruct zap_cmd *cmd = bio->bi_private;\n\n\tqueue_work(cmd->z->aux_wq, &cmd->work);\n}\n",
           },
         ],
       },
-      errors: [{ messageId: "byWork", line: 6 }],
+      errors: [{ messageId: "linkUnknown", line: 6, severity: "info" }],
+    },
+    {
+      name: "a back end's worker under memalloc_noio_save() that completes requests: info",
+      patch: newQueue("WQ_UNBOUND | WQ_FREEZABLE", "\tunsigned int noio = memalloc_noio_save();\n\n\tzap_do_io(cmd);\n\tblk_mq_complete_request(cmd->rq);\n\tmemalloc_noio_restore(noio);"),
+      errors: [{ messageId: "noRescuerNoio", line: 6, severity: "info" }],
     },
   ],
+});
+
+describe("wq-new-io-queue findings", () => {
+  it("names the queue, the link and the chain, and gives the call to fix", () => {
+    const [f] = runRule(rule, newQueue("WQ_UNBOUND", "\tbio_endio(cmd->bio);"));
+    expect(f!.message).toBe(
+      'new workqueue "zapblk_aux" (z->aux_wq) has no WQ_MEM_RECLAIM, but IO or reclaim waits on its work ("zapblk_aux" -> zapblk_aux_fn() -> bio_endio()): when no worker can be created under memory pressure that work never runs, and what waits on it never finishes',
+    );
+    expect(f!.chain).toEqual(['"zapblk_aux"', "zapblk_aux_fn()", "bio_endio()"]);
+    expect(f!.fix).toBe('Create "zapblk_aux" (z->aux_wq) with WQ_MEM_RECLAIM (add it to WQ_UNBOUND in the alloc_workqueue() call).');
+  });
+
+  it("renaming every identifier and the path changes no verdict", () => {
+    const names = new Map([["zapblk", "sndx"], ["zap_", "sndx_"], ["drivers/block/", "drivers/usb/misc/"]]);
+    for (const spec of [newQueue("WQ_UNBOUND", "\tbio_endio(cmd->bio);"), newQueue("WQ_HIGHPRI", "\tzap_send(cmd);", "static blk_status_t zapblk_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)")]) {
+      const a = runRule(rule, spec);
+      const b = runRule(rule, { files: spec.files.map((f) => ({ path: renamed(f.path, names), before: renamed(f.before, names), after: renamed(f.after, names) })) });
+      expect(a.length).toBe(1);
+      expect(b.map((f) => [f.messageId, f.line, f.severity])).toEqual(a.map((f) => [f.messageId, f.line, f.severity]));
+    }
+  });
 });
 
 // ------------------------------------------------------------ with a source tree
@@ -103,30 +124,29 @@ int zap_init(struct zap_dev *z)
 	return 0;
 }
 `;
-
-async function reviewWithTree(after: string) {
-  const tree = new Map([
-    ["drivers/block/zap/zap.h", ZAP_H],
-    ["drivers/block/zap/zap_io.c", ZAP_IO],
-    ["drivers/block/zap/zap_main.c", ZAP_MAIN],
-  ]);
-  const input = parsePatchText(formatPatch({ files: [{ path: "drivers/block/zap/zap_main.c", before: ZAP_MAIN, after }] }), "t.patch");
-  const sources = openSources(memoryTree(tree));
-  await sources.prepare!(input.patches);
-  return review(input, sources, DEFAULT_CONFIG, loadKnowledge(), [rule]).reviews[0]!.findings;
-}
+const tree = new Map([
+  ["drivers/block/zap/zap.h", ZAP_H],
+  ["drivers/block/zap/zap_io.c", ZAP_IO],
+  ["drivers/block/zap/zap_main.c", ZAP_MAIN],
+]);
 
 describe("wq-new-io-queue with source context", () => {
   const after = ZAP_MAIN.replace("\treturn 0;", '\tz->aux_wq = alloc_workqueue("zap_aux", ZAP_WQ_FLAGS, 0);\n\treturn z->aux_wq ? 0 : -ENOMEM;');
+  const spec = { files: [{ path: "drivers/block/zap/zap_main.c", before: ZAP_MAIN, after }] };
 
   it("resolves flags from a macro and finds the completing work in another file", async () => {
-    const f = await reviewWithTree(after);
-    expect(f.map((x) => [x.line, x.messageId])).toEqual([[5, "byWork"]]);
-    expect(f[0]!.message).toContain("blk_mq_end_request");
+    const f = await reviewWithTree(tree, spec, [rule]);
+    expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[5, "noRescuer", "warning"]]);
+    expect(f[0]!.chain).toEqual(['"zap_aux"', "zap_aux_work()", "zap_finish()", "blk_mq_end_request()"]);
   });
 
-  it("says nothing diff-only: the flags come from a macro it cannot see", () => {
-    const input = parsePatchText(formatPatch({ files: [{ path: "drivers/block/zap/zap_main.c", before: ZAP_MAIN, after }] }), "t.patch");
-    expect(review(input, null, DEFAULT_CONFIG, loadKnowledge(), [rule]).reviews[0]!.findings).toEqual([]);
+  it("says nothing diff-only: the flags come from a macro and the work is not shown", () => {
+    expect(runRule(rule, spec)).toEqual([]);
+  });
+
+  it("quiet with the tree when the macro gives WQ_MEM_RECLAIM", async () => {
+    const t = new Map(tree);
+    t.set("drivers/block/zap/zap.h", "#define ZAP_WQ_FLAGS (WQ_UNBOUND | WQ_MEM_RECLAIM)\n");
+    expect(await reviewWithTree(t, spec, [rule])).toEqual([]);
   });
 });

@@ -1,16 +1,41 @@
 // flush-warning-quoted: the commit message quotes check_flush_dependency()'s
-// warning; name both queues and say whether adding WQ_MEM_RECLAIM treats the symptom.
+// warning. The warning is a claim about the code; the workqueue analysis
+// checks what the patch does about it: which queue gains or loses
+// WQ_MEM_RECLAIM (the flushed one, the flusher's, another), whether the
+// newly flagged queue's work flushes yet another queue without the flag (the
+// warning moves), whether the flushing function still flushes the quoted
+// queue after the patch (the warning stays), and whether the quoted trace
+// went through a cancel the kernel under review no longer checks.
+import { queueLabel, quotedFlushWarnings, shortLabel, systemQueuesNamed, workqueueAnalysis, type QueueFact, type QuotedFlushWarning, type WorkqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
-import { stripLine } from "../util/code.js";
-import { parseTraces } from "../util/trace-frames.js";
-import { rule as addedRule } from "../workqueue-reclaim/wq-mem-reclaim-added.js";
+import { CANCEL_NOT_CHECKED } from "../../vocab/kernel-api.js";
+import { chainText } from "../util/phrases.js";
+import { cancelInTrace, changeLabel, changeNames, flusherText, namesQueue } from "../util/wq-sites.js";
 
-const WQ_WARN = /WQ_MEM_RECLAIM\s+(\S+?):(\S+?)(?:\s+\[[\w-]+\])?\s+is\s+flushing\s+!WQ_MEM_RECLAIM\s+(\S+?):(\S+?)(?:\s+\[[\w-]+\])?(?=\s|$)/;
-const PF_WARN = /PF_MEMALLOC\s+task\s+(\d+)\(([^)]*)\)\s+is\s+flushing\s+!WQ_MEM_RECLAIM\s+(\S+?):(\S+?)(?:\s+\[[\w-]+\])?(?=\s|$)/;
+/** The flushed queue as the post image knows it: a system queue, or a queue whose name format matches. */
+function flushedQueue(a: WorkqueueAnalysis, w: QuotedFlushWarning): QueueFact | null {
+  const sys = systemQueuesNamed(w.flushedQueue)[0];
+  const path = a.patch.files[0]?.path ?? "";
+  if (sys) return a.queueFact(path, sys, "post");
+  for (const s of a.patchAllocSites("post")) {
+    if (s.name === null || !s.expr) continue;
+    const q = a.queueFact(s.view.path, s.expr, "post");
+    const named = { ...q, name: s.name, label: queueLabel(s.name, s.expr) };
+    if (namesQueue(w.flushedQueue, named)) return { ...named, flags: a.flagsOf(s) };
+  }
+  return null;
+}
 
-/** "xfs-sync/vdc" -> "xfs-sync"; "storvsc_error_wq_0" -> "storvsc_error_wq"; "events_freezable_power_" kept. */
-function queueBase(name: string): string {
-  return name.replace(/\/.*$/, "").replace(/_\d+$/, "").replace(/\d+$/, "");
+/** Where the quoted flushing function still flushes the quoted queue after the patch (its body visible). */
+function stillFlushes(a: WorkqueueAnalysis, w: QuotedFlushWarning, flushed: QueueFact): { chain: string[]; file: string; line: number } | null {
+  if (!w.flusherFn) return null;
+  const paths = [...new Set(a.patch.files.map((f) => f.path))];
+  for (const p of paths) {
+    if (!a.viewOf(p, w.flusherFn, "post")) continue;
+    const b = a.behaviour(p, w.flusherFn, "post");
+    for (const f of b.flushes) if (f.site.target.queues.some((q) => q.key === flushed.key || namesQueue(w.flushedQueue, q))) return { chain: f.chain, file: f.site.view.path, line: f.site.ev.line };
+  }
+  return null;
 }
 
 export const rule: Rule = {
@@ -18,100 +43,84 @@ export const rule: Rule = {
     id: "flush-warning-quoted",
     class: "workqueue-reclaim",
     severity: "info",
-    description: "The commit message quotes check_flush_dependency(): a WQ_MEM_RECLAIM worker or PF_MEMALLOC task flushing a !WQ_MEM_RECLAIM queue",
+    description: "The commit message quotes check_flush_dependency(): what the patch does about the flush it names, checked in the code",
     docs: {
       why:
-        "check_flush_dependency() (fca839c00a12) warns when work that reclaim may depend on " +
-        "(a WQ_MEM_RECLAIM worker or a PF_MEMALLOC task) waits for work on a queue without a rescuer: " +
-        "under memory pressure that queue may never get a worker. Adding WQ_MEM_RECLAIM to the flushed " +
-        "queue silences the warning but only buys a rescuer thread; it does not change what the work " +
-        "does under reclaim (Dave Chinner on the xfs m_sync_workqueue patch, 2024). Since " +
-        "de35994ecd2d the cancel paths no longer warn.",
+        "check_flush_dependency() (fca839c00a12) warns when work that reclaim may depend on (a " +
+        "WQ_MEM_RECLAIM worker or a PF_MEMALLOC task) waits for work on a queue without a rescuer: under " +
+        "memory pressure that queue may never get a worker. Adding WQ_MEM_RECLAIM to the flushed queue " +
+        "silences the warning but only buys a rescuer thread, and binds that queue's work to the same " +
+        "promise (Dave Chinner on the xfs m_sync_workqueue patch, 2024). Adding it anywhere else leaves the " +
+        "warning in place. Since de35994ecd2d the cancel paths no longer warn.",
       fix:
-        "Decide which side is wrong: does the flushed work really have to run for reclaim to make " +
-        "progress (then WQ_MEM_RECLAIM on its queue is right, and say why), or should the flushing " +
-        "work not be on a WQ_MEM_RECLAIM queue / not flush at all (restructure, use a cancel, or move " +
-        "the IO to a worker with PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE)?",
+        "Decide which side is wrong: does the flushed work really have to run for reclaim to make progress " +
+        "(then WQ_MEM_RECLAIM on its queue is right, and say why), or should the flushing work not be on a " +
+        "WQ_MEM_RECLAIM queue / not flush at all (restructure, use a cancel, or move the IO to a worker " +
+        "with PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE)?",
       quiet:
-        "Messages that do not quote the warning. When the flag is added to an existing flushed queue, " +
-        "wq-mem-reclaim-added warns on that line and this patch-level note is info (one warning per hazard).",
+        "Messages that do not quote the warning. It warns only when the code shows the quoted flush still " +
+        "in place after a patch that changes workqueue flags elsewhere; the other verdicts are notes (the " +
+        "line rules warn on the flag lines).",
     },
     messages: {
+      stillFlushes:
+        "the quoted warning has {{flusher}} flushing {{flushed}}; this patch adds WQ_MEM_RECLAIM to {{changed}}, but {{flushedLabel}} still has none and {{flusherFn}}() still flushes it ({{chain}}, line {{line}}): the warning stays",
+      moves:
+        "the quoted warning has {{flusher}} flushing {{flushed}}; this patch adds WQ_MEM_RECLAIM to {{flushedLabel}}, whose work {{fn}}() waits for {{next}} without the flag: the warning moves there instead of going away",
       symptom:
-        "the quoted warning has {{flusher}} flushing {{flushed}}, and this patch adds WQ_MEM_RECLAIM to {{flushedQueue}}: that silences the check but treats the symptom; explain why {{flushedFn}} must make progress under reclaim, or stop flushing it from {{flusherName}}",
-      symptomOnLine:
-        "the quoted warning has {{flusher}} flushing {{flushed}}; the patch adds WQ_MEM_RECLAIM to {{flushedQueue}} (see the warning on that line): the question is whether {{flushedFn}} must make progress under reclaim",
-      recognised:
-        "the quoted warning has {{flusher}} flushing {{flushed}} (check_flush_dependency){{detail}}",
+        "the quoted warning has {{flusher}} flushing {{flushed}}, and this patch adds WQ_MEM_RECLAIM to {{flushedLabel}}: that silences the check; it is right only if {{flushedFn}} must make progress for reclaim{{detail}}",
+      addedElsewhere:
+        "the quoted warning has {{flusher}} flushing {{flushed}}; this patch adds WQ_MEM_RECLAIM to {{changed}}, not to {{flushedLabel}}, which still has none: the warning stays unless {{flusherFn}} stops flushing it{{detail}}",
+      dropsFromFlusher:
+        "the quoted warning has {{flusher}} flushing {{flushed}}, and this patch drops WQ_MEM_RECLAIM from the flushing queue {{changed}}: right only if no reclaim or IO path waits on its work{{detail}}",
+      recognised: "the quoted warning has {{flusher}} flushing {{flushed}} (check_flush_dependency){{detail}}",
     },
-    knowledge: ["wq-flush-dependency-2015", "xfs-sync-wq-2024", "workqueue-doc", "wq-cancel-no-warn-2024", "wq-legacy-skip-2016"],
+    knowledge: ["wq-flush-dependency-2015", "xfs-sync-wq-2024", "workqueue-doc", "wq-cancel-no-warn-2024", "wq-legacy-skip-2016", "amdxdna-notifier-wq-2026"],
     scope: "patch",
     needles: ["!WQ_MEM_RECLAIM"],
   },
-  check({ patch }) {
-    const text = patch.message
-      .split(/\r?\n/)
-      .map((l) => l.replace(/^(?:\s*>)+/, "").replace(/^\s*\[\s*[\d.]+\]\s*/, ""))
-      .join("\n")
-      .replace(/\s+/g, " ");
-    let flusher: string;
-    let flushedQueue: string;
-    let flushedFn: string;
-    const m = WQ_WARN.exec(text);
-    const p = m ? null : PF_WARN.exec(text);
-    if (m) {
-      flusher = `${m[1]}:${m[2]} (WQ_MEM_RECLAIM)`;
-      flushedQueue = m[3]!;
-      flushedFn = m[4]!;
-    } else if (p) {
-      flusher = `PF_MEMALLOC task ${p[2]}`;
-      flushedQueue = p[3]!;
-      flushedFn = p[4]!;
-    } else return [];
-    const flushed = `${flushedQueue}:${flushedFn}`;
-    // a work function printed as an address ("notifier_wq:0x0") has no name to show
-    if (/^0x[0-9a-fA-F]+$/.test(flushedFn)) flushedFn = `the work on ${flushedQueue}`;
-    const flusherName = flusher.replace(/ \(WQ_MEM_RECLAIM\)$/, "");
-    const base = queueBase(flushedQueue);
-    // WQ_MEM_RECLAIM added to the flushed queue?
-    let addsToFlushed = false;
-    let addsAny = false;
-    let dropsFromFlusher = false;
-    const flusherBase = m ? queueBase(m[1]!) : null;
-    for (const f of patch.files)
-      for (const h of f.hunks)
-        for (let i = 0; i < h.lines.length; i++) {
-          const l = h.lines[i]!;
-          const code = stripLine(l.text);
-          const window = h.lines.slice(Math.max(0, i - 2), i + 1).map((x) => x.text).join(" ");
-          if (l.kind === "add" && /\bWQ_MEM_RECLAIM\b/.test(code) && /\b(?:alloc_workqueue|alloc_ordered_workqueue|create_\w*workqueue|WQ_\w+\s*\|)/.test(window)) {
-            addsAny = true;
-            if (base.length >= 3 && window.includes(base)) addsToFlushed = true;
-          }
-          if (l.kind === "del" && /\bWQ_MEM_RECLAIM\b/.test(code) && flusherBase && window.includes(flusherBase)) dropsFromFlusher = true;
-        }
-    const cancel = parseTraces(patch.message).some((t) => t.some((f) => /^(?:__)?cancel_\w*(?:work|timer)\w*/.test(f.name)));
-    const ids = ["check_flush_dependency", "WQ_MEM_RECLAIM", flushedFn];
-    if (addsToFlushed || (addsAny && !dropsFromFlusher && patch.files.length === 1)) {
-      // wq-mem-reclaim-added already warns on the flag line: one warning per hazard, this one only names the queues
-      const onLine = addedRule.check({ patch, options: {} }).some((r) => r.messageId === "addedToSilence" && r.severity === "warning");
-      const report: Report = onLine
-        ? { messageId: "symptomOnLine", severity: "info", data: { flusher, flushed, flushedQueue, flushedFn }, file: null, line: null, cite: ["wq-flush-dependency-2015", "xfs-sync-wq-2024"], identifiers: ids }
-        : { messageId: "symptom", severity: "warning", data: { flusher, flusherName, flushed, flushedQueue, flushedFn }, file: null, line: null, cite: ["xfs-sync-wq-2024", "wq-flush-dependency-2015"], identifiers: ids };
-      return [report];
-    }
+  check(ctx) {
+    const warnings = quotedFlushWarnings(ctx.patch.message);
+    const w = warnings[0];
+    if (!w) return [];
+    const a = workqueueAnalysis(ctx);
+    const flusher = flusherText(w);
+    const flushed = `${w.flushedQueue}:${w.flushedFn ?? "?"}`;
+    const flushedFn = w.flushedFn ? `${w.flushedFn}()` : `the work on ${w.flushedQueue}`;
+    const ids = ["check_flush_dependency", "WQ_MEM_RECLAIM", ...(w.flushedFn ? [w.flushedFn] : []), ...(w.flusherFn ? [w.flusherFn] : [])];
+    const cancel = cancelInTrace(ctx.patch.message);
+    const exempt = a.cancelExempt();
     const details: string[] = [];
-    if (dropsFromFlusher) details.push("; the patch drops WQ_MEM_RECLAIM from the flushing queue instead: right only if its work is never needed for reclaim to make progress");
-    if (cancel) details.push("; the trace flushes from a cancel path, which no longer warns since de35994ecd2d");
-    const report: Report = {
-      messageId: "recognised",
-      severity: "info",
-      data: { flusher, flushed, detail: details.join("") },
-      file: null,
-      line: null,
-      cite: cancel ? ["wq-cancel-no-warn-2024", "wq-flush-dependency-2015"] : ["wq-flush-dependency-2015", "xfs-sync-wq-2024"],
-      identifiers: ids,
-    };
-    return [report];
+    if (cancel && exempt) details.push(`; the quoted trace flushes from ${cancel}(), a cancel, which check_flush_dependency() no longer checks since ${CANCEL_NOT_CHECKED.commit} (${CANCEL_NOT_CHECKED.since})`);
+    const base = { file: null, line: null, identifiers: ids };
+    const changes = a.flagChanges();
+    const added = changes.filter((c) => c.change === "added");
+    const removed = changes.filter((c) => c.change === "removed");
+    const toFlushed = added.find((c) => changeNames(c, w.flushedQueue));
+    if (toFlushed) {
+      const label = changeLabel(toFlushed);
+      const moved = a.addedFlagHazards(toFlushed)[0];
+      if (moved) {
+        const next = moved.flush.site.target.queues.map((q) => q.label).join(" / ");
+        return [{ ...base, messageId: "moves", data: { flusher, flushed, flushedLabel: label, fn: moved.fn, next }, chain: [flusher, `flush ${w.flushedQueue}`, `${toFlushed.queues.map(shortLabel).join(", ") || label} (WQ_MEM_RECLAIM added)`, ...moved.flush.chain.map((f, i) => (i < moved.flush.chain.length - 1 ? `${f}()` : f)), `${moved.flush.site.target.queues.map(shortLabel).join(" / ")} (no WQ_MEM_RECLAIM)`], cite: ["wq-flush-dependency-2015", "xfs-sync-wq-2024"] }];
+      }
+      return [{ ...base, messageId: "symptom", data: { flusher, flushed, flushedLabel: label, flushedFn, detail: details.join("") }, fix: `Say in the changelog why ${flushedFn} must run for reclaim to make progress, or stop flushing it from ${w.flusherFn ? `${w.flusherFn}()` : "the reclaim-side task"}.`, cite: ["xfs-sync-wq-2024", "amdxdna-notifier-wq-2026", "wq-flush-dependency-2015"] }];
+    }
+    if (added.length > 0) {
+      const q = flushedQueue(a, w);
+      const changed = added.map(changeLabel).join(", ");
+      if (q && q.flags.memReclaim === false) {
+        const still = cancel && exempt ? null : stillFlushes(a, w, q);
+        if (still) {
+          return [{ ...base, messageId: "stillFlushes", severity: "warning", data: { flusher, flushed, changed, flushedLabel: q.label, flusherFn: w.flusherFn!, chain: chainText(still.chain), line: still.line }, fix: `Fix the flush the warning names: stop ${w.flusherFn}() from waiting for ${q.label} (cancel, or queue that work on a WQ_MEM_RECLAIM queue), or give ${q.label} the flag if its work must run for reclaim.`, chain: [flusher, ...still.chain.map((f, i) => (i < still.chain.length - 1 ? `${f}()` : f)), `${shortLabel(q)} (no WQ_MEM_RECLAIM)`], cite: ["wq-flush-dependency-2015", "workqueue-doc"] }];
+        }
+        return [{ ...base, messageId: "addedElsewhere", data: { flusher, flushed, changed, flushedLabel: q.label, flusherFn: w.flusherFn ? `${w.flusherFn}()` : "the flushing task", detail: details.join("") }, cite: ["wq-flush-dependency-2015", "workqueue-doc"], unknowns: [w.flusherFn ? `whether ${w.flusherFn}() still flushes ${q.label} (its body is not in the lines shown)` : "what the flushing task does after the patch"] }];
+      }
+    }
+    const fromFlusher = w.flusherQueue ? removed.find((c) => changeNames(c, w.flusherQueue!)) : undefined;
+    if (fromFlusher) {
+      return [{ ...base, messageId: "dropsFromFlusher", data: { flusher, flushed, changed: changeLabel(fromFlusher), detail: details.join("") }, cite: cancel ? ["wq-cancel-no-warn-2024", "storvsc-error-wq-2022"] : ["wq-flush-dependency-2015", "workqueue-doc"] }];
+    }
+    return [{ ...base, messageId: "recognised", data: { flusher, flushed, detail: details.join("") }, cite: cancel ? ["wq-cancel-no-warn-2024", "wq-flush-dependency-2015"] : ["wq-flush-dependency-2015", "xfs-sync-wq-2024"] }];
   },
 };

@@ -1,77 +1,48 @@
-// wq-flush-dependency: a work item of a WQ_MEM_RECLAIM queue (or a shrinker,
-// or writeback) flushes a queue or work that has no rescuer.
-import { FactsIndex, getFacts, type FactsView, type QueueInfo } from "../../context/facts.js";
-import { reclaimContext, type ReclaimContext } from "../../context/reach.js";
-import { keyOf, splitArgs } from "../../context/extract.js";
-import type { Patch, Report, Rule } from "../../types.js";
-import { callArguments } from "../util/code.js";
-import { addedLines, isCLike } from "../util/diff.js";
+// wq-flush-dependency: a flush (or, on kernels before de35994ecd2d, a
+// cancel) from a function that runs where check_flush_dependency() looks —
+// the work of a WQ_MEM_RECLAIM queue (or a function it calls), a shrinker or
+// another function reclaim runs with PF_MEMALLOC, writeback — of a queue or
+// work item without WQ_MEM_RECLAIM. Judged from the workqueue analysis: the
+// flushing function's queue and flags, or its role; the flushed queue's flags.
+import { shortLabel, workqueueAnalysis, type FlushSite, type QueueFact, type RunsAs, type WorkqueueAnalysis } from "../../context/workqueues.js";
+import type { Report, Rule } from "../../types.js";
+import { chainText } from "../util/phrases.js";
 
-/** Flush calls check_flush_dependency() warns about; the cancel_*_sync forms no longer do (de35994ecd2d). */
-const FLUSHES: Record<string, "queue" | "work" | "system"> = {
-  flush_workqueue: "queue",
-  __flush_workqueue: "queue",
-  drain_workqueue: "queue",
-  flush_work: "work",
-  flush_delayed_work: "work",
-  flush_rcu_work: "work",
-  flush_scheduled_work: "system",
-};
-const FLUSH_RE = /\b(flush_workqueue|__flush_workqueue|drain_workqueue|flush_work|flush_delayed_work|flush_rcu_work|flush_scheduled_work)\s*\(/;
-
-interface Target {
-  /** What is flushed, as written: "mp->m_sync_workqueue", "&foo->work". */
-  expr: string;
-  /** The queue(s) it resolves to, all without WQ_MEM_RECLAIM and not legacy. */
-  queues: QueueInfo[];
-}
-
-/** The flushed queue(s) when every one is known to lack WQ_MEM_RECLAIM (legacy queues are exempt). */
-export function nonReclaimTarget(view: FactsView, path: string, call: string, args: string): Target | null {
-  const kind = FLUSHES[call];
-  if (!kind) return null;
-  if (kind === "system") return { expr: "system_wq", queues: [{ key: "system_wq", memReclaim: false, legacy: false }] };
-  const first = splitArgs(args)[0];
-  if (!first) return null;
-  const queues = kind === "queue" ? [view.queueFlags(path, first)].filter((q): q is QueueInfo => q !== null) : view.queuesOfWork(path, first);
-  if (queues.length === 0) return null;
-  if (!queues.every((q) => q.memReclaim === false && !q.legacy)) return null;
-  return { expr: first, queues };
-}
-
-/** The same hazard in the pre-image: the function flushed the same target from the same context. */
-function heldBefore(pre: FactsView | null, path: string, fn: string, call: string, target: string): boolean {
-  if (!pre) return false;
-  const f = pre.fileFacts(path)?.functions.find((x) => x.name === fn);
-  if (!f) return false;
-  const same = f.calls.some((c) => c.callee === call && keyOf(splitArgs(c.args)[0] ?? "") === keyOf(target));
-  return same && reclaimContext(pre, path, fn) !== null && nonReclaimTarget(pre, path, call, splitArgs(f.calls.find((c) => c.callee === call)!.args)[0] ?? "") !== null;
-}
-
-/** Facts from the diff alone: each file's new-side lines at their line numbers (no C parse). */
-function diffOnlyFacts(patch: Patch): FactsView {
-  const texts = new Map<string, string>();
-  for (const f of patch.files) {
-    if (f.binary || f.newPath === null || !isCLike(f.path)) continue;
-    const lines: string[] = [];
-    for (const h of f.hunks)
-      for (const l of h.lines) {
-        if (l.kind === "del" || l.newLine === null) continue;
-        while (lines.length < l.newLine - 1) lines.push("");
-        lines[l.newLine - 1] = l.text;
-      }
-    texts.set(f.path, lines.join("\n"));
+function runsText(r: RunsAs): string {
+  if (r.kind === "role") {
+    const via = r.chain.length > 1 ? ` (called from it: ${chainText(r.chain)})` : "";
+    return `${r.role!.root}() (${r.role!.label})${via}, which runs in ${r.roleHow}`;
   }
-  const paths = [...texts.keys()];
-  return new FactsIndex(
-    { text: (p) => texts.get(p), neighbours: (p) => paths.filter((x) => x !== p && x.slice(0, x.lastIndexOf("/")) === p.slice(0, p.lastIndexOf("/"))) },
-    "post",
-  );
+  const via = r.chain.length > 1 ? `, called from ${r.root}() (${chainText(r.chain)})` : "";
+  return `work of the WQ_MEM_RECLAIM queue ${r.queue!.label}${via}`;
 }
 
-function describe(ctx: ReclaimContext): string {
-  if (ctx.kind === "wq") return `work on WQ_MEM_RECLAIM queue ${ctx.queue!.key}`;
-  return ctx.role === "shrinker" ? "a shrinker (memory reclaim)" : "writeback";
+function queuesText(qs: QueueFact[]): string {
+  return qs.map((q) => q.label).join(" / ");
+}
+
+function chainOf(r: RunsAs | null, site: FlushSite, qs: QueueFact[]): string[] {
+  const head = r ? (r.kind === "wq" ? [`${shortLabel(r.queue!)} (WQ_MEM_RECLAIM)`, ...r.chain.map((f) => `${f}()`)] : [...r.chain.map((f) => `${f}()`)]) : [`${site.view.name}()`];
+  const tail = qs.length > 0 ? [`${qs.map(shortLabel).join(" / ")} (no WQ_MEM_RECLAIM)`] : [];
+  return [...head, `${site.ev.callee}(${site.target.expr})`, ...tail];
+}
+
+/** The same flush was in the same function before, with the same verdict: the hazard is older than the patch (it moved or was re-indented). */
+function movedOnly(a: WorkqueueAnalysis, site: FlushSite): boolean {
+  const norm = (s: string) => s.replace(/\s+/g, "");
+  const file = a.patch.files.find((f) => f.path === site.view.path);
+  const prePath = file?.oldPath ?? null;
+  if (!prePath) return false;
+  const pre = a.tree ? a.viewOf(prePath, site.view.name, "pre") : a.patchViews("pre").find((v) => v.path === prePath && v.name === site.view.name) ?? null;
+  if (!pre) return false;
+  for (const v of a.fragmentsOf(pre)) {
+    const ev = v.flow.events.find((e) => e.info.kind === "flush" && e.callee === site.ev.callee && e.info.expr !== undefined && norm(e.info.expr) === norm(site.ev.info.expr));
+    if (!ev || ev.info.kind !== "flush") continue;
+    const before = a.flushTarget(v, ev as FlushSite["ev"]);
+    const wasLacking = before.queues.length > 0 && before.queues.every((q) => q.flags.memReclaim === false);
+    return wasLacking && a.runsAs(v).ctx !== null;
+  }
+  return false;
 }
 
 export const rule: Rule = {
@@ -86,53 +57,80 @@ export const rule: Rule = {
         "rescuer thread. If it waits for a queue without one (flush_workqueue, flush_work, drain_workqueue), " +
         "that wait depends on a new kworker being created, which may need the very memory being reclaimed: " +
         "a deadlock. kernel/workqueue.c check_flush_dependency() warns about it at run time " +
-        "(\"WQ_MEM_RECLAIM ... is flushing !WQ_MEM_RECLAIM ...\"). Shrinkers (PF_MEMALLOC in kswapd) and " +
-        "writeback are in the same position.",
+        "(\"WQ_MEM_RECLAIM ... is flushing !WQ_MEM_RECLAIM ...\"). Shrinkers and other code reclaim runs " +
+        "(PF_MEMALLOC) and writeback (the WQ_MEM_RECLAIM \"writeback\" queue) are in the same position.",
       fix:
         "Do not wait for the other queue from this context: make the flushed queue WQ_MEM_RECLAIM only if " +
         "its work is itself needed for reclaim progress, otherwise restructure so the reclaim-side work " +
         "does not depend on it (queue the dependent work on the same rescuer-backed queue, or cancel " +
         "instead of flushing: cancel_work_sync() is not a flush dependency since de35994ecd2d).",
       quiet:
-        "cancel_work_sync()/cancel_delayed_work_sync(); flushing a queue created with create_workqueue() " +
-        "(legacy queues are not checked); flushing a queue whose flags are not visible; without source " +
-        "context, anything the diff does not show completely.",
+        "Cancels on kernels since de35994ecd2d (v6.13); flushing a queue with WQ_MEM_RECLAIM (legacy " +
+        "create_*workqueue() queues have it); workers of legacy queues; a worker flushing its own queue; " +
+        "a function whose queue or role is not visible. When one fact is missing (the flushed queue's " +
+        "flags, or the flags of the queue the worker runs on) it says so at info.",
     },
     messages: {
       flush:
-        "{{call}}({{target}}) from {{fn}}, which runs as {{ctx}}, waits for {{queue}}, which has no WQ_MEM_RECLAIM: under memory pressure the flush can wait forever for a worker that cannot be created",
+        "{{call}}({{target}}) in {{fn}}() waits for {{queue}}, which has no WQ_MEM_RECLAIM, and {{fn}}() runs as {{ctx}}: under memory pressure {{queue}} may get no worker, so this wait can hang the work reclaim depends on",
+      cancelWarns:
+        "{{call}}({{target}}) in {{fn}}() cancels work of {{queue}} (no WQ_MEM_RECLAIM) from {{ctx}}: on {{kernel}} check_flush_dependency() warns about this, although a cancel only waits for a running instance; de35994ecd2d (v6.13) stopped that warning",
+      unknownTarget:
+        "{{call}}({{target}}) in {{fn}}() runs as {{ctx}}; whether it may hang under memory pressure depends on the flags of what it flushes, which are not known here",
+      unknownQueue:
+        "{{call}}({{target}}) in {{fn}}() waits for {{queue}}, which has no WQ_MEM_RECLAIM; {{fn}}() is the work of {{worker}}, whose flags are not known here: if that queue has WQ_MEM_RECLAIM, this wait breaks its forward-progress promise",
     },
     knowledge: ["wq-flush-dependency-2015", "xfs-sync-wq-2024", "wq-cancel-no-warn-2024", "wq-legacy-skip-2016", "workqueue-doc"],
     scope: "line",
-    needles: ["flush_", "drain_workqueue"],
+    needles: ["flush_", "drain_workqueue", "cancel_", "disable_"],
   },
-  check({ patch, source }) {
-    const facts = getFacts(source);
-    let diffView: FactsView | null = null; // built on the first flush only
+  check(ctx) {
+    const a = workqueueAnalysis(ctx);
+    const exempt = a.cancelExempt();
     const reports: Report[] = [];
-    for (const v of addedLines(patch)) {
-      if (!isCLike(v.file.path) || !v.code.includes("flush_") && !v.code.includes("drain_workqueue")) continue;
-      const m = FLUSH_RE.exec(v.code);
-      if (!m || v.line.newLine === null) continue;
-      const view: FactsView = facts ?? (diffView ??= diffOnlyFacts(patch));
-      const call = m[1]!;
-      const args = (callArguments(v.code, m.index + m[0].length - 1) ?? []).join(", ");
-      const target = nonReclaimTarget(view, v.file.path, call, call === "flush_scheduled_work" ? "" : args);
-      if (!target) continue;
-      const fn = view.functionAt(v.file.path, v.line.newLine)?.name ?? v.fn;
-      if (!fn) continue;
-      const ctx = reclaimContext(view, v.file.path, fn);
-      if (!ctx) continue;
-      if (ctx.kind === "wq" && target.queues.some((q) => q.key === ctx.queue!.key)) continue;
-      reports.push({
-        messageId: "flush",
-        data: { call, target: target.expr, fn, ctx: describe(ctx), queue: target.queues.map((q) => q.key).join("/") },
-        file: v.file.path,
-        line: v.line.newLine,
-        chain: [...ctx.chain, `${call}(${target.queues.map((q) => q.key).join("/")})`],
-        identifiers: [call, fn, ...target.queues.map((q) => q.key), ...(ctx.queue ? [ctx.queue.key] : [])],
-        preExisting: facts ? heldBefore(facts.pre, v.file.path, fn, call, target.expr) || undefined : undefined,
-      });
+    for (const site of a.flushSites()) {
+      if (!site.added) continue;
+      const cancel = site.ev.info.cancel;
+      if (cancel && exempt) continue;
+      const t = site.target;
+      // a queue with a rescuer (legacy queues have WQ_MEM_RECLAIM too): nothing to wait out
+      if (t.queues.some((q) => q.flags.memReclaim === true)) continue;
+      const known = t.queues.length > 0 && t.queues.every((q) => q.flags.memReclaim === false);
+      const { ctx: runs, partial } = a.runsAs(site.view);
+      const fn = site.view.name;
+      const base = { file: site.view.path, line: site.ev.line, identifiers: [site.ev.callee, fn, ...t.queues.map((q) => q.key)] };
+      if (runs) {
+        if (runs.kind === "wq" && t.queues.some((q) => q.key === runs.queue!.key)) continue; // flushing its own queue
+        const preExisting = known && movedOnly(a, site) ? { preExisting: true } : {};
+        const data = { call: site.ev.callee, target: t.expr, fn, ctx: runsText(runs), queue: queuesText(t.queues) };
+        const ctxQueue = runs.kind === "wq" ? runs.queue!.label : null;
+        const fix = ctxQueue
+          ? `Do not wait for ${queuesText(t.queues) || t.expr} from ${runs.root}(): queue the work it waits for on ${ctxQueue} too, give ${queuesText(t.queues) || t.expr} WQ_MEM_RECLAIM only if its work must run for reclaim to progress, or cancel instead of flushing if that work need not finish.`
+          : `Do not wait for ${queuesText(t.queues) || t.expr} from ${runs.root}(), which reclaim or writeback runs: leave the work to run on its own (or cancel it), or give ${queuesText(t.queues) || t.expr} WQ_MEM_RECLAIM if its work is needed for reclaim to progress.`;
+        if (known && cancel) {
+          reports.push({ ...base, messageId: "cancelWarns", severity: "info", data: { ...data, kernel: `v${a.kernel.major}.${a.kernel.minor}` }, chain: chainOf(runs, site, t.queues), cite: ["wq-cancel-no-warn-2024", "wq-flush-dependency-2015"] });
+          continue;
+        }
+        if (known) {
+          reports.push({ ...base, messageId: "flush", data, fix, chain: chainOf(runs, site, t.queues), cite: ["wq-flush-dependency-2015", "workqueue-doc"], ...preExisting });
+          continue;
+        }
+        if (cancel) continue;
+        reports.push({ ...base, messageId: "unknownTarget", severity: "info", data, fix, chain: chainOf(runs, site, t.queues), unknowns: [t.unknown ?? `the flags of ${t.expr}`] });
+        continue;
+      }
+      if (partial && known && !cancel) {
+        const worker = `${partial.queue!.label}${partial.chain.length > 1 ? ` (through ${chainText(partial.chain)})` : ""}`;
+        reports.push({
+          ...base,
+          messageId: "unknownQueue",
+          severity: "info",
+          data: { call: site.ev.callee, target: t.expr, fn, queue: queuesText(t.queues), worker },
+          fix: `If ${partial.queue!.label} has WQ_MEM_RECLAIM, do not wait for ${queuesText(t.queues)} from ${partial.root}(): queue the dependent work on ${partial.queue!.label} or cancel instead of flushing.`,
+          chain: chainOf(partial, site, t.queues),
+          unknowns: [partial.queue!.flags.unknown ?? `the flags of ${partial.queue!.label}`],
+        });
+      }
     }
     return reports;
   },

@@ -1,41 +1,33 @@
-// wq-mem-reclaim-added: a patch gives a workqueue WQ_MEM_RECLAIM.
-import type { Patch, Report, Rule } from "../../types.js";
-import { stripLine } from "../util/code.js";
-import { flagLine, flagSitePairs, queueCallsOn, type FlagSite } from "../util/wq-sites.js";
+// wq-mem-reclaim-added: a patch gives a workqueue WQ_MEM_RECLAIM (at the
+// constructor call, in a flags macro, in a flags variable). The flag promises
+// forward progress under memory pressure; judged from the workqueue analysis:
+// what the queue's work does (flushes of queues without the flag break the
+// promise: warning, with the chain), whether reclaim waits on it (then the
+// flag is right), whether the message quotes the flush warning this flag
+// would silence, and what could not be seen.
+import { quotedFlushWarnings, shortLabel, stallText, workqueueAnalysis, type FlagChange, type WorkqueueAnalysis } from "../../context/workqueues.js";
+import type { Report, Rule } from "../../types.js";
+import { QUEUE_CALLS, SYSTEM_QUEUES } from "../../vocab/kernel-api.js";
+import { chainText } from "../util/phrases.js";
+import { changeLabel, flusherText, warningNaming } from "../util/wq-sites.js";
 
-/** The commit message quotes check_flush_dependency or says the change silences a flush warning. */
-export function quotesFlushWarning(subject: string, message: string): boolean {
-  const text = `${subject}\n${message}`;
-  return (
-    /is flushing !?WQ_MEM_RECLAIM/i.test(text) ||
-    /\bcheck_flush_dependency\b/.test(text) ||
-    /\bflush(?:ing)?\b[^\n.]{0,40}\bwarn(?:ing|s)?\b/i.test(text) ||
-    /\bwarn(?:ing|s)?\b[^\n.]{0,40}\bflush(?:ing|es)? (?:a |the )?(?:!?WQ_MEM_RECLAIM|non[- ]?reclaim|workqueue|work)/i.test(text)
-  );
-}
-
-/** The system queue a patch stops using ("system_wq", "schedule_work()"), when an added line replaces it. */
-export function movesOffSystemQueue(patch: Patch): string | null {
-  for (const file of patch.files) {
-    for (const hunk of file.hunks) {
-      const del = hunk.lines.filter((l) => l.kind === "del").map((l) => stripLine(l.text));
-      const add = hunk.lines.filter((l) => l.kind === "add").map((l) => stripLine(l.text));
-      for (const d of del) {
-        const sys = /\b(system_\w*wq)\b/.exec(d) ?? /\b(schedule_(?:delayed_)?work)\s*\(/.exec(d);
-        if (!sys) continue;
-        const still = add.some((a) => a.includes(sys[1]!));
-        const queued = add.some((a) => queueCallsOn(a).some((c) => !c.system) || /\b(?:continue_at|closure_call|queue_\w*work\w*)\s*\(/.test(a));
-        if (!still && queued) return sys[1]!.startsWith("schedule_") ? `${sys[1]}()` : sys[1]!;
-      }
+/** What the analysis knows about the work of the flagged queues, as one clause, and what it could not see. */
+function workFacts(a: WorkqueueAnalysis, c: FlagChange): { what: string; unknowns: string[]; chain?: string[] } {
+  const unknowns: string[] = [];
+  for (const q of c.queues) {
+    const link = a.waitLink(c.path, q, "post");
+    if (link?.complete) return { what: `reclaim waits on its work (${chainText(link.chain)}), so it needs the rescuer; the flag does not change the allocation context of that work`, unknowns, chain: link.chain };
+  }
+  for (const q of c.queues) {
+    for (const w of a.workOf(c.path, q.key, "post")) {
+      const b = a.behaviour(w.file, w.fn, "post");
+      const s = b.stalls[0];
+      if (s) return { what: `the rescuer guarantees a thread, not memory: its work ${w.fn}() calls ${stallText(s)}${s.fn !== w.fn ? ` (in ${s.fn}())` : ""}, which may still wait in reclaim without a mempool behind it`, unknowns };
     }
   }
-  return null;
-}
-
-function queueLabel(site: FlagSite): string {
-  if (site.name) return `"${site.name}"`;
-  if (site.kind === "define") return site.key!.slice(2);
-  return site.lhs ?? site.api ?? "this queue";
+  if (c.queues.length === 0) unknowns.push(c.unknownQueue ?? "which queue this flag is for");
+  else for (const q of c.queues) if (a.workOf(c.path, q.key, "post").length === 0) unknowns.push(a.waitUnknown(c.path, q, "post"));
+  return { what: "the flag buys a rescuer thread; it does not change the allocation context of the work", unknowns };
 }
 
 export const rule: Rule = {
@@ -43,67 +35,125 @@ export const rule: Rule = {
     id: "wq-mem-reclaim-added",
     class: "workqueue-reclaim",
     severity: "info",
-    description: "WQ_MEM_RECLAIM added to a workqueue (allocation call, flag macro or flag variable)",
+    description: "WQ_MEM_RECLAIM added to a workqueue (warning when the queue's work then flushes a queue without it)",
     docs: {
       why:
-        "WQ_MEM_RECLAIM reserves a rescuer thread so the queue can still run work when no new " +
-        "worker can be created under memory pressure. That is right for a queue whose work memory " +
-        "reclaim or IO completion waits on. It does not change the allocation context of the work: " +
-        "a work item that must not recurse into the filesystem or block layer still needs " +
-        "memalloc_nofs_save()/memalloc_noio_save() (Dave Chinner on the XFS m_sync_workqueue patch, " +
-        "2024). Added only to silence check_flush_dependency's \"is flushing !WQ_MEM_RECLAIM\" " +
-        "warning, the flag treats the symptom: the flusher now has a rescuer but still waits on work " +
-        "that has none, or the flushed queue gains a rescuer it does not need.",
+        "WQ_MEM_RECLAIM reserves a rescuer thread so the queue can still run work when no new worker can " +
+        "be created under memory pressure: a promise that its work makes forward progress. That is right " +
+        "for a queue reclaim or IO completion waits on, and it binds the work: it must not flush or wait on " +
+        "work of queues without the flag (check_flush_dependency() warns, and the rescuer then waits for a " +
+        "worker that may never come), nor depend on allocations that can stall without a mempool. The flag " +
+        "does not change the allocation context of the work (Dave Chinner on the XFS m_sync_workqueue " +
+        "patch, 2024). Added only to silence a quoted \"is flushing !WQ_MEM_RECLAIM\" warning, it moves the " +
+        "question rather than answering it: why must the flushed work progress under reclaim?",
       fix:
-        "Say in the commit message which reclaim or IO path waits on this queue's work. If the flag " +
-        "only silences a flush warning, remove the flush from the WQ_MEM_RECLAIM context (queue the " +
-        "work and do not wait, or cancel instead of flush) or move the waiting work to a queue of its " +
-        "own; set the allocation context of the work with a memalloc_*_save() scope.",
+        "Say which reclaim or IO path waits on this queue's work. Before adding the flag, make the work keep " +
+        "the promise: no flush of queues without the flag (queue the dependent work on the same queue, or " +
+        "cancel instead of flush), preallocated or mempool-backed memory where a failure cannot be handled, " +
+        "and a memalloc_*_save() scope where the work must not recurse into the filesystem or IO.",
       quiet:
-        "WQ_UNBOUND or other flags added beside an existing WQ_MEM_RECLAIM, a call reformatted or " +
-        "moved that already had the flag, tests of wq->flags & WQ_MEM_RECLAIM, comments.",
+        "Other flags added beside an existing WQ_MEM_RECLAIM, a call reformatted or moved that already had " +
+        "the flag, tests of wq->flags & WQ_MEM_RECLAIM, comments, and new queues created with the flag " +
+        "unless their work breaks the promise, takes over work of a system queue, or is the queue a quoted " +
+        "warning names.",
     },
     messages: {
-      added:
-        "WQ_MEM_RECLAIM added to {{queue}}: fine if memory reclaim or IO completion waits on its work, but the flag only buys a rescuer thread; it does not change the allocation context of the work",
-      addedToSilence:
-        "WQ_MEM_RECLAIM added to {{queue}} to silence the check_flush_dependency warning: the flag gives the queue a rescuer thread, it does not make the flush safe; does reclaim really wait on this work, or should the flush move out of the WQ_MEM_RECLAIM context?",
+      addedFlushes:
+        "WQ_MEM_RECLAIM added to {{queue}}, but its work {{fn}}() waits for {{target}}, which has no WQ_MEM_RECLAIM ({{how}}): the rescuer can run {{fn}}() under memory pressure, and {{fn}}() then waits for a queue that may get no worker{{quoted}}",
+      addedForWarning:
+        "WQ_MEM_RECLAIM added to {{queue}}, the queue the quoted warning has {{flusher}} flushing: that silences the check and gives the flush a rescuer, which is right only if {{flushedFn}} must make progress for reclaim; {{what}}",
+      added: "WQ_MEM_RECLAIM added to {{queue}}: {{what}}",
       dedicatedQueue:
-        "new WQ_MEM_RECLAIM queue {{queue}} takes over work that ran on {{system}}: right when memory reclaim or IO completion waits on that work (system workqueues have no rescuer); the flag does not change the allocation context of the work",
-      newQueue:
-        "new workqueue {{queue}} with WQ_MEM_RECLAIM for the flush warning: right if memory reclaim waits on the flushed work; the flag only buys a rescuer thread, it does not change the allocation context of the work",
+        "new WQ_MEM_RECLAIM queue {{queue}} takes over {{work}}, which ran on {{system}} (system queues have no rescuer): {{what}}",
     },
-    knowledge: ["xfs-sync-wq-2024", "workqueue-doc", "wq-flush-dependency-2015", "wq-cancel-no-warn-2024", "loop-noio-2019"],
+    knowledge: ["xfs-sync-wq-2024", "workqueue-doc", "wq-flush-dependency-2015", "amdxdna-notifier-wq-2026", "drm-sched-wq-reclaim-2024", "bcache-journal-wq-2019", "wq-cancel-no-warn-2024"],
     scope: "line",
     needles: ["WQ_MEM_RECLAIM", "workqueue"],
   },
-  check({ patch }) {
-    const silence = quotesFlushWarning(patch.subject, patch.message);
-    let offSystemMemo: string | null | undefined;
-    const offSystemOf = () => (offSystemMemo === undefined ? (offSystemMemo = movesOffSystemQueue(patch)) : offSystemMemo);
+  check(ctx) {
+    const a = workqueueAnalysis(ctx);
+    const warnings = quotedFlushWarnings(ctx.patch.message);
     const reports: Report[] = [];
-    for (const { now, before } of flagSitePairs(patch)) {
-      if (!now || now.use !== "set" || !now.stmt.touched) continue;
-      if (before && before.use === "set") continue; // the flag was there before
-      // a brand-new queue created with the flag is ordinary; only say something when the
-      // changelog ties it to the flush warning (then it is the topic, not a flag flip)
-      const orsIn = now.kind === "assign" && /\|=\s*[^;]*\bWQ_MEM_RECLAIM\b/.test(now.stmt.code);
-      const offSystem = !before && now.kind === "alloc" ? offSystemOf() : null;
-      const dedicated = offSystem !== null;
-      if (!before && !orsIn && !dedicated && (!silence || now.kind !== "alloc")) continue;
-      const line = flagLine(now.stmt);
-      if (line === null) continue;
-      const messageId = dedicated && !silence ? "dedicatedQueue" : !before && !orsIn ? "newQueue" : silence ? "addedToSilence" : "added";
-      reports.push({
-        messageId,
-        data: { queue: queueLabel(now), system: offSystem ?? "" },
-        file: now.stmt.file.path,
-        line,
-        severity: silence && (before || orsIn) ? "warning" : "info",
-        cite: silence ? ["xfs-sync-wq-2024", "wq-flush-dependency-2015", "wq-cancel-no-warn-2024"] : undefined,
-        identifiers: ["WQ_MEM_RECLAIM", ...(now.api ? [now.api] : []), ...(silence ? ["check_flush_dependency"] : [])],
-      });
+    let moved: { work: string; queue: string; system: string }[] | null = null;
+    for (const c of a.flagChanges()) {
+      if (c.change !== "added" || c.line === null) continue;
+      const label = changeLabel(c);
+      const base = { file: c.path, line: c.line, identifiers: ["WQ_MEM_RECLAIM", ...(c.site.api ? [c.site.api] : []), ...c.queues.map((q) => q.key)] };
+      const quoted = warningNaming(warnings, c.queues, "flushed");
+      // the promise broken: the queue's work waits on a queue without the flag (a flush the patch adds is wq-flush-dependency's)
+      const hazard = a.addedFlagHazards(c).find((h) => !h.flush.site.added);
+      if (hazard) {
+        const t = hazard.flush.site.target;
+        const target = t.queues.map((q) => q.label).join(" / ");
+        reports.push({
+          ...base,
+          messageId: "addedFlushes",
+          severity: "warning",
+          data: {
+            queue: hazard.queue.label,
+            fn: hazard.fn,
+            target,
+            how: `${hazard.flush.site.ev.callee}(${t.expr}) at line ${hazard.flush.site.ev.line}${hazard.flush.chain.length > 2 ? ` through ${chainText(hazard.flush.chain.slice(0, -1))}` : ""}`,
+            quoted: quoted ? `; the quoted warning about ${quoted.w.flushedQueue} would move to this flush, not go away` : "",
+          },
+          fix: `Before giving ${hazard.queue.label} the flag, stop ${hazard.fn}() from waiting on ${target}: queue that work on ${hazard.queue.label} too, cancel it instead of flushing if it need not finish, or give ${target} WQ_MEM_RECLAIM if its work is itself needed for reclaim to progress.`,
+          chain: [`${shortLabel(hazard.queue)} (WQ_MEM_RECLAIM added)`, ...hazard.flush.chain.map((f, i) => (i < hazard.flush.chain.length - 1 ? `${f}()` : f)), `${t.queues.map(shortLabel).join(" / ")} (no WQ_MEM_RECLAIM)`],
+          cite: ["wq-flush-dependency-2015", "drm-sched-wq-reclaim-2024", "workqueue-doc"],
+        });
+        continue;
+      }
+      const orsIn = c.site.kind === "assign" && /\|=\s*[^;]*\bWQ_MEM_RECLAIM\b/.test(c.site.stmt.code);
+      const flipped = c.pair.before !== null || orsIn;
+      const facts = workFacts(a, c);
+      if (quoted) {
+        reports.push({
+          ...base,
+          messageId: "addedForWarning",
+          data: { queue: quoted.q.label, flusher: flusherText(quoted.w), flushedFn: quoted.w.flushedFn ? `${quoted.w.flushedFn}()` : `the work on ${quoted.w.flushedQueue}`, what: facts.what },
+          fix: `Say in the changelog why ${quoted.w.flushedFn ? `${quoted.w.flushedFn}()` : "the flushed work"} must run for reclaim to make progress; if it need not, stop flushing it from ${quoted.w.flusherFn ? `${quoted.w.flusherFn}()` : "the reclaim-side task"} instead of adding the flag.`,
+          chain: [quoted.w.form === "worker" ? `${quoted.w.flusherQueue} (WQ_MEM_RECLAIM)` : `PF_MEMALLOC task ${quoted.w.task}`, ...(quoted.w.flusherFn ? [`${quoted.w.flusherFn}()`] : []), `flush ${quoted.w.flushedQueue}`, `${shortLabel(quoted.q)} (WQ_MEM_RECLAIM added)`],
+          cite: ["xfs-sync-wq-2024", "amdxdna-notifier-wq-2026", "wq-flush-dependency-2015"],
+          ...(facts.unknowns.length > 0 ? { unknowns: facts.unknowns } : {}),
+        });
+        continue;
+      }
+      if (flipped) {
+        reports.push({
+          ...base,
+          messageId: "added",
+          data: { queue: label, what: facts.what },
+          ...(facts.chain ? { chain: facts.chain } : {}),
+          fix: `Say in the changelog which reclaim or IO path waits on the work of ${label}, and keep that work from waiting on queues without WQ_MEM_RECLAIM or on allocations that can stall.`,
+          ...(facts.unknowns.length > 0 ? { unknowns: facts.unknowns } : {}),
+        });
+        continue;
+      }
+      // a new queue created with the flag: news only when it takes over work of a system queue
+      moved ??= movedOffSystem(a);
+      const took = moved.find((m) => c.queues.some((q) => q.key === m.queue));
+      if (took) {
+        reports.push({
+          ...base,
+          messageId: "dedicatedQueue",
+          data: { queue: label, work: took.work, system: took.system, what: facts.what },
+          fix: `Say in the changelog which reclaim or IO path waits on ${took.work}; that is what the rescuer of ${label} is for.`,
+          cite: ["bcache-journal-wq-2019", "workqueue-doc"],
+          ...(facts.unknowns.length > 0 ? { unknowns: facts.unknowns } : {}),
+        });
+      }
     }
     return reports;
   },
 };
+
+/** Work the pre image queued on a system queue and the post image queues on another queue (the same function and work item). */
+function movedOffSystem(a: WorkqueueAnalysis): { work: string; queue: string; system: string }[] {
+  const out: { work: string; queue: string; system: string }[] = [];
+  const pre = a.patchQueueings("pre");
+  for (const to of a.patchQueueings("post")) {
+    if (!to.view.changed.has(to.ev.line) || SYSTEM_QUEUES[to.queue]) continue;
+    const from = pre.find((p) => p.view.name === to.view.name && p.work === to.work && SYSTEM_QUEUES[p.queue] !== undefined);
+    if (from) out.push({ work: to.workName, queue: to.queue, system: QUEUE_CALLS[from.call]?.queueArg === -1 ? `${from.call}() (${from.queue})` : from.queueExpr });
+  }
+  return out;
+}

@@ -1,50 +1,27 @@
-// wq-mem-reclaim-removed: WQ_MEM_RECLAIM dropped from a queue that IO,
-// writeback or reclaim may wait on, or such work moved to a system queue.
+// wq-mem-reclaim-removed: WQ_MEM_RECLAIM dropped from a queue reclaim waits
+// on, or work reclaim waits on put on a system queue (no rescuer). Whether
+// reclaim waits comes from the workqueue analysis: the queue's work completes
+// IO or writes back, it is queued from a function IO hands requests or
+// recovery to (queue_rq, an error handler), or reclaim-side code flushes it.
+// A changelog saying the queue is off the reclaim path is not evidence.
+import { quotedFlushWarnings, shortLabel, workqueueAnalysis, type QueueFact, type WaitLink, type WorkqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
-import { addedLines, deletedLines, isSourceFile } from "../util/diff.js";
-import {
-  firstAddedLine,
-  flagSitePairs,
-  ioWordIn,
-  lastMember,
-  queueCallsOn,
-  storageRole,
-  type FlagSite,
-} from "../util/wq-sites.js";
-import { quotesFlushWarning } from "./wq-mem-reclaim-added.js";
+import { CANCEL_NOT_CHECKED, SYSTEM_QUEUES } from "../../vocab/kernel-api.js";
+import { chainText } from "../util/phrases.js";
+import { cancelInTrace, changeLabel, flusherText, warningNaming } from "../util/wq-sites.js";
 
-/** Functions whose name says they complete block/page IO or write back. */
-export const IO_COMPLETION_FN = /(?:^|_)(?:end_?io|endio|bi_end_io|writeback|writepages?|wb_workfn)(?:_|$)/;
-/** Completion-ish names that only mean IO under block/fs/storage paths (USB and network drivers complete URBs and skbs too). */
-const COMPLETION_FN = /(?:^|_)(?:complete|completion|done)(?:_|$)/;
-
-/** fn completes IO or writes back, by its name and where it lives. */
-export function isIoCompletionFn(fn: string | null, path: string): boolean {
-  if (!fn) return false;
-  return IO_COMPLETION_FN.test(fn) || (COMPLETION_FN.test(fn) && storageRole(path) !== null);
-}
-
-function queueLabel(site: FlagSite): string {
-  if (site.name) return `"${site.name}"`;
-  if (site.kind === "define") return site.key!.slice(2);
-  return site.lhs ?? site.api ?? "the queue";
-}
-
-/** Why this queue looks like IO/writeback/reclaim infrastructure, or null. */
-function ioReason(path: string, ...names: (string | null)[]): string | null {
-  for (const n of names) {
-    const w = ioWordIn(n);
-    if (w) return `its name says "${w}"`;
+/** The best link over the post image, then the pre image (the work as it was). */
+function linkOf(a: WorkqueueAnalysis, path: string, prePath: string | null, queues: QueueFact[]): { link: WaitLink | null; queue: QueueFact | null } {
+  let partial: { link: WaitLink; queue: QueueFact } | null = null;
+  for (const q of queues) {
+    for (const [p, image] of [[path, "post"], [prePath, "pre"]] as const) {
+      if (p === null) continue;
+      const l = a.waitLink(p, q, image);
+      if (l?.complete) return { link: l, queue: q };
+      if (l && !partial) partial = { link: l, queue: q };
+    }
   }
-  const role = storageRole(path);
-  return role ? `it belongs to ${role}` : null;
-}
-
-/** The changelog argues the queue is off the reclaim path. */
-export function justifiesRemoval(text: string): boolean {
-  return /(?:not|n't|never) (?:be )?(?:used |needed |called |run |involved |part of |participate |participating )?(?:on|in|from|for|with) (?:the |a |any )?(?:memory[- ])?reclaim|(?:does ?n[o']t|not|never) need(?:s)? (?:to )?(?:make |guarantee )?forward progress|WQ_MEM_RECLAIM (?:has not been|is not|isn't|was not|wasn't) (?:set|needed|required|necessary)|no (?:need|reason) for (?:the )?WQ_MEM_RECLAIM|not (?:involved|part of|on) (?:in )?(?:the )?(?:memory[- ])?reclaim/i.test(
-    text,
-  );
+  return partial ?? { link: null, queue: queues[0] ?? null };
 }
 
 export const rule: Rule = {
@@ -52,116 +29,124 @@ export const rule: Rule = {
     id: "wq-mem-reclaim-removed",
     class: "workqueue-reclaim",
     severity: "warning",
-    description: "WQ_MEM_RECLAIM dropped from an IO/writeback/reclaim queue, or such work moved to a system workqueue",
+    description: "WQ_MEM_RECLAIM dropped from a queue reclaim or IO waits on, or such work put on a system workqueue",
     docs: {
       why:
         "A queue whose work memory reclaim or IO completion waits on needs a rescuer thread: under " +
         "memory pressure a new kworker may not be creatable, and reclaim that waits on IO which waits " +
-        "on that kworker deadlocks. System workqueues (system_wq via schedule_work(), " +
-        "system_unbound_wq) have no rescuer. Dropping WQ_MEM_RECLAIM to silence check_flush_dependency " +
-        "trades a warning for that deadlock when the queue is on the IO path (SCSI error handling, " +
-        "block/fs completion, writeback).",
+        "on that kworker deadlocks. System workqueues (system_wq via schedule_work(), system_unbound_wq) " +
+        "have no rescuer. Dropping WQ_MEM_RECLAIM to silence check_flush_dependency trades a warning for " +
+        "that deadlock when the queue's work completes IO, takes requests or error recovery from the block " +
+        "layer, or is flushed by reclaim.",
       fix:
-        "Keep WQ_MEM_RECLAIM on queues reclaim or IO forward progress depends on, and remove the " +
-        "flush of a !WQ_MEM_RECLAIM queue from their work instead (cancel, or restructure the wait). " +
-        "If the queue truly is off the reclaim path, say so in the commit message. Keep IO-completion " +
-        "work on a dedicated WQ_MEM_RECLAIM queue rather than system_wq (bcache journal, 2019).",
+        "Keep WQ_MEM_RECLAIM on queues reclaim or IO forward progress depends on, and remove the flush of a " +
+        "!WQ_MEM_RECLAIM queue from their work instead (cancel, or restructure the wait). Keep IO-completion " +
+        "work on a dedicated WQ_MEM_RECLAIM queue rather than a system queue (bcache journal, 2019).",
       quiet:
-        "Queues whose name and location say nothing about IO, writeback or reclaim (info only when the " +
-        "changelog is about the flush warning), " +
-        "flag tests, a queue converted between create_*workqueue() and alloc_*workqueue() keeping the flag.",
+        "With a source tree: queues whose work, queuers and flushers in the directory show no link to IO or " +
+        "reclaim (info only when the message quotes the flush warning for that queue). Without one, the " +
+        "missing facts are named at info. Work moved to a system queue from a queue that had no " +
+        "WQ_MEM_RECLAIM; system-queue work queued from an IO completion whose function is visible and " +
+        "completes nothing.",
     },
     messages: {
       removed:
-        "WQ_MEM_RECLAIM dropped from {{queue}} ({{reason}}): without a rescuer its work can stall when no kworker can be created under memory pressure; is no reclaim or IO path waiting on it?",
-      removedToSilence:
-        "WQ_MEM_RECLAIM dropped from {{queue}} ({{reason}}) to silence check_flush_dependency: the warning is gone, but if reclaim or IO recovery waits on this queue it now has no rescuer; consider keeping the flag and moving the flush of the !WQ_MEM_RECLAIM queue out of its work",
-      removedOther:
-        "WQ_MEM_RECLAIM dropped from {{queue}} for the check_flush_dependency warning: fine if no memory-reclaim or IO path waits on its work; otherwise keep the flag and move the flush out of its work",
+        "WQ_MEM_RECLAIM dropped from {{queue}}, but IO or reclaim waits on its work ({{link}}): without a rescuer that work can stall when no worker can be created under memory pressure{{quoted}}",
+      removedUnknown:
+        "WQ_MEM_RECLAIM dropped from {{queue}}{{quoted}}: right only if no reclaim or IO path waits on its work, which cannot be told from what is visible",
       movedToSystem:
-        "{{work}} moved from {{queue}} to {{api}}() ({{reason}}): system workqueues have no rescuer thread, so IO-completion or writeback work queued there can stall under memory pressure",
-      systemFromIo:
-        "{{api}}() queues {{work}} on a system workqueue from {{fn}}, an IO-completion/writeback path: system workqueues have no rescuer thread; use a dedicated WQ_MEM_RECLAIM queue",
+        "{{work}} moves from {{from}} (WQ_MEM_RECLAIM) to {{to}}, which has no rescuer, but IO or reclaim waits on it ({{link}}): under memory pressure it can stall there",
+      movedToSystemUnknown:
+        "{{work}} moves from {{from}} to {{to}}, which has no rescuer: right only if no reclaim or IO path waits on it",
+      systemFromRole:
+        "{{call}} in {{fn}}() queues {{work}} on {{to}}, which has no rescuer, and IO waits on that work ({{link}}): under memory pressure it can stall; use a dedicated WQ_MEM_RECLAIM queue",
+      systemFromRoleUnknown:
+        "{{call}} in {{fn}}() ({{role}}) queues {{work}} on {{to}}, which has no rescuer: if that work completes the IO, reclaim can wait on it forever",
     },
-    knowledge: ["workqueue-doc", "bcache-journal-wq-2019", "md-workqueue-2010", "wq-flush-dependency-2015"],
+    knowledge: ["workqueue-doc", "bcache-journal-wq-2019", "storvsc-error-wq-2022", "md-workqueue-2010", "wq-flush-dependency-2015", "wq-cancel-no-warn-2024"],
     scope: "line",
     needles: ["WQ_MEM_RECLAIM", "workqueue", "schedule_", "system_"],
   },
-  check({ patch }) {
+  check(ctx) {
+    const a = workqueueAnalysis(ctx);
+    const warnings = quotedFlushWarnings(ctx.patch.message);
+    const cancel = warnings.length > 0 ? cancelInTrace(ctx.patch.message) : null;
     const reports: Report[] = [];
-    const silence = quotesFlushWarning(patch.subject, patch.message);
-    const justified = justifiesRemoval(`${patch.subject}\n${patch.message}`);
 
-    // 1. the flag dropped from a queue, macro or flag variable
-    for (const { now, before } of flagSitePairs(patch)) {
-      if (!now || !before || before.use !== "set" || now.use === "set") continue;
-      if (!now.stmt.touched) continue;
-      const line = firstAddedLine(now.stmt);
-      if (line === null) continue;
-      const path = now.stmt.file.path;
-      const reason = ioReason(path, before.name, before.lhs, now.lhs);
-      // the flag is often cargo-culted: off the IO paths, dropping it is news only when tied to the flush warning
-      if (!reason && !silence) continue;
-      const messageId = !reason ? "removedOther" : silence ? "removedToSilence" : "removed";
+    // 1. the flag dropped from a queue, macro or flags variable
+    for (const c of a.flagChanges()) {
+      if (c.change !== "removed" || c.line === null) continue;
+      const file = a.patch.files.find((f) => f.path === c.path);
+      const { link, queue } = linkOf(a, c.path, file?.oldPath ?? null, c.queues);
+      const label = changeLabel(c);
+      const quoted = warningNaming(warnings, c.queues, "flusher");
+      const quotedText = quoted
+        ? ` to silence the quoted warning (${flusherText(quoted.w)} flushing ${quoted.w.flushedQueue})${cancel && a.cancelExempt() ? `, which comes from ${cancel}(): a cancel no longer warns since ${CANCEL_NOT_CHECKED.commit} (${CANCEL_NOT_CHECKED.since})` : ""}`
+        : "";
+      const base = { file: c.path, line: c.line, identifiers: ["WQ_MEM_RECLAIM", ...(c.site.api ? [c.site.api] : []), ...c.queues.map((q) => q.key)] };
+      const keep = `Keep WQ_MEM_RECLAIM on ${label}${quoted ? `, and take the flush of ${quoted.w.flushedQueue} out of its work instead (cancel it, or queue that work on ${label})` : ""}.`;
+      if (link?.complete) {
+        reports.push({
+          ...base,
+          messageId: "removed",
+          data: { queue: queue?.label ?? label, link: chainText(link.chain), quoted: quotedText },
+          fix: keep,
+          chain: [...link.chain, `${queue ? shortLabel(queue) : label}: WQ_MEM_RECLAIM dropped`],
+          cite: quoted ? ["storvsc-error-wq-2022", "wq-cancel-no-warn-2024", "workqueue-doc"] : ["workqueue-doc", "bcache-journal-wq-2019"],
+        });
+        continue;
+      }
+      // with a tree, nothing in the directory ties the queue to IO or reclaim: only a quoted warning makes it worth a note
+      if (a.tree && !link && !quoted) continue;
+      const unknowns = link?.unknown ? [link.unknown] : c.queues.length > 0 ? c.queues.map((q) => a.waitUnknown(c.path, q, "post")) : [c.unknownQueue ?? `which queue ${label} is`];
       reports.push({
-        messageId,
-        data: { queue: queueLabel(before), reason: reason ?? "" },
-        file: path,
-        line,
-        // argued off the reclaim path and not just a flush-warning silencer: worth knowing, not a stop
-        severity: reason && (silence || !justified) ? "warning" : "info",
-        cite: silence ? ["wq-flush-dependency-2015", "workqueue-doc"] : undefined,
-        identifiers: ["WQ_MEM_RECLAIM", ...(before.api ? [before.api] : [])],
+        ...base,
+        messageId: "removedUnknown",
+        severity: "info",
+        data: { queue: label, quoted: quotedText },
+        fix: `Show in the changelog that no reclaim or IO path waits on the work of ${label} (what its work does, who queues and flushes it); otherwise keep the flag.`,
+        ...(link ? { chain: link.chain } : {}),
+        unknowns,
+        cite: quoted ? ["storvsc-error-wq-2022", "wq-cancel-no-warn-2024"] : ["workqueue-doc"],
       });
     }
 
-    // 2. work moved from a dedicated queue to a system queue in the same hunk
-    const reported = new Set<string>();
-    const dedicated = new Map<string, { queue: string; fn: string | null }>();
-    const wasSystem = new Set<string>();
-    const queuing = new Set(
-      patch.files.filter((f) => f.hunks.some((h) => h.lines.some((l) => l.kind !== "ctx" && l.text.includes("_work") && /(?:queue|schedule)_\w*work/.test(l.text)))).map((f) => f.path),
-    );
-    const queues = (path: string) => queuing.has(path) && isSourceFile(path);
-    for (const v of deletedLines(patch, queues)) {
-      if (!v.code.includes("work")) continue;
-      for (const c of queueCallsOn(v.code)) {
-        if (!c.system && c.queue) dedicated.set(`${v.file.path}\0${c.work}`, { queue: c.queue, fn: v.fn });
-        else wasSystem.add(`${v.file.path}\0${c.api}\0${c.work}`);
+    // 2. work moved from a dedicated queue to a system queue
+    const moved = new Set<string>();
+    for (const m of a.movedToSystem()) {
+      const line = m.to.ev.line;
+      moved.add(`${m.to.view.path}:${line}`);
+      if (m.fromQueue.flags.memReclaim === false) continue; // no rescuer lost
+      const link = a.queueingLink(m.to, "post", m.to.queueExpr) ?? a.queueingLink(m.from, "pre", m.from.queueExpr);
+      const data = { work: m.to.workName, from: m.fromQueue.label, to: m.to.queueExpr };
+      const base = { file: m.to.view.path, line, identifiers: [m.to.call, m.to.queue, m.to.view.name] };
+      if (link?.complete && m.fromQueue.flags.memReclaim === true) {
+        reports.push({ ...base, messageId: "movedToSystem", data: { ...data, link: chainText(link.chain) }, fix: `Keep ${m.to.workName} on ${m.fromQueue.label} (or another WQ_MEM_RECLAIM queue).`, chain: [...link.chain], cite: ["bcache-journal-wq-2019", "workqueue-doc"] });
+        continue;
       }
+      const unknowns = [
+        ...(m.fromQueue.flags.memReclaim === null ? [m.fromQueue.flags.unknown ?? `the flags of ${m.fromQueue.label}`] : []),
+        ...(link?.complete ? [] : [link?.unknown ?? `whether IO or reclaim waits on ${m.to.workName} (what its function does and who flushes it is not visible)`]),
+      ];
+      if (a.tree && !link) continue;
+      reports.push({ ...base, messageId: "movedToSystemUnknown", severity: "info", data, fix: `Keep ${m.to.workName} on a WQ_MEM_RECLAIM queue if IO completion or reclaim waits on it.`, unknowns });
     }
-    for (const v of addedLines(patch, queues)) {
-      if (!v.code.includes("work")) continue;
-      for (const c of queueCallsOn(v.code)) {
-        if (!c.system || v.line.newLine === null) continue;
-        if (wasSystem.has(`${v.file.path}\0${c.api}\0${c.work}`)) continue; // already on a system queue, only re-indented or re-wrapped
-        const key = `${v.file.path}:${v.line.newLine}`;
-        const from = dedicated.get(`${v.file.path}\0${c.work}`);
-        if (from) {
-          const reason = ioReason(v.file.path, lastMember(from.queue), lastMember(c.work), v.fn);
-          const fnIo = isIoCompletionFn(v.fn, v.file.path);
-          if (!reason && !fnIo) continue; // a driver dropping its private queue for system_wq off the IO path
-          reports.push({
-            messageId: "movedToSystem",
-            data: { work: c.work, queue: from.queue, api: c.api, reason: reason ?? `${v.fn}() completes IO` },
-            file: v.file.path,
-            line: v.line.newLine,
-            identifiers: [c.api, "system_wq", ...(v.fn ? [v.fn] : [])],
-          });
-          reported.add(key);
-          continue;
-        }
-        if (v.fn && isIoCompletionFn(v.fn, v.file.path) && !reported.has(key)) {
-          reports.push({
-            messageId: "systemFromIo",
-            data: { api: c.api, work: c.work, fn: `${v.fn}()` },
-            file: v.file.path,
-            line: v.line.newLine,
-            identifiers: [c.api, "system_wq", v.fn],
-          });
-          reported.add(key);
-        }
+
+    // 3. work queued on a system queue from a function IO waits on
+    const pre = a.patchQueueings("pre");
+    for (const q of a.patchQueueings("post")) {
+      if (!q.view.changed.has(q.ev.line) || !SYSTEM_QUEUES[q.queue] || moved.has(`${q.view.path}:${q.ev.line}`)) continue;
+      if (pre.some((p) => p.view.name === q.view.name && p.work === q.work && SYSTEM_QUEUES[p.queue] !== undefined)) continue; // it was on a system queue before
+      const role = a.ra.roleOf(q.view);
+      const link = a.queueingLink(q, "post", q.queue);
+      if (!link || !role) continue;
+      const base = { file: q.view.path, line: q.ev.line, identifiers: [q.call, q.queue, q.view.name] };
+      const data = { call: `${q.call}()`, fn: q.view.name, work: q.workName, to: q.queue, role: role.label };
+      if (link.complete) {
+        reports.push({ ...base, messageId: "systemFromRole", data: { ...data, link: chainText(link.chain) }, fix: `Queue ${q.workName} on a dedicated queue created with WQ_MEM_RECLAIM instead of ${q.queue}.`, chain: link.chain, cite: ["bcache-journal-wq-2019", "workqueue-doc"] });
+        continue;
       }
+      reports.push({ ...base, messageId: "systemFromRoleUnknown", severity: "info", data, fix: `If ${q.workName} completes the IO, queue it on a dedicated queue created with WQ_MEM_RECLAIM instead of ${q.queue}.`, chain: link.chain, unknowns: link.unknown ? [link.unknown] : [] });
     }
     return reports;
   },

@@ -1,0 +1,1076 @@
+// The workqueue facts of a patch, computed once and read by the workqueue
+// rules: which queues exist and with which flags (constructor arguments,
+// macros expanded, a flags variable's value), which work items run on which
+// queue and which functions they run, what those functions do (flush or
+// cancel other work, complete IO, write back, allocate), who queues them (and
+// that function's role in a path reclaim waits on), and where WQ_MEM_RECLAIM
+// is set or cleared by the patch.
+//
+// Diff-only review reads the functions the hunks show (fragments, as
+// reclaim.ts walks them); with a source tree, whole functions of the touched
+// files and of the other C files of their directories that name what is
+// asked about. The same vocabulary either way; what cannot be seen is said
+// (`unknown`), never assumed.
+import { dirname } from "node:path";
+import type { KernelVersion, Patch, SourceContext } from "../types.js";
+import {
+  CANCEL_NOT_CHECKED,
+  FLUSH_WARNINGS,
+  IO_COMPLETION_CALLS,
+  QUEUE_CALLS,
+  ROLE_FLUSH_CONTEXT,
+  SYSTEM_QUEUES,
+  SYSTEM_QUEUE_NAMES,
+  WORK_INITS,
+  WQ_CONSTRUCTORS,
+  WQ_CONSTRUCTOR_FORMAT,
+  WQ_FLAGS,
+  WQ_FLAG_BITS,
+  WRITEBACK_CALLS,
+  type Role,
+} from "../vocab/kernel-api.js";
+import { holdsFor } from "../vocab/release.js";
+import { callArguments, stripLine } from "./c-lines.js";
+import { expandMacros, keyOf, type MacroFact } from "./extract.js";
+import { getFacts, type ContextFacts, type FactsView } from "./facts.js";
+import { analyseFunction, functionName, type FlowEvent, type FunctionFlow } from "./flow.js";
+import { applyScopes, maskName, type Mask } from "./gfp.js";
+import { parseC } from "./parser.js";
+import { regionFlow, regionsOf } from "./diff-model.js";
+import { paramTypes, paramsOfSignature, reclaimAnalysis, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
+import { addedLineOf, flagSitePairs, lineOfStatement, type FlagSite, type SitePair } from "./wq-flag-sites.js";
+
+export type Image = "post" | "pre";
+
+// ---------------------------------------------------------------- facts
+
+export interface FlagsFact {
+  /** true/false when known; null when not. */
+  memReclaim: boolean | null;
+  /** create_*workqueue() or __WQ_LEGACY: check_flush_dependency() skips the queue's workers. */
+  legacy: boolean;
+  /** The flags as written (or the constructor, for the legacy ones). */
+  text: string;
+  /** How they were read. */
+  how: "literal" | "constructor" | "macro" | "variable" | "system" | "unknown";
+  /** When memReclaim is null: the fact that would decide it. */
+  unknown?: string;
+}
+
+export interface QueueFact {
+  /** Last identifier of where the queue is stored ("notifier_wq"), or the system queue ("system_wq"). */
+  key: string;
+  /** How a reviewer names it: the name literal ('"zap_evt"') or the expression. */
+  label: string;
+  /** The name (format) literal, when the allocation shows it. */
+  name: string | null;
+  system: boolean;
+  flags: FlagsFact;
+  at: { file: string; line: number } | null;
+}
+
+export interface QueueSite {
+  view: FnView;
+  ev: FlowEvent & { info: Extract<FlowEvent["info"], { kind: "wq-alloc" }> };
+  key: string | null;
+  expr: string | null;
+  name: string | null;
+}
+
+export interface WorkBinding {
+  /** The work item's key ("fd_flush_work"). */
+  work: string;
+  fn: string;
+  file: string;
+  line: number;
+  how: "init" | "container_of";
+}
+
+export interface Queueing {
+  view: FnView;
+  ev: FlowEvent;
+  call: string;
+  queueExpr: string;
+  queue: string;
+  workExpr: string;
+  /** The work item as a reviewer names it ("io->done_work"). */
+  workName: string;
+  work: string;
+}
+
+/** A function that runs where check_flush_dependency() looks: as work of a WQ_MEM_RECLAIM queue, or with a role reclaim runs. */
+export interface RunsAs {
+  kind: "wq" | "role";
+  /** The work function or the role function. */
+  root: string;
+  /** From the root down to the function asked about. */
+  chain: string[];
+  queue?: QueueFact;
+  work?: string;
+  role?: RoleFact;
+  /** How the role reaches the check (PF_MEMALLOC, or the writeback queue). */
+  roleHow?: string;
+}
+
+export interface FlushTarget {
+  /** The flush or cancel call. */
+  call: string;
+  expr: string;
+  kind: "queue" | "work" | "system";
+  queues: QueueFact[];
+  /** What is missing to know which queue the flush waits for. */
+  unknown: string | null;
+}
+
+export interface FlushSite {
+  view: FnView;
+  ev: FlowEvent & { info: Extract<FlowEvent["info"], { kind: "flush" }> };
+  target: FlushTarget;
+  added: boolean;
+}
+
+/** Why reclaim (or IO that reclaim waits on) waits on a queue's work. */
+export interface WaitLink {
+  kind: "completes-io" | "writeback" | "queued-from-role" | "flushed-from-role";
+  /** The queue, then the functions, then the call that makes it so. */
+  chain: string[];
+  /** Every fact of the link was seen. */
+  complete: boolean;
+  role?: RoleFact;
+  /** The IO-completion or writeback call, or the flush. */
+  call?: string;
+  /** What is missing when not complete. */
+  unknown?: string;
+  at: { file: string; line: number };
+}
+
+export interface WorkBehaviour {
+  fn: string;
+  view: FnView | null;
+  /** Flushes (or cancels, where checked) of queues known to lack WQ_MEM_RECLAIM, from the function or its callees. */
+  flushes: { site: FlushSite; chain: string[] }[];
+  /** Flushes whose target's flags are not known. */
+  unknownFlushes: { site: FlushSite; chain: string[] }[];
+  /** Allocations that may wait in direct reclaim and have no mempool behind them. */
+  stalls: { ev: FlowEvent; fn: string; mask: Mask }[];
+  /** The function opens a NOIO scope (a worker that chose its allocation context). */
+  noio: boolean;
+}
+
+export interface FlagChange {
+  change: "added" | "removed";
+  pair: SitePair;
+  /** The new-side site (its line is where a finding goes). */
+  site: FlagSite;
+  line: number | null;
+  path: string;
+  /** The queues whose flags this site decides (post image). */
+  queues: QueueFact[];
+  /** Why the queues could not be named. */
+  unknownQueue: string | null;
+}
+
+export interface QuotedFlushWarning {
+  form: "worker" | "task";
+  /** The flushing worker's queue name and function (worker form), or the task (task form). */
+  flusherQueue: string | null;
+  flusherFn: string | null;
+  task: string | null;
+  flushedQueue: string;
+  /** The flushed work function, or null when printed as an address. */
+  flushedFn: string | null;
+}
+
+/** Roles whose queued work IO waits on outright (the request or the recovery is handed to it). */
+const IO_HANDOFF_ROLES: ReadonlySet<Role> = new Set(["io-submit", "io-error", "swap-io"]);
+/** Roles whose queued work IO waits on when that work completes IO (else it may only clean up). */
+const IO_COMPLETE_ROLES: ReadonlySet<Role> = new Set(["io-complete", "writeback"]);
+/** Roles that run inside reclaim or writeback: what they flush, reclaim waits on. */
+const RECLAIM_ROLES: ReadonlySet<Role> = new Set(["shrinker", "reclaim-evict", "reclaim-release", "writeback", "io-submit", "io-complete", "io-error", "swap-io"]);
+
+const MAX_TEXT = 2 * 1024 * 1024;
+const MAX_DEPTH = 3;
+
+// ---------------------------------------------------------------- helpers
+
+const parseCache = new Map<string, { text: string; flows: FunctionFlow[] }>();
+
+function flowsOf(cacheKey: string, text: string): FunctionFlow[] {
+  const c = parseCache.get(cacheKey);
+  if (c && c.text === text) return c.flows;
+  const flows: FunctionFlow[] = [];
+  const tree = parseC(text);
+  try {
+    const seen = new Set<string>();
+    for (const n of tree.rootNode.descendantsOfType("function_definition")) {
+      if (!n) continue;
+      const name = functionName(n);
+      if (!name || seen.has(name)) continue;
+      seen.add(name);
+      flows.push(analyseFunction(n));
+    }
+  } finally {
+    tree.delete();
+  }
+  if (parseCache.size > 200) parseCache.delete(parseCache.keys().next().value!);
+  parseCache.set(cacheKey, { text, flows });
+  return flows;
+}
+
+const unquote = (s: string | undefined): string | null => {
+  const m = s ? /^"((?:[^"\\]|\\.)*)"$/.exec(s.trim()) : null;
+  return m ? m[1]! : null;
+};
+
+const WQ_FLAG_NAMES: ReadonlySet<string> = new Set([...Object.keys(WQ_FLAG_BITS), ...WQ_FLAGS]);
+
+/** Flags made only of WQ_ flag names, numbers, | and parentheses: whether WQ_MEM_RECLAIM is set (and not cleared). */
+export function literalFlags(text: string): { memReclaim: boolean; legacy: boolean } | null {
+  const t = text.trim();
+  if (!/^[\sA-Za-z_0-9|()~xX]*$/.test(t)) return null;
+  const ids = t.match(/[A-Za-z_]\w*/g) ?? [];
+  if (!ids.every((id) => WQ_FLAG_NAMES.has(id) || /^0[xX][0-9a-fA-F]+$/.test(id) || /^[xX]$/.test(id))) return null;
+  const cleared = /~\s*\(?[\w\s|]*\bWQ_MEM_RECLAIM\b/.test(t);
+  return { memReclaim: /\bWQ_MEM_RECLAIM\b/.test(t) && !cleared, legacy: /\b__WQ_LEGACY\b/.test(t) };
+}
+
+/** "zap_io_%d" matches "zap_io_0"; a printed name cut short by the name buffer matches a longer format. */
+export function formatMatches(format: string, printed: string): boolean {
+  const parts = format.split(/%[-+ #0]*\d*(?:\.\d+)?(?:hh|h|ll|l|z|j|t)?[diouxXcsp]/);
+  const re = new RegExp(`^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  if (re.test(printed)) return true;
+  // cut short (23 or 31 characters printed): the printed name is a prefix of some expansion
+  if (printed.length === 23 || printed.length === 31) {
+    const lit = parts[0]!;
+    return lit.length >= printed.length ? lit.startsWith(printed) : printed.startsWith(lit) && parts.length > 1;
+  }
+  return false;
+}
+
+/** The system queues a printed name stands for (names cut short included). */
+export function systemQueuesNamed(printed: string): string[] {
+  const exact = SYSTEM_QUEUE_NAMES[printed];
+  if (exact) return exact.queues;
+  if (printed.length >= 15) for (const [n, v] of Object.entries(SYSTEM_QUEUE_NAMES)) if (n.startsWith(printed)) return v.queues;
+  return [];
+}
+
+/**
+ * The check_flush_dependency() warnings a commit message quotes (the format
+ * is kernel/workqueue.c's, see FLUSH_WARNINGS); mail quoting and printk
+ * timestamps are removed and wrapped lines joined first.
+ */
+export function quotedFlushWarnings(message: string): QuotedFlushWarning[] {
+  const text = message
+    .split(/\r?\n/)
+    .map((l) => l.replace(/^(?:\s*>)+/, "").replace(/^\s*\[\s*[\d.]+\]\s*/, ""))
+    .join("\n")
+    .replace(/\s+/g, " ");
+  const out: QuotedFlushWarning[] = [];
+  const tail = String.raw`is flushing !WQ_MEM_RECLAIM (\S+?):(\S+?)(?: \[[\w-]+\])?(?=\s|$)`;
+  const worker = new RegExp(String.raw`WQ_MEM_RECLAIM (\S+?):(\S+?)(?: \[[\w-]+\])? ${tail}`, "g");
+  const task = new RegExp(String.raw`PF_MEMALLOC task \d+\(([^)]*)\) ${tail}`, "g");
+  const fnOf = (s: string) => (/^0x[0-9a-fA-F]+$/.test(s) || s === "(null)" ? null : s.replace(/\+0x.*$/, ""));
+  for (const m of text.matchAll(worker)) out.push({ form: "worker", flusherQueue: m[1]!, flusherFn: fnOf(m[2]!), task: null, flushedQueue: m[3]!, flushedFn: fnOf(m[4]!) });
+  for (const m of text.matchAll(task)) out.push({ form: "task", flusherQueue: null, flusherFn: null, task: m[1]!, flushedQueue: m[2]!, flushedFn: fnOf(m[3]!) });
+  return out;
+}
+
+/** The kernel's format for the warning, for messages that cite it. */
+export const FLUSH_WARNING_FORMAT = FLUSH_WARNINGS.worker.format;
+
+/** printf conversions in a format literal (each `*` width or precision takes an argument too). */
+export function formatArgCount(format: string): number {
+  let n = 0;
+  for (const m of format.matchAll(/%(%|[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?(?:hh|h|ll|l|L|z|j|t)?([diouxXcspfeEgGan]))/g)) {
+    if (m[1] === "%") continue;
+    n++;
+    if (m[2] === "*") n++;
+    if (m[3] === "*") n++;
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------- the analysis
+
+export class WorkqueueAnalysis {
+  readonly kernel: KernelVersion;
+  readonly tree: boolean;
+  private readonly facts: ContextFacts | null;
+  private readonly changedLines: Record<Image, Map<string, Set<number>>>;
+  private viewMemo = new Map<string, FnView[]>();
+  private queueMemo = new Map<string, QueueFact>();
+  private changesMemo: FlagChange[] | null = null;
+  private behaviourMemo = new Map<string, WorkBehaviour>();
+  private macroMemo: Partial<Record<Image, Map<string, MacroFact>>> = {};
+
+  constructor(
+    readonly ra: ReclaimAnalysis,
+    readonly patch: Patch,
+    readonly source: SourceContext | undefined,
+  ) {
+    this.kernel = ra.kernel;
+    this.facts = getFacts(source);
+    this.tree = this.facts !== null;
+    this.changedLines = { post: new Map(), pre: new Map() };
+    for (const f of patch.files) {
+      const add = new Set<number>();
+      const del = new Set<number>();
+      for (const h of f.hunks)
+        for (const l of h.lines) {
+          if (l.kind === "add" && l.newLine !== null) add.add(l.newLine);
+          if (l.kind === "del" && l.oldLine !== null) del.add(l.oldLine);
+        }
+      this.changedLines.post.set(f.path, add);
+      this.changedLines.pre.set(f.oldPath ?? f.path, del);
+    }
+  }
+
+  /** Does check_flush_dependency() skip cancel paths in the kernel under review (de35994ecd2d)? */
+  cancelExempt(): boolean {
+    return holdsFor(this.kernel, CANCEL_NOT_CHECKED.since, CANCEL_NOT_CHECKED.until);
+  }
+
+  private factsOf(image: Image): FactsView | null {
+    if (!this.facts) return null;
+    return image === "post" ? this.facts : this.facts.pre;
+  }
+
+  private textOf(path: string, image: Image): string | undefined {
+    if (!this.facts || !this.source) return undefined;
+    if (image === "post") return this.source.postImage(path) ?? this.facts.text(path);
+    return this.source.preImage(path) ?? this.facts.pre?.text(path);
+  }
+
+  // ------------------------------------------------------------ views
+
+  /** The functions the patch shows on one side (fragments diff-only, whole functions with a tree). */
+  patchViews(image: Image): FnView[] {
+    return image === "post" ? this.ra.post() : this.ra.pre();
+  }
+
+  /** Whole-function views of one file of the tree (all its functions). */
+  private fileViews(path: string, image: Image): FnView[] {
+    const key = `${image}:${path}`;
+    const memo = this.viewMemo.get(key);
+    if (memo) return memo;
+    const text = this.textOf(path, image);
+    let out: FnView[] = [];
+    if (text !== undefined && text.length <= MAX_TEXT && /\.[ch]$/.test(path)) {
+      const changed = this.changedLines[image].get(path) ?? new Set<number>();
+      const audit = this.ra.mode === "audit";
+      out = flowsOf(key, text).map((flow) => ({
+        path,
+        name: flow.name,
+        flow,
+        image,
+        whole: true,
+        changed: audit ? new Set(flow.events.map((e) => e.line)) : new Set([...changed].filter((l) => l >= flow.start && l <= flow.end)),
+        signature: `${flow.returnType} ${flow.name}(${flow.params.join(", ")})`.trim(),
+      }));
+      // changed lines the whole-file parse places in no function (the tree moved under the patch): the hunks' fragments
+      const loose = [...changed].filter((l) => !out.some((v) => l >= v.flow.start && l <= v.flow.end));
+      if (loose.length > 0 && !audit) out.push(...this.fragmentViewsOf(path, image, new Set(loose)));
+    }
+    this.viewMemo.set(key, out);
+    return out;
+  }
+
+  /** Fragment views (as the diff shows them) of the regions of one file holding some of `lines`. */
+  private fragmentViewsOf(path: string, image: Image, lines: ReadonlySet<number>): FnView[] {
+    const out: FnView[] = [];
+    for (const r of regionsOf(this.patch, image === "post" ? "new" : "old")) {
+      if ((image === "post" ? r.file.path : r.file.oldPath ?? r.file.path) !== path) continue;
+      if (!r.lines.some((l) => l.changed && lines.has(l.line))) continue;
+      const params = paramsOfSignature(r.signature);
+      const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")) });
+      if (!flow) continue;
+      out.push({ path, name: r.name ?? "?", flow, image, whole: false, changed: new Set(r.lines.filter((l) => l.changed).map((l) => l.line)), signature: r.signature });
+    }
+    return out;
+  }
+
+  /** The files near a path: itself and the other C files of its directory (tree), or the patch's files. */
+  private filesNear(path: string, image: Image): string[] {
+    const fv = this.factsOf(image);
+    if (!fv) return [];
+    const own = [path, ...fv.neighbours(path).filter((p) => p !== path)];
+    return own.filter((p) => /\.[ch]$/.test(p));
+  }
+
+  /**
+   * The functions near a path that may hold what is asked about: diff-only,
+   * every function the patch shows on that side; with a tree, the functions
+   * of the directory's files whose text names `needle`.
+   */
+  viewsNear(path: string, image: Image, needle: string): FnView[] {
+    if (!this.tree) return this.patchViews(image);
+    const out: FnView[] = [];
+    for (const f of this.filesNear(path, image)) {
+      const t = this.textOf(f, image);
+      if (t === undefined || !t.includes(needle)) continue;
+      out.push(...this.fileViews(f, image));
+    }
+    return out;
+  }
+
+  /** The view of a function by name near a path (the same file first). */
+  viewOf(path: string, name: string, image: Image): FnView | null {
+    const near = this.viewsNear(path, image, name);
+    return near.find((v) => v.path === path && v.name === name) ?? near.find((v) => v.name === name && !v.flow.isStatic) ?? near.find((v) => v.name === name) ?? null;
+  }
+
+  /** Every fragment of the same function the patch shows (diff-only: one per hunk); the view itself with a tree. */
+  fragmentsOf(view: FnView): FnView[] {
+    if (this.tree || view.whole) return [view];
+    const same = this.patchViews(view.image).filter((v) => v.path === view.path && v.name === view.name);
+    return same.length > 0 ? same : [view];
+  }
+
+  /** The view holding a line (a flush, a queueing) on one side. */
+  viewAt(path: string, line: number, image: Image): FnView | null {
+    const vs = this.tree ? this.fileViews(path, image) : this.patchViews(image).filter((v) => v.path === path);
+    return vs.find((v) => line >= v.flow.start && line <= v.flow.end) ?? null;
+  }
+
+  // ------------------------------------------------------------ queues
+
+  /** Constructor calls near a path whose result is stored under `key` (or every one, without a key). */
+  allocSites(path: string, image: Image, key: string | null): QueueSite[] {
+    const out: QueueSite[] = [];
+    for (const view of this.viewsNear(path, image, key ?? "workqueue")) {
+      for (const ev of view.flow.events) {
+        if (ev.info.kind !== "wq-alloc") continue;
+        const expr = ev.assignedTo;
+        const k = expr ? keyOf(expr) : null;
+        if (key !== null && k !== key) continue;
+        const fmt = WQ_CONSTRUCTOR_FORMAT[ev.callee]?.fmtArg ?? 0;
+        out.push({ view, ev: ev as QueueSite["ev"], key: k, expr, name: unquote(ev.args[fmt]) });
+      }
+    }
+    return out;
+  }
+
+  /** The flags of one constructor call: literal, implied by the constructor, a macro expanded, a variable's value. */
+  flagsOf(site: QueueSite): FlagsFact {
+    const info = site.ev.info;
+    const ctor = WQ_CONSTRUCTORS[info.constructor]!;
+    if (ctor.legacy) return { memReclaim: true, legacy: true, text: `${info.constructor}()`, how: "constructor" };
+    const text = info.flags ?? "";
+    if (text === "") return { memReclaim: null, legacy: false, text, how: "unknown", unknown: `the flags argument of ${info.constructor}() at ${site.view.path}:${site.ev.line}` };
+    const lit = literalFlags(text);
+    if (lit) return { ...lit, text, how: "literal" };
+    // a macro: the tree's index expands macros of the directory and its headers; diff-only, the patch's own #defines
+    const fv = this.factsOf(site.view.image);
+    if (fv && site.expr) {
+      const q = fv.queueFlags(site.view.path, site.expr);
+      if (q && q.memReclaim !== null) return { memReclaim: q.memReclaim, legacy: q.legacy, text, how: "macro" };
+    }
+    const macros = this.patchMacros(site.view.image);
+    if (macros.size > 0) {
+      const lx = literalFlags(expandMacros(text, macros));
+      if (lx) return { ...lx, text, how: "macro" };
+    }
+    return this.variableFlags(site, text);
+  }
+
+  /** #define lines of the patch on one side (diff-only macro expansion). */
+  private patchMacros(image: Image): Map<string, MacroFact> {
+    const cached = this.macroMemo[image];
+    if (cached) return cached;
+    const out = new Map<string, MacroFact>();
+    for (const f of this.patch.files)
+      for (const h of f.hunks) {
+        const lines = h.lines.filter((l) => l.kind !== (image === "post" ? "del" : "add")).map((l) => l.text);
+        for (let i = 0; i < lines.length; i++) {
+          let t = lines[i]!;
+          while (/\\\s*$/.test(t) && i + 1 < lines.length) t = t.replace(/\\\s*$/, " ") + lines[++i]!;
+          const m = /^\s*#\s*define\s+([A-Za-z_]\w*)(\(([^)]*)\))?\s*(.*)$/.exec(stripLine(t));
+          if (!m) continue;
+          out.set(m[1]!, { params: m[2] ? m[3]!.split(",").map((p) => p.trim()).filter(Boolean) : null, body: m[4]!.trim() });
+        }
+      }
+    this.macroMemo[image] = out;
+    return out;
+  }
+
+  /** The lines of a view's function as far as they are visible (the file, or the hunks' side). */
+  private visibleLines(view: FnView): Map<number, string> {
+    const out = new Map<number, string>();
+    const text = this.tree ? this.textOf(view.path, view.image) : undefined;
+    if (text !== undefined) {
+      const ls = text.split("\n");
+      for (let n = view.flow.start; n <= Math.min(view.flow.end, ls.length); n++) out.set(n, ls[n - 1]!);
+      return out;
+    }
+    for (const f of this.patch.files) {
+      if ((view.image === "post" ? f.path : f.oldPath ?? f.path) !== view.path) continue;
+      for (const h of f.hunks)
+        for (const l of h.lines) {
+          const n = view.image === "post" ? (l.kind === "del" ? null : l.newLine) : l.kind === "add" ? null : l.oldLine;
+          if (n !== null && n >= view.flow.start && n <= view.flow.end) out.set(n, l.text);
+        }
+    }
+    return out;
+  }
+
+  /** Flags held in a variable: its assignments before the call, in the lines visible. */
+  private variableFlags(site: QueueSite, text: string): FlagsFact {
+    const ids = (text.match(/[A-Za-z_]\w*/g) ?? []).filter((id) => !WQ_FLAG_NAMES.has(id));
+    const base: FlagsFact = { memReclaim: null, legacy: false, text, how: "variable" };
+    if (ids.length !== 1 || !/^[\sA-Za-z_0-9|()]*$/.test(text)) return { ...base, how: "unknown", unknown: `what ${text} expands to (not visible here)` };
+    const v = ids[0]!;
+    const view = site.view;
+    if (view.flow.params.some((p) => new RegExp(`\\b${v}\\s*$`).test(p))) return { ...base, unknown: `the flags the callers of ${view.name}() pass as ${v}` };
+    const lines = [...this.visibleLines(view).entries()].filter(([n]) => n < site.ev.line).sort((a, b) => a[0] - b[0]);
+    let value: string | null = null;
+    let orMr: { line: number; cond: boolean } | null = null;
+    let clears = false;
+    let depth = 0;
+    const state = { inComment: false };
+    const assigns: { line: number; op: string; rhs: string; depth: number; cond: boolean }[] = [];
+    let prev = "";
+    for (const [n, raw] of lines) {
+      const code = stripLine(raw, state);
+      const m = new RegExp(`(?:^|[^\\w.>])${v}\\s*(\\|=|&=|=)(?!=)\\s*([^;]*);`).exec(code);
+      if (m) assigns.push({ line: n, op: m[1]!, rhs: m[2]!.trim(), depth, cond: /^\s*(?:if|else)\b/.test(code) || /^\s*(?:\}\s*)?(?:if\s*\(.*\)|else)\s*$/.test(prev) });
+      for (const c of code) {
+        if (c === "{") depth++;
+        else if (c === "}") depth--;
+      }
+      if (code.trim() !== "") prev = code;
+    }
+    if (assigns.length === 0) return { ...base, unknown: `the value of ${v} (set outside the lines shown)` };
+    const top = Math.min(...assigns.map((a) => a.depth));
+    for (const a of assigns) {
+      const lit = literalFlags(a.rhs);
+      if (a.op === "=") {
+        if (!lit) return { ...base, unknown: `the value of ${v} (assigned ${a.rhs} at line ${a.line})` };
+        if (a.depth === top && !a.cond) {
+          value = a.rhs;
+          orMr = null;
+          clears = false;
+        } else if (lit.memReclaim) orMr = { line: a.line, cond: true };
+      } else if (a.op === "|=") {
+        if (!lit) return { ...base, unknown: `the value of ${v} (or-ed with ${a.rhs} at line ${a.line})` };
+        if (lit.memReclaim) orMr = { line: a.line, cond: a.cond || a.depth > top };
+      } else if (a.op === "&=" && /~\s*\(?[\w\s|]*\bWQ_MEM_RECLAIM\b/.test(a.rhs)) clears = true;
+    }
+    if (value === null) return { ...base, unknown: `the value of ${v} before line ${assigns[0]!.line}` };
+    const baseLit = literalFlags(value)!;
+    if (clears) return { ...base, unknown: `whether WQ_MEM_RECLAIM is cleared from ${v} on the path to the call` };
+    if (orMr && orMr.cond && !baseLit.memReclaim) return { ...base, unknown: `whether the condition under which ${v} gets WQ_MEM_RECLAIM (line ${orMr.line}) holds` };
+    return { memReclaim: baseLit.memReclaim || orMr !== null, legacy: baseLit.legacy, text, how: "variable" };
+  }
+
+  /** The queue an expression names ("mp->m_sync_wq", "system_wq"), with its flags as far as known. */
+  queueFact(path: string, expr: string, image: Image): QueueFact {
+    const key = keyOf(expr);
+    const mk = `${image}:${this.tree ? dirname(path) : ""}:${key}`;
+    const memo = this.queueMemo.get(mk);
+    if (memo) return memo;
+    const out = this.queueFactUncached(path, expr, key, image);
+    this.queueMemo.set(mk, out);
+    return out;
+  }
+
+  private queueFactUncached(path: string, expr: string, key: string, image: Image): QueueFact {
+    const sys = SYSTEM_QUEUES[key];
+    if (sys) return { key, label: key, name: null, system: true, flags: { memReclaim: false, legacy: false, text: key, how: "system" }, at: null };
+    const sites = this.allocSites(path, image, key);
+    if (sites.length > 0) {
+      const flags = sites.map((s) => this.flagsOf(s));
+      const first = sites[0]!;
+      const vals = new Set(flags.map((f) => f.memReclaim));
+      const label = queueLabel(first.name, first.expr ?? expr);
+      const at = { file: first.view.path, line: first.ev.line };
+      if (vals.size === 1) return { key, label, name: first.name, system: false, flags: { ...flags[0]!, legacy: flags.every((f) => f.legacy) }, at };
+      return { key, label, name: first.name, system: false, flags: { memReclaim: null, legacy: false, text: flags.map((f) => f.text).join(" / "), how: "unknown", unknown: `which of the ${sites.length} allocations of ${expr} this is (their flags differ)` }, at };
+    }
+    const fv = this.factsOf(image);
+    if (fv) {
+      const q = fv.queueFlags(path, expr);
+      if (q) {
+        return {
+          key,
+          label: expr,
+          name: null,
+          system: false,
+          flags: q.memReclaim === null ? { memReclaim: null, legacy: q.legacy, text: expr, how: "unknown", unknown: `the flags ${expr} is allocated with` } : { memReclaim: q.memReclaim, legacy: q.legacy, text: expr, how: "macro" },
+          at: q.at ?? null,
+        };
+      }
+    }
+    const where = this.tree ? `in ${dirname(path)}/` : "in the lines shown";
+    return { key, label: expr, name: null, system: false, flags: { memReclaim: null, legacy: false, text: expr, how: "unknown", unknown: `the flags of ${expr} (its allocation is not ${where})` }, at: null };
+  }
+
+  // ------------------------------------------------------------ work items
+
+  /** Work items bound to functions near a path (INIT_WORK & co., container_of in a work function, DECLARE_WORK at file scope). */
+  bindings(path: string, image: Image, q: { work?: string; fn?: string }): WorkBinding[] {
+    const out: WorkBinding[] = [];
+    const needle = q.fn ?? q.work ?? "work";
+    for (const view of this.viewsNear(path, image, needle)) {
+      const workParams = view.flow.params.map((p) => /\bstruct\s+work_struct\s*\*\s*([A-Za-z_]\w*)/.exec(p)?.[1]).filter((x): x is string => !!x);
+      for (const ev of view.flow.events) {
+        if (ev.info.kind === "work-init") {
+          const b = { work: keyOf(ev.info.work), fn: ev.info.fn, file: view.path, line: ev.line, how: "init" as const };
+          if ((q.work === undefined || b.work === q.work) && (q.fn === undefined || b.fn === q.fn)) out.push(b);
+          continue;
+        }
+        if (ev.callee === "container_of" && ev.args.length >= 3 && workParams.length > 0) {
+          const from = ev.args[0]!.replace(/\s+/g, "");
+          const p = workParams.find((w) => from === w || new RegExp(`^\\w+\\(${w}\\)$`).test(from));
+          if (!p) continue;
+          // the member is the last argument (the parse may split `struct foo` in two)
+          const b = { work: keyOf(ev.args[ev.args.length - 1]!), fn: view.name, file: view.path, line: ev.line, how: "container_of" as const };
+          if ((q.work === undefined || b.work === q.work) && (q.fn === undefined || b.fn === q.fn)) out.push(b);
+        }
+      }
+    }
+    if (this.tree) out.push(...this.fileScopeBindings(path, image, q));
+    return out;
+  }
+
+  /** DECLARE_WORK(name, fn) and friends outside functions (whole files only). */
+  private fileScopeBindings(path: string, image: Image, q: { work?: string; fn?: string }): WorkBinding[] {
+    const out: WorkBinding[] = [];
+    const declares = Object.keys(WORK_INITS).filter((n) => n.startsWith("DECLARE_"));
+    const re = new RegExp(`^(?:static\\s+)?(${declares.join("|")})\\s*\\(`, "gm");
+    for (const f of this.filesNear(path, image)) {
+      const t = this.textOf(f, image);
+      if (t === undefined || !t.includes("DECLARE_") || !t.includes(q.fn ?? q.work ?? "")) continue;
+      for (const m of t.matchAll(re)) {
+        const spec = WORK_INITS[m[1]!]!;
+        const args = callArguments(t, m.index! + m[0].length - 1);
+        if (!args) continue;
+        const b = { work: keyOf(args[spec.workArg] ?? ""), fn: (args[spec.fnArg] ?? "").replace(/^&\s*/, ""), file: f, line: t.slice(0, m.index!).split("\n").length, how: "init" as const };
+        if ((q.work === undefined || b.work === q.work) && (q.fn === undefined || b.fn === q.fn)) out.push(b);
+      }
+    }
+    return out;
+  }
+
+  /** queue_work() & co. near a path, by queue or by work. */
+  queueings(path: string, image: Image, q: { queue?: string; work?: string }): Queueing[] {
+    const out: Queueing[] = [];
+    for (const view of this.viewsNear(path, image, q.work ?? q.queue ?? "work")) {
+      for (const ev of view.flow.events) {
+        if (ev.info.kind !== "queue") continue;
+        const queue = keyOf(ev.info.queue);
+        const work = keyOf(ev.info.work);
+        if (q.queue !== undefined && queue !== q.queue) continue;
+        if (q.work !== undefined && work !== q.work) continue;
+        out.push({ view, ev, call: ev.callee, queueExpr: ev.info.queue, queue, workExpr: ev.info.work, workName: ev.info.work.replace(/^&\s*/, ""), work });
+      }
+    }
+    return out;
+  }
+
+  /** The system queue a QUEUE_CALLS entry without a queue argument uses. */
+  static systemQueueOf(call: string): string | null {
+    const q = QUEUE_CALLS[call];
+    return q && q.queueArg < 0 ? q.system ?? null : null;
+  }
+
+  // ------------------------------------------------------------ what runs where
+
+  /** What a flush or cancel call waits for: the queue(s), their flags. */
+  flushTarget(view: FnView, ev: FlushSite["ev"]): FlushTarget {
+    const info = ev.info;
+    const image = view.image;
+    if (info.target === "system") {
+      const sys = Object.values(QUEUE_CALLS).find((q) => q.queueArg < 0)?.system ?? "system_wq";
+      return { call: ev.callee, expr: sys, kind: "system", queues: [this.queueFact(view.path, sys, image)], unknown: null };
+    }
+    if (info.target === "queue") {
+      const q = this.queueFact(view.path, info.expr, image);
+      return { call: ev.callee, expr: info.expr, kind: "queue", queues: [q], unknown: q.flags.memReclaim === null ? q.flags.unknown ?? null : null };
+    }
+    const work = keyOf(info.expr);
+    const qs = new Map<string, QueueFact>();
+    for (const q of this.queueings(view.path, image, { work })) if (!qs.has(q.queue)) qs.set(q.queue, this.queueFact(q.view.path, q.queueExpr, image));
+    if (qs.size === 0) return { call: ev.callee, expr: info.expr, kind: "work", queues: [], unknown: `which queue ${info.expr} is queued on (no queue_work() of it ${this.tree ? `in ${dirname(view.path)}/` : "in the lines shown"})` };
+    const queues = [...qs.values()];
+    const unk = queues.find((q) => q.flags.memReclaim === null);
+    return { call: ev.callee, expr: info.expr, kind: "work", queues, unknown: unk ? unk.flags.unknown ?? null : null };
+  }
+
+  /** Every flush and cancel of the functions the patch shows (post image), with targets. */
+  flushSites(): FlushSite[] {
+    const out: FlushSite[] = [];
+    const views = this.tree ? [...new Set(this.patch.files.map((f) => f.path))].flatMap((p) => this.fileViews(p, "post")) : this.patchViews("post");
+    for (const view of views)
+      for (const ev of view.flow.events) {
+        if (ev.info.kind !== "flush") continue;
+        const e = ev as FlushSite["ev"];
+        out.push({ view, ev: e, target: this.flushTarget(view, e), added: view.changed.has(ev.line) });
+      }
+    return out;
+  }
+
+  /**
+   * Whether a function runs where check_flush_dependency() looks: with a role
+   * reclaim runs (PF_MEMALLOC) or writeback, or as the work (or a callee of
+   * the work, a few calls up) of a queue with WQ_MEM_RECLAIM. `partial`: the
+   * work of a queue whose flags are not known.
+   */
+  runsAs(view: FnView): { ctx: RunsAs | null; partial: RunsAs | null } {
+    const role = this.ra.roleOf(view);
+    if (role) {
+      const how = ROLE_FLUSH_CONTEXT[role.role];
+      if (how) return { ctx: { kind: "role", root: role.root, chain: role.chain, role, roleHow: how.what }, partial: null };
+    }
+    let partial: RunsAs | null = null;
+    let frontier: { view: FnView; chain: string[] }[] = [{ view, chain: [view.name] }];
+    const seen = new Set([`${view.path}:${view.name}`]);
+    for (let depth = 0; depth <= MAX_DEPTH && frontier.length > 0; depth++) {
+      const next: typeof frontier = [];
+      for (const s of frontier) {
+        for (const b of this.bindings(s.view.path, view.image, { fn: s.view.name })) {
+          for (const q of this.queueings(b.file, view.image, { work: b.work })) {
+            const qf = this.queueFact(q.view.path, q.queueExpr, view.image);
+            const ctx: RunsAs = { kind: "wq", root: s.view.name, chain: s.chain, queue: qf, work: b.work };
+            if (qf.flags.memReclaim === true && !qf.flags.legacy) return { ctx, partial: null };
+            if (qf.flags.memReclaim === null && !partial) partial = ctx;
+          }
+        }
+        if (depth === MAX_DEPTH) continue;
+        for (const c of this.callerViews(s.view)) {
+          const k = `${c.path}:${c.name}`;
+          if (seen.has(k) || seen.size > 64) continue;
+          seen.add(k);
+          next.push({ view: c, chain: [c.name, ...s.chain] });
+        }
+      }
+      frontier = next;
+    }
+    return { ctx: null, partial };
+  }
+
+  /** Functions that call a view's function (the directory with a tree; the patch's functions without). */
+  private callerViews(view: FnView): FnView[] {
+    if (this.tree) {
+      const out: FnView[] = [];
+      for (const c of this.ra.callersOf(view.path, view.name)) {
+        const v = this.fileViews(c.file, view.image).find((x) => x.name === c.fn.name);
+        if (v) out.push(v);
+      }
+      return out;
+    }
+    return this.patchViews(view.image).filter((v) => v !== view && v.flow.events.some((e) => e.callee === view.name));
+  }
+
+  /** Functions a view calls whose bodies are visible near it. */
+  private calleeViews(view: FnView): FnView[] {
+    const out: FnView[] = [];
+    const names = new Set(view.flow.events.filter((e) => e.info.kind === "call" && /^[A-Za-z_]\w*$/.test(e.callee)).map((e) => e.callee));
+    for (const n of names) {
+      if (n === view.name) continue;
+      if (this.tree) {
+        const v = this.fileViews(view.path, view.image).find((x) => x.name === n) ?? this.viewOf(view.path, n, view.image);
+        if (v) out.push(v);
+      } else out.push(...this.patchViews(view.image).filter((x) => x.name === n));
+    }
+    return out;
+  }
+
+  /** A call matching `pred` in a function or its visible callees (breadth first, a few calls deep). */
+  reach(view: FnView, pred: (ev: FlowEvent) => boolean, depth = MAX_DEPTH): { chain: string[]; ev: FlowEvent; view: FnView } | null {
+    let frontier = this.fragmentsOf(view).map((v) => ({ view: v, chain: [view.name] }));
+    const seen = new Set(frontier.map((f) => `${f.view.path}:${f.view.name}:${f.view.flow.start}`));
+    for (let d = 0; d <= depth && frontier.length > 0; d++) {
+      const next: typeof frontier = [];
+      for (const s of frontier) {
+        const hit = s.view.flow.events.find(pred);
+        if (hit) return { chain: [...s.chain, hit.callee], ev: hit, view: s.view };
+        if (d === depth) continue;
+        for (const c of this.calleeViews(s.view)) {
+          const k = `${c.path}:${c.name}:${c.flow.start}`;
+          if (seen.has(k) || seen.size > 64) continue;
+          seen.add(k);
+          next.push({ view: c, chain: [...s.chain, c.name] });
+        }
+      }
+      frontier = next;
+    }
+    return null;
+  }
+
+  /** What a work function does, as far as visible. */
+  behaviour(path: string, fn: string, image: Image): WorkBehaviour {
+    const mk = `${image}:${path}:${fn}`;
+    const memo = this.behaviourMemo.get(mk);
+    if (memo) return memo;
+    const view = this.viewOf(path, fn, image);
+    const out: WorkBehaviour = { fn, view, flushes: [], unknownFlushes: [], stalls: [], noio: false };
+    this.behaviourMemo.set(mk, out);
+    if (!view) return out;
+    const exempt = this.cancelExempt();
+    let frontier = this.fragmentsOf(view).map((v) => ({ view: v, chain: [fn] }));
+    const seen = new Set(frontier.map((f) => `${f.view.path}:${f.view.name}:${f.view.flow.start}`));
+    for (let d = 0; d <= 2 && frontier.length > 0; d++) {
+      const next: typeof frontier = [];
+      for (const s of frontier) {
+        for (const ev of s.view.flow.events) {
+          if (ev.info.kind === "flush") {
+            if (ev.info.cancel && exempt) continue;
+            const e = ev as FlushSite["ev"];
+            const target = this.flushTarget(s.view, e);
+            const site: FlushSite = { view: s.view, ev: e, target, added: s.view.changed.has(ev.line) };
+            const chain = [...s.chain, `${ev.callee}(${target.expr})`];
+            if (target.queues.length > 0 && target.queues.every((q) => q.flags.memReclaim === false)) out.flushes.push({ site, chain });
+            else if (target.queues.every((q) => q.flags.memReclaim !== true)) out.unknownFlushes.push({ site, chain });
+          } else if (ev.info.kind === "alloc" && d === 0) {
+            const eff = applyScopes(ev.info.mask, ev.state.mustScopes.filter((k): k is "noio" | "nofs" | "noreclaim" | "pin" => k !== "throttle"));
+            if (eff.reclaim !== false && ev.info.family !== "mempool") out.stalls.push({ ev, fn: s.view.name, mask: eff });
+          } else if (ev.info.kind === "scope" && ev.info.op === "save" && ev.info.scope.includes("noio") && d === 0) out.noio = true;
+        }
+        if (d === 2) continue;
+        for (const c of this.calleeViews(s.view)) {
+          const k = `${c.path}:${c.name}:${c.flow.start}`;
+          if (seen.has(k) || seen.size > 48) continue;
+          seen.add(k);
+          next.push({ view: c, chain: [...s.chain, c.name] });
+        }
+      }
+      frontier = next;
+    }
+    return out;
+  }
+
+  /** The work functions of a queue: work items queued on it, and the functions bound to them. */
+  workOf(path: string, queueKey: string, image: Image): { work: string; fn: string; file: string; queueing: Queueing }[] {
+    const out: { work: string; fn: string; file: string; queueing: Queueing }[] = [];
+    const seen = new Set<string>();
+    for (const q of this.queueings(path, image, { queue: queueKey })) {
+      for (const b of this.bindings(q.view.path, image, { work: q.work })) {
+        const k = `${b.work}:${b.fn}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        out.push({ work: b.work, fn: b.fn, file: b.file, queueing: q });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Why reclaim (or IO reclaim waits on) waits on a queue's work: its work
+   * completes IO or writes back; it is queued from a function IO hands
+   * requests or recovery to; a function reclaim or IO runs flushes it.
+   * Complete links first; else the best partial link; null when nothing is seen.
+   */
+  waitLink(path: string, queue: QueueFact, image: Image): WaitLink | null {
+    const partials: WaitLink[] = [];
+    const qs = this.queueings(path, image, { queue: queue.key });
+    for (const q of qs) {
+      const l = this.queueingLink(q, image, shortLabel(queue));
+      if (l?.complete) return l;
+      if (l) partials.push(l);
+    }
+    // reclaim or IO flushes this queue (or its work)
+    const workKeys = new Set(qs.map((q) => q.work));
+    for (const view of this.viewsNear(path, image, queue.key)) {
+      for (const ev of view.flow.events) {
+        if (ev.info.kind !== "flush") continue;
+        const hitsQueue = ev.info.target === "queue" ? keyOf(ev.info.expr) === queue.key : ev.info.target === "work" && workKeys.has(keyOf(ev.info.expr));
+        if (!hitsQueue) continue;
+        const role = this.ra.roleOf(view);
+        if (role && RECLAIM_ROLES.has(role.role)) return { kind: "flushed-from-role", chain: [...role.chain.map((f) => `${f}()`), `${ev.callee}(${ev.info.expr})`, shortLabel(queue)], complete: true, role, call: ev.callee, at: { file: view.path, line: ev.line } };
+      }
+    }
+    return partials[0] ?? null;
+  }
+
+  /**
+   * Why IO (and so reclaim) waits on one queued work item: its function
+   * completes IO or writes back (a few calls deep), or it is queued from a
+   * function IO hands requests or recovery to. Partial when it is queued from
+   * an IO completion or writeback but its function is not visible.
+   */
+  queueingLink(q: Queueing, image: Image, label: string = q.queueExpr): WaitLink | null {
+    const fns = this.bindings(q.view.path, image, { work: q.work });
+    const views = fns.map((b) => this.viewOf(b.file, b.fn, image)).filter((v): v is FnView => v !== null);
+    const role = this.ra.roleOf(q.view);
+    const head = role ? role.chain.map((f) => `${f}()`) : [];
+    const call = `${q.call}(${q.ev.info.kind === "queue" && QUEUE_CALLS[q.call]?.queueArg === -1 ? "" : `${q.queueExpr}, `}${q.workExpr})`;
+    for (const view of views) {
+      const hit = this.reach(view, (e) => IO_COMPLETION_CALLS[e.callee] !== undefined || WRITEBACK_CALLS[e.callee] !== undefined);
+      if (hit) {
+        const kind = IO_COMPLETION_CALLS[hit.ev.callee] ? "completes-io" : "writeback";
+        return { kind, chain: [...(role ? [...head, call] : []), label, ...hit.chain.map((f) => `${f}()`)], complete: true, call: hit.ev.callee, ...(role ? { role } : {}), at: { file: hit.view.path, line: hit.ev.line } };
+      }
+    }
+    if (!role) return null;
+    const chain = [...head, call, label];
+    if (IO_HANDOFF_ROLES.has(role.role)) return { kind: "queued-from-role", chain, complete: true, role, at: { file: q.view.path, line: q.ev.line } };
+    if (IO_COMPLETE_ROLES.has(role.role) && views.length === 0)
+      return { kind: "queued-from-role", chain, complete: false, role, unknown: `what the work ${q.workName} does (its function is not ${this.tree ? `in ${dirname(q.view.path)}/` : "in the lines shown"}): IO waits on it if it completes the IO`, at: { file: q.view.path, line: q.ev.line } };
+    return null;
+  }
+
+  /** What is missing to judge whether reclaim waits on a queue, when nothing was seen. */
+  waitUnknown(path: string, queue: QueueFact, image: Image): string {
+    const where = this.tree ? `in ${dirname(path)}/` : "in the lines shown";
+    const qs = this.queueings(path, image, { queue: queue.key });
+    if (qs.length === 0) return `which work runs on ${queue.label} (no queue_work() on it ${where})`;
+    if (this.workOf(path, queue.key, image).length === 0) return `which functions the work queued on ${queue.label} runs (${qs.map((q) => q.workName).join(", ")}: no INIT_WORK() ${where})`;
+    return `whether the work of ${queue.label} completes IO or is waited on by reclaim (its functions are ${this.tree ? "only partly visible" : "not all in the lines shown"})`;
+  }
+
+  // ------------------------------------------------------------ flag changes
+
+  /** Where the patch sets or clears WQ_MEM_RECLAIM, with the queues each site decides. */
+  flagChanges(): FlagChange[] {
+    if (this.changesMemo) return this.changesMemo;
+    const out: FlagChange[] = [];
+    for (const pair of flagSitePairs(this.patch)) {
+      const { now, before } = pair;
+      if (!now || !now.stmt.touched) continue;
+      let change: FlagChange["change"] | null = null;
+      if (now.use === "set" && (!before || before.use !== "set")) change = "added";
+      else if (before && before.use === "set" && now.use !== "set") change = "removed";
+      if (!change) continue;
+      const path = now.stmt.file.path;
+      const line = change === "added" ? addedLineOf(now.stmt) : addedLineOf(now.stmt, /./);
+      const { queues, unknown } = this.queuesOfSite(now, path);
+      out.push({ change, pair, site: now, line, path, queues, unknownQueue: unknown });
+    }
+    return (this.changesMemo = out);
+  }
+
+  /** Constructor calls the patch adds (no counterpart on the old side), with the flags of that very call. */
+  newQueues(): { site: QueueSite; queue: QueueFact; flags: FlagsFact; line: number }[] {
+    const out: { site: QueueSite; queue: QueueFact; flags: FlagsFact; line: number }[] = [];
+    for (const { now, before } of flagSitePairs(this.patch)) {
+      if (!now || before || now.kind !== "alloc" || !now.lhs) continue;
+      const path = now.stmt.file.path;
+      const line = addedLineOf(now.stmt, new RegExp(`\\b${now.api}\\b`));
+      if (line === null) continue;
+      const key = keyOf(now.lhs);
+      const site = this.allocSites(path, "post", key).find((s) => s.view.path === path && s.ev.line >= lineOfStatement(now.stmt) && s.ev.line <= line + 12);
+      if (!site) continue;
+      const q = this.queueFact(path, now.lhs, "post");
+      const queue = site.name !== null ? { ...q, name: site.name, label: queueLabel(site.name, now.lhs) } : q;
+      out.push({ site, queue, flags: this.flagsOf(site), line });
+    }
+    return out;
+  }
+
+  /** The queues a flag site decides: the call's own queue, the queues using a macro, or a flags variable. */
+  private queuesOfSite(site: FlagSite, path: string): { queues: QueueFact[]; unknown: string | null } {
+    if (site.kind === "alloc") {
+      if (site.lhs) {
+        const q = this.queueFact(path, site.lhs, "post");
+        return { queues: [site.name !== null && q.name === null ? { ...q, name: site.name, label: queueLabel(site.name, site.lhs) } : q], unknown: null };
+      }
+      return { queues: [], unknown: `where the queue ${site.name !== null ? `"${site.name}"` : `of line ${lineOfStatement(site.stmt)}`} is stored` };
+    }
+    if (site.kind === "define" && site.macro) {
+      const qs = this.allocSites(path, "post", null).filter((s) => s.key && new RegExp(`\\b${site.macro}\\b`).test(s.ev.info.flags ?? ""));
+      if (qs.length === 0) return { queues: [], unknown: `which queues are allocated with ${site.macro} (none ${this.tree ? `in ${dirname(path)}/` : "in the lines shown"})` };
+      return { queues: dedupe(qs.map((s) => this.queueFact(s.view.path, s.expr!, "post"))), unknown: null };
+    }
+    if (site.kind === "assign" && site.lhs && !site.lhs.startsWith(".")) {
+      const line = lineOfStatement(site.stmt);
+      const v = site.lhs;
+      const qs = this.allocSites(path, "post", null).filter((s) => s.key && s.view.path === path && line >= s.view.flow.start && line <= s.view.flow.end && new RegExp(`\\b${v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`).test(s.ev.info.flags ?? ""));
+      if (qs.length === 0) return { queues: [], unknown: `which queue is allocated with ${v}` };
+      return { queues: dedupe(qs.map((s) => this.queueFact(s.view.path, s.expr!, "post"))), unknown: null };
+    }
+    return { queues: [], unknown: `which queue ${site.api ? `${site.api}() ` : ""}passes these flags to` };
+  }
+
+  /** Work that a queue of the pre image ran and that the post image queues on a system queue instead (same function, same work item). */
+  movedToSystem(): { from: Queueing; fromQueue: QueueFact; to: Queueing }[] {
+    const out: { from: Queueing; fromQueue: QueueFact; to: Queueing }[] = [];
+    const pre = this.patchQueueings("pre");
+    for (const to of this.patchQueueings("post")) {
+      if (!to.view.changed.has(to.ev.line) || !SYSTEM_QUEUES[to.queue]) continue;
+      const from = pre.find((p) => p.view.path === to.view.path && p.view.name === to.view.name && p.work === to.work);
+      if (!from || SYSTEM_QUEUES[from.queue]) continue;
+      out.push({ from, fromQueue: this.queueFact(from.view.path, from.queueExpr, "pre"), to });
+    }
+    return out;
+  }
+
+  /** queue_work() & co. in the functions the patch touches (changed or not). */
+  patchQueueings(image: Image): Queueing[] {
+    const out: Queueing[] = [];
+    const views = this.tree ? [...new Set(this.patch.files.map((f) => (image === "post" ? f.path : f.oldPath ?? f.path)))].flatMap((p) => this.fileViews(p, image)) : this.patchViews(image);
+    for (const view of views)
+      for (const ev of view.flow.events) {
+        if (ev.info.kind !== "queue") continue;
+        out.push({ view, ev, call: ev.callee, queueExpr: ev.info.queue, queue: keyOf(ev.info.queue), workExpr: ev.info.work, workName: ev.info.work.replace(/^&\s*/, ""), work: keyOf(ev.info.work) });
+      }
+    return out;
+  }
+
+  /** Queue allocations of the patch's functions on one side (for naming queues a message quotes). */
+  patchAllocSites(image: Image): QueueSite[] {
+    const out: QueueSite[] = [];
+    const views = this.tree ? [...new Set(this.patch.files.map((f) => (image === "post" ? f.path : f.oldPath ?? f.path)))].flatMap((p) => this.fileViews(p, image)) : this.patchViews(image);
+    for (const view of views)
+      for (const ev of view.flow.events) {
+        if (ev.info.kind !== "wq-alloc") continue;
+        const fmt = WQ_CONSTRUCTOR_FORMAT[ev.callee]?.fmtArg ?? 0;
+        out.push({ view, ev: ev as QueueSite["ev"], key: ev.assignedTo ? keyOf(ev.assignedTo) : null, expr: ev.assignedTo, name: unquote(ev.args[fmt]) });
+      }
+    return out;
+  }
+
+  /**
+   * The WQ_MEM_RECLAIM promise broken by a flag the patch adds: the newly
+   * flagged queue's work (or a callee) flushes a queue known to lack the flag.
+   */
+  addedFlagHazards(change: FlagChange): { queue: QueueFact; work: string; fn: string; flush: { site: FlushSite; chain: string[] } }[] {
+    const out: { queue: QueueFact; work: string; fn: string; flush: { site: FlushSite; chain: string[] } }[] = [];
+    if (change.change !== "added") return out;
+    for (const q of change.queues) {
+      if (q.flags.legacy) continue;
+      for (const w of this.workOf(change.path, q.key, "post")) {
+        const b = this.behaviour(w.file, w.fn, "post");
+        for (const f of b.flushes) {
+          if (f.site.target.queues.some((t) => t.key === q.key)) continue;
+          out.push({ queue: q, work: w.work, fn: w.fn, flush: f });
+        }
+      }
+    }
+    return out;
+  }
+}
+
+/** How a queue is named in a chain: its name alone, or the expression. */
+export function shortLabel(q: QueueFact): string {
+  return q.name !== null ? `"${q.name}"` : q.label;
+}
+
+/** How a queue is named in findings: its name and where it is stored ('"zap_evt" (zd->evt_wq)'), or the expression. */
+export function queueLabel(name: string | null, expr: string): string {
+  return name !== null ? `"${name}" (${expr.replace(/\s+/g, "")})` : expr;
+}
+
+function dedupe(qs: QueueFact[]): QueueFact[] {
+  const seen = new Set<string>();
+  return qs.filter((q) => (seen.has(q.key) ? false : (seen.add(q.key), true)));
+}
+
+/** "WQ_MEM_RECLAIM" -> the name of the mask a stall note shows. */
+export function stallText(s: { ev: FlowEvent; mask: Mask }): string {
+  return `${s.ev.callee}(${s.ev.info.kind === "alloc" ? (s.ev.info.implicit ? "GFP_KERNEL, implicit" : s.ev.info.mask.text) : ""})${maskName(s.mask) && maskName(s.mask) !== (s.ev.info.kind === "alloc" ? s.ev.info.mask.name : null) ? ` (${maskName(s.mask)} in effect)` : ""}`;
+}
+
+// ---------------------------------------------------------------- access
+
+const memo = new WeakMap<Patch, Map<SourceContext | null, WorkqueueAnalysis>>();
+
+/** The workqueue analysis of a rule context's patch (computed once per patch and source, shared by every rule). */
+export function workqueueAnalysis(ctx: { patch: Patch; source?: SourceContext }): WorkqueueAnalysis {
+  let m = memo.get(ctx.patch);
+  if (!m) memo.set(ctx.patch, (m = new Map()));
+  const key = ctx.source ?? null;
+  let a = m.get(key);
+  if (!a) m.set(key, (a = new WorkqueueAnalysis(reclaimAnalysis(ctx), ctx.patch, ctx.source)));
+  return a;
+}
