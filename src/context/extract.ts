@@ -5,6 +5,7 @@
 import type { Node } from "web-tree-sitter";
 import { callArguments, functionDefinedOn } from "./c-lines.js";
 import { parseC, parserReady } from "./parser.js";
+import { SYSTEM_QUEUES as VOCAB_SYSTEM_QUEUES } from "../vocab/kernel-api.js";
 
 export type ScopeKind = "noio" | "nofs" | "noreclaim";
 
@@ -189,11 +190,8 @@ export function keyOf(expr: string): string {
 
 const KNOWN_FLAG = /^(?:WQ_[A-Z_]+|__WQ_[A-Z_]+|0|\d+|[|()\s]|0x[0-9a-fA-F]+)*$/;
 
-/** The system workqueues: none has WQ_MEM_RECLAIM. */
-export const SYSTEM_QUEUES = new Set([
-  "system_wq", "system_highpri_wq", "system_long_wq", "system_unbound_wq", "system_freezable_wq",
-  "system_power_efficient_wq", "system_freezable_power_efficient_wq", "system_bh_wq", "system_bh_highpri_wq",
-]);
+/** The system workqueues (none has WQ_MEM_RECLAIM): the vocabulary's list, the one place they are named. */
+export const SYSTEM_QUEUES: ReadonlySet<string> = new Set(Object.keys(VOCAB_SYSTEM_QUEUES));
 
 /** Expands function-like and object-like macros in `expr` (a bounded number of substitutions). */
 export function expandMacros(expr: string, macros: ReadonlyMap<string, MacroFact>): string {

@@ -50,7 +50,7 @@ export const rule: Rule = {
         "WQ_MEM_RECLAIM worker or a PF_MEMALLOC task) waits for work on a queue without a rescuer: under " +
         "memory pressure that queue may never get a worker. Adding WQ_MEM_RECLAIM to the flushed queue " +
         "silences the warning but only buys a rescuer thread, and binds that queue's work to the same " +
-        "promise (Dave Chinner on the xfs m_sync_workqueue patch, 2024). Adding it anywhere else leaves the " +
+        "promise (a maintainer's answer to such a patch is cited). Adding it anywhere else leaves the " +
         "warning in place. Since de35994ecd2d the cancel paths no longer warn.",
       fix:
         "Decide which side is wrong: does the flushed work really have to run for reclaim to make progress " +

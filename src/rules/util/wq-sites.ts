@@ -33,7 +33,7 @@ export function cancelInTrace(message: string): string | null {
   return null;
 }
 
-/** How the quoted warning names its flusher: "amdxdna_js:drm_sched_free_job_work" or "the PF_MEMALLOC task kswapd0". */
+/** How the quoted warning names its flusher: "zap_io:zap_io_work" or "the PF_MEMALLOC task kswapd0". */
 export function flusherText(w: QuotedFlushWarning): string {
   return w.form === "worker" ? `${w.flusherQueue}:${w.flusherFn ?? "?"}` : `the PF_MEMALLOC task ${w.task}`;
 }

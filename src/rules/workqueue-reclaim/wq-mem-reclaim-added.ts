@@ -43,8 +43,8 @@ export const rule: Rule = {
         "for a queue reclaim or IO completion waits on, and it binds the work: it must not flush or wait on " +
         "work of queues without the flag (check_flush_dependency() warns, and the rescuer then waits for a " +
         "worker that may never come), nor depend on allocations that can stall without a mempool. The flag " +
-        "does not change the allocation context of the work (Dave Chinner on the XFS m_sync_workqueue " +
-        "patch, 2024). Added only to silence a quoted \"is flushing !WQ_MEM_RECLAIM\" warning, it moves the " +
+        "does not change the allocation context of the work (a maintainer's answer to such a patch is " +
+        "cited). Added only to silence a quoted \"is flushing !WQ_MEM_RECLAIM\" warning, it moves the " +
         "question rather than answering it: why must the flushed work progress under reclaim?",
       fix:
         "Say which reclaim or IO path waits on this queue's work. Before adding the flag, make the work keep " +

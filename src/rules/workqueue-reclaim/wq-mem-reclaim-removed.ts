@@ -41,7 +41,7 @@ export const rule: Rule = {
       fix:
         "Keep WQ_MEM_RECLAIM on queues reclaim or IO forward progress depends on, and remove the flush of a " +
         "!WQ_MEM_RECLAIM queue from their work instead (cancel, or restructure the wait). Keep IO-completion " +
-        "work on a dedicated WQ_MEM_RECLAIM queue rather than a system queue (bcache journal, 2019).",
+        "work on a dedicated WQ_MEM_RECLAIM queue rather than a system queue.",
       quiet:
         "With a source tree: queues whose work, queuers and flushers in the directory show no link to IO or " +
         "reclaim (info only when the message quotes the flush warning for that queue). Without one, the " +

@@ -22,7 +22,7 @@ export const rule: Rule = {
         "every queue that may be used on the memory-reclaim path must set the flag.",
       fix:
         "Create the queue with WQ_MEM_RECLAIM. If it deliberately has none (a stacked-IO back end whose " +
-        "worker runs under memalloc_noio_save(), as loop's does), say so in a comment beside the allocation.",
+        "worker runs under memalloc_noio_save()), say so in a comment beside the allocation.",
       quiet:
         "Queues created with WQ_MEM_RECLAIM, queues whose work shows no link to IO or reclaim, an existing " +
         "queue reformatted or moved. Flags that are not visible, or work whose function is not, are named " +
