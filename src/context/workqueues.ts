@@ -328,7 +328,7 @@ export class WorkqueueAnalysis {
 
   /** Does check_flush_dependency() skip cancel paths in the kernel under review (de35994ecd2d)? */
   cancelExempt(): boolean {
-    return holdsFor(this.kernel, CANCEL_NOT_CHECKED.since, CANCEL_NOT_CHECKED.until);
+    return holdsFor(CANCEL_NOT_CHECKED, this.kernel);
   }
 
   private factsOf(image: Image): FactsView | null {

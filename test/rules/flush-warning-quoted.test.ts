@@ -61,27 +61,42 @@ ruleTester(rule, {
     { name: "no warning quoted", patch: { message: "Give zap_evt a rescuer because IO completion waits on it.", files: [{ path: "drivers/zap/core.c", before: setup("WQ_UNBOUND"), after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] } },
     { name: "warning text only mentioned in prose", patch: { message: "We do not flush from reclaim any more, so no WQ_MEM_RECLAIM flush warning can fire.", files: [{ path: "drivers/zap/core.c", before: setup("0"), after: setup("WQ_UNBOUND") }] } },
     { name: "unrelated workqueue warning", patch: { message: "workqueue: zap_evt: drain_workqueue() isn't complete after 100 tries\n", files: [{ path: "drivers/zap/core.c", before: setup("0"), after: setup("WQ_UNBOUND") }] } },
+    {
+      name: "flag added to the flushed queue: the flag line's rule speaks (wq-mem-reclaim-added)",
+      patch: { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: setup("WQ_UNBOUND"), after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] },
+    },
+    {
+      name: "the flushed queue created with the flag: the flag line's rule speaks",
+      patch: { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: "static int zap_init(struct zap *z)\n{\n\treturn 0;\n}\n", after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] },
+    },
+    {
+      name: "the flushed queue's work flushes another plain queue: the flag line warns",
+      patch: { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: evtDriver("0", "\tflush_workqueue(zap_aux_wq);"), after: evtDriver("WQ_MEM_RECLAIM", "\tflush_workqueue(zap_aux_wq);") }], context: 40 },
+    },
+    {
+      name: "flag dropped from the flushing queue: the flag line's rule speaks (wq-mem-reclaim-removed)",
+      patch: {
+        message: "Quiet the check:\n\n" + warning.replace("zap_io:", "zap_io_0:"),
+        files: [
+          {
+            path: "drivers/zap/core.c",
+            before: 'static int zap_io_init(struct zap *z)\n{\n\tz->io_wq = alloc_workqueue("zap_io_%d", WQ_MEM_RECLAIM, 0, z->id);\n\treturn 0;\n}\n',
+            after: 'static int zap_io_init(struct zap *z)\n{\n\tz->io_wq = alloc_workqueue("zap_io_%d", 0, 0, z->id);\n\treturn 0;\n}\n',
+          },
+        ],
+      },
+    },
   ],
   invalid: [
-    {
-      name: "WQ_MEM_RECLAIM added to the flushed queue, its work not shown: info asking why",
-      patch: { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: setup("WQ_UNBOUND"), after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] },
-      errors: [{ messageId: "symptom", severity: "info", file: null, line: null }],
-    },
-    {
-      name: "the flushed queue created with WQ_MEM_RECLAIM in this patch: info asking why",
-      patch: { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: "static int zap_init(struct zap *z)\n{\n\treturn 0;\n}\n", after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] },
-      errors: [{ messageId: "symptom", severity: "info" }],
-    },
-    {
-      name: "the flushed queue gets the flag, and its work flushes another plain queue: the warning moves (info; the flag line warns)",
-      patch: { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: evtDriver("0", "\tflush_workqueue(zap_aux_wq);"), after: evtDriver("WQ_MEM_RECLAIM", "\tflush_workqueue(zap_aux_wq);") }], context: 40 },
-      errors: [{ messageId: "moves", severity: "info" }],
-    },
     {
       name: "the flag goes to another queue while the quoted flush of a system queue stays: warning",
       patch: { message: "Fix this warning:\n\n" + sysWarning, files: [{ path: "drivers/zap/core.c", before: ioDriver("WQ_UNBOUND"), after: ioDriver("WQ_UNBOUND | WQ_MEM_RECLAIM") }], context: 40 },
       errors: [{ messageId: "stillFlushes", severity: "warning", file: null, line: null }],
+    },
+    {
+      name: "the flag goes to another queue and the flusher no longer flushes: recognised (info)",
+      patch: { message: "Fix this warning:\n\n" + sysWarning, files: [{ path: "drivers/zap/core.c", before: ioDriver("WQ_UNBOUND"), after: ioDriver("WQ_UNBOUND | WQ_MEM_RECLAIM").replace("\tflush_scheduled_work();\n", "") }], context: 40 },
+      errors: [{ messageId: "recognised", severity: "info" }],
     },
     {
       name: "the flag goes to another queue, the flusher is not shown: info",
@@ -101,38 +116,17 @@ ruleTester(rule, {
       },
       errors: [{ messageId: "recognised", severity: "info" }],
     },
-    {
-      name: "flag dropped from the flushing queue (info with a question)",
-      patch: {
-        message: "Quiet the check:\n\n" + warning.replace("zap_io:", "zap_io_0:"),
-        files: [
-          {
-            path: "drivers/zap/core.c",
-            before: 'static int zap_io_init(struct zap *z)\n{\n\tz->io_wq = alloc_workqueue("zap_io_%d", WQ_MEM_RECLAIM, 0, z->id);\n\treturn 0;\n}\n',
-            after: 'static int zap_io_init(struct zap *z)\n{\n\tz->io_wq = alloc_workqueue("zap_io_%d", 0, 0, z->id);\n\treturn 0;\n}\n',
-          },
-        ],
-      },
-      errors: [{ messageId: "dropsFromFlusher", severity: "info" }],
-    },
   ],
 });
 
 describe("flush-warning-quoted messages", () => {
-  it("names both queues and the dropped flag", () => {
-    const [f] = runRule(rule, {
-      message: "Quiet the check:\n\n" + warning.replace("zap_io:", "zap_io_0:"),
-      files: [
-        {
-          path: "drivers/zap/core.c",
-          before: 'static int zap_io_init(struct zap *z)\n{\n\tz->io_wq = alloc_workqueue("zap_io_%d", WQ_MEM_RECLAIM, 0, z->id);\n\treturn 0;\n}\n',
-          after: 'static int zap_io_init(struct zap *z)\n{\n\tz->io_wq = alloc_workqueue("zap_io_%d", 0, 0, z->id);\n\treturn 0;\n}\n',
-        },
-      ],
-    });
-    expect(f!.message).toContain("zap_io_0:zap_io_work");
-    expect(f!.message).toContain("zap_evt:zap_evt_work");
-    expect(f!.message).toContain('drops WQ_MEM_RECLAIM from the flushing queue "zap_io_%d"');
+  it("leaves the flushed queue's flag to the line rule, which names the quoted warning", async () => {
+    const { rule: added } = await import("../../src/rules/workqueue-reclaim/wq-mem-reclaim-added.js");
+    const spec = { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: setup("WQ_UNBOUND"), after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] };
+    expect(runRule(rule, spec)).toEqual([]);
+    const [f] = runRule(added, spec);
+    expect(f!.messageId).toBe("addedForWarning");
+    expect(f!.message).toContain("the queue the quoted warning has zap_io:zap_io_work flushing");
   });
 
   it("the warning that stays names the flush still in place", () => {

@@ -7,7 +7,7 @@
 // queue after the patch (the warning stays), and whether the quoted trace
 // went through a cancel the kernel under review no longer checks.
 import { queueLabel, quotedFlushWarnings, shortLabel, systemQueuesNamed, workqueueAnalysis, type QueueFact, type QuotedFlushWarning, type WorkqueueAnalysis } from "../../context/workqueues.js";
-import type { Report, Rule } from "../../types.js";
+import type { Rule } from "../../types.js";
 import { CANCEL_NOT_CHECKED } from "../../vocab/kernel-api.js";
 import { chainText } from "../util/phrases.js";
 import { cancelInTrace, changeLabel, changeNames, flusherText, namesQueue } from "../util/wq-sites.js";
@@ -26,16 +26,20 @@ function flushedQueue(a: WorkqueueAnalysis, w: QuotedFlushWarning): QueueFact | 
   return null;
 }
 
-/** Where the quoted flushing function still flushes the quoted queue after the patch (its body visible). */
-function stillFlushes(a: WorkqueueAnalysis, w: QuotedFlushWarning, flushed: QueueFact): { chain: string[]; file: string; line: number } | null {
-  if (!w.flusherFn) return null;
-  const paths = [...new Set(a.patch.files.map((f) => f.path))];
-  for (const p of paths) {
+/**
+ * Whether the quoted flushing function is visible after the patch, and where
+ * it (or a callee) still flushes the quoted queue.
+ */
+function stillFlushes(a: WorkqueueAnalysis, w: QuotedFlushWarning, flushed: QueueFact): { visible: boolean; hit: { chain: string[]; file: string; line: number } | null } {
+  if (!w.flusherFn) return { visible: false, hit: null };
+  let visible = false;
+  for (const p of [...new Set(a.patch.files.map((f) => f.path))]) {
     if (!a.viewOf(p, w.flusherFn, "post")) continue;
+    visible = true;
     const b = a.behaviour(p, w.flusherFn, "post");
-    for (const f of b.flushes) if (f.site.target.queues.some((q) => q.key === flushed.key || namesQueue(w.flushedQueue, q))) return { chain: f.chain, file: f.site.view.path, line: f.site.ev.line };
+    for (const f of b.flushes) if (f.site.target.queues.some((q) => q.key === flushed.key || namesQueue(w.flushedQueue, q))) return { visible, hit: { chain: f.chain, file: f.site.view.path, line: f.site.ev.line } };
   }
-  return null;
+  return { visible, hit: null };
 }
 
 export const rule: Rule = {
@@ -58,21 +62,16 @@ export const rule: Rule = {
         "WQ_MEM_RECLAIM queue / not flush at all (restructure, use a cancel, or move the IO to a worker " +
         "with PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE)?",
       quiet:
-        "Messages that do not quote the warning. It warns only when the code shows the quoted flush still " +
-        "in place after a patch that changes workqueue flags elsewhere; the other verdicts are notes (the " +
-        "line rules warn on the flag lines).",
+        "Messages that do not quote the warning; patches that add the flag to the flushed queue or drop it " +
+        "from the flushing one (wq-mem-reclaim-added and wq-mem-reclaim-removed judge those on the flag " +
+        "line). It warns only when the code shows the quoted flush still in place after a patch that gives " +
+        "another queue the flag; otherwise it notes the warning (and a cancel path the kernel no longer checks).",
     },
     messages: {
       stillFlushes:
         "the quoted warning has {{flusher}} flushing {{flushed}}; this patch adds WQ_MEM_RECLAIM to {{changed}}, but {{flushedLabel}} still has none and {{flusherFn}}() still flushes it ({{chain}}, line {{line}}): the warning stays",
-      moves:
-        "the quoted warning has {{flusher}} flushing {{flushed}}; this patch adds WQ_MEM_RECLAIM to {{flushedLabel}}, whose work {{fn}}() waits for {{next}} without the flag: the warning moves there instead of going away",
-      symptom:
-        "the quoted warning has {{flusher}} flushing {{flushed}}, and this patch adds WQ_MEM_RECLAIM to {{flushedLabel}}: that silences the check; it is right only if {{flushedFn}} must make progress for reclaim{{detail}}",
       addedElsewhere:
         "the quoted warning has {{flusher}} flushing {{flushed}}; this patch adds WQ_MEM_RECLAIM to {{changed}}, not to {{flushedLabel}}, which still has none: the warning stays unless {{flusherFn}} stops flushing it{{detail}}",
-      dropsFromFlusher:
-        "the quoted warning has {{flusher}} flushing {{flushed}}, and this patch drops WQ_MEM_RECLAIM from the flushing queue {{changed}}: right only if no reclaim or IO path waits on its work{{detail}}",
       recognised: "the quoted warning has {{flusher}} flushing {{flushed}} (check_flush_dependency){{detail}}",
     },
     knowledge: ["wq-flush-dependency-2015", "xfs-sync-wq-2024", "workqueue-doc", "wq-cancel-no-warn-2024", "wq-legacy-skip-2016", "amdxdna-notifier-wq-2026"],
@@ -86,7 +85,6 @@ export const rule: Rule = {
     const a = workqueueAnalysis(ctx);
     const flusher = flusherText(w);
     const flushed = `${w.flushedQueue}:${w.flushedFn ?? "?"}`;
-    const flushedFn = w.flushedFn ? `${w.flushedFn}()` : `the work on ${w.flushedQueue}`;
     const ids = ["check_flush_dependency", "WQ_MEM_RECLAIM", ...(w.flushedFn ? [w.flushedFn] : []), ...(w.flusherFn ? [w.flusherFn] : [])];
     const cancel = cancelInTrace(ctx.patch.message);
     const exempt = a.cancelExempt();
@@ -96,30 +94,20 @@ export const rule: Rule = {
     const changes = a.flagChanges();
     const added = changes.filter((c) => c.change === "added");
     const removed = changes.filter((c) => c.change === "removed");
-    const toFlushed = added.find((c) => changeNames(c, w.flushedQueue));
-    if (toFlushed) {
-      const label = changeLabel(toFlushed);
-      const moved = a.addedFlagHazards(toFlushed)[0];
-      if (moved) {
-        const next = moved.flush.site.target.queues.map((q) => q.label).join(" / ");
-        return [{ ...base, messageId: "moves", data: { flusher, flushed, flushedLabel: label, fn: moved.fn, next }, chain: [flusher, `flush ${w.flushedQueue}`, `${toFlushed.queues.map(shortLabel).join(", ") || label} (WQ_MEM_RECLAIM added)`, ...moved.flush.chain.map((f, i) => (i < moved.flush.chain.length - 1 ? `${f}()` : f)), `${moved.flush.site.target.queues.map(shortLabel).join(" / ")} (no WQ_MEM_RECLAIM)`], cite: ["wq-flush-dependency-2015", "xfs-sync-wq-2024"] }];
-      }
-      return [{ ...base, messageId: "symptom", data: { flusher, flushed, flushedLabel: label, flushedFn, detail: details.join("") }, fix: `Say in the changelog why ${flushedFn} must run for reclaim to make progress, or stop flushing it from ${w.flusherFn ? `${w.flusherFn}()` : "the reclaim-side task"}.`, cite: ["xfs-sync-wq-2024", "amdxdna-notifier-wq-2026", "wq-flush-dependency-2015"] }];
-    }
+    // the flag added to the flushed queue, or dropped from the flusher's: the flag line's rule speaks (wq-mem-reclaim-added / -removed, from the same analysis)
+    if (added.some((c) => changeNames(c, w.flushedQueue))) return [];
+    if (w.flusherQueue && removed.some((c) => changeNames(c, w.flusherQueue!))) return [];
     if (added.length > 0) {
       const q = flushedQueue(a, w);
       const changed = added.map(changeLabel).join(", ");
       if (q && q.flags.memReclaim === false) {
-        const still = cancel && exempt ? null : stillFlushes(a, w, q);
+        const seen = cancel && exempt ? { visible: false, hit: null } : stillFlushes(a, w, q);
+        const still = seen.hit;
         if (still) {
           return [{ ...base, messageId: "stillFlushes", severity: "warning", data: { flusher, flushed, changed, flushedLabel: q.label, flusherFn: w.flusherFn!, chain: chainText(still.chain), line: still.line }, fix: `Fix the flush the warning names: stop ${w.flusherFn}() from waiting for ${q.label} (cancel, or queue that work on a WQ_MEM_RECLAIM queue), or give ${q.label} the flag if its work must run for reclaim.`, chain: [flusher, ...still.chain.map((f, i) => (i < still.chain.length - 1 ? `${f}()` : f)), `${shortLabel(q)} (no WQ_MEM_RECLAIM)`], cite: ["wq-flush-dependency-2015", "workqueue-doc"] }];
         }
-        return [{ ...base, messageId: "addedElsewhere", data: { flusher, flushed, changed, flushedLabel: q.label, flusherFn: w.flusherFn ? `${w.flusherFn}()` : "the flushing task", detail: details.join("") }, cite: ["wq-flush-dependency-2015", "workqueue-doc"], unknowns: [w.flusherFn ? `whether ${w.flusherFn}() still flushes ${q.label} (its body is not in the lines shown)` : "what the flushing task does after the patch"] }];
+        if (!seen.visible) return [{ ...base, messageId: "addedElsewhere", data: { flusher, flushed, changed, flushedLabel: q.label, flusherFn: w.flusherFn ? `${w.flusherFn}()` : "the flushing task", detail: details.join("") }, cite: ["wq-flush-dependency-2015", "workqueue-doc"], unknowns: [w.flusherFn ? `whether ${w.flusherFn}() still flushes ${q.label} (its body is not ${a.tree ? "in the directory" : "in the lines shown"})` : "what the flushing task does after the patch"] }];
       }
-    }
-    const fromFlusher = w.flusherQueue ? removed.find((c) => changeNames(c, w.flusherQueue!)) : undefined;
-    if (fromFlusher) {
-      return [{ ...base, messageId: "dropsFromFlusher", data: { flusher, flushed, changed: changeLabel(fromFlusher), detail: details.join("") }, cite: cancel ? ["wq-cancel-no-warn-2024", "storvsc-error-wq-2022"] : ["wq-flush-dependency-2015", "workqueue-doc"] }];
     }
     return [{ ...base, messageId: "recognised", data: { flusher, flushed, detail: details.join("") }, cite: cancel ? ["wq-cancel-no-warn-2024", "wq-flush-dependency-2015"] : ["wq-flush-dependency-2015", "xfs-sync-wq-2024"] }];
   },
