@@ -33,6 +33,8 @@ import { holdsFor } from "../vocab/release.js";
 import { callArguments, stripLine } from "./c-lines.js";
 import { expandMacros, keyOf, type MacroFact } from "./extract.js";
 import { getFacts, type ContextFacts, type FactsView } from "./facts.js";
+import { scanFile, type ScanFile } from "./c-scan.js";
+import { classifyCall } from "./events.js";
 import { analyseFunction, functionName, type FlowEvent, type FunctionFlow } from "./flow.js";
 import { applyScopes, maskName, type Mask } from "./gfp.js";
 import { parseC } from "./parser.js";
@@ -217,6 +219,42 @@ function flowsOf(cacheKey: string, text: string): FunctionFlow[] {
   return flows;
 }
 
+/** Files scanned (linear, no parse), by image and path. */
+const scanCache = new Map<string, { text: string; scan: ScanFile }>();
+
+function scanOf(cacheKey: string, text: string): ScanFile {
+  const c = scanCache.get(cacheKey);
+  if (c && c.text === text) return c.scan;
+  const scan = scanFile(text);
+  if (scanCache.size > 600) scanCache.delete(scanCache.keys().next().value!);
+  scanCache.set(cacheKey, { text, scan });
+  return scan;
+}
+
+/** Flows built from the scan (no path state). */
+const scanned = new WeakSet<FunctionFlow>();
+const NO_STATE: FlowEvent["state"] = { mustScopes: [], mayScopes: [], held: [], scopes: [] };
+
+/** The arguments of the first call of `callee` on `line`, read from the text (strings kept, lines joined). */
+function argsFromText(text: string, lines: string[], line: number, callee: string): string[] | null {
+  let off = 0;
+  for (let i = 0; i < line - 1 && i < lines.length; i++) off += lines[i]!.length + 1;
+  const m = new RegExp(`\\b${callee}\\s*\\(`).exec(text.slice(off, off + 4096));
+  if (!m) return null;
+  const args = callArguments(text, off + m.index + m[0].length - 1);
+  return args ? args.map((a) => a.replace(/\s+/g, " ").trim()) : null;
+}
+
+/** The lvalue a call on `line` is assigned to ("dev->wq =\n\talloc_workqueue(" included). */
+function lhsBefore(lines: string[], line: number, callee: string): string | null {
+  const at = lines[line - 1] ?? "";
+  const i = at.indexOf(callee);
+  let head = i >= 0 ? at.slice(0, i) : at;
+  if (!/=\s*(?:\([^()]*\)\s*)?$/.test(head) && line >= 2) head = `${lines[line - 2] ?? ""} ${head}`;
+  const m = /([A-Za-z_][\w.>\-[\]]*)\s*=\s*(?:\([^()]*\)\s*)?$/.exec(stripLine(head).trimEnd());
+  return m ? m[1]!.replace(/-$/, "") : null;
+}
+
 const unquote = (s: string | undefined): string | null => {
   const m = s ? /^"((?:[^"\\]|\\.)*)"$/.exec(s.trim()) : null;
   return m ? m[1]! : null;
@@ -267,17 +305,32 @@ export function quotedFlushWarnings(message: string): QuotedFlushWarning[] {
     .join("\n")
     .replace(/\s+/g, " ");
   const out: QuotedFlushWarning[] = [];
-  const tail = String.raw`is flushing !WQ_MEM_RECLAIM (\S+?):(\S+?)(?: \[[\w-]+\])?(?=\s|$)`;
-  const worker = new RegExp(String.raw`WQ_MEM_RECLAIM (\S+?):(\S+?)(?: \[[\w-]+\])? ${tail}`, "g");
-  const task = new RegExp(String.raw`PF_MEMALLOC task \d+\(([^)]*)\) ${tail}`, "g");
   const fnOf = (s: string) => (/^0x[0-9a-fA-F]+$/.test(s) || s === "(null)" ? null : s.replace(/\+0x.*$/, ""));
-  for (const m of text.matchAll(worker)) out.push({ form: "worker", flusherQueue: m[1]!, flusherFn: fnOf(m[2]!), task: null, flushedQueue: m[3]!, flushedFn: fnOf(m[4]!) });
-  for (const m of text.matchAll(task)) out.push({ form: "task", flusherQueue: null, flusherFn: null, task: m[1]!, flushedQueue: m[2]!, flushedFn: fnOf(m[3]!) });
+  for (const m of text.matchAll(WARNING_RE.worker)) out.push({ form: "worker", flusherQueue: m[1]!, flusherFn: fnOf(m[2]!), task: null, flushedQueue: m[3]!, flushedFn: fnOf(m[4]!) });
+  for (const m of text.matchAll(WARNING_RE.task)) out.push({ form: "task", flusherQueue: null, flusherFn: null, task: m[2]!, flushedQueue: m[3]!, flushedFn: fnOf(m[4]!) });
   return out;
 }
 
-/** The kernel's format for the warning, for messages that cite it. */
-export const FLUSH_WARNING_FORMAT = FLUSH_WARNINGS.worker.format;
+/**
+ * A printk format as a pattern over the printed text: %s and %ps capture a
+ * word (a %ps symbol may be followed by its module, " [mod]"), "(%s)" captures
+ * up to the ")", %d captures digits; the "workqueue: " prefix may be cut.
+ */
+function printedPattern(format: string): RegExp {
+  const body = format.replace(/^workqueue: /, "");
+  let re = "";
+  for (const part of body.split(/(\(%s\)|%ps|%s|%d)/)) {
+    if (part === "(%s)") re += String.raw`\(([^)]*)\)`;
+    else if (part === "%ps") re += String.raw`(\S+?)(?: \[[\w-]+\])?`;
+    else if (part === "%s") re += String.raw`(\S+?)`;
+    else if (part === "%d") re += String.raw`(\d+)`;
+    else re += part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`${re}(?=\\s|$)`, "g");
+}
+
+/** The two forms of check_flush_dependency()'s warning, from the vocabulary's formats. */
+const WARNING_RE = { worker: printedPattern(FLUSH_WARNINGS.worker.format), task: printedPattern(FLUSH_WARNINGS.task.format) };
 
 /** printf conversions in a format literal (each `*` width or precision takes an argument too). */
 export function formatArgCount(format: string): number {
@@ -303,6 +356,7 @@ export class WorkqueueAnalysis {
   private changesMemo: FlagChange[] | null = null;
   private behaviourMemo = new Map<string, WorkBehaviour>();
   private macroMemo: Partial<Record<Image, Map<string, MacroFact>>> = {};
+  private definerMemo = new Map<string, Map<string, string[]>>();
 
   constructor(
     readonly ra: ReclaimAnalysis,
@@ -349,31 +403,55 @@ export class WorkqueueAnalysis {
     return image === "post" ? this.ra.post() : this.ra.pre();
   }
 
-  /** Whole-function views of one file of the tree (all its functions). */
+  /**
+   * Views of every function of one file of the tree, from the linear scan:
+   * their calls, classified by the same vocabulary, without the state along
+   * paths (enough to find queues, work items, queueings and flushes;
+   * `fullView()` walks one when its paths matter). Lines the text places in
+   * no function (a tree that moved, a file not in it) get the hunks' fragments.
+   */
   private fileViews(path: string, image: Image): FnView[] {
     const key = `${image}:${path}`;
     const memo = this.viewMemo.get(key);
     if (memo) return memo;
     const text = this.textOf(path, image);
-    let out: FnView[] = [];
+    const out: FnView[] = [];
+    const changed = this.changedLines[image].get(path) ?? new Set<number>();
+    if (text === undefined && changed.size > 0) out.push(...this.fragmentViewsOf(path, image, changed));
     if (text !== undefined && text.length <= MAX_TEXT && /\.[ch]$/.test(path)) {
-      const changed = this.changedLines[image].get(path) ?? new Set<number>();
       const audit = this.ra.mode === "audit";
-      out = flowsOf(key, text).map((flow) => ({
-        path,
-        name: flow.name,
-        flow,
-        image,
-        whole: true,
-        changed: audit ? new Set(flow.events.map((e) => e.line)) : new Set([...changed].filter((l) => l >= flow.start && l <= flow.end)),
-        signature: `${flow.returnType} ${flow.name}(${flow.params.join(", ")})`.trim(),
-      }));
-      // changed lines the whole-file parse places in no function (the tree moved under the patch): the hunks' fragments
+      const scan = scanOf(key, text);
+      let lines: string[] | null = null;
+      for (const fn of scan.functions) {
+        const params = paramsOfSignature(`${fn.name}(${fn.params})`);
+        const types = paramTypes(fn.params);
+        const events: FlowEvent[] = fn.calls.map((c) => {
+          // a constructor's name literal (the scan blanks strings) and the lvalue it is stored in, from the text
+          const ctor = WQ_CONSTRUCTORS[c.callee] !== undefined;
+          const args = ctor ? argsFromText(text, (lines ??= text.split("\n")), c.line, c.callee) ?? c.args : c.args;
+          const assignedTo = ctor ? lhsBefore(lines!, c.line, c.callee) : null;
+          return { callee: c.callee, args, line: c.line, assignedTo, info: classifyCall(c.callee, args, assignedTo, (v) => types.get(v) ?? null), state: NO_STATE, conditional: false };
+        });
+        const flow: FunctionFlow = { name: fn.name, start: fn.start, end: fn.end, entryVisible: true, endVisible: true, isStatic: fn.isStatic, params, returnType: "", events, exits: [], problems: [], types, handedOver: [], returnsScope: [], restoresParam: false };
+        scanned.add(flow);
+        const own = audit ? new Set(events.map((e) => e.line)) : new Set([...changed].filter((l) => l >= fn.start && l <= fn.end));
+        out.push({ path, name: fn.name, flow, image, whole: true, changed: own, signature: `${fn.name}(${fn.params})` });
+      }
+      // changed lines no function of the text holds (the tree moved under the patch): the hunks' fragments
       const loose = [...changed].filter((l) => !out.some((v) => l >= v.flow.start && l <= v.flow.end));
       if (loose.length > 0 && !audit) out.push(...this.fragmentViewsOf(path, image, new Set(loose)));
     }
     this.viewMemo.set(key, out);
     return out;
+  }
+
+  /** The view with its paths walked (scopes and locks along them), for a view that came from the scan. */
+  fullView(view: FnView): FnView {
+    if (!scanned.has(view.flow)) return view;
+    const text = this.textOf(view.path, view.image);
+    if (text === undefined) return view;
+    const flow = flowsOf(`${view.image}:${view.path}`, text).find((f) => f.name === view.name);
+    return flow ? { ...view, flow, signature: `${flow.returnType} ${flow.name}(${flow.params.join(", ")})`.trim() } : view;
   }
 
   /** Fragment views (as the diff shows them) of the regions of one file holding some of `lines`. */
@@ -414,10 +492,34 @@ export class WorkqueueAnalysis {
     return out;
   }
 
-  /** The view of a function by name near a path (the same file first). */
+  /** The view of a function by name near a path (the same file first, then a non-static definition of the directory). */
   viewOf(path: string, name: string, image: Image): FnView | null {
-    const near = this.viewsNear(path, image, name);
-    return near.find((v) => v.path === path && v.name === name) ?? near.find((v) => v.name === name && !v.flow.isStatic) ?? near.find((v) => v.name === name) ?? null;
+    if (!this.tree) {
+      const near = this.patchViews(image);
+      return near.find((v) => v.path === path && v.name === name) ?? near.find((v) => v.name === name) ?? null;
+    }
+    const own = this.fileViews(path, image).find((v) => v.name === name);
+    if (own) return own;
+    for (const f of this.definers(path, image).get(name) ?? []) {
+      const v = this.fileViews(f, image).find((x) => x.name === name && !x.flow.isStatic);
+      if (v) return v;
+    }
+    return null;
+  }
+
+  /** Which files of a path's directory define which functions (from the scans). */
+  private definers(path: string, image: Image): Map<string, string[]> {
+    const key = `${image}:${dirname(path)}`;
+    let m = this.definerMemo.get(key);
+    if (m) return m;
+    m = new Map();
+    for (const f of this.filesNear(path, image)) {
+      const t = this.textOf(f, image);
+      if (t === undefined || t.length > MAX_TEXT) continue;
+      for (const fn of scanOf(`${image}:${f}`, t).functions) m.set(fn.name, [...(m.get(fn.name) ?? []), f]);
+    }
+    this.definerMemo.set(key, m);
+    return m;
   }
 
   /** Every fragment of the same function the patch shows (diff-only: one per hunk); the view itself with a tree. */
@@ -769,7 +871,7 @@ export class WorkqueueAnalysis {
     for (const n of names) {
       if (n === view.name) continue;
       if (this.tree) {
-        const v = this.fileViews(view.path, view.image).find((x) => x.name === n) ?? this.viewOf(view.path, n, view.image);
+        const v = this.viewOf(view.path, n, view.image);
         if (v) out.push(v);
       } else out.push(...this.patchViews(view.image).filter((x) => x.name === n));
     }
@@ -808,7 +910,8 @@ export class WorkqueueAnalysis {
     this.behaviourMemo.set(mk, out);
     if (!view) return out;
     const exempt = this.cancelExempt();
-    let frontier = this.fragmentsOf(view).map((v) => ({ view: v, chain: [fn] }));
+    // the work function's own paths walked (its allocations' scopes matter); callees as the scan sees them
+    let frontier = this.fragmentsOf(this.fullView(view)).map((v) => ({ view: v, chain: [fn] }));
     const seen = new Set(frontier.map((f) => `${f.view.path}:${f.view.name}:${f.view.flow.start}`));
     for (let d = 0; d <= 2 && frontier.length > 0; d++) {
       const next: typeof frontier = [];
