@@ -15,6 +15,7 @@ import { dirname } from "node:path";
 import type { KernelVersion, Patch, SourceContext } from "../types.js";
 import {
   CANCEL_NOT_CHECKED,
+  COMPLETION_SIGNALS,
   FLUSH_WARNINGS,
   IO_COMPLETION_CALLS,
   QUEUE_CALLS,
@@ -808,6 +809,30 @@ export class WorkqueueAnalysis {
         if (ev.info.kind !== "flush") continue;
         const e = ev as FlushSite["ev"];
         out.push({ view, ev: e, target: this.flushTarget(view, e), added: view.changed.has(ev.line) });
+      }
+    return out;
+  }
+
+  /**
+   * Waits for a completion that work signals (a flush in disguise): each
+   * wait_for_completion*() on a changed line of the post image, with the
+   * work functions near it that complete() the same completion and the
+   * queues their work items are queued on.
+   */
+  completionWaits(): { view: FnView; ev: FlowEvent; expr: string; signals: { fn: string; work: string; queueing: Queueing; queue: QueueFact }[] }[] {
+    const out: { view: FnView; ev: FlowEvent; expr: string; signals: { fn: string; work: string; queueing: Queueing; queue: QueueFact }[] }[] = [];
+    const views = this.tree ? [...new Set(this.patch.files.map((f) => f.path))].flatMap((p) => this.fileViews(p, "post")) : this.patchViews("post");
+    for (const view of views)
+      for (const ev of view.flow.events) {
+        if (ev.info.kind !== "wait" || ev.info.wait !== "completion" || !view.changed.has(ev.line) || !ev.args[0]) continue;
+        const key = keyOf(ev.args[0]);
+        const signals: { fn: string; work: string; queueing: Queueing; queue: QueueFact }[] = [];
+        for (const sv of this.viewsNear(view.path, "post", key)) {
+          if (!sv.flow.events.some((e) => COMPLETION_SIGNALS[e.callee] !== undefined && e.args[0] !== undefined && keyOf(e.args[0]) === key)) continue;
+          for (const b of this.bindings(sv.path, "post", { fn: sv.name }))
+            for (const q of this.queueings(b.file, "post", { work: b.work })) signals.push({ fn: sv.name, work: b.work, queueing: q, queue: this.queueFact(q.view.path, q.queueExpr, "post") });
+        }
+        if (signals.length > 0) out.push({ view, ev, expr: ev.args[0], signals });
       }
     return out;
   }

@@ -465,6 +465,12 @@ export const EVICTING_CALLS: Readonly<Record<string, Provenance>> = {
   d_prune_aliases: { src: "fs/dcache.c" },
 };
 
+/** Calls that signal a completion (the other side of the WAIT_CALLS of kind "completion"). */
+export const COMPLETION_SIGNALS: Readonly<Record<string, Provenance>> = {
+  complete: { src: "include/linux/completion.h, kernel/sched/completion.c" },
+  complete_all: { src: "include/linux/completion.h, kernel/sched/completion.c" },
+};
+
 // ---------------------------------------------------------------- workqueues
 
 export interface WqConstructor extends Provenance {

@@ -41,6 +41,20 @@ static void qux_kick(void)
 }
 `;
 
+/** The stats work signals a completion. */
+const STATS_WORK = `
+static void qux_stats_fn(struct work_struct *work)
+{
+	qux_count();
+	complete(&qux_stats_done);
+}
+
+static void qux_setup_stats(void)
+{
+	INIT_WORK(&qux_stats_work, qux_stats_fn);
+}
+`;
+
 const EXISTING = `static void qux_io_worker(struct work_struct *work)
 {
 	qux_complete_io();
@@ -81,6 +95,14 @@ ruleTester(rule, {
       patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_workqueue(qux_io_wq);") }] },
     },
     {
+      name: "waiting for a completion that work on a WQ_MEM_RECLAIM queue signals",
+      patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tqueue_work(qux_stats_wq, &qux_stats_work);\n\twait_for_completion(&qux_stats_done);", "WQ_MEM_RECLAIM", "WQ_MEM_RECLAIM").replace("\tschedule_work(&qux_stats_work);\n", "") + STATS_WORK }] },
+    },
+    {
+      name: "a function with no reclaim context waits for system-queue work",
+      patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("", "WQ_UNBOUND").replace("static void qux_kick(void)\n{\n", "static void qux_kick(void)\n{\n\twait_for_completion(&qux_stats_done);\n") + STATS_WORK }] },
+    },
+    {
       name: "diff alone does not show which queue runs the worker",
       patch: { files: [{ path: "drivers/qux/qux.c", before: EXISTING, after: EXISTING.replace("qux_complete_io();\n", "qux_complete_io();\n\tflush_workqueue(qux_stats_wq);\n") }] },
     },
@@ -112,6 +134,11 @@ ruleTester(rule, {
       errors: [{ messageId: "flush", line: 4, severity: "warning" }],
     },
     {
+      name: "a WQ_MEM_RECLAIM worker waits for a completion that system-queue work signals",
+      patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tschedule_work(&qux_stats_work);\n\twait_for_completion(&qux_stats_done);") + STATS_WORK }] },
+      errors: [{ messageId: "waitsOnWork", line: 13, severity: "warning" }],
+    },
+    {
       name: "flushing a queue whose flags come from a variable set elsewhere: info naming it",
       patch: { files: [{ path: "drivers/qux/qux.c", after: NEW_FILE("\tflush_workqueue(qux_stats_wq);", "WQ_MEM_RECLAIM", "qux_flags") }] },
       errors: [{ messageId: "unknownTarget", line: 12, severity: "info" }],
@@ -138,7 +165,7 @@ describe("wq-flush-dependency findings", () => {
       'flush_work(&qux_stats_work) in qux_io_worker() waits for system_wq, which has no WQ_MEM_RECLAIM, and qux_io_worker() runs as work of the WQ_MEM_RECLAIM queue "qux-io" (qux_io_wq): under memory pressure system_wq may get no worker, so this wait can hang the work reclaim depends on',
     );
     expect(f!.chain).toEqual(['"qux-io" (WQ_MEM_RECLAIM)', "qux_io_worker()", "flush_work(&qux_stats_work)", "system_wq (no WQ_MEM_RECLAIM)"]);
-    expect(f!.fix).toContain('queue the work it waits for on "qux-io" (qux_io_wq) too');
+    expect(f!.fix).toBe('Do not wait for system_wq from qux_io_worker(), which runs on "qux-io" (qux_io_wq): queue the flushed work on a WQ_MEM_RECLAIM queue of its own instead of system_wq, cancel instead of flushing if that work need not finish, or move the wait out of this context.');
     expect(f!.unknowns).toBeUndefined();
   });
 

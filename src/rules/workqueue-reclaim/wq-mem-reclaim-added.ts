@@ -48,7 +48,7 @@ export const rule: Rule = {
         "question rather than answering it: why must the flushed work progress under reclaim?",
       fix:
         "Say which reclaim or IO path waits on this queue's work. Before adding the flag, make the work keep " +
-        "the promise: no flush of queues without the flag (queue the dependent work on the same queue, or " +
+        "the promise: no flush of queues without the flag (queue the dependent work on a rescuer-backed queue, or " +
         "cancel instead of flush), preallocated or mempool-backed memory where a failure cannot be handled, " +
         "and a memalloc_*_save() scope where the work must not recurse into the filesystem or IO.",
       quiet:
@@ -96,7 +96,7 @@ export const rule: Rule = {
             how: `${hazard.flush.site.ev.callee}(${t.expr}) at line ${hazard.flush.site.ev.line}${hazard.flush.chain.length > 2 ? ` through ${chainText(hazard.flush.chain.slice(0, -1))}` : ""}`,
             quoted: quoted ? `; the quoted warning about ${quoted.w.flushedQueue} would move to this flush, not go away` : "",
           },
-          fix: `Before giving ${hazard.queue.label} the flag, stop ${hazard.fn}() from waiting on ${target}: queue that work on ${hazard.queue.label} too, cancel it instead of flushing if it need not finish, or give ${target} WQ_MEM_RECLAIM if its work is itself needed for reclaim to progress.`,
+          fix: `Before giving ${hazard.queue.label} the flag, stop ${hazard.fn}() from waiting on ${target}: cancel that work instead of flushing if it need not finish, or ${t.queues.every((q) => q.system) ? `queue it on a WQ_MEM_RECLAIM queue of its own instead of ${target}` : `give ${target} WQ_MEM_RECLAIM if its work is itself needed for reclaim to progress`}.`,
           chain: [`${shortLabel(hazard.queue)} (WQ_MEM_RECLAIM added)`, ...hazard.flush.chain.map((f, i) => (i < hazard.flush.chain.length - 1 ? `${f}()` : f)), `${t.queues.map(shortLabel).join(" / ")} (no WQ_MEM_RECLAIM)`],
           cite: ["wq-flush-dependency-2015", "drm-sched-wq-reclaim-2024", "workqueue-doc"],
         });
