@@ -358,6 +358,7 @@ export class WorkqueueAnalysis {
   private behaviourMemo = new Map<string, WorkBehaviour>();
   private macroMemo: Partial<Record<Image, Map<string, MacroFact>>> = {};
   private definerMemo = new Map<string, Map<string, string[]>>();
+  private patchViewMemo: Partial<Record<Image, FnView[]>> = {};
 
   constructor(
     readonly ra: ReclaimAnalysis,
@@ -399,9 +400,31 @@ export class WorkqueueAnalysis {
 
   // ------------------------------------------------------------ views
 
-  /** The functions the patch shows on one side (fragments diff-only, whole functions with a tree). */
+  /**
+   * The functions the patch shows on one side (fragments diff-only, whole
+   * functions with a tree): the reclaim analysis's walks, and fragments of
+   * its own for regions that analysis leaves out because nothing it tracks is
+   * in them (a work function that only ends bios or signals a completion).
+   */
   patchViews(image: Image): FnView[] {
-    return image === "post" ? this.ra.post() : this.ra.pre();
+    const memo = this.patchViewMemo[image];
+    if (memo) return memo;
+    const walked = image === "post" ? this.ra.post() : this.ra.pre();
+    const out = [...walked];
+    if (!this.tree) {
+      for (const r of regionsOf(this.patch, image === "post" ? "new" : "old")) {
+        if (!r.lines.some((l) => l.changed) && !r.hunk.lines.some((l) => l.kind !== "ctx")) continue;
+        const path = image === "post" ? r.file.path : r.file.oldPath ?? r.file.path;
+        const first = r.lines[0]!.line;
+        const last = r.lines[r.lines.length - 1]!.line;
+        if (walked.some((v) => v.path === path && v.name === (r.name ?? "?") && first >= v.flow.start && last <= v.flow.end)) continue;
+        const params = paramsOfSignature(r.signature);
+        const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")) });
+        if (!flow) continue;
+        out.push({ path, name: r.name ?? "?", flow, image, whole: false, changed: new Set(r.lines.filter((l) => l.changed).map((l) => l.line)), signature: r.signature });
+      }
+    }
+    return (this.patchViewMemo[image] = out);
   }
 
   /**
