@@ -61,20 +61,25 @@ ruleTester(rule, {
     { name: "no warning quoted", patch: { message: "Give zap_evt a rescuer because IO completion waits on it.", files: [{ path: "drivers/zap/core.c", before: setup("WQ_UNBOUND"), after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] } },
     { name: "warning text only mentioned in prose", patch: { message: "We do not flush from reclaim any more, so no WQ_MEM_RECLAIM flush warning can fire.", files: [{ path: "drivers/zap/core.c", before: setup("0"), after: setup("WQ_UNBOUND") }] } },
     { name: "unrelated workqueue warning", patch: { message: "workqueue: zap_evt: drain_workqueue() isn't complete after 100 tries\n", files: [{ path: "drivers/zap/core.c", before: setup("0"), after: setup("WQ_UNBOUND") }] } },
+  ],
+  invalid: [
     {
-      name: "flag added to the flushed queue: the flag line's rule speaks (wq-mem-reclaim-added)",
+      name: "flag added to the flushed queue: a note tying the claim to the flag line (judged there)",
       patch: { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: setup("WQ_UNBOUND"), after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] },
+      errors: [{ messageId: "onLine", severity: "info", file: null, line: null }],
     },
     {
-      name: "the flushed queue created with the flag: the flag line's rule speaks",
+      name: "the flushed queue created with the flag: a note",
       patch: { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: "static int zap_init(struct zap *z)\n{\n\treturn 0;\n}\n", after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] },
+      errors: [{ messageId: "onLine", severity: "info" }],
     },
     {
-      name: "the flushed queue's work flushes another plain queue: the flag line warns",
+      name: "the flushed queue's work flushes another plain queue: a note (the flag line warns)",
       patch: { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: evtDriver("0", "\tflush_workqueue(zap_aux_wq);"), after: evtDriver("WQ_MEM_RECLAIM", "\tflush_workqueue(zap_aux_wq);") }], context: 40 },
+      errors: [{ messageId: "onLine", severity: "info" }],
     },
     {
-      name: "flag dropped from the flushing queue: the flag line's rule speaks (wq-mem-reclaim-removed)",
+      name: "flag dropped from the flushing queue: a note (judged on the flag line)",
       patch: {
         message: "Quiet the check:\n\n" + warning.replace("zap_io:", "zap_io_0:"),
         files: [
@@ -85,9 +90,8 @@ ruleTester(rule, {
           },
         ],
       },
+      errors: [{ messageId: "onLine", severity: "info" }],
     },
-  ],
-  invalid: [
     {
       name: "the flag goes to another queue while the quoted flush of a system queue stays: warning",
       patch: { message: "Fix this warning:\n\n" + sysWarning, files: [{ path: "drivers/zap/core.c", before: ioDriver("WQ_UNBOUND"), after: ioDriver("WQ_UNBOUND | WQ_MEM_RECLAIM") }], context: 40 },
@@ -99,9 +103,9 @@ ruleTester(rule, {
       errors: [{ messageId: "recognised", severity: "info" }],
     },
     {
-      name: "the flag goes to another queue, the flusher is not shown: info",
+      name: "the flag goes to another queue, the quoted queue still lacks it, the flusher untouched: warning",
       patch: { message: "Fix this warning:\n\n" + sysWarning, files: [{ path: "drivers/zap/core.c", before: setup("WQ_UNBOUND"), after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] },
-      errors: [{ messageId: "addedElsewhere", severity: "info" }],
+      errors: [{ messageId: "addedElsewhere", severity: "warning" }],
     },
     {
       name: "warning quoted, fix restructures the flush (info)",
@@ -120,10 +124,11 @@ ruleTester(rule, {
 });
 
 describe("flush-warning-quoted messages", () => {
-  it("leaves the flushed queue's flag to the line rule, which names the quoted warning", async () => {
+  it("ties the claim to the flag line, where the line rule judges it", async () => {
     const { rule: added } = await import("../../src/rules/workqueue-reclaim/wq-mem-reclaim-added.js");
     const spec = { message: "Fix this warning:\n\n" + warning, files: [{ path: "drivers/zap/core.c", before: setup("WQ_UNBOUND"), after: setup("WQ_UNBOUND | WQ_MEM_RECLAIM") }] };
-    expect(runRule(rule, spec)).toEqual([]);
+    const [n] = runRule(rule, spec);
+    expect(n!.message).toBe('the quoted warning has zap_io:zap_io_work flushing zap_evt:zap_evt_work; this patch adds WQ_MEM_RECLAIM to the flushed queue "zap_evt" (z->evt_wq) (drivers/zap/core.c:3, judged on that line)');
     const [f] = runRule(added, spec);
     expect(f!.messageId).toBe("addedForWarning");
     expect(f!.message).toContain("the queue the quoted warning has zap_io:zap_io_work flushing");

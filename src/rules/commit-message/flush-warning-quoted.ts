@@ -62,16 +62,18 @@ export const rule: Rule = {
         "WQ_MEM_RECLAIM queue / not flush at all (restructure, use a cancel, or move the IO to a worker " +
         "with PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE)?",
       quiet:
-        "Messages that do not quote the warning; patches that add the flag to the flushed queue or drop it " +
-        "from the flushing one (wq-mem-reclaim-added and wq-mem-reclaim-removed judge those on the flag " +
-        "line). It warns only when the code shows the quoted flush still in place after a patch that gives " +
-        "another queue the flag; otherwise it notes the warning (and a cancel path the kernel no longer checks).",
+        "Messages that do not quote the warning. When the patch adds the flag to the flushed queue or drops " +
+        "it from the flushing one, wq-mem-reclaim-added and wq-mem-reclaim-removed judge that on the flag " +
+        "line and this note only ties the quoted claim to it. It warns when the patch gives another queue the " +
+        "flag while the code shows the quoted queue still without it (and the flushing function untouched or " +
+        "still flushing it); otherwise it notes the warning (and a cancel path the kernel no longer checks).",
     },
     messages: {
       stillFlushes:
         "the quoted warning has {{flusher}} flushing {{flushed}}; this patch adds WQ_MEM_RECLAIM to {{changed}}, but {{flushedLabel}} still has none and {{flusherFn}}() still flushes it ({{chain}}, line {{line}}): the warning stays",
       addedElsewhere:
         "the quoted warning has {{flusher}} flushing {{flushed}}; this patch adds WQ_MEM_RECLAIM to {{changed}}, not to {{flushedLabel}}, which still has none: the warning stays unless {{flusherFn}} stops flushing it{{detail}}",
+      onLine: "the quoted warning has {{flusher}} flushing {{flushed}}; this patch {{what}} ({{where}}, judged on that line){{detail}}",
       recognised: "the quoted warning has {{flusher}} flushing {{flushed}} (check_flush_dependency){{detail}}",
     },
     knowledge: ["wq-flush-dependency-2015", "xfs-sync-wq-2024", "workqueue-doc", "wq-cancel-no-warn-2024", "wq-legacy-skip-2016", "amdxdna-notifier-wq-2026"],
@@ -94,19 +96,28 @@ export const rule: Rule = {
     const changes = a.flagChanges();
     const added = changes.filter((c) => c.change === "added");
     const removed = changes.filter((c) => c.change === "removed");
-    // the flag added to the flushed queue, or dropped from the flusher's: the flag line's rule speaks (wq-mem-reclaim-added / -removed, from the same analysis)
-    if (added.some((c) => changeNames(c, w.flushedQueue))) return [];
-    if (w.flusherQueue && removed.some((c) => changeNames(c, w.flusherQueue!))) return [];
+    // the flag added to the flushed queue, or dropped from the flusher's: the flag line's rule judges it (from the same
+    // analysis); here only a note that ties the quoted claim to that line
+    const toFlushed = added.find((c) => changeNames(c, w.flushedQueue));
+    const fromFlusher = w.flusherQueue ? removed.find((c) => changeNames(c, w.flusherQueue!)) : undefined;
+    const onLine = toFlushed ?? fromFlusher;
+    if (onLine) {
+      const what = toFlushed ? `adds WQ_MEM_RECLAIM to the flushed queue ${changeLabel(toFlushed)}` : `drops WQ_MEM_RECLAIM from the flushing queue ${changeLabel(fromFlusher!)}`;
+      const where = onLine.line !== null ? `${onLine.path}:${onLine.line}` : onLine.path;
+      return [{ ...base, messageId: "onLine", data: { flusher, flushed, what, where, detail: details.join("") }, cite: toFlushed ? ["xfs-sync-wq-2024", "wq-flush-dependency-2015"] : cancel ? ["wq-cancel-no-warn-2024", "storvsc-error-wq-2022"] : ["wq-flush-dependency-2015", "workqueue-doc"] }];
+    }
     if (added.length > 0) {
       const q = flushedQueue(a, w);
       const changed = added.map(changeLabel).join(", ");
-      if (q && q.flags.memReclaim === false) {
-        const seen = cancel && exempt ? { visible: false, hit: null } : stillFlushes(a, w, q);
+      // a quoted cancel no longer warns on this kernel: nothing stays to be fixed
+      if (q && q.flags.memReclaim === false && !(cancel && exempt)) {
+        const seen = stillFlushes(a, w, q);
         const still = seen.hit;
         if (still) {
           return [{ ...base, messageId: "stillFlushes", severity: "warning", data: { flusher, flushed, changed, flushedLabel: q.label, flusherFn: w.flusherFn!, chain: chainText(still.chain), line: still.line }, fix: `Fix the flush the warning names: stop ${w.flusherFn}() from waiting for ${q.label} (cancel, or queue that work on a WQ_MEM_RECLAIM queue), or give ${q.label} the flag if its work must run for reclaim.`, chain: [flusher, ...still.chain.map((f, i) => (i < still.chain.length - 1 ? `${f}()` : f)), `${shortLabel(q)} (no WQ_MEM_RECLAIM)`], cite: ["wq-flush-dependency-2015", "workqueue-doc"] }];
         }
-        if (!seen.visible) return [{ ...base, messageId: "addedElsewhere", data: { flusher, flushed, changed, flushedLabel: q.label, flusherFn: w.flusherFn ? `${w.flusherFn}()` : "the flushing task", detail: details.join("") }, cite: ["wq-flush-dependency-2015", "workqueue-doc"], unknowns: [w.flusherFn ? `whether ${w.flusherFn}() still flushes ${q.label} (its body is not ${a.tree ? "in the directory" : "in the lines shown"})` : "what the flushing task does after the patch"] }];
+        // the flushing function untouched by the patch (its body not among the patch's functions): the flush it quotes is still there
+        if (!seen.visible) return [{ ...base, messageId: "addedElsewhere", severity: w.flusherFn ? "warning" : "info", data: { flusher, flushed, changed, flushedLabel: q.label, flusherFn: w.flusherFn ? `${w.flusherFn}()` : "the flushing task", detail: details.join("") }, cite: ["wq-flush-dependency-2015", "workqueue-doc"], unknowns: [w.flusherFn ? `whether ${w.flusherFn}() still flushes ${q.label} (its body is not ${a.tree ? "in the directory" : "in the lines shown"})` : "what the flushing task does after the patch"] }];
       }
     }
     return [{ ...base, messageId: "recognised", data: { flusher, flushed, detail: details.join("") }, cite: cancel ? ["wq-cancel-no-warn-2024", "wq-flush-dependency-2015"] : ["wq-flush-dependency-2015", "xfs-sync-wq-2024"] }];
