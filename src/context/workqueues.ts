@@ -427,6 +427,12 @@ export class WorkqueueAnalysis {
     return (this.patchViewMemo[image] = out);
   }
 
+  /** Every function of the files the patch touches on one side (the hunks' functions diff-only; whole files with a tree). */
+  touchedViews(image: Image): FnView[] {
+    if (!this.tree) return this.patchViews(image);
+    return [...new Set(this.patch.files.map((f) => (image === "post" ? f.path : f.oldPath ?? f.path)))].flatMap((p) => this.fileViews(p, image));
+  }
+
   /**
    * Views of every function of one file of the tree, from the linear scan:
    * their calls, classified by the same vocabulary, without the state along
@@ -826,7 +832,7 @@ export class WorkqueueAnalysis {
   /** Every flush and cancel of the functions the patch shows (post image), with targets. */
   flushSites(): FlushSite[] {
     const out: FlushSite[] = [];
-    const views = this.tree ? [...new Set(this.patch.files.map((f) => f.path))].flatMap((p) => this.fileViews(p, "post")) : this.patchViews("post");
+    const views = this.touchedViews("post");
     for (const view of views)
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "flush") continue;
@@ -844,7 +850,7 @@ export class WorkqueueAnalysis {
    */
   completionWaits(): { view: FnView; ev: FlowEvent; expr: string; signals: { fn: string; work: string; queueing: Queueing; queue: QueueFact }[] }[] {
     const out: { view: FnView; ev: FlowEvent; expr: string; signals: { fn: string; work: string; queueing: Queueing; queue: QueueFact }[] }[] = [];
-    const views = this.tree ? [...new Set(this.patch.files.map((f) => f.path))].flatMap((p) => this.fileViews(p, "post")) : this.patchViews("post");
+    const views = this.touchedViews("post");
     for (const view of views)
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "wait" || ev.info.wait !== "completion" || !view.changed.has(ev.line) || !ev.args[0]) continue;
@@ -1149,7 +1155,7 @@ export class WorkqueueAnalysis {
   /** queue_work() & co. in the functions the patch touches (changed or not). */
   patchQueueings(image: Image): Queueing[] {
     const out: Queueing[] = [];
-    const views = this.tree ? [...new Set(this.patch.files.map((f) => (image === "post" ? f.path : f.oldPath ?? f.path)))].flatMap((p) => this.fileViews(p, image)) : this.patchViews(image);
+    const views = this.touchedViews(image);
     for (const view of views)
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "queue") continue;
@@ -1161,7 +1167,7 @@ export class WorkqueueAnalysis {
   /** Queue allocations of the patch's functions on one side (for naming queues a message quotes). */
   patchAllocSites(image: Image): QueueSite[] {
     const out: QueueSite[] = [];
-    const views = this.tree ? [...new Set(this.patch.files.map((f) => (image === "post" ? f.path : f.oldPath ?? f.path)))].flatMap((p) => this.fileViews(p, image)) : this.patchViews(image);
+    const views = this.touchedViews(image);
     for (const view of views)
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "wq-alloc") continue;

@@ -7,8 +7,8 @@
 // vocabulary (WQ_CONSTRUCTORS, WQ_CONSTRUCTOR_FORMAT); the C parse gives the
 // arguments.
 import type { FlowEvent } from "../../context/flow.js";
-import { reclaimAnalysis, type FnView } from "../../context/reclaim.js";
-import { formatArgCount } from "../../context/workqueues.js";
+import type { FnView } from "../../context/reclaim.js";
+import { formatArgCount, workqueueAnalysis } from "../../context/workqueues.js";
 import type { Patch, Report, Rule } from "../../types.js";
 import { WQ_CONSTRUCTORS, WQ_CONSTRUCTOR_FORMAT, WQ_FLAG_BITS, WQ_MAX_ACTIVE_NAMES } from "../../vocab/kernel-api.js";
 
@@ -98,11 +98,11 @@ export const rule: Rule = {
     needles: ["_workqueue"],
   },
   check(ctx) {
-    const a = reclaimAnalysis(ctx);
-    const audit = a.mode === "audit";
+    const a = workqueueAnalysis(ctx);
+    const audit = a.ra.mode === "audit";
     const reports: Report[] = [];
     const texts = new Map<string, Map<number, string>>();
-    for (const view of a.post()) {
+    for (const view of a.touchedViews("post")) {
       for (const e of view.flow.events) {
         if (e.info.kind !== "wq-alloc") continue;
         const ev = e as AllocEvent;
