@@ -1220,3 +1220,8 @@ export function lockLabel(e: HeldEntry): string {
   return e.key?.expr || e.key?.name || "a lock";
 }
 
+
+/** The scan of a file's text from the cache above, for other analyses of the same texts (one cache, not two). */
+export function sharedScan(key: string, text: string): ScanFile {
+  return cachedScan(key, text);
+}

@@ -34,13 +34,13 @@ import { holdsFor } from "../vocab/release.js";
 import { callArguments, stripLine } from "./c-lines.js";
 import { expandMacros, keyOf, type MacroFact } from "./extract.js";
 import { getFacts, type ContextFacts, type FactsView } from "./facts.js";
-import { scanFile, type ScanFile } from "./c-scan.js";
+import type { ScanFile } from "./c-scan.js";
 import { classifyCall } from "./events.js";
 import { analyseFunction, functionName, type FlowEvent, type FunctionFlow } from "./flow.js";
 import { applyScopes, maskName, type Mask } from "./gfp.js";
 import { parseC } from "./parser.js";
 import { regionFlow, regionsOf } from "./diff-model.js";
-import { paramTypes, paramsOfSignature, reclaimAnalysis, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
+import { paramTypes, paramsOfSignature, reclaimAnalysis, sharedScan, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
 import { addedLineOf, flagSitePairs, lineOfStatement, type FlagSite, type SitePair } from "./wq-flag-sites.js";
 
 export type Image = "post" | "pre";
@@ -220,16 +220,9 @@ function flowsOf(cacheKey: string, text: string): FunctionFlow[] {
   return flows;
 }
 
-/** Files scanned (linear, no parse), by image and path. */
-const scanCache = new Map<string, { text: string; scan: ScanFile }>();
-
+/** Files scanned (linear, no parse), by image and path: the reclaim analysis's cache, shared. */
 function scanOf(cacheKey: string, text: string): ScanFile {
-  const c = scanCache.get(cacheKey);
-  if (c && c.text === text) return c.scan;
-  const scan = scanFile(text);
-  if (scanCache.size > 600) scanCache.delete(scanCache.keys().next().value!);
-  scanCache.set(cacheKey, { text, scan });
-  return scan;
+  return sharedScan(cacheKey, text);
 }
 
 /** Flows built from the scan (no path state). */
