@@ -158,7 +158,7 @@ function asWebPage(patch: string): string {
 describe("a patch as a web page shows it", () => {
   const page = asWebPage(readFileSync(join(process.cwd(), "examples/xfs-sync-wq-mem-reclaim.patch"), "utf8"));
 
-  it("is reviewed (exit 0, the WQ_MEM_RECLAIM note: the diff shows no chain) with a note that its hunk was recounted, in every format", () => {
+  it("is reviewed (exit 1, the WQ_MEM_RECLAIM warning: the flag silences the quoted flush warning) with a note that its hunk was recounted, in every format", () => {
     expect(page).not.toMatch(/^(From|Subject|Message-ID): /m);
     expect(page).toMatch(/^@@ -9,7 \+9,8 @@  xfs_init_mount_workqueues\($/m);
     expect(page.endsWith("\t\tgoto out_destroy_buf;\n")).toBe(true);
@@ -168,15 +168,15 @@ describe("a patch as a web page shows it", () => {
     const note = `hunk 1 of fs/xfs/xfs_super.c (@@ -9,7 +9,8 @@ at line ${at}) recounted: 6 of 7 old lines present, 7 of 8 new (1 trailing context line missing)`;
 
     const text = cli(["review", file]);
-    expect(text.code, text.err).toBe(0);
+    expect(text.code, text.err).toBe(1);
     expect(text.err).toBe("");
-    expect(text.out).toMatch(/^INFO:wq-mem-reclaim-added: /m);
+    expect(text.out).toMatch(/^WARNING:wq-mem-reclaim-added: /m);
     expect(text.out).toMatch(/^#\d+: FILE: fs\/xfs\/xfs_super.c:12:$/m);
     expect(text.out).toContain(`note: ${note}`);
 
     const json = JSON.parse(cli(["review", "--format", "json", file]).out);
     const p = json.patches[0];
-    expect(p.findings.map((f: { rule: string; class: string; severity: string }) => [f.rule, f.class, f.severity])).toContainEqual(["wq-mem-reclaim-added", "workqueue-reclaim", "info"]);
+    expect(p.findings.map((f: { rule: string; class: string; severity: string }) => [f.rule, f.class, f.severity])).toContainEqual(["wq-mem-reclaim-added", "workqueue-reclaim", "warning"]);
     expect(p.findings.map((f: { rule: string }) => f.rule)).toContain("flush-warning-quoted");
     expect(p.notes).toEqual([note]);
 

@@ -151,13 +151,13 @@ ruleTester(rule, {
       errors: [{ messageId: "added", line: 13, severity: "info" }],
     },
     {
-      name: "flag added to the queue a quoted warning flushes (the amdxdna shape): info asking why",
+      name: "flag added to the queue a quoted warning flushes (the amdxdna shape): a warning asking why",
       patch: {
         subject: "zap: fix zap_evt flushing warning",
         message: flushWarning,
         files: [{ path: "drivers/zap/zap_main.c", before: 'static int zap_probe(struct zap_dev *zd)\n{\n\tzd->evt_wq = alloc_ordered_workqueue("zap_evt", 0);\n\tif (!zd->evt_wq)\n\t\treturn -ENOMEM;\n\treturn 0;\n}\n', after: 'static int zap_probe(struct zap_dev *zd)\n{\n\tzd->evt_wq = alloc_ordered_workqueue("zap_evt", WQ_MEM_RECLAIM);\n\tif (!zd->evt_wq)\n\t\treturn -ENOMEM;\n\treturn 0;\n}\n' }],
       },
-      errors: [{ messageId: "addedForWarning", line: 3, severity: "info" }],
+      errors: [{ messageId: "addedForWarning", line: 3, severity: "warning" }],
     },
     {
       name: "the quoted warning's flushed queue gets the flag, but its work flushes another plain queue: warning",

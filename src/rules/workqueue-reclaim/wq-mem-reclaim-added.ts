@@ -12,11 +12,11 @@ import { chainText } from "../util/phrases.js";
 import { changeLabel, flusherText, warningNaming } from "../util/wq-sites.js";
 
 /** What the analysis knows about the work of the flagged queues, as one clause, and what it could not see. */
-function workFacts(a: WorkqueueAnalysis, c: FlagChange): { what: string; unknowns: string[]; chain?: string[] } {
+function workFacts(a: WorkqueueAnalysis, c: FlagChange): { what: string; unknowns: string[]; chain?: string[]; needed?: boolean } {
   const unknowns: string[] = [];
   for (const q of c.queues) {
     const link = a.waitLink(c.path, q, "post");
-    if (link?.complete) return { what: `reclaim waits on its work (${chainText(link.chain)}), so it needs the rescuer; the flag does not change the allocation context of that work`, unknowns, chain: link.chain };
+    if (link?.complete) return { what: `reclaim waits on its work (${chainText(link.chain)}), so it needs the rescuer; the flag does not change the allocation context of that work`, unknowns, chain: link.chain, needed: true };
   }
   for (const q of c.queues) {
     for (const w of a.workOf(c.path, q.key, "post")) {
@@ -106,8 +106,11 @@ export const rule: Rule = {
       const flipped = c.pair.before !== null || orsIn;
       const facts = workFacts(a, c);
       if (quoted) {
+        // the quoted report establishes a reclaim-side flush of this queue; adding the flag silences it, and unless
+        // the code shows reclaim waiting on this queue's work the need for the promise is only claimed: act on it
         reports.push({
           ...base,
+          ...(facts.needed ? {} : { severity: "warning" as const }),
           messageId: "addedForWarning",
           data: { queue: quoted.q.label, flusher: flusherText(quoted.w), flushedFn: quoted.w.flushedFn ? `${quoted.w.flushedFn}()` : `the work on ${quoted.w.flushedQueue}`, what: facts.what },
           fix: `Say in the changelog why ${quoted.w.flushedFn ? `${quoted.w.flushedFn}()` : "the flushed work"} must run for reclaim to make progress; if it need not, stop flushing it from ${quoted.w.flusherFn ? `${quoted.w.flusherFn}()` : "the reclaim-side task"} instead of adding the flag.`,
