@@ -422,7 +422,10 @@ export class ReclaimAnalysis {
       for (const [path, rs] of byFile) {
         const file = rs[0]!.file;
         const p = image === "post" ? path : file.oldPath ?? path;
-        const text = image === "post" ? this.source!.postImage(p) ?? this.facts.text(p) : this.source!.preImage(p);
+        // the patch applied to the tree (a post image exists): both images are the files; otherwise the tree's file is
+        // some other version, and the patch's own lines are the images (their start taken from the tree where it matches)
+        const applied = this.source!.postImage(path) !== undefined;
+        const text = !applied ? undefined : image === "post" ? this.source!.postImage(p) ?? this.facts.text(p) : this.source!.preImage(p);
         if (text === undefined) {
           // the patch does not apply to the tree: its fragments, with the state at their start taken from the tree's function
           out.push(...this.fragmentViews(rs, image, true));
@@ -493,16 +496,22 @@ export class ReclaimAnalysis {
     const flow = cachedFlows(`pre:${path}`, t).get(r.name);
     if (!flow) return undefined;
     const lines = treeLines(path, t);
-    const first = r.lines[0]!.line;
-    for (const a of r.lines.filter((l) => !l.changed && l.text.trim().length > 4).slice(0, 4)) {
-      const want = a.text.trim();
-      for (let n = flow.start; n <= flow.end; n++) {
-        if (lines[n - 1]?.trim() !== want) continue;
-        const start = n - (a.line - first);
-        const ev = flow.events.find((e) => e.line >= start);
-        if (!ev) return undefined;
-        return { scopes: ev.state.scopes, held: ev.state.held.map((h) => ({ entry: { ...h.entry, fromTree: true }, must: h.must })) };
-      }
+    // the hunk's context lines must stand in the tree's function as they are, in place (the lines the patch deletes
+    // may read otherwise there: the tree may have changed exactly those): then the code above is likely the same
+    // too; a hunk whose surroundings the tree changed says nothing about the state there
+    const old = r.hunk.lines.filter((l) => l.kind !== "add").map((l) => (l.kind === "del" ? null : l.text.trim()));
+    const firstShown = r.lines.find((l) => !l.changed);
+    if (old.length === 0 || !firstShown) return undefined;
+    const oldIndex = r.hunk.lines.filter((l) => l.kind !== "add").findIndex((l) => l.oldLine !== null && l.newLine === firstShown.line);
+    if (oldIndex < 0) return undefined;
+    for (let n = flow.start; n + old.length - 1 <= flow.end; n++) {
+      let ok = true;
+      for (let k = 0; k < old.length && ok; k++) if (old[k] !== null && (lines[n - 1 + k] ?? "").trim() !== old[k]) ok = false;
+      if (!ok) continue;
+      const at = n + oldIndex;
+      const ev = flow.events.find((e) => e.line >= at);
+      if (!ev) return undefined;
+      return { scopes: ev.state.scopes, held: ev.state.held.map((h) => ({ entry: { ...h.entry, fromTree: true }, must: h.must })) };
     }
     return undefined;
   }

@@ -350,7 +350,7 @@ export function sourcesOver(backend: TreeBackend, opts: SourcesOptions = {}): Tr
       const applied = postImageOf(oldText, f);
       if (!applied) {
         post.set(f.path, undefined);
-        note(p, `${f.path}: the patch does not apply to the tree; reviewed from the diff alone`);
+        note(p, `${f.path}: the patch does not apply to the tree; a hunk whose context lines match the tree is read inside the tree's version of its function, the rest from the diff alone`);
         continue;
       }
       if (applied.offsets.some((o) => o !== 0)) {

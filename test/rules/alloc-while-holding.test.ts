@@ -84,6 +84,7 @@ ruleTester(rule, {
         ],
       },
     },
+    { name: "the patch tightens GFP_KERNEL to GFP_NOIO under a frozen queue", patch: { files: [{ path: "drivers/block/widget.c", before: freeze("GFP_KERNEL"), after: freeze("GFP_NOIO") }] } },
     { name: "GFP_NOIO while the queue is frozen", patch: { files: [{ path: "drivers/block/widget.c", before: null, after: freeze("GFP_NOIO") }] } },
     {
       name: "allocation after the unfreeze",
@@ -155,6 +156,11 @@ static int frob_setattr(struct frob_inode_info *fi, size_t n)
       name: "GFP_KERNEL while the request queue is frozen",
       patch: { files: [{ path: "drivers/block/widget.c", before: freeze("GFP_NOIO"), after: freeze("GFP_KERNEL") }] },
       errors: [{ messageId: "frozen", line: 6, severity: "warning" }],
+    },
+    {
+      name: "the patch tightens GFP_KERNEL to GFP_NOFS under a frozen queue: still allows IO",
+      patch: { files: [{ path: "drivers/block/widget.c", before: freeze("GFP_KERNEL"), after: freeze("GFP_NOFS") }] },
+      errors: [{ messageId: "stillAllowed", line: 6, severity: "warning" }],
     },
   ],
 });

@@ -1,5 +1,7 @@
 import { rule } from "../../src/rules/gfp-context/nofs-to-kernel.js";
+import { describe, expect, it } from "vitest";
 import { ruleTester } from "../helpers/rule-tester.js";
+import { reviewWithTree } from "../helpers/tree-review.js";
 
 // Written for these tests, modelled on filesystem code: a relaxation is judged by
 // what the analysis can see (held locks, handles, roles), never by names or the changelog.
@@ -11,6 +13,29 @@ const scrub = (mask: string) => `static int frob_scrub_pages(struct frob_scrub *
 	if (!blk)
 		return -ENOMEM;
 	return frob_scrub_submit(sc, blk, logical);
+}
+`;
+
+// a work function of a queue the same file allocates (with or without WQ_MEM_RECLAIM)
+const reclaimWork = (flags: string, mask: string) => `static void widget_refill_work(struct work_struct *work)
+{
+	struct widget *w = container_of(work, struct widget, refill);
+
+	w->spare = kmalloc(w->spare_len, ${mask});
+}
+
+static int widget_init_queue(struct widget *w)
+{
+	w->wq = alloc_workqueue("widget_refill", ${flags}, 0);
+	if (!w->wq)
+		return -ENOMEM;
+	INIT_WORK(&w->refill, widget_refill_work);
+	return 0;
+}
+
+static void widget_kick(struct widget *w)
+{
+	queue_work(w->wq, &w->refill);
 }
 `;
 
@@ -136,4 +161,21 @@ ruleTester(rule, {
       errors: [{ messageId: "relaxedUnknown", line: 3, severity: "info" }],
     },
   ],
+});
+
+describe("nofs-to-kernel with the tree: work of a WQ_MEM_RECLAIM queue", () => {
+  const spec = (flags: string) => ({ files: [{ path: "drivers/block/widget.c", before: reclaimWork(flags, "GFP_NOIO"), after: reclaimWork(flags, "GFP_KERNEL") }] });
+  const tree = (flags: string) => new Map([["drivers/block/widget.c", reclaimWork(flags, "GFP_NOIO")]]);
+
+  it("warns when the queue the file allocates has WQ_MEM_RECLAIM", async () => {
+    const f = await reviewWithTree(tree("WQ_MEM_RECLAIM"), spec("WQ_MEM_RECLAIM"), [rule]);
+    expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[5, "relaxedInReclaimWork", "warning"]]);
+    expect(f[0]!.message).toContain('"widget_refill"');
+    expect(f[0]!.fix).toContain("Keep GFP_NOIO");
+  });
+
+  it("stays at info when the queue has no WQ_MEM_RECLAIM", async () => {
+    const f = await reviewWithTree(tree("WQ_UNBOUND"), spec("WQ_UNBOUND"), [rule]);
+    expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[5, "relaxedChecked", "info"]]);
+  });
 });

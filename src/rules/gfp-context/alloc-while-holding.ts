@@ -45,6 +45,8 @@ export const rule: Rule = {
         "{{alloc}} in {{fn}}() while {{handle}} is held ({{where}}), and that handle sets no NOFS scope ({{scopeWhere}}): reclaim may evict an inode of this filesystem, which starts or joins a transaction and waits for the commit that waits for this handle",
       frozen:
         "{{alloc}} in {{fn}}() while {{queue}} is frozen ({{where}}): reclaim may write back to (or wait on IO of) this device, and that IO waits until the queue is unfrozen",
+      stillAllowed:
+        "{{was}} -> {{now}} for {{alloc}} in {{fn}}() is not enough: {{state}} here ({{where}}) and {{now}} still lets reclaim {{what}}; {{why}}",
     },
     knowledge: ["memalloc-nofs-api-2017", "gfp-fs-io-doc", "btrfs-scrub-nofs-2018"],
     scope: "line",
@@ -58,9 +60,17 @@ export const rule: Rule = {
       // the patch adds the allocation, or takes the lock / starts the handle / freezes the queue around an existing one
       const heldAdded = (h: Held) => "held" in h && h.held !== null && h.via === null && site.fn.changed.has(h.held.line);
       const held = site.hazards.filter((h): h is Held => h.kind !== "role" && (h.kind !== "held-lock" || h.taker !== null));
-      const first = site.added && !a.unchanged(site) ? held[0] : held.find(heldAdded);
+      const fresh = site.added && !a.unchanged(site);
+      // the patch changed this allocation's mask (stricter, so "unchanged" above) and what is held still needs a stricter one
+      const was = site.added && !fresh ? a.before(site) : null;
+      const retuned = was !== null && was.info.kind === "alloc" && norm(was.info.gfpText) !== norm(site.ev.info.kind === "alloc" ? site.ev.info.gfpText : null);
+      const first = fresh || retuned ? held[0] : held.find(heldAdded);
       if (!first) continue;
-      const r = report(site, first, site.added && !a.unchanged(site) ? site.at : (first as { held: { line: number } }).held.line);
+      const r =
+        retuned && was.info.kind === "alloc"
+          ? stillAllowed(site, first, was.info.mask.name ?? was.info.mask.text)
+          : report(site, first, fresh ? site.at : (first as { held: { line: number } }).held.line);
+      if (!r) continue;
       const k = `${r.file}:${r.line}`;
       if (seen.has(k)) continue;
       seen.add(k);
@@ -69,6 +79,36 @@ export const rule: Rule = {
     return reports;
   },
 };
+
+const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
+
+/** The patch retuned the mask, and the new one still allows the recursion what is held makes a deadlock. */
+function stillAllowed(site: AllocSite, h: Held, was: string): Report | null {
+  const frozen = h.kind === "frozen";
+  const bit = frozen ? site.effective.io : site.effective.fs;
+  if (bit !== true) return null;
+  const now = site.mask.name ?? site.mask.text;
+  const heldText = h.kind === "held-handle" && h.param ? `the transaction handle passed in as "${h.param}"` : lockLabel(h.held!);
+  const where = h.kind === "held-handle" && h.param ? "its callers hold it while they call" : heldWhere(h.held!, h.via);
+  const why = frozen
+    ? "reclaim's writeback to this device waits until the queue is unfrozen, so the mask must also drop __GFP_IO (GFP_NOIO)"
+    : h.kind === "held-lock"
+      ? `reclaim may call into code that takes the same lock, ${takerText(h.taker!)}`
+      : "eviction starts or joins a transaction that waits for this handle";
+  const fix = frozen
+    ? `Use GFP_NOIO here, or open memalloc_noio_save() where ${lockLabel(h.held)} is frozen and restore it after the unfreeze.`
+    : `Use GFP_NOFS here, or open memalloc_nofs_save() where ${heldText} is taken.`;
+  return {
+    file: site.fn.path,
+    line: site.at,
+    identifiers: [site.ev.callee, now, frozen ? "GFP_NOIO" : "GFP_NOFS"],
+    messageId: "stillAllowed",
+    data: { was, now, alloc: allocText(site), fn: site.fn.name, state: frozen ? `${heldText} is frozen` : `${heldText} is held`, where, what: frozen ? "start IO" : "call into the filesystem", why },
+    fix,
+    chain: [...(("via" in h && h.via) || [site.fn.name]).map((f) => `${f}()`), frozen ? `${lockLabel(h.held)} frozen` : heldText, allocText(site)],
+    ...(frozen ? { cite: ["memalloc-noio-2013"] } : {}),
+  };
+}
 
 function report(site: AllocSite, h: Held, at: number): Report {
   const fn = site.fn.name;

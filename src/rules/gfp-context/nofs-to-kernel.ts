@@ -7,6 +7,7 @@
 // what is still unknown. A changelog's "only called from ioctl" is a claim:
 // the callers are checked, not believed.
 import { lockLabel, reclaimAnalysis, type AllocSite, type ReclaimAnalysis } from "../../context/reclaim.js";
+import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { allocText, chainText } from "../util/phrases.js";
 
@@ -32,6 +33,8 @@ export const rule: Rule = {
         "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): safe only if no caller holds a transaction handle or a lock that reclaim (shrinkers, inode eviction, writeback) takes, and {{fn}}() serves no IO reclaim waits on; not checked without the source tree",
       relaxedLock:
         "{{was}} -> {{now}} for {{alloc}} in {{fn}}() while {{lock}} is held ({{where}}): a deadlock if any reclaim path (a shrinker, inode eviction, writeback) takes {{lock}}; {{checked}}",
+      relaxedInReclaimWork:
+        "{{was}} -> {{now}} for {{alloc}} in {{fn}}(), which runs as work of {{queue}}, a WQ_MEM_RECLAIM queue ({{chain}}): the flag says reclaim or IO may wait on this work, and an allocation that may now {{what}} from reclaim can wait for itself",
       relaxedChecked:
         "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): checked {{callers}}; none holds a transaction handle or a lock a reclaim-side function of {{dir}} takes, and {{fn}}() has no IO role",
       scopeRemoved:
@@ -60,7 +63,23 @@ export const rule: Rule = {
       // a hazard the line rules warn about: they say it
       if (site.hazards.some((h) => h.kind === "role" || h.kind === "frozen" || h.kind === "held-handle" || (h.kind === "held-lock" && h.taker))) continue;
       seenFn.add(fnKey);
-      reports.push(verdict(a, site, maskChanged ? { was: bm.name ?? bm.text, now: site.mask.name ?? site.mask.text } : null, lost));
+      const r = { was: bm.name ?? bm.text, now: site.mask.name ?? site.mask.text };
+      // work of a WQ_MEM_RECLAIM queue: its own flag says reclaim or IO waits on it, and the relaxed mask lets it wait for reclaim
+      const work = workqueueAnalysis(ctx).runsAs(site.fn).ctx;
+      if (work?.kind === "wq" && work.queue && ((was.io === false && site.effective.io !== false) || (was.fs === false && site.effective.fs !== false))) {
+        reports.push({
+          file: site.fn.path,
+          line: site.at,
+          severity: "warning",
+          messageId: "relaxedInReclaimWork",
+          data: { ...r, alloc: allocText(site), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain), what: was.io === false && site.effective.io !== false ? "start IO" : "call into the filesystem" },
+          fix: `Keep ${r.was} here (or open memalloc_${was.io === false ? "noio" : "nofs"}_save() around the work) — or say why this work never waits on what it serves.`,
+          chain: [`${work.queue.label} (WQ_MEM_RECLAIM)`, ...work.chain.map((f) => `${f}()`), allocText(site)],
+          identifiers: [site.ev.callee, "WQ_MEM_RECLAIM", r.was],
+        });
+        continue;
+      }
+      reports.push(verdict(a, site, maskChanged ? r : null, lost));
     }
     return reports;
   },
