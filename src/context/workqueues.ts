@@ -16,6 +16,7 @@ import type { KernelVersion, Patch, SourceContext } from "../types.js";
 import {
   CANCEL_NOT_CHECKED,
   COMPLETION_SIGNALS,
+  FLUSH_CALLS,
   FLUSH_WARNINGS,
   IO_COMPLETION_CALLS,
   QUEUE_CALLS,
@@ -266,6 +267,33 @@ export function literalFlags(text: string): { memReclaim: boolean; legacy: boole
   return { memReclaim: /\bWQ_MEM_RECLAIM\b/.test(t) && !cleared, legacy: /\b__WQ_LEGACY\b/.test(t) };
 }
 
+/** Words that put a region in the workqueue analysis's view: queues, work items, flushes, waits for completions. */
+const WQ_TOKENS = new RegExp(
+  `\\b(?:${[...Object.keys(WQ_CONSTRUCTORS), ...Object.keys(QUEUE_CALLS), ...Object.keys(FLUSH_CALLS), ...Object.keys(WORK_INITS), "work_struct", "delayed_work", "wait_for_completion\\w*", "WQ_\\w+"].join("|")})\\b`,
+);
+
+/**
+ * The diff regions (diff-only review) the workqueue analysis reads: those that
+ * name a queue, a work item, a flush or a completion wait, and the functions
+ * they name (work functions bound, helpers called), a few links deep. A region
+ * outside this set holds nothing a workqueue judgement starts from or reaches.
+ */
+function wqRelevant<R extends { name: string | null; signature: string; lines: { text: string }[] }>(regions: R[]): R[] {
+  const picked = new Set<R>();
+  let names = new Set<string>();
+  const take = (r: R) => {
+    picked.add(r);
+    for (const l of r.lines) for (const m of l.text.matchAll(/[A-Za-z_]\w*/g)) names.add(m[0]);
+  };
+  for (const r of regions) if (WQ_TOKENS.test(r.signature) || r.lines.some((l) => WQ_TOKENS.test(l.text))) take(r);
+  for (let depth = 0; depth <= MAX_DEPTH && names.size > 0; depth++) {
+    const found = names;
+    names = new Set();
+    for (const r of regions) if (!picked.has(r) && r.name && found.has(r.name)) take(r);
+  }
+  return regions.filter((r) => picked.has(r));
+}
+
 /** "zap_io_%d" matches "zap_io_0"; a printed name cut short by the name buffer matches a longer format. */
 export function formatMatches(format: string, printed: string): boolean {
   const parts = format.split(/%[-+ #0]*\d*(?:\.\d+)?(?:hh|h|ll|l|z|j|t)?[diouxXcsp]/);
@@ -405,8 +433,8 @@ export class WorkqueueAnalysis {
     const walked = image === "post" ? this.ra.post() : this.ra.pre();
     const out = [...walked];
     if (!this.tree) {
-      for (const r of regionsOf(this.patch, image === "post" ? "new" : "old")) {
-        if (!r.lines.some((l) => l.changed) && !r.hunk.lines.some((l) => l.kind !== "ctx")) continue;
+      const regions = regionsOf(this.patch, image === "post" ? "new" : "old").filter((r) => r.lines.some((l) => l.changed) || r.hunk.lines.some((l) => l.kind !== "ctx"));
+      for (const r of wqRelevant(regions)) {
         const path = image === "post" ? r.file.path : r.file.oldPath ?? r.file.path;
         const first = r.lines[0]!.line;
         const last = r.lines[r.lines.length - 1]!.line;
