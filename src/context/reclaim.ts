@@ -14,6 +14,7 @@ import { dirname } from "node:path";
 import type { KernelVersion, Patch, SourceContext } from "../types.js";
 import {
   EVICTING_CALLS,
+  FS_IO_CALLS,
   WAIT_CALLS,
   allocationNeedles,
   FIELD_ROLES,
@@ -309,6 +310,9 @@ const TOKENS = {
   other: words([...Object.keys(WAIT_CALLS), ...Object.keys(EVICTING_CALLS), "flush_", "cancel_", "queue_", "schedule_", "_WORK", "workqueue", "WQ_", "prctl", "vfs_", "kernel_write", "kernel_read", "_iter"]),
 };
 
+/** Besides allocations and scopes, what an audited function must name to be walked: filesystem and synchronous IO (the back-end IO rule's sites). */
+const AUDIT_TOKENS = words([...Object.keys(FS_IO_CALLS)]);
+
 /**
  * Can this diff region (a hunk's function) produce anything the rules judge,
  * without a source tree? Only when what it changes meets something it can be
@@ -440,11 +444,14 @@ export class ReclaimAnalysis {
         const seen = new Set<string>();
         const shownSorted = [...shown].sort((a, b) => a - b);
         const changedSorted = [...changed].sort((a, b) => a - b);
+        const textLines = this.mode === "audit" ? treeLines(p, text) : null;
         for (const span of flows.spans) {
           // a shown line inside the span (binary search: an audit shows every line)
           const k = lowerBound(shownSorted, span.start);
           if (k >= shownSorted.length || shownSorted[k]! > span.end || seen.has(span.name)) continue;
           seen.add(span.name);
+          // an audit walks only functions with something the rules judge in their text, or a role
+          if (textLines && !this.auditMatters(p, span, textLines)) continue;
           const f = flows.get(span.name);
           if (!f) continue;
           const lines = new Set<number>();
@@ -601,6 +608,23 @@ export class ReclaimAnalysis {
       if (s) return { role: s.role, label: s.label, root: name, chain: [name], how: "signature", ...(s.inReclaim ? { inReclaim: true } : {}) };
     }
     return null;
+  }
+
+  /**
+   * Whether a function of an audited file can hold anything the rules judge:
+   * its text names an allocation, a scope or task flag, a lock, handle or
+   * freeze, a wait, flush, queueing or filesystem IO call (the diff-only
+   * prefilter's token classes), or it has a role. A necessary condition: a
+   * function without any of these yields no site, and callers and callees are
+   * read through the directory index, not through these views.
+   */
+  private auditMatters(path: string, span: { name: string; start: number; end: number }, lines: readonly string[]): boolean {
+    for (let i = span.start - 1; i < span.end && i < lines.length; i++) {
+      const t = lines[i]!;
+      if (TOKENS.alloc.test(t) || TOKENS.scope.test(t) || TOKENS.relaxed.test(t) || AUDIT_TOKENS.test(t)) return true;
+    }
+    const sig = lines.slice(span.start - 1, Math.min(span.end, span.start + 4)).join(" ");
+    return this.directRole(path, span.name, sig.slice(0, sig.indexOf("{") >= 0 ? sig.indexOf("{") : sig.length)) !== null;
   }
 
   /** A diff region's function has a role the patch or its signature shows (diff-only prefilter). */
