@@ -26,8 +26,16 @@ export interface Region {
 
 const C_FILE = /\.(c|h)$/;
 
-/** Splits every hunk of the C files of a patch into function regions, on one side. */
+const regionCache = new WeakMap<Patch, { new?: readonly Region[]; old?: readonly Region[] }>();
+
+/** Splits every hunk of the C files of a patch into function regions, on one side (once per patch and side; callers must not modify them). */
 export function regionsOf(patch: Patch, side: "new" | "old"): Region[] {
+  let c = regionCache.get(patch);
+  if (!c) regionCache.set(patch, (c = {}));
+  return [...(c[side] ??= splitRegions(patch, side))];
+}
+
+function splitRegions(patch: Patch, side: "new" | "old"): Region[] {
   const out: Region[] = [];
   for (const file of patch.files) {
     if (file.binary || !C_FILE.test(file.path)) continue;

@@ -306,6 +306,11 @@ const TOKENS = {
     "guard",
     ...Object.values(HANDLE_APIS).flatMap((h) => [...Object.keys(h.start), ...h.types.map((t) => t.replace(/^struct /, ""))]),
   ]),
+  /** What is held whatever else the patch shows: a frozen queue, a transaction handle (reclaim's need of them is known). */
+  heldAlways: words([
+    ...Object.entries(LOCK_CALLS).filter(([, l]) => l.op !== "release" && l.kind === "freeze").map(([n]) => n),
+    ...Object.values(HANDLE_APIS).flatMap((h) => [...Object.keys(h.start), ...h.types.map((t) => t.replace(/^struct /, ""))]),
+  ]),
   relaxed: /\bGFP_NO(?:FS|IO)\b|__GFP_(?:FS|IO)\b/,
   other: words([...Object.keys(WAIT_CALLS), ...Object.keys(EVICTING_CALLS), "flush_", "cancel_", "queue_", "schedule_", "_WORK", "workqueue", "WQ_", "prctl", "vfs_", "kernel_write", "kernel_read", "_iter"]),
 };
@@ -322,7 +327,9 @@ const AUDIT_TOKENS = words([...Object.keys(FS_IO_CALLS)]);
  * filesystem IO changed in a function with a role. A necessary condition: a
  * region that fails it cannot yield a finding in a diff-only review.
  */
-function regionMatters(r: Region, role: boolean): boolean {
+function regionMatters(r: Region, role: boolean, locks: boolean): boolean {
+  // a plain lock is a hazard only when a reclaim-side function takes it, and diff-only that function must be in the patch
+  const heldRe = locks ? TOKENS.held : TOKENS.heldAlways;
   let changedAlloc = false;
   let changedHeld = false;
   let changedOther = false;
@@ -334,7 +341,7 @@ function regionMatters(r: Region, role: boolean): boolean {
     if (/\b(?:return|goto|break|continue)\b/.test(t)) changedExit = true;
     if (l.kind === "del" && TOKENS.relaxed.test(t)) return true;
     if (TOKENS.alloc.test(t)) changedAlloc = true;
-    if (TOKENS.held.test(t)) changedHeld = true;
+    if (heldRe.test(t)) changedHeld = true;
     if (TOKENS.other.test(t)) changedOther = true;
   }
   // a new exit path can leave a scope open (or a lock held) that the lines shown opened
@@ -345,10 +352,10 @@ function regionMatters(r: Region, role: boolean): boolean {
   let held = false;
   for (const l of r.lines) {
     if (!alloc && TOKENS.alloc.test(l.text)) alloc = true;
-    if (!held && TOKENS.held.test(l.text)) held = true;
+    if (!held && heldRe.test(l.text)) held = true;
   }
-  if (held && TOKENS.held.test(r.signature)) held = true;
-  return (changedAlloc && held) || (changedHeld && alloc) || (changedAlloc && TOKENS.held.test(r.signature));
+  if (held && heldRe.test(r.signature)) held = true;
+  return (changedAlloc && held) || (changedHeld && alloc) || (changedAlloc && heldRe.test(r.signature));
 }
 
 function indexDirectory(files: string[], scans: Map<string, ScanFile>, complete: boolean): DirIndex {
@@ -415,10 +422,29 @@ export class ReclaimAnalysis {
     return (this.preViews ??= this.views("pre"));
   }
 
-  private views(image: "post" | "pre"): FnView[] {
+  /** The pre-image views of one function (only its regions walked, unless every pre view already is). */
+  preViewsOf(path: string, name: string): FnView[] {
+    if (this.preViews) return this.preViews.filter((p) => p.name === name && p.path === path);
+    const key = `${path}\0${name}`;
+    let vs = this.preByFn.get(key);
+    if (!vs) {
+      vs = this.views("pre", (r) => r.name === name).filter((p) => p.name === name && p.path === path);
+      this.preByFn.set(key, vs);
+    }
+    return vs;
+  }
+
+  /** The pre views when some rule already asked for all of them, else null. */
+  preIfWalked(): FnView[] | null {
+    return this.preViews ?? null;
+  }
+
+  private preByFn = new Map<string, FnView[]>();
+
+  private views(image: "post" | "pre", only?: (r: Region) => boolean): FnView[] {
     const out: FnView[] = [];
     const side = image === "post" ? "new" : "old";
-    const regions = regionsOf(this.patch, side);
+    const regions = only ? regionsOf(this.patch, side).filter(only) : regionsOf(this.patch, side);
     if (this.facts) {
       // whole functions from the image's text
       const byFile = new Map<string, Region[]>();
@@ -471,7 +497,7 @@ export class ReclaimAnalysis {
       if (!r.lines.some((l) => l.changed) && !r.hunk.lines.some((l) => l.kind !== "ctx")) continue;
       // diff-only: nothing this region changes can be judged against what it shows (with a tree, callers and
       // the directory can supply what the lines do not)
-      if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r))) continue;
+      if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r), this.patchHasReclaimSide())) continue;
       const params = paramsOfSignature(r.signature);
       const initial = seed ? this.seedFor(r) : undefined;
       const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")), ...(initial ? { initial } : {}) });
@@ -625,6 +651,15 @@ export class ReclaimAnalysis {
     }
     const sig = lines.slice(span.start - 1, Math.min(span.end, span.start + 4)).join(" ");
     return this.directRole(path, span.name, sig.slice(0, sig.indexOf("{") >= 0 ? sig.indexOf("{") : sig.length)) !== null;
+  }
+
+  private reclaimSide: boolean | null = null;
+
+  /** The patch shows a function reclaim runs (a shrinker, eviction, folio release...): only then can a lock it shows be one reclaim takes. */
+  private patchHasReclaimSide(): boolean {
+    if (this.reclaimSide !== null) return this.reclaimSide;
+    this.reclaimSide = regionsOf(this.patch, "new").some((r) => r.name !== null && this.directRole(r.file.path, r.name, r.signature)?.inReclaim === true);
+    return this.reclaimSide;
   }
 
   /** A diff region's function has a role the patch or its signature shows (diff-only prefilter). */
@@ -1021,8 +1056,7 @@ export class ReclaimAnalysis {
   /** The same call in the pre image (same function, callee and first argument or target), when there is one. */
   before(site: AllocSite): FlowEvent | null {
     const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
-    for (const p of this.pre()) {
-      if (p.name !== site.fn.name || p.path !== (site.fn.path)) continue;
+    for (const p of this.preViewsOf(site.fn.path, site.fn.name)) {
       const hit = p.flow.events.find(
         (e) =>
           e.info.kind === "alloc" &&

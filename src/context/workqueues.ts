@@ -430,7 +430,9 @@ export class WorkqueueAnalysis {
   patchViews(image: Image): FnView[] {
     const memo = this.patchViewMemo[image];
     if (memo) return memo;
-    const walked = image === "post" ? this.ra.post() : this.ra.pre();
+    // diff-only, the pre image: the reclaim analysis's walks when a rule already asked for them (the regions this
+    // analysis reads are walked below either way)
+    const walked = image === "post" ? this.ra.post() : this.tree ? this.ra.pre() : this.ra.preIfWalked() ?? [];
     const out = [...walked];
     if (!this.tree) {
       const regions = regionsOf(this.patch, image === "post" ? "new" : "old").filter((r) => r.lines.some((l) => l.changed) || r.hunk.lines.some((l) => l.kind !== "ctx"));
