@@ -272,6 +272,42 @@ const WQ_TOKENS = new RegExp(
   `\\b(?:${[...Object.keys(WQ_CONSTRUCTORS), ...Object.keys(QUEUE_CALLS), ...Object.keys(FLUSH_CALLS), ...Object.keys(WORK_INITS), "work_struct", "delayed_work", "wait_for_completion\\w*", "WQ_\\w+"].join("|")})\\b`,
 );
 
+const QUEUE_CALL_WORDS = new RegExp(`\\b(?:${Object.keys(QUEUE_CALLS).join("|")})\\s*\\(`);
+const wqChangedMemo = new WeakMap<Patch, boolean>();
+
+/**
+ * Whether a patch changes anything a workqueue judgement starts from
+ * (diff-only): a changed line naming a queue constructor, a WQ_ flag, a flush
+ * or cancel, a work initialiser or a completion wait, or queueing calls both
+ * removed and added (work moved between queues). A queue_work() the patch
+ * only adds links work to a queue; it starts no judgement by itself.
+ */
+function wqChanged(patch: Patch): boolean {
+  const memo = wqChangedMemo.get(patch);
+  if (memo !== undefined) return memo;
+  let added = false;
+  let removed = false;
+  let out = false;
+  for (const f of patch.files) {
+    for (const h of f.hunks) {
+      for (const l of h.lines) {
+        if (l.kind === "ctx") continue;
+        if (QUEUE_CALL_WORDS.test(l.text)) {
+          if (l.kind === "add") added = true;
+          else removed = true;
+          if (!WQ_TOKENS.test(l.text.replace(QUEUE_CALL_WORDS, ""))) continue;
+        }
+        if (WQ_TOKENS.test(l.text)) out = true;
+      }
+      if (out) break;
+    }
+    if (out) break;
+  }
+  out ||= added && removed;
+  wqChangedMemo.set(patch, out);
+  return out;
+}
+
 /**
  * The diff regions (diff-only review) the workqueue analysis reads: those that
  * name a queue, a work item, a flush or a completion wait, and the functions
@@ -434,7 +470,7 @@ export class WorkqueueAnalysis {
     // analysis reads are walked below either way)
     const walked = image === "post" ? this.ra.post() : this.tree ? this.ra.pre() : this.ra.preIfWalked() ?? [];
     const out = [...walked];
-    if (!this.tree) {
+    if (!this.tree && wqChanged(this.patch)) {
       const regions = regionsOf(this.patch, image === "post" ? "new" : "old").filter((r) => r.lines.some((l) => l.changed) || r.hunk.lines.some((l) => l.kind !== "ctx"));
       for (const r of wqRelevant(regions)) {
         const path = image === "post" ? r.file.path : r.file.oldPath ?? r.file.path;
