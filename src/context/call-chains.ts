@@ -1,0 +1,455 @@
+// Call chains across functions, for rules that ask "which role is this
+// function reached from, and through which calls" and "what does this call
+// reach below it". Upwards: the roots a function is reached from (its own
+// ops-table registration or signature, its callers', and, for work items, the
+// functions that queue the work), each path with the call sites on it, so a
+// rule can read the state (scopes, locks) in force at every edge. Downwards:
+// the calls a function reaches, through the definitions of its directory.
+//
+// Built on reclaim.ts's public API (views, roleOf, callersOf) and the
+// c-scan of the directory; diff-only review follows the functions the patch
+// shows, and says less.
+import { dirname } from "node:path";
+import { QUEUE_CALLS, WORK_INITS, type Role } from "../vocab/kernel-api.js";
+import { scanFile, type ScanFile, type ScanFunction } from "./c-scan.js";
+import { getFacts } from "./facts.js";
+import { analyseFunction, functionName, type FunctionFlow } from "./flow.js";
+import { parseC } from "./parser.js";
+import { opsRole, signatureRole, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
+
+// ---------------------------------------------------------------- types
+
+export interface Edge {
+  /** The calling function (for a work edge: the function that queues the work). */
+  caller: string;
+  /** The called function (for a work edge: the work function). */
+  callee: string;
+  file: string;
+  line: number;
+  /** "work": the callee runs later in a worker (a new task context: nothing held or set at the queueing carries over). */
+  kind: "call" | "work";
+  /** For a work edge: the queueing call as written ("queue_work(fl->wq, &fl->work)"). */
+  via?: string;
+}
+
+export interface RootPath {
+  /** The root's own role (registration or signature). */
+  role: RoleFact;
+  /** From the root down to the function asked about; a work edge appears as its queueing call. */
+  chain: string[];
+  /** The call edges from the root down, outermost first. */
+  edges: Edge[];
+}
+
+export interface Reached<T> {
+  /** From the start function down to the matching callee (last). */
+  chain: string[];
+  /** Where the matching call is. */
+  file: string;
+  line: number;
+  /** The function making the matching call. */
+  fn: string;
+  hit: T;
+}
+
+// ---------------------------------------------------------------- the directory
+
+const MAX_DIR_BYTES = 16 * 1024 * 1024;
+const scanCache = new Map<string, { text: string; scan: ScanFile }>();
+const flowCache = new Map<string, { text: string; fns: Map<string, FunctionFlow> }>();
+
+interface Dir {
+  files: string[];
+  scans: Map<string, ScanFile>;
+  texts: Map<string, string>;
+}
+
+const dirMemo = new WeakMap<ReclaimAnalysis, Map<string, Dir>>();
+
+function cachedScan(path: string, text: string): ScanFile {
+  const c = scanCache.get(path);
+  if (c && c.text === text) return c.scan;
+  const scan = scanFile(text);
+  if (scanCache.size > 4000) scanCache.delete(scanCache.keys().next().value!);
+  scanCache.set(path, { text, scan });
+  return scan;
+}
+
+/** The post-image text of a file in the sources (null without sources). */
+export function sourceText(a: ReclaimAnalysis, path: string): string | undefined {
+  const facts = getFacts(a.source);
+  if (!facts) return undefined;
+  return a.source?.postImage(path) ?? facts.text(path);
+}
+
+/** The scanned C files of a path's directory, the path itself first (tree only; bounded in bytes). */
+function dirOf(a: ReclaimAnalysis, path: string): Dir {
+  let m = dirMemo.get(a);
+  if (!m) dirMemo.set(a, (m = new Map()));
+  const d = dirname(path);
+  let dir = m.get(d);
+  if (dir) return dir;
+  dir = { files: [], scans: new Map(), texts: new Map() };
+  const facts = getFacts(a.source);
+  if (facts) {
+    let bytes = 0;
+    for (const f of [path, ...facts.neighbours(path)]) {
+      if (!/\.[ch]$/.test(f) || dir.scans.has(f)) continue;
+      const t = sourceText(a, f);
+      if (t === undefined) continue;
+      bytes += t.length;
+      if (bytes > MAX_DIR_BYTES) break;
+      dir.files.push(f);
+      dir.texts.set(f, t);
+      dir.scans.set(f, cachedScan(`post:${f}`, t));
+    }
+  }
+  m.set(d, dir);
+  return dir;
+}
+
+/** The definition of `name` as seen from `path`: its own file first, then a non-static one of the directory. */
+export function definitionOf(a: ReclaimAnalysis, path: string, name: string): { file: string; fn: ScanFunction } | null {
+  const d = dirOf(a, path);
+  const own = d.scans.get(path)?.functions.find((f) => f.name === name);
+  if (own) return { file: path, fn: own };
+  for (const f of d.files) {
+    const hit = d.scans.get(f)!.functions.find((x) => x.name === name && !x.isStatic);
+    if (hit) return { file: f, fn: hit };
+  }
+  return null;
+}
+
+/** The lines of a scanned function as text (tree only). */
+export function functionText(a: ReclaimAnalysis, file: string, fn: ScanFunction): string {
+  const t = dirOf(a, file).texts.get(file) ?? sourceText(a, file) ?? "";
+  return t.split("\n").slice(fn.start - 1, fn.end).join("\n");
+}
+
+/** The definition text up to its body ("static blk_status_t foo(struct blk_mq_hw_ctx *h, ...)"). */
+function signatureText(a: ReclaimAnalysis, file: string, fn: ScanFunction): string {
+  const text = functionText(a, file, fn);
+  const brace = text.indexOf("{");
+  return (brace < 0 ? text : text.slice(0, brace)).replace(/\s+/g, " ").trim() || `${fn.name}(${fn.params})`;
+}
+
+/** Every function of a file walked by flow.ts (parsed once per text). */
+function flowsOf(path: string, text: string): Map<string, FunctionFlow> {
+  const c = flowCache.get(path);
+  if (c && c.text === text) return c.fns;
+  const fns = new Map<string, FunctionFlow>();
+  const tree = parseC(text);
+  try {
+    for (const n of tree.rootNode.descendantsOfType("function_definition")) {
+      if (!n) continue;
+      const name = functionName(n);
+      if (name && !fns.has(name)) fns.set(name, analyseFunction(n));
+    }
+  } finally {
+    tree.delete();
+  }
+  if (flowCache.size > 200) flowCache.delete(flowCache.keys().next().value!);
+  flowCache.set(path, { text, fns });
+  return fns;
+}
+
+/** The path walk of a function: a view of the patch when it is one, else (tree) the function parsed from its file. */
+export function flowIn(a: ReclaimAnalysis, file: string, name: string): FunctionFlow | null {
+  const v = a.post().find((x) => x.path === file && x.name === name);
+  if (v && (v.whole || a.mode === "diff")) return v.flow;
+  const t = sourceText(a, file);
+  if (t === undefined) return v?.flow ?? null;
+  return flowsOf(`post:${file}`, t).get(name) ?? v?.flow ?? null;
+}
+
+// ---------------------------------------------------------------- roles
+
+/** A function's own role (ops table of its directory, or its signature): no callers. */
+function ownRoleInTree(a: ReclaimAnalysis, file: string, fn: ScanFunction): RoleFact | null {
+  const d = dirOf(a, file);
+  for (const f of d.files)
+    for (const o of d.scans.get(f)!.ops) {
+      if (o.fn !== fn.name) continue;
+      const r = opsRole(o.struct, o.field);
+      if (r) return { role: r.role, label: r.label, root: fn.name, chain: [fn.name], how: "ops-table", at: { file: f, line: o.line } };
+    }
+  const s = signatureRole(signatureText(a, file, fn));
+  return s ? { role: s.role, label: s.label, root: fn.name, chain: [fn.name], how: "signature" } : null;
+}
+
+/** A view's own role (registration or signature), as the analysis sees it. */
+function ownRoleOfView(a: ReclaimAnalysis, v: FnView): RoleFact | null {
+  const r = a.roleOf(v);
+  return r && r.chain.length === 1 ? r : null;
+}
+
+// ---------------------------------------------------------------- upwards
+
+interface Node {
+  file: string;
+  name: string;
+  chain: string[];
+  edges: Edge[];
+}
+
+export interface RootOptions {
+  /** Also climb from a work function to the functions that queue its work item. */
+  work?: boolean;
+  /** Call levels to climb (default 5). */
+  maxDepth?: number;
+  /** Most paths returned (default 16). */
+  maxPaths?: number;
+}
+
+/**
+ * The paths by which a function is reached from a root whose role `accept`
+ * takes: the function itself, its callers (the directory with sources, the
+ * patch's functions without), and with `work` the queueing of its work item.
+ * Shortest first.
+ */
+export function rootsOf(a: ReclaimAnalysis, view: FnView, accept: (r: Role) => boolean, opts: RootOptions = {}): RootPath[] {
+  const maxDepth = opts.maxDepth ?? 5;
+  const maxPaths = opts.maxPaths ?? 16;
+  const out: RootPath[] = [];
+  const own = ownRoleOfView(a, view);
+  if (own && accept(own.role)) out.push({ role: own, chain: [view.name], edges: [] });
+  let frontier: Node[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [] }];
+  const seen = new Set<string>([`${view.path}:${view.name}`]);
+  for (let depth = 0; depth < maxDepth && frontier.length > 0 && out.length < maxPaths; depth++) {
+    const next: Node[] = [];
+    for (const n of frontier) {
+      for (const up of [...callersUp(a, n), ...(opts.work ? workUp(a, n) : [])]) {
+        const k = `${up.node.file}:${up.node.name}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        if (up.role && accept(up.role.role)) {
+          out.push({ role: up.role, chain: up.node.chain, edges: up.node.edges });
+          if (out.length >= maxPaths) break;
+          continue;
+        }
+        next.push(up.node);
+      }
+    }
+    frontier = next.slice(0, 64);
+  }
+  return out.sort((x, y) => x.edges.length - y.edges.length);
+}
+
+function callersUp(a: ReclaimAnalysis, n: Node): { node: Node; role: RoleFact | null }[] {
+  const out: { node: Node; role: RoleFact | null }[] = [];
+  if (a.mode === "diff") {
+    for (const o of a.post()) {
+      if (o.name === n.name || o.name === "?") continue;
+      const ev = o.flow.events.find((e) => e.callee === n.name);
+      if (!ev) continue;
+      out.push({
+        node: { file: o.path, name: o.name, chain: [o.name, ...n.chain], edges: [{ caller: o.name, callee: n.name, file: o.path, line: ev.line, kind: "call" }, ...n.edges] },
+        role: ownRoleOfView(a, o),
+      });
+    }
+    return out;
+  }
+  for (const c of a.callersOf(n.file, n.name)) {
+    if (c.fn.name === n.name) continue;
+    out.push({
+      node: { file: c.file, name: c.fn.name, chain: [c.fn.name, ...n.chain], edges: [{ caller: c.fn.name, callee: n.name, file: c.file, line: c.line, kind: "call" }, ...n.edges] },
+      role: ownRoleInTree(a, c.file, c.fn),
+    });
+    if (out.length >= 32) break;
+  }
+  return out;
+}
+
+/** The last identifier of a work expression: "&fl->rootcg_work" -> "rootcg_work". */
+function workMember(expr: string): string {
+  const ids = expr.match(/[A-Za-z_]\w*/g) ?? [];
+  return ids[ids.length - 1] ?? "";
+}
+
+/**
+ * Functions that queue the work item whose function is `n`: an initialiser
+ * (INIT_WORK(&x->m, n)) names the member; a queueing call whose work argument
+ * is that member, or a local the queueing function fills from it.
+ */
+function workUp(a: ReclaimAnalysis, n: Node): { node: Node; role: RoleFact | null }[] {
+  const out: { node: Node; role: RoleFact | null }[] = [];
+  const members = new Set<string>();
+  const queuers: { file: string; name: string; line: number; call: string; fn: ScanFunction | null; view: FnView | null }[] = [];
+  if (a.mode === "diff") {
+    for (const o of a.post())
+      for (const e of o.flow.events) if (e.info.kind === "work-init" && e.info.fn === n.name) members.add(workMember(e.info.work));
+    if (members.size === 0) return out;
+    for (const o of a.post())
+      for (const e of o.flow.events) {
+        if (e.info.kind !== "queue") continue;
+        const m = workMember(e.info.work);
+        if (members.has(m)) queuers.push({ file: o.path, name: o.name, line: e.line, call: `${e.callee}(${e.args.join(", ")})`, fn: null, view: o });
+      }
+  } else {
+    const d = dirOf(a, n.file);
+    for (const f of d.files)
+      for (const fn of d.scans.get(f)!.functions)
+        for (const c of fn.calls) {
+          const wi = WORK_INITS[c.callee];
+          if (wi && (c.args[wi.fnArg] ?? "").replace(/^&\s*/, "") === n.name) members.add(workMember(c.args[wi.workArg] ?? ""));
+        }
+    members.delete("");
+    if (members.size === 0) return out;
+    for (const f of d.files)
+      for (const fn of d.scans.get(f)!.functions)
+        for (const c of fn.calls) {
+          const q = QUEUE_CALLS[c.callee];
+          if (!q) continue;
+          const arg = c.args[q.workArg] ?? "";
+          const m = workMember(arg);
+          let hit = members.has(m);
+          if (!hit && /^[A-Za-z_]\w*$/.test(arg.trim())) {
+            // a local: the queueing function fills it from the member
+            const body = functionText(a, f, fn);
+            hit = [...members].some((x) => new RegExp(`(?:->|\\.)\\s*${x}\\b`).test(body));
+          }
+          if (hit) queuers.push({ file: f, name: fn.name, line: c.line, call: `${c.callee}(${c.args.join(", ")})`, fn, view: null });
+        }
+  }
+  for (const q of queuers) {
+    if (q.name === n.name) continue;
+    const role = q.view ? ownRoleOfView(a, q.view) : q.fn ? ownRoleInTree(a, q.file, q.fn) : null;
+    out.push({
+      node: { file: q.file, name: q.name, chain: [q.name, q.call, ...n.chain], edges: [{ caller: q.name, callee: n.name, file: q.file, line: q.line, kind: "work", via: q.call }, ...n.edges] },
+      role,
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- downwards
+
+export interface ReachOptions {
+  /** Call levels to descend below the start function (default 3). */
+  maxDepth?: number;
+  /** Most hits returned (default 32). */
+  maxHits?: number;
+}
+
+/**
+ * Calls reachable from function `start` (as seen from `file`) that `match`
+ * classifies: through the definitions of the directory (sources), or the
+ * patch's functions (diff only). Shortest chains first.
+ */
+export function reachBelow<T>(a: ReclaimAnalysis, file: string, start: string, match: (callee: string, args: string[]) => T | null, opts: ReachOptions = {}): Reached<T>[] {
+  const maxDepth = opts.maxDepth ?? 3;
+  const maxHits = opts.maxHits ?? 32;
+  const out: Reached<T>[] = [];
+  let frontier = [{ file, name: start, chain: [start] }];
+  const seen = new Set<string>([`${file}:${start}`]);
+  for (let depth = 0; depth < maxDepth && frontier.length > 0 && out.length < maxHits; depth++) {
+    const next: typeof frontier = [];
+    for (const s of frontier) {
+      const calls = callsOf(a, s.file, s.name);
+      if (!calls) continue;
+      for (const c of calls.calls) {
+        const hit = match(c.callee, c.args);
+        if (hit !== null) {
+          out.push({ chain: [...s.chain, c.callee], file: calls.file, line: c.line, fn: s.name, hit });
+          if (out.length >= maxHits) break;
+          continue;
+        }
+        const k = `${calls.file}:${c.callee}`;
+        if (seen.has(k) || seen.size > 400 || c.callee.startsWith("->")) continue;
+        seen.add(k);
+        next.push({ file: calls.file, name: c.callee, chain: [...s.chain, c.callee] });
+      }
+    }
+    frontier = next;
+  }
+  return out;
+}
+
+/** The calls a function makes (try-locks excluded from nothing: `match` decides). */
+function callsOf(a: ReclaimAnalysis, file: string, name: string): { file: string; calls: { callee: string; args: string[]; line: number }[] } | null {
+  if (a.mode === "diff") {
+    const vs = a.post().filter((v) => v.name === name);
+    const v = vs.find((x) => x.path === file) ?? vs[0];
+    if (!v) return null;
+    return { file: v.path, calls: v.flow.events.filter((e) => !(e.info.kind === "lock" && e.info.op === "try")).map((e) => ({ callee: e.callee, args: e.args, line: e.line })) };
+  }
+  const def = definitionOf(a, file, name);
+  if (!def) return null;
+  return { file: def.file, calls: def.fn.calls };
+}
+
+/** Whether the function's definition is visible (the patch shows it, or the directory holds it). */
+export function definitionVisible(a: ReclaimAnalysis, file: string, name: string): boolean {
+  if (a.mode === "diff") return a.post().some((v) => v.name === name && v.flow.entryVisible);
+  return definitionOf(a, file, name) !== null;
+}
+
+/** The functions of the directory (tree) whose calls include one that `pick` selects, with their flows. */
+export function directoryFlows(a: ReclaimAnalysis, near: string, pick: (callee: string, args: string[]) => boolean): { file: string; flow: FunctionFlow }[] {
+  const out: { file: string; flow: FunctionFlow }[] = [];
+  if (a.mode === "diff") {
+    for (const v of a.post()) if (v.flow.events.some((e) => pick(e.callee, e.args))) out.push({ file: v.path, flow: v.flow });
+    return out;
+  }
+  const d = dirOf(a, near);
+  for (const f of d.files)
+    for (const fn of d.scans.get(f)!.functions) {
+      if (!fn.calls.some((c) => pick(c.callee, c.args))) continue;
+      const flow = flowIn(a, f, fn.name);
+      if (flow) out.push({ file: f, flow });
+      if (out.length >= 64) return out;
+    }
+  return out;
+}
+
+/** "foo_scan (shrinker.scan_objects)": the root of a path as a reviewer names it. */
+export function rootLabel(p: RootPath): string {
+  return `${p.role.root} (${p.role.label})`;
+}
+
+/**
+ * The functions reachable from `start` (itself included), each with its path
+ * walk and the chain of calls to it: the patch's functions (diff only) or the
+ * directory's definitions, parsed (sources). Breadth first, bounded.
+ */
+export function flowsBelow(a: ReclaimAnalysis, file: string, start: string, maxDepth = 4, maxFns = 48): { file: string; flow: FunctionFlow; chain: string[] }[] {
+  const out: { file: string; flow: FunctionFlow; chain: string[] }[] = [];
+  let frontier = [{ file, name: start, chain: [start] }];
+  const seen = new Set<string>([`${file}:${start}`]);
+  for (let depth = 0; depth <= maxDepth && frontier.length > 0 && out.length < maxFns; depth++) {
+    const next: typeof frontier = [];
+    for (const s of frontier) {
+      let at = s.file;
+      if (a.mode === "diff") {
+        const vs = a.post().filter((x) => x.name === s.name);
+        const v = vs.find((x) => x.path === s.file) ?? vs[0];
+        if (!v) continue;
+        at = v.path;
+      } else {
+        const def = definitionOf(a, s.file, s.name);
+        if (!def) continue;
+        at = def.file;
+      }
+      const flow = flowIn(a, at, s.name);
+      if (!flow) continue;
+      out.push({ file: at, flow, chain: s.chain });
+      if (out.length >= maxFns) break;
+      for (const e of flow.events) {
+        if (e.info.kind !== "call" || e.callee.startsWith("->")) continue;
+        const k = `${at}:${e.callee}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        next.push({ file: at, name: e.callee, chain: [...s.chain, e.callee] });
+      }
+    }
+    frontier = next;
+  }
+  return out;
+}
+
+/** A function of the sources as a view (not touched by the patch): for asking rootsOf about it. */
+export function viewOf(a: ReclaimAnalysis, file: string, flow: FunctionFlow): FnView {
+  const own = a.post().find((v) => v.path === file && v.name === flow.name);
+  if (own) return own;
+  return { path: file, name: flow.name, flow, image: "post", whole: a.mode !== "diff", changed: new Set(), signature: `${flow.returnType ? `${flow.returnType} ` : ""}${flow.name}(${flow.params.join(", ")})` };
+}
