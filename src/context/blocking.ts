@@ -7,12 +7,14 @@
 // waiting for that lock inside reclaim a deadlock rather than a stall.
 import {
   FILE_IO_OPS,
+  FINAL_PUT_CALLS,
   FLUSH_CALLS,
   FS_IO_CALLS,
   GUARD_CLASSES,
   LOCK_CALLS,
   SYNC_IO_CALLS,
   WAIT_CALLS,
+  handleCall,
   isSleepingLock,
   type LockKind,
   type ScopeKind,
@@ -22,7 +24,7 @@ import { lockKeyOf, type LockKey } from "./events.js";
 import { applyScopes } from "./gfp.js";
 import { sameLockStrict, type ReclaimAnalysis } from "./reclaim.js";
 
-export type BlockKind = "io-wait" | "sync-io" | "sleeping-lock" | "wait";
+export type BlockKind = "io-wait" | "sync-io" | "transaction" | "sleeping-lock" | "final-put" | "wait";
 
 export interface Blocker {
   kind: BlockKind;
@@ -33,10 +35,12 @@ export interface Blocker {
   /** For a sleeping lock: the lock expression as written. */
   lockExpr?: string;
   lockKind?: LockKind;
+  /** For a final put: the ops method it may run (struct and field). */
+  runs?: { struct: string; field: string };
 }
 
 /** How serious a blocking call is inside reclaim (higher: more certain to stall on IO). */
-export const BLOCK_WEIGHT: Readonly<Record<BlockKind, number>> = { "io-wait": 4, "sync-io": 3, "sleeping-lock": 2, wait: 1 };
+export const BLOCK_WEIGHT: Readonly<Record<BlockKind, number>> = { "io-wait": 5, "sync-io": 4, transaction: 4, "sleeping-lock": 3, "final-put": 2, wait: 1 };
 
 const GUARD_CALL = /^(?:scoped_)?guard\((\w+)\)$/;
 
@@ -67,6 +71,10 @@ export function blockerOf(callee: string, args: readonly string[]): Blocker | nu
   if (s) return { kind: "sync-io", call: callee, what: s.what };
   if (FS_IO_CALLS[callee]) return { kind: "sync-io", call: callee, what: "does filesystem IO and waits for it" };
   if (callee.startsWith("->") && FILE_IO_OPS[callee.slice(2)]) return { kind: "sync-io", call: callee, what: "does filesystem IO through the file's methods" };
+  const h = handleCall(callee);
+  if (h && h.op === "start") return { kind: "transaction", call: callee, what: "starts or joins a transaction, which waits for a committing one (and its IO)" };
+  const fp = FINAL_PUT_CALLS[callee];
+  if (fp) return { kind: "final-put", call: callee, what: fp.what, runs: { struct: fp.struct, field: fp.field } };
   const f = FLUSH_CALLS[callee];
   if (f) return { kind: "wait", call: callee, what: f.cancel ? "waits for a running work item to finish" : "waits for queued work to finish" };
   return null;

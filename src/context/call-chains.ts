@@ -453,3 +453,13 @@ export function viewOf(a: ReclaimAnalysis, file: string, flow: FunctionFlow): Fn
   if (own) return own;
   return { path: file, name: flow.name, flow, image: "post", whole: a.mode !== "diff", changed: new Set(), signature: `${flow.returnType ? `${flow.returnType} ` : ""}${flow.name}(${flow.params.join(", ")})` };
 }
+
+/** Functions the directory registers for an ops field ("super_operations.evict_inode"); none without sources. */
+export function opsImplementations(a: ReclaimAnalysis, near: string, struct: string, field: string): { file: string; name: string; line: number }[] {
+  if (a.mode === "diff") return [];
+  const d = dirOf(a, near);
+  const out: { file: string; name: string; line: number }[] = [];
+  for (const f of d.files)
+    for (const o of d.scans.get(f)!.ops) if (o.field === field && (o.struct === struct || o.struct === null)) out.push({ file: f, name: o.fn, line: o.line });
+  return out;
+}

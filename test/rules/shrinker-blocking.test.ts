@@ -125,8 +125,8 @@ ruleTester(rule, {
       },
     },
     {
-      name: "the shrinker kicks a worker instead of waiting",
-      patch: { files: [{ path: "drivers/md/blkc.c", before: cache, after: inScan(cache, "\tqueue_work(c->writeback_wq, &c->writeback_work);") }] },
+      name: "the shrinker wakes a thread instead of waiting",
+      patch: { files: [{ path: "drivers/md/blkc.c", before: cache, after: inScan(cache, "\twake_up_process(c->writeback_task);") }] },
     },
     {
       name: "a helper the patch shows that only trylocks, called from the scan callback",
@@ -217,6 +217,21 @@ ruleTester(rule, {
       name: "a trylock wrapper's bail-out replaced by an unconditional wrapper lock (info: the wrapper is not in the patch)",
       patch: { files: [{ path: "drivers/md/blkc.c", before: wrapped, after: wrapped.replace("\tif (!blkc_trylock(c))\n\t\treturn SHRINK_STOP;", "\tblkc_lock(c);") }] },
       errors: [{ messageId: "trylockDropped", line: 15, severity: "info" }],
+    },
+    {
+      name: "scan drops an inode reference with iput(): it may be the last one, and eviction waits for writeback",
+      patch: { files: [{ path: "drivers/md/blkc.c", before: cache, after: inScan(cache, "\tiput(c->backing_inode);") }] },
+      errors: [{ messageId: "finalPut", line: 18, severity: "warning" }],
+    },
+    {
+      name: "scan starts a journal transaction",
+      patch: { files: [{ path: "drivers/md/blkc.c", before: cache, after: inScan(cache, "\thandle = jbd2_journal_start(c->journal, 1);") }] },
+      errors: [{ messageId: "startsTransaction", line: 18, severity: "warning" }],
+    },
+    {
+      name: "recognised: the scan now hands its work to a work item on a system queue (info)",
+      patch: { files: [{ path: "drivers/md/blkc.c", before: cache, after: inScan(cache, "\tqueue_work(system_unbound_wq, &c->reap_work);") }] },
+      errors: [{ messageId: "queuesWork", line: 18, severity: "info" }],
     },
     {
       name: "recognised fix: count callback stops taking the lock",
@@ -354,6 +369,15 @@ describe("shrinker-blocking with source context", () => {
   it("stays quiet for a wait added to a helper no shrinker reaches", async () => {
     const after = ZC_IO.replace("\tzc_write_back(o);\n\tzc_free(o);", "\tzc_write_back(o);\n\twait_for_completion(&o->done);\n\tzc_free(o);");
     expect(await reviewWithTree([{ path: "drivers/zc/zc_io.c", before: ZC_IO, after }], tree)).toEqual([]);
+  });
+
+  it("follows a final iput() into the directory's evict_inode and names what it waits on", async () => {
+    const evict = "// zcache inodes\n#include \"zc.h\"\n\nstatic void zc_evict_inode(struct inode *inode)\n{\n\thandle_t *h = jbd2_journal_start(zc_journal(inode), 1);\n\n\tzc_drop_blocks(h, inode);\n\tjbd2_journal_stop(h);\n\tclear_inode(inode);\n}\n\nstatic const struct super_operations zc_sops = {\n\t.evict_inode\t= zc_evict_inode,\n};\n";
+    const withInodes = new Map([...tree, ["drivers/zc/zc_inode.c", evict]]);
+    const after = ZC_SHRINK.replace("\tzc_drop_clean(o);\n", "\tzc_drop_clean(o);\n\tiput(o->inode);\n");
+    const f = await reviewWithTree([{ path: "drivers/zc/zc_shrink.c", before: ZC_SHRINK, after }], withInodes);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[16, "warning", "startsTransaction"]]);
+    expect(f[0]!.message).toContain("zc_scan (shrinker.scan_objects) -> iput -> zc_evict_inode (super_operations.evict_inode) -> jbd2_journal_start");
   });
 
   it("follows a lock wrapper the diff cannot see into its mutex_lock", async () => {

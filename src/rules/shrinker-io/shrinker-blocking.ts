@@ -7,18 +7,20 @@
 // calls come from the kernel API vocabulary. A sleeping lock is worse when
 // the same lock is seen held across an allocation or IO: said when seen.
 import { BLOCK_WEIGHT, blockerOf, lockHeldAcross, type Blocker, type HeldAcross } from "../../context/blocking.js";
-import { definitionVisible, reachBelow, rootLabel, type RootPath } from "../../context/call-chains.js";
+import { definitionVisible, opsImplementations, reachBelow, rootLabel, type RootPath } from "../../context/call-chains.js";
 import { lockKeyOf } from "../../context/events.js";
 import { reclaimAnalysis, type FnView, type ReclaimAnalysis } from "../../context/reclaim.js";
 import type { Report, Rule, Severity } from "../../types.js";
-import { LOCK_CALLS } from "../../vocab/kernel-api.js";
+import { LOCK_CALLS, SYSTEM_QUEUES } from "../../vocab/kernel-api.js";
 import { chainText } from "../util/phrases.js";
 import { isCountRole, shrinkerPaths, viewLines } from "../util/shrinker-scope.js";
 
 const MESSAGE: Record<Blocker["kind"], string> = {
   "io-wait": "waitsOnIo",
   "sync-io": "syncIo",
+  transaction: "startsTransaction",
   "sleeping-lock": "sleepingLock",
+  "final-put": "finalPut",
   wait: "mayWait",
 };
 
@@ -56,12 +58,18 @@ export const rule: Rule = {
         "{{chain}}: {{call}}({{lock}}) takes a sleeping lock unconditionally inside memory reclaim: reclaim waits for whoever holds the lock",
       lockHeldAcross:
         "{{chain}}: {{call}}({{lock}}) takes a sleeping lock unconditionally inside memory reclaim, and {{holder}}() holds the same lock across {{what}} ({{where}}): {{consequence}}",
+      startsTransaction:
+        "{{chain}}: {{call}}() {{what}} inside memory reclaim: the commit it may wait for does IO and allocates, and reclaim waits for it",
+      finalPut:
+        "{{chain}}: {{call}}() {{what}}, inside memory reclaim: reclaim waits for that writeback and for whatever the filesystem's eviction waits on",
       countBlocks:
         "{{chain}}: {{call}}() {{what}} in a count callback ({{role}}): count_objects runs for every shrinker on every reclaim pass and must only read counters",
       mayWait:
         "{{chain}}: {{call}}() {{what}} inside memory reclaim; whether that can wait on IO or memory depends on what completes it, which is not visible here",
       trylockDropped:
         "{{fn}}() no longer returns SHRINK_STOP when {{try}}() fails and calls {{call}}() unconditionally instead; {{call}}() is not defined in what was reviewed, so whether it sleeps (making reclaim wait for the lock holder) cannot be told",
+      queuesWork:
+        "{{chain}}: this shrinker path now hands its work to a work item ({{call}}): the work runs outside reclaim, so what it waits on no longer stalls reclaim{{queueNote}}",
       stopsBlocking:
         "{{fn}}() ({{role}}) no longer calls {{calls}}: recognised shrinker fix (shrinkers must not block; count_objects only reads counters)",
     },
@@ -84,22 +92,23 @@ export const rule: Rule = {
         if (e.info.kind === "lock" && e.info.op === "try") continue;
         const b = blockerOf(e.callee, e.args);
         if (b) {
-          found.push({ v, path, line: e.line, chain: [...path.chain, e.callee], blocker: b, site: { file: v.path, line: e.line }, via: null });
+          found.push(throughEviction(a, { v, path, line: e.line, chain: [...path.chain, e.callee], blocker: b, site: { file: v.path, line: e.line }, via: null }));
           continue;
         }
         if (e.info.kind !== "call" || e.callee.startsWith("->")) continue;
         // a call into a helper: what it reaches
-        const hits = reachBelow(a, v.path, e.callee, blockerOf, { maxDepth: 3 }).filter(
+        // an audit keeps to short chains: deeper ones more often pass a branch a constant argument rules out
+        const hits = reachBelow(a, v.path, e.callee, blockerOf, { maxDepth: a.mode === "audit" ? 2 : 3 }).filter(
           (h) => a.mode === "audit" || !a.post().some((o) => o.path === h.file && o.changed.has(h.line)),
         );
         const best = hits.sort((x, y) => BLOCK_WEIGHT[y.hit.kind] - BLOCK_WEIGHT[x.hit.kind] || x.chain.length - y.chain.length)[0];
-        if (best) found.push({ v, path, line: e.line, chain: [...path.chain, ...best.chain], blocker: best.hit, site: { file: best.file, line: best.line }, via: e.callee });
+        if (best) found.push(throughEviction(a, { v, path, line: e.line, chain: [...path.chain, ...best.chain], blocker: best.hit, site: { file: best.file, line: best.line }, via: e.callee }));
       }
     }
     const reports = onePerHazard(found)
       .map((f) => report(a, f))
       .filter((r): r is Report => r !== null);
-    if (a.mode !== "audit") reports.push(...droppedTrylocks(a), ...recognisedFixes(a));
+    if (a.mode !== "audit") reports.push(...droppedTrylocks(a), ...recognisedFixes(a), ...queuedWork(a));
     return reports;
   },
 };
@@ -134,6 +143,28 @@ function onePerHazard(found: Found[]): Found[] {
   return [...best.values()]
     .filter((f) => f.via === null || !own.has(`${f.v.path}:${f.line}`))
     .sort((x, y) => (x.v.path < y.v.path ? -1 : x.v.path > y.v.path ? 1 : x.line - y.line));
+}
+
+/**
+ * A final put runs the filesystem's ops method in this context: with
+ * sources, what that method (registered in the directory) blocks on,
+ * appended to the chain; without, the put stays as found (the unknown).
+ */
+function throughEviction(a: ReclaimAnalysis, f: Found): Found {
+  const runs = f.blocker.runs;
+  if (f.blocker.kind !== "final-put" || !runs) return f;
+  const deeper = (callee: string, args: string[]): Blocker | null => {
+    const b = blockerOf(callee, args);
+    return b && b.kind !== "final-put" && b.kind !== "wait" ? b : null;
+  };
+  let best: { chain: string[]; blocker: Blocker; site: { file: string; line: number } } | null = null;
+  for (const impl of opsImplementations(a, f.site.file, runs.struct, runs.field)) {
+    for (const h of reachBelow(a, impl.file, impl.name, deeper, { maxDepth: 3 })) {
+      if (best && BLOCK_WEIGHT[best.blocker.kind] >= BLOCK_WEIGHT[h.hit.kind]) continue;
+      best = { chain: [`${impl.name} (${runs.struct}.${runs.field})`, ...h.chain.slice(1)], blocker: h.hit, site: { file: h.file, line: h.line } };
+    }
+  }
+  return best ? { ...f, chain: [...f.chain, ...best.chain], blocker: best.blocker, site: best.site } : f;
 }
 
 /** Calls of the function that the patch deleted and added unchanged (moved or re-indented): not new blocking. */
@@ -192,6 +223,14 @@ function report(a: ReclaimAnalysis, f: Found): Report | null {
     }
     return { ...base, messageId: "sleepingLock", data: { ...data, lock: expr }, fix, cite: ["dm-bufio-loop-revert-2019", "dm-bufio-workqueue-2020"] };
   }
+  if (f.blocker.kind === "final-put") {
+    return {
+      ...base,
+      messageId: "finalPut",
+      data,
+      fix: `Do not drop what may be the last reference in reclaim: defer the put to a worker (or a delayed put the filesystem provides), or skip objects whose release needs it.`,
+    };
+  }
   if (f.blocker.kind === "wait") {
     if (a.mode === "audit") return null;
     return {
@@ -207,7 +246,10 @@ function report(a: ReclaimAnalysis, f: Found): Report | null {
     ...base,
     messageId: MESSAGE[f.blocker.kind],
     data,
-    fix: `Skip objects that are dirty or under IO in ${fn}() (or return SHRINK_STOP), and hand their writeback to a worker on a WQ_MEM_RECLAIM queue instead of ${f.blocker.kind === "io-wait" ? "waiting for it" : "doing it"} in reclaim.`,
+    fix:
+      f.blocker.kind === "transaction"
+        ? `Do not start or join a transaction on the way from ${f.path.role.root}(): skip objects that need one, or defer their release to a worker (a delayed put).`
+        : `Skip objects that are dirty or under IO in ${fn}() (or return SHRINK_STOP), and hand their writeback to a worker on a WQ_MEM_RECLAIM queue instead of ${f.blocker.kind === "io-wait" ? "waiting for it" : "doing it"} in reclaim.`,
     cite: ["dm-bufio-workqueue-2020", "xfs-reclaim-nonblocking-2020"],
   };
 }
@@ -288,6 +330,36 @@ function recognisedFixes(a: ReclaimAnalysis): Report[] {
       severity: "info",
       chain: [rootLabel(path), ...path.chain.slice(1)],
       identifiers: [v.name, ...gone],
+    });
+  }
+  return out;
+}
+
+/** A shrinker path that now queues a work item instead of doing the work in reclaim: recognised (info). */
+function queuedWork(a: ReclaimAnalysis): Report[] {
+  const out: Report[] = [];
+  for (const v of a.post()) {
+    const q = v.flow.events.find((e) => v.changed.has(e.line) && e.info.kind === "queue");
+    if (!q || q.info.kind !== "queue") continue;
+    const path = shrinkerPaths(a, v)[0];
+    if (!path) continue;
+    const queue = q.info.queue;
+    const system = SYSTEM_QUEUES[queue] !== undefined;
+    const chain = [rootLabel(path), ...path.chain.slice(1), q.callee];
+    out.push({
+      file: v.path,
+      line: q.line,
+      messageId: "queuesWork",
+      data: {
+        chain: chainText(chain),
+        call: `${q.callee}(${q.args.join(", ")})`,
+        queueNote: system
+          ? `; ${queue} has no WQ_MEM_RECLAIM, so under memory pressure the work may wait for a worker thread to be created: fine for a cache that can be freed later, not for memory reclaim depends on`
+          : "",
+      },
+      severity: "info",
+      chain,
+      identifiers: [q.callee, queue, v.name],
     });
   }
   return out;
