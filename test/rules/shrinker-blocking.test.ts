@@ -245,7 +245,7 @@ describe("shrinker-blocking wording", () => {
   it("names the chain from the callback and its role down to the wait", () => {
     const after = "static void blkc_evict(struct blkc *c)\n{\n\twait_on_buffer(c->lru_bh);\n}\n\n" + inScan(cache, "\tblkc_evict(c);");
     const [f] = runRule(rule, { files: [{ path: "drivers/md/blkc.c", before: cache, after }] });
-    const role = "a shrinker callback (unsigned long f(struct shrinker *, ...))";
+    const role = "a shrinker callback (by its signature: unsigned long, struct shrinker *)";
     expect(f!.message).toContain(`blkc_shrink_scan (${role}) -> blkc_evict -> wait_on_buffer`);
     expect(f!.chain).toEqual([`blkc_shrink_scan (${role})`, "blkc_evict", "wait_on_buffer"]);
   });

@@ -163,7 +163,7 @@ describe("shrinker-gfp-test wording", () => {
   it("names the shrinker path and both bits", () => {
     const [f] = runRule(rule, { context: 8, files: [{ path: "drivers/md/bcache2.c", before: helper, after: helper.replace("gfp & __GFP_IO", "gfp & __GFP_FS") }] });
     expect(f!.message).toContain("now tests __GFP_FS instead of __GFP_IO");
-    expect(f!.message).toContain("bc2_shrink_scan (a shrinker callback (struct shrink_control parameter)) -> bc2_try_evict");
+    expect(f!.message).toContain("bc2_shrink_scan (a shrinker callback (by its struct shrink_control parameter)) -> bc2_try_evict");
     expect(f!.fix).toContain("memalloc_noio_save()");
   });
 });
