@@ -29,12 +29,20 @@ function setInChange(patch: Patch): boolean {
   return patch.files.some((f) => f.newPath !== null && flusherCallsIn(shownText(f)).some((c) => c.call.arg2 === "set"));
 }
 
-/** With sources: a file of the path's directory (the path included) that sets the flag; null without sources. */
+/**
+ * With sources: a file of the path's directory (the path included) that sets
+ * the flag; false when the directory was searched and none does; null when it
+ * could not be (no sources, or a language whose neighbours the sources do not
+ * index: only C files are).
+ */
 function setInDirectory(ctx: RuleContext, path: string): string | false | null {
   const facts = getFacts(ctx.source);
   if (!facts) return null;
-  for (const f of [path, ...facts.neighbours(path)]) {
-    const t = ctx.source?.postImage(f) ?? facts.text(f);
+  const own = ctx.source?.postImage(path) ?? facts.text(path);
+  if (own !== undefined && flusherCallsIn(own).some((c) => c.call.arg2 === "set")) return path;
+  if (!/\.[ch]$/.test(path)) return null;
+  for (const f of facts.neighbours(path)) {
+    const t = facts.text(f);
     if (t !== undefined && flusherCallsIn(t).some((c) => c.call.arg2 === "set")) return f;
   }
   return false;
@@ -93,7 +101,11 @@ export const rule: Rule = {
         reports.push({ ...base, messageId: "missing", data: { marker: entry.marker, what: entry.what }, fix });
       } else {
         const unknowns = [
-          dir === null ? "whether another file of the program calls prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0): only the change was reviewed (review with --tree to search the directory)" : null,
+          dir === null
+            ? ctx.source
+              ? "whether another file of the program calls prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0): only C files of the directory are searched"
+              : "whether another file of the program calls prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0): only the change was reviewed (review with --tree to search the directory)"
+            : null,
           side === null ? `whether ${file.path} is userspace code: neither libc headers nor kernel module macros are visible` : null,
         ].filter((u): u is string => u !== null);
         reports.push({ ...base, messageId: "missingUnseen", data: { marker: entry.marker, what: entry.what }, severity: "info", fix, unknowns });

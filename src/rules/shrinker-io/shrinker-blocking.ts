@@ -47,7 +47,8 @@ export const rule: Rule = {
         "Try-locks (with SHRINK_STOP or skipping the object), spinlocks, calls whose definition shows no blocking, " +
         "the same calls in functions no shrinker reaches, and calls the patch only moved. Waits whose waker is not " +
         "visible (completions, events, flushes of work) are info: what they wait for decides. An audit of existing " +
-        "code reports sleeping locks only when the same lock is seen held across an allocation or IO.",
+        "code follows helpers two calls deep (not three) and reports sleeping locks only when the same lock is " +
+        "seen held across an allocation or IO.",
     },
     messages: {
       waitsOnIo:
