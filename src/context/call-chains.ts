@@ -75,11 +75,14 @@ function cachedScan(path: string, text: string): ScanFile {
   return scan;
 }
 
-/** The post-image text of a file in the sources (null without sources). */
+/**
+ * The post-image text of a file in the sources (undefined without sources);
+ * when the patch did not apply to the tree, the tree's own file stands in.
+ */
 export function sourceText(a: ReclaimAnalysis, path: string): string | undefined {
   const facts = getFacts(a.source);
   if (!facts) return undefined;
-  return a.source?.postImage(path) ?? facts.text(path);
+  return a.source?.postImage(path) ?? facts.text(path) ?? a.source?.preImage(path);
 }
 
 /** The scanned C files of a path's directory, the path itself first (tree only; bounded in bytes). */
@@ -156,7 +159,8 @@ function flowsOf(path: string, text: string): Map<string, FunctionFlow> {
 /** The path walk of a function: a view of the patch when it is one, else (tree) the function parsed from its file. */
 export function flowIn(a: ReclaimAnalysis, file: string, name: string): FunctionFlow | null {
   const v = a.post().find((x) => x.path === file && x.name === name);
-  if (v && (v.whole || a.mode === "diff")) return v.flow;
+  // the patch's own view: whole, or a fragment when the patch did not apply to the tree (the tree's text is the old code)
+  if (v && (v.whole || a.mode === "diff" || a.source?.postImage(file) === undefined)) return v.flow;
   const t = sourceText(a, file);
   if (t === undefined) return v?.flow ?? null;
   return flowsOf(`post:${file}`, t).get(name) ?? v?.flow ?? null;
@@ -235,10 +239,17 @@ export function rootsOf(a: ReclaimAnalysis, view: FnView, accept: (r: Role) => b
   return out.sort((x, y) => x.edges.length - y.edges.length);
 }
 
+/** A view of the patch whose text the tree does not hold (diff only, or the patch did not apply): only the patch shows it. */
+function patchOnly(a: ReclaimAnalysis, v: FnView): boolean {
+  return a.mode === "diff" || (!v.whole && a.source?.postImage(v.path) === undefined);
+}
+
 function callersUp(a: ReclaimAnalysis, n: Node): { node: Node; role: RoleFact | null }[] {
   const out: { node: Node; role: RoleFact | null }[] = [];
-  if (a.mode === "diff") {
+  {
+    // the patch's own functions that the tree cannot show
     for (const o of a.post()) {
+      if (!patchOnly(a, o)) continue;
       if (o.name === n.name || o.name === "?") continue;
       const ev = o.flow.events.find((e) => e.callee === n.name);
       if (!ev) continue;
@@ -247,10 +258,11 @@ function callersUp(a: ReclaimAnalysis, n: Node): { node: Node; role: RoleFact | 
         role: ownRoleOfView(a, o),
       });
     }
-    return out;
+    if (a.mode === "diff") return out;
   }
+  const fromPatch = new Set(out.map((o) => `${o.node.file}:${o.node.name}`));
   for (const c of a.callersOf(n.file, n.name)) {
-    if (c.fn.name === n.name) continue;
+    if (c.fn.name === n.name || fromPatch.has(`${c.file}:${c.fn.name}`)) continue;
     out.push({
       node: { file: c.file, name: c.fn.name, chain: [c.fn.name, ...n.chain], edges: [{ caller: c.fn.name, callee: n.name, file: c.file, line: c.line, kind: "call" }, ...n.edges] },
       role: ownRoleInTree(a, c.file, c.fn),
@@ -367,12 +379,10 @@ export function reachBelow<T>(a: ReclaimAnalysis, file: string, start: string, m
 
 /** The calls a function makes (try-locks excluded from nothing: `match` decides). */
 function callsOf(a: ReclaimAnalysis, file: string, name: string): { file: string; calls: { callee: string; args: string[]; line: number }[] } | null {
-  if (a.mode === "diff") {
-    const vs = a.post().filter((v) => v.name === name);
-    const v = vs.find((x) => x.path === file) ?? vs[0];
-    if (!v) return null;
-    return { file: v.path, calls: v.flow.events.filter((e) => !(e.info.kind === "lock" && e.info.op === "try")).map((e) => ({ callee: e.callee, args: e.args, line: e.line })) };
-  }
+  const vs = a.post().filter((v) => v.name === name && patchOnly(a, v));
+  const v = vs.find((x) => x.path === file) ?? vs[0];
+  if (v) return { file: v.path, calls: v.flow.events.filter((e) => !(e.info.kind === "lock" && e.info.op === "try")).map((e) => ({ callee: e.callee, args: e.args, line: e.line })) };
+  if (a.mode === "diff") return null;
   const def = definitionOf(a, file, name);
   if (!def) return null;
   return { file: def.file, calls: def.fn.calls };
