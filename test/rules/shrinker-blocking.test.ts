@@ -380,6 +380,13 @@ describe("shrinker-blocking with source context", () => {
     expect(f[0]!.message).toContain("zc_scan (shrinker.scan_objects) -> iput -> zc_evict_inode (super_operations.evict_inode) -> jbd2_journal_start");
   });
 
+  it("when the patch does not apply to the tree, its own functions and the tree's helpers still make the chain", async () => {
+    const drifted = new Map([...tree, ["drivers/zc/zc_shrink.c", ZC_SHRINK.replace("\tif (!o)\n", "\tif (o == NULL)\n")]]);
+    const f = await reviewWithTree([{ path: "drivers/zc/zc_shrink.c", before: ZC_SHRINK, after: evictAdded }], drifted);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[16, "warning", "waitsOnIo"]]);
+    expect(f[0]!.message).toContain("zc_evict_dirty -> zc_write_back -> wait_on_buffer");
+  });
+
   it("follows a lock wrapper the diff cannot see into its mutex_lock", async () => {
     const after = ZC_SHRINK.replace("\tzc_drop_clean(o);\n", "\tzc_lock(o);\n\tzc_drop_clean(o);\n");
     const f = await reviewWithTree([{ path: "drivers/zc/zc_shrink.c", before: ZC_SHRINK, after }], tree);
