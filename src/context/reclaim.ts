@@ -14,6 +14,9 @@ import { dirname } from "node:path";
 import type { KernelVersion, Patch, SourceContext } from "../types.js";
 import {
   EVICTING_CALLS,
+  FILE_IO_OPS,
+  FS_IO_CALLS,
+  SYNC_IO_CALLS,
   WAIT_CALLS,
   allocationNeedles,
   FIELD_ROLES,
@@ -347,6 +350,38 @@ function regionMatters(r: Region, role: boolean): boolean {
   return (changedAlloc && held) || (changedHeld && alloc) || (changedAlloc && TOKENS.held.test(r.signature));
 }
 
+/**
+ * What the shrinker and stacked-IO rules judge across functions (call-chains.ts,
+ * blocking.ts): a changed blocking call (an IO wait, synchronous or filesystem
+ * IO, a final put, a sleeping lock), a changed test of the reclaim caller's
+ * mask, or a queued work item; any region that is a link of a call chain the
+ * patch shows (it calls another region's function), or has a role by its
+ * signature. A necessary condition for those rules, as regionMatters is for
+ * the allocation rules.
+ */
+const CHAIN_TOKENS = words([
+  ...Object.keys(WAIT_CALLS),
+  ...Object.keys(EVICTING_CALLS),
+  ...Object.keys(FS_IO_CALLS),
+  ...Object.keys(FILE_IO_OPS),
+  ...Object.keys(SYNC_IO_CALLS),
+  ...Object.entries(LOCK_CALLS).filter(([, l]) => l.op !== "release").map(([n]) => n),
+  ...Object.values(HANDLE_APIS).flatMap((h) => Object.keys(h.start)),
+  "guard",
+  "SHRINK_STOP",
+  "__GFP_FS",
+  "__GFP_IO",
+  "gfp_mask",
+  "queue_",
+  "flush_",
+]);
+
+function chainMatters(r: Region, calls: RegExp | null): boolean {
+  if (r.hunk.lines.some((l) => l.kind !== "ctx" && CHAIN_TOKENS.test(l.text))) return true;
+  if (calls !== null && r.lines.some((l) => calls.test(l.text) && !(r.name !== null && l.text.includes(`${r.name}(`)))) return true;
+  return signatureRole(r.signature) !== null;
+}
+
 function indexDirectory(files: string[], scans: Map<string, ScanFile>, complete: boolean): DirIndex {
   const defs = new Map<string, { file: string; fn: ScanFunction }[]>();
   const callers = new Map<string, { file: string; fn: ScanFunction; line: number }[]>();
@@ -459,12 +494,15 @@ export class ReclaimAnalysis {
 
   private fragmentViews(regions: Region[], image: "post" | "pre", seed = false): FnView[] {
     const out: FnView[] = [];
+    // a link of a call chain the patch shows: a region that calls a function another region of the patch is in
+    const names = [...new Set(regions.map((r) => r.name).filter((n): n is string => n !== null && /^[A-Za-z_]\w*$/.test(n)))];
+    const calls = names.length > 0 ? new RegExp(`\\b(?:${names.join("|")})\\s*\\(`) : null;
     for (const r of regions) {
       // regions with a change on either side of their hunk (a deleted scope changes the lines around it)
       if (!r.lines.some((l) => l.changed) && !r.hunk.lines.some((l) => l.kind !== "ctx")) continue;
       // diff-only: nothing this region changes can be judged against what it shows (with a tree, callers and
       // the directory can supply what the lines do not)
-      if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r))) continue;
+      if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r)) && !chainMatters(r, calls)) continue;
       const params = paramsOfSignature(r.signature);
       const initial = seed ? this.seedFor(r) : undefined;
       const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")), ...(initial ? { initial } : {}) });
