@@ -10,12 +10,12 @@
 // c-scan of the directory; diff-only review follows the functions the patch
 // shows, and says less.
 import { dirname } from "node:path";
-import { QUEUE_CALLS, WORK_INITS, type Role } from "../vocab/kernel-api.js";
-import { scanFile, type ScanFile, type ScanFunction } from "./c-scan.js";
+import { OPS_ROLES, QUEUE_CALLS, SIGNATURE_ROLES, WORK_INITS, type Role } from "../vocab/kernel-api.js";
+import type { ScanFile, ScanFunction } from "./c-scan.js";
 import { getFacts } from "./facts.js";
 import { analyseFunction, functionName, type FunctionFlow } from "./flow.js";
 import { parseC } from "./parser.js";
-import { opsRole, signatureRole, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
+import { cachedScan, opsRole, signatureRole, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
 
 // ---------------------------------------------------------------- types
 
@@ -55,25 +55,24 @@ export interface Reached<T> {
 // ---------------------------------------------------------------- the directory
 
 const MAX_DIR_BYTES = 16 * 1024 * 1024;
-const scanCache = new Map<string, { text: string; scan: ScanFile }>();
 const flowCache = new Map<string, { text: string; fns: Map<string, FunctionFlow> }>();
 
 interface Dir {
   files: string[];
-  scans: Map<string, ScanFile>;
+  /** c-scans, made when first asked (shared with reclaim.ts's cache). */
+  scans: { get(file: string): ScanFile | undefined };
   texts: Map<string, string>;
+  /** Lines of each text, split when first asked. */
+  lines: Map<string, string[]>;
+  /** Registrations by function name (built when first asked). */
+  opsByFn: Map<string, { file: string; struct: string | null; field: string; line: number }[]> | null;
+  /** Role words found in the directory's texts, by the role set asked about. */
+  mentions: Map<string, boolean>;
+  /** Definitions by name (built when first asked). */
+  defs?: Map<string, { file: string; fn: ScanFunction }[]>;
 }
 
 const dirMemo = new WeakMap<ReclaimAnalysis, Map<string, Dir>>();
-
-function cachedScan(path: string, text: string): ScanFile {
-  const c = scanCache.get(path);
-  if (c && c.text === text) return c.scan;
-  const scan = scanFile(text);
-  if (scanCache.size > 4000) scanCache.delete(scanCache.keys().next().value!);
-  scanCache.set(path, { text, scan });
-  return scan;
-}
 
 /**
  * The post-image text of a file in the sources (undefined without sources);
@@ -85,26 +84,39 @@ export function sourceText(a: ReclaimAnalysis, path: string): string | undefined
   return a.source?.postImage(path) ?? facts.text(path) ?? a.source?.preImage(path);
 }
 
-/** The scanned C files of a path's directory, the path itself first (tree only; bounded in bytes). */
+/** The C files of a path's directory, the path itself first (tree only; bounded in bytes); scanned when asked. */
 function dirOf(a: ReclaimAnalysis, path: string): Dir {
   let m = dirMemo.get(a);
   if (!m) dirMemo.set(a, (m = new Map()));
   const d = dirname(path);
   let dir = m.get(d);
   if (dir) return dir;
-  dir = { files: [], scans: new Map(), texts: new Map() };
+  const texts = new Map<string, string>();
+  const scans = new Map<string, ScanFile>();
+  dir = {
+    files: [],
+    texts,
+    scans: { get: (f) => {
+      let sc = scans.get(f);
+      const t = texts.get(f);
+      if (!sc && t !== undefined) scans.set(f, (sc = cachedScan(`post:${f}`, t)));
+      return sc;
+    } },
+    lines: new Map(),
+    opsByFn: null,
+    mentions: new Map(),
+  };
   const facts = getFacts(a.source);
   if (facts) {
     let bytes = 0;
     for (const f of [path, ...facts.neighbours(path)]) {
-      if (!/\.[ch]$/.test(f) || dir.scans.has(f)) continue;
+      if (!/\.[ch]$/.test(f) || texts.has(f)) continue;
       const t = sourceText(a, f);
       if (t === undefined) continue;
       bytes += t.length;
       if (bytes > MAX_DIR_BYTES) break;
       dir.files.push(f);
-      dir.texts.set(f, t);
-      dir.scans.set(f, cachedScan(`post:${f}`, t));
+      texts.set(f, t);
     }
   }
   m.set(d, dir);
@@ -114,19 +126,70 @@ function dirOf(a: ReclaimAnalysis, path: string): Dir {
 /** The definition of `name` as seen from `path`: its own file first, then a non-static one of the directory. */
 export function definitionOf(a: ReclaimAnalysis, path: string, name: string): { file: string; fn: ScanFunction } | null {
   const d = dirOf(a, path);
-  const own = d.scans.get(path)?.functions.find((f) => f.name === name);
-  if (own) return { file: path, fn: own };
-  for (const f of d.files) {
-    const hit = d.scans.get(f)!.functions.find((x) => x.name === name && !x.isStatic);
-    if (hit) return { file: f, fn: hit };
+  if (!d.defs) {
+    d.defs = new Map();
+    for (const f of d.files)
+      for (const fn of d.scans.get(f)!.functions) {
+        const l = d.defs.get(fn.name);
+        if (l) l.push({ file: f, fn });
+        else d.defs.set(fn.name, [{ file: f, fn }]);
+      }
   }
-  return null;
+  const defs = d.defs.get(name);
+  if (!defs) return null;
+  return defs.find((x) => x.file === path) ?? defs.find((x) => !x.fn.isStatic) ?? null;
 }
 
 /** The lines of a scanned function as text (tree only). */
 export function functionText(a: ReclaimAnalysis, file: string, fn: ScanFunction): string {
-  const t = dirOf(a, file).texts.get(file) ?? sourceText(a, file) ?? "";
-  return t.split("\n").slice(fn.start - 1, fn.end).join("\n");
+  const d = dirOf(a, file);
+  let lines = d.lines.get(file);
+  if (!lines) d.lines.set(file, (lines = (d.texts.get(file) ?? sourceText(a, file) ?? "").split("\n")));
+  return lines.slice(fn.start - 1, fn.end).join("\n");
+}
+
+/** Registrations of the directory by function name. */
+function opsIndex(d: Dir): NonNullable<Dir["opsByFn"]> {
+  if (d.opsByFn) return d.opsByFn;
+  const m: NonNullable<Dir["opsByFn"]> = new Map();
+  for (const f of d.files)
+    for (const o of d.scans.get(f)!.ops) {
+      const l = m.get(o.fn);
+      const e = { file: f, struct: o.struct, field: o.field, line: o.line };
+      if (l) l.push(e);
+      else m.set(o.fn, [e]);
+    }
+  return (d.opsByFn = m);
+}
+
+const roleWordsMemo = new Map<string, RegExp>();
+
+/** The words that must appear somewhere for a role to be found at all: its ops fields and its signature types. */
+function roleWords(key: string, accept: (r: Role) => boolean): RegExp {
+  let re = roleWordsMemo.get(key);
+  if (re) return re;
+  const words = new Set<string>();
+  for (const table of Object.values(OPS_ROLES)) for (const [field, f] of Object.entries(table)) if (accept(f.role)) words.add(field);
+  for (const r of SIGNATURE_ROLES) if (accept(r.role)) for (const p of r.params) words.add(p.replace(/^struct\s+/, ""));
+  re = new RegExp(`\\b(?:${[...words].join("|")})\\b`);
+  roleWordsMemo.set(key, re);
+  return re;
+}
+
+/**
+ * Whether a root of the accepted roles can exist near a function at all: the
+ * directory (sources) or the patch (diff only) names one of the role's ops
+ * fields or signature types. The search never leaves the directory, so
+ * without them there is no path to find.
+ */
+function rolesPossible(a: ReclaimAnalysis, view: FnView, accept: (r: Role) => boolean, key: string): boolean {
+  const re = roleWords(key, accept);
+  if (a.patch.files.some((f) => f.hunks.some((h) => re.test(h.section) || h.lines.some((l) => l.kind !== "del" && re.test(l.text))))) return true;
+  if (a.mode === "diff") return false;
+  const d = dirOf(a, view.path);
+  let m = d.mentions.get(key);
+  if (m === undefined) d.mentions.set(key, (m = [...d.texts.values()].some((t) => re.test(t))));
+  return m;
 }
 
 /** The definition text up to its body ("static blk_status_t foo(struct blk_mq_hw_ctx *h, ...)"). */
@@ -171,12 +234,10 @@ export function flowIn(a: ReclaimAnalysis, file: string, name: string): Function
 /** A function's own role (ops table of its directory, or its signature): no callers. */
 function ownRoleInTree(a: ReclaimAnalysis, file: string, fn: ScanFunction): RoleFact | null {
   const d = dirOf(a, file);
-  for (const f of d.files)
-    for (const o of d.scans.get(f)!.ops) {
-      if (o.fn !== fn.name) continue;
-      const r = opsRole(o.struct, o.field);
-      if (r) return { role: r.role, label: r.label, root: fn.name, chain: [fn.name], how: "ops-table", at: { file: f, line: o.line } };
-    }
+  for (const o of opsIndex(d).get(fn.name) ?? []) {
+    const r = opsRole(o.struct, o.field);
+    if (r) return { role: r.role, label: r.label, root: fn.name, chain: [fn.name], how: "ops-table", at: { file: o.file, line: o.line } };
+  }
   const s = signatureRole(signatureText(a, file, fn));
   return s ? { role: s.role, label: s.label, root: fn.name, chain: [fn.name], how: "signature" } : null;
 }
@@ -197,6 +258,8 @@ interface Node {
 }
 
 export interface RootOptions {
+  /** Names the accepted role set (memoises the words a root needs to exist). */
+  key?: string;
   /** Also climb from a work function to the functions that queue its work item. */
   work?: boolean;
   /** Call levels to climb (default 5). */
@@ -215,6 +278,7 @@ export function rootsOf(a: ReclaimAnalysis, view: FnView, accept: (r: Role) => b
   const maxDepth = opts.maxDepth ?? 5;
   const maxPaths = opts.maxPaths ?? 16;
   const out: RootPath[] = [];
+  if (opts.key !== undefined && !rolesPossible(a, view, accept, opts.key)) return out;
   const own = ownRoleOfView(a, view);
   if (own && accept(own.role)) out.push({ role: own, chain: [view.name], edges: [] });
   let frontier: Node[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [] }];

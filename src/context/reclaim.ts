@@ -147,7 +147,8 @@ const MAX_DIR_BYTES = 16 * 1024 * 1024;
 const scanCache = new Map<string, { text: string; scan: ScanFile }>();
 const parseCache = new Map<string, FileFlows>();
 
-function cachedScan(path: string, text: string): ScanFile {
+/** The c-scan of a text, cached by key (shared with the modules built on this analysis). */
+export function cachedScan(path: string, text: string): ScanFile {
   const c = scanCache.get(path);
   if (c && c.text === text) return c.scan;
   const scan = scanFile(text);

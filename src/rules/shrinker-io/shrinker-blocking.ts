@@ -87,8 +87,11 @@ export const rule: Rule = {
       const paths = shrinkerPaths(a, v);
       const path = paths[0];
       if (!path) continue;
-      const moved = movedCalls(a, v);
+      let moved: Set<string> | null = null;
       for (const e of events) {
+        if (e.info.kind !== "call" && blockerOf(e.callee, e.args) === null) continue;
+        // the pre-image is read only for calls that may matter
+        moved ??= movedCalls(a, v);
         if (moved.has(`${e.callee}\0${e.args.join(",")}`)) continue;
         if (e.info.kind === "lock" && e.info.op === "try") continue;
         const b = blockerOf(e.callee, e.args);
@@ -273,10 +276,10 @@ function droppedTrylocks(a: ReclaimAnalysis): Report[] {
   const out: Report[] = [];
   for (const v of a.post()) {
     if (v.changed.size === 0) continue;
-    const pre = a.pre().find((p) => p.name === v.name && p.path === v.path);
-    if (!pre || pre.changed.size === 0) continue;
     const path = shrinkerPaths(a, v)[0];
     if (!path) continue;
+    const pre = a.pre().find((p) => p.name === v.name && p.path === v.path);
+    if (!pre || pre.changed.size === 0) continue;
     const old = viewLines(a, pre);
     const gates: { callee: string; args: string }[] = [];
     old.forEach((l, i) => {
@@ -312,6 +315,9 @@ function droppedTrylocks(a: ReclaimAnalysis): Report[] {
 function recognisedFixes(a: ReclaimAnalysis): Report[] {
   const out: Report[] = [];
   for (const v of a.post()) {
+    if (v.changed.size === 0) continue;
+    const path = shrinkerPaths(a, v)[0];
+    if (!path) continue;
     const pre = a.pre().find((p) => p.name === v.name && p.path === v.path);
     if (!pre || pre.changed.size === 0) continue;
     const removed = pre.flow.events.filter((e) => pre.changed.has(e.line) && blockerOf(e.callee, e.args) !== null && !(e.info.kind === "lock" && e.info.op === "try"));
@@ -319,8 +325,6 @@ function recognisedFixes(a: ReclaimAnalysis): Report[] {
     const gone = [...new Set(removed.map((e) => e.callee))].filter((c) => !v.flow.events.some((e) => e.callee === c));
     if (gone.length === 0) continue;
     if (v.flow.events.some((e) => v.changed.has(e.line) && blockerOf(e.callee, e.args) !== null && !(e.info.kind === "lock" && e.info.op === "try"))) continue;
-    const path = shrinkerPaths(a, v)[0];
-    if (!path) continue;
     const at = viewLines(a, v).find((l) => l.changed && l.text.trim() !== "");
     if (!at) continue;
     out.push({

@@ -54,9 +54,11 @@ export const rule: Rule = {
     const reports: Report[] = [];
     for (const v of a.post()) {
       if (v.changed.size === 0) continue;
+      const lines = viewLines(a, v);
+      // a test of a reclaim bit on a changed line, or nothing to judge (before climbing to the callers)
+      if (!lines.some((l) => l.changed && /__GFP_(?:FS|IO)\b/.test(l.code))) continue;
       const path = shrinkerPaths(a, v)[0];
       if (!path) continue;
-      const lines = viewLines(a, v);
       const mask = callerMaskNames(a, v, path, lines);
       if (!mask) continue;
       const pre = a.pre().find((p) => p.name === v.name && p.path === v.path);

@@ -66,7 +66,7 @@ export const rule: Rule = {
     for (const v of a.post()) {
       const calls = v.flow.events.filter((e) => (a.mode === "audit" || v.changed.has(e.line)) && fsIo(e) !== null);
       if (calls.length === 0) continue;
-      const paths = rootsOf(a, v, (r) => BACKEND_ROLES.has(r), { work: true, maxDepth: 6 });
+      const paths = rootsOf(a, v, (r) => BACKEND_ROLES.has(r), { key: "backend", work: true, maxDepth: 6 });
       if (paths.length === 0) continue;
       // one finding per function and verdict: the flags are missing for the function, not per call
       const said = new Set<string>();
@@ -102,7 +102,7 @@ function flagChanges(a: ReclaimAnalysis, already: Report[]): Report[] {
       const sv = viewOf(a, site.file, site.flow);
       for (const e of site.flow.events) {
         if (!fsIo(e) || (sv.changed.has(e.line) && sv.path === site.file)) continue;
-        const paths = rootsOf(a, sv, (r) => BACKEND_ROLES.has(r), { work: true, maxDepth: 6 }).filter((p) => p.chain.includes(v.name));
+        const paths = rootsOf(a, sv, (r) => BACKEND_ROLES.has(r), { key: "backend", work: true, maxDepth: 6 }).filter((p) => p.chain.includes(v.name));
         const bad = paths.map((p) => stateAlong(a, sv, e, p)).find((st) => st.unknown === null && !(st.scopes.has("noio") && st.scopes.has("throttle")));
         if (!bad || said.has(`${v.path}:${touched.line}`)) continue;
         const chainList = [rootLabel(bad.path), ...bad.path.chain.slice(1), fsIo(e)!];

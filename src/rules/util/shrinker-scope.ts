@@ -19,10 +19,18 @@ export function isCountRole(role: RoleFact): boolean {
  * makes the call.
  */
 export function shrinkerPaths(a: ReclaimAnalysis, v: FnView): RootPath[] {
-  const paths = rootsOf(a, v, (r) => r === "shrinker", { maxDepth: 4 });
+  let m = pathMemo.get(a);
+  if (!m) pathMemo.set(a, (m = new Map()));
+  let out = m.get(v);
+  if (out) return out;
+  const paths = rootsOf(a, v, (r) => r === "shrinker", { key: "shrinker", maxDepth: 4 });
   const kept = a.mode === "audit" ? paths.filter((p) => p.edges.length === 0) : paths;
-  return kept.sort((x, y) => Number(isCountRole(y.role)) - Number(isCountRole(x.role)) || x.edges.length - y.edges.length);
+  out = kept.sort((x, y) => Number(isCountRole(y.role)) - Number(isCountRole(x.role)) || x.edges.length - y.edges.length);
+  m.set(v, out);
+  return out;
 }
+
+const pathMemo = new WeakMap<ReclaimAnalysis, Map<FnView, RootPath[]>>();
 
 export interface ViewLine {
   line: number;
