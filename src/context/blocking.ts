@@ -7,7 +7,7 @@
 // waiting for that lock inside reclaim a deadlock rather than a stall.
 import {
   FILE_IO_OPS,
-  FINAL_PUT_CALLS,
+  EVICTING_CALLS,
   FLUSH_CALLS,
   FS_IO_CALLS,
   GUARD_CLASSES,
@@ -73,8 +73,13 @@ export function blockerOf(callee: string, args: readonly string[]): Blocker | nu
   if (callee.startsWith("->") && FILE_IO_OPS[callee.slice(2)]) return { kind: "sync-io", call: callee, what: "does filesystem IO through the file's methods" };
   const h = handleCall(callee);
   if (h && h.op === "start") return { kind: "transaction", call: callee, what: "starts or joins a transaction, which waits for a committing one (and its IO)" };
-  const fp = FINAL_PUT_CALLS[callee];
-  if (fp) return { kind: "final-put", call: callee, what: fp.what, runs: { struct: fp.struct, field: fp.field } };
+  if (EVICTING_CALLS[callee])
+    return {
+      kind: "final-put",
+      call: callee,
+      what: "may drop the last reference to an inode: evict() then waits for its writeback (inode_wait_for_writeback()) and runs ->evict_inode",
+      runs: { struct: "super_operations", field: "evict_inode" },
+    };
   const f = FLUSH_CALLS[callee];
   if (f) return { kind: "wait", call: callee, what: f.cancel ? "waits for a running work item to finish" : "waits for queued work to finish" };
   return null;

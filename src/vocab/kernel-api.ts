@@ -923,19 +923,6 @@ export const SYNC_IO_CALLS: Readonly<Record<string, Provenance & { what: string 
   do_writepages: { what: "runs ->writepages for the mapping", src: "mm/page-writeback.c" },
 };
 
-/**
- * Calls that may drop the last reference to an object and run an ops method
- * of its filesystem: what that method does happens in the caller's context.
- */
-export const FINAL_PUT_CALLS: Readonly<Record<string, Provenance & { struct: string; field: string; what: string }>> = {
-  iput: {
-    struct: "super_operations",
-    field: "evict_inode",
-    what: "may drop the last reference to the inode: evict() then waits for its writeback (inode_wait_for_writeback()) and runs ->evict_inode",
-    src: "fs/inode.c iput() -> iput_final() -> evict(): inode_wait_for_writeback(), op->evict_inode() or truncate_inode_pages_final()",
-  },
-};
-
 /** Userspace calls that create a thread or task (which inherits the task flags set before it). */
 export const USERSPACE_THREAD_CALLS: Readonly<Record<string, Provenance & { fnArg: number }>> = {
   pthread_create: { fnArg: 2, src: "POSIX pthread_create(3)" },
