@@ -49,7 +49,7 @@ const RE = {
   blockIo: /queue_rq|submit_bio|bi_end_io|target_type|eh_\w*handler|eh_timed_out|\.timeout\s*=|writepages?\s*=|swap_rw/,
   shrinker: /scan_objects|count_objects|cached_objects|shrink_control/,
   scope: /memalloc_\w*_save/,
-  fsIo: /vfs_iter_write|vfs_iter_read|kernel_write|write_iter|read_iter|vfs_fsync/,
+  fsIo: /\b(?:vfs_iter_write|vfs_iter_read|vfs_iocb_iter_write|vfs_iocb_iter_read|__kernel_write|kernel_write|kernel_read|vfs_fsync|vfs_fsync_range|call_write_iter|call_read_iter)\s*\(|->\s*(?:write_iter|read_iter)\s*\(/,
   daemon: new RegExp([...Object.keys(USERSPACE_IO_SERVERS), ...Object.keys(USERSPACE_IO_LIBRARIES), "/dev/fuse", "PR_SET_IO_FLUSHER"].map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")),
 };
 

@@ -55,7 +55,7 @@ export interface Reached<T> {
 // ---------------------------------------------------------------- the directory
 
 const MAX_DIR_BYTES = 16 * 1024 * 1024;
-const flowCache = new Map<string, { text: string; fns: Map<string, FunctionFlow> }>();
+const flowCache = new Map<string, { text: string; flow: FunctionFlow | null }>();
 
 interface Dir {
   files: string[];
@@ -84,28 +84,18 @@ export function sourceText(a: ReclaimAnalysis, path: string): string | undefined
   return a.source?.postImage(path) ?? facts.text(path) ?? a.source?.preImage(path);
 }
 
-/** The C files of a path's directory, the path itself first (tree only; bounded in bytes); scanned when asked. */
+/** Directories already read, shared across patches and files while their texts stay the same (few kept). */
+const sharedDirs = new Map<string, Dir>();
+
+/** The C files of a path's directory, the path itself first (tree only; bounded in bytes); scanned and indexed when asked. */
 function dirOf(a: ReclaimAnalysis, path: string): Dir {
   let m = dirMemo.get(a);
   if (!m) dirMemo.set(a, (m = new Map()));
   const d = dirname(path);
   let dir = m.get(d);
   if (dir) return dir;
+  const files: string[] = [];
   const texts = new Map<string, string>();
-  const scans = new Map<string, ScanFile>();
-  dir = {
-    files: [],
-    texts,
-    scans: { get: (f) => {
-      let sc = scans.get(f);
-      const t = texts.get(f);
-      if (!sc && t !== undefined) scans.set(f, (sc = cachedScan(`post:${f}`, t)));
-      return sc;
-    } },
-    lines: new Map(),
-    opsByFn: null,
-    mentions: new Map(),
-  };
   const facts = getFacts(a.source);
   if (facts) {
     let bytes = 0;
@@ -115,11 +105,37 @@ function dirOf(a: ReclaimAnalysis, path: string): Dir {
       if (t === undefined) continue;
       bytes += t.length;
       if (bytes > MAX_DIR_BYTES) break;
-      dir.files.push(f);
+      files.push(f);
       texts.set(f, t);
     }
   }
+  // the same directory with the same texts (another file of an audit, another patch of a series): reuse its indices
+  const shared = sharedDirs.get(d);
+  if (shared && shared.files.length === files.length && files.every((f) => shared.texts.get(f) === texts.get(f))) {
+    m.set(d, shared);
+    return shared;
+  }
+  const scans = new Map<string, ScanFile>();
+  dir = {
+    files,
+    texts,
+    scans: {
+      get: (f) => {
+        let sc = scans.get(f);
+        const t = texts.get(f);
+        if (!sc && t !== undefined) scans.set(f, (sc = cachedScan(`post:${f}`, t)));
+        return sc;
+      },
+    },
+    lines: new Map(),
+    opsByFn: null,
+    mentions: new Map(),
+  };
   m.set(d, dir);
+  if (files.length > 0) {
+    if (sharedDirs.size >= 8) sharedDirs.delete(sharedDirs.keys().next().value!);
+    sharedDirs.set(d, dir);
+  }
   return dir;
 }
 
@@ -199,24 +215,29 @@ function signatureText(a: ReclaimAnalysis, file: string, fn: ScanFunction): stri
   return (brace < 0 ? text : text.slice(0, brace)).replace(/\s+/g, " ").trim() || `${fn.name}(${fn.params})`;
 }
 
-/** Every function of a file walked by flow.ts (parsed once per text). */
-function flowsOf(path: string, text: string): Map<string, FunctionFlow> {
-  const c = flowCache.get(path);
-  if (c && c.text === text) return c.fns;
-  const fns = new Map<string, FunctionFlow>();
+/**
+ * One function of a file walked by flow.ts: its span (from the directory
+ * scan) parsed on its own, so a caller's state costs one function's parse,
+ * not the file's. A few hundred kept, validated by the span's text.
+ */
+function flowOfSpan(a: ReclaimAnalysis, file: string, name: string): FunctionFlow | null {
+  const def = definitionOf(a, file, name);
+  if (!def || def.file !== file) return null;
+  const text = functionText(a, file, def.fn);
+  const key = `${file}\0${name}`;
+  const c = flowCache.get(key);
+  if (c && c.text === text) return c.flow;
+  let flow: FunctionFlow | null = null;
   const tree = parseC(text);
   try {
-    for (const n of tree.rootNode.descendantsOfType("function_definition")) {
-      if (!n) continue;
-      const name = functionName(n);
-      if (name && !fns.has(name)) fns.set(name, analyseFunction(n));
-    }
+    const n = tree.rootNode.descendantsOfType("function_definition").find((x) => x !== null && functionName(x) === name);
+    if (n) flow = analyseFunction(n, { lineOffset: def.fn.start - 1 });
   } finally {
     tree.delete();
   }
-  if (flowCache.size > 200) flowCache.delete(flowCache.keys().next().value!);
-  flowCache.set(path, { text, fns });
-  return fns;
+  if (flowCache.size >= 256) flowCache.delete(flowCache.keys().next().value!);
+  flowCache.set(key, { text, flow });
+  return flow;
 }
 
 /** The path walk of a function: a view of the patch when it is one, else (tree) the function parsed from its file. */
@@ -224,9 +245,8 @@ export function flowIn(a: ReclaimAnalysis, file: string, name: string): Function
   const v = a.post().find((x) => x.path === file && x.name === name);
   // the patch's own view: whole, or a fragment when the patch did not apply to the tree (the tree's text is the old code)
   if (v && (v.whole || a.mode === "diff" || a.source?.postImage(file) === undefined)) return v.flow;
-  const t = sourceText(a, file);
-  if (t === undefined) return v?.flow ?? null;
-  return flowsOf(`post:${file}`, t).get(name) ?? v?.flow ?? null;
+  if (a.mode === "diff") return v?.flow ?? null;
+  return flowOfSpan(a, file, name) ?? v?.flow ?? null;
 }
 
 // ---------------------------------------------------------------- roles
