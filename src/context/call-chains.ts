@@ -15,7 +15,7 @@ import type { ScanFile, ScanFunction } from "./c-scan.js";
 import { getFacts } from "./facts.js";
 import { analyseFunction, functionName, type FunctionFlow } from "./flow.js";
 import { parseC } from "./parser.js";
-import { cachedScan, opsRole, signatureRole, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
+import { cachedScan, opsRole, paramTypes, signatureRole, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
 
 // ---------------------------------------------------------------- types
 
@@ -62,8 +62,8 @@ interface Dir {
   /** c-scans, made when first asked (shared with reclaim.ts's cache). */
   scans: { get(file: string): ScanFile | undefined };
   texts: Map<string, string>;
-  /** Lines of each text, split when first asked. */
-  lines: Map<string, string[]>;
+  /** Where each line of a text starts (offsets), found when first asked. */
+  lines: Map<string, Uint32Array>;
   /** Registrations by function name (built when first asked). */
   opsByFn: Map<string, { file: string; struct: string | null; field: string; line: number }[]> | null;
   /** Role words found in the directory's texts, by the role set asked about. */
@@ -133,7 +133,7 @@ function dirOf(a: ReclaimAnalysis, path: string): Dir {
   };
   m.set(d, dir);
   if (files.length > 0) {
-    if (sharedDirs.size >= 8) sharedDirs.delete(sharedDirs.keys().next().value!);
+    if (sharedDirs.size >= 4) sharedDirs.delete(sharedDirs.keys().next().value!);
     sharedDirs.set(d, dir);
   }
   return dir;
@@ -159,9 +159,16 @@ export function definitionOf(a: ReclaimAnalysis, path: string, name: string): { 
 /** The lines of a scanned function as text (tree only). */
 export function functionText(a: ReclaimAnalysis, file: string, fn: ScanFunction): string {
   const d = dirOf(a, file);
-  let lines = d.lines.get(file);
-  if (!lines) d.lines.set(file, (lines = (d.texts.get(file) ?? sourceText(a, file) ?? "").split("\n")));
-  return lines.slice(fn.start - 1, fn.end).join("\n");
+  const text = d.texts.get(file) ?? sourceText(a, file) ?? "";
+  let starts = d.lines.get(file);
+  if (!starts) {
+    const at: number[] = [0];
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) at.push(i + 1);
+    d.lines.set(file, (starts = Uint32Array.from(at)));
+  }
+  const from = starts[fn.start - 1] ?? text.length;
+  const to = fn.end < starts.length ? starts[fn.end]! - 1 : text.length;
+  return text.slice(from, Math.max(from, to));
 }
 
 /** Registrations of the directory by function name. */
@@ -356,30 +363,81 @@ function callersUp(a: ReclaimAnalysis, n: Node): { node: Node; role: RoleFact | 
   return out;
 }
 
-/** The last identifier of a work expression: "&fl->rootcg_work" -> "rootcg_work". */
-function workMember(expr: string): string {
-  const ids = expr.match(/[A-Za-z_]\w*/g) ?? [];
-  return ids[ids.length - 1] ?? "";
+/** A work item as an initialiser or a queueing call names it: the member path after its base, and the base's struct type. */
+interface WorkKey {
+  /** "rootcg_work", "f.work"; a plain identifier for a global or a local. */
+  path: string;
+  /** The base variable ("lo"), or null for a plain identifier. */
+  base: string | null;
+  type: string | null;
+}
+
+function workKey(expr: string, typeOf: (v: string) => string | null): WorkKey | null {
+  const e = expr.replace(/\s+/g, "").replace(/^\(+|\)+$/g, "").replace(/^&/, "");
+  const m = /^([A-Za-z_]\w*)((?:->|\.)[A-Za-z_][\w.>-]*)$/.exec(e);
+  if (m) return { path: m[2]!.replace(/^(?:->|\.)/, "").replace(/->/g, "."), base: m[1]!, type: typeOf(m[1]!) };
+  if (/^[A-Za-z_]\w*$/.test(e)) return { path: e, base: null, type: null };
+  return null;
+}
+
+/**
+ * The same work item: the same member path, and the same struct type when
+ * both are known; with a type unknown, only a path that says more than one
+ * short word ("rootcg_work", "f.work", not "work") is taken as the same.
+ */
+function sameWork(x: WorkKey, y: WorkKey): boolean {
+  if (x.path !== y.path) return false;
+  if (x.type && y.type) return x.type === y.type;
+  return /[._]/.test(x.path);
+}
+
+/** Struct types of a scanned function's parameters and (from its text) locals. */
+function typesIn(a: ReclaimAnalysis, file: string, fn: ScanFunction): (v: string) => string | null {
+  const params = paramTypes(fn.params);
+  let body: string | null = null;
+  return (v) => {
+    const p = params.get(v);
+    if (p) return p;
+    body ??= functionText(a, file, fn);
+    return new RegExp(`\\bstruct\\s+([A-Za-z_]\\w*)\\s*\\*\\s*${v}\\b`).exec(body)?.[1] ?? null;
+  };
 }
 
 /**
  * Functions that queue the work item whose function is `n`: an initialiser
- * (INIT_WORK(&x->m, n)) names the member; a queueing call whose work argument
- * is that member, or a local the queueing function fills from it.
+ * (INIT_WORK(&x->m, n)) names the item; a queueing call whose work argument
+ * is the same item, or a local the queueing function fills from it.
  */
 function workUp(a: ReclaimAnalysis, n: Node): { node: Node; role: RoleFact | null }[] {
   const out: { node: Node; role: RoleFact | null }[] = [];
-  const members = new Set<string>();
+  const items: WorkKey[] = [];
   const queuers: { file: string; name: string; line: number; call: string; fn: ScanFunction | null; view: FnView | null }[] = [];
+  /** The work items a queueing argument may be: itself, or what a local of the function is filled from. */
+  const candidates = (arg: string, typeOf: (v: string) => string | null, body: () => string): WorkKey[] => {
+    const k = workKey(arg, typeOf);
+    if (!k) return [];
+    if (k.base !== null) return [k];
+    const out: WorkKey[] = [k];
+    for (const m of body().matchAll(new RegExp(`\\b${k.path}\\s*=\\s*&?\\s*([A-Za-z_]\\w*(?:\\s*(?:->|\\.)\\s*[A-Za-z_]\\w*)+)`, "g"))) {
+      const f = workKey(m[1]!, typeOf);
+      if (f) out.push(f);
+    }
+    return out;
+  };
   if (a.mode === "diff") {
     for (const o of a.post())
-      for (const e of o.flow.events) if (e.info.kind === "work-init" && e.info.fn === n.name) members.add(workMember(e.info.work));
-    if (members.size === 0) return out;
+      for (const e of o.flow.events)
+        if (e.info.kind === "work-init" && e.info.fn === n.name) {
+          const k = workKey(e.info.work, (v) => o.flow.types.get(v) ?? null);
+          if (k) items.push(k);
+        }
+    if (items.length === 0) return out;
     for (const o of a.post())
       for (const e of o.flow.events) {
         if (e.info.kind !== "queue") continue;
-        const m = workMember(e.info.work);
-        if (members.has(m)) queuers.push({ file: o.path, name: o.name, line: e.line, call: `${e.callee}(${e.args.join(", ")})`, fn: null, view: o });
+        const body = () => viewText(a, o);
+        if (candidates(e.info.work, (v) => o.flow.types.get(v) ?? null, body).some((c) => items.some((i) => sameWork(i, c))))
+          queuers.push({ file: o.path, name: o.name, line: e.line, call: `${e.callee}(${e.args.join(", ")})`, fn: null, view: o });
       }
   } else {
     const d = dirOf(a, n.file);
@@ -387,24 +445,19 @@ function workUp(a: ReclaimAnalysis, n: Node): { node: Node; role: RoleFact | nul
       for (const fn of d.scans.get(f)!.functions)
         for (const c of fn.calls) {
           const wi = WORK_INITS[c.callee];
-          if (wi && (c.args[wi.fnArg] ?? "").replace(/^&\s*/, "") === n.name) members.add(workMember(c.args[wi.workArg] ?? ""));
+          if (!wi || (c.args[wi.fnArg] ?? "").replace(/^&\s*/, "") !== n.name) continue;
+          const k = workKey(c.args[wi.workArg] ?? "", typesIn(a, f, fn));
+          if (k) items.push(k);
         }
-    members.delete("");
-    if (members.size === 0) return out;
+    if (items.length === 0) return out;
     for (const f of d.files)
       for (const fn of d.scans.get(f)!.functions)
         for (const c of fn.calls) {
           const q = QUEUE_CALLS[c.callee];
           if (!q) continue;
-          const arg = c.args[q.workArg] ?? "";
-          const m = workMember(arg);
-          let hit = members.has(m);
-          if (!hit && /^[A-Za-z_]\w*$/.test(arg.trim())) {
-            // a local: the queueing function fills it from the member
-            const body = functionText(a, f, fn);
-            hit = [...members].some((x) => new RegExp(`(?:->|\\.)\\s*${x}\\b`).test(body));
-          }
-          if (hit) queuers.push({ file: f, name: fn.name, line: c.line, call: `${c.callee}(${c.args.join(", ")})`, fn, view: null });
+          const typeOf = typesIn(a, f, fn);
+          if (candidates(c.args[q.workArg] ?? "", typeOf, () => functionText(a, f, fn)).some((k) => items.some((i) => sameWork(i, k))))
+            queuers.push({ file: f, name: fn.name, line: c.line, call: `${c.callee}(${c.args.join(", ")})`, fn, view: null });
         }
   }
   for (const q of queuers) {
@@ -416,6 +469,16 @@ function workUp(a: ReclaimAnalysis, n: Node): { node: Node; role: RoleFact | nul
     });
   }
   return out;
+}
+
+/** The lines of a patch view as one text (diff only: what the hunks show). */
+function viewText(a: ReclaimAnalysis, v: FnView): string {
+  const out: string[] = [];
+  for (const f of a.patch.files) {
+    if (f.path !== v.path) continue;
+    for (const h of f.hunks) for (const l of h.lines) if (l.kind !== "del" && l.newLine !== null && l.newLine >= v.flow.start && l.newLine <= v.flow.end) out.push(l.text);
+  }
+  return out.join("\n");
 }
 
 // ---------------------------------------------------------------- downwards

@@ -127,6 +127,10 @@ ruleTester(rule, {
       },
     },
     {
+      name: "queue_rq queues another structure's work item of the same member name: no link to the unprotected worker",
+      patch: { files: [{ path: "drivers/block/fooloop.c", before: null, after: driver(null).replace("\tqueue_work(fl->wq, &fl->work);", "\tqueue_work(fl->wq, &cmd->work);") }] },
+    },
+    {
       name: "a function named like a back-end worker but reached from nothing (names do not count)",
       patch: {
         files: [
@@ -178,6 +182,20 @@ ruleTester(rule, {
         ],
       },
       errors: [{ messageId: "missing", line: 10, severity: "warning" }],
+    },
+    {
+      name: "a function shaped like a bio callback, registered nowhere in view, reads a file (info: only the signature says it is an IO path)",
+      patch: {
+        context: 10,
+        files: [
+          {
+            path: "fs/frobfs/backing.c",
+            before: "static void frobfs_read_bio(struct bio *bio)\n{\n\tstruct frobfs_rq *rq = to_rq(bio);\n\n\tfrobfs_end(rq);\n}\n",
+            after: "static void frobfs_read_bio(struct bio *bio)\n{\n\tstruct frobfs_rq *rq = to_rq(bio);\n\n\tvfs_iocb_iter_read(rq->file, &rq->iocb, &rq->iter);\n\tfrobfs_end(rq);\n}\n",
+          },
+        ],
+      },
+      errors: [{ messageId: "missing", line: 5, severity: "info" }],
     },
     {
       name: "queue_rq whose start the hunk does not show writes to a file (info: what is set above is unknown)",

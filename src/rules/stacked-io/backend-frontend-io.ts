@@ -11,7 +11,16 @@ import type { ScopeOrThrottle } from "../../context/events.js";
 import type { FlowEvent } from "../../context/flow.js";
 import { reclaimAnalysis, type FnView, type ReclaimAnalysis } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
-import { FILE_IO_OPS, FS_IO_CALLS } from "../../vocab/kernel-api.js";
+import { FILE_IO_OPS, FS_IO_CALLS, SIGNATURE_ROLES } from "../../vocab/kernel-api.js";
+
+/**
+ * A root known only by a signature that other functions share (void f(struct
+ * bio *) is the shape of a completion and of a submit_bio, and of any helper
+ * taking a bio): the role is a guess until a registration shows it.
+ */
+function weakRoot(p: RootPath): boolean {
+  return p.role.how === "signature" && SIGNATURE_ROLES.some((r) => r.only === true && r.label === p.role.label);
+}
 import { chainText } from "../util/phrases.js";
 
 const BACKEND_ROLES = new Set(["io-submit", "io-complete"]);
@@ -103,7 +112,7 @@ function flagChanges(a: ReclaimAnalysis, already: Report[]): Report[] {
       for (const e of site.flow.events) {
         if (!fsIo(e) || (sv.changed.has(e.line) && sv.path === site.file)) continue;
         const paths = rootsOf(a, sv, (r) => BACKEND_ROLES.has(r), { key: "backend", work: true, maxDepth: 6 }).filter((p) => p.chain.includes(v.name));
-        const bad = paths.map((p) => stateAlong(a, sv, e, p)).find((st) => st.unknown === null && !(st.scopes.has("noio") && st.scopes.has("throttle")));
+        const bad = paths.map((p) => stateAlong(a, sv, e, p)).find((st) => st.unknown === null && !weakRoot(st.path) && !(st.scopes.has("noio") && st.scopes.has("throttle")));
         if (!bad || said.has(`${v.path}:${touched.line}`)) continue;
         const chainList = [rootLabel(bad.path), ...bad.path.chain.slice(1), fsIo(e)!];
         const noio = bad.scopes.has("noio");
@@ -169,7 +178,8 @@ function judge(a: ReclaimAnalysis, v: FnView, e: FlowEvent, paths: RootPath[]): 
   const call = fsIo(e)!;
   const states = paths.map((p) => stateAlong(a, v, e, p));
   // a path known to lack a flag before one that only cannot be told
-  const bad = states.filter((s) => !(s.scopes.has("noio") && s.scopes.has("throttle"))).sort((x, y) => Number(x.unknown !== null) - Number(y.unknown !== null))[0];
+  const doubt = (s: PathState) => Number(s.unknown !== null) + Number(weakRoot(s.path));
+  const bad = states.filter((s) => !(s.scopes.has("noio") && s.scopes.has("throttle"))).sort((x, y) => doubt(x) - doubt(y))[0];
   if (!bad) return null;
   const chainList = [rootLabel(bad.path), ...bad.path.chain.slice(1), call];
   const base = { file: v.path, line: e.line, chain: chainList, identifiers: [e.callee.replace(/^->/, ""), v.name, "PF_MEMALLOC_NOIO", "PF_LOCAL_THROTTLE"], cite: ["loop-noio-2019", "local-throttle-2020"] };
@@ -187,7 +197,12 @@ function judge(a: ReclaimAnalysis, v: FnView, e: FlowEvent, paths: RootPath[]): 
       unknowns: [`whether PF_MEMALLOC_NOIO and PF_LOCAL_THROTTLE are set above the lines of ${v.name}() the patch shows`],
     };
   }
-  const unknowns = [bad.unknown, v.flow.entryVisible ? null : `what is set above the lines of ${v.name}() the patch shows`].filter((u): u is string => u !== null);
+  const unknowns = [
+    bad.unknown,
+    v.flow.entryVisible ? null : `what is set above the lines of ${v.name}() the patch shows`,
+    weakRoot(bad.path) ? `whether ${bad.path.role.root}() is a block IO path at all: only its signature (${bad.path.role.label}) says so, no registration was seen` : null,
+  ].filter((u): u is string => u !== null);
+  if (unknowns.length > 0 && a.mode === "audit") return null;
   const noio = bad.scopes.has("noio");
   const throttle = bad.scopes.has("throttle");
   const missing = !noio && !throttle ? "PF_MEMALLOC_NOIO or PF_LOCAL_THROTTLE" : !noio ? "PF_MEMALLOC_NOIO (or a memalloc_noio_save() scope)" : "PF_LOCAL_THROTTLE";
