@@ -70,6 +70,27 @@ interface Dir {
   mentions: Map<string, boolean>;
   /** Definitions by name (built when first asked). */
   defs?: Map<string, { file: string; fn: ScanFunction }[]>;
+  /** Work-item initialisers by work function, and every queueing call (built when first asked). */
+  work?: { inits: Map<string, { file: string; fn: ScanFunction; args: string[]; callee: string }[]>; queues: { file: string; fn: ScanFunction; args: string[]; callee: string; line: number }[] };
+}
+
+function workIndex(d: Dir): NonNullable<Dir["work"]> {
+  if (d.work) return d.work;
+  const inits = new Map<string, { file: string; fn: ScanFunction; args: string[]; callee: string }[]>();
+  const queues: NonNullable<Dir["work"]>["queues"] = [];
+  for (const f of d.files)
+    for (const fn of d.scans.get(f)!.functions)
+      for (const c of fn.calls) {
+        const wi = WORK_INITS[c.callee];
+        if (wi) {
+          const target = (c.args[wi.fnArg] ?? "").replace(/^&\s*/, "");
+          const l = inits.get(target);
+          const e = { file: f, fn, args: c.args, callee: c.callee };
+          if (l) l.push(e);
+          else inits.set(target, [e]);
+        } else if (QUEUE_CALLS[c.callee]) queues.push({ file: f, fn, args: c.args, callee: c.callee, line: c.line });
+      }
+  return (d.work = { inits, queues });
 }
 
 const dirMemo = new WeakMap<ReclaimAnalysis, Map<string, Dir>>();
@@ -440,25 +461,18 @@ function workUp(a: ReclaimAnalysis, n: Node): { node: Node; role: RoleFact | nul
           queuers.push({ file: o.path, name: o.name, line: e.line, call: `${e.callee}(${e.args.join(", ")})`, fn: null, view: o });
       }
   } else {
-    const d = dirOf(a, n.file);
-    for (const f of d.files)
-      for (const fn of d.scans.get(f)!.functions)
-        for (const c of fn.calls) {
-          const wi = WORK_INITS[c.callee];
-          if (!wi || (c.args[wi.fnArg] ?? "").replace(/^&\s*/, "") !== n.name) continue;
-          const k = workKey(c.args[wi.workArg] ?? "", typesIn(a, f, fn));
-          if (k) items.push(k);
-        }
+    const w = workIndex(dirOf(a, n.file));
+    for (const c of w.inits.get(n.name) ?? []) {
+      const k = workKey(c.args[WORK_INITS[c.callee]!.workArg] ?? "", typesIn(a, c.file, c.fn));
+      if (k) items.push(k);
+    }
     if (items.length === 0) return out;
-    for (const f of d.files)
-      for (const fn of d.scans.get(f)!.functions)
-        for (const c of fn.calls) {
-          const q = QUEUE_CALLS[c.callee];
-          if (!q) continue;
-          const typeOf = typesIn(a, f, fn);
-          if (candidates(c.args[q.workArg] ?? "", typeOf, () => functionText(a, f, fn)).some((k) => items.some((i) => sameWork(i, k))))
-            queuers.push({ file: f, name: fn.name, line: c.line, call: `${c.callee}(${c.args.join(", ")})`, fn, view: null });
-        }
+    for (const c of w.queues) {
+      const q = QUEUE_CALLS[c.callee]!;
+      const typeOf = typesIn(a, c.file, c.fn);
+      if (candidates(c.args[q.workArg] ?? "", typeOf, () => functionText(a, c.file, c.fn)).some((k) => items.some((i) => sameWork(i, k))))
+        queuers.push({ file: c.file, name: c.fn.name, line: c.line, call: `${c.callee}(${c.args.join(", ")})`, fn: c.fn, view: null });
+    }
   }
   for (const q of queuers) {
     if (q.name === n.name) continue;
