@@ -47,10 +47,9 @@ const RE = {
   held: /mutex_lock|down_write|down_read|_trans_handle|handle_t/,
   heldAlways: new RegExp(["_freeze_queue", ...Object.values(HANDLE_APIS).flatMap((h) => Object.keys(h.start))].join("|")),
   blockIo: /queue_rq|submit_bio|bi_end_io|target_type|eh_\w*handler|eh_timed_out|\.timeout\s*=|writepages?\s*=|swap_rw/,
-  shrinker: /scan_objects|count_objects|_shrink_scan|_shrink_count/,
+  shrinker: /scan_objects|count_objects|cached_objects|shrink_control/,
   scope: /memalloc_\w*_save/,
-  fsIo: /vfs_iter_write|vfs_iter_read|kernel_write|write_iter|read_iter|vfs_fsync/,
-  backend: /queue_rq|submit_bio|writepages|_work|kthread/,
+  fsIo: /\b(?:vfs_iter_write|vfs_iter_read|vfs_iocb_iter_write|vfs_iocb_iter_read|__kernel_write|kernel_write|kernel_read|vfs_fsync|vfs_fsync_range|call_write_iter|call_read_iter)\s*\(|->\s*(?:write_iter|read_iter)\s*\(/,
   daemon: new RegExp([...Object.keys(USERSPACE_IO_SERVERS), ...Object.keys(USERSPACE_IO_LIBRARIES), "/dev/fuse", "PR_SET_IO_FLUSHER"].map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")),
 };
 
@@ -66,7 +65,8 @@ export function candidateRules(text: string, dir: DirHints = { reclaimContext: t
   if (RE.alloc.test(text) && (RE.heldAlways.test(text) || (dir.reclaimContext && RE.held.test(text)))) out.push("alloc-while-holding");
   if (RE.shrinker.test(text)) out.push("shrinker-blocking");
   if (RE.scope.test(text)) out.push("unbalanced-scope");
-  if (RE.fsIo.test(text) && RE.backend.test(text)) out.push("backend-frontend-io");
+  // the back-end context is found from the callers and the work items that lead to the IO, which may sit in other files
+  if (RE.fsIo.test(text)) out.push("backend-frontend-io");
   if (RE.daemon.test(text)) out.push("io-flusher-missing");
   return out;
 }

@@ -14,7 +14,9 @@ import { dirname } from "node:path";
 import type { KernelVersion, Patch, SourceContext } from "../types.js";
 import {
   EVICTING_CALLS,
+  FILE_IO_OPS,
   FS_IO_CALLS,
+  SYNC_IO_CALLS,
   WAIT_CALLS,
   allocationNeedles,
   FIELD_ROLES,
@@ -145,7 +147,8 @@ const MAX_DIR_BYTES = 16 * 1024 * 1024;
 const scanCache = new Map<string, { text: string; scan: ScanFile }>();
 const parseCache = new Map<string, FileFlows>();
 
-function cachedScan(path: string, text: string): ScanFile {
+/** The c-scan of a text, cached by key (shared with the modules built on this analysis). */
+export function cachedScan(path: string, text: string): ScanFile {
   const c = scanCache.get(path);
   if (c && c.text === text) return c.scan;
   const scan = scanFile(text);
@@ -316,7 +319,7 @@ const TOKENS = {
 };
 
 /** Besides allocations and scopes, what an audited function must name to be walked: filesystem and synchronous IO (the back-end IO rule's sites). */
-const AUDIT_TOKENS = words([...Object.keys(FS_IO_CALLS)]);
+const AUDIT_TOKENS = words([...Object.keys(FS_IO_CALLS), ...Object.keys(SYNC_IO_CALLS), ...Object.keys(FILE_IO_OPS)]);
 
 /**
  * Can this diff region (a hunk's function) produce anything the rules judge,
@@ -356,6 +359,38 @@ function regionMatters(r: Region, role: boolean, locks: boolean): boolean {
   }
   if (held && heldRe.test(r.signature)) held = true;
   return (changedAlloc && held) || (changedHeld && alloc) || (changedAlloc && heldRe.test(r.signature));
+}
+
+/**
+ * What the shrinker and stacked-IO rules judge across functions (call-chains.ts,
+ * blocking.ts): a changed blocking call (an IO wait, synchronous or filesystem
+ * IO, a final put, a sleeping lock), a changed test of the reclaim caller's
+ * mask, or a queued work item; any region that is a link of a call chain the
+ * patch shows (it calls another region's function), or has a role by its
+ * signature. A necessary condition for those rules, as regionMatters is for
+ * the allocation rules.
+ */
+const CHAIN_TOKENS = words([
+  ...Object.keys(WAIT_CALLS),
+  ...Object.keys(EVICTING_CALLS),
+  ...Object.keys(FS_IO_CALLS),
+  ...Object.keys(FILE_IO_OPS),
+  ...Object.keys(SYNC_IO_CALLS),
+  ...Object.entries(LOCK_CALLS).filter(([, l]) => l.op !== "release").map(([n]) => n),
+  ...Object.values(HANDLE_APIS).flatMap((h) => Object.keys(h.start)),
+  "guard",
+  "SHRINK_STOP",
+  "__GFP_FS",
+  "__GFP_IO",
+  "gfp_mask",
+  "queue_",
+  "flush_",
+]);
+
+function chainMatters(r: Region, calls: RegExp | null): boolean {
+  if (r.hunk.lines.some((l) => l.kind !== "ctx" && CHAIN_TOKENS.test(l.text))) return true;
+  if (calls !== null && r.lines.some((l) => calls.test(l.text) && !(r.name !== null && l.text.includes(`${r.name}(`)))) return true;
+  return signatureRole(r.signature) !== null;
 }
 
 function indexDirectory(files: string[], scans: Map<string, ScanFile>, complete: boolean): DirIndex {
@@ -492,12 +527,16 @@ export class ReclaimAnalysis {
 
   private fragmentViews(regions: Region[], image: "post" | "pre", seed = false): FnView[] {
     const out: FnView[] = [];
+    // a link of a call chain the patch shows: a region that calls a function another region of the patch is in
+    const names = [...new Set(regions.map((r) => r.name).filter((n): n is string => n !== null && /^[A-Za-z_]\w*$/.test(n)))];
+    const calls = names.length > 0 ? new RegExp(`\\b(?:${names.join("|")})\\s*\\(`) : null;
     for (const r of regions) {
       // regions with a change on either side of their hunk (a deleted scope changes the lines around it)
       if (!r.lines.some((l) => l.changed) && !r.hunk.lines.some((l) => l.kind !== "ctx")) continue;
       // diff-only: nothing this region changes can be judged against what it shows (with a tree, callers and
       // the directory can supply what the lines do not)
-      if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r), this.patchHasReclaimSide())) continue;
+      // (the chains the shrinker and stacked-IO rules follow start at a role: diff-only, one the patch shows)
+      if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r), this.patchHasReclaimSide()) && !(this.patchHasRole() && chainMatters(r, calls))) continue;
       const params = paramsOfSignature(r.signature);
       const initial = seed ? this.seedFor(r) : undefined;
       const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")), ...(initial ? { initial } : {}) });
@@ -654,6 +693,14 @@ export class ReclaimAnalysis {
   }
 
   private reclaimSide: boolean | null = null;
+  private anyRole: boolean | null = null;
+
+  /** Some function the patch shows has a role (by a registration the patch shows, or by its signature). */
+  private patchHasRole(): boolean {
+    if (this.anyRole !== null) return this.anyRole;
+    this.anyRole = regionsOf(this.patch, "new").some((r) => r.name !== null && this.directRole(r.file.path, r.name, r.signature) !== null);
+    return this.anyRole;
+  }
 
   /** The patch shows a function reclaim runs (a shrinker, eviction, folio release...): only then can a lock it shows be one reclaim takes. */
   private patchHasReclaimSide(): boolean {

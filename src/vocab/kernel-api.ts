@@ -428,7 +428,15 @@ export const WAIT_CALLS: Readonly<Record<string, WaitCall>> = {
   io_schedule_timeout: wt("io", "kernel/sched/core.c"),
   wait_for_completion_io: wt("io", "kernel/sched/completion.c"),
   wait_for_completion_io_timeout: wt("io", "kernel/sched/completion.c"),
+  folio_wait_locked: wt("io", "include/linux/pagemap.h (a folio stays locked while its read IO is in flight)"),
+  folio_wait_locked_killable: wt("io", "include/linux/pagemap.h"),
+  wait_on_page_locked: wt("io", "include/linux/pagemap.h"),
+  jbd2_log_wait_commit: wt("io", "fs/jbd2/journal.c (waits until a transaction's commit IO is done)"),
+  jbd2_journal_force_commit: wt("io", "fs/jbd2/journal.c"),
+  jbd2_complete_transaction: wt("io", "fs/jbd2/journal.c"),
   folio_wait_writeback: wt("writeback", "mm/page-writeback.c"),
+  folio_wait_writeback_killable: wt("writeback", "mm/page-writeback.c"),
+  filemap_fdatawait_keep_errors: wt("writeback", "mm/filemap.c"),
   wait_on_page_writeback: wt("writeback", "mm/folio-compat.c"),
   folio_wait_stable: wt("writeback", "mm/page-writeback.c"),
   filemap_fdatawait: wt("writeback", "include/linux/fs.h"),
@@ -787,6 +795,7 @@ export const FIELD_ROLES: Readonly<Record<string, OpsField>> = {
  */
 export const SIGNATURE_ROLES: readonly (OpsField & { params: string[]; returns?: string; only?: boolean })[] = [
   { params: ["struct shrink_control"], role: "shrinker", label: "a shrinker callback (by its struct shrink_control parameter)", src: "include/linux/shrinker.h", inReclaim: true },
+  { params: ["struct shrinker"], returns: "unsigned long", role: "shrinker", label: "a shrinker callback (by its signature: unsigned long, struct shrinker *)", src: "include/linux/shrinker.h (struct shrinker: count_objects/scan_objects)", inReclaim: true },
   { params: ["struct blk_mq_queue_data"], role: "io-submit", label: "a blk_mq_ops.queue_rq handler (by its struct blk_mq_queue_data parameter)", src: "include/linux/blk-mq.h" },
   { params: ["struct blk_mq_hw_ctx"], returns: "blk_status_t", role: "io-submit", label: "a blk_mq_ops.queue_rq handler (by its signature: blk_status_t, struct blk_mq_hw_ctx *)", src: "include/linux/blk-mq.h" },
   { params: ["struct writeback_control"], role: "writeback", label: "a writeback callback (by its struct writeback_control parameter)", src: "include/linux/writeback.h" },
@@ -894,6 +903,36 @@ export const FS_IO_CALLS: Readonly<Record<string, Provenance>> = {
   call_read_iter: { src: "include/linux/fs.h", until: "v6.9" },
   vfs_fsync: { src: "fs/sync.c" },
   vfs_fsync_range: { src: "fs/sync.c" },
+};
+
+/** file_operations methods called through the file (`file->f_op->write_iter(...)`): filesystem IO without a VFS helper. */
+export const FILE_IO_OPS: Readonly<Record<string, Provenance & { write: boolean }>> = {
+  write_iter: { write: true, src: "include/linux/fs.h (struct file_operations)" },
+  read_iter: { write: false, src: "include/linux/fs.h (struct file_operations)" },
+};
+
+/**
+ * Calls that write back synchronously: they submit IO and wait for it, or
+ * wait for IO already in flight before submitting (a shrinker must not).
+ */
+export const SYNC_IO_CALLS: Readonly<Record<string, Provenance & { what: string }>> = {
+  write_dirty_buffer: { what: "locks the buffer (waiting for IO in flight) and submits its write", src: "fs/buffer.c" },
+  sync_mapping_buffers: { what: "writes the mapping's associated buffers and waits for them", src: "fs/buffer.c" },
+  filemap_fdatawrite: { what: "data-integrity writeback (WB_SYNC_ALL): waits for pages under writeback", src: "mm/filemap.c" },
+  filemap_fdatawrite_range: { what: "data-integrity writeback (WB_SYNC_ALL): waits for pages under writeback", src: "mm/filemap.c" },
+  do_writepages: { what: "runs ->writepages for the mapping", src: "mm/page-writeback.c" },
+};
+
+/** Userspace calls that create a thread or task (which inherits the task flags set before it). */
+export const USERSPACE_THREAD_CALLS: Readonly<Record<string, Provenance & { fnArg: number }>> = {
+  pthread_create: { fnArg: 2, src: "POSIX pthread_create(3)" },
+  thrd_create: { fnArg: 1, src: "C11 thrd_create" },
+  clone: { fnArg: 0, src: "clone(2) (glibc wrapper: fn is the first argument)" },
+};
+
+/** Device nodes whose opening makes a process a filesystem or block server (uapi documentation). */
+export const USERSPACE_IO_DEVICES: Readonly<Record<string, Provenance & { what: string }>> = {
+  "/dev/fuse": { what: "a FUSE server (/dev/fuse)", src: "Documentation/filesystems/fuse.rst" },
 };
 
 /** Userspace interfaces that make a process serve block or filesystem IO (uapi headers). */

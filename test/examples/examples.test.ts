@@ -29,7 +29,7 @@ const EXPECTED: Record<string, Expectation> = {
     line: null,
   },
   "ext4-mapping-gfp-mask": { findings: ["mapping-gfp-mask:warning"], cites: ["ext4-mapping-gfp-2019"], line: 22 },
-  "dm-bufio-shrinker-io": { findings: ["shrinker-blocking:warning"], cites: ["dm-bufio-workqueue-2020"], line: 24 },
+  "dm-bufio-shrinker-io": { findings: ["shrinker-blocking:info"], cites: ["dm-bufio-workqueue-2020"], line: 24 },
   "loop-worker-noio": { findings: ["memalloc-flags-direct:info"], cites: ["loop-noio-2019"] },
   "loop-worker-drop-noio": { findings: ["memalloc-flags-direct:warning"], cites: ["loop-noio-2019"] },
   "tcmu-daemon-io-flusher": { findings: ["io-flusher-prctl-arg:error"], cites: ["pr-set-io-flusher-2019"], line: 8 },

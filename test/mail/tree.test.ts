@@ -72,7 +72,7 @@ describe("mail --tree", () => {
     expect(eml).toHaveLength(1);
     expect(header(eml[0]!, "In-Reply-To")).toBe("<qc1@example.org>");
     const body = bodyOf(eml[0]!).replace(/\s+/g, " ");
-    expect(body).toContain("qc_scan -> qc_flush_obj -> qc_write_back -> write_dirty_buffer");
+    expect(body).toContain("qc_scan (shrinker.scan_objects) -> qc_flush_obj -> qc_write_back -> wait_on_buffer");
     expect(body).toContain(`Reviewed against the tree at ${c1.slice(0, 12)} (the commit holding the patch's blobs); drivers/qc/qc_shrink.c: exact blob ${blobId(QC_SHRINK).slice(0, 12)}`);
   });
 
@@ -120,7 +120,7 @@ describe("mail --tree", () => {
     const eml = outbox(join(dir, "out"));
     expect(eml.map((e) => header(e, "In-Reply-To"))).toEqual(["<s2@example.org>"]);
     const body = bodyOf(eml[0]!).replace(/\s+/g, " ");
-    expect(body).toContain("qc_scan -> qc_sync_obj -> write_dirty_buffer");
+    expect(body).toContain("qc_scan (shrinker.scan_objects) -> qc_sync_obj -> wait_on_buffer");
     expect(body).toContain(`tree at ${c1.slice(0, 12)} (the patch's base-commit); drivers/qc/qc_shrink.c: at ${c1.slice(0, 12)}, not the exact blob`);
   });
 
@@ -158,7 +158,7 @@ describe("mail --tree", () => {
     const eml = outbox(join(dir, "out"));
     expect(eml).toHaveLength(1);
     const body = bodyOf(eml[0]!).replace(/\s+/g, " ");
-    expect(body).toContain("qc_scan -> qc_reap -> wait_on_buffer");
+    expect(body).toContain("qc_scan (shrinker.scan_objects) -> qc_reap -> wait_on_buffer");
     expect(body).toContain(`tree at ${newer.slice(0, 12)} (the commit holding the patch's blobs); drivers/qc/qc_io.c: exact blob ${blobId(io2).slice(0, 12)} (as in ${newer.slice(0, 12)})`);
   });
 
@@ -207,6 +207,6 @@ describe.skipIf(why !== null)(`mail --tree over IMAP${why ? ` (skipped: ${why})`
     expect(sum.ok).toBe(true);
     const got = smtp.received.filter((r) => header(r.raw, "In-Reply-To") === "<imap-qc@example.org>");
     expect(got).toHaveLength(1);
-    expect(bodyOf(got[0]!.raw).replace(/\s+/g, " ")).toContain("qc_scan -> qc_flush_obj -> qc_write_back -> write_dirty_buffer");
+    expect(bodyOf(got[0]!.raw).replace(/\s+/g, " ")).toContain("qc_scan (shrinker.scan_objects) -> qc_flush_obj -> qc_write_back -> wait_on_buffer");
   });
 });

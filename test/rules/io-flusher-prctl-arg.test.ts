@@ -37,6 +37,19 @@ ruleTester(rule, {
       errors: [{ messageId: "clears", line: 4 }],
     },
     {
+      name: "Rust: libc::prctl with 0",
+      patch: {
+        files: [
+          {
+            path: "src/queue.rs",
+            before: "fn start() -> i32 {\n    0\n}\n",
+            after: "fn start() -> i32 {\n    unsafe { libc::prctl(libc::PR_SET_IO_FLUSHER, 0, 0, 0, 0) }\n}\n",
+          },
+        ],
+      },
+      errors: [{ messageId: "clears", line: 2, severity: "error" }],
+    },
+    {
       name: "too few arguments",
       patch: { files: [{ path: "src/queue.c", before: daemon, after: add("\tprctl(PR_SET_IO_FLUSHER, 1);") }] },
       errors: [{ messageId: "badArg", line: 5, severity: "error" }],

@@ -1,14 +1,9 @@
 // io-flusher-prctl-arg: prctl(PR_SET_IO_FLUSHER, ...) with arguments that do not
 // set the state (0 clears it), and recognition of a correct call.
+import { flusherCallIn, isLiteralArg, isZeroArg } from "../../context/userspace.js";
 import type { Report, Rule } from "../../types.js";
-import { callArguments, stripLine } from "../util/code.js";
+import { stripLine } from "../util/code.js";
 import { isSourceFile } from "../util/diff.js";
-import { isUserspaceFile } from "./io-flusher-missing.js";
-
-const CALL = /\b(?:prctl|Prctl)\s*\(/g;
-const ZERO = /^\(?\s*(?:0|0x0|0[uUlL]+|false)\s*\)?(?:\s+as\s+\w+)?$/;
-const ONE = /^\(?\s*(?:1|0x1|1[uUlL]+|true)\s*\)?(?:\s+as\s+\w+)?$/;
-const LITERAL = /^\(?\s*(?:\d+|0x[0-9a-fA-F]+)[uUlL]*\s*\)?(?:\s+as\s+\w+)?$/;
 
 export const rule: Rule = {
   meta: {
@@ -21,7 +16,7 @@ export const rule: Rule = {
         "PR_SET_IO_FLUSHER takes arg2 = 1 to set the IO-flusher state (PF_MEMALLOC_NOIO | " +
         "PF_LOCAL_THROTTLE) and arg2 = 0 to clear it; any other value, or non-zero arg3..arg5, fails " +
         "with EINVAL. Passing 0 succeeds silently, so an error check never fires and the daemon runs " +
-        "unprotected (ublksrv shipped this in 53c353ff9841). The call needs CAP_SYS_RESOURCE and the " +
+        "unprotected. The call needs CAP_SYS_RESOURCE and the " +
         "state is per thread.",
       fix:
         "prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) in every IO thread, checking the result and logging " +
@@ -53,34 +48,30 @@ export const rule: Rule = {
         side.forEach((l, i) => {
           if (l.kind !== "add" || !/PR_(?:SET|GET)?_?IO_FLUSHER/.test(l.text)) return;
           const code = stripLine(l.text);
-          // the prctl's implementation (kernel/sys.c, uapi header, helpers), not a caller
-          if (!kernelSide && !isUserspaceFile(file) && /\bcase\s+PR_(?:SET|GET)_IO_FLUSHER\b|#\s*define\s+PR_(?:SET|GET)_IO_FLUSHER\b|\bPR_IO_FLUSHER\b/.test(code)) {
+          // the prctl's implementation (its case label, the uapi definition, the flag set), not a caller
+          if (/\bcase\s+PR_(?:SET|GET)_IO_FLUSHER\b|#\s*define\s+PR_(?:SET|GET)_IO_FLUSHER\b|\bPR_IO_FLUSHER\b/.test(code)) {
+            if (kernelSide) return;
             kernelSide = true;
             reports.push({ file: file.path, line: l.newLine, messageId: "kernelSide", severity: "info", identifiers: ["PR_SET_IO_FLUSHER"] });
             return;
           }
           if (!/\bPR_SET_IO_FLUSHER\b/.test(code)) return;
           const joined = [code, ...side.slice(i + 1, i + 4).map((x) => stripLine(x.text))].join(" ");
-          CALL.lastIndex = 0;
-          let m: RegExpExecArray | null;
-          while ((m = CALL.exec(joined))) {
-            const args = callArguments(joined, m.index + m[0].length - 1);
-            if (!args || !/\bPR_SET_IO_FLUSHER$/.test(args[0]!)) continue;
-            const at = { file: file.path, line: l.newLine, identifiers: ["PR_SET_IO_FLUSHER"] };
-            const rest = args.slice(1);
-            const arg2 = rest[0];
-            if (arg2 !== undefined && ZERO.test(arg2)) {
-              reports.push({ ...at, messageId: "clears", data: { arg: arg2 } });
-            } else if (rest.length !== 4) {
-              reports.push({ ...at, messageId: "badArg", data: { args: rest.join(", "), problem: `prctl takes five arguments here (got ${args.length}); arg3..arg5 must be 0` } });
-            } else if (arg2 !== undefined && LITERAL.test(arg2) && !ONE.test(arg2)) {
-              reports.push({ ...at, messageId: "badArg", data: { args: rest.join(", "), problem: `arg2 must be 1 (set) or 0 (clear), not ${arg2}` } });
-            } else if (rest.slice(1).some((a) => LITERAL.test(a) && !ZERO.test(a))) {
-              reports.push({ ...at, messageId: "badArg", data: { args: rest.join(", "), problem: "arg3..arg5 must be 0" } });
-            } else if (arg2 !== undefined && ONE.test(arg2)) {
-              reports.push({ ...at, messageId: "sets", severity: "info" });
-            }
-            break;
+          const call = flusherCallIn(joined);
+          if (!call) return;
+          const at = { file: file.path, line: l.newLine, identifiers: ["PR_SET_IO_FLUSHER"] };
+          const rest = call.rest;
+          const arg2 = rest[0];
+          if (call.arg2 === "clear") {
+            reports.push({ ...at, messageId: "clears", data: { arg: arg2! }, fix: "Pass 1 as arg2: prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) sets the state; 0 clears it." });
+          } else if (rest.length !== 4) {
+            reports.push({ ...at, messageId: "badArg", data: { args: rest.join(", "), problem: `prctl takes five arguments here (got ${rest.length + 1}); arg3..arg5 must be 0` } });
+          } else if (call.arg2 === "other") {
+            reports.push({ ...at, messageId: "badArg", data: { args: rest.join(", "), problem: `arg2 must be 1 (set) or 0 (clear), not ${arg2}` } });
+          } else if (rest.slice(1).some((a) => isLiteralArg(a) && !isZeroArg(a))) {
+            reports.push({ ...at, messageId: "badArg", data: { args: rest.join(", "), problem: "arg3..arg5 must be 0" } });
+          } else if (call.arg2 === "set") {
+            reports.push({ ...at, messageId: "sets", severity: "info" });
           }
         });
       }

@@ -1,299 +1,371 @@
-// shrinker-blocking: a shrinker callback (or a helper it calls) that waits on
-// IO, submits IO synchronously or takes a sleeping lock unconditionally.
-import { getFacts, type ContextFacts } from "../../context/facts.js";
-import { shrinkerOf } from "../../context/rule-support.js";
-import type { Patch, Report, Rule, Severity, SourceContext } from "../../types.js";
-import { callsOn } from "../util/code.js";
-import { addedLines, deletedLines, isCLike } from "../util/diff.js";
-import {
-  blockersOn,
-  callbackRole,
-  deletedTexts,
-  fileMentionsShrinkers,
-  functionsOf,
-  isMovedLine,
-  mentionsShrinkers,
-  isLockCall,
-  registeredCallbacks,
-  shrinkerFunctions,
-  trylockNames,
-  type Blocker,
-  type ShrinkerFn,
-} from "../util/shrinker-scope.js";
+// shrinker-blocking: a shrinker callback (or a function it reaches) that
+// waits on IO, does IO synchronously, or takes a sleeping lock
+// unconditionally; count_objects that blocks at all. The shrinker role comes
+// from the ops table (.scan_objects/.count_objects, ->scan_objects = f after
+// shrinker_alloc) or the callback's signature; helpers are followed through
+// the patch's functions, and with sources through the directory. Blocking
+// calls come from the kernel API vocabulary. A sleeping lock is worse when
+// the same lock is seen held across an allocation or IO: said when seen.
+import { BLOCK_WEIGHT, blockerOf, lockHeldAcross, type Blocker, type HeldAcross } from "../../context/blocking.js";
+import { definitionVisible, opsImplementations, reachBelow, rootLabel, type RootPath } from "../../context/call-chains.js";
+import { lockKeyOf } from "../../context/events.js";
+import { reclaimAnalysis, type FnView, type ReclaimAnalysis } from "../../context/reclaim.js";
+import type { Report, Rule, Severity } from "../../types.js";
+import { LOCK_CALLS, SYSTEM_QUEUES } from "../../vocab/kernel-api.js";
+import { chainText } from "../util/phrases.js";
+import { isCountRole, shrinkerPaths, viewLines } from "../util/shrinker-scope.js";
 
-/** The commit message says the shrinker work no longer runs in reclaim context. */
-export function saysOffReclaim(message: string): boolean {
-  return /no longer (?:runs? )?(?:in|from) (?:kswapd|(?:direct |memory )?reclaim)|(?:runs?|called|done|happens) (?:now )?(?:in|from) (?:a|the)(?: \w+){0,3} (?:workqueue|worker|kthread)|not (?:called )?(?:in|from) (?:kswapd|reclaim) context/i.test(
-    message,
-  );
-}
-
-const MESSAGE_OF: Record<Blocker["kind"], string> = {
-  wait: "waitsOnIo",
-  submit: "submitsIo",
-  lock: "sleepingLock",
-  soft: "mayBlock",
+const MESSAGE: Record<Blocker["kind"], string> = {
+  "io-wait": "waitsOnIo",
+  "sync-io": "syncIo",
+  transaction: "startsTransaction",
+  "sleeping-lock": "sleepingLock",
+  "final-put": "finalPut",
+  wait: "mayWait",
 };
-
-function roleName(s: ShrinkerFn): string {
-  if (s.evidence === "weak") return "shrinker";
-  return s.role === "count" ? "count_objects" : "scan_objects";
-}
 
 export const rule: Rule = {
   meta: {
     id: "shrinker-blocking",
     class: "shrinker-io",
     severity: "warning",
-    description: "shrinker callback (or a helper it calls) that waits on IO, submits IO synchronously or takes a sleeping lock",
+    description: "A shrinker callback (or a function it reaches) that waits on IO, does IO synchronously or takes a sleeping lock unconditionally",
     docs: {
       why:
-        "Shrinkers run inside memory reclaim, most often from kswapd. A shrinker that waits on IO " +
-        "stalls kswapd and every allocation that waits on kswapd, and deadlocks when that IO itself " +
-        "needs memory or sits behind the allocation (a loop or stacked device, writeback). A sleeping " +
-        "lock held elsewhere across IO or allocation has the same effect. count_objects must never " +
-        "block at all. dm-bufio (2020) and XFS inode reclaim (v5.9) were both reworked to stop " +
-        "waiting on IO in their shrinkers; turning mutex_lock into mutex_trylock alone did not help " +
-        "dm-bufio in 2019 because the hang was the IO wait after the lock.",
+        "Shrinkers run inside memory reclaim, most often from kswapd. A shrinker that waits on IO stalls kswapd " +
+        "and every allocation waiting behind it, and deadlocks when that IO needs memory or sits behind the " +
+        "allocation that entered reclaim (a stacked or file-backed device, writeback). A sleeping lock taken " +
+        "unconditionally makes reclaim wait for whoever holds it; when the holder allocates memory or does IO " +
+        "under that lock, reclaim waits for itself. count_objects is called for every shrinker on every pass and " +
+        "must only read counters (include/linux/shrinker.h). Making the lock a trylock does not help when the " +
+        "wait on IO follows it.",
       fix:
-        "Free only what is clean and unlocked: trylock and return SHRINK_STOP when the lock is busy, " +
-        "skip dirty or in-flight objects, and kick writeback to a WQ_MEM_RECLAIM workqueue from the " +
-        "shrinker instead of doing and waiting for it there. Keep count_objects to reading counters.",
+        "Free only what is clean and unlocked: trylock and return SHRINK_STOP when the lock is busy, skip dirty " +
+        "or in-flight objects, and hand writeback to a worker on a WQ_MEM_RECLAIM queue instead of waiting for it " +
+        "in the shrinker. Keep count_objects to reading counters.",
       quiet:
-        "count_objects that only reads a counter; mutex_trylock()/down_read_trylock() with return " +
-        "SHRINK_STOP; the same calls outside shrinker callbacks; slab cache trimming (kmem_cache_shrink).",
+        "Try-locks (with SHRINK_STOP or skipping the object), spinlocks, calls whose definition shows no blocking, " +
+        "the same calls in functions no shrinker reaches, and calls the patch only moved. Waits whose waker is not " +
+        "visible (completions, events, flushes of work) are info: what they wait for decides. An audit of existing " +
+        "code follows helpers two calls deep (not three) and reports sleeping locks only when the same lock is " +
+        "seen held across an allocation or IO.",
     },
     messages: {
       waitsOnIo:
-        "{{chain}}: this {{role}} path waits on IO ({{call}}()) inside memory reclaim: kswapd and every reclaimer behind it stall, and it deadlocks if the IO needs memory; kick a WQ_MEM_RECLAIM worker instead of waiting",
-      submitsIo:
-        "{{chain}}: this {{role}} path writes back synchronously ({{call}}()) inside memory reclaim; a shrinker should skip dirty objects and leave writeback to a WQ_MEM_RECLAIM worker it kicks",
+        "{{chain}}: {{call}}() {{what}} inside memory reclaim: kswapd and every task reclaiming behind it wait for that IO, and nothing makes progress if the IO needs memory or sits behind the allocation that entered reclaim",
+      syncIo:
+        "{{chain}}: {{call}}() {{what}} inside memory reclaim: reclaim waits for IO it started itself, which deadlocks when that IO needs memory",
       sleepingLock:
-        "{{chain}}: this {{role}} path takes the sleeping lock {{call}}() inside memory reclaim; shrinkers trylock and return SHRINK_STOP when the lock is busy, and any IO waited on after the lock still stalls kswapd",
-      mayBlock:
-        "{{chain}}: {{call}}() in a {{role}} path may sleep or start IO; fine only if this really runs outside kswapd/direct reclaim, as the change assumes",
+        "{{chain}}: {{call}}({{lock}}) takes a sleeping lock unconditionally inside memory reclaim: reclaim waits for whoever holds the lock",
+      lockHeldAcross:
+        "{{chain}}: {{call}}({{lock}}) takes a sleeping lock unconditionally inside memory reclaim, and {{holder}}() holds the same lock across {{what}} ({{where}}): {{consequence}}",
+      startsTransaction:
+        "{{chain}}: {{call}}() {{what}} inside memory reclaim: the commit it may wait for does IO and allocates, and reclaim waits for it",
+      finalPut:
+        "{{chain}}: {{call}}() {{what}}, inside memory reclaim: reclaim waits for that writeback and for whatever the filesystem's eviction waits on",
+      countBlocks:
+        "{{chain}}: {{call}}() {{what}} in a count callback ({{role}}): count_objects runs for every shrinker on every reclaim pass and must only read counters",
+      mayWait:
+        "{{chain}}: {{call}}() {{what}} inside memory reclaim; whether that can wait on IO or memory depends on what completes it, which is not visible here",
+      trylockDropped:
+        "{{fn}}() no longer returns SHRINK_STOP when {{try}}() fails and calls {{call}}() unconditionally instead; {{call}}() is not defined in what was reviewed, so whether it sleeps (making reclaim wait for the lock holder) cannot be told",
+      queuesWork:
+        "{{chain}}: this shrinker path now hands its work to a work item ({{call}}): the work runs outside reclaim, so what it waits on no longer stalls reclaim{{queueNote}}",
       stopsBlocking:
-        "{{fn}}() no longer calls {{calls}} in its {{role}} callback: recognised shrinker fix (callbacks must not block; count_objects only reads counters)",
+        "{{fn}}() ({{role}}) no longer calls {{calls}}: recognised shrinker fix (shrinkers must not block; count_objects only reads counters)",
     },
     knowledge: ["dm-bufio-workqueue-2020", "xfs-reclaim-nonblocking-2020", "dm-bufio-loop-revert-2019", "shrinker-alloc-api-2023"],
     scope: "line",
-    needles: ["shrink", "scan_objects", "count_objects"],
+    needles: ["shrink", "scan_objects", "count_objects", "SHRINK_"],
   },
-  check({ patch, source }) {
-    const reports: Report[] = [];
-    const facts = getFacts(source);
-    if (!mentionsShrinkers(patch)) {
-      if (facts) reports.push(...helperChanges(patch, source, facts, trylockNames(patch), new Set()));
-      return reports;
-    }
-    const trylocks = trylockNames(patch);
-    const offReclaim = saysOffReclaim(`${patch.subject}\n${patch.message}`);
-    const done = new Set<string>();
-    const blockingFns = new Set<string>();
-    let deleted: Set<string> | null = null;
-    for (const s of shrinkerFunctions(patch)) {
-      for (const l of s.fn.lines) {
-        if (l.line.kind !== "add" || l.line.newLine === null) continue;
-        if (!/\w\s*\(/.test(l.code)) continue;
-        deleted ??= deletedTexts(patch);
-        if (isMovedLine(l.code, deleted)) continue;
-        for (const b of blockersOn(l.code, trylocks)) {
-          const key = `${l.file.path}:${l.line.newLine}:${b.call}`;
-          if (done.has(key)) continue;
-          done.add(key);
-          blockingFns.add(s.chain[0]!);
-          const strong = b.kind !== "soft" && s.evidence === "callback" && !offReclaim;
-          const severity = !strong ? "info" : s.role === "count" ? "error" : "warning";
-          reports.push({
-            messageId: MESSAGE_OF[b.kind],
-            data: { chain: [...s.chain, b.call].join(" -> "), role: roleName(s), call: b.call },
-            file: l.file.path,
-            line: l.line.newLine,
-            severity,
-            chain: [...s.chain, b.call],
-            cite: b.kind === "lock" ? ["dm-bufio-loop-revert-2019", "dm-bufio-workqueue-2020"] : undefined,
-            identifiers: [b.call, ...s.chain],
-          });
+  check(ctx) {
+    const a = reclaimAnalysis(ctx);
+    const found: Found[] = [];
+    for (const v of a.post()) {
+      const events = v.flow.events.filter((e) => a.mode === "audit" || v.changed.has(e.line));
+      if (events.length === 0) continue;
+      const paths = shrinkerPaths(a, v);
+      const path = paths[0];
+      if (!path) continue;
+      let moved: Set<string> | null = null;
+      for (const e of events) {
+        if (e.info.kind !== "call" && blockerOf(e.callee, e.args) === null) continue;
+        // the pre-image is read only for calls that may matter
+        moved ??= movedCalls(a, v);
+        if (moved.has(`${e.callee}\0${e.args.join(",")}`)) continue;
+        if (e.info.kind === "lock" && e.info.op === "try") continue;
+        const b = blockerOf(e.callee, e.args);
+        if (b) {
+          found.push(throughEviction(a, { v, path, line: e.line, chain: [...path.chain, e.callee], blocker: b, site: { file: v.path, line: e.line }, via: null }));
+          continue;
         }
+        if (e.info.kind !== "call" || e.callee.startsWith("->")) continue;
+        // a call into a helper: what it reaches
+        // an audit keeps to short chains: deeper ones more often pass a branch a constant argument rules out
+        const hits = reachBelow(a, v.path, e.callee, blockerOf, { maxDepth: a.mode === "audit" ? 2 : 3 }).filter(
+          (h) => a.mode === "audit" || !a.post().some((o) => o.path === h.file && o.changed.has(h.line)),
+        );
+        const best = hits.sort((x, y) => BLOCK_WEIGHT[y.hit.kind] - BLOCK_WEIGHT[x.hit.kind] || x.chain.length - y.chain.length)[0];
+        if (best) found.push(throughEviction(a, { v, path, line: e.line, chain: [...path.chain, ...best.chain], blocker: best.hit, site: { file: best.file, line: best.line }, via: e.callee }));
       }
     }
-
-    // Recognised fix: blocking calls deleted from a callback, none added.
-    const registered = registeredCallbacks(patch);
-    const newFns = new Map(functionsOf(patch, "new", fileMentionsShrinkers).map((f) => [`${f.path}\0${f.name}`, f]));
-    const removed = new Map<string, { path: string; calls: Set<string>; role: "count" | "scan" }>();
-    const oldFns = new Map(functionsOf(patch, "old", fileMentionsShrinkers).map((f) => [`${f.path}\0${f.name}`, f]));
-    const shrinkerFiles = new Set(patch.files.filter(fileMentionsShrinkers).map((f) => f.path));
-    for (const v of deletedLines(patch, (path) => shrinkerFiles.has(path))) {
-      if (!v.fn) continue;
-      const fn = oldFns.get(`${v.file.path}\0${v.fn}`);
-      const role = fn ? callbackRole(fn, registered) : null;
-      if (!role) continue;
-      for (const c of callsOn(v.code)) {
-        const blocks = blockersOn(v.code, trylocks).some((b) => b.call === c && b.kind !== "soft");
-        if (!blocks && !(role === "count" && isLockCall(c))) continue;
-        const e = removed.get(v.fn) ?? { path: v.file.path, calls: new Set<string>(), role };
-        e.calls.add(c);
-        removed.set(v.fn, e);
-      }
-    }
-    for (const [fnName, e] of removed) {
-      if (blockingFns.has(fnName)) continue;
-      const fn = newFns.get(`${e.path}\0${fnName}`);
-      const still = fn?.lines.some((l) => blockersOn(l.code, trylocks).some((b) => e.calls.has(b.call)));
-      if (!fn || still) continue;
-      const at = fn.lines.find((l) => l.line.kind === "add" && l.line.newLine !== null && l.line.text.trim() !== "");
-      if (!at) continue;
-      reports.push({
-        messageId: "stopsBlocking",
-        data: { fn: fnName, calls: [...e.calls].map((c) => `${c}()`).join(", "), role: e.role === "count" ? "count_objects" : "scan_objects" },
-        file: e.path,
-        line: at.line.newLine,
-        severity: "info",
-        identifiers: [fnName, ...e.calls],
-      });
-    }
-    if (facts) {
-      const at = new Set(reports.map((r) => `${r.file}:${r.line}`));
-      for (const r of [...callbackChains(patch, facts, trylocks, offReclaim, at), ...helperChanges(patch, source, facts, trylocks, at)]) {
-        at.add(`${r.file}:${r.line}`);
-        reports.push(r);
-      }
-    }
-    // an audit of existing code keeps to IO waits and synchronous writeback: sleeping locks in
-    // shrinkers are common upstream and only a hazard when held across IO, which a lock name cannot show
-    const kept = facts?.audit ? reports.filter((r) => r.messageId !== "sleepingLock" && r.messageId !== "mayBlock") : reports;
-    return onePerHelper(kept);
+    const reports = onePerHazard(found)
+      .map((f) => report(a, f))
+      .filter((r): r is Report => r !== null);
+    if (a.mode !== "audit") reports.push(...droppedTrylocks(a), ...recognisedFixes(a), ...queuedWork(a));
+    return reports;
   },
 };
 
-// ------------------------------------------------------------ with source context
+interface Found {
+  v: FnView;
+  path: RootPath;
+  line: number;
+  /** Root first, down to the blocking call. */
+  chain: string[];
+  blocker: Blocker;
+  site: { file: string; line: number };
+  /** The helper this function calls on the way (null: the blocking call is its own). */
+  via: string | null;
+}
 
-/** Added new-file lines per path. */
-function addedByPath(patch: Patch): Map<string, Set<number>> {
-  const out = new Map<string, Set<number>>();
-  for (const v of addedLines(patch, isCLike)) {
-    if (v.line.newLine === null) continue;
-    let s = out.get(v.file.path);
-    if (!s) out.set(v.file.path, (s = new Set()));
-    s.add(v.line.newLine);
+/**
+ * One finding per hazard: in a callback, per line the most serious blocking
+ * call (each is its own line to change); in a function a callback reaches,
+ * the most serious of its own blocking calls (one hazard: the callback calls
+ * it); per function -> helper call, the most serious call below it.
+ */
+function onePerHazard(found: Found[]): Found[] {
+  const best = new Map<string, Found>();
+  for (const f of found) {
+    const k = f.via !== null ? `${f.v.path}:${f.v.name}:${f.via}` : f.path.edges.length > 0 ? `${f.v.path}:${f.v.name}` : `${f.v.path}:${f.line}`;
+    const cur = best.get(k);
+    if (!cur || BLOCK_WEIGHT[f.blocker.kind] > BLOCK_WEIGHT[cur.blocker.kind]) best.set(k, f);
   }
+  // a line reported for its own call does not also carry a helper's
+  const own = new Set([...best.values()].filter((f) => f.via === null).map((f) => `${f.v.path}:${f.line}`));
+  return [...best.values()]
+    .filter((f) => f.via === null || !own.has(`${f.v.path}:${f.line}`))
+    .sort((x, y) => (x.v.path < y.v.path ? -1 : x.v.path > y.v.path ? 1 : x.line - y.line));
+}
+
+/**
+ * A final put runs the filesystem's ops method in this context: with
+ * sources, what that method (registered in the directory) blocks on,
+ * appended to the chain; without, the put stays as found (the unknown).
+ */
+function throughEviction(a: ReclaimAnalysis, f: Found): Found {
+  const runs = f.blocker.runs;
+  if (f.blocker.kind !== "final-put" || !runs) return f;
+  const deeper = (callee: string, args: string[]): Blocker | null => {
+    const b = blockerOf(callee, args);
+    return b && b.kind !== "final-put" && b.kind !== "wait" ? b : null;
+  };
+  let best: { chain: string[]; blocker: Blocker; site: { file: string; line: number } } | null = null;
+  for (const impl of opsImplementations(a, f.site.file, runs.struct, runs.field)) {
+    for (const h of reachBelow(a, impl.file, impl.name, deeper, { maxDepth: 3 })) {
+      if (best && BLOCK_WEIGHT[best.blocker.kind] >= BLOCK_WEIGHT[h.hit.kind]) continue;
+      best = { chain: [`${impl.name} (${runs.struct}.${runs.field})`, ...h.chain.slice(1)], blocker: h.hit, site: { file: h.file, line: h.line } };
+    }
+  }
+  return best ? { ...f, chain: [...f.chain, ...best.chain], blocker: best.blocker, site: best.site } : f;
+}
+
+/** Calls of the function that the patch deleted and added unchanged (moved or re-indented): not new blocking. */
+function movedCalls(a: ReclaimAnalysis, v: FnView): Set<string> {
+  const out = new Set<string>();
+  if (a.mode === "audit") return out;
+  const pre = a.pre().find((p) => p.name === v.name && p.path === v.path) ?? a.pre().find((p) => p.name === v.name);
+  if (!pre) return out;
+  for (const e of pre.flow.events) if (pre.changed.has(e.line)) out.add(`${e.callee}\0${e.args.join(",")}`);
   return out;
 }
 
-/** The shrinker role of fn in path as the source context knows it. */
-function roleIn(facts: ContextFacts, path: string, fn: string): "count" | "scan" | null {
-  const ff = facts.fileFacts(path);
-  if (ff?.countObjects.has(fn)) return "count";
-  if (facts.rolesOf(path, fn).has("shrinker")) return /count/.test(fn) ? "count" : "scan";
+/** The try variant of a sleeping lock call, from the vocabulary ("mutex_lock" -> "mutex_trylock"). */
+function tryVariant(b: Blocker): string | null {
+  const own = LOCK_CALLS[b.call];
+  for (const [name, l] of Object.entries(LOCK_CALLS))
+    if (l.op === "try" && l.kind === b.lockKind && (l.shared ?? false) === (own?.shared ?? false)) return name;
   return null;
 }
 
-function blocksHard(callee: string, trylocks: Set<string>): Blocker | null {
-  return blockersOn(`${callee}()`, trylocks).find((b) => b.kind !== "soft") ?? null;
-}
-
-function chainReport(file: string, line: number, chain: string[], blocker: Blocker, role: "count" | "scan", offReclaim: boolean): Report {
-  const severity: Severity = offReclaim ? "info" : role === "count" ? "error" : "warning";
-  return {
-    messageId: MESSAGE_OF[blocker.kind],
-    data: { chain: chain.join(" -> "), role: role === "count" ? "count_objects" : "scan_objects", call: blocker.call },
-    file,
-    line,
-    severity,
+function report(a: ReclaimAnalysis, f: Found): Report | null {
+  const count = isCountRole(f.path.role);
+  const chain = [rootLabel(f.path), ...f.chain.slice(1)];
+  const role = f.path.role.label;
+  const fn = f.v.name;
+  const base = {
+    file: f.v.path,
+    line: f.line,
     chain,
-    cite: blocker.kind === "lock" ? ["dm-bufio-loop-revert-2019", "dm-bufio-workqueue-2020"] : undefined,
-    identifiers: [blocker.call, ...chain],
+    identifiers: [f.blocker.call, ...f.chain],
+  };
+  const data = { chain: chainText(chain), call: f.blocker.call, what: f.blocker.what, role };
+  if (count) {
+    return {
+      ...base,
+      messageId: "countBlocks",
+      data,
+      severity: "error",
+      fix: `Make ${f.path.role.root}() return a counter read without locks or IO (READ_ONCE, atomic_long_read, list_lru_shrink_count) and leave any work to the scan callback.`,
+    };
+  }
+  if (f.blocker.kind === "sleeping-lock") {
+    const expr = f.blocker.lockExpr ?? "";
+    const held = expr ? lockHeldAcross(a, lockKeyOf(expr, (x) => f.v.flow.types.get(x) ?? null), f.site.file) : null;
+    if (a.mode === "audit" && !held) return null;
+    const t = tryVariant(f.blocker);
+    const fix = `${t ? `Use ${t}(${expr}) ` : "Try the lock "}in ${fn}() and return SHRINK_STOP (or skip the object) when it is busy${held ? `, or stop ${held.fn}() from ${held.kind === "alloc" ? "allocating" : "doing IO"} under it` : ""}.`;
+    if (held) {
+      return {
+        ...base,
+        messageId: "lockHeldAcross",
+        data: { ...data, lock: expr, holder: held.fn, what: held.what, where: `${held.file}:${held.line}`, consequence: consequence(held) },
+        fix,
+        cite: ["dm-bufio-loop-revert-2019", "dm-bufio-workqueue-2020"],
+      };
+    }
+    return { ...base, messageId: "sleepingLock", data: { ...data, lock: expr }, fix, cite: ["dm-bufio-loop-revert-2019", "dm-bufio-workqueue-2020"] };
+  }
+  if (f.blocker.kind === "final-put") {
+    return {
+      ...base,
+      messageId: "finalPut",
+      data,
+      fix: `Do not drop what may be the last reference in reclaim: defer the put to a worker (or a delayed put the filesystem provides), or skip objects whose release needs it.`,
+    };
+  }
+  if (f.blocker.kind === "wait") {
+    if (a.mode === "audit") return null;
+    return {
+      ...base,
+      messageId: "mayWait",
+      data,
+      severity: "info" as Severity,
+      fix: `Do not wait in ${fn}(): skip what is busy and let the work finish on its own, or return SHRINK_STOP.`,
+      unknowns: [`what completes the wait in ${f.blocker.call}() at ${f.site.file}:${f.site.line}, and whether that needs IO or memory`],
+    };
+  }
+  return {
+    ...base,
+    messageId: MESSAGE[f.blocker.kind],
+    data,
+    fix:
+      f.blocker.kind === "transaction"
+        ? `Do not start or join a transaction on the way from ${f.path.role.root}(): skip objects that need one, or defer their release to a worker (a delayed put).`
+        : `Skip objects that are dirty or under IO in ${fn}() (or return SHRINK_STOP), and hand their writeback to a worker on a WQ_MEM_RECLAIM queue instead of ${f.blocker.kind === "io-wait" ? "waiting for it" : "doing it"} in reclaim.`,
+    cite: ["dm-bufio-workqueue-2020", "xfs-reclaim-nonblocking-2020"],
   };
 }
 
+function consequence(h: HeldAcross): string {
+  return h.kind === "alloc"
+    ? "that allocation can enter reclaim, run this shrinker and wait for the lock its own task holds"
+    : "reclaim waits behind that IO, and deadlocks when the IO needs memory";
+}
+
+// ------------------------------------------------------------ the diff's shapes
+
 /**
- * Shrinker callbacks of the patched files: a call they make (on an added
- * line) into a helper of the file or its directory that, through at most
- * three levels, waits on IO, writes back or takes a sleeping lock. Reported at
- * the callback's call, naming the chain. Also when the blocking call deep in
- * the helper is what the patch adds.
+ * A shrinker function whose deleted lines stopped with SHRINK_STOP when a
+ * call failed (`if (!x(c)) return SHRINK_STOP;`), and whose added lines call
+ * another function on the same arguments unconditionally, whose definition
+ * is not visible: whether the new call sleeps is the missing fact.
  */
-function callbackChains(patch: Patch, facts: ContextFacts, trylocks: Set<string>, offReclaim: boolean, at: Set<string>): Report[] {
+function droppedTrylocks(a: ReclaimAnalysis): Report[] {
   const out: Report[] = [];
-  const added = addedByPath(patch);
-  const pred = (site: { callee: string }) => blocksHard(site.callee, trylocks) !== null;
-  for (const [path, lines] of added) {
-    const ff = facts.fileFacts(path);
-    if (!ff) continue;
-    for (const f of ff.functions) {
-      const role = roleIn(facts, path, f.name);
-      if (!role) continue;
-      const done = new Set<string>();
-      for (const site of f.calls) {
-        if (site.callee === f.name || done.has(site.callee) || blocksHard(site.callee, trylocks) || blockersOn(`${site.callee}()`).length > 0) continue;
-        done.add(site.callee);
-        const hit = facts.chainTo(path, site.callee, pred, { maxDepth: 3, budgetMs: 50 });
-        if (!hit) continue;
-        const blocker = blocksHard(hit.site.callee, trylocks)!;
-        const deepAdded = added.get(hit.file)?.has(hit.site.line) ?? false;
-        const where = lines.has(site.line) ? { file: path, line: site.line } : deepAdded ? { file: hit.file, line: hit.site.line } : null;
-        if (!where || at.has(`${where.file}:${where.line}`)) continue;
-        out.push(chainReport(where.file, where.line, [f.name, ...hit.chain], blocker, role, offReclaim));
-      }
+  for (const v of a.post()) {
+    if (v.changed.size === 0) continue;
+    const path = shrinkerPaths(a, v)[0];
+    if (!path) continue;
+    const pre = a.pre().find((p) => p.name === v.name && p.path === v.path);
+    if (!pre || pre.changed.size === 0) continue;
+    const old = viewLines(a, pre);
+    const gates: { callee: string; args: string }[] = [];
+    old.forEach((l, i) => {
+      if (!l.changed) return;
+      const m = /\bif\s*\(\s*!\s*([A-Za-z_]\w*)\s*\(([^()]*)\)\s*\)/.exec(l.code);
+      if (!m) return;
+      const rest = [l.code, old[i + 1]?.changed ? old[i + 1]!.code : ""].join(" ");
+      if (/\breturn\s+SHRINK_STOP\b/.test(rest)) gates.push({ callee: m[1]!, args: m[2]!.replace(/\s+/g, "") });
+    });
+    if (gates.length === 0) continue;
+    for (const e of v.flow.events) {
+      if (!v.changed.has(e.line) || e.conditional || e.info.kind !== "call" || e.callee.startsWith("->")) continue;
+      const g = gates.find((x) => x.args === e.args.join(",").replace(/\s+/g, "") && x.callee !== e.callee);
+      if (!g || definitionVisible(a, v.path, e.callee) || v.flow.events.some((x) => x.callee === g.callee)) continue;
+      out.push({
+        file: v.path,
+        line: e.line,
+        messageId: "trylockDropped",
+        data: { fn: v.name, try: g.callee, call: e.callee },
+        severity: "info",
+        chain: [rootLabel(path), ...path.chain.slice(1), e.callee],
+        fix: `Keep the bail-out: if ${e.callee}() can sleep, call ${g.callee}() and return SHRINK_STOP when it fails.`,
+        unknowns: [`whether ${e.callee}() sleeps: its definition is not in ${a.mode === "diff" ? "the patch (review with --tree to follow it)" : "the directory"}`],
+        identifiers: [e.callee, g.callee, v.name],
+        cite: ["dm-bufio-loop-revert-2019"],
+      });
     }
   }
   return out;
 }
 
-/**
- * Blocking calls the patch adds anywhere a shrinker callback reaches (the
- * callback itself registered elsewhere, or a helper up to three calls down),
- * by the source context's ops tables and call graph.
- */
-function helperChanges(patch: Patch, source: SourceContext | undefined, facts: ContextFacts, trylocks: Set<string>, at: Set<string>): Report[] {
+/** Blocking calls deleted from a shrinker function, none added: the fix is recognised (info). */
+function recognisedFixes(a: ReclaimAnalysis): Report[] {
   const out: Report[] = [];
-  // an audit reviews every file: the hazard is reported once, at the callback's call
-  if (facts.audit) return out;
-  const offReclaim = saysOffReclaim(`${patch.subject}\n${patch.message}`);
-  for (const v of addedLines(patch, isCLike)) {
-    if (v.line.newLine === null || at.has(`${v.file.path}:${v.line.newLine}`)) continue;
-    const blocker = blockersOn(v.code, trylocks).find((b) => b.kind !== "soft");
-    if (!blocker) continue;
-    const fn = facts.functionAt(v.file.path, v.line.newLine);
-    if (!fn) continue;
-    const hit = shrinkerOf(source, v.file.path, fn.name, 3);
-    if (!hit) continue;
-    out.push(chainReport(v.file.path, v.line.newLine, [...hit.chain, blocker.call], blocker, hit.kind, offReclaim));
+  for (const v of a.post()) {
+    if (v.changed.size === 0) continue;
+    const path = shrinkerPaths(a, v)[0];
+    if (!path) continue;
+    const pre = a.pre().find((p) => p.name === v.name && p.path === v.path);
+    if (!pre || pre.changed.size === 0) continue;
+    const removed = pre.flow.events.filter((e) => pre.changed.has(e.line) && blockerOf(e.callee, e.args) !== null && !(e.info.kind === "lock" && e.info.op === "try"));
+    if (removed.length === 0) continue;
+    const gone = [...new Set(removed.map((e) => e.callee))].filter((c) => !v.flow.events.some((e) => e.callee === c));
+    if (gone.length === 0) continue;
+    if (v.flow.events.some((e) => v.changed.has(e.line) && blockerOf(e.callee, e.args) !== null && !(e.info.kind === "lock" && e.info.op === "try"))) continue;
+    const at = viewLines(a, v).find((l) => l.changed && l.text.trim() !== "");
+    if (!at) continue;
+    out.push({
+      file: v.path,
+      line: at.line,
+      messageId: "stopsBlocking",
+      data: { fn: v.name, role: path.role.label, calls: gone.map((c) => `${c}()`).join(", ") },
+      severity: "info",
+      chain: [rootLabel(path), ...path.chain.slice(1)],
+      identifiers: [v.name, ...gone],
+    });
   }
   return out;
 }
 
-const WEIGHT: Record<string, number> = { waitsOnIo: 4, submitsIo: 3, sleepingLock: 2, mayBlock: 1 };
-const RANK: Record<string, number> = { error: 3, warning: 2, info: 1 };
-
-/**
- * One hazard, one finding: a helper reached from a shrinker callback that
- * blocks in several ways (writes back, then waits) was reported at each
- * blocking call and at the call site. Keep one report per callback -> helper
- * pair: the most serious kind (a wait over a submission over a lock), at the
- * highest severity any of them had. Blocking calls in the callback itself
- * (chains of two) stay one report each: each is its own line to change.
- */
-export function onePerHelper(reports: Report[]): Report[] {
-  const best = new Map<string, Report>();
-  const order: (Report | string)[] = [];
-  for (const r of reports) {
-    const chain = r.chain;
-    if (!chain || chain.length < 3 || WEIGHT[r.messageId] === undefined) {
-      order.push(r);
-      continue;
-    }
-    const key = `${chain[0]}\0${chain[1]}`;
-    const prev = best.get(key);
-    if (!prev) {
-      best.set(key, r);
-      order.push(key);
-      continue;
-    }
-    const top = WEIGHT[r.messageId]! > WEIGHT[prev.messageId]! ? r : prev;
-    const sev = [prev.severity, r.severity].sort((a, b) => (RANK[b ?? "warning"] ?? 2) - (RANK[a ?? "warning"] ?? 2))[0];
-    best.set(key, { ...top, severity: sev });
+/** A shrinker path that now queues a work item instead of doing the work in reclaim: recognised (info). */
+function queuedWork(a: ReclaimAnalysis): Report[] {
+  const out: Report[] = [];
+  for (const v of a.post()) {
+    const q = v.flow.events.find((e) => v.changed.has(e.line) && e.info.kind === "queue");
+    if (!q || q.info.kind !== "queue") continue;
+    const path = shrinkerPaths(a, v)[0];
+    if (!path) continue;
+    const queue = q.info.queue;
+    const system = SYSTEM_QUEUES[queue] !== undefined;
+    const chain = [rootLabel(path), ...path.chain.slice(1), q.callee];
+    out.push({
+      file: v.path,
+      line: q.line,
+      messageId: "queuesWork",
+      data: {
+        chain: chainText(chain),
+        call: `${q.callee}(${q.args.join(", ")})`,
+        queueNote: system
+          ? `; ${queue} has no WQ_MEM_RECLAIM, so under memory pressure the work may wait for a worker thread to be created: fine for a cache that can be freed later, not for memory reclaim depends on`
+          : "",
+      },
+      severity: "info",
+      chain,
+      identifiers: [q.callee, queue, v.name],
+    });
   }
-  return order.map((o) => (typeof o === "string" ? best.get(o)! : o));
+  return out;
 }

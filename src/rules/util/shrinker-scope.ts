@@ -1,348 +1,121 @@
-// Shrinker helpers for the shrinker-io rules: which functions of a patch
-// are shrinker callbacks (count_objects / scan_objects), which helpers they
-// reach within the patch, and which calls block on IO or on sleeping locks.
-import type { DiffLine, FileDiff, Hunk, Patch } from "../../types.js";
-import { callsOn, functionDefinedOn, functionFromSection, stripLine } from "./code.js";
-import { perPatch } from "./patch-cache.js";
-import { isCLike, reviewableFiles } from "./diff.js";
+// Shared judgements of the shrinker-io rules over the reclaim-context
+// analysis: which functions a shrinker reaches (roles from ops tables and
+// signatures, chains through callers), whether the root is count_objects,
+// the text of a function as the patch or the tree shows it, and tests of the
+// reclaim caller's gfp mask (sc->gfp_mask, or a copy or parameter fed from it).
+import { flowIn, rootsOf, type RootPath } from "../../context/call-chains.js";
+import type { FnView, ReclaimAnalysis, RoleFact } from "../../context/reclaim.js";
+import { stripLine } from "./code.js";
 
-export type ShrinkerRole = "count" | "scan";
+/** count_objects-like callbacks: they must only read counters (include/linux/shrinker.h). */
+export function isCountRole(role: RoleFact): boolean {
+  return /count_objects|nr_cached_objects/.test(role.label);
+}
 
-export interface FnLine {
-  file: FileDiff;
-  hunk: Hunk;
-  index: number;
-  line: DiffLine;
+/**
+ * The shrinker paths a function is on (its own role, or callers'), count
+ * paths first (the stricter contract), then the shortest. In an audit only
+ * the callbacks themselves: a hazard is reported once, where the callback
+ * makes the call.
+ */
+export function shrinkerPaths(a: ReclaimAnalysis, v: FnView): RootPath[] {
+  let m = pathMemo.get(a);
+  if (!m) pathMemo.set(a, (m = new Map()));
+  let out = m.get(v);
+  if (out) return out;
+  const paths = rootsOf(a, v, (r) => r === "shrinker", { key: "shrinker", maxDepth: 4 });
+  const kept = a.mode === "audit" ? paths.filter((p) => p.edges.length === 0) : paths;
+  out = kept.sort((x, y) => Number(isCountRole(y.role)) - Number(isCountRole(x.role)) || x.edges.length - y.edges.length);
+  m.set(v, out);
+  return out;
+}
+
+const pathMemo = new WeakMap<ReclaimAnalysis, Map<FnView, RootPath[]>>();
+
+export interface ViewLine {
+  line: number;
+  text: string;
   /** Code without comments and string contents. */
   code: string;
+  changed: boolean;
 }
 
-/** A function as the patch shows it (new side, or old side for `side: "old"`). */
-export interface FnView {
-  name: string;
-  path: string;
-  /** Hunk header or definition text: return type and parameters as far as visible. */
-  signature: string;
-  lines: FnLine[];
-  /** The definition line is visible in the patch (so the lines really are its body). */
-  defined: boolean;
-  /** The definition line itself is added (a new function). */
-  definedAdded: boolean;
-}
-
-/** Core reclaim code calls shrinkers; it is not one. */
-const CORE_RECLAIM = /^mm\/(?:vmscan|shrinker|shrinker_debug)\.c$/;
-
-/** Names that are shrinker callbacks by convention. */
-export const SHRINKER_NAME = /(?:_shrink(?:er)?_(?:scan|count)|_(?:scan|count)_objects|^(?:scan|count)_objects)$/;
-
-/** "type name(" at column 0, or "name(" at column 0 after a line holding only the return type (XFS style). */
-function definitionName(text: string, prev: string | null): string | null {
-  const d = functionDefinedOn(text);
-  if (d) return d;
-  const m = /^([A-Za-z_]\w*)\s*\([^;]*$/.exec(text);
-  if (!m || /^(?:if|for|while|switch|return|sizeof)$/.test(m[1]!) || /^[A-Z0-9_]+$/.test(m[1]!)) return null;
-  if (prev !== null && /^(?:static\s+|STATIC\s+|inline\s+|noinline\s+)*[A-Za-z_][\w\s*]*$/.test(prev.trim()) && !/;\s*$/.test(prev)) return m[1]!;
-  return null;
-}
-
-/** Functions of one side of the patch, keyed by name (first file wins on a clash; per-file lookup below). */
-export function functionsOf(patch: Patch, side: "new" | "old" = "new", only?: (file: FileDiff) => boolean): FnView[] {
-  const out: FnView[] = [];
-  const skip = side === "new" ? "del" : "add";
-  for (const file of side === "new" ? reviewableFiles(patch) : patch.files.filter((f) => !f.binary)) {
-    if (!isCLike(file.path) || CORE_RECLAIM.test(file.path)) continue;
-    if (only && !only(file)) continue;
-    const byName = new Map<string, FnView>();
-    const get = (name: string, sig: string): FnView => {
-      let f = byName.get(name);
-      if (!f) {
-        f = { name, path: file.path, signature: sig, lines: [], defined: false, definedAdded: false };
-        byName.set(name, f);
-        out.push(f);
+/** The lines of a function as the patch (fragment) or the tree (whole function) shows them, in order. */
+export function viewLines(a: ReclaimAnalysis, v: FnView): ViewLine[] {
+  const out: ViewLine[] = [];
+  const state = { inComment: false };
+  if (v.whole && a.source) {
+    const text = v.image === "post" ? a.source.postImage(v.path) : a.source.preImage(v.path);
+    if (text !== undefined) {
+      const lines = text.split("\n");
+      for (let n = v.flow.start; n <= v.flow.end && n <= lines.length; n++) {
+        const t = lines[n - 1]!;
+        out.push({ line: n, text: t, code: stripLine(t, state), changed: v.changed.has(n) });
       }
-      return f;
-    };
-    for (const hunk of file.hunks) {
-      const secName = functionFromSection(hunk.section);
-      let cur: FnView | null = secName ? get(secName, hunk.section) : null;
-      const state = { inComment: false };
-      let prev: string | null = null;
-      let sigOpen: FnView | null = null;
-      for (let index = 0; index < hunk.lines.length; index++) {
-        const line = hunk.lines[index]!;
-        if (line.kind === skip) continue;
-        const name = definitionName(line.text, prev);
-        if (name) {
-          cur = get(name, "");
-          cur.signature = `${prev && !functionDefinedOn(line.text) ? prev.trim() + " " : ""}${line.text.trim()}`;
-          cur.defined = true;
-          if (line.kind !== "ctx") cur.definedAdded = true;
-          sigOpen = /\)/.test(line.text) ? null : cur;
-        } else if (sigOpen) {
-          sigOpen.signature += " " + line.text.trim();
-          if (/\)/.test(line.text)) sigOpen = null;
-        }
-        const code = stripLine(line.text, state);
-        if (cur) cur.lines.push({ file, hunk, index, line, code });
-        prev = line.text;
-      }
+      return out;
     }
   }
-  return out;
-}
-
-/** Shrinker callbacks named in registrations: ".scan_objects = foo", "s->count_objects = foo". */
-export function registeredCallbacks(patch: Patch): Map<string, ShrinkerRole> {
-  const out = new Map<string, ShrinkerRole>();
-  for (const file of reviewableFiles(patch)) {
-    for (const hunk of file.hunks) {
-      for (const l of hunk.lines) {
-        if (l.kind === "del" || !l.text.includes("_objects")) continue;
-        const code = stripLine(l.text);
-        const re = /(?:\.|->)\s*(scan_objects|count_objects)\s*=\s*&?\s*([A-Za-z_]\w*)/g;
-        let m: RegExpExecArray | null;
-        while ((m = re.exec(code))) out.set(m[2]!, m[1] === "count_objects" ? "count" : "scan");
-      }
+  const file = a.patch.files.find((f) => (v.image === "post" ? f.path === v.path : (f.oldPath ?? f.path) === v.path));
+  if (!file) return out;
+  for (const h of file.hunks)
+    for (const l of h.lines) {
+      if (v.image === "post" ? l.kind === "del" : l.kind === "add") continue;
+      const n = v.image === "post" ? l.newLine : l.oldLine;
+      if (n === null || n < v.flow.start || n > v.flow.end) continue;
+      out.push({ line: n, text: l.text, code: stripLine(l.text, state), changed: l.kind !== "ctx" });
     }
-  }
-  return out;
+  return out.sort((x, y) => x.line - y.line);
 }
 
-export interface ShrinkerFn {
-  fn: FnView;
-  /** Role of the callback at the root of the chain. */
-  role: ShrinkerRole;
-  /** Callback first, then the helpers down to this function. */
-  chain: string[];
-  /** "callback": a registered/named/typed callback or a helper it calls; "weak": only a shrink-ish parameter type. */
-  evidence: "callback" | "weak";
-}
-
-function roleByName(name: string): ShrinkerRole {
-  return /count/.test(name) ? "count" : "scan";
-}
-
-/** How a function is a shrinker callback, or null. */
-export function callbackRole(fn: FnView, registered: Map<string, ShrinkerRole>): ShrinkerRole | null {
-  const r = registered.get(fn.name);
-  if (r) return r;
-  if (SHRINKER_NAME.test(fn.name)) return roleByName(fn.name);
-  // "(struct shrinker *s, struct shrink_control *sc)": the callback signature, even when git cut the header short
-  if (/\(\s*struct\s+shrinker\s*\*/.test(fn.signature) && !/register|free|alloc|_put$|_get$|debugfs/.test(fn.name)) return roleByName(fn.name);
-  return null;
-}
-
-const shrinkersOf = perPatch((patch) => (mentionsShrinkers(patch) ? computeShrinkerFunctions(patch, 2) : []));
-
-/** Does the patch mention shrinkers at all (names, registrations, shrink contexts)? Cheap pre-filter. */
-export function mentionsShrinkers(patch: Patch): boolean {
-  return patch.files.some(fileMentionsShrinkers);
-}
-
-/** Does one file's diff mention shrinkers (section names or lines)? Helpers are followed within such files. */
-export function fileMentionsShrinkers(f: FileDiff): boolean {
-  const re = /shrink|scan_objects|count_objects/;
-  return isCLike(f.path) && f.hunks.some((h) => re.test(h.section) || h.lines.some((l) => re.test(l.text)));
-}
+export type MaskBit = "__GFP_FS" | "__GFP_IO";
 
 /**
- * Every function of the patch that runs in a shrinker: callbacks, helpers
- * they call that the patch shows (up to `depth` levels), and functions taking
- * a shrink-ish parameter type (weak evidence).
+ * The expressions that hold the reclaim caller's mask in a function: the
+ * gfp_mask of its struct shrink_control (an untyped base counts in a
+ * shrinker callback itself), locals copied from it, and parameters a caller
+ * on the shrinker path passes it in.
  */
-export function shrinkerFunctions(patch: Patch, depth = 2): ShrinkerFn[] {
-  if (depth !== 2) return computeShrinkerFunctions(patch, depth);
-  return shrinkersOf(patch);
-}
-
-function computeShrinkerFunctions(patch: Patch, depth: number): ShrinkerFn[] {
-  const fns = functionsOf(patch, "new", fileMentionsShrinkers);
-  const registered = registeredCallbacks(patch);
-  const byName = new Map<string, FnView[]>();
-  for (const f of fns) byName.set(f.name, [...(byName.get(f.name) ?? []), f]);
-  const out: ShrinkerFn[] = [];
-  const seen = new Set<FnView>();
-  const visit = (fn: FnView, role: ShrinkerRole, chain: string[], evidence: ShrinkerFn["evidence"], left: number) => {
-    if (seen.has(fn)) return;
-    seen.add(fn);
-    out.push({ fn, role, chain, evidence });
-    if (left === 0) return;
-    const called = new Set<string>();
-    for (const l of fn.lines) for (const c of callsOn(l.code)) called.add(c);
-    for (const c of called) {
-      if (c === fn.name) continue;
-      const cands = (byName.get(c) ?? []).filter((f) => f.defined);
-      const target = cands.find((f) => f.path === fn.path) ?? cands[0];
-      if (target) visit(target, role, [...chain, c], evidence, left - 1);
-    }
+export function callerMaskNames(a: ReclaimAnalysis, v: FnView, path: RootPath | null, lines: ViewLine[]): RegExp | null {
+  const alts: string[] = [];
+  const direct = path !== null && path.edges.length === 0;
+  const isScBase = (base: string, types: ReadonlyMap<string, string>): boolean => {
+    const t = types.get(base);
+    return t === "shrink_control" || (t === undefined && direct);
   };
-  for (const fn of fns) {
-    const role = callbackRole(fn, registered);
-    if (role) visit(fn, role, [fn.name], "callback", depth);
-  }
-  for (const fn of fns) {
-    if (seen.has(fn)) continue;
-    if (/\bstruct\s+\w*shrink\w*\b/.test(fn.signature.replace(/\bstruct\s+shrinker_info\b/g, ""))) visit(fn, "scan", [fn.name], "weak", 1);
-  }
-  return out;
-}
-
-// ------------------------------------------------------------ what blocks
-
-export type BlockKind = "wait" | "submit" | "lock" | "soft";
-
-/** Calls that wait for IO (or for work that does IO). */
-export const IO_WAITS = new Set([
-  "wait_on_buffer",
-  "__wait_on_buffer",
-  "wait_on_bit_io",
-  "out_of_line_wait_on_bit",
-  "__wait_on_bit",
-  "bit_wait_io",
-  "folio_wait_writeback",
-  "folio_wait_writeback_killable",
-  "wait_on_page_writeback",
-  "folio_wait_stable",
-  "wait_for_stable_page",
-  "folio_wait_locked",
-  "wait_on_page_locked",
-  "submit_bio_wait",
-  "wait_for_completion",
-  "wait_for_completion_io",
-  "wait_for_completion_killable",
-  "wait_for_completion_interruptible",
-  "wait_for_completion_state",
-  "filemap_write_and_wait",
-  "filemap_write_and_wait_range",
-  "filemap_fdatawait",
-  "filemap_fdatawait_range",
-  "filemap_fdatawait_keep_errors",
-  "sync_dirty_buffer",
-  "__sync_dirty_buffer",
-  "io_schedule",
-  "blk_execute_rq",
-  "blk_wait_io",
-  "xfs_buf_iowait",
-  "xfs_bwrite",
-  "dm_bufio_write_dirty_buffers",
-  "__make_buffer_clean",
-  "flush_work",
-  "flush_delayed_work",
-  "flush_workqueue",
-  "__flush_workqueue",
-  "drain_workqueue",
-  "flush_scheduled_work",
-  "sync_blockdev",
-  "blkdev_issue_flush",
-  "jbd2_log_wait_commit",
-  "jbd2_journal_force_commit",
-]);
-
-/** Calls that submit IO and wait for it, or start writeback synchronously. */
-export const IO_SUBMITS = new Set([
-  "write_dirty_buffer",
-  "submit_bh",
-  "filemap_fdatawrite",
-  "filemap_fdatawrite_range",
-  "filemap_flush",
-  "write_inode_now",
-  "vfs_fsync",
-  "vfs_fsync_range",
-  "sync_inode_metadata",
-  "do_writepages",
-  "folio_write_one",
-  "write_one_page",
-  "xfs_iflush",
-  "ll_rw_block",
-]);
-
-/** Sleeping locks a shrinker should only trylock. */
-export const SLEEPING_LOCKS = new Set([
-  "mutex_lock",
-  "mutex_lock_nested",
-  "mutex_lock_interruptible",
-  "mutex_lock_killable",
-  "mutex_lock_io",
-  "down",
-  "down_interruptible",
-  "down_killable",
-  "down_read",
-  "down_read_nested",
-  "down_read_killable",
-  "down_write",
-  "down_write_nested",
-  "down_write_killable",
-  "lock_page",
-  "folio_lock",
-  "lock_buffer",
-  "__lock_buffer",
-]);
-
-/** May block or start IO, but often fine: reported as info. */
-export const SOFT_BLOCKERS = new Set([
-  "iput",
-  "wait_for_completion_timeout",
-  "wait_for_completion_io_timeout",
-  "wait_for_completion_killable_timeout",
-  "wait_for_completion_interruptible_timeout",
-  "io_schedule_timeout",
-]);
-
-/** Lock families that spin rather than sleep: their x_lock/x_trylock pairs are not sleeping locks. */
-const SPINNING = /spin|^raw_|^xa_|^read_lock|^write_lock|_irq|_bh$|^rcu_|seqlock|^local_lock|^arch_/;
-
-export interface Blocker {
-  call: string;
-  kind: BlockKind;
-}
-
-/**
- * Blocking calls on a line. `trylocks` holds the "x_trylock" names seen in
- * the patch: a call "x_lock" beside them is the sleeping variant of a
- * lock the code also trylocks (dm_bufio_lock / dm_bufio_trylock).
- */
-export function blockersOn(code: string, trylocks: Set<string> = new Set()): Blocker[] {
-  const out: Blocker[] = [];
-  for (const c of callsOn(code)) {
-    if (IO_WAITS.has(c)) out.push({ call: c, kind: "wait" });
-    else if (IO_SUBMITS.has(c)) out.push({ call: c, kind: "submit" });
-    else if (SLEEPING_LOCKS.has(c)) out.push({ call: c, kind: "lock" });
-    else if (SOFT_BLOCKERS.has(c)) out.push({ call: c, kind: "soft" });
-    else if (/_lock$/.test(c) && !SPINNING.test(c) && trylocks.has(c.replace(/_lock$/, "_trylock"))) out.push({ call: c, kind: "lock" });
-  }
-  return out;
-}
-
-/** "x_trylock" names called anywhere on the patch's new side or old side. */
-export function trylockNames(patch: Patch): Set<string> {
-  const out = new Set<string>();
-  for (const file of patch.files) {
-    for (const h of file.hunks) {
-      for (const l of h.lines) {
-        if (!l.text.includes("_trylock")) continue;
-        for (const c of callsOn(stripLine(l.text))) if (/_trylock$/.test(c)) out.add(c);
-      }
+  const fieldRe = /\b([A-Za-z_]\w*)\s*(?:->|\.)\s*gfp_mask\b/g;
+  const scFields = new Set<string>();
+  for (const l of lines) for (const m of l.code.matchAll(fieldRe)) if (isScBase(m[1]!, v.flow.types)) scFields.add(m[1]!);
+  for (const b of scFields) alts.push(`\\b${b}\\s*(?:->|\\.)\\s*gfp_mask\\b`);
+  // a parameter fed from the caller's mask (one level: the caller on the path)
+  const last = path?.edges[path.edges.length - 1];
+  if (last && last.kind === "call") {
+    const caller = flowIn(a, last.file, last.caller);
+    const ev = caller?.events.find((e) => e.callee === v.name && e.line === last.line) ?? caller?.events.find((e) => e.callee === v.name);
+    if (ev && caller) {
+      ev.args.forEach((arg, i) => {
+        const m = /^([A-Za-z_]\w*)\s*(?:->|\.)\s*gfp_mask$/.exec(arg.trim());
+        if (!m) return;
+        const t = caller.types.get(m[1]!);
+        if (t !== "shrink_control" && !(t === undefined && path!.edges.length === 1)) return;
+        const p = v.flow.params[i];
+        const name = p ? /([A-Za-z_]\w*)\s*$/.exec(p.replace(/\[.*$/, ""))?.[1] : undefined;
+        if (name) alts.push(`\\b${name}\\b`);
+      });
     }
   }
-  return out;
-}
-
-/** Lock-taking calls a count_objects callback drops when it is made lock-free. */
-export function isLockCall(name: string): boolean {
-  return !/unlock/.test(name) && (/(?:^|_)(?:lock|trylock)(?:_|$)/.test(name) || /^(?:grab_super\w*|down_\w+|down|mutex_lock\w*|spin_lock\w*)$/.test(name));
-}
-
-/** Deleted lines of the patch, normalised: an added line found here was moved, not written. */
-export function deletedTexts(patch: Patch): Set<string> {
-  const out = new Set<string>();
-  for (const file of patch.files) {
-    for (const h of file.hunks) for (const l of h.lines) if (l.kind === "del") out.add(stripLine(l.text).replace(/\s+/g, " ").trim());
+  if (alts.length === 0) return null;
+  // locals copied from any of those
+  const base = new RegExp(alts.join("|"));
+  for (const l of lines) {
+    const m = /\b([A-Za-z_]\w*)\s*=\s*([^;=]+);/.exec(l.code);
+    if (m && base.test(m[2]!) && /^[\s()A-Za-z_\->.]*$/.test(m[2]!)) alts.push(`\\b${m[1]}\\b`);
   }
-  return out;
+  return new RegExp(`(?:${alts.join("|")})`);
 }
 
-/** Is this added line a copy of a deleted one (code moved or re-indented)? */
-export function isMovedLine(code: string, deleted: Set<string>): boolean {
-  return deleted.has(code.replace(/\s+/g, " ").trim());
+/** The reclaim-mask bit a line tests (`mask & __GFP_FS`, `__GFP_IO & mask`), or null. */
+export function maskBitTested(code: string, mask: RegExp): MaskBit | null {
+  const src = mask.source;
+  const m = new RegExp(`(?:${src})\\s*\\)?\\s*&\\s*\\(?\\s*(__GFP_FS|__GFP_IO)\\b`).exec(code) ?? new RegExp(`\\b(__GFP_FS|__GFP_IO)\\s*\\)?\\s*&\\s*\\(?\\s*(?:${src})`).exec(code);
+  return m ? (m[1] as MaskBit) : null;
 }
