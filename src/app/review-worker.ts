@@ -15,6 +15,7 @@ import { decorateWithHistory } from "../history/sources.js";
 import { parsePatchText, type IngestOptions } from "../ingest/index.js";
 import type { KnowledgeBase } from "../knowledge/base.js";
 import { loadKnowledge } from "../knowledge/load.js";
+import { MAX_FINDINGS_PER_RULE } from "../engine.js";
 import { review } from "../pipeline.js";
 import { ALL_RULES } from "../rules/index.js";
 import { normaliseLine } from "../rules/util/code.js";
@@ -176,6 +177,7 @@ export async function handle(input: AppReviewInput, _data?: unknown, local: { ru
     for (const r of result.reviews) {
       for (const e of r.errors) out.problems.push(`rule ${e.rule} failed, its verdict is unknown: ${e.message}`);
       for (const n of r.patch.notes) if (!out.notes.includes(n)) out.notes.push(n);
+      for (const o of r.omitted ?? []) out.problems.push(`rule ${o.rule}: ${o.count} more finding${o.count === 1 ? " is" : "s are"} not shown (at most ${MAX_FINDINGS_PER_RULE} per rule and patch)`);
       const sha = series ? (/@([0-9a-f]+)$/.exec(r.patch.source)?.[1] ?? null) : null;
       for (const f of r.findings) {
         if (seen.has(f.fingerprint)) continue;

@@ -342,11 +342,18 @@ describe("reclaim-review github (end to end)", () => {
     it("caps inline comments at 25 by default and sends annotations in batches of 50", async () => {
       const head = sha("c4");
       const before = fixture("inode-base.c");
-      // 60 inode set-up helpers, each clearing __GFP_FS on its own mapping
-      const helpers = Array.from(
-        { length: 60 },
-        (_, i) => `\nstatic void demofs_init_mapping_${i}(struct inode *inode, gfp_t gfp)\n{\n\tmapping_set_gfp_mask(inode->i_mapping, gfp & ~__GFP_FS); /* variant ${i} */\n}\n`,
-      ).join("");
+      // 60 helpers (two rules, 30 each: a rule keeps at most 50 findings per patch): 30 inode
+      // set-up helpers clearing __GFP_FS on their own mapping, 30 that restore a NOFS scope
+      // with the cookie of a NOIO save
+      const helpers =
+        Array.from(
+          { length: 30 },
+          (_, i) => `\nstatic void demofs_init_mapping_${i}(struct inode *inode, gfp_t gfp)\n{\n\tmapping_set_gfp_mask(inode->i_mapping, gfp & ~__GFP_FS); /* variant ${i} */\n}\n`,
+        ).join("") +
+        Array.from(
+          { length: 30 },
+          (_, i) => `\nstatic void demofs_sync_meta_${i}(struct inode *inode)\n{\n\tunsigned int noio = memalloc_noio_save();\n\n\tdemofs_write_meta(inode);\n\tmemalloc_nofs_restore(noio); /* variant ${i} */\n}\n`,
+        ).join("");
       const after = before + helpers;
       pull(34, head, after);
       await sendWebhook(app.url, "pull_request", prPayload({ number: 34, head, base: BASE }), { secret: SECRET });
@@ -355,10 +362,11 @@ describe("reclaim-review github (end to end)", () => {
       const review = api.repo(REPO).reviews.find((r: { pull_number: number }) => r.pull_number === 34);
       expect(review.body).toContain("35 more findings are listed in the `reclaim-review` check run");
       const run = api.checkRunsFor(REPO, head)[0];
-      expect(run.annotations).toHaveLength(60);
+      // the 60 warnings and errors, and one notice (scope-conversion's info on the NOIO saves)
+      expect(run.annotations).toHaveLength(61);
       const patches = api.calls("PATCH", new RegExp(`/check-runs/${run.id}$`));
-      expect(patches.map((p: { body: { output: { annotations?: unknown[] } } }) => p.body.output.annotations?.length)).toEqual([50, 10]);
-      expect(run.output.summary.match(/check run only/g)).toHaveLength(35);
+      expect(patches.map((p: { body: { output: { annotations?: unknown[] } } }) => p.body.output.annotations?.length)).toEqual([50, 11]);
+      expect(run.output.summary.match(/check run only/g)).toHaveLength(36); // 35 warnings and errors past the cap, and the notice
     });
 
     it("skips drafts and bot authors unless configured", async () => {
