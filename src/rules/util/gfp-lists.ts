@@ -63,9 +63,6 @@ export function nameList(name: string): NameList {
 
 export const lists = {
   waitPrimitives: () => nameList("wait-primitives"),
-  fsIoSubmitters: () => nameList("fs-io-submitters"),
-  userspaceBackends: () => nameList("userspace-io-backends"),
-  userspaceEntries: () => nameList("userspace-io-entries"),
 };
 
 // ---------------------------------------------------------------- gfp tokens
