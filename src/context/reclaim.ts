@@ -609,7 +609,7 @@ export class ReclaimAnalysis {
       const own = this.source!.postImage(path) ?? this.facts.text(path) ?? this.source!.preImage(path);
       const all = [path, ...this.facts.neighbours(path)];
       for (const f of all) {
-        const t = f === path ? own : this.facts.text(f);
+        const t = f === path ? own : this.text(f); // the patch's own version of a neighbour it changes
         if (t === undefined || !/\.[ch]$/.test(f)) continue;
         bytes += t.length;
         if (bytes > MAX_DIR_BYTES) {

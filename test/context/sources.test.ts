@@ -122,20 +122,3 @@ describe("openTreeSources", () => {
     await expect(openTreeSources(join(tmpdir(), "no-such-tree-rr"))).rejects.toThrow(/not a directory/);
   });
 });
-
-describe("lineExistedBefore", () => {
-  it("tells a moved line from a written one, per function", async () => {
-    const { lineExistedBefore } = await import("../../src/context/rule-support.js");
-    const before = "static void a(void)\n{\n\tfoo(1);\n\tbar(2);\n}\nstatic void b(void)\n{\n\tbaz(3);\n}\n";
-    const after = "static void a(void)\n{\n\tbar(2);\n\tfoo(1);\n\tfoo(4);\n}\nstatic void b(void)\n{\n\tbar(2);\n\tbaz(3);\n}\n";
-    const dir = tree({ "x/y.c": before });
-    const input = parsePatchText(formatPatch({ files: [{ path: "x/y.c", before, after }] }), "t.patch");
-    const sources = await openTreeSources(dir);
-    await sources.prepare!(input.patches);
-    const ctx = sources.contextFor(input.patches[0]!);
-    expect(lineExistedBefore(ctx, "x/y.c", 4)).toBe(true); // foo(1) moved within a()
-    expect(lineExistedBefore(ctx, "x/y.c", 5)).toBe(false); // foo(4) is new
-    expect(lineExistedBefore(ctx, "x/y.c", 9)).toBe(false); // bar(2) is new in b()
-    expect(lineExistedBefore(undefined, "x/y.c", 4)).toBe(false);
-  });
-});

@@ -19,10 +19,6 @@ export interface LineView {
 
 const C_LIKE = /\.(c|h|cc|cpp|cxx|hh|hpp|rs|go)$/;
 
-export function isCLike(path: string): boolean {
-  return /\.(c|h)$/.test(path);
-}
-
 export function isSourceFile(path: string): boolean {
   return C_LIKE.test(path);
 }
@@ -142,9 +138,3 @@ export function deletedLines(patch: Patch, filter: (path: string) => boolean = i
   return filter === isSourceFile ? del.source : filterByFile(del.all, filter);
 }
 
-/** All text of the patch's new side joined per file (for whole-change questions). */
-export function addedText(patch: Patch): string {
-  const out: string[] = [];
-  for (const v of addedLines(patch, () => true)) out.push(v.line.text);
-  return out.join("\n");
-}

@@ -1,9 +1,7 @@
 // How findings name what the analysis found: an allocation with its mask, a
 // role with where it was registered, a held lock or handle and who took it,
 // a call chain. Shared wording, so every rule says these the same way.
-import type { AllocSite, Hazard, ReclaimTaker, RoleFact } from "../../context/reclaim.js";
-import { lockLabel } from "../../context/reclaim.js";
-import { maskName } from "../../context/gfp.js";
+import type { AllocSite, ReclaimTaker, RoleFact } from "../../context/reclaim.js";
 import { ROLE_NEEDS } from "../../vocab/kernel-api.js";
 
 /** "kzalloc(GFP_KERNEL)", "vmalloc() (always GFP_KERNEL)", "kmalloc(gfp)". */
@@ -13,13 +11,6 @@ export function allocText(site: AllocSite): string {
   if (ev.info.implicit) return `${ev.callee}() (always GFP_KERNEL)`;
   if (ev.info.family === "passed") return `${ev.callee}(..., ${site.mask.text}, ...)`;
   return `${ev.callee}(${site.mask.text})${site.maskFrom ? ` (${site.maskFrom})` : ""}`;
-}
-
-/** The effective mask's name when a scope changed it: " (GFP_NOFS in effect)". */
-export function effectiveNote(site: AllocSite): string {
-  const before = maskName(site.mask);
-  const after = maskName(site.effective);
-  return after && before !== after ? ` (${after} in effect)` : "";
 }
 
 /** "virtscsi_device_reset() (scsi_host_template.eh_device_reset_handler)". */
@@ -48,17 +39,3 @@ export function takerText(t: ReclaimTaker): string {
   return `${t.role.root}() (${t.role.label}) takes it in reclaim: ${chainText(t.chain)} (${t.file}:${t.line})`;
 }
 
-/** A one-line description of a hazard, for messages and chains. */
-export function hazardChain(site: AllocSite, h: Hazard): string[] {
-  const alloc = allocText(site);
-  switch (h.kind) {
-    case "role":
-      return [...h.role.chain.map((f) => `${f}()`), alloc];
-    case "held-lock":
-      return [...(h.via ?? [site.fn.name]).map((f) => `${f}()`), `${lockLabel(h.held)} held`, alloc, ...(h.taker ? ["reclaim", ...h.taker.chain] : [])];
-    case "held-handle":
-      return [...(h.via ?? [site.fn.name]).map((f) => `${f}()`), "transaction handle held", alloc, "reclaim"];
-    case "frozen":
-      return [...(h.via ?? [site.fn.name]).map((f) => `${f}()`), `${lockLabel(h.held)} frozen`, alloc];
-  }
-}

@@ -92,68 +92,6 @@ export function scopeCallOn(code: string): ScopeCall | null {
   return { kind, op, variable: a ? a[1]!.replace(/\s+/g, "") : null };
 }
 
-/** True when the code sets PF_MEMALLOC_NOIO (or declares the task an IO flusher). */
-export function setsNoioFlag(code: string): boolean {
-  return (
-    /\bflags\s*\|=\s*[^;]*\bPF_MEMALLOC_NOIO\b/.test(code) ||
-    /\bset_current_io_flusher\s*\(/.test(code) ||
-    /\bmemalloc_flags_save\s*\([^)]*PF_MEMALLOC_NOIO/.test(code)
-  );
-}
-
-export function setsNofsFlag(code: string): boolean {
-  return /\bflags\s*\|=\s*[^;]*\bPF_MEMALLOC_NOFS\b/.test(code) || /\bmemalloc_flags_save\s*\([^)]*PF_MEMALLOC_NOFS/.test(code);
-}
-
-export interface ScopeState {
-  /** A NOIO scope or PF_MEMALLOC_NOIO is active at this line. */
-  noio: boolean;
-  /** A NOFS (or NOIO, which implies NOFS) scope is active at this line. */
-  nofs: boolean;
-  /** PF_LOCAL_THROTTLE was set earlier in the region. */
-  localThrottle: boolean;
-}
-
-/**
- * Scope state at each line of a region (by index into region.lines). Lenient
- * on purpose: a flag set by hand stays active to the end of the region, and a
- * restore ends the innermost scope of its kind. Used to keep rules quiet.
- */
-export function scopeStates(region: FnRegion): ScopeState[] {
-  let noio = 0;
-  let nofs = 0;
-  let flagNoio = false;
-  let flagNofs = false;
-  let throttle = false;
-  const out: ScopeState[] = [];
-  for (const v of region.lines) {
-    const c = scopeCallOn(v.code);
-    if (c?.op === "save") {
-      if (c.kind === "noio" || (c.kind === "flags" && /PF_MEMALLOC_NOIO/.test(v.code))) noio++;
-      if (c.kind === "nofs" || (c.kind === "flags" && /PF_MEMALLOC_NOFS/.test(v.code))) nofs++;
-    }
-    if (setsNoioFlag(v.code)) flagNoio = true;
-    if (setsNofsFlag(v.code)) flagNofs = true;
-    if (/\bPF_LOCAL_THROTTLE\b/.test(v.code) && /\|=/.test(v.code)) throttle = true;
-    if (/\bset_current_io_flusher\s*\(/.test(v.code)) throttle = true;
-    const active: ScopeState = {
-      noio: noio > 0 || flagNoio,
-      nofs: noio > 0 || nofs > 0 || flagNoio || flagNofs,
-      localThrottle: throttle,
-    };
-    out.push(active);
-    if (c?.op === "restore") {
-      if (c.kind === "noio" && noio > 0) noio--;
-      else if (c.kind === "nofs" && nofs > 0) nofs--;
-      else if (c.kind === "flags") {
-        if (noio > 0) noio--;
-        else if (nofs > 0) nofs--;
-      }
-    }
-  }
-  return out;
-}
-
 /** Added lines anywhere in the patch that open a memalloc NOFS/NOIO scope. */
 export function patchAddsScope(patch: Patch, path?: string): boolean {
   return path === undefined ? addsScopeAnywhere(patch) : computeAddsScope(patch, path);
@@ -183,13 +121,6 @@ export function fnLabel(name: string | null | undefined): string {
 
 const addedOf = (patch: Patch) => sourceAdded(patch) as LineView[];
 const deletedOf = (patch: Patch) => deletedLines(patch) as LineView[];
-
-/** New-side lines of source files (added and context), from the cached regions. */
-export function sourceLines(patch: Patch): LineView[] {
-  return sourceLinesOf(patch);
-}
-
-const sourceLinesOf = (patch: Patch) => sourceNewSide(patch) as LineView[];
 
 /** Added lines of source files, computed once per patch. */
 export function addedSourceLines(patch: Patch): LineView[] {
