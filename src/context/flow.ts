@@ -438,6 +438,47 @@ function tryInCondition(w: Walk, cond: Node, s: State): { then: State; else: Sta
   return { then: thenS, else: elseS };
 }
 
+/**
+ * A condition that tests whether a pointer holds an error or NULL: the
+ * variable, and whether the condition is true on failure. `condText` has no
+ * whitespace. Covers IS_ERR()/IS_ERR_OR_NULL(), `!x`, `x == NULL`, their
+ * negations, a bare `x`, and likely()/unlikely() around any of them.
+ */
+export function failureTest(condText: string): { variable: string; whenTrue: boolean } | null {
+  let c = condText;
+  for (;;) {
+    const inner = /^\((.*)\)$/.exec(c) ?? /^(?:un)?likely\((.*)\)$/.exec(c);
+    if (!inner || !balanced(inner[1]!)) break;
+    c = inner[1]!;
+  }
+  let whenTrue = true;
+  if (c.startsWith("!") && !c.startsWith("!=")) {
+    const rest = c.slice(1).replace(/^\((.*)\)$/, (m, x: string) => (balanced(x) ? x : m));
+    const r = failureTest(rest);
+    if (r) return { variable: r.variable, whenTrue: !r.whenTrue };
+    return null;
+  }
+  const ptr = "([A-Za-z_][\\w]*(?:(?:->|\\.)[A-Za-z_][\\w]*)*)";
+  let m = new RegExp(`^IS_ERR(?:_OR_NULL)?\\(${ptr}\\)$`).exec(c);
+  if (m) return { variable: m[1]!, whenTrue };
+  m = new RegExp(`^${ptr}==NULL$`).exec(c) ?? new RegExp(`^NULL==${ptr}$`).exec(c);
+  if (m) return { variable: m[1]!, whenTrue };
+  m = new RegExp(`^${ptr}!=NULL$`).exec(c) ?? new RegExp(`^NULL!=${ptr}$`).exec(c);
+  if (m) return { variable: m[1]!, whenTrue: !whenTrue };
+  m = new RegExp(`^${ptr}$`).exec(c);
+  if (m) return { variable: m[1]!, whenTrue: !whenTrue };
+  return null;
+}
+
+function balanced(x: string): boolean {
+  let d = 0;
+  for (const ch of x) {
+    if (ch === "(") d++;
+    else if (ch === ")" && --d < 0) return false;
+  }
+  return d === 0;
+}
+
 function stmt(w: Walk, n: Node, s: State | null): State | null {
   switch (n.type) {
     case "compound_statement":
@@ -457,6 +498,12 @@ function stmt(w: Walk, n: Node, s: State | null): State | null {
           thenS = after ? cloneState(after) : null;
           elseS = after ? cloneState(after) : null;
         }
+      }
+      // the branch where a started handle's start failed (`if (IS_ERR(trans))`, `if (!trans)`): no handle is held there
+      const failed = failureTest(condText);
+      if (failed) {
+        const x = failed.whenTrue ? thenS : elseS;
+        if (x) for (const [id, slot] of x.held) if (slot.e.what === "handle" && slot.e.variable?.replace(/\s+/g, "") === failed.variable) x.held.delete(id);
       }
       // this branch: what `if (!c) save` opened did not happen here
       if (thenS) {

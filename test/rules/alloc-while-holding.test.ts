@@ -66,8 +66,26 @@ const started = (mask: string) => `static int frob_set_label(struct frob_root *r
 }
 `;
 
+const attached = (mask: string, test: string) => `static int frob_sync_label(struct frob_root *root, const char *label)
+{
+	struct btrfs_trans_handle *trans;
+	char *copy;
+
+	trans = btrfs_attach_transaction(root);
+	if (${test})
+		frob_note_idle(root);
+	else
+		btrfs_commit_transaction(trans);
+	copy = kstrdup(label, ${mask});
+	frob_store_label(root, copy);
+	return 0;
+}
+`;
+
 ruleTester(rule, {
   valid: [
+    { name: "a handle whose start failed is not held: committed on the other branch, nothing held after", patch: { files: [{ path: "fs/frob/label.c", before: null, after: attached("GFP_KERNEL", "IS_ERR(trans)") }] } },
+    { name: "the same with the success test first (`!IS_ERR(trans)` commits in the else)", patch: { files: [{ path: "fs/frob/label.c", before: null, after: attached("GFP_KERNEL", "!IS_ERR(trans)").replace("\t\tfrob_note_idle(root);\n\telse\n\t\tbtrfs_commit_transaction(trans);", "\t\tbtrfs_commit_transaction(trans);\n\telse\n\t\tfrob_note_idle(root);") }] } },
     { name: "the shrinker only trylocks the lock held at the allocation", patch: { files: [{ path: "fs/frob/map.c", before: null, after: `${shrinker("mutex_trylock")}\n${lockedAlloc}` }] } },
     { name: "a mutex no reclaim-side function in view takes (diff only): nothing to say here", patch: { files: [{ path: "fs/frob/map.c", before: grow(""), after: lockedAlloc }] } },
     { name: "a jbd2 handle carries a NOFS scope for its lifetime", patch: { files: [{ path: "fs/frob/ref.c", before: null, after: handleParam("handle_t *handle", "GFP_KERNEL") }] } },
@@ -146,6 +164,11 @@ static int frob_setattr(struct frob_inode_info *fi, size_t n)
       name: "a transaction started in the function, then kstrdup(GFP_KERNEL)",
       patch: { files: [{ path: "fs/frob/label.c", before: null, after: started("GFP_KERNEL") }] },
       errors: [{ messageId: "handle", line: 9 }],
+    },
+    {
+      name: "a handle committed only when the test says it failed is still held on the success branch",
+      patch: { files: [{ path: "fs/frob/label.c", before: null, after: attached("GFP_KERNEL", "!IS_ERR(trans)") }] },
+      errors: [{ messageId: "handle", line: 11 }],
     },
     {
       name: "the patch freezes the queue around an existing GFP_KERNEL allocation: reported on the freeze",
