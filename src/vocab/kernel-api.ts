@@ -859,7 +859,7 @@ export const HANDLE_APIS: Readonly<Record<string, HandleApi>> = {
     start: { btrfs_start_transaction: {}, btrfs_join_transaction: {}, btrfs_join_transaction_nostart: {}, btrfs_join_transaction_spacecache: {}, btrfs_attach_transaction: {}, btrfs_attach_transaction_barrier: {}, btrfs_start_transaction_fallback_global_rsv: {} },
     types: ["struct btrfs_trans_handle"],
     stop: { btrfs_end_transaction: { arg: 0 }, btrfs_end_transaction_throttle: { arg: 0 }, btrfs_commit_transaction: { arg: 0 } },
-    derived: { scope: null, where: "fs/btrfs/transaction.c start_transaction(): no scope saved into the handle (memalloc_nofs_save() only around one call in a local)" },
+    derived: { scope: null, where: "fs/btrfs/transaction.c start_transaction() saves none into the handle" },
     reclaimEnters: "fs/btrfs/inode.c btrfs_evict_inode() starts or joins a transaction, which waits for a committing one",
     src: "fs/btrfs/transaction.c",
   },

@@ -135,7 +135,7 @@ function report(site: AllocSite, h: Held, at: number): Report {
     return {
       ...base,
       messageId: "handle",
-      data: { alloc: allocAt(site, at), fn, handle, where, scopeWhere: `${h.scope.how === "tree" ? "found in the tree" : "as found in linux-6.12"}: ${h.scope.where}` },
+      data: { alloc: allocAt(site, at), fn, handle, where, scopeWhere: `${h.scope.how === "tree" ? "found in the tree" : "in linux-6.12"}: ${h.scope.where}` },
       fix: "Use GFP_NOFS here, or open memalloc_nofs_save() for the lifetime of the handle (where the transaction starts) so every allocation under it is NOFS.",
       chain,
       cite: ["btrfs-scrub-nofs-2018", "memalloc-nofs-api-2017"],
