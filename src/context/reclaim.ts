@@ -18,9 +18,11 @@ import {
   FS_IO_CALLS,
   SYNC_IO_CALLS,
   WAIT_CALLS,
+  WRITEBACK_MARKS,
   allocationNeedles,
   FIELD_ROLES,
   HANDLE_APIS,
+  LOCKED_FOLIO_PARAMS,
   LOCK_CALLS,
   OPS_ROLES,
   ROLE_NEEDS,
@@ -54,6 +56,19 @@ export interface FnView {
   changed: ReadonlySet<number>;
   /** The definition text (signature), as far as known. */
   signature: string;
+}
+
+/**
+ * For an allocation on a writeback path reclaim does not call itself
+ * (->writepages, ->write_inode, their helpers): whether the task owns folios
+ * reclaim may wait on when it allocates. `owner`: the call or parameter that
+ * says so ("folio_start_writeback() at line 412 of foo_writepage()"); null
+ * when none precedes it on the path. `known`: the whole path was read (every
+ * function of the chain, from its entry to the call or allocation).
+ */
+export interface WritebackState {
+  owner: string | null;
+  known: boolean;
 }
 
 export interface RoleFact {
@@ -105,7 +120,7 @@ export interface CallerFacts {
 }
 
 export type Hazard =
-  | { kind: "role"; role: RoleFact; needs: "io" | "fs"; maskKnown: boolean }
+  | { kind: "role"; role: RoleFact; needs: "io" | "fs"; maskKnown: boolean; writeback?: WritebackState }
   | { kind: "held-lock"; held: HeldEntry; must: boolean; via: string[] | null; taker: ReclaimTaker | null }
   | { kind: "held-handle"; held: HeldEntry | null; api: string; via: string[] | null; param?: string; scope: HandleScope }
   | { kind: "frozen"; held: HeldEntry; via: string[] | null };
@@ -271,10 +286,14 @@ export function signatureRole(sig: string): OpsField | null {
   const returns = head.replace(/\s*\b[A-Za-z_]\w*$/, "").trim();
   const complete = /\)\s*\{?\s*$/.test(sig);
   const params = paramsOfSignature(sig).map((p) => p.replace(/\s+/g, " "));
+  // git cuts a hunk header's function line at 80 bytes: a last parameter cut inside its struct name still names
+  // the type it begins (at least six characters of the name)
+  const last = complete ? null : (params[params.length - 1] ?? "").trim().replace(/^const /, "");
+  const cut = last !== null && /^struct [A-Za-z_]\w{5,}$/.test(last) ? last : null;
   for (const r of SIGNATURE_ROLES) {
     if (r.returns !== undefined && returns !== r.returns) continue;
     if (r.only && (!complete || params.length !== r.params.length)) continue;
-    if (r.params.every((t) => params.some((p) => new RegExp(`\\b${t}\\s*\\*`).test(p)))) return r;
+    if (r.params.every((t) => params.some((p) => new RegExp(`\\b${t}\\s*\\*`).test(p)) || (cut !== null && t.startsWith(cut)))) return r;
   }
   return null;
 }
@@ -1166,6 +1185,38 @@ export class ReclaimAnalysis {
     return worst ? { mask: { ...worst, text: m.text, name: null }, from } : null;
   }
 
+  /**
+   * Whether a writeback-path allocation happens while the task owns folios reclaim may wait on: a folio marked for
+   * writeback or locked earlier on the path (WRITEBACK_MARKS), or a callback handed a locked folio (a writepage_t
+   * callback or ->writepage: a struct folio or page parameter next to the struct writeback_control).
+   */
+  private writebackState(v: FnView, ev: AllocSite["ev"], role: RoleFact): WritebackState {
+    const lockedParam = (name: string, params: string) =>
+      /\bstruct\s+writeback_control\b/.test(params) && LOCKED_FOLIO_PARAMS.some((t) => new RegExp(`\\b${t.replace(" ", "\\s+")}\\s*\\*`).test(params)) ? `${name}() is handed a locked folio (a writepage callback)` : null;
+    const heldFolio = ev.state.held.find((h) => h.entry.what === "lock" && h.entry.lock === "folio");
+    if (heldFolio) return { owner: `a folio locked at line ${heldFolio.entry.line}`, known: true };
+    const here = v.flow.events.find((e) => e.line < ev.line && WRITEBACK_MARKS[e.callee]);
+    if (here) return { owner: `${here.callee}() at line ${here.line} of ${v.name}()`, known: true };
+    const own = lockedParam(v.name, v.flow.params.join(", "));
+    if (own) return { owner: own, known: true };
+    let known = v.flow.entryVisible;
+    // the callers on the role's chain, each up to its call of the next
+    const chain = role.chain;
+    for (let i = chain.length - 2; i >= 0; i--) {
+      const def = this.facts ? this.definitionOf(v.path, chain[i]!) : null;
+      if (!def) {
+        known = false;
+        continue;
+      }
+      const next = def.fn.calls.find((c) => c.callee === chain[i + 1]);
+      const mark = def.fn.calls.find((c) => WRITEBACK_MARKS[c.callee] && (!next || c.line < next.line));
+      if (mark) return { owner: `${mark.callee}() at line ${mark.line} of ${chain[i]}()`, known: true };
+      const p = lockedParam(chain[i]!, def.fn.params);
+      if (p) return { owner: p, known: true };
+    }
+    return { owner: null, known };
+  }
+
   private allocSite(v: FnView, ev: AllocSite["ev"], callers: CallerFacts): AllocSite {
     const must = ev.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle");
     const may = ev.state.mayScopes.filter((s): s is ScopeKind => s !== "throttle");
@@ -1190,7 +1241,10 @@ export class ReclaimAnalysis {
     const role = this.roleOf(v);
     if (role) {
       const needs = ROLE_NEEDS[role.role].clear;
-      if (needs && effective[needs] !== false) site.hazards.push({ kind: "role", role, needs, maskKnown: effective[needs] === true });
+      if (needs && effective[needs] !== false) {
+        const writeback = role.role === "writeback" && !role.inReclaim ? this.writebackState(v, ev, role) : undefined;
+        site.hazards.push({ kind: "role", role, needs, maskKnown: effective[needs] === true, ...(writeback ? { writeback } : {}) });
+      }
     }
     // what is held here (any caller's mask), or by a caller (that caller's own mask and scopes)
     const paramIdx = this.maskParamIndex(v, ev);

@@ -43,6 +43,30 @@ const probe = `static int widget_probe(struct platform_device *pdev)
 }
 `;
 
+const writepages = (body: string) => `static int quill_writepages(struct address_space *mapping, struct writeback_control *wbc)
+{
+	struct quill_wb_ctx *ctx;
+	struct folio *folio = NULL;
+	int err = 0;
+
+${body}
+	return err;
+}
+
+static const struct address_space_operations quill_aops = {
+	.writepages = quill_writepages,
+};
+`;
+
+const writeCallback = `static int quill_write_folio(struct folio *folio, struct writeback_control *wbc, void *data)
+{
+	struct quill_wb_ctx *ctx = data;
+
+	ctx->bio = bio_alloc(ctx->bdev, 1, REQ_OP_WRITE, GFP_KERNEL);
+	return quill_add_folio(ctx, folio);
+}
+`;
+
 ruleTester(rule, {
   valid: [
     { name: "GFP_NOIO in queue_rq", patch: { files: [{ path: "drivers/block/widget.c", before: queueRq, after: withAlloc("GFP_NOIO") }] } },
@@ -148,6 +172,31 @@ ruleTester(rule, {
     },
   ],
   invalid: [
+    {
+      name: "->writepages allocates after writeback_iter() handed it a locked folio",
+      patch: { files: [{ path: "fs/quill/file.c", before: writepages("\tctx = NULL;"), after: writepages("\twhile ((folio = writeback_iter(mapping, wbc, folio, &err))) {\n\t\tctx = kzalloc(sizeof(*ctx), GFP_KERNEL);\n\t\terr = quill_write_one(ctx, folio);\n\t}") }] },
+      errors: [{ messageId: "inWriteback", line: 8, severity: "warning" }],
+    },
+    {
+      name: "->writepages allocates after marking a folio for writeback",
+      patch: { files: [{ path: "fs/quill/file.c", before: writepages("\tctx = NULL;"), after: writepages("\tfolio = quill_next_dirty(mapping);\n\tfolio_start_writeback(folio);\n\tctx = kzalloc(sizeof(*ctx), GFP_KERNEL);\n\terr = quill_submit(ctx, folio);") }] },
+      errors: [{ messageId: "inWriteback", line: 9, severity: "warning" }],
+    },
+    {
+      name: "a writepage callback (struct folio and writeback_control parameters) is handed the folio locked",
+      patch: { files: [{ path: "fs/quill/file.c", before: null, after: writeCallback }] },
+      errors: [{ messageId: "inWriteback", line: 5, severity: "warning" }],
+    },
+    {
+      name: "a fragment of ->writepages allocates (its entry not shown): what it owns is unknown, a warning that says so",
+      patch: { files: [{ path: "fs/quill/file.c", before: writepages("\tctx = NULL;"), after: writepages("\tctx = kzalloc(sizeof(*ctx), GFP_KERNEL);\n\tif (!ctx)\n\t\treturn -ENOMEM;\n\terr = quill_write_all(ctx, mapping, wbc);") }] },
+      errors: [{ messageId: "inRole", line: 7, severity: "warning" }],
+    },
+    {
+      name: "a new ->writepages allocates at its start, before it owns any folio: a note, not a warning",
+      patch: { files: [{ path: "fs/quill/file.c", before: null, after: writepages("\tctx = kzalloc(sizeof(*ctx), GFP_KERNEL);\n\tif (!ctx)\n\t\treturn -ENOMEM;\n\terr = quill_write_all(ctx, mapping, wbc);") }] },
+      errors: [{ messageId: "writebackNothingOwned", line: 7, severity: "info" }],
+    },
     {
       name: "kcalloc(GFP_KERNEL) in a blk-mq queue_rq handler",
       patch: { files: [{ path: "drivers/block/widget.c", before: queueRq, after: withAlloc("GFP_KERNEL") }] },

@@ -30,11 +30,17 @@ export const rule: Rule = {
       quiet:
         "Masks without __GFP_IO (or __GFP_FS for writeback), allocations inside a memalloc scope on every path or " +
         "under a scope every caller holds, functions with no role found in an ops table or signature, and " +
-        "allocations the patch only moved.",
+        "allocations the patch only moved. On a writeback path reclaim does not call itself (->writepages, " +
+        "->write_inode), an allocation with the whole path in view and no folio marked for writeback or locked " +
+        "before it is only a note (info).",
     },
     messages: {
       inRole:
         "{{alloc}} in {{fn}}() may {{what}} from reclaim, and {{fn}}() {{runsAs}}: {{why}}",
+      inWriteback:
+        "{{alloc}} in {{fn}}() may {{what}} from reclaim while the task owns a folio reclaim may wait on ({{owner}}), and {{fn}}() {{runsAs}}: reclaim waiting on that folio waits on this allocation",
+      writebackNothingOwned:
+        "{{alloc}} in {{fn}}() may {{what}} from reclaim, and {{fn}}() {{runsAs}}; reclaim does not call it, and no call before the allocation on this path (read from {{root}}()'s entry) marks a folio for writeback or locks one, nor is a folio handed in locked: a risk only if a lock held here is one eviction or a shrinker takes",
     },
     knowledge: ["loop-noio-2019", "memalloc-noio-2013", "gfp-fs-io-doc", "dm-bufio-gfp-fs-2014"],
     scope: "line",
@@ -65,26 +71,30 @@ function report(site: AllocSite, h: Extract<AllocSite["hazards"][number], { kind
   // writeback is not called by reclaim itself: the recursion deadlocks when reclaim ends up waiting on folios this
   // writeback has marked and not yet submitted (or on a lock it holds); filesystems keep writeback NOFS for that
   // reason (iomap allocates its ioends GFP_NOFS), but whether it can happen here is not something the lines decide
-  const writeback = role.role === "writeback" && !role.inReclaim;
-  if (writeback) unknowns.push(`whether ${fn}() has folios marked for writeback and not yet submitted (or holds a lock eviction takes) when it allocates`);
+  const wb = h.writeback;
+  if (wb && !wb.owner && !wb.known) unknowns.push(`whether ${fn}() has folios marked for writeback and not yet submitted (or holds a lock eviction takes) when it allocates: the path from ${role.root}()'s entry is not all in view`);
+  // the whole path read and nothing owned: reclaim cannot be waiting on this task's folios
+  const nothingOwned = wb !== undefined && wb.owner === null && wb.known;
   const safe = h.needs === "io" ? "GFP_NOIO, or a memalloc_noio_save() scope" : "GFP_NOFS, or a memalloc_nofs_save() scope";
   const boundary = role.chain.length > 1 ? `in ${role.root}() around the call` : "around the request";
   return {
     file: site.fn.path,
     line: site.at,
-    messageId: "inRole",
+    messageId: wb?.owner ? "inWriteback" : nothingOwned ? "writebackNothingOwned" : "inRole",
     data: {
       alloc: allocText(site),
       fn,
       what: h.needs === "io" ? "start IO" : "call into the filesystem",
       runsAs,
       why: roleWhy(role),
+      owner: wb?.owner ?? "",
+      root: role.root,
     },
     fix: `Use ${safe} ${boundary}, so nothing below it recurses into ${h.needs === "io" ? "IO" : "the filesystem"}.`,
     chain: [...role.chain.map((f) => `${f}()`), allocText(site)],
     identifiers: [site.ev.callee, site.mask.name ?? "GFP_KERNEL", ...role.chain],
     cite: h.needs === "io" ? ["loop-noio-2019", "memalloc-noio-2013"] : ["gfp-fs-io-doc"],
-    ...(h.maskKnown ? {} : { severity: "info" as const }),
+    ...(h.maskKnown && !nothingOwned ? {} : { severity: "info" as const }),
     ...(unknowns.length > 0 ? { unknowns } : {}),
   };
 }
