@@ -63,8 +63,9 @@ export interface FnView {
  * (->writepages, ->write_inode, their helpers): whether the task owns folios
  * reclaim may wait on when it allocates. `owner`: the call or parameter that
  * says so ("folio_start_writeback() at line 412 of foo_writepage()"); null
- * when none precedes it on the path. `known`: the whole path was read (every
- * function of the chain, from its entry to the call or allocation).
+ * when none precedes it on the path. `known`: the whole path was read, from the
+ * entry of a registered ->writepages or ->write_inode (the VFS calls those
+ * owning no folio) through every function of the chain.
  */
 export interface WritebackState {
   owner: string | null;
@@ -1195,11 +1196,13 @@ export class ReclaimAnalysis {
       /\bstruct\s+writeback_control\b/.test(params) && LOCKED_FOLIO_PARAMS.some((t) => new RegExp(`\\b${t.replace(" ", "\\s+")}\\s*\\*`).test(params)) ? `${name}() is handed a locked folio (a writepage callback)` : null;
     const heldFolio = ev.state.held.find((h) => h.entry.what === "lock" && h.entry.lock === "folio");
     if (heldFolio) return { owner: `a folio locked at line ${heldFolio.entry.line}`, known: true };
-    const here = v.flow.events.find((e) => e.line < ev.line && WRITEBACK_MARKS[e.callee]);
+    const here = v.flow.events.find((e) => e.line < ev.line && (WRITEBACK_MARKS[e.callee] || (e.info.kind === "lock" && e.info.lock === "folio" && e.info.op !== "release")));
     if (here) return { owner: `${here.callee}() at line ${here.line} of ${v.name}()`, known: true };
     const own = lockedParam(v.name, v.flow.params.join(", "));
     if (own) return { owner: own, known: true };
-    let known = v.flow.entryVisible;
+    // the path's entry is known only for a registered ->writepages / ->write_inode (the VFS calls those owning no
+    // folio); a function that only looks like a callback may be called by one that holds folios
+    let known = v.flow.entryVisible && role.how === "ops-table";
     // the callers on the role's chain, each up to its call of the next
     const chain = role.chain;
     for (let i = chain.length - 2; i >= 0; i--) {
@@ -1208,8 +1211,8 @@ export class ReclaimAnalysis {
         known = false;
         continue;
       }
-      const next = def.fn.calls.find((c) => c.callee === chain[i + 1]);
-      const mark = def.fn.calls.find((c) => WRITEBACK_MARKS[c.callee] && (!next || c.line < next.line));
+      // a caller that marks or locks a folio anywhere (a loop may run the mark before the call) owns it when it calls
+      const mark = def.fn.calls.find((c) => WRITEBACK_MARKS[c.callee] || (LOCK_CALLS[c.callee]?.kind === "folio" && LOCK_CALLS[c.callee]?.op !== "release"));
       if (mark) return { owner: `${mark.callee}() at line ${mark.line} of ${chain[i]}()`, known: true };
       const p = lockedParam(chain[i]!, def.fn.params);
       if (p) return { owner: p, known: true };
