@@ -194,6 +194,8 @@ const RECLAIM_ROLES: ReadonlySet<Role> = new Set(["shrinker", "reclaim-evict", "
 
 const MAX_TEXT = 2 * 1024 * 1024;
 const MAX_DEPTH = 3;
+/** How many callers up runsAs() looks for the work a function runs in (the reclaim analysis' caller search also goes four up). */
+const RUNS_AS_DEPTH = 4;
 
 // ---------------------------------------------------------------- helpers
 
@@ -449,6 +451,12 @@ export class WorkqueueAnalysis {
     return image === "post" ? this.facts : this.facts.pre;
   }
 
+  /** The tree's version of a file the patch changes but does not apply to (none in an audit or without a tree). */
+  private standInText(path: string): string | undefined {
+    if (!this.facts || !this.source || this.ra.mode === "audit") return undefined;
+    return this.source.preImage(path) ?? this.facts.pre?.text(path);
+  }
+
   private textOf(path: string, image: Image): string | undefined {
     if (!this.facts || !this.source) return undefined;
     if (image === "post") return this.source.postImage(path) ?? this.facts.text(path);
@@ -503,15 +511,20 @@ export class WorkqueueAnalysis {
     const key = `${image}:${path}`;
     const memo = this.viewMemo.get(key);
     if (memo) return memo;
-    const text = this.textOf(path, image);
+    let text = this.textOf(path, image);
     const out: FnView[] = [];
     const changed = this.changedLines[image].get(path) ?? new Set<number>();
-    if (text === undefined && changed.size > 0) out.push(...this.fragmentViewsOf(path, image, changed));
+    const fragments = text === undefined && changed.size > 0 ? this.fragmentViewsOf(path, image, changed) : [];
+    out.push(...fragments);
+    // a file the patch does not apply to: the tree's version of its other functions stands in (callers, work bindings)
+    const standIn = text === undefined && image === "post" ? this.standInText(path) : undefined;
+    text ??= standIn;
     if (text !== undefined && text.length <= MAX_TEXT && /\.[ch]$/.test(path)) {
       const audit = this.ra.mode === "audit";
       const scan = scanOf(key, text);
       let lines: string[] | null = null;
       for (const fn of scan.functions) {
+        if (standIn !== undefined && fragments.some((f) => f.name === fn.name)) continue;
         const params = paramsOfSignature(`${fn.name}(${fn.params})`);
         const types = paramTypes(fn.params);
         const events: FlowEvent[] = fn.calls.map((c) => {
@@ -523,11 +536,11 @@ export class WorkqueueAnalysis {
         });
         const flow: FunctionFlow = { name: fn.name, start: fn.start, end: fn.end, entryVisible: true, endVisible: true, isStatic: fn.isStatic, params, returnType: "", events, exits: [], problems: [], types, handedOver: [], returnsScope: [], restoresParam: false };
         scanned.add(flow);
-        const own = audit ? new Set(events.map((e) => e.line)) : new Set([...changed].filter((l) => l >= fn.start && l <= fn.end));
+        const own = audit ? new Set(events.map((e) => e.line)) : standIn !== undefined ? new Set<number>() : new Set([...changed].filter((l) => l >= fn.start && l <= fn.end));
         out.push({ path, name: fn.name, flow, image, whole: true, changed: own, signature: `${fn.name}(${fn.params})` });
       }
       // changed lines no function of the text holds (the tree moved under the patch): the hunks' fragments
-      const loose = [...changed].filter((l) => !out.some((v) => l >= v.flow.start && l <= v.flow.end));
+      const loose = standIn !== undefined ? [] : [...changed].filter((l) => !out.some((v) => l >= v.flow.start && l <= v.flow.end));
       if (loose.length > 0 && !audit) out.push(...this.fragmentViewsOf(path, image, new Set(loose)));
     }
     this.viewMemo.set(key, out);
@@ -537,7 +550,7 @@ export class WorkqueueAnalysis {
   /** The view with its paths walked (scopes and locks along them), for a view that came from the scan. */
   fullView(view: FnView): FnView {
     if (!scanned.has(view.flow)) return view;
-    const text = this.textOf(view.path, view.image);
+    const text = this.textOf(view.path, view.image) ?? (view.image === "post" ? this.standInText(view.path) : undefined);
     if (text === undefined) return view;
     const flow = flowsOf(`${view.image}:${view.path}`, text).find((f) => f.name === view.name);
     return flow ? { ...view, flow, signature: `${flow.returnType} ${flow.name}(${flow.params.join(", ")})`.trim() } : view;
@@ -940,7 +953,7 @@ export class WorkqueueAnalysis {
     let partial: RunsAs | null = null;
     let frontier: { view: FnView; chain: string[] }[] = [{ view, chain: [view.name] }];
     const seen = new Set([`${view.path}:${view.name}`]);
-    for (let depth = 0; depth <= MAX_DEPTH && frontier.length > 0; depth++) {
+    for (let depth = 0; depth <= RUNS_AS_DEPTH && frontier.length > 0; depth++) {
       const next: typeof frontier = [];
       for (const s of frontier) {
         for (const b of this.bindings(s.view.path, view.image, { fn: s.view.name })) {
@@ -951,7 +964,7 @@ export class WorkqueueAnalysis {
             if (qf.flags.memReclaim === null && !partial) partial = ctx;
           }
         }
-        if (depth === MAX_DEPTH) continue;
+        if (depth === RUNS_AS_DEPTH) continue;
         for (const c of this.callerViews(s.view)) {
           const k = `${c.path}:${c.name}`;
           if (seen.has(k) || seen.size > 64) continue;

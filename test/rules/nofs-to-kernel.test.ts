@@ -179,3 +179,76 @@ describe("nofs-to-kernel with the tree: work of a WQ_MEM_RECLAIM queue", () => {
     expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[5, "relaxedChecked", "info"]]);
   });
 });
+
+describe("nofs-to-kernel with the tree, when the patch does not apply to it", () => {
+  // a zoned target (written for this test): the metadata file's reset helper runs four calls below the chunk work
+  const reset = (mask: string, extra: string) => `static int gizmo_reset_zone(struct gizmo_meta *gm, struct gizmo_zone *z)
+{
+	int ret;
+${extra}
+	ret = gizmo_zone_mgmt(gm->bdev, z->start, gm->zone_sectors, ${mask});
+	return ret;
+}
+
+static void gizmo_free_zone(struct gizmo_meta *gm, struct gizmo_zone *z)
+{
+	gizmo_reset_zone(gm, z);
+	list_add_tail(&z->link, &gm->free_list);
+}
+
+void gizmo_put_mapping(struct gizmo_meta *gm, struct gizmo_zone *z)
+{
+	if (atomic_dec_and_test(&z->refs))
+		gizmo_free_zone(gm, z);
+}
+`;
+  const target = (flags: string) => `static int gizmo_handle_bio(struct gizmo_target *gt, struct bio *bio)
+{
+	struct gizmo_zone *z = gizmo_map_zone(gt, bio);
+
+	gizmo_submit(gt, z, bio);
+	gizmo_put_mapping(gt->meta, z);
+	return 0;
+}
+
+static void gizmo_chunk_work(struct work_struct *work)
+{
+	struct gizmo_chunk *cw = container_of(work, struct gizmo_chunk, work);
+	struct bio *bio;
+
+	while ((bio = bio_list_pop(&cw->bios)))
+		gizmo_handle_bio(cw->target, bio);
+}
+
+static int gizmo_queue_chunk(struct gizmo_target *gt, struct gizmo_chunk *cw)
+{
+	INIT_WORK(&cw->work, gizmo_chunk_work);
+	return queue_work(gt->chunk_wq, &cw->work);
+}
+
+static int gizmo_ctr(struct gizmo_target *gt)
+{
+	gt->chunk_wq = alloc_workqueue("gizmo_cwq", ${flags}, 0);
+	return gt->chunk_wq ? 0 : -ENOMEM;
+}
+`;
+  // the tree's reset helper has a line the patch does not know, so its hunk does not apply
+  const tree = (flags: string) =>
+    new Map([
+      ["drivers/md/gizmo-meta.c", reset("GFP_NOIO", "\n\tgizmo_trace_reset(gm, z);\n")],
+      ["drivers/md/gizmo-target.c", target(flags)],
+    ]);
+  const spec = { files: [{ path: "drivers/md/gizmo-meta.c", before: reset("GFP_NOIO", ""), after: reset("GFP_KERNEL", "") }] };
+
+  it("reads the callers from the tree's version of the file: four calls up, work of a WQ_MEM_RECLAIM queue", async () => {
+    const f = await reviewWithTree(tree("WQ_MEM_RECLAIM | WQ_UNBOUND"), spec, [rule]);
+    expect(f.map((x) => [x.messageId, x.severity])).toEqual([["relaxedInReclaimWork", "warning"]]);
+    expect(f[0]!.message).toContain("gizmo_chunk_work -> gizmo_handle_bio -> gizmo_put_mapping -> gizmo_free_zone -> gizmo_reset_zone");
+  });
+
+  it("without the flag: a note that says why the function itself was not checked", async () => {
+    const f = await reviewWithTree(tree("WQ_UNBOUND"), spec, [rule]);
+    expect(f.map((x) => [x.messageId, x.severity])).toEqual([["relaxedUnknown", "info"]]);
+    expect(f[0]!.message).toContain("the patch does not apply to the tree");
+  });
+});

@@ -30,7 +30,7 @@ export const rule: Rule = {
     },
     messages: {
       relaxedUnknown:
-        "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): safe only if no caller holds a transaction handle or a lock that reclaim (shrinkers, inode eviction, writeback) takes, and {{fn}}() serves no IO reclaim waits on; not checked without the source tree",
+        "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): safe only if no caller holds a transaction handle or a lock that reclaim (shrinkers, inode eviction, writeback) takes, and {{fn}}() serves no IO reclaim waits on; not checked {{whyNot}}",
       relaxedLock:
         "{{was}} -> {{now}} for {{alloc}} in {{fn}}() while {{lock}} is held ({{where}}): a deadlock if any reclaim path (a shrinker, inode eviction, writeback) takes {{lock}}; {{checked}}",
       relaxedInReclaimWork:
@@ -122,7 +122,8 @@ function verdict(a: ReclaimAnalysis, site: AllocSite, relaxed: { was: string; no
     };
   }
   if (a.mode === "diff" || !site.fn.whole) {
-    return { ...base, messageId: "relaxedUnknown", data: { ...r, alloc: allocText(site), fn }, unknowns: [`what the callers of ${fn}() hold`, `the role of ${fn}() in the IO path`] };
+    const whyNot = a.mode === "diff" ? "without the source tree" : `(the patch does not apply to the tree, so ${fn}() is read from the diff alone)`;
+    return { ...base, messageId: "relaxedUnknown", data: { ...r, alloc: allocText(site), fn, whyNot }, unknowns: [`what the callers of ${fn}() hold`, `the role of ${fn}() in the IO path`] };
   }
   return { ...base, messageId: "relaxedChecked", data: { ...r, alloc: allocText(site), fn, callers: checkedCallers || "no callers", dir } };
 }
