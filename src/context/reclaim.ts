@@ -22,7 +22,6 @@ import {
   allocationNeedles,
   FIELD_ROLES,
   HANDLE_APIS,
-  LOCKED_FOLIO_PARAMS,
   LOCK_CALLS,
   OPS_ROLES,
   ROLE_NEEDS,
@@ -1127,8 +1126,10 @@ export class ReclaimAnalysis {
       const hit = p.flow.events.find(
         (e) =>
           e.info.kind === "alloc" &&
-          e.info.name === site.ev.info.name &&
-          (norm(e.args[0]) === norm(site.ev.args[0]) || (site.ev.assignedTo !== null && norm(e.assignedTo) === norm(site.ev.assignedTo))),
+          ((e.info.name === site.ev.info.name &&
+            (norm(e.args[0]) === norm(site.ev.args[0]) || (site.ev.assignedTo !== null && norm(e.assignedTo) === norm(site.ev.assignedTo)))) ||
+            // another allocator into the same lvalue (kzalloc -> mempool_alloc): the same allocation, made another way
+            (site.ev.assignedTo !== null && norm(e.assignedTo) === norm(site.ev.assignedTo))),
       );
       if (hit) return hit;
     }
@@ -1188,18 +1189,12 @@ export class ReclaimAnalysis {
 
   /**
    * Whether a writeback-path allocation happens while the task owns folios reclaim may wait on: a folio marked for
-   * writeback or locked earlier on the path (WRITEBACK_MARKS), or a callback handed a locked folio (a writepage_t
-   * callback or ->writepage: a struct folio or page parameter next to the struct writeback_control).
+   * writeback earlier on the path (WRITEBACK_MARKS), which reclaim waits on (memcg v1 folio_wait_writeback()). A
+   * folio only locked is not: reclaim only trylocks folios (mm/vmscan.c shrink_folio_list()).
    */
   private writebackState(v: FnView, ev: AllocSite["ev"], role: RoleFact): WritebackState {
-    const lockedParam = (name: string, params: string) =>
-      /\bstruct\s+writeback_control\b/.test(params) && LOCKED_FOLIO_PARAMS.some((t) => new RegExp(`\\b${t.replace(" ", "\\s+")}\\s*\\*`).test(params)) ? `${name}() is handed a locked folio (a writepage callback)` : null;
-    const heldFolio = ev.state.held.find((h) => h.entry.what === "lock" && h.entry.lock === "folio");
-    if (heldFolio) return { owner: `a folio locked at line ${heldFolio.entry.line}`, known: true };
-    const here = v.flow.events.find((e) => e.line < ev.line && (WRITEBACK_MARKS[e.callee] || (e.info.kind === "lock" && e.info.lock === "folio" && e.info.op !== "release")));
+    const here = v.flow.events.find((e) => e.line < ev.line && WRITEBACK_MARKS[e.callee]);
     if (here) return { owner: `${here.callee}() at line ${here.line} of ${v.name}()`, known: true };
-    const own = lockedParam(v.name, v.flow.params.join(", "));
-    if (own) return { owner: own, known: true };
     // the path's entry is known only for a registered ->writepages / ->write_inode (the VFS calls those owning no
     // folio); a function that only looks like a callback may be called by one that holds folios
     let known = v.flow.entryVisible && role.how === "ops-table";
@@ -1211,11 +1206,9 @@ export class ReclaimAnalysis {
         known = false;
         continue;
       }
-      // a caller that marks or locks a folio anywhere (a loop may run the mark before the call) owns it when it calls
-      const mark = def.fn.calls.find((c) => WRITEBACK_MARKS[c.callee] || (LOCK_CALLS[c.callee]?.kind === "folio" && LOCK_CALLS[c.callee]?.op !== "release"));
+      // a caller that marks a folio anywhere (a loop may run the mark before the call) may own one when it calls
+      const mark = def.fn.calls.find((c) => WRITEBACK_MARKS[c.callee]);
       if (mark) return { owner: `${mark.callee}() at line ${mark.line} of ${chain[i]}()`, known: true };
-      const p = lockedParam(chain[i]!, def.fn.params);
-      if (p) return { owner: p, known: true };
     }
     return { owner: null, known };
   }

@@ -889,26 +889,17 @@ export function handleCall(name: string): HandleCallInfo | undefined {
 }
 
 /**
- * Calls after which the writing task owns folios that reclaim may wait on: it
- * marked them for writeback (and has not submitted their IO yet), or holds
- * them locked. Page reclaim waits on both (mm/vmscan.c shrink_folio_list():
- * folio_wait_writeback() for memcg v1, folio_trylock() skips, but
- * truncation and migration wait on the lock).
+ * Calls that mark a folio for writeback: until the task submits its IO, the
+ * folio's writeback cannot end, and page reclaim may wait on it
+ * (mm/vmscan.c shrink_folio_list(): folio_wait_writeback() for memcg v1).
+ * A folio only locked is not such a wait: reclaim trylocks folios.
  */
 export const WRITEBACK_MARKS: Readonly<Record<string, Provenance>> = {
   folio_start_writeback: { src: "include/linux/page-flags.h (__folio_start_writeback, mm/page-writeback.c)" },
   __folio_start_writeback: { src: "mm/page-writeback.c" },
   folio_start_writeback_keepwrite: { src: "include/linux/page-flags.h" },
   set_page_writeback: { src: "include/linux/page-flags.h" },
-  writeback_iter: { src: "mm/page-writeback.c: returns the next dirty folio locked (writeback_get_folio() -> folio_lock())" },
 };
-
-/**
- * Parameters that say a writeback callback runs with a folio locked: the
- * writepage_t callbacks of write_cache_pages() and ->writepage get the folio
- * (or page) locked (mm/page-writeback.c write_cache_pages(), mm/vmscan.c pageout()).
- */
-export const LOCKED_FOLIO_PARAMS: readonly string[] = ["struct folio", "struct page"];
 
 // ---------------------------------------------------------------- stacked IO and userspace
 

@@ -31,16 +31,16 @@ export const rule: Rule = {
         "Masks without __GFP_IO (or __GFP_FS for writeback), allocations inside a memalloc scope on every path or " +
         "under a scope every caller holds, functions with no role found in an ops table or signature, and " +
         "allocations the patch only moved. On a writeback path reclaim does not call itself (->writepages, " +
-        "->write_inode), an allocation with the whole path in view and no folio marked for writeback or locked " +
+        "->write_inode), an allocation with the whole path in view and no folio marked for writeback " +
         "before it is only a note (info).",
     },
     messages: {
       inRole:
         "{{alloc}} in {{fn}}() may {{what}} from reclaim, and {{fn}}() {{runsAs}}: {{why}}",
       inWriteback:
-        "{{alloc}} in {{fn}}() may {{what}} from reclaim while the task owns a folio reclaim may wait on ({{owner}}), and {{fn}}() {{runsAs}}: reclaim waiting on that folio waits on this allocation",
+        "{{alloc}} in {{fn}}() may {{what}} from reclaim after a folio was marked for writeback and before its IO is submitted ({{owner}}), and {{fn}}() {{runsAs}}: reclaim waiting on that folio's writeback waits on this allocation",
       writebackNothingOwned:
-        "{{alloc}} in {{fn}}() may {{what}} from reclaim, and {{fn}}() {{runsAs}}; reclaim does not call it, and no call before the allocation on this path (read from {{root}}()'s entry) marks a folio for writeback or locks one, nor is a folio handed in locked: a risk only if a lock held here is one eviction or a shrinker takes",
+        "{{alloc}} in {{fn}}() may {{what}} from reclaim, and {{fn}}() {{runsAs}}; reclaim does not call it, and no call before the allocation on this path (read from {{root}}()'s entry) marks a folio for writeback (a folio only locked is not waited on: reclaim trylocks): a risk only if a lock held here is one eviction or a shrinker takes",
     },
     knowledge: ["loop-noio-2019", "memalloc-noio-2013", "gfp-fs-io-doc", "dm-bufio-gfp-fs-2014"],
     scope: "line",
