@@ -854,7 +854,7 @@ export class ReclaimAnalysis {
       if (t === undefined) continue;
       const flow = cachedFlows(`post:${c.file}`, t).get(c.fn.name);
       const ev = flow?.events.find((e) => e.line === c.line && e.callee === name) ?? flow?.events.find((e) => e.callee === name);
-      const mustScopes = (ev?.state.mustScopes ?? []).filter((s): s is ScopeKind => s !== "throttle");
+      const mustScopes = [...new Set([...(ev?.state.mustScopes ?? []).filter((s): s is ScopeKind => s !== "throttle"), ...(flow ? this.helperScopes(c.file, flow, c.line) : [])])];
       const held = ev?.state.held ?? [];
       const args = ev?.args ?? [];
       const here: CallerPath = { chain: [c.fn.name], args, file: c.file, line: c.line, mustScopes, held };
@@ -875,6 +875,34 @@ export class ReclaimAnalysis {
       everyScope = paths[0]!.mustScopes.filter((s) => paths.every((p) => p.mustScopes.includes(s)));
     }
     return { searched: true, complete, paths, everyScope };
+  }
+
+  /**
+   * Scopes open at `line` of `flow` that a helper opened: an earlier call, outside any branch, whose result is
+   * stored and whose definition returns a memalloc save (ext4's writepages lock helper returns
+   * memalloc_nofs_save()), not yet handed to a helper that restores its parameter. Read from the tree.
+   */
+  private helperScopes(file: string, flow: FunctionFlow, line: number): ScopeKind[] {
+    if (!this.facts) return [];
+    const out = new Set<ScopeKind>();
+    for (const e of flow.events) {
+      if (e.line >= line || e.conditional || e.info.kind !== "call" || !e.assignedTo || !/^[A-Za-z_]\w*$/.test(e.callee)) continue;
+      const kinds = this.helperFlow(file, e.callee)?.returnsScope.filter((k): k is ScopeKind => k !== "throttle") ?? [];
+      if (kinds.length === 0) continue;
+      const v = e.assignedTo.replace(/\s+/g, "");
+      const closed = flow.events.some(
+        (r) => r.line > e.line && r.line < line && r.args.some((a) => a.replace(/\s+/g, "") === v) && (r.info.kind === "scope" || this.helperFlow(file, r.callee)?.restoresParam === true),
+      );
+      if (!closed) for (const k of kinds) out.add(k);
+    }
+    return [...out];
+  }
+
+  private helperFlow(file: string, name: string): FunctionFlow | undefined {
+    const def = this.definitionOf(file, name);
+    if (!def) return undefined;
+    const t = this.text(def.file);
+    return t === undefined ? undefined : cachedFlows(`post:${def.file}`, t).get(name);
   }
 
   // ------------------------------------------------------------ what reclaim takes
@@ -1214,7 +1242,7 @@ export class ReclaimAnalysis {
   }
 
   private allocSite(v: FnView, ev: AllocSite["ev"], callers: CallerFacts): AllocSite {
-    const must = ev.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle");
+    const must = [...new Set([...ev.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle"), ...(v.whole ? this.helperScopes(v.path, v.flow, ev.line) : [])])];
     const may = ev.state.mayScopes.filter((s): s is ScopeKind => s !== "throttle");
     const callerScopes = callers.everyScope;
     const fromCallers = this.maskFromCallers(v, ev, callers);

@@ -1,5 +1,7 @@
 import { rule } from "../../src/rules/gfp-context/gfp-kernel-in-io-path.js";
 import { ruleTester } from "../helpers/rule-tester.js";
+import { describe, expect, it } from "vitest";
+import { reviewWithTree } from "../helpers/tree-review.js";
 
 const queueRq = `static blk_status_t widget_queue_rq(struct blk_mq_hw_ctx *hctx,
 		const struct blk_mq_queue_data *bd)
@@ -280,4 +282,56 @@ ruleTester(rule, {
       errors: [{ messageId: "inRole", line: 7, severity: "warning" }],
     },
   ],
+});
+
+describe("gfp-kernel-in-io-path with the tree: a scope a helper opens and returns", () => {
+  // written for this test, modelled on a filesystem whose writepages lock helper also opens the NOFS scope
+  const file = (lockBody: string, alloc: boolean) => `static inline unsigned int quill_wb_lock(struct quill_sb *qs)
+{
+	down_read(&qs->wb_rwsem);
+${lockBody}
+}
+
+static inline void quill_wb_unlock(struct quill_sb *qs, unsigned int ctx)
+{
+	memalloc_nofs_restore(ctx);
+	up_read(&qs->wb_rwsem);
+}
+
+static int quill_write_one(struct quill_sb *qs, struct folio *folio)
+{
+	struct quill_io *io = NULL;
+
+	folio_start_writeback(folio);
+${alloc ? "\tio = kzalloc(sizeof(*io), GFP_KERNEL);\n" : ""}	return quill_submit(qs, folio, io);
+}
+
+static int quill_writepages(struct address_space *mapping, struct writeback_control *wbc)
+{
+	struct quill_sb *qs = QUILL_SB(mapping->host->i_sb);
+	unsigned int ctx;
+	int ret;
+
+	ctx = quill_wb_lock(qs);
+	ret = quill_write_one(qs, quill_first_dirty(mapping));
+	quill_wb_unlock(qs, ctx);
+	return ret;
+}
+
+static const struct address_space_operations quill_aops = {
+	.writepages = quill_writepages,
+};
+`;
+  const review = (lockBody: string) =>
+    reviewWithTree(new Map([["fs/quill/inode.c", file(lockBody, false)]]), { files: [{ path: "fs/quill/inode.c", before: file(lockBody, false), after: file(lockBody, true) }] }, [rule]);
+
+  it("stays quiet when the caller's lock helper returns memalloc_nofs_save() and the cookie is restored only after the call", async () => {
+    expect(await review("\treturn memalloc_nofs_save();")).toEqual([]);
+  });
+
+  it("warns when the helper opens no scope: the allocation follows folio_start_writeback()", async () => {
+    const f = await review("\treturn 0;");
+    expect(f.map((x) => [x.messageId, x.severity])).toEqual([["inWriteback", "warning"]]);
+    expect(f[0]!.message).toContain("folio_start_writeback() at line 17 of quill_write_one()");
+  });
 });
