@@ -1244,6 +1244,9 @@ export class ReclaimAnalysis {
   private allocSite(v: FnView, ev: AllocSite["ev"], callers: CallerFacts): AllocSite {
     const must = [...new Set([...ev.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle"), ...(v.whole ? this.helperScopes(v.path, v.flow, ev.line) : [])])];
     const may = ev.state.mayScopes.filter((s): s is ScopeKind => s !== "throttle");
+    // a transaction handle held here (started above, or passed in) whose start saves a NOFS scope into it (jbd2, xfs)
+    const handles = [...ev.state.held.filter((h) => h.must && h.entry.what === "handle" && h.entry.api).map((h) => h.entry.api!), ...v.flow.params.map(handleParam).filter((x): x is string => x !== undefined)];
+    if (handles.some((api) => this.handleScope(api, v.path).scope === "nofs") && !must.includes("nofs")) must.push("nofs");
     const callerScopes = callers.everyScope;
     const fromCallers = this.maskFromCallers(v, ev, callers);
     const effective = applyScopes(fromCallers?.mask ?? ev.info.mask, [...must, ...callerScopes]);

@@ -73,6 +73,10 @@ const writeCallback = `static int quill_write_folio(struct folio *folio, struct 
 ruleTester(rule, {
   valid: [
     {
+      name: "the same writepage callback under a jbd2 handle passed in: the handle's NOFS scope covers the allocation",
+      patch: { files: [{ path: "fs/quill/file.c", before: null, after: writeCallback.replace("struct writeback_control *wbc, void *data)", "struct writeback_control *wbc, handle_t *handle, void *data)") }] },
+    },
+    {
       name: "the same allocation made another way (kcalloc -> mempool_alloc into the same field, same mask): not new, the line rules stay quiet",
       patch: { files: [{ path: "drivers/block/widget.c", before: withAlloc("GFP_KERNEL"), after: withAlloc("GFP_KERNEL").replace("kcalloc(cmd->nents, sizeof(*cmd->sg), GFP_KERNEL)", "mempool_alloc(cmd->sg_pool, GFP_KERNEL)") }] },
     },
