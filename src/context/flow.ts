@@ -90,6 +90,8 @@ export interface FlowEvent extends CallEvent {
   state: SiteState;
   /** Inside the condition or body of a branch (if/loop/switch) of this function. */
   conditional: boolean;
+  /** The if-conditions it is under, outermost first, whitespace removed; "!cond" in an else branch. */
+  conds?: string[];
 }
 
 export interface ScopeProblem {
@@ -308,7 +310,7 @@ function apply(w: Walk, s: State, ev: CallEvent): void {
     for (const { e } of [...s.scopes.values(), ...s.held.values()]) if (e.conds.length > 0 && e.conds.slice(0, w.conds.length).join("\0") === here) e.conds = [...e.conds, `(${flag})`];
     return;
   }
-  w.events.push({ ...ev, state: siteState(s), conditional: w.conds.length > 0 || w.depth > 0 });
+  w.events.push({ ...ev, state: siteState(s), conditional: w.conds.length > 0 || w.depth > 0, ...(w.conds.length > 0 ? { conds: [...w.conds] } : {}) });
   const info = ev.info;
   const conds = [...w.conds, ...(w.flagsAt.get(w.conds.join("\0")) ?? [])];
   if (info.kind === "lock") {
@@ -682,7 +684,7 @@ function block(w: Walk, n: Node, s: State | null): State | null {
           if (inner && kind) {
             const key = lockKeyOf(args[callee === "scoped_guard" ? 1 : 2] ?? "", (v) => w.types.get(v) ?? null);
             const ev: CallEvent = { callee: `scoped_guard(${args[0]})`, args: args.slice(1), line: line(w, call), assignedTo: null, info: { kind: "lock", lock: kind, op: "acquire", key, guard: "scoped", shared: /read/.test(args[0] ?? "") } };
-            w.events.push({ ...ev, state: siteState(inner), conditional: w.conds.length > 0 || w.depth > 0 });
+            w.events.push({ ...ev, state: siteState(inner), conditional: w.conds.length > 0 || w.depth > 0, ...(w.conds.length > 0 ? { conds: [...w.conds] } : {}) });
             inner.held.set(bid, { e: { id: bid, what: "lock", lock: kind, key, line: ev.line, conds: [], block: bid }, must: true });
           }
           const after = stmt(w, next, inner);

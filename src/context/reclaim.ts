@@ -38,6 +38,7 @@ import { scanFile, type ScanFile, type ScanFunction } from "./c-scan.js";
 import { regionFlow, regionsOf, type Region } from "./diff-model.js";
 import { lockKeyOf, type LockKey } from "./events.js";
 import { getFacts, type ContextFacts } from "./facts.js";
+import { contradicted } from "./feasible.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
 import { applyScopes, evalMask, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
@@ -153,6 +154,11 @@ export interface AllocSite {
   through?: string[];
   /** The state at the start of the function is not visible (a fragment): a scope or lock above it is unknown. */
   entryUnknown: boolean;
+  /**
+   * The allocation fills a field that the function first tests for empty (`if (!x->buf)`, `if (x->buf) return`):
+   * it runs only while the field is empty, which for a buffer kept across resets is first use, not the reset.
+   */
+  onceGuard?: { line: number; cond: string };
   hazards: Hazard[];
 }
 
@@ -766,7 +772,19 @@ export class ReclaimAnalysis {
     return this.patchRegs.get(name) ?? [];
   }
 
-  private roleUncached(view: FnView): RoleFact | null {
+  /**
+   * The role for an event under if-conditions at `line`: callers whose constant arguments rule out its branch do not
+   * count (`if (initial)` called with 0 from the reset path).
+   */
+  roleAt(view: FnView, line: number): RoleFact | null {
+    const key = `${view.path}\0${view.name}\0${line}`;
+    if (this.roleMemo.has(key)) return this.roleMemo.get(key)!;
+    const r = this.roleUncached(view, line);
+    this.roleMemo.set(key, r);
+    return r;
+  }
+
+  private roleUncached(view: FnView, line?: number): RoleFact | null {
     const direct = this.directRole(view.path, view.name, view.signature);
     if (direct) return direct;
     if (!this.facts) return this.patchCallerRole(view);
@@ -779,6 +797,8 @@ export class ReclaimAnalysis {
         for (const c of this.callersOf(s.file, s.name)) {
           const k = `${c.file}:${c.fn.name}`;
           if (seen.has(k)) continue;
+          // the caller's constant arguments rule out every call s makes to the next link of the chain
+          if (s.chain.length > 1 ? this.stepRuledOut(c, s.file, s.name, s.chain[1]!) : line !== undefined && this.stepRuledOut(c, s.file, s.name, line)) continue;
           seen.add(k);
           const chain = [c.fn.name, ...s.chain];
           const r = this.directRole(c.file, c.fn.name, `${c.fn.name}(${c.fn.params})`);
@@ -789,6 +809,23 @@ export class ReclaimAnalysis {
       frontier = next;
     }
     return null;
+  }
+
+  /**
+   * A call site `c` of `name` passes constants that make false a condition over `name`'s parameters under which
+   * every call of `name` to `next` (or every event on `line`) sits: that call never reaches it.
+   */
+  private stepRuledOut(c: { file: string; fn: ScanFunction; line: number }, file: string, name: string, next: string | number): boolean {
+    const call = c.fn.calls.find((x) => x.line === c.line && x.callee === name);
+    if (!call || !call.args.some((a) => /^(?:-?\d|0[xX]|NULL\b|true\b|false\b|[A-Z][A-Z0-9_]*$)/.test(a.replace(/\s+/g, "")))) return false;
+    const def = this.definitionOf(file, name);
+    const t = def ? this.text(def.file) : undefined;
+    const flow = def && t !== undefined ? cachedFlows(`post:${def.file}`, t).get(name) : undefined;
+    if (!flow) return false;
+    const targets = flow.events.filter((e) => (typeof next === "number" ? e.line === next : e.callee === next));
+    if (targets.length === 0) return false;
+    const names = flow.params.map((p) => /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(p)?.[1] ?? "");
+    return targets.every((e) => contradicted(e.conds ?? [], names, call.args) !== null);
   }
 
   /** Diff-only: a caller shown in the patch that has a role. */
@@ -875,6 +912,29 @@ export class ReclaimAnalysis {
       everyScope = paths[0]!.mustScopes.filter((s) => paths.every((p) => p.mustScopes.includes(s)));
     }
     return { searched: true, complete, paths, everyScope };
+  }
+
+  /** A test, before the allocation in its function, that its destination field is empty (see AllocSite.onceGuard). */
+  private onceGuard(v: FnView, ev: AllocSite["ev"]): { line: number; cond: string } | null {
+    const dest = (ev.assignedTo ?? "").replace(/\s+/g, "");
+    if (!v.whole || !/^[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*|\[[^\]]*\])+$/.test(dest)) return null; // a field, not a local
+    const t = this.text(v.path);
+    if (t === undefined) return null;
+    const lines = treeLines(v.path, t);
+    const e = dest
+      .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+      .replace(/->/g, "\\s*->\\s*")
+      .replace(/\\\./g, "\\s*\\.\\s*");
+    const notAfter = "(?!\\s*(?:->|\\.|\\[|\\w))";
+    const empty = new RegExp(`\\bif\\s*\\((?:[^;{]*[(\\s&|!])?(?:!\\s*\\(?\\s*${e}${notAfter}|${e}${notAfter}\\s*==\\s*(?:NULL|0)\\b|\\b(?:NULL|0)\\s*==\\s*${e}${notAfter})`);
+    const full = new RegExp(`\\bif\\s*\\(\\s*(?:unlikely\\s*\\()?\\s*${e}${notAfter}\\s*\\)?\\s*\\)\\s*(?:return|goto)\\b`);
+    for (let ln = v.flow.start; ln < ev.line && ln <= lines.length; ln++) {
+      const here = lines[ln - 1]!;
+      if (!here.includes("if") || here.length > 400) continue;
+      const two = `${here} ${lines[ln] ?? ""}`;
+      if (empty.test(two) || full.test(two)) return { line: ln, cond: here.trim() };
+    }
+    return null;
   }
 
   /**
@@ -1264,9 +1324,11 @@ export class ReclaimAnalysis {
       hazards: [],
     };
     if (effective.reclaim === false) return site;
-    // the role of the function
-    const role = this.roleOf(v);
+    // the role of the function (for a line under if-conditions: through callers that can reach it)
+    const role = v.whole && (ev.conds?.length ?? 0) > 0 ? this.roleAt(v, ev.line) : this.roleOf(v);
     if (role) {
+      const guard = this.onceGuard(v, ev);
+      if (guard) site.onceGuard = guard;
       const needs = ROLE_NEEDS[role.role].clear;
       if (needs && effective[needs] !== false) {
         const writeback = role.role === "writeback" && !role.inReclaim ? this.writebackState(v, ev, role) : undefined;

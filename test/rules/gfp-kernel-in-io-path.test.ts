@@ -339,3 +339,58 @@ static const struct address_space_operations quill_aops = {
     expect(f[0]!.message).toContain("folio_start_writeback() at line 17 of quill_write_one()");
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: branches the callers' constant arguments rule out", () => {
+  // written for this test, modelled on a SCSI HBA driver whose reset path reuses its bring-up code
+  const driver = (resetReason: string, initial: string) => `static int zeta_read_config(struct zeta_ioc *ioc)
+{
+	ioc->cfg = kzalloc(ioc->cfg_len, GFP_KERNEL);
+	return ioc->cfg ? 0 : -ENOMEM;
+}
+
+static int zeta_recover(struct zeta_ioc *ioc, int reason)
+{
+	int ret = zeta_fw_handshake(ioc);
+
+	if ((ret == 0) && (reason == ZETA_EVENT_BRINGUP))
+		ret = zeta_read_config(ioc);
+	return ret;
+}
+
+static void zeta_start_heartbeat(struct zeta_ioc *ioc, int initial)
+{
+	if (initial)
+		ioc->hb = kzalloc(sizeof(*ioc->hb), GFP_KERNEL);
+	mod_timer(&ioc->hb_timer, jiffies + HZ);
+}
+
+static int zeta_host_reset(struct scsi_cmnd *cmd)
+{
+	struct zeta_ioc *ioc = shost_priv(cmd->device->host);
+
+	zeta_start_heartbeat(ioc, ${initial});
+	return zeta_recover(ioc, ${resetReason}) ? FAILED : SUCCESS;
+}
+
+static const struct scsi_host_template zeta_sht = {
+	.eh_host_reset_handler = zeta_host_reset,
+};
+`;
+  // the patch adds both allocations (they took preallocated buffers before)
+  const before = (reason: string, initial: string) =>
+    driver(reason, initial).replace("kzalloc(ioc->cfg_len, GFP_KERNEL)", "zeta_cfg_buffer(ioc)").replace("kzalloc(sizeof(*ioc->hb), GFP_KERNEL)", "zeta_hb_buffer(ioc)");
+  const review = (reason: string, initial: string) =>
+    reviewWithTree(new Map([["drivers/scsi/zeta.c", before(reason, initial)]]), { files: [{ path: "drivers/scsi/zeta.c", before: before(reason, initial), after: driver(reason, initial) }] }, [rule]);
+
+  it("is quiet when the reset path passes constants that rule out both allocations' branches", async () => {
+    expect(await review("ZETA_EVENT_RECOVER", "0")).toEqual([]);
+  });
+
+  it("warns on each allocation the reset path's constants do reach", async () => {
+    const f = await review("ZETA_EVENT_BRINGUP", "1");
+    expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([
+      [3, "inRole", "warning"],
+      [19, "inRole", "warning"],
+    ]);
+  });
+});

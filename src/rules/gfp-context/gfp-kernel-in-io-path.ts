@@ -32,7 +32,8 @@ export const rule: Rule = {
         "under a scope every caller holds, functions with no role found in an ops table or signature, and " +
         "allocations the patch only moved. On a writeback path reclaim does not call itself (->writepages, " +
         "->write_inode), an allocation with the whole path in view and no folio marked for writeback " +
-        "before it is only a note (info).",
+        "before it is only a note (info), and so is one that fills a field its function first tests for empty " +
+        "(a buffer allocated on first use and kept across resets).",
     },
     messages: {
       inRole:
@@ -71,6 +72,9 @@ function report(site: AllocSite, h: Extract<AllocSite["hazards"][number], { kind
   // writeback is not called by reclaim itself: the recursion deadlocks when reclaim ends up waiting on folios this
   // writeback has marked and not yet submitted (or on a lock it holds); filesystems keep writeback NOFS for that
   // reason (iomap allocates its ioends GFP_NOFS), but whether it can happen here is not something the lines decide
+  // a buffer filled only while its field is empty: allocated on first use (probe, open), not on every run of the role
+  const once = site.onceGuard;
+  if (once) unknowns.push(`whether ${site.ev.assignedTo?.replace(/\s+/g, "")} is empty when ${role.root}() runs: the allocation only follows the test at line ${once.line} (${once.cond})`);
   const wb = h.writeback;
   if (wb && !wb.owner && !wb.known) unknowns.push(`whether ${fn}() has folios marked for writeback and not yet submitted (or holds a lock eviction takes) when it allocates: the path from ${role.root}()'s entry is not all in view`);
   // the whole path read and nothing owned: reclaim cannot be waiting on this task's folios
@@ -94,7 +98,7 @@ function report(site: AllocSite, h: Extract<AllocSite["hazards"][number], { kind
     chain: [...role.chain.map((f) => `${f}()`), allocText(site)],
     identifiers: [site.ev.callee, site.mask.name ?? "GFP_KERNEL", ...role.chain],
     cite: h.needs === "io" ? ["loop-noio-2019", "memalloc-noio-2013"] : ["gfp-fs-io-doc"],
-    ...(h.maskKnown && !nothingOwned ? {} : { severity: "info" as const }),
+    ...(h.maskKnown && !nothingOwned && !once ? {} : { severity: "info" as const }),
     ...(unknowns.length > 0 ? { unknowns } : {}),
   };
 }
