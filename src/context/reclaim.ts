@@ -1345,7 +1345,10 @@ export class ReclaimAnalysis {
     const heldByCallers = callers.paths.flatMap((p) => p.held.map((h) => ({ entry: h.entry, must: false, via: [...p.chain, v.name], mask: pathMask(p) })));
     const takers = this.takers();
     const seenHandle = new Set<string>();
-    for (const h of [...heldHere, ...heldByCallers]) {
+    // a spinlock, rwlock or RCU read section held here on every path: an allocation that may sleep is a different bug
+    // (sleeping in atomic context); what else is held is not judged here
+    const atomic = ev.state.held.some((h) => h.must && h.entry.what === "lock" && (h.entry.lock === "spinlock" || h.entry.lock === "rwlock" || h.entry.lock === "rcu"));
+    for (const h of atomic ? [] : [...heldHere, ...heldByCallers]) {
       const e = h.entry;
       if (h.mask.reclaim === false) continue;
       if (e.what === "handle" && e.api) {

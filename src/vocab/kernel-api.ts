@@ -287,6 +287,8 @@ export interface LockCall extends Provenance {
   shared?: boolean;
 }
 
+/** The xarray lock macros: spin_lock() and friends on xa->xa_lock. */
+const XA = "include/linux/xarray.h";
 const lk = (kind: LockKind, op: LockCall["op"], src: string, extra: Partial<LockCall> = {}): LockCall => ({ kind, op, src, ...extra });
 const MUTEX = "include/linux/mutex.h";
 const RWSEM = "include/linux/rwsem.h";
@@ -330,6 +332,14 @@ export const LOCK_CALLS: Readonly<Record<string, LockCall>> = {
   spin_unlock_irq: lk("spinlock", "release", SPIN),
   spin_unlock_irqrestore: lk("spinlock", "release", SPIN),
   spin_unlock_bh: lk("spinlock", "release", SPIN),
+  xa_lock: lk("spinlock", "acquire", XA),
+  xa_lock_bh: lk("spinlock", "acquire", XA),
+  xa_lock_irq: lk("spinlock", "acquire", XA),
+  xa_lock_irqsave: lk("spinlock", "acquire", XA),
+  xa_unlock: lk("spinlock", "release", XA),
+  xa_unlock_bh: lk("spinlock", "release", XA),
+  xa_unlock_irq: lk("spinlock", "release", XA),
+  xa_unlock_irqrestore: lk("spinlock", "release", XA),
   raw_spin_lock: lk("spinlock", "acquire", SPIN),
   raw_spin_lock_irq: lk("spinlock", "acquire", SPIN),
   raw_spin_lock_irqsave: lk("spinlock", "acquire", SPIN),

@@ -84,6 +84,18 @@ const attached = (mask: string, test: string) => `static int frob_sync_label(str
 
 ruleTester(rule, {
   valid: [
+    {
+      name: "the shrinker's mutex is held, but so is an xarray's spinlock (xa_lock): sleeping in atomic context is another bug",
+      patch: {
+        files: [
+          {
+            path: "fs/frob/map.c",
+            before: null,
+            after: `${shrinker("mutex_lock")}\n${lockedAlloc.replace("\tm = kvmalloc(n * sizeof(*m), GFP_KERNEL);\n", "\txa_lock(&fs->maps);\n\tm = kvmalloc(n * sizeof(*m), GFP_KERNEL);\n\txa_unlock(&fs->maps);\n")}`,
+          },
+        ],
+      },
+    },
     { name: "a handle whose start failed is not held: committed on the other branch, nothing held after", patch: { files: [{ path: "fs/frob/label.c", before: null, after: attached("GFP_KERNEL", "IS_ERR(trans)") }] } },
     { name: "the same with the success test first (`!IS_ERR(trans)` commits in the else)", patch: { files: [{ path: "fs/frob/label.c", before: null, after: attached("GFP_KERNEL", "!IS_ERR(trans)").replace("\t\tfrob_note_idle(root);\n\telse\n\t\tbtrfs_commit_transaction(trans);", "\t\tbtrfs_commit_transaction(trans);\n\telse\n\t\tfrob_note_idle(root);") }] } },
     { name: "the shrinker only trylocks the lock held at the allocation", patch: { files: [{ path: "fs/frob/map.c", before: null, after: `${shrinker("mutex_trylock")}\n${lockedAlloc}` }] } },
