@@ -798,7 +798,7 @@ export class ReclaimAnalysis {
           const k = `${c.file}:${c.fn.name}`;
           if (seen.has(k)) continue;
           // the caller's constant arguments rule out every call s makes to the next link of the chain
-          if (s.chain.length > 1 ? this.stepRuledOut(c, s.file, s.name, s.chain[1]!) : line !== undefined && this.stepRuledOut(c, s.file, s.name, line)) continue;
+          if (this.pathRuledOut(c, s.file, s.chain, line)) continue;
           seen.add(k);
           const chain = [c.fn.name, ...s.chain];
           const r = this.directRole(c.file, c.fn.name, `${c.fn.name}(${c.fn.params})`);
@@ -812,20 +812,40 @@ export class ReclaimAnalysis {
   }
 
   /**
-   * A call site `c` of `name` passes constants that make false a condition over `name`'s parameters under which
-   * every call of `name` to `next` (or every event on `line`) sits: that call never reaches it.
+   * A call site `c` of chain[0] passes constants that, carried down the chain through parameters passed on as they
+   * are, make false a condition over some link's parameters under which every call of that link to the next (or,
+   * for the last link, every event on `line`) sits: the path never reaches the end of the chain.
    */
-  private stepRuledOut(c: { file: string; fn: ScanFunction; line: number }, file: string, name: string, next: string | number): boolean {
-    const call = c.fn.calls.find((x) => x.line === c.line && x.callee === name);
-    if (!call || !call.args.some((a) => /^(?:-?\d|0[xX]|NULL\b|true\b|false\b|[A-Z][A-Z0-9_]*$)/.test(a.replace(/\s+/g, "")))) return false;
-    const def = this.definitionOf(file, name);
-    const t = def ? this.text(def.file) : undefined;
-    const flow = def && t !== undefined ? cachedFlows(`post:${def.file}`, t).get(name) : undefined;
-    if (!flow) return false;
-    const targets = flow.events.filter((e) => (typeof next === "number" ? e.line === next : e.callee === next));
-    if (targets.length === 0) return false;
-    const names = flow.params.map((p) => /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(p)?.[1] ?? "");
-    return targets.every((e) => contradicted(e.conds ?? [], names, call.args) !== null);
+  private pathRuledOut(c: { file: string; fn: ScanFunction; line: number }, file: string, chain: readonly string[], line: number | undefined): boolean {
+    const isConst = (a: string) => /^(?:-?\d|0[xX]|NULL$|true$|false$|[A-Z][A-Z0-9_]*$)/.test(a);
+    const call = c.fn.calls.find((x) => x.line === c.line && x.callee === chain[0]);
+    let args = call ? call.args.map((a) => a.replace(/\s+/g, "")) : [];
+    for (let i = 0; i < chain.length && args.some(isConst); i++) {
+      const name = chain[i]!;
+      const next: string | number | undefined = i + 1 < chain.length ? chain[i + 1] : line;
+      if (next === undefined) return false;
+      const def = this.definitionOf(file, name);
+      const t = def ? this.text(def.file) : undefined;
+      const flow = def && t !== undefined ? cachedFlows(`post:${def.file}`, t).get(name) : undefined;
+      if (!flow || !def) return false;
+      const targets = flow.events.filter((e) => (typeof next === "number" ? e.line === next : e.callee === next));
+      if (targets.length === 0) return false;
+      const names = flow.params.map((p) => /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(p)?.[1] ?? "");
+      if (targets.every((e) => contradicted(e.conds ?? [], names, args) !== null)) return true;
+      // what the next link is called with: constants, and this link's parameters carried on with their values
+      if (typeof next === "number") return false;
+      const bound = new Map(names.map((n, k) => [n, isConst(args[k] ?? "") ? args[k]! : ""]));
+      const passed = targets.map((e) =>
+        e.args.map((a) => {
+          const x = a.replace(/\s+/g, "");
+          return isConst(x) ? x : bound.get(x) ?? "";
+        }),
+      );
+      // several calls of the next link: only the values they all pass carry on
+      args = passed[0]!.map((v, k) => (passed.every((p) => p[k] === v) ? v : ""));
+      file = def.file;
+    }
+    return false;
   }
 
   /** Diff-only: a caller shown in the patch that has a role. */
