@@ -158,7 +158,7 @@ export interface AllocSite {
    * The allocation fills a field that the function first tests for empty (`if (!x->buf)`, `if (x->buf) return`):
    * it runs only while the field is empty, which for a buffer kept across resets is first use, not the reset.
    */
-  onceGuard?: { line: number; cond: string };
+  onceGuard?: { field: string; why: string };
   hazards: Hazard[];
 }
 
@@ -935,12 +935,17 @@ export class ReclaimAnalysis {
   }
 
   /** A test, before the allocation in its function, that its destination field is empty (see AllocSite.onceGuard). */
-  private onceGuard(v: FnView, ev: AllocSite["ev"]): { line: number; cond: string } | null {
+  private onceGuard(v: FnView, ev: AllocSite["ev"]): { field: string; why: string } | null {
     const dest = (ev.assignedTo ?? "").replace(/\s+/g, "");
-    if (!v.whole || !/^[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*|\[[^\]]*\])+$/.test(dest)) return null; // a field, not a local
+    if (!v.whole) return null;
     const t = this.text(v.path);
     if (t === undefined) return null;
     const lines = treeLines(v.path, t);
+    const guard = /^[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*|\[[^\]]*\])+$/.test(dest) ? this.destGuard(v, ev, dest, lines) : null; // a field, not a local
+    return guard ?? this.blockGuard(v, ev, lines);
+  }
+
+  private destGuard(v: FnView, ev: AllocSite["ev"], dest: string, lines: readonly string[]): { field: string; why: string } | null {
     const e = dest
       .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
       .replace(/->/g, "\\s*->\\s*")
@@ -952,7 +957,25 @@ export class ReclaimAnalysis {
       const here = lines[ln - 1]!;
       if (!here.includes("if") || here.length > 400) continue;
       const two = `${here} ${lines[ln] ?? ""}`;
-      if (empty.test(two) || full.test(two)) return { line: ln, cond: here.trim() };
+      if (empty.test(two) || full.test(two)) return { field: dest, why: `the allocation only follows the test at line ${ln} (${here.trim()})` };
+    }
+    return null;
+  }
+
+  private blockGuard(v: FnView, ev: AllocSite["ev"], lines: readonly string[]): { field: string; why: string } | null {
+    // or the allocation sits under a test that another field is empty, and the function fills that field (the block
+    // sets a buffer up once: `if (ioc->reply_frames == NULL) { ...alloc...; ioc->reply_frames = ...; }`)
+    for (const c of ev.conds ?? []) {
+      if (c.startsWith("!(")) continue;
+      const m = /^\(?(?:!([A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)+)|([A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)+)==(?:NULL|0))\)?$/.exec(c);
+      const field = m?.[1] ?? m?.[2];
+      if (!field) continue;
+      const fe = field.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/->/g, "\\s*->\\s*").replace(/\\\./g, "\\s*\\.\\s*");
+      const fills = new RegExp(`(?:^|[^\\w>.])${fe}\\s*=[^=]`);
+      for (let ln = v.flow.start; ln <= v.flow.end && ln <= lines.length; ln++) {
+        const t = lines[ln - 1]!;
+        if (t.length <= 400 && fills.test(t)) return { field, why: `the allocation is under the test ${c}, and ${v.name}() fills ${field} at line ${ln}` };
+      }
     }
     return null;
   }

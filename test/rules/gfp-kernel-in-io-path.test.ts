@@ -401,3 +401,45 @@ static const struct scsi_host_template zeta_sht = {
     ]);
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: buffers allocated once and kept across resets", () => {
+  // written for this test: a reset handler that reuses set-up helpers whose allocations run only while a field is empty
+  const driver = (alloc: boolean) => `static int eta_alloc_fifos(struct eta_ioc *ioc)
+{
+	void *mem;
+
+	if (ioc->fifo == NULL) {
+${alloc ? "\t\tmem = dma_alloc_coherent(&ioc->pdev->dev, ioc->fifo_sz, &ioc->fifo_dma, GFP_KERNEL);\n" : "\t\tmem = eta_carve(ioc);\n"}		if (!mem)
+			return -ENOMEM;
+		ioc->fifo = mem;
+	}
+	return 0;
+}
+
+static void eta_alloc_dump(struct eta_ioc *ioc)
+{
+	if (!ioc->dump)
+${alloc ? "\t\tioc->dump = vzalloc(ioc->dump_sz);\n" : "\t\tioc->dump = eta_carve(ioc);\n"}}
+
+static int eta_host_reset(struct scsi_cmnd *cmd)
+{
+	struct eta_ioc *ioc = shost_priv(cmd->device->host);
+
+	eta_alloc_dump(ioc);
+	return eta_alloc_fifos(ioc) ? FAILED : SUCCESS;
+}
+
+static const struct scsi_host_template eta_sht = {
+	.eh_host_reset_handler = eta_host_reset,
+};
+`;
+  it("says each is a note, with the field whose emptiness decides it as the unknown", async () => {
+    const f = await reviewWithTree(new Map([["drivers/scsi/eta.c", driver(false)]]), { files: [{ path: "drivers/scsi/eta.c", before: driver(false), after: driver(true) }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([
+      [6, "info"],
+      [17, "info"],
+    ]);
+    expect((f[0]!.unknowns ?? []).join(" ")).toContain("whether ioc->fifo is empty when eta_host_reset() runs: the allocation is under the test (ioc->fifo==NULL), and eta_alloc_fifos() fills ioc->fifo at line 9");
+    expect((f[1]!.unknowns ?? []).join(" ")).toContain("whether ioc->dump is empty when eta_host_reset() runs: the allocation only follows the test at line 16 (if (!ioc->dump))");
+  });
+});

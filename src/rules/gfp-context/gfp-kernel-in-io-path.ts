@@ -74,7 +74,7 @@ function report(site: AllocSite, h: Extract<AllocSite["hazards"][number], { kind
   // reason (iomap allocates its ioends GFP_NOFS), but whether it can happen here is not something the lines decide
   // a buffer filled only while its field is empty: allocated on first use (probe, open), not on every run of the role
   const once = site.onceGuard;
-  if (once) unknowns.push(`whether ${site.ev.assignedTo?.replace(/\s+/g, "")} is empty when ${role.root}() runs: the allocation only follows the test at line ${once.line} (${once.cond})`);
+  if (once) unknowns.push(`whether ${once.field} is empty when ${role.root}() runs: ${once.why}`);
   const wb = h.writeback;
   if (wb && !wb.owner && !wb.known) unknowns.push(`whether ${fn}() has folios marked for writeback and not yet submitted (or holds a lock eviction takes) when it allocates: the path from ${role.root}()'s entry is not all in view`);
   // the whole path read and nothing owned: reclaim cannot be waiting on this task's folios
