@@ -171,7 +171,12 @@ const parseCache = new Map<string, FileFlows>();
 /** The c-scan of a text, cached by key (shared with the modules built on this analysis). */
 export function cachedScan(path: string, text: string): ScanFile {
   const c = scanCache.get(path);
-  if (c && c.text === text) return c.scan;
+  if (c && c.text === text) {
+    // least recently used first out: a hit moves to the end
+    scanCache.delete(path);
+    scanCache.set(path, c);
+    return c.scan;
+  }
   const scan = scanFile(text);
   if (scanCache.size > 1500) scanCache.delete(scanCache.keys().next().value!);
   scanCache.set(path, { text, scan });
@@ -228,7 +233,11 @@ class FileFlows {
 
 function cachedFlows(path: string, text: string): FileFlows {
   const c = parseCache.get(path);
-  if (c && c.text === text) return c;
+  if (c && c.text === text) {
+    parseCache.delete(path);
+    parseCache.set(path, c);
+    return c;
+  }
   const f = new FileFlows(path, text);
   if (parseCache.size > 600) parseCache.delete(parseCache.keys().next().value!);
   parseCache.set(path, f);
@@ -648,10 +657,13 @@ export class ReclaimAnalysis {
     files.sort();
     // the same files (the same scan objects) as the last patch looked at: the index is reused across patches
     const cached = dirIndexCache.get(d);
-    if (cached && cached.complete === complete && cached.files.length === files.length && cached.files.every((f, i) => f === files[i] && cached.scans.get(f) === scans.get(f))) m = cached;
-    else {
+    if (cached && cached.complete === complete && cached.files.length === files.length && cached.files.every((f, i) => f === files[i] && cached.scans.get(f) === scans.get(f))) {
+      m = cached;
+      dirIndexCache.delete(d);
+      dirIndexCache.set(d, m);
+    } else {
       m = indexDirectory(files, scans, complete);
-      if (dirIndexCache.size > 8) dirIndexCache.delete(dirIndexCache.keys().next().value!);
+      if (dirIndexCache.size > 24) dirIndexCache.delete(dirIndexCache.keys().next().value!);
       dirIndexCache.set(d, m);
     }
     this.dirMemo.set(d, m);
