@@ -14,7 +14,8 @@ function stripParens(x: string): string {
   return s;
 }
 
-function balanced(x: string): boolean {
+/** Parentheses balanced in `x` (never closing more than are open). */
+export function balanced(x: string): boolean {
   let d = 0;
   for (const ch of x) {
     if (ch === "(") d++;

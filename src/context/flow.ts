@@ -10,6 +10,7 @@
 // The same walk serves a whole function (a source tree) and a fragment of one
 // (the lines a diff shows): then the state at the start is unknown, and only
 // what the fragment shows is claimed.
+import { balanced } from "./feasible.js";
 import type { Node } from "web-tree-sitter";
 import { classifyCall, cleanArg, flagsEdit, guardKind, lockKeyOf, type CallEvent, type LockKey, type ScopeOrThrottle } from "./events.js";
 import type { LockKind } from "../vocab/kernel-api.js";
@@ -470,15 +471,6 @@ export function failureTest(condText: string): { variable: string; whenTrue: boo
   m = new RegExp(`^${ptr}$`).exec(c);
   if (m) return { variable: m[1]!, whenTrue: !whenTrue };
   return null;
-}
-
-function balanced(x: string): boolean {
-  let d = 0;
-  for (const ch of x) {
-    if (ch === "(") d++;
-    else if (ch === ")" && --d < 0) return false;
-  }
-  return d === 0;
 }
 
 function stmt(w: Walk, n: Node, s: State | null): State | null {
