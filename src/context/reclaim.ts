@@ -61,8 +61,8 @@ export interface FnView {
 /**
  * For an allocation on a writeback path reclaim does not call itself
  * (->writepages, ->write_inode, their helpers): whether the task owns folios
- * reclaim may wait on when it allocates. `owner`: the call or parameter that
- * says so ("folio_start_writeback() at line 412 of foo_writepage()"); null
+ * reclaim may wait on when it allocates. `owner`: the call that says so
+ * ("folio_start_writeback() at line 412 of foo_writepage()"); null
  * when none precedes it on the path. `known`: the whole path was read, from the
  * entry of a registered ->writepages or ->write_inode (the VFS calls those
  * owning no folio) through every function of the chain.
@@ -1341,7 +1341,7 @@ export class ReclaimAnalysis {
     // the path's entry is known only for a registered ->writepages / ->write_inode (the VFS calls those owning no
     // folio); a function that only looks like a callback may be called by one that holds folios
     let known = v.flow.entryVisible && role.how === "ops-table";
-    // the callers on the role's chain, each up to its call of the next
+    // the callers on the role's chain
     const chain = role.chain;
     for (let i = chain.length - 2; i >= 0; i--) {
       const def = this.facts ? this.definitionOf(v.path, chain[i]!) : null;
