@@ -39,7 +39,7 @@ export const rule: Rule = {
       inRole:
         "{{alloc}} in {{fn}}() may {{what}} from reclaim, and {{fn}}() {{runsAs}}: {{why}}",
       inWriteback:
-        "{{alloc}} in {{fn}}() may {{what}} from reclaim after a folio was marked for writeback and before its IO is submitted ({{owner}}), and {{fn}}() {{runsAs}}: reclaim waiting on that folio's writeback waits on this allocation",
+        "{{alloc}} in {{fn}}() may {{what}} from reclaim while a folio marked for writeback on this path may still wait for its IO ({{owner}}), and {{fn}}() {{runsAs}}: reclaim waiting on that folio's writeback would wait on this allocation",
       writebackNothingOwned:
         "{{alloc}} in {{fn}}() may {{what}} from reclaim, and {{fn}}() {{runsAs}}; reclaim does not call it, and no call before the allocation on this path (read from {{root}}()'s entry) marks a folio for writeback (a folio only locked is not waited on: reclaim trylocks): a risk only if a lock held here is one eviction or a shrinker takes",
     },
@@ -71,7 +71,8 @@ function report(site: AllocSite, h: Extract<AllocSite["hazards"][number], { kind
   if (!h.maskKnown) unknowns.push(`the mask ${site.mask.text}: it comes from ${fn}()'s caller`);
   // writeback is not called by reclaim itself: the recursion deadlocks when reclaim ends up waiting on folios this
   // writeback has marked and not yet submitted (or on a lock it holds); filesystems keep writeback NOFS for that
-  // reason (iomap allocates its ioends GFP_NOFS), but whether it can happen here is not something the lines decide
+  // reason (iomap allocates its ioends GFP_NOFS). The analysis says whether a mark precedes the allocation on the
+  // path, whether none does on a path read whole, or that the path is not all in view
   // a buffer filled only while its field is empty: allocated on first use (probe, open), not on every run of the role
   const once = site.onceGuard;
   if (once) unknowns.push(`whether ${once.field} is empty when ${role.root}() runs: ${once.why}`);
