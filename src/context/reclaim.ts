@@ -178,7 +178,7 @@ export function cachedScan(path: string, text: string): ScanFile {
     return c.scan;
   }
   const scan = scanFile(text);
-  if (scanCache.size > 1500) scanCache.delete(scanCache.keys().next().value!);
+  if (scanCache.size > 6000) scanCache.delete(scanCache.keys().next().value!);
   scanCache.set(path, { text, scan });
   return scan;
 }
@@ -324,7 +324,8 @@ interface DirIndex {
   callers: Map<string, { file: string; fn: ScanFunction; line: number }[]>;
   opsByFn: Map<string, (ScanFile["ops"][number] & { file: string })[]>;
   /** Names used as values (an ops initialiser, an assignment, an argument): their callers are not all known. */
-  valueRefs: Set<string>;
+  /** How often each name is used as a value (a function whose name is used so has callers not all known). */
+  valueRefs: Map<string, number>;
 }
 
 const dirIndexCache = new Map<string, DirIndex>();
@@ -427,31 +428,90 @@ function chainMatters(r: Region, calls: RegExp | null): boolean {
   return signatureRole(r.signature) !== null;
 }
 
-function indexDirectory(files: string[], scans: Map<string, ScanFile>, complete: boolean): DirIndex {
-  const defs = new Map<string, { file: string; fn: ScanFunction }[]>();
-  const callers = new Map<string, { file: string; fn: ScanFunction; line: number }[]>();
-  const opsByFn = new Map<string, (ScanFile["ops"][number] & { file: string })[]>();
-  const valueRefs = new Set<string>();
-  const push = <T>(m: Map<string, T[]>, k: string, v: T) => {
-    const a = m.get(k);
-    if (a) a.push(v);
-    else m.set(k, [v]);
+type DirEntry = { file: string };
+
+function pushTo<T extends DirEntry>(m: Map<string, T[]>, k: string, v: T, owned?: Set<string>, order?: ReadonlyMap<string, number>): void {
+  let a = m.get(k);
+  if (!a) {
+    m.set(k, [v]);
+    owned?.add(k);
+    return;
+  }
+  if (owned && !owned.has(k)) {
+    // copy on write: the array is shared with the index this one was made from
+    a = [...a];
+    m.set(k, a);
+    owned.add(k);
+  }
+  if (!order) {
+    a.push(v);
+    return;
+  }
+  // in file order, as a full index would have it (the same chains and definitions whichever index was built first)
+  const at = order.get(v.file) ?? Infinity;
+  let i = a.length;
+  while (i > 0 && (order.get(a[i - 1]!.file) ?? Infinity) > at) i--;
+  a.splice(i, 0, v);
+}
+
+/** One file's entries into the maps of a directory index (`sign` 1 adds them, -1 takes them out). */
+function indexFile(
+  idx: Pick<DirIndex, "defs" | "callers" | "opsByFn" | "valueRefs">,
+  file: string,
+  s: ScanFile,
+  sign: 1 | -1,
+  owned?: { defs: Set<string>; callers: Set<string>; opsByFn: Set<string> },
+  order?: ReadonlyMap<string, number>,
+): void {
+  const ref = (name: string) => {
+    const n = (idx.valueRefs.get(name) ?? 0) + sign;
+    if (n > 0) idx.valueRefs.set(name, n);
+    else idx.valueRefs.delete(name);
   };
-  for (const file of files) {
-    const s = scans.get(file)!;
-    for (const fn of s.functions) {
-      push(defs, fn.name, { file, fn });
-      for (const c of fn.calls) {
-        push(callers, c.callee, { file, fn, line: c.line });
-        for (const a of c.args) if (/^&?[A-Za-z_]\w*$/.test(a)) valueRefs.add(a.replace(/^&/, ""));
-      }
-    }
-    for (const o of s.ops) {
-      push(opsByFn, o.fn, { ...o, file });
-      valueRefs.add(o.fn);
+  const drop = <T extends DirEntry>(m: Map<string, T[]>, k: string, own?: Set<string>) => {
+    const a = m.get(k);
+    if (!a) return;
+    const rest = a.filter((x) => x.file !== file);
+    if (rest.length > 0) m.set(k, rest);
+    else m.delete(k);
+    own?.add(k);
+  };
+  for (const fn of s.functions) {
+    if (sign > 0) pushTo(idx.defs, fn.name, { file, fn }, owned?.defs, order);
+    else drop(idx.defs, fn.name, owned?.defs);
+    for (const c of fn.calls) {
+      if (sign > 0) pushTo(idx.callers, c.callee, { file, fn, line: c.line }, owned?.callers, order);
+      else drop(idx.callers, c.callee, owned?.callers);
+      for (const a of c.args) if (/^&?[A-Za-z_]\w*$/.test(a)) ref(a.replace(/^&/, ""));
     }
   }
-  return { files, scans, complete, defs, callers, opsByFn, valueRefs };
+  for (const o of s.ops) {
+    if (sign > 0) pushTo(idx.opsByFn, o.fn, { ...o, file }, owned?.opsByFn, order);
+    else drop(idx.opsByFn, o.fn, owned?.opsByFn);
+    ref(o.fn);
+  }
+}
+
+function indexDirectory(files: string[], scans: Map<string, ScanFile>, complete: boolean): DirIndex {
+  const idx: DirIndex = { files, scans, complete, defs: new Map(), callers: new Map(), opsByFn: new Map(), valueRefs: new Map() };
+  for (const file of files) indexFile(idx, file, scans.get(file)!, 1);
+  return idx;
+}
+
+/**
+ * The index of `base`'s directory with a few files' scans replaced (a patch's post-images): the maps are copied,
+ * the changed files' entries taken out and put back from their new scans; arrays shared with `base` are copied
+ * before they change.
+ */
+function overlayIndex(base: DirIndex, scans: Map<string, ScanFile>, changed: readonly string[]): DirIndex {
+  const idx: DirIndex = { files: base.files, scans, complete: base.complete, defs: new Map(base.defs), callers: new Map(base.callers), opsByFn: new Map(base.opsByFn), valueRefs: new Map(base.valueRefs) };
+  const owned = { defs: new Set<string>(), callers: new Set<string>(), opsByFn: new Set<string>() };
+  const order = new Map(base.files.map((f, i) => [f, i]));
+  for (const f of changed) {
+    indexFile(idx, f, base.scans.get(f)!, -1, owned);
+    indexFile(idx, f, scans.get(f)!, 1, owned, order);
+  }
+  return idx;
 }
 
 // ---------------------------------------------------------------- the analysis
@@ -657,13 +717,20 @@ export class ReclaimAnalysis {
     files.sort();
     // the same files (the same scan objects) as the last patch looked at: the index is reused across patches
     const cached = dirIndexCache.get(d);
-    if (cached && cached.complete === complete && cached.files.length === files.length && cached.files.every((f, i) => f === files[i] && cached.scans.get(f) === scans.get(f))) {
-      m = cached;
+    const same = cached !== undefined && cached.complete === complete && cached.files.length === files.length && cached.files.every((f, i) => f === files[i]);
+    const differ = same ? files.filter((f) => cached!.scans.get(f) !== scans.get(f)) : [];
+    if (same && differ.length === 0) {
+      m = cached!;
       dirIndexCache.delete(d);
       dirIndexCache.set(d, m);
+    } else if (same && differ.length <= 4) {
+      // the files a patch changed: the cached index stays the base the next patch is laid over
+      m = overlayIndex(cached!, scans, differ);
+      dirIndexCache.delete(d);
+      dirIndexCache.set(d, cached!);
     } else {
       m = indexDirectory(files, scans, complete);
-      if (dirIndexCache.size > 24) dirIndexCache.delete(dirIndexCache.keys().next().value!);
+      if (dirIndexCache.size > 64) dirIndexCache.delete(dirIndexCache.keys().next().value!);
       dirIndexCache.set(d, m);
     }
     this.dirMemo.set(d, m);
