@@ -315,7 +315,7 @@ export function signatureRole(sig: string): OpsField | null {
 
 
 /** A directory's scanned files, indexed once: definitions, call sites, registrations and functions used as values. */
-interface DirIndex {
+export interface DirIndex {
   files: string[];
   scans: Map<string, ScanFile>;
   /** Every file of the directory was read (not cut by the size bound). */
@@ -492,7 +492,7 @@ function indexFile(
   }
 }
 
-function indexDirectory(files: string[], scans: Map<string, ScanFile>, complete: boolean): DirIndex {
+export function indexDirectory(files: string[], scans: Map<string, ScanFile>, complete: boolean): DirIndex {
   const idx: DirIndex = { files, scans, complete, defs: new Map(), callers: new Map(), opsByFn: new Map(), valueRefs: new Map() };
   for (const file of files) indexFile(idx, file, scans.get(file)!, 1);
   return idx;
@@ -503,7 +503,7 @@ function indexDirectory(files: string[], scans: Map<string, ScanFile>, complete:
  * the changed files' entries taken out and put back from their new scans; arrays shared with `base` are copied
  * before they change.
  */
-function overlayIndex(base: DirIndex, scans: Map<string, ScanFile>, changed: readonly string[]): DirIndex {
+export function overlayIndex(base: DirIndex, scans: Map<string, ScanFile>, changed: readonly string[]): DirIndex {
   const idx: DirIndex = { files: base.files, scans, complete: base.complete, defs: new Map(base.defs), callers: new Map(base.callers), opsByFn: new Map(base.opsByFn), valueRefs: new Map(base.valueRefs) };
   const owned = { defs: new Set<string>(), callers: new Set<string>(), opsByFn: new Set<string>() };
   const order = new Map(base.files.map((f, i) => [f, i]));
