@@ -7,6 +7,7 @@ import type { FileDiff, Hunk, Patch } from "../types.js";
 import { functionDefinedOn, functionFromSection, stripLine } from "./c-lines.js";
 import { analyseFunction, type FlowOptions, type FunctionFlow } from "./flow.js";
 import { parseC } from "./parser.js";
+import type { Node } from "web-tree-sitter";
 
 export interface Region {
   file: FileDiff;
@@ -127,7 +128,7 @@ export function regionFlow(
     const text = texts.join("\n") + "\n" + "}".repeat(Math.max(0, bal.after));
     const tree = parseC(text);
     try {
-      const fn = tree.rootNode.descendantsOfType("function_definition").find((n) => n !== null);
+      const fn = topFunction(tree.rootNode);
       if (!fn) return null;
       return analyseFunction(fn, { lineOffset: first - 1, entryVisible: true, endVisible: region.hasEnd, ...(known.types ? { types: known.types } : {}) });
     } finally {
@@ -139,7 +140,7 @@ export function regionFlow(
   const text = `void __fragment(void) {${"{".repeat(bal.before)}\n${texts.join("\n")}\n${"}".repeat(bal.after + 1)}`;
   const tree = parseC(text);
   try {
-    const fn = tree.rootNode.descendantsOfType("function_definition").find((n) => n !== null);
+    const fn = topFunction(tree.rootNode);
     if (!fn) return null;
     const f = analyseFunction(fn, { lineOffset: first - 2, entryVisible: opensEntry || known.initial !== undefined, endVisible: region.hasEnd, name: region.name ?? "?", ...known });
     f.name = region.name ?? "?";
@@ -148,4 +149,10 @@ export function regionFlow(
   } finally {
     tree.delete();
   }
+}
+
+/** The first function definition of a parsed text: among the top-level nodes (the usual place), else anywhere. */
+function topFunction(root: Node): Node | null {
+  for (const c of root.namedChildren) if (c && c.type === "function_definition") return c;
+  return root.descendantsOfType("function_definition").find((n): n is Node => n !== null) ?? null;
 }
