@@ -232,8 +232,23 @@ function rolesPossible(a: ReclaimAnalysis, view: FnView, accept: (r: Role) => bo
   if (a.mode === "diff") return false;
   const d = dirOf(a, view.path);
   let m = d.mentions.get(key);
-  if (m === undefined) d.mentions.set(key, (m = [...d.texts.values()].some((t) => re.test(t))));
+  if (m === undefined) d.mentions.set(key, (m = [...d.texts].some(([f, t]) => fileMentions(f, t, key, re))));
   return m;
+}
+
+/** Per file and text: whether it names a role word of `key` (a patch changes one file; the others keep their answer). */
+const mentionCache = new Map<string, { text: string; byKey: Map<string, boolean> }>();
+
+function fileMentions(file: string, text: string, key: string, re: RegExp): boolean {
+  let c = mentionCache.get(file);
+  if (!c || c.text !== text) {
+    c = { text, byKey: new Map() };
+    if (mentionCache.size > 8000) mentionCache.delete(mentionCache.keys().next().value!);
+    mentionCache.set(file, c);
+  }
+  let hit = c.byKey.get(key);
+  if (hit === undefined) c.byKey.set(key, (hit = re.test(text)));
+  return hit;
 }
 
 /** The definition text up to its body ("static blk_status_t foo(struct blk_mq_hw_ctx *h, ...)"). */

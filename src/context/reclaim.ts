@@ -468,28 +468,36 @@ function indexFile(
     if (n > 0) idx.valueRefs.set(name, n);
     else idx.valueRefs.delete(name);
   };
-  const drop = <T extends DirEntry>(m: Map<string, T[]>, k: string, own?: Set<string>) => {
-    const a = m.get(k);
-    if (!a) return;
-    const rest = a.filter((x) => x.file !== file);
-    if (rest.length > 0) m.set(k, rest);
-    else m.delete(k);
-    own?.add(k);
-  };
+  // taking a file out: each key it used is filtered once
+  const dropped = sign < 0 ? { defs: new Set<string>(), callers: new Set<string>(), opsByFn: new Set<string>() } : null;
   for (const fn of s.functions) {
-    if (sign > 0) pushTo(idx.defs, fn.name, { file, fn }, owned?.defs, order);
-    else drop(idx.defs, fn.name, owned?.defs);
+    if (dropped) dropped.defs.add(fn.name);
+    else pushTo(idx.defs, fn.name, { file, fn }, owned?.defs, order);
     for (const c of fn.calls) {
-      if (sign > 0) pushTo(idx.callers, c.callee, { file, fn, line: c.line }, owned?.callers, order);
-      else drop(idx.callers, c.callee, owned?.callers);
+      if (dropped) dropped.callers.add(c.callee);
+      else pushTo(idx.callers, c.callee, { file, fn, line: c.line }, owned?.callers, order);
       for (const a of c.args) if (/^&?[A-Za-z_]\w*$/.test(a)) ref(a.replace(/^&/, ""));
     }
   }
   for (const o of s.ops) {
-    if (sign > 0) pushTo(idx.opsByFn, o.fn, { ...o, file }, owned?.opsByFn, order);
-    else drop(idx.opsByFn, o.fn, owned?.opsByFn);
+    if (dropped) dropped.opsByFn.add(o.fn);
+    else pushTo(idx.opsByFn, o.fn, { ...o, file }, owned?.opsByFn, order);
     ref(o.fn);
   }
+  if (!dropped) return;
+  const drop = <T extends DirEntry>(m: Map<string, T[]>, keys: Set<string>, own?: Set<string>) => {
+    for (const k of keys) {
+      const a = m.get(k);
+      if (!a) continue;
+      const rest = a.filter((x) => x.file !== file);
+      if (rest.length > 0) m.set(k, rest);
+      else m.delete(k);
+      own?.add(k);
+    }
+  };
+  drop(idx.defs, dropped.defs, owned?.defs);
+  drop(idx.callers, dropped.callers, owned?.callers);
+  drop(idx.opsByFn, dropped.opsByFn, owned?.opsByFn);
 }
 
 export function indexDirectory(files: string[], scans: Map<string, ScanFile>, complete: boolean): DirIndex {
