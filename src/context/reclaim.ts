@@ -315,17 +315,44 @@ export function signatureRole(sig: string): OpsField | null {
 
 
 /** A directory's scanned files, indexed once: definitions, call sites, registrations and functions used as values. */
+/** What a directory index's maps offer: a Map, or a few keys laid over one. */
+export interface KeyMap<V> {
+  get(k: string): V | undefined;
+  has(k: string): boolean;
+  set(k: string, v: V): unknown;
+  delete(k: string): unknown;
+}
+
+/** Keys changed over a base map that stays as it was (a deleted key reads as absent). */
+class Layer<V> implements KeyMap<V> {
+  private readonly own = new Map<string, V | undefined>();
+  constructor(private readonly base: KeyMap<V>) {}
+  get(k: string): V | undefined {
+    return this.own.has(k) ? this.own.get(k) : this.base.get(k);
+  }
+  has(k: string): boolean {
+    return this.get(k) !== undefined;
+  }
+  set(k: string, v: V): this {
+    this.own.set(k, v);
+    return this;
+  }
+  delete(k: string): boolean {
+    this.own.set(k, undefined);
+    return true;
+  }
+}
+
 export interface DirIndex {
   files: string[];
   scans: Map<string, ScanFile>;
   /** Every file of the directory was read (not cut by the size bound). */
   complete: boolean;
-  defs: Map<string, { file: string; fn: ScanFunction }[]>;
-  callers: Map<string, { file: string; fn: ScanFunction; line: number }[]>;
-  opsByFn: Map<string, (ScanFile["ops"][number] & { file: string })[]>;
-  /** Names used as values (an ops initialiser, an assignment, an argument): their callers are not all known. */
-  /** How often each name is used as a value (a function whose name is used so has callers not all known). */
-  valueRefs: Map<string, number>;
+  defs: KeyMap<{ file: string; fn: ScanFunction }[]>;
+  callers: KeyMap<{ file: string; fn: ScanFunction; line: number }[]>;
+  opsByFn: KeyMap<(ScanFile["ops"][number] & { file: string })[]>;
+  /** How often each name is used as a value (an ops initialiser, an assignment, an argument): its callers are not all known. */
+  valueRefs: KeyMap<number>;
 }
 
 const dirIndexCache = new Map<string, DirIndex>();
@@ -430,7 +457,7 @@ function chainMatters(r: Region, calls: RegExp | null): boolean {
 
 type DirEntry = { file: string };
 
-function pushTo<T extends DirEntry>(m: Map<string, T[]>, k: string, v: T, owned?: Set<string>, order?: ReadonlyMap<string, number>): void {
+function pushTo<T extends DirEntry>(m: KeyMap<T[]>, k: string, v: T, owned?: Set<string>, order?: ReadonlyMap<string, number>): void {
   let a = m.get(k);
   if (!a) {
     m.set(k, [v]);
@@ -485,7 +512,7 @@ function indexFile(
     ref(o.fn);
   }
   if (!dropped) return;
-  const drop = <T extends DirEntry>(m: Map<string, T[]>, keys: Set<string>, own?: Set<string>) => {
+  const drop = <T extends DirEntry>(m: KeyMap<T[]>, keys: Set<string>, own?: Set<string>) => {
     for (const k of keys) {
       const a = m.get(k);
       if (!a) continue;
@@ -507,12 +534,12 @@ export function indexDirectory(files: string[], scans: Map<string, ScanFile>, co
 }
 
 /**
- * The index of `base`'s directory with a few files' scans replaced (a patch's post-images): the maps are copied,
- * the changed files' entries taken out and put back from their new scans; arrays shared with `base` are copied
- * before they change.
+ * The index of `base`'s directory with a few files' scans replaced (a patch's post-images): the keys those files
+ * use are laid over `base`'s maps, their entries taken out and put back from the new scans; arrays shared with
+ * `base` are copied before they change, and `base` stays as it was.
  */
 export function overlayIndex(base: DirIndex, scans: Map<string, ScanFile>, changed: readonly string[]): DirIndex {
-  const idx: DirIndex = { files: base.files, scans, complete: base.complete, defs: new Map(base.defs), callers: new Map(base.callers), opsByFn: new Map(base.opsByFn), valueRefs: new Map(base.valueRefs) };
+  const idx: DirIndex = { files: base.files, scans, complete: base.complete, defs: new Layer(base.defs), callers: new Layer(base.callers), opsByFn: new Layer(base.opsByFn), valueRefs: new Layer(base.valueRefs) };
   const owned = { defs: new Set<string>(), callers: new Set<string>(), opsByFn: new Set<string>() };
   const order = new Map(base.files.map((f, i) => [f, i]));
   for (const f of changed) {
