@@ -135,9 +135,11 @@ export function regionFlow(
       tree.delete();
     }
   }
-  // a piece of a body: wrapped in a function, unmatched closers opened on the wrapper's line
+  // a piece of a body: wrapped in a function, unmatched closers opened on the wrapper's line, each as the body of
+  // an if whose condition is unknown (a block whose opening is not shown may be skipped: a `return` in it does not
+  // make the lines after it dead)
   const opensEntry = /^\{/.test(texts.find((t) => t.trim() !== "") ?? "");
-  const text = `void __fragment(void) {${"{".repeat(bal.before)}\n${texts.join("\n")}\n${"}".repeat(bal.after + 1)}`;
+  const text = `void __fragment(void) {${"if (__fragment_unseen) {".repeat(bal.before)}\n${texts.join("\n")}\n${"}".repeat(bal.after + 1)}`;
   const tree = parseC(text);
   try {
     const fn = topFunction(tree.rootNode);

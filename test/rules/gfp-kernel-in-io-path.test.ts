@@ -17,6 +17,24 @@ const queueRq = `static blk_status_t widget_queue_rq(struct blk_mq_hw_ctx *hctx,
 const withAlloc = (mask: string) =>
 	queueRq.replace("\tblk_mq_start_request(rq);\n", `\tcmd->sg = kcalloc(cmd->nents, sizeof(*cmd->sg), ${mask});\n\tif (!cmd->sg)\n\t\treturn BLK_STS_RESOURCE;\n\tblk_mq_start_request(rq);\n`);
 
+// a queue_rq handler with an early return long enough that a hunk's context starts inside it
+const earlyReturn = (added: string) => `static blk_status_t widget_queue_rq(struct blk_mq_hw_ctx *hctx,
+		const struct blk_mq_queue_data *bd)
+{
+	struct request *rq = bd->rq;
+	struct widget_cmd *cmd = blk_mq_rq_to_pdu(rq);
+
+	if (widget_is_dead(cmd)) {
+		widget_note(cmd);
+		widget_count(cmd);
+		widget_trace(cmd);
+		return BLK_STS_IOERR;
+	}
+${added}	blk_mq_start_request(rq);
+	return widget_send(cmd);
+}
+`;
+
 const endIo = `static void gadget_end_io(struct bio *bio)
 {
 	struct gadget_io *io = bio->bi_private;
@@ -183,6 +201,19 @@ ruleTester(rule, {
     },
   ],
   invalid: [
+    {
+      name: "the hunk starts inside an early-return block whose opening it does not show: the lines after it still run",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/widget.c",
+            before: earlyReturn(""),
+            after: earlyReturn("\tcmd->sg = kcalloc(cmd->nents, sizeof(*cmd->sg), GFP_KERNEL);\n"),
+          },
+        ],
+      },
+      errors: [{ messageId: "inRole", line: 13, severity: "warning" }],
+    },
     {
       name: "->writepages allocates after marking a folio for writeback",
       patch: { files: [{ path: "fs/quill/file.c", before: writepages("\tctx = NULL;"), after: writepages("\tfolio = quill_next_dirty(mapping);\n\tfolio_start_writeback(folio);\n\tctx = kzalloc(sizeof(*ctx), GFP_KERNEL);\n\terr = quill_submit(ctx, folio);") }] },
