@@ -135,6 +135,19 @@ export function regionFlow(
       tree.delete();
     }
   }
+  // the region starts in the definition's parameter list (the hunk header holds its first line): the header and the
+  // lines shown make the definition, so the function's entry is in view
+  const brace = texts.findIndex((t) => /^\{\s*$/.test(t));
+  if (!region.hasDefinition && brace >= 0 && region.name && region.signature.includes(`${region.name}(`) && texts.slice(0, brace).every((t) => !/[;{}]/.test(t))) {
+    const text = `${region.signature}\n${texts.join("\n")}\n${"}".repeat(Math.max(0, bal.after))}`;
+    const tree = parseC(text);
+    try {
+      const fn = topFunction(tree.rootNode);
+      if (fn && !fn.hasError) return analyseFunction(fn, { lineOffset: first - 2, entryVisible: true, endVisible: region.hasEnd, ...(known.types ? { types: known.types } : {}) });
+    } finally {
+      tree.delete();
+    }
+  }
   // a piece of a body: wrapped in a function, unmatched closers opened on the wrapper's line, each as the body of
   // an if whose condition is unknown (a block whose opening is not shown may be skipped: a `return` in it does not
   // make the lines after it dead)

@@ -1,5 +1,5 @@
 import { rule } from "../../src/rules/gfp-context/gfp-kernel-in-io-path.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { ruleTester, runRule } from "../helpers/rule-tester.js";
 import { describe, expect, it } from "vitest";
 import { reviewWithTree } from "../helpers/tree-review.js";
 
@@ -472,5 +472,15 @@ static const struct scsi_host_template eta_sht = {
     ]);
     expect((f[0]!.unknowns ?? []).join(" ")).toContain("whether ioc->fifo is empty when eta_host_reset() runs: the allocation is under the test (ioc->fifo==NULL), and eta_alloc_fifos() fills ioc->fifo at line 9");
     expect((f[1]!.unknowns ?? []).join(" ")).toContain("whether ioc->dump is empty when eta_host_reset() runs: the allocation only follows the test at line 16 (if (!ioc->dump))");
+  });
+});
+
+describe("gfp-kernel-in-io-path: a hunk that starts inside the parameter list", () => {
+  it("reads the definition from the hunk header and the lines shown, so the function's entry is known", () => {
+    const after = queueRq.replace("\tstruct widget_cmd *cmd = blk_mq_rq_to_pdu(rq);\n", "\tvoid *scratch = kmalloc(64, GFP_KERNEL);\n\tstruct widget_cmd *cmd = blk_mq_rq_to_pdu(rq);\n");
+    const f = runRule(rule, { files: [{ path: "drivers/block/widget.c", before: queueRq, after }] });
+    expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[5, "inRole", "warning"]]);
+    // the entry is in view: no "whether a scope is open above the lines shown"
+    expect((f[0]!.unknowns ?? []).join(" ")).not.toMatch(/above the lines shown/);
   });
 });
