@@ -10,7 +10,10 @@ import { DEFAULT_CONFIG } from "../dist/config.js";
 import { loadKnowledge } from "../dist/knowledge/load.js";
 import { ALL_RULES } from "../dist/rules/index.js";
 
-export const DEFAULT_TREE = process.env.LINUX_TREE ?? "/work/linux/linux-source-6.12";
+// the first of LINUX_TREE, RR_KERNEL_TREE (as the context benchmark reads it) and the usual unpack places
+export const DEFAULT_TREE =
+  [process.env.LINUX_TREE, process.env.RR_KERNEL_TREE, "/work/linux/linux-source-6.12", "/work/kernel/linux-source-6.12"].find((p) => p && existsSync(p)) ??
+  "/work/linux/linux-source-6.12";
 
 export async function benchAudit(tree = DEFAULT_TREE, { jobs = availableParallelism() } = {}) {
   if (!existsSync(tree)) return { skipped: `${tree} not present (apt-get install linux-source-6.12 and unpack it)` };
