@@ -18,7 +18,7 @@ import { initParser } from "./parser.js";
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
 export interface DirJob {
-  /** Directory relative to the root ("fs/xfs"; "." for the root). */
+  /** Directory relative to the root ("fs/foo"; "." for the root). */
   dir: string;
   /** File names in it to audit (only these; the others still serve as context). */
   only: string[] | null;

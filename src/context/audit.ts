@@ -7,7 +7,7 @@ import { reviewPatch } from "../engine.js";
 import type { KnowledgeBase } from "../knowledge/base.js";
 import type { Finding, Patch, Rule, RuleFailure, SourceContext } from "../types.js";
 import { FactsIndex, contextFacts, withFacts, type TextProvider } from "./facts.js";
-import { HANDLE_APIS, USERSPACE_IO_LIBRARIES, USERSPACE_IO_SERVERS } from "../vocab/kernel-api.js";
+import { HANDLE_APIS, USERSPACE_IO_LIBRARIES, USERSPACE_IO_DEVICES, USERSPACE_IO_SERVERS } from "../vocab/kernel-api.js";
 
 /** Rules that hold for code as it stands; the rest judge changes (added flags, new masks, commit messages). */
 export const AUDIT_RULE_IDS: readonly string[] = [
@@ -50,7 +50,7 @@ const RE = {
   shrinker: /scan_objects|count_objects|cached_objects|shrink_control/,
   scope: /memalloc_\w*_save/,
   fsIo: /\b(?:vfs_iter_write|vfs_iter_read|vfs_iocb_iter_write|vfs_iocb_iter_read|__kernel_write|kernel_write|kernel_read|vfs_fsync|vfs_fsync_range|call_write_iter|call_read_iter)\s*\(|->\s*(?:write_iter|read_iter)\s*\(/,
-  daemon: new RegExp([...Object.keys(USERSPACE_IO_SERVERS), ...Object.keys(USERSPACE_IO_LIBRARIES), "/dev/fuse", "PR_SET_IO_FLUSHER"].map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")),
+  daemon: new RegExp([...Object.keys(USERSPACE_IO_SERVERS), ...Object.keys(USERSPACE_IO_LIBRARIES), ...Object.keys(USERSPACE_IO_DEVICES), "PR_SET_IO_FLUSHER"].map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")),
 };
 
 /**

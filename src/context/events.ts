@@ -26,7 +26,7 @@ import { evalMask, looksLikeGfpVariable, looksLikeMask, type Mask } from "./gfp.
 export interface LockKey {
   /** "reloc_mutex", "i_rwsem", "foo_lock" (a global). */
   name: string;
-  /** "btrfs_fs_info" when the base variable's type is visible; null otherwise. */
+  /** "foo_fs_info" when the base variable's type is visible; null otherwise. */
   type: string | null;
   /** The expression as written: "&fs_info->reloc_mutex". */
   expr: string;
@@ -67,7 +67,7 @@ export function cleanArg(a: string): string {
   return s.length > MAX_ARG ? s.slice(0, MAX_ARG) : s;
 }
 
-/** "&fs_info->reloc_mutex" with fs_info: struct btrfs_fs_info -> {reloc_mutex, btrfs_fs_info}. */
+/** "&fs_info->reloc_mutex" with fs_info: struct foo_fs_info -> {reloc_mutex, foo_fs_info}. */
 export function lockKeyOf(expr: string, typeOf: (v: string) => string | null): LockKey {
   const e = expr.replace(/\s+/g, "").replace(/^\(+|\)+$/g, "").replace(/^&/, "");
   const ids = e.match(/[A-Za-z_]\w*/g) ?? [];

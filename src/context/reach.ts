@@ -10,7 +10,7 @@ export interface ReclaimContext {
   root: string;
   queue?: QueueInfo;
   role?: Role;
-  /** From the root down to the function asked about: ["xfs_sync_worker", "xfs_helper", "fn"]. */
+  /** From the root down to the function asked about: ["foo_sync_worker", "foo_helper", "fn"]. */
   chain: string[];
 }
 

@@ -25,9 +25,9 @@ export function codeSide(path: string, text: string): CodeSide {
 }
 
 export interface ServingEntry {
-  /** The vocabulary word or device node ("NBD_DO_IT", "/dev/fuse"). */
+  /** The vocabulary word or device node (an ioctl number or a device node of the vocabulary). */
   marker: string;
-  /** "an nbd server (ioctl NBD_DO_IT)". */
+  /** How the vocabulary names what the process serves. */
   what: string;
 }
 

@@ -60,7 +60,7 @@ export const rule: Rule = {
         "context should not have been allowed to recurse into that IO. The fix belongs to the layer " +
         "that allocates (a NOFS/NOIO scope, PF_MEMALLOC_NOIO for a back-end worker, " +
         "PR_SET_IO_FLUSHER for a userspace daemon) or to the shrinker that waits; making another " +
-        "layer guess the context (dm-bufio 2014) was the wrong fix.",
+        "layer guess the context (a device-mapper cache did, in 2014) was the wrong fix.",
       fix:
         "Check that the patch changes the allocation context of the frame that allocated (or makes " +
         "the waiting shrinker non-blocking), and that the same pattern does not remain on sibling " +

@@ -26,7 +26,7 @@ export const rule: Rule = {
         "reclaim (GFP_KERNEL, or any mask with __GFP_FS) while its caller holds a lock one of those paths takes, " +
         "the two wait for each other: lockdep reports it as a fs_reclaim dependency. A transaction handle is the " +
         "same: eviction starts or joins a transaction, which waits for the running one to commit, which waits for " +
-        "the handle held here. jbd2 and XFS handles carry a NOFS scope for their lifetime; others do not. A frozen " +
+        "the handle held here. Some handles carry a NOFS scope for their lifetime (their start saves one into the handle: read from the tree); others do not. A frozen " +
         "queue holds back all IO to the device, including the writeback reclaim may wait for.",
       fix:
         "Use GFP_NOFS (GFP_NOIO under a frozen queue) for this allocation, or better open memalloc_nofs_save() " +

@@ -15,7 +15,7 @@ export const rule: Rule = {
         "Clearing __GFP_FS (or __GFP_IO) in an inode's mapping gfp mask makes every page-cache " +
         "allocation of that file NOFS, for every user, even when the filesystem is not stacked " +
         "under anything. Reclaim then works with one hand tied for all of them, while the " +
-        "deadlock it aims at usually belongs to one caller (a loop/localio back end, a userspace " +
+        "deadlock it aims at usually belongs to one caller (a stacked back end writing through the filesystem, a userspace " +
         "IO daemon) that should declare its own context.",
       fix:
         "Put memalloc_nofs_save()/memalloc_nofs_restore() (or memalloc_noio_*) around the " +

@@ -55,8 +55,8 @@ export const rule: Rule = {
         "PF_LOCAL_THROTTLE by hand without saving the old value and restoring it on every path leaks " +
         "the restriction into whatever the thread runs next, or (when cleared with &= ~) drops a flag " +
         "a caller had set on purpose. The memalloc_noio_save()/memalloc_nofs_save() helpers nest " +
-        "correctly. Removing PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE from a back-end worker (loop, " +
-        "localio) undoes the fix that stopped its allocations from recursing into the device it serves.",
+        "correctly. Removing PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE from a back-end worker (a " +
+        "stacked device's or file-backed IO worker) undoes the fix that stopped its allocations from recursing into the device it serves.",
       fix:
         "Use memalloc_noio_save()/memalloc_noio_restore() (or the nofs pair) around the region. " +
         "Where PF_LOCAL_THROTTLE is needed too, save the old flags first " +

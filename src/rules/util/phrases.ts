@@ -27,14 +27,14 @@ export function roleWhy(role: RoleFact): string {
   return ROLE_NEEDS[role.role].why;
 }
 
-/** Where a held thing comes from: "at line 412" or "by the caller btrfs_setxattr() (btrfs_fileattr_set -> ... )". */
+/** Where a held thing comes from: "at line 412" or "by the caller foo_setattr() (foo_ioctl -> ... )". */
 export function heldWhere(h: { line: number; fromTree?: boolean }, via: string[] | null): string {
   if (h.fromTree) return `taken at line ${h.line} of the source tree's version of this function, which the patch does not apply to`;
   if (!via || via.length < 2) return `taken at line ${h.line}`;
   return `taken by the caller ${via[via.length - 2]}() at line ${h.line} (${chainText(via)})`;
 }
 
-/** "btrfs_evict_inode() (super_operations.evict_inode) takes it: btrfs_evict_inode -> ... -> mutex_lock". */
+/** "foo_evict_inode() (super_operations.evict_inode) takes it: foo_evict_inode -> ... -> mutex_lock". */
 export function takerText(t: ReclaimTaker): string {
   return `${t.role.root}() (${t.role.label}) takes it in reclaim: ${chainText(t.chain)} (${t.file}:${t.line})`;
 }

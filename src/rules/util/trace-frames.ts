@@ -2,7 +2,7 @@
 // (as the kernel prints them).
 export interface Frame {
   name: string;
-  /** Module in brackets after the frame, if any ("dm_bufio"). */
+  /** Module in brackets after the frame, if any ("foo_mod"). */
   module: string | null;
   /** 0-based line of the message it came from. */
   line: number;
