@@ -2,6 +2,7 @@
 // calls (from the tree-sitter parse), roles (shrinker, queue_rq, writeback...),
 // workqueues and their flags, work items and the queues they go to, memalloc
 // scope regions and the return paths that leave one open.
+import { lowerBound, newlineOffsets } from "../sorted.js";
 import type { Node } from "web-tree-sitter";
 import { callArguments, functionDefinedOn } from "./c-lines.js";
 import { parseC, parserReady } from "./parser.js";
@@ -166,18 +167,8 @@ export function stripComments(text: string): string {
 
 /** 1-based line of each offset, by binary search over newline offsets. */
 export function lineIndex(text: string): (offset: number) => number {
-  const nl: number[] = [];
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) nl.push(i);
-  return (off) => {
-    let lo = 0;
-    let hi = nl.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (nl[mid]! < off) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo + 1;
-  };
+  const nl = newlineOffsets(text);
+  return (off) => lowerBound(nl, off) + 1;
 }
 
 /** "&mp->m_log->l_work" -> "l_work"; "&dw.work" and "to_delayed_work(x)" forms lose the trailing ".work". */
@@ -522,7 +513,7 @@ function analyseScopes(fnNode: Node, f: FunctionFact, calls: RawCall[]): void {
     const isRestore = (n: Node) => restoreNodes.has(n.id);
     const saveRow = s.line - 1;
     const saveNode = s.node;
-    // saved into a structure field: the scope is handed over to another function (jbd2 handles do this)
+    // saved into a structure field: the scope is handed over to another function (a transaction handle that carries the scope)
     if (!saveNode || (s.v !== null && /->|\./.test(s.v))) continue;
     const after = returnsAfter(saveNode, body);
     for (const r of after.returns) {

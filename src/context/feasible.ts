@@ -8,6 +8,11 @@
 /** A constant as the call or the condition writes it: a number, NULL/true/false, or an upper-case macro or enumerator. */
 const CONSTANT = /^(?:-?\d+[uUlL]*|0[xX][0-9a-fA-F]+[uUlL]*|NULL|true|false|[A-Z][A-Z0-9_]*)$/;
 
+/** Whether an argument (whitespace removed) is such a constant. */
+export function isConstant(a: string): boolean {
+  return CONSTANT.test(a);
+}
+
 function stripParens(x: string): string {
   let s = x;
   while (s.startsWith("(") && s.endsWith(")") && balanced(s.slice(1, -1))) s = s.slice(1, -1);

@@ -34,11 +34,12 @@ import {
   type ScopeKind,
 } from "../vocab/kernel-api.js";
 import { NEWEST_RELEASE } from "../vocab/release.js";
+import { lowerBound } from "../sorted.js";
 import { scanFile, type ScanFile, type ScanFunction } from "./c-scan.js";
 import { regionFlow, regionsOf, type Region } from "./diff-model.js";
 import { lockKeyOf, type LockKey } from "./events.js";
 import { getFacts, type ContextFacts } from "./facts.js";
-import { contradicted } from "./feasible.js";
+import { contradicted, isConstant } from "./feasible.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
 import { applyScopes, evalMask, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
@@ -931,10 +932,9 @@ export class ReclaimAnalysis {
    * for the last link, every event on `line`) sits: the path never reaches the end of the chain.
    */
   private pathRuledOut(c: { file: string; fn: ScanFunction; line: number }, file: string, chain: readonly string[], line: number | undefined): boolean {
-    const isConst = (a: string) => /^(?:-?\d|0[xX]|NULL$|true$|false$|[A-Z][A-Z0-9_]*$)/.test(a);
     const call = c.fn.calls.find((x) => x.line === c.line && x.callee === chain[0]);
     let args = call ? call.args.map((a) => a.replace(/\s+/g, "")) : [];
-    for (let i = 0; i < chain.length && args.some(isConst); i++) {
+    for (let i = 0; i < chain.length && args.some(isConstant); i++) {
       const name = chain[i]!;
       const next: string | number | undefined = i + 1 < chain.length ? chain[i + 1] : line;
       if (next === undefined) return false;
@@ -948,11 +948,11 @@ export class ReclaimAnalysis {
       if (targets.every((e) => contradicted(e.conds ?? [], names, args) !== null)) return true;
       // what the next link is called with: constants, and this link's parameters carried on with their values
       if (typeof next === "number") return false;
-      const bound = new Map(names.map((n, k) => [n, isConst(args[k] ?? "") ? args[k]! : ""]));
+      const bound = new Map(names.map((n, k) => [n, isConstant(args[k] ?? "") ? args[k]! : ""]));
       const passed = targets.map((e) =>
         e.args.map((a) => {
           const x = a.replace(/\s+/g, "");
-          return isConst(x) ? x : bound.get(x) ?? "";
+          return isConstant(x) ? x : bound.get(x) ?? "";
         }),
       );
       // several calls of the next link: only the values they all pass carry on
@@ -1060,10 +1060,7 @@ export class ReclaimAnalysis {
   }
 
   private destGuard(v: FnView, ev: AllocSite["ev"], dest: string, lines: readonly string[]): { field: string; why: string } | null {
-    const e = dest
-      .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
-      .replace(/->/g, "\\s*->\\s*")
-      .replace(/\\\./g, "\\s*\\.\\s*");
+    const e = fieldPattern(dest);
     const notAfter = "(?!\\s*(?:->|\\.|\\[|\\w))";
     const empty = new RegExp(`\\bif\\s*\\((?:[^;{]*[(\\s&|!])?(?:!\\s*\\(?\\s*${e}${notAfter}|${e}${notAfter}\\s*==\\s*(?:NULL|0)\\b|\\b(?:NULL|0)\\s*==\\s*${e}${notAfter})`);
     const full = new RegExp(`\\bif\\s*\\(\\s*(?:unlikely\\s*\\()?\\s*${e}${notAfter}\\s*\\)?\\s*\\)\\s*(?:return|goto)\\b`);
@@ -1084,7 +1081,7 @@ export class ReclaimAnalysis {
       const m = /^\(?(?:!([A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)+)|([A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)+)==(?:NULL|0))\)?$/.exec(c);
       const field = m?.[1] ?? m?.[2];
       if (!field) continue;
-      const fe = field.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/->/g, "\\s*->\\s*").replace(/\\\./g, "\\s*\\.\\s*");
+      const fe = fieldPattern(field);
       const fills = new RegExp(`(?:^|[^\\w>.])${fe}\\s*=[^=]`);
       for (let ln = v.flow.start; ln <= v.flow.end && ln <= lines.length; ln++) {
         const t = lines[ln - 1]!;
@@ -1096,7 +1093,7 @@ export class ReclaimAnalysis {
 
   /**
    * Scopes open at `line` of `flow` that a helper opened: an earlier call, outside any branch, whose result is
-   * stored and whose definition returns a memalloc save (ext4's writepages lock helper returns
+   * stored and whose definition returns a memalloc save (a lock helper that returns
    * memalloc_nofs_save()), not yet handed to a helper that restores its parameter. Read from the tree.
    */
   private helperScopes(file: string, flow: FunctionFlow, line: number): ScopeKind[] {
@@ -1461,7 +1458,7 @@ export class ReclaimAnalysis {
   private allocSite(v: FnView, ev: AllocSite["ev"], callers: CallerFacts): AllocSite {
     const must = [...new Set([...ev.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle"), ...(v.whole ? this.helperScopes(v.path, v.flow, ev.line) : [])])];
     const may = ev.state.mayScopes.filter((s): s is ScopeKind => s !== "throttle");
-    // a transaction handle held here (started above, or passed in) whose start saves a NOFS scope into it (jbd2, xfs)
+    // a transaction handle held here (started above, or passed in) whose start saves a NOFS scope into it (found in the tree)
     const handles = [...ev.state.held.filter((h) => h.must && h.entry.what === "handle" && h.entry.api).map((h) => h.entry.api!), ...v.flow.params.map(handleParam).filter((x): x is string => x !== undefined)];
     if (handles.some((api) => this.handleScope(api, v.path).scope === "nofs") && !must.includes("nofs")) must.push("nofs");
     const callerScopes = callers.everyScope;
@@ -1542,16 +1539,12 @@ export class ReclaimAnalysis {
   }
 }
 
-/** The first index of a sorted array whose value is >= x. */
-function lowerBound(a: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (a[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+/** A field expression ("ioc->reply_frames") as a regex source that allows spaces around `->` and `.`. */
+function fieldPattern(field: string): string {
+  return field
+    .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    .replace(/->/g, "\\s*->\\s*")
+    .replace(/\\\./g, "\\s*\\.\\s*");
 }
 
 /** Variables of a function body assigned from expressions that mention the given ones (two passes). */
@@ -1619,17 +1612,20 @@ function dedupeHazards(hs: Hazard[]): Hazard[] {
 
 // ---------------------------------------------------------------- access
 
-const memo = new WeakMap<Patch, Map<SourceContext | null, ReclaimAnalysis>>();
+/** One value per patch and source context, made on first use (the analyses every rule shares). */
+export function perPatchAndSource<T>(make: (ctx: { patch: Patch; source?: SourceContext }) => T): (ctx: { patch: Patch; source?: SourceContext }) => T {
+  const memo = new WeakMap<Patch, Map<SourceContext | null, T>>();
+  return (ctx) => {
+    let m = memo.get(ctx.patch);
+    if (!m) memo.set(ctx.patch, (m = new Map()));
+    const key = ctx.source ?? null;
+    if (!m.has(key)) m.set(key, make(ctx));
+    return m.get(key)!;
+  };
+}
 
 /** The analysis of a rule context's patch (computed once per patch and source, shared by every rule). */
-export function reclaimAnalysis(ctx: { patch: Patch; source?: SourceContext }): ReclaimAnalysis {
-  let m = memo.get(ctx.patch);
-  if (!m) memo.set(ctx.patch, (m = new Map()));
-  const key = ctx.source ?? null;
-  let a = m.get(key);
-  if (!a) m.set(key, (a = new ReclaimAnalysis(ctx.patch, ctx.source)));
-  return a;
-}
+export const reclaimAnalysis: (ctx: { patch: Patch; source?: SourceContext }) => ReclaimAnalysis = perPatchAndSource((ctx) => new ReclaimAnalysis(ctx.patch, ctx.source));
 
 /** A lock as a reviewer writes it: "&fs_info->reloc_mutex". */
 export function lockLabel(e: HeldEntry): string {

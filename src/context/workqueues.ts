@@ -41,7 +41,7 @@ import { analyseFunction, functionName, type FlowEvent, type FunctionFlow } from
 import { applyScopes, maskName, type Mask } from "./gfp.js";
 import { parseC } from "./parser.js";
 import { regionFlow, regionsOf } from "./diff-model.js";
-import { paramTypes, paramsOfSignature, reclaimAnalysis, sharedScan, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
+import { paramTypes, paramsOfSignature, perPatchAndSource, reclaimAnalysis, sharedScan, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
 import { addedLineOf, flagSitePairs, lineOfStatement, type FlagSite, type SitePair } from "./wq-flag-sites.js";
 
 export type Image = "post" | "pre";
@@ -1292,14 +1292,7 @@ export function stallText(s: { ev: FlowEvent; mask: Mask }): string {
 
 // ---------------------------------------------------------------- access
 
-const memo = new WeakMap<Patch, Map<SourceContext | null, WorkqueueAnalysis>>();
-
 /** The workqueue analysis of a rule context's patch (computed once per patch and source, shared by every rule). */
-export function workqueueAnalysis(ctx: { patch: Patch; source?: SourceContext }): WorkqueueAnalysis {
-  let m = memo.get(ctx.patch);
-  if (!m) memo.set(ctx.patch, (m = new Map()));
-  const key = ctx.source ?? null;
-  let a = m.get(key);
-  if (!a) m.set(key, (a = new WorkqueueAnalysis(reclaimAnalysis(ctx), ctx.patch, ctx.source)));
-  return a;
-}
+export const workqueueAnalysis: (ctx: { patch: Patch; source?: SourceContext }) => WorkqueueAnalysis = perPatchAndSource(
+  (ctx) => new WorkqueueAnalysis(reclaimAnalysis(ctx), ctx.patch, ctx.source),
+);

@@ -5,6 +5,7 @@
 // with the enclosing function), "GIT binary patch" blocks, and the file each
 // hunk belongs to, so that a broken hunk is reported by name.
 // the one module of jsdiff we use, imported alone: the package index loads all of jsdiff (start-up time)
+import { lowerBound, newlineOffsets } from "../sorted.js";
 import { parsePatch } from "diff/lib/patch/parse.js";
 import { InputError } from "../errors.js";
 import type { DiffLine, FileDiff, FileStatus, Hunk } from "../types.js";
@@ -52,20 +53,8 @@ class Where {
 
   /** 0-based index of the line at `offset` (a table of newline offsets, built once, then binary search). */
   index(offset: number): number {
-    if (!this.newlines) {
-      const nl: number[] = [];
-      for (let i = this.text.indexOf("\n"); i >= 0; i = this.text.indexOf("\n", i + 1)) nl.push(i);
-      this.newlines = nl;
-    }
-    const nl = this.newlines;
-    let lo = 0;
-    let hi = nl.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (nl[mid]! < offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    this.newlines ??= newlineOffsets(this.text);
+    return lowerBound(this.newlines, offset);
   }
 
   /** "line 42" of the input, or "diff line 3" when the diff's place in the input is unknown. */

@@ -266,6 +266,19 @@ function consequence(h: HeldAcross): string {
 
 // ------------------------------------------------------------ the diff's shapes
 
+/** Shrinker functions the patch changes on both sides: the post view, its path from the shrinker, and its pre view. */
+function changedShrinkers(a: ReclaimAnalysis): { v: FnView; path: RootPath; pre: FnView }[] {
+  const out: { v: FnView; path: RootPath; pre: FnView }[] = [];
+  for (const v of a.post()) {
+    if (v.changed.size === 0) continue;
+    const path = shrinkerPaths(a, v)[0];
+    if (!path) continue;
+    const pre = a.pre().find((p) => p.name === v.name && p.path === v.path);
+    if (pre && pre.changed.size > 0) out.push({ v, path, pre });
+  }
+  return out;
+}
+
 /**
  * A shrinker function whose deleted lines stopped with SHRINK_STOP when a
  * call failed (`if (!x(c)) return SHRINK_STOP;`), and whose added lines call
@@ -274,12 +287,7 @@ function consequence(h: HeldAcross): string {
  */
 function droppedTrylocks(a: ReclaimAnalysis): Report[] {
   const out: Report[] = [];
-  for (const v of a.post()) {
-    if (v.changed.size === 0) continue;
-    const path = shrinkerPaths(a, v)[0];
-    if (!path) continue;
-    const pre = a.pre().find((p) => p.name === v.name && p.path === v.path);
-    if (!pre || pre.changed.size === 0) continue;
+  for (const { v, path, pre } of changedShrinkers(a)) {
     const old = viewLines(a, pre);
     const gates: { callee: string; args: string }[] = [];
     old.forEach((l, i) => {
@@ -314,12 +322,7 @@ function droppedTrylocks(a: ReclaimAnalysis): Report[] {
 /** Blocking calls deleted from a shrinker function, none added: the fix is recognised (info). */
 function recognisedFixes(a: ReclaimAnalysis): Report[] {
   const out: Report[] = [];
-  for (const v of a.post()) {
-    if (v.changed.size === 0) continue;
-    const path = shrinkerPaths(a, v)[0];
-    if (!path) continue;
-    const pre = a.pre().find((p) => p.name === v.name && p.path === v.path);
-    if (!pre || pre.changed.size === 0) continue;
+  for (const { v, path, pre } of changedShrinkers(a)) {
     const removed = pre.flow.events.filter((e) => pre.changed.has(e.line) && blockerOf(e.callee, e.args) !== null && !(e.info.kind === "lock" && e.info.op === "try"));
     if (removed.length === 0) continue;
     const gone = [...new Set(removed.map((e) => e.callee))].filter((c) => !v.flow.events.some((e) => e.callee === c));
