@@ -241,7 +241,12 @@ async function readDirectory(cache: TextCache, base: BaseTree, dir: string): Pro
 }
 
 /** A provider over a base tree, with some paths' texts replaced (earlier patches of the series, this patch's images). */
-function providerFor(cache: TextCache, base: BaseTree, override: ReadonlyMap<string, string | undefined>): TextProvider {
+/**
+ * `unknown`: files whose text in this image is not known (the patch does not apply to them): they stay
+ * neighbours of their directory, so a reader that falls back to another image still finds them; their
+ * text() here is undefined.
+ */
+function providerFor(cache: TextCache, base: BaseTree, override: ReadonlyMap<string, string | undefined>, unknown: ReadonlySet<string> = new Set()): TextProvider {
   const text = (p: string): string | undefined => {
     if (override.has(p)) return override.get(p);
     const k = keyOf(base, p);
@@ -258,7 +263,7 @@ function providerFor(cache: TextCache, base: BaseTree, override: ReadonlyMap<str
       const d = dirname(p);
       const own = cache.dirs.get(keyOf(base, d)) ?? [];
       const extra = overridden(d).filter((k) => !own.includes(k));
-      return [...own, ...extra].filter((k) => !override.has(k) || override.get(k) !== undefined);
+      return [...own, ...extra].filter((k) => !override.has(k) || override.get(k) !== undefined || unknown.has(k));
     },
     list: (dir) => {
       const names = new Set(base.access.listSync?.(dir) ?? []);
@@ -287,6 +292,8 @@ interface Prepared {
   inherited: Map<string, string | undefined>;
   pre: Map<string, string | undefined>;
   post: Map<string, string | undefined>;
+  /** Files the patch does not apply to: their post-image is unknown (not deleted). */
+  unapplied: Set<string>;
   files: ContextFile[];
 }
 
@@ -316,6 +323,7 @@ export function sourcesOver(backend: TreeBackend, opts: SourcesOptions = {}): Tr
     for (const [k, v] of stack) inherited.set(k, v.text);
     const pre = new Map<string, string | undefined>();
     const post = new Map<string, string | undefined>();
+    const unapplied = new Set<string>();
     const files: ContextFile[] = [];
     for (const f of p.files) {
       if (f.binary) continue;
@@ -350,6 +358,7 @@ export function sourcesOver(backend: TreeBackend, opts: SourcesOptions = {}): Tr
       const applied = postImageOf(oldText, f);
       if (!applied) {
         post.set(f.path, undefined);
+        unapplied.add(f.path);
         note(p, `${f.path}: the patch does not apply to the tree; a hunk whose context lines match the tree is read inside the tree's version of its function, the rest from the diff alone`);
         continue;
       }
@@ -365,14 +374,14 @@ export function sourcesOver(backend: TreeBackend, opts: SourcesOptions = {}): Tr
         if (!h.startsWith("..") && !inherited.has(h)) await readText(cache, base, h);
       }
     }
-    return { base, inherited, pre, post, files };
+    return { base, inherited, pre, post, unapplied, files };
   }
 
   function imageProvider(prep: Prepared, image: "pre" | "post"): TextProvider {
     // the series so far, then this patch's images (the pre-image of a renamed/added file lives under its old path, or nowhere)
     const override = new Map(prep.inherited);
     for (const [k, v] of image === "post" ? prep.post : prep.pre) override.set(k, v);
-    return providerFor(cache, prep.base, override);
+    return providerFor(cache, prep.base, override, image === "post" ? prep.unapplied : new Set());
   }
 
   /** What the series leaves for the next patch: post-images by path (renames and deletions move and drop). */

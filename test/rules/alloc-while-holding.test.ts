@@ -1,4 +1,6 @@
 import { rule } from "../../src/rules/gfp-context/alloc-while-holding.js";
+import { describe, expect, it } from "vitest";
+import { reviewWithTree } from "../helpers/tree-review.js";
 import { ruleTester } from "../helpers/rule-tester.js";
 
 // Fixtures written for these tests, modelled on filesystem and block code.
@@ -198,4 +200,82 @@ static int frob_setattr(struct frob_inode_info *fi, size_t n)
       errors: [{ messageId: "stillAllowed", line: 6, severity: "warning" }],
     },
   ],
+});
+
+// Two files of one driver directory: a release path and an MMU notifier whose invalidation (run by page reclaim
+// when it unmaps) takes the same mutex. The tree has drifted from the patch's base, so the patch applies to neither.
+const WD_RELEASE = (locked: boolean) => `// widget memory regions
+#include "wd.h"
+
+static int wd_store_key(struct wd_dev *dev, struct wd_region *r)
+{
+	struct wd_key *k;
+
+	k = kzalloc(sizeof(*k), GFP_KERNEL);
+	if (!k)
+		return -ENOMEM;
+	k->id = r->id;
+	list_add(&k->node, &dev->keys);
+	return 0;
+}
+
+static int wd_release_region(struct wd_region *r)
+{
+	struct wd_dev *dev = r->dev;
+	int ret;
+
+${locked ? "\tmutex_lock(&to_wd_map(r->map)->map_mutex);\n" : ""}	ret = wd_store_key(dev, r);
+	wd_put_region(r);
+${locked ? "\tmutex_unlock(&to_wd_map(r->map)->map_mutex);\n" : ""}	return ret;
+}
+`;
+const WD_NOTIFY = (lock: string, guard: boolean) => `// widget map invalidation
+#include "wd.h"
+
+static bool wd_invalidate(struct mmu_interval_notifier *mni,
+			  const struct mmu_notifier_range *range,
+			  unsigned long cur_seq)
+{
+	struct wd_map *map = container_of(mni, struct wd_map, notifier);
+	struct wd_region *r;
+
+	mutex_lock(&map->${lock});
+	r = map->private;
+${guard ? "\tif (!r)\n\t\tgoto out;\n" : ""}	wd_zap(r, range->start, range->end);
+out:
+	mutex_unlock(&map->${lock});
+	return true;
+}
+
+const struct mmu_interval_notifier_ops wd_mn_ops = {
+	.invalidate = wd_invalidate,
+};
+`;
+
+describe("alloc-while-holding with a tree the patch does not apply to", () => {
+  // the tree's files differ from the patch's pre-image inside each hunk's context, so neither hunk applies
+  const drift = (t: string) => t.replace("\twd_put_region(r);", "\twd_put_region(r, 0);").replace("\tr = map->private;", "\tr = READ_ONCE(map->private);");
+  const treeWith = (lock: string) =>
+    new Map([
+      ["drivers/widget/wd_release.c", drift(WD_RELEASE(false))],
+      ["drivers/widget/wd_notify.c", drift(WD_NOTIFY(lock, false))],
+    ]);
+  const patch = {
+    files: [
+      { path: "drivers/widget/wd_release.c", before: WD_RELEASE(false), after: WD_RELEASE(true) },
+      { path: "drivers/widget/wd_notify.c", before: WD_NOTIFY("map_mutex", false), after: WD_NOTIFY("map_mutex", true) },
+    ],
+  };
+
+  it("finds the lock taker in another changed file of the directory (the file stays a neighbour)", async () => {
+    const f = await reviewWithTree(treeWith("map_mutex"), patch, [rule]);
+    expect(f.map((x) => [x.file, x.line, x.severity])).toEqual([["drivers/widget/wd_release.c", 21, "warning"]]);
+    expect(f[0]!.message).toContain("wd_store_key -> kzalloc(GFP_KERNEL)");
+    expect(f[0]!.message).toContain("wd_invalidate() (mmu_interval_notifier_ops.invalidate) takes it in reclaim");
+  });
+
+  it("says no taker when the tree's invalidation takes another lock", async () => {
+    const f = await reviewWithTree(treeWith("seq_mutex"), { files: [patch.files[0]!] }, [rule]);
+    expect(f.filter((x) => x.severity === "warning")).toEqual([]);
+  });
 });
