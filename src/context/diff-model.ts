@@ -118,7 +118,7 @@ export interface RegionFlow {
 /** Parses a region as a fragment and walks its paths. */
 export function regionFlow(
   region: Region,
-  known: { params?: string[]; types?: ReadonlyMap<string, string>; initial?: FlowOptions["initial"] } = {},
+  known: { params?: string[]; types?: ReadonlyMap<string, string>; initial?: FlowOptions["initial"]; entryKnown?: boolean } = {},
 ): FunctionFlow | null {
   const texts = region.lines.map((l) => l.text);
   const first = region.lines[0]!.line;
@@ -152,18 +152,54 @@ export function regionFlow(
   // an if whose condition is unknown (a block whose opening is not shown may be skipped: a `return` in it does not
   // make the lines after it dead)
   const opensEntry = /^\{/.test(texts.find((t) => t.trim() !== "") ?? "");
-  const text = `void __fragment(void) {${"if (__fragment_unseen) {".repeat(bal.before)}\n${texts.join("\n")}\n${"}".repeat(bal.after + 1)}`;
+  // a statement shown first, indented deeper than the lines after it and without braces, is the body of an if,
+  // else or loop whose line is not shown (`if (!valid)` / `return -EINVAL;`): read it as such, so a return in it
+  // does not make the rest dead
+  const lead = unseenBody(texts);
+  const shown = lead > 0 ? texts.map((t, i) => (i === lead - 1 ? `${t} }` : t)) : texts;
+  const text = `void __fragment(void) {${"if (__fragment_unseen) {".repeat(bal.before)}${lead > 0 ? "if (__fragment_unseen) {" : ""}\n${shown.join("\n")}\n${"}".repeat(bal.after + 1)}`;
   const tree = parseC(text);
   try {
     const fn = topFunction(tree.rootNode);
     if (!fn) return null;
-    const f = analyseFunction(fn, { lineOffset: first - 2, entryVisible: opensEntry || known.initial !== undefined, endVisible: region.hasEnd, name: region.name ?? "?", ...known });
+    const { entryKnown, ...rest } = known;
+    // a state handed in (the tree's version of the function) makes the entry known, unless the caller says it is partial
+    const f = analyseFunction(fn, { lineOffset: first - 2, entryVisible: opensEntry || (known.initial !== undefined && entryKnown !== false), endVisible: region.hasEnd, name: region.name ?? "?", ...rest });
     f.name = region.name ?? "?";
     f.start = first;
     return f;
   } finally {
     tree.delete();
   }
+}
+
+/**
+ * How many leading lines of a fragment form one statement that is the body of an unseen if/else/loop: deeper
+ * indented than the first line after them, without braces, a complete statement (balanced parentheses, ending
+ * with `;`, not starting as the continuation of an expression). 0 when there is none.
+ */
+export function unseenBody(texts: readonly string[]): number {
+  const indent = (t: string) => /^[ \t]*/.exec(t)![0].replace(/ {8}/g, "\t").replace(/ +/g, "").length;
+  const first = texts.findIndex((t) => t.trim() !== "");
+  if (first < 0) return 0;
+  const deep = indent(texts[first]!);
+  let end = first;
+  while (end < texts.length && (texts[end]!.trim() === "" || indent(texts[end]!) >= deep)) end++;
+  if (end >= texts.length || end === first) return 0;
+  const body = texts.slice(first, end).join("\n");
+  if (/[{}]/.test(body) || /^\s*(?:#|\/\/|\/\*|\*|[-+*/%&|^?:,.)=<>!]|case\b|default\b|[A-Za-z_]\w*\s*:(?!:))/.test(texts[first]!)) return 0;
+  let paren = 0;
+  for (const c of body) paren += c === "(" ? 1 : c === ")" ? -1 : 0;
+  if (paren !== 0 || !/;\s*(?:\/\*.*\*\/\s*)?$/.test(body.trimEnd()) || body.includes("//")) return 0;
+  // exactly one statement: one `;` outside parentheses (a for-header's are inside)
+  let depth = 0;
+  let semis = 0;
+  for (const c of body) {
+    if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === ";" && depth === 0) semis++;
+  }
+  return semis === 1 && indent(texts[end]!) < deep ? end : 0;
 }
 
 /** The first function definition of a parsed text: among the top-level nodes (the usual place), else anywhere. */

@@ -92,8 +92,13 @@ export interface ReclaimTaker {
   what: "lock" | "handle";
   key?: LockKey;
   api?: string;
-  /** The reclaim-side function that takes it, and its role. */
-  role: RoleFact;
+  /** The reclaim-side function that takes it, and its role (null for a lock taken inside a queue freeze). */
+  role: RoleFact | null;
+  /**
+   * The lock is taken while a request queue is frozen (`frozen`: the freeze, `fn`: the function): IO that
+   * reclaim issues to the queue waits for the unfreeze, and the unfreeze waits for whoever holds the lock.
+   */
+  underFreeze?: { frozen: HeldEntry; fn: string };
   /** From the role function to the call that takes it. */
   chain: string[];
   file: string;
@@ -377,6 +382,8 @@ const TOKENS = {
     ...Object.entries(LOCK_CALLS).filter(([, l]) => l.op !== "release" && l.kind === "freeze").map(([n]) => n),
     ...Object.values(HANDLE_APIS).flatMap((h) => [...Object.keys(h.start), ...h.types.map((t) => t.replace(/^struct /, ""))]),
   ]),
+  freeze: words(Object.entries(LOCK_CALLS).filter(([, l]) => l.op === "acquire" && l.kind === "freeze").map(([n]) => n)),
+  sleepingLock: words(Object.entries(LOCK_CALLS).filter(([, l]) => l.op === "acquire" && l.kind !== "freeze" && isSleepingLock(l.kind)).map(([n]) => n)),
   relaxed: /\bGFP_NO(?:FS|IO)\b|__GFP_(?:FS|IO)\b/,
   other: words([...Object.keys(WAIT_CALLS), ...Object.keys(EVICTING_CALLS), "flush_", "cancel_", "queue_", "schedule_", "_WORK", "workqueue", "WQ_", "prctl", "vfs_", "kernel_write", "kernel_read", "_iter"]),
 };
@@ -393,7 +400,7 @@ const AUDIT_TOKENS = words([...Object.keys(FS_IO_CALLS), ...Object.keys(SYNC_IO_
  * filesystem IO changed in a function with a role. A necessary condition: a
  * region that fails it cannot yield a finding in a diff-only review.
  */
-function regionMatters(r: Region, role: boolean, locks: boolean): boolean {
+function regionMatters(r: Region, role: boolean, locks: boolean, heldBefore = false): boolean {
   // a plain lock is a hazard only when a reclaim-side function takes it, and diff-only that function must be in the patch
   const heldRe = locks ? TOKENS.held : TOKENS.heldAlways;
   let changedAlloc = false;
@@ -415,13 +422,20 @@ function regionMatters(r: Region, role: boolean, locks: boolean): boolean {
   if (!changedAlloc && !changedHeld && !changedOther) return false;
   if (role) return true;
   let alloc = false;
-  let held = false;
+  // an earlier hunk of the function took something (carried into this one when this one releases it)
+  let held = heldBefore;
   for (const l of r.lines) {
     if (!alloc && TOKENS.alloc.test(l.text)) alloc = true;
     if (!held && heldRe.test(l.text)) held = true;
   }
   if (held && heldRe.test(r.signature)) held = true;
   return (changedAlloc && held) || (changedHeld && alloc) || (changedAlloc && heldRe.test(r.signature));
+}
+
+/** The lines shown take a sleeping lock after freezing a queue: the function is a taker of that lock inside a freeze. */
+function locksInsideFreeze(r: Region): boolean {
+  const at = r.lines.findIndex((l) => TOKENS.freeze.test(l.text));
+  return at >= 0 && r.lines.slice(at + 1).some((l) => TOKENS.sleepingLock.test(l.text));
 }
 
 /**
@@ -657,20 +671,49 @@ export class ReclaimAnalysis {
 
   private fragmentViews(regions: Region[], image: "post" | "pre", seed = false): FnView[] {
     const out: FnView[] = [];
+    // per function: its earlier hunks (a lock one of them takes may be held into a later one)
+    const prior = new Map<string, Region[]>();
+    const flows = new Map<Region, FunctionFlow | null>();
+    const flowOf = (r: Region) => {
+      if (!flows.has(r)) {
+        const params = paramsOfSignature(r.signature);
+        flows.set(r, regionFlow(r, { params, types: paramTypes(params.join(", ")) }));
+      }
+      return flows.get(r)!;
+    };
     // a link of a call chain the patch shows: a region that calls a function another region of the patch is in
     const names = [...new Set(regions.map((r) => r.name).filter((n): n is string => n !== null && /^[A-Za-z_]\w*$/.test(n)))];
     const calls = names.length > 0 ? new RegExp(`\\b(?:${names.join("|")})\\s*\\(`) : null;
     for (const r of regions) {
+      const fnKey = `${r.file.path}:${r.name ?? "?"}`;
+      const before = prior.get(fnKey) ?? [];
+      prior.set(fnKey, [...before, r]);
       // regions with a change on either side of their hunk (a deleted scope changes the lines around it)
       if (!r.lines.some((l) => l.changed) && !r.hunk.lines.some((l) => l.kind !== "ctx")) continue;
       // diff-only: nothing this region changes can be judged against what it shows (with a tree, callers and
       // the directory can supply what the lines do not)
       // (the chains the shrinker and stacked-IO rules follow start at a role: diff-only, one the patch shows)
-      if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r), this.patchHasReclaimSide()) && !(this.patchHasRole() && chainMatters(r, calls))) continue;
+      const heldBefore = r.name !== null && before.some((b) => b.lines.some((l) => TOKENS.sleepingLock.test(l.text)));
+      if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r), this.patchHasReclaimSide(), heldBefore) && !(this.patchHasRole() && chainMatters(r, calls)) && !locksInsideFreeze(r)) continue;
       const params = paramsOfSignature(r.signature);
       const initial = seed ? this.seedFor(r) : undefined;
-      const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")), ...(initial ? { initial } : {}) });
+      const known = { params, types: paramTypes(params.join(", ")) };
+      let flow = initial ? regionFlow(r, { ...known, initial }) : flowOf(r);
       if (!flow) continue;
+      // an earlier hunk of the same function took a lock this one releases: it is held in between (on some paths at
+      // least), so the lines of this hunk before the release run under it
+      if (heldBefore) {
+        let open: HeldEntry[] = [];
+        for (const b of before) {
+          const f = flowOf(b);
+          if (f) open = openAfter(open, f);
+        }
+        const carried = open.filter((h) => h.key && flow!.events.some((e) => e.info.kind === "lock" && e.info.op === "release" && e.info.key && sameLock(e.info.key, h.key!)));
+        if (carried.length > 0) {
+          const again = regionFlow(r, { ...known, entryKnown: initial !== undefined, initial: { scopes: initial?.scopes ?? [], held: [...(initial?.held ?? []), ...carried.map((entry) => ({ entry, must: false }))] } });
+          if (again) flow = again;
+        }
+      }
       out.push({
         path: image === "post" ? r.file.path : r.file.oldPath ?? r.file.path,
         name: r.name ?? "?",
@@ -716,6 +759,21 @@ export class ReclaimAnalysis {
       return { scopes: ev.state.scopes, held: ev.state.held.map((h) => ({ entry: { ...h.entry, fromTree: true }, must: h.must })) };
     }
     return undefined;
+  }
+
+  private changedMemo = new Map<string, ReadonlySet<number>>();
+
+  /** The lines the patch changed in a function: every hunk of it (a fragment view holds one hunk). */
+  changedIn(view: FnView): ReadonlySet<number> {
+    if (view.whole) return view.changed;
+    const k = `${view.image}:${view.path}:${view.name}`;
+    let m = this.changedMemo.get(k);
+    if (!m) {
+      const all = new Set<number>();
+      for (const v of view.image === "post" ? this.post() : this.pre()) if (v.path === view.path && v.name === view.name) for (const l of v.changed) all.add(l);
+      this.changedMemo.set(k, (m = all));
+    }
+    return m;
   }
 
   /** The post-image function holding a line. */
@@ -845,7 +903,11 @@ export class ReclaimAnalysis {
   /** The patch shows a function reclaim runs (a shrinker, eviction, folio release...): only then can a lock it shows be one reclaim takes. */
   private patchHasReclaimSide(): boolean {
     if (this.reclaimSide !== null) return this.reclaimSide;
-    this.reclaimSide = regionsOf(this.patch, "new").some((r) => r.name !== null && this.directRole(r.file.path, r.name, r.signature)?.inReclaim === true);
+    const regions = regionsOf(this.patch, "new");
+    this.reclaimSide =
+      regions.some((r) => r.name !== null && this.directRole(r.file.path, r.name, r.signature)?.inReclaim === true) ||
+      // a lock taken inside a queue freeze the patch shows: reclaim's IO to the queue waits on that lock
+      regions.some(locksInsideFreeze);
     return this.reclaimSide;
   }
 
@@ -1140,6 +1202,37 @@ export class ReclaimAnalysis {
           }
       }
     }
+    // locks taken inside a queue freeze: the patch's own functions, and (a source tree) the directory's functions that freeze
+    const frozenTakers = (file: string, name: string, flow: FunctionFlow) => {
+      for (const e of flow.events) {
+        if (e.info.kind !== "lock" || e.info.op !== "acquire" || !isSleepingLock(e.info.lock) || e.info.lock === "freeze") continue;
+        const fz = e.state.held.find((h) => h.entry.what === "lock" && h.entry.lock === "freeze");
+        if (!fz) continue;
+        out.push({ what: "lock", key: e.info.key, role: null, underFreeze: { frozen: fz.entry, fn: name }, chain: [name, e.callee], file, line: e.line });
+      }
+    };
+    for (const v of this.post()) frozenTakers(v.path, v.name, v.flow);
+    if (this.facts) {
+      const done = new Set<string>();
+      const own = new Set(this.post().map((v) => `${v.path}:${v.name}`));
+      for (const p of new Set(this.post().map((v) => v.path))) {
+        if (done.has(dirname(p))) continue;
+        done.add(dirname(p));
+        const d = this.dir(p);
+        for (const f of d.files) {
+          const scan = d.scans.get(f)!;
+          const freezers = scan.functions.filter((fn) => !own.has(`${f}:${fn.name}`) && fn.calls.some((c) => LOCK_CALLS[c.callee]?.kind === "freeze" && LOCK_CALLS[c.callee]?.op === "acquire"));
+          if (freezers.length === 0) continue;
+          const t = this.text(f);
+          if (t === undefined) continue;
+          const flows = cachedFlows(`post:${f}`, t);
+          for (const fn of freezers) {
+            const flow = flows.get(fn.name);
+            if (flow) frozenTakers(f, fn.name, flow);
+          }
+        }
+      }
+    }
     // the patch's own reclaim-side functions (diff-only, or new code)
     for (const v of this.post()) {
       const r = this.directRole(v.path, v.name, v.signature);
@@ -1313,7 +1406,8 @@ export class ReclaimAnalysis {
    */
   private allocatingCalls(v: FnView): { ev: AllocSite["ev"]; chain: string[] }[] {
     const out: { ev: AllocSite["ev"]; chain: string[] }[] = [];
-    const touchedHeld = (e: FlowEvent) => e.state.held.some((h) => v.changed.has(h.entry.line));
+    const changed = this.changedIn(v);
+    const touchedHeld = (e: FlowEvent) => e.state.held.some((h) => changed.has(h.entry.line));
     for (const e of v.flow.events) {
       if (e.info.kind !== "call" || e.callee.startsWith("->")) continue;
       if (!touchesLines(v.changed, e.line, e.endLine ?? e.line) && !touchedHeld(e)) continue;
@@ -1521,8 +1615,11 @@ export class ReclaimAnalysis {
         continue;
       }
       if (!isSleepingLock(e.lock) || e.lock === "folio" || e.lock === "buffer" || e.lock === "bit") continue;
-      if (h.mask.fs === false) continue;
-      const taker = e.key ? takers.find((t) => t.what === "lock" && t.key && sameLockStrict(t.key, e.key!)) ?? null : null;
+      if (h.mask.fs === false && h.mask.io === false) continue;
+      // a reclaim-side taker needs __GFP_FS to be reached; one inside a queue freeze only needs IO to the queue
+      const same = (t: ReclaimTaker) => t.what === "lock" && t.key !== undefined && sameLockStrict(t.key, e.key!) && !(t.file === v.path && t.line === e.line);
+      const taker = e.key ? (h.mask.fs !== false ? takers.find((t) => same(t) && t.role !== null) : undefined) ?? (h.mask.io !== false ? takers.find((t) => same(t) && t.underFreeze) : undefined) ?? null : null;
+      if (h.mask.fs === false && !taker) continue;
       site.hazards.push({ kind: "held-lock", held: e, must: h.must, via: h.via, taker });
     }
     // a handle passed in: the caller holds a running transaction
@@ -1537,6 +1634,22 @@ export class ReclaimAnalysis {
     site.hazards = dedupeHazards(site.hazards);
     return site;
   }
+}
+
+/** Sleeping locks held where a fragment ends: those held before it that it does not release, and those it takes and does not release. */
+function openAfter(before: readonly HeldEntry[], flow: FunctionFlow): HeldEntry[] {
+  const out: HeldEntry[] = [...before];
+  for (const e of flow.events) {
+    if (e.info.kind !== "lock" || !e.info.key) continue;
+    const key = e.info.key;
+    if (e.info.op === "acquire" && isSleepingLock(e.info.lock) && e.info.lock !== "freeze") {
+      const later = flow.events.find((x) => x.line > e.line && x.state.held.some((h) => h.entry.line === e.line))?.state.held.find((h) => h.entry.line === e.line)?.entry;
+      out.push(later ?? { id: 100000 + e.line, what: "lock", lock: e.info.lock, key, shared: e.info.shared ?? false, line: e.line, conds: [] });
+    } else if (e.info.op === "release") {
+      for (let i = out.length - 1; i >= 0; i--) if (out[i]!.key && sameLock(out[i]!.key!, key)) out.splice(i, 1);
+    }
+  }
+  return out;
 }
 
 /** A field expression ("ioc->reply_frames") as a regex source that allows spaces around `->` and `.`. */

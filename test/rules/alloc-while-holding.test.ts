@@ -1,5 +1,10 @@
 import { rule } from "../../src/rules/gfp-context/alloc-while-holding.js";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../../src/config.js";
+import { parsePatchText } from "../../src/ingest/index.js";
+import { loadKnowledge } from "../../src/knowledge/load.js";
+import { review } from "../../src/pipeline.js";
+import { formatPatch } from "../helpers/patch.js";
 import { reviewWithTree } from "../helpers/tree-review.js";
 import { ruleTester } from "../helpers/rule-tester.js";
 
@@ -277,5 +282,101 @@ describe("alloc-while-holding with a tree the patch does not apply to", () => {
   it("says no taker when the tree's invalidation takes another lock", async () => {
     const f = await reviewWithTree(treeWith("seq_mutex"), { files: [patch.files[0]!] }, [rule]);
     expect(f.filter((x) => x.severity === "warning")).toEqual([]);
+  });
+});
+
+// A lock that another function takes with the request queue frozen: whoever holds it and allocates with IO allowed
+// can wait on reclaim's IO to the frozen queue, whose unfreeze waits on the lock.
+const WQ_SYSFS = `// widget queue attributes
+#include "wq.h"
+
+static ssize_t wq_depth_store(struct wq_disk *disk, const char *page, size_t len)
+{
+	struct request_queue *q = disk->queue;
+	unsigned long depth;
+
+	if (kstrtoul(page, 10, &depth))
+		return -EINVAL;
+
+	blk_mq_freeze_queue(q);
+	mutex_lock(&disk->state_mutex);
+	wq_set_depth(disk, depth);
+	mutex_unlock(&disk->state_mutex);
+	blk_mq_unfreeze_queue(q);
+	return len;
+}
+`;
+const wqCore = (mask: string, locked: boolean) => `// widget queue core
+#include "wq.h"
+
+static int wq_init_stats(struct wq_disk *disk)
+{
+	disk->stats = kzalloc(sizeof(*disk->stats), ${mask});
+	return disk->stats ? 0 : -ENOMEM;
+}
+
+void wq_enable_stats(struct wq_disk *disk)
+{
+	bool enable = wq_stats_wanted(disk);
+
+${locked ? "\tmutex_lock(&disk->state_mutex);\n\n" : ""}	if (wq_stats_disabled(disk))
+		enable = false;
+
+	if (disk->stats) {
+		if (enable)
+			disk->stats->on = true;
+		${locked ? "goto unlock;" : "return;"}
+	}
+
+	if (!wq_registered(disk))
+		${locked ? "goto unlock;" : "return;"}
+
+	if (enable)
+		wq_init_stats(disk);
+${locked ? "unlock:\n\tmutex_unlock(&disk->state_mutex);\n" : ""}}
+`;
+
+describe("alloc-while-holding: a lock taken elsewhere inside a queue freeze", () => {
+  const tree = (mask: string) => new Map([["drivers/wq/wq_sysfs.c", WQ_SYSFS], ["drivers/wq/wq_core.c", wqCore(mask, false)]]);
+
+  it("warns on the added lock: the helper called under it allocates with IO allowed (with the tree)", async () => {
+    const f = await reviewWithTree(tree("GFP_KERNEL"), { files: [{ path: "drivers/wq/wq_core.c", before: wqCore("GFP_KERNEL", false), after: wqCore("GFP_KERNEL", true) }] }, [rule]);
+    expect(f.map((x) => [x.file, x.line, x.severity, x.messageId])).toEqual([["drivers/wq/wq_core.c", 14, "warning", "lockUnderFreeze"]]);
+    expect(f[0]!.message).toContain("wq_init_stats -> kzalloc(GFP_KERNEL)");
+    expect(f[0]!.message).toContain("wq_depth_store() takes it with q frozen (drivers/wq/wq_sysfs.c:13, frozen at line 12)");
+  });
+
+  it("GFP_NOFS still lets reclaim issue IO to the frozen queue: warned", async () => {
+    const f = await reviewWithTree(tree("GFP_NOFS"), { files: [{ path: "drivers/wq/wq_core.c", before: wqCore("GFP_NOFS", false), after: wqCore("GFP_NOFS", true) }] }, [rule]);
+    expect(f.map((x) => [x.line, x.messageId])).toEqual([[14, "lockUnderFreeze"]]);
+  });
+
+  it("GFP_NOIO under the lock is quiet", async () => {
+    expect(await reviewWithTree(tree("GFP_NOIO"), { files: [{ path: "drivers/wq/wq_core.c", before: wqCore("GFP_NOIO", false), after: wqCore("GFP_NOIO", true) }] }, [rule])).toEqual([]);
+  });
+
+  it("quiet when nothing takes the lock inside a freeze", async () => {
+    const unfrozen = new Map([["drivers/wq/wq_sysfs.c", WQ_SYSFS.replace("\tblk_mq_freeze_queue(q);\n", "").replace("\tblk_mq_unfreeze_queue(q);\n", "")], ["drivers/wq/wq_core.c", wqCore("GFP_KERNEL", false)]]);
+    expect(await reviewWithTree(unfrozen, { files: [{ path: "drivers/wq/wq_core.c", before: wqCore("GFP_KERNEL", false), after: wqCore("GFP_KERNEL", true) }] }, [rule])).toEqual([]);
+  });
+});
+
+// diff only: the patch shows the freeze side and, in a later hunk of the function that took the lock, an allocation
+// before the unlock (the lock is carried from the hunk that took it to the hunk that releases it)
+const wqCoreAlloc = (locked: boolean, mask: string) => wqCore(mask, locked).replace("\tif (enable)\n\t\twq_init_stats(disk);\n", locked ? `\tif (enable)\n\t\tdisk->stats = kzalloc(sizeof(*disk->stats), ${mask});\n` : "\tif (enable)\n\t\twq_init_stats(disk);\n");
+describe("alloc-while-holding, diff only: a lock carried across hunks", () => {
+  const files = (mask: string) => [
+    { path: "drivers/wq/wq_sysfs.c", before: WQ_SYSFS.replace(/state_mutex/g, "old_mutex"), after: WQ_SYSFS },
+    { path: "drivers/wq/wq_core.c", before: wqCore("GFP_KERNEL", false), after: wqCoreAlloc(true, mask) },
+  ];
+  // one line of context: the lock, the exits and the allocation land in separate hunks
+  const run = (mask: string) => review(parsePatchText(formatPatch({ files: files(mask), context: 1 }), "t.patch"), null, DEFAULT_CONFIG, loadKnowledge(), [rule]).reviews[0]!.findings;
+
+  it("lock taken in one hunk, released in a later one, kzalloc(GFP_KERNEL) between, and the patch takes the lock inside a freeze", () => {
+    expect(run("GFP_KERNEL").map((x) => [x.file, x.line, x.severity, x.messageId])).toEqual([["drivers/wq/wq_core.c", 29, "warning", "lockUnderFreeze"]]);
+  });
+
+  it("the allocation in the later hunk is GFP_NOIO: quiet", () => {
+    expect(run("GFP_NOIO")).toEqual([]);
   });
 });

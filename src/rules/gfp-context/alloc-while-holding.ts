@@ -41,6 +41,8 @@ export const rule: Rule = {
     messages: {
       lockTaken:
         "{{alloc}} in {{fn}}() while {{lock}} is held ({{where}}): reclaim may call into code that takes the same lock, {{taker}}",
+      lockUnderFreeze:
+        "{{alloc}} in {{fn}}() while {{lock}} is held ({{where}}): {{taker}}",
       handle:
         "{{alloc}} in {{fn}}() while {{handle}} is held ({{where}}), and that handle sets no NOFS scope ({{scopeWhere}}): reclaim may evict an inode of this filesystem, which starts or joins a transaction and waits for the commit that waits for this handle",
       frozen:
@@ -58,7 +60,7 @@ export const rule: Rule = {
     const seen = new Set<string>();
     for (const site of a.allocations()) {
       // the patch adds the allocation, or takes the lock / starts the handle / freezes the queue around an existing one
-      const heldAdded = (h: Held) => "held" in h && h.held !== null && h.via === null && site.fn.changed.has(h.held.line);
+      const heldAdded = (h: Held) => "held" in h && h.held !== null && h.via === null && a.changedIn(site.fn).has(h.held.line);
       const held = site.hazards.filter((h): h is Held => h.kind !== "role" && (h.kind !== "held-lock" || h.taker !== null));
       const fresh = site.added && !a.unchanged(site);
       // the patch changed this allocation's mask (stricter, so "unchanged" above) and what is held still needs a stricter one
@@ -85,25 +87,31 @@ const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
 /** The patch retuned the mask, and the new one still allows the recursion what is held makes a deadlock. */
 function stillAllowed(site: AllocSite, h: Held, was: string): Report | null {
   const frozen = h.kind === "frozen";
-  const bit = frozen ? site.effective.io : site.effective.fs;
+  // a lock that is taken inside a queue freeze elsewhere: IO reclaim is what waits on it
+  const viaFreeze = h.kind === "held-lock" && h.taker?.underFreeze !== undefined;
+  const bit = frozen || viaFreeze ? site.effective.io : site.effective.fs;
   if (bit !== true) return null;
   const now = site.mask.name ?? site.mask.text;
   const heldText = h.kind === "held-handle" && h.param ? `the transaction handle passed in as "${h.param}"` : lockLabel(h.held!);
   const where = h.kind === "held-handle" && h.param ? "its callers hold it while they call" : heldWhere(h.held!, h.via);
   const why = frozen
     ? "reclaim's writeback to this device waits until the queue is unfrozen, so the mask must also drop __GFP_IO (GFP_NOIO)"
-    : h.kind === "held-lock"
+    : viaFreeze
+      ? `${takerText(h.taker!)}, so the mask must also drop __GFP_IO (GFP_NOIO)`
+      : h.kind === "held-lock"
       ? `reclaim may call into code that takes the same lock, ${takerText(h.taker!)}`
       : "eviction starts or joins a transaction that waits for this handle";
   const fix = frozen
     ? `Use GFP_NOIO here, or open memalloc_noio_save() where ${lockLabel(h.held)} is frozen and restore it after the unfreeze.`
+    : viaFreeze
+    ? `Use GFP_NOIO here, or open memalloc_noio_save() where ${heldText} is taken.`
     : `Use GFP_NOFS here, or open memalloc_nofs_save() where ${heldText} is taken.`;
   return {
     file: site.fn.path,
     line: site.at,
     identifiers: [site.ev.callee, now, frozen ? "GFP_NOIO" : "GFP_NOFS"],
     messageId: "stillAllowed",
-    data: { was, now, alloc: allocText(site), fn: site.fn.name, state: frozen ? `${heldText} is frozen` : `${heldText} is held`, where, what: frozen ? "start IO" : "call into the filesystem", why },
+    data: { was, now, alloc: allocText(site), fn: site.fn.name, state: frozen ? `${heldText} is frozen` : `${heldText} is held`, where, what: frozen || viaFreeze ? "start IO" : "call into the filesystem", why },
     fix,
     chain: [...(("via" in h && h.via) || [site.fn.name]).map((f) => `${f}()`), frozen ? `${lockLabel(h.held)} frozen` : heldText, allocText(site)],
     ...(frozen ? { cite: ["memalloc-noio-2013"] } : {}),
@@ -119,6 +127,20 @@ function report(site: AllocSite, h: Held, at: number): Report {
   const unknowns = site.entryUnknown ? [`whether a memalloc_nofs_save() scope is open above the lines shown (the start of ${fn}() is not in the patch)`] : [];
   if (bit !== true) unknowns.push(`the mask ${site.mask.text}: what the callers of ${fn}() pass`);
   const chain = [...(("via" in h && h.via) || [fn]).map((f) => `${f}()`), allocText(site)];
+  if (h.kind === "held-lock" && h.taker!.underFreeze) {
+    const t = h.taker!;
+    const io = site.effective.io;
+    return {
+      ...base,
+      ...(io !== true ? { severity: "info" as const } : {}),
+      messageId: "lockUnderFreeze",
+      data: { alloc: allocAt(site, at), fn, lock: lockLabel(h.held), where: heldWhere(h.held, h.via), taker: takerText(t) },
+      fix: `Allocate before taking ${lockLabel(h.held)}, use GFP_NOIO here, or open memalloc_noio_save() where ${lockLabel(h.held)} is taken so everything under it is covered.`,
+      chain: [...chain, "reclaim", `IO to ${t.underFreeze!.frozen.key?.expr ?? "the queue"} (frozen)`, ...t.chain],
+      cite: ["memalloc-noio-2013"],
+      ...(unknowns.length || io !== true ? { unknowns: [...unknowns.filter((u) => !u.startsWith("the mask")).map((u) => u.replace("nofs", "noio")), ...(io !== true ? [`the mask ${site.mask.text}: what the callers of ${fn}() pass`] : [])] } : {}),
+    };
+  }
   if (h.kind === "held-lock") {
     return {
       ...base,
