@@ -429,7 +429,9 @@ function regionMatters(r: Region, role: boolean, locks: boolean, heldBefore = fa
     if (!held && heldRe.test(l.text)) held = true;
   }
   if (held && heldRe.test(r.signature)) held = true;
-  return (changedAlloc && held) || (changedHeld && alloc) || (changedAlloc && heldRe.test(r.signature));
+  // an allocation changed beside one that asks for GFP_NOFS/GFP_NOIO: the function's own statement of its context
+  const stricter = changedAlloc && r.lines.some((l) => TOKENS.relaxed.test(l.text) && TOKENS.alloc.test(l.text));
+  return (changedAlloc && held) || (changedHeld && alloc) || (changedAlloc && heldRe.test(r.signature)) || stricter;
 }
 
 /** The lines shown take a sleeping lock after freezing a queue: the function is a taker of that lock inside a freeze. */
