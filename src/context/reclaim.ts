@@ -430,7 +430,8 @@ function regionMatters(r: Region, role: boolean, locks: boolean, heldBefore = fa
   }
   if (held && heldRe.test(r.signature)) held = true;
   // an allocation changed beside one that asks for GFP_NOFS/GFP_NOIO: the function's own statement of its context
-  const stricter = changedAlloc && r.lines.some((l) => TOKENS.relaxed.test(l.text) && TOKENS.alloc.test(l.text));
+  // (or in a function with a gfp_t parameter: the caller's statement of its context)
+  const stricter = changedAlloc && (r.lines.some((l) => TOKENS.relaxed.test(l.text) && TOKENS.alloc.test(l.text)) || /\bgfp_t\s+[A-Za-z_]/.test(r.signature));
   return (changedAlloc && held) || (changedHeld && alloc) || (changedAlloc && heldRe.test(r.signature)) || stricter;
 }
 

@@ -1,0 +1,118 @@
+// ignores-gfp-param: an allocation the patch adds (or loosens) with a mask
+// written out (GFP_KERNEL) in a function that takes a gfp_t parameter. The
+// parameter is how callers say what the context allows (GFP_NOFS under a
+// transaction, GFP_NOIO in the IO path, GFP_ATOMIC under a spinlock); an
+// allocation that ignores it does what the caller asked it not to. With a
+// source tree the callers are read: a warning names one that passes a
+// stricter mask, and the rule is quiet when every caller passes what the
+// allocation uses.
+import { reclaimAnalysis, type AllocSite, type CallerFacts } from "../../context/reclaim.js";
+import { evalMask, type Mask } from "../../context/gfp.js";
+import type { Report, Rule } from "../../types.js";
+import { allocationNeedles } from "../../vocab/kernel-api.js";
+import { allocText, chainText } from "../util/phrases.js";
+
+export const rule: Rule = {
+  meta: {
+    id: "ignores-gfp-param",
+    class: "gfp-context",
+    severity: "warning",
+    description: "A new allocation with a written-out mask (GFP_KERNEL) in a function whose gfp_t parameter says what its callers allow",
+    docs: {
+      why:
+        "A gfp_t parameter is the caller's statement of the context: GFP_NOFS because it holds a transaction or a lock " +
+        "a shrinker takes, GFP_NOIO because it serves IO reclaim may wait on, GFP_ATOMIC under a spinlock. An allocation " +
+        "in the function that uses GFP_KERNEL instead can enter the reclaim the caller ruled out and deadlock on what the " +
+        "caller holds. Bugs of this shape were fixed by passing the mask through (the caller's mask was dropped on the " +
+        "way down).",
+      fix:
+        "Pass the parameter to the allocation (or derive the mask from it, e.g. `gfp & ~__GFP_DIRECT_RECLAIM`). If the " +
+        "allocation really must differ, say why in a comment, or drop the parameter when every caller passes GFP_KERNEL.",
+      quiet:
+        "Masks stricter than GFP_KERNEL (GFP_NOFS, GFP_NOIO, atomic ones), masks derived from the parameter, allocations " +
+        "the patch did not add or loosen, allocations another rule already warns on, and (with a source tree) functions " +
+        "every caller of which passes a mask that allows what the allocation does.",
+    },
+    messages: {
+      ignored:
+        "{{alloc}} in {{fn}}() ignores its gfp_t parameter \"{{param}}\": {{callers}}; the allocation can {{what}} where the caller ruled it out",
+    },
+    knowledge: ["gfp-fs-io-doc", "memalloc-nofs-api-2017"],
+    scope: "line",
+    needles: allocationNeedles(),
+  },
+  check(ctx) {
+    const a = reclaimAnalysis(ctx);
+    const reports: Report[] = [];
+    if (a.mode === "audit") return reports; // what a patch adds
+    const seen = new Set<string>();
+    for (const site of a.allocations()) {
+      if (!site.added || site.through) continue;
+      if (site.hazards.some((h) => h.kind !== "held-lock" || h.taker !== null)) continue; // another rule speaks
+      const info = site.ev.info as { implicit?: boolean; gfpText?: string | null };
+      if (info.implicit || !info.gfpText) continue;
+      // a written-out mask that may sleep in reclaim with FS and IO allowed
+      const m = site.mask;
+      if (m.name === null || m.reclaim !== true || m.fs !== true || m.io !== true) continue;
+      const param = gfpParam(site);
+      if (!param) continue;
+      // new, or the mask was the parameter before (passed through, now dropped)
+      const was = a.before(site);
+      const wasParam = was !== null && was.info.kind === "alloc" && new RegExp(`\\b${param.name}\\b`).test(was.info.gfpText ?? "");
+      if (a.unchanged(site) && !wasParam) continue;
+      if (site.effective.fs === false && site.effective.io === false) continue; // a scope covers it
+      const k = `${site.fn.path}:${site.at}`;
+      if (seen.has(k)) continue;
+      const callers = site.fn.whole ? a.callers(site.fn) : null;
+      const stricter = callers ? stricterCaller(callers, param.index, m) : null;
+      // every caller read passes a known mask that allows all this allocation does: nothing ruled out
+      const allKnown = callers !== null && callers.paths.every((p) => p.args[param.index] !== undefined && evalMask(p.args[param.index]!).fs !== null && evalMask(p.args[param.index]!).io !== null);
+      if (callers && callers.complete && callers.paths.length > 0 && allKnown && !stricter) continue;
+      seen.add(k);
+      const what = stricter ? (stricter.mask.reclaim === false ? "sleep in reclaim" : stricter.mask.io === false ? "start IO" : "call into the filesystem") : "recurse into reclaim";
+      reports.push({
+        file: site.fn.path,
+        line: site.at,
+        identifiers: [site.ev.callee, m.name, param.name],
+        messageId: "ignored",
+        data: {
+          alloc: allocText(site),
+          fn: site.fn.name,
+          param: param.name,
+          callers: stricter
+            ? `${stricter.caller}() passes ${stricter.text} (${chainText(stricter.chain)})`
+            : callers && callers.searched
+              ? `what its callers pass is not known here (not every caller was found, or one passes its own variable)`
+              : `what the callers pass is not in the diff (a source tree would show them)`,
+          what,
+        },
+        fix: `Pass ${param.name} to ${site.ev.callee}() instead of ${m.name}.`,
+        chain: stricter ? [...stricter.chain.map((f) => `${f}()`), `${site.fn.name}(${stricter.text})`, allocText(site)] : [`${site.fn.name}(gfp_t ${param.name})`, allocText(site)],
+        ...(stricter ? {} : { unknowns: [`what the callers of ${site.fn.name}() pass as ${param.name}`] }),
+      });
+    }
+    return reports;
+  },
+};
+
+/** The function's gfp_t parameter (its name and position), if it has exactly one. */
+function gfpParam(site: AllocSite): { name: string; index: number } | null {
+  const found: { name: string; index: number }[] = [];
+  site.fn.flow.params.forEach((p, i) => {
+    const m = /^(?:const\s+)?gfp_t\s+([A-Za-z_]\w*)$/.exec(p.trim());
+    if (m) found.push({ name: m[1]!, index: i });
+  });
+  return found.length === 1 ? found[0]! : null;
+}
+
+/** A caller that passes a mask forbidding something the allocation's mask allows. */
+function stricterCaller(callers: CallerFacts, index: number, used: Mask): { caller: string; text: string; chain: string[]; mask: Mask } | null {
+  for (const p of callers.paths) {
+    const arg = p.args[index];
+    if (arg === undefined) continue;
+    const passed = evalMask(arg);
+    if ((passed.reclaim === false && used.reclaim !== false) || (passed.io === false && used.io !== false) || (passed.fs === false && used.fs !== false))
+      return { caller: p.chain[p.chain.length - 1]!, text: arg.replace(/\s+/g, " ").trim(), chain: p.chain, mask: passed };
+  }
+  return null;
+}

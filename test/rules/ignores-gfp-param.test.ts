@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { rule } from "../../src/rules/gfp-context/ignores-gfp-param.js";
+import { ruleTester } from "../helpers/rule-tester.js";
+import { reviewWithTree } from "../helpers/tree-review.js";
+
+// Fixtures written for these tests, modelled on a layout driver's bulk page allocation: the caller passes the
+// mask of its context, and the patch adds an array allocation in the helper.
+const bulk = (arrayMask: string) => `static int tile_alloc_pages(struct tile_layout *lo, unsigned int nr, gfp_t gfp)
+{
+	struct page **pages;
+	unsigned int i;
+
+	pages = kcalloc(nr, sizeof(*pages), ${arrayMask});
+	if (!pages)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		pages[i] = alloc_page(gfp);
+		if (!pages[i])
+			goto fail;
+	}
+	lo->pages = pages;
+	return 0;
+fail:
+	tile_free_pages(pages, i);
+	return -ENOMEM;
+}
+`;
+const bulkBefore = bulk("GFP_KERNEL").replace("\tpages = kcalloc(nr, sizeof(*pages), GFP_KERNEL);\n\tif (!pages)\n\t\treturn -ENOMEM;\n", "\tpages = lo->pages;\n");
+
+ruleTester(rule, {
+  valid: [
+    { name: "the new allocation passes the parameter on", patch: { files: [{ path: "fs/tile/layout.c", before: bulkBefore, after: bulk("gfp") }] } },
+    { name: "a mask derived from the parameter", patch: { files: [{ path: "fs/tile/layout.c", before: bulkBefore, after: bulk("gfp & ~__GFP_DIRECT_RECLAIM") }] } },
+    { name: "a written-out mask stricter than GFP_KERNEL", patch: { files: [{ path: "fs/tile/layout.c", before: bulkBefore, after: bulk("GFP_NOFS") }] } },
+    { name: "the allocation was already there", patch: { files: [{ path: "fs/tile/layout.c", before: bulk("GFP_KERNEL"), after: bulk("GFP_KERNEL").replace("\tunsigned int i;\n", "\tunsigned int i = 0;\n") }] } },
+    { name: "no gfp_t parameter", patch: { files: [{ path: "fs/tile/layout.c", before: bulkBefore.replace(", gfp_t gfp)", ")").replace("alloc_page(gfp)", "alloc_page(GFP_NOFS)"), after: bulk("GFP_KERNEL").replace(", gfp_t gfp)", ")").replace("alloc_page(gfp)", "alloc_page(GFP_NOIO)").replace("kcalloc(nr, sizeof(*pages), GFP_KERNEL)", "kcalloc(nr, sizeof(*pages), GFP_NOIO)") }] } },
+  ],
+  invalid: [
+    {
+      name: "kcalloc(GFP_KERNEL) added in a function whose callers pass their mask (diff only: callers unknown)",
+      patch: { files: [{ path: "fs/tile/layout.c", before: bulkBefore, after: bulk("GFP_KERNEL") }] },
+      errors: [{ messageId: "ignored", line: 6, severity: "warning" }],
+    },
+    {
+      name: "a mask relaxed from the parameter to GFP_KERNEL",
+      patch: { files: [{ path: "fs/tile/layout.c", before: bulk("gfp"), after: bulk("GFP_KERNEL") }] },
+      errors: [{ messageId: "ignored", line: 6 }],
+    },
+    {
+      name: "an implicit-mask call is not a written mask, but GFP_USER is (it allows FS and IO)",
+      patch: { files: [{ path: "fs/tile/layout.c", before: bulkBefore, after: bulk("GFP_USER") }] },
+      errors: [{ messageId: "ignored", line: 6 }],
+    },
+  ],
+});
+
+describe("ignores-gfp-param with the callers in the tree", () => {
+  const caller = (mask: string) => `// tile layout
+#include "tile.h"
+
+${bulk("GFP_KERNEL").replace("kcalloc(nr, sizeof(*pages), GFP_KERNEL)", "kcalloc(nr, sizeof(*pages), gfp)")}
+int tile_read_layout(struct tile_layout *lo, unsigned int nr)
+{
+	return tile_alloc_pages(lo, nr, ${mask});
+}
+`;
+  const patchOf = (mask: string) => ({ files: [{ path: "fs/tile/layout.c", before: caller(mask), after: caller(mask).replace("kcalloc(nr, sizeof(*pages), gfp)", "kcalloc(nr, sizeof(*pages), GFP_KERNEL)") }] });
+
+  it("names the caller that passes GFP_NOFS", async () => {
+    const f = await reviewWithTree(new Map([["fs/tile/layout.c", caller("GFP_NOFS")]]), patchOf("GFP_NOFS"), [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[9, "warning"]]);
+    expect(f[0]!.message).toContain("tile_read_layout() passes GFP_NOFS");
+    expect(f[0]!.message).toContain("call into the filesystem");
+  });
+
+  it("quiet when every caller passes GFP_KERNEL", async () => {
+    expect(await reviewWithTree(new Map([["fs/tile/layout.c", caller("GFP_KERNEL")]]), patchOf("GFP_KERNEL"), [rule])).toEqual([]);
+  });
+});
