@@ -588,8 +588,14 @@ export class WorkqueueAnalysis {
     const out: FnView[] = [];
     for (const f of this.filesNear(path, image)) {
       const t = this.textOf(f, image);
-      if (t === undefined || !t.includes(needle)) continue;
-      out.push(...this.fileViews(f, image));
+      if (t !== undefined) {
+        if (t.includes(needle)) out.push(...this.fileViews(f, image));
+        continue;
+      }
+      // a file the patch does not apply to: the hunks' fragments (what the patch adds, e.g. a field the tree does not
+      // have yet) and the tree's version of its other functions
+      const standIn = image === "post" ? this.standInText(f) : undefined;
+      if ((this.changedLines[image].get(f)?.size ?? 0) > 0 || standIn?.includes(needle)) out.push(...this.fileViews(f, image));
     }
     return out;
   }
@@ -778,7 +784,47 @@ export class WorkqueueAnalysis {
     return out;
   }
 
+  private resolving = new Set<string>();
+
+  /**
+   * A queue named by a call to a helper near the path (`foo_end_io_wq(fs_info, bio)`): the queues its return
+   * statements give, combined: WQ_MEM_RECLAIM when every one has it, not when one lacks it, unknown otherwise.
+   */
+  private returnedQueue(path: string, expr: string, image: Image): QueueFact | null {
+    const call = /^\s*([A-Za-z_]\w*)\s*\(/.exec(expr);
+    if (!call || !this.tree) return null;
+    const name = call[1]!;
+    const v = this.viewOf(path, name, image);
+    if (!v || this.resolving.has(`${v.path}:${name}`)) return null;
+    const text = this.textOf(v.path, image) ?? (image === "post" ? this.standInText(v.path) : undefined);
+    if (text === undefined) return null;
+    const body = text.split("\n").slice(v.flow.start - 1, v.flow.end).join("\n");
+    if (!/\bstruct\s+workqueue_struct\s*\*/.test(body.slice(0, body.indexOf("{") + 1 || body.length))) return null;
+    const rets = [...body.matchAll(/\breturn\s+([^;]+);/g)].map((m) => m[1]!.trim()).filter((r) => r !== "NULL" && r !== "0");
+    if (rets.length === 0) return null;
+    this.resolving.add(`${v.path}:${name}`);
+    try {
+      const qs = rets.map((r) => this.queueFact(v.path, r, image));
+      const vals = new Set(qs.map((q) => q.flags.memReclaim));
+      const memReclaim = vals.has(false) ? false : vals.size === 1 && vals.has(true) ? true : null;
+      const label = `${name}() (${qs.map((q) => q.label).join(" or ")})`;
+      const unknown = memReclaim === null ? qs.find((q) => q.flags.memReclaim === null)?.flags.unknown ?? `the flags of what ${name}() returns` : undefined;
+      return {
+        key: `${name}()`,
+        label,
+        name: null,
+        system: qs.every((q) => q.system),
+        flags: { memReclaim, legacy: qs.every((q) => q.flags.legacy), text: qs.map((q) => q.flags.text).join(" / "), how: memReclaim === null ? "unknown" : qs[0]!.flags.how, ...(unknown ? { unknown } : {}) },
+        at: qs.find((q) => q.at)?.at ?? null,
+      };
+    } finally {
+      this.resolving.delete(`${v.path}:${name}`);
+    }
+  }
+
   private queueFactUncached(path: string, expr: string, key: string, image: Image): QueueFact {
+    const returned = this.returnedQueue(path, expr, image);
+    if (returned) return returned;
     const sys = SYSTEM_QUEUES[key];
     if (sys) return { key, label: key, name: null, system: true, flags: { memReclaim: false, legacy: false, text: key, how: "system" }, at: null };
     const sites = this.allocSites(path, image, key);
@@ -931,7 +977,11 @@ export class WorkqueueAnalysis {
         for (const sv of this.viewsNear(view.path, "post", key)) {
           if (!sv.flow.events.some((e) => COMPLETION_SIGNALS[e.callee] !== undefined && e.args[0] !== undefined && keyOf(e.args[0]) === key)) continue;
           for (const b of this.bindings(sv.path, "post", { fn: sv.name }))
-            for (const q of this.queueings(b.file, "post", { work: b.work })) signals.push({ fn: sv.name, work: b.work, queueing: q, queue: this.queueFact(q.view.path, q.queueExpr, "post") });
+            for (const q of this.queueings(b.file, "post", { work: b.work })) {
+              // the same queueing seen twice (a fragment and the tree's version of a file the patch does not apply to)
+              if (signals.some((x) => x.fn === sv.name && x.queueing.view.path === q.view.path && x.queueing.ev.line === q.ev.line)) continue;
+              signals.push({ fn: sv.name, work: b.work, queueing: q, queue: this.queueFact(q.view.path, q.queueExpr, "post") });
+            }
         }
         if (signals.length > 0) out.push({ view, ev, expr: ev.args[0], signals });
       }

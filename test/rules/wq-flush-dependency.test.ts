@@ -278,3 +278,78 @@ describe("wq-flush-dependency over the fixture tree, renamed", () => {
     expect(audit(moved)).toEqual(a);
   });
 });
+
+// End-IO work queued on a queue a helper returns, and a completion signalled by work on the system queue, in files the
+// patch does not apply to (the tree drifted inside the hunks' context).
+const ZAP_MAIN = (dataFlags: string) => `#include "zap.h"
+
+int zap_init(struct zap_dev *zd)
+{
+	zd->meta_wq = alloc_workqueue("zap-meta", WQ_MEM_RECLAIM, 0);
+	zd->data_wq = alloc_workqueue("zap-data", ${dataFlags}, 0);
+	return 0;
+}
+`;
+const ZAP_IO = (wait: boolean, tree: boolean) => `#include "zap.h"
+
+static struct workqueue_struct *zap_end_wq(struct zap_dev *zd, bool meta)
+{
+	if (meta)
+		return zd->meta_wq;
+	return zd->data_wq;
+}
+
+static void zap_finish(struct zap_io *io)
+{
+${wait ? "\tif (io->summed)\n\t\twait_for_completion(&io->sum_done);\n" : ""}	io->done = ${tree ? "1" : "true"};
+	zap_put(io);
+}
+
+static void zap_end_work(struct work_struct *work)
+{
+	struct zap_io *io = container_of(work, struct zap_io, end_work);
+
+	zap_finish(io);
+}
+
+void zap_end_io(struct zap_io *io)
+{
+	INIT_WORK(&io->end_work, zap_end_work);
+	queue_work(zap_end_wq(io->zd, io->meta), &io->end_work);
+}
+`;
+const ZAP_SUM = (added: boolean, tree: boolean) => `#include "zap.h"
+
+${added ? "static void zap_sum_work(struct work_struct *work)\n{\n\tstruct zap_io *io = container_of(work, struct zap_io, sum_work);\n\n\tzap_sum_pages(io);\n\tcomplete(&io->sum_done);\n}\n\n" : ""}void zap_sum_io(struct zap_io *io)
+{
+${added ? "\tINIT_WORK(&io->sum_work, zap_sum_work);\n\tschedule_work(&io->sum_work);\n" : "\tzap_sum_pages(io);\n"}	io->summed = ${tree ? "1" : "true"};
+}
+`;
+
+describe("wq-flush-dependency: a completion wait in files the patch does not apply to", () => {
+  const treeWith = (dataFlags: string) =>
+    new Map([
+      ["drivers/zap/zap_main.c", ZAP_MAIN(dataFlags)],
+      ["drivers/zap/zap_io.c", ZAP_IO(false, true)],
+      ["drivers/zap/zap_sum.c", ZAP_SUM(false, true)],
+    ]);
+  const patch = {
+    files: [
+      { path: "drivers/zap/zap_io.c", before: ZAP_IO(false, false), after: ZAP_IO(true, false) },
+      { path: "drivers/zap/zap_sum.c", before: ZAP_SUM(false, false), after: ZAP_SUM(true, false) },
+    ],
+  };
+
+  it("the waiter runs as work of the queues a helper returns (both WQ_MEM_RECLAIM): a warning on the wait", async () => {
+    const f = await reviewWithTree(treeWith("WQ_MEM_RECLAIM | WQ_UNBOUND"), patch, [rule]);
+    expect(f.map((x) => [x.file, x.line, x.messageId, x.severity])).toEqual([["drivers/zap/zap_io.c", 13, "waitsOnWork", "warning"]]);
+    expect(f[0]!.message).toContain("zap_end_wq()");
+    expect(f[0]!.message).toContain('"zap-meta"');
+    expect(f[0]!.message).toContain("system_wq");
+  });
+
+  it("one of the returned queues has no WQ_MEM_RECLAIM: not a WQ_MEM_RECLAIM worker, no warning", async () => {
+    const f = await reviewWithTree(treeWith("WQ_UNBOUND"), patch, [rule]);
+    expect(f.filter((x) => x.severity === "warning")).toEqual([]);
+  });
+});
