@@ -103,6 +103,8 @@ export interface ReclaimTaker {
   chain: string[];
   file: string;
   line: number;
+  /** The if-conditions the lock is taken under in its function (none: on every path that reaches the call). */
+  conds?: string[];
 }
 
 export interface CallerPath {
@@ -1274,7 +1276,8 @@ export class ReclaimAnalysis {
           if (l && l.op === "acquire" && isSleepingLock(l.kind)) {
             const expr = c.args[l.arg ?? 0] ?? c.callee;
             if (mentions(expr)) continue; // the dying object's own lock
-            out.push({ what: "lock", key: lockKeyOf(expr, (v) => types.get(v) ?? null), role, chain: [...s.chain, c.callee], file: def.file, line: c.line });
+            const conds = this.condsAt(def.file, s.name, c.line, c.callee);
+            out.push({ what: "lock", key: lockKeyOf(expr, (v) => types.get(v) ?? null), role, chain: [...s.chain, c.callee], file: def.file, line: c.line, ...(conds.length > 0 ? { conds } : {}) });
             continue;
           }
           const h = handleCall(c.callee);
@@ -1300,6 +1303,14 @@ export class ReclaimAnalysis {
       }
       frontier = next;
     }
+  }
+
+  /** The if-conditions a call is made under in its function (from the function's path walk). */
+  private condsAt(file: string, fn: string, line: number, callee: string): string[] {
+    const t = this.text(file);
+    if (t === undefined) return [];
+    const flow = cachedFlows(`post:${file}`, t).get(fn);
+    return flow?.events.find((e) => e.line === line && e.callee === callee)?.conds ?? [];
   }
 
   /** Local variables of a function derived from the given ones (`f = FOO_I(inode)`, `struct x *y = inode->i_private`). */

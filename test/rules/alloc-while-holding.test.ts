@@ -380,3 +380,47 @@ describe("alloc-while-holding, diff only: a lock carried across hunks", () => {
     expect(run("GFP_NOIO")).toEqual([]);
   });
 });
+
+// A shrinker whose helper two calls down takes the lock only in an error branch.
+const CONDSHRINK = (guarded: boolean) => `// frob cache shrinker
+#include "frob.h"
+
+static void frob_note_bad(struct frob_fs *fs, struct frob_map *m)
+{
+${guarded ? "\tif (frob_map_corrupt(m)) {\n\t\tmutex_lock(&fs->map_mutex);\n\t\tfrob_mark_bad(fs, m);\n\t\tmutex_unlock(&fs->map_mutex);\n\t}\n" : "\tmutex_lock(&fs->map_mutex);\n\tfrob_mark_bad(fs, m);\n\tmutex_unlock(&fs->map_mutex);\n"}}
+
+static void frob_write_map(struct frob_fs *fs, struct frob_map *m)
+{
+	frob_note_bad(fs, m);
+	frob_submit(fs, m);
+}
+
+static unsigned long frob_cache_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	struct frob_fs *fs = s->private_data;
+
+	frob_write_map(fs, fs->dirty);
+	return 1;
+}
+
+static const struct shrinker_ops frob_shrinker_ops = {
+	.scan_objects = frob_cache_scan,
+};
+`;
+
+describe("alloc-while-holding: how sure the reclaim side's lock is", () => {
+  const before = grow("");
+  const run = (guarded: boolean) => reviewWithTree(new Map([["fs/frob/shrink.c", CONDSHRINK(guarded)], ["fs/frob/map.c", before]]), { files: [{ path: "fs/frob/map.c", before, after: lockedAlloc }] }, [rule]);
+
+  it("a lock taken on every path of the helper: a warning", async () => {
+    const f = await run(false);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[6, "warning", "lockTaken"]]);
+    expect(f[0]!.message).toContain("frob_cache_scan -> frob_write_map -> frob_note_bad -> mutex_lock");
+  });
+
+  it("a lock taken only in a branch two calls below the shrinker: an info that names the condition", async () => {
+    const f = await run(true);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[6, "info", "lockTaken"]]);
+    expect(f[0]!.unknowns?.join(" ")).toContain("frob_map_corrupt(m)");
+  });
+});

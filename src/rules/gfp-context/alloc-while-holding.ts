@@ -142,8 +142,14 @@ function report(site: AllocSite, h: Held, at: number): Report {
     };
   }
   if (h.kind === "held-lock") {
+    // a lock the reclaim side takes only under a condition, calls below the entry reclaim runs: whether reclaim gets
+    // there is not established (an error branch, a mode), so the finding says so at info
+    const t = h.taker!;
+    const deepConditional = (t.conds?.length ?? 0) > 0 && t.chain.length > 2;
+    if (deepConditional) unknowns.push(`whether ${t.conds!.join(" && ")} can hold when reclaim runs ${t.role!.root}() (${t.chain[t.chain.length - 2]}() takes the lock only then)`);
     return {
       ...base,
+      ...(deepConditional ? { severity: "info" as const } : {}),
       messageId: "lockTaken",
       data: { alloc: allocAt(site, at), fn, lock: lockLabel(h.held), where: heldWhere(h.held, h.via), taker: takerText(h.taker!) },
       fix: `Allocate before taking ${lockLabel(h.held)}, use GFP_NOFS here, or open memalloc_nofs_save() where ${lockLabel(h.held)} is taken so everything under it is covered.`,
