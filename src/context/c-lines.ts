@@ -129,3 +129,55 @@ function scanArguments(code: string, open: number): { args: string[]; closed: bo
   if (cur.trim()) args.push(cur.trim());
   return { args, closed: false };
 }
+
+const DIRECTIVE = /^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b(.*)$/;
+
+/**
+ * The text with the lines of conditional blocks the preprocessor never compiles blanked (spaces of the same length,
+ * so lines and offsets stay put): `#if 0`, `#if NAME` where the file itself defines NAME as 0, and the `#else` of
+ * `#if 1` (or of a NAME defined non-zero). Other conditions (`#ifdef`, `IS_ENABLED()`, configuration) are unknown and
+ * kept. The directive lines stay.
+ */
+export function blankDeadConditionals(text: string): string {
+  if (!/^[ \t]*#[ \t]*(?:if|elif)[ \t]+(?:\d+|[A-Za-z_]\w*)[ \t]*(?:\/[*/].*)?$/m.test(text)) return text;
+  const defs = new Map<string, number>();
+  for (const m of text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+(\d+)[ \t]*(?:\/[*/].*)?$/gm)) defs.set(m[1]!, Number(m[2]));
+  const lines = text.split("\n");
+  // per open conditional: whether its current branch is dead, whether the condition is known and its value, the parent's deadness
+  const stack: { dead: boolean; known: boolean; value: boolean; parentDead: boolean }[] = [];
+  let changed = false;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    const d = DIRECTIVE.exec(l);
+    const top = stack[stack.length - 1];
+    if (d) {
+      const kw = d[1]!;
+      const parentDead = top?.dead ?? false;
+      if (kw === "if" || kw === "ifdef" || kw === "ifndef") {
+        let known = false;
+        let value = true;
+        if (kw === "if") {
+          const v = d[2]!.replace(/\/\*.*?\*\//g, "").replace(/\/\/.*$/, "").trim();
+          const n = /^\d+$/.test(v) ? Number(v) : defs.get(v);
+          if (n !== undefined) {
+            known = true;
+            value = n !== 0;
+          }
+        }
+        stack.push({ dead: parentDead || (known && !value), known, value, parentDead });
+      } else if (top && kw === "elif") {
+        // after a taken #if everything else is dead; after a false one the #elif's own condition is unknown
+        top.dead = top.parentDead || (top.known && top.value);
+        if (!(top.known && top.value)) top.known = false;
+      } else if (top && kw === "else") {
+        top.dead = top.parentDead || (top.known && top.value);
+      } else if (kw === "endif") stack.pop();
+      continue;
+    }
+    if (top?.dead && l.trim() !== "") {
+      lines[i] = l.replace(/[^\n]/g, " ");
+      changed = true;
+    }
+  }
+  return changed ? lines.join("\n") : text;
+}

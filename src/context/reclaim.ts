@@ -43,6 +43,7 @@ import { contradicted, isConstant } from "./feasible.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
 import { applyScopes, evalMask, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
+import { blankDeadConditionals } from "./c-lines.js";
 
 // ---------------------------------------------------------------- types
 
@@ -185,7 +186,7 @@ export function cachedScan(path: string, text: string): ScanFile {
     scanCache.set(path, c);
     return c.scan;
   }
-  const scan = scanFile(text);
+  const scan = scanFile(blankDeadConditionals(text));
   if (scanCache.size > 6000) scanCache.delete(scanCache.keys().next().value!);
   scanCache.set(path, { text, scan });
   return scan;
@@ -202,6 +203,8 @@ class FileFlows {
   /** Every function of the file with its lines, in order. */
   readonly spans: { name: string; start: number; end: number }[];
   private byName = new Map<string, ScanFunction>();
+  /** The text's lines with never-compiled conditional blocks blanked (null: there are none). */
+  private live: string[] | null | undefined;
 
   constructor(
     readonly path: string,
@@ -221,7 +224,12 @@ class FileFlows {
     const fn = this.byName.get(name);
     let flow: FunctionFlow | null = null;
     if (fn) {
-      const body = treeLines(this.path, this.text).slice(fn.start - 1, fn.end).join("\n");
+      // the lines the preprocessor never compiles (#if 0) are blank: their calls are not events
+      if (this.live === undefined) {
+        const live = blankDeadConditionals(this.text);
+        this.live = live === this.text ? null : live.split("\n");
+      }
+      const body = (this.live ?? treeLines(this.path, this.text)).slice(fn.start - 1, fn.end).join("\n");
       const tree = parseC(body);
       try {
         const node = tree.rootNode.descendantsOfType("function_definition").find((n) => n !== null && functionName(n) === name) ?? null;

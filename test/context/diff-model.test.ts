@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { blankDeadConditionals } from "../../src/context/c-lines.js";
 import { regionFlow, regionsOf, unseenBody } from "../../src/context/diff-model.js";
 import { parserReady } from "../../src/context/parser.js";
 import { parsePatchText } from "../../src/ingest/index.js";
@@ -65,5 +66,49 @@ out:
     const lock = flow.events.find((e) => e.callee === "mutex_lock");
     expect(lock?.line).toBe(10);
     expect(flow.events.find((e) => e.callee === "widget_apply")?.state.held.map((h) => h.entry.key?.expr)).toEqual(["&w->state_mutex"]);
+  });
+});
+
+describe("blankDeadConditionals: code the preprocessor never compiles", () => {
+  const src = (cond: string) => `#define WIDGET_DUMP 0
+#define WIDGET_FAST 1
+
+static void widget_dump(struct widget *w)
+{
+#if ${cond}
+	w->buf = kmalloc(64, GFP_KERNEL);
+#else
+	w->buf = NULL;
+#endif
+	widget_kick(w);
+}
+`;
+  const line = (t: string, n: number) => t.split("\n")[n - 1]!;
+
+  it("blanks #if 0 and #if NAME where the file defines NAME as 0, keeping lines and offsets", () => {
+    for (const c of ["0", "WIDGET_DUMP"]) {
+      const out = blankDeadConditionals(src(c));
+      expect(out.length).toBe(src(c).length);
+      expect(line(out, 7).trim()).toBe("");
+      expect(line(out, 9)).toBe("\tw->buf = NULL;");
+      expect(line(out, 11)).toBe("\twidget_kick(w);");
+    }
+  });
+
+  it("blanks the #else of a condition known true", () => {
+    const out = blankDeadConditionals(src("WIDGET_FAST"));
+    expect(line(out, 7)).toBe("\tw->buf = kmalloc(64, GFP_KERNEL);");
+    expect(line(out, 9).trim()).toBe("");
+  });
+
+  it("keeps conditions it cannot decide", () => {
+    for (const c of ["CONFIG_WIDGET_DUMP", "defined(CONFIG_WIDGET_DUMP)", "IS_ENABLED(CONFIG_WIDGET_DUMP)"]) expect(blankDeadConditionals(src(c))).toBe(src(c));
+  });
+
+  it("an allocation under #if 0 is no event of the function's walk", async () => {
+    const { cachedScan } = await import("../../src/context/reclaim.js");
+    const calls = (c: string) => cachedScan(`dead-test-${c}.c`, src(c)).functions[0]!.calls.map((x) => x.callee);
+    expect(calls("0")).not.toContain("kmalloc");
+    expect(calls("CONFIG_WIDGET_DUMP")).toContain("kmalloc");
   });
 });
