@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Re-create the unseen evaluation cases from the public list archives.
 
-usage: fetch-unseen.py MIRRORS_DIR [OUT_ROOT] [--set dev|holdout|dev2|holdout2|all] [--lore]
+usage: fetch-unseen.py MIRRORS_DIR [OUT_ROOT] [--set dev|holdout|dev2|holdout2|dev3|holdout3|all] [--lore]
 
 Every case is one mail of a lore.kernel.org list, as kept in the public-inbox
 git mirrors on GitHub (github.com/linux-mailinglist-archives/<list>.0; one
@@ -10,9 +10,11 @@ those repositories named `owner+repo` (or `owner+repo/repo`, the layout the
 search tool's `fetch` leaves under /work/.mirror), for example
 `linux-mailinglist-archives+linux-xfs.vger.kernel.org.0`.
 
-Writes OUT_ROOT/unseen-dev/<id>.patch, OUT_ROOT/holdout/<id>.patch and,
-for the second batch, OUT_ROOT/unseen-dev2/<id>.patch and
-OUT_ROOT/holdout2/<id>.patch (default OUT_ROOT: /work/eval-data) and checks each file against the
+Writes OUT_ROOT/unseen-dev/<id>.patch, OUT_ROOT/holdout/<id>.patch, for the
+second batch OUT_ROOT/unseen-dev2/<id>.patch and OUT_ROOT/holdout2/<id>.patch,
+and for the third batch OUT_ROOT/unseen-dev3/<id>.patch and
+OUT_ROOT/holdout3/<id>.patch (default OUT_ROOT: /work/eval-data; --set all
+writes all six) and checks each file against the
 `sha256` of its label. With --lore, a case whose archive is missing is
 downloaded from https://lore.kernel.org/all/<Message-ID>/raw instead; lore
 rewrites some headers, so such a file is kept but reported as differing.
@@ -28,6 +30,8 @@ SETS = {
     "holdout": ("labels-holdout.json", "holdout"),
     "dev2": ("labels-dev2.json", "unseen-dev2"),
     "holdout2": ("labels-holdout2.json", "holdout2"),
+    "dev3": ("labels-dev3.json", "unseen-dev3"),
+    "holdout3": ("labels-holdout3.json", "holdout3"),
 }
 
 def gitdir(mirrors, repo):
