@@ -1,32 +1,21 @@
-// npm run eval:unseen -- [DATA_ROOT] [--set dev|holdout|dev2|holdout2|all] [--tree KERNEL_DIR | --no-tree] [--json]
+// npm run eval:unseen -- [DATA_ROOT] [--set dev|holdout|dev2|holdout2|dev3|holdout3|batch3|all] [--tree KERNEL_DIR | --no-tree] [--json]
 // Measures the reviewer on the unseen sets of eval/unseen/ (labels in the
 // repository, patch texts in DATA_ROOT/unseen-dev, DATA_ROOT/holdout,
-// DATA_ROOT/unseen-dev2 and DATA_ROOT/holdout2, by default /work/eval-data),
-// diff only and with a kernel tree. The dev sets are reported case by case
-// with what the reviewer said; the holdouts only in aggregate (no case id or
-// subject is ever printed for them). With --set all, the combined figures
-// dev+dev2 and holdout+holdout2 follow the per-set ones.
+// DATA_ROOT/unseen-dev2, DATA_ROOT/holdout2, DATA_ROOT/unseen-dev3 and
+// DATA_ROOT/holdout3, by default /work/eval-data), diff only and with a
+// kernel tree. The dev sets are reported case by case with what the reviewer
+// said; the holdouts only in aggregate (no case id or subject is ever printed
+// for them). --set batch3 runs unseen-dev3 and holdout3 alone. With --set all,
+// the combined figures (dev+dev2, holdout+holdout2 and the same over all
+// three batches) follow the per-set ones. The sets live in unseen-sets.ts.
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { errorMessage } from "../errors.js";
 import { runEval } from "./run.js";
 import { formatSummary, summarise, type CaseResult, type EvalSummary } from "./score.js";
+import { SETS, completeCombined, selectSets } from "./unseen-sets.js";
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const SETS = {
-  dev: { labels: join(repo, "eval", "unseen", "labels-dev.json"), sub: "unseen-dev", perCase: true },
-  holdout: { labels: join(repo, "eval", "unseen", "labels-holdout.json"), sub: "holdout", perCase: false },
-  dev2: { labels: join(repo, "eval", "unseen", "labels-dev2.json"), sub: "unseen-dev2", perCase: true },
-  holdout2: { labels: join(repo, "eval", "unseen", "labels-holdout2.json"), sub: "holdout2", perCase: false },
-} as const;
-type SetName = keyof typeof SETS;
-/** Combined figures printed after the sets they join (aggregates only). */
-const COMBINED: { name: string; sets: SetName[] }[] = [
-  { name: "dev+dev2", sets: ["dev", "dev2"] },
-  { name: "holdout+holdout2", sets: ["holdout", "holdout2"] },
-];
 const DEFAULT_TREE = "/work/kernel/linux-source-6.12";
 
 function caseLines(results: CaseResult[]): string[] {
@@ -47,9 +36,7 @@ async function main(): Promise<number> {
     options: { set: { type: "string" }, tree: { type: "string" }, "no-tree": { type: "boolean" }, json: { type: "boolean" } },
   });
   const root = positionals[0] ?? "/work/eval-data";
-  const which = values.set ?? "all";
-  if (which !== "all" && !(which in SETS)) throw new Error(`--set takes ${Object.keys(SETS).join(", ")} or all`);
-  const names = which === "all" ? (Object.keys(SETS) as SetName[]) : [which as SetName];
+  const names = selectSets(values.set);
   const tree = values["no-tree"] ? undefined : (values.tree ?? (existsSync(DEFAULT_TREE) ? DEFAULT_TREE : undefined));
   const modes: { name: string; tree?: string }[] = [{ name: "diff-only" }, ...(tree ? [{ name: `tree ${tree}`, tree }] : [])];
   const report: Record<string, Record<string, { summary: EvalSummary; results?: CaseResult[] }>> = {};
@@ -72,8 +59,7 @@ async function main(): Promise<number> {
       text.push(formatSummary(results, summary, false));
     }
   }
-  for (const c of COMBINED) {
-    if (!c.sets.every((n) => kept[n])) continue;
+  for (const c of completeCombined(names)) {
     report[c.name] = {};
     for (const mode of modes) {
       const results = c.sets.flatMap((n) => kept[n][mode.name]);

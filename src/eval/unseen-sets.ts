@@ -1,0 +1,53 @@
+// The unseen sets of eval/unseen/ and how `npm run eval:unseen -- --set X`
+// picks them: one set by name, `batch3` for the third batch alone, `all`
+// (the default) for every set. Pure data and selection; no I/O.
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const labels = (file: string) => join(repo, "eval", "unseen", file);
+
+export interface UnseenSet {
+  /** Labels file in the repository. */
+  labels: string;
+  /** Folder under DATA_ROOT holding `<id>.patch` for every case. */
+  sub: string;
+  /** Dev sets are printed case by case; holdouts only in aggregate. */
+  perCase: boolean;
+}
+
+export const SETS = {
+  dev: { labels: labels("labels-dev.json"), sub: "unseen-dev", perCase: true },
+  holdout: { labels: labels("labels-holdout.json"), sub: "holdout", perCase: false },
+  dev2: { labels: labels("labels-dev2.json"), sub: "unseen-dev2", perCase: true },
+  holdout2: { labels: labels("labels-holdout2.json"), sub: "holdout2", perCase: false },
+  dev3: { labels: labels("labels-dev3.json"), sub: "unseen-dev3", perCase: true },
+  holdout3: { labels: labels("labels-holdout3.json"), sub: "holdout3", perCase: false },
+} as const satisfies Record<string, UnseenSet>;
+export type SetName = keyof typeof SETS;
+
+/** Names `--set` accepts besides a single set. */
+export const GROUPS: Readonly<Record<string, readonly SetName[]>> = {
+  all: Object.keys(SETS) as SetName[],
+  batch3: ["dev3", "holdout3"],
+};
+
+/** Combined figures (aggregates only), printed when every set they join was run. */
+export const COMBINED: readonly { name: string; sets: readonly SetName[] }[] = [
+  { name: "dev+dev2", sets: ["dev", "dev2"] },
+  { name: "holdout+holdout2", sets: ["holdout", "holdout2"] },
+  { name: "dev+dev2+dev3", sets: ["dev", "dev2", "dev3"] },
+  { name: "holdout+holdout2+holdout3", sets: ["holdout", "holdout2", "holdout3"] },
+];
+
+/** The sets `--set which` names, in report order; a clear error for anything else. */
+export function selectSets(which = "all"): SetName[] {
+  if (Object.hasOwn(GROUPS, which)) return [...GROUPS[which]];
+  if (Object.hasOwn(SETS, which)) return [which as SetName];
+  throw new Error(`--set takes ${[...Object.keys(SETS), ...Object.keys(GROUPS)].join(", ")}; got ${JSON.stringify(which)}`);
+}
+
+/** The combined figures whose sets were all run. */
+export function completeCombined(ran: readonly SetName[]): { name: string; sets: readonly SetName[] }[] {
+  return COMBINED.filter((c) => c.sets.every((s) => ran.includes(s)));
+}

@@ -1,0 +1,74 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { COMBINED, SETS, completeCombined, selectSets, type SetName } from "../../src/eval/unseen-sets.js";
+
+const ALL: SetName[] = ["dev", "holdout", "dev2", "holdout2", "dev3", "holdout3"];
+
+describe("unseen set wiring (npm run eval:unseen --set)", () => {
+  it("selects one set, the third batch alone, or all six in report order", () => {
+    expect(selectSets()).toEqual(ALL);
+    expect(selectSets("all")).toEqual(ALL);
+    expect(selectSets("batch3")).toEqual(["dev3", "holdout3"]);
+    expect(selectSets("dev3")).toEqual(["dev3"]);
+    expect(selectSets("holdout2")).toEqual(["holdout2"]);
+  });
+
+  it("rejects any other name with the list of accepted ones, inherited object keys included", () => {
+    for (const bad of ["batch4", "dev4", "toString", "constructor", ""]) expect(() => selectSets(bad)).toThrow(/--set takes dev, holdout, dev2, holdout2, dev3, holdout3, all, batch3/);
+  });
+
+  it("prints only the holdouts in aggregate, and every set has its own labels file and data folder", () => {
+    expect(Object.entries(SETS).filter(([, s]) => !s.perCase).map(([n]) => n)).toEqual(["holdout", "holdout2", "holdout3"]);
+    expect(new Set(Object.values(SETS).map((s) => s.sub)).size).toBe(ALL.length);
+    for (const [name, set] of Object.entries(SETS)) {
+      expect(existsSync(set.labels), name).toBe(true);
+      const labels = JSON.parse(readFileSync(set.labels, "utf8")) as { id: string; sha256: string }[];
+      expect(labels.length, name).toBeGreaterThan(0);
+      expect(new Set(labels.map((l) => l.id)).size, `${name}: ids unique`).toBe(labels.length);
+      for (const l of labels) expect(l.sha256, `${name}/${l.id}`).toMatch(/^[0-9a-f]{64}$/);
+    }
+  });
+
+  it("labels no case twice across the six sets", () => {
+    const seen = new Map<string, string>();
+    for (const [name, set] of Object.entries(SETS))
+      for (const l of JSON.parse(readFileSync(set.labels, "utf8")) as { id: string; source_url: string }[]) {
+        expect(seen.get(l.source_url), `${name}/${l.id} repeats ${seen.get(l.source_url)}`).toBeUndefined();
+        seen.set(l.source_url, `${name}/${l.id}`);
+      }
+  });
+
+  it("prints a combined figure only when every set it joins was run", () => {
+    for (const c of COMBINED) for (const s of c.sets) expect(ALL).toContain(s);
+    expect(completeCombined(selectSets("all")).map((c) => c.name)).toEqual(["dev+dev2", "holdout+holdout2", "dev+dev2+dev3", "holdout+holdout2+holdout3"]);
+    expect(completeCombined(selectSets("batch3"))).toEqual([]);
+    expect(completeCombined(["dev", "dev2"]).map((c) => c.name)).toEqual(["dev+dev2"]);
+  });
+
+  it("runs --set batch3 over the third batch's folders only, and names the folder to fetch when one is missing", () => {
+    const root = mkdtempSync(join(tmpdir(), "eval-unseen-"));
+    try {
+      const fail = spawnSync(process.execPath, ["dist/eval/unseen.js", root, "--set", "batch3", "--no-tree"], { encoding: "utf8" });
+      expect(fail.status).toBe(2);
+      expect(fail.stderr).toContain(`${join(root, "unseen-dev3")}: missing; run eval/unseen/fetch-unseen.py MIRRORS ${root} --set dev3`);
+      // folders without patch texts: every case counts as not fetched, the report still has exactly the two sets
+      mkdirSync(join(root, "unseen-dev3"));
+      mkdirSync(join(root, "holdout3"));
+      const out = execFileSync(process.execPath, ["dist/eval/unseen.js", root, "--set", "batch3", "--no-tree", "--json"], { encoding: "utf8" });
+      const report = JSON.parse(out) as Record<string, Record<string, { summary: { cases: number }; results?: unknown[] }>>;
+      expect(Object.keys(report)).toEqual(["dev3", "holdout3"]);
+      expect(Object.keys(report.dev3)).toEqual(["diff-only"]);
+      expect(report.dev3["diff-only"].summary.cases).toBe(0);
+      expect(report.dev3["diff-only"].results).toEqual([]);
+      expect(report.holdout3["diff-only"].results).toBeUndefined();
+      const bad = spawnSync(process.execPath, ["dist/eval/unseen.js", root, "--set", "batch9", "--no-tree"], { encoding: "utf8" });
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/--set takes .*batch3/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
