@@ -23,6 +23,7 @@ import {
   FIELD_ROLES,
   HANDLE_APIS,
   LOCK_CALLS,
+  RECLAIM_LOCKDEP_PRIME,
   OPS_ROLES,
   ROLE_NEEDS,
   SIGNATURE_ROLES,
@@ -95,6 +96,8 @@ export interface ReclaimTaker {
   api?: string;
   /** The reclaim-side function that takes it, and its role (null for a lock taken inside a queue freeze). */
   role: RoleFact | null;
+  /** The code tells lockdep the lock is taken in reclaim (fs_reclaim_acquire() ... might_lock()) in `fn`. */
+  primed?: { fn: string };
   /**
    * The lock is taken while a request queue is frozen (`frozen`: the freeze, `fn`: the function): IO that
    * reclaim issues to the queue waits for the unfreeze, and the unfreeze waits for whoever holds the lock.
@@ -381,7 +384,7 @@ const words = (ws: readonly string[]) => new RegExp(ws.filter((w, i, a) => a.ind
 /** Token classes of a line, for the diff-only prefilter (necessary conditions, never heuristics). */
 const TOKENS = {
   alloc: words([...allocationNeedles()]),
-  scope: words(["memalloc_", "PF_MEMALLOC", "current->flags", "PF_LOCAL_THROTTLE", "PF_LESS_THROTTLE"]),
+  scope: words(["memalloc_", "PF_MEMALLOC", "current->flags", "PF_LOCAL_THROTTLE", "PF_LESS_THROTTLE", ...Object.keys(RECLAIM_LOCKDEP_PRIME.enter)]),
   held: words([
     ...Object.entries(LOCK_CALLS).filter(([, l]) => l.op !== "release").map(([n]) => n),
     "guard",
@@ -1225,6 +1228,8 @@ export class ReclaimAnalysis {
       }
     };
     for (const v of this.post()) frozenTakers(v.path, v.name, v.flow);
+    // locks the patch's own code declares to lockdep as taken in reclaim
+    for (const v of this.post()) out.push(...primedLocks(v));
     if (this.facts) {
       const done = new Set<string>();
       const own = new Set(this.post().map((v) => `${v.path}:${v.name}`));
@@ -1235,13 +1240,19 @@ export class ReclaimAnalysis {
         for (const f of d.files) {
           const scan = d.scans.get(f)!;
           const freezers = scan.functions.filter((fn) => !own.has(`${f}:${fn.name}`) && fn.calls.some((c) => LOCK_CALLS[c.callee]?.kind === "freeze" && LOCK_CALLS[c.callee]?.op === "acquire"));
-          if (freezers.length === 0) continue;
+          // functions that declare to lockdep what reclaim takes
+          const primers = scan.functions.filter((fn) => !own.has(`${f}:${fn.name}`) && fn.calls.some((c) => RECLAIM_LOCKDEP_PRIME.enter[c.callee]));
+          if (freezers.length === 0 && primers.length === 0) continue;
           const t = this.text(f);
           if (t === undefined) continue;
           const flows = cachedFlows(`post:${f}`, t);
           for (const fn of freezers) {
             const flow = flows.get(fn.name);
             if (flow) frozenTakers(f, fn.name, flow);
+          }
+          for (const fn of primers) {
+            const flow = flows.get(fn.name);
+            if (flow) out.push(...primedLocks({ path: f, name: fn.name, flow, image: "post", whole: true, changed: new Set(), signature: fn.name }));
           }
         }
       }
@@ -1640,7 +1651,7 @@ export class ReclaimAnalysis {
       if (h.mask.fs === false && h.mask.io === false) continue;
       // a reclaim-side taker needs __GFP_FS to be reached; one inside a queue freeze only needs IO to the queue
       const same = (t: ReclaimTaker) => t.what === "lock" && t.key !== undefined && sameLockStrict(t.key, e.key!) && !(t.file === v.path && t.line === e.line);
-      const taker = e.key ? (h.mask.fs !== false ? takers.find((t) => same(t) && t.role !== null) : undefined) ?? (h.mask.io !== false ? takers.find((t) => same(t) && t.underFreeze) : undefined) ?? null : null;
+      const taker = e.key ? (h.mask.fs !== false ? takers.find((t) => same(t) && (t.role !== null || t.primed)) : undefined) ?? (h.mask.io !== false ? takers.find((t) => same(t) && t.underFreeze) : undefined) ?? null : null;
       if (h.mask.fs === false && !taker) continue;
       site.hazards.push({ kind: "held-lock", held: e, must: h.must, via: h.via, taker });
     }
@@ -1656,6 +1667,23 @@ export class ReclaimAnalysis {
     site.hazards = dedupeHazards(site.hazards);
     return site;
   }
+}
+
+/** Locks a function declares to lockdep as taken in reclaim: might_lock() (or a lock taken) between fs_reclaim_acquire() and fs_reclaim_release(). */
+export function primedLocks(v: FnView): ReclaimTaker[] {
+  const out: ReclaimTaker[] = [];
+  let inside = false;
+  for (const e of v.flow.events) {
+    if (RECLAIM_LOCKDEP_PRIME.enter[e.callee]) inside = true;
+    else if (RECLAIM_LOCKDEP_PRIME.exit[e.callee]) inside = false;
+    else if (inside) {
+      const declared = RECLAIM_LOCKDEP_PRIME.declare[e.callee] && e.args[0] ? lockKeyOf(e.args[0], (x) => v.flow.types.get(x) ?? null) : null;
+      const taken = e.info.kind === "lock" && e.info.op === "acquire" && isSleepingLock(e.info.lock) ? e.info.key : null;
+      const key = declared ?? taken;
+      if (key) out.push({ what: "lock", key, role: null, primed: { fn: v.name }, chain: [v.name, e.callee], file: v.path, line: e.line });
+    }
+  }
+  return out;
 }
 
 /** Sleeping locks held where a fragment ends: those held before it that it does not release, and those it takes and does not release. */

@@ -247,6 +247,17 @@ export const SCOPE_CALLS: Readonly<Record<string, ScopeCall>> = {
   memalloc_pin_restore: { kind: "pin", op: "restore", src: "include/linux/sched/mm.h" },
 };
 
+/**
+ * lockdep annotations by which code declares what reclaim takes: between fs_reclaim_acquire() and
+ * fs_reclaim_release(), a might_lock() (or a lock taken) tells lockdep the lock is taken in reclaim, so that any
+ * allocation that may enter FS reclaim while it is held is reported at once (shrinkers prime their locks this way).
+ */
+export const RECLAIM_LOCKDEP_PRIME: Readonly<{ enter: Record<string, Provenance>; exit: Record<string, Provenance>; declare: Record<string, Provenance> }> = {
+  enter: { fs_reclaim_acquire: { src: "include/linux/sched/mm.h, mm/page_alloc.c" } },
+  exit: { fs_reclaim_release: { src: "include/linux/sched/mm.h, mm/page_alloc.c" } },
+  declare: { might_lock: { src: "include/linux/lockdep.h" }, might_lock_nested: { src: "include/linux/lockdep.h" } },
+};
+
 /** memalloc_flags_save(PF_x) / memalloc_flags_restore(old): the common base since 2024. */
 export const FLAGS_SCOPE_CALLS: Readonly<Record<string, Provenance & { op: "save" | "restore" }>> = {
   // introduced by 3f6d5e6a468d; present in linux-6.12 (the release it first shipped in is not recorded here)

@@ -3,6 +3,7 @@ import type { Rule } from "../../types.js";
 import { rule as allocWhileHolding } from "./alloc-while-holding.js";
 import { rule as gfpKernelInIoPath } from "./gfp-kernel-in-io-path.js";
 import { rule as ignoresGfpParam } from "./ignores-gfp-param.js";
+import { rule as lockdepReclaimPrime } from "./lockdep-reclaim-prime.js";
 import { rule as mappingGfpMask } from "./mapping-gfp-mask.js";
 import { rule as maskWeakerThanSibling } from "./mask-weaker-than-sibling.js";
 import { rule as memallocFlagsDirect } from "./memalloc-flags-direct.js";
@@ -11,4 +12,4 @@ import { rule as nofsToKernel } from "./nofs-to-kernel.js";
 import { rule as scopeConversion } from "./scope-conversion.js";
 import { rule as unbalancedScope } from "./unbalanced-scope.js";
 
-export const rules: Rule[] = [allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, mappingGfpMask, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, unbalancedScope];
+export const rules: Rule[] = [allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockdepReclaimPrime, mappingGfpMask, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, unbalancedScope];

@@ -36,6 +36,7 @@ export function heldWhere(h: { line: number; fromTree?: boolean }, via: string[]
 
 /** "foo_evict_inode() (super_operations.evict_inode) takes it: foo_evict_inode -> ... -> mutex_lock". */
 export function takerText(t: ReclaimTaker): string {
+  if (t.primed) return `${t.primed.fn}() tells lockdep it is taken in reclaim (${t.chain[t.chain.length - 1]}() between fs_reclaim_acquire() and fs_reclaim_release(), ${t.file}:${t.line})`;
   if (t.underFreeze)
     return `${t.underFreeze.fn}() takes it with ${t.underFreeze.frozen.key?.expr ?? "the request queue"} frozen (${t.file}:${t.line}, frozen at line ${t.underFreeze.frozen.line}): IO that reclaim issues to that queue waits for the unfreeze, which waits for this lock`;
   return `${t.role!.root}() (${t.role!.label}) takes it in reclaim: ${chainText(t.chain)} (${t.file}:${t.line})`;
