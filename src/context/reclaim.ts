@@ -24,6 +24,7 @@ import {
   HANDLE_APIS,
   LOCK_CALLS,
   RECLAIM_LOCKDEP_PRIME,
+  WQ_CONSTRUCTORS,
   OPS_ROLES,
   ROLE_NEEDS,
   SIGNATURE_ROLES,
@@ -397,6 +398,7 @@ const TOKENS = {
   ]),
   freeze: words(Object.entries(LOCK_CALLS).filter(([, l]) => l.op === "acquire" && l.kind === "freeze").map(([n]) => n)),
   sleepingLock: words(Object.entries(LOCK_CALLS).filter(([, l]) => l.op === "acquire" && l.kind !== "freeze" && isSleepingLock(l.kind)).map(([n]) => n)),
+  reclaimQueue: words(["WQ_MEM_RECLAIM", ...Object.entries(WQ_CONSTRUCTORS).filter(([, c]) => c.legacy).map(([n]) => n)]),
   relaxed: /\bGFP_NO(?:FS|IO)\b|__GFP_(?:FS|IO)\b/,
   other: words([...Object.keys(WAIT_CALLS), ...Object.keys(EVICTING_CALLS), "flush_", "cancel_", "queue_", "schedule_", "_WORK", "workqueue", "WQ_", "prctl", "vfs_", "kernel_write", "kernel_read", "_iter"]),
 };
@@ -710,7 +712,8 @@ export class ReclaimAnalysis {
       // the directory can supply what the lines do not)
       // (the chains the shrinker and stacked-IO rules follow start at a role: diff-only, one the patch shows)
       const heldBefore = r.name !== null && before.some((b) => b.lines.some((l) => TOKENS.sleepingLock.test(l.text)));
-      if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r), this.patchHasReclaimSide(), heldBefore) && !(this.patchHasRole() && chainMatters(r, calls)) && !locksInsideFreeze(r)) continue;
+      // (a queue with a rescuer the patch shows: its work may be any function of the patch)
+      if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r) || this.patchShowsReclaimQueue(), this.patchHasReclaimSide(), heldBefore) && !(this.patchHasRole() && chainMatters(r, calls)) && !locksInsideFreeze(r)) continue;
       const params = paramsOfSignature(r.signature);
       const initial = seed ? this.seedFor(r) : undefined;
       const known = { params, types: paramTypes(params.join(", ")) };
@@ -917,6 +920,15 @@ export class ReclaimAnalysis {
   }
 
   /** The patch shows a function reclaim runs (a shrinker, eviction, folio release...): only then can a lock it shows be one reclaim takes. */
+  private reclaimQueue: boolean | null = null;
+
+  /** The patch's lines name WQ_MEM_RECLAIM or a legacy constructor (which implies it): a queue whose work reclaim may wait on. */
+  private patchShowsReclaimQueue(): boolean {
+    if (this.reclaimQueue !== null) return this.reclaimQueue;
+    this.reclaimQueue = this.patch.files.some((f) => f.hunks.some((h) => h.lines.some((l) => TOKENS.reclaimQueue.test(l.text))));
+    return this.reclaimQueue;
+  }
+
   private patchHasReclaimSide(): boolean {
     if (this.reclaimSide !== null) return this.reclaimSide;
     const regions = regionsOf(this.patch, "new");

@@ -1,0 +1,72 @@
+// alloc-in-reclaim-work: an allocation the patch adds, with a mask that lets
+// reclaim start IO, in code that runs as the work of a WQ_MEM_RECLAIM queue
+// (the work function, or a function it calls a few calls down). The flag is
+// the queue's promise that reclaim may wait for its work (a rescuer runs it
+// when no worker can be created); work that then waits for reclaim's IO
+// waits for itself. Found by the workqueue analysis: the binding (INIT_WORK)
+// and the queueing, and the queue's flags read where it is allocated.
+import { reclaimAnalysis } from "../../context/reclaim.js";
+import { workqueueAnalysis } from "../../context/workqueues.js";
+import type { Report, Rule } from "../../types.js";
+import { allocationNeedles } from "../../vocab/kernel-api.js";
+import { allocText, chainText } from "../util/phrases.js";
+
+export const rule: Rule = {
+  meta: {
+    id: "alloc-in-reclaim-work",
+    class: "gfp-context",
+    severity: "warning",
+    description: "A new allocation that may start IO in the work of a WQ_MEM_RECLAIM queue (reclaim may be waiting for that work)",
+    docs: {
+      why:
+        "WQ_MEM_RECLAIM is set on a queue because reclaim (or IO that reclaim waits for) depends on its work: under " +
+        "memory pressure the rescuer thread runs it when no worker can be created. An allocation in that work that may " +
+        "start IO from reclaim (GFP_KERNEL, GFP_NOFS) can wait for writeback that waits for this very work, and the " +
+        "rescuer is stuck with it. Such work allocates with GFP_NOIO, under memalloc_noio_save(), or from a mempool.",
+      fix:
+        "Use GFP_NOIO (or open memalloc_noio_save() in the work function so its callees are covered), preallocate, or " +
+        "use a mempool sized for the work's progress.",
+      quiet:
+        "Allocations the patch did not add, masks relaxed from a stricter one (nofs-to-kernel speaks), masks without __GFP_IO or under a NOIO scope (the function's, a " +
+        "caller's or a handle's), queues whose flags are not known (said by other rules), audits of existing code, and " +
+        "allocations another rule already warns on.",
+    },
+    messages: {
+      inReclaimWork:
+        "{{alloc}} in {{fn}}(), which runs as work of {{queue}}, a WQ_MEM_RECLAIM queue ({{chain}}): reclaim may be waiting for this work, and the allocation may start IO from reclaim that waits for it in turn",
+    },
+    knowledge: ["memalloc-noio-2013", "workqueue-doc"],
+    scope: "line",
+    needles: allocationNeedles(),
+  },
+  check(ctx) {
+    const a = reclaimAnalysis(ctx);
+    const reports: Report[] = [];
+    if (a.mode === "audit") return reports;
+    let wq: ReturnType<typeof workqueueAnalysis> | null = null;
+    const seen = new Set<string>();
+    for (const site of a.allocations()) {
+      if (!site.added || a.unchanged(site)) continue;
+      if (a.relaxedFrom(site)) continue; // a stricter mask relaxed: nofs-to-kernel says it, with the same chain
+      if (site.effective.reclaim === false || site.effective.io !== true) continue;
+      if (site.hazards.some((h) => h.kind !== "held-lock" || h.taker !== null)) continue; // another rule speaks
+      wq ??= workqueueAnalysis(ctx);
+      const work = wq.runsAs(site.fn).ctx;
+      if (!work || work.kind !== "wq" || !work.queue || work.queue.flags.memReclaim !== true) continue;
+      const k = `${site.fn.path}:${site.at}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      reports.push({
+        file: site.fn.path,
+        line: site.at,
+        identifiers: [site.ev.callee, site.mask.name ?? site.mask.text, "WQ_MEM_RECLAIM"],
+        messageId: "inReclaimWork",
+        data: { alloc: allocText(site), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain) },
+        fix: `Use GFP_NOIO for ${site.ev.callee}() here, or open memalloc_noio_save() in ${work.root}() so every allocation of the work is covered; or preallocate.`,
+        chain: [`${work.queue.label} (WQ_MEM_RECLAIM)`, ...work.chain.map((f) => `${f}()`), allocText(site)],
+        cite: ["memalloc-noio-2013"],
+      });
+    }
+    return reports;
+  },
+};

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { rule } from "../../src/rules/gfp-context/alloc-in-reclaim-work.js";
+import { ruleTester } from "../helpers/rule-tester.js";
+import { reviewWithTree } from "../helpers/tree-review.js";
+
+// Fixtures written for these tests, modelled on a device-mapper target whose chunk work resets zones.
+const file = (flags: string, body: string) => `// SPDX-License-Identifier: GPL-2.0
+#include <linux/workqueue.h>
+
+static struct workqueue_struct *zed_chunk_wq;
+static struct work_struct zed_chunk_work;
+
+static int zed_reset_zone(struct zed_dev *zd, struct zed_zone *z)
+{
+	struct zed_req *r;
+
+${body}
+	return zed_submit_reset(zd, z, r);
+}
+
+static void zed_chunk_fn(struct work_struct *work)
+{
+	struct zed_dev *zd = container_of(work, struct zed_dev, chunk_work);
+
+	zed_reset_zone(zd, zd->next);
+}
+
+static int zed_init(struct zed_dev *zd)
+{
+	zed_chunk_wq = alloc_workqueue("zed_cwq", ${flags}, 0);
+	INIT_WORK(&zed_chunk_work, zed_chunk_fn);
+	queue_work(zed_chunk_wq, &zed_chunk_work);
+	return 0;
+}
+`;
+const alloc = (mask: string) => `\tr = kzalloc(sizeof(*r), ${mask});\n\tif (!r)\n\t\treturn -ENOMEM;\n`;
+const before = file("WQ_MEM_RECLAIM", "\tr = NULL;\n");
+
+ruleTester(rule, {
+  valid: [
+    { name: "diff only, the work binding out of view: nothing said", patch: { files: [{ path: "drivers/md/zed.c", before, after: file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL")) }] } },
+    { name: "GFP_NOIO in the work", patch: { files: [{ path: "drivers/md/zed.c", before, after: file("WQ_MEM_RECLAIM", alloc("GFP_NOIO")) }] } },
+    { name: "the queue has no WQ_MEM_RECLAIM", patch: { files: [{ path: "drivers/md/zed.c", before: file("WQ_UNBOUND", "\tr = NULL;\n"), after: file("WQ_UNBOUND", alloc("GFP_KERNEL")) }] } },
+    { name: "a NOIO scope over the allocation", patch: { files: [{ path: "drivers/md/zed.c", before, after: file("WQ_MEM_RECLAIM", `\tunsigned int noio = memalloc_noio_save();\n\n${alloc("GFP_KERNEL").replace("\t\treturn -ENOMEM;\n", "\t\tr = ERR_PTR(-ENOMEM);\n")}\tmemalloc_noio_restore(noio);\n`) }] } },
+    { name: "the allocation was already there", patch: { files: [{ path: "drivers/md/zed.c", before: file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL")), after: file("WQ_MEM_RECLAIM | WQ_UNBOUND", alloc("GFP_KERNEL")) }] } },
+  ],
+  invalid: [
+    { name: "kzalloc(GFP_KERNEL) in a function the WQ_MEM_RECLAIM work calls (a new file: the binding and queueing in view)", patch: { files: [{ path: "drivers/md/zed.c", before: null, after: file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL")) }] }, errors: [{ messageId: "inReclaimWork", line: 11, severity: "warning" }] },
+    { name: "GFP_NOFS still lets reclaim start IO", patch: { files: [{ path: "drivers/md/zed.c", before: null, after: file("WQ_MEM_RECLAIM", alloc("GFP_NOFS")) }] }, errors: [{ messageId: "inReclaimWork", line: 11 }] },
+    { name: "a flags macro with WQ_MEM_RECLAIM", patch: { files: [{ path: "drivers/md/zed.c", before: null, after: file("ZED_WQ_FLAGS", alloc("GFP_KERNEL")).replace("static struct", "#define ZED_WQ_FLAGS (WQ_MEM_RECLAIM | WQ_UNBOUND)\n\nstatic struct") }] }, errors: [{ messageId: "inReclaimWork", line: 13 }] },
+  ],
+});
+
+describe("alloc-in-reclaim-work findings", () => {
+  it("names the queue and the chain from the work function", async () => {
+    const f = await reviewWithTree(new Map([["drivers/md/zed.c", before]]), { files: [{ path: "drivers/md/zed.c", before, after: file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL")) }] }, [rule]);
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toContain('"zed_cwq"');
+    expect(f[0]!.message).toContain("zed_chunk_fn -> zed_reset_zone");
+  });
+});
