@@ -87,8 +87,28 @@ const trans = (mask: string) => `static int frob_set_xattr(struct btrfs_trans_ha
 }
 `;
 
+// a key setup helper that opened a NOIO scope around a cipher allocation
+const keySetup = (scoped: boolean) => `static int frob_set_cipher(struct frob_key *key)
+{
+	unsigned int noio;
+	int ret;
+
+${scoped ? "\tnoio = memalloc_noio_save();\n" : ""}	key->tfm = frob_alloc_cipher("cbc(aes)");
+${scoped ? "\tmemalloc_noio_restore(noio);\n" : ""}	if (IS_ERR(key->tfm))
+		return PTR_ERR(key->tfm);
+	ret = frob_cipher_setkey(key->tfm, key->key, key->len);
+	return ret;
+}
+`;
+const keyUser = `int frob_key_prepare(struct frob_key *key)
+{
+	return frob_set_cipher(key);
+}
+`;
+
 ruleTester(rule, {
   valid: [
+    { name: "a NOIO scope moved into the only caller the patch shows", patch: { files: [{ path: "net/frob/crypto.c", before: `${keySetup(true)}\n${keyUser}`, after: `${keySetup(false)}\n${keyUser.replace("\treturn frob_set_cipher(key);\n", "\tunsigned int noio = memalloc_noio_save();\n\tint ret = frob_set_cipher(key);\n\n\tmemalloc_noio_restore(noio);\n\treturn ret;\n")}` }] } },
     { name: "GFP_KERNEL -> GFP_NOFS (the other direction)", patch: { files: [{ path: "fs/frob/scrub.c", before: scrub("GFP_KERNEL"), after: scrub("GFP_NOFS") }] } },
     {
       name: "conversion under a memalloc_nofs_save() scope the same patch adds",
@@ -124,6 +144,16 @@ ruleTester(rule, {
     },
   ],
   invalid: [
+    {
+      name: "a NOIO scope removed from around a call that allocated, no allocation left in view",
+      patch: { files: [{ path: "net/frob/crypto.c", before: keySetup(true), after: keySetup(false) }] },
+      errors: [{ messageId: "scopeRemovedNothingLeft", line: 6, severity: "info" }],
+    },
+    {
+      name: "the function that opened the scope is removed",
+      patch: { files: [{ path: "net/frob/crypto.c", before: `${keySetup(true)}\n${keyUser}`, after: keyUser.replace("frob_set_cipher(key)", "frob_lib_prepare(key)") }] },
+      errors: [{ messageId: "scopeFunctionRemoved", line: 6, severity: "info" }],
+    },
     {
       name: "GFP_NOFS -> GFP_KERNEL with nothing visible: info naming what was not checked",
       patch: { files: [{ path: "fs/frob/scrub.c", before: scrub("GFP_NOFS"), after: scrub("GFP_KERNEL") }] },

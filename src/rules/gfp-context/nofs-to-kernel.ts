@@ -37,6 +37,10 @@ export const rule: Rule = {
         "{{was}} -> {{now}} for {{alloc}} in {{fn}}(), which runs as work of {{queue}}, a WQ_MEM_RECLAIM queue ({{chain}}): the flag says reclaim or IO may wait on this work, and an allocation that may now {{what}} from reclaim can wait for itself",
       relaxedChecked:
         "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): checked {{callers}}; none holds a transaction handle or a lock a reclaim-side function of {{dir}} takes, and {{fn}}() has no IO role",
+      scopeFunctionRemoved:
+        "{{fn}}() is removed with its {{kind}} scope, which covered {{covered}}: whatever replaces that work must not allocate where the scope was needed (or must keep the scope); otherwise it may {{what}} from reclaim",
+      scopeRemovedNothingLeft:
+        "{{kind}} scope removed from {{fn}}(), and no allocation is left in the lines the patch shows: it covered {{covered}}; if any of them (or a helper they call) still allocates, it now may {{what}} from reclaim",
       scopeRemoved:
         "{{kind}} scope removed in {{fn}}(): {{alloc}} now runs as {{now}}; {{verdict}}",
     },
@@ -80,6 +84,36 @@ export const rule: Rule = {
         continue;
       }
       reports.push(verdict(a, site, maskChanged ? r : null, lost));
+    }
+    // a scope removed from a function in which no allocation is left to judge: what it covered is now called without it
+    for (const pv of a.pre()) {
+      const removed = pv.flow.events.find((e) => e.info.kind === "scope" && e.info.op === "save" && e.info.how === "save" && pv.changed.has(e.line));
+      if (!removed || removed.info.kind !== "scope") continue;
+      const kind = removed.info.scope[0];
+      if (kind !== "noio" && kind !== "nofs") continue;
+      const fnKey = `${pv.path}:${pv.name}`;
+      if (seenFn.has(fnKey)) continue;
+      const post = a.post().filter((v) => v.path === pv.path && v.name === pv.name);
+      // the scope is still opened in the function, or moved into a caller the patch shows
+      if (post.some((v) => v.flow.events.some((e) => e.info.kind === "scope" && e.info.op === "save" && e.info.scope.includes(kind)))) continue;
+      if (a.post().some((v) => v.flow.events.some((e) => e.callee === pv.name && (e.state.mustScopes as string[]).includes(kind)))) continue;
+      // the calls the scope covered in the old version (between the save and its restore)
+      const restore = pv.flow.events.find((e) => e.line > removed.line && e.info.kind === "scope" && e.info.op === "restore");
+      const covered = [...new Set(pv.flow.events.filter((e) => e.line > removed.line && (!restore || e.line < restore.line) && (e.info.kind === "call" || e.info.kind === "alloc") && /^[A-Za-z_]\w*$/.test(e.callee)).map((e) => e.callee))];
+      if (post.length > 0 && a.allocations().some((x) => x.fn.path === pv.path && x.fn.name === pv.name)) continue; // judged above
+      seenFn.add(fnKey);
+      const scope = `memalloc_${kind}_save()`;
+      // the whole function is deleted (every line of it, definition to closing brace)
+      let gone = pv.flow.entryVisible && pv.flow.endVisible;
+      for (let l = pv.flow.start; gone && l <= pv.flow.end; l++) if (!pv.changed.has(l)) gone = false;
+      reports.push({
+        file: pv.path,
+        line: removed.line,
+        identifiers: [removed.callee, pv.name],
+        messageId: gone ? "scopeFunctionRemoved" : "scopeRemovedNothingLeft",
+        data: { kind: scope, what: kind === "noio" ? "start IO" : "call into the filesystem", fn: pv.name, covered: covered.length > 0 ? covered.slice(0, 6).map((c) => `${c}()`).join(", ") : "nothing the lines show" },
+        unknowns: covered.length > 0 ? [`whether ${covered.slice(0, 6).map((c) => `${c}()`).join(", ")} still allocate${a.mode === "diff" ? " (their bodies are not in the diff)" : ""}`] : [],
+      });
     }
     return reports;
   },
