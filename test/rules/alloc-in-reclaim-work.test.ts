@@ -42,7 +42,7 @@ ruleTester(rule, {
     { name: "GFP_NOIO in the work", patch: { files: [{ path: "drivers/md/zed.c", before, after: file("WQ_MEM_RECLAIM", alloc("GFP_NOIO")) }] } },
     { name: "the queue has no WQ_MEM_RECLAIM", patch: { files: [{ path: "drivers/md/zed.c", before: file("WQ_UNBOUND", "\tr = NULL;\n"), after: file("WQ_UNBOUND", alloc("GFP_KERNEL")) }] } },
     { name: "a NOIO scope over the allocation", patch: { files: [{ path: "drivers/md/zed.c", before, after: file("WQ_MEM_RECLAIM", `\tunsigned int noio = memalloc_noio_save();\n\n${alloc("GFP_KERNEL").replace("\t\treturn -ENOMEM;\n", "\t\tr = ERR_PTR(-ENOMEM);\n")}\tmemalloc_noio_restore(noio);\n`) }] } },
-    { name: "the allocation was already there", patch: { files: [{ path: "drivers/md/zed.c", before: file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL")), after: file("WQ_MEM_RECLAIM | WQ_UNBOUND", alloc("GFP_KERNEL")) }] } },
+    { name: "the allocation was already there and the patch does not touch its line", patch: { files: [{ path: "drivers/md/zed.c", before: file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL")), after: file("WQ_MEM_RECLAIM | WQ_UNBOUND", alloc("GFP_KERNEL")) }] } },
   ],
   invalid: [
     { name: "kzalloc(GFP_KERNEL) in a function the WQ_MEM_RECLAIM work calls (a new file: the binding and queueing in view)", patch: { files: [{ path: "drivers/md/zed.c", before: null, after: file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL")) }] }, errors: [{ messageId: "inReclaimWork", line: 11, severity: "warning" }] },
@@ -52,6 +52,13 @@ ruleTester(rule, {
 });
 
 describe("alloc-in-reclaim-work findings", () => {
+  it("a call the patch rewrites with the same mask is reported as pre-existing", async () => {
+    const was = file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL"));
+    const f = await reviewWithTree(new Map([["drivers/md/zed.c", was]]), { files: [{ path: "drivers/md/zed.c", before: was, after: was.replace("kzalloc(sizeof(*r), GFP_KERNEL)", "kzalloc(sizeof(*r) + zd->extra, GFP_KERNEL)") }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity, x.preExisting])).toEqual([[11, "warning", true]]);
+    expect(f[0]!.message).toContain("it allocated so before too");
+  });
+
   it("names the queue and the chain from the work function", async () => {
     const f = await reviewWithTree(new Map([["drivers/md/zed.c", before]]), { files: [{ path: "drivers/md/zed.c", before, after: file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL")) }] }, [rule]);
     expect(f).toHaveLength(1);

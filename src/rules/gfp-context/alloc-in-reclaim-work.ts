@@ -27,13 +27,13 @@ export const rule: Rule = {
         "Use GFP_NOIO (or open memalloc_noio_save() in the work function so its callees are covered), preallocate, or " +
         "use a mempool sized for the work's progress.",
       quiet:
-        "Allocations the patch did not add, masks relaxed from a stricter one (nofs-to-kernel speaks), masks without __GFP_IO or under a NOIO scope (the function's, a " +
+        "Allocations on lines the patch does not touch (a call it rewrites with the same mask is reported as pre-existing), masks relaxed from a stricter one (nofs-to-kernel speaks), masks without __GFP_IO or under a NOIO scope (the function's, a " +
         "caller's or a handle's), queues whose flags are not known (said by other rules), audits of existing code, and " +
         "allocations another rule already warns on.",
     },
     messages: {
       inReclaimWork:
-        "{{alloc}} in {{fn}}(), which runs as work of {{queue}}, a WQ_MEM_RECLAIM queue ({{chain}}): reclaim may be waiting for this work, and the allocation may start IO from reclaim that waits for it in turn",
+        "{{alloc}} in {{fn}}(), which runs as work of {{queue}}, a WQ_MEM_RECLAIM queue ({{chain}}): reclaim may be waiting for this work, and the allocation may start IO from reclaim that waits for it in turn{{already}}",
     },
     knowledge: ["memalloc-noio-2013", "workqueue-doc"],
     scope: "line",
@@ -46,8 +46,10 @@ export const rule: Rule = {
     let wq: ReturnType<typeof workqueueAnalysis> | null = null;
     const seen = new Set<string>();
     for (const site of a.allocations()) {
-      if (!site.added || a.unchanged(site)) continue;
+      if (!site.added) continue;
       if (a.relaxedFrom(site)) continue; // a stricter mask relaxed: nofs-to-kernel says it, with the same chain
+      // the patch rewrites a call that already allocated so: said, marked as what it was before the patch
+      const before = a.unchanged(site);
       if (site.effective.reclaim === false || site.effective.io !== true) continue;
       if (site.hazards.some((h) => h.kind !== "held-lock" || h.taker !== null)) continue; // another rule speaks
       wq ??= workqueueAnalysis(ctx);
@@ -61,7 +63,8 @@ export const rule: Rule = {
         line: site.at,
         identifiers: [site.ev.callee, site.mask.name ?? site.mask.text, "WQ_MEM_RECLAIM"],
         messageId: "inReclaimWork",
-        data: { alloc: allocText(site), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain) },
+        data: { alloc: allocText(site), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain), already: before ? " (the patch rewrites this call; it allocated so before too)" : "" },
+        ...(before ? { preExisting: true } : {}),
         fix: `Use GFP_NOIO for ${site.ev.callee}() here, or open memalloc_noio_save() in ${work.root}() so every allocation of the work is covered; or preallocate.`,
         chain: [`${work.queue.label} (WQ_MEM_RECLAIM)`, ...work.chain.map((f) => `${f}()`), allocText(site)],
         cite: ["memalloc-noio-2013"],
