@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run bench: every benchmark, each in its own process so that peak RSS
-// figures are its own. `node bench/run.js --only review|startup|context|audit|github|mail|history`.
+// figures are its own. `node bench/run.js --only review|startup|folder|context|audit|github|mail|history`.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -42,7 +42,7 @@ if (only) {
   const res = await runOne(only);
   process.stdout.write(JSON.stringify(res) + "\n");
 } else {
-  const names = ["review", "startup", "context", "history", "audit", "github", "mail"];
+  const names = ["review", "startup", "folder", "context", "history", "audit", "github", "mail"];
   const results = {};
   for (const n of names) {
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--only", n], { encoding: "utf8", cwd: root, stdio: ["ignore", "pipe", "inherit"] });
