@@ -1,7 +1,7 @@
 // Command-line edge. Sub-commands other than review/rules/knowledge/explain
 // live in ./commands/<name>.ts and are imported only when used, so that
 // reviewing one patch does not load probot, imapflow or tree-sitter.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEFAULT_CONFIG, parseConfig, readYamlFile, type ReviewConfig } from "../config.js";
 import { ConfigError, InputError, UsageError, errorMessage } from "../errors.js";
@@ -13,6 +13,7 @@ import { FORMATS, render, type Format } from "../render/index.js";
 import { ALL_RULES } from "../rules/index.js";
 import type { ParsedInput, Patch, PatchReview, ReviewResult, Rule, Severity } from "../types.js";
 import { TOOL, VERSION } from "../version.js";
+import { expectInput } from "../context/parser.js";
 import { explain, listKnowledge, listRules } from "./info.js";
 
 export interface Io {
@@ -213,6 +214,15 @@ async function runReview(argv: string[], io: Io, rules: readonly Rule[]): Promis
   // With --tree the sources read every patch's files first, so the input is
   // parsed whole; without it each message is reviewed as it is read.
   const treeInputs: ParsedInput = { patches: [], covers: [], problems: [] };
+  // diff only, the size of the input decides how the C grammar is compiled (a short run keeps baseline code)
+  let named = 0;
+  for (const file of inputs) {
+    try {
+      if (file !== "-") named += statSync(file).size;
+    } catch {
+      // reported when it is read
+    }
+  }
   for (const file of inputs) {
     let data: Buffer;
     let name: string;
@@ -235,6 +245,7 @@ async function runReview(argv: string[], io: Io, rules: readonly Rule[]): Promis
         treeInputs.covers.push(...parsed.covers);
         treeInputs.problems.push(...parsed.problems);
       } else {
+        expectInput(named + (file === "-" ? data.length : 0));
         const one = await reviewInput(data, name, { maxBytes }, config, kb, rules);
         result.reviews.push(...one.reviews);
         result.covers.push(...one.covers);
