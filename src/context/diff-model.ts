@@ -6,7 +6,7 @@
 import type { FileDiff, Hunk, Patch } from "../types.js";
 import { functionDefinedOn, functionFromSection, stripLine } from "./c-lines.js";
 import { analyseFunction, type FlowOptions, type FunctionFlow } from "./flow.js";
-import { parseC } from "./parser.js";
+import { memoTree, parseC } from "./parser.js";
 import type { Node } from "web-tree-sitter";
 
 export interface Region {
@@ -130,7 +130,7 @@ export function regionFlow(
     try {
       const fn = topFunction(tree.rootNode);
       if (!fn) return null;
-      return analyseFunction(fn, { lineOffset: first - 1, entryVisible: true, endVisible: region.hasEnd, ...(known.types ? { types: known.types } : {}) });
+      return analyseFunction(memoTree(fn), { lineOffset: first - 1, entryVisible: true, endVisible: region.hasEnd, ...(known.types ? { types: known.types } : {}) });
     } finally {
       tree.delete();
     }
@@ -143,7 +143,7 @@ export function regionFlow(
     const tree = parseC(text);
     try {
       const fn = topFunction(tree.rootNode);
-      if (fn && !fn.hasError) return analyseFunction(fn, { lineOffset: first - 2, entryVisible: true, endVisible: region.hasEnd, ...(known.types ? { types: known.types } : {}) });
+      if (fn && !fn.hasError) return analyseFunction(memoTree(fn), { lineOffset: first - 2, entryVisible: true, endVisible: region.hasEnd, ...(known.types ? { types: known.types } : {}) });
     } finally {
       tree.delete();
     }
@@ -164,7 +164,7 @@ export function regionFlow(
     if (!fn) return null;
     const { entryKnown, ...rest } = known;
     // a state handed in (the tree's version of the function) makes the entry known, unless the caller says it is partial
-    const f = analyseFunction(fn, { lineOffset: first - 2, entryVisible: opensEntry || (known.initial !== undefined && entryKnown !== false), endVisible: region.hasEnd, name: region.name ?? "?", ...rest });
+    const f = analyseFunction(memoTree(fn), { lineOffset: first - 2, entryVisible: opensEntry || (known.initial !== undefined && entryKnown !== false), endVisible: region.hasEnd, name: region.name ?? "?", ...rest });
     f.name = region.name ?? "?";
     f.start = first;
     return f;

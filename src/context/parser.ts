@@ -4,7 +4,7 @@
 // so offsets and line numbers stay those of the real text.
 import { createRequire } from "node:module";
 import { setFlagsFromString } from "node:v8";
-import type { Parser, Tree } from "web-tree-sitter";
+import type { Node, Parser, Point, Tree } from "web-tree-sitter";
 
 let parser: Parser | null = null;
 let initing: Promise<void> | null = null;
@@ -121,3 +121,203 @@ export function parseC(text: string): Tree {
   return tree;
 }
 
+/**
+ * One function's syntax tree as the path walk reads it, asking the parser
+ * each thing once. web-tree-sitter answers every property of a node
+ * (`type`, a field, `parent`, the end) with a call into wasm and a new node
+ * object, and `descendantsOfType()` first maps type names to symbols by
+ * scanning the grammar's ~360 names: the walk, which asks the same nodes again
+ * from statement to statement, spent most of its time there. Here a node
+ * keeps what it was told; `descendantsOfType()` is answered from one search
+ * over the whole function per set of types, narrowed to the node's span (a
+ * candidate that only touches the span's ends is checked through its
+ * parents). The answers are those of the parser's own nodes; the wrappers
+ * live as long as the tree (the caller deletes it).
+ */
+export function memoTree(root: Node): Node {
+  const ctx: MemoCtx = { root: null as unknown as MemoNode, found: new Map() };
+  ctx.root = new MemoNode(root, ctx, undefined);
+  return ctx.root as unknown as Node;
+}
+
+interface MemoCtx {
+  root: MemoNode;
+  /** descendantsOfType(types) of the root, in the parser's order (preorder), by types. */
+  found: Map<string, MemoNode[]>;
+}
+
+const UNSET = Symbol("unset");
+
+class MemoNode {
+  readonly id: number;
+  readonly startIndex: number;
+  readonly startPosition: Point;
+  readonly tree: Tree;
+  private _type: string | undefined;
+  private _text: string | undefined;
+  private _endIndex: number | undefined;
+  private _endPosition: Point | undefined;
+  private _children: (MemoNode | null)[] | undefined;
+  private _named: (MemoNode | null)[] | undefined;
+  private _parent: MemoNode | null | typeof UNSET;
+  private _field: Map<string, MemoNode | null> | undefined;
+  private _fields: Map<string, MemoNode[]> | undefined;
+
+  constructor(
+    readonly raw: Node,
+    /** null above the root (its parents): those are answered by the parser. */
+    private readonly ctx: MemoCtx | null,
+    parent: MemoNode | null | undefined,
+  ) {
+    this.id = raw.id;
+    this.startIndex = raw.startIndex;
+    this.startPosition = raw.startPosition;
+    this.tree = raw.tree;
+    this._parent = parent === undefined ? UNSET : parent;
+  }
+
+  private wrap(n: Node | null, parent?: MemoNode): MemoNode | null {
+    return n ? new MemoNode(n, this.ctx, parent) : null;
+  }
+
+  /** A child the parser returned by field: the wrapper already made for it, if any. */
+  private own(n: Node | null): MemoNode | null {
+    if (!n) return null;
+    for (const list of [this._named, this._children]) if (list) for (const c of list) if (c && c.id === n.id && c.startIndex === n.startIndex) return c;
+    return this.wrap(n, this);
+  }
+
+  get type(): string {
+    return (this._type ??= this.raw.type);
+  }
+  get text(): string {
+    return (this._text ??= this.raw.text);
+  }
+  get endIndex(): number {
+    return (this._endIndex ??= this.raw.endIndex);
+  }
+  get endPosition(): Point {
+    return (this._endPosition ??= this.raw.endPosition);
+  }
+  get children(): (MemoNode | null)[] {
+    return (this._children ??= this.raw.children.map((c) => this.wrap(c, this)));
+  }
+  get namedChildren(): (MemoNode | null)[] {
+    if (this._named) return this._named;
+    const named = this.raw.namedChildren;
+    // the named children are among the children: the same wrappers when those were asked for
+    const all = this._children;
+    if (!all) return (this._named = named.map((n) => this.wrap(n, this)));
+    let j = 0;
+    this._named = named.map((n) => {
+      if (!n) return null;
+      while (j < all.length && !(all[j] && all[j]!.id === n.id && all[j]!.startIndex === n.startIndex)) j++;
+      return j < all.length ? all[j++]! : this.wrap(n, this);
+    });
+    return this._named;
+  }
+  get parent(): MemoNode | null {
+    if (this._parent !== UNSET) return this._parent;
+    const p = this.raw.parent;
+    // above the root the parser answers (a walk may look at what contains the function)
+    this._parent = p ? new MemoNode(p, this.ctx && this !== this.ctx.root ? this.ctx : null, undefined) : null;
+    return this._parent;
+  }
+  childForFieldName(name: string): MemoNode | null {
+    const m = (this._field ??= new Map());
+    let v = m.get(name);
+    if (v === undefined) m.set(name, (v = this.own(this.raw.childForFieldName(name))));
+    return v;
+  }
+  childrenForFieldName(name: string): (MemoNode | null)[] {
+    const m = (this._fields ??= new Map());
+    let v = m.get(name);
+    if (v === undefined) m.set(name, (v = this.raw.childrenForFieldName(name).map((n) => this.own(n)!).filter((x) => x !== null)));
+    return v;
+  }
+  get childCount(): number {
+    return this.children.length;
+  }
+  get namedChildCount(): number {
+    return this.namedChildren.length;
+  }
+  child(i: number): MemoNode | null {
+    return this.children[i] ?? null;
+  }
+  namedChild(i: number): MemoNode | null {
+    return this.namedChildren[i] ?? null;
+  }
+  get firstChild(): MemoNode | null {
+    return this.child(0);
+  }
+  get lastChild(): MemoNode | null {
+    return this.child(this.children.length - 1);
+  }
+  get firstNamedChild(): MemoNode | null {
+    return this.namedChild(0);
+  }
+  get lastNamedChild(): MemoNode | null {
+    return this.namedChild(this.namedChildren.length - 1);
+  }
+  get hasError(): boolean {
+    return this.raw.hasError;
+  }
+  get isNamed(): boolean {
+    return this.raw.isNamed;
+  }
+  get isMissing(): boolean {
+    return this.raw.isMissing;
+  }
+  get isError(): boolean {
+    return this.raw.isError;
+  }
+  equals(other: { id: number; tree: Tree }): boolean {
+    return this.tree === other.tree && this.id === other.id;
+  }
+  toString(): string {
+    return this.raw.toString();
+  }
+
+  descendantsOfType(types: string | string[], startPosition?: Point, endPosition?: Point): MemoNode[] {
+    const list = Array.isArray(types) ? types : [types];
+    if (!this.ctx || startPosition || endPosition) return this.raw.descendantsOfType(list, startPosition, endPosition).map((n) => this.wrap(n)!).filter((x) => x !== null);
+    const ctx = this.ctx;
+    const key = list.join("\0");
+    let all = ctx.found.get(key);
+    if (!all) ctx.found.set(key, (all = ctx.root.raw.descendantsOfType(list).map((n) => this.wrap(n)!).filter((x) => x !== null)));
+    if (this === ctx.root) return [...all];
+    // preorder: start indexes never decrease; the first candidate by binary search
+    const start = this.startIndex;
+    const end = this.endIndex;
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (all[mid]!.startIndex < start) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: MemoNode[] = [];
+    for (let i = lo; i < all.length; i++) {
+      const x = all[i]!;
+      if (x.startIndex > end) break;
+      const xs = x.startIndex;
+      const xe = x.endIndex;
+      if (xe > end) continue;
+      // siblings' spans follow each other, so a node within the span is a descendant, unless it has the same span
+      // (this node, or a parent or child of the same extent) or is empty at one of its ends: those ask the parents
+      const sure = xs === start && xe === end ? false : xs === xe ? xs > start && xs < end : true;
+      if (sure || this.isAncestorOf(x)) out.push(x);
+    }
+    return out;
+  }
+
+  /** Whether this node is x or one of x's parents (asked of the parser). */
+  private isAncestorOf(x: MemoNode): boolean {
+    if (x.id === this.id && x.startIndex === this.startIndex) return true;
+    for (let p = x.raw.parent; p; p = p.parent) {
+      if (p.id === this.id && p.startIndex === this.startIndex) return true;
+      if (p.startIndex < this.startIndex || p.endIndex > this.endIndex) return false;
+    }
+    return false;
+  }
+}
