@@ -328,9 +328,17 @@ export function signatureRole(sig: string): OpsField | null {
   for (const r of SIGNATURE_ROLES) {
     if (r.returns !== undefined && returns !== r.returns) continue;
     if (r.only && (!complete || params.length !== r.params.length)) continue;
-    if (r.params.every((t) => params.some((p) => new RegExp(`\\b${t}\\s*\\*`).test(p)) || (cut !== null && t.startsWith(cut)))) return r;
+    if (r.params.every((t) => params.some((p) => pointerTo(t).test(p)) || (cut !== null && t.startsWith(cut)))) return r;
   }
   return null;
+}
+
+/** `\bT\s*\*` for a parameter type of SIGNATURE_ROLES, compiled once per type. */
+const pointerRes = new Map<string, RegExp>();
+function pointerTo(t: string): RegExp {
+  let re = pointerRes.get(t);
+  if (!re) pointerRes.set(t, (re = new RegExp(`\\b${t}\\s*\\*`)));
+  return re;
 }
 
 
