@@ -11,7 +11,7 @@
 // Diff-only review sees fragments; with a source tree the whole functions,
 // their directory and callers. The same questions, the same vocabulary.
 import { dirname } from "node:path";
-import type { KernelVersion, Patch, SourceContext } from "../types.js";
+import type { Hunk, KernelVersion, Patch, SourceContext } from "../types.js";
 import {
   EVICTING_CALLS,
   FILE_IO_OPS,
@@ -426,20 +426,9 @@ const AUDIT_TOKENS = words([...Object.keys(FS_IO_CALLS), ...Object.keys(SYNC_IO_
 function regionMatters(r: Region, role: boolean, locks: boolean, heldBefore = false): boolean {
   // a plain lock is a hazard only when a reclaim-side function takes it, and diff-only that function must be in the patch
   const heldRe = locks ? TOKENS.held : TOKENS.heldAlways;
-  let changedAlloc = false;
-  let changedHeld = false;
-  let changedOther = false;
-  let changedExit = false;
-  for (const l of r.hunk.lines) {
-    if (l.kind === "ctx") continue;
-    const t = l.text;
-    if (TOKENS.scope.test(t)) return true;
-    if (/\b(?:return|goto|break|continue)\b/.test(t)) changedExit = true;
-    if (l.kind === "del" && TOKENS.relaxed.test(t)) return true;
-    if (TOKENS.alloc.test(t)) changedAlloc = true;
-    if (heldRe.test(t)) changedHeld = true;
-    if (TOKENS.other.test(t)) changedOther = true;
-  }
+  const c = hunkChanges(r.hunk, locks);
+  if (c.scope) return true;
+  const { changedAlloc, changedHeld, changedOther, changedExit } = c;
   // a new exit path can leave a scope open (or a lock held) that the lines shown opened
   if (changedExit && r.lines.some((l) => TOKENS.scope.test(l.text))) return true;
   if (!changedAlloc && !changedHeld && !changedOther) return false;
@@ -462,6 +451,31 @@ function regionMatters(r: Region, role: boolean, locks: boolean, heldBefore = fa
 function locksInsideFreeze(r: Region): boolean {
   const at = r.lines.findIndex((l) => TOKENS.freeze.test(l.text));
   return at >= 0 && r.lines.slice(at + 1).some((l) => TOKENS.sleepingLock.test(l.text));
+}
+
+/** What a hunk's changed lines name, for regionMatters (every region of a hunk reads the same lines): per hunk and `locks`. */
+const hunkMemo = new WeakMap<Hunk, Partial<Record<"locks" | "always", { scope: boolean; changedAlloc: boolean; changedHeld: boolean; changedOther: boolean; changedExit: boolean }>>>();
+function hunkChanges(h: Hunk, locks: boolean) {
+  let m = hunkMemo.get(h);
+  if (!m) hunkMemo.set(h, (m = {}));
+  const k = locks ? "locks" : "always";
+  const memo = m[k];
+  if (memo) return memo;
+  const heldRe = locks ? TOKENS.held : TOKENS.heldAlways;
+  const out = { scope: false, changedAlloc: false, changedHeld: false, changedOther: false, changedExit: false };
+  for (const l of h.lines) {
+    if (l.kind === "ctx") continue;
+    const t = l.text;
+    if (TOKENS.scope.test(t) || (l.kind === "del" && TOKENS.relaxed.test(t))) {
+      out.scope = true;
+      break;
+    }
+    if (/\b(?:return|goto|break|continue)\b/.test(t)) out.changedExit = true;
+    if (TOKENS.alloc.test(t)) out.changedAlloc = true;
+    if (heldRe.test(t)) out.changedHeld = true;
+    if (TOKENS.other.test(t)) out.changedOther = true;
+  }
+  return (m[k] = out);
 }
 
 /**
