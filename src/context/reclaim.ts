@@ -315,6 +315,17 @@ export function opsRole(struct: string | null, field: string): OpsField | null {
 
 /** Roles a signature's return and parameter types give. */
 export function signatureRole(sig: string): OpsField | null {
+  // a pure function of the text, asked of every region several times (prefilters, roles): answered once per text
+  let r = sigRoles.get(sig);
+  if (r === undefined) {
+    if (sigRoles.size >= 4096) sigRoles.clear();
+    sigRoles.set(sig, (r = signatureRoleOf(sig)));
+  }
+  return r;
+}
+const sigRoles = new Map<string, OpsField | null>();
+
+function signatureRoleOf(sig: string): OpsField | null {
   const open = sig.indexOf("(");
   if (open < 0) return null;
   const head = sig.slice(0, open).replace(/\b(?:static|inline|__always_inline|noinline|extern)\b/g, "").trim();
