@@ -146,6 +146,14 @@ interface MemoCtx {
   found: Map<string, MemoNode[]>;
 }
 
+/**
+ * The sets of types asked for so far (a walk asks the same few of every
+ * function): the first search in a function looks for all of them at once and
+ * each set's answer is that list filtered by type, the parser's order kept.
+ */
+const typeSets = new Map<string, ReadonlySet<string>>();
+const MAX_TYPE_SETS = 16;
+
 const UNSET = Symbol("unset");
 
 class MemoNode {
@@ -176,7 +184,7 @@ class MemoNode {
     this._parent = parent === undefined ? UNSET : parent;
   }
 
-  private wrap(n: Node | null, parent?: MemoNode): MemoNode | null {
+  wrap(n: Node | null, parent?: MemoNode): MemoNode | null {
     return n ? new MemoNode(n, this.ctx, parent) : null;
   }
 
@@ -284,7 +292,18 @@ class MemoNode {
     const ctx = this.ctx;
     const key = list.join("\0");
     let all = ctx.found.get(key);
-    if (!all) ctx.found.set(key, (all = ctx.root.raw.descendantsOfType(list).map((n) => this.wrap(n)!).filter((x) => x !== null)));
+    if (!all) {
+      const first = ctx.found.size === 0;
+      // (not "ERROR": the parser's search stops matching other types when ERROR is among them)
+      if (!typeSets.has(key) && typeSets.size < MAX_TYPE_SETS && !list.includes("ERROR")) typeSets.set(key, new Set(list));
+      if (first && typeSets.has(key) && typeSets.size > 1) {
+        // one search for every set known, split by type
+        const union = [...new Set([...typeSets.values()].flatMap((t) => [...t]))];
+        const found = ctx.root.raw.descendantsOfType(union).map((n) => ctx.root.wrap(n)!).filter((x) => x !== null);
+        for (const [k, t] of typeSets) ctx.found.set(k, found.filter((x) => t.has(x.type)));
+        all = ctx.found.get(key)!;
+      } else ctx.found.set(key, (all = ctx.root.raw.descendantsOfType(list).map((n) => this.wrap(n)!).filter((x) => x !== null)));
+    }
     if (this === ctx.root) return [...all];
     // preorder: start indexes never decrease; the first candidate by binary search
     const start = this.startIndex;
