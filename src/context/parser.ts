@@ -135,6 +135,7 @@ export function parseC(text: string): Tree {
  * live as long as the tree (the caller deletes it).
  */
 export function memoTree(root: Node): Node {
+  delegateTheRest(Object.getPrototypeOf(root) as object);
   const ctx: MemoCtx = { root: null as unknown as MemoNode, found: new Map() };
   ctx.root = new MemoNode(root, ctx, undefined);
   return ctx.root as unknown as Node;
@@ -155,6 +156,26 @@ const typeSets = new Map<string, ReadonlySet<string>>();
 const MAX_TYPE_SETS = 16;
 
 const UNSET = Symbol("unset");
+
+let delegated = false;
+
+/**
+ * What MemoNode does not answer itself (siblings, flags, queries...) is asked
+ * of the parser's node: a walk that starts reading another property gets the
+ * parser's answer, never undefined.
+ */
+function delegateTheRest(proto: object): void {
+  if (delegated) return;
+  delegated = true;
+  const own = new Set(Object.getOwnPropertyNames(MemoNode.prototype));
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    if (own.has(name) || name === "constructor") continue;
+    const d = Object.getOwnPropertyDescriptor(proto, name)!;
+    if (d.get) Object.defineProperty(MemoNode.prototype, name, { get(this: MemoNode) { return (this.raw as unknown as Record<string, unknown>)[name]; } });
+    else if (typeof d.value === "function")
+      Object.defineProperty(MemoNode.prototype, name, { value(this: MemoNode, ...args: unknown[]) { return (d.value as (...a: unknown[]) => unknown).apply(this.raw, args); } });
+  }
+}
 
 class MemoNode {
   readonly id: number;

@@ -98,6 +98,31 @@ describe("memoTree", () => {
     }
   });
 
+  it("answers every property of the parser's nodes (the ones it does not keep, from the parser's node)", () => {
+    const { tree, fns } = functionsOf(FRAGMENTS[1]!);
+    try {
+      const raw = fns[0]!.childForFieldName("body")!.namedChildren[1]!;
+      const memo = memoTree(fns[0]!).childForFieldName("body")!.namedChildren[1]!;
+      const proto = Object.getPrototypeOf(raw) as object;
+      const names = Object.getOwnPropertyNames(proto).filter((n) => n !== "constructor" && !n.startsWith("_"));
+      expect(names).toContain("nextSibling");
+      for (const name of names) {
+        const d = Object.getOwnPropertyDescriptor(proto, name)!;
+        const m = (memo as unknown as Record<string, unknown>)[name];
+        expect(m, name).not.toBeUndefined();
+        if (d.get) {
+          const r = (raw as unknown as Record<string, unknown>)[name];
+          const key = (v: unknown) => (v && typeof v === "object" && "id" in v ? (v as Node).id : v);
+          if (typeof r !== "object" || r === null || "id" in r) expect(key(m), name).toEqual(key(r));
+        }
+      }
+      expect(memo.nextSibling?.id).toBe(raw.nextSibling?.id);
+      expect(memo.isNamed).toBe(true);
+    } finally {
+      tree.delete();
+    }
+  });
+
   it("gives the same flow as the parser's nodes", () => {
     let flows = 0;
     for (const text of [...fixtureFiles.map((f) => readFileSync(f, "utf8")), ...FRAGMENTS]) {
