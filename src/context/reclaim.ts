@@ -24,6 +24,7 @@ import {
   HANDLE_APIS,
   LOCK_CALLS,
   RECLAIM_LOCKDEP_PRIME,
+  THREAD_SPAWNERS,
   WQ_CONSTRUCTORS,
   OPS_ROLES,
   ROLE_NEEDS,
@@ -396,8 +397,7 @@ export interface DirIndex {
 
 const dirIndexCache = new Map<string, DirIndex>();
 
-/** Calls that start a kernel thread running their first argument (include/linux/kthread.h). */
-const THREAD_SPAWNERS: ReadonlySet<string> = new Set(["kthread_create", "kthread_run", "kthread_create_on_node", "kthread_create_on_cpu", "kthread_run_on_cpu", "kthread_create_worker", "kthread_run_worker"]);
+
 
 const words = (ws: readonly string[]) => new RegExp(ws.filter((w, i, a) => a.indexOf(w) === i).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"));
 
@@ -1101,10 +1101,10 @@ export class ReclaimAnalysis {
    * it leaves open ends with it.
    */
   runsAsThread(view: FnView): boolean {
-    const spawns = (callee: string, args: readonly string[]) => THREAD_SPAWNERS.has(callee) && (args[0] ?? "").replace(/^&/, "") === view.name;
+    const spawns = (callee: string, args: readonly string[]) => THREAD_SPAWNERS[callee] !== undefined && (args[0] ?? "").replace(/^&/, "") === view.name;
     if (this.post().some((v) => v.flow.events.some((e) => spawns(e.callee, e.args)))) return true;
     if (!this.facts) return false;
-    for (const callee of THREAD_SPAWNERS)
+    for (const callee of Object.keys(THREAD_SPAWNERS))
       for (const c of this.dir(view.path).callers.get(callee) ?? []) {
         const call = c.fn.calls.find((x) => x.line === c.line && x.callee === callee);
         if (call && spawns(callee, call.args)) return true;

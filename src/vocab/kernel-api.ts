@@ -247,6 +247,17 @@ export const SCOPE_CALLS: Readonly<Record<string, ScopeCall>> = {
   memalloc_pin_restore: { kind: "pin", op: "restore", src: "include/linux/sched/mm.h" },
 };
 
+/** Calls that start a kernel thread running their first argument (include/linux/kthread.h). */
+export const THREAD_SPAWNERS: Readonly<Record<string, Provenance>> = {
+  kthread_create: { src: "include/linux/kthread.h" },
+  kthread_run: { src: "include/linux/kthread.h" },
+  kthread_create_on_node: { src: "include/linux/kthread.h" },
+  kthread_create_on_cpu: { src: "include/linux/kthread.h" },
+  kthread_run_on_cpu: { src: "include/linux/kthread.h" },
+  kthread_create_worker: { src: "include/linux/kthread.h (runs kthread_worker_fn; the work is queued on it)" },
+  kthread_run_worker: { src: "include/linux/kthread.h" },
+};
+
 /**
  * lockdep annotations by which code declares what reclaim takes: between fs_reclaim_acquire() and
  * fs_reclaim_release(), a might_lock() (or a lock taken) tells lockdep the lock is taken in reclaim, so that any

@@ -297,3 +297,32 @@ void zap_kick(struct zap_dev *zd)
     expect(f[0]!.chain).toContain("blk_mq_end_request()");
   });
 });
+
+// A network block driver's receive work, first on its own rescuer queue, then in a kernel thread per connection.
+const RECV = (thread: boolean) => `// SPDX-License-Identifier: GPL-2.0
+static struct workqueue_struct *knit_recv_wq;
+
+static int knit_start_conn(struct knit_conn *c)
+{
+${thread ? "\tstruct task_struct *t;\n\n\tt = kthread_create(knit_recv, c, \"knit-recv\");\n\tif (IS_ERR(t))\n\t\treturn PTR_ERR(t);\n\twake_up_process(t);\n" : "\tINIT_WORK(&c->recv_work, knit_recv);\n\tqueue_work(knit_recv_wq, &c->recv_work);\n"}	return 0;
+}
+
+static int __init knit_init(void)
+{
+${thread ? "" : "\tknit_recv_wq = alloc_workqueue(\"knit-recv\", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);\n\tif (!knit_recv_wq)\n\t\treturn -ENOMEM;\n"}	return knit_register();
+}
+`;
+
+describe("wq-mem-reclaim-removed: a rescuer queue deleted, its work moved to a kernel thread", () => {
+  it("says where the work runs now and what a thread's creation needs", () => {
+    const f = runRule(rule, { files: [{ path: "drivers/block/knit.c", before: RECV(false), after: RECV(true) }] });
+    expect(f.map((x) => [x.messageId, x.severity, x.line])).toEqual([["queueToThread", "info", 8]]);
+    expect(f[0]!.message).toContain('"knit-recv" (knit_recv_wq)');
+    expect(f[0]!.message).toContain("knit_recv() now runs in a kernel thread of its own");
+  });
+
+  it("a queue deleted with its work dropped too: nothing about a thread", () => {
+    const f = runRule(rule, { files: [{ path: "drivers/block/knit.c", before: RECV(false), after: RECV(true).replace("kthread_create(knit_recv, c, \"knit-recv\")", "knit_other_thread(c)") }] });
+    expect(f.filter((x) => x.messageId === "queueToThread")).toEqual([]);
+  });
+});

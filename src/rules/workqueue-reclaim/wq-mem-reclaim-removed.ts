@@ -6,7 +6,9 @@
 // A changelog saying the queue is off the reclaim path is not evidence.
 import { quotedFlushWarnings, shortLabel, workqueueAnalysis, type QueueFact, type WaitLink, type WorkqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
-import { CANCEL_NOT_CHECKED, SYSTEM_QUEUES } from "../../vocab/kernel-api.js";
+import { CANCEL_NOT_CHECKED, SYSTEM_QUEUES, THREAD_SPAWNERS } from "../../vocab/kernel-api.js";
+import { keyOf } from "../../context/extract.js";
+import { flagSitePairs } from "../../context/wq-flag-sites.js";
 import { chainText } from "../util/phrases.js";
 import { cancelInTrace, changeLabel, flusherText, warningNaming } from "../util/wq-sites.js";
 
@@ -58,6 +60,8 @@ export const rule: Rule = {
         "{{work}} moves from {{from}} (WQ_MEM_RECLAIM) to {{to}}, which has no rescuer, but IO or reclaim waits on it ({{link}}): under memory pressure it can stall there",
       movedToSystemUnknown:
         "{{work}} moves from {{from}} to {{to}}, which has no rescuer: right only if no reclaim or IO path waits on it",
+      queueToThread:
+        "{{queue}}, a queue with a rescuer (WQ_MEM_RECLAIM), is removed and its work {{fn}}() now runs in a kernel thread of its own ({{call}}() in {{where}}()): a dedicated thread needs no rescuer once it exists, but creating it allocates (task and stack, GFP_KERNEL), so it must exist before IO or reclaim can wait on {{fn}}()",
       systemFromRole:
         "{{call}} in {{fn}}() queues {{work}} on {{to}}, which has no rescuer, and IO waits on that work ({{link}}): under memory pressure it can stall; use a dedicated WQ_MEM_RECLAIM queue",
       systemFromRoleUnknown:
@@ -111,7 +115,32 @@ export const rule: Rule = {
       });
     }
 
-    // 2. work moved from a dedicated queue to a system queue
+    // 2. a queue with a rescuer deleted: where its work runs now
+    for (const { now, before } of flagSitePairs(ctx.patch)) {
+      if (now || !before || before.kind !== "alloc" || before.use !== "set" || !before.lhs) continue;
+      const path = before.stmt.file.oldPath ?? before.stmt.file.path;
+      const label = before.name ? `"${before.name}" (${before.lhs})` : before.lhs;
+      const fns = new Set<string>();
+      for (const q of a.queueings(path, "pre", { queue: keyOf(before.lhs) })) for (const b of a.bindings(path, "pre", { work: q.work })) fns.add(b.fn);
+      for (const fn of fns) {
+        // the work function started as a kernel thread of its own in the new version
+        const spawn = a.patchViews("post").flatMap((v) => v.flow.events.filter((e) => THREAD_SPAWNERS[e.callee] !== undefined && (e.args[0] ?? "").replace(/^&/, "") === fn && v.changed.has(e.line)).map((e) => ({ v, e })))[0];
+        if (spawn) {
+          reports.push({
+            file: spawn.v.path,
+            line: spawn.e.line,
+            severity: "info",
+            messageId: "queueToThread",
+            identifiers: [spawn.e.callee, fn, "WQ_MEM_RECLAIM"],
+            data: { queue: label, fn, call: spawn.e.callee, where: spawn.v.name },
+            fix: `Create the thread before any IO depends on ${fn}() (and handle its creation failing), or keep a WQ_MEM_RECLAIM queue for it.`,
+            chain: [`${label} (WQ_MEM_RECLAIM) removed`, `${spawn.v.name}()`, `${spawn.e.callee}(${fn})`],
+          });
+        }
+      }
+    }
+
+    // 3. work moved from a dedicated queue to a system queue
     const moved = new Set<string>();
     for (const m of a.movedToSystem()) {
       const line = m.to.ev.line;
@@ -132,7 +161,7 @@ export const rule: Rule = {
       reports.push({ ...base, messageId: "movedToSystemUnknown", severity: "info", data, fix: `Keep ${m.to.workName} on a WQ_MEM_RECLAIM queue if IO completion or reclaim waits on it.`, unknowns });
     }
 
-    // 3. work queued on a system queue from a function IO waits on
+    // 4. work queued on a system queue from a function IO waits on
     const pre = a.patchQueueings("pre");
     for (const q of a.patchQueueings("post")) {
       if (!q.view.changed.has(q.ev.line) || !SYSTEM_QUEUES[q.queue] || moved.has(`${q.view.path}:${q.ev.line}`)) continue;
