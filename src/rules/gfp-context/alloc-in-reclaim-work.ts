@@ -10,6 +10,7 @@ import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, chainText } from "../util/phrases.js";
+import { judgedByHazardRules } from "../util/sites.js";
 
 export const rule: Rule = {
   meta: {
@@ -51,7 +52,7 @@ export const rule: Rule = {
       // the patch rewrites a call that already allocated so: said, marked as what it was before the patch
       const before = a.unchanged(site);
       if (site.effective.reclaim === false || site.effective.io !== true) continue;
-      if (site.hazards.some((h) => h.kind !== "held-lock" || h.taker !== null)) continue; // another rule speaks
+      if (judgedByHazardRules(site)) continue; // another rule speaks
       wq ??= workqueueAnalysis(ctx);
       const work = wq.runsAs(site.fn).ctx;
       if (!work || work.kind !== "wq" || !work.queue || work.queue.flags.memReclaim !== true) continue;

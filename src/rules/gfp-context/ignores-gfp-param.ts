@@ -11,6 +11,7 @@ import { evalMask, type Mask } from "../../context/gfp.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, chainText } from "../util/phrases.js";
+import { judgedByHazardRules } from "../util/sites.js";
 
 export const rule: Rule = {
   meta: {
@@ -48,7 +49,7 @@ export const rule: Rule = {
     const seen = new Set<string>();
     for (const site of a.allocations()) {
       if (!site.added || site.through) continue;
-      if (site.hazards.some((h) => h.kind !== "held-lock" || h.taker !== null)) continue; // another rule speaks
+      if (judgedByHazardRules(site)) continue; // another rule speaks
       const info = site.ev.info as { implicit?: boolean; gfpText?: string | null };
       if (info.implicit || !info.gfpText) continue;
       // a written-out mask that may sleep in reclaim with FS and IO allowed

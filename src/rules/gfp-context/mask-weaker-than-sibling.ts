@@ -10,6 +10,7 @@ import { sameLock, type FlowEvent } from "../../context/flow.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText } from "../util/phrases.js";
+import { judgedByHazardRules } from "../util/sites.js";
 
 export const rule: Rule = {
   meta: {
@@ -51,7 +52,7 @@ export const rule: Rule = {
     for (const site of a.allocations()) {
       if (!site.added || site.through || a.unchanged(site)) continue;
       // a role, a lock reclaim takes, a handle or a freeze: the rules that judge those speak
-      if (site.hazards.some((h) => h.kind !== "held-lock" || h.taker !== null)) continue;
+      if (judgedByHazardRules(site)) continue;
       if (site.effective.reclaim === false || site.scopeSomePaths) continue;
       const sibling = stricterSibling(site);
       if (!sibling) continue;
