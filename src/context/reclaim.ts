@@ -1340,7 +1340,8 @@ export class ReclaimAnalysis {
           if (l && l.op === "acquire" && isSleepingLock(l.kind)) {
             const expr = c.args[l.arg ?? 0] ?? c.callee;
             if (mentions(expr)) continue; // the dying object's own lock
-            const conds = this.condsAt(def.file, s.name, c.line, c.callee);
+            // the branch a lock is taken in matters only calls below the entry (see alloc-while-holding): walked only then
+            const conds = s.chain.length > 1 ? this.condsAt(def.file, s.name, c.line, c.callee) : [];
             out.push({ what: "lock", key: lockKeyOf(expr, (v) => types.get(v) ?? null), role, chain: [...s.chain, c.callee], file: def.file, line: c.line, ...(conds.length > 0 ? { conds } : {}) });
             continue;
           }
