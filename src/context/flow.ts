@@ -41,6 +41,8 @@ export interface HeldEntry {
   block?: number;
   /** Seen in the source tree's version of the function, not in the patch's (a patch written against another tree). */
   fromTree?: boolean;
+  /** Held by a caller: the function that took it (set by the caller search). */
+  takenIn?: string;
 }
 
 interface Slot<T> {

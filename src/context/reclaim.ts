@@ -1149,7 +1149,7 @@ export class ReclaimAnalysis {
       const flow = cachedFlows(`post:${c.file}`, t).get(c.fn.name);
       const ev = flow?.events.find((e) => e.line === c.line && e.callee === name) ?? flow?.events.find((e) => e.callee === name);
       const mustScopes = [...new Set([...(ev?.state.mustScopes ?? []).filter((s): s is ScopeKind => s !== "throttle"), ...(flow ? this.helperScopes(c.file, flow, c.line) : [])])];
-      const held = ev?.state.held ?? [];
+      const held = (ev?.state.held ?? []).map((h) => ({ ...h, entry: { ...h.entry, takenIn: c.fn.name } }));
       const args = ev?.args ?? [];
       const here: CallerPath = { chain: [c.fn.name], args, file: c.file, line: c.line, mustScopes, held };
       const ck = `${c.file}:${c.fn.name}`;

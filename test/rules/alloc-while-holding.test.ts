@@ -424,3 +424,40 @@ describe("alloc-while-holding: how sure the reclaim side's lock is", () => {
     expect(f[0]!.unknowns?.join(" ")).toContain("frob_map_corrupt(m)");
   });
 });
+
+describe("alloc-while-holding: a lock held by a caller two calls up", () => {
+  const map = (mask: string) => `// frob maps
+#include "frob.h"
+
+static struct frob_map *frob_new_map(unsigned int n)
+{
+	return kvmalloc(n * sizeof(struct frob_map), ${mask});
+}
+
+static int frob_resize(struct frob_fs *fs, unsigned int n)
+{
+	struct frob_map *m = frob_new_map(n);
+
+	if (!m)
+		return -ENOMEM;
+	frob_swap_map(fs, m);
+	return 0;
+}
+
+int frob_grow(struct frob_fs *fs, unsigned int n)
+{
+	int ret;
+
+	mutex_lock(&fs->map_mutex);
+	ret = frob_resize(fs, n);
+	mutex_unlock(&fs->map_mutex);
+	return ret;
+}
+`;
+
+  it("names the function that took the lock, not the immediate caller", async () => {
+    const f = await reviewWithTree(new Map([["fs/frob/shrink.c", CONDSHRINK(false)], ["fs/frob/map.c", map("GFP_NOFS")]]), { files: [{ path: "fs/frob/map.c", before: map("GFP_NOFS"), after: map("GFP_KERNEL") }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[6, "warning"]]);
+    expect(f[0]!.message).toContain("taken by the caller frob_grow() at line 23 (frob_grow -> frob_resize -> frob_new_map)");
+  });
+});
