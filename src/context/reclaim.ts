@@ -397,8 +397,6 @@ export interface DirIndex {
 
 const dirIndexCache = new Map<string, DirIndex>();
 
-
-
 const words = (ws: readonly string[]) => new RegExp(ws.filter((w, i, a) => a.indexOf(w) === i).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"));
 
 /** Token classes of a line, for the diff-only prefilter (necessary conditions, never heuristics). */
@@ -952,7 +950,6 @@ export class ReclaimAnalysis {
     return this.anyRole;
   }
 
-  /** The patch shows a function reclaim runs (a shrinker, eviction, folio release...): only then can a lock it shows be one reclaim takes. */
   private reclaimQueue: boolean | null = null;
 
   /** The patch's lines name WQ_MEM_RECLAIM or a legacy constructor (which implies it): a queue whose work reclaim may wait on. */
@@ -962,6 +959,10 @@ export class ReclaimAnalysis {
     return this.reclaimQueue;
   }
 
+  /**
+   * The patch shows a function reclaim runs (a shrinker, eviction, folio release...), or a lock taken inside a queue
+   * freeze: only then can a lock it shows be one reclaim waits on.
+   */
   private patchHasReclaimSide(): boolean {
     if (this.reclaimSide !== null) return this.reclaimSide;
     const regions = regionsOf(this.patch, "new");

@@ -240,11 +240,10 @@ async function readDirectory(cache: TextCache, base: BaseTree, dir: string): Pro
   await Promise.all(rels.map((r) => readText(cache, base, r)));
 }
 
-/** A provider over a base tree, with some paths' texts replaced (earlier patches of the series, this patch's images). */
 /**
- * `unknown`: files whose text in this image is not known (the patch does not apply to them): they stay
- * neighbours of their directory, so a reader that falls back to another image still finds them; their
- * text() here is undefined.
+ * A provider over a base tree, with some paths' texts replaced (earlier patches of the series, this patch's images).
+ * `unknown`: files whose text in this image is not known (the patch does not apply to them): they stay neighbours
+ * of their directory, so a reader that falls back to another image still finds them; their text() here is undefined.
  */
 function providerFor(cache: TextCache, base: BaseTree, override: ReadonlyMap<string, string | undefined>, unknown: ReadonlySet<string> = new Set()): TextProvider {
   const text = (p: string): string | undefined => {
