@@ -413,6 +413,8 @@ export class WorkqueueAnalysis {
   private readonly changedLines: Record<Image, Map<string, Set<number>>>;
   private viewMemo = new Map<string, FnView[]>();
   private queueMemo = new Map<string, QueueFact>();
+  /** Helper calls that name no queue of their own (no returns of a workqueue_struct pointer found). */
+  private notReturned = new Set<string>();
   private changesMemo: FlagChange[] | null = null;
   private behaviourMemo = new Map<string, WorkBehaviour>();
   private macroMemo: Partial<Record<Image, Map<string, MacroFact>>> = {};
@@ -775,6 +777,18 @@ export class WorkqueueAnalysis {
 
   /** The queue an expression names ("mp->m_sync_wq", "system_wq"), with its flags as far as known. */
   queueFact(path: string, expr: string, image: Image): QueueFact {
+    // a queue a helper returns is keyed by the helper (its last argument is not the queue)
+    const call = /^\s*([A-Za-z_]\w*)\s*\(/.exec(expr);
+    if (call) {
+      const ck = `${image}:${this.tree ? dirname(path) : ""}:${call[1]}()`;
+      if (!this.queueMemo.has(ck) && !this.notReturned.has(ck)) {
+        const r = this.returnedQueue(path, expr, image);
+        if (r) this.queueMemo.set(ck, r);
+        else this.notReturned.add(ck);
+      }
+      const hit = this.queueMemo.get(ck);
+      if (hit) return hit;
+    }
     const key = keyOf(expr);
     const mk = `${image}:${this.tree ? dirname(path) : ""}:${key}`;
     const memo = this.queueMemo.get(mk);
@@ -823,8 +837,6 @@ export class WorkqueueAnalysis {
   }
 
   private queueFactUncached(path: string, expr: string, key: string, image: Image): QueueFact {
-    const returned = this.returnedQueue(path, expr, image);
-    if (returned) return returned;
     const sys = SYSTEM_QUEUES[key];
     if (sys) return { key, label: key, name: null, system: true, flags: { memReclaim: false, legacy: false, text: key, how: "system" }, at: null };
     const sites = this.allocSites(path, image, key);
