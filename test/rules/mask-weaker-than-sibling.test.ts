@@ -1,5 +1,6 @@
+import { describe, expect, it } from "vitest";
 import { rule } from "../../src/rules/gfp-context/mask-weaker-than-sibling.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { ruleTester, runRule } from "../helpers/rule-tester.js";
 
 // Fixtures written for these tests, modelled on a filesystem's compression helper: output pages come from
 // alloc_page() with the function's reclaim context, and the patch adds a page array and a scatterlist.
@@ -96,4 +97,12 @@ ruleTester(rule, {
       errors: [{ messageId: "weaker", line: 9 }],
     },
   ],
+});
+
+describe("mask-weaker-than-sibling wording", () => {
+  it("names the sibling, its line and what is held there", () => {
+    const [f] = runRule(rule, { files: [{ path: "fs/quill/compress.c", before: packBefore("GFP_NOFS"), after: pack("GFP_KERNEL", "GFP_NOFS") }] });
+    expect(f!.message).toContain("allocates with GFP_NOFS at line 11 (alloc_page()) with nothing held");
+    expect(f!.message).toContain("lets reclaim call into the filesystem");
+  });
 });

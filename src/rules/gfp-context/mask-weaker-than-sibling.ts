@@ -37,7 +37,7 @@ export const rule: Rule = {
     },
     messages: {
       weaker:
-        "{{alloc}} in {{fn}}() lets reclaim {{what}}, but {{fn}}() allocates with {{sibling}} at line {{line}} ({{siblingCall}}) while holding {{heldSibling}}: the function's own code says its context must not {{what}}; use {{sibling}} here too (or a memalloc_{{scope}}_save() scope over both), or drop the stale {{sibling}} there",
+        "{{alloc}} in {{fn}}() lets reclaim {{what}}, but {{fn}}() allocates with {{sibling}} at line {{line}} ({{siblingCall}}) {{heldSibling}}: the function's own code says its context must not {{what}}; use {{sibling}} here too (or a memalloc_{{scope}}_save() scope over both), or drop the stale {{sibling}} there",
     },
     knowledge: ["gfp-fs-io-doc", "memalloc-nofs-api-2017"],
     scope: "line",
@@ -76,7 +76,7 @@ export const rule: Rule = {
           sibling: name,
           line: String(ev.line),
           siblingCall: `${ev.callee}()`,
-          heldSibling: held.length > 0 ? held.join(", ") : "nothing",
+          heldSibling: held.length > 0 ? `while holding ${held.join(", ")}, which this allocation holds too` : "with nothing held",
           scope: bit === "fs" ? "nofs" : "noio",
         },
         fix: `Use ${name} for ${site.ev.callee}() as for ${ev.callee}() at line ${ev.line}, or open memalloc_${bit === "fs" ? "nofs" : "noio"}_save() over the region both run in.`,
