@@ -461,3 +461,40 @@ int frob_grow(struct frob_fs *fs, unsigned int n)
     expect(f[0]!.message).toContain("taken by the caller frob_grow() at line 23 (frob_grow -> frob_resize -> frob_new_map)");
   });
 });
+
+// A queue attribute store that freezes around the attribute's own ->store method.
+const attrStore = (freeze: "none" | "plain" | "scoped") => `static ssize_t widget_attr_store(struct kobject *kobj, struct attribute *attr, const char *page, size_t len)
+{
+	struct widget_entry *entry = to_widget_entry(attr);
+	struct widget_disk *disk = to_widget_disk(kobj);
+	struct request_queue *q = disk->queue;
+	unsigned int memflags;
+	ssize_t res;
+
+	if (!entry->store)
+		return -EIO;
+${freeze === "plain" ? "\tblk_mq_freeze_queue(q);\n" : freeze === "scoped" ? "\tmemflags = blk_mq_freeze_queue(q);\n" : ""}	mutex_lock(&q->sysfs_lock);
+	res = entry->store(disk, page, len);
+	mutex_unlock(&q->sysfs_lock);
+${freeze === "plain" ? "\tblk_mq_unfreeze_queue(q);\n" : freeze === "scoped" ? "\tblk_mq_unfreeze_queue(q, memflags);\n" : ""}	return res;
+}
+`;
+
+describe("alloc-while-holding: a queue frozen across a call through a pointer", () => {
+  const run = (after: "plain" | "scoped") => runOne({ files: [{ path: "block/widget-sysfs.c", before: attrStore("none"), after: attrStore(after) }] });
+  it("the patch freezes around ->store(): an info on the freeze that says what is not known", () => {
+    const f = run("plain");
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[11, "info", "frozenIndirect"]]);
+    expect(f[0]!.message).toContain("across ->store() in widget_attr_store()");
+  });
+  it("a freeze that opens a NOIO scope (newer kernels) covers the targets: quiet", () => {
+    expect(run("scoped")).toEqual([]);
+  });
+  it("a freeze the patch does not touch, around a call it does not touch: quiet", () => {
+    expect(runOne({ files: [{ path: "block/widget-sysfs.c", before: attrStore("plain"), after: attrStore("plain").replace("\tif (!entry->store)\n", "\tif (!entry || !entry->store)\n") }] })).toEqual([]);
+  });
+});
+
+function runOne(spec: Parameters<typeof formatPatch>[0]) {
+  return review(parsePatchText(formatPatch(spec), "t.patch"), null, DEFAULT_CONFIG, loadKnowledge(), [rule]).reviews[0]!.findings;
+}

@@ -6,9 +6,11 @@
 // handle of the same filesystem and waits for the commit that waits for this
 // one), or a frozen request queue (reclaim's IO to it waits for the unfreeze).
 // What is held comes from the function's own paths and from its callers.
+// A queue frozen across a call through a pointer (whose targets are not
+// visible) is said at info: what the targets do is the missing fact.
 import { lockLabel, reclaimAnalysis, type AllocSite, type Hazard } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
-import { allocationNeedles } from "../../vocab/kernel-api.js";
+import { LOCK_CALLS, allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, heldWhere, takerText } from "../util/phrases.js";
 
 type Held = Exclude<Hazard, { kind: "role" }>;
@@ -45,6 +47,8 @@ export const rule: Rule = {
         "{{alloc}} in {{fn}}() while {{lock}} is held ({{where}}): {{taker}}",
       handle:
         "{{alloc}} in {{fn}}() while {{handle}} is held ({{where}}), and that handle sets no NOFS scope ({{scopeWhere}}): reclaim may evict an inode of this filesystem, which starts or joins a transaction and waits for the commit that waits for this handle",
+      frozenIndirect:
+        "{{queue}} is frozen ({{where}}) across ->{{call}}() in {{fn}}(), a call through a pointer whose targets are not visible here: any of them that allocates with IO allowed, loads a module or waits for IO to this queue deadlocks, since that IO waits for the unfreeze",
       frozen:
         "{{alloc}} in {{fn}}() while {{queue}} is frozen ({{where}}): reclaim may write back to (or wait on IO of) this device, and that IO waits until the queue is unfrozen",
       stillAllowed:
@@ -52,7 +56,8 @@ export const rule: Rule = {
     },
     knowledge: ["memalloc-nofs-api-2017", "gfp-fs-io-doc", "btrfs-scrub-nofs-2018"],
     scope: "line",
-    needles: allocationNeedles(),
+    // allocations, and queue freezes (a freeze across a call through a pointer is said without one in view)
+    needles: [...allocationNeedles(), ...Object.entries(LOCK_CALLS).filter(([, l]) => l.kind === "freeze" && l.op === "acquire").map(([n]) => n)],
   },
   check(ctx) {
     const a = reclaimAnalysis(ctx);
@@ -78,8 +83,40 @@ export const rule: Rule = {
       seen.add(k);
       reports.push(r);
     }
+    // a queue frozen across a call through a pointer (its targets are not known here): said at info, once per freeze
+    for (const v of a.post()) {
+      const changed = a.changedIn(v);
+      for (const e of v.flow.events) {
+        if (e.info.kind !== "call" || !e.callee.startsWith("->")) continue;
+        const fz = e.state.held.find((h) => h.must && h.entry.what === "lock" && h.entry.lock === "freeze");
+        if (!fz || e.state.mustScopes.includes("noio")) continue;
+        if (!changed.has(fz.entry.line) && !touches(changed, e.line, e.endLine ?? e.line)) continue;
+        const line = changed.has(fz.entry.line) ? fz.entry.line : e.line;
+        const k = `${v.path}:${line}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const queue = lockLabel(fz.entry);
+        reports.push({
+          file: v.path,
+          line,
+          severity: "info",
+          identifiers: [e.callee.slice(2), "blk_mq_freeze_queue"],
+          messageId: "frozenIndirect",
+          data: { queue, where: heldWhere(fz.entry, null), call: `${e.callee.slice(2)}`, fn: v.name },
+          fix: `Open memalloc_noio_save() where ${queue} is frozen and restore it after the unfreeze, so every target of ->${e.callee.slice(2)} is covered; or freeze only in the targets that need it.`,
+          chain: [`${v.name}()`, `${queue} frozen`, `${e.callee}()`],
+          unknowns: [`which functions ${e.callee} can be, and whether any of them allocates with IO allowed, loads a module or waits for IO to ${queue}`],
+          cite: ["memalloc-noio-2013"],
+        });
+      }
+    }
     return reports;
   },
+};
+
+const touches = (changed: ReadonlySet<number>, from: number, to: number) => {
+  for (let l = from; l <= to; l++) if (changed.has(l)) return true;
+  return false;
 };
 
 const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
