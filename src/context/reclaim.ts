@@ -1197,6 +1197,60 @@ export class ReclaimAnalysis {
     return null;
   }
 
+  /**
+   * A caller on the role's chain calls the next link only under a test that a field is empty (`if (!x->table)`,
+   * `if (x->count == 0)`), and the functions below that call (a call further down at most) fill that field: the
+   * path runs on first setup, not when the role runs again later (a reset finds the field filled).
+   */
+  private chainGuard(v: FnView, role: RoleFact): { field: string; why: string } | null {
+    const chain = role.chain;
+    if (chain.length < 2 || !this.facts) return null;
+    for (let i = 0; i < chain.length - 1; i++) {
+      const caller = this.definitionOf(v.path, chain[i]!);
+      const t = caller ? this.text(caller.file) : undefined;
+      if (!caller || t === undefined) continue;
+      const calls = (cachedFlows(`post:${caller.file}`, t).get(chain[i]!)?.events ?? []).filter((e) => e.callee === chain[i + 1]);
+      if (calls.length === 0) continue;
+      // the same emptiness test over every call of the next link
+      const fieldsOf = (e: FlowEvent) =>
+        (e.conds ?? []).flatMap((c) => {
+          if (c.startsWith("!(")) return [];
+          const m = /^\(?(?:!([A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)+)|([A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)+)==(?:NULL|0))\)?$/.exec(c);
+          const f = m?.[1] ?? m?.[2];
+          return f ? [{ field: f, cond: c }] : [];
+        });
+      const first = fieldsOf(calls[0]!);
+      for (const g of first) {
+        const member = /([A-Za-z_]\w*)$/.exec(g.field)![1]!;
+        if (!calls.every((e) => fieldsOf(e).some((x) => x.field === g.field))) continue;
+        const fills = new RegExp(`(?:->|\\.)${member}\\s*(?:=[^=]|\\+\\+|\\+=)|\\+\\+\\s*[A-Za-z_][\\w.>-]*(?:->|\\.)${member}\\b`);
+        const filler = this.fillsBelow(caller.file, chain.slice(i + 1), fills);
+        if (filler) return { field: g.field, why: `${chain[i]}() calls ${chain[i + 1]}() only under ${g.cond}, and ${filler}() fills ${member}: this path runs when the field is still empty (first setup), not when ${role.root}() runs again` };
+      }
+    }
+    return null;
+  }
+
+  /** The first function among `names` (and the functions they call) whose text matches `fills`. */
+  private fillsBelow(near: string, names: readonly string[], fills: RegExp): string | null {
+    const seen = new Set<string>();
+    let frontier = [...names];
+    for (let depth = 0; depth < 2 && frontier.length > 0; depth++) {
+      const next: string[] = [];
+      for (const n of frontier) {
+        if (seen.has(n) || seen.size > 64) continue;
+        seen.add(n);
+        const def = this.definitionOf(near, n);
+        const t = def ? this.text(def.file) : undefined;
+        if (!def || t === undefined) continue;
+        if (treeLines(def.file, t).slice(def.fn.start - 1, def.fn.end).some((l) => l.length <= 400 && fills.test(l))) return n;
+        for (const c of def.fn.calls) if (/^[A-Za-z_]\w*$/.test(c.callee)) next.push(c.callee);
+      }
+      frontier = next;
+    }
+    return null;
+  }
+
   private blockGuard(v: FnView, ev: AllocSite["ev"], lines: readonly string[]): { field: string; why: string } | null {
     // or the allocation sits under a test that another field is empty, and the function fills that field (the block
     // sets a buffer up once: `if (ioc->reply_frames == NULL) { ...alloc...; ioc->reply_frames = ...; }`)
@@ -1655,7 +1709,7 @@ export class ReclaimAnalysis {
     // the role of the function (for a line under if-conditions: through callers that can reach it)
     const role = v.whole && (ev.conds?.length ?? 0) > 0 ? this.roleAt(v, ev.line) : this.roleOf(v);
     if (role) {
-      const guard = this.onceGuard(v, ev);
+      const guard = this.onceGuard(v, ev) ?? (v.whole ? this.chainGuard(v, role) : null);
       if (guard) site.onceGuard = guard;
       const needs = ROLE_NEEDS[role.role].clear;
       if (needs && effective[needs] !== false) {

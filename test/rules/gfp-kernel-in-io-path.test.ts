@@ -475,6 +475,56 @@ static const struct scsi_host_template eta_sht = {
   });
 });
 
+describe("gfp-kernel-in-io-path with the tree: a caller that calls the setup only while a field is empty", () => {
+  // written for this test: the reset handler re-runs the setup, whose caller skips the table allocation once the
+  // table exists (the setup's helper fills it)
+  const driver = (mask: string, guard: string) => `static void theta_fill(struct theta_hba *hba, struct theta_iocb **t)
+{
+	hba->lookup = t;
+	hba->lookup_len = THETA_IOCBS;
+}
+
+static int theta_init_iocbs(struct theta_hba *hba)
+{
+	struct theta_iocb **t = kcalloc(THETA_IOCBS, sizeof(*t), ${mask});
+
+	if (!t)
+		return -ENOMEM;
+	theta_fill(hba, t);
+	return 0;
+}
+
+static int theta_setup(struct theta_hba *hba)
+{
+	if (${guard})
+		return theta_init_iocbs(hba);
+	return 0;
+}
+
+static int theta_host_reset(struct scsi_cmnd *cmd)
+{
+	return theta_setup(shost_priv(cmd->device->host)) ? FAILED : SUCCESS;
+}
+
+static const struct scsi_host_template theta_sht = {
+	.eh_host_reset_handler = theta_host_reset,
+};
+`;
+  const run = (guard: string) =>
+    reviewWithTree(new Map([["drivers/scsi/theta.c", driver("GFP_NOIO", guard)]]), { files: [{ path: "drivers/scsi/theta.c", before: driver("GFP_NOIO", guard), after: driver("GFP_KERNEL", guard) }] }, [rule]);
+
+  it("the guard's field is filled below the call: a note naming the caller's test", async () => {
+    const f = await run("!hba->lookup");
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[9, "info"]]);
+    expect((f[0]!.unknowns ?? []).join(" ")).toContain("theta_setup() calls theta_init_iocbs() only under (!hba->lookup), and theta_fill() fills lookup");
+  });
+
+  it("a test of a field nothing below fills (a state flag) is no first-setup guard: a warning", async () => {
+    const f = await run("!hba->suspended");
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[9, "warning"]]);
+  });
+});
+
 describe("gfp-kernel-in-io-path: a hunk that starts inside the parameter list", () => {
   it("reads the definition from the hunk header and the lines shown, so the function's entry is known", () => {
     const after = queueRq.replace("\tstruct widget_cmd *cmd = blk_mq_rq_to_pdu(rq);\n", "\tvoid *scratch = kmalloc(64, GFP_KERNEL);\n\tstruct widget_cmd *cmd = blk_mq_rq_to_pdu(rq);\n");
