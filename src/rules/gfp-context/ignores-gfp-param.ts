@@ -84,7 +84,9 @@ export const rule: Rule = {
             ? `${stricter.caller}() passes ${stricter.text} (${chainText(stricter.chain)})`
             : callers && callers.searched
               ? `what its callers pass is not known here (not every caller was found, or one passes its own variable)`
-              : `what the callers pass is not in the diff (a source tree would show them)`,
+              : a.mode === "tree"
+                ? `what the callers pass was not read (the patch does not apply to the tree, so ${site.fn.name}() is read from the diff alone)`
+                : `what the callers pass is not in the diff (a source tree would show them)`,
           what,
         },
         fix: `Pass ${param.name} to ${site.ev.callee}() instead of ${m.name}.`,
