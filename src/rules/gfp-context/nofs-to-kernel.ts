@@ -8,7 +8,7 @@
 // the callers are checked, not believed.
 import { lockLabel, reclaimAnalysis, type AllocSite, type ReclaimAnalysis } from "../../context/reclaim.js";
 import { workqueueAnalysis } from "../../context/workqueues.js";
-import type { Report, Rule } from "../../types.js";
+import type { Hunk, Report, Rule } from "../../types.js";
 import { allocText, chainText } from "../util/phrases.js";
 
 export const rule: Rule = {
@@ -106,9 +106,12 @@ export const rule: Rule = {
       // the whole function is deleted (every line of it, definition to closing brace)
       let gone = pv.flow.entryVisible && pv.flow.endVisible;
       for (let l = pv.flow.start; gone && l <= pv.flow.end; l++) if (!pv.changed.has(l)) gone = false;
+      // the finding goes on the new side: where the deleted save was (the next line the new side has there)
+      const file = ctx.patch.files.find((f) => (f.oldPath ?? f.path) === pv.path);
+      const at = file ? newSideLineAt(file.hunks, removed.line) : null;
       reports.push({
-        file: pv.path,
-        line: removed.line,
+        file: file?.path ?? pv.path,
+        line: at,
         identifiers: [removed.callee, pv.name],
         messageId: gone ? "scopeFunctionRemoved" : "scopeRemovedNothingLeft",
         data: { kind: scope, what: kind === "noio" ? "start IO" : "call into the filesystem", fn: pv.name, covered: covered.length > 0 ? covered.slice(0, 6).map((c) => `${c}()`).join(", ") : "nothing the lines show" },
@@ -118,6 +121,18 @@ export const rule: Rule = {
     return reports;
   },
 };
+
+/** The new-side line where an old-side line was (the first new-side line after it in its hunk, else the last before it). */
+function newSideLineAt(hunks: readonly Hunk[], oldLine: number): number | null {
+  for (const h of hunks) {
+    const i = h.lines.findIndex((l) => l.oldLine === oldLine);
+    if (i < 0) continue;
+    for (let k = i; k < h.lines.length; k++) if (h.lines[k]!.newLine !== null) return h.lines[k]!.newLine;
+    for (let k = i - 1; k >= 0; k--) if (h.lines[k]!.newLine !== null) return h.lines[k]!.newLine;
+    return null;
+  }
+  return null;
+}
 
 /** The scope that made the old mask stricter: "memalloc_nofs_save()". */
 function lostScope(was: { fs: boolean | null; io: boolean | null }): string {
