@@ -1,5 +1,5 @@
 // Facts about one C file, as pure functions over its text: function spans and
-// calls (from the tree-sitter parse), roles (shrinker, queue_rq, writeback...),
+// calls (from the tree-sitter parse),
 // workqueues and their flags, work items and the queues they go to, memalloc
 // scope regions and the return paths that leave one open.
 import { lowerBound, newlineOffsets } from "../sorted.js";
@@ -9,15 +9,6 @@ import { parseC, parserReady } from "./parser.js";
 import { SYSTEM_QUEUES as VOCAB_SYSTEM_QUEUES } from "../vocab/kernel-api.js";
 
 export type ScopeKind = "noio" | "nofs" | "noreclaim";
-
-export type Role =
-  | "shrinker"
-  | "queue_rq"
-  | "submit_bio"
-  | "writeback"
-  | "bi_end_io"
-  | "dm_map"
-  | "dm_end_io";
 
 export interface CallSite {
   callee: string;
@@ -105,9 +96,6 @@ export interface FileFacts {
   /** The parse had ERROR or MISSING nodes (tolerated). */
   parseErrors: boolean;
   functions: FunctionFact[];
-  roles: Map<string, Set<Role>>;
-  /** Shrinker callbacks registered as count_objects (the rest of the "shrinker" role is scan_objects). */
-  countObjects: Set<string>;
   queues: WorkqueueFact[];
   works: WorkFact[];
   queued: QueuedFact[];
@@ -236,8 +224,6 @@ const LHS = /([A-Za-z_][\w.>\-[\]]*)\s*=\s*(?:\([^()]*\)\s*)?$/;
 const WORK_INIT =
   /\b(INIT_WORK|INIT_WORK_ONSTACK|INIT_DELAYED_WORK|INIT_DEFERRABLE_WORK|INIT_RCU_WORK|DECLARE_WORK|DECLARE_DELAYED_WORK|DECLARE_DEFERRABLE_WORK)\s*\(/g;
 const CONTAINER_OF = /\bcontainer_of\s*\(\s*(?:to_delayed_work\s*\(\s*)?(\w+)\s*\)?\s*,\s*(?:struct\s+)?\w+\s*,\s*([\w.]+)\s*\)/g;
-const ROLE_INIT = /\.\s*(scan_objects|count_objects|queue_rq|submit_bio|writepages?|map|end_io|bi_end_io)\s*=\s*&?\s*([A-Za-z_]\w*)\s*[,}\n]/g;
-const ROLE_ASSIGN = /->\s*(scan_objects|count_objects|bi_end_io)\s*=\s*&?\s*([A-Za-z_]\w*)\s*;/g;
 const DEFINE = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(\(([^)]*)\))?[ \t]*((?:[^\n]*\\\n)*[^\n]*)/gm;
 const INCLUDE = /^[ \t]*#[ \t]*include[ \t]+"([^"]+)"/gm;
 
@@ -257,39 +243,6 @@ export const QUEUE_CALLS: Record<string, [number, number]> = {
   schedule_delayed_work_on: [-1, 1],
 };
 
-function roleFor(field: string, structType: string | null): Role | null {
-  switch (field) {
-    case "scan_objects":
-    case "count_objects":
-      return "shrinker";
-    case "queue_rq":
-      return "queue_rq";
-    case "submit_bio":
-      return structType === null || structType === "block_device_operations" ? "submit_bio" : null;
-    case "writepage":
-    case "writepages":
-      return structType === null || structType === "address_space_operations" ? "writeback" : null;
-    case "bi_end_io":
-      return "bi_end_io";
-    case "map":
-      return structType === "target_type" ? "dm_map" : null;
-    case "end_io":
-      return structType === "target_type" ? "dm_end_io" : null;
-  }
-  return null;
-}
-
-const STRUCT_OPEN = /struct\s+([A-Za-z_]\w*)\s+[^;=(){}]*=\s*\{/g;
-
-function structTypeBefore(code: string, pos: number): string | null {
-  const from = Math.max(0, pos - 4000);
-  const window = code.slice(from, pos);
-  let type: string | null = null;
-  STRUCT_OPEN.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = STRUCT_OPEN.exec(window))) type = m[1]!;
-  return type;
-}
 
 // ------------------------------------------------------------ the parse
 
@@ -571,8 +524,6 @@ export function extractFacts(path: string, text: string, opts: { parse?: boolean
     parsed: false,
     parseErrors: false,
     functions: [],
-    roles: new Map(),
-    countObjects: new Set(),
     queues: [],
     works: [],
     queued: [],
@@ -698,28 +649,6 @@ export function extractFacts(path: string, text: string, opts: { parse?: boolean
     return null;
   };
 
-  // --- roles
-  if (/scan_objects|count_objects|queue_rq|submit_bio|writepage|\.map|end_io/.test(code)) {
-    ROLE_INIT.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = ROLE_INIT.exec(code))) {
-      const role = roleFor(m[1]!, m[1] === "bi_end_io" || m[1] === "queue_rq" || m[1] === "scan_objects" || m[1] === "count_objects" ? null : structTypeBefore(code, m.index));
-      if (role) addRole(facts, m[2]!, role);
-      if (m[1] === "count_objects") facts.countObjects.add(m[2]!);
-    }
-    ROLE_ASSIGN.lastIndex = 0;
-    while ((m = ROLE_ASSIGN.exec(code))) {
-      const role = roleFor(m[1]!, null);
-      if (role) addRole(facts, m[2]!, role);
-      if (m[1] === "count_objects") facts.countObjects.add(m[2]!);
-    }
-  }
-  for (const f of facts.functions)
-    if (/_shrink_scan$|_shrinker_scan$|_shrink_count$|_shrinker_count$/.test(f.name) && !facts.roles.get(f.name)?.has("shrinker"))
-    {
-      addRole(facts, f.name, "shrinker");
-      if (/count$/.test(f.name)) facts.countObjects.add(f.name);
-    }
 
   // --- workqueues, works, queueing
   if (/work/.test(code)) {
@@ -823,8 +752,3 @@ export function splitArgs(args: string): string[] {
   return out;
 }
 
-function addRole(facts: FileFacts, fn: string, role: Role): void {
-  let s = facts.roles.get(fn);
-  if (!s) facts.roles.set(fn, (s = new Set()));
-  s.add(role);
-}

@@ -14,13 +14,12 @@ import {
   type FileFacts,
   type FunctionFact,
   type MacroFact,
-  type Role,
   type ScopeKind,
   type WorkqueueFact,
 } from "./extract.js";
 import { cachedFacts } from "./facts-cache.js";
 
-export type { CallSite, FileFacts, FunctionFact, Role, ScopeKind, WorkqueueFact } from "./extract.js";
+export type { CallSite, FileFacts, FunctionFact, ScopeKind, WorkqueueFact } from "./extract.js";
 
 /** What the index reads: texts by path (relative to the tree), and which files sit near a path. */
 export interface TextProvider {
@@ -73,8 +72,6 @@ export interface FactsView {
   readonly image: "post" | "pre";
   fileFacts(path: string): FileFacts | undefined;
   functionAt(path: string, line: number): FunctionFact | null;
-  /** Roles of fn (from initialisers and assignments in this file and its directory). */
-  rolesOf(path: string, fn: string): Set<Role>;
   /** Scope held at the line: a region around it, or held by every caller of its function. */
   scopeAt(path: string, line: number): ScopeKind | null;
   /** Scope every known caller of fn holds at the call (null when a caller does not, or callers are unknown). */
@@ -178,31 +175,7 @@ export class FactsIndex implements FactsView {
     return null;
   }
 
-  private rolesMemo = new Map<string, Set<Role>>();
   private callersMemo = new Map<string, { file: string; fn: FunctionFact; site: CallSite }[]>();
-
-  rolesOf(path: string, fn: string): Set<Role> {
-    const key = `${normal(path)}:${fn}`;
-    let r = this.rolesMemo.get(key);
-    if (!r) this.rolesMemo.set(key, (r = this.rolesUncached(path, fn)));
-    return r;
-  }
-
-  private rolesUncached(path: string, fn: string): Set<Role> {
-    const out = new Set<Role>();
-    const own = this.fileFacts(path);
-    for (const r of own?.roles.get(fn) ?? []) out.add(r);
-    // an ops table in another file of the directory (non-static functions only)
-    const def = own?.functions.find((f) => f.name === fn);
-    if (!def || !def.isStatic) {
-      for (const n of this.near(path)) {
-        const t = this.provider.text(n);
-        if (!t || !t.includes(fn)) continue;
-        for (const r of this.light(n)?.roles.get(fn) ?? []) out.add(r);
-      }
-    }
-    return out;
-  }
 
   /** Files defining fn: this file first, then neighbours that define it. */
   private definitions(path: string, fn: string): { file: string; f: FunctionFact }[] {

@@ -396,6 +396,8 @@ export interface DirIndex {
 }
 
 const dirIndexCache = new Map<string, DirIndex>();
+/** Per directory index: the takers its functions declare (freeze, lockdep priming); the index changes when a file does. */
+const dirTakerMemo = new WeakMap<DirIndex, ReclaimTaker[]>();
 
 const words = (ws: readonly string[]) => new RegExp(ws.filter((w, i, a) => a.indexOf(w) === i).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"));
 
@@ -809,6 +811,32 @@ export class ReclaimAnalysis {
       return { scopes: ev.state.scopes, held: ev.state.held.map((h) => ({ entry: { ...h.entry, fromTree: true }, must: h.must })) };
     }
     return undefined;
+  }
+
+  /** The directory's locks taken inside a queue freeze or declared to lockdep as taken in reclaim (per index). */
+  private dirDeclaredTakers(d: DirIndex): ReclaimTaker[] {
+    const memo = dirTakerMemo.get(d);
+    if (memo) return memo;
+    const out: ReclaimTaker[] = [];
+    for (const f of d.files) {
+      const scan = d.scans.get(f)!;
+      const freezers = scan.functions.filter((fn) => fn.calls.some((c) => LOCK_CALLS[c.callee]?.kind === "freeze" && LOCK_CALLS[c.callee]?.op === "acquire"));
+      const primers = scan.functions.filter((fn) => fn.calls.some((c) => RECLAIM_LOCKDEP_PRIME.enter[c.callee]));
+      if (freezers.length === 0 && primers.length === 0) continue;
+      const t = this.text(f);
+      if (t === undefined) continue;
+      const flows = cachedFlows(`post:${f}`, t);
+      for (const fn of freezers) {
+        const flow = flows.get(fn.name);
+        if (flow) out.push(...frozenTakers(f, fn.name, flow));
+      }
+      for (const fn of primers) {
+        const flow = flows.get(fn.name);
+        if (flow) out.push(...primedLocks({ path: f, name: fn.name, flow, image: "post", whole: true, changed: new Set(), signature: fn.name }));
+      }
+    }
+    dirTakerMemo.set(d, out);
+    return out;
   }
 
   private changedMemo = new Map<string, ReadonlySet<number>>();
@@ -1318,43 +1346,16 @@ export class ReclaimAnalysis {
           }
       }
     }
-    // locks taken inside a queue freeze: the patch's own functions, and (a source tree) the directory's functions that freeze
-    const frozenTakers = (file: string, name: string, flow: FunctionFlow) => {
-      for (const e of flow.events) {
-        if (e.info.kind !== "lock" || e.info.op !== "acquire" || !isSleepingLock(e.info.lock) || e.info.lock === "freeze") continue;
-        const fz = e.state.held.find((h) => h.entry.what === "lock" && h.entry.lock === "freeze");
-        if (!fz) continue;
-        out.push({ what: "lock", key: e.info.key, role: null, underFreeze: { frozen: fz.entry, fn: name }, chain: [name, e.callee], file, line: e.line });
-      }
-    };
-    for (const v of this.post()) frozenTakers(v.path, v.name, v.flow);
-    // locks the patch's own code declares to lockdep as taken in reclaim
-    for (const v of this.post()) out.push(...primedLocks(v));
+    // locks taken inside a queue freeze, and locks declared to lockdep as taken in reclaim: the patch's own
+    // functions, and (a source tree) the directory's other functions (found once per directory index)
+    for (const v of this.post()) out.push(...frozenTakers(v.path, v.name, v.flow), ...primedLocks(v));
     if (this.facts) {
       const done = new Set<string>();
       const own = new Set(this.post().map((v) => `${v.path}:${v.name}`));
       for (const p of new Set(this.post().map((v) => v.path))) {
         if (done.has(dirname(p))) continue;
         done.add(dirname(p));
-        const d = this.dir(p);
-        for (const f of d.files) {
-          const scan = d.scans.get(f)!;
-          const freezers = scan.functions.filter((fn) => !own.has(`${f}:${fn.name}`) && fn.calls.some((c) => LOCK_CALLS[c.callee]?.kind === "freeze" && LOCK_CALLS[c.callee]?.op === "acquire"));
-          // functions that declare to lockdep what reclaim takes
-          const primers = scan.functions.filter((fn) => !own.has(`${f}:${fn.name}`) && fn.calls.some((c) => RECLAIM_LOCKDEP_PRIME.enter[c.callee]));
-          if (freezers.length === 0 && primers.length === 0) continue;
-          const t = this.text(f);
-          if (t === undefined) continue;
-          const flows = cachedFlows(`post:${f}`, t);
-          for (const fn of freezers) {
-            const flow = flows.get(fn.name);
-            if (flow) frozenTakers(f, fn.name, flow);
-          }
-          for (const fn of primers) {
-            const flow = flows.get(fn.name);
-            if (flow) out.push(...primedLocks({ path: f, name: fn.name, flow, image: "post", whole: true, changed: new Set(), signature: fn.name }));
-          }
-        }
+        for (const t of this.dirDeclaredTakers(this.dir(p))) if (!own.has(`${t.file}:${t.chain[0]}`)) out.push(t);
       }
     }
     // the patch's own reclaim-side functions (diff-only, or new code)
@@ -1768,6 +1769,17 @@ export class ReclaimAnalysis {
     site.hazards = dedupeHazards(site.hazards);
     return site;
   }
+}
+
+/** Sleeping locks a function takes while a request queue is frozen (reclaim's IO to the queue waits for their holders). */
+function frozenTakers(file: string, name: string, flow: FunctionFlow): ReclaimTaker[] {
+  const out: ReclaimTaker[] = [];
+  for (const e of flow.events) {
+    if (e.info.kind !== "lock" || e.info.op !== "acquire" || !isSleepingLock(e.info.lock) || e.info.lock === "freeze") continue;
+    const fz = e.state.held.find((h) => h.entry.what === "lock" && h.entry.lock === "freeze");
+    if (fz) out.push({ what: "lock", key: e.info.key, role: null, underFreeze: { frozen: fz.entry, fn: name }, chain: [name, e.callee], file, line: e.line });
+  }
+  return out;
 }
 
 /** Locks a function declares to lockdep as taken in reclaim: might_lock() (or a lock taken) between fs_reclaim_acquire() and fs_reclaim_release(). */

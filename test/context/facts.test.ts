@@ -63,46 +63,6 @@ describe("extractFacts", () => {
     expect(f.functions[1]!.calls.map((x) => [x.callee, x.line, x.args])).toEqual([["helper", 9, "1"]]);
   });
 
-  it("reads roles from initialisers and assignments, by struct type where the field name is generic", () => {
-    const f = extractFacts(
-      "drv.c",
-      c(
-        "static const struct blk_mq_ops frob_mq_ops = {",
-        "\t.queue_rq\t= frob_queue_rq,",
-        "};",
-        "static struct target_type frob_target = {",
-        "\t.name = \"frob\",",
-        "\t.map = frob_map,",
-        "\t.end_io = frob_end_io,",
-        "};",
-        "static const struct seq_operations frob_seq = {",
-        "\t.map = not_a_dm_map,",
-        "};",
-        "static const struct address_space_operations frob_aops = {",
-        "\t.writepages = frob_writepages,",
-        "};",
-        "static int frob_setup(struct frob *fb)",
-        "{",
-        "\tfb->shrinker = shrinker_alloc(0, \"frob\");",
-        "\tfb->shrinker->scan_objects = frob_scan;",
-        "\tfb->shrinker->count_objects = frob_count;",
-        "\tbio->bi_end_io = frob_end_bio;",
-        "\treturn 0;",
-        "}",
-      ),
-    );
-    const roles = Object.fromEntries([...f.roles].map(([k, v]) => [k, [...v].sort()]));
-    expect(roles).toEqual({
-      frob_queue_rq: ["queue_rq"],
-      frob_map: ["dm_map"],
-      frob_end_io: ["dm_end_io"],
-      frob_writepages: ["writeback"],
-      frob_scan: ["shrinker"],
-      frob_count: ["shrinker"],
-      frob_end_bio: ["bi_end_io"],
-    });
-  });
-
   it("maps work items to functions and to the queues they go on", () => {
     const f = extractFacts(
       "wq.c",
@@ -305,7 +265,6 @@ describe("FactsIndex", () => {
 
   it("names the chain from a shrinker through another file of the directory", () => {
     const v = idx();
-    expect([...v.rolesOf("drivers/frob/core.c", "frob_scan")]).toEqual(["shrinker"]);
     const hit = v.chainTo("drivers/frob/core.c", "frob_scan", (s) => s.callee === "wait_on_buffer");
     expect(hit?.chain).toEqual(["frob_scan", "frob_evict", "frob_write_back", "wait_on_buffer"]);
     expect(hit?.file).toBe("drivers/frob/evict.c");

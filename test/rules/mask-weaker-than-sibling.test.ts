@@ -27,25 +27,11 @@ out:
 }
 `;
 
-const packBefore = (pageMask: string) => `static int quill_pack_pages(struct quill_ctx *ctx, unsigned int nr)
-{
-	struct page **pages = ctx->pages;
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < nr; i++) {
-		pages[i] = alloc_page(${pageMask} | __GFP_HIGHMEM);
-		if (!pages[i]) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	ret = quill_compress(ctx, pages, nr);
-out:
-	quill_free_pages(pages, nr);
-	return ret;
-}
-`;
+/** The same function before the patch: the page array came from the context, no allocation. */
+const packBefore = (pageMask: string) =>
+  pack("GFP_KERNEL", pageMask)
+    .replace("\tstruct page **pages;\n", "\tstruct page **pages = ctx->pages;\n")
+    .replace("\tpages = kcalloc(nr, sizeof(*pages), GFP_KERNEL);\n\tif (!pages)\n\t\treturn -ENOMEM;\n", "");
 
 // the NOFS sibling is taken under a mutex the new allocation does not hold
 const locked = `static int quill_pack_meta(struct quill_ctx *ctx, unsigned int nr)

@@ -11,6 +11,7 @@ import type { Rule } from "../../types.js";
 import { CANCEL_NOT_CHECKED } from "../../vocab/kernel-api.js";
 import { chainText } from "../util/phrases.js";
 import { cancelInTrace, changeLabel, changeNames, flusherText, namesQueue } from "../util/wq-sites.js";
+import { HISTORY } from "../../vocab/history.js";
 
 /** The flushed queue as the post image knows it: a system queue, or a queue whose name format matches. */
 function flushedQueue(a: WorkqueueAnalysis, w: QuotedFlushWarning): QueueFact | null {
@@ -76,7 +77,7 @@ export const rule: Rule = {
       onLine: "the quoted warning has {{flusher}} flushing {{flushed}}; this patch {{what}} ({{where}}, judged on that line){{detail}}",
       recognised: "the quoted warning has {{flusher}} flushing {{flushed}} (check_flush_dependency){{detail}}",
     },
-    knowledge: ["wq-flush-dependency-2015", "xfs-sync-wq-2024", "workqueue-doc", "wq-cancel-no-warn-2024", "wq-legacy-skip-2016", "amdxdna-notifier-wq-2026"],
+    knowledge: ["wq-flush-dependency-2015", HISTORY.flagAddedForFlushWarning, "workqueue-doc", "wq-cancel-no-warn-2024", "wq-legacy-skip-2016", HISTORY.notifierQueueFlushWarning],
     scope: "patch",
     needles: ["!WQ_MEM_RECLAIM"],
   },
@@ -104,7 +105,7 @@ export const rule: Rule = {
     if (onLine) {
       const what = toFlushed ? `adds WQ_MEM_RECLAIM to the flushed queue ${changeLabel(toFlushed)}` : `drops WQ_MEM_RECLAIM from the flushing queue ${changeLabel(fromFlusher!)}`;
       const where = onLine.line !== null ? `${onLine.path}:${onLine.line}` : onLine.path;
-      return [{ ...base, messageId: "onLine", data: { flusher, flushed, what, where, detail: details.join("") }, cite: toFlushed ? ["xfs-sync-wq-2024", "wq-flush-dependency-2015"] : cancel ? ["wq-cancel-no-warn-2024", "storvsc-error-wq-2022"] : ["wq-flush-dependency-2015", "workqueue-doc"] }];
+      return [{ ...base, messageId: "onLine", data: { flusher, flushed, what, where, detail: details.join("") }, cite: toFlushed ? [HISTORY.flagAddedForFlushWarning, "wq-flush-dependency-2015"] : cancel ? ["wq-cancel-no-warn-2024", HISTORY.rescuerDroppedForFlush] : ["wq-flush-dependency-2015", "workqueue-doc"] }];
     }
     if (added.length > 0) {
       const q = flushedQueue(a, w);
@@ -120,6 +121,6 @@ export const rule: Rule = {
         if (!seen.visible) return [{ ...base, messageId: "addedElsewhere", severity: w.flusherFn ? "warning" : "info", data: { flusher, flushed, changed, flushedLabel: q.label, flusherFn: w.flusherFn ? `${w.flusherFn}()` : "the flushing task", detail: details.join("") }, cite: ["wq-flush-dependency-2015", "workqueue-doc"], unknowns: [w.flusherFn ? `whether ${w.flusherFn}() still flushes ${q.label} (its body is not ${a.tree ? "in the directory" : "in the lines shown"})` : "what the flushing task does after the patch"] }];
       }
     }
-    return [{ ...base, messageId: "recognised", data: { flusher, flushed, detail: details.join("") }, cite: cancel ? ["wq-cancel-no-warn-2024", "wq-flush-dependency-2015"] : ["wq-flush-dependency-2015", "xfs-sync-wq-2024"] }];
+    return [{ ...base, messageId: "recognised", data: { flusher, flushed, detail: details.join("") }, cite: cancel ? ["wq-cancel-no-warn-2024", "wq-flush-dependency-2015"] : ["wq-flush-dependency-2015", HISTORY.flagAddedForFlushWarning] }];
   },
 };

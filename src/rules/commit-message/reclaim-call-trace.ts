@@ -4,6 +4,7 @@ import type { Patch, Report, Rule } from "../../types.js";
 import { stripLine } from "../util/code.js";
 import { TRACE_ALLOC_FRAMES, TRACE_RECLAIM_FRAMES, isWaitFrame } from "../../vocab/kernel-api.js";
 import { findReclaimChain, parseTraces, type Frame, type ReclaimChain } from "../util/trace-frames.js";
+import { HISTORY } from "../../vocab/history.js";
 
 /**
  * Every reclaim frame of TRACE_RECLAIM_FRAMES (src/vocab), and the
@@ -77,7 +78,7 @@ export const rule: Rule = {
       chainOther:
         "the quoted trace shows reclaim recursion: {{chain}}; the patch does not change any allocation context (gfp mask, memalloc scope, PF_MEMALLOC_NOIO, PR_SET_IO_FLUSHER): make sure the layer that allocates in {{caller}} is the one fixed",
     },
-    knowledge: ["gfp-fs-io-doc", "xfs-reclaim-nonblocking-2020", "pr-set-io-flusher-2019", "dm-bufio-workqueue-2020"],
+    knowledge: ["gfp-fs-io-doc", HISTORY.nonBlockingInodeReclaim, "pr-set-io-flusher-2019", HISTORY.shrinkerWorkOffload],
     scope: "patch",
     needles: RECLAIM_NEEDLES,
   },

@@ -8,10 +8,11 @@
 // What is held comes from the function's own paths and from its callers.
 // A queue frozen across a call through a pointer (whose targets are not
 // visible) is said at info: what the targets do is the missing fact.
-import { lockLabel, reclaimAnalysis, type AllocSite, type Hazard } from "../../context/reclaim.js";
+import { lockLabel, reclaimAnalysis, touchesLines, type AllocSite, type Hazard } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
 import { LOCK_CALLS, allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, heldWhere, takerText } from "../util/phrases.js";
+import { HISTORY } from "../../vocab/history.js";
 
 type Held = Exclude<Hazard, { kind: "role" }>;
 
@@ -54,7 +55,7 @@ export const rule: Rule = {
       stillAllowed:
         "{{was}} -> {{now}} for {{alloc}} in {{fn}}() is not enough: {{state}} here ({{where}}) and {{now}} still lets reclaim {{what}}; {{why}}",
     },
-    knowledge: ["memalloc-nofs-api-2017", "gfp-fs-io-doc", "btrfs-scrub-nofs-2018"],
+    knowledge: ["memalloc-nofs-api-2017", "gfp-fs-io-doc", HISTORY.transactionNofs],
     scope: "line",
     // allocations, and queue freezes (a freeze across a call through a pointer is said without one in view)
     needles: [...allocationNeedles(), ...Object.entries(LOCK_CALLS).filter(([, l]) => l.kind === "freeze" && l.op === "acquire").map(([n]) => n)],
@@ -90,7 +91,7 @@ export const rule: Rule = {
         if (e.info.kind !== "call" || !e.callee.startsWith("->")) continue;
         const fz = e.state.held.find((h) => h.must && h.entry.what === "lock" && h.entry.lock === "freeze");
         if (!fz || e.state.mustScopes.includes("noio")) continue;
-        if (!changed.has(fz.entry.line) && !touches(changed, e.line, e.endLine ?? e.line)) continue;
+        if (!changed.has(fz.entry.line) && !touchesLines(changed, e.line, e.endLine ?? e.line)) continue;
         const line = changed.has(fz.entry.line) ? fz.entry.line : e.line;
         const k = `${v.path}:${line}`;
         if (seen.has(k)) continue;
@@ -114,10 +115,7 @@ export const rule: Rule = {
   },
 };
 
-const touches = (changed: ReadonlySet<number>, from: number, to: number) => {
-  for (let l = from; l <= to; l++) if (changed.has(l)) return true;
-  return false;
-};
+
 
 const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
 
@@ -203,7 +201,7 @@ function report(site: AllocSite, h: Held, at: number): Report {
       data: { alloc: allocAt(site, at), fn, handle, where, scopeWhere: `${h.scope.how === "tree" ? "found in the tree" : "in linux-6.12"}: ${h.scope.where}` },
       fix: "Use GFP_NOFS here, or open memalloc_nofs_save() for the lifetime of the handle (where the transaction starts) so every allocation under it is NOFS.",
       chain,
-      cite: ["btrfs-scrub-nofs-2018", "memalloc-nofs-api-2017"],
+      cite: [HISTORY.transactionNofs, "memalloc-nofs-api-2017"],
       ...(unknowns.length ? { unknowns } : {}),
     };
   }

@@ -9,6 +9,7 @@ import { reclaimAnalysis, type AllocSite } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, chainText, roleText, roleWhy } from "../util/phrases.js";
+import { HISTORY } from "../../vocab/history.js";
 
 export const rule: Rule = {
   meta: {
@@ -43,7 +44,7 @@ export const rule: Rule = {
       writebackNothingOwned:
         "{{alloc}} in {{fn}}() may {{what}} from reclaim, and {{fn}}() {{runsAs}}; reclaim does not call it, and no call before the allocation on this path (read from {{root}}()'s entry) marks a folio for writeback (a folio only locked is not waited on: reclaim trylocks): a risk only if a lock held here is one eviction or a shrinker takes",
     },
-    knowledge: ["loop-noio-2019", "memalloc-noio-2013", "gfp-fs-io-doc", "dm-bufio-gfp-fs-2014"],
+    knowledge: [HISTORY.workerNoioFlag, "memalloc-noio-2013", "gfp-fs-io-doc", HISTORY.shrinkerGfpBit],
     scope: "line",
     needles: allocationNeedles(),
   },
@@ -98,7 +99,7 @@ function report(site: AllocSite, h: Extract<AllocSite["hazards"][number], { kind
     fix: `Use ${safe} ${boundary}, so nothing below it recurses into ${h.needs === "io" ? "IO" : "the filesystem"}.`,
     chain: [...role.chain.map((f) => `${f}()`), allocText(site)],
     identifiers: [site.ev.callee, site.mask.name ?? "GFP_KERNEL", ...role.chain],
-    cite: h.needs === "io" ? ["loop-noio-2019", "memalloc-noio-2013"] : ["gfp-fs-io-doc"],
+    cite: h.needs === "io" ? [HISTORY.workerNoioFlag, "memalloc-noio-2013"] : ["gfp-fs-io-doc"],
     ...(h.maskKnown && !nothingOwned && !once ? {} : { severity: "info" as const }),
     ...(unknowns.length > 0 ? { unknowns } : {}),
   };

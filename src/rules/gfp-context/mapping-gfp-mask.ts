@@ -1,6 +1,7 @@
 // mapping-gfp-mask: a whole inode mapping made NOFS/NOIO with mapping_set_gfp_mask().
 import type { Report, Rule } from "../../types.js";
 import { addedSourceLines } from "../util/scope-regions.js";
+import { HISTORY } from "../../vocab/history.js";
 
 const CLEARS_FS_IO = /~\s*\(?\s*(?:__GFP_FS|__GFP_IO)|\bGFP_NOFS\b|\bGFP_NOIO\b/;
 
@@ -28,7 +29,7 @@ export const rule: Rule = {
       clearsFs:
         "mapping_set_gfp_mask() clears {{bits}} for the whole mapping: every page-cache allocation of this file becomes {{ctx}}, not just the caller that needs it",
     },
-    knowledge: ["ext4-mapping-gfp-2019", "pr-set-io-flusher-2019", "gfp-fs-io-doc", "nfs-localio-reclaim-2026", "pagecache-gfp-mask-2014"],
+    knowledge: [HISTORY.mappingMaskDeadlock, "pr-set-io-flusher-2019", "gfp-fs-io-doc", HISTORY.writepagesReclaimRecursion, "pagecache-gfp-mask-2014"],
     scope: "line",
     needles: ["mapping_set_gfp_mask"],
   },

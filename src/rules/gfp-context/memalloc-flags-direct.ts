@@ -3,6 +3,7 @@
 import type { DiffLine, Hunk, Report, Rule } from "../../types.js";
 import { stripLine } from "../util/code.js";
 import { deletedSourceLines, fnLabel, functionRegions, type FnRegion } from "../util/scope-regions.js";
+import { HISTORY } from "../../vocab/history.js";
 
 const FLAGS = /\b(PF_MEMALLOC_NOIO|PF_MEMALLOC_NOFS|PF_LOCAL_THROTTLE|PF_LESS_THROTTLE)\b/g;
 const SETS = /\bcurrent->flags\s*\|=/;
@@ -62,7 +63,7 @@ export const rule: Rule = {
         "Where PF_LOCAL_THROTTLE is needed too, save the old flags first " +
         "(`unsigned int old = current->flags;`), set both, and restore with " +
         "current_restore_flags(old, PF_LOCAL_THROTTLE | PF_MEMALLOC_NOIO) on every exit, as " +
-        "loop_process_work() does. A worker that serves IO must keep both flags.",
+        "the IO worker of a file-backed block driver does. A worker that serves IO must keep both flags.",
       quiet:
         "The gfp/scope API itself (include/linux/sched/mm.h, kernel/sys.c, mm/), flags saved and " +
         "restored in the function as shown, kthread entry points that set the flags for the thread's " +
@@ -72,7 +73,7 @@ export const rule: Rule = {
       notRestored:
         "{{flags}} set by hand on current->flags in {{fn}} {{detail}}; prefer memalloc_{{helper}}_save()/restore(), or save the old flags and restore them on every exit",
       restoredByHand:
-        "{{flags}} set by hand in {{fn}} with the old flags saved and restored: the loop_process_work() pattern; memalloc_{{helper}}_save()/restore() does the same where PF_LOCAL_THROTTLE is not needed",
+        "{{flags}} set by hand in {{fn}} with the old flags saved and restored (the pattern of file-backed block drivers' IO workers); memalloc_{{helper}}_save()/restore() does the same where PF_LOCAL_THROTTLE is not needed",
       threadWide:
         "{{flags}} set for the whole life of the {{fn}} thread: fine for a dedicated IO thread; make sure nothing else runs on it",
       removedFromWorker:
@@ -80,7 +81,7 @@ export const rule: Rule = {
       replaced:
         "{{flags}} setting in {{fn}} replaced by {{by}}: check the replacement still sets {{flags}} for the same region and restores the old state",
     },
-    knowledge: ["loop-noio-2019", "memalloc-overhaul-2020", "local-throttle-2020", "memalloc-noio-2013", "memalloc-flags-2024"],
+    knowledge: [HISTORY.workerNoioFlag, "memalloc-overhaul-2020", "local-throttle-2020", "memalloc-noio-2013", "memalloc-flags-2024"],
     scope: "patch",
     needles: ["PF_MEMALLOC_NO", "_THROTTLE"],
   },
@@ -142,7 +143,7 @@ export const rule: Rule = {
         const by = /([A-Za-z_]\w*)\s*\(/.exec(replacement)?.[1] ?? replacement.trim();
         reports.push({ messageId: "replaced", severity: "info", data: { flags: flags.join(" | "), fn, by }, file: v.file.path, line, identifiers: [...flags, ...(v.fn ? [v.fn] : [])] });
       } else {
-        reports.push({ messageId: "removedFromWorker", data: { flags: flags.join(" | "), fn }, file: v.file.path, line, identifiers: [...flags, ...(v.fn ? [v.fn] : [])], cite: ["loop-noio-2019"] });
+        reports.push({ messageId: "removedFromWorker", data: { flags: flags.join(" | "), fn }, file: v.file.path, line, identifiers: [...flags, ...(v.fn ? [v.fn] : [])], cite: [HISTORY.workerNoioFlag] });
       }
     }
     return reports;

@@ -9,6 +9,7 @@ import { holdsFor, releaseName } from "../../vocab/release.js";
 /** Words that can hold a NOFS/NOIO mask on a line (a cheap first test). */
 const MASK_WORDS = new RegExp(["GFP_NO", "__GFP_", ...Object.keys(PRIVATE_NOFS_MASKS)].join("|"));
 import { addedSourceLines, patchAddsScope } from "../util/scope-regions.js";
+import { HISTORY } from "../../vocab/history.js";
 
 /** Files that implement the gfp/scope machinery itself. */
 const API_FILES = /^(?:include\/linux\/(?:gfp[\w_]*|sched\/mm|sched)\.h|mm\/)/;
@@ -46,7 +47,7 @@ export const rule: Rule = {
       vmallocIgnores:
         "{{mask}} passed to {{call}}(): on {{kernel}} (before v5.17) vmalloc-backed allocations ignore NOFS/NOIO masks (page tables come from GFP_KERNEL); use memalloc_{{scope}}_save()/restore() around the call",
     },
-    knowledge: ["gfp-fs-io-doc", "memalloc-nofs-api-2017", "memalloc-noio-2013", "dm-bufio-vmalloc-2013", "noio-implies-nofs-2014"],
+    knowledge: ["gfp-fs-io-doc", "memalloc-nofs-api-2017", "memalloc-noio-2013", HISTORY.vmallocMaskIgnored, "noio-implies-nofs-2014"],
     scope: "line",
     needles: ["GFP_NO", "__GFP_", ...Object.keys(PRIVATE_NOFS_MASKS)],
   },
@@ -112,7 +113,7 @@ export const rule: Rule = {
         file: v.file.path,
         line: v.line.newLine,
         identifiers: [call, ...masks],
-        cite: vm ? ["dm-bufio-vmalloc-2013", "gfp-fs-io-doc"] : ["gfp-fs-io-doc", io ? "memalloc-noio-2013" : "memalloc-nofs-api-2017"],
+        cite: vm ? [HISTORY.vmallocMaskIgnored, "gfp-fs-io-doc"] : ["gfp-fs-io-doc", io ? "memalloc-noio-2013" : "memalloc-nofs-api-2017"],
       };
       reports.push(report);
       if (!vm) perFunction.set(key, report);

@@ -10,6 +10,7 @@ import { lockLabel, reclaimAnalysis, type AllocSite, type ReclaimAnalysis } from
 import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Hunk, Report, Rule } from "../../types.js";
 import { allocText, chainText } from "../util/phrases.js";
+import { HISTORY } from "../../vocab/history.js";
 
 export const rule: Rule = {
   meta: {
@@ -44,7 +45,7 @@ export const rule: Rule = {
       scopeRemoved:
         "{{kind}} scope removed in {{fn}}(): {{alloc}} now runs as {{now}}; {{verdict}}",
     },
-    knowledge: ["memalloc-nofs-api-2017", "gfp-fs-io-doc", "btrfs-scrub-nofs-2018"],
+    knowledge: ["memalloc-nofs-api-2017", "gfp-fs-io-doc", HISTORY.transactionNofs],
     scope: "patch",
     needles: ["GFP_NOFS", "GFP_NOIO", "memalloc_", "PF_MEMALLOC"],
   },

@@ -7,6 +7,7 @@ import { reclaimAnalysis } from "../../context/reclaim.js";
 import { holdsFor } from "../../vocab/release.js";
 import { FLAGS_SCOPE_CALLS } from "../../vocab/kernel-api.js";
 import type { Report, Rule } from "../../types.js";
+import { HISTORY } from "../../vocab/history.js";
 
 export const rule: Rule = {
   meta: {
@@ -37,7 +38,7 @@ export const rule: Rule = {
       restoreWithoutSave: "{{detail}}: was memalloc_{{kind}}_save() meant here?",
       doubleRestore: "{{detail}}: a second restore puts back a stale value",
     },
-    knowledge: ["memalloc-flags-2024", "memalloc-nofs-api-2017", "md-suspend-scope-2020", "memalloc-noio-2013", "gfp-fs-io-doc"],
+    knowledge: ["memalloc-flags-2024", "memalloc-nofs-api-2017", HISTORY.suspendNoioScope, "memalloc-noio-2013", "gfp-fs-io-doc"],
     scope: "line",
     needles: ["memalloc_"],
   },

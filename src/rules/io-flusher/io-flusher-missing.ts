@@ -10,6 +10,7 @@ import { codeSide, flusherCallsIn, servingEntryOn, threadCreateOn, type CodeSide
 import type { FileDiff, Patch, Report, Rule, RuleContext } from "../../types.js";
 import { USERSPACE_IO_DEVICES, USERSPACE_IO_LIBRARIES, USERSPACE_IO_SERVERS } from "../../vocab/kernel-api.js";
 import { stripLine } from "../util/code.js";
+import { HISTORY } from "../../vocab/history.js";
 
 const SOURCE = /\.(?:c|cc|cpp|cxx|rs|go)$/;
 
@@ -80,7 +81,7 @@ export const rule: Rule = {
       createdBefore:
         "{{create}}() at line {{createLine}} creates a thread before prctl(PR_SET_IO_FLUSHER, 1, ...) at line {{prctlLine}} in {{fn}}(): the flag is per thread and only threads created afterwards inherit it, so {{start}} {{startState}}",
     },
-    knowledge: ["pr-set-io-flusher-2019", "ext4-mapping-gfp-2019", "local-throttle-2020"],
+    knowledge: ["pr-set-io-flusher-2019", HISTORY.mappingMaskDeadlock, "local-throttle-2020"],
     scope: "line",
     needles: [...Object.keys(USERSPACE_IO_SERVERS), ...Object.keys(USERSPACE_IO_LIBRARIES), ...Object.keys(USERSPACE_IO_DEVICES), "PR_SET_IO_FLUSHER"],
   },

@@ -4,6 +4,7 @@ import { flusherCallIn, isLiteralArg, isZeroArg } from "../../context/userspace.
 import type { Report, Rule } from "../../types.js";
 import { stripLine } from "../util/code.js";
 import { isSourceFile } from "../util/diff.js";
+import { HISTORY } from "../../vocab/history.js";
 
 export const rule: Rule = {
   meta: {
@@ -34,7 +35,7 @@ export const rule: Rule = {
       sets:
         "prctl(PR_SET_IO_FLUSHER, 1, ...) puts this thread in IO-flusher state (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE): it needs CAP_SYS_RESOURCE, is per thread (every IO thread must call it), and a failure should be reported loudly",
     },
-    knowledge: ["pr-set-io-flusher-2019", "local-throttle-2020", "ext4-mapping-gfp-2019"],
+    knowledge: ["pr-set-io-flusher-2019", "local-throttle-2020", HISTORY.mappingMaskDeadlock],
     scope: "line",
     needles: ["IO_FLUSHER"],
   },

@@ -14,6 +14,7 @@ import type { Report, Rule, Severity } from "../../types.js";
 import { LOCK_CALLS, SYSTEM_QUEUES } from "../../vocab/kernel-api.js";
 import { chainText } from "../util/phrases.js";
 import { isCountRole, shrinkerPaths, viewLines } from "../util/shrinker-scope.js";
+import { HISTORY } from "../../vocab/history.js";
 
 const MESSAGE: Record<Blocker["kind"], string> = {
   "io-wait": "waitsOnIo",
@@ -74,7 +75,7 @@ export const rule: Rule = {
       stopsBlocking:
         "{{fn}}() ({{role}}) no longer calls {{calls}}: recognised shrinker fix (shrinkers must not block; count_objects only reads counters)",
     },
-    knowledge: ["dm-bufio-workqueue-2020", "xfs-reclaim-nonblocking-2020", "dm-bufio-loop-revert-2019", "shrinker-alloc-api-2023"],
+    knowledge: [HISTORY.shrinkerWorkOffload, HISTORY.nonBlockingInodeReclaim, HISTORY.shrinkerTrylockRevert, "shrinker-alloc-api-2023"],
     scope: "line",
     needles: ["shrink", "scan_objects", "count_objects", "SHRINK_"],
   },
@@ -222,10 +223,10 @@ function report(a: ReclaimAnalysis, f: Found): Report | null {
         messageId: "lockHeldAcross",
         data: { ...data, lock: expr, holder: held.fn, what: held.what, where: `${held.file}:${held.line}`, consequence: consequence(held) },
         fix,
-        cite: ["dm-bufio-loop-revert-2019", "dm-bufio-workqueue-2020"],
+        cite: [HISTORY.shrinkerTrylockRevert, HISTORY.shrinkerWorkOffload],
       };
     }
-    return { ...base, messageId: "sleepingLock", data: { ...data, lock: expr }, fix, cite: ["dm-bufio-loop-revert-2019", "dm-bufio-workqueue-2020"] };
+    return { ...base, messageId: "sleepingLock", data: { ...data, lock: expr }, fix, cite: [HISTORY.shrinkerTrylockRevert, HISTORY.shrinkerWorkOffload] };
   }
   if (f.blocker.kind === "final-put") {
     return {
@@ -254,7 +255,7 @@ function report(a: ReclaimAnalysis, f: Found): Report | null {
       f.blocker.kind === "transaction"
         ? `Do not start or join a transaction on the way from ${f.path.role.root}(): skip objects that need one, or defer their release to a worker (a delayed put).`
         : `Skip objects that are dirty or under IO in ${fn}() (or return SHRINK_STOP), and hand their writeback to a worker on a WQ_MEM_RECLAIM queue instead of ${f.blocker.kind === "io-wait" ? "waiting for it" : "doing it"} in reclaim.`,
-    cite: ["dm-bufio-workqueue-2020", "xfs-reclaim-nonblocking-2020"],
+    cite: [HISTORY.shrinkerWorkOffload, HISTORY.nonBlockingInodeReclaim],
   };
 }
 
@@ -312,7 +313,7 @@ function droppedTrylocks(a: ReclaimAnalysis): Report[] {
         fix: `Keep the bail-out: if ${e.callee}() can sleep, call ${g.callee}() and return SHRINK_STOP when it fails.`,
         unknowns: [`whether ${e.callee}() sleeps: its definition is not in ${a.mode === "diff" ? "the patch (review with --tree to follow it)" : "the directory"}`],
         identifiers: [e.callee, g.callee, v.name],
-        cite: ["dm-bufio-loop-revert-2019"],
+        cite: [HISTORY.shrinkerTrylockRevert],
       });
     }
   }

@@ -10,6 +10,7 @@ import { reclaimAnalysis } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
 import { chainText } from "../util/phrases.js";
 import { callerMaskNames, maskBitTested, shrinkerPaths, viewLines, type MaskBit } from "../util/shrinker-scope.js";
+import { HISTORY } from "../../vocab/history.js";
 
 const ANY_MASK = /\b[A-Za-z_]\w*\s*(?:->|\.)\s*gfp_mask\b/;
 
@@ -45,7 +46,7 @@ export const rule: Rule = {
       gatesBlocking:
         "{{fn}}() tests {{bit}} of the reclaim caller's mask to decide whether to call {{call}}() ({{chain}}): the shrinker still blocks reclaim whenever the bit is set (kswapd and GFP_KERNEL callers)",
     },
-    knowledge: ["dm-bufio-gfp-fs-2014", "memalloc-overhaul-2020", "loop-noio-2019", "dm-bufio-loop-revert-2019", "gfp-fs-io-doc"],
+    knowledge: [HISTORY.shrinkerGfpBit, "memalloc-overhaul-2020", HISTORY.workerNoioFlag, HISTORY.shrinkerTrylockRevert, "gfp-fs-io-doc"],
     scope: "line",
     needles: ["__GFP_FS", "__GFP_IO"],
   },
@@ -73,7 +74,7 @@ export const rule: Rule = {
         if (!l.changed) continue;
         const bit = maskBitTested(l.code, mask);
         if (!bit || oldBits.includes(bit)) continue; // the same test, moved or reformatted
-        const base = { file: v.path, line: l.line, chain: [rootLabel(path), ...path.chain.slice(1)], identifiers: [bit, "gfp_mask", v.name], cite: ["dm-bufio-gfp-fs-2014", "loop-noio-2019", "memalloc-overhaul-2020"] };
+        const base = { file: v.path, line: l.line, chain: [rootLabel(path), ...path.chain.slice(1)], identifiers: [bit, "gfp_mask", v.name], cite: [HISTORY.shrinkerGfpBit, HISTORY.workerNoioFlag, "memalloc-overhaul-2020"] };
         if (oldBits.length > 0) {
           reports.push({
             ...base,

@@ -10,6 +10,7 @@
 import { shortLabel, workqueueAnalysis, type FlushSite, type QueueFact, type RunsAs, type WorkqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { chainText } from "../util/phrases.js";
+import { HISTORY } from "../../vocab/history.js";
 
 function runsText(r: RunsAs): string {
   if (r.kind === "role") {
@@ -88,7 +89,7 @@ export const rule: Rule = {
       unknownQueue:
         "{{call}}({{target}}) in {{fn}}() waits for {{queue}}, which has no WQ_MEM_RECLAIM; {{fn}}() is the work of {{worker}}, whose flags are not known here: if that queue has WQ_MEM_RECLAIM, this wait breaks its forward-progress promise",
     },
-    knowledge: ["wq-flush-dependency-2015", "xfs-sync-wq-2024", "wq-cancel-no-warn-2024", "wq-legacy-skip-2016", "workqueue-doc"],
+    knowledge: ["wq-flush-dependency-2015", HISTORY.flagAddedForFlushWarning, "wq-cancel-no-warn-2024", "wq-legacy-skip-2016", "workqueue-doc"],
     scope: "line",
     needles: ["flush_", "drain_workqueue", "cancel_", "disable_", "wait_for_completion"],
   },

@@ -22,6 +22,7 @@ function weakRoot(p: RootPath): boolean {
   return p.role.how === "signature" && SIGNATURE_ROLES.some((r) => r.only === true && r.label === p.role.label);
 }
 import { chainText } from "../util/phrases.js";
+import { HISTORY } from "../../vocab/history.js";
 
 const BACKEND_ROLES = new Set(["io-submit", "io-complete"]);
 
@@ -65,7 +66,7 @@ export const rule: Rule = {
       entryUnknown:
         "{{call}} in {{fn}}() runs in a back-end IO context ({{chain}}); the start of {{fn}}() is not in the patch, so whether PF_MEMALLOC_NOIO and PF_LOCAL_THROTTLE are set above the lines shown cannot be told",
     },
-    knowledge: ["loop-noio-2019", "local-throttle-2020", "xfs-sync-wq-2024", "nfs-localio-2024", "nfs-localio-workqueues-2024"],
+    knowledge: [HISTORY.workerNoioFlag, "local-throttle-2020", HISTORY.flagAddedForFlushWarning, HISTORY.backendFileIo, HISTORY.backendIoQueues],
     scope: "line",
     needles: [...Object.keys(FS_IO_CALLS), ...Object.keys(FILE_IO_OPS)],
   },
@@ -134,7 +135,7 @@ function flagChanges(a: ReclaimAnalysis, already: Report[]): Report[] {
           chain: chainList,
           fix: `Keep both PF_MEMALLOC_NOIO and PF_LOCAL_THROTTLE set in ${v.name}() around the IO it reaches, and restore the saved flags on every exit.`,
           identifiers: [e.callee.replace(/^->/, ""), v.name, "PF_MEMALLOC_NOIO", "PF_LOCAL_THROTTLE"],
-          cite: ["loop-noio-2019", "local-throttle-2020"],
+          cite: [HISTORY.workerNoioFlag, "local-throttle-2020"],
         });
         said.add(`${v.path}:${touched.line}`);
         done = true;
@@ -182,7 +183,7 @@ function judge(a: ReclaimAnalysis, v: FnView, e: FlowEvent, paths: RootPath[]): 
   const bad = states.filter((s) => !(s.scopes.has("noio") && s.scopes.has("throttle"))).sort((x, y) => doubt(x) - doubt(y))[0];
   if (!bad) return null;
   const chainList = [rootLabel(bad.path), ...bad.path.chain.slice(1), call];
-  const base = { file: v.path, line: e.line, chain: chainList, identifiers: [e.callee.replace(/^->/, ""), v.name, "PF_MEMALLOC_NOIO", "PF_LOCAL_THROTTLE"], cite: ["loop-noio-2019", "local-throttle-2020"] };
+  const base = { file: v.path, line: e.line, chain: chainList, identifiers: [e.callee.replace(/^->/, ""), v.name, "PF_MEMALLOC_NOIO", "PF_LOCAL_THROTTLE"], cite: [HISTORY.workerNoioFlag, "local-throttle-2020"] };
   const chain = chainText(chainList);
   const top = bad.path.edges.find((x) => x.kind === "work")?.callee ?? bad.path.role.root;
   const worker = [...bad.path.edges].reverse().find((x) => x.kind === "work")?.callee ?? top;

@@ -10,6 +10,7 @@ import type { Report, Rule } from "../../types.js";
 import { QUEUE_CALLS, SYSTEM_QUEUES } from "../../vocab/kernel-api.js";
 import { chainText } from "../util/phrases.js";
 import { changeLabel, flusherText, warningNaming } from "../util/wq-sites.js";
+import { HISTORY } from "../../vocab/history.js";
 
 /** What the analysis knows about the work of the flagged queues, as one clause, and what it could not see. */
 function workFacts(a: WorkqueueAnalysis, c: FlagChange): { what: string; unknowns: string[]; chain?: string[]; needed?: boolean } {
@@ -66,7 +67,7 @@ export const rule: Rule = {
       dedicatedQueue:
         "new WQ_MEM_RECLAIM queue {{queue}} takes over {{work}}, which ran on {{system}} (system queues have no rescuer): {{what}}",
     },
-    knowledge: ["xfs-sync-wq-2024", "workqueue-doc", "wq-flush-dependency-2015", "amdxdna-notifier-wq-2026", "drm-sched-wq-reclaim-2024", "bcache-journal-wq-2019", "wq-cancel-no-warn-2024"],
+    knowledge: [HISTORY.flagAddedForFlushWarning, "workqueue-doc", "wq-flush-dependency-2015", HISTORY.notifierQueueFlushWarning, HISTORY.schedulerQueueReclaim, HISTORY.dedicatedReclaimQueue, "wq-cancel-no-warn-2024"],
     scope: "line",
     needles: ["WQ_MEM_RECLAIM", "workqueue"],
   },
@@ -98,7 +99,7 @@ export const rule: Rule = {
           },
           fix: `Before giving ${hazard.queue.label} the flag, stop ${hazard.fn}() from waiting on ${target}: cancel that work instead of flushing if it need not finish, or ${t.queues.every((q) => q.system) ? `queue it on a WQ_MEM_RECLAIM queue of its own instead of ${target}` : `give ${target} WQ_MEM_RECLAIM if its work is itself needed for reclaim to progress`}.`,
           chain: [`${shortLabel(hazard.queue)} (WQ_MEM_RECLAIM added)`, ...hazard.flush.chain.map((f, i) => (i < hazard.flush.chain.length - 1 ? `${f}()` : f)), `${t.queues.map(shortLabel).join(" / ")} (no WQ_MEM_RECLAIM)`],
-          cite: ["wq-flush-dependency-2015", "drm-sched-wq-reclaim-2024", "workqueue-doc"],
+          cite: ["wq-flush-dependency-2015", HISTORY.schedulerQueueReclaim, "workqueue-doc"],
         });
         continue;
       }
@@ -115,7 +116,7 @@ export const rule: Rule = {
           data: { queue: quoted.q.label, flusher: flusherText(quoted.w), flushedFn: quoted.w.flushedFn ? `${quoted.w.flushedFn}()` : `the work on ${quoted.w.flushedQueue}`, what: facts.what },
           fix: `Say in the changelog why ${quoted.w.flushedFn ? `${quoted.w.flushedFn}()` : "the flushed work"} must run for reclaim to make progress; if it need not, stop flushing it from ${quoted.w.flusherFn ? `${quoted.w.flusherFn}()` : "the reclaim-side task"} instead of adding the flag.`,
           chain: [quoted.w.form === "worker" ? `${quoted.w.flusherQueue} (WQ_MEM_RECLAIM)` : `PF_MEMALLOC task ${quoted.w.task}`, ...(quoted.w.flusherFn ? [`${quoted.w.flusherFn}()`] : []), `flush ${quoted.w.flushedQueue}`, `${shortLabel(quoted.q)} (WQ_MEM_RECLAIM added)`],
-          cite: ["xfs-sync-wq-2024", "amdxdna-notifier-wq-2026", "wq-flush-dependency-2015"],
+          cite: [HISTORY.flagAddedForFlushWarning, HISTORY.notifierQueueFlushWarning, "wq-flush-dependency-2015"],
           ...(facts.unknowns.length > 0 ? { unknowns: facts.unknowns } : {}),
         });
         continue;
@@ -140,7 +141,7 @@ export const rule: Rule = {
           messageId: "dedicatedQueue",
           data: { queue: label, work: took.work, system: took.system, what: facts.what },
           fix: `Say in the changelog which reclaim or IO path waits on ${took.work}; that is what the rescuer of ${label} is for.`,
-          cite: ["bcache-journal-wq-2019", "workqueue-doc"],
+          cite: [HISTORY.dedicatedReclaimQueue, "workqueue-doc"],
           ...(facts.unknowns.length > 0 ? { unknowns: facts.unknowns } : {}),
         });
       }

@@ -11,6 +11,7 @@ import { keyOf } from "../../context/extract.js";
 import { flagSitePairs } from "../../context/wq-flag-sites.js";
 import { chainText } from "../util/phrases.js";
 import { cancelInTrace, changeLabel, flusherText, warningNaming } from "../util/wq-sites.js";
+import { HISTORY } from "../../vocab/history.js";
 
 /** The best link over the post image, then the pre image (the work as it was). */
 function linkOf(a: WorkqueueAnalysis, path: string, prePath: string | null, queues: QueueFact[]): { link: WaitLink | null; queue: QueueFact | null } {
@@ -67,7 +68,7 @@ export const rule: Rule = {
       systemFromRoleUnknown:
         "{{call}} in {{fn}}() ({{role}}) queues {{work}} on {{to}}, which has no rescuer: if that work completes the IO, reclaim can wait on it forever",
     },
-    knowledge: ["workqueue-doc", "bcache-journal-wq-2019", "storvsc-error-wq-2022", "md-workqueue-2010", "wq-flush-dependency-2015", "wq-cancel-no-warn-2024"],
+    knowledge: ["workqueue-doc", HISTORY.dedicatedReclaimQueue, HISTORY.rescuerDroppedForFlush, HISTORY.driverQueueUsage, "wq-flush-dependency-2015", "wq-cancel-no-warn-2024"],
     scope: "line",
     needles: ["WQ_MEM_RECLAIM", "workqueue", "schedule_", "system_"],
   },
@@ -96,7 +97,7 @@ export const rule: Rule = {
           data: { queue: queue?.label ?? label, link: chainText(link.chain), quoted: quotedText },
           fix: keep,
           chain: [...link.chain, `${queue ? shortLabel(queue) : label}: WQ_MEM_RECLAIM dropped`],
-          cite: quoted ? ["storvsc-error-wq-2022", "wq-cancel-no-warn-2024", "workqueue-doc"] : ["workqueue-doc", "bcache-journal-wq-2019"],
+          cite: quoted ? [HISTORY.rescuerDroppedForFlush, "wq-cancel-no-warn-2024", "workqueue-doc"] : ["workqueue-doc", HISTORY.dedicatedReclaimQueue],
         });
         continue;
       }
@@ -111,7 +112,7 @@ export const rule: Rule = {
         fix: `Show in the changelog that no reclaim or IO path waits on the work of ${label} (what its work does, who queues and flushes it); otherwise keep the flag.`,
         ...(link ? { chain: link.chain } : {}),
         unknowns,
-        cite: quoted ? ["storvsc-error-wq-2022", "wq-cancel-no-warn-2024"] : ["workqueue-doc"],
+        cite: quoted ? [HISTORY.rescuerDroppedForFlush, "wq-cancel-no-warn-2024"] : ["workqueue-doc"],
       });
     }
 
@@ -150,7 +151,7 @@ export const rule: Rule = {
       const data = { work: m.to.workName, from: m.fromQueue.label, to: m.to.queueExpr };
       const base = { file: m.to.view.path, line, identifiers: [m.to.call, m.to.queue, m.to.view.name] };
       if (link?.complete && m.fromQueue.flags.memReclaim === true) {
-        reports.push({ ...base, messageId: "movedToSystem", data: { ...data, link: chainText(link.chain) }, fix: `Keep ${m.to.workName} on ${m.fromQueue.label} (or another WQ_MEM_RECLAIM queue).`, chain: [...link.chain], cite: ["bcache-journal-wq-2019", "workqueue-doc"] });
+        reports.push({ ...base, messageId: "movedToSystem", data: { ...data, link: chainText(link.chain) }, fix: `Keep ${m.to.workName} on ${m.fromQueue.label} (or another WQ_MEM_RECLAIM queue).`, chain: [...link.chain], cite: [HISTORY.dedicatedReclaimQueue, "workqueue-doc"] });
         continue;
       }
       const unknowns = [
@@ -172,7 +173,7 @@ export const rule: Rule = {
       const base = { file: q.view.path, line: q.ev.line, identifiers: [q.call, q.queue, q.view.name] };
       const data = { call: `${q.call}()`, fn: q.view.name, work: q.workName, to: q.queue, role: role.label };
       if (link.complete) {
-        reports.push({ ...base, messageId: "systemFromRole", data: { ...data, link: chainText(link.chain) }, fix: `Queue ${q.workName} on a dedicated queue created with WQ_MEM_RECLAIM instead of ${q.queue}.`, chain: link.chain, cite: ["bcache-journal-wq-2019", "workqueue-doc"] });
+        reports.push({ ...base, messageId: "systemFromRole", data: { ...data, link: chainText(link.chain) }, fix: `Queue ${q.workName} on a dedicated queue created with WQ_MEM_RECLAIM instead of ${q.queue}.`, chain: link.chain, cite: [HISTORY.dedicatedReclaimQueue, "workqueue-doc"] });
         continue;
       }
       reports.push({ ...base, messageId: "systemFromRoleUnknown", severity: "info", data, fix: `If ${q.workName} completes the IO, queue it on a dedicated queue created with WQ_MEM_RECLAIM instead of ${q.queue}.`, chain: link.chain, unknowns: link.unknown ? [link.unknown] : [] });

@@ -7,6 +7,7 @@
 import { workqueueAnalysis, type WaitLink } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { chainText } from "../util/phrases.js";
+import { HISTORY } from "../../vocab/history.js";
 
 export const rule: Rule = {
   meta: {
@@ -38,7 +39,7 @@ export const rule: Rule = {
       linkUnknown:
         "new workqueue {{queue}} has no WQ_MEM_RECLAIM and its work is queued from {{role}} ({{link}}): if that work completes the IO, reclaim can wait on it forever",
     },
-    knowledge: ["workqueue-doc", "bcache-journal-wq-2019", "nfs-localio-workqueues-2024", "md-workqueue-2010"],
+    knowledge: ["workqueue-doc", HISTORY.dedicatedReclaimQueue, HISTORY.backendIoQueues, HISTORY.driverQueueUsage],
     scope: "line",
     needles: ["workqueue"],
   },
@@ -64,10 +65,10 @@ export const rule: Rule = {
       }
       const noio = a.workOf(nq.site.view.path, nq.queue.key, "post").map((w) => a.behaviour(w.file, w.fn, "post")).find((b) => b.noio);
       if (noio) {
-        reports.push({ ...base, messageId: "noRescuerNoio", severity: "info", data: { queue: nq.queue.label, link: chainText(link.chain), fn: noio.fn }, fix: `Add WQ_MEM_RECLAIM to ${nq.queue.label}, or say beside the ${call}() call why its work may wait for a worker under memory pressure.`, chain, cite: ["nfs-localio-workqueues-2024", "workqueue-doc"] });
+        reports.push({ ...base, messageId: "noRescuerNoio", severity: "info", data: { queue: nq.queue.label, link: chainText(link.chain), fn: noio.fn }, fix: `Add WQ_MEM_RECLAIM to ${nq.queue.label}, or say beside the ${call}() call why its work may wait for a worker under memory pressure.`, chain, cite: [HISTORY.backendIoQueues, "workqueue-doc"] });
         continue;
       }
-      reports.push({ ...base, messageId: "noRescuer", data: { queue: nq.queue.label, link: chainText(link.chain) }, fix, chain, cite: ["workqueue-doc", "bcache-journal-wq-2019"] });
+      reports.push({ ...base, messageId: "noRescuer", data: { queue: nq.queue.label, link: chainText(link.chain) }, fix, chain, cite: ["workqueue-doc", HISTORY.dedicatedReclaimQueue] });
     }
     return reports;
   },
