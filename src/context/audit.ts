@@ -12,6 +12,7 @@ import { HANDLE_APIS, USERSPACE_IO_LIBRARIES, USERSPACE_IO_DEVICES, USERSPACE_IO
 /** Rules that hold for code as it stands; the rest judge changes (added flags, new masks, commit messages). */
 export const AUDIT_RULE_IDS: readonly string[] = [
   "alloc-while-holding",
+  "alloc-in-fence-signalling",
   "backend-frontend-io",
   "gfp-kernel-in-io-path",
   "io-flusher-missing",
@@ -44,8 +45,9 @@ const RE = {
   reclaimCb: /scan_objects|writepages/,
   gfp: /GFP_KERNEL/,
   alloc: /GFP_KERNEL|vmalloc|vzalloc/,
+  anyAlloc: /GFP_|vmalloc|vzalloc/,
   held: /mutex_lock|down_write|down_read|_trans_handle|handle_t/,
-  heldAlways: new RegExp(["_freeze_queue", ...Object.values(HANDLE_APIS).flatMap((h) => Object.keys(h.start))].join("|")),
+  heldAlways: new RegExp(["_freeze_queue", "dma_fence_begin_signalling", ...Object.values(HANDLE_APIS).flatMap((h) => Object.keys(h.start))].join("|")),
   blockIo: /queue_rq|submit_bio|bi_end_io|target_type|eh_\w*handler|eh_timed_out|\.timeout\s*=|writepages?\s*=|swap_rw/,
   shrinker: /scan_objects|count_objects|cached_objects|shrink_control/,
   scope: /memalloc_\w*_save/,
@@ -64,6 +66,7 @@ export function candidateRules(text: string, dir: DirHints = { reclaimContext: t
   // held across an allocation: a frozen queue or a handle anywhere; a lock only where reclaim-side code of the directory can take it
   if (RE.alloc.test(text) && (RE.heldAlways.test(text) || (dir.reclaimContext && RE.held.test(text)))) out.push("alloc-while-holding");
   if (RE.shrinker.test(text)) out.push("shrinker-blocking");
+  if (text.includes("dma_fence_begin_signalling") && RE.anyAlloc.test(text)) out.push("alloc-in-fence-signalling");
   if (RE.scope.test(text)) out.push("unbalanced-scope");
   // the back-end context is found from the callers and the work items that lead to the IO, which may sit in other files
   if (RE.fsIo.test(text)) out.push("backend-frontend-io");

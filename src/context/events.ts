@@ -107,7 +107,7 @@ export function classifyCall(callee: string, args: string[], assignedTo: string 
   const l = LOCK_CALLS[callee];
   if (l) {
     const arg = args[l.arg ?? 0] ?? "";
-    return { kind: "lock", lock: l.kind, op: l.op, key: lockKeyOf(arg || callee, typeOf), guard: "none", shared: l.shared ?? false };
+    return { kind: "lock", lock: l.kind, op: l.op, key: lockKeyOf(l.map ?? (arg || callee), typeOf), guard: "none", shared: l.shared ?? false };
   }
   const s = SCOPE_CALLS[callee];
   if (s) {

@@ -138,7 +138,9 @@ export type Hazard =
   | { kind: "role"; role: RoleFact; needs: "io" | "fs"; maskKnown: boolean; writeback?: WritebackState }
   | { kind: "held-lock"; held: HeldEntry; must: boolean; via: string[] | null; taker: ReclaimTaker | null }
   | { kind: "held-handle"; held: HeldEntry | null; api: string; via: string[] | null; param?: string; scope: HandleScope }
-  | { kind: "frozen"; held: HeldEntry; via: string[] | null };
+  | { kind: "frozen"; held: HeldEntry; via: string[] | null }
+  /** A dma-fence signalling section is open: reclaim (shrinkers, mmu notifiers) may wait for the fence this code signals. */
+  | { kind: "fence"; held: HeldEntry; via: string[] | null; fs: boolean };
 
 export interface HandleScope {
   scope: "nofs" | null;
@@ -410,9 +412,9 @@ const TOKENS = {
     "guard",
     ...Object.values(HANDLE_APIS).flatMap((h) => [...Object.keys(h.start), ...h.types.map((t) => t.replace(/^struct /, ""))]),
   ]),
-  /** What is held whatever else the patch shows: a frozen queue, a transaction handle (reclaim's need of them is known). */
+  /** What is held whatever else the patch shows: a frozen queue, a fence signalling section, a transaction handle (reclaim's need of them is known). */
   heldAlways: words([
-    ...Object.entries(LOCK_CALLS).filter(([, l]) => l.op !== "release" && l.kind === "freeze").map(([n]) => n),
+    ...Object.entries(LOCK_CALLS).filter(([, l]) => l.op !== "release" && (l.kind === "freeze" || l.kind === "fence")).map(([n]) => n),
     ...Object.values(HANDLE_APIS).flatMap((h) => [...Object.keys(h.start), ...h.types.map((t) => t.replace(/^struct /, ""))]),
   ]),
   freeze: words(Object.entries(LOCK_CALLS).filter(([, l]) => l.op === "acquire" && l.kind === "freeze").map(([n]) => n)),
@@ -1749,6 +1751,11 @@ export class ReclaimAnalysis {
         if (h.mask.io !== false) site.hazards.push({ kind: "frozen", held: e, via: h.via });
         continue;
       }
+      if (e.lock === "fence") {
+        // any allocation that may reclaim directly: __GFP_FS reaches shrinkers, and with mmu notifiers so does NOFS/NOIO
+        site.hazards.push({ kind: "fence", held: e, via: h.via, fs: h.mask.fs !== false });
+        continue;
+      }
       if (!isSleepingLock(e.lock) || e.lock === "folio" || e.lock === "buffer" || e.lock === "bit") continue;
       if (h.mask.fs === false && h.mask.io === false) continue;
       // a reclaim-side taker needs __GFP_FS to be reached; one inside a queue freeze only needs IO to the queue
@@ -1872,6 +1879,8 @@ function dedupeHazards(hs: Hazard[]): Hazard[] {
         return `handle:${h.api}`;
       case "frozen":
         return `frozen:${h.held.key?.name ?? ""}`;
+      case "fence":
+        return "fence";
     }
   };
   const score = (h: Hazard): number => {

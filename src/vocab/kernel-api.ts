@@ -298,7 +298,7 @@ export const SCOPE_CLEARS: Readonly<Record<ScopeKind, { io: boolean; fs: boolean
 // ---------------------------------------------------------------- locks
 
 /** sleeping: may be held across an allocation that reclaims; spinning: an allocation under it must not sleep at all. */
-export type LockKind = "mutex" | "rwsem" | "semaphore" | "spinlock" | "rwlock" | "rcu" | "folio" | "buffer" | "inode" | "bit" | "freeze";
+export type LockKind = "mutex" | "rwsem" | "semaphore" | "spinlock" | "rwlock" | "rcu" | "folio" | "buffer" | "inode" | "bit" | "freeze" | "fence";
 
 export interface LockCall extends Provenance {
   kind: LockKind;
@@ -307,6 +307,8 @@ export interface LockCall extends Provenance {
   arg?: number;
   /** For acquire/try of readers-writers locks. */
   shared?: boolean;
+  /** The lockdep map the call takes whatever its arguments (a section, not a lock object). */
+  map?: string;
 }
 
 /** The xarray lock macros: spin_lock() and friends on xa->xa_lock. */
@@ -315,6 +317,7 @@ const lk = (kind: LockKind, op: LockCall["op"], src: string, extra: Partial<Lock
 const MUTEX = "include/linux/mutex.h";
 const RWSEM = "include/linux/rwsem.h";
 const SPIN = "include/linux/spinlock.h";
+const FENCE = "drivers/dma-buf/dma-fence.c (5fbff813a4a3, DOC: fence signalling annotation)";
 
 export const LOCK_CALLS: Readonly<Record<string, LockCall>> = {
   mutex_lock: lk("mutex", "acquire", MUTEX),
@@ -410,6 +413,10 @@ export const LOCK_CALLS: Readonly<Record<string, LockCall>> = {
   blk_mq_unfreeze_queue: lk("freeze", "release", "block/blk-mq.c"),
   blk_mq_quiesce_queue: lk("freeze", "acquire", "block/blk-mq.c"),
   blk_mq_unquiesce_queue: lk("freeze", "release", "block/blk-mq.c"),
+  // a dma-fence signalling critical section (lockdep's dma_fence_map, taken for reading); the release's argument
+  // is the cookie, so both name the map
+  dma_fence_begin_signalling: lk("fence", "acquire", FENCE, { map: "dma_fence_map", since: "v5.9" }),
+  dma_fence_end_signalling: lk("fence", "release", FENCE, { map: "dma_fence_map", since: "v5.9" }),
 };
 
 /** The lock classes `guard(x)(&l)` and `scoped_guard(x, &l)` take (include/linux/cleanup.h and the DEFINE_GUARD users). */
@@ -432,8 +439,20 @@ export const GUARD_CLASSES: Readonly<Record<string, LockKind>> = {
 
 /** Locks an allocation may sleep under; the others are atomic context (a different bug). */
 export function isSleepingLock(kind: LockKind): boolean {
-  return kind !== "spinlock" && kind !== "rwlock" && kind !== "rcu";
+  return kind !== "spinlock" && kind !== "rwlock" && kind !== "rcu" && kind !== "fence";
 }
+
+/**
+ * Why reclaim waits for fences: drivers may call dma_fence_wait() from their shrinkers and mmu notifiers, so
+ * code needed to signal a fence must not allocate with direct reclaim (GFP_KERNEL, and with mmu notifiers not
+ * GFP_NOFS/GFP_NOIO either: only GFP_ATOMIC/GFP_NOWAIT). lockdep checks it: dma_resv_lockdep() primes
+ * fs_reclaim -> mmu notifier -> fence wait at boot, and fs_reclaim_acquire() takes the mmu notifier map for any
+ * allocation that may reclaim.
+ */
+export const RECLAIM_WAITS_FOR_FENCES: Provenance = {
+  src: "drivers/dma-buf/dma-fence.c (DOC: fence cross-driver contract), drivers/dma-buf/dma-resv.c dma_resv_lockdep(), mm/page_alloc.c fs_reclaim_acquire()",
+  since: "v5.9",
+};
 
 // ---------------------------------------------------------------- waits
 

@@ -14,7 +14,7 @@ import { LOCK_CALLS, allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, heldWhere, takerText } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
 
-type Held = Exclude<Hazard, { kind: "role" }>;
+type Held = Exclude<Hazard, { kind: "role" } | { kind: "fence" }>;
 
 export const rule: Rule = {
   meta: {
@@ -67,7 +67,7 @@ export const rule: Rule = {
     for (const site of a.allocations()) {
       // the patch adds the allocation, or takes the lock / starts the handle / freezes the queue around an existing one
       const heldAdded = (h: Held) => "held" in h && h.held !== null && h.via === null && a.changedIn(site.fn).has(h.held.line);
-      const held = site.hazards.filter((h): h is Held => h.kind !== "role" && (h.kind !== "held-lock" || h.taker !== null));
+      const held = site.hazards.filter((h): h is Held => h.kind !== "role" && h.kind !== "fence" && (h.kind !== "held-lock" || h.taker !== null));
       const fresh = site.added && !a.unchanged(site);
       // the patch changed this allocation's mask (stricter, so "unchanged" above) and what is held still needs a stricter one
       const was = site.added && !fresh ? a.before(site) : null;

@@ -1,5 +1,6 @@
 // Rules of this folder, sorted by id. Explicit list: no filesystem scan.
 import type { Rule } from "../../types.js";
+import { rule as allocInFenceSignalling } from "./alloc-in-fence-signalling.js";
 import { rule as allocInReclaimWork } from "./alloc-in-reclaim-work.js";
 import { rule as allocWhileHolding } from "./alloc-while-holding.js";
 import { rule as gfpKernelInIoPath } from "./gfp-kernel-in-io-path.js";
@@ -13,4 +14,4 @@ import { rule as nofsToKernel } from "./nofs-to-kernel.js";
 import { rule as scopeConversion } from "./scope-conversion.js";
 import { rule as unbalancedScope } from "./unbalanced-scope.js";
 
-export const rules: Rule[] = [allocInReclaimWork, allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockdepReclaimPrime, mappingGfpMask, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, unbalancedScope];
+export const rules: Rule[] = [allocInFenceSignalling, allocInReclaimWork, allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockdepReclaimPrime, mappingGfpMask, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, unbalancedScope];

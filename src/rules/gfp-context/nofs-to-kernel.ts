@@ -66,7 +66,7 @@ export const rule: Rule = {
       const fnKey = `${site.fn.path}:${site.fn.name}`;
       if (seenFn.has(fnKey)) continue;
       // a hazard the line rules warn about: they say it
-      if (site.hazards.some((h) => h.kind === "role" || h.kind === "frozen" || h.kind === "held-handle" || (h.kind === "held-lock" && h.taker))) continue;
+      if (site.hazards.some((h) => h.kind === "role" || h.kind === "frozen" || h.kind === "fence" || h.kind === "held-handle" || (h.kind === "held-lock" && h.taker))) continue;
       seenFn.add(fnKey);
       const r = { was: bm.name ?? bm.text, now: site.mask.name ?? site.mask.text };
       // work of a WQ_MEM_RECLAIM queue: its own flag says reclaim or IO waits on it, and the relaxed mask lets it wait for reclaim

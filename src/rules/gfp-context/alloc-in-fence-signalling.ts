@@ -1,0 +1,96 @@
+// alloc-in-fence-signalling: an allocation that may reclaim directly inside a
+// dma-fence signalling section (between dma_fence_begin_signalling() and
+// dma_fence_end_signalling(), in the function or in a caller). Drivers may
+// wait for fences from their shrinkers and mmu notifiers, so code a fence
+// needs to be signalled must not wait for reclaim: GFP_KERNEL reaches the
+// shrinkers, and with mmu notifiers GFP_NOFS and GFP_NOIO reach them too
+// (fs_reclaim_acquire() takes the mmu notifier map for any mask that may
+// reclaim). The section is the fact: no driver or function name decides.
+import { reclaimAnalysis, type AllocSite, type Hazard } from "../../context/reclaim.js";
+import type { Report, Rule } from "../../types.js";
+import { LOCK_CALLS, RECLAIM_WAITS_FOR_FENCES, allocationNeedles } from "../../vocab/kernel-api.js";
+import { allocText, chainText } from "../util/phrases.js";
+
+type Fence = Extract<Hazard, { kind: "fence" }>;
+
+const SECTION_CALLS = Object.entries(LOCK_CALLS).filter(([, l]) => l.kind === "fence").map(([n]) => n);
+
+export const rule: Rule = {
+  meta: {
+    id: "alloc-in-fence-signalling",
+    class: "gfp-context",
+    severity: "warning",
+    description: "An allocation that may reclaim inside a dma-fence signalling section (dma_fence_begin_signalling() ... dma_fence_end_signalling())",
+    docs: {
+      why:
+        "Code between dma_fence_begin_signalling() and dma_fence_end_signalling() is what a fence needs to be signalled. " +
+        "Drivers may wait for fences from their shrinkers and mmu notifiers (the cross-driver contract of " +
+        "drivers/dma-buf/dma-fence.c), so an allocation there that enters direct reclaim may wait for the fence it is " +
+        "on the way to signal. lockdep knows: dma_resv_lockdep() primes reclaim waiting for fences at boot, and " +
+        "fs_reclaim_acquire() takes the mmu notifier map for every allocation that may reclaim, so GFP_NOFS and " +
+        `GFP_NOIO are reported as well as GFP_KERNEL (${RECLAIM_WAITS_FOR_FENCES.src}).`,
+      fix:
+        "Allocate before the section, before the fence is visible to others (at job submission), or use GFP_NOWAIT " +
+        "(GFP_ATOMIC) and handle the failure.",
+      quiet:
+        "Masks that cannot reclaim directly (GFP_NOWAIT, GFP_ATOMIC), allocations under a PF_MEMALLOC scope, " +
+        "allocations the patch did not add inside a section it did not open, and an allocation under a spinlock " +
+        "inside the section (sleeping in atomic context is a different bug).",
+    },
+    messages: {
+      fsReclaim:
+        "{{alloc}} in {{fn}}() inside a dma-fence signalling section ({{where}}): reclaim may run shrinkers that wait for fences (dma_fence_wait()), and this code is what the fence needs to be signalled",
+      directReclaim:
+        "{{alloc}} in {{fn}}() inside a dma-fence signalling section ({{where}}): {{mask}} keeps direct reclaim, and mmu notifiers may wait for fences there (lockdep reports any allocation that may reclaim in this section)",
+    },
+    knowledge: ["dma-fence-signalling-2020", "gfp-fs-io-doc"],
+    scope: "line",
+    needles: [...allocationNeedles(), ...SECTION_CALLS],
+  },
+  check(ctx) {
+    const a = reclaimAnalysis(ctx);
+    const reports: Report[] = [];
+    const seen = new Set<string>();
+    for (const site of a.allocations()) {
+      const h = site.hazards.find((x): x is Fence => x.kind === "fence");
+      if (!h) continue;
+      // the patch adds the allocation, or opens the section around an existing one
+      const opened = h.via === null && a.changedIn(site.fn).has(h.held.line);
+      const fresh = site.added && !a.unchanged(site);
+      if (!fresh && !opened) continue;
+      const at = fresh ? site.at : h.held.line;
+      const k = `${site.fn.path}:${at}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      reports.push(report(site, h, at));
+    }
+    return reports;
+  },
+};
+
+function report(site: AllocSite, h: Fence, at: number): Report {
+  const fn = site.fn.name;
+  const alloc = at === site.at ? allocText(site) : `${allocText(site)} at line ${site.ev.line}`;
+  const mask = site.mask.name ?? site.mask.text;
+  // the reclaim bit is known here (the analysis records no hazard when it is clear); FS reclaim may not be
+  const fs = h.fs && site.effective.fs === true;
+  const unknowns = site.entryUnknown ? [`whether a PF_MEMALLOC or GFP_NOWAIT context is in force above the lines shown (the start of ${fn}() is not in the patch)`] : [];
+  return {
+    file: site.fn.path,
+    line: at,
+    identifiers: [site.ev.callee, mask, "dma_fence_begin_signalling"],
+    messageId: fs ? "fsReclaim" : "directReclaim",
+    data: { alloc, fn, where: openedWhere(h), mask },
+    fix: "Allocate before dma_fence_begin_signalling() (before the fence is published, e.g. when the job is submitted), or use GFP_NOWAIT and handle the failure.",
+    chain: [...(h.via ?? [fn]).map((f) => `${f}()`), "dma_fence_begin_signalling()", allocText(site), "reclaim", "dma_fence_wait()"],
+    cite: ["dma-fence-signalling-2020"],
+    ...(unknowns.length ? { unknowns } : {}),
+  };
+}
+
+/** Where the section was opened: here, or by a caller on the chain. */
+function openedWhere(h: Fence): string {
+  if (h.held.fromTree) return `opened at line ${h.held.line} of the source tree's version of this function, which the patch does not apply to`;
+  if (!h.via || h.via.length < 2) return `opened at line ${h.held.line}`;
+  return `opened by the caller ${h.held.takenIn ?? h.via[h.via.length - 2]}() at line ${h.held.line} (${chainText(h.via)})`;
+}
