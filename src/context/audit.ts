@@ -7,7 +7,7 @@ import { reviewPatch } from "../engine.js";
 import type { KnowledgeBase } from "../knowledge/base.js";
 import type { Finding, Patch, Rule, RuleFailure, SourceContext } from "../types.js";
 import { FactsIndex, contextFacts, withFacts, type TextProvider } from "./facts.js";
-import { HANDLE_APIS, USERSPACE_IO_LIBRARIES, USERSPACE_IO_DEVICES, USERSPACE_IO_SERVERS } from "../vocab/kernel-api.js";
+import { FIELD_ROLES, HANDLE_APIS, LOCK_CALLS, USERSPACE_IO_LIBRARIES, USERSPACE_IO_DEVICES, USERSPACE_IO_SERVERS } from "../vocab/kernel-api.js";
 
 /** Rules that hold for code as it stands; the rest judge changes (added flags, new masks, commit messages). */
 export const AUDIT_RULE_IDS: readonly string[] = [
@@ -28,14 +28,20 @@ export function auditRules(all: readonly Rule[]): Rule[] {
 export interface DirHints {
   /** Some file of the directory names WQ_MEM_RECLAIM, a shrinker callback or writepages. */
   reclaimContext: boolean;
+  /** Some file of the directory opens a fence signalling section or registers code a fence needs (run_job, timedout_job). */
+  fenceCode: boolean;
 }
 
 /** Hints over a directory's texts, for candidateRules. */
 export function dirHints(texts: Iterable<string>): DirHints {
-  for (const t of texts)
-    if (t.includes("WQ_MEM_RECLAIM") || t.includes("scan_objects") || t.includes("writepage") || t.includes("evict_inode") || t.includes("release_folio") || t.includes("free_cached_objects"))
-      return { reclaimContext: true };
-  return { reclaimContext: false };
+  const out: DirHints = { reclaimContext: false, fenceCode: false };
+  for (const t of texts) {
+    if (!out.reclaimContext && (t.includes("WQ_MEM_RECLAIM") || t.includes("scan_objects") || t.includes("writepage") || t.includes("evict_inode") || t.includes("release_folio") || t.includes("free_cached_objects")))
+      out.reclaimContext = true;
+    if (!out.fenceCode && RE.fenceCode.test(t)) out.fenceCode = true;
+    if (out.reclaimContext && out.fenceCode) break;
+  }
+  return out;
 }
 
 /** What each rule needs a file to name (one regex per group: one scan each). */
@@ -46,8 +52,9 @@ const RE = {
   gfp: /GFP_KERNEL/,
   alloc: /GFP_KERNEL|vmalloc|vzalloc/,
   anyAlloc: /GFP_|vmalloc|vzalloc/,
+  fenceCode: new RegExp([...Object.entries(LOCK_CALLS).filter(([, l]) => l.kind === "fence" && l.op === "acquire").map(([n]) => n), ...Object.entries(FIELD_ROLES).filter(([, f]) => f.role === "fence-signal").map(([n]) => `\\.${n}\\s*=`)].join("|")),
   held: /mutex_lock|down_write|down_read|_trans_handle|handle_t/,
-  heldAlways: new RegExp(["_freeze_queue", "dma_fence_begin_signalling", ...Object.values(HANDLE_APIS).flatMap((h) => Object.keys(h.start))].join("|")),
+  heldAlways: new RegExp(["_freeze_queue", ...Object.values(HANDLE_APIS).flatMap((h) => Object.keys(h.start))].join("|")),
   blockIo: /queue_rq|submit_bio|bi_end_io|target_type|eh_\w*handler|eh_timed_out|\.timeout\s*=|writepages?\s*=|swap_rw/,
   shrinker: /scan_objects|count_objects|cached_objects|shrink_control/,
   scope: /memalloc_\w*_save/,
@@ -59,14 +66,14 @@ const RE = {
  * Cheap prefilter: a file is a candidate for a rule only when it names what
  * that rule needs. Returns the rule ids worth running.
  */
-export function candidateRules(text: string, dir: DirHints = { reclaimContext: true }): string[] {
+export function candidateRules(text: string, dir: DirHints = { reclaimContext: true, fenceCode: true }): string[] {
   const out: string[] = [];
   if (dir.reclaimContext && RE.flush.test(text) && ((text.includes("_work") && RE.workCtx.test(text)) || RE.reclaimCb.test(text))) out.push("wq-flush-dependency");
   if (RE.gfp.test(text) && RE.blockIo.test(text)) out.push("gfp-kernel-in-io-path");
   // held across an allocation: a frozen queue or a handle anywhere; a lock only where reclaim-side code of the directory can take it
   if (RE.alloc.test(text) && (RE.heldAlways.test(text) || (dir.reclaimContext && RE.held.test(text)))) out.push("alloc-while-holding");
   if (RE.shrinker.test(text)) out.push("shrinker-blocking");
-  if (text.includes("dma_fence_begin_signalling") && RE.anyAlloc.test(text)) out.push("alloc-in-fence-signalling");
+  if (dir.fenceCode && RE.anyAlloc.test(text)) out.push("alloc-in-fence-signalling");
   if (RE.scope.test(text)) out.push("unbalanced-scope");
   // the back-end context is found from the callers and the work items that lead to the IO, which may sit in other files
   if (RE.fsIo.test(text)) out.push("backend-frontend-io");

@@ -135,7 +135,7 @@ export interface CallerFacts {
 }
 
 export type Hazard =
-  | { kind: "role"; role: RoleFact; needs: "io" | "fs"; maskKnown: boolean; writeback?: WritebackState }
+  | { kind: "role"; role: RoleFact; needs: "io" | "fs" | "reclaim"; maskKnown: boolean; writeback?: WritebackState }
   | { kind: "held-lock"; held: HeldEntry; must: boolean; via: string[] | null; taker: ReclaimTaker | null }
   | { kind: "held-handle"; held: HeldEntry | null; api: string; via: string[] | null; param?: string; scope: HandleScope }
   | { kind: "frozen"; held: HeldEntry; via: string[] | null }

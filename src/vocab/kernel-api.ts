@@ -741,9 +741,12 @@ export const WRITEBACK_CALLS: Readonly<Record<string, Provenance>> = {
  *   superblock shrinker, folio release from page reclaim): what it locks or starts
  *   is something reclaim needs;
  * - reclaim-unmap: an MMU notifier's invalidation, which page reclaim runs when it
- *   unmaps a page (mm/rmap.c try_to_unmap_one()): what it locks, reclaim holds.
+ *   unmaps a page (mm/rmap.c try_to_unmap_one()): what it locks, reclaim holds;
+ * - fence-signal: code a dma-fence needs to be signalled (a GPU scheduler's
+ *   run_job and its timeout/recovery handler): shrinkers and mmu notifiers may
+ *   wait for that fence, so an allocation there must not reclaim directly.
  */
-export type Role = "io-submit" | "io-complete" | "io-error" | "writeback" | "swap-io" | "shrinker" | "reclaim-evict" | "reclaim-release" | "reclaim-unmap";
+export type Role = "io-submit" | "io-complete" | "io-error" | "writeback" | "swap-io" | "shrinker" | "reclaim-evict" | "reclaim-release" | "reclaim-unmap" | "fence-signal";
 
 export interface OpsField extends Provenance {
   role: Role;
@@ -756,6 +759,8 @@ export interface OpsField extends Provenance {
    */
   inReclaim?: boolean;
 }
+
+const FENCE_ROLE_SRC = "include/drm/gpu_scheduler.h; drivers/dma-buf/dma-fence.c (DOC: fence cross-driver contract)";
 
 /** struct type -> field -> role. A field seen without its struct type only counts when it is unambiguous (see FIELD_ROLES). */
 export const OPS_ROLES: Readonly<Record<string, Readonly<Record<string, OpsField>>>> = {
@@ -812,6 +817,13 @@ export const OPS_ROLES: Readonly<Record<string, Readonly<Record<string, OpsField
     invalidate_range_start: { role: "reclaim-unmap", label: "mmu_notifier_ops.invalidate_range_start", src: "include/linux/mmu_notifier.h; called from mm/rmap.c during reclaim", inReclaim: true },
     invalidate_range_end: { role: "reclaim-unmap", label: "mmu_notifier_ops.invalidate_range_end", src: "include/linux/mmu_notifier.h; called from mm/rmap.c during reclaim", inReclaim: true },
   },
+  // the job's finished fence is published before run_job runs, and a hung job's fence completes through the
+  // timeout handler's recovery ("fences must complete in a reasonable time ... backed up by timeout and gpu hang
+  // recovery code"): both are code the fence needs to be signalled
+  drm_sched_backend_ops: {
+    run_job: { role: "fence-signal", label: "drm_sched_backend_ops.run_job", src: FENCE_ROLE_SRC },
+    timedout_job: { role: "fence-signal", label: "drm_sched_backend_ops.timedout_job", src: FENCE_ROLE_SRC },
+  },
   iomap_writeback_ops: {
     map_blocks: { role: "writeback", label: "iomap_writeback_ops.map_blocks", src: "include/linux/iomap.h" },
     prepare_ioend: { role: "writeback", label: "iomap_writeback_ops.prepare_ioend", src: "include/linux/iomap.h" },
@@ -835,6 +847,8 @@ export const FIELD_ROLES: Readonly<Record<string, OpsField>> = {
   writepages: OPS_ROLES.address_space_operations!.writepages!,
   swap_rw: OPS_ROLES.address_space_operations!.swap_rw!,
   free_cached_objects: OPS_ROLES.super_operations!.free_cached_objects!,
+  run_job: OPS_ROLES.drm_sched_backend_ops!.run_job!,
+  timedout_job: OPS_ROLES.drm_sched_backend_ops!.timedout_job!,
 };
 
 /**
@@ -851,11 +865,12 @@ export const SIGNATURE_ROLES: readonly (OpsField & { params: string[]; returns?:
   { params: ["struct blk_mq_hw_ctx"], returns: "blk_status_t", role: "io-submit", label: "a blk_mq_ops.queue_rq handler (by its signature: blk_status_t, struct blk_mq_hw_ctx *)", src: "include/linux/blk-mq.h" },
   { params: ["struct writeback_control"], role: "writeback", label: "a writeback callback (by its struct writeback_control parameter)", src: "include/linux/writeback.h" },
   { params: ["struct dm_target", "struct bio"], role: "io-submit", label: "a device-mapper map/end_io function (by its struct dm_target and struct bio parameters)", src: "include/linux/device-mapper.h" },
+  { params: ["struct drm_sched_job"], returns: "struct dma_fence *", only: true, role: "fence-signal", label: "a drm_sched_backend_ops.run_job handler (by its signature: struct dma_fence *f(struct drm_sched_job *))", src: FENCE_ROLE_SRC },
   { params: ["struct bio"], returns: "void", only: true, role: "io-complete", label: "a bio callback (by its signature void f(struct bio *), that of bi_end_io and submit_bio)", src: "include/linux/blk_types.h (bio_end_io_t), include/linux/blkdev.h (submit_bio)" },
 ];
 
 /** What an allocation in a role must not do (the bit its mask must clear), and why. */
-export const ROLE_NEEDS: Readonly<Record<Role, { clear: "io" | "fs" | null; why: string }>> = {
+export const ROLE_NEEDS: Readonly<Record<Role, { clear: "io" | "fs" | "reclaim" | null; why: string }>> = {
   "io-submit": { clear: "io", why: "IO queued behind this request waits for it, and reclaim may wait on that IO" },
   "io-complete": { clear: "io", why: "IO completion must not wait for IO that is waiting for this completion" },
   "io-error": { clear: "io", why: "while error handling runs, IO to the device is stalled, so reclaim that writes to it cannot finish" },
@@ -866,6 +881,7 @@ export const ROLE_NEEDS: Readonly<Record<Role, { clear: "io" | "fs" | null; why:
   "reclaim-evict": { clear: null, why: "inode eviction runs inside reclaim (the superblock shrinker)" },
   "reclaim-release": { clear: null, why: "folio release runs inside page reclaim" },
   "reclaim-unmap": { clear: null, why: "MMU notifier invalidation runs inside page reclaim (unmapping)" },
+  "fence-signal": { clear: "reclaim", why: "shrinkers and mmu notifiers may wait for the fence this code signals, so it must not wait for reclaim" },
 };
 
 // ---------------------------------------------------------------- handles

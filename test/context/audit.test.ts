@@ -70,11 +70,17 @@ describe("audit", () => {
   });
 
   it("prefilters files by the identifiers each rule needs", () => {
-    expect(candidateRules("static int x;", { reclaimContext: true })).toEqual([]);
-    expect(candidateRules("flush_workqueue(q); INIT_WORK(&w->work, f);", { reclaimContext: true })).toEqual(["wq-flush-dependency"]);
-    expect(candidateRules("flush_workqueue(q); INIT_WORK(&w->work, f);", { reclaimContext: false })).toEqual([]);
-    expect(candidateRules("x = kmalloc(1, GFP_KERNEL); .queue_rq = f,", { reclaimContext: false })).toEqual(["gfp-kernel-in-io-path"]);
-    expect(dirHints(["int a;", "alloc_workqueue(\"x\", WQ_MEM_RECLAIM, 0);"])).toEqual({ reclaimContext: true });
+    const none = { reclaimContext: false, fenceCode: false };
+    expect(candidateRules("static int x;", { ...none, reclaimContext: true })).toEqual([]);
+    expect(candidateRules("flush_workqueue(q); INIT_WORK(&w->work, f);", { ...none, reclaimContext: true })).toEqual(["wq-flush-dependency"]);
+    expect(candidateRules("flush_workqueue(q); INIT_WORK(&w->work, f);", none)).toEqual([]);
+    expect(candidateRules("x = kmalloc(1, GFP_KERNEL); .queue_rq = f,", none)).toEqual(["gfp-kernel-in-io-path"]);
+    // code a fence needs: any allocation of a directory that registers run_job/timedout_job or opens a section
+    expect(candidateRules("f = kzalloc(sizeof(*f), GFP_NOFS);", { ...none, fenceCode: true })).toEqual(["alloc-in-fence-signalling"]);
+    expect(candidateRules("f = kzalloc(sizeof(*f), GFP_NOFS);", none)).toEqual([]);
+    expect(dirHints(["int a;", "alloc_workqueue(\"x\", WQ_MEM_RECLAIM, 0);"])).toEqual({ reclaimContext: true, fenceCode: false });
+    expect(dirHints(["static const struct drm_sched_backend_ops o = {\n\t.run_job = r,\n};"])).toEqual({ reclaimContext: false, fenceCode: true });
+    expect(dirHints(["\tcookie = dma_fence_begin_signalling();"])).toEqual({ reclaimContext: false, fenceCode: true });
   });
 
   it("reviews a file as entirely added, numbered as in the file", () => {

@@ -88,3 +88,61 @@ describe("alloc-in-fence-signalling", () => {
     expect(await reviewWithTree(new Map(), p(null as unknown as string, timeout(dumpAlloc("GFP_KERNEL"))), [allocWhileHolding])).toEqual([]);
   });
 });
+
+// A scheduler back end modelled on a small GPU driver: run_job builds the hardware fence and writes the ring.
+const runJob = (alloc: string) => `static struct dma_fence *quill_job_run(struct drm_sched_job *sched_job)
+{
+	struct quill_job *job = to_quill_job(sched_job);
+	struct quill_hw_fence *hw;
+
+	if (unlikely(job->base.s_fence->finished.error))
+		return NULL;
+${alloc}	hw = &job->hw_fence;
+	quill_fence_init(job->qdev, hw);
+	quill_ring_emit(job->qdev->ring, job);
+	return dma_fence_get(&hw->base);
+}
+`;
+const ops = `
+static const struct drm_sched_backend_ops quill_sched_ops = {
+	.run_job = quill_job_run,
+	.timedout_job = quill_job_timedout,
+	.free_job = quill_job_free,
+};
+`;
+const bounce = (mask: string) => `	job->bounce = kmalloc(job->cmd_size, ${mask});
+	if (!job->bounce)
+		return ERR_PTR(-ENOMEM);
+`;
+
+describe("alloc-in-fence-signalling: code a fence needs by its role", () => {
+  it("diff only: an allocation added to a run_job handler (known by its signature) is a warning", async () => {
+    const f = await reviewWithTree(new Map(), p(runJob(""), runJob(bounce("GFP_KERNEL"))), [rule]);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[8, "warning", "role"]]);
+    expect(f[0]!.message).toContain("kmalloc(GFP_KERNEL) in quill_job_run(), which is a drm_sched_backend_ops.run_job handler");
+  });
+
+  it("GFP_NOWAIT in run_job is quiet, and so is GFP_KERNEL in free_job (not needed for the fence)", async () => {
+    expect(await reviewWithTree(new Map(), p(runJob(""), runJob(bounce("GFP_NOWAIT"))), [rule])).toEqual([]);
+    const freeJob = (alloc: string) => `static void quill_job_free(struct drm_sched_job *sched_job)\n{\n\tstruct quill_job *job = to_quill_job(sched_job);\n\n${alloc}\tquill_job_put(job);\n}\n`;
+    expect(await reviewWithTree(new Map(), p(freeJob(""), freeJob("\tquill_log_free(kasprintf(GFP_KERNEL, \"job %u\", job->seq));\n")), [rule])).toEqual([]);
+  });
+
+  it("with a tree: a helper two calls below the registered run_job allocates", async () => {
+    const helper = (mask: string) => `static int quill_ring_reserve(struct quill_ring *ring, size_t n)
+{
+	if (ring->space >= n)
+		return 0;
+	ring->overflow = kvmalloc(n, ${mask});
+	return ring->overflow ? 0 : -ENOMEM;
+}
+
+`;
+    const run = runJob("").replace("\tquill_ring_emit(job->qdev->ring, job);\n", "\tquill_ring_reserve(job->qdev->ring, job->cmd_size);\n\tquill_ring_emit(job->qdev->ring, job);\n").replace("struct dma_fence *quill_job_run(struct drm_sched_job *sched_job)", "struct dma_fence *quill_job_run(struct drm_sched_job *sched_job)");
+    const before = `${helper("GFP_NOWAIT")}${run}${ops}`;
+    const after = `${helper("GFP_KERNEL")}${run}${ops}`;
+    const f = await reviewWithTree(new Map([[file, before]]), p(before, after), [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.chain?.slice(0, 2)).toEqual(["quill_job_run()", "quill_ring_reserve()"]);
+  });
+});

@@ -1,6 +1,9 @@
 // alloc-in-fence-signalling: an allocation that may reclaim directly inside a
 // dma-fence signalling section (between dma_fence_begin_signalling() and
-// dma_fence_end_signalling(), in the function or in a caller). Drivers may
+// dma_fence_end_signalling(), in the function or in a caller), or in code a
+// fence needs to be signalled by its role (a GPU scheduler's run_job or
+// timeout handler, from the ops table or the signature, and what they call
+// a few calls down). Drivers may
 // wait for fences from their shrinkers and mmu notifiers, so code a fence
 // needs to be signalled must not wait for reclaim: GFP_KERNEL reaches the
 // shrinkers, and with mmu notifiers GFP_NOFS and GFP_NOIO reach them too
@@ -10,8 +13,10 @@ import { reclaimAnalysis, type AllocSite, type Hazard } from "../../context/recl
 import type { Report, Rule } from "../../types.js";
 import { LOCK_CALLS, RECLAIM_WAITS_FOR_FENCES, allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, chainText } from "../util/phrases.js";
+import { HISTORY } from "../../vocab/history.js";
 
 type Fence = Extract<Hazard, { kind: "fence" }>;
+type FenceRole = Extract<Hazard, { kind: "role" }>;
 
 const SECTION_CALLS = Object.entries(LOCK_CALLS).filter(([, l]) => l.kind === "fence").map(([n]) => n);
 
@@ -42,6 +47,8 @@ export const rule: Rule = {
         "{{alloc}} in {{fn}}() inside a dma-fence signalling section ({{where}}): reclaim may run shrinkers that wait for fences (dma_fence_wait()), and this code is what the fence needs to be signalled",
       directReclaim:
         "{{alloc}} in {{fn}}() inside a dma-fence signalling section ({{where}}): {{mask}} keeps direct reclaim, and mmu notifiers may wait for fences there (lockdep reports any allocation that may reclaim in this section)",
+      role:
+        "{{alloc}} in {{fn}}(), which {{how}}: the fence of the job depends on this code, and drivers' shrinkers and mmu notifiers may wait for fences, so an allocation that may reclaim here can wait for the fence it is on the way to signal",
     },
     knowledge: ["dma-fence-signalling-2020", "gfp-fs-io-doc"],
     scope: "line",
@@ -52,6 +59,15 @@ export const rule: Rule = {
     const reports: Report[] = [];
     const seen = new Set<string>();
     for (const site of a.allocations()) {
+      const r = site.hazards.find((x): x is FenceRole => x.kind === "role" && x.role.role === "fence-signal");
+      if (r && site.added && !a.unchanged(site)) {
+        const k = `${site.fn.path}:${site.at}`;
+        if (!seen.has(k)) {
+          seen.add(k);
+          reports.push(roleReport(site, r, a.mode === "audit"));
+        }
+        continue;
+      }
       const h = site.hazards.find((x): x is Fence => x.kind === "fence");
       if (!h) continue;
       // the patch adds the allocation, or opens the section around an existing one
@@ -93,4 +109,31 @@ function openedWhere(h: Fence): string {
   if (h.held.fromTree) return `opened at line ${h.held.line} of the source tree's version of this function, which the patch does not apply to`;
   if (!h.via || h.via.length < 2) return `opened at line ${h.held.line}`;
   return `opened by the caller ${h.held.takenIn ?? h.via[h.via.length - 2]}() at line ${h.held.line} (${chainText(h.via)})`;
+}
+
+/** An allocation in code a fence needs (by the role of the function or of a caller a few calls up). */
+function roleReport(site: AllocSite, h: FenceRole, audit: boolean): Report {
+  const fn = site.fn.name;
+  // an audit keeps warnings to two calls below the handler: deeper chains more often pass a branch (a mode, a
+  // multi-device setup) the handler's path does not take, which is said instead
+  const deep = audit && h.role.chain.length > 3;
+  const mask = site.mask.name ?? site.mask.text;
+  const direct = h.role.chain.length <= 1;
+  const how = direct ? `is ${h.role.label}` : `${h.role.root}() (${h.role.label}) reaches: ${chainText(h.role.chain)}`;
+  const unknowns: string[] = [];
+  if (!h.maskKnown) unknowns.push(`the mask ${site.mask.text}: what the callers of ${fn}() pass`);
+  if (deep) unknowns.push(`whether ${h.role.root}() reaches ${fn}() on its usual path (${h.role.chain.length - 1} calls below it)`);
+  if (site.entryUnknown) unknowns.push(`whether a PF_MEMALLOC or GFP_NOWAIT context is in force above the lines shown (the start of ${fn}() is not in the patch)`);
+  return {
+    file: site.fn.path,
+    line: site.at,
+    identifiers: [site.ev.callee, mask, h.role.root],
+    messageId: "role",
+    data: { alloc: allocText(site), fn, how },
+    fix: `Allocate when the job is created or submitted, before its fence is published (and keep the result in the job), or use GFP_NOWAIT here and handle the failure.`,
+    chain: [...h.role.chain.map((f) => `${f}()`), allocText(site), "reclaim", "dma_fence_wait()"],
+    cite: ["dma-fence-signalling-2020", HISTORY.schedulerQueueReclaim],
+    ...(h.maskKnown && !deep ? {} : { severity: "info" as const }),
+    ...(unknowns.length ? { unknowns } : {}),
+  };
 }

@@ -54,15 +54,18 @@ export const rule: Rule = {
     for (const site of a.allocations()) {
       if (!site.added || a.unchanged(site)) continue;
       for (const h of site.hazards) {
-        if (h.kind !== "role") continue;
-        reports.push(report(site, h));
+        // code a fence needs is alloc-in-fence-signalling's (any direct reclaim, not IO or FS recursion)
+        if (h.kind !== "role" || h.needs === "reclaim") continue;
+        reports.push(report(site, h as RoleHazard));
       }
     }
     return reports;
   },
 };
 
-function report(site: AllocSite, h: Extract<AllocSite["hazards"][number], { kind: "role" }>): Report {
+type RoleHazard = Extract<AllocSite["hazards"][number], { kind: "role" }> & { needs: "io" | "fs" };
+
+function report(site: AllocSite, h: RoleHazard): Report {
   const fn = site.fn.name;
   const role = h.role;
   const runsAs =
