@@ -118,7 +118,7 @@ export interface RegionFlow {
 /** Parses a region as a fragment and walks its paths. */
 export function regionFlow(
   region: Region,
-  known: { params?: string[]; types?: ReadonlyMap<string, string>; initial?: FlowOptions["initial"]; entryKnown?: boolean } = {},
+  known: { params?: string[]; types?: ReadonlyMap<string, string>; initial?: FlowOptions["initial"]; entryKnown?: boolean; wrappers?: FlowOptions["wrappers"] } = {},
 ): FunctionFlow | null {
   const texts = region.lines.map((l) => l.text);
   const first = region.lines[0]!.line;
@@ -130,7 +130,7 @@ export function regionFlow(
     try {
       const fn = topFunction(tree.rootNode);
       if (!fn) return null;
-      return analyseFunction(memoTree(fn), { lineOffset: first - 1, entryVisible: true, endVisible: region.hasEnd, ...(known.types ? { types: known.types } : {}) });
+      return analyseFunction(memoTree(fn), { lineOffset: first - 1, entryVisible: true, endVisible: region.hasEnd, ...(known.types ? { types: known.types } : {}), ...(known.wrappers ? { wrappers: known.wrappers } : {}) });
     } finally {
       tree.delete();
     }
@@ -143,7 +143,7 @@ export function regionFlow(
     const tree = parseC(text);
     try {
       const fn = topFunction(tree.rootNode);
-      if (fn && !fn.hasError) return analyseFunction(memoTree(fn), { lineOffset: first - 2, entryVisible: true, endVisible: region.hasEnd, ...(known.types ? { types: known.types } : {}) });
+      if (fn && !fn.hasError) return analyseFunction(memoTree(fn), { lineOffset: first - 2, entryVisible: true, endVisible: region.hasEnd, ...(known.types ? { types: known.types } : {}), ...(known.wrappers ? { wrappers: known.wrappers } : {}) });
     } finally {
       tree.delete();
     }

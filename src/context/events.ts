@@ -21,6 +21,7 @@ import {
   type WaitKind,
 } from "../vocab/kernel-api.js";
 import { evalMask, looksLikeGfpVariable, looksLikeMask, type Mask } from "./gfp.js";
+import { wrapperLockExpr, type LockWrappers } from "./lock-wrappers.js";
 
 /** A lock as the analysis identifies it: the member (or variable) name, qualified by the struct type when known. */
 export interface LockKey {
@@ -36,7 +37,7 @@ export type ScopeOrThrottle = ScopeKind | "throttle";
 
 export type EventInfo =
   | { kind: "alloc"; name: string; family: string; mask: Mask; implicit: boolean; gfpText: string | null }
-  | { kind: "lock"; lock: LockKind; op: "acquire" | "release" | "try"; key: LockKey; guard: "none" | "guard" | "scoped"; shared: boolean }
+  | { kind: "lock"; lock: LockKind; op: "acquire" | "release" | "try"; key: LockKey; guard: "none" | "guard" | "scoped"; shared: boolean; via?: string }
   | { kind: "scope"; scope: ScopeOrThrottle[]; op: "save" | "restore"; how: "save" | "flags"; variable: string | null; into: "local" | "field" | null; restoresAll?: boolean }
   | { kind: "handle"; api: string; op: "start" | "stop"; variable: string | null }
   | { kind: "wait"; wait: WaitKind }
@@ -70,7 +71,8 @@ export function cleanArg(a: string): string {
 /** "&fs_info->reloc_mutex" with fs_info: struct foo_fs_info -> {reloc_mutex, foo_fs_info}. */
 export function lockKeyOf(expr: string, typeOf: (v: string) => string | null): LockKey {
   const e = expr.replace(/\s+/g, "").replace(/^\(+|\)+$/g, "").replace(/^&/, "");
-  const ids = e.match(/[A-Za-z_]\w*/g) ?? [];
+  // an element of an array of locks is named by the array (`&ei->i_gc_rwsem[WRITE]`: i_gc_rwsem), not its index
+  const ids = e.replace(/(?:\[[^\[\]]*\])+$/, "").match(/[A-Za-z_]\w*/g) ?? [];
   const name = ids.length > 0 ? ids[ids.length - 1]! : e;
   let type: string | null = null;
   const m = /^([A-Za-z_]\w*)(?:->|\.)([A-Za-z_]\w*)$/.exec(e);
@@ -98,7 +100,7 @@ function scopeKindsOf(text: string): ScopeOrThrottle[] {
 }
 
 /** Classifies a call by the vocabulary. `typeOf` gives a local variable's struct type (for lock keys). */
-export function classifyCall(callee: string, args: string[], assignedTo: string | null, typeOf: (v: string) => string | null): EventInfo {
+export function classifyCall(callee: string, args: string[], assignedTo: string | null, typeOf: (v: string) => string | null, wrappers?: LockWrappers): EventInfo {
   const alloc = allocatorOf(callee);
   if (alloc) {
     const m = allocMask(args, alloc.gfpArg);
@@ -108,6 +110,12 @@ export function classifyCall(callee: string, args: string[], assignedTo: string 
   if (l) {
     const arg = args[l.arg ?? 0] ?? "";
     return { kind: "lock", lock: l.kind, op: l.op, key: lockKeyOf(l.map ?? (arg || callee), typeOf), guard: "none", shared: l.shared ?? false };
+  }
+  // a function of the code under review that takes or drops one lock for its caller (lock-wrappers.ts)
+  const lw = wrappers?.get(callee);
+  if (lw) {
+    const expr = wrapperLockExpr(lw, args);
+    if (expr) return { kind: "lock", lock: lw.kind, op: lw.op, key: lockKeyOf(expr, typeOf), guard: "none", shared: lw.shared, via: callee };
   }
   const s = SCOPE_CALLS[callee];
   if (s) {

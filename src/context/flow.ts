@@ -12,6 +12,7 @@
 // what the fragment shows is claimed.
 import { balanced } from "./feasible.js";
 import type { Node } from "web-tree-sitter";
+import type { LockWrappers } from "./lock-wrappers.js";
 import { classifyCall, cleanArg, flagsEdit, guardKind, lockKeyOf, type CallEvent, type LockKey, type ScopeOrThrottle } from "./events.js";
 import type { LockKind } from "../vocab/kernel-api.js";
 
@@ -145,6 +146,8 @@ const LOOPS = new Set(["for_statement", "while_statement", "do_statement", "for_
 
 interface Walk {
   lineOffset: number;
+  /** Lock wrappers of the code under review (lock-wrappers.ts). */
+  wrappers?: LockWrappers;
   events: FlowEvent[];
   exits: ExitState[];
   problems: ScopeProblem[];
@@ -271,7 +274,7 @@ function eventsOf(w: Walk, n: Node): CallEvent[] {
       if (!callee) continue;
       const args = argsOf(x);
       const assignedTo = assignedTarget(x);
-      const info = classifyCall(callee, args, assignedTo, (v) => w.types.get(v) ?? null);
+      const info = classifyCall(callee, args, assignedTo, (v) => w.types.get(v) ?? null, w.wrappers);
       const ev: CallEvent = { callee, args, line: line(w, x), endLine: x.endPosition.row + 1 + w.lineOffset, assignedTo, info };
       out.push(ev);
       // a queue freeze that hands back saved task flags (`memflags = blk_mq_freeze_queue(q)`) opens a NOIO scope
@@ -733,6 +736,8 @@ export function functionName(fn: Node): string | null {
 export interface FlowOptions {
   /** Added to every line (a fragment parsed at an offset). */
   lineOffset?: number;
+  /** Functions of the code under review that take or drop one lock for their caller. */
+  wrappers?: LockWrappers;
   entryVisible?: boolean;
   endVisible?: boolean;
   /** A name for a fragment whose definition is not visible. */
@@ -782,6 +787,7 @@ export function analyseFunction(node: Node, opts: FlowOptions = {}): FunctionFlo
   if (body) for (const l of body.descendantsOfType("statement_identifier")) if (l && l.parent?.type === "labeled_statement") defined.add(l.text);
   const w: Walk = {
     lineOffset: opts.lineOffset ?? 0,
+    ...(opts.wrappers ? { wrappers: opts.wrappers } : {}),
     events: [],
     exits: [],
     problems: [],

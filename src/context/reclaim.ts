@@ -47,6 +47,7 @@ import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptio
 import { applyScopes, evalMask, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
 import { blankDeadConditionals } from "./c-lines.js";
+import { findLockWrappers, wrapperLockExpr, wrappersKey, type LockWrapper, type LockWrappers } from "./lock-wrappers.js";
 
 // ---------------------------------------------------------------- types
 
@@ -216,6 +217,7 @@ class FileFlows {
   constructor(
     readonly path: string,
     readonly text: string,
+    private readonly wrappers?: LockWrappers,
   ) {
     const scan = cachedScan(path, text);
     this.spans = [];
@@ -240,7 +242,7 @@ class FileFlows {
       const tree = parseC(body);
       try {
         const node = tree.rootNode.descendantsOfType("function_definition").find((n) => n !== null && functionName(n) === name) ?? null;
-        if (node) flow = analyseFunction(node, { lineOffset: fn.start - 1 });
+        if (node) flow = analyseFunction(node, { lineOffset: fn.start - 1, ...(this.wrappers ? { wrappers: this.wrappers } : {}) });
       } finally {
         tree.delete();
       }
@@ -254,16 +256,18 @@ class FileFlows {
   }
 }
 
-function cachedFlows(path: string, text: string): FileFlows {
-  const c = parseCache.get(path);
+function cachedFlows(path: string, text: string, wrappers?: LockWrappers): FileFlows {
+  // the walk depends on the lock wrappers of the file's directory as well as on its text
+  const key = wrappers && wrappers.size > 0 ? `${path}#${wrappersKey(wrappers)}` : path;
+  const c = parseCache.get(key);
   if (c && c.text === text) {
-    parseCache.delete(path);
-    parseCache.set(path, c);
+    parseCache.delete(key);
+    parseCache.set(key, c);
     return c;
   }
-  const f = new FileFlows(path, text);
+  const f = new FileFlows(path, text, wrappers);
   if (parseCache.size > 600) parseCache.delete(parseCache.keys().next().value!);
-  parseCache.set(path, f);
+  parseCache.set(key, f);
   return f;
 }
 
@@ -400,6 +404,8 @@ export interface DirIndex {
 const dirIndexCache = new Map<string, DirIndex>();
 /** Per directory index: the takers its functions declare (freeze, lockdep priming); the index changes when a file does. */
 const dirTakerMemo = new WeakMap<DirIndex, ReclaimTaker[]>();
+/** Per directory index: its lock wrappers. */
+const wrapperMemo = new WeakMap<DirIndex, Map<string, LockWrapper>>();
 
 const words = (ws: readonly string[]) => new RegExp(ws.filter((w, i, a) => a.indexOf(w) === i).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"));
 
@@ -693,7 +699,7 @@ export class ReclaimAnalysis {
           out.push(...this.fragmentViews(rs, image, true));
           continue;
         }
-        const flows = cachedFlows(`${image}:${p}`, text);
+        const flows = cachedFlows(`${image}:${p}`, text, this.wrappersOf(p));
         const changed = new Set<number>();
         for (const r of rs) for (const l of r.lines) if (l.changed) changed.add(l.line);
         // a hunk that only deletes still touches the function its context lines sit in
@@ -730,7 +736,8 @@ export class ReclaimAnalysis {
     const flowOf = (r: Region) => {
       if (!flows.has(r)) {
         const params = paramsOfSignature(r.signature);
-        flows.set(r, regionFlow(r, { params, types: paramTypes(params.join(", ")) }));
+        const wrappers = this.wrappersOf(r.file.path);
+        flows.set(r, regionFlow(r, { params, types: paramTypes(params.join(", ")), ...(wrappers ? { wrappers } : {}) }));
       }
       return flows.get(r)!;
     };
@@ -751,7 +758,8 @@ export class ReclaimAnalysis {
       if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r) || this.patchShowsReclaimQueue(), this.patchHasReclaimSide(), heldBefore) && !(this.patchHasRole() && chainMatters(r, calls)) && !locksInsideFreeze(r)) continue;
       const params = paramsOfSignature(r.signature);
       const initial = seed ? this.seedFor(r) : undefined;
-      const known = { params, types: paramTypes(params.join(", ")) };
+      const wrappers = this.wrappersOf(r.file.path);
+      const known = { params, types: paramTypes(params.join(", ")), ...(wrappers ? { wrappers } : {}) };
       let flow = initial ? regionFlow(r, { ...known, initial }) : flowOf(r);
       if (!flow) continue;
       // an earlier hunk of the same function took a lock this one releases: it is held in between (on some paths at
@@ -792,7 +800,7 @@ export class ReclaimAnalysis {
     const path = r.file.oldPath ?? r.file.path;
     const t = this.source!.preImage(path);
     if (t === undefined) return undefined;
-    const flow = cachedFlows(`pre:${path}`, t).get(r.name);
+    const flow = cachedFlows(`pre:${path}`, t, this.wrappersOf(path)).get(r.name);
     if (!flow) return undefined;
     const lines = treeLines(path, t);
     // the hunk's context lines must stand in the tree's function as they are, in place (the lines the patch deletes
@@ -827,7 +835,7 @@ export class ReclaimAnalysis {
       if (freezers.length === 0 && primers.length === 0) continue;
       const t = this.text(f);
       if (t === undefined) continue;
-      const flows = cachedFlows(`post:${f}`, t);
+      const flows = cachedFlows(`post:${f}`, t, this.wrappersOf(f));
       for (const fn of freezers) {
         const flow = flows.get(fn.name);
         if (flow) out.push(...frozenTakers(f, fn.name, flow));
@@ -909,6 +917,15 @@ export class ReclaimAnalysis {
     }
     this.dirMemo.set(d, m);
     return m;
+  }
+
+  /** The lock wrappers of a file's directory (with a source tree; per directory index). */
+  wrappersOf(path: string): LockWrappers | undefined {
+    if (!this.facts) return undefined;
+    const d = this.dir(path);
+    let w = wrapperMemo.get(d);
+    if (!w) wrapperMemo.set(d, (w = findLockWrappers(d.files, d.scans, (f) => this.text(f))));
+    return w;
   }
 
   private text(path: string): string | undefined {
@@ -1094,7 +1111,7 @@ export class ReclaimAnalysis {
       if (next === undefined) return false;
       const def = this.definitionOf(file, name);
       const t = def ? this.text(def.file) : undefined;
-      const flow = def && t !== undefined ? cachedFlows(`post:${def.file}`, t).get(name) : undefined;
+      const flow = def && t !== undefined ? cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(name) : undefined;
       if (!flow || !def) return false;
       const targets = flow.events.filter((e) => (typeof next === "number" ? e.line === next : e.callee === next));
       if (targets.length === 0) return false;
@@ -1177,7 +1194,7 @@ export class ReclaimAnalysis {
       if (paths.length >= 32) break;
       const t = this.text(c.file);
       if (t === undefined) continue;
-      const flow = cachedFlows(`post:${c.file}`, t).get(c.fn.name);
+      const flow = cachedFlows(`post:${c.file}`, t, this.wrappersOf(c.file)).get(c.fn.name);
       const ev = flow?.events.find((e) => e.line === c.line && e.callee === name) ?? flow?.events.find((e) => e.callee === name);
       const mustScopes = [...new Set([...(ev?.state.mustScopes ?? []).filter((s): s is ScopeKind => s !== "throttle"), ...(flow ? this.helperScopes(c.file, flow, c.line) : [])])];
       const held = (ev?.state.held ?? []).map((h) => ({ ...h, entry: { ...h.entry, takenIn: c.fn.name } }));
@@ -1239,7 +1256,7 @@ export class ReclaimAnalysis {
       const caller = this.definitionOf(v.path, chain[i]!);
       const t = caller ? this.text(caller.file) : undefined;
       if (!caller || t === undefined) continue;
-      const calls = (cachedFlows(`post:${caller.file}`, t).get(chain[i]!)?.events ?? []).filter((e) => e.callee === chain[i + 1]);
+      const calls = (cachedFlows(`post:${caller.file}`, t, this.wrappersOf(caller.file)).get(chain[i]!)?.events ?? []).filter((e) => e.callee === chain[i + 1]);
       if (calls.length === 0) continue;
       // the same emptiness test over every call of the next link
       const fieldsOf = (e: FlowEvent) =>
@@ -1324,7 +1341,7 @@ export class ReclaimAnalysis {
     const def = this.definitionOf(file, name);
     if (!def) return undefined;
     const t = this.text(def.file);
-    return t === undefined ? undefined : cachedFlows(`post:${def.file}`, t).get(name);
+    return t === undefined ? undefined : cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(name);
   }
 
   // ------------------------------------------------------------ what reclaim takes
@@ -1393,8 +1410,19 @@ export class ReclaimAnalysis {
         let objects = s.objects ?? (dying && params[0] ? new Set([params[0]]) : null);
         if (objects && objects.size > 0) objects = this.derivedVars(def.file, def.fn, objects);
         const mentions = (expr: string) => objects !== null && [...(expr.match(/[A-Za-z_]\w*/g) ?? [])].some((id) => objects!.has(id));
+        const wrappers = this.wrappersOf(def.file);
         for (const c of def.fn.calls) {
           const l = LOCK_CALLS[c.callee];
+          // a lock wrapper of the directory takes the lock its caller names (it is not walked into)
+          const w = l ? undefined : wrappers?.get(c.callee);
+          if (w) {
+            const expr = w.op === "acquire" && isSleepingLock(w.kind) ? wrapperLockExpr(w, c.args) : null;
+            if (expr && !mentions(expr)) {
+              const conds = s.chain.length > 1 ? this.condsAt(def.file, s.name, c.line, c.callee) : [];
+              out.push({ what: "lock", key: lockKeyOf(expr, (v) => types.get(v) ?? null), role, chain: [...s.chain, c.callee], file: def.file, line: c.line, ...(conds.length > 0 ? { conds } : {}) });
+            }
+            continue;
+          }
           if (l && l.op === "acquire" && isSleepingLock(l.kind)) {
             const expr = c.args[l.arg ?? 0] ?? c.callee;
             if (mentions(expr)) continue; // the dying object's own lock
@@ -1432,7 +1460,7 @@ export class ReclaimAnalysis {
   private condsAt(file: string, fn: string, line: number, callee: string): string[] {
     const t = this.text(file);
     if (t === undefined) return [];
-    const flow = cachedFlows(`post:${file}`, t).get(fn);
+    const flow = cachedFlows(`post:${file}`, t, this.wrappersOf(file)).get(fn);
     return flow?.events.find((e) => e.line === line && e.callee === callee)?.conds ?? [];
   }
 
@@ -1495,7 +1523,7 @@ export class ReclaimAnalysis {
         const t = this.text(def.file);
         if (t === undefined) continue;
         if (def.fn.calls.some((c) => c.callee === "memalloc_nofs_save" || c.callee === "memalloc_flags_save")) {
-          const flow = cachedFlows(`post:${def.file}`, t).get(s.name);
+          const flow = cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(s.name);
           const h = flow?.handedOver.find((e) => e.kinds.includes("nofs") || e.kinds.includes("noio"));
           if (h) return { saves: { file: def.file, fn: s.name, field: h.variable ?? "a field" }, complete: true };
         }
@@ -1571,7 +1599,7 @@ export class ReclaimAnalysis {
     const t = this.text(def.file);
     if (t === undefined) return null;
     active.add(key);
-    const flow = cachedFlows(`post:${def.file}`, t).get(name);
+    const flow = cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(name);
     let best: { mask: Mask; chain: string[] } | null = null;
     const rank = (m: Mask) => (m.reclaim === false ? 0 : (m.fs === true ? 4 : 0) + (m.io === true ? 2 : 0));
     for (const e of flow?.events ?? []) {

@@ -90,17 +90,19 @@ export const rule: Rule = {
       if (!path) continue;
       let moved: Set<string> | null = null;
       for (const e of events) {
-        if (e.info.kind !== "call" && blockerOf(e.callee, e.args) === null) continue;
+        // a lock wrapper of the directory (lock-wrappers.ts) is followed into like any helper: the chain names it
+        const helper = e.info.kind === "call" || (e.info.kind === "lock" && e.info.via !== undefined);
+        if (!helper && blockerOf(e.callee, e.args) === null) continue;
         // the pre-image is read only for calls that may matter
         moved ??= movedCalls(a, v);
         if (moved.has(`${e.callee}\0${e.args.join(",")}`)) continue;
-        if (e.info.kind === "lock" && e.info.op === "try") continue;
+        if (e.info.kind === "lock" && e.info.op !== "acquire") continue;
         const b = blockerOf(e.callee, e.args);
         if (b) {
           found.push(throughEviction(a, { v, path, line: e.line, chain: [...path.chain, e.callee], blocker: b, site: { file: v.path, line: e.line }, via: null }));
           continue;
         }
-        if (e.info.kind !== "call" || e.callee.startsWith("->")) continue;
+        if (!helper || e.callee.startsWith("->")) continue;
         // a call into a helper: what it reaches
         // an audit keeps to short chains: deeper ones more often pass a branch a constant argument rules out
         const hits = reachBelow(a, v.path, e.callee, blockerOf, { maxDepth: a.mode === "audit" ? 2 : 3 }).filter(
