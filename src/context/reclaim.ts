@@ -485,7 +485,8 @@ function hunkChanges(h: Hunk, locks: boolean) {
   for (const l of h.lines) {
     if (l.kind === "ctx") continue;
     const t = l.text;
-    if (TOKENS.scope.test(t) || (l.kind === "del" && TOKENS.relaxed.test(t))) {
+    // a scope or strict mask deleted, or a gfp_t parameter dropped (its callers' masks with it)
+    if (TOKENS.scope.test(t) || (l.kind === "del" && (TOKENS.relaxed.test(t) || /\bgfp_t\s+[A-Za-z_]/.test(t)))) {
       out.scope = true;
       break;
     }
@@ -1637,11 +1638,39 @@ export class ReclaimAnalysis {
     return null;
   }
 
+  /**
+   * The mask the allocation asked for before the patch. When that was the function's gfp_t parameter and the
+   * patch shows (on its old side) callers passing a mask, the strictest of those, with the caller named: a
+   * function that stops taking its callers' mask drops what they asked for.
+   */
+  maskBefore(site: AllocSite): { mask: Mask; passedBy: string | null } | null {
+    const b = this.before(site);
+    if (!b || b.info.kind !== "alloc") return null;
+    const m = b.info.mask;
+    if (m.fs !== null && m.io !== null) return { mask: m, passedBy: null };
+    const name = (b.info.gfpText ?? "").trim();
+    const pv = this.preViewsOf(site.fn.path, site.fn.name)[0];
+    if (!pv || !/^[A-Za-z_]\w*$/.test(name)) return { mask: m, passedBy: null };
+    const idx = pv.flow.params.findIndex((p) => new RegExp(`\\b${name}\\s*$`).test(p));
+    if (idx < 0) return { mask: m, passedBy: null };
+    let best: { mask: Mask; passedBy: string } | null = null;
+    const cleared = (x: Mask) => Number(x.io === false) + Number(x.fs === false);
+    for (const o of this.pre())
+      for (const e of o.flow.events) {
+        if (e.callee !== site.fn.name || o.name === site.fn.name) continue;
+        const arg = e.args[idx];
+        if (arg === undefined) continue;
+        const passed = applyScopes(evalMask(arg), e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+        if (cleared(passed) > 0 && (!best || cleared(passed) > cleared(best.mask))) best = { mask: { ...passed, text: cleanMask(arg), name: passed.name ?? cleanMask(arg) }, passedBy: o.name };
+      }
+    return best ?? { mask: m, passedBy: null };
+  }
+
   /** The allocation was already there, with a mask no stricter (moved, re-indented or reformatted, not new). */
   unchanged(site: AllocSite): boolean {
     const b = this.before(site);
     if (!b || b.info.kind !== "alloc") return false;
-    const m = b.info.mask;
+    const m = this.maskBefore(site)?.mask ?? b.info.mask;
     const weaker = (was: boolean | null, now: boolean | null) => was === false && now !== false;
     return !weaker(m.fs, site.mask.fs) && !weaker(m.io, site.mask.io) && !weaker(m.reclaim, site.mask.reclaim);
   }
@@ -1650,7 +1679,7 @@ export class ReclaimAnalysis {
   relaxedFrom(site: AllocSite): Mask | null {
     const b = this.before(site);
     if (!b || b.info.kind !== "alloc") return null;
-    const was = applyScopes(b.info.mask, b.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+    const was = applyScopes(this.maskBefore(site)?.mask ?? b.info.mask, b.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
     const now = site.effective;
     if ((was.fs === false && now.fs !== false) || (was.io === false && now.io !== false)) return was;
     return null;

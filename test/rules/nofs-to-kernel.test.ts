@@ -283,3 +283,47 @@ static int gizmo_ctr(struct gizmo_target *gt)
     expect(f[0]!.message).toContain("the patch does not apply to the tree");
   });
 });
+
+describe("nofs-to-kernel: a function that stops taking its callers' mask", () => {
+  // written for this test, modelled on a RAID driver's per-CPU scratch buffers, resized from the reshape path
+  const code = (withParam: boolean) => `static int spool_scratch_alloc(struct spool_percpu *pc, int num, int cnt${withParam ? ", gfp_t flags" : ""})
+{
+	void *scratch;
+
+	scratch = kvmalloc_array(cnt, num * sizeof(u64), ${withParam ? "flags" : "GFP_KERNEL"});
+	if (!scratch)
+		return -ENOMEM;
+	kvfree(pc->scratch);
+	pc->scratch = scratch;
+	return 0;
+}
+
+static int spool_resize_scratch(struct spool_conf *conf, int new_disks)
+{
+	int cpu, err = 0;
+
+	for_each_present_cpu(cpu) {
+		err = spool_scratch_alloc(per_cpu_ptr(conf->percpu, cpu), new_disks, conf->chunk_sectors${withParam ? ", GFP_NOIO" : ""});
+		if (err)
+			break;
+	}
+	return err;
+}
+`;
+  it("says which caller's mask was dropped", async () => {
+    const f = await reviewWithTree(new Map(), { files: [{ path: "drivers/md/spool.c", before: code(true), after: code(false) }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[5, "info", "relaxedUnknown"]]);
+    expect(f[0]!.message).toContain("GFP_NOIO (passed by spool_resize_scratch()) -> GFP_KERNEL for kvmalloc_array(GFP_KERNEL) in spool_scratch_alloc()");
+  });
+
+  it("is quiet when the callers passed GFP_KERNEL anyway", async () => {
+    const before = code(true).replace(", GFP_NOIO);", ", GFP_KERNEL);");
+    expect(await reviewWithTree(new Map(), { files: [{ path: "drivers/md/spool.c", before, after: code(false) }] }, [rule])).toEqual([]);
+  });
+
+  it("is quiet when the caller's NOIO comes from a scope it still opens", async () => {
+    const scoped = (s: string) => s.replace("\tfor_each_present_cpu(cpu) {", "\tunsigned int noio = memalloc_noio_save();\n\n\tfor_each_present_cpu(cpu) {").replace("\treturn err;\n}", "\tmemalloc_noio_restore(noio);\n\treturn err;\n}");
+    const f = await reviewWithTree(new Map([["drivers/md/spool.c", scoped(code(true))]]), { files: [{ path: "drivers/md/spool.c", before: scoped(code(true)), after: scoped(code(false)) }] }, [rule]);
+    expect(f).toEqual([]);
+  });
+});

@@ -56,8 +56,8 @@ export const rule: Rule = {
     for (const site of a.allocations()) {
       const was = a.relaxedFrom(site);
       if (!was) continue;
-      const b = a.before(site)!;
-      const bm = b.info.kind === "alloc" ? b.info.mask : was;
+      const before = a.maskBefore(site);
+      const bm = before?.mask ?? was;
       const maskChanged = (bm.fs === false && site.mask.fs !== false) || (bm.io === false && site.mask.io !== false);
       if (maskChanged && !site.added) continue;
       const lost = maskChanged ? null : lostScope(was);
@@ -68,7 +68,7 @@ export const rule: Rule = {
       // a hazard the line rules warn about: they say it
       if (site.hazards.some((h) => h.kind === "role" || h.kind === "frozen" || h.kind === "fence" || h.kind === "held-handle" || (h.kind === "held-lock" && h.taker))) continue;
       seenFn.add(fnKey);
-      const r = { was: bm.name ?? bm.text, now: site.mask.name ?? site.mask.text };
+      const r = { was: before?.passedBy ? `${bm.name ?? bm.text} (passed by ${before.passedBy}())` : bm.name ?? bm.text, now: site.mask.name ?? site.mask.text };
       // work of a WQ_MEM_RECLAIM queue: its own flag says reclaim or IO waits on it, and the relaxed mask lets it wait for reclaim
       const work = workqueueAnalysis(ctx).runsAs(site.fn).ctx;
       if (work?.kind === "wq" && work.queue && ((was.io === false && site.effective.io !== false) || (was.fs === false && site.effective.fs !== false))) {
