@@ -404,6 +404,13 @@ export interface DirIndex {
 const dirIndexCache = new Map<string, DirIndex>();
 /** Per directory index: the takers its functions declare (freeze, lockdep priming); the index changes when a file does. */
 const dirTakerMemo = new WeakMap<DirIndex, ReclaimTaker[]>();
+/** Per directory index: the locks its IO-path functions take. */
+const dirIoTakerMemo = new WeakMap<DirIndex, ReclaimTaker[]>();
+/**
+ * Roles on the path of IO that reclaim may wait for (its writeback and swap-out): a lock taken there is one that
+ * IO waits on, so an allocation that may start IO while holding it can wait for itself (the reason for GFP_NOIO).
+ */
+const IO_PATH_ROLES: ReadonlySet<Role> = new Set(["io-submit", "io-complete", "io-error"]);
 /** Per directory index: its lock wrappers. */
 const wrapperMemo = new WeakMap<DirIndex, Map<string, LockWrapper>>();
 
@@ -1364,6 +1371,8 @@ export class ReclaimAnalysis {
             if (!r || !r.inReclaim) continue;
             this.collectTakers(f, o.fn, { role: r.role, label: r.label, root: o.fn, chain: [o.fn], how: "ops-table", at: { file: f, line: o.line }, inReclaim: true }, out);
           }
+        // (an audit keeps to reclaim's own takers: IO-path locks of big driver directories need the patch's focus)
+        if (this.mode !== "audit") out.push(...this.dirIoTakers(d));
       }
     }
     // locks taken inside a queue freeze, and locks declared to lockdep as taken in reclaim: the patch's own
@@ -1378,10 +1387,10 @@ export class ReclaimAnalysis {
         for (const t of this.dirDeclaredTakers(this.dir(p))) if (!own.has(`${t.file}:${t.chain[0]}`)) out.push(t);
       }
     }
-    // the patch's own reclaim-side functions (diff-only, or new code)
+    // the patch's own reclaim-side and IO-path functions (diff-only, or new code)
     for (const v of this.post()) {
       const r = this.directRole(v.path, v.name, v.signature);
-      if (!r || !r.inReclaim) continue;
+      if (!r || (!r.inReclaim && (this.mode === "audit" || !IO_PATH_ROLES.has(r.role)))) continue;
       const dying = r.role === "reclaim-evict" || r.role === "reclaim-release";
       const first = dying ? /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(v.flow.params[0] ?? "")?.[1] : undefined;
       const objects = first ? derivedFrom(this.viewText(v), new Set([first])) : null;
@@ -1392,6 +1401,26 @@ export class ReclaimAnalysis {
       }
     }
     return (this.takersMemo = out);
+  }
+
+  /**
+   * Sleeping locks the directory's IO-path functions take (queue_rq, bio completion, a device-mapper map, SCSI
+   * error handlers, and what they call a few levels down): reclaim may wait for IO that waits for them. Per index.
+   */
+  private dirIoTakers(d: DirIndex): ReclaimTaker[] {
+    const memo = dirIoTakerMemo.get(d);
+    if (memo) return memo;
+    const out: ReclaimTaker[] = [];
+    for (const f of d.files)
+      for (const o of d.scans.get(f)!.ops) {
+        const r = opsRole(o.struct, o.field);
+        if (!r || r.inReclaim || !IO_PATH_ROLES.has(r.role)) continue;
+        this.collectTakers(f, o.fn, { role: r.role, label: r.label, root: o.fn, chain: [o.fn], how: "ops-table", at: { file: f, line: o.line } }, out);
+      }
+    // handles are no IO-path fact: a transaction started on the IO path is another story
+    const locks = out.filter((t) => t.what === "lock");
+    dirIoTakerMemo.set(d, locks);
+    return locks;
   }
 
   private collectTakers(file: string, root: string, role: RoleFact, out: ReclaimTaker[]): void {
@@ -1816,8 +1845,12 @@ export class ReclaimAnalysis {
       if (!isSleepingLock(e.lock) || e.lock === "folio" || e.lock === "buffer" || e.lock === "bit") continue;
       if (h.mask.fs === false && h.mask.io === false) continue;
       // a reclaim-side taker needs __GFP_FS to be reached; one inside a queue freeze only needs IO to the queue
-      const same = (t: ReclaimTaker) => t.what === "lock" && t.key !== undefined && sameLockStrict(t.key, e.key!) && !(t.file === v.path && t.line === e.line);
-      const taker = e.key ? (h.mask.fs !== false ? takers.find((t) => same(t) && (t.role !== null || t.primed)) : undefined) ?? (h.mask.io !== false ? takers.find((t) => same(t) && t.underFreeze) : undefined) ?? null : null;
+      // an IO-path taker in another file is the same lock only by its struct type: a directory of many drivers
+      // reuses member names (ioctl_lock, mutex) for locks of different devices
+      const same = (t: ReclaimTaker) =>
+        t.what === "lock" && t.key !== undefined && sameLockStrict(t.key, e.key!) && !(t.file === v.path && t.line === e.line) && (!ioPathTaker(t) || t.file === v.path || (t.key.type !== null && t.key.type === e.key!.type));
+      // (a taker on the IO path only needs the IO to be waited for: __GFP_IO)
+      const taker = e.key ? (h.mask.fs !== false ? takers.find((t) => same(t) && ((t.role !== null && !ioPathTaker(t)) || t.primed)) : undefined) ?? (h.mask.io !== false ? takers.find((t) => same(t) && (t.underFreeze || ioPathTaker(t))) : undefined) ?? null : null;
       if (h.mask.fs === false && !taker) continue;
       site.hazards.push({ kind: "held-lock", held: e, must: h.must, via: h.via, taker });
     }
@@ -1833,6 +1866,11 @@ export class ReclaimAnalysis {
     site.hazards = dedupeHazards(site.hazards);
     return site;
   }
+}
+
+/** A lock taken on the path of IO (submission, completion, error handling), not inside reclaim itself. */
+export function ioPathTaker(t: ReclaimTaker): boolean {
+  return t.role !== null && !t.role.inReclaim && IO_PATH_ROLES.has(t.role.role);
 }
 
 /** Sleeping locks a function takes while a request queue is frozen (reclaim's IO to the queue waits for their holders). */

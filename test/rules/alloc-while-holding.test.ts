@@ -498,3 +498,65 @@ describe("alloc-while-holding: a queue frozen across a call through a pointer", 
 function runOne(spec: Parameters<typeof formatPatch>[0]) {
   return review(parsePatchText(formatPatch(spec), "t.patch"), null, DEFAULT_CONFIG, loadKnowledge(), [rule]).reviews[0]!.findings;
 }
+
+describe("alloc-while-holding: a lock the IO path takes", () => {
+  // written for this test, modelled on a RAID HBA driver: its management ioctl and its host reset handler share a
+  // mutex, and the ioctl allocates a DMA buffer while holding it
+  const hba = (mask: string) => `struct kite_hba {
+	struct mutex ioctl_mutex;
+	struct pci_dev *pdev;
+};
+
+static long kite_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct kite_hba *hba = file->private_data;
+	dma_addr_t dma;
+	void *buf;
+	long ret;
+
+	mutex_lock(&hba->ioctl_mutex);
+	buf = dma_alloc_coherent(&hba->pdev->dev, KITE_IOCTL_LEN, &dma, ${mask});
+	ret = buf ? kite_post_ioctl(hba, buf, dma, arg) : -ENOMEM;
+	mutex_unlock(&hba->ioctl_mutex);
+	return ret;
+}
+
+static int kite_eh_host_reset(struct scsi_cmnd *cmd)
+{
+	struct kite_hba *hba = shost_priv(cmd->device->host);
+	int ret;
+
+	mutex_lock(&hba->ioctl_mutex);
+	ret = kite_reset_adapter(hba);
+	mutex_unlock(&hba->ioctl_mutex);
+	return ret ? FAILED : SUCCESS;
+}
+
+static const struct scsi_host_template kite_template = {
+	.name = "kite",
+	.eh_host_reset_handler = kite_eh_host_reset,
+};
+`;
+  const path = "drivers/scsi/kite.c";
+  const run = (before: string, after: string, extra: [string, string][] = []) => reviewWithTree(new Map([[path, before], ...extra]), { files: [{ path, before, after }] }, [rule]);
+
+  it("GFP_KERNEL under a mutex the host reset handler takes is a warning that names the handler", async () => {
+    const f = await run(hba("GFP_NOIO"), hba("GFP_KERNEL"));
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[14, "warning", "lockOnIoPath"]]);
+    expect(f[0]!.message).toContain("kite_eh_host_reset() (scsi_host_template.eh_host_reset_handler) takes it on the IO path");
+    expect(f[0]!.fix).toContain("GFP_NOIO");
+  });
+
+  it("GFP_NOFS still starts IO: a warning too; GFP_NOIO is quiet", async () => {
+    expect((await run(hba("GFP_NOIO"), hba("GFP_NOFS"))).map((x) => x.severity)).toEqual(["warning"]);
+    expect(await run(hba("GFP_KERNEL"), hba("GFP_NOIO"))).toEqual([]);
+  });
+
+  it("a reset handler of another driver in the directory taking a lock of the same member name is not this lock", async () => {
+    const mine = hba("GFP_NOIO").replace(/\tmutex_lock\(&hba->ioctl_mutex\);\n\tret = kite_reset_adapter[\s\S]*?\n}\n\nstatic const[\s\S]*$/, "\treturn kite_reset_adapter(hba) ? FAILED : SUCCESS;\n}\n");
+    // (its lock's struct type is not visible: lark_priv() hands back the host's private data)
+    const other = hba("GFP_NOIO").replace(/kite/g, "lark").replace(/\tmutex_lock\(&hba->ioctl_mutex\);\n\tbuf[\s\S]*?return ret;\n}\n/, "\treturn -ENOTTY;\n}\n").replace("\tmutex_lock(&hba->ioctl_mutex);\n\tret = lark_reset", "\tmutex_lock(&lark_priv(cmd)->ioctl_mutex);\n\tret = lark_reset");
+    const f = await run(mine, mine.replace("GFP_NOIO", "GFP_KERNEL"), [["drivers/scsi/lark.c", other]]);
+    expect(f).toEqual([]);
+  });
+});

@@ -8,7 +8,7 @@
 // What is held comes from the function's own paths and from its callers.
 // A queue frozen across a call through a pointer (whose targets are not
 // visible) is said at info: what the targets do is the missing fact.
-import { lockLabel, reclaimAnalysis, touchesLines, type AllocSite, type Hazard } from "../../context/reclaim.js";
+import { ioPathTaker, lockLabel, reclaimAnalysis, touchesLines, type AllocSite, type Hazard } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
 import { LOCK_CALLS, allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, heldWhere, takerText } from "../util/phrases.js";
@@ -46,6 +46,8 @@ export const rule: Rule = {
         "{{alloc}} in {{fn}}() while {{lock}} is held ({{where}}): reclaim may call into code that takes the same lock, {{taker}}",
       lockUnderFreeze:
         "{{alloc}} in {{fn}}() while {{lock}} is held ({{where}}): {{taker}}",
+      lockOnIoPath:
+        "{{alloc}} in {{fn}}() while {{lock}} is held ({{where}}): {{taker}}, so an allocation that may start IO from reclaim under it can wait for itself",
       handle:
         "{{alloc}} in {{fn}}() while {{handle}} is held ({{where}}), and that handle sets no NOFS scope ({{scopeWhere}}): reclaim may evict an inode of this filesystem, which starts or joins a transaction and waits for the commit that waits for this handle",
       frozenIndirect:
@@ -122,8 +124,8 @@ const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
 /** The patch retuned the mask, and the new one still allows the recursion what is held makes a deadlock. */
 function stillAllowed(site: AllocSite, h: Held, was: string): Report | null {
   const frozen = h.kind === "frozen";
-  // a lock that is taken inside a queue freeze elsewhere: IO reclaim is what waits on it
-  const viaFreeze = h.kind === "held-lock" && h.taker?.underFreeze !== undefined;
+  // a lock that is taken inside a queue freeze elsewhere, or on the IO path: IO reclaim is what waits on it
+  const viaFreeze = h.kind === "held-lock" && h.taker !== null && (h.taker.underFreeze !== undefined || ioPathTaker(h.taker));
   const bit = frozen || viaFreeze ? site.effective.io : site.effective.fs;
   if (bit !== true) return null;
   const now = site.mask.name ?? site.mask.text;
@@ -162,16 +164,20 @@ function report(site: AllocSite, h: Held, at: number): Report {
   const unknowns = site.entryUnknown ? [`whether a memalloc_nofs_save() scope is open above the lines shown (the start of ${fn}() is not in the patch)`] : [];
   if (bit !== true) unknowns.push(`the mask ${site.mask.text}: what the callers of ${fn}() pass`);
   const chain = [...(("via" in h && h.via) || [fn]).map((f) => `${f}()`), allocText(site)];
-  if (h.kind === "held-lock" && h.taker!.underFreeze) {
+  if (h.kind === "held-lock" && (h.taker!.underFreeze || ioPathTaker(h.taker!))) {
     const t = h.taker!;
     const io = site.effective.io;
+    // taken only in a branch calls below the IO-path entry: whether the IO reclaim waits for gets there is not known
+    const deepConditional = !t.underFreeze && (t.conds?.length ?? 0) > 0 && t.chain.length > 2;
+    if (deepConditional) unknowns.push(`whether ${t.conds!.join(" && ")} can hold on the IO path through ${t.role!.root}() (${t.chain[t.chain.length - 2]}() takes the lock only then)`);
     return {
       ...base,
-      ...(io !== true ? { severity: "info" as const } : {}),
-      messageId: "lockUnderFreeze",
+      // the IO bit decides here (GFP_NOFS still starts IO), whatever the FS bit made of the base
+      severity: io !== true || deepConditional ? ("info" as const) : ("warning" as const),
+      messageId: t.underFreeze ? "lockUnderFreeze" : "lockOnIoPath",
       data: { alloc: allocAt(site, at), fn, lock: lockLabel(h.held), where: heldWhere(h.held, h.via), taker: takerText(t) },
       fix: `Allocate before taking ${lockLabel(h.held)}, use GFP_NOIO here, or open memalloc_noio_save() where ${lockLabel(h.held)} is taken so everything under it is covered.`,
-      chain: [...chain, "reclaim", `IO to ${t.underFreeze!.frozen.key?.expr ?? "the queue"} (frozen)`, ...t.chain],
+      chain: [...chain, "reclaim", t.underFreeze ? `IO to ${t.underFreeze.frozen.key?.expr ?? "the queue"} (frozen)` : "IO", ...t.chain],
       cite: ["memalloc-noio-2013"],
       ...(unknowns.length || io !== true ? { unknowns: [...unknowns.filter((u) => !u.startsWith("the mask")).map((u) => u.replace("nofs", "noio")), ...(io !== true ? [`the mask ${site.mask.text}: what the callers of ${fn}() pass`] : [])] } : {}),
     };

@@ -2,6 +2,7 @@
 // role with where it was registered, a held lock or handle and who took it,
 // a call chain. Shared wording, so every rule says these the same way.
 import type { AllocSite, ReclaimTaker, RoleFact } from "../../context/reclaim.js";
+import { ioPathTaker } from "../../context/reclaim.js";
 import { ROLE_NEEDS } from "../../vocab/kernel-api.js";
 
 /** "kzalloc(GFP_KERNEL)", "vmalloc() (always GFP_KERNEL)", "kmalloc(gfp)". */
@@ -39,6 +40,8 @@ export function takerText(t: ReclaimTaker): string {
   if (t.primed) return `${t.primed.fn}() tells lockdep it is taken in reclaim (${t.chain[t.chain.length - 1]}() between fs_reclaim_acquire() and fs_reclaim_release(), ${t.file}:${t.line})`;
   if (t.underFreeze)
     return `${t.underFreeze.fn}() takes it with ${t.underFreeze.frozen.key?.expr ?? "the request queue"} frozen (${t.file}:${t.line}, frozen at line ${t.underFreeze.frozen.line}): IO that reclaim issues to that queue waits for the unfreeze, which waits for this lock`;
+  if (ioPathTaker(t))
+    return `${t.role!.root}() (${t.role!.label}) takes it on the IO path: ${chainText(t.chain)} (${t.file}:${t.line}); reclaim may wait for IO that waits for this lock`;
   return `${t.role!.root}() (${t.role!.label}) takes it in reclaim: ${chainText(t.chain)} (${t.file}:${t.line})`;
 }
 
