@@ -1,6 +1,7 @@
 // The unseen sets of eval/unseen/ and how `npm run eval:unseen -- --set X`
-// picks them: one set by name, `batch3` for the third batch alone, `all`
-// (the default) for every set. Pure data and selection; no I/O.
+// picks them: one set by name, `batch3` / `batch4` for the third or fourth
+// batch alone, `all` (the default) for every set. Pure data and selection;
+// no I/O.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,6 +24,8 @@ export const SETS = {
   holdout2: { labels: labels("labels-holdout2.json"), sub: "holdout2", perCase: false },
   dev3: { labels: labels("labels-dev3.json"), sub: "unseen-dev3", perCase: true },
   holdout3: { labels: labels("labels-holdout3.json"), sub: "holdout3", perCase: false },
+  dev4: { labels: labels("labels-dev4.json"), sub: "unseen-dev4", perCase: true },
+  holdout4: { labels: labels("labels-holdout4.json"), sub: "holdout4", perCase: false },
 } as const satisfies Record<string, UnseenSet>;
 export type SetName = keyof typeof SETS;
 
@@ -30,6 +33,7 @@ export type SetName = keyof typeof SETS;
 export const GROUPS: Readonly<Record<string, readonly SetName[]>> = {
   all: Object.keys(SETS) as SetName[],
   batch3: ["dev3", "holdout3"],
+  batch4: ["dev4", "holdout4"],
 };
 
 /** Combined figures (aggregates only), printed when every set they join was run. */
@@ -38,6 +42,8 @@ export const COMBINED: readonly { name: string; sets: readonly SetName[] }[] = [
   { name: "holdout+holdout2", sets: ["holdout", "holdout2"] },
   { name: "dev+dev2+dev3", sets: ["dev", "dev2", "dev3"] },
   { name: "holdout+holdout2+holdout3", sets: ["holdout", "holdout2", "holdout3"] },
+  { name: "dev+dev2+dev3+dev4", sets: ["dev", "dev2", "dev3", "dev4"] },
+  { name: "holdout+holdout2+holdout3+holdout4", sets: ["holdout", "holdout2", "holdout3", "holdout4"] },
 ];
 
 /** The sets `--set which` names, in report order; a clear error for anything else. */
