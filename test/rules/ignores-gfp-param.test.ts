@@ -77,3 +77,39 @@ int tile_read_layout(struct tile_layout *lo, unsigned int nr)
     expect(await reviewWithTree(new Map([["fs/tile/layout.c", caller("GFP_KERNEL")]]), patchOf("GFP_KERNEL"), [rule])).toEqual([]);
   });
 });
+
+describe("ignores-gfp-param: a branch the parameter decides", () => {
+  // written for this test, modelled on a network storage client's large-buffer helper that maps the caller's
+  // mask onto a scope, because the vmalloc fallback does not take a mask
+  const helper = (body: string) => `void *orca_kvmalloc(size_t size, gfp_t flags)
+{
+	void *p;
+
+${body}	return p;
+}
+`;
+  const scoped = `	if ((flags & (__GFP_IO | __GFP_FS)) == (__GFP_IO | __GFP_FS)) {
+		p = kvmalloc(size, flags);
+	} else if ((flags & (__GFP_IO | __GFP_FS)) == __GFP_IO) {
+		unsigned int nofs = memalloc_nofs_save();
+
+		p = kvmalloc(size, GFP_KERNEL);
+		memalloc_nofs_restore(nofs);
+	} else {
+		unsigned int noio = memalloc_noio_save();
+
+		p = kvmalloc(size, GFP_KERNEL);
+		memalloc_noio_restore(noio);
+	}
+`;
+  it("is quiet when the caller's mask chooses the scope the allocation runs in", async () => {
+    const before = helper("\tp = kvmalloc(size, flags);\n");
+    expect(await reviewWithTree(new Map(), { files: [{ path: "net/orca/common.c", before, after: helper(scoped) }] }, [rule])).toEqual([]);
+  });
+
+  it("still warns when the mask written out is not tied to the parameter", async () => {
+    const before = helper("\tp = kvmalloc(size, flags);\n");
+    const f = await reviewWithTree(new Map(), { files: [{ path: "net/orca/common.c", before, after: helper("\tif (size > PAGE_SIZE)\n\t\tp = kvmalloc(size, GFP_KERNEL);\n\telse\n\t\tp = kmalloc(size, flags);\n") }] }, [rule]);
+    expect(f.map((x) => [x.line, x.messageId])).toEqual([[6, "ignored"]]);
+  });
+});

@@ -62,6 +62,9 @@ export const rule: Rule = {
       const wasParam = was !== null && was.info.kind === "alloc" && new RegExp(`\\b${param.name}\\b`).test(was.info.gfpText ?? "");
       if (a.unchanged(site) && !wasParam) continue;
       if (site.effective.fs === false && site.effective.io === false) continue; // a scope covers it
+      // the branch the allocation is in is decided by the parameter (`if ((flags & __GFP_FS) == ...)`, often with a
+      // scope opened for the caller's mask): the function reads what the caller asked for, it does not ignore it
+      if ((site.ev.conds ?? []).some((c) => new RegExp(`\\b${param.name}\\b`).test(c))) continue;
       const k = `${site.fn.path}:${site.at}`;
       if (seen.has(k)) continue;
       const callers = site.fn.whole ? a.callers(site.fn) : null;
