@@ -216,6 +216,20 @@ ruleTester(rule, {
       },
       errors: [{ messageId: "dedicatedQueue", line: 8, severity: "info" }],
     },
+    {
+      name: "a new WQ_MEM_RECLAIM queue the patch moves a final put's work onto (a network filesystem's deferred close)",
+      patch: {
+        files: [
+          {
+            path: "fs/zfs/file.c",
+            before: "void zfs_file_put(struct zfs_file *f)\n{\n\tzfs_file_close_final(f);\n}\n\nint zfs_init_queues(void)\n{\n\treturn 0;\n}\n",
+            after:
+              'static void zfs_file_put_work(struct work_struct *work)\n{\n\tstruct zfs_file *f = container_of(work, struct zfs_file, put);\n\n\tzfs_file_close_final(f);\n}\n\nvoid zfs_file_put(struct zfs_file *f)\n{\n\tINIT_WORK(&f->put, zfs_file_put_work);\n\tqueue_work(zfs_put_wq, &f->put);\n}\n\nint zfs_init_queues(void)\n{\n\tzfs_put_wq = alloc_workqueue("zfsput", WQ_UNBOUND | WQ_FREEZABLE | WQ_MEM_RECLAIM, 0);\n\treturn zfs_put_wq ? 0 : -ENOMEM;\n}\n',
+          },
+        ],
+      },
+      errors: [{ messageId: "newQueue", line: 16, severity: "info" }],
+    },
   ],
 });
 

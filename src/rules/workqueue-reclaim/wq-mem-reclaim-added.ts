@@ -55,8 +55,8 @@ export const rule: Rule = {
       quiet:
         "Other flags added beside an existing WQ_MEM_RECLAIM, a call reformatted or moved that already had " +
         "the flag, tests of wq->flags & WQ_MEM_RECLAIM, comments, and new queues created with the flag " +
-        "unless their work breaks the promise, takes over work of a system queue, or is the queue a quoted " +
-        "warning names.",
+        "unless their work breaks the promise, takes over work of a system queue, is work the patch starts " +
+        "queueing on them (said at info, with what binds that work), or is the queue a quoted warning names.",
     },
     messages: {
       addedFlushes:
@@ -64,6 +64,7 @@ export const rule: Rule = {
       addedForWarning:
         "WQ_MEM_RECLAIM added to {{queue}}, the queue the quoted warning has {{flusher}} flushing: that silences the check and gives the flush a rescuer, which is right only if {{flushedFn}} must make progress for reclaim; {{what}}",
       added: "WQ_MEM_RECLAIM added to {{queue}}: {{what}}",
+      newQueue: "new WQ_MEM_RECLAIM queue {{queue}}, which {{fn}}() now queues {{work}} on: {{what}}",
       dedicatedQueue:
         "new WQ_MEM_RECLAIM queue {{queue}} takes over {{work}}, which ran on {{system}} (system queues have no rescuer): {{what}}",
     },
@@ -141,6 +142,20 @@ export const rule: Rule = {
           messageId: "dedicatedQueue",
           data: { queue: label, work: took.work, system: took.system, what: facts.what },
           fix: `Say in the changelog which reclaim or IO path waits on ${took.work}; that is what the rescuer of ${label} is for.`,
+          cite: [HISTORY.dedicatedReclaimQueue, "workqueue-doc"],
+          ...(facts.unknowns.length > 0 ? { unknowns: facts.unknowns } : {}),
+        });
+        continue;
+      }
+      // a new queue with a rescuer that the patch also starts queueing work on: work moved out of its caller into
+      // rescuer-backed work, a decision about reclaim worth saying what binds it
+      const fresh = a.patchQueueings("post").find((q) => q.view.changed.has(q.ev.line) && c.queues.some((x) => x.key === q.queue));
+      if (fresh) {
+        reports.push({
+          ...base,
+          messageId: "newQueue",
+          data: { queue: label, work: fresh.workName, fn: fresh.view.name, what: facts.what },
+          fix: `Say in the changelog which reclaim or IO path waits on ${fresh.workName}, and keep that work from flushing queues without WQ_MEM_RECLAIM or depending on allocations that can stall.`,
           cite: [HISTORY.dedicatedReclaimQueue, "workqueue-doc"],
           ...(facts.unknowns.length > 0 ? { unknowns: facts.unknowns } : {}),
         });
