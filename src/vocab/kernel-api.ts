@@ -269,6 +269,18 @@ export const RECLAIM_LOCKDEP_PRIME: Readonly<{ enter: Record<string, Provenance>
   declare: { might_lock: { src: "include/linux/lockdep.h" }, might_lock_nested: { src: "include/linux/lockdep.h" } },
 };
 
+/**
+ * What a function reads to learn the calling task's allocation context: its flags (PF_MEMALLOC_NOIO/NOFS, the
+ * worker and kswapd bits), the mask with the task's scope applied, the workqueue it runs on.
+ */
+export const TASK_CONTEXT_READS: Readonly<Record<string, Provenance & { what: string }>> = {
+  "current->flags": { what: "the task's flags (PF_MEMALLOC_NOIO/NOFS, PF_WQ_WORKER, PF_KSWAPD)", src: "include/linux/sched.h" },
+  current_gfp_context: { what: "the mask with the task's NOFS/NOIO scope applied", src: "include/linux/sched/mm.h" },
+  current_workqueue: { what: "the workqueue the task runs work of", src: "include/linux/workqueue.h, kernel/workqueue.c (added after linux-6.12; not in its tree)" },
+  current_is_kswapd: { what: "whether the task is kswapd", src: "include/linux/swap.h" },
+  current_is_workqueue_rescuer: { what: "whether the task is a workqueue rescuer", src: "include/linux/workqueue.h, kernel/workqueue.c" },
+};
+
 /** memalloc_flags_save(PF_x) / memalloc_flags_restore(old): the common base since 2024. */
 export const FLAGS_SCOPE_CALLS: Readonly<Record<string, Provenance & { op: "save" | "restore" }>> = {
   // introduced by 3f6d5e6a468d; present in linux-6.12 (the release it first shipped in is not recorded here)

@@ -7,6 +7,7 @@ import { rule as gfpKernelInIoPath } from "./gfp-kernel-in-io-path.js";
 import { rule as ignoresGfpParam } from "./ignores-gfp-param.js";
 import { rule as lockdepReclaimPrime } from "./lockdep-reclaim-prime.js";
 import { rule as mappingGfpMask } from "./mapping-gfp-mask.js";
+import { rule as maskFromTask } from "./mask-from-task.js";
 import { rule as maskWeakerThanSibling } from "./mask-weaker-than-sibling.js";
 import { rule as memallocFlagsDirect } from "./memalloc-flags-direct.js";
 import { rule as newNofsNoioMask } from "./new-nofs-noio-mask.js";
@@ -14,4 +15,4 @@ import { rule as nofsToKernel } from "./nofs-to-kernel.js";
 import { rule as scopeConversion } from "./scope-conversion.js";
 import { rule as unbalancedScope } from "./unbalanced-scope.js";
 
-export const rules: Rule[] = [allocInFenceSignalling, allocInReclaimWork, allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockdepReclaimPrime, mappingGfpMask, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, unbalancedScope];
+export const rules: Rule[] = [allocInFenceSignalling, allocInReclaimWork, allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockdepReclaimPrime, mappingGfpMask, maskFromTask, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, unbalancedScope];
