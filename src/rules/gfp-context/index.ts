@@ -13,6 +13,7 @@ import { rule as memallocFlagsDirect } from "./memalloc-flags-direct.js";
 import { rule as newNofsNoioMask } from "./new-nofs-noio-mask.js";
 import { rule as nofsToKernel } from "./nofs-to-kernel.js";
 import { rule as scopeConversion } from "./scope-conversion.js";
+import { rule as taskTestInReclaim } from "./task-test-in-reclaim.js";
 import { rule as unbalancedScope } from "./unbalanced-scope.js";
 
-export const rules: Rule[] = [allocInFenceSignalling, allocInReclaimWork, allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockdepReclaimPrime, mappingGfpMask, maskFromTask, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, unbalancedScope];
+export const rules: Rule[] = [allocInFenceSignalling, allocInReclaimWork, allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockdepReclaimPrime, mappingGfpMask, maskFromTask, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, taskTestInReclaim, unbalancedScope];

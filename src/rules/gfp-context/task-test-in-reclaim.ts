@@ -1,0 +1,79 @@
+// task-test-in-reclaim: a function reclaim itself calls (a shrinker, folio
+// release, inode eviction: an ops-table role with inReclaim) changes a test
+// of the task it runs in (current_is_kswapd(), current->flags, a predicate
+// the patch adds over them). Such a test decides which reclaiming tasks the
+// callback waits or does IO for: topic recognition, said at info with what
+// is tested, since kswapd is not the only task that reclaims (direct
+// reclaim, kcompactd, memcg reclaim).
+import { reclaimAnalysis } from "../../context/reclaim.js";
+import type { Report, Rule } from "../../types.js";
+import { TASK_CONTEXT_READS, type Role } from "../../vocab/kernel-api.js";
+import { chainText } from "../util/phrases.js";
+import { viewLines } from "../util/shrinker-scope.js";
+
+const READS = Object.keys(TASK_CONTEXT_READS).map((k) => ({ key: k, re: new RegExp(k === "current->flags" ? "\\bcurrent\\s*->\\s*flags\\b" : `\\b${k}\\s*\\(`) }));
+/** Roles whose functions reclaim itself runs (include/linux/shrinker.h, fs/super.c, mm/vmscan.c, mm/rmap.c). */
+const IN_RECLAIM: ReadonlySet<Role> = new Set(["shrinker", "reclaim-evict", "reclaim-release", "reclaim-unmap"]);
+const readOf = (code: string) => READS.filter((r) => r.re.test(code)).map((r) => (r.key === "current->flags" ? r.key : `${r.key}()`));
+
+export const rule: Rule = {
+  meta: {
+    id: "task-test-in-reclaim",
+    class: "gfp-context",
+    severity: "info",
+    description: "A function reclaim calls (shrinker, folio release, eviction) that changes a test of the task it runs in",
+    docs: {
+      why:
+        "Reclaim calls shrinkers, ->release_folio and eviction from many tasks: kswapd, any task in direct reclaim, " +
+        "kcompactd, memcg reclaim. A callback that decides by the task (current_is_kswapd(), a PF_ flag) whether to " +
+        "wait, write back or take a lock chooses which of them it may stall; a test that names one task leaves the " +
+        "others waiting. The reclaim caller's gfp mask (or a trylock) says more than who the caller is.",
+      fix:
+        "Decide by what the caller allows (the gfp mask passed in, tested for __GFP_DIRECT_RECLAIM/__GFP_FS) or do " +
+        "not block at all, and say which reclaiming tasks the test is meant to keep out.",
+      quiet: "Functions reclaim does not call, and changes that leave the task tests alone.",
+    },
+    messages: {
+      tests:
+        "{{fn}}() ({{role}}{{chain}}) changes a test of the task it runs in ({{reads}}): it decides which reclaiming tasks this callback waits or does IO for; kswapd is one of several (direct reclaim, kcompactd, memcg reclaim)",
+    },
+    knowledge: ["gfp-fs-io-doc", "memalloc-overhaul-2020"],
+    scope: "line",
+    needles: ["current", "kswapd", "PF_"],
+  },
+  check(ctx) {
+    const a = reclaimAnalysis(ctx);
+    const reports: Report[] = [];
+    if (a.mode === "audit") return reports;
+    // the patch's own predicates over the task (a helper a changed test now calls)
+    const predicates = new Map<string, string[]>();
+    for (const v of a.post()) {
+      const reads = [...new Set(viewLines(a, v).flatMap((l) => readOf(l.code)))];
+      if (reads.length > 0 && v.changed.size > 0) predicates.set(v.name, reads);
+    }
+    for (const v of a.post()) {
+      if (v.changed.size === 0) continue;
+      const role = a.roleOf(v);
+      if (!role || !IN_RECLAIM.has(role.role)) continue;
+      // a predicate of the patch whose caller's test is the one to speak of
+      if (role.chain.length > 1 && predicates.has(v.name) && a.post().some((o) => o !== v && viewLines(a, o).some((l) => l.changed && new RegExp(`\\b${v.name}\\s*\\(`).test(l.code)))) continue;
+      for (const l of viewLines(a, v)) {
+        if (!l.changed || !/\bif\b|\|\||&&|\breturn\b/.test(l.code)) continue;
+        const reads = readOf(l.code);
+        for (const [p, r] of predicates) if (p !== v.name && new RegExp(`\\b${p}\\s*\\(`).test(l.code)) reads.push(`${p}() (${r.join(", ")})`);
+        if (reads.length === 0) continue;
+        reports.push({
+          file: v.path,
+          line: l.line,
+          identifiers: [v.name, ...reads.map((x) => x.split(/[ (]/)[0]!)],
+          messageId: "tests",
+          data: { fn: v.name, role: role.label, chain: role.chain.length > 1 ? `, reached as ${chainText(role.chain)}` : "", reads: reads.join(", ") },
+          fix: `Decide by the gfp mask the reclaim caller passes (or do not block at all) rather than by which task runs ${v.name}().`,
+          chain: [...role.chain.map((f) => `${f}()`)],
+        });
+        break;
+      }
+    }
+    return reports;
+  },
+};
