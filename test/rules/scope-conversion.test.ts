@@ -38,9 +38,13 @@ ruleTester(rule, {
         ],
       },
     },
-    { name: "memalloc_noreclaim_save() is not a NOFS/NOIO scope", patch: { files: [{ path: "net/snark/tx.c", before, after: before.replace("\treturn snark_go(sc);\n", "\tnoreclaim = memalloc_noreclaim_save();\n\tsnark_tx(sc);\n\tmemalloc_noreclaim_restore(noreclaim);\n\treturn snark_go(sc);\n") }] } },
   ],
   invalid: [
+    {
+      name: "memalloc_noreclaim_save() is not a NOFS/NOIO scope: said on its own",
+      patch: { files: [{ path: "net/snark/tx.c", before, after: before.replace("\treturn snark_go(sc);\n", "\tnoreclaim = memalloc_noreclaim_save();\n\tsnark_tx(sc);\n\tmemalloc_noreclaim_restore(noreclaim);\n\treturn snark_go(sc);\n") }] },
+      errors: [{ messageId: "noreclaimAdded", severity: "info" }],
+    },
     {
       name: "per-call GFP_NOFS replaced by a scope",
       patch: { files: [{ path: "fs/snark/fill.c", before, after: converted }] },

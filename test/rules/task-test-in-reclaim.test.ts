@@ -34,11 +34,16 @@ ruleTester(rule, {
     { name: "a test of the gfp mask, not of the task", patch: { files: [{ path, before: release("!(gfp & __GFP_DIRECT_RECLAIM)"), after: release("!gfpflags_allow_blocking(gfp)") }] } },
     { name: "the task test untouched, another line changed", patch: { files: [{ path, before: release("current_is_kswapd()"), after: release("current_is_kswapd()").replace("heron_wb_folio(folio) < 0", "heron_wb_folio(folio) != 0") }] } },
     {
-      name: "a task test in a function reclaim does not call",
-      patch: { files: [{ path: "fs/heron/super.c", before: "static int heron_sync(struct heron_sb *s)\n{\n\treturn heron_flush(s);\n}\n", after: "static int heron_sync(struct heron_sb *s)\n{\n\tif (current->flags & PF_MEMALLOC)\n\t\treturn 0;\n\treturn heron_flush(s);\n}\n" }] },
+      name: "a test of the worker bit in a function reclaim does not call",
+      patch: { files: [{ path: "fs/heron/super.c", before: "static int heron_sync(struct heron_sb *s)\n{\n\treturn heron_flush(s);\n}\n", after: "static int heron_sync(struct heron_sb *s)\n{\n\tif (current->flags & PF_WQ_WORKER)\n\t\treturn 0;\n\treturn heron_flush(s);\n}\n" }] },
     },
   ],
   invalid: [
+    {
+      name: "outside reclaim callbacks: a function that now bails out inside reclaim",
+      patch: { files: [{ path: "fs/heron/super.c", before: "static int heron_sync(struct heron_sb *s)\n{\n\treturn heron_flush(s);\n}\n", after: "static int heron_sync(struct heron_sb *s)\n{\n\tif (current->flags & PF_MEMALLOC)\n\t\treturn 0;\n\treturn heron_flush(s);\n}\n" }] },
+      errors: [{ messageId: "testsReclaim", line: 3, severity: "info" }],
+    },
     { name: "a shrinker that stops under a NOFS scope", patch: { files: [{ path: "drivers/wren/cache.c", before: scan(""), after: scan("\tif (current->flags & PF_MEMALLOC_NOFS)\n\t\treturn SHRINK_STOP;\n") }] }, errors: [{ messageId: "tests", line: 5, severity: "info" }] },
     { name: "a shrinker that stops for kswapd", patch: { files: [{ path: "drivers/wren/cache.c", before: scan(""), after: scan("\tif (current_is_kswapd())\n\t\treturn SHRINK_STOP;\n") }] }, errors: [{ messageId: "tests", line: 5 }] },
     { name: "a shrinker that stops in a rescuer", patch: { files: [{ path: "drivers/wren/cache.c", before: scan(""), after: scan("\tif (current_is_workqueue_rescuer())\n\t\treturn SHRINK_STOP;\n") }] }, errors: [{ messageId: "tests", line: 5 }] },

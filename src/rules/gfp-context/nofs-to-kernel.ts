@@ -42,6 +42,8 @@ export const rule: Rule = {
         "{{fn}}() is removed with its {{kind}} scope, which covered {{covered}}: whatever replaces that work must not allocate where the scope was needed (or must keep the scope); otherwise it may {{what}} from reclaim",
       scopeRemovedNothingLeft:
         "{{kind}} scope removed from {{fn}}(), and no allocation is left in the lines the patch shows: it covered {{covered}}; if any of them (or a helper they call) still allocates, it now may {{what}} from reclaim",
+      relaxedCovered:
+        "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): {{where}} covers it, so it still runs {{kind}} (checked in the lines shown)",
       scopeRemoved:
         "{{kind}} scope removed in {{fn}}(): {{alloc}} now runs as {{now}}; {{verdict}}",
     },
@@ -55,7 +57,12 @@ export const rule: Rule = {
     const seenFn = new Set<string>();
     for (const site of a.allocations()) {
       const was = a.relaxedFrom(site);
-      if (!was) continue;
+      if (!was) {
+        // relaxed at the call, but a scope in force keeps it as strict as before: say which scope covers it
+        const covered = site.added ? coveredByScope(a, site) : null;
+        if (covered) reports.push(covered);
+        continue;
+      }
       const before = a.maskBefore(site);
       const bm = before?.mask ?? was;
       const maskChanged = (bm.fs === false && site.mask.fs !== false) || (bm.io === false && site.mask.io !== false);
@@ -122,6 +129,34 @@ export const rule: Rule = {
     return reports;
   },
 };
+
+/** A mask relaxed at the call (GFP_NOFS -> GFP_KERNEL) that a scope in force still covers: the check, said. */
+function coveredByScope(a: ReclaimAnalysis, site: AllocSite): Report | null {
+  const before = a.maskBefore(site);
+  if (!before || before.passedBy) return null;
+  const bm = before.mask;
+  const fs = bm.fs === false && site.mask.fs !== false && site.effective.fs === false;
+  const io = bm.io === false && site.mask.io !== false && site.effective.io === false;
+  if (!fs && !io) return null;
+  const kind = io ? "noio" : "nofs";
+  const own = site.ev.state.scopes.find((s) => s.must && (s.entry.kinds as string[]).some((k) => k === kind || k === "noio" || k === "noreclaim"));
+  // a scope the patch opens itself: a conversion, which scope-conversion recognises
+  if (own && a.changedIn(site.fn).has(own.entry.line)) return null;
+  const where = own ? `the ${scopeName(own.entry.kinds as string[])} scope opened at line ${own.entry.line}` : site.callerScopes.length > 0 ? `the ${scopeName(site.callerScopes)} scope every caller holds` : null;
+  if (!where) return null;
+  return {
+    file: site.fn.path,
+    line: site.at,
+    identifiers: [site.ev.callee, bm.name ?? bm.text, site.mask.name ?? site.mask.text],
+    messageId: "relaxedCovered",
+    data: { was: bm.name ?? bm.text, now: site.mask.name ?? site.mask.text, alloc: allocText(site), fn: site.fn.name, where, kind: kind.toUpperCase() },
+    fix: `Nothing to change if ${where} stays where it is; if the scope is ever narrowed, this allocation must get its ${bm.name ?? bm.text} back.`,
+  };
+}
+
+function scopeName(kinds: readonly string[]): string {
+  return kinds.includes("noio") ? "memalloc_noio_save()" : kinds.includes("noreclaim") ? "memalloc_noreclaim_save()" : "memalloc_nofs_save()";
+}
 
 /** The new-side line where an old-side line was (the first new-side line after it in its hunk, else the last before it). */
 function newSideLineAt(hunks: readonly Hunk[], oldLine: number): number | null {

@@ -10,7 +10,7 @@ export const rule: Rule = {
     id: "scope-conversion",
     class: "gfp-context",
     severity: "info",
-    description: "A patch that adds memalloc_nofs/noio scopes (a reclaim-recursion fix): topic recognised, balance checked",
+    description: "A patch that adds memalloc_nofs/noio scopes (a reclaim-recursion fix): topic recognised, balance checked; a memalloc_noreclaim_save() scope said on its own",
     docs: {
       why:
         "Marking the region that holds a transaction, a lock or an IO dependency with " +
@@ -27,6 +27,8 @@ export const rule: Rule = {
         "missing restore, the balance note points at that finding instead of repeating it.",
     },
     messages: {
+      noreclaimAdded:
+        "memalloc_noreclaim_save() in {{fn}}(): allocations below it do not enter reclaim at all and may take the emergency reserves (PF_MEMALLOC), which is for code that frees memory or that reclaim waits on; what runs under it must be bounded",
       scopeAdded:
         "reclaim-recursion fix with {{count}} memalloc_{{kinds}}_save() scope{{plural}}{{converted}}: {{balance}}; also check the scope covers any worker the protected region waits for",
     },
@@ -36,19 +38,33 @@ export const rule: Rule = {
   },
   check(ctx) {
     const a = reclaimAnalysis(ctx);
+    const noreclaim: { path: string; line: number; fn: string }[] = [];
     const saves: { path: string; line: number; kind: string; fn: string; whole: boolean; problems: string[]; into: string | null }[] = [];
     for (const v of a.post()) {
       if (API_FILES.test(v.path)) continue;
       for (const e of v.flow.events) {
         if (e.info.kind !== "scope" || e.info.op !== "save" || e.info.how !== "save" || !v.changed.has(e.line)) continue;
         const kind = e.info.scope.find((k) => k === "nofs" || k === "noio");
-        if (!kind) continue;
+        if (!kind) {
+          // no reclaim at all below it (PF_MEMALLOC): a different promise, said on its own
+          if (e.info.scope.includes("noreclaim") && !noreclaim.some((n) => n.fn === v.name)) noreclaim.push({ path: v.path, line: e.line, fn: v.name });
+          continue;
+        }
         // what the path walk found about this save: exits that leave it open, restores that do not match
         const problems = v.flow.problems.filter((p) => p.save?.line === e.line || (p.kind !== "leak" && p.line > e.line)).map((p) => `line ${p.line}`);
         saves.push({ path: v.path, line: e.line, kind, fn: v.name, whole: v.flow.entryVisible && v.flow.endVisible, problems, into: e.info.into === "field" ? e.info.variable : null });
       }
     }
-    if (saves.length === 0) return [];
+    const out: Report[] = noreclaim.map((n) => ({
+      file: n.path,
+      line: n.line,
+      severity: "info" as const,
+      messageId: "noreclaimAdded",
+      data: { fn: n.fn },
+      identifiers: ["memalloc_noreclaim_save", n.fn],
+      fix: `Keep what runs under the scope in ${n.fn}() short and bounded, and say in the changelog why it must make progress without reclaim (it frees memory, or reclaim waits on it).`,
+    }));
+    if (saves.length === 0) return out;
     // per-call masks the patch turns into GFP_KERNEL under the new scope
     let converted = 0;
     for (const site of a.allocations()) if (site.added && a.before(site) && a.relaxedFrom(site) === null && !site.mask.name?.startsWith("GFP_NO") && (a.before(site)!.info as { mask?: { fs: boolean | null } }).mask?.fs === false) converted++;
@@ -79,6 +95,6 @@ export const rule: Rule = {
       line: first.line,
       identifiers: [...saves.map((s) => `memalloc_${s.kind}_save`), ...saves.map((s) => s.fn)],
     };
-    return [report];
+    return [...out, report];
   },
 };

@@ -12,6 +12,10 @@ import { chainText } from "../util/phrases.js";
 import { viewLines } from "../util/shrinker-scope.js";
 
 const READS = Object.keys(TASK_CONTEXT_READS).map((k) => ({ key: k, re: new RegExp(k === "current->flags" ? "\\bcurrent\\s*->\\s*flags\\b" : `\\b${k}\\s*\\(`) }));
+/** Reads that say whether the task is inside reclaim or under a reclaim scope (include/linux/sched.h, sched/mm.h, swap.h). */
+const RECLAIM_STATE = /\bPF_MEMALLOC\w*|\bPF_KSWAPD\b|\bPF_KCOMPACTD\b|\bcurrent_is_kswapd\s*\(|\bcurrent_gfp_context\s*\(/;
+const RECLAIM_STATE_ALL = /\bPF_MEMALLOC\w*|\bPF_KSWAPD\b|\bPF_KCOMPACTD\b|\bcurrent_is_kswapd\b|\bcurrent_gfp_context\b/g;
+
 /** Roles whose functions reclaim itself runs (include/linux/shrinker.h, fs/super.c, mm/vmscan.c, mm/rmap.c). */
 const IN_RECLAIM: ReadonlySet<Role> = new Set(["shrinker", "reclaim-evict", "reclaim-release", "reclaim-unmap"]);
 const readOf = (code: string) => READS.filter((r) => r.re.test(code)).map((r) => (r.key === "current->flags" ? r.key : `${r.key}()`));
@@ -21,7 +25,7 @@ export const rule: Rule = {
     id: "task-test-in-reclaim",
     class: "gfp-context",
     severity: "info",
-    description: "A function reclaim calls (shrinker, folio release, eviction) that changes a test of the task it runs in",
+    description: "A function reclaim calls (shrinker, folio release, eviction) that changes a test of the task it runs in; elsewhere, a changed test of whether the task is inside reclaim",
     docs: {
       why:
         "Reclaim calls shrinkers, ->release_folio and eviction from many tasks: kswapd, any task in direct reclaim, " +
@@ -31,9 +35,11 @@ export const rule: Rule = {
       fix:
         "Decide by what the caller allows (the gfp mask passed in, tested for __GFP_DIRECT_RECLAIM/__GFP_FS) or do " +
         "not block at all, and say which reclaiming tasks the test is meant to keep out.",
-      quiet: "Functions reclaim does not call, and changes that leave the task tests alone.",
+      quiet: "Changes that leave the task tests alone; outside reclaim callbacks, tests of the task that say nothing about reclaim (the worker bit, the workqueue).",
     },
     messages: {
+      testsReclaim:
+        "{{fn}}() now decides by whether the task is inside reclaim or under a reclaim scope ({{reads}}): a choice about the reclaim context of everything it does on either branch",
       tests:
         "{{fn}}() ({{role}}{{chain}}) changes a test of the task it runs in ({{reads}}): it decides which reclaiming tasks this callback waits or does IO for; kswapd is one of several (direct reclaim, kcompactd, memcg reclaim)",
     },
@@ -54,7 +60,21 @@ export const rule: Rule = {
     for (const v of a.post()) {
       if (v.changed.size === 0) continue;
       const role = a.roleOf(v);
-      if (!role || !IN_RECLAIM.has(role.role)) continue;
+      if (!role || !IN_RECLAIM.has(role.role)) {
+        // elsewhere: a changed test of whether the task is inside reclaim (PF_MEMALLOC, kswapd, its scope)
+        const l = viewLines(a, v).find((x) => x.changed && /\bif\b|\|\||&&|\breturn\b|\?/.test(x.code) && RECLAIM_STATE.test(x.code));
+        if (!l) continue;
+        const what = [...new Set(l.code.match(RECLAIM_STATE_ALL) ?? [])];
+        reports.push({
+          file: v.path,
+          line: l.line,
+          identifiers: [v.name, ...what],
+          messageId: "testsReclaim",
+          data: { fn: v.name, reads: what.join(", ") },
+          fix: `Say in the changelog what ${v.name}() must not do inside reclaim and why the test is the right boundary; a memalloc_*_save() scope or the gfp mask the caller passes states the context more exactly than the task's identity.`,
+        });
+        continue;
+      }
       // a predicate of the patch whose caller's test is the one to speak of
       if (role.chain.length > 1 && predicates.has(v.name) && a.post().some((o) => o !== v && viewLines(a, o).some((l) => l.changed && new RegExp(`\\b${v.name}\\s*\\(`).test(l.code)))) continue;
       for (const l of viewLines(a, v)) {
