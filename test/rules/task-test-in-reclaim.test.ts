@@ -31,7 +31,7 @@ const path = "fs/heron/file.c";
 
 ruleTester(rule, {
   valid: [
-    { name: "a test of the gfp mask, not of the task", patch: { files: [{ path, before: release("!(gfp & __GFP_DIRECT_RECLAIM)"), after: release("!gfpflags_allow_blocking(gfp)") }] } },
+    { name: "a mask passed on, not tested", patch: { files: [{ path, before: release("!heron_may_wait(gfp)"), after: release("!heron_may_wait(gfp)").replace("\t\tif (heron_wb_folio(folio) < 0)\n", "\t\tret = heron_wb_folio(folio, gfp & ~__GFP_IO);\n\t\tif (ret < 0)\n") }] } },
     { name: "the task test untouched, another line changed", patch: { files: [{ path, before: release("current_is_kswapd()"), after: release("current_is_kswapd()").replace("heron_wb_folio(folio) < 0", "heron_wb_folio(folio) != 0") }] } },
     {
       name: "a test of the worker bit in a function reclaim does not call",
@@ -39,6 +39,11 @@ ruleTester(rule, {
     },
   ],
   invalid: [
+    {
+      name: "a test of what the caller's mask allows, changed",
+      patch: { files: [{ path, before: release("!(gfp & __GFP_DIRECT_RECLAIM)"), after: release("!gfpflags_allow_blocking(gfp) || !(gfp & __GFP_FS)") }] },
+      errors: [{ messageId: "testsMask", line: 4, severity: "info" }],
+    },
     {
       name: "outside reclaim callbacks: a function that now bails out inside reclaim",
       patch: { files: [{ path: "fs/heron/super.c", before: "static int heron_sync(struct heron_sb *s)\n{\n\treturn heron_flush(s);\n}\n", after: "static int heron_sync(struct heron_sb *s)\n{\n\tif (current->flags & PF_MEMALLOC)\n\t\treturn 0;\n\treturn heron_flush(s);\n}\n" }] },

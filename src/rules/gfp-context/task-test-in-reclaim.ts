@@ -16,6 +16,14 @@ const READS = Object.keys(TASK_CONTEXT_READS).map((k) => ({ key: k, re: new RegE
 const RECLAIM_STATE = /\bPF_MEMALLOC\w*|\bPF_KSWAPD\b|\bPF_KCOMPACTD\b|\bcurrent_is_kswapd\s*\(|\bcurrent_gfp_context\s*\(/;
 const RECLAIM_STATE_ALL = /\bPF_MEMALLOC\w*|\bPF_KSWAPD\b|\bPF_KCOMPACTD\b|\bcurrent_is_kswapd\b|\bcurrent_gfp_context\b/g;
 
+/** A line that decides something: a condition, a boolean expression, a returned value, a choice. */
+const CONDITION = /\bif\b|\|\||&&|\breturn\b|\?/;
+/** A branch on a test (a returned mask or an argument is not a test). */
+const TEST = /\bif\s*\(|\bwhile\s*\(|\|\||&&|\?[^:]*:/;
+/** Tests of the reclaim bits of a mask (include/linux/gfp_types.h, gfp.h). */
+const MASK_TEST = /\b__GFP_(?:FS|IO|DIRECT_RECLAIM|KSWAPD_RECLAIM)\b|\bgfpflags_allow_blocking\s*\(|\bgfp_has_io_fs\s*\(/;
+const MASK_TEST_ALL = /\b__GFP_(?:FS|IO|DIRECT_RECLAIM|KSWAPD_RECLAIM)\b|\bgfpflags_allow_blocking\b|\bgfp_has_io_fs\b/g;
+
 /** Roles whose functions reclaim itself runs (include/linux/shrinker.h, fs/super.c, mm/vmscan.c, mm/rmap.c). */
 const IN_RECLAIM: ReadonlySet<Role> = new Set(["shrinker", "reclaim-evict", "reclaim-release", "reclaim-unmap"]);
 const readOf = (code: string) => READS.filter((r) => r.re.test(code)).map((r) => (r.key === "current->flags" ? r.key : `${r.key}()`));
@@ -25,7 +33,7 @@ export const rule: Rule = {
     id: "task-test-in-reclaim",
     class: "gfp-context",
     severity: "info",
-    description: "A function reclaim calls (shrinker, folio release, eviction) that changes a test of the task it runs in; elsewhere, a changed test of whether the task is inside reclaim",
+    description: "A changed test of the reclaim context: of the task a reclaim callback runs in, of whether the task is inside reclaim, or of the reclaim bits of a caller's gfp mask",
     docs: {
       why:
         "Reclaim calls shrinkers, ->release_folio and eviction from many tasks: kswapd, any task in direct reclaim, " +
@@ -38,6 +46,8 @@ export const rule: Rule = {
       quiet: "Changes that leave the task tests alone; outside reclaim callbacks, tests of the task that say nothing about reclaim (the worker bit, the workqueue).",
     },
     messages: {
+      testsMask:
+        "{{fn}}(){{role}} changes a test of what its caller's gfp mask allows ({{reads}}): which callers may wait in reclaim, start IO or enter the filesystem below it is decided here",
       testsReclaim:
         "{{fn}}() now decides by whether the task is inside reclaim or under a reclaim scope ({{reads}}): a choice about the reclaim context of everything it does on either branch",
       tests:
@@ -45,7 +55,7 @@ export const rule: Rule = {
     },
     knowledge: ["gfp-fs-io-doc", "memalloc-overhaul-2020"],
     scope: "line",
-    needles: ["current", "kswapd", "PF_"],
+    needles: ["current", "kswapd", "PF_", "__GFP_", "gfpflags_allow_blocking", "gfp_has_io_fs"],
   },
   check(ctx) {
     const a = reclaimAnalysis(ctx);
@@ -60,9 +70,23 @@ export const rule: Rule = {
     for (const v of a.post()) {
       if (v.changed.size === 0) continue;
       const role = a.roleOf(v);
+      // a changed test of what the caller's mask allows (not a shrinker's: shrinker-gfp-test judges those)
+      const maskTest = role?.role === "shrinker" ? undefined : viewLines(a, v).find((x) => x.changed && TEST.test(x.code) && MASK_TEST.test(x.code));
+      if (maskTest) {
+        const what = [...new Set(maskTest.code.match(MASK_TEST_ALL) ?? [])];
+        reports.push({
+          file: v.path,
+          line: maskTest.line,
+          identifiers: [v.name, ...what],
+          messageId: "testsMask",
+          data: { fn: v.name, reads: what.join(", "), role: role && IN_RECLAIM.has(role.role) ? ` (${role.label}: reclaim calls it with the mask of the allocation it serves)` : "" },
+          fix: `Say which callers' masks take which branch of ${v.name}(), and check that the branch for masks that allow IO or filesystem reclaim does not wait on what those callers hold.`,
+        });
+        continue;
+      }
       if (!role || !IN_RECLAIM.has(role.role)) {
         // elsewhere: a changed test of whether the task is inside reclaim (PF_MEMALLOC, kswapd, its scope)
-        const l = viewLines(a, v).find((x) => x.changed && /\bif\b|\|\||&&|\breturn\b|\?/.test(x.code) && RECLAIM_STATE.test(x.code));
+        const l = viewLines(a, v).find((x) => x.changed && CONDITION.test(x.code) && RECLAIM_STATE.test(x.code));
         if (!l) continue;
         const what = [...new Set(l.code.match(RECLAIM_STATE_ALL) ?? [])];
         reports.push({
