@@ -813,7 +813,14 @@ export const OPS_ROLES: Readonly<Record<string, Readonly<Record<string, OpsField
     evict_inode: { role: "reclaim-evict", label: "super_operations.evict_inode", src: "include/linux/fs.h" , inReclaim: true },
     write_inode: { role: "writeback", label: "super_operations.write_inode", src: "include/linux/fs.h" },
     free_cached_objects: { role: "shrinker", label: "super_operations.free_cached_objects", src: "include/linux/fs.h" , inReclaim: true },
+    destroy_inode: { role: "reclaim-evict", label: "super_operations.destroy_inode", src: "fs/inode.c evict() -> destroy_inode() (the superblock shrinker's prune_icache_sb() evicts)", inReclaim: true },
     nr_cached_objects: { role: "shrinker", label: "super_operations.nr_cached_objects", src: "include/linux/fs.h" , inReclaim: true },
+  },
+  // the superblock shrinker prunes dentries too: prune_dcache_sb() -> shrink_dentry_list() -> __dentry_kill(), which
+  // calls d_iput (d_lock dropped) and d_release; d_prune runs under d_lock (atomic) and is not listed
+  dentry_operations: {
+    d_release: { role: "reclaim-evict", label: "dentry_operations.d_release", src: "fs/dcache.c __dentry_kill() (the superblock shrinker's prune_dcache_sb())", inReclaim: true },
+    d_iput: { role: "reclaim-evict", label: "dentry_operations.d_iput", src: "fs/dcache.c dentry_unlink_inode() (the superblock shrinker's prune_dcache_sb())", inReclaim: true },
   },
   shrinker: {
     scan_objects: { role: "shrinker", label: "shrinker.scan_objects", src: "include/linux/shrinker.h" , inReclaim: true },

@@ -560,3 +560,37 @@ static const struct scsi_host_template kite_template = {
     expect(f).toEqual([]);
   });
 });
+
+describe("alloc-while-holding: a lock the dentry shrinker takes", () => {
+  // written for this test, modelled on a pseudo filesystem whose dentries drop a registry entry on release
+  const fs = (mask: string) => `static DEFINE_MUTEX(pike_registry_lock);
+
+static void pike_d_release(struct dentry *dentry)
+{
+	mutex_lock(&pike_registry_lock);
+	pike_registry_drop(dentry->d_fsdata);
+	mutex_unlock(&pike_registry_lock);
+}
+
+static const struct dentry_operations pike_dops = {
+	.d_release = pike_d_release,
+};
+
+int pike_register(const char *name)
+{
+	struct pike_entry *e;
+
+	mutex_lock(&pike_registry_lock);
+	e = kzalloc(sizeof(*e), ${mask});
+	if (e)
+		pike_registry_add(e, name);
+	mutex_unlock(&pike_registry_lock);
+	return e ? 0 : -ENOMEM;
+}
+`;
+  it("an allocation that may enter FS reclaim under a lock d_release takes is a warning", async () => {
+    const f = await reviewWithTree(new Map([["fs/pike/inode.c", fs("GFP_NOFS")]]), { files: [{ path: "fs/pike/inode.c", before: fs("GFP_NOFS"), after: fs("GFP_KERNEL") }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[19, "warning", "lockTaken"]]);
+    expect(f[0]!.message).toContain("pike_d_release() (dentry_operations.d_release) takes it in reclaim");
+  });
+});
