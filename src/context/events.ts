@@ -37,7 +37,7 @@ export type ScopeOrThrottle = ScopeKind | "throttle";
 
 export type EventInfo =
   | { kind: "alloc"; name: string; family: string; mask: Mask; implicit: boolean; gfpText: string | null }
-  | { kind: "lock"; lock: LockKind; op: "acquire" | "release" | "try"; key: LockKey; guard: "none" | "guard" | "scoped"; shared: boolean; via?: string }
+  | { kind: "lock"; lock: LockKind; op: "acquire" | "release" | "try"; key: LockKey; guard: "none" | "guard" | "scoped"; shared: boolean; via?: string; base?: string }
   | { kind: "scope"; scope: ScopeOrThrottle[]; op: "save" | "restore"; how: "save" | "flags"; variable: string | null; into: "local" | "field" | null; restoresAll?: boolean }
   | { kind: "handle"; api: string; op: "start" | "stop"; variable: string | null }
   | { kind: "wait"; wait: WaitKind }
@@ -115,7 +115,7 @@ export function classifyCall(callee: string, args: string[], assignedTo: string 
   const lw = wrappers?.get(callee);
   if (lw) {
     const expr = wrapperLockExpr(lw, args);
-    if (expr) return { kind: "lock", lock: lw.kind, op: lw.op, key: lockKeyOf(expr, typeOf), guard: "none", shared: lw.shared, via: callee };
+    if (expr) return { kind: "lock", lock: lw.kind, op: lw.op, key: lockKeyOf(expr, typeOf), guard: "none", shared: lw.shared, via: callee, base: lw.base };
   }
   const s = SCOPE_CALLS[callee];
   if (s) {

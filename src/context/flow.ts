@@ -781,7 +781,10 @@ export function analyseFunction(node: Node, opts: FlowOptions = {}): FunctionFlo
         if (sn) types.set(nm[1]!, sn);
       }
     }
-    returnType = cleanArg(node.childForFieldName("type")?.text ?? "");
+    // the pointer stars of a returned pointer sit in the declarator (`struct dma_fence *f(...)`)
+    let stars = "";
+    for (let d = node.childForFieldName("declarator"); d && d.type === "pointer_declarator"; d = d.childForFieldName("declarator")) stars += "*";
+    returnType = cleanArg(node.childForFieldName("type")?.text ?? "") + (stars ? ` ${stars}` : "");
   }
   const defined = new Set<string>();
   if (body) for (const l of body.descendantsOfType("statement_identifier")) if (l && l.parent?.type === "labeled_statement") defined.add(l.text);

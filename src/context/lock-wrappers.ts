@@ -17,6 +17,8 @@ export interface LockWrapper {
   shared: boolean;
   /** The parameter the lock comes from. */
   param: number;
+  /** The lock primitive of the vocabulary the wrapper ends in ("mutex_lock", "dma_resv_lock"). */
+  base: string;
   /** The lock expression with the parameter as `$` ("&$->map_lock", "$"). */
   template: string;
   /** Where the wrapper is defined. */
@@ -138,6 +140,7 @@ export function findLockWrappers(files: readonly string[], scans: ReadonlyMap<st
           kind: prim ? prim.kind : inner!.kind,
           op: prim ? prim.op : inner!.op,
           shared: prim ? (prim.shared ?? false) : inner!.shared,
+          base: prim ? c.callee : inner!.base,
           ...t,
           file: f,
           line: fn.start,

@@ -728,7 +728,7 @@ export class ReclaimAnalysis {
           if (!f) continue;
           const lines = new Set<number>();
           for (let j = lowerBound(changedSorted, f.start); j < changedSorted.length && changedSorted[j]! <= f.end; j++) lines.add(changedSorted[j]!);
-          out.push({ path: p, name: f.name, flow: f, image, whole: true, changed: lines, signature: f.params.length > 0 ? `${f.name}(${f.params.join(", ")})` : f.name });
+          out.push({ path: p, name: f.name, flow: f, image, whole: true, changed: lines, signature: f.params.length > 0 ? `${f.returnType ? `${f.returnType} ` : ""}${f.name}(${f.params.join(", ")})` : f.name });
         }
       }
       return out;

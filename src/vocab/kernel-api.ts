@@ -330,6 +330,7 @@ const MUTEX = "include/linux/mutex.h";
 const RWSEM = "include/linux/rwsem.h";
 const SPIN = "include/linux/spinlock.h";
 const FENCE = "drivers/dma-buf/dma-fence.c (5fbff813a4a3, DOC: fence signalling annotation)";
+const RESV = "include/linux/dma-resv.h";
 
 export const LOCK_CALLS: Readonly<Record<string, LockCall>> = {
   mutex_lock: lk("mutex", "acquire", MUTEX),
@@ -425,6 +426,13 @@ export const LOCK_CALLS: Readonly<Record<string, LockCall>> = {
   blk_mq_unfreeze_queue: lk("freeze", "release", "block/blk-mq.c"),
   blk_mq_quiesce_queue: lk("freeze", "acquire", "block/blk-mq.c"),
   blk_mq_unquiesce_queue: lk("freeze", "release", "block/blk-mq.c"),
+  // a buffer's reservation lock (a ww_mutex): drivers may wait for fences while holding it
+  dma_resv_lock: lk("mutex", "acquire", RESV),
+  dma_resv_lock_interruptible: lk("mutex", "acquire", RESV),
+  dma_resv_lock_slow: lk("mutex", "acquire", RESV),
+  dma_resv_lock_slow_interruptible: lk("mutex", "acquire", RESV),
+  dma_resv_trylock: lk("mutex", "try", RESV),
+  dma_resv_unlock: lk("mutex", "release", RESV),
   // a dma-fence signalling critical section (lockdep's dma_fence_map, taken for reading); the release's argument
   // is the cookie, so both name the map
   dma_fence_begin_signalling: lk("fence", "acquire", FENCE, { map: "dma_fence_map", since: "v5.9" }),
@@ -461,6 +469,17 @@ export function isSleepingLock(kind: LockKind): boolean {
  * fs_reclaim -> mmu notifier -> fence wait at boot, and fs_reclaim_acquire() takes the mmu notifier map for any
  * allocation that may reclaim.
  */
+/**
+ * Locks code a fence needs must not take: drivers may call dma_fence_wait() while holding a reservation lock, so
+ * taking one on the way to signalling a fence can wait for that very fence (the cross-driver contract).
+ */
+export const FENCE_FORBIDDEN_LOCKS: Readonly<Record<string, Provenance>> = {
+  dma_resv_lock: { src: "drivers/dma-buf/dma-fence.c (DOC: fence cross-driver contract), include/linux/dma-resv.h" },
+  dma_resv_lock_interruptible: { src: "drivers/dma-buf/dma-fence.c (DOC: fence cross-driver contract), include/linux/dma-resv.h" },
+  dma_resv_lock_slow: { src: "drivers/dma-buf/dma-fence.c (DOC: fence cross-driver contract), include/linux/dma-resv.h" },
+  dma_resv_lock_slow_interruptible: { src: "drivers/dma-buf/dma-fence.c (DOC: fence cross-driver contract), include/linux/dma-resv.h" },
+};
+
 export const RECLAIM_WAITS_FOR_FENCES: Provenance = {
   src: "drivers/dma-buf/dma-fence.c (DOC: fence cross-driver contract), drivers/dma-buf/dma-resv.c dma_resv_lockdep(), mm/page_alloc.c fs_reclaim_acquire()",
   since: "v5.9",

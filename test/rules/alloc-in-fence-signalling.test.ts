@@ -146,3 +146,56 @@ describe("alloc-in-fence-signalling: code a fence needs by its role", () => {
     expect(f[0]!.chain?.slice(0, 2)).toEqual(["quill_job_run()", "quill_ring_reserve()"]);
   });
 });
+
+describe("alloc-in-fence-signalling: reservation locks in code a fence needs", () => {
+  // a run_job that unpins the job's buffers, each under its reservation lock (through the driver's own wrapper)
+  const lockHelpers = `static inline void quill_gem_lock(struct drm_gem_object *obj)
+{
+	dma_resv_lock(obj->resv, NULL);
+}
+
+static inline void quill_gem_unlock(struct drm_gem_object *obj)
+{
+	dma_resv_unlock(obj->resv);
+}
+
+`;
+  const run = (body: string) => `${lockHelpers}static struct dma_fence *quill_run(struct drm_sched_job *sched_job)
+{
+	struct quill_submit *submit = to_quill_submit(sched_job);
+	int i;
+
+	for (i = 0; i < submit->nr_bos; i++) {
+		struct drm_gem_object *obj = submit->bos[i].obj;
+
+${body}	}
+	return quill_ring_submit(submit);
+}
+`;
+  const locked = "\t\tquill_gem_lock(obj);\n\t\tquill_gem_unpin_locked(obj);\n\t\tquill_gem_unlock(obj);\n";
+  const unlocked = "\t\tquill_gem_unpin_active(obj);\n";
+
+  it("with a tree: a wrapper of dma_resv_lock() added to run_job is a warning", async () => {
+    const f = await reviewWithTree(new Map([[file, run(unlocked)]]), p(run(unlocked), run(locked)), [rule]);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[19, "warning", "resvInFence"]]);
+    expect(f[0]!.message).toContain("quill_gem_lock(obj->resv) in quill_run(), a drm_sched_backend_ops.run_job handler");
+  });
+
+  it("diff only: dma_resv_lock() itself added to run_job is a warning; a moved call is not", async () => {
+    const direct = (b: string) => run(b).replace(lockHelpers, "");
+    const f = await reviewWithTree(new Map(), p(direct(unlocked), direct("\t\tdma_resv_lock(obj->resv, NULL);\n\t\tquill_gem_unpin_locked(obj);\n\t\tdma_resv_unlock(obj->resv);\n")), [rule]);
+    expect(f.map((x) => x.messageId)).toEqual(["resvInFence"]);
+    const moved = direct("\t\tquill_gem_vma_unpin(obj);\n\t\tdma_resv_lock(obj->resv, NULL);\n\t\tquill_gem_unpin_locked(obj);\n\t\tdma_resv_unlock(obj->resv);\n");
+    expect(await reviewWithTree(new Map(), p(direct("\t\tdma_resv_lock(obj->resv, NULL);\n\t\tquill_gem_vma_unpin(obj);\n\t\tquill_gem_unpin_locked(obj);\n\t\tdma_resv_unlock(obj->resv);\n"), moved), [rule])).toEqual([]);
+  });
+
+  it("a reservation lock that leaves run_job is recognised (info)", async () => {
+    const f = await reviewWithTree(new Map([[file, run(locked)]]), p(run(locked), run(unlocked)), [rule]);
+    expect(f.map((x) => [x.severity, x.messageId])).toEqual([["info", "resvLeftFence"]]);
+  });
+
+  it("dma_resv_trylock() in run_job is quiet", async () => {
+    const f = await reviewWithTree(new Map([[file, run(unlocked)]]), p(run(unlocked), run("\t\tif (dma_resv_trylock(obj->resv)) {\n\t\t\tquill_gem_unpin_locked(obj);\n\t\t\tdma_resv_unlock(obj->resv);\n\t\t}\n")), [rule]);
+    expect(f).toEqual([]);
+  });
+});

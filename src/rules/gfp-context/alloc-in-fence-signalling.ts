@@ -9,15 +9,17 @@
 // shrinkers, and with mmu notifiers GFP_NOFS and GFP_NOIO reach them too
 // (fs_reclaim_acquire() takes the mmu notifier map for any mask that may
 // reclaim). The section is the fact: no driver or function name decides.
-import { reclaimAnalysis, type AllocSite, type Hazard } from "../../context/reclaim.js";
+import { reclaimAnalysis, type AllocSite, type FnView, type Hazard } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
-import { LOCK_CALLS, RECLAIM_WAITS_FOR_FENCES, allocationNeedles } from "../../vocab/kernel-api.js";
+import { FENCE_FORBIDDEN_LOCKS, LOCK_CALLS, RECLAIM_WAITS_FOR_FENCES, allocationNeedles, type Role } from "../../vocab/kernel-api.js";
+import type { FlowEvent } from "../../context/flow.js";
 import { allocText, chainText } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
 
 type Fence = Extract<Hazard, { kind: "fence" }>;
 type FenceRole = Extract<Hazard, { kind: "role" }>;
 
+const FENCE_ROLES: ReadonlySet<Role> = new Set(["fence-signal"]);
 const SECTION_CALLS = Object.entries(LOCK_CALLS).filter(([, l]) => l.kind === "fence").map(([n]) => n);
 
 export const rule: Rule = {
@@ -47,19 +49,23 @@ export const rule: Rule = {
         "{{alloc}} in {{fn}}() inside a dma-fence signalling section ({{where}}): reclaim may run shrinkers that wait for fences (dma_fence_wait()), and this code is what the fence needs to be signalled",
       directReclaim:
         "{{alloc}} in {{fn}}() inside a dma-fence signalling section ({{where}}): {{mask}} keeps direct reclaim, and mmu notifiers may wait for fences there (lockdep reports any allocation that may reclaim in this section)",
+      resvInFence:
+        "{{call}}({{lock}}) in {{fn}}(), {{how}}: drivers may wait for fences while holding a reservation lock, so code a fence needs must not take one (it can wait for the fence it is on the way to signal)",
+      resvLeftFence:
+        "{{fn}}() ({{how}}) no longer calls {{call}}(): code a fence needs stays free of reservation locks, as the dma-fence contract asks",
       role:
         "{{alloc}} in {{fn}}(), which {{how}}: the fence of the job depends on this code, and drivers' shrinkers and mmu notifiers may wait for fences, so an allocation that may reclaim here can wait for the fence it is on the way to signal",
     },
     knowledge: ["dma-fence-signalling-2020", "gfp-fs-io-doc"],
     scope: "line",
-    needles: [...allocationNeedles(), ...SECTION_CALLS],
+    needles: [...allocationNeedles(), ...SECTION_CALLS, ...Object.keys(FENCE_FORBIDDEN_LOCKS), "run_job", "timedout_job", "drm_sched_job"],
   },
   check(ctx) {
     const a = reclaimAnalysis(ctx);
     const reports: Report[] = [];
     const seen = new Set<string>();
     for (const site of a.allocations()) {
-      const r = site.hazards.find((x): x is FenceRole => x.kind === "role" && x.role.role === "fence-signal");
+      const r = site.hazards.find((x): x is FenceRole => x.kind === "role" && FENCE_ROLES.has(x.role.role));
       if (r && site.added && !a.unchanged(site)) {
         const k = `${site.fn.path}:${site.at}`;
         if (!seen.has(k)) {
@@ -79,6 +85,58 @@ export const rule: Rule = {
       if (seen.has(k)) continue;
       seen.add(k);
       reports.push(report(site, h, at));
+    }
+    // a reservation lock taken (or no longer taken) in code a fence needs
+    const forbidden = (e: FlowEvent) => e.info.kind === "lock" && e.info.op === "acquire" && (FENCE_FORBIDDEN_LOCKS[e.callee] !== undefined || (e.info.base !== undefined && FENCE_FORBIDDEN_LOCKS[e.info.base] !== undefined));
+    const fenceCode = (v: FnView, e: FlowEvent | null): { how: string; chain: string[] } | null => {
+      const section = e?.state.held.find((h) => h.must && h.entry.what === "lock" && h.entry.lock === "fence");
+      if (section) return { how: `inside the dma-fence signalling section opened at line ${section.entry.line}`, chain: [`${v.name}()`] };
+      const role = a.roleOf(v);
+      if (role && FENCE_ROLES.has(role.role)) return { how: role.chain.length > 1 ? `which ${role.root}() (${role.label}) reaches: ${chainText(role.chain)}` : `${role.label}`, chain: role.chain.map((f) => `${f}()`) };
+      return null;
+    };
+    const norm = (x: string) => x.replace(/\s+/g, "");
+    for (const v of a.post()) {
+      const changed = a.changedIn(v);
+      const before = a.pre().filter((p) => p.path === v.path && p.name === v.name).flatMap((p) => p.flow.events.filter(forbidden));
+      for (const e of v.flow.events) {
+        if (!changed.has(e.line) || !forbidden(e)) continue;
+        // the same call on the old side: moved, not added
+        if (before.some((b) => b.callee === e.callee && norm(b.args.join(",")) === norm(e.args.join(",")))) continue;
+        const where = fenceCode(v, e);
+        if (!where) continue;
+        const k = `${v.path}:${e.line}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        reports.push({
+          file: v.path,
+          line: e.line,
+          identifiers: [e.callee, ...(e.info.kind === "lock" && e.info.base ? [e.info.base] : [])],
+          messageId: "resvInFence",
+          data: { call: e.callee, lock: e.info.kind === "lock" ? e.info.key.expr : "", fn: v.name, how: where.how },
+          fix: "Take the reservation locks when the job is prepared (before its fence is published) and keep what the fence needs free of them; or use dma_resv_trylock() and handle failure without waiting.",
+          chain: [...where.chain, `${e.callee}(${e.info.kind === "lock" ? e.info.key.expr : ""})`],
+          cite: ["dma-fence-signalling-2020"],
+        });
+      }
+    }
+    for (const pv of a.pre()) {
+      const gone = pv.flow.events.find((e) => pv.changed.has(e.line) && forbidden(e));
+      if (!gone) continue;
+      const post = a.post().filter((v) => v.path === pv.path && v.name === pv.name);
+      if (post.length === 0 || post.some((v) => v.flow.events.some(forbidden))) continue;
+      const where = fenceCode(post[0]!, null);
+      if (!where) continue;
+      reports.push({
+        file: post[0]!.path,
+        line: [...a.changedIn(post[0]!)].sort((x, y) => x - y)[0] ?? post[0]!.flow.start,
+        severity: "info",
+        identifiers: [gone.callee, pv.name],
+        messageId: "resvLeftFence",
+        data: { call: gone.callee, fn: pv.name, how: where.how },
+        chain: [...where.chain],
+        cite: ["dma-fence-signalling-2020"],
+      });
     }
     return reports;
   },
