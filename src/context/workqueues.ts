@@ -40,11 +40,36 @@ import { classifyCall } from "./events.js";
 import { analyseFunction, functionName, type FlowEvent, type FunctionFlow } from "./flow.js";
 import { applyScopes, maskName, type Mask } from "./gfp.js";
 import { parseC } from "./parser.js";
-import { regionFlow, regionsOf } from "./diff-model.js";
+import { regionFlow, regionsOf, type Region } from "./diff-model.js";
+import { CONTAINER_OF_WORK, mayHold, mentions, GATES, type GateKind } from "./event-gates.js";
 import { paramTypes, paramsOfSignature, perPatchAndSource, reclaimAnalysis, sharedScan, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
 import { addedLineOf, flagSitePairs, lineOfStatement, type FlagSite, type SitePair } from "./wq-flag-sites.js";
 
 export type Image = "post" | "pre";
+
+/** A region this analysis reads beyond the reclaim analysis's walks (diff-only), walked when first asked for. */
+interface OwnFragment {
+  region: Region;
+  path: string;
+  name: string;
+  image: Image;
+  /** The signature and the lines, what the lexical gates read. */
+  text: string;
+  /** The changed lines (a call on a changed line has its callee there). */
+  changedText: string;
+  /** undefined: not walked yet; null: the parse gave no function. */
+  view: FnView | null | undefined;
+}
+
+/** The views of one side of the patch: the reclaim analysis's walks and this analysis's own fragments. */
+interface PatchViews {
+  walked: FnView[];
+  own: OwnFragment[];
+  /** Every view, once all were asked for. */
+  all: FnView[] | null;
+  /** The fragment of each own view walked so far. */
+  ownViews: Map<FnView, OwnFragment>;
+}
 
 // ---------------------------------------------------------------- facts
 
@@ -274,6 +299,9 @@ const WQ_TOKENS = new RegExp(
   `\\b(?:${[...Object.keys(WQ_CONSTRUCTORS), ...Object.keys(QUEUE_CALLS), ...Object.keys(FLUSH_CALLS), ...Object.keys(WORK_INITS), "work_struct", "delayed_work", "wait_for_completion\\w*", "WQ_\\w+"].join("|")})\\b`,
 );
 
+/** The queues a queue call without a queue argument uses (named by no argument of the call). */
+const IMPLIED_QUEUES: ReadonlySet<string> = new Set(Object.values(QUEUE_CALLS).filter((q) => q.queueArg < 0).map((q) => q.system ?? "system_wq"));
+
 const QUEUE_CALL_WORDS = new RegExp(`\\b(?:${Object.keys(QUEUE_CALLS).join("|")})\\s*\\(`);
 const wqChangedMemo = new WeakMap<Patch, boolean>();
 
@@ -419,7 +447,7 @@ export class WorkqueueAnalysis {
   private behaviourMemo = new Map<string, WorkBehaviour>();
   private macroMemo: Partial<Record<Image, Map<string, MacroFact>>> = {};
   private definerMemo = new Map<string, Map<string, string[]>>();
-  private patchViewMemo: Partial<Record<Image, FnView[]>> = {};
+  private patchViewMemo: Partial<Record<Image, PatchViews>> = {};
 
   constructor(
     readonly ra: ReclaimAnalysis,
@@ -474,12 +502,41 @@ export class WorkqueueAnalysis {
    * in them (a work function that only ends bios or signals a completion).
    */
   patchViews(image: Image): FnView[] {
+    const m = this.patchSet(image);
+    return (m.all ??= [...m.walked, ...m.own.map((f) => this.walkFragment(f)).filter((v): v is FnView => v !== null)]);
+  }
+
+  /**
+   * The views of patchViews() that may hold what `keep` looks for, in the same
+   * order: the reclaim analysis's walks (already made) and this analysis's own
+   * fragments that pass `keep`, walked only now. A fragment `keep` turns down
+   * must be one whose view (if the parse gives one) the caller would pass over.
+   */
+  private patchViewsWhere(image: Image, keep: (f: OwnFragment) => boolean): FnView[] {
+    const m = this.patchSet(image);
+    if (m.all) return m.all.filter((v) => !m.ownViews.has(v) || keep(m.ownViews.get(v)!));
+    const out = [...m.walked];
+    for (const f of m.own) {
+      if (!keep(f)) continue;
+      const v = this.walkFragment(f);
+      if (v) out.push(v);
+    }
+    return out;
+  }
+
+  /** patchViews() of the fragments whose text may hold an event of one of `kinds` (event-gates.ts). */
+  private patchViewsHolding(image: Image, kinds: readonly GateKind[]): FnView[] {
+    return this.patchViewsWhere(image, (f) => mayHold(f.text, kinds));
+  }
+
+  /** Which views the diff shows on one side, this analysis's own fragments not yet walked (decided once, on the first call, as before). */
+  private patchSet(image: Image): PatchViews {
     const memo = this.patchViewMemo[image];
     if (memo) return memo;
     // diff-only, the pre image: the reclaim analysis's walks when a rule already asked for them (the regions this
     // analysis reads are walked below either way)
     const walked = image === "post" ? this.ra.post() : this.tree ? this.ra.pre() : this.ra.preIfWalked() ?? [];
-    const out = [...walked];
+    const own: OwnFragment[] = [];
     if (!this.tree && wqChanged(this.patch)) {
       const regions = regionsOf(this.patch, image === "post" ? "new" : "old").filter((r) => r.lines.some((l) => l.changed) || r.hunk.lines.some((l) => l.kind !== "ctx"));
       for (const r of wqRelevant(regions)) {
@@ -487,18 +544,27 @@ export class WorkqueueAnalysis {
         const first = r.lines[0]!.line;
         const last = r.lines[r.lines.length - 1]!.line;
         if (walked.some((v) => v.path === path && v.name === (r.name ?? "?") && first >= v.flow.start && last <= v.flow.end)) continue;
-        const params = paramsOfSignature(r.signature);
-        const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")) });
-        if (!flow) continue;
-        out.push({ path, name: r.name ?? "?", flow, image, whole: false, changed: new Set(r.lines.filter((l) => l.changed).map((l) => l.line)), signature: r.signature });
+        own.push({ region: r, path, name: r.name ?? "?", image, text: `${r.signature}\n${r.lines.map((l) => l.text).join("\n")}`, changedText: r.lines.filter((l) => l.changed).map((l) => l.text).join("\n"), view: undefined });
       }
     }
-    return (this.patchViewMemo[image] = out);
+    return (this.patchViewMemo[image] = { walked, own, all: null, ownViews: new Map() });
+  }
+
+  /** One of this analysis's own fragments parsed and walked (once). */
+  private walkFragment(f: OwnFragment): FnView | null {
+    if (f.view !== undefined) return f.view;
+    const r = f.region;
+    const params = paramsOfSignature(r.signature);
+    const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")) });
+    f.view = flow ? { path: f.path, name: f.name, flow, image: f.image, whole: false, changed: new Set(r.lines.filter((l) => l.changed).map((l) => l.line)), signature: r.signature } : null;
+    if (f.view) this.patchViewMemo[f.image]!.ownViews.set(f.view, f);
+    return f.view;
   }
 
   /** Every function of the files the patch touches on one side (the hunks' functions diff-only; whole files with a tree). */
-  touchedViews(image: Image): FnView[] {
-    if (!this.tree) return this.patchViews(image);
+  touchedViews(image: Image, kinds?: readonly GateKind[]): FnView[] {
+    // diff-only: with `kinds`, only the fragments that may hold an event of one of them (the others hold none)
+    if (!this.tree) return kinds ? this.patchViewsHolding(image, kinds) : this.patchViews(image);
     return [...new Set(this.patch.files.map((f) => (image === "post" ? f.path : f.oldPath ?? f.path)))].flatMap((p) => this.fileViews(p, image));
   }
 
@@ -585,8 +651,9 @@ export class WorkqueueAnalysis {
    * every function the patch shows on that side; with a tree, the functions
    * of the directory's files whose text names `needle`.
    */
-  viewsNear(path: string, image: Image, needle: string): FnView[] {
-    if (!this.tree) return this.patchViews(image);
+  viewsNear(path: string, image: Image, needle: string, keep?: (text: string) => boolean): FnView[] {
+    // diff-only: every function the patch shows that may hold what is asked about (`keep`, on its text)
+    if (!this.tree) return keep ? this.patchViewsWhere(image, (f) => keep(f.text)) : this.patchViews(image);
     const out: FnView[] = [];
     for (const f of this.filesNear(path, image)) {
       const t = this.textOf(f, image);
@@ -605,7 +672,7 @@ export class WorkqueueAnalysis {
   /** The view of a function by name near a path (the same file first, then a non-static definition of the directory). */
   viewOf(path: string, name: string, image: Image): FnView | null {
     if (!this.tree) {
-      const near = this.patchViews(image);
+      const near = this.patchViewsWhere(image, (f) => f.name === name);
       return near.find((v) => v.path === path && v.name === name) ?? near.find((v) => v.name === name) ?? null;
     }
     const own = this.fileViews(path, image).find((v) => v.name === name);
@@ -635,13 +702,13 @@ export class WorkqueueAnalysis {
   /** Every fragment of the same function the patch shows (diff-only: one per hunk); the view itself with a tree. */
   fragmentsOf(view: FnView): FnView[] {
     if (this.tree || view.whole) return [view];
-    const same = this.patchViews(view.image).filter((v) => v.path === view.path && v.name === view.name);
+    const same = this.patchViewsWhere(view.image, (f) => f.name === view.name && f.path === view.path).filter((v) => v.path === view.path && v.name === view.name);
     return same.length > 0 ? same : [view];
   }
 
   /** The view holding a line (a flush, a queueing) on one side. */
   viewAt(path: string, line: number, image: Image): FnView | null {
-    const vs = this.tree ? this.fileViews(path, image) : this.patchViews(image).filter((v) => v.path === path);
+    const vs = this.tree ? this.fileViews(path, image) : this.patchViewsWhere(image, (f) => f.path === path).filter((v) => v.path === path);
     return vs.find((v) => line >= v.flow.start && line <= v.flow.end) ?? null;
   }
 
@@ -650,7 +717,8 @@ export class WorkqueueAnalysis {
   /** Constructor calls near a path whose result is stored under `key` (or every one, without a key). */
   allocSites(path: string, image: Image, key: string | null): QueueSite[] {
     const out: QueueSite[] = [];
-    for (const view of this.viewsNear(path, image, key ?? "workqueue")) {
+    // (the key is the last identifier of the lvalue, so a fragment holding such a call names it)
+    for (const view of this.viewsNear(path, image, key ?? "workqueue", (t) => GATES["wq-alloc"].test(t) && (key === null || mentions(t, key)))) {
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "wq-alloc") continue;
         const expr = ev.assignedTo;
@@ -873,7 +941,10 @@ export class WorkqueueAnalysis {
   bindings(path: string, image: Image, q: { work?: string; fn?: string }): WorkBinding[] {
     const out: WorkBinding[] = [];
     const needle = q.fn ?? q.work ?? "work";
-    for (const view of this.viewsNear(path, image, needle)) {
+    // (the work key, the function and the member are names of the call's text; a container_of binding's function is the
+    // fragment's own, named in its signature)
+    const names = (t: string) => (q.work === undefined || mentions(t, q.work)) && (q.fn === undefined || mentions(t, q.fn));
+    for (const view of this.viewsNear(path, image, needle, (t) => (GATES["work-init"].test(t) || CONTAINER_OF_WORK(t)) && names(t))) {
       const workParams = view.flow.params.map((p) => /\bstruct\s+work_struct\s*\*\s*([A-Za-z_]\w*)/.exec(p)?.[1]).filter((x): x is string => !!x);
       for (const ev of view.flow.events) {
         if (ev.info.kind === "work-init") {
@@ -917,7 +988,9 @@ export class WorkqueueAnalysis {
   /** queue_work() & co. near a path, by queue or by work. */
   queueings(path: string, image: Image, q: { queue?: string; work?: string }): Queueing[] {
     const out: Queueing[] = [];
-    for (const view of this.viewsNear(path, image, q.work ?? q.queue ?? "work")) {
+    // (the work's key and the queue's are names of the call's text, except the system queue of a call without a queue argument)
+    const named = (t: string) => (q.work === undefined || mentions(t, q.work)) && (q.queue === undefined || IMPLIED_QUEUES.has(q.queue) || mentions(t, q.queue));
+    for (const view of this.viewsNear(path, image, q.work ?? q.queue ?? "work", (t) => GATES.queue.test(t) && named(t))) {
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "queue") continue;
         const queue = keyOf(ev.info.queue);
@@ -962,7 +1035,7 @@ export class WorkqueueAnalysis {
   /** Every flush and cancel of the functions the patch shows (post image), with targets. */
   flushSites(): FlushSite[] {
     const out: FlushSite[] = [];
-    const views = this.touchedViews("post");
+    const views = this.touchedViews("post", ["flush"]);
     for (const view of views)
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "flush") continue;
@@ -980,13 +1053,17 @@ export class WorkqueueAnalysis {
    */
   completionWaits(): { view: FnView; ev: FlowEvent; expr: string; signals: { fn: string; work: string; queueing: Queueing; queue: QueueFact }[] }[] {
     const out: { view: FnView; ev: FlowEvent; expr: string; signals: { fn: string; work: string; queueing: Queueing; queue: QueueFact }[] }[] = [];
-    const views = this.touchedViews("post");
+    // diff-only, the functions near a wait are the patch's, whatever the wait: without a complete() in any of them
+    // no wait has a signal, and the waits need not be walked
+    if (!this.tree && !this.viewsNear("", "post", "", (t) => GATES["completion-signal"].test(t)).some((v) => v.flow.events.some((e) => COMPLETION_SIGNALS[e.callee] !== undefined && e.args[0] !== undefined))) return out;
+    // (a wait on a changed line names its callee there: only fragments whose changed lines name one)
+    const views = this.tree ? this.touchedViews("post") : this.patchViewsWhere("post", (f) => mayHold(f.changedText, ["completion-wait"]));
     for (const view of views)
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "wait" || ev.info.wait !== "completion" || !view.changed.has(ev.line) || !ev.args[0]) continue;
         const key = keyOf(ev.args[0]);
         const signals: { fn: string; work: string; queueing: Queueing; queue: QueueFact }[] = [];
-        for (const sv of this.viewsNear(view.path, "post", key)) {
+        for (const sv of this.viewsNear(view.path, "post", key, (t) => GATES["completion-signal"].test(t))) {
           if (!sv.flow.events.some((e) => COMPLETION_SIGNALS[e.callee] !== undefined && e.args[0] !== undefined && keyOf(e.args[0]) === key)) continue;
           for (const b of this.bindings(sv.path, "post", { fn: sv.name }))
             for (const q of this.queueings(b.file, "post", { work: b.work })) {
@@ -1049,7 +1126,8 @@ export class WorkqueueAnalysis {
       }
       return out;
     }
-    return this.patchViews(view.image).filter((v) => v !== view && v.flow.events.some((e) => e.callee === view.name));
+    // a fragment whose text does not name the function does not call it
+    return this.patchViewsWhere(view.image, (f) => mentions(f.text, view.name)).filter((v) => v !== view && v.flow.events.some((e) => e.callee === view.name));
   }
 
   /** Functions a view calls whose bodies are visible near it. */
@@ -1061,7 +1139,7 @@ export class WorkqueueAnalysis {
       if (this.tree) {
         const v = this.viewOf(view.path, n, view.image);
         if (v) out.push(v);
-      } else out.push(...this.patchViews(view.image).filter((x) => x.name === n));
+      } else out.push(...this.patchViewsWhere(view.image, (f) => f.name === n).filter((x) => x.name === n));
     }
     return out;
   }
@@ -1162,7 +1240,7 @@ export class WorkqueueAnalysis {
     }
     // reclaim or IO flushes this queue (or its work)
     const workKeys = new Set(qs.map((q) => q.work));
-    for (const view of this.viewsNear(path, image, queue.key)) {
+    for (const view of this.viewsNear(path, image, queue.key, (t) => GATES.flush.test(t))) {
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "flush") continue;
         const hitsQueue = ev.info.target === "queue" ? keyOf(ev.info.expr) === queue.key : ev.info.target === "work" && workKeys.has(keyOf(ev.info.expr));
@@ -1276,9 +1354,13 @@ export class WorkqueueAnalysis {
   /** Work that a queue of the pre image ran and that the post image queues on a system queue instead (same function, same work item). */
   movedToSystem(): { from: Queueing; fromQueue: QueueFact; to: Queueing }[] {
     const out: { from: Queueing; fromQueue: QueueFact; to: Queueing }[] = [];
-    const pre = this.patchQueueings("pre");
-    for (const to of this.patchQueueings("post")) {
+    // which pre views there are is decided here, as when they were walked here; they are walked only for a queueing
+    // the post image moves to a system queue (a fragment naming no system queue and no call that implies one has none)
+    this.patchSet("pre");
+    let pre: Queueing[] | null = null;
+    for (const to of this.patchQueueings("post", ["system-queue"])) {
       if (!to.view.changed.has(to.ev.line) || !SYSTEM_QUEUES[to.queue]) continue;
+      pre ??= this.patchQueueings("pre");
       const from = pre.find((p) => p.view.path === to.view.path && p.view.name === to.view.name && p.work === to.work);
       if (!from || SYSTEM_QUEUES[from.queue]) continue;
       out.push({ from, fromQueue: this.queueFact(from.view.path, from.queueExpr, "pre"), to });
@@ -1287,9 +1369,9 @@ export class WorkqueueAnalysis {
   }
 
   /** queue_work() & co. in the functions the patch touches (changed or not). */
-  patchQueueings(image: Image): Queueing[] {
+  patchQueueings(image: Image, kinds: readonly GateKind[] = ["queue"]): Queueing[] {
     const out: Queueing[] = [];
-    const views = this.touchedViews(image);
+    const views = this.touchedViews(image, kinds);
     for (const view of views)
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "queue") continue;
@@ -1301,7 +1383,7 @@ export class WorkqueueAnalysis {
   /** Queue allocations of the patch's functions on one side (for naming queues a message quotes). */
   patchAllocSites(image: Image): QueueSite[] {
     const out: QueueSite[] = [];
-    const views = this.touchedViews(image);
+    const views = this.touchedViews(image, ["wq-alloc"]);
     for (const view of views)
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "wq-alloc") continue;

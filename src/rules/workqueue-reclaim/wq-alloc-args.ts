@@ -102,7 +102,7 @@ export const rule: Rule = {
     const audit = a.ra.mode === "audit";
     const reports: Report[] = [];
     const texts = new Map<string, Map<number, string>>();
-    for (const view of a.touchedViews("post")) {
+    for (const view of a.touchedViews("post", ["wq-alloc"])) {
       for (const e of view.flow.events) {
         if (e.info.kind !== "wq-alloc") continue;
         const ev = e as AllocEvent;

@@ -168,7 +168,9 @@ export const rule: Rule = {
 /** Work the pre image queued on a system queue and the post image queues on another queue (the same function and work item). */
 function movedOffSystem(a: WorkqueueAnalysis): { work: string; queue: string; system: string }[] {
   const out: { work: string; queue: string; system: string }[] = [];
-  const pre = a.patchQueueings("pre");
+  // only a pre-image queueing on a system queue can be moved off it (fragments that name none are not walked for it)
+  const pre = a.patchQueueings("pre", ["system-queue"]).filter((p) => SYSTEM_QUEUES[p.queue] !== undefined);
+  if (pre.length === 0) return out;
   for (const to of a.patchQueueings("post")) {
     if (!to.view.changed.has(to.ev.line) || SYSTEM_QUEUES[to.queue]) continue;
     const from = pre.find((p) => p.view.name === to.view.name && p.work === to.work && SYSTEM_QUEUES[p.queue] !== undefined);

@@ -163,8 +163,9 @@ export const rule: Rule = {
     }
 
     // 4. work queued on a system queue from a function IO waits on
-    const pre = a.patchQueueings("pre");
-    for (const q of a.patchQueueings("post")) {
+    // (only queueings on a system queue matter on either side: fragments that name none are not walked for them)
+    const pre = a.patchQueueings("pre", ["system-queue"]);
+    for (const q of a.patchQueueings("post", ["system-queue"])) {
       if (!q.view.changed.has(q.ev.line) || !SYSTEM_QUEUES[q.queue] || moved.has(`${q.view.path}:${q.ev.line}`)) continue;
       if (pre.some((p) => p.view.name === q.view.name && p.work === q.work && SYSTEM_QUEUES[p.queue] !== undefined)) continue; // it was on a system queue before
       const role = a.ra.roleOf(q.view);
