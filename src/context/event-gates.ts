@@ -42,10 +42,17 @@ export type GateKind = keyof typeof GATE_WORDS;
 export const GATES: Readonly<Record<GateKind, RegExp>> = Object.fromEntries(Object.entries(GATE_WORDS).map(([k, ws]) => [k, wordsRe(ws)])) as Record<GateKind, RegExp>;
 
 /** `container_of(work, struct x, member)` in a function given a work_struct: the binding of a work function. */
-export const CONTAINER_OF_WORK = (text: string): boolean => text.includes("container_of") && text.includes("work_struct");
+export const CONTAINER_OF_WORK = (text: string): boolean => GATE_SWITCH.open || (text.includes("container_of") && text.includes("work_struct"));
+
+/**
+ * The gates can be opened (every text passes) to check that they change no
+ * finding: test/context/event-gates.test.ts reviews the same patches both ways.
+ */
+export const GATE_SWITCH = { open: false };
 
 /** Whether a text may hold an event of one of `kinds`. */
 export function mayHold(text: string, kinds: readonly GateKind[]): boolean {
+  if (GATE_SWITCH.open) return true;
   for (const k of kinds) if (GATES[k].test(text)) return true;
   return false;
 }
@@ -60,6 +67,7 @@ const mentionRes = new Map<string, RegExp>();
  * that fails this does not hold the name.
  */
 export function mentions(text: string, name: string): boolean {
+  if (GATE_SWITCH.open) return true;
   let re = mentionRes.get(name);
   if (!re) {
     const chars = [...name.replace(/\s+/g, "")];

@@ -41,7 +41,7 @@ import { analyseFunction, functionName, type FlowEvent, type FunctionFlow } from
 import { applyScopes, maskName, type Mask } from "./gfp.js";
 import { parseC } from "./parser.js";
 import { regionFlow, regionsOf, type Region } from "./diff-model.js";
-import { CONTAINER_OF_WORK, mayHold, mentions, GATES, type GateKind } from "./event-gates.js";
+import { CONTAINER_OF_WORK, mayHold, mentions, type GateKind } from "./event-gates.js";
 import { paramTypes, paramsOfSignature, perPatchAndSource, reclaimAnalysis, sharedScan, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
 import { addedLineOf, flagSitePairs, lineOfStatement, type FlagSite, type SitePair } from "./wq-flag-sites.js";
 
@@ -718,7 +718,7 @@ export class WorkqueueAnalysis {
   allocSites(path: string, image: Image, key: string | null): QueueSite[] {
     const out: QueueSite[] = [];
     // (the key is the last identifier of the lvalue, so a fragment holding such a call names it)
-    for (const view of this.viewsNear(path, image, key ?? "workqueue", (t) => GATES["wq-alloc"].test(t) && (key === null || mentions(t, key)))) {
+    for (const view of this.viewsNear(path, image, key ?? "workqueue", (t) => mayHold(t, ["wq-alloc"]) && (key === null || mentions(t, key)))) {
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "wq-alloc") continue;
         const expr = ev.assignedTo;
@@ -944,7 +944,7 @@ export class WorkqueueAnalysis {
     // (the work key, the function and the member are names of the call's text; a container_of binding's function is the
     // fragment's own, named in its signature)
     const names = (t: string) => (q.work === undefined || mentions(t, q.work)) && (q.fn === undefined || mentions(t, q.fn));
-    for (const view of this.viewsNear(path, image, needle, (t) => (GATES["work-init"].test(t) || CONTAINER_OF_WORK(t)) && names(t))) {
+    for (const view of this.viewsNear(path, image, needle, (t) => (mayHold(t, ["work-init"]) || CONTAINER_OF_WORK(t)) && names(t))) {
       const workParams = view.flow.params.map((p) => /\bstruct\s+work_struct\s*\*\s*([A-Za-z_]\w*)/.exec(p)?.[1]).filter((x): x is string => !!x);
       for (const ev of view.flow.events) {
         if (ev.info.kind === "work-init") {
@@ -990,7 +990,7 @@ export class WorkqueueAnalysis {
     const out: Queueing[] = [];
     // (the work's key and the queue's are names of the call's text, except the system queue of a call without a queue argument)
     const named = (t: string) => (q.work === undefined || mentions(t, q.work)) && (q.queue === undefined || IMPLIED_QUEUES.has(q.queue) || mentions(t, q.queue));
-    for (const view of this.viewsNear(path, image, q.work ?? q.queue ?? "work", (t) => GATES.queue.test(t) && named(t))) {
+    for (const view of this.viewsNear(path, image, q.work ?? q.queue ?? "work", (t) => mayHold(t, ["queue"]) && named(t))) {
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "queue") continue;
         const queue = keyOf(ev.info.queue);
@@ -1055,7 +1055,7 @@ export class WorkqueueAnalysis {
     const out: { view: FnView; ev: FlowEvent; expr: string; signals: { fn: string; work: string; queueing: Queueing; queue: QueueFact }[] }[] = [];
     // diff-only, the functions near a wait are the patch's, whatever the wait: without a complete() in any of them
     // no wait has a signal, and the waits need not be walked
-    if (!this.tree && !this.viewsNear("", "post", "", (t) => GATES["completion-signal"].test(t)).some((v) => v.flow.events.some((e) => COMPLETION_SIGNALS[e.callee] !== undefined && e.args[0] !== undefined))) return out;
+    if (!this.tree && !this.viewsNear("", "post", "", (t) => mayHold(t, ["completion-signal"])).some((v) => v.flow.events.some((e) => COMPLETION_SIGNALS[e.callee] !== undefined && e.args[0] !== undefined))) return out;
     // (a wait on a changed line names its callee there: only fragments whose changed lines name one)
     const views = this.tree ? this.touchedViews("post") : this.patchViewsWhere("post", (f) => mayHold(f.changedText, ["completion-wait"]));
     for (const view of views)
@@ -1063,7 +1063,7 @@ export class WorkqueueAnalysis {
         if (ev.info.kind !== "wait" || ev.info.wait !== "completion" || !view.changed.has(ev.line) || !ev.args[0]) continue;
         const key = keyOf(ev.args[0]);
         const signals: { fn: string; work: string; queueing: Queueing; queue: QueueFact }[] = [];
-        for (const sv of this.viewsNear(view.path, "post", key, (t) => GATES["completion-signal"].test(t))) {
+        for (const sv of this.viewsNear(view.path, "post", key, (t) => mayHold(t, ["completion-signal"]))) {
           if (!sv.flow.events.some((e) => COMPLETION_SIGNALS[e.callee] !== undefined && e.args[0] !== undefined && keyOf(e.args[0]) === key)) continue;
           for (const b of this.bindings(sv.path, "post", { fn: sv.name }))
             for (const q of this.queueings(b.file, "post", { work: b.work })) {
@@ -1240,7 +1240,7 @@ export class WorkqueueAnalysis {
     }
     // reclaim or IO flushes this queue (or its work)
     const workKeys = new Set(qs.map((q) => q.work));
-    for (const view of this.viewsNear(path, image, queue.key, (t) => GATES.flush.test(t))) {
+    for (const view of this.viewsNear(path, image, queue.key, (t) => mayHold(t, ["flush"]))) {
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "flush") continue;
         const hitsQueue = ev.info.target === "queue" ? keyOf(ev.info.expr) === queue.key : ev.info.target === "work" && workKeys.has(keyOf(ev.info.expr));
