@@ -17,6 +17,16 @@ import { initParser } from "./parser.js";
 
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
+/**
+ * A worker whose heap holds more than this after a directory is replaced by
+ * a fresh one. The analyses keep what they read (texts, scans, walked
+ * functions, directory indexes) for the next patch or file that asks, which
+ * pays off within a directory; an audit moves on and never asks about a
+ * directory again, so a worker that kept everything grew past 1.3 GB over
+ * linux-6.12. The caches are memos: a fresh worker finds the same.
+ */
+export const RECYCLE_HEAP_BYTES = 256 * 1024 * 1024;
+
 export interface DirJob {
   /** Directory relative to the root ("fs/foo"; "." for the root). */
   dir: string;
@@ -195,16 +205,20 @@ export async function runAudit(opts: AuditRunOptions): Promise<AuditRunResult> {
   } else {
     const ruleIds = opts.rules.map((r) => r.meta.id);
     const gen = allJobs(opts.root, opts.paths);
-    const workers = Array.from({ length: jobs }, () => new Worker(workerUrl, { workerData: { root: opts.root, ruleIds, config: opts.config } }));
+    const spawn = () => new Worker(workerUrl, { workerData: { root: opts.root, ruleIds, config: opts.config } });
+    const workers = Array.from({ length: jobs }, spawn);
     try {
       await Promise.all(
-        workers.map(async (w) => {
+        workers.map(async (_, slot) => {
           for (;;) {
             const next = await gen.next();
             if (next.done) return;
+            const w = workers[slot]!;
+            let heap = 0;
             const r = await new Promise<DirResult>((res, rej) => {
-              const onMsg = (m: { ok: boolean; result?: DirResult; error?: string }) => {
+              const onMsg = (m: { ok: boolean; result?: DirResult; error?: string; heap?: number }) => {
                 w.off("error", onErr);
+                heap = m.heap ?? 0;
                 // one directory that cannot be audited is reported, not fatal
                 res(m.ok ? m.result! : failed(next.value.dir, m.error ?? "unknown error"));
               };
@@ -217,6 +231,10 @@ export async function runAudit(opts: AuditRunOptions): Promise<AuditRunResult> {
               w.postMessage(next.value);
             });
             take(r);
+            if (heap > RECYCLE_HEAP_BYTES) {
+              await w.terminate();
+              workers[slot] = spawn();
+            }
           }
         }),
       );
