@@ -1,7 +1,7 @@
 // Benchmark: `audit` of a whole kernel tree (default: the unpacked
 // linux-source-6.12). Runs in this process (worker threads count towards the
 // peak RSS). Returns {seconds, cpuSeconds, peakRssMb, files, parsed,
-// findingsPerRule, loadAverage}.
+// workersReplaced, findingsPerRule, loadAverage}.
 import { existsSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { auditRules } from "../dist/context/audit.js";
@@ -40,6 +40,7 @@ export async function benchAudit(tree = DEFAULT_TREE, { jobs = availableParallel
     parsed: result.parsed,
     dirs: result.dirs,
     jobs,
+    workersReplaced: result.workersReplaced,
     findingsPerRule,
     loadAverageAtStart: Math.round(load * 10) / 10,
   };

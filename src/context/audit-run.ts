@@ -13,19 +13,22 @@ import type { Finding, Rule, RuleFailure } from "../types.js";
 import { auditContext, auditFile, candidateRules, dirHints } from "./audit.js";
 import { memoryTextProvider } from "./memory.js";
 import { insideTree } from "./contain.js";
+import { forgetMemos } from "./memos.js";
 import { initParser } from "./parser.js";
 
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
 /**
- * A worker whose heap holds more than this after a directory is replaced by
- * a fresh one. The analyses keep what they read (texts, scans, walked
- * functions, directory indexes) for the next patch or file that asks, which
- * pays off within a directory; an audit moves on and never asks about a
- * directory again, so a worker that kept everything grew past 1.3 GB over
- * linux-6.12. The caches are memos: a fresh worker finds the same.
+ * The analyses keep what they read (texts, scans, walked functions, directory
+ * indexes) for the next patch or file that asks about the same text, which
+ * pays off within a directory. An audit moves on and does not ask about a
+ * directory again: a worker that kept everything grew past 1.3 GB over
+ * linux-6.12. So the audit forgets those memos after each directory
+ * (memos.ts; what is found stays the same, and on linux-6.12 the CPU time too),
+ * and a worker whose heap held more than this at the end of a directory is
+ * replaced by a fresh one (a backstop; none was on linux-6.12).
  */
-export const RECYCLE_HEAP_BYTES = 256 * 1024 * 1024;
+export const RECYCLE_HEAP_BYTES = 384 * 1024 * 1024;
 
 export interface DirJob {
   /** Directory relative to the root ("fs/foo"; "." for the root). */
@@ -153,7 +156,7 @@ export interface AuditRunOptions {
   rules: readonly Rule[];
   config: ReviewConfig;
   kb: KnowledgeBase;
-  /** Worker threads (0 or 1: in-process). */
+  /** Worker threads (at least one: a worker's memory is given back when it is replaced; the TypeScript sources run in-process). */
   jobs?: number;
   onProgress?: (dirsDone: number, filesWithFindings: number, current: string) => void;
 }
@@ -163,6 +166,8 @@ export interface AuditRunResult {
   scanned: number;
   parsed: number;
   dirs: number;
+  /** Workers replaced because their heap grew past RECYCLE_HEAP_BYTES. */
+  workersReplaced: number;
 }
 
 async function* allJobs(root: string, paths: string[]): AsyncGenerator<DirJob> {
@@ -183,7 +188,7 @@ function failed(dir: string, message: string): DirResult {
 }
 
 export async function runAudit(opts: AuditRunOptions): Promise<AuditRunResult> {
-  const out: AuditRunResult = { files: [], scanned: 0, parsed: 0, dirs: 0 };
+  const out: AuditRunResult = { files: [], scanned: 0, parsed: 0, dirs: 0, workersReplaced: 0 };
   const take = (r: DirResult) => {
     out.files.push(...r.files);
     out.scanned += r.scanned;
@@ -193,11 +198,13 @@ export async function runAudit(opts: AuditRunOptions): Promise<AuditRunResult> {
   };
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), 16));
   const workerUrl = new URL("./audit-worker.js", import.meta.url);
-  const canThread = jobs > 1 && import.meta.url.endsWith(".js");
+  // one worker too: its heap is bounded by replacing it, the process's own is not
+  const canThread = import.meta.url.endsWith(".js");
   if (!canThread) {
     for await (const j of allJobs(opts.root, opts.paths)) {
       try {
         take(await auditDirectory(opts.root, j, opts.rules, opts.config, opts.kb));
+        forgetMemos();
       } catch (err) {
         take(failed(j.dir, err instanceof Error ? err.message : String(err)));
       }
@@ -234,6 +241,7 @@ export async function runAudit(opts: AuditRunOptions): Promise<AuditRunResult> {
             if (heap > RECYCLE_HEAP_BYTES) {
               await w.terminate();
               workers[slot] = spawn();
+              out.workersReplaced++;
             }
           }
         }),

@@ -6,15 +6,22 @@ import { loadKnowledge } from "../knowledge/load.js";
 import { ALL_RULES } from "../rules/index.js";
 import { errorMessage } from "../errors.js";
 import { auditDirectory, type DirJob } from "./audit-run.js";
+import { forgetMemos } from "./memos.js";
 
 const data = workerData as { root: string; ruleIds: string[]; config: ReviewConfig };
 const rules = ALL_RULES.filter((r) => data.ruleIds.includes(r.meta.id));
 const kb = loadKnowledge();
 
+/** After a directory: the memos forgotten (audit-run.ts), and the heap in use (the main thread replaces a worker that grew too big). */
+function heapAfter(): number {
+  const heap = getHeapStatistics().used_heap_size;
+  forgetMemos();
+  return heap;
+}
+
 parentPort!.on("message", (job: DirJob) => {
   auditDirectory(data.root, job, rules, data.config, kb).then(
-    // with the heap in use, so that the main thread can replace a worker that grew too big (audit-run.ts)
-    (result) => parentPort!.postMessage({ ok: true, result, heap: getHeapStatistics().used_heap_size }),
-    (err: unknown) => parentPort!.postMessage({ ok: false, error: `${job.dir}: ${errorMessage(err)}`, heap: getHeapStatistics().used_heap_size }),
+    (result) => parentPort!.postMessage({ ok: true, result, heap: heapAfter() }),
+    (err: unknown) => parentPort!.postMessage({ ok: false, error: `${job.dir}: ${errorMessage(err)}`, heap: heapAfter() }),
   );
 });

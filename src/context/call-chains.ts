@@ -16,6 +16,7 @@ import { getFacts } from "./facts.js";
 import { analyseFunction, functionName, type FunctionFlow } from "./flow.js";
 import { parseC } from "./parser.js";
 import { cachedScan, opsRole, paramTypes, signatureRole, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
+import { registerMemo } from "./memos.js";
 
 // ---------------------------------------------------------------- types
 
@@ -56,6 +57,7 @@ export interface Reached<T> {
 
 const MAX_DIR_BYTES = 16 * 1024 * 1024;
 const flowCache = new Map<string, { text: string; flow: FunctionFlow | null }>();
+registerMemo("call-chain flows", flowCache);
 
 interface Dir {
   files: string[];
@@ -107,6 +109,7 @@ export function sourceText(a: ReclaimAnalysis, path: string): string | undefined
 
 /** Directories already read, shared across patches and files while their texts stay the same (few kept). */
 const sharedDirs = new Map<string, Dir>();
+registerMemo("call-chain directories", sharedDirs);
 
 /** The C files of a path's directory, the path itself first (tree only; bounded in bytes); scanned and indexed when asked. */
 function dirOf(a: ReclaimAnalysis, path: string): Dir {
@@ -238,6 +241,7 @@ function rolesPossible(a: ReclaimAnalysis, view: FnView, accept: (r: Role) => bo
 
 /** Per file and text: whether it names a role word of `key` (a patch changes one file; the others keep their answer). */
 const mentionCache = new Map<string, { text: string; byKey: Map<string, boolean> }>();
+registerMemo("call-chain mentions", mentionCache);
 
 function fileMentions(file: string, text: string, key: string, re: RegExp): boolean {
   let c = mentionCache.get(file);

@@ -6,11 +6,16 @@
 // yet) are not kept.
 import { createHash } from "node:crypto";
 import { extractFacts, type FileFacts } from "./extract.js";
+import { registerMemo } from "./memos.js";
 
 const MAX_CHARS = 6 * 1024 * 1024;
 
 const cache = new Map<string, { facts: FileFacts; chars: number }>();
 let chars = 0;
+registerMemo("file facts", () => {
+  cache.clear();
+  chars = 0;
+});
 
 function keyOf(path: string, text: string, parse: boolean): string {
   return `${parse ? "f" : "l"}\0${path}\0${text.length}\0${createHash("sha1").update(text).digest("base64")}`;

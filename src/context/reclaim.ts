@@ -48,6 +48,7 @@ import { applyScopes, evalMask, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
 import { blankDeadConditionals } from "./c-lines.js";
 import { findLockWrappers, wrapperLockExpr, wrappersKey, type LockWrapper, type LockWrappers } from "./lock-wrappers.js";
+import { registerMemo } from "./memos.js";
 
 // ---------------------------------------------------------------- types
 
@@ -184,6 +185,8 @@ export interface AllocSite {
 const MAX_DIR_BYTES = 16 * 1024 * 1024;
 const scanCache = new Map<string, { text: string; scan: ScanFile }>();
 const parseCache = new Map<string, FileFlows>();
+registerMemo("reclaim scans", scanCache);
+registerMemo("reclaim flows", parseCache);
 
 /** The c-scan of a text, cached by key (shared with the modules built on this analysis). */
 export function cachedScan(path: string, text: string): ScanFile {
@@ -402,6 +405,7 @@ export interface DirIndex {
 }
 
 const dirIndexCache = new Map<string, DirIndex>();
+registerMemo("reclaim directory indexes", dirIndexCache);
 /** Per directory index: the takers its functions declare (freeze, lockdep priming); the index changes when a file does. */
 const dirTakerMemo = new WeakMap<DirIndex, ReclaimTaker[]>();
 /** Per directory index: the locks its IO-path functions take. */
@@ -1948,6 +1952,7 @@ function firstChanged(changed: ReadonlySet<number>, from: number, to: number): n
 }
 
 const linesCache = new Map<string, { text: string; lines: string[] }>();
+registerMemo("reclaim lines", linesCache);
 function treeLines(path: string, text: string): string[] {
   const c = linesCache.get(path);
   if (c && c.text === text) return c.lines;

@@ -44,6 +44,7 @@ import { regionFlow, regionsOf, type Region } from "./diff-model.js";
 import { CONTAINER_OF_WORK, mayHold, mentions, type GateKind } from "./event-gates.js";
 import { paramTypes, paramsOfSignature, perPatchAndSource, reclaimAnalysis, sharedScan, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
 import { addedLineOf, flagSitePairs, lineOfStatement, type FlagSite, type SitePair } from "./wq-flag-sites.js";
+import { registerMemo } from "./memos.js";
 
 export type Image = "post" | "pre";
 
@@ -225,6 +226,7 @@ const RUNS_AS_DEPTH = 4;
 // ---------------------------------------------------------------- helpers
 
 const parseCache = new Map<string, { text: string; flows: FunctionFlow[] }>();
+registerMemo("workqueue flows", parseCache);
 
 function flowsOf(cacheKey: string, text: string): FunctionFlow[] {
   const c = parseCache.get(cacheKey);
