@@ -1356,9 +1356,10 @@ export class WorkqueueAnalysis {
   /** Work that a queue of the pre image ran and that the post image queues on a system queue instead (same function, same work item). */
   movedToSystem(): { from: Queueing; fromQueue: QueueFact; to: Queueing }[] {
     const out: { from: Queueing; fromQueue: QueueFact; to: Queueing }[] = [];
-    // which pre views there are is decided here, as when they were walked here; they are walked only for a queueing
-    // the post image moves to a system queue (a fragment naming no system queue and no call that implies one has none)
-    this.patchSet("pre");
+    // diff-only, which pre views there are is decided here, as when they were walked here; they are walked only for a
+    // queueing the post image moves to a system queue (a fragment naming no system queue and no call that implies one
+    // has none). With a tree the views are the files' (patchSet is not asked: it would walk the reclaim analysis's pre)
+    if (!this.tree) this.patchSet("pre");
     let pre: Queueing[] | null = null;
     for (const to of this.patchQueueings("post", ["system-queue"])) {
       if (!to.view.changed.has(to.ev.line) || !SYSTEM_QUEUES[to.queue]) continue;
