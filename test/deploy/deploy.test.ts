@@ -6,6 +6,7 @@
 // `npm run test:docker` builds and runs it (test/deploy/image.docker.ts).
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -85,7 +86,15 @@ describe("a production install", () => {
   it("runs the GitHub App unprivileged on a read-only install and answers /readyz", async () => {
     expect(ciStatus, ciOutput).toBe(0);
     const key = spawnSync(process.execPath, ["-e", 'const {generateKeyPairSync}=require("crypto");process.stdout.write(generateKeyPairSync("rsa",{modulusLength:2048,privateKeyEncoding:{type:"pkcs1",format:"pem"},publicKeyEncoding:{type:"spki",format:"pem"}}).privateKey)'], { encoding: "utf8" }).stdout;
-    const port = 20000 + (process.pid % 20000);
+    // a port the kernel hands out as free now (a port derived from the pid collided with other test servers)
+    const port = await new Promise<number>((resolve, reject) => {
+      const probe = createServer();
+      probe.once("error", reject);
+      probe.listen(0, "127.0.0.1", () => {
+        const a = probe.address();
+        probe.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
+      });
+    });
     const e = entrypoint(["github"], { APP_ID: "1", PRIVATE_KEY: key, WEBHOOK_SECRET: "s", HOST: "127.0.0.1", PORT: String(port) });
     const marker = join(volume, "github-started");
     writeFileSync(marker, "");

@@ -98,9 +98,12 @@ export const rule: Rule = {
     const norm = (x: string) => x.replace(/\s+/g, "");
     for (const v of a.post()) {
       const changed = a.changedIn(v);
-      const before = a.pre().filter((p) => p.path === v.path && p.name === v.name).flatMap((p) => p.flow.events.filter(forbidden));
+      if (changed.size === 0) continue;
+      // (the old side of this function only: the pre-image of the whole patch is not walked for this)
+      let before: FlowEvent[] | null = null;
       for (const e of v.flow.events) {
         if (!changed.has(e.line) || !forbidden(e)) continue;
+        before ??= a.preViewsOf(v.path, v.name).flatMap((p) => p.flow.events.filter(forbidden));
         // the same call on the old side: moved, not added
         if (before.some((b) => b.callee === e.callee && norm(b.args.join(",")) === norm(e.args.join(",")))) continue;
         const where = fenceCode(v, e);
@@ -120,13 +123,18 @@ export const rule: Rule = {
         });
       }
     }
-    for (const pv of a.pre()) {
-      const gone = pv.flow.events.find((e) => pv.changed.has(e.line) && forbidden(e));
-      if (!gone) continue;
-      const post = a.post().filter((v) => v.path === pv.path && v.name === pv.name);
-      if (post.length === 0 || post.some((v) => v.flow.events.some(forbidden))) continue;
-      const where = fenceCode(post[0]!, null);
+    const askedLeft = new Set<string>();
+    for (const v of a.post()) {
+      const key = `${v.path}:${v.name}`;
+      if (askedLeft.has(key) || a.changedIn(v).size === 0 || v.name === "?") continue;
+      askedLeft.add(key);
+      const post = a.post().filter((x) => x.path === v.path && x.name === v.name);
+      if (post.some((x) => x.flow.events.some(forbidden))) continue;
+      const where = fenceCode(v, null);
       if (!where) continue;
+      const pv = a.preViewsOf(v.path, v.name).find((x) => x.flow.events.some((e) => x.changed.has(e.line) && forbidden(e)));
+      const gone = pv?.flow.events.find((e) => pv.changed.has(e.line) && forbidden(e));
+      if (!pv || !gone) continue;
       reports.push({
         file: post[0]!.path,
         line: [...a.changedIn(post[0]!)].sort((x, y) => x - y)[0] ?? post[0]!.flow.start,
