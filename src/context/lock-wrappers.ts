@@ -102,12 +102,23 @@ function unconditional(lines: readonly string[], fn: ScanFunction, line: number)
  * The lock wrappers among a directory's functions. `textOf` gives a file's
  * text, to tell a top-level statement from a conditional one.
  */
-export function findLockWrappers(files: readonly string[], scans: ReadonlyMap<string, ScanFile>, textOf: (file: string) => string | undefined): Map<string, LockWrapper> {
-  const found = new Map<string, LockWrapper>();
+export function findLockWrappers(
+  files: readonly string[],
+  scans: ReadonlyMap<string, ScanFile>,
+  textOf: (file: string) => string | undefined,
+  /** How often a name is defined in the directory, when an index already knows (else counted here). */
+  definitions?: (name: string) => number,
+  /** Wrappers already known (of the directory's other files): kept, and wrappers over them are found. */
+  seed?: ReadonlyMap<string, LockWrapper>,
+): Map<string, LockWrapper> {
+  const found = new Map<string, LockWrapper>(seed ?? []);
   // a name defined more than once in the directory (per-config variants, two static helpers): not trusted
-  const defined = new Map<string, number>();
-  for (const f of files) for (const fn of scans.get(f)?.functions ?? []) defined.set(fn.name, (defined.get(fn.name) ?? 0) + 1);
-  const ambiguous = new Set([...defined].filter(([, n]) => n > 1).map(([name]) => name));
+  let count = definitions;
+  if (!count) {
+    const defined = new Map<string, number>();
+    for (const f of files) for (const fn of scans.get(f)?.functions ?? []) defined.set(fn.name, (defined.get(fn.name) ?? 0) + 1);
+    count = (n) => defined.get(n) ?? 0;
+  }
   const lineCache = new Map<string, string[]>();
   const linesOf = (f: string) => {
     let l = lineCache.get(f);
@@ -119,12 +130,8 @@ export function findLockWrappers(files: readonly string[], scans: ReadonlyMap<st
     for (const f of files) {
       const scan = scans.get(f);
       if (!scan) continue;
-      for (const fn of scan.functions) {
-        if (found.has(fn.name) || ambiguous.has(fn.name) || LOCK_CALLS[fn.name]) continue;
-        if (fn.end - fn.start + 1 > MAX_LINES || fn.calls.length > MAX_CALLS) continue;
-        // a helper that also opens or ends a scope, or starts or stops a handle, is more than a lock: the walk
-        // follows what it returns and restores as a call
-        if (fn.calls.some((c) => SCOPE_CALLS[c.callee] || FLAGS_SCOPE_CALLS[c.callee] || handleCall(c.callee))) continue;
+      for (const fn of candidatesOf(scan)) {
+        if (found.has(fn.name) || LOCK_CALLS[fn.name] || count(fn.name) > 1) continue;
         const lockCalls = fn.calls.filter((c) => LOCK_CALLS[c.callee] !== undefined || (found.has(c.callee) && c.callee !== fn.name));
         if (lockCalls.length !== 1) continue;
         const c = lockCalls[0]!;
@@ -154,9 +161,35 @@ export function findLockWrappers(files: readonly string[], scans: ReadonlyMap<st
   return found;
 }
 
-/** A short stable text for a set of wrappers (part of a cache key). */
+const keyMemo = new WeakMap<LockWrappers, string>();
+
+const candidateMemo = new WeakMap<ScanFile, ScanFunction[]>();
+
+/**
+ * The functions of a scan that could be wrappers: small, with at most a few calls, none of them a scope or handle
+ * call (a helper that also opens or ends a scope, or starts or stops a handle, is more than a lock: the walk follows
+ * what it returns and restores as a call). Once per scan: a directory's unchanged files keep theirs across patches.
+ */
+function candidatesOf(scan: ScanFile): ScanFunction[] {
+  let c = candidateMemo.get(scan);
+  if (!c) {
+    c = scan.functions.filter((fn) => fn.end - fn.start + 1 <= MAX_LINES && fn.calls.length > 0 && fn.calls.length <= MAX_CALLS && !fn.calls.some((x) => SCOPE_CALLS[x.callee] || FLAGS_SCOPE_CALLS[x.callee] || handleCall(x.callee)));
+    candidateMemo.set(scan, c);
+  }
+  return c;
+}
+
+/** A short stable text for a set of wrappers (part of a cache key; once per set). */
 export function wrappersKey(ws: LockWrappers | undefined): string {
   if (!ws || ws.size === 0) return "";
+  const memo = keyMemo.get(ws);
+  if (memo !== undefined) return memo;
+  const k = computeKey(ws);
+  keyMemo.set(ws, k);
+  return k;
+}
+
+function computeKey(ws: LockWrappers): string {
   let h = 2166136261;
   for (const [n, w] of [...ws].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const s = `${n}|${w.kind}|${w.op}|${w.param}|${w.template};`;

@@ -402,6 +402,9 @@ export interface DirIndex {
   opsByFn: KeyMap<(ScanFile["ops"][number] & { file: string })[]>;
   /** How often each name is used as a value (an ops initialiser, an assignment, an argument): its callers are not all known. */
   valueRefs: KeyMap<number>;
+  /** An overlay's base index and the files laid over it (overlayIndex). */
+  base?: DirIndex;
+  changed?: readonly string[];
 }
 
 const dirIndexCache = new Map<string, DirIndex>();
@@ -625,7 +628,7 @@ export function indexDirectory(files: string[], scans: Map<string, ScanFile>, co
  * `base` are copied before they change, and `base` stays as it was.
  */
 export function overlayIndex(base: DirIndex, scans: Map<string, ScanFile>, changed: readonly string[]): DirIndex {
-  const idx: DirIndex = { files: base.files, scans, complete: base.complete, defs: new Layer(base.defs), callers: new Layer(base.callers), opsByFn: new Layer(base.opsByFn), valueRefs: new Layer(base.valueRefs) };
+  const idx: DirIndex = { files: base.files, scans, complete: base.complete, defs: new Layer(base.defs), callers: new Layer(base.callers), opsByFn: new Layer(base.opsByFn), valueRefs: new Layer(base.valueRefs), base, changed };
   const owned = { defs: new Set<string>(), callers: new Set<string>(), opsByFn: new Set<string>() };
   const order = new Map(base.files.map((f, i) => [f, i]));
   for (const f of changed) {
@@ -936,7 +939,18 @@ export class ReclaimAnalysis {
     if (!this.facts) return undefined;
     const d = this.dir(path);
     let w = wrapperMemo.get(d);
-    if (!w) wrapperMemo.set(d, (w = findLockWrappers(d.files, d.scans, (f) => this.text(f))));
+    if (w) return w;
+    const defs = (n: string) => d.defs.get(n)?.length ?? 0;
+    const base = d.base ? wrapperMemo.get(d.base) : undefined;
+    if (d.base && d.changed && base) {
+      // an overlay (a patch's files laid over the cached index): the base's wrappers, those of the changed files
+      // found again with the rest as seeds (a wrapper elsewhere built on one the patch changes keeps its old form)
+      const seed = new Map([...base].filter(([, x]) => !d.changed!.includes(x.file)));
+      w = findLockWrappers(d.changed, d.scans, (f) => this.text(f), defs, seed);
+    } else {
+      w = findLockWrappers(d.files, d.scans, (f) => this.text(f), defs);
+    }
+    wrapperMemo.set(d, w);
     return w;
   }
 
@@ -1375,8 +1389,7 @@ export class ReclaimAnalysis {
             if (!r || !r.inReclaim) continue;
             this.collectTakers(f, o.fn, { role: r.role, label: r.label, root: o.fn, chain: [o.fn], how: "ops-table", at: { file: f, line: o.line }, inReclaim: true }, out);
           }
-        // (an audit keeps to reclaim's own takers: IO-path locks of big driver directories need the patch's focus)
-        if (this.mode !== "audit") out.push(...this.dirIoTakers(d));
+
       }
     }
     // locks taken inside a queue freeze, and locks declared to lockdep as taken in reclaim: the patch's own
@@ -1394,7 +1407,7 @@ export class ReclaimAnalysis {
     // the patch's own reclaim-side and IO-path functions (diff-only, or new code)
     for (const v of this.post()) {
       const r = this.directRole(v.path, v.name, v.signature);
-      if (!r || (!r.inReclaim && (this.mode === "audit" || !IO_PATH_ROLES.has(r.role)))) continue;
+      if (!r || !r.inReclaim) continue;
       const dying = r.role === "reclaim-evict" || r.role === "reclaim-release";
       const first = dying ? /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(v.flow.params[0] ?? "")?.[1] : undefined;
       const objects = first ? derivedFrom(this.viewText(v), new Set([first])) : null;
@@ -1405,6 +1418,35 @@ export class ReclaimAnalysis {
       }
     }
     return (this.takersMemo = out);
+  }
+
+  private ioTakersMemo: ReclaimTaker[] | null = null;
+
+  /**
+   * Sleeping locks taken on the IO path (the directory's IO-path functions, with a tree, and the patch's own):
+   * asked only when a held lock has no reclaim-side taker, so most reviews never collect them. Not for an audit
+   * (IO-path locks of big driver directories need a patch's focus).
+   */
+  ioTakers(): ReclaimTaker[] {
+    if (this.ioTakersMemo) return this.ioTakersMemo;
+    const out: ReclaimTaker[] = [];
+    if (this.mode !== "audit") {
+      if (this.facts) {
+        const done = new Set<string>();
+        for (const p of new Set(this.post().map((v) => v.path))) {
+          if (done.has(dirname(p))) continue;
+          done.add(dirname(p));
+          out.push(...this.dirIoTakers(this.dir(p)));
+        }
+      }
+      for (const v of this.post()) {
+        const r = this.directRole(v.path, v.name, v.signature);
+        if (!r || r.inReclaim || !IO_PATH_ROLES.has(r.role)) continue;
+        for (const e of v.flow.events)
+          if (e.info.kind === "lock" && e.info.op === "acquire" && isSleepingLock(e.info.lock)) out.push({ what: "lock", key: e.info.key, role: r, chain: [v.name, e.callee], file: v.path, line: e.line });
+      }
+    }
+    return (this.ioTakersMemo = out);
   }
 
   /**
@@ -1853,8 +1895,12 @@ export class ReclaimAnalysis {
       // reuses member names (ioctl_lock, mutex) for locks of different devices
       const same = (t: ReclaimTaker) =>
         t.what === "lock" && t.key !== undefined && sameLockStrict(t.key, e.key!) && !(t.file === v.path && t.line === e.line) && (!ioPathTaker(t) || t.file === v.path || (t.key.type !== null && t.key.type === e.key!.type));
-      // (a taker on the IO path only needs the IO to be waited for: __GFP_IO)
-      const taker = e.key ? (h.mask.fs !== false ? takers.find((t) => same(t) && ((t.role !== null && !ioPathTaker(t)) || t.primed)) : undefined) ?? (h.mask.io !== false ? takers.find((t) => same(t) && (t.underFreeze || ioPathTaker(t))) : undefined) ?? null : null;
+      // (a taker on the IO path only needs the IO to be waited for: __GFP_IO; those are collected only when needed)
+      const taker = e.key
+        ? ((h.mask.fs !== false ? takers.find((t) => same(t) && (t.role !== null || t.primed)) : undefined) ??
+          (h.mask.io !== false ? takers.find((t) => same(t) && t.underFreeze) ?? this.ioTakers().find(same) : undefined) ??
+          null)
+        : null;
       if (h.mask.fs === false && !taker) continue;
       site.hazards.push({ kind: "held-lock", held: e, must: h.must, via: h.via, taker });
     }

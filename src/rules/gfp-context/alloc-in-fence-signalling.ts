@@ -124,7 +124,18 @@ export const rule: Rule = {
       }
     }
     const askedLeft = new Set<string>();
-    for (const v of a.post()) {
+    // only a patch that deletes a call of a reservation lock (or of a wrapper ending in one) can take one out
+    const deletes = ctx.patch.files.some((f) =>
+      f.hunks.some((h) =>
+        h.lines.some((l) => {
+          if (l.kind !== "del") return false;
+          if (Object.keys(FENCE_FORBIDDEN_LOCKS).some((n) => l.text.includes(n))) return true;
+          const ws = a.wrappersOf(f.path);
+          return ws !== undefined && [...ws].some(([n, w]) => FENCE_FORBIDDEN_LOCKS[w.base] !== undefined && l.text.includes(n));
+        }),
+      ),
+    );
+    for (const v of deletes ? a.post() : []) {
       const key = `${v.path}:${v.name}`;
       if (askedLeft.has(key) || a.changedIn(v).size === 0 || v.name === "?") continue;
       askedLeft.add(key);

@@ -69,6 +69,12 @@ export const rule: Rule = {
     }
     for (const v of a.post()) {
       if (v.changed.size === 0) continue;
+      // the role is asked only of functions whose changed lines test something of the reclaim context
+      const lines = viewLines(a, v).filter((l) => l.changed);
+      const anyTest = lines.some(
+        (l) => (TEST.test(l.code) && MASK_TEST.test(l.code)) || (CONDITION.test(l.code) && (READS.some((r) => r.re.test(l.code)) || [...predicates.keys()].some((p) => p !== v.name && l.code.includes(p)))),
+      );
+      if (!anyTest) continue;
       const role = a.roleOf(v);
       // a changed test of what the caller's mask allows (not a shrinker's: shrinker-gfp-test judges those)
       const maskTest = role?.role === "shrinker" ? undefined : viewLines(a, v).find((x) => x.changed && TEST.test(x.code) && MASK_TEST.test(x.code));
