@@ -27,7 +27,8 @@ export const rule: Rule = {
     id: "alloc-in-fence-signalling",
     class: "gfp-context",
     severity: "warning",
-    description: "An allocation that may reclaim inside a dma-fence signalling section (dma_fence_begin_signalling() ... dma_fence_end_signalling())",
+    description:
+      "An allocation that may reclaim, or a reservation lock taken, in code a dma-fence needs: a signalling section (dma_fence_begin_signalling() ... dma_fence_end_signalling()) or a GPU scheduler's run_job/timedout_job and what they call",
     docs: {
       why:
         "Code between dma_fence_begin_signalling() and dma_fence_end_signalling() is what a fence needs to be signalled. " +
@@ -35,14 +36,19 @@ export const rule: Rule = {
         "drivers/dma-buf/dma-fence.c), so an allocation there that enters direct reclaim may wait for the fence it is " +
         "on the way to signal. lockdep knows: dma_resv_lockdep() primes reclaim waiting for fences at boot, and " +
         "fs_reclaim_acquire() takes the mmu notifier map for every allocation that may reclaim, so GFP_NOFS and " +
-        `GFP_NOIO are reported as well as GFP_KERNEL (${RECLAIM_WAITS_FOR_FENCES.src}).`,
+        `GFP_NOIO are reported as well as GFP_KERNEL (${RECLAIM_WAITS_FOR_FENCES.src}). A scheduler's run_job is ` +
+        "code its job's fence needs (the fence is published before it runs), and so is the timeout handler that " +
+        "recovers a hung job. Drivers may also wait for fences while holding a buffer's reservation lock, so that " +
+        "code must not take one either.",
       fix:
         "Allocate before the section, before the fence is visible to others (at job submission), or use GFP_NOWAIT " +
         "(GFP_ATOMIC) and handle the failure.",
       quiet:
         "Masks that cannot reclaim directly (GFP_NOWAIT, GFP_ATOMIC), allocations under a PF_MEMALLOC scope, " +
-        "allocations the patch did not add inside a section it did not open, and an allocation under a spinlock " +
-        "inside the section (sleeping in atomic context is a different bug).",
+        "allocations the patch did not add inside a section it did not open, reservation locks taken with " +
+        "dma_resv_trylock() or moved rather than added, and an allocation under a spinlock inside the section " +
+        "(sleeping in atomic context is a different bug). In an audit, chains more than two calls below the " +
+        "handler are info.",
     },
     messages: {
       fsReclaim:

@@ -91,7 +91,9 @@ export const rule: Rule = {
         continue;
       }
       if (!role || !IN_RECLAIM.has(role.role)) {
-        // elsewhere: a changed test of whether the task is inside reclaim (PF_MEMALLOC, kswapd, its scope)
+        // elsewhere: a changed test of whether the task is inside reclaim (PF_MEMALLOC, kswapd, its scope); a
+        // function that returns a gfp mask is mask-from-task's to speak of
+        if (/\bgfp_t\s+\**\s*[A-Za-z_]\w*\s*\(/.test(v.signature)) continue;
         const l = viewLines(a, v).find((x) => x.changed && CONDITION.test(x.code) && RECLAIM_STATE.test(x.code));
         if (!l) continue;
         const what = [...new Set(l.code.match(RECLAIM_STATE_ALL) ?? [])];
