@@ -687,11 +687,6 @@ export class ReclaimAnalysis {
     return vs;
   }
 
-  /** The pre views when some rule already asked for all of them, else null. */
-  preIfWalked(): FnView[] | null {
-    return this.preViews ?? null;
-  }
-
   private preByFn = new Map<string, FnView[]>();
 
   private views(image: "post" | "pre", only?: (r: Region) => boolean): FnView[] {

@@ -535,9 +535,9 @@ export class WorkqueueAnalysis {
   private patchSet(image: Image): PatchViews {
     const memo = this.patchViewMemo[image];
     if (memo) return memo;
-    // diff-only, the pre image: the reclaim analysis's walks when a rule already asked for them (the regions this
-    // analysis reads are walked below either way)
-    const walked = image === "post" ? this.ra.post() : this.tree ? this.ra.pre() : this.ra.preIfWalked() ?? [];
+    // diff-only, the pre image: this analysis's own fragments, whether or not a rule had the reclaim analysis walk
+    // the old side (the answers must not depend on the order the rules ran in)
+    const walked = image === "post" ? this.ra.post() : this.tree ? this.ra.pre() : [];
     const own: OwnFragment[] = [];
     if (!this.tree && wqChanged(this.patch)) {
       const regions = regionsOf(this.patch, image === "post" ? "new" : "old").filter((r) => r.lines.some((l) => l.changed) || r.hunk.lines.some((l) => l.kind !== "ctx"));

@@ -316,3 +316,24 @@ void zap_kick(struct zap_dev *zd)
     expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[1, "addedFlushes", "warning"]]);
   });
 });
+
+describe("wq-mem-reclaim-added does not depend on which rules ran before it", () => {
+  it("the same findings alone and after a rule that walks the old side of the diff", async () => {
+    const { rule: nofsToKernel } = await import("../../src/rules/gfp-context/nofs-to-kernel.js");
+    const { reviewPatch } = await import("../../src/engine.js");
+    const { DEFAULT_CONFIG } = await import("../../src/config.js");
+    const { loadKnowledge } = await import("../../src/knowledge/load.js");
+    const { parsePatchText } = await import("../../src/ingest/index.js");
+    const { formatPatch } = await import("../helpers/patch.js");
+    // a work item moved off a system queue onto a new rescuer queue, in a function that also drops a NOFS scope
+    const before = "static void zc_journal_kick(struct zc_set *c)\n{\n\tunsigned int nofs = memalloc_nofs_save();\n\n\tqueue_work(system_wq, &c->journal.work);\n\tmemalloc_nofs_restore(nofs);\n}\n\nint zc_journal_init(struct zc_set *c)\n{\n\treturn 0;\n}\n";
+    const after = 'static void zc_journal_kick(struct zc_set *c)\n{\n\tqueue_work(zc_journal_wq, &c->journal.work);\n}\n\nint zc_journal_init(struct zc_set *c)\n{\n\tzc_journal_wq = alloc_workqueue("zc_journal", WQ_MEM_RECLAIM, 0);\n\treturn zc_journal_wq ? 0 : -ENOMEM;\n}\n';
+    const run = (rules: (typeof rule)[]) => {
+      const patch = parsePatchText(formatPatch({ files: [{ path: "drivers/md/zcache/journal.c", before, after }] }), "t.patch").patches[0]!;
+      return reviewPatch(patch, { rules, config: DEFAULT_CONFIG, kb: loadKnowledge() }).findings.filter((f) => f.rule === rule.meta.id);
+    };
+    const alone = run([rule]);
+    expect(alone.map((f) => f.messageId)).toEqual(["dedicatedQueue"]);
+    expect(run([nofsToKernel, rule])).toEqual(alone);
+  });
+});
