@@ -418,6 +418,8 @@ const dirIoTakerMemo = new WeakMap<DirIndex, ReclaimTaker[]>();
  * IO waits on, so an allocation that may start IO while holding it can wait for itself (the reason for GFP_NOIO).
  */
 const IO_PATH_ROLES: ReadonlySet<Role> = new Set(["io-submit", "io-complete", "io-error"]);
+/** Per directory index: the struct types each ops field is set in (an indirect call `->f()` is resolved only when one). */
+const fieldStructMemo = new WeakMap<DirIndex, Map<string, Set<string>>>();
 /** Per directory index: its lock wrappers. */
 const wrapperMemo = new WeakMap<DirIndex, Map<string, LockWrapper>>();
 
@@ -1101,7 +1103,7 @@ export class ReclaimAnalysis {
     for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
       const next: typeof frontier = [];
       for (const s of frontier) {
-        for (const c of this.callersOf(s.file, s.name)) {
+        for (const c of [...this.callersOf(s.file, s.name), ...this.indirectCallersOf(s.file, s.name)]) {
           const k = `${c.file}:${c.fn.name}`;
           if (seen.has(k)) continue;
           // the caller's constant arguments rule out every call s makes to the next link of the chain
@@ -1188,6 +1190,45 @@ export class ReclaimAnalysis {
     const def = this.definitionOf(path, name);
     // a static function is called from its own file only
     return def && def.fn.isStatic && !def.file.endsWith(".h") ? all.filter((c) => c.file === def.file) : all;
+  }
+
+  /**
+   * Callers through an ops table of the code under review (not the kernel's: those are roles): `name` is
+   * registered as field F in initialisers of one struct type, no other struct type of the directory has a field F
+   * set, and a function calls `->F(...)` or `.F(...)`. With a tree, for patches (an audit keeps to direct calls).
+   */
+  indirectCallersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number }[] {
+    if (!this.facts || this.mode === "audit") return [];
+    const d = this.dir(path);
+    const regs = (d.opsByFn.get(name) ?? []).filter((o) => o.struct !== null && !opsRole(o.struct, o.field));
+    if (regs.length === 0) return [];
+    let structs = fieldStructMemo.get(d);
+    if (!structs) {
+      structs = new Map();
+      for (const f of d.files) for (const o of d.scans.get(f)!.ops) {
+        let set = structs.get(o.field);
+        if (!set) structs.set(o.field, (set = new Set()));
+        set.add(o.struct ?? "?");
+      }
+      fieldStructMemo.set(d, structs);
+    }
+    const out: { file: string; fn: ScanFunction; line: number }[] = [];
+    for (const field of new Set(regs.map((r) => r.field))) {
+      if (structs.get(field)?.size !== 1) continue;
+      const re = new RegExp(`(?:->|\\.)\\s*${field}\\s*\\(`, "g");
+      for (const f of d.files) {
+        const t = this.text(f);
+        if (t === undefined || !t.includes(field)) continue;
+        const fns = d.scans.get(f)!.functions;
+        for (const m of t.matchAll(re)) {
+          const line = t.slice(0, m.index).split("\n").length;
+          const fn = fns.find((x) => x.start <= line && line <= x.end);
+          if (fn && fn.name !== name) out.push({ file: f, fn, line });
+        }
+        if (out.length > 32) break;
+      }
+    }
+    return out;
   }
 
   private addressTaken(path: string, name: string): boolean {

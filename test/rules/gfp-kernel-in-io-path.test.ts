@@ -534,3 +534,53 @@ describe("gfp-kernel-in-io-path: a hunk that starts inside the parameter list", 
     expect((f[0]!.unknowns ?? []).join(" ")).not.toMatch(/above the lines shown/);
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: a helper reached through the driver's own ops table", () => {
+  // written for this test, modelled on an HBA driver whose host reset goes through a per-generation ops table
+  const driver = (resetBody: string, otherField = "reset") => `struct kite_hw_ops {
+	int (*reset)(struct kite_hba *hba);
+	int (*probe)(struct kite_hba *hba);
+};
+
+static int kite_v2_reset(struct kite_hba *hba)
+{
+${resetBody}	return kite_v2_restart(hba);
+}
+
+static const struct kite_hw_ops kite_v2_ops = {
+	.reset = kite_v2_reset,
+	.probe = kite_v2_probe,
+};
+
+static int kite_eh_host_reset(struct scsi_cmnd *cmd)
+{
+	struct kite_hba *hba = shost_priv(cmd->device->host);
+
+	return hba->ops->${otherField}(hba) ? FAILED : SUCCESS;
+}
+
+static const struct scsi_host_template kite_template = {
+	.name = "kite",
+	.eh_host_reset_handler = kite_eh_host_reset,
+};
+`;
+  const path = "drivers/scsi/kite/kite_main.c";
+  const alloc = "\thba->scratch = kzalloc(KITE_SCRATCH, GFP_KERNEL);\n";
+  const run = (before: string, after: string) => reviewWithTree(new Map([[path, before]]), { files: [{ path, before, after }] }, [rule]);
+
+  it("warns: the reset handler calls the helper through hba->ops->reset()", async () => {
+    const f = await run(driver(""), driver(alloc));
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[8, "warning"]]);
+    expect(f[0]!.message).toContain("kite_eh_host_reset");
+  });
+
+  it("is quiet when the handler calls another field of the table", async () => {
+    expect(await run(driver("", "probe"), driver(alloc, "probe"))).toEqual([]);
+  });
+
+  it("is quiet when two struct types of the directory set the same field (the call is not resolved)", async () => {
+    const other = "struct kite_fw_ops { int (*reset)(struct kite_fw *fw); };\nstatic int kite_fw_reset(struct kite_fw *fw)\n{\n\treturn 0;\n}\nstatic const struct kite_fw_ops kite_fw = {\n\t.reset = kite_fw_reset,\n};\n";
+    const f = await reviewWithTree(new Map([[path, driver("")], ["drivers/scsi/kite/kite_fw.c", other]]), { files: [{ path, before: driver(""), after: driver(alloc) }] }, [rule]);
+    expect(f).toEqual([]);
+  });
+});
