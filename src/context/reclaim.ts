@@ -420,6 +420,8 @@ const dirIoTakerMemo = new WeakMap<DirIndex, ReclaimTaker[]>();
 const IO_PATH_ROLES: ReadonlySet<Role> = new Set(["io-submit", "io-complete", "io-error"]);
 /** Per directory index: the struct types each ops field is set in (an indirect call `->f()` is resolved only when one). */
 const fieldStructMemo = new WeakMap<DirIndex, Map<string, Set<string>>>();
+/** Per directory index and ops field: the functions that call it through a pointer (`->f(`). */
+const indirectSiteMemo = new WeakMap<DirIndex, Map<string, { file: string; fn: ScanFunction; line: number }[]>>();
 /** Per directory index: its lock wrappers. */
 const wrapperMemo = new WeakMap<DirIndex, Map<string, LockWrapper>>();
 
@@ -1212,21 +1214,29 @@ export class ReclaimAnalysis {
       }
       fieldStructMemo.set(d, structs);
     }
+    let sitesByField = indirectSiteMemo.get(d);
+    if (!sitesByField) indirectSiteMemo.set(d, (sitesByField = new Map()));
     const out: { file: string; fn: ScanFunction; line: number }[] = [];
     for (const field of new Set(regs.map((r) => r.field))) {
       if (structs.get(field)?.size !== 1) continue;
-      const re = new RegExp(`(?:->|\\.)\\s*${field}\\s*\\(`, "g");
-      for (const f of d.files) {
-        const t = this.text(f);
-        if (t === undefined || !t.includes(field)) continue;
-        const fns = d.scans.get(f)!.functions;
-        for (const m of t.matchAll(re)) {
-          const line = t.slice(0, m.index).split("\n").length;
-          const fn = fns.find((x) => x.start <= line && line <= x.end);
-          if (fn && fn.name !== name) out.push({ file: f, fn, line });
+      let sites = sitesByField.get(field);
+      if (!sites) {
+        sites = [];
+        const re = new RegExp(`(?:->|\\.)\\s*${field}\\s*\\(`, "g");
+        for (const f of d.files) {
+          const t = this.text(f);
+          if (t === undefined || !t.includes(field)) continue;
+          const fns = d.scans.get(f)!.functions;
+          for (const m of t.matchAll(re)) {
+            const line = t.slice(0, m.index).split("\n").length;
+            const fn = fns.find((x) => x.start <= line && line <= x.end);
+            if (fn) sites.push({ file: f, fn, line });
+          }
+          if (sites.length > 32) break;
         }
-        if (out.length > 32) break;
+        sitesByField.set(field, sites);
       }
+      for (const c of sites) if (c.fn.name !== name) out.push(c);
     }
     return out;
   }
