@@ -327,3 +327,30 @@ static int spool_resize_scratch(struct spool_conf *conf, int new_disks)
     expect(f).toEqual([]);
   });
 });
+
+describe("nofs-to-kernel: a per-call mask dropped under a scope that still covers it", () => {
+  // written for this test, modelled on a filesystem cleanup after its transaction code took a NOFS scope
+  const fn = (mask: string) => `static int frob_log_item(struct frob_trans *tp, struct frob_item *it)
+{
+	unsigned int nofs = memalloc_nofs_save();
+	struct frob_log_vec *lv;
+
+	lv = kmalloc(sizeof(*lv), ${mask});
+	if (lv)
+		frob_log_add(tp, it, lv);
+	memalloc_nofs_restore(nofs);
+	return lv ? 0 : -ENOMEM;
+}
+`;
+  it("says which scope covers it (a check made), at info", async () => {
+    const f = await reviewWithTree(new Map(), { files: [{ path: "fs/frob/log.c", before: fn("GFP_NOFS"), after: fn("GFP_KERNEL") }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[6, "info", "relaxedCovered"]]);
+    expect(f[0]!.message).toContain("GFP_NOFS -> GFP_KERNEL for kmalloc(GFP_KERNEL) in frob_log_item(): the memalloc_nofs_save() scope opened at line 3 covers it, so it still runs NOFS (checked in the lines shown)");
+  });
+
+  it("without the scope it is a relaxation, not covered", async () => {
+    const bare = (m: string) => fn(m).replace("\tunsigned int nofs = memalloc_nofs_save();\n", "").replace("\tmemalloc_nofs_restore(nofs);\n", "");
+    const f = await reviewWithTree(new Map(), { files: [{ path: "fs/frob/log.c", before: bare("GFP_NOFS"), after: bare("GFP_KERNEL") }] }, [rule]);
+    expect(f.map((x) => x.messageId)).not.toContain("relaxedCovered");
+  });
+});

@@ -43,7 +43,7 @@ export const rule: Rule = {
       scopeRemovedNothingLeft:
         "{{kind}} scope removed from {{fn}}(), and no allocation is left in the lines the patch shows: it covered {{covered}}; if any of them (or a helper they call) still allocates, it now may {{what}} from reclaim",
       relaxedCovered:
-        "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): {{where}} covers it, so it still runs {{kind}} (checked in the lines shown)",
+        "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): {{where}} covers it, so it still runs {{kind}} ({{checked}})",
       scopeRemoved:
         "{{kind}} scope removed in {{fn}}(): {{alloc}} now runs as {{now}}; {{verdict}}",
     },
@@ -149,7 +149,7 @@ function coveredByScope(a: ReclaimAnalysis, site: AllocSite): Report | null {
     line: site.at,
     identifiers: [site.ev.callee, bm.name ?? bm.text, site.mask.name ?? site.mask.text],
     messageId: "relaxedCovered",
-    data: { was: bm.name ?? bm.text, now: site.mask.name ?? site.mask.text, alloc: allocText(site), fn: site.fn.name, where, kind: kind.toUpperCase() },
+    data: { was: bm.name ?? bm.text, now: site.mask.name ?? site.mask.text, alloc: allocText(site), fn: site.fn.name, where, kind: kind.toUpperCase(), checked: own ? "checked in the lines shown" : "checked at every caller the tree shows" },
     fix: `Nothing to change if ${where} stays where it is; if the scope is ever narrowed, this allocation must get its ${bm.name ?? bm.text} back.`,
   };
 }
