@@ -299,3 +299,26 @@ function scanBody(toks: Tok[], from: number, to: number, fn: ScanFunction, ops: 
     }
   }
 }
+
+/** The parameter declarations of a signature text ("static int foo(struct a *x, int y)" -> ["struct a *x", "int y"]). */
+export function paramsOfSignature(sig: string): string[] {
+  const open = sig.indexOf("(");
+  if (open < 0) return [];
+  const out: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (let i = open + 1; i < sig.length; i++) {
+    const c = sig[i]!;
+    if (c === "(") depth++;
+    else if (c === ")") {
+      if (depth === 0) break;
+      depth--;
+    }
+    if (c === "," && depth === 0) {
+      out.push(cur.trim());
+      cur = "";
+    } else cur += c;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out.filter((p) => p !== "void" && p !== "...");
+}

@@ -1,6 +1,6 @@
 // Lock wrappers: functions of the code under review that take or drop one
 // lock on behalf of their caller (`void foo_lock_map(struct foo *f) {
-// mutex_lock(&f->map_lock); }`, `f2fs_down_write(&sbi->sb_lock)` over an
+// mutex_lock(&f->map_lock); }`, `foo_down_write(&sbi->sb_lock)` over an
 // rwsem inside a small struct). Found in a directory's scans, not by name: a
 // function whose body makes exactly one lock call (a primitive of the
 // vocabulary, or a wrapper found before), unconditionally, on an expression
@@ -9,7 +9,7 @@
 // and every reclaim-side path of the directory can be matched on.
 import type { LockKind } from "../vocab/kernel-api.js";
 import { FLAGS_SCOPE_CALLS, LOCK_CALLS, SCOPE_CALLS, handleCall } from "../vocab/kernel-api.js";
-import type { ScanFile, ScanFunction } from "./c-scan.js";
+import { paramsOfSignature, type ScanFile, type ScanFunction } from "./c-scan.js";
 
 export interface LockWrapper {
   kind: LockKind;
@@ -55,19 +55,7 @@ export function wrapperLockExpr(w: LockWrapper, args: readonly string[]): string
 
 /** Parameter names of a scanned definition, in order ("" where none can be read). */
 function paramNames(params: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = "";
-  for (const c of params) {
-    if (c === "(") depth++;
-    else if (c === ")") depth--;
-    if (c === "," && depth === 0) {
-      out.push(cur);
-      cur = "";
-    } else cur += c;
-  }
-  if (cur.trim()) out.push(cur);
-  return out.map((p) => p.trim()).filter((p) => p !== "void" && p !== "...").map((p) => /([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?$/.exec(p)?.[1] ?? "");
+  return paramsOfSignature(`f(${params})`).map((p) => /([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?$/.exec(p)?.[1] ?? "");
 }
 
 /** The lock expression as a template over one parameter: "&sem->internal_rwsem" with sem the 1st -> "&$->internal_rwsem". */

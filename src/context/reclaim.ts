@@ -38,7 +38,9 @@ import {
 } from "../vocab/kernel-api.js";
 import { NEWEST_RELEASE } from "../vocab/release.js";
 import { lowerBound } from "../sorted.js";
-import { scanFile, type ScanFile, type ScanFunction } from "./c-scan.js";
+import { paramsOfSignature, scanFile, type ScanFile, type ScanFunction } from "./c-scan.js";
+
+export { paramsOfSignature };
 import { regionFlow, regionsOf, type Region } from "./diff-model.js";
 import { lockKeyOf, type LockKey } from "./events.js";
 import { getFacts, type ContextFacts } from "./facts.js";
@@ -281,28 +283,6 @@ export function paramTypes(params: string): Map<string, string> {
   return out;
 }
 
-/** The parameter declarations of a signature text ("static int foo(struct a *x, int y)" -> ["struct a *x", "int y"]). */
-export function paramsOfSignature(sig: string): string[] {
-  const open = sig.indexOf("(");
-  if (open < 0) return [];
-  const out: string[] = [];
-  let depth = 0;
-  let cur = "";
-  for (let i = open + 1; i < sig.length; i++) {
-    const c = sig[i]!;
-    if (c === "(") depth++;
-    else if (c === ")") {
-      if (depth === 0) break;
-      depth--;
-    }
-    if (c === "," && depth === 0) {
-      out.push(cur.trim());
-      cur = "";
-    } else cur += c;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out.filter((p) => p !== "void" && p !== "...");
-}
 
 /** Lock names too common to identify a lock without its struct type. */
 const GENERIC_LOCK = /^(?:lock|mutex|sem|rwsem|mtx|spin|rwlock|lk|lck|io_lock|list_lock|rw_sem)$/;
@@ -969,7 +949,7 @@ export class ReclaimAnalysis {
     const out: RoleFact[] = [];
     for (const o of this.dir(path).opsByFn.get(name) ?? []) {
       const r = opsRole(o.struct, o.field);
-      if (r) out.push({ role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: o.file, line: o.line } });
+      if (r) out.push({ role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: o.file, line: o.line }, ...(r.inReclaim ? { inReclaim: true } : {}) });
     }
     return out;
   }
@@ -1227,8 +1207,12 @@ export class ReclaimAnalysis {
           const t = this.text(f);
           if (t === undefined || !t.includes(field)) continue;
           const fns = d.scans.get(f)!.functions;
+          // lines counted as the matches go (in order), not from the start of the text for each
+          let line = 1;
+          let at = 0;
           for (const m of t.matchAll(re)) {
-            const line = t.slice(0, m.index).split("\n").length;
+            for (let i = t.indexOf("\n", at); i >= 0 && i < m.index; i = t.indexOf("\n", i + 1)) line++;
+            at = m.index;
             const fn = fns.find((x) => x.start <= line && line <= x.end);
             if (fn) sites.push({ file: f, fn, line });
           }

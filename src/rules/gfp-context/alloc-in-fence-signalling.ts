@@ -13,7 +13,7 @@ import { reclaimAnalysis, type AllocSite, type FnView, type Hazard } from "../..
 import type { Report, Rule } from "../../types.js";
 import { FENCE_FORBIDDEN_LOCKS, LOCK_CALLS, RECLAIM_WAITS_FOR_FENCES, allocationNeedles, type Role } from "../../vocab/kernel-api.js";
 import type { FlowEvent } from "../../context/flow.js";
-import { allocText, chainText } from "../util/phrases.js";
+import { allocText, chainText, heldWhere } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
 
 type Fence = Extract<Hazard, { kind: "fence" }>;
@@ -131,16 +131,12 @@ export const rule: Rule = {
     }
     const askedLeft = new Set<string>();
     // only a patch that deletes a call of a reservation lock (or of a wrapper ending in one) can take one out
-    const deletes = ctx.patch.files.some((f) =>
-      f.hunks.some((h) =>
-        h.lines.some((l) => {
-          if (l.kind !== "del") return false;
-          if (Object.keys(FENCE_FORBIDDEN_LOCKS).some((n) => l.text.includes(n))) return true;
-          const ws = a.wrappersOf(f.path);
-          return ws !== undefined && [...ws].some(([n, w]) => FENCE_FORBIDDEN_LOCKS[w.base] !== undefined && l.text.includes(n));
-        }),
-      ),
-    );
+    const deletes = ctx.patch.files.some((f) => {
+      const deleted = f.hunks.flatMap((h) => h.lines.filter((l) => l.kind === "del").map((l) => l.text));
+      if (deleted.length === 0) return false;
+      const names = [...Object.keys(FENCE_FORBIDDEN_LOCKS), ...[...(a.wrappersOf(f.path) ?? [])].filter(([, w]) => FENCE_FORBIDDEN_LOCKS[w.base] !== undefined).map(([n]) => n)];
+      return deleted.some((t) => names.some((n) => t.includes(n)));
+    });
     for (const v of deletes ? a.post() : []) {
       const key = `${v.path}:${v.name}`;
       if (askedLeft.has(key) || a.changedIn(v).size === 0 || v.name === "?") continue;
@@ -179,19 +175,12 @@ function report(site: AllocSite, h: Fence, at: number): Report {
     line: at,
     identifiers: [site.ev.callee, mask, "dma_fence_begin_signalling"],
     messageId: fs ? "fsReclaim" : "directReclaim",
-    data: { alloc, fn, where: openedWhere(h), mask },
+    data: { alloc, fn, where: heldWhere(h.held, h.via, "opened"), mask },
     fix: "Allocate before dma_fence_begin_signalling() (before the fence is published, e.g. when the job is submitted), or use GFP_NOWAIT and handle the failure.",
     chain: [...(h.via ?? [fn]).map((f) => `${f}()`), "dma_fence_begin_signalling()", allocText(site), "reclaim", "dma_fence_wait()"],
     cite: ["dma-fence-signalling-2020"],
     ...(unknowns.length ? { unknowns } : {}),
   };
-}
-
-/** Where the section was opened: here, or by a caller on the chain. */
-function openedWhere(h: Fence): string {
-  if (h.held.fromTree) return `opened at line ${h.held.line} of the source tree's version of this function, which the patch does not apply to`;
-  if (!h.via || h.via.length < 2) return `opened at line ${h.held.line}`;
-  return `opened by the caller ${h.held.takenIn ?? h.via[h.via.length - 2]}() at line ${h.held.line} (${chainText(h.via)})`;
 }
 
 /** An allocation in code a fence needs (by the role of the function or of a caller a few calls up). */

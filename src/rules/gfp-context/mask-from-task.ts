@@ -6,9 +6,8 @@
 // with what the function reads.
 import { regionsOf, type Region } from "../../context/diff-model.js";
 import type { Report, Rule } from "../../types.js";
-import { TASK_CONTEXT_READS } from "../../vocab/kernel-api.js";
+import { taskReadsOf } from "../util/task-reads.js";
 
-const READS = Object.keys(TASK_CONTEXT_READS).map((k) => ({ key: k, re: new RegExp(k === "current->flags" ? "\\bcurrent\\s*->\\s*flags\\b" : `\\b${k}\\s*\\(`) }));
 
 export const rule: Rule = {
   meta: {
@@ -80,7 +79,5 @@ function returnsMask(r: Region): boolean {
 
 /** The task-state reads of a region's code (comments aside). */
 function readsOf(r: Region): string[] {
-  const out: string[] = [];
-  for (const { key, re } of READS) if (r.lines.some((l) => re.test(l.text.replace(/\/\*.*?\*\/|\/\/.*$/g, "")))) out.push(key === "current->flags" ? "current->flags" : `${key}()`);
-  return out;
+  return taskReadsOf(r.lines.map((l) => l.text.replace(/\/\*.*?\*\/|\/\/.*$/g, "")).join("\n"));
 }

@@ -7,11 +7,10 @@
 // reclaim, kcompactd, memcg reclaim).
 import { reclaimAnalysis } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
-import { TASK_CONTEXT_READS, type Role } from "../../vocab/kernel-api.js";
+import { TASK_READS, taskReadsOf } from "../util/task-reads.js";
 import { chainText } from "../util/phrases.js";
 import { viewLines } from "../util/shrinker-scope.js";
 
-const READS = Object.keys(TASK_CONTEXT_READS).map((k) => ({ key: k, re: new RegExp(k === "current->flags" ? "\\bcurrent\\s*->\\s*flags\\b" : `\\b${k}\\s*\\(`) }));
 /** Reads that say whether the task is inside reclaim or under a reclaim scope (include/linux/sched.h, sched/mm.h, swap.h). */
 const RECLAIM_STATE = /\bPF_MEMALLOC\w*|\bPF_KSWAPD\b|\bPF_KCOMPACTD\b|\bcurrent_is_kswapd\s*\(|\bcurrent_gfp_context\s*\(/;
 const RECLAIM_STATE_ALL = /\bPF_MEMALLOC\w*|\bPF_KSWAPD\b|\bPF_KCOMPACTD\b|\bcurrent_is_kswapd\b|\bcurrent_gfp_context\b/g;
@@ -24,9 +23,6 @@ const TEST = /\bif\s*\(|\bwhile\s*\(|\|\||&&|\?[^:]*:/;
 const MASK_TEST = /\b__GFP_(?:FS|IO|DIRECT_RECLAIM|KSWAPD_RECLAIM)\b|\bgfpflags_allow_blocking\s*\(|\bgfp_has_io_fs\s*\(/;
 const MASK_TEST_ALL = /\b__GFP_(?:FS|IO|DIRECT_RECLAIM|KSWAPD_RECLAIM)\b|\bgfpflags_allow_blocking\b|\bgfp_has_io_fs\b/g;
 
-/** Roles whose functions reclaim itself runs (include/linux/shrinker.h, fs/super.c, mm/vmscan.c, mm/rmap.c). */
-const IN_RECLAIM: ReadonlySet<Role> = new Set(["shrinker", "reclaim-evict", "reclaim-release", "reclaim-unmap"]);
-const readOf = (code: string) => READS.filter((r) => r.re.test(code)).map((r) => (r.key === "current->flags" ? r.key : `${r.key}()`));
 
 export const rule: Rule = {
   meta: {
@@ -63,21 +59,22 @@ export const rule: Rule = {
     if (a.mode === "audit") return reports;
     // the patch's own predicates over the task (a helper a changed test now calls)
     const predicates = new Map<string, string[]>();
+    const linesOf = new Map(a.post().map((v) => [v, viewLines(a, v)] as const));
     for (const v of a.post()) {
-      const reads = [...new Set(viewLines(a, v).flatMap((l) => readOf(l.code)))];
+      const reads = [...new Set(linesOf.get(v)!.flatMap((l) => taskReadsOf(l.code)))];
       if (reads.length > 0 && v.changed.size > 0) predicates.set(v.name, reads);
     }
     for (const v of a.post()) {
       if (v.changed.size === 0) continue;
       // the role is asked only of functions whose changed lines test something of the reclaim context
-      const lines = viewLines(a, v).filter((l) => l.changed);
+      const lines = linesOf.get(v)!.filter((l) => l.changed);
       const anyTest = lines.some(
-        (l) => (TEST.test(l.code) && MASK_TEST.test(l.code)) || (CONDITION.test(l.code) && (READS.some((r) => r.re.test(l.code)) || [...predicates.keys()].some((p) => p !== v.name && l.code.includes(p)))),
+        (l) => (TEST.test(l.code) && MASK_TEST.test(l.code)) || (CONDITION.test(l.code) && (TASK_READS.some((r) => r.re.test(l.code)) || [...predicates.keys()].some((p) => p !== v.name && l.code.includes(p)))),
       );
       if (!anyTest) continue;
       const role = a.roleOf(v);
       // a changed test of what the caller's mask allows (not a shrinker's: shrinker-gfp-test judges those)
-      const maskTest = role?.role === "shrinker" ? undefined : viewLines(a, v).find((x) => x.changed && TEST.test(x.code) && MASK_TEST.test(x.code));
+      const maskTest = role?.role === "shrinker" ? undefined : lines.find((x) => TEST.test(x.code) && MASK_TEST.test(x.code));
       if (maskTest) {
         const what = [...new Set(maskTest.code.match(MASK_TEST_ALL) ?? [])];
         reports.push({
@@ -85,16 +82,16 @@ export const rule: Rule = {
           line: maskTest.line,
           identifiers: [v.name, ...what],
           messageId: "testsMask",
-          data: { fn: v.name, reads: what.join(", "), role: role && IN_RECLAIM.has(role.role) ? ` (${role.label}: reclaim calls it with the mask of the allocation it serves)` : "" },
+          data: { fn: v.name, reads: what.join(", "), role: role?.inReclaim ? ` (${role.label}: reclaim calls it with the mask of the allocation it serves)` : "" },
           fix: `Say which callers' masks take which branch of ${v.name}(), and check that the branch for masks that allow IO or filesystem reclaim does not wait on what those callers hold.`,
         });
         continue;
       }
-      if (!role || !IN_RECLAIM.has(role.role)) {
+      if (!role?.inReclaim) {
         // elsewhere: a changed test of whether the task is inside reclaim (PF_MEMALLOC, kswapd, its scope); a
         // function that returns a gfp mask is mask-from-task's to speak of
         if (/\bgfp_t\s+\**\s*[A-Za-z_]\w*\s*\(/.test(v.signature)) continue;
-        const l = viewLines(a, v).find((x) => x.changed && CONDITION.test(x.code) && RECLAIM_STATE.test(x.code));
+        const l = lines.find((x) => CONDITION.test(x.code) && RECLAIM_STATE.test(x.code));
         if (!l) continue;
         const what = [...new Set(l.code.match(RECLAIM_STATE_ALL) ?? [])];
         reports.push({
@@ -108,10 +105,10 @@ export const rule: Rule = {
         continue;
       }
       // a predicate of the patch whose caller's test is the one to speak of
-      if (role.chain.length > 1 && predicates.has(v.name) && a.post().some((o) => o !== v && viewLines(a, o).some((l) => l.changed && new RegExp(`\\b${v.name}\\s*\\(`).test(l.code)))) continue;
-      for (const l of viewLines(a, v)) {
-        if (!l.changed || !/\bif\b|\|\||&&|\breturn\b/.test(l.code)) continue;
-        const reads = readOf(l.code);
+      if (role.chain.length > 1 && predicates.has(v.name) && a.post().some((o) => o !== v && linesOf.get(o)!.some((l) => l.changed && new RegExp(`\\b${v.name}\\s*\\(`).test(l.code)))) continue;
+      for (const l of lines) {
+        if (!/\bif\b|\|\||&&|\breturn\b/.test(l.code)) continue;
+        const reads = taskReadsOf(l.code);
         for (const [p, r] of predicates) if (p !== v.name && new RegExp(`\\b${p}\\s*\\(`).test(l.code)) reads.push(`${p}() (${r.join(", ")})`);
         if (reads.length === 0) continue;
         reports.push({

@@ -29,10 +29,10 @@ export function roleWhy(role: RoleFact): string {
 }
 
 /** Where a held thing comes from: "at line 412" or "by the caller foo_setattr() (foo_ioctl -> ... )". */
-export function heldWhere(h: { line: number; fromTree?: boolean; takenIn?: string }, via: string[] | null): string {
-  if (h.fromTree) return `taken at line ${h.line} of the source tree's version of this function, which the patch does not apply to`;
-  if (!via || via.length < 2) return `taken at line ${h.line}`;
-  return `taken by the caller ${h.takenIn ?? via[via.length - 2]}() at line ${h.line} (${chainText(via)})`;
+export function heldWhere(h: { line: number; fromTree?: boolean; takenIn?: string }, via: string[] | null, verb = "taken"): string {
+  if (h.fromTree) return `${verb} at line ${h.line} of the source tree's version of this function, which the patch does not apply to`;
+  if (!via || via.length < 2) return `${verb} at line ${h.line}`;
+  return `${verb} by the caller ${h.takenIn ?? via[via.length - 2]}() at line ${h.line} (${chainText(via)})`;
 }
 
 /** "foo_evict_inode() (super_operations.evict_inode) takes it: foo_evict_inode -> ... -> mutex_lock". */
