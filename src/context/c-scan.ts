@@ -2,8 +2,10 @@
 // definitions (kernel style, at top level), the calls each makes (with
 // arguments), ops-table initialisers (`.queue_rq = foo_queue_rq` inside
 // `struct blk_mq_ops x = {`) and field assignments of callbacks
-// (`s->scan_objects = foo_scan`). No control flow: that is flow.ts's job for
-// the functions under review. One pass over a token stream, so neighbour
+// (`s->scan_objects = foo_scan`), also those a function-like macro of the
+// file builds with token pasting (`FOO_ENTRY(bar)` for a macro that defines
+// `struct foo_entry bar##_entry = { .store = bar##_store }`). No control
+// flow: that is flow.ts's job for the functions under review. One pass over a token stream, so neighbour
 // files of a big directory are cheap to index.
 
 export interface ScanCall {
@@ -201,11 +203,56 @@ function callArgs(toks: Tok[], open: number, close: number): string[] {
   return out;
 }
 
+/** A function-like macro of the file whose body is a struct initialiser with callback fields. */
+interface OpsMacro {
+  params: string[];
+  struct: string;
+  /** field -> the value as written: identifiers and `##` (`_prefix##_store`, `_fn`, `fixed_fn`). */
+  fields: { field: string; value: string[] }[];
+}
+
+const DEFINE_RE = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^)]*)\)((?:[^\n]*\\\r?\n)*[^\n]*)/gm;
+
+/**
+ * Macros of the text that define a struct initialiser (`struct T name = {` or a compound literal
+ * `(struct T){`) with designated fields whose values are identifiers built from the parameters.
+ */
+function opsMacros(text: string): Map<string, OpsMacro> {
+  const out = new Map<string, OpsMacro>();
+  if (!text.includes("#define") || !text.includes("##")) return out;
+  for (const m of text.matchAll(DEFINE_RE)) {
+    const body = m[3]!.replace(/\\\r?\n/g, " ").replace(/\/\*[\s\S]*?\*\//g, " ");
+    if (!body.includes("=") || !body.includes("{")) continue;
+    const st = /\bstruct\s+([A-Za-z_]\w*)\s+[A-Za-z_#\s]+(?:\[\s*\])?\s*=\s*\{/.exec(body) ?? /\(\s*struct\s+([A-Za-z_]\w*)\s*\)\s*\{/.exec(body);
+    if (!st) continue;
+    const params = m[2]!.split(",").map((x) => x.trim()).filter(Boolean);
+    if (params.length === 0 || !params.every((x) => /^[A-Za-z_]\w*$/.test(x))) continue;
+    const fields: OpsMacro["fields"] = [];
+    for (const f of body.slice(st.index).matchAll(/\.\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_][\w#\s]*?)\s*(?=[,}])/g)) {
+      const value = f[2]!.split(/\s*##\s*/);
+      if (value.every((x) => /^[A-Za-z_]\w*$/.test(x))) fields.push({ field: f[1]!, value });
+    }
+    if (fields.length > 0) out.set(m[1]!, { params, struct: st[1]!, fields });
+  }
+  return out;
+}
+
+/** The initialiser entries a use of an ops macro makes: its fields' values with the arguments pasted in. */
+function expandOpsMacro(mac: OpsMacro, args: readonly string[], line: number, holder: string, ops: ScanOps[]): void {
+  const bound = new Map(mac.params.map((p, i) => [p, (args[i] ?? "").trim()]));
+  for (const f of mac.fields) {
+    const fn = f.value.map((x) => bound.get(x) ?? x).join("");
+    // a value that does not paste into one identifier (an argument that is an expression, a string) names nothing
+    if (/^[A-Za-z_]\w*$/.test(fn)) ops.push({ struct: mac.struct, field: f.field, fn, line, holder });
+  }
+}
+
 /** Scans one C file. Linear in its length (each call's arguments are scanned once more, bounded). */
 export function scanFile(text: string): ScanFile {
   const toks = tokenize(text);
   const functions: ScanFunction[] = [];
   const ops: ScanOps[] = [];
+  const macros = opsMacros(text);
   let i = 0;
   let lastStatic = -1;
   let stmtStart = 0;
@@ -240,6 +287,14 @@ export function scanFile(text: string): ScanFile {
     // a function definition: ident ( params ) [attributes] {
     if (t.k === 0 && toks[i + 1]?.v === "(" && !KEYWORDS.has(t.v)) {
       const close = closing(toks, i + 1);
+      // a use of an ops macro at top level: the initialiser it expands to
+      const mac = i === stmtStart ? macros.get(t.v) : undefined;
+      if (mac) {
+        const args = callArgs(toks, i + 1, close);
+        expandOpsMacro(mac, args, t.line, `${t.v}(${args[0] ?? ""})`, ops);
+        i = close + 1;
+        continue;
+      }
       let j = close + 1;
       // attributes and annotations between ")" and "{"
       while (j < toks.length && toks[j]!.k === 0 && toks[j + 1]?.v === "(") j = closing(toks, j + 1) + 1;

@@ -50,6 +50,8 @@ export type EventInfo =
 export interface CallEvent {
   /** The called function ("kmalloc"), or "->field" for a call through a pointer. */
   callee: string;
+  /** For a call through a pointer: the object whose field is called (`entry` of `entry->store(...)`). */
+  receiver?: string;
   args: string[];
   /** 1-based line in the real file. */
   line: number;

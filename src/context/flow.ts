@@ -276,6 +276,10 @@ function eventsOf(w: Walk, n: Node): CallEvent[] {
       const assignedTo = assignedTarget(x);
       const info = classifyCall(callee, args, assignedTo, (v) => w.types.get(v) ?? null, w.wrappers);
       const ev: CallEvent = { callee, args, line: line(w, x), endLine: x.endPosition.row + 1 + w.lineOffset, assignedTo, info };
+      if (fnType === "field_expression") {
+        const receiver = fnNode.childForFieldName("argument")?.text;
+        if (receiver) ev.receiver = receiver.replace(/\s+/g, "");
+      }
       out.push(ev);
       // a queue freeze that hands back saved task flags (`memflags = blk_mq_freeze_queue(q)`) opens a NOIO scope
       // with them, and the unfreeze that takes them back ends it: the call's shape says so, whatever the release

@@ -172,6 +172,8 @@ export interface AllocSite {
   maskFrom: string | null;
   /** The event is a call to a function that allocates: the chain from the callee to the allocation. */
   through?: string[];
+  /** The call is through a pointer (`entry->store()`): the target that allocates and the initialisers it is registered in. */
+  pointer?: { call: string; struct: string; field: string; target: string };
   /** The state at the start of the function is not visible (a fragment): a scope or lock above it is unknown. */
   entryUnknown: boolean;
   /**
@@ -400,6 +402,43 @@ const dirIoTakerMemo = new WeakMap<DirIndex, ReclaimTaker[]>();
 const IO_PATH_ROLES: ReadonlySet<Role> = new Set(["io-submit", "io-complete", "io-error"]);
 /** Per directory index: the struct types each ops field is set in (an indirect call `->f()` is resolved only when one). */
 const fieldStructMemo = new WeakMap<DirIndex, Map<string, Set<string>>>();
+/** The struct types each ops field is set in, across a directory's initialisers (memoised per index). */
+function fieldStructs(d: DirIndex): Map<string, Set<string>> {
+  let structs = fieldStructMemo.get(d);
+  if (!structs) {
+    structs = new Map();
+    for (const f of d.files)
+      for (const o of d.scans.get(f)!.ops) {
+        let set = structs.get(o.field);
+        if (!set) structs.set(o.field, (set = new Set()));
+        set.add(o.struct ?? "?");
+      }
+    fieldStructMemo.set(d, structs);
+  }
+  return structs;
+}
+/** Per directory index: "struct.field" -> the functions its initialisers register there, in file order. */
+const registeredMemo = new WeakMap<DirIndex, Map<string, string[]>>();
+function registeredAs(d: DirIndex, struct: string, field: string): string[] {
+  let m = registeredMemo.get(d);
+  if (!m) {
+    m = new Map();
+    for (const f of d.files)
+      for (const o of d.scans.get(f)!.ops) {
+        if (o.struct === null) continue;
+        const k = `${o.struct}.${o.field}`;
+        const a = m.get(k);
+        if (!a) m.set(k, [o.fn]);
+        else if (!a.includes(o.fn)) a.push(o.fn);
+      }
+    registeredMemo.set(d, m);
+  }
+  return m.get(`${struct}.${field}`) ?? [];
+}
+/** How far a mask lets reclaim go: 0 none, 2 IO, 4 filesystem, 6 both. */
+function maskRank(m: Mask): number {
+  return m.reclaim === false ? 0 : (m.fs === true ? 4 : 0) + (m.io === true ? 2 : 0);
+}
 /** Per directory index and ops field: the functions that call it through a pointer (`->f(`). */
 const indirectSiteMemo = new WeakMap<DirIndex, Map<string, { file: string; fn: ScanFunction; line: number }[]>>();
 /** Per directory index: its lock wrappers. */
@@ -1184,16 +1223,7 @@ export class ReclaimAnalysis {
     const d = this.dir(path);
     const regs = (d.opsByFn.get(name) ?? []).filter((o) => o.struct !== null && !opsRole(o.struct, o.field));
     if (regs.length === 0) return [];
-    let structs = fieldStructMemo.get(d);
-    if (!structs) {
-      structs = new Map();
-      for (const f of d.files) for (const o of d.scans.get(f)!.ops) {
-        let set = structs.get(o.field);
-        if (!set) structs.set(o.field, (set = new Set()));
-        set.add(o.struct ?? "?");
-      }
-      fieldStructMemo.set(d, structs);
-    }
+    const structs = fieldStructs(d);
     let sitesByField = indirectSiteMemo.get(d);
     if (!sitesByField) indirectSiteMemo.set(d, (sitesByField = new Map()));
     const out: { file: string; fn: ScanFunction; line: number }[] = [];
@@ -1577,6 +1607,19 @@ export class ReclaimAnalysis {
     return derivedFrom(treeLines(file, t).slice(fn.start - 1, fn.end).join("\n"), from);
   }
 
+  /**
+   * The struct type a local is declared with (`struct T *x`) in a fragment's function: the tree's version of it
+   * (the declaration is often above the hunk).
+   */
+  private declaredIn(v: FnView, name: string): string | null {
+    if (v.whole) return null;
+    const def = this.definitionOf(v.path, v.name);
+    const t = def ? this.text(def.file) : undefined;
+    if (!def || t === undefined) return null;
+    const body = treeLines(def.file, t).slice(def.fn.start - 1, def.fn.end).join("\n");
+    return new RegExp(`\\bstruct\\s+([A-Za-z_]\\w*)\\s*\\*\\s*${name}\\b`).exec(body)?.[1] ?? null;
+  }
+
   /** The text of a view's function: the patch's lines for a fragment, the file's for a whole function. */
   private viewText(v: FnView): string {
     const t = v.whole ? this.text(v.path) : undefined;
@@ -1662,6 +1705,7 @@ export class ReclaimAnalysis {
       for (const t of through) {
         const site = this.allocSite(v, t.ev, callers);
         site.through = t.chain;
+        if (t.pointer) site.pointer = t.pointer;
         out.push(site);
       }
     }
@@ -1675,21 +1719,56 @@ export class ReclaimAnalysis {
    * allocation. Only calls on lines the patch added, or made while something
    * is held or a scope is absent where the patch changed the function.
    */
-  private allocatingCalls(v: FnView): { ev: AllocSite["ev"]; chain: string[] }[] {
-    const out: { ev: AllocSite["ev"]; chain: string[] }[] = [];
+  private allocatingCalls(v: FnView): { ev: AllocSite["ev"]; chain: string[]; pointer?: AllocSite["pointer"] }[] {
+    const out: { ev: AllocSite["ev"]; chain: string[]; pointer?: AllocSite["pointer"] }[] = [];
     const changed = this.changedIn(v);
     const touchedHeld = (e: FlowEvent) => e.state.held.some((h) => changed.has(h.entry.line));
+    const changedByPatch = (name: string) => this.post().some((p) => p.name === name && p.changed.size > 0);
     for (const e of v.flow.events) {
-      if (e.info.kind !== "call" || e.callee.startsWith("->")) continue;
+      if (e.info.kind !== "call") continue;
       if (!touchesLines(v.changed, e.line, e.endLine ?? e.line) && !touchedHeld(e)) continue;
-      // a callee the patch itself changes: its own allocations are judged where they are
-      if (this.post().some((p) => p.name === e.callee && p.changed.size > 0)) continue;
-      const sum = this.allocSummary(v.path, e.callee, 3, new Set());
-      if (!sum) continue;
+      let sum: { mask: Mask; chain: string[]; pointer?: AllocSite["pointer"] } | null = null;
+      if (e.callee.startsWith("->")) {
+        // a call through a pointer: the least restricted allocation of the functions it can be
+        const field = e.callee.slice(2);
+        const targets = this.pointerTargets(v, e);
+        for (const t of targets.fns.slice(0, 64)) {
+          if (changedByPatch(t)) continue;
+          const s = this.allocSummary(v.path, t, 3, new Set());
+          if (s && maskRank(s.mask) > 0 && (!sum || maskRank(s.mask) > maskRank(sum.mask)))
+            sum = { mask: s.mask, chain: [t, ...s.chain], pointer: { call: `${e.receiver ?? ""}->${field}`, struct: targets.struct, field, target: t } };
+        }
+        if (!sum) continue;
+      } else {
+        // a callee the patch itself changes: its own allocations are judged where they are
+        if (changedByPatch(e.callee)) continue;
+        const s = this.allocSummary(v.path, e.callee, 3, new Set());
+        if (!s) continue;
+        sum = { mask: s.mask, chain: [e.callee, ...s.chain] };
+      }
       const info = { kind: "alloc" as const, name: e.callee, family: "through", mask: sum.mask, implicit: false, gfpText: sum.mask.text };
-      out.push({ ev: { ...e, info } as AllocSite["ev"], chain: [e.callee, ...sum.chain] });
+      out.push({ ev: { ...e, info } as AllocSite["ev"], chain: sum.chain, ...(sum.pointer ? { pointer: sum.pointer } : {}) });
     }
     return out;
+  }
+
+  /**
+   * The functions a call through a pointer (`recv->F(...)`) can be, by the code's own initialisers: those the
+   * directory registers as field F of struct T, where T is the declared type of `recv` in the function, or (its
+   * type unknown) the one struct type of the directory whose initialisers set F. Kernel ops tables (whose fields
+   * give roles) and fields set in initialisers of several types when the receiver's type is unknown: none.
+   */
+  pointerTargets(v: FnView, e: FlowEvent): { struct: string; fns: string[] } {
+    const none = { struct: "", fns: [] as string[] };
+    if (!this.facts || !e.callee.startsWith("->")) return none;
+    const field = e.callee.slice(2);
+    const d = this.dir(v.path);
+    const recv = e.receiver ?? "";
+    const declared = /^[A-Za-z_]\w*$/.test(recv) ? v.flow.types.get(recv) ?? this.declaredIn(v, recv) : null;
+    const setIn = [...(fieldStructs(d).get(field) ?? [])];
+    const struct = declared ?? (setIn.length === 1 ? setIn[0]! : null);
+    if (!struct || struct === "?" || opsRole(struct, field)) return none;
+    return { struct, fns: registeredAs(d, struct, field) };
   }
 
   private summaryMemo = new Map<string, { mask: Mask; chain: string[] } | null>();
@@ -1707,7 +1786,7 @@ export class ReclaimAnalysis {
     active.add(key);
     const flow = cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(name);
     let best: { mask: Mask; chain: string[] } | null = null;
-    const rank = (m: Mask) => (m.reclaim === false ? 0 : (m.fs === true ? 4 : 0) + (m.io === true ? 2 : 0));
+    const rank = maskRank;
     for (const e of flow?.events ?? []) {
       const scopes = e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle");
       if (e.info.kind === "alloc") {

@@ -594,3 +594,93 @@ int pike_register(const char *name)
     expect(f[0]!.message).toContain("pike_d_release() (dentry_operations.d_release) takes it in reclaim");
   });
 });
+
+// The attribute table of a driver, built by a macro with token pasting, and a second table type whose store
+// allocates: a call through `entry->store` can only be the first kind's (the receiver's declared type).
+const widgetTable = (freeze: boolean) => `struct widget_entry {
+	struct attribute attr;
+	ssize_t (*store)(struct widget_disk *disk, const char *page, size_t len);
+};
+
+#define WIDGET_RW_ENTRY(_prefix, _name)				\\
+static struct widget_entry _prefix##_entry = {			\\
+	.attr	= { .name = _name, .mode = 0644 },		\\
+	.store	= _prefix##_store,				\\
+}
+
+static ssize_t widget_depth_store(struct widget_disk *disk, const char *page, size_t len)
+{
+	disk->depth = 4;
+	return len;
+}
+
+static ssize_t widget_lat_store(struct widget_disk *disk, const char *page, size_t len)
+{
+	int ret;
+
+	if (!disk->lat) {
+		ret = widget_lat_init(disk);
+		if (ret)
+			return ret;
+	}
+	return len;
+}
+
+WIDGET_RW_ENTRY(widget_depth, "depth");
+WIDGET_RW_ENTRY(widget_lat, "lat_usec");
+
+static ssize_t widget_group_store(struct widget_group *g, const char *page, size_t len)
+{
+	g->buf = kmalloc(len, GFP_KERNEL);
+	return g->buf ? len : -ENOMEM;
+}
+
+static const struct widget_group_entry widget_group_attr = {
+	.store = widget_group_store,
+};
+
+static ssize_t widget_attr_store(struct kobject *kobj, struct attribute *attr, const char *page, size_t len)
+{
+	struct widget_entry *entry = to_widget_entry(attr);
+	struct widget_disk *disk = to_widget_disk(kobj);
+	struct request_queue *q = disk->queue;
+	ssize_t res;
+
+	if (!entry->store)
+		return -EIO;
+${freeze ? "\tblk_mq_freeze_queue(q);\n" : ""}	mutex_lock(&q->sysfs_lock);
+	res = entry->store(disk, page, len);
+	mutex_unlock(&q->sysfs_lock);
+${freeze ? "\tblk_mq_unfreeze_queue(q);\n" : ""}	return res;
+}
+`;
+
+const widgetLat = (mask: string) => `int widget_lat_init(struct widget_disk *disk)
+{
+	struct widget_lat *lat;
+
+	lat = kzalloc(sizeof(*lat), ${mask});
+	if (!lat)
+		return -ENOMEM;
+	disk->lat = lat;
+	return 0;
+}
+`;
+
+describe("alloc-while-holding: a queue frozen across a call through a pointer, targets read from the tree", () => {
+  const run = (mask: string) =>
+    reviewWithTree(new Map([["block/widget-sysfs.c", widgetTable(false)], ["block/widget-lat.c", widgetLat(mask)]]), { files: [{ path: "block/widget-sysfs.c", before: widgetTable(false), after: widgetTable(true) }] }, [rule]);
+  const freezeLine = widgetTable(true).split("\n").indexOf("\tblk_mq_freeze_queue(q);") + 1;
+
+  it("a target registered by the macro allocates with GFP_KERNEL a call below: a warning on the freeze that names it", async () => {
+    const f = await run("GFP_KERNEL");
+    expect(f.map((x) => [x.file, x.line, x.severity, x.messageId])).toEqual([["block/widget-sysfs.c", freezeLine, "warning", "frozen"]]);
+    expect(f[0]!.message).toContain("entry->store(), whose target widget_lat_store() (registered as widget_entry.store in this directory) allocates with GFP_KERNEL (widget_lat_store -> widget_lat_init -> kzalloc(GFP_KERNEL))");
+    expect(f[0]!.message).not.toContain("widget_group_store");
+  });
+
+  it("the targets allocate with GFP_NOIO: the other table type's GFP_KERNEL store is not a target, and the info stays", async () => {
+    const f = await run("GFP_NOIO");
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[freezeLine, "info", "frozenIndirect"]]);
+  });
+});
