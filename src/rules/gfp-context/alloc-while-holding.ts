@@ -6,8 +6,10 @@
 // handle of the same filesystem and waits for the commit that waits for this
 // one), or a frozen request queue (reclaim's IO to it waits for the unfreeze).
 // What is held comes from the function's own paths and from its callers.
-// A queue frozen across a call through a pointer (whose targets are not
-// visible) is said at info: what the targets do is the missing fact.
+// A call through a pointer under something held is judged by its targets
+// when the tree shows them (the analysis resolves `recv->F()` by the code's
+// own initialisers); a queue frozen across one whose targets are not known
+// is said at info: what the targets do is the missing fact.
 import { ioPathTaker, lockLabel, reclaimAnalysis, touchesLines, type AllocSite, type Hazard } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
 import { LOCK_CALLS, allocationNeedles } from "../../vocab/kernel-api.js";
@@ -86,7 +88,8 @@ export const rule: Rule = {
       seen.add(k);
       reports.push(r);
     }
-    // a queue frozen across a call through a pointer (its targets are not known here): said at info, once per freeze
+    // a queue frozen across a call through a pointer whose targets are not known (or none allocates where the
+    // analysis could follow it): said at info, once per freeze
     for (const v of a.post()) {
       const changed = a.changedIn(v);
       for (const e of v.flow.events) {
