@@ -679,8 +679,11 @@ describe("alloc-while-holding: a queue frozen across a call through a pointer, t
     expect(f[0]!.message).not.toContain("widget_group_store");
   });
 
-  it("the targets allocate with GFP_NOIO: the other table type's GFP_KERNEL store is not a target, and the info stays", async () => {
+  it("the targets allocate with GFP_NOIO: the other table type's GFP_KERNEL store is not a target; an info says what was followed", async () => {
     const f = await run("GFP_NOIO");
-    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[freezeLine, "info", "frozenIndirect"]]);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[freezeLine, "info", "frozenIndirectChecked"]]);
+    // what was checked is said, and what was not
+    expect(f[0]!.message).toContain("across entry->store() in widget_attr_store(): the 2 functions widget_depth_store(), widget_lat_store() registered as widget_entry.store in this directory");
+    expect(f[0]!.message).toContain("not checked: whether any of them loads a module or waits for IO");
   });
 });

@@ -54,6 +54,8 @@ export const rule: Rule = {
         "{{alloc}} in {{fn}}() while {{handle}} is held ({{where}}), and that handle sets no NOFS scope ({{scopeWhere}}): reclaim may evict an inode of this filesystem, which starts or joins a transaction and waits for the commit that waits for this handle",
       frozenIndirect:
         "{{queue}} is frozen ({{where}}) across ->{{call}}() in {{fn}}(), a call through a pointer whose targets are not visible here: any of them that allocates with IO allowed, loads a module or waits for IO to this queue deadlocks, since that IO waits for the unfreeze",
+      frozenIndirectChecked:
+        "{{queue}} is frozen ({{where}}) across {{call}}() in {{fn}}(): {{targets}} registered as {{struct}}.{{field}} in this directory were followed three calls down, and none allocates with IO allowed where the calls could be followed; not checked: whether any of them loads a module or waits for IO to this queue, which would deadlock on the unfreeze",
       frozen:
         "{{alloc}} in {{fn}}() while {{queue}} is frozen ({{where}}): reclaim may write back to (or wait on IO of) this device, and that IO waits until the queue is unfrozen",
       stillAllowed:
@@ -102,6 +104,25 @@ export const rule: Rule = {
         if (seen.has(k)) continue;
         seen.add(k);
         const queue = lockLabel(fz.entry);
+        const targets = a.pointerTargets(v, e);
+        if (targets.fns.length > 0) {
+          const field = e.callee.slice(2);
+          const call = `${e.receiver ?? ""}${e.callee}`;
+          const names = targets.fns.length <= 3 ? targets.fns.map((t) => `${t}()`).join(", ") : `${targets.fns.slice(0, 3).map((t) => `${t}()`).join(", ")} and ${targets.fns.length - 3} more`;
+          reports.push({
+            file: v.path,
+            line,
+            severity: "info",
+            identifiers: [field, "blk_mq_freeze_queue"],
+            messageId: "frozenIndirectChecked",
+            data: { queue, where: heldWhere(fz.entry, null), call, fn: v.name, targets: `the ${targets.fns.length === 1 ? "function" : `${targets.fns.length} functions`} ${names}`, struct: targets.struct, field },
+            fix: `Nothing to change for allocations; if a target loads a module or waits for IO to ${queue}, do that before the freeze (or open memalloc_noio_save() there and restore it after the unfreeze).`,
+            chain: [`${v.name}()`, `${queue} frozen`, `${call}()`],
+            unknowns: [`whether a target of ${call}() loads a module or waits for IO to ${queue}`],
+            cite: ["memalloc-noio-2013"],
+          });
+          continue;
+        }
         reports.push({
           file: v.path,
           line,
