@@ -1,7 +1,7 @@
 // The unseen sets of eval/unseen/ and how `npm run eval:unseen -- --set X`
-// picks them: one set by name, `batch3` / `batch4` for the third or fourth
-// batch alone, `all` (the default) for every set. Pure data and selection;
-// no I/O.
+// picks them: one set by name, `batch3` / `batch4` / `batch5` for the third,
+// fourth or fifth batch alone, `all` (the default) for every set. Pure data
+// and selection; no I/O.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -26,6 +26,8 @@ export const SETS = {
   holdout3: { labels: labels("labels-holdout3.json"), sub: "holdout3", perCase: false },
   dev4: { labels: labels("labels-dev4.json"), sub: "unseen-dev4", perCase: true },
   holdout4: { labels: labels("labels-holdout4.json"), sub: "holdout4", perCase: false },
+  dev5: { labels: labels("labels-dev5.json"), sub: "unseen-dev5", perCase: true },
+  holdout5: { labels: labels("labels-holdout5.json"), sub: "holdout5", perCase: false },
 } as const satisfies Record<string, UnseenSet>;
 export type SetName = keyof typeof SETS;
 
@@ -34,6 +36,7 @@ export const GROUPS: Readonly<Record<string, readonly SetName[]>> = {
   all: Object.keys(SETS) as SetName[],
   batch3: ["dev3", "holdout3"],
   batch4: ["dev4", "holdout4"],
+  batch5: ["dev5", "holdout5"],
 };
 
 /** Combined figures (aggregates only), printed when every set they join was run. */
@@ -44,6 +47,8 @@ export const COMBINED: readonly { name: string; sets: readonly SetName[] }[] = [
   { name: "holdout+holdout2+holdout3", sets: ["holdout", "holdout2", "holdout3"] },
   { name: "dev+dev2+dev3+dev4", sets: ["dev", "dev2", "dev3", "dev4"] },
   { name: "holdout+holdout2+holdout3+holdout4", sets: ["holdout", "holdout2", "holdout3", "holdout4"] },
+  { name: "dev1-5", sets: ["dev", "dev2", "dev3", "dev4", "dev5"] },
+  { name: "holdout1-5", sets: ["holdout", "holdout2", "holdout3", "holdout4", "holdout5"] },
 ];
 
 /** The sets `--set which` names, in report order; a clear error for anything else. */

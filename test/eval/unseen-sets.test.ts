@@ -5,26 +5,28 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMBINED, SETS, completeCombined, selectSets, type SetName } from "../../src/eval/unseen-sets.js";
 
-const ALL: SetName[] = ["dev", "holdout", "dev2", "holdout2", "dev3", "holdout3", "dev4", "holdout4"];
+const ALL: SetName[] = ["dev", "holdout", "dev2", "holdout2", "dev3", "holdout3", "dev4", "holdout4", "dev5", "holdout5"];
 
 describe("unseen set wiring (npm run eval:unseen --set)", () => {
-  it("selects one set, the third or fourth batch alone, or all eight in report order", () => {
+  it("selects one set, the third, fourth or fifth batch alone, or all ten in report order", () => {
     expect(selectSets()).toEqual(ALL);
     expect(selectSets("all")).toEqual(ALL);
     expect(selectSets("batch3")).toEqual(["dev3", "holdout3"]);
     expect(selectSets("batch4")).toEqual(["dev4", "holdout4"]);
     expect(selectSets("holdout4")).toEqual(["holdout4"]);
+    expect(selectSets("batch5")).toEqual(["dev5", "holdout5"]);
+    expect(selectSets("dev5")).toEqual(["dev5"]);
     expect(selectSets("dev3")).toEqual(["dev3"]);
     expect(selectSets("holdout2")).toEqual(["holdout2"]);
   });
 
   it("rejects any other name with the list of accepted ones, inherited object keys included", () => {
-    for (const bad of ["batch5", "dev5", "toString", "constructor", ""])
-      expect(() => selectSets(bad)).toThrow(/--set takes dev, holdout, dev2, holdout2, dev3, holdout3, dev4, holdout4, all, batch3, batch4/);
+    for (const bad of ["batch6", "dev6", "toString", "constructor", ""])
+      expect(() => selectSets(bad)).toThrow(/--set takes dev, holdout, dev2, holdout2, dev3, holdout3, dev4, holdout4, dev5, holdout5, all, batch3, batch4, batch5/);
   });
 
   it("prints only the holdouts in aggregate, and every set has its own labels file and data folder", () => {
-    expect(Object.entries(SETS).filter(([, s]) => !s.perCase).map(([n]) => n)).toEqual(["holdout", "holdout2", "holdout3", "holdout4"]);
+    expect(Object.entries(SETS).filter(([, s]) => !s.perCase).map(([n]) => n)).toEqual(["holdout", "holdout2", "holdout3", "holdout4", "holdout5"]);
     expect(new Set(Object.values(SETS).map((s) => s.sub)).size).toBe(ALL.length);
     for (const [name, set] of Object.entries(SETS)) {
       expect(existsSync(set.labels), name).toBe(true);
@@ -35,7 +37,7 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
     }
   });
 
-  it("labels no case twice across the eight sets", () => {
+  it("labels no case twice across the ten sets", () => {
     const seen = new Map<string, string>();
     for (const [name, set] of Object.entries(SETS))
       for (const l of JSON.parse(readFileSync(set.labels, "utf8")) as { id: string; source_url: string }[]) {
@@ -53,9 +55,12 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
       "holdout+holdout2+holdout3",
       "dev+dev2+dev3+dev4",
       "holdout+holdout2+holdout3+holdout4",
+      "dev1-5",
+      "holdout1-5",
     ]);
     expect(completeCombined(selectSets("batch3"))).toEqual([]);
     expect(completeCombined(selectSets("batch4"))).toEqual([]);
+    expect(completeCombined(selectSets("batch5"))).toEqual([]);
     expect(completeCombined(["dev", "dev2"]).map((c) => c.name)).toEqual(["dev+dev2"]);
   });
 
@@ -83,9 +88,12 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
     }
   });
 
-  it("labels every hazard of the fourth batch with its evidence and an added line, and keeps linked cases in one set", () => {
+  it.each([
+    ["fourth", ["dev4", "holdout4"]],
+    ["fifth", ["dev5", "holdout5"]],
+  ] as const)("labels every hazard of the %s batch with its evidence and an added line, and keeps linked cases in one set", (_batch, names) => {
     const byId = new Map<string, { set: string; kind: string }>();
-    for (const name of ["dev4", "holdout4"] as const)
+    for (const name of names)
       for (const l of JSON.parse(readFileSync(SETS[name].labels, "utf8")) as {
         id: string;
         kind: string;
@@ -101,24 +109,27 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
           expect(Object.keys(l.evidence).some((k) => k === "fix" || k === "pushback"), l.id).toBe(true);
         }
       }
-    for (const name of ["dev4", "holdout4"] as const)
+    for (const name of names)
       for (const l of JSON.parse(readFileSync(SETS[name].labels, "utf8")) as { id: string; related: string[] }[])
         for (const r of l.related) expect(byId.get(r)?.set, `${l.id} -> ${r}`).toBe(name);
   });
 
-  it("runs --set batch4 over the fourth batch's folders only", () => {
-    const root = mkdtempSync(join(tmpdir(), "eval-unseen4-"));
+  it.each([
+    ["batch4", "dev4", "holdout4", "unseen-dev4"],
+    ["batch5", "dev5", "holdout5", "unseen-dev5"],
+  ] as const)("runs --set %s over that batch's folders only", (batch, dev, holdout, devSub) => {
+    const root = mkdtempSync(join(tmpdir(), `eval-${batch}-`));
     try {
-      const fail = spawnSync(process.execPath, ["dist/eval/unseen.js", root, "--set", "batch4", "--no-tree"], { encoding: "utf8" });
+      const fail = spawnSync(process.execPath, ["dist/eval/unseen.js", root, "--set", batch, "--no-tree"], { encoding: "utf8" });
       expect(fail.status).toBe(2);
-      expect(fail.stderr).toContain(`${join(root, "unseen-dev4")}: missing; run eval/unseen/fetch-unseen.py MIRRORS ${root} --set dev4`);
-      mkdirSync(join(root, "unseen-dev4"));
-      mkdirSync(join(root, "holdout4"));
-      const out = execFileSync(process.execPath, ["dist/eval/unseen.js", root, "--set", "batch4", "--no-tree", "--json"], { encoding: "utf8" });
+      expect(fail.stderr).toContain(`${join(root, devSub)}: missing; run eval/unseen/fetch-unseen.py MIRRORS ${root} --set ${dev}`);
+      mkdirSync(join(root, devSub));
+      mkdirSync(join(root, holdout));
+      const out = execFileSync(process.execPath, ["dist/eval/unseen.js", root, "--set", batch, "--no-tree", "--json"], { encoding: "utf8" });
       const report = JSON.parse(out) as Record<string, Record<string, { summary: { cases: number }; results?: unknown[] }>>;
-      expect(Object.keys(report)).toEqual(["dev4", "holdout4"]);
-      expect(report.dev4["diff-only"].results).toEqual([]);
-      expect(report.holdout4["diff-only"].results).toBeUndefined();
+      expect(Object.keys(report)).toEqual([dev, holdout]);
+      expect(report[dev]["diff-only"].results).toEqual([]);
+      expect(report[holdout]["diff-only"].results).toBeUndefined();
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
