@@ -9,7 +9,7 @@ import type { DiffLine, Finding, KernelVersion, Patch, PatchReview, Report, Rule
 import { normaliseSubject, patchIdentity, type PatchIdentity } from "./knowledge/identity.js";
 import { NEWEST_RELEASE } from "./knowledge/release.js";
 import { errorMessage } from "./errors.js";
-import { functionDefinedOn, functionFromSection, normaliseLine } from "./context/c-lines.js";
+import { functionDefinedAfter, functionFromSection, normaliseLine } from "./context/c-lines.js";
 
 const noEscape = { escape: (s: unknown) => String(s) };
 
@@ -36,9 +36,11 @@ function indexAddedLines(patch: Patch): Map<string, Map<number, LineInfo>> {
     const m = new Map<number, LineInfo>();
     for (const h of f.hunks) {
       let fn = functionFromSection(h.section);
+      let above: string | null = null;
       for (const l of h.lines) {
         if (l.kind === "del") continue;
-        fn = functionDefinedOn(l.text) ?? fn;
+        fn = functionDefinedAfter(above, l.text) ?? fn;
+        above = l.text;
         if (l.kind === "add" && l.newLine !== null) m.set(l.newLine, { line: l, fn });
       }
     }

@@ -86,6 +86,26 @@ export function functionDefinedOn(full: string): string | null {
   return name;
 }
 
+/** A line holding only a return type at column 0: words and stars (`static inline unsigned int __must_check`, `struct foo *`). */
+const TYPE_LINE = /^[A-Za-z_][\w \t*]*$/;
+const NOT_TYPE_LINE = /^(?:return|else|do|goto|case|default|break|continue|typedef|enum|union|#)\b/;
+
+/** `text` is a return type on a line of its own, as kernel style writes it above a definition's name. */
+export function isReturnTypeLine(text: string): boolean {
+  return TYPE_LINE.test(text) && !NOT_TYPE_LINE.test(text);
+}
+
+/**
+ * The function whose definition starts on `text`, given the line above it (null when unknown or not code):
+ * also the kernel's style with the return type on its own line and the name at column 0
+ * (`static ssize_t` / `foo_store(struct foo *f, ...)`).
+ */
+export function functionDefinedAfter(above: string | null, text: string): string | null {
+  const own = functionDefinedOn(text);
+  if (own || above === null || !/^[A-Za-z_]\w*\s*\(/.test(text) || !isReturnTypeLine(above)) return own;
+  return functionDefinedOn(`${above.trim()} ${text}`);
+}
+
 /** The function name in a hunk header section: "static int foo(struct bar *b)" -> foo. */
 export function functionFromSection(section: string): string | null {
   const m = /\b([A-Za-z_]\w*)\s*\(/.exec(cap(section));

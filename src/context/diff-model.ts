@@ -4,7 +4,7 @@
 // its definition is not visible) and walked by flow.ts. The state at a
 // fragment's start is unknown; the analysis says so rather than guessing.
 import type { FileDiff, Hunk, Patch } from "../types.js";
-import { functionDefinedOn, functionFromSection, stripLine } from "./c-lines.js";
+import { functionDefinedAfter, functionDefinedOn, functionFromSection, isReturnTypeLine, stripLine } from "./c-lines.js";
 import { analyseFunction, type FlowOptions, type FunctionFlow } from "./flow.js";
 import { memoTree, parseC } from "./parser.js";
 import type { Node } from "web-tree-sitter";
@@ -65,15 +65,23 @@ function splitHunk(file: FileDiff, hunk: Hunk, side: "new" | "old", out: Region[
   };
   const state = { inComment: false };
   let sigOpen = false;
+  // the last line kept when it is a return type on a line of its own (`static inline unsigned int __must_check`)
+  let typeLine: { text: string; line: number; changed: boolean } | null = null;
   for (const l of hunk.lines) {
     if (side === "new" ? l.kind === "del" : l.kind === "add") continue;
     const n = side === "new" ? l.newLine : l.oldLine;
     if (n === null) continue;
+    const wasInComment = state.inComment;
     const code = stripLine(l.text, state);
-    const def = state.inComment ? null : functionDefinedOn(l.text);
+    let def = state.inComment ? null : functionDefinedOn(l.text);
+    // kernel style: the return type on the line above, the name at column 0 (`foo_store(struct foo *f, ...)`)
+    const typed: string | null = !def && typeLine !== null && !state.inComment ? functionDefinedAfter(typeLine.text, l.text) : null;
+    if (typed) def = typed;
     if (def) {
+      const above = typed && cur !== null && (cur as Region).lines[(cur as Region).lines.length - 1] === typeLine ? (cur as Region).lines.pop()! : null;
       finish();
-      cur = start(def, true, l.text.trim());
+      cur = start(def, true, above ? `${above.text.trim()} ${l.text.trim()}` : l.text.trim());
+      if (above) cur.lines.push(above);
       sigOpen = !/\{\s*$/.test(code);
     } else if (!cur) {
       cur = start(functionFromSection(hunk.section), false, hunk.section.trim());
@@ -81,7 +89,9 @@ function splitHunk(file: FileDiff, hunk: Hunk, side: "new" | "old", out: Region[
       cur.signature += ` ${l.text.trim()}`;
       if (/^\{/.test(l.text) || /\{\s*$/.test(code)) sigOpen = false;
     }
-    cur.lines.push({ text: l.text, line: n, changed: l.kind !== "ctx" });
+    const kept = { text: l.text, line: n, changed: l.kind !== "ctx" };
+    cur.lines.push(kept);
+    typeLine = !wasInComment && !state.inComment && !def && isReturnTypeLine(l.text) ? kept : null;
     if (/^\}/.test(l.text)) {
       cur.hasEnd = true;
       finish();
@@ -89,6 +99,7 @@ function splitHunk(file: FileDiff, hunk: Hunk, side: "new" | "old", out: Region[
   }
   finish();
 }
+
 
 /** Brace balance of code lines: `{` needed before (unmatched closers) and `}` needed after (unclosed openers). */
 function braceBalance(lines: string[]): { before: number; after: number } {

@@ -4,7 +4,7 @@
 // scope regions and the return paths that leave one open.
 import { lowerBound, newlineOffsets } from "../sorted.js";
 import type { Node } from "web-tree-sitter";
-import { callArguments, functionDefinedOn } from "./c-lines.js";
+import { callArguments, functionDefinedAfter } from "./c-lines.js";
 import { parseC, parserReady } from "./parser.js";
 import { SYSTEM_QUEUES as VOCAB_SYSTEM_QUEUES } from "../vocab/kernel-api.js";
 
@@ -485,7 +485,7 @@ function analyseScopes(fnNode: Node, f: FunctionFact, calls: RawCall[]): void {
 function fallbackFunctions(lines: string[]): { name: string; start: number; end: number; isStatic: boolean }[] {
   const out: { name: string; start: number; end: number; isStatic: boolean }[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const name = functionDefinedOn(lines[i]!);
+    const name = functionDefinedAfter(i > 0 ? lines[i - 1]! : null, lines[i]!);
     if (!name) continue;
     // the body opens with "{" at column 0 within a few lines, before any ";" ends a prototype
     let open = -1;

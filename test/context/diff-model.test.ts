@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { blankDeadConditionals } from "../../src/context/c-lines.js";
+import { blankDeadConditionals, functionDefinedAfter } from "../../src/context/c-lines.js";
 import { regionFlow, regionsOf, unseenBody } from "../../src/context/diff-model.js";
 import { parserReady } from "../../src/context/parser.js";
 import { parsePatchText } from "../../src/ingest/index.js";
@@ -110,5 +110,70 @@ static void widget_dump(struct widget *w)
     const calls = (c: string) => cachedScan(`dead-test-${c}.c`, src(c)).functions[0]!.calls.map((x) => x.callee);
     expect(calls("0")).not.toContain("kmalloc");
     expect(calls("CONFIG_WIDGET_DUMP")).toContain("kmalloc");
+  });
+});
+
+// A header the patch adds two helpers to, after an existing inline function; the return types sit on lines of
+// their own above the names (kernel style), as the hunk shows them.
+const HEADER_BEFORE = `static inline bool widget_can_poll(struct widget_queue *q)
+{
+	return q->poll_queues > 0;
+}
+
+#endif
+`;
+const HEADER_AFTER = `static inline bool widget_can_poll(struct widget_queue *q)
+{
+	return q->poll_queues > 0;
+}
+
+static inline unsigned int __must_check
+widget_enter_quiet(struct widget_queue *q)
+{
+	unsigned int flags = memalloc_noio_save();
+
+	widget_block_io(q);
+	return flags;
+}
+
+static inline void
+widget_exit_quiet(struct widget_queue *q, unsigned int flags)
+{
+	widget_unblock_io(q);
+	memalloc_noio_restore(flags);
+}
+
+#endif
+`;
+
+describe("functionDefinedAfter: the return type on the line above the name", () => {
+  it("finds the name at column 0 under a line holding only the type", () => {
+    expect(functionDefinedAfter("static inline unsigned int __must_check", "widget_enter_quiet(struct widget_queue *q)")).toBe("widget_enter_quiet");
+    expect(functionDefinedAfter("static struct widget *", "widget_get(int id)")).toBe("widget_get");
+  });
+  it("a call statement under a statement, a prototype, or a name under a non-type line is none", () => {
+    expect(functionDefinedAfter("\tret = 0;", "widget_get(id);")).toBeNull();
+    expect(functionDefinedAfter("static int", "widget_get(int id);")).toBeNull();
+    expect(functionDefinedAfter("return", "widget_get(id)")).toBeNull();
+    expect(functionDefinedAfter("}", "widget_get(int id)")).toBeNull();
+  });
+  it("a definition on one line is found without the line above", () => {
+    expect(functionDefinedAfter(null, "static int widget_get(int id)")).toBe("widget_get");
+  });
+});
+
+describe("regionsOf: definitions whose return type is on its own line", () => {
+  const patch = parsePatchText(formatPatch({ files: [{ path: "drivers/widget/widget.h", before: HEADER_BEFORE, after: HEADER_AFTER }] }), "t.patch").patches[0]!;
+  it("each added function is its own region, named by its definition, with the type line in it", () => {
+    const rs = regionsOf(patch, "new").filter((r) => r.hasDefinition);
+    expect(rs.map((r) => r.name)).toEqual(["widget_enter_quiet", "widget_exit_quiet"]);
+    expect(rs[0]!.lines[0]!.text).toBe("static inline unsigned int __must_check");
+    expect(rs[0]!.signature.startsWith("static inline unsigned int __must_check widget_enter_quiet(struct widget_queue *q)")).toBe(true);
+  });
+  it("the helper that returns the saved scope is walked as a whole function: it hands the scope over, no leak", () => {
+    const r = regionsOf(patch, "new").find((x) => x.name === "widget_enter_quiet")!;
+    const f = regionFlow(r)!;
+    expect(f.returnsScope).toContain("noio");
+    expect(f.problems).toEqual([]);
   });
 });

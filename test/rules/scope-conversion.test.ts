@@ -96,3 +96,36 @@ describe("scope-conversion balance wording", () => {
     expect(f!.message).toMatch(/every path (?:out of|shown)/);
   });
 });
+
+// A pair of helpers: one returns the value it saved (its caller holds the scope), the other restores a value it is
+// handed; the return types sit on lines of their own, as kernel headers write them.
+const HELPERS_BEFORE = `static inline bool snark_can_poll(struct snark_queue *q)
+{
+	return q->poll > 0;
+}
+`;
+const HELPERS_AFTER = `${HELPERS_BEFORE}
+static inline unsigned int __must_check
+snark_enter_quiet(struct snark_queue *q)
+{
+	unsigned int flags = memalloc_noio_save();
+
+	snark_block_io(q);
+	return flags;
+}
+
+static inline void
+snark_exit_quiet(struct snark_queue *q, unsigned int flags)
+{
+	snark_unblock_io(q);
+	memalloc_noio_restore(flags);
+}
+`;
+
+describe("scope-conversion: a scope returned to the callers", () => {
+  it("says the helper returns the saved value and who restores one, not that every path restores it", () => {
+    const [f] = runRule(rule, { files: [{ path: "drivers/snark/snark.h", before: HELPERS_BEFORE, after: HELPERS_AFTER }] });
+    expect(f!.message).toContain("snark_enter_quiet() returns the saved value to its callers, which must restore it on every path (snark_exit_quiet() restores a value handed in); the callers were not checked here");
+    expect(f!.message).not.toContain("every path out of");
+  });
+});

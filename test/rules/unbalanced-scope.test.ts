@@ -1,5 +1,6 @@
 import { rule } from "../../src/rules/gfp-context/unbalanced-scope.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { describe, expect, it } from "vitest";
+import { ruleTester, runRule } from "../helpers/rule-tester.js";
 
 const base = `static int zork_commit(struct zork_fs *zf, struct zork_item *it)
 {
@@ -411,4 +412,33 @@ int quux_start_thread(struct quux_journal *j)
       errors: [{ messageId: "doubleRestore", line: 10 }],
     },
   ],
+});
+
+// The return type on a line of its own above a helper that returns the scope it saved: the helper is read as its
+// own function (not as the end of the function the hunk header names), so nothing is left open.
+const QUIET_BEFORE = `static inline bool zork_can_poll(struct zork_queue *q)
+{
+	return q->poll > 0;
+}
+`;
+const QUIET_AFTER = `${QUIET_BEFORE}
+static inline unsigned int __must_check
+zork_enter_quiet(struct zork_queue *q)
+{
+	unsigned int flags = memalloc_noio_save();
+
+	zork_block_io(q);
+	return flags;
+}
+`;
+
+describe("unbalanced-scope: a helper whose return type is on the line above its name", () => {
+  it("returns the saved value: no open scope reported (it was reported at the end of the hunk header's function)", () => {
+    expect(runRule(rule, { files: [{ path: "drivers/zork/zork.h", before: QUIET_BEFORE, after: QUIET_AFTER }] })).toEqual([]);
+  });
+  it("the same helper without its return: the scope left open is reported in the helper", () => {
+    const f = runRule(rule, { files: [{ path: "drivers/zork/zork.h", before: QUIET_BEFORE, after: QUIET_AFTER.replace("\treturn flags;\n", "") }] });
+    expect(f.map((x) => [x.severity, x.messageId])).toEqual([["error", "neverRestored"]]);
+    expect(f[0]!.message).toContain("zork_enter_quiet()");
+  });
 });

@@ -39,7 +39,7 @@ export const rule: Rule = {
   check(ctx) {
     const a = reclaimAnalysis(ctx);
     const noreclaim: { path: string; line: number; fn: string }[] = [];
-    const saves: { path: string; line: number; kind: string; fn: string; whole: boolean; problems: string[]; into: string | null }[] = [];
+    const saves: { path: string; line: number; kind: string; fn: string; whole: boolean; problems: string[]; into: string | null; returned: boolean }[] = [];
     for (const v of a.post()) {
       if (API_FILES.test(v.path)) continue;
       for (const e of v.flow.events) {
@@ -52,7 +52,7 @@ export const rule: Rule = {
         }
         // what the path walk found about this save: exits that leave it open, restores that do not match
         const problems = v.flow.problems.filter((p) => p.save?.line === e.line || (p.kind !== "leak" && p.line > e.line)).map((p) => `line ${p.line}`);
-        saves.push({ path: v.path, line: e.line, kind, fn: v.name, whole: v.flow.entryVisible && v.flow.endVisible, problems, into: e.info.into === "field" ? e.info.variable : null });
+        saves.push({ path: v.path, line: e.line, kind, fn: v.name, whole: v.flow.entryVisible && v.flow.endVisible, problems, into: e.info.into === "field" ? e.info.variable : null, returned: v.flow.returnsScope.includes(kind) });
       }
     }
     const out: Report[] = noreclaim.map((n) => ({
@@ -71,11 +71,16 @@ export const rule: Rule = {
     const kinds = new Set(saves.map((s) => s.kind));
     const first = saves[0]!;
     const handed = saves.filter((s) => s.into !== null);
+    const returned = saves.filter((s) => s.returned && s.problems.length === 0);
+    // functions of the patch that restore a saved value they are handed (the other half of a returned scope)
+    const restorers = [...new Set(a.post().filter((v) => v.flow.restoresParam).map((v) => `${v.name}()`))];
     const bad = saves.filter((s) => s.problems.length > 0);
     const unchecked = saves.filter((s) => s.problems.length === 0 && !s.whole);
     const balance =
       handed.length > 0
         ? `the scope saved into ${handed.map((h) => h.into).join(", ")} is handed over: the code that ends that object must restore it (not checked here)`
+        : returned.length > 0 && bad.length === 0
+        ? `${[...new Set(returned.map((r) => `${r.fn}()`))].join(", ")} return${returned.length === 1 ? "s" : ""} the saved value to ${returned.length === 1 ? "its" : "their"} callers, which must restore it on every path${restorers.length > 0 ? ` (${restorers.join(", ")} restore${restorers.length === 1 ? "s" : ""} a value handed in)` : ""}; the callers were not checked here`
         : bad.length > 0
         ? `a path leaves a scope open or restores the wrong value (see the unbalanced-scope finding${bad[0]!.problems.length > 1 ? "s" : ""} at ${bad.flatMap((b) => b.problems).join(", ")})`
         : unchecked.length > 0

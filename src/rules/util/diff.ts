@@ -1,6 +1,6 @@
 // Walking a Patch's added lines with the diff-only context rules need.
 import type { DiffLine, FileDiff, Hunk, Patch } from "../../types.js";
-import { functionDefinedOn, functionFromSection, stripLine } from "./code.js";
+import { functionDefinedAfter, functionFromSection, stripLine } from "./code.js";
 import { perPatch } from "./patch-cache.js";
 
 export interface LineView {
@@ -49,10 +49,12 @@ function computeNewSide(patch: Patch): NewSide {
     for (const hunk of file.hunks) {
       let fn = functionFromSection(hunk.section);
       const state = { inComment: false };
+      let above: string | null = null;
       for (let index = 0; index < hunk.lines.length; index++) {
         const line = hunk.lines[index]!;
         if (line.kind === "del") continue;
-        const defined = functionDefinedOn(line.text);
+        const defined = state.inComment ? null : functionDefinedAfter(above, line.text);
+        above = line.text;
         if (defined) fn = defined;
         const code = stripLine(line.text, state);
         const view: LineView = { file, hunk, index, line, code, fn, defines: defined };
@@ -87,9 +89,11 @@ function computeDeleted(patch: Patch): { all: LineView[]; source: LineView[] } {
       if (!hunk.lines.some((l) => l.kind === "del")) continue;
       let fn = functionFromSection(hunk.section);
       const state = { inComment: false };
+      let above: string | null = null;
       for (let index = 0; index < hunk.lines.length; index++) {
         const line = hunk.lines[index]!;
-        const defined = line.kind !== "add" ? functionDefinedOn(line.text) : null;
+        const defined = line.kind !== "add" ? functionDefinedAfter(above, line.text) : null;
+        if (line.kind !== "add") above = line.text;
         if (defined) fn = defined;
         if (line.kind !== "del") continue;
         const view: LineView = { file, hunk, index, line, code: stripLine(line.text, state), fn, defines: defined };
