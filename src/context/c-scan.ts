@@ -23,6 +23,8 @@ export interface ScanFunction {
   /** The parameter list as written, without parentheses. */
   params: string;
   calls: ScanCall[];
+  /** Calls through a pointer (`sched->ops->run_job(job)`): the field called and the object it is read from. */
+  pointerCalls?: { field: string; receiver: string; line: number }[];
 }
 
 export interface ScanOps {
@@ -344,6 +346,13 @@ function scanBody(toks: Tok[], from: number, to: number, fn: ScanFunction, ops: 
     if (next === "(" && !KEYWORDS.has(t.v) && toks[i - 1]?.v !== "." && toks[i - 1]?.v !== "->") {
       const close = closing(toks, i + 1);
       fn.calls.push({ callee: t.v, line: t.line, args: callArgs(toks, i + 1, Math.min(close, to)) });
+      continue;
+    }
+    if (next === "(" && toks[i - 1]?.v === "->") {
+      // the object: the member chain before the arrow (`sched->ops`)
+      let h = i - 2;
+      while (h > from && (toks[h - 1]?.v === "->" || toks[h - 1]?.v === ".") && toks[h - 2]?.k === 0) h -= 2;
+      (fn.pointerCalls ??= []).push({ field: t.v, receiver: joinToks(toks, h, i - 1), line: t.line });
       continue;
     }
     // x->field = fn; / x.field = fn;

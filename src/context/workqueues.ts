@@ -16,6 +16,7 @@ import type { KernelVersion, Patch, SourceContext } from "../types.js";
 import {
   CANCEL_NOT_CHECKED,
   COMPLETION_SIGNALS,
+  FIELD_ROLES,
   FLUSH_CALLS,
   FLUSH_WARNINGS,
   IO_COMPLETION_CALLS,
@@ -161,7 +162,7 @@ export interface FlushSite {
 
 /** Why reclaim (or IO that reclaim waits on) waits on a queue's work. */
 export interface WaitLink {
-  kind: "completes-io" | "writeback" | "queued-from-role" | "flushed-from-role";
+  kind: "completes-io" | "writeback" | "queued-from-role" | "flushed-from-role" | "runs-role";
   /** The queue, then the functions, then the call that makes it so. */
   chain: string[];
   /** Every fact of the link was seen. */
@@ -216,6 +217,18 @@ const IO_HANDOFF_ROLES: ReadonlySet<Role> = new Set(["io-submit", "io-error", "s
 /** Roles whose queued work IO waits on when that work completes IO (else it may only clean up). */
 const IO_COMPLETE_ROLES: ReadonlySet<Role> = new Set(["io-complete", "writeback"]);
 /** Roles that run inside reclaim or writeback: what they flush, reclaim waits on. */
+/**
+ * Roles of kernel callbacks that IO or reclaim waits on: work that calls one through its ops field
+ * (`sched->ops->run_job(job)`, `q->mq_ops->queue_rq(...)`) runs that code itself, so what waits on the callback
+ * waits on the work.
+ */
+const WAITED_CALLBACK_ROLES: ReadonlySet<Role> = new Set(["io-submit", "io-complete", "io-error", "writeback", "swap-io", "fence-signal"]);
+/** The role a call through a pointer runs, by its field when the field names one kernel callback unambiguously. */
+function calledRole(callee: string): { role: Role; label: string } | null {
+  if (!callee.startsWith("->")) return null;
+  const r = FIELD_ROLES[callee.slice(2)];
+  return r && WAITED_CALLBACK_ROLES.has(r.role) ? r : null;
+}
 const RECLAIM_ROLES: ReadonlySet<Role> = new Set(["shrinker", "reclaim-evict", "reclaim-release", "writeback", "io-submit", "io-complete", "io-error", "swap-io"]);
 
 const MAX_TEXT = 2 * 1024 * 1024;
@@ -604,6 +617,10 @@ export class WorkqueueAnalysis {
           const assignedTo = ctor ? lhsBefore(lines!, c.line, c.callee) : null;
           return { callee: c.callee, args, line: c.line, assignedTo, info: classifyCall(c.callee, args, assignedTo, (v) => types.get(v) ?? null), state: NO_STATE, conditional: false };
         });
+        // calls through a pointer to a kernel callback IO or reclaim waits on (what the work runs, for waitLink)
+        for (const pc of fn.pointerCalls ?? [])
+          if (calledRole(`->${pc.field}`)) events.push({ callee: `->${pc.field}`, receiver: pc.receiver, args: [], line: pc.line, assignedTo: null, info: { kind: "call" }, state: NO_STATE, conditional: false });
+        events.sort((x, y) => x.line - y.line);
         const flow: FunctionFlow = { name: fn.name, start: fn.start, end: fn.end, entryVisible: true, endVisible: true, isStatic: fn.isStatic, params, returnType: "", events, exits: [], problems: [], types, handedOver: [], returnsScope: [], restoresParam: false };
         scanned.add(flow);
         const own = audit ? new Set(events.map((e) => e.line)) : standIn !== undefined ? new Set<number>() : new Set([...changed].filter((l) => l >= fn.start && l <= fn.end));
@@ -1271,6 +1288,15 @@ export class WorkqueueAnalysis {
       if (hit) {
         const kind = IO_COMPLETION_CALLS[hit.ev.callee] ? "completes-io" : "writeback";
         return { kind, chain: [...(role ? [...head, call] : []), label, ...hit.chain.map((f) => `${f}()`)], complete: true, call: hit.ev.callee, ...(role ? { role } : {}), at: { file: hit.view.path, line: hit.ev.line } };
+      }
+    }
+    // the work runs a kernel callback IO or reclaim waits on (through its ops field)
+    for (const view of views) {
+      const hit = this.reach(view, (e) => calledRole(e.callee) !== null);
+      if (hit) {
+        const r = calledRole(hit.ev.callee)!;
+        const fns = hit.chain.slice(0, -1).map((f) => `${f}()`);
+        return { kind: "runs-role", chain: [...(role ? [...head, call] : []), label, ...fns, `${hit.ev.receiver ?? ""}${hit.ev.callee}() (${r.label})`], complete: true, call: hit.ev.callee, ...(role ? { role } : {}), at: { file: hit.view.path, line: hit.ev.line } };
       }
     }
     if (!role) return null;

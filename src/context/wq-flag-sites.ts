@@ -204,7 +204,16 @@ export function pairFlagSites(file: FileDiff): SitePair[] {
   const pairs: SitePair[] = [];
   const usedOld = new Set<FlagSite>();
   const unmatchedNew: FlagSite[] = [];
+  // a statement the patch leaves as it is (context lines on both sides) is its own counterpart: a new call beside
+  // it for the same queue (an #ifdef branch added next to it) is a new site, not this one changed
+  const same = (a: FlagSite, b: FlagSite) => a.stmt.hunk === b.stmt.hunk && a.stmt.indexes.length === b.stmt.indexes.length && a.stmt.indexes.every((i, k) => i === b.stmt.indexes[k]);
   for (const n of news) {
+    if (n.stmt.touched) continue;
+    const o = olds.find((x) => !usedOld.has(x) && !x.stmt.touched && same(x, n));
+    if (o) usedOld.add(o);
+  }
+  for (const n of news) {
+    if (!n.stmt.touched && olds.some((x) => usedOld.has(x) && same(x, n))) continue;
     const o = n.key ? olds.find((x) => !usedOld.has(x) && x.key === n.key) : undefined;
     if (o) {
       usedOld.add(o);

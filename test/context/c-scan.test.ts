@@ -64,3 +64,18 @@ describe("scanFile: initialisers a macro of the file builds", () => {
     expect(fn?.start).toBe(32);
   });
 });
+
+describe("scanFile: calls through a pointer", () => {
+  const fn = scanFile(`static void gadget_work(struct work_struct *w)
+{
+	struct gadget *g = container_of(w, struct gadget, work);
+
+	g->ops->run(g->job);
+	gadget_done(g);
+}
+`).functions[0]!;
+  it("are kept apart from direct calls, with the field and the object it is read from", () => {
+    expect(fn.pointerCalls).toEqual([{ field: "run", receiver: "g->ops", line: 5 }]);
+    expect(fn.calls.map((c) => c.callee)).toEqual(["container_of", "gadget_done"]);
+  });
+});

@@ -150,3 +150,59 @@ describe("wq-new-io-queue with source context", () => {
     expect(await reviewWithTree(t, spec, [rule])).toEqual([]);
   });
 });
+
+// A GPU-style scheduler: its own ordered queue runs the work that calls the backend's run_job (code that signals
+// the fences reclaim waits for). A lockdep-annotated constructor is added in an #ifdef branch beside the existing
+// call, which stays as it was in the #else branch.
+const SCHED = (ctor: string, callback = "run_job") => `struct zap_sched {
+	const struct zap_sched_ops *ops;
+	struct workqueue_struct *submit_wq;
+	struct work_struct work_run;
+};
+
+static void zap_sched_run_work(struct work_struct *w)
+{
+	struct zap_sched *s = container_of(w, struct zap_sched, work_run);
+	struct zap_job *job = zap_sched_next_job(s);
+	struct dma_fence *fence;
+
+	if (!job)
+		return;
+	fence = s->ops->${callback}(job);
+	zap_sched_track(s, job, fence);
+}
+
+void zap_sched_kick(struct zap_sched *s)
+{
+	queue_work(s->submit_wq, &s->work_run);
+}
+
+int zap_sched_init(struct zap_sched *s, const char *name)
+{
+	INIT_WORK(&s->work_run, zap_sched_run_work);
+${ctor}
+	if (!s->submit_wq)
+		return -ENOMEM;
+	return 0;
+}
+`;
+const PLAIN = "\ts->submit_wq = alloc_ordered_workqueue(name, 0);";
+const withLockdep = (flags: string) => `#ifdef CONFIG_LOCKDEP\n\ts->submit_wq = alloc_ordered_workqueue_lockdep_map(name, ${flags},\n\t\t\t\t\t\t\t     &zap_sched_map);\n#else\n${PLAIN}\n#endif`;
+
+describe("wq-new-io-queue: the work runs a kernel callback reclaim waits on", () => {
+  const run = (after: string, callback?: string) =>
+    reviewWithTree(new Map([["drivers/gpu/zap/zap_sched.c", SCHED(PLAIN, callback)]]), { files: [{ path: "drivers/gpu/zap/zap_sched.c", before: SCHED(PLAIN, callback), after: SCHED(after, callback) }] }, [rule]);
+  const line = SCHED(withLockdep("0")).split("\n").findIndex((l) => l.includes("alloc_ordered_workqueue_lockdep_map")) + 1;
+
+  it("a constructor added beside the unchanged one, without WQ_MEM_RECLAIM: a warning naming the callback the work runs", async () => {
+    const f = await run(withLockdep("0"));
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[line, "warning", "noRescuer"]]);
+    expect(f[0]!.message).toContain("s->submit_wq -> zap_sched_run_work() -> s->ops->run_job() (drm_sched_backend_ops.run_job)");
+  });
+  it("the new constructor asks for WQ_MEM_RECLAIM: quiet", async () => {
+    expect(await run(withLockdep("WQ_MEM_RECLAIM"))).toEqual([]);
+  });
+  it("the work calls a callback no one waits on: quiet", async () => {
+    expect(await run(withLockdep("0"), "prepare_job")).toEqual([]);
+  });
+});

@@ -1,9 +1,11 @@
 // wq-new-io-queue: a new workqueue without WQ_MEM_RECLAIM whose work IO or
 // reclaim waits on. From the workqueue analysis: the new call's own flags
 // (literal, macro, variable), and a link from the queue to IO — its work
-// completes IO or writes back, it is queued from a function the block layer
-// hands requests or recovery to, or reclaim-side code flushes it. Names of
-// queues, functions and files play no part.
+// completes IO or writes back, runs a kernel callback IO or reclaim waits on
+// through its ops field (`->queue_rq()`, a GPU scheduler's `->run_job()`,
+// whose fences reclaim waits for), it is queued from a function the block
+// layer hands requests or recovery to, or reclaim-side code flushes it. Names
+// of queues, functions and files play no part.
 import { workqueueAnalysis, type WaitLink } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { chainText } from "../util/phrases.js";
@@ -14,10 +16,11 @@ export const rule: Rule = {
     id: "wq-new-io-queue",
     class: "workqueue-reclaim",
     severity: "warning",
-    description: "a new workqueue without WQ_MEM_RECLAIM whose work completes IO, takes requests from the block layer, or is flushed by reclaim",
+    description: "a new workqueue without WQ_MEM_RECLAIM whose work completes IO, takes requests from the block layer, runs a callback IO or reclaim waits on, or is flushed by reclaim",
     docs: {
       why:
-        "Work that completes IO or writeback is work memory reclaim ends up waiting on. Without " +
+        "Work that completes IO or writeback, or runs the callbacks that do (a block driver's queue_rq, a GPU " +
+        "scheduler's run_job, whose fences shrinkers and mmu notifiers wait for), is work memory reclaim ends up waiting on. Without " +
         "WQ_MEM_RECLAIM the queue has no rescuer thread, so when no new kworker can be created under " +
         "memory pressure the completion never runs and reclaim waits forever. Workqueue documentation: " +
         "every queue that may be used on the memory-reclaim path must set the flag.",
