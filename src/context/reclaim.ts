@@ -483,7 +483,7 @@ function regionMatters(r: Region, role: boolean, locks: boolean, heldBefore = fa
   // a plain lock is a hazard only when a reclaim-side function takes it, and diff-only that function must be in the patch
   const heldRe = locks ? TOKENS.held : TOKENS.heldAlways;
   const c = hunkChanges(r.hunk, locks);
-  if (c.scope) return true;
+  if (c.scope || c.passedThrough) return true;
   const { changedAlloc, changedHeld, changedOther, changedExit } = c;
   // a new exit path can leave a scope open (or a lock held) that the lines shown opened
   if (changedExit && r.lines.some((l) => TOKENS.scope.test(l.text))) return true;
@@ -510,7 +510,10 @@ function locksInsideFreeze(r: Region): boolean {
 }
 
 /** What a hunk's changed lines name, for regionMatters (every region of a hunk reads the same lines): per hunk and `locks`. */
-const hunkMemo = new WeakMap<Hunk, Partial<Record<"locks" | "always", { scope: boolean; changedAlloc: boolean; changedHeld: boolean; changedOther: boolean; changedExit: boolean }>>>();
+const hunkMemo = new WeakMap<Hunk, Partial<Record<"locks" | "always", { scope: boolean; passedThrough: boolean; changedAlloc: boolean; changedHeld: boolean; changedOther: boolean; changedExit: boolean }>>>();
+/** A written-out mask that lets reclaim into the filesystem and IO, and a mask variable (`gfp`, `gfp_mask`, `sc->gfp_mask`). */
+const FS_MASK_WORD = /\bGFP_(?:KERNEL|USER|HIGHUSER\w*)\b/;
+const MASK_VARIABLE = /\b\w*gfp\w*\b/i;
 function hunkChanges(h: Hunk, locks: boolean) {
   let m = hunkMemo.get(h);
   if (!m) hunkMemo.set(h, (m = {}));
@@ -518,10 +521,16 @@ function hunkChanges(h: Hunk, locks: boolean) {
   const memo = m[k];
   if (memo) return memo;
   const heldRe = locks ? TOKENS.held : TOKENS.heldAlways;
-  const out = { scope: false, changedAlloc: false, changedHeld: false, changedOther: false, changedExit: false };
+  const out = { scope: false, passedThrough: false, changedAlloc: false, changedHeld: false, changedOther: false, changedExit: false };
+  let deletedFsMask = false;
+  let addedVariableMask = false;
   for (const l of h.lines) {
     if (l.kind === "ctx") continue;
     const t = l.text;
+    // an allocation's GFP_KERNEL replaced by a mask it is given (mask-passed-through)
+    if (l.kind === "del" && FS_MASK_WORD.test(t) && TOKENS.alloc.test(t)) deletedFsMask = true;
+    if (l.kind === "add" && !FS_MASK_WORD.test(t) && MASK_VARIABLE.test(t.replace(/\bgfp_t\b|\b__?GFP_\w+/g, ""))) addedVariableMask = true;
+    out.passedThrough = deletedFsMask && addedVariableMask;
     // a scope or strict mask deleted, or a gfp_t parameter dropped (its callers' masks with it)
     if (TOKENS.scope.test(t) || (l.kind === "del" && (TOKENS.relaxed.test(t) || /\bgfp_t\s+[A-Za-z_]/.test(t)))) {
       out.scope = true;
@@ -1808,18 +1817,21 @@ export class ReclaimAnalysis {
   /** The same call in the pre image (same function, callee and first argument or target), when there is one. */
   before(site: AllocSite): FlowEvent | null {
     const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
+    // every candidate of the function's old side; when several match (the same call in several places), the one
+    // into the same lvalue, on a line the patch changed, nearest the site's line
+    let best: { e: FlowEvent; score: number; dist: number } | null = null;
     for (const p of this.preViewsOf(site.fn.path, site.fn.name)) {
-      const hit = p.flow.events.find(
-        (e) =>
-          e.info.kind === "alloc" &&
-          ((e.info.name === site.ev.info.name &&
-            (norm(e.args[0]) === norm(site.ev.args[0]) || (site.ev.assignedTo !== null && norm(e.assignedTo) === norm(site.ev.assignedTo)))) ||
-            // another allocator into the same lvalue (kzalloc -> mempool_alloc): the same allocation, made another way
-            (site.ev.assignedTo !== null && norm(e.assignedTo) === norm(site.ev.assignedTo))),
-      );
-      if (hit) return hit;
+      for (const e of p.flow.events) {
+        if (e.info.kind !== "alloc") continue;
+        const sameLvalue = site.ev.assignedTo !== null && norm(e.assignedTo) === norm(site.ev.assignedTo);
+        // another allocator into the same lvalue (kzalloc -> mempool_alloc): the same allocation, made another way
+        if (!sameLvalue && !(e.info.name === site.ev.info.name && norm(e.args[0]) === norm(site.ev.args[0]))) continue;
+        const score = (sameLvalue ? 2 : 0) + (p.changed.has(e.line) ? 1 : 0);
+        const dist = Math.abs(e.line - site.at);
+        if (!best || score > best.score || (score === best.score && dist < best.dist)) best = { e, score, dist };
+      }
     }
-    return null;
+    return best?.e ?? null;
   }
 
   /**

@@ -5,6 +5,7 @@ import { loadKnowledge } from "../../src/knowledge/load.js";
 import { rule } from "../../src/rules/gfp-context/new-nofs-noio-mask.js";
 import { ruleTester, runRule } from "../helpers/rule-tester.js";
 import { toPatch } from "../helpers/rule-tester.js";
+import { restrictedMasks } from "../../src/rules/util/gfp-lists.js";
 
 const before = `static int quux_fill(struct quux_inode *qi, size_t len)
 {
@@ -125,5 +126,30 @@ describe("new-nofs-noio-mask and the reviewed kernel", () => {
   it("does not say so for v5.17 and later", () => {
     const found = review(5, 17);
     expect(found.map((f) => f.messageId)).toEqual(["perCallMask"]);
+  });
+});
+
+describe("new-nofs-noio-mask: a mask that named GFP_NOFS but did not clear __GFP_FS", () => {
+  const was = (mask: string) => `static int quux_getattr(struct quux_inode *qi, size_t len)
+{
+	void *buf;
+
+	buf = kvmalloc(len, ${mask});
+	if (!buf)
+		return -ENOMEM;
+	return quux_read_attr(qi, buf, len);
+}
+`;
+  it("GFP_KERNEL | GFP_NOFS is GFP_KERNEL: not a restricted mask", () => {
+    expect(restrictedMasks("\tbuf = kvmalloc(len, GFP_KERNEL | GFP_NOFS);")).toEqual([]);
+    expect(restrictedMasks("\tbuf = kvmalloc(len, GFP_NOFS | __GFP_ZERO);")).toEqual(["GFP_NOFS"]);
+    expect(restrictedMasks("\tbuf = kvmalloc(len, GFP_NOIO | __GFP_NOWARN);")).toEqual(["GFP_NOIO"]);
+  });
+  it("so GFP_NOFS replacing it is a new restriction, said once", () => {
+    const f = runRule(rule, { files: [{ path: "fs/quux/xattr.c", before: was("GFP_KERNEL | GFP_NOFS"), after: was("GFP_NOFS") }] });
+    expect(f.map((x) => x.messageId)).toEqual(["perCallMask"]);
+  });
+  it("GFP_NOFS | __GFP_ZERO replaced by GFP_NOFS: the restriction was there, quiet", () => {
+    expect(runRule(rule, { files: [{ path: "fs/quux/xattr.c", before: was("GFP_NOFS | __GFP_ZERO"), after: was("GFP_NOFS") }] })).toEqual([]);
   });
 });

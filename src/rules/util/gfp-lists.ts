@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../../paths.js";
 import { PRIVATE_NOFS_MASKS } from "../../vocab/kernel-api.js";
+import { evalMask } from "../../context/gfp.js";
 
 export interface NameList {
   readonly name: string;
@@ -70,13 +71,26 @@ export const lists = {
 /** GFP masks that clear __GFP_FS and/or __GFP_IO on a line (code, comments stripped), filesystems' private NOFS words included (src/vocab). */
 export function restrictedMasks(code: string): string[] {
   const out: string[] = [];
-  if (/\bGFP_NOFS\b/.test(code)) out.push("GFP_NOFS");
-  if (/\bGFP_NOIO\b/.test(code)) out.push("GFP_NOIO");
+  // GFP_NOFS or'ed with a mask that sets __GFP_FS (`GFP_KERNEL | GFP_NOFS` is GFP_KERNEL) restricts nothing
+  const chains = /GFP_NO(?:FS|IO)\b/.test(code) ? [...code.matchAll(GFP_OR_CHAIN)].map((m) => m[0]) : [];
+  const restricts = (word: "GFP_NOFS" | "GFP_NOIO") => {
+    const own = chains.filter((c) => new RegExp(`\\b${word}\\b`).test(c));
+    if (own.length === 0) return new RegExp(`\\b${word}\\b`).test(code);
+    return own.some((c) => {
+      const m = evalMask(c);
+      return word === "GFP_NOFS" ? m.fs === false : m.io === false;
+    });
+  };
+  if (restricts("GFP_NOFS")) out.push("GFP_NOFS");
+  if (restricts("GFP_NOIO")) out.push("GFP_NOIO");
   if (/~\s*\(?[^;)]*\b__GFP_FS\b/.test(code)) out.push("~__GFP_FS");
   if (/~\s*\(?[^;)]*\b__GFP_IO\b/.test(code)) out.push("~__GFP_IO");
   for (const w of Object.keys(PRIVATE_NOFS_MASKS)) if (code.includes(w) && new RegExp(`\\b${w}\\b`).test(code)) out.push(w);
   return out;
 }
+
+/** GFP words joined by `|` (a mask built by or-ing named masks). */
+const GFP_OR_CHAIN = /\b(?:__)?GFP_\w+(?:\s*\|\s*(?:__)?GFP_\w+)*/g;
 
 /**
  * Prefilter needles for a list: every name, and the longest literal part of
