@@ -1278,6 +1278,22 @@ export class ReclaimAnalysis {
     return c;
   }
 
+  /** A fragment of a patch the tree does not apply to, whose function the tree defines: its callers are the tree's. */
+  readInTree(v: FnView): boolean {
+    return this.facts !== null && this.mode !== "audit" && !v.whole && v.name !== "?" && this.source?.postImage(v.path) === undefined && this.definitionOf(v.path, v.name) !== null;
+  }
+
+  /**
+   * A fragment of a patch the tree does not apply to: the callers of the tree's version of its function (the
+   * function is defined there under the same name), each held entry marked as seen in the tree's version.
+   * None without a tree, or when the tree does not define the function.
+   */
+  private treeCallers(v: FnView): CallerFacts {
+    if (!this.readInTree(v)) return { searched: false, complete: false, paths: [], everyScope: [] };
+    const c = this.callers(v);
+    return { ...c, paths: c.paths.map((p) => ({ ...p, held: p.held.map((h) => ({ ...h, entry: { ...h.entry, fromTree: true } })) })) };
+  }
+
   private callersUncached(path: string, name: string, depth: number, active: Set<string>): CallerFacts {
     if (!this.facts) return { searched: false, complete: false, paths: [], everyScope: [] };
     const def = this.definitionOf(path, name);
@@ -1709,7 +1725,7 @@ export class ReclaimAnalysis {
       // (an audit reports each allocation where it is, once)
       const through = this.facts && this.mode !== "audit" ? this.allocatingCalls(v) : [];
       if (allocs.length === 0 && through.length === 0) continue;
-      const callers = v.whole ? this.callers(v) : { searched: false, complete: false, paths: [], everyScope: [] as ScopeKind[] };
+      const callers = v.whole ? this.callers(v) : this.treeCallers(v);
       for (const ev of allocs) out.push(this.allocSite(v, ev, callers));
       for (const t of through) {
         const site = this.allocSite(v, t.ev, callers);

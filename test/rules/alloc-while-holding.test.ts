@@ -460,6 +460,14 @@ int frob_grow(struct frob_fs *fs, unsigned int n)
     expect(f.map((x) => [x.line, x.severity])).toEqual([[6, "warning"]]);
     expect(f[0]!.message).toContain("taken by the caller frob_grow() at line 23 (frob_grow -> frob_resize -> frob_new_map)");
   });
+
+  it("the patch does not apply to the tree: the callers of the tree's version of the function, said so", async () => {
+    // the tree's version has a line the patch's hunk does not show: the hunk's context does not match
+    const drifted = map("GFP_NOFS").replace("\treturn kvmalloc(", "\t/* sized by the caller */\n\treturn kvmalloc(");
+    const f = await reviewWithTree(new Map([["fs/frob/shrink.c", CONDSHRINK(false)], ["fs/frob/map.c", drifted]]), { files: [{ path: "fs/frob/map.c", before: map("GFP_NOFS"), after: map("GFP_KERNEL") }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[6, "warning"]]);
+    expect(f[0]!.message).toContain("taken by the caller frob_grow() at line 24 of the source tree's version of the code, which the patch does not apply to (frob_grow -> frob_resize -> frob_new_map)");
+  });
 });
 
 // A queue attribute store that freezes around the attribute's own ->store method.

@@ -277,8 +277,15 @@ static int gizmo_ctr(struct gizmo_target *gt)
     expect(f[0]!.message).toContain("gizmo_chunk_work -> gizmo_handle_bio -> gizmo_put_mapping -> gizmo_free_zone -> gizmo_reset_zone");
   });
 
-  it("without the flag: a note that says why the function itself was not checked", async () => {
+  it("without the flag: a note that says what was checked, in the tree's version of the code", async () => {
     const f = await reviewWithTree(tree("WQ_UNBOUND"), spec, [rule]);
+    expect(f.map((x) => [x.messageId, x.severity])).toEqual([["relaxedChecked", "info"]]);
+    expect(f[0]!.message).toContain("in the source tree's version of the code (the patch does not apply to it)");
+  });
+
+  it("a function the tree does not define: said to be read from the diff alone", async () => {
+    const renamedTree = new Map([...tree("WQ_UNBOUND")].map(([p, t]) => [p, t.replace(/gizmo_reset_zone/g, "gizmo_zone_reset")]));
+    const f = await reviewWithTree(renamedTree, spec, [rule]);
     expect(f.map((x) => [x.messageId, x.severity])).toEqual([["relaxedUnknown", "info"]]);
     expect(f[0]!.message).toContain("the patch does not apply to the tree");
   });

@@ -67,7 +67,9 @@ export const rule: Rule = {
       if ((site.ev.conds ?? []).some((c) => new RegExp(`\\b${param.name}\\b`).test(c))) continue;
       const k = `${site.fn.path}:${site.at}`;
       if (seen.has(k)) continue;
-      const callers = site.fn.whole ? a.callers(site.fn) : null;
+      // a patch the tree does not apply to: the callers of the tree's version of the function
+      const callers = site.fn.whole || a.readInTree(site.fn) ? a.callers(site.fn) : null;
+      const inTree = site.fn.whole ? "" : " in the source tree's version of the code, which the patch does not apply to";
       const stricter = callers ? stricterCaller(callers, param.index, m) : null;
       // every caller read passes a known mask that allows all this allocation does: nothing ruled out
       const allKnown = callers !== null && callers.paths.every((p) => p.args[param.index] !== undefined && evalMask(p.args[param.index]!).fs !== null && evalMask(p.args[param.index]!).io !== null);
@@ -84,9 +86,9 @@ export const rule: Rule = {
           fn: site.fn.name,
           param: param.name,
           callers: stricter
-            ? `${stricter.caller}() passes ${stricter.text} (${chainText(stricter.chain)})`
+            ? `${stricter.caller}() passes ${stricter.text} (${chainText(stricter.chain)})${inTree}`
             : callers && callers.searched
-              ? `what its callers pass is not known here (not every caller was found, or one passes its own variable)`
+              ? `what its callers pass is not known here (not every caller was found${inTree}, or one passes its own variable)`
               : a.mode === "tree"
                 ? `what the callers pass was not read (the patch does not apply to the tree, so ${site.fn.name}() is read from the diff alone)`
                 : `what the callers pass is not in the diff (a source tree would show them)`,

@@ -206,9 +206,11 @@ function verdict(a: ReclaimAnalysis, site: AllocSite, relaxed: { was: string; no
       unknowns: [`whether a shrinker, eviction or writeback path takes ${lockLabel(lock.held)}`],
     };
   }
-  if (a.mode === "diff" || !site.fn.whole) {
+  if (a.mode === "diff" || (!site.fn.whole && !a.readInTree(site.fn))) {
     const whyNot = a.mode === "diff" ? "without the source tree" : `(the patch does not apply to the tree, so ${fn}() is read from the diff alone)`;
     return { ...base, messageId: "relaxedUnknown", data: { ...r, alloc: allocText(site), fn, whyNot }, unknowns: [`what the callers of ${fn}() hold`, `the role of ${fn}() in the IO path`] };
   }
-  return { ...base, messageId: "relaxedChecked", data: { ...r, alloc: allocText(site), fn, callers: checkedCallers || "no callers", dir } };
+  // a patch the tree does not apply to: the callers checked are those of the tree's version of the function
+  const where = site.fn.whole ? "" : " in the source tree's version of the code (the patch does not apply to it)";
+  return { ...base, messageId: "relaxedChecked", data: { ...r, alloc: allocText(site), fn, callers: `${checkedCallers || "no callers"}${where}`, dir } };
 }

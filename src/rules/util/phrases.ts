@@ -32,6 +32,8 @@ export function roleWhy(role: RoleFact): string {
 
 /** Where a held thing comes from: "at line 412" or "by the caller foo_setattr() (foo_ioctl -> ... )". */
 export function heldWhere(h: { line: number; fromTree?: boolean; takenIn?: string }, via: string[] | null, verb = "taken"): string {
+  if (h.fromTree && via && via.length >= 2)
+    return `${verb} by the caller ${h.takenIn ?? via[via.length - 2]}() at line ${h.line} of the source tree's version of the code, which the patch does not apply to (${chainText(via)})`;
   if (h.fromTree) return `${verb} at line ${h.line} of the source tree's version of this function, which the patch does not apply to`;
   if (!via || via.length < 2) return `${verb} at line ${h.line}`;
   return `${verb} by the caller ${h.takenIn ?? via[via.length - 2]}() at line ${h.line} (${chainText(via)})`;
