@@ -208,6 +208,16 @@ describe("nofs-to-kernel with the tree: work of a WQ_MEM_RECLAIM queue", () => {
   it("stays at info when the queue has no WQ_MEM_RECLAIM", async () => {
     const f = await reviewWithTree(tree("WQ_UNBOUND"), spec("WQ_UNBOUND"), [rule]);
     expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[5, "relaxedChecked", "info"]]);
+    // no caller to have checked: what makes nothing held is said instead of "checked 0 caller paths"
+    expect(f[0]!.message).toContain("no caller: widget_refill_work() runs as the function of the work item refill, which starts with nothing held");
+  });
+
+  it("an exported function with no caller in the directory: nothing was checked, and it says so", async () => {
+    const exported = (mask: string) => `int widget_grow_pool(struct widget *w)\n{\n\tw->pool = kmalloc_array(w->n, sizeof(void *), ${mask});\n\treturn w->pool ? 0 : -ENOMEM;\n}\nEXPORT_SYMBOL_GPL(widget_grow_pool);\n`;
+    const f = await reviewWithTree(new Map([["drivers/block/widget.c", exported("GFP_NOIO")]]), { files: [{ path: "drivers/block/widget.c", before: exported("GFP_NOIO"), after: exported("GFP_KERNEL") }] }, [rule]);
+    expect(f.map((x) => [x.messageId, x.severity])).toEqual([["relaxedUnknown", "info"]]);
+    expect(f[0]!.message).toContain("no caller of widget_grow_pool() was found in drivers/block/; it is exported or its address is taken, so its callers are elsewhere");
+    expect(f[0]!.message).not.toContain("checked 0");
   });
 });
 

@@ -37,7 +37,7 @@ export const rule: Rule = {
       relaxedInReclaimWork:
         "{{was}} -> {{now}} for {{alloc}} in {{fn}}(), which runs as work of {{queue}}, a WQ_MEM_RECLAIM queue ({{chain}}): the flag says reclaim or IO may wait on this work, and an allocation that may now {{what}} from reclaim can wait for itself",
       relaxedChecked:
-        "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): checked {{callers}}; none holds a transaction handle or a lock a reclaim-side function of {{dir}} takes, and {{fn}}() has no IO role",
+        "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): checked {{callers}}; none holds a lock a reclaim-side function of {{dir}} takes or a transaction handle without a NOFS scope, and {{fn}}() has no IO role",
       scopeFunctionRemoved:
         "{{fn}}() is removed with its {{kind}} scope, which covered {{covered}}: whatever replaces that work must not allocate where the scope was needed (or must keep the scope); otherwise it may {{what}} from reclaim",
       scopeRemovedNothingLeft:
@@ -91,7 +91,10 @@ export const rule: Rule = {
         });
         continue;
       }
-      reports.push(verdict(a, site, maskChanged ? r : null, lost));
+      // a work function: called by no function, it starts with nothing held
+      const bound = work?.kind === "wq" && work.queue ? null : workqueueAnalysis(ctx).bindings(site.fn.path, "post", { fn: site.fn.name })[0];
+      const workOf = work?.kind === "wq" && work.queue ? `work of ${work.queue.label} (${chainText(work.chain)})` : bound ? `the function of the work item ${bound.work}` : null;
+      reports.push(verdict(a, site, maskChanged ? r : null, lost, workOf));
     }
     // a scope removed from a function in which no allocation is left to judge: what it covered is now called without it
     for (const pv of a.pre()) {
@@ -181,7 +184,7 @@ function scopeMovedToCaller(a: ReclaimAnalysis, site: AllocSite, lost: string): 
   return a.post().some((v) => v.flow.events.some((e) => e.callee === site.fn.name && (e.state.mustScopes as string[]).includes(kind)));
 }
 
-function verdict(a: ReclaimAnalysis, site: AllocSite, relaxed: { was: string; now: string } | null, lost: string | null): Report {
+function verdict(a: ReclaimAnalysis, site: AllocSite, relaxed: { was: string; now: string } | null, lost: string | null, workOf: string | null): Report {
   const fn = site.fn.name;
   const base = { file: site.fn.path, line: site.at, identifiers: [site.ev.callee, "GFP_NOFS", "GFP_KERNEL"] };
   const lock = site.hazards.find((h) => h.kind === "held-lock");
@@ -193,7 +196,9 @@ function verdict(a: ReclaimAnalysis, site: AllocSite, relaxed: { was: string; no
       ? `${lockLabel(lock.held)} is held there; a deadlock if a reclaim path takes it`
       : a.mode === "diff"
         ? "safe only if nothing reclaim needs is held there; not checked without the source tree"
-        : `checked ${checkedCallers}: no lock a reclaim-side function of ${dir} takes and no transaction handle is held`;
+        : callers.paths.length === 0
+          ? `no caller of ${fn}() was found in ${dir}${callers.complete ? "" : " (it is exported or its address is taken: its callers are elsewhere)"}, so what they hold is not known`
+          : `checked ${checkedCallers}: no lock a reclaim-side function of ${dir} takes and no transaction handle without a NOFS scope is held`;
     return { ...base, messageId: "scopeRemoved", data: { kind: lost, fn, alloc: allocText(site), now: site.mask.name ?? site.mask.text, verdict: v }, unknowns: a.mode === "diff" ? ["the callers of " + fn + "() and what they hold"] : [] };
   }
   const r = relaxed!;
@@ -212,5 +217,12 @@ function verdict(a: ReclaimAnalysis, site: AllocSite, relaxed: { was: string; no
   }
   // a patch the tree does not apply to: the callers checked are those of the tree's version of the function
   const where = site.fn.whole ? "" : " in the source tree's version of the code (the patch does not apply to it)";
+  // no caller: work of a queue starts with nothing held; otherwise nothing was checked, say what is unknown
+  if (callers.paths.length === 0 && workOf)
+    return { ...base, messageId: "relaxedChecked", data: { ...r, alloc: allocText(site), fn, callers: `no caller: ${fn}() runs as ${workOf}, which starts with nothing held${where}`, dir } };
+  if (callers.paths.length === 0) {
+    const whyNot = `(no caller of ${fn}() was found in ${dir}${where}${callers.complete ? "" : "; it is exported or its address is taken, so its callers are elsewhere"})`;
+    return { ...base, messageId: "relaxedUnknown", data: { ...r, alloc: allocText(site), fn, whyNot }, unknowns: [`what the callers of ${fn}() hold`] };
+  }
   return { ...base, messageId: "relaxedChecked", data: { ...r, alloc: allocText(site), fn, callers: `${checkedCallers || "no callers"}${where}`, dir } };
 }
