@@ -26,6 +26,7 @@ import {
   RECLAIM_LOCKDEP_PRIME,
   THREAD_SPAWNERS,
   WQ_CONSTRUCTORS,
+  WORK_INITS,
   OPS_ROLES,
   ROLE_NEEDS,
   SIGNATURE_ROLES,
@@ -513,7 +514,7 @@ function locksInsideFreeze(r: Region): boolean {
 const hunkMemo = new WeakMap<Hunk, Partial<Record<"locks" | "always", { scope: boolean; passedThrough: boolean; changedAlloc: boolean; changedHeld: boolean; changedOther: boolean; changedExit: boolean }>>>();
 /** A written-out mask that lets reclaim into the filesystem and IO, and a mask variable (`gfp`, `gfp_mask`, `sc->gfp_mask`). */
 const FS_MASK_WORD = /\bGFP_(?:KERNEL|USER|HIGHUSER\w*)\b/;
-const MASK_VARIABLE = /\b\w*gfp\w*\b/i;
+const MASK_VARIABLE = /\b\w*gfp\w*\b/;
 function hunkChanges(h: Hunk, locks: boolean) {
   let m = hunkMemo.get(h);
   if (!m) hunkMemo.set(h, (m = {}));
@@ -529,7 +530,7 @@ function hunkChanges(h: Hunk, locks: boolean) {
     const t = l.text;
     // an allocation's GFP_KERNEL replaced by a mask it is given (mask-passed-through)
     if (l.kind === "del" && FS_MASK_WORD.test(t) && TOKENS.alloc.test(t)) deletedFsMask = true;
-    if (l.kind === "add" && !FS_MASK_WORD.test(t) && MASK_VARIABLE.test(t.replace(/\bgfp_t\b|\b__?GFP_\w+/g, ""))) addedVariableMask = true;
+    if (l.kind === "add" && !FS_MASK_WORD.test(t) && MASK_VARIABLE.test(t.replace(/\bgfp_t\b/g, ""))) addedVariableMask = true;
     out.passedThrough = deletedFsMask && addedVariableMask;
     // a scope or strict mask deleted, or a gfp_t parameter dropped (its callers' masks with it)
     if (TOKENS.scope.test(t) || (l.kind === "del" && (TOKENS.relaxed.test(t) || /\bgfp_t\s+[A-Za-z_]/.test(t)))) {
@@ -797,7 +798,7 @@ export class ReclaimAnalysis {
       // (the chains the shrinker and stacked-IO rules follow start at a role: diff-only, one the patch shows)
       const heldBefore = r.name !== null && before.some((b) => b.lines.some((l) => TOKENS.sleepingLock.test(l.text)));
       // (a queue with a rescuer the patch shows: its work may be any function of the patch)
-      if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r) || this.patchShowsReclaimQueue(), this.patchHasReclaimSide(), heldBefore) && !(this.patchHasRole() && chainMatters(r, calls)) && !locksInsideFreeze(r)) continue;
+      if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r) || this.mayRunAsReclaimWork(r), this.patchHasReclaimSide(), heldBefore) && !(this.patchHasRole() && chainMatters(r, calls)) && !locksInsideFreeze(r)) continue;
       const params = paramsOfSignature(r.signature);
       const initial = seed ? this.seedFor(r) : undefined;
       const wrappers = this.wrappersOf(r.file.path);
@@ -1053,6 +1054,48 @@ export class ReclaimAnalysis {
   private reclaimQueue: boolean | null = null;
 
   /** The patch's lines name WQ_MEM_RECLAIM or a legacy constructor (which implies it): a queue whose work reclaim may wait on. */
+  private reclaimWorkNames: Set<string> | null = null;
+
+  /**
+   * Diff only, with a WQ_MEM_RECLAIM queue in the patch: a region that may run as work of it. Work is bound where the
+   * patch shows it (an INIT_WORK()-like call naming the function, or a function taking a work_struct and finding its
+   * object with container_of()), and runs the functions it calls: the regions named on a line with a work-init call
+   * or taking a work_struct, and those the functions of the set call, on either side. A necessary condition: the
+   * workqueue analysis finds work only through such bindings in a diff.
+   */
+  private mayRunAsReclaimWork(r: Region): boolean {
+    if (!this.patchShowsReclaimQueue() || r.name === null) return false;
+    if (!this.reclaimWorkNames) {
+      const regions = [...regionsOf(this.patch, "new"), ...regionsOf(this.patch, "old")];
+      const names = new Set(regions.map((x) => x.name).filter((n): n is string => n !== null));
+      const inits = new RegExp(`\\b(?:${Object.keys(WORK_INITS).join("|")})\\s*\\(`);
+      const set = new Set<string>();
+      for (const f of this.patch.files)
+        for (const h of f.hunks)
+          h.lines.forEach((l, i) => {
+            if (!inits.test(l.text)) return;
+            // the call's arguments may go on to the next line
+            for (const w of `${l.text} ${h.lines[i + 1]?.text ?? ""}`.match(/[A-Za-z_]\w*/g) ?? []) if (names.has(w)) set.add(w);
+          });
+      for (const x of regions) if (x.name !== null && /\bstruct\s+work_struct\s*\*/.test(x.signature)) set.add(x.name);
+      // what the work calls, among the patch's functions
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const x of regions) {
+          if (x.name === null || !set.has(x.name)) continue;
+          for (const l of x.lines)
+            for (const w of l.text.match(/[A-Za-z_]\w*(?=\s*\()/g) ?? [])
+              if (names.has(w) && !set.has(w)) {
+                set.add(w);
+                grew = true;
+              }
+        }
+      }
+      this.reclaimWorkNames = set;
+    }
+    return this.reclaimWorkNames.has(r.name);
+  }
+
   private patchShowsReclaimQueue(): boolean {
     if (this.reclaimQueue !== null) return this.reclaimQueue;
     this.reclaimQueue = this.patch.files.some((f) => f.hunks.some((h) => h.lines.some((l) => TOKENS.reclaimQueue.test(l.text))));

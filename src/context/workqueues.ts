@@ -24,6 +24,7 @@ import {
   ROLE_FLUSH_CONTEXT,
   SYSTEM_QUEUES,
   SYSTEM_QUEUE_NAMES,
+  THREAD_SPAWNERS,
   WORK_INITS,
   WQ_CONSTRUCTORS,
   WQ_CONSTRUCTOR_FORMAT,
@@ -311,7 +312,8 @@ export function literalFlags(text: string): { memReclaim: boolean; legacy: boole
 
 /** Words that put a region in the workqueue analysis's view: queues, work items, flushes, waits for completions. */
 const WQ_TOKENS = new RegExp(
-  `\\b(?:${[...Object.keys(WQ_CONSTRUCTORS), ...Object.keys(QUEUE_CALLS), ...Object.keys(FLUSH_CALLS), ...Object.keys(WORK_INITS), "work_struct", "delayed_work", "wait_for_completion\\w*", "WQ_\\w+"].join("|")})\\b`,
+  // (kernel threads too: a queue's work moved into a thread of its own is judged where the thread is started)
+  `\\b(?:${[...Object.keys(WQ_CONSTRUCTORS), ...Object.keys(QUEUE_CALLS), ...Object.keys(FLUSH_CALLS), ...Object.keys(WORK_INITS), ...Object.keys(THREAD_SPAWNERS), "work_struct", "delayed_work", "wait_for_completion\\w*", "WQ_\\w+"].join("|")})\\b`,
 );
 
 /** The queues a queue call without a queue argument uses (named by no argument of the call). */

@@ -11,6 +11,12 @@ import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Hunk, Report, Rule } from "../../types.js";
 import { allocText, chainText } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
+import { LOCK_CALLS, SCOPE_CALLS } from "../../vocab/kernel-api.js";
+
+/** Calls that open a scope (a save, or a queue freeze that hands back saved task flags): what a deleted save names. */
+const SAVE_CALLS = new RegExp(
+  `\\b(?:${[...Object.entries(SCOPE_CALLS).filter(([, c]) => c.op === "save").map(([n]) => n), ...Object.entries(LOCK_CALLS).filter(([, l]) => l.kind === "freeze" && l.op === "acquire").map(([n]) => n)].join("|")})\\b`,
+);
 
 export const rule: Rule = {
   meta: {
@@ -97,7 +103,9 @@ export const rule: Rule = {
       reports.push(verdict(a, site, maskChanged ? r : null, lost, workOf));
     }
     // a scope removed from a function in which no allocation is left to judge: what it covered is now called without it
-    for (const pv of a.pre()) {
+    // (only a patch that deletes a line naming a scope save can have removed one: the old side is walked only then)
+    const deletesSave = ctx.patch.files.some((f) => f.hunks.some((h) => h.lines.some((l) => l.kind === "del" && SAVE_CALLS.test(l.text))));
+    for (const pv of deletesSave ? a.pre() : []) {
       const removed = pv.flow.events.find((e) => e.info.kind === "scope" && e.info.op === "save" && e.info.how === "save" && pv.changed.has(e.line));
       if (!removed || removed.info.kind !== "scope") continue;
       const kind = removed.info.scope[0];
