@@ -797,7 +797,7 @@ export class ReclaimAnalysis {
       // the directory can supply what the lines do not)
       // (the chains the shrinker and stacked-IO rules follow start at a role: diff-only, one the patch shows)
       const heldBefore = r.name !== null && before.some((b) => b.lines.some((l) => TOKENS.sleepingLock.test(l.text)));
-      // (a queue with a rescuer the patch shows: its work may be any function of the patch)
+      // (a queue with a rescuer the patch shows: the functions that may run as its work)
       if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r) || this.mayRunAsReclaimWork(r), this.patchHasReclaimSide(), heldBefore) && !(this.patchHasRole() && chainMatters(r, calls)) && !locksInsideFreeze(r)) continue;
       const params = paramsOfSignature(r.signature);
       const initial = seed ? this.seedFor(r) : undefined;
@@ -1053,7 +1053,6 @@ export class ReclaimAnalysis {
 
   private reclaimQueue: boolean | null = null;
 
-  /** The patch's lines name WQ_MEM_RECLAIM or a legacy constructor (which implies it): a queue whose work reclaim may wait on. */
   private reclaimWorkNames: Set<string> | null = null;
 
   /**
@@ -1096,6 +1095,7 @@ export class ReclaimAnalysis {
     return this.reclaimWorkNames.has(r.name);
   }
 
+  /** The patch's lines name WQ_MEM_RECLAIM or a legacy constructor (which implies it): a queue whose work reclaim may wait on. */
   private patchShowsReclaimQueue(): boolean {
     if (this.reclaimQueue !== null) return this.reclaimQueue;
     this.reclaimQueue = this.patch.files.some((f) => f.hunks.some((h) => h.lines.some((l) => TOKENS.reclaimQueue.test(l.text))));
@@ -1854,19 +1854,18 @@ export class ReclaimAnalysis {
     active.add(key);
     const flow = cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(name);
     let best: { mask: Mask; chain: string[] } | null = null;
-    const rank = maskRank;
     for (const e of flow?.events ?? []) {
       const scopes = e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle");
       if (e.info.kind === "alloc") {
         const m = applyScopes(e.info.mask, scopes);
-        if (rank(m) > 0 && (!best || rank(m) > rank(best.mask))) best = { mask: m, chain: [`${e.callee}(${e.info.gfpText ?? ""})`] };
+        if (maskRank(m) > 0 && (!best || maskRank(m) > maskRank(best.mask))) best = { mask: m, chain: [`${e.callee}(${e.info.gfpText ?? ""})`] };
       } else if (e.info.kind === "call" && !e.callee.startsWith("->")) {
         const sub = this.allocSummary(def.file, e.callee, depth - 1, active);
         if (!sub) continue;
         const m = applyScopes(sub.mask, scopes);
-        if (rank(m) > 0 && (!best || rank(m) > rank(best.mask))) best = { mask: m, chain: [e.callee, ...sub.chain] };
+        if (maskRank(m) > 0 && (!best || maskRank(m) > maskRank(best.mask))) best = { mask: m, chain: [e.callee, ...sub.chain] };
       }
-      if (best && rank(best.mask) >= 6) break;
+      if (best && maskRank(best.mask) >= 6) break;
     }
     active.delete(key);
     this.summaryMemo.set(key, best);

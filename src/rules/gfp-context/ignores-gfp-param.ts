@@ -6,12 +6,12 @@
 // source tree the callers are read: a warning names one that passes a
 // stricter mask, and the rule is quiet when every caller passes what the
 // allocation uses.
-import { reclaimAnalysis, type AllocSite, type CallerFacts } from "../../context/reclaim.js";
+import { reclaimAnalysis, type CallerFacts } from "../../context/reclaim.js";
 import { evalMask, type Mask } from "../../context/gfp.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, chainText } from "../util/phrases.js";
-import { judgedByHazardRules } from "../util/sites.js";
+import { gfpParam, judgedByHazardRules } from "../util/sites.js";
 
 export const rule: Rule = {
   meta: {
@@ -102,16 +102,6 @@ export const rule: Rule = {
     return reports;
   },
 };
-
-/** The function's gfp_t parameter (its name and position), if it has exactly one. */
-function gfpParam(site: AllocSite): { name: string; index: number } | null {
-  const found: { name: string; index: number }[] = [];
-  site.fn.flow.params.forEach((p, i) => {
-    const m = /^(?:const\s+)?gfp_t\s+([A-Za-z_]\w*)$/.exec(p.trim());
-    if (m) found.push({ name: m[1]!, index: i });
-  });
-  return found.length === 1 ? found[0]! : null;
-}
 
 /** A caller that passes a mask forbidding something the allocation's mask allows. */
 function stricterCaller(callers: CallerFacts, index: number, used: Mask): { caller: string; text: string; chain: string[]; mask: Mask } | null {

@@ -5,7 +5,8 @@
 // GFP_NOFS/GFP_NOIO (or an atomic mask) now reaches the allocation. Said at
 // info, with whether the variable was seen to be a parameter.
 import { looksLikeGfpVariable } from "../../context/gfp.js";
-import { reclaimAnalysis, type AllocSite } from "../../context/reclaim.js";
+import { reclaimAnalysis } from "../../context/reclaim.js";
+import { gfpParam } from "../util/sites.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
 
@@ -48,7 +49,7 @@ export const rule: Rule = {
       const wasMask = was.info.mask;
       // before: a named mask that let reclaim into the filesystem and IO
       if (wasMask.name === null || wasMask.fs !== true || wasMask.io !== true) continue;
-      const param = gfpParam(site);
+      const param = gfpParam(site)?.name ?? null;
       const variable = passedVariable(now, param);
       if (!variable) continue;
       const key = `${site.fn.path}:${site.fn.name}`;
@@ -82,12 +83,6 @@ export const rule: Rule = {
     return reports;
   },
 };
-
-/** The function's gfp_t parameter, if it has exactly one. */
-function gfpParam(site: AllocSite): string | null {
-  const found = site.fn.flow.params.map((p) => /^(?:const\s+)?gfp_t\s+([A-Za-z_]\w*)$/.exec(p.trim())?.[1]).filter((n): n is string => n !== undefined);
-  return found.length === 1 ? found[0]! : null;
-}
 
 /** The mask variable a mask expression is built on: the gfp_t parameter, or one variable that looks like a mask. */
 function passedVariable(expr: string, param: string | null): string | null {

@@ -9,3 +9,13 @@ import type { AllocSite } from "../../context/reclaim.js";
 export function judgedByHazardRules(site: AllocSite): boolean {
   return site.hazards.some((h) => h.kind !== "held-lock" || h.taker !== null);
 }
+
+/** The site's function's gfp_t parameter (its name and position), if it has exactly one. */
+export function gfpParam(site: AllocSite): { name: string; index: number } | null {
+  const found: { name: string; index: number }[] = [];
+  site.fn.flow.params.forEach((p, i) => {
+    const m = /^(?:const\s+)?gfp_t\s+([A-Za-z_]\w*)$/.exec(p.trim());
+    if (m) found.push({ name: m[1]!, index: i });
+  });
+  return found.length === 1 ? found[0]! : null;
+}
