@@ -511,38 +511,53 @@ function locksInsideFreeze(r: Region): boolean {
 }
 
 /** What a hunk's changed lines name, for regionMatters (every region of a hunk reads the same lines): per hunk and `locks`. */
-const hunkMemo = new WeakMap<Hunk, Partial<Record<"locks" | "always", { scope: boolean; passedThrough: boolean; changedAlloc: boolean; changedHeld: boolean; changedOther: boolean; changedExit: boolean }>>>();
+interface HunkChanges {
+  scope: boolean;
+  passedThrough: boolean;
+  changedAlloc: boolean;
+  changedHeld: boolean;
+  changedOther: boolean;
+  changedExit: boolean;
+}
+const hunkMemo = new WeakMap<Hunk, Record<"locks" | "always", HunkChanges>>();
 /** A written-out mask that lets reclaim into the filesystem and IO, and a mask variable (`gfp`, `gfp_mask`, `sc->gfp_mask`). */
 const FS_MASK_WORD = /\bGFP_(?:KERNEL|USER|HIGHUSER\w*)\b/;
 const MASK_VARIABLE = /\b\w*gfp\w*\b/;
 function hunkChanges(h: Hunk, locks: boolean) {
   let m = hunkMemo.get(h);
-  if (!m) hunkMemo.set(h, (m = {}));
-  const k = locks ? "locks" : "always";
-  const memo = m[k];
-  if (memo) return memo;
-  const heldRe = locks ? TOKENS.held : TOKENS.heldAlways;
-  const out = { scope: false, passedThrough: false, changedAlloc: false, changedHeld: false, changedOther: false, changedExit: false };
+  if (!m) {
+    hunkMemo.set(h, (m = scanHunkChanges(h)));
+  }
+  return m[locks ? "locks" : "always"]!;
+}
+
+/** One pass over a hunk's changed lines for both readings of "held" (each test made until it first holds). */
+function scanHunkChanges(h: Hunk): Record<"locks" | "always", HunkChanges> {
+  const base = { scope: false, passedThrough: false, changedAlloc: false, changedOther: false, changedExit: false };
+  let heldLocks = false;
+  let heldAlways = false;
   let deletedFsMask = false;
   let addedVariableMask = false;
   for (const l of h.lines) {
     if (l.kind === "ctx") continue;
     const t = l.text;
-    // an allocation's GFP_KERNEL replaced by a mask it is given (mask-passed-through)
-    if (l.kind === "del" && FS_MASK_WORD.test(t) && TOKENS.alloc.test(t)) deletedFsMask = true;
-    if (l.kind === "add" && !FS_MASK_WORD.test(t) && MASK_VARIABLE.test(t.replace(/\bgfp_t\b/g, ""))) addedVariableMask = true;
-    out.passedThrough = deletedFsMask && addedVariableMask;
     // a scope or strict mask deleted, or a gfp_t parameter dropped (its callers' masks with it)
     if (TOKENS.scope.test(t) || (l.kind === "del" && (TOKENS.relaxed.test(t) || /\bgfp_t\s+[A-Za-z_]/.test(t)))) {
-      out.scope = true;
+      base.scope = true;
       break;
     }
-    if (/\b(?:return|goto|break|continue)\b/.test(t)) out.changedExit = true;
-    if (TOKENS.alloc.test(t)) out.changedAlloc = true;
-    if (heldRe.test(t)) out.changedHeld = true;
-    if (TOKENS.other.test(t)) out.changedOther = true;
+    const alloc = TOKENS.alloc.test(t);
+    if (alloc) base.changedAlloc = true;
+    // an allocation's GFP_KERNEL replaced by a mask it is given (mask-passed-through)
+    if (!deletedFsMask && alloc && l.kind === "del" && t.includes("GFP_") && FS_MASK_WORD.test(t)) deletedFsMask = true;
+    if (!addedVariableMask && l.kind === "add" && t.includes("gfp") && !FS_MASK_WORD.test(t) && MASK_VARIABLE.test(t.replace(/\bgfp_t\b/g, ""))) addedVariableMask = true;
+    if (!base.changedExit && /\b(?:return|goto|break|continue)\b/.test(t)) base.changedExit = true;
+    if (!heldAlways && TOKENS.heldAlways.test(t)) heldAlways = heldLocks = true;
+    else if (!heldLocks && TOKENS.held.test(t)) heldLocks = true;
+    if (!base.changedOther && TOKENS.other.test(t)) base.changedOther = true;
   }
-  return (m[k] = out);
+  base.passedThrough = deletedFsMask && addedVariableMask;
+  return { locks: { ...base, changedHeld: heldLocks }, always: { ...base, changedHeld: heldAlways } };
 }
 
 /**
