@@ -4,9 +4,10 @@
 // `struct blk_mq_ops x = {`) and field assignments of callbacks
 // (`s->scan_objects = foo_scan`), also those a function-like macro of the
 // file builds with token pasting (`FOO_ENTRY(bar)` for a macro that defines
-// `struct foo_entry bar##_entry = { .store = bar##_store }`). No control
-// flow: that is flow.ts's job for the functions under review. One pass over a token stream, so neighbour
-// files of a big directory are cheap to index.
+// `struct foo_entry bar##_entry = { .store = bar##_store }`), and calls
+// through a pointer (kept apart from direct calls). No control flow: that is
+// flow.ts's job for the functions under review. One pass over a token
+// stream, so neighbour files of a big directory are cheap to index.
 
 export interface ScanCall {
   callee: string;

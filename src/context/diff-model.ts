@@ -100,7 +100,6 @@ function splitHunk(file: FileDiff, hunk: Hunk, side: "new" | "old", out: Region[
   finish();
 }
 
-
 /** Brace balance of code lines: `{` needed before (unmatched closers) and `}` needed after (unclosed openers). */
 function braceBalance(lines: string[]): { before: number; after: number } {
   let depth = 0;

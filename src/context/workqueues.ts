@@ -217,7 +217,6 @@ export interface QuotedFlushWarning {
 const IO_HANDOFF_ROLES: ReadonlySet<Role> = new Set(["io-submit", "io-error", "swap-io"]);
 /** Roles whose queued work IO waits on when that work completes IO (else it may only clean up). */
 const IO_COMPLETE_ROLES: ReadonlySet<Role> = new Set(["io-complete", "writeback"]);
-/** Roles that run inside reclaim or writeback: what they flush, reclaim waits on. */
 /**
  * Roles of kernel callbacks that IO or reclaim waits on: work that calls one through its ops field
  * (`sched->ops->run_job(job)`, `q->mq_ops->queue_rq(...)`) runs that code itself, so what waits on the callback
@@ -230,6 +229,7 @@ function calledRole(callee: string): { role: Role; label: string } | null {
   const r = FIELD_ROLES[callee.slice(2)];
   return r && WAITED_CALLBACK_ROLES.has(r.role) ? r : null;
 }
+/** Roles that run inside reclaim or writeback: what they flush, reclaim waits on. */
 const RECLAIM_ROLES: ReadonlySet<Role> = new Set(["shrinker", "reclaim-evict", "reclaim-release", "writeback", "io-submit", "io-complete", "io-error", "swap-io"]);
 
 const MAX_TEXT = 2 * 1024 * 1024;

@@ -24,7 +24,7 @@ export const rule: Rule = {
         "context of this allocation to whatever each caller passes.",
       fix:
         "Check that every caller passes the mask its own context needs (a caller that passed GFP_KERNEL for a " +
-        "different reason now decides this allocation too), and that masks bits the allocator must not see are cleared " +
+        "different reason now decides this allocation too), and that mask bits the allocator must not see are cleared " +
         "on the way (for example `gfp & GFP_RECLAIM_MASK`).",
       quiet: "Masks that were already the parameter, written-out masks that were stricter than GFP_KERNEL, and new allocations.",
     },
