@@ -25,6 +25,20 @@ const workerNoio = `static void blip_process_work(struct blip_worker *w, struct 
 }
 `;
 
+/** A function that sets the flag and loops (a thread body when `stops`: it polls kthread_should_stop()). */
+const threadBody = (name: string, stops: boolean) => `static int ${name}(void *data)
+{
+	struct blip_dev *bd = data;
+
+	current->flags |= PF_MEMALLOC_NOIO;
+	while (${stops ? "!kthread_should_stop()" : "!bd->done"}) {
+		blip_flush(bd);
+		schedule_timeout_interruptible(HZ);
+	}
+	return 0;
+}
+`;
+
 ruleTester(rule, {
   valid: [
     {
@@ -65,6 +79,21 @@ ruleTester(rule, {
     },
   ],
   invalid: [
+    {
+      name: "a kernel thread's body sets the flag for its whole life: info",
+      patch: { files: [{ path: "drivers/block/blip.c", before: null, after: threadBody("blip_flusher", true) }] },
+      errors: [{ messageId: "threadWide", severity: "info" }],
+    },
+    {
+      name: "a function the patch starts with kthread_run(): info, whatever its body shows",
+      patch: { files: [{ path: "drivers/block/blip.c", before: null, after: `${threadBody("blip_flusher", false)}\nstatic int blip_start(struct blip_dev *bd)\n{\n\tbd->task = kthread_run(blip_flusher, bd, "blip");\n\treturn PTR_ERR_OR_ZERO(bd->task);\n}\n` }] },
+      errors: [{ messageId: "threadWide", severity: "info" }],
+    },
+    {
+      name: "a name that says thread is not a thread: never restored is a warning",
+      patch: { files: [{ path: "drivers/block/blip.c", before: null, after: threadBody("blip_thread_prepare", false) }] },
+      errors: [{ messageId: "notRestored", severity: "warning" }],
+    },
     {
       name: "PF_MEMALLOC_NOIO set by hand and never restored",
       patch: { files: [{ path: "drivers/block/blip.c", before: worker, after: worker.replace("\tstruct blip_cmd *cmd;\n", "\tstruct blip_cmd *cmd;\n\n\tcurrent->flags |= PF_MEMALLOC_NOIO;\n") }] },

@@ -1,6 +1,7 @@
 // memalloc-flags-direct: PF_MEMALLOC_NOIO/NOFS/PF_LOCAL_THROTTLE set by hand on
 // current->flags, and such a setting removed from a worker.
-import type { DiffLine, Hunk, Report, Rule } from "../../types.js";
+import type { DiffLine, Hunk, Patch, Report, Rule } from "../../types.js";
+import { THREAD_SPAWNERS } from "../../vocab/kernel-api.js";
 import { stripLine } from "../util/code.js";
 import { deletedSourceLines, fnLabel, functionRegions, type FnRegion } from "../util/scope-regions.js";
 import { HISTORY } from "../../vocab/history.js";
@@ -38,6 +39,14 @@ export function positionOfDeleted(hunk: Hunk, index: number): number {
     if (l.newLine !== null) return l.newLine;
   }
   return Math.max(1, hunk.newStart);
+}
+
+/** Functions a kthread_run()/kthread_create()-like call on a line of the patch starts as a thread's body. */
+function threadBodies(patch: Patch): Set<string> {
+  const out = new Set<string>();
+  const spawn = new RegExp(`\\b(${Object.keys(THREAD_SPAWNERS).join("|")})\\s*\\(\\s*&?\\s*([A-Za-z_]\\w*)`, "g");
+  for (const f of patch.files) for (const h of f.hunks) for (const l of h.lines) if (l.kind !== "del") for (const m of stripLine(l.text).matchAll(spawn)) out.add(m[2]!);
+  return out;
 }
 
 function regionText(r: FnRegion): string {
@@ -89,6 +98,8 @@ export const rule: Rule = {
     const reports: Report[] = [];
     // (1) flags set by hand on added lines
     const regions = functionRegions(patch);
+    // functions the patch starts as kernel threads (the thread's flags end with it)
+    const spawned = threadBodies(patch);
     for (const region of regions) {
       if (API_FILES.test(region.file.path)) continue;
       if (!region.lines.some((v) => v.line.kind === "add" && v.line.text.includes("flags"))) continue;
@@ -113,7 +124,7 @@ export const rule: Rule = {
         const data = { flags: flags.join(" | "), fn, helper };
         if (saved && restored) {
           reports.push({ ...base, messageId: "restoredByHand", severity: "info", data });
-        } else if (!cleared && !restored && (/\bkthread_should_stop\s*\(|\bkthread_worker_fn\s*\(/.test(text) || /thread/.test(fnName ?? ""))) {
+        } else if (!cleared && !restored && (/\bkthread_should_stop\s*\(|\bkthread_worker_fn\s*\(/.test(text) || (fnName !== null && spawned.has(fnName)))) {
           reports.push({ ...base, messageId: "threadWide", severity: "info", data });
         } else {
           const detail = cleared
