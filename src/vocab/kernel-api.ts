@@ -221,6 +221,16 @@ export const GFP_MODIFIERS: ReadonlySet<string> = new Set([
   "__GFP_SKIP_ZERO", "__GFP_SKIP_KASAN", "__GFP_NO_OBJ_EXT", "__GFP_UNMAPPED",
 ]);
 
+/**
+ * Where the gfp and scope machinery itself lives: the headers that define the masks and the memalloc_*() helpers,
+ * prctl's PR_SET_IO_FLUSHER (it sets the task flags), and the allocator and reclaim (mm/). A scope, a task flag or
+ * a NOFS/NOIO mask written there is the machinery at work, not a caller stating its context.
+ */
+export const SCOPE_API_FILES: { re: RegExp } & Provenance = {
+  re: /^(?:include\/linux\/(?:gfp[\w_]*|sched\/mm|sched)\.h|kernel\/sys\.c|mm\/)/,
+  src: "include/linux/gfp.h, include/linux/gfp_types.h, include/linux/sched/mm.h, include/linux/sched.h, kernel/sys.c (PR_SET_IO_FLUSHER), mm/",
+};
+
 /** Filesystem-private mask words that mean NOFS (data with its filesystem's source). */
 export const PRIVATE_NOFS_MASKS: Readonly<Record<string, Provenance>> = {
   KM_NOFS: { src: "fs/xfs/kmem.h (removed in v6.8 with the kmem wrappers)", until: "v6.8" },

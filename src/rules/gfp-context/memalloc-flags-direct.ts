@@ -1,7 +1,7 @@
 // memalloc-flags-direct: PF_MEMALLOC_NOIO/NOFS/PF_LOCAL_THROTTLE set by hand on
 // current->flags, and such a setting removed from a worker.
 import type { DiffLine, Hunk, Patch, Report, Rule } from "../../types.js";
-import { THREAD_SPAWNERS } from "../../vocab/kernel-api.js";
+import { THREAD_SPAWNERS, SCOPE_API_FILES } from "../../vocab/kernel-api.js";
 import { stripLine } from "../util/code.js";
 import { deletedSourceLines, fnLabel, functionRegions, type FnRegion } from "../util/scope-regions.js";
 import { HISTORY } from "../../vocab/history.js";
@@ -10,7 +10,7 @@ const FLAGS = /\b(PF_MEMALLOC_NOIO|PF_MEMALLOC_NOFS|PF_LOCAL_THROTTLE|PF_LESS_TH
 const SETS = /\bcurrent->flags\s*\|=/;
 const CLEARS = /\bcurrent->flags\s*&=\s*~/;
 /** The implementation of the flags API itself. */
-const API_FILES = /^(?:include\/linux\/sched(?:\/mm)?\.h|kernel\/sys\.c|mm\/)/;
+const API_FILES = SCOPE_API_FILES.re;
 
 function flagsOn(code: string): string[] {
   // PF_LESS_THROTTLE was renamed PF_LOCAL_THROTTLE (a37b0715ddf3): treat them as one flag

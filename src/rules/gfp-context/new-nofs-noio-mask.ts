@@ -3,7 +3,7 @@ import type { Report, Rule } from "../../types.js";
 import { callsOn } from "../util/code.js";
 import { restrictedMasks } from "../util/gfp-lists.js";
 import { reclaimAnalysis } from "../../context/reclaim.js";
-import { PRIVATE_NOFS_MASKS, VMALLOC_BACKED, VMALLOC_HONOURS_SCOPE, allocatorOf } from "../../vocab/kernel-api.js";
+import { PRIVATE_NOFS_MASKS, VMALLOC_BACKED, VMALLOC_HONOURS_SCOPE, allocatorOf, SCOPE_API_FILES } from "../../vocab/kernel-api.js";
 import { holdsFor, releaseName } from "../../vocab/release.js";
 
 /** Words that can hold a NOFS/NOIO mask on a line (a cheap first test). */
@@ -12,7 +12,7 @@ import { addedSourceLines, patchAddsScope } from "../util/scope-regions.js";
 import { HISTORY } from "../../vocab/history.js";
 
 /** Files that implement the gfp/scope machinery itself. */
-const API_FILES = /^(?:include\/linux\/(?:gfp[\w_]*|sched\/mm|sched)\.h|mm\/)/;
+const API_FILES = SCOPE_API_FILES.re;
 
 export const rule: Rule = {
   meta: {

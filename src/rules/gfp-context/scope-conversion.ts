@@ -1,9 +1,10 @@
 // scope-conversion: a patch that fixes a reclaim-recursion hazard with the
 // memalloc scope API; recognise it, check the obvious and cite the history.
 import type { Report, Rule } from "../../types.js";
+import { SCOPE_API_FILES } from "../../vocab/kernel-api.js";
 import { reclaimAnalysis } from "../../context/reclaim.js";
 
-const API_FILES = /^(?:include\/linux\/sched(?:\/mm)?\.h|mm\/)/;
+const API_FILES = SCOPE_API_FILES.re;
 
 export const rule: Rule = {
   meta: {
