@@ -90,6 +90,21 @@ ruleTester(rule, {
       errors: [{ messageId: "threadWide", severity: "info" }],
     },
     {
+      name: "PF_MEMALLOC set by hand, saved and restored: the no-reclaim context recognised at info",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/blip.c",
+            before: worker,
+            after: worker
+              .replace("\tstruct blip_cmd *cmd;\n", "\tunsigned int pflags = current->flags & PF_MEMALLOC;\n\tstruct blip_cmd *cmd;\n\n\tcurrent->flags |= PF_MEMALLOC;\n")
+              .replace("\t}\n}\n", "\t}\n\tcurrent->flags = (current->flags & ~PF_MEMALLOC) | pflags;\n}\n"),
+          },
+        ],
+      },
+      errors: [{ messageId: "noreclaimByHand", severity: "info", line: 6 }],
+    },
+    {
       name: "a name that says thread is not a thread: never restored is a warning",
       patch: { files: [{ path: "drivers/block/blip.c", before: null, after: threadBody("blip_thread_prepare", false) }] },
       errors: [{ messageId: "notRestored", severity: "warning" }],

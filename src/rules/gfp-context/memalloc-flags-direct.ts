@@ -6,7 +6,7 @@ import { stripLine } from "../util/code.js";
 import { deletedSourceLines, fnLabel, functionRegions, type FnRegion } from "../util/scope-regions.js";
 import { HISTORY } from "../../vocab/history.js";
 
-const FLAGS = /\b(PF_MEMALLOC_NOIO|PF_MEMALLOC_NOFS|PF_LOCAL_THROTTLE|PF_LESS_THROTTLE)\b/g;
+const FLAGS = /\b(PF_MEMALLOC_NOIO|PF_MEMALLOC_NOFS|PF_MEMALLOC|PF_LOCAL_THROTTLE|PF_LESS_THROTTLE)\b/g;
 const SETS = /\bcurrent->flags\s*\|=/;
 const CLEARS = /\bcurrent->flags\s*&=\s*~/;
 /** The implementation of the flags API itself. */
@@ -58,7 +58,7 @@ export const rule: Rule = {
     id: "memalloc-flags-direct",
     class: "gfp-context",
     severity: "warning",
-    description: "PF_MEMALLOC_NOIO/PF_MEMALLOC_NOFS/PF_LOCAL_THROTTLE set or removed by hand on current->flags",
+    description: "PF_MEMALLOC_NOIO/PF_MEMALLOC_NOFS/PF_LOCAL_THROTTLE (or PF_MEMALLOC) set or removed by hand on current->flags",
     docs: {
       why:
         "current->flags belongs to the whole task. Setting PF_MEMALLOC_NOIO/NOFS or " +
@@ -66,7 +66,8 @@ export const rule: Rule = {
         "the restriction into whatever the thread runs next, or (when cleared with &= ~) drops a flag " +
         "a caller had set on purpose. The memalloc_noio_save()/memalloc_nofs_save() helpers nest " +
         "correctly. Removing PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE from a back-end worker (a " +
-        "stacked device's or file-backed IO worker) undoes the fix that stopped its allocations from recursing into the device it serves.",
+        "stacked device's or file-backed IO worker) undoes the fix that stopped its allocations from recursing into the device it serves. " +
+        "PF_MEMALLOC set by hand is memalloc_noreclaim_save() without the helper: no reclaim at all below it, and access to the emergency reserves.",
       fix:
         "Use memalloc_noio_save()/memalloc_noio_restore() (or the nofs pair) around the region. " +
         "Where PF_LOCAL_THROTTLE is needed too, save the old flags first " +
@@ -87,12 +88,14 @@ export const rule: Rule = {
         "{{flags}} set for the whole life of the {{fn}} thread: fine for a dedicated IO thread; make sure nothing else runs on it",
       removedFromWorker:
         "{{flags}} no longer set in {{fn}}: this undoes the back-end worker protection (allocations there may recurse into the device it serves); keep PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE or a memalloc_noio_save() scope",
+      noreclaimByHand:
+        "{{flags}} set by hand in {{fn}} {{detail}}: allocations below it neither enter reclaim nor keep to the watermarks (they may take the emergency reserves), which is for code that frees memory or that reclaim waits on; memalloc_noreclaim_save()/restore() is the scope API for it, and what runs under it must be bounded",
       replaced:
         "{{flags}} setting in {{fn}} replaced by {{by}}: check the replacement still sets {{flags}} for the same region and restores the old state",
     },
     knowledge: [HISTORY.workerNoioFlag, "memalloc-overhaul-2020", "local-throttle-2020", "memalloc-noio-2013", "memalloc-flags-2024"],
     scope: "patch",
-    needles: ["PF_MEMALLOC_NO", "_THROTTLE"],
+    needles: ["PF_MEMALLOC", "_THROTTLE"],
   },
   check({ patch }) {
     const reports: Report[] = [];
@@ -122,9 +125,16 @@ export const rule: Rule = {
         const helper = flags.includes("PF_MEMALLOC_NOFS") && !flags.includes("PF_MEMALLOC_NOIO") ? "nofs" : "noio";
         const base = { file: v.file.path, line: v.line.newLine, identifiers: [...flags, ...(fnName ? [fnName] : [])] };
         const data = { flags: flags.join(" | "), fn, helper };
+        const thread = /\bkthread_should_stop\s*\(|\bkthread_worker_fn\s*\(/.test(text) || (fnName !== null && spawned.has(fnName));
+        // PF_MEMALLOC alone: a no-reclaim context made by hand (the flag of memalloc_noreclaim_save())
+        if (flags.length === 1 && flags[0] === "PF_MEMALLOC") {
+          const detail = saved && restored ? "with the old flags saved and restored" : !cleared && !restored && thread ? "for the whole life of the thread" : cleared ? "and cleared with &= ~ instead of restoring the saved value" : "without a save/restore of the old flags in the lines shown";
+          reports.push({ ...base, messageId: "noreclaimByHand", severity: "info", data: { ...data, detail } });
+          continue;
+        }
         if (saved && restored) {
           reports.push({ ...base, messageId: "restoredByHand", severity: "info", data });
-        } else if (!cleared && !restored && (/\bkthread_should_stop\s*\(|\bkthread_worker_fn\s*\(/.test(text) || (fnName !== null && spawned.has(fnName)))) {
+        } else if (!cleared && !restored && thread) {
           reports.push({ ...base, messageId: "threadWide", severity: "info", data });
         } else {
           const detail = cleared
@@ -142,7 +152,7 @@ export const rule: Rule = {
       if (API_FILES.test(v.file.path) || v.file.newPath === null) continue;
       if (!SETS.test(v.code)) continue;
       const still = flagsSetIn(v.hunk, "add");
-      const flags = flagsOn(v.code).filter((f) => f !== "PF_MEMALLOC_NOFS" && !still.has(f));
+      const flags = flagsOn(v.code).filter((f) => f !== "PF_MEMALLOC_NOFS" && f !== "PF_MEMALLOC" && !still.has(f));
       if (flags.length === 0) continue;
       const added = v.hunk.lines.filter((l) => l.kind === "add").map((l) => stripLine(l.text));
       const definitionRemoved = v.hunk.lines.some((l) => l.kind === "del" && /^[A-Za-z_].*\(/.test(l.text) && !/;\s*$/.test(l.text)) && !added.some((a) => /^[A-Za-z_].*\(/.test(a));
