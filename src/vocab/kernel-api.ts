@@ -223,12 +223,15 @@ export const GFP_MODIFIERS: ReadonlySet<string> = new Set([
 
 /**
  * Where the gfp and scope machinery itself lives: the headers that define the masks and the memalloc_*() helpers,
- * prctl's PR_SET_IO_FLUSHER (it sets the task flags), and the allocator and reclaim (mm/). A scope, a task flag or
- * a NOFS/NOIO mask written there is the machinery at work, not a caller stating its context.
+ * prctl's PR_SET_IO_FLUSHER (it sets the task flags), the page allocator that applies the task's scope to every
+ * mask (current_gfp_context() in the slow path), and reclaim, which runs under its own PF_MEMALLOC. A scope, a task
+ * flag or a NOFS/NOIO mask written there is the machinery at work, not a caller stating its context. The rest of
+ * mm/ (readahead, vmalloc, swap IO, the page cache) calls the API like any other code
+ * (f2c817bed58d "mm: use memalloc_nofs_save in readahead path" is such a caller).
  */
 export const SCOPE_API_FILES: { re: RegExp } & Provenance = {
-  re: /^(?:include\/linux\/(?:gfp[\w_]*|sched\/mm|sched)\.h|kernel\/sys\.c|mm\/)/,
-  src: "include/linux/gfp.h, include/linux/gfp_types.h, include/linux/sched/mm.h, include/linux/sched.h, kernel/sys.c (PR_SET_IO_FLUSHER), mm/",
+  re: /^(?:include\/linux\/(?:gfp[\w_]*|sched\/mm|sched)\.h|kernel\/sys\.c|mm\/(?:page_alloc|vmscan|internal)\.[ch])$/,
+  src: "include/linux/gfp.h, include/linux/gfp_types.h, include/linux/sched/mm.h, include/linux/sched.h, kernel/sys.c (PR_SET_IO_FLUSHER), mm/page_alloc.c, mm/vmscan.c, mm/internal.h",
 };
 
 /** Filesystem-private mask words that mean NOFS (data with its filesystem's source). */
