@@ -66,8 +66,7 @@ export const rule: Rule = {
         "the restriction into whatever the thread runs next, or (when cleared with &= ~) drops a flag " +
         "a caller had set on purpose. The memalloc_noio_save()/memalloc_nofs_save() helpers nest " +
         "correctly. Removing PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE from a back-end worker (a " +
-        "stacked device's or file-backed IO worker) undoes the fix that stopped its allocations from recursing into the device it serves. " +
-        "PF_MEMALLOC set by hand is memalloc_noreclaim_save() without the helper: no reclaim at all below it, and access to the emergency reserves.",
+        "stacked device's or file-backed IO worker) undoes the fix that stopped its allocations from recursing into the device it serves.",
       fix:
         "Use memalloc_noio_save()/memalloc_noio_restore() (or the nofs pair) around the region. " +
         "Where PF_LOCAL_THROTTLE is needed too, save the old flags first " +
