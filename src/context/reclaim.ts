@@ -1092,18 +1092,23 @@ export class ReclaimAnalysis {
             for (const w of `${l.text} ${h.lines[i + 1]?.text ?? ""}`.match(/[A-Za-z_]\w*/g) ?? []) if (names.has(w)) set.add(w);
           });
       for (const x of regions) if (x.name !== null && /\bstruct\s+work_struct\s*\*/.test(x.signature)) set.add(x.name);
-      // what the work calls, among the patch's functions
-      for (let grew = true; grew; ) {
-        grew = false;
-        for (const x of regions) {
-          if (x.name === null || !set.has(x.name)) continue;
-          for (const l of x.lines)
-            for (const w of l.text.match(/[A-Za-z_]\w*(?=\s*\()/g) ?? [])
-              if (names.has(w) && !set.has(w)) {
-                set.add(w);
-                grew = true;
-              }
-        }
+      // what the work calls, among the patch's functions (each region's calls read once)
+      const calls = new Map<string, string[]>();
+      for (const x of regions) {
+        if (x.name === null) continue;
+        const own = calls.get(x.name) ?? [];
+        for (const l of x.lines) for (const w of l.text.match(/[A-Za-z_]\w*(?=\s*\()/g) ?? []) if (names.has(w)) own.push(w);
+        calls.set(x.name, own);
+      }
+      for (let todo = [...set]; todo.length > 0; ) {
+        const next: string[] = [];
+        for (const n of todo)
+          for (const w of calls.get(n) ?? []) {
+            if (set.has(w)) continue;
+            set.add(w);
+            next.push(w);
+          }
+        todo = next;
       }
       this.reclaimWorkNames = set;
     }
@@ -1691,16 +1696,15 @@ export class ReclaimAnalysis {
   }
 
   /**
-   * The struct type a local is declared with (`struct T *x`) in a fragment's function: the tree's version of it
-   * (the declaration is often above the hunk).
+   * The struct type a local is declared with (`struct T *x`) in a fragment's function: the declared types of the
+   * tree's version of it (the declaration is often above the hunk).
    */
   private declaredIn(v: FnView, name: string): string | null {
     if (v.whole) return null;
     const def = this.definitionOf(v.path, v.name);
     const t = def ? this.text(def.file) : undefined;
     if (!def || t === undefined) return null;
-    const body = treeLines(def.file, t).slice(def.fn.start - 1, def.fn.end).join("\n");
-    return new RegExp(`\\bstruct\\s+([A-Za-z_]\\w*)\\s*\\*\\s*${name}\\b`).exec(body)?.[1] ?? null;
+    return cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(v.name)?.types.get(name) ?? null;
   }
 
   /** The text of a view's function: the patch's lines for a fragment, the file's for a whole function. */

@@ -207,13 +207,17 @@ export function pairFlagSites(file: FileDiff): SitePair[] {
   // a statement the patch leaves as it is (context lines on both sides) is its own counterpart: a new call beside
   // it for the same queue (an #ifdef branch added next to it) is a new site, not this one changed
   const same = (a: FlagSite, b: FlagSite) => a.stmt.hunk === b.stmt.hunk && a.stmt.indexes.length === b.stmt.indexes.length && a.stmt.indexes.every((i, k) => i === b.stmt.indexes[k]);
+  const selfPaired = new Set<FlagSite>();
   for (const n of news) {
     if (n.stmt.touched) continue;
     const o = olds.find((x) => !usedOld.has(x) && !x.stmt.touched && same(x, n));
-    if (o) usedOld.add(o);
+    if (o) {
+      usedOld.add(o);
+      selfPaired.add(n);
+    }
   }
   for (const n of news) {
-    if (!n.stmt.touched && olds.some((x) => usedOld.has(x) && same(x, n))) continue;
+    if (selfPaired.has(n)) continue;
     const o = n.key ? olds.find((x) => !usedOld.has(x) && x.key === n.key) : undefined;
     if (o) {
       usedOld.add(o);

@@ -97,9 +97,12 @@ export const rule: Rule = {
         });
         continue;
       }
-      // a work function: called by no function, it starts with nothing held
-      const bound = work?.kind === "wq" && work.queue ? null : workqueueAnalysis(ctx).bindings(site.fn.path, "post", { fn: site.fn.name })[0];
-      const workOf = work?.kind === "wq" && work.queue ? `work of ${work.queue.label} (${chainText(work.chain)})` : bound ? `the function of the work item ${bound.work}` : null;
+      // a work function: called by no function, it starts with nothing held (asked only when no caller is found)
+      const workOf = () => {
+        if (work?.kind === "wq" && work.queue) return `work of ${work.queue.label} (${chainText(work.chain)})`;
+        const bound = workqueueAnalysis(ctx).bindings(site.fn.path, "post", { fn: site.fn.name })[0];
+        return bound ? `the function of the work item ${bound.work}` : null;
+      };
       reports.push(verdict(a, site, maskChanged ? r : null, lost, workOf));
     }
     // a scope removed from a function in which no allocation is left to judge: what it covered is now called without it
@@ -192,7 +195,7 @@ function scopeMovedToCaller(a: ReclaimAnalysis, site: AllocSite, lost: string): 
   return a.post().some((v) => v.flow.events.some((e) => e.callee === site.fn.name && (e.state.mustScopes as string[]).includes(kind)));
 }
 
-function verdict(a: ReclaimAnalysis, site: AllocSite, relaxed: { was: string; now: string } | null, lost: string | null, workOf: string | null): Report {
+function verdict(a: ReclaimAnalysis, site: AllocSite, relaxed: { was: string; now: string } | null, lost: string | null, workOf: () => string | null): Report {
   const fn = site.fn.name;
   const base = { file: site.fn.path, line: site.at, identifiers: [site.ev.callee, "GFP_NOFS", "GFP_KERNEL"] };
   const lock = site.hazards.find((h) => h.kind === "held-lock");
@@ -226,8 +229,8 @@ function verdict(a: ReclaimAnalysis, site: AllocSite, relaxed: { was: string; no
   // a patch the tree does not apply to: the callers checked are those of the tree's version of the function
   const where = site.fn.whole ? "" : " in the source tree's version of the code (the patch does not apply to it)";
   // no caller: work of a queue starts with nothing held; otherwise nothing was checked, say what is unknown
-  if (callers.paths.length === 0 && workOf)
-    return { ...base, messageId: "relaxedChecked", data: { ...r, alloc: allocText(site), fn, callers: `no caller: ${fn}() runs as ${workOf}, which starts with nothing held${where}`, dir } };
+  const work = callers.paths.length === 0 ? workOf() : null;
+  if (work) return { ...base, messageId: "relaxedChecked", data: { ...r, alloc: allocText(site), fn, callers: `no caller: ${fn}() runs as ${work}, which starts with nothing held${where}`, dir } };
   if (callers.paths.length === 0) {
     const whyNot = `(no caller of ${fn}() was found in ${dir}${where}${callers.complete ? "" : "; it is exported or its address is taken, so its callers are elsewhere"})`;
     return { ...base, messageId: "relaxedUnknown", data: { ...r, alloc: allocText(site), fn, whyNot }, unknowns: [`what the callers of ${fn}() hold`] };
