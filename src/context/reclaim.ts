@@ -140,7 +140,15 @@ export interface CallerFacts {
 }
 
 export type Hazard =
-  | { kind: "role"; role: RoleFact; needs: "io" | "fs" | "reclaim"; maskKnown: boolean; writeback?: WritebackState }
+  | {
+      kind: "role";
+      role: RoleFact;
+      needs: "io" | "fs" | "reclaim";
+      maskKnown: boolean;
+      /** The mask is a parameter and the role's chain passes it: "find_dev() passes GFP_ATOMIC" (else the site's maskFrom). */
+      maskFrom?: string;
+      writeback?: WritebackState;
+    }
   | { kind: "held-lock"; held: HeldEntry; must: boolean; via: string[] | null; taker: ReclaimTaker | null }
   | { kind: "held-handle"; held: HeldEntry | null; api: string; via: string[] | null; param?: string; scope: HandleScope }
   | { kind: "frozen"; held: HeldEntry; via: string[] | null }
@@ -1249,6 +1257,43 @@ export class ReclaimAnalysis {
     return false;
   }
 
+  /**
+   * The mask an allocation whose gfp is the function's parameter `idx` gets on one chain of calls (root first,
+   * ending with the function): the argument each link passes the next, followed up through parameters passed on
+   * as they are, with the scopes every such call is under. Null when the chain's links are not all read, or the
+   * mask stays a parameter of the root (its callers decide).
+   */
+  private maskAlongChain(file: string, idx: number, chain: readonly string[]): { mask: Mask; from: string } | null {
+    let at = idx;
+    for (let i = chain.length - 2; i >= 0; i--) {
+      const name = chain[i]!;
+      const def = this.definitionOf(file, name);
+      const t = def ? this.text(def.file) : undefined;
+      const flow = def && t !== undefined ? cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(name) : undefined;
+      if (!flow || !def) return null;
+      const calls = flow.events.filter((e) => e.callee === chain[i + 1] && e.args[at] !== undefined);
+      if (calls.length === 0) return null;
+      const texts = [...new Set(calls.map((e) => e.args[at]!.replace(/\s+/g, "")))];
+      const names = flow.params.map((p) => /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(p)?.[1] ?? "");
+      // the link passes its own parameter on: the mask is its caller's
+      if (texts.length === 1 && names.includes(texts[0]!)) {
+        at = names.indexOf(texts[0]!);
+        file = def.file;
+        continue;
+      }
+      // the least restricted of what the link passes (a parameter among several: unknown)
+      let worst: { mask: Mask; from: string } | null = null;
+      const rank = (x: Mask) => (x.reclaim === false ? 0 : (x.fs === true ? 4 : x.fs === null ? 2 : 0) + (x.io === true ? 1 : x.io === null ? 1 : 0));
+      for (const e of calls) {
+        const arg = e.args[at]!;
+        const m = applyScopes(evalMask(arg), e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+        if (!worst || rank(m) > rank(worst.mask)) worst = { mask: m, from: `${name}() passes ${cleanMask(arg)}` };
+      }
+      return worst;
+    }
+    return null;
+  }
+
   /** Diff-only: a caller shown in the patch that has a role. */
   private patchCallerRole(view: FnView): RoleFact | null {
     for (const other of this.post()) {
@@ -2045,9 +2090,13 @@ export class ReclaimAnalysis {
       const guard = this.onceGuard(v, ev) ?? (v.whole ? this.chainGuard(v, role) : null);
       if (guard) site.onceGuard = guard;
       const needs = ROLE_NEEDS[role.role].clear;
-      if (needs && effective[needs] !== false) {
+      // a mask given as a parameter: what the role's own chain of calls passes (another caller's mask is not this path's)
+      const idx = this.facts && role.chain.length > 1 ? this.maskParamIndex(v, ev) : -1;
+      const along = idx >= 0 ? this.maskAlongChain(v.path, idx, role.chain) : null;
+      const onPath = along ? applyScopes({ ...along.mask, text: ev.info.mask.text, name: null }, [...must, ...callerScopes]) : effective;
+      if (needs && onPath[needs] !== false) {
         const writeback = role.role === "writeback" && !role.inReclaim ? this.writebackState(v, ev, role) : undefined;
-        site.hazards.push({ kind: "role", role, needs, maskKnown: effective[needs] === true, ...(writeback ? { writeback } : {}) });
+        site.hazards.push({ kind: "role", role, needs, maskKnown: onPath[needs] === true, ...(along ? { maskFrom: along.from } : {}), ...(writeback ? { writeback } : {}) });
       }
     }
     // what is held here (any caller's mask), or by a caller (that caller's own mask and scopes)

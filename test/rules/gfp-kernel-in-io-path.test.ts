@@ -433,6 +433,64 @@ static const struct scsi_host_template zeta_sht = {
   });
 });
 
+describe("gfp-kernel-in-io-path with the tree: a mask given as a parameter is the one the role's own chain passes", () => {
+  // written for this test, modelled on a SCSI test driver that creates a device on demand from queuecommand
+  // (atomic there) and from a sysfs store (GFP_KERNEL there)
+  const driver = (fromQueue: string, passOn: boolean) => `static struct sigma_dev *sigma_dev_create(struct sigma_host *sh, gfp_t flags)
+{
+	struct sigma_dev *d;
+
+	d = kzalloc(sizeof(*d), flags);
+	if (!d)
+		return NULL;
+	list_add_tail(&d->list, &sh->devs);
+	return d;
+}
+
+static struct sigma_dev *sigma_find_or_build(struct sigma_host *sh, gfp_t gfp)
+{
+	struct sigma_dev *d = sigma_find(sh);
+
+	return d ? d : sigma_dev_create(sh, ${passOn ? "gfp" : fromQueue});
+}
+
+static int sigma_queuecommand(struct Scsi_Host *shost, struct scsi_cmnd *cmd)
+{
+	struct sigma_dev *d = sigma_find_or_build(shost_priv(shost), ${fromQueue});
+
+	return d ? sigma_run(d, cmd) : SCSI_MLQUEUE_HOST_BUSY;
+}
+
+static ssize_t add_dev_store(struct device *dev, struct device_attribute *attr, const char *buf, size_t count)
+{
+	return sigma_dev_create(dev_get_drvdata(dev), GFP_KERNEL) ? count : -ENOMEM;
+}
+
+static const struct scsi_host_template sigma_sht = {
+	.queuecommand = sigma_queuecommand,
+};
+`;
+  const path = "drivers/scsi/sigma.c";
+  // the patch makes the allocation take its mask from the parameter (it used a preallocated slot before)
+  const review = (fromQueue: string, passOn: boolean) => {
+    const after = driver(fromQueue, passOn);
+    const before = after.replace("kzalloc(sizeof(*d), flags)", "sigma_slot(sh)");
+    return reviewWithTree(new Map([[path, before]]), { files: [{ path, before, after }] }, [rule]);
+  };
+
+  it("is quiet when the queuecommand chain passes GFP_ATOMIC, though another caller passes GFP_KERNEL (followed through a parameter passed on)", async () => {
+    expect(await review("GFP_ATOMIC", true)).toEqual([]);
+    expect(await review("GFP_ATOMIC", false)).toEqual([]);
+  });
+
+  it("warns when the chain passes GFP_KERNEL, naming the link that passes it", async () => {
+    const f = await review("GFP_KERNEL", true);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("kzalloc(flags) (sigma_queuecommand() passes GFP_KERNEL)");
+    expect(f[0]!.message).toContain("sigma_queuecommand -> sigma_find_or_build -> sigma_dev_create");
+  });
+});
+
 describe("gfp-kernel-in-io-path with the tree: buffers allocated once and kept across resets", () => {
   // written for this test: a reset handler that reuses set-up helpers whose allocations run only while a field is empty
   const driver = (alloc: boolean) => `static int eta_alloc_fifos(struct eta_ioc *ioc)

@@ -29,7 +29,8 @@ export const rule: Rule = {
         "memalloc_nofs_save() at the boundary that knows why, so every allocation below it is covered; preallocate " +
         "(mempool, per-request data in the tag set) where a failure cannot be handled.",
       quiet:
-        "Masks without __GFP_IO (or __GFP_FS for writeback), allocations inside a memalloc scope on every path or " +
+        "Masks without __GFP_IO (or __GFP_FS for writeback; a mask given as a parameter is the one the role's own " +
+        "chain of calls passes, not another caller's), allocations inside a memalloc scope on every path or " +
         "under a scope every caller holds, functions with no role found in an ops table or signature, and " +
         "allocations the patch only moved. On a writeback path reclaim does not call itself (->writepages, " +
         "->write_inode), an allocation with the whole path in view and no folio marked for writeback " +
@@ -72,7 +73,7 @@ function report(site: AllocSite, h: RoleHazard): Report {
     role.chain.length > 1 ? `is reached from ${roleText(role)} through ${chainText(role.chain)}` : `is ${role.how === "signature" ? role.label : `${role.label} (registered at ${role.at?.file}:${role.at?.line})`}`;
   const unknowns: string[] = [];
   if (site.entryUnknown) unknowns.push(`whether a memalloc_${h.needs === "io" ? "noio" : "nofs"}_save() scope is open above the lines shown (the start of ${fn}() is not in the patch)`);
-  if (!h.maskKnown) unknowns.push(`the mask ${site.mask.text}: it comes from ${fn}()'s caller`);
+  if (!h.maskKnown) unknowns.push(h.maskFrom ? `the mask ${site.mask.text} on this path: ${h.maskFrom}` : `the mask ${site.mask.text}: it comes from ${fn}()'s caller`);
   // writeback is not called by reclaim itself: the recursion deadlocks when reclaim ends up waiting on folios this
   // writeback has marked and not yet submitted (or on a lock it holds); filesystems keep writeback NOFS for that
   // reason (iomap allocates its ioends GFP_NOFS). The analysis says whether a mark precedes the allocation on the
@@ -91,7 +92,7 @@ function report(site: AllocSite, h: RoleHazard): Report {
     line: site.at,
     messageId: wb?.owner ? "inWriteback" : nothingOwned ? "writebackNothingOwned" : "inRole",
     data: {
-      alloc: allocText(site),
+      alloc: allocText(site, h.maskFrom ?? site.maskFrom),
       fn,
       what: h.needs === "io" ? "start IO" : "call into the filesystem",
       runsAs,
@@ -100,7 +101,7 @@ function report(site: AllocSite, h: RoleHazard): Report {
       root: role.root,
     },
     fix: `Use ${safe} ${boundary}, so nothing below it recurses into ${h.needs === "io" ? "IO" : "the filesystem"}.`,
-    chain: [...role.chain.map((f) => `${f}()`), allocText(site)],
+    chain: [...role.chain.map((f) => `${f}()`), allocText(site, h.maskFrom ?? site.maskFrom)],
     identifiers: [site.ev.callee, site.mask.name ?? "GFP_KERNEL", ...role.chain],
     cite: h.needs === "io" ? [HISTORY.workerNoioFlag, "memalloc-noio-2013"] : ["gfp-fs-io-doc"],
     ...(h.maskKnown && !nothingOwned && !once ? {} : { severity: "info" as const }),

@@ -6,14 +6,14 @@ import { ioPathTaker } from "../../context/reclaim.js";
 import { ROLE_NEEDS } from "../../vocab/kernel-api.js";
 
 /** "kzalloc(GFP_KERNEL)", "vmalloc() (always GFP_KERNEL)", "kmalloc(gfp)". */
-export function allocText(site: AllocSite): string {
+export function allocText(site: AllocSite, maskFrom: string | null = site.maskFrom): string {
   const ev = site.ev;
   if (site.pointer && site.through)
     return `${site.pointer.call}(), whose target ${site.pointer.target}() (registered as ${site.pointer.struct}.${site.pointer.field} in this directory) allocates with ${site.mask.text} (${site.through.join(" -> ")})`;
   if (site.through) return `${ev.callee}(), which allocates with ${site.mask.text} (${site.through.join(" -> ")})`;
   if (ev.info.implicit) return `${ev.callee}() (always GFP_KERNEL)`;
   if (ev.info.family === "passed") return `${ev.callee}(..., ${site.mask.text}, ...)`;
-  return `${ev.callee}(${site.mask.text})${site.maskFrom ? ` (${site.maskFrom})` : ""}`;
+  return `${ev.callee}(${site.mask.text})${maskFrom ? ` (${maskFrom})` : ""}`;
 }
 
 /** "virtscsi_device_reset() (scsi_host_template.eh_device_reset_handler)". */
