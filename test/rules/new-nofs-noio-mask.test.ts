@@ -28,6 +28,18 @@ ruleTester(rule, {
       patch: { files: [{ path: "drivers/block/quux.c", before: add("\tqi->pg = alloc_page(GFP_NOIO);"), after: add("\tqi->pg = alloc_page(GFP_NOIO | GFP_DMA32);") }] },
     },
     {
+      name: "a mask variable assigned again the GFP_NOFS its unchanged declaration already holds",
+      patch: {
+        files: [
+          {
+            path: "fs/quux/file.c",
+            before: add("\tgfp_t gfp = GFP_NOFS;\n\tqi->map = quux_try(qi, GFP_NOWAIT);"),
+            after: add("\tgfp_t gfp = GFP_NOFS;\n\tqi->map = quux_try(qi, GFP_NOWAIT);\n\tif (!qi->map)\n\t\tgfp = GFP_NOFS;"),
+          },
+        ],
+      },
+    },
+    {
       name: "__GFP_NOLOCKDEP annotation",
       patch: { files: [{ path: "fs/quux/file.c", before, after: add("\tqi->map = kmalloc(len, GFP_NOFS | __GFP_NOLOCKDEP);") }] },
     },
@@ -93,6 +105,16 @@ ruleTester(rule, {
       name: "GFP_NOIO stored in a socket's sk_allocation",
       patch: { files: [{ path: "drivers/block/quux.c", before, after: add("\tqi->sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;") }] },
       errors: [{ messageId: "maskStored", line: 6, severity: "info" }],
+    },
+    {
+      name: "GFP_NOIO put in a local mask variable for the allocations below",
+      patch: { files: [{ path: "drivers/block/quux.c", before, after: add("\tgfp_t gfp = GFP_NOIO;") }] },
+      errors: [{ messageId: "maskStored", line: 6, severity: "info" }],
+    },
+    {
+      name: "__GFP_FS and __GFP_IO cleared from a mask variable",
+      patch: { files: [{ path: "drivers/block/quux.c", before, after: add("\tqi->gfp &= ~(__GFP_IO | __GFP_FS);") }] },
+      errors: [{ messageId: "maskCleared", line: 6, severity: "info" }],
     },
     {
       name: "kvmalloc with GFP_NOFS on a current kernel: vmalloc honours the mask since v5.17 (only the scope advice)",

@@ -1,4 +1,5 @@
-// new-nofs-noio-mask: a new GFP_NOFS/GFP_NOIO (or & ~__GFP_FS/__GFP_IO) at an allocation call.
+// new-nofs-noio-mask: a new GFP_NOFS/GFP_NOIO (or & ~__GFP_FS/__GFP_IO) at an allocation call, or put in a mask
+// variable or field that later allocations use.
 import type { Report, Rule } from "../../types.js";
 import { callsOn } from "../util/code.js";
 import { restrictedMasks } from "../util/gfp-lists.js";
@@ -19,7 +20,7 @@ export const rule: Rule = {
     id: "new-nofs-noio-mask",
     class: "gfp-context",
     severity: "info",
-    description: "An added GFP_NOFS/GFP_NOIO (or a mask clearing __GFP_FS/__GFP_IO, or a filesystem's private NOFS flag) at an allocation call",
+    description: "An added GFP_NOFS/GFP_NOIO (or a mask clearing __GFP_FS/__GFP_IO, or a filesystem's private NOFS flag) at an allocation call or in a mask variable",
     docs: {
       why:
         "A per-call GFP_NOFS/GFP_NOIO protects one allocation, but the reason for it (a lock, a " +
@@ -35,7 +36,8 @@ export const rule: Rule = {
         "context, and keep GFP_KERNEL at the calls inside. For __vmalloc/kvmalloc the scope is the " +
         "only reliable way.",
       quiet:
-        "Lines where the same mask was already there (the call moves or other arguments change), " +
+        "Lines where the same mask was already there (the call moves or other arguments change, or a mask variable " +
+        "is assigned again what its unchanged declaration holds), " +
         "patches that convert to scopes, __GFP_NOLOCKDEP annotations, GFP_ATOMIC/GFP_NOWAIT lines, " +
         "mapping_set_gfp_mask() (rule mapping-gfp-mask) and the gfp/scope API files themselves.",
     },
@@ -44,6 +46,8 @@ export const rule: Rule = {
         "{{mask}} at {{call}}(){{more}}: consider a memalloc_{{scope}}_save() scope at the boundary that needs it instead of a per-call mask",
       maskStored:
         "{{mask}} stored in {{target}} for later allocations: every allocation through it avoids reclaim IO/FS; check the allocations that ignore it (page frags, vmalloc) and whether a memalloc_{{scope}}_save() scope in the IO path is the clearer boundary",
+      maskCleared:
+        "{{bits}} cleared from {{target}} for later allocations: every allocation through it avoids reclaim IO/FS; check the allocations that ignore it (page frags, vmalloc) and whether a memalloc_{{scope}}_save() scope in the IO path is the clearer boundary",
       vmallocIgnores:
         "{{mask}} passed to {{call}}(): on {{kernel}} (before v5.17) vmalloc-backed allocations ignore NOFS/NOIO masks (page tables come from GFP_KERNEL); use memalloc_{{scope}}_save()/restore() around the call",
     },
@@ -75,14 +79,18 @@ export const rule: Rule = {
         if (prev) calls = callsOn(prev.text);
       }
       if (calls.length === 0) {
-        // a mask stored for later allocations (sk->sk_allocation, a gfp field): same advice
-        const stored = /([A-Za-z_][\w.>-]*(?:allocation|gfp\w*))\s*=[^=]/i.exec(v.code);
+        // a mask stored for later allocations (sk->sk_allocation, a gfp field, a local `gfp_t gfp = GFP_NOIO`, or
+        // `gfp &= ~__GFP_FS`): same advice
+        const stored = /((?:[A-Za-z_][\w.>-]*)?(?:allocation|gfp\w*))\s*[|&]?=(?!=)/i.exec(v.code);
         const deletedSame = v.hunk.lines.some((l) => l.kind === "del" && restrictedMasks(l.text).some((m) => masks.includes(m)));
-        if (stored && !deletedSame) {
+        // the hunk's unchanged lines already store the same mask there (a declaration the patch assigns again)
+        const already = stored !== null && v.hunk.lines.some((l) => l.kind === "ctx" && new RegExp(`\\b${stored[1]!.replace(/[.*+?^${}()|[\]\\>-]/g, "\\$&")}\\s*[|&]?=(?!=)`).test(l.text) && restrictedMasks(l.text).some((m) => masks.includes(m)));
+        if (stored && !deletedSame && !already) {
+          const cleared = masks.every((m) => m.startsWith("~"));
           reports.push({
-            messageId: "maskStored",
+            messageId: cleared ? "maskCleared" : "maskStored",
             severity: "info",
-            data: { mask: masks.join(" / "), target: stored[1]!, scope: masks.some((m) => /IO/.test(m)) ? "noio" : "nofs" },
+            data: { mask: masks.join(" / "), bits: masks.map((m) => m.replace(/^~/, "")).join(" and "), target: stored[1]!, scope: masks.some((m) => /IO/.test(m)) ? "noio" : "nofs" },
             file: v.file.path,
             line: v.line.newLine,
             identifiers: masks,
