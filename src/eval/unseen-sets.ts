@@ -1,6 +1,6 @@
 // The unseen sets of eval/unseen/ and how `npm run eval:unseen -- --set X`
-// picks them: one set by name, `batch3` / `batch4` / `batch5` for the third,
-// fourth or fifth batch alone, `all` (the default) for every set. Pure data
+// picks them: one set by name, `batch3` ... `batch6` for the third, fourth,
+// fifth or sixth batch alone, `all` (the default) for every set. Pure data
 // and selection; no I/O.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +28,8 @@ export const SETS = {
   holdout4: { labels: labels("labels-holdout4.json"), sub: "holdout4", perCase: false },
   dev5: { labels: labels("labels-dev5.json"), sub: "unseen-dev5", perCase: true },
   holdout5: { labels: labels("labels-holdout5.json"), sub: "holdout5", perCase: false },
+  dev6: { labels: labels("labels-dev6.json"), sub: "unseen-dev6", perCase: true },
+  holdout6: { labels: labels("labels-holdout6.json"), sub: "holdout6", perCase: false },
 } as const satisfies Record<string, UnseenSet>;
 export type SetName = keyof typeof SETS;
 
@@ -37,6 +39,7 @@ export const GROUPS: Readonly<Record<string, readonly SetName[]>> = {
   batch3: ["dev3", "holdout3"],
   batch4: ["dev4", "holdout4"],
   batch5: ["dev5", "holdout5"],
+  batch6: ["dev6", "holdout6"],
 };
 
 /** Combined figures (aggregates only), printed when every set they join was run. */
@@ -49,6 +52,8 @@ export const COMBINED: readonly { name: string; sets: readonly SetName[] }[] = [
   { name: "holdout+holdout2+holdout3+holdout4", sets: ["holdout", "holdout2", "holdout3", "holdout4"] },
   { name: "dev1-5", sets: ["dev", "dev2", "dev3", "dev4", "dev5"] },
   { name: "holdout1-5", sets: ["holdout", "holdout2", "holdout3", "holdout4", "holdout5"] },
+  { name: "dev1-6", sets: ["dev", "dev2", "dev3", "dev4", "dev5", "dev6"] },
+  { name: "holdout1-6", sets: ["holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6"] },
 ];
 
 /** The sets `--set which` names, in report order; a clear error for anything else. */

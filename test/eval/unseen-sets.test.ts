@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMBINED, SETS, completeCombined, selectSets, type SetName } from "../../src/eval/unseen-sets.js";
 
-const ALL: SetName[] = ["dev", "holdout", "dev2", "holdout2", "dev3", "holdout3", "dev4", "holdout4", "dev5", "holdout5"];
+const ALL: SetName[] = ["dev", "holdout", "dev2", "holdout2", "dev3", "holdout3", "dev4", "holdout4", "dev5", "holdout5", "dev6", "holdout6"];
 
 describe("unseen set wiring (npm run eval:unseen --set)", () => {
-  it("selects one set, the third, fourth or fifth batch alone, or all ten in report order", () => {
+  it("selects one set, the third to sixth batch alone, or all twelve in report order", () => {
     expect(selectSets()).toEqual(ALL);
     expect(selectSets("all")).toEqual(ALL);
     expect(selectSets("batch3")).toEqual(["dev3", "holdout3"]);
@@ -16,17 +16,21 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
     expect(selectSets("holdout4")).toEqual(["holdout4"]);
     expect(selectSets("batch5")).toEqual(["dev5", "holdout5"]);
     expect(selectSets("dev5")).toEqual(["dev5"]);
+    expect(selectSets("batch6")).toEqual(["dev6", "holdout6"]);
+    expect(selectSets("holdout6")).toEqual(["holdout6"]);
     expect(selectSets("dev3")).toEqual(["dev3"]);
     expect(selectSets("holdout2")).toEqual(["holdout2"]);
   });
 
   it("rejects any other name with the list of accepted ones, inherited object keys included", () => {
-    for (const bad of ["batch6", "dev6", "toString", "constructor", ""])
-      expect(() => selectSets(bad)).toThrow(/--set takes dev, holdout, dev2, holdout2, dev3, holdout3, dev4, holdout4, dev5, holdout5, all, batch3, batch4, batch5/);
+    for (const bad of ["batch7", "dev7", "toString", "constructor", ""])
+      expect(() => selectSets(bad)).toThrow(
+        /--set takes dev, holdout, dev2, holdout2, dev3, holdout3, dev4, holdout4, dev5, holdout5, dev6, holdout6, all, batch3, batch4, batch5, batch6/,
+      );
   });
 
   it("prints only the holdouts in aggregate, and every set has its own labels file and data folder", () => {
-    expect(Object.entries(SETS).filter(([, s]) => !s.perCase).map(([n]) => n)).toEqual(["holdout", "holdout2", "holdout3", "holdout4", "holdout5"]);
+    expect(Object.entries(SETS).filter(([, s]) => !s.perCase).map(([n]) => n)).toEqual(["holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6"]);
     expect(new Set(Object.values(SETS).map((s) => s.sub)).size).toBe(ALL.length);
     for (const [name, set] of Object.entries(SETS)) {
       expect(existsSync(set.labels), name).toBe(true);
@@ -37,7 +41,7 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
     }
   });
 
-  it("labels no case twice across the ten sets", () => {
+  it("labels no case twice across the twelve sets", () => {
     const seen = new Map<string, string>();
     for (const [name, set] of Object.entries(SETS))
       for (const l of JSON.parse(readFileSync(set.labels, "utf8")) as { id: string; source_url: string }[]) {
@@ -57,10 +61,13 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
       "holdout+holdout2+holdout3+holdout4",
       "dev1-5",
       "holdout1-5",
+      "dev1-6",
+      "holdout1-6",
     ]);
     expect(completeCombined(selectSets("batch3"))).toEqual([]);
     expect(completeCombined(selectSets("batch4"))).toEqual([]);
     expect(completeCombined(selectSets("batch5"))).toEqual([]);
+    expect(completeCombined(selectSets("batch6"))).toEqual([]);
     expect(completeCombined(["dev", "dev2"]).map((c) => c.name)).toEqual(["dev+dev2"]);
   });
 
@@ -88,10 +95,13 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
     }
   });
 
+  // The sixth batch has three hazards whose patch only removes a reclaim
+  // protection (no added line can carry the finding); their notes say so.
   it.each([
-    ["fourth", ["dev4", "holdout4"]],
-    ["fifth", ["dev5", "holdout5"]],
-  ] as const)("labels every hazard of the %s batch with its evidence and an added line, and keeps linked cases in one set", (_batch, names) => {
+    ["fourth", ["dev4", "holdout4"], false],
+    ["fifth", ["dev5", "holdout5"], false],
+    ["sixth", ["dev6", "holdout6"], true],
+  ] as const)("labels every hazard of the %s batch with its evidence and an added line, and keeps linked cases in one set", (_batch, names, removalOnly) => {
     const byId = new Map<string, { set: string; kind: string }>();
     for (const name of names)
       for (const l of JSON.parse(readFileSync(SETS[name].labels, "utf8")) as {
@@ -99,12 +109,14 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
         kind: string;
         positive_type?: string;
         lines?: string[];
+        notes: string;
         evidence: Record<string, unknown>;
         related: string[];
       }[]) {
         byId.set(l.id, { set: name, kind: l.kind });
         if (l.kind === "positive" && l.positive_type !== "fix-or-topic") {
-          expect(l.lines?.length, l.id).toBeGreaterThan(0);
+          if (removalOnly && l.lines?.length === 0) expect(l.notes, l.id).toMatch(/lines empty/);
+          else expect(l.lines?.length, l.id).toBeGreaterThan(0);
           for (const line of l.lines ?? []) expect(line, l.id).toMatch(/^[\w./-]+:\+\S/);
           expect(Object.keys(l.evidence).some((k) => k === "fix" || k === "pushback"), l.id).toBe(true);
         }
@@ -117,6 +129,7 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
   it.each([
     ["batch4", "dev4", "holdout4", "unseen-dev4"],
     ["batch5", "dev5", "holdout5", "unseen-dev5"],
+    ["batch6", "dev6", "holdout6", "unseen-dev6"],
   ] as const)("runs --set %s over that batch's folders only", (batch, dev, holdout, devSub) => {
     const root = mkdtempSync(join(tmpdir(), `eval-${batch}-`));
     try {
