@@ -16,6 +16,7 @@ export const AUDIT_RULE_IDS: readonly string[] = [
   "backend-frontend-io",
   "gfp-kernel-in-io-path",
   "io-flusher-missing",
+  "mask-restriction-lost",
   "shrinker-blocking",
   "unbalanced-scope",
   "wq-flush-dependency",
@@ -59,6 +60,8 @@ const RE = {
   shrinker: /scan_objects|count_objects|cached_objects|shrink_control/,
   scope: /memalloc_\w*_save/,
   fsIo: /\b(?:vfs_iter_write|vfs_iter_read|vfs_iocb_iter_write|vfs_iocb_iter_read|__kernel_write|kernel_write|kernel_read|vfs_fsync|vfs_fsync_range|call_write_iter|call_read_iter)\s*\(|->\s*(?:write_iter|read_iter)\s*\(/,
+  /** GFP_NOFS/GFP_NOIO or-ed with something on one line (mask-restriction-lost evaluates the mask). */
+  lostMask: /\bGFP_NO(?:FS|IO)\b[^;\n]*\||\|[^;\n]*\bGFP_NO(?:FS|IO)\b/,
   daemon: new RegExp([...Object.keys(USERSPACE_IO_SERVERS), ...Object.keys(USERSPACE_IO_LIBRARIES), ...Object.keys(USERSPACE_IO_DEVICES), "PR_SET_IO_FLUSHER"].map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")),
 };
 
@@ -78,6 +81,7 @@ export function candidateRules(text: string, dir: DirHints = { reclaimContext: t
   // the back-end context is found from the callers and the work items that lead to the IO, which may sit in other files
   if (RE.fsIo.test(text)) out.push("backend-frontend-io");
   if (RE.daemon.test(text)) out.push("io-flusher-missing");
+  if (RE.lostMask.test(text)) out.push("mask-restriction-lost");
   return out;
 }
 

@@ -2308,6 +2308,8 @@ export const reclaimAnalysis: (ctx: { patch: Patch; source?: SourceContext }) =>
 /** A lock as a reviewer writes it: "&fs_info->reloc_mutex". */
 export function lockLabel(e: HeldEntry): string {
   if (e.what === "handle") return `the ${e.api} handle${e.variable ? ` ${e.variable}` : ""}`;
+  // inode_lock(inode) and its variants take the inode's i_rwsem (include/linux/fs.h)
+  if (e.lock === "inode" && e.key?.expr) return `${e.key.expr}->i_rwsem`;
   return e.key?.expr || e.key?.name || "a lock";
 }
 

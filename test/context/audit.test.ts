@@ -78,6 +78,9 @@ describe("audit", () => {
     // code a fence needs: any allocation of a directory that registers run_job/timedout_job or opens a section
     expect(candidateRules("f = kzalloc(sizeof(*f), GFP_NOFS);", { ...none, fenceCode: true })).toEqual(["alloc-in-fence-signalling"]);
     expect(candidateRules("f = kzalloc(sizeof(*f), GFP_NOFS);", none)).toEqual([]);
+    // a restricted mask or-ed with something on one line: the mask is evaluated by the rule
+    expect(candidateRules("f = kzalloc(n, GFP_KERNEL | GFP_NOFS);", none)).toEqual(["mask-restriction-lost"]);
+    expect(candidateRules("f = kzalloc(n, GFP_NOIO);\ng = x | y;", none)).toEqual([]);
     expect(dirHints(["int a;", "alloc_workqueue(\"x\", WQ_MEM_RECLAIM, 0);"])).toEqual({ reclaimContext: true, fenceCode: false });
     expect(dirHints(["static const struct drm_sched_backend_ops o = {\n\t.run_job = r,\n};"])).toEqual({ reclaimContext: false, fenceCode: true });
     expect(dirHints(["\tcookie = dma_fence_begin_signalling();"])).toEqual({ reclaimContext: false, fenceCode: true });

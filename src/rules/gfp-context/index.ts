@@ -9,6 +9,7 @@ import { rule as lockdepReclaimPrime } from "./lockdep-reclaim-prime.js";
 import { rule as mappingGfpMask } from "./mapping-gfp-mask.js";
 import { rule as maskFromTask } from "./mask-from-task.js";
 import { rule as maskPassedThrough } from "./mask-passed-through.js";
+import { rule as maskRestrictionLost } from "./mask-restriction-lost.js";
 import { rule as maskWeakerThanSibling } from "./mask-weaker-than-sibling.js";
 import { rule as memallocFlagsDirect } from "./memalloc-flags-direct.js";
 import { rule as newNofsNoioMask } from "./new-nofs-noio-mask.js";
@@ -17,4 +18,4 @@ import { rule as scopeConversion } from "./scope-conversion.js";
 import { rule as taskTestInReclaim } from "./task-test-in-reclaim.js";
 import { rule as unbalancedScope } from "./unbalanced-scope.js";
 
-export const rules: Rule[] = [allocInFenceSignalling, allocInReclaimWork, allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockdepReclaimPrime, mappingGfpMask, maskFromTask, maskPassedThrough, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, taskTestInReclaim, unbalancedScope];
+export const rules: Rule[] = [allocInFenceSignalling, allocInReclaimWork, allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockdepReclaimPrime, mappingGfpMask, maskFromTask, maskPassedThrough, maskRestrictionLost, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, taskTestInReclaim, unbalancedScope];
