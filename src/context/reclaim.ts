@@ -458,7 +458,18 @@ const words = (ws: readonly string[]) => new RegExp(ws.filter((w, i, a) => a.ind
 /** Token classes of a line, for the diff-only prefilter (necessary conditions, never heuristics). */
 const TOKENS = {
   alloc: words([...allocationNeedles()]),
-  scope: words(["memalloc_", "PF_MEMALLOC", "current->flags", "PF_LOCAL_THROTTLE", "PF_LESS_THROTTLE", "current_is_kswapd", "current_gfp_context", ...Object.keys(RECLAIM_LOCKDEP_PRIME.enter)]),
+  // (and the lockdep annotations of reclaim context: fs_reclaim priming, a fence signalling section opened)
+  scope: words([
+    "memalloc_",
+    "PF_MEMALLOC",
+    "current->flags",
+    "PF_LOCAL_THROTTLE",
+    "PF_LESS_THROTTLE",
+    "current_is_kswapd",
+    "current_gfp_context",
+    ...Object.keys(RECLAIM_LOCKDEP_PRIME.enter),
+    ...Object.entries(LOCK_CALLS).filter(([, l]) => l.kind === "fence" && l.op === "acquire").map(([n]) => n),
+  ]),
   held: words([
     ...Object.entries(LOCK_CALLS).filter(([, l]) => l.op !== "release").map(([n]) => n),
     "guard",

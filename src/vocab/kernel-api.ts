@@ -283,6 +283,16 @@ export const RECLAIM_LOCKDEP_PRIME: Readonly<{ enter: Record<string, Provenance>
 };
 
 /**
+ * A device's runtime-PM NOIO flag: with it set, rpm_callback() runs the device's runtime suspend/resume callbacks
+ * under memalloc_noio_save() (a block device, and the devices its IO passes through, set it so that resuming them
+ * cannot start IO that waits for them); setting it marks the ancestors too, clearing it unmarks them.
+ * `arg`: the argument that says set (true) or clear (false).
+ */
+export const DEVICE_NOIO_FLAG: Readonly<Record<string, Provenance & { arg: number }>> = {
+  pm_runtime_set_memalloc_noio: { arg: 1, src: "include/linux/pm_runtime.h; drivers/base/power/runtime.c pm_runtime_set_memalloc_noio(), rpm_callback()" },
+};
+
+/**
  * What a function reads to learn the calling task's allocation context: its flags (PF_MEMALLOC_NOIO/NOFS, the
  * worker and kswapd bits), the mask with the task's scope applied, the workqueue it runs on.
  */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { rule } from "../../src/rules/gfp-context/alloc-in-fence-signalling.js";
 import { rule as allocWhileHolding } from "../../src/rules/gfp-context/alloc-while-holding.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { ruleTester, runRule } from "../helpers/rule-tester.js";
 import { renamed, reviewWithTree } from "../helpers/tree-review.js";
 
 // Fixtures written for these tests, modelled on a GPU driver's job-timeout handler: it stops the scheduler,
@@ -197,5 +197,30 @@ ${body}	}
   it("dma_resv_trylock() in run_job is quiet", async () => {
     const f = await reviewWithTree(new Map([[file, run(unlocked)]]), p(run(unlocked), run("\t\tif (dma_resv_trylock(obj->resv)) {\n\t\t\tquill_gem_unpin_locked(obj);\n\t\t\tdma_resv_unlock(obj->resv);\n\t\t}\n")), [rule]);
     expect(f).toEqual([]);
+  });
+});
+
+describe("alloc-in-fence-signalling: a section the patch opens", () => {
+  // written for this test, modelled on a GPU scheduler's main loop that a patch annotates
+  const loop = (annotated: boolean) => `static int vellum_sched_main(void *param)
+{
+	struct vellum_sched *vs = param;
+${annotated ? "\tbool cookie;\n\n\tcookie = dma_fence_begin_signalling();\n" : ""}	while (!kthread_should_stop()) {
+		struct vellum_job *job = vellum_next_job(vs);
+
+		if (job)
+			vellum_run(vs, job);
+	}
+${annotated ? "\tdma_fence_end_signalling(cookie);\n" : ""}	return 0;
+}
+`;
+  it("diff only: says what lockdep checks from now on when nothing inside is found", () => {
+    const f = runRule(rule, { context: 20, files: [{ path: "drivers/gpu/drm/vellum/vellum_sched.c", before: loop(false), after: loop(true) }] });
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[6, "info", "sectionOpened"]]);
+    expect(f[0]!.message).toContain("vellum_sched_main() now opens a dma-fence signalling section (dma_fence_begin_signalling() at line 6, closed at line 13)");
+  });
+  it("is quiet when the section was there before", () => {
+    const after = loop(true).replace("vellum_run(vs, job);", "vellum_run(vs, job);\n\t\tvellum_count(vs);");
+    expect(runRule(rule, { context: 20, files: [{ path: "drivers/gpu/drm/vellum/vellum_sched.c", before: loop(true), after }] })).toEqual([]);
   });
 });

@@ -129,3 +129,34 @@ describe("scope-conversion: a scope returned to the callers", () => {
     expect(f!.message).not.toContain("every path out of");
   });
 });
+
+describe("scope-conversion: a device's runtime-PM NOIO flag", () => {
+  // written for this test, modelled on a disk registration that unwinds on error
+  const add = (cleared: string) => `static int tome_add_disk(struct tome_disk *td)
+{
+	struct device *ddev = &td->dev;
+	int ret;
+
+	ret = device_add(ddev);
+	if (ret)
+		return ret;
+	pm_runtime_set_memalloc_noio(ddev, true);
+	ret = tome_register_queue(td);
+	if (ret)
+		goto out_del;
+	return 0;
+out_del:
+${cleared}	device_del(ddev);
+	return ret;
+}
+`;
+  it("recognises the flag cleared on an error path, saying what it does", () => {
+    const f = runRule(rule, { context: 20, files: [{ path: "drivers/block/tome.c", before: add(""), after: add("\tpm_runtime_set_memalloc_noio(ddev, false);\n") }] });
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[15, "info", "deviceNoio"]]);
+    expect(f[0]!.message).toContain("tome_add_disk() clears the runtime-PM NOIO flag of ddev (pm_runtime_set_memalloc_noio(..., false))");
+  });
+  it("is quiet on an unchanged call", () => {
+    const same = add("\tpm_runtime_set_memalloc_noio(ddev, false);\n");
+    expect(runRule(rule, { context: 20, files: [{ path: "drivers/block/tome.c", before: same, after: same.replace("return 0;", "td->live = true;\n\treturn 0;") }] })).toEqual([]);
+  });
+});

@@ -48,7 +48,7 @@ export const rule: Rule = {
         "allocations the patch did not add inside a section it did not open, reservation locks taken with " +
         "dma_resv_trylock() or moved rather than added, and an allocation under a spinlock inside the section " +
         "(sleeping in atomic context is a different bug). In an audit, chains more than two calls below the " +
-        "handler are info.",
+        "handler are info. A section the patch opens with nothing found inside it is said at info (what lockdep will check from now on).",
     },
     messages: {
       fsReclaim:
@@ -59,6 +59,8 @@ export const rule: Rule = {
         "{{call}}({{lock}}) in {{fn}}(), {{how}}: drivers may wait for fences while holding a reservation lock, so code a fence needs must not take one (it can wait for the fence it is on the way to signal)",
       resvLeftFence:
         "{{fn}}() ({{how}}) no longer calls {{call}}(): code a fence needs stays free of reservation locks, as the dma-fence contract asks",
+      sectionOpened:
+        "{{fn}}() now opens a dma-fence signalling section ({{call}}() at line {{line}}{{until}}): the code in it is what a fence needs to be signalled, so from now on lockdep reports any allocation in it that may reclaim and any reservation lock it takes",
       role:
         "{{alloc}} in {{fn}}(), which {{how}}: the fence of the job depends on this code, and drivers' shrinkers and mmu notifiers may wait for fences, so an allocation that may reclaim here can wait for the fence it is on the way to signal",
     },
@@ -129,6 +131,32 @@ export const rule: Rule = {
         });
       }
     }
+    // the patch opens a section (topic recognition: an annotation that makes lockdep check what runs inside it)
+    if (a.mode !== "audit")
+      for (const v of a.post()) {
+        const changed = a.changedIn(v);
+        const open = v.flow.events.find((e) => changed.has(e.line) && e.info.kind === "lock" && e.info.lock === "fence" && e.info.op === "acquire");
+        if (!open) continue;
+        const close = v.flow.events.find((e) => e.line > open.line && e.info.kind === "lock" && e.info.lock === "fence" && e.info.op === "release");
+        // findings inside the section already say what it means
+        if (reports.some((r) => r.file === v.path && r.line !== null && r.line >= open.line && (!close || r.line <= close.line))) continue;
+        reports.push({
+          file: v.path,
+          line: open.line,
+          identifiers: [open.callee],
+          messageId: "sectionOpened",
+          severity: "info",
+          data: {
+            fn: v.name,
+            call: open.callee,
+            line: open.line,
+            until: close ? `, closed at line ${close.line}` : "",
+          },
+          fix: "Keep allocations that may reclaim and reservation locks out of the section: allocate and lock when the job is prepared, before its fence is published.",
+          chain: [`${v.name}()`, `${open.callee}()`],
+          cite: ["dma-fence-signalling-2020"],
+        });
+      }
     const askedLeft = new Set<string>();
     // only a patch that deletes a call of a reservation lock (or of a wrapper ending in one) can take one out
     const deletes = ctx.patch.files.some((f) => {

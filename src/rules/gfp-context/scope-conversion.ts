@@ -1,7 +1,9 @@
 // scope-conversion: a patch that fixes a reclaim-recursion hazard with the
 // memalloc scope API; recognise it, check the obvious and cite the history.
+// A device's runtime-PM NOIO flag (the scope its runtime PM callbacks run
+// under) set or cleared is recognised on its own.
 import type { Report, Rule } from "../../types.js";
-import { SCOPE_API_FILES } from "../../vocab/kernel-api.js";
+import { DEVICE_NOIO_FLAG, SCOPE_API_FILES } from "../../vocab/kernel-api.js";
 import { reclaimAnalysis } from "../../context/reclaim.js";
 
 const API_FILES = SCOPE_API_FILES.re;
@@ -11,14 +13,16 @@ export const rule: Rule = {
     id: "scope-conversion",
     class: "gfp-context",
     severity: "info",
-    description: "A patch that adds memalloc_nofs/noio scopes (a reclaim-recursion fix): topic recognised, balance checked; a memalloc_noreclaim_save() scope said on its own",
+    description: "A patch that adds memalloc_nofs/noio scopes (a reclaim-recursion fix): topic recognised, balance checked; a memalloc_noreclaim_save() scope, and a device's runtime-PM NOIO flag set or cleared, said on their own",
     docs: {
       why:
         "Marking the region that holds a transaction, a lock or an IO dependency with " +
         "memalloc_nofs_save()/memalloc_noio_save() is the documented way to stop reclaim recursion " +
         "(Documentation/core-api/gfp_mask-from-fs-io.rst). Such fixes go wrong in small ways: a " +
         "restore missed on an error path, a different variable restored, a worker the region waits " +
-        "for left outside the scope.",
+        "for left outside the scope. A device's runtime-PM NOIO flag (pm_runtime_set_memalloc_noio()) is the same " +
+        "promise for its runtime suspend and resume callbacks (rpm_callback() opens the scope), and goes wrong the " +
+        "same way: set where the device starts serving IO, not cleared on an error path or at removal.",
       fix:
         "Restore the saved value on every exit of the function, and make sure the scope " +
         "covers the worker tasks the protected region waits for, and add a comment naming the " +
@@ -30,12 +34,14 @@ export const rule: Rule = {
     messages: {
       noreclaimAdded:
         "memalloc_noreclaim_save() in {{fn}}(): allocations below it do not enter reclaim at all and may take the emergency reserves (PF_MEMALLOC), which is for code that frees memory or that reclaim waits on; what runs under it must be bounded",
+      deviceNoio:
+        "{{fn}}() {{does}} the runtime-PM NOIO flag of {{dev}} ({{call}}(..., {{value}})): while it is set, the device's (and its parents') runtime suspend and resume callbacks run under memalloc_noio_save(), so their allocations cannot start IO that waits for this device; it belongs where the device starts serving IO and is cleared on every path that undoes that (error unwinding, removal)",
       scopeAdded:
         "reclaim-recursion fix with {{count}} memalloc_{{kinds}}_save() scope{{plural}}{{converted}}: {{balance}}; also check the scope covers any worker the protected region waits for",
     },
     knowledge: ["memalloc-nofs-api-2017", "memalloc-noio-2013", "gfp-fs-io-doc"],
     scope: "line",
-    needles: ["memalloc_"],
+    needles: ["memalloc_", ...Object.keys(DEVICE_NOIO_FLAG)],
   },
   check(ctx) {
     const a = reclaimAnalysis(ctx);
@@ -65,6 +71,25 @@ export const rule: Rule = {
       identifiers: ["memalloc_noreclaim_save", n.fn],
       fix: `Keep what runs under the scope in ${n.fn}() short and bounded, and say in the changelog why it must make progress without reclaim (it frees memory, or reclaim waits on it).`,
     }));
+    // a device's runtime-PM NOIO flag set or cleared (the scope its runtime PM callbacks run under)
+    for (const v of a.post()) {
+      if (API_FILES.test(v.path)) continue;
+      for (const e of v.flow.events) {
+        const d = DEVICE_NOIO_FLAG[e.callee];
+        if (!d || !v.changed.has(e.line)) continue;
+        const value = (e.args[d.arg] ?? "").trim();
+        const does = value === "true" || value === "1" ? "sets" : value === "false" || value === "0" ? "clears" : "sets or clears";
+        out.push({
+          file: v.path,
+          line: e.line,
+          severity: "info",
+          messageId: "deviceNoio",
+          data: { fn: v.name, does, dev: (e.args[0] ?? "the device").trim(), call: e.callee, value: value || "?" },
+          identifiers: [e.callee, v.name],
+          fix: `Check that ${e.callee}() is set once the device serves IO and cleared on every path that undoes that, in the same order as the device's own setup and teardown.`,
+        });
+      }
+    }
     if (saves.length === 0) return out;
     // per-call masks the patch turns into GFP_KERNEL under the new scope
     let converted = 0;
