@@ -2250,7 +2250,7 @@ export function touchesLines(changed: ReadonlySet<number>, from: number, to: num
   return false;
 }
 
-function firstChanged(changed: ReadonlySet<number>, from: number, to: number): number | null {
+export function firstChanged(changed: ReadonlySet<number>, from: number, to: number): number | null {
   for (let n = from; n <= to; n++) if (changed.has(n)) return n;
   return null;
 }

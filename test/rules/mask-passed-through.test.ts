@@ -60,3 +60,27 @@ describe("mask-passed-through", () => {
     expect(f[0]!.message).toContain('held in "gfp"');
   });
 });
+
+describe("mask-passed-through: a helper that takes a mask, not a known allocator", () => {
+  // written for this test, modelled on a cgroup's over-limit handler that reclaims through a local helper
+  const handler = (mask: string) => `void quota_handle_over_limit(struct quota_group *qg, gfp_t gfp_mask)
+{
+	unsigned long nr = quota_excess(qg);
+
+	if (!nr)
+		return;
+	quota_reclaim(qg, nr,
+		      ${mask});
+	quota_account(qg, nr);
+}
+`;
+  it("GFP_KERNEL -> the gfp_t parameter at the helper's call: an info on the changed line", () => {
+    const f = runRule(rule, { context: 20, files: [{ path: "mm/quota.c", before: handler("GFP_KERNEL"), after: handler("gfp_mask") }] });
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[8, "info", "passedOn"]]);
+    expect(f[0]!.message).toContain('GFP_KERNEL -> gfp_mask for quota_reclaim() in quota_handle_over_limit(): the gfp mask quota_reclaim() is given is now the one its callers pass as "gfp_mask" (a gfp_t parameter of quota_handle_over_limit())');
+  });
+  it("is quiet when the old call passed a restricted mask, or the argument is not a mask", () => {
+    expect(runRule(rule, { context: 20, files: [{ path: "mm/quota.c", before: handler("GFP_NOFS"), after: handler("gfp_mask") }] })).toEqual([]);
+    expect(runRule(rule, { context: 20, files: [{ path: "mm/quota.c", before: handler("GFP_KERNEL"), after: handler("GFP_KERNEL | __GFP_NOWARN") }] })).toEqual([]);
+  });
+});

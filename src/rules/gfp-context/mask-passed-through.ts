@@ -4,8 +4,8 @@
 // recognition of the commonest fix of a dropped caller mask: a caller's
 // GFP_NOFS/GFP_NOIO (or an atomic mask) now reaches the allocation. Said at
 // info, with whether the variable was seen to be a parameter.
-import { looksLikeGfpVariable } from "../../context/gfp.js";
-import { reclaimAnalysis } from "../../context/reclaim.js";
+import { evalMask, looksLikeGfpVariable } from "../../context/gfp.js";
+import { firstChanged, reclaimAnalysis, touchesLines } from "../../context/reclaim.js";
 import { gfpParam } from "../util/sites.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
@@ -26,9 +26,14 @@ export const rule: Rule = {
         "Check that every caller passes the mask its own context needs (a caller that passed GFP_KERNEL for a " +
         "different reason now decides this allocation too), and that mask bits the allocator must not see are cleared " +
         "on the way (for example `gfp & GFP_RECLAIM_MASK`).",
-      quiet: "Masks that were already the parameter, written-out masks that were stricter than GFP_KERNEL, and new allocations.",
+      quiet:
+        "Masks that were already the parameter, written-out masks that were stricter than GFP_KERNEL, and new allocations. " +
+        "A call the vocabulary does not know as an allocator counts when it takes the mask (a helper that allocates or " +
+        "reclaims with it).",
     },
     messages: {
+      passedOn:
+        "{{was}} -> {{now}} for {{call}}() in {{fn}}(): the gfp mask {{call}}() is given is now the one {{whose}}, so a caller's GFP_NOFS/GFP_NOIO (or atomic mask) reaches what {{call}}() allocates or reclaims with it, where reclaim into the filesystem and IO was allowed before",
       passed:
         "{{was}} -> {{now}} for {{call}}() in {{fn}}(): the allocation now follows the mask {{whose}}, so a caller's GFP_NOFS/GFP_NOIO (or atomic mask) reaches it where it allowed reclaim into the filesystem and IO before{{more}}",
     },
@@ -79,6 +84,43 @@ export const rule: Rule = {
       };
       perFn.set(key, r);
       reports.push(r);
+    }
+    // the same change at a call that is not an allocation the vocabulary knows but takes a mask (a helper of the code
+    // that allocates or reclaims with it: `foo_reclaim(x, n, GFP_KERNEL)` -> `foo_reclaim(x, n, gfp_mask)`)
+    for (const v of a.post()) {
+      const changed = a.changedIn(v);
+      if (changed.size === 0 || perFn.has(`${v.path}:${v.name}`)) continue;
+      const param = v.flow.params.map((p) => /^(?:const\s+)?gfp_t\s+([A-Za-z_]\w*)$/.exec(p.trim())?.[1]).filter((x): x is string => x !== undefined);
+      for (const e of v.flow.events) {
+        if (e.info.kind !== "call" || !touchesLines(changed, e.line, e.endLine ?? e.line)) continue;
+        const at = e.args.findIndex((x) => passedVariable(x.trim(), param.length === 1 ? param[0]! : null) !== null && !/\bGFP_/.test(x));
+        if (at < 0) continue;
+        const now = e.args[at]!.replace(/\s+/g, " ").trim();
+        // the old call of the same function passed a written-out mask there that let reclaim into the filesystem and IO
+        const old = a.preViewsOf(v.path, v.name).flatMap((o) => o.flow.events.filter((b) => b.callee === e.callee && touchesLines(o.changed, b.line, b.endLine ?? b.line) && b.args.length === e.args.length));
+        const was = old.map((b) => evalMask(b.args[at] ?? "")).find((m) => m.name !== null && m.fs === true && m.io === true);
+        if (!was) continue;
+        const variable = passedVariable(now, param.length === 1 ? param[0]! : null)!;
+        const isParam = param.length === 1 && variable === param[0];
+        const r: Report = {
+          file: v.path,
+          line: firstChanged(changed, e.line, e.endLine ?? e.line) ?? e.line,
+          identifiers: [e.callee, was.name!, variable],
+          messageId: "passedOn",
+          data: {
+            was: was.name!,
+            now,
+            call: e.callee,
+            fn: v.name,
+            whose: isParam ? `its callers pass as "${variable}" (a gfp_t parameter of ${v.name}())` : `held in "${variable}" (${v.whole ? "not a parameter of the function" : "where it comes from is not in the lines shown"})`,
+          },
+          fix: `Check that every caller of ${v.name}() passes the mask its own context needs${isParam ? "" : `, and where ${variable} is set`}.`,
+          ...(isParam ? {} : { unknowns: [`where ${variable} comes from`] }),
+        };
+        perFn.set(`${v.path}:${v.name}`, r);
+        reports.push(r);
+        break;
+      }
     }
     return reports;
   },
