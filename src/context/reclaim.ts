@@ -190,6 +190,8 @@ export interface AllocSite {
    * it runs only while the field is empty, which for a buffer kept across resets is first use, not the reset.
    */
   onceGuard?: { field: string; why: string };
+  /** A transaction handle held here (started above, or passed in) whose start saves a NOFS scope into it: what makes it NOFS. */
+  handleNofs?: { api: string; scope: HandleScope; param: string | null };
   hazards: Hazard[];
 }
 
@@ -2076,8 +2078,12 @@ export class ReclaimAnalysis {
     const must = [...new Set([...ev.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle"), ...(v.whole ? this.helperScopes(v.path, v.flow, ev.line) : [])])];
     const may = ev.state.mayScopes.filter((s): s is ScopeKind => s !== "throttle");
     // a transaction handle held here (started above, or passed in) whose start saves a NOFS scope into it (found in the tree)
-    const handles = [...ev.state.held.filter((h) => h.must && h.entry.what === "handle" && h.entry.api).map((h) => h.entry.api!), ...v.flow.params.map(handleParam).filter((x): x is string => x !== undefined)];
-    if (handles.some((api) => this.handleScope(api, v.path).scope === "nofs") && !must.includes("nofs")) must.push("nofs");
+    const handles = [
+      ...ev.state.held.filter((h) => h.must && h.entry.what === "handle" && h.entry.api).map((h) => ({ api: h.entry.api!, param: null as string | null })),
+      ...v.flow.params.map((p) => ({ api: handleParam(p), param: p })).filter((x): x is { api: string; param: string } => x.api !== undefined),
+    ];
+    const nofsHandle = handles.find((h) => this.handleScope(h.api, v.path).scope === "nofs");
+    if (nofsHandle && !must.includes("nofs")) must.push("nofs");
     const callerScopes = callers.everyScope;
     const fromCallers = this.maskFromCallers(v, ev, callers);
     const effective = applyScopes(fromCallers?.mask ?? ev.info.mask, [...must, ...callerScopes]);
@@ -2092,6 +2098,7 @@ export class ReclaimAnalysis {
       callerScopes,
       maskFrom: fromCallers?.from ?? null,
       entryUnknown: !v.flow.entryVisible,
+      ...(nofsHandle ? { handleNofs: { api: nofsHandle.api, scope: this.handleScope(nofsHandle.api, v.path), param: nofsHandle.param } } : {}),
       hazards: [],
     };
     if (effective.reclaim === false) return site;

@@ -371,3 +371,26 @@ describe("nofs-to-kernel: a per-call mask dropped under a scope that still cover
     expect(f.map((x) => x.messageId)).not.toContain("relaxedCovered");
   });
 });
+
+describe("nofs-to-kernel: a transaction handle whose start saves a NOFS scope covers the relaxed mask", () => {
+  // written for this test, modelled on a filesystem helper that logs an item in the transaction it is given; the
+  // handle type is one the vocabulary knows carries a NOFS scope for its lifetime (derived from its start function)
+  const helper = (mask: string) => `static int quire_log_item(struct xfs_trans *tp, struct quire_item *qi)
+{
+	struct quire_rec *rec;
+
+	rec = kzalloc(sizeof(*rec), ${mask});
+	if (!rec)
+		return -ENOMEM;
+	rec->item = qi;
+	return quire_log(tp, rec);
+}
+`;
+  it("diff only: says which handle keeps it NOFS instead of saying nothing", async () => {
+    const { runRule } = await import("../helpers/rule-tester.js");
+    const f = runRule(rule, { context: 20, files: [{ path: "fs/xfs/quire.c", before: helper("GFP_NOFS"), after: helper("GFP_KERNEL") }] });
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[5, "info", "relaxedCovered"]]);
+    expect(f[0]!.message).toContain("GFP_NOFS -> GFP_KERNEL for kzalloc(GFP_KERNEL) in quire_log_item(): the NOFS scope of the xfs-trans transaction handle passed in (struct xfs_trans *tp)");
+    expect(f[0]!.message).toContain("covers it, so it still runs NOFS (checked in the lines shown)");
+  });
+});

@@ -156,14 +156,22 @@ function coveredByScope(a: ReclaimAnalysis, site: AllocSite): Report | null {
   const own = site.ev.state.scopes.find((s) => s.must && (s.entry.kinds as string[]).some((k) => k === kind || k === "noio" || k === "noreclaim"));
   // a scope the patch opens itself: a conversion, which scope-conversion recognises
   if (own && a.changedIn(site.fn).has(own.entry.line)) return null;
-  const where = own ? `the ${scopeName(own.entry.kinds as string[])} scope opened at line ${own.entry.line}` : site.callerScopes.length > 0 ? `the ${scopeName(site.callerScopes)} scope every caller holds` : null;
+  // (a transaction handle whose start saves a NOFS scope into it covers NOFS, not NOIO)
+  const handle = kind === "nofs" ? site.handleNofs : undefined;
+  const where = own
+    ? `the ${scopeName(own.entry.kinds as string[])} scope opened at line ${own.entry.line}`
+    : site.callerScopes.length > 0
+      ? `the ${scopeName(site.callerScopes)} scope every caller holds`
+      : handle
+        ? `the NOFS scope of the ${handle.api} transaction handle ${handle.param ? `passed in (${handle.param})` : "held here"} (${handle.scope.how === "tree" ? "found in the tree" : "in linux-6.12"}: ${handle.scope.where})`
+        : null;
   if (!where) return null;
   return {
     file: site.fn.path,
     line: site.at,
     identifiers: [site.ev.callee, bm.name ?? bm.text, site.mask.name ?? site.mask.text],
     messageId: "relaxedCovered",
-    data: { was: bm.name ?? bm.text, now: site.mask.name ?? site.mask.text, alloc: allocText(site), fn: site.fn.name, where, kind: kind.toUpperCase(), checked: own ? "checked in the lines shown" : "checked at every caller the tree shows" },
+    data: { was: bm.name ?? bm.text, now: site.mask.name ?? site.mask.text, alloc: allocText(site), fn: site.fn.name, where, kind: kind.toUpperCase(), checked: own || (!site.callerScopes.length && handle) ? "checked in the lines shown" : "checked at every caller the tree shows" },
     fix: `Nothing to change if ${where} stays where it is; if the scope is ever narrowed, this allocation must get its ${bm.name ?? bm.text} back.`,
   };
 }
