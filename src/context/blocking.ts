@@ -100,7 +100,7 @@ export interface HeldAcross {
  * reclaim, or across IO. Reclaim from that allocation can run a shrinker that
  * waits for the same lock; IO under it makes every waiter wait for the IO.
  */
-export function lockHeldAcross(a: ReclaimAnalysis, key: LockKey, near: string): HeldAcross | null {
+export function lockHeldAcross(a: ReclaimAnalysis, key: LockKey, near: string, needs: "reclaim" | "fs" | "io" = "reclaim"): HeldAcross | null {
   const takes = (callee: string, args: string[]): boolean => {
     const b = blockerOf(callee, args);
     return b?.kind === "sleeping-lock" && lockKeyOf(b.lockExpr || callee, () => null).name === key.name;
@@ -112,9 +112,11 @@ export function lockHeldAcross(a: ReclaimAnalysis, key: LockKey, near: string): 
       if (e.info.kind === "alloc") {
         const scopes = e.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle");
         const eff = applyScopes(e.info.mask, scopes);
-        if (eff.reclaim === false) continue;
+        // (with `needs`: an allocation that may enter the reclaim a taker on that side waits in: FS or IO reclaim)
+        if (eff.reclaim === false || (needs !== "reclaim" && eff[needs] === false)) continue;
         return { file, fn: flow.name, line: e.line, what: e.info.implicit ? `${e.callee}() (always GFP_KERNEL)` : `${e.callee}(${e.info.mask.text})`, kind: "alloc" };
       }
+      if (needs !== "reclaim") continue;
       const b = blockerOf(e.callee, e.args);
       if (b && (b.kind === "io-wait" || b.kind === "sync-io")) return { file, fn: flow.name, line: e.line, what: `${e.callee}()`, kind: "io" };
     }

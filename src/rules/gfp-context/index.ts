@@ -5,6 +5,7 @@ import { rule as allocInReclaimWork } from "./alloc-in-reclaim-work.js";
 import { rule as allocWhileHolding } from "./alloc-while-holding.js";
 import { rule as gfpKernelInIoPath } from "./gfp-kernel-in-io-path.js";
 import { rule as ignoresGfpParam } from "./ignores-gfp-param.js";
+import { rule as lockTakenInReclaim } from "./lock-taken-in-reclaim.js";
 import { rule as lockdepReclaimPrime } from "./lockdep-reclaim-prime.js";
 import { rule as mappingGfpMask } from "./mapping-gfp-mask.js";
 import { rule as maskFromTask } from "./mask-from-task.js";
@@ -18,4 +19,4 @@ import { rule as scopeConversion } from "./scope-conversion.js";
 import { rule as taskTestInReclaim } from "./task-test-in-reclaim.js";
 import { rule as unbalancedScope } from "./unbalanced-scope.js";
 
-export const rules: Rule[] = [allocInFenceSignalling, allocInReclaimWork, allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockdepReclaimPrime, mappingGfpMask, maskFromTask, maskPassedThrough, maskRestrictionLost, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, taskTestInReclaim, unbalancedScope];
+export const rules: Rule[] = [allocInFenceSignalling, allocInReclaimWork, allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockTakenInReclaim, lockdepReclaimPrime, mappingGfpMask, maskFromTask, maskPassedThrough, maskRestrictionLost, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, taskTestInReclaim, unbalancedScope];
