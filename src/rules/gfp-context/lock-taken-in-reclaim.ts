@@ -50,6 +50,12 @@ export const rule: Rule = {
     const a = reclaimAnalysis(ctx);
     if (a.mode === "audit") return [];
     const reports: Report[] = [];
+    // the takers of the directory are collected only for a patch that takes a lock (or freezes a queue) on a line it changes
+    if (!a.post().some((v) => {
+      const changed = a.changedIn(v);
+      return v.flow.events.some((e) => e.info.kind === "lock" && e.info.op === "acquire" && changed.has(e.line));
+    }))
+      return reports;
     const seen = new Set<string>();
     for (const t of [...a.takers(), ...a.ioTakers()]) {
       if (t.what !== "lock" || !t.key || t.primed || t.role?.role === "shrinker") continue;
