@@ -285,7 +285,8 @@ export const RECLAIM_LOCKDEP_PRIME: Readonly<{ enter: Record<string, Provenance>
 /**
  * A device's runtime-PM NOIO flag: with it set, rpm_callback() runs the device's runtime suspend/resume callbacks
  * under memalloc_noio_save() (a block device, and the devices its IO passes through, set it so that resuming them
- * cannot start IO that waits for them); setting it marks the ancestors too, clearing it unmarks them.
+ * cannot start IO that waits for them); setting it marks the ancestors too, clearing it unmarks them unless another
+ * child still has it set.
  * `arg`: the argument that says set (true) or clear (false).
  */
 export const DEVICE_NOIO_FLAG: Readonly<Record<string, Provenance & { arg: number }>> = {

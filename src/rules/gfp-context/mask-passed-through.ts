@@ -5,7 +5,7 @@
 // GFP_NOFS/GFP_NOIO (or an atomic mask) now reaches the allocation. Said at
 // info, with whether the variable was seen to be a parameter.
 import { evalMask, looksLikeGfpVariable } from "../../context/gfp.js";
-import { firstChanged, reclaimAnalysis, touchesLines } from "../../context/reclaim.js";
+import { firstChanged, reclaimAnalysis, touchesLines, type FnView } from "../../context/reclaim.js";
 import { gfpParam } from "../util/sites.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
@@ -75,12 +75,11 @@ export const rule: Rule = {
           now,
           call: site.ev.callee,
           fn: site.fn.name,
-          whose: param === variable ? `its callers pass as "${variable}" (a gfp_t parameter of ${site.fn.name}())` : `held in "${variable}" (${site.fn.whole ? "not a parameter of the function" : "where it comes from is not in the lines shown"})`,
+          whose: whose(site.fn, variable, param === variable),
           count: 1,
           more: "",
         },
-        fix: `Check that every caller of ${site.fn.name}() passes the mask its own context needs${param === variable ? "" : `, and where ${variable} is set`}.`,
-        ...(param === variable ? {} : { unknowns: [`where ${variable} comes from`] }),
+        ...askCallers(site.fn, variable, param === variable),
       };
       perFn.set(key, r);
       reports.push(r);
@@ -112,10 +111,9 @@ export const rule: Rule = {
             now,
             call: e.callee,
             fn: v.name,
-            whose: isParam ? `its callers pass as "${variable}" (a gfp_t parameter of ${v.name}())` : `held in "${variable}" (${v.whole ? "not a parameter of the function" : "where it comes from is not in the lines shown"})`,
+            whose: whose(v, variable, isParam),
           },
-          fix: `Check that every caller of ${v.name}() passes the mask its own context needs${isParam ? "" : `, and where ${variable} is set`}.`,
-          ...(isParam ? {} : { unknowns: [`where ${variable} comes from`] }),
+          ...askCallers(v, variable, isParam),
         };
         perFn.set(`${v.path}:${v.name}`, r);
         reports.push(r);
@@ -125,6 +123,19 @@ export const rule: Rule = {
     return reports;
   },
 };
+
+/** Where the mask now comes from: the function's gfp_t parameter, or a variable (whose origin is said). */
+function whose(fn: FnView, variable: string, isParam: boolean): string {
+  return isParam ? `its callers pass as "${variable}" (a gfp_t parameter of ${fn.name}())` : `held in "${variable}" (${fn.whole ? "not a parameter of the function" : "where it comes from is not in the lines shown"})`;
+}
+
+/** The fix (and what is unknown) of a mask that now comes from the callers or a variable. */
+function askCallers(fn: FnView, variable: string, isParam: boolean): Pick<Report, "fix" | "unknowns"> {
+  return {
+    fix: `Check that every caller of ${fn.name}() passes the mask its own context needs${isParam ? "" : `, and where ${variable} is set`}.`,
+    ...(isParam ? {} : { unknowns: [`where ${variable} comes from`] }),
+  };
+}
 
 /** The mask variable a mask expression is built on: the gfp_t parameter, or one variable that looks like a mask. */
 function passedVariable(expr: string, param: string | null): string | null {
