@@ -387,3 +387,8 @@ export function paramsOfSignature(sig: string): string[] {
   if (cur.trim()) out.push(cur.trim());
   return out.filter((p) => p !== "void" && p !== "...");
 }
+
+/** The name a parameter declaration declares ("struct a *x" -> "x", "char buf[16]" -> "buf"; "" when none). */
+export function paramName(decl: string): string {
+  return /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(decl)?.[1] ?? "";
+}

@@ -9,7 +9,7 @@
 // and every reclaim-side path of the directory can be matched on.
 import type { LockKind } from "../vocab/kernel-api.js";
 import { FLAGS_SCOPE_CALLS, LOCK_CALLS, SCOPE_CALLS, handleCall } from "../vocab/kernel-api.js";
-import { paramsOfSignature, type ScanFile, type ScanFunction } from "./c-scan.js";
+import { paramName, paramsOfSignature, type ScanFile, type ScanFunction } from "./c-scan.js";
 
 export interface LockWrapper {
   kind: LockKind;
@@ -55,7 +55,7 @@ export function wrapperLockExpr(w: LockWrapper, args: readonly string[]): string
 
 /** Parameter names of a scanned definition, in order ("" where none can be read). */
 function paramNames(params: string): string[] {
-  return paramsOfSignature(`f(${params})`).map((p) => /([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?$/.exec(p)?.[1] ?? "");
+  return paramsOfSignature(`f(${params})`).map(paramName);
 }
 
 /** The lock expression as a template over one parameter: "&sem->internal_rwsem" with sem the 1st -> "&$->internal_rwsem". */

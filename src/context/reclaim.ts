@@ -39,7 +39,7 @@ import {
 } from "../vocab/kernel-api.js";
 import { NEWEST_RELEASE } from "../vocab/release.js";
 import { lowerBound } from "../sorted.js";
-import { paramsOfSignature, scanFile, type ScanFile, type ScanFunction } from "./c-scan.js";
+import { paramName, paramsOfSignature, scanFile, type ScanFile, type ScanFunction } from "./c-scan.js";
 
 export { paramsOfSignature };
 import { regionFlow, regionsOf, type Region } from "./diff-model.js";
@@ -449,6 +449,10 @@ function registeredAs(d: DirIndex, struct: string, field: string): string[] {
 /** How far a mask lets reclaim go: 0 none, 2 IO, 4 filesystem, 6 both. */
 function maskRank(m: Mask): number {
   return m.reclaim === false ? 0 : (m.fs === true ? 4 : 0) + (m.io === true ? 2 : 0);
+}
+/** The same, for picking the least restricted of what callers pass: a filesystem bit not known counts half. */
+function maskOpenness(m: Mask): number {
+  return m.reclaim === false ? 0 : (m.fs === true ? 4 : m.fs === null ? 2 : 0) + (m.io === true ? 1 : 0);
 }
 /** Per directory index and ops field: the functions that call it through a pointer (`->f(`). */
 const indirectSiteMemo = new WeakMap<DirIndex, Map<string, { file: string; fn: ScanFunction; line: number }[]>>();
@@ -1246,13 +1250,12 @@ export class ReclaimAnalysis {
       const name = chain[i]!;
       const next: string | number | undefined = i + 1 < chain.length ? chain[i + 1] : line;
       if (next === undefined) return false;
-      const def = this.definitionOf(file, name);
-      const t = def ? this.text(def.file) : undefined;
-      const flow = def && t !== undefined ? cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(name) : undefined;
-      if (!flow || !def) return false;
+      const def = this.definitionFlow(file, name);
+      if (!def) return false;
+      const flow = def.flow;
       const targets = flow.events.filter((e) => (typeof next === "number" ? e.line === next : e.callee === next));
       if (targets.length === 0) return false;
-      const names = flow.params.map((p) => /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(p)?.[1] ?? "");
+      const names = flow.params.map(paramName);
       if (targets.every((e) => contradicted(e.conds ?? [], names, args) !== null)) return true;
       // what the next link is called with: constants, and this link's parameters carried on with their values
       if (typeof next === "number") return false;
@@ -1280,14 +1283,12 @@ export class ReclaimAnalysis {
     let at = idx;
     for (let i = chain.length - 2; i >= 0; i--) {
       const name = chain[i]!;
-      const def = this.definitionOf(file, name);
-      const t = def ? this.text(def.file) : undefined;
-      const flow = def && t !== undefined ? cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(name) : undefined;
-      if (!flow || !def) return null;
-      const calls = flow.events.filter((e) => e.callee === chain[i + 1] && e.args[at] !== undefined);
+      const def = this.definitionFlow(file, name);
+      if (!def) return null;
+      const calls = def.flow.events.filter((e) => e.callee === chain[i + 1] && e.args[at] !== undefined);
       if (calls.length === 0) return null;
       const texts = [...new Set(calls.map((e) => e.args[at]!.replace(/\s+/g, "")))];
-      const names = flow.params.map((p) => /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(p)?.[1] ?? "");
+      const names = def.flow.params.map(paramName);
       // the link passes its own parameter on: the mask is its caller's
       if (texts.length === 1 && names.includes(texts[0]!)) {
         at = names.indexOf(texts[0]!);
@@ -1296,11 +1297,10 @@ export class ReclaimAnalysis {
       }
       // the least restricted of what the link passes (a parameter among several: unknown)
       let worst: { mask: Mask; from: string } | null = null;
-      const rank = (x: Mask) => (x.reclaim === false ? 0 : (x.fs === true ? 4 : x.fs === null ? 2 : 0) + (x.io === true ? 1 : x.io === null ? 1 : 0));
       for (const e of calls) {
         const arg = e.args[at]!;
         const m = applyScopes(evalMask(arg), e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
-        if (!worst || rank(m) > rank(worst.mask)) worst = { mask: m, from: `${name}() passes ${cleanMask(arg)}` };
+        if (!worst || maskOpenness(m) > maskOpenness(worst.mask)) worst = { mask: m, from: `${name}() passes ${cleanMask(arg)}` };
       }
       return worst;
     }
@@ -1570,10 +1570,15 @@ export class ReclaimAnalysis {
   }
 
   private helperFlow(file: string, name: string): FunctionFlow | undefined {
-    const def = this.definitionOf(file, name);
-    if (!def) return undefined;
-    const t = this.text(def.file);
-    return t === undefined ? undefined : cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(name);
+    return this.definitionFlow(file, name)?.flow;
+  }
+
+  /** The path walk of the directory's definition of `name` (as definitionOf() finds it), with the file it is in. */
+  private definitionFlow(path: string, name: string): { file: string; flow: FunctionFlow } | null {
+    const def = this.definitionOf(path, name);
+    const t = def ? this.text(def.file) : undefined;
+    const flow = def && t !== undefined ? cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(name) : undefined;
+    return def && flow ? { file: def.file, flow } : null;
   }
 
   // ------------------------------------------------------------ what reclaim takes
@@ -1615,7 +1620,7 @@ export class ReclaimAnalysis {
       const r = this.directRole(v.path, v.name, v.signature);
       if (!r || !r.inReclaim) continue;
       const dying = r.role === "reclaim-evict" || r.role === "reclaim-release";
-      const first = dying ? /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(v.flow.params[0] ?? "")?.[1] : undefined;
+      const first = dying ? paramName(v.flow.params[0] ?? "") || undefined : undefined;
       const objects = first ? derivedFrom(this.viewText(v), new Set([first])) : null;
       for (const e of v.flow.events) {
         if (e.info.kind === "lock" && objects && (e.info.key.expr.match(/[A-Za-z_]\w*/g) ?? []).some((id) => objects.has(id))) continue; // the dying object's own lock
@@ -1687,7 +1692,7 @@ export class ReclaimAnalysis {
         const def = this.definitionOf(s.file, s.name);
         if (!def) continue;
         const types = paramTypes(def.fn.params);
-        const params = paramsOfSignature(`f(${def.fn.params})`).map((p) => /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(p)?.[1] ?? "");
+        const params = paramsOfSignature(`f(${def.fn.params})`).map(paramName);
         // the object: the root's first parameter, then whatever is derived from it
         let objects = s.objects ?? (dying && params[0] ? new Set([params[0]]) : null);
         if (objects && objects.size > 0) objects = this.derivedVars(def.file, def.fn, objects);
@@ -1726,7 +1731,7 @@ export class ReclaimAnalysis {
           if (objects) {
             carried = new Set();
             const callee = this.definitionOf(def.file, c.callee);
-            const cparams = callee ? paramsOfSignature(`f(${callee.fn.params})`).map((p) => /([A-Za-z_]\w*)\s*(?:\[.*)?$/.exec(p)?.[1] ?? "") : [];
+            const cparams = callee ? paramsOfSignature(`f(${callee.fn.params})`).map(paramName) : [];
             c.args.forEach((a, i) => {
               if (mentions(a) && cparams[i]) carried!.add(cparams[i]!);
             });
@@ -1759,10 +1764,7 @@ export class ReclaimAnalysis {
    */
   private declaredIn(v: FnView, name: string): string | null {
     if (v.whole) return null;
-    const def = this.definitionOf(v.path, v.name);
-    const t = def ? this.text(def.file) : undefined;
-    if (!def || t === undefined) return null;
-    return cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(v.name)?.types.get(name) ?? null;
+    return this.definitionFlow(v.path, v.name)?.flow.types.get(name) ?? null;
   }
 
   /** The text of a view's function: the patch's lines for a fragment, the file's for a whole function. */
@@ -2039,8 +2041,7 @@ export class ReclaimAnalysis {
       const arg = p.args[idx];
       if (arg === undefined) continue;
       const passed = applyScopes(evalMask(arg), p.mustScopes);
-      const rank = (x: Mask) => (x.reclaim === false ? 0 : (x.fs === true ? 4 : x.fs === null ? 2 : 0) + (x.io === true ? 1 : 0));
-      if (!worst || rank(passed) > rank(worst)) {
+      if (!worst || maskOpenness(passed) > maskOpenness(worst)) {
         worst = passed;
         from = `${p.chain[p.chain.length - 1]}() passes ${cleanMask(arg)}`;
       }
@@ -2082,7 +2083,7 @@ export class ReclaimAnalysis {
       ...ev.state.held.filter((h) => h.must && h.entry.what === "handle" && h.entry.api).map((h) => ({ api: h.entry.api!, param: null as string | null })),
       ...v.flow.params.map((p) => ({ api: handleParam(p), param: p })).filter((x): x is { api: string; param: string } => x.api !== undefined),
     ];
-    const nofsHandle = handles.find((h) => this.handleScope(h.api, v.path).scope === "nofs");
+    const nofsHandle = handles.map((h) => ({ ...h, scope: this.handleScope(h.api, v.path) })).find((h) => h.scope.scope === "nofs");
     if (nofsHandle && !must.includes("nofs")) must.push("nofs");
     const callerScopes = callers.everyScope;
     const fromCallers = this.maskFromCallers(v, ev, callers);
@@ -2098,7 +2099,7 @@ export class ReclaimAnalysis {
       callerScopes,
       maskFrom: fromCallers?.from ?? null,
       entryUnknown: !v.flow.entryVisible,
-      ...(nofsHandle ? { handleNofs: { api: nofsHandle.api, scope: this.handleScope(nofsHandle.api, v.path), param: nofsHandle.param } } : {}),
+      ...(nofsHandle ? { handleNofs: nofsHandle } : {}),
       hazards: [],
     };
     if (effective.reclaim === false) return site;

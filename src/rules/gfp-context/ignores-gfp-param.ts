@@ -55,7 +55,7 @@ export const rule: Rule = {
       // a written-out mask that may sleep in reclaim with FS and IO allowed
       const m = site.mask;
       if (m.name === null || m.reclaim !== true || m.fs !== true || m.io !== true) continue;
-      const param = gfpParam(site);
+      const param = gfpParam(site.fn);
       if (!param) continue;
       // new, or the mask was the parameter before (passed through, now dropped)
       const was = a.before(site);

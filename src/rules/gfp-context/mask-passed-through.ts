@@ -54,7 +54,7 @@ export const rule: Rule = {
       const wasMask = was.info.mask;
       // before: a named mask that let reclaim into the filesystem and IO
       if (wasMask.name === null || wasMask.fs !== true || wasMask.io !== true) continue;
-      const param = gfpParam(site)?.name ?? null;
+      const param = gfpParam(site.fn)?.name ?? null;
       const variable = passedVariable(now, param);
       if (!variable) continue;
       const key = `${site.fn.path}:${site.fn.name}`;
@@ -89,18 +89,18 @@ export const rule: Rule = {
     for (const v of a.post()) {
       const changed = a.changedIn(v);
       if (changed.size === 0 || perFn.has(`${v.path}:${v.name}`)) continue;
-      const param = v.flow.params.map((p) => /^(?:const\s+)?gfp_t\s+([A-Za-z_]\w*)$/.exec(p.trim())?.[1]).filter((x): x is string => x !== undefined);
+      const param = gfpParam(v)?.name ?? null;
       for (const e of v.flow.events) {
         if (e.info.kind !== "call" || !touchesLines(changed, e.line, e.endLine ?? e.line)) continue;
-        const at = e.args.findIndex((x) => passedVariable(x.trim(), param.length === 1 ? param[0]! : null) !== null && !/\bGFP_/.test(x));
+        const at = e.args.findIndex((x) => passedVariable(x.trim(), param) !== null && !/\bGFP_/.test(x));
         if (at < 0) continue;
         const now = e.args[at]!.replace(/\s+/g, " ").trim();
         // the old call of the same function passed a written-out mask there that let reclaim into the filesystem and IO
         const old = a.preViewsOf(v.path, v.name).flatMap((o) => o.flow.events.filter((b) => b.callee === e.callee && touchesLines(o.changed, b.line, b.endLine ?? b.line) && b.args.length === e.args.length));
         const was = old.map((b) => evalMask(b.args[at] ?? "")).find((m) => m.name !== null && m.fs === true && m.io === true);
         if (!was) continue;
-        const variable = passedVariable(now, param.length === 1 ? param[0]! : null)!;
-        const isParam = param.length === 1 && variable === param[0];
+        const variable = passedVariable(now, param)!;
+        const isParam = variable === param;
         const r: Report = {
           file: v.path,
           line: firstChanged(changed, e.line, e.endLine ?? e.line) ?? e.line,

@@ -11,9 +11,9 @@ import type { Report, Rule } from "../../types.js";
 import { allocText, heldWhere } from "../util/phrases.js";
 
 /** The restricted masks a line may name, the bits each clears, and the scope that clears them for a region. */
-const RESTRICTED: readonly { name: string; clears: ("io" | "fs")[]; bits: string; scope: "nofs" | "noio" }[] = [
-  { name: "GFP_NOIO", clears: ["io", "fs"], bits: "__GFP_IO and __GFP_FS", scope: "noio" },
-  { name: "GFP_NOFS", clears: ["fs"], bits: "__GFP_FS", scope: "nofs" },
+const RESTRICTED: readonly { name: string; re: RegExp; clears: ("io" | "fs")[]; bits: string; scope: "nofs" | "noio" }[] = [
+  { name: "GFP_NOIO", re: /\bGFP_NOIO\b/, clears: ["io", "fs"], bits: "__GFP_IO and __GFP_FS", scope: "noio" },
+  { name: "GFP_NOFS", re: /\bGFP_NOFS\b/, clears: ["fs"], bits: "__GFP_FS", scope: "nofs" },
 ];
 
 export const rule: Rule = {
@@ -51,7 +51,7 @@ export const rule: Rule = {
       if (!site.added || site.through || site.ev.info.kind !== "alloc") continue;
       const text = site.ev.info.gfpText ?? "";
       if (!text.includes("|")) continue;
-      const r = RESTRICTED.find((x) => new RegExp(`\\b${x.name}\\b`).test(text));
+      const r = RESTRICTED.find((x) => x.re.test(text));
       if (!r) continue;
       const mask = site.ev.info.mask;
       // the bits the named mask clears that the whole or sets again

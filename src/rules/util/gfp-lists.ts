@@ -74,8 +74,9 @@ export function restrictedMasks(code: string): string[] {
   // GFP_NOFS or'ed with a mask that sets __GFP_FS (`GFP_KERNEL | GFP_NOFS` is GFP_KERNEL) restricts nothing
   const chains = /GFP_NO(?:FS|IO)\b/.test(code) ? [...code.matchAll(GFP_OR_CHAIN)].map((m) => m[0]) : [];
   const restricts = (word: "GFP_NOFS" | "GFP_NOIO") => {
-    const own = chains.filter((c) => new RegExp(`\\b${word}\\b`).test(c));
-    if (own.length === 0) return new RegExp(`\\b${word}\\b`).test(code);
+    const re = RESTRICTED_WORD[word];
+    const own = chains.filter((c) => re.test(c));
+    if (own.length === 0) return re.test(code);
     return own.some((c) => {
       const m = evalMask(c);
       return word === "GFP_NOFS" ? m.fs === false : m.io === false;
@@ -88,6 +89,8 @@ export function restrictedMasks(code: string): string[] {
   for (const w of Object.keys(PRIVATE_NOFS_MASKS)) if (code.includes(w) && new RegExp(`\\b${w}\\b`).test(code)) out.push(w);
   return out;
 }
+
+const RESTRICTED_WORD = { GFP_NOFS: /\bGFP_NOFS\b/, GFP_NOIO: /\bGFP_NOIO\b/ } as const;
 
 /** GFP words joined by `|` (a mask built by or-ing named masks). */
 const GFP_OR_CHAIN = /\b(?:__)?GFP_\w+(?:\s*\|\s*(?:__)?GFP_\w+)*/g;

@@ -1,5 +1,5 @@
 // What the allocation rules share about a site.
-import type { AllocSite } from "../../context/reclaim.js";
+import type { AllocSite, FnView } from "../../context/reclaim.js";
 
 /**
  * The analysis found a hazard at the site that gfp-kernel-in-io-path or alloc-while-holding warns about (a role, a
@@ -10,10 +10,10 @@ export function judgedByHazardRules(site: AllocSite): boolean {
   return site.hazards.some((h) => h.kind !== "held-lock" || h.taker !== null);
 }
 
-/** The site's function's gfp_t parameter (its name and position), if it has exactly one. */
-export function gfpParam(site: AllocSite): { name: string; index: number } | null {
+/** A function's gfp_t parameter (its name and position), if it has exactly one. */
+export function gfpParam(fn: FnView): { name: string; index: number } | null {
   const found: { name: string; index: number }[] = [];
-  site.fn.flow.params.forEach((p, i) => {
+  fn.flow.params.forEach((p, i) => {
     const m = /^(?:const\s+)?gfp_t\s+([A-Za-z_]\w*)$/.exec(p.trim());
     if (m) found.push({ name: m[1]!, index: i });
   });
