@@ -1127,8 +1127,17 @@ export const TRACE_ALLOC_FRAMES: ReadonlySet<string> = new Set([
   "skb_page_frag_refill", "slab_alloc_node", "vmalloc",
 ]);
 
+/**
+ * Frames of reclaim running a shrinker: the call of a shrinker's scan or count callback (do_shrink_slab() and its
+ * callers, mm/shrinker.c since v6.7, mm/vmscan.c before), the superblock shrinker (super_cache_scan(), fs/super.c)
+ * and what it prunes (prune_icache_sb(), fs/inode.c; prune_dcache_sb(), fs/dcache.c). In a trace, the frames printed
+ * above the innermost of these ran inside the shrinker.
+ */
+export const TRACE_SHRINKER_FRAMES: ReadonlySet<string> = new Set(["do_shrink_slab", "shrink_slab", "shrink_slab_memcg", "super_cache_scan", "prune_icache_sb", "prune_dcache_sb"]);
+
 /** Frames of memory reclaim: direct reclaim, kswapd, shrinkers, inode pruning (mm/vmscan.c, mm/shrinker.c, fs/super.c, fs/inode.c). */
 export const TRACE_RECLAIM_FRAMES: ReadonlySet<string> = new Set([
+  ...TRACE_SHRINKER_FRAMES,
   "__alloc_pages_direct_reclaim", "__perform_reclaim", "balance_pgdat", "do_shrink_slab", "do_try_to_free_pages", "kswapd",
   "prune_icache_sb", "shrink_folio_list", "shrink_inactive_list", "shrink_lruvec", "shrink_node", "shrink_node_memcgs",
   "shrink_page_list", "shrink_slab", "shrink_zone", "shrink_zones", "super_cache_scan", "try_to_free_mem_cgroup_pages",

@@ -9,7 +9,7 @@ import { toPatch } from "../helpers/rule-tester.js";
 import { ALL_RULES } from "../../src/rules/index.js";
 import { RECLAIM_NEEDLES } from "../../src/rules/commit-message/reclaim-call-trace.js";
 import { coveringNeedles, listNeedles, parseNameList } from "../../src/rules/util/gfp-lists.js";
-import { ALLOCATORS, FS_IO_CALLS, TRACE_RECLAIM_FRAMES } from "../../src/vocab/kernel-api.js";
+import { ALLOCATORS, FS_IO_CALLS, TRACE_RECLAIM_FRAMES, TRACE_SHRINKER_FRAMES } from "../../src/vocab/kernel-api.js";
 
 const needlesOf = (id: string): readonly string[] => ALL_RULES.find((r) => r.meta.id === id)!.meta.needles ?? [];
 const covered = (name: string, needles: readonly string[]) => needles.some((n) => name.includes(n));
@@ -21,6 +21,10 @@ describe("rule needles", () => {
 
   it("reclaim-call-trace covers every reclaim frame and fs_reclaim", () => {
     for (const n of [...TRACE_RECLAIM_FRAMES, "fs_reclaim"]) expect(covered(n, RECLAIM_NEEDLES), n).toBe(true);
+  });
+
+  it("shrinker-in-trace covers every shrinker frame", () => {
+    for (const n of TRACE_SHRINKER_FRAMES) expect(covered(n, needlesOf("shrinker-in-trace")), n).toBe(true);
   });
 
   it("the allocation rules cover every allocator of the vocabulary and every gfp mask word", () => {

@@ -11,7 +11,7 @@ import { HISTORY } from "../../vocab/history.js";
  * lockdep pseudo-lock fs_reclaim, contains one of these (a test keeps the
  * list covered). Few and short: each is one scan of the patch text.
  */
-export const RECLAIM_NEEDLES = ["reclaim", "shrink", "kswapd", "balance_pgdat", "try_to_free", "super_cache_scan", "prune_icache"];
+export const RECLAIM_NEEDLES = ["reclaim", "shrink", "kswapd", "balance_pgdat", "try_to_free", "super_cache_scan", "prune_"];
 
 function isWait(n: string): boolean {
   return isWaitFrame(n);

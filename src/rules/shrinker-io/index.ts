@@ -2,5 +2,6 @@
 import type { Rule } from "../../types.js";
 import { rule as shrinkerBlocking } from "./shrinker-blocking.js";
 import { rule as shrinkerGfpTest } from "./shrinker-gfp-test.js";
+import { rule as shrinkerInTrace } from "./shrinker-in-trace.js";
 
-export const rules: Rule[] = [shrinkerBlocking, shrinkerGfpTest];
+export const rules: Rule[] = [shrinkerBlocking, shrinkerGfpTest, shrinkerInTrace];

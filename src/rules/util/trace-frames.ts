@@ -11,6 +11,8 @@ export interface Frame {
 // "foo+0x1a/0x40", "? foo+0x1a/0x40" (unreliable: skipped), "#9 [ffff...] foo at ffff..."
 const OFFSET_FRAME = /(\?\s+)?\b([A-Za-z_][\w.]*)\+0x[0-9a-fA-F]+\/0x[0-9a-fA-F]+(?:\s+\[([\w-]+)\])?/g;
 const CRASH_FRAME = /#\d+\s+\[[0-9a-fA-F]+\]\s+([A-Za-z_][\w.]*)\s+at\s+[0-9a-fA-F]+(?:\s+\[([\w-]+)\])?/g;
+// a frame the compiler inlined, as syzbot and decode_stacktrace.sh print it: "foo fs/bar/baz.c:123 [inline]"
+const INLINE_FRAME = /^\s*(?:\[[\s\d.]+\]\s*)?([A-Za-z_][\w.]*)\s+[\w./-]+\.[chS]:\d+\s+\[inline\]\s*$/;
 const NOISE_LINE = /^\s*(?:\[[\s\d.]+\]\s*)?(?:<\/?(?:TASK|IRQ|NMI|EOI)>|Call Trace:|call trace:|Call trace:|\.\.\.|<-snip->)?\s*$/;
 
 function framesOn(text: string, lineNo: number): Frame[] {
@@ -22,6 +24,8 @@ function framesOn(text: string, lineNo: number): Frame[] {
     out.push({ name: m[2]!.replace(/\.(?:isra|constprop|part|cold)\b.*$/, ""), module: m[3] ?? null, line: lineNo });
   }
   if (out.length > 0) return out;
+  const inl = INLINE_FRAME.exec(text);
+  if (inl) return [{ name: inl[1]!.replace(/\.(?:isra|constprop|part|cold)\b.*$/, ""), module: null, line: lineNo }];
   CRASH_FRAME.lastIndex = 0;
   while ((m = CRASH_FRAME.exec(text))) out.push({ name: m[1]!, module: m[2] ?? null, line: lineNo });
   return out;
