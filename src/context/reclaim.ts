@@ -21,6 +21,7 @@ import {
   WRITEBACK_MARKS,
   allocationNeedles,
   FIELD_ROLES,
+  MAPPING_MASK_SOURCES,
   HANDLE_APIS,
   LOCK_CALLS,
   RECLAIM_LOCKDEP_PRIME,
@@ -509,7 +510,7 @@ function regionMatters(r: Region, role: boolean, locks: boolean, heldBefore = fa
   // a plain lock is a hazard only when a reclaim-side function takes it, and diff-only that function must be in the patch
   const heldRe = locks ? TOKENS.held : TOKENS.heldAlways;
   const c = hunkChanges(r.hunk, locks);
-  if (c.scope || c.passedThrough) return true;
+  if (c.scope || c.passedThrough || c.mappingDropped) return true;
   const { changedAlloc, changedHeld, changedOther, changedExit } = c;
   // a new exit path can leave a scope open (or a lock held) that the lines shown opened
   if (changedExit && r.lines.some((l) => TOKENS.scope.test(l.text))) return true;
@@ -539,6 +540,8 @@ function locksInsideFreeze(r: Region): boolean {
 interface HunkChanges {
   scope: boolean;
   passedThrough: boolean;
+  /** A call that takes a mapping's own mask deleted, an allocation with a written-out FS mask added (mapping-mask-ignored). */
+  mappingDropped: boolean;
   changedAlloc: boolean;
   changedHeld: boolean;
   changedOther: boolean;
@@ -548,6 +551,8 @@ const hunkMemo = new WeakMap<Hunk, Record<"locks" | "always", HunkChanges>>();
 /** A written-out mask that lets reclaim into the filesystem and IO, and a mask variable (`gfp`, `gfp_mask`, `sc->gfp_mask`). */
 const FS_MASK_WORD = /\bGFP_(?:KERNEL|USER|HIGHUSER\w*)\b/;
 const MASK_VARIABLE = /\b\w*gfp\w*\b/;
+/** A call that takes an address_space's own gfp mask (vocabulary MAPPING_MASK_SOURCES). */
+export const MAPPING_MASK_CALL = new RegExp(`\\b(?:${Object.keys(MAPPING_MASK_SOURCES).join("|")})\\s*\\(`);
 function hunkChanges(h: Hunk, locks: boolean) {
   let m = hunkMemo.get(h);
   if (!m) {
@@ -558,11 +563,13 @@ function hunkChanges(h: Hunk, locks: boolean) {
 
 /** One pass over a hunk's changed lines for both readings of "held" (each test made until it first holds). */
 function scanHunkChanges(h: Hunk): Record<"locks" | "always", HunkChanges> {
-  const base = { scope: false, passedThrough: false, changedAlloc: false, changedOther: false, changedExit: false };
+  const base = { scope: false, passedThrough: false, mappingDropped: false, changedAlloc: false, changedOther: false, changedExit: false };
   let heldLocks = false;
   let heldAlways = false;
   let deletedFsMask = false;
   let addedVariableMask = false;
+  let deletedMappingMask = false;
+  let addedFsMask = false;
   for (const l of h.lines) {
     if (l.kind === "ctx") continue;
     const t = l.text;
@@ -575,6 +582,8 @@ function scanHunkChanges(h: Hunk): Record<"locks" | "always", HunkChanges> {
     if (alloc) base.changedAlloc = true;
     // an allocation's GFP_KERNEL replaced by a mask it is given (mask-passed-through)
     if (!deletedFsMask && alloc && l.kind === "del" && t.includes("GFP_") && FS_MASK_WORD.test(t)) deletedFsMask = true;
+    if (!deletedMappingMask && l.kind === "del" && MAPPING_MASK_CALL.test(t)) deletedMappingMask = true;
+    if (!addedFsMask && alloc && l.kind === "add" && t.includes("GFP_") && FS_MASK_WORD.test(t)) addedFsMask = true;
     if (!addedVariableMask && l.kind === "add" && t.includes("gfp") && !FS_MASK_WORD.test(t) && MASK_VARIABLE.test(t.replace(/\bgfp_t\b/g, ""))) addedVariableMask = true;
     if (!base.changedExit && /\b(?:return|goto|break|continue)\b/.test(t)) base.changedExit = true;
     if (!heldAlways && TOKENS.heldAlways.test(t)) heldAlways = heldLocks = true;
@@ -582,6 +591,7 @@ function scanHunkChanges(h: Hunk): Record<"locks" | "always", HunkChanges> {
     if (!base.changedOther && TOKENS.other.test(t)) base.changedOther = true;
   }
   base.passedThrough = deletedFsMask && addedVariableMask;
+  base.mappingDropped = deletedMappingMask && addedFsMask;
   return { locks: { ...base, changedHeld: heldLocks }, always: { ...base, changedHeld: heldAlways } };
 }
 

@@ -76,6 +76,9 @@ export const ALLOCATORS: Readonly<Record<string, Allocator>> = {
   folio_alloc: page(0),
   __folio_alloc: page(0),
   filemap_alloc_folio: page(0, "include/linux/pagemap.h"),
+  __page_cache_alloc: page(0, "include/linux/pagemap.h (filemap_alloc_folio(gfp, 0))"),
+  pagecache_get_page: page(3, "include/linux/pagemap.h"),
+  read_cache_page_gfp: page(2, "include/linux/pagemap.h"),
   __filemap_get_folio: page(3, "include/linux/pagemap.h"),
   find_or_create_page: page(2, "include/linux/pagemap.h"),
   vmalloc: implicitVmalloc,
@@ -168,6 +171,24 @@ export const MASK_NOT_ALLOCATING: Readonly<Record<string, Provenance & { stores?
   VM_BUG_ON: { src: "include/linux/mmdebug.h" },
   VM_WARN_ON_ONCE: { src: "include/linux/mmdebug.h" },
   trace_printk: { src: "include/linux/kernel.h" },
+};
+
+/**
+ * Calls whose value, or whose allocation, carries an address_space's own gfp mask (the one its owner set with
+ * mapping_set_gfp_mask(), often without __GFP_FS): `mappingArg` is the mapping's argument. Found on a line a patch
+ * deletes, such a call proves the API existed in the patch's base, so entries are not gated by release.
+ */
+export const MAPPING_MASK_SOURCES: Readonly<Record<string, Provenance & { mappingArg: number }>> = {
+  mapping_gfp_mask: { mappingArg: 0, src: "include/linux/pagemap.h" },
+  mapping_gfp_constraint: { mappingArg: 0, src: "include/linux/pagemap.h (mapping_gfp_mask(mapping) & gfp)" },
+  readahead_gfp_mask: { mappingArg: 0, src: "include/linux/pagemap.h (mapping_gfp_mask(x) | __GFP_NORETRY | __GFP_NOWARN)" },
+  grab_cache_page: { mappingArg: 0, src: "include/linux/pagemap.h (find_or_create_page(mapping, index, mapping_gfp_mask(mapping)))" },
+  filemap_grab_folio: { mappingArg: 0, src: "include/linux/pagemap.h (__filemap_get_folio(..., mapping_gfp_mask(mapping)))" },
+  read_mapping_page: { mappingArg: 0, src: "include/linux/pagemap.h (read_cache_page(): the mapping's mask)" },
+  read_mapping_folio: { mappingArg: 0, src: "include/linux/pagemap.h (read_cache_folio(): the mapping's mask)" },
+  page_cache_alloc: { mappingArg: 0, src: "include/linux/pagemap.h before \"mm: remove page_cache_alloc()\" (not in linux-6.12): __page_cache_alloc(mapping_gfp_mask(x))" },
+  page_cache_alloc_cold: { mappingArg: 0, src: "include/linux/pagemap.h before 453f85d43fa9 (\"mm: remove __GFP_COLD\", v4.15): mapping_gfp_mask(x) | __GFP_COLD" },
+  page_cache_alloc_readahead: { mappingArg: 0, src: "include/linux/pagemap.h before 453f85d43fa9 (v4.15): mapping_gfp_mask(x) | __GFP_COLD | __GFP_NORETRY | __GFP_NOWARN" },
 };
 
 /** vmalloc and kvmalloc honour a NOFS/NOIO mask or scope for their page tables only since v5.17. */

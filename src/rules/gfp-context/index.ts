@@ -8,6 +8,7 @@ import { rule as ignoresGfpParam } from "./ignores-gfp-param.js";
 import { rule as lockTakenInReclaim } from "./lock-taken-in-reclaim.js";
 import { rule as lockdepReclaimPrime } from "./lockdep-reclaim-prime.js";
 import { rule as mappingGfpMask } from "./mapping-gfp-mask.js";
+import { rule as mappingMaskIgnored } from "./mapping-mask-ignored.js";
 import { rule as maskFromTask } from "./mask-from-task.js";
 import { rule as maskPassedThrough } from "./mask-passed-through.js";
 import { rule as maskRestrictionLost } from "./mask-restriction-lost.js";
@@ -19,4 +20,4 @@ import { rule as scopeConversion } from "./scope-conversion.js";
 import { rule as taskTestInReclaim } from "./task-test-in-reclaim.js";
 import { rule as unbalancedScope } from "./unbalanced-scope.js";
 
-export const rules: Rule[] = [allocInFenceSignalling, allocInReclaimWork, allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockTakenInReclaim, lockdepReclaimPrime, mappingGfpMask, maskFromTask, maskPassedThrough, maskRestrictionLost, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, taskTestInReclaim, unbalancedScope];
+export const rules: Rule[] = [allocInFenceSignalling, allocInReclaimWork, allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockTakenInReclaim, lockdepReclaimPrime, mappingGfpMask, mappingMaskIgnored, maskFromTask, maskPassedThrough, maskRestrictionLost, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, taskTestInReclaim, unbalancedScope];
