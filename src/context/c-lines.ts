@@ -113,6 +113,12 @@ export function functionFromSection(section: string): string | null {
   return null;
 }
 
+/** Lines in order with their code (stripLine), a comment carried from one line into the next. */
+export function withCode<T extends { text: string }>(lines: readonly T[]): (T & { code: string })[] {
+  const state = { inComment: false };
+  return lines.map((l) => ({ ...l, code: stripLine(l.text, state) }));
+}
+
 /** Splits a call's argument list (from the "(" at `open`), respecting nesting; null when the call continues on a later line. */
 export function callArguments(code: string, open: number): string[] | null {
   const r = scanArguments(code, open);

@@ -10,7 +10,7 @@
 import { evalMask } from "../../context/gfp.js";
 import { MAPPING_MASK_CALL, reclaimAnalysis, type AllocSite, type ReclaimAnalysis } from "../../context/reclaim.js";
 import type { Hunk, Patch, Report, Rule } from "../../types.js";
-import { stripLine } from "../util/code.js";
+import { callArguments, withCode } from "../util/code.js";
 import { allocText } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
 import { MAPPING_MASK_SOURCES } from "../../vocab/kernel-api.js";
@@ -98,7 +98,7 @@ function restrictionOf(a: ReclaimAnalysis, patch: Patch, site: AllocSite): Restr
   for (const f of patch.files) {
     if (!/\.[ch]$/.test(f.path)) continue;
     for (const h of f.hunks) {
-      const code = codeOf(h);
+      const code = withCode(h.lines);
       for (let i = 0; i < code.length; i++) {
         const l = code[i]!;
         if (l.kind === "del" || !l.code.includes("mapping_set_gfp_mask")) continue;
@@ -117,34 +117,10 @@ function restrictionOf(a: ReclaimAnalysis, patch: Patch, site: AllocSite): Restr
   return null;
 }
 
-/** A hunk's lines with their code (comments and strings blanked, comments carried across lines). */
-function codeOf(h: Hunk): (Hunk["lines"][number] & { code: string })[] {
-  const state = { inComment: false };
-  return h.lines.map((l) => ({ ...l, code: stripLine(l.text, state) }));
-}
-
-/** The arguments of the first call of `name` in a text (top-level commas), or null when it is not closed there. */
+/** The arguments of the first call of `name` in a text, or null when it is not there or not closed there. */
 function callArgs(text: string, name: string): string[] | null {
   const at = new RegExp(`\\b${name}\\s*\\(`).exec(text);
-  if (!at) return null;
-  const args: string[] = [];
-  let depth = 0;
-  let from = at.index + at[0].length;
-  for (let i = from; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === "(") depth++;
-    else if (ch === ")") {
-      if (depth === 0) {
-        args.push(text.slice(from, i).trim());
-        return args;
-      }
-      depth--;
-    } else if (ch === "," && depth === 0) {
-      args.push(text.slice(from, i).trim());
-      from = i + 1;
-    }
-  }
-  return null;
+  return at ? callArguments(text, at.index + at[0].length - 1) : null;
 }
 
 /**
@@ -161,7 +137,7 @@ function droppedMappingMask(patch: Patch, site: AllocSite): { text: string; call
     while (from > 0 && h.lines[from - 1]!.kind !== "ctx") from--;
     let to = k;
     while (to + 1 < h.lines.length && h.lines[to + 1]!.kind !== "ctx") to++;
-    const code = codeOf(h);
+    const code = withCode(h.lines);
     for (let i = from; i <= to; i++) {
       const l = code[i]!;
       if (l.kind !== "del" || l.oldLine === null) continue;

@@ -9,7 +9,7 @@
 import { regionsOf, type Region } from "../../context/diff-model.js";
 import type { Patch, Report, Rule } from "../../types.js";
 import { TRACE_SHRINKER_FRAMES, isWaitFrame } from "../../vocab/kernel-api.js";
-import { stripLine } from "../util/code.js";
+import { withCode } from "../util/code.js";
 import { chainText } from "../util/phrases.js";
 import { parseTraces, type Frame } from "../util/trace-frames.js";
 import { HISTORY } from "../../vocab/history.js";
@@ -84,7 +84,7 @@ function judgeTrace(patch: Patch, trace: Frame[]): Report | null {
   if (i < 0) return null;
   const fn = trace[i]!.name;
   const regions = changed.get(fn)!;
-  // the call the trace shows fn making: the next frame in, skipping fn's own repeated frames (`iput.part.0`, `iput`)
+  // the call the trace shows fn making: the next frame in, past fn's own repeated frames (`foo.part.0` printed below `foo`)
   let c = i - 1;
   while (c >= 0 && trace[c]!.name === fn) c--;
   const callee = c >= 0 ? trace[c]!.name : null;
@@ -104,7 +104,7 @@ function judgeTrace(patch: Patch, trace: Frame[]): Report | null {
   }
   const calls = new RegExp(`\\b${callee.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*\\(`);
   const removedAt = deletedCall(regions.pre, calls);
-  const addedCall = regions.post.some((r) => codeOf(r.lines).some((l) => l.changed && calls.test(l.code)));
+  const addedCall = regions.post.some((r) => withCode(r.lines).some((l) => l.changed && calls.test(l.code)));
   if (removedAt && !addedCall) {
     const repl = replacementOf(removedAt.region, removedAt.index);
     return {
@@ -115,21 +115,15 @@ function judgeTrace(patch: Patch, trace: Frame[]): Report | null {
       identifiers: [...base.identifiers, ...(repl ? [repl.call] : [])],
     };
   }
-  const still = regions.post.flatMap((r) => codeOf(r.lines)).find((l) => calls.test(l.code));
+  const still = regions.post.flatMap((r) => withCode(r.lines)).find((l) => calls.test(l.code));
   if (still) return { ...base, messageId: "stillCalls", data: { fn, chain, callee }, line: still.line };
   return { ...base, messageId: "changed", data: { fn, chain }, line: firstChanged?.line ?? null };
-}
-
-/** Lines with their code (comments and strings blanked, a comment carried across lines), in order. */
-function codeOf<T extends { text: string }>(lines: readonly T[]): (T & { code: string })[] {
-  const state = { inComment: false };
-  return lines.map((l) => ({ ...l, code: stripLine(l.text, state) }));
 }
 
 /** A deleted line of `fn`'s old side that calls the callee: its region and the index of that line in the hunk. */
 function deletedCall(pre: Region[], calls: RegExp): { region: Region; index: number } | null {
   for (const r of pre) {
-    const code = codeOf(r.hunk.lines);
+    const code = withCode(r.hunk.lines);
     const index = code.findIndex((l) => l.kind === "del" && l.oldLine !== null && r.lines.some((x) => x.changed && x.line === l.oldLine) && calls.test(l.code));
     if (index >= 0) return { region: r, index };
   }
@@ -140,7 +134,7 @@ const NOT_CALLS = new Set(["if", "while", "for", "switch", "return", "sizeof", "
 
 /** The first call on the added lines of the change block a deleted line belongs to (what the patch put in its place). */
 function replacementOf(r: Region, index: number): { call: string; line: number } | null {
-  const lines = codeOf(r.hunk.lines);
+  const lines = withCode(r.hunk.lines);
   let k = index;
   while (k < lines.length && lines[k]!.kind === "del") k++;
   for (; k < lines.length && lines[k]!.kind === "add"; k++) {
