@@ -31,16 +31,23 @@ export interface DirHints {
   reclaimContext: boolean;
   /** Some file of the directory opens a fence signalling section or registers code a fence needs (run_job, timedout_job). */
   fenceCode: boolean;
+  /**
+   * Some file of the directory freezes a request queue: a caller in another file (or through an ops pointer) may hold
+   * the freeze across any allocation of the directory. (A transaction handle is looked for in the allocating file:
+   * the handles that carry no NOFS scope are started and held in the file that allocates, as far as the audit saw.)
+   */
+  freezes?: boolean;
 }
 
 /** Hints over a directory's texts, for candidateRules. */
 export function dirHints(texts: Iterable<string>): DirHints {
-  const out: DirHints = { reclaimContext: false, fenceCode: false };
+  const out: DirHints = { reclaimContext: false, fenceCode: false, freezes: false };
   for (const t of texts) {
     if (!out.reclaimContext && (t.includes("WQ_MEM_RECLAIM") || t.includes("scan_objects") || t.includes("writepage") || t.includes("evict_inode") || t.includes("release_folio") || t.includes("free_cached_objects")))
       out.reclaimContext = true;
     if (!out.fenceCode && RE.fenceCode.test(t)) out.fenceCode = true;
-    if (out.reclaimContext && out.fenceCode) break;
+    if (!out.freezes && RE.freeze.test(t)) out.freezes = true;
+    if (out.reclaimContext && out.fenceCode && out.freezes) break;
   }
   return out;
 }
@@ -55,6 +62,7 @@ const RE = {
   anyAlloc: /GFP_|vmalloc|vzalloc/,
   fenceCode: new RegExp([...Object.entries(LOCK_CALLS).filter(([, l]) => l.kind === "fence" && l.op === "acquire").map(([n]) => n), ...Object.entries(FIELD_ROLES).filter(([, f]) => f.role === "fence-signal").map(([n]) => `\\.${n}\\s*=`)].join("|")),
   held: /mutex_lock|down_write|down_read|_trans_handle|handle_t/,
+  freeze: /_freeze_queue/,
   heldAlways: new RegExp(["_freeze_queue", ...Object.values(HANDLE_APIS).flatMap((h) => Object.keys(h.start))].join("|")),
   blockIo: /queue_rq|submit_bio|bi_end_io|target_type|eh_\w*handler|eh_timed_out|\.timeout\s*=|writepages?\s*=|swap_rw/,
   shrinker: /scan_objects|count_objects|cached_objects|shrink_control/,
@@ -74,7 +82,7 @@ export function candidateRules(text: string, dir: DirHints = { reclaimContext: t
   if (dir.reclaimContext && RE.flush.test(text) && ((text.includes("_work") && RE.workCtx.test(text)) || RE.reclaimCb.test(text))) out.push("wq-flush-dependency");
   if (RE.gfp.test(text) && RE.blockIo.test(text)) out.push("gfp-kernel-in-io-path");
   // held across an allocation: a frozen queue or a handle anywhere; a lock only where reclaim-side code of the directory can take it
-  if (RE.alloc.test(text) && (RE.heldAlways.test(text) || (dir.reclaimContext && RE.held.test(text)))) out.push("alloc-while-holding");
+  if (RE.alloc.test(text) && (RE.heldAlways.test(text) || dir.freezes === true || (dir.reclaimContext && RE.held.test(text)))) out.push("alloc-while-holding");
   if (RE.shrinker.test(text)) out.push("shrinker-blocking");
   if (dir.fenceCode && RE.anyAlloc.test(text)) out.push("alloc-in-fence-signalling");
   if (RE.scope.test(text)) out.push("unbalanced-scope");

@@ -1356,17 +1356,25 @@ export class ReclaimAnalysis {
   /**
    * Callers through an ops table of the code under review (not the kernel's: those are roles): `name` is
    * registered as field F in initialisers of one struct type, no other struct type of the directory has a field F
-   * set, and a function calls `->F(...)` or `.F(...)`. With a tree, for patches (an audit keeps to direct calls).
+   * set, and a function calls `->F(...)` or `.F(...)`. With a tree, for patches: an audit follows them for what a
+   * caller holds across the call (a queue frozen around `->init_sched()`), not for roles (a chain of pointer calls
+   * up to an error handler passes conditions on the object the audit cannot read).
    */
-  indirectCallersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number }[] {
-    if (!this.facts || this.mode === "audit") return [];
+  indirectCallersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number; via: string }[] {
+    if (this.mode === "audit") return [];
+    return this.indirectSites(path, name);
+  }
+
+  /** indirectCallersOf() in every mode with sources (what is held across the call is read in an audit too). */
+  private indirectSites(path: string, name: string): { file: string; fn: ScanFunction; line: number; via: string }[] {
+    if (!this.facts) return [];
     const d = this.dir(path);
     const regs = (d.opsByFn.get(name) ?? []).filter((o) => o.struct !== null && !opsRole(o.struct, o.field));
     if (regs.length === 0) return [];
     const structs = fieldStructs(d);
     let sitesByField = indirectSiteMemo.get(d);
     if (!sitesByField) indirectSiteMemo.set(d, (sitesByField = new Map()));
-    const out: { file: string; fn: ScanFunction; line: number }[] = [];
+    const out: { file: string; fn: ScanFunction; line: number; via: string }[] = [];
     for (const field of new Set(regs.map((r) => r.field))) {
       if (structs.get(field)?.size !== 1) continue;
       let sites = sitesByField.get(field);
@@ -1390,7 +1398,7 @@ export class ReclaimAnalysis {
         }
         sitesByField.set(field, sites);
       }
-      for (const c of sites) if (c.fn.name !== name) out.push(c);
+      for (const c of sites) if (c.fn.name !== name) out.push({ ...c, via: field });
     }
     return out;
   }
@@ -1432,12 +1440,17 @@ export class ReclaimAnalysis {
     const paths: CallerPath[] = [];
     const k = `${path}:${name}`;
     active.add(k);
-    for (const c of this.callersOf(path, name)) {
+    // callers through an ops pointer of the code's own (`e->ops.init_sched(q, e)`): what they hold across the call
+    for (const c of [...this.callersOf(path, name), ...this.indirectSites(path, name)]) {
       if (paths.length >= 32) break;
       const t = this.text(c.file);
       if (t === undefined) continue;
       const flow = cachedFlows(`post:${c.file}`, t, this.wrappersOf(c.file)).get(c.fn.name);
-      const ev = flow?.events.find((e) => e.line === c.line && e.callee === name) ?? flow?.events.find((e) => e.callee === name);
+      const via = "via" in c ? (c.via as string) : null;
+      const ev = via
+        ? flow?.events.find((e) => e.line === c.line && e.callee !== name && e.callee.endsWith(via))
+        : flow?.events.find((e) => e.line === c.line && e.callee === name) ?? flow?.events.find((e) => e.callee === name);
+      if (via && !ev) continue;
       const mustScopes = [...new Set([...(ev?.state.mustScopes ?? []).filter((s): s is ScopeKind => s !== "throttle"), ...(flow ? this.helperScopes(c.file, flow, c.line) : [])])];
       const held = (ev?.state.held ?? []).map((h) => ({ ...h, entry: { ...h.entry, takenIn: c.fn.name } }));
       const args = ev?.args ?? [];

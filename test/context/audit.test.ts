@@ -81,9 +81,13 @@ describe("audit", () => {
     // a restricted mask or-ed with something on one line: the mask is evaluated by the rule
     expect(candidateRules("f = kzalloc(n, GFP_KERNEL | GFP_NOFS);", none)).toEqual(["mask-restriction-lost"]);
     expect(candidateRules("f = kzalloc(n, GFP_NOIO);\ng = x | y;", none)).toEqual([]);
-    expect(dirHints(["int a;", "alloc_workqueue(\"x\", WQ_MEM_RECLAIM, 0);"])).toEqual({ reclaimContext: true, fenceCode: false });
-    expect(dirHints(["static const struct drm_sched_backend_ops o = {\n\t.run_job = r,\n};"])).toEqual({ reclaimContext: false, fenceCode: true });
-    expect(dirHints(["\tcookie = dma_fence_begin_signalling();"])).toEqual({ reclaimContext: false, fenceCode: true });
+    expect(dirHints(["int a;", "alloc_workqueue(\"x\", WQ_MEM_RECLAIM, 0);"])).toEqual({ reclaimContext: true, fenceCode: false, freezes: false });
+    expect(dirHints(["static const struct drm_sched_backend_ops o = {\n\t.run_job = r,\n};"])).toEqual({ reclaimContext: false, fenceCode: true, freezes: false });
+    expect(dirHints(["\tcookie = dma_fence_begin_signalling();"])).toEqual({ reclaimContext: false, fenceCode: true, freezes: false });
+    // a directory that freezes a queue: any file with an allocation may sit under a caller's freeze
+    expect(dirHints(["int a;", "\tblk_mq_freeze_queue(q);"])).toEqual({ reclaimContext: false, fenceCode: false, freezes: true });
+    expect(candidateRules("p = kzalloc(n, GFP_KERNEL);", none)).toEqual([]);
+    expect(candidateRules("p = kzalloc(n, GFP_KERNEL);", { ...none, freezes: true })).toEqual(["alloc-while-holding"]);
   });
 
   it("reviews a file as entirely added, numbered as in the file", () => {

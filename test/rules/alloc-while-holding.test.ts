@@ -695,3 +695,58 @@ describe("alloc-while-holding: a queue frozen across a call through a pointer, t
     expect(f[0]!.message).toContain("not checked: whether any of them loads a module or waits for IO");
   });
 });
+
+// A queue frozen around a call through the code's own ops pointer (`t->ops.init_sched(wd)`): the targets registered
+// in the directory run with the queue frozen, so their allocations are under the freeze too.
+const SCHED_CORE = (after: boolean) => `// widget scheduler switch
+#include "sched.h"
+
+int widget_switch_sched(struct widget_dev *wd, struct widget_sched_type *t)
+{
+	int ret;
+
+	blk_mq_freeze_queue(wd->queue);
+${after ? "\tblk_mq_unfreeze_queue(wd->queue);\n\tret = t->ops.init_sched(wd);\n" : "\tret = t->ops.init_sched(wd);\n\tblk_mq_unfreeze_queue(wd->queue);\n"}	return ret;
+}
+`;
+const SCHED_SIMPLE = (map: boolean) => `// the simple widget scheduler
+#include "sched.h"
+
+static int simple_init_sched(struct widget_dev *wd)
+{
+	struct simple_data *sd;
+
+	sd = kzalloc(sizeof(*sd), GFP_NOIO);
+	if (!sd)
+		return -ENOMEM;
+${map ? "\tsd->map = kcalloc(wd->nr_hw, sizeof(long), GFP_KERNEL);\n" : ""}	wd->sched_data = sd;
+	return 0;
+}
+
+static struct widget_sched_type simple_sched = {
+	.ops = {
+		.init_sched = simple_init_sched,
+	},
+	.name = "simple",
+};
+`;
+
+describe("alloc-while-holding: held across a call through the code's own ops pointer", () => {
+  const patch = { files: [{ path: "drivers/block/widget/simple.c", before: SCHED_SIMPLE(false), after: SCHED_SIMPLE(true) }] };
+  const tree = (after: boolean) =>
+    new Map([
+      ["drivers/block/widget/core.c", SCHED_CORE(after)],
+      ["drivers/block/widget/simple.c", SCHED_SIMPLE(false)],
+    ]);
+
+  it("a target registered in the directory allocates while the caller has the queue frozen: a warning naming the chain", async () => {
+    const f = await reviewWithTree(tree(false), patch, [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[11, "warning"]]);
+    expect(f[0]!.message).toContain("wd->queue is frozen");
+    expect(f[0]!.message).toContain("widget_switch_sched -> simple_init_sched");
+  });
+
+  it("is quiet when the pointer call comes after the unfreeze", async () => {
+    expect((await reviewWithTree(tree(true), patch, [rule])).filter((x) => x.severity !== "info")).toEqual([]);
+  });
+});
