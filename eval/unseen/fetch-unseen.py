@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Re-create the unseen evaluation cases from the public list archives.
 
-usage: fetch-unseen.py MIRRORS_DIR [OUT_ROOT] [--set dev|holdout|dev2|holdout2|dev3|holdout3|dev4|holdout4|dev5|holdout5|dev6|holdout6|all] [--lore]
+usage: fetch-unseen.py MIRRORS_DIR [OUT_ROOT] [--set dev|holdout|dev2|holdout2|dev3|holdout3|dev4|holdout4|dev5|holdout5|dev6|holdout6|dev7|holdout7|all] [--lore]
 
 Every case is one mail of a lore.kernel.org list, as kept in the public-inbox
 git mirrors on GitHub (github.com/linux-mailinglist-archives/<list>.0; one
@@ -15,15 +15,17 @@ second batch OUT_ROOT/unseen-dev2/<id>.patch and OUT_ROOT/holdout2/<id>.patch,
 for the third batch OUT_ROOT/unseen-dev3/<id>.patch and
 OUT_ROOT/holdout3/<id>.patch, for the fourth OUT_ROOT/unseen-dev4/<id>.patch
 and OUT_ROOT/holdout4/<id>.patch, for the fifth OUT_ROOT/unseen-dev5/<id>.patch
-and OUT_ROOT/holdout5/<id>.patch, and for the sixth OUT_ROOT/unseen-dev6/<id>.patch
-and OUT_ROOT/holdout6/<id>.patch (default OUT_ROOT: /work/eval-data; --set all
-writes all twelve) and checks each file against the `sha256` of its label.
+and OUT_ROOT/holdout5/<id>.patch, for the sixth OUT_ROOT/unseen-dev6/<id>.patch
+and OUT_ROOT/holdout6/<id>.patch, and for the seventh OUT_ROOT/unseen-dev7/<id>.patch
+and OUT_ROOT/holdout7/<id>.patch (default OUT_ROOT: /work/eval-data; --set all
+writes all fourteen) and checks each file against the `sha256` of its label.
 With --lore, a case whose archive is missing is downloaded from
 https://lore.kernel.org/all/<Message-ID>/raw instead; lore rewrites some
 headers, so such a file is kept but reported as differing. A case whose
 origin is the search tool's file index rather than an archive commit (one
-case of the fourth batch, the eight index cases of the fifth and the eleven
-of the sixth, from lists too large to mirror) has no archive to read: it is
+case of the fourth batch, the eight index cases of the fifth, the eleven
+of the sixth and the three of the seventh, from lists too large to mirror or
+not mirrored) has no archive to read: it is
 fetched from lore with --lore and reported as differing, and reported as
 missing without it.
 
@@ -46,6 +48,8 @@ SETS = {
     "holdout5": ("labels-holdout5.json", "holdout5"),
     "dev6": ("labels-dev6.json", "unseen-dev6"),
     "holdout6": ("labels-holdout6.json", "holdout6"),
+    "dev7": ("labels-dev7.json", "unseen-dev7"),
+    "holdout7": ("labels-holdout7.json", "holdout7"),
 }
 
 def gitdir(mirrors, repo):

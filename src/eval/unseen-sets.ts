@@ -1,7 +1,7 @@
 // The unseen sets of eval/unseen/ and how `npm run eval:unseen -- --set X`
-// picks them: one set by name, `batch3` ... `batch6` for the third, fourth,
-// fifth or sixth batch alone, `all` (the default) for every set. Pure data
-// and selection; no I/O.
+// picks them: one set by name, `batch3` ... `batch7` for the third, fourth,
+// fifth, sixth or seventh batch alone, `all` (the default) for every set.
+// Pure data and selection; no I/O.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -30,6 +30,8 @@ export const SETS = {
   holdout5: { labels: labels("labels-holdout5.json"), sub: "holdout5", perCase: false },
   dev6: { labels: labels("labels-dev6.json"), sub: "unseen-dev6", perCase: true },
   holdout6: { labels: labels("labels-holdout6.json"), sub: "holdout6", perCase: false },
+  dev7: { labels: labels("labels-dev7.json"), sub: "unseen-dev7", perCase: true },
+  holdout7: { labels: labels("labels-holdout7.json"), sub: "holdout7", perCase: false },
 } as const satisfies Record<string, UnseenSet>;
 export type SetName = keyof typeof SETS;
 
@@ -40,6 +42,7 @@ export const GROUPS: Readonly<Record<string, readonly SetName[]>> = {
   batch4: ["dev4", "holdout4"],
   batch5: ["dev5", "holdout5"],
   batch6: ["dev6", "holdout6"],
+  batch7: ["dev7", "holdout7"],
 };
 
 /** Combined figures (aggregates only), printed when every set they join was run. */
@@ -54,6 +57,8 @@ export const COMBINED: readonly { name: string; sets: readonly SetName[] }[] = [
   { name: "holdout1-5", sets: ["holdout", "holdout2", "holdout3", "holdout4", "holdout5"] },
   { name: "dev1-6", sets: ["dev", "dev2", "dev3", "dev4", "dev5", "dev6"] },
   { name: "holdout1-6", sets: ["holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6"] },
+  { name: "dev1-7", sets: ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7"] },
+  { name: "holdout1-7", sets: ["holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7"] },
 ];
 
 /** The sets `--set which` names, in report order; a clear error for anything else. */

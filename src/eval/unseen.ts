@@ -1,14 +1,14 @@
-// npm run eval:unseen -- [DATA_ROOT] [--set dev|holdout|dev2|holdout2|dev3|holdout3|dev4|holdout4|dev5|holdout5|dev6|holdout6|batch3|batch4|batch5|batch6|all] [--tree KERNEL_DIR | --no-tree] [--json]
+// npm run eval:unseen -- [DATA_ROOT] [--set dev|holdout|dev2|holdout2|dev3|holdout3|dev4|holdout4|dev5|holdout5|dev6|holdout6|dev7|holdout7|batch3|batch4|batch5|batch6|batch7|all] [--tree KERNEL_DIR | --no-tree] [--json]
 // Measures the reviewer on the unseen sets of eval/unseen/ (labels in the
 // repository, patch texts in DATA_ROOT/unseen-dev, DATA_ROOT/holdout,
-// DATA_ROOT/unseen-dev2 ... DATA_ROOT/unseen-dev6 and DATA_ROOT/holdout2 ...
-// DATA_ROOT/holdout6, by default /work/eval-data), diff only and with a
+// DATA_ROOT/unseen-dev2 ... DATA_ROOT/unseen-dev7 and DATA_ROOT/holdout2 ...
+// DATA_ROOT/holdout7, by default /work/eval-data), diff only and with a
 // kernel tree. The dev sets are reported case by case with what the reviewer
 // said; the holdouts only in aggregate (no case id or subject is ever printed
-// for them). --set batch3 ... --set batch6 run one batch's dev set and
+// for them). --set batch3 ... --set batch7 run one batch's dev set and
 // holdout alone. With --set all, the combined figures (dev+dev2,
-// holdout+holdout2 and the same over three, four, five and all six batches)
-// follow the per-set ones. The sets live in unseen-sets.ts.
+// holdout+holdout2 and the same over three, four, five, six and all seven
+// batches) follow the per-set ones. The sets live in unseen-sets.ts.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
