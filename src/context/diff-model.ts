@@ -165,8 +165,12 @@ export function regionFlow(
   // a statement shown first, indented deeper than the lines after it and without braces, is the body of an if,
   // else or loop whose line is not shown (`if (!valid)` / `return -EINVAL;`): read it as such, so a return in it
   // does not make the rest dead
-  const lead = unseenBody(texts);
-  const shown = lead > 0 ? texts.map((t, i) => (i === lead - 1 ? `${t} }` : t)) : texts;
+  // lines that end a statement begun above the fragment (`    disk->nr == n)` closing an if's condition): read as an
+  // if whose condition is unknown, so what follows parses (its body, when a statement follows)
+  const tail = leadingContinuation(texts);
+  const resumed = tail ? texts.map((t, i) => (i < tail.line ? "" : i === tail.line ? `if (__fragment_unseen) ${tail.rest}` : t)) : texts;
+  const lead = unseenBody(resumed);
+  const shown = lead > 0 ? resumed.map((t, i) => (i === lead - 1 ? `${t} }` : t)) : resumed;
   const text = `void __fragment(void) {${"if (__fragment_unseen) {".repeat(bal.before)}${lead > 0 ? "if (__fragment_unseen) {" : ""}\n${shown.join("\n")}\n${"}".repeat(bal.after + 1)}`;
   const tree = parseC(text);
   try {
@@ -181,6 +185,33 @@ export function regionFlow(
   } finally {
     tree.delete();
   }
+}
+
+/**
+ * The leading lines of a fragment that end a statement begun above it: a `)` with no `(` before it in the lines
+ * shown, met before any `;`, `{` or `}` outside parentheses. `line` is the index of the line with that `)`, `rest`
+ * its code after it (a `{`, a statement, or `;` when the tail ended an expression). Null when the fragment starts
+ * with a statement of its own.
+ */
+export function leadingContinuation(texts: readonly string[]): { line: number; rest: string } | null {
+  const state = { inComment: false };
+  let depth = 0;
+  for (let i = 0; i < texts.length && i < 12; i++) {
+    const code = stripLine(texts[i]!, state);
+    if (/^\s*#/.test(code)) return null;
+    for (let j = 0; j < code.length; j++) {
+      const c = code[j];
+      if (c === "(") depth++;
+      else if (c === ")") {
+        if (--depth < 0) {
+          const rest = code.slice(j + 1).trim();
+          // the tail of an expression statement (`    b);`): nothing of it is read
+          return { line: i, rest: rest.startsWith(";") ? ";" : rest };
+        }
+      } else if (depth === 0 && (c === ";" || c === "{" || c === "}")) return null;
+    }
+  }
+  return null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { blankDeadConditionals, functionDefinedAfter } from "../../src/context/c-lines.js";
-import { regionFlow, regionsOf, unseenBody } from "../../src/context/diff-model.js";
+import { leadingContinuation, regionFlow, regionsOf, unseenBody } from "../../src/context/diff-model.js";
 import { parserReady } from "../../src/context/parser.js";
 import { parsePatchText } from "../../src/ingest/index.js";
 import { formatPatch } from "../helpers/patch.js";
@@ -66,6 +66,57 @@ out:
     const lock = flow.events.find((e) => e.callee === "mutex_lock");
     expect(lock?.line).toBe(10);
     expect(flow.events.find((e) => e.callee === "widget_apply")?.state.held.map((h) => h.entry.key?.expr)).toEqual(["&w->state_mutex"]);
+  });
+});
+
+describe("leadingContinuation: a fragment that starts in the middle of a statement", () => {
+  it("finds the line that closes a condition begun above, and what follows it", () => {
+    expect(leadingContinuation(["\t    w->queue->nr == nr)", "\t\tgoto unlock;", "", "\tflags = widget_save();"])).toEqual({ line: 0, rest: "" });
+    expect(leadingContinuation(["\t    w->a &&", "\t    w->b) {", "\t\tw->c = 0;"])).toEqual({ line: 1, rest: "{" });
+  });
+  it("reads the tail of an expression statement as ending there", () => {
+    expect(leadingContinuation(["\t\t\t\t GFP_KERNEL);", "\tif (!p)", "\t\treturn -ENOMEM;"])).toEqual({ line: 0, rest: ";" });
+  });
+  it("is null for a fragment that starts with a statement, a brace, a comment's parentheses or a directive", () => {
+    expect(leadingContinuation(["\tw->count = 0;", "\tx = f(a);"])).toBeNull();
+    expect(leadingContinuation(["\t}", "\tx = f(a));"])).toBeNull();
+    expect(leadingContinuation(["\t/* see widget_fail()) */", "\tx = 1;"])).toBeNull();
+    expect(leadingContinuation(["#endif", "\tb);"])).toBeNull();
+  });
+
+  it("lets regionFlow read a scope opened after such a line (the events used to be lost to a parse error)", () => {
+    const before = `static int widget_revalidate(struct widget *w)
+{
+	unsigned int nr = w->nr;
+	int ret = 0;
+
+	if (w->zones_ready &&
+	    w->queue->nr == nr)
+		goto unlock;
+
+	w->nr = nr;
+	w->map = kvcalloc(nr, sizeof(u32), GFP_NOIO);
+	if (!w->map) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	ret = widget_report(w);
+unlock:
+	return ret;
+}
+`;
+    const after = before
+      .replace("\tw->nr = nr;\n", "\tflags = memalloc_noio_save();\n\tw->nr = nr;\n")
+      .replace("GFP_NOIO", "GFP_KERNEL")
+      .replace("\tret = widget_report(w);\n", "\tret = widget_report(w);\n\tmemalloc_noio_restore(flags);\n")
+      .replace("\t\tret = -ENOMEM;\n", "\t\tret = -ENOMEM;\n\t\tmemalloc_noio_restore(flags);\n");
+    const patch = parsePatchText(formatPatch({ files: [{ path: "drivers/widget/zones.c", before, after }] }), "t.patch").patches[0]!;
+    const r = regionsOf(patch, "new").find((x) => x.lines.some((l) => l.text.includes("memalloc_noio_save")))!;
+    expect(r.lines[0]!.text).toBe("	    w->queue->nr == nr)");
+    const flow = regionFlow(r)!;
+    expect(flow.events.map((e) => e.callee)).toEqual(["memalloc_noio_save", "kvcalloc", "memalloc_noio_restore", "widget_report", "memalloc_noio_restore"]);
+    // the goto in the unseen if's body does not make the rest dead
+    expect(flow.events.find((e) => e.callee === "kvcalloc")?.state.mustScopes).toEqual(["noio"]);
   });
 });
 
