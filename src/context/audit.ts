@@ -62,7 +62,8 @@ const RE = {
   anyAlloc: /GFP_|vmalloc|vzalloc/,
   fenceCode: new RegExp([...Object.entries(LOCK_CALLS).filter(([, l]) => l.kind === "fence" && l.op === "acquire").map(([n]) => n), ...Object.entries(FIELD_ROLES).filter(([, f]) => f.role === "fence-signal").map(([n]) => `\\.${n}\\s*=`)].join("|")),
   held: /mutex_lock|down_write|down_read|_trans_handle|handle_t/,
-  freeze: /_freeze_queue/,
+  /** A request queue frozen or quiesced (the vocabulary's freeze acquires). */
+  freeze: new RegExp(`\\b(?:${Object.entries(LOCK_CALLS).filter(([, l]) => l.kind === "freeze" && l.op === "acquire").map(([n]) => n).join("|")})\\s*\\(`),
   heldAlways: new RegExp(["_freeze_queue", ...Object.values(HANDLE_APIS).flatMap((h) => Object.keys(h.start))].join("|")),
   blockIo: /queue_rq|submit_bio|bi_end_io|target_type|eh_\w*handler|eh_timed_out|\.timeout\s*=|writepages?\s*=|swap_rw/,
   shrinker: /scan_objects|count_objects|cached_objects|shrink_control/,

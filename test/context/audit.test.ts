@@ -86,6 +86,8 @@ describe("audit", () => {
     expect(dirHints(["\tcookie = dma_fence_begin_signalling();"])).toEqual({ reclaimContext: false, fenceCode: true, freezes: false });
     // a directory that freezes a queue: any file with an allocation may sit under a caller's freeze
     expect(dirHints(["int a;", "\tblk_mq_freeze_queue(q);"])).toEqual({ reclaimContext: false, fenceCode: false, freezes: true });
+    // a network device's queues are not a request queue
+    expect(dirHints(["\tnetif_freeze_queues(dev);"]).freezes).toBe(false);
     expect(candidateRules("p = kzalloc(n, GFP_KERNEL);", none)).toEqual([]);
     expect(candidateRules("p = kzalloc(n, GFP_KERNEL);", { ...none, freezes: true })).toEqual(["alloc-while-holding"]);
   });
