@@ -317,6 +317,36 @@ void zap_kick(struct zap_dev *zd)
   });
 });
 
+describe("wq-mem-reclaim-added: work moved off a system queue onto a queue the patch does not create", () => {
+  // written for these tests: a transport that refreshed its registrations from system_wq and now from a helper
+  // that queues on the transport's own queue
+  const before = "static void zrp_prepare(struct zrp_xprt *x)\n{\n\tif (x->connected)\n\t\tschedule_work(&x->buf.refresh_work);\n}\n\nstatic void zrp_other(struct zrp_xprt *x)\n{\n\tx->count = 0;\n}\n";
+  const helper = (queue: string) => `static void zrp_prepare(struct zrp_xprt *x)\n{\n\tzrp_refresh(x);\n}\n\nstatic void zrp_other(struct zrp_xprt *x)\n{\n\tx->count = 0;\n}\n\nvoid zrp_refresh(struct zrp_xprt *x)\n{\n\tstruct zrp_buffer *buf = &x->buf;\n\n\tif (x->connected)\n\t\tqueue_work(${queue}, &buf->refresh_work);\n}\n`;
+  const run = (after: string) => runRule(rule, { files: [{ path: "net/zrp/verbs.c", before, after }] });
+
+  it("says the work moved, and that the new queue's flags are not visible (diff only)", () => {
+    const f = run(helper("zrp_wq"));
+    expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[16, "movedToQueue", "info"]]);
+    expect(f[0]!.message).toContain("buf->refresh_work moves from schedule_work() (system_wq) (system queues have no rescuer) to zrp_wq: whether zrp_wq has WQ_MEM_RECLAIM (a rescuer) is not visible here");
+  });
+
+  it("names the rescuer when the directory creates the queue with WQ_MEM_RECLAIM (with a tree)", async () => {
+    const init = 'struct workqueue_struct *zrp_wq;\n\nint zrp_init(void)\n{\n\tzrp_wq = alloc_workqueue("zrp", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);\n\treturn zrp_wq ? 0 : -ENOMEM;\n}\n';
+    const tree = new Map([
+      ["net/zrp/verbs.c", before],
+      ["net/zrp/main.c", init],
+    ]);
+    const f = await reviewWithTree(tree, { files: [{ path: "net/zrp/verbs.c", before, after: helper("zrp_wq") }] }, [rule]);
+    expect(f.map((x) => x.messageId)).toEqual(["movedToQueue"]);
+    expect(f[0]!.message).toContain("to zrp_wq, a WQ_MEM_RECLAIM queue");
+  });
+
+  it("is quiet when the work still goes to a system queue, or only another work item moves", () => {
+    expect(run(helper("system_unbound_wq"))).toEqual([]);
+    expect(run(helper("zrp_wq").replace("&buf->refresh_work", "&buf->other_work"))).toEqual([]);
+  });
+});
+
 describe("wq-mem-reclaim-added does not depend on which rules ran before it", () => {
   it("the same findings alone and after a rule that walks the old side of the diff", async () => {
     const { rule: nofsToKernel } = await import("../../src/rules/gfp-context/nofs-to-kernel.js");

@@ -6,7 +6,7 @@
 // flag is right), whether the message quotes the flush warning this flag
 // would silence, and what could not be seen.
 import { quotedFlushWarnings, shortLabel, stallText, workqueueAnalysis, type FlagChange, type WorkqueueAnalysis } from "../../context/workqueues.js";
-import type { Report, Rule } from "../../types.js";
+import type { Patch, Report, Rule } from "../../types.js";
 import { QUEUE_CALLS, SYSTEM_QUEUES } from "../../vocab/kernel-api.js";
 import { chainText } from "../util/phrases.js";
 import { changeLabel, flusherText, warningNaming } from "../util/wq-sites.js";
@@ -67,16 +67,18 @@ export const rule: Rule = {
       newQueue: "new WQ_MEM_RECLAIM queue {{queue}}, which {{fn}}() now queues {{work}} on: {{what}}",
       dedicatedQueue:
         "new WQ_MEM_RECLAIM queue {{queue}} takes over {{work}}, which ran on {{system}} (system queues have no rescuer): {{what}}",
+      movedToQueue:
+        "{{work}} moves from {{system}} (system queues have no rescuer) to {{queue}}{{flags}}",
     },
     knowledge: [HISTORY.flagAddedForFlushWarning, "workqueue-doc", "wq-flush-dependency-2015", HISTORY.notifierQueueFlushWarning, HISTORY.schedulerQueueReclaim, HISTORY.dedicatedReclaimQueue, "wq-cancel-no-warn-2024"],
     scope: "line",
-    needles: ["WQ_MEM_RECLAIM", "workqueue"],
+    needles: ["WQ_MEM_RECLAIM", "workqueue", "schedule_", "system_"],
   },
   check(ctx) {
     const a = workqueueAnalysis(ctx);
     const warnings = quotedFlushWarnings(ctx.patch.message);
     const reports: Report[] = [];
-    let moved: { work: string; queue: string; system: string }[] | null = null;
+    let moved: MovedWork[] | null = null;
     for (const c of a.flagChanges()) {
       if (c.change !== "added" || c.line === null) continue;
       const label = changeLabel(c);
@@ -161,20 +163,72 @@ export const rule: Rule = {
         });
       }
     }
+    // work moved off a system queue onto a queue this patch neither creates nor flags: said with what is known of its flags
+    moved ??= movedOffSystem(a);
+    const flagged = new Set(a.flagChanges().flatMap((c) => c.queues.map((q) => q.key)));
+    for (const m of moved) {
+      if (flagged.has(m.queue)) continue;
+      const q = a.queueFact(m.at.path, m.queueExpr, "post");
+      const reclaim = q.flags.memReclaim;
+      const flags =
+        reclaim === true
+          ? `, a WQ_MEM_RECLAIM queue${q.at ? ` (${q.at.file}:${q.at.line})` : ""}: the work now has a rescuer, which guarantees it a thread, not memory; whatever it flushes or waits on must be on WQ_MEM_RECLAIM queues too (check_flush_dependency())`
+          : reclaim === false
+            ? `, which has no WQ_MEM_RECLAIM either${q.at ? ` (${q.at.file}:${q.at.line})` : ""}: if reclaim or IO waits on this work, it still has no rescuer`
+            : `: whether ${m.queueExpr} has WQ_MEM_RECLAIM (a rescuer) is not visible here${a.tree ? " (it is created outside this code's directory)" : " (it is created outside the lines shown; review with --tree)"}`;
+      reports.push({
+        file: m.at.path,
+        line: m.at.line,
+        messageId: "movedToQueue",
+        data: { work: m.work, system: m.system, queue: m.queueExpr, flags },
+        identifiers: ["WQ_MEM_RECLAIM", m.queue, m.work],
+        fix: reclaim === false ? `Queue ${m.work} on a queue created with WQ_MEM_RECLAIM if reclaim or IO waits on it.` : `Say in the changelog which reclaim or IO path waits on ${m.work}, and keep what it waits on off queues without WQ_MEM_RECLAIM.`,
+        cite: [HISTORY.dedicatedReclaimQueue, "workqueue-doc"],
+        ...(reclaim === null ? { unknowns: [`the flags of ${m.queueExpr}`] } : {}),
+      });
+    }
     return reports;
   },
 };
 
-/** Work the pre image queued on a system queue and the post image queues on another queue (the same function and work item). */
-function movedOffSystem(a: WorkqueueAnalysis): { work: string; queue: string; system: string }[] {
-  const out: { work: string; queue: string; system: string }[] = [];
+/** The last member of a work item's expression (`&r->buf.refresh_work` -> `refresh_work`). */
+const workMember = (expr: string) => /([A-Za-z_]\w*)\s*\)?\s*$/.exec(expr.replace(/\s+/g, ""))?.[1] ?? expr;
+
+/**
+ * Work the pre image queued on a system queue and the post image queues on another queue: a queueing the patch
+ * deletes and one it adds, in the same function with the same work item, or in any of its functions with the same
+ * work member (the call moved into a helper).
+ */
+interface MovedWork {
+  work: string;
+  queue: string;
+  queueExpr: string;
+  system: string;
+  at: { path: string; line: number };
+}
+
+/** A line the patch deletes from `path` (old numbering) that names `word`. */
+function deletesNaming(patch: Patch, path: string, line: number, word: string): boolean {
+  const f = patch.files.find((x) => (x.oldPath ?? x.path) === path);
+  return !!f && f.hunks.some((h) => h.lines.some((l) => l.kind === "del" && l.oldLine === line && l.text.includes(word)));
+}
+
+function movedOffSystem(a: WorkqueueAnalysis): MovedWork[] {
+  const out: MovedWork[] = [];
   // only a pre-image queueing on a system queue can be moved off it (fragments that name none are not walked for it)
   const pre = a.patchQueueings("pre", ["system-queue"]).filter((p) => SYSTEM_QUEUES[p.queue] !== undefined);
   if (pre.length === 0) return out;
-  for (const to of a.patchQueueings("post")) {
+  const post = a.patchQueueings("post");
+  for (const to of post) {
     if (!to.view.changed.has(to.ev.line) || SYSTEM_QUEUES[to.queue]) continue;
-    const from = pre.find((p) => p.view.name === to.view.name && p.work === to.work && SYSTEM_QUEUES[p.queue] !== undefined);
-    if (from) out.push({ work: to.workName, queue: to.queue, system: QUEUE_CALLS[from.call]?.queueArg === -1 ? `${from.call}() (${from.queue})` : from.queueExpr });
+    const member = workMember(to.workExpr);
+    // the old queueing is one the patch deletes (a tree of another version may queue the work elsewhere)
+    const deleted = (p: (typeof pre)[number]) => deletesNaming(a.patch, p.view.path, p.ev.line, member);
+    const from =
+      pre.find((p) => p.view.name === to.view.name && p.work === to.work && deleted(p)) ??
+      // moved into a helper: deleted there, added here, and no system-queue queueing of that work left in the patch's functions
+      pre.find((p) => workMember(p.workExpr) === member && deleted(p) && !post.some((q) => SYSTEM_QUEUES[q.queue] !== undefined && workMember(q.workExpr) === member));
+    if (from) out.push({ work: to.workName, queue: to.queue, queueExpr: to.queueExpr, system: QUEUE_CALLS[from.call]?.queueArg === -1 ? `${from.call}() (${from.queue})` : from.queueExpr, at: { path: to.view.path, line: to.ev.line } });
   }
   return out;
 }
