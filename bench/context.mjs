@@ -3,7 +3,9 @@
 //    REPO`), cold every time (Node start, C grammar, a new git cat-file),
 //    median and p95 of the wall time;
 //  - backfill: the mail bot over a 5,000-patch mbox with `tree:` set (dry
-//    run to an outbox), patches per second.
+//    run to an outbox), patches per second;
+//  - cliMbox: the same mbox through `reclaim-review review --tree` in one
+//    process: wall time and peak RSS (a mailbox reviewed in bounded memory).
 // Patches are made here from the repository's own files (a line added or a
 // GFP flag changed in fs/, mm/, block/, drivers/block, drivers/md; some
 // written against a blob the repository lacks; some as 2-3 patch series),
@@ -288,6 +290,22 @@ function benchBackfill(repo, mboxFile, dir) {
   });
 }
 
+/** `reclaim-review review --tree REPO --format json` of the whole mbox in one process: wall time and peak RSS. */
+function benchCliMbox(repo, mboxFile) {
+  const t0 = process.hrtime.bigint();
+  // the child's own peak RSS, written to fd 3 as it exits
+  const preload = `data:text/javascript,${encodeURIComponent('import{writeSync}from"node:fs";process.on("exit",()=>{try{writeSync(3,String(process.resourceUsage().maxRSS))}catch{}})')}`;
+  const r = spawnSync(process.execPath, ["--import", preload, join(ROOT, "bin", "reclaim-review.js"), "review", "--tree", repo, "--format", "json", "--fail-on", "never", mboxFile], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe", "pipe"],
+    maxBuffer: 1 << 30,
+  });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) return { failed: `exit ${r.status ?? r.signal}`, stderr: (r.stderr ?? "").slice(-300) };
+  const patches = JSON.parse(r.stdout).patches.length;
+  return { patches, seconds: +seconds.toFixed(2), patchesPerSec: Math.round(patches / seconds), peakRssMb: Math.round(Number(r.output[3] || 0) / 1024) };
+}
+
 export async function backfillChild(repo, mboxFile, dir) {
   const { runMail } = await import(pathToFileURL(join(ROOT, "dist/mailbot/index.js")).href);
   const logs = [];
@@ -319,8 +337,9 @@ export async function benchContext({ count = Number(process.env.BENCH_CONTEXT_PA
     writeFileSync(mboxFile, mbox);
     const single = benchSingle(repo, singles, runs, dir);
     const backfill = await benchBackfill(repo, mboxFile, dir);
+    const cliMbox = benchCliMbox(repo, mboxFile);
     // a shared machine: the load says how far wall times are to be trusted
-    return { repo, head: head.slice(0, 12), loadAvg: loadavg().map((x) => +x.toFixed(1)), single, backfill };
+    return { repo, head: head.slice(0, 12), loadAvg: loadavg().map((x) => +x.toFixed(1)), single, backfill, cliMbox };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

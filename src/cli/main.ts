@@ -165,10 +165,13 @@ async function reviewWithTree(patches: Patch[], tree: string, config: ReviewConf
     for (let i = 0; i < groups.length; i++) {
       const group = groups[i]!;
       groups[i] = [];
+      // the group's places, and the patches let go of: the analyses cached per patch live as long as the patch does
+      const at = group.map((p) => order.get(p)!);
+      for (const p of group) order.delete(p);
       await sources.prepare?.(group);
       await readyToReview();
       const reviewed = review({ patches: group, covers: [], problems: [] }, sources, config, kb, rules);
-      reviewed.reviews.forEach((r, k) => out.push({ at: order.get(group[k]!)!, review: slimReview(r) }));
+      reviewed.reviews.forEach((r, k) => out.push({ at: at[k]!, review: slimReview(r) }));
     }
   } finally {
     sources.close?.();
@@ -240,10 +243,13 @@ async function runReview(argv: string[], io: Io, rules: readonly Rule[]): Promis
     }
     try {
       if (values.tree) {
-        const parsed = await parseInput(data, name, { maxBytes });
+        let parsed: ParsedInput | null = await parseInput(data, name, { maxBytes });
         treeInputs.patches.push(...parsed.patches);
         treeInputs.covers.push(...parsed.covers);
         treeInputs.problems.push(...parsed.problems);
+        // not kept in this (suspended) function's frame while the reviews run: a patch reviewed is let go of, and
+        // with it the analyses cached for it
+        parsed = null;
       } else {
         expectInput(named + (file === "-" ? data.length : 0));
         const one = await reviewInput(data, name, { maxBytes }, config, kb, rules);
