@@ -33,8 +33,8 @@ export interface DirHints {
   fenceCode: boolean;
   /**
    * Some file of the directory freezes a request queue: a caller in another file (or through an ops pointer) may hold
-   * the freeze across any allocation of the directory. (A transaction handle is looked for in the allocating file:
-   * the handles that carry no NOFS scope are started and held in the file that allocates, as far as the audit saw.)
+   * the freeze across any allocation of the directory. (Directories that start transaction handles were tried the
+   * same way: on linux-6.12 that found nothing more and took longer, so a handle is still looked for in the file.)
    */
   freezes?: boolean;
 }

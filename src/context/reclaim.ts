@@ -1448,7 +1448,7 @@ export class ReclaimAnalysis {
       const flow = cachedFlows(`post:${c.file}`, t, this.wrappersOf(c.file)).get(c.fn.name);
       const via = "via" in c ? (c.via as string) : null;
       const ev = via
-        ? flow?.events.find((e) => e.line === c.line && e.callee !== name && e.callee.endsWith(via))
+        ? flow?.events.find((e) => e.line === c.line && e.callee === `->${via}`)
         : flow?.events.find((e) => e.line === c.line && e.callee === name) ?? flow?.events.find((e) => e.callee === name);
       if (via && !ev) continue;
       const mustScopes = [...new Set([...(ev?.state.mustScopes ?? []).filter((s): s is ScopeKind => s !== "throttle"), ...(flow ? this.helperScopes(c.file, flow, c.line) : [])])];
