@@ -122,6 +122,10 @@ ruleTester(rule, {
       },
     },
     { name: "the patch tightens GFP_KERNEL to GFP_NOIO under a frozen queue", patch: { files: [{ path: "drivers/block/widget.c", before: freeze("GFP_KERNEL"), after: freeze("GFP_NOIO") }] } },
+    {
+      name: "a mask written otherwise that clears no more (GFP_KERNEL -> GFP_KERNEL | __GFP_ZERO) under a frozen queue: the context is what it was",
+      patch: { files: [{ path: "drivers/block/widget.c", before: freeze("GFP_KERNEL"), after: freeze("GFP_KERNEL | __GFP_ZERO") }] },
+    },
     { name: "GFP_NOIO while the queue is frozen", patch: { files: [{ path: "drivers/block/widget.c", before: null, after: freeze("GFP_NOIO") }] } },
     {
       name: "allocation after the unfreeze",

@@ -77,7 +77,13 @@ export const rule: Rule = {
       const fresh = site.added && !a.unchanged(site);
       // the patch changed this allocation's mask (stricter, so "unchanged" above) and what is held still needs a stricter one
       const was = site.added && !fresh ? a.before(site) : null;
-      const retuned = was !== null && was.info.kind === "alloc" && norm(was.info.gfpText) !== norm(site.ev.info.kind === "alloc" ? site.ev.info.gfpText : null);
+      // (a mask written otherwise that clears no more, `GFP_KERNEL` -> `GFP_KERNEL | __GFP_ZERO`, is no retuning: the
+      // allocation's context is what it was)
+      const retuned =
+        was !== null &&
+        was.info.kind === "alloc" &&
+        norm(was.info.gfpText) !== norm(site.ev.info.kind === "alloc" ? site.ev.info.gfpText : null) &&
+        clearsMore(site.mask, was.info.mask);
       const first = fresh || retuned ? held[0] : held.find(heldAdded);
       if (!first) continue;
       const r =
@@ -250,4 +256,9 @@ function report(site: AllocSite, h: Held, at: number): Report {
 /** The allocation, with its line when the finding sits on the line that takes what is held. */
 function allocAt(site: AllocSite, at: number): string {
   return at === site.at ? allocText(site) : `${allocText(site)} at line ${site.ev.line}`;
+}
+
+/** `now` clears a reclaim bit `was` did not: direct reclaim, IO or the filesystem. */
+function clearsMore(now: { reclaim: boolean | null; io: boolean | null; fs: boolean | null }, was: { reclaim: boolean | null; io: boolean | null; fs: boolean | null }): boolean {
+  return (was.reclaim !== false && now.reclaim === false) || (was.io !== false && now.io === false) || (was.fs !== false && now.fs === false);
 }
