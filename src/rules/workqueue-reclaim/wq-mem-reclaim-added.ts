@@ -194,11 +194,7 @@ export const rule: Rule = {
 /** The last member of a work item's expression (`&r->buf.refresh_work` -> `refresh_work`). */
 const workMember = (expr: string) => /([A-Za-z_]\w*)\s*\)?\s*$/.exec(expr.replace(/\s+/g, ""))?.[1] ?? expr;
 
-/**
- * Work the pre image queued on a system queue and the post image queues on another queue: a queueing the patch
- * deletes and one it adds, in the same function with the same work item, or in any of its functions with the same
- * work member (the call moved into a helper).
- */
+/** Work moved off a system queue (movedOffSystem), and where the new queueing is. */
 interface MovedWork {
   work: string;
   queue: string;
@@ -213,6 +209,11 @@ function deletesNaming(patch: Patch, path: string, line: number, word: string): 
   return !!f && f.hunks.some((h) => h.lines.some((l) => l.kind === "del" && l.oldLine === line && l.text.includes(word)));
 }
 
+/**
+ * Work the pre image queued on a system queue and the post image queues on another queue: a queueing the patch
+ * deletes and one it adds, in the same function with the same work item, or in any of its functions with the same
+ * work member (the call moved into a helper).
+ */
 function movedOffSystem(a: WorkqueueAnalysis): MovedWork[] {
   const out: MovedWork[] = [];
   // only a pre-image queueing on a system queue can be moved off it (fragments that name none are not walked for it)
