@@ -122,6 +122,20 @@ describe("mapping-mask-ignored with a tree", () => {
     expect(f[0]!.message).toContain("quill_init_meta_inode() (fs/quill/inode.c:4) clears __GFP_FS");
   });
 
+  it("judges each directory of a patch by its own code", async () => {
+    const both = new Map([
+      ["fs/quill/meta.c", metaFile("mapping_gfp_mask(inode->i_mapping)")],
+      ["fs/quill/inode.c", inode],
+      ["mm/plonk-cache.c", oldRead],
+    ]);
+    // the restricting directory first: its restriction must not carry over to the other
+    const f = await reviewWithTree(both, { files: [spec.files[0]!, { path: "mm/plonk-cache.c", before: oldRead, after: readPage("__page_cache_alloc(GFP_KERNEL)") }] }, [rule]);
+    expect(f.map((x) => [x.file, x.severity, x.messageId]).sort()).toEqual([
+      ["fs/quill/meta.c", "warning", "restricted"],
+      ["mm/plonk-cache.c", "info", "unknown"],
+    ]);
+  });
+
   it("stays at info when no code of the directory restricts its mappings, and says what was not followed", async () => {
     const open = new Map([
       ["fs/quill/meta.c", metaFile("mapping_gfp_mask(inode->i_mapping)")],

@@ -49,7 +49,8 @@ export const rule: Rule = {
   check(ctx) {
     const a = reclaimAnalysis(ctx);
     const out: Report[] = [];
-    let restriction: Restriction | null | undefined;
+    // per directory of the allocating function (a patch may touch several)
+    const restrictions = new Map<string, Restriction | null>();
     for (const site of a.allocations()) {
       if (!site.added || site.through || site.pointer || site.ev.info.implicit) continue;
       // a written-out mask that lets reclaim into the filesystem, not cleared by a scope in force
@@ -57,7 +58,9 @@ export const rule: Rule = {
       if (MAPPING_MASK_CALL.test(site.ev.info.gfpText ?? "")) continue;
       const dropped = droppedMappingMask(ctx.patch, site);
       if (!dropped) continue;
-      restriction ??= restrictionOf(a, ctx.patch, site);
+      const dir = dirOf(site.fn.path);
+      if (!restrictions.has(dir)) restrictions.set(dir, restrictionOf(a, ctx.patch, site));
+      const restriction = restrictions.get(dir)!;
       const base = {
         file: site.fn.path,
         line: site.at,
@@ -102,7 +105,8 @@ function restrictionOf(a: ReclaimAnalysis, patch: Patch, site: AllocSite): Restr
       for (let i = 0; i < code.length; i++) {
         const l = code[i]!;
         if (l.kind === "del" || !l.code.includes("mapping_set_gfp_mask")) continue;
-        const args = callArgs(code.slice(i, i + 4).map((x) => x.code).join(" "), "mapping_set_gfp_mask");
+        // the call as the new side has it, over up to four lines
+        const args = callArgs(code.slice(i, i + 4).filter((x) => x.kind !== "del").map((x) => x.code).join(" "), "mapping_set_gfp_mask");
         const bits = args && args[1] ? clearedBits(args[1]) : null;
         if (bits && l.newLine !== null) return { where: `${f.path}:${l.newLine}`, bits };
       }
