@@ -47,8 +47,13 @@ export const rule: Rule = {
     needles: ["shrink", "super_cache_scan", "prune_"],
   },
   check({ patch }) {
-    for (const trace of parseTraces(patch.message)) {
-      const r = judgeTrace(patch, trace);
+    const traces = parseTraces(patch.message);
+    if (traces.length === 0) return [];
+    // the patch's changed functions, read once for every trace
+    const changed = changedFunctions(patch);
+    if (changed.size === 0) return [];
+    for (const trace of traces) {
+      const r = judgeTrace(trace, changed);
       if (r) return [r];
     }
     return [];
@@ -68,12 +73,10 @@ function changedFunctions(patch: Patch): Map<string, { post: Region[]; pre: Regi
   return out;
 }
 
-function judgeTrace(patch: Patch, trace: Frame[]): Report | null {
+function judgeTrace(trace: Frame[], changed: Map<string, { post: Region[]; pre: Region[] }>): Report | null {
   // innermost first: the frames printed above the innermost shrinker frame ran inside the shrinker
   const s = trace.findIndex((f) => TRACE_SHRINKER_FRAMES.has(f.name));
   if (s <= 0) return null;
-  const changed = changedFunctions(patch);
-  if (changed.size === 0) return null;
   // the changed function nearest the shrinker's entry (the scan path as the shrinker walks it)
   let i = -1;
   for (let k = s - 1; k >= 0; k--)

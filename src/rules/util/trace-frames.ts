@@ -15,17 +15,20 @@ const CRASH_FRAME = /#\d+\s+\[[0-9a-fA-F]+\]\s+([A-Za-z_][\w.]*)\s+at\s+[0-9a-fA
 const INLINE_FRAME = /^\s*(?:\[[\s\d.]+\]\s*)?([A-Za-z_][\w.]*)\s+[\w./-]+\.[chS]:\d+\s+\[inline\]\s*$/;
 const NOISE_LINE = /^\s*(?:\[[\s\d.]+\]\s*)?(?:<\/?(?:TASK|IRQ|NMI|EOI)>|Call Trace:|call trace:|Call trace:|\.\.\.|<-snip->)?\s*$/;
 
+/** A frame's function without the compiler's clone suffixes (`foo.isra.3`, `iput.part.0` -> the function). */
+const frameName = (raw: string) => raw.replace(/\.(?:isra|constprop|part|cold)\b.*$/, "");
+
 function framesOn(text: string, lineNo: number): Frame[] {
   const out: Frame[] = [];
   let m: RegExpExecArray | null;
   OFFSET_FRAME.lastIndex = 0;
   while ((m = OFFSET_FRAME.exec(text))) {
     if (m[1]) continue; // "? frame": unreliable
-    out.push({ name: m[2]!.replace(/\.(?:isra|constprop|part|cold)\b.*$/, ""), module: m[3] ?? null, line: lineNo });
+    out.push({ name: frameName(m[2]!), module: m[3] ?? null, line: lineNo });
   }
   if (out.length > 0) return out;
   const inl = INLINE_FRAME.exec(text);
-  if (inl) return [{ name: inl[1]!.replace(/\.(?:isra|constprop|part|cold)\b.*$/, ""), module: null, line: lineNo }];
+  if (inl) return [{ name: frameName(inl[1]!), module: null, line: lineNo }];
   CRASH_FRAME.lastIndex = 0;
   while ((m = CRASH_FRAME.exec(text))) out.push({ name: m[1]!, module: m[2] ?? null, line: lineNo });
   return out;
