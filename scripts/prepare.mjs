@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm's "prepare" step: compile src/ to dist/ with tsc when TypeScript is
-// installed (a development checkout, `npm ci`). A production install
+// installed (a development checkout, `npm ci`), then bundle the CLI
+// (scripts/bundle.mjs). A production install
 // (`npm ci --omit=dev`) has no tsc: it uses the dist/ that is already there
 // (the npm package ships it, built by "prepack"; the Dockerfile copies it from
 // its build stage) and says so when there is none. See docs/operations.md.
@@ -19,7 +20,11 @@ try {
 }
 if (tsc) {
   const r = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.json")], { stdio: "inherit" });
-  process.exit(r.status ?? 1);
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  // then the CLI's bundle (scripts/bundle.mjs; esbuild is a development dependency like TypeScript)
+  const { bundle } = await import("./bundle.mjs");
+  await bundle();
+  process.exit(0);
 }
 if (existsSync(join(root, "dist", "cli", "main.js"))) {
   console.log("reclaim-review: TypeScript is not installed (a production install): using the compiled dist/ already present");

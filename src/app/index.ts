@@ -19,6 +19,7 @@ import { handle as reviewInProcess, type AppReviewInput, type AppReviewOutput } 
 import { CHECK_NAME, prName, runReviewJob, type JobDeps, type PullRequestJob } from "./job.js";
 import { DEFAULT_LIMITS, type Limits } from "./pr-input.js";
 import { BoundedSet, WorkQueue } from "./queue.js";
+import { builtDir, builtModule } from "../paths.js";
 
 export const REVIEW_ACTIONS = ["opened", "synchronize", "reopened", "ready_for_review"] as const;
 
@@ -100,7 +101,8 @@ export function createReclaimApp(opts: AppOptions): ReclaimApp {
   let log: Logger = console as unknown as Logger;
   let loaded = false;
   const pool = new WorkerPool<AppReviewInput, AppReviewOutput>({
-    script: new URL("./review-worker.js", import.meta.url),
+    // the compiled worker, also when this code runs from the CLI's bundle; from src/ (the tests) it runs in process
+    script: builtDir() ? builtModule("app/review-worker.js") : new URL("./review-worker.ts", import.meta.url),
     size: opts.workers ?? 2,
     deadlineMs: opts.deadlineMs ?? DEFAULT_DEADLINE_MS,
     // in-process (the tests, workers: 0): the given rules and knowledge base

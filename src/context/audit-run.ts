@@ -15,6 +15,7 @@ import { memoryTextProvider } from "./memory.js";
 import { insideTree } from "./contain.js";
 import { forgetMemos } from "./memos.js";
 import { initParser } from "./parser.js";
+import { builtDir, builtModule } from "../paths.js";
 
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 
@@ -197,9 +198,10 @@ export async function runAudit(opts: AuditRunOptions): Promise<AuditRunResult> {
     opts.onProgress?.(out.dirs, out.files.length, r.dir);
   };
   const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), 16));
-  const workerUrl = new URL("./audit-worker.js", import.meta.url);
+  // the compiled worker (dist/context/audit-worker.js), also when this code runs from the CLI's bundle
+  const workerUrl = builtModule("context/audit-worker.js");
   // one worker too: its heap is bounded by replacing it, the process's own is not
-  const canThread = import.meta.url.endsWith(".js");
+  const canThread = builtDir() !== null;
   if (!canThread) {
     for await (const j of allJobs(opts.root, opts.paths)) {
       try {

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { ConfigError } from "../errors.js";
-import { packageRoot } from "../paths.js";
+import { builtDir, packageRoot } from "../paths.js";
 import { knowledgeEntrySchema, type KnowledgeEntry } from "./schema.js";
 import { KnowledgeBase } from "./base.js";
 import { listsFrom } from "./lists.js";
@@ -61,10 +61,10 @@ export function loadKnowledgeDir(dir: string): KnowledgeBase {
  * size and mtime, the schema module's own mtime, and the tool version.
  */
 function signatureOf(dir: string, files: string[]): string {
-  const schemaFile = new URL("./schema.js", import.meta.url);
+  const built = builtDir();
   let schemaStamp = "";
   try {
-    schemaStamp = String(statSync(schemaFile).mtimeMs);
+    schemaStamp = built ? String(statSync(join(built, "knowledge", "schema.js")).mtimeMs) : "none";
   } catch {
     schemaStamp = "none";
   }
@@ -118,8 +118,8 @@ let cached: KnowledgeBase | undefined;
 /** The bundled knowledge base (knowledge/ beside package.json), loaded once. */
 export function loadKnowledge(): KnowledgeBase {
   // dist/knowledge.cache.json when running the built package; none under vitest (src/)
-  const distDir = new URL("..", import.meta.url);
-  const cacheFile = distDir.pathname.endsWith("/dist/") ? join(distDir.pathname, "knowledge.cache.json") : null;
+  const built = builtDir();
+  const cacheFile = built ? join(built, "knowledge.cache.json") : null;
   cached ??= loadKnowledgeCached(join(packageRoot(), "knowledge"), cacheFile);
   return cached;
 }

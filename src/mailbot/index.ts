@@ -17,6 +17,7 @@ import { backfillMbox, backfillPublicInbox } from "./backfill.js";
 import { buildPolicies, reviewConfigOf, treesOf, type MailConfigFile } from "./policy.js";
 import { TreeSet } from "./trees.js";
 import { StateStore } from "./state.js";
+import { builtDir, builtModule } from "../paths.js";
 
 export { MailBot } from "./bot.js";
 export { StateStore } from "./state.js";
@@ -103,7 +104,8 @@ export async function runMail(opts: MailRunOptions): Promise<MailRunSummary> {
     throw new UsageError((err as Error).message);
   }
   const pool = new WorkerPool<MailReviewInput, PatchReview>({
-    script: new URL("./review-worker.js", import.meta.url),
+    // the compiled worker, also when this code runs from the CLI's bundle; from src/ (the tests) it runs in process
+    script: builtDir() ? builtModule("mailbot/review-worker.js") : new URL("./review-worker.ts", import.meta.url),
     size: c["review-workers"] ?? 2,
     deadlineMs: (c["review-deadline"] ?? DEFAULT_REVIEW_DEADLINE_S) * 1000,
   });
