@@ -12,6 +12,7 @@
 import { dirname } from "node:path";
 import { OPS_ROLES, QUEUE_CALLS, SIGNATURE_ROLES, WORK_INITS, type Role } from "../vocab/kernel-api.js";
 import type { ScanFile, ScanFunction } from "./c-scan.js";
+import { chainConflict, linksOf, type ChainConflict } from "./chain-conds.js";
 import { getFacts } from "./facts.js";
 import { analyseFunction, functionName, type FunctionFlow } from "./flow.js";
 import { parseC } from "./parser.js";
@@ -358,6 +359,8 @@ export function rootsOf(a: ReclaimAnalysis, view: FnView, accept: (r: Role) => b
         if (seen.has(k)) continue;
         seen.add(k);
         if (up.role && accept(up.role.role)) {
+          // a chain whose calls need one fact both ways never runs
+          if (up.node.edges.length > 1 && chainConflictOf(a, up.node.edges)) continue;
           out.push({ role: up.role, chain: up.node.chain, edges: up.node.edges });
           if (out.length >= maxPaths) break;
           continue;
@@ -368,6 +371,20 @@ export function rootsOf(a: ReclaimAnalysis, view: FnView, accept: (r: Role) => b
     frontier = next.slice(0, 64);
   }
   return out.sort((x, y) => x.edges.length - y.edges.length);
+}
+
+/**
+ * Whether two calls of a chain (root first) need a condition on the root's objects both true and false
+ * (chain-conds.ts): `IS_P3P_TYPE(vha->hw)` at the root's call, `!IS_P3P_TYPE(ha)` (an early exit) three links down.
+ */
+export function chainConflictOf(a: ReclaimAnalysis, edges: readonly Edge[]): ChainConflict | null {
+  const links = linksOf(edges, (file, name) => {
+    const flow = flowIn(a, file, name);
+    if (!flow) return null;
+    const def = a.mode === "diff" ? null : definitionOf(a, file, name);
+    return { flow, text: def && def.file === file ? functionText(a, file, def.fn) : "" };
+  });
+  return links.length > 1 ? chainConflict(links) : null;
 }
 
 /** A view of the patch whose text the tree does not hold (diff only, or the patch did not apply): only the patch shows it. */

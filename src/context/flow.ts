@@ -96,6 +96,12 @@ export interface FlowEvent extends CallEvent {
   conditional: boolean;
   /** The if-conditions it is under, outermost first, whitespace removed; "!cond" in an else branch. */
   conds?: string[];
+  /**
+   * Conditions of earlier ifs of its block (or an enclosing one) whose other branch never falls through
+   * (`if (c) return;` or `goto`, `break`, `continue`): "!c" after `if (c) goto out;`. Only those every path
+   * to the site passed: a label between that a goto from outside the guarded stretch jumps to ends them.
+   */
+  guards?: string[];
 }
 
 export interface ScopeProblem {
@@ -173,6 +179,41 @@ interface Walk {
   savedAnywhere: Set<string>;
   /** Flags set true under a condition path (`suspend = true`), as conditions that stand for it. */
   flagsAt: Map<string, string[]>;
+  /** Early-exit conditions (FlowEvent.guards) and the lines they hold on: after `from` up to `to`. */
+  guards: Guard[];
+  /** The body, and the lines of its gotos by label (read at the first label). */
+  body: Node | null;
+  gotoLines?: Map<string, number[]>;
+}
+
+interface Guard {
+  cond: string;
+  from: number;
+  to: number;
+}
+
+/** The guards in force on a line (FlowEvent.guards), or undefined for none. */
+function guardsAt(w: Walk, at: number): string[] | undefined {
+  if (w.guards.length === 0) return undefined;
+  const out = w.guards.filter((g) => at > g.from && at <= g.to).map((g) => g.cond);
+  return out.length > 0 ? out : undefined;
+}
+
+/** The event record of a call, with the branch conditions and guards it sits under. */
+function recorded(w: Walk, ev: CallEvent, s: State): FlowEvent {
+  const guards = guardsAt(w, ev.line);
+  return { ...ev, state: siteState(s), conditional: w.conds.length > 0 || w.depth > 0, ...(w.conds.length > 0 ? { conds: [...w.conds] } : {}), ...(guards ? { guards } : {}) };
+}
+
+/**
+ * An if whose one branch never falls through guards the rest of the block it sits in (through labels on it): the
+ * line it ends on and the block's last line, or null when it is the only statement of a branch or loop.
+ */
+function guardedStretch(w: Walk, n: Node): { from: number; to: number } | null {
+  let p = n.parent;
+  while (p && p.type === "labeled_statement") p = p.parent;
+  if (!p || (p.type !== "compound_statement" && p.type !== "case_statement")) return null;
+  return { from: line(w, n) + n.endPosition.row - n.startPosition.row, to: p.endPosition.row + 1 + w.lineOffset };
 }
 
 const line = (w: Walk, n: Node) => n.startPosition.row + 1 + w.lineOffset;
@@ -320,7 +361,7 @@ function apply(w: Walk, s: State, ev: CallEvent): void {
     for (const { e } of [...s.scopes.values(), ...s.held.values()]) if (e.conds.length > 0 && e.conds.slice(0, w.conds.length).join("\0") === here) e.conds = [...e.conds, `(${flag})`];
     return;
   }
-  w.events.push({ ...ev, state: siteState(s), conditional: w.conds.length > 0 || w.depth > 0, ...(w.conds.length > 0 ? { conds: [...w.conds] } : {}) });
+  w.events.push(recorded(w, ev, s));
   const info = ev.info;
   const conds = [...w.conds, ...(w.flagsAt.get(w.conds.join("\0")) ?? [])];
   if (info.kind === "lock") {
@@ -530,6 +571,11 @@ function stmt(w: Walk, n: Node, s: State | null): State | null {
         e = stmt(w, alt, negate(elseS));
         w.conds.pop();
       } else e = negate(elseS);
+      // one branch reachable and never falling through: what follows runs only when the condition chose the other
+      if (condText !== "" && s && (t === null) !== (e === null)) {
+        const stretch = guardedStretch(w, n);
+        if (stretch) w.guards.push({ cond: t === null ? `!${condText}` : condText, ...stretch });
+      }
       return join(t, e);
     }
     case "else_clause": {
@@ -568,6 +614,9 @@ function stmt(w: Walk, n: Node, s: State | null): State | null {
         if (!c) continue;
         if (c.type === "case_statement") {
           if (/^default\b/.test(c.text)) sawDefault = true;
+          // the switch jumps here: what earlier cases guarded does not hold
+          const head0 = line(w, n);
+          w.guards = w.guards.filter((g) => g.from < head0);
           cur = join(cur, head);
           for (const x of c.namedChildren) {
             if (!x || x === c.childForFieldName("value")) continue;
@@ -588,6 +637,11 @@ function stmt(w: Walk, n: Node, s: State | null): State | null {
     }
     case "labeled_statement": {
       const name = n.childForFieldName("label")?.text ?? "";
+      // a goto from outside a guarded stretch lands here without having passed its if
+      if (w.guards.length > 0) {
+        const gotos = gotoLinesOf(w).get(name) ?? [];
+        w.guards = w.guards.filter((g) => gotos.every((l) => l > g.from && l <= g.to));
+      }
       const pending = w.labels.get(name) ?? null;
       w.labels.delete(name);
       let cur = join(s, pending);
@@ -664,6 +718,21 @@ function stmt(w: Walk, n: Node, s: State | null): State | null {
   }
 }
 
+/** The lines of the body's gotos, by label. */
+function gotoLinesOf(w: Walk): Map<string, number[]> {
+  if (w.gotoLines) return w.gotoLines;
+  const out = new Map<string, number[]>();
+  for (const g of w.body?.descendantsOfType("goto_statement") ?? []) {
+    const name = g?.childForFieldName("label")?.text;
+    if (!g || !name) continue;
+    const l = out.get(name) ?? [];
+    l.push(line(w, g));
+    out.set(name, l);
+  }
+  w.gotoLines = out;
+  return out;
+}
+
 function block(w: Walk, n: Node, s: State | null): State | null {
   const id = w.nextId++;
   w.blockIds.push(id);
@@ -685,7 +754,7 @@ function block(w: Walk, n: Node, s: State | null): State | null {
           if (inner && kind) {
             const key = lockKeyOf(args[callee === "scoped_guard" ? 1 : 2] ?? "", (v) => w.types.get(v) ?? null);
             const ev: CallEvent = { callee: `scoped_guard(${args[0]})`, args: args.slice(1), line: line(w, call), assignedTo: null, info: { kind: "lock", lock: kind, op: "acquire", key, guard: "scoped", shared: /read/.test(args[0] ?? "") } };
-            w.events.push({ ...ev, state: siteState(inner), conditional: w.conds.length > 0 || w.depth > 0, ...(w.conds.length > 0 ? { conds: [...w.conds] } : {}) });
+            w.events.push(recorded(w, ev, inner));
             inner.held.set(bid, { e: { id: bid, what: "lock", lock: kind, key, line: ev.line, conds: [], block: bid }, must: true });
           }
           const after = stmt(w, next, inner);
@@ -815,6 +884,8 @@ export function analyseFunction(node: Node, opts: FlowOptions = {}): FunctionFlo
     restoresParam: false,
     locals: new Set(),
     flagsAt: new Map(),
+    guards: [],
+    body: body ?? null,
     savedAnywhere: new Set(body && body.text.includes("memalloc_") ? [...body.text.matchAll(/([A-Za-z_]\w*)\s*=\s*memalloc_\w+_save\s*\(/g)].map((m) => m[1]!) : []),
   };
   const start: State = { scopes: new Map(), held: new Map() };

@@ -47,6 +47,7 @@ import { regionFlow, regionsOf, type Region } from "./diff-model.js";
 import { lockKeyOf, type LockKey } from "./events.js";
 import { getFacts, type ContextFacts } from "./facts.js";
 import { contradicted, isConstant } from "./feasible.js";
+import { chainConflict, linksOf, type ChainEdge } from "./chain-conds.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
 import { applyScopes, evalMask, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
@@ -1226,7 +1227,7 @@ export class ReclaimAnalysis {
     if (direct) return direct;
     if (!this.facts) return this.patchCallerRole(view);
     // callers within the directory, breadth first
-    let frontier = [{ file: view.path, name: view.name, chain: [view.name] }];
+    let frontier: { file: string; name: string; chain: string[]; edges: ChainEdge[] }[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [] }];
     const seen = new Set([`${view.path}:${view.name}`]);
     for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
       const next: typeof frontier = [];
@@ -1238,9 +1239,14 @@ export class ReclaimAnalysis {
           if (this.pathRuledOut(c, s.file, s.chain, line)) continue;
           seen.add(k);
           const chain = [c.fn.name, ...s.chain];
+          const edges = [{ caller: c.fn.name, callee: s.name, file: c.file, line: c.line }, ...s.edges];
           const r = this.directRole(c.file, c.fn.name, `${c.fn.name}(${c.fn.params})`);
-          if (r) return { ...r, chain };
-          next.push({ file: c.file, name: c.fn.name, chain });
+          if (r) {
+            // the chain's calls need a fact of the root's objects both ways (chain-conds.ts): it never runs
+            if (edges.length > 1 && chainConflict(linksOf(edges, (f, n) => this.linkSource(f, n)))) continue;
+            return { ...r, chain };
+          }
+          next.push({ file: c.file, name: c.fn.name, chain, edges });
         }
       }
       frontier = next;
@@ -1597,6 +1603,19 @@ export class ReclaimAnalysis {
   }
 
   /** The path walk of the directory's definition of `name` (as definitionOf() finds it), with the file it is in. */
+  /** A function's walk and definition text, as seen from `path` (for chain-conds.ts), or null when not read. */
+  private linkSource(path: string, name: string): { flow: FunctionFlow; text: string } | null {
+    const def = this.definitionFlow(path, name);
+    const t = def ? this.text(def.file) : undefined;
+    if (!def || t === undefined) return null;
+    let from = 0;
+    for (let l = 1; l < def.flow.start && from >= 0; l++) from = t.indexOf("\n", from) + 1 || -1;
+    if (from < 0) return null;
+    let to = from;
+    for (let l = def.flow.start; l <= def.flow.end && to >= 0; l++) to = t.indexOf("\n", to) + 1 || -1;
+    return { flow: def.flow, text: t.slice(from, to < 0 ? t.length : to) };
+  }
+
   private definitionFlow(path: string, name: string): { file: string; flow: FunctionFlow } | null {
     const def = this.definitionOf(path, name);
     const t = def ? this.text(def.file) : undefined;

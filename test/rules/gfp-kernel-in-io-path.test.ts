@@ -642,3 +642,60 @@ static const struct scsi_host_template kite_template = {
     expect(f).toEqual([]);
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: a chain whose calls need the adapter's type both ways", () => {
+  // written for this test, modelled on an HBA driver whose host reset re-runs the chip set-up only for one adapter
+  // family, and whose set-up skips the dump buffer for that family
+  const driver = (rootTest: string) => `static int kappa_alloc_dump(struct kappa_host *h)
+{
+	h->dump = kzalloc(h->dump_len, GFP_KERNEL);
+	return h->dump ? 0 : -ENOMEM;
+}
+
+static int kappa_setup(struct kappa_host *h)
+{
+	struct kappa_hw *hw = h->hw;
+
+	if (KAPPA_IS_LEGACY(hw)) {
+		kappa_legacy_load(h);
+		return 0;
+	}
+	kappa_load_fw(h);
+	return kappa_alloc_dump(h);
+}
+
+static int kappa_ctx_reset(struct kappa_host *host)
+{
+	kappa_stop_fw(host);
+	return kappa_setup(host);
+}
+
+static int kappa_host_reset(struct scsi_cmnd *cmd)
+{
+	struct kappa_host *h = shost_priv(cmd->device->host);
+
+	if (${rootTest})
+		kappa_ctx_reset(h);
+	return SUCCESS;
+}
+
+static const struct scsi_host_template kappa_sht = {
+	.eh_host_reset_handler = kappa_host_reset,
+};
+`;
+  const before = (t: string) => driver(t).replace("kzalloc(h->dump_len, GFP_KERNEL)", "kappa_dump_buffer(h)");
+  const review = (t: string) =>
+    reviewWithTree(new Map([["drivers/scsi/kappa.c", before(t)]]), { files: [{ path: "drivers/scsi/kappa.c", before: before(t), after: driver(t) }] }, [rule]);
+
+  it("is quiet when the reset reaches the set-up only for the family the set-up leaves early for", async () => {
+    expect(await review("KAPPA_IS_LEGACY(h->hw)")).toEqual([]);
+  });
+
+  it("warns when the reset's test leaves the allocation reachable", async () => {
+    for (const t of ["!KAPPA_IS_LEGACY(h->hw)", "kappa_needs_reset(h)"]) {
+      const f = await review(t);
+      expect(f.map((x) => [x.line, x.messageId, x.severity]), t).toEqual([[3, "inRole", "warning"]]);
+      expect(f[0]!.message).toContain("kappa_host_reset");
+    }
+  });
+});

@@ -1,0 +1,181 @@
+// The conditions a chain of calls runs under, read as facts about the root's
+// objects (src/context/chain-conds.ts), and the early-exit guards the path
+// walk records for them (FlowEvent.guards). Code written for these tests,
+// modelled on HBA drivers whose reset path reuses chip set-up code that
+// branches on the adapter's type.
+import { beforeAll, describe, expect, it } from "vitest";
+import { chainConflict, linksOf, type ChainEdge } from "../../src/context/chain-conds.js";
+import { analyseFunction, functionName, type FunctionFlow } from "../../src/context/flow.js";
+import { initParser, parseC } from "../../src/context/parser.js";
+
+beforeAll(async () => {
+  await initParser();
+});
+
+/** Every function of a C text, walked, with its own text. */
+function walk(text: string): Map<string, { flow: FunctionFlow; text: string }> {
+  const lines = text.split("\n");
+  const out = new Map<string, { flow: FunctionFlow; text: string }>();
+  const tree = parseC(text);
+  try {
+    for (const fn of tree.rootNode.descendantsOfType("function_definition")) {
+      if (!fn) continue;
+      const flow = analyseFunction(fn);
+      out.set(functionName(fn)!, { flow, text: lines.slice(flow.start - 1, flow.end).join("\n") });
+    }
+  } finally {
+    tree.delete();
+  }
+  return out;
+}
+
+const eventOf = (fns: Map<string, { flow: FunctionFlow }>, fn: string, callee: string) => fns.get(fn)!.flow.events.find((e) => e.callee === callee)!;
+
+describe("guards: conditions an early exit leaves in force", () => {
+  const fns = () =>
+    walk(`int kappa_setup(struct kappa_host *h)
+{
+	struct kappa_hw *hw = h->hw;
+	int rc;
+
+	if (KAPPA_IS_LEGACY(hw)) {
+		rc = kappa_legacy_load(h);
+		if (rc == 0)
+			goto done;
+		else
+			goto fail;
+	}
+	rc = kappa_load_fw(h);
+	if (rc)
+		return rc;
+retry:
+	rc = kappa_start(h);
+	if (rc == -EAGAIN)
+		goto retry;
+	kappa_buffers(h);
+done:
+	kappa_version(h);
+	return 0;
+fail:
+	return -EIO;
+}
+
+void kappa_poll(struct kappa_host *h, int n)
+{
+	switch (n) {
+	case 1:
+		if (!h->ready)
+			break;
+		kappa_one(h);
+	case 2:
+		kappa_two(h);
+		break;
+	}
+	while (n--) {
+		if (h->stop)
+			continue;
+		kappa_each(h);
+	}
+	kappa_after(h);
+}`);
+
+  it("a then-branch that always leaves (goto, return) guards what follows in its block", () => {
+    const f = fns();
+    expect(eventOf(f, "kappa_setup", "kappa_load_fw").guards).toEqual(["!(KAPPA_IS_LEGACY(hw))"]);
+    expect(eventOf(f, "kappa_setup", "kappa_load_fw").conds).toBeUndefined();
+    expect(eventOf(f, "kappa_setup", "kappa_start").guards).toEqual(["!(KAPPA_IS_LEGACY(hw))", "!(rc)"]);
+  });
+
+  it("a label that only gotos from inside the guarded stretch reach keeps the guards; one reached from outside ends them", () => {
+    const f = fns();
+    // `retry:` is reached from below it (inside the stretch): the legacy test still holds
+    expect(eventOf(f, "kappa_setup", "kappa_buffers").guards).toEqual(["!(KAPPA_IS_LEGACY(hw))", "!(rc)", "!(rc==-EAGAIN)"]);
+    // `done:` is reached from the legacy branch itself
+    expect(eventOf(f, "kappa_setup", "kappa_version").guards).toBeUndefined();
+  });
+
+  it("break and continue leave too; a switch's next case and the code after the loop are not guarded", () => {
+    const f = fns();
+    expect(eventOf(f, "kappa_poll", "kappa_one").guards).toEqual(["!(!h->ready)"]);
+    expect(eventOf(f, "kappa_poll", "kappa_two").guards).toBeUndefined();
+    expect(eventOf(f, "kappa_poll", "kappa_each").guards).toEqual(["!(h->stop)"]);
+    expect(eventOf(f, "kappa_poll", "kappa_after").guards).toBeUndefined();
+  });
+});
+
+describe("chainConflict: a chain whose calls need one fact of the root's objects both ways", () => {
+  const driver = (root: string, helper = "", setup = "") => `static int kappa_alloc_dump(struct kappa_host *h)
+{
+	h->dump = vmalloc(h->dump_len);
+	return h->dump ? 0 : -ENOMEM;
+}
+
+static int kappa_setup(struct kappa_host *h)
+{
+	struct kappa_hw *hw = h->hw;
+${setup}
+	if (KAPPA_IS_LEGACY(hw)) {
+		kappa_legacy_load(h);
+		return 0;
+	}
+	kappa_load_fw(h);
+	return kappa_alloc_dump(h);
+}
+
+static int kappa_ctx_reset(struct kappa_host *host)
+{
+${helper}
+	return kappa_setup(host);
+}
+
+static int kappa_host_reset(struct scsi_cmnd *cmd)
+{
+	struct kappa_host *h = shost_priv(cmd->device->host);
+
+${root}
+	return SUCCESS;
+}`;
+  const edges: ChainEdge[] = [
+    { caller: "kappa_host_reset", callee: "kappa_ctx_reset", file: "k.c", line: 0 },
+    { caller: "kappa_ctx_reset", callee: "kappa_setup", file: "k.c", line: 0 },
+    { caller: "kappa_setup", callee: "kappa_alloc_dump", file: "k.c", line: 0 },
+  ];
+  const conflict = (text: string) => {
+    const fns = walk(text);
+    // each edge at the line of its one call
+    const at = edges.map((e) => ({ ...e, line: eventOf(fns, e.caller, e.callee).line }));
+    return chainConflict(linksOf(at, (_f, name) => fns.get(name) ?? null));
+  };
+
+  it("finds the root's test carried through a parameter and a local alias (h->hw as hw)", () => {
+    expect(conflict(driver("\tif (KAPPA_IS_LEGACY(h->hw))\n\t\tkappa_ctx_reset(h);"))).toEqual({
+      fact: "KAPPA_IS_LEGACY(h->hw)",
+      whenTrue: "kappa_host_reset",
+      whenFalse: "kappa_setup",
+    });
+  });
+
+  it("is null when the root calls under the other value, or under no test of that object", () => {
+    expect(conflict(driver("\tif (!KAPPA_IS_LEGACY(h->hw))\n\t\tkappa_ctx_reset(h);"))).toBeNull();
+    expect(conflict(driver("\tkappa_ctx_reset(h);"))).toBeNull();
+    // another object's type says nothing about this one's
+    expect(conflict(driver("\tif (KAPPA_IS_LEGACY(h->peer_hw))\n\t\tkappa_ctx_reset(h);"))).toBeNull();
+  });
+
+  it("is null when a link reassigns the parameter it passes on, or writes the member the test reads", () => {
+    expect(conflict(driver("\tif (KAPPA_IS_LEGACY(h->hw))\n\t\tkappa_ctx_reset(h);", "\thost = kappa_primary(host);"))).toBeNull();
+    expect(conflict(driver("\tif (KAPPA_IS_LEGACY(h->hw))\n\t\tkappa_ctx_reset(h);", "\thost->hw = kappa_fallback_hw(host);"))).toBeNull();
+  });
+
+  it("reads member tests and comparisons with constants; a disjunction or a call says nothing", () => {
+    const flagged = (rootCond: string, setupCond: string) =>
+      conflict(driver(`\tif (${rootCond})\n\t\tkappa_ctx_reset(h);`).replace("if (KAPPA_IS_LEGACY(hw)) {", `if (${setupCond}) {`));
+    expect(flagged("h->mode == KAPPA_MODE_TARGET", "hw->mode != KAPPA_MODE_TARGET")).toBeNull(); // h->mode is not hw->mode
+    // the early exit leaves when mode is not TARGET: the chain needs it TARGET both times
+    expect(flagged("h->hw->mode == KAPPA_MODE_TARGET", "hw->mode != KAPPA_MODE_TARGET")).toBeNull();
+    expect(flagged("h->hw->mode == KAPPA_MODE_TARGET", "hw->mode == KAPPA_MODE_TARGET")?.fact).toBe("h->hw->mode==KAPPA_MODE_TARGET");
+    expect(flagged("h->hw->nvme_only", "hw->nvme_only")?.fact).toBe("h->hw->nvme_only");
+    expect(flagged("h->hw->nvme_only || h->hw->legacy", "hw->nvme_only")).toBeNull();
+    expect(flagged("kappa_is_legacy(h->hw)", "kappa_is_legacy(hw)")).toBeNull();
+  });
+});
