@@ -17,7 +17,7 @@ import { dirname, join, posix, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import type { Sources } from "../pipeline.js";
 import { groupSeries } from "../series.js";
-import { applyFile, type Applied } from "../diff/apply.js";
+import { applyFile, revertFile, type Applied } from "../diff/apply.js";
 import type { ContextBase, ContextFile, ContextOrigin, FileDiff, KernelVersion, Patch, SourceContext } from "../types.js";
 import { GitRepo, kernelVersionOf } from "../git/repo.js";
 import { FactsIndex, contextFacts, withFacts, type TextProvider } from "./facts.js";
@@ -355,13 +355,19 @@ export function sourcesOver(backend: TreeBackend, opts: SourcesOptions = {}): Tr
         continue;
       }
       const applied = postImageOf(oldText, f);
-      if (!applied) {
+      // the tree already holds the patch (a merged commit reviewed against a later tree, a repost of what was
+      // applied): its text is the post-image, and the patch reversed on it gives the pre-image
+      const reverted = applied ? null : revertFile(oldText, f);
+      if (reverted) {
+        pre.set(f.path, reverted.text);
+        post.set(f.path, reverted.offsets.some((o) => o !== 0) ? restate(oldText, f, reverted.offsets) : oldText);
+        note(p, `${f.path}: the tree already holds this patch's changes (it applies in reverse${reverted.offsets.some((o) => o !== 0) ? `, offset ${reverted.offsets.join(", ")} lines` : ""}); the tree's text is read as the post-image`);
+      } else if (!applied) {
         post.set(f.path, undefined);
         unapplied.add(f.path);
         note(p, `${f.path}: the patch does not apply to the tree; a hunk whose context lines match the tree is read inside the tree's version of its function, the rest from the diff alone`);
         continue;
-      }
-      if (applied.offsets.some((o) => o !== 0)) {
+      } else if (applied.offsets.some((o) => o !== 0)) {
         // keep the patch's line numbers: rebuild the post-image with each hunk at its stated new line
         note(p, `${f.path}: hunks applied by context (offset ${applied.offsets.join(", ")} lines); source context follows the tree`);
         post.set(f.path, restate(applied.text, f, applied.offsets));
@@ -505,8 +511,25 @@ function restate(applied: string, f: FileDiff, offsets: number[]): string {
   f.hunks.forEach((h, i) => {
     const newAt = h.newLines === 0 ? h.newStart : h.newStart - 1;
     const actualAt = newAt + (offsets[i] ?? 0);
-    // copy tree lines until the output reaches the stated position, padding or dropping as needed
-    while (out.length < newAt && src < actualAt) out.push(lines[src++]!);
+    // copy the tree's lines before the hunk so that the output reaches the stated position: padding with blank
+    // lines, or leaving some out: blank lines first (nearest the hunk; none that ends a macro's continued line),
+    // then the lines farthest from the hunks (the top of the file before the first one, the middle of the gap
+    // between two), so that the functions the hunks sit in are kept whole as far as they can be
+    const have = actualAt - src;
+    let drop = have - (newAt - out.length);
+    const dropped = new Set<number>();
+    for (let k = actualAt - 1; k >= src && drop > 0; k--)
+      if (lines[k]!.trim() === "" && !(k > 0 && lines[k - 1]!.endsWith("\\"))) {
+        dropped.add(k);
+        drop--;
+      }
+    if (drop > 0) {
+      const gap = Array.from({ length: have }, (_, j) => src + j).filter((k) => !dropped.has(k));
+      const mid = (src + actualAt - 1) / 2;
+      if (i > 0) gap.sort((x, y) => Math.abs(x - mid) - Math.abs(y - mid) || x - y);
+      for (const k of gap.slice(0, drop)) dropped.add(k);
+    }
+    for (let k = src; k < actualAt; k++) if (!dropped.has(k)) out.push(lines[k]!);
     while (out.length < newAt) out.push("");
     src = actualAt;
     const n = h.lines.filter((l) => l.kind !== "del").length;

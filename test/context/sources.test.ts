@@ -85,6 +85,71 @@ describe("openTreeSources", () => {
     expect(f.map((x) => [x.line, x.preExisting ?? false])).toEqual([[6, true]]);
   });
 
+  it("applied by context below lines the patch did not see, leaves out blank lines first to keep the patch's numbering", async () => {
+    const base = [
+      "void zap_gc_worker(struct work_struct *work)",
+      "{",
+      "\tstruct zap *z = container_of(work, struct zap, gc_work);",
+      "",
+      "\tzap_scan(z);",
+      "\tmutex_lock(&z->lock);",
+      "",
+      "\tzap_mark(z);",
+      "\tzap_sweep(z);",
+      "\tzap_collect(z);",
+      "\tmutex_unlock(&z->lock);",
+      "}",
+      "",
+    ].join("\n");
+    const after = base.replace("\tzap_collect(z);\n", "\tzap_collect(z);\n\tz->buf = kzalloc(64, GFP_KERNEL);\n");
+    const moved = "static int zap_seen;\n\n" + base;
+    const dir = tree({ "drivers/zap/zap_gc.c": moved });
+    const input = parsePatchText(formatPatch({ files: [{ path: "drivers/zap/zap_gc.c", before: base, after }] }), "t.patch");
+    const sources = await openTreeSources(dir);
+    await sources.prepare!(input.patches);
+    expect(input.patches[0]!.notes.join("\n")).toMatch(/applied by context \(offset 2 lines\)/);
+    const post = sources.contextFor(input.patches[0]!)!.postImage("drivers/zap/zap_gc.c")!.split("\n");
+    // the added line where the patch says; every line of code of the tree kept (two blank lines left out)
+    expect(post[10]).toBe("\tz->buf = kzalloc(64, GFP_KERNEL);");
+    expect(post.filter((l) => l.trim() !== "")).toEqual(moved.replace("\tzap_collect(z);\n", "\tzap_collect(z);\n\tz->buf = kzalloc(64, GFP_KERNEL);\n").split("\n").filter((l) => l.trim() !== ""));
+  });
+
+  it("reads a tree that already holds the patch as its post-image, the patch reversed on it as the pre-image", async () => {
+    // the patch takes a lock around a loop whose allocation, further down, the hunks do not show
+    const body = (locked: boolean) =>
+      [
+        "static int zap_fill(struct zap *z)",
+        "{",
+        "\tint i;",
+        "",
+        ...(locked ? ["\tmutex_lock(&z->lock);"] : []),
+        "\tzap_scan(z);",
+        "\tzap_mark(z);",
+        "\tzap_sweep(z);",
+        "\tzap_count(z);",
+        "\tzap_trim(z);",
+        "\tfor (i = 0; i < z->n; i++)",
+        "\t\tz->slot[i] = kzalloc(64, GFP_KERNEL);",
+        ...(locked ? ["\tmutex_unlock(&z->lock);"] : []),
+        "\treturn 0;",
+        "}",
+        "",
+      ].join("\n");
+    const later = "/* lines the patch's base did not have */\nstatic int zap_seen;\n\n" + body(true);
+    const dir = tree({ "drivers/zap/zap_fill.c": later });
+    const input = parsePatchText(formatPatch({ files: [{ path: "drivers/zap/zap_fill.c", before: body(false), after: body(true) }] }), "t.patch");
+    const sources = await openTreeSources(dir);
+    await sources.prepare!(input.patches);
+    expect(input.patches[0]!.notes.join("\n")).toMatch(/already holds this patch's changes \(it applies in reverse, offset 3, 3 lines\)/);
+    const ctx = sources.contextFor(input.patches[0]!)!;
+    expect(ctx.preImage("drivers/zap/zap_fill.c")).toBe("/* lines the patch's base did not have */\nstatic int zap_seen;\n\n" + body(false));
+    const post = ctx.postImage("drivers/zap/zap_fill.c")!.split("\n");
+    expect(post[4]).toBe("\tmutex_lock(&z->lock);");
+    expect(post[11]).toBe("\t\tz->slot[i] = kzalloc(64, GFP_KERNEL);");
+    // the function as a whole: the allocation the hunks do not show is under the lock the patch takes
+    expect(getFacts(ctx)?.functionAt("drivers/zap/zap_fill.c", 12)?.name).toBe("zap_fill");
+  });
+
   it("applies by context when the tree moved, says so, and keeps the patch's line numbers", async () => {
     const after = WORKER_BEFORE.replace("\tzap_collect(z);\n", "\tzap_collect(z);\n\tflush_workqueue(zap_plain_wq);\n");
     const moved = "/* a comment the patch did not see */\n\n" + WORKER_BEFORE;
