@@ -1257,7 +1257,8 @@ export class ReclaimAnalysis {
   /**
    * A call site `c` of chain[0] passes constants that, carried down the chain through parameters passed on as they
    * are, make false a condition over some link's parameters under which every call of that link to the next (or,
-   * for the last link, every event on `line`) sits: the path never reaches the end of the chain.
+   * for the last link, every event on `line`) sits, or that an early exit before it tests (`if (!initial) return;`):
+   * the path never reaches the end of the chain.
    */
   private pathRuledOut(c: { file: string; fn: ScanFunction; line: number }, file: string, chain: readonly string[], line: number | undefined): boolean {
     const call = c.fn.calls.find((x) => x.line === c.line && x.callee === chain[0]);
@@ -1272,7 +1273,7 @@ export class ReclaimAnalysis {
       const targets = flow.events.filter((e) => (typeof next === "number" ? e.line === next : e.callee === next));
       if (targets.length === 0) return false;
       const names = flow.params.map(paramName);
-      if (targets.every((e) => contradicted(e.conds ?? [], names, args) !== null)) return true;
+      if (targets.every((e) => contradicted([...(e.conds ?? []), ...(e.guards ?? [])], names, args) !== null)) return true;
       // what the next link is called with: constants, and this link's parameters carried on with their values
       if (typeof next === "number") return false;
       const bound = new Map(names.map((n, k) => [n, isConstant(args[k] ?? "") ? args[k]! : ""]));
@@ -1602,7 +1603,6 @@ export class ReclaimAnalysis {
     return this.definitionFlow(file, name)?.flow;
   }
 
-  /** The path walk of the directory's definition of `name` (as definitionOf() finds it), with the file it is in. */
   /** A function's walk and definition text, as seen from `path` (for chain-conds.ts), or null when not read. */
   private linkSource(path: string, name: string): { flow: FunctionFlow; text: string } | null {
     const def = this.definitionFlow(path, name);
@@ -1616,6 +1616,7 @@ export class ReclaimAnalysis {
     return { flow: def.flow, text: t.slice(from, to < 0 ? t.length : to) };
   }
 
+  /** The path walk of the directory's definition of `name` (as definitionOf() finds it), with the file it is in. */
   private definitionFlow(path: string, name: string): { file: string; flow: FunctionFlow } | null {
     const def = this.definitionOf(path, name);
     const t = def ? this.text(def.file) : undefined;

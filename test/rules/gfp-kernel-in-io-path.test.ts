@@ -431,6 +431,17 @@ static const struct scsi_host_template zeta_sht = {
       [26, "inRole", "warning"],
     ]);
   });
+
+  it("reads an early exit on the parameter as the same test (`if (why != X) return 0;` before the call)", async () => {
+    const early = (reason: string) => {
+      const d = driver(reason, "0").replace("\tif (why == ZETA_EVENT_BRINGUP)\n\t\treturn zeta_read_config(ioc);\n\treturn 0;", "\tif (why != ZETA_EVENT_BRINGUP)\n\t\treturn 0;\n\treturn zeta_read_config(ioc);");
+      const b = d.replace("kzalloc(ioc->cfg_len, GFP_KERNEL)", "zeta_cfg_buffer(ioc)").replace("kzalloc(sizeof(*ioc->hb), GFP_KERNEL)", "zeta_hb_buffer(ioc)");
+      expect(d).toContain("if (why != ZETA_EVENT_BRINGUP)");
+      return reviewWithTree(new Map([["drivers/scsi/zeta.c", b]]), { files: [{ path: "drivers/scsi/zeta.c", before: b, after: d }] }, [rule]);
+    };
+    expect(await early("ZETA_EVENT_RECOVER")).toEqual([]);
+    expect((await early("ZETA_EVENT_BRINGUP")).map((x) => [x.line, x.severity])).toEqual([[3, "warning"]]);
+  });
 });
 
 describe("gfp-kernel-in-io-path with the tree: a mask given as a parameter is the one the role's own chain passes", () => {
