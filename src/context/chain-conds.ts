@@ -6,12 +6,15 @@
 // down only through what it can be named by in the root: a parameter the
 // function never assigns, bound to the argument its caller passed (a
 // variable or a member path of one), and a local assigned once, from such a
-// path. A condition is one of: a member path or variable (true when
-// non-zero), its comparison with a constant, or an upper-case function-like
-// macro of one path (IS_P3P_TYPE(ha)), each possibly negated; a path a link
-// assigns to (any of its members) is not taken as fixed. Anything else (a
-// call, arithmetic, a global) says nothing. Pure: texts in, verdict out.
-import { balanced, isConstant } from "./feasible.js";
+// path. Only tests of a fixed property are read: an upper-case function-like
+// macro of one path (a type or capability test, IS_P3P_TYPE(ha)), possibly
+// negated, whose path no link of the chain assigns to; a state field or its
+// comparison with a constant is not (code between the two tests, a helper
+// the later link calls first, may change it), nor a macro that reads memory
+// as it is now (READ_ONCE: vocabulary VOLATILE_READ_MACROS). Anything else
+// (a call, arithmetic, a global) says nothing. Pure: texts in, verdict out.
+import { balanced } from "./feasible.js";
+import { VOLATILE_READ_MACROS } from "../vocab/kernel-api.js";
 import { paramName } from "./c-scan.js";
 import type { FunctionFlow } from "./flow.js";
 
@@ -139,22 +142,10 @@ function atom(x: string, env: Env, chainText: string): { key: string; value: boo
     s = strip(s.slice(1));
   }
   const fixed = (p: string): string | null => (PATH.test(p) && !writesMember(chainText, p) ? inRoot(p, env) : null);
-  const cmp = /^(.+?)(==|!=)(.+)$/.exec(s);
-  if (cmp) {
-    const [l, op, r] = [cmp[1]!, cmp[2]!, cmp[3]!];
-    const [p, c] = isConstant(l) && !isConstant(r) ? [r, l] : [l, r];
-    if (!isConstant(c) || /[=!<>]/.test(p.replace(/->/g, "."))) return null;
-    const root = fixed(p);
-    return root === null ? null : { key: `${root}==${c}`, value: op === "==" ? value : !value };
-  }
   const mac = MACRO_OF.exec(s);
-  if (mac && balanced(mac[2]!)) {
-    const root = fixed(strip(mac[2]!));
-    return root === null ? null : { key: `${mac[1]}(${root})`, value };
-  }
-  if (isConstant(s)) return null;
-  const root = fixed(s);
-  return root === null ? null : { key: root, value };
+  if (!mac || !balanced(mac[2]!) || VOLATILE_READ_MACROS[mac[1]!] !== undefined) return null;
+  const root = fixed(strip(mac[2]!));
+  return root === null ? null : { key: `${mac[1]}(${root})`, value };
 }
 
 /** The facts one call's conditions need ("c" in the then-branch, "!c" after the else or an early exit). */
@@ -223,7 +214,10 @@ export function linksOf(edges: readonly ChainEdge[], read: (file: string, name: 
   for (const e of edges) {
     const r = read(e.file, e.caller);
     if (!r) break;
-    const calls = e.kind === "work" ? [] : r.flow.events.filter((x) => x.line === e.line && (x.callee === e.callee || x.callee.startsWith("->")));
+    // the call by its name; a call through an ops pointer (`->field`) only when the edge is one (no call by name)
+    const here = e.kind === "work" ? [] : r.flow.events.filter((x) => x.line === e.line);
+    const named = here.filter((x) => x.callee === e.callee);
+    const calls = named.length > 0 ? named : here.filter((x) => x.callee.startsWith("->"));
     // one call read: its conditions and arguments (several on a line: none carried)
     const call = calls.length === 1 ? { conds: [...(calls[0]!.conds ?? []), ...(calls[0]!.guards ?? [])], args: calls[0]!.args } : null;
     links.push({ name: e.caller, params: r.flow.params.map(paramName), text: r.text, call });

@@ -687,6 +687,17 @@ export const WORK_INITS: Readonly<Record<string, { workArg: number; fnArg: numbe
 };
 
 /**
+ * Upper-case function-like macros that read memory as it is now (a value another thread or a helper may change),
+ * not a fixed property of the object: chain-conds.ts does not carry their tests from one call of a chain to the next.
+ */
+export const VOLATILE_READ_MACROS: Readonly<Record<string, Provenance>> = {
+  READ_ONCE: { src: "include/asm-generic/rwonce.h" },
+  READ_ONCE_NOCHECK: { src: "include/asm-generic/rwonce.h" },
+  WARN_ON: { src: "include/asm-generic/bug.h" },
+  WARN_ON_ONCE: { src: "include/asm-generic/bug.h" },
+};
+
+/**
  * The system workqueues and whether they have WQ_MEM_RECLAIM (none does),
  * from kernel/workqueue.c workqueue_init_early(). With a tree, the tree's own
  * header decides which exist.
