@@ -381,7 +381,9 @@ export function chainConflictOf(a: ReclaimAnalysis, edges: readonly Edge[]): Cha
   const links = linksOf(edges, (file, name) => {
     const flow = flowIn(a, file, name);
     if (!flow) return null;
-    const def = a.mode === "diff" ? null : definitionOf(a, file, name);
+    // the text the walk was made from: none for a fragment of the patch (the tree's version may be other code)
+    const fragment = a.post().some((v) => v.path === file && v.name === name && !v.whole && v.flow === flow);
+    const def = a.mode === "diff" || fragment ? null : definitionOf(a, file, name);
     return { flow, text: def && def.file === file ? functionText(a, file, def.fn) : "" };
   });
   return links.length > 1 ? chainConflict(links) : null;

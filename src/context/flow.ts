@@ -637,10 +637,11 @@ function stmt(w: Walk, n: Node, s: State | null): State | null {
     }
     case "labeled_statement": {
       const name = n.childForFieldName("label")?.text ?? "";
-      // a goto from outside a guarded stretch lands here without having passed its if
+      // a goto from outside a guarded stretch lands here without having passed its if (in a fragment, the gotos of
+      // the lines not shown are not known: none is kept)
       if (w.guards.length > 0) {
         const gotos = gotoLinesOf(w).get(name) ?? [];
-        w.guards = w.guards.filter((g) => gotos.every((l) => l > g.from && l <= g.to));
+        w.guards = w.entryVisible ? w.guards.filter((g) => gotos.every((l) => l > g.from && l <= g.to)) : [];
       }
       const pending = w.labels.get(name) ?? null;
       w.labels.delete(name);

@@ -103,6 +103,23 @@ void kappa_poll(struct kappa_host *h, int n)
   });
 });
 
+describe("guards in a fragment (the function's start not shown)", () => {
+  it("ends them at any label: gotos from the lines not shown may land there", () => {
+    const text = "int kappa_tail(struct kappa_host *h)\n{\n\tif (KAPPA_IS_LEGACY(h->hw))\n\t\treturn 0;\n\tkappa_before(h);\nagain:\n\tkappa_after(h);\n\treturn 0;\n}\n";
+    const tree = parseC(text);
+    try {
+      const fn = tree.rootNode.descendantsOfType("function_definition")[0]!;
+      for (const [entryVisible, after] of [[true, ["!(KAPPA_IS_LEGACY(h->hw))"]], [false, undefined]] as const) {
+        const flow = analyseFunction(fn, { entryVisible });
+        expect(flow.events.find((e) => e.callee === "kappa_before")!.guards).toEqual(["!(KAPPA_IS_LEGACY(h->hw))"]);
+        expect(flow.events.find((e) => e.callee === "kappa_after")!.guards).toEqual(after);
+      }
+    } finally {
+      tree.delete();
+    }
+  });
+});
+
 describe("chainConflict: a chain whose calls need one fact of the root's objects both ways", () => {
   const driver = (root: string, helper = "", setup = "") => `static int kappa_alloc_dump(struct kappa_host *h)
 {
