@@ -13,7 +13,7 @@
 // the later link calls first, may change it), nor a macro that reads memory
 // as it is now (READ_ONCE: vocabulary VOLATILE_READ_MACROS). Anything else
 // (a call, arithmetic, a global) says nothing. Pure: texts in, verdict out.
-import { balanced } from "./feasible.js";
+import { balanced, operands, stripParens as strip } from "./feasible.js";
 import { VOLATILE_READ_MACROS } from "../vocab/kernel-api.js";
 import { paramName } from "./c-scan.js";
 import type { FunctionFlow } from "./flow.js";
@@ -43,31 +43,6 @@ export interface ChainConflict {
 
 const PATH = /^[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*)*$/;
 const MACRO_OF = /^([A-Z][A-Z0-9_]*)\((.*)\)$/;
-
-function strip(x: string): string {
-  let s = x;
-  while (s.startsWith("(") && s.endsWith(")") && balanced(s.slice(1, -1))) s = s.slice(1, -1);
-  return s;
-}
-
-/** Top-level operands of `op` ("&&" or "||") in an expression without whitespace. */
-function operands(x: string, op: "&&" | "||"): string[] {
-  const out: string[] = [];
-  let d = 0;
-  let from = 0;
-  for (let i = 0; i < x.length; i++) {
-    const ch = x[i];
-    if (ch === "(") d++;
-    else if (ch === ")") d--;
-    else if (d === 0 && ch === op[0] && x[i + 1] === op[1]) {
-      out.push(x.slice(from, i));
-      from = i + 2;
-      i++;
-    }
-  }
-  out.push(x.slice(from));
-  return out.map(strip);
-}
 
 /** Names the root gives the variables of one link: variable -> path in the root's terms. */
 type Env = Map<string, string>;

@@ -13,7 +13,8 @@ export function isConstant(a: string): boolean {
   return CONSTANT.test(a);
 }
 
-function stripParens(x: string): string {
+/** An expression without the parentheses that enclose all of it. */
+export function stripParens(x: string): string {
   let s = x;
   while (s.startsWith("(") && s.endsWith(")") && balanced(s.slice(1, -1))) s = s.slice(1, -1);
   return s;
@@ -29,8 +30,8 @@ export function balanced(x: string): boolean {
   return d === 0;
 }
 
-/** Top-level `&&` operands of an expression (no whitespace). */
-function conjuncts(x: string): string[] {
+/** Top-level operands of `op` ("&&" or "||") of an expression without whitespace, each without enclosing parentheses. */
+export function operands(x: string, op: "&&" | "||"): string[] {
   const out: string[] = [];
   let d = 0;
   let from = 0;
@@ -38,7 +39,7 @@ function conjuncts(x: string): string[] {
     const ch = x[i];
     if (ch === "(") d++;
     else if (ch === ")") d--;
-    else if (d === 0 && ch === "&" && x[i + 1] === "&") {
+    else if (d === 0 && ch === op[0] && x[i + 1] === op[1]) {
       out.push(x.slice(from, i));
       from = i + 2;
       i++;
@@ -47,6 +48,8 @@ function conjuncts(x: string): string[] {
   out.push(x.slice(from));
   return out.map(stripParens);
 }
+
+const conjuncts = (x: string) => operands(x, "&&");
 
 const falsy = (a: string) => /^(?:0+[uUlL]*|0[xX]0+|NULL|false)$/.test(a);
 const truthy = (a: string) => /^(?:-?[1-9]\d*[uUlL]*|0[xX][0-9a-fA-F]*[1-9a-fA-F][0-9a-fA-F]*|true)$/.test(a);
