@@ -35,7 +35,10 @@ export const rule: Rule = {
         "allocations the patch only moved. On a writeback path reclaim does not call itself (->writepages, " +
         "->write_inode), an allocation with the whole path in view and no folio marked for writeback " +
         "before it is only a note (info), and so is one that fills a field its function first tests for empty " +
-        "(a buffer allocated on first use and kept across resets).",
+        "(a buffer allocated on first use and kept across resets). With sources, a role chain that cannot run is " +
+        "not one: a caller's constant arguments that make false the test (enclosing, or an early exit before " +
+        "the call) the next call sits under, or a type or capability test of the root's object (an upper-case " +
+        "macro of it) that one call of the chain needs true and another false.",
     },
     messages: {
       inRole:
