@@ -116,10 +116,10 @@ function atom(x: string, env: Env, chainText: string): { key: string; value: boo
     value = !value;
     s = strip(s.slice(1));
   }
-  const fixed = (p: string): string | null => (PATH.test(p) && !writesMember(chainText, p) ? inRoot(p, env) : null);
   const mac = MACRO_OF.exec(s);
   if (!mac || !balanced(mac[2]!) || VOLATILE_READ_MACROS[mac[1]!] !== undefined) return null;
-  const root = fixed(strip(mac[2]!));
+  const path = strip(mac[2]!);
+  const root = PATH.test(path) && !writesMember(chainText, path) ? inRoot(path, env) : null;
   return root === null ? null : { key: `${mac[1]}(${root})`, value };
 }
 
@@ -130,8 +130,9 @@ function factsOf(conds: readonly string[], env: Env, chainText: string): { key: 
     const negated = raw.startsWith("!") && !raw.startsWith("!=");
     const body = strip(negated ? raw.slice(1) : raw);
     // the then-branch needs every conjunct; "!(a || b)" needs each disjunct false; "!(a && b)" says nothing alone
-    const parts = negated ? (operands(body, "&&").length > 1 ? [] : operands(body, "||")) : operands(body, "&&");
-    if (!negated && parts.length === 1 && operands(body, "||").length > 1) continue;
+    const and = operands(body, "&&");
+    const parts = negated ? (and.length > 1 ? [] : operands(body, "||")) : and;
+    if (!negated && and.length === 1 && operands(body, "||").length > 1) continue;
     for (const p of parts) {
       const f = atom(p, env, chainText);
       if (f) out.push(negated ? { key: f.key, value: !f.value } : f);

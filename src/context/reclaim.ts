@@ -1608,12 +1608,7 @@ export class ReclaimAnalysis {
     const def = this.definitionFlow(path, name);
     const t = def ? this.text(def.file) : undefined;
     if (!def || t === undefined) return null;
-    let from = 0;
-    for (let l = 1; l < def.flow.start && from >= 0; l++) from = t.indexOf("\n", from) + 1 || -1;
-    if (from < 0) return null;
-    let to = from;
-    for (let l = def.flow.start; l <= def.flow.end && to >= 0; l++) to = t.indexOf("\n", to) + 1 || -1;
-    return { flow: def.flow, text: t.slice(from, to < 0 ? t.length : to) };
+    return { flow: def.flow, text: treeLines(def.file, t).slice(def.flow.start - 1, def.flow.end).join("\n") };
   }
 
   /** The path walk of the directory's definition of `name` (as definitionOf() finds it), with the file it is in. */

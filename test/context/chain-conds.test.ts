@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { chainConflict, linksOf, type ChainEdge } from "../../src/context/chain-conds.js";
 import { analyseFunction, functionName, type FunctionFlow } from "../../src/context/flow.js";
 import { initParser, parseC } from "../../src/context/parser.js";
+import { kappaDriver } from "../helpers/kappa-driver.js";
 
 beforeAll(async () => {
   await initParser();
@@ -121,37 +122,7 @@ describe("guards in a fragment (the function's start not shown)", () => {
 });
 
 describe("chainConflict: a chain whose calls need one fact of the root's objects both ways", () => {
-  const driver = (root: string, helper = "", setup = "") => `static int kappa_alloc_dump(struct kappa_host *h)
-{
-	h->dump = vmalloc(h->dump_len);
-	return h->dump ? 0 : -ENOMEM;
-}
-
-static int kappa_setup(struct kappa_host *h)
-{
-	struct kappa_hw *hw = h->hw;
-${setup}
-	if (KAPPA_IS_LEGACY(hw)) {
-		kappa_legacy_load(h);
-		return 0;
-	}
-	kappa_load_fw(h);
-	return kappa_alloc_dump(h);
-}
-
-static int kappa_ctx_reset(struct kappa_host *host)
-{
-${helper}
-	return kappa_setup(host);
-}
-
-static int kappa_host_reset(struct scsi_cmnd *cmd)
-{
-	struct kappa_host *h = shost_priv(cmd->device->host);
-
-${root}
-	return SUCCESS;
-}`;
+  const driver = (root: string, helper = "", setup = "") => kappaDriver({ alloc: "vmalloc(h->dump_len)", root, helper, setup });
   const edges: ChainEdge[] = [
     { caller: "kappa_host_reset", callee: "kappa_ctx_reset", file: "k.c", line: 0 },
     { caller: "kappa_ctx_reset", callee: "kappa_setup", file: "k.c", line: 0 },

@@ -2,6 +2,7 @@ import { rule } from "../../src/rules/gfp-context/gfp-kernel-in-io-path.js";
 import { ruleTester, runRule } from "../helpers/rule-tester.js";
 import { describe, expect, it } from "vitest";
 import { reviewWithTree } from "../helpers/tree-review.js";
+import { kappaDriver } from "../helpers/kappa-driver.js";
 
 const queueRq = `static blk_status_t widget_queue_rq(struct blk_mq_hw_ctx *hctx,
 		const struct blk_mq_queue_data *bd)
@@ -655,45 +656,10 @@ static const struct scsi_host_template kite_template = {
 });
 
 describe("gfp-kernel-in-io-path with the tree: a chain whose calls need the adapter's type both ways", () => {
-  // written for this test, modelled on an HBA driver whose host reset re-runs the chip set-up only for one adapter
-  // family, and whose set-up skips the dump buffer for that family
-  const driver = (rootTest: string) => `static int kappa_alloc_dump(struct kappa_host *h)
-{
-	h->dump = kzalloc(h->dump_len, GFP_KERNEL);
-	return h->dump ? 0 : -ENOMEM;
-}
-
-static int kappa_setup(struct kappa_host *h)
-{
-	struct kappa_hw *hw = h->hw;
-
-	if (KAPPA_IS_LEGACY(hw)) {
-		kappa_legacy_load(h);
-		return 0;
-	}
-	kappa_load_fw(h);
-	return kappa_alloc_dump(h);
-}
-
-static int kappa_ctx_reset(struct kappa_host *host)
-{
-	kappa_stop_fw(host);
-	return kappa_setup(host);
-}
-
-static int kappa_host_reset(struct scsi_cmnd *cmd)
-{
-	struct kappa_host *h = shost_priv(cmd->device->host);
-
-	if (${rootTest})
-		kappa_ctx_reset(h);
-	return SUCCESS;
-}
-
-static const struct scsi_host_template kappa_sht = {
-	.eh_host_reset_handler = kappa_host_reset,
-};
-`;
+  // test/helpers/kappa-driver.ts: the host reset re-runs the chip set-up only for the adapters `rootTest` picks, and
+  // the set-up leaves early for one family before the dump buffer
+  const driver = (rootTest: string) =>
+    kappaDriver({ alloc: "kzalloc(h->dump_len, GFP_KERNEL)", root: `\tif (${rootTest})\n\t\tkappa_ctx_reset(h);`, helper: "\tkappa_stop_fw(host);", registered: true });
   const before = (t: string) => driver(t).replace("kzalloc(h->dump_len, GFP_KERNEL)", "kappa_dump_buffer(h)");
   const review = (t: string) =>
     reviewWithTree(new Map([["drivers/scsi/kappa.c", before(t)]]), { files: [{ path: "drivers/scsi/kappa.c", before: before(t), after: driver(t) }] }, [rule]);
