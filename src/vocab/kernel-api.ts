@@ -18,7 +18,7 @@ export interface Provenance {
 
 // ---------------------------------------------------------------- allocators
 
-export type AllocFamily = "slab" | "page" | "vmalloc" | "mempool" | "bio" | "skb" | "dma" | "xarray" | "other";
+export type AllocFamily = "slab" | "page" | "vmalloc" | "mempool" | "bio" | "skb" | "dma" | "xarray" | "percpu" | "other";
 
 export interface Allocator extends Provenance {
   /** 0-based index of the gfp_t argument; null: always allocates as GFP_KERNEL (no gfp argument). */
@@ -122,6 +122,12 @@ export const ALLOCATORS: Readonly<Record<string, Allocator>> = {
   kthread_create: { gfpArg: null, family: "other", src: "kernel/kthread.c (waits for kthreadd, allocates GFP_KERNEL)" },
   kthread_run: { gfpArg: null, family: "other", src: "include/linux/kthread.h" },
   kthread_create_on_node: { gfpArg: null, family: "other", src: "kernel/kthread.c" },
+  // per-CPU memory: the plain forms pass GFP_KERNEL to pcpu_alloc_noprof(), which then takes pcpu_alloc_mutex and
+  // may populate chunks with vmalloc'd pages; a mask without GFP_KERNEL's bits makes it an atomic allocation
+  alloc_percpu: { gfpArg: null, family: "percpu", src: "include/linux/percpu.h alloc_percpu() -> __alloc_percpu() -> pcpu_alloc_noprof(..., GFP_KERNEL)" },
+  __alloc_percpu: { gfpArg: null, family: "percpu", src: "include/linux/percpu.h __alloc_percpu(): pcpu_alloc_noprof(..., GFP_KERNEL)" },
+  alloc_percpu_gfp: { gfpArg: 1, family: "percpu", src: "include/linux/percpu.h" },
+  __alloc_percpu_gfp: { gfpArg: 2, family: "percpu", src: "include/linux/percpu.h" },
 };
 
 /**

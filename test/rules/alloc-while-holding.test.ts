@@ -48,6 +48,18 @@ const freeze = (mask: string) => `static int widget_set_depth(struct widget_dev 
 }
 `;
 
+const percpuFreeze = (call: string) => `static int widget_stats_init(struct widget_dev *wd)
+{
+	struct widget_stat __percpu *stats;
+
+	blk_mq_freeze_queue(wd->queue);
+	stats = ${call};
+	widget_swap_stats(wd, stats);
+	blk_mq_unfreeze_queue(wd->queue);
+	return 0;
+}
+`;
+
 const handleParam = (type: string, mask: string) => `static int frob_add_ref(${type}, struct frob_inode *fi, u64 bytenr)
 {
 	struct frob_ref *ref;
@@ -91,6 +103,10 @@ const attached = (mask: string, test: string) => `static int frob_sync_label(str
 
 ruleTester(rule, {
   valid: [
+    {
+      name: "per-CPU memory with a mask that forbids IO under a frozen queue (alloc_percpu_gfp: the mask is its second argument)",
+      patch: { files: [{ path: "drivers/block/widget.c", before: null, after: percpuFreeze("alloc_percpu_gfp(struct widget_stat, GFP_NOIO)") }] },
+    },
     {
       name: "the shrinker's mutex is held, but so is an xarray's spinlock (xa_lock): sleeping in atomic context is another bug",
       patch: {
@@ -201,6 +217,11 @@ static int frob_setattr(struct frob_inode_info *fi, size_t n)
     {
       name: "GFP_KERNEL while the request queue is frozen",
       patch: { files: [{ path: "drivers/block/widget.c", before: freeze("GFP_NOIO"), after: freeze("GFP_KERNEL") }] },
+      errors: [{ messageId: "frozen", line: 6, severity: "warning" }],
+    },
+    {
+      name: "alloc_percpu() takes no mask and allocates with GFP_KERNEL: under a frozen queue",
+      patch: { files: [{ path: "drivers/block/widget.c", before: null, after: percpuFreeze("alloc_percpu(struct widget_stat)") }] },
       errors: [{ messageId: "frozen", line: 6, severity: "warning" }],
     },
     {
