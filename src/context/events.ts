@@ -166,11 +166,16 @@ export function classifyCall(callee: string, args: string[], assignedTo: string 
     };
   }
   // any other call given a mask may allocate with it (a gfp_t parameter says so): sbitmap_init_node(..., GFP_KERNEL, ...)
-  if (!(callee in MASK_NOT_ALLOCATING) && !/^(?:trace_|pr_|dev_|printk)/.test(callee)) {
+  if (mayAllocateWithMask(callee)) {
     const arg = args.find((a) => looksLikeMask(a) && /^[\s()|&~A-Z0-9_]+$/.test(a));
     if (arg !== undefined) return { kind: "alloc", name: callee, family: "passed", mask: evalMask(arg), implicit: false, gfpText: arg };
   }
   return { kind: "call" };
+}
+
+/** A call that, given a gfp mask, may allocate with it: any but the vocabulary's mask readers and the print/trace calls. */
+export function mayAllocateWithMask(callee: string): boolean {
+  return !(callee in MASK_NOT_ALLOCATING) && !/^(?:trace_|pr_|dev_|printk)/.test(callee);
 }
 
 /** `guard(cls)(&l)` / `scoped_guard(cls, &l)`: the lock kind of the class, or null. */

@@ -44,14 +44,14 @@ import { paramName, paramsOfSignature, scanFile, type ScanFile, type ScanFunctio
 
 export { paramsOfSignature };
 import { regionFlow, regionsOf, type Region } from "./diff-model.js";
-import { lockKeyOf, type LockKey } from "./events.js";
+import { lockKeyOf, mayAllocateWithMask, type LockKey } from "./events.js";
 import { getFacts, type ContextFacts } from "./facts.js";
 import { contradicted, isConstant } from "./feasible.js";
 import { chainConflict, linksOf, type ChainEdge } from "./chain-conds.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
-import { applyScopes, evalMask, type Mask } from "./gfp.js";
+import { applyScopes, evalMask, looksLikeGfpVariable, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
-import { blankDeadConditionals } from "./c-lines.js";
+import { blankDeadConditionals, stripLine } from "./c-lines.js";
 import { findLockWrappers, wrapperLockExpr, wrappersKey, type LockWrapper, type LockWrappers } from "./lock-wrappers.js";
 import { registerMemo } from "./memos.js";
 
@@ -173,6 +173,8 @@ export interface AllocSite {
   at: number;
   /** The mask as written. */
   mask: Mask;
+  /** A mask variable of the function resolved from its assignments (maskFromLocals): the value, and where from. */
+  maskLocal?: { mask: Mask; from: string; line: number; value: string };
   /** After the scopes open on every path here and held by every caller. */
   effective: Mask;
   /** A scope is open on some path to here but not on all. */
@@ -1880,7 +1882,7 @@ export class ReclaimAnalysis {
     if (this.allocMemo) return this.allocMemo;
     const out: AllocSite[] = [];
     for (const v of this.post()) {
-      const allocs = v.flow.events.filter((e): e is AllocSite["ev"] => e.info.kind === "alloc");
+      const allocs = [...v.flow.events.filter((e): e is AllocSite["ev"] => e.info.kind === "alloc"), ...this.passedLocalMasks(v)];
       // calls into functions of the sources that allocate (a source tree): the call stands for the allocation
       // (an audit reports each allocation where it is, once)
       const through = this.facts && this.mode !== "audit" ? this.allocatingCalls(v) : [];
@@ -1991,10 +1993,14 @@ export class ReclaimAnalysis {
 
   /** The same call in the pre image (same function, callee and first argument or target), when there is one. */
   before(site: AllocSite): FlowEvent | null {
+    return this.beforeIn(site)?.e ?? null;
+  }
+
+  private beforeIn(site: AllocSite): { e: FlowEvent; v: FnView } | null {
     const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
     // every candidate of the function's old side; when several match (the same call in several places), the one
     // into the same lvalue, on a line the patch changed, nearest the site's line
-    let best: { e: FlowEvent; score: number; dist: number } | null = null;
+    let best: { e: FlowEvent; v: FnView; score: number; dist: number } | null = null;
     for (const p of this.preViewsOf(site.fn.path, site.fn.name)) {
       for (const e of p.flow.events) {
         if (e.info.kind !== "alloc") continue;
@@ -2003,10 +2009,10 @@ export class ReclaimAnalysis {
         if (!sameLvalue && !(e.info.name === site.ev.info.name && norm(e.args[0]) === norm(site.ev.args[0]))) continue;
         const score = (sameLvalue ? 2 : 0) + (p.changed.has(e.line) ? 1 : 0);
         const dist = Math.abs(e.line - site.at);
-        if (!best || score > best.score || (score === best.score && dist < best.dist)) best = { e, score, dist };
+        if (!best || score > best.score || (score === best.score && dist < best.dist)) best = { e, v: p, score, dist };
       }
     }
-    return best?.e ?? null;
+    return best;
   }
 
   /**
@@ -2039,11 +2045,15 @@ export class ReclaimAnalysis {
 
   /** The allocation was already there, with a mask no stricter (moved, re-indented or reformatted, not new). */
   unchanged(site: AllocSite): boolean {
-    const b = this.before(site);
+    const found = this.beforeIn(site);
+    const b = found?.e;
     if (!b || b.info.kind !== "alloc") return false;
-    const m = this.maskBefore(site)?.mask ?? b.info.mask;
+    let m = this.maskBefore(site)?.mask ?? b.info.mask;
+    const now = site.maskLocal?.mask ?? site.mask;
+    // a mask variable: compare what its assignments gave before with what they give now
+    if (site.maskLocal && (m.fs === null || m.io === null)) m = this.maskFromLocals(found.v, b as AllocSite["ev"])?.mask ?? m;
     const weaker = (was: boolean | null, now: boolean | null) => was === false && now !== false;
-    return !weaker(m.fs, site.mask.fs) && !weaker(m.io, site.mask.io) && !weaker(m.reclaim, site.mask.reclaim);
+    return !weaker(m.fs, now.fs) && !weaker(m.io, now.io) && !weaker(m.reclaim, now.reclaim);
   }
 
   /** The mask in effect for this allocation before the patch when it was stricter than now (GFP_NOFS -> GFP_KERNEL, or a scope gone), else null. */
@@ -2067,6 +2077,121 @@ export class ReclaimAnalysis {
     const name = (ev.info.gfpText ?? "").trim();
     if (!/^[A-Za-z_]\w*$/.test(name)) return -1;
     return v.flow.params.findIndex((p) => new RegExp(`\\b${name}\\s*$`).test(p));
+  }
+
+  /**
+   * A mask held in a local variable of the function (`gfp_t gfp = GFP_NOFS; if (x) gfp = GFP_KERNEL;
+   * kmalloc(n, gfp)`), resolved from the assignments visible before the allocation: the least restricted
+   * value any of them gives (the path where it holds). Assignments that an unconditional one at the
+   * allocation's depth or shallower overrides are dropped (unless a label between lets a goto skip it);
+   * values that are not written-out masks (a call's result, a parameter) are left out, and a variable whose
+   * address is taken, or whose declaration (or any line from it to the allocation) is not in view, is not
+   * resolved.
+   */
+  private maskFromLocals(v: FnView, ev: AllocSite["ev"]): { mask: Mask; from: string; line: number; value: string } | null {
+    const m = ev.info.mask;
+    if (m.reclaim !== null && m.io !== null && m.fs !== null) return null;
+    const name = (ev.info.gfpText ?? "").trim();
+    if (!/^[A-Za-z_]\w*$/.test(name) || this.maskParamIndex(v, ev) >= 0 || v.flow.params.some((p) => new RegExp(`\\b${name}\\s*$`).test(p))) return null;
+    const lines = this.visibleLines(v);
+    const state = { inComment: false };
+    const decl = new RegExp(`\\bgfp_t\\s+(?:[^;]*,\\s*)?${name}\\s*(?:=\\s*([^;,]+))?[;,]`);
+    const assign = new RegExp(`(?:^|[^\\w.>])${name}\\s*(\\|=|&=|=)(?!=)\\s*([^;]+);`);
+    const address = new RegExp(`&\\s*${name}\\b`);
+    type Step = { line: number; indent: number; op: "=" | "|=" | "&="; rhs: string };
+    const steps: Step[] = [];
+    const labels: number[] = [];
+    let declared = false;
+    for (let ln = v.flow.start; ln < ev.line; ln++) {
+      const raw = lines.get(ln);
+      if (raw === undefined) {
+        // a line not in view after the declaration: an assignment may hide there
+        if (declared) return null;
+        continue;
+      }
+      const code = stripLine(raw, state);
+      if (address.test(code)) return null;
+      if (/^\s*[A-Za-z_]\w*\s*:(?!:)\s*$/.test(code) && !/^\s*default\s*:/.test(code)) labels.push(ln);
+      const indent = /^\s*/.exec(raw.replace(/\t/g, "        "))![0].length;
+      const d = decl.exec(code);
+      if (d) {
+        declared = true;
+        steps.length = 0;
+        if (d[1] !== undefined) steps.push({ line: ln, indent: -1, op: "=", rhs: d[1].trim() });
+        continue;
+      }
+      const a = assign.exec(code);
+      if (a && declared) steps.push({ line: ln, indent, op: a[1] as Step["op"], rhs: a[2]!.trim() });
+    }
+    if (!declared || steps.length === 0) return null;
+    const callRaw = lines.get(ev.line) ?? "";
+    const callIndent = /^\s*/.exec(callRaw.replace(/\t/g, "        "))![0].length;
+    // the last plain assignment that every path to the allocation passes: at its depth or shallower, no label after it
+    let from = 0;
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const st = steps[i]!;
+      if (st.op === "=" && st.indent <= callIndent && !labels.some((l) => l > st.line)) {
+        from = i;
+        break;
+      }
+    }
+    let values: { text: string; line: number }[] = [];
+    for (const st of steps.slice(from)) {
+      if (st.op === "=") {
+        const alts = maskAlternatives(st.rhs);
+        for (const t of alts) values.push({ text: t, line: st.line });
+      } else values = values.map((x) => ({ text: `(${x.text}) ${st.op === "|=" ? "|" : "&"} ${st.rhs}`, line: st.line }));
+    }
+    let best: { mask: Mask; text: string; line: number } | null = null;
+    // a value that is no written-out mask (a call's result, a parameter): what it allows is unknown
+    let unknown = false;
+    for (const x of values) {
+      const mask = evalMask(x.text);
+      if (mask.reclaim === null || mask.io === null || mask.fs === null) unknown = true;
+      if (mask.reclaim === null && mask.io === null && mask.fs === null) continue;
+      if (!best || maskOpenness(mask) > maskOpenness(best.mask)) best = { mask, text: x.text, line: x.line };
+    }
+    if (!best) return null;
+    // with an unknown value on some path, a bit the known ones clear is not known to be clear
+    const orUnknown = (b: boolean | null) => (b === true ? true : unknown ? null : b);
+    const mask = { reclaim: orUnknown(best.mask.reclaim), io: orUnknown(best.mask.io), fs: orUnknown(best.mask.fs), text: m.text, name: null };
+    return { mask, from: `${name} is ${cleanMask(best.text)} from line ${best.line}`, line: best.line, value: cleanMask(best.text) };
+  }
+
+  /**
+   * Calls that get a mask variable of the function whose assignments give a written-out mask (maskFromLocals):
+   * like a call given that mask, they may allocate with it (`zeta_encrypt_page(folio, gfp)` after `gfp = GFP_KERNEL`).
+   */
+  private passedLocalMasks(v: FnView): AllocSite["ev"][] {
+    const out: AllocSite["ev"][] = [];
+    for (const e of v.flow.events) {
+      if (e.info.kind !== "call" || e.callee.startsWith("->") || !mayAllocateWithMask(e.callee)) continue;
+      const arg = e.args.find((x) => /^[A-Za-z_]\w*$/.test(x.trim()) && looksLikeGfpVariable(x));
+      if (arg === undefined) continue;
+      const ev = { ...e, info: { kind: "alloc" as const, name: e.callee, family: "passed", mask: evalMask(arg), implicit: false, gfpText: arg.trim() } };
+      if (this.maskFromLocals(v, ev)) out.push(ev);
+    }
+    return out;
+  }
+
+  /** The lines of a function view: the file's text for a whole function, the hunks' lines for a fragment. */
+  private visibleLines(v: FnView): Map<number, string> {
+    const out = new Map<number, string>();
+    if (v.whole) {
+      const t = v.image === "post" ? this.text(v.path) : (this.source?.preImage(v.path) ?? this.text(v.path));
+      if (t !== undefined) {
+        const all = treeLines(v.path, t);
+        for (let n = v.flow.start; n <= v.flow.end && n <= all.length; n++) out.set(n, all[n - 1]!);
+        return out;
+      }
+    }
+    const f = this.patch.files.find((x) => (v.image === "post" ? x.path === v.path : (x.oldPath ?? x.path) === v.path));
+    for (const h of f?.hunks ?? [])
+      for (const l of h.lines) {
+        const n = v.image === "post" ? (l.kind === "del" ? null : l.newLine) : l.kind === "add" ? null : l.oldLine;
+        if (n !== null && n >= v.flow.start && n <= v.flow.end) out.set(n, l.text);
+      }
+    return out;
   }
 
   private maskFromCallers(v: FnView, ev: AllocSite["ev"], callers: CallerFacts): { mask: Mask; from: string } | null {
@@ -2125,21 +2250,25 @@ export class ReclaimAnalysis {
     if (nofsHandle && !must.includes("nofs")) must.push("nofs");
     const callerScopes = callers.everyScope;
     const fromCallers = this.maskFromCallers(v, ev, callers);
-    const effective = applyScopes(fromCallers?.mask ?? ev.info.mask, [...must, ...callerScopes]);
+    const fromLocals = fromCallers ? null : this.maskFromLocals(v, ev);
+    const effective = applyScopes(fromCallers?.mask ?? fromLocals?.mask ?? ev.info.mask, [...must, ...callerScopes]);
     const site: AllocSite = {
       fn: v,
       ev,
-      added: this.mode === "audit" || touchesLines(v.changed, ev.line, ev.endLine ?? ev.line),
-      at: firstChanged(v.changed, ev.line, ev.endLine ?? ev.line) ?? ev.line,
+      // a mask variable the patch assigns: the allocation it reaches is the patch's (the finding sits on the assignment)
+      added: this.mode === "audit" || touchesLines(v.changed, ev.line, ev.endLine ?? ev.line) || (fromLocals !== null && v.changed.has(fromLocals.line)),
+      at: firstChanged(v.changed, ev.line, ev.endLine ?? ev.line) ?? (fromLocals !== null && v.changed.has(fromLocals.line) ? fromLocals.line : ev.line),
       mask: ev.info.mask,
       effective,
       scopeSomePaths: may.length > must.length,
       callerScopes,
-      maskFrom: fromCallers?.from ?? null,
+      maskFrom: fromCallers?.from ?? fromLocals?.from ?? null,
       entryUnknown: !v.flow.entryVisible,
       ...(nofsHandle ? { handleNofs: nofsHandle } : {}),
+      ...(fromLocals ? { maskLocal: fromLocals } : {}),
       hazards: [],
     };
+    if (fromLocals && site.at !== ev.line && site.maskFrom === fromLocals.from) site.maskFrom = `${fromLocals.from}; the call is at line ${ev.line}`;
     if (effective.reclaim === false) return site;
     // the role of the function (for a line under if-conditions: through callers that can reach it)
     const role = v.whole && (ev.conds?.length ?? 0) > 0 ? this.roleAt(v, ev.line) : this.roleOf(v);
@@ -2159,7 +2288,7 @@ export class ReclaimAnalysis {
     // what is held here (any caller's mask), or by a caller (that caller's own mask and scopes)
     const paramIdx = this.maskParamIndex(v, ev);
     const pathMask = (p: CallerPath): Mask => {
-      const m = paramIdx >= 0 && p.args[paramIdx] !== undefined ? evalMask(p.args[paramIdx]!) : ev.info.mask;
+      const m = paramIdx >= 0 && p.args[paramIdx] !== undefined ? evalMask(p.args[paramIdx]!) : (fromLocals?.mask ?? ev.info.mask);
       return applyScopes(m, [...must, ...callerScopes, ...p.mustScopes]);
     };
     const heldHere = ev.state.held.map((h) => ({ entry: h.entry, must: h.must, via: null as string[] | null, mask: effective }));
@@ -2310,6 +2439,12 @@ function treeLines(path: string, text: string): string[] {
   if (linesCache.size > 200) linesCache.delete(linesCache.keys().next().value!);
   linesCache.set(path, { text, lines });
   return lines;
+}
+
+/** The masks an assigned expression may give: both arms of a top-level `c ? a : b`, else the expression. */
+function maskAlternatives(rhs: string): string[] {
+  const q = /^[^?]*\?([^:?]*):([^:?]*)$/.exec(rhs);
+  return q ? [q[1]!.trim(), q[2]!.trim()] : [rhs];
 }
 
 function cleanMask(s: string): string {

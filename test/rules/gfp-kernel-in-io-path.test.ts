@@ -89,8 +89,31 @@ const writeCallback = `static int quill_write_folio(struct folio *folio, struct 
 }
 `;
 
+// a mask held in a local variable of a queue_rq handler: its assignments decide the allocation's mask
+const localMask = (decl: string, body: string, call = "cmd->sg = kcalloc(cmd->nents, sizeof(*cmd->sg), gfp);") => `static blk_status_t widget_queue_rq(struct blk_mq_hw_ctx *hctx,
+				    const struct blk_mq_queue_data *bd)
+{
+	struct widget_cmd *cmd = blk_mq_rq_to_pdu(bd->rq);
+	gfp_t gfp = ${decl};
+${body}	${call}
+	if (!cmd->sg)
+		return BLK_STS_RESOURCE;
+	return BLK_STS_OK;
+}
+`;
+const bigCmd = (mask: string) => `\tif (cmd->nents > WIDGET_INLINE_SG)\n\t\tgfp = ${mask};\n`;
+
 ruleTester(rule, {
   valid: [
+    { name: "a mask variable whose every assignment forbids IO (GFP_NOIO, GFP_NOWAIT on one branch)", patch: { files: [{ path: "drivers/block/widget.c", before: localMask("GFP_NOIO", ""), after: localMask("GFP_NOIO", bigCmd("GFP_NOWAIT")) }] } },
+    {
+      name: "a mask variable declared GFP_KERNEL, then set to GFP_NOIO on every path before the call",
+      patch: { files: [{ path: "drivers/block/widget.c", before: localMask("GFP_NOIO", ""), after: localMask("GFP_KERNEL", "\tgfp = GFP_NOIO;\n") }] },
+    },
+    {
+      name: "a mask variable whose address a helper gets: its value is not read from the assignments",
+      patch: { files: [{ path: "drivers/block/widget.c", before: localMask("GFP_NOIO", ""), after: localMask("GFP_KERNEL", "\twidget_pick_gfp(cmd, &gfp);\n") }] },
+    },
     {
       name: "the same writepage callback under a jbd2 handle passed in: the handle's NOFS scope covers the allocation",
       patch: { files: [{ path: "fs/quill/file.c", before: null, after: writeCallback.replace("struct writeback_control *wbc, void *data)", "struct writeback_control *wbc, handle_t *handle, void *data)") }] },
@@ -202,6 +225,24 @@ ruleTester(rule, {
     },
   ],
   invalid: [
+    {
+      name: "a mask variable the patch sets to GFP_KERNEL on one branch before the call: reported on that assignment",
+      patch: { files: [{ path: "drivers/block/widget.c", before: localMask("GFP_NOIO", ""), after: localMask("GFP_NOIO", bigCmd("GFP_KERNEL")) }] },
+      errors: [{ messageId: "inRole", line: 7, severity: "warning" }],
+    },
+    {
+      name: "the same variable handed to a helper of the driver (a call given a mask may allocate with it)",
+      patch: {
+        files: [
+          {
+            path: "drivers/block/widget.c",
+            before: localMask("GFP_NOIO", "", "cmd->sg = widget_map_sg(cmd, gfp);"),
+            after: localMask("GFP_NOIO", bigCmd("GFP_KERNEL"), "cmd->sg = widget_map_sg(cmd, gfp);"),
+          },
+        ],
+      },
+      errors: [{ messageId: "inRole", line: 7, severity: "warning" }],
+    },
     {
       name: "the hunk starts inside an early-return block whose opening it does not show: the lines after it still run",
       patch: {
@@ -592,6 +633,14 @@ static const struct scsi_host_template theta_sht = {
   it("a test of a field nothing below fills (a state flag) is no first-setup guard: a warning", async () => {
     const f = await run("!hba->suspended");
     expect(f.map((x) => [x.line, x.severity])).toEqual([[9, "warning"]]);
+  });
+});
+
+describe("gfp-kernel-in-io-path: a mask variable's value", () => {
+  it("names the assignment that gives it and the line of the call", () => {
+    const f = runRule(rule, { files: [{ path: "drivers/block/widget.c", before: localMask("GFP_NOIO", ""), after: localMask("GFP_NOIO", bigCmd("GFP_KERNEL")) }] });
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toContain("kcalloc(gfp) (gfp is GFP_KERNEL from line 7; the call is at line 8) in widget_queue_rq()");
   });
 });
 

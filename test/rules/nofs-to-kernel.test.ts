@@ -372,6 +372,35 @@ describe("nofs-to-kernel: a per-call mask dropped under a scope that still cover
   });
 });
 
+describe("nofs-to-kernel: a per-call mask replaced by a variable of the function", () => {
+  // written for this test, modelled on a filesystem helper that picks the mask of its buffer allocation
+  const fn = (decl: string, call: string) => `static int frob_read_block(struct frob_sb *sb, u64 blk, bool retry)
+{
+	struct frob_buf *buf;
+${decl}
+	buf = kmalloc(sizeof(*buf), ${call});
+	if (!buf)
+		return -ENOMEM;
+	return frob_submit(sb, buf, blk);
+}
+`;
+  const variable = "\tgfp_t gfp = GFP_NOFS;\n\n\tif (retry)\n\t\tgfp |= __GFP_NOFAIL;";
+
+  it("says every value the variable takes in the lines shown keeps __GFP_FS clear (a check made), at info", async () => {
+    const { runRule } = await import("../helpers/rule-tester.js");
+    const f = runRule(rule, { context: 20, files: [{ path: "fs/frob/read.c", before: fn("", "GFP_NOFS"), after: fn(variable, "gfp") }] });
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[8, "info", "keptByVariable"]]);
+    expect(f[0]!.message).toContain("GFP_NOFS -> gfp for kmalloc(gfp) (gfp is (GFP_NOFS) | __GFP_NOFAIL from line 7) in frob_read_block(): every value the lines show gfp taking clears __GFP_FS");
+  });
+
+  it("a value that lets reclaim into the filesystem on one path is a relaxation, not kept", async () => {
+    const { runRule } = await import("../helpers/rule-tester.js");
+    const f = runRule(rule, { context: 20, files: [{ path: "fs/frob/read.c", before: fn("", "GFP_NOFS"), after: fn(variable.replace("gfp |= __GFP_NOFAIL", "gfp = GFP_KERNEL"), "gfp") }] });
+    expect(f.map((x) => x.messageId)).toEqual(["relaxedUnknown"]);
+    expect(f[0]!.message).toContain("GFP_NOFS -> gfp for kmalloc(gfp) (gfp is GFP_KERNEL from line 7)");
+  });
+});
+
 describe("nofs-to-kernel: a transaction handle whose start saves a NOFS scope covers the relaxed mask", () => {
   // written for this test, modelled on a filesystem helper that logs an item in the transaction it is given; the
   // handle type is one the vocabulary knows carries a NOFS scope for its lifetime (derived from its start function)

@@ -33,7 +33,9 @@ export const rule: Rule = {
         "Check every caller for held locks and transaction handles, or keep the constraint as a " +
         "memalloc_nofs_save() scope where the reason for it begins, with a comment naming the reason.",
       quiet:
-        "Relaxations where a warning from gfp-kernel-in-io-path or alloc-while-holding already names the hazard on the same line.",
+        "Relaxations where a warning from gfp-kernel-in-io-path or alloc-while-holding already names the hazard on the same line. " +
+        "A written-out mask replaced by a scope in force, or by a gfp_t variable of the function whose every value in view keeps the " +
+        "bit clear, is said as the check made (info), not as a relaxation.",
     },
     messages: {
       relaxedUnknown:
@@ -50,6 +52,8 @@ export const rule: Rule = {
         "{{kind}} scope removed from {{fn}}(), and no allocation is left in the lines the patch shows: it covered {{covered}}; if any of them (or a helper they call) still allocates, it now may {{what}} from reclaim",
       relaxedCovered:
         "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): {{where}} covers it, so it still runs {{kind}} ({{checked}})",
+      keptByVariable:
+        "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): every value the lines show {{now}} taking clears {{bit}} (the least strict is {{value}}, line {{line}}), so it still runs {{kind}}; an assignment outside these lines, or a value given by a call, would change that",
       scopeRemoved:
         "{{kind}} scope removed in {{fn}}(): {{alloc}} now runs as {{now}}; {{verdict}}",
     },
@@ -165,7 +169,20 @@ function coveredByScope(a: ReclaimAnalysis, site: AllocSite): Report | null {
       : handle
         ? `the NOFS scope of the ${handle.api} transaction handle ${handle.param ? `passed in (${handle.param})` : "held here"} (${handle.scope.how === "tree" ? "found in the tree" : "in linux-6.12"}: ${handle.scope.where})`
         : null;
-  if (!where) return null;
+  if (!where) {
+    // the mask is now a variable of the function whose every visible value keeps the bit clear
+    const local = site.maskLocal;
+    if (!local || own || site.callerScopes.length > 0 || handle) return null;
+    if ((io && local.mask.io !== false) || (!io && local.mask.fs !== false)) return null;
+    return {
+      file: site.fn.path,
+      line: site.at,
+      identifiers: [site.ev.callee, bm.name ?? bm.text, site.mask.text],
+      messageId: "keptByVariable",
+      data: { was: bm.name ?? bm.text, now: site.mask.text, alloc: allocText(site), fn: site.fn.name, bit: io ? "__GFP_IO" : "__GFP_FS", value: local.value, line: local.line, kind: kind.toUpperCase() },
+      fix: `Nothing to change while every assignment to ${site.mask.text} keeps ${io ? "__GFP_IO" : "__GFP_FS"} clear; a new one that sets ${bm.name ?? bm.text}'s cleared bits again brings the recursion back.`,
+    };
+  }
   return {
     file: site.fn.path,
     line: site.at,

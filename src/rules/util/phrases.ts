@@ -12,7 +12,7 @@ export function allocText(site: AllocSite, maskFrom: string | null = site.maskFr
     return `${site.pointer.call}(), whose target ${site.pointer.target}() (registered as ${site.pointer.struct}.${site.pointer.field} in this directory) allocates with ${site.mask.text} (${site.through.join(" -> ")})`;
   if (site.through) return `${ev.callee}(), which allocates with ${site.mask.text} (${site.through.join(" -> ")})`;
   if (ev.info.implicit) return `${ev.callee}() (always GFP_KERNEL)`;
-  if (ev.info.family === "passed") return `${ev.callee}(..., ${site.mask.text}, ...)`;
+  if (ev.info.family === "passed") return `${ev.callee}(..., ${site.mask.text}, ...)${maskFrom ? ` (${maskFrom})` : ""}`;
   return `${ev.callee}(${site.mask.text})${maskFrom ? ` (${maskFrom})` : ""}`;
 }
 
