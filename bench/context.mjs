@@ -55,8 +55,10 @@ function repoFromTree(src, name) {
   rmSync(tmp, { recursive: true, force: true });
   process.stderr.write(`bench/context: building ${out} from ${src} (once)\n`);
   git(["init", "-q", "--bare", tmp]);
-  git(["--git-dir", tmp, "--work-tree", src, "add", "-A", "."]);
-  git(["--git-dir", tmp, "--work-tree", src, "-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", `${name} (benchmark)`]);
+  // run inside the tree (a pathspec "." outside the work tree adds nothing), and add what the tree's own .gitignore
+  // hides: Debian's linux-source tarball ignores everything at its top level ("/*" in .gitignore)
+  git(["-C", src, "--git-dir", tmp, "--work-tree", src, "add", "-A", "-f", "."]);
+  git(["-C", src, "--git-dir", tmp, "--work-tree", src, "-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-q", "-m", `${name} (benchmark)`]);
   renameSync(tmp, out);
   return out;
 }
