@@ -2002,7 +2002,8 @@ export class ReclaimAnalysis {
     // into the same lvalue, on a line the patch changed, nearest the site's line
     let best: { e: FlowEvent; v: FnView; score: number; dist: number } | null = null;
     for (const p of this.preViewsOf(site.fn.path, site.fn.name)) {
-      for (const e of p.flow.events) {
+      // a call handed a mask variable was one in the old side too when its variable was read there
+      for (const e of site.maskLocal ? [...p.flow.events, ...this.passedLocalMasks(p)] : p.flow.events) {
         if (e.info.kind !== "alloc") continue;
         const sameLvalue = site.ev.assignedTo !== null && norm(e.assignedTo) === norm(site.ev.assignedTo);
         // another allocator into the same lvalue (kzalloc -> mempool_alloc): the same allocation, made another way
@@ -2098,7 +2099,8 @@ export class ReclaimAnalysis {
     const decl = new RegExp(`\\bgfp_t\\s+(?:[^;]*,\\s*)?${name}\\s*(?:=\\s*([^;,]+))?[;,]`);
     const assign = new RegExp(`(?:^|[^\\w.>])${name}\\s*(\\|=|&=|=)(?!=)\\s*([^;]+);`);
     const address = new RegExp(`&\\s*${name}\\b`);
-    type Step = { line: number; indent: number; op: "=" | "|=" | "&="; rhs: string };
+    // indent: -1 for the declaration; null for an assignment inside a statement (`if (x) gfp = ...;`), which never dominates
+    type Step = { line: number; indent: number | null; op: "=" | "|=" | "&="; rhs: string };
     const steps: Step[] = [];
     const labels: number[] = [];
     let declared = false;
@@ -2121,7 +2123,7 @@ export class ReclaimAnalysis {
         continue;
       }
       const a = assign.exec(code);
-      if (a && declared) steps.push({ line: ln, indent, op: a[1] as Step["op"], rhs: a[2]!.trim() });
+      if (a && declared) steps.push({ line: ln, indent: new RegExp(`^\\s*${name}\\s*[|&]?=`).test(code) ? indent : null, op: a[1] as Step["op"], rhs: a[2]!.trim() });
     }
     if (!declared || steps.length === 0) return null;
     const callRaw = lines.get(ev.line) ?? "";
@@ -2130,7 +2132,7 @@ export class ReclaimAnalysis {
     let from = 0;
     for (let i = steps.length - 1; i >= 0; i--) {
       const st = steps[i]!;
-      if (st.op === "=" && st.indent <= callIndent && !labels.some((l) => l > st.line)) {
+      if (st.op === "=" && st.indent !== null && st.indent <= callIndent && !labels.some((l) => l > st.line)) {
         from = i;
         break;
       }

@@ -111,6 +111,10 @@ ruleTester(rule, {
       patch: { files: [{ path: "drivers/block/widget.c", before: localMask("GFP_NOIO", ""), after: localMask("GFP_KERNEL", "\tgfp = GFP_NOIO;\n") }] },
     },
     {
+      name: "a mask variable reassigned by a helper call's result is unknown, not the GFP_NOIO of the declaration",
+      patch: { files: [{ path: "drivers/block/widget.c", before: localMask("GFP_NOIO", ""), after: localMask("GFP_NOIO", "\tgfp = widget_gfp(cmd);\n") }] },
+    },
+    {
       name: "a mask variable whose address a helper gets: its value is not read from the assignments",
       patch: { files: [{ path: "drivers/block/widget.c", before: localMask("GFP_NOIO", ""), after: localMask("GFP_KERNEL", "\twidget_pick_gfp(cmd, &gfp);\n") }] },
     },
@@ -229,6 +233,11 @@ ruleTester(rule, {
       name: "a mask variable the patch sets to GFP_KERNEL on one branch before the call: reported on that assignment",
       patch: { files: [{ path: "drivers/block/widget.c", before: localMask("GFP_NOIO", ""), after: localMask("GFP_NOIO", bigCmd("GFP_KERNEL")) }] },
       errors: [{ messageId: "inRole", line: 7, severity: "warning" }],
+    },
+    {
+      name: "GFP_NOIO set by a one-line if at the call's depth does not hide the declaration's GFP_KERNEL",
+      patch: { files: [{ path: "drivers/block/widget.c", before: localMask("GFP_NOIO", ""), after: localMask("GFP_KERNEL", "\tif (cmd->nents > WIDGET_INLINE_SG) gfp = GFP_NOIO;\n") }] },
+      errors: [{ messageId: "inRole", line: 5, severity: "warning" }],
     },
     {
       name: "the same variable handed to a helper of the driver (a call given a mask may allocate with it)",
