@@ -51,7 +51,7 @@ import { chainConflict, linksOf, type ChainEdge } from "./chain-conds.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
 import { applyScopes, evalMask, looksLikeGfpVariable, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
-import { blankDeadConditionals, stripLine } from "./c-lines.js";
+import { MAX_LINE, blankDeadConditionals, stripLine } from "./c-lines.js";
 import { findLockWrappers, wrapperLockExpr, wrappersKey, type LockWrapper, type LockWrappers } from "./lock-wrappers.js";
 import { registerMemo } from "./memos.js";
 
@@ -733,6 +733,7 @@ export class ReclaimAnalysis {
   private postViews: FnView[] | null = null;
   private preViews: FnView[] | null = null;
   private allocMemo: AllocSite[] | null = null;
+  private readonly localViews = new WeakMap<FnView, LocalView>();
   private roleMemo = new Map<string, RoleFact | null>();
   private callerMemo = new Map<string, CallerFacts>();
   private takersMemo: ReclaimTaker[] | null = null;
@@ -2094,40 +2095,19 @@ export class ReclaimAnalysis {
     if (m.reclaim !== null && m.io !== null && m.fs !== null) return null;
     const name = (ev.info.gfpText ?? "").trim();
     if (!/^[A-Za-z_]\w*$/.test(name) || this.maskParamIndex(v, ev) >= 0 || v.flow.params.some((p) => new RegExp(`\\b${name}\\s*$`).test(p))) return null;
-    const lines = this.visibleLines(v);
-    const state = { inComment: false };
-    const decl = new RegExp(`\\bgfp_t\\s+(?:[^;]*,\\s*)?${name}\\s*(?:=\\s*([^;,]+))?[;,]`);
-    const assign = new RegExp(`(?:^|[^\\w.>])${name}\\s*(\\|=|&=|=)(?!=)\\s*([^;]+);`);
-    const address = new RegExp(`&\\s*${name}\\b`);
-    // indent: -1 for the declaration; null for an assignment inside a statement (`if (x) gfp = ...;`), which never dominates
-    type Step = { line: number; indent: number | null; op: "=" | "|=" | "&="; rhs: string };
-    const steps: Step[] = [];
-    const labels: number[] = [];
-    let declared = false;
-    for (let ln = v.flow.start; ln < ev.line; ln++) {
-      const raw = lines.get(ln);
-      if (raw === undefined) {
-        // a line not in view after the declaration: an assignment may hide there
-        if (declared) return null;
-        continue;
-      }
-      const code = stripLine(raw, state);
-      if (address.test(code)) return null;
-      if (/^\s*[A-Za-z_]\w*\s*:(?!:)\s*$/.test(code) && !/^\s*default\s*:/.test(code)) labels.push(ln);
-      const indent = /^\s*/.exec(raw.replace(/\t/g, "        "))![0].length;
-      const d = decl.exec(code);
-      if (d) {
-        declared = true;
-        steps.length = 0;
-        if (d[1] !== undefined) steps.push({ line: ln, indent: -1, op: "=", rhs: d[1].trim() });
-        continue;
-      }
-      const a = assign.exec(code);
-      if (a && declared) steps.push({ line: ln, indent: new RegExp(`^\\s*${name}\\s*[|&]?=`).test(code) ? indent : null, op: a[1] as Step["op"], rhs: a[2]!.trim() });
-    }
-    if (!declared || steps.length === 0) return null;
-    const callRaw = lines.get(ev.line) ?? "";
-    const callIndent = /^\s*/.exec(callRaw.replace(/\t/g, "        "))![0].length;
+    const view = this.localView(v);
+    const facts = this.localVar(v, view, name);
+    // the declaration in force at the call, and nothing between it and the call that hides an assignment
+    const d = facts.decls[lowerBound(facts.decls, ev.line) - 1];
+    if (d === undefined) return null;
+    const gap = view.gaps[lowerBound(view.gaps, d)];
+    if (gap !== undefined && gap < ev.line) return null;
+    const addr = facts.address[lowerBound(facts.address, d)];
+    if (addr !== undefined && addr < ev.line) return null;
+    const steps = facts.steps.filter((st) => st.line >= d && st.line < ev.line);
+    if (steps.length > MAX_MASK_STEPS) return null;
+    const labels = view.labels.filter((l) => l > d && l < ev.line);
+    const callIndent = indentOf((view.lines.get(ev.line) ?? "").slice(0, MAX_LINE));
     // the last plain assignment that every path to the allocation passes: at its depth or shallower, no label after it
     let from = 0;
     for (let i = steps.length - 1; i >= 0; i--) {
@@ -2140,8 +2120,7 @@ export class ReclaimAnalysis {
     let values: { text: string; line: number }[] = [];
     for (const st of steps.slice(from)) {
       if (st.op === "=") {
-        const alts = maskAlternatives(st.rhs);
-        for (const t of alts) values.push({ text: t, line: st.line });
+        for (const t of maskAlternatives(st.rhs)) values.push({ text: t, line: st.line });
       } else values = values.map((x) => ({ text: `(${x.text}) ${st.op === "|=" ? "|" : "&"} ${st.rhs}`, line: st.line }));
     }
     let best: { mask: Mask; text: string; line: number } | null = null;
@@ -2158,6 +2137,55 @@ export class ReclaimAnalysis {
     const orUnknown = (b: boolean | null) => (b === true ? true : unknown ? null : b);
     const mask = { reclaim: orUnknown(best.mask.reclaim), io: orUnknown(best.mask.io), fs: orUnknown(best.mask.fs), text: m.text, name: null };
     return { mask, from: `${name} is ${cleanMask(best.text)} from line ${best.line}`, line: best.line, value: cleanMask(best.text) };
+  }
+
+  /** A function view's lines read once for maskFromLocals: the lines, those missing from view, the labels. */
+  private localView(v: FnView): LocalView {
+    let lv = this.localViews.get(v);
+    if (lv) return lv;
+    const lines = this.visibleLines(v);
+    const gaps: number[] = [];
+    const labels: number[] = [];
+    const code = new Map<number, string>();
+    const state = { inComment: false };
+    for (let ln = v.flow.start; ln <= v.flow.end; ln++) {
+      const full = lines.get(ln);
+      if (full === undefined) {
+        gaps.push(ln);
+        continue;
+      }
+      const c = stripLine(full.length > MAX_LINE ? full.slice(0, MAX_LINE) : full, state);
+      code.set(ln, c);
+      if (/^\s*[A-Za-z_]\w*\s*:(?!:)\s*$/.test(c) && !/^\s*default\s*:/.test(c)) labels.push(ln);
+    }
+    lv = { lines, code, gaps, labels, vars: new Map() };
+    this.localViews.set(v, lv);
+    return lv;
+  }
+
+  /** The declarations, assignments and address-takings of one variable in a view (lines in order). */
+  private localVar(v: FnView, view: LocalView, name: string): LocalVar {
+    let lv = view.vars.get(name);
+    if (lv) return lv;
+    lv = { decls: [], steps: [], address: [] };
+    const decl = new RegExp(`\\bgfp_t\\s+(?:[^;]*,\\s*)?${name}\\s*(?:=\\s*([^;,]+))?[;,]`);
+    const assign = new RegExp(`(?:^|[^\\w.>])${name}\\s*(\\|=|&=|=)(?!=)\\s*([^;]+);`);
+    const statement = new RegExp(`^\\s*${name}\\s*[|&]?=`);
+    const address = new RegExp(`&\\s*${name}\\b`);
+    for (const [ln, c] of view.code) {
+      if (!c.includes(name)) continue;
+      if (address.test(c)) lv.address.push(ln);
+      const d = decl.exec(c);
+      if (d) {
+        lv.decls.push(ln);
+        if (d[1] !== undefined) lv.steps.push({ line: ln, indent: -1, op: "=", rhs: d[1].trim() });
+        continue;
+      }
+      const a = assign.exec(c);
+      if (a) lv.steps.push({ line: ln, indent: statement.test(c) ? indentOf(view.lines.get(ln)!.slice(0, MAX_LINE)) : null, op: a[1] as LocalStep["op"], rhs: a[2]!.trim() });
+    }
+    view.vars.set(name, lv);
+    return lv;
   }
 
   /**
@@ -2442,6 +2470,33 @@ function treeLines(path: string, text: string): string[] {
   linesCache.set(path, { text, lines });
   return lines;
 }
+
+/** An assignment to a mask variable; indent -1 for the declaration, null inside a statement (`if (x) gfp = ...;`: never dominates). */
+interface LocalStep {
+  line: number;
+  indent: number | null;
+  op: "=" | "|=" | "&=";
+  rhs: string;
+}
+
+interface LocalVar {
+  decls: number[];
+  steps: LocalStep[];
+  address: number[];
+}
+
+interface LocalView {
+  lines: Map<number, string>;
+  code: Map<number, string>;
+  gaps: number[];
+  labels: number[];
+  vars: Map<string, LocalVar>;
+}
+
+/** More assignments to one mask variable than this before a call: not read (a generated or hostile function). */
+const MAX_MASK_STEPS = 64;
+
+const indentOf = (raw: string) => /^\s*/.exec(raw.replace(/\t/g, "        "))![0].length;
 
 /** The masks an assigned expression may give: both arms of a top-level `c ? a : b`, else the expression. */
 function maskAlternatives(rhs: string): string[] {
