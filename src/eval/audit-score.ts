@@ -103,6 +103,49 @@ export function scoreAudit(found: AuditFinding[], judgement: Judgement): AuditSc
   };
 }
 
+/**
+ * Hazards fixed upstream after the tree's release whose buggy code the tree still has
+ * (eval/audit/fixed-after-6.12.json): a recall check on existing code, from fixes nobody tuned the rules on.
+ * A site counts as warned when a warning sits on one of its `warnAt` places (the line the fix changes, or the
+ * allocation inside the call it moves).
+ */
+export const FixedSites = z.object({
+  tree: z.string(),
+  how: z.string(),
+  sites: z.array(
+    z.object({
+      fix: z.string().min(1),
+      date: z.string(),
+      list: z.string(),
+      link: z.string().url(),
+      file: z.string().min(1),
+      line: z.number().int().positive(),
+      function: z.string(),
+      warnAt: z.array(z.object({ file: z.string().min(1), line: z.number().int().positive() })).min(1),
+      why: z.string().min(1),
+    }),
+  ),
+});
+export type FixedSites = z.infer<typeof FixedSites>;
+
+export interface FixedScore {
+  sites: number;
+  warned: number;
+  missed: FixedSites["sites"];
+}
+
+export function scoreFixedSites(found: AuditFinding[], fixed: FixedSites): FixedScore {
+  const at = new Set(found.map((f) => `${f.file}:${f.line}`));
+  const missed = fixed.sites.filter((s) => !s.warnAt.some((w) => at.has(`${w.file}:${w.line}`)));
+  return { sites: fixed.sites.length, warned: fixed.sites.length - missed.length, missed };
+}
+
+export function formatFixedScore(s: FixedScore): string {
+  const out = [`fixed upstream after the tree's release: ${s.warned}/${s.sites} sites warned`];
+  for (const m of s.missed) out.push(`  not warned: ${m.file}:${m.line} ${m.function}() (${m.fix})`);
+  return out.join("\n") + "\n";
+}
+
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 export function formatAuditScore(s: AuditScore): string {

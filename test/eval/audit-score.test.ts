@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { AuditOutput, Judgement, auditWarnings, formatAuditScore, scoreAudit, type AuditFinding } from "../../src/eval/audit-score.js";
+import { AuditOutput, FixedSites, Judgement, auditWarnings, formatAuditScore, formatFixedScore, scoreAudit, scoreFixedSites, type AuditFinding } from "../../src/eval/audit-score.js";
 
 const judgement: Judgement = {
   tree: "a made-up tree",
@@ -14,6 +14,15 @@ const judgement: Judgement = {
     { file: "drivers/block/zeta.c", line: 131, function: "zeta_add_socket", rule: "alloc-while-holding", verdict: "false", why: "the queue has no disk yet" },
     { file: "drivers/scsi/omega.c", line: 77, function: "omega_reset", rule: "gfp-kernel-in-io-path", verdict: "unsure", why: "not settled" },
     { file: "fs/kappa/super.c", line: 9, function: "kappa_evict", rule: "shrinker-blocking", verdict: "real", why: "waits on writeback" },
+  ],
+};
+
+const fixed: FixedSites = {
+  tree: "a made-up tree",
+  how: "made up for this test",
+  sites: [
+    { fix: "zeta: allocate before freezing", date: "2026-01-01", list: "linux-block", link: "https://lore.kernel.org/r/zeta@example.org", file: "drivers/block/zeta.c", line: 118, function: "zeta_add_socket", warnAt: [{ file: "drivers/block/zeta.c", line: 118 }, { file: "drivers/block/zeta.c", line: 120 }], why: "the queue is frozen" },
+    { fix: "omega: no debugfs under the freeze", date: "2026-01-02", list: "linux-block", link: "https://lore.kernel.org/r/omega@example.org", file: "block/omega.c", line: 40, function: "omega_add", warnAt: [{ file: "block/omega-debugfs.c", line: 12 }], why: "registration allocates" },
   ],
 };
 
@@ -56,6 +65,23 @@ describe("audit scoring against the judgement (npm run eval:audit)", () => {
     expect(() => auditWarnings(out([{ rule: "alloc-while-holding", severity: "warning", line: null, message: "x" }]))).toThrow(/without a line/);
   });
 
+  it("counts a fixed-upstream site as warned when a warning sits on one of its places, whatever the rule", () => {
+    const found: AuditFinding[] = [
+      { file: "drivers/block/zeta.c", line: 120, rule: "alloc-while-holding", message: "inside the call the fix moves" },
+      { file: "block/omega-debugfs.c", line: 13, rule: "alloc-while-holding", message: "one line off" },
+    ];
+    const s = scoreFixedSites(found, fixed);
+    expect([s.sites, s.warned]).toEqual([2, 1]);
+    expect(s.missed.map((m) => m.function)).toEqual(["omega_add"]);
+    expect(formatFixedScore(s)).toBe("fixed upstream after the tree's release: 1/2 sites warned\n  not warned: block/omega.c:40 omega_add() (omega: no debugfs under the freeze)\n");
+  });
+
+  it("the committed fixed-upstream sites of linux-6.12 are well formed, each with a lore link and a place to warn", () => {
+    const f = FixedSites.parse(JSON.parse(readFileSync(join(__dirname, "..", "..", "eval", "audit", "fixed-after-6.12.json"), "utf8")));
+    expect(f.sites.length).toBeGreaterThan(0);
+    for (const x of f.sites) expect(x.link).toMatch(/^https:\/\/lore\.kernel\.org\/r\//);
+  });
+
   it("the committed linux-6.12 judgement is well formed: one row per finding, a reason for each", () => {
     const j = Judgement.parse(JSON.parse(readFileSync(join(__dirname, "..", "..", "eval", "audit", "linux-6.12.json"), "utf8")));
     const keys = j.findings.map((r) => `${r.file}:${r.line} ${r.rule}`);
@@ -69,15 +95,18 @@ describe("audit scoring against the judgement (npm run eval:audit)", () => {
     try {
       const j = join(dir, "j.json");
       writeFileSync(j, JSON.stringify(judgement));
+      const fx = join(dir, "f.json");
+      writeFileSync(fx, JSON.stringify(fixed));
       const a = join(dir, "a.json");
       writeFileSync(a, JSON.stringify(out([{ rule: "alloc-while-holding", severity: "warning", file: "drivers/block/zeta.c", line: 120, message: "a" }])));
       const script = join(__dirname, "..", "..", "dist", "eval", "audit.js");
-      const ok = spawnSync(process.execPath, [script, a, "--judgement", j], { encoding: "utf8" });
+      const ok = spawnSync(process.execPath, [script, a, "--judgement", j, "--fixed", fx], { encoding: "utf8" });
       expect(ok.status).toBe(0);
       expect(ok.stdout).toContain("warnings 1: 1 real, 0 false, 0 unsure, 0 not judged yet");
       expect(ok.stdout).toMatch(/no longer reported:\n(  .*\n){3}/);
+      expect(ok.stdout).toContain("fixed upstream after the tree's release: 1/2 sites warned\n  not warned: block/omega.c:40 omega_add()");
       writeFileSync(a, JSON.stringify({ files: [{ path: "x.c" }] }));
-      const bad = spawnSync(process.execPath, [script, a, "--judgement", j], { encoding: "utf8" });
+      const bad = spawnSync(process.execPath, [script, a, "--judgement", j, "--fixed", fx], { encoding: "utf8" });
       expect(bad.status).toBe(2);
       expect(bad.stderr).toMatch(/^eval:audit: .*findings/s);
       const usage = spawnSync(process.execPath, [script], { encoding: "utf8" });
