@@ -174,7 +174,7 @@ export interface AllocSite {
   /** The mask as written. */
   mask: Mask;
   /** A mask variable of the function resolved from its assignments (maskFromLocals): the value, and where from. */
-  maskLocal?: { mask: Mask; from: string; line: number; value: string };
+  maskLocal?: LocalMask;
   /** After the scopes open on every path here and held by every caller. */
   effective: Mask;
   /** A scope is open on some path to here but not on all. */
@@ -734,6 +734,8 @@ export class ReclaimAnalysis {
   private preViews: FnView[] | null = null;
   private allocMemo: AllocSite[] | null = null;
   private readonly localViews = new WeakMap<FnView, LocalView>();
+  private readonly viewLineMemo = new WeakMap<FnView, ViewLine[]>();
+  private readonly passedMemo = new WeakMap<FnView, AllocSite["ev"][]>();
   private roleMemo = new Map<string, RoleFact | null>();
   private callerMemo = new Map<string, CallerFacts>();
   private takersMemo: ReclaimTaker[] | null = null;
@@ -2090,24 +2092,31 @@ export class ReclaimAnalysis {
    * address is taken, or whose declaration (or any line from it to the allocation) is not in view, is not
    * resolved.
    */
-  private maskFromLocals(v: FnView, ev: AllocSite["ev"]): { mask: Mask; from: string; line: number; value: string } | null {
+  private maskFromLocals(v: FnView, ev: AllocSite["ev"]): LocalMask | null {
     const m = ev.info.mask;
     if (m.reclaim !== null && m.io !== null && m.fs !== null) return null;
     const name = (ev.info.gfpText ?? "").trim();
-    if (!/^[A-Za-z_]\w*$/.test(name) || this.maskParamIndex(v, ev) >= 0 || v.flow.params.some((p) => new RegExp(`\\b${name}\\s*$`).test(p))) return null;
+    // a parameter is resolved at the callers (maskFromCallers), not here
+    if (!/^[A-Za-z_]\w*$/.test(name) || this.maskParamIndex(v, ev) >= 0) return null;
     const view = this.localView(v);
-    const facts = this.localVar(v, view, name);
+    const key = `${name}\0${ev.line}`;
+    if (!view.results.has(key)) view.results.set(key, this.readLocal(view, name, ev.line, m));
+    return view.results.get(key)!;
+  }
+
+  private readLocal(view: LocalView, name: string, at: number, m: Mask): LocalMask | null {
+    const facts = this.localVar(view, name);
     // the declaration in force at the call, and nothing between it and the call that hides an assignment
-    const d = facts.decls[lowerBound(facts.decls, ev.line) - 1];
+    const d = facts.decls[lowerBound(facts.decls, at) - 1];
     if (d === undefined) return null;
     const gap = view.gaps[lowerBound(view.gaps, d)];
-    if (gap !== undefined && gap < ev.line) return null;
+    if (gap !== undefined && gap < at) return null;
     const addr = facts.address[lowerBound(facts.address, d)];
-    if (addr !== undefined && addr < ev.line) return null;
-    const steps = facts.steps.filter((st) => st.line >= d && st.line < ev.line);
+    if (addr !== undefined && addr < at) return null;
+    const steps = facts.steps.filter((st) => st.line >= d && st.line < at);
     if (steps.length > MAX_MASK_STEPS) return null;
-    const labels = view.labels.filter((l) => l > d && l < ev.line);
-    const callIndent = indentOf((view.lines.get(ev.line) ?? "").slice(0, MAX_LINE));
+    const labels = view.labels.filter((l) => l > d && l < at);
+    const callIndent = indentOf((view.lines.get(at) ?? "").slice(0, MAX_LINE));
     // the last plain assignment that every path to the allocation passes: at its depth or shallower, no label after it
     let from = 0;
     for (let i = steps.length - 1; i >= 0; i--) {
@@ -2143,28 +2152,24 @@ export class ReclaimAnalysis {
   private localView(v: FnView): LocalView {
     let lv = this.localViews.get(v);
     if (lv) return lv;
-    const lines = this.visibleLines(v);
-    const gaps: number[] = [];
-    const labels: number[] = [];
+    const lines = new Map<number, string>();
     const code = new Map<number, string>();
-    const state = { inComment: false };
-    for (let ln = v.flow.start; ln <= v.flow.end; ln++) {
-      const full = lines.get(ln);
-      if (full === undefined) {
-        gaps.push(ln);
-        continue;
-      }
-      const c = stripLine(full.length > MAX_LINE ? full.slice(0, MAX_LINE) : full, state);
-      code.set(ln, c);
-      if (/^\s*[A-Za-z_]\w*\s*:(?!:)\s*$/.test(c) && !/^\s*default\s*:/.test(c)) labels.push(ln);
+    const labels: number[] = [];
+    for (const l of this.viewLines(v)) {
+      const c = l.code.length > MAX_LINE ? l.code.slice(0, MAX_LINE) : l.code;
+      lines.set(l.line, l.text);
+      code.set(l.line, c);
+      if (/^\s*[A-Za-z_]\w*\s*:(?!:)\s*$/.test(c) && !/^\s*default\s*:/.test(c)) labels.push(l.line);
     }
-    lv = { lines, code, gaps, labels, vars: new Map() };
+    const gaps: number[] = [];
+    for (let ln = v.flow.start; ln <= v.flow.end; ln++) if (!lines.has(ln)) gaps.push(ln);
+    lv = { lines, code, gaps, labels, vars: new Map(), results: new Map() };
     this.localViews.set(v, lv);
     return lv;
   }
 
   /** The declarations, assignments and address-takings of one variable in a view (lines in order). */
-  private localVar(v: FnView, view: LocalView, name: string): LocalVar {
+  private localVar(view: LocalView, name: string): LocalVar {
     let lv = view.vars.get(name);
     if (lv) return lv;
     lv = { decls: [], steps: [], address: [] };
@@ -2193,7 +2198,9 @@ export class ReclaimAnalysis {
    * like a call given that mask, they may allocate with it (`zeta_encrypt_page(folio, gfp)` after `gfp = GFP_KERNEL`).
    */
   private passedLocalMasks(v: FnView): AllocSite["ev"][] {
-    const out: AllocSite["ev"][] = [];
+    let out = this.passedMemo.get(v);
+    if (out) return out;
+    out = [];
     for (const e of v.flow.events) {
       if (e.info.kind !== "call" || e.callee.startsWith("->") || !mayAllocateWithMask(e.callee)) continue;
       const arg = e.args.find((x) => /^[A-Za-z_]\w*$/.test(x.trim()) && looksLikeGfpVariable(x));
@@ -2201,26 +2208,35 @@ export class ReclaimAnalysis {
       const ev = { ...e, info: { kind: "alloc" as const, name: e.callee, family: "passed", mask: evalMask(arg), implicit: false, gfpText: arg.trim() } };
       if (this.maskFromLocals(v, ev)) out.push(ev);
     }
+    this.passedMemo.set(v, out);
     return out;
   }
 
-  /** The lines of a function view: the file's text for a whole function, the hunks' lines for a fragment. */
-  private visibleLines(v: FnView): Map<number, string> {
-    const out = new Map<number, string>();
-    if (v.whole) {
-      const t = v.image === "post" ? this.text(v.path) : (this.source?.preImage(v.path) ?? this.text(v.path));
-      if (t !== undefined) {
-        const all = treeLines(v.path, t);
-        for (let n = v.flow.start; n <= v.flow.end && n <= all.length; n++) out.set(n, all[n - 1]!);
-        return out;
+  /** The lines of a function as the patch (fragment) or the tree (whole function) shows them, in order (read once per view). */
+  viewLines(v: FnView): readonly ViewLine[] {
+    let out = this.viewLineMemo.get(v);
+    if (out) return out;
+    out = [];
+    const state = { inComment: false };
+    const text = v.whole && this.source ? (v.image === "post" ? this.source.postImage(v.path) : this.source.preImage(v.path)) : undefined;
+    if (text !== undefined) {
+      const lines = treeLines(v.path, text);
+      for (let n = v.flow.start; n <= v.flow.end && n <= lines.length; n++) {
+        const t = lines[n - 1]!;
+        out.push({ line: n, text: t, code: stripLine(t, state), changed: v.changed.has(n) });
       }
+    } else {
+      const file = this.patch.files.find((f) => (v.image === "post" ? f.path === v.path : (f.oldPath ?? f.path) === v.path));
+      for (const h of file?.hunks ?? [])
+        for (const l of h.lines) {
+          if (v.image === "post" ? l.kind === "del" : l.kind === "add") continue;
+          const n = v.image === "post" ? l.newLine : l.oldLine;
+          if (n === null || n < v.flow.start || n > v.flow.end) continue;
+          out.push({ line: n, text: l.text, code: stripLine(l.text, state), changed: l.kind !== "ctx" });
+        }
+      out.sort((x, y) => x.line - y.line);
     }
-    const f = this.patch.files.find((x) => (v.image === "post" ? x.path === v.path : (x.oldPath ?? x.path) === v.path));
-    for (const h of f?.hunks ?? [])
-      for (const l of h.lines) {
-        const n = v.image === "post" ? (l.kind === "del" ? null : l.newLine) : l.kind === "add" ? null : l.oldLine;
-        if (n !== null && n >= v.flow.start && n <= v.flow.end) out.set(n, l.text);
-      }
+    this.viewLineMemo.set(v, out);
     return out;
   }
 
@@ -2491,6 +2507,24 @@ interface LocalView {
   gaps: number[];
   labels: number[];
   vars: Map<string, LocalVar>;
+  /** maskFromLocals per variable and call line. */
+  results: Map<string, LocalMask | null>;
+}
+
+/** A mask variable's value at a call: the least strict value, where it was assigned, and how to say it. */
+export interface LocalMask {
+  mask: Mask;
+  from: string;
+  line: number;
+  value: string;
+}
+
+/** A line of a function view; code: without comments and string contents. */
+export interface ViewLine {
+  line: number;
+  text: string;
+  code: string;
+  changed: boolean;
 }
 
 /** More assignments to one mask variable than this before a call: not read (a generated or hostile function). */

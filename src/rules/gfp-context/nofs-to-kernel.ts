@@ -172,7 +172,7 @@ function coveredByScope(a: ReclaimAnalysis, site: AllocSite): Report | null {
   if (!where) {
     // the mask is now a variable of the function whose every visible value keeps the bit clear
     const local = site.maskLocal;
-    if (!local || own || site.callerScopes.length > 0 || handle) return null;
+    if (!local) return null;
     if ((io && local.mask.io !== false) || (!io && local.mask.fs !== false)) return null;
     return {
       file: site.fn.path,

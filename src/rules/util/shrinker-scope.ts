@@ -4,8 +4,7 @@
 // the text of a function as the patch or the tree shows it, and tests of the
 // reclaim caller's gfp mask (sc->gfp_mask, or a copy or parameter fed from it).
 import { flowIn, rootsOf, type RootPath } from "../../context/call-chains.js";
-import type { FnView, ReclaimAnalysis, RoleFact } from "../../context/reclaim.js";
-import { stripLine } from "./code.js";
+import type { FnView, ReclaimAnalysis, RoleFact, ViewLine } from "../../context/reclaim.js";
 
 /** count_objects-like callbacks: they must only read counters (include/linux/shrinker.h). */
 export function isCountRole(role: RoleFact): boolean {
@@ -32,39 +31,11 @@ export function shrinkerPaths(a: ReclaimAnalysis, v: FnView): RootPath[] {
 
 const pathMemo = new WeakMap<ReclaimAnalysis, Map<FnView, RootPath[]>>();
 
-export interface ViewLine {
-  line: number;
-  text: string;
-  /** Code without comments and string contents. */
-  code: string;
-  changed: boolean;
-}
+export type { ViewLine };
 
 /** The lines of a function as the patch (fragment) or the tree (whole function) shows them, in order. */
-export function viewLines(a: ReclaimAnalysis, v: FnView): ViewLine[] {
-  const out: ViewLine[] = [];
-  const state = { inComment: false };
-  if (v.whole && a.source) {
-    const text = v.image === "post" ? a.source.postImage(v.path) : a.source.preImage(v.path);
-    if (text !== undefined) {
-      const lines = text.split("\n");
-      for (let n = v.flow.start; n <= v.flow.end && n <= lines.length; n++) {
-        const t = lines[n - 1]!;
-        out.push({ line: n, text: t, code: stripLine(t, state), changed: v.changed.has(n) });
-      }
-      return out;
-    }
-  }
-  const file = a.patch.files.find((f) => (v.image === "post" ? f.path === v.path : (f.oldPath ?? f.path) === v.path));
-  if (!file) return out;
-  for (const h of file.hunks)
-    for (const l of h.lines) {
-      if (v.image === "post" ? l.kind === "del" : l.kind === "add") continue;
-      const n = v.image === "post" ? l.newLine : l.oldLine;
-      if (n === null || n < v.flow.start || n > v.flow.end) continue;
-      out.push({ line: n, text: l.text, code: stripLine(l.text, state), changed: l.kind !== "ctx" });
-    }
-  return out.sort((x, y) => x.line - y.line);
+export function viewLines(a: ReclaimAnalysis, v: FnView): readonly ViewLine[] {
+  return a.viewLines(v);
 }
 
 export type MaskBit = "__GFP_FS" | "__GFP_IO";
@@ -75,7 +46,7 @@ export type MaskBit = "__GFP_FS" | "__GFP_IO";
  * shrinker callback itself), locals copied from it, and parameters a caller
  * on the shrinker path passes it in.
  */
-export function callerMaskNames(a: ReclaimAnalysis, v: FnView, path: RootPath | null, lines: ViewLine[]): RegExp | null {
+export function callerMaskNames(a: ReclaimAnalysis, v: FnView, path: RootPath | null, lines: readonly ViewLine[]): RegExp | null {
   const alts: string[] = [];
   const direct = path !== null && path.edges.length === 0;
   const isScBase = (base: string, types: ReadonlyMap<string, string>): boolean => {
