@@ -83,14 +83,6 @@ const wrapped = cache
 ruleTester(rule, {
   valid: [
     {
-      name: "count_objects that only reads a counter",
-      patch: { files: [{ path: "drivers/md/blkc.c", before: cache, after: cache.replace("READ_ONCE(c->nr_clean)", "READ_ONCE(c->nr_clean) + READ_ONCE(c->nr_lru)") }] },
-    },
-    {
-      name: "trylock with return SHRINK_STOP added to the scan callback",
-      patch: { files: [{ path: "drivers/md/blkc.c", before: cache, after: inScan(cache, "\tif (!down_read_trylock(&c->sb_sem))\n\t\treturn SHRINK_STOP;\n\tup_read(&c->sb_sem);") }] },
-    },
-    {
       name: "the same wait outside any shrinker",
       patch: {
         files: [
@@ -118,15 +110,29 @@ ruleTester(rule, {
       name: "a shrinker moved within the file keeps its existing lock (moved lines are not new code)",
       patch: { files: [{ path: "drivers/md/blkc.c", before: lockedCount + "\n" + otherCode, after: otherCode + "\n" + lockedCount }] },
     },
+  ],
+  invalid: [
+    {
+      name: "count_objects that only reads a counter",
+      patch: { files: [{ path: "drivers/md/blkc.c", before: cache, after: cache.replace("READ_ONCE(c->nr_clean)", "READ_ONCE(c->nr_clean) + READ_ONCE(c->nr_lru)") }] },
+      errors: [{ messageId: "changedChecked", severity: "info" }],
+    },
+    {
+      name: "trylock with return SHRINK_STOP added to the scan callback",
+      patch: { files: [{ path: "drivers/md/blkc.c", before: cache, after: inScan(cache, "\tif (!down_read_trylock(&c->sb_sem))\n\t\treturn SHRINK_STOP;\n\tup_read(&c->sb_sem);") }] },
+      errors: [{ messageId: "changedChecked", severity: "info" }],
+    },
     {
       name: "spin_lock beside spin_trylock is not a sleeping lock",
       patch: {
         files: [{ path: "drivers/md/blkc.c", before: cache, after: inScan(cache, "\tspin_lock(&c->lru_lock);\n\tif (spin_trylock(&c->stat_lock))\n\t\tspin_unlock(&c->stat_lock);\n\tspin_unlock(&c->lru_lock);") }],
       },
+      errors: [{ messageId: "changedChecked", severity: "info" }],
     },
     {
       name: "the shrinker wakes a thread instead of waiting",
       patch: { files: [{ path: "drivers/md/blkc.c", before: cache, after: inScan(cache, "\twake_up_process(c->writeback_task);") }] },
+      errors: [{ messageId: "changedChecked", severity: "info" }],
     },
     {
       name: "a helper the patch shows that only trylocks, called from the scan callback",
@@ -139,9 +145,8 @@ ruleTester(rule, {
           },
         ],
       },
+      errors: [{ messageId: "changedChecked", severity: "info" }],
     },
-  ],
-  invalid: [
     {
       name: "scan waits on a buffer",
       patch: { files: [{ path: "drivers/md/blkc.c", before: cache, after: inScan(cache, "\twait_on_buffer(c->last_bh);") }] },
@@ -354,9 +359,21 @@ describe("shrinker-blocking with source context", () => {
     expect(f[0]!.message).toContain("blob_scan (shrinker.scan_objects) -> blob_evict_dirty -> blob_write_back -> wait_on_buffer");
   });
 
-  it("without the tree the same patch says nothing (the helper is not in the diff)", () => {
+  it("without the tree the same patch gets only an info note naming the helpers it could not follow", () => {
     const input = parsePatchText(formatPatch({ files: [{ path: "drivers/zc/zc_shrink.c", before: ZC_SHRINK, after: evictAdded }] }), "t.patch");
-    expect(review(input, null, DEFAULT_CONFIG, loadKnowledge(), [rule]).reviews[0]!.findings).toEqual([]);
+    const f = review(input, null, DEFAULT_CONFIG, loadKnowledge(), [rule]).reviews[0]!.findings;
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[15, "info", "changedChecked"]]);
+    expect(f[0]!.message).toContain("not followed, as their definitions are not in the patch (review with --tree to follow them): zc_dirty(), zc_evict_dirty(), zc_drop_clean()");
+    expect(f[0]!.unknowns).toEqual(["what zc_dirty() does when called here", "what zc_evict_dirty() does when called here", "what zc_drop_clean() does when called here"]);
+  });
+
+  it("with the tree, a change whose helpers do not block says which it followed", async () => {
+    const after = ZC_SHRINK.replace("\tzc_drop_clean(o);\n", "\tzc_drop_clean(o);\n\tif (o->next)\n\t\tzc_drop_clean(o->next);\n");
+    const f = await reviewWithTree([{ path: "drivers/zc/zc_shrink.c", before: ZC_SHRINK, after }], tree);
+    expect(f.map((x) => [x.severity, x.messageId])).toEqual([["info", "changedChecked"]]);
+    expect(f[0]!.message).toMatch(/^zc_scan \(shrinker\.scan_objects\): this patch changes zc_scan\(\)/);
+    expect(f[0]!.message).toContain("and the functions they call in what was reviewed (zc_drop_clean())");
+    expect(f[0]!.message).not.toContain("not followed");
   });
 
   it("reports a wait added to a helper that the (untouched) scan callback calls", async () => {

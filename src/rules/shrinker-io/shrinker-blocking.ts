@@ -49,7 +49,10 @@ export const rule: Rule = {
         "the same calls in functions no shrinker reaches, and calls the patch only moved. Waits whose waker is not " +
         "visible (completions, events, flushes of work) are info: what they wait for decides. An audit of existing " +
         "code follows helpers two calls deep (not three) and reports sleeping locks only when the same lock is " +
-        "seen held across an allocation or IO.",
+        "seen held across an allocation or IO. A shrinker function the patch changes without any of that (and " +
+        "without an allocation on its changed lines, which the allocation rules judge) gets one info note saying " +
+        "what was checked: the calls on the changed lines, the helpers followed, and the helpers not followed " +
+        "because their definitions are not in view (upper-case macros are not listed).",
     },
     messages: {
       waitsOnIo:
@@ -74,6 +77,8 @@ export const rule: Rule = {
         "{{chain}}: this shrinker path now hands its work to a work item ({{call}}): the work runs outside reclaim, so what it waits on no longer stalls reclaim{{queueNote}}",
       stopsBlocking:
         "{{fn}}() ({{role}}) no longer calls {{calls}}: recognised shrinker fix (shrinkers must not block; count_objects only reads counters)",
+      changedChecked:
+        "{{chain}}: this patch changes {{fn}}(), which runs inside memory reclaim{{count}}. Checked: the calls on its changed lines{{followed}} include none that waits on IO or for a completion, does IO synchronously, starts a transaction, takes a sleeping lock unconditionally or drops what may be the last reference{{unfollowed}}",
     },
     knowledge: [HISTORY.shrinkerWorkOffload, HISTORY.nonBlockingInodeReclaim, HISTORY.shrinkerTrylockRevert, "shrinker-alloc-api-2023"],
     scope: "line",
@@ -115,7 +120,10 @@ export const rule: Rule = {
     const reports = onePerHazard(found)
       .map((f) => report(a, f))
       .filter((r): r is Report => r !== null);
-    if (a.mode !== "audit") reports.push(...droppedTrylocks(a), ...recognisedFixes(a), ...queuedWork(a));
+    if (a.mode !== "audit") {
+      reports.push(...droppedTrylocks(a), ...recognisedFixes(a), ...queuedWork(a));
+      reports.push(...checkedChanges(a, reports));
+    }
     return reports;
   },
 };
@@ -344,6 +352,89 @@ function recognisedFixes(a: ReclaimAnalysis): Report[] {
     });
   }
   return out;
+}
+
+/**
+ * A shrinker function the patch changes where nothing above spoke: what was
+ * checked, said at info (the topic is recognised, and the check is stated
+ * with its limits). Only when no call on its changed lines blocks, no helper
+ * they call reaches a blocking call in what was reviewed, and no changed line
+ * allocates (the allocation rules judge those): helpers whose definitions
+ * are not in view are named as not followed.
+ */
+function checkedChanges(a: ReclaimAnalysis, said: readonly Report[]): Report[] {
+  const out: { v: FnView; followed: string[]; report: Report }[] = [];
+  for (const v of a.post()) {
+    if (v.changed.size === 0) continue;
+    const path = shrinkerPaths(a, v)[0];
+    if (!path) continue;
+    const first = Math.min(...v.changed);
+    const last = Math.max(...v.changed);
+    const start = Math.min(first, v.flow.start);
+    if (said.some((r) => r.file === v.path && r.line !== null && r.line >= start && r.line <= Math.max(last, v.flow.end))) continue;
+    const events = v.flow.events.filter((e) => v.changed.has(e.line));
+    if (events.some((e) => e.info.kind === "alloc" || blockerOf(e.callee, e.args) !== null)) continue;
+    if (onlyMoved(a, v)) continue;
+    const followed: string[] = [];
+    const unfollowed: string[] = [];
+    let blocks = false;
+    for (const e of events) {
+      // upper-case names are macros by kernel convention (IS_ENABLED, WARN_ON): not helpers to follow
+      if (e.info.kind !== "call" || /^[A-Z][A-Z0-9_]*$/.test(e.callee) || followed.includes(e.callee) || unfollowed.includes(e.callee)) continue;
+      if (e.callee.startsWith("->") || !definitionVisible(a, v.path, e.callee)) {
+        unfollowed.push(e.callee);
+        continue;
+      }
+      if (reachBelow(a, v.path, e.callee, blockerOf, { maxDepth: 3, maxHits: 1 }).length > 0) {
+        blocks = true;
+        break;
+      }
+      followed.push(e.callee);
+    }
+    if (blocks) continue;
+    const at = viewLines(a, v).find((l) => l.changed && l.code.trim() !== "");
+    if (!at) continue;
+    const chain = [rootLabel(path), ...path.chain.slice(1)];
+    const names = (xs: string[]) => (xs.length <= 4 ? xs : [...xs.slice(0, 4), `${xs.length - 4} more`]).map((x) => (/^\d/.test(x) ? x : `${x}()`)).join(", ");
+    const where = a.mode === "diff" ? "the patch (review with --tree to follow them)" : "the directory";
+    out.push({ v, followed, report: {
+      file: v.path,
+      line: at.line,
+      messageId: "changedChecked",
+      data: {
+        chain: chainText(chain),
+        fn: v.name,
+        count: isCountRole(path.role) ? " on every reclaim pass (a count callback: it must only read counters)" : "",
+        followed: followed.length > 0 ? ` and the functions they call in what was reviewed (${names(followed)})` : "",
+        unfollowed: unfollowed.length > 0 ? `; not followed, as their definitions are not in ${where}: ${names(unfollowed)}` : "",
+      },
+      severity: "info",
+      chain,
+      identifiers: [v.name],
+      ...(unfollowed.length > 0 ? { unknowns: unfollowed.map((c) => `what ${c.startsWith("->") ? c : `${c}()`} does when called here`) } : {}),
+    } });
+  }
+  // a changed function another note already followed (a helper the patch adds and a callback calls) is said there
+  return out.filter((o) => !out.some((x) => x !== o && x.v.path === o.v.path && x.followed.includes(o.v.name))).map((o) => o.report);
+}
+
+/** Every changed code line of the function is one the patch deleted from it (moved or re-indented): nothing new to check. */
+function onlyMoved(a: ReclaimAnalysis, v: FnView): boolean {
+  const pre = a.pre().find((p) => p.name === v.name && p.path === v.path);
+  if (!pre) return false;
+  const gone = new Map<string, number>();
+  for (const l of viewLines(a, pre)) {
+    const t = l.code.trim();
+    if (l.changed && t !== "") gone.set(t, (gone.get(t) ?? 0) + 1);
+  }
+  for (const l of viewLines(a, v)) {
+    const t = l.code.trim();
+    if (!l.changed || t === "") continue;
+    const n = gone.get(t) ?? 0;
+    if (n === 0) return false;
+    gone.set(t, n - 1);
+  }
+  return true;
 }
 
 /** A shrinker path that now queues a work item instead of doing the work in reclaim: recognised (info). */
