@@ -14,6 +14,7 @@ import { dirname } from "node:path";
 import type { Hunk, KernelVersion, Patch, SourceContext } from "../types.js";
 import {
   EVICTING_CALLS,
+  EVICT_UNLINKED,
   FILE_IO_OPS,
   FS_IO_CALLS,
   SYNC_IO_CALLS,
@@ -47,6 +48,7 @@ import { regionFlow, regionsOf, type Region } from "./diff-model.js";
 import { lockKeyOf, mayAllocateWithMask, type LockKey } from "./events.js";
 import { getFacts, type ContextFacts } from "./facts.js";
 import { contradicted, isConstant } from "./feasible.js";
+import { unlinkedOnly } from "./unlinked.js";
 import { chainConflict, linksOf, type ChainEdge } from "./chain-conds.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
 import { applyScopes, evalMask, looksLikeGfpVariable, type Mask } from "./gfp.js";
@@ -1641,7 +1643,13 @@ export class ReclaimAnalysis {
           for (const o of d.scans.get(f)!.ops) {
             const r = opsRole(o.struct, o.field);
             if (!r || !r.inReclaim) continue;
-            this.collectTakers(f, o.fn, { role: r.role, label: r.label, root: o.fn, chain: [o.fn], how: "ops-table", at: { file: f, line: o.line }, inReclaim: true }, out);
+            // an eviction callback of a filesystem whose drop_inode drops every inode without links: what it does only
+            // for such an inode runs at that inode's last iput, never from reclaim (vocabulary EVICT_UNLINKED)
+            const linkedOnly =
+              r.role === "reclaim-evict" &&
+              o.struct === "super_operations" &&
+              !d.scans.get(f)!.ops.some((x) => x.holder === o.holder && x.field === "drop_inode" && !EVICT_UNLINKED.drops.includes(x.fn));
+            this.collectTakers(f, o.fn, { role: r.role, label: r.label, root: o.fn, chain: [o.fn], how: "ops-table", at: { file: f, line: o.line }, inReclaim: true }, out, linkedOnly);
           }
 
       }
@@ -1723,7 +1731,7 @@ export class ReclaimAnalysis {
     return locks;
   }
 
-  private collectTakers(file: string, root: string, role: RoleFact, out: ReclaimTaker[]): void {
+  private collectTakers(file: string, root: string, role: RoleFact, out: ReclaimTaker[], linkedOnly = false): void {
     // eviction and folio release work on an object nobody else holds any more: its own locks (reached through the
     // object the callback was given) cannot be held by the allocating task, so they are not what reclaim waits on
     const dying = role.role === "reclaim-evict" || role.role === "reclaim-release";
@@ -1735,13 +1743,18 @@ export class ReclaimAnalysis {
         const def = this.definitionOf(s.file, s.name);
         if (!def) continue;
         const types = paramTypes(def.fn.params);
+        // a lock reached through a local (`struct foo *f = s->private_data;`) is keyed by the local's struct type, as
+        // the patch's own walk keys it: a generic member name (`lock`, `mutex`) matches only with both types known
+        const typeOf = (v: string) => types.get(v) ?? this.localStructType(def.file, def.fn, v);
         const params = paramsOfSignature(`f(${def.fn.params})`).map(paramName);
         // the object: the root's first parameter, then whatever is derived from it
         let objects = s.objects ?? (dying && params[0] ? new Set([params[0]]) : null);
         if (objects && objects.size > 0) objects = this.derivedVars(def.file, def.fn, objects);
         const mentions = (expr: string) => objects !== null && [...(expr.match(/[A-Za-z_]\w*/g) ?? [])].some((id) => objects!.has(id));
         const wrappers = this.wrappersOf(def.file);
+        const unlinked = linkedOnly && depth === 0 ? this.unlinkedCalls(def.file, def.fn) : null;
         for (const c of def.fn.calls) {
+          if (unlinked?.has(`${c.line}:${c.callee}`)) continue;
           const l = LOCK_CALLS[c.callee];
           // a lock wrapper of the directory takes the lock its caller names (it is not walked into)
           const w = l ? undefined : wrappers?.get(c.callee);
@@ -1749,7 +1762,7 @@ export class ReclaimAnalysis {
             const expr = w.op === "acquire" && isSleepingLock(w.kind) ? wrapperLockExpr(w, c.args) : null;
             if (expr && !mentions(expr)) {
               const conds = s.chain.length > 1 ? this.condsAt(def.file, s.name, c.line, c.callee) : [];
-              out.push({ what: "lock", key: lockKeyOf(expr, (v) => types.get(v) ?? null), role, chain: [...s.chain, c.callee], file: def.file, line: c.line, ...(conds.length > 0 ? { conds } : {}) });
+              out.push({ what: "lock", key: lockKeyOf(expr, typeOf), role, chain: [...s.chain, c.callee], file: def.file, line: c.line, ...(conds.length > 0 ? { conds } : {}) });
             }
             continue;
           }
@@ -1758,7 +1771,7 @@ export class ReclaimAnalysis {
             if (mentions(expr)) continue; // the dying object's own lock
             // the branch a lock is taken in matters only calls below the entry (see alloc-while-holding): walked only then
             const conds = s.chain.length > 1 ? this.condsAt(def.file, s.name, c.line, c.callee) : [];
-            out.push({ what: "lock", key: lockKeyOf(expr, (v) => types.get(v) ?? null), role, chain: [...s.chain, c.callee], file: def.file, line: c.line, ...(conds.length > 0 ? { conds } : {}) });
+            out.push({ what: "lock", key: lockKeyOf(expr, typeOf), role, chain: [...s.chain, c.callee], file: def.file, line: c.line, ...(conds.length > 0 ? { conds } : {}) });
             continue;
           }
           const h = handleCall(c.callee);
@@ -1784,6 +1797,36 @@ export class ReclaimAnalysis {
       }
       frontier = next;
     }
+  }
+
+  /** The calls of an eviction callback made only for an inode without links (unlinked.ts), as `line:callee`. */
+  private unlinkedCalls(file: string, fn: ScanFunction): Set<string> {
+    const out = new Set<string>();
+    const t = this.text(file);
+    if (t === undefined) return out;
+    const flow = cachedFlows(`post:${file}`, t, this.wrappersOf(file)).get(fn.name);
+    if (!flow) return out;
+    const body = treeLines(file, t).slice(fn.start - 1, fn.end).join("\n");
+    for (const e of flow.events) {
+      const conds = [...(e.conds ?? []), ...(e.guards ?? [])];
+      if (conds.length > 0 && unlinkedOnly(conds, body) !== null) out.add(`${e.line}:${e.callee}`);
+    }
+    return out;
+  }
+
+  private localTypeMemo = new Map<string, Map<string, string | null>>();
+
+  /** The struct type of a local variable declared in a scanned function (`struct foo *f = ...;`), from its text. */
+  private localStructType(file: string, fn: ScanFunction, v: string): string | null {
+    const key = `${file}:${fn.start}`;
+    let m = this.localTypeMemo.get(key);
+    if (!m) this.localTypeMemo.set(key, (m = new Map()));
+    if (m.has(v)) return m.get(v)!;
+    const t = this.text(file);
+    const body = t === undefined ? "" : treeLines(file, t).slice(fn.start - 1, fn.end).join("\n");
+    const out = /^[A-Za-z_]\w*$/.test(v) ? (new RegExp(`\\bstruct\\s+([A-Za-z_]\\w*)\\s*\\*\\s*(?:const\\s+)?${v}\\s*[=;,)]`).exec(body)?.[1] ?? null) : null;
+    m.set(v, out);
+    return out;
   }
 
   /** The if-conditions a call is made under in its function (from the function's path walk). */

@@ -594,6 +594,24 @@ export const WAIT_CALLS: Readonly<Record<string, WaitCall>> = {
 };
 
 /**
+ * Which evictions reclaim runs: iput_final() asks the filesystem's drop_inode
+ * (generic_drop_inode() when it has none), which drops an inode without links
+ * at once, so evict() runs for it at its last iput, in the task that dropped
+ * it; only linked inodes wait on the superblock's LRU, where reclaim
+ * (prune_icache_sb() from the superblock shrinker) evicts them. Code of an
+ * eviction callback that runs only when the inode has no links (`if
+ * (!inode->i_nlink)`, `if (inode->i_nlink) goto out;`) is therefore not on a
+ * reclaim path, unless the filesystem's own drop_inode keeps such inodes.
+ * `field`: the link count tested; `drops`: drop_inode implementations that
+ * drop every inode without links.
+ */
+export const EVICT_UNLINKED: Readonly<Provenance & { field: string; drops: readonly string[] }> = {
+  field: "i_nlink",
+  drops: ["generic_drop_inode", "generic_delete_inode"],
+  src: "fs/inode.c iput_final(), generic_delete_inode(); include/linux/fs.h generic_drop_inode(); fs/super.c super_cache_scan() -> prune_icache_sb()",
+};
+
+/**
  * Calls that may drop the last reference to an inode or dentry and so evict
  * it right there (fs/inode.c iput() -> iput_final() -> evict() ->
  * ->evict_inode, which waits for writeback and truncates; fs/dcache.c dput()

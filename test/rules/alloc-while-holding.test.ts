@@ -628,6 +628,123 @@ int pike_register(const char *name)
   });
 });
 
+describe("alloc-while-holding with a tree: a lock the reclaim side reaches through a local", () => {
+  // written for this test, modelled on a driver cache with a shrinker registered through shrinker_alloc()
+  const cache = (body: string) => `struct tern_cache;
+
+static unsigned long tern_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	struct tern_cache *c = s->private_data;
+	unsigned long n;
+
+	mutex_lock(&c->lock);
+	n = tern_drop(c, sc->nr_to_scan);
+	mutex_unlock(&c->lock);
+	return n;
+}
+
+int tern_grow(struct tern_cache *c, int n)
+{
+	void *p;
+
+	mutex_lock(&c->lock);
+${body}
+	mutex_unlock(&c->lock);
+	return p ? 0 : -ENOMEM;
+}
+
+int tern_init(struct tern_cache *c)
+{
+	c->shrinker = shrinker_alloc(0, "tern");
+	c->shrinker->scan_objects = tern_scan;
+	c->shrinker->private_data = c;
+	shrinker_register(c->shrinker);
+	return 0;
+}
+`;
+  const before = cache("\tp = tern_reuse(c, n);");
+  const after = cache("\tp = kmalloc(n, GFP_KERNEL);");
+  it("a generic member name (`lock`) matches when the shrinker's object is a typed local: a warning naming the shrinker", async () => {
+    const f = await reviewWithTree(new Map([["drivers/tern/tern.c", before]]), { files: [{ path: "drivers/tern/tern.c", before, after }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[19, "warning", "lockTaken"]]);
+    expect(f[0]!.message).toContain("tern_scan() (shrinker.scan_objects) takes it in reclaim");
+  });
+  it("the same lock name in a struct of another type stays quiet", async () => {
+    const other = before.replace("\tstruct tern_cache *c = s->private_data;", "\tstruct tern_pool *c = s->private_data;");
+    const f = await reviewWithTree(new Map([["drivers/tern/tern.c", other]]), { files: [{ path: "drivers/tern/tern.c", before: other, after: after.replace("\tstruct tern_cache *c = s->private_data;", "\tstruct tern_pool *c = s->private_data;") }] }, [rule]);
+    expect(f).toEqual([]);
+  });
+});
+
+describe("alloc-while-holding with a tree: eviction that takes the lock only for an inode without links", () => {
+  // written for this test, modelled on a filesystem that accounts quota in its eviction callback
+  const fs = (evict: string, dropInode = "") => `struct wren_quota {
+	struct mutex lock;
+};
+
+static struct wren_quota wren_inode_quota;
+
+static void wren_quota_acct(struct wren_quota *q, long v)
+{
+	mutex_lock(&q->lock);
+	q->used += v;
+	mutex_unlock(&q->lock);
+}
+
+static void wren_evict_inode(struct inode *inode)
+{
+${evict}
+	clear_inode(inode);
+}
+
+static const struct super_operations wren_super_ops = {
+	.evict_inode	= wren_evict_inode,${dropInode}
+};
+
+int wren_quota_set(struct wren_fs *c, struct wren_quota *q, int id, int mask)
+{
+	void *slot;
+
+	mutex_lock(&q->lock);
+	slot = wren_table_get(c, id, mask);
+	mutex_unlock(&q->lock);
+	return slot ? 0 : -ENOMEM;
+}
+`;
+  const run = async (evict: string, dropInode = "") => {
+    const before = fs(evict, dropInode);
+    const after = before.replace("\tslot = wren_table_get(c, id, mask);", "\tslot = kzalloc(sizeof(long), GFP_KERNEL);");
+    return reviewWithTree(new Map([["fs/wren/super.c", before]]), { files: [{ path: "fs/wren/super.c", before, after }] }, [rule]);
+  };
+  const accounted = "\twren_quota_acct(&wren_inode_quota, -1);";
+  it("taken on every eviction: a warning", async () => {
+    const f = await run(accounted);
+    expect(f.map((x) => [x.severity, x.messageId])).toEqual([["warning", "lockTaken"]]);
+    expect(f[0]!.message).toContain("wren_evict_inode() (super_operations.evict_inode) takes it in reclaim: wren_evict_inode -> wren_quota_acct -> mutex_lock");
+  });
+  it("taken only under `if (!inode->i_nlink)`: quiet (reclaim evicts only inodes with links)", async () => {
+    expect(await run(`\tif (!inode->i_nlink)\n\t${accounted}`)).toEqual([]);
+  });
+  it("taken only after `if (inode->i_nlink) goto out;`: quiet", async () => {
+    const f = await run(`\tif (inode->i_nlink || is_bad_inode(inode))\n\t\tgoto out;\n${accounted}\nout:`);
+    expect(f).toEqual([]);
+  });
+  it("taken under a local that holds the test (`bool delete = !inode->i_nlink && ...`): quiet", async () => {
+    expect(await run(`\tbool delete = !inode->i_nlink && !is_bad_inode(inode);\n\n\tif (delete)\n\t${accounted}`)).toEqual([]);
+  });
+  it("an early exit that does not rule links out (`if (inode->i_nlink && x) goto out;`) still warns", async () => {
+    const f = await run(`\tif (inode->i_nlink && inode->i_sb->s_flags)\n\t\tgoto out;\n${accounted}\nout:`);
+    expect(f.map((x) => x.messageId)).toEqual(["lockTaken"]);
+  });
+  it("a filesystem whose own drop_inode may keep such inodes still warns", async () => {
+    const f = await run(`\tif (!inode->i_nlink)\n\t${accounted}`, "\n\t.drop_inode\t= wren_drop_inode,");
+    expect(f.map((x) => x.messageId)).toEqual(["lockTaken"]);
+  });
+  it("a drop_inode that is generic_delete_inode() drops them too: quiet", async () => {
+    expect(await run(`\tif (!inode->i_nlink)\n\t${accounted}`, "\n\t.drop_inode\t= generic_delete_inode,")).toEqual([]);
+  });
+});
+
 // The attribute table of a driver, built by a macro with token pasting, and a second table type whose store
 // allocates: a call through `entry->store` can only be the first kind's (the receiver's declared type).
 const widgetTable = (freeze: boolean) => `struct widget_entry {
