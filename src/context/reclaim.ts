@@ -1645,10 +1645,7 @@ export class ReclaimAnalysis {
             if (!r || !r.inReclaim) continue;
             // an eviction callback of a filesystem whose drop_inode drops every inode without links: what it does only
             // for such an inode runs at that inode's last iput, never from reclaim (vocabulary EVICT_UNLINKED)
-            const linkedOnly =
-              r.role === "reclaim-evict" &&
-              o.struct === "super_operations" &&
-              !d.scans.get(f)!.ops.some((x) => x.holder === o.holder && x.field === "drop_inode" && !EVICT_UNLINKED.drops.includes(x.fn));
+            const linkedOnly = r.role === "reclaim-evict" && dropsUnlinked(d.scans.get(f)!, o);
             this.collectTakers(f, o.fn, { role: r.role, label: r.label, root: o.fn, chain: [o.fn], how: "ops-table", at: { file: f, line: o.line }, inReclaim: true }, out, linkedOnly);
           }
 
@@ -1673,8 +1670,12 @@ export class ReclaimAnalysis {
       const dying = r.role === "reclaim-evict" || r.role === "reclaim-release";
       const first = dying ? paramName(v.flow.params[0] ?? "") || undefined : undefined;
       const objects = first ? derivedFrom(this.viewText(v), new Set([first])) : null;
+      // with a tree, an eviction callback whose filesystem drops inodes without links: what it does only for those
+      // is not done in reclaim (as collectTakers() reads the directory's)
+      const unlinked = this.facts && v.whole && r.role === "reclaim-evict" && this.registeredDroppingUnlinked(v.path, v.name) ? this.viewText(v) : null;
       for (const e of v.flow.events) {
-        if (e.info.kind === "lock" && objects && (e.info.key.expr.match(/[A-Za-z_]\w*/g) ?? []).some((id) => objects.has(id))) continue; // the dying object's own lock
+        if (e.info.kind === "lock" && objects && ownOf(e.info.key.expr, objects)) continue; // the dying object's own lock
+        if (unlinked !== null && unlinkedOnly([...(e.conds ?? []), ...(e.guards ?? [])], unlinked) !== null) continue;
         if (e.info.kind === "lock" && e.info.op === "acquire" && isSleepingLock(e.info.lock)) out.push({ what: "lock", key: e.info.key, role: r, chain: [v.name, e.callee], file: v.path, line: e.line });
         if (e.info.kind === "handle" && e.info.op === "start") out.push({ what: "handle", api: e.info.api, role: r, chain: [v.name, e.callee], file: v.path, line: e.line });
       }
@@ -1750,7 +1751,7 @@ export class ReclaimAnalysis {
         // the object: the root's first parameter, then whatever is derived from it
         let objects = s.objects ?? (dying && params[0] ? new Set([params[0]]) : null);
         if (objects && objects.size > 0) objects = this.derivedVars(def.file, def.fn, objects);
-        const mentions = (expr: string) => objects !== null && [...(expr.match(/[A-Za-z_]\w*/g) ?? [])].some((id) => objects!.has(id));
+        const mentions = (expr: string) => objects !== null && ownOf(expr, objects);
         const wrappers = this.wrappersOf(def.file);
         const unlinked = linkedOnly && depth === 0 ? this.unlinkedCalls(def.file, def.fn) : null;
         for (const c of def.fn.calls) {
@@ -1797,6 +1798,16 @@ export class ReclaimAnalysis {
       }
       frontier = next;
     }
+  }
+
+  /** `name` is registered in the directory as a super_operations eviction callback of a filesystem that drops inodes without links. */
+  private registeredDroppingUnlinked(path: string, name: string): boolean {
+    const d = this.dir(path);
+    for (const f of d.files) {
+      const scan = d.scans.get(f)!;
+      for (const o of scan.ops) if (o.fn === name && opsRole(o.struct, o.field)?.role === "reclaim-evict" && dropsUnlinked(scan, o)) return true;
+    }
+    return false;
   }
 
   /** The calls of an eviction callback made only for an inode without links (unlinked.ts), as `line:callee`. */
@@ -2501,11 +2512,27 @@ function fieldPattern(field: string): string {
 function derivedFrom(body: string, from: Set<string>): Set<string> {
   const out = new Set(from);
   for (let pass = 0; pass < 2; pass++)
-    for (const m of body.matchAll(/\b([A-Za-z_]\w*)\s*=\s*([^;=][^;]*);/g)) {
-      const ids = m[2]!.match(/[A-Za-z_]\w*/g) ?? [];
-      if (ids.some((id) => out.has(id))) out.add(m[1]!);
-    }
+    for (const m of body.matchAll(/\b([A-Za-z_]\w*)\s*=\s*([^;=][^;]*);/g)) if (ownOf(m[2]!, out)) out.add(m[1]!);
   return out;
+}
+
+/**
+ * An eviction callback registered in a super_operations table whose drop_inode is absent or one that drops every
+ * inode without links (vocabulary EVICT_UNLINKED): such inodes are evicted at their last iput, never from reclaim.
+ */
+function dropsUnlinked(scan: ScanFile, o: ScanFile["ops"][number]): boolean {
+  if (o.struct !== "super_operations") return false;
+  return !scan.ops.some((x) => x.holder === o.holder && x.field === "drop_inode" && !EVICT_UNLINKED.drops.includes(x.fn));
+}
+
+/**
+ * The expression names one of the dying objects (or what was derived from them: the filesystem's own state reached
+ * through the inode's superblock is counted as the object's too, so locks of the filesystem that eviction takes
+ * through it are not reclaim takers; tried the other way, they were taken mostly for inodes without links, which
+ * reclaim never evicts, under tests of the filesystem's own link counts the analysis cannot read).
+ */
+function ownOf(expr: string, objects: ReadonlySet<string>): boolean {
+  return (expr.match(/[A-Za-z_]\w*/g) ?? []).some((id) => objects.has(id));
 }
 
 /** Is any line of [from, to] among the changed ones? */

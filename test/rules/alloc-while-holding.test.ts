@@ -740,6 +740,38 @@ int wren_quota_set(struct wren_fs *c, struct wren_quota *q, int id, int mask)
     const f = await run(`\tif (!inode->i_nlink)\n\t${accounted}`, "\n\t.drop_inode\t= wren_drop_inode,");
     expect(f.map((x) => x.messageId)).toEqual(["lockTaken"]);
   });
+  it("the eviction callback changed by the same patch is read the same way", async () => {
+    const small = (evict: string) => `static DEFINE_MUTEX(wren_table_mutex);
+
+static void wren_evict_inode(struct inode *inode)
+{
+${evict}
+	clear_inode(inode);
+}
+
+static const struct super_operations wren_super_ops = {
+	.evict_inode	= wren_evict_inode,
+};
+
+int wren_table_set(int id)
+{
+	void *slot;
+
+	mutex_lock(&wren_table_mutex);
+	slot = wren_table_get(id);
+	mutex_unlock(&wren_table_mutex);
+	return slot ? 0 : -ENOMEM;
+}
+`;
+    const run2 = async (evict: string) => {
+      const before = small(evict);
+      const after = before.replace("\tslot = wren_table_get(id);", "\tslot = kzalloc(sizeof(long), GFP_KERNEL);").replace("\tclear_inode(inode);", "\twren_forget(inode);\n\tclear_inode(inode);");
+      return reviewWithTree(new Map([["fs/wren/super.c", before]]), { files: [{ path: "fs/wren/super.c", before, after }] }, [rule]);
+    };
+    const locked = "\t\tmutex_lock(&wren_table_mutex);\n\t\twren_table_drop(inode->i_ino);\n\t\tmutex_unlock(&wren_table_mutex);";
+    expect((await run2(`\tif (inode->i_ino) {\n${locked}\n\t}`)).map((x) => x.messageId)).toEqual(["lockTaken"]);
+    expect(await run2(`\tif (!inode->i_nlink) {\n${locked}\n\t}`)).toEqual([]);
+  });
   it("a drop_inode that is generic_delete_inode() drops them too: quiet", async () => {
     expect(await run(`\tif (!inode->i_nlink)\n\t${accounted}`, "\n\t.drop_inode\t= generic_delete_inode,")).toEqual([]);
   });
