@@ -13,8 +13,13 @@ import { functionDefinedAfter, functionFromSection, normaliseLine } from "./cont
 
 const noEscape = { escape: (s: unknown) => String(s) };
 
+/** A value longer than this is cut in a message (a hostile or generated identifier must not make a message of megabytes). */
+const MAX_VALUE = 2000;
+
 export function renderMessage(template: string, data: Record<string, unknown> = {}): string {
-  return Mustache.render(template, data, {}, noEscape);
+  const shown: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) shown[k] = typeof v === "string" && v.length > MAX_VALUE ? `${v.slice(0, MAX_VALUE / 2)}... (${v.length} characters)` : v;
+  return Mustache.render(template, shown, {}, noEscape);
 }
 
 export function fingerprintOf(rule: string, path: string | null, lineText: string | null, extra = ""): string {

@@ -37,3 +37,23 @@ describe("findings per rule and patch", () => {
     expect(r.omitted).toBeUndefined();
   });
 });
+
+describe("values in a message", () => {
+  const naming: Rule = {
+    ...many,
+    meta: { ...many.meta, id: "names-a-call", messages: { line: "calls {{name}}() here" } },
+    check({ patch }) {
+      const f = patch.files[0]!;
+      const l = f.hunks[0]!.lines.find((x) => x.kind === "add")!;
+      return [{ file: f.path, line: l.newLine, messageId: "line", data: { name: l.text.replace(/\(.*$/, "").trim() } }];
+    },
+  };
+  it("a value longer than 2,000 characters is cut and its length said", () => {
+    const r = reviewPatch(toPatch({ files: [{ path: "fs/frob/a.c", before: "", after: `\t${"b".repeat(50_000)}();\n` }] }), { rules: [naming], config: DEFAULT_CONFIG, kb: loadKnowledge() });
+    expect(r.findings[0]!.message).toBe(`calls ${"b".repeat(1000)}... (50000 characters)() here`);
+  });
+  it("a value of ordinary length is kept whole", () => {
+    const r = reviewPatch(toPatch({ files: [{ path: "fs/frob/a.c", before: "", after: "\tfrob_sync();\n" }] }), { rules: [naming], config: DEFAULT_CONFIG, kb: loadKnowledge() });
+    expect(r.findings[0]!.message).toBe("calls frob_sync() here");
+  });
+});

@@ -367,6 +367,15 @@ describe("shrinker-blocking with source context", () => {
     expect(f[0]!.unknowns).toEqual(["what zc_dirty() does when called here", "what zc_evict_dirty() does when called here", "what zc_drop_clean() does when called here"]);
   });
 
+  it("a generated helper name of hundreds of characters is shown cut, with its length", () => {
+    const long = `zc_${"x".repeat(300)}`;
+    const after = ZC_SHRINK.replace("\tzc_drop_clean(o);\n", `\t${long}(o);\n\tzc_drop_clean(o);\n`);
+    const input = parsePatchText(formatPatch({ files: [{ path: "drivers/zc/zc_shrink.c", before: ZC_SHRINK, after }] }), "t.patch");
+    const f = review(input, null, DEFAULT_CONFIG, loadKnowledge(), [rule]).reviews[0]!.findings;
+    expect(f.map((x) => x.messageId)).toEqual(["changedChecked"]);
+    expect(f[0]!.message).toContain(`: ${long.slice(0, 48)}... (303 characters)()`);
+  });
+
   it("with the tree, a change whose helpers do not block says which it followed", async () => {
     const after = ZC_SHRINK.replace("\tzc_drop_clean(o);\n", "\tzc_drop_clean(o);\n\tif (o->next)\n\t\tzc_drop_clean(o->next);\n");
     const f = await reviewWithTree([{ path: "drivers/zc/zc_shrink.c", before: ZC_SHRINK, after }], tree);

@@ -12,7 +12,7 @@ import { lockKeyOf } from "../../context/events.js";
 import { reclaimAnalysis, type FnView, type ReclaimAnalysis } from "../../context/reclaim.js";
 import type { Report, Rule, Severity } from "../../types.js";
 import { LOCK_CALLS, SYSTEM_QUEUES } from "../../vocab/kernel-api.js";
-import { chainText } from "../util/phrases.js";
+import { chainText, shownName } from "../util/phrases.js";
 import { isCountRole, shrinkerPaths, viewLines } from "../util/shrinker-scope.js";
 import { HISTORY } from "../../vocab/history.js";
 
@@ -395,7 +395,7 @@ function checkedChanges(a: ReclaimAnalysis, said: readonly Report[]): Report[] {
     const at = viewLines(a, v).find((l) => l.changed && l.code.trim() !== "");
     if (!at) continue;
     const chain = [rootLabel(path), ...path.chain.slice(1)];
-    const names = (xs: string[]) => (xs.length <= 4 ? xs : [...xs.slice(0, 4), `${xs.length - 4} more`]).map((x) => (/^\d/.test(x) ? x : `${x}()`)).join(", ");
+    const names = (xs: string[]) => (xs.length <= 4 ? xs.map((x) => `${shownName(x)}()`) : [...xs.slice(0, 4).map((x) => `${shownName(x)}()`), `${xs.length - 4} more`]).join(", ");
     const where = a.mode === "diff" ? "the patch (review with --tree to follow them)" : "the directory";
     out.push({ v, followed, report: {
       file: v.path,
@@ -411,7 +411,7 @@ function checkedChanges(a: ReclaimAnalysis, said: readonly Report[]): Report[] {
       severity: "info",
       chain,
       identifiers: [v.name],
-      ...(unfollowed.length > 0 ? { unknowns: unfollowed.map((c) => `what ${c.startsWith("->") ? c : `${c}()`} does when called here`) } : {}),
+      ...(unfollowed.length > 0 ? { unknowns: unfollowed.map((c) => `what ${shownName(c)}${c.startsWith("->") ? "" : "()"} does when called here`) } : {}),
     } });
   }
   // a changed function another note already followed (a helper the patch adds and a callback calls) is said there

@@ -49,3 +49,7 @@ export function takerText(t: ReclaimTaker): string {
   return `${t.role!.root}() (${t.role!.label}) takes it in reclaim: ${chainText(t.chain)} (${t.file}:${t.line})`;
 }
 
+/** An identifier as a message names it: one longer than 64 characters (generated or hostile input) is cut, with the length said. */
+export function shownName(name: string): string {
+  return name.length <= 64 ? name : `${name.slice(0, 48)}... (${name.length} characters)`;
+}
