@@ -168,6 +168,8 @@ export const MASK_NOT_ALLOCATING: Readonly<Record<string, Provenance & { stores?
   gfp_has_io_fs: { src: "include/linux/gfp.h" },
   gfp_zone: { src: "include/linux/gfp.h" },
   gfp_migratetype: { src: "include/linux/gfp.h" },
+  gfp_compaction_allowed: { src: "include/linux/gfp.h" },
+  memalloc_retry_wait: { src: "include/linux/sched/mm.h (reads the mask, with the task's scope applied, to choose how long to sleep before an allocation is retried)" },
   INIT_RADIX_TREE: { src: "include/linux/radix-tree.h", stores: true },
   RADIX_TREE_INIT: { src: "include/linux/radix-tree.h", stores: true },
   xa_init_flags: { src: "include/linux/xarray.h", stores: true },

@@ -59,6 +59,18 @@ ruleTester(rule, {
     { name: "the sibling's NOFS is taken under a mutex the new allocation does not hold", patch: { files: [{ path: "fs/quill/meta.c", before: locked.replace("\tbuf = kmalloc(nr, GFP_KERNEL);\n\tif (!buf)\n\t\treturn -ENOMEM;\n", "\tbuf = ctx->buf;\n"), after: locked }] } },
     { name: "the allocation was already there with the same mask (the patch only reformats around it)", patch: { files: [{ path: "fs/quill/compress.c", before: pack("GFP_KERNEL", "GFP_NOFS"), after: pack("GFP_KERNEL", "GFP_NOFS").replace("\tunsigned int i;\n", "\tunsigned int i = 0;\n") }] } },
     { name: "a NOFS scope is open over the new allocation", patch: { files: [{ path: "fs/quill/compress.c", before: packBefore("GFP_NOFS"), after: pack("GFP_KERNEL", "GFP_NOFS", "\tunsigned int nofs = memalloc_nofs_save();\n\n").replace("\tquill_free_pages(pages, nr);\n", "\tquill_free_pages(pages, nr);\n\tmemalloc_nofs_restore(nofs);\n") }] } },
+    {
+      name: "a retry wait given GFP_KERNEL beside a NOFS allocation: memalloc_retry_wait() reads the mask, it does not allocate",
+      patch: {
+        files: [
+          {
+            path: "fs/quill/meta.c",
+            before: "static struct page *quill_get(void)\n{\n\tstruct page *p;\n\n\twhile (!(p = alloc_page(GFP_NOFS)))\n\t\tquill_wait();\n\treturn p;\n}\n",
+            after: "static struct page *quill_get(void)\n{\n\tstruct page *p;\n\n\twhile (!(p = alloc_page(GFP_NOFS)))\n\t\tmemalloc_retry_wait(GFP_KERNEL);\n\treturn p;\n}\n",
+          },
+        ],
+      },
+    },
     { name: "the mask is the caller's (a variable): what it holds is the caller's business", patch: { files: [{ path: "fs/quill/compress.c", before: packBefore("GFP_NOFS").replace("unsigned int nr)", "unsigned int nr, gfp_t gfp)"), after: pack("gfp", "GFP_NOFS").replace("unsigned int nr)", "unsigned int nr, gfp_t gfp)") }] } },
   ],
   invalid: [
