@@ -207,3 +207,51 @@ export function blankDeadConditionals(text: string): string {
   }
   return changed ? lines.join("\n") : text;
 }
+
+/**
+ * The text as a compiler would see it with every configuration option on: of each conditional group
+ * (`#if`/`#ifdef`/`#ifndef` ... `#elif`/`#else` ... `#endif`) only the first branch whose condition is not known
+ * to be false (as blankDeadConditionals() knows it: `#if 0`, a NAME the file defines as 0) is kept; the other
+ * branches and every directive line are blanked (spaces of the same length, so lines and offsets stay put). For
+ * the parser of a whole function: a group that splits a statement (`if (a) x; #if ... else y; #endif`) or opens
+ * alternative blocks would otherwise leave an error node where the rest of the function's calls were.
+ */
+export function takeFirstBranches(text: string): string {
+  if (!/^[ \t]*#[ \t]*(?:if|ifdef|ifndef)\b/m.test(text)) return text;
+  const defs = new Map<string, number>();
+  for (const m of text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+(\d+)[ \t]*(?:\/[*/].*)?$/gm)) defs.set(m[1]!, Number(m[2]));
+  const falseCond = (cond: string): boolean => {
+    const v = cond.replace(/\/\*.*?\*\//g, "").replace(/\/\/.*$/, "").trim();
+    const n = /^\d+$/.test(v) ? Number(v) : defs.get(v);
+    return n !== undefined && n === 0;
+  };
+  const lines = text.split("\n");
+  // per open group: whether a branch was taken already, whether the current branch is kept, the parent's keep
+  const stack: { taken: boolean; keep: boolean; parentKeep: boolean }[] = [];
+  let changed = false;
+  const blank = (i: number) => {
+    if (lines[i]!.trim() === "") return;
+    lines[i] = lines[i]!.replace(/[^\n]/g, " ");
+    changed = true;
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const d = DIRECTIVE.exec(lines[i]!);
+    const top = stack[stack.length - 1];
+    if (d) {
+      const kw = d[1]!;
+      const parentKeep = top ? top.keep : true;
+      if (kw === "if" || kw === "ifdef" || kw === "ifndef") {
+        const keep = !(kw === "if" && falseCond(d[2]!));
+        stack.push({ taken: keep, keep: parentKeep && keep, parentKeep });
+      } else if (top && (kw === "elif" || kw === "else")) {
+        const keep = !top.taken && !(kw === "elif" && falseCond(d[2]!));
+        if (keep) top.taken = true;
+        top.keep = top.parentKeep && keep;
+      } else if (top && kw === "endif") stack.pop();
+      blank(i);
+      continue;
+    }
+    if (top && !top.keep) blank(i);
+  }
+  return changed ? lines.join("\n") : text;
+}

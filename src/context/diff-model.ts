@@ -4,7 +4,7 @@
 // its definition is not visible) and walked by flow.ts. The state at a
 // fragment's start is unknown; the analysis says so rather than guessing.
 import type { FileDiff, Hunk, Patch } from "../types.js";
-import { functionDefinedAfter, functionDefinedOn, functionFromSection, isReturnTypeLine, stripLine } from "./c-lines.js";
+import { functionDefinedAfter, functionDefinedOn, functionFromSection, isReturnTypeLine, stripLine, takeFirstBranches } from "./c-lines.js";
 import { analyseFunction, type FlowOptions, type FunctionFlow } from "./flow.js";
 import { memoTree, parseC } from "./parser.js";
 import type { Node } from "web-tree-sitter";
@@ -130,7 +130,8 @@ export function regionFlow(
   region: Region,
   known: { params?: string[]; types?: ReadonlyMap<string, string>; initial?: FlowOptions["initial"]; entryKnown?: boolean; wrappers?: FlowOptions["wrappers"] } = {},
 ): FunctionFlow | null {
-  const texts = region.lines.map((l) => l.text);
+  // conditional groups read with every configuration option on (c-lines.ts takeFirstBranches), as whole functions are
+  const texts = takeFirstBranches(region.lines.map((l) => l.text).join("\n")).split("\n");
   const first = region.lines[0]!.line;
   const bal = braceBalance(texts);
   if (region.hasDefinition) {

@@ -53,7 +53,7 @@ import { chainConflict, linksOf, type ChainEdge } from "./chain-conds.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
 import { applyScopes, evalMask, looksLikeGfpVariable, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
-import { MAX_LINE, blankDeadConditionals, stripLine } from "./c-lines.js";
+import { MAX_LINE, blankDeadConditionals, stripLine, takeFirstBranches } from "./c-lines.js";
 import { findLockWrappers, wrapperLockExpr, wrappersKey, type LockWrapper, type LockWrappers } from "./lock-wrappers.js";
 import { registerMemo } from "./memos.js";
 
@@ -257,9 +257,11 @@ class FileFlows {
     const fn = this.byName.get(name);
     let flow: FunctionFlow | null = null;
     if (fn) {
-      // the lines the preprocessor never compiles (#if 0) are blank: their calls are not events
+      // the lines the preprocessor never compiles (#if 0) are blank: their calls are not events; of the other
+      // conditional groups the first branch is read (every configuration option on), so that a group splitting a
+      // statement does not leave the parser an error where the rest of the function was
       if (this.live === undefined) {
-        const live = blankDeadConditionals(this.text);
+        const live = takeFirstBranches(this.text);
         this.live = live === this.text ? null : live.split("\n");
       }
       const body = (this.live ?? treeLines(this.path, this.text)).slice(fn.start - 1, fn.end).join("\n");

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { blankDeadConditionals, functionDefinedAfter } from "../../src/context/c-lines.js";
+import { blankDeadConditionals, functionDefinedAfter, takeFirstBranches } from "../../src/context/c-lines.js";
 import { leadingContinuation, regionFlow, regionsOf, unseenBody } from "../../src/context/diff-model.js";
 import { parserReady } from "../../src/context/parser.js";
 import { parsePatchText } from "../../src/ingest/index.js";
@@ -161,6 +161,53 @@ static void widget_dump(struct widget *w)
     const calls = (c: string) => cachedScan(`dead-test-${c}.c`, src(c)).functions[0]!.calls.map((x) => x.callee);
     expect(calls("0")).not.toContain("kmalloc");
     expect(calls("CONFIG_WIDGET_DUMP")).toContain("kmalloc");
+  });
+});
+
+describe("takeFirstBranches: conditional groups read with every option on", () => {
+  // written for this test, modelled on a network-offload driver whose IPv6 branch is compiled conditionally
+  const fn = `static int widget_open(struct widget_sock *ws)
+{
+	struct sk_buff *skb;
+
+	if (ws->family == AF_INET)
+		skb = widget_alloc_wr(ws->len, GFP_NOIO);
+#if IS_ENABLED(CONFIG_IPV6)
+	else
+		skb = widget_alloc_wr(ws->len6, GFP_NOIO);
+#endif
+	if (!skb)
+		return -ENOMEM;
+#ifdef CONFIG_WIDGET_DEBUG
+	widget_trace(ws);
+#else
+	widget_count(ws);
+#endif
+#if 0
+	widget_dump(ws);
+#else
+	widget_kick(ws);
+#endif
+	return widget_send(ws, skb);
+}
+`;
+  const line = (t: string, n: number) => t.split("\n")[n - 1]!;
+
+  it("keeps the first branch whose condition is not known false, blanks the rest and the directives, keeping offsets", () => {
+    const out = takeFirstBranches(fn);
+    expect(out.length).toBe(fn.length);
+    expect(line(out, 7).trim()).toBe("");
+    expect(line(out, 9)).toBe("\t\tskb = widget_alloc_wr(ws->len6, GFP_NOIO);");
+    expect(line(out, 14)).toBe("\twidget_trace(ws);");
+    expect(line(out, 16).trim()).toBe("");
+    expect(line(out, 19).trim()).toBe("");
+    expect(line(out, 21)).toBe("\twidget_kick(ws);");
+  });
+
+  it("a group that splits an if/else no longer hides the rest of the function from the walk", () => {
+    const r = regionsOf(parsePatchText(formatPatch({ files: [{ path: "drivers/widget/sock.c", before: null, after: fn }] }), "t.patch").patches[0]!, "new")[0]!;
+    const flow = regionFlow(r)!;
+    expect(flow.events.map((e) => `${e.line}:${e.callee}`)).toEqual(["6:widget_alloc_wr", "9:widget_alloc_wr", "14:widget_trace", "21:widget_kick", "23:widget_send"]);
   });
 });
 
