@@ -20,7 +20,7 @@ import {
   type ScopeKind,
   type WaitKind,
 } from "../vocab/kernel-api.js";
-import { evalMask, looksLikeGfpVariable, looksLikeMask, type Mask } from "./gfp.js";
+import { evalMask, looksLikeGfpVariable, looksLikeMask, ternaryArms, type Mask } from "./gfp.js";
 import { wrapperLockExpr, type LockWrappers } from "./lock-wrappers.js";
 
 /** A lock as the analysis identifies it: the member (or variable) name, qualified by the struct type when known. */
@@ -167,7 +167,13 @@ export function classifyCall(callee: string, args: string[], assignedTo: string 
   }
   // any other call given a mask may allocate with it (a gfp_t parameter says so): sbitmap_init_node(..., GFP_KERNEL, ...)
   if (mayAllocateWithMask(callee)) {
-    const arg = args.find((a) => looksLikeMask(a) && /^[\s()|&~A-Z0-9_]+$/.test(a));
+    // a mask written out, or a choice between two written out (`i == 0 ? GFP_NOFS : GFP_NOWAIT`)
+    const written = (a: string) => /^[\s()|&~A-Z0-9_]+$/.test(a);
+    const arg = args.find((a) => {
+      if (!looksLikeMask(a)) return false;
+      const arms = ternaryArms(a);
+      return arms ? written(arms[0]) && written(arms[1]) : written(a);
+    });
     if (arg !== undefined) return { kind: "alloc", name: callee, family: "passed", mask: evalMask(arg), implicit: false, gfpText: arg };
   }
   return { kind: "call" };

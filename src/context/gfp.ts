@@ -14,6 +14,8 @@ export interface Mask {
   text: string;
   /** A word that names a known mask: "GFP_KERNEL", "GFP_NOFS"... (null for mixed or unknown). */
   name: string | null;
+  /** `c ? a : b` whose arms differ: the condition and each arm's bits (the bits above are the least strict of the two). */
+  choice?: { cond: string; arms: [Bits, Bits] };
 }
 
 const UNKNOWN = { reclaim: null, io: null, fs: null } as const;
@@ -61,8 +63,38 @@ export function looksLikeGfpVariable(expr: string): boolean {
  * Evaluates a mask expression: identifiers, |, &, ~ and parentheses; calls
  * and unknown identifiers are unknown bits. Linear in the expression length.
  */
+/** `c ? a : b` at the top level of an expression (outside parentheses): its two arms, or null. */
+export function ternaryArms(text: string): [string, string] | null {
+  if (!text.includes("?")) return null;
+  let depth = 0;
+  let q = -1;
+  let nested = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (depth === 0 && c === "?") {
+      if (q < 0) q = i;
+      else nested++;
+    } else if (depth === 0 && c === ":" && q >= 0) {
+      if (nested > 0) nested--;
+      else return [text.slice(q + 1, i).trim(), text.slice(i + 1).trim()];
+    }
+  }
+  return null;
+}
+
 export function evalMask(expr: string): Mask {
   const text = expr.replace(/\s+/g, " ").trim();
+  // `c ? a : b`: either arm may be the mask, so a bit is set when either sets it and clear only when both clear it
+  const arms = ternaryArms(text);
+  if (arms) {
+    const a = evalMask(arms[0]);
+    const b = evalMask(arms[1]);
+    const differ = a.reclaim !== b.reclaim || a.io !== b.io || a.fs !== b.fs;
+    const cond = text.slice(0, text.indexOf("?")).trim();
+    return { ...bitsOr(a, b), text, name: null, ...(differ ? { choice: { cond, arms: [bitsOf(a), bitsOf(b)] as [Bits, Bits] } } : {}) };
+  }
   const toks: string[] = text.match(/[A-Za-z_]\w*|\d+|[|&~(),]|[^\s|&~(),A-Za-z_\d]+/g) ?? [];
   let i = 0;
   const peek = () => toks[i];
@@ -144,6 +176,26 @@ export function evalMask(expr: string): Mask {
   const words = toks.filter((t) => t in GFP_MASKS || t in PRIVATE_NOFS_MASKS);
   const name = words.length === 1 && !toks.includes("~") && !toks.includes("&") ? words[0]! : null;
   return { ...bits, text, name };
+}
+
+function bitsOf(m: Bits): Bits {
+  return { reclaim: m.reclaim, io: m.io, fs: m.fs };
+}
+
+/**
+ * A mask chosen by a condition on the value of a parameter of the function (`flags & X_ATOMIC ? GFP_ATOMIC :
+ * GFP_KERNEL`, `for_write ? GFP_NOIO : GFP_KERNEL`) is the caller's to decide: where the arms differ the bit is
+ * unknown, not the least strict arm's. A condition on anything else (`i == 0`, `in_interrupt()`, the state of an
+ * object passed in, `wd->atomic`) keeps the least strict.
+ */
+export function decidedByCaller(mask: Mask, params: readonly string[]): Mask {
+  const c = mask.choice;
+  if (!c || params.length === 0) return mask;
+  // a parameter read as a value (`flags & X`, `for_write`), not an object whose state is read (`wd->atomic`)
+  const words = new Set([...c.cond.matchAll(/\b([A-Za-z_]\w*)\b(?!\s*(?:->|\.))/g)].map((m) => m[1]!));
+  if (!params.some((p) => p !== "" && words.has(p))) return mask;
+  const [a, b] = c.arms;
+  return { ...mask, reclaim: a.reclaim === b.reclaim ? a.reclaim : null, io: a.io === b.io ? a.io : null, fs: a.fs === b.fs ? a.fs : null };
 }
 
 /** The mask after the scopes in force clear their bits (current_gfp_context()). */

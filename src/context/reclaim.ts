@@ -51,7 +51,7 @@ import { contradicted, isConstant } from "./feasible.js";
 import { unlinkedOnly } from "./unlinked.js";
 import { chainConflict, linksOf, type ChainEdge } from "./chain-conds.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
-import { applyScopes, evalMask, looksLikeGfpVariable, type Mask } from "./gfp.js";
+import { applyScopes, decidedByCaller, evalMask, looksLikeGfpVariable, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
 import { MAX_LINE, blankDeadConditionals, stripLine, takeFirstBranches } from "./c-lines.js";
 import { findLockWrappers, wrapperLockExpr, wrappersKey, type LockWrapper, type LockWrappers } from "./lock-wrappers.js";
@@ -2305,7 +2305,9 @@ export class ReclaimAnalysis {
     for (const p of callers.paths) {
       const arg = p.args[idx];
       if (arg === undefined) continue;
-      const passed = applyScopes(evalMask(arg), p.mustScopes);
+      // (a choice on the caller's own parameter is its callers' to decide)
+      const callerParams = this.facts ? paramsOfSignature(`f(${this.definitionOf(p.file, p.chain[p.chain.length - 1]!)?.fn.params ?? ""})`).map(paramName) : [];
+      const passed = applyScopes(decidedByCaller(evalMask(arg), callerParams), p.mustScopes);
       if (!worst || maskOpenness(passed) > maskOpenness(worst)) {
         worst = passed;
         from = `${p.chain[p.chain.length - 1]}() passes ${cleanMask(arg)}`;
@@ -2353,14 +2355,16 @@ export class ReclaimAnalysis {
     const callerScopes = callers.everyScope;
     const fromCallers = this.maskFromCallers(v, ev, callers);
     const fromLocals = fromCallers ? null : this.maskFromLocals(v, ev);
-    const effective = applyScopes(fromCallers?.mask ?? fromLocals?.mask ?? ev.info.mask, [...must, ...callerScopes]);
+    // a mask chosen by a condition on one of the function's parameters is its callers' to decide
+    const own = decidedByCaller(ev.info.mask, v.flow.params.map(paramName));
+    const effective = applyScopes(fromCallers?.mask ?? fromLocals?.mask ?? own, [...must, ...callerScopes]);
     const site: AllocSite = {
       fn: v,
       ev,
       // a mask variable the patch assigns: the allocation it reaches is the patch's (the finding sits on the assignment)
       added: this.mode === "audit" || touchesLines(v.changed, ev.line, ev.endLine ?? ev.line) || (fromLocals !== null && v.changed.has(fromLocals.line)),
       at: firstChanged(v.changed, ev.line, ev.endLine ?? ev.line) ?? (fromLocals !== null && v.changed.has(fromLocals.line) ? fromLocals.line : ev.line),
-      mask: ev.info.mask,
+      mask: own,
       effective,
       scopeSomePaths: may.length > must.length,
       callerScopes,

@@ -142,6 +142,7 @@ ruleTester(rule, {
       name: "a mask written otherwise that clears no more (GFP_KERNEL -> GFP_KERNEL | __GFP_ZERO) under a frozen queue: the context is what it was",
       patch: { files: [{ path: "drivers/block/widget.c", before: freeze("GFP_KERNEL"), after: freeze("GFP_KERNEL | __GFP_ZERO") }] },
     },
+    { name: "a mask chosen between GFP_ATOMIC and GFP_NOIO while the queue is frozen: neither arm starts IO", patch: { files: [{ path: "drivers/block/widget.c", before: null, after: freeze("wd->atomic ? GFP_ATOMIC : GFP_NOIO") }] } },
     { name: "GFP_NOIO while the queue is frozen", patch: { files: [{ path: "drivers/block/widget.c", before: null, after: freeze("GFP_NOIO") }] } },
     {
       name: "allocation after the unfreeze",
@@ -217,6 +218,11 @@ static int frob_setattr(struct frob_inode_info *fi, size_t n)
     {
       name: "GFP_KERNEL while the request queue is frozen",
       patch: { files: [{ path: "drivers/block/widget.c", before: freeze("GFP_NOIO"), after: freeze("GFP_KERNEL") }] },
+      errors: [{ messageId: "frozen", line: 6, severity: "warning" }],
+    },
+    {
+      name: "a mask chosen between GFP_ATOMIC and GFP_KERNEL while the queue is frozen: the GFP_KERNEL arm may start IO",
+      patch: { files: [{ path: "drivers/block/widget.c", before: freeze("GFP_NOIO"), after: freeze("wd->atomic ? GFP_ATOMIC : GFP_KERNEL") }] },
       errors: [{ messageId: "frozen", line: 6, severity: "warning" }],
     },
     {
