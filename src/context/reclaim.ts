@@ -2081,15 +2081,20 @@ export class ReclaimAnalysis {
    * function that stops taking its callers' mask drops what they asked for.
    */
   maskBefore(site: AllocSite): { mask: Mask; passedBy: string | null } | null {
-    const b = this.before(site);
-    if (!b || b.info.kind !== "alloc") return null;
+    const found = this.beforeIn(site);
+    const b = found?.e;
+    if (!found || !b || b.info.kind !== "alloc") return null;
     const m = b.info.mask;
     if (m.fs !== null && m.io !== null) return { mask: m, passedBy: null };
     const name = (b.info.gfpText ?? "").trim();
     const pv = this.preViewsOf(site.fn.path, site.fn.name)[0];
     if (!pv || !/^[A-Za-z_]\w*$/.test(name)) return { mask: m, passedBy: null };
     const idx = pv.flow.params.findIndex((p) => new RegExp(`\\b${name}\\s*$`).test(p));
-    if (idx < 0) return { mask: m, passedBy: null };
+    if (idx < 0) {
+      // a mask variable of the function: what its assignments gave before (the old side read as the new one is)
+      const local = site.maskLocal ? this.maskFromLocals(found.v, b as AllocSite["ev"]) : null;
+      return { mask: local ? { ...local.mask, text: `${name} = ${local.value}`, name: null } : m, passedBy: null };
+    }
     let best: { mask: Mask; passedBy: string } | null = null;
     const cleared = (x: Mask) => Number(x.io === false) + Number(x.fs === false);
     for (const o of this.pre())
@@ -2145,8 +2150,9 @@ export class ReclaimAnalysis {
    * value any of them gives (the path where it holds). Assignments that an unconditional one at the
    * allocation's depth or shallower overrides are dropped (unless a label between lets a goto skip it);
    * values that are not written-out masks (a call's result, a parameter) are left out, and a variable whose
-   * address is taken, or whose declaration (or any line from it to the allocation) is not in view, is not
-   * resolved.
+   * address is taken, or any line from its declaration to the allocation not in view, is not resolved. With
+   * the declaration out of view (a hunk), only an assignment every path from the first line in view to the
+   * allocation passes decides the value.
    */
   private maskFromLocals(v: FnView, ev: AllocSite["ev"]): LocalMask | null {
     const m = ev.info.mask;
@@ -2162,9 +2168,12 @@ export class ReclaimAnalysis {
 
   private readLocal(view: LocalView, name: string, at: number, m: Mask): LocalMask | null {
     const facts = this.localVar(view, name);
-    // the declaration in force at the call, and nothing between it and the call that hides an assignment
-    const d = facts.decls[lowerBound(facts.decls, at) - 1];
-    if (d === undefined) return null;
+    // the declaration in force at the call, and nothing between it and the call that hides an assignment; without
+    // one in view, the lines from the first in view, if a plain assignment there decides the value (below)
+    const declared = facts.decls[lowerBound(facts.decls, at) - 1];
+    // (the view's lines are in order: the first key is the first line in view)
+    const d = declared ?? view.lines.keys().next().value;
+    if (d === undefined || d >= at) return null;
     const gap = view.gaps[lowerBound(view.gaps, d)];
     if (gap !== undefined && gap < at) return null;
     const addr = facts.address[lowerBound(facts.address, d)];
@@ -2174,7 +2183,7 @@ export class ReclaimAnalysis {
     const labels = view.labels.filter((l) => l > d && l < at);
     const callIndent = indentOf((view.lines.get(at) ?? "").slice(0, MAX_LINE));
     // the last plain assignment that every path to the allocation passes: at its depth or shallower, no label after it
-    let from = 0;
+    let from = -1;
     for (let i = steps.length - 1; i >= 0; i--) {
       const st = steps[i]!;
       if (st.op === "=" && st.indent !== null && st.indent <= callIndent && !labels.some((l) => l > st.line)) {
@@ -2182,6 +2191,9 @@ export class ReclaimAnalysis {
         break;
       }
     }
+    // the declaration not in view: only an assignment every path passes tells the value
+    if (from < 0 && declared === undefined) return null;
+    from = Math.max(from, 0);
     let values: { text: string; line: number }[] = [];
     for (const st of steps.slice(from)) {
       if (st.op === "=") {

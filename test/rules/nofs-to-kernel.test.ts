@@ -401,6 +401,40 @@ ${decl}
   });
 });
 
+describe("nofs-to-kernel: the assignment of a mask variable relaxed, the call unchanged", () => {
+  // written for this test, modelled on a network filesystem that picks the mask of its request allocation by origin
+  const fn = (mask: string) => `static struct frob_req *frob_alloc_req(struct frob_inode *fi, int origin)
+{
+	mempool_t *pool = fi->pool;
+	struct frob_req *req;
+	gfp_t gfp = GFP_KERNEL;
+	int ret;
+
+	/* writeback must not fail for want of memory */
+	if (origin == FROB_WRITEBACK) {
+		gfp = ${mask};
+
+		req = mempool_alloc(pool, gfp);
+	} else {
+		req = mempool_alloc_noreserve(pool, gfp);
+	}
+	return req;
+}
+`;
+  it("diff only, the declaration outside the hunk: the assignment every path to the call passes decides, said at info", async () => {
+    const { runRule } = await import("../helpers/rule-tester.js");
+    const f = runRule(rule, { context: 2, files: [{ path: "fs/frob/req.c", before: fn("GFP_NOFS"), after: fn("GFP_KERNEL") }] });
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[10, "info", "relaxedUnknown"]]);
+    expect(f[0]!.message).toContain("gfp = GFP_NOFS -> gfp = GFP_KERNEL for mempool_alloc(gfp) (gfp is GFP_KERNEL from line 10; the call is at line 12)");
+  });
+  it("an assignment only on some path to the call (a conditional one) does not decide without the declaration", async () => {
+    const { runRule } = await import("../helpers/rule-tester.js");
+    const cond = (m: string) => fn(m).replace(`\t\tgfp = ${m};\n`, `\t\tif (fi->small)\n\t\t\tgfp = ${m};\n`);
+    const f = runRule(rule, { context: 2, files: [{ path: "fs/frob/req.c", before: cond("GFP_NOFS"), after: cond("GFP_KERNEL") }] });
+    expect(f).toEqual([]);
+  });
+});
+
 describe("nofs-to-kernel: a transaction handle whose start saves a NOFS scope covers the relaxed mask", () => {
   // written for this test, modelled on a filesystem helper that logs an item in the transaction it is given; the
   // handle type is one the vocabulary knows carries a NOFS scope for its lifetime (derived from its start function)

@@ -85,7 +85,9 @@ export const rule: Rule = {
       // a hazard the line rules warn about: they say it
       if (site.hazards.some((h) => h.kind === "role" || h.kind === "frozen" || h.kind === "fence" || h.kind === "held-handle" || (h.kind === "held-lock" && h.taker))) continue;
       seenFn.add(fnKey);
-      const r = { was: before?.passedBy ? `${bm.name ?? bm.text} (passed by ${before.passedBy}())` : bm.name ?? bm.text, now: site.mask.name ?? site.mask.text };
+      // a variable on both sides: its value before and now (maskBefore() says `gfp = GFP_NOFS`)
+      const now = site.maskLocal && !site.mask.name && bm.text.startsWith(`${site.mask.text} = `) ? `${site.mask.text} = ${site.maskLocal.value}` : site.mask.name ?? site.mask.text;
+      const r = { was: before?.passedBy ? `${bm.name ?? bm.text} (passed by ${before.passedBy}())` : bm.name ?? bm.text, now };
       // work of a WQ_MEM_RECLAIM queue: its own flag says reclaim or IO waits on it, and the relaxed mask lets it wait for reclaim
       const work = workqueueAnalysis(ctx).runsAs(site.fn).ctx;
       if (work?.kind === "wq" && work.queue && ((was.io === false && site.effective.io !== false) || (was.fs === false && site.effective.fs !== false))) {
