@@ -285,9 +285,12 @@ void zap_kick(struct zap_dev *zd)
 `;
   const drop = { files: [{ path: "drivers/zap/zap_main.c", before: MAIN, after: MAIN.replace("WQ_MEM_RECLAIM", "0") }] };
 
-  it("quiet when the directory shows the queue's work and nothing waits on it", async () => {
+  it("an info that says what was checked when the directory shows the queue's work and nothing waits on it", async () => {
     const tree = new Map([["drivers/zap/zap.h", ""], ["drivers/zap/zap_main.c", MAIN], ["drivers/zap/zap_work.c", WORK("\tzap_update_leds(zd);")]]);
-    expect(await reviewWithTree(tree, drop, [rule])).toEqual([]);
+    const f = await reviewWithTree(tree, drop, [rule]);
+    expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[5, "removedChecked", "info"]]);
+    expect(f[0]!.message).toMatch(/^WQ_MEM_RECLAIM dropped from .*: checked in drivers\/zap\/: its work \(zap_\w+\(\)\) completes no IO/);
+    expect(f[0]!.unknowns).toEqual([expect.stringContaining("outside drivers/zap/")]);
   });
 
   it("a warning when the work in another file completes requests", async () => {

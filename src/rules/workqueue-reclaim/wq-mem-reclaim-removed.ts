@@ -4,6 +4,7 @@
 // IO or writes back, it is queued from a function IO hands requests or
 // recovery to (queue_rq, an error handler), or reclaim-side code flushes it.
 // A changelog saying the queue is off the reclaim path is not evidence.
+import { dirname } from "node:path";
 import { quotedFlushWarnings, shortLabel, workqueueAnalysis, type QueueFact, type WaitLink, type WorkqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { CANCEL_NOT_CHECKED, SYSTEM_QUEUES, THREAD_SPAWNERS } from "../../vocab/kernel-api.js";
@@ -47,7 +48,7 @@ export const rule: Rule = {
         "work on a dedicated WQ_MEM_RECLAIM queue rather than a system queue.",
       quiet:
         "With a source tree: queues whose work, queuers and flushers in the directory show no link to IO or " +
-        "reclaim (info only when the message quotes the flush warning for that queue). Without one, the " +
+        "reclaim get an info that says what was checked (the work functions read), or that the work is unknown. Without one, the " +
         "missing facts are named at info. Work moved to a system queue from a queue that had no " +
         "WQ_MEM_RECLAIM; system-queue work queued from an IO completion whose function is visible and " +
         "completes nothing.",
@@ -55,6 +56,8 @@ export const rule: Rule = {
     messages: {
       removed:
         "WQ_MEM_RECLAIM dropped from {{queue}}, but IO or reclaim waits on its work ({{link}}): without a rescuer that work can stall when no worker can be created under memory pressure{{quoted}}",
+      removedChecked:
+        "WQ_MEM_RECLAIM dropped from {{queue}}: checked in {{dir}}/: its work ({{work}}) completes no IO and writes nothing back, is not queued from a function IO hands requests or recovery to, and is flushed by no function reclaim or IO runs; code outside the directory was not read",
       removedUnknown:
         "WQ_MEM_RECLAIM dropped from {{queue}}{{quoted}}: right only if no reclaim or IO path waits on its work, which cannot be told from what is visible",
       movedToSystem:
@@ -101,8 +104,21 @@ export const rule: Rule = {
         });
         continue;
       }
-      // with a tree, nothing in the directory ties the queue to IO or reclaim: only a quoted warning makes it worth a note
-      if (a.tree && !link && !quoted) continue;
+      // with a tree, nothing in the directory ties the queue to IO or reclaim: the check is said, with the work it read
+      if (a.tree && !link && !quoted) {
+        const work = [...new Set(c.queues.flatMap((q) => a.workOf(c.path, q.key, "post").map((w) => w.fn)))];
+        if (work.length > 0) {
+          reports.push({
+            ...base,
+            messageId: "removedChecked",
+            severity: "info",
+            data: { queue: label, dir: dirname(c.path), work: (work.length <= 4 ? work : [...work.slice(0, 4), `${work.length - 4} more`]).map((f) => (/ more$/.test(f) ? f : `${f}()`)).join(", ") },
+            fix: `Nothing to change if no code outside ${dirname(c.path)}/ waits on the work of ${label}; say so in the changelog.`,
+            unknowns: [`whether code outside ${dirname(c.path)}/ waits on or flushes the work of ${label}`],
+          });
+          continue;
+        }
+      }
       const unknowns = link?.unknown ? [link.unknown] : c.queues.length > 0 ? c.queues.map((q) => a.waitUnknown(c.path, q, "post")) : [c.unknownQueue ?? `which queue ${label} is`];
       reports.push({
         ...base,
