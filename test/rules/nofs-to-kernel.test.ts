@@ -457,3 +457,51 @@ describe("nofs-to-kernel: a transaction handle whose start saves a NOFS scope co
     expect(f[0]!.message).toContain("covers it, so it still runs NOFS (checked in the lines shown)");
   });
 });
+
+describe("nofs-to-kernel with a tree: a scope removed around an allocation the patch leaves alone", () => {
+  // written for this test, modelled on a filesystem that checksums a write bio it submits from writeback
+  const file = (scoped: boolean) => `static int frob_csum_bio(struct frob_bio *fb)
+{
+	struct frob_sums *sums;
+${scoped ? "\tunsigned int nofs = memalloc_nofs_save();\n" : ""}
+	sums = kvzalloc(frob_sums_size(fb), GFP_KERNEL);
+${scoped ? "\tmemalloc_nofs_restore(nofs);\n" : ""}	if (!sums)
+		return -ENOMEM;
+	return frob_csum(fb, sums);
+}
+
+static int frob_writepages(struct address_space *mapping, struct writeback_control *wbc)
+{
+	struct frob_bio *fb = frob_next_bio(mapping, wbc);
+
+	return frob_csum_bio(fb);
+}
+
+static const struct address_space_operations frob_aops = {
+	.writepages = frob_writepages,
+};
+`;
+  it("the allocation's line is unchanged, so the hazard the tree shows is said here, at warning, with its chain", async () => {
+    const f = await reviewWithTree(new Map([["fs/frob/csum.c", file(true)]]), { files: [{ path: "fs/frob/csum.c", before: file(true), after: file(false) }] }, [rule]);
+    expect(f.map((x) => [x.severity, x.messageId])).toEqual([["warning", "scopeRemovedHazard"]]);
+    expect(f[0]!.message).toContain("memalloc_nofs_save() scope removed in frob_csum_bio(): kvzalloc(GFP_KERNEL) now runs as GFP_KERNEL, and frob_csum_bio() is reached from frob_writepages() (address_space_operations.writepages)");
+  });
+  it("a scope over a helper call only, removed: with the whole function in view, said as checked there", async () => {
+    const helper = (scoped: boolean) => `static int frob_flush(struct frob_bio *fb)
+{
+	int ret;
+${scoped ? "\tunsigned int nofs = memalloc_nofs_save();\n" : ""}
+	ret = frob_log_write(fb);
+${scoped ? "\tmemalloc_nofs_restore(nofs);\n" : ""}	return ret;
+}
+`;
+    const f = await reviewWithTree(new Map([["fs/frob/flush.c", helper(true)]]), { files: [{ path: "fs/frob/flush.c", before: helper(true), after: helper(false) }] }, [rule]);
+    expect(f.map((x) => [x.severity, x.messageId])).toEqual([["info", "scopeRemovedNothingLeft"]]);
+    expect(f[0]!.message).toBe("memalloc_nofs_save() scope removed from frob_flush(), and no allocation of the function itself ran under it: it covered frob_log_write(); if any of them (or a helper they call) still allocates, it now may call into the filesystem from reclaim");
+  });
+  it("diff only the same removal stays an info naming what is not checked", async () => {
+    const { runRule } = await import("../helpers/rule-tester.js");
+    const f = runRule(rule, { files: [{ path: "fs/frob/csum.c", before: file(true), after: file(false) }] });
+    expect(f.map((x) => [x.severity, x.messageId])).toEqual([["info", "scopeRemoved"]]);
+  });
+});

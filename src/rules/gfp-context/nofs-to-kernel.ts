@@ -9,7 +9,7 @@
 import { lockLabel, reclaimAnalysis, type AllocSite, type ReclaimAnalysis } from "../../context/reclaim.js";
 import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Hunk, Report, Rule } from "../../types.js";
-import { allocText, chainText } from "../util/phrases.js";
+import { allocText, chainText, heldWhere, roleText, roleWhy, takerText } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
 import { LOCK_CALLS, SCOPE_CALLS } from "../../vocab/kernel-api.js";
 
@@ -49,13 +49,15 @@ export const rule: Rule = {
       scopeFunctionRemoved:
         "{{fn}}() is removed with its {{kind}} scope, which covered {{covered}}: whatever replaces that work must not allocate where the scope was needed (or must keep the scope); otherwise it may {{what}} from reclaim",
       scopeRemovedNothingLeft:
-        "{{kind}} scope removed from {{fn}}(), and no allocation is left in the lines the patch shows: it covered {{covered}}; if any of them (or a helper they call) still allocates, it now may {{what}} from reclaim",
+        "{{kind}} scope removed from {{fn}}(), and {{none}}: it covered {{covered}}; if any of them (or a helper they call) still allocates, it now may {{what}} from reclaim",
       relaxedCovered:
         "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): {{where}} covers it, so it still runs {{kind}} ({{checked}})",
       keptByVariable:
         "{{was}} -> {{now}} for {{alloc}} in {{fn}}(): every value the lines show {{now}} taking clears {{bit}} (the least strict is {{value}}, line {{line}}), so it still runs {{kind}}; an assignment outside these lines, or a value given by a call, would change that",
       scopeRemoved:
         "{{kind}} scope removed in {{fn}}(): {{alloc}} now runs as {{now}}; {{verdict}}",
+      scopeRemovedHazard:
+        "{{kind}} scope removed in {{fn}}(): {{alloc}} now runs as {{now}}, and {{why}}",
     },
     knowledge: ["memalloc-nofs-api-2017", "gfp-fs-io-doc", HISTORY.transactionNofs],
     scope: "patch",
@@ -82,9 +84,24 @@ export const rule: Rule = {
       // one note per function: the first relaxed site speaks for the others
       const fnKey = `${site.fn.path}:${site.fn.name}`;
       if (seenFn.has(fnKey)) continue;
-      // a hazard the line rules warn about: they say it
-      if (site.hazards.some((h) => h.kind === "role" || h.kind === "frozen" || h.kind === "fence" || h.kind === "held-handle" || (h.kind === "held-lock" && h.taker))) continue;
+      // a hazard the line rules warn about: they say it, on an allocation line the patch changed; an allocation the
+      // patch left alone whose scope it removed has no changed line for them, so it is said here
+      const hazard = site.hazards.find((h) => h.kind === "role" || h.kind === "frozen" || h.kind === "fence" || h.kind === "held-handle" || (h.kind === "held-lock" && h.taker));
+      if (hazard && (site.added || !lost)) continue;
       seenFn.add(fnKey);
+      if (hazard && lost) {
+        reports.push({
+          file: site.fn.path,
+          line: site.at,
+          severity: "warning",
+          messageId: "scopeRemovedHazard",
+          identifiers: [site.ev.callee, lost, site.fn.name],
+          data: { kind: lost, fn: site.fn.name, alloc: allocText(site), now: site.mask.name ?? site.mask.text, why: hazardText(site, hazard) },
+          fix: `Keep the ${lost} scope around ${site.ev.callee}() (or give it a mask without the bits the scope cleared).`,
+          chain: hazard.kind === "role" ? [roleText(hazard.role), ...hazard.role.chain.slice(1), allocText(site)] : [allocText(site)],
+        });
+        continue;
+      }
       // a variable on both sides: its value before and now (maskBefore() says `gfp = GFP_NOFS`)
       const now = site.maskLocal && !site.mask.name && bm.text.startsWith(`${site.mask.text} = `) ? `${site.mask.text} = ${site.maskLocal.value}` : site.mask.name ?? site.mask.text;
       const r = { was: before?.passedBy ? `${bm.name ?? bm.text} (passed by ${before.passedBy}())` : bm.name ?? bm.text, now };
@@ -128,7 +145,8 @@ export const rule: Rule = {
       // the calls the scope covered in the old version (between the save and its restore)
       const restore = pv.flow.events.find((e) => e.line > removed.line && e.info.kind === "scope" && e.info.op === "restore");
       const covered = [...new Set(pv.flow.events.filter((e) => e.line > removed.line && (!restore || e.line < restore.line) && (e.info.kind === "call" || e.info.kind === "alloc") && /^[A-Za-z_]\w*$/.test(e.callee)).map((e) => e.callee))];
-      if (post.length > 0 && a.allocations().some((x) => x.fn.path === pv.path && x.fn.name === pv.name)) continue; // judged above
+      // an allocation of the function itself ran under the scope: judged above, as a site whose scope is gone
+      if (pv.flow.events.some((e) => e.line > removed.line && (!restore || e.line < restore.line) && e.info.kind === "alloc")) continue;
       seenFn.add(fnKey);
       const scope = `memalloc_${kind}_save()`;
       // the whole function is deleted (every line of it, definition to closing brace)
@@ -142,13 +160,29 @@ export const rule: Rule = {
         line: at,
         identifiers: [removed.callee, pv.name],
         messageId: gone ? "scopeFunctionRemoved" : "scopeRemovedNothingLeft",
-        data: { kind: scope, what: kind === "noio" ? "start IO" : "call into the filesystem", fn: pv.name, covered: covered.length > 0 ? covered.slice(0, 6).map((c) => `${c}()`).join(", ") : "nothing the lines show" },
+        data: { kind: scope, what: kind === "noio" ? "start IO" : "call into the filesystem", fn: pv.name, none: pv.whole ? "no allocation of the function itself ran under it" : "no allocation is left in the lines the patch shows", covered: covered.length > 0 ? covered.slice(0, 6).map((c) => `${c}()`).join(", ") : "nothing the lines show" },
         unknowns: covered.length > 0 ? [`whether ${covered.slice(0, 6).map((c) => `${c}()`).join(", ")} still allocate${a.mode === "diff" ? " (their bodies are not in the diff)" : ""}`] : [],
       });
     }
     return reports;
   },
 };
+
+/** What makes an allocation a hazard, in the words the line rules use for it. */
+function hazardText(site: AllocSite, h: AllocSite["hazards"][number]): string {
+  switch (h.kind) {
+    case "role":
+      return `${site.fn.name}() ${h.role.chain.length > 1 ? `is reached from ${roleText(h.role)} (${chainText(h.role.chain)})` : `is ${roleText(h.role)}`}: ${roleWhy(h.role)}`;
+    case "held-lock":
+      return `${lockLabel(h.held)} is held there (${heldWhere(h.held, h.via)}), and ${h.taker ? takerText(h.taker) : "reclaim may take it"}`;
+    case "frozen":
+      return `${lockLabel(h.held)} is frozen there (${heldWhere(h.held, h.via, "frozen")}): reclaim may write back to (or wait on IO of) that device, and that IO waits until the queue is unfrozen`;
+    case "held-handle":
+      return `a ${h.api} transaction handle is held there, and reclaim may start or join a transaction of this filesystem, which waits for the commit that waits for this handle`;
+    case "fence":
+      return `a dma-fence signalling section is open there (${heldWhere(h.held, h.via, "opened")}): shrinkers and mmu notifiers may wait for the fence this code signals`;
+  }
+}
 
 /** A mask relaxed at the call (GFP_NOFS -> GFP_KERNEL) that a scope in force still covers: the check, said. */
 function coveredByScope(a: ReclaimAnalysis, site: AllocSite): Report | null {
