@@ -145,6 +145,19 @@ ruleTester(rule, {
   ],
   invalid: [
     {
+      name: "a NOFS scope removed together with the allocation it covered: what else it covered is named",
+      patch: {
+        files: [
+          {
+            path: "fs/frob/log.c",
+            before: "static int frob_log_start(struct frob_log *log)\n{\n\tunsigned int nofs = memalloc_nofs_save();\n\n\tlog->buf = kmalloc(64, GFP_KERNEL);\n\tfrob_log_prepare(log);\n\tmemalloc_nofs_restore(nofs);\n\treturn 0;\n}\n",
+            after: "static int frob_log_start(struct frob_log *log)\n{\n\tfrob_log_prepare(log);\n\treturn 0;\n}\n",
+          },
+        ],
+      },
+      errors: [{ messageId: "scopeRemovedNothingLeft", severity: "info" }],
+    },
+    {
       name: "a NOIO scope removed from around a call that allocated, no allocation left in view",
       patch: { files: [{ path: "net/frob/crypto.c", before: keySetup(true), after: keySetup(false) }] },
       errors: [{ messageId: "scopeRemovedNothingLeft", line: 6, severity: "info" }],

@@ -145,8 +145,9 @@ export const rule: Rule = {
       // the calls the scope covered in the old version (between the save and its restore)
       const restore = pv.flow.events.find((e) => e.line > removed.line && e.info.kind === "scope" && e.info.op === "restore");
       const covered = [...new Set(pv.flow.events.filter((e) => e.line > removed.line && (!restore || e.line < restore.line) && (e.info.kind === "call" || e.info.kind === "alloc") && /^[A-Za-z_]\w*$/.test(e.callee)).map((e) => e.callee))];
-      // an allocation of the function itself ran under the scope: judged above, as a site whose scope is gone
-      if (pv.flow.events.some((e) => e.line > removed.line && (!restore || e.line < restore.line) && e.info.kind === "alloc")) continue;
+      // an allocation of the function itself ran under the scope and is still there: judged above, as a site whose scope is gone
+      const ranUnder = pv.flow.events.some((e) => e.line > removed.line && (!restore || e.line < restore.line) && e.info.kind === "alloc");
+      if (ranUnder && post.length > 0 && a.allocations().some((x) => x.fn.path === pv.path && x.fn.name === pv.name)) continue;
       seenFn.add(fnKey);
       const scope = `memalloc_${kind}_save()`;
       // the whole function is deleted (every line of it, definition to closing brace)
