@@ -232,8 +232,11 @@ export function cachedScan(path: string, text: string): ScanFile {
  */
 class FileFlows {
   private flows = new Map<string, FunctionFlow | null>();
-  /** Every function of the file with its lines, in order. */
-  readonly spans: { name: string; start: number; end: number }[];
+  /**
+   * Every function of the file with its lines, in order; `key` finds its walk: the name for the first definition of
+   * a name, `name@line` for another one (alternatives under preprocessor conditionals, `#if !defined(X)` stubs).
+   */
+  readonly spans: { name: string; key: string; start: number; end: number }[];
   private byName = new Map<string, ScanFunction>();
   /** The text's lines with never-compiled conditional blocks blanked (null: there are none). */
   private live: string[] | null | undefined;
@@ -246,25 +249,29 @@ class FileFlows {
     const scan = cachedScan(path, text);
     this.spans = [];
     for (const f of scan.functions) {
-      if (this.byName.has(f.name)) continue;
-      this.byName.set(f.name, f);
-      this.spans.push({ name: f.name, start: f.start, end: f.end });
+      const key = this.byName.has(f.name) ? `${f.name}@${f.start}` : f.name;
+      if (this.byName.has(key)) continue;
+      this.byName.set(key, f);
+      this.spans.push({ name: f.name, key, start: f.start, end: f.end });
     }
   }
 
-  get(name: string): FunctionFlow | undefined {
-    if (this.flows.has(name)) return this.flows.get(name) ?? undefined;
-    const fn = this.byName.get(name);
+  /** The walk of a function by name (its first definition) or by a span's key. */
+  get(key: string): FunctionFlow | undefined {
+    if (this.flows.has(key)) return this.flows.get(key) ?? undefined;
+    const fn = this.byName.get(key);
+    const name = fn?.name ?? key;
     let flow: FunctionFlow | null = null;
     if (fn) {
       // the lines the preprocessor never compiles (#if 0) are blank: their calls are not events; of the other
-      // conditional groups the first branch is read (every configuration option on), so that a group splitting a
-      // statement does not leave the parser an error where the rest of the function was
+      // conditional groups inside the function the first branch is read (every configuration option on), so that a
+      // group splitting a statement does not leave the parser an error where the rest of the function was (a group
+      // around whole functions is left alone: each of its definitions has a span of its own)
       if (this.live === undefined) {
-        const live = takeFirstBranches(this.text);
+        const live = blankDeadConditionals(this.text);
         this.live = live === this.text ? null : live.split("\n");
       }
-      const body = (this.live ?? treeLines(this.path, this.text)).slice(fn.start - 1, fn.end).join("\n");
+      const body = takeFirstBranches((this.live ?? treeLines(this.path, this.text)).slice(fn.start - 1, fn.end).join("\n"));
       const tree = parseC(body);
       try {
         const node = tree.rootNode.descendantsOfType("function_definition").find((n) => n !== null && functionName(n) === name) ?? null;
@@ -273,12 +280,12 @@ class FileFlows {
         tree.delete();
       }
     }
-    this.flows.set(name, flow);
+    this.flows.set(key, flow);
     return flow ?? undefined;
   }
 
   values(): FunctionFlow[] {
-    return this.spans.map((s) => this.get(s.name)).filter((f): f is FunctionFlow => f !== undefined);
+    return this.spans.map((s) => this.get(s.key)).filter((f): f is FunctionFlow => f !== undefined);
   }
 }
 
@@ -815,11 +822,11 @@ export class ReclaimAnalysis {
         for (const span of flows.spans) {
           // a shown line inside the span (binary search: an audit shows every line)
           const k = lowerBound(shownSorted, span.start);
-          if (k >= shownSorted.length || shownSorted[k]! > span.end || seen.has(span.name)) continue;
-          seen.add(span.name);
+          if (k >= shownSorted.length || shownSorted[k]! > span.end || seen.has(span.key)) continue;
+          seen.add(span.key);
           // an audit walks only functions with something the rules judge in their text, or a role
           if (textLines && !this.auditMatters(p, span, textLines)) continue;
-          const f = flows.get(span.name);
+          const f = flows.get(span.key);
           if (!f) continue;
           const lines = new Set<number>();
           for (let j = lowerBound(changedSorted, f.start); j < changedSorted.length && changedSorted[j]! <= f.end; j++) lines.add(changedSorted[j]!);

@@ -518,3 +518,29 @@ ${scoped ? "\tmemalloc_nofs_restore(nofs);\n" : ""}	return ret;
     expect(f.map((x) => [x.severity, x.messageId])).toEqual([["info", "scopeRemoved"]]);
   });
 });
+
+describe("nofs-to-kernel with a tree: a function defined twice under preprocessor alternatives", () => {
+  // written for this test, modelled on a network block driver whose authentication is a stub without a config option
+  const file = (mask: string) => `#if !defined(CONFIG_FROB_HMAC)
+static int frob_auth(struct frob_conn *c)
+{
+	return -1;
+}
+#else
+static int frob_auth(struct frob_conn *c)
+{
+	char *resp;
+
+	resp = kmalloc(c->resp_size, ${mask});
+	if (!resp)
+		return -1;
+	return frob_check(c, resp);
+}
+#endif
+`;
+  it("the definition the patch changes is the one judged, not the first of the name", async () => {
+    const f = await reviewWithTree(new Map([["drivers/block/frob/auth.c", file("GFP_NOIO")]]), { files: [{ path: "drivers/block/frob/auth.c", before: file("GFP_NOIO"), after: file("GFP_KERNEL") }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[11, "info"]]);
+    expect(f[0]!.message).toContain("GFP_NOIO -> GFP_KERNEL for kmalloc(GFP_KERNEL) in frob_auth()");
+  });
+});
