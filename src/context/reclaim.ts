@@ -1824,7 +1824,9 @@ export class ReclaimAnalysis {
     const out = new Set<string>();
     const t = this.text(file);
     if (t === undefined) return out;
-    const flow = cachedFlows(`post:${file}`, t, this.wrappersOf(file)).get(fn.name);
+    // (a second definition of the name in the file has a key of its own: the walk of this one)
+    const flows = cachedFlows(`post:${file}`, t, this.wrappersOf(file));
+    const flow = flows.get(`${fn.name}@${fn.start}`) ?? flows.get(fn.name);
     if (!flow) return out;
     const body = treeLines(file, t).slice(fn.start - 1, fn.end).join("\n");
     for (const e of flow.events) {
@@ -2325,8 +2327,9 @@ export class ReclaimAnalysis {
       const arg = p.args[idx];
       if (arg === undefined) continue;
       // (a choice on the caller's own parameter is its callers' to decide)
-      const callerParams = this.facts ? paramsOfSignature(`f(${this.definitionOf(p.file, p.chain[p.chain.length - 1]!)?.fn.params ?? ""})`).map(paramName) : [];
-      const passed = applyScopes(decidedByCaller(evalMask(arg), callerParams), p.mustScopes);
+      const given = evalMask(arg);
+      const callerParams = given.choice && this.facts ? paramsOfSignature(`f(${this.definitionOf(p.file, p.chain[p.chain.length - 1]!)?.fn.params ?? ""})`).map(paramName) : [];
+      const passed = applyScopes(decidedByCaller(given, callerParams), p.mustScopes);
       if (!worst || maskOpenness(passed) > maskOpenness(worst)) {
         worst = passed;
         from = `${p.chain[p.chain.length - 1]}() passes ${cleanMask(arg)}`;
