@@ -164,10 +164,23 @@ const DIRECTIVE = /^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b(.*)$/;
  * `#if 1` (or of a NAME defined non-zero). Other conditions (`#ifdef`, `IS_ENABLED()`, configuration) are unknown and
  * kept. The directive lines stay.
  */
-export function blankDeadConditionals(text: string): string {
-  if (!/^[ \t]*#[ \t]*(?:if|elif)[ \t]+(?:\d+|[A-Za-z_]\w*)[ \t]*(?:\/[*/].*)?$/m.test(text)) return text;
+/**
+ * The value of an `#if` condition when the text decides it: a number, or a NAME the text itself defines as a number
+ * (`#define FOO_DUMP 0`); null for anything else (`defined()`, `IS_ENABLED()`, configuration).
+ */
+function conditionValues(text: string): (cond: string) => boolean | null {
   const defs = new Map<string, number>();
   for (const m of text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+(\d+)[ \t]*(?:\/[*/].*)?$/gm)) defs.set(m[1]!, Number(m[2]));
+  return (cond) => {
+    const v = cond.replace(/\/\*.*?\*\//g, "").replace(/\/\/.*$/, "").trim();
+    const n = /^\d+$/.test(v) ? Number(v) : defs.get(v);
+    return n === undefined ? null : n !== 0;
+  };
+}
+
+export function blankDeadConditionals(text: string): string {
+  if (!/^[ \t]*#[ \t]*(?:if|elif)[ \t]+(?:\d+|[A-Za-z_]\w*)[ \t]*(?:\/[*/].*)?$/m.test(text)) return text;
+  const valueOf = conditionValues(text);
   const lines = text.split("\n");
   // per open conditional: whether its current branch is dead, whether the condition is known and its value, the parent's deadness
   const stack: { dead: boolean; known: boolean; value: boolean; parentDead: boolean }[] = [];
@@ -183,11 +196,10 @@ export function blankDeadConditionals(text: string): string {
         let known = false;
         let value = true;
         if (kw === "if") {
-          const v = d[2]!.replace(/\/\*.*?\*\//g, "").replace(/\/\/.*$/, "").trim();
-          const n = /^\d+$/.test(v) ? Number(v) : defs.get(v);
-          if (n !== undefined) {
+          const v = valueOf(d[2]!);
+          if (v !== null) {
             known = true;
-            value = n !== 0;
+            value = v;
           }
         }
         stack.push({ dead: parentDead || (known && !value), known, value, parentDead });
@@ -218,13 +230,8 @@ export function blankDeadConditionals(text: string): string {
  */
 export function takeFirstBranches(text: string): string {
   if (!/^[ \t]*#[ \t]*(?:if|ifdef|ifndef)\b/m.test(text)) return text;
-  const defs = new Map<string, number>();
-  for (const m of text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+(\d+)[ \t]*(?:\/[*/].*)?$/gm)) defs.set(m[1]!, Number(m[2]));
-  const falseCond = (cond: string): boolean => {
-    const v = cond.replace(/\/\*.*?\*\//g, "").replace(/\/\/.*$/, "").trim();
-    const n = /^\d+$/.test(v) ? Number(v) : defs.get(v);
-    return n !== undefined && n === 0;
-  };
+  const valueOf = conditionValues(text);
+  const falseCond = (cond: string): boolean => valueOf(cond) === false;
   const lines = text.split("\n");
   // per open group: whether a branch was taken already, whether the current branch is kept, the parent's keep
   const stack: { taken: boolean; keep: boolean; parentKeep: boolean }[] = [];

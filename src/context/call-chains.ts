@@ -16,7 +16,7 @@ import { chainConflict, linksOf, type ChainConflict } from "./chain-conds.js";
 import { getFacts } from "./facts.js";
 import { analyseFunction, functionName, type FunctionFlow } from "./flow.js";
 import { parseC } from "./parser.js";
-import { cachedScan, opsRole, paramTypes, signatureRole, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
+import { cachedScan, localStructType, opsRole, paramTypes, signatureRole, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
 import { registerMemo } from "./memos.js";
 
 // ---------------------------------------------------------------- types
@@ -458,7 +458,7 @@ function typesIn(a: ReclaimAnalysis, file: string, fn: ScanFunction): (v: string
     const p = params.get(v);
     if (p) return p;
     body ??= functionText(a, file, fn);
-    return new RegExp(`\\bstruct\\s+([A-Za-z_]\\w*)\\s*\\*\\s*${v}\\b`).exec(body)?.[1] ?? null;
+    return localStructType(body, v);
   };
 }
 

@@ -131,7 +131,8 @@ export function regionFlow(
   known: { params?: string[]; types?: ReadonlyMap<string, string>; initial?: FlowOptions["initial"]; entryKnown?: boolean; wrappers?: FlowOptions["wrappers"] } = {},
 ): FunctionFlow | null {
   // conditional groups read with every configuration option on (c-lines.ts takeFirstBranches), as whole functions are
-  const texts = takeFirstBranches(region.lines.map((l) => l.text).join("\n")).split("\n");
+  const raw = region.lines.map((l) => l.text);
+  const texts = raw.some((t) => t.includes("#")) ? takeFirstBranches(raw.join("\n")).split("\n") : raw;
   const first = region.lines[0]!.line;
   const bal = braceBalance(texts);
   if (region.hasDefinition) {

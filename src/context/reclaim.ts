@@ -305,6 +305,12 @@ function cachedFlows(path: string, text: string, wrappers?: LockWrappers): FileF
 }
 
 /** `struct foo *f, int x` -> {f: foo}. */
+/** The struct type of a variable declared in a function's text (`struct foo *f = ...;`, `struct foo *f;`), or null. */
+export function localStructType(body: string, v: string): string | null {
+  if (!/^[A-Za-z_]\w*$/.test(v)) return null;
+  return new RegExp(`\\bstruct\\s+([A-Za-z_]\\w*)\\s*\\*\\s*(?:const\\s+)?${v}\\b`).exec(body)?.[1] ?? null;
+}
+
 export function paramTypes(params: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const m of params.matchAll(/\bstruct\s+([A-Za-z_]\w*)\s*\*+\s*(?:const\s+)?([A-Za-z_]\w*)/g)) out.set(m[2]!, m[1]!);
@@ -1755,7 +1761,8 @@ export class ReclaimAnalysis {
         const types = paramTypes(def.fn.params);
         // a lock reached through a local (`struct foo *f = s->private_data;`) is keyed by the local's struct type, as
         // the patch's own walk keys it: a generic member name (`lock`, `mutex`) matches only with both types known
-        const typeOf = (v: string) => types.get(v) ?? this.localStructType(def.file, def.fn, v);
+        let body: string | undefined;
+        const typeOf = (v: string) => types.get(v) ?? localStructType((body ??= this.scannedText(def.file, def.fn) ?? ""), v);
         const params = paramsOfSignature(`f(${def.fn.params})`).map(paramName);
         // the object: the root's first parameter, then whatever is derived from it
         let objects = s.objects ?? (dying && params[0] ? new Set([params[0]]) : null);
@@ -1828,7 +1835,7 @@ export class ReclaimAnalysis {
     const flows = cachedFlows(`post:${file}`, t, this.wrappersOf(file));
     const flow = flows.get(`${fn.name}@${fn.start}`) ?? flows.get(fn.name);
     if (!flow) return out;
-    const body = treeLines(file, t).slice(fn.start - 1, fn.end).join("\n");
+    const body = this.scannedText(file, fn) ?? "";
     for (const e of flow.events) {
       const conds = [...(e.conds ?? []), ...(e.guards ?? [])];
       if (conds.length > 0 && unlinkedOnly(conds, body) !== null) out.add(`${e.line}:${e.callee}`);
@@ -1836,19 +1843,10 @@ export class ReclaimAnalysis {
     return out;
   }
 
-  private localTypeMemo = new Map<string, Map<string, string | null>>();
-
-  /** The struct type of a local variable declared in a scanned function (`struct foo *f = ...;`), from its text. */
-  private localStructType(file: string, fn: ScanFunction, v: string): string | null {
-    const key = `${file}:${fn.start}`;
-    let m = this.localTypeMemo.get(key);
-    if (!m) this.localTypeMemo.set(key, (m = new Map()));
-    if (m.has(v)) return m.get(v)!;
+  /** The text of a scanned function of the tree (definition to closing brace), or undefined when the file is not read. */
+  private scannedText(file: string, fn: ScanFunction): string | undefined {
     const t = this.text(file);
-    const body = t === undefined ? "" : treeLines(file, t).slice(fn.start - 1, fn.end).join("\n");
-    const out = /^[A-Za-z_]\w*$/.test(v) ? (new RegExp(`\\bstruct\\s+([A-Za-z_]\\w*)\\s*\\*\\s*(?:const\\s+)?${v}\\s*[=;,)]`).exec(body)?.[1] ?? null) : null;
-    m.set(v, out);
-    return out;
+    return t === undefined ? undefined : treeLines(file, t).slice(fn.start - 1, fn.end).join("\n");
   }
 
   /** The if-conditions a call is made under in its function (from the function's path walk). */
@@ -1861,9 +1859,8 @@ export class ReclaimAnalysis {
 
   /** Local variables of a function derived from the given ones (`f = FOO_I(inode)`, `struct x *y = inode->i_private`). */
   private derivedVars(file: string, fn: ScanFunction, from: Set<string>): Set<string> {
-    const t = this.text(file);
-    if (t === undefined) return from;
-    return derivedFrom(treeLines(file, t).slice(fn.start - 1, fn.end).join("\n"), from);
+    const body = this.scannedText(file, fn);
+    return body === undefined ? from : derivedFrom(body, from);
   }
 
   /**

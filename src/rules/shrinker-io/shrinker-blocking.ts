@@ -12,7 +12,7 @@ import { lockKeyOf } from "../../context/events.js";
 import { reclaimAnalysis, type FnView, type ReclaimAnalysis } from "../../context/reclaim.js";
 import type { Report, Rule, Severity } from "../../types.js";
 import { LOCK_CALLS, SYSTEM_QUEUES } from "../../vocab/kernel-api.js";
-import { chainText, shownName } from "../util/phrases.js";
+import { callList, chainText, shownName } from "../util/phrases.js";
 import { isCountRole, shrinkerPaths, viewLines } from "../util/shrinker-scope.js";
 import { HISTORY } from "../../vocab/history.js";
 
@@ -395,7 +395,6 @@ function checkedChanges(a: ReclaimAnalysis, said: readonly Report[]): Report[] {
     const at = viewLines(a, v).find((l) => l.changed && l.code.trim() !== "");
     if (!at) continue;
     const chain = [rootLabel(path), ...path.chain.slice(1)];
-    const names = (xs: string[]) => (xs.length <= 4 ? xs.map((x) => `${shownName(x)}()`) : [...xs.slice(0, 4).map((x) => `${shownName(x)}()`), `${xs.length - 4} more`]).join(", ");
     const where = a.mode === "diff" ? "the patch (review with --tree to follow them)" : "the directory";
     out.push({ v, followed, report: {
       file: v.path,
@@ -405,8 +404,8 @@ function checkedChanges(a: ReclaimAnalysis, said: readonly Report[]): Report[] {
         chain: chainText(chain),
         fn: v.name,
         count: isCountRole(path.role) ? " on every reclaim pass (a count callback: it must only read counters)" : "",
-        followed: followed.length > 0 ? ` and the functions they call in what was reviewed (${names(followed)})` : "",
-        unfollowed: unfollowed.length > 0 ? `; not followed, as their definitions are not in ${where}: ${names(unfollowed)}` : "",
+        followed: followed.length > 0 ? ` and the functions they call in what was reviewed (${callList(followed)})` : "",
+        unfollowed: unfollowed.length > 0 ? `; not followed, as their definitions are not in ${where}: ${callList(unfollowed)}` : "",
       },
       severity: "info",
       chain,

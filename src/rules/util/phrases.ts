@@ -53,3 +53,9 @@ export function takerText(t: ReclaimTaker): string {
 export function shownName(name: string): string {
   return name.length <= 64 ? name : `${name.slice(0, 48)}... (${name.length} characters)`;
 }
+
+/** Functions as a message lists them: "a(), b(), c(), d(), 2 more" (long names cut by shownName). */
+export function callList(names: readonly string[], max = 4): string {
+  const shown = names.slice(0, max).map((n) => `${shownName(n)}()`);
+  return (names.length > max ? [...shown, `${names.length - max} more`] : shown).join(", ");
+}

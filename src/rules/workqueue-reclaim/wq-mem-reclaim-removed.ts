@@ -10,7 +10,7 @@ import type { Report, Rule } from "../../types.js";
 import { CANCEL_NOT_CHECKED, SYSTEM_QUEUES, THREAD_SPAWNERS } from "../../vocab/kernel-api.js";
 import { keyOf } from "../../context/extract.js";
 import { flagSitePairs } from "../../context/wq-flag-sites.js";
-import { chainText } from "../util/phrases.js";
+import { callList, chainText } from "../util/phrases.js";
 import { cancelInTrace, changeLabel, flusherText, warningNaming } from "../util/wq-sites.js";
 import { HISTORY } from "../../vocab/history.js";
 
@@ -112,7 +112,7 @@ export const rule: Rule = {
             ...base,
             messageId: "removedChecked",
             severity: "info",
-            data: { queue: label, dir: dirname(c.path), work: (work.length <= 4 ? work : [...work.slice(0, 4), `${work.length - 4} more`]).map((f) => (/ more$/.test(f) ? f : `${f}()`)).join(", ") },
+            data: { queue: label, dir: dirname(c.path), work: callList(work) },
             fix: `Nothing to change if no code outside ${dirname(c.path)}/ waits on the work of ${label}; say so in the changelog.`,
             unknowns: [`whether code outside ${dirname(c.path)}/ waits on or flushes the work of ${label}`],
           });
