@@ -90,6 +90,11 @@ export interface FactsView {
   text(path: string): string | undefined;
   /** Other C files of the path's directory that the sources hold. */
   neighbours(path: string): string[];
+  /**
+   * The tree's .c/.h files holding `identifier` as a whole word (TextProvider.grep), or null when the
+   * sources cannot search the tree (a diff's own files, an audit) or the search ran out of time.
+   */
+  grep(identifier: string): readonly string[] | null;
 }
 
 export interface ContextFacts extends FactsView {
@@ -129,6 +134,10 @@ export class FactsIndex implements FactsView {
 
   text(path: string): string | undefined {
     return this.provider.text(normal(path));
+  }
+
+  grep(identifier: string): readonly string[] | null {
+    return this.provider.grep?.(identifier) ?? null;
   }
 
   /** How many files were given the full C parse so far. */

@@ -204,6 +204,24 @@ export interface AllocSite {
 // ---------------------------------------------------------------- caches
 
 const MAX_DIR_BYTES = 16 * 1024 * 1024;
+/**
+ * Callers in other directories (with a tree, for patches): the most searches of the whole tree one review makes
+ * for users of an exported function, and the most files of other directories read for one such function (a helper
+ * used more widely than that is left unread: what its users hold is not known).
+ */
+const MAX_REMOTE_GREPS = 3;
+const MAX_REMOTE_FILES = 24;
+/** The names a file exports to other modules (EXPORT_SYMBOL(name) and its _GPL/_NS forms), per scan of its text. */
+const exportMemo = new WeakMap<ScanFile, Set<string>>();
+const EXPORT_RE = /^\s*EXPORT_SYMBOL(?:_GPL)?(?:_NS(?:_GPL)?)?\s*\(\s*([A-Za-z_]\w*)/gm;
+function exportsOf(scan: ScanFile, text: string): Set<string> {
+  let m = exportMemo.get(scan);
+  if (!m) {
+    m = new Set([...text.matchAll(EXPORT_RE)].map((x) => x[1]!));
+    exportMemo.set(scan, m);
+  }
+  return m;
+}
 const scanCache = new Map<string, { text: string; scan: ScanFile }>();
 const parseCache = new Map<string, FileFlows>();
 registerMemo("reclaim scans", scanCache);
@@ -743,6 +761,28 @@ export function overlayIndex(base: DirIndex, scans: Map<string, ScanFile>, chang
 
 // ---------------------------------------------------------------- the analysis
 
+/** An ops-table registration of `name` with a role in a file of another directory. */
+function remoteRegistration(u: { file: string; scan: ScanFile }, name: string): RoleFact | null {
+  for (const o of u.scan.ops) {
+    if (o.fn !== name) continue;
+    const r = opsRole(o.struct, o.field);
+    if (r) return { role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: u.file, line: o.line }, ...(r.inReclaim ? { inReclaim: true } : {}) };
+  }
+  return null;
+}
+
+/** The functions of other directories' files that call `name` (its first call in each). */
+function remoteCallers(uses: readonly { file: string; scan: ScanFile }[] | null, name: string): { file: string; fn: ScanFunction; line: number }[] {
+  const out: { file: string; fn: ScanFunction; line: number }[] = [];
+  for (const u of uses ?? []) {
+    for (const fn of u.scan.functions) {
+      const call = fn.calls.find((c) => c.callee === name);
+      if (call) out.push({ file: u.file, fn, line: call.line });
+    }
+  }
+  return out;
+}
+
 export class ReclaimAnalysis {
   readonly mode: "diff" | "tree" | "audit";
   readonly kernel: KernelVersion;
@@ -758,6 +798,8 @@ export class ReclaimAnalysis {
   private takersMemo: ReclaimTaker[] | null = null;
   private handleMemo = new Map<string, HandleScope>();
   private dirMemo = new Map<string, DirIndex>();
+  private remoteMemo = new Map<string, { file: string; scan: ScanFile }[] | null>();
+  private remoteGreps = 0;
 
   constructor(
     readonly patch: Patch,
@@ -1248,13 +1290,21 @@ export class ReclaimAnalysis {
     const direct = this.directRole(view.path, view.name, view.signature);
     if (direct) return direct;
     if (!this.facts) return this.patchCallerRole(view);
-    // callers within the directory, breadth first
+    // callers within the directory, breadth first (and, for a function exported to other modules, its users in
+    // other directories: their ops tables and their callers)
     let frontier: { file: string; name: string; chain: string[]; edges: ChainEdge[] }[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [] }];
     const seen = new Set([`${view.path}:${view.name}`]);
     for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
       const next: typeof frontier = [];
       for (const s of frontier) {
-        for (const c of [...this.callersOf(s.file, s.name), ...this.indirectCallersOf(s.file, s.name)]) {
+        const uses = this.remoteUses(s.file, s.name);
+        for (const u of uses ?? []) {
+          const reg = remoteRegistration(u, s.name);
+          if (!reg) continue;
+          if (s.edges.length > 1 && chainConflict(linksOf(s.edges, (f, n) => this.linkSource(f, n)))) continue;
+          return { ...reg, chain: s.chain };
+        }
+        for (const c of [...this.callersOf(s.file, s.name), ...this.indirectCallersOf(s.file, s.name), ...remoteCallers(uses, s.name)]) {
           const k = `${c.file}:${c.fn.name}`;
           if (seen.has(k)) continue;
           // the caller's constant arguments rule out every call s makes to the next link of the chain
@@ -1380,6 +1430,37 @@ export class ReclaimAnalysis {
     const def = this.definitionOf(path, name);
     // a static function is called from its own file only
     return def && def.fn.isStatic && !def.file.endsWith(".h") ? all.filter((c) => c.file === def.file) : all;
+  }
+
+  /**
+   * The files of other directories that use `name`, a function of `path`'s directory exported to other modules
+   * (EXPORT_SYMBOL), with their scans: a library's function whose role is given where a driver or filesystem
+   * registers it (`.eh_abort_handler = lib_eh_abort`) or calls it from one of its own callbacks. With a tree, for
+   * patches; null when the function is not exported, the tree cannot be searched, the search budget of the
+   * review is spent, or more than MAX_REMOTE_FILES files use it.
+   */
+  private remoteUses(path: string, name: string): { file: string; scan: ScanFile }[] | null {
+    if (this.mode !== "tree" || !this.facts) return null;
+    const def = this.definitionOf(path, name);
+    if (!def || def.fn.isStatic || def.file.endsWith(".h")) return null;
+    const key = `${def.file}\0${name}`;
+    if (this.remoteMemo.has(key)) return this.remoteMemo.get(key)!;
+    let out: { file: string; scan: ScanFile }[] | null = null;
+    const own = this.text(def.file);
+    if (own !== undefined && exportsOf(cachedScan(`post:${def.file}`, own), own).has(name) && this.remoteGreps < MAX_REMOTE_GREPS) {
+      this.remoteGreps++;
+      const d = dirname(def.file);
+      const files = this.facts.grep(name)?.filter((f) => f.endsWith(".c") && dirname(f) !== d).sort() ?? null;
+      if (files && files.length <= MAX_REMOTE_FILES) {
+        out = [];
+        for (const f of files) {
+          const t = this.text(f);
+          if (t !== undefined) out.push({ file: f, scan: cachedScan(`post:${f}`, t) });
+        }
+      }
+    }
+    this.remoteMemo.set(key, out);
+    return out;
   }
 
   /**

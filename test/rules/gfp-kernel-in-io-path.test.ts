@@ -734,3 +734,81 @@ describe("gfp-kernel-in-io-path with the tree: a chain whose calls need the adap
     }
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: a library function whose role is given in another directory", () => {
+  // written for this test: a transport library exports its reset handler and an IO helper; a driver in another
+  // directory registers the handler in its host template, and a filesystem's writeback callback calls the helper
+  const lib = (mask: string, exported: boolean) => `#include <linux/module.h>
+#include "tlib.h"
+
+int tlib_eh_device_reset(struct scsi_cmnd *sc)
+{
+	struct tlib_port *port = tlib_port_of(sc);
+	struct tlib_pkt *pkt;
+
+	pkt = tlib_pkt_alloc(port, ${mask});
+	if (!pkt)
+		return FAILED;
+	return tlib_send_reset(port, pkt);
+}
+${exported ? "EXPORT_SYMBOL(tlib_eh_device_reset);\n" : ""}
+int tlib_write_extent(struct tlib_port *port, struct folio *folio)
+{
+	struct tlib_pkt *pkt = tlib_pkt_alloc(port, ${mask});
+
+	if (!pkt)
+		return -ENOMEM;
+	return tlib_queue(port, pkt, folio);
+}
+EXPORT_SYMBOL_GPL(tlib_write_extent);
+`;
+  const driver = `#include <scsi/scsi_host.h>
+#include "../tlib/tlib.h"
+
+static const struct scsi_host_template omega_sht = {
+	.name = "omega",
+	.queuecommand = omega_queuecommand,
+	.eh_device_reset_handler = tlib_eh_device_reset,
+};
+`;
+  const fsAops = `static int rhofs_writepages(struct address_space *mapping, struct writeback_control *wbc)
+{
+	struct rhofs_info *ri = RHOFS_I(mapping->host);
+	struct folio *folio = NULL;
+	int err = 0;
+
+	while (!err && (folio = writeback_iter(mapping, wbc, folio, &err)))
+		err = tlib_write_extent(ri->port, folio);
+	return err;
+}
+
+const struct address_space_operations rhofs_aops = {
+	.writepages = rhofs_writepages,
+	.dirty_folio = filemap_dirty_folio,
+};
+`;
+  const libPath = "drivers/scsi/tlib/tlib_io.c";
+  const review = (exported: boolean, users: [string, string][]) =>
+    reviewWithTree(new Map([[libPath, lib("GFP_NOIO", exported)], ...users]), { files: [{ path: libPath, before: lib("GFP_NOIO", exported), after: lib("GFP_KERNEL", exported) }] }, [rule]);
+
+  it("warns on an exported reset handler registered in another directory's host template, naming where", async () => {
+    const f = await review(true, [["drivers/scsi/omega/omega.c", driver]]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[9, "warning"]]);
+    expect(f[0]!.message).toContain("scsi_host_template.eh_device_reset_handler (registered at drivers/scsi/omega/omega.c:7)");
+  });
+
+  it("warns on an exported helper that another directory's writeback callback calls, with the chain across the directories", async () => {
+    const f = await review(true, [["fs/rhofs/aops.c", fsAops]]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[18, "warning"]]);
+    expect(f[0]!.message).toContain("rhofs_writepages -> tlib_write_extent");
+  });
+
+  it("does not look outside the directory for a function that is not exported, nor read users of an export that many files use", async () => {
+    const f = await review(false, [["drivers/scsi/omega/omega.c", driver]]);
+    expect(f.map((x) => x.line)).not.toContain(9);
+    // a helper used by more files than the search reads: what they do is left unknown, not guessed
+    const many: [string, string][] = Array.from({ length: 30 }, (_, i) => [`fs/user${i}/aops.c`, fsAops.replaceAll("rhofs", `user${i}fs`)]);
+    const g = await review(true, many);
+    expect(g.map((x) => x.line)).not.toContain(18);
+  });
+});
