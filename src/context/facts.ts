@@ -35,9 +35,10 @@ export interface TextProvider {
    * Paths of the tree's .c/.h files that hold `identifier` as a whole word
    * (git grep at the base commit, time-bounded): how callers in other
    * directories are found. null when unknown (no such search here, or it
-   * ran out of time).
+   * ran out of time). With `dir`, only the files under that directory (at
+   * any depth) are searched.
    */
-  grep?(identifier: string): readonly string[] | null;
+  grep?(identifier: string, dir?: string): readonly string[] | null;
 }
 
 export interface QueueInfo {
@@ -94,7 +95,7 @@ export interface FactsView {
    * The tree's .c/.h files holding `identifier` as a whole word (TextProvider.grep), or null when the
    * sources cannot search the tree (a diff's own files, an audit) or the search ran out of time.
    */
-  grep(identifier: string): readonly string[] | null;
+  grep(identifier: string, dir?: string): readonly string[] | null;
 }
 
 export interface ContextFacts extends FactsView {
@@ -136,8 +137,8 @@ export class FactsIndex implements FactsView {
     return this.provider.text(normal(path));
   }
 
-  grep(identifier: string): readonly string[] | null {
-    return this.provider.grep?.(identifier) ?? null;
+  grep(identifier: string, dir?: string): readonly string[] | null {
+    return this.provider.grep?.(identifier, dir) ?? null;
   }
 
   /** How many files were given the full C parse so far. */

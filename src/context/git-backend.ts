@@ -7,7 +7,7 @@
 // or HEAD.
 import { kernelVersionOf, type GitRepo } from "../git/repo.js";
 import type { ContextBase, FileDiff, Patch } from "../types.js";
-import { addNote, diskTree, isBlob, treeOrigin, type BaseTree, type PreImage, type TreeAccess, type TreeBackend } from "./sources.js";
+import { addNote, diskTree, grepPathspecs, isBlob, treeOrigin, type BaseTree, type PreImage, type TreeAccess, type TreeBackend } from "./sources.js";
 
 export interface GitBackendOptions {
   /** Milliseconds for finding the commit that holds a series' blobs (default 1,500). */
@@ -20,7 +20,7 @@ function commitAccess(repo: GitRepo, commit: string): TreeAccess {
     list: async (dir) => (await repo.listAt(commit, dir)).map((e) => e.name),
     readSync: (p) => repo.readAtSync(commit, p),
     listSync: (dir) => repo.listAtSync(commit, dir),
-    grepSync: (word) => repo.grepSync(commit, word),
+    grepSync: (word, dir) => repo.grepSync(commit, word, undefined, grepPathspecs(dir)),
   };
 }
 

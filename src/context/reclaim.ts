@@ -209,7 +209,7 @@ const MAX_DIR_BYTES = 16 * 1024 * 1024;
  * for users of an exported function, and the most files of other directories read for one such function (a helper
  * used more widely than that is left unread: what its users hold is not known).
  */
-const MAX_REMOTE_GREPS = 3;
+const MAX_REMOTE_GREPS = 1;
 const MAX_REMOTE_FILES = 24;
 /** The names a file exports to other modules (EXPORT_SYMBOL(name) and its _GPL/_NS forms), per scan of its text. */
 const exportMemo = new WeakMap<ScanFile, Set<string>>();
@@ -761,6 +761,17 @@ export function overlayIndex(base: DirIndex, scans: Map<string, ScanFile>, chang
 
 // ---------------------------------------------------------------- the analysis
 
+/**
+ * Where the users of a directory's exported functions are looked for: under the directory's parent (a library
+ * directory's siblings: the drivers of its subsystem, the filesystems beside a filesystem library), or under the
+ * directory itself when it is a top-level one (its subdirectories). A bound on the search, whose cost grows with
+ * the bytes under the root: users elsewhere in the tree are not read.
+ */
+function searchRoot(dir: string): string {
+  const parts = dir.split("/");
+  return parts.length >= 2 ? parts.slice(0, -1).join("/") : dir;
+}
+
 /** An ops-table registration of `name` with a role in a file of another directory. */
 function remoteRegistration(u: { file: string; scan: ScanFile }, name: string): RoleFact | null {
   for (const o of u.scan.ops) {
@@ -1286,7 +1297,22 @@ export class ReclaimAnalysis {
     return r;
   }
 
-  private roleUncached(view: FnView, line?: number): RoleFact | null {
+  /**
+   * roleOf()/roleAt(), and when the directory gives none, the role users in other directories give an exported
+   * function on the way up (remoteUses()). Asked only for a changed allocation that may enter reclaim: each such
+   * lookup searches the whole tree.
+   */
+  roleWithUsers(view: FnView, line?: number): RoleFact | null {
+    const own = line !== undefined ? this.roleAt(view, line) : this.roleOf(view);
+    if (own || this.mode !== "tree") return own;
+    const key = `${view.path}\0${view.name}\0${line ?? ""}\0users`;
+    if (this.roleMemo.has(key)) return this.roleMemo.get(key)!;
+    const r = this.roleUncached(view, line, true);
+    this.roleMemo.set(key, r);
+    return r;
+  }
+
+  private roleUncached(view: FnView, line?: number, users = false): RoleFact | null {
     const direct = this.directRole(view.path, view.name, view.signature);
     if (direct) return direct;
     if (!this.facts) return this.patchCallerRole(view);
@@ -1297,7 +1323,7 @@ export class ReclaimAnalysis {
     for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
       const next: typeof frontier = [];
       for (const s of frontier) {
-        const uses = this.remoteUses(s.file, s.name);
+        const uses = users ? this.remoteUses(s.file, s.name) : null;
         for (const u of uses ?? []) {
           const reg = remoteRegistration(u, s.name);
           if (!reg) continue;
@@ -1437,7 +1463,7 @@ export class ReclaimAnalysis {
    * (EXPORT_SYMBOL), with their scans: a library's function whose role is given where a driver or filesystem
    * registers it (`.eh_abort_handler = lib_eh_abort`) or calls it from one of its own callbacks. With a tree, for
    * patches; null when the function is not exported, the tree cannot be searched, the search budget of the
-   * review is spent, or more than MAX_REMOTE_FILES files use it.
+   * review is spent, or more than MAX_REMOTE_FILES files use it. Only files under searchRoot() are searched.
    */
   private remoteUses(path: string, name: string): { file: string; scan: ScanFile }[] | null {
     if (this.mode !== "tree" || !this.facts) return null;
@@ -1450,7 +1476,7 @@ export class ReclaimAnalysis {
     if (own !== undefined && exportsOf(cachedScan(`post:${def.file}`, own), own).has(name) && this.remoteGreps < MAX_REMOTE_GREPS) {
       this.remoteGreps++;
       const d = dirname(def.file);
-      const files = this.facts.grep(name)?.filter((f) => f.endsWith(".c") && dirname(f) !== d).sort() ?? null;
+      const files = this.facts.grep(name, searchRoot(d))?.filter((f) => f.endsWith(".c") && dirname(f) !== d).sort() ?? null;
       if (files && files.length <= MAX_REMOTE_FILES) {
         out = [];
         for (const f of files) {
@@ -2477,7 +2503,9 @@ export class ReclaimAnalysis {
     if (fromLocals && site.at !== ev.line && site.maskFrom === fromLocals.from) site.maskFrom = `${fromLocals.from}; the call is at line ${ev.line}`;
     if (effective.reclaim === false) return site;
     // the role of the function (for a line under if-conditions: through callers that can reach it)
-    const role = v.whole && (ev.conds?.length ?? 0) > 0 ? this.roleAt(v, ev.line) : this.roleOf(v);
+    // (for an allocation the patch changes: also the role another directory gives an exported function)
+    const conditional = v.whole && (ev.conds?.length ?? 0) > 0;
+    const role = site.added ? this.roleWithUsers(v, conditional ? ev.line : undefined) : conditional ? this.roleAt(v, ev.line) : this.roleOf(v);
     if (role) {
       const guard = this.onceGuard(v, ev) ?? (v.whole ? this.chainGuard(v, role) : null);
       if (guard) site.onceGuard = guard;

@@ -51,20 +51,32 @@ export interface TreeAccess {
   /** The same, synchronously, for lookups made while the review runs. */
   readSync?(path: string): string | undefined;
   listSync?(dir: string): string[];
-  /** Paths of .c/.h files holding a whole word; null when unknown or out of time. */
-  grepSync?(word: string): string[] | null;
+  /** Paths of .c/.h files holding a whole word (under `dir`, at any depth, when given); null when unknown or out of time. */
+  grepSync?(word: string, dir?: string): string[] | null;
 }
 
 /** `git grep` over a directory (tracked files of a checkout, or any directory with --no-index). */
-export function grepDirSync(root: string, word: string, noIndex: boolean, timeoutMs = GREP_MS): string[] | null {
+export function grepDirSync(root: string, word: string, noIndex: boolean, timeoutMs = GREP_MS, dir?: string): string[] | null {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(word)) return null;
-  const r = spawnSync("git", ["-C", root, "grep", ...(noIndex ? ["--no-index"] : []), "-l", "-w", "-F", "-I", "-e", word, "--", "*.c", "*.h"], {
+  const r = spawnSync("git", ["-C", root, "grep", ...(noIndex ? ["--no-index"] : []), "-l", "-w", "-F", "-I", "-e", word, "--", ...grepPathspecs(dir)], {
     timeout: timeoutMs,
     maxBuffer: 16 * 1024 * 1024,
     encoding: "utf8",
   });
   if (r.error || (r.status !== 0 && r.status !== 1)) return null;
   return (r.stdout ?? "").split("\n").filter(Boolean);
+}
+
+/** A tree-relative path lies under `dir` (any depth; every path lies under no directory or "."). */
+function under(path: string, dir?: string): boolean {
+  const d = dir === undefined ? "." : posix.normalize(dir);
+  return d === "." || path.startsWith(`${d}/`);
+}
+
+/** git pathspecs of the C files under a directory at any depth (a pathspec's `*` matches `/` too), or of the whole tree. */
+export function grepPathspecs(dir?: string): string[] {
+  const d = dir === undefined ? "." : posix.normalize(dir);
+  return d === "." ? ["*.c", "*.h"] : [`${d}/*.c`, `${d}/*.h`];
 }
 
 export function diskTree(root: string, opts: { gitWorkTree?: boolean } = {}): TreeAccess {
@@ -108,7 +120,7 @@ export function diskTree(root: string, opts: { gitWorkTree?: boolean } = {}): Tr
         return [];
       }
     },
-    grepSync: (word) => grepDirSync(root, word, !opts.gitWorkTree),
+    grepSync: (word, dir) => grepDirSync(root, word, !opts.gitWorkTree, GREP_MS, dir),
   };
 }
 
@@ -126,10 +138,10 @@ export function memoryTree(files: ReadonlyMap<string, string>): TreeAccess {
     readSync: (p) => files.get(posix.normalize(p)),
     listSync,
     // every file is at hand: the search is complete
-    grepSync: (word) => {
+    grepSync: (word, dir) => {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(word)) return null;
       const re = new RegExp(`\\b${word}\\b`);
-      return [...files].filter(([p, t]) => /\.[ch]$/.test(p) && re.test(t)).map(([p]) => p);
+      return [...files].filter(([p, t]) => /\.[ch]$/.test(p) && under(p, dir) && re.test(t)).map(([p]) => p);
     },
   };
 }
@@ -274,12 +286,12 @@ function providerFor(cache: TextCache, base: BaseTree, override: ReadonlyMap<str
       }
       return [...names];
     },
-    grep: (word) => {
-      const found = base.access.grepSync?.(word);
+    grep: (word, dir) => {
+      const found = base.access.grepSync?.(word, dir);
       if (found === null || found === undefined) return null;
       const re = /^[A-Za-z_][A-Za-z0-9_]*$/.test(word) ? new RegExp(`\\b${word}\\b`) : null;
       const out = new Set(found.filter((p) => !override.has(p)));
-      for (const [k, t] of override) if (t !== undefined && /\.[ch]$/.test(k) && re?.test(t)) out.add(k);
+      for (const [k, t] of override) if (t !== undefined && /\.[ch]$/.test(k) && under(k, dir) && re?.test(t)) out.add(k);
       return [...out];
     },
   };

@@ -1,13 +1,15 @@
 // review --tree: pre-image from the tree, post-image by applying the patch in
 // memory (by context when the numbers are off), facts over both, and
 // pre-existing findings marked.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/config.js";
 import { getFacts } from "../../src/context/facts.js";
-import { memoryTree, openSources, openTreeSources } from "../../src/context/sources.js";
+import { diskTree, grepPathspecs, memoryTree, openSources, openTreeSources } from "../../src/context/sources.js";
+import { GitRepo } from "../../src/git/repo.js";
 import { parsePatchText } from "../../src/ingest/index.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
 import { review } from "../../src/pipeline.js";
@@ -185,5 +187,41 @@ describe("openTreeSources", () => {
 
   it("rejects a --tree that is not a directory", async () => {
     await expect(openTreeSources(join(tmpdir(), "no-such-tree-rr"))).rejects.toThrow(/not a directory/);
+  });
+});
+
+describe("searching the tree for a word (how users in other directories are found)", () => {
+  const files: Record<string, string> = {
+    "fs/lib/a.c": "int foo_lib(void)\n{\n\treturn 0;\n}\n",
+    "fs/x/y/b.c": "static int b(void)\n{\n\treturn foo_lib();\n}\n",
+    "drivers/c.c": "static int c(void)\n{\n\treturn foo_lib();\n}\n",
+    "fs/d.c": "static int d(void)\n{\n\treturn foo_library();\n}\n",
+    "fs/e.txt": "foo_lib\n",
+  };
+  const expectations = (grep: (w: string, d?: string) => string[] | null) => {
+    expect(grep("foo_lib")!.sort()).toEqual(["drivers/c.c", "fs/lib/a.c", "fs/x/y/b.c"]);
+    expect(grep("foo_lib", "fs")!.sort()).toEqual(["fs/lib/a.c", "fs/x/y/b.c"]);
+    expect(grep("foo_lib", "fs/x")).toEqual(["fs/x/y/b.c"]);
+    expect(grep("foo_lib", "block")).toEqual([]);
+    // not an identifier: no search, not an empty answer
+    expect(grep("foo lib")).toBeNull();
+  };
+
+  it("finds whole words in C files, under a directory at any depth when one is given: git grep on disk", () => {
+    const t = diskTree(tree(files));
+    expectations((w, d) => t.grepSync!(w, d));
+  });
+
+  it("gives the same answers at a commit of a git repository and over files in memory", async () => {
+    const dir = tree(files);
+    const run = (args: string[]) => execFileSync("git", ["-C", dir, ...args], { stdio: "pipe" });
+    run(["init", "-q"]);
+    run(["add", "."]);
+    run(["-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "files"]);
+    const repo = (await GitRepo.open(dir))!;
+    const head = execFileSync("git", ["-C", dir, "rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+    expectations((w, d) => repo.grepSync(head, w, 2000, grepPathspecs(d)));
+    const m = memoryTree(new Map(Object.entries(files)));
+    expectations((w, d) => m.grepSync!(w, d));
   });
 });

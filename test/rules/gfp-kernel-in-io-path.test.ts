@@ -787,8 +787,7 @@ const struct address_space_operations rhofs_aops = {
 	.dirty_folio = filemap_dirty_folio,
 };
 `;
-  const libPath = "drivers/scsi/tlib/tlib_io.c";
-  const review = (exported: boolean, users: [string, string][]) =>
+  const review = (exported: boolean, users: [string, string][], libPath = "drivers/scsi/tlib/tlib_io.c") =>
     reviewWithTree(new Map([[libPath, lib("GFP_NOIO", exported)], ...users]), { files: [{ path: libPath, before: lib("GFP_NOIO", exported), after: lib("GFP_KERNEL", exported) }] }, [rule]);
 
   it("warns on an exported reset handler registered in another directory's host template, naming where", async () => {
@@ -798,9 +797,14 @@ const struct address_space_operations rhofs_aops = {
   });
 
   it("warns on an exported helper that another directory's writeback callback calls, with the chain across the directories", async () => {
-    const f = await review(true, [["fs/rhofs/aops.c", fsAops]]);
+    const f = await review(true, [["fs/rhofs/aops.c", fsAops]], "fs/tlib/tlib_io.c");
     expect(f.map((x) => [x.line, x.severity])).toEqual([[18, "warning"]]);
     expect(f[0]!.message).toContain("rhofs_writepages -> tlib_write_extent");
+  });
+
+  it("searches for users under the library directory's parent only: a user elsewhere in the tree is not read", async () => {
+    const f = await review(true, [["fs/rhofs/aops.c", fsAops]], "drivers/scsi/tlib/tlib_io.c");
+    expect(f.map((x) => x.line)).not.toContain(18);
   });
 
   it("does not look outside the directory for a function that is not exported, nor read users of an export that many files use", async () => {
@@ -808,7 +812,7 @@ const struct address_space_operations rhofs_aops = {
     expect(f.map((x) => x.line)).not.toContain(9);
     // a helper used by more files than the search reads: what they do is left unknown, not guessed
     const many: [string, string][] = Array.from({ length: 30 }, (_, i) => [`fs/user${i}/aops.c`, fsAops.replaceAll("rhofs", `user${i}fs`)]);
-    const g = await review(true, many);
+    const g = await review(true, many, "fs/tlib/tlib_io.c");
     expect(g.map((x) => x.line)).not.toContain(18);
   });
 });
