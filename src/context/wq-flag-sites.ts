@@ -122,6 +122,39 @@ function lhsOf(code: string): string | null {
   return m[1]!.replace(/\s+/g, "");
 }
 
+/**
+ * A statement that calls several constructors on lines of their own (`if (!(a = alloc_workqueue(...)) ||
+ * !(b = alloc_workqueue(...)))`) split into one piece per call: the lines from a call's first line to the next
+ * call's; the lines before the first call go with it. Other statements are returned whole.
+ */
+export function piecesOf(stmt: Statement): Statement[] {
+  const global = new RegExp(CTOR_RE.source, "g");
+  if ((stmt.code.match(global)?.length ?? 0) < 2) return [stmt];
+  const changed = stmt.side === "new" ? "add" : "del";
+  const starts = stmt.indexes.filter((i, k) => k > 0 && CTOR_RE.test(stripLine(stmt.hunk.lines[i]!.text)));
+  if (starts.length === 0) return [stmt];
+  const pieces: Statement[] = [];
+  let cur: number[] = [];
+  const flush = () => {
+    if (cur.length === 0) return;
+    const rows = cur.map((i) => stmt.hunk.lines[i]!);
+    pieces.push({
+      ...stmt,
+      indexes: cur,
+      raw: rows.map((l) => l.text.trim()).join(" "),
+      code: rows.map((l) => stripLine(l.text).trim()).filter(Boolean).join(" "),
+      touched: rows.some((l) => l.kind === changed),
+    });
+    cur = [];
+  };
+  for (const i of stmt.indexes) {
+    if (starts.includes(i)) flush();
+    cur.push(i);
+  }
+  flush();
+  return pieces;
+}
+
 /** The flag site a statement holds, if it calls a constructor or names a WQ_ flag. */
 export function flagSiteOf(stmt: Statement): FlagSite | null {
   const alloc = CTOR_RE.exec(stmt.code);
@@ -148,8 +181,10 @@ export function flagSiteOf(stmt: Statement): FlagSite | null {
     const args = callArgumentsPartial(stmt.code, alloc.index + alloc[0].length - 1);
     const flagsArg = ctor.flagsArg === null ? null : (args[ctor.flagsArg] ?? null);
     const use: FlagUse = ctor.implied.includes("WQ_MEM_RECLAIM") ? "set" : flagsArg === null ? "none" : memReclaimUse(flagsArg);
-    const key = name && !/^%[sd]$/.test(name) ? `q:${name}` : lhs ? `v:${lhs}` : null;
-    return { stmt, kind: "alloc", api, key, name, lhs, macro: null, use, flagsArg };
+    // the variable assigned right before the call, when the statement is not an assignment (`!(q = alloc_workqueue(...))`)
+    const target = lhs ?? /([A-Za-z_][\w.\->[\]]*)\s*=\s*$/.exec(stmt.code.slice(0, alloc.index))?.[1]?.replace(/\s+/g, "") ?? null;
+    const key = name && !/^%[sd]$/.test(name) ? `q:${name}` : target ? `v:${target}` : null;
+    return { stmt, kind: "alloc", api, key, name, lhs: target, macro: null, use, flagsArg };
   }
   if (lhs) return { stmt, kind: "assign", api: null, key: `v:${lhs}`, name: null, lhs, macro: null, use: use0, flagsArg: null };
   const field = /\.(\w+)\s*=/.exec(stmt.code);
@@ -192,11 +227,11 @@ export function pairFlagSites(file: FileDiff): SitePair[] {
   const news: FlagSite[] = [];
   for (const hunk of file.hunks) {
     if (!mentionsWorkqueues(hunk)) continue;
-    for (const s of statementsOf(file, hunk, "old")) {
+    for (const s of statementsOf(file, hunk, "old").flatMap(piecesOf)) {
       const site = flagSiteOf(s);
       if (site) olds.push(site);
     }
-    for (const s of statementsOf(file, hunk, "new")) {
+    for (const s of statementsOf(file, hunk, "new").flatMap(piecesOf)) {
       const site = flagSiteOf(s);
       if (site) news.push(site);
     }

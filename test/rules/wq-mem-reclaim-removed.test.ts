@@ -223,6 +223,55 @@ ruleTester(rule, {
   ],
 });
 
+describe("wq-mem-reclaim-removed: several queues made in one condition", () => {
+  // written for this test: a filesystem allocating its queues in one `if (!(a = ...) || !(b = ...))` chain; the
+  // completion queue's work ends bios
+  const fs = (doneFlags: string) => `static void zap_done_work(struct work_struct *w)
+{
+	struct zap_io *io = container_of(w, struct zap_io, done_work);
+
+	bio_endio(io->bio);
+}
+
+static void zap_end_io(struct bio *bio)
+{
+	struct zap_io *io = bio->bi_private;
+
+	queue_work(io->c->done_wq, &io->done_work);
+}
+
+static int zap_fs_alloc(struct zap_fs *c)
+{
+	if (!(c->update_wq = alloc_workqueue("zap_update",
+				WQ_FREEZABLE|WQ_MEM_RECLAIM|WQ_UNBOUND, 512)) ||
+	    !(c->done_wq = alloc_workqueue("zap_done",
+				${doneFlags}, 1)) ||
+	    !(c->gc_wq = alloc_workqueue("zap_gc",
+				WQ_FREEZABLE|WQ_MEM_RECLAIM, 1)))
+		return -ENOMEM;
+	return 0;
+}
+
+static struct zap_io *zap_io_get(struct bio *bio)
+{
+	struct zap_io *io = kmalloc(sizeof(*io), GFP_NOIO);
+
+	INIT_WORK(&io->done_work, zap_done_work);
+	return io;
+}
+`;
+  it("reads each call of the chain as its own site: the flag dropped from the second queue is found, on its line", () => {
+    const f = runRule(rule, whole(fs("WQ_FREEZABLE|WQ_MEM_RECLAIM"), fs("WQ_FREEZABLE"), "fs/zapfs/super.c"));
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[20, "warning"]]);
+    expect(f[0]!.message).toContain('WQ_MEM_RECLAIM dropped from "zap_done" (c->done_wq)');
+  });
+
+  it("is quiet when the chain's flags stay as they were and only another line of it changes", () => {
+    const before = fs("WQ_FREEZABLE|WQ_MEM_RECLAIM");
+    expect(runRule(rule, whole(before, before.replace("WQ_FREEZABLE|WQ_MEM_RECLAIM|WQ_UNBOUND, 512", "WQ_FREEZABLE|WQ_MEM_RECLAIM|WQ_UNBOUND, 256"), "fs/zapfs/super.c"))).toEqual([]);
+  });
+});
+
 describe("wq-mem-reclaim-removed findings", () => {
   it("names the queue, the link and the chain", () => {
     const [f] = runRule(rule, whole(blk("WQ_MEM_RECLAIM"), blk("0")));
