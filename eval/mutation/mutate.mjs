@@ -6,19 +6,20 @@
 // is printed, to be read. Nothing of the kernel is written into the repository;
 // the patches are made in memory from the tree given.
 //
-//   node eval/mutation/mutate.mjs --tree DIR [--mode nofs|wqflag|scope] [--step N] [--dirs "fs block ..."] [--json]
+//   node eval/mutation/mutate.mjs --tree DIR [--mode nofs|wqflag|scope] [--step N] [--dirs "fs block ..."] [--json [--each]]
 //
 // Modes: nofs   GFP_NOFS/GFP_NOIO -> GFP_KERNEL on an allocation line (a relaxation)
 //        wqflag WQ_MEM_RECLAIM dropped from an alloc_workqueue() call
 //        scope  a memalloc_nofs/noio_save() line and its restore deleted
-// --step N keeps every Nth candidate (default 1). Needs `npm run build` first.
+// --step N keeps every Nth candidate (default 1). --each adds every mutant's outcome in both modes to the JSON
+// (to compare two builds mutant by mutant). Needs `npm run build` first.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const { values: opts } = parseArgs({ options: { tree: { type: "string" }, mode: { type: "string", default: "nofs" }, step: { type: "string", default: "1" }, dirs: { type: "string" }, json: { type: "boolean" } } });
+const { values: opts } = parseArgs({ options: { tree: { type: "string" }, mode: { type: "string", default: "nofs" }, step: { type: "string", default: "1" }, dirs: { type: "string" }, json: { type: "boolean" }, each: { type: "boolean" } } });
 if (!opts.tree) {
   console.error("usage: node eval/mutation/mutate.mjs --tree DIR [--mode nofs|wqflag|scope] [--step N] [--dirs \"fs block\"] [--json]");
   process.exit(2);
@@ -115,15 +116,17 @@ const said = (r) => r.reviews.flatMap((x) => x.findings).filter((f) => !f.preExi
 const level = (fs) => (fs.some((f) => f.severity !== "info") ? "W" : fs.length > 0 ? "i" : "-");
 const tally = {};
 const lessWithTree = [];
+const each = [];
 for (const { m, input } of inputs) {
   const d = said(review(input, null, DEFAULT_CONFIG, kb));
   const t = said(review(input, sources, DEFAULT_CONFIG, kb));
   const k = `diff ${level(d)} / tree ${level(t)}`;
   tally[k] = (tally[k] ?? 0) + 1;
+  if (opts.each) each.push({ id: m.id, diff: level(d), tree: level(t), treeFindings: t.map((f) => `${f.severity} ${f.rule}: ${f.message.slice(0, 300)}`) });
   const rank = { "-": 0, i: 1, W: 2 };
   if (rank[level(t)] < rank[level(d)]) lessWithTree.push({ id: m.id, diff: d.map((f) => `${f.severity} ${f.rule}: ${f.message.slice(0, 200)}`), tree: t.map((f) => `${f.severity} ${f.rule}: ${f.message.slice(0, 200)}`) });
 }
-if (opts.json) console.log(JSON.stringify({ mode: opts.mode, mutants: mutants.length, tally, lessWithTree }, null, 1));
+if (opts.json) console.log(JSON.stringify({ mode: opts.mode, mutants: mutants.length, tally, lessWithTree, ...(opts.each ? { each } : {}) }, null, 1));
 else {
   console.log(`${mutants.length} mutants (${opts.mode}); outcome per mode (W warning+, i info only, - nothing):`);
   for (const [k, v] of Object.entries(tally).sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(20)} ${v}`);
