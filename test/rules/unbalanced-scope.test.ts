@@ -1,6 +1,7 @@
 import { rule } from "../../src/rules/gfp-context/unbalanced-scope.js";
 import { describe, expect, it } from "vitest";
 import { ruleTester, runRule } from "../helpers/rule-tester.js";
+import { reviewWithTree } from "../helpers/tree-review.js";
 
 const base = `static int zork_commit(struct zork_fs *zf, struct zork_item *it)
 {
@@ -440,5 +441,57 @@ describe("unbalanced-scope: a helper whose return type is on the line above its 
     const f = runRule(rule, { files: [{ path: "drivers/zork/zork.h", before: QUIET_BEFORE, after: QUIET_AFTER.replace("\treturn flags;\n", "") }] });
     expect(f.map((x) => [x.severity, x.messageId])).toEqual([["error", "neverRestored"]]);
     expect(f[0]!.message).toContain("zork_enter_quiet()");
+  });
+});
+
+describe("unbalanced-scope with the tree: a save deleted, its restores left behind", () => {
+  // written for this test: a sysfs registration helper that opens a NOFS scope and restores it on three paths
+  const fn = (save: boolean, firstRestore: boolean, laterRestores: boolean) => `void zork_add_kobj(struct zork_group *g)
+{
+	struct zork_kobj *zk;
+	unsigned int nofs_flag;
+
+	/* kobject_add() allocates with GFP_KERNEL deep down; callers may hold a transaction */
+${save ? "\tnofs_flag = memalloc_nofs_save();\n" : ""}
+	zk = kzalloc(sizeof(*zk), GFP_NOFS);
+	if (!zk) {
+${firstRestore ? "\t\tmemalloc_nofs_restore(nofs_flag);\n" : ""}		zork_warn(g, "no memory for the kobject");
+		return;
+	}
+
+	zk->flags = g->flags;
+	kobject_init(&zk->kobj, &zork_ktype);
+
+	spin_lock(&g->lock);
+	if (g->kobj) {
+		spin_unlock(&g->lock);
+		kobject_put(&zk->kobj);
+${laterRestores ? "\t\tmemalloc_nofs_restore(nofs_flag);\n" : ""}		return;
+	}
+	g->kobj = &zk->kobj;
+	spin_unlock(&g->lock);
+
+	if (kobject_add(&zk->kobj, &g->parent, "%s", g->name))
+		zork_warn(g, "kobject_add failed");
+${laterRestores ? "\tmemalloc_nofs_restore(nofs_flag);\n" : ""}}
+`;
+  const path = "fs/zork/sysfs.c";
+  const review = (after: string) => reviewWithTree(new Map([[path, fn(true, true, true)]]), { files: [{ path, before: fn(true, true, true), after }] }, [rule]);
+
+  it("is an error where the save was, naming the restores still there", async () => {
+    const f = await review(fn(false, false, true));
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[7, "error", "saveRemovedRestoreLeft"]]);
+    expect(f[0]!.message).toBe(
+      "memalloc_nofs_save() into nofs_flag is removed from zork_add_kobj(), but memalloc_nofs_restore() at lines 21, 29 still restore nofs_flag, which no save sets now: a restore without its save ends no scope and changes the task's flags by whatever bits nofs_flag holds; remove them too, or keep the save",
+    );
+  });
+
+  it("is quiet when every restore goes with the save", async () => {
+    expect(await review(fn(false, false, false))).toEqual([]);
+  });
+
+  it("diff-only, with the other restores outside the lines shown: nothing is claimed", () => {
+    const f = runRule(rule, { files: [{ path, before: fn(true, true, true), after: fn(false, false, true) }] });
+    expect(f.filter((x) => x.messageId === "saveRemovedRestoreLeft")).toEqual([]);
   });
 });

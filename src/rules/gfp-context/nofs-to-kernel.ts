@@ -8,7 +8,8 @@
 // the callers are checked, not believed.
 import { lockLabel, reclaimAnalysis, type AllocSite, type ReclaimAnalysis } from "../../context/reclaim.js";
 import { workqueueAnalysis } from "../../context/workqueues.js";
-import type { Hunk, Report, Rule } from "../../types.js";
+import type { Report, Rule } from "../../types.js";
+import { newSideLineAt } from "../util/diff.js";
 import { allocText, chainText, heldWhere, roleText, roleWhy, takerText } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
 import { LOCK_CALLS, SCOPE_CALLS } from "../../vocab/kernel-api.js";
@@ -232,18 +233,6 @@ function coveredByScope(a: ReclaimAnalysis, site: AllocSite): Report | null {
 
 function scopeName(kinds: readonly string[]): string {
   return kinds.includes("noio") ? "memalloc_noio_save()" : kinds.includes("noreclaim") ? "memalloc_noreclaim_save()" : "memalloc_nofs_save()";
-}
-
-/** The new-side line where an old-side line was (the first new-side line after it in its hunk, else the last before it). */
-function newSideLineAt(hunks: readonly Hunk[], oldLine: number): number | null {
-  for (const h of hunks) {
-    const i = h.lines.findIndex((l) => l.oldLine === oldLine);
-    if (i < 0) continue;
-    for (let k = i; k < h.lines.length; k++) if (h.lines[k]!.newLine !== null) return h.lines[k]!.newLine;
-    for (let k = i - 1; k >= 0; k--) if (h.lines[k]!.newLine !== null) return h.lines[k]!.newLine;
-    return null;
-  }
-  return null;
 }
 
 /** The scope that made the old mask stricter: "memalloc_nofs_save()". */

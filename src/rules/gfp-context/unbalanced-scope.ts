@@ -7,6 +7,7 @@ import { reclaimAnalysis } from "../../context/reclaim.js";
 import { holdsFor } from "../../vocab/release.js";
 import { FLAGS_SCOPE_CALLS } from "../../vocab/kernel-api.js";
 import type { Report, Rule } from "../../types.js";
+import { newSideLineAt } from "../util/diff.js";
 import { HISTORY } from "../../vocab/history.js";
 
 export const rule: Rule = {
@@ -37,9 +38,13 @@ export const rule: Rule = {
       neverRestored: "the {{kind}} scope saved at line {{save}} in {{fn}}() is never restored in the function: the task stays {{ctx}} after it returns",
       restoreWithoutSave: "{{detail}}: was memalloc_{{kind}}_save() meant here?",
       doubleRestore: "{{detail}}: a second restore puts back a stale value",
+      saveRemovedRestoreLeft:
+        "{{save}} is removed from {{fn}}(), but {{restores}} {{still}} {{variable}}, which no save sets now: a restore without its save ends no scope and changes the task's flags by whatever bits {{variable}} holds; remove {{them}} too, or keep the save",
     },
     knowledge: ["memalloc-flags-2024", "memalloc-nofs-api-2017", HISTORY.suspendNoioScope, "memalloc-noio-2013", "gfp-fs-io-doc"],
-    scope: "line",
+    // reports sit on added lines (the path walk's problems at lines the patch changed), except a deleted save's
+    // restores left behind: that finding goes where the save was, which may be a context line
+    scope: "patch",
     needles: ["memalloc_"],
   },
   check(ctx) {
@@ -84,6 +89,38 @@ export const rule: Rule = {
             const call = /^(memalloc_(\w+)_restore)/.exec(p.detail);
             push({ ...base, messageId: "restoreWithoutSave", data: { detail: p.detail, kind: call?.[2] ?? "noio" } });
             break;
+          }
+        }
+      }
+      // restores the patch leaves in place after deleting their save: unchanged lines, so the walk's problems there
+      // are not the patch's unless the deleted save (old side, same variable) is what they restored
+      const left = new Map<string, number[]>();
+      for (const p of v.flow.problems) {
+        if (p.kind !== "restore-without-save" || touched(p.line)) continue;
+        const e = v.flow.events.find((x) => x.line === p.line && x.info.kind === "scope" && x.info.op === "restore");
+        const variable = e && e.info.kind === "scope" ? e.info.variable?.replace(/\s+/g, "") : undefined;
+        if (variable) left.set(variable, [...(left.get(variable) ?? []), p.line]);
+      }
+      if (left.size > 0 && !audit) {
+        const file = ctx.patch.files.find((f) => f.path === v.path);
+        const oldPath = file?.oldPath ?? v.path;
+        for (const pv of a.preViewsOf(oldPath, v.name)) {
+          for (const e of pv.flow.events) {
+            if (e.info.kind !== "scope" || e.info.op !== "save" || e.info.how !== "save" || !pv.changed.has(e.line)) continue;
+            const variable = e.info.variable?.replace(/\s+/g, "");
+            const lines = variable ? left.get(variable) : undefined;
+            const at = file ? newSideLineAt(file.hunks, e.line) : null;
+            if (!variable || !lines || at === null) continue;
+            left.delete(variable);
+            const restore = v.flow.events.find((x) => x.line === lines[0])?.callee ?? "the restore";
+            const many = lines.length > 1;
+            push({
+              file: v.path,
+              line: at,
+              identifiers: [e.callee, restore, v.name],
+              messageId: "saveRemovedRestoreLeft",
+              data: { save: `${e.callee}() into ${variable}`, fn: v.name, restores: `${restore}() at line${many ? "s" : ""} ${lines.join(", ")}`, still: many ? "still restore" : "still restores", variable, them: many ? "them" : "it" },
+            });
           }
         }
       }

@@ -142,3 +142,14 @@ export function deletedLines(patch: Patch, filter: (path: string) => boolean = i
   return filter === isSourceFile ? del.source : filterByFile(del.all, filter);
 }
 
+/** The new-side line where an old-side line was (the first new-side line after it in its hunk, else the last before it). */
+export function newSideLineAt(hunks: readonly Hunk[], oldLine: number): number | null {
+  for (const h of hunks) {
+    const i = h.lines.findIndex((l) => l.oldLine === oldLine);
+    if (i < 0) continue;
+    for (let k = i; k < h.lines.length; k++) if (h.lines[k]!.newLine !== null) return h.lines[k]!.newLine;
+    for (let k = i - 1; k >= 0; k--) if (h.lines[k]!.newLine !== null) return h.lines[k]!.newLine;
+    return null;
+  }
+  return null;
+}
