@@ -131,6 +131,8 @@ export interface CallerPath {
   line: number;
   mustScopes: ScopeKind[];
   held: { entry: HeldEntry; must: boolean }[];
+  /** Transaction handles the path's callers are given as parameters (they run inside a transaction), outermost first. */
+  handleParams: { api: string; param: string; fn: string }[];
 }
 
 export interface CallerFacts {
@@ -154,7 +156,16 @@ export type Hazard =
       writeback?: WritebackState;
     }
   | { kind: "held-lock"; held: HeldEntry; must: boolean; via: string[] | null; taker: ReclaimTaker | null }
-  | { kind: "held-handle"; held: HeldEntry | null; api: string; via: string[] | null; param?: string; scope: HandleScope }
+  | {
+      kind: "held-handle";
+      held: HeldEntry | null;
+      api: string;
+      via: string[] | null;
+      /** The handle is a parameter: of the function itself, or (`paramOf`) of a caller on `via`, whose callers hold it. */
+      param?: string;
+      paramOf?: string;
+      scope: HandleScope;
+    }
   | { kind: "frozen"; held: HeldEntry; via: string[] | null }
   /** A dma-fence signalling section is open: reclaim (shrinkers, mmu notifiers) may wait for the fence this code signals. */
   | { kind: "fence"; held: HeldEntry; via: string[] | null; fs: boolean };
@@ -1592,13 +1603,17 @@ export class ReclaimAnalysis {
       const mustScopes = [...new Set([...(ev?.state.mustScopes ?? []).filter((s): s is ScopeKind => s !== "throttle"), ...(flow ? this.helperScopes(c.file, flow, c.line) : [])])];
       const held = (ev?.state.held ?? []).map((h) => ({ ...h, entry: { ...h.entry, takenIn: c.fn.name } }));
       const args = ev?.args ?? [];
-      const here: CallerPath = { chain: [c.fn.name], args, file: c.file, line: c.line, mustScopes, held };
+      const handleParams = paramsOfSignature(`f(${c.fn.params})`).flatMap((p) => {
+        const api = handleParam(p);
+        return api ? [{ api, param: paramName(p), fn: c.fn.name }] : [];
+      });
+      const here: CallerPath = { chain: [c.fn.name], args, file: c.file, line: c.line, mustScopes, held, handleParams };
       const ck = `${c.file}:${c.fn.name}`;
       if (depth < 3 && !active.has(ck) && c.fn.name !== name) {
         const up = this.callersUncached(c.file, c.fn.name, depth + 1, active);
         if (up.paths.length > 0) {
           for (const u of up.paths.slice(0, 8))
-            paths.push({ chain: [...u.chain, c.fn.name], args, file: c.file, line: c.line, mustScopes: [...new Set([...u.mustScopes, ...mustScopes])], held: [...u.held, ...held] });
+            paths.push({ chain: [...u.chain, c.fn.name], args, file: c.file, line: c.line, mustScopes: [...new Set([...u.mustScopes, ...mustScopes])], held: [...u.held, ...held], handleParams: [...u.handleParams, ...handleParams] });
           continue;
         }
       }
@@ -2581,6 +2596,19 @@ export class ReclaimAnalysis {
       const scope = this.handleScope(api, v.path);
       if (scope.scope === "nofs" || effective.fs === false) continue;
       site.hazards.push({ kind: "held-handle", held: null, api, via: null, param: p, scope });
+    }
+    // a handle a caller is given: that caller runs inside a transaction, and so does everything it calls (the
+    // nearest such caller of each path; its mask and scopes on the way down are that path's)
+    if (!atomic) {
+      for (const p of callers.paths) {
+        const hp = p.handleParams[p.handleParams.length - 1];
+        if (!hp || seenHandle.has(hp.api) || pathMask(p).fs === false) continue;
+        const scope = this.handleScope(hp.api, v.path);
+        if (scope.scope === "nofs") continue;
+        seenHandle.add(hp.api);
+        const via = [...p.chain.slice(p.chain.lastIndexOf(hp.fn)), v.name];
+        site.hazards.push({ kind: "held-handle", held: null, api: hp.api, via, param: hp.param, paramOf: hp.fn, scope });
+      }
     }
     site.hazards = dedupeHazards(site.hazards);
     return site;

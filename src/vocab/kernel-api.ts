@@ -1167,8 +1167,9 @@ export const IO_FLUSHER: Provenance & { commit: string } = {
 /** The handle API a parameter declaration ("struct btrfs_trans_handle *trans", "handle_t *handle") holds, if any. */
 export function handleParam(param: string): string | undefined {
   const p = param.replace(/\s+/g, " ").replace(/\bconst\b/g, "").trim();
+  // a pointer to the handle; a pointer to a pointer is where the function hands out one it starts (`**trans_out`)
   for (const [api, h] of Object.entries(HANDLE_APIS))
-    for (const t of h.types) if (new RegExp(`^${t.replace(/ /g, "\\s+")}\\s*\\*`).test(p)) return api;
+    for (const t of h.types) if (new RegExp(`^${t.replace(/ /g, "\\s+")}\\s*\\*(?!\\s*\\*)`).test(p)) return api;
   return undefined;
 }
 

@@ -104,6 +104,10 @@ const attached = (mask: string, test: string) => `static int frob_sync_label(str
 ruleTester(rule, {
   valid: [
     {
+      name: "a pointer to a handle pointer is where the function hands out a transaction it starts, not one it is given",
+      patch: { files: [{ path: "fs/frob/ref.c", before: handleParam("struct btrfs_trans_handle **trans_out", "GFP_NOFS"), after: handleParam("struct btrfs_trans_handle **trans_out", "GFP_KERNEL") }] },
+    },
+    {
       name: "per-CPU memory with a mask that forbids IO under a frozen queue (alloc_percpu_gfp: the mask is its second argument)",
       patch: { files: [{ path: "drivers/block/widget.c", before: null, after: percpuFreeze("alloc_percpu_gfp(struct widget_stat, GFP_NOIO)") }] },
     },
@@ -928,5 +932,53 @@ describe("alloc-while-holding: held across a call through the code's own ops poi
 
   it("is quiet when the pointer call comes after the unfreeze", async () => {
     expect((await reviewWithTree(tree(true), patch, [rule])).filter((x) => x.severity !== "info")).toEqual([]);
+  });
+});
+
+describe("alloc-while-holding with a tree: a transaction handle given to a caller", () => {
+  // written for this test: a tree-modification log whose helper allocates two calls below a function that is given
+  // the running transaction (a btrfs handle: its start saves no NOFS scope; a jbd2 handle's does)
+  const tree = (mask: string, handleType: string) => `static struct frob_mod *frob_alloc_mod(struct frob_buf *b, int slot)
+{
+	struct frob_mod *m;
+
+	m = kzalloc(sizeof(*m), ${mask});
+	if (!m)
+		return NULL;
+	m->slot = slot;
+	return m;
+}
+
+static int frob_log_key(struct frob_buf *b, int slot)
+{
+	struct frob_mod *m = frob_alloc_mod(b, slot);
+
+	if (!m)
+		return -ENOMEM;
+	return frob_log_insert(b, m);
+}
+
+static int frob_cow_block(${handleType} *trans, struct frob_buf *b)
+{
+	int ret = frob_log_key(b, 0);
+
+	if (ret)
+		return ret;
+	return frob_copy_buf(trans, b);
+}
+`;
+  const path = "fs/frob/ctree.c";
+  const review = (mask: string, handleType = "struct btrfs_trans_handle") =>
+    reviewWithTree(new Map([[path, tree("GFP_NOFS", handleType)]]), { files: [{ path, before: tree("GFP_NOFS", handleType), after: tree(mask, handleType) }] }, [rule]);
+
+  it("warns on GFP_KERNEL two calls below, naming the caller that is given the handle and the chain", async () => {
+    const f = await review("GFP_KERNEL");
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[5, "warning", "handle"]]);
+    expect(f[0]!.message).toContain('the transaction handle "trans" given to frob_cow_block() is held (the callers of frob_cow_block() hold it while it runs: frob_cow_block -> frob_log_key -> frob_alloc_mod)');
+  });
+
+  it("is quiet for a handle whose start saves a NOFS scope, and for GFP_NOFS", async () => {
+    expect(await review("GFP_KERNEL", "handle_t")).toEqual([]);
+    expect(await review("GFP_NOFS | __GFP_ZERO")).toEqual([]);
   });
 });

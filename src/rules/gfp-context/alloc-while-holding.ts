@@ -13,7 +13,7 @@
 import { ioPathTaker, lockLabel, reclaimAnalysis, touchesLines, type AllocSite, type Hazard } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
 import { LOCK_CALLS, allocationNeedles } from "../../vocab/kernel-api.js";
-import { allocText, heldWhere, takerText } from "../util/phrases.js";
+import { allocText, handleText, handleWhere, heldWhere, takerText } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
 
 type Held = Exclude<Hazard, { kind: "role" } | { kind: "fence" }>;
@@ -159,8 +159,8 @@ function stillAllowed(site: AllocSite, h: Held, was: string): Report | null {
   const bit = frozen || viaFreeze ? site.effective.io : site.effective.fs;
   if (bit !== true) return null;
   const now = site.mask.name ?? site.mask.text;
-  const heldText = h.kind === "held-handle" && h.param ? `the transaction handle passed in as "${h.param}"` : lockLabel(h.held!);
-  const where = h.kind === "held-handle" && h.param ? "its callers hold it while they call" : heldWhere(h.held!, h.via);
+  const heldText = h.kind === "held-handle" ? handleText(h) : lockLabel(h.held!);
+  const where = h.kind === "held-handle" ? handleWhere(h) : heldWhere(h.held!, h.via);
   const why = frozen
     ? "reclaim's writeback to this device waits until the queue is unfrozen, so the mask must also drop __GFP_IO (GFP_NOIO)"
     : viaFreeze
@@ -229,8 +229,8 @@ function report(site: AllocSite, h: Held, at: number): Report {
     };
   }
   if (h.kind === "held-handle") {
-    const handle = h.param ? `the transaction handle passed in as "${h.param}"` : lockLabel(h.held!);
-    const where = h.param ? "its callers hold it while they call" : heldWhere(h.held!, h.via);
+    const handle = handleText(h);
+    const where = handleWhere(h);
     return {
       ...base,
       messageId: "handle",

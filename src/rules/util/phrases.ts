@@ -2,7 +2,8 @@
 // role with where it was registered, a held lock or handle and who took it,
 // a call chain. Shared wording, so every rule says these the same way.
 import type { AllocSite, ReclaimTaker, RoleFact } from "../../context/reclaim.js";
-import { ioPathTaker } from "../../context/reclaim.js";
+import { ioPathTaker, lockLabel } from "../../context/reclaim.js";
+import type { HeldEntry } from "../../context/flow.js";
 import { ROLE_NEEDS } from "../../vocab/kernel-api.js";
 
 /** "kzalloc(GFP_KERNEL)", "vmalloc() (always GFP_KERNEL)", "kmalloc(gfp)". */
@@ -58,4 +59,18 @@ export function shownName(name: string): string {
 export function callList(names: readonly string[], max = 4): string {
   const shown = names.slice(0, max).map((n) => `${shownName(n)}()`);
   return (names.length > max ? [...shown, `${names.length - max} more`] : shown).join(", ");
+}
+
+/** A transaction handle a site runs under: one held in the code shown, or one passed in (to the function, or to a caller). */
+export function handleText(h: { held: HeldEntry | null; param?: string; paramOf?: string }): string {
+  if (h.param && h.paramOf) return `the transaction handle "${h.param}" given to ${h.paramOf}()`;
+  if (h.param) return `the transaction handle passed in as "${h.param}"`;
+  return lockLabel(h.held!);
+}
+
+/** Where that handle comes from: "its callers hold it while they call", "the callers of foo() hold it (foo -> bar)", "taken at line N". */
+export function handleWhere(h: { held: HeldEntry | null; via: string[] | null; param?: string; paramOf?: string }): string {
+  if (h.param && h.paramOf) return `the callers of ${h.paramOf}() hold it while it runs: ${chainText(h.via ?? [])}`;
+  if (h.param) return "its callers hold it while they call";
+  return heldWhere(h.held!, h.via);
 }
