@@ -26,6 +26,8 @@ export interface ScanFunction {
   calls: ScanCall[];
   /** Calls through a pointer (`sched->ops->run_job(job)`): the field called and the object it is read from. */
   pointerCalls?: { field: string; receiver: string; line: number }[];
+  /** The macro that writes the definition's head (`CLOSURE_CALLBACK`), when the function is defined through one. */
+  definedBy?: string;
 }
 
 export interface ScanOps {
@@ -302,16 +304,22 @@ export function scanFile(text: string): ScanFile {
       // attributes and annotations between ")" and "{"
       while (j < toks.length && toks[j]!.k === 0 && toks[j + 1]?.v === "(") j = closing(toks, j + 1) + 1;
       while (j < toks.length && toks[j]!.k === 0 && toks[j]!.v.startsWith("__")) j++;
-      if (toks[j]?.v === "{" && i > stmtStart - 1 && !/^[A-Z0-9_]+$/.test(t.v)) {
+      // a definition through a macro (`static CLOSURE_CALLBACK(foo_done) {`, `SYSCALL_DEFINE2(foo, int, a, ...) {`):
+      // named by the macro's first argument, its parameters unknown (the macro writes them)
+      const macroHead = /^[A-Z0-9_]+$/.test(t.v);
+      const first = macroHead ? toks[i + 2] : undefined;
+      const macroName = macroHead && first?.k === 0 && (toks[i + 3]?.v === ")" || toks[i + 3]?.v === ",") ? first.v : null;
+      if (toks[j]?.v === "{" && i > stmtStart - 1 && (!macroHead || macroName !== null)) {
         const end = closing(toks, j);
         const start = toks[stmtStart]?.line ?? t.line;
         const fn: ScanFunction = {
-          name: t.v,
+          name: macroName ?? t.v,
           start: Math.min(start, t.line),
           end: toks[end]?.line ?? toks[toks.length - 1]!.line,
           isStatic: lastStatic >= stmtStart,
-          params: joinToks(toks, i + 2, close),
+          params: macroName !== null ? "" : joinToks(toks, i + 2, close),
           calls: [],
+          ...(macroName !== null ? { definedBy: t.v } : {}),
         };
         scanBody(toks, j + 1, end, fn, ops);
         functions.push(fn);

@@ -304,8 +304,12 @@ class FileFlows {
       const body = takeFirstBranches((this.live ?? treeLines(this.path, this.text)).slice(fn.start - 1, fn.end).join("\n"));
       const tree = parseC(body);
       try {
-        const node = tree.rootNode.descendantsOfType("function_definition").find((n) => n !== null && functionName(n) === name) ?? null;
+        // a definition through a macro is the one definition of its lines, under the macro's name: it takes the name
+        // the scan gave it, and its parameters (the macro's arguments) are not read as parameters
+        const defs = tree.rootNode.descendantsOfType("function_definition");
+        const node = fn.definedBy ? (defs.find((n) => n !== null && n.parent?.type === "translation_unit") ?? null) : (defs.find((n) => n !== null && functionName(n) === name) ?? null);
         if (node) flow = analyseFunction(node, { lineOffset: fn.start - 1, ...(this.wrappers ? { wrappers: this.wrappers } : {}) });
+        if (flow && fn.definedBy) flow = { ...flow, name, params: [] };
       } finally {
         tree.delete();
       }
@@ -852,7 +856,10 @@ export class ReclaimAnalysis {
     const key = `${path}\0${name}`;
     let vs = this.preByFn.get(key);
     if (!vs) {
-      vs = this.views("pre", (r) => r.name === name).filter((p) => p.name === name && p.path === path);
+      // with sources, a hunk header may name another function than the tree's (a definition through a macro, a header
+      // git took from a line that is no function's): the regions of the file are read, the tree's functions kept
+      const only = this.facts ? (r: Region) => (r.file.oldPath ?? r.file.path) === path : (r: Region) => r.name === name;
+      vs = this.views("pre", only).filter((p) => p.name === name && p.path === path);
       this.preByFn.set(key, vs);
     }
     return vs;

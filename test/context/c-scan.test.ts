@@ -79,3 +79,34 @@ describe("scanFile: calls through a pointer", () => {
     expect(fn.calls.map((c) => c.callee)).toEqual(["container_of", "gadget_done"]);
   });
 });
+
+describe("scanFile: functions defined through a macro", () => {
+  // written for this test: a closure callback and a system call, each defined through a macro that writes its head
+  const text = `static CLOSURE_CALLBACK(frob_insert_start)
+{
+	closure_type(op, struct frob_op, cl);
+	frob_split(op, GFP_NOIO);
+}
+
+SYSCALL_DEFINE2(frob_ctl, int, fd, unsigned long, arg)
+{
+	return frob_do_ctl(fd, arg);
+}
+
+static DEFINE_MUTEX(frob_mutex);
+
+static int frob_after(int x)
+{
+	return frob_do_ctl(x, 0);
+}
+`;
+  it("are named by the macro's first argument, with no parameters read and their calls kept; a macro use without a body is none", () => {
+    const s = scanFile(text);
+    expect(s.functions.map((f) => [f.name, f.start, f.end, f.params, f.definedBy ?? null, f.isStatic])).toEqual([
+      ["frob_insert_start", 1, 5, "", "CLOSURE_CALLBACK", true],
+      ["frob_ctl", 7, 10, "", "SYSCALL_DEFINE2", false],
+      ["frob_after", 14, 17, "int x", null, true],
+    ]);
+    expect(s.functions[0]!.calls.map((c) => c.callee)).toEqual(["closure_type", "frob_split"]);
+  });
+});
