@@ -44,6 +44,8 @@ export interface HeldEntry {
   fromTree?: boolean;
   /** Held by a caller: the function that took it (set by the caller search). */
   takenIn?: string;
+  /** ... and its file, when that is not the file of the function asked about. */
+  takenInFile?: string;
 }
 
 interface Slot<T> {

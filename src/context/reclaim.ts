@@ -1589,15 +1589,17 @@ export class ReclaimAnalysis {
     return { ...c, paths: c.paths.map((p) => ({ ...p, held: p.held.map((h) => ({ ...h, entry: { ...h.entry, fromTree: true } })) })) };
   }
 
-  private callersUncached(path: string, name: string, depth: number, active: Set<string>): CallerFacts {
+  private callersUncached(path: string, name: string, depth: number, active: Set<string>, origin = path): CallerFacts {
     if (!this.facts) return { searched: false, complete: false, paths: [], everyScope: [] };
     const def = this.definitionOf(path, name);
     const complete = !!def && def.fn.isStatic && !this.addressTaken(path, name) && this.dir(path).complete;
     const paths: CallerPath[] = [];
     const k = `${path}:${name}`;
     active.add(k);
-    // callers through an ops pointer of the code's own (`e->ops.init_sched(q, e)`): what they hold across the call
-    for (const c of [...this.callersOf(path, name), ...this.indirectSites(path, name)]) {
+    // callers through an ops pointer of the code's own (`e->ops.init_sched(q, e)`): what they hold across the call;
+    // and, with a tree, for a function exported to other modules, its callers in other directories (remoteUses())
+    const remote = this.mode === "tree" && def && !def.fn.isStatic ? remoteCallers(this.remoteUses(path, name), name) : [];
+    for (const c of [...this.callersOf(path, name), ...this.indirectSites(path, name), ...remote]) {
       if (paths.length >= 32) break;
       const t = this.text(c.file);
       if (t === undefined) continue;
@@ -1608,7 +1610,7 @@ export class ReclaimAnalysis {
         : flow?.events.find((e) => e.line === c.line && e.callee === name) ?? flow?.events.find((e) => e.callee === name);
       if (via && !ev) continue;
       const mustScopes = [...new Set([...(ev?.state.mustScopes ?? []).filter((s): s is ScopeKind => s !== "throttle"), ...(flow ? this.helperScopes(c.file, flow, c.line) : [])])];
-      const held = (ev?.state.held ?? []).map((h) => ({ ...h, entry: { ...h.entry, takenIn: c.fn.name } }));
+      const held = (ev?.state.held ?? []).map((h) => ({ ...h, entry: { ...h.entry, takenIn: c.fn.name, ...(c.file !== origin ? { takenInFile: c.file } : {}) } }));
       const args = ev?.args ?? [];
       const handleParams = paramsOfSignature(`f(${c.fn.params})`).flatMap((p) => {
         const api = handleParam(p);
@@ -1617,7 +1619,7 @@ export class ReclaimAnalysis {
       const here: CallerPath = { chain: [c.fn.name], args, file: c.file, line: c.line, mustScopes, held, handleParams };
       const ck = `${c.file}:${c.fn.name}`;
       if (depth < 3 && !active.has(ck) && c.fn.name !== name) {
-        const up = this.callersUncached(c.file, c.fn.name, depth + 1, active);
+        const up = this.callersUncached(c.file, c.fn.name, depth + 1, active, origin);
         if (up.paths.length > 0) {
           for (const u of up.paths.slice(0, 8))
             paths.push({ chain: [...u.chain, c.fn.name], args, file: c.file, line: c.line, mustScopes: [...new Set([...u.mustScopes, ...mustScopes])], held: [...u.held, ...held], handleParams: [...u.handleParams, ...handleParams] });

@@ -982,3 +982,47 @@ static int frob_cow_block(${handleType} *trans, struct frob_buf *b)
     expect(await review("GFP_NOFS | __GFP_ZERO")).toEqual([]);
   });
 });
+
+describe("alloc-while-holding with a tree: an exported library helper called under a handle in another directory", () => {
+  // written for this test: a name-encoding library exports a helper; a filesystem beside it calls the helper while a
+  // transaction it started is open (a btrfs handle: its start saves no NOFS scope)
+  const lib = (mask: string) => `#include <linux/module.h>
+
+int tlib_encode_name(struct tlib_name *out, const char *name, int len)
+{
+	out->buf = kmalloc(len * 2, ${mask});
+	if (!out->buf)
+		return -ENOMEM;
+	return tlib_do_encode(out, name, len);
+}
+EXPORT_SYMBOL_GPL(tlib_encode_name);
+`;
+  const user = (scoped: boolean) => `static int rhofs_create(struct rhofs_root *root, const char *name, int len)
+{
+	struct btrfs_trans_handle *trans;
+	struct tlib_name enc;
+	unsigned int nofs;
+	int ret;
+
+	trans = btrfs_start_transaction(root->broot, 1);
+	if (IS_ERR(trans))
+		return PTR_ERR(trans);
+${scoped ? "\tnofs = memalloc_nofs_save();\n" : ""}	ret = tlib_encode_name(&enc, name, len);
+${scoped ? "\tmemalloc_nofs_restore(nofs);\n" : ""}	btrfs_end_transaction(trans);
+	return ret;
+}
+`;
+  const libPath = "fs/tlib/encode.c";
+  const review = (scoped: boolean) =>
+    reviewWithTree(new Map([[libPath, lib("GFP_NOFS")], ["fs/rhofs/inode.c", user(scoped)]]), { files: [{ path: libPath, before: lib("GFP_NOFS"), after: lib("GFP_KERNEL") }] }, [rule]);
+
+  it("warns, naming the caller in the other directory that holds the handle", async () => {
+    const f = await review(false);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[5, "warning", "handle"]]);
+    expect(f[0]!.message).toContain("taken by the caller rhofs_create() at fs/rhofs/inode.c:8 (rhofs_create -> tlib_encode_name)");
+  });
+
+  it("is quiet when that caller opens a NOFS scope around the call", async () => {
+    expect(await review(true)).toEqual([]);
+  });
+});

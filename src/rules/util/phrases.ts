@@ -32,12 +32,12 @@ export function roleWhy(role: RoleFact): string {
 }
 
 /** Where a held thing comes from: "at line 412" or "by the caller foo_setattr() (foo_ioctl -> ... )". */
-export function heldWhere(h: { line: number; fromTree?: boolean; takenIn?: string }, via: string[] | null, verb = "taken"): string {
+export function heldWhere(h: { line: number; fromTree?: boolean; takenIn?: string; takenInFile?: string }, via: string[] | null, verb = "taken"): string {
   if (h.fromTree && via && via.length >= 2)
     return `${verb} by the caller ${h.takenIn ?? via[via.length - 2]}() at line ${h.line} of the source tree's version of the code, which the patch does not apply to (${chainText(via)})`;
   if (h.fromTree) return `${verb} at line ${h.line} of the source tree's version of this function, which the patch does not apply to`;
   if (!via || via.length < 2) return `${verb} at line ${h.line}`;
-  return `${verb} by the caller ${h.takenIn ?? via[via.length - 2]}() at line ${h.line} (${chainText(via)})`;
+  return `${verb} by the caller ${h.takenIn ?? via[via.length - 2]}() at ${h.takenInFile ? `${h.takenInFile}:` : "line "}${h.line} (${chainText(via)})`;
 }
 
 /** "foo_evict_inode() (super_operations.evict_inode) takes it: foo_evict_inode -> ... -> mutex_lock". */
