@@ -1318,8 +1318,8 @@ export class ReclaimAnalysis {
 
   /**
    * roleOf()/roleAt(), and when the directory gives none, the role users in other directories give an exported
-   * function on the way up (remoteUses()). Asked only for a changed allocation that may enter reclaim: each such
-   * lookup searches the whole tree.
+   * function on the way up (remoteUses()). Asked only for a changed allocation that may enter reclaim: such a
+   * lookup searches the tree (under the library directory's parent, within the review's search time).
    */
   roleWithUsers(view: FnView, line?: number): RoleFact | null {
     const own = line !== undefined ? this.roleAt(view, line) : this.roleOf(view);
