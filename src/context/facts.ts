@@ -38,7 +38,7 @@ export interface TextProvider {
    * ran out of time). With `dir`, only the files under that directory (at
    * any depth) are searched.
    */
-  grep?(identifier: string, dir?: string): readonly string[] | null;
+  grep?(identifier: string, dir?: string, timeoutMs?: number): readonly string[] | null;
 }
 
 export interface QueueInfo {
@@ -95,7 +95,7 @@ export interface FactsView {
    * The tree's .c/.h files holding `identifier` as a whole word (TextProvider.grep), or null when the
    * sources cannot search the tree (a diff's own files, an audit) or the search ran out of time.
    */
-  grep(identifier: string, dir?: string): readonly string[] | null;
+  grep(identifier: string, dir?: string, timeoutMs?: number): readonly string[] | null;
 }
 
 export interface ContextFacts extends FactsView {
@@ -137,8 +137,8 @@ export class FactsIndex implements FactsView {
     return this.provider.text(normal(path));
   }
 
-  grep(identifier: string, dir?: string): readonly string[] | null {
-    return this.provider.grep?.(identifier, dir) ?? null;
+  grep(identifier: string, dir?: string, timeoutMs?: number): readonly string[] | null {
+    return this.provider.grep?.(identifier, dir, timeoutMs) ?? null;
   }
 
   /** How many files were given the full C parse so far. */

@@ -20,7 +20,7 @@ function commitAccess(repo: GitRepo, commit: string): TreeAccess {
     list: async (dir) => (await repo.listAt(commit, dir)).map((e) => e.name),
     readSync: (p) => repo.readAtSync(commit, p),
     listSync: (dir) => repo.listAtSync(commit, dir),
-    grepSync: (word, dir) => repo.grepSync(commit, word, undefined, grepPathspecs(dir)),
+    grepSync: (word, dir, timeoutMs) => repo.grepSync(commit, word, timeoutMs, grepPathspecs(dir)),
   };
 }
 

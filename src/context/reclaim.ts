@@ -223,6 +223,13 @@ const MAX_DIR_BYTES = 16 * 1024 * 1024;
  */
 const REMOTE_SEARCH_MS = 1000;
 const MAX_REMOTE_FILES = 24;
+/**
+ * One search's time bound (git grep is stopped after it), and the search roots that ran out of it in this process:
+ * those are not searched again; the function's own directory is (drivers/ of linux-6.12 at a commit of a bare
+ * repository takes ~4 s, fs/ ~0.3 s).
+ */
+const REMOTE_GREP_MS = 500;
+const slowRoots = new Set<string>();
 /** The names a file exports to other modules (EXPORT_SYMBOL(name) and its _GPL/_NS forms), per scan of its text. */
 const exportMemo = new WeakMap<ScanFile, Set<string>>();
 const EXPORT_RE = /^\s*EXPORT_SYMBOL(?:_GPL)?(?:_NS(?:_GPL)?)?\s*\(\s*([A-Za-z_]\w*)/gm;
@@ -1495,7 +1502,15 @@ export class ReclaimAnalysis {
     if (own !== undefined && exportsOf(cachedScan(`post:${def.file}`, own), own).has(name) && this.remoteMs < REMOTE_SEARCH_MS) {
       const d = dirname(def.file);
       const t0 = performance.now();
-      const files = this.facts.grep(name, searchRoot(d))?.filter((f) => f.endsWith(".c") && dirname(f) !== d).sort() ?? null;
+      // under the parent, unless a search there ran out of time before: then under the directory itself
+      let root = searchRoot(d);
+      if (slowRoots.has(root)) root = d;
+      let found = this.facts.grep(name, root, REMOTE_GREP_MS);
+      if (found === null && root !== d) {
+        slowRoots.add(root);
+        found = this.facts.grep(name, d, REMOTE_GREP_MS);
+      }
+      const files = found?.filter((f) => f.endsWith(".c") && dirname(f) !== d).sort() ?? null;
       this.remoteMs += performance.now() - t0;
       if (files && files.length <= MAX_REMOTE_FILES) {
         out = [];
@@ -1781,22 +1796,11 @@ export class ReclaimAnalysis {
     if (this.takersMemo) return this.takersMemo;
     const out: ReclaimTaker[] = [];
     if (this.facts) {
-      const dirs = new Set(this.post().map((v) => v.path));
       const done = new Set<string>();
-      for (const p of dirs) {
-        const d = this.dir(p);
+      for (const p of new Set(this.post().map((v) => v.path))) {
         if (done.has(dirname(p))) continue;
         done.add(dirname(p));
-        for (const f of d.files)
-          for (const o of d.scans.get(f)!.ops) {
-            const r = opsRole(o.struct, o.field);
-            if (!r || !r.inReclaim) continue;
-            // an eviction callback of a filesystem whose drop_inode drops every inode without links: what it does only
-            // for such an inode runs at that inode's last iput, never from reclaim (vocabulary EVICT_UNLINKED)
-            const linkedOnly = r.role === "reclaim-evict" && dropsUnlinked(d.scans.get(f)!, o);
-            this.collectTakers(f, o.fn, { role: r.role, label: r.label, root: o.fn, chain: [o.fn], how: "ops-table", at: { file: f, line: o.line }, inReclaim: true }, out, linkedOnly);
-          }
-
+        out.push(...this.reclaimTakersOfDir(p));
       }
     }
     // locks taken inside a queue freeze, and locks declared to lockdep as taken in reclaim: the patch's own
@@ -1829,6 +1833,31 @@ export class ReclaimAnalysis {
       }
     }
     return (this.takersMemo = out);
+  }
+
+  private dirTakersMemo = new Map<string, ReclaimTaker[]>();
+
+  /**
+   * The sleeping locks and handle starts the reclaim-side functions of a path's directory reach (its ops tables'
+   * callbacks that reclaim calls): per directory, for takers() (the patch's directories) and for a lock a caller
+   * in another directory holds.
+   */
+  private reclaimTakersOfDir(p: string): ReclaimTaker[] {
+    let out = this.dirTakersMemo.get(dirname(p));
+    if (out) return out;
+    out = [];
+    const d = this.dir(p);
+    for (const f of d.files)
+      for (const o of d.scans.get(f)!.ops) {
+        const r = opsRole(o.struct, o.field);
+        if (!r || !r.inReclaim) continue;
+        // an eviction callback of a filesystem whose drop_inode drops every inode without links: what it does only
+        // for such an inode runs at that inode's last iput, never from reclaim (vocabulary EVICT_UNLINKED)
+        const linkedOnly = r.role === "reclaim-evict" && dropsUnlinked(d.scans.get(f)!, o);
+        this.collectTakers(f, o.fn, { role: r.role, label: r.label, root: o.fn, chain: [o.fn], how: "ops-table", at: { file: f, line: o.line }, inReclaim: true }, out, linkedOnly);
+      }
+    this.dirTakersMemo.set(dirname(p), out);
+    return out;
   }
 
   private ioTakersMemo: ReclaimTaker[] | null = null;
@@ -2589,8 +2618,10 @@ export class ReclaimAnalysis {
       const same = (t: ReclaimTaker) =>
         t.what === "lock" && t.key !== undefined && sameLockStrict(t.key, e.key!) && !(t.file === v.path && t.line === e.line) && (!ioPathTaker(t) || t.file === v.path || (t.key.type !== null && t.key.type === e.key!.type));
       // (a taker on the IO path only needs the IO to be waited for: __GFP_IO; those are collected only when needed)
+      // (a lock a caller in another directory holds: what that directory's reclaim-side functions take)
+      const remoteTakers = e.takenInFile && this.mode === "tree" && h.mask.fs !== false ? this.reclaimTakersOfDir(e.takenInFile) : [];
       const taker = e.key
-        ? ((h.mask.fs !== false ? takers.find((t) => same(t) && (t.role !== null || t.primed)) : undefined) ??
+        ? ((h.mask.fs !== false ? takers.find((t) => same(t) && (t.role !== null || t.primed)) ?? remoteTakers.find((t) => same(t) && t.role !== null) : undefined) ??
           (h.mask.io !== false ? takers.find((t) => same(t) && t.underFreeze) ?? this.ioTakers().find(same) : undefined) ??
           null)
         : null;

@@ -52,7 +52,7 @@ export interface TreeAccess {
   readSync?(path: string): string | undefined;
   listSync?(dir: string): string[];
   /** Paths of .c/.h files holding a whole word (under `dir`, at any depth, when given); null when unknown or out of time. */
-  grepSync?(word: string, dir?: string): string[] | null;
+  grepSync?(word: string, dir?: string, timeoutMs?: number): string[] | null;
 }
 
 /** `git grep` over a directory (tracked files of a checkout, or any directory with --no-index). */
@@ -120,7 +120,7 @@ export function diskTree(root: string, opts: { gitWorkTree?: boolean } = {}): Tr
         return [];
       }
     },
-    grepSync: (word, dir) => grepDirSync(root, word, !opts.gitWorkTree, GREP_MS, dir),
+    grepSync: (word, dir, timeoutMs) => grepDirSync(root, word, !opts.gitWorkTree, timeoutMs ?? GREP_MS, dir),
   };
 }
 
@@ -286,8 +286,8 @@ function providerFor(cache: TextCache, base: BaseTree, override: ReadonlyMap<str
       }
       return [...names];
     },
-    grep: (word, dir) => {
-      const found = base.access.grepSync?.(word, dir);
+    grep: (word, dir, timeoutMs) => {
+      const found = base.access.grepSync?.(word, dir, timeoutMs);
       if (found === null || found === undefined) return null;
       const re = /^[A-Za-z_][A-Za-z0-9_]*$/.test(word) ? new RegExp(`\\b${word}\\b`) : null;
       const out = new Set(found.filter((p) => !override.has(p)));

@@ -1026,3 +1026,46 @@ ${scoped ? "\tmemalloc_nofs_restore(nofs);\n" : ""}	btrfs_end_transaction(trans)
     expect(await review(true)).toEqual([]);
   });
 });
+
+describe("alloc-while-holding with a tree: an exported library helper called under a lock another directory's shrinker takes", () => {
+  // written for this test: a filesystem calls a library helper with its map mutex held, and its shrinker takes that
+  // mutex; the helper lives in another directory
+  const lib = (mask: string) => `#include <linux/module.h>
+
+int tlib_grow(struct tlib_buf *b, unsigned int n)
+{
+	void *p = krealloc(b->data, n, ${mask});
+
+	if (!p)
+		return -ENOMEM;
+	b->data = p;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(tlib_grow);
+`;
+  const user = (lock: "mutex_lock" | "mutex_trylock") => `${shrinker(lock)}
+static int frob_add_map(struct frob_fs *fs, unsigned int n)
+{
+	int ret;
+
+	mutex_lock(&fs->map_mutex);
+	ret = tlib_grow(&fs->maps, n);
+	mutex_unlock(&fs->map_mutex);
+	return ret;
+}
+`;
+  const libPath = "fs/tlib/buf.c";
+  const review = (lock: "mutex_lock" | "mutex_trylock") =>
+    reviewWithTree(new Map([[libPath, lib("GFP_NOFS")], ["fs/frob/map.c", user(lock)]]), { files: [{ path: libPath, before: lib("GFP_NOFS"), after: lib("GFP_KERNEL") }] }, [rule]);
+
+  it("warns, naming the caller that holds the lock and the shrinker of its directory that takes it", async () => {
+    const f = await review("mutex_lock");
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[5, "warning", "lockTaken"]]);
+    expect(f[0]!.message).toContain("taken by the caller frob_add_map() at fs/frob/map.c:20");
+    expect(f[0]!.message).toContain("frob_cache_scan()");
+  });
+
+  it("does not warn when that shrinker only trylocks the mutex", async () => {
+    expect((await review("mutex_trylock")).filter((x) => x.severity !== "info")).toEqual([]);
+  });
+});

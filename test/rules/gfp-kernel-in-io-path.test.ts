@@ -3,6 +3,12 @@ import { ruleTester, runRule } from "../helpers/rule-tester.js";
 import { describe, expect, it } from "vitest";
 import { reviewWithTree } from "../helpers/tree-review.js";
 import { kappaDriver } from "../helpers/kappa-driver.js";
+import { DEFAULT_CONFIG } from "../../src/config.js";
+import { memoryTree, openSources } from "../../src/context/sources.js";
+import { reviewPatch } from "../../src/engine.js";
+import { parsePatchText } from "../../src/ingest/index.js";
+import { loadKnowledge } from "../../src/knowledge/load.js";
+import { formatPatch } from "../helpers/patch.js";
 
 const queueRq = `static blk_status_t widget_queue_rq(struct blk_mq_hw_ctx *hctx,
 		const struct blk_mq_queue_data *bd)
@@ -814,5 +820,55 @@ const struct address_space_operations rhofs_aops = {
     const many: [string, string][] = Array.from({ length: 30 }, (_, i) => [`fs/user${i}/aops.c`, fsAops.replaceAll("rhofs", `user${i}fs`)]);
     const g = await review(true, many, "fs/tlib/tlib_io.c");
     expect(g.map((x) => x.line)).not.toContain(18);
+  });
+});
+
+describe("gfp-kernel-in-io-path with the tree: a search for users that runs out of time", () => {
+  // written for this test: a device-mapper style library whose user sits in a subdirectory; the tree's search under
+  // the library directory's parent runs out of time (a big directory), so the library directory itself is searched
+  const lib = (mask: string) => `#include <linux/module.h>
+
+int frob_lib_reset(struct frob_dev *fd)
+{
+	struct frob_cmd *cmd = kzalloc(sizeof(*cmd), ${mask});
+
+	if (!cmd)
+		return FAILED;
+	return frob_send(fd, cmd);
+}
+EXPORT_SYMBOL(frob_lib_reset);
+`;
+  const user = `static int frob_user_abort(struct scsi_cmnd *sc)
+{
+	return frob_lib_reset(frob_dev_of(sc));
+}
+
+static const struct scsi_host_template frob_user_sht = {
+	.eh_abort_handler = frob_user_abort,
+};
+`;
+  const files = new Map([
+    ["drivers/frobmd/frob-lib.c", lib("GFP_NOIO")],
+    ["drivers/frobmd/users/frob-user.c", user],
+  ]);
+  const review = async (asked: string[]) => {
+    const mem = memoryTree(files);
+    // the parent's search runs out of time; any other answers as the files in memory do
+    const access = { ...mem, grepSync: (w: string, dir?: string, t?: number) => (asked.push(dir ?? "."), dir === "drivers" ? null : mem.grepSync!(w, dir, t)) };
+    const input = parsePatchText(formatPatch({ files: [{ path: "drivers/frobmd/frob-lib.c", before: lib("GFP_NOIO"), after: lib("GFP_KERNEL") }] }), "t.patch");
+    const sources = openSources(access);
+    await sources.prepare!(input.patches);
+    return reviewPatch(input.patches[0]!, { rules: [rule], config: DEFAULT_CONFIG, kb: loadKnowledge(), source: sources.contextFor(input.patches[0]!)! }).findings;
+  };
+
+  it("searches the library's own directory instead, finds the user there, and does not search the parent again", async () => {
+    const first: string[] = [];
+    const f = await review(first);
+    expect(first).toEqual(["drivers", "drivers/frobmd"]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("frob_user_abort -> frob_lib_reset");
+    const second: string[] = [];
+    await review(second);
+    expect(second).toEqual(["drivers/frobmd"]);
   });
 });
