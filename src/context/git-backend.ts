@@ -7,12 +7,15 @@
 // or HEAD.
 import { kernelVersionOf, type GitRepo } from "../git/repo.js";
 import type { ContextBase, FileDiff, Patch } from "../types.js";
-import { addNote, diskTree, grepPathspecs, isBlob, treeOrigin, type BaseTree, type PreImage, type TreeAccess, type TreeBackend } from "./sources.js";
+import { addNote, diskTree, grepPathspecs, isBlob, memoGrep, treeOrigin, type BaseTree, type PreImage, type TreeAccess, type TreeBackend } from "./sources.js";
 
 export interface GitBackendOptions {
   /** Milliseconds for finding the commit that holds a series' blobs (default 1,500). */
   guessBudgetMs?: number;
 }
+
+/** Grep answers at a commit (a commit's files never change): by git directory, commit, word and directory. */
+const commitGreps = new Map<string, string[]>();
 
 function commitAccess(repo: GitRepo, commit: string): TreeAccess {
   return {
@@ -20,7 +23,11 @@ function commitAccess(repo: GitRepo, commit: string): TreeAccess {
     list: async (dir) => (await repo.listAt(commit, dir)).map((e) => e.name),
     readSync: (p) => repo.readAtSync(commit, p),
     listSync: (dir) => repo.listAtSync(commit, dir),
-    grepSync: (word, dir, timeoutMs) => repo.grepSync(commit, word, timeoutMs, grepPathspecs(dir)),
+    grepSync: (word, dir, timeoutMs) => {
+      const run = () => repo.grepSync(commit, word, timeoutMs, grepPathspecs(dir));
+      // kept only for a commit named by its id (a ref may move)
+      return /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(commit) ? memoGrep(commitGreps, `${repo.gitDir}\0${commit}\0${word}\0${dir ?? "."}`, run) : run();
+    },
   };
 }
 

@@ -67,6 +67,25 @@ export function grepDirSync(root: string, word: string, noIndex: boolean, timeou
   return (r.stdout ?? "").split("\n").filter(Boolean);
 }
 
+/**
+ * A grep answer kept by key (the tree's identity, the word, the directory), least recently used out past `max`: the
+ * same exported function is searched for by every patch of a series that touches it. A search that ran out of time
+ * (null) is not kept.
+ */
+export function memoGrep(cache: Map<string, string[]>, key: string, run: () => string[] | null, max = 4096): string[] | null {
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const found = run();
+  if (found === null) return null;
+  if (cache.size >= max) cache.delete(cache.keys().next().value!);
+  cache.set(key, found);
+  return found;
+}
+
 /** A tree-relative path lies under `dir` (any depth; every path lies under no directory or "."). */
 function under(path: string, dir?: string): boolean {
   const d = dir === undefined ? "." : posix.normalize(dir);
@@ -80,6 +99,7 @@ export function grepPathspecs(dir?: string): string[] {
 }
 
 export function diskTree(root: string, opts: { gitWorkTree?: boolean } = {}): TreeAccess {
+  const greps = new Map<string, string[]>();
   return {
     // inside the tree only: no absolute or ".." path, no symlink out of it (contain.ts)
     async read(rel) {
@@ -120,7 +140,8 @@ export function diskTree(root: string, opts: { gitWorkTree?: boolean } = {}): Tr
         return [];
       }
     },
-    grepSync: (word, dir, timeoutMs) => grepDirSync(root, word, !opts.gitWorkTree, timeoutMs ?? GREP_MS, dir),
+    // (the files on disk are taken as they were when first searched, for the life of this access)
+    grepSync: (word, dir, timeoutMs) => memoGrep(greps, `${word}\0${dir ?? "."}`, () => grepDirSync(root, word, !opts.gitWorkTree, timeoutMs ?? GREP_MS, dir)),
   };
 }
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG } from "../../src/config.js";
 import { getFacts } from "../../src/context/facts.js";
-import { diskTree, grepPathspecs, memoryTree, openSources, openTreeSources } from "../../src/context/sources.js";
+import { diskTree, grepPathspecs, memoGrep, memoryTree, openSources, openTreeSources } from "../../src/context/sources.js";
 import { GitRepo } from "../../src/git/repo.js";
 import { parsePatchText } from "../../src/ingest/index.js";
 import { loadKnowledge } from "../../src/knowledge/load.js";
@@ -223,5 +223,23 @@ describe("searching the tree for a word (how users in other directories are foun
     expectations((w, d) => repo.grepSync(head, w, 2000, grepPathspecs(d)));
     const m = memoryTree(new Map(Object.entries(files)));
     expectations((w, d) => m.grepSync!(w, d));
+  });
+});
+
+describe("grep answers kept (memoGrep)", () => {
+  it("answers the same question from memory, least recently used out, and does not keep a search that ran out of time", () => {
+    const cache = new Map<string, string[]>();
+    let runs = 0;
+    const ask = (k: string, answer: string[] | null) => memoGrep(cache, k, () => (runs++, answer), 2);
+    expect(ask("a", ["x.c"])).toEqual(["x.c"]);
+    expect(ask("a", ["changed.c"])).toEqual(["x.c"]);
+    expect(runs).toBe(1);
+    expect(ask("b", null)).toBeNull();
+    expect(ask("b", ["y.c"])).toEqual(["y.c"]);
+    expect(runs).toBe(3);
+    ask("c", ["z.c"]);
+    // "a" was used least recently: it goes, and is searched again
+    expect(ask("a", ["again.c"])).toEqual(["again.c"]);
+    expect(runs).toBe(5);
   });
 });
