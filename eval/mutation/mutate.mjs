@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const { values: opts } = parseArgs({ options: { tree: { type: "string" }, mode: { type: "string", default: "nofs" }, step: { type: "string", default: "1" }, dirs: { type: "string" }, json: { type: "boolean" }, each: { type: "boolean" } } });
 if (!opts.tree) {
-  console.error("usage: node eval/mutation/mutate.mjs --tree DIR [--mode nofs|wqflag|scope] [--step N] [--dirs \"fs block\"] [--json]");
+  console.error("usage: node eval/mutation/mutate.mjs --tree DIR [--mode nofs|wqflag|scope] [--step N] [--dirs \"fs block\"] [--json [--each]]");
   process.exit(2);
 }
 if (!["nofs", "wqflag", "scope"].includes(opts.mode)) {

@@ -1159,9 +1159,14 @@ export class ReclaimAnalysis {
 
   /** The role of a function in a path reclaim waits on: its own (ops table, signature) or a caller's within a few calls. */
   roleOf(view: FnView): RoleFact | null {
-    const key = `${view.path}\0${view.name}`;
+    return this.memoRole(view, undefined, false);
+  }
+
+  /** A role lookup, once per function, line (roleAt()) and reach (roleWithUsers()). */
+  private memoRole(view: FnView, line: number | undefined, users: boolean): RoleFact | null {
+    const key = `${view.path}\0${view.name}\0${line ?? ""}\0${users ? "users" : ""}`;
     if (this.roleMemo.has(key)) return this.roleMemo.get(key)!;
-    const r = this.roleUncached(view);
+    const r = this.roleUncached(view, line, users);
     this.roleMemo.set(key, r);
     return r;
   }
@@ -1316,11 +1321,7 @@ export class ReclaimAnalysis {
    * count (`if (initial)` called with 0 from the reset path).
    */
   roleAt(view: FnView, line: number): RoleFact | null {
-    const key = `${view.path}\0${view.name}\0${line}`;
-    if (this.roleMemo.has(key)) return this.roleMemo.get(key)!;
-    const r = this.roleUncached(view, line);
-    this.roleMemo.set(key, r);
-    return r;
+    return this.memoRole(view, line, false);
   }
 
   /**
@@ -1329,13 +1330,8 @@ export class ReclaimAnalysis {
    * lookup searches the tree (under the library directory's parent, within the review's search time).
    */
   roleWithUsers(view: FnView, line?: number): RoleFact | null {
-    const own = line !== undefined ? this.roleAt(view, line) : this.roleOf(view);
-    if (own || this.mode !== "tree") return own;
-    const key = `${view.path}\0${view.name}\0${line ?? ""}\0users`;
-    if (this.roleMemo.has(key)) return this.roleMemo.get(key)!;
-    const r = this.roleUncached(view, line, true);
-    this.roleMemo.set(key, r);
-    return r;
+    const own = this.memoRole(view, line, false);
+    return own || this.mode !== "tree" ? own : this.memoRole(view, line, true);
   }
 
   private roleUncached(view: FnView, line?: number, users = false): RoleFact | null {
