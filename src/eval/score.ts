@@ -25,6 +25,12 @@ export interface CaseResult {
   /** Info findings on a negative. */
   infoNoise: number;
   findings: { rule: string; class: HazardClass; severity: string; file: string | null; line: number | null; message: string }[];
+  /**
+   * The outcome counting also the findings marked pre-existing (the hazard
+   * held before the patch on a line it rewrites or near what it changes):
+   * the review delivers them too, in their own section.
+   */
+  withPreExisting: Outcome;
   error?: string;
 }
 
@@ -49,6 +55,8 @@ export interface EvalSummary {
   lineHits: { withLines: number; hit: number };
   falsePositives: number;
   falsePositiveRate: number;
+  /** Hazard hits and false positives when pre-existing findings count too. */
+  withPreExisting: { hazardHits: number; falsePositives: number };
   infoNoiseRate: number;
   errors: number;
 }
@@ -67,19 +75,22 @@ function onLabelledLine(f: Finding, lines: string[]): boolean {
   });
 }
 
-export function scoreCase(label: Label, reviews: PatchReview[], error?: string): CaseResult {
-  const findings = reviews.flatMap((r) => r.findings).filter((f) => !f.preExisting);
-  const topic = label.kind === "positive" && label.positive_type === "fix-or-topic";
-  let outcome: Outcome;
-  let lineHit: boolean | null = null;
+function outcomeOf(label: Label, topic: boolean, findings: readonly Finding[]): { outcome: Outcome; qualifying: Finding[] } {
   if (label.kind === "positive") {
     const inClass = findings.filter((f) => label.classes.includes(f.class));
     const qualifying = topic ? inClass : inClass.filter(isWarningPlus);
-    outcome = qualifying.length > 0 ? "hit" : "miss";
-    if (label.lines && label.lines.length > 0 && !topic) lineHit = qualifying.some((f) => onLabelledLine(f, label.lines!));
-  } else {
-    outcome = findings.some(isWarningPlus) ? "false-positive" : "clean";
+    return { outcome: qualifying.length > 0 ? "hit" : "miss", qualifying };
   }
+  return { outcome: findings.some(isWarningPlus) ? "false-positive" : "clean", qualifying: [] };
+}
+
+export function scoreCase(label: Label, reviews: PatchReview[], error?: string): CaseResult {
+  const all = reviews.flatMap((r) => r.findings);
+  const findings = all.filter((f) => !f.preExisting);
+  const topic = label.kind === "positive" && label.positive_type === "fix-or-topic";
+  const { outcome, qualifying } = outcomeOf(label, topic, findings);
+  let lineHit: boolean | null = null;
+  if (label.kind === "positive" && label.lines && label.lines.length > 0 && !topic) lineHit = qualifying.some((f) => onLabelledLine(f, label.lines!));
   return {
     id: label.id,
     kind: label.kind,
@@ -89,6 +100,7 @@ export function scoreCase(label: Label, reviews: PatchReview[], error?: string):
     lineHit,
     infoNoise: label.kind === "negative" ? findings.filter((f) => f.severity === "info").length : 0,
     findings: findings.map((f) => ({ rule: f.rule, class: f.class, severity: f.severity, file: f.file, line: f.line, message: f.message })),
+    withPreExisting: outcomeOf(label, topic, all).outcome,
     ...(error ? { error } : {}),
   };
 }
@@ -124,6 +136,10 @@ export function summarise(results: CaseResult[]): EvalSummary {
     lineHits: { withLines: withLines.length, hit: withLines.filter((r) => r.lineHit).length },
     falsePositives: fps,
     falsePositiveRate: negatives.length ? fps / negatives.length : 0,
+    withPreExisting: {
+      hazardHits: hazards.filter((r) => r.withPreExisting === "hit").length,
+      falsePositives: negatives.filter((r) => r.withPreExisting === "false-positive").length,
+    },
     infoNoiseRate: negatives.length ? negatives.filter((r) => r.infoNoise > 0).length / negatives.length : 0,
     errors: results.filter((r) => r.error).length,
   };
@@ -151,6 +167,9 @@ export function formatSummary(results: CaseResult[], s: EvalSummary, perCase = t
   out.push(`  recall overall           ${pct(s.recall)}`);
   if (s.lineHits.withLines) out.push(`  on the labelled line     ${s.lineHits.hit}/${s.lineHits.withLines}`);
   out.push(`  false positives          ${s.falsePositives}/${s.negatives} negatives (${pct(s.falsePositiveRate)})`);
+  if (s.withPreExisting.hazardHits !== s.hazards.hits || s.withPreExisting.falsePositives !== s.falsePositives) {
+    out.push(`  with pre-existing        hazards ${s.withPreExisting.hazardHits}/${s.hazards.positives}, false positives ${s.withPreExisting.falsePositives}/${s.negatives} (findings the review marks as already there before the patch, delivered in their own section)`);
+  }
   out.push(`  info noise               ${pct(s.infoNoiseRate)} of negatives carry an info finding`);
   if (s.errors) out.push(`  input errors             ${s.errors}`);
   return out.join("\n") + "\n";

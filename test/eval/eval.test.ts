@@ -51,6 +51,17 @@ describe("eval scoring", () => {
     expect([s.falsePositives, s.falsePositiveRate, s.infoNoiseRate]).toEqual([1, 0.5, 0.5]);
   });
 
+  it("reports apart what counts when pre-existing findings count too", () => {
+    const old = finding({ preExisting: true });
+    const rs = [scoreCase(hazard, reviewOf(old)), scoreCase(negative, reviewOf(old)), scoreCase(negative, [])];
+    expect(rs.map((r) => [r.outcome, r.withPreExisting])).toEqual([["miss", "hit"], ["clean", "false-positive"], ["clean", "clean"]]);
+    const s = summarise(rs);
+    expect([s.hazards.hits, s.falsePositives, s.withPreExisting]).toEqual([0, 0, { hazardHits: 1, falsePositives: 1 }]);
+    expect(formatSummary(rs, s)).toContain("with pre-existing        hazards 1/1, false positives 1/2");
+    const plain = [scoreCase(hazard, reviewOf(finding({})))];
+    expect(formatSummary(plain, summarise(plain))).not.toContain("with pre-existing");
+  });
+
   it("runs over a folder as npm run eval does", () => {
     const out = execFileSync(process.execPath, ["dist/eval/main.js", "test/fixtures/eval", "--json"], { encoding: "utf8" });
     const { summary, results } = JSON.parse(out);
