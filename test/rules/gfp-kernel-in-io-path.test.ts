@@ -872,3 +872,64 @@ static const struct scsi_host_template frob_user_sht = {
     expect(second).toEqual(["drivers/frobmd"]);
   });
 });
+
+describe("gfp-kernel-in-io-path with a tree the patch does not apply to: a helper the patch adds", () => {
+  // a stacking block driver: the submit_bio method reaches the flush sender in the tree; the patch adds a helper
+  // to the sender that allocates, and the tree's sender differs from the patch's pre-image inside the hunk
+  const file = (flush: string, helper: string, mask: string) => `// plait: a stacking block driver
+#include "plait.h"
+
+${helper ? `static bool plait_dedup_map(struct plait_table *t, unsigned long **map)
+{
+	if (t->nr_devs >= t->nr_targets)
+		return false;
+	*map = bitmap_zalloc(t->nr_devs + 1, ${mask});
+	return *map != NULL;
+}
+
+` : ""}static void plait_send_flush(struct plait_io *io)
+{
+	struct plait_table *t = io->table;
+${helper ? "\tunsigned long *map;\n\tbool dedup = plait_dedup_map(t, &map);\n" : ""}
+	for (unsigned int i = 0; i < t->nr_targets; i++)
+		plait_clone_flush(io, t->targets[i]);
+${flush}${helper ? "\tif (dedup)\n\t\tbitmap_free(map);\n" : ""}}
+
+static void plait_split_and_process(struct plait_dev *pd, struct bio *bio)
+{
+	struct plait_io *io = plait_alloc_io(pd, bio);
+
+	if (bio->bi_opf & REQ_PREFLUSH)
+		plait_send_flush(io);
+	else
+		plait_map_bio(io, bio);
+}
+
+static void plait_submit_bio(struct bio *bio)
+{
+	struct plait_dev *pd = bio->bi_bdev->bd_disk->private_data;
+
+	plait_split_and_process(pd, bio);
+}
+
+static const struct block_device_operations plait_fops = {
+	.owner = THIS_MODULE,
+	.submit_bio = plait_submit_bio,
+};
+`;
+  const path = "drivers/md/plait.c";
+  const review = (mask: string) => {
+    const tree = new Map([[path, file("\tatomic_dec(&io->pending);\n", "", mask)]]);
+    return reviewWithTree(tree, { files: [{ path, before: file("\tplait_io_put(io);\n", "", mask), after: file("\tplait_io_put(io);\n", "x", mask) }] }, [rule]);
+  };
+
+  it("takes the helper's role from the fragment that calls it, read in the tree's version", async () => {
+    const f = await review("GFP_KERNEL");
+    expect(f.map((x) => [x.file, x.line, x.severity])).toEqual([[path, 8, "warning"]]);
+    expect(f[0]!.message).toContain("plait_submit_bio -> plait_split_and_process -> plait_send_flush -> plait_dedup_map");
+  });
+
+  it("is quiet with GFP_NOIO", async () => {
+    expect((await review("GFP_NOIO")).filter((x) => x.severity !== "info")).toEqual([]);
+  });
+});
