@@ -10,6 +10,7 @@ import {
   EVICTING_CALLS,
   FLUSH_CALLS,
   FS_IO_CALLS,
+  FS_WRITE_OPS,
   GUARD_CLASSES,
   LOCK_CALLS,
   SYNC_IO_CALLS,
@@ -71,6 +72,7 @@ export function blockerOf(callee: string, args: readonly string[]): Blocker | nu
   if (s) return { kind: "sync-io", call: callee, what: s.what };
   if (FS_IO_CALLS[callee]) return { kind: "sync-io", call: callee, what: "does filesystem IO and waits for it" };
   if (callee.startsWith("->") && FILE_IO_OPS[callee.slice(2)]) return { kind: "sync-io", call: callee, what: "does filesystem IO through the file's methods" };
+  if (callee.startsWith("->") && FS_WRITE_OPS[callee.slice(2)]) return { kind: "transaction", call: callee, what: FS_WRITE_OPS[callee.slice(2)]!.what };
   const h = handleCall(callee);
   if (h && h.op === "start") return { kind: "transaction", call: callee, what: "starts or joins a transaction, which waits for a committing one (and its IO)" };
   if (EVICTING_CALLS[callee])

@@ -584,7 +584,9 @@ function callsOf(a: ReclaimAnalysis, file: string, name: string): { file: string
   if (a.mode === "diff") return null;
   const def = definitionOf(a, file, name);
   if (!def) return null;
-  return { file: def.file, calls: def.fn.calls };
+  // calls through a member pointer (`sb->dq_op->write_dquot(dq)`) as "->field", the way the path walk names them
+  const pointer = (def.fn.pointerCalls ?? []).map((p) => ({ callee: `->${p.field}`, args: [] as string[], line: p.line }));
+  return { file: def.file, calls: pointer.length > 0 ? [...def.fn.calls, ...pointer].sort((x, y) => x.line - y.line) : def.fn.calls };
 }
 
 /** Whether the function's definition is visible (the patch shows it, or the directory holds it). */

@@ -987,13 +987,14 @@ export class WorkqueueAnalysis {
     return out;
   }
 
-  /** DECLARE_WORK(name, fn) and friends outside functions (whole files only). */
+  /** DECLARE_WORK(name, fn) and friends outside functions (whole files only; the tree's version of a file the patch does not apply to). */
   private fileScopeBindings(path: string, image: Image, q: { work?: string; fn?: string }): WorkBinding[] {
     const out: WorkBinding[] = [];
     const declares = Object.keys(WORK_INITS).filter((n) => n.startsWith("DECLARE_"));
     const re = new RegExp(`^(?:static\\s+)?(${declares.join("|")})\\s*\\(`, "gm");
     for (const f of this.filesNear(path, image)) {
-      const t = this.textOf(f, image);
+      // a file the patch does not apply to has no post image: the tree's version of it
+      const t = this.textOf(f, image) ?? (image === "post" && this.source?.postImage(f) === undefined ? this.textOf(f, "pre") : undefined);
       if (t === undefined || !t.includes("DECLARE_") || !t.includes(q.fn ?? q.work ?? "")) continue;
       for (const m of t.matchAll(re)) {
         const spec = WORK_INITS[m[1]!]!;

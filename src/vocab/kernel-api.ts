@@ -1112,6 +1112,17 @@ export const FILE_IO_OPS: Readonly<Record<string, Provenance & { write: boolean 
 };
 
 /**
+ * Filesystem methods, called through an ops pointer, that write to the filesystem: a journalling filesystem starts
+ * a transaction for them (ext4_write_dquot(), ocfs2 and others), so whoever calls them waits for a committing
+ * transaction and its IO.
+ */
+export const FS_WRITE_OPS: Readonly<Record<string, Provenance & { what: string }>> = {
+  write_dquot: { what: "writes the dquot to the quota file through the filesystem (a journal handle on journalling filesystems)", src: "include/linux/quota.h (struct dquot_operations); fs/quota/dquot.c dquot_write_dquot(), fs/ext4/super.c ext4_write_dquot()" },
+  acquire_dquot: { what: "creates the dquot in the quota file through the filesystem (a journal handle on journalling filesystems)", src: "include/linux/quota.h (struct dquot_operations); fs/ext4/super.c ext4_acquire_dquot()" },
+  release_dquot: { what: "deletes the dquot from the quota file through the filesystem (a journal handle on journalling filesystems)", src: "include/linux/quota.h (struct dquot_operations); fs/ext4/super.c ext4_release_dquot()" },
+};
+
+/**
  * Calls that write back synchronously: they submit IO and wait for it, or
  * wait for IO already in flight before submitting (a shrinker must not).
  */

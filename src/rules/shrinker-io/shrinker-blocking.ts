@@ -10,6 +10,8 @@ import { BLOCK_WEIGHT, blockerOf, lockHeldAcross, type Blocker, type HeldAcross 
 import { definitionVisible, opsImplementations, reachBelow, rootLabel, type RootPath } from "../../context/call-chains.js";
 import { lockKeyOf } from "../../context/events.js";
 import { reclaimAnalysis, type FnView, type ReclaimAnalysis } from "../../context/reclaim.js";
+import { blockingWork } from "../../context/work-waits.js";
+import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule, Severity } from "../../types.js";
 import { LOCK_CALLS, SYSTEM_QUEUES } from "../../vocab/kernel-api.js";
 import { callList, chainText, shownName } from "../util/phrases.js";
@@ -103,6 +105,8 @@ export const rule: Rule = {
         if (moved.has(`${e.callee}\0${e.args.join(",")}`)) continue;
         if (e.info.kind === "lock" && e.info.op !== "acquire") continue;
         const b = blockerOf(e.callee, e.args);
+        // a flush of work whose function blocks: reclaim-waits-on-work says what the work waits on
+        if (b?.kind === "wait" && a.mode !== "audit" && blockingWork(a, workqueueAnalysis(ctx), v, e)) continue;
         if (b) {
           found.push(throughEviction(a, { v, path, line: e.line, chain: [...path.chain, e.callee], blocker: b, site: { file: v.path, line: e.line }, via: null }));
           continue;

@@ -1,0 +1,63 @@
+// What a function waits for when it flushes or cancel-syncs work: the work
+// items' functions (bound with INIT_WORK() and friends, container_of() in a
+// work function, DECLARE_WORK() at file scope; for a whole queue, the work
+// queued on it), and the first call below each that waits on IO, does IO
+// synchronously, starts or joins a transaction, or drops what may be the last
+// reference. Inside memory reclaim such a flush makes reclaim wait for that
+// IO or transaction, through the work. Computed from the shared analyses
+// (reclaim.ts, workqueues.ts); rules only read it.
+import { BLOCK_WEIGHT, blockerOf, type Blocker } from "./blocking.js";
+import { reachBelow } from "./call-chains.js";
+import { keyOf } from "./extract.js";
+import type { FlowEvent } from "./flow.js";
+import type { FnView, ReclaimAnalysis } from "./reclaim.js";
+import type { WorkqueueAnalysis } from "./workqueues.js";
+
+export interface BlockingWork {
+  /** The flush or cancel call, and the work or queue it names as written. */
+  call: string;
+  target: string;
+  /** The work function and where it is bound to the work item. */
+  fn: string;
+  boundAt: { file: string; line: number };
+  /** From the work function down to the blocking call (last). */
+  chain: string[];
+  blocker: Blocker;
+  site: { file: string; line: number };
+}
+
+/** Calls below a work function that make whoever waits for the work wait on IO or a transaction. */
+function deeper(callee: string, args: string[]): Blocker | null {
+  const b = blockerOf(callee, args);
+  return b && (b.kind === "io-wait" || b.kind === "sync-io" || b.kind === "transaction" || b.kind === "final-put") ? b : null;
+}
+
+/**
+ * The work a flush or cancel_*_sync() event of `view` waits for, when its function blocks (the most serious blocking
+ * call, shortest chain first); null when the work is not bound where the analyses look, a system queue is flushed
+ * (its work is everyone's), or no bound function blocks within four calls.
+ */
+export function blockingWork(a: ReclaimAnalysis, w: WorkqueueAnalysis, view: FnView, ev: FlowEvent): BlockingWork | null {
+  if (ev.info.kind !== "flush" || ev.info.target === "system") return null;
+  const image = view.image;
+  const key = keyOf(ev.info.expr);
+  const fns =
+    ev.info.target === "work"
+      ? w
+          .bindings(view.path, image, { work: key })
+          // where the work is initialised names the binding better than a container_of() in the work function
+          .sort((x, y) => Number(y.how === "init") - Number(x.how === "init"))
+          .map((b) => ({ fn: b.fn, file: b.file, line: b.line }))
+      : w.workOf(view.path, key, image).map((b) => ({ fn: b.fn, file: b.file, line: b.queueing.ev.line }));
+  let best: BlockingWork | null = null;
+  const seen = new Set<string>();
+  for (const b of fns) {
+    if (seen.has(`${b.file}:${b.fn}`) || b.fn === view.name) continue;
+    seen.add(`${b.file}:${b.fn}`);
+    for (const h of reachBelow(a, b.file, b.fn, deeper, { maxDepth: 4 })) {
+      if (best && (BLOCK_WEIGHT[best.blocker.kind] > BLOCK_WEIGHT[h.hit.kind] || (BLOCK_WEIGHT[best.blocker.kind] === BLOCK_WEIGHT[h.hit.kind] && best.chain.length <= h.chain.length))) continue;
+      best = { call: ev.callee, target: ev.info.expr, fn: b.fn, boundAt: { file: b.file, line: b.line }, chain: h.chain, blocker: h.hit, site: { file: h.file, line: h.line } };
+    }
+  }
+  return best;
+}

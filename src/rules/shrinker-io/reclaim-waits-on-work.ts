@@ -1,0 +1,97 @@
+// reclaim-waits-on-work: a function reclaim runs (a shrinker callback, inode
+// eviction from the superblock shrinker, folio release), or one it reaches,
+// now flushes or cancel-syncs work whose function waits on IO, does IO
+// synchronously, starts a transaction or drops a last reference. Reclaim then
+// waits for that work, and the work for IO or a commit that may need memory
+// reclaim cannot free while it waits. The role comes from the ops tables and
+// signatures of the vocabulary and the callers in the sources; the work's
+// function from its binding (INIT_WORK() and friends, DECLARE_WORK(),
+// container_of() in the work function) and what it calls, a few calls deep.
+import { rootLabel, rootsOf } from "../../context/call-chains.js";
+import { reclaimAnalysis, type ReclaimAnalysis } from "../../context/reclaim.js";
+import { blockingWork } from "../../context/work-waits.js";
+import { workqueueAnalysis } from "../../context/workqueues.js";
+import type { Patch, Report, Rule } from "../../types.js";
+import type { Role } from "../../vocab/kernel-api.js";
+import { HISTORY } from "../../vocab/history.js";
+import { chainText } from "../util/phrases.js";
+
+/** Roles reclaim itself runs, that waiting for work stalls: shrinker callbacks, eviction, folio release. */
+const RECLAIM_RUNS: ReadonlySet<Role> = new Set<Role>(["shrinker", "reclaim-evict", "reclaim-release"]);
+
+/** A file the patch changes but does not apply to: lines in it are the tree's version's. */
+function treeVersion(patch: Patch, a: ReclaimAnalysis, file: string): boolean {
+  return a.source !== undefined && patch.files.some((f) => f.path === file) && a.source.postImage(file) === undefined;
+}
+
+export const rule: Rule = {
+  meta: {
+    id: "reclaim-waits-on-work",
+    class: "shrinker-io",
+    severity: "warning",
+    description: "A function memory reclaim runs (shrinker, eviction, folio release) that now waits for work whose function waits on IO or a transaction",
+    docs: {
+      why:
+        "Shrinker callbacks, inode eviction from the superblock shrinker and folio release run inside memory reclaim, " +
+        "often in kswapd. flush_work(), flush_delayed_work(), flush_workqueue() and cancel_*_sync() sleep until the work " +
+        "has run. When that work waits for IO, writes back, starts or joins a filesystem transaction, or drops a last " +
+        "reference that evicts, reclaim waits for all of it: every task reclaiming stalls behind the work, and when the " +
+        "IO or the commit needs memory, nothing makes progress.",
+      fix:
+        "Do not wait for the work inside reclaim: queue it and return (it finishes on its own), skip the objects it has " +
+        "not finished with (return SHRINK_STOP from a shrinker), or keep the flush out of the paths reclaim runs.",
+      quiet:
+        "Flushes of a system queue (its work is everyone's, not known here), work whose binding is not found, work " +
+        "whose function reaches no IO wait, synchronous IO, transaction start or final put within four calls, " +
+        "flushes the patch does not add, and functions no reclaim role reaches. With the diff alone only what the " +
+        "patch shows is followed. Waits on work whose waker is not visible are left to shrinker-blocking (info).",
+    },
+    messages: {
+      waitsOnWork:
+        "{{chain}}: {{call}}({{target}}) waits for {{fn}}(), the work's function (bound at {{bound}}), which {{what}} ({{workChain}}, {{where}}): reclaim now waits for that work, and the work for IO or a commit that may itself need memory",
+    },
+    knowledge: [HISTORY.nonBlockingInodeReclaim, HISTORY.shrinkerWorkOffload],
+    scope: "line",
+    needles: ["flush_work", "flush_delayed_work", "flush_workqueue", "drain_workqueue", "cancel_work_sync", "cancel_delayed_work_sync", "flush_rcu_work"],
+  },
+  check(ctx) {
+    const a = reclaimAnalysis(ctx);
+    if (a.mode === "audit") return [];
+    const w = workqueueAnalysis(ctx);
+    const out: Report[] = [];
+    const done = new Set<string>();
+    for (const v of a.post()) {
+      const flushes = v.flow.events.filter((e) => e.info.kind === "flush" && v.changed.has(e.line));
+      if (flushes.length === 0) continue;
+      const path = rootsOf(a, v, (r) => RECLAIM_RUNS.has(r), { maxDepth: 4 })[0];
+      if (!path) continue;
+      for (const e of flushes) {
+        const k = `${v.path}:${e.line}`;
+        if (done.has(k)) continue;
+        const b = blockingWork(a, w, v, e);
+        if (!b) continue;
+        done.add(k);
+        const chain = [rootLabel(path), ...path.chain.slice(1), `${b.call}(${b.target})`];
+        out.push({
+          messageId: "waitsOnWork",
+          file: v.path,
+          line: e.line,
+          data: {
+            chain: chainText(chain),
+            call: b.call,
+            target: b.target,
+            fn: b.fn,
+            bound: `${b.boundAt.file}:${b.boundAt.line}`,
+            what: b.blocker.what,
+            workChain: chainText(b.chain),
+            where: `${b.site.file}:${b.site.line}${treeVersion(ctx.patch, a, b.site.file) ? " of the source tree's version, which the patch does not apply to" : ""}`,
+          },
+          chain: [...chain, ...b.chain],
+          identifiers: [b.call, b.fn, b.blocker.call, ...path.chain],
+          fix: `Do not wait for ${b.target} in ${v.name}(), which reclaim runs through ${path.role.root}() (${path.role.label}): let ${b.fn}() finish on its own and skip what it has not finished with${path.role.role === "shrinker" ? " (return SHRINK_STOP)" : ""}, or keep this flush off the paths reclaim runs.`,
+        });
+      }
+    }
+    return out;
+  },
+};
