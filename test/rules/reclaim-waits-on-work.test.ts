@@ -155,6 +155,15 @@ describe("reclaim-waits-on-work on the eviction path", () => {
     expect(f[0]!.fix).not.toContain("SHRINK_STOP");
   });
 
+  it("a flush only some reclaiming tasks reach (a helper tests the task's NOFS scope) is an info naming the test", async () => {
+    const helper = "static bool brine_may_throttle(void)\n{\n\tif (current->flags & PF_MEMALLOC_NOFS)\n\t\treturn false;\n\treturn atomic_read(&brine_gc_count) > 64;\n}\n\n";
+    const withHelper = (f: string) => EVICT(f).replace("static void brine_queue_inactive", `${helper}static void brine_queue_inactive`);
+    const guarded = "\tif (brine_may_throttle())\n\t\tflush_work(&brine_inactivate_work);\n";
+    const f = await reviewWithTree(new Map([[epath, withHelper("")]]), { files: [{ path: epath, before: withHelper(""), after: withHelper(guarded) }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[29, "info", "guardedWait"]]);
+    expect(f[0]!.message).toContain("only when brine_may_throttle() (brine_may_throttle() reads current->flags) allows it");
+  });
+
   it("with the tree: a renamed copy gives the same verdict (no names decide)", async () => {
     const ren = (t: string) => t.replace(/brine/g, "okra").replace(/BRINE/g, "OKRA");
     const f = await reviewWithTree(new Map([["fs/okra/super.c", ren(EVICT(""))]]), { files: [{ path: "fs/okra/super.c", before: ren(EVICT("")), after: ren(EVICT(flush)) }] }, [rule]);

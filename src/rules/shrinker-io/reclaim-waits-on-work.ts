@@ -7,7 +7,7 @@
 // signatures of the vocabulary and the callers in the sources; the work's
 // function from its binding (INIT_WORK() and friends, DECLARE_WORK(),
 // container_of() in the work function) and what it calls, a few calls deep.
-import { rootLabel, rootsOf } from "../../context/call-chains.js";
+import { definitionOf, functionText, rootLabel, rootsOf } from "../../context/call-chains.js";
 import { reclaimAnalysis, type ReclaimAnalysis } from "../../context/reclaim.js";
 import { blockingWork } from "../../context/work-waits.js";
 import { workqueueAnalysis } from "../../context/workqueues.js";
@@ -15,9 +15,29 @@ import type { Patch, Report, Rule } from "../../types.js";
 import type { Role } from "../../vocab/kernel-api.js";
 import { HISTORY } from "../../vocab/history.js";
 import { chainText } from "../util/phrases.js";
+import { taskReadsOf } from "../util/task-reads.js";
 
 /** Roles reclaim itself runs, that waiting for work stalls: shrinker callbacks, eviction, folio release. */
 const RECLAIM_RUNS: ReadonlySet<Role> = new Set<Role>(["shrinker", "reclaim-evict", "reclaim-release"]);
+
+/**
+ * What the flush's conditions read of the calling task's reclaim context (`current->flags`, current_gfp_context(),
+ * ...), written in the condition or in a helper the condition calls (its definition in the patch or the directory):
+ * the author chose which tasks wait ("a NOFS caller does not flush"). Null when no condition reads it.
+ */
+function taskGuard(a: ReclaimAnalysis, file: string, conds: readonly string[]): string | null {
+  for (const c of conds) {
+    const own = taskReadsOf(c);
+    if (own.length > 0) return `${c} (${own.join(", ")})`;
+    for (const m of c.matchAll(/([A-Za-z_]\w*)\(/g)) {
+      const def = definitionOf(a, file, m[1]!);
+      if (!def) continue;
+      const reads = taskReadsOf(functionText(a, def.file, def.fn));
+      if (reads.length > 0) return `${c} (${m[1]}() reads ${reads.join(", ")})`;
+    }
+  }
+  return null;
+}
 
 /** A file the patch changes but does not apply to: lines in it are the tree's version's. */
 function treeVersion(patch: Patch, a: ReclaimAnalysis, file: string): boolean {
@@ -43,10 +63,14 @@ export const rule: Rule = {
       quiet:
         "Flushes of a system queue (its work is everyone's, not known here), work whose binding is not found, work " +
         "whose function reaches no IO wait, synchronous IO, transaction start or final put within four calls, " +
-        "flushes the patch does not add, and functions no reclaim role reaches. With the diff alone only what the " +
+        "flushes the patch does not add, and functions no reclaim role reaches. A flush under a condition that reads the " +
+        "calling task's reclaim context (current->flags, current_gfp_context(), directly or in a helper the condition " +
+        "calls) is an info: the author chose which reclaiming tasks wait. With the diff alone only what the " +
         "patch shows is followed. Waits on work whose waker is not visible are left to shrinker-blocking (info).",
     },
     messages: {
+      guardedWait:
+        "{{chain}}: {{call}}({{target}}) waits for {{fn}}(), which {{what}} ({{workChain}}, {{where}}), but only when {{guard}} allows it: the author chose which reclaiming tasks wait; check that those can wait for IO or a commit",
       waitsOnWork:
         "{{chain}}: {{call}}({{target}}) waits for {{fn}}(), the work's function (bound at {{bound}}), which {{what}} ({{workChain}}, {{where}}): reclaim now waits for that work, and the work for IO or a commit that may itself need memory",
     },
@@ -56,6 +80,7 @@ export const rule: Rule = {
   },
   check(ctx) {
     const a = reclaimAnalysis(ctx);
+    // judges what a patch adds: existing flushes in reclaim paths are not reported by an audit
     if (a.mode === "audit") return [];
     const w = workqueueAnalysis(ctx);
     const out: Report[] = [];
@@ -72,8 +97,10 @@ export const rule: Rule = {
         if (!b) continue;
         done.add(k);
         const chain = [rootLabel(path), ...path.chain.slice(1), `${b.call}(${b.target})`];
+        const guard = taskGuard(a, v.path, [...(e.conds ?? []), ...(e.guards ?? [])]);
         out.push({
-          messageId: "waitsOnWork",
+          messageId: guard ? "guardedWait" : "waitsOnWork",
+          ...(guard ? { severity: "info" as const, unknowns: [`which reclaiming tasks the test ${guard} lets through to the wait, and whether the work can make progress while they wait`] } : {}),
           file: v.path,
           line: e.line,
           data: {
@@ -84,6 +111,7 @@ export const rule: Rule = {
             bound: `${b.boundAt.file}:${b.boundAt.line}`,
             what: b.blocker.what,
             workChain: chainText(b.chain),
+            guard: guard ?? "",
             where: `${b.site.file}:${b.site.line}${treeVersion(ctx.patch, a, b.site.file) ? " of the source tree's version, which the patch does not apply to" : ""}`,
           },
           chain: [...chain, ...b.chain],
