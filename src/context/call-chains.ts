@@ -578,7 +578,9 @@ export function reachBelow<T>(a: ReclaimAnalysis, file: string, start: string, m
 
 /** The calls a function makes (try-locks excluded from nothing: `match` decides). */
 function callsOf(a: ReclaimAnalysis, file: string, name: string): { file: string; calls: { callee: string; args: string[]; line: number }[] } | null {
-  const vs = a.post().filter((v) => v.name === name && patchOnly(a, v));
+  // (a fragment of context lines only, around another function's change, is not the patch's version of this one:
+  // the tree's definition stands for it when there is one)
+  const vs = a.post().filter((v) => v.name === name && patchOnly(a, v) && (v.changed.size > 0 || a.mode === "diff" || definitionOf(a, v.path, name) === null));
   const v = vs.find((x) => x.path === file) ?? vs[0];
   if (v) return { file: v.path, calls: v.flow.events.filter((e) => !(e.info.kind === "lock" && e.info.op === "try")).map((e) => ({ callee: e.callee, args: e.args, line: e.line })) };
   if (a.mode === "diff") return null;

@@ -161,7 +161,17 @@ describe("reclaim-waits-on-work on the eviction path", () => {
     const guarded = "\tif (brine_may_throttle())\n\t\tflush_work(&brine_inactivate_work);\n";
     const f = await reviewWithTree(new Map([[epath, withHelper("")]]), { files: [{ path: epath, before: withHelper(""), after: withHelper(guarded) }] }, [rule]);
     expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[29, "info", "guardedWait"]]);
-    expect(f[0]!.message).toContain("only when brine_may_throttle() (brine_may_throttle() reads current->flags) allows it");
+    expect(f[0]!.message).toContain("only when (brine_may_throttle()) (brine_may_throttle() reads current->flags) allows it");
+  });
+
+  it("a helper the patch adds without a task test is read as the patch shows it, not as the tree's later version", async () => {
+    const helper = (test: boolean) => `static bool brine_may_throttle(void)\n{\n${test ? "\tif (current->flags & PF_MEMALLOC_NOFS)\n\t\treturn false;\n" : ""}\treturn atomic_read(&brine_gc_count) > 64;\n}\n\n`;
+    const withHelper = (f: string, test: boolean) => EVICT(f).replace("static void brine_queue_inactive", `${helper(test)}static void brine_queue_inactive`);
+    const guarded = "\tif (brine_may_throttle())\n\t\tflush_work(&brine_inactivate_work);\n";
+    // the tree is a later release: the helper tests the task, and the queueing line differs from the patch's context
+    const tree = withHelper(guarded, true).replace("\tschedule_work(&brine_inactivate_work);", "\tqueue_work(system_unbound_wq, &brine_inactivate_work);");
+    const f = await reviewWithTree(new Map([[epath, tree]]), { files: [{ path: epath, before: EVICT(""), after: withHelper(guarded, false) }] }, [rule]);
+    expect(f.map((x) => [x.severity, x.messageId])).toEqual([["warning", "waitsOnWork"]]);
   });
 
   it("with the tree: a renamed copy gives the same verdict (no names decide)", async () => {

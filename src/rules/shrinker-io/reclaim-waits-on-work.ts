@@ -30,9 +30,12 @@ function taskGuard(a: ReclaimAnalysis, file: string, conds: readonly string[]): 
     const own = taskReadsOf(c);
     if (own.length > 0) return `${c} (${own.join(", ")})`;
     for (const m of c.matchAll(/([A-Za-z_]\w*)\(/g)) {
-      const def = definitionOf(a, file, m[1]!);
-      if (!def) continue;
-      const reads = taskReadsOf(functionText(a, def.file, def.fn));
+      // the helper as the patch shows it first (the tree's version may be another release's)
+      const shown = a.post().find((v) => v.name === m[1] && v.path === file) ?? a.post().find((v) => v.name === m[1]);
+      const def = shown ? null : definitionOf(a, file, m[1]!);
+      const text = shown ? a.viewLines(shown).map((l) => l.text).join("\n") : def ? functionText(a, def.file, def.fn) : null;
+      if (text === null) continue;
+      const reads = taskReadsOf(text);
       if (reads.length > 0) return `${c} (${m[1]}() reads ${reads.join(", ")})`;
     }
   }
