@@ -512,6 +512,39 @@ ${scoped ? "\tmemalloc_nofs_restore(nofs);\n" : ""}	return ret;
     expect(f.map((x) => [x.severity, x.messageId])).toEqual([["info", "scopeRemovedNothingLeft"]]);
     expect(f[0]!.message).toBe("memalloc_nofs_save() scope removed from frob_flush(), and no allocation of the function itself ran under it: it covered frob_log_write(); if any of them (or a helper they call) still allocates, it now may call into the filesystem from reclaim");
   });
+  it("one of two scopes of the function removed: the other, around other calls, does not cover what the removed one did", async () => {
+    const two = (first: boolean) => `static int frob_sync(struct frob_bio *fb)
+{
+	unsigned int nofs;
+	int ret;
+${first ? "\n\tnofs = memalloc_nofs_save();\n" : "\n"}	ret = frob_log_write(fb);
+${first ? "\tmemalloc_nofs_restore(nofs);\n" : ""}	if (ret)
+		return ret;
+	nofs = memalloc_nofs_save();
+	ret = frob_meta_write(fb);
+	memalloc_nofs_restore(nofs);
+	return ret;
+}
+`;
+    const f = await reviewWithTree(new Map([["fs/frob/sync.c", two(true)]]), { files: [{ path: "fs/frob/sync.c", before: two(true), after: two(false) }] }, [rule]);
+    expect(f.map((x) => [x.severity, x.messageId])).toEqual([["info", "scopeRemovedNothingLeft"]]);
+    expect(f[0]!.message).toContain("it covered frob_log_write()");
+    // the two scopes merged into one that still covers the call: quiet
+    const merged = `static int frob_sync(struct frob_bio *fb)
+{
+	unsigned int nofs;
+	int ret;
+
+	nofs = memalloc_nofs_save();
+	ret = frob_log_write(fb);
+	if (!ret)
+		ret = frob_meta_write(fb);
+	memalloc_nofs_restore(nofs);
+	return ret;
+}
+`;
+    expect(await reviewWithTree(new Map([["fs/frob/sync.c", two(true)]]), { files: [{ path: "fs/frob/sync.c", before: two(true), after: merged }] }, [rule])).toEqual([]);
+  });
   it("diff only the same removal stays an info naming what is not checked", async () => {
     const { runRule } = await import("../helpers/rule-tester.js");
     const f = runRule(rule, { files: [{ path: "fs/frob/csum.c", before: file(true), after: file(false) }] });

@@ -140,12 +140,15 @@ export const rule: Rule = {
       const fnKey = `${pv.path}:${pv.name}`;
       if (seenFn.has(fnKey)) continue;
       const post = a.post().filter((v) => v.path === pv.path && v.name === pv.name);
-      // the scope is still opened in the function, or moved into a caller the patch shows
-      if (post.some((v) => v.flow.events.some((e) => e.info.kind === "scope" && e.info.op === "save" && e.info.scope.includes(kind)))) continue;
-      if (a.post().some((v) => v.flow.events.some((e) => e.callee === pv.name && (e.state.mustScopes as string[]).includes(kind)))) continue;
       // the calls the scope covered in the old version (between the save and its restore)
       const restore = pv.flow.events.find((e) => e.line > removed.line && e.info.kind === "scope" && e.info.op === "restore");
       const covered = [...new Set(pv.flow.events.filter((e) => e.line > removed.line && (!restore || e.line < restore.line) && (e.info.kind === "call" || e.info.kind === "alloc") && /^[A-Za-z_]\w*$/.test(e.callee)).map((e) => e.callee))];
+      // the scope is still opened in the function around what it covered (another save of the same kind elsewhere in
+      // a whole function covers nothing of it), or moved into a caller the patch shows
+      const saves = post.some((v) => v.flow.events.some((e) => e.info.kind === "scope" && e.info.op === "save" && e.info.scope.includes(kind)));
+      const stillUnder = (c: string) => post.some((v) => v.flow.events.some((e) => e.callee === c && (e.state.mustScopes as string[]).includes(kind)));
+      if (saves && (!post.some((v) => v.whole) || covered.length === 0 || covered.some(stillUnder))) continue;
+      if (a.post().some((v) => v.flow.events.some((e) => e.callee === pv.name && (e.state.mustScopes as string[]).includes(kind)))) continue;
       // an allocation of the function itself ran under the scope and is still there: judged above, as a site whose scope is gone
       const ranUnder = pv.flow.events.some((e) => e.line > removed.line && (!restore || e.line < restore.line) && e.info.kind === "alloc");
       if (ranUnder && post.length > 0 && a.allocations().some((x) => x.fn.path === pv.path && x.fn.name === pv.name)) continue;
