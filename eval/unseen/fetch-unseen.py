@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Re-create the unseen evaluation cases from the public list archives.
 
-usage: fetch-unseen.py MIRRORS_DIR [OUT_ROOT] [--set dev|holdout|dev2|holdout2|dev3|holdout3|dev4|holdout4|dev5|holdout5|dev6|holdout6|dev7|holdout7|all] [--lore]
+usage: fetch-unseen.py MIRRORS_DIR [OUT_ROOT] [--set dev|holdout|dev2|holdout2|dev3|holdout3|dev4|holdout4|dev5|holdout5|dev6|holdout6|dev7|holdout7|dev8|holdout8|all] [--lore]
 
 Every case is one mail of a lore.kernel.org list, as kept in the public-inbox
 git mirrors on GitHub (github.com/linux-mailinglist-archives/<list>.0; one
@@ -29,6 +29,12 @@ not mirrored) has no archive to read: it is
 fetched from lore with --lore and reported as differing, and reported as
 missing without it.
 
+The eighth batch (dev8, holdout8) is planned from mainline git instead of
+mails: its origin names "torvalds/linux commit <sha> (format-patch)" and the
+text is regenerated with `git format-patch -1 --stdout` and pinned options
+(FORMAT_PATCH below) from a bare clone MIRRORS_DIR/torvalds+linux. A set
+whose label file does not exist yet is skipped with a note.
+
 The mails are third-party text: keep OUT_ROOT out of the project's commits.
 Exit status 1 if any case is missing or differs.
 """
@@ -50,7 +56,27 @@ SETS = {
     "holdout6": ("labels-holdout6.json", "holdout6"),
     "dev7": ("labels-dev7.json", "unseen-dev7"),
     "holdout7": ("labels-holdout7.json", "holdout7"),
+    "dev8": ("labels-dev8.json", "unseen-dev8"),
+    "holdout8": ("labels-holdout8.json", "holdout8"),
 }
+
+# The eighth batch's cases are mainline commits, not mails: origin
+# "torvalds/linux commit <40-hex> (format-patch)", text = the output of
+# `git format-patch` with the options below, run on a bare clone named
+# torvalds+linux under MIRRORS_DIR. Every option that config or the git
+# version could change is pinned so the bytes (and the sha256) are stable.
+FORMAT_PATCH = ["-c", "core.abbrev=12", "-c", "diff.noprefix=false",
+                "-c", "diff.mnemonicPrefix=false", "-c", "diff.relative=false",
+                "-c", "diff.renames=true", "-c", "diff.algorithm=myers",
+                "-c", "format.signature=", "-c", "format.coverLetter=false",
+                "-c", "i18n.logOutputEncoding=UTF-8"]
+FORMAT_PATCH_ARGS = ["format-patch", "-1", "--stdout", "--no-signature",
+                     "--no-numbered", "--no-color", "--stat=72",
+                     "--encode-email-headers"]
+
+def format_patch(g, sha):
+    return subprocess.run(["git", "--git-dir", g, *FORMAT_PATCH, *FORMAT_PATCH_ARGS, sha],
+                          capture_output=True, check=True, env={**os.environ, "TZ": "UTC", "LC_ALL": "C"}).stdout
 
 def gitdir(mirrors, repo):
     d = os.path.join(mirrors, repo.replace("/", "+"))
@@ -60,6 +86,12 @@ def gitdir(mirrors, repo):
     return None
 
 def from_archive(mirrors, origin):
+    fp = re.match(r"^(\S+/\S+) commit ([0-9a-f]{40}) \(format-patch\)$", origin)
+    if fp:
+        g = gitdir(mirrors, fp[1])
+        if g is None:
+            raise FileNotFoundError(f"no clone of {fp[1]} under {mirrors}")
+        return format_patch(g, fp[2])
     m = re.match(r"^(\S+/\S+) commit ([0-9a-f]{40}) \(m\)$", origin)
     if not m:
         if "(search index file" in origin:
@@ -87,6 +119,9 @@ def main():
         labels, sub = SETS[name]
         out = os.path.join(a.out_root, sub)
         os.makedirs(out, exist_ok=True)
+        if not os.path.exists(os.path.join(here, labels)):
+            print(f"{name}: {labels} does not exist (batch not built); skipped")
+            continue
         cases = json.load(open(os.path.join(here, labels)))
         done = 0
         for c in cases:
