@@ -1,31 +1,31 @@
 #!/usr/bin/env python3
-"""Helper for the eighth unseen batch (unseen-dev8, holdout8) from mainline git.
+"""Helper for the eighth unseen batch (unseen-dev8, holdout8) from openSUSE/kernel-source.
+
+Every case is one file of openSUSE/kernel-source patches.suse/ (a mainline
+commit as a mail-form patch with Git-commit:, Patch-mainline:, References:
+headers), read with the search tool's read_file (repo openSUSE/kernel-source,
+path patches.suse/<file>). The repository is far too large to clone here, so
+the text of each read_file answer was saved as JSON {"text": ..., "total":
+total_chars} and written out with `store`.
 
 usage:
-  build8.py candidates GITDIR [--range v4.12..v6.13] > cands.json
-      reclaim-fix candidates: commits in the range whose message matches the
-      reclaim patterns and carries a Fixes: tag; each with the introducer(s)
-      the tag names (resolved in GITDIR), their diff size, and whether the fix
-      or an introducer is excluded (see `exclusions`). Nothing is labelled
-      here: every candidate still has to be read by hand.
-  build8.py negatives GITDIR --dirs fs/xfs,block,... [--seed 20260808] [--n 60]
-      a seeded random sample of commits in the same directories and years
-      that add allocations, locks or workqueue calls and do not mention
-      reclaim, NOFS/NOIO, memalloc, WQ_MEM_RECLAIM, deadlock or shrinkers.
-  build8.py write GITDIR OUT_ROOT LABELS...
-      writes OUT_ROOT/<set dir>/<id>.patch for every case of the label files
-      with fetch-unseen.py's pinned `git format-patch` and fills `sha256`.
-  build8.py check GITDIR OUT_ROOT LABELS...
-      refuses the label files unless: no case repeats a subject, commit id or
-      Message-ID of an earlier batch, eval/extra-labels.json, the shared
-      dev labels, eval/audit/*.json or the seeds (and their threads); every
-      `lines` entry is an added line of the case's patch; every sha256 matches
-      the regenerated text; a case and the cases in its `related` are in the
-      same set.
+  build8.py store RAW.json OUT_ROOT/<set dir>/<id>.patch
+      writes the text exactly (UTF-8), refuses it unless its length is the
+      total_chars read_file reported, and prints its sha256.
+  build8.py check OUT_ROOT LABELS...
+      refuses the label files unless: no case repeats a subject, commit id
+      (Git-commit, or a Fixes: sha of the stored text) or Message-ID of an
+      earlier batch, eval/extra-labels.json, the shared dev labels,
+      eval/audit/*.json or the seeds (and their threads); the stored text
+      carries the origin's Git-commit; every `lines` entry is an added line of
+      the stored text; every sha256 matches the stored file; a case and the
+      cases in its `related` are in the same set.
 
-GITDIR is a bare clone of torvalds/linux (e.g. MIRRORS_DIR/torvalds+linux).
+The first attempt (commit c0d6bde) planned mainline git and `git format-patch`;
+no clone of torvalds/linux fits here, so that origin was dropped.
 Patch texts are third-party: OUT_ROOT stays outside the repository.
 """
+
 import argparse, glob, hashlib, importlib.util, json, os, random, re, subprocess, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -110,64 +110,14 @@ def excluded(ex, subject, sha=None, text=""):
     return None
 
 
-def git(g, *args):
-    return subprocess.run(["git", "--git-dir", g, *args], capture_output=True, check=True, text=True,
-                          errors="replace").stdout
+ORIGIN = re.compile(r"^openSUSE/kernel-source (patches\.suse/\S+) \(Git-commit ([0-9a-f]{40})\)$")
 
 
-def cmd_candidates(a):
-    ex = exclusions()
-    log = git(a.gitdir, "log", "--no-merges", "-i", "-E", f"--grep={RECLAIM}", "--format=%H%x00%s%x00%B%x01", a.range)
-    out = []
-    for rec in log.split("\x01"):
-        if "\x00" not in rec:
-            continue
-        sha, subj, body = rec.strip("\n").split("\x00", 2)
-        if re.search(NOT_RECLAIM, body, re.I) and not re.search(r"fs_reclaim|GFP_NO|memalloc_no|WQ_MEM_RECLAIM", body):
-            continue
-        tags = re.findall(r"^\s*Fixes:\s*([0-9a-f]{8,40})\b", body, re.M | re.I)
-        if not tags:
-            continue
-        intro = []
-        for t in tags:
-            try:
-                full = git(a.gitdir, "rev-parse", "--verify", "-q", t + "^{commit}").strip()
-            except subprocess.CalledProcessError:
-                intro.append({"tag": t, "unresolved": True})
-                continue
-            isub = git(a.gitdir, "log", "-1", "--format=%s", full).strip()
-            lines = sum(1 for l in git(a.gitdir, "show", "--format=", full).splitlines())
-            intro.append({"sha": full, "subject": isub, "diff_lines": lines,
-                          "excluded": excluded(ex, isub, full)})
-        out.append({"sha": sha, "subject": subj, "excluded": excluded(ex, subj, sha, body), "introducers": intro})
-    json.dump(out, sys.stdout, indent=1)
-    print(file=sys.stderr, end=f"{len(out)} candidates\n")
-
-
-def cmd_negatives(a):
-    ex = exclusions()
-    dirs = a.dirs.split(",")
-    shas = git(a.gitdir, "log", "--no-merges", "--format=%H", a.range, "--", *dirs).split()
-    rng = random.Random(a.seed)
-    rng.shuffle(shas)
-    bad = re.compile(r"reclaim|NOFS|NOIO|memalloc|WQ_MEM_RECLAIM|deadlock|shrink|lockdep|writeback", re.I)
-    add = re.compile(r"^\+.*\b(k[mvz]alloc\w*|kcalloc|kmem_cache_alloc|alloc_page\w*|mempool_alloc|mutex_lock|spin_lock\w*|down_(read|write)|alloc_workqueue|queue_work|flush_work\w*)\b", re.M)
-    out = []
-    for sha in shas:
-        if len(out) >= a.n:
-            break
-        msg = git(a.gitdir, "log", "-1", "--format=%s%n%b", sha)
-        if bad.search(msg) or "Fixes:" in msg:
-            continue
-        diff = git(a.gitdir, "show", "--format=", sha)
-        n = len(diff.splitlines())
-        if not (6 <= n <= 400) or not add.search(diff) or bad.search(diff):
-            continue
-        subj = msg.splitlines()[0]
-        if excluded(ex, subj, sha):
-            continue
-        out.append({"sha": sha, "subject": subj, "diff_lines": n})
-    json.dump(out, sys.stdout, indent=1)
+def origin_parts(c):
+    m = ORIGIN.match(c["origin"])
+    if not m:
+        raise SystemExit(f"{c['id']}: origin is not an openSUSE/kernel-source origin: {c['origin']}")
+    return m[1], m[2]
 
 
 def set_dir(labels_path):
@@ -178,24 +128,16 @@ def set_dir(labels_path):
     raise SystemExit(f"{b}: not a set of fetch-unseen.py")
 
 
-def origin_sha(c):
-    m = re.match(r"^torvalds/linux commit ([0-9a-f]{40}) \(format-patch\)$", c["origin"])
-    if not m:
-        raise SystemExit(f"{c['id']}: origin is not a format-patch origin: {c['origin']}")
-    return m[1]
-
-
-def cmd_write(a):
-    for lp in a.labels:
-        cases = json.load(open(lp))
-        out = os.path.join(a.out_root, set_dir(lp))
-        os.makedirs(out, exist_ok=True)
-        for c in cases:
-            data = fetch_unseen.format_patch(a.gitdir, origin_sha(c))
-            open(os.path.join(out, c["id"] + ".patch"), "wb").write(data)
-            c["sha256"] = hashlib.sha256(data).hexdigest()
-        json.dump(cases, open(lp, "w"), indent=1, ensure_ascii=False)
-        open(lp, "a").write("\n")
+def cmd_store(a):
+    """Write the text of a read_file answer (saved as JSON {"text": ..., "total": N})."""
+    d = json.load(open(a.raw))
+    text = d["text"]
+    if "total" in d and len(text) != d["total"]:
+        raise SystemExit(f"{a.raw}: {len(text)} characters, read_file said total_chars {d['total']}")
+    data = text.encode("utf-8")
+    os.makedirs(os.path.dirname(a.out), exist_ok=True)
+    open(a.out, "wb").write(data)
+    print(hashlib.sha256(data).hexdigest(), a.out)
 
 
 def added_lines(text):
@@ -203,6 +145,7 @@ def added_lines(text):
     for l in text.splitlines():
         if l.startswith("+++ "):
             path = l[4:].split("/", 1)[1] if l[4:].startswith("b/") else l[4:]
+            path = path.split("\t")[0]
         elif l.startswith("+") and path:
             out.add((path, l[1:].strip()))
     return out
@@ -224,17 +167,24 @@ def cmd_check(a):
             if norm(c["subject"]) in subjects:
                 problems.append(f"{cid}: duplicate subject in batch 8")
             subjects.add(norm(c["subject"]))
-            sha = origin_sha(c)
-            data = fetch_unseen.format_patch(a.gitdir, sha)
-            why = excluded(ex, c["subject"], sha, data.decode("utf-8", "replace"))
+            path, sha = origin_parts(c)
+            f = os.path.join(a.out_root, set_dir(lp), cid + ".patch")
+            if not os.path.exists(f):
+                problems.append(f"{cid}: {f} missing")
+                continue
+            data = open(f, "rb").read()
+            text = data.decode("utf-8", "replace")
+            if f"Git-commit: {sha}" not in text:
+                problems.append(f"{cid}: stored text does not carry Git-commit {sha}")
+            why = excluded(ex, c["subject"], sha, text)
+            for fx in re.findall(r"^Fixes:\s*([0-9a-f]{12,40})", text, re.M):
+                if fx[:12] in ex[1]:
+                    why = why or f"Fixes {fx[:12]} used before"
             if why:
                 problems.append(f"{cid}: {why}")
             if hashlib.sha256(data).hexdigest() != c.get("sha256"):
-                problems.append(f"{cid}: sha256 differs from the regenerated patch")
-            f = os.path.join(a.out_root, set_dir(lp), cid + ".patch")
-            if not os.path.exists(f) or open(f, "rb").read() != data:
-                problems.append(f"{cid}: {f} missing or not the regenerated text")
-            adds = added_lines(data.decode("utf-8", "replace"))
+                problems.append(f"{cid}: sha256 differs from {f}")
+            adds = added_lines(text)
             for spec_ in c.get("lines", []):
                 p, _, t = spec_.partition(":+")
                 if (p, t.strip()) not in adds:
@@ -251,14 +201,10 @@ def cmd_check(a):
 def main():
     ap = argparse.ArgumentParser()
     sp = ap.add_subparsers(dest="cmd", required=True)
-    p = sp.add_parser("candidates"); p.add_argument("gitdir"); p.add_argument("--range", default="v4.12..v6.13")
-    p = sp.add_parser("negatives"); p.add_argument("gitdir"); p.add_argument("--dirs", required=True)
-    p.add_argument("--range", default="v4.12..v6.13"); p.add_argument("--seed", type=int, default=20260808)
-    p.add_argument("--n", type=int, default=60)
-    for name in ("write", "check"):
-        p = sp.add_parser(name); p.add_argument("gitdir"); p.add_argument("out_root"); p.add_argument("labels", nargs="+")
+    p = sp.add_parser("store"); p.add_argument("raw"); p.add_argument("out")
+    p = sp.add_parser("check"); p.add_argument("out_root"); p.add_argument("labels", nargs="+")
     a = ap.parse_args()
-    return {"candidates": cmd_candidates, "negatives": cmd_negatives, "write": cmd_write, "check": cmd_check}[a.cmd](a) or 0
+    return {"store": cmd_store, "check": cmd_check}[a.cmd](a) or 0
 
 
 if __name__ == "__main__":
