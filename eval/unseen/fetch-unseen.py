@@ -29,11 +29,17 @@ not mirrored) has no archive to read: it is
 fetched from lore with --lore and reported as differing, and reported as
 missing without it.
 
-The eighth batch (dev8, holdout8) is planned from mainline git instead of
-mails: its origin names "torvalds/linux commit <sha> (format-patch)" and the
-text is regenerated with `git format-patch -1 --stdout` and pinned options
-(FORMAT_PATCH below) from a bare clone MIRRORS_DIR/torvalds+linux. A set
-whose label file does not exist yet is skipped with a note.
+The eighth batch (dev8, holdout8) comes from openSUSE/kernel-source
+patches.suse/ instead of mails: its origin reads "openSUSE/kernel-source
+patches.suse/<file> (Git-commit <sha>)" and the text is that file as the
+search tool's read_file returned it (evidence.kernel_source_commit names the
+kernel-source commit of the stored version). With a bare clone
+MIRRORS_DIR/openSUSE+kernel-source holding that commit the file is re-read
+with `git show <commit>:<path>`; without one such a case is reported as
+missing ("index only ...; re-read with read_file"), or with --lore taken from
+the lore link when the patch carries one (reported as differing: lore has
+the mail, not the SUSE text). A set whose label file does not exist yet is
+skipped with a note.
 
 The mails are third-party text: keep OUT_ROOT out of the project's commits.
 Exit status 1 if any case is missing or differs.
@@ -60,7 +66,7 @@ SETS = {
     "holdout8": ("labels-holdout8.json", "holdout8"),
 }
 
-# The eighth batch's cases are mainline commits, not mails: origin
+# Kept from the first plan for the eighth batch (mainline commits): origin
 # "torvalds/linux commit <40-hex> (format-patch)", text = the output of
 # `git format-patch` with the options below, run on a bare clone named
 # torvalds+linux under MIRRORS_DIR. Every option that config or the git
@@ -84,6 +90,16 @@ def gitdir(mirrors, repo):
         if os.path.isdir(cand):
             return cand
     return None
+
+SUSE = re.compile(r"^openSUSE/kernel-source (patches\.suse/\S+) \(Git-commit ([0-9a-f]{40})\)$")
+
+def from_kernel_source(mirrors, c):
+    m = SUSE.match(c["origin"])
+    g = gitdir(mirrors, "openSUSE/kernel-source")
+    commit = (c.get("evidence") or {}).get("kernel_source_commit")
+    if g is None or not commit:
+        raise FileNotFoundError(f"index only (openSUSE/kernel-source path {m[1]}); re-read with read_file")
+    return subprocess.run(["git", "--git-dir", g, "show", f"{commit}:{m[1]}"], capture_output=True, check=True).stdout
 
 def from_archive(mirrors, origin):
     fp = re.match(r"^(\S+/\S+) commit ([0-9a-f]{40}) \(format-patch\)$", origin)
@@ -127,9 +143,12 @@ def main():
         for c in cases:
             try:
                 try:
-                    data = from_archive(a.mirrors, c["origin"])
+                    if SUSE.match(c["origin"]):
+                        data = from_kernel_source(a.mirrors, c)
+                    else:
+                        data = from_archive(a.mirrors, c["origin"])
                 except FileNotFoundError:
-                    if not a.lore:
+                    if not a.lore or "/r/" not in c["source_url"]:
                         raise
                     data = from_lore(c["source_url"])
                 open(os.path.join(out, c["id"] + ".patch"), "wb").write(data)
