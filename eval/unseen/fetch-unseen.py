@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Re-create the unseen evaluation cases from the public list archives.
 
-usage: fetch-unseen.py MIRRORS_DIR [OUT_ROOT] [--set dev|holdout|dev2|holdout2|dev3|holdout3|dev4|holdout4|dev5|holdout5|dev6|holdout6|dev7|holdout7|all] [--lore]
+usage: fetch-unseen.py MIRRORS_DIR [OUT_ROOT] [--set dev|holdout|dev2|holdout2|dev3|holdout3|dev4|holdout4|dev5|holdout5|dev6|holdout6|dev7|holdout7|dev8|holdout8|all] [--lore]
 
 Every case is one mail of a lore.kernel.org list, as kept in the public-inbox
 git mirrors on GitHub (github.com/linux-mailinglist-archives/<list>.0; one
@@ -29,6 +29,18 @@ not mirrored) has no archive to read: it is
 fetched from lore with --lore and reported as differing, and reported as
 missing without it.
 
+The eighth batch (dev8, holdout8) comes from openSUSE/kernel-source
+patches.suse/ instead of mails: its origin reads "openSUSE/kernel-source
+patches.suse/<file> (Git-commit <sha>)" and the text is that file as the
+search tool's read_file returned it (evidence.kernel_source_commit names the
+kernel-source commit of the stored version). With a bare clone
+MIRRORS_DIR/openSUSE+kernel-source holding that commit the file is re-read
+with `git show <commit>:<path>`; without one such a case is reported as
+missing ("index only ...; re-read with read_file"), or with --lore taken from
+the lore link when the patch carries one (reported as differing: lore has
+the mail, not the SUSE text). A set whose label file does not exist yet is
+skipped with a note.
+
 The mails are third-party text: keep OUT_ROOT out of the project's commits.
 Exit status 1 if any case is missing or differs.
 """
@@ -50,7 +62,27 @@ SETS = {
     "holdout6": ("labels-holdout6.json", "holdout6"),
     "dev7": ("labels-dev7.json", "unseen-dev7"),
     "holdout7": ("labels-holdout7.json", "holdout7"),
+    "dev8": ("labels-dev8.json", "unseen-dev8"),
+    "holdout8": ("labels-holdout8.json", "holdout8"),
 }
+
+# Kept from the first plan for the eighth batch (mainline commits): origin
+# "torvalds/linux commit <40-hex> (format-patch)", text = the output of
+# `git format-patch` with the options below, run on a bare clone named
+# torvalds+linux under MIRRORS_DIR. Every option that config or the git
+# version could change is pinned so the bytes (and the sha256) are stable.
+FORMAT_PATCH = ["-c", "core.abbrev=12", "-c", "diff.noprefix=false",
+                "-c", "diff.mnemonicPrefix=false", "-c", "diff.relative=false",
+                "-c", "diff.renames=true", "-c", "diff.algorithm=myers",
+                "-c", "format.signature=", "-c", "format.coverLetter=false",
+                "-c", "i18n.logOutputEncoding=UTF-8"]
+FORMAT_PATCH_ARGS = ["format-patch", "-1", "--stdout", "--no-signature",
+                     "--no-numbered", "--no-color", "--stat=72",
+                     "--encode-email-headers"]
+
+def format_patch(g, sha):
+    return subprocess.run(["git", "--git-dir", g, *FORMAT_PATCH, *FORMAT_PATCH_ARGS, sha],
+                          capture_output=True, check=True, env={**os.environ, "TZ": "UTC", "LC_ALL": "C"}).stdout
 
 def gitdir(mirrors, repo):
     d = os.path.join(mirrors, repo.replace("/", "+"))
@@ -59,7 +91,23 @@ def gitdir(mirrors, repo):
             return cand
     return None
 
+SUSE = re.compile(r"^openSUSE/kernel-source (patches\.suse/\S+) \(Git-commit ([0-9a-f]{40})\)$")
+
+def from_kernel_source(mirrors, c):
+    m = SUSE.match(c["origin"])
+    g = gitdir(mirrors, "openSUSE/kernel-source")
+    commit = (c.get("evidence") or {}).get("kernel_source_commit")
+    if g is None or not commit:
+        raise FileNotFoundError(f"index only (openSUSE/kernel-source path {m[1]}); re-read with read_file")
+    return subprocess.run(["git", "--git-dir", g, "show", f"{commit}:{m[1]}"], capture_output=True, check=True).stdout
+
 def from_archive(mirrors, origin):
+    fp = re.match(r"^(\S+/\S+) commit ([0-9a-f]{40}) \(format-patch\)$", origin)
+    if fp:
+        g = gitdir(mirrors, fp[1])
+        if g is None:
+            raise FileNotFoundError(f"no clone of {fp[1]} under {mirrors}")
+        return format_patch(g, fp[2])
     m = re.match(r"^(\S+/\S+) commit ([0-9a-f]{40}) \(m\)$", origin)
     if not m:
         if "(search index file" in origin:
@@ -87,14 +135,20 @@ def main():
         labels, sub = SETS[name]
         out = os.path.join(a.out_root, sub)
         os.makedirs(out, exist_ok=True)
+        if not os.path.exists(os.path.join(here, labels)):
+            print(f"{name}: {labels} does not exist (batch not built); skipped")
+            continue
         cases = json.load(open(os.path.join(here, labels)))
         done = 0
         for c in cases:
             try:
                 try:
-                    data = from_archive(a.mirrors, c["origin"])
+                    if SUSE.match(c["origin"]):
+                        data = from_kernel_source(a.mirrors, c)
+                    else:
+                        data = from_archive(a.mirrors, c["origin"])
                 except FileNotFoundError:
-                    if not a.lore:
+                    if not a.lore or "/r/" not in c["source_url"]:
                         raise
                     data = from_lore(c["source_url"])
                 open(os.path.join(out, c["id"] + ".patch"), "wb").write(data)

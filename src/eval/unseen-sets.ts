@@ -1,6 +1,6 @@
 // The unseen sets of eval/unseen/ and how `npm run eval:unseen -- --set X`
-// picks them: one set by name, `batch3` ... `batch7` for the third, fourth,
-// fifth, sixth or seventh batch alone, `all` (the default) for every set.
+// picks them: one set by name, `batch3` ... `batch8` for the third, fourth,
+// fifth, sixth, seventh or eighth batch alone, `all` (the default) for every set.
 // Pure data and selection; no I/O.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +32,8 @@ export const SETS = {
   holdout6: { labels: labels("labels-holdout6.json"), sub: "holdout6", perCase: false },
   dev7: { labels: labels("labels-dev7.json"), sub: "unseen-dev7", perCase: true },
   holdout7: { labels: labels("labels-holdout7.json"), sub: "holdout7", perCase: false },
+  dev8: { labels: labels("labels-dev8.json"), sub: "unseen-dev8", perCase: true },
+  holdout8: { labels: labels("labels-holdout8.json"), sub: "holdout8", perCase: false },
 } as const satisfies Record<string, UnseenSet>;
 export type SetName = keyof typeof SETS;
 
@@ -43,6 +45,7 @@ export const GROUPS: Readonly<Record<string, readonly SetName[]>> = {
   batch5: ["dev5", "holdout5"],
   batch6: ["dev6", "holdout6"],
   batch7: ["dev7", "holdout7"],
+  batch8: ["dev8", "holdout8"],
 };
 
 /** Combined figures (aggregates only), printed when every set they join was run. */
@@ -59,6 +62,8 @@ export const COMBINED: readonly { name: string; sets: readonly SetName[] }[] = [
   { name: "holdout1-6", sets: ["holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6"] },
   { name: "dev1-7", sets: ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7"] },
   { name: "holdout1-7", sets: ["holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7"] },
+  { name: "dev1-8", sets: ["dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8"] },
+  { name: "holdout1-8", sets: ["holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8"] },
 ];
 
 /** The sets `--set which` names, in report order; a clear error for anything else. */

@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { COMBINED, SETS, completeCombined, selectSets, type SetName } from "../../src/eval/unseen-sets.js";
 
-const ALL: SetName[] = ["dev", "holdout", "dev2", "holdout2", "dev3", "holdout3", "dev4", "holdout4", "dev5", "holdout5", "dev6", "holdout6", "dev7", "holdout7"];
+const ALL: SetName[] = ["dev", "holdout", "dev2", "holdout2", "dev3", "holdout3", "dev4", "holdout4", "dev5", "holdout5", "dev6", "holdout6", "dev7", "holdout7", "dev8", "holdout8"];
 
 describe("unseen set wiring (npm run eval:unseen --set)", () => {
-  it("selects one set, the third to seventh batch alone, or all fourteen in report order", () => {
+  it("selects one set, the third to eighth batch alone, or all sixteen in report order", () => {
     expect(selectSets()).toEqual(ALL);
     expect(selectSets("all")).toEqual(ALL);
     expect(selectSets("batch3")).toEqual(["dev3", "holdout3"]);
@@ -20,19 +20,21 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
     expect(selectSets("holdout6")).toEqual(["holdout6"]);
     expect(selectSets("batch7")).toEqual(["dev7", "holdout7"]);
     expect(selectSets("dev7")).toEqual(["dev7"]);
+    expect(selectSets("batch8")).toEqual(["dev8", "holdout8"]);
+    expect(selectSets("holdout8")).toEqual(["holdout8"]);
     expect(selectSets("dev3")).toEqual(["dev3"]);
     expect(selectSets("holdout2")).toEqual(["holdout2"]);
   });
 
   it("rejects any other name with the list of accepted ones, inherited object keys included", () => {
-    for (const bad of ["batch8", "dev8", "toString", "constructor", ""])
+    for (const bad of ["batch9", "dev9", "toString", "constructor", ""])
       expect(() => selectSets(bad)).toThrow(
-        /--set takes dev, holdout, dev2, holdout2, dev3, holdout3, dev4, holdout4, dev5, holdout5, dev6, holdout6, dev7, holdout7, all, batch3, batch4, batch5, batch6, batch7/,
+        /--set takes dev, holdout, dev2, holdout2, dev3, holdout3, dev4, holdout4, dev5, holdout5, dev6, holdout6, dev7, holdout7, dev8, holdout8, all, batch3, batch4, batch5, batch6, batch7, batch8/,
       );
   });
 
   it("prints only the holdouts in aggregate, and every set has its own labels file and data folder", () => {
-    expect(Object.entries(SETS).filter(([, s]) => !s.perCase).map(([n]) => n)).toEqual(["holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7"]);
+    expect(Object.entries(SETS).filter(([, s]) => !s.perCase).map(([n]) => n)).toEqual(["holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8"]);
     expect(new Set(Object.values(SETS).map((s) => s.sub)).size).toBe(ALL.length);
     for (const [name, set] of Object.entries(SETS)) {
       expect(existsSync(set.labels), name).toBe(true);
@@ -43,7 +45,7 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
     }
   });
 
-  it("labels no case twice across the fourteen sets", () => {
+  it("labels no case twice across the sixteen sets", () => {
     const seen = new Map<string, string>();
     for (const [name, set] of Object.entries(SETS))
       for (const l of JSON.parse(readFileSync(set.labels, "utf8")) as { id: string; source_url: string }[]) {
@@ -67,12 +69,15 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
       "holdout1-6",
       "dev1-7",
       "holdout1-7",
+      "dev1-8",
+      "holdout1-8",
     ]);
     expect(completeCombined(selectSets("batch3"))).toEqual([]);
     expect(completeCombined(selectSets("batch4"))).toEqual([]);
     expect(completeCombined(selectSets("batch5"))).toEqual([]);
     expect(completeCombined(selectSets("batch6"))).toEqual([]);
     expect(completeCombined(selectSets("batch7"))).toEqual([]);
+    expect(completeCombined(selectSets("batch8"))).toEqual([]);
     expect(completeCombined(["dev", "dev2"]).map((c) => c.name)).toEqual(["dev+dev2"]);
   });
 
@@ -107,6 +112,7 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
     ["fifth", ["dev5", "holdout5"], false],
     ["sixth", ["dev6", "holdout6"], true],
     ["seventh", ["dev7", "holdout7"], false],
+    ["eighth", ["dev8", "holdout8"], false],
   ] as const)("labels every hazard of the %s batch with its evidence and an added line, and keeps linked cases in one set", (_batch, names, removalOnly) => {
     const byId = new Map<string, { set: string; kind: string }>();
     for (const name of names)
@@ -137,6 +143,7 @@ describe("unseen set wiring (npm run eval:unseen --set)", () => {
     ["batch5", "dev5", "holdout5", "unseen-dev5"],
     ["batch6", "dev6", "holdout6", "unseen-dev6"],
     ["batch7", "dev7", "holdout7", "unseen-dev7"],
+    ["batch8", "dev8", "holdout8", "unseen-dev8"],
   ] as const)("runs --set %s over that batch's folders only", (batch, dev, holdout, devSub) => {
     const root = mkdtempSync(join(tmpdir(), `eval-${batch}-`));
     try {
