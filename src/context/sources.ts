@@ -392,7 +392,7 @@ export function sourcesOver(backend: TreeBackend, opts: SourcesOptions = {}): Tr
       // applied): its text is the post-image, and the patch reversed on it gives the pre-image
       const reverted = applied ? null : revertFile(oldText, f);
       if (reverted) {
-        pre.set(f.path, reverted.text);
+        pre.set(f.path, reverted.offsets.some((o) => o !== 0) ? restate(reverted.text, f, reverted.offsets, "old") : reverted.text);
         post.set(f.path, reverted.offsets.some((o) => o !== 0) ? restate(oldText, f, reverted.offsets) : oldText);
         note(p, `${f.path}: the tree already holds this patch's changes (it applies in reverse${reverted.offsets.some((o) => o !== 0) ? `, offset ${reverted.offsets.join(", ")} lines` : ""}); the tree's text is read as the post-image`);
       } else if (!applied) {
@@ -404,6 +404,8 @@ export function sourcesOver(backend: TreeBackend, opts: SourcesOptions = {}): Tr
         // keep the patch's line numbers: rebuild the post-image with each hunk at its stated new line
         note(p, `${f.path}: hunks applied by context (offset ${applied.offsets.join(", ")} lines); source context follows the tree`);
         post.set(f.path, restate(applied.text, f, applied.offsets));
+        // and the pre-image the same way: the patch's old line numbers name the tree's lines the hunks replaced
+        if (f.oldPath !== null) pre.set(f.path, restate(oldText, f, applied.offsets, "old"));
       } else post.set(f.path, applied.text);
       // local headers the file includes
       const text = post.get(f.path) ?? oldText;
@@ -534,15 +536,19 @@ function note(p: Patch, msg: string): void {
 export { note as addNote };
 
 /**
- * The post-image rebuilt so each hunk's lines sit at the new line numbers the
- * patch states: the text around hunks comes from the tree, shifted to fit.
+ * An image rebuilt so each hunk's lines sit at the line numbers the patch
+ * states for that side (the post-image: new lines; the pre-image: old lines),
+ * when the hunks applied `offsets` lines away: the text around hunks comes
+ * from the tree, shifted to fit.
  */
-function restate(applied: string, f: FileDiff, offsets: number[]): string {
+function restate(applied: string, f: FileDiff, offsets: number[], side: "new" | "old" = "new"): string {
   const lines = applied.split("\n");
   const out: string[] = [];
   let src = 0; // index into the applied text
   f.hunks.forEach((h, i) => {
-    const newAt = h.newLines === 0 ? h.newStart : h.newStart - 1;
+    const start = side === "new" ? h.newStart : h.oldStart;
+    const count = side === "new" ? h.newLines : h.oldLines;
+    const newAt = count === 0 ? start : start - 1;
     const actualAt = newAt + (offsets[i] ?? 0);
     // copy the tree's lines before the hunk so that the output reaches the stated position: padding with blank
     // lines, or leaving some out: blank lines first (nearest the hunk; none that ends a macro's continued line),
@@ -565,7 +571,7 @@ function restate(applied: string, f: FileDiff, offsets: number[]): string {
     for (let k = src; k < actualAt; k++) if (!dropped.has(k)) out.push(lines[k]!);
     while (out.length < newAt) out.push("");
     src = actualAt;
-    const n = h.lines.filter((l) => l.kind !== "del").length;
+    const n = h.lines.filter((l) => l.kind !== (side === "new" ? "del" : "add")).length;
     for (let k = 0; k < n; k++) out.push(lines[src++] ?? "");
   });
   out.push(...lines.slice(src));

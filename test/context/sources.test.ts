@@ -114,6 +114,10 @@ describe("openTreeSources", () => {
     // the added line where the patch says; every line of code of the tree kept (two blank lines left out)
     expect(post[10]).toBe("\tz->buf = kzalloc(64, GFP_KERNEL);");
     expect(post.filter((l) => l.trim() !== "")).toEqual(moved.replace("\tzap_collect(z);\n", "\tzap_collect(z);\n\tz->buf = kzalloc(64, GFP_KERNEL);\n").split("\n").filter((l) => l.trim() !== ""));
+    // the pre-image too: the hunk's old lines where the patch's old line numbers say (the old side is read by them)
+    const pre = sources.contextFor(input.patches[0]!)!.preImage("drivers/zap/zap_gc.c")!.split("\n");
+    expect(pre[9]).toBe("\tzap_collect(z);");
+    expect(pre.filter((l) => l.trim() !== "")).toEqual(moved.split("\n").filter((l) => l.trim() !== ""));
   });
 
   it("reads a tree that already holds the patch as its post-image, the patch reversed on it as the pre-image", async () => {
@@ -144,7 +148,10 @@ describe("openTreeSources", () => {
     await sources.prepare!(input.patches);
     expect(input.patches[0]!.notes.join("\n")).toMatch(/already holds this patch's changes \(it applies in reverse, offset 3, 3 lines\)/);
     const ctx = sources.contextFor(input.patches[0]!)!;
-    expect(ctx.preImage("drivers/zap/zap_fill.c")).toBe("/* lines the patch's base did not have */\nstatic int zap_seen;\n\n" + body(false));
+    // the pre-image with the patch's old line numbers (the tree's lines above it shifted to fit)
+    const pre = ctx.preImage("drivers/zap/zap_fill.c")!.split("\n");
+    expect(pre.slice(4)).toEqual(body(false).split("\n").slice(4));
+    expect(pre[4]).toBe("\tzap_scan(z);");
     const post = ctx.postImage("drivers/zap/zap_fill.c")!.split("\n");
     expect(post[4]).toBe("\tmutex_lock(&z->lock);");
     expect(post[11]).toBe("\t\tz->slot[i] = kzalloc(64, GFP_KERNEL);");
