@@ -585,6 +585,12 @@ export class WorkqueueAnalysis {
     return [...new Set(this.patch.files.map((f) => (image === "post" ? f.path : f.oldPath ?? f.path)))].flatMap((p) => this.fileViews(p, image));
   }
 
+  /** A file the patch changes (named by its old path) whose post-image the sources could not make: the patch does not apply to it. */
+  private unappliedOld(oldPath: string): boolean {
+    const f = this.patch.files.find((x) => (x.oldPath ?? x.path) === oldPath);
+    return f !== undefined && f.newPath !== null && this.source !== undefined && this.source.postImage(f.path) === undefined;
+  }
+
   /**
    * Views of every function of one file of the tree, from the linear scan:
    * their calls, classified by the same vocabulary, without the state along
@@ -599,10 +605,13 @@ export class WorkqueueAnalysis {
     let text = this.textOf(path, image);
     const out: FnView[] = [];
     const changed = this.changedLines[image].get(path) ?? new Set<number>();
-    const fragments = text === undefined && changed.size > 0 ? this.fragmentViewsOf(path, image, changed) : [];
+    // the old side of a file the patch does not apply to: the tree's text is another version, not the patch's
+    // pre-image, so the patch's old line numbers do not name its lines; the hunks' fragments say what was there
+    const otherVersion = image === "pre" && text !== undefined && changed.size > 0 && this.unappliedOld(path);
+    const fragments = (text === undefined || otherVersion) && changed.size > 0 ? this.fragmentViewsOf(path, image, changed) : [];
     out.push(...fragments);
     // a file the patch does not apply to: the tree's version of its other functions stands in (callers, work bindings)
-    const standIn = text === undefined && image === "post" ? this.standInText(path) : undefined;
+    const standIn = text === undefined && image === "post" ? this.standInText(path) : otherVersion ? text : undefined;
     text ??= standIn;
     if (text !== undefined && text.length <= MAX_TEXT && /\.[ch]$/.test(path)) {
       const audit = this.ra.mode === "audit";

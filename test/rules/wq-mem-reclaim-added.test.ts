@@ -341,6 +341,19 @@ describe("wq-mem-reclaim-added: work moved off a system queue onto a queue the p
     expect(f[0]!.message).toContain("to zrp_wq, a WQ_MEM_RECLAIM queue");
   });
 
+  it("a tree of another version, which the patch does not apply to: the move is read from the patch's own deleted line", async () => {
+    const init = 'struct workqueue_struct *zrp_wq;\n\nint zrp_init(void)\n{\n\tzrp_wq = alloc_workqueue("zrp", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);\n\treturn zrp_wq ? 0 : -ENOMEM;\n}\n';
+    // the tree's version queues on another system queue and tests another field: the hunk's context does not match
+    const later = before.replace("\tif (x->connected)\n\t\tschedule_work(&x->buf.refresh_work);", "\tif (x->ready)\n\t\tqueue_work(system_highpri_wq, &x->buf.refresh_work);");
+    const tree = new Map([
+      ["net/zrp/verbs.c", later],
+      ["net/zrp/main.c", init],
+    ]);
+    const f = await reviewWithTree(tree, { files: [{ path: "net/zrp/verbs.c", before, after: helper("zrp_wq") }] }, [rule]);
+    expect(f.map((x) => [x.line, x.messageId])).toEqual([[16, "movedToQueue"]]);
+    expect(f[0]!.message).toContain("moves from schedule_work() (system_wq) (system queues have no rescuer) to zrp_wq, a WQ_MEM_RECLAIM queue");
+  });
+
   it("is quiet when the work still goes to a system queue, or only another work item moves", () => {
     expect(run(helper("system_unbound_wq"))).toEqual([]);
     expect(run(helper("zrp_wq").replace("&buf->refresh_work", "&buf->other_work"))).toEqual([]);
