@@ -585,6 +585,27 @@ export class WorkqueueAnalysis {
     return [...new Set(this.patch.files.map((f) => (image === "post" ? f.path : f.oldPath ?? f.path)))].flatMap((p) => this.fileViews(p, image));
   }
 
+  private staticMemo = new Map<string, boolean>();
+
+  /** `name` is a variable the file declares static at file scope (`static struct workqueue_struct *name;`). */
+  private fileStatic(path: string, name: string, image: Image): boolean {
+    const k = `${image}:${path}:${name}`;
+    let hit = this.staticMemo.get(k);
+    if (hit === undefined) {
+      const t = this.textOf(path, image) ?? (image === "post" ? this.standInText(path) : undefined) ?? this.patchText(path, image);
+      hit = t !== undefined && t.includes(name) && new RegExp(`^static\\s[^;(=]*\\b${name}\\s*(?:=[^=]|;|\\[)`, "m").test(t);
+      this.staticMemo.set(k, hit);
+    }
+    return hit;
+  }
+
+  /** The patch's own lines of a file on one side (diff only, or a file the tree does not have). */
+  private patchText(path: string, image: Image): string | undefined {
+    const f = this.patch.files.find((x) => (image === "post" ? x.path : x.oldPath ?? x.path) === path);
+    if (!f) return undefined;
+    return f.hunks.flatMap((h) => h.lines.filter((l) => l.kind !== (image === "post" ? "del" : "add")).map((l) => l.text)).join("\n");
+  }
+
   /** A file the patch changes (named by its old path) whose post-image the sources could not make: the patch does not apply to it. */
   private unappliedOld(oldPath: string): boolean {
     const f = this.patch.files.find((x) => (x.oldPath ?? x.path) === oldPath);
@@ -888,7 +909,9 @@ export class WorkqueueAnalysis {
       if (hit) return hit;
     }
     const key = keyOf(expr);
-    const mk = `${image}:${this.tree ? dirname(path) : ""}:${key}`;
+    // a queue variable declared static in this file is this file's own: its facts are not the directory's
+    const own = /^\s*[A-Za-z_]\w*\s*$/.test(expr) && this.fileStatic(path, key, image);
+    const mk = `${image}:${this.tree ? (own ? path : dirname(path)) : ""}:${key}`;
     const memo = this.queueMemo.get(mk);
     if (memo) return memo;
     const out = this.queueFactUncached(path, expr, key, image);
@@ -937,7 +960,15 @@ export class WorkqueueAnalysis {
   private queueFactUncached(path: string, expr: string, key: string, image: Image): QueueFact {
     const sys = SYSTEM_QUEUES[key];
     if (sys) return { key, label: key, name: null, system: true, flags: { memReclaim: false, legacy: false, text: key, how: "system" }, at: null };
-    const sites = this.allocSites(path, image, key);
+    // a bare variable: allocations of a variable another file declares static are another queue; a variable this file
+    // declares static is allocated here only
+    const bare = /^\s*[A-Za-z_]\w*\s*$/.test(expr);
+    const all = this.allocSites(path, image, key);
+    const sites = !bare
+      ? all
+      : this.fileStatic(path, key, image)
+        ? all.filter((x) => x.view.path === path)
+        : all.filter((x) => x.view.path === path || !this.fileStatic(x.view.path, key, image));
     if (sites.length > 0) {
       const flags = sites.map((s) => this.flagsOf(s));
       const first = sites[0]!;

@@ -66,3 +66,59 @@ describe("alloc-in-reclaim-work findings", () => {
     expect(f[0]!.message).toContain("zed_chunk_fn -> zed_reset_zone");
   });
 });
+
+describe("alloc-in-reclaim-work: a queue variable declared static in two files is two queues", () => {
+  // written for this test: a client and a server of one transport, each with its own static queue of the same name
+  const client = (flags: string) => `// zlink client
+#include "zlink.h"
+
+static struct workqueue_struct *zl_wq;
+
+static int zl_alloc_reqs(struct zl_path *p)
+{
+	p->reqs = kcalloc(p->queue_depth, sizeof(*p->reqs), GFP_KERNEL);
+	return p->reqs ? 0 : -ENOMEM;
+}
+
+static void zl_reconnect_work(struct work_struct *work)
+{
+	struct zl_path *p = container_of(to_delayed_work(work), struct zl_path, reconnect_dwork);
+
+	zl_alloc_reqs(p);
+}
+
+static void zl_error_recovery(struct zl_path *p)
+{
+	queue_delayed_work(zl_wq, &p->reconnect_dwork, HZ);
+}
+
+static void zl_init_path(struct zl_path *p)
+{
+	INIT_DELAYED_WORK(&p->reconnect_dwork, zl_reconnect_work);
+}
+
+static int __init zl_client_init(void)
+{
+	zl_wq = alloc_workqueue("zl_client_wq", ${flags}, 0);
+	return zl_wq ? 0 : -ENOMEM;
+}
+`;
+  const server = `// zlink server
+#include "zlink.h"
+
+static struct workqueue_struct *zl_wq;
+
+static int __init zl_server_init(void)
+{
+	zl_wq = alloc_workqueue("zl_server_wq", 0, 0);
+	return zl_wq ? 0 : -ENOMEM;
+}
+`;
+  it("the client's allocation in its WQ_MEM_RECLAIM work is judged by the client's queue, not made unknown by the server's", async () => {
+    const path = "drivers/zlink/zl-clt.c";
+    const before = client("WQ_MEM_RECLAIM").replace("\tp->reqs = kcalloc(p->queue_depth, sizeof(*p->reqs), GFP_KERNEL);\n", "\tp->reqs = NULL;\n");
+    const f = await reviewWithTree(new Map([[path, before], ["drivers/zlink/zl-srv.c", server]]), { files: [{ path, before, after: client("WQ_MEM_RECLAIM") }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[8, "warning"]]);
+    expect(f[0]!.message).toContain('"zl_client_wq" (zl_wq), a WQ_MEM_RECLAIM queue');
+  });
+});
