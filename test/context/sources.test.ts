@@ -30,8 +30,9 @@ function tree(files: Record<string, string>): string {
 }
 
 const QUEUES = [
-  "static struct workqueue_struct *zap_reclaim_wq;",
-  "static struct workqueue_struct *zap_plain_wq;",
+  // not static: zap_gc.c uses them (a header declares them extern)
+  "struct workqueue_struct *zap_reclaim_wq;",
+  "struct workqueue_struct *zap_plain_wq;",
   "static int zap_init(struct zap *z)",
   "{",
   "\tzap_reclaim_wq = alloc_workqueue(\"zap-r\", WQ_MEM_RECLAIM, 0);",
