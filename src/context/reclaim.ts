@@ -1340,7 +1340,7 @@ export class ReclaimAnalysis {
     if (!this.facts) return this.patchCallerRole(view);
     // a function the patch adds to a file it does not apply to: the tree does not have it, the patch's fragments
     // that call it do (each of them with the role the tree gives its own version, readInTree())
-    if (!view.whole && !this.readInTree(view) && this.source?.postImage(view.path) === undefined) return this.fragmentCallerRole(view, line, users);
+    if (!view.whole && !this.readInTree(view) && this.source?.postImage(view.path) === undefined) return this.fragmentCallerRole(view, users);
     // callers within the directory, breadth first (and, for a function exported to other modules, its users in
     // other directories: their ops tables and their callers)
     let frontier: { file: string; name: string; chain: string[]; edges: ChainEdge[] }[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [] }];
@@ -1447,13 +1447,12 @@ export class ReclaimAnalysis {
     return null;
   }
 
-  /** Diff-only: a caller shown in the patch that has a role. */
   /**
    * With a tree the patch does not apply to: the role of a function the tree does not define (the patch adds it),
    * from the fragments of the patch that call it. A caller read in the tree gives the role the tree gives its
    * version of it, as far as four calls up; the chain ends with the added function.
    */
-  private fragmentCallerRole(view: FnView, line: number | undefined, users: boolean): RoleFact | null {
+  private fragmentCallerRole(view: FnView, users: boolean): RoleFact | null {
     for (const other of this.post()) {
       if (other === view || other.whole || other.name === view.name || !other.flow.events.some((e) => e.callee === view.name)) continue;
       const r = this.directRole(other.path, other.name, other.signature) ?? (this.readInTree(other) ? this.memoRole(other, undefined, users) : null);
@@ -1462,6 +1461,7 @@ export class ReclaimAnalysis {
     return null;
   }
 
+  /** Diff-only: a caller shown in the patch that has a role. */
   private patchCallerRole(view: FnView): RoleFact | null {
     for (const other of this.post()) {
       if (other === view || !other.flow.events.some((e) => e.callee === view.name)) continue;

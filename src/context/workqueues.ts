@@ -451,6 +451,9 @@ export function formatArgCount(format: string): number {
 
 // ---------------------------------------------------------------- the analysis
 
+/** A queue named by a variable alone (not a field, a call or an expression): a file-static one is its file's own. */
+const BARE_VARIABLE = /^\s*[A-Za-z_]\w*\s*$/;
+
 export class WorkqueueAnalysis {
   readonly kernel: KernelVersion;
   readonly tree: boolean;
@@ -910,7 +913,7 @@ export class WorkqueueAnalysis {
     }
     const key = keyOf(expr);
     // a queue variable declared static in this file is this file's own: its facts are not the directory's
-    const own = /^\s*[A-Za-z_]\w*\s*$/.test(expr) && this.fileStatic(path, key, image);
+    const own = BARE_VARIABLE.test(expr) && this.fileStatic(path, key, image);
     const mk = `${image}:${this.tree ? (own ? path : dirname(path)) : ""}:${key}`;
     const memo = this.queueMemo.get(mk);
     if (memo) return memo;
@@ -962,7 +965,7 @@ export class WorkqueueAnalysis {
     if (sys) return { key, label: key, name: null, system: true, flags: { memReclaim: false, legacy: false, text: key, how: "system" }, at: null };
     // a bare variable: allocations of a variable another file declares static are another queue; a variable this file
     // declares static is allocated here only
-    const bare = /^\s*[A-Za-z_]\w*\s*$/.test(expr);
+    const bare = BARE_VARIABLE.test(expr);
     const all = this.allocSites(path, image, key);
     const sites = !bare
       ? all
