@@ -54,10 +54,29 @@ export function blockingWork(a: ReclaimAnalysis, w: WorkqueueAnalysis, view: FnV
   for (const b of fns) {
     if (seen.has(`${b.file}:${b.fn}`) || b.fn === view.name) continue;
     seen.add(`${b.file}:${b.fn}`);
-    for (const h of reachBelow(a, b.file, b.fn, deeper, { maxDepth: 4 })) {
-      if (best && (BLOCK_WEIGHT[best.blocker.kind] > BLOCK_WEIGHT[h.hit.kind] || (BLOCK_WEIGHT[best.blocker.kind] === BLOCK_WEIGHT[h.hit.kind] && best.chain.length <= h.chain.length))) continue;
-      best = { call: ev.callee, target: ev.info.expr, fn: b.fn, boundAt: { file: b.file, line: b.line }, chain: h.chain, blocker: h.hit, site: { file: h.file, line: h.line } };
-    }
+    const h = blockingBelow(a, b.file, b.fn);
+    if (h && (!best || moreSerious(h, best))) best = { call: ev.callee, target: ev.info.expr, fn: b.fn, boundAt: { file: b.file, line: b.line }, ...h };
   }
   return best;
+}
+
+/** The most serious blocking call a function reaches within four calls (shortest chain first), or null. */
+export function blockingBelow(a: ReclaimAnalysis, file: string, fn: string): Pick<BlockingWork, "chain" | "blocker" | "site"> | null {
+  let best: Pick<BlockingWork, "chain" | "blocker" | "site"> | null = null;
+  for (const h of reachBelow(a, file, fn, deeper, { maxDepth: 4 })) {
+    const c = { chain: h.chain, blocker: h.hit, site: { file: h.file, line: h.line } };
+    if (!best || moreSerious(c, best)) best = c;
+  }
+  return best;
+}
+
+function moreSerious(x: Pick<BlockingWork, "chain" | "blocker">, y: Pick<BlockingWork, "chain" | "blocker">): boolean {
+  const dx = BLOCK_WEIGHT[x.blocker.kind];
+  const dy = BLOCK_WEIGHT[y.blocker.kind];
+  return dx > dy || (dx === dy && x.chain.length < y.chain.length);
+}
+
+/** A wait_for_completion() at `path`:`line` whose completion a work function signals after blocking (blockingBelow()). */
+export function completionWaitBlocks(a: ReclaimAnalysis, w: WorkqueueAnalysis, path: string, line: number): boolean {
+  return w.completionWaits().some((cw) => cw.view.path === path && cw.ev.line === line && cw.signals.some((s) => blockingBelow(a, s.file, s.fn) !== null));
 }

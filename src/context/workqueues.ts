@@ -1116,8 +1116,8 @@ export class WorkqueueAnalysis {
    * work functions near it that complete() the same completion and the
    * queues their work items are queued on.
    */
-  completionWaits(): { view: FnView; ev: FlowEvent; expr: string; signals: { fn: string; work: string; queueing: Queueing; queue: QueueFact }[] }[] {
-    const out: { view: FnView; ev: FlowEvent; expr: string; signals: { fn: string; work: string; queueing: Queueing; queue: QueueFact }[] }[] = [];
+  completionWaits(): { view: FnView; ev: FlowEvent; expr: string; signals: { fn: string; file: string; work: string; queueing: Queueing; queue: QueueFact }[] }[] {
+    const out: { view: FnView; ev: FlowEvent; expr: string; signals: { fn: string; file: string; work: string; queueing: Queueing; queue: QueueFact }[] }[] = [];
     // diff-only, the functions near a wait are the patch's, whatever the wait: without a complete() in any of them
     // no wait has a signal, and the waits need not be walked
     if (!this.tree && !this.viewsNear("", "post", "", (t) => mayHold(t, ["completion-signal"])).some((v) => v.flow.events.some((e) => COMPLETION_SIGNALS[e.callee] !== undefined && e.args[0] !== undefined))) return out;
@@ -1127,14 +1127,14 @@ export class WorkqueueAnalysis {
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "wait" || ev.info.wait !== "completion" || !view.changed.has(ev.line) || !ev.args[0]) continue;
         const key = keyOf(ev.args[0]);
-        const signals: { fn: string; work: string; queueing: Queueing; queue: QueueFact }[] = [];
+        const signals: { fn: string; file: string; work: string; queueing: Queueing; queue: QueueFact }[] = [];
         for (const sv of this.viewsNear(view.path, "post", key, (t) => mayHold(t, ["completion-signal"]))) {
           if (!sv.flow.events.some((e) => COMPLETION_SIGNALS[e.callee] !== undefined && e.args[0] !== undefined && keyOf(e.args[0]) === key)) continue;
           for (const b of this.bindings(sv.path, "post", { fn: sv.name }))
             for (const q of this.queueings(b.file, "post", { work: b.work })) {
               // the same queueing seen twice (a fragment and the tree's version of a file the patch does not apply to)
               if (signals.some((x) => x.fn === sv.name && x.queueing.view.path === q.view.path && x.queueing.ev.line === q.ev.line)) continue;
-              signals.push({ fn: sv.name, work: b.work, queueing: q, queue: this.queueFact(q.view.path, q.queueExpr, "post") });
+              signals.push({ fn: sv.name, file: sv.path, work: b.work, queueing: q, queue: this.queueFact(q.view.path, q.queueExpr, "post") });
             }
         }
         if (signals.length > 0) out.push({ view, ev, expr: ev.args[0], signals });

@@ -194,3 +194,43 @@ describe("reclaim-waits-on-work diff-only, everything in the patch", () => {
     expect(runRule(rule, { files: [{ path, before: null, after: file(FREES, flushLine) }] })).toEqual([]);
   });
 });
+
+describe("reclaim-waits-on-work: a wait for a completion that work signals", () => {
+  // the shrinker queues the write-out and waits until the work says it is done
+  const work = (body: string) => `static void tallow_flush_workfn(struct work_struct *work)
+{
+	struct tallow_sb *ts = container_of(work, struct tallow_sb, flush_work);
+
+${body}	complete(&ts->flush_done);
+}
+`;
+  const file = (body: string, wait: string) => `// tallow: a cache of directory entries
+#include "tallow.h"
+
+${work(body)}
+static unsigned long tallow_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	struct tallow_sb *ts = s->private_data;
+
+	queue_work(ts->wq, &ts->flush_work);
+${wait}	return tallow_free_clean(ts);
+}
+
+${SETUP}`;
+  const wait = "\twait_for_completion(&ts->flush_done);\n";
+  const review = (body: string) => reviewWithTree(new Map([[path, file(body, "")]]), { files: [{ path, before: file(body, ""), after: file(body, wait) }] }, [rule]);
+
+  it("warns when the completing work starts a journal handle, naming where it is queued", async () => {
+    const f = await review(WRITES);
+    expect(f.map((x) => [x.line, x.severity, x.messageId])).toEqual([[21, "warning", "waitsOnCompletion"]]);
+    expect(f[0]!.message).toContain("wait_for_completion(&ts->flush_done) waits for a completion that tallow_flush_workfn() signals, as work queued at fs/tallow/cache.c:20");
+    expect(f[0]!.message).toContain("tallow_flush_workfn -> jbd2_journal_start");
+  });
+
+  it("is quiet when the completing work only frees memory, where shrinker-blocking's note that the waker is unknown stays", async () => {
+    expect(await review(FREES)).toEqual([]);
+    const both = (body: string) => reviewWithTree(new Map([[path, file(body, "")]]), { files: [{ path, before: file(body, ""), after: file(body, wait) }] }, [rule, shrinkerBlocking]);
+    expect((await both(FREES)).map((x) => [x.rule, x.severity])).toEqual([["shrinker-blocking", "info"]]);
+    expect((await both(WRITES)).map((x) => x.rule)).toEqual(["reclaim-waits-on-work"]);
+  });
+});

@@ -9,7 +9,7 @@
 // container_of() in the work function) and what it calls, a few calls deep.
 import { definitionOf, functionText, rootLabel, rootsOf } from "../../context/call-chains.js";
 import { reclaimAnalysis, type ReclaimAnalysis } from "../../context/reclaim.js";
-import { blockingWork } from "../../context/work-waits.js";
+import { blockingBelow, blockingWork } from "../../context/work-waits.js";
 import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Patch, Report, Rule } from "../../types.js";
 import type { Role } from "../../vocab/kernel-api.js";
@@ -57,7 +57,7 @@ export const rule: Rule = {
       why:
         "Shrinker callbacks, inode eviction from the superblock shrinker and folio release run inside memory reclaim, " +
         "often in kswapd. flush_work(), flush_delayed_work(), flush_workqueue() and cancel_*_sync() sleep until the work " +
-        "has run. When that work waits for IO, writes back, starts or joins a filesystem transaction, or drops a last " +
+        "has run, and so does wait_for_completion() on a completion the work signals. When that work waits for IO, writes back, starts or joins a filesystem transaction, or drops a last " +
         "reference that evicts, reclaim waits for all of it: every task reclaiming stalls behind the work, and when the " +
         "IO or the commit needs memory, nothing makes progress.",
       fix:
@@ -74,12 +74,16 @@ export const rule: Rule = {
     messages: {
       guardedWait:
         "{{chain}}: {{call}}({{target}}) waits for {{fn}}(), which {{what}} ({{workChain}}, {{where}}), but only when {{guard}} allows it: the author chose which reclaiming tasks wait; check that those can wait for IO or a commit",
+      waitsOnCompletion:
+        "{{chain}}: {{call}}({{target}}) waits for a completion that {{fn}}() signals, as work queued at {{queued}}; {{fn}}() {{what}} ({{workChain}}, {{where}}): reclaim now waits for that work, and the work for IO or a commit that may itself need memory",
+      guardedCompletion:
+        "{{chain}}: {{call}}({{target}}) waits for a completion that {{fn}}() signals, as work queued at {{queued}}, and {{fn}}() {{what}} ({{workChain}}, {{where}}), but only when {{guard}} allows it: the author chose which reclaiming tasks wait; check that those can wait for IO or a commit",
       waitsOnWork:
         "{{chain}}: {{call}}({{target}}) waits for {{fn}}(), the work's function (bound at {{bound}}), which {{what}} ({{workChain}}, {{where}}): reclaim now waits for that work, and the work for IO or a commit that may itself need memory",
     },
     knowledge: [HISTORY.nonBlockingInodeReclaim, HISTORY.shrinkerWorkOffload],
     scope: "line",
-    needles: ["flush_work", "flush_delayed_work", "flush_workqueue", "drain_workqueue", "cancel_work_sync", "cancel_delayed_work_sync", "flush_rcu_work"],
+    needles: ["flush_work", "flush_delayed_work", "flush_workqueue", "drain_workqueue", "cancel_work_sync", "cancel_delayed_work_sync", "flush_rcu_work", "wait_for_completion"],
   },
   check(ctx) {
     const a = reclaimAnalysis(ctx);
@@ -121,6 +125,41 @@ export const rule: Rule = {
           identifiers: [b.call, b.fn, b.blocker.call, ...path.chain],
           fix: `Do not wait for ${b.target} in ${v.name}(), which reclaim runs through ${path.role.root}() (${path.role.label}): let ${b.fn}() finish on its own and skip what it has not finished with${path.role.role === "shrinker" ? " (return SHRINK_STOP)" : ""}, or keep this flush off the paths reclaim runs.`,
         });
+      }
+    }
+    // a wait for a completion that work signals: the same wait, through the completion
+    for (const cw of w.completionWaits()) {
+      const k = `${cw.view.path}:${cw.ev.line}`;
+      if (done.has(k)) continue;
+      const path = rootsOf(a, cw.view, (r) => RECLAIM_RUNS.has(r), { maxDepth: 4 })[0];
+      if (!path) continue;
+      for (const sig of cw.signals) {
+        const b = blockingBelow(a, sig.file, sig.fn);
+        if (!b) continue;
+        done.add(k);
+        const chain = [rootLabel(path), ...path.chain.slice(1), `${cw.ev.callee}(${cw.expr})`];
+        const guard = taskGuard(a, cw.view.path, [...(cw.ev.conds ?? []), ...(cw.ev.guards ?? [])]);
+        out.push({
+          messageId: guard ? "guardedCompletion" : "waitsOnCompletion",
+          ...(guard ? { severity: "info" as const, unknowns: [`which reclaiming tasks the test ${guard} lets through to the wait`] } : {}),
+          file: cw.view.path,
+          line: cw.ev.line,
+          data: {
+            chain: chainText(chain),
+            call: cw.ev.callee,
+            target: cw.expr,
+            fn: sig.fn,
+            queued: `${sig.queueing.view.path}:${sig.queueing.ev.line}`,
+            what: b.blocker.what,
+            workChain: chainText(b.chain),
+            guard: guard ?? "",
+            where: `${b.site.file}:${b.site.line}${treeVersion(ctx.patch, a, b.site.file) ? " of the source tree's version, which the patch does not apply to" : ""}`,
+          },
+          chain: [...chain, ...b.chain],
+          identifiers: [cw.ev.callee, sig.fn, b.blocker.call, ...path.chain],
+          fix: `Do not wait for ${cw.expr} in ${cw.view.name}(), which reclaim runs through ${path.role.root}() (${path.role.label}): let ${sig.fn}() finish on its own and skip what it has not finished with${path.role.role === "shrinker" ? " (return SHRINK_STOP)" : ""}, or keep this wait off the paths reclaim runs.`,
+        });
+        break;
       }
     }
     return out;

@@ -10,7 +10,7 @@ import { BLOCK_WEIGHT, blockerOf, lockHeldAcross, type Blocker, type HeldAcross 
 import { definitionVisible, opsImplementations, reachBelow, rootLabel, type RootPath } from "../../context/call-chains.js";
 import { lockKeyOf } from "../../context/events.js";
 import { reclaimAnalysis, type FnView, type ReclaimAnalysis } from "../../context/reclaim.js";
-import { blockingWork } from "../../context/work-waits.js";
+import { blockingWork, completionWaitBlocks } from "../../context/work-waits.js";
 import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule, Severity } from "../../types.js";
 import { LOCK_CALLS, SYSTEM_QUEUES } from "../../vocab/kernel-api.js";
@@ -49,7 +49,9 @@ export const rule: Rule = {
       quiet:
         "Try-locks (with SHRINK_STOP or skipping the object), spinlocks, calls whose definition shows no blocking, " +
         "the same calls in functions no shrinker reaches, and calls the patch only moved. Waits whose waker is not " +
-        "visible (completions, events, flushes of work) are info: what they wait for decides. An audit of existing " +
+        "visible (completions, events, flushes of work) are info: what they wait for decides (a flush of work, or a " +
+        "wait for a completion work signals, whose work is seen to wait on IO or a transaction is " +
+        "reclaim-waits-on-work's warning instead). An audit of existing " +
         "code follows helpers two calls deep (not three) and reports sleeping locks only when the same lock is " +
         "seen held across an allocation or IO. A shrinker function the patch changes without any of that (and " +
         "without an allocation on its changed lines, which the allocation rules judge) gets one info note saying " +
@@ -105,8 +107,8 @@ export const rule: Rule = {
         if (moved.has(`${e.callee}\0${e.args.join(",")}`)) continue;
         if (e.info.kind === "lock" && e.info.op !== "acquire") continue;
         const b = blockerOf(e.callee, e.args);
-        // a flush of work whose function blocks: reclaim-waits-on-work says what the work waits on
-        if (b?.kind === "wait" && a.mode !== "audit" && blockingWork(a, workqueueAnalysis(ctx), v, e)) continue;
+        // a flush of work (or a wait for a completion work signals) whose function blocks: reclaim-waits-on-work says what the work waits on
+        if (b?.kind === "wait" && a.mode !== "audit" && (blockingWork(a, workqueueAnalysis(ctx), v, e) || completionWaitBlocks(a, workqueueAnalysis(ctx), v.path, e.line))) continue;
         if (b) {
           found.push(throughEviction(a, { v, path, line: e.line, chain: [...path.chain, e.callee], blocker: b, site: { file: v.path, line: e.line }, via: null }));
           continue;
