@@ -7,9 +7,10 @@
 // signatures of the vocabulary and the callers in the sources; the work's
 // function from its binding (INIT_WORK() and friends, DECLARE_WORK(),
 // container_of() in the work function) and what it calls, a few calls deep.
-import { definitionOf, functionText, rootLabel, rootsOf } from "../../context/call-chains.js";
-import { reclaimAnalysis, type ReclaimAnalysis } from "../../context/reclaim.js";
-import { blockingBelow, blockingWork } from "../../context/work-waits.js";
+import { definitionOf, functionText, rootLabel, rootsOf, type RootPath } from "../../context/call-chains.js";
+import type { FlowEvent } from "../../context/flow.js";
+import { reclaimAnalysis, type FnView, type ReclaimAnalysis } from "../../context/reclaim.js";
+import { blockingBelow, blockingWork, type BlockingWork } from "../../context/work-waits.js";
 import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Patch, Report, Rule } from "../../types.js";
 import type { Role } from "../../vocab/kernel-api.js";
@@ -103,28 +104,7 @@ export const rule: Rule = {
         const b = blockingWork(a, w, v, e);
         if (!b) continue;
         done.add(k);
-        const chain = [rootLabel(path), ...path.chain.slice(1), `${b.call}(${b.target})`];
-        const guard = taskGuard(a, v.path, [...(e.conds ?? []), ...(e.guards ?? [])]);
-        out.push({
-          messageId: guard ? "guardedWait" : "waitsOnWork",
-          ...(guard ? { severity: "info" as const, unknowns: [`which reclaiming tasks the test ${guard} lets through to the wait, and whether the work can make progress while they wait`] } : {}),
-          file: v.path,
-          line: e.line,
-          data: {
-            chain: chainText(chain),
-            call: b.call,
-            target: b.target,
-            fn: b.fn,
-            bound: `${b.boundAt.file}:${b.boundAt.line}`,
-            what: b.blocker.what,
-            workChain: chainText(b.chain),
-            guard: guard ?? "",
-            where: `${b.site.file}:${b.site.line}${treeVersion(ctx.patch, a, b.site.file) ? " of the source tree's version, which the patch does not apply to" : ""}`,
-          },
-          chain: [...chain, ...b.chain],
-          identifiers: [b.call, b.fn, b.blocker.call, ...path.chain],
-          fix: `Do not wait for ${b.target} in ${v.name}(), which reclaim runs through ${path.role.root}() (${path.role.label}): let ${b.fn}() finish on its own and skip what it has not finished with${path.role.role === "shrinker" ? " (return SHRINK_STOP)" : ""}, or keep this flush off the paths reclaim runs.`,
-        });
+        out.push(waitReport(ctx.patch, a, { view: v, ev: e, path, call: b.call, target: b.target, fn: b.fn, via: { bound: `${b.boundAt.file}:${b.boundAt.line}` }, below: b }));
       }
     }
     // a wait for a completion that work signals: the same wait, through the completion
@@ -137,31 +117,46 @@ export const rule: Rule = {
         const b = blockingBelow(a, sig.file, sig.fn);
         if (!b) continue;
         done.add(k);
-        const chain = [rootLabel(path), ...path.chain.slice(1), `${cw.ev.callee}(${cw.expr})`];
-        const guard = taskGuard(a, cw.view.path, [...(cw.ev.conds ?? []), ...(cw.ev.guards ?? [])]);
-        out.push({
-          messageId: guard ? "guardedCompletion" : "waitsOnCompletion",
-          ...(guard ? { severity: "info" as const, unknowns: [`which reclaiming tasks the test ${guard} lets through to the wait`] } : {}),
-          file: cw.view.path,
-          line: cw.ev.line,
-          data: {
-            chain: chainText(chain),
-            call: cw.ev.callee,
-            target: cw.expr,
-            fn: sig.fn,
-            queued: `${sig.queueing.view.path}:${sig.queueing.ev.line}`,
-            what: b.blocker.what,
-            workChain: chainText(b.chain),
-            guard: guard ?? "",
-            where: `${b.site.file}:${b.site.line}${treeVersion(ctx.patch, a, b.site.file) ? " of the source tree's version, which the patch does not apply to" : ""}`,
-          },
-          chain: [...chain, ...b.chain],
-          identifiers: [cw.ev.callee, sig.fn, b.blocker.call, ...path.chain],
-          fix: `Do not wait for ${cw.expr} in ${cw.view.name}(), which reclaim runs through ${path.role.root}() (${path.role.label}): let ${sig.fn}() finish on its own and skip what it has not finished with${path.role.role === "shrinker" ? " (return SHRINK_STOP)" : ""}, or keep this wait off the paths reclaim runs.`,
-        });
+        out.push(waitReport(ctx.patch, a, { view: cw.view, ev: cw.ev, path, call: cw.ev.callee, target: cw.expr, fn: sig.fn, via: { queued: `${sig.queueing.view.path}:${sig.queueing.ev.line}` }, below: b }));
         break;
       }
     }
     return out;
   },
 };
+
+/**
+ * The report for a wait reclaim now makes: on a flush (`bound`: where the work's function is bound) or on a
+ * completion a work function signals (`queued`: where that work is queued); info when a test of the calling task
+ * guards it.
+ */
+function waitReport(
+  patch: Patch,
+  a: ReclaimAnalysis,
+  w: { view: FnView; ev: FlowEvent; path: RootPath; call: string; target: string; fn: string; via: { bound: string } | { queued: string }; below: Pick<BlockingWork, "chain" | "blocker" | "site"> },
+): Report {
+  const completion = "queued" in w.via;
+  const chain = [rootLabel(w.path), ...w.path.chain.slice(1), `${w.call}(${w.target})`];
+  const guard = taskGuard(a, w.view.path, [...(w.ev.conds ?? []), ...(w.ev.guards ?? [])]);
+  const b = w.below;
+  return {
+    messageId: completion ? (guard ? "guardedCompletion" : "waitsOnCompletion") : guard ? "guardedWait" : "waitsOnWork",
+    ...(guard ? { severity: "info" as const, unknowns: [`which reclaiming tasks the test ${guard} lets through to the wait, and whether the work can make progress while they wait`] } : {}),
+    file: w.view.path,
+    line: w.ev.line,
+    data: {
+      chain: chainText(chain),
+      call: w.call,
+      target: w.target,
+      fn: w.fn,
+      ...w.via,
+      what: b.blocker.what,
+      workChain: chainText(b.chain),
+      guard: guard ?? "",
+      where: `${b.site.file}:${b.site.line}${treeVersion(patch, a, b.site.file) ? " of the source tree's version, which the patch does not apply to" : ""}`,
+    },
+    chain: [...chain, ...b.chain],
+    identifiers: [w.call, w.fn, b.blocker.call, ...w.path.chain],
+    fix: `Do not wait for ${w.target} in ${w.view.name}(), which reclaim runs through ${w.path.role.root}() (${w.path.role.label}): let ${w.fn}() finish on its own and skip what it has not finished with${w.path.role.role === "shrinker" ? " (return SHRINK_STOP)" : ""}, or keep this ${completion ? "wait" : "flush"} off the paths reclaim runs.`,
+  };
+}
