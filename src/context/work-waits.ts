@@ -60,13 +60,21 @@ export function blockingWork(a: ReclaimAnalysis, w: WorkqueueAnalysis, view: FnV
   return best;
 }
 
+/** Per analysis, blockingBelow() by file and function: asked by reclaim-waits-on-work and shrinker-blocking alike. */
+const belowMemo = new WeakMap<ReclaimAnalysis, Map<string, Pick<BlockingWork, "chain" | "blocker" | "site"> | null>>();
+
 /** The most serious blocking call a function reaches within four calls (shortest chain first), or null. */
 export function blockingBelow(a: ReclaimAnalysis, file: string, fn: string): Pick<BlockingWork, "chain" | "blocker" | "site"> | null {
+  let m = belowMemo.get(a);
+  if (!m) belowMemo.set(a, (m = new Map()));
+  const k = `${file}\0${fn}`;
+  if (m.has(k)) return m.get(k)!;
   let best: Pick<BlockingWork, "chain" | "blocker" | "site"> | null = null;
   for (const h of reachBelow(a, file, fn, deeper, { maxDepth: 4 })) {
     const c = { chain: h.chain, blocker: h.hit, site: { file: h.file, line: h.line } };
     if (!best || moreSerious(c, best)) best = c;
   }
+  m.set(k, best);
   return best;
 }
 

@@ -176,6 +176,15 @@ export interface WaitLink {
   at: { file: string; line: number };
 }
 
+/** A wait_for_completion() on a changed line whose completion work functions signal (completionWaits()). */
+export interface CompletionWait {
+  view: FnView;
+  ev: FlowEvent;
+  expr: string;
+  /** The signalling functions (and their files), the work they run as, where it is queued and on which queue. */
+  signals: { fn: string; file: string; work: string; queueing: Queueing; queue: QueueFact }[];
+}
+
 export interface WorkBehaviour {
   fn: string;
   view: FnView | null;
@@ -1037,7 +1046,7 @@ export class WorkqueueAnalysis {
     const re = new RegExp(`^(?:static\\s+)?(${declares.join("|")})\\s*\\(`, "gm");
     for (const f of this.filesNear(path, image)) {
       // a file the patch does not apply to has no post image: the tree's version of it
-      const t = this.textOf(f, image) ?? (image === "post" && this.source?.postImage(f) === undefined ? this.textOf(f, "pre") : undefined);
+      const t = this.textOf(f, image) ?? (image === "post" ? this.standInText(f) : undefined);
       if (t === undefined || !t.includes("DECLARE_") || !t.includes(q.fn ?? q.work ?? "")) continue;
       for (const m of t.matchAll(re)) {
         const spec = WORK_INITS[m[1]!]!;
@@ -1116,8 +1125,14 @@ export class WorkqueueAnalysis {
    * work functions near it that complete() the same completion and the
    * queues their work items are queued on.
    */
-  completionWaits(): { view: FnView; ev: FlowEvent; expr: string; signals: { fn: string; file: string; work: string; queueing: Queueing; queue: QueueFact }[] }[] {
-    const out: { view: FnView; ev: FlowEvent; expr: string; signals: { fn: string; file: string; work: string; queueing: Queueing; queue: QueueFact }[] }[] = [];
+  completionWaits(): CompletionWait[] {
+    return (this.completionMemo ??= this.completionWaitsUncached());
+  }
+
+  private completionMemo: CompletionWait[] | null = null;
+
+  private completionWaitsUncached(): CompletionWait[] {
+    const out: CompletionWait[] = [];
     // diff-only, the functions near a wait are the patch's, whatever the wait: without a complete() in any of them
     // no wait has a signal, and the waits need not be walked
     if (!this.tree && !this.viewsNear("", "post", "", (t) => mayHold(t, ["completion-signal"])).some((v) => v.flow.events.some((e) => COMPLETION_SIGNALS[e.callee] !== undefined && e.args[0] !== undefined))) return out;
@@ -1127,7 +1142,7 @@ export class WorkqueueAnalysis {
       for (const ev of view.flow.events) {
         if (ev.info.kind !== "wait" || ev.info.wait !== "completion" || !view.changed.has(ev.line) || !ev.args[0]) continue;
         const key = keyOf(ev.args[0]);
-        const signals: { fn: string; file: string; work: string; queueing: Queueing; queue: QueueFact }[] = [];
+        const signals: CompletionWait["signals"] = [];
         for (const sv of this.viewsNear(view.path, "post", key, (t) => mayHold(t, ["completion-signal"]))) {
           if (!sv.flow.events.some((e) => COMPLETION_SIGNALS[e.callee] !== undefined && e.args[0] !== undefined && keyOf(e.args[0]) === key)) continue;
           for (const b of this.bindings(sv.path, "post", { fn: sv.name }))
