@@ -16,6 +16,7 @@ import { chainConflict, linksOf, type ChainConflict } from "./chain-conds.js";
 import { getFacts } from "./facts.js";
 import { analyseFunction, functionName, type FunctionFlow } from "./flow.js";
 import { parseC } from "./parser.js";
+import { evictionNotInReclaim } from "./pinned-dentries.js";
 import { cachedScan, localStructType, opsRole, paramTypes, signatureRole, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
 import { registerMemo } from "./memos.js";
 
@@ -304,7 +305,7 @@ function ownRoleInTree(a: ReclaimAnalysis, file: string, fn: ScanFunction): Role
   const d = dirOf(a, file);
   for (const o of opsIndex(d).get(fn.name) ?? []) {
     const r = opsRole(o.struct, o.field);
-    if (r) return { role: r.role, label: r.label, root: fn.name, chain: [fn.name], how: "ops-table", at: { file: o.file, line: o.line } };
+    if (r && !evictionNotInReclaim(d.scans.get(o.file), o, r.role)) return { role: r.role, label: r.label, root: fn.name, chain: [fn.name], how: "ops-table", at: { file: o.file, line: o.line } };
   }
   const s = signatureRole(signatureText(a, file, fn));
   return s ? { role: s.role, label: s.label, root: fn.name, chain: [fn.name], how: "signature" } : null;

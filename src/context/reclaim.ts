@@ -49,6 +49,7 @@ import { lockKeyOf, mayAllocateWithMask, type LockKey } from "./events.js";
 import { getFacts, type ContextFacts } from "./facts.js";
 import { contradicted, isConstant } from "./feasible.js";
 import { unlinkedOnly } from "./unlinked.js";
+import { evictionNotInReclaim } from "./pinned-dentries.js";
 import { chainConflict, linksOf, type ChainEdge } from "./chain-conds.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
 import { applyScopes, decidedByCaller, evalMask, looksLikeGfpVariable, type Mask } from "./gfp.js";
@@ -800,7 +801,7 @@ function remoteRegistration(u: { file: string; scan: ScanFile }, name: string): 
   for (const o of u.scan.ops) {
     if (o.fn !== name) continue;
     const r = opsRole(o.struct, o.field);
-    if (r) return { role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: u.file, line: o.line }, ...(r.inReclaim ? { inReclaim: true } : {}) };
+    if (r && !evictionNotInReclaim(u.scan, o, r.role)) return { role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: u.file, line: o.line }, ...(r.inReclaim ? { inReclaim: true } : {}) };
   }
   return null;
 }
@@ -1148,9 +1149,10 @@ export class ReclaimAnalysis {
   /** Ops-table and assignment registrations of `name` in the directory, with their roles. */
   private registrations(path: string, name: string): RoleFact[] {
     const out: RoleFact[] = [];
-    for (const o of this.dir(path).opsByFn.get(name) ?? []) {
+    const d = this.dir(path);
+    for (const o of d.opsByFn.get(name) ?? []) {
       const r = opsRole(o.struct, o.field);
-      if (r) out.push({ role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: o.file, line: o.line }, ...(r.inReclaim ? { inReclaim: true } : {}) });
+      if (r && !evictionNotInReclaim(d.scans.get(o.file), o, r.role)) out.push({ role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: o.file, line: o.line }, ...(r.inReclaim ? { inReclaim: true } : {}) });
     }
     return out;
   }
@@ -1863,7 +1865,7 @@ export class ReclaimAnalysis {
     for (const f of d.files)
       for (const o of d.scans.get(f)!.ops) {
         const r = opsRole(o.struct, o.field);
-        if (!r || !r.inReclaim) continue;
+        if (!r || !r.inReclaim || evictionNotInReclaim(d.scans.get(f), o, r.role)) continue;
         // an eviction callback of a filesystem whose drop_inode drops every inode without links: what it does only
         // for such an inode runs at that inode's last iput, never from reclaim (vocabulary EVICT_UNLINKED)
         const linkedOnly = r.role === "reclaim-evict" && dropsUnlinked(d.scans.get(f)!, o);

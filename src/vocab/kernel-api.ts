@@ -614,6 +614,22 @@ export const EVICT_UNLINKED: Readonly<Provenance & { field: string; drops: reado
 };
 
 /**
+ * Filesystems that keep a reference on every dentry they create ("dget(dentry);
+ * Extra count - pin the dentry in core" in ramfs_mknod(), hugetlbfs, shmem) and
+ * drop those references only at unmount, in kill_litter_super() (d_genocide()
+ * takes one count off each pinned dentry). A linked inode of such a filesystem
+ * always has a referenced dentry, so it never waits unreferenced on the
+ * superblock's LRU where prune_icache_sb() evicts; an unlinked one is evicted
+ * at its last iput (EVICT_UNLINKED). Its eviction callbacks run at unlink,
+ * last close or unmount, not from the superblock shrinker. `killers`: the
+ * kill_sb implementations that drop the pinned references.
+ */
+export const PINNED_DENTRIES: Readonly<Provenance & { killers: readonly string[] }> = {
+  killers: ["kill_litter_super"],
+  src: "fs/super.c kill_litter_super() -> fs/dcache.c d_genocide(); fs/ramfs/inode.c ramfs_mknod() (the pinning dget()); Documentation/filesystems/porting.rst (FS_LITTER -> kill_litter_super); fs/super.c super_cache_scan() -> fs/inode.c prune_icache_sb()",
+};
+
+/**
  * Calls that may drop the last reference to an inode or dentry and so evict
  * it right there (fs/inode.c iput() -> iput_final() -> evict() ->
  * ->evict_inode, which waits for writeback and truncates; fs/dcache.c dput()

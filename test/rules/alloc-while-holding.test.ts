@@ -686,7 +686,7 @@ int tern_init(struct tern_cache *c)
   });
 });
 
-describe("alloc-while-holding with a tree: eviction that takes the lock only for an inode without links", () => {
+describe("alloc-while-holding with a tree: which evictions reclaim runs (inodes without links, filesystems that pin their dentries)", () => {
   // written for this test, modelled on a filesystem that accounts quota in its eviction callback
   const fs = (evict: string, dropInode = "") => `struct wren_quota {
 	struct mutex lock;
@@ -784,6 +784,44 @@ int wren_table_set(int id)
   });
   it("a drop_inode that is generic_delete_inode() drops them too: quiet", async () => {
     expect(await run(`\tif (!inode->i_nlink)\n\t${accounted}`, "\n\t.drop_inode\t= generic_delete_inode,")).toEqual([]);
+  });
+  // a filesystem that keeps a reference on each dentry it makes until unmount: its linked inodes never wait
+  // unreferenced on the superblock's LRU, so the shrinker does not evict them (vocabulary PINNED_DENTRIES)
+  const withType = async (tail: string) => {
+    const before = fs(accounted) + tail;
+    const after = before.replace("\tslot = wren_table_get(c, id, mask);", "\tslot = kzalloc(sizeof(long), GFP_KERNEL);");
+    return reviewWithTree(new Map([["fs/wren/super.c", before]]), { files: [{ path: "fs/wren/super.c", before, after }] }, [rule]);
+  };
+  const fsType = (kill: string, name = "wren") => `
+static struct file_system_type ${name}_fs_type = {
+	.name		= "${name}",
+	.init_fs_context = wren_init_fs_context,
+	.kill_sb	= ${kill},
+};
+`;
+  const ownKill = (inner: string) => `
+static void wren_kill_sb(struct super_block *sb)
+{
+	struct wren_fs *c = sb->s_fs_info;
+
+	${inner}(sb);
+	kfree(c);
+}
+`;
+  it("a filesystem whose kill_sb is kill_litter_super() (dentries pinned until unmount): quiet", async () => {
+    expect(await withType(fsType("kill_litter_super"))).toEqual([]);
+  });
+  it("its own kill_sb that calls kill_litter_super(): quiet", async () => {
+    expect(await withType(ownKill("kill_litter_super") + fsType("wren_kill_sb"))).toEqual([]);
+  });
+  it("a kill_sb that does not drop pinned dentries (kill_anon_super()) still warns", async () => {
+    const f = await withType(ownKill("kill_anon_super") + fsType("wren_kill_sb"));
+    expect(f.map((x) => x.messageId)).toEqual(["lockTaken"]);
+    expect(f[0]!.message).toContain("wren_evict_inode() (super_operations.evict_inode) takes it in reclaim");
+  });
+  it("a second filesystem type of the file that does not pin its dentries still warns", async () => {
+    const f = await withType(fsType("kill_litter_super") + fsType("kill_block_super", "wrenblk"));
+    expect(f.map((x) => x.messageId)).toEqual(["lockTaken"]);
   });
 });
 
