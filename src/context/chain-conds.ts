@@ -13,7 +13,7 @@
 // the later link calls first, may change it), nor a macro that reads memory
 // as it is now (READ_ONCE: vocabulary VOLATILE_READ_MACROS). Anything else
 // (a call, arithmetic, a global) says nothing. Pure: texts in, verdict out.
-import { balanced, operands, stripParens as strip } from "./feasible.js";
+import { assignments, balanced, escape, operands, stripParens as strip } from "./feasible.js";
 import { VOLATILE_READ_MACROS } from "../vocab/kernel-api.js";
 import { paramName } from "./c-scan.js";
 import type { FunctionFlow } from "./flow.js";
@@ -53,21 +53,6 @@ function inRoot(path: string, env: Env): string | null {
   if (!m) return null;
   const base = env.get(m[1]!);
   return base === undefined ? null : base + m[2]!;
-}
-
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/** How often `v` is assigned in `text` (declaration initialisers included), and the one value when there is one. */
-function assignments(text: string, v: string): { count: number; value: string | null } {
-  // `v = x`, `v += x`, `v++`, `++v`, `&v` (its address handed out; not `a && v`)
-  const re = new RegExp(`(?<![\\w.>])${escape(v)}\\s*(?:(=)(?!=)\\s*([^;,)]*)|[-+*/%|&^]=|<<=|>>=|\\+\\+|--)|(?:\\+\\+|--|(?<!&)&)\\s*${escape(v)}\\b(?!\\s*(?:->|\\.))`, "g");
-  let count = 0;
-  let value: string | null = null;
-  for (const m of text.matchAll(re)) {
-    count++;
-    value = m[1] ? m[2]!.replace(/\s+/g, "") : null;
-  }
-  return { count, value: count === 1 ? value : null };
 }
 
 /** Whether a link writes any member of `path` (`->hw =`, `.online++`). */

@@ -131,7 +131,7 @@ export function regionFlow(
   known: { params?: string[]; types?: ReadonlyMap<string, string>; initial?: FlowOptions["initial"]; entryKnown?: boolean; wrappers?: FlowOptions["wrappers"] } = {},
 ): FunctionFlow | null {
   // conditional groups read with every configuration option on (c-lines.ts takeFirstBranches), as whole functions are
-  const raw = region.lines.map((l) => l.text);
+  const raw = commentTailBlanked(region.lines.map((l) => l.text));
   const texts = raw.some((t) => t.includes("#")) ? takeFirstBranches(raw.join("\n")).split("\n") : raw;
   const first = region.lines[0]!.line;
   const bal = braceBalance(texts);
@@ -187,6 +187,27 @@ export function regionFlow(
   } finally {
     tree.delete();
   }
+}
+
+/**
+ * A fragment that begins inside a block comment opened above it (a hunk whose first context lines are a
+ * comment's continuation lines and its closing star-slash): those lines blanked up to the comment's end, so
+ * that the parser does not read the comment's words as code (`... ordering. <end> if (...)` as a call of
+ * `if`). The lines as they are when a comment opener, a line comment, a quote or a code line comes first.
+ */
+export function commentTailBlanked(texts: readonly string[]): string[] {
+  for (let i = 0; i < texts.length && i < 64; i++) {
+    const t = texts[i]!;
+    const end = t.indexOf("*/");
+    // a comment's ` * ...` continuation line is prose up to its end (quotes, slashes and all)
+    const prose = /^\s*\*(?!\/)/.test(t);
+    const before = (x: number) => x >= 0 && (end < 0 || x < end);
+    if (!prose && (before(t.indexOf("/*")) || before(t.indexOf("//")) || before(t.search(/["']/)))) return [...texts];
+    if (end >= 0) return texts.map((x, k) => (k < i ? "" : k === i ? " ".repeat(end + 2) + x.slice(end + 2) : x));
+    // a line of code (not a continuation, not blank) before any comment end
+    if (t.trim() !== "" && !prose) return [...texts];
+  }
+  return [...texts];
 }
 
 /**

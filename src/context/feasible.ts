@@ -3,7 +3,8 @@
 // passes: `if (reason == MPT_..._BRINGUP)` is never true for a caller passing
 // MPT_..._RECOVER, `if (initial)` never for one passing 0, `if (buf && len)`
 // never for one passing NULL. Only conditions on a parameter against a
-// constant are judged; anything else counts as reachable.
+// constant are judged; anything else counts as reachable. chainRuledOut()
+// carries such constants down a chain of calls, link by link.
 
 /** A constant as the call or the condition writes it: a number, NULL/true/false, or an upper-case macro or enumerator. */
 const CONSTANT = /^(?:-?\d+[uUlL]*|0[xX][0-9a-fA-F]+[uUlL]*|NULL|true|false|[A-Z][A-Z0-9_]*)$/;
@@ -104,6 +105,63 @@ export function contradicted(conds: readonly string[], params: readonly string[]
         if (holds === negated) return raw;
       }
     }
+  }
+  return null;
+}
+
+/** `s` as a literal inside a regular expression. */
+export const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** How often `v` is assigned in `text` (declaration initialisers included), and the one value when there is one. */
+export function assignments(text: string, v: string): { count: number; value: string | null } {
+  // `v = x`, `v += x`, `v++`, `++v`, `&v` (its address handed out; not `a && v`)
+  const re = new RegExp(`(?<![\\w.>])${escape(v)}\\s*(?:(=)(?!=)\\s*([^;,)]*)|[-+*/%|&^]=|<<=|>>=|\\+\\+|--)|(?:\\+\\+|--|(?<!&)&)\\s*${escape(v)}\\b(?!\\s*(?:->|\\.))`, "g");
+  let count = 0;
+  let value: string | null = null;
+  for (const m of text.matchAll(re)) {
+    count++;
+    value = m[1] ? m[2]!.replace(/\s+/g, "") : null;
+  }
+  return { count, value: count === 1 ? value : null };
+}
+
+/** One function of a call chain (root first): its parameter names, its text, and its calls as FlowEvent writes them. */
+export interface PathLink {
+  name: string;
+  params: readonly string[];
+  /** The definition's text; empty when not read (then nothing is carried through it). */
+  text: string;
+  calls: readonly { callee: string; args: readonly string[]; conds?: readonly string[]; guards?: readonly string[] }[];
+}
+
+/**
+ * Whether constants passed down a chain rule it out: a link passes constants to the next (carried on through
+ * parameters passed as they are and never assigned), and some later link calls the one after it only under
+ * conditions those constants make false (`handle_data(..., true)`, then `if (!offloaded) reconnect();`).
+ * The link whose calls are ruled out and the condition, or null when the chain may run.
+ */
+export function chainRuledOut(links: readonly PathLink[]): { link: string; cond: string } | null {
+  let bound: readonly string[] = [];
+  for (let i = 0; i + 1 < links.length; i++) {
+    const l = links[i]!;
+    const args = l.params.map((n, k) => (bound[k] && l.text !== "" && assignments(l.text, n).count === 0 ? bound[k]! : ""));
+    const calls = l.calls.filter((e) => e.callee === links[i + 1]!.name);
+    if (calls.length === 0) return null;
+    if (args.some((a) => a !== "")) {
+      const why = calls.map((e) => contradicted([...(e.conds ?? []), ...(e.guards ?? [])], l.params, args));
+      if (why.every((w) => w !== null)) return { link: l.name, cond: why[0]! };
+    }
+    // what the next link is called with: constants, and this link's parameters carried on with their values;
+    // several calls: only the values they all pass
+    const passed = calls.map((e) =>
+      e.args.map((a) => {
+        const x = a.replace(/\s+/g, "");
+        if (isConstant(x)) return x;
+        const k = l.params.indexOf(x);
+        return k >= 0 ? args[k] ?? "" : "";
+      }),
+    );
+    bound = passed[0]!.map((v, k) => (passed.every((p) => p[k] === v) ? v : ""));
   }
   return null;
 }

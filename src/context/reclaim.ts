@@ -2050,7 +2050,7 @@ export class ReclaimAnalysis {
   }
 
   /** The text of a view's function: the patch's lines for a fragment, the file's for a whole function. */
-  private viewText(v: FnView): string {
+  viewText(v: FnView): string {
     const t = v.whole ? this.text(v.path) : undefined;
     if (t !== undefined) return treeLines(v.path, t).slice(v.flow.start - 1, v.flow.end).join("\n");
     const lines: string[] = [];
@@ -2255,7 +2255,50 @@ export class ReclaimAnalysis {
         if (!best || score > best.score || (score === best.score && dist < best.dist)) best = { e, v: p, score, dist };
       }
     }
-    return best;
+    return best ?? this.replacedIn(site);
+  }
+
+  /**
+   * The allocation an added one replaces when neither its lvalue nor its allocator and size match: the one
+   * allocation the same change block deletes (`req = alloc_page(GFP_KERNEL)` rewritten as
+   * `request = foo_buf_alloc(0, len, GFP_KERNEL)`), when that block adds no other allocation.
+   */
+  private replacedIn(site: AllocSite): { e: FlowEvent; v: FnView } | null {
+    const block = this.changeBlocks(site.fn.path).find((b) => b.added.has(site.ev.line));
+    if (!block || block.deleted.size === 0) return null;
+    if (site.fn.flow.events.filter((e) => e.info.kind === "alloc" && block.added.has(e.line)).length !== 1) return null;
+    for (const p of this.preViewsOf(site.fn.path, site.fn.name)) {
+      const gone = p.flow.events.filter((e) => e.info.kind === "alloc" && block.deleted.has(e.line));
+      if (gone.length === 1) return { e: gone[0]!, v: p };
+      if (gone.length > 1) return null;
+    }
+    return null;
+  }
+
+  private blocksMemo = new Map<string, { deleted: Set<number>; added: Set<number> }[]>();
+
+  /** The change blocks of a file: runs of deleted and added lines with no context line between, as old and new line numbers. */
+  private changeBlocks(path: string): { deleted: Set<number>; added: Set<number> }[] {
+    let out = this.blocksMemo.get(path);
+    if (out) return out;
+    out = [];
+    for (const f of this.patch.files) {
+      if (f.path !== path) continue;
+      for (const h of f.hunks) {
+        let cur: { deleted: Set<number>; added: Set<number> } | null = null;
+        for (const l of h.lines) {
+          if (l.kind === "ctx") {
+            cur = null;
+            continue;
+          }
+          if (!cur) out.push((cur = { deleted: new Set(), added: new Set() }));
+          if (l.kind === "del" && l.oldLine !== null) cur.deleted.add(l.oldLine);
+          if (l.kind === "add" && l.newLine !== null) cur.added.add(l.newLine);
+        }
+      }
+    }
+    this.blocksMemo.set(path, out);
+    return out;
   }
 
   /**

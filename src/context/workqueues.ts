@@ -47,6 +47,8 @@ import { CONTAINER_OF_WORK, mayHold, mentions, type GateKind } from "./event-gat
 import { paramTypes, paramsOfSignature, perPatchAndSource, reclaimAnalysis, sharedScan, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
 import { addedLineOf, flagSitePairs, lineOfStatement, type FlagSite, type SitePair } from "./wq-flag-sites.js";
 import { registerMemo } from "./memos.js";
+import { chainRuledOut, isConstant } from "./feasible.js";
+import { paramName } from "./c-scan.js";
 
 export type Image = "post" | "pre";
 
@@ -1170,11 +1172,13 @@ export class WorkqueueAnalysis {
       if (how) return { ctx: { kind: "role", root: role.root, chain: role.chain, role, roleHow: how.what }, partial: null };
     }
     let partial: RunsAs | null = null;
-    let frontier: { view: FnView; chain: string[] }[] = [{ view, chain: [view.name] }];
+    let frontier: { view: FnView; chain: string[]; views: FnView[] }[] = [{ view, chain: [view.name], views: [view] }];
     const seen = new Set([`${view.path}:${view.name}`]);
     for (let depth = 0; depth <= RUNS_AS_DEPTH && frontier.length > 0; depth++) {
       const next: typeof frontier = [];
       for (const s of frontier) {
+        // a work function whose calls down to the function pass constants that rule the path out is not its context
+        if (s.views.length > 2 && this.pathRuledOut(s.views)) continue;
         for (const b of this.bindings(s.view.path, view.image, { fn: s.view.name })) {
           for (const q of this.queueings(b.file, view.image, { work: b.work })) {
             const qf = this.queueFact(q.view.path, q.queueExpr, view.image);
@@ -1188,12 +1192,30 @@ export class WorkqueueAnalysis {
           const k = `${c.path}:${c.name}`;
           if (seen.has(k) || seen.size > 64) continue;
           seen.add(k);
-          next.push({ view: c, chain: [c.name, ...s.chain] });
+          next.push({ view: c, chain: [c.name, ...s.chain], views: [c, ...s.views] });
         }
       }
       frontier = next;
     }
     return { ctx: null, partial };
+  }
+
+  /**
+   * Whether the constants the links of a chain of whole functions (root first) pass each other make some link's
+   * every call to the next impossible (feasible.ts chainRuledOut()). Fragments say nothing: a parameter may be
+   * assigned outside the lines shown.
+   */
+  private pathRuledOut(views: readonly FnView[]): boolean {
+    // the callers must be whole functions (the last link's own calls are not read); no constant passed: nothing to carry
+    const callers = views.slice(0, -1);
+    if (!callers.every((v) => v.whole)) return false;
+    if (!callers.some((v, i) => v.flow.events.some((e) => e.callee === views[i + 1]!.name && e.args.some((a) => isConstant(a.replace(/\s+/g, "")))))) return false;
+    // the conditions calls sit under: the walked flow of a function the scan read
+    const links = views.map((v, i) => {
+      const w = i < callers.length ? this.fullView(v) : v;
+      return { name: v.name, params: w.flow.params.map(paramName), text: this.ra.viewText(w), calls: w.flow.events };
+    });
+    return chainRuledOut(links) !== null;
   }
 
   /** Functions that call a view's function (the directory with a tree; the patch's functions without). */

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { blankDeadConditionals, functionDefinedAfter, takeFirstBranches } from "../../src/context/c-lines.js";
-import { leadingContinuation, regionFlow, regionsOf, unseenBody } from "../../src/context/diff-model.js";
+import { commentTailBlanked, leadingContinuation, regionFlow, regionsOf, unseenBody } from "../../src/context/diff-model.js";
 import { parserReady } from "../../src/context/parser.js";
 import { parsePatchText } from "../../src/ingest/index.js";
 import { formatPatch } from "../helpers/patch.js";
@@ -273,5 +273,50 @@ describe("regionsOf: definitions whose return type is on its own line", () => {
     const f = regionFlow(r)!;
     expect(f.returnsScope).toContain("noio");
     expect(f.problems).toEqual([]);
+  });
+});
+
+describe("commentTailBlanked: a fragment that starts inside a block comment", () => {
+  it("blanks the comment's continuation lines and its end, and keeps what follows on the closing line", () => {
+    expect(commentTailBlanked(["\t\t * Testing the bit under the lock orders the reads.", "\t\t */", "\t\tif (!(widget_state(w) & W_BUSY))", "\t\t\tbreak;"])).toEqual(["", " ".repeat(5), "\t\tif (!(widget_state(w) & W_BUSY))", "\t\t\tbreak;"]);
+    expect(commentTailBlanked(["\t * the end */ x = 1;", "\ty = 2;"])).toEqual([`${" ".repeat(14)} x = 1;`, "\ty = 2;"]);
+  });
+  it("keeps a fragment whose code, comment opener, line comment or string comes first", () => {
+    const as = (t: string[]) => expect(commentTailBlanked(t)).toEqual(t);
+    as(["\tx = 1;", "\t/* a */"]);
+    as(["\t/* a", "\t * b */", "\tx = 1;"]);
+    as(["\t// a */ b", "\tx = 1;"]);
+    as(["\tputs(\"*/\");"]);
+    as(["\tq = 2; /* c */", "\t*p = 1;"]);
+  });
+  it("lets regionFlow read the calls after it without a call of `if`", () => {
+    const before = `static void widget_wait_idle(struct widget *w)
+{
+	struct wait_queue_head *wq = widget_waitqueue(w);
+
+	for (;;) {
+		prepare_to_wait(wq, &w->wait, TASK_UNINTERRUPTIBLE);
+		/*
+		 * Testing the busy bit under the widget's lock orders the
+		 * reads against the waker.
+		 */
+		if (!(w->state & W_BUSY))
+			break;
+		spin_unlock(&w->lock);
+		schedule();
+		spin_lock(&w->lock);
+	}
+	finish_wait(wq, &w->wait);
+}
+`;
+    const after = before.replace("\t\tif (!(w->state & W_BUSY))", "\t\tif (!(widget_state(w) & W_BUSY))");
+    const patch = parsePatchText(formatPatch({ files: [{ path: "drivers/widget/wait.c", before, after }] }), "t.patch").patches[0]!;
+    const r = regionsOf(patch, "new")[0]!;
+    expect(r.lines[0]!.text).toContain("Testing the busy bit");
+    const callees = regionFlow(r)!.events.map((e) => e.callee);
+    expect(callees).toContain("widget_state");
+    expect(callees).toContain("spin_unlock");
+    expect(callees).toContain("schedule");
+    expect(callees).not.toContain("if");
   });
 });

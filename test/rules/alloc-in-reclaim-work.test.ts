@@ -122,3 +122,87 @@ static int __init zl_server_init(void)
     expect(f[0]!.message).toContain('"zl_client_wq" (zl_wq), a WQ_MEM_RECLAIM queue');
   });
 });
+
+describe("alloc-in-reclaim-work: a path the work's constant arguments rule out", () => {
+  // written for this test, modelled on a network filesystem client whose receive handler runs both in its
+  // demultiplex thread and, for offloaded decryption, in WQ_MEM_RECLAIM work, and reconnects only in the thread
+  const src = (arg: string, handler: string, reconnect: string) => `// SPDX-License-Identifier: GPL-2.0
+#include <linux/workqueue.h>
+
+static struct workqueue_struct *zed_decrypt_wq;
+
+static int zed_reconnect(struct zed_srv *srv)
+{
+	struct zed_sock *sk;
+
+${reconnect}
+	return zed_connect(srv, sk);
+}
+
+static int zed_handle_data(struct zed_srv *srv, char *buf, bool offloaded)
+{
+${handler}
+	return zed_copy(srv, buf);
+}
+
+static void zed_decrypt_fn(struct work_struct *work)
+{
+	struct zed_dwork *dw = container_of(work, struct zed_dwork, work);
+
+	zed_handle_data(dw->srv, dw->buf, ${arg});
+}
+
+static int zed_offload(struct zed_srv *srv, struct zed_dwork *dw)
+{
+	INIT_WORK(&dw->work, zed_decrypt_fn);
+	queue_work(zed_decrypt_wq, &dw->work);
+	return 0;
+}
+
+static int zed_init(void)
+{
+	zed_decrypt_wq = alloc_workqueue("zeddecryptd", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	return zed_decrypt_wq ? 0 : -ENOMEM;
+}
+`;
+  const guarded = "\tif (zed_expired(buf)) {\n\t\tif (!offloaded)\n\t\t\tzed_reconnect(srv);\n\t\treturn -1;\n\t}";
+  const run = async (arg: string, handler: string) => {
+    const before = src(arg, handler, "\tsk = NULL;");
+    const after = src(arg, handler, "\tsk = kzalloc(sizeof(*sk), GFP_KERNEL);\n\tif (!sk)\n\t\treturn -ENOMEM;");
+    return reviewWithTree(new Map([["fs/zed/connect.c", before]]), { files: [{ path: "fs/zed/connect.c", before, after }] }, [rule]);
+  };
+  it("the work passes true and the handler reconnects only `if (!offloaded)`: quiet", async () => {
+    expect(await run("true", guarded)).toEqual([]);
+  });
+  it("the work passes false: a warning through the handler", async () => {
+    const f = await run("false", guarded);
+    expect(f.map((x) => [x.severity, x.messageId])).toEqual([["warning", "inReclaimWork"]]);
+    expect(f[0]!.message).toContain("zed_decrypt_fn -> zed_handle_data -> zed_reconnect");
+  });
+  it("a handler that assigns the parameter before the test still warns", async () => {
+    const f = await run("true", `\toffloaded = offloaded && srv->async;\n${guarded}`);
+    expect(f.map((x) => x.messageId)).toEqual(["inReclaimWork"]);
+  });
+  it("a call outside the test still warns", async () => {
+    const f = await run("true", `${guarded}\n\tif (srv->stale)\n\t\tzed_reconnect(srv);`);
+    expect(f.map((x) => x.messageId)).toEqual(["inReclaimWork"]);
+  });
+});
+
+describe("alloc-in-reclaim-work: an allocation the patch replaces with another allocator", () => {
+  const withAlloc = (line: string) => file("WQ_MEM_RECLAIM", `${line}\n\tif (!r)\n\t\treturn -ENOMEM;\n`);
+  const review = (before: string, after: string) => reviewWithTree(new Map([["drivers/md/zed.c", before]]), { files: [{ path: "drivers/md/zed.c", before, after }] }, [rule]);
+  it("the same mask through a new allocator and lvalue in the same change block: pre-existing, naming the old call", async () => {
+    const f = await review(withAlloc("\tr = kzalloc(sizeof(*r), GFP_KERNEL);"), withAlloc("\treq = zed_buf_alloc(0, sizeof(*req), GFP_KERNEL);").replace("if (!r)", "if (!req)"));
+    expect(f.map((x) => [x.severity, x.preExisting])).toEqual([["warning", true]]);
+    expect(f[0]!.message).toContain("the patch replaces kzalloc() here, which allocated so before too");
+  });
+  it("a block that adds a second allocation beside the replaced one: the new ones are not matched to it", async () => {
+    const f = await review(withAlloc("\tr = kzalloc(sizeof(*r), GFP_KERNEL);"), withAlloc("\treq = zed_buf_alloc(0, sizeof(*req), GFP_KERNEL);\n\tzd->map = kcalloc(8, sizeof(u32), GFP_KERNEL);").replace("if (!r)", "if (!req)"));
+    expect(f.map((x) => [x.severity, Boolean(x.preExisting)])).toEqual([["warning", false], ["warning", false]]);
+  });
+  it("GFP_NOIO before: a relaxed mask, which nofs-to-kernel reports (this rule stays quiet rather than call it pre-existing)", async () => {
+    const f = await review(withAlloc("\tr = kzalloc(sizeof(*r), GFP_NOIO);"), withAlloc("\treq = zed_buf_alloc(0, sizeof(*req), GFP_KERNEL);").replace("if (!r)", "if (!req)"));
+    expect(f).toEqual([]);
+  });
+});

@@ -51,6 +51,7 @@ export const rule: Rule = {
       if (a.relaxedFrom(site)) continue; // a stricter mask relaxed: nofs-to-kernel says it, with the same chain
       // the patch rewrites a call that already allocated so: said, marked as what it was before the patch
       const before = a.unchanged(site);
+      const was = before ? a.before(site)?.callee : undefined;
       if (site.effective.reclaim === false || site.effective.io !== true) continue;
       if (judgedByHazardRules(site)) continue; // another rule speaks
       wq ??= workqueueAnalysis(ctx);
@@ -64,7 +65,7 @@ export const rule: Rule = {
         line: site.at,
         identifiers: [site.ev.callee, site.mask.name ?? site.mask.text, "WQ_MEM_RECLAIM"],
         messageId: "inReclaimWork",
-        data: { alloc: allocText(site), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain), already: before ? " (the patch rewrites this call; it allocated so before too)" : "" },
+        data: { alloc: allocText(site), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain), already: !before ? "" : was && was !== site.ev.callee ? ` (the patch replaces ${was}() here, which allocated so before too)` : " (the patch rewrites this call; it allocated so before too)" },
         ...(before ? { preExisting: true } : {}),
         fix: `Use GFP_NOIO for ${site.ev.callee}() here, or open memalloc_noio_save() in ${work.root}() so every allocation of the work is covered; or preallocate.`,
         chain: [`${work.queue.label} (WQ_MEM_RECLAIM)`, ...work.chain.map((f) => `${f}()`), allocText(site)],
