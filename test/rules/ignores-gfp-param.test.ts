@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { rule } from "../../src/rules/gfp-context/ignores-gfp-param.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { ruleTester, runRule } from "../helpers/rule-tester.js";
 import { reviewWithTree } from "../helpers/tree-review.js";
 
 // Fixtures written for these tests, modelled on a layout driver's bulk page allocation: the caller passes the
@@ -111,5 +111,33 @@ ${body}	return p;
     const before = helper("\tp = kvmalloc(size, flags);\n");
     const f = await reviewWithTree(new Map(), { files: [{ path: "net/orca/common.c", before, after: helper("\tif (size > PAGE_SIZE)\n\t\tp = kvmalloc(size, GFP_KERNEL);\n\telse\n\t\tp = kmalloc(size, flags);\n") }] }, [rule]);
     expect(f.map((x) => [x.line, x.messageId])).toEqual([[6, "ignored"]]);
+  });
+});
+
+describe("ignores-gfp-param: a function the patch adds, with its callers in the patch", () => {
+  const caller = (mask: string) => `
+int tile_setup(struct tile_layout *lo)
+{
+	return tile_alloc_pages(lo, lo->nr, ${mask});
+}
+`;
+  const header = "// SPDX-License-Identifier: GPL-2.0\n#include \"tile.h\"\n";
+  const run = async (after: string) => runRule(rule, { files: [{ path: "fs/tile/layout.c", before: header, after }] });
+  it("every call the patch adds passes GFP_KERNEL: quiet", async () => {
+    expect(await run(header + bulk("GFP_KERNEL") + caller("GFP_KERNEL"))).toEqual([]);
+  });
+  it("a call that passes GFP_NOFS: a warning naming it", async () => {
+    const f = await run(header + bulk("GFP_KERNEL") + caller("GFP_NOFS"));
+    expect(f.map((x) => x.messageId)).toEqual(["ignored"]);
+    expect(f[0]!.message).toContain("tile_setup() passes GFP_NOFS");
+  });
+  it("no call of it in the patch: the callers stay unknown (a warning)", async () => {
+    const f = await run(header + bulk("GFP_KERNEL"));
+    expect(f.map((x) => x.messageId)).toEqual(["ignored"]);
+    expect(f[0]!.message).toContain("what the callers pass is not in the diff");
+  });
+  it("a prototype of it is no call", async () => {
+    const f = await run(header + "int tile_alloc_pages(struct tile_layout *lo, unsigned int nr, gfp_t gfp);\n" + bulk("GFP_KERNEL"));
+    expect(f.map((x) => x.messageId)).toEqual(["ignored"]);
   });
 });

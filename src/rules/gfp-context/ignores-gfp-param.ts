@@ -5,10 +5,12 @@
 // allocation that ignores it does what the caller asked it not to. With a
 // source tree the callers are read: a warning names one that passes a
 // stricter mask, and the rule is quiet when every caller passes what the
-// allocation uses.
-import { reclaimAnalysis, type CallerFacts } from "../../context/reclaim.js";
+// allocation uses. A function the patch adds has no callers but the patch's
+// own calls, read from its lines with or without a tree.
+import { reclaimAnalysis, type CallerFacts, type FnView } from "../../context/reclaim.js";
 import { evalMask, type Mask } from "../../context/gfp.js";
-import type { Report, Rule } from "../../types.js";
+import type { Patch, Report, Rule } from "../../types.js";
+import { callArguments, stripLine } from "../../context/c-lines.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, chainText } from "../util/phrases.js";
 import { gfpParam, judgedByHazardRules } from "../util/sites.js";
@@ -32,7 +34,8 @@ export const rule: Rule = {
       quiet:
         "Masks stricter than GFP_KERNEL (GFP_NOFS, GFP_NOIO, atomic ones), masks derived from the parameter, allocations " +
         "the patch did not add or loosen, allocations another rule already warns on, and (with a source tree) functions " +
-        "every caller of which passes a mask that allows what the allocation does.",
+        "every caller of which passes a mask that allows what the allocation does; so is a function the patch adds whose " +
+        "calls in the patch (its only callers: it did not exist before) all pass such a mask.",
     },
     messages: {
       ignored:
@@ -68,8 +71,8 @@ export const rule: Rule = {
       const k = `${site.fn.path}:${site.at}`;
       if (seen.has(k)) continue;
       // a patch the tree does not apply to: the callers of the tree's version of the function
-      const callers = site.fn.whole || a.readInTree(site.fn) ? a.callers(site.fn) : null;
-      const inTree = site.fn.whole ? "" : " in the source tree's version of the code, which the patch does not apply to";
+      const callers = site.fn.whole || a.readInTree(site.fn) ? a.callers(site.fn) : patchCallers(ctx.patch, site.fn);
+      const inTree = site.fn.whole || !a.readInTree(site.fn) ? "" : " in the source tree's version of the code, which the patch does not apply to";
       const stricter = callers ? stricterCaller(callers, param.index, m) : null;
       // every caller read passes a known mask that allows all this allocation does: nothing ruled out
       const allKnown = callers !== null && callers.paths.every((p) => p.args[param.index] !== undefined && evalMask(p.args[param.index]!).fs !== null && evalMask(p.args[param.index]!).io !== null);
@@ -102,6 +105,42 @@ export const rule: Rule = {
     return reports;
   },
 };
+
+/**
+ * A function the patch adds (its definition line is an added line) and the patch calls: no caller of it
+ * existed before, so its callers are the patch's own calls, read from the lines it shows (added and context).
+ * Null otherwise. A call split over lines passes arguments not read (not known).
+ */
+function patchCallers(patch: Patch, fn: FnView): CallerFacts | null {
+  if (!fn.flow.entryVisible || !fn.changed.has(fn.flow.start)) return null;
+  const paths: CallerFacts["paths"] = [];
+  const call = new RegExp(`(?<![\\w.>])${fn.name}\\s*\\(`, "g");
+  for (const f of patch.files)
+    for (const h of f.hunks)
+      for (const [i, l] of h.lines.entries()) {
+        if (l.kind === "del" || l.newLine === null || (f.path === fn.path && l.newLine >= fn.flow.start && l.newLine <= fn.flow.end)) continue;
+        const code = stripLine(l.text, { inComment: false });
+        for (const m of code.matchAll(call)) {
+          // a prototype or another definition (`void name(gfp_t gfp)`) is no call
+          if (/\b(?:void|int|bool|long|unsigned|static|inline|extern|struct\s+\w+\s*\*?)\s*$/.test(code.slice(0, m.index))) continue;
+          const args = callArguments(code, m.index! + m[0].length - 1) ?? [];
+          const caller = enclosing(h.lines.slice(0, i + 1).map((x) => (x.kind === "del" ? "" : x.text))) ?? /([A-Za-z_]\w*)\s*\(/.exec(h.section)?.[1] ?? `a function of ${f.path}`;
+          paths.push({ chain: [caller], args, file: f.path, line: l.newLine, mustScopes: [], held: [], handleParams: [] });
+        }
+      }
+  return paths.length > 0 ? { searched: true, complete: true, paths, everyScope: [] } : null;
+}
+
+/** The function a hunk's last line is in: the nearest definition start above it (a name and `(` at column 0, or under a type line). */
+function enclosing(lines: readonly string[]): string | null {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const t = lines[i]!;
+    if (/^\}/.test(t)) return null;
+    const m = /^(?:[A-Za-z_][\w\s*]*?\b)?([A-Za-z_]\w*)\s*\([^;]*$/.exec(t);
+    if (m && !/^(?:if|for|while|switch|return)$/.test(m[1]!)) return m[1]!;
+  }
+  return null;
+}
 
 /** A caller that passes a mask forbidding something the allocation's mask allows. */
 function stricterCaller(callers: CallerFacts, index: number, used: Mask): { caller: string; text: string; chain: string[]; mask: Mask } | null {
