@@ -1,5 +1,6 @@
 import { rule } from "../../src/rules/gfp-context/mapping-gfp-mask.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { describe, expect, it } from "vitest";
+import { ruleTester, runRule } from "../helpers/rule-tester.js";
 
 const before = `static void fooish_set_aops(struct inode *inode)
 {
@@ -73,4 +74,35 @@ ruleTester(rule, {
       errors: [{ messageId: "clearsFs", line: 4 }],
     },
   ],
+});
+
+describe("mapping-gfp-mask: a call the patch moves", () => {
+  const setup = `static void fooish_init_meta(struct fooish_sb *sbi)
+{
+	struct address_space *mapping = fooish_meta_mapping(sbi);
+
+	mapping->a_ops = &fooish_meta_aops;
+	mapping_set_gfp_mask(mapping, GFP_NOFS);
+}
+
+static int fooish_fill_super(struct super_block *sb)
+{
+	struct fooish_sb *sbi = sb->s_fs_info;
+
+	return fooish_read_super(sbi);
+}
+`;
+  const moved = setup
+    .replace("\tmapping->a_ops = &fooish_meta_aops;\n\tmapping_set_gfp_mask(mapping, GFP_NOFS);\n", "\tmapping->a_ops = &fooish_meta_aops;\n")
+    .replace("\treturn fooish_read_super(sbi);", "\tmapping_set_gfp_mask(fooish_meta_mapping(sbi), GFP_NOFS);\n\treturn fooish_read_super(sbi);");
+  it("the same call deleted in another function of the file and added here: pre-existing, with where it came from", () => {
+    const same = moved.replace("mapping_set_gfp_mask(fooish_meta_mapping(sbi), GFP_NOFS);", "mapping_set_gfp_mask(mapping, GFP_NOFS);").replace("\tstruct fooish_sb *sbi = sb->s_fs_info;\n", "\tstruct fooish_sb *sbi = sb->s_fs_info;\n\tstruct address_space *mapping = fooish_meta_mapping(sbi);\n");
+    const f = runRule(rule, { files: [{ path: "fs/fooish/super.c", before: setup, after: same }] });
+    expect(f.map((x) => [x.messageId, x.preExisting])).toEqual([["clearsFs", true]]);
+    expect(f[0]!.message).toContain("the patch moves this call from line 6 of the old file");
+  });
+  it("another call (another mapping expression) is new", () => {
+    const f = runRule(rule, { files: [{ path: "fs/fooish/super.c", before: setup, after: moved }] });
+    expect(f.map((x) => [x.messageId, Boolean(x.preExisting)])).toEqual([["clearsFs", false]]);
+  });
 });

@@ -27,7 +27,7 @@ export const rule: Rule = {
     },
     messages: {
       clearsFs:
-        "mapping_set_gfp_mask() clears {{bits}} for the whole mapping: every page-cache allocation of this file becomes {{ctx}}, not just the caller that needs it",
+        "mapping_set_gfp_mask() clears {{bits}} for the whole mapping: every page-cache allocation of this file becomes {{ctx}}, not just the caller that needs it{{moved}}",
     },
     knowledge: [HISTORY.mappingMaskDeadlock, "pr-set-io-flusher-2019", "gfp-fs-io-doc", HISTORY.writepagesReclaimRecursion, "pagecache-gfp-mask-2014"],
     scope: "line",
@@ -35,6 +35,12 @@ export const rule: Rule = {
   },
   check({ patch }) {
     const reports: Report[] = [];
+    // the same call deleted elsewhere in the file: the patch moves it (the mapping was so before too)
+    const gone = new Map<string, number>();
+    for (const f of patch.files)
+      for (const h of f.hunks)
+        for (const l of h.lines)
+          if (l.kind === "del" && l.oldLine !== null && l.text.includes("mapping_set_gfp_mask")) gone.set(`${f.path}\0${l.text.replace(/\s+/g, "")}`, l.oldLine);
     for (const v of addedSourceLines(patch)) {
       if (!v.line.text.includes("mapping_set_gfp_mask") || !/\bmapping_set_gfp_mask\s*\(/.test(v.code)) continue;
       // the call may continue on the next new-side lines
@@ -49,9 +55,11 @@ export const rule: Rule = {
       if (!CLEARS_FS_IO.test(args)) continue;
       const io = /__GFP_IO|GFP_NOIO/.test(args);
       const fs = /__GFP_FS|GFP_NOFS/.test(args);
+      const from = gone.get(`${v.file.path}\0${v.line.text.replace(/\s+/g, "")}`);
       reports.push({
         messageId: "clearsFs",
-        data: { bits: io && fs ? "__GFP_FS and __GFP_IO" : io ? "__GFP_IO" : "__GFP_FS", ctx: io ? "NOIO" : "NOFS" },
+        data: { bits: io && fs ? "__GFP_FS and __GFP_IO" : io ? "__GFP_IO" : "__GFP_FS", ctx: io ? "NOIO" : "NOFS", moved: from !== undefined ? ` (the patch moves this call from line ${from} of the old file; the mapping was so before too)` : "" },
+        ...(from !== undefined ? { preExisting: true } : {}),
         file: v.file.path,
         line: v.line.newLine,
         identifiers: ["mapping_set_gfp_mask", ...(v.fn ? [v.fn] : [])],
