@@ -1,5 +1,6 @@
 import { rule } from "../../src/rules/gfp-context/memalloc-flags-direct.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { describe, expect, it } from "vitest";
+import { ruleTester, runRule } from "../helpers/rule-tester.js";
 
 const worker = `static void blip_process_work(struct blip_worker *w, struct list_head *cmds)
 {
@@ -153,4 +154,31 @@ ruleTester(rule, {
       errors: [{ messageId: "replaced", severity: "info" }],
     },
   ],
+});
+
+describe("memalloc-flags-direct: a worker split in two", () => {
+  // written for this test: the worker's body becomes a helper and a new function of the same name wraps it
+  const filler = `
+static int blip_queue_cmd(struct blip_worker *w, struct blip_cmd *cmd)
+{
+	spin_lock(&w->lock);
+	list_add_tail(&cmd->node, &w->cmds);
+	spin_unlock(&w->lock);
+	return blip_kick(w);
+}
+`;
+  const body = worker.replace("static void blip_process_work(struct blip_worker *w, struct list_head *cmds)", "static void do_blip_process_work(struct blip_worker *w, struct list_head *cmds)");
+  const wrapper = (flags: boolean) => `
+static void blip_process_work(struct blip_worker *w, struct list_head *cmds)
+{
+${flags ? "\tunsigned int old_flags = current->flags;\n\n\tcurrent->flags |= PF_LOCAL_THROTTLE | PF_MEMALLOC_NOIO;\n" : ""}\tdo_blip_process_work(w, cmds);
+${flags ? "\tcurrent_restore_flags(old_flags, PF_LOCAL_THROTTLE | PF_MEMALLOC_NOIO);\n" : ""}}
+`;
+  const run = (flags: boolean) => runRule(rule, { files: [{ path: "drivers/block/blip.c", before: workerNoio + filler, after: body + filler + wrapper(flags) }] });
+  it("the function of the same name sets the flags again in another hunk: no removal reported", () => {
+    expect(run(true).map((x) => x.messageId)).toEqual(["restoredByHand"]);
+  });
+  it("the new function does not set them: the removal is reported", () => {
+    expect(run(false).map((x) => x.messageId)).toEqual(["removedFromWorker"]);
+  });
 });

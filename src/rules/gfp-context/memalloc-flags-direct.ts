@@ -28,6 +28,21 @@ function flagsSetIn(hunk: Hunk, kind: "add" | "del"): Set<string> {
   return out;
 }
 
+/** Flags that added lines set in the regions of a function (by name) of one file, in any hunk. */
+function flagsAddedIn(patch: Patch, path: string, fn: string | null): Set<string> {
+  const out = new Set<string>();
+  if (!fn) return out;
+  for (const r of functionRegions(patch)) {
+    if (r.file.path !== path || r.name !== fn) continue;
+    for (const lv of r.lines) {
+      if (lv.line.kind !== "add") continue;
+      const code = stripLine(lv.line.text);
+      if (SETS.test(code)) for (const f of flagsOn(code)) out.add(f);
+    }
+  }
+  return out;
+}
+
 /** The new-file line where a deleted line sat (the next surviving line, else the previous). */
 export function positionOfDeleted(hunk: Hunk, index: number): number {
   for (let i = index + 1; i < hunk.lines.length; i++) {
@@ -150,7 +165,9 @@ export const rule: Rule = {
       if (!v.line.text.includes("flags")) continue;
       if (API_FILES.test(v.file.path) || v.file.newPath === null) continue;
       if (!SETS.test(v.code)) continue;
-      const still = flagsSetIn(v.hunk, "add");
+      // set again by the patch in this hunk, or in the function of the same name elsewhere in the file (a function
+      // split in two keeps its name on the part that still sets them)
+      const still = new Set([...flagsSetIn(v.hunk, "add"), ...flagsAddedIn(patch, v.file.path, v.fn)]);
       const flags = flagsOn(v.code).filter((f) => f !== "PF_MEMALLOC_NOFS" && f !== "PF_MEMALLOC" && !still.has(f));
       if (flags.length === 0) continue;
       const added = v.hunk.lines.filter((l) => l.kind === "add").map((l) => stripLine(l.text));
