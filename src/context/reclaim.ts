@@ -1421,6 +1421,20 @@ export class ReclaimAnalysis {
    * as they are, with the scopes every such call is under. Null when the chain's links are not all read, or the
    * mask stays a parameter of the root (its callers decide).
    */
+  /**
+   * An allocation whose mask is its function's gfp_t parameter, on one chain of calls that ends in that function
+   * (a work function's, a role's): the mask the chain passes, with the site's own scopes; null when the mask is no
+   * parameter or the chain's links are not all read (the site's mask, from every caller, stands).
+   */
+  maskOnChain(site: AllocSite, chain: readonly string[]): { mask: Mask; from: string } | null {
+    if (!this.facts || chain.length < 2 || chain[chain.length - 1] !== site.fn.name) return null;
+    const idx = this.maskParamIndex(site.fn, site.ev);
+    const along = idx >= 0 ? this.maskAlongChain(site.fn.path, idx, chain) : null;
+    if (!along) return null;
+    const scopes = site.ev.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle");
+    return { mask: applyScopes({ ...along.mask, text: site.ev.info.mask.text, name: null }, scopes), from: along.from };
+  }
+
   private maskAlongChain(file: string, idx: number, chain: readonly string[]): { mask: Mask; from: string } | null {
     let at = idx;
     for (let i = chain.length - 2; i >= 0; i--) {

@@ -206,3 +206,60 @@ describe("alloc-in-reclaim-work: an allocation the patch replaces with another a
     expect(f).toEqual([]);
   });
 });
+
+describe("alloc-in-reclaim-work: a mask passed as a parameter is judged on the work's own chain", () => {
+  // written for this test: a payload allocator whose callers pass GFP_NOIO on the submission path (what the
+  // WQ_MEM_RECLAIM work runs) and GFP_KERNEL when mapping user memory
+  const src = (prepMask: string, payload: string) => `// SPDX-License-Identifier: GPL-2.0
+#include <linux/workqueue.h>
+
+static struct workqueue_struct *zed_plug_wq;
+
+static struct zed_payload *zed_payload_alloc(struct zed_bio *bio, gfp_t gfp, unsigned int nr)
+{
+	struct zed_payload *p;
+
+${payload}
+	return p;
+}
+
+int zed_map_user(struct zed_bio *bio, unsigned int nr)
+{
+	return zed_payload_alloc(bio, GFP_KERNEL, nr) ? 0 : -ENOMEM;
+}
+
+static int zed_prep(struct zed_bio *bio)
+{
+	return zed_payload_alloc(bio, ${prepMask}, 1) ? 0 : -ENOMEM;
+}
+
+static void zed_plug_work(struct work_struct *work)
+{
+	struct zed_plug *plug = container_of(work, struct zed_plug, work);
+
+	zed_prep(plug->bio);
+}
+
+static int zed_plug_init(struct zed_plug *plug)
+{
+	zed_plug_wq = alloc_workqueue("zed_plugs", WQ_MEM_RECLAIM, 0);
+	INIT_WORK(&plug->work, zed_plug_work);
+	queue_work(zed_plug_wq, &plug->work);
+	return 0;
+}
+`;
+  const run = async (prepMask: string) => {
+    const before = src(prepMask, "\tp = NULL;");
+    const after = src(prepMask, "\tp = kmalloc(struct_size(p, vecs, nr), gfp);");
+    return reviewWithTree(new Map([["block/zed-payload.c", before]]), { files: [{ path: "block/zed-payload.c", before, after }] }, [rule]);
+  };
+  it("the work's chain passes GFP_NOIO (another caller passes GFP_KERNEL): quiet", async () => {
+    expect(await run("GFP_NOIO")).toEqual([]);
+  });
+  it("the work's chain passes GFP_KERNEL: a warning naming the link that passes it", async () => {
+    const f = await run("GFP_KERNEL");
+    expect(f.map((x) => x.messageId)).toEqual(["inReclaimWork"]);
+    expect(f[0]!.message).toContain("zed_prep() passes GFP_KERNEL");
+    expect(f[0]!.message).toContain("zed_plug_work -> zed_prep -> zed_payload_alloc");
+  });
+});

@@ -57,6 +57,9 @@ export const rule: Rule = {
       wq ??= workqueueAnalysis(ctx);
       const work = wq.runsAs(site.fn).ctx;
       if (!work || work.kind !== "wq" || !work.queue || work.queue.flags.memReclaim !== true) continue;
+      // a mask given as a parameter: what the work's own chain of calls passes (another caller's mask is not this path's)
+      const along = a.maskOnChain(site, work.chain);
+      if (along && (along.mask.reclaim === false || along.mask.io !== true)) continue;
       const k = `${site.fn.path}:${site.at}`;
       if (seen.has(k)) continue;
       seen.add(k);
@@ -65,10 +68,10 @@ export const rule: Rule = {
         line: site.at,
         identifiers: [site.ev.callee, site.mask.name ?? site.mask.text, "WQ_MEM_RECLAIM"],
         messageId: "inReclaimWork",
-        data: { alloc: allocText(site), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain), already: !before ? "" : was && was !== site.ev.callee ? ` (the patch replaces ${was}() here, which allocated so before too)` : " (the patch rewrites this call; it allocated so before too)" },
+        data: { alloc: allocText(site, along ? along.from : site.maskFrom), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain), already: !before ? "" : was && was !== site.ev.callee ? ` (the patch replaces ${was}() here, which allocated so before too)` : " (the patch rewrites this call; it allocated so before too)" },
         ...(before ? { preExisting: true } : {}),
         fix: `Use GFP_NOIO for ${site.ev.callee}() here, or open memalloc_noio_save() in ${work.root}() so every allocation of the work is covered; or preallocate.`,
-        chain: [`${work.queue.label} (WQ_MEM_RECLAIM)`, ...work.chain.map((f) => `${f}()`), allocText(site)],
+        chain: [`${work.queue.label} (WQ_MEM_RECLAIM)`, ...work.chain.map((f) => `${f}()`), allocText(site, along ? along.from : site.maskFrom)],
         cite: ["memalloc-noio-2013"],
       });
     }
