@@ -2198,8 +2198,9 @@ export class ReclaimAnalysis {
   /**
    * The functions a call through a pointer (`recv->F(...)`) can be, by the code's own initialisers: those the
    * directory registers as field F of struct T, where T is the declared type of `recv` in the function, or (its
-   * type unknown) the one struct type of the directory whose initialisers set F. Kernel ops tables (whose fields
-   * give roles) and fields set in initialisers of several types when the receiver's type is unknown: none.
+   * type unknown) the one struct type of the directory whose initialisers set F, when the directory declares that
+   * type (the code's own ops). Kernel ops tables (whose fields give roles, or declared elsewhere: file_operations)
+   * and fields set in initialisers of several types when the receiver's type is unknown: none.
    */
   pointerTargets(v: FnView, e: FlowEvent): { struct: string; fns: string[] } {
     const none = { struct: "", fns: [] as string[] };
@@ -2211,7 +2212,28 @@ export class ReclaimAnalysis {
     const setIn = [...(fieldStructs(d).get(field) ?? [])];
     const struct = declared ?? (setIn.length === 1 ? setIn[0]! : null);
     if (!struct || struct === "?" || opsRole(struct, field)) return none;
+    // the code's own ops type (declared in the directory): a kernel-wide table (file_operations, say) may hold any
+    // filesystem's or driver's function, and the directory's own registration is only one of them
+    if (!this.declaresStruct(d, struct)) return none;
     return { struct, fns: registeredAs(d, struct, field) };
+  }
+
+  private structMemo = new WeakMap<DirIndex, Map<string, boolean>>();
+
+  /** Whether a file of the directory (a header or a source file) declares `struct name { ... }`. */
+  private declaresStruct(d: DirIndex, name: string): boolean {
+    let m = this.structMemo.get(d);
+    if (!m) this.structMemo.set(d, (m = new Map()));
+    let r = m.get(name);
+    if (r === undefined) {
+      const re = new RegExp(`\\bstruct\\s+${name}\\s*\\{`);
+      r = d.files.some((f) => {
+        const t = this.text(f);
+        return t !== undefined && t.includes(name) && re.test(t);
+      });
+      m.set(name, r);
+    }
+    return r;
   }
 
   private summaryMemo = new Map<string, { mask: Mask; chain: string[] } | null>();
@@ -2257,7 +2279,7 @@ export class ReclaimAnalysis {
     // every candidate of the function's old side; when several match (the same call in several places), the one
     // into the same lvalue, on a line the patch changed, nearest the site's line
     let best: { e: FlowEvent; v: FnView; score: number; dist: number } | null = null;
-    for (const p of this.preViewsOf(site.fn.path, site.fn.name)) {
+    for (const p of this.oldVersionsOf(site.fn)) {
       // a call handed a mask variable was one in the old side too when its variable was read there
       for (const e of site.maskLocal ? [...p.flow.events, ...this.passedLocalMasks(p)] : p.flow.events) {
         if (e.info.kind !== "alloc") continue;
@@ -2270,6 +2292,29 @@ export class ReclaimAnalysis {
       }
     }
     return best ?? this.replacedIn(site);
+  }
+
+  /**
+   * The old side of a function: its pre-image views in its file, or, for a function the patch adds to a file
+   * (its definition line is added) that another file of the patch loses (there its definition line is deleted),
+   * that file's: the function moved.
+   */
+  private oldVersionsOf(fn: FnView): FnView[] {
+    const own = this.preViewsOf(fn.path, fn.name);
+    if (own.length > 0 || fn.name === "?" || !fn.changed.has(fn.flow.start)) return own;
+    const key = `moved\0${fn.path}\0${fn.name}`;
+    let vs = this.preByFn.get(key);
+    if (!vs) {
+      vs = this.views("pre", (r) => r.name === fn.name && (r.file.oldPath ?? r.file.path) !== fn.path).filter((p) => p.name === fn.name && p.path !== fn.path && p.changed.has(p.flow.start));
+      this.preByFn.set(key, vs);
+    }
+    return vs;
+  }
+
+  /** The file an added allocation's function moved from, when its old version is another file's (oldVersionsOf()). */
+  movedFrom(site: AllocSite): string | null {
+    const v = this.beforeIn(site)?.v;
+    return v && v.path !== site.fn.path ? v.path : null;
   }
 
   /**

@@ -263,3 +263,82 @@ static int zed_plug_init(struct zed_plug *plug)
     expect(f[0]!.message).toContain("zed_plug_work -> zed_prep -> zed_payload_alloc");
   });
 });
+
+describe("alloc-in-reclaim-work: a call through a pointer is resolved only for the code's own ops type", () => {
+  // written for this test: WQ_MEM_RECLAIM work that reads through a file's or a backend's ops pointer, in a
+  // directory that registers its own implementation of that field
+  const src = (call: string, own: boolean) => `// SPDX-License-Identifier: GPL-2.0
+#include "zed.h"
+
+static struct workqueue_struct *zed_io_wq;
+
+static ssize_t zed_file_read(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct zed_req *r = kzalloc(sizeof(*r), GFP_KERNEL);
+
+	return r ? zed_read(r, to) : -ENOMEM;
+}
+
+${own ? "const struct zed_backend_ops zed_local_ops" : "const struct file_operations zed_file_ops"} = {
+	.read_iter	= zed_file_read,
+};
+
+static void zed_io_work(struct work_struct *work)
+{
+	struct zed_io *io = container_of(work, struct zed_io, work);
+
+${call}
+}
+
+static int zed_io_init(struct zed_io *io)
+{
+	zed_io_wq = alloc_workqueue("zed_io", WQ_MEM_RECLAIM, 0);
+	INIT_WORK(&io->work, zed_io_work);
+	queue_work(zed_io_wq, &io->work);
+	return 0;
+}
+`;
+  const header = (own: boolean) => `struct zed_io {\n\tstruct work_struct work;\n\tstruct file *filp;\n\tstruct kiocb kiocb;\n\tstruct iov_iter iter;\n};\n${own ? "\nstruct zed_backend_ops {\n\tssize_t (*read_iter)(struct kiocb *, struct iov_iter *);\n};\n" : ""}`;
+  const run = async (call: string, own: boolean) => {
+    const before = src("\tio->kiocb.ki_pos = 0;", own);
+    const after = src(`\tio->kiocb.ki_pos = 0;\n${call}`, own);
+    return reviewWithTree(new Map([["fs/zed/io.c", before], ["fs/zed/zed.h", header(own)]]), { files: [{ path: "fs/zed/io.c", before, after }] }, [rule]);
+  };
+  it("file->f_op->read_iter: the file may be any filesystem's, the directory's own read_iter is not assumed", async () => {
+    expect(await run("\tio->filp->f_op->read_iter(&io->kiocb, &io->iter);", false)).toEqual([]);
+  });
+  it("the directory's own ops type (declared in its header): resolved to its registration", async () => {
+    const f = await run("\tstruct zed_backend_ops *ops = io->ops;\n\n\tops->read_iter(&io->kiocb, &io->iter);", true);
+    expect(f.map((x) => x.messageId)).toEqual(["inReclaimWork"]);
+    expect(f[0]!.message).toContain("whose target zed_file_read()");
+  });
+});
+
+describe("alloc-in-reclaim-work: a function the patch moves to another file", () => {
+  // written for this test: zed_reset_zone() moves from zed.c to a new zed-zone.c, unchanged
+  const was = file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL"));
+  const start = was.indexOf("static int zed_reset_zone");
+  const end = was.indexOf("static void zed_chunk_fn");
+  const moved = was.slice(start, end).replace("static int zed_reset_zone", "int zed_reset_zone");
+  const rest = was.slice(0, start) + was.slice(end);
+  it("the same allocation in the moved function: pre-existing, naming the file it came from", async () => {
+    const f = await reviewWithTree(new Map([["drivers/md/zed.c", was]]), {
+      files: [
+        { path: "drivers/md/zed.c", before: was, after: rest },
+        { path: "drivers/md/zed-zone.c", before: null, after: `// SPDX-License-Identifier: GPL-2.0\n#include "zed.h"\n\n${moved}` },
+      ],
+    }, [rule]);
+    expect(f.map((x) => [x.file, x.preExisting])).toEqual([["drivers/md/zed-zone.c", true]]);
+    expect(f[0]!.message).toContain("the patch moves this code from drivers/md/zed.c");
+  });
+  it("a mask the move relaxes (GFP_NOIO before): a relaxed mask, left to nofs-to-kernel", async () => {
+    const noio = file("WQ_MEM_RECLAIM", alloc("GFP_NOIO"));
+    const f = await reviewWithTree(new Map([["drivers/md/zed.c", noio]]), {
+      files: [
+        { path: "drivers/md/zed.c", before: noio, after: rest },
+        { path: "drivers/md/zed-zone.c", before: null, after: `// SPDX-License-Identifier: GPL-2.0\n#include "zed.h"\n\n${moved}` },
+      ],
+    }, [rule]);
+    expect(f).toEqual([]);
+  });
+});

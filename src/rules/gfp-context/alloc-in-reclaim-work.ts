@@ -52,6 +52,7 @@ export const rule: Rule = {
       // the patch rewrites a call that already allocated so: said, marked as what it was before the patch
       const before = a.unchanged(site);
       const was = before ? a.before(site)?.callee : undefined;
+      const moved = before ? a.movedFrom(site) : null;
       if (site.effective.reclaim === false || site.effective.io !== true) continue;
       if (judgedByHazardRules(site)) continue; // another rule speaks
       wq ??= workqueueAnalysis(ctx);
@@ -68,7 +69,7 @@ export const rule: Rule = {
         line: site.at,
         identifiers: [site.ev.callee, site.mask.name ?? site.mask.text, "WQ_MEM_RECLAIM"],
         messageId: "inReclaimWork",
-        data: { alloc: allocText(site, along ? along.from : site.maskFrom), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain), already: !before ? "" : was && was !== site.ev.callee ? ` (the patch replaces ${was}() here, which allocated so before too)` : " (the patch rewrites this call; it allocated so before too)" },
+        data: { alloc: allocText(site, along ? along.from : site.maskFrom), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain), already: !before ? "" : moved ? ` (the patch moves this code from ${moved}; it allocated so before too)` : was && was !== site.ev.callee ? ` (the patch replaces ${was}() here, which allocated so before too)` : " (the patch rewrites this call; it allocated so before too)" },
         ...(before ? { preExisting: true } : {}),
         fix: `Use GFP_NOIO for ${site.ev.callee}() here, or open memalloc_noio_save() in ${work.root}() so every allocation of the work is covered; or preallocate.`,
         chain: [`${work.queue.label} (WQ_MEM_RECLAIM)`, ...work.chain.map((f) => `${f}()`), allocText(site, along ? along.from : site.maskFrom)],
