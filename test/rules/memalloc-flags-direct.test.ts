@@ -182,3 +182,50 @@ ${flags ? "\tcurrent_restore_flags(old_flags, PF_LOCAL_THROTTLE | PF_MEMALLOC_NO
     expect(run(false).map((x) => x.messageId)).toEqual(["removedFromWorker"]);
   });
 });
+
+describe("memalloc-flags-direct: a helper merged back into the worker", () => {
+  // written for this test: the worker's helper becomes the worker again, so the hunks after the new definition
+  // line carry the old helper's name in their headers
+  const loop = Array.from({ length: 9 }, (_, i) => `\t\tblip_step${i}(cmd);`).join("\n");
+  const helper = `static int do_blip_process_work(struct blip_worker *w, struct list_head *cmds)
+{
+	struct blip_cmd *cmd;
+	int done = 0;
+
+	while (!list_empty(cmds)) {
+		cmd = list_first_entry(cmds, struct blip_cmd, node);
+${loop}
+		done++;
+	}
+	return done;
+}
+
+static void blip_process_work(struct blip_worker *w, struct list_head *cmds)
+{
+	unsigned int old_flags = current->flags;
+
+	current->flags |= PF_LOCAL_THROTTLE | PF_MEMALLOC_NOIO;
+	do_blip_process_work(w, cmds);
+	current->flags = old_flags;
+}
+`;
+  const merged = `static void blip_process_work(struct blip_worker *w, struct list_head *cmds)
+{
+	unsigned int old_flags = current->flags;
+	struct blip_cmd *cmd;
+	int done = 0;
+
+	current->flags |= PF_LOCAL_THROTTLE | PF_MEMALLOC_NOIO;
+	while (!list_empty(cmds)) {
+		cmd = list_first_entry(cmds, struct blip_cmd, node);
+${loop}
+		done++;
+	}
+	current->flags = old_flags;
+}
+`;
+  it("the restore in a later hunk (its header names the old helper) is read as the worker's: saved and restored", () => {
+    const f = runRule(rule, { files: [{ path: "drivers/block/blip.c", before: helper, after: merged }] });
+    expect(f.map((x) => x.messageId)).toEqual(["restoredByHand"]);
+  });
+});

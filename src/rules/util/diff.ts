@@ -46,16 +46,24 @@ function computeNewSide(patch: Patch): NewSide {
   const sourceAdded: LineView[] = [];
   for (const file of reviewableFiles(patch)) {
     const isSource = isSourceFile(file.path);
+    // a hunk that replaces the definition line of X with one of Y and leaves Y's body open: the next hunks'
+    // headers (git takes them from the old file) still say X, but their new lines are Y's
+    const renamed = new Map<string, string>();
     for (const hunk of file.hunks) {
-      let fn = functionFromSection(hunk.section);
+      const section = functionFromSection(hunk.section);
+      let fn = section !== null ? renamed.get(section) ?? section : null;
       const state = { inComment: false };
       let above: string | null = null;
+      let opened: { name: string; closed: boolean } | null = null;
       for (let index = 0; index < hunk.lines.length; index++) {
         const line = hunk.lines[index]!;
         if (line.kind === "del") continue;
         const defined = state.inComment ? null : functionDefinedAfter(above, line.text);
         above = line.text;
-        if (defined) fn = defined;
+        if (defined) {
+          fn = defined;
+          opened = line.kind === "add" ? { name: defined, closed: false } : null;
+        } else if (opened && /^\}/.test(line.text)) opened.closed = true;
         const code = stripLine(line.text, state);
         const view: LineView = { file, hunk, index, line, code, fn, defines: defined };
         out.push(view);
@@ -64,9 +72,26 @@ function computeNewSide(patch: Patch): NewSide {
           if (line.kind === "add") sourceAdded.push(view);
         }
       }
+      if (opened && !opened.closed) {
+        const gone = lastDeletedDefinition(hunk);
+        if (gone !== null && gone !== opened.name) renamed.set(gone, opened.name);
+      }
     }
   }
   return { all: out, source, sourceAdded };
+}
+
+/** The name of the last function definition a hunk deletes (read on its old side), or null. */
+function lastDeletedDefinition(hunk: Hunk): string | null {
+  let above: string | null = null;
+  let last: string | null = null;
+  for (const l of hunk.lines) {
+    if (l.kind === "add") continue;
+    const d = functionDefinedAfter(above, l.text);
+    above = l.text;
+    if (d && l.kind === "del") last = d;
+  }
+  return last;
 }
 
 /** New-side lines (added and context) of source files, as one shared array (do not mutate). */
