@@ -380,7 +380,7 @@ export function opsRole(struct: string | null, field: string): OpsField | null {
 }
 
 /** Roles a signature's return and parameter types give. */
-export function signatureRole(sig: string): OpsField | null {
+export function signatureRole(sig: string): (OpsField & { generic?: boolean }) | null {
   // a pure function of the text, asked of every region several times (prefilters, roles): answered once per text
   let r = sigRoles.get(sig);
   if (r === undefined) {
@@ -389,9 +389,9 @@ export function signatureRole(sig: string): OpsField | null {
   }
   return r;
 }
-const sigRoles = new Map<string, OpsField | null>();
+const sigRoles = new Map<string, (OpsField & { generic?: boolean }) | null>();
 
-function signatureRoleOf(sig: string): OpsField | null {
+function signatureRoleOf(sig: string): (OpsField & { generic?: boolean }) | null {
   const open = sig.indexOf("(");
   if (open < 0) return null;
   const head = sig.slice(0, open).replace(/\b(?:static|inline|__always_inline|noinline|extern)\b/g, "").trim();
@@ -1178,9 +1178,39 @@ export class ReclaimAnalysis {
     if (regs.length > 0) return regs[0]!;
     if (signature) {
       const s = signatureRole(signature);
-      if (s) return { role: s.role, label: s.label, root: name, chain: [name], how: "signature", ...(s.inReclaim ? { inReclaim: true } : {}) };
+      // a guess by a signature helpers share, when the patch shows the function called by name and never handed
+      // over as a value: a helper, whose callers (not its signature) say where it runs
+      if (s && !(s.generic && this.patchCallsOnly(name))) return { role: s.role, label: s.label, root: name, chain: [name], how: "signature", ...(s.inReclaim ? { inReclaim: true } : {}) };
     }
     return null;
+  }
+
+  private callsOnlyMemo = new Map<string, boolean>();
+
+  /**
+   * The patch's lines (added and context) call `name` directly and never use it as a value (an initialiser, an
+   * assignment, an argument): a helper whose callers are shown. Declarations and its definition are neither.
+   */
+  private patchCallsOnly(name: string): boolean {
+    if (!/^[A-Za-z_]\w*$/.test(name)) return false;
+    let r = this.callsOnlyMemo.get(name);
+    if (r !== undefined) return r;
+    let calls = 0;
+    let values = 0;
+    const call = new RegExp(`(?<![\\w.>])${name}\\s*\\(`);
+    const value = new RegExp(`(?:[=,(]|return)\\s*&?\\s*${name}\\s*(?:[,;)}]|$)`);
+    for (const f of this.patch.files)
+      for (const h of f.hunks)
+        for (const l of h.lines) {
+          if (l.kind === "del" || !l.text.includes(name)) continue;
+          const code = stripLine(l.text);
+          if (value.test(code)) values++;
+          // a definition or prototype starts at column 0 (kernel style); a call is indented
+          else if (call.test(code) && /^\s/.test(l.text)) calls++;
+        }
+    r = calls > 0 && values === 0;
+    this.callsOnlyMemo.set(name, r);
+    return r;
   }
 
   /**

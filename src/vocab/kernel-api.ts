@@ -994,7 +994,12 @@ export const FIELD_ROLES: Readonly<Record<string, OpsField>> = {
  * appear; `returns` must be the return type; `only`: the parameters shown are
  * all there are (the signature is complete and has no others).
  */
-export const SIGNATURE_ROLES: readonly (OpsField & { params: string[]; returns?: string; only?: boolean })[] = [
+/**
+ * Roles a function's signature gives when nothing registers it. `only`: those are all its parameters. `generic`:
+ * ordinary helpers share the signature (`void f(struct bio *)`), so a function the patch calls by name and never
+ * hands over as a value is taken for a helper, not for the callback.
+ */
+export const SIGNATURE_ROLES: readonly (OpsField & { params: string[]; returns?: string; only?: boolean; generic?: boolean })[] = [
   { params: ["struct shrink_control"], role: "shrinker", label: "a shrinker callback (by its struct shrink_control parameter)", src: "include/linux/shrinker.h", inReclaim: true },
   { params: ["struct shrinker"], returns: "unsigned long", role: "shrinker", label: "a shrinker callback (by its signature: unsigned long, struct shrinker *)", src: "include/linux/shrinker.h (struct shrinker: count_objects/scan_objects)", inReclaim: true },
   { params: ["struct blk_mq_queue_data"], role: "io-submit", label: "a blk_mq_ops.queue_rq handler (by its struct blk_mq_queue_data parameter)", src: "include/linux/blk-mq.h" },
@@ -1002,7 +1007,7 @@ export const SIGNATURE_ROLES: readonly (OpsField & { params: string[]; returns?:
   { params: ["struct writeback_control"], role: "writeback", label: "a writeback callback (by its struct writeback_control parameter)", src: "include/linux/writeback.h" },
   { params: ["struct dm_target", "struct bio"], role: "io-submit", label: "a device-mapper map/end_io function (by its struct dm_target and struct bio parameters)", src: "include/linux/device-mapper.h" },
   { params: ["struct drm_sched_job"], returns: "struct dma_fence *", only: true, role: "fence-signal", label: "a drm_sched_backend_ops.run_job handler (by its signature: struct dma_fence *f(struct drm_sched_job *))", src: FENCE_ROLE_SRC },
-  { params: ["struct bio"], returns: "void", only: true, role: "io-complete", label: "a bio callback (by its signature void f(struct bio *), that of bi_end_io and submit_bio)", src: "include/linux/blk_types.h (bio_end_io_t), include/linux/blkdev.h (submit_bio)" },
+  { params: ["struct bio"], returns: "void", only: true, generic: true, role: "io-complete", label: "a bio callback (by its signature void f(struct bio *), that of bi_end_io and submit_bio)", src: "include/linux/blk_types.h (bio_end_io_t), include/linux/blkdev.h (submit_bio)" },
 ];
 
 /** What an allocation in a role must not do (the bit its mask must clear), and why. */

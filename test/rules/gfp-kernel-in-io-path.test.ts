@@ -933,3 +933,33 @@ static const struct block_device_operations plait_fops = {
     expect((await review("GFP_NOIO")).filter((x) => x.severity !== "info")).toEqual([]);
   });
 });
+
+describe("gfp-kernel-in-io-path: a role guessed by signature, and a helper the patch calls", () => {
+  // written for this test: a new checksum helper that takes a bio (the signature of a bi_end_io callback)
+  const helper = `static void quill_csum_generate(struct bio *bio)
+{
+	struct quill_csum *c = kmalloc(sizeof(*c), GFP_NOFS);
+
+	if (c)
+		quill_csum_fill(c, bio);
+}
+`;
+  const submit = (how: "call" | "endio") => `
+static void quill_submit(struct quill_ioend *ioend)
+{
+	struct bio *bio = &ioend->bio;
+
+${how === "call" ? "\tquill_csum_generate(bio);\n" : "\tbio->bi_end_io = quill_csum_generate;\n"}	submit_bio(bio);
+}
+`;
+  const run = (after: string) => runRule(rule, { files: [{ path: "fs/quill/data.c", before: "// SPDX-License-Identifier: GPL-2.0\n", after: `// SPDX-License-Identifier: GPL-2.0\n${after}` }] });
+  it("the patch calls it before submit_bio() and never registers it: no callback role by signature", () => {
+    expect(run(helper + submit("call"))).toEqual([]);
+  });
+  it("registered as bi_end_io: the completion role stands", () => {
+    expect(run(helper + submit("endio")).map((x) => x.messageId)).not.toEqual([]);
+  });
+  it("no caller shown: the signature's guess stands", () => {
+    expect(run(helper).length).toBeGreaterThan(0);
+  });
+});
