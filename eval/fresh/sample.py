@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Fresh list traffic for a precision check of the review's warnings.
+
+Two samples of [PATCH] mails with a C diff, read from the fetched list
+archives (public-inbox git mirrors, as eval/unseen/fetch-unseen.py reads
+them), leaving out every subject labelled in eval/unseen/:
+
+  random   20 lists x 20 mails posted since 2025-01-01 (seed 20261207)
+  keyword  every mail since 2024-11-17 whose changelog names reclaim
+           context (fs_reclaim, memalloc_no*, GFP_NOIO/NOFS,
+           WQ_MEM_RECLAIM, PF_MEMALLOC, PR_SET_IO_FLUSHER, reclaim near
+           deadlock/recursion/hang, shrinker near deadlock) or whose
+           added lines add such a mask, scope or flag; one per subject
+           (versions folded)
+
+usage: sample.py MIRRORS OUT   (MIRRORS: the directory of the fetched
+linux-mailinglist-archives+* mirrors; writes OUT/random/*.patch and
+OUT/keyword/*.patch, named <list>-<commit10>.patch)
+"""
+import glob
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LISTS = ["linux-block", "linux-xfs", "linux-btrfs", "linux-ext4", "linux-nfs", "linux-scsi", "linux-raid",
+         "linux-f2fs-devel", "linux-mmc", "linux-rdma", "linux-usb", "ceph-devel", "linux-cifs", "linux-erofs",
+         "cgroups", "target-devel", "nvdimm", "linux-bcache", "io-uring", "linux-crypto"]
+KW_LOG = re.compile(r"fs_reclaim|memalloc_no(?:io|fs)|GFP_NO(?:IO|FS)|WQ_MEM_RECLAIM|PF_MEMALLOC|PR_SET_IO_FLUSHER|"
+                    r"reclaim[^\n]{0,80}(?:deadlock|recurs|hang)|(?:deadlock|recurs|hang)[^\n]{0,80}reclaim|"
+                    r"shrinker[^\n]{0,80}deadlock|deadlock[^\n]{0,80}shrinker", re.I)
+KW_ADD = re.compile(r"^\+.*(?:memalloc_no(?:io|fs)_save|GFP_NO(?:IO|FS)|WQ_MEM_RECLAIM|PF_MEMALLOC|memalloc_flags_save)", re.M)
+
+
+def strip_prefix(subject):
+    return re.sub(r"^(\[[^\]]*\]\s*)+", "", subject).strip().lower()
+
+
+def labelled():
+    out = set()
+    for f in glob.glob(os.path.join(HERE, "..", "unseen", "labels-*.json")):
+        for label in json.load(open(f)):
+            out.add(strip_prefix(label.get("subject", "")))
+    return out
+
+
+def messages(repo, since):
+    """(commit, raw bytes) of every message since a date, newest first."""
+    commits = subprocess.run(["git", "-C", repo, "log", f"--since={since}", "--format=%H"], capture_output=True, text=True).stdout.split()
+    return commits
+
+
+def reader(repo):
+    p = subprocess.Popen(["git", "-C", repo, "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def read(commit):
+        p.stdin.write((commit + ":m\n").encode())
+        p.stdin.flush()
+        head = p.stdout.readline().split()
+        if len(head) < 3:
+            return None
+        data = p.stdout.read(int(head[2]))
+        p.stdout.read(1)
+        return data
+    return p, read
+
+
+def subject_of(text):
+    m = re.search(r"^Subject: (.*(?:\n[ \t].*)*)", text, re.M)
+    return re.sub(r"\s+", " ", m.group(1)) if m else ""
+
+
+def is_patch_mail(data, text, subject):
+    if b"\ndiff --git a/" not in data:
+        return False
+    if re.match(r"(?i)(re|aw|fwd?):", subject) or "PATCH" not in subject.upper():
+        return False
+    return re.search(r"^diff --git a/\S+\.[ch] ", text, re.M) is not None
+
+
+def repo_of(mirrors, lst):
+    found = glob.glob(os.path.join(mirrors, f"linux-mailinglist-archives+{lst}.*"))
+    return os.path.join(found[0], "repo") if found else None
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    mirrors, out = sys.argv[1], sys.argv[2]
+    known = labelled()
+    os.makedirs(os.path.join(out, "random"), exist_ok=True)
+    os.makedirs(os.path.join(out, "keyword"), exist_ok=True)
+    rnd = random.Random(20261207)
+    n_random = 0
+    for lst in LISTS:
+        repo = repo_of(mirrors, lst)
+        if not repo:
+            print(f"{lst}: no mirror", file=sys.stderr)
+            continue
+        commits = messages(repo, "2025-01-01")
+        rnd.shuffle(commits)
+        proc, read = reader(repo)
+        got = 0
+        for c in commits:
+            if got >= 20:
+                break
+            data = read(c)
+            if data is None:
+                continue
+            text = data.decode("utf-8", "replace")
+            subject = subject_of(text)
+            if not is_patch_mail(data, text, subject) or strip_prefix(subject) in known:
+                continue
+            open(os.path.join(out, "random", f"{lst}-{c[:10]}.patch"), "wb").write(data)
+            got += 1
+        proc.stdin.close()
+        proc.wait()
+        n_random += got
+    seen = set()
+    n_keyword = 0
+    for d in sorted(glob.glob(os.path.join(mirrors, "linux-mailinglist-archives+*"))):
+        lst = d.split("+", 1)[1].split(".")[0]
+        repo = os.path.join(d, "repo")
+        commits = messages(repo, "2024-11-17")
+        if not commits:
+            continue
+        proc, read = reader(repo)
+        for c in commits:
+            data = read(c)
+            if data is None or b"\ndiff --git " not in data:
+                continue
+            text = data.decode("utf-8", "replace")
+            subject = subject_of(text)
+            if not is_patch_mail(data, text, subject):
+                continue
+            body = text.split("\n\n", 1)[1] if "\n\n" in text else text
+            log = body.split("\ndiff --git ", 1)[0]
+            if not (KW_LOG.search(log) or KW_ADD.search(body[len(log):])):
+                continue
+            key = re.sub(r"\bv\d+\b", "", strip_prefix(subject))
+            if key in seen or strip_prefix(subject) in known:
+                continue
+            seen.add(key)
+            open(os.path.join(out, "keyword", f"{lst}-{c[:10]}.patch"), "wb").write(data)
+            n_keyword += 1
+        proc.stdin.close()
+        proc.wait()
+    print(json.dumps({"random": n_random, "keyword": n_keyword}))
+
+
+if __name__ == "__main__":
+    main()
