@@ -1446,12 +1446,6 @@ export class ReclaimAnalysis {
   }
 
   /**
-   * The mask an allocation whose gfp is the function's parameter `idx` gets on one chain of calls (root first,
-   * ending with the function): the argument each link passes the next, followed up through parameters passed on
-   * as they are, with the scopes every such call is under. Null when the chain's links are not all read, or the
-   * mask stays a parameter of the root (its callers decide).
-   */
-  /**
    * An allocation whose mask is its function's gfp_t parameter, on one chain of calls that ends in that function
    * (a work function's, a role's): the mask the chain passes, with the site's own scopes; null when the mask is no
    * parameter or the chain's links are not all read (the site's mask, from every caller, stands).
@@ -1465,6 +1459,12 @@ export class ReclaimAnalysis {
     return { mask: applyScopes({ ...along.mask, text: site.ev.info.mask.text, name: null }, scopes), from: along.from };
   }
 
+  /**
+   * The mask an allocation whose gfp is the function's parameter `idx` gets on one chain of calls (root first,
+   * ending with the function): the argument each link passes the next, followed up through parameters passed on
+   * as they are, with the scopes every such call is under. Null when the chain's links are not all read, or the
+   * mask stays a parameter of the root (its callers decide).
+   */
   private maskAlongChain(file: string, idx: number, chain: readonly string[]): { mask: Mask; from: string } | null {
     let at = idx;
     for (let i = chain.length - 2; i >= 0; i--) {

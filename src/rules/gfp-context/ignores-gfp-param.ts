@@ -112,7 +112,7 @@ export const rule: Rule = {
  * Null otherwise. A call split over lines passes arguments not read (not known).
  */
 function patchCallers(patch: Patch, fn: FnView): CallerFacts | null {
-  if (!fn.flow.entryVisible || !fn.changed.has(fn.flow.start)) return null;
+  if (!/^[A-Za-z_]\w*$/.test(fn.name) || !fn.flow.entryVisible || !fn.changed.has(fn.flow.start)) return null;
   const paths: CallerFacts["paths"] = [];
   const call = new RegExp(`(?<![\\w.>])${fn.name}\\s*\\(`, "g");
   for (const f of patch.files)
