@@ -12,10 +12,13 @@ them), leaving out every subject labelled in eval/unseen/:
            deadlock/recursion/hang, shrinker near deadlock) or whose
            added lines add such a mask, scope or flag; one per subject
            (versions folded)
+  alloc    400 mails (seed 20261207, from the same 20 lists) posted since
+           2025-01-01, outside the other two samples, whose added lines
+           call an allocator with a gfp mask; one per subject
 
 usage: sample.py MIRRORS OUT   (MIRRORS: the directory of the fetched
-linux-mailinglist-archives+* mirrors; writes OUT/random/*.patch and
-OUT/keyword/*.patch, named <list>-<commit10>.patch)
+linux-mailinglist-archives+* mirrors; writes OUT/random/*.patch,
+OUT/keyword/*.patch and OUT/alloc/*.patch, named <list>-<commit10>.patch)
 """
 import glob
 import json
@@ -32,6 +35,8 @@ LISTS = ["linux-block", "linux-xfs", "linux-btrfs", "linux-ext4", "linux-nfs", "
 KW_LOG = re.compile(r"fs_reclaim|memalloc_no(?:io|fs)|GFP_NO(?:IO|FS)|WQ_MEM_RECLAIM|PF_MEMALLOC|PR_SET_IO_FLUSHER|"
                     r"reclaim[^\n]{0,80}(?:deadlock|recurs|hang)|(?:deadlock|recurs|hang)[^\n]{0,80}reclaim|"
                     r"shrinker[^\n]{0,80}deadlock|deadlock[^\n]{0,80}shrinker", re.I)
+ALLOC_ADD = re.compile(r"^\+.*\b(?:k[mzv]?alloc\w*|kcalloc|kvcalloc|kvzalloc|kmemdup\w*|kstrdup|alloc_pages?\w*|__get_free_pages?|"
+                       r"mempool_alloc|bio_alloc\w*|kmem_cache_z?alloc\w*|vmalloc|vzalloc|__vmalloc)\s*\([^;]*\bGFP_|^\+.*\bGFP_KERNEL\b", re.M)
 KW_ADD = re.compile(r"^\+.*(?:memalloc_no(?:io|fs)_save|GFP_NO(?:IO|FS)|WQ_MEM_RECLAIM|PF_MEMALLOC|memalloc_flags_save)", re.M)
 
 
@@ -93,6 +98,7 @@ def main():
     known = labelled()
     os.makedirs(os.path.join(out, "random"), exist_ok=True)
     os.makedirs(os.path.join(out, "keyword"), exist_ok=True)
+    os.makedirs(os.path.join(out, "alloc"), exist_ok=True)
     rnd = random.Random(20261207)
     n_random = 0
     for lst in LISTS:
@@ -148,7 +154,43 @@ def main():
             n_keyword += 1
         proc.stdin.close()
         proc.wait()
-    print(json.dumps({"random": n_random, "keyword": n_keyword}))
+    taken = {name[:-6] for sub in ("random", "keyword") for name in os.listdir(os.path.join(out, sub))}
+    pool = []
+    for lst in LISTS:
+        repo = repo_of(mirrors, lst)
+        if repo:
+            pool.extend((lst, repo, c) for c in messages(repo, "2025-01-01"))
+    random.Random(20261207).shuffle(pool)
+    readers = {}
+    n_alloc = 0
+    folded = set()
+    for lst, repo, c in pool:
+        if n_alloc >= 400:
+            break
+        if f"{lst}-{c[:10]}" in taken:
+            continue
+        if repo not in readers:
+            readers[repo] = reader(repo)
+        data = readers[repo][1](c)
+        if data is None:
+            continue
+        text = data.decode("utf-8", "replace")
+        subject = subject_of(text)
+        if not is_patch_mail(data, text, subject):
+            continue
+        key = re.sub(r"\bv\d+\b", "", strip_prefix(subject))
+        if key in folded or key in seen or strip_prefix(subject) in known:
+            continue
+        body = text.split("\n\n", 1)[1] if "\n\n" in text else text
+        if not ALLOC_ADD.search(body[len(body.split("\ndiff --git ", 1)[0]):]):
+            continue
+        folded.add(key)
+        open(os.path.join(out, "alloc", f"{lst}-{c[:10]}.patch"), "wb").write(data)
+        n_alloc += 1
+    for proc, _ in readers.values():
+        proc.stdin.close()
+        proc.wait()
+    print(json.dumps({"random": n_random, "keyword": n_keyword, "alloc": n_alloc}))
 
 
 if __name__ == "__main__":
