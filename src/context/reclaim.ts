@@ -1660,7 +1660,42 @@ export class ReclaimAnalysis {
   private treeCallers(v: FnView): CallerFacts {
     if (!this.readInTree(v)) return { searched: false, complete: false, paths: [], everyScope: [] };
     const c = this.callers(v);
-    return { ...c, paths: c.paths.map((p) => ({ ...p, held: p.held.map((h) => ({ ...h, entry: { ...h.entry, fromTree: true } })) })) };
+    return {
+      ...c,
+      paths: c.paths.map((p) => {
+        // the patch's own version of the immediate caller: a scope it shows opened above its call (in any hunk)
+        const shown = this.scopesShownAbove(p.file, p.chain[p.chain.length - 1]!, v.name);
+        return { ...p, mustScopes: [...new Set([...p.mustScopes, ...shown])], held: p.held.map((h) => ({ ...h, entry: { ...h.entry, fromTree: true } })) };
+      }),
+    };
+  }
+
+  /**
+   * The scopes the patch's lines of `caller` (its fragments in `file`, across hunks) show saved before every call
+   * of `callee` they show, unconditionally and not restored between: the patch's version of the caller opens them,
+   * whatever the tree's version (another release) does. None when the patch shows no call of `callee` there.
+   */
+  private scopesShownAbove(file: string, caller: string, callee: string): ScopeKind[] {
+    const frags = this.post().filter((x) => x.path === file && x.name === caller && !x.whole);
+    const calls = frags.flatMap((x) => x.flow.events.filter((e) => e.callee === callee).map((e) => e.line));
+    if (calls.length === 0) return [];
+    const scopes = frags.flatMap((x) => x.flow.events.filter((e) => e.info.kind === "scope")).sort((a, b) => a.line - b.line);
+    const out: ScopeKind[] = [];
+    for (const kind of ["noio", "nofs"] as const) {
+      const covered = calls.every((at) => {
+        let open = false;
+        for (const e of scopes) {
+          if (e.line >= at || e.info.kind !== "scope") break;
+          if (!e.info.scope.includes(kind)) continue;
+          // (an early exit before the save also skips the call: only a branch around the save itself counts)
+          if (e.info.op === "save") open = (e.conds?.length ?? 0) === 0;
+          else open = false;
+        }
+        return open;
+      });
+      if (covered) out.push(kind);
+    }
+    return out;
   }
 
   private callersUncached(path: string, name: string, depth: number, active: Set<string>, origin = path): CallerFacts {

@@ -1107,3 +1107,77 @@ static int frob_add_map(struct frob_fs *fs, unsigned int n)
     expect((await review("mutex_trylock")).filter((x) => x.severity !== "info")).toEqual([]);
   });
 });
+
+describe("alloc-while-holding: a patch the tree does not apply to, whose caller opens a scope in another hunk", () => {
+  // written for this test: the tree's (older) caller freezes the queues with no scope; the patch's version of the
+  // caller saves a NOIO scope first, in a hunk of its own, and the patch adds the allocation in the helper
+  const tree = `static int zed_switch_none(struct request_queue *q)
+{
+	q->elv = NULL;
+	return 0;
+}
+
+static void zed_update_queues(struct zed_set *set, int nr)
+{
+	struct request_queue *q;
+
+	list_for_each_entry(q, &set->queues, node)
+		blk_mq_freeze_queue(q);
+	list_for_each_entry(q, &set->queues, node)
+		zed_switch_none(q);
+	zed_realloc(set, nr);
+	list_for_each_entry(q, &set->queues, node)
+		blk_mq_unfreeze_queue(q);
+}
+`;
+  const base = (scope: boolean) => `static int zed_switch_none(struct request_queue *q, struct xarray *tbl)
+{
+	int ret = 0;
+
+	q->elv = NULL;
+	return ret;
+}
+
+static void zed_update_queues(struct zed_set *set, int nr)
+{
+	struct request_queue *q;
+	unsigned int memflags;
+	struct xarray tbl;
+
+	if (set->nr == nr)
+		return;
+${scope ? "\tmemflags = memalloc_noio_save();\n" : ""}
+	list_for_each_entry(q, &set->queues, node)
+		zed_debugfs_unregister(q);
+	list_for_each_entry(q, &set->queues, node)
+		zed_sysfs_unregister(q);
+	zed_count_update(set);
+	zed_stats_reset(set);
+	zed_trace_update(set, nr);
+
+	list_for_each_entry(q, &set->queues, node)
+		blk_mq_freeze_queue(q);
+	list_for_each_entry(q, &set->queues, node)
+		zed_switch_none(q, &tbl);
+	zed_realloc(set, nr);
+	list_for_each_entry(q, &set->queues, node)
+		blk_mq_unfreeze_queue(q);
+${scope ? "\tmemalloc_noio_restore(memflags);\n" : ""}}
+`;
+  const run = async (scope: boolean) => {
+    const before = base(scope);
+    const after = before
+      .replace("\tq->elv = NULL;\n", "\tret = xa_insert(tbl, q->id, q, GFP_KERNEL);\n\tif (ret)\n\t\treturn ret;\n\tq->elv = NULL;\n")
+      .replace("\tif (set->nr == nr)\n\t\treturn;\n", "\tif (set->nr == nr)\n\t\treturn;\n\txa_init(&tbl);\n")
+      .replace("\t\tzed_switch_none(q, &tbl);\n", "\t\tif (zed_switch_none(q, &tbl))\n\t\t\tbreak;\n");
+    return reviewWithTree(new Map([["block/zed-mq.c", tree]]), { files: [{ path: "block/zed-mq.c", before, after }] }, [rule]);
+  };
+  it("the patch's caller saves a NOIO scope above its call (another hunk): quiet", async () => {
+    expect(await run(true)).toEqual([]);
+  });
+  it("no scope in the patch's caller: the tree's freeze makes it a warning", async () => {
+    const f = await run(false);
+    expect(f.map((x) => x.severity)).toEqual(["warning"]);
+    expect(f[0]!.message).toContain("xa_insert(GFP_KERNEL) in zed_switch_none() while q is frozen");
+  });
+});
