@@ -1686,7 +1686,8 @@ export class ReclaimAnalysis {
         let open = false;
         for (const e of scopes) {
           if (e.line >= at || e.info.kind !== "scope") break;
-          if (!e.info.scope.includes(kind)) continue;
+          // a restore of every flag (current_restore_flags() with none named) closes this kind too
+          if (!e.info.scope.includes(kind) && !(e.info.op === "restore" && e.info.restoresAll)) continue;
           // (an early exit before the save also skips the call: only a branch around the save itself counts)
           if (e.info.op === "save") open = (e.conds?.length ?? 0) === 0;
           else open = false;
