@@ -53,9 +53,8 @@ def labelled():
 
 
 def messages(repo, since):
-    """(commit, raw bytes) of every message since a date, newest first."""
-    commits = subprocess.run(["git", "-C", repo, "log", f"--since={since}", "--format=%H"], capture_output=True, text=True).stdout.split()
-    return commits
+    """The commits (one message each) since a date, newest first."""
+    return subprocess.run(["git", "-C", repo, "log", f"--since={since}", "--format=%H"], capture_output=True, text=True).stdout.split()
 
 
 def reader(repo):

@@ -2377,10 +2377,10 @@ export class ReclaimAnalysis {
     return vs;
   }
 
-  /** The file an added allocation's function moved from, when its old version is another file's (oldVersionsOf()). */
-  movedFrom(site: AllocSite): string | null {
-    const v = this.beforeIn(site)?.v;
-    return v && v.path !== site.fn.path ? v.path : null;
+  /** The old-side allocation an added one is compared with (beforeIn()): its callee, and the file it was in when the function moved (oldVersionsOf()). */
+  priorAllocation(site: AllocSite): { callee: string; movedFrom: string | null } | null {
+    const b = this.beforeIn(site);
+    return b ? { callee: b.e.callee, movedFrom: b.v.path !== site.fn.path ? b.v.path : null } : null;
   }
 
   /**

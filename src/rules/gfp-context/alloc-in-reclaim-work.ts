@@ -51,8 +51,9 @@ export const rule: Rule = {
       if (a.relaxedFrom(site)) continue; // a stricter mask relaxed: nofs-to-kernel says it, with the same chain
       // the patch rewrites a call that already allocated so: said, marked as what it was before the patch
       const before = a.unchanged(site);
-      const was = before ? a.before(site)?.callee : undefined;
-      const moved = before ? a.movedFrom(site) : null;
+      const prior = before ? a.priorAllocation(site) : null;
+      const was = prior?.callee;
+      const moved = prior?.movedFrom ?? null;
       if (site.effective.reclaim === false || site.effective.io !== true) continue;
       if (judgedByHazardRules(site)) continue; // another rule speaks
       wq ??= workqueueAnalysis(ctx);

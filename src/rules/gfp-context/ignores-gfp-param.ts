@@ -10,7 +10,8 @@
 import { reclaimAnalysis, type CallerFacts, type FnView } from "../../context/reclaim.js";
 import { evalMask, type Mask } from "../../context/gfp.js";
 import type { Patch, Report, Rule } from "../../types.js";
-import { callArguments, stripLine } from "../../context/c-lines.js";
+import { callArguments } from "../../context/c-lines.js";
+import { sourceNewSide } from "../util/diff.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, chainText } from "../util/phrases.js";
 import { gfpParam, judgedByHazardRules } from "../util/sites.js";
@@ -108,38 +109,24 @@ export const rule: Rule = {
 
 /**
  * A function the patch adds (its definition line is an added line) and the patch calls: no caller of it
- * existed before, so its callers are the patch's own calls, read from the lines it shows (added and context).
- * Null otherwise. A call split over lines passes arguments not read (not known).
+ * existed before, so its callers are the patch's own calls, read from the lines it shows (added and context),
+ * each in the function the line view names. Null otherwise. A call split over lines passes arguments not read.
  */
 function patchCallers(patch: Patch, fn: FnView): CallerFacts | null {
   if (!/^[A-Za-z_]\w*$/.test(fn.name) || !fn.flow.entryVisible || !fn.changed.has(fn.flow.start)) return null;
   const paths: CallerFacts["paths"] = [];
   const call = new RegExp(`(?<![\\w.>])${fn.name}\\s*\\(`, "g");
-  for (const f of patch.files)
-    for (const h of f.hunks)
-      for (const [i, l] of h.lines.entries()) {
-        if (l.kind === "del" || l.newLine === null || (f.path === fn.path && l.newLine >= fn.flow.start && l.newLine <= fn.flow.end)) continue;
-        const code = stripLine(l.text, { inComment: false });
-        for (const m of code.matchAll(call)) {
-          // a prototype or another definition (`void name(gfp_t gfp)`) is no call
-          if (/\b(?:void|int|bool|long|unsigned|static|inline|extern|struct\s+\w+\s*\*?)\s*$/.test(code.slice(0, m.index))) continue;
-          const args = callArguments(code, m.index! + m[0].length - 1) ?? [];
-          const caller = enclosing(h.lines.slice(0, i + 1).map((x) => (x.kind === "del" ? "" : x.text))) ?? /([A-Za-z_]\w*)\s*\(/.exec(h.section)?.[1] ?? `a function of ${f.path}`;
-          paths.push({ chain: [caller], args, file: f.path, line: l.newLine, mustScopes: [], held: [], handleParams: [] });
-        }
-      }
-  return paths.length > 0 ? { searched: true, complete: true, paths, everyScope: [] } : null;
-}
-
-/** The function a hunk's last line is in: the nearest definition start above it (a name and `(` at column 0, or under a type line). */
-function enclosing(lines: readonly string[]): string | null {
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const t = lines[i]!;
-    if (/^\}/.test(t)) return null;
-    const m = /^(?:[A-Za-z_][\w\s*]*?\b)?([A-Za-z_]\w*)\s*\([^;]*$/.exec(t);
-    if (m && !/^(?:if|for|while|switch|return)$/.test(m[1]!)) return m[1]!;
+  for (const v of sourceNewSide(patch)) {
+    const at = v.line.newLine;
+    if (at === null || !v.code.includes(fn.name) || (v.file.path === fn.path && at >= fn.flow.start && at <= fn.flow.end)) continue;
+    for (const m of v.code.matchAll(call)) {
+      // a prototype or another definition (`void name(gfp_t gfp)`) is no call
+      if (v.defines === fn.name || /\b(?:void|int|bool|long|unsigned|static|inline|extern|struct\s+\w+\s*\*?)\s*$/.test(v.code.slice(0, m.index))) continue;
+      const args = callArguments(v.code, m.index! + m[0].length - 1) ?? [];
+      paths.push({ chain: [v.fn ?? `a function of ${v.file.path}`], args, file: v.file.path, line: at, mustScopes: [], held: [], handleParams: [] });
+    }
   }
-  return null;
+  return paths.length > 0 ? { searched: true, complete: true, paths, everyScope: [] } : null;
 }
 
 /** A caller that passes a mask forbidding something the allocation's mask allows. */

@@ -1,6 +1,6 @@
 // mapping-gfp-mask: a whole inode mapping made NOFS/NOIO with mapping_set_gfp_mask().
 import type { Report, Rule } from "../../types.js";
-import { addedSourceLines } from "../util/scope-regions.js";
+import { addedSourceLines, deletedSourceLines } from "../util/scope-regions.js";
 import { HISTORY } from "../../vocab/history.js";
 
 const CLEARS_FS_IO = /~\s*\(?\s*(?:__GFP_FS|__GFP_IO)|\bGFP_NOFS\b|\bGFP_NOIO\b/;
@@ -37,10 +37,8 @@ export const rule: Rule = {
     const reports: Report[] = [];
     // the same call deleted elsewhere in the file: the patch moves it (the mapping was so before too)
     const gone = new Map<string, number>();
-    for (const f of patch.files)
-      for (const h of f.hunks)
-        for (const l of h.lines)
-          if (l.kind === "del" && l.oldLine !== null && l.text.includes("mapping_set_gfp_mask")) gone.set(`${f.path}\0${l.text.replace(/\s+/g, "")}`, l.oldLine);
+    for (const v of deletedSourceLines(patch))
+      if (v.line.oldLine !== null && v.line.text.includes("mapping_set_gfp_mask")) gone.set(`${v.file.path}\0${v.line.text.replace(/\s+/g, "")}`, v.line.oldLine);
     for (const v of addedSourceLines(patch)) {
       if (!v.line.text.includes("mapping_set_gfp_mask") || !/\bmapping_set_gfp_mask\s*\(/.test(v.code)) continue;
       // the call may continue on the next new-side lines
