@@ -15,10 +15,17 @@ them), leaving out every subject labelled in eval/unseen/:
   alloc    400 mails (seed 20261207, from the same 20 lists) posted since
            2025-01-01, outside the other two samples, whose added lines
            call an allocator with a gfp mask; one per subject
+  labelled 210 mails (seed 20261208) posted since 2025-01-01 to the lists
+           of the IO and filesystem stack (PATH_LISTS), outside the other
+           three samples, their subjects and the mails judged.json names
+           (any version), whose added lines call an
+           allocator with a gfp mask; one per subject. Built to be
+           labelled (hazard or not) before the review runs on it.
 
 usage: sample.py MIRRORS OUT   (MIRRORS: the directory of the fetched
 linux-mailinglist-archives+* mirrors; writes OUT/random/*.patch,
-OUT/keyword/*.patch and OUT/alloc/*.patch, named <list>-<commit10>.patch)
+OUT/keyword/*.patch, OUT/alloc/*.patch and OUT/labelled/*.patch, named
+<list>-<commit10>.patch)
 """
 import glob
 import json
@@ -32,6 +39,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LISTS = ["linux-block", "linux-xfs", "linux-btrfs", "linux-ext4", "linux-nfs", "linux-scsi", "linux-raid",
          "linux-f2fs-devel", "linux-mmc", "linux-rdma", "linux-usb", "ceph-devel", "linux-cifs", "linux-erofs",
          "cgroups", "target-devel", "nvdimm", "linux-bcache", "io-uring", "linux-crypto"]
+# the IO and filesystem stack: lists whose patches run where reclaim may wait (writeback, IO submission and
+# completion, error handling, filesystem transactions)
+PATH_LISTS = ["linux-block", "linux-xfs", "linux-btrfs", "linux-ext4", "linux-nfs", "linux-scsi", "linux-raid",
+              "linux-f2fs-devel", "ceph-devel", "linux-cifs", "linux-erofs", "linux-nvme", "dm-devel", "linux-bcache",
+              "linux-nilfs", "linux-cachefs", "linux-afs", "v9fs-developer", "drbd-dev", "linux-mtd", "linux-mmc",
+              "target-devel", "nvdimm", "linux-unionfs", "jfs-discussion", "cluster-devel"]
 KW_LOG = re.compile(r"fs_reclaim|memalloc_no(?:io|fs)|GFP_NO(?:IO|FS)|WQ_MEM_RECLAIM|PF_MEMALLOC|PR_SET_IO_FLUSHER|"
                     r"reclaim[^\n]{0,80}(?:deadlock|recurs|hang)|(?:deadlock|recurs|hang)[^\n]{0,80}reclaim|"
                     r"shrinker[^\n]{0,80}deadlock|deadlock[^\n]{0,80}shrinker", re.I)
@@ -98,6 +111,7 @@ def main():
     os.makedirs(os.path.join(out, "random"), exist_ok=True)
     os.makedirs(os.path.join(out, "keyword"), exist_ok=True)
     os.makedirs(os.path.join(out, "alloc"), exist_ok=True)
+    os.makedirs(os.path.join(out, "labelled"), exist_ok=True)
     rnd = random.Random(20261207)
     n_random = 0
     for lst in LISTS:
@@ -186,10 +200,52 @@ def main():
         folded.add(key)
         open(os.path.join(out, "alloc", f"{lst}-{c[:10]}.patch"), "wb").write(data)
         n_alloc += 1
+    n_labelled = 0
+    taken |= {name[:-6] for name in os.listdir(os.path.join(out, "alloc"))}
+    # and every mail whose findings were judged (judged.json), with its other versions: those were read
+    for jid in {j["id"] for j in json.load(open(os.path.join(HERE, "judged.json")))["judged"]}:
+        taken.add(jid)
+        lst, short = jid.rsplit("-", 1)
+        repo = repo_of(mirrors, lst)
+        if repo:
+            if repo not in readers:
+                readers[repo] = reader(repo)
+            data = readers[repo][1](short)
+            if data is not None:
+                folded.add(re.sub(r"\bv\d+\b", "", strip_prefix(subject_of(data.decode("utf-8", "replace")))))
+    pool = []
+    for lst in PATH_LISTS:
+        repo = repo_of(mirrors, lst)
+        if repo:
+            pool.extend((lst, repo, c) for c in messages(repo, "2025-01-01"))
+    random.Random(20261208).shuffle(pool)
+    for lst, repo, c in pool:
+        if n_labelled >= 210:
+            break
+        if f"{lst}-{c[:10]}" in taken:
+            continue
+        if repo not in readers:
+            readers[repo] = reader(repo)
+        data = readers[repo][1](c)
+        if data is None:
+            continue
+        text = data.decode("utf-8", "replace")
+        subject = subject_of(text)
+        if not is_patch_mail(data, text, subject):
+            continue
+        key = re.sub(r"\bv\d+\b", "", strip_prefix(subject))
+        if key in folded or key in seen or strip_prefix(subject) in known:
+            continue
+        body = text.split("\n\n", 1)[1] if "\n\n" in text else text
+        if not ALLOC_ADD.search(body[len(body.split("\ndiff --git ", 1)[0]):]):
+            continue
+        folded.add(key)
+        open(os.path.join(out, "labelled", f"{lst}-{c[:10]}.patch"), "wb").write(data)
+        n_labelled += 1
     for proc, _ in readers.values():
         proc.stdin.close()
         proc.wait()
-    print(json.dumps({"random": n_random, "keyword": n_keyword, "alloc": n_alloc}))
+    print(json.dumps({"random": n_random, "keyword": n_keyword, "alloc": n_alloc, "labelled": n_labelled}))
 
 
 if __name__ == "__main__":
