@@ -17,7 +17,7 @@ import { getFacts } from "./facts.js";
 import { analyseFunction, functionName, type FunctionFlow } from "./flow.js";
 import { parseC } from "./parser.js";
 import { evictionNotInReclaim } from "./pinned-dentries.js";
-import { cachedScan, localStructType, opsRole, paramTypes, signatureRole, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
+import { cachedScan, localStructType, noFlusher, opsRole, paramTypes, signatureRole, type FnView, type ReclaimAnalysis, type RoleFact } from "./reclaim.js";
 import { registerMemo } from "./memos.js";
 
 // ---------------------------------------------------------------- types
@@ -69,7 +69,7 @@ interface Dir {
   /** Where each line of a text starts (offsets), found when first asked. */
   lines: Map<string, Uint32Array>;
   /** Registrations by function name (built when first asked). */
-  opsByFn: Map<string, { file: string; struct: string | null; field: string; line: number }[]> | null;
+  opsByFn: Map<string, { file: string; struct: string | null; field: string; line: number; holder: string }[]> | null;
   /** Role words found in the directory's texts, by the role set asked about. */
   mentions: Map<string, boolean>;
   /** Definitions by name (built when first asked). */
@@ -204,7 +204,7 @@ function opsIndex(d: Dir): NonNullable<Dir["opsByFn"]> {
   for (const f of d.files)
     for (const o of d.scans.get(f)!.ops) {
       const l = m.get(o.fn);
-      const e = { file: f, struct: o.struct, field: o.field, line: o.line };
+      const e = { file: f, struct: o.struct, field: o.field, line: o.line, holder: o.holder };
       if (l) l.push(e);
       else m.set(o.fn, [e]);
     }
@@ -305,7 +305,7 @@ function ownRoleInTree(a: ReclaimAnalysis, file: string, fn: ScanFunction): Role
   const d = dirOf(a, file);
   for (const o of opsIndex(d).get(fn.name) ?? []) {
     const r = opsRole(o.struct, o.field);
-    if (r && !evictionNotInReclaim(d.scans.get(o.file), o, r.role)) return { role: r.role, label: r.label, root: fn.name, chain: [fn.name], how: "ops-table", at: { file: o.file, line: o.line } };
+    if (r && !evictionNotInReclaim(d.scans.get(o.file), o, r.role)) return { role: r.role, label: r.label, root: fn.name, chain: [fn.name], how: "ops-table", at: { file: o.file, line: o.line }, ...noFlusher(d.scans.get(o.file), o) };
   }
   const s = signatureRole(signatureText(a, file, fn));
   return s ? { role: s.role, label: s.label, root: fn.name, chain: [fn.name], how: "signature" } : null;

@@ -41,7 +41,7 @@ import {
 } from "../vocab/kernel-api.js";
 import { NEWEST_RELEASE } from "../vocab/release.js";
 import { lowerBound } from "../sorted.js";
-import { paramName, paramsOfSignature, scanFile, type ScanFile, type ScanFunction } from "./c-scan.js";
+import { paramName, paramsOfSignature, scanFile, type ScanFile, type ScanFunction, type ScanOps } from "./c-scan.js";
 
 export { paramsOfSignature };
 import { regionFlow, regionsOf, type Region } from "./diff-model.js";
@@ -50,6 +50,7 @@ import { getFacts, type ContextFacts } from "./facts.js";
 import { contradicted, isConstant } from "./feasible.js";
 import { unlinkedOnly } from "./unlinked.js";
 import { evictionNotInReclaim } from "./pinned-dentries.js";
+import { writepageWithoutFlusher } from "./untagged-writeback.js";
 import { chainConflict, linksOf, type ChainEdge } from "./chain-conds.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
 import { applyScopes, decidedByCaller, evalMask, looksLikeGfpVariable, type Mask } from "./gfp.js";
@@ -100,6 +101,11 @@ export interface RoleFact {
   how: "ops-table" | "signature";
   /** Where the registration was seen. */
   at?: { file: string; line: number };
+  /**
+   * A ->writepage whose table marks folios dirty with this untagging dirty_folio and has no ->writepages
+   * (vocabulary UNTAGGED_DIRTY): no flusher writeback runs it, only page reclaim itself.
+   */
+  noFlusher?: string;
 }
 
 export interface ReclaimTaker {
@@ -796,12 +802,18 @@ function searchRoot(dir: string): string {
   return parts.length >= 2 ? parts.slice(0, -1).join("/") : dir;
 }
 
+/** The RoleFact part saying a ->writepage registration is no flusher writeback (writepageWithoutFlusher()). */
+export function noFlusher(scan: ScanFile | undefined, o: Pick<ScanOps, "struct" | "field" | "holder">): { noFlusher?: string } {
+  const dirty = writepageWithoutFlusher(scan, o);
+  return dirty ? { noFlusher: dirty } : {};
+}
+
 /** An ops-table registration of `name` with a role in a file of another directory. */
 function remoteRegistration(u: { file: string; scan: ScanFile }, name: string): RoleFact | null {
   for (const o of u.scan.ops) {
     if (o.fn !== name) continue;
     const r = opsRole(o.struct, o.field);
-    if (r && !evictionNotInReclaim(u.scan, o, r.role)) return { role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: u.file, line: o.line }, ...(r.inReclaim ? { inReclaim: true } : {}) };
+    if (r && !evictionNotInReclaim(u.scan, o, r.role)) return { role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: u.file, line: o.line }, ...(r.inReclaim ? { inReclaim: true } : {}), ...noFlusher(u.scan, o) };
   }
   return null;
 }
@@ -1152,7 +1164,7 @@ export class ReclaimAnalysis {
     const d = this.dir(path);
     for (const o of d.opsByFn.get(name) ?? []) {
       const r = opsRole(o.struct, o.field);
-      if (r && !evictionNotInReclaim(d.scans.get(o.file), o, r.role)) out.push({ role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: o.file, line: o.line }, ...(r.inReclaim ? { inReclaim: true } : {}) });
+      if (r && !evictionNotInReclaim(d.scans.get(o.file), o, r.role)) out.push({ role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: o.file, line: o.line }, ...(r.inReclaim ? { inReclaim: true } : {}), ...noFlusher(d.scans.get(o.file), o) });
     }
     return out;
   }
@@ -2752,7 +2764,9 @@ export class ReclaimAnalysis {
       const idx = this.facts && role.chain.length > 1 ? this.maskParamIndex(v, ev) : -1;
       const along = idx >= 0 ? this.maskAlongChain(v.path, idx, role.chain) : null;
       const onPath = along ? applyScopes({ ...along.mask, text: ev.info.mask.text, name: null }, [...must, ...callerScopes]) : effective;
-      if (needs && onPath[needs] !== false) {
+      // a ->writepage no flusher runs (UNTAGGED_DIRTY): page reclaim calls it itself, under PF_MEMALLOC, and never
+      // waits for another task running it
+      if (needs && onPath[needs] !== false && !(role.role === "writeback" && role.noFlusher)) {
         const writeback = role.role === "writeback" && !role.inReclaim ? this.writebackState(v, ev, role) : undefined;
         site.hazards.push({ kind: "role", role, needs, maskKnown: onPath[needs] === true, ...(along ? { maskFrom: along.from } : {}), ...(writeback ? { writeback } : {}) });
       }

@@ -614,6 +614,23 @@ export const EVICT_UNLINKED: Readonly<Provenance & { field: string; drops: reado
 };
 
 /**
+ * ->dirty_folio implementations that set the folio's dirty flag without
+ * tagging it dirty in the mapping ("For address_spaces which do not use
+ * buffers nor write back"). Flusher and sync writeback find dirty folios by
+ * that tag (write_cache_pages() walks PAGECACHE_TAG_DIRTY; do_writepages()
+ * calls ->writepage only through it when a table has no ->writepages), so the
+ * ->writepage of a table that has such a dirty_folio and no ->writepages is
+ * run only by page reclaim (mm/vmscan.c pageout(), in a task with PF_MEMALLOC
+ * set: kswapd(), __perform_reclaim()) and by callers that write a folio they
+ * hold themselves (migration's writeout()). Reclaim never waits for another
+ * task running it, so an allocation below it is not "writeback reclaim waits
+ * on" (what it locks, reclaim still holds).
+ */
+export const UNTAGGED_DIRTY: Readonly<Record<string, Provenance>> = {
+  noop_dirty_folio: { src: "mm/page-writeback.c noop_dirty_folio(), write_cache_pages(), do_writepages(); mm/vmscan.c pageout(); used by mm/shmem.c shmem_aops and mm/swap_state.c swap_aops" },
+};
+
+/**
  * Filesystems that keep a reference on every dentry they create ("dget(dentry);
  * Extra count - pin the dentry in core" in ramfs_mknod(), hugetlbfs, shmem) and
  * drop those references only at unmount, in kill_litter_super() (d_genocide()

@@ -963,3 +963,57 @@ ${how === "call" ? "\tquill_csum_generate(bio);\n" : "\tbio->bi_end_io = quill_c
     expect(run(helper).length).toBeGreaterThan(0);
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: a ->writepage no flusher runs", () => {
+  // written for this test: an in-memory filesystem that pushes folios to a backing store only under memory pressure;
+  // its table marks folios dirty with noop_dirty_folio() (the mapping is never tagged dirty) and has no ->writepages
+  const file = (alloc: boolean, table: "untagged" | "writepages" | "tagged") => `static int tarn_stash(struct folio *folio)
+{
+	struct tarn_slot *slot;
+
+${alloc ? "\tslot = kzalloc(sizeof(*slot), GFP_KERNEL);\n" : "\tslot = tarn_reserved_slot(folio);\n"}	if (!slot)
+		return -ENOMEM;
+	return tarn_copy_out(slot, folio);
+}
+
+static int tarn_writepage(struct page *page, struct writeback_control *wbc)
+{
+	struct folio *folio = page_folio(page);
+
+	if (tarn_stash(folio)) {
+		folio_redirty_for_writepage(wbc, folio);
+		folio_unlock(folio);
+		return 0;
+	}
+	folio_start_writeback(folio);
+	folio_unlock(folio);
+	folio_end_writeback(folio);
+	return 0;
+}
+
+static int tarn_writepages(struct address_space *mapping, struct writeback_control *wbc)
+{
+	return 0;
+}
+
+static const struct address_space_operations tarn_aops = {
+	.writepage = tarn_writepage,
+${table === "writepages" ? "\t.writepages = tarn_writepages,\n" : ""}	.dirty_folio = ${table === "tagged" ? "filemap_dirty_folio" : "noop_dirty_folio"},
+};
+`;
+  const path = "fs/tarn/inode.c";
+  const review = (table: "untagged" | "writepages" | "tagged") =>
+    reviewWithTree(new Map([[path, file(false, table)]]), { files: [{ path, before: file(false, table), after: file(true, table) }] }, [rule]);
+
+  it("is quiet: page reclaim runs it itself (under PF_MEMALLOC), and no writeback it waits on does", async () => {
+    expect(await review("untagged")).toEqual([]);
+  });
+  it("warns when the table has ->writepages too (the flusher writes its folios)", async () => {
+    expect((await review("writepages")).map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+  });
+  it("warns when its dirty_folio tags the mapping (flusher writeback may reach ->writepage)", async () => {
+    const f = await review("tagged");
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("tarn_writepage -> tarn_stash");
+  });
+});
