@@ -174,7 +174,17 @@ export class FactsIndex implements FactsView {
 
   private near(path: string): string[] {
     const p = normal(path);
-    const own = this.provider.neighbours(p).map(normal);
+    let own = this.provider.neighbours(p).map(normal);
+    // a directory the sources did not prepare (one the patch does not touch, reached from a caller in another
+    // directory): listed when the edge can list any directory
+    if (own.length === 0 && this.provider.list) {
+      const d = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : ".";
+      own = this.provider
+        .list(d)
+        .filter((n) => /\.[ch]$/.test(n))
+        .map((n) => (d === "." ? n : `${d}/${n}`))
+        .sort();
+    }
     return own.filter((x) => x !== p);
   }
 

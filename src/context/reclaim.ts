@@ -236,6 +236,8 @@ const MAX_REMOTE_FILES = 24;
  * repository takes ~4 s, fs/ ~0.3 s).
  */
 const REMOTE_GREP_MS = 500;
+/** More functions than this calling a framework's ops field through a pointer: the field says too little (frameworkCallersOf()). */
+const MAX_FRAMEWORK_SITES = 8;
 const slowRoots = new Set<string>();
 /** The names a file exports to other modules (EXPORT_SYMBOL(name) and its _GPL/_NS forms), per scan of its text. */
 const exportMemo = new WeakMap<ScanFile, Set<string>>();
@@ -1399,7 +1401,8 @@ export class ReclaimAnalysis {
           if (s.edges.length > 1 && chainConflict(linksOf(s.edges, (f, n) => this.linkSource(f, n)))) continue;
           return { ...reg, chain: s.chain };
         }
-        for (const c of [...this.callersOf(s.file, s.name), ...this.indirectCallersOf(s.file, s.name), ...remoteCallers(uses, s.name)]) {
+        const framework = users ? this.frameworkCallersOf(s.file, s.name) : [];
+        for (const c of [...this.callersOf(s.file, s.name), ...this.indirectCallersOf(s.file, s.name), ...remoteCallers(uses, s.name), ...framework]) {
           const k = `${c.file}:${c.fn.name}`;
           if (seen.has(k)) continue;
           // the caller's constant arguments rule out every call s makes to the next link of the chain
@@ -1641,6 +1644,66 @@ export class ReclaimAnalysis {
         sitesByField.set(field, sites);
       }
       for (const c of sites) if (c.fn.name !== name) out.push({ ...c, via: field });
+    }
+    return out;
+  }
+
+  private frameworkMemo = new Map<string, { file: string; fn: ScanFunction; line: number }[]>();
+
+  /**
+   * Callers through an ops table a framework declares (tree review, on the way up from a changed allocation): `name`
+   * is registered as field F of a struct type the directory does not declare (a host driver's variant ops that the
+   * core of its subsystem calls), no other struct type of the directory sets F, and no call of `->F(` sits in the
+   * directory. The framework's calls are searched under the directory's parent (searchRoot(), within the review's
+   * search time): functions of other directories (headers included: a core's inline wrapper) that call `->F(...)`.
+   * None when a file there registers F in another struct type, or when more than MAX_FRAMEWORK_SITES functions call
+   * it (a field name too common to say which table is called).
+   */
+  private frameworkCallersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number; via: string }[] {
+    if (this.mode !== "tree" || !this.facts) return [];
+    const d = this.dir(path);
+    const regs = (d.opsByFn.get(name) ?? []).filter((o) => o.struct !== null && !opsRole(o.struct, o.field) && !this.declaresStruct(d, o.struct));
+    if (regs.length === 0) return [];
+    const structs = fieldStructs(d);
+    const out: { file: string; fn: ScanFunction; line: number; via: string }[] = [];
+    for (const r of regs) {
+      if (structs.get(r.field)?.size !== 1 || this.indirectSites(path, name).some((c) => c.via === r.field)) continue;
+      const dir = dirname(path);
+      const key = `${dir}\0${r.struct}\0${r.field}`;
+      let sites = this.frameworkMemo.get(key);
+      if (!sites) {
+        sites = [];
+        const root = searchRoot(dir);
+        if (this.remoteMs < REMOTE_SEARCH_MS && !slowRoots.has(root)) {
+          const t0 = performance.now();
+          const found = this.facts.grep(r.field, root, REMOTE_GREP_MS);
+          this.remoteMs += performance.now() - t0;
+          if (found === null) slowRoots.add(root);
+          const files = found?.filter((f) => /\.[ch]$/.test(f) && dirname(f) !== dir).sort() ?? [];
+          const re = new RegExp(`->\\s*${r.field}\\s*\\(`, "g");
+          let ambiguous = files.length > MAX_REMOTE_FILES;
+          for (const f of ambiguous ? [] : files) {
+            const t = this.text(f);
+            if (t === undefined) continue;
+            const scan = cachedScan(`post:${f}`, t);
+            if (scan.ops.some((o) => o.field === r.field && o.struct !== null && o.struct !== r.struct)) {
+              ambiguous = true;
+              break;
+            }
+            let line = 1;
+            let at = 0;
+            for (const m of t.matchAll(re)) {
+              for (let i = t.indexOf("\n", at); i >= 0 && i < m.index; i = t.indexOf("\n", i + 1)) line++;
+              at = m.index;
+              const fn = scan.functions.find((x) => x.start <= line && line <= x.end);
+              if (fn) sites.push({ file: f, fn, line });
+            }
+          }
+          if (ambiguous || new Set(sites.map((c) => `${c.file}:${c.fn.name}`)).size > MAX_FRAMEWORK_SITES) sites = [];
+        }
+        this.frameworkMemo.set(key, sites);
+      }
+      for (const c of sites) out.push({ ...c, via: r.field });
     }
     return out;
   }

@@ -1017,3 +1017,93 @@ ${table === "writepages" ? "\t.writepages = tarn_writepages,\n" : ""}	.dirty_fol
     expect(f[0]!.message).toContain("tarn_writepage -> tarn_stash");
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: a host driver's variant op that its subsystem's error handler calls", () => {
+  // written for this test: a host-controller core declares variant ops that host drivers fill in, and calls one of
+  // them (through an inline wrapper in its private header) while it handles an aborted command
+  const header = `struct wid_hba;
+
+struct wid_variant_ops {
+	const char *name;
+	int	(*init)(struct wid_hba *hba);
+	void	(*dump_regs)(struct wid_hba *hba);
+};
+`;
+  const priv = (field: string) => `static inline void widhcd_vops_dump(struct wid_hba *hba)
+{
+	if (hba->vops && hba->vops->${field})
+		hba->vops->${field}(hba);
+}
+`;
+  const core = `#include "widhcd-priv.h"
+
+static void widhcd_print_hist(struct wid_hba *hba)
+{
+	widhcd_print_evt(hba);
+	widhcd_vops_dump(hba);
+}
+
+static int widhcd_abort(struct scsi_cmnd *cmd)
+{
+	struct wid_hba *hba = shost_priv(cmd->device->host);
+
+	widhcd_print_hist(hba);
+	return widhcd_clear_cmd(hba, cmd) ? FAILED : SUCCESS;
+}
+
+static const struct scsi_host_template widhcd_sht = {
+	.eh_abort_handler = widhcd_abort,
+};
+`;
+  const host = (alloc: boolean) => `#include <wid/widhcd.h>
+
+static void wid_q_dump_bus(struct wid_hba *hba)
+{
+	u32 *bus;
+
+${alloc ? "\tbus = kmalloc(64 * sizeof(u32), GFP_KERNEL);\n" : "\tbus = wid_q_scratch(hba);\n"}	if (!bus)
+		return;
+	wid_q_read_bus(hba, bus, 64);
+	kfree(bus);
+}
+
+static void wid_q_dump_regs(struct wid_hba *hba)
+{
+	wid_q_dump_hci(hba);
+	wid_q_dump_bus(hba);
+}
+
+static const struct wid_variant_ops wid_q_vops = {
+	.name = "wid-q",
+	.dump_regs = wid_q_dump_regs,
+};
+`;
+  const hostPath = "drivers/wid/host/wid-q.c";
+  const review = (extra: [string, string][] = [], field = "dump_regs") =>
+    reviewWithTree(
+      new Map([
+        ["include/wid/widhcd.h", header],
+        ["drivers/wid/core/widhcd-priv.h", priv(field)],
+        ["drivers/wid/core/widhcd.c", core],
+        [hostPath, host(false)],
+        ...extra,
+      ]),
+      { files: [{ path: hostPath, before: host(false), after: host(true) }] },
+      [rule],
+    );
+
+  it("warns, with the chain from the core's abort handler through the wrapper that calls the op", async () => {
+    const f = await review();
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[7, "warning"]]);
+    expect(f[0]!.message).toContain("widhcd_abort -> widhcd_print_hist -> widhcd_vops_dump -> wid_q_dump_regs -> wid_q_dump_bus");
+  });
+
+  it("is quiet when the core never calls the op", async () => {
+    expect(await review([], "dump_other")).toEqual([]);
+  });
+
+  it("is quiet when a file under the same parent registers the field in another struct type (which table is called is not known)", async () => {
+    const other = `static const struct wid_phy_ops wid_phy = {\n\t.dump_regs = wid_phy_dump,\n};\n`;
+    expect(await review([["drivers/wid/phy/wid-phy.c", other]])).toEqual([]);
+  });
+});
