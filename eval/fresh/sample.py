@@ -15,17 +15,20 @@ them), leaving out every subject labelled in eval/unseen/:
   alloc    400 mails (seed 20261207, from the same 20 lists) posted since
            2025-01-01, outside the other two samples, whose added lines
            call an allocator with a gfp mask; one per subject
-  labelled 210 mails (seed 20261208) posted since 2025-01-01 to the lists
-           of the IO and filesystem stack (PATH_LISTS), outside the other
-           three samples, their subjects and the mails judged.json names
-           (any version), whose added lines call an
-           allocator with a gfp mask; one per subject. Built to be
-           labelled (hazard or not) before the review runs on it.
+  NAME     a labelled sample (labels-NAME.json): the mails its label file
+           names, read back by id. A new one is built with --new-labelled
+           NAME SEED: 210 mails (that seed) posted since 2025-01-01 to the
+           lists of the IO and filesystem stack (PATH_LISTS), outside the
+           other samples, the mails judged.json names and every labelled
+           sample's cases (any version of each), whose added lines call an
+           allocator with a gfp mask; one per subject. It is labelled
+           (hazard or not) before the review runs on it. "labelled" was
+           built so with seed 20261208.
 
-usage: sample.py MIRRORS OUT   (MIRRORS: the directory of the fetched
-linux-mailinglist-archives+* mirrors; writes OUT/random/*.patch,
-OUT/keyword/*.patch, OUT/alloc/*.patch and OUT/labelled/*.patch, named
-<list>-<commit10>.patch)
+usage: sample.py MIRRORS OUT [--new-labelled NAME SEED]   (MIRRORS: the
+directory of the fetched linux-mailinglist-archives+* mirrors; writes
+OUT/random/*.patch, OUT/keyword/*.patch, OUT/alloc/*.patch and
+OUT/NAME/*.patch for every labelled sample, named <list>-<commit10>.patch)
 """
 import glob
 import json
@@ -104,14 +107,18 @@ def repo_of(mirrors, lst):
 
 
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    new = None
+    if len(args) == 5 and args[2] == "--new-labelled" and re.fullmatch(r"[a-z0-9]+", args[3]) and args[4].isdigit():
+        new = (args[3], int(args[4]))
+        args = args[:2]
+    if len(args) != 2:
         sys.exit(__doc__)
-    mirrors, out = sys.argv[1], sys.argv[2]
+    mirrors, out = args
     known = labelled()
     os.makedirs(os.path.join(out, "random"), exist_ok=True)
     os.makedirs(os.path.join(out, "keyword"), exist_ok=True)
     os.makedirs(os.path.join(out, "alloc"), exist_ok=True)
-    os.makedirs(os.path.join(out, "labelled"), exist_ok=True)
     rnd = random.Random(20261207)
     n_random = 0
     for lst in LISTS:
@@ -200,27 +207,73 @@ def main():
         folded.add(key)
         open(os.path.join(out, "alloc", f"{lst}-{c[:10]}.patch"), "wb").write(data)
         n_alloc += 1
-    n_labelled = 0
-    taken |= {name[:-6] for name in os.listdir(os.path.join(out, "alloc"))}
-    # and every mail whose findings were judged (judged.json), with its other versions: those were read
-    for jid in {j["id"] for j in json.load(open(os.path.join(HERE, "judged.json")))["judged"]}:
-        taken.add(jid)
-        lst, short = jid.rsplit("-", 1)
-        repo = repo_of(mirrors, lst)
-        if repo:
-            if repo not in readers:
-                readers[repo] = reader(repo)
-            data = readers[repo][1](short)
-            if data is not None:
-                folded.add(re.sub(r"\bv\d+\b", "", strip_prefix(subject_of(data.decode("utf-8", "replace")))))
+    # a labelled sample is the mails its label file names (they were labelled before any run): read back by id
+    counts = {"random": n_random, "keyword": n_keyword, "alloc": n_alloc}
+    for name in labelled_sets():
+        counts[name] = fetch_labelled(mirrors, out, name, readers)
+    if new is not None:
+        name, seed = new
+        counts[name] = build_labelled(mirrors, out, name, seed, taken, folded, seen, known, readers)
+    for proc, _ in readers.values():
+        proc.stdin.close()
+        proc.wait()
+    print(json.dumps(counts))
+
+
+def labelled_sets():
+    """The names of the labelled samples (eval/fresh/labels-NAME.json)."""
+    return sorted(os.path.basename(f)[len("labels-"):-len(".json")] for f in glob.glob(os.path.join(HERE, "labels-*.json")))
+
+
+def read_mail(mirrors, readers, mail_id):
+    """The mail <list>-<commit10> of a fetched archive, or None."""
+    lst, short = mail_id.rsplit("-", 1)
+    repo = repo_of(mirrors, lst)
+    if not repo:
+        return None
+    if repo not in readers:
+        readers[repo] = reader(repo)
+    return readers[repo][1](short)
+
+
+def fetch_labelled(mirrors, out, name, readers):
+    """Writes OUT/NAME/<id>.patch for every case of labels-NAME.json; returns how many were found."""
+    os.makedirs(os.path.join(out, name), exist_ok=True)
+    n = 0
+    for case in json.load(open(os.path.join(HERE, f"labels-{name}.json")))["cases"]:
+        data = read_mail(mirrors, readers, case["id"])
+        if data is None:
+            print(f"{name}: {case['id']} not found", file=sys.stderr)
+            continue
+        open(os.path.join(out, name, f"{case['id']}.patch"), "wb").write(data)
+        n += 1
+    return n
+
+
+def build_labelled(mirrors, out, name, seed, taken, folded, seen, known, readers):
+    """
+    A new sample to label: 210 mails since 2025-01-01 from PATH_LISTS (seed `seed`) whose added lines allocate with
+    a gfp mask, outside the other samples, the mails judged.json names and the cases of every labelled sample (any
+    version of each).
+    """
+    os.makedirs(os.path.join(out, name), exist_ok=True)
+    read_ids = {j["id"] for j in json.load(open(os.path.join(HERE, "judged.json")))["judged"]}
+    for other in labelled_sets():
+        read_ids |= {c["id"] for c in json.load(open(os.path.join(HERE, f"labels-{other}.json")))["cases"]}
+    for mail_id in sorted(read_ids):
+        taken.add(mail_id)
+        data = read_mail(mirrors, readers, mail_id)
+        if data is not None:
+            folded.add(re.sub(r"\bv\d+\b", "", strip_prefix(subject_of(data.decode("utf-8", "replace")))))
     pool = []
     for lst in PATH_LISTS:
         repo = repo_of(mirrors, lst)
         if repo:
             pool.extend((lst, repo, c) for c in messages(repo, "2025-01-01"))
-    random.Random(20261208).shuffle(pool)
+    random.Random(seed).shuffle(pool)
+    n = 0
     for lst, repo, c in pool:
-        if n_labelled >= 210:
+        if n >= 210:
             break
         if f"{lst}-{c[:10]}" in taken:
             continue
@@ -240,12 +293,10 @@ def main():
         if not ALLOC_ADD.search(body[len(body.split("\ndiff --git ", 1)[0]):]):
             continue
         folded.add(key)
-        open(os.path.join(out, "labelled", f"{lst}-{c[:10]}.patch"), "wb").write(data)
-        n_labelled += 1
-    for proc, _ in readers.values():
-        proc.stdin.close()
-        proc.wait()
-    print(json.dumps({"random": n_random, "keyword": n_keyword, "alloc": n_alloc, "labelled": n_labelled}))
+        open(os.path.join(out, name, f"{lst}-{c[:10]}.patch"), "wb").write(data)
+        n += 1
+    return n
+
 
 
 if __name__ == "__main__":
