@@ -171,6 +171,8 @@ export interface Report {
   identifiers?: string[];
   /** Set by context-aware checks when the hazard already held before the patch. */
   preExisting?: boolean;
+  /** With preExisting: what had the hazard before the patch, appended to the message in parentheses. */
+  preExistingWhy?: string;
   /** Facts the verdict needed but could not establish ("whether a caller holds a NOIO scope"). */
   unknowns?: string[];
 }

@@ -1006,31 +1006,127 @@ export class ReclaimAnalysis {
    * there. Undefined when the function or the lines are not found.
    */
   private seedFor(r: Region): FlowOptions["initial"] | undefined {
-    if (!this.facts || r.hasDefinition || !r.name) return undefined;
+    const found = this.treeLocation(r);
+    if (!found) return undefined;
+    const ev = found.flow.events.find((e) => e.line >= found.at);
+    if (!ev) return undefined;
+    return { scopes: ev.state.scopes, held: ev.state.held.map((h) => ({ entry: { ...h.entry, fromTree: true }, must: h.must })) };
+  }
+
+  private locationMemo = new WeakMap<Region, Map<boolean, { flow: FunctionFlow; at: number; path: string } | null>>();
+
+  /**
+   * Where a fragment's first context line stands in the tree's own version of its function (a patch written against
+   * another tree), with that function's path walk: the hunk's context lines must stand there as they are, in place.
+   * Undefined when the function or the lines are not found. `leading`: only the context lines above the hunk's
+   * first change must stand there (at least two that are not blank): where the fragment starts, though the tree may
+   * differ below it.
+   */
+  private treeLocation(r: Region, leading = false): { flow: FunctionFlow; at: number; path: string } | undefined {
+    let memo = this.locationMemo.get(r);
+    if (!memo) this.locationMemo.set(r, (memo = new Map()));
+    if (memo.has(leading)) return memo.get(leading) ?? undefined;
+    let out: { flow: FunctionFlow; at: number; path: string } | null = null;
     const path = r.file.oldPath ?? r.file.path;
-    const t = this.source!.preImage(path);
-    if (t === undefined) return undefined;
-    const flow = cachedFlows(`pre:${path}`, t, this.wrappersOf(path)).get(r.name);
-    if (!flow) return undefined;
-    const lines = treeLines(path, t);
-    // the hunk's context lines must stand in the tree's function as they are, in place (the lines the patch deletes
-    // may read otherwise there: the tree may have changed exactly those): then the code above is likely the same
-    // too; a hunk whose surroundings the tree changed says nothing about the state there
-    const old = r.hunk.lines.filter((l) => l.kind !== "add").map((l) => (l.kind === "del" ? null : l.text.trim()));
-    const firstShown = r.lines.find((l) => !l.changed);
-    if (old.length === 0 || !firstShown) return undefined;
-    const oldIndex = r.hunk.lines.filter((l) => l.kind !== "add").findIndex((l) => l.oldLine !== null && l.newLine === firstShown.line);
-    if (oldIndex < 0) return undefined;
-    for (let n = flow.start; n + old.length - 1 <= flow.end; n++) {
-      let ok = true;
-      for (let k = 0; k < old.length && ok; k++) if (old[k] !== null && (lines[n - 1 + k] ?? "").trim() !== old[k]) ok = false;
-      if (!ok) continue;
-      const at = n + oldIndex;
-      const ev = flow.events.find((e) => e.line >= at);
-      if (!ev) return undefined;
-      return { scopes: ev.state.scopes, held: ev.state.held.map((h) => ({ entry: { ...h.entry, fromTree: true }, must: h.must })) };
+    const t = this.facts && !r.hasDefinition && r.name ? this.source!.preImage(path) : undefined;
+    const flow = t !== undefined ? cachedFlows(`pre:${path}`, t, this.wrappersOf(path)).get(r.name!) : undefined;
+    if (t !== undefined && flow) {
+      const lines = treeLines(path, t);
+      // the hunk's context lines must stand in the tree's function as they are, in place (the lines the patch deletes
+      // may read otherwise there: the tree may have changed exactly those): then the code above is likely the same
+      // too; a hunk whose surroundings the tree changed says nothing about the state there
+      const firstChange = r.hunk.lines.findIndex((l) => l.kind !== "ctx");
+      const lines0 = leading ? r.hunk.lines.slice(0, Math.max(0, firstChange)) : r.hunk.lines;
+      const old = lines0.filter((l) => l.kind !== "add").map((l) => (l.kind === "del" ? null : l.text.trim()));
+      if (leading && old.filter((l) => l !== null && l !== "").length < 2) old.length = 0;
+      const firstShown = r.lines.find((l) => !l.changed);
+      const oldIndex = firstShown ? r.hunk.lines.filter((l) => l.kind !== "add").findIndex((l) => l.oldLine !== null && l.newLine === firstShown.line) : -1;
+      if (old.length > 0 && oldIndex >= 0)
+        // (the hunk may show a few lines after the function's end)
+        for (let n = flow.start; n <= flow.end && n + old.length - 1 <= flow.end + 3; n++) {
+          let ok = true;
+          for (let k = 0; k < old.length && ok; k++) if (old[k] !== null && (lines[n - 1 + k] ?? "").trim() !== old[k]) ok = false;
+          if (!ok) continue;
+          out = { flow, at: n + oldIndex, path };
+          break;
+        }
     }
-    return undefined;
+    memo.set(leading, out);
+    return out ?? undefined;
+  }
+
+  /**
+   * An allocation the function already makes, on a line the patch does not change, before this added one and on
+   * every path to it, with at least as much reclaim allowed and under every lock or handle held here: the patch adds
+   * a site to a hazard the function had. "On every path": a statement of the function's own block (no branch), with
+   * no label between it and the site a jump could land on. Read in the patch's version of the function, or, for a
+   * fragment of a file the patch does not apply to, in the tree's version above the fragment's place
+   * (treeLocation()). None when the patch adds or deletes a scope, lock or handle call in the function before the
+   * site: the context of the older allocation is then not what it was.
+   */
+  alreadyAllocating(site: AllocSite): { line: number; callee: string; inTree: boolean } | null {
+    const v = site.fn;
+    if (!site.added || v.image !== "post") return null;
+    if (this.contextChangedAbove(v, site.ev.line)) return null;
+    const enough = (e: FlowEvent) => {
+      if (e.info.kind !== "alloc" || e.conditional) return false;
+      const m = applyScopes(e.info.mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+      const need = site.effective;
+      if ((need.fs === true && m.fs !== true) || (need.io === true && m.io !== true) || (need.reclaim !== false && m.reclaim === false)) return false;
+      // what is held at the site (on every path) was held there too
+      return site.ev.state.held.every((h) => !h.must || e.state.held.some((x) => x.must && sameHeld(x.entry, h.entry)));
+    };
+    const text = v.whole ? this.text(v.path) : undefined;
+    // a line between that is a label (a jump from above may land there, past the earlier allocation)
+    const labelBetween = (lines: readonly (string | undefined)[] | undefined, from: number, to: number) => {
+      if (!lines) return true;
+      for (let n = from + 1; n < to; n++) {
+        const t = stripLine(lines[n - 1] ?? "");
+        if (/^\s*[A-Za-z_]\w*\s*:(?!:)/.test(t) && !/^\s*default\s*:/.test(t)) return true;
+      }
+      return false;
+    };
+    if (v.whole) {
+      const lines = text !== undefined ? treeLines(v.path, text) : undefined;
+      const changed = this.changedIn(v);
+      for (const e of v.flow.events) {
+        if (e.line >= site.ev.line || changed.has(e.line) || !enough(e) || labelBetween(lines, e.line, site.ev.line)) continue;
+        return { line: e.line, callee: e.callee, inTree: false };
+      }
+      return null;
+    }
+    // a fragment: first its own lines above the site, then (with sources) the tree's function above the fragment's
+    // place
+    const region = regionsOf(this.patch, "new").find((r) => r.file.path === v.path && r.name === v.name && r.lines.some((l) => l.line === site.ev.line));
+    if (!region) return null;
+    const shown: string[] = [];
+    for (const l of region.lines) shown[l.line - 1] = l.text;
+    for (const e of v.flow.events) {
+      if (e.line >= site.ev.line || v.changed.has(e.line) || !enough(e) || labelBetween(shown, e.line, site.ev.line)) continue;
+      return { line: e.line, callee: e.callee, inTree: false };
+    }
+    const loc = this.facts ? this.treeLocation(region, true) : undefined;
+    if (!loc || labelBetween(shown, region.lines[0]!.line - 1, site.ev.line)) return null;
+    const t = this.source!.preImage(loc.path);
+    const lines = t !== undefined ? treeLines(loc.path, t) : undefined;
+    for (const e of loc.flow.events) {
+      if (e.line >= loc.at || !enough(e) || labelBetween(lines, e.line, loc.at)) continue;
+      return { line: e.line, callee: e.callee, inTree: true };
+    }
+    return null;
+  }
+
+  /** The patch adds or deletes a scope, lock or handle call in this function before `line` (on either side). */
+  private contextChangedAbove(v: FnView, line: number): boolean {
+    for (const w of [...this.post(), ...this.pre()]) {
+      if (w.path !== v.path && w.path !== (this.patch.files.find((f) => f.path === v.path)?.oldPath ?? v.path)) continue;
+      if (w.name !== v.name) continue;
+      for (const e of w.flow.events) {
+        if (!w.changed.has(e.line) || (w.image === "post" && e.line >= line)) continue;
+        if (e.info.kind === "scope" || e.info.kind === "lock" || e.info.kind === "handle") return true;
+      }
+    }
+    return false;
   }
 
   /** The directory's locks taken inside a queue freeze or declared to lockdep as taken in reclaim (per index). */
@@ -3012,6 +3108,13 @@ export function firstChanged(changed: ReadonlySet<number>, from: number, to: num
 
 const linesCache = new Map<string, { text: string; lines: string[] }>();
 registerMemo("reclaim lines", linesCache);
+/** The same lock (by its key) or the same kind of handle (by its start API), held at two sites. */
+function sameHeld(a: HeldEntry, b: HeldEntry): boolean {
+  if (a.what !== b.what) return false;
+  if (a.what === "handle") return a.api === b.api && (a.variable ?? null) === (b.variable ?? null);
+  return a.key !== undefined && b.key !== undefined && sameLock(a.key, b.key);
+}
+
 function treeLines(path: string, text: string): string[] {
   const c = linesCache.get(path);
   if (c && c.text === text) return c.lines;

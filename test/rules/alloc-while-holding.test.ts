@@ -1181,3 +1181,40 @@ ${scope ? "\tmemalloc_noio_restore(memflags);\n" : ""}}
     expect(f[0]!.message).toContain("xa_insert(GFP_KERNEL) in zed_switch_none() while q is frozen");
   });
 });
+
+describe("alloc-while-holding: a site the patch adds where the function already allocates so", () => {
+  // written for this test: a block driver resizing its tag maps with its queue frozen; the patch adds a second map
+  const resize = (opts: { added: boolean; priorIf?: boolean; label?: boolean; priorOutside?: boolean }) => `static int widget_resize(struct widget_dev *wd, unsigned int depth)
+{
+	void *tags;
+	u32 *map = NULL;
+
+${opts.priorOutside ? "\ttags = kcalloc(depth, sizeof(void *), GFP_KERNEL);\n\tblk_mq_freeze_queue(wd->queue);\n" : "\tblk_mq_freeze_queue(wd->queue);\n"}${opts.priorOutside ? "" : opts.priorIf ? "\tif (depth > wd->depth)\n\t\ttags = kcalloc(depth, sizeof(void *), GFP_KERNEL);\n" : "\ttags = kcalloc(depth, sizeof(void *), GFP_KERNEL);\n"}${opts.label ? "retry:\n" : ""}${opts.added ? "\tmap = kmalloc_array(depth, sizeof(u32), GFP_KERNEL);\n" : ""}	widget_swap_tags(wd, tags, map);
+	blk_mq_unfreeze_queue(wd->queue);
+	return 0;
+}
+`;
+  const path = "drivers/block/widget.c";
+  const run = (o: { priorIf?: boolean; label?: boolean; priorOutside?: boolean }) => reviewWithTree(new Map([[path, resize({ ...o, added: false })]]), { files: [{ path, before: resize({ ...o, added: false }), after: resize({ ...o, added: true }) }] }, [rule]);
+
+  it("reports it as pre-existing, naming the earlier allocation on every path", async () => {
+    const f = await run({});
+    expect(f.map((x) => [x.line, x.severity, x.preExisting === true])).toEqual([[8, "warning", true]]);
+    expect(f[0]!.message).toContain("widget_resize() already allocates so at line 7 (kcalloc()) on every path here: the patch adds a site to that hazard, not the hazard");
+  });
+  it("new when the earlier allocation is under a branch", async () => {
+    expect((await run({ priorIf: true })).map((x) => x.preExisting === true)).toEqual([false]);
+  });
+  it("new when a label between lets a jump pass the earlier allocation", async () => {
+    expect((await run({ label: true })).map((x) => x.preExisting === true)).toEqual([false]);
+  });
+  it("new when the earlier allocation is made before the queue is frozen", async () => {
+    expect((await run({ priorOutside: true })).map((x) => x.preExisting === true)).toEqual([false]);
+  });
+  it("new when the patch also takes what is held (the freeze is added)", async () => {
+    const before = resize({ added: false }).replace("\tblk_mq_freeze_queue(wd->queue);\n", "").replace("\tblk_mq_unfreeze_queue(wd->queue);\n", "");
+    const f = await reviewWithTree(new Map([[path, before]]), { files: [{ path, before, after: resize({ added: true }) }] }, [rule]);
+    expect(f.length).toBeGreaterThan(0);
+    expect(f.every((x) => x.preExisting !== true)).toBe(true);
+  });
+});

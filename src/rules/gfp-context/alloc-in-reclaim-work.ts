@@ -9,7 +9,7 @@ import { reclaimAnalysis } from "../../context/reclaim.js";
 import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
-import { allocText, chainText } from "../util/phrases.js";
+import { allocText, alreadyText, chainText } from "../util/phrases.js";
 import { judgedByHazardRules } from "../util/sites.js";
 
 export const rule: Rule = {
@@ -65,13 +65,15 @@ export const rule: Rule = {
       const k = `${site.fn.path}:${site.at}`;
       if (seen.has(k)) continue;
       seen.add(k);
+      // a site the patch adds where the work already allocates so, on every path, before it
+      const already = !before ? a.alreadyAllocating(site) : null;
       reports.push({
         file: site.fn.path,
         line: site.at,
         identifiers: [site.ev.callee, site.mask.name ?? site.mask.text, "WQ_MEM_RECLAIM"],
         messageId: "inReclaimWork",
         data: { alloc: allocText(site, along ? along.from : site.maskFrom), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain), already: !before ? "" : moved ? ` (the patch moves this code from ${moved}; it allocated so before too)` : was && was !== site.ev.callee ? ` (the patch replaces ${was}() here, which allocated so before too)` : " (the patch rewrites this call; it allocated so before too)" },
-        ...(before ? { preExisting: true } : {}),
+        ...(before ? { preExisting: true } : already ? { preExisting: true, preExistingWhy: alreadyText(site, already) } : {}),
         fix: `Use GFP_NOIO for ${site.ev.callee}() here, or open memalloc_noio_save() in ${work.root}() so every allocation of the work is covered; or preallocate.`,
         chain: [`${work.queue.label} (WQ_MEM_RECLAIM)`, ...work.chain.map((f) => `${f}()`), allocText(site, along ? along.from : site.maskFrom)],
         cite: ["memalloc-noio-2013"],

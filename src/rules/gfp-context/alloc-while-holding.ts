@@ -13,7 +13,7 @@
 import { ioPathTaker, lockLabel, reclaimAnalysis, touchesLines, type AllocSite, type Hazard } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
 import { LOCK_CALLS, allocationNeedles } from "../../vocab/kernel-api.js";
-import { allocText, handleText, handleWhere, heldWhere, takerText } from "../util/phrases.js";
+import { allocText, alreadyText, handleText, handleWhere, heldWhere, takerText } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
 
 type Held = Exclude<Hazard, { kind: "role" } | { kind: "fence" }>;
@@ -91,6 +91,13 @@ export const rule: Rule = {
           ? stillAllowed(site, first, was.info.mask.name ?? was.info.mask.text)
           : report(site, first, fresh ? site.at : (first as { held: { line: number } }).held.line);
       if (!r) continue;
+      // a site the patch adds to a hazard the function had: an allocation before it on every path, under the same
+      // things held, already allocates so
+      const already = fresh && !retuned ? a.alreadyAllocating(site) : null;
+      if (already) {
+        r.preExisting = true;
+        r.preExistingWhy = alreadyText(site, already);
+      }
       const k = `${r.file}:${r.line}`;
       if (seen.has(k)) continue;
       seen.add(k);

@@ -74,3 +74,8 @@ export function handleWhere(h: { held: HeldEntry | null; via: string[] | null; p
   if (h.param) return "its callers hold it while they call";
   return heldWhere(h.held!, h.via);
 }
+
+/** Why an added allocation is a pre-existing hazard (ReclaimAnalysis.alreadyAllocating()): the function's earlier one. */
+export function alreadyText(site: AllocSite, already: { line: number; callee: string; inTree: boolean }): string {
+  return `${site.fn.name}() already allocates so at line ${already.line}${already.inTree ? " of the source tree's version" : ""} (${already.callee}()) on every path here: the patch adds a site to that hazard, not the hazard`;
+}
