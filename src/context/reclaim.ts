@@ -1274,11 +1274,16 @@ export class ReclaimAnalysis {
     return this.memoRole(view, undefined, false);
   }
 
-  /** A role lookup, once per function, line (roleAt()) and reach (roleWithUsers()). */
-  private memoRole(view: FnView, line: number | undefined, users: boolean): RoleFact | null {
-    const key = `${view.path}\0${view.name}\0${line ?? ""}\0${users ? "users" : ""}`;
+  /**
+   * A role lookup, once per function, line (roleAt()), reach (roleWithUsers()) and want: `clearing` passes over roles
+   * under which an allocation is no hazard (ROLE_NEEDS clear null: eviction, shrinkers, folio release run inside
+   * reclaim) and goes on up the chain past them, so a helper that eviction and writeback both call is judged for
+   * writeback.
+   */
+  private memoRole(view: FnView, line: number | undefined, users: boolean, clearing = false): RoleFact | null {
+    const key = `${view.path}\0${view.name}\0${line ?? ""}\0${users ? "users" : ""}\0${clearing ? "clearing" : ""}`;
     if (this.roleMemo.has(key)) return this.roleMemo.get(key)!;
-    const r = this.roleUncached(view, line, users);
+    const r = this.roleUncached(view, line, users, clearing);
     this.roleMemo.set(key, r);
     return r;
   }
@@ -1471,21 +1476,31 @@ export class ReclaimAnalysis {
    * function on the way up (remoteUses()). Asked only for a changed allocation that may enter reclaim: such a
    * lookup searches the tree (under the library directory's parent, within the review's search time).
    */
-  roleWithUsers(view: FnView, line?: number): RoleFact | null {
-    const own = this.memoRole(view, line, false);
-    return own || this.mode !== "tree" ? own : this.memoRole(view, line, true);
+  roleWithUsers(view: FnView, line?: number, clearing = false): RoleFact | null {
+    const own = this.memoRole(view, line, false, clearing);
+    return own || this.mode !== "tree" ? own : this.memoRole(view, line, true, clearing);
   }
 
-  private roleUncached(view: FnView, line?: number, users = false): RoleFact | null {
+  /** The role an allocation is judged under (memoRole()'s `clearing`): added ones with users, others by line or function. */
+  private allocationRole(v: FnView, line: number | undefined, added: boolean): RoleFact | null {
+    if (added) return this.roleWithUsers(v, line, true);
+    return this.memoRole(v, line, false, true);
+  }
+
+  private roleUncached(view: FnView, line?: number, users = false, clearing = false): RoleFact | null {
+    const wanted = (r: RoleFact | null): r is RoleFact => r !== null && (!clearing || ROLE_NEEDS[r.role].clear !== null);
     const direct = this.directRole(view.path, view.name, view.signature);
-    if (direct) return direct;
+    if (wanted(direct)) return direct;
+    if (direct && !this.facts) return null;
     if (!this.facts) return this.patchCallerRole(view);
     // a function the patch adds to a file it does not apply to: the tree does not have it, the patch's fragments
     // that call it do (each of them with the role the tree gives its own version, readInTree())
     if (!view.whole && !this.readInTree(view) && this.source?.postImage(view.path) === undefined) return this.fragmentCallerRole(view, users);
     // callers within the directory, breadth first (and, for a function exported to other modules, its users in
     // other directories: their ops tables and their callers)
-    let frontier: { file: string; name: string; chain: string[]; edges: ChainEdge[] }[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [] }];
+    // (`crossed`: the framework ops types a link went up through; a caller in a directory with its own table of such
+    // a type calls its own functions through it, not these)
+    let frontier: { file: string; name: string; chain: string[]; edges: ChainEdge[]; crossed: string[] }[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [], crossed: [] }];
     const seen = new Set([`${view.path}:${view.name}`]);
     for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
       const next: typeof frontier = [];
@@ -1493,26 +1508,29 @@ export class ReclaimAnalysis {
         const uses = users ? this.remoteUses(s.file, s.name) : null;
         for (const u of uses ?? []) {
           const reg = remoteRegistration(u, s.name);
-          if (!reg) continue;
+          if (!wanted(reg)) continue;
           if (s.edges.length > 1 && chainConflict(linksOf(s.edges, (f, n) => this.linkSource(f, n)))) continue;
           return { ...reg, chain: s.chain };
         }
         const framework = users ? this.frameworkCallersOf(s.file, s.name) : [];
-        for (const c of [...this.callersOf(s.file, s.name), ...this.indirectCallersOf(s.file, s.name), ...remoteCallers(uses, s.name), ...framework]) {
+        const callers: { file: string; fn: ScanFunction; line: number; struct?: string }[] = [...this.callersOf(s.file, s.name), ...this.indirectCallersOf(s.file, s.name), ...remoteCallers(uses, s.name), ...framework];
+        for (const c of callers) {
           const k = `${c.file}:${c.fn.name}`;
           if (seen.has(k)) continue;
+          const crossed = c.struct !== undefined ? [...s.crossed, c.struct] : s.crossed;
+          if (c.struct === undefined && crossed.some((t) => this.implements(c.file, t))) continue;
           // the caller's constant arguments rule out every call s makes to the next link of the chain
           if (this.pathRuledOut(c, s.file, s.chain, line)) continue;
           seen.add(k);
           const chain = [c.fn.name, ...s.chain];
           const edges = [{ caller: c.fn.name, callee: s.name, file: c.file, line: c.line }, ...s.edges];
           const r = this.directRole(c.file, c.fn.name, `${c.fn.name}(${c.fn.params})`);
-          if (r) {
+          if (wanted(r)) {
             // the chain's calls need a fact of the root's objects both ways (chain-conds.ts): it never runs
             if (edges.length > 1 && chainConflict(linksOf(edges, (f, n) => this.linkSource(f, n)))) continue;
             return { ...r, chain };
           }
-          next.push({ file: c.file, name: c.fn.name, chain, edges });
+          next.push({ file: c.file, name: c.fn.name, chain, edges, crossed });
         }
       }
       frontier = next;
@@ -1755,13 +1773,13 @@ export class ReclaimAnalysis {
    * None when a file there registers F in another struct type, or when more than MAX_FRAMEWORK_SITES functions call
    * it (a field name too common to say which table is called).
    */
-  private frameworkCallersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number; via: string }[] {
+  private frameworkCallersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] {
     if (this.mode !== "tree" || !this.facts) return [];
     const d = this.dir(path);
     const regs = (d.opsByFn.get(name) ?? []).filter((o) => o.struct !== null && !opsRole(o.struct, o.field) && !this.declaresStruct(d, o.struct));
     if (regs.length === 0) return [];
     const structs = fieldStructs(d);
-    const out: { file: string; fn: ScanFunction; line: number; via: string }[] = [];
+    const out: { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] = [];
     for (const r of regs) {
       if (structs.get(r.field)?.size !== 1 || this.indirectSites(path, name).some((c) => c.via === r.field)) continue;
       const dir = dirname(path);
@@ -1799,9 +1817,15 @@ export class ReclaimAnalysis {
         }
         this.frameworkMemo.set(key, sites);
       }
-      for (const c of sites) out.push({ ...c, via: r.field });
+      for (const c of sites) out.push({ ...c, via: r.field, struct: r.struct! });
     }
     return out;
+  }
+
+  /** Whether a file of the directory of `path` registers a function in an initialiser of struct type `struct`. */
+  private implements(path: string, struct: string): boolean {
+    const d = this.dir(path);
+    return d.files.some((f) => d.scans.get(f)!.ops.some((o) => o.struct === struct));
   }
 
   private addressTaken(path: string, name: string): boolean {
@@ -2914,7 +2938,7 @@ export class ReclaimAnalysis {
     // the role of the function (for a line under if-conditions: through callers that can reach it)
     // (for an allocation the patch changes: also the role another directory gives an exported function)
     const conditional = v.whole && (ev.conds?.length ?? 0) > 0;
-    const role = site.added ? this.roleWithUsers(v, conditional ? ev.line : undefined) : conditional ? this.roleAt(v, ev.line) : this.roleOf(v);
+    const role = this.allocationRole(v, conditional ? ev.line : undefined, site.added);
     if (role) {
       const guard = this.onceGuard(v, ev) ?? (v.whole ? this.chainGuard(v, role) : null);
       if (guard) site.onceGuard = guard;

@@ -1102,8 +1102,88 @@ static const struct wid_variant_ops wid_q_vops = {
     expect(await review([], "dump_other")).toEqual([]);
   });
 
+  it("does not go on into another host driver that has its own table of the type: its objects call its own op", async () => {
+    // the core's abort handler is gone; the core exports its history dump, which another host driver's abort handler calls
+    const coreNoAbort = core.replace(/static int widhcd_abort[\s\S]*$/, "").replace("static void widhcd_print_hist", "void widhcd_print_hist") + "EXPORT_SYMBOL_GPL(widhcd_print_hist);\n";
+    const user = (ownTable: boolean) => `static int wid_r_abort(struct scsi_cmnd *cmd)
+{
+	struct wid_hba *hba = shost_priv(cmd->device->host);
+
+	widhcd_print_hist(hba);
+	return FAILED;
+}
+
+static const struct scsi_host_template wid_r_sht = {
+	.eh_abort_handler = wid_r_abort,
+};
+${ownTable ? "\nstatic const struct wid_variant_ops wid_r_vops = {\n\t.name = \"wid-r\",\n\t.init = wid_r_init,\n};\n" : ""}`;
+    const run = (ownTable: boolean) =>
+      reviewWithTree(
+        new Map([
+          ["include/wid/widhcd.h", header],
+          ["drivers/wid/core/widhcd-priv.h", priv("dump_regs")],
+          ["drivers/wid/core/widhcd.c", coreNoAbort],
+          ["drivers/wid/r/wid-r.c", user(ownTable)],
+          [hostPath, host(false)],
+        ]),
+        { files: [{ path: hostPath, before: host(false), after: host(true) }] },
+        [rule],
+      );
+    expect(await run(true)).toEqual([]);
+    const f = await run(false);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[7, "warning"]]);
+    expect(f[0]!.message).toContain("wid_r_abort -> widhcd_print_hist -> widhcd_vops_dump -> wid_q_dump_regs -> wid_q_dump_bus");
+  });
+
   it("is quiet when a file under the same parent registers the field in another struct type (which table is called is not known)", async () => {
     const other = `static const struct wid_phy_ops wid_phy = {\n\t.dump_regs = wid_phy_dump,\n};\n`;
     expect(await review([["drivers/wid/phy/wid-phy.c", other]])).toEqual([]);
+  });
+});
+
+describe("gfp-kernel-in-io-path with the tree: a helper that eviction and writeback both reach", () => {
+  // written for this test: a filesystem whose inode write-out may sync the superblock, called from its eviction
+  // callback (inside reclaim: no hazard role of its own) and from its ->write_inode (writeback)
+  const file = (alloc: boolean, withWriteInode: boolean) => `static void quill_sync_super(struct super_block *sb)
+{
+	struct quill_sb_info *qs = QUILL_SB(sb);
+	void *buf;
+
+${alloc ? "\tbuf = kmalloc(QUILL_SB_SIZE, GFP_KERNEL);\n" : "\tbuf = qs->sb_buf;\n"}	if (!buf)
+		return;
+	quill_fill_super_buf(qs, buf);
+	quill_write_super_buf(sb, buf);
+}
+
+static int __quill_write_inode(struct inode *inode, int sync)
+{
+	quill_fill_raw_inode(inode);
+	if (sync)
+		quill_sync_super(inode->i_sb);
+	return 0;
+}
+
+static void quill_evict_inode(struct inode *inode)
+{
+	if (inode->i_nlink)
+		__quill_write_inode(inode, 1);
+	clear_inode(inode);
+}
+${withWriteInode ? "\nstatic int quill_write_inode(struct inode *inode, struct writeback_control *wbc)\n{\n\treturn __quill_write_inode(inode, wbc->sync_mode == WB_SYNC_ALL);\n}\n" : ""}
+static const struct super_operations quill_sops = {
+	.evict_inode = quill_evict_inode,
+${withWriteInode ? "\t.write_inode = quill_write_inode,\n" : ""}};
+`;
+  const path = "fs/quill/super.c";
+  const review = (withWriteInode: boolean) => reviewWithTree(new Map([[path, file(false, withWriteInode)]]), { files: [{ path, before: file(false, withWriteInode), after: file(true, withWriteInode) }] }, [rule]);
+
+  it("judges it under the writeback caller, past the eviction caller found first", async () => {
+    // (an info: the whole path from ->write_inode's entry was read, and it marks no folio for writeback before the call)
+    const f = await review(true);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[6, "info"]]);
+    expect(f[0]!.message).toContain("reached from quill_write_inode() (super_operations.write_inode) through quill_write_inode -> __quill_write_inode -> quill_sync_super");
+  });
+  it("is quiet when only eviction reaches it (an allocation there does not recurse into a path reclaim waits on)", async () => {
+    expect(await review(false)).toEqual([]);
   });
 });

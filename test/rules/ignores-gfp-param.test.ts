@@ -141,3 +141,48 @@ int tile_setup(struct tile_layout *lo)
     expect(f.map((x) => x.messageId)).toEqual(["ignored"]);
   });
 });
+
+describe("ignores-gfp-param: a helper that allocates, called without the parameter", () => {
+  // written for this test: an inode set-up that takes its caller's mask and now calls a new helper (which takes no
+  // mask) that allocates a per-node table with GFP_KERNEL
+  const helper = `static int tile_init_node_map(struct tile_inode *ti)
+{
+	ti->map = kcalloc(nr_node_ids, sizeof(*ti->map), GFP_KERNEL);
+	return ti->map ? 0 : -ENOMEM;
+}
+`;
+  const init = (call: string | null) => `int tile_inode_init(struct tile_sb *sb, struct tile_inode *ti, gfp_t gfp)
+{
+	if (tile_security_alloc(ti, gfp))
+		return -ENOMEM;
+${call ? `\tif (${call})\n\t\treturn -ENOMEM;\n` : ""}	ti->sb = sb;
+	return 0;
+}
+
+int tile_iget_locked(struct tile_sb *sb, struct tile_inode *ti)
+{
+	return tile_inode_init(sb, ti, GFP_NOFS);
+}
+`;
+  const path = "fs/tile/inode.c";
+  const review = (call: string, helperText = helper) => reviewWithTree(new Map([[path, init(null)]]), { files: [{ path, before: init(null), after: `${helperText}\n${init(call)}` }] }, [rule]);
+
+  it("warns on the call, naming the helper's allocation and the caller that passes GFP_NOFS", async () => {
+    const f = await review("tile_init_node_map(ti)");
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[11, "warning"]]);
+    expect(f[0]!.message).toContain("tile_init_node_map(), which allocates with GFP_KERNEL (kcalloc(GFP_KERNEL) at line 3) in tile_inode_init() ignores its gfp_t parameter \"gfp\": tile_iget_locked() passes GFP_NOFS");
+  });
+  it("quiet when the helper takes the mask and is passed it", async () => {
+    expect(await review("tile_init_node_map(ti, gfp)", helper.replace("(struct tile_inode *ti)", "(struct tile_inode *ti, gfp_t gfp)").replace("GFP_KERNEL", "gfp"))).toEqual([]);
+  });
+  it("warns when the helper is already in the tree and the patch adds the call", async () => {
+    const before = `${helper}\n${init(null)}`;
+    const f = await reviewWithTree(new Map([[path, before]]), { files: [{ path, before, after: `${helper}\n${init("tile_init_node_map(ti)")}` }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[11, "warning"]]);
+    expect(f[0]!.message).toContain("tile_init_node_map(), which allocates with GFP_KERNEL");
+    expect(f[0]!.message).toContain("tile_iget_locked() passes GFP_NOFS");
+  });
+  it("quiet when the helper allocates with a mask that forbids FS reclaim", async () => {
+    expect(await review("tile_init_node_map(ti)", helper.replace("GFP_KERNEL", "GFP_NOFS"))).toEqual([]);
+  });
+});

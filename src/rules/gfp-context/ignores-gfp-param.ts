@@ -6,7 +6,10 @@
 // source tree the callers are read: a warning names one that passes a
 // stricter mask, and the rule is quiet when every caller passes what the
 // allocation uses. A function the patch adds has no callers but the patch's
-// own calls, read from its lines with or without a tree.
+// own calls, read from its lines with or without a tree. The same holds for
+// a call the patch adds, made without the parameter, to a helper that
+// allocates with such a mask itself (a helper the patch adds, which takes no
+// gfp_t) or a few calls down (a function of the source tree).
 import { reclaimAnalysis, type CallerFacts, type FnView } from "../../context/reclaim.js";
 import { evalMask, type Mask } from "../../context/gfp.js";
 import type { Patch, Report, Rule } from "../../types.js";
@@ -21,7 +24,7 @@ export const rule: Rule = {
     id: "ignores-gfp-param",
     class: "gfp-context",
     severity: "warning",
-    description: "A new allocation with a written-out mask (GFP_KERNEL) in a function whose gfp_t parameter says what its callers allow",
+    description: "A new allocation with a written-out mask (GFP_KERNEL) in a function whose gfp_t parameter says what its callers allow, made there or by a helper it newly calls without the parameter",
     docs: {
       why:
         "A gfp_t parameter is the caller's statement of the context: GFP_NOFS because it holds a transaction or a lock " +
@@ -51,57 +54,86 @@ export const rule: Rule = {
     const reports: Report[] = [];
     if (a.mode === "audit") return reports; // what a patch adds
     const seen = new Set<string>();
-    for (const site of a.allocations()) {
-      if (!site.added || site.through) continue;
-      if (judgedByHazardRules(site)) continue; // another rule speaks
-      const info = site.ev.info as { implicit?: boolean; gfpText?: string | null };
-      if (info.implicit || !info.gfpText) continue;
-      // a written-out mask that may sleep in reclaim with FS and IO allowed
-      const m = site.mask;
-      if (m.name === null || m.reclaim !== true || m.fs !== true || m.io !== true) continue;
-      const param = gfpParam(site.fn);
-      if (!param) continue;
-      // new, or the mask was the parameter before (passed through, now dropped)
-      const was = a.before(site);
-      const wasParam = was !== null && was.info.kind === "alloc" && new RegExp(`\\b${param.name}\\b`).test(was.info.gfpText ?? "");
-      if (a.unchanged(site) && !wasParam) continue;
-      if (site.effective.fs === false && site.effective.io === false) continue; // a scope covers it
-      // the branch the allocation is in is decided by the parameter (`if ((flags & __GFP_FS) == ...)`, often with a
-      // scope opened for the caller's mask): the function reads what the caller asked for, it does not ignore it
-      if ((site.ev.conds ?? []).some((c) => new RegExp(`\\b${param.name}\\b`).test(c))) continue;
-      const k = `${site.fn.path}:${site.at}`;
-      if (seen.has(k)) continue;
+    // one allocation that does not take the function's gfp_t: said unless every caller passes a mask that allows it
+    const judge = (host: FnView, param: { name: string; index: number }, at: number, alloc: string, m: Mask, fixWhat: string, callee: string) => {
+      const k = `${host.path}:${at}`;
+      if (seen.has(k)) return;
       // a patch the tree does not apply to: the callers of the tree's version of the function
-      const callers = site.fn.whole || a.readInTree(site.fn) ? a.callers(site.fn) : patchCallers(ctx.patch, site.fn);
-      const inTree = site.fn.whole || !a.readInTree(site.fn) ? "" : " in the source tree's version of the code, which the patch does not apply to";
+      const callers = host.whole || a.readInTree(host) ? a.callers(host) : patchCallers(ctx.patch, host);
+      const inTree = host.whole || !a.readInTree(host) ? "" : " in the source tree's version of the code, which the patch does not apply to";
       const stricter = callers ? stricterCaller(callers, param.index, m) : null;
       // every caller read passes a known mask that allows all this allocation does: nothing ruled out
       const allKnown = callers !== null && callers.paths.every((p) => p.args[param.index] !== undefined && evalMask(p.args[param.index]!).fs !== null && evalMask(p.args[param.index]!).io !== null);
-      if (callers && callers.complete && callers.paths.length > 0 && allKnown && !stricter) continue;
+      if (callers && callers.complete && callers.paths.length > 0 && allKnown && !stricter) return;
       seen.add(k);
       const what = stricter ? (stricter.mask.reclaim === false ? "sleep in reclaim" : stricter.mask.io === false ? "start IO" : "call into the filesystem") : "recurse into reclaim";
       reports.push({
-        file: site.fn.path,
-        line: site.at,
-        identifiers: [site.ev.callee, m.name, param.name],
+        file: host.path,
+        line: at,
+        identifiers: [callee, m.name ?? m.text, param.name],
         messageId: "ignored",
         data: {
-          alloc: allocText(site),
-          fn: site.fn.name,
+          alloc,
+          fn: host.name,
           param: param.name,
           callers: stricter
             ? `${stricter.caller}() passes ${stricter.text} (${chainText(stricter.chain)})${inTree}`
             : callers && callers.searched
               ? `what its callers pass is not known here (not every caller was found${inTree}, or one passes its own variable)`
               : a.mode === "tree"
-                ? `what the callers pass was not read (the patch does not apply to the tree, so ${site.fn.name}() is read from the diff alone)`
+                ? `what the callers pass was not read (the patch does not apply to the tree, so ${host.name}() is read from the diff alone)`
                 : `what the callers pass is not in the diff (a source tree would show them)`,
           what,
         },
-        fix: `Pass ${param.name} to ${site.ev.callee}() instead of ${m.name}.`,
-        chain: stricter ? [...stricter.chain.map((f) => `${f}()`), `${site.fn.name}(${stricter.text})`, allocText(site)] : [`${site.fn.name}(gfp_t ${param.name})`, allocText(site)],
-        ...(stricter ? {} : { unknowns: [`what the callers of ${site.fn.name}() pass as ${param.name}`] }),
+        fix: fixWhat,
+        chain: stricter ? [...stricter.chain.map((f) => `${f}()`), `${host.name}(${stricter.text})`, alloc] : [`${host.name}(gfp_t ${param.name})`, alloc],
+        ...(stricter ? {} : { unknowns: [`what the callers of ${host.name}() pass as ${param.name}`] }),
       });
+    };
+    const mentions = (args: readonly string[], name: string) => args.some((x) => new RegExp(`\\b${name}\\b`).test(x));
+    const sites = a.allocations();
+    for (const site of sites) {
+      if (!site.added) continue;
+      if (judgedByHazardRules(site)) continue; // another rule speaks
+      const info = site.ev.info as { implicit?: boolean; gfpText?: string | null };
+      if (info.implicit || !info.gfpText) continue;
+      // a written-out mask that may sleep in reclaim with FS and IO allowed
+      const m = site.mask;
+      if (m.name === null || m.reclaim !== true || m.fs !== true || m.io !== true) continue;
+      if (site.effective.fs === false && site.effective.io === false) continue; // a scope covers it
+      const param = gfpParam(site.fn);
+      if (site.through) {
+        // a call to a function of the sources that allocates so, made without the parameter
+        if (!param || mentions(site.ev.args, param.name)) continue;
+        if ((site.ev.conds ?? []).some((c) => new RegExp(`\\b${param.name}\\b`).test(c))) continue;
+        judge(site.fn, param, site.at, allocText(site), m, `Pass ${param.name} on to ${site.ev.callee}() (or open a scope from it around the call), instead of letting it allocate with ${m.name}.`, site.ev.callee);
+        continue;
+      }
+      if (!param) {
+        // a helper without a gfp_t that allocates so, called (on a line the patch adds) from a function that has one
+        // and does not pass it: the helper's allocation ignores what that function's callers asked for
+        if (!/^[A-Za-z_]\w*$/.test(site.fn.name) || a.unchanged(site)) continue;
+        for (const host of a.post()) {
+          const hp = gfpParam(host);
+          if (!hp || host.name === site.fn.name) continue;
+          for (const e of host.flow.events) {
+            if (e.callee !== site.fn.name || !host.changed.has(e.line) || mentions(e.args, hp.name)) continue;
+            if (e.state.mustScopes.includes("nofs") || e.state.mustScopes.includes("noio")) continue;
+            if ((e.conds ?? []).some((c) => new RegExp(`\\b${hp.name}\\b`).test(c))) continue;
+            const alloc = `${site.fn.name}(), which allocates with ${m.name} (${allocText(site)} at line ${site.at})`;
+            judge(host, hp, e.line, alloc, m, `Give ${site.fn.name}() a gfp_t and pass ${hp.name} to it (or derive its mask from ${hp.name}), instead of ${m.name}.`, site.fn.name);
+          }
+        }
+        continue;
+      }
+      // new, or the mask was the parameter before (passed through, now dropped)
+      const was = a.before(site);
+      const wasParam = was !== null && was.info.kind === "alloc" && new RegExp(`\\b${param.name}\\b`).test(was.info.gfpText ?? "");
+      if (a.unchanged(site) && !wasParam) continue;
+      // the branch the allocation is in is decided by the parameter (`if ((flags & __GFP_FS) == ...)`, often with a
+      // scope opened for the caller's mask): the function reads what the caller asked for, it does not ignore it
+      if ((site.ev.conds ?? []).some((c) => new RegExp(`\\b${param.name}\\b`).test(c))) continue;
+      judge(site.fn, param, site.at, allocText(site), m, `Pass ${param.name} to ${site.ev.callee}() instead of ${m.name}.`, site.ev.callee);
     }
     return reports;
   },
