@@ -21,11 +21,13 @@ them), leaving out every subject labelled in eval/unseen/:
            lists of the IO and filesystem stack (PATH_LISTS), outside the
            other samples, the mails judged.json names and every labelled
            sample's cases (any version of each), whose added lines call an
-           allocator with a gfp mask; one per subject. It is labelled
+           allocator with a gfp mask; one per subject (--new-labelled NAME
+           SEED SINCE UNTIL: posted in that window instead). It is labelled
            (hazard or not) before the review runs on it. "labelled" was
-           built so with seed 20261208.
+           built so with seed 20261208, "labelled2" with 20261209,
+           "labelled3" with 20261210 over 2024-01-01 .. 2024-12-31.
 
-usage: sample.py MIRRORS OUT [--new-labelled NAME SEED]   (MIRRORS: the
+usage: sample.py MIRRORS OUT [--new-labelled NAME SEED [SINCE UNTIL]]   (MIRRORS: the
 directory of the fetched linux-mailinglist-archives+* mirrors; writes
 OUT/random/*.patch, OUT/keyword/*.patch, OUT/alloc/*.patch and
 OUT/NAME/*.patch for every labelled sample, named <list>-<commit10>.patch)
@@ -68,9 +70,12 @@ def labelled():
     return out
 
 
-def messages(repo, since):
-    """The commits (one message each) since a date, newest first."""
-    return subprocess.run(["git", "-C", repo, "log", f"--since={since}", "--format=%H"], capture_output=True, text=True).stdout.split()
+def messages(repo, since, until=None):
+    """The commits (one message each) since a date (and before another), newest first."""
+    cmd = ["git", "-C", repo, "log", f"--since={since}", "--format=%H"]
+    if until:
+        cmd.insert(4, f"--until={until}")
+    return subprocess.run(cmd, capture_output=True, text=True).stdout.split()
 
 
 def reader(repo):
@@ -109,8 +114,11 @@ def repo_of(mirrors, lst):
 def main():
     args = sys.argv[1:]
     new = None
-    if len(args) == 5 and args[2] == "--new-labelled" and re.fullmatch(r"[a-z0-9]+", args[3]) and args[4].isdigit():
-        new = (args[3], int(args[4]))
+    if len(args) in (5, 7) and args[2] == "--new-labelled" and re.fullmatch(r"[a-z0-9]+", args[3]) and args[4].isdigit():
+        window = tuple(args[5:7]) if len(args) == 7 else ("2025-01-01", None)
+        if not all(w is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}", w) for w in window):
+            sys.exit(__doc__)
+        new = (args[3], int(args[4]), window)
         args = args[:2]
     if len(args) != 2:
         sys.exit(__doc__)
@@ -212,8 +220,8 @@ def main():
     for name in labelled_sets():
         counts[name] = fetch_labelled(mirrors, out, name, readers)
     if new is not None:
-        name, seed = new
-        counts[name] = build_labelled(mirrors, out, name, seed, taken, folded, seen, known, readers)
+        name, seed, window = new
+        counts[name] = build_labelled(mirrors, out, name, seed, window, taken, folded, seen, known, readers)
     for proc, _ in readers.values():
         proc.stdin.close()
         proc.wait()
@@ -250,11 +258,11 @@ def fetch_labelled(mirrors, out, name, readers):
     return n
 
 
-def build_labelled(mirrors, out, name, seed, taken, folded, seen, known, readers):
+def build_labelled(mirrors, out, name, seed, window, taken, folded, seen, known, readers):
     """
-    A new sample to label: 210 mails since 2025-01-01 from PATH_LISTS (seed `seed`) whose added lines allocate with
-    a gfp mask, outside the other samples, the mails judged.json names and the cases of every labelled sample (any
-    version of each).
+    A new sample to label: 210 mails posted in `window` (since, until; until open) from PATH_LISTS (seed `seed`)
+    whose added lines allocate with a gfp mask, outside the other samples, the mails judged.json names and the cases
+    of every labelled sample (any version of each).
     """
     os.makedirs(os.path.join(out, name), exist_ok=True)
     read_ids = {j["id"] for j in json.load(open(os.path.join(HERE, "judged.json")))["judged"]}
@@ -269,7 +277,7 @@ def build_labelled(mirrors, out, name, seed, taken, folded, seen, known, readers
     for lst in PATH_LISTS:
         repo = repo_of(mirrors, lst)
         if repo:
-            pool.extend((lst, repo, c) for c in messages(repo, "2025-01-01"))
+            pool.extend((lst, repo, c) for c in messages(repo, window[0], window[1]))
     random.Random(seed).shuffle(pool)
     n = 0
     for lst, repo, c in pool:
