@@ -186,6 +186,11 @@ export interface HandleScope {
 
 export interface AllocSite {
   fn: FnView;
+  /**
+   * A spinlock, rwlock or RCU read section held here on every path: an allocation that may sleep is a different bug
+   * (sleeping in atomic context), which the reclaim rules leave alone; no role or held hazard is recorded then.
+   */
+  atomic?: { lock: string; line: number };
   ev: FlowEvent & { info: Extract<FlowEvent["info"], { kind: "alloc" }> };
   /** On a line the patch added. */
   added: boolean;
@@ -236,6 +241,8 @@ const MAX_REMOTE_FILES = 24;
  * repository takes ~4 s, fs/ ~0.3 s).
  */
 const REMOTE_GREP_MS = 500;
+/** How many callers up the role of an allocation is looked for (other role lookups: four). */
+const ALLOC_ROLE_DEPTH = 6;
 /** More functions than this calling a framework's ops field through a pointer: the field says too little (frameworkCallersOf()). */
 const MAX_FRAMEWORK_SITES = 8;
 const slowRoots = new Set<string>();
@@ -1502,7 +1509,10 @@ export class ReclaimAnalysis {
     // a type calls its own functions through it, not these)
     let frontier: { file: string; name: string; chain: string[]; edges: ChainEdge[]; crossed: string[] }[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [], crossed: [] }];
     const seen = new Set([`${view.path}:${view.name}`]);
-    for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
+    // (an allocation's role is looked for six callers up: a controller reset reaches its configuration-page helper
+    // five calls below the host reset handler; other lookups stop at four)
+    const maxDepth = clearing ? ALLOC_ROLE_DEPTH : 4;
+    for (let depth = 0; depth < maxDepth && frontier.length > 0; depth++) {
       const next: typeof frontier = [];
       for (const s of frontier) {
         const uses = users ? this.remoteUses(s.file, s.name) : null;
@@ -1944,10 +1954,20 @@ export class ReclaimAnalysis {
   /** A test, before the allocation in its function, that its destination field is empty (see AllocSite.onceGuard). */
   private onceGuard(v: FnView, ev: AllocSite["ev"]): { field: string; why: string } | null {
     const dest = (ev.assignedTo ?? "").replace(/\s+/g, "");
-    if (!v.whole) return null;
-    const t = this.text(v.path);
-    if (t === undefined) return null;
-    const lines = treeLines(v.path, t);
+    let lines: readonly string[];
+    if (v.whole) {
+      const t = this.text(v.path);
+      if (t === undefined) return null;
+      lines = treeLines(v.path, t);
+    } else {
+      // a fragment that shows the function from its definition (one the patch adds): its own lines, the ones not
+      // shown left blank
+      if (!v.flow.entryVisible) return null;
+      const shown: string[] = [];
+      for (const r of regionsOf(this.patch, "new")) if (r.file.path === v.path && r.name === v.name) for (const l of r.lines) shown[l.line - 1] = l.text;
+      for (let i = 0; i < shown.length; i++) shown[i] ??= "";
+      lines = shown;
+    }
     const guard = /^[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*|\[[^\]]*\])+$/.test(dest) ? this.destGuard(v, ev, dest, lines) : null; // a field, not a local
     return guard ?? this.blockGuard(v, ev, lines);
   }
@@ -2935,6 +2955,11 @@ export class ReclaimAnalysis {
     };
     if (fromLocals && site.at !== ev.line && site.maskFrom === fromLocals.from) site.maskFrom = `${fromLocals.from}; the call is at line ${ev.line}`;
     if (effective.reclaim === false) return site;
+    const spin = ev.state.held.find((h) => h.must && h.entry.what === "lock" && (h.entry.lock === "spinlock" || h.entry.lock === "rwlock" || h.entry.lock === "rcu"));
+    if (spin) {
+      site.atomic = { lock: lockLabel(spin.entry), line: spin.entry.line };
+      return site;
+    }
     // the role of the function (for a line under if-conditions: through callers that can reach it)
     // (for an allocation the patch changes: also the role another directory gives an exported function)
     const conditional = v.whole && (ev.conds?.length ?? 0) > 0;

@@ -590,6 +590,19 @@ static const struct scsi_host_template eta_sht = {
 	.eh_host_reset_handler = eta_host_reset,
 };
 `;
+  it("reads the guard in the patch's own lines when the patch does not apply to the tree", async () => {
+    // the tree's version differs on a context line of the first hunk: the file is read from the patch's fragments
+    const tree = driver(false).replace("\tvoid *mem;\n", "\tvoid *mem = NULL;\n");
+    const f = await reviewWithTree(new Map([["drivers/scsi/eta.c", tree]]), { files: [{ path: "drivers/scsi/eta.c", before: driver(false), after: driver(true) }] }, [rule]);
+    // the second hunk shows eta_alloc_dump() from its definition: the test before the allocation is on every path;
+    // the first starts below eta_alloc_fifos()'s definition, so what comes before its lines is not known
+    expect(f.map((x) => [x.line, x.severity])).toEqual([
+      [6, "warning"],
+      [17, "info"],
+    ]);
+    expect((f[1]!.unknowns ?? []).join(" ")).toContain("whether ioc->dump is empty when eta_host_reset() runs");
+  });
+
   it("says each is a note, with the field whose emptiness decides it as the unknown", async () => {
     const f = await reviewWithTree(new Map([["drivers/scsi/eta.c", driver(false)]]), { files: [{ path: "drivers/scsi/eta.c", before: driver(false), after: driver(true) }] }, [rule]);
     expect(f.map((x) => [x.line, x.severity])).toEqual([
@@ -1185,5 +1198,60 @@ ${withWriteInode ? "\t.write_inode = quill_write_inode,\n" : ""}};
   });
   it("is quiet when only eviction reaches it (an allocation there does not recurse into a path reclaim waits on)", async () => {
     expect(await review(false)).toEqual([]);
+  });
+});
+
+describe("gfp-kernel-in-io-path with the tree: an allocation five calls below a host reset handler", () => {
+  // written for this test: a controller reset that re-reads a configuration page through a chain of helpers
+  const file = (alloc: boolean) => `static int mu_cfg_req(struct mu_ioc *ioc, struct mu_cfg *cfg)
+{
+	void *page;
+
+${alloc ? "\tpage = dma_alloc_coherent(&ioc->pdev->dev, cfg->len, &cfg->dma, GFP_KERNEL);\n" : "\tpage = ioc->cfg_page;\n"}	if (!page)
+		return -ENOMEM;
+	return mu_post_cfg(ioc, cfg, page);
+}
+
+static int mu_cfg_get_page1(struct mu_ioc *ioc, struct mu_cfg *cfg)
+{
+	cfg->page = 1;
+	return mu_cfg_req(ioc, cfg);
+}
+
+static int mu_read_interval(struct mu_ioc *ioc)
+{
+	struct mu_cfg cfg = { .len = 64 };
+
+	return mu_cfg_get_page1(ioc, &cfg);
+}
+
+static int mu_reinit(struct mu_ioc *ioc)
+{
+	mu_setup_queues(ioc);
+	return mu_read_interval(ioc);
+}
+
+static int mu_soft_reset(struct mu_ioc *ioc)
+{
+	mu_block_io(ioc);
+	return mu_reinit(ioc);
+}
+
+static int mu_eh_host_reset(struct scsi_cmnd *cmd)
+{
+	struct mu_ioc *ioc = shost_priv(cmd->device->host);
+
+	return mu_soft_reset(ioc) ? FAILED : SUCCESS;
+}
+
+static const struct scsi_host_template mu_sht = {
+	.eh_host_reset_handler = mu_eh_host_reset,
+};
+`;
+  const path = "drivers/scsi/mu/mu_fw.c";
+  it("warns, naming the whole chain", async () => {
+    const f = await reviewWithTree(new Map([[path, file(false)]]), { files: [{ path, before: file(false), after: file(true) }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("mu_eh_host_reset -> mu_soft_reset -> mu_reinit -> mu_read_interval -> mu_cfg_get_page1 -> mu_cfg_req");
   });
 });

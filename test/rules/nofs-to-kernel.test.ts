@@ -218,6 +218,12 @@ describe("nofs-to-kernel with the tree: work of a WQ_MEM_RECLAIM queue", () => {
     expect(f[0]!.fix).toContain("Keep GFP_NOIO");
   });
 
+  it("stays out when the allocation is under a spinlock held on every path (sleeping in atomic context is another bug)", async () => {
+    const spun = (mask: string) => reclaimWork("WQ_MEM_RECLAIM", mask).replace("\tw->spare = kmalloc(w->spare_len, " + mask + ");\n", "\tspin_lock(&w->lock);\n\tw->spare = kmalloc(w->spare_len, " + mask + ");\n\tspin_unlock(&w->lock);\n");
+    const path = "drivers/block/widget.c";
+    expect(await reviewWithTree(new Map([[path, spun("GFP_ATOMIC")]]), { files: [{ path, before: spun("GFP_ATOMIC"), after: spun("GFP_KERNEL") }] }, [rule])).toEqual([]);
+  });
+
   it("stays at info when the queue has no WQ_MEM_RECLAIM", async () => {
     const f = await reviewWithTree(tree("WQ_UNBOUND"), spec("WQ_UNBOUND"), [rule]);
     expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[5, "relaxedChecked", "info"]]);

@@ -30,7 +30,7 @@ export const rule: Rule = {
       quiet:
         "Allocations on lines the patch does not touch (a call it rewrites with the same mask is reported as pre-existing), masks relaxed from a stricter one (nofs-to-kernel speaks), masks without __GFP_IO or under a NOIO scope (the function's, a " +
         "caller's or a handle's), queues whose flags are not known (said by other rules), audits of existing code, and " +
-        "allocations another rule already warns on.",
+        "allocations another rule already warns on, and allocations under a spinlock held on every path (sleeping in atomic context is a different bug).",
     },
     messages: {
       inReclaimWork:
@@ -55,6 +55,7 @@ export const rule: Rule = {
       const was = prior?.callee;
       const moved = prior?.movedFrom ?? null;
       if (site.effective.reclaim === false || site.effective.io !== true) continue;
+      if (site.atomic) continue; // sleeping in atomic context is a different bug
       if (judgedByHazardRules(site)) continue; // another rule speaks
       wq ??= workqueueAnalysis(ctx);
       const work = wq.runsAs(site.fn).ctx;
