@@ -201,7 +201,7 @@ function toFinding(
   }
   let severity: Severity = r.severity ?? meta.severity;
   if (configSeverity && r.severity !== "info") severity = configSeverity;
-  const message = `${renderMessage(template, r.data)}${r.preExisting && r.preExistingWhy ? ` (${r.preExistingWhy})` : ""}`;
+  const message = `${renderMessage(template, r.data)}${r.also ? `; ${r.also}` : ""}${r.preExisting && r.preExistingWhy ? ` (${r.preExistingWhy})` : ""}`;
   const fingerprint =
     r.file === null
       ? fingerprintOf(meta.id, null, null, `${r.messageId}:${JSON.stringify(r.data ?? {})}`)

@@ -173,6 +173,8 @@ export interface Report {
   preExisting?: boolean;
   /** With preExisting: what had the hazard before the patch, appended to the message in parentheses. */
   preExistingWhy?: string;
+  /** A fact of the site the message does not say (a spinlock held around it), appended to the message after "; ". */
+  also?: string;
   /** Facts the verdict needed but could not establish ("whether a caller holds a NOIO scope"). */
   unknowns?: string[];
 }

@@ -190,31 +190,8 @@ def main():
             pool.extend((lst, repo, c) for c in messages(repo, "2025-01-01"))
     random.Random(20261207).shuffle(pool)
     readers = {}
-    n_alloc = 0
     folded = set()
-    for lst, repo, c in pool:
-        if n_alloc >= 400:
-            break
-        if f"{lst}-{c[:10]}" in taken:
-            continue
-        if repo not in readers:
-            readers[repo] = reader(repo)
-        data = readers[repo][1](c)
-        if data is None:
-            continue
-        text = data.decode("utf-8", "replace")
-        subject = subject_of(text)
-        if not is_patch_mail(data, text, subject):
-            continue
-        key = re.sub(r"\bv\d+\b", "", strip_prefix(subject))
-        if key in folded or key in seen or strip_prefix(subject) in known:
-            continue
-        body = text.split("\n\n", 1)[1] if "\n\n" in text else text
-        if not ALLOC_ADD.search(body[len(body.split("\ndiff --git ", 1)[0]):]):
-            continue
-        folded.add(key)
-        open(os.path.join(out, "alloc", f"{lst}-{c[:10]}.patch"), "wb").write(data)
-        n_alloc += 1
+    n_alloc = take_allocating(pool, 400, os.path.join(out, "alloc"), taken, folded, seen, known, readers)
     # a labelled sample is the mails its label file names (they were labelled before any run): read back by id
     counts = {"random": n_random, "keyword": n_keyword, "alloc": n_alloc}
     for name in labelled_sets():
@@ -279,9 +256,18 @@ def build_labelled(mirrors, out, name, seed, window, taken, folded, seen, known,
         if repo:
             pool.extend((lst, repo, c) for c in messages(repo, window[0], window[1]))
     random.Random(seed).shuffle(pool)
+    return take_allocating(pool, 210, os.path.join(out, name), taken, folded, seen, known, readers)
+
+
+def take_allocating(pool, limit, out_dir, taken, folded, seen, known, readers):
+    """
+    Writes to out_dir, in pool order, up to `limit` [PATCH] mails whose added lines allocate with a gfp mask: not in
+    `taken`, one per subject (versions folded; `folded` and `seen` hold the subjects already used), none labelled in
+    eval/unseen (`known`). Returns how many were written.
+    """
     n = 0
     for lst, repo, c in pool:
-        if n >= 210:
+        if n >= limit:
             break
         if f"{lst}-{c[:10]}" in taken:
             continue
@@ -301,7 +287,7 @@ def build_labelled(mirrors, out, name, seed, window, taken, folded, seen, known,
         if not ALLOC_ADD.search(body[len(body.split("\ndiff --git ", 1)[0]):]):
             continue
         folded.add(key)
-        open(os.path.join(out, name, f"{lst}-{c[:10]}.patch"), "wb").write(data)
+        open(os.path.join(out_dir, f"{lst}-{c[:10]}.patch"), "wb").write(data)
         n += 1
     return n
 

@@ -187,8 +187,9 @@ export interface HandleScope {
 export interface AllocSite {
   fn: FnView;
   /**
-   * A spinlock, rwlock or RCU read section held here on every path: an allocation that may sleep is a different bug
-   * (sleeping in atomic context), which the reclaim rules leave alone; no role or held hazard is recorded then.
+   * A spinlock, rwlock or RCU read section held here on every path: an allocation that may sleep is a bug of its own
+   * (sleeping in atomic context), which the rules say beside the reclaim hazard; no held-lock hazard is recorded then
+   * (what else is held is not judged).
    */
   atomic?: { lock: string; line: number };
   ev: FlowEvent & { info: Extract<FlowEvent["info"], { kind: "alloc" }> };
@@ -1753,16 +1754,7 @@ export class ReclaimAnalysis {
         for (const f of d.files) {
           const t = this.text(f);
           if (t === undefined || !t.includes(field)) continue;
-          const fns = d.scans.get(f)!.functions;
-          // lines counted as the matches go (in order), not from the start of the text for each
-          let line = 1;
-          let at = 0;
-          for (const m of t.matchAll(re)) {
-            for (let i = t.indexOf("\n", at); i >= 0 && i < m.index; i = t.indexOf("\n", i + 1)) line++;
-            at = m.index;
-            const fn = fns.find((x) => x.start <= line && line <= x.end);
-            if (fn) sites.push({ file: f, fn, line });
-          }
+          sites.push(...callSitesIn(f, t, d.scans.get(f)!.functions, re));
           if (sites.length > 32) break;
         }
         sitesByField.set(field, sites);
@@ -1814,14 +1806,7 @@ export class ReclaimAnalysis {
               ambiguous = true;
               break;
             }
-            let line = 1;
-            let at = 0;
-            for (const m of t.matchAll(re)) {
-              for (let i = t.indexOf("\n", at); i >= 0 && i < m.index; i = t.indexOf("\n", i + 1)) line++;
-              at = m.index;
-              const fn = scan.functions.find((x) => x.start <= line && line <= x.end);
-              if (fn) sites.push({ file: f, fn, line });
-            }
+            sites.push(...callSitesIn(f, t, scan.functions, re));
           }
           if (ambiguous || new Set(sites.map((c) => `${c.file}:${c.fn.name}`)).size > MAX_FRAMEWORK_SITES) sites = [];
         }
@@ -2956,10 +2941,7 @@ export class ReclaimAnalysis {
     if (fromLocals && site.at !== ev.line && site.maskFrom === fromLocals.from) site.maskFrom = `${fromLocals.from}; the call is at line ${ev.line}`;
     if (effective.reclaim === false) return site;
     const spin = ev.state.held.find((h) => h.must && h.entry.what === "lock" && (h.entry.lock === "spinlock" || h.entry.lock === "rwlock" || h.entry.lock === "rcu"));
-    if (spin) {
-      site.atomic = { lock: lockLabel(spin.entry), line: spin.entry.line };
-      return site;
-    }
+    if (spin) site.atomic = { lock: lockLabel(spin.entry), line: spin.entry.line };
     // the role of the function (for a line under if-conditions: through callers that can reach it)
     // (for an allocation the patch changes: also the role another directory gives an exported function)
     const conditional = v.whole && (ev.conds?.length ?? 0) > 0;
@@ -3157,6 +3139,21 @@ export function firstChanged(changed: ReadonlySet<number>, from: number, to: num
 
 const linesCache = new Map<string, { text: string; lines: string[] }>();
 registerMemo("reclaim lines", linesCache);
+/** The matches of `re` (a global pattern of a call) in a file's text, each with the function it sits in. */
+function callSitesIn(file: string, text: string, fns: readonly ScanFunction[], re: RegExp): { file: string; fn: ScanFunction; line: number }[] {
+  const out: { file: string; fn: ScanFunction; line: number }[] = [];
+  // lines counted as the matches go (in order), not from the start of the text for each
+  let line = 1;
+  let at = 0;
+  for (const m of text.matchAll(re)) {
+    for (let i = text.indexOf("\n", at); i >= 0 && i < m.index; i = text.indexOf("\n", i + 1)) line++;
+    at = m.index;
+    const fn = fns.find((x) => x.start <= line && line <= x.end);
+    if (fn) out.push({ file, fn, line });
+  }
+  return out;
+}
+
 /** The same lock (by its key) or the same kind of handle (by its start API), held at two sites. */
 function sameHeld(a: HeldEntry, b: HeldEntry): boolean {
   if (a.what !== b.what) return false;

@@ -1255,3 +1255,35 @@ static const struct scsi_host_template mu_sht = {
     expect(f[0]!.message).toContain("mu_eh_host_reset -> mu_soft_reset -> mu_reinit -> mu_read_interval -> mu_cfg_get_page1 -> mu_cfg_req");
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: an allocation in an error handler under a spinlock", () => {
+  // written for this test: an abort handler that builds its cancel list with the host lock held
+  const file = (alloc: boolean) => `static int nu_cancel_all(struct scsi_device *sdev)
+{
+	struct nu_host *h = shost_priv(sdev->host);
+	struct nu_evt **list = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(sdev->host->host_lock, flags);
+${alloc ? "\tlist = kcalloc(h->nr_queues, sizeof(*list), GFP_KERNEL);\n" : ""}	nu_send_cancel(h, sdev, list);
+	spin_unlock_irqrestore(sdev->host->host_lock, flags);
+	return 0;
+}
+
+static int nu_eh_abort(struct scsi_cmnd *cmd)
+{
+	return nu_cancel_all(cmd->device) ? FAILED : SUCCESS;
+}
+
+static const struct scsi_host_template nu_sht = {
+	.eh_abort_handler = nu_eh_abort,
+};
+`;
+  const path = "drivers/scsi/nu.c";
+  it("warns on the error-handling hazard and says the spinlock held around it", async () => {
+    const f = await reviewWithTree(new Map([[path, file(false)]]), { files: [{ path, before: file(false), after: file(true) }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[8, "warning"]]);
+    expect(f[0]!.message).toContain("nu_eh_abort -> nu_cancel_all");
+    expect(f[0]!.message).toContain("sdev->host->host_lock is held here (taken at line 7): a sleeping allocation in atomic context is a bug of its own");
+  });
+});

@@ -218,10 +218,15 @@ describe("nofs-to-kernel with the tree: work of a WQ_MEM_RECLAIM queue", () => {
     expect(f[0]!.fix).toContain("Keep GFP_NOIO");
   });
 
-  it("stays out when the allocation is under a spinlock held on every path (sleeping in atomic context is another bug)", async () => {
+  it("says the spinlock held on every path beside it (sleeping in atomic context is a bug of its own)", async () => {
     const spun = (mask: string) => reclaimWork("WQ_MEM_RECLAIM", mask).replace("\tw->spare = kmalloc(w->spare_len, " + mask + ");\n", "\tspin_lock(&w->lock);\n\tw->spare = kmalloc(w->spare_len, " + mask + ");\n\tspin_unlock(&w->lock);\n");
     const path = "drivers/block/widget.c";
-    expect(await reviewWithTree(new Map([[path, spun("GFP_ATOMIC")]]), { files: [{ path, before: spun("GFP_ATOMIC"), after: spun("GFP_KERNEL") }] }, [rule])).toEqual([]);
+    const f = await reviewWithTree(new Map([[path, spun("GFP_ATOMIC")]]), { files: [{ path, before: spun("GFP_ATOMIC"), after: spun("GFP_KERNEL") }] }, [rule]);
+    expect(f.map((x) => [x.line, x.messageId, x.severity])).toEqual([[6, "relaxedInReclaimWork", "warning"]]);
+    expect(f[0]!.message).toContain("; &w->lock is held here (taken at line 5): a sleeping allocation in atomic context is a bug of its own");
+    // without the lock, the same relaxation says nothing of it
+    const plain = await reviewWithTree(tree("WQ_MEM_RECLAIM"), spec("WQ_MEM_RECLAIM"), [rule]);
+    expect(plain[0]!.message).not.toContain("atomic context");
   });
 
   it("stays at info when the queue has no WQ_MEM_RECLAIM", async () => {

@@ -9,7 +9,7 @@ import { reclaimAnalysis } from "../../context/reclaim.js";
 import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
-import { allocText, alreadyText, chainText } from "../util/phrases.js";
+import { allocText, alreadyText, atomicText, chainText } from "../util/phrases.js";
 import { judgedByHazardRules } from "../util/sites.js";
 
 export const rule: Rule = {
@@ -30,7 +30,7 @@ export const rule: Rule = {
       quiet:
         "Allocations on lines the patch does not touch (a call it rewrites with the same mask is reported as pre-existing), masks relaxed from a stricter one (nofs-to-kernel speaks), masks without __GFP_IO or under a NOIO scope (the function's, a " +
         "caller's or a handle's), queues whose flags are not known (said by other rules), audits of existing code, and " +
-        "allocations another rule already warns on, and allocations under a spinlock held on every path (sleeping in atomic context is a different bug).",
+        "allocations another rule already warns on.",
     },
     messages: {
       inReclaimWork:
@@ -55,7 +55,6 @@ export const rule: Rule = {
       const was = prior?.callee;
       const moved = prior?.movedFrom ?? null;
       if (site.effective.reclaim === false || site.effective.io !== true) continue;
-      if (site.atomic) continue; // sleeping in atomic context is a different bug
       if (judgedByHazardRules(site)) continue; // another rule speaks
       wq ??= workqueueAnalysis(ctx);
       const work = wq.runsAs(site.fn).ctx;
@@ -71,6 +70,7 @@ export const rule: Rule = {
       reports.push({
         file: site.fn.path,
         line: site.at,
+        ...(site.atomic ? { also: atomicText(site) } : {}),
         identifiers: [site.ev.callee, site.mask.name ?? site.mask.text, "WQ_MEM_RECLAIM"],
         messageId: "inReclaimWork",
         data: { alloc: allocText(site, along ? along.from : site.maskFrom), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain), already: !before ? "" : moved ? ` (the patch moves this code from ${moved}; it allocated so before too)` : was && was !== site.ev.callee ? ` (the patch replaces ${was}() here, which allocated so before too)` : " (the patch rewrites this call; it allocated so before too)" },

@@ -8,7 +8,7 @@
 import { reclaimAnalysis, type AllocSite } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
-import { allocText, chainText, roleText, roleWhy } from "../util/phrases.js";
+import { allocText, atomicText, chainText, roleText, roleWhy } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
 
 export const rule: Rule = {
@@ -93,6 +93,7 @@ function report(site: AllocSite, h: RoleHazard): Report {
   return {
     file: site.fn.path,
     line: site.at,
+    ...(site.atomic ? { also: atomicText(site) } : {}),
     messageId: wb?.owner ? "inWriteback" : nothingOwned ? "writebackNothingOwned" : "inRole",
     data: {
       alloc: allocText(site, h.maskFrom ?? site.maskFrom),

@@ -10,7 +10,7 @@ import { lockLabel, reclaimAnalysis, type AllocSite, type ReclaimAnalysis } from
 import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { newSideLineAt } from "../util/diff.js";
-import { allocText, chainText, heldWhere, roleText, roleWhy, takerText } from "../util/phrases.js";
+import { allocText, atomicText, chainText, heldWhere, roleText, roleWhy, takerText } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
 import { LOCK_CALLS, SCOPE_CALLS } from "../../vocab/kernel-api.js";
 
@@ -36,8 +36,7 @@ export const rule: Rule = {
       quiet:
         "Relaxations where a warning from gfp-kernel-in-io-path or alloc-while-holding already names the hazard on the same line. " +
         "A written-out mask replaced by a scope in force, or by a gfp_t variable of the function whose every value in view keeps the " +
-        "bit clear, is said as the check made (info), not as a relaxation. A sleeping mask under a spinlock, rwlock or RCU read section held on " +
-        "every path (sleeping in atomic context is a different bug).",
+        "bit clear, is said as the check made (info), not as a relaxation.",
     },
     messages: {
       relaxedUnknown:
@@ -70,7 +69,6 @@ export const rule: Rule = {
     const reports: Report[] = [];
     const seenFn = new Set<string>();
     for (const site of a.allocations()) {
-      if (site.atomic) continue; // a sleeping mask under a spinlock is a different bug (sleeping in atomic context)
       const was = a.relaxedFrom(site);
       if (!was) {
         // relaxed at the call, but a scope in force keeps it as strict as before: say which scope covers it
@@ -96,6 +94,7 @@ export const rule: Rule = {
         reports.push({
           file: site.fn.path,
           line: site.at,
+          ...(site.atomic ? { also: atomicText(site) } : {}),
           severity: "warning",
           messageId: "scopeRemovedHazard",
           identifiers: [site.ev.callee, lost, site.fn.name],
@@ -114,6 +113,7 @@ export const rule: Rule = {
         reports.push({
           file: site.fn.path,
           line: site.at,
+          ...(site.atomic ? { also: atomicText(site) } : {}),
           severity: "warning",
           messageId: "relaxedInReclaimWork",
           data: { ...r, alloc: allocText(site), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain), what: was.io === false && site.effective.io !== false ? "start IO" : "call into the filesystem" },

@@ -79,3 +79,8 @@ export function handleWhere(h: { held: HeldEntry | null; via: string[] | null; p
 export function alreadyText(site: AllocSite, already: { line: number; callee: string; inTree: boolean }): string {
   return `${site.fn.name}() already allocates so at line ${already.line}${already.inTree ? " of the source tree's version" : ""} (${already.callee}()) on every path here: the patch adds a site to that hazard, not the hazard`;
 }
+
+/** What the sleeping allocation's atomic context is (AllocSite.atomic), for Report.also. */
+export function atomicText(site: AllocSite): string | undefined {
+  return site.atomic ? `${site.atomic.lock} is held here (taken at line ${site.atomic.line}): a sleeping allocation in atomic context is a bug of its own` : undefined;
+}
