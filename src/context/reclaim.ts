@@ -1096,21 +1096,21 @@ export class ReclaimAnalysis {
     };
     if (v.whole) {
       const lines = text !== undefined ? treeLines(v.path, text) : undefined;
-      const changed = this.changedIn(v);
-      for (const e of v.flow.events) {
-        if (e.line >= site.ev.line || changed.has(e.line) || !enough(e) || labelBetween(lines, e.line, site.ev.line)) continue;
+      for (const e of this.unchangedAllocations(v)) {
+        if (e.line >= site.ev.line) break;
+        if (!enough(e) || labelBetween(lines, e.line, site.ev.line)) continue;
         return { line: e.line, callee: e.callee, inTree: false };
       }
       return null;
     }
     // a fragment: first its own lines above the site, then (with sources) the tree's function above the fragment's
     // place
-    const region = regionsOf(this.patch, "new").find((r) => r.file.path === v.path && r.name === v.name && r.lines.some((l) => l.line === site.ev.line));
+    const region = regionsOf(this.patch, "new").find((r) => r.file.path === v.path && r.name === v.name && r.lines.length > 0 && r.lines[0]!.line <= site.ev.line && site.ev.line <= r.lines[r.lines.length - 1]!.line);
     if (!region) return null;
-    const shown: string[] = [];
-    for (const l of region.lines) shown[l.line - 1] = l.text;
-    for (const e of v.flow.events) {
-      if (e.line >= site.ev.line || v.changed.has(e.line) || !enough(e) || labelBetween(shown, e.line, site.ev.line)) continue;
+    const shown = this.shownLines(v);
+    for (const e of this.unchangedAllocations(v)) {
+      if (e.line >= site.ev.line) break;
+      if (!enough(e) || labelBetween(shown, e.line, site.ev.line)) continue;
       return { line: e.line, callee: e.callee, inTree: false };
     }
     const loc = this.facts ? this.treeLocation(region, true) : undefined;
@@ -1124,17 +1124,55 @@ export class ReclaimAnalysis {
     return null;
   }
 
-  /** The patch adds or deletes a scope, lock or handle call in this function before `line` (on either side). */
-  private contextChangedAbove(v: FnView, line: number): boolean {
-    for (const w of [...this.post(), ...this.pre()]) {
-      if (w.path !== v.path && w.path !== (this.patch.files.find((f) => f.path === v.path)?.oldPath ?? v.path)) continue;
-      if (w.name !== v.name) continue;
-      for (const e of w.flow.events) {
-        if (!w.changed.has(e.line) || (w.image === "post" && e.line >= line)) continue;
-        if (e.info.kind === "scope" || e.info.kind === "lock" || e.info.kind === "handle") return true;
-      }
+  private shownMemo = new WeakMap<FnView, string[]>();
+
+  /** The lines the patch shows of a fragment's function, by line number (the ones not shown blank; once per view). */
+  private shownLines(v: FnView): string[] {
+    let shown = this.shownMemo.get(v);
+    if (!shown) {
+      shown = [];
+      for (const r of regionsOf(this.patch, "new")) if (r.file.path === v.path && r.name === v.name) for (const l of r.lines) shown[l.line - 1] = l.text;
+      for (let i = 0; i < shown.length; i++) shown[i] ??= "";
+      this.shownMemo.set(v, shown);
     }
-    return false;
+    return shown;
+  }
+
+  private unchangedAllocMemo = new WeakMap<FnView, FlowEvent[]>();
+
+  /** A view's allocations of its own block (no branch) on lines the patch does not change, in line order (once per view). */
+  private unchangedAllocations(v: FnView): FlowEvent[] {
+    let out = this.unchangedAllocMemo.get(v);
+    if (!out) {
+      const changed = this.changedIn(v);
+      out = v.flow.events.filter((e) => e.info.kind === "alloc" && !e.conditional && !changed.has(e.line)).sort((x, y) => x.line - y.line);
+      this.unchangedAllocMemo.set(v, out);
+    }
+    return out;
+  }
+
+  private contextChangeMemo = new Map<string, number>();
+
+  /**
+   * The patch adds or deletes a scope, lock or handle call in this function before `line` (on either side): the
+   * first such line of the new side is found once per function (any on the old side counts as before every line).
+   */
+  private contextChangedAbove(v: FnView, line: number): boolean {
+    const key = `${v.path}\0${v.name}`;
+    let first = this.contextChangeMemo.get(key);
+    if (first === undefined) {
+      first = Infinity;
+      const oldPath = this.patch.files.find((f) => f.path === v.path)?.oldPath ?? v.path;
+      for (const w of [...this.post(), ...this.pre()]) {
+        if ((w.path !== v.path && w.path !== oldPath) || w.name !== v.name) continue;
+        for (const e of w.flow.events) {
+          if (!w.changed.has(e.line) || !(e.info.kind === "scope" || e.info.kind === "lock" || e.info.kind === "handle")) continue;
+          first = Math.min(first, w.image === "post" ? e.line : -Infinity);
+        }
+      }
+      this.contextChangeMemo.set(key, first);
+    }
+    return first < line;
   }
 
   /** The directory's locks taken inside a queue freeze or declared to lockdep as taken in reclaim (per index). */
@@ -1948,10 +1986,7 @@ export class ReclaimAnalysis {
       // a fragment that shows the function from its definition (one the patch adds): its own lines, the ones not
       // shown left blank
       if (!v.flow.entryVisible) return null;
-      const shown: string[] = [];
-      for (const r of regionsOf(this.patch, "new")) if (r.file.path === v.path && r.name === v.name) for (const l of r.lines) shown[l.line - 1] = l.text;
-      for (let i = 0; i < shown.length; i++) shown[i] ??= "";
-      lines = shown;
+      lines = this.shownLines(v);
     }
     const guard = /^[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*|\[[^\]]*\])+$/.test(dest) ? this.destGuard(v, ev, dest, lines) : null; // a field, not a local
     return guard ?? this.blockGuard(v, ev, lines);

@@ -92,6 +92,25 @@ export const rule: Rule = {
     };
     const mentions = (args: readonly string[], name: string) => args.some((x) => new RegExp(`\\b${name}\\b`).test(x));
     const sites = a.allocations();
+    // the calls the patch adds in functions that take a gfp_t, by callee (read once: a helper's sites look them up)
+    let addedCalls: Map<string, { host: FnView; param: { name: string; index: number }; e: FnView["flow"]["events"][number] }[]> | null = null;
+    const callsOf = (callee: string) => {
+      if (!addedCalls) {
+        addedCalls = new Map();
+        for (const host of a.post()) {
+          const hp = gfpParam(host);
+          if (!hp) continue;
+          for (const e of host.flow.events) {
+            if (e.info.kind !== "call" || !host.changed.has(e.line)) continue;
+            const list = addedCalls.get(e.callee);
+            if (list) list.push({ host, param: hp, e });
+            else addedCalls.set(e.callee, [{ host, param: hp, e }]);
+          }
+        }
+      }
+      return addedCalls.get(callee) ?? [];
+    };
+    const helpersSeen = new Set<string>();
     for (const site of sites) {
       if (!site.added) continue;
       if (judgedByHazardRules(site)) continue; // another rule speaks
@@ -112,17 +131,15 @@ export const rule: Rule = {
       if (!param) {
         // a helper without a gfp_t that allocates so, called (on a line the patch adds) from a function that has one
         // and does not pass it: the helper's allocation ignores what that function's callers asked for
-        if (!/^[A-Za-z_]\w*$/.test(site.fn.name) || a.unchanged(site)) continue;
-        for (const host of a.post()) {
-          const hp = gfpParam(host);
-          if (!hp || host.name === site.fn.name) continue;
-          for (const e of host.flow.events) {
-            if (e.callee !== site.fn.name || !host.changed.has(e.line) || mentions(e.args, hp.name)) continue;
-            if (e.state.mustScopes.includes("nofs") || e.state.mustScopes.includes("noio")) continue;
-            if ((e.conds ?? []).some((c) => new RegExp(`\\b${hp.name}\\b`).test(c))) continue;
-            const alloc = `${site.fn.name}(), which allocates with ${m.name} (${allocText(site)} at line ${site.at})`;
-            judge(host, hp, e.line, alloc, m, `Give ${site.fn.name}() a gfp_t and pass ${hp.name} to it (or derive its mask from ${hp.name}), instead of ${m.name}.`, site.fn.name);
-          }
+        // (one allocation per helper speaks: its first that qualifies)
+        if (!/^[A-Za-z_]\w*$/.test(site.fn.name) || helpersSeen.has(`${site.fn.path}:${site.fn.name}`) || a.unchanged(site)) continue;
+        helpersSeen.add(`${site.fn.path}:${site.fn.name}`);
+        for (const { host, param: hp, e } of callsOf(site.fn.name)) {
+          if (host.name === site.fn.name || mentions(e.args, hp.name)) continue;
+          if (e.state.mustScopes.includes("nofs") || e.state.mustScopes.includes("noio")) continue;
+          if ((e.conds ?? []).some((c) => new RegExp(`\\b${hp.name}\\b`).test(c))) continue;
+          const alloc = `${site.fn.name}(), which allocates with ${m.name} (${allocText(site)} at line ${site.at})`;
+          judge(host, hp, e.line, alloc, m, `Give ${site.fn.name}() a gfp_t and pass ${hp.name} to it (or derive its mask from ${hp.name}), instead of ${m.name}.`, site.fn.name);
         }
         continue;
       }
