@@ -242,7 +242,7 @@ const MAX_REMOTE_FILES = 24;
  * repository takes ~4 s, fs/ ~0.3 s).
  */
 const REMOTE_GREP_MS = 500;
-/** How many callers up the role of an allocation is looked for (other role lookups: four). */
+/** How many callers up the role of an allocation is looked for in a patch review (other role lookups and the audit: four). */
 const ALLOC_ROLE_DEPTH = 6;
 /** More functions than this calling a framework's ops field through a pointer: the field says too little (frameworkCallersOf()). */
 const MAX_FRAMEWORK_SITES = 8;
@@ -1548,9 +1548,10 @@ export class ReclaimAnalysis {
     // a type calls its own functions through it, not these)
     let frontier: { file: string; name: string; chain: string[]; edges: ChainEdge[]; crossed: string[] }[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [], crossed: [] }];
     const seen = new Set([`${view.path}:${view.name}`]);
-    // (an allocation's role is looked for six callers up: a controller reset reaches its configuration-page helper
-    // five calls below the host reset handler; other lookups stop at four)
-    const maxDepth = clearing ? ALLOC_ROLE_DEPTH : 4;
+    // (an allocation's role is looked for six callers up in a patch review: a controller reset reaches its
+    // configuration-page helper five calls below the host reset handler; other lookups, and an audit, whose every
+    // function is a candidate and whose deeper reset chains are not judged yet, stop at four)
+    const maxDepth = clearing && this.mode !== "audit" ? ALLOC_ROLE_DEPTH : 4;
     for (let depth = 0; depth < maxDepth && frontier.length > 0; depth++) {
       const next: typeof frontier = [];
       for (const s of frontier) {
