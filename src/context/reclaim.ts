@@ -1544,9 +1544,9 @@ export class ReclaimAnalysis {
     if (!view.whole && !this.readInTree(view) && this.source?.postImage(view.path) === undefined) return this.fragmentCallerRole(view, users);
     // callers within the directory, breadth first (and, for a function exported to other modules, its users in
     // other directories: their ops tables and their callers)
-    // (`crossed`: the framework ops types a link went up through; a caller in a directory with its own table of such
-    // a type calls its own functions through it, not these)
-    let frontier: { file: string; name: string; chain: string[]; edges: ChainEdge[]; crossed: string[] }[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [], crossed: [] }];
+    // (`crossed`: the ops types a link went up through, with the directory that registered the function; a caller
+    // in another directory with its own table of such a type calls its own functions through it, not these)
+    let frontier: { file: string; name: string; chain: string[]; edges: ChainEdge[]; crossed: { struct: string; dir: string }[] }[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [], crossed: [] }];
     const seen = new Set([`${view.path}:${view.name}`]);
     // (an allocation's role is looked for six callers up in a patch review: a controller reset reaches its
     // configuration-page helper five calls below the host reset handler; other lookups, and an audit, whose every
@@ -1567,8 +1567,8 @@ export class ReclaimAnalysis {
         for (const c of callers) {
           const k = `${c.file}:${c.fn.name}`;
           if (seen.has(k)) continue;
-          const crossed = c.struct !== undefined ? [...s.crossed, c.struct] : s.crossed;
-          if (c.struct === undefined && crossed.some((t) => this.implements(c.file, t))) continue;
+          const crossed = c.struct !== undefined ? [...s.crossed, { struct: c.struct, dir: dirname(s.file) }] : s.crossed;
+          if (c.struct === undefined && crossed.some((t) => dirname(c.file) !== t.dir && this.implements(c.file, t.struct))) continue;
           // the caller's constant arguments rule out every call s makes to the next link of the chain
           if (this.pathRuledOut(c, s.file, s.chain, line)) continue;
           seen.add(k);
@@ -1769,13 +1769,13 @@ export class ReclaimAnalysis {
    * caller holds across the call (a queue frozen around `->init_sched()`), not for roles (a chain of pointer calls
    * up to an error handler passes conditions on the object the audit cannot read).
    */
-  indirectCallersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number; via: string }[] {
+  indirectCallersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] {
     if (this.mode === "audit") return [];
     return this.indirectSites(path, name);
   }
 
   /** indirectCallersOf() in every mode with sources (what is held across the call is read in an audit too). */
-  private indirectSites(path: string, name: string): { file: string; fn: ScanFunction; line: number; via: string }[] {
+  private indirectSites(path: string, name: string): { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] {
     if (!this.facts) return [];
     const d = this.dir(path);
     const regs = (d.opsByFn.get(name) ?? []).filter((o) => o.struct !== null && !opsRole(o.struct, o.field));
@@ -1783,7 +1783,7 @@ export class ReclaimAnalysis {
     const structs = fieldStructs(d);
     let sitesByField = indirectSiteMemo.get(d);
     if (!sitesByField) indirectSiteMemo.set(d, (sitesByField = new Map()));
-    const out: { file: string; fn: ScanFunction; line: number; via: string }[] = [];
+    const out: { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] = [];
     for (const field of new Set(regs.map((r) => r.field))) {
       if (structs.get(field)?.size !== 1) continue;
       let sites = sitesByField.get(field);
@@ -1798,7 +1798,10 @@ export class ReclaimAnalysis {
         }
         sitesByField.set(field, sites);
       }
-      for (const c of sites) if (c.fn.name !== name) out.push({ ...c, via: field });
+      // (with the struct type, so a role chain that went up through this table does not go on into a directory
+      // with its own table of the type: roleUncached()'s `crossed`)
+      const struct = regs.find((r) => r.field === field)!.struct!;
+      for (const c of sites) if (c.fn.name !== name) out.push({ ...c, via: field, struct });
     }
     return out;
   }

@@ -1287,3 +1287,59 @@ static const struct scsi_host_template nu_sht = {
     expect(f[0]!.message).toContain("sdev->host->host_lock is held here (taken at line 7): a sleeping allocation in atomic context is a bug of its own");
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: up through a table of the directory, not into another filesystem's", () => {
+  // written for this test: the VFS core calls ->alloc_inode of a superblock; a pseudo filesystem of the same directory
+  // registers one that now allocates, and another filesystem's writeback helper looks inodes up through the core
+  const core = `struct inode *vcore_alloc_inode(struct super_block *sb)
+{
+	return sb->s_op->alloc_inode(sb);
+}
+
+struct inode *vcore_iget(struct super_block *sb, unsigned long ino)
+{
+	struct inode *inode = vcore_alloc_inode(sb);
+
+	if (inode)
+		inode->i_ino = ino;
+	return inode;
+}
+EXPORT_SYMBOL(vcore_iget);
+`;
+  const pseudo = (alloc: boolean) => `static struct inode *pfs_alloc_inode(struct super_block *sb)
+{
+	struct pfs_inode *pi;
+
+${alloc ? "\tpi = kmalloc(sizeof(*pi), GFP_KERNEL);\n" : "\tpi = pfs_cached_inode(sb);\n"}	return pi ? &pi->vfs_inode : NULL;
+}
+
+static const struct super_operations pfs_sops = {
+	.alloc_inode = pfs_alloc_inode,
+};
+`;
+  const other = (ownTable: boolean) => `static int ofs_flush_ail(struct ofs_sb *sdp, struct writeback_control *wbc)
+{
+	struct inode *inode = vcore_iget(sdp->sb, sdp->jindex);
+
+	return inode ? ofs_write_ail(sdp, inode, wbc) : -EIO;
+}
+${ownTable ? "\nstatic const struct super_operations ofs_sops = {\n\t.alloc_inode = ofs_alloc_inode,\n};\n" : ""}`;
+  const run = (ownTable: boolean) =>
+    reviewWithTree(
+      new Map([
+        ["fs/vcore.c", core],
+        ["fs/pfs.c", pseudo(false)],
+        ["fs/ofs/super.c", other(ownTable)],
+      ]),
+      { files: [{ path: "fs/pfs.c", before: pseudo(false), after: pseudo(true) }] },
+      [rule],
+    );
+  it("quiet when the caller's directory has its own table of the type (its lookups allocate its own inodes)", async () => {
+    expect(await run(true)).toEqual([]);
+  });
+  it("warns when it has none", async () => {
+    const f = await run(false);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("ofs_flush_ail -> vcore_iget -> vcore_alloc_inode -> pfs_alloc_inode");
+  });
+});
