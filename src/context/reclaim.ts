@@ -1824,8 +1824,9 @@ export class ReclaimAnalysis {
     if (regs.length === 0) return [];
     const structs = fieldStructs(d);
     const out: { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] = [];
+    const inDirectory = new Set(this.indirectSites(path, name).map((c) => c.via));
     for (const r of regs) {
-      if (structs.get(r.field)?.size !== 1 || this.indirectSites(path, name).some((c) => c.via === r.field)) continue;
+      if (structs.get(r.field)?.size !== 1 || inDirectory.has(r.field)) continue;
       const dir = dirname(path);
       const key = `${dir}\0${r.struct}\0${r.field}`;
       let sites = this.frameworkMemo.get(key);
@@ -1862,8 +1863,17 @@ export class ReclaimAnalysis {
   /** Whether a file of the directory of `path` registers a function in an initialiser of struct type `struct`. */
   private implements(path: string, struct: string): boolean {
     const d = this.dir(path);
-    return d.files.some((f) => d.scans.get(f)!.ops.some((o) => o.struct === struct));
+    let types = this.tableTypesMemo.get(d);
+    if (!types) {
+      types = new Set();
+      for (const f of d.files) for (const o of d.scans.get(f)!.ops) if (o.struct !== null) types.add(o.struct);
+      this.tableTypesMemo.set(d, types);
+    }
+    return types.has(struct);
   }
+
+  /** Per directory index: the struct types its initialisers register functions in (implements()). */
+  private tableTypesMemo = new WeakMap<DirIndex, Set<string>>();
 
   private addressTaken(path: string, name: string): boolean {
     return this.dir(path).valueRefs.has(name);
@@ -3012,7 +3022,7 @@ export class ReclaimAnalysis {
     const seenHandle = new Set<string>();
     // a spinlock, rwlock or RCU read section held here on every path: an allocation that may sleep is a different bug
     // (sleeping in atomic context); what else is held is not judged here
-    const atomic = ev.state.held.some((h) => h.must && h.entry.what === "lock" && (h.entry.lock === "spinlock" || h.entry.lock === "rwlock" || h.entry.lock === "rcu"));
+    const atomic = site.atomic !== undefined;
     for (const h of atomic ? [] : [...heldHere, ...heldByCallers]) {
       const e = h.entry;
       if (h.mask.reclaim === false) continue;
