@@ -24,6 +24,7 @@ import {
   FIELD_ROLES,
   MAPPING_MASK_SOURCES,
   HANDLE_APIS,
+  LAST_REFERENCE_TESTS,
   LOCK_CALLS,
   RECLAIM_LOCKDEP_PRIME,
   THREAD_SPAWNERS,
@@ -506,6 +507,20 @@ function fieldStructs(d: DirIndex): Map<string, Set<string>> {
     fieldStructMemo.set(d, structs);
   }
   return structs;
+}
+/** A condition that is a last-reference test (LAST_REFERENCE_TESTS), `refcount_dec_and_test(&x->ref)`: true only on the release path. */
+const LAST_REFERENCE_RE = new RegExp(`^\\(?(?:${Object.keys(LAST_REFERENCE_TESTS).join("|")})\\(`);
+/** Whether an if-condition or guard holds only when the last reference was dropped (a double negation read as none). */
+const lastReference = (c: string) => LAST_REFERENCE_RE.test(c.replace(/^(?:!!)+/, ""));
+/** A function-like macro whose body is a call (after any line continuations and an opening parenthesis): its name and the callee. */
+const MACRO_CALL_RE = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\([^)\n]*\)[ \t]*(?:\\\r?\n[ \t]*)*\(?[ \t]*([A-Za-z_]\w*)[ \t]*\(/gm;
+/** Per directory index: function -> the calls that pass it as an argument (callbackCallers()). */
+const callbackPassMemo = new WeakMap<DirIndex, Map<string, { file: string; callee: string; idx: number }[]>>();
+/** Per directory index: function -> the macros that call it (macroAliases()). */
+const macroAliasMemo = new WeakMap<DirIndex, Map<string, string[]>>();
+/** The struct types named among a field's registrations (fieldStructs()), without "?" (`ops_var.F = fn;`). */
+function namedStructs(types: ReadonlySet<string> | undefined): string[] {
+  return [...(types ?? [])].filter((t) => t !== "?");
 }
 /** Per directory index: "struct.field" -> the functions its initialisers register there, in file order. */
 const registeredMemo = new WeakMap<DirIndex, Map<string, string[]>>();
@@ -1064,6 +1079,41 @@ export class ReclaimAnalysis {
   }
 
   /**
+   * An allocation the patch deletes from this function or from a function it called before the patch, with at
+   * least as much reclaim allowed and under every lock or handle held at the added site, under no if-condition (a
+   * loop's body counts: the old code's buffer was allocated on the loop's first pass), nor is the call to that
+   * function: the function allocated so before the patch, which restructures the allocation (a buffer the caller
+   * now allocates and passes down), not the context. Read in the patch's old side of both functions.
+   */
+  private movedUpFrom(site: AllocSite): { line: number; callee: string; inTree: boolean; from: string } | null {
+    const v = site.fn;
+    const need = site.effective;
+    const held = site.ev.state.held.filter((h) => h.must);
+    const heldThere = (e: FlowEvent) => held.every((h) => e.state.held.some((x) => x.must && sameHeld(x.entry, h.entry)));
+    const deleted = (g: FnView) => {
+      for (const e of g.flow.events) {
+        if (e.info.kind !== "alloc" || (e.conds?.length ?? 0) > 0 || !g.changed.has(e.line)) continue;
+        const m = applyScopes(e.info.mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+        if ((need.fs === true && m.fs !== true) || (need.io === true && m.io !== true) || (need.reclaim !== false && m.reclaim === false)) continue;
+        return e;
+      }
+      return null;
+    };
+    for (const old of this.preViewsOf(v.path, v.name)) {
+      const own = deleted(old);
+      if (own && heldThere(own)) return { line: own.line, callee: own.callee, inTree: false, from: v.name };
+      for (const call of old.flow.events) {
+        if (call.info.kind === "alloc" || (call.conds?.length ?? 0) > 0 || call.callee === v.name || call.callee.startsWith("->") || !heldThere(call)) continue;
+        for (const g of this.preViewsOf(v.path, call.callee)) {
+          const e = deleted(g);
+          if (e) return { line: e.line, callee: e.callee, inTree: false, from: g.name };
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
    * An allocation the function already makes, on a line the patch does not change, before this added one and on
    * every path to it, with at least as much reclaim allowed and under every lock or handle held here: the patch adds
    * a site to a hazard the function had. "On every path": a statement of the function's own block (no branch), with
@@ -1072,10 +1122,12 @@ export class ReclaimAnalysis {
    * (treeLocation()). None when the patch adds or deletes a scope, lock or handle call in the function before the
    * site: the context of the older allocation is then not what it was.
    */
-  alreadyAllocating(site: AllocSite): { line: number; callee: string; inTree: boolean } | null {
+  alreadyAllocating(site: AllocSite): { line: number; callee: string; inTree: boolean; from?: string } | null {
     const v = site.fn;
     if (!site.added || v.image !== "post") return null;
     if (this.contextChangedAbove(v, site.ev.line)) return null;
+    const moved = this.movedUpFrom(site);
+    if (moved) return moved;
     const enough = (e: FlowEvent) => {
       if (e.info.kind !== "alloc" || e.conditional) return false;
       const m = applyScopes(e.info.mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
@@ -1713,13 +1765,77 @@ export class ReclaimAnalysis {
     return false;
   }
 
-  /** Call sites of `name` in the directory (scan facts). */
-  callersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number }[] {
+  /**
+   * Call sites of `name` in the directory (scan facts), and the call sites of the directory's function-like macros
+   * whose body is a call of it (`as`: the macro's name, which is what the site calls).
+   */
+  callersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number; as?: string }[] {
     if (!this.facts) return [];
-    const all = this.dir(path).callers.get(name) ?? [];
+    const d = this.dir(path);
+    const direct = d.callers.get(name) ?? [];
+    const macros = this.macroAliases(d).get(name) ?? [];
+    const viaMacro = macros.flatMap((m) => (d.callers.get(m) ?? []).map((c) => ({ ...c, as: m })));
+    const viaParam = d.valueRefs.has(name) ? this.callbackCallers(d, name) : [];
+    const all = viaMacro.length + viaParam.length === 0 ? direct : [...direct, ...viaMacro, ...viaParam];
     const def = this.definitionOf(path, name);
     // a static function is called from its own file only
     return def && def.fn.isStatic && !def.file.endsWith(".h") ? all.filter((c) => c.file === def.file) : all;
+  }
+
+  /**
+   * The functions of the directory that call `name` through a function-pointer parameter it is passed for
+   * (`process_jobs(&kc->copy_jobs, kc, run_copy_job)`, where `process_jobs(..., int (*fn)(struct job *))` calls
+   * `fn(job)`): each call of the parameter (`as`: the parameter's name, which is what the site calls).
+   */
+  private callbackCallers(d: DirIndex, name: string): { file: string; fn: ScanFunction; line: number; as: string }[] {
+    let passes = callbackPassMemo.get(d);
+    if (!passes) {
+      passes = new Map();
+      for (const f of d.files)
+        for (const fn of d.scans.get(f)!.functions)
+          for (const c of fn.calls)
+            c.args.forEach((a, i) => {
+              const arg = a.replace(/^&\s*/, "").trim();
+              if (!/^[A-Za-z_]\w*$/.test(arg) || !d.defs.has(arg)) return;
+              const list = passes!.get(arg) ?? [];
+              if (!list.some((x) => x.file === f && x.callee === c.callee && x.idx === i)) list.push({ file: f, callee: c.callee, idx: i });
+              passes!.set(arg, list);
+            });
+      callbackPassMemo.set(d, passes);
+    }
+    const out: { file: string; fn: ScanFunction; line: number; as: string }[] = [];
+    for (const p of passes.get(name) ?? []) {
+      const g = this.definitionOf(p.file, p.callee);
+      if (!g) continue;
+      const param = /\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\(/.exec(paramsOfSignature(`f(${g.fn.params})`)[p.idx] ?? "")?.[1];
+      if (!param) continue;
+      for (const c of g.fn.calls) if (c.callee === param) out.push({ file: g.file, fn: g.fn, line: c.line, as: param });
+    }
+    return out;
+  }
+
+  /**
+   * Per directory: function -> the function-like macros of the directory's files whose body is a call of it
+   * (`#define foo_force_shutdown(m, f) foo_do_force_shutdown(m, f, __FILE__, __LINE__)`), for functions the
+   * directory defines: a call of the macro is a call of the function.
+   */
+  private macroAliases(d: DirIndex): Map<string, string[]> {
+    let m = macroAliasMemo.get(d);
+    if (!m) {
+      m = new Map();
+      for (const f of d.files) {
+        const t = this.text(f);
+        if (t === undefined || !t.includes("#define")) continue;
+        for (const x of t.matchAll(MACRO_CALL_RE)) {
+          const [, macro, callee] = x as unknown as [string, string, string];
+          if (macro === callee || !d.defs.has(callee)) continue;
+          const list = m.get(callee) ?? [];
+          if (!list.includes(macro)) m.set(callee, [...list, macro]);
+        }
+      }
+      macroAliasMemo.set(d, m);
+    }
+    return m;
   }
 
   /**
@@ -1785,7 +1901,8 @@ export class ReclaimAnalysis {
     if (!sitesByField) indirectSiteMemo.set(d, (sitesByField = new Map()));
     const out: { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] = [];
     for (const field of new Set(regs.map((r) => r.field))) {
-      if (structs.get(field)?.size !== 1) continue;
+      // (one struct type named; registrations whose type the syntax does not say, `ops_var.F = fn;`, do not count)
+      if (namedStructs(structs.get(field)).length !== 1) continue;
       let sites = sitesByField.get(field);
       if (!sites) {
         sites = [];
@@ -1826,7 +1943,9 @@ export class ReclaimAnalysis {
     const out: { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] = [];
     const inDirectory = new Set(this.indirectSites(path, name).map((c) => c.via));
     for (const r of regs) {
-      if (structs.get(r.field)?.size !== 1 || inDirectory.has(r.field)) continue;
+      // (another struct type of the directory with a field F is called within the directory: its calls are not the
+      // framework's, which are searched outside it; one the directory does not declare may be)
+      if (namedStructs(structs.get(r.field)).some((t) => t !== r.struct && !this.declaresStruct(d, t)) || inDirectory.has(r.field)) continue;
       const dir = dirname(path);
       const key = `${dir}\0${r.struct}\0${r.field}`;
       let sites = this.frameworkMemo.get(key);
@@ -1957,9 +2076,10 @@ export class ReclaimAnalysis {
       if (t === undefined) continue;
       const flow = cachedFlows(`post:${c.file}`, t, this.wrappersOf(c.file)).get(c.fn.name);
       const via = "via" in c ? (c.via as string) : null;
+      const called = "as" in c && typeof c.as === "string" ? c.as : name;
       const ev = via
         ? flow?.events.find((e) => e.line === c.line && e.callee === `->${via}`)
-        : flow?.events.find((e) => e.line === c.line && e.callee === name) ?? flow?.events.find((e) => e.callee === name);
+        : flow?.events.find((e) => e.line === c.line && e.callee === called) ?? flow?.events.find((e) => e.callee === called);
       if (via && !ev) continue;
       const mustScopes = [...new Set([...(ev?.state.mustScopes ?? []).filter((s): s is ScopeKind => s !== "throttle"), ...(flow ? this.helperScopes(c.file, flow, c.line) : [])])];
       const held = (ev?.state.held ?? []).map((h) => ({ ...h, entry: { ...h.entry, takenIn: c.fn.name, ...(c.file !== origin ? { takenInFile: c.file } : {}) } }));
@@ -2567,6 +2687,9 @@ export class ReclaimAnalysis {
     const flow = cachedFlows(`post:${def.file}`, t, this.wrappersOf(def.file)).get(name);
     let best: { mask: Mask; chain: string[] } | null = null;
     for (const e of flow?.events ?? []) {
+      // the release branch of a reference drop runs when the caller's reference was the last one: what it
+      // allocates is the object's teardown, not what a caller on a path that holds the object reaches
+      if (e.conds?.some(lastReference) || e.guards?.some(lastReference)) continue;
       const scopes = e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle");
       if (e.info.kind === "alloc") {
         const m = applyScopes(e.info.mask, scopes);

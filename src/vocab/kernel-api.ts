@@ -122,12 +122,30 @@ export const ALLOCATORS: Readonly<Record<string, Allocator>> = {
   kthread_create: { gfpArg: null, family: "other", src: "kernel/kthread.c (waits for kthreadd, allocates GFP_KERNEL)" },
   kthread_run: { gfpArg: null, family: "other", src: "include/linux/kthread.h" },
   kthread_create_on_node: { gfpArg: null, family: "other", src: "kernel/kthread.c" },
+  // a uevent builds its environment and the netlink message with GFP_KERNEL (and may run the user-mode helper)
+  kobject_uevent: { gfpArg: null, family: "other", src: "lib/kobject_uevent.c kobject_uevent() -> kobject_uevent_env()" },
+  kobject_uevent_env: { gfpArg: null, family: "other", src: "lib/kobject_uevent.c kobject_uevent_env(): kzalloc(sizeof(struct kobj_uevent_env), GFP_KERNEL), kobject_get_path(kobj, GFP_KERNEL)" },
   // per-CPU memory: the plain forms pass GFP_KERNEL to pcpu_alloc_noprof(), which then takes pcpu_alloc_mutex and
   // may populate chunks with vmalloc'd pages; a mask without GFP_KERNEL's bits makes it an atomic allocation
   alloc_percpu: { gfpArg: null, family: "percpu", src: "include/linux/percpu.h alloc_percpu() -> __alloc_percpu() -> pcpu_alloc_noprof(..., GFP_KERNEL)" },
   __alloc_percpu: { gfpArg: null, family: "percpu", src: "include/linux/percpu.h __alloc_percpu(): pcpu_alloc_noprof(..., GFP_KERNEL)" },
   alloc_percpu_gfp: { gfpArg: 1, family: "percpu", src: "include/linux/percpu.h" },
   __alloc_percpu_gfp: { gfpArg: 2, family: "percpu", src: "include/linux/percpu.h" },
+};
+
+/**
+ * Reference drops that return true when the caller dropped the last reference (and, for the _lock forms, hold the
+ * lock): the branch they guard is the object's release, which runs only when no other user holds the object.
+ */
+export const LAST_REFERENCE_TESTS: Readonly<Record<string, Provenance>> = {
+  refcount_dec_and_test: { src: "include/linux/refcount.h" },
+  refcount_dec_and_mutex_lock: { src: "include/linux/refcount.h" },
+  refcount_dec_and_lock: { src: "include/linux/refcount.h" },
+  refcount_dec_and_lock_irqsave: { src: "include/linux/refcount.h" },
+  atomic_dec_and_test: { src: "include/linux/atomic/atomic-instrumented.h" },
+  atomic_dec_and_lock: { src: "include/linux/spinlock.h" },
+  atomic_dec_and_mutex_lock: { src: "include/linux/mutex.h" },
+  kref_put: { src: "include/linux/kref.h (returns 1 when it called the release function)" },
 };
 
 /**
@@ -397,12 +415,15 @@ export const LOCK_CALLS: Readonly<Record<string, LockCall>> = {
   down_read_nested: lk("rwsem", "acquire", RWSEM, { shared: true }),
   down_read_killable: lk("rwsem", "acquire", RWSEM, { shared: true }),
   down_read_interruptible: lk("rwsem", "acquire", RWSEM, { shared: true }),
+  // (released by another task than the one that took it: a reader held across IO submission and its completion)
+  down_read_non_owner: lk("rwsem", "acquire", RWSEM, { shared: true }),
   down_write: lk("rwsem", "acquire", RWSEM),
   down_write_nested: lk("rwsem", "acquire", RWSEM),
   down_write_killable: lk("rwsem", "acquire", RWSEM),
   down_read_trylock: lk("rwsem", "try", RWSEM, { shared: true }),
   down_write_trylock: lk("rwsem", "try", RWSEM),
   up_read: lk("rwsem", "release", RWSEM),
+  up_read_non_owner: lk("rwsem", "release", RWSEM),
   up_write: lk("rwsem", "release", RWSEM),
   percpu_down_read: lk("rwsem", "acquire", "include/linux/percpu-rwsem.h", { shared: true }),
   percpu_down_write: lk("rwsem", "acquire", "include/linux/percpu-rwsem.h"),

@@ -197,8 +197,14 @@ describe("alloc-in-reclaim-work: an allocation the patch replaces with another a
     expect(f.map((x) => [x.severity, x.preExisting])).toEqual([["warning", true]]);
     expect(f[0]!.message).toContain("the patch replaces kzalloc() here, which allocated so before too");
   });
-  it("a block that adds a second allocation beside the replaced one: the new ones are not matched to it", async () => {
+  it("a block that adds a second allocation beside the replaced one: the new ones are not matched to it, but the function allocated so before", async () => {
     const f = await review(withAlloc("\tr = kzalloc(sizeof(*r), GFP_KERNEL);"), withAlloc("\treq = zed_buf_alloc(0, sizeof(*req), GFP_KERNEL);\n\tzd->map = kcalloc(8, sizeof(u32), GFP_KERNEL);").replace("if (!r)", "if (!req)"));
+    expect(f.map((x) => [x.severity, Boolean(x.preExisting)])).toEqual([["warning", true], ["warning", true]]);
+    expect(f[0]!.message).not.toContain("the patch replaces");
+    expect(f[0]!.message).toContain("zed_reset_zone() allocated so before the patch (kzalloc() at line 11 of the old version, which the patch deletes)");
+  });
+  it("the deleted allocation sat under an if-condition: the new ones are new", async () => {
+    const f = await review(withAlloc("\tif (zd->big)\n\t\tr = kzalloc(sizeof(*r), GFP_KERNEL);"), withAlloc("\treq = zed_buf_alloc(0, sizeof(*req), GFP_KERNEL);\n\tzd->map = kcalloc(8, sizeof(u32), GFP_KERNEL);").replace("if (!r)", "if (!req)"));
     expect(f.map((x) => [x.severity, Boolean(x.preExisting)])).toEqual([["warning", false], ["warning", false]]);
   });
   it("GFP_NOIO before: a relaxed mask, which nofs-to-kernel reports (this rule stays quiet rather than call it pre-existing)", async () => {
@@ -340,5 +346,83 @@ describe("alloc-in-reclaim-work: a function the patch moves to another file", ()
       ],
     }, [rule]);
     expect(f).toEqual([]);
+  });
+});
+
+describe("alloc-in-reclaim-work: an allocation the patch moves up from a function the work calls", () => {
+  // written for this test: the work's helper allocated its buffer; the patch has the caller allocate it and pass it down
+  const helper = (own: string) => `static int zed_fill(struct zed_dev *zd, struct zed_zone *z${own ? "" : ", u8 *buf"})
+{
+${own}	zed_read_wp(zd, z, buf);
+	return 0;
+}
+
+`;
+  const own = (cond: boolean) => (cond ? "\tu8 *buf = NULL;\n\n\tif (z->need_wp)\n\t\tbuf = kmalloc(64, GFP_KERNEL);\n" : "\tu8 *buf = kmalloc(64, GFP_KERNEL);\n\n");
+  const withHelper = (h: string, body: string) => file("WQ_MEM_RECLAIM", body).replace("static int zed_reset_zone", h + "static int zed_reset_zone");
+  const beforeText = (cond: boolean) => withHelper(helper(own(cond)), "\tzed_fill(zd, z);\n\tr = NULL;\n");
+  const afterText = withHelper(helper(""), "\tu8 *buf = kmalloc(64, GFP_KERNEL);\n\n\tzed_fill(zd, z, buf);\n\tr = NULL;\n");
+  const review = (cond: boolean) => reviewWithTree(new Map([["drivers/md/zed.c", beforeText(cond)]]), { files: [{ path: "drivers/md/zed.c", before: beforeText(cond), after: afterText }] }, [rule]);
+  it("pre-existing, naming the helper's deleted allocation", async () => {
+    const f = await review(false);
+    expect(f.map((x) => [x.severity, x.preExisting])).toEqual([["warning", true]]);
+    expect(f[0]!.message).toContain("zed_reset_zone() allocated so before the patch, in zed_fill() it calls (kmalloc() at line 9 of the old version, which the patch deletes)");
+  });
+  it("new when the helper allocated only under an if-condition", async () => {
+    const f = await review(true);
+    expect(f.map((x) => [x.severity, Boolean(x.preExisting)])).toEqual([["warning", false]]);
+  });
+});
+
+describe("alloc-in-reclaim-work: a function the work calls through a function-pointer parameter", () => {
+  // written for this test, modelled on a copy service whose work runs each list of jobs through a callback
+  const file = (alloc: boolean, param = "int (*fn)(struct kite_job *)") => `static struct workqueue_struct *kite_wq;
+
+static int kite_run_copy(struct kite_job *job)
+{
+${alloc ? "\tjob->buf = kmalloc(job->len, GFP_KERNEL);\n\tif (!job->buf)\n\t\treturn -ENOMEM;\n" : ""}	return kite_issue(job);
+}
+
+static int kite_process_jobs(struct list_head *jobs, ${param})
+{
+	struct kite_job *job;
+	int r;
+
+	while ((job = kite_pop(jobs))) {
+		r = fn(job);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void kite_do_work(struct work_struct *work)
+{
+	struct kite_client *kc = container_of(work, struct kite_client, kite_work);
+
+	kite_process_jobs(&kc->copy_jobs, kite_run_copy);
+}
+
+static void kite_wake(struct kite_client *kc)
+{
+	queue_work(kite_wq, &kc->kite_work);
+}
+
+static int kite_init(struct kite_client *kc)
+{
+	kite_wq = alloc_workqueue("kite", WQ_MEM_RECLAIM, 0);
+	INIT_WORK(&kc->kite_work, kite_do_work);
+	return 0;
+}
+`;
+  const path = "drivers/md/kite-copy.c";
+  const review = (param?: string) => reviewWithTree(new Map([[path, file(false, param)]]), { files: [{ path, before: file(false, param), after: file(true, param) }] }, [rule]);
+  it("warns: the work runs it through the parameter", async () => {
+    const f = await review();
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("kite_do_work -> kite_process_jobs -> kite_run_copy");
+  });
+  it("is quiet when the parameter it is passed for is no function pointer the callee calls", async () => {
+    expect(await review("void *fn")).toEqual([]);
   });
 });

@@ -590,6 +590,43 @@ static const struct scsi_host_template kite_template = {
     expect(f[0]!.fix).toContain("GFP_NOIO");
   });
 
+  it("a reader taken without an owner (down_read_non_owner(), released by the IO's completion) on the submission path is held there too", async () => {
+    // written for this test: a caching block device whose write submission holds its writeback rwsem for read
+    // until the bio completes, and whose resize allocates under the same rwsem taken for write
+    const cache = (mask: string) => `struct kestrel_dev {
+	struct rw_semaphore writeback_lock;
+	unsigned long *dirty;
+};
+
+static void kestrel_write(struct kestrel_dev *dc, struct bio *bio)
+{
+	down_read_non_owner(&dc->writeback_lock);
+	kestrel_map_write(dc, bio);
+}
+
+static void kestrel_submit_bio(struct bio *bio)
+{
+	kestrel_write(bio->bi_bdev->bd_disk->private_data, bio);
+}
+
+static const struct block_device_operations kestrel_ops = {
+	.submit_bio = kestrel_submit_bio,
+};
+
+static int kestrel_resize(struct kestrel_dev *dc, size_t n)
+{
+	down_write(&dc->writeback_lock);
+	dc->dirty = kvzalloc(n, ${mask});
+	up_write(&dc->writeback_lock);
+	return dc->dirty ? 0 : -ENOMEM;
+}
+`;
+    const p = "drivers/md/kestrel/super.c";
+    const f = await reviewWithTree(new Map([[p, cache("GFP_NOIO")]]), { files: [{ path: p, before: cache("GFP_NOIO"), after: cache("GFP_KERNEL") }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[24, "warning"]]);
+    expect(f[0]!.message).toContain("kestrel_submit_bio() (block_device_operations.submit_bio) takes it on the IO path: kestrel_submit_bio -> kestrel_write");
+  });
+
   it("GFP_NOFS still starts IO: a warning too; GFP_NOIO is quiet", async () => {
     expect((await run(hba("GFP_NOIO"), hba("GFP_NOFS"))).map((x) => x.severity)).toEqual(["warning"]);
     expect(await run(hba("GFP_KERNEL"), hba("GFP_NOIO"))).toEqual([]);

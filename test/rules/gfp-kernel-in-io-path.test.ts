@@ -1152,6 +1152,22 @@ ${ownTable ? "\nstatic const struct wid_variant_ops wid_r_vops = {\n\t.name = \"
     const other = `static const struct wid_phy_ops wid_phy = {\n\t.dump_regs = wid_phy_dump,\n};\n`;
     expect(await review([["drivers/wid/phy/wid-phy.c", other]])).toEqual([]);
   });
+
+  it("still warns when the host directory has its own struct type with the field (declared there, called there)", async () => {
+    const ownHeader = `struct wid_q_dma_ops {\n\tvoid\t(*dump_regs)(struct wid_hba *hba);\n};\n`;
+    const ownUser = `#include "wid-q-dma.h"\n\nstatic const struct wid_q_dma_ops wid_q_dma = {\n\t.dump_regs = wid_q_dma_dump,\n};\n\nstatic void wid_q_dma_err(struct wid_hba *hba, struct wid_q_dma_ops *ops)\n{\n\tops->dump_regs(hba);\n}\n`;
+    const f = await review([["drivers/wid/host/wid-q-dma.h", ownHeader], ["drivers/wid/host/wid-q-dma.c", ownUser]]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[7, "warning"]]);
+    expect(f[0]!.message).toContain("widhcd_abort -> widhcd_print_hist -> widhcd_vops_dump -> wid_q_dump_regs -> wid_q_dump_bus");
+    // the same table type declared outside the directory: which table its pointer calls reach is not known
+    expect(await review([["drivers/wid/host/wid-q-dma.c", ownUser.replace('#include "wid-q-dma.h"', "#include <wid/dma.h>")], ["include/wid/dma.h", ownHeader]])).toEqual([]);
+  });
+
+  it("still warns beside a registration whose struct type the syntax does not say (`ops_var.F = fn;`)", async () => {
+    const assigned = `static void wid_q2_setup(struct wid_hba *hba)\n{\n\twid_q2_vops.dump_regs = wid_q2_dump;\n}\n`;
+    const f = await review([["drivers/wid/host/wid-q2.c", assigned]]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[7, "warning"]]);
+  });
 });
 
 describe("gfp-kernel-in-io-path with the tree: a helper that eviction and writeback both reach", () => {
@@ -1341,5 +1357,170 @@ ${ownTable ? "\nstatic const struct super_operations ofs_sops = {\n\t.alloc_inod
     const f = await run(false);
     expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
     expect(f[0]!.message).toContain("ofs_flush_ail -> vcore_iget -> vcore_alloc_inode -> pfs_alloc_inode");
+  });
+});
+
+describe("gfp-kernel-in-io-path with the tree: a host's op reached from the queue through the driver's own table", () => {
+  // written for this test: a block driver's core calls its hosts' tuning op (a table type of its own) while it
+  // issues a request; one host registers the op in an initialiser, another assigns it at probe time
+  const header = `struct zed_host;
+
+struct zed_ops {
+	int	(*tune)(struct zed_host *h);
+};
+`;
+  const core = `#include "zed.h"
+
+static void zed_retune(struct zed_host *h)
+{
+	if (h->ops->tune)
+		h->ops->tune(h);
+}
+
+static blk_status_t zed_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
+{
+	struct zed_host *h = hctx->queue->queuedata;
+
+	if (h->need_retune)
+		zed_retune(h);
+	return zed_issue(h, bd->rq);
+}
+
+static const struct blk_mq_ops zed_mq_ops = {
+	.queue_rq = zed_queue_rq,
+};
+`;
+  const host = (alloc: boolean) => `#include "zed.h"
+
+static int zed_a_tune(struct zed_host *h)
+{
+	u8 *buf;
+
+${alloc ? "\tbuf = kmalloc(512, GFP_KERNEL);\n" : "\tbuf = h->tune_buf;\n"}	if (!buf)
+		return -ENOMEM;
+	return zed_a_read_pattern(h, buf);
+}
+
+static const struct zed_ops zed_a_ops = {
+	.tune = zed_a_tune,
+};
+`;
+  const other = `#include "zed.h"
+
+static struct zed_ops zed_b_ops;
+
+static void zed_b_setup(struct zed_host *h)
+{
+	zed_b_ops.tune = zed_b_tune;
+	h->ops = &zed_b_ops;
+}
+`;
+  const path = "drivers/block/zed/zed-a.c";
+  const review = (files: [string, string][]) =>
+    reviewWithTree(new Map([["drivers/block/zed/zed.h", header], ["drivers/block/zed/zed-core.c", core], [path, host(false)], ...files]), { files: [{ path, before: host(false), after: host(true) }] }, [rule]);
+
+  it("warns beside another host that assigns the op (a registration whose struct type the syntax does not say)", async () => {
+    const f = await review([["drivers/block/zed/zed-b.c", other]]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[7, "warning"]]);
+    expect(f[0]!.message).toContain("zed_queue_rq -> zed_retune -> zed_a_tune");
+  });
+
+  it("is quiet when another struct type of the directory has the field too (which table is called is not known)", async () => {
+    const second = `#include "zed.h"\n\nstatic const struct zed_dma_ops zed_c_dma = {\n\t.tune = zed_c_dma_tune,\n};\n`;
+    expect(await review([["drivers/block/zed/zed-b.c", other], ["drivers/block/zed/zed-c.c", second]])).toEqual([]);
+  });
+});
+
+describe("gfp-kernel-in-io-path with the tree: a function its callers reach through a function-like macro", () => {
+  // written for this test: a filesystem's shutdown is called through a macro that adds the caller's line, from its
+  // buffer write completion; the patch makes shutdown send a uevent (which allocates with GFP_KERNEL)
+  const header = `#define tarn_force_shutdown(m, why) \\
+	tarn_do_force_shutdown(m, why, __LINE__)
+
+void tarn_do_force_shutdown(struct tarn_mount *mp, int why, int line);
+`;
+  const io = `#include "tarn.h"
+
+static void tarn_end_bio(struct bio *bio)
+{
+	struct tarn_buf *bp = bio->bi_private;
+
+	if (bio->bi_status)
+		tarn_force_shutdown(bp->mount, TARN_META_IO);
+	tarn_buf_done(bp);
+	bio_put(bio);
+}
+
+static void tarn_submit_buf(struct tarn_buf *bp)
+{
+	struct bio *bio = bio_alloc(bp->bdev, 1, REQ_OP_WRITE, GFP_NOIO);
+
+	bio->bi_private = bp;
+	bio->bi_end_io = tarn_end_bio;
+	submit_bio(bio);
+}
+`;
+  const ops = (uevent: boolean) => `#include "tarn.h"
+
+void tarn_do_force_shutdown(struct tarn_mount *mp, int why, int line)
+{
+	if (test_and_set_bit(TARN_SHUT, &mp->flags))
+		return;
+	tarn_warn(mp, why, line);
+${uevent ? "\tkobject_uevent(&mp->kobj, KOBJ_OFFLINE);\n" : ""}}
+`;
+  const path = "fs/tarn/tarn_ops.c";
+  const review = (withMacro: boolean) =>
+    reviewWithTree(
+      new Map([["fs/tarn/tarn.h", withMacro ? header : header.replace(/#define[\s\S]*?__LINE__\)\n/, "")], ["fs/tarn/tarn_io.c", withMacro ? io : io.replace("tarn_force_shutdown(bp->mount, TARN_META_IO)", "tarn_note_error(bp->mount, TARN_META_IO)")], [path, ops(false)]]),
+      { files: [{ path, before: ops(false), after: ops(true) }] },
+      [rule],
+    );
+
+  it("warns: the macro's callers are the function's, and a uevent allocates with GFP_KERNEL", async () => {
+    const f = await review(true);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[8, "warning"]]);
+    expect(f[0]!.message).toContain("kobject_uevent");
+    expect(f[0]!.message).toContain("tarn_end_bio -> tarn_do_force_shutdown");
+  });
+
+  it("is quiet when the completion does not shut down", async () => {
+    expect(await review(false)).toEqual([]);
+  });
+});
+
+describe("gfp-kernel-in-io-path with the tree: a helper that allocates only when it drops the last reference", () => {
+  // written for this test: a block driver's timeout handler takes and drops a reference to the device's
+  // configuration; the put's release branch announces the teardown with a uevent
+  const file = (putAdded: boolean, release: string) => `static void vex_config_put(struct vex_device *vex)
+{
+${release}}
+
+static enum blk_eh_timer_return vex_xmit_timeout(struct request *req)
+{
+	struct vex_device *vex = req->q->queuedata;
+
+	if (!refcount_inc_not_zero(&vex->config_refs))
+		return BLK_EH_DONE;
+	vex_requeue(req);
+${putAdded ? "\tvex_config_put(vex);\n" : ""}	return BLK_EH_DONE;
+}
+
+static const struct blk_mq_ops vex_mq_ops = {
+	.timeout = vex_xmit_timeout,
+};
+`;
+  const lastRef = "\tif (refcount_dec_and_test(&vex->config_refs)) {\n\t\tkobject_uevent(&vex->dev->kobj, KOBJ_CHANGE);\n\t\tkfree(vex->config);\n\t}\n";
+  const always = "\tvex->log = kmalloc(64, GFP_KERNEL);\n" + lastRef;
+  const path = "drivers/block/vex.c";
+  const review = (release: string) => reviewWithTree(new Map([[path, file(false, release)]]), { files: [{ path, before: file(false, release), after: file(true, release) }] }, [rule]);
+
+  it("is quiet: the release branch runs only for the last reference, which the handler's caller does not drop", async () => {
+    expect(await review(lastRef)).toEqual([]);
+  });
+  it("warns when the helper allocates on every call", async () => {
+    const f = await review(always);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[17, "warning"]]);
+    expect(f[0]!.message).toContain("vex_config_put -> kmalloc(GFP_KERNEL)");
   });
 });

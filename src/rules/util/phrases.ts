@@ -76,7 +76,11 @@ export function handleWhere(h: { held: HeldEntry | null; via: string[] | null; p
 }
 
 /** Why an added allocation is a pre-existing hazard (ReclaimAnalysis.alreadyAllocating()): the function's earlier one. */
-export function alreadyText(site: AllocSite, already: { line: number; callee: string; inTree: boolean }): string {
+export function alreadyText(site: AllocSite, already: { line: number; callee: string; inTree: boolean; from?: string }): string {
+  if (already.from === site.fn.name)
+    return `${site.fn.name}() allocated so before the patch (${already.callee}() at line ${already.line} of the old version, which the patch deletes): the patch restructures that allocation, not the context it runs in`;
+  if (already.from)
+    return `${site.fn.name}() allocated so before the patch, in ${already.from}() it calls (${already.callee}() at line ${already.line} of the old version, which the patch deletes): the patch moves that allocation up, not the hazard in`;
   return `${site.fn.name}() already allocates so at line ${already.line}${already.inTree ? " of the source tree's version" : ""} (${already.callee}()) on every path here: the patch adds a site to that hazard, not the hazard`;
 }
 
