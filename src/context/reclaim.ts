@@ -25,6 +25,7 @@ import {
   MAPPING_MASK_SOURCES,
   HANDLE_APIS,
   LAST_REFERENCE_TESTS,
+  WRITE_PATH_FIELDS,
   LOCK_CALLS,
   RECLAIM_LOCKDEP_PRIME,
   THREAD_SPAWNERS,
@@ -107,6 +108,11 @@ export interface RoleFact {
    * (vocabulary UNTAGGED_DIRTY): no flusher writeback runs it, only page reclaim itself.
    */
   noFlusher?: string;
+  /**
+   * A bio completion of a filesystem directory with no write path (address_space_operations registered, none of
+   * WRITE_PATH_FIELDS set): its IO is reads, which page reclaim does not wait for.
+   */
+  readsOnly?: string;
 }
 
 export interface ReclaimTaker {
@@ -244,7 +250,7 @@ const MAX_REMOTE_FILES = 24;
  */
 const REMOTE_GREP_MS = 500;
 /** How many callers up the role of an allocation is looked for in a patch review (other role lookups and the audit: four). */
-const ALLOC_ROLE_DEPTH = 6;
+const ALLOC_ROLE_DEPTH = 10;
 /** More functions than this calling a framework's ops field through a pointer: the field says too little (frameworkCallersOf()). */
 const MAX_FRAMEWORK_SITES = 8;
 const slowRoots = new Set<string>();
@@ -508,12 +514,39 @@ function fieldStructs(d: DirIndex): Map<string, Set<string>> {
   }
   return structs;
 }
+/** An ops table a role chain went up through (roleUncached()): its type and field, and the function a file of which directory registered there. */
+interface Crossed {
+  struct: string;
+  dir: string;
+  file: string;
+  field: string;
+  fn: string;
+}
 /** A condition that is a last-reference test (LAST_REFERENCE_TESTS), `refcount_dec_and_test(&x->ref)`: true only on the release path. */
 const LAST_REFERENCE_RE = new RegExp(`^\\(?(?:${Object.keys(LAST_REFERENCE_TESTS).join("|")})\\(`);
 /** Whether an if-condition or guard holds only when the last reference was dropped (a double negation read as none). */
 const lastReference = (c: string) => LAST_REFERENCE_RE.test(c.replace(/^(?:!!)+/, ""));
 /** A function-like macro whose body is a call (after any line continuations and an opening parenthesis): its name and the callee. */
 const MACRO_CALL_RE = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\([^)\n]*\)[ \t]*(?:\\\r?\n[ \t]*)*\(?[ \t]*([A-Za-z_]\w*)[ \t]*\(/gm;
+/** What a workqueue constructor allocates the queue with (kernel/workqueue.c alloc_workqueue(): kzalloc(..., GFP_KERNEL)). */
+const WQ_ALLOC_MASK = evalMask("GFP_KERNEL");
+/** Per directory index: whether it is a filesystem without a write path (RoleFact.readsOnly). */
+const readsOnlyMemo = new WeakMap<DirIndex, boolean>();
+function readsOnly(d: DirIndex): boolean {
+  let r = readsOnlyMemo.get(d);
+  if (r === undefined) {
+    let aops = false;
+    let writes = false;
+    for (const f of d.files)
+      for (const o of d.scans.get(f)!.ops) {
+        if (o.struct === "address_space_operations") aops = true;
+        if ((o.struct === "address_space_operations" || o.struct === "file_operations") && WRITE_PATH_FIELDS[o.field]) writes = true;
+      }
+    r = aops && !writes;
+    readsOnlyMemo.set(d, r);
+  }
+  return r;
+}
 /** Per directory index: function -> the calls that pass it as an argument (callbackCallers()). */
 const callbackPassMemo = new WeakMap<DirIndex, Map<string, { file: string; callee: string; idx: number }[]>>();
 /** Per directory index: function -> the macros that call it (macroAliases()). */
@@ -1129,8 +1162,10 @@ export class ReclaimAnalysis {
     const moved = this.movedUpFrom(site);
     if (moved) return moved;
     const enough = (e: FlowEvent) => {
-      if (e.info.kind !== "alloc" || e.conditional) return false;
-      const m = applyScopes(e.info.mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+      // (a workqueue's creation allocates the queue with GFP_KERNEL: kernel/workqueue.c alloc_workqueue())
+      const mask = e.info.kind === "alloc" ? e.info.mask : e.info.kind === "wq-alloc" ? WQ_ALLOC_MASK : null;
+      if (!mask || e.conditional) return false;
+      const m = applyScopes(mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
       const need = site.effective;
       if ((need.fs === true && m.fs !== true) || (need.io === true && m.io !== true) || (need.reclaim !== false && m.reclaim === false)) return false;
       // what is held at the site (on every path) was held there too
@@ -1197,7 +1232,7 @@ export class ReclaimAnalysis {
     let out = this.unchangedAllocMemo.get(v);
     if (!out) {
       const changed = this.changedIn(v);
-      out = v.flow.events.filter((e) => e.info.kind === "alloc" && !e.conditional && !changed.has(e.line)).sort((x, y) => x.line - y.line);
+      out = v.flow.events.filter((e) => (e.info.kind === "alloc" || e.info.kind === "wq-alloc") && !e.conditional && !changed.has(e.line)).sort((x, y) => x.line - y.line);
       this.unchangedAllocMemo.set(v, out);
     }
     return out;
@@ -1360,7 +1395,8 @@ export class ReclaimAnalysis {
     const d = this.dir(path);
     for (const o of d.opsByFn.get(name) ?? []) {
       const r = opsRole(o.struct, o.field);
-      if (r && !evictionNotInReclaim(d.scans.get(o.file), o, r.role)) out.push({ role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: o.file, line: o.line }, ...(r.inReclaim ? { inReclaim: true } : {}), ...noFlusher(d.scans.get(o.file), o) });
+      if (r && !evictionNotInReclaim(d.scans.get(o.file), o, r.role))
+        out.push({ role: r.role, label: r.label, root: name, chain: [name], how: "ops-table", at: { file: o.file, line: o.line }, ...(r.inReclaim ? { inReclaim: true } : {}), ...noFlusher(d.scans.get(o.file), o), ...(r.role === "io-complete" && readsOnly(d) ? { readsOnly: `${dirname(o.file)}/ registers address_space_operations without a write path` } : {}) });
     }
     return out;
   }
@@ -1598,11 +1634,14 @@ export class ReclaimAnalysis {
     // other directories: their ops tables and their callers)
     // (`crossed`: the ops types a link went up through, with the directory that registered the function; a caller
     // in another directory with its own table of such a type calls its own functions through it, not these)
-    let frontier: { file: string; name: string; chain: string[]; edges: ChainEdge[]; crossed: { struct: string; dir: string }[] }[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [], crossed: [] }];
+    // (and, within the directory, a caller in another file that registers its own function for the same field of
+    // that type: the object it works on carries its own table, a write path's pgio ops rather than the read path's)
+    let frontier: { file: string; name: string; chain: string[]; edges: ChainEdge[]; crossed: Crossed[] }[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [], crossed: [] }];
     const seen = new Set([`${view.path}:${view.name}`]);
-    // (an allocation's role is looked for six callers up in a patch review: a controller reset reaches its
-    // configuration-page helper five calls below the host reset handler; other lookups, and an audit, whose every
-    // function is a candidate and whose deeper reset chains are not judged yet, stop at four)
+    // (an allocation's role is looked for ten callers up in a patch review: a controller reset reaches its
+    // configuration-page helper five calls below the host reset handler, an MMC host's tuning helper is nine links
+    // below the MMC block driver's queue_rq (through the core's retune and two ops pointers); other lookups, and an
+    // audit, whose every function is a candidate and whose deeper reset chains are not judged yet, stop at four)
     const maxDepth = clearing && this.mode !== "audit" ? ALLOC_ROLE_DEPTH : 4;
     for (let depth = 0; depth < maxDepth && frontier.length > 0; depth++) {
       const next: typeof frontier = [];
@@ -1615,12 +1654,12 @@ export class ReclaimAnalysis {
           return { ...reg, chain: s.chain };
         }
         const framework = users ? this.frameworkCallersOf(s.file, s.name) : [];
-        const callers: { file: string; fn: ScanFunction; line: number; struct?: string }[] = [...this.callersOf(s.file, s.name), ...this.indirectCallersOf(s.file, s.name), ...remoteCallers(uses, s.name), ...framework];
+        const callers: { file: string; fn: ScanFunction; line: number; struct?: string; via?: string }[] = [...this.callersOf(s.file, s.name), ...this.indirectCallersOf(s.file, s.name), ...remoteCallers(uses, s.name), ...framework];
         for (const c of callers) {
           const k = `${c.file}:${c.fn.name}`;
           if (seen.has(k)) continue;
-          const crossed = c.struct !== undefined ? [...s.crossed, { struct: c.struct, dir: dirname(s.file) }] : s.crossed;
-          if (c.struct === undefined && crossed.some((t) => dirname(c.file) !== t.dir && this.implements(c.file, t.struct))) continue;
+          const crossed = c.struct !== undefined ? [...s.crossed, { struct: c.struct, dir: dirname(s.file), file: s.file, field: c.via ?? "", fn: s.name }] : s.crossed;
+          if (c.struct === undefined && crossed.some((t) => (dirname(c.file) !== t.dir ? this.implements(c.file, t.struct) : c.file !== t.file && this.registersOther(c.file, t)))) continue;
           // the caller's constant arguments rule out every call s makes to the next link of the chain
           if (this.pathRuledOut(c, s.file, s.chain, line)) continue;
           seen.add(k);
@@ -1977,6 +2016,13 @@ export class ReclaimAnalysis {
       for (const c of sites) out.push({ ...c, via: r.field, struct: r.struct! });
     }
     return out;
+  }
+
+  /** Whether `file` registers, in an initialiser of the crossed link's struct type, another function than its own for its field. */
+  private registersOther(file: string, t: Crossed): boolean {
+    if (!t.field) return false;
+    const scan = this.dir(file).scans.get(file);
+    return scan?.ops.some((o) => o.struct === t.struct && o.field === t.field && o.fn !== t.fn) ?? false;
   }
 
   /** Whether a file of the directory of `path` registers a function in an initialiser of struct type `struct`. */
@@ -3128,7 +3174,10 @@ export class ReclaimAnalysis {
       const onPath = along ? applyScopes({ ...along.mask, text: ev.info.mask.text, name: null }, [...must, ...callerScopes]) : effective;
       // a ->writepage no flusher runs (UNTAGGED_DIRTY): page reclaim calls it itself, under PF_MEMALLOC, and never
       // waits for another task running it
-      if (needs && onPath[needs] !== false && !(role.role === "writeback" && role.noFlusher)) {
+      // (a read-only filesystem's bio completion: reclaim never waits for a read; an allocation in the release
+      // branch of a last-reference test, reached from a caller: that caller holds a reference of its own)
+      const released = role.chain.length > 1 && [...(ev.conds ?? []), ...(ev.guards ?? [])].some(lastReference);
+      if (needs && onPath[needs] !== false && !(role.role === "writeback" && role.noFlusher) && !(role.role === "io-complete" && role.readsOnly) && !released) {
         const writeback = role.role === "writeback" && !role.inReclaim ? this.writebackState(v, ev, role) : undefined;
         site.hazards.push({ kind: "role", role, needs, maskKnown: onPath[needs] === true, ...(along ? { maskFrom: along.from } : {}), ...(writeback ? { writeback } : {}) });
       }

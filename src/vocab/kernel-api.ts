@@ -134,6 +134,20 @@ export const ALLOCATORS: Readonly<Record<string, Allocator>> = {
 };
 
 /**
+ * Fields that give a filesystem a write path (include/linux/fs.h): a directory whose address_space_operations
+ * tables and file_operations set none of them writes no file data, so its bio completions are reads, which page
+ * reclaim never waits for (it skips locked folios; it waits only for writeback).
+ */
+export const WRITE_PATH_FIELDS: Readonly<Record<string, Provenance>> = {
+  writepages: { src: "include/linux/fs.h struct address_space_operations" },
+  writepage: { src: "include/linux/fs.h struct address_space_operations" },
+  write_begin: { src: "include/linux/fs.h struct address_space_operations" },
+  dirty_folio: { src: "include/linux/fs.h struct address_space_operations" },
+  write_iter: { src: "include/linux/fs.h struct file_operations" },
+  write: { src: "include/linux/fs.h struct file_operations" },
+};
+
+/**
  * Reference drops that return true when the caller dropped the last reference (and, for the _lock forms, hold the
  * lock): the branch they guard is the object's release, which runs only when no other user holds the object.
  */

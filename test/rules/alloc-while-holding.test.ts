@@ -1248,6 +1248,12 @@ ${opts.priorOutside ? "\ttags = kcalloc(depth, sizeof(void *), GFP_KERNEL);\n\tb
   it("new when the earlier allocation is made before the queue is frozen", async () => {
     expect((await run({ priorOutside: true })).map((x) => x.preExisting === true)).toEqual([false]);
   });
+  it("a workqueue created before it on every path is such an allocation (GFP_KERNEL in alloc_workqueue())", async () => {
+    const withWq = (o: { added: boolean }) => resize(o).replace("\ttags = kcalloc(depth, sizeof(void *), GFP_KERNEL);\n", "\twd->wq = alloc_workqueue(\"widget\", WQ_MEM_RECLAIM, 0);\n\ttags = wd->spare;\n");
+    const f = await reviewWithTree(new Map([[path, withWq({ added: false })]]), { files: [{ path, before: withWq({ added: false }), after: withWq({ added: true }) }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity, x.preExisting === true])).toEqual([[9, "warning", true]]);
+    expect(f[0]!.message).toContain("widget_resize() already allocates so at line 7 (alloc_workqueue())");
+  });
   it("new when the patch also takes what is held (the freeze is added)", async () => {
     const before = resize({ added: false }).replace("\tblk_mq_freeze_queue(wd->queue);\n", "").replace("\tblk_mq_unfreeze_queue(wd->queue);\n", "");
     const f = await reviewWithTree(new Map([[path, before]]), { files: [{ path, before, after: resize({ added: true }) }] }, [rule]);

@@ -1518,9 +1518,120 @@ static const struct blk_mq_ops vex_mq_ops = {
   it("is quiet: the release branch runs only for the last reference, which the handler's caller does not drop", async () => {
     expect(await review(lastRef)).toEqual([]);
   });
+  it("is quiet when the patch adds the uevent to the put's release branch itself", async () => {
+    const withPut = (uevent: boolean) => file(true, lastRef.replace("\t\tkobject_uevent(&vex->dev->kobj, KOBJ_CHANGE);\n", uevent ? "\t\tkobject_uevent(&vex->dev->kobj, KOBJ_CHANGE);\n" : ""));
+    expect(await reviewWithTree(new Map([[path, withPut(false)]]), { files: [{ path, before: withPut(false), after: withPut(true) }] }, [rule])).toEqual([]);
+  });
   it("warns when the helper allocates on every call", async () => {
     const f = await review(always);
     expect(f.map((x) => [x.line, x.severity])).toEqual([[17, "warning"]]);
     expect(f[0]!.message).toContain("vex_config_put -> kmalloc(GFP_KERNEL)");
+  });
+});
+
+describe("gfp-kernel-in-io-path with the tree: the bio completion of a filesystem without a write path", () => {
+  // written for this test: a compressed read-only filesystem whose read completion decompresses, allocating a
+  // bounce page; whether its tables give it a write path decides whether reclaim can wait for its IO
+  const file = (alloc: boolean, writes: boolean) => `static void shale_decompress(struct shale_req *rq)
+{
+	struct page *bounce;
+
+${alloc ? "\tbounce = alloc_page(GFP_KERNEL);\n" : "\tbounce = rq->spare;\n"}	shale_inflate(rq, bounce);
+}
+
+static void shale_read_endio(struct bio *bio)
+{
+	shale_decompress(bio->bi_private);
+	bio_put(bio);
+}
+
+static void shale_submit_read(struct shale_req *rq)
+{
+	struct bio *bio = bio_alloc(rq->bdev, 1, REQ_OP_READ, GFP_NOIO);
+
+	bio->bi_private = rq;
+	bio->bi_end_io = shale_read_endio;
+	submit_bio(bio);
+}
+
+static const struct address_space_operations shale_aops = {
+	.read_folio = shale_read_folio,
+	.readahead = shale_readahead,
+${writes ? "\t.writepages = shale_writepages,\n" : ""}};
+`;
+  const path = "fs/shale/data.c";
+  const review = (writes: boolean) => reviewWithTree(new Map([[path, file(false, writes)]]), { files: [{ path, before: file(false, writes), after: file(true, writes) }] }, [rule]);
+  it("is quiet: its completions are reads, which reclaim does not wait for", async () => {
+    expect(await review(false)).toEqual([]);
+  });
+  it("warns when the filesystem writes (its completion may be a write's)", async () => {
+    const f = await review(true);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("shale_read_endio -> shale_decompress");
+  });
+});
+
+describe("gfp-kernel-in-io-path with the tree: up through the directory's own ops, not into a file with its own table", () => {
+  // written for this test: a network filesystem's generic page-IO layer calls the read or write side through a
+  // table of its own type; its writeback builds a write descriptor, so it never reaches the read side's setup
+  const header = `struct kite_pgio_header;
+
+struct kite_rw_ops {
+	void	(*rw_initiate)(struct kite_pgio_header *hdr);
+};
+`;
+  const pagelist = `#include "internal.h"
+
+static void kite_initiate_pgio(struct kite_pgio_header *hdr)
+{
+	hdr->rw_ops->rw_initiate(hdr);
+	kite_rpc_run(hdr);
+}
+
+void kite_pageio_complete(struct kite_pageio_descriptor *desc)
+{
+	kite_initiate_pgio(desc->hdr);
+}
+`;
+  const read = (alloc: boolean) => `#include "internal.h"
+
+static void kite_initiate_read(struct kite_pgio_header *hdr)
+{
+${alloc ? "\thdr->scratch = kmalloc(PAGE_SIZE, GFP_KERNEL);\n" : ""}	hdr->proc = KITE_READ;
+}
+
+static const struct kite_rw_ops kite_read_ops = {
+	.rw_initiate = kite_initiate_read,
+};
+`;
+  const write = (ownTable: boolean) => `#include "internal.h"
+
+${ownTable ? "static void kite_initiate_write(struct kite_pgio_header *hdr)\n{\n\thdr->proc = KITE_WRITE;\n}\n\nstatic const struct kite_rw_ops kite_write_ops = {\n\t.rw_initiate = kite_initiate_write,\n};\n\n" : ""}static int kite_writepages(struct address_space *mapping, struct writeback_control *wbc)
+{
+	struct kite_pageio_descriptor desc;
+
+	kite_pageio_init_write(&desc, mapping);
+	kite_pageio_complete(&desc);
+	return 0;
+}
+
+static const struct address_space_operations kite_aops = {
+	.writepages = kite_writepages,
+};
+`;
+  const readPath = "fs/kite/read.c";
+  const review = (ownTable: boolean) =>
+    reviewWithTree(
+      new Map([["fs/kite/internal.h", header], ["fs/kite/pagelist.c", pagelist], ["fs/kite/write.c", write(ownTable)], [readPath, read(false)]]),
+      { files: [{ path: readPath, before: read(false), after: read(true) }] },
+      [rule],
+    );
+  it("is quiet: the writeback caller's file registers its own function for the field", async () => {
+    expect(await review(true)).toEqual([]);
+  });
+  it("warns when the writeback caller's file has no table of the type (its objects may carry the read side's)", async () => {
+    const f = await review(false);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("kite_writepages -> kite_pageio_complete -> kite_initiate_pgio -> kite_initiate_read");
   });
 });
