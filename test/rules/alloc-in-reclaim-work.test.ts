@@ -426,3 +426,30 @@ static int kite_init(struct kite_client *kc)
     expect(await review("void *fn")).toEqual([]);
   });
 });
+
+describe("alloc-in-reclaim-work: a call the patch rewrites in work that IO submission reaches too", () => {
+  // written for this test: the work's zone reset is also called from the driver's queue_rq; the patch rewrites the
+  // allocation's size, keeping its mask: the role rule says nothing of a rewrite, so this one says it was there
+  const withQueue = (line: string) =>
+    file("WQ_MEM_RECLAIM", `${line}\n\tif (!r)\n\t\treturn -ENOMEM;\n`) +
+    `
+static blk_status_t zed_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
+{
+	struct zed_dev *zd = hctx->queue->queuedata;
+
+	zed_reset_zone(zd, zd->next);
+	return BLK_STS_OK;
+}
+
+static const struct blk_mq_ops zed_mq_ops = {
+	.queue_rq = zed_queue_rq,
+};
+`;
+  it("pre-existing, said by this rule", async () => {
+    const before = withQueue("\tr = kzalloc(sizeof(*r), GFP_KERNEL);");
+    const after = withQueue("\tr = kzalloc(sizeof(*r) + 8, GFP_KERNEL);");
+    const f = await reviewWithTree(new Map([["drivers/md/zed.c", before]]), { files: [{ path: "drivers/md/zed.c", before, after }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity, x.preExisting])).toEqual([[11, "warning", true]]);
+    expect(f[0]!.message).toContain("the patch rewrites this call; it allocated so before too");
+  });
+});

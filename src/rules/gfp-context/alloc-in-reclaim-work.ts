@@ -55,7 +55,10 @@ export const rule: Rule = {
       const was = prior?.callee;
       const moved = prior?.movedFrom ?? null;
       if (site.effective.reclaim === false || site.effective.io !== true) continue;
-      if (judgedByHazardRules(site)) continue; // another rule speaks
+      // another rule speaks; about a call the patch only rewrites the others speak only for something it takes around
+      // it, so otherwise this one says the hazard was there
+      const heldAdded = site.hazards.some((h) => h.kind !== "role" && "held" in h && h.held !== null && h.via === null && a.changedIn(site.fn).has(h.held.line));
+      if (judgedByHazardRules(site) && (!before || heldAdded)) continue;
       wq ??= workqueueAnalysis(ctx);
       const work = wq.runsAs(site.fn).ctx;
       if (!work || work.kind !== "wq" || !work.queue || work.queue.flags.memReclaim !== true) continue;
