@@ -1636,7 +1636,9 @@ export class ReclaimAnalysis {
     // in another directory with its own table of such a type calls its own functions through it, not these)
     // (and, within the directory, a caller in another file that registers its own function for the same field of
     // that type: the object it works on carries its own table, a write path's pgio ops rather than the read path's)
-    let frontier: { file: string; name: string; chain: string[]; edges: ChainEdge[]; crossed: Crossed[] }[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [], crossed: [] }];
+    // (`near`: a header's inline wrapper of an exported function is called where that function's callers are, so its
+    // callers are looked for in the directory of the function it wraps: headerWrappers())
+    let frontier: { file: string; name: string; chain: string[]; edges: ChainEdge[]; crossed: Crossed[]; near?: string }[] = [{ file: view.path, name: view.name, chain: [view.name], edges: [], crossed: [] }];
     const seen = new Set([`${view.path}:${view.name}`]);
     // (an allocation's role is looked for ten callers up in a patch review: a controller reset reaches its
     // configuration-page helper five calls below the host reset handler, an MMC host's tuning helper is nine links
@@ -1654,7 +1656,8 @@ export class ReclaimAnalysis {
           return { ...reg, chain: s.chain };
         }
         const framework = users ? this.frameworkCallersOf(s.file, s.name) : [];
-        const callers: { file: string; fn: ScanFunction; line: number; struct?: string; via?: string }[] = [...this.callersOf(s.file, s.name), ...this.indirectCallersOf(s.file, s.name), ...remoteCallers(uses, s.name), ...framework];
+        const wrappers = users && !s.near ? this.headerWrappers(s.file, s.name) : [];
+        const callers: { file: string; fn: ScanFunction; line: number; struct?: string; via?: string; near?: string }[] = [...this.callersOf(s.near ?? s.file, s.name), ...this.indirectCallersOf(s.file, s.name), ...remoteCallers(uses, s.name), ...framework, ...wrappers];
         for (const c of callers) {
           const k = `${c.file}:${c.fn.name}`;
           if (seen.has(k)) continue;
@@ -1671,7 +1674,7 @@ export class ReclaimAnalysis {
             if (edges.length > 1 && chainConflict(linksOf(edges, (f, n) => this.linkSource(f, n)))) continue;
             return { ...r, chain };
           }
-          next.push({ file: c.file, name: c.fn.name, chain, edges, crossed });
+          next.push({ file: c.file, name: c.fn.name, chain, edges, crossed, ...(c.near ? { near: c.near } : {}) });
         }
       }
       frontier = next;
@@ -1963,6 +1966,41 @@ export class ReclaimAnalysis {
   }
 
   private frameworkMemo = new Map<string, { file: string; fn: ScanFunction; line: number }[]>();
+  private wrapperMemo = new Map<string, { file: string; fn: ScanFunction; line: number; near: string }[]>();
+
+  /**
+   * The static inline functions of headers under include/ that call `name`, a function of `path`'s directory
+   * exported to other modules (`ubi_read_sg()` in a public header wrapping the exported `ubi_leb_read_sg()`): each
+   * with `near`, where its callers are looked for (the exported function's directory, whose code the header serves).
+   * With a tree, for patches, within the review's search time; at most four headers.
+   */
+  private headerWrappers(path: string, name: string): { file: string; fn: ScanFunction; line: number; near: string }[] {
+    if (this.mode !== "tree" || !this.facts) return [];
+    const def = this.definitionOf(path, name);
+    if (!def || def.fn.isStatic || def.file.endsWith(".h")) return [];
+    const key = `${def.file}\0${name}`;
+    let out = this.wrapperMemo.get(key);
+    if (out) return out;
+    out = [];
+    const own = this.text(def.file);
+    if (own !== undefined && exportsOf(cachedScan(`post:${def.file}`, own), own).has(name) && this.remoteMs < REMOTE_SEARCH_MS && !slowRoots.has("include")) {
+      const t0 = performance.now();
+      const found = this.facts.grep(name, "include", REMOTE_GREP_MS);
+      this.remoteMs += performance.now() - t0;
+      if (found === null) slowRoots.add("include");
+      const headers = found?.filter((f) => f.endsWith(".h")) ?? [];
+      for (const h of headers.length <= 4 ? headers : []) {
+        const t = this.text(h);
+        if (t === undefined) continue;
+        for (const fn of cachedScan(`post:${h}`, t).functions) {
+          const call = fn.isStatic && fn.name !== name ? fn.calls.find((c) => c.callee === name) : undefined;
+          if (call) out.push({ file: h, fn, line: call.line, near: def.file });
+        }
+      }
+    }
+    this.wrapperMemo.set(key, out);
+    return out;
+  }
 
   /**
    * Callers through an ops table a framework declares (tree review, on the way up from a changed allocation): `name`

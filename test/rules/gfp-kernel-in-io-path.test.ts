@@ -1635,3 +1635,58 @@ static const struct address_space_operations kite_aops = {
     expect(f[0]!.message).toContain("kite_writepages -> kite_pageio_complete -> kite_initiate_pgio -> kite_initiate_read");
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: a library function its block driver reaches through a public header's inline wrapper", () => {
+  // written for this test: a flash translation library exports a scatter-gather read; its public header wraps it in
+  // a static inline helper, which the library's own block driver calls from queue_rq
+  const eba = (alloc: boolean) => `int xbi_eba_read_sg(struct xbi_device *xd, struct xbi_sgl *sgl, int len)
+{
+	void *bounce;
+
+${alloc ? "\tbounce = kvmalloc(len, GFP_KERNEL);\n" : "\tbounce = xd->bounce;\n"}	if (!bounce)
+		return -ENOMEM;
+	return xbi_io_read(xd, bounce, sgl, len);
+}
+`;
+  const kapi = `int xbi_leb_read_sg(struct xbi_volume_desc *desc, struct xbi_sgl *sgl, int len)
+{
+	return xbi_eba_read_sg(desc->vol->xd, sgl, len);
+}
+EXPORT_SYMBOL_GPL(xbi_leb_read_sg);
+`;
+  const header = (wraps: boolean) => `int xbi_leb_read_sg(struct xbi_volume_desc *desc, struct xbi_sgl *sgl, int len);
+
+static inline int xbi_read_sg(struct xbi_volume_desc *desc, struct xbi_sgl *sgl, int len)
+{
+	return ${wraps ? "xbi_leb_read_sg" : "xbi_other_read"}(desc, sgl, len);
+}
+`;
+  const block = `#include <linux/mtd/xbi.h>
+
+static blk_status_t xbiblock_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
+{
+	struct xbiblock *dev = hctx->queue->queuedata;
+
+	return xbi_read_sg(dev->desc, &dev->sgl, blk_rq_bytes(bd->rq)) ? BLK_STS_IOERR : BLK_STS_OK;
+}
+
+static const struct blk_mq_ops xbiblock_mq_ops = {
+	.queue_rq = xbiblock_queue_rq,
+};
+`;
+  const path = "drivers/mtd/xbi/eba.c";
+  const review = (wraps: boolean) =>
+    reviewWithTree(
+      new Map([["drivers/mtd/xbi/kapi.c", kapi], ["drivers/mtd/xbi/block.c", block], ["include/linux/mtd/xbi.h", header(wraps)], [path, eba(false)]]),
+      { files: [{ path, before: eba(false), after: eba(true) }] },
+      [rule],
+    );
+  it("warns, with the wrapper in the chain", async () => {
+    const f = await review(true);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("xbiblock_queue_rq -> xbi_read_sg -> xbi_leb_read_sg -> xbi_eba_read_sg");
+  });
+  it("is quiet when the header's helper does not call the exported function", async () => {
+    expect(await review(false)).toEqual([]);
+  });
+});
