@@ -1113,10 +1113,10 @@ export class ReclaimAnalysis {
 
   /**
    * An allocation the patch deletes from this function or from a function it called before the patch, with at
-   * least as much reclaim allowed and under every lock or handle held at the added site, under no if-condition (a
-   * loop's body counts: the old code's buffer was allocated on the loop's first pass), nor is the call to that
-   * function: the function allocated so before the patch, which restructures the allocation (a buffer the caller
-   * now allocates and passes down), not the context. Read in the patch's old side of both functions.
+   * least as much reclaim allowed and under every lock or handle held at the added site, where neither it nor the
+   * call to that function sits under an if-condition (a loop's body counts: the old code's buffer was allocated on
+   * the loop's first pass): the function allocated so before the patch, which restructures the allocation (a buffer
+   * the caller now allocates and passes down), not the context. Read in the patch's old side of both functions.
    */
   private movedUpFrom(site: AllocSite): { line: number; callee: string; inTree: boolean; from: string } | null {
     const v = site.fn;
@@ -1648,16 +1648,20 @@ export class ReclaimAnalysis {
     for (let depth = 0; depth < maxDepth && frontier.length > 0; depth++) {
       const next: typeof frontier = [];
       for (const s of frontier) {
-        const uses = users ? this.remoteUses(s.file, s.name) : null;
+        // (a header's wrapper: only its callers near the function it wraps, not a search of the header's directory)
+        const uses = users && !s.near ? this.remoteUses(s.file, s.name) : null;
         for (const u of uses ?? []) {
           const reg = remoteRegistration(u, s.name);
           if (!wanted(reg)) continue;
           if (s.edges.length > 1 && chainConflict(linksOf(s.edges, (f, n) => this.linkSource(f, n)))) continue;
           return { ...reg, chain: s.chain };
         }
-        const framework = users ? this.frameworkCallersOf(s.file, s.name) : [];
-        const wrappers = users && !s.near ? this.headerWrappers(s.file, s.name) : [];
-        const callers: { file: string; fn: ScanFunction; line: number; struct?: string; via?: string; near?: string }[] = [...this.callersOf(s.near ?? s.file, s.name), ...this.indirectCallersOf(s.file, s.name), ...remoteCallers(uses, s.name), ...framework, ...wrappers];
+        const framework = users && !s.near ? this.frameworkCallersOf(s.file, s.name) : [];
+        let callers: { file: string; fn: ScanFunction; line: number; struct?: string; via?: string; near?: string }[] = s.near
+          ? this.callersOf(s.near, s.name)
+          : [...this.callersOf(s.file, s.name), ...this.indirectCallersOf(s.file, s.name), ...remoteCallers(uses, s.name), ...framework];
+        // (a public header's wrappers are searched for only when nothing else calls the function: one more search)
+        if (users && !s.near && callers.length === 0) callers = this.headerWrappers(s.file, s.name);
         for (const c of callers) {
           const k = `${c.file}:${c.fn.name}`;
           if (seen.has(k)) continue;
@@ -1972,7 +1976,8 @@ export class ReclaimAnalysis {
    * The static inline functions of headers under include/ that call `name`, a function of `path`'s directory
    * exported to other modules (`ubi_read_sg()` in a public header wrapping the exported `ubi_leb_read_sg()`): each
    * with `near`, where its callers are looked for (the exported function's directory, whose code the header serves).
-   * With a tree, for patches, within the review's search time; at most four headers.
+   * With a tree, for patches, within the review's search time, when nothing else calls the function; at most four
+   * headers.
    */
   private headerWrappers(path: string, name: string): { file: string; fn: ScanFunction; line: number; near: string }[] {
     if (this.mode !== "tree" || !this.facts) return [];
