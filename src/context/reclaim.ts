@@ -2335,6 +2335,30 @@ export class ReclaimAnalysis {
   }
 
   /** The path walk of the directory's definition of `name` (as definitionOf() finds it), with the file it is in. */
+  /**
+   * The scopes a role chain's links hold on every call down it (root first, ending with `v`): for each caller, the
+   * scopes open on every path at all of its calls of the next link (none for a link called through a pointer or a
+   * macro, or not found in the directories read).
+   */
+  private scopesOnChain(v: FnView, chain: readonly string[]): ScopeKind[] {
+    const out = new Set<ScopeKind>();
+    let near = v.path;
+    for (let i = chain.length - 2; i >= 0; i--) {
+      // (a static function of another file of the directory is the link when it is the directory's only definition)
+      const defs = this.dir(near).defs.get(chain[i]!) ?? [];
+      const only = defs.length === 1 ? defs[0]! : null;
+      const def = this.definitionFlow(near, chain[i]!) ?? (only ? this.definitionFlow(only.file, chain[i]!) : null);
+      if (!def) break;
+      const calls = def.flow.events.filter((e) => e.callee === chain[i + 1]);
+      if (calls.length > 0) {
+        const every = calls[0]!.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle" && calls.every((c) => c.state.mustScopes.includes(k)));
+        for (const k of every) out.add(k);
+      }
+      near = def.file;
+    }
+    return [...out];
+  }
+
   private definitionFlow(path: string, name: string): { file: string; flow: FunctionFlow } | null {
     const def = this.definitionOf(path, name);
     const t = def ? this.text(def.file) : undefined;
@@ -3214,7 +3238,10 @@ export class ReclaimAnalysis {
       // a mask given as a parameter: what the role's own chain of calls passes (another caller's mask is not this path's)
       const idx = this.facts && role.chain.length > 1 ? this.maskParamIndex(v, ev) : -1;
       const along = idx >= 0 ? this.maskAlongChain(v.path, idx, role.chain) : null;
-      const onPath = along ? applyScopes({ ...along.mask, text: ev.info.mask.text, name: null }, [...must, ...callerScopes]) : effective;
+      // (and the scopes the chain's own links hold across their calls down it: a workspace allocator called inside
+      // memalloc_nofs_save() by the function that hands workspaces to writeback)
+      const linkScopes = this.facts && role.chain.length > 1 ? this.scopesOnChain(v, role.chain) : [];
+      const onPath = applyScopes(along ? { ...along.mask, text: ev.info.mask.text, name: null } : effective, [...(along ? [...must, ...callerScopes] : []), ...linkScopes]);
       // a ->writepage no flusher runs (UNTAGGED_DIRTY): page reclaim calls it itself, under PF_MEMALLOC, and never
       // waits for another task running it
       // (a read-only filesystem's bio completion: reclaim never waits for a read; an allocation in the release

@@ -1690,3 +1690,49 @@ static const struct blk_mq_ops xbiblock_mq_ops = {
     expect(await review(false)).toEqual([]);
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: a scope a link of the role's chain holds across its call down", () => {
+  // written for this test: a filesystem's writeback asks for a compression workspace; the function that hands
+  // workspaces out allocates new ones inside memalloc_nofs_save(), through a static dispatcher of another file
+  const compression = (scoped: boolean) => `static struct list_head *shale_alloc_ws(int type)
+{
+	return shale_zlib_alloc_ws();
+}
+
+struct list_head *shale_get_ws(int type)
+{
+	struct list_head *ws;
+${scoped ? "\tunsigned int nofs = memalloc_nofs_save();\n\n" : ""}	ws = shale_alloc_ws(type);
+${scoped ? "\tmemalloc_nofs_restore(nofs);\n" : ""}	return ws;
+}
+`;
+  const inode = `static int shale_writepages(struct address_space *mapping, struct writeback_control *wbc)
+{
+	struct list_head *ws = shale_get_ws(SHALE_ZLIB);
+
+	return shale_compress_pages(mapping, wbc, ws);
+}
+
+static const struct address_space_operations shale_aops = {
+	.writepages = shale_writepages,
+};
+`;
+  const zlib = (alloc: boolean) => `struct list_head *shale_zlib_alloc_ws(void)
+{
+	struct shale_ws *ws = shale_ws_cache_get();
+
+${alloc ? "\tws->buf = kmalloc(PAGE_SIZE, GFP_KERNEL);\n" : ""}	return &ws->list;
+}
+`;
+  const path = "fs/shale/zlib.c";
+  const review = (scoped: boolean) =>
+    reviewWithTree(new Map([["fs/shale/compression.c", compression(scoped)], ["fs/shale/inode.c", inode], [path, zlib(false)]]), { files: [{ path, before: zlib(false), after: zlib(true) }] }, [rule]);
+  it("is quiet: the allocation runs inside the NOFS scope the workspace getter opens", async () => {
+    expect(await review(true)).toEqual([]);
+  });
+  it("warns without the scope", async () => {
+    const f = await review(false);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("shale_writepages -> shale_get_ws -> shale_alloc_ws -> shale_zlib_alloc_ws");
+  });
+});
