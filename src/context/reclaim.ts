@@ -2334,7 +2334,6 @@ export class ReclaimAnalysis {
     return { flow: def.flow, text: treeLines(def.file, t).slice(def.flow.start - 1, def.flow.end).join("\n") };
   }
 
-  /** The path walk of the directory's definition of `name` (as definitionOf() finds it), with the file it is in. */
   /**
    * The scopes a role chain's links hold on every call down it (root first, ending with `v`): for each caller, the
    * scopes open on every path at all of its calls of the next link (none for a link called through a pointer or a
@@ -2359,6 +2358,7 @@ export class ReclaimAnalysis {
     return [...out];
   }
 
+  /** The path walk of the directory's definition of `name` (as definitionOf() finds it), with the file it is in. */
   private definitionFlow(path: string, name: string): { file: string; flow: FunctionFlow } | null {
     const def = this.definitionOf(path, name);
     const t = def ? this.text(def.file) : undefined;
