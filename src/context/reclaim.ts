@@ -547,8 +547,26 @@ function readsOnly(d: DirIndex): boolean {
   }
   return r;
 }
-/** Per directory index: function -> the calls that pass it as an argument (callbackCallers()). */
+/** Per directory index: function -> the calls of the files it scanned that pass it as an argument (passesOf()). */
 const callbackPassMemo = new WeakMap<DirIndex, Map<string, { file: string; callee: string; idx: number }[]>>();
+function ownPasses(d: DirIndex, files: readonly string[]): Map<string, { file: string; callee: string; idx: number }[]> {
+  let passes = callbackPassMemo.get(d);
+  if (!passes) {
+    passes = new Map();
+    for (const f of files)
+      for (const fn of d.scans.get(f)?.functions ?? [])
+        for (const c of fn.calls)
+          for (let i = 0; i < c.args.length; i++) {
+            const arg = c.args[i]!.replace(/^&\s*/, "").trim();
+            if (!/^[A-Za-z_]\w*$/.test(arg) || !d.defs.has(arg)) continue;
+            const list = passes.get(arg) ?? [];
+            if (!list.some((x) => x.file === f && x.callee === c.callee && x.idx === i)) list.push({ file: f, callee: c.callee, idx: i });
+            passes.set(arg, list);
+          }
+    callbackPassMemo.set(d, passes);
+  }
+  return passes;
+}
 /** Per directory index: function -> the macros that call it (macroAliases()). */
 const macroAliasMemo = new WeakMap<DirIndex, Map<string, string[]>>();
 /** The struct types named among a field's registrations (fieldStructs()), without "?" (`ops_var.F = fn;`). */
@@ -1834,23 +1852,9 @@ export class ReclaimAnalysis {
    * `fn(job)`): each call of the parameter (`as`: the parameter's name, which is what the site calls).
    */
   private callbackCallers(d: DirIndex, name: string): { file: string; fn: ScanFunction; line: number; as: string }[] {
-    let passes = callbackPassMemo.get(d);
-    if (!passes) {
-      passes = new Map();
-      for (const f of d.files)
-        for (const fn of d.scans.get(f)!.functions)
-          for (const c of fn.calls)
-            c.args.forEach((a, i) => {
-              const arg = a.replace(/^&\s*/, "").trim();
-              if (!/^[A-Za-z_]\w*$/.test(arg) || !d.defs.has(arg)) return;
-              const list = passes!.get(arg) ?? [];
-              if (!list.some((x) => x.file === f && x.callee === c.callee && x.idx === i)) list.push({ file: f, callee: c.callee, idx: i });
-              passes!.set(arg, list);
-            });
-      callbackPassMemo.set(d, passes);
-    }
+    const passes = this.passesOf(d, name);
     const out: { file: string; fn: ScanFunction; line: number; as: string }[] = [];
-    for (const p of passes.get(name) ?? []) {
+    for (const p of passes) {
       const g = this.definitionOf(p.file, p.callee);
       if (!g) continue;
       const param = /\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\(/.exec(paramsOfSignature(`f(${g.fn.params})`)[p.idx] ?? "")?.[1];
@@ -1861,15 +1865,30 @@ export class ReclaimAnalysis {
   }
 
   /**
-   * Per directory: function -> the function-like macros of the directory's files whose body is a call of it
+   * The calls of the directory that pass `name` as an argument: an overlay index (a patch's changed files laid over
+   * the tree's) reads its base's for the files it does not change, and scans only its own changed files.
+   */
+  private passesOf(d: DirIndex, name: string): { file: string; callee: string; idx: number }[] {
+    if (d.base && d.changed) {
+      const changed = d.changed;
+      return [...this.passesOf(d.base, name).filter((x) => !changed.includes(x.file)), ...(ownPasses(d, changed).get(name) ?? [])];
+    }
+    return ownPasses(d, d.files).get(name) ?? [];
+  }
+
+  /**
+   * Per directory: function -> the function-like macros of the directory's headers whose body is a call of it
    * (`#define foo_force_shutdown(m, f) foo_do_force_shutdown(m, f, __FILE__, __LINE__)`), for functions the
    * directory defines: a call of the macro is a call of the function.
    */
   private macroAliases(d: DirIndex): Map<string, string[]> {
+    // (an overlay that changes no header has its base's)
+    if (d.base && d.changed && !d.changed.some((f) => f.endsWith(".h"))) return this.macroAliases(d.base);
     let m = macroAliasMemo.get(d);
     if (!m) {
       m = new Map();
       for (const f of d.files) {
+        if (!f.endsWith(".h")) continue;
         const t = this.text(f);
         if (t === undefined || !t.includes("#define")) continue;
         for (const x of t.matchAll(MACRO_CALL_RE)) {
