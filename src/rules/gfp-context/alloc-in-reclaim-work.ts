@@ -10,7 +10,7 @@ import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, alreadyText, atomicText, chainText } from "../util/phrases.js";
-import { judgedByHazardRules } from "../util/sites.js";
+import { heldTakenByPatch, judgedByHazardRules } from "../util/sites.js";
 
 export const rule: Rule = {
   meta: {
@@ -57,7 +57,7 @@ export const rule: Rule = {
       if (site.effective.reclaim === false || site.effective.io !== true) continue;
       // another rule speaks; about a call the patch only rewrites the others speak only for something it takes around
       // it, so otherwise this one says the hazard was there
-      const heldAdded = site.hazards.some((h) => h.kind !== "role" && "held" in h && h.held !== null && h.via === null && a.changedIn(site.fn).has(h.held.line));
+      const heldAdded = site.hazards.some((h) => heldTakenByPatch(a.changedIn(site.fn), h));
       if (judgedByHazardRules(site) && (!before || heldAdded)) continue;
       wq ??= workqueueAnalysis(ctx);
       const work = wq.runsAs(site.fn).ctx;

@@ -14,6 +14,7 @@ import { ioPathTaker, lockLabel, reclaimAnalysis, touchesLines, type AllocSite, 
 import type { Report, Rule } from "../../types.js";
 import { LOCK_CALLS, allocationNeedles } from "../../vocab/kernel-api.js";
 import { allocText, alreadyText, handleText, handleWhere, heldWhere, takerText } from "../util/phrases.js";
+import { heldTakenByPatch } from "../util/sites.js";
 import { HISTORY } from "../../vocab/history.js";
 
 type Held = Exclude<Hazard, { kind: "role" } | { kind: "fence" }>;
@@ -72,7 +73,7 @@ export const rule: Rule = {
     const seen = new Set<string>();
     for (const site of a.allocations()) {
       // the patch adds the allocation, or takes the lock / starts the handle / freezes the queue around an existing one
-      const heldAdded = (h: Held) => "held" in h && h.held !== null && h.via === null && a.changedIn(site.fn).has(h.held.line);
+      const heldAdded = (h: Held) => heldTakenByPatch(a.changedIn(site.fn), h);
       const held = site.hazards.filter((h): h is Held => h.kind !== "role" && h.kind !== "fence" && (h.kind !== "held-lock" || h.taker !== null));
       const fresh = site.added && !a.unchanged(site);
       // the patch changed this allocation's mask (stricter, so "unchanged" above) and what is held still needs a stricter one

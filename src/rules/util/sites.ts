@@ -1,5 +1,5 @@
 // What the allocation rules share about a site.
-import type { AllocSite, FnView } from "../../context/reclaim.js";
+import type { AllocSite, FnView, Hazard } from "../../context/reclaim.js";
 
 /**
  * The analysis found a hazard at the site that gfp-kernel-in-io-path or alloc-while-holding warns about (a role, a
@@ -8,6 +8,11 @@ import type { AllocSite, FnView } from "../../context/reclaim.js";
  */
 export function judgedByHazardRules(site: AllocSite): boolean {
   return site.hazards.some((h) => h.kind !== "held-lock" || h.taker !== null);
+}
+
+/** A hazard's held thing (lock, handle, frozen queue) taken in the function itself on a line the patch changed. */
+export function heldTakenByPatch(changed: ReadonlySet<number>, h: Hazard): boolean {
+  return "held" in h && h.held !== null && h.via === null && changed.has(h.held.line);
 }
 
 /** A function's gfp_t parameter (its name and position), if it has exactly one. */
