@@ -26,8 +26,10 @@ them), leaving out every subject labelled in eval/unseen/:
            (hazard or not) before the review runs on it. "labelled" was
            built so with seed 20261208, "labelled2" with 20261209,
            "labelled3" with 20261210 over 2024-01-01 .. 2024-12-31.
+           A comma-separated LISTS after the window draws from those
+           lists instead of PATH_LISTS ("labelled7": OTHER_LISTS).
 
-usage: sample.py MIRRORS OUT [--new-labelled NAME SEED [SINCE UNTIL]]   (MIRRORS: the
+usage: sample.py MIRRORS OUT [--new-labelled NAME SEED [SINCE UNTIL [LISTS]]]   (MIRRORS: the
 directory of the fetched linux-mailinglist-archives+* mirrors; writes
 OUT/random/*.patch, OUT/keyword/*.patch, OUT/alloc/*.patch and
 OUT/NAME/*.patch for every labelled sample, named <list>-<commit10>.patch)
@@ -50,6 +52,11 @@ PATH_LISTS = ["linux-block", "linux-xfs", "linux-btrfs", "linux-ext4", "linux-nf
               "linux-f2fs-devel", "ceph-devel", "linux-cifs", "linux-erofs", "linux-nvme", "dm-devel", "linux-bcache",
               "linux-nilfs", "linux-cachefs", "linux-afs", "v9fs-developer", "drbd-dev", "linux-mtd", "linux-mmc",
               "target-devel", "nvdimm", "linux-unionfs", "jfs-discussion", "cluster-devel"]
+# lists outside PATH_LISTS whose drivers still sit where reclaim may wait: storage and network-block drivers of
+# hypervisors and s390 (storvsc, dasd, zfcp, virtio), USB storage, RDMA storage transports (srp, iser, nvme-rdma),
+# GPU drivers whose fences reclaim may wait on (drm scheduler jobs), fscrypt in the filesystems' IO paths, PM
+OTHER_LISTS = ["linux-hyperv", "virtualization", "linux-s390", "linux-usb", "linux-rdma", "freedreno", "nouveau",
+               "linaro-mm-sig", "linux-fscrypt", "linux-pm"]
 KW_LOG = re.compile(r"fs_reclaim|memalloc_no(?:io|fs)|GFP_NO(?:IO|FS)|WQ_MEM_RECLAIM|PF_MEMALLOC|PR_SET_IO_FLUSHER|"
                     r"reclaim[^\n]{0,80}(?:deadlock|recurs|hang)|(?:deadlock|recurs|hang)[^\n]{0,80}reclaim|"
                     r"shrinker[^\n]{0,80}deadlock|deadlock[^\n]{0,80}shrinker", re.I)
@@ -114,11 +121,14 @@ def repo_of(mirrors, lst):
 def main():
     args = sys.argv[1:]
     new = None
-    if len(args) in (5, 7) and args[2] == "--new-labelled" and re.fullmatch(r"[a-z0-9]+", args[3]) and args[4].isdigit():
-        window = tuple(args[5:7]) if len(args) == 7 else ("2025-01-01", None)
+    if len(args) in (5, 7, 8) and args[2] == "--new-labelled" and re.fullmatch(r"[a-z0-9]+", args[3]) and args[4].isdigit():
+        window = tuple(args[5:7]) if len(args) >= 7 else ("2025-01-01", None)
         if not all(w is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}", w) for w in window):
             sys.exit(__doc__)
-        new = (args[3], int(args[4]), window)
+        lists = args[7].split(",") if len(args) == 8 else PATH_LISTS
+        if not all(re.fullmatch(r"[a-z0-9-]+", lst) for lst in lists):
+            sys.exit(__doc__)
+        new = (args[3], int(args[4]), window, lists)
         args = args[:2]
     if len(args) != 2:
         sys.exit(__doc__)
@@ -197,8 +207,8 @@ def main():
     for name in labelled_sets():
         counts[name] = fetch_labelled(mirrors, out, name, readers)
     if new is not None:
-        name, seed, window = new
-        counts[name] = build_labelled(mirrors, out, name, seed, window, taken, folded, seen, known, readers)
+        name, seed, window, lists = new
+        counts[name] = build_labelled(mirrors, out, name, seed, window, lists, taken, folded, seen, known, readers)
     for proc, _ in readers.values():
         proc.stdin.close()
         proc.wait()
@@ -235,9 +245,9 @@ def fetch_labelled(mirrors, out, name, readers):
     return n
 
 
-def build_labelled(mirrors, out, name, seed, window, taken, folded, seen, known, readers):
+def build_labelled(mirrors, out, name, seed, window, lists, taken, folded, seen, known, readers):
     """
-    A new sample to label: 210 mails posted in `window` (since, until; until open) from PATH_LISTS (seed `seed`)
+    A new sample to label: 210 mails posted in `window` (since, until; until open) from `lists` (seed `seed`)
     whose added lines allocate with a gfp mask, outside the other samples, the mails judged.json names and the cases
     of every labelled sample (any version of each).
     """
@@ -251,10 +261,12 @@ def build_labelled(mirrors, out, name, seed, window, taken, folded, seen, known,
         if data is not None:
             folded.add(re.sub(r"\bv\d+\b", "", strip_prefix(subject_of(data.decode("utf-8", "replace")))))
     pool = []
-    for lst in PATH_LISTS:
+    for lst in lists:
         repo = repo_of(mirrors, lst)
-        if repo:
-            pool.extend((lst, repo, c) for c in messages(repo, window[0], window[1]))
+        if not repo:
+            print(f"{lst}: no mirror", file=sys.stderr)
+            continue
+        pool.extend((lst, repo, c) for c in messages(repo, window[0], window[1]))
     random.Random(seed).shuffle(pool)
     return take_allocating(pool, 210, os.path.join(out, name), taken, folded, seen, known, readers)
 
