@@ -169,22 +169,36 @@ function normalisePaths(oldName: string | null, newName: string | null, isGit: b
  * match its header, naming the hunk and its file.
  */
 export function parseDiff(text: string, source?: string, lineBase?: number): ParsedDiff {
-  const where = new Where(text, lineBase);
-  const scan = scanRaw(text, where, source);
+  let where = new Where(text, lineBase);
+  let scan = scanRaw(text, where, source);
   const notes: string[] = [];
   let structured: ReturnType<typeof parsePatch>;
   try {
     structured = parsePatch(text);
   } catch (err) {
-    // what git am --recount and patch(1) forgive: trailing context lost on the way, counts that are off
-    const recounted = recount(text, scan, where);
-    if (recounted === null) throw new InputError(describeJsdiffError(err, where, scan), source);
-    try {
-      structured = parsePatch(recounted.text);
-    } catch (err2) {
-      throw new InputError(describeJsdiffError(err2, where, scan), source);
+    // a mail client that dropped the space before a tab: context lines given it back, then parsed again (the
+    // same lines, so line numbers stay; character offsets move, so the text is scanned again)
+    const respaced = respace(text, scan, where);
+    if (respaced !== null) {
+      text = respaced.text;
+      where = new Where(text, lineBase);
+      scan = scanRaw(text, where, source);
+      notes.push(...respaced.notes);
     }
-    notes.push(...recounted.notes);
+    try {
+      if (respaced === null) throw err;
+      structured = parsePatch(text);
+    } catch (err1) {
+      // what git am --recount and patch(1) forgive: trailing context lost on the way, counts that are off
+      const recounted = recount(text, scan, where);
+      if (recounted === null) throw new InputError(describeJsdiffError(respaced === null ? err : err1, where, scan), source);
+      try {
+        structured = parsePatch(recounted.text);
+      } catch (err2) {
+        throw new InputError(describeJsdiffError(err2, where, scan), source);
+      }
+      notes.push(...recounted.notes);
+    }
   }
 
   const files: FileDiff[] = [];
@@ -379,6 +393,51 @@ function recount(text: string, scan: RawScan, where: Where): { text: string; not
     changed = true;
   }
   return changed ? { text: lines.join("\n"), notes } : null;
+}
+
+/**
+ * Hunks whose context lines that start with a tab lost their leading space
+ * on the way (a mail client or list software that strips the space before a
+ * tab: the diff's " \tfoo" arrives as "\tfoo"). No diff line starts with a
+ * tab, so inside a hunk whose counts are not yet reached such a line can
+ * only be context; the space is given back when the hunk then ends exactly
+ * at its counts (at the next hunk, file, non-diff line or the end), and a
+ * note says how many lines of which hunk were read so. Returns null when no
+ * hunk was mended.
+ */
+function respace(text: string, scan: RawScan, where: Where): { text: string; notes: string[] } | null {
+  const lines = text.split("\n");
+  const end = lines.length - (lines[lines.length - 1] === "" ? 1 : 0);
+  const notes: string[] = [];
+  let at = 0;
+  let lineNo = 0;
+  for (const h of scan.hunks) {
+    for (; at < h.offset; at++) if (text.charCodeAt(at) === 10) lineNo++;
+    let old = 0;
+    let neu = 0;
+    const tabbed: number[] = [];
+    let i = lineNo + 1;
+    for (; i < end && (old < h.oldLines || neu < h.newLines); i++) {
+      const l = lines[i]!;
+      const c = l === "" ? " " : l[0];
+      if (c === "\\") continue;
+      if (c === "\t") tabbed.push(i);
+      else if (c !== " " && c !== "+" && c !== "-") break;
+      if (c === "+") neu++;
+      else if (c === "-") old++;
+      else {
+        old++;
+        neu++;
+      }
+    }
+    if (tabbed.length === 0 || old !== h.oldLines || neu !== h.newLines) continue;
+    // the hunk must end here: what follows is no further diff line of it
+    const next = i < end ? lines[i]! : null;
+    if (next !== null && next !== "" && /^[-+ \t]/.test(next) && !boundaryAt(lines, i)) continue;
+    for (const k of tabbed) lines[k] = " " + lines[k]!;
+    notes.push(`${hunkName(h, where)}: ${tabbed.length} context line${tabbed.length === 1 ? "" : "s"} starting with a tab had lost ${tabbed.length === 1 ? "its" : "their"} leading space on the way (whitespace-damaged mail); read as context`);
+  }
+  return notes.length > 0 ? { text: lines.join("\n"), notes } : null;
 }
 
 /** Walks a hunk the way jsdiff does, to say where it broke. */

@@ -60,9 +60,23 @@ export function cutSignature(text: string): string {
   let sig = text.lastIndexOf("\n-- \n");
   if (sig < 0 && text.endsWith("\n-- ")) sig = text.length - 4;
   if (sig < 0 && text.startsWith("-- \n")) return "";
-  if (sig < 0) return text;
+  if (sig < 0) return cutTrimmedSignature(text);
   const rest = text.slice(sig + 5);
   if (/^(?:@@ -|diff --git )/m.test(rest)) return text;
+  return text.slice(0, sig + 1);
+}
+
+/**
+ * git format-patch's signature ("-- " and git's version) whose trailing space a
+ * mail client trimmed: "--" counts only when the line after it is a version
+ * ("2.25.1", "2.39.2.windows.1") and no diff follows; anywhere else "--" is a
+ * removed "-" line.
+ */
+function cutTrimmedSignature(text: string): string {
+  const sig = text.lastIndexOf("\n--\n");
+  if (sig < 0) return text;
+  const rest = text.slice(sig + 4);
+  if (!/^\d+(?:\.\d+)+\S*[ \t]*(?:\n|$)/.test(rest) || /^(?:@@ -|diff --git |[-+ ])/m.test(rest.slice(rest.indexOf("\n") + 1))) return text;
   return text.slice(0, sig + 1);
 }
 

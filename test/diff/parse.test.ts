@@ -170,6 +170,32 @@ describe("recounting (what git am --recount and patch(1) forgive)", () => {
   });
 });
 
+describe("whitespace-damaged mail (the space before a tab lost on the way)", () => {
+  it("reads a line starting with a tab as context when the hunk then ends at its counts, with a note", () => {
+    const text = ["--- a/Kconfig", "+++ b/Kconfig", "@@ -10,5 +10,6 @@ config FOO", "\ttristate \"foo\"", "\thelp", "+\tdepends on BAR", " ", "\t  Say N.", " config BAZ", ""].join("\n");
+    const { files, notes } = parseDiff(text, "t.diff");
+    expect(notes).toEqual(["hunk 1 of Kconfig (@@ -10,5 +10,6 @@ at diff line 3): 3 context lines starting with a tab had lost their leading space on the way (whitespace-damaged mail); read as context"]);
+    const h = files[0]!.hunks[0]!;
+    expect(h.lines.map((l) => [l.kind, l.text, l.oldLine, l.newLine])).toEqual([
+      ["ctx", "\ttristate \"foo\"", 10, 10], ["ctx", "\thelp", 11, 11], ["add", "\tdepends on BAR", null, 12], ["ctx", "", 12, 13], ["ctx", "\t  Say N.", 13, 14], ["ctx", "config BAZ", 14, 15],
+    ]);
+  });
+
+  it("mends each damaged hunk and leaves the undamaged ones and the next file alone", () => {
+    const text = ["diff --git a/x.c b/x.c", "--- a/x.c", "+++ b/x.c", "@@ -1,3 +1,3 @@ f", " a", "-b", "+c", "\td", "@@ -9 +9 @@", "-e", "+f", "diff --git a/y.c b/y.c", "--- a/y.c", "+++ b/y.c", "@@ -1 +1 @@", "-x", "+y", ""].join("\n");
+    const { files, notes } = parseDiff(text, "t.diff");
+    expect(notes).toEqual(["hunk 1 of x.c (@@ -1,3 +1,3 @@ at diff line 4): 1 context line starting with a tab had lost its leading space on the way (whitespace-damaged mail); read as context"]);
+    expect(files.map((f) => f.hunks.map((h) => h.lines.map((l) => l.kind).join(",")))).toEqual([["ctx,del,add,ctx", "del,add"], ["del,add"]]);
+  });
+
+  it("still rejects a hunk that the tab lines do not complete, and tab lines past its counts", () => {
+    const short = ["--- a/x.c", "+++ b/x.c", "@@ -1,6 +1,6 @@", " a", "-b", "+c", "\td", ""].join("\n");
+    expect(() => parseDiff(short)).toThrow('hunk 1 of x.c (@@ -1,6 +1,6 @@ at diff line 3) is truncated or miscounted: diff line 7 is not a diff line: "\\td" (after 2 of 6 old and 2 of 6 new lines)');
+    const long = ["--- a/x.c", "+++ b/x.c", "@@ -1,2 +1,2 @@", "\ta", "-b", "+c", "\td", "\te", ""].join("\n");
+    expect(() => parseDiff(long)).toThrow(/hunk 1 of x\.c .* is truncated or miscounted: diff line 4 is not a diff line/);
+  });
+});
+
 describe("hunk headers", () => {
   it("rejects a malformed hunk header", () => {
     const text = ["--- a/x.c", "+++ b/x.c", "@@ -1,x +1 @@", " a", ""].join("\n");

@@ -33,6 +33,23 @@ describe("format-patch output", () => {
     expect(h2!.lines.at(-1)!.text).toBe("\terr = quux_submit_read(qs, qi->ino, qi->buf);");
   });
 
+  it("reads a whitespace-damaged mail: context lines that lost the space before a tab, and a signature trimmed to \"--\"", async () => {
+    const damaged = fixtureText("format-patch.patch")
+      .split("\n")
+      .map((l) => (l.startsWith(" \t") ? l.slice(1) : l === "-- " ? "--" : l))
+      .join("\n");
+    expect(damaged).not.toEqual(fixtureText("format-patch.patch"));
+    const { patches, problems } = await parseInput(damaged, "damaged.patch");
+    expect(problems).toEqual([]);
+    const clean = (await parseInput(fixture("format-patch.patch"), "damaged.patch")).patches[0]!;
+    const p = patches[0]!;
+    expect(p.files).toEqual(clean.files);
+    expect(p.notes.filter((n) => /lost (?:its|their) leading space/.test(n))).toHaveLength(2);
+    // a "--" that is not followed by a git version stays a removed "-" line
+    const removed = ["--- a/x.c", "+++ b/x.c", "@@ -1,2 +1,1 @@", " a", "--", ""].join("\n");
+    expect((await parseInput(removed, "r.diff")).patches[0]!.files[0]!.hunks[0]!.lines.map((l) => [l.kind, l.text])).toEqual([["ctx", "a"], ["del", "-"]]);
+  });
+
   it("gives the same result synchronously", async () => {
     const a = await parseInput(fixture("format-patch.patch"), "x");
     const b = parsePatchText(fixtureText("format-patch.patch"), "x");
