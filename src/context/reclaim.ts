@@ -573,6 +573,8 @@ const macroAliasMemo = new WeakMap<DirIndex, Map<string, string[]>>();
 function namedStructs(types: ReadonlySet<string> | undefined): string[] {
   return [...(types ?? [])].filter((t) => t !== "?");
 }
+/** Per directory index: member name -> the struct type its declarations in the directory's files give it, or null (none, or several). */
+const memberTypeMemo = new WeakMap<DirIndex, Map<string, string | null>>();
 /** Per directory index: "struct.field" -> the functions its initialisers register there, in file order. */
 const registeredMemo = new WeakMap<DirIndex, Map<string, string[]>>();
 function registeredAs(d: DirIndex, struct: string, field: string): string[] {
@@ -1959,7 +1961,7 @@ export class ReclaimAnalysis {
   private indirectSites(path: string, name: string): { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] {
     if (!this.facts) return [];
     const d = this.dir(path);
-    const regs = (d.opsByFn.get(name) ?? []).filter((o) => o.struct !== null && !opsRole(o.struct, o.field));
+    const regs = this.typedRegistrations(d, name).filter((o) => o.struct !== null && !opsRole(o.struct, o.field));
     if (regs.length === 0) return [];
     const structs = fieldStructs(d);
     let sitesByField = indirectSiteMemo.get(d);
@@ -1986,6 +1988,39 @@ export class ReclaimAnalysis {
       for (const c of sites) if (c.fn.name !== name) out.push({ ...c, via: field, struct });
     }
     return out;
+  }
+
+  /**
+   * A function's registrations in the directory's ops tables, each with its struct type. One whose type the syntax
+   * does not say, a field assignment at probe time, has the type of the member it is assigned through when the
+   * directory's files declare that member with one struct type: `host->mmc_host_ops.F = fn;` with
+   * `struct mmc_host_ops mmc_host_ops;` in a header of the directory, `x->ops->F = fn;` with `struct foo_ops *ops;`.
+   * Otherwise it stays untyped (null).
+   */
+  private typedRegistrations(d: DirIndex, name: string): { struct: string | null; field: string }[] {
+    const regs = d.opsByFn.get(name) ?? [];
+    if (regs.every((o) => o.struct !== null)) return regs;
+    let types = memberTypeMemo.get(d);
+    if (!types) memberTypeMemo.set(d, (types = new Map()));
+    return regs.map((o) => {
+      if (o.struct !== null) return o;
+      // (the holder is the assigned expression, `host->mmc_host_ops.F`: the member is the name before F)
+      const member = /([A-Za-z_]\w*)\s*(?:->|\.)\s*[A-Za-z_]\w*\s*$/.exec(o.holder)?.[1];
+      if (!member) return o;
+      let type = types.get(member);
+      if (type === undefined) {
+        const found = new Set<string>();
+        const re = new RegExp(`\\bstruct\\s+([A-Za-z_]\\w*)\\s*(?:\\*\\s*)?(?:const\\s+)?${member}\\s*;`, "g");
+        for (const f of d.files) {
+          const t = this.text(f);
+          if (t === undefined || !t.includes(member)) continue;
+          for (const m of t.matchAll(re)) found.add(m[1]!);
+        }
+        type = found.size === 1 ? [...found][0]! : null;
+        types.set(member, type);
+      }
+      return type === null ? o : { ...o, struct: type };
+    });
   }
 
   private frameworkMemo = new Map<string, { file: string; fn: ScanFunction; line: number }[]>();
@@ -2038,7 +2073,7 @@ export class ReclaimAnalysis {
   private frameworkCallersOf(path: string, name: string): { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] {
     if (this.mode !== "tree" || !this.facts) return [];
     const d = this.dir(path);
-    const regs = (d.opsByFn.get(name) ?? []).filter((o) => o.struct !== null && !opsRole(o.struct, o.field) && !this.declaresStruct(d, o.struct));
+    const regs = this.typedRegistrations(d, name).filter((o) => o.struct !== null && !opsRole(o.struct, o.field) && !this.declaresStruct(d, o.struct));
     if (regs.length === 0) return [];
     const structs = fieldStructs(d);
     const out: { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] = [];
@@ -2119,6 +2154,20 @@ export class ReclaimAnalysis {
   /** A fragment of a patch the tree does not apply to, whose function the tree defines: its callers are the tree's. */
   readInTree(v: FnView): boolean {
     return this.facts !== null && this.mode !== "audit" && !v.whole && v.name !== "?" && this.source?.postImage(v.path) === undefined && this.definitionOf(v.path, v.name) !== null;
+  }
+
+  /**
+   * The patch's callers of a function only the patch defines, in a file the tree does not apply it to (a helper
+   * added next to code of a later release): the fragments of such files whose lines call it. Its callers in the tree
+   * are the tree's callers of those fragments' functions (readInTree()). None without a tree, in an audit, or when
+   * the tree defines the function.
+   */
+  patchOnlyCallers(path: string, name: string): FnView[] {
+    if (this.mode !== "tree" || !this.source || this.definitionOf(path, name) !== null) return [];
+    const unapplied = (v: FnView) => !v.whole && this.source!.postImage(v.path) === undefined;
+    const post = this.post();
+    if (!post.some((v) => unapplied(v) && v.name === name && v.path === path)) return [];
+    return post.filter((v) => unapplied(v) && v.name !== name && v.flow.events.some((e) => e.callee === name));
   }
 
   /**

@@ -247,6 +247,12 @@ const MAX_TEXT = 2 * 1024 * 1024;
 const MAX_DEPTH = 3;
 /** How many callers up runsAs() looks for the work a function runs in (the reclaim analysis' caller search also goes four up). */
 const RUNS_AS_DEPTH = 4;
+/**
+ * How many functions runsAs() reads on the way up. A function called from many places uses the first links up
+ * (a filesystem's shutdown, called through a macro from some eighty places, one of them the metadata write
+ * completion its buffer work runs), so this is far more than the links of one chain.
+ */
+const RUNS_AS_FUNCTIONS = 512;
 
 // ---------------------------------------------------------------- helpers
 
@@ -806,7 +812,9 @@ export class WorkqueueAnalysis {
     const lit = literalFlags(text);
     if (lit) return { ...lit, text, how: "literal" };
     // a macro: the tree's index expands macros of the directory and its headers; diff-only, the patch's own #defines
-    const fv = this.factsOf(site.view.image);
+    // (a file the patch does not apply to is read in the tree's version, standInText(): its index is the pre-image's)
+    const unapplied = site.view.image === "post" && this.tree && this.textOf(site.view.path, "post") === undefined;
+    const fv = this.factsOf(unapplied ? "pre" : site.view.image);
     if (fv && site.expr) {
       const q = fv.queueFlags(site.view.path, site.expr);
       if (q && q.memReclaim !== null) return { memReclaim: q.memReclaim, legacy: q.legacy, text, how: "macro" };
@@ -1190,7 +1198,7 @@ export class WorkqueueAnalysis {
         if (depth === RUNS_AS_DEPTH) continue;
         for (const c of this.callerViews(s.view)) {
           const k = `${c.path}:${c.name}`;
-          if (seen.has(k) || seen.size > 64) continue;
+          if (seen.has(k) || seen.size > RUNS_AS_FUNCTIONS) continue;
           seen.add(k);
           next.push({ view: c, chain: [c.name, ...s.chain], views: [c, ...s.views] });
         }
@@ -1226,6 +1234,8 @@ export class WorkqueueAnalysis {
         const v = this.fileViews(c.file, view.image).find((x) => x.name === c.fn.name);
         if (v) out.push(v);
       }
+      // a function only the patch defines, in a file it does not apply to: the patch's lines that call it
+      if (out.length === 0 && view.image === "post") out.push(...this.ra.patchOnlyCallers(view.path, view.name));
       return out;
     }
     // a fragment whose text does not name the function does not call it

@@ -453,3 +453,129 @@ static const struct blk_mq_ops zed_mq_ops = {
     expect(f[0]!.message).toContain("the patch rewrites this call; it allocated so before too");
   });
 });
+
+describe("alloc-in-reclaim-work: a function called from many places, one of them the reclaim work's path", () => {
+  // written for this test: a filesystem's shutdown is called from some eighty places; its metadata write completion,
+  // which runs as work of a WQ_MEM_RECLAIM queue, is the last of them; the patch makes shutdown send a uevent
+  const shutdown = (uevent: boolean) => `void tarn_do_shutdown(struct tarn_mount *mp, int why)
+{
+	if (test_and_set_bit(TARN_SHUT, &mp->flags))
+		return;
+	tarn_warn(mp, why);
+${uevent ? "\tkobject_uevent(&mp->kobj, KOBJ_OFFLINE);\n" : ""}}
+`;
+  const others = Array.from({ length: 80 }, (_x, i) => `void tarn_op_${i}(struct tarn_mount *mp)\n{\n\tif (tarn_check_${i}(mp))\n\t\ttarn_do_shutdown(mp, ${i});\n}\n`).join("\n");
+  const buf = `static void tarn_buf_ioend(struct tarn_buf *bp)
+{
+	if (bp->error)
+		tarn_do_shutdown(bp->mount, TARN_META_IO);
+	tarn_buf_relse(bp);
+}
+
+static void tarn_buf_ioend_work(struct work_struct *work)
+{
+	struct tarn_buf *bp = container_of(work, struct tarn_buf, ioend_work);
+
+	tarn_buf_ioend(bp);
+}
+
+static void tarn_buf_end_bio(struct bio *bio)
+{
+	struct tarn_buf *bp = bio->bi_private;
+
+	INIT_WORK(&bp->ioend_work, tarn_buf_ioend_work);
+	queue_work(bp->mount->buf_wq, &bp->ioend_work);
+	bio_put(bio);
+}
+
+int tarn_init_wq(struct tarn_mount *mp)
+{
+	mp->buf_wq = alloc_workqueue("tarn-buf", WQ_MEM_RECLAIM | WQ_FREEZABLE, 1);
+	return mp->buf_wq ? 0 : -ENOMEM;
+}
+`;
+  it("finds the work past the first sixty-four callers", async () => {
+    const path = "fs/tarn/tarn_fsops.c";
+    const f = await reviewWithTree(new Map([[path, shutdown(false)], ["fs/tarn/tarn_ops.c", others], ["fs/tarn/tarn_zbuf.c", buf]]), { files: [{ path, before: shutdown(false), after: shutdown(true) }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[6, "warning"]]);
+    expect(f[0]!.message).toContain("tarn_buf_ioend_work -> tarn_buf_ioend -> tarn_do_shutdown");
+  });
+});
+
+describe("alloc-in-reclaim-work with a tree the patch does not apply to: a helper the patch adds", () => {
+  // written for this test: a filesystem of a later release than the tree (a shutdown hook the tree lacks) gets a
+  // helper that sends a uevent, called from shutdown, which its buffer write completion work reaches; the queue's
+  // flags come through a function-like macro of the directory's header
+  const header = `#define TARN_WQFLAGS(f)\t(WQ_SYSFS | (f))\n`;
+  const fsops = (later: boolean, helper: boolean) => `#include "tarn.h"
+
+${later ? "static void tarn_shutdown_hook(struct tarn_mount *mp)\n{\n\tblocking_notifier_call_chain(&mp->shutdown_hooks, 0, mp);\n}\n\n" : ""}${helper ? "static void tarn_send_uevent(struct tarn_mount *mp)\n{\n\tkobject_uevent(&mp->kobj, KOBJ_OFFLINE);\n}\n\n" : ""}void tarn_do_shutdown(struct tarn_mount *mp, int why)
+{
+	if (test_and_set_bit(TARN_SHUT, &mp->flags))
+		return;
+${later ? "\ttarn_shutdown_hook(mp);\n" : ""}	tarn_warn(mp, why);
+${helper ? "\ttarn_send_uevent(mp);\n" : ""}}
+`;
+  const buf = (later: boolean, added: boolean) => `#include "tarn.h"
+
+static void tarn_buf_ioend(struct tarn_buf *bp)
+{
+	if (bp->error)
+		tarn_do_shutdown(bp->mount, TARN_META_IO);
+	tarn_buf_relse(bp);
+}
+
+static void tarn_buf_ioend_work(struct work_struct *work)
+{
+	struct tarn_buf *bp = container_of(work, struct tarn_buf, ioend_work);
+
+	tarn_buf_ioend(bp);
+}
+
+static void tarn_buf_end_bio(struct bio *bio)
+{
+	struct tarn_buf *bp = bio->bi_private;
+
+	INIT_WORK(&bp->ioend_work, tarn_buf_ioend_work);
+	queue_work(bp->mount->buf_wq, &bp->ioend_work);
+	bio_put(bio);
+}
+
+int tarn_init_wq(struct tarn_mount *mp)
+{
+	mp->buf_wq = alloc_workqueue("tarn-buf", TARN_WQFLAGS(WQ_MEM_RECLAIM | WQ_FREEZABLE), 1);
+	return mp->buf_wq ? 0 : -ENOMEM;
+}
+
+void tarn_buf_stats(struct tarn_mount *mp)
+{
+	tarn_count_bufs(mp);
+${later ? "\ttarn_hook_stats(mp);\n" : ""}${added ? "\ttarn_stats_init(mp);\n" : ""}	tarn_count_done(mp);
+}
+`;
+  const fsopsPath = "fs/tarn/tarn_fsops.c";
+  const bufPath = "fs/tarn/tarn_buf.c";
+  const review = (patchBuf: boolean) =>
+    reviewWithTree(
+      new Map([["fs/tarn/tarn.h", header], [fsopsPath, fsops(false, false)], [bufPath, buf(false, false)]]),
+      {
+        files: [
+          { path: fsopsPath, before: fsops(true, false), after: fsops(true, true) },
+          ...(patchBuf ? [{ path: bufPath, before: buf(true, false), after: buf(true, true) }] : []),
+        ],
+      },
+      [rule],
+    );
+
+  it("follows the helper up through the patch's call of it in a function the tree has", async () => {
+    const f = await review(false);
+    expect(f.map((x) => [x.file, x.line, x.severity])).toEqual([[fsopsPath, 10, "warning"]]);
+    expect(f[0]!.message).toContain("tarn_buf_ioend_work -> tarn_buf_ioend -> tarn_do_shutdown -> tarn_send_uevent");
+  });
+
+  it("reads the queue's flags in the tree's version of a file the patch does not apply to either", async () => {
+    const f = await review(true);
+    expect(f.map((x) => [x.file, x.line, x.severity])).toEqual([[fsopsPath, 10, "warning"]]);
+    expect(f[0]!.message).toContain('"tarn-buf"');
+  });
+});

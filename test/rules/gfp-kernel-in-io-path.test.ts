@@ -1168,6 +1168,50 @@ ${ownTable ? "\nstatic const struct wid_variant_ops wid_r_vops = {\n\t.name = \"
     const f = await review([["drivers/wid/host/wid-q2.c", assigned]]);
     expect(f.map((x) => [x.line, x.severity])).toEqual([[7, "warning"]]);
   });
+
+  it("follows a host that assigns its op at probe time through a member the directory declares with the table's type", async () => {
+    // the host keeps the core's ops in its own struct (`struct wid_variant_ops vops;`) and fills the field in probe
+    const pHeader = (member: string) => `#include <wid/widhcd.h>\n\nstruct wid_p_host {\n\tstruct wid_hba *hba;\n\t${member}\n};\n`;
+    const pHost = (alloc: boolean) => `#include "wid-p.h"
+
+static void wid_p_dump_regs(struct wid_hba *hba)
+{
+	u32 *bus;
+
+${alloc ? "\tbus = kmalloc(64 * sizeof(u32), GFP_KERNEL);\n" : "\tbus = wid_p_scratch(hba);\n"}	if (!bus)
+		return;
+	kfree(bus);
+}
+
+static int wid_p_probe(struct platform_device *pdev)
+{
+	struct wid_p_host *host = platform_get_drvdata(pdev);
+
+	host->vops.dump_regs = wid_p_dump_regs;
+	return wid_p_add(host);
+}
+`;
+    const pPath = "drivers/wid/host/wid-p.c";
+    const run = (member: string) =>
+      reviewWithTree(
+        new Map([
+          ["include/wid/widhcd.h", header],
+          ["drivers/wid/core/widhcd-priv.h", priv("dump_regs")],
+          ["drivers/wid/core/widhcd.c", core],
+          [hostPath, host(false)],
+          ["drivers/wid/host/wid-p.h", pHeader(member)],
+          [pPath, pHost(false)],
+        ]),
+        { files: [{ path: pPath, before: pHost(false), after: pHost(true) }] },
+        [rule],
+      );
+    const f = await run("struct wid_variant_ops vops;");
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[7, "warning"]]);
+    expect(f[0]!.message).toContain("widhcd_abort -> widhcd_print_hist -> widhcd_vops_dump -> wid_p_dump_regs");
+    // a member whose type the directory does not declare, or declares as another table: which table is filled is not known
+    expect(await run("void *vops;")).toEqual([]);
+    expect(await run("struct wid_p_ops vops;")).toEqual([]);
+  });
 });
 
 describe("gfp-kernel-in-io-path with the tree: a helper that eviction and writeback both reach", () => {
