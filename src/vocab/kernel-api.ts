@@ -892,6 +892,7 @@ export const IO_COMPLETION_CALLS: Readonly<Record<string, Provenance>> = {
   blk_mq_end_request_batch: { src: "include/linux/blk-mq.h" },
   blk_mq_complete_request: { src: "include/linux/blk-mq.h" },
   scsi_done: { src: "include/scsi/scsi_cmnd.h (the helper; older releases call cmd->scsi_done())" },
+  scsi_eh_flush_done_q: { src: "drivers/scsi/scsi_error.c (finishes or retries the commands error handling processed: the IO waiting on them completes)" },
   folio_end_writeback: { src: "include/linux/pagemap.h, mm/filemap.c" },
   end_page_writeback: { src: "include/linux/pagemap.h, mm/folio-compat.c" },
   iomap_finish_ioends: { src: "include/linux/iomap.h" },

@@ -83,8 +83,39 @@ ${body}
 }
 `;
 
+/** Written for these tests: a SCSI error handler's per-target recovery work, woken through the driver's own op (a new file). */
+const ehWork = (wake: string, finish: string) => `struct zap_eh {
+	struct work_struct handle_work;
+	struct list_head cmds;
+};
+
+static void zap_eh_work(struct work_struct *work)
+{
+	struct zap_eh *eh = container_of(work, struct zap_eh, handle_work);
+	LIST_HEAD(done_q);
+
+	zap_recover(eh, &done_q);
+${finish}
+}
+
+static int zap_eh_wakeup(struct zap_eh *eh)
+{
+${wake}
+}
+
+static void zap_eh_init(struct zap_eh *eh)
+{
+	INIT_WORK(&eh->handle_work, zap_eh_work);
+	eh->ops.wakeup = zap_eh_wakeup;
+}
+`;
+
 ruleTester(rule, {
   valid: [
+    {
+      name: "system-queue work from a function of no known role, whose work completes nothing",
+      patch: { files: [{ path: "drivers/scsi/zap_eh.c", before: null, after: ehWork("\treturn schedule_work(&eh->handle_work);", "\tzap_log_done(&done_q);") }] },
+    },
     {
       name: "WQ_UNBOUND added, WQ_MEM_RECLAIM kept",
       patch: { files: [{ path: "drivers/scsi/zapscsi.c", before: scsiBefore, after: scsiBefore.replace("\t\t\t\t\tWQ_MEM_RECLAIM,", "\t\t\t\t\tWQ_MEM_RECLAIM | WQ_UNBOUND,") }] },
@@ -206,6 +237,11 @@ ruleTester(rule, {
       name: "a bio end_io handler defers bio completion to a system queue: warning",
       patch: whole(endio("\tbio_endio(io->orig);"), endio("\tqueue_work(system_unbound_wq, &io->done_work);") + "\nstatic void zap_done(struct work_struct *w)\n{\n\tstruct zap_io *io = container_of(w, struct zap_io, done_work);\n\n\tbio_endio(io->orig);\n}\n", "drivers/md/zap-target.c"),
       errors: [{ messageId: "systemFromRole", line: 5, severity: "warning" }],
+    },
+    {
+      name: "work that finishes the commands error handling processed, queued on the system queue from a function of no known role: warning",
+      patch: { files: [{ path: "drivers/scsi/zap_eh.c", before: null, after: ehWork("\treturn schedule_work(&eh->handle_work);", "\tscsi_eh_flush_done_q(&done_q);") }] },
+      errors: [{ messageId: "systemCompletesIo", line: 17, severity: "warning" }],
     },
     {
       name: "queue_rq hands requests to the system queue: warning",

@@ -3,6 +3,9 @@
 // reclaim waits comes from the workqueue analysis: the queue's work completes
 // IO or writes back, it is queued from a function IO hands requests or
 // recovery to (queue_rq, an error handler), or reclaim-side code flushes it.
+// Work the patch puts on a system queue whose own function completes IO is
+// reported whoever queues it (an error handler's wakeup the core calls
+// through a table of the patch's series).
 // A changelog saying the queue is off the reclaim path is not evidence.
 import { dirname } from "node:path";
 import { quotedFlushWarnings, shortLabel, workqueueAnalysis, type QueueFact, type WaitLink, type WorkqueueAnalysis } from "../../context/workqueues.js";
@@ -51,7 +54,7 @@ export const rule: Rule = {
         "reclaim get an info that says what was checked (the work functions read), or that the work is unknown. Without one, the " +
         "missing facts are named at info. Work moved to a system queue from a queue that had no " +
         "WQ_MEM_RECLAIM; system-queue work queued from an IO completion whose function is visible and " +
-        "completes nothing.",
+        "completes nothing, and system-queue work of no known role whose function completes no IO.",
     },
     messages: {
       removed:
@@ -68,6 +71,8 @@ export const rule: Rule = {
         "{{queue}}, a queue with a rescuer (WQ_MEM_RECLAIM), is removed and its work {{fn}}() now runs in a kernel thread of its own ({{call}}() in {{where}}()): a dedicated thread needs no rescuer once it exists, but creating it allocates (task and stack, GFP_KERNEL), so it must exist before IO or reclaim can wait on {{fn}}()",
       systemFromRole:
         "{{call}} in {{fn}}() queues {{work}} on {{to}}, which has no rescuer, and IO waits on that work ({{link}}): under memory pressure it can stall; use a dedicated WQ_MEM_RECLAIM queue",
+      systemCompletesIo:
+        "{{call}} in {{fn}}() queues {{work}} on {{to}}, which has no rescuer, and that work completes IO ({{link}}): the IO, and reclaim waiting on it, wait for a worker that may not be creatable under memory pressure; use a dedicated WQ_MEM_RECLAIM queue",
       systemFromRoleUnknown:
         "{{call}} in {{fn}}() ({{role}}) queues {{work}} on {{to}}, which has no rescuer: if that work completes the IO, reclaim can wait on it forever",
     },
@@ -186,8 +191,14 @@ export const rule: Rule = {
       if (pre.some((p) => p.view.name === q.view.name && p.work === q.work && SYSTEM_QUEUES[p.queue] !== undefined)) continue; // it was on a system queue before
       const role = a.ra.roleOf(q.view);
       const link = a.queueingLink(q, "post", q.queue);
-      if (!link || !role) continue;
+      if (!link) continue;
       const base = { file: q.view.path, line: q.ev.line, identifiers: [q.call, q.queue, q.view.name] };
+      // whoever queues it: work whose own function completes the IO is work the IO waits on
+      if (!role) {
+        if (link.complete && link.kind === "completes-io")
+          reports.push({ ...base, messageId: "systemCompletesIo", data: { call: `${q.call}()`, fn: q.view.name, work: q.workName, to: q.queue, link: chainText(link.chain) }, fix: `Queue ${q.workName} on a dedicated queue created with WQ_MEM_RECLAIM instead of ${q.queue}.`, chain: link.chain, cite: [HISTORY.dedicatedReclaimQueue, "workqueue-doc"] });
+        continue;
+      }
       const data = { call: `${q.call}()`, fn: q.view.name, work: q.workName, to: q.queue, role: role.label };
       if (link.complete) {
         reports.push({ ...base, messageId: "systemFromRole", data: { ...data, link: chainText(link.chain) }, fix: `Queue ${q.workName} on a dedicated queue created with WQ_MEM_RECLAIM instead of ${q.queue}.`, chain: link.chain, cite: [HISTORY.dedicatedReclaimQueue, "workqueue-doc"] });
