@@ -55,15 +55,17 @@ export function findDiffStart(text: string, bareHunks = true): number {
   return -1;
 }
 
-/** Cuts a "-- " signature, unless what follows it is still diff (a removed "- " line). */
+/**
+ * Cuts a "-- " signature: at the first "-- " line no diff follows (git's, before the version line, when the mail
+ * client adds a signature of its own below it), unless what follows it is still diff (a removed "- " line).
+ */
 export function cutSignature(text: string): string {
-  let sig = text.lastIndexOf("\n-- \n");
-  if (sig < 0 && text.endsWith("\n-- ")) sig = text.length - 4;
-  if (sig < 0 && text.startsWith("-- \n")) return "";
-  if (sig < 0) return cutTrimmedSignature(text);
-  const rest = text.slice(sig + 5);
-  if (/^(?:@@ -|diff --git )/m.test(rest)) return text;
-  return text.slice(0, sig + 1);
+  if (text.startsWith("-- \n") && !/^(?:@@ -|diff --git )/m.test(text)) return "";
+  for (let sig = text.indexOf("\n-- \n"); sig >= 0; sig = text.indexOf("\n-- \n", sig + 1)) {
+    if (!/^(?:@@ -|diff --git )/m.test(text.slice(sig + 5))) return text.slice(0, sig + 1);
+  }
+  if (text.endsWith("\n-- ")) return text.slice(0, text.length - 3);
+  return cutTrimmedSignature(text);
 }
 
 /**

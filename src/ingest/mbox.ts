@@ -37,7 +37,7 @@ export function splitMbox(buf: Buffer): Segment[] {
   for (let i = buf.indexOf(FROM); i >= 0; i = buf.indexOf(FROM, i + 1)) {
     if (isSeparator(buf, i + 1)) starts.push(i + 1);
   }
-  if (starts.length === 0) return [{ start: 0, end: buf.length, separated: false }];
+  if (starts.length === 0 || (starts[0]! > 0 && encodedMail(buf, starts[0]!))) return [{ start: 0, end: buf.length, separated: false }];
   const out: Segment[] = [];
   if (starts[0]! > 0) {
     // text before the first separator: an email client's or a user's note, kept only if it holds a diff
@@ -51,6 +51,19 @@ export function splitMbox(buf: Buffer): Segment[] {
     out.push({ start: Math.min(start, end), end, separated: true });
   }
   return out;
+}
+
+/**
+ * The text before the first separator is one mail (headers from its first line) whose body is encoded
+ * (quoted-printable, base64) or multipart: a "From " line below its headers is part of that body (a format-patch
+ * pasted into the mail), not the start of another message, since a file that is an mbox starts with a separator.
+ */
+function encodedMail(buf: Buffer, before: number): boolean {
+  const pre = buf.toString("latin1", 0, Math.min(before, 64 * 1024));
+  const end = pre.search(/\r?\n\r?\n/);
+  if (end < 0 || !/^[A-Za-z][A-Za-z0-9-]*:/.test(pre)) return false;
+  const headers = pre.slice(0, end).replace(/\r?\n[ \t]+/g, " ");
+  return /^content-transfer-encoding:[ \t]*(?:quoted-printable|base64)\b/im.test(headers) || /^content-type:[ \t]*multipart\//im.test(headers);
 }
 
 /** mboxrd/mboxo unescaping: one ">" comes off every ">From " line. */

@@ -50,6 +50,17 @@ describe("format-patch output", () => {
     expect((await parseInput(removed, "r.diff")).patches[0]!.files[0]!.hunks[0]!.lines.map((l) => [l.kind, l.text])).toEqual([["ctx", "a"], ["del", "-"]]);
   });
 
+  it("cuts at git's signature when the mail client adds one of its own below it", async () => {
+    const text = fixtureText("format-patch.patch");
+    expect(text).toMatch(/\n-- \n2\.\d/);
+    const twice = text.replace(/\n$/, "") + "\n\n-- \nAlice Maintainer, quuxfs\n";
+    const { patches, problems } = await parseInput(twice, "signed.patch");
+    expect(problems).toEqual([]);
+    const clean = (await parseInput(fixture("format-patch.patch"), "signed.patch")).patches[0]!;
+    expect(patches[0]!.files).toEqual(clean.files);
+    expect(patches[0]!.notes.filter((n) => /recounted/.test(n))).toEqual([]);
+  });
+
   it("gives the same result synchronously", async () => {
     const a = await parseInput(fixture("format-patch.patch"), "x");
     const b = parsePatchText(fixtureText("format-patch.patch"), "x");
@@ -228,6 +239,18 @@ describe("mail (.eml)", () => {
     expect(p.series).toEqual({ version: 1, index: null, total: null, tags: ["RESEND"] });
     expect(p.message).toContain("Link: https://lore.kernel.org/linux-fsdevel/20261101000000.12345-1-alice@example.org/T/#mfe3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4");
     expect(p.files[0]!.hunks[0]!.lines.find((l) => l.kind === "add")!.text).toBe("\tbuf = kmalloc(QUUX_BUF_SIZE, GFP_KERNEL);");
+  });
+
+  it("reads a format-patch pasted into a quoted-printable mail as that mail's body, not as another message", async () => {
+    // the mail's body starts with git's "From <sha> Mon Sep 17 00:00:00 2001" line, still encoded
+    const pasted = fixtureText("quoted-printable.eml").replace(
+      "\n\nquux_alloc_inode_buf() passes",
+      "\n\nFrom 272d7ef4611e64269fada0ea3021eece590118b9 Mon Sep 17 00:00:00 2001\nFrom: Alice Maintainer <alice@example.org>\nSubject: [PATCH] quuxfs: use the memalloc_nofs scope\n\nquux_alloc_inode_buf() passes",
+    );
+    const { patches, problems } = await parseInput(pasted, "pasted.eml");
+    expect(problems).toEqual([]);
+    expect(patches).toHaveLength(1);
+    expect(patches[0]!.files[0]!.hunks[0]!.lines.find((l) => l.kind === "add")!.text).toBe("\tbuf = kmalloc(QUUX_BUF_SIZE, GFP_KERNEL);");
   });
 
   it("un-flows a format=flowed body (stuffed context lines, flowed message lines)", async () => {
