@@ -662,15 +662,22 @@ export function extractFacts(path: string, text: string, opts: { parse?: boolean
       const args = callArguments(code, m.index + m[0].length - 1) ?? [];
       const legacy = kind.startsWith("create_");
       const flags = legacy ? "WQ_MEM_RECLAIM" : (args[1] ?? "0");
-      facts.queues.push({
-        key: keyOf(lhs[1]!),
-        flags,
-        expanded: flags,
-        memReclaim: null,
-        legacy,
-        line: lineOf(m.index + m[0].length),
-        file: path,
-      });
+      const line = lineOf(m.index + m[0].length);
+      facts.queues.push({ key: keyOf(lhs[1]!), flags, expanded: flags, memReclaim: null, legacy, line, file: path });
+      // a queue made into a local and stored afterwards (`wq = alloc_workqueue(...); ... global_wq = wq;`): the
+      // stores in the same function before the local is assigned again are that queue too
+      if (/^[A-Za-z_]\w*$/.test(lhs[1]!)) {
+        const local = lhs[1]!;
+        const fn = facts.functions.find((f) => line >= f.start && line <= f.end);
+        const store = new RegExp(`^\\s*([A-Za-z_][\\w.>-]*)\\s*=\\s*${local}\\s*;`);
+        const again = new RegExp(`(?:^|[^\\w.>])${local}\\s*=[^=]`);
+        for (let l = line; fn && l < fn.end; l++) {
+          const text = lines[l] ?? "";
+          const st = store.exec(text);
+          if (st && st[1] !== local) facts.queues.push({ key: keyOf(st[1]!), flags, expanded: flags, memReclaim: null, legacy, line, file: path });
+          else if (again.test(text)) break;
+        }
+      }
     }
     WORK_INIT.lastIndex = 0;
     while ((m = WORK_INIT.exec(code))) {

@@ -1136,9 +1136,11 @@ export class ReclaimAnalysis {
    * least as much reclaim allowed and under every lock or handle held at the added site, where neither it nor the
    * call to that function sits under an if-condition (a loop's body counts: the old code's buffer was allocated on
    * the loop's first pass): the function allocated so before the patch, which restructures the allocation (a buffer
-   * the caller now allocates and passes down), not the context. Read in the patch's old side of both functions.
+   * the caller now allocates and passes down), not the context. Read in the patch's old side of both functions. Also
+   * the other way: a function that calls this one on every path after the patch, and did not before, deleted such an
+   * allocation (moved down into a helper the patch adds).
    */
-  private movedUpFrom(site: AllocSite): { line: number; callee: string; inTree: boolean; from: string } | null {
+  private movedUpFrom(site: AllocSite): { line: number; callee: string; inTree: boolean; from: string; down?: true } | null {
     const v = site.fn;
     const need = site.effective;
     const held = site.ev.state.held.filter((h) => h.must);
@@ -1163,6 +1165,16 @@ export class ReclaimAnalysis {
         }
       }
     }
+    // moved down: a function the patch makes call this one on every path deleted such an allocation (the helper
+    // it now calls allocates for it)
+    for (const caller of this.post()) {
+      if (caller.name === v.name || !caller.flow.events.some((e) => e.callee === v.name && (e.conds?.length ?? 0) === 0)) continue;
+      for (const old of this.preViewsOf(caller.path, caller.name)) {
+        if (old.flow.events.some((e) => e.callee === v.name)) continue;
+        const e = deleted(old);
+        if (e) return { line: e.line, callee: e.callee, inTree: false, from: caller.name, down: true };
+      }
+    }
     return null;
   }
 
@@ -1175,7 +1187,7 @@ export class ReclaimAnalysis {
    * (treeLocation()). None when the patch adds or deletes a scope, lock or handle call in the function before the
    * site: the context of the older allocation is then not what it was.
    */
-  alreadyAllocating(site: AllocSite): { line: number; callee: string; inTree: boolean; from?: string } | null {
+  alreadyAllocating(site: AllocSite): { line: number; callee: string; inTree: boolean; from?: string; down?: true } | null {
     const v = site.fn;
     if (!site.added || v.image !== "post") return null;
     if (this.contextChangedAbove(v, site.ev.line)) return null;

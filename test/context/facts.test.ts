@@ -97,6 +97,34 @@ describe("extractFacts", () => {
     expect(f.queues.map((q) => [q.key, q.flags, q.line])).toEqual([["wq", "WQ_MEM_RECLAIM | WQ_HIGHPRI", 8]]);
   });
 
+  it("follows a queue made into a local and stored in a global afterwards, until the local is assigned again", () => {
+    const f = extractFacts(
+      "rpcq.c",
+      c(
+        "static int rpcq_start(void)",
+        "{",
+        "\tstruct workqueue_struct *wq;",
+        "",
+        "\twq = alloc_workqueue(\"rpcq\", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);",
+        "\tif (!wq)",
+        "\t\treturn 0;",
+        "\trpcq_workqueue = wq;",
+        "\twq = alloc_workqueue(\"rpcq-io\", WQ_UNBOUND, 0);",
+        "\tif (!wq)",
+        "\t\treturn 0;",
+        "\trpcq_io_workqueue = wq;",
+        "\treturn 1;",
+        "}",
+      ),
+    );
+    expect(f.queues.map((q) => [q.key, q.flags, q.line])).toEqual([
+      ["wq", "WQ_MEM_RECLAIM | WQ_UNBOUND", 5],
+      ["rpcq_workqueue", "WQ_MEM_RECLAIM | WQ_UNBOUND", 5],
+      ["wq", "WQ_UNBOUND", 9],
+      ["rpcq_io_workqueue", "WQ_UNBOUND", 9],
+    ]);
+  });
+
   it("finds memalloc scope regions, flag-set regions, and return paths that leak them", () => {
     const f = extractFacts(
       "s.c",

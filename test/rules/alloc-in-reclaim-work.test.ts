@@ -579,3 +579,21 @@ ${later ? "\ttarn_hook_stats(mp);\n" : ""}${added ? "\ttarn_stats_init(mp);\n" :
     expect(f[0]!.message).toContain('"tarn-buf"');
   });
 });
+
+describe("alloc-in-reclaim-work: an allocation the patch moves down into a helper it adds", () => {
+  // written for this test: the work's function allocated its request itself; the patch moves the allocation into a
+  // new helper that it now calls (a refactor), or calls the new helper only under an if-condition
+  const helper = "static struct zed_req *__zed_req_alloc(struct zed_dev *zd)\n{\n\treturn kzalloc(sizeof(struct zed_req), GFP_KERNEL);\n}\n\n";
+  const withHelper = (body: string) => file("WQ_MEM_RECLAIM", body).replace("static int zed_reset_zone", helper + "static int zed_reset_zone");
+  const beforeText = file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL"));
+  const review = (after: string) => reviewWithTree(new Map([["drivers/md/zed.c", beforeText]]), { files: [{ path: "drivers/md/zed.c", before: beforeText, after }] }, [rule]);
+  it("pre-existing, naming the caller's deleted allocation", async () => {
+    const f = await review(withHelper("\tr = __zed_req_alloc(zd);\n\tif (!r)\n\t\treturn -ENOMEM;\n"));
+    expect(f.map((x) => [x.line, x.severity, x.preExisting])).toEqual([[9, "warning", true]]);
+    expect(f[0]!.message).toContain("zed_reset_zone(), which now calls __zed_req_alloc(), allocated so before the patch (kzalloc() at line 11 of the old version, which the patch deletes)");
+  });
+  it("new when the caller calls the helper only under an if-condition", async () => {
+    const f = await review(withHelper("\tr = NULL;\n\tif (z->need_req)\n\t\tr = __zed_req_alloc(zd);\n"));
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[9, "warning", false]]);
+  });
+});

@@ -76,7 +76,9 @@ export function handleWhere(h: { held: HeldEntry | null; via: string[] | null; p
 }
 
 /** Why an added allocation is a pre-existing hazard (ReclaimAnalysis.alreadyAllocating()): the function's earlier one. */
-export function alreadyText(site: AllocSite, already: { line: number; callee: string; inTree: boolean; from?: string }): string {
+export function alreadyText(site: AllocSite, already: { line: number; callee: string; inTree: boolean; from?: string; down?: true }): string {
+  if (already.down)
+    return `${already.from}(), which now calls ${site.fn.name}(), allocated so before the patch (${already.callee}() at line ${already.line} of the old version, which the patch deletes): the patch moves that allocation down into ${site.fn.name}(), not the hazard in`;
   if (already.from === site.fn.name)
     return `${site.fn.name}() allocated so before the patch (${already.callee}() at line ${already.line} of the old version, which the patch deletes): the patch restructures that allocation, not the context it runs in`;
   if (already.from)
