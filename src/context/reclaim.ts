@@ -26,6 +26,8 @@ import {
   HANDLE_APIS,
   LAST_REFERENCE_TESTS,
   WRITE_PATH_FIELDS,
+  FILESYSTEM_TABLES,
+  BLOCK_DRIVER_TABLES,
   LOCK_CALLS,
   RECLAIM_LOCKDEP_PRIME,
   THREAD_SPAWNERS,
@@ -544,6 +546,23 @@ function readsOnly(d: DirIndex): boolean {
       }
     r = aops && !writes;
     readsOnlyMemo.set(d, r);
+  }
+  return r;
+}
+/** Per directory index: whether it is a filesystem's and no block driver's (filesystemSide()). */
+const filesystemMemo = new WeakMap<DirIndex, boolean>();
+function filesystemDir(d: DirIndex): boolean {
+  let r = filesystemMemo.get(d);
+  if (r === undefined) {
+    let fs = false;
+    let block = false;
+    for (const f of d.files)
+      for (const o of d.scans.get(f)!.ops) {
+        if (o.struct !== null && FILESYSTEM_TABLES.has(o.struct)) fs = true;
+        if (o.struct !== null && BLOCK_DRIVER_TABLES.has(o.struct)) block = true;
+      }
+    r = fs && !block;
+    filesystemMemo.set(d, r);
   }
   return r;
 }
@@ -2161,6 +2180,16 @@ export class ReclaimAnalysis {
     let c = this.callerMemo.get(key);
     if (!c) this.callerMemo.set(key, (c = this.callersUncached(view.path, view.name, 0, new Set())));
     return c;
+  }
+
+  /**
+   * The directory of `path` is a filesystem's and no block driver's: its files register a filesystem's tables
+   * (FILESYSTEM_TABLES: super or address-space operations) and none of a block driver's (BLOCK_DRIVER_TABLES). Work
+   * such code runs is waited on by the filesystem's writeback, so GFP_NOFS keeps reclaim out of what it waits for;
+   * block IO waits on a block driver's. False without sources.
+   */
+  filesystemSide(path: string): boolean {
+    return this.facts !== null && filesystemDir(this.dir(path));
   }
 
   /** A fragment of a patch the tree does not apply to, whose function the tree defines: its callers are the tree's. */

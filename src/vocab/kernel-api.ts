@@ -148,6 +148,14 @@ export const WRITE_PATH_FIELDS: Readonly<Record<string, Provenance>> = {
 };
 
 /**
+ * Ops tables only a filesystem registers: a directory that sets one and none of BLOCK_DRIVER_TABLES is a
+ * filesystem's, whose work its own writeback waits on (include/linux/fs.h). GFP_NOFS keeps reclaim out of it.
+ */
+export const FILESYSTEM_TABLES: ReadonlySet<string> = new Set(["super_operations", "address_space_operations"]);
+/** Ops tables of a block driver (include/linux/blk-mq.h, include/linux/blkdev.h): block IO, which reclaim issues, waits on its work. */
+export const BLOCK_DRIVER_TABLES: ReadonlySet<string> = new Set(["blk_mq_ops", "block_device_operations"]);
+
+/**
  * Reference drops that return true when the caller dropped the last reference (and, for the _lock forms, hold the
  * lock): the branch they guard is the object's release, which runs only when no other user holds the object.
  */

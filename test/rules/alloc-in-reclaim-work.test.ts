@@ -597,3 +597,45 @@ describe("alloc-in-reclaim-work: an allocation the patch moves down into a helpe
     expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[9, "warning", false]]);
   });
 });
+
+describe("alloc-in-reclaim-work: GFP_NOFS in a filesystem's work", () => {
+  // written for this test: a network filesystem's WQ_MEM_RECLAIM queue runs its calls' completion; the directory
+  // registers the filesystem's tables (and, in the last case, a block driver's too)
+  const work = (mask: string | null) => `static struct workqueue_struct *nfsz_wq;
+
+static void nfsz_call_work(struct work_struct *work)
+{
+	struct nfsz_call *call = container_of(work, struct nfsz_call, work);
+	void *reply;
+
+	reply = ${mask ? `kmalloc(call->reply_max, ${mask})` : "call->reply_buf"};
+	nfsz_deliver(call, reply);
+}
+
+int nfsz_init_wq(struct nfsz_call *call)
+{
+	nfsz_wq = alloc_workqueue("nfsz", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	INIT_WORK(&call->work, nfsz_call_work);
+	queue_work(nfsz_wq, &call->work);
+	return 0;
+}
+`;
+  const fsTables = `static const struct address_space_operations nfsz_aops = {\n\t.writepages = nfsz_writepages,\n\t.read_folio = nfsz_read_folio,\n};\n`;
+  const blockTables = `static const struct block_device_operations nfsz_bdops = {\n\t.submit_bio = nfsz_submit_bio,\n};\n`;
+  const review = (mask: string, extra: [string, string][]) => {
+    const path = "fs/nfsz/call.c";
+    const before = work(null);
+    return reviewWithTree(new Map([[path, before], ...extra]), { files: [{ path, before, after: work(mask) }] }, [rule]);
+  };
+  it("is quiet: the filesystem's writeback is what waits on its work, and NOFS keeps reclaim out of it", async () => {
+    expect(await review("GFP_NOFS", [["fs/nfsz/file.c", fsTables]])).toEqual([]);
+  });
+  it("warns with GFP_KERNEL there", async () => {
+    const f = await review("GFP_KERNEL", [["fs/nfsz/file.c", fsTables]]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[8, "warning"]]);
+  });
+  it("warns with GFP_NOFS when the directory is a block driver's too, or no filesystem's", async () => {
+    expect((await review("GFP_NOFS", [["fs/nfsz/file.c", fsTables], ["fs/nfsz/bdev.c", blockTables]])).map((x) => x.line)).toEqual([8]);
+    expect((await review("GFP_NOFS", [])).map((x) => x.line)).toEqual([8]);
+  });
+});

@@ -28,7 +28,7 @@ export const rule: Rule = {
         "Use GFP_NOIO (or open memalloc_noio_save() in the work function so its callees are covered), preallocate, or " +
         "use a mempool sized for the work's progress.",
       quiet:
-        "Allocations on lines the patch does not touch (a call it rewrites with the same mask is reported as pre-existing), masks relaxed from a stricter one (nofs-to-kernel speaks), masks without __GFP_IO or under a NOIO scope (the function's, a " +
+        "Allocations on lines the patch does not touch (a call it rewrites with the same mask is reported as pre-existing), masks relaxed from a stricter one (nofs-to-kernel speaks), GFP_NOFS in a filesystem's work (a directory that registers super or address-space operations and no block-device ones: its writeback is what waits, and NOFS keeps reclaim out of it), masks without __GFP_IO or under a NOIO scope (the function's, a " +
         "caller's or a handle's), queues whose flags are not known (said by other rules), audits of existing code, and " +
         "allocations another rule already warns on.",
     },
@@ -62,6 +62,9 @@ export const rule: Rule = {
       wq ??= workqueueAnalysis(ctx);
       const work = wq.runsAs(site.fn).ctx;
       if (!work || work.kind !== "wq" || !work.queue || work.queue.flags.memReclaim !== true) continue;
+      // GFP_NOFS in a filesystem's work: what waits on it is the filesystem's writeback, which NOFS keeps reclaim
+      // out of (block IO reclaim issues does not wait on it; a block driver's work needs NOIO)
+      if (site.effective.fs === false && a.filesystemSide(work.queue.at?.file ?? site.fn.path) && a.filesystemSide(site.fn.path)) continue;
       // a mask given as a parameter: what the work's own chain of calls passes (another caller's mask is not this path's)
       const along = a.maskOnChain(site, work.chain);
       if (along && (along.mask.reclaim === false || along.mask.io !== true)) continue;
