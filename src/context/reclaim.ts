@@ -2306,6 +2306,11 @@ export class ReclaimAnalysis {
     return { searched: true, complete, paths, everyScope };
   }
 
+  /** AllocSite.onceGuard, or for a site without a role, the same test in its own function (the work's rule reads it). */
+  fieldGuard(site: AllocSite): { field: string; why: string } | null {
+    return site.onceGuard ?? this.onceGuard(site.fn, site.ev);
+  }
+
   /** A test, before the allocation in its function, that its destination field is empty (see AllocSite.onceGuard). */
   private onceGuard(v: FnView, ev: AllocSite["ev"]): { field: string; why: string } | null {
     const dest = (ev.assignedTo ?? "").replace(/\s+/g, "");
@@ -2315,9 +2320,8 @@ export class ReclaimAnalysis {
       if (t === undefined) return null;
       lines = treeLines(v.path, t);
     } else {
-      // a fragment that shows the function from its definition (one the patch adds): its own lines, the ones not
-      // shown left blank
-      if (!v.flow.entryVisible) return null;
+      // a fragment: its own lines, the ones not shown left blank (a test above the hunk is not seen; one the hunk
+      // shows, in a file the tree's version of which does not have it, is)
       lines = this.shownLines(v);
     }
     const guard = /^[A-Za-z_]\w*(?:(?:->|\.)[A-Za-z_]\w*|\[[^\]]*\])+$/.test(dest) ? this.destGuard(v, ev, dest, lines) : null; // a field, not a local
@@ -3343,7 +3347,11 @@ export class ReclaimAnalysis {
     if (role) {
       const guard = this.onceGuard(v, ev) ?? (v.whole ? this.chainGuard(v, role) : null);
       if (guard) site.onceGuard = guard;
-      const needs = ROLE_NEEDS[role.role].clear;
+      let needs = ROLE_NEEDS[role.role].clear;
+      // a filesystem's own IO path (its bios' submission, completion, error handling, in a directory that is a
+      // filesystem's and no block driver's): what waits on it is the filesystem's writeback, which GFP_NOFS keeps
+      // reclaim out of; reclaim's block IO goes to the block drivers (a block driver's path needs NOIO)
+      if (needs === "io" && this.filesystemSide(v.path) && (!role.at || this.filesystemSide(role.at.file))) needs = "fs";
       // a mask given as a parameter: what the role's own chain of calls passes (another caller's mask is not this path's)
       const idx = this.facts && role.chain.length > 1 ? this.maskParamIndex(v, ev) : -1;
       const along = idx >= 0 ? this.maskAlongChain(v.path, idx, role.chain) : null;

@@ -639,3 +639,12 @@ int nfsz_init_wq(struct nfsz_call *call)
     expect((await review("GFP_NOFS", [])).map((x) => x.line)).toEqual([8]);
   });
 });
+
+describe("alloc-in-reclaim-work: a buffer the work allocates only while its field is empty", () => {
+  const guarded = `\tif (!zd->reset_req)\n\t\tzd->reset_req = kzalloc(sizeof(*r), GFP_KERNEL);\n\tr = zd->reset_req;\n\tif (!r)\n\t\treturn -ENOMEM;\n`;
+  it("is said at info, with the field as the unknown", async () => {
+    const f = await reviewWithTree(new Map([["drivers/md/zed.c", before]]), { files: [{ path: "drivers/md/zed.c", before, after: file("WQ_MEM_RECLAIM", guarded) }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[12, "info"]]);
+    expect((f[0]!.unknowns ?? []).join(" ")).toContain("whether zd->reset_req is empty when zed_chunk_fn() runs");
+  });
+});

@@ -505,6 +505,40 @@ int frob_grow(struct frob_fs *fs, unsigned int n)
   });
 });
 
+describe("alloc-while-holding: a lock held by a caller around an allocation made only while its field is empty", () => {
+  // written for this test: the map helper fills a spare map once and keeps it; its caller holds the lock
+  const map = (mask: string, guarded: boolean) => `// frob maps
+#include "frob.h"
+
+static struct frob_map *frob_spare_map(struct frob_fs *fs, unsigned int n)
+{
+${guarded ? "\tif (!fs->spare)\n\t\tfs->spare = kvmalloc(n * sizeof(struct frob_map), " + mask + ");\n" : "\tfs->spare = kvmalloc(n * sizeof(struct frob_map), " + mask + ");\n"}	return fs->spare;
+}
+
+int frob_grow(struct frob_fs *fs, unsigned int n)
+{
+	struct frob_map *m;
+
+	mutex_lock(&fs->map_mutex);
+	m = frob_spare_map(fs, n);
+	if (m)
+		frob_swap_map(fs, m);
+	mutex_unlock(&fs->map_mutex);
+	return m ? 0 : -ENOMEM;
+}
+`;
+  const review = (guarded: boolean) =>
+    reviewWithTree(new Map([["fs/frob/shrink.c", CONDSHRINK(false)], ["fs/frob/map.c", map("GFP_NOFS", guarded)]]), { files: [{ path: "fs/frob/map.c", before: map("GFP_NOFS", guarded), after: map("GFP_KERNEL", guarded) }] }, [rule]);
+  it("says it at info, with the field as the unknown", async () => {
+    const f = await review(true);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[7, "info"]]);
+    expect((f[0]!.unknowns ?? []).join(" ")).toContain("whether fs->spare is empty when frob_grow() gets here: the allocation only follows the test at line 6 (if (!fs->spare))");
+  });
+  it("warns when the allocation is made every time", async () => {
+    expect((await review(false)).map((x) => [x.line, x.severity])).toEqual([[6, "warning"]]);
+  });
+});
+
 // A queue attribute store that freezes around the attribute's own ->store method.
 const attrStore = (freeze: "none" | "plain" | "scoped") => `static ssize_t widget_attr_store(struct kobject *kobj, struct attribute *attr, const char *page, size_t len)
 {

@@ -28,6 +28,7 @@ export const rule: Rule = {
         "Use GFP_NOIO (or open memalloc_noio_save() in the work function so its callees are covered), preallocate, or " +
         "use a mempool sized for the work's progress.",
       quiet:
+        "A buffer allocated only while its field is empty (`if (!x->buf)`) is said at info: it is allocated on first use, not each time the work runs. " +
         "Allocations on lines the patch does not touch (a call it rewrites with the same mask is reported as pre-existing), masks relaxed from a stricter one (nofs-to-kernel speaks), GFP_NOFS in a filesystem's work (a directory that registers super or address-space operations and no block-device ones: its writeback is what waits, and NOFS keeps reclaim out of it), masks without __GFP_IO or under a NOIO scope (the function's, a " +
         "caller's or a handle's), queues whose flags are not known (said by other rules), audits of existing code, and " +
         "allocations another rule already warns on.",
@@ -73,9 +74,12 @@ export const rule: Rule = {
       seen.add(k);
       // a site the patch adds where the work already allocates so, on every path, before it
       const already = !before ? a.alreadyAllocating(site) : null;
+      // a buffer filled only while its field is empty: allocated on first use, not every time the work runs
+      const once = !before ? a.fieldGuard(site) : null;
       reports.push({
         file: site.fn.path,
         line: site.at,
+        ...(once ? { severity: "info" as const, unknowns: [`whether ${once.field} is empty when ${work.root}() runs: ${once.why}`] } : {}),
         ...(site.atomic ? { also: atomicText(site) } : {}),
         identifiers: [site.ev.callee, site.mask.name ?? site.mask.text, "WQ_MEM_RECLAIM"],
         messageId: "inReclaimWork",

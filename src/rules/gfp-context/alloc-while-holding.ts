@@ -42,7 +42,8 @@ export const rule: Rule = {
         "Locks no reclaim-side path of the code takes (with a source tree; without one the missing fact is said " +
         "at info only when the patch relaxed a mask), handles that carry a NOFS scope, spinlocks (an allocation " +
         "under a spinlock must not sleep at all: a different bug), masks without __GFP_FS, and allocations the " +
-        "patch only moved.",
+        "patch only moved. A lock a caller holds around an allocation made only while its field is empty " +
+        "(`if (!x->buf)`) is said at info: that caller's call may not be the first use.",
     },
     messages: {
       lockTaken:
@@ -92,6 +93,13 @@ export const rule: Rule = {
           ? stillAllowed(site, first, was.info.mask.name ?? was.info.mask.text)
           : report(site, first, fresh ? site.at : (first as { held: { line: number } }).held.line);
       if (!r) continue;
+      // held by a caller, around an allocation made only while its field is empty: first use (set-up) may be the
+      // only path that allocates, and whether that caller's call is first use is not known
+      const once = fresh && !retuned && first.via !== null ? a.fieldGuard(site) : null;
+      if (once) {
+        r.severity = "info";
+        r.unknowns = [...(r.unknowns ?? []), `whether ${once.field} is empty when ${first.via![0]}() gets here: ${once.why}`];
+      }
       // a site the patch adds to a hazard the function had: an allocation before it on every path, under the same
       // things held, already allocates so
       const already = fresh && !retuned ? a.alreadyAllocating(site) : null;
