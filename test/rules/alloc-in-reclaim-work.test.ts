@@ -454,18 +454,8 @@ static const struct blk_mq_ops zed_mq_ops = {
   });
 });
 
-describe("alloc-in-reclaim-work: a function called from many places, one of them the reclaim work's path", () => {
-  // written for this test: a filesystem's shutdown is called from some eighty places; its metadata write completion,
-  // which runs as work of a WQ_MEM_RECLAIM queue, is the last of them; the patch makes shutdown send a uevent
-  const shutdown = (uevent: boolean) => `void tarn_do_shutdown(struct tarn_mount *mp, int why)
-{
-	if (test_and_set_bit(TARN_SHUT, &mp->flags))
-		return;
-	tarn_warn(mp, why);
-${uevent ? "\tkobject_uevent(&mp->kobj, KOBJ_OFFLINE);\n" : ""}}
-`;
-  const others = Array.from({ length: 80 }, (_x, i) => `void tarn_op_${i}(struct tarn_mount *mp)\n{\n\tif (tarn_check_${i}(mp))\n\t\ttarn_do_shutdown(mp, ${i});\n}\n`).join("\n");
-  const buf = `static void tarn_buf_ioend(struct tarn_buf *bp)
+/** Written for these tests: a filesystem's buffer write completion, run as work of a queue with `flags`, calls shutdown on an error. */
+const tarnBuf = (flags: string) => `static void tarn_buf_ioend(struct tarn_buf *bp)
 {
 	if (bp->error)
 		tarn_do_shutdown(bp->mount, TARN_META_IO);
@@ -490,10 +480,23 @@ static void tarn_buf_end_bio(struct bio *bio)
 
 int tarn_init_wq(struct tarn_mount *mp)
 {
-	mp->buf_wq = alloc_workqueue("tarn-buf", WQ_MEM_RECLAIM | WQ_FREEZABLE, 1);
+	mp->buf_wq = alloc_workqueue("tarn-buf", ${flags}, 1);
 	return mp->buf_wq ? 0 : -ENOMEM;
 }
 `;
+
+describe("alloc-in-reclaim-work: a function called from many places, one of them the reclaim work's path", () => {
+  // written for this test: a filesystem's shutdown is called from some eighty places; its metadata write completion,
+  // which runs as work of a WQ_MEM_RECLAIM queue, is the last of them; the patch makes shutdown send a uevent
+  const shutdown = (uevent: boolean) => `void tarn_do_shutdown(struct tarn_mount *mp, int why)
+{
+	if (test_and_set_bit(TARN_SHUT, &mp->flags))
+		return;
+	tarn_warn(mp, why);
+${uevent ? "\tkobject_uevent(&mp->kobj, KOBJ_OFFLINE);\n" : ""}}
+`;
+  const others = Array.from({ length: 80 }, (_x, i) => `void tarn_op_${i}(struct tarn_mount *mp)\n{\n\tif (tarn_check_${i}(mp))\n\t\ttarn_do_shutdown(mp, ${i});\n}\n`).join("\n");
+  const buf = tarnBuf("WQ_MEM_RECLAIM | WQ_FREEZABLE");
   it("finds the work past the first sixty-four callers", async () => {
     const path = "fs/tarn/tarn_fsops.c";
     const f = await reviewWithTree(new Map([[path, shutdown(false)], ["fs/tarn/tarn_ops.c", others], ["fs/tarn/tarn_zbuf.c", buf]]), { files: [{ path, before: shutdown(false), after: shutdown(true) }] }, [rule]);
@@ -516,37 +519,10 @@ ${later ? "static void tarn_shutdown_hook(struct tarn_mount *mp)\n{\n\tblocking_
 ${later ? "\ttarn_shutdown_hook(mp);\n" : ""}	tarn_warn(mp, why);
 ${helper ? "\ttarn_send_uevent(mp);\n" : ""}}
 `;
-  const buf = (later: boolean, added: boolean) => `#include "tarn.h"
-
-static void tarn_buf_ioend(struct tarn_buf *bp)
-{
-	if (bp->error)
-		tarn_do_shutdown(bp->mount, TARN_META_IO);
-	tarn_buf_relse(bp);
-}
-
-static void tarn_buf_ioend_work(struct work_struct *work)
-{
-	struct tarn_buf *bp = container_of(work, struct tarn_buf, ioend_work);
-
-	tarn_buf_ioend(bp);
-}
-
-static void tarn_buf_end_bio(struct bio *bio)
-{
-	struct tarn_buf *bp = bio->bi_private;
-
-	INIT_WORK(&bp->ioend_work, tarn_buf_ioend_work);
-	queue_work(bp->mount->buf_wq, &bp->ioend_work);
-	bio_put(bio);
-}
-
-int tarn_init_wq(struct tarn_mount *mp)
-{
-	mp->buf_wq = alloc_workqueue("tarn-buf", TARN_WQFLAGS(WQ_MEM_RECLAIM | WQ_FREEZABLE), 1);
-	return mp->buf_wq ? 0 : -ENOMEM;
-}
-
+  const buf = (later: boolean, added: boolean) =>
+    `#include "tarn.h"\n\n` +
+    tarnBuf("TARN_WQFLAGS(WQ_MEM_RECLAIM | WQ_FREEZABLE)") +
+    `
 void tarn_buf_stats(struct tarn_mount *mp)
 {
 	tarn_count_bufs(mp);
