@@ -549,22 +549,21 @@ function readsOnly(d: DirIndex): boolean {
   }
   return r;
 }
-/** Per directory index: whether it is a filesystem's and no block driver's (filesystemSide()). */
-const filesystemMemo = new WeakMap<DirIndex, boolean>();
-function filesystemDir(d: DirIndex): boolean {
-  let r = filesystemMemo.get(d);
-  if (r === undefined) {
-    let fs = false;
-    let block = false;
-    for (const f of d.files)
-      for (const o of d.scans.get(f)!.ops) {
-        if (o.struct !== null && FILESYSTEM_TABLES.has(o.struct)) fs = true;
-        if (o.struct !== null && BLOCK_DRIVER_TABLES.has(o.struct)) block = true;
-      }
-    r = fs && !block;
-    filesystemMemo.set(d, r);
+/** Per directory index: the struct types its initialisers register functions in. */
+const tableTypesMemo = new WeakMap<DirIndex, Set<string>>();
+function tableTypes(d: DirIndex): ReadonlySet<string> {
+  let types = tableTypesMemo.get(d);
+  if (!types) {
+    types = new Set();
+    for (const f of d.files) for (const o of d.scans.get(f)!.ops) if (o.struct !== null) types.add(o.struct);
+    tableTypesMemo.set(d, types);
   }
-  return r;
+  return types;
+}
+/** Whether a directory is a filesystem's and no block driver's (filesystemSide()). */
+function filesystemDir(d: DirIndex): boolean {
+  const types = tableTypes(d);
+  return [...FILESYSTEM_TABLES].some((t) => types.has(t)) && ![...BLOCK_DRIVER_TABLES].some((t) => types.has(t));
 }
 /** Per directory index: function -> the calls of the files it scanned that pass it as an argument (passesOf()). */
 const callbackPassMemo = new WeakMap<DirIndex, Map<string, { file: string; callee: string; idx: number }[]>>();
@@ -2155,18 +2154,8 @@ export class ReclaimAnalysis {
 
   /** Whether a file of the directory of `path` registers a function in an initialiser of struct type `struct`. */
   private implements(path: string, struct: string): boolean {
-    const d = this.dir(path);
-    let types = this.tableTypesMemo.get(d);
-    if (!types) {
-      types = new Set();
-      for (const f of d.files) for (const o of d.scans.get(f)!.ops) if (o.struct !== null) types.add(o.struct);
-      this.tableTypesMemo.set(d, types);
-    }
-    return types.has(struct);
+    return tableTypes(this.dir(path)).has(struct);
   }
-
-  /** Per directory index: the struct types its initialisers register functions in (implements()). */
-  private tableTypesMemo = new WeakMap<DirIndex, Set<string>>();
 
   private addressTaken(path: string, name: string): boolean {
     return this.dir(path).valueRefs.has(name);

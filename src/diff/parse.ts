@@ -318,15 +318,29 @@ interface Walk {
   changes: number;
   /** The hunk stopped at a non-diff line with hunk lines right after it (garbage inside the hunk). */
   interrupted: boolean;
+  /** The index of the line the walk stopped at. */
+  stop: number;
+}
+
+/** Each hunk with the index of its header line in the text's lines. */
+function* hunkHeaders(text: string, scan: RawScan): Generator<{ h: HunkInfo; lineNo: number }> {
+  let at = 0;
+  let lineNo = 0;
+  for (const h of scan.hunks) {
+    for (; at < h.offset; at++) if (text.charCodeAt(at) === 10) lineNo++;
+    yield { h, lineNo };
+  }
 }
 
 /**
  * Reads a hunk's body the way jsdiff does (an empty line is blank context,
  * "\ No newline" lines count for nothing), but past its header's counts
  * while diff lines follow, and only until the next hunk, file or non-diff line.
+ * With `tabbed`, a line starting with a tab within the counts is read as
+ * context whose space was lost, and its index is put there.
  */
-function walkHunk(lines: readonly string[], header: number, h: HunkInfo): Walk {
-  const w: Walk = { old: 0, neu: 0, lead: 0, trail: 0, changes: 0, interrupted: false };
+function walkHunk(lines: readonly string[], header: number, h: HunkInfo, tabbed?: number[]): Walk {
+  const w: Walk = { old: 0, neu: 0, lead: 0, trail: 0, changes: 0, interrupted: false, stop: header + 1 };
   // the text's final "" (after its last newline) is its end, not a blank line
   const end = lines.length - (lines[lines.length - 1] === "" ? 1 : 0);
   let i = header + 1;
@@ -342,7 +356,8 @@ function walkHunk(lines: readonly string[], header: number, h: HunkInfo): Walk {
       else w.old++;
       w.changes++;
       w.trail = 0;
-    } else if (c === " ") {
+    } else if (c === " " || (tabbed && c === "\t")) {
+      if (c === "\t") tabbed!.push(i);
       w.old++;
       w.neu++;
       if (w.changes === 0) w.lead++;
@@ -350,6 +365,7 @@ function walkHunk(lines: readonly string[], header: number, h: HunkInfo): Walk {
     } else break;
   }
   if (i < end && !boundaryAt(lines, i) && /^[-+ ]/.test(lines[i + 1] ?? "")) w.interrupted = true;
+  w.stop = i;
   return w;
 }
 
@@ -367,10 +383,7 @@ function recount(text: string, scan: RawScan, where: Where): { text: string; not
   const lines = text.split("\n");
   const notes: string[] = [];
   let changed = false;
-  let at = 0;
-  let lineNo = 0;
-  for (const h of scan.hunks) {
-    for (; at < h.offset; at++) if (text.charCodeAt(at) === 10) lineNo++;
+  for (const { h, lineNo } of hunkHeaders(text, scan)) {
     const w = walkHunk(lines, lineNo, h);
     if (w.interrupted || w.changes === 0) continue;
     const shortOld = h.oldLines - w.old;
@@ -407,33 +420,13 @@ function recount(text: string, scan: RawScan, where: Where): { text: string; not
  */
 function respace(text: string, scan: RawScan, where: Where): { text: string; notes: string[] } | null {
   const lines = text.split("\n");
-  const end = lines.length - (lines[lines.length - 1] === "" ? 1 : 0);
   const notes: string[] = [];
-  let at = 0;
-  let lineNo = 0;
-  for (const h of scan.hunks) {
-    for (; at < h.offset; at++) if (text.charCodeAt(at) === 10) lineNo++;
-    let old = 0;
-    let neu = 0;
+  for (const { h, lineNo } of hunkHeaders(text, scan)) {
     const tabbed: number[] = [];
-    let i = lineNo + 1;
-    for (; i < end && (old < h.oldLines || neu < h.newLines); i++) {
-      const l = lines[i]!;
-      const c = l === "" ? " " : l[0];
-      if (c === "\\") continue;
-      if (c === "\t") tabbed.push(i);
-      else if (c !== " " && c !== "+" && c !== "-") break;
-      if (c === "+") neu++;
-      else if (c === "-") old++;
-      else {
-        old++;
-        neu++;
-      }
-    }
-    if (tabbed.length === 0 || old !== h.oldLines || neu !== h.newLines) continue;
-    // the hunk must end here: what follows is no further diff line of it
-    const next = i < end ? lines[i]! : null;
-    if (next !== null && next !== "" && /^[-+ \t]/.test(next) && !boundaryAt(lines, i)) continue;
+    const w = walkHunk(lines, lineNo, h, tabbed);
+    // (past its counts the walk counts any further diff line and stops at the next hunk or file: the hunk ends
+    // exactly at its counts when they match and no tab line follows)
+    if (tabbed.length === 0 || w.old !== h.oldLines || w.neu !== h.newLines || (lines[w.stop] ?? "").startsWith("\t")) continue;
     for (const k of tabbed) lines[k] = " " + lines[k]!;
     notes.push(`${hunkName(h, where)}: ${tabbed.length} context line${tabbed.length === 1 ? "" : "s"} starting with a tab had lost ${tabbed.length === 1 ? "its" : "their"} leading space on the way (whitespace-damaged mail); read as context`);
   }

@@ -65,7 +65,7 @@ export const rule: Rule = {
       if (!work || work.kind !== "wq" || !work.queue || work.queue.flags.memReclaim !== true) continue;
       // GFP_NOFS in a filesystem's work: what waits on it is the filesystem's writeback, which NOFS keeps reclaim
       // out of (block IO reclaim issues does not wait on it; a block driver's work needs NOIO)
-      if (site.effective.fs === false && a.filesystemSide(work.queue.at?.file ?? site.fn.path) && a.filesystemSide(site.fn.path)) continue;
+      if (site.effective.fs === false && a.filesystemSide(site.fn.path) && (!work.queue.at || a.filesystemSide(work.queue.at.file))) continue;
       // a mask given as a parameter: what the work's own chain of calls passes (another caller's mask is not this path's)
       const along = a.maskOnChain(site, work.chain);
       if (along && (along.mask.reclaim === false || along.mask.io !== true)) continue;
