@@ -2287,6 +2287,29 @@ export class ReclaimAnalysis {
       }
       paths.push(here);
     }
+    // a helper only the patch defines, in a file the tree does not apply it to: the patch's fragments that call it
+    // (what their walk, seeded with the tree's state above them, holds at the call), then the tree's callers of
+    // their functions
+    if (paths.length === 0 && !def)
+      for (const f of this.patchOnlyCallers(path, name)) {
+        const ev = f.flow.events.find((e) => e.callee === name);
+        if (!ev || paths.length >= 32) continue;
+        const mustScopes = [...new Set(ev.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle"))];
+        const held = ev.state.held.map((h) => ({ ...h, entry: { ...h.entry, takenIn: f.name, ...(f.path !== origin ? { takenInFile: f.path } : {}) } }));
+        const handleParams = f.flow.params.flatMap((p) => {
+          const api = handleParam(p);
+          return api ? [{ api, param: paramName(p), fn: f.name }] : [];
+        });
+        const here: CallerPath = { chain: [f.name], args: ev.args, file: f.path, line: ev.line, mustScopes, held, handleParams };
+        const fk = `${f.path}:${f.name}`;
+        const up = depth < 3 && !active.has(fk) && this.readInTree(f) ? this.callersUncached(f.path, f.name, depth + 1, active, origin) : null;
+        if (up && up.paths.length > 0) {
+          for (const u of up.paths.slice(0, 8))
+            paths.push({ chain: [...u.chain, f.name], args: ev.args, file: f.path, line: ev.line, mustScopes: [...new Set([...u.mustScopes, ...mustScopes])], held: [...u.held.map((h) => ({ ...h, entry: { ...h.entry, fromTree: true } })), ...held], handleParams: [...u.handleParams, ...handleParams] });
+          continue;
+        }
+        paths.push(here);
+      }
     active.delete(k);
     let everyScope: ScopeKind[] = [];
     if (complete && paths.length > 0) {
@@ -2793,7 +2816,8 @@ export class ReclaimAnalysis {
       // (an audit reports each allocation where it is, once)
       const through = this.facts && this.mode !== "audit" ? this.allocatingCalls(v) : [];
       if (allocs.length === 0 && through.length === 0) continue;
-      const callers = v.whole ? this.callers(v) : this.treeCallers(v);
+      // (a fragment of a helper only the patch defines: the patch's fragments that call it, callersUncached())
+      const callers = v.whole || this.patchOnlyCallers(v.path, v.name).length > 0 ? this.callers(v) : this.treeCallers(v);
       for (const ev of allocs) out.push(this.allocSite(v, ev, callers));
       for (const t of through) {
         const site = this.allocSite(v, t.ev, callers);
@@ -2979,7 +3003,13 @@ export class ReclaimAnalysis {
     const block = this.changeBlocks(site.fn.path).find((b) => b.added.has(site.ev.line));
     if (!block || block.deleted.size === 0) return null;
     if (site.fn.flow.events.filter((e) => e.info.kind === "alloc" && block.added.has(e.line)).length !== 1) return null;
-    for (const p of this.preViewsOf(site.fn.path, site.fn.name)) {
+    // the old side of the function the deleted lines were in: the same name, or the name the old side gives them
+    // (a function the patch renames, `f()` -> `__f()` with a new `f()` around it, keeps its lines)
+    const oldPath = this.patch.files.find((f) => f.path === site.fn.path)?.oldPath ?? site.fn.path;
+    const names = [site.fn.name];
+    for (const r of regionsOf(this.patch, "old"))
+      if ((r.file.oldPath ?? r.file.path) === oldPath && r.name && !names.includes(r.name) && r.lines.some((l) => block.deleted.has(l.line))) names.push(r.name);
+    for (const p of names.flatMap((n) => this.preViewsOf(oldPath, n))) {
       const gone = p.flow.events.filter((e) => e.info.kind === "alloc" && block.deleted.has(e.line));
       if (gone.length === 1) return { e: gone[0]!, v: p };
       if (gone.length > 1) return null;
@@ -3048,6 +3078,10 @@ export class ReclaimAnalysis {
 
   /** The allocation was already there, with a mask no stricter (moved, re-indented or reformatted, not new). */
   unchanged(site: AllocSite): boolean {
+    // a call to a function that allocates, made before the patch too (the old side read it as a plain call): the
+    // same callee into the same lvalue (or both into none), the line only rewritten (`f(&ctx, s)` -> `f(ctx, s)`);
+    // what the callee does is judged at its own lines when the patch changes them
+    if (this.callBefore(site)) return true;
     const found = this.beforeIn(site);
     const b = found?.e;
     if (!b || b.info.kind !== "alloc") return false;
@@ -3057,6 +3091,13 @@ export class ReclaimAnalysis {
     if (site.maskLocal && (m.fs === null || m.io === null)) m = this.maskFromLocals(found.v, b as AllocSite["ev"])?.mask ?? m;
     const weaker = (was: boolean | null, now: boolean | null) => was === false && now !== false;
     return !weaker(m.fs, now.fs) && !weaker(m.io, now.io) && !weaker(m.reclaim, now.reclaim);
+  }
+
+  /** An old-side plain call of the function an allocating call site calls, into the same lvalue (see unchanged()). */
+  private callBefore(site: AllocSite): boolean {
+    const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
+    const into = norm(site.ev.assignedTo);
+    return this.oldVersionsOf(site.fn).some((p) => p.flow.events.some((e) => e.info.kind === "call" && e.callee === site.ev.callee && norm(e.assignedTo) === into));
   }
 
   /** The mask in effect for this allocation before the patch when it was stricter than now (GFP_NOFS -> GFP_KERNEL, or a scope gone), else null. */

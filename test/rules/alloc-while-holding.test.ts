@@ -1295,3 +1295,52 @@ ${opts.priorOutside ? "\ttags = kcalloc(depth, sizeof(void *), GFP_KERNEL);\n\tb
     expect(f.every((x) => x.preExisting !== true)).toBe(true);
   });
 });
+
+describe("alloc-while-holding: a helper only the patch defines, in a file the tree does not apply it to", () => {
+  // written for this test: an older version of the map code than the tree's; the patch adds a helper that allocates
+  // and calls it from frob_resize(), whose tree callers hold the lock the shrinker takes
+  const mapFile = (resize: string, helper: string, drift: boolean) => `// frob maps
+#include "frob.h"
+${helper}
+static int frob_resize(struct frob_fs *fs, unsigned int n)
+{
+	struct frob_map *m;
+
+${resize}	if (!m)
+		return -ENOMEM;
+${drift ? "\tfrob_check_map(fs, m);\n" : ""}	frob_swap_map(fs, m);
+	return 0;
+}
+
+int frob_grow(struct frob_fs *fs, unsigned int n)
+{
+	int ret;
+
+	mutex_lock(&fs->map_mutex);
+	ret = frob_resize(fs, n);
+	mutex_unlock(&fs->map_mutex);
+	return ret;
+}
+`;
+  const helper = `
+static struct frob_map *frob_new_map(unsigned int n)
+{
+	return kvmalloc(n * sizeof(struct frob_map), GFP_KERNEL);
+}
+`;
+  const spare = "\tm = fs->spare;\n\tfs->spare = NULL;\n";
+  const review = (before: string, after: string) =>
+    reviewWithTree(new Map([["fs/frob/shrink.c", CONDSHRINK(false)], ["fs/frob/map.c", mapFile(spare, "", true)]]), { files: [{ path: "fs/frob/map.c", before, after }] }, [rule]);
+
+  it("what the tree's callers of the calling fragment hold: a warning naming them", async () => {
+    const f = await review(mapFile(spare, "", false), mapFile("\tm = frob_new_map(n);\n", helper, false));
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[6, "warning", false]]);
+    expect(f[0]!.message).toContain("taken by the caller frob_grow()");
+    expect(f[0]!.message).toContain("which the patch does not apply to (frob_grow -> frob_resize -> frob_new_map)");
+  });
+
+  it("an allocation the patch moves down into the helper from its caller: pre-existing", async () => {
+    const f = await review(mapFile("\tm = kvmalloc(n * sizeof(struct frob_map), GFP_KERNEL);\n", "", false), mapFile("\tm = frob_new_map(n);\n", helper, false));
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[6, "warning", true]]);
+  });
+});
