@@ -1825,11 +1825,62 @@ export class ReclaimAnalysis {
    * from the fragments of the patch that call it. A caller read in the tree gives the role the tree gives its
    * version of it, as far as four calls up; the chain ends with the added function.
    */
-  private fragmentCallerRole(view: FnView, users: boolean): RoleFact | null {
+  private fragmentCallerRole(view: FnView, users: boolean, depth = 0, seen: Set<string> = new Set()): RoleFact | null {
+    seen.add(view.name);
+    const patchOnly = (v: FnView) => !v.whole && !this.readInTree(v) && this.source?.postImage(v.path) === undefined;
     for (const other of this.post()) {
       if (other === view || other.whole || other.name === view.name || !other.flow.events.some((e) => e.callee === view.name)) continue;
       const r = this.directRole(other.path, other.name, other.signature) ?? (this.readInTree(other) ? this.memoRole(other, undefined, users) : null);
       if (r && r.chain.length < 5) return { ...r, chain: [...r.chain, view.name] };
+      // a caller the patch adds too: its own callers in the patch, a few links up
+      if (!r && depth < 3 && !seen.has(other.name) && patchOnly(other)) {
+        const up = this.fragmentCallerRole(other, users, depth + 1, seen);
+        if (up) return { ...up, chain: [...up.chain, view.name] };
+      }
+    }
+    // registered by the patch's lines in an initialiser of a table type of the code's own (`.hw_reset = fn,` in a
+    // `struct foo_bus_ops` the directory calls through): the role of the tree's functions that call through that field
+    const reg = this.patchTableEntry(view.path, view.name);
+    if (!reg) return null;
+    const own = opsRole(reg.struct, reg.field);
+    if (own) return { role: own.role, label: own.label, root: view.name, chain: [view.name], how: "ops-table", at: { file: view.path, line: reg.line } };
+    for (const c of this.fieldCallSites(view.path, reg.struct, reg.field)) {
+      const t = this.text(c.file);
+      const flow = t !== undefined ? cachedFlows(`post:${c.file}`, t, this.wrappersOf(c.file)).get(c.fn.name) : undefined;
+      if (!flow) continue;
+      const caller: FnView = { path: c.file, name: c.fn.name, flow, image: "post", whole: true, changed: new Set(), signature: `${c.fn.name}(${c.fn.params})` };
+      const r = this.directRole(c.file, c.fn.name, caller.signature) ?? this.memoRole(caller, undefined, users);
+      if (r && r.chain.length < 6) return { ...r, chain: [...r.chain, view.name] };
+    }
+    return null;
+  }
+
+  /**
+   * The initialiser entry the patch's lines of `path` show for `name` (`.F = name,` inside `struct T x = {`, the
+   * type read from the lines above it or the hunk's header): T, F and the entry's line. Null when the type is not in
+   * view or no entry names the function.
+   */
+  private patchTableEntry(path: string, name: string): { struct: string; field: string; line: number } | null {
+    const entry = new RegExp(`^\\s*\\.\\s*([A-Za-z_]\\w*)\\s*=\\s*&?\\s*${name}\\s*,?\\s*$`);
+    const opens = /\bstruct\s+([A-Za-z_]\w*)\s+[A-Za-z_]\w*\s*(?:\[[^\]]*\])?\s*=\s*\{/;
+    for (const f of this.patch.files) {
+      if (f.path !== path) continue;
+      // the new side's lines in order, each hunk's header text first (git names the enclosing initialiser there)
+      const lines: { text: string; line: number }[] = [];
+      for (const h of f.hunks) {
+        lines.push({ text: h.section, line: 0 });
+        for (const l of h.lines) if (l.kind !== "del" && l.newLine !== null) lines.push({ text: l.text, line: l.newLine });
+      }
+      for (let i = 0; i < lines.length; i++) {
+        const m = entry.exec(lines[i]!.text);
+        if (!m) continue;
+        for (let j = i - 1; j >= 0 && j >= i - 64; j--) {
+          const t = lines[j]!.text;
+          const o = opens.exec(t);
+          if (o) return { struct: o[1]!, field: m[1]!, line: lines[i]!.line };
+          if (/^\s*\}/.test(t) || /^[A-Za-z_].*\)\s*$/.test(t)) break;
+        }
+      }
     }
     return null;
   }
@@ -1994,30 +2045,48 @@ export class ReclaimAnalysis {
     const regs = this.typedRegistrations(d, name).filter((o) => o.struct !== null && !opsRole(o.struct, o.field));
     if (regs.length === 0) return [];
     const structs = fieldStructs(d);
-    let sitesByField = indirectSiteMemo.get(d);
-    if (!sitesByField) indirectSiteMemo.set(d, (sitesByField = new Map()));
     const out: { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] = [];
     for (const field of new Set(regs.map((r) => r.field))) {
       // (one struct type named; registrations whose type the syntax does not say, `ops_var.F = fn;`, do not count)
       if (namedStructs(structs.get(field)).length !== 1) continue;
-      let sites = sitesByField.get(field);
-      if (!sites) {
-        sites = [];
-        const re = new RegExp(`(?:->|\\.)\\s*${field}\\s*\\(`, "g");
-        for (const f of d.files) {
-          const t = this.text(f);
-          if (t === undefined || !t.includes(field)) continue;
-          sites.push(...callSitesIn(f, t, d.scans.get(f)!.functions, re));
-          if (sites.length > 32) break;
-        }
-        sitesByField.set(field, sites);
-      }
+      const sites = this.sitesOfField(d, field);
       // (with the struct type, so a role chain that went up through this table does not go on into a directory
       // with its own table of the type: roleUncached()'s `crossed`)
       const struct = regs.find((r) => r.field === field)!.struct!;
       for (const c of sites) if (c.fn.name !== name) out.push({ ...c, via: field, struct });
     }
     return out;
+  }
+
+  /** The calls through field `field` (`->F(` or `.F(`) in the directory's files (the first 32 or so; once per directory and field). */
+  private sitesOfField(d: DirIndex, field: string): { file: string; fn: ScanFunction; line: number }[] {
+    let sitesByField = indirectSiteMemo.get(d);
+    if (!sitesByField) indirectSiteMemo.set(d, (sitesByField = new Map()));
+    let sites = sitesByField.get(field);
+    if (!sites) {
+      sites = [];
+      const re = new RegExp(`(?:->|\\.)\\s*${field}\\s*\\(`, "g");
+      for (const f of d.files) {
+        const t = this.text(f);
+        if (t === undefined || !t.includes(field)) continue;
+        sites.push(...callSitesIn(f, t, d.scans.get(f)!.functions, re));
+        if (sites.length > 32) break;
+      }
+      sitesByField.set(field, sites);
+    }
+    return sites;
+  }
+
+  /**
+   * The calls in `path`'s directory through field F of the directory's own table type T (the one struct type whose
+   * initialisers there set F): where a function the patch registers as T.F is called.
+   */
+  private fieldCallSites(path: string, struct: string, field: string): { file: string; fn: ScanFunction; line: number }[] {
+    if (!this.facts) return [];
+    const d = this.dir(path);
+    const named = namedStructs(fieldStructs(d).get(field));
+    if (named.length !== 1 || named[0] !== struct) return [];
+    return this.sitesOfField(d, field);
   }
 
   /**

@@ -1819,3 +1819,84 @@ void quill_submit(struct quill_io *qio, struct bio *bio)
     expect((await review("GFP_NOFS", [["fs/quill/file.c", fsTables], ["fs/quill/bdev.c", blockTables]])).map((x) => [x.line, x.severity])).toEqual([[8, "warning"]]);
   });
 });
+
+describe("gfp-kernel-in-io-path with a tree the patch does not apply to: helpers the patch adds under a bus table entry", () => {
+  // written for this test: a card subsystem's core resets the card through the bus's own ops table from its block
+  // driver's queue_rq; the patch adds a bus (a file the tree does not have) whose reset re-initialises the card
+  const core = `// wid core
+#include "wid.h"
+
+int wid_hw_reset(struct wid_host *host)
+{
+	return host->bus_ops->hw_reset(host);
+}
+
+static blk_status_t wid_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
+{
+	struct wid_host *host = hctx->queue->queuedata;
+
+	if (wid_issue(host, bd->rq))
+		wid_hw_reset(host);
+	return BLK_STS_OK;
+}
+
+static const struct blk_mq_ops wid_mq_ops = {
+	.queue_rq = wid_queue_rq,
+};
+`;
+  const busA = `// wid bus A
+#include "wid.h"
+
+static int wid_a_hw_reset(struct wid_host *host)
+{
+	return wid_a_power_cycle(host);
+}
+
+static const struct wid_bus_ops wid_a_ops = {
+	.hw_reset = wid_a_hw_reset,
+	.detect = wid_a_detect,
+};
+`;
+  const busB = (added: boolean, field: string) => `// wid bus B
+#include "wid.h"
+
+static int wid_b_power_off(struct wid_host *host)
+{
+	return wid_b_set_power(host, 0);
+}
+${added ? `
+static int wid_b_reinit(struct wid_host *host)
+{
+	u8 *status = kmalloc(64, GFP_KERNEL);
+
+	if (!status)
+		return -ENOMEM;
+	wid_b_read_status(host, status);
+	kfree(status);
+	return 0;
+}
+
+static int wid_b_hw_reset(struct wid_host *host)
+{
+	wid_b_power_off(host);
+	return wid_b_reinit(host);
+}
+` : ""}
+static const struct wid_bus_ops wid_b_ops = {
+	.remove = wid_b_remove,
+	.detect = wid_b_detect,
+${added ? `\t.${field} = wid_b_hw_reset,\n` : ""}};
+`;
+  const review = (field: string) =>
+    reviewWithTree(new Map([["drivers/wid/core/core.c", core], ["drivers/wid/core/bus_a.c", busA]]), { files: [{ path: "drivers/wid/core/bus_b.c", before: busB(false, field), after: busB(true, field) }] }, [rule]);
+
+  it("the core calls the table's field from queue_rq: the role, through the patch's helpers", async () => {
+    const f = await review("hw_reset");
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[11, "warning"]]);
+    expect(f[0]!.message).toContain("wid_queue_rq -> wid_hw_reset -> wid_b_hw_reset -> wid_b_reinit");
+  });
+
+  it("a field no code of the directory calls through: quiet", async () => {
+    expect((await review("detect")).filter((x) => x.severity !== "info")).toEqual([]);
+  });
+});
