@@ -2544,7 +2544,11 @@ export class ReclaimAnalysis {
       if (!def) break;
       const calls = def.flow.events.filter((e) => e.callee === chain[i + 1]);
       if (calls.length > 0) {
-        const every = calls[0]!.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle" && calls.every((c) => c.state.mustScopes.includes(k)));
+        // (with the scopes a helper opened and returned above the call: `ctx = foo_writepages_down_read(sb);` whose
+        // definition returns memalloc_nofs_save(), helperScopes())
+        const at = (c: FlowEvent) => [...c.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"), ...this.helperScopes(def.file, def.flow, c.line)];
+        const first = at(calls[0]!);
+        const every = first.filter((k) => calls.every((c) => at(c).includes(k)));
         for (const k of every) out.add(k);
       }
       near = def.file;

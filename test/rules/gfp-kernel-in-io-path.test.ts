@@ -428,6 +428,68 @@ static const struct address_space_operations quill_aops = {
   });
 });
 
+describe("gfp-kernel-in-io-path with the tree: a scope a helper opens at the root of the role's chain", () => {
+  // written for this test: the writepages lock helper opens the NOFS scope; the allocation is two calls down, in
+  // functions other files may call too (their callers are not all known, so only the chain's own scopes count)
+  const file = (lockBody: string) => `static inline unsigned int quill_wb_lock(struct quill_sb *qs)
+{
+	down_read(&qs->wb_rwsem);
+${lockBody}
+}
+
+static inline void quill_wb_unlock(struct quill_sb *qs, unsigned int ctx)
+{
+	memalloc_nofs_restore(ctx);
+	up_read(&qs->wb_rwsem);
+}
+
+struct quill_io *quill_new_io(struct quill_sb *qs)
+{
+	return kzalloc(sizeof(struct quill_io), GFP_KERNEL);
+}
+
+int quill_release_unused(struct quill_sb *qs, struct folio *folio)
+{
+	struct quill_io *io;
+
+	folio_start_writeback(folio);
+	io = quill_new_io(qs);
+	return quill_drop(qs, folio, io);
+}
+
+static int quill_writepages(struct address_space *mapping, struct writeback_control *wbc)
+{
+	struct quill_sb *qs = QUILL_SB(mapping->host->i_sb);
+	unsigned int ctx;
+	int ret;
+
+	ctx = quill_wb_lock(qs);
+	ret = quill_release_unused(qs, quill_first_dirty(mapping));
+	quill_wb_unlock(qs, ctx);
+	return ret;
+}
+
+static const struct address_space_operations quill_aops = {
+	.writepages = quill_writepages,
+};
+`;
+  const review = (lockBody: string) => {
+    const after = file(lockBody);
+    const before = after.replace("GFP_KERNEL", "GFP_NOFS");
+    return reviewWithTree(new Map([["fs/quill/inode.c", before]]), { files: [{ path: "fs/quill/inode.c", before, after }] }, [rule]);
+  };
+
+  it("is quiet when the root's lock helper returns memalloc_nofs_save() before the chain's call", async () => {
+    expect((await review("\treturn memalloc_nofs_save();")).filter((x) => x.severity !== "info")).toEqual([]);
+  });
+
+  it("warns when the helper opens no scope", async () => {
+    const f = await review("\treturn 0;");
+    expect(f.filter((x) => x.severity === "warning").map((x) => x.line)).toEqual([15]);
+    expect(f.find((x) => x.severity === "warning")!.message).toContain("quill_writepages -> quill_release_unused -> quill_new_io");
+  });
+});
+
 describe("gfp-kernel-in-io-path with the tree: branches the callers' constant arguments rule out", () => {
   // written for this test, modelled on a SCSI HBA driver whose reset path reuses its bring-up code
   const driver = (resetReason: string, initial: string) => `static int zeta_read_config(struct zeta_ioc *ioc)
