@@ -1261,6 +1261,42 @@ export class ReclaimAnalysis {
     return null;
   }
 
+  /**
+   * A link of a role's chain (root first, ending with the site's function) that already allocates so before it
+   * calls the next link: an allocation of its own, under no if-condition, before its first call of the next link
+   * with no label between (every path that goes on down the chain made it), on a line the patch does not change,
+   * with at least as much reclaim allowed as the site needs (the link's scopes there applied). The chain already
+   * allocated in the role's context; the patch adds a site to that hazard. The nearest such link, or null.
+   */
+  chainAllocating(site: AllocSite, chain: readonly string[], needs: "io" | "fs"): { fn: string; line: number; callee: string; next: string } | null {
+    if (!this.facts || !site.added || chain.length < 2 || chain[chain.length - 1] !== site.fn.name) return null;
+    let near = site.fn.path;
+    for (let i = chain.length - 2; i >= 0; i--) {
+      const def = this.definitionFlow(near, chain[i]!);
+      if (!def) return null;
+      const call = def.flow.events.find((e) => e.callee === chain[i + 1]);
+      if (!call) return null;
+      const changed = this.post().find((v) => v.path === def.file && v.name === chain[i])?.changed ?? new Set<number>();
+      const t = this.text(def.file);
+      const lines = t !== undefined ? treeLines(def.file, t) : undefined;
+      for (const e of def.flow.events) {
+        if (e.line >= call.line) break;
+        if (e.info.kind !== "alloc" || e.conditional || changed.has(e.line)) continue;
+        const m = applyScopes(e.info.mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+        if (m.reclaim === false || m.fs !== true || (needs === "io" && m.io !== true)) continue;
+        let label = !lines;
+        for (let n = e.line + 1; n < call.line && !label; n++) {
+          const x = stripLine(lines![n - 1] ?? "");
+          if (/^\s*[A-Za-z_]\w*\s*:(?!:)/.test(x) && !/^\s*default\s*:/.test(x)) label = true;
+        }
+        if (label) continue;
+        return { fn: chain[i]!, line: e.line, callee: e.callee, next: chain[i + 1]! };
+      }
+      near = def.file;
+    }
+    return null;
+  }
+
   private shownMemo = new WeakMap<FnView, string[]>();
 
   /** The lines the patch shows of a fragment's function, by line number (the ones not shown blank; once per view). */

@@ -1962,3 +1962,61 @@ ${added ? `\t.${field} = wid_b_hw_reset,\n` : ""}};
     expect((await review("detect")).filter((x) => x.severity !== "info")).toEqual([]);
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: a chain that already allocates so above the site", () => {
+  // written for this test: a host reset handler re-runs the adapter setup, which takes a mailbox from a mempool with
+  // GFP_KERNEL before it calls the helper the patch adds an allocation to
+  const file = (alloc: boolean, setup: string) => `static int mu_set_time(struct mu_hba *hba)
+{
+	struct mu_mbox *mb;
+
+${alloc ? "\tmb = mempool_alloc(hba->mbox_pool, GFP_KERNEL);\n\tif (!mb)\n\t\treturn -ENOMEM;\n" : "\tmb = hba->spare_mbox;\n"}	return mu_issue_mbox(hba, mb);
+}
+
+static int mu_hba_setup(struct mu_hba *hba)
+{
+	struct mu_mbox *mboxq;
+	int rc;
+
+${setup}	rc = mu_read_rev(hba, mboxq);
+	if (rc)
+		return rc;
+	return mu_set_time(hba);
+}
+
+static int mu_host_reset(struct scsi_cmnd *cmd)
+{
+	struct mu_hba *hba = shost_priv(cmd->device->host);
+
+	mu_stop(hba);
+	return mu_hba_setup(hba) ? FAILED : SUCCESS;
+}
+
+static const struct scsi_host_template mu_sht = {
+	.eh_host_reset_handler = mu_host_reset,
+};
+`;
+  const review = (setup: string) =>
+    reviewWithTree(new Map([["drivers/scsi/mu.c", file(false, setup)]]), { files: [{ path: "drivers/scsi/mu.c", before: file(false, setup), after: file(true, setup) }] }, [rule]);
+
+  it("the setup takes its own mailbox with GFP_KERNEL first, on every path: pre-existing, naming it", async () => {
+    const f = await review("\tmboxq = mempool_alloc(hba->mbox_pool, GFP_KERNEL);\n\tif (!mboxq)\n\t\treturn -ENOMEM;\n");
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", true]]);
+    expect(f[0]!.message).toContain("mu_hba_setup() already allocates so at line 16 (mempool_alloc()) before it calls mu_set_time() on this path");
+  });
+  it("the helper itself already allocates so above the new allocation: pre-existing", async () => {
+    const withBuf = (t: string) => t.replace("\tstruct mu_mbox *mb;\n\n", "\tstruct mu_mbox *mb;\n\tvoid *buf = kmalloc(16, GFP_KERNEL);\n\n");
+    const before = withBuf(file(false, ""));
+    const f = await reviewWithTree(new Map([["drivers/scsi/mu.c", before]]), { files: [{ path: "drivers/scsi/mu.c", before, after: withBuf(file(true, "")) }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[6, "warning", true]]);
+    expect(f[0]!.message).toContain("mu_set_time() already allocates so at line 4 (kmalloc()) on every path here");
+  });
+  it("the setup's mailbox only under a condition: new", async () => {
+    const f = await review("\tif (hba->need_rev)\n\t\tmboxq = mempool_alloc(hba->mbox_pool, GFP_KERNEL);\n");
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", false]]);
+  });
+  it("the setup's mailbox with GFP_NOIO: new", async () => {
+    const f = await review("\tmboxq = mempool_alloc(hba->mbox_pool, GFP_NOIO);\n\tif (!mboxq)\n\t\treturn -ENOMEM;\n");
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", false]]);
+  });
+});

@@ -8,7 +8,7 @@
 import { reclaimAnalysis, type AllocSite } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
-import { allocText, atomicText, chainText, roleText, roleWhy } from "../util/phrases.js";
+import { allocText, alreadyText, atomicText, chainText, roleText, roleWhy } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
 
 export const rule: Rule = {
@@ -32,7 +32,9 @@ export const rule: Rule = {
         "Masks without __GFP_IO (or __GFP_FS for writeback; a mask given as a parameter is the one the role's own " +
         "chain of calls passes, not another caller's), allocations inside a memalloc scope on every path or " +
         "under a scope every caller holds, functions with no role found in an ops table or signature, and " +
-        "allocations the patch only moved. On a writeback path reclaim does not call itself (->writepages, " +
+        "allocations the patch only moved. An added allocation on a path that already allocates so is reported as " +
+        "pre-existing, naming the older allocation: one of its function's own before it on every path, or one a link " +
+        "of the role's chain makes, under no if-condition, before it calls on down the chain. On a writeback path reclaim does not call itself (->writepages, " +
         "->write_inode), an allocation with the whole path in view and no folio marked for writeback " +
         "before it is only a note (info), and so is one that fills a field its function first tests for empty " +
         "(a buffer allocated on first use and kept across resets). With sources, a role chain that cannot run is " +
@@ -60,7 +62,19 @@ export const rule: Rule = {
       for (const h of site.hazards) {
         // code a fence needs is alloc-in-fence-signalling's (any direct reclaim, not IO or FS recursion)
         if (h.kind !== "role" || h.needs === "reclaim") continue;
-        reports.push(report(site, h as RoleHazard));
+        const r = report(site, h as RoleHazard);
+        // the function already allocates so on every path here, or a link of the role's chain does before it calls
+        // on down: the patch adds a site to a hazard the path had
+        const already = a.alreadyAllocating(site);
+        const above = already ? null : a.chainAllocating(site, h.role.chain, h.needs as "io" | "fs");
+        if (already) {
+          r.preExisting = true;
+          r.preExistingWhy = alreadyText(site, already);
+        } else if (above) {
+          r.preExisting = true;
+          r.preExistingWhy = `${above.fn}() already allocates so at line ${above.line} (${above.callee}()) before it calls ${above.next}() on this path: the patch adds a site to that hazard, not the hazard`;
+        }
+        reports.push(r);
       }
     }
     return reports;
