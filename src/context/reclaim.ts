@@ -1262,13 +1262,14 @@ export class ReclaimAnalysis {
   }
 
   /**
-   * A link of a role's chain (root first, ending with the site's function) that already allocates so before it
-   * calls the next link: an allocation of its own, under no if-condition, before its first call of the next link
+   * A link of a role's or a work's chain (root first, ending with the site's function) that already allocates so
+   * before it calls the next link: an allocation of its own, or a call of a function that allocates so somewhere
+   * below it (allocSummary()), under no if-condition, before its first call of the next link
    * with no label between (every path that goes on down the chain made it), on a line the patch does not change,
    * with at least as much reclaim allowed as the site needs (the link's scopes there applied). The chain already
    * allocated in the role's context; the patch adds a site to that hazard. The nearest such link, or null.
    */
-  chainAllocating(site: AllocSite, chain: readonly string[], needs: "io" | "fs"): { fn: string; line: number; callee: string; next: string } | null {
+  chainAllocating(site: AllocSite, chain: readonly string[], needs: "io" | "fs"): { fn: string; line: number; callee: string; next: string; through?: string[] } | null {
     if (!this.facts || !site.added || chain.length < 2 || chain[chain.length - 1] !== site.fn.name) return null;
     let near = site.fn.path;
     for (let i = chain.length - 2; i >= 0; i--) {
@@ -1281,8 +1282,12 @@ export class ReclaimAnalysis {
       const lines = t !== undefined ? treeLines(def.file, t) : undefined;
       for (const e of def.flow.events) {
         if (e.line >= call.line) break;
-        if (e.info.kind !== "alloc" || e.conditional || changed.has(e.line)) continue;
-        const m = applyScopes(e.info.mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+        if (e.conditional || changed.has(e.line)) continue;
+        // an allocation of its own, or a call of a function that allocates so (allocSummary(): somewhere below it)
+        const through = e.info.kind === "call" && e.callee !== chain[i + 1] && /^[A-Za-z_]\w*$/.test(e.callee) ? this.allocSummary(def.file, e.callee, 3, new Set()) : null;
+        const mask = e.info.kind === "alloc" ? e.info.mask : through?.mask;
+        if (!mask) continue;
+        const m = applyScopes(mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
         if (m.reclaim === false || m.fs !== true || (needs === "io" && m.io !== true)) continue;
         let label = !lines;
         for (let n = e.line + 1; n < call.line && !label; n++) {
@@ -1290,7 +1295,7 @@ export class ReclaimAnalysis {
           if (/^\s*[A-Za-z_]\w*\s*:(?!:)/.test(x) && !/^\s*default\s*:/.test(x)) label = true;
         }
         if (label) continue;
-        return { fn: chain[i]!, line: e.line, callee: e.callee, next: chain[i + 1]! };
+        return { fn: chain[i]!, line: e.line, callee: e.callee, next: chain[i + 1]!, ...(through ? { through: [e.callee, ...through.chain] } : {}) };
       }
       near = def.file;
     }

@@ -653,3 +653,59 @@ describe("alloc-in-reclaim-work: a call to a function that allocates, rewritten 
     expect(f.map((x) => [x.severity, Boolean(x.preExisting)])).toEqual([["warning", false]]);
   });
 });
+
+describe("alloc-in-reclaim-work: a work whose chain already allocates so above the site", () => {
+  // written for this test: the connect work creates the transport (which allocates with GFP_KERNEL) and then
+  // registers it; the patch adds an allocation to the registration
+  const file = (alloc: boolean, create: string) => `static struct workqueue_struct *zed_conn_wq;
+
+static int zed_register_xprt(struct zed_xprt *x)
+{
+${alloc ? "\tx->kobj = kzalloc(sizeof(*x->kobj), GFP_KERNEL);\n\tif (!x->kobj)\n\t\treturn -ENOMEM;\n" : ""}	return zed_list_add(x);
+}
+
+static struct zed_xprt *zed_create_xprt(struct zed_args *args)
+{
+	struct zed_xprt *x = kzalloc(sizeof(*x), GFP_KERNEL);
+
+	if (x)
+		x->args = *args;
+	return x;
+}
+
+static int zed_add_xprt(struct zed_args *args)
+{
+	struct zed_xprt *x;
+
+${create}	return zed_register_xprt(x);
+}
+
+static void zed_connect_worker(struct work_struct *work)
+{
+	struct zed_conn *c = container_of(work, struct zed_conn, work);
+
+	zed_add_xprt(&c->args);
+}
+
+static int zed_init(struct zed_conn *c)
+{
+	zed_conn_wq = alloc_workqueue("zed_conn", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	INIT_WORK(&c->work, zed_connect_worker);
+	queue_work(zed_conn_wq, &c->work);
+	return 0;
+}
+`;
+  const review = (create: string) => {
+    const before = file(false, create);
+    return reviewWithTree(new Map([["net/zed/xprt.c", before]]), { files: [{ path: "net/zed/xprt.c", before, after: file(true, create) }] }, [rule]);
+  };
+  it("a link calls a function that allocates so before it calls on down: pre-existing, naming the call", async () => {
+    const f = await review("\tx = zed_create_xprt(args);\n\tif (!x)\n\t\treturn -ENOMEM;\n");
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", true]]);
+    expect(f[0]!.message).toContain("zed_add_xprt() calls zed_create_xprt() at line 24, which allocates so (zed_create_xprt -> kzalloc(GFP_KERNEL)), before it calls zed_register_xprt() on this path");
+  });
+  it("the link creates the transport only under a condition: new", async () => {
+    const f = await review("\tx = args->reuse;\n\tif (!x)\n\t\tx = zed_create_xprt(args);\n");
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", false]]);
+  });
+});

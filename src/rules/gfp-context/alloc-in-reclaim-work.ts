@@ -9,7 +9,7 @@ import { reclaimAnalysis } from "../../context/reclaim.js";
 import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
-import { allocText, alreadyText, atomicText, chainText } from "../util/phrases.js";
+import { allocText, alreadyText, atomicText, chainAlreadyText, chainText } from "../util/phrases.js";
 import { heldTakenByPatch, judgedByHazardRules } from "../util/sites.js";
 
 export const rule: Rule = {
@@ -29,7 +29,7 @@ export const rule: Rule = {
         "use a mempool sized for the work's progress.",
       quiet:
         "A buffer allocated only while its field is empty (`if (!x->buf)`) is said at info: it is allocated on first use, not each time the work runs. " +
-        "Allocations on lines the patch does not touch (a call it rewrites with the same mask is reported as pre-existing), masks relaxed from a stricter one (nofs-to-kernel speaks), GFP_NOFS in a filesystem's work (a directory that registers super or address-space operations and no block-device ones: its writeback is what waits, and NOFS keeps reclaim out of it), masks without __GFP_IO or under a NOIO scope (the function's, a " +
+        "Allocations on lines the patch does not touch (a call it rewrites with the same mask is reported as pre-existing, and so is an allocation the work already makes on its path: its function's own before it on every path, or a link of the work's chain that allocates so, or calls a function that does, under no if-condition before it calls on down), masks relaxed from a stricter one (nofs-to-kernel speaks), GFP_NOFS in a filesystem's work (a directory that registers super or address-space operations and no block-device ones: its writeback is what waits, and NOFS keeps reclaim out of it), masks without __GFP_IO or under a NOIO scope (the function's, a " +
         "caller's or a handle's), queues whose flags are not known (said by other rules), audits of existing code, and " +
         "allocations another rule already warns on.",
     },
@@ -72,8 +72,10 @@ export const rule: Rule = {
       const k = `${site.fn.path}:${site.at}`;
       if (seen.has(k)) continue;
       seen.add(k);
-      // a site the patch adds where the work already allocates so, on every path, before it
+      // a site the patch adds where the work already allocates so, on every path, before it; or where a link of the
+      // work's chain does before it calls on down
       const already = !before ? a.alreadyAllocating(site) : null;
+      const above = !before && !already ? a.chainAllocating(site, work.chain, site.effective.io === true ? "io" : "fs") : null;
       // a buffer filled only while its field is empty: allocated on first use, not every time the work runs
       const once = !before ? a.fieldGuard(site) : null;
       reports.push({
@@ -84,7 +86,7 @@ export const rule: Rule = {
         identifiers: [site.ev.callee, site.mask.name ?? site.mask.text, "WQ_MEM_RECLAIM"],
         messageId: "inReclaimWork",
         data: { alloc: allocText(site, along ? along.from : site.maskFrom), fn: site.fn.name, queue: work.queue.label, chain: chainText(work.chain), already: !before ? "" : moved ? ` (the patch moves this code from ${moved}; it allocated so before too)` : was && was !== site.ev.callee ? ` (the patch replaces ${was}() here, which allocated so before too)` : " (the patch rewrites this call; it allocated so before too)" },
-        ...(before ? { preExisting: true } : already ? { preExisting: true, preExistingWhy: alreadyText(site, already) } : {}),
+        ...(before ? { preExisting: true } : already ? { preExisting: true, preExistingWhy: alreadyText(site, already) } : above ? { preExisting: true, preExistingWhy: chainAlreadyText(above) } : {}),
         fix: `Use GFP_NOIO for ${site.ev.callee}() here, or open memalloc_noio_save() in ${work.root}() so every allocation of the work is covered; or preallocate.`,
         chain: [`${work.queue.label} (WQ_MEM_RECLAIM)`, ...work.chain.map((f) => `${f}()`), allocText(site, along ? along.from : site.maskFrom)],
         cite: ["memalloc-noio-2013"],

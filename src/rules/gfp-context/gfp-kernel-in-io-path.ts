@@ -8,7 +8,7 @@
 import { reclaimAnalysis, type AllocSite } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
 import { allocationNeedles } from "../../vocab/kernel-api.js";
-import { allocText, alreadyText, atomicText, chainText, roleText, roleWhy } from "../util/phrases.js";
+import { allocText, alreadyText, atomicText, chainAlreadyText, chainText, roleText, roleWhy } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
 
 export const rule: Rule = {
@@ -72,7 +72,7 @@ export const rule: Rule = {
           r.preExistingWhy = alreadyText(site, already);
         } else if (above) {
           r.preExisting = true;
-          r.preExistingWhy = `${above.fn}() already allocates so at line ${above.line} (${above.callee}()) before it calls ${above.next}() on this path: the patch adds a site to that hazard, not the hazard`;
+          r.preExistingWhy = chainAlreadyText(above);
         }
         reports.push(r);
       }

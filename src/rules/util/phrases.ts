@@ -86,6 +86,14 @@ export function alreadyText(site: AllocSite, already: { line: number; callee: st
   return `${site.fn.name}() already allocates so at line ${already.line}${already.inTree ? " of the source tree's version" : ""} (${already.callee}()) on every path here: the patch adds a site to that hazard, not the hazard`;
 }
 
+/** Why an added allocation is a pre-existing hazard (ReclaimAnalysis.chainAllocating()): a link of its chain allocates so first. */
+export function chainAlreadyText(above: { fn: string; line: number; callee: string; next: string; through?: string[] }): string {
+  const what = above.through
+    ? `calls ${above.callee}() at line ${above.line}, which allocates so (${above.through.join(" -> ")}),`
+    : `already allocates so at line ${above.line} (${above.callee}())`;
+  return `${above.fn}() ${what} before it calls ${above.next}() on this path: the patch adds a site to that hazard, not the hazard`;
+}
+
 /** What the sleeping allocation's atomic context is (AllocSite.atomic), for Report.also. */
 export function atomicText(site: AllocSite): string | undefined {
   return site.atomic ? `${site.atomic.lock} is held here (taken at line ${site.atomic.line}): a sleeping allocation in atomic context is a bug of its own` : undefined;
