@@ -1284,7 +1284,9 @@ export class ReclaimAnalysis {
         if (e.line >= call.line) break;
         if (e.conditional || changed.has(e.line)) continue;
         // an allocation of its own, or a call of a function that allocates so (allocSummary(): somewhere below it)
-        const through = e.info.kind === "call" && e.callee !== chain[i + 1] && /^[A-Za-z_]\w*$/.test(e.callee) ? this.allocSummary(def.file, e.callee, 3, new Set()) : null;
+        // (a function the patch changes on the way down: what it allocates may be the patch's own new allocation)
+        const summary = e.info.kind === "call" && e.callee !== chain[i + 1] && /^[A-Za-z_]\w*$/.test(e.callee) ? this.allocSummary(def.file, e.callee, 3, new Set()) : null;
+        const through = summary && ![e.callee, ...summary.chain.slice(0, -1)].some((n) => this.post().some((p) => p.name === n && p.changed.size > 0)) ? summary : null;
         const mask = e.info.kind === "alloc" ? e.info.mask : through?.mask;
         if (!mask) continue;
         const m = applyScopes(mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
@@ -3195,7 +3197,7 @@ export class ReclaimAnalysis {
     // a call to a function that allocates, made before the patch too (the old side read it as a plain call): the
     // same callee into the same lvalue (or both into none), the line only rewritten (`f(&ctx, s)` -> `f(ctx, s)`);
     // what the callee does is judged at its own lines when the patch changes them
-    if (this.callBefore(site)) return true;
+    if (site.through && !site.maskLocal && this.callBefore(site)) return true;
     const found = this.beforeIn(site);
     const b = found?.e;
     if (!b || b.info.kind !== "alloc") return false;

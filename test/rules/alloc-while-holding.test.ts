@@ -460,6 +460,18 @@ describe("alloc-while-holding: how sure the reclaim side's lock is", () => {
   });
 });
 
+// the map code's entry point: the lock the shrinker takes, held around the resize (shared by the fixtures below)
+const FROB_GROW = `int frob_grow(struct frob_fs *fs, unsigned int n)
+{
+	int ret;
+
+	mutex_lock(&fs->map_mutex);
+	ret = frob_resize(fs, n);
+	mutex_unlock(&fs->map_mutex);
+	return ret;
+}
+`;
+
 describe("alloc-while-holding: a lock held by a caller two calls up", () => {
   const map = (mask: string) => `// frob maps
 #include "frob.h"
@@ -479,16 +491,7 @@ static int frob_resize(struct frob_fs *fs, unsigned int n)
 	return 0;
 }
 
-int frob_grow(struct frob_fs *fs, unsigned int n)
-{
-	int ret;
-
-	mutex_lock(&fs->map_mutex);
-	ret = frob_resize(fs, n);
-	mutex_unlock(&fs->map_mutex);
-	return ret;
-}
-`;
+${FROB_GROW}`;
 
   it("names the function that took the lock, not the immediate caller", async () => {
     const f = await reviewWithTree(new Map([["fs/frob/shrink.c", CONDSHRINK(false)], ["fs/frob/map.c", map("GFP_NOFS")]]), { files: [{ path: "fs/frob/map.c", before: map("GFP_NOFS"), after: map("GFP_KERNEL") }] }, [rule]);
@@ -1312,16 +1315,7 @@ ${drift ? "\tfrob_check_map(fs, m);\n" : ""}	frob_swap_map(fs, m);
 	return 0;
 }
 
-int frob_grow(struct frob_fs *fs, unsigned int n)
-{
-	int ret;
-
-	mutex_lock(&fs->map_mutex);
-	ret = frob_resize(fs, n);
-	mutex_unlock(&fs->map_mutex);
-	return ret;
-}
-`;
+${FROB_GROW}`;
   const helper = `
 static struct frob_map *frob_new_map(unsigned int n)
 {

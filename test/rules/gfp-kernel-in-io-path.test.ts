@@ -376,9 +376,9 @@ ruleTester(rule, {
   ],
 });
 
-describe("gfp-kernel-in-io-path with the tree: a scope a helper opens and returns", () => {
-  // written for this test, modelled on a filesystem whose writepages lock helper also opens the NOFS scope
-  const file = (lockBody: string, alloc: boolean) => `static inline unsigned int quill_wb_lock(struct quill_sb *qs)
+// a filesystem's writepages lock helper that may also open the NOFS scope (its body given), and its unlock, which
+// restores it (shared by the fixtures below)
+const quillWbLock = (lockBody: string) => `static inline unsigned int quill_wb_lock(struct quill_sb *qs)
 {
 	down_read(&qs->wb_rwsem);
 ${lockBody}
@@ -389,7 +389,11 @@ static inline void quill_wb_unlock(struct quill_sb *qs, unsigned int ctx)
 	memalloc_nofs_restore(ctx);
 	up_read(&qs->wb_rwsem);
 }
+`;
 
+describe("gfp-kernel-in-io-path with the tree: a scope a helper opens and returns", () => {
+  // written for this test, modelled on a filesystem whose writepages lock helper also opens the NOFS scope
+  const file = (lockBody: string, alloc: boolean) => `${quillWbLock(lockBody)}
 static int quill_write_one(struct quill_sb *qs, struct folio *folio)
 {
 	struct quill_io *io = NULL;
@@ -431,18 +435,7 @@ static const struct address_space_operations quill_aops = {
 describe("gfp-kernel-in-io-path with the tree: a scope a helper opens at the root of the role's chain", () => {
   // written for this test: the writepages lock helper opens the NOFS scope; the allocation is two calls down, in
   // functions other files may call too (their callers are not all known, so only the chain's own scopes count)
-  const file = (lockBody: string) => `static inline unsigned int quill_wb_lock(struct quill_sb *qs)
-{
-	down_read(&qs->wb_rwsem);
-${lockBody}
-}
-
-static inline void quill_wb_unlock(struct quill_sb *qs, unsigned int ctx)
-{
-	memalloc_nofs_restore(ctx);
-	up_read(&qs->wb_rwsem);
-}
-
+  const file = (lockBody: string) => `${quillWbLock(lockBody)}
 struct quill_io *quill_new_io(struct quill_sb *qs)
 {
 	return kzalloc(sizeof(struct quill_io), GFP_KERNEL);
