@@ -1263,8 +1263,8 @@ export class ReclaimAnalysis {
 
   /**
    * A link of a role's or a work's chain (root first, ending with the site's function) that already allocates so
-   * before it calls the next link: an allocation of its own, or a call of a function that allocates so somewhere
-   * below it (allocSummary()), under no if-condition, before its first call of the next link
+   * before it calls the next link: an allocation of its own, or a call of a function that allocates so whenever it
+   * runs (allocatesOnEntry()), under no if-condition, before its first call of the next link
    * with no label between (every path that goes on down the chain made it), on a line the patch does not change,
    * with at least as much reclaim allowed as the site needs (the link's scopes there applied). The chain already
    * allocated in the role's context; the patch adds a site to that hazard. The nearest such link, or null.
@@ -1285,7 +1285,7 @@ export class ReclaimAnalysis {
         if (e.conditional || changed.has(e.line)) continue;
         // an allocation of its own, or a call of a function that allocates so (allocSummary(): somewhere below it)
         // (a function the patch changes on the way down: what it allocates may be the patch's own new allocation)
-        const summary = e.info.kind === "call" && e.callee !== chain[i + 1] && /^[A-Za-z_]\w*$/.test(e.callee) ? this.allocSummary(def.file, e.callee, 3, new Set()) : null;
+        const summary = e.info.kind === "call" && e.callee !== chain[i + 1] && /^[A-Za-z_]\w*$/.test(e.callee) ? this.allocatesOnEntry(def.file, e.callee, needs, 2) : null;
         const through = summary && ![e.callee, ...summary.chain.slice(0, -1)].some((n) => this.post().some((p) => p.name === n && p.changed.size > 0)) ? summary : null;
         const mask = e.info.kind === "alloc" ? e.info.mask : through?.mask;
         if (!mask) continue;
@@ -1300,6 +1300,39 @@ export class ReclaimAnalysis {
         return { fn: chain[i]!, line: e.line, callee: e.callee, next: chain[i + 1]!, ...(through ? { through: [e.callee, ...through.chain] } : {}) };
       }
       near = def.file;
+    }
+    return null;
+  }
+
+  /**
+   * A function that allocates so (at least as much reclaim allowed as `needs`, its scopes applied) whenever it runs:
+   * an allocation of its own under no if-condition and with no label before it, or a call so made of a function
+   * that does (`depth` calls down). The chain to the allocation, or null. Unlike allocSummary(), an allocation a
+   * branch or a first-use test guards does not count.
+   */
+  private allocatesOnEntry(near: string, name: string, needs: "io" | "fs", depth: number): { mask: Mask; chain: string[] } | null {
+    const def = this.definitionFlow(near, name);
+    const t = def ? this.text(def.file) : undefined;
+    if (!def || t === undefined) return null;
+    const lines = treeLines(def.file, t);
+    for (const e of def.flow.events) {
+      // an exit before it (an early return, even an error one): not every run allocates
+      if (def.flow.exits.some((x) => x.how === "return" && x.line < e.line)) return null;
+      if (e.conditional || e.conds?.length || e.guards?.length) continue;
+      // a label above it: a jump may land past it
+      const x = stripLine(lines[e.line - 2] ?? "");
+      if (/^\s*[A-Za-z_]\w*\s*:(?!:)/.test(x) && !/^\s*default\s*:/.test(x)) return null;
+      const scopes = e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle");
+      if (e.info.kind === "alloc") {
+        const m = applyScopes(e.info.mask, scopes);
+        if (m.reclaim !== false && m.fs === true && (needs === "fs" || m.io === true)) return { mask: m, chain: [`${e.callee}(${e.info.gfpText ?? ""})`] };
+      } else if (e.info.kind === "call" && depth > 0 && /^[A-Za-z_]\w*$/.test(e.callee) && e.callee !== name) {
+        const sub = this.allocatesOnEntry(def.file, e.callee, needs, depth - 1);
+        if (sub) {
+          const m = applyScopes(sub.mask, scopes);
+          if (m.reclaim !== false && m.fs === true && (needs === "fs" || m.io === true)) return { mask: m, chain: [e.callee, ...sub.chain] };
+        }
+      }
     }
     return null;
   }

@@ -704,6 +704,12 @@ static int zed_init(struct zed_conn *c)
     expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", true]]);
     expect(f[0]!.message).toContain("zed_add_xprt() calls zed_create_xprt() at line 24, which allocates so (zed_create_xprt -> kzalloc(GFP_KERNEL)), before it calls zed_register_xprt() on this path");
   });
+  it("the function the link calls allocates only under a condition of its own: new", async () => {
+    const before = file(false, "\tx = zed_create_xprt(args);\n\tif (!x)\n\t\treturn -ENOMEM;\n");
+    const guarded = (t: string) => t.replace("\tstruct zed_xprt *x = kzalloc(sizeof(*x), GFP_KERNEL);\n", "\tstruct zed_xprt *x = args->spare;\n\n\tif (!x)\n\t\tx = kzalloc(sizeof(*x), GFP_KERNEL);\n");
+    const f = await reviewWithTree(new Map([["net/zed/xprt.c", guarded(before)]]), { files: [{ path: "net/zed/xprt.c", before: guarded(before), after: guarded(file(true, "\tx = zed_create_xprt(args);\n\tif (!x)\n\t\treturn -ENOMEM;\n")) }] }, [rule]);
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", false]]);
+  });
   it("the link creates the transport only under a condition: new", async () => {
     const f = await review("\tx = args->reuse;\n\tif (!x)\n\t\tx = zed_create_xprt(args);\n");
     expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", false]]);
