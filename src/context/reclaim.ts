@@ -1222,15 +1222,6 @@ export class ReclaimAnalysis {
       return site.ev.state.held.every((h) => !h.must || e.state.held.some((x) => x.must && sameHeld(x.entry, h.entry)));
     };
     const text = v.whole ? this.text(v.path) : undefined;
-    // a line between that is a label (a jump from above may land there, past the earlier allocation)
-    const labelBetween = (lines: readonly (string | undefined)[] | undefined, from: number, to: number) => {
-      if (!lines) return true;
-      for (let n = from + 1; n < to; n++) {
-        const t = stripLine(lines[n - 1] ?? "");
-        if (/^\s*[A-Za-z_]\w*\s*:(?!:)/.test(t) && !/^\s*default\s*:/.test(t)) return true;
-      }
-      return false;
-    };
     if (v.whole) {
       const lines = text !== undefined ? treeLines(v.path, text) : undefined;
       for (const e of this.unchangedAllocations(v)) {
@@ -1283,7 +1274,7 @@ export class ReclaimAnalysis {
       for (const e of def.flow.events) {
         if (e.line >= call.line) break;
         if (e.conditional || changed.has(e.line)) continue;
-        // an allocation of its own, or a call of a function that allocates so (allocSummary(): somewhere below it)
+        // an allocation of its own, or a call of a function that allocates so whenever it runs (allocatesOnEntry())
         // (a function the patch changes on the way down: what it allocates may be the patch's own new allocation)
         const summary = e.info.kind === "call" && e.callee !== chain[i + 1] && /^[A-Za-z_]\w*$/.test(e.callee) ? this.allocatesOnEntry(def.file, e.callee, needs, 2) : null;
         const through = summary && ![e.callee, ...summary.chain.slice(0, -1)].some((n) => this.post().some((p) => p.name === n && p.changed.size > 0)) ? summary : null;
@@ -1291,12 +1282,7 @@ export class ReclaimAnalysis {
         if (!mask) continue;
         const m = applyScopes(mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
         if (m.reclaim === false || m.fs !== true || (needs === "io" && m.io !== true)) continue;
-        let label = !lines;
-        for (let n = e.line + 1; n < call.line && !label; n++) {
-          const x = stripLine(lines![n - 1] ?? "");
-          if (/^\s*[A-Za-z_]\w*\s*:(?!:)/.test(x) && !/^\s*default\s*:/.test(x)) label = true;
-        }
-        if (label) continue;
+        if (labelBetween(lines, e.line, call.line)) continue;
         return { fn: chain[i]!, line: e.line, callee: e.callee, next: chain[i + 1]!, ...(through ? { through: [e.callee, ...through.chain] } : {}) };
       }
       near = def.file;
@@ -1306,7 +1292,7 @@ export class ReclaimAnalysis {
 
   /**
    * A function that allocates so (at least as much reclaim allowed as `needs`, its scopes applied) whenever it runs:
-   * an allocation of its own under no if-condition and with no label before it, or a call so made of a function
+   * an allocation of its own under no if-condition, with no return or goto before it, or a call so made of a function
    * that does (`depth` calls down). The chain to the allocation, or null. Unlike allocSummary(), an allocation a
    * branch or a first-use test guards does not count.
    */
@@ -1316,12 +1302,11 @@ export class ReclaimAnalysis {
     if (!def || t === undefined) return null;
     const lines = treeLines(def.file, t);
     for (const e of def.flow.events) {
-      // an exit before it (an early return, even an error one): not every run allocates
+      // an exit before it (an early return, even an error one), or a jump (which may land past it): not every run
+      // allocates
       if (def.flow.exits.some((x) => x.how === "return" && x.line < e.line)) return null;
+      if (lines.slice(def.flow.start - 1, e.line - 1).some((l) => /\bgoto\s+[A-Za-z_]\w*\s*;/.test(stripLine(l)))) return null;
       if (e.conditional || e.conds?.length || e.guards?.length) continue;
-      // a label above it: a jump may land past it
-      const x = stripLine(lines[e.line - 2] ?? "");
-      if (/^\s*[A-Za-z_]\w*\s*:(?!:)/.test(x) && !/^\s*default\s*:/.test(x)) return null;
       const scopes = e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle");
       if (e.info.kind === "alloc") {
         const m = applyScopes(e.info.mask, scopes);
@@ -3727,6 +3712,16 @@ export function firstChanged(changed: ReadonlySet<number>, from: number, to: num
 const linesCache = new Map<string, { text: string; lines: string[] }>();
 registerMemo("reclaim lines", linesCache);
 /** The matches of `re` (a global pattern of a call) in a file's text, each with the function it sits in. */
+/** A line between `from` and `to` (exclusive) that is a label: a jump from above may land there, past `from`. True without the lines. */
+function labelBetween(lines: readonly (string | undefined)[] | undefined, from: number, to: number): boolean {
+  if (!lines) return true;
+  for (let n = from + 1; n < to; n++) {
+    const t = stripLine(lines[n - 1] ?? "");
+    if (/^\s*[A-Za-z_]\w*\s*:(?!:)/.test(t) && !/^\s*default\s*:/.test(t)) return true;
+  }
+  return false;
+}
+
 function callSitesIn(file: string, text: string, fns: readonly ScanFunction[], re: RegExp): { file: string; fn: ScanFunction; line: number }[] {
   const out: { file: string; fn: ScanFunction; line: number }[] = [];
   // lines counted as the matches go (in order), not from the start of the text for each
