@@ -3102,7 +3102,24 @@ export class ReclaimAnalysis {
         if (!best || score > best.score || (score === best.score && dist < best.dist)) best = { e, v: p, score, dist };
       }
     }
-    return best ?? this.replacedIn(site);
+    return best ?? this.replacedIn(site) ?? this.onlyOfItsKind(site);
+  }
+
+  /**
+   * The allocation an added one replaces when the function calls that allocator nowhere else, before or after: the
+   * old side's one call of it, which the patch deletes (`info = kmem_cache_zalloc(info_cachep, GFP_KERNEL)` split
+   * into `inode_info = kmem_cache_zalloc(inode_info_cachep, GFP_KERNEL)` when the patch splits the structure).
+   */
+  private onlyOfItsKind(site: AllocSite): { e: FlowEvent; v: FnView } | null {
+    if (site.through || site.fn.flow.events.filter((e) => e.info.kind === "alloc" && e.callee === site.ev.callee).length !== 1) return null;
+    let found: { e: FlowEvent; v: FnView } | null = null;
+    for (const p of this.oldVersionsOf(site.fn)) {
+      const same = p.flow.events.filter((e) => e.info.kind === "alloc" && e.callee === site.ev.callee);
+      if (same.length === 0) continue;
+      if (same.length > 1 || found || !p.changed.has(same[0]!.line)) return null;
+      found = { e: same[0]!, v: p };
+    }
+    return found;
   }
 
   /**

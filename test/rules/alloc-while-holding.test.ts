@@ -1338,3 +1338,32 @@ static struct frob_map *frob_new_map(unsigned int n)
     expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[6, "warning", true]]);
   });
 });
+
+describe("alloc-while-holding: the function's only call of an allocator, moved by the patch", () => {
+  // written for this test: the resize allocates its map under the caller's lock before and after the patch; the
+  // patch moves the call below another statement and keeps the map in a field (a new lvalue, another size)
+  const resize = (body: string) => `// frob maps
+#include "frob.h"
+
+static int frob_resize(struct frob_fs *fs, unsigned int n)
+{
+	struct frob_map *m;
+
+${body}	if (!m)
+		return -ENOMEM;
+	frob_swap_map(fs, m);
+	return 0;
+}
+
+${FROB_GROW}`;
+  const before = resize("\tm = kvmalloc(n * sizeof(struct frob_map), GFP_KERNEL);\n\tfs->resizes++;\n");
+  const review = (after: string) =>
+    reviewWithTree(new Map([["fs/frob/shrink.c", CONDSHRINK(false)], ["fs/frob/map.c", before]]), { files: [{ path: "fs/frob/map.c", before, after }] }, [rule]);
+  it("is the same allocation: nothing new is said", async () => {
+    expect(await review(resize("\tfs->resizes++;\n\tfs->next = kvmalloc(n * sizeof(struct frob_map) + 8, GFP_KERNEL);\n\tm = fs->next;\n"))).toEqual([]);
+  });
+  it("a second call of the allocator beside it: which one was there is not known", async () => {
+    const f = await review(resize("\tfs->resizes++;\n\tfs->next = kvmalloc(n * sizeof(struct frob_map) + 8, GFP_KERNEL);\n\tfs->log = kvmalloc(64, GFP_KERNEL);\n\tm = fs->next;\n"));
+    expect(f.length).toBeGreaterThan(0);
+  });
+});
