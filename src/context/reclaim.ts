@@ -3111,15 +3111,33 @@ export class ReclaimAnalysis {
    * into `inode_info = kmem_cache_zalloc(inode_info_cachep, GFP_KERNEL)` when the patch splits the structure).
    */
   private onlyOfItsKind(site: AllocSite): { e: FlowEvent; v: FnView } | null {
-    if (site.through || site.fn.flow.events.filter((e) => e.info.kind === "alloc" && e.callee === site.ev.callee).length !== 1) return null;
+    if (site.through || this.allocsByCallee(site.fn).get(site.ev.callee)?.length !== 1) return null;
     let found: { e: FlowEvent; v: FnView } | null = null;
     for (const p of this.oldVersionsOf(site.fn)) {
-      const same = p.flow.events.filter((e) => e.info.kind === "alloc" && e.callee === site.ev.callee);
+      const same = this.allocsByCallee(p).get(site.ev.callee) ?? [];
       if (same.length === 0) continue;
       if (same.length > 1 || found || !p.changed.has(same[0]!.line)) return null;
       found = { e: same[0]!, v: p };
     }
     return found;
+  }
+
+  private allocsByCalleeMemo = new WeakMap<FnView, Map<string, FlowEvent[]>>();
+
+  /** A view's allocation events by allocator (once per view: a hunk of many allocations asks for each). */
+  private allocsByCallee(v: FnView): Map<string, FlowEvent[]> {
+    let m = this.allocsByCalleeMemo.get(v);
+    if (!m) {
+      m = new Map();
+      for (const e of v.flow.events) {
+        if (e.info.kind !== "alloc") continue;
+        const list = m.get(e.callee);
+        if (list) list.push(e);
+        else m.set(e.callee, [e]);
+      }
+      this.allocsByCalleeMemo.set(v, m);
+    }
+    return m;
   }
 
   /**
