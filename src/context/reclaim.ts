@@ -3106,12 +3106,15 @@ export class ReclaimAnalysis {
   }
 
   /**
-   * The allocation an added one replaces when the function calls that allocator nowhere else, before or after: the
-   * old side's one call of it, which the patch deletes (`info = kmem_cache_zalloc(info_cachep, GFP_KERNEL)` split
+   * The allocation an added one replaces when the function calls that allocator nowhere else, before or after, with
+   * a mask written out: the old side's one call of it, which the patch deletes (`info = kmem_cache_zalloc(info_cachep, GFP_KERNEL)` split
    * into `inode_info = kmem_cache_zalloc(inode_info_cachep, GFP_KERNEL)` when the patch splits the structure).
    */
   private onlyOfItsKind(site: AllocSite): { e: FlowEvent; v: FnView } | null {
-    if (site.through || this.allocsByCallee(site.fn).get(site.ev.callee)?.length !== 1) return null;
+    // (a mask written out: one given by a parameter or a variable is compared through its callers, maskBefore(), which
+    // pairing two different allocations would mislead)
+    const m = site.ev.info.mask;
+    if (site.through || site.maskLocal || m.fs === null || m.io === null || this.allocsByCallee(site.fn).get(site.ev.callee)?.length !== 1) return null;
     let found: { e: FlowEvent; v: FnView } | null = null;
     for (const p of this.oldVersionsOf(site.fn)) {
       const same = this.allocsByCallee(p).get(site.ev.callee) ?? [];
