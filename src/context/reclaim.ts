@@ -3175,12 +3175,16 @@ export class ReclaimAnalysis {
     const block = this.changeBlocks(site.fn.path).find((b) => b.added.has(site.ev.line));
     if (!block || block.deleted.size === 0) return null;
     if (site.fn.flow.events.filter((e) => e.info.kind === "alloc" && block.added.has(e.line)).length !== 1) return null;
-    // the old side of the function the deleted lines were in: the same name, or the name the old side gives them
-    // (a function the patch renames, `f()` -> `__f()` with a new `f()` around it, keeps its lines)
+    // the old side of the function the deleted lines were in: the same name, or, for a function the patch renames
+    // (`f()` -> `__f()` with a new `f()` around it: the old definition line deleted, the new one added), the name the
+    // old side gives them
     const oldPath = this.patch.files.find((f) => f.path === site.fn.path)?.oldPath ?? site.fn.path;
     const names = [site.fn.name];
-    for (const r of regionsOf(this.patch, "old"))
-      if ((r.file.oldPath ?? r.file.path) === oldPath && r.name && !names.includes(r.name) && r.lines.some((l) => block.deleted.has(l.line))) names.push(r.name);
+    const definedByPatch = (r: Region, name: string) => r.hasDefinition && r.lines.some((l) => l.changed && new RegExp(`(?:^|[^\\w])${name}\\s*\\(`).test(l.text));
+    const renamed = regionsOf(this.patch, "new").some((r) => r.file.path === site.fn.path && r.name === site.fn.name && definedByPatch(r, site.fn.name));
+    if (renamed)
+      for (const r of regionsOf(this.patch, "old"))
+        if ((r.file.oldPath ?? r.file.path) === oldPath && r.name && !names.includes(r.name) && definedByPatch(r, r.name) && r.lines.some((l) => block.deleted.has(l.line))) names.push(r.name);
     for (const p of names.flatMap((n) => this.preViewsOf(oldPath, n))) {
       const gone = p.flow.events.filter((e) => e.info.kind === "alloc" && block.deleted.has(e.line));
       if (gone.length === 1) return { e: gone[0]!, v: p };
