@@ -1277,11 +1277,9 @@ export class ReclaimAnalysis {
         // an allocation of its own, or a call of a function that allocates so whenever it runs (allocatesOnEntry())
         // (a function the patch changes on the way down: what it allocates may be the patch's own new allocation)
         const summary = e.info.kind === "call" && e.callee !== chain[i + 1] && /^[A-Za-z_]\w*$/.test(e.callee) ? this.allocatesOnEntry(def.file, e.callee, needs, 2) : null;
-        const through = summary && ![e.callee, ...summary.chain.slice(0, -1)].some((n) => this.post().some((p) => p.name === n && p.changed.size > 0)) ? summary : null;
+        const through = summary && ![e.callee, ...summary.chain.slice(0, -1)].some((n) => this.changedByPatch(n)) ? summary : null;
         const mask = e.info.kind === "alloc" ? e.info.mask : through?.mask;
-        if (!mask) continue;
-        const m = applyScopes(mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
-        if (m.reclaim === false || m.fs !== true || (needs === "io" && m.io !== true)) continue;
+        if (!mask || !allowsReclaimOf(applyScopes(mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle")), needs)) continue;
         if (labelBetween(lines, e.line, call.line)) continue;
         return { fn: chain[i]!, line: e.line, callee: e.callee, next: chain[i + 1]!, ...(through ? { through: [e.callee, ...through.chain] } : {}) };
       }
@@ -1300,26 +1298,38 @@ export class ReclaimAnalysis {
     const def = this.definitionFlow(near, name);
     const t = def ? this.text(def.file) : undefined;
     if (!def || t === undefined) return null;
+    const key = `${def.file}\0${name}\0${needs}\0${depth}`;
+    if (this.onEntryMemo.has(key)) return this.onEntryMemo.get(key)!;
+    // an exit (an early return, even an error one) or a jump (which may land past it) before the allocation: not
+    // every run allocates
     const lines = treeLines(def.file, t);
+    let stop = Math.min(def.flow.end + 1, ...def.flow.exits.filter((x) => x.how === "return").map((x) => x.line));
+    for (let n = def.flow.start; n < stop; n++) if (/\bgoto\s+[A-Za-z_]\w*\s*;/.test(stripLine(lines[n - 1] ?? ""))) stop = n;
+    let found: { mask: Mask; chain: string[] } | null = null;
     for (const e of def.flow.events) {
-      // an exit before it (an early return, even an error one), or a jump (which may land past it): not every run
-      // allocates
-      if (def.flow.exits.some((x) => x.how === "return" && x.line < e.line)) return null;
-      if (lines.slice(def.flow.start - 1, e.line - 1).some((l) => /\bgoto\s+[A-Za-z_]\w*\s*;/.test(stripLine(l)))) return null;
+      if (e.line > stop) break;
       if (e.conditional || e.conds?.length || e.guards?.length) continue;
       const scopes = e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle");
-      if (e.info.kind === "alloc") {
-        const m = applyScopes(e.info.mask, scopes);
-        if (m.reclaim !== false && m.fs === true && (needs === "fs" || m.io === true)) return { mask: m, chain: [`${e.callee}(${e.info.gfpText ?? ""})`] };
-      } else if (e.info.kind === "call" && depth > 0 && /^[A-Za-z_]\w*$/.test(e.callee) && e.callee !== name) {
-        const sub = this.allocatesOnEntry(def.file, e.callee, needs, depth - 1);
-        if (sub) {
-          const m = applyScopes(sub.mask, scopes);
-          if (m.reclaim !== false && m.fs === true && (needs === "fs" || m.io === true)) return { mask: m, chain: [e.callee, ...sub.chain] };
-        }
+      const sub = e.info.kind === "alloc" ? { mask: e.info.mask, chain: [`${e.callee}(${e.info.gfpText ?? ""})`] } : e.info.kind === "call" && depth > 0 && /^[A-Za-z_]\w*$/.test(e.callee) && e.callee !== name ? this.allocatesOnEntry(def.file, e.callee, needs, depth - 1) : null;
+      if (!sub) continue;
+      const m = applyScopes(sub.mask, scopes);
+      if (allowsReclaimOf(m, needs)) {
+        found = { mask: m, chain: e.info.kind === "alloc" ? sub.chain : [e.callee, ...sub.chain] };
+        break;
       }
     }
-    return null;
+    this.onEntryMemo.set(key, found);
+    return found;
+  }
+
+  private onEntryMemo = new Map<string, { mask: Mask; chain: string[] } | null>();
+
+  private changedFns: Set<string> | null = null;
+
+  /** A function the patch changes (a view of it with changed lines, in any file). */
+  private changedByPatch(name: string): boolean {
+    this.changedFns ??= new Set(this.post().filter((p) => p.changed.size > 0).map((p) => p.name));
+    return this.changedFns.has(name);
   }
 
   private shownMemo = new WeakMap<FnView, string[]>();
@@ -1906,8 +1916,7 @@ export class ReclaimAnalysis {
     const own = opsRole(reg.struct, reg.field);
     if (own) return { role: own.role, label: own.label, root: view.name, chain: [view.name], how: "ops-table", at: { file: view.path, line: reg.line } };
     for (const c of this.fieldCallSites(view.path, reg.struct, reg.field)) {
-      const t = this.text(c.file);
-      const flow = t !== undefined ? cachedFlows(`post:${c.file}`, t, this.wrappersOf(c.file)).get(c.fn.name) : undefined;
+      const flow = this.definitionFlow(c.file, c.fn.name)?.flow;
       if (!flow) continue;
       const caller: FnView = { path: c.file, name: c.fn.name, flow, image: "post", whole: true, changed: new Set(), signature: `${c.fn.name}(${c.fn.params})` };
       const r = this.directRole(c.file, c.fn.name, caller.signature) ?? this.memoRole(caller, undefined, users);
@@ -2384,6 +2393,16 @@ export class ReclaimAnalysis {
     const paths: CallerPath[] = [];
     const k = `${path}:${name}`;
     active.add(k);
+    // a caller's path, or the paths of its own callers through it (what they hold marked as the tree's when the
+    // caller is a fragment of a patch the tree does not apply to)
+    const addPath = (here: CallerPath, up: CallerFacts | null, upFromTree: boolean) => {
+      if (!up || up.paths.length === 0) {
+        paths.push(here);
+        return;
+      }
+      for (const u of up.paths.slice(0, 8))
+        paths.push({ ...here, chain: [...u.chain, ...here.chain], mustScopes: [...new Set([...u.mustScopes, ...here.mustScopes])], held: [...(upFromTree ? u.held.map((h) => ({ ...h, entry: { ...h.entry, fromTree: true } })) : u.held), ...here.held], handleParams: [...u.handleParams, ...here.handleParams] });
+    };
     // callers through an ops pointer of the code's own (`e->ops.init_sched(q, e)`): what they hold across the call;
     // and, with a tree, for a function exported to other modules, its callers in other directories (remoteUses())
     const remote = this.mode === "tree" && def && !def.fn.isStatic ? remoteCallers(this.remoteUses(path, name), name) : [];
@@ -2399,23 +2418,9 @@ export class ReclaimAnalysis {
         : flow?.events.find((e) => e.line === c.line && e.callee === called) ?? flow?.events.find((e) => e.callee === called);
       if (via && !ev) continue;
       const mustScopes = [...new Set([...(ev?.state.mustScopes ?? []).filter((s): s is ScopeKind => s !== "throttle"), ...(flow ? this.helperScopes(c.file, flow, c.line) : [])])];
-      const held = (ev?.state.held ?? []).map((h) => ({ ...h, entry: { ...h.entry, takenIn: c.fn.name, ...(c.file !== origin ? { takenInFile: c.file } : {}) } }));
-      const args = ev?.args ?? [];
-      const handleParams = paramsOfSignature(`f(${c.fn.params})`).flatMap((p) => {
-        const api = handleParam(p);
-        return api ? [{ api, param: paramName(p), fn: c.fn.name }] : [];
-      });
-      const here: CallerPath = { chain: [c.fn.name], args, file: c.file, line: c.line, mustScopes, held, handleParams };
+      const here: CallerPath = { chain: [c.fn.name], args: ev?.args ?? [], file: c.file, line: c.line, mustScopes, held: heldIn(ev?.state.held ?? [], c.fn.name, c.file, origin), handleParams: handleParamsOf(paramsOfSignature(`f(${c.fn.params})`), c.fn.name) };
       const ck = `${c.file}:${c.fn.name}`;
-      if (depth < 3 && !active.has(ck) && c.fn.name !== name) {
-        const up = this.callersUncached(c.file, c.fn.name, depth + 1, active, origin);
-        if (up.paths.length > 0) {
-          for (const u of up.paths.slice(0, 8))
-            paths.push({ chain: [...u.chain, c.fn.name], args, file: c.file, line: c.line, mustScopes: [...new Set([...u.mustScopes, ...mustScopes])], held: [...u.held, ...held], handleParams: [...u.handleParams, ...handleParams] });
-          continue;
-        }
-      }
-      paths.push(here);
+      addPath(here, depth < 3 && !active.has(ck) && c.fn.name !== name ? this.callersUncached(c.file, c.fn.name, depth + 1, active, origin) : null, false);
     }
     // a helper only the patch defines, in a file the tree does not apply it to: the patch's fragments that call it
     // (what their walk, seeded with the tree's state above them, holds at the call), then the tree's callers of
@@ -2425,20 +2430,9 @@ export class ReclaimAnalysis {
         const ev = f.flow.events.find((e) => e.callee === name);
         if (!ev || paths.length >= 32) continue;
         const mustScopes = [...new Set(ev.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle"))];
-        const held = ev.state.held.map((h) => ({ ...h, entry: { ...h.entry, takenIn: f.name, ...(f.path !== origin ? { takenInFile: f.path } : {}) } }));
-        const handleParams = f.flow.params.flatMap((p) => {
-          const api = handleParam(p);
-          return api ? [{ api, param: paramName(p), fn: f.name }] : [];
-        });
-        const here: CallerPath = { chain: [f.name], args: ev.args, file: f.path, line: ev.line, mustScopes, held, handleParams };
+        const here: CallerPath = { chain: [f.name], args: ev.args, file: f.path, line: ev.line, mustScopes, held: heldIn(ev.state.held, f.name, f.path, origin), handleParams: handleParamsOf(f.flow.params, f.name) };
         const fk = `${f.path}:${f.name}`;
-        const up = depth < 3 && !active.has(fk) && this.readInTree(f) ? this.callersUncached(f.path, f.name, depth + 1, active, origin) : null;
-        if (up && up.paths.length > 0) {
-          for (const u of up.paths.slice(0, 8))
-            paths.push({ chain: [...u.chain, f.name], args: ev.args, file: f.path, line: ev.line, mustScopes: [...new Set([...u.mustScopes, ...mustScopes])], held: [...u.held.map((h) => ({ ...h, entry: { ...h.entry, fromTree: true } })), ...held], handleParams: [...u.handleParams, ...handleParams] });
-          continue;
-        }
-        paths.push(here);
+        addPath(here, depth < 3 && !active.has(fk) && this.readInTree(f) ? this.callersUncached(f.path, f.name, depth + 1, active, origin) : null, true);
       }
     active.delete(k);
     let everyScope: ScopeKind[] = [];
@@ -2974,7 +2968,6 @@ export class ReclaimAnalysis {
     const out: { ev: AllocSite["ev"]; chain: string[]; pointer?: AllocSite["pointer"] }[] = [];
     const changed = this.changedIn(v);
     const touchedHeld = (e: FlowEvent) => e.state.held.some((h) => changed.has(h.entry.line));
-    const changedByPatch = (name: string) => this.post().some((p) => p.name === name && p.changed.size > 0);
     for (const e of v.flow.events) {
       if (e.info.kind !== "call") continue;
       if (!touchesLines(v.changed, e.line, e.endLine ?? e.line) && !touchedHeld(e)) continue;
@@ -2984,7 +2977,7 @@ export class ReclaimAnalysis {
         const field = e.callee.slice(2);
         const targets = this.pointerTargets(v, e);
         for (const t of targets.fns.slice(0, 64)) {
-          if (changedByPatch(t)) continue;
+          if (this.changedByPatch(t)) continue;
           const s = this.allocSummary(v.path, t, 3, new Set());
           if (s && maskRank(s.mask) > 0 && (!sum || maskRank(s.mask) > maskRank(sum.mask)))
             sum = { mask: s.mask, chain: [t, ...s.chain], pointer: { call: `${e.receiver ?? ""}->${field}`, struct: targets.struct, field, target: t } };
@@ -2992,7 +2985,7 @@ export class ReclaimAnalysis {
         if (!sum) continue;
       } else {
         // a callee the patch itself changes: its own allocations are judged where they are
-        if (changedByPatch(e.callee)) continue;
+        if (this.changedByPatch(e.callee)) continue;
         const s = this.allocSummary(v.path, e.callee, 3, new Set());
         if (!s) continue;
         sum = { mask: s.mask, chain: [e.callee, ...s.chain] };
@@ -3754,6 +3747,24 @@ export function firstChanged(changed: ReadonlySet<number>, from: number, to: num
 const linesCache = new Map<string, { text: string; lines: string[] }>();
 registerMemo("reclaim lines", linesCache);
 /** The matches of `re` (a global pattern of a call) in a file's text, each with the function it sits in. */
+/** A mask (its scopes applied) that lets reclaim do what `needs` names: enter the filesystem, and for "io" start IO. */
+function allowsReclaimOf(m: Mask, needs: "io" | "fs"): boolean {
+  return m.reclaim !== false && m.fs === true && (needs === "fs" || m.io === true);
+}
+
+/** What a caller holds at its call, each entry marked with the caller (and its file when it is not `origin`). */
+function heldIn(held: readonly { entry: HeldEntry; must: boolean }[], fn: string, file: string, origin: string): { entry: HeldEntry; must: boolean }[] {
+  return held.map((h) => ({ ...h, entry: { ...h.entry, takenIn: fn, ...(file !== origin ? { takenInFile: file } : {}) } }));
+}
+
+/** The transaction handles a function is given as parameters (handleParam()). */
+function handleParamsOf(params: readonly string[], fn: string): { api: string; param: string; fn: string }[] {
+  return params.flatMap((p) => {
+    const api = handleParam(p);
+    return api ? [{ api, param: paramName(p), fn }] : [];
+  });
+}
+
 /** A line between `from` and `to` (exclusive) that is a label: a jump from above may land there, past `from`. True without the lines. */
 function labelBetween(lines: readonly (string | undefined)[] | undefined, from: number, to: number): boolean {
   if (!lines) return true;

@@ -59,13 +59,15 @@ export const rule: Rule = {
     const reports: Report[] = [];
     for (const site of a.allocations()) {
       if (!site.added || a.unchanged(site)) continue;
+      // (the function's own earlier allocation does not depend on the role: looked for once per site)
+      let already: ReturnType<typeof a.alreadyAllocating> | undefined;
       for (const h of site.hazards) {
         // code a fence needs is alloc-in-fence-signalling's (any direct reclaim, not IO or FS recursion)
         if (h.kind !== "role" || h.needs === "reclaim") continue;
         const r = report(site, h as RoleHazard);
         // the function already allocates so on every path here, or a link of the role's chain does before it calls
         // on down: the patch adds a site to a hazard the path had
-        const already = a.alreadyAllocating(site);
+        if (already === undefined) already = a.alreadyAllocating(site);
         const above = already ? null : a.chainAllocating(site, h.role.chain, h.needs as "io" | "fs");
         if (already) {
           r.preExisting = true;
