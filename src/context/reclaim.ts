@@ -25,6 +25,7 @@ import {
   MAPPING_MASK_SOURCES,
   HANDLE_APIS,
   LAST_REFERENCE_TESTS,
+  DISK_NOT_LIVE_CALLS,
   WRITE_PATH_FIELDS,
   FILESYSTEM_TABLES,
   BLOCK_DRIVER_TABLES,
@@ -524,6 +525,22 @@ interface Crossed {
   field: string;
   fn: string;
 }
+/** A lock that is a member of an object (`&q->sysfs_lock`, `&dev.lock`), not a global. */
+function isMemberLock(key: LockKey): boolean {
+  return /->|\./.test(key.expr);
+}
+
+/**
+ * A caller path (outermost first) that runs through a call below which the disk is not live (DISK_NOT_LIVE_CALLS)
+ * above the function that took the lock (the path's own function when `takenIn` is not given).
+ */
+function belowNotLive(via: readonly string[] | null, takenIn: string | undefined): boolean {
+  if (!via) return false;
+  const at = takenIn === undefined ? via.length - 1 : via.lastIndexOf(takenIn);
+  if (at < 0) return false;
+  return via.slice(0, at).some((f) => Object.hasOwn(DISK_NOT_LIVE_CALLS, f));
+}
+
 /** A condition that is a last-reference test (LAST_REFERENCE_TESTS), `refcount_dec_and_test(&x->ref)`: true only on the release path. */
 const LAST_REFERENCE_RE = new RegExp(`^\\(?(?:${Object.keys(LAST_REFERENCE_TESTS).join("|")})\\(`);
 /** Whether an if-condition or guard holds only when the last reference was dropped (a double negation read as none). */
@@ -3614,9 +3631,12 @@ export class ReclaimAnalysis {
       // (a taker on the IO path only needs the IO to be waited for: __GFP_IO; those are collected only when needed)
       // (a lock a caller in another directory holds: what that directory's reclaim-side functions take)
       const remoteTakers = e.takenInFile && this.mode === "tree" && h.mask.fs !== false ? this.reclaimTakersOfDir(e.takenInFile) : [];
+      // a lock of an object, taken below the call that makes a disk live or the one that marks it dead: no IO reclaim
+      // issues waits there for the queue's unfreeze, so a taker inside that freeze is not waited for by reclaim here
+      const notLive = e.key !== undefined && isMemberLock(e.key) && belowNotLive(h.via, e.takenIn);
       const taker = e.key
         ? ((h.mask.fs !== false ? takers.find((t) => same(t) && (t.role !== null || t.primed)) ?? remoteTakers.find((t) => same(t) && t.role !== null) : undefined) ??
-          (h.mask.io !== false ? takers.find((t) => same(t) && t.underFreeze) ?? this.ioTakers().find(same) : undefined) ??
+          (h.mask.io !== false ? takers.find((t) => same(t) && t.underFreeze && !notLive) ?? this.ioTakers().find(same) : undefined) ??
           null)
         : null;
       if (h.mask.fs === false && !taker) continue;
@@ -3657,6 +3677,8 @@ export function ioPathTaker(t: ReclaimTaker): boolean {
 /** Sleeping locks a function takes while a request queue is frozen (reclaim's IO to the queue waits for their holders). */
 function frozenTakers(file: string, name: string, flow: FunctionFlow): ReclaimTaker[] {
   const out: ReclaimTaker[] = [];
+  // a disk's deletion marks it dead before it freezes the queue: new IO to it fails instead of waiting (DISK_NOT_LIVE_CALLS)
+  if (Object.hasOwn(DISK_NOT_LIVE_CALLS, name)) return out;
   for (const e of flow.events) {
     if (e.info.kind !== "lock" || e.info.op !== "acquire" || !isSleepingLock(e.info.lock) || e.info.lock === "freeze") continue;
     const fz = e.state.held.find((h) => h.entry.what === "lock" && h.entry.lock === "freeze");

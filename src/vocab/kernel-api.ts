@@ -171,6 +171,19 @@ export const LAST_REFERENCE_TESTS: Readonly<Record<string, Provenance>> = {
 };
 
 /**
+ * Calls below which a disk's request queue takes no IO that waits for its unfreeze. Before device_add_disk()
+ * returns, no filesystem, swap device or other opener has the disk, and its deletion (del_gendisk(), which freezes
+ * the queue and takes its locks) cannot run; del_gendisk() marks the disk dead before it takes the queue's locks, and
+ * a new bio to a dead disk fails in bio_queue_enter() instead of waiting for the unfreeze. A lock of that queue held
+ * below such a call is not one a frozen queue's IO waits for.
+ */
+export const DISK_NOT_LIVE_CALLS: Readonly<Record<string, Provenance>> = {
+  device_add_disk: { src: "block/genhd.c device_add_disk() (the disk is announced, and can be opened, at its end)" },
+  add_disk: { src: "include/linux/blkdev.h add_disk() (calls device_add_disk())" },
+  del_gendisk: { src: "block/genhd.c del_gendisk() (__blk_mark_disk_dead() sets GD_DEAD before blk_unregister_queue()); block/blk-core.c __bio_queue_enter() (fails with -ENODEV on GD_DEAD)" },
+};
+
+/**
  * Substrings every allocator name (and every gfp mask word) contains: a
  * prefilter for diff-only review that never drops a patch with an allocation.
  */

@@ -390,6 +390,12 @@ describe("alloc-while-holding: a lock taken elsewhere inside a queue freeze", ()
     expect(await reviewWithTree(tree("GFP_NOIO"), { files: [{ path: "drivers/wq/wq_core.c", before: wqCore("GFP_NOIO", false), after: wqCore("GFP_NOIO", true) }] }, [rule])).toEqual([]);
   });
 
+  it("quiet when only a disk's deletion takes the lock inside its freeze (the disk is marked dead first: new IO fails, it does not wait)", async () => {
+    const deletion = new Map([["drivers/wq/wq_sysfs.c", WQ_SYSFS.replace("static ssize_t wq_depth_store(struct wq_disk *disk, const char *page, size_t len)", "ssize_t del_gendisk(struct wq_disk *disk, const char *page, size_t len)")], ["drivers/wq/wq_core.c", wqCore("GFP_KERNEL", false)]]);
+    const f = await reviewWithTree(deletion, { files: [{ path: "drivers/wq/wq_core.c", before: wqCore("GFP_KERNEL", false), after: wqCore("GFP_KERNEL", true) }] }, [rule]);
+    expect(f.filter((x) => x.severity !== "info")).toEqual([]);
+  });
+
   it("quiet when nothing takes the lock inside a freeze", async () => {
     const unfrozen = new Map([["drivers/wq/wq_sysfs.c", WQ_SYSFS.replace("\tblk_mq_freeze_queue(q);\n", "").replace("\tblk_mq_unfreeze_queue(q);\n", "")], ["drivers/wq/wq_core.c", wqCore("GFP_KERNEL", false)]]);
     expect(await reviewWithTree(unfrozen, { files: [{ path: "drivers/wq/wq_core.c", before: wqCore("GFP_KERNEL", false), after: wqCore("GFP_KERNEL", true) }] }, [rule])).toEqual([]);
@@ -1365,5 +1371,69 @@ ${FROB_GROW}`;
   it("a second call of the allocator beside it: which one was there is not known", async () => {
     const f = await review(resize("\tfs->resizes++;\n\tfs->next = kvmalloc(n * sizeof(struct frob_map) + 8, GFP_KERNEL);\n\tfs->log = kvmalloc(64, GFP_KERNEL);\n\tm = fs->next;\n"));
     expect(f.length).toBeGreaterThan(0);
+  });
+});
+
+// A lock of the queue taken below the call that makes the disk live: the disk's deletion, which freezes the queue and
+// takes the lock, cannot run yet, and no filesystem or swap sends it the IO reclaim issues. Below the deletion, which
+// marks the disk dead first, a new bio fails instead of waiting for the unfreeze.
+type WqCaller = "device_add_disk" | "del_gendisk" | "wq_stats_reset_store";
+const CALLER_SIGNATURE: Record<WqCaller, string> = {
+  device_add_disk: "int device_add_disk(struct device *parent, struct wq_disk *disk, const struct attribute_group **groups)",
+  del_gendisk: "int del_gendisk(struct wq_disk *disk)",
+  wq_stats_reset_store: "static ssize_t wq_stats_reset_store(struct wq_disk *disk, const char *page, size_t len)",
+};
+const WQ_REGISTER = (caller: WqCaller) => `// widget queue registration
+#include "wq.h"
+
+static int wq_register_queue(struct wq_disk *disk)
+{
+	int ret;
+
+	mutex_lock(&disk->state_mutex);
+	ret = wq_stats_register(disk);
+	mutex_unlock(&disk->state_mutex);
+	return ret;
+}
+
+${CALLER_SIGNATURE[caller]}
+{
+	int ret;
+
+	ret = wq_register_queue(disk);
+	if (ret)
+		return ret;
+	wq_announce(disk);
+	return 0;
+}
+`;
+const wqStats = (alloc: boolean) => `// widget queue statistics
+#include "wq.h"
+
+int wq_stats_register(struct wq_disk *disk)
+{
+${alloc ? "\tdisk->stats = kzalloc(sizeof(*disk->stats), GFP_KERNEL);\n\tif (!disk->stats)\n\t\treturn -ENOMEM;\n" : ""}	disk->stats_on = true;
+	return 0;
+}
+`;
+describe("alloc-while-holding: a queue lock held below the call that makes the disk live", () => {
+  const tree = (caller: WqCaller) =>
+    new Map([["block/wq_sysfs.c", WQ_SYSFS], ["block/wq_register.c", WQ_REGISTER(caller)], ["block/wq_stats.c", wqStats(false)]]);
+  const patch = { files: [{ path: "block/wq_stats.c", before: wqStats(false), after: wqStats(true) }] };
+
+  it("held by a store on a live disk: warned (reclaim's IO to the frozen queue waits on the lock)", async () => {
+    const f = await reviewWithTree(tree("wq_stats_reset_store"), patch, [rule]);
+    expect(f.map((x) => [x.file, x.line, x.severity, x.messageId])).toEqual([["block/wq_stats.c", 6, "warning", "lockUnderFreeze"]]);
+    expect(f[0]!.message).toContain("wq_depth_store() takes it with q frozen");
+  });
+
+  it("held only below device_add_disk(): no warning", async () => {
+    const f = await reviewWithTree(tree("device_add_disk"), patch, [rule]);
+    expect(f.filter((x) => x.severity !== "info")).toEqual([]);
+  });
+
+  it("held only below del_gendisk(): no warning", async () => {
+    const f = await reviewWithTree(tree("del_gendisk"), patch, [rule]);
+    expect(f.filter((x) => x.severity !== "info")).toEqual([]);
   });
 });
