@@ -992,6 +992,11 @@ export const OPS_ROLES: Readonly<Record<string, Readonly<Record<string, OpsField
     eh_host_reset_handler: { role: "io-error", label: "scsi_host_template.eh_host_reset_handler", src: "include/scsi/scsi_host.h" },
     eh_timed_out: { role: "io-error", label: "scsi_host_template.eh_timed_out", src: "include/scsi/scsi_host.h" },
   },
+  // a transport's own error handling (libata's, libsas's) runs in place of the midlayer's, in the host's error handler
+  // thread while the host is in recovery and its IO waits
+  scsi_transport_template: {
+    eh_strategy_handler: { role: "io-error", label: "scsi_transport_template.eh_strategy_handler", src: "include/scsi/scsi_transport.h; drivers/scsi/scsi_error.c scsi_error_handler() calls it instead of scsi_unjam_host()" },
+  },
   address_space_operations: {
     writepage: { role: "writeback", label: "address_space_operations.writepage", src: "include/linux/fs.h" , inReclaim: true },
     writepages: { role: "writeback", label: "address_space_operations.writepages", src: "include/linux/fs.h" },
@@ -1052,6 +1057,7 @@ export const FIELD_ROLES: Readonly<Record<string, OpsField>> = {
   eh_target_reset_handler: OPS_ROLES.scsi_host_template!.eh_target_reset_handler!,
   eh_bus_reset_handler: OPS_ROLES.scsi_host_template!.eh_bus_reset_handler!,
   eh_host_reset_handler: OPS_ROLES.scsi_host_template!.eh_host_reset_handler!,
+  eh_strategy_handler: OPS_ROLES.scsi_transport_template!.eh_strategy_handler!,
   evict_inode: OPS_ROLES.super_operations!.evict_inode!,
   release_folio: OPS_ROLES.address_space_operations!.release_folio!,
   writepages: OPS_ROLES.address_space_operations!.writepages!,

@@ -2013,3 +2013,44 @@ static const struct scsi_host_template mu_sht = {
     expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", false]]);
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: a transport's own error handler (scsi_transport_template.eh_strategy_handler)", () => {
+  // written for this test, modelled on a transport class whose error handling runs in place of the midlayer's
+  const transport = (field: string, helperBody: string) => `static int lark_read_id(struct lark_dev *dev)
+{
+	u16 *id;
+
+${helperBody}	return lark_exec_internal(dev, LARK_CMD_ID);
+}
+
+static void lark_scsi_error(struct Scsi_Host *host)
+{
+	struct lark_port *ap = lark_shost_to_port(host);
+
+	lark_read_id(ap->dev);
+}
+
+struct scsi_transport_template *lark_attach_transport(void)
+{
+	struct lark_internal *i = kzalloc(sizeof(*i), GFP_KERNEL);
+
+	if (!i)
+		return NULL;
+	i->t.${field} = lark_scsi_error;
+	return &i->t;
+}
+`;
+  const path = "drivers/ata/lark-transport.c";
+  const alloc = "\tid = kmalloc(LARK_ID_LEN, GFP_KERNEL);\n\tif (!id)\n\t\treturn -ENOMEM;\n";
+  const run = (field: string) => reviewWithTree(new Map([[path, transport(field, "")]]), { files: [{ path, before: transport(field, ""), after: transport(field, alloc) }] }, [rule]);
+
+  it("warns: the transport's error handler calls the helper while the host is in recovery", async () => {
+    const f = await run("eh_strategy_handler");
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("lark_scsi_error() (scsi_transport_template.eh_strategy_handler)");
+  });
+
+  it("is quiet when the function is registered for a field without a role", async () => {
+    expect(await run("user_scan")).toEqual([]);
+  });
+});
