@@ -2605,27 +2605,36 @@ export class ReclaimAnalysis {
    * scopes open on every path at all of its calls of the next link (none for a link called through a pointer or a
    * macro, or not found in the directories read).
    */
-  private scopesOnChain(v: FnView, chain: readonly string[]): ScopeKind[] {
+  scopesOnChain(v: FnView, chain: readonly string[]): ScopeKind[] {
     const out = new Set<ScopeKind>();
     let near = v.path;
     for (let i = chain.length - 2; i >= 0; i--) {
-      // (a static function of another file of the directory is the link when it is the directory's only definition)
-      const defs = this.dir(near).defs.get(chain[i]!) ?? [];
+      // (a static function of another file of the directory is the link when it is the directory's only definition;
+      // a link the tree does not have, or without a tree: the patch's own lines of it)
+      const defs = this.facts ? this.dir(near).defs.get(chain[i]!) ?? [] : [];
       const only = defs.length === 1 ? defs[0]! : null;
-      const def = this.definitionFlow(near, chain[i]!) ?? (only ? this.definitionFlow(only.file, chain[i]!) : null);
-      if (!def) break;
-      const calls = def.flow.events.filter((e) => e.callee === chain[i + 1]);
-      if (calls.length > 0) {
-        // (with the scopes a helper opened and returned above the call: `ctx = foo_writepages_down_read(sb);` whose
-        // definition returns memalloc_nofs_save(), helperScopes())
-        const at = (c: FlowEvent) => [...c.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"), ...this.helperScopes(def.file, def.flow, c.line)];
-        const first = at(calls[0]!);
-        const every = first.filter((k) => calls.every((c) => at(c).includes(k)));
-        for (const k of every) out.add(k);
-      }
-      near = def.file;
+      const def = this.facts ? this.definitionFlow(near, chain[i]!) ?? (only ? this.definitionFlow(only.file, chain[i]!) : null) : null;
+      const links = def ? [def] : this.patchLinks(near, chain[i]!);
+      if (links.length === 0) break;
+      // (with the scopes a helper opened and returned above the call: `ctx = foo_writepages_down_read(sb);` whose
+      // definition returns memalloc_nofs_save(), helperScopes())
+      const calls = links.flatMap((l) => l.flow.events.filter((e) => e.callee === chain[i + 1]).map((c) => [...c.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"), ...this.helperScopes(l.file, l.flow, c.line)]));
+      if (calls.length > 0) for (const k of calls[0]!) if (calls.every((c) => c.includes(k))) out.add(k);
+      near = links[0]!.file;
     }
     return [...out];
+  }
+
+  /**
+   * The patch's own lines of a link `name` the tree does not have (or without a tree): its post-image views in `near`'s
+   * file or, when that file has none, in the one file of the patch that has it. A scope they show open on every path
+   * to a call holds there whatever the lines not shown do.
+   */
+  private patchLinks(near: string, name: string): { file: string; flow: FunctionFlow }[] {
+    const views = this.post().filter((w) => w.name === name);
+    const here = views.filter((w) => w.path === near);
+    const files = new Set(views.map((w) => w.path));
+    return (here.length > 0 ? here : files.size === 1 ? views : []).map((w) => ({ file: w.path, flow: w.flow }));
   }
 
   /** The path walk of the directory's definition of `name` (as definitionOf() finds it), with the file it is in. */
@@ -3573,7 +3582,7 @@ export class ReclaimAnalysis {
       const along = idx >= 0 ? this.maskAlongChain(v.path, idx, role.chain) : null;
       // (and the scopes the chain's own links hold across their calls down it: a workspace allocator called inside
       // memalloc_nofs_save() by the function that hands workspaces to writeback)
-      const linkScopes = this.facts && role.chain.length > 1 ? this.scopesOnChain(v, role.chain) : [];
+      const linkScopes = role.chain.length > 1 ? this.scopesOnChain(v, role.chain) : [];
       const onPath = applyScopes(along ? { ...along.mask, text: ev.info.mask.text, name: null } : effective, [...(along ? [...must, ...callerScopes] : []), ...linkScopes]);
       // a ->writepage no flusher runs (UNTAGGED_DIRTY): page reclaim calls it itself, under PF_MEMALLOC, and never
       // waits for another task running it

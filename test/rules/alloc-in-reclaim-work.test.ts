@@ -35,6 +35,15 @@ static int zed_init(struct zed_dev *zd)
 `;
 const alloc = (mask: string) => `\tr = kzalloc(sizeof(*r), ${mask});\n\tif (!r)\n\t\treturn -ENOMEM;\n`;
 const before = file("WQ_MEM_RECLAIM", "\tr = NULL;\n");
+// the work function runs its calls with PF_MEMALLOC_NOIO set by hand (as file-backed block drivers' workers do), or
+// sets it only after the call
+const noioWork = (text: string, after = false) =>
+  text.replace(
+    "\tzed_reset_zone(zd, zd->next);\n",
+    after
+      ? "\tunsigned int pflags = current->flags;\n\n\tzed_reset_zone(zd, zd->next);\n\tcurrent->flags |= PF_LOCAL_THROTTLE | PF_MEMALLOC_NOIO;\n\tzed_flush(zd);\n\tcurrent_restore_flags(pflags, PF_LOCAL_THROTTLE | PF_MEMALLOC_NOIO);\n"
+      : "\tunsigned int pflags = current->flags;\n\n\tcurrent->flags |= PF_LOCAL_THROTTLE | PF_MEMALLOC_NOIO;\n\tzed_reset_zone(zd, zd->next);\n\tcurrent_restore_flags(pflags, PF_LOCAL_THROTTLE | PF_MEMALLOC_NOIO);\n",
+  );
 
 ruleTester(rule, {
   valid: [
@@ -42,10 +51,12 @@ ruleTester(rule, {
     { name: "GFP_NOIO in the work", patch: { files: [{ path: "drivers/md/zed.c", before, after: file("WQ_MEM_RECLAIM", alloc("GFP_NOIO")) }] } },
     { name: "the queue has no WQ_MEM_RECLAIM", patch: { files: [{ path: "drivers/md/zed.c", before: file("WQ_UNBOUND", "\tr = NULL;\n"), after: file("WQ_UNBOUND", alloc("GFP_KERNEL")) }] } },
     { name: "a NOIO scope over the allocation", patch: { files: [{ path: "drivers/md/zed.c", before, after: file("WQ_MEM_RECLAIM", `\tunsigned int noio = memalloc_noio_save();\n\n${alloc("GFP_KERNEL").replace("\t\treturn -ENOMEM;\n", "\t\tr = ERR_PTR(-ENOMEM);\n")}\tmemalloc_noio_restore(noio);\n`) }] } },
+    { name: "a new file whose work function sets PF_MEMALLOC_NOIO around the call down to the allocation", patch: { files: [{ path: "drivers/md/zed.c", before: null, after: noioWork(file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL"))) }] } },
     { name: "the allocation was already there and the patch does not touch its line", patch: { files: [{ path: "drivers/md/zed.c", before: file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL")), after: file("WQ_MEM_RECLAIM | WQ_UNBOUND", alloc("GFP_KERNEL")) }] } },
   ],
   invalid: [
     { name: "kzalloc(GFP_KERNEL) in a function the WQ_MEM_RECLAIM work calls (a new file: the binding and queueing in view)", patch: { files: [{ path: "drivers/md/zed.c", before: null, after: file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL")) }] }, errors: [{ messageId: "inReclaimWork", line: 11, severity: "warning" }] },
+    { name: "the work function sets PF_MEMALLOC_NOIO only after the call down to the allocation", patch: { files: [{ path: "drivers/md/zed.c", before: null, after: noioWork(file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL")), true) }] }, errors: [{ messageId: "inReclaimWork", line: 11, severity: "warning" }] },
     { name: "GFP_NOFS still lets reclaim start IO", patch: { files: [{ path: "drivers/md/zed.c", before: null, after: file("WQ_MEM_RECLAIM", alloc("GFP_NOFS")) }] }, errors: [{ messageId: "inReclaimWork", line: 11 }] },
     { name: "a flags macro with WQ_MEM_RECLAIM", patch: { files: [{ path: "drivers/md/zed.c", before: null, after: file("ZED_WQ_FLAGS", alloc("GFP_KERNEL")).replace("static struct", "#define ZED_WQ_FLAGS (WQ_MEM_RECLAIM | WQ_UNBOUND)\n\nstatic struct") }] }, errors: [{ messageId: "inReclaimWork", line: 13 }] },
   ],
@@ -57,6 +68,12 @@ describe("alloc-in-reclaim-work findings", () => {
     const f = await reviewWithTree(new Map([["drivers/md/zed.c", was]]), { files: [{ path: "drivers/md/zed.c", before: was, after: was.replace("kzalloc(sizeof(*r), GFP_KERNEL)", "kzalloc(sizeof(*r) + zd->extra, GFP_KERNEL)") }] }, [rule]);
     expect(f.map((x) => [x.line, x.severity, x.preExisting])).toEqual([[11, "warning", true]]);
     expect(f[0]!.message).toContain("it allocated so before too");
+  });
+
+  it("with the tree: a work function that sets PF_MEMALLOC_NOIO around its call down covers the helper's allocation on the work's path (another caller, outside the work, has no scope)", async () => {
+    const other = "\nstatic int zed_reset_all(struct zed_dev *zd)\n{\n\treturn zed_reset_zone(zd, zd->first);\n}\n";
+    const noio = noioWork(before) + other;
+    expect(await reviewWithTree(new Map([["drivers/md/zed.c", noio]]), { files: [{ path: "drivers/md/zed.c", before: noio, after: noioWork(file("WQ_MEM_RECLAIM", alloc("GFP_KERNEL"))) + other }] }, [rule])).toEqual([]);
   });
 
   it("names the queue and the chain from the work function", async () => {

@@ -5,6 +5,7 @@
 // when no worker can be created); work that then waits for reclaim's IO
 // waits for itself. Found by the workqueue analysis: the binding (INIT_WORK)
 // and the queueing, and the queue's flags read where it is allocated.
+import { applyScopes } from "../../context/gfp.js";
 import { reclaimAnalysis } from "../../context/reclaim.js";
 import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
@@ -30,7 +31,7 @@ export const rule: Rule = {
       quiet:
         "A buffer allocated only while its field is empty (`if (!x->buf)`) is said at info: it is allocated on first use, not each time the work runs. " +
         "Allocations on lines the patch does not touch (a call it rewrites with the same mask is reported as pre-existing, and so is an allocation the work already makes on its path: its function's own before it on every path, or a link of the work's chain that allocates so, or calls a function that always does, under no if-condition before it calls on down), masks relaxed from a stricter one (nofs-to-kernel speaks), GFP_NOFS in a filesystem's work (a directory that registers super or address-space operations and no block-device ones: its writeback is what waits, and NOFS keeps reclaim out of it), masks without __GFP_IO or under a NOIO scope (the function's, a " +
-        "caller's or a handle's), queues whose flags are not known (said by other rules), audits of existing code, and " +
+        "caller's, a handle's, or one a link of the work's chain holds across its call down it), queues whose flags are not known (said by other rules), audits of existing code, and " +
         "allocations another rule already warns on.",
     },
     messages: {
@@ -65,10 +66,13 @@ export const rule: Rule = {
       if (!work || work.kind !== "wq" || !work.queue || work.queue.flags.memReclaim !== true) continue;
       // GFP_NOFS in a filesystem's work: what waits on it is the filesystem's writeback, which NOFS keeps reclaim
       // out of (block IO reclaim issues does not wait on it; a block driver's work needs NOIO)
-      if (site.effective.fs === false && a.filesystemSide(site.fn.path) && (!work.queue.at || a.filesystemSide(work.queue.at.file))) continue;
-      // a mask given as a parameter: what the work's own chain of calls passes (another caller's mask is not this path's)
+      // a mask given as a parameter: what the work's own chain of calls passes (another caller's mask is not this path's),
+      // under the scopes the chain's links hold across their calls down it (a work function that sets
+      // PF_MEMALLOC_NOIO, or opens memalloc_noio_save(), before it calls on)
       const along = a.maskOnChain(site, work.chain);
-      if (along && (along.mask.reclaim === false || along.mask.io !== true)) continue;
+      const onChain = applyScopes(along?.mask ?? site.effective, a.scopesOnChain(site.fn, work.chain));
+      if (onChain.reclaim === false || onChain.io !== true) continue;
+      if (onChain.fs === false && a.filesystemSide(site.fn.path) && (!work.queue.at || a.filesystemSide(work.queue.at.file))) continue;
       const k = `${site.fn.path}:${site.at}`;
       if (seen.has(k)) continue;
       seen.add(k);
