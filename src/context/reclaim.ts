@@ -22,6 +22,7 @@ import {
   WRITEBACK_MARKS,
   allocationNeedles,
   FIELD_ROLES,
+  CORE_PATH_FUNCTIONS,
   MAPPING_MASK_SOURCES,
   HANDLE_APIS,
   LAST_REFERENCE_TESTS,
@@ -103,7 +104,8 @@ export interface RoleFact {
   root: string;
   /** From the root down to the function asked about. */
   chain: string[];
-  how: "ops-table" | "signature";
+  /** "core": a function of the kernel's own IO path the vocabulary names (CORE_PATH_FUNCTIONS), in its file. */
+  how: "ops-table" | "signature" | "core";
   /** Where the registration was seen. */
   at?: { file: string; line: number };
   /**
@@ -1563,6 +1565,8 @@ export class ReclaimAnalysis {
   private directRole(path: string, name: string, signature: string | null): RoleFact | null {
     const regs = this.facts ? this.registrations(path, name) : this.patchRegistrations(name);
     if (regs.length > 0) return regs[0]!;
+    const core = Object.hasOwn(CORE_PATH_FUNCTIONS, name) ? CORE_PATH_FUNCTIONS[name]! : null;
+    if (core && core.file === path) return { role: core.role, label: core.label, root: name, chain: [name], how: "core", ...(core.inReclaim ? { inReclaim: true } : {}) };
     if (signature) {
       const s = signatureRole(signature);
       // a guess by a signature helpers share, when the patch shows the function called by name and never handed

@@ -1045,6 +1045,16 @@ export const OPS_ROLES: Readonly<Record<string, Readonly<Record<string, OpsField
   },
 };
 
+/**
+ * Functions of the kernel's own IO paths that no ops table registers, each with the one file that defines it: their
+ * role is the role of everything they call. Every bio, writeback's and swap's included, is submitted through
+ * submit_bio_noacct() and __submit_bio() before it reaches a driver's ->submit_bio or blk_mq_submit_bio().
+ */
+export const CORE_PATH_FUNCTIONS: Readonly<Record<string, OpsField & { file: string }>> = {
+  submit_bio_noacct: { role: "io-submit", label: "the block layer's bio submission", file: "block/blk-core.c", src: "block/blk-core.c submit_bio_noacct() (submit_bio() calls it)" },
+  __submit_bio: { role: "io-submit", label: "the block layer's bio submission", file: "block/blk-core.c", src: "block/blk-core.c __submit_bio() (every bio, before the driver's ->submit_bio or blk_mq_submit_bio())" },
+};
+
 /** Fields whose name alone says the role (no other ops table in the kernel uses the name). */
 export const FIELD_ROLES: Readonly<Record<string, OpsField>> = {
   queue_rq: OPS_ROLES.blk_mq_ops!.queue_rq!,

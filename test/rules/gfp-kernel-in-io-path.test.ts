@@ -2054,3 +2054,34 @@ struct scsi_transport_template *lark_attach_transport(void)
     expect(await run("user_scan")).toEqual([]);
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: the block layer's own bio submission (no ops table registers it)", () => {
+  // written for this test, modelled on the block core handing every bio to an encryption preparation step
+  const core = `static void __submit_bio(struct bio *bio)
+{
+	if (unlikely(!blk_tint_bio_prep(bio)))
+		return;
+	blk_mq_submit_bio(bio);
+}
+`;
+  const tint = (body: string) => `bool blk_tint_bio_prep(struct bio *bio)
+{
+	struct blk_tint_ctx *tc;
+
+${body}	return blk_tint_apply(bio, tc);
+}
+`;
+  const alloc = "\ttc = kzalloc(sizeof(*tc), GFP_KERNEL);\n\tif (!tc)\n\t\treturn false;\n";
+  const run = (corePath: string) =>
+    reviewWithTree(new Map([[corePath, core], ["block/blk-tint.c", tint("\ttc = NULL;\n")]]), { files: [{ path: "block/blk-tint.c", before: tint("\ttc = NULL;\n"), after: tint(alloc) }] }, [rule]);
+
+  it("warns: every bio, writeback's and swap's too, goes through __submit_bio() in block/blk-core.c", async () => {
+    const f = await run("block/blk-core.c");
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("__submit_bio() (the block layer's bio submission) through __submit_bio -> blk_tint_bio_prep");
+  });
+
+  it("is quiet for a function of that name in another file (only the block core's is the submission path)", async () => {
+    expect(await run("block/blk-tint-core.c")).toEqual([]);
+  });
+});

@@ -89,7 +89,7 @@ function report(site: AllocSite, h: RoleHazard): Report {
   const fn = site.fn.name;
   const role = h.role;
   const runsAs =
-    role.chain.length > 1 ? `is reached from ${roleText(role)} through ${chainText(role.chain)}` : `is ${role.how === "signature" ? role.label : `${role.label} (registered at ${role.at?.file}:${role.at?.line})`}`;
+    role.chain.length > 1 ? `is reached from ${roleText(role)} through ${chainText(role.chain)}` : `is ${role.how !== "ops-table" ? role.label : `${role.label} (registered at ${role.at?.file}:${role.at?.line})`}`;
   const unknowns: string[] = [];
   if (site.entryUnknown) unknowns.push(`whether a memalloc_${h.needs === "io" ? "noio" : "nofs"}_save() scope is open above the lines shown (the start of ${fn}() is not in the patch)`);
   if (!h.maskKnown) unknowns.push(h.maskFrom ? `the mask ${site.mask.text} on this path: ${h.maskFrom}` : `the mask ${site.mask.text}: it comes from ${fn}()'s caller`);
