@@ -1203,12 +1203,15 @@ export class ReclaimAnalysis {
       }
     }
     // moved down: a function the patch makes call this one on every path deleted such an allocation (the helper
-    // it now calls allocates for it)
+    // it now calls allocates for it); for a call of a function that allocates, a deleted call of that same function
+    // under no if-condition (the callers' `alloc_req(size)` now made inside a wrapper they call)
+    const sameCall = (g: FnView) =>
+      site.through ? g.flow.events.find((e) => e.callee === site.ev.callee && (e.conds?.length ?? 0) === 0 && g.changed.has(e.line)) ?? null : null;
     for (const caller of this.post()) {
       if (caller.name === v.name || !caller.flow.events.some((e) => e.callee === v.name && (e.conds?.length ?? 0) === 0)) continue;
       for (const old of this.preViewsOf(caller.path, caller.name)) {
         if (old.flow.events.some((e) => e.callee === v.name)) continue;
-        const e = deleted(old);
+        const e = deleted(old) ?? sameCall(old);
         if (e) return { line: e.line, callee: e.callee, inTree: false, from: caller.name, down: true };
       }
     }

@@ -2085,3 +2085,40 @@ ${body}	return blk_tint_apply(bio, tc);
     expect(await run("block/blk-tint-core.c")).toEqual([]);
   });
 });
+
+describe("gfp-kernel-in-io-path: a call of an allocating function moved down into a wrapper the patch adds", () => {
+  // written for this test, modelled on a transport library whose request helpers all allocate their frames
+  const lib = (wrapped: boolean, guarded = false) => `static void *wren_alloc_frame(int size)
+{
+	return kzalloc(size, GFP_KERNEL);
+}
+${wrapped ? "\nstatic void *wren_get_frame(struct wren_dev *dev, int size)\n{\n\tif (dev->ops->get_frame)\n\t\treturn dev->ops->get_frame(size);\n\n\treturn wren_alloc_frame(size);\n}\n" : ""}
+static blk_status_t wren_queue_rq(struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd)
+{
+	struct wren_dev *dev = hctx->queue->queuedata;
+	u8 *frame;
+
+${guarded ? "\tframe = NULL;\n\tif (dev->needs_frame)\n\t\t" : "\t"}frame = ${wrapped ? "wren_get_frame(dev, WREN_FRAME_LEN)" : "wren_alloc_frame(WREN_FRAME_LEN)"};
+	if (!frame)
+		return BLK_STS_RESOURCE;
+	return wren_send(dev, bd->rq, frame);
+}
+
+static const struct blk_mq_ops wren_mq_ops = {
+	.queue_rq = wren_queue_rq,
+};
+`;
+  const path = "drivers/block/wren.c";
+  const run = (guarded: boolean) => reviewWithTree(new Map([[path, lib(false, guarded)]]), { files: [{ path, before: lib(false, guarded), after: lib(true, guarded) }] }, [rule]);
+
+  it("the callers' unconditional call now made inside the wrapper: pre-existing, naming the deleted call", async () => {
+    const f = (await run(false)).filter((x) => x.line === 11);
+    expect(f.map((x) => [x.severity, x.preExisting])).toEqual([["warning", true]]);
+    expect(f[0]!.message).toContain("wren_queue_rq");
+  });
+
+  it("the deleted call sat under an if-condition: the wrapper's call is new", async () => {
+    const f = (await run(true)).filter((x) => x.line === 11);
+    expect(f.map((x) => [x.severity, x.preExisting ?? false])).toEqual([["warning", false]]);
+  });
+});
