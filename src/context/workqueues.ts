@@ -1394,7 +1394,9 @@ export class WorkqueueAnalysis {
     }
     if (!role) return null;
     const chain = [...head, call, label];
-    if (IO_HANDOFF_ROLES.has(role.role)) return { kind: "queued-from-role", chain, complete: true, role, at: { file: q.view.path, line: q.ev.line } };
+    // (a driver's submission handing a request to work is that request's path; the block layer's own submission,
+    // a path every bio takes, queues work of its own beside it, which the bio does not wait on unless it completes IO)
+    if (IO_HANDOFF_ROLES.has(role.role) && role.how !== "core") return { kind: "queued-from-role", chain, complete: true, role, at: { file: q.view.path, line: q.ev.line } };
     if (IO_COMPLETE_ROLES.has(role.role) && views.length === 0)
       return { kind: "queued-from-role", chain, complete: false, role, unknown: `what the work ${q.workName} does (its function is not ${this.tree ? `in ${dirname(q.view.path)}/` : "in the lines shown"}): IO waits on it if it completes the IO`, at: { file: q.view.path, line: q.ev.line } };
     return null;

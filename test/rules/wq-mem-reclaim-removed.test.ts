@@ -414,3 +414,30 @@ describe("wq-mem-reclaim-removed: a rescuer queue deleted, its work moved to a k
     expect(f.filter((x) => x.messageId === "queueToThread")).toEqual([]);
   });
 });
+
+describe("wq-mem-reclaim-removed: work the block layer's own submission queues beside the bio", () => {
+  // written for this test, modelled on the block core kicking a frequency-hint update on each submission
+  const core = (kick: boolean, completes = false) => `static void blk_hint_work_fn(struct work_struct *work)
+{
+	struct request_queue *q = container_of(work, struct request_queue, hint_work.work);
+
+${completes ? "\tbio_endio(q->held_bio);\n" : "\tblk_hint_raise(q);\n"}}
+
+static void __submit_bio(struct bio *bio)
+{
+	struct request_queue *q = bdev_get_queue(bio->bi_bdev);
+
+${kick ? "\tschedule_delayed_work(&q->hint_work, 0);\n" : ""}	blk_mq_submit_bio(bio);
+}
+`;
+  const run = (completes: boolean) => reviewWithTree(new Map([["block/blk-core.c", core(false, completes)]]), { files: [{ path: "block/blk-core.c", before: core(false, completes), after: core(true, completes) }] }, [rule]);
+
+  it("work that completes no IO: nothing said (the bio does not wait on it)", async () => {
+    expect((await run(false)).filter((x) => x.severity !== "info")).toEqual([]);
+  });
+
+  it("work that completes the bio: a warning", async () => {
+    const f = await run(true);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[12, "warning"]]);
+  });
+});
