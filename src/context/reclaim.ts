@@ -1204,9 +1204,11 @@ export class ReclaimAnalysis {
     }
     // moved down: a function the patch makes call this one on every path deleted such an allocation (the helper
     // it now calls allocates for it); for a call of a function that allocates, a deleted call of that same function
-    // under no if-condition (the callers' `alloc_req(size)` now made inside a wrapper they call)
+    // under no more if-conditions than the call it moved to (the callers' `alloc_req(size)` now made inside a
+    // wrapper they call; a branch that re-enables a feature moved whole into a helper the caller now calls)
+    const depth = site.ev.conds?.length ?? 0;
     const sameCall = (g: FnView) =>
-      site.through ? g.flow.events.find((e) => e.callee === site.ev.callee && (e.conds?.length ?? 0) === 0 && g.changed.has(e.line)) ?? null : null;
+      site.through ? g.flow.events.find((e) => e.callee === site.ev.callee && (e.conds?.length ?? 0) <= depth && g.changed.has(e.line)) ?? null : null;
     for (const caller of this.post()) {
       if (caller.name === v.name || !caller.flow.events.some((e) => e.callee === v.name && (e.conds?.length ?? 0) === 0)) continue;
       for (const old of this.preViewsOf(caller.path, caller.name)) {

@@ -2117,8 +2117,15 @@ static const struct blk_mq_ops wren_mq_ops = {
     expect(f[0]!.message).toContain("wren_queue_rq");
   });
 
-  it("the deleted call sat under an if-condition: the wrapper's call is new", async () => {
+  it("the deleted call sat under an if-condition: the wrapper's call, under none, is new", async () => {
     const f = (await run(true)).filter((x) => x.line === 11);
     expect(f.map((x) => [x.severity, x.preExisting ?? false])).toEqual([["warning", false]]);
+  });
+
+  it("the deleted call sat under an if-condition and the wrapper's call does too (the branch moved with it): pre-existing", async () => {
+    const guardedWrapper = (t: string) => t.replace("\treturn wren_alloc_frame(size);\n", "\tif (dev->needs_frame)\n\t\treturn wren_alloc_frame(size);\n\treturn NULL;\n");
+    const before = lib(false, true);
+    const f = (await reviewWithTree(new Map([[path, before]]), { files: [{ path, before, after: guardedWrapper(lib(true, false)) }] }, [rule])).filter((x) => x.line === 12);
+    expect(f.map((x) => [x.severity, x.preExisting])).toEqual([["warning", true]]);
   });
 });
