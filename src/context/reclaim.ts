@@ -950,6 +950,8 @@ export class ReclaimAnalysis {
   readonly kernel: KernelVersion;
   private readonly facts: ContextFacts | null;
   private postViews: FnView[] | null = null;
+  /** The post-image views by function name (patchLinks()), built once. */
+  private postByName: Map<string, FnView[]> | null = null;
   private preViews: FnView[] | null = null;
   private allocMemo: AllocSite[] | null = null;
   private readonly localViews = new WeakMap<FnView, LocalView>();
@@ -2640,7 +2642,15 @@ export class ReclaimAnalysis {
    * to a call holds there whatever the lines not shown do.
    */
   private patchLinks(near: string, name: string): { file: string; flow: FunctionFlow }[] {
-    const views = this.post().filter((w) => w.name === name);
+    if (!this.postByName) {
+      this.postByName = new Map();
+      for (const w of this.post()) {
+        const list = this.postByName.get(w.name);
+        if (list) list.push(w);
+        else this.postByName.set(w.name, [w]);
+      }
+    }
+    const views = this.postByName.get(name) ?? [];
     const here = views.filter((w) => w.path === near);
     const files = new Set(views.map((w) => w.path));
     return (here.length > 0 ? here : files.size === 1 ? views : []).map((w) => ({ file: w.path, flow: w.flow }));
