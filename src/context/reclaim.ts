@@ -2612,9 +2612,10 @@ export class ReclaimAnalysis {
   }
 
   /**
-   * The scopes a role chain's links hold on every call down it (root first, ending with `v`): for each caller, the
-   * scopes open on every path at all of its calls of the next link (none for a link called through a pointer or a
-   * macro, or not found in the directories read).
+   * The scopes the links of a role's or a work's chain hold on every call down it (root first, ending with `v`):
+   * for each caller, the scopes open on every path at all of its calls of the next link (none for a link called
+   * through a pointer or a macro; the chain's links above one found neither in the directories read nor in the patch
+   * are not read).
    */
   scopesOnChain(v: FnView, chain: readonly string[]): ScopeKind[] {
     const out = new Set<ScopeKind>();

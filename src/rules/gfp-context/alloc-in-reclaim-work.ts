@@ -64,14 +64,14 @@ export const rule: Rule = {
       wq ??= workqueueAnalysis(ctx);
       const work = wq.runsAs(site.fn).ctx;
       if (!work || work.kind !== "wq" || !work.queue || work.queue.flags.memReclaim !== true) continue;
-      // GFP_NOFS in a filesystem's work: what waits on it is the filesystem's writeback, which NOFS keeps reclaim
-      // out of (block IO reclaim issues does not wait on it; a block driver's work needs NOIO)
       // a mask given as a parameter: what the work's own chain of calls passes (another caller's mask is not this path's),
       // under the scopes the chain's links hold across their calls down it (a work function that sets
       // PF_MEMALLOC_NOIO, or opens memalloc_noio_save(), before it calls on)
       const along = a.maskOnChain(site, work.chain);
       const onChain = applyScopes(along?.mask ?? site.effective, a.scopesOnChain(site.fn, work.chain));
       if (onChain.reclaim === false || onChain.io !== true) continue;
+      // GFP_NOFS in a filesystem's work: what waits on it is the filesystem's writeback, which NOFS keeps reclaim
+      // out of (block IO reclaim issues does not wait on it; a block driver's work needs NOIO)
       if (onChain.fs === false && a.filesystemSide(site.fn.path) && (!work.queue.at || a.filesystemSide(work.queue.at.file))) continue;
       const k = `${site.fn.path}:${site.at}`;
       if (seen.has(k)) continue;
