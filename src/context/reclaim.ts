@@ -1928,8 +1928,9 @@ export class ReclaimAnalysis {
     seen.add(view.name);
     const patchOnly = (v: FnView) => !v.whole && !this.readInTree(v) && this.source?.postImage(v.path) === undefined;
     for (const other of this.post()) {
-      if (other === view || other.whole || other.name === view.name || !other.flow.events.some((e) => e.callee === view.name)) continue;
-      const r = this.directRole(other.path, other.name, other.signature) ?? (this.readInTree(other) ? this.memoRole(other, undefined, users) : null);
+      if (other === view || other.name === view.name || !other.flow.events.some((e) => e.callee === view.name)) continue;
+      // (a caller the patch shows whole, in a file it adds or applies to: its own role, its callers the tree's)
+      const r = this.directRole(other.path, other.name, other.signature) ?? (other.whole || this.readInTree(other) ? this.memoRole(other, undefined, users) : null);
       if (r && r.chain.length < 5) return { ...r, chain: [...r.chain, view.name] };
       // a caller the patch adds too: its own callers in the patch, a few links up
       if (!r && depth < 3 && !seen.has(other.name) && patchOnly(other)) {

@@ -2129,3 +2129,44 @@ static const struct blk_mq_ops wren_mq_ops = {
     expect(f.map((x) => [x.severity, x.preExisting])).toEqual([["warning", true]]);
   });
 });
+
+describe("gfp-kernel-in-io-path with a tree the patch does not apply to: a helper called from a file the patch adds", () => {
+  // written for this test: an older version of a network filesystem library's object code than the tree's; the patch
+  // adds a request allocator there and a new file whose writeback entry calls it
+  const objects = (helper: boolean, drift: boolean) => `// quill objects
+#include "internal.h"
+${helper ? "\nstruct quill_wreq *quill_alloc_wreq(struct address_space *mapping)\n{\n\treturn kzalloc(sizeof(struct quill_wreq), GFP_KERNEL);\n}\n" : ""}
+void quill_put_request(struct quill_req *rreq)
+{
+${drift ? "\tquill_stat(rreq);\n" : ""}	if (refcount_dec_and_test(&rreq->ref))
+		quill_free_request(rreq);
+}
+`;
+  const write = `// quill writeback
+#include "internal.h"
+
+int quill_begin_write(struct address_space *mapping, struct writeback_control *wbc)
+{
+	struct quill_wreq *wreq = quill_alloc_wreq(mapping);
+
+	if (!wreq)
+		return -ENOMEM;
+	return quill_issue_write(wreq, wbc);
+}
+`;
+  const tree = new Map([["fs/quill/objects.c", objects(false, true)]]);
+  const files = (withWrite: boolean) => [
+    { path: "fs/quill/objects.c", before: objects(false, false), after: objects(true, false) },
+    ...(withWrite ? [{ path: "fs/quill/write.c", before: null, after: write }] : []),
+  ];
+
+  it("warns: the caller the patch shows whole is a writeback callback", async () => {
+    const f = await reviewWithTree(tree, { files: files(true) }, [rule]);
+    expect(f.map((x) => [x.file, x.line, x.severity])).toEqual([["fs/quill/objects.c", 6, "warning"]]);
+    expect(f[0]!.message).toContain("quill_begin_write -> quill_alloc_wreq");
+  });
+
+  it("is quiet without that caller", async () => {
+    expect(await reviewWithTree(tree, { files: files(false) }, [rule])).toEqual([]);
+  });
+});
