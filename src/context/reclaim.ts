@@ -1921,8 +1921,9 @@ export class ReclaimAnalysis {
 
   /**
    * With a tree the patch does not apply to: the role of a function the tree does not define (the patch adds it),
-   * from the fragments of the patch that call it. A caller read in the tree gives the role the tree gives its
-   * version of it, as far as four calls up; the chain ends with the added function.
+   * from the functions of the patch that call it. A caller read in the tree gives the role the tree gives its
+   * version of it, and one the patch shows whole (a file it adds) its own role, as far as four calls up; the chain
+   * ends with the added function.
    */
   private fragmentCallerRole(view: FnView, users: boolean, depth = 0, seen: Set<string> = new Set()): RoleFact | null {
     seen.add(view.name);
