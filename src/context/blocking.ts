@@ -18,7 +18,6 @@ import {
   handleCall,
   isSleepingLock,
   type LockKind,
-  type ScopeKind,
 } from "../vocab/kernel-api.js";
 import { directoryFlows } from "./call-chains.js";
 import { lockKeyOf, type LockKey } from "./events.js";
@@ -112,8 +111,7 @@ export function lockHeldAcross(a: ReclaimAnalysis, key: LockKey, near: string, n
       const held = e.state.held.some((h) => h.entry.what === "lock" && h.entry.key && h.must && sameLockStrict(h.entry.key, key));
       if (!held) continue;
       if (e.info.kind === "alloc") {
-        const scopes = e.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle");
-        const eff = applyScopes(e.info.mask, scopes);
+        const eff = applyScopes(e.info.mask, e.state.mustScopes);
         // (with `needs`: an allocation that may enter the reclaim a taker on that side waits in: FS or IO reclaim)
         if (eff.reclaim === false || (needs !== "reclaim" && eff[needs] === false)) continue;
         return { file, fn: flow.name, line: e.line, what: e.info.implicit ? `${e.callee}() (always GFP_KERNEL)` : `${e.callee}(${e.info.mask.text})`, kind: "alloc" };

@@ -198,10 +198,18 @@ export function decidedByCaller(mask: Mask, params: readonly string[]): Mask {
   return { ...mask, reclaim: a.reclaim === b.reclaim ? a.reclaim : null, io: a.io === b.io ? a.io : null, fs: a.fs === b.fs ? a.fs : null };
 }
 
-/** The mask after the scopes in force clear their bits (current_gfp_context()). */
-export function applyScopes(mask: Mask, scopes: Iterable<ScopeKind>): Mask {
+/** The scope kinds among a state's scopes and task flags (PF_LOCAL_THROTTLE clears no gfp bit). */
+export function scopeKinds(scopes: Iterable<ScopeKind | "throttle">): ScopeKind[] {
+  const out: ScopeKind[] = [];
+  for (const s of scopes) if (s !== "throttle") out.push(s);
+  return out;
+}
+
+/** The mask after the scopes in force clear their bits (current_gfp_context(); PF_LOCAL_THROTTLE clears none). */
+export function applyScopes(mask: Mask, scopes: Iterable<ScopeKind | "throttle">): Mask {
   let { reclaim, io, fs } = mask;
   for (const s of scopes) {
+    if (s === "throttle") continue;
     const c = SCOPE_CLEARS[s];
     if (c.io) io = false;
     if (c.fs) fs = false;

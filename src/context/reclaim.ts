@@ -59,7 +59,7 @@ import { evictionNotInReclaim } from "./pinned-dentries.js";
 import { writepageWithoutFlusher } from "./untagged-writeback.js";
 import { chainConflict, linksOf, type ChainEdge } from "./chain-conds.js";
 import { analyseFunction, functionName, sameLock, type FlowEvent, type FlowOptions, type FunctionFlow, type HeldEntry } from "./flow.js";
-import { applyScopes, decidedByCaller, evalMask, looksLikeGfpVariable, type Mask } from "./gfp.js";
+import { applyScopes, decidedByCaller, evalMask, looksLikeGfpVariable, scopeKinds, type Mask } from "./gfp.js";
 import { parseC, parserReady } from "./parser.js";
 import { MAX_LINE, blankDeadConditionals, stripLine, takeFirstBranches } from "./c-lines.js";
 import { findLockWrappers, wrapperLockExpr, wrappersKey, type LockWrapper, type LockWrappers } from "./lock-wrappers.js";
@@ -1187,7 +1187,7 @@ export class ReclaimAnalysis {
     const deleted = (g: FnView) => {
       for (const e of g.flow.events) {
         if (e.info.kind !== "alloc" || (e.conds?.length ?? 0) > 0 || !g.changed.has(e.line)) continue;
-        const m = applyScopes(e.info.mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+        const m = applyScopes(e.info.mask, e.state.mustScopes);
         if ((need.fs === true && m.fs !== true) || (need.io === true && m.io !== true) || (need.reclaim !== false && m.reclaim === false)) continue;
         return e;
       }
@@ -1241,7 +1241,7 @@ export class ReclaimAnalysis {
       // (a workqueue's creation allocates the queue with GFP_KERNEL: kernel/workqueue.c alloc_workqueue())
       const mask = e.info.kind === "alloc" ? e.info.mask : e.info.kind === "wq-alloc" ? WQ_ALLOC_MASK : null;
       if (!mask || e.conditional) return false;
-      const m = applyScopes(mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+      const m = applyScopes(mask, e.state.mustScopes);
       const need = site.effective;
       if ((need.fs === true && m.fs !== true) || (need.io === true && m.io !== true) || (need.reclaim !== false && m.reclaim === false)) return false;
       // what is held at the site (on every path) was held there too
@@ -1305,7 +1305,7 @@ export class ReclaimAnalysis {
         const summary = e.info.kind === "call" && e.callee !== chain[i + 1] && /^[A-Za-z_]\w*$/.test(e.callee) ? this.allocatesOnEntry(def.file, e.callee, needs, 2) : null;
         const through = summary && ![e.callee, ...summary.chain.slice(0, -1)].some((n) => this.changedByPatch(n)) ? summary : null;
         const mask = e.info.kind === "alloc" ? e.info.mask : through?.mask;
-        if (!mask || !allowsReclaimOf(applyScopes(mask, e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle")), needs)) continue;
+        if (!mask || !allowsReclaimOf(applyScopes(mask, e.state.mustScopes), needs)) continue;
         if (labelBetween(lines, e.line, call.line)) continue;
         return { fn: chain[i]!, line: e.line, callee: e.callee, next: chain[i + 1]!, ...(through ? { through: [e.callee, ...through.chain] } : {}) };
       }
@@ -1335,7 +1335,7 @@ export class ReclaimAnalysis {
     for (const e of def.flow.events) {
       if (e.line > stop) break;
       if (e.conditional || e.conds?.length || e.guards?.length) continue;
-      const scopes = e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle");
+      const scopes = e.state.mustScopes;
       const sub = e.info.kind === "alloc" ? { mask: e.info.mask, chain: [`${e.callee}(${e.info.gfpText ?? ""})`] } : e.info.kind === "call" && depth > 0 && /^[A-Za-z_]\w*$/.test(e.callee) && e.callee !== name ? this.allocatesOnEntry(def.file, e.callee, needs, depth - 1) : null;
       if (!sub) continue;
       const m = applyScopes(sub.mask, scopes);
@@ -1881,8 +1881,7 @@ export class ReclaimAnalysis {
     const idx = this.maskParamIndex(site.fn, site.ev);
     const along = idx >= 0 ? this.maskAlongChain(site.fn.path, idx, chain) : null;
     if (!along) return null;
-    const scopes = site.ev.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle");
-    return { mask: applyScopes({ ...along.mask, text: site.ev.info.mask.text, name: null }, scopes), from: along.from };
+    return { mask: applyScopes({ ...along.mask, text: site.ev.info.mask.text, name: null }, site.ev.state.mustScopes), from: along.from };
   }
 
   /**
@@ -1911,7 +1910,7 @@ export class ReclaimAnalysis {
       let worst: { mask: Mask; from: string } | null = null;
       for (const e of calls) {
         const arg = e.args[at]!;
-        const m = applyScopes(evalMask(arg), e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+        const m = applyScopes(evalMask(arg), e.state.mustScopes);
         if (!worst || maskOpenness(m) > maskOpenness(worst.mask)) worst = { mask: m, from: `${name}() passes ${cleanMask(arg)}` };
       }
       return worst;
@@ -2447,7 +2446,7 @@ export class ReclaimAnalysis {
         ? flow?.events.find((e) => e.line === c.line && e.callee === `->${via}`)
         : flow?.events.find((e) => e.line === c.line && e.callee === called) ?? flow?.events.find((e) => e.callee === called);
       if (via && !ev) continue;
-      const mustScopes = [...new Set([...(ev?.state.mustScopes ?? []).filter((s): s is ScopeKind => s !== "throttle"), ...(flow ? this.helperScopes(c.file, flow, c.line) : [])])];
+      const mustScopes = [...new Set([...scopeKinds(ev?.state.mustScopes ?? []), ...(flow ? this.helperScopes(c.file, flow, c.line) : [])])];
       const here: CallerPath = { chain: [c.fn.name], args: ev?.args ?? [], file: c.file, line: c.line, mustScopes, held: heldIn(ev?.state.held ?? [], c.fn.name, c.file, origin), handleParams: handleParamsOf(paramsOfSignature(`f(${c.fn.params})`), c.fn.name) };
       const ck = `${c.file}:${c.fn.name}`;
       addPath(here, depth < 3 && !active.has(ck) && c.fn.name !== name ? this.callersUncached(c.file, c.fn.name, depth + 1, active, origin) : null, false);
@@ -2459,7 +2458,7 @@ export class ReclaimAnalysis {
       for (const f of this.patchOnlyCallers(path, name)) {
         const ev = f.flow.events.find((e) => e.callee === name);
         if (!ev || paths.length >= 32) continue;
-        const mustScopes = [...new Set(ev.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle"))];
+        const mustScopes = [...new Set(scopeKinds(ev.state.mustScopes))];
         const here: CallerPath = { chain: [f.name], args: ev.args, file: f.path, line: ev.line, mustScopes, held: heldIn(ev.state.held, f.name, f.path, origin), handleParams: handleParamsOf(f.flow.params, f.name) };
         const fk = `${f.path}:${f.name}`;
         addPath(here, depth < 3 && !active.has(fk) && this.readInTree(f) ? this.callersUncached(f.path, f.name, depth + 1, active, origin) : null, true);
@@ -2590,7 +2589,7 @@ export class ReclaimAnalysis {
     const out = new Set<ScopeKind>();
     for (const e of flow.events) {
       if (e.line >= line || e.conditional || e.info.kind !== "call" || !e.assignedTo || !/^[A-Za-z_]\w*$/.test(e.callee)) continue;
-      const kinds = this.helperFlow(file, e.callee)?.returnsScope.filter((k): k is ScopeKind => k !== "throttle") ?? [];
+      const kinds = scopeKinds(this.helperFlow(file, e.callee)?.returnsScope ?? []);
       if (kinds.length === 0) continue;
       const v = e.assignedTo.replace(/\s+/g, "");
       const closed = flow.events.some(
@@ -2632,7 +2631,7 @@ export class ReclaimAnalysis {
       if (links.length === 0) break;
       // (with the scopes a helper opened and returned above the call: `ctx = foo_writepages_down_read(sb);` whose
       // definition returns memalloc_nofs_save(), helperScopes())
-      const calls = links.flatMap((l) => l.flow.events.filter((e) => e.callee === chain[i + 1]).map((c) => [...c.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"), ...this.helperScopes(l.file, l.flow, c.line)]));
+      const calls = links.flatMap((l) => l.flow.events.filter((e) => e.callee === chain[i + 1]).map((c) => [...scopeKinds(c.state.mustScopes), ...this.helperScopes(l.file, l.flow, c.line)]));
       if (calls.length > 0) for (const k of calls[0]!) if (calls.every((c) => c.includes(k))) out.add(k);
       near = links[0]!.file;
     }
@@ -2645,14 +2644,7 @@ export class ReclaimAnalysis {
    * to a call holds there whatever the lines not shown do.
    */
   private patchLinks(near: string, name: string): { file: string; flow: FunctionFlow }[] {
-    if (!this.postByName) {
-      this.postByName = new Map();
-      for (const w of this.post()) {
-        const list = this.postByName.get(w.name);
-        if (list) list.push(w);
-        else this.postByName.set(w.name, [w]);
-      }
-    }
+    this.postByName ??= groupBy(this.post(), (w) => w.name);
     const views = this.postByName.get(name) ?? [];
     const here = views.filter((w) => w.path === near);
     const files = new Set(views.map((w) => w.path));
@@ -3104,7 +3096,7 @@ export class ReclaimAnalysis {
       // the release branch of a reference drop runs when the caller's reference was the last one: what it
       // allocates is the object's teardown, not what a caller on a path that holds the object reaches
       if (e.conds?.some(lastReference) || e.guards?.some(lastReference)) continue;
-      const scopes = e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle");
+      const scopes = e.state.mustScopes;
       if (e.info.kind === "alloc") {
         const m = applyScopes(e.info.mask, scopes);
         if (maskRank(m) > 0 && (!best || maskRank(m) > maskRank(best.mask))) best = { mask: m, chain: [`${e.callee}(${e.info.gfpText ?? ""})`] };
@@ -3171,16 +3163,7 @@ export class ReclaimAnalysis {
   /** A view's allocation events by allocator (once per view: a hunk of many allocations asks for each). */
   private allocsByCallee(v: FnView): Map<string, FlowEvent[]> {
     let m = this.allocsByCalleeMemo.get(v);
-    if (!m) {
-      m = new Map();
-      for (const e of v.flow.events) {
-        if (e.info.kind !== "alloc") continue;
-        const list = m.get(e.callee);
-        if (list) list.push(e);
-        else m.set(e.callee, [e]);
-      }
-      this.allocsByCalleeMemo.set(v, m);
-    }
+    if (!m) this.allocsByCalleeMemo.set(v, (m = groupBy(v.flow.events.filter((e) => e.info.kind === "alloc"), (e) => e.callee)));
     return m;
   }
 
@@ -3287,7 +3270,7 @@ export class ReclaimAnalysis {
         if (e.callee !== site.fn.name || o.name === site.fn.name) continue;
         const arg = e.args[idx];
         if (arg === undefined) continue;
-        const passed = applyScopes(evalMask(arg), e.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+        const passed = applyScopes(evalMask(arg), e.state.mustScopes);
         if (cleared(passed) > 0 && (!best || cleared(passed) > cleared(best.mask))) best = { mask: { ...passed, text: cleanMask(arg), name: passed.name ?? cleanMask(arg) }, passedBy: o.name };
       }
     return best ?? { mask: m, passedBy: null };
@@ -3321,7 +3304,7 @@ export class ReclaimAnalysis {
   relaxedFrom(site: AllocSite): Mask | null {
     const b = this.before(site);
     if (!b || b.info.kind !== "alloc") return null;
-    const was = applyScopes(this.maskBefore(site)?.mask ?? b.info.mask, b.state.mustScopes.filter((k): k is ScopeKind => k !== "throttle"));
+    const was = applyScopes(this.maskBefore(site)?.mask ?? b.info.mask, b.state.mustScopes);
     const now = site.effective;
     if ((was.fs === false && now.fs !== false) || (was.io === false && now.io !== false)) return was;
     return null;
@@ -3552,8 +3535,8 @@ export class ReclaimAnalysis {
   }
 
   private allocSite(v: FnView, ev: AllocSite["ev"], callers: CallerFacts): AllocSite {
-    const must = [...new Set([...ev.state.mustScopes.filter((s): s is ScopeKind => s !== "throttle"), ...(v.whole ? this.helperScopes(v.path, v.flow, ev.line) : [])])];
-    const may = ev.state.mayScopes.filter((s): s is ScopeKind => s !== "throttle");
+    const must = [...new Set([...scopeKinds(ev.state.mustScopes), ...(v.whole ? this.helperScopes(v.path, v.flow, ev.line) : [])])];
+    const may = scopeKinds(ev.state.mayScopes);
     // a transaction handle held here (started above, or passed in) whose start saves a NOFS scope into it (found in the tree)
     const handles = [
       ...ev.state.held.filter((h) => h.must && h.entry.what === "handle" && h.entry.api).map((h) => ({ api: h.entry.api!, param: null as string | null })),
@@ -3800,6 +3783,18 @@ export function firstChanged(changed: ReadonlySet<number>, from: number, to: num
 const linesCache = new Map<string, { text: string; lines: string[] }>();
 registerMemo("reclaim lines", linesCache);
 /** The matches of `re` (a global pattern of a call) in a file's text, each with the function it sits in. */
+/** Items by key, in their order. */
+function groupBy<T>(items: Iterable<T>, key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of items) {
+    const k = key(x);
+    const list = out.get(k);
+    if (list) list.push(x);
+    else out.set(k, [x]);
+  }
+  return out;
+}
+
 /** A mask (its scopes applied) that lets reclaim do what `needs` names: enter the filesystem, and for "io" start IO. */
 function allowsReclaimOf(m: Mask, needs: "io" | "fs"): boolean {
   return m.reclaim !== false && m.fs === true && (needs === "fs" || m.io === true);

@@ -1304,7 +1304,7 @@ export class WorkqueueAnalysis {
             if (target.queues.length > 0 && target.queues.every((q) => q.flags.memReclaim === false)) out.flushes.push({ site, chain });
             else if (target.queues.every((q) => q.flags.memReclaim !== true)) out.unknownFlushes.push({ site, chain });
           } else if (ev.info.kind === "alloc" && d === 0) {
-            const eff = applyScopes(ev.info.mask, ev.state.mustScopes.filter((k): k is "noio" | "nofs" | "noreclaim" | "pin" => k !== "throttle"));
+            const eff = applyScopes(ev.info.mask, ev.state.mustScopes);
             if (eff.reclaim !== false && ev.info.family !== "mempool") out.stalls.push({ ev, fn: s.view.name, mask: eff });
           } else if (ev.info.kind === "scope" && ev.info.op === "save" && ev.info.scope.includes("noio") && d === 0) out.noio = true;
         }
