@@ -15,6 +15,7 @@ import {
   WORK_INITS,
   WQ_CONSTRUCTORS,
   allocatorOf,
+  type Allocator,
   handleCall,
   type LockKind,
   type ScopeKind,
@@ -36,7 +37,7 @@ export interface LockKey {
 export type ScopeOrThrottle = ScopeKind | "throttle";
 
 export type EventInfo =
-  | { kind: "alloc"; name: string; family: string; mask: Mask; implicit: boolean; gfpText: string | null }
+  | { kind: "alloc"; name: string; family: string; mask: Mask; implicit: boolean; gfpText: string | null; misplaced?: { maskArg: number; gfpArg: number } }
   | { kind: "lock"; lock: LockKind; op: "acquire" | "release" | "try"; key: LockKey; guard: "none" | "guard" | "scoped"; shared: boolean; via?: string; base?: string }
   | { kind: "scope"; scope: ScopeOrThrottle[]; op: "save" | "restore"; how: "save" | "flags"; variable: string | null; into: "local" | "field" | null; restoresAll?: boolean }
   | { kind: "handle"; api: string; op: "start" | "stop"; variable: string | null }
@@ -83,14 +84,27 @@ export function lockKeyOf(expr: string, typeOf: (v: string) => string | null): L
   return { name, type, expr: cleanArg(expr) };
 }
 
-/** The gfp mask an allocation asks for: its gfp argument, evaluated; GFP_KERNEL for the implicit ones. */
-function allocMask(args: string[], gfpArg: number | null): { mask: Mask; implicit: boolean; gfpText: string | null } | null {
+/**
+ * The gfp mask an allocation asks for: its gfp argument, evaluated; GFP_KERNEL for the implicit ones. A mask in
+ * another slot is the gfp argument of a signature that moved (bio_alloc before v5.18, kvrealloc before v6.12: the
+ * vocabulary's formerGfpArg); before the slot, in a call of the signature's length, it is misplaced
+ * (`kzalloc(GFP_ATOMIC, size)`), and the mask is what the gfp slot holds; elsewhere it is the mask of a variant of
+ * the signature the vocabulary does not know.
+ */
+function allocMask(args: string[], alloc: Allocator): { mask: Mask; implicit: boolean; gfpText: string | null; misplaced?: { maskArg: number; gfpArg: number } } | null {
+  const gfpArg = alloc.gfpArg;
   if (gfpArg === null) return { mask: evalMask("GFP_KERNEL"), implicit: true, gfpText: null };
   const at = args[gfpArg];
   if (at !== undefined && (looksLikeMask(at) || looksLikeGfpVariable(at))) return { mask: evalMask(at), implicit: false, gfpText: at };
-  // a signature that moved (bio_alloc before v5.18, kvrealloc before v6.12): the argument that is a mask
-  const found = args.find((a) => looksLikeMask(a));
-  if (found !== undefined) return { mask: evalMask(found), implicit: false, gfpText: found };
+  const former = alloc.formerGfpArg?.arg;
+  if (former !== undefined && args[former] !== undefined && looksLikeMask(args[former]!)) return { mask: evalMask(args[former]!), implicit: false, gfpText: args[former]! };
+  // misplaced: a mask before the gfp slot, in a call with as many arguments as that slot needs (kzalloc(GFP_ATOMIC,
+  // size)); a call with more is some other signature of the name (a series' own variant), whose slots are not known
+  const maskArg = args.findIndex((a) => looksLikeMask(a));
+  const misplaced = maskArg >= 0 && maskArg < gfpArg && args.length === gfpArg + 1;
+  if (misplaced) return { mask: evalMask(at!), implicit: false, gfpText: at!, misplaced: { maskArg, gfpArg } };
+  // (a variant's mask: the argument that is one)
+  if (maskArg >= 0) return { mask: evalMask(args[maskArg]!), implicit: false, gfpText: args[maskArg]! };
   if (at !== undefined) return { mask: evalMask(at), implicit: false, gfpText: at };
   return null;
 }
@@ -105,7 +119,7 @@ function scopeKindsOf(text: string): ScopeOrThrottle[] {
 export function classifyCall(callee: string, args: string[], assignedTo: string | null, typeOf: (v: string) => string | null, wrappers?: LockWrappers): EventInfo {
   const alloc = allocatorOf(callee);
   if (alloc) {
-    const m = allocMask(args, alloc.gfpArg);
+    const m = allocMask(args, alloc);
     if (m) return { kind: "alloc", name: alloc.name, family: alloc.family, ...m };
   }
   const l = LOCK_CALLS[callee];

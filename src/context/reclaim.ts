@@ -13,6 +13,7 @@
 import { dirname } from "node:path";
 import type { Hunk, KernelVersion, Patch, SourceContext } from "../types.js";
 import {
+  allocatorOf,
   EVICTING_CALLS,
   EVICT_UNLINKED,
   FILE_IO_OPS,
@@ -693,7 +694,7 @@ function regionMatters(r: Region, role: boolean, locks: boolean, heldBefore = fa
   // a plain lock is a hazard only when a reclaim-side function takes it, and diff-only that function must be in the patch
   const heldRe = locks ? TOKENS.held : TOKENS.heldAlways;
   const c = hunkChanges(r.hunk, locks);
-  if (c.scope || c.passedThrough || c.mappingDropped) return true;
+  if (c.scope || c.passedThrough || c.mappingDropped || c.misplacedMask) return true;
   const { changedAlloc, changedHeld, changedOther, changedExit } = c;
   // a new exit path can leave a scope open (or a lock held) that the lines shown opened
   if (changedExit && r.lines.some((l) => TOKENS.scope.test(l.text))) return true;
@@ -725,6 +726,8 @@ interface HunkChanges {
   passedThrough: boolean;
   /** A call that takes a mapping's own mask deleted, an allocation with a written-out FS mask added (mapping-mask-ignored). */
   mappingDropped: boolean;
+  /** An added call of an allocator with a mask as its first argument where the gfp argument sits elsewhere (gfp-arg-misplaced). */
+  misplacedMask: boolean;
   changedAlloc: boolean;
   changedHeld: boolean;
   changedOther: boolean;
@@ -744,9 +747,19 @@ function hunkChanges(h: Hunk, locks: boolean) {
   return m[locks ? "locks" : "always"]!;
 }
 
+const MASK_FIRST = /\b([A-Za-z_]\w*)\s*\(\s*(?:__)?GFP_[A-Z0-9_]+\s*[,|)]/g;
+/** A call of an allocator on the line with a mask as its first argument, where neither its gfp slot nor an older one is first. */
+function maskFirstMisplaced(t: string): boolean {
+  for (const m of t.matchAll(MASK_FIRST)) {
+    const a = allocatorOf(m[1]!);
+    if (a && a.gfpArg !== null && a.gfpArg !== 0 && a.formerGfpArg?.arg !== 0) return true;
+  }
+  return false;
+}
+
 /** One pass over a hunk's changed lines for both readings of "held" (each test made until it first holds). */
 function scanHunkChanges(h: Hunk): Record<"locks" | "always", HunkChanges> {
-  const base = { scope: false, passedThrough: false, mappingDropped: false, changedAlloc: false, changedOther: false, changedExit: false };
+  const base = { scope: false, passedThrough: false, mappingDropped: false, misplacedMask: false, changedAlloc: false, changedOther: false, changedExit: false };
   let heldLocks = false;
   let heldAlways = false;
   let deletedFsMask = false;
@@ -767,6 +780,7 @@ function scanHunkChanges(h: Hunk): Record<"locks" | "always", HunkChanges> {
     if (!deletedFsMask && alloc && l.kind === "del" && t.includes("GFP_") && FS_MASK_WORD.test(t)) deletedFsMask = true;
     if (!deletedMappingMask && l.kind === "del" && MAPPING_MASK_CALL.test(t)) deletedMappingMask = true;
     if (!addedFsMask && alloc && l.kind === "add" && t.includes("GFP_") && FS_MASK_WORD.test(t)) addedFsMask = true;
+    if (!base.misplacedMask && alloc && l.kind === "add" && t.includes("GFP_")) base.misplacedMask = maskFirstMisplaced(t);
     if (!addedVariableMask && l.kind === "add" && t.includes("gfp") && !FS_MASK_WORD.test(t) && MASK_VARIABLE.test(t.replace(/\bgfp_t\b/g, ""))) addedVariableMask = true;
     if (!base.changedExit && /\b(?:return|goto|break|continue)\b/.test(t)) base.changedExit = true;
     if (!heldAlways && TOKENS.heldAlways.test(t)) heldAlways = heldLocks = true;
@@ -1252,7 +1266,7 @@ export class ReclaimAnalysis {
       const lines = text !== undefined ? treeLines(v.path, text) : undefined;
       for (const e of this.unchangedAllocations(v)) {
         if (e.line >= site.ev.line) break;
-        if (!enough(e) || labelBetween(lines, e.line, site.ev.line)) continue;
+        if (!enough(e) || labelBetween(lines, e.line, site.ev.line, v.flow)) continue;
         return { line: e.line, callee: e.callee, inTree: false };
       }
       return null;
@@ -1272,7 +1286,7 @@ export class ReclaimAnalysis {
     const t = this.source!.preImage(loc.path);
     const lines = t !== undefined ? treeLines(loc.path, t) : undefined;
     for (const e of loc.flow.events) {
-      if (e.line >= loc.at || !enough(e) || labelBetween(lines, e.line, loc.at)) continue;
+      if (e.line >= loc.at || !enough(e) || labelBetween(lines, e.line, loc.at, loc.flow)) continue;
       return { line: e.line, callee: e.callee, inTree: true };
     }
     return null;
@@ -1290,10 +1304,9 @@ export class ReclaimAnalysis {
     if (!this.facts || !site.added || chain.length < 2 || chain[chain.length - 1] !== site.fn.name) return null;
     let near = site.fn.path;
     for (let i = chain.length - 2; i >= 0; i--) {
-      const def = this.definitionFlow(near, chain[i]!);
+      const def = this.linkDefinition(near, chain[i]!, chain[i + 1]!);
       if (!def) return null;
-      const call = def.flow.events.find((e) => e.callee === chain[i + 1]);
-      if (!call) return null;
+      const call = def.flow.events.find((e) => e.callee === chain[i + 1])!;
       const changed = this.post().find((v) => v.path === def.file && v.name === chain[i])?.changed ?? new Set<number>();
       const t = this.text(def.file);
       const lines = t !== undefined ? treeLines(def.file, t) : undefined;
@@ -1306,7 +1319,7 @@ export class ReclaimAnalysis {
         const through = summary && ![e.callee, ...summary.chain.slice(0, -1)].some((n) => this.changedByPatch(n)) ? summary : null;
         const mask = e.info.kind === "alloc" ? e.info.mask : through?.mask;
         if (!mask || !allowsReclaimOf(applyScopes(mask, e.state.mustScopes), needs)) continue;
-        if (labelBetween(lines, e.line, call.line)) continue;
+        if (labelBetween(lines, e.line, call.line, def.flow)) continue;
         return { fn: chain[i]!, line: e.line, callee: e.callee, next: chain[i + 1]!, ...(through ? { through: [e.callee, ...through.chain] } : {}) };
       }
       near = def.file;
@@ -2652,6 +2665,25 @@ export class ReclaimAnalysis {
   }
 
   /** The path walk of the directory's definition of `name` (as definitionOf() finds it), with the file it is in. */
+  /**
+   * The definition of a link of a call chain that calls the next link: the one definitionFlow() finds from `near`,
+   * else (a static function of another file of the directory: the chain was found through that file) the
+   * directory's one definition of the name whose body calls `next`.
+   */
+  private linkDefinition(near: string, name: string, next: string): { file: string; flow: FunctionFlow } | null {
+    const calls = (d: { file: string; flow: FunctionFlow } | null) => d !== null && d.flow.events.some((e) => e.callee === next);
+    const def = this.definitionFlow(near, name);
+    if (calls(def)) return def;
+    const found: { file: string; flow: FunctionFlow }[] = [];
+    for (const x of this.dir(near).defs.get(name) ?? []) {
+      if (x.file === def?.file) continue;
+      const t = this.text(x.file);
+      const flow = t !== undefined ? cachedFlows(`post:${x.file}`, t, this.wrappersOf(x.file)).get(name) : undefined;
+      if (flow && calls({ file: x.file, flow })) found.push({ file: x.file, flow });
+    }
+    return found.length === 1 ? found[0]! : null;
+  }
+
   private definitionFlow(path: string, name: string): { file: string; flow: FunctionFlow } | null {
     const def = this.definitionOf(path, name);
     const t = def ? this.text(def.file) : undefined;
@@ -3814,13 +3846,30 @@ function handleParamsOf(params: readonly string[], fn: string): { api: string; p
 }
 
 /** A line between `from` and `to` (exclusive) that is a label: a jump from above may land there, past `from`. True without the lines. */
-function labelBetween(lines: readonly (string | undefined)[] | undefined, from: number, to: number): boolean {
+function labelBetween(lines: readonly (string | undefined)[] | undefined, from: number, to: number, fn?: { start: number; end: number }): boolean {
   if (!lines) return true;
   for (let n = from + 1; n < to; n++) {
     const t = stripLine(lines[n - 1] ?? "");
-    if (/^\s*[A-Za-z_]\w*\s*:(?!:)/.test(t) && !/^\s*default\s*:/.test(t)) return true;
+    const m = /^\s*([A-Za-z_]\w*)\s*:(?!:)/.exec(t);
+    if (!m || m[1] === "default") continue;
+    // with the whole function in view, a label only jumped to from after `from` (an error exit of the code between)
+    // is reached only by paths that went through `from`
+    if (fn && onlyJumpedFromAfter(lines, m[1]!, from, fn)) continue;
+    return true;
   }
   return false;
+}
+
+/** Every `goto label;` of the function lies after line `from` (and there is at least one). */
+function onlyJumpedFromAfter(lines: readonly (string | undefined)[], label: string, from: number, fn: { start: number; end: number }): boolean {
+  const re = new RegExp(`\\bgoto\\s+${label}\\s*;`);
+  let any = false;
+  for (let n = fn.start; n <= fn.end; n++) {
+    if (!re.test(stripLine(lines[n - 1] ?? ""))) continue;
+    if (n <= from) return false;
+    any = true;
+  }
+  return any;
 }
 
 function callSitesIn(file: string, text: string, fns: readonly ScanFunction[], re: RegExp): { file: string; fn: ScanFunction; line: number }[] {

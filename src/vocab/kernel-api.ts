@@ -24,6 +24,8 @@ export interface Allocator extends Provenance {
   /** 0-based index of the gfp_t argument; null: always allocates as GFP_KERNEL (no gfp argument). */
   gfpArg: number | null;
   family: AllocFamily;
+  /** Where the gfp_t argument sat before the signature changed (a patch for an older kernel passes it there). */
+  formerGfpArg?: { arg: number; until: string };
 }
 
 const slab = (gfpArg: number): Allocator => ({ gfpArg, family: "slab", src: "include/linux/slab.h" });
@@ -50,7 +52,7 @@ export const ALLOCATORS: Readonly<Record<string, Allocator>> = {
   kvzalloc_node: slab(1),
   kvcalloc: slab(2),
   kvmalloc_array: slab(2),
-  kvrealloc: { gfpArg: 2, family: "slab", src: "include/linux/slab.h (kvrealloc(p, size, gfp) since v6.12; before: kvrealloc(p, oldsize, newsize, gfp))" },
+  kvrealloc: { gfpArg: 2, formerGfpArg: { arg: 3, until: "v6.12" }, family: "slab", src: "include/linux/slab.h (kvrealloc(p, size, gfp) since v6.12; before: kvrealloc(p, oldsize, newsize, gfp))" },
   kmem_cache_alloc: slab(1),
   kmem_cache_zalloc: slab(1),
   kmem_cache_alloc_node: slab(1),
@@ -96,9 +98,9 @@ export const ALLOCATORS: Readonly<Record<string, Allocator>> = {
   mempool_create_kmalloc_pool: { gfpArg: null, family: "mempool", src: "include/linux/mempool.h (GFP_KERNEL)" },
   mempool_create_slab_pool: { gfpArg: null, family: "mempool", src: "include/linux/mempool.h (GFP_KERNEL)" },
   mempool_create_page_pool: { gfpArg: null, family: "mempool", src: "include/linux/mempool.h (GFP_KERNEL)" },
-  bio_alloc: { gfpArg: 3, family: "bio", src: "include/linux/bio.h (bio_alloc(bdev, nr_vecs, opf, gfp) since v5.18; before: bio_alloc(gfp, nr_iovecs))" },
-  bio_alloc_bioset: { gfpArg: 3, family: "bio", src: "include/linux/bio.h" },
-  bio_kmalloc: { gfpArg: 1, family: "bio", src: "include/linux/bio.h" },
+  bio_alloc: { gfpArg: 3, formerGfpArg: { arg: 0, until: "v5.18" }, family: "bio", src: "include/linux/bio.h (bio_alloc(bdev, nr_vecs, opf, gfp) since v5.18; before: bio_alloc(gfp, nr_iovecs))" },
+  bio_alloc_bioset: { gfpArg: 3, formerGfpArg: { arg: 0, until: "v5.18" }, family: "bio", src: "include/linux/bio.h (bio_alloc_bioset(bdev, nr_vecs, opf, gfp, bs) since v5.18; before: bio_alloc_bioset(gfp, nr_iovecs, bs))" },
+  bio_kmalloc: { gfpArg: 1, formerGfpArg: { arg: 0, until: "v5.18" }, family: "bio", src: "include/linux/bio.h (bio_kmalloc(nr_vecs, gfp) since v5.18; before: bio_kmalloc(gfp, nr_iovecs))" },
   bio_alloc_clone: { gfpArg: 2, family: "bio", src: "include/linux/bio.h" },
   bio_clone_fast: { gfpArg: 1, family: "bio", src: "include/linux/bio.h", until: "v5.18" },
   alloc_skb: { gfpArg: 1, family: "skb", src: "include/linux/skbuff.h" },

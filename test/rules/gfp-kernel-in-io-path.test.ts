@@ -2012,6 +2012,36 @@ static const struct scsi_host_template mu_sht = {
     const f = await review("\tmboxq = mempool_alloc(hba->mbox_pool, GFP_NOIO);\n\tif (!mboxq)\n\t\treturn -ENOMEM;\n");
     expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", false]]);
   });
+  it("a label between the setup's mailbox and the call, jumped to only from after the mailbox: pre-existing", async () => {
+    const f = await review("\tmboxq = mempool_alloc(hba->mbox_pool, GFP_KERNEL);\n\tif (!mboxq)\n\t\treturn -ENOMEM;\n\tif (hba->cmf) {\n\t\trc = mu_cmf(hba, mboxq);\n\t\tif (rc)\n\t\t\tgoto no_cmf;\n\t}\nno_cmf:\n");
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", true]]);
+  });
+  it("a label between them that a jump from before the mailbox reaches: new", async () => {
+    const f = await review("\tif (hba->skip)\n\t\tgoto set_time;\n\tmboxq = mempool_alloc(hba->mbox_pool, GFP_KERNEL);\n\tif (!mboxq)\n\t\treturn -ENOMEM;\nset_time:\n");
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", false]]);
+  });
+  it("a link of the chain that is a static function of another file of the directory: read there", async () => {
+    const setup = "\tmboxq = mempool_alloc(hba->mbox_pool, GFP_KERNEL);\n\tif (!mboxq)\n\t\treturn -ENOMEM;\n";
+    const whole = file(false, setup);
+    const at = whole.indexOf("static int mu_hba_setup");
+    // the helper (declared in mu.h) in mu.c; the setup (static), the reset handler and the template in mu_sli.c
+    const helper = (alloc: boolean) => {
+      const t = file(alloc, setup);
+      return t.slice(0, t.indexOf("static int mu_hba_setup")).replace("static int mu_set_time", "int mu_set_time");
+    };
+    const sli = '#include "mu.h"\n\n' + whole.slice(at);
+    const f = await reviewWithTree(
+      new Map([
+        ["drivers/scsi/mu.c", helper(false)],
+        ["drivers/scsi/mu_sli.c", sli],
+        ["drivers/scsi/mu.h", "int mu_set_time(struct mu_hba *hba);\n"],
+      ]),
+      { files: [{ path: "drivers/scsi/mu.c", before: helper(false), after: helper(true) }] },
+      [rule],
+    );
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", true]]);
+    expect(f[0]!.message).toContain("mu_hba_setup() already allocates so at line");
+  });
 });
 
 describe("gfp-kernel-in-io-path with the tree: a transport's own error handler (scsi_transport_template.eh_strategy_handler)", () => {

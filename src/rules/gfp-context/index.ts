@@ -3,6 +3,7 @@ import type { Rule } from "../../types.js";
 import { rule as allocInFenceSignalling } from "./alloc-in-fence-signalling.js";
 import { rule as allocInReclaimWork } from "./alloc-in-reclaim-work.js";
 import { rule as allocWhileHolding } from "./alloc-while-holding.js";
+import { rule as gfpArgMisplaced } from "./gfp-arg-misplaced.js";
 import { rule as gfpKernelInIoPath } from "./gfp-kernel-in-io-path.js";
 import { rule as ignoresGfpParam } from "./ignores-gfp-param.js";
 import { rule as lockTakenInReclaim } from "./lock-taken-in-reclaim.js";
@@ -20,4 +21,4 @@ import { rule as scopeConversion } from "./scope-conversion.js";
 import { rule as taskTestInReclaim } from "./task-test-in-reclaim.js";
 import { rule as unbalancedScope } from "./unbalanced-scope.js";
 
-export const rules: Rule[] = [allocInFenceSignalling, allocInReclaimWork, allocWhileHolding, gfpKernelInIoPath, ignoresGfpParam, lockTakenInReclaim, lockdepReclaimPrime, mappingGfpMask, mappingMaskIgnored, maskFromTask, maskPassedThrough, maskRestrictionLost, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, taskTestInReclaim, unbalancedScope];
+export const rules: Rule[] = [allocInFenceSignalling, allocInReclaimWork, allocWhileHolding, gfpArgMisplaced, gfpKernelInIoPath, ignoresGfpParam, lockTakenInReclaim, lockdepReclaimPrime, mappingGfpMask, mappingMaskIgnored, maskFromTask, maskPassedThrough, maskRestrictionLost, maskWeakerThanSibling, memallocFlagsDirect, newNofsNoioMask, nofsToKernel, scopeConversion, taskTestInReclaim, unbalancedScope];
