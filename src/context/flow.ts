@@ -33,6 +33,7 @@ export interface HeldEntry {
   what: "lock" | "handle";
   lock?: LockKind;
   key?: LockKey;
+  /** A handle's start API; for a frozen or quiesced queue, the call that did it. */
   api?: string;
   variable?: string | null;
   shared?: boolean;
@@ -370,7 +371,7 @@ function apply(w: Walk, s: State, ev: CallEvent): void {
     if (info.op === "acquire") {
       const id = w.nextId++;
       const block = info.guard === "guard" ? w.blockIds[w.blockIds.length - 1] : undefined;
-      s.held.set(id, { e: { id, what: "lock", lock: info.lock, key: info.key, shared: info.shared, line: ev.line, conds, ...(block !== undefined ? { block } : {}) }, must: true });
+      s.held.set(id, { e: { id, what: "lock", lock: info.lock, key: info.key, shared: info.shared, line: ev.line, conds, ...(block !== undefined ? { block } : {}), ...(info.lock === "freeze" ? { api: ev.callee } : {}) }, must: true });
     } else if (info.op === "release") {
       for (const [id, slot] of s.held) if (slot.e.what === "lock" && slot.e.key && sameLock(slot.e.key, info.key)) s.held.delete(id);
     }

@@ -124,6 +124,13 @@ export const ALLOCATORS: Readonly<Record<string, Allocator>> = {
   kthread_create: { gfpArg: null, family: "other", src: "kernel/kthread.c (waits for kthreadd, allocates GFP_KERNEL)" },
   kthread_run: { gfpArg: null, family: "other", src: "include/linux/kthread.h" },
   kthread_create_on_node: { gfpArg: null, family: "other", src: "kernel/kthread.c" },
+  // a socket's inode comes from sockfs with GFP_KERNEL (sock_alloc_inode(): alloc_inode_sb(sb, sock_inode_cachep,
+  // GFP_KERNEL)); every way of creating a socket allocates it first
+  sock_alloc: { gfpArg: null, family: "other", src: "net/socket.c sock_alloc() -> new_inode_pseudo() -> sock_alloc_inode(): alloc_inode_sb(..., GFP_KERNEL)" },
+  __sock_create: { gfpArg: null, family: "other", src: "net/socket.c __sock_create() -> sock_alloc()" },
+  sock_create: { gfpArg: null, family: "other", src: "net/socket.c sock_create() -> __sock_create()" },
+  sock_create_kern: { gfpArg: null, family: "other", src: "net/socket.c sock_create_kern() -> __sock_create()" },
+  sock_create_lite: { gfpArg: null, family: "other", src: "net/socket.c sock_create_lite() -> sock_alloc()" },
   // a uevent builds its environment and the netlink message with GFP_KERNEL (and may run the user-mode helper)
   kobject_uevent: { gfpArg: null, family: "other", src: "lib/kobject_uevent.c kobject_uevent() -> kobject_uevent_env()" },
   kobject_uevent_env: { gfpArg: null, family: "other", src: "lib/kobject_uevent.c kobject_uevent_env(): kzalloc(sizeof(struct kobj_uevent_env), GFP_KERNEL), kobject_get_path(kobj, GFP_KERNEL)" },
@@ -536,7 +543,12 @@ export const LOCK_CALLS: Readonly<Record<string, LockCall>> = {
   blk_mq_freeze_queue: lk("freeze", "acquire", "block/blk-mq.c"),
   blk_mq_unfreeze_queue: lk("freeze", "release", "block/blk-mq.c"),
   blk_mq_quiesce_queue: lk("freeze", "acquire", "block/blk-mq.c"),
+  // (the same quiesce without waiting for dispatch in progress: requests queued after it wait for the unquiesce too)
+  blk_mq_quiesce_queue_nowait: lk("freeze", "acquire", "block/blk-mq.c"),
   blk_mq_unquiesce_queue: lk("freeze", "release", "block/blk-mq.c"),
+  // every queue of a tag set quiesced (and unquiesced) at once
+  blk_mq_quiesce_tagset: lk("freeze", "acquire", "block/blk-mq.c", { since: "v6.2" }),
+  blk_mq_unquiesce_tagset: lk("freeze", "release", "block/blk-mq.c", { since: "v6.2" }),
   // a buffer's reservation lock (a ww_mutex): drivers may wait for fences while holding it
   dma_resv_lock: lk("mutex", "acquire", RESV),
   dma_resv_lock_interruptible: lk("mutex", "acquire", RESV),

@@ -6,7 +6,7 @@ import { loadKnowledge } from "../../src/knowledge/load.js";
 import { review } from "../../src/pipeline.js";
 import { formatPatch } from "../helpers/patch.js";
 import { reviewWithTree } from "../helpers/tree-review.js";
-import { ruleTester } from "../helpers/rule-tester.js";
+import { runRule, ruleTester } from "../helpers/rule-tester.js";
 
 // Fixtures written for these tests, modelled on filesystem and block code.
 const shrinker = (lock: "mutex_lock" | "mutex_trylock") => `static unsigned long frob_cache_scan(struct shrinker *s, struct shrink_control *sc)
@@ -1435,5 +1435,33 @@ describe("alloc-while-holding: a queue lock held below the call that makes the d
   it("held only below del_gendisk(): no warning", async () => {
     const f = await reviewWithTree(tree("del_gendisk"), patch, [rule]);
     expect(f.filter((x) => x.severity !== "info")).toEqual([]);
+  });
+});
+
+describe("alloc-while-holding: queues quiesced in a loop (blk_mq_quiesce_queue_nowait)", () => {
+  // written for this test: a tag set's queues quiesced one by one, then a buffer for waiting on them all
+  const quiesceAll = (mask: string) => `static void widget_quiesce_all(struct widget_set *set)
+{
+	struct request_queue *q;
+	struct widget_wait *w;
+	int n = 0;
+
+	list_for_each_entry(q, &set->queues, set_list) {
+		blk_mq_quiesce_queue_nowait(q);
+		n++;
+	}
+	w = kvmalloc_array(n, sizeof(*w), ${mask});
+	widget_wait_all(set, w, n);
+}
+`;
+  it("GFP_KERNEL after the loop: the queues quiesced on the paths through it, said so", () => {
+    const f = runRule(rule, { files: [{ path: "block/widget-set.c", before: null, after: quiesceAll("GFP_KERNEL") }] });
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[11, "warning"]]);
+    expect(f[0]!.message).toContain("while q is quiesced (taken at line 8)");
+    expect(f[0]!.message).toContain("that IO waits until the queue is unquiesced");
+    expect(f[0]!.fix).toContain("where the queue is quiesced and restore it after the unquiesce");
+  });
+  it("GFP_NOIO after the loop: quiet", () => {
+    expect(runRule(rule, { files: [{ path: "block/widget-set.c", before: null, after: quiesceAll("GFP_NOIO") }] })).toEqual([]);
   });
 });

@@ -45,6 +45,7 @@ ruleTester(rule, {
     { name: "kzalloc with size and mask swapped", patch: withCall("pc = kzalloc(GFP_ATOMIC, size);"), errors: [{ messageId: "misplaced", line: 7, severity: "warning" }] },
     { name: "kmalloc_array with the mask first", patch: withCall("pc = kmalloc_array(GFP_NOIO, ZEB_POLL_SLOTS, size);"), errors: [{ messageId: "misplaced", line: 7 }] },
     { name: "mempool_alloc with the pool in the mask's place", patch: withCall("pc = mempool_alloc(GFP_NOIO, ioc->pool);"), errors: [{ messageId: "misplaced", line: 7 }] },
+    { name: "GFP_KERNEL swapped with the size: a note", patch: withCall("pc = kzalloc(GFP_KERNEL, size);"), errors: [{ messageId: "misplacedAllowing", line: 7, severity: "info" }] },
   ],
 });
 

@@ -59,7 +59,7 @@ export const rule: Rule = {
       frozenIndirectChecked:
         "{{queue}} is frozen ({{where}}) across {{call}}() in {{fn}}(): {{targets}} registered as {{struct}}.{{field}} in this directory were followed three calls down, and none allocates with IO allowed where the calls could be followed; not checked: whether any of them loads a module or waits for IO to this queue, which would deadlock on the unfreeze",
       frozen:
-        "{{alloc}} in {{fn}}() while {{queue}} is frozen ({{where}}): reclaim may write back to (or wait on IO of) this device, and that IO waits until the queue is unfrozen",
+        "{{alloc}} in {{fn}}() while {{queue}} is {{state}} ({{where}}): reclaim may write back to (or wait on IO of) this device, and that IO waits until the queue is {{until}}",
       stillAllowed:
         "{{was}} -> {{now}} for {{alloc}} in {{fn}}() is not enough: {{state}} here ({{where}}) and {{now}} still lets reclaim {{what}}; {{why}}",
     },
@@ -257,12 +257,14 @@ function report(site: AllocSite, h: Held, at: number): Report {
       ...(unknowns.length ? { unknowns } : {}),
     };
   }
+  // (a quiesce stops dispatch rather than entry: the words follow the call that did it)
+  const quiesced = /quiesce/.test(h.held.api ?? "");
   return {
     ...base,
     messageId: "frozen",
-    data: { alloc: allocAt(site, at), fn, queue: lockLabel(h.held), where: heldWhere(h.held, h.via) },
-    fix: `Use GFP_NOIO here, or open memalloc_noio_save() where the queue is frozen and restore it after the unfreeze.`,
-    chain: [...chain.slice(0, -1), `${lockLabel(h.held)} frozen`, chain[chain.length - 1]!],
+    data: { alloc: allocAt(site, at), fn, queue: lockLabel(h.held), where: heldWhere(h.held, h.via), state: quiesced ? "quiesced" : "frozen", until: quiesced ? "unquiesced" : "unfrozen" },
+    fix: `Use GFP_NOIO here, or open memalloc_noio_save() where the queue is ${quiesced ? "quiesced" : "frozen"} and restore it after the ${quiesced ? "unquiesce" : "unfreeze"}.`,
+    chain: [...chain.slice(0, -1), `${lockLabel(h.held)} ${quiesced ? "quiesced" : "frozen"}`, chain[chain.length - 1]!],
     cite: ["memalloc-noio-2013"],
     ...(unknowns.length ? { unknowns: unknowns.map((u) => u.replace("nofs", "noio")) } : {}),
   };
