@@ -133,6 +133,18 @@ export interface Queueing {
 }
 
 /** A function that runs where check_flush_dependency() looks: as work of a WQ_MEM_RECLAIM queue, or with a role reclaim runs. */
+/**
+ * A queueing of a work item through a pointer variable (`queue_work_on(cpu, wq, work)`) that the queueing function
+ * itself binds (`INIT_WORK(work, fn)` there) runs that function, not every work item whose key is the same word
+ * (`&mf_cpu->work` elsewhere): a binding goes with such a queueing only when it is the function's own.
+ */
+function boundTogether(q: Queueing, b: WorkBinding): boolean {
+  if (!/^[A-Za-z_]\w*$/.test(q.workExpr.trim())) return true;
+  const own = q.view.flow.events.filter((e) => e.info.kind === "work-init" && keyOf(e.info.work) === q.work);
+  if (own.length === 0) return true;
+  return own.some((e) => e.info.kind === "work-init" && e.info.fn === b.fn);
+}
+
 export interface RunsAs {
   kind: "wq" | "role";
   /** The work function or the role function. */
@@ -1157,6 +1169,7 @@ export class WorkqueueAnalysis {
           if (!sv.flow.events.some((e) => COMPLETION_SIGNALS[e.callee] !== undefined && e.args[0] !== undefined && keyOf(e.args[0]) === key)) continue;
           for (const b of this.bindings(sv.path, "post", { fn: sv.name }))
             for (const q of this.queueings(b.file, "post", { work: b.work })) {
+              if (!boundTogether(q, b)) continue;
               // the same queueing seen twice (a fragment and the tree's version of a file the patch does not apply to)
               if (signals.some((x) => x.fn === sv.name && x.queueing.view.path === q.view.path && x.queueing.ev.line === q.ev.line)) continue;
               signals.push({ fn: sv.name, file: sv.path, work: b.work, queueing: q, queue: this.queueFact(q.view.path, q.queueExpr, "post") });
@@ -1189,6 +1202,7 @@ export class WorkqueueAnalysis {
         if (s.views.length > 2 && this.pathRuledOut(s.views)) continue;
         for (const b of this.bindings(s.view.path, view.image, { fn: s.view.name })) {
           for (const q of this.queueings(b.file, view.image, { work: b.work })) {
+            if (!boundTogether(q, b)) continue;
             const qf = this.queueFact(q.view.path, q.queueExpr, view.image);
             const ctx: RunsAs = { kind: "wq", root: s.view.name, chain: s.chain, queue: qf, work: b.work };
             if (qf.flags.memReclaim === true && !qf.flags.legacy) return { ctx, partial: null };
@@ -1327,6 +1341,7 @@ export class WorkqueueAnalysis {
     const seen = new Set<string>();
     for (const q of this.queueings(path, image, { queue: queueKey })) {
       for (const b of this.bindings(q.view.path, image, { work: q.work })) {
+        if (!boundTogether(q, b)) continue;
         const k = `${b.work}:${b.fn}`;
         if (seen.has(k)) continue;
         seen.add(k);
@@ -1371,7 +1386,7 @@ export class WorkqueueAnalysis {
    * an IO completion or writeback but its function is not visible.
    */
   queueingLink(q: Queueing, image: Image, label: string = q.queueExpr): WaitLink | null {
-    const fns = this.bindings(q.view.path, image, { work: q.work });
+    const fns = this.bindings(q.view.path, image, { work: q.work }).filter((b) => boundTogether(q, b));
     const views = fns.map((b) => this.viewOf(b.file, b.fn, image)).filter((v): v is FnView => v !== null);
     const role = this.ra.roleOf(q.view);
     const head = role ? role.chain.map((f) => `${f}()`) : [];

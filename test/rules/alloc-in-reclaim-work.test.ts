@@ -732,3 +732,55 @@ static int zed_init(struct zed_conn *c)
     expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[5, "warning", false]]);
   });
 });
+
+describe("alloc-in-reclaim-work: a work item queued through a local pointer the queueing function binds itself", () => {
+  // written for this test: one file drains per-CPU work on a WQ_MEM_RECLAIM queue through a local `work` pointer it
+  // initialises there; another binds its own handler to a field also named `work` and queues it on system_wq
+  const drain = `static struct workqueue_struct *zap_drain_wq;
+
+static void zap_drain_one(struct work_struct *w)
+{
+	zap_flush_local();
+}
+
+static void zap_drain_all(void)
+{
+	int cpu;
+
+	for_each_online_cpu(cpu) {
+		struct work_struct *work = &per_cpu(zap_drain_work, cpu);
+
+		INIT_WORK(work, zap_drain_one);
+		queue_work_on(cpu, zap_drain_wq, work);
+	}
+}
+
+static int __init zap_drain_init(void)
+{
+	zap_drain_wq = alloc_workqueue("zap_drain", WQ_MEM_RECLAIM, 0);
+	return zap_drain_wq ? 0 : -ENOMEM;
+}
+`;
+  const report = (alloc: boolean) => `static void zap_report_fn(struct work_struct *work)
+{
+	struct zap_report *r = container_of(work, struct zap_report, work);
+${alloc ? "\tstruct zap_entry *e = kmalloc(sizeof(*e), GFP_KERNEL);\n\n\tzap_log(r, e);\n" : "\tzap_log(r, NULL);\n"}}
+
+void zap_report_queue(struct zap_report *r)
+{
+	INIT_WORK(&r->work, zap_report_fn);
+	schedule_work_on(smp_processor_id(), &r->work);
+}
+`;
+  const review = (drainText: string) =>
+    reviewWithTree(new Map([["mm/zap-drain.c", drainText], ["mm/zap-report.c", report(false)]]), { files: [{ path: "mm/zap-report.c", before: report(false), after: report(true) }] }, [rule]);
+
+  it("the handler of the field is not the drain queue's work: quiet", async () => {
+    expect(await review(drain)).toEqual([]);
+  });
+  it("a pointer the queueing function does not bind (a parameter): bound by its key, as any work item is", async () => {
+    const viaParam = drain.replace("\t\tINIT_WORK(work, zap_drain_one);\n", "").replace("static void zap_drain_all(void)", "static void zap_drain_all(struct work_struct *work)").replace("\t\tstruct work_struct *work = &per_cpu(zap_drain_work, cpu);\n\n", "");
+    const f = await review(viaParam);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[4, "warning"]]);
+  });
+});
