@@ -3056,8 +3056,15 @@ export class ReclaimAnalysis {
         }
         if (!sum) continue;
       } else {
-        // a callee the patch itself changes: its own allocations are judged where they are
-        if (this.changedByPatch(e.callee)) continue;
+        // a callee the patch itself changes: its own allocations are judged where they are (with the patch applied, its
+        // callers include this call); read as fragments, a call the patch adds of a function it shows whole stands for
+        // what the patch's version allocates (the tree's callers do not include the new call)
+        if (this.changedByPatch(e.callee)) {
+          if (v.whole || !touchesLines(changed, e.line, e.endLine ?? e.line)) continue;
+          const ps = this.patchFunctionSummary(e.callee);
+          if (ps) out.push({ ev: { ...e, info: { kind: "alloc" as const, name: e.callee, family: "through", mask: ps.mask, implicit: false, gfpText: ps.mask.text } } as AllocSite["ev"], chain: [e.callee, ...ps.chain] });
+          continue;
+        }
         const s = this.allocSummary(v.path, e.callee, 3, new Set());
         if (!s) continue;
         sum = { mask: s.mask, chain: [e.callee, ...s.chain] };
@@ -3112,6 +3119,32 @@ export class ReclaimAnalysis {
   private summaryMemo = new Map<string, { mask: Mask; chain: string[] } | null>();
 
   /** The least restricted allocation a function makes (directly or a few calls down), with its own scopes applied. */
+  private patchSummaryMemo = new Map<string, { mask: Mask; chain: string[] } | null>();
+
+  /**
+   * What a function the patch shows whole (its definition and closing brace in one region of the new side)
+   * allocates, as allocSummary() reads the tree's: its own allocations with its scopes applied, and its calls of
+   * functions that allocate (two calls down). Null when the patch does not show it whole or it allocates nothing.
+   */
+  private patchFunctionSummary(name: string): { mask: Mask; chain: string[] } | null {
+    if (this.patchSummaryMemo.has(name)) return this.patchSummaryMemo.get(name)!;
+    let best: { mask: Mask; chain: string[] } | null = null;
+    for (const r of regionsOf(this.patch, "new")) {
+      if (r.name !== name || !r.hasDefinition || !r.hasEnd) continue;
+      const params = paramsOfSignature(r.signature);
+      const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")) });
+      for (const e of flow?.events ?? []) {
+        if (e.conds?.some(lastReference) || e.guards?.some(lastReference)) continue;
+        const sub = e.info.kind === "alloc" ? { mask: e.info.mask, chain: [`${e.callee}(${e.info.gfpText ?? ""})`] } : e.info.kind === "call" && !e.callee.startsWith("->") && e.callee !== name ? this.allocSummary(r.file.path, e.callee, 2, new Set()) : null;
+        if (!sub) continue;
+        const m = applyScopes(sub.mask, e.state.mustScopes);
+        if (maskRank(m) > 0 && (!best || maskRank(m) > maskRank(best.mask))) best = { mask: m, chain: e.info.kind === "alloc" ? sub.chain : [e.callee, ...sub.chain] };
+      }
+    }
+    this.patchSummaryMemo.set(name, best);
+    return best;
+  }
+
   private allocSummary(near: string, name: string, depth: number, active: Set<string>): { mask: Mask; chain: string[] } | null {
     const def = this.definitionOf(near, name);
     if (!def) return null;

@@ -118,6 +118,8 @@ export interface WorkBinding {
   file: string;
   line: number;
   how: "init" | "container_of";
+  /** The struct the work item is a member of, when the binding shows it (`INIT_WORK(&io->work, f)` with io's type, container_of's type). */
+  type?: string;
 }
 
 export interface Queueing {
@@ -134,15 +136,25 @@ export interface Queueing {
 
 /** A function that runs where check_flush_dependency() looks: as work of a WQ_MEM_RECLAIM queue, or with a role reclaim runs. */
 /**
- * A queueing of a work item through a pointer variable (`queue_work_on(cpu, wq, work)`) that the queueing function
- * itself binds (`INIT_WORK(work, fn)` there) runs that function, not every work item whose key is the same word
- * (`&mf_cpu->work` elsewhere): a binding goes with such a queueing only when it is the function's own.
+ * A queueing goes with a binding of the same work key unless they show different structs the work item is a member
+ * of (`&io->work` of two device-mapper targets' io structs), or the queueing is through a pointer variable
+ * (`queue_work_on(cpu, wq, work)`) that the queueing function itself binds (`INIT_WORK(work, fn)` there): then
+ * only that binding (not `&mf_cpu->work` elsewhere).
  */
 function boundTogether(q: Queueing, b: WorkBinding): boolean {
+  // a member of another struct than the one the binding names (`&io->work` of two targets' io structs)
+  const qType = memberOwnerType(q.workExpr, q.view.flow.types);
+  if (qType && b.type && qType !== b.type) return false;
   if (!/^[A-Za-z_]\w*$/.test(q.workExpr.trim())) return true;
   const own = q.view.flow.events.filter((e) => e.info.kind === "work-init" && keyOf(e.info.work) === q.work);
   if (own.length === 0) return true;
   return own.some((e) => e.info.kind === "work-init" && e.info.fn === b.fn);
+}
+
+/** The declared struct type of the object a work expression is a member of (`&io->work`: io's type), when known. */
+function memberOwnerType(expr: string, types: ReadonlyMap<string, string>): string | undefined {
+  const base = /^[&(\s]*([A-Za-z_]\w*)\s*(?:->|\.)/.exec(expr)?.[1];
+  return base ? types.get(base) : undefined;
 }
 
 export interface RunsAs {
@@ -671,7 +683,9 @@ export class WorkqueueAnalysis {
       const scan = scanOf(key, text);
       let lines: string[] | null = null;
       for (const fn of scan.functions) {
-        if (standIn !== undefined && fragments.some((f) => f.name === fn.name)) continue;
+        const covered = standIn !== undefined && fragments.some((f) => f.name === fn.name);
+        // (the tree's version of a function a fragment covers stands in only for a queue's allocation outside the hunks)
+        if (covered && !fn.calls.some((c) => WQ_CONSTRUCTORS[c.callee] !== undefined)) continue;
         const params = paramsOfSignature(`${fn.name}(${fn.params})`);
         const types = paramTypes(fn.params);
         const events: FlowEvent[] = fn.calls.map((c) => {
@@ -688,7 +702,19 @@ export class WorkqueueAnalysis {
         const flow: FunctionFlow = { name: fn.name, start: fn.start, end: fn.end, entryVisible: true, endVisible: true, isStatic: fn.isStatic, params, returnType: "", events, exits: [], problems: [], types, handedOver: [], returnsScope: [], restoresParam: false };
         scanned.add(flow);
         const own = audit ? new Set(events.map((e) => e.line)) : standIn !== undefined ? new Set<number>() : new Set([...changed].filter((l) => l >= fn.start && l <= fn.end));
-        out.push({ path, name: fn.name, flow, image, whole: true, changed: own, signature: `${fn.name}(${fn.params})` });
+        const view: FnView = { path, name: fn.name, flow, image, whole: true, changed: own, signature: `${fn.name}(${fn.params})` };
+        if (covered) {
+          // only its queue allocations the fragments do not show (a constructor call whose text no fragment holds)
+          const shown = fragments.filter((f) => f.name === fn.name).flatMap((f) => f.flow.events.filter((e) => e.info.kind === "wq-alloc").map((e) => e.assignedTo ?? ""));
+          const allocs = events.filter((e) => e.info.kind === "wq-alloc" && !shown.includes(e.assignedTo ?? ""));
+          if (allocs.length > 0) {
+            const partial = { ...flow, events: allocs };
+            scanned.add(partial);
+            out.push({ ...view, flow: partial });
+          }
+          continue;
+        }
+        out.push(view);
       }
       // changed lines no function of the text holds (the tree moved under the patch): the hunks' fragments
       const loose = standIn !== undefined ? [] : [...changed].filter((l) => !out.some((v) => l >= v.flow.start && l <= v.flow.end));
@@ -1032,6 +1058,25 @@ export class WorkqueueAnalysis {
 
   // ------------------------------------------------------------ work items
 
+  /**
+   * A queueing and a binding of the same work key go together (boundTogether()), and a binding in another file only
+   * when the queueing's own file binds no work item of that key (a key as common as `work` names a member of each
+   * file's own io struct: dm-crypt's and dm-verity's).
+   */
+  private boundTogether(q: Queueing, b: WorkBinding, image: Image): boolean {
+    if (!boundTogether(q, b)) return false;
+    if (b.file === q.view.path) return true;
+    const k = `${image}\0${q.view.path}\0${q.work}`;
+    let local = this.localBindingMemo.get(k);
+    if (local === undefined) {
+      local = this.bindings(q.view.path, image, { work: q.work }).some((x) => x.file === q.view.path);
+      this.localBindingMemo.set(k, local);
+    }
+    return !local;
+  }
+
+  private localBindingMemo = new Map<string, boolean>();
+
   /** Work items bound to functions near a path (INIT_WORK & co., container_of in a work function, DECLARE_WORK at file scope). */
   bindings(path: string, image: Image, q: { work?: string; fn?: string }): WorkBinding[] {
     const out: WorkBinding[] = [];
@@ -1043,7 +1088,8 @@ export class WorkqueueAnalysis {
       const workParams = view.flow.params.map((p) => /\bstruct\s+work_struct\s*\*\s*([A-Za-z_]\w*)/.exec(p)?.[1]).filter((x): x is string => !!x);
       for (const ev of view.flow.events) {
         if (ev.info.kind === "work-init") {
-          const b = { work: keyOf(ev.info.work), fn: ev.info.fn, file: view.path, line: ev.line, how: "init" as const };
+          const type = memberOwnerType(ev.info.work, view.flow.types);
+          const b = { work: keyOf(ev.info.work), fn: ev.info.fn, file: view.path, line: ev.line, how: "init" as const, ...(type ? { type } : {}) };
           if ((q.work === undefined || b.work === q.work) && (q.fn === undefined || b.fn === q.fn)) out.push(b);
           continue;
         }
@@ -1052,7 +1098,8 @@ export class WorkqueueAnalysis {
           const p = workParams.find((w) => from === w || new RegExp(`^\\w+\\(${w}\\)$`).test(from));
           if (!p) continue;
           // the member is the last argument (the parse may split `struct foo` in two)
-          const b = { work: keyOf(ev.args[ev.args.length - 1]!), fn: view.name, file: view.path, line: ev.line, how: "container_of" as const };
+          const type = /^(?:struct\s+)?([A-Za-z_]\w*)$/.exec(ev.args.length === 3 ? ev.args[1]!.trim() : "")?.[1];
+          const b = { work: keyOf(ev.args[ev.args.length - 1]!), fn: view.name, file: view.path, line: ev.line, how: "container_of" as const, ...(type ? { type } : {}) };
           if ((q.work === undefined || b.work === q.work) && (q.fn === undefined || b.fn === q.fn)) out.push(b);
         }
       }
@@ -1169,7 +1216,7 @@ export class WorkqueueAnalysis {
           if (!sv.flow.events.some((e) => COMPLETION_SIGNALS[e.callee] !== undefined && e.args[0] !== undefined && keyOf(e.args[0]) === key)) continue;
           for (const b of this.bindings(sv.path, "post", { fn: sv.name }))
             for (const q of this.queueings(b.file, "post", { work: b.work })) {
-              if (!boundTogether(q, b)) continue;
+              if (!this.boundTogether(q, b, "post")) continue;
               // the same queueing seen twice (a fragment and the tree's version of a file the patch does not apply to)
               if (signals.some((x) => x.fn === sv.name && x.queueing.view.path === q.view.path && x.queueing.ev.line === q.ev.line)) continue;
               signals.push({ fn: sv.name, file: sv.path, work: b.work, queueing: q, queue: this.queueFact(q.view.path, q.queueExpr, "post") });
@@ -1202,7 +1249,7 @@ export class WorkqueueAnalysis {
         if (s.views.length > 2 && this.pathRuledOut(s.views)) continue;
         for (const b of this.bindings(s.view.path, view.image, { fn: s.view.name })) {
           for (const q of this.queueings(b.file, view.image, { work: b.work })) {
-            if (!boundTogether(q, b)) continue;
+            if (!this.boundTogether(q, b, view.image)) continue;
             const qf = this.queueFact(q.view.path, q.queueExpr, view.image);
             const ctx: RunsAs = { kind: "wq", root: s.view.name, chain: s.chain, queue: qf, work: b.work };
             if (qf.flags.memReclaim === true && !qf.flags.legacy) return { ctx, partial: null };
@@ -1341,7 +1388,7 @@ export class WorkqueueAnalysis {
     const seen = new Set<string>();
     for (const q of this.queueings(path, image, { queue: queueKey })) {
       for (const b of this.bindings(q.view.path, image, { work: q.work })) {
-        if (!boundTogether(q, b)) continue;
+        if (!this.boundTogether(q, b, image)) continue;
         const k = `${b.work}:${b.fn}`;
         if (seen.has(k)) continue;
         seen.add(k);
@@ -1386,7 +1433,7 @@ export class WorkqueueAnalysis {
    * an IO completion or writeback but its function is not visible.
    */
   queueingLink(q: Queueing, image: Image, label: string = q.queueExpr): WaitLink | null {
-    const fns = this.bindings(q.view.path, image, { work: q.work }).filter((b) => boundTogether(q, b));
+    const fns = this.bindings(q.view.path, image, { work: q.work }).filter((b) => this.boundTogether(q, b, image));
     const views = fns.map((b) => this.viewOf(b.file, b.fn, image)).filter((v): v is FnView => v !== null);
     const role = this.ra.roleOf(q.view);
     const head = role ? role.chain.map((f) => `${f}()`) : [];

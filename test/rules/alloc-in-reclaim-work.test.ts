@@ -784,3 +784,87 @@ void zap_report_queue(struct zap_report *r)
     expect(f.map((x) => [x.line, x.severity])).toEqual([[4, "warning"]]);
   });
 });
+
+describe("alloc-in-reclaim-work: a patch the tree does not apply to, calling a function it shows whole", () => {
+  // written for this test, modelled on two device-mapper targets of one directory whose io structs both name their
+  // work item `work`: the patch (written against an older version of zv.c) moves a root check into the read
+  // completion's work, through a helper it rewrites whole
+  const crypt = `static struct workqueue_struct *zc_unused;
+
+static void zc_work(struct work_struct *w)
+{
+	struct zc_io *io = container_of(w, struct zc_io, work);
+
+	zc_decrypt(io);
+}
+
+static void zc_queue_read(struct zc_io *io)
+{
+	struct zc_conf *cc = io->cc;
+
+	INIT_WORK(&io->work, zc_work);
+	queue_work(cc->io_queue, &io->work);
+}
+
+static int zc_ctr(struct zc_conf *cc)
+{
+	cc->io_queue = alloc_workqueue("zc_io", WQ_MEM_RECLAIM, 1);
+	return cc->io_queue ? 0 : -ENOMEM;
+}
+`;
+  const verity = (treeVersion: boolean, after: boolean) => `static int zv_check_root(struct zv *v)
+{
+${after ? "\tu8 *root = kzalloc(v->root_size, GFP_KERNEL);\n\n\tif (!root)\n\t\treturn -ENOMEM;\n\tzv_hash(v, root);\n\tkfree(root);\n" : "\tzv_hash(v, v->root);\n"}	return 0;
+}
+
+static int zv_verify_io(struct zv_io *io)
+{
+	struct zv *v = io->v;
+	int r;
+
+${treeVersion ? "\tzv_count(v);\n" : ""}	r = zv_hash_block(v, io);
+${after ? "\tif (!r && !v->root_checked)\n\t\tr = zv_check_root(v);\n" : ""}	return r;
+}
+
+static void zv_work(struct work_struct *w)
+{
+	struct zv_io *io = container_of(w, struct zv_io, work);
+
+	zv_finish(io, zv_verify_io(io));
+}
+
+static void zv_end_io(struct bio *bio)
+{
+	struct zv_io *io = bio->bi_private;
+
+	INIT_WORK(&io->work, zv_work);
+	queue_work(io->v->verify_wq, &io->work);
+}
+
+static int zv_ctr(struct zv *v, unsigned int argc)
+{
+	int r;
+
+	v->verify_wq = alloc_workqueue("zv_verify", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	if (!v->verify_wq)
+		return -ENOMEM;
+${treeVersion ? "\tv->stats = 1;\n" : ""}	r = zv_parse(v, argc);
+${after ? "\tv->root_checked = false;\n" : "\tif (!r)\n\t\tr = zv_check_root(v);\n"}	return r;
+}
+`;
+  const review = (strip = (t: string) => t) =>
+    reviewWithTree(new Map([["drivers/md/zc.c", crypt], ["drivers/md/zv.c", strip(verity(true, false))]]), { files: [{ path: "drivers/md/zv.c", before: strip(verity(false, false)), after: strip(verity(false, true)) }] }, [rule]);
+
+  it("the added call stands for what the patch's version of the helper allocates, on the work's own queue", async () => {
+    const f = await review();
+    const calls = f.filter((x) => x.message.startsWith("zv_check_root()"));
+    expect(calls.map((x) => x.severity)).toEqual(["warning"]);
+    expect(calls[0]!.message).toContain('runs as work of "zv_verify" (v->verify_wq), a WQ_MEM_RECLAIM queue (zv_work -> zv_verify_io)');
+  });
+  it("its queue allocated nowhere in view: not taken for the other target's queue of a work item with the same name", async () => {
+    const noAlloc = (t: string) => t.replace('\tv->verify_wq = alloc_workqueue("zv_verify", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);\n\tif (!v->verify_wq)\n\t\treturn -ENOMEM;\n', "");
+    const f = await review(noAlloc);
+    expect(f.filter((x) => x.severity !== "info")).toEqual([]);
+    expect(f.some((x) => x.message.includes("zc_io"))).toBe(false);
+  });
+});
