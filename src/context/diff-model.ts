@@ -42,7 +42,17 @@ function splitRegions(patch: Patch, side: "new" | "old"): Region[] {
     if (file.binary || !C_FILE.test(file.path)) continue;
     if (side === "new" && file.newPath === null) continue;
     if (side === "old" && file.oldPath === null) continue;
+    const from = out.length;
     for (const hunk of file.hunks) splitHunk(file, hunk, side, out);
+    // a later hunk of a function whose definition an earlier hunk shows: its signature is that one (the hunk header
+    // quotes the other side's, or only its first line: a parameter the patch adds is not in it)
+    const defined = new Map<string, string>();
+    for (let i = from; i < out.length; i++) {
+      const r = out[i]!;
+      if (r.name === null) continue;
+      if (r.hasDefinition) defined.set(r.name, r.signature);
+      else if (defined.has(r.name)) r.signature = defined.get(r.name)!;
+    }
   }
   return out;
 }

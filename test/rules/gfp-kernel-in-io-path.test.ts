@@ -2200,3 +2200,52 @@ int quill_begin_write(struct address_space *mapping, struct writeback_control *w
     expect(await reviewWithTree(tree, { files: files(false) }, [rule])).toEqual([]);
   });
 });
+
+describe("gfp-kernel-in-io-path, diff only: a later hunk of a function whose definition an earlier hunk rewrites", () => {
+  // written for this test: the patch gives a page-writing helper a writeback_control parameter in one hunk and
+  // allocates in a later hunk, whose header (git's, from the old side) still quotes the old first line
+  const patch = (mask: string) => `From 1111111111111111111111111111111111111111 Mon Sep 17 00:00:00 2001
+From: A Developer <dev@example.org>
+Subject: [PATCH] zfs: end journalled page writeback at commit
+
+---
+ fs/zfs/inode.c | 5 +++--
+ 1 file changed, 3 insertions(+), 2 deletions(-)
+
+diff --git a/fs/zfs/inode.c b/fs/zfs/inode.c
+index 1111111..2222222 100644
+--- a/fs/zfs/inode.c
++++ b/fs/zfs/inode.c
+@@ -100,8 +100,9 @@ static int zfs_bput_one(handle_t *handle, struct buffer_head *bh)
+ 	return 0;
+ }
+ 
+-static int __zfs_journalled_writepage(struct page *page,
+-				      unsigned int len)
++static int __zfs_journalled_writepage(struct page *page,
++				      unsigned int len,
++				      struct writeback_control *wbc)
+ {
+ 	struct address_space *mapping = page->mapping;
+ 	struct inode *inode = mapping->host;
+@@ -130,6 +131,8 @@ static int __zfs_journalled_writepage(struct page *page,
+ 	get_page(page);
+ 	unlock_page(page);
+ 
++	cb = kmem_cache_alloc(zfs_wb_cb_cachep, ${mask});
++
+ 	handle = zfs_journal_start(inode, ZFS_HT_WRITE_PAGE, 8);
+ 	if (IS_ERR(handle)) {
+ 		ret = PTR_ERR(handle);
+-- 
+2.30.0
+`;
+  it("the later hunk has the rewritten signature's role: GFP_KERNEL there is said", () => {
+    const f = runRule(rule, patch("GFP_KERNEL"));
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[134, "warning"]]);
+    expect(f[0]!.message).toContain("__zfs_journalled_writepage() is a writeback callback (by its struct writeback_control parameter)");
+  });
+  it("GFP_NOFS there: quiet", () => {
+    expect(runRule(rule, patch("GFP_NOFS"))).toEqual([]);
+  });
+});
