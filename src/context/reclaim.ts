@@ -2644,11 +2644,18 @@ export class ReclaimAnalysis {
       if (links.length === 0) break;
       // (with the scopes a helper opened and returned above the call: `ctx = foo_writepages_down_read(sb);` whose
       // definition returns memalloc_nofs_save(), helperScopes())
-      const calls = links.flatMap((l) => l.flow.events.filter((e) => e.callee === chain[i + 1]).map((c) => [...scopeKinds(c.state.mustScopes), ...this.helperScopes(l.file, l.flow, c.line)]));
+      // (and a transaction handle held on every path to the call whose start API opens a NOFS scope: jbd2, XFS)
+      const calls = links.flatMap((l) => l.flow.events.filter((e) => e.callee === chain[i + 1]).map((c) => [...scopeKinds(c.state.mustScopes), ...this.helperScopes(l.file, l.flow, c.line), ...this.handleScopesAt(l.file, c)]));
       if (calls.length > 0) for (const k of calls[0]!) if (calls.every((c) => c.includes(k))) out.add(k);
       near = links[0]!.file;
     }
     return [...out];
+  }
+
+  /** NOFS when a handle held on every path to this event starts with an API that opens a NOFS scope (handleScope()). */
+  private handleScopesAt(file: string, e: FlowEvent): ScopeKind[] {
+    for (const h of e.state.held) if (h.must && h.entry.what === "handle" && h.entry.api && this.handleScope(h.entry.api, file).scope === "nofs") return ["nofs"];
+    return [];
   }
 
   /**
@@ -2664,7 +2671,6 @@ export class ReclaimAnalysis {
     return (here.length > 0 ? here : files.size === 1 ? views : []).map((w) => ({ file: w.path, flow: w.flow }));
   }
 
-  /** The path walk of the directory's definition of `name` (as definitionOf() finds it), with the file it is in. */
   /**
    * The definition of a link of a call chain that calls the next link: the one definitionFlow() finds from `near`,
    * else (a static function of another file of the directory: the chain was found through that file) the
@@ -2684,6 +2690,7 @@ export class ReclaimAnalysis {
     return found.length === 1 ? found[0]! : null;
   }
 
+  /** The path walk of the directory's definition of `name` (as definitionOf() finds it), with the file it is in. */
   private definitionFlow(path: string, name: string): { file: string; flow: FunctionFlow } | null {
     const def = this.definitionOf(path, name);
     const t = def ? this.text(def.file) : undefined;

@@ -2249,3 +2249,40 @@ index 1111111..2222222 100644
     expect(runRule(rule, patch("GFP_NOFS"))).toEqual([]);
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: a link of the chain holds a transaction handle that opens a NOFS scope", () => {
+  // written for this test: writepages marks a folio for writeback and starts a jbd2 handle around the helper the patch
+  // adds an allocation to
+  const file = (alloc: boolean, handle: boolean) => `static int zfs_drop_inline(struct inode *inode)
+{
+	void *buf;
+
+${alloc ? "\tbuf = kmalloc(ZFS_INLINE_MAX, GFP_KERNEL);\n\tif (!buf)\n\t\treturn -ENOMEM;\n" : "\tbuf = ZFS_I(inode)->inline_buf;\n"}	zfs_copy_inline(inode, buf);
+	return 0;
+}
+
+static int zfs_writepages(struct address_space *mapping, struct writeback_control *wbc)
+{
+	struct inode *inode = mapping->host;
+	struct folio *folio = zfs_next_dirty(mapping, wbc);
+	handle_t *handle = NULL;
+	int ret;
+
+	folio_start_writeback(folio);
+${handle ? "\thandle = jbd2_journal_start(ZFS_SB(inode->i_sb)->journal, 1);\n\tif (IS_ERR(handle))\n\t\treturn PTR_ERR(handle);\n" : ""}	ret = zfs_drop_inline(inode);
+${handle ? "\tjbd2_journal_stop(handle);\n" : ""}	return ret;
+}
+
+static const struct address_space_operations zfs_aops = {
+	.writepages = zfs_writepages,
+};
+`;
+  const review = (handle: boolean) => reviewWithTree(new Map([["fs/zfs/inode.c", file(false, handle)]]), { files: [{ path: "fs/zfs/inode.c", before: file(false, handle), after: file(true, handle) }] }, [rule]);
+
+  it("the handle held around the call: the allocation is NOFS there, quiet", async () => {
+    expect((await review(true)).filter((x) => x.severity !== "info")).toEqual([]);
+  });
+  it("no handle: said", async () => {
+    expect((await review(false)).map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+  });
+});
