@@ -3130,8 +3130,9 @@ export class ReclaimAnalysis {
 
   /**
    * What a function the patch shows whole (its definition and closing brace in one region of the new side)
-   * allocates, as allocSummary() reads the tree's: its own allocations with its scopes applied, and its calls of
-   * functions that allocate (two calls down). Null when the patch does not show it whole or it allocates nothing.
+   * allocates whenever it gets that far: its own allocations under no if-condition or loop, with its scopes applied
+   * (not what the functions it calls may allocate, nor a buffer allocated only when missing). Null when the patch
+   * does not show it whole or it allocates nothing so.
    */
   private patchFunctionSummary(name: string): { mask: Mask; chain: string[] } | null {
     if (this.patchSummaryMemo.has(name)) return this.patchSummaryMemo.get(name)!;
@@ -3142,10 +3143,10 @@ export class ReclaimAnalysis {
       const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")) });
       for (const e of flow?.events ?? []) {
         if (e.conds?.some(lastReference) || e.guards?.some(lastReference)) continue;
-        const sub = e.info.kind === "alloc" ? { mask: e.info.mask, chain: [`${e.callee}(${e.info.gfpText ?? ""})`] } : e.info.kind === "call" && !e.callee.startsWith("->") && e.callee !== name ? this.allocSummary(r.file.path, e.callee, 2, new Set()) : null;
-        if (!sub) continue;
-        const m = applyScopes(sub.mask, e.state.mustScopes);
-        if (maskRank(m) > 0 && (!best || maskRank(m) > maskRank(best.mask))) best = { mask: m, chain: e.info.kind === "alloc" ? sub.chain : [e.callee, ...sub.chain] };
+        // its own allocations, made whenever it gets that far (under no if-condition or loop of its own)
+        if (e.info.kind !== "alloc" || e.conditional) continue;
+        const m = applyScopes(e.info.mask, e.state.mustScopes);
+        if (maskRank(m) > 0 && (!best || maskRank(m) > maskRank(best.mask))) best = { mask: m, chain: [`${e.callee}(${e.info.gfpText ?? ""})`] };
       }
     }
     this.patchSummaryMemo.set(name, best);

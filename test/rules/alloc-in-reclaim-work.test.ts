@@ -861,6 +861,11 @@ ${after ? "\tv->root_checked = false;\n" : "\tif (!r)\n\t\tr = zv_check_root(v);
     expect(calls.map((x) => x.severity)).toEqual(["warning"]);
     expect(calls[0]!.message).toContain('runs as work of "zv_verify" (v->verify_wq), a WQ_MEM_RECLAIM queue (zv_work -> zv_verify_io)');
   });
+  it("the helper allocates only when its buffer is missing (under an if-condition): the call does not stand for it", async () => {
+    const once = (t: string) => t.replace("\tu8 *root = kzalloc(v->root_size, GFP_KERNEL);\n\n\tif (!root)\n\t\treturn -ENOMEM;\n\tzv_hash(v, root);\n\tkfree(root);\n", "\tif (!v->root_buf)\n\t\tv->root_buf = kzalloc(v->root_size, GFP_KERNEL);\n\tzv_hash(v, v->root_buf);\n");
+    const f = await review(once);
+    expect(f.filter((x) => x.message.startsWith("zv_check_root()"))).toEqual([]);
+  });
   it("its queue allocated nowhere in view: not taken for the other target's queue of a work item with the same name", async () => {
     const noAlloc = (t: string) => t.replace('\tv->verify_wq = alloc_workqueue("zv_verify", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);\n\tif (!v->verify_wq)\n\t\treturn -ENOMEM;\n', "");
     const f = await review(noAlloc);
