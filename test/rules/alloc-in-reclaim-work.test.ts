@@ -873,3 +873,14 @@ ${after ? "\tv->root_checked = false;\n" : "\tif (!r)\n\t\tr = zv_check_root(v);
     expect(f.some((x) => x.message.includes("zc_io"))).toBe(false);
   });
 });
+
+describe("alloc-in-reclaim-work: socket creation allocates (sockfs inode, GFP_KERNEL)", () => {
+  // the work creates a socket before the allocation the patch adds: the path already allocated so
+  const sock = (body: string) => file("WQ_MEM_RECLAIM", `\tstruct socket *sock;\n\n\tif (__sock_create(zd->net, AF_INET, SOCK_STREAM, 0, &sock, 1) < 0)\n\t\treturn -EIO;\n${body}`);
+  it("an added GFP_KERNEL allocation after it: pre-existing, naming the socket's creation", async () => {
+    const was = sock("\tr = NULL;\n");
+    const f = await reviewWithTree(new Map([["drivers/md/zed.c", was]]), { files: [{ path: "drivers/md/zed.c", before: was, after: sock(alloc("GFP_KERNEL")) }] }, [rule]);
+    expect(f.map((x) => [x.severity, Boolean(x.preExisting)])).toEqual([["warning", true]]);
+    expect(f[0]!.message).toContain("(__sock_create())");
+  });
+});
