@@ -3130,8 +3130,9 @@ export class ReclaimAnalysis {
 
   /**
    * What a function the patch shows whole (its definition and closing brace in one region of the new side)
-   * allocates whenever it gets that far: its own allocations under no if-condition or loop, with its scopes applied
-   * (not what the functions it calls may allocate, nor a buffer allocated only when missing). Null when the patch
+   * allocates whenever it gets that far: its own allocations (the vocabulary's allocators) under no if-condition or
+   * loop, with its scopes applied (not what the functions it calls may allocate, a mask it only passes on, nor a
+   * buffer allocated only when missing). Null when the patch
    * does not show it whole or it allocates nothing so.
    */
   private patchFunctionSummary(name: string): { mask: Mask; chain: string[] } | null {
@@ -3143,8 +3144,9 @@ export class ReclaimAnalysis {
       const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")) });
       for (const e of flow?.events ?? []) {
         if (e.conds?.some(lastReference) || e.guards?.some(lastReference)) continue;
-        // its own allocations, made whenever it gets that far (under no if-condition or loop of its own)
-        if (e.info.kind !== "alloc" || e.conditional) continue;
+        // its own allocations by the vocabulary's allocators (not a call that only passes a mask on), made whenever it
+        // gets that far (under no if-condition or loop of its own)
+        if (e.info.kind !== "alloc" || e.info.family === "passed" || e.conditional) continue;
         const m = applyScopes(e.info.mask, e.state.mustScopes);
         if (maskRank(m) > 0 && (!best || maskRank(m) > maskRank(best.mask))) best = { mask: m, chain: [`${e.callee}(${e.info.gfpText ?? ""})`] };
       }
