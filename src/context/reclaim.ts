@@ -109,6 +109,8 @@ export interface RoleFact {
   how: "ops-table" | "signature" | "core";
   /** Where the registration was seen. */
   at?: { file: string; line: number };
+  /** The file of each link of the chain but the last, where the caller search found it (links in other directories). */
+  linkFiles?: string[];
   /**
    * A ->writepage whose table marks folios dirty with this untagging dirty_folio and has no ->writepages
    * (vocabulary UNTAGGED_DIRTY): no flusher writeback runs it, only page reclaim itself.
@@ -1816,7 +1818,7 @@ export class ReclaimAnalysis {
           const reg = remoteRegistration(u, s.name);
           if (!wanted(reg)) continue;
           if (s.edges.length > 1 && chainConflict(linksOf(s.edges, (f, n) => this.linkSource(f, n)))) continue;
-          return { ...reg, chain: s.chain };
+          return { ...reg, chain: s.chain, ...(s.edges.length > 0 ? { linkFiles: s.edges.map((e) => e.file) } : {}) };
         }
         const framework = users && !s.near ? this.frameworkCallersOf(s.file, s.name) : [];
         let callers: { file: string; fn: ScanFunction; line: number; struct?: string; via?: string; near?: string }[] = s.near
@@ -1838,7 +1840,7 @@ export class ReclaimAnalysis {
           if (wanted(r)) {
             // the chain's calls need a fact of the root's objects both ways (chain-conds.ts): it never runs
             if (edges.length > 1 && chainConflict(linksOf(edges, (f, n) => this.linkSource(f, n)))) continue;
-            return { ...r, chain };
+            return { ...r, chain, linkFiles: edges.map((e) => e.file) };
           }
           next.push({ file: c.file, name: c.fn.name, chain, edges, crossed, ...(c.near ? { near: c.near } : {}) });
         }
@@ -2631,15 +2633,17 @@ export class ReclaimAnalysis {
    * through a pointer or a macro; the chain's links above one found neither in the directories read nor in the patch
    * are not read).
    */
-  scopesOnChain(v: FnView, chain: readonly string[]): ScopeKind[] {
+  scopesOnChain(v: FnView, chain: readonly string[], linkFiles?: readonly string[]): ScopeKind[] {
     const out = new Set<ScopeKind>();
     let near = v.path;
     for (let i = chain.length - 2; i >= 0; i--) {
-      // (a static function of another file of the directory is the link when it is the directory's only definition;
-      // a link the tree does not have, or without a tree: the patch's own lines of it)
-      const defs = this.facts ? this.dir(near).defs.get(chain[i]!) ?? [] : [];
+      // (where the caller search found the link, when it says: a chain that crosses directories; else a static
+      // function of another file of the directory is the link when it is the directory's only definition; a link the
+      // tree does not have, or without a tree: the patch's own lines of it)
+      const found = this.facts && linkFiles?.[i] !== undefined ? this.definitionFlow(linkFiles[i]!, chain[i]!) : null;
+      const defs = this.facts && !found ? this.dir(near).defs.get(chain[i]!) ?? [] : [];
       const only = defs.length === 1 ? defs[0]! : null;
-      const def = this.facts ? this.definitionFlow(near, chain[i]!) ?? (only ? this.definitionFlow(only.file, chain[i]!) : null) : null;
+      const def = found ?? (this.facts ? this.definitionFlow(near, chain[i]!) ?? (only ? this.definitionFlow(only.file, chain[i]!) : null) : null);
       const links = def ? [def] : this.patchLinks(near, chain[i]!);
       if (links.length === 0) break;
       // (with the scopes a helper opened and returned above the call: `ctx = foo_writepages_down_read(sb);` whose
@@ -3662,7 +3666,7 @@ export class ReclaimAnalysis {
       const along = idx >= 0 ? this.maskAlongChain(v.path, idx, role.chain) : null;
       // (and the scopes the chain's own links hold across their calls down it: a workspace allocator called inside
       // memalloc_nofs_save() by the function that hands workspaces to writeback)
-      const linkScopes = role.chain.length > 1 ? this.scopesOnChain(v, role.chain) : [];
+      const linkScopes = role.chain.length > 1 ? this.scopesOnChain(v, role.chain, role.linkFiles) : [];
       const onPath = applyScopes(along ? { ...along.mask, text: ev.info.mask.text, name: null } : effective, [...(along ? [...must, ...callerScopes] : []), ...linkScopes]);
       // a ->writepage no flusher runs (UNTAGGED_DIRTY): page reclaim calls it itself, under PF_MEMALLOC, and never
       // waits for another task running it

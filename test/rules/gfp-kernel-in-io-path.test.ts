@@ -2286,3 +2286,50 @@ static const struct address_space_operations zfs_aops = {
     expect((await review(false)).map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: a handle held two directories' links up the chain", () => {
+  // written for this test: a filesystem's writepages holds a jbd2 handle while it creates an inode, whose setup calls
+  // an exported helper of another directory the patch adds an allocation to
+  const helper = (alloc: boolean) => `int zcrypt_prepare(struct inode *inode)
+{
+	struct zcrypt_info *ci;
+
+${alloc ? "\tci = kmem_cache_zalloc(zcrypt_info_cachep, GFP_KERNEL);\n\tif (!ci)\n\t\treturn -ENOMEM;\n" : "\tci = inode->i_zcrypt;\n"}	return zcrypt_setup(inode, ci);
+}
+EXPORT_SYMBOL(zcrypt_prepare);
+`;
+  const fs = (handle: boolean) => `static int zfs_make_inode(struct inode *dir)
+{
+	struct inode *inode = zfs_new_inode_struct(dir);
+
+	return zcrypt_prepare(inode);
+}
+
+static int zfs_writepages(struct address_space *mapping, struct writeback_control *wbc)
+{
+	struct inode *inode = mapping->host;
+	struct folio *folio = zfs_next_dirty(mapping, wbc);
+	handle_t *handle = NULL;
+	int ret;
+
+	folio_start_writeback(folio);
+${handle ? "\thandle = jbd2_journal_start(ZFS_SB(inode->i_sb)->journal, 1);\n\tif (IS_ERR(handle))\n\t\treturn PTR_ERR(handle);\n" : ""}	ret = zfs_make_inode(inode);
+${handle ? "\tjbd2_journal_stop(handle);\n" : ""}	return ret;
+}
+
+static const struct address_space_operations zfs_aops = {
+	.writepages = zfs_writepages,
+};
+`;
+  const review = (handle: boolean) =>
+    reviewWithTree(new Map([["fs/zcrypt/policy.c", helper(false)], ["fs/zfs/inode.c", fs(handle)]]), { files: [{ path: "fs/zcrypt/policy.c", before: helper(false), after: helper(true) }] }, [rule]);
+
+  it("the handle held by writepages: quiet", async () => {
+    expect((await review(true)).filter((x) => x.severity !== "info")).toEqual([]);
+  });
+  it("no handle: said, through the other directory", async () => {
+    const f = await review(false);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("zfs_writepages -> zfs_make_inode -> zcrypt_prepare");
+  });
+});
