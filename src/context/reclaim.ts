@@ -3070,8 +3070,10 @@ export class ReclaimAnalysis {
         // a callee the patch itself changes: its own allocations are judged where they are (with the patch applied, its
         // callers include this call); read as fragments, a call the patch adds of a function it shows whole stands for
         // what the patch's version allocates (the tree's callers do not include the new call)
+        // (only for a function the tree has: one only the patch defines takes its role from the patch's calls of it,
+        // fragmentCallerRole(), and its own allocation is judged there)
         if (this.changedByPatch(e.callee)) {
-          if (v.whole || !touchesLines(changed, e.line, e.endLine ?? e.line)) continue;
+          if (v.whole || !this.facts || !touchesLines(changed, e.line, e.endLine ?? e.line) || !this.definitionOf(v.path, e.callee)) continue;
           const ps = this.patchFunctionSummary(e.callee);
           if (ps) out.push({ ev: { ...e, info: { kind: "alloc" as const, name: e.callee, family: "through", mask: ps.mask, implicit: false, gfpText: ps.mask.text } } as AllocSite["ev"], chain: [e.callee, ...ps.chain] });
           continue;
