@@ -2250,6 +2250,24 @@ index 1111111..2222222 100644
   });
 });
 
+/** A filesystem's writepages (written for these tests) that marks a folio for writeback, then calls `callee(inode)`, under a jbd2 handle or not. */
+const zfsWritepages = (handle: boolean, callee: string) => `static int zfs_writepages(struct address_space *mapping, struct writeback_control *wbc)
+{
+	struct inode *inode = mapping->host;
+	struct folio *folio = zfs_next_dirty(mapping, wbc);
+	handle_t *handle = NULL;
+	int ret;
+
+	folio_start_writeback(folio);
+${handle ? "\thandle = jbd2_journal_start(ZFS_SB(inode->i_sb)->journal, 1);\n\tif (IS_ERR(handle))\n\t\treturn PTR_ERR(handle);\n" : ""}	ret = ${callee}(inode);
+${handle ? "\tjbd2_journal_stop(handle);\n" : ""}	return ret;
+}
+
+static const struct address_space_operations zfs_aops = {
+	.writepages = zfs_writepages,
+};
+`;
+
 describe("gfp-kernel-in-io-path with the tree: a link of the chain holds a transaction handle that opens a NOFS scope", () => {
   // written for this test: writepages marks a folio for writeback and starts a jbd2 handle around the helper the patch
   // adds an allocation to
@@ -2261,22 +2279,7 @@ ${alloc ? "\tbuf = kmalloc(ZFS_INLINE_MAX, GFP_KERNEL);\n\tif (!buf)\n\t\treturn
 	return 0;
 }
 
-static int zfs_writepages(struct address_space *mapping, struct writeback_control *wbc)
-{
-	struct inode *inode = mapping->host;
-	struct folio *folio = zfs_next_dirty(mapping, wbc);
-	handle_t *handle = NULL;
-	int ret;
-
-	folio_start_writeback(folio);
-${handle ? "\thandle = jbd2_journal_start(ZFS_SB(inode->i_sb)->journal, 1);\n\tif (IS_ERR(handle))\n\t\treturn PTR_ERR(handle);\n" : ""}	ret = zfs_drop_inline(inode);
-${handle ? "\tjbd2_journal_stop(handle);\n" : ""}	return ret;
-}
-
-static const struct address_space_operations zfs_aops = {
-	.writepages = zfs_writepages,
-};
-`;
+${zfsWritepages(handle, "zfs_drop_inline")}`;
   const review = (handle: boolean) => reviewWithTree(new Map([["fs/zfs/inode.c", file(false, handle)]]), { files: [{ path: "fs/zfs/inode.c", before: file(false, handle), after: file(true, handle) }] }, [rule]);
 
   it("the handle held around the call: the allocation is NOFS there, quiet", async () => {
@@ -2305,22 +2308,7 @@ EXPORT_SYMBOL(zcrypt_prepare);
 	return zcrypt_prepare(inode);
 }
 
-static int zfs_writepages(struct address_space *mapping, struct writeback_control *wbc)
-{
-	struct inode *inode = mapping->host;
-	struct folio *folio = zfs_next_dirty(mapping, wbc);
-	handle_t *handle = NULL;
-	int ret;
-
-	folio_start_writeback(folio);
-${handle ? "\thandle = jbd2_journal_start(ZFS_SB(inode->i_sb)->journal, 1);\n\tif (IS_ERR(handle))\n\t\treturn PTR_ERR(handle);\n" : ""}	ret = zfs_make_inode(inode);
-${handle ? "\tjbd2_journal_stop(handle);\n" : ""}	return ret;
-}
-
-static const struct address_space_operations zfs_aops = {
-	.writepages = zfs_writepages,
-};
-`;
+${zfsWritepages(handle, "zfs_make_inode")}`;
   const review = (handle: boolean) =>
     reviewWithTree(new Map([["fs/zcrypt/policy.c", helper(false)], ["fs/zfs/inode.c", fs(handle)]]), { files: [{ path: "fs/zcrypt/policy.c", before: helper(false), after: helper(true) }] }, [rule]);
 
