@@ -3131,15 +3131,13 @@ export class ReclaimAnalysis {
 
   private summaryMemo = new Map<string, { mask: Mask; chain: string[] } | null>();
 
-  /** The least restricted allocation a function makes (directly or a few calls down), with its own scopes applied. */
   private patchSummaryMemo = new Map<string, { mask: Mask; chain: string[] } | null>();
 
   /**
    * What a function the patch shows whole (its definition and closing brace in one region of the new side)
    * allocates whenever it gets that far: its own allocations (the vocabulary's allocators) under no if-condition or
    * loop, with its scopes applied (not what the functions it calls may allocate, a mask it only passes on, nor a
-   * buffer allocated only when missing). Null when the patch
-   * does not show it whole or it allocates nothing so.
+   * buffer allocated only when missing). Null when the patch does not show it whole or it allocates nothing so.
    */
   private patchFunctionSummary(name: string): { mask: Mask; chain: string[] } | null {
     if (this.patchSummaryMemo.has(name)) return this.patchSummaryMemo.get(name)!;
@@ -3161,6 +3159,7 @@ export class ReclaimAnalysis {
     return best;
   }
 
+  /** The least restricted allocation a function makes (directly or a few calls down), with its own scopes applied. */
   private allocSummary(near: string, name: string, depth: number, active: Set<string>): { mask: Mask; chain: string[] } | null {
     const def = this.definitionOf(near, name);
     if (!def) return null;

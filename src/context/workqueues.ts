@@ -134,7 +134,6 @@ export interface Queueing {
   work: string;
 }
 
-/** A function that runs where check_flush_dependency() looks: as work of a WQ_MEM_RECLAIM queue, or with a role reclaim runs. */
 /**
  * A queueing goes with a binding of the same work key unless they show different structs the work item is a member
  * of (`&io->work` of two device-mapper targets' io structs), or the queueing is through a pointer variable
@@ -157,6 +156,7 @@ function memberOwnerType(expr: string, types: ReadonlyMap<string, string>): stri
   return base ? types.get(base) : undefined;
 }
 
+/** A function that runs where check_flush_dependency() looks: as work of a WQ_MEM_RECLAIM queue, or with a role reclaim runs. */
 export interface RunsAs {
   kind: "wq" | "role";
   /** The work function or the role function. */
