@@ -2648,7 +2648,7 @@ export class ReclaimAnalysis {
       if (links.length === 0) break;
       // (with the scopes a helper opened and returned above the call: `ctx = foo_writepages_down_read(sb);` whose
       // definition returns memalloc_nofs_save(), helperScopes())
-      // (and a transaction handle held on every path to the call whose start API opens a NOFS scope: jbd2, XFS)
+      // (and a transaction handle held on every path to the call whose start API opens a NOFS scope: handleScope())
       const calls = links.flatMap((l) => l.flow.events.filter((e) => e.callee === chain[i + 1]).map((c) => [...scopeKinds(c.state.mustScopes), ...this.helperScopes(l.file, l.flow, c.line), ...this.handleScopesAt(l.file, c)]));
       if (calls.length > 0) for (const k of calls[0]!) if (calls.every((c) => c.includes(k))) out.add(k);
       near = links[0]!.file;
@@ -3142,11 +3142,10 @@ export class ReclaimAnalysis {
   private patchFunctionSummary(name: string): { mask: Mask; chain: string[] } | null {
     if (this.patchSummaryMemo.has(name)) return this.patchSummaryMemo.get(name)!;
     let best: { mask: Mask; chain: string[] } | null = null;
-    for (const r of regionsOf(this.patch, "new")) {
-      if (r.name !== name || !r.hasDefinition || !r.hasEnd) continue;
-      const params = paramsOfSignature(r.signature);
-      const flow = regionFlow(r, { params, types: paramTypes(params.join(", ")) });
-      for (const e of flow?.events ?? []) {
+    // (the post image's views are walked already: a fragment that shows the definition and the closing brace is whole)
+    for (const v of this.post()) {
+      if (v.name !== name || !v.flow.entryVisible || !v.flow.endVisible) continue;
+      for (const e of v.flow.events) {
         if (e.conds?.some(lastReference) || e.guards?.some(lastReference)) continue;
         // its own allocations by the vocabulary's allocators (not a call that only passes a mask on), made whenever it
         // gets that far (under no if-condition or loop of its own)

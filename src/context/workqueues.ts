@@ -138,9 +138,9 @@ export interface Queueing {
  * A queueing goes with a binding of the same work key unless they show different structs the work item is a member
  * of (`&io->work` of two device-mapper targets' io structs), or the queueing is through a pointer variable
  * (`queue_work_on(cpu, wq, work)`) that the queueing function itself binds (`INIT_WORK(work, fn)` there): then
- * only that binding (not `&mf_cpu->work` elsewhere).
+ * only that binding (not another file's `&obj->work`).
  */
-function boundTogether(q: Queueing, b: WorkBinding): boolean {
+function bindingMatches(q: Queueing, b: WorkBinding): boolean {
   // a member of another struct than the one the binding names (`&io->work` of two targets' io structs)
   const qType = memberOwnerType(q.workExpr, q.view.flow.types);
   if (qType && b.type && qType !== b.type) return false;
@@ -1059,12 +1059,12 @@ export class WorkqueueAnalysis {
   // ------------------------------------------------------------ work items
 
   /**
-   * A queueing and a binding of the same work key go together (boundTogether()), and a binding in another file only
+   * A queueing and a binding of the same work key go together (bindingMatches()), and a binding in another file only
    * when the queueing's own file binds no work item of that key (a key as common as `work` names a member of each
-   * file's own io struct: dm-crypt's and dm-verity's).
+   * file's own io struct, in two targets of one directory).
    */
   private boundTogether(q: Queueing, b: WorkBinding, image: Image): boolean {
-    if (!boundTogether(q, b)) return false;
+    if (!bindingMatches(q, b)) return false;
     if (b.file === q.view.path) return true;
     const k = `${image}\0${q.view.path}\0${q.work}`;
     let local = this.localBindingMemo.get(k);
