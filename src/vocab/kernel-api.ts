@@ -961,9 +961,12 @@ export const WRITEBACK_CALLS: Readonly<Record<string, Provenance>> = {
  *   unmaps a page (mm/rmap.c try_to_unmap_one()): what it locks, reclaim holds;
  * - fence-signal: code a dma-fence needs to be signalled (a GPU scheduler's
  *   run_job and its timeout/recovery handler): shrinkers and mmu notifiers may
- *   wait for that fence, so an allocation there must not reclaim directly.
+ *   wait for that fence, so an allocation there must not reclaim directly;
+ * - io-suspended: a device-mapper target's suspend and resume hooks that run
+ *   while the mapped device holds back its IO: an allocation there must not
+ *   recurse into IO (NOIO), as the IO it would wait for is held until they return.
  */
-export type Role = "io-submit" | "io-complete" | "io-error" | "writeback" | "swap-io" | "shrinker" | "reclaim-evict" | "reclaim-release" | "reclaim-unmap" | "fence-signal";
+export type Role = "io-submit" | "io-complete" | "io-error" | "io-suspended" | "writeback" | "swap-io" | "shrinker" | "reclaim-evict" | "reclaim-release" | "reclaim-unmap" | "fence-signal";
 
 export interface OpsField extends Provenance {
   role: Role;
@@ -977,6 +980,10 @@ export interface OpsField extends Provenance {
   inReclaim?: boolean;
 }
 
+const DM_SUSPEND_SRC =
+  "drivers/md/dm.c: dm_suspend() calls dm_table_postsuspend_targets() after __dm_suspend() set DMF_BLOCK_IO_FOR_SUSPEND " +
+  "(new bios are deferred), and __dm_resume() calls dm_table_resume_targets() (preresume, resume) before dm_queue_flush() " +
+  "lets them through; dm_kobject_uevent() and dm-ima.c's resume-time measurement allocate under memalloc_noio_save() there";
 const FENCE_ROLE_SRC = "include/drm/gpu_scheduler.h; drivers/dma-buf/dma-fence.c (DOC: fence cross-driver contract)";
 
 /** struct type -> field -> role. A field seen without its struct type only counts when it is unambiguous (see FIELD_ROLES). */
@@ -996,6 +1003,10 @@ export const OPS_ROLES: Readonly<Record<string, Readonly<Record<string, OpsField
     clone_and_map_rq: { role: "io-submit", label: "target_type.clone_and_map_rq (device-mapper)", src: "include/linux/device-mapper.h" },
     end_io: { role: "io-complete", label: "target_type.end_io (device-mapper)", src: "include/linux/device-mapper.h" },
     rq_end_io: { role: "io-complete", label: "target_type.rq_end_io (device-mapper)", src: "include/linux/device-mapper.h" },
+    // presuspend runs before the device stops its IO, so it is not listed
+    postsuspend: { role: "io-suspended", label: "target_type.postsuspend (device-mapper)", src: DM_SUSPEND_SRC },
+    preresume: { role: "io-suspended", label: "target_type.preresume (device-mapper)", src: DM_SUSPEND_SRC },
+    resume: { role: "io-suspended", label: "target_type.resume (device-mapper)", src: DM_SUSPEND_SRC },
   },
   scsi_host_template: {
     queuecommand: { role: "io-submit", label: "scsi_host_template.queuecommand", src: "include/scsi/scsi_host.h" },
@@ -1119,6 +1130,7 @@ export const ROLE_NEEDS: Readonly<Record<Role, { clear: "io" | "fs" | "reclaim" 
   "io-submit": { clear: "io", why: "IO queued behind this request waits for it, and reclaim may wait on that IO" },
   "io-complete": { clear: "io", why: "IO completion must not wait for IO that is waiting for this completion" },
   "io-error": { clear: "io", why: "while error handling runs, IO to the device is stalled, so reclaim that writes to it cannot finish" },
+  "io-suspended": { clear: "io", why: "the mapped device holds back its IO until its targets are suspended or resumed, so reclaim that writes to it cannot finish" },
   writeback: { clear: "fs", why: "reclaim may wait on writeback, and writeback re-entering the filesystem through reclaim can deadlock on its own locks" },
   // swap-out runs from reclaim itself, with PF_MEMALLOC set: its allocations do not recurse into reclaim
   "swap-io": { clear: null, why: "swap-out is issued by reclaim (PF_MEMALLOC set, so its allocations do not recurse)" },

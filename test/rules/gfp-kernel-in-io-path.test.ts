@@ -2321,3 +2321,54 @@ ${zfsWritepages(handle, "zfs_make_inode")}`;
     expect(f[0]!.message).toContain("zfs_writepages -> zfs_make_inode -> zcrypt_prepare");
   });
 });
+
+describe("gfp-kernel-in-io-path with the tree: a device-mapper target's suspend and resume hooks run with the device's IO held", () => {
+  // written for this test: a target that records its state when suspended and resumed through a helper the patch
+  // makes allocate; presuspend runs before the device holds back its IO
+  const file = (mask: string | null, hook: "postsuspend" | "resume" | "preresume" | "presuspend") => `static int quartz_record(struct quartz_c *qc, const char *event)
+{
+	char *line;
+
+${mask ? `\tline = kasprintf(${mask}, "%s:%llu", event, qc->sectors);\n\tif (!line)\n\t\treturn -ENOMEM;\n` : "\tline = qc->static_line;\n"}	return quartz_log(qc, line);
+}
+
+static void quartz_hook(struct dm_target *ti)
+{
+	struct quartz_c *qc = ti->private;
+
+	quartz_record(qc, "state");
+}
+
+static int quartz_map(struct dm_target *ti, struct bio *bio)
+{
+	bio_set_dev(bio, ((struct quartz_c *)ti->private)->dev->bdev);
+	return DM_MAPIO_REMAPPED;
+}
+
+static struct target_type quartz_target = {
+	.name = "quartz",
+	.map = quartz_map,
+	.${hook} = quartz_hook,
+};
+`;
+  const path = "drivers/md/dm-quartz.c";
+  const review = (mask: string, hook: "postsuspend" | "resume" | "preresume" | "presuspend") =>
+    reviewWithTree(new Map([[path, file(null, hook)]]), { files: [{ path, before: file(null, hook), after: file(mask, hook) }] }, [rule]);
+
+  it("warns on GFP_KERNEL below postsuspend, naming the hook and why", async () => {
+    const f = await review("GFP_KERNEL", "postsuspend");
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("quartz_hook() (target_type.postsuspend (device-mapper))");
+    expect(f[0]!.message).toContain("holds back its IO");
+  });
+  it("warns below resume and preresume too", async () => {
+    expect((await review("GFP_KERNEL", "resume")).map((x) => x.severity)).toEqual(["warning"]);
+    expect((await review("GFP_KERNEL", "preresume")).map((x) => x.severity)).toEqual(["warning"]);
+  });
+  it("is quiet with GFP_NOIO", async () => {
+    expect(await review("GFP_NOIO", "postsuspend")).toEqual([]);
+  });
+  it("is quiet below presuspend: the device's IO still flows", async () => {
+    expect(await review("GFP_KERNEL", "presuspend")).toEqual([]);
+  });
+});
