@@ -1076,7 +1076,7 @@ export class ReclaimAnalysis {
     const flows = new Map<Region, FunctionFlow | null>();
     const flowOf = (r: Region) => {
       if (!flows.has(r)) {
-        const params = paramsOfSignature(r.signature);
+        const params = this.regionParams(r);
         const wrappers = this.wrappersOf(r.file.path);
         flows.set(r, regionFlow(r, { params, types: paramTypes(params.join(", ")), ...(wrappers ? { wrappers } : {}) }));
       }
@@ -1097,7 +1097,7 @@ export class ReclaimAnalysis {
       const heldBefore = r.name !== null && before.some((b) => b.lines.some((l) => TOKENS.sleepingLock.test(l.text)));
       // (a queue with a rescuer the patch shows: the functions that may run as its work)
       if (!seed && !this.facts && !regionMatters(r, this.regionHasRole(r) || this.mayRunAsReclaimWork(r), this.patchHasReclaimSide(), heldBefore) && !(this.patchHasRole() && chainMatters(r, calls)) && !locksInsideFreeze(r)) continue;
-      const params = paramsOfSignature(r.signature);
+      const params = this.regionParams(r);
       const initial = seed ? this.seedFor(r) : undefined;
       const wrappers = this.wrappersOf(r.file.path);
       const known = { params, types: paramTypes(params.join(", ")), ...(wrappers ? { wrappers } : {}) };
@@ -1193,7 +1193,7 @@ export class ReclaimAnalysis {
    * the loop's first pass): the function allocated so before the patch, which restructures the allocation (a buffer
    * the caller now allocates and passes down), not the context. Read in the patch's old side of both functions. Also
    * the other way: a function that calls this one on every path after the patch, and did not before, deleted such an
-   * allocation (moved down into a helper the patch adds).
+   * allocation (moved down into a helper the patch adds), and every other function the patch makes call it did so too.
    */
   private movedUpFrom(site: AllocSite): { line: number; callee: string; inTree: boolean; from: string; down?: true } | null {
     const v = site.fn;
@@ -1227,15 +1227,20 @@ export class ReclaimAnalysis {
     const depth = site.ev.conds?.length ?? 0;
     const sameCall = (g: FnView) =>
       site.through ? g.flow.events.find((e) => e.callee === site.ev.callee && (e.conds?.length ?? 0) <= depth && g.changed.has(e.line)) ?? null : null;
+    // (only when every function the patch makes call this one is such a caller: one that newly calls it without
+    // having allocated so brings the allocation into its own context, a new one)
+    let mover: { line: number; callee: string; inTree: boolean; from: string; down?: true } | null = null;
     for (const caller of this.post()) {
-      if (caller.name === v.name || !caller.flow.events.some((e) => e.callee === v.name && (e.conds?.length ?? 0) === 0)) continue;
-      for (const old of this.preViewsOf(caller.path, caller.name)) {
-        if (old.flow.events.some((e) => e.callee === v.name)) continue;
-        const e = deleted(old) ?? sameCall(old);
-        if (e) return { line: e.line, callee: e.callee, inTree: false, from: caller.name, down: true };
-      }
+      if (caller.name === v.name || !caller.flow.events.some((e) => e.callee === v.name)) continue;
+      const olds = this.preViewsOf(caller.path, caller.name);
+      if (olds.length === 0 || olds.some((old) => old.flow.events.some((e) => e.callee === v.name))) continue;
+      let moved: FlowEvent | null = null;
+      if (caller.flow.events.some((e) => e.callee === v.name && (e.conds?.length ?? 0) === 0))
+        for (const old of olds) if ((moved = deleted(old) ?? sameCall(old))) break;
+      if (!moved) return null;
+      mover ??= { line: moved.line, callee: moved.callee, inTree: false, from: caller.name, down: true };
     }
-    return null;
+    return mover;
   }
 
   /**
@@ -1253,13 +1258,17 @@ export class ReclaimAnalysis {
     if (this.contextChangedAbove(v, site.ev.line)) return null;
     const moved = this.movedUpFrom(site);
     if (moved) return moved;
+    // the site's mask when it is the function's own gfp_t parameter (`kzalloc(n, gfp)` in `f(..., gfp_t gfp)`): an
+    // earlier allocation handed the same parameter, under no scope the site is not under, allocates as it does
+    const paramMask = this.maskParamIndex(v, site.ev) >= 0 ? site.ev.info.gfpText : null;
     const enough = (e: FlowEvent) => {
       // (a workqueue's creation allocates the queue with GFP_KERNEL: kernel/workqueue.c alloc_workqueue())
       const mask = e.info.kind === "alloc" ? e.info.mask : e.info.kind === "wq-alloc" ? WQ_ALLOC_MASK : null;
       if (!mask || e.conditional) return false;
       const m = applyScopes(mask, e.state.mustScopes);
       const need = site.effective;
-      if ((need.fs === true && m.fs !== true) || (need.io === true && m.io !== true) || (need.reclaim !== false && m.reclaim === false)) return false;
+      const sameParam = paramMask !== null && e.info.kind === "alloc" && e.info.gfpText === paramMask && e.state.mustScopes.every((k) => site.ev.state.mustScopes.includes(k));
+      if (!sameParam && ((need.fs === true && m.fs !== true) || (need.io === true && m.io !== true) || (need.reclaim !== false && m.reclaim === false))) return false;
       // what is held at the site (on every path) was held there too
       return site.ev.state.held.every((h) => !h.must || e.state.held.some((x) => x.must && sameHeld(x.entry, h.entry)));
     };
@@ -1542,6 +1551,24 @@ export class ReclaimAnalysis {
 
   private text(path: string): string | undefined {
     return this.source?.postImage(path) ?? this.facts?.text(path) ?? this.source?.preImage(path);
+  }
+
+  /**
+   * A fragment's parameters. Git quotes one line of the definition in the hunk header, so a signature that goes on
+   * past it is cut; with a tree, it is completed from the tree's definition of the function in the same file when
+   * the parameters the header does show are that definition's first ones (the last perhaps cut short).
+   */
+  private regionParams(r: Region): string[] {
+    const params = paramsOfSignature(r.signature);
+    if (!this.facts || r.hasDefinition || r.name === null || signatureClosed(r.signature, r.name)) return params;
+    const def = this.definitionOf(r.file.path, r.name);
+    if (!def || def.file !== r.file.path) return params;
+    const full = paramsOfSignature(`f(${def.fn.params})`);
+    // (the scan joins a declaration's tokens: `struct a*x` for `struct a *x`)
+    const norm = (t: string) => t.replace(/\s*\*\s*/g, "*").replace(/\s+/g, " ").trim();
+    if (full.length < params.length) return params;
+    const agrees = params.every((p, i) => (i < params.length - 1 ? norm(p) === norm(full[i]!) : norm(full[i]!).startsWith(norm(p))));
+    return agrees ? full : params;
   }
 
   private definitionOf(path: string, name: string): { file: string; fn: ScanFunction } | null {
@@ -3214,7 +3241,41 @@ export class ReclaimAnalysis {
         if (!best || score > best.score || (score === best.score && dist < best.dist)) best = { e, v: p, score, dist };
       }
     }
-    return best ?? this.replacedIn(site) ?? this.onlyOfItsKind(site);
+    return best ?? this.replacedIn(site) ?? this.onlyOfItsKind(site) ?? this.inlinedIn(site);
+  }
+
+  /**
+   * The allocation an added one stood for when the patch writes a helper's call out in place: the old side's deleted
+   * call, into the same lvalue, of a function whose old definition the patch shows, and that definition's call of the
+   * same allocator with the same mask (`bio = foo_bio_alloc(sbi, n, false)` -> `bio = bio_alloc(GFP_KERNEL, n)`, with
+   * the helper's body, which allocated so, deleted).
+   */
+  private inlinedIn(site: AllocSite): { e: FlowEvent; v: FnView } | null {
+    if (site.through || site.maskLocal || site.ev.assignedTo === null) return null;
+    const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
+    const into = norm(site.ev.assignedTo);
+    const mask = norm(site.ev.info.kind === "alloc" ? site.ev.info.gfpText : null);
+    if (!mask) return null;
+    for (const p of this.oldVersionsOf(site.fn))
+      for (const c of p.flow.events) {
+        if (c.info.kind !== "call" || !p.changed.has(c.line) || norm(c.assignedTo) !== into || c.callee === site.fn.name || !/^[A-Za-z_]\w*$/.test(c.callee)) continue;
+        for (const h of this.oldDefinitionsShown(c.callee)) {
+          const same = (this.allocsByCallee(h).get(site.ev.callee) ?? []).find((e) => e.info.kind === "alloc" && norm(e.info.gfpText) === mask);
+          if (same) return { e: same, v: h };
+        }
+      }
+    return null;
+  }
+
+  /** Old-side views of a function whose definition the patch shows (every file of the patch). */
+  private oldDefinitionsShown(name: string): FnView[] {
+    const key = `shown\0${name}`;
+    let vs = this.preByFn.get(key);
+    if (!vs) {
+      vs = this.views("pre", (r) => r.name === name && r.hasDefinition).filter((p) => p.name === name);
+      this.preByFn.set(key, vs);
+    }
+    return vs;
   }
 
   /**
@@ -3760,6 +3821,18 @@ export class ReclaimAnalysis {
     site.hazards = dedupeHazards(site.hazards);
     return site;
   }
+}
+
+/** Whether a signature text closes the parameter list that follows `name(` (a hunk header may cut it). */
+function signatureClosed(sig: string, name: string): boolean {
+  const at = sig.indexOf(`${name}(`);
+  if (at < 0) return false;
+  let depth = 0;
+  for (let i = at + name.length; i < sig.length; i++) {
+    if (sig[i] === "(") depth++;
+    else if (sig[i] === ")" && --depth === 0) return true;
+  }
+  return false;
 }
 
 /** A lock taken on the path of IO (submission, completion, error handling), not inside reclaim itself. */

@@ -1343,6 +1343,18 @@ static struct frob_map *frob_new_map(unsigned int n)
     const f = await review(mapFile("\tm = kvmalloc(n * sizeof(struct frob_map), GFP_KERNEL);\n", "", false), mapFile("\tm = frob_new_map(n);\n", helper, false));
     expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[6, "warning", true]]);
   });
+  it("not pre-existing when the patch makes another function call the helper too, one that did not allocate so", async () => {
+    const refill = (call: boolean) => `
+static void frob_refill(struct frob_fs *fs)
+{
+	struct frob_map *m;
+
+${call ? "\tm = frob_new_map(8);\n" : "\tm = fs->spare;\n"}	frob_swap_map(fs, m);
+}
+`;
+    const f = await review(mapFile("\tm = kvmalloc(n * sizeof(struct frob_map), GFP_KERNEL);\n", "", false) + refill(false), mapFile("\tm = frob_new_map(n);\n", helper, false) + refill(true));
+    expect(f.map((x) => [x.line, x.severity, Boolean(x.preExisting)])).toEqual([[6, "warning", false]]);
+  });
 });
 
 describe("alloc-while-holding: the function's only call of an allocator, moved by the patch", () => {

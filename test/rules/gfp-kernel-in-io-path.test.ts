@@ -2372,3 +2372,81 @@ static struct target_type quartz_target = {
     expect(await review("GFP_KERNEL", "presuspend")).toEqual([]);
   });
 });
+
+describe("gfp-kernel-in-io-path: a helper's call written out in place, the helper deleted", () => {
+  // written for this test: a queue_rq handler that got its buffer from a wrapper in the driver's header; the patch
+  // deletes the wrapper and calls the allocator directly, with the mask the wrapper used (or another one)
+  const header = (wrapper: boolean) => `struct widget_cmd;
+
+${wrapper ? `static inline void *widget_buf_alloc(struct widget *w, size_t len, bool atomic)
+{
+	if (atomic)
+		return kmalloc(len, GFP_NOIO);
+	return kmalloc(len, GFP_KERNEL);
+}
+` : ""}
+int widget_send(struct widget_cmd *cmd);
+`;
+  const driver = (line: string) => queueRq.replace("\tblk_mq_start_request(rq);\n", `${line}\tif (!cmd->buf)\n\t\treturn BLK_STS_RESOURCE;\n\tblk_mq_start_request(rq);\n`);
+  const before = driver("\tcmd->buf = widget_buf_alloc(cmd->w, cmd->len, false);\n");
+  const run = (mask: string) =>
+    runRule(rule, {
+      files: [
+        { path: "drivers/block/widget.h", before: header(true), after: header(false) },
+        { path: "drivers/block/widget.c", before, after: driver(`\tcmd->buf = kmalloc(cmd->len, ${mask});\n`) },
+      ],
+    });
+
+  it("is quiet when the written-out call has the mask the deleted wrapper's body used", () => {
+    expect(run("GFP_KERNEL")).toEqual([]);
+  });
+  it("still warns when the wrapper's body had no call with that mask", () => {
+    expect(run("GFP_KERNEL | __GFP_ZERO").map((x) => x.severity)).toEqual(["warning"]);
+  });
+  it("still warns when the same lvalue was filled by a call the patch does not show the body of", () => {
+    const f = runRule(rule, { files: [{ path: "drivers/block/widget.c", before, after: driver("\tcmd->buf = kmalloc(cmd->len, GFP_KERNEL);\n") }] });
+    expect(f.map((x) => x.severity)).toEqual(["warning"]);
+  });
+});
+
+describe("gfp-kernel-in-io-path with the tree: an earlier allocation handed the same gfp_t parameter", () => {
+  // written for this test: a command allocator takes its mask from the queue_rq handler; the patch adds a second
+  // allocation with the same parameter below the first, or with a scope the first is not under
+  const file = (added: string | null) => `static struct widget_cmd *widget_alloc_cmd(struct widget *w, unsigned int n, gfp_t gfp)
+{
+	struct widget_cmd *c;
+
+	c = kmem_cache_zalloc(w->cmd_cache, gfp);
+	if (c) {
+		c->n = n;
+${added ?? ""}	}
+	return c;
+}
+
+static blk_status_t widget_queue_rq(struct blk_mq_hw_ctx *hctx,
+		const struct blk_mq_queue_data *bd)
+{
+	struct widget *w = hctx->queue->queuedata;
+	struct widget_cmd *c = widget_alloc_cmd(w, blk_rq_nr_phys_segments(bd->rq), GFP_KERNEL);
+
+	if (!c)
+		return BLK_STS_RESOURCE;
+	blk_mq_start_request(bd->rq);
+	return widget_send(w, c);
+}
+`;
+  const path = "drivers/block/widget.c";
+  const review = (added: string) => reviewWithTree(new Map([[path, file(null)]]), { files: [{ path, before: file(null), after: file(added) }] }, [rule]);
+
+  it("pre-existing: the function already allocates with that parameter on every path here", async () => {
+    const f = await review("\t\tc->sg = kcalloc(n, sizeof(*c->sg), gfp);\n");
+    expect(f.map((x) => [x.line, x.severity, x.preExisting === true])).toEqual([[8, "warning", true]]);
+    expect(f[0]!.message).toContain("widget_alloc_cmd() already allocates so at line 5 (kmem_cache_zalloc())");
+  });
+  it("new when the earlier one is under a NOIO scope the added one is not", async () => {
+    const scoped = (added: string | null) =>
+      file(added).replace("\tc = kmem_cache_zalloc(w->cmd_cache, gfp);\n", "\tflags = memalloc_noio_save();\n\tc = kmem_cache_zalloc(w->cmd_cache, gfp);\n\tmemalloc_noio_restore(flags);\n").replace("\tstruct widget_cmd *c;\n", "\tstruct widget_cmd *c;\n\tunsigned int flags;\n");
+    const f = await reviewWithTree(new Map([[path, scoped(null)]]), { files: [{ path, before: scoped(null), after: scoped("\t\tc->sg = kcalloc(n, sizeof(*c->sg), gfp);\n") }] }, [rule]);
+    expect(f.map((x) => [x.severity, x.preExisting === true])).toEqual([["warning", false]]);
+  });
+});

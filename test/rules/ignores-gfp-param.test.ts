@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { rule } from "../../src/rules/gfp-context/ignores-gfp-param.js";
+import { rule as ioPathRule } from "../../src/rules/gfp-context/gfp-kernel-in-io-path.js";
 import { ruleTester, runRule } from "../helpers/rule-tester.js";
 import { reviewWithTree } from "../helpers/tree-review.js";
 
@@ -184,5 +185,85 @@ int tile_iget_locked(struct tile_sb *sb, struct tile_inode *ti)
   });
   it("quiet when the helper allocates with a mask that forbids FS reclaim", async () => {
     expect(await review("tile_init_node_map(ti)", helper.replace("GFP_KERNEL", "GFP_NOFS"))).toEqual([]);
+  });
+});
+
+describe("ignores-gfp-param with a tree the patch does not apply to: a hunk header that cuts the signature", () => {
+  // written for this test: a reference-count set-up whose gfp_t is the last parameter, on the definition's second
+  // line, so git's hunk header (one line of the definition) stops before it; the tree's version of the body differs
+  // from the patch's, so the patch is read as fragments in the tree
+  const fn = (stat: string, alloc: boolean) => `static int tile_ref_init(struct tile_ref *ref, tile_release_t *release,
+		  unsigned int flags, gfp_t gfp)
+{
+	size_t align = max_t(size_t, 1 << TILE_REF_SHIFT, __alignof__(unsigned long));
+
+	ref->count_ptr = (unsigned long)__alloc_percpu_gfp(sizeof(unsigned long), align, gfp);
+	if (!ref->count_ptr)
+		return -ENOMEM;
+
+	ref->release = release;
+	ref->confirm = NULL;
+	ref->flags = flags;
+	ref->${stat} = flags & TILE_REF_ALLOW_REINIT;
+${alloc ? "\tref->data = kzalloc(sizeof(*ref->data), GFP_KERNEL);\n\tif (!ref->data)\n\t\treturn -ENOMEM;\n" : ""}	tile_ref_count_set(ref, 1);
+	return 0;
+}
+
+int tile_group_attach(struct tile_group *g)
+{
+	return tile_ref_init(&g->ref, tile_group_release, 0, ${"MASK"});
+}
+`;
+  const path = "lib/tile-ref.c";
+  const review = (mask: string, applies: boolean) => {
+    const tree = fn(applies ? "force_atomic" : "allow_reinit", false).replace("MASK", mask);
+    return reviewWithTree(new Map([[path, tree]]), { files: [{ path, before: fn("force_atomic", false).replace("MASK", mask), after: fn("force_atomic", true).replace("MASK", mask) }] }, [rule]);
+  };
+
+  it("takes the gfp_t from the tree's definition and names the caller that passes GFP_NOIO", async () => {
+    const f = await review("GFP_NOIO", false);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[14, "warning"]]);
+    expect(f[0]!.message).toContain("gfp");
+  });
+  it("is quiet when every caller passes GFP_KERNEL", async () => {
+    expect((await review("GFP_KERNEL", false)).filter((x) => x.severity !== "info")).toEqual([]);
+  });
+  it("the patch that applies reads the whole definition the same way", async () => {
+    expect((await review("GFP_NOIO", true)).map((x) => [x.line, x.severity])).toEqual([[14, "warning"]]);
+  });
+});
+
+describe("ignores-gfp-param on a site the hazard rules only note (a buffer allocated while its field is empty)", () => {
+  // written for this test: a queue_rq handler hands GFP_NOIO to a set-up helper that fills an empty field with
+  // GFP_KERNEL; the IO-path rule notes it (first use), and the ignored parameter is said here
+  const file = (mask: string | null) => `static int widget_get_buf(struct widget_cmd *cmd, size_t len, gfp_t gfp)
+{
+	if (cmd->buf)
+		return 0;
+	cmd->buf = ${mask ? `kmalloc(len, ${mask})` : "widget_spare_buf(cmd, len)"};
+	return cmd->buf ? 0 : -ENOMEM;
+}
+
+static blk_status_t widget_queue_rq(struct blk_mq_hw_ctx *hctx,
+		const struct blk_mq_queue_data *bd)
+{
+	struct widget_cmd *cmd = blk_mq_rq_to_pdu(bd->rq);
+
+	if (widget_get_buf(cmd, blk_rq_bytes(bd->rq), GFP_NOIO))
+		return BLK_STS_RESOURCE;
+	blk_mq_start_request(bd->rq);
+	return widget_send(cmd);
+}
+`;
+  const path = "drivers/block/widget.c";
+  const review = (rules: Parameters<typeof reviewWithTree>[2]) => reviewWithTree(new Map([[path, file(null)]]), { files: [{ path, before: file(null), after: file("GFP_KERNEL") }] }, rules);
+  it("warns, naming the caller that passes GFP_NOIO", async () => {
+    const f = await review([rule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "warning"]]);
+    expect(f[0]!.message).toContain("GFP_NOIO");
+  });
+  it("the IO-path rule only notes the same site", async () => {
+    const f = await review([ioPathRule]);
+    expect(f.map((x) => [x.line, x.severity])).toEqual([[5, "info"]]);
   });
 });

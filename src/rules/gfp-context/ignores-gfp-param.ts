@@ -37,7 +37,8 @@ export const rule: Rule = {
         "allocation really must differ, say why in a comment, or drop the parameter when every caller passes GFP_KERNEL.",
       quiet:
         "Masks stricter than GFP_KERNEL (GFP_NOFS, GFP_NOIO, atomic ones), masks derived from the parameter, allocations " +
-        "the patch did not add or loosen, allocations another rule already warns on, and (with a source tree) functions " +
+        "the patch did not add or loosen, allocations another rule already judges by a role, a held lock or handle (not one it " +
+        "only notes because its destination field is tested for empty first), and (with a source tree) functions " +
         "every caller of which passes a mask that allows what the allocation does; so is a function the patch adds whose " +
         "calls in the patch (its only callers: it did not exist before) all pass such a mask.",
     },

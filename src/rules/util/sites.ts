@@ -4,10 +4,12 @@ import type { AllocSite, FnView, Hazard } from "../../context/reclaim.js";
 /**
  * The analysis found a hazard at the site that gfp-kernel-in-io-path or alloc-while-holding warns about (a role, a
  * lock a reclaim-side function takes, a handle, a frozen queue): rules that judge the same allocation from a weaker
- * fact stay quiet there. A held lock with no known taker is not such a hazard.
+ * fact stay quiet there. A held lock with no known taker is not such a hazard, and a site the hazard rules only note
+ * (one that follows a test that its destination field is empty) is not judged by them.
  */
 export function judgedByHazardRules(site: AllocSite): boolean {
-  return site.hazards.some((h) => h.kind !== "held-lock" || h.taker !== null);
+  // (a site that only follows a test that its field is empty is a note there, not a warning: AllocSite.onceGuard)
+  return !site.onceGuard && site.hazards.some((h) => h.kind !== "held-lock" || h.taker !== null);
 }
 
 /** A hazard's held thing (lock, handle, frozen queue) taken in the function itself on a line the patch changed. */
