@@ -436,7 +436,16 @@ export interface LockCall extends Provenance {
   shared?: boolean;
   /** The lockdep map the call takes whatever its arguments (a section, not a lock object). */
   map?: string;
+  /**
+   * A freeze's acquire: how findings name the state it leaves (`is`), its end (`until`) and the call that ends it
+   * (`undo`). Unset: a request queue frozen (`frozen`, `unfrozen`, `unfreeze`); a quiesce says `quiesced`.
+   */
+  state?: { is: string; until: string; undo: string };
 }
+
+/** How findings name a freeze's state when its acquire does not say (a request queue frozen). */
+export const FROZEN_STATE = { is: "frozen", until: "unfrozen", undo: "unfreeze" } as const;
+const QUIESCED = { state: { is: "quiesced", until: "unquiesced", undo: "unquiesce" } };
 
 /** The xarray lock macros: spin_lock() and friends on xa->xa_lock. */
 const XA = "include/linux/xarray.h";
@@ -542,12 +551,12 @@ export const LOCK_CALLS: Readonly<Record<string, LockCall>> = {
   clear_and_wake_up_bit: lk("bit", "release", "include/linux/wait_bit.h", { arg: 1 }),
   blk_mq_freeze_queue: lk("freeze", "acquire", "block/blk-mq.c"),
   blk_mq_unfreeze_queue: lk("freeze", "release", "block/blk-mq.c"),
-  blk_mq_quiesce_queue: lk("freeze", "acquire", "block/blk-mq.c"),
+  blk_mq_quiesce_queue: lk("freeze", "acquire", "block/blk-mq.c", QUIESCED),
   // (the same quiesce without waiting for dispatch in progress: requests queued after it wait for the unquiesce too)
-  blk_mq_quiesce_queue_nowait: lk("freeze", "acquire", "block/blk-mq.c"),
+  blk_mq_quiesce_queue_nowait: lk("freeze", "acquire", "block/blk-mq.c", QUIESCED),
   blk_mq_unquiesce_queue: lk("freeze", "release", "block/blk-mq.c"),
   // every queue of a tag set quiesced (and unquiesced) at once
-  blk_mq_quiesce_tagset: lk("freeze", "acquire", "block/blk-mq.c", { since: "v6.2" }),
+  blk_mq_quiesce_tagset: lk("freeze", "acquire", "block/blk-mq.c", { since: "v6.2", ...QUIESCED }),
   blk_mq_unquiesce_tagset: lk("freeze", "release", "block/blk-mq.c", { since: "v6.2" }),
   // a buffer's reservation lock (a ww_mutex): drivers may wait for fences while holding it
   dma_resv_lock: lk("mutex", "acquire", RESV),

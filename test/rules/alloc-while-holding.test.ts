@@ -1470,8 +1470,8 @@ describe("alloc-while-holding: queues quiesced in a loop (blk_mq_quiesce_queue_n
     const f = runRule(rule, { files: [{ path: "block/widget-set.c", before: null, after: quiesceAll("GFP_KERNEL") }] });
     expect(f.map((x) => [x.line, x.severity])).toEqual([[11, "warning"]]);
     expect(f[0]!.message).toContain("while q is quiesced (taken at line 8)");
-    expect(f[0]!.message).toContain("that IO waits until the queue is unquiesced");
-    expect(f[0]!.fix).toContain("where the queue is quiesced and restore it after the unquiesce");
+    expect(f[0]!.message).toContain("that IO waits until it is unquiesced");
+    expect(f[0]!.fix).toContain("where q is quiesced and restore it after the unquiesce");
   });
   it("GFP_NOIO after the loop: quiet", () => {
     expect(runRule(rule, { files: [{ path: "block/widget-set.c", before: null, after: quiesceAll("GFP_NOIO") }] })).toEqual([]);

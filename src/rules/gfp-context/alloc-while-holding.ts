@@ -13,7 +13,7 @@
 import { ioPathTaker, lockLabel, reclaimAnalysis, touchesLines, type AllocSite, type Hazard } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
 import { LOCK_CALLS, allocationNeedles } from "../../vocab/kernel-api.js";
-import { allocText, alreadyText, handleText, handleWhere, heldWhere, takerText } from "../util/phrases.js";
+import { allocText, alreadyText, freezeState, handleText, handleWhere, heldWhere, takerText } from "../util/phrases.js";
 import { heldTakenByPatch } from "../util/sites.js";
 import { HISTORY } from "../../vocab/history.js";
 
@@ -55,11 +55,11 @@ export const rule: Rule = {
       handle:
         "{{alloc}} in {{fn}}() while {{handle}} is held ({{where}}), and that handle sets no NOFS scope ({{scopeWhere}}): reclaim may evict an inode of this filesystem, which starts or joins a transaction and waits for the commit that waits for this handle",
       frozenIndirect:
-        "{{queue}} is frozen ({{where}}) across ->{{call}}() in {{fn}}(), a call through a pointer whose targets are not visible here: any of them that allocates with IO allowed, loads a module or waits for IO to this queue deadlocks, since that IO waits for the unfreeze",
+        "{{queue}} is {{state}} ({{where}}) across ->{{call}}() in {{fn}}(), a call through a pointer whose targets are not visible here: any of them that allocates with IO allowed, loads a module or waits for IO to this queue deadlocks, since that IO waits for the {{undo}}",
       frozenIndirectChecked:
-        "{{queue}} is frozen ({{where}}) across {{call}}() in {{fn}}(): {{targets}} registered as {{struct}}.{{field}} in this directory were followed three calls down, and none allocates with IO allowed where the calls could be followed; not checked: whether any of them loads a module or waits for IO to this queue, which would deadlock on the unfreeze",
+        "{{queue}} is {{state}} ({{where}}) across {{call}}() in {{fn}}(): {{targets}} registered as {{struct}}.{{field}} in this directory were followed three calls down, and none allocates with IO allowed where the calls could be followed; not checked: whether any of them loads a module or waits for IO to this queue, which would deadlock on the {{undo}}",
       frozen:
-        "{{alloc}} in {{fn}}() while {{queue}} is {{state}} ({{where}}): reclaim may write back to (or wait on IO of) this device, and that IO waits until the queue is {{until}}",
+        "{{alloc}} in {{fn}}() while {{queue}} is {{state}} ({{where}}): reclaim may write back to (or wait on IO of) this device, and that IO waits until it is {{until}}",
       stillAllowed:
         "{{was}} -> {{now}} for {{alloc}} in {{fn}}() is not enough: {{state}} here ({{where}}) and {{now}} still lets reclaim {{what}}; {{why}}",
     },
@@ -126,6 +126,7 @@ export const rule: Rule = {
         if (seen.has(k)) continue;
         seen.add(k);
         const queue = lockLabel(fz.entry);
+        const st = freezeState(fz.entry);
         const targets = a.pointerTargets(v, e);
         if (targets.fns.length > 0) {
           const field = e.callee.slice(2);
@@ -137,9 +138,9 @@ export const rule: Rule = {
             severity: "info",
             identifiers: [field, "blk_mq_freeze_queue"],
             messageId: "frozenIndirectChecked",
-            data: { queue, where: heldWhere(fz.entry, null), call, fn: v.name, targets: `the ${targets.fns.length === 1 ? "function" : `${targets.fns.length} functions`} ${names}`, struct: targets.struct, field },
-            fix: `Nothing to change for allocations; if a target loads a module or waits for IO to ${queue}, do that before the freeze (or open memalloc_noio_save() there and restore it after the unfreeze).`,
-            chain: [`${v.name}()`, `${queue} frozen`, `${call}()`],
+            data: { queue, state: st.is, undo: st.undo, where: heldWhere(fz.entry, null), call, fn: v.name, targets: `the ${targets.fns.length === 1 ? "function" : `${targets.fns.length} functions`} ${names}`, struct: targets.struct, field },
+            fix: `Nothing to change for allocations; if a target loads a module or waits for IO to ${queue}, do that before ${fz.entry.api ?? "the freeze"}() (or open memalloc_noio_save() there and restore it after the ${st.undo}).`,
+            chain: [`${v.name}()`, `${queue} ${st.is}`, `${call}()`],
             unknowns: [`whether a target of ${call}() loads a module or waits for IO to ${queue}`],
             cite: ["memalloc-noio-2013"],
           });
@@ -151,9 +152,9 @@ export const rule: Rule = {
           severity: "info",
           identifiers: [e.callee.slice(2), "blk_mq_freeze_queue"],
           messageId: "frozenIndirect",
-          data: { queue, where: heldWhere(fz.entry, null), call: `${e.callee.slice(2)}`, fn: v.name },
-          fix: `Open memalloc_noio_save() where ${queue} is frozen and restore it after the unfreeze, so every target of ->${e.callee.slice(2)} is covered; or freeze only in the targets that need it.`,
-          chain: [`${v.name}()`, `${queue} frozen`, `${e.callee}()`],
+          data: { queue, state: st.is, undo: st.undo, where: heldWhere(fz.entry, null), call: `${e.callee.slice(2)}`, fn: v.name },
+          fix: `Open memalloc_noio_save() where ${queue} is ${st.is} and restore it after the ${st.undo}, so every target of ->${e.callee.slice(2)} is covered; or ${st.is === "frozen" ? "freeze" : `call ${fz.entry.api ?? "it"}()`} only in the targets that need it.`,
+          chain: [`${v.name}()`, `${queue} ${st.is}`, `${e.callee}()`],
           unknowns: [`which functions ${e.callee} can be, and whether any of them allocates with IO allowed, loads a module or waits for IO to ${queue}`],
           cite: ["memalloc-noio-2013"],
         });
@@ -177,15 +178,16 @@ function stillAllowed(site: AllocSite, h: Held, was: string): Report | null {
   const now = site.mask.name ?? site.mask.text;
   const heldText = h.kind === "held-handle" ? handleText(h) : lockLabel(h.held!);
   const where = h.kind === "held-handle" ? handleWhere(h) : heldWhere(h.held!, h.via);
-  const why = frozen
-    ? "reclaim's writeback to this device waits until the queue is unfrozen, so the mask must also drop __GFP_IO (GFP_NOIO)"
+  const st = frozen ? freezeState(h.held!) : null;
+  const why = st
+    ? `reclaim's writeback to this device waits until it is ${st.until}, so the mask must also drop __GFP_IO (GFP_NOIO)`
     : viaFreeze
       ? `${takerText(h.taker!)}, so the mask must also drop __GFP_IO (GFP_NOIO)`
       : h.kind === "held-lock"
       ? `reclaim may call into code that takes the same lock, ${takerText(h.taker!)}`
       : "eviction starts or joins a transaction that waits for this handle";
-  const fix = frozen
-    ? `Use GFP_NOIO here, or open memalloc_noio_save() where ${lockLabel(h.held)} is frozen and restore it after the unfreeze.`
+  const fix = st
+    ? `Use GFP_NOIO here, or open memalloc_noio_save() where ${lockLabel(h.held!)} is ${st.is} and restore it after the ${st.undo}.`
     : viaFreeze
     ? `Use GFP_NOIO here, or open memalloc_noio_save() where ${heldText} is taken.`
     : `Use GFP_NOFS here, or open memalloc_nofs_save() where ${heldText} is taken.`;
@@ -194,9 +196,9 @@ function stillAllowed(site: AllocSite, h: Held, was: string): Report | null {
     line: site.at,
     identifiers: [site.ev.callee, now, frozen ? "GFP_NOIO" : "GFP_NOFS"],
     messageId: "stillAllowed",
-    data: { was, now, alloc: allocText(site), fn: site.fn.name, state: frozen ? `${heldText} is frozen` : `${heldText} is held`, where, what: frozen || viaFreeze ? "start IO" : "call into the filesystem", why },
+    data: { was, now, alloc: allocText(site), fn: site.fn.name, state: st ? `${heldText} is ${st.is}` : `${heldText} is held`, where, what: frozen || viaFreeze ? "start IO" : "call into the filesystem", why },
     fix,
-    chain: [...(("via" in h && h.via) || [site.fn.name]).map((f) => `${f}()`), frozen ? `${lockLabel(h.held)} frozen` : heldText, allocText(site)],
+    chain: [...(("via" in h && h.via) || [site.fn.name]).map((f) => `${f}()`), st ? `${lockLabel(h.held!)} ${st.is}` : heldText, allocText(site)],
     ...(frozen ? { cite: ["memalloc-noio-2013"] } : {}),
   };
 }
@@ -223,7 +225,7 @@ function report(site: AllocSite, h: Held, at: number): Report {
       messageId: t.underFreeze ? "lockUnderFreeze" : "lockOnIoPath",
       data: { alloc: allocAt(site, at), fn, lock: lockLabel(h.held), where: heldWhere(h.held, h.via), taker: takerText(t) },
       fix: `Allocate before taking ${lockLabel(h.held)}, use GFP_NOIO here, or open memalloc_noio_save() where ${lockLabel(h.held)} is taken so everything under it is covered.`,
-      chain: [...chain, "reclaim", t.underFreeze ? `IO to ${t.underFreeze.frozen.key?.expr ?? "the queue"} (frozen)` : "IO", ...t.chain],
+      chain: [...chain, "reclaim", t.underFreeze ? `IO to ${t.underFreeze.frozen.key?.expr ?? "the queue"} (${freezeState(t.underFreeze.frozen).is})` : "IO", ...t.chain],
       cite: ["memalloc-noio-2013"],
       ...(unknowns.length || io !== true ? { unknowns: [...unknowns.filter((u) => !u.startsWith("the mask")).map((u) => u.replace("nofs", "noio")), ...(io !== true ? [`the mask ${site.mask.text}: what the callers of ${fn}() pass`] : [])] } : {}),
     };
@@ -257,14 +259,14 @@ function report(site: AllocSite, h: Held, at: number): Report {
       ...(unknowns.length ? { unknowns } : {}),
     };
   }
-  // (a quiesce stops dispatch rather than entry: the words follow the call that did it)
-  const quiesced = /quiesce/.test(h.held.api ?? "");
+  // (a quiesce stops dispatch rather than entry, a suspended md array holds its IO: the words follow the call that did it)
+  const st = freezeState(h.held);
   return {
     ...base,
     messageId: "frozen",
-    data: { alloc: allocAt(site, at), fn, queue: lockLabel(h.held), where: heldWhere(h.held, h.via), state: quiesced ? "quiesced" : "frozen", until: quiesced ? "unquiesced" : "unfrozen" },
-    fix: `Use GFP_NOIO here, or open memalloc_noio_save() where the queue is ${quiesced ? "quiesced" : "frozen"} and restore it after the ${quiesced ? "unquiesce" : "unfreeze"}.`,
-    chain: [...chain.slice(0, -1), `${lockLabel(h.held)} ${quiesced ? "quiesced" : "frozen"}`, chain[chain.length - 1]!],
+    data: { alloc: allocAt(site, at), fn, queue: lockLabel(h.held), where: heldWhere(h.held, h.via), state: st.is, until: st.until },
+    fix: `Use GFP_NOIO here, or open memalloc_noio_save() where ${lockLabel(h.held)} is ${st.is} and restore it after the ${st.undo}.`,
+    chain: [...chain.slice(0, -1), `${lockLabel(h.held)} ${st.is}`, chain[chain.length - 1]!],
     cite: ["memalloc-noio-2013"],
     ...(unknowns.length ? { unknowns: unknowns.map((u) => u.replace("nofs", "noio")) } : {}),
   };

@@ -10,7 +10,7 @@ import { lockHeldAcross, type HeldAcross } from "../../context/blocking.js";
 import { ioPathTaker, reclaimAnalysis, type ReclaimAnalysis, type ReclaimTaker } from "../../context/reclaim.js";
 import type { Report, Rule } from "../../types.js";
 import { LOCK_CALLS } from "../../vocab/kernel-api.js";
-import { takerText } from "../util/phrases.js";
+import { freezeState, takerText } from "../util/phrases.js";
 
 export const rule: Rule = {
   meta: {
@@ -89,7 +89,7 @@ function addedAt(a: ReclaimAnalysis, t: ReclaimTaker): number | null {
 
 function report(t: ReclaimTaker, at: number, held: HeldAcross, needs: "fs" | "io"): Report {
   const lock = t.key!.expr || t.key!.name;
-  const runs = t.underFreeze ? "waits on (a frozen queue's IO)" : ioPathTaker(t) ? "waits on (the IO path)" : "runs";
+  const runs = t.underFreeze ? `waits on (IO held while ${t.underFreeze.frozen.key?.expr ?? "the queue"} is ${freezeState(t.underFreeze.frozen).is})` : ioPathTaker(t) ? "waits on (the IO path)" : "runs";
   return {
     file: t.file,
     line: at,
@@ -102,7 +102,7 @@ function report(t: ReclaimTaker, at: number, held: HeldAcross, needs: "fs" | "io
       alloc: held.what,
       where: `${held.file}:${held.line}`,
     },
-    fix: `Keep ${lock} out of ${t.underFreeze ? "the frozen section" : `${t.role?.root ?? t.chain[0]}()`} (a trylock that backs off, or deferring the work), or make what ${held.fn}() allocates under it ${needs === "io" ? "GFP_NOIO" : "GFP_NOFS"} (a memalloc_${needs === "io" ? "noio" : "nofs"}_save() scope where the lock is taken).`,
+    fix: `Keep ${lock} out of ${t.underFreeze ? `the ${freezeState(t.underFreeze.frozen).is} section` : `${t.role?.root ?? t.chain[0]}()`} (a trylock that backs off, or deferring the work), or make what ${held.fn}() allocates under it ${needs === "io" ? "GFP_NOIO" : "GFP_NOFS"} (a memalloc_${needs === "io" ? "noio" : "nofs"}_save() scope where the lock is taken).`,
     identifiers: [t.key!.name, held.fn, ...(t.role ? [t.role.root] : [])],
     chain: [...t.chain.map((f) => `${f}()`), `${held.fn}(): ${held.what}`],
     cite: ["gfp-fs-io-doc"],

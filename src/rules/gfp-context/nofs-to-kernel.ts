@@ -10,7 +10,7 @@ import { lockLabel, reclaimAnalysis, type AllocSite, type ReclaimAnalysis } from
 import { workqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { newSideLineAt } from "../util/diff.js";
-import { allocText, atomicText, chainText, heldWhere, roleText, roleWhy, takerText } from "../util/phrases.js";
+import { allocText, atomicText, chainText, freezeState, heldWhere, roleText, roleWhy, takerText } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
 import { LOCK_CALLS, SCOPE_CALLS } from "../../vocab/kernel-api.js";
 
@@ -183,7 +183,7 @@ function hazardText(site: AllocSite, h: AllocSite["hazards"][number]): string {
     case "held-lock":
       return `${lockLabel(h.held)} is held there (${heldWhere(h.held, h.via)}), and ${h.taker ? takerText(h.taker) : "reclaim may take it"}`;
     case "frozen":
-      return `${lockLabel(h.held)} is frozen there (${heldWhere(h.held, h.via, "frozen")}): reclaim may write back to (or wait on IO of) that device, and that IO waits until the queue is unfrozen`;
+      return `${lockLabel(h.held)} is ${freezeState(h.held).is} there (${heldWhere(h.held, h.via, freezeState(h.held).is)}): reclaim may write back to (or wait on IO of) that device, and that IO waits until it is ${freezeState(h.held).until}`;
     case "held-handle":
       return `a ${h.api} transaction handle is held there, and reclaim may start or join a transaction of this filesystem, which waits for the commit that waits for this handle`;
     case "fence":

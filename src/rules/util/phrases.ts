@@ -4,7 +4,7 @@
 import type { AllocSite, ReclaimTaker, RoleFact } from "../../context/reclaim.js";
 import { ioPathTaker, lockLabel } from "../../context/reclaim.js";
 import type { HeldEntry } from "../../context/flow.js";
-import { ROLE_NEEDS } from "../../vocab/kernel-api.js";
+import { FROZEN_STATE, LOCK_CALLS, ROLE_NEEDS } from "../../vocab/kernel-api.js";
 
 /** "kzalloc(GFP_KERNEL)", "vmalloc() (always GFP_KERNEL)", "kmalloc(gfp)". */
 export function allocText(site: AllocSite, maskFrom: string | null = site.maskFrom): string {
@@ -40,11 +40,16 @@ export function heldWhere(h: { line: number; fromTree?: boolean; takenIn?: strin
   return `${verb} by the caller ${h.takenIn ?? via[via.length - 2]}() at ${h.takenInFile ? `${h.takenInFile}:` : "line "}${h.line} (${chainText(via)})`;
 }
 
+/** How findings name the state a freeze left (frozen, quiesced, suspended), from the vocabulary entry of the call that did it. */
+export function freezeState(held: HeldEntry): { is: string; until: string; undo: string } {
+  return (held.api !== undefined ? LOCK_CALLS[held.api]?.state : undefined) ?? FROZEN_STATE;
+}
+
 /** "foo_evict_inode() (super_operations.evict_inode) takes it: foo_evict_inode -> ... -> mutex_lock". */
 export function takerText(t: ReclaimTaker): string {
   if (t.primed) return `${t.primed.fn}() tells lockdep it is taken in reclaim (${t.chain[t.chain.length - 1]}() between fs_reclaim_acquire() and fs_reclaim_release(), ${t.file}:${t.line})`;
   if (t.underFreeze)
-    return `${t.underFreeze.fn}() takes it with ${t.underFreeze.frozen.key?.expr ?? "the request queue"} frozen (${t.file}:${t.line}, frozen at line ${t.underFreeze.frozen.line}): IO that reclaim issues to that queue waits for the unfreeze, which waits for this lock`;
+    return `${t.underFreeze.fn}() takes it with ${t.underFreeze.frozen.key?.expr ?? "the request queue"} ${freezeState(t.underFreeze.frozen).is} (${t.file}:${t.line}, ${freezeState(t.underFreeze.frozen).is} at line ${t.underFreeze.frozen.line}): IO that reclaim issues there waits for the ${freezeState(t.underFreeze.frozen).undo}, which waits for this lock`;
   if (ioPathTaker(t))
     return `${t.role!.root}() (${t.role!.label}) takes it on the IO path: ${chainText(t.chain)} (${t.file}:${t.line}); reclaim may wait for IO that waits for this lock`;
   return `${t.role!.root}() (${t.role!.label}) takes it in reclaim: ${chainText(t.chain)} (${t.file}:${t.line})`;
