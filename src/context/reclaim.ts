@@ -3225,7 +3225,6 @@ export class ReclaimAnalysis {
   }
 
   private beforeIn(site: AllocSite): { e: FlowEvent; v: FnView } | null {
-    const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
     // every candidate of the function's old side; when several match (the same call in several places), the one
     // into the same lvalue, on a line the patch changed, nearest the site's line
     let best: { e: FlowEvent; v: FnView; score: number; dist: number } | null = null;
@@ -3233,9 +3232,9 @@ export class ReclaimAnalysis {
       // a call handed a mask variable was one in the old side too when its variable was read there
       for (const e of site.maskLocal ? [...p.flow.events, ...this.passedLocalMasks(p)] : p.flow.events) {
         if (e.info.kind !== "alloc") continue;
-        const sameLvalue = site.ev.assignedTo !== null && norm(e.assignedTo) === norm(site.ev.assignedTo);
+        const sameLvalue = site.ev.assignedTo !== null && noSpace(e.assignedTo) === noSpace(site.ev.assignedTo);
         // another allocator into the same lvalue (kzalloc -> mempool_alloc): the same allocation, made another way
-        if (!sameLvalue && !(e.info.name === site.ev.info.name && norm(e.args[0]) === norm(site.ev.args[0]))) continue;
+        if (!sameLvalue && !(e.info.name === site.ev.info.name && noSpace(e.args[0]) === noSpace(site.ev.args[0]))) continue;
         const score = (sameLvalue ? 2 : 0) + (p.changed.has(e.line) ? 1 : 0);
         const dist = Math.abs(e.line - site.at);
         if (!best || score > best.score || (score === best.score && dist < best.dist)) best = { e, v: p, score, dist };
@@ -3252,15 +3251,14 @@ export class ReclaimAnalysis {
    */
   private inlinedIn(site: AllocSite): { e: FlowEvent; v: FnView } | null {
     if (site.through || site.maskLocal || site.ev.assignedTo === null) return null;
-    const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
-    const into = norm(site.ev.assignedTo);
-    const mask = norm(site.ev.info.kind === "alloc" ? site.ev.info.gfpText : null);
+    const into = noSpace(site.ev.assignedTo);
+    const mask = noSpace(site.ev.info.kind === "alloc" ? site.ev.info.gfpText : null);
     if (!mask) return null;
     for (const p of this.oldVersionsOf(site.fn))
       for (const c of p.flow.events) {
-        if (c.info.kind !== "call" || !p.changed.has(c.line) || norm(c.assignedTo) !== into || c.callee === site.fn.name || !/^[A-Za-z_]\w*$/.test(c.callee)) continue;
+        if (c.info.kind !== "call" || !p.changed.has(c.line) || noSpace(c.assignedTo) !== into || c.callee === site.fn.name || !/^[A-Za-z_]\w*$/.test(c.callee)) continue;
         for (const h of this.oldDefinitionsShown(c.callee)) {
-          const same = (this.allocsByCallee(h).get(site.ev.callee) ?? []).find((e) => e.info.kind === "alloc" && norm(e.info.gfpText) === mask);
+          const same = (this.allocsByCallee(h).get(site.ev.callee) ?? []).find((e) => e.info.kind === "alloc" && noSpace(e.info.gfpText) === mask);
           if (same) return { e: same, v: h };
         }
       }
@@ -3435,9 +3433,8 @@ export class ReclaimAnalysis {
 
   /** An old-side plain call of the function an allocating call site calls, into the same lvalue (see unchanged()). */
   private callBefore(site: AllocSite): boolean {
-    const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, "");
-    const into = norm(site.ev.assignedTo);
-    return this.oldVersionsOf(site.fn).some((p) => p.flow.events.some((e) => e.info.kind === "call" && e.callee === site.ev.callee && norm(e.assignedTo) === into));
+    const into = noSpace(site.ev.assignedTo);
+    return this.oldVersionsOf(site.fn).some((p) => p.flow.events.some((e) => e.info.kind === "call" && e.callee === site.ev.callee && noSpace(e.assignedTo) === into));
   }
 
   /** The mask in effect for this allocation before the patch when it was stricter than now (GFP_NOFS -> GFP_KERNEL, or a scope gone), else null. */
@@ -3821,6 +3818,11 @@ export class ReclaimAnalysis {
     site.hazards = dedupeHazards(site.hazards);
     return site;
   }
+}
+
+/** A text with its whitespace taken out (lvalues and masks compared across a rewrap). */
+function noSpace(s: string | null | undefined): string {
+  return (s ?? "").replace(/\s+/g, "");
 }
 
 /** Whether a signature text closes the parameter list that follows `name(` (a hunk header may cut it). */
