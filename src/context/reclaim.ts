@@ -1559,17 +1559,23 @@ export class ReclaimAnalysis {
    * the parameters the header does show are that definition's first ones (the last perhaps cut short).
    */
   private regionParams(r: Region): string[] {
-    const params = paramsOfSignature(r.signature);
-    if (!this.facts || r.hasDefinition || r.name === null || signatureClosed(r.signature, r.name)) return params;
-    const def = this.definitionOf(r.file.path, r.name);
-    if (!def || def.file !== r.file.path) return params;
-    const full = paramsOfSignature(`f(${def.fn.params})`);
-    // (the scan joins a declaration's tokens: `struct a*x` for `struct a *x`)
-    const norm = (t: string) => t.replace(/\s*\*\s*/g, "*").replace(/\s+/g, " ").trim();
-    if (full.length < params.length) return params;
-    const agrees = params.every((p, i) => (i < params.length - 1 ? norm(p) === norm(full[i]!) : norm(full[i]!).startsWith(norm(p))));
-    return agrees ? full : params;
+    let out = this.regionParamsMemo.get(r);
+    if (out) return out;
+    out = paramsOfSignature(r.signature);
+    const def = this.facts && !r.hasDefinition && r.name !== null && !signatureClosed(r.signature, r.name) ? this.definitionOf(r.file.path, r.name) : null;
+    if (def && def.file === r.file.path) {
+      const shown = out;
+      const full = paramsOfSignature(`f(${def.fn.params})`);
+      // (the scan joins a declaration's tokens: `struct a*x` for `struct a *x`)
+      const norm = (t: string) => t.replace(/\s*\*\s*/g, "*").replace(/\s+/g, " ").trim();
+      if (full.length >= shown.length && shown.every((p, i) => (i < shown.length - 1 ? norm(p) === norm(full[i]!) : norm(full[i]!).startsWith(norm(p))))) out = full;
+    }
+    this.regionParamsMemo.set(r, out);
+    return out;
   }
+
+  /** regionParams() per region (a fragment's walk and the view built from it both ask). */
+  private regionParamsMemo = new WeakMap<Region, string[]>();
 
   private definitionOf(path: string, name: string): { file: string; fn: ScanFunction } | null {
     const defs = this.dir(path).defs.get(name);

@@ -182,8 +182,10 @@ function hazardText(site: AllocSite, h: AllocSite["hazards"][number]): string {
       return `${site.fn.name}() ${h.role.chain.length > 1 ? `is reached from ${roleText(h.role)} (${chainText(h.role.chain)})` : `is ${roleText(h.role)}`}: ${roleWhy(h.role)}`;
     case "held-lock":
       return `${lockLabel(h.held)} is held there (${heldWhere(h.held, h.via)}), and ${h.taker ? takerText(h.taker) : "reclaim may take it"}`;
-    case "frozen":
-      return `${lockLabel(h.held)} is ${freezeState(h.held).is} there (${heldWhere(h.held, h.via, freezeState(h.held).is)}): reclaim may write back to (or wait on IO of) that device, and that IO waits until it is ${freezeState(h.held).until}`;
+    case "frozen": {
+      const st = freezeState(h.held);
+      return `${lockLabel(h.held)} is ${st.is} there (${heldWhere(h.held, h.via, st.is)}): reclaim may write back to (or wait on IO of) that device, and that IO waits until it is ${st.until}`;
+    }
     case "held-handle":
       return `a ${h.api} transaction handle is held there, and reclaim may start or join a transaction of this filesystem, which waits for the commit that waits for this handle`;
     case "fence":

@@ -48,8 +48,10 @@ export function freezeState(held: HeldEntry): { is: string; until: string; undo:
 /** "foo_evict_inode() (super_operations.evict_inode) takes it: foo_evict_inode -> ... -> mutex_lock". */
 export function takerText(t: ReclaimTaker): string {
   if (t.primed) return `${t.primed.fn}() tells lockdep it is taken in reclaim (${t.chain[t.chain.length - 1]}() between fs_reclaim_acquire() and fs_reclaim_release(), ${t.file}:${t.line})`;
-  if (t.underFreeze)
-    return `${t.underFreeze.fn}() takes it with ${t.underFreeze.frozen.key?.expr ?? "the request queue"} ${freezeState(t.underFreeze.frozen).is} (${t.file}:${t.line}, ${freezeState(t.underFreeze.frozen).is} at line ${t.underFreeze.frozen.line}): IO that reclaim issues there waits for the ${freezeState(t.underFreeze.frozen).undo}, which waits for this lock`;
+  if (t.underFreeze) {
+    const st = freezeState(t.underFreeze.frozen);
+    return `${t.underFreeze.fn}() takes it with ${t.underFreeze.frozen.key?.expr ?? "the request queue"} ${st.is} (${t.file}:${t.line}, ${st.is} at line ${t.underFreeze.frozen.line}): IO that reclaim issues there waits for the ${st.undo}, which waits for this lock`;
+  }
   if (ioPathTaker(t))
     return `${t.role!.root}() (${t.role!.label}) takes it on the IO path: ${chainText(t.chain)} (${t.file}:${t.line}); reclaim may wait for IO that waits for this lock`;
   return `${t.role!.root}() (${t.role!.label}) takes it in reclaim: ${chainText(t.chain)} (${t.file}:${t.line})`;
