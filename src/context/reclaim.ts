@@ -2189,9 +2189,17 @@ export class ReclaimAnalysis {
   private indirectSites(path: string, name: string): { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] {
     if (!this.facts) return [];
     const d = this.dir(path);
-    const regs = this.typedRegistrations(d, name).filter((o) => o.struct !== null && !opsRole(o.struct, o.field));
-    if (regs.length === 0) return [];
     const structs = fieldStructs(d);
+    let regs = this.typedRegistrations(d, name);
+    // (a function only the patch registers, in a file the tree does not apply it to: the registration its lines show,
+    // typed by the hunk's initialiser or by the one struct type whose initialisers in the directory set that field)
+    if (regs.length === 0 && this.mode !== "audit")
+      regs = this.shownRegistrations(path, name).map((r) => {
+        const named = namedStructs(structs.get(r.field));
+        return { ...r, struct: r.struct ?? (named.length === 1 ? named[0]! : null) };
+      });
+    regs = regs.filter((o) => o.struct !== null && !opsRole(o.struct, o.field));
+    if (regs.length === 0) return [];
     const out: { file: string; fn: ScanFunction; line: number; via: string; struct: string }[] = [];
     for (const field of new Set(regs.map((r) => r.field))) {
       // (one struct type named; registrations whose type the syntax does not say, `ops_var.F = fn;`, do not count)
@@ -2203,6 +2211,39 @@ export class ReclaimAnalysis {
       for (const c of sites) if (c.fn.name !== name) out.push({ ...c, via: field, struct });
     }
     return out;
+  }
+
+  private shownRegs: Map<string, { struct: string | null; field: string; dir: string }[]> | null = null;
+
+  /**
+   * The registrations of `name` as a field of a table (`.F = name,` in an initialiser, `x->F = name;`) that the
+   * patch's lines (added and context) in `path`'s directory show, each with the struct type of the initialiser the
+   * hunk shows it in (`struct T v[] = {`), or null when the hunk does not show it.
+   */
+  private shownRegistrations(path: string, name: string): { struct: string | null; field: string }[] {
+    if (!this.shownRegs) {
+      const regs = new Map<string, { struct: string | null; field: string; dir: string }[]>();
+      for (const file of this.patch.files)
+        for (const h of file.hunks) {
+          let struct: string | null = null;
+          for (const l of h.lines) {
+            if (l.kind === "del") continue;
+            const t = l.text.length > 512 ? l.text.slice(0, 512) : l.text;
+            const so = t.includes("struct") ? /\bstruct\s+([A-Za-z_]\w*)\s+[A-Za-z_]\w*(?:\s*\[[^\]]*\])?\s*=\s*\{/.exec(t) : null;
+            if (so) struct = so[1]!;
+            if (t.startsWith("};")) struct = null;
+            if (!t.includes("=")) continue;
+            const m = /^\s*\.\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*,?\s*(?:\/[/*].*)?$/.exec(t) ?? /(?:->|\.)\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*;\s*$/.exec(t);
+            if (!m) continue;
+            const l2 = regs.get(m[2]!) ?? [];
+            l2.push({ struct, field: m[1]!, dir: dirname(file.path) });
+            regs.set(m[2]!, l2);
+          }
+        }
+      this.shownRegs = regs;
+    }
+    const dir = dirname(path);
+    return (this.shownRegs.get(name) ?? []).filter((r) => r.dir === dir).map((r) => ({ struct: r.struct, field: r.field }));
   }
 
   /** The calls through field `field` (`->F(` or `.F(`) in the directory's files (the first 32 or so; once per directory and field). */
@@ -2397,6 +2438,11 @@ export class ReclaimAnalysis {
     return this.facts !== null && filesystemDir(this.dir(path));
   }
 
+  /** A file the patch changes that the tree does not apply it to (a patch review with a tree). */
+  private unappliedFile(path: string): boolean {
+    return this.mode === "tree" && !!this.source && this.source.postImage(path) === undefined && this.patch.files.some((f) => f.path === path);
+  }
+
   /** A fragment of a patch the tree does not apply to, whose function the tree defines: its callers are the tree's. */
   readInTree(v: FnView): boolean {
     return this.facts !== null && this.mode !== "audit" && !v.whole && v.name !== "?" && this.source?.postImage(v.path) === undefined && this.definitionOf(v.path, v.name) !== null;
@@ -2495,7 +2541,9 @@ export class ReclaimAnalysis {
         : flow?.events.find((e) => e.line === c.line && e.callee === called) ?? flow?.events.find((e) => e.callee === called);
       if (via && !ev) continue;
       const mustScopes = [...new Set([...scopeKinds(ev?.state.mustScopes ?? []), ...(flow ? this.helperScopes(c.file, flow, c.line) : [])])];
-      const here: CallerPath = { chain: [c.fn.name], args: ev?.args ?? [], file: c.file, line: c.line, mustScopes, held: heldIn(ev?.state.held ?? [], c.fn.name, c.file, origin), handleParams: handleParamsOf(paramsOfSignature(`f(${c.fn.params})`), c.fn.name) };
+      // (a caller in a file of the patch the tree does not apply it to: what it holds is seen in the tree's version)
+      const held = heldIn(ev?.state.held ?? [], c.fn.name, c.file, origin);
+      const here: CallerPath = { chain: [c.fn.name], args: ev?.args ?? [], file: c.file, line: c.line, mustScopes, held: this.unappliedFile(c.file) ? held.map((h) => ({ ...h, entry: { ...h.entry, fromTree: true } })) : held, handleParams: handleParamsOf(paramsOfSignature(`f(${c.fn.params})`), c.fn.name) };
       const ck = `${c.file}:${c.fn.name}`;
       addPath(here, depth < 3 && !active.has(ck) && c.fn.name !== name ? this.callersUncached(c.file, c.fn.name, depth + 1, active, origin) : null, false);
     }
@@ -2509,7 +2557,11 @@ export class ReclaimAnalysis {
         const mustScopes = [...new Set(scopeKinds(ev.state.mustScopes))];
         const here: CallerPath = { chain: [f.name], args: ev.args, file: f.path, line: ev.line, mustScopes, held: heldIn(ev.state.held, f.name, f.path, origin), handleParams: handleParamsOf(f.flow.params, f.name) };
         const fk = `${f.path}:${f.name}`;
-        addPath(here, depth < 3 && !active.has(fk) && this.readInTree(f) ? this.callersUncached(f.path, f.name, depth + 1, active, origin) : null, true);
+        // (a caller the tree defines: its callers are the tree's; one only the patch defines: the patch's fragments
+        // that call it, in turn)
+        const inTree = this.readInTree(f);
+        const up = inTree || this.definitionOf(f.path, f.name) === null;
+        addPath(here, depth < 3 && !active.has(fk) && up ? this.callersUncached(f.path, f.name, depth + 1, active, origin) : null, inTree);
       }
     active.delete(k);
     let everyScope: ScopeKind[] = [];
@@ -3060,8 +3112,10 @@ export class ReclaimAnalysis {
       // (an audit reports each allocation where it is, once)
       const through = this.facts && this.mode !== "audit" ? this.allocatingCalls(v) : [];
       if (allocs.length === 0 && through.length === 0) continue;
-      // (a fragment of a helper only the patch defines: the patch's fragments that call it, callersUncached())
-      const callers = v.whole || this.patchOnlyCallers(v.path, v.name).length > 0 ? this.callers(v) : this.treeCallers(v);
+      // (a fragment of a function only the patch defines, in a file the tree does not apply it to: its callers as
+      // callersUncached() finds them, the patch's fragments that call it or the calls through a table the patch shows
+      // it registered in)
+      const callers = v.whole || (this.mode === "tree" && this.definitionOf(v.path, v.name) === null) ? this.callers(v) : this.treeCallers(v);
       for (const ev of allocs) out.push(this.allocSite(v, ev, callers));
       for (const t of through) {
         const site = this.allocSite(v, t.ev, callers);

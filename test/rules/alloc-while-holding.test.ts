@@ -1477,3 +1477,137 @@ describe("alloc-while-holding: queues quiesced in a loop (blk_mq_quiesce_queue_n
     expect(runRule(rule, { files: [{ path: "block/widget-set.c", before: null, after: quiesceAll("GFP_NOIO") }] })).toEqual([]);
   });
 });
+
+// A driver's dump support added to a file the tree has moved on from: the lock is taken two calls above the
+// allocation, in functions only the patch defines; the tree's IO timeout handler takes the same lock.
+const GZ_BASE = (probe: string) => `// gizmo block driver
+#include "gz.h"
+
+static void gz_disable(struct gz_dev *gz)
+{
+	mutex_lock(&gz->reset_lock);
+	gz_stop_queues(gz);
+	mutex_unlock(&gz->reset_lock);
+}
+
+static enum blk_eh_timer_return gz_timeout(struct request *rq)
+{
+	struct gz_dev *gz = rq->q->queuedata;
+
+	gz_disable(gz);
+	return BLK_EH_DONE;
+}
+
+static const struct blk_mq_ops gz_mq_ops = {
+	.queue_rq = gz_queue_rq,
+	.timeout = gz_timeout,
+};
+
+static int gz_probe(struct pci_dev *pdev)
+{
+${probe}
+	return gz_setup(pdev);
+}
+`;
+const GZ_DUMP = (locked: boolean) => `
+static struct gz_dump *gz_dump_alloc(struct gz_dev *gz, int n)
+{
+	return kcalloc(n, sizeof(struct gz_dump), GFP_KERNEL);
+}
+
+static int gz_dump_prologue(struct gz_dev *gz)
+{
+	gz->dumps = gz_dump_alloc(gz, gz->nr_queues);
+	return gz->dumps ? 0 : -ENOMEM;
+}
+
+static void gz_dump(struct device *dev)
+{
+	struct gz_dev *gz = dev_get_drvdata(dev);
+
+${locked ? "\tmutex_lock(&gz->reset_lock);\n" : ""}	gz_dump_prologue(gz);
+${locked ? "\tmutex_unlock(&gz->reset_lock);\n" : ""}}
+`;
+describe("alloc-while-holding: a lock taken two calls up, in functions only the patch defines (the tree does not apply it)", () => {
+  const before = GZ_BASE("\tpci_set_master(pdev);");
+  const after = (locked: boolean) => before.replace("static int gz_probe", `${GZ_DUMP(locked).trimStart()}\nstatic int gz_probe`);
+  // the tree's version differs in the probe's context line: the patch does not apply
+  const tree = new Map([["drivers/block/gizmo/gz_main.c", GZ_BASE("\tpci_enable_pcie_error_reporting(pdev);\n\tpci_set_master(pdev);")]]);
+
+  it("warns on the allocation, naming the chain up to the function that takes the lock", async () => {
+    const f = await reviewWithTree(tree, { files: [{ path: "drivers/block/gizmo/gz_main.c", before, after: after(true) }] }, [rule]);
+    const warned = f.filter((x) => x.severity === "warning");
+    expect(warned.map((x) => x.line)).toEqual([after(true).split("\n").findIndex((l) => l.includes("kcalloc(")) + 1]);
+    expect(warned[0]!.message).toContain("gz_dump -> gz_dump_prologue -> gz_dump_alloc");
+    expect(warned[0]!.message).toContain("gz_timeout() (blk_mq_ops.timeout) takes it");
+  });
+
+  it("quiet when the dump does not take the lock", async () => {
+    const f = await reviewWithTree(tree, { files: [{ path: "drivers/block/gizmo/gz_main.c", before, after: after(false) }] }, [rule]);
+    expect(f.filter((x) => x.severity === "warning")).toEqual([]);
+  });
+});
+
+// A property table whose handlers the filesystem calls through `h->apply(...)` with a transaction handle held. The
+// patch adds a handler and its table entry to a file the tree has moved on from: the entry is only in the patch.
+const QX_PROPS = (extra: string, entry: string, drift: boolean) => `// quux properties
+#include "quux.h"
+
+struct quux_prop {
+	const char *name;
+	int (*apply)(struct inode *inode, const char *value, size_t len);
+};
+
+static int quux_compress_apply(struct inode *inode, const char *value, size_t len)
+{
+	return quux_set_compression(inode, value, len);
+}
+${extra}
+static const struct quux_prop quux_props[] = {
+	{
+		.name = "compression",
+		.apply = quux_compress_apply,
+	},${entry}
+};
+
+int quux_set_prop(struct btrfs_trans_handle *trans, struct inode *inode, int i, const char *value, size_t len)
+{
+	const struct quux_prop *h = &quux_props[i];
+
+	${drift ? "if (!value)\n\t\treturn -EINVAL;\n\t" : ""}return h->apply(inode, value, len);
+}
+`;
+const QX_MIRROR = `
+static int quux_mirror_apply(struct inode *inode, const char *value, size_t len)
+{
+	char *dup = kstrndup(value, len, GFP_KERNEL);
+
+	if (!dup)
+		return -ENOMEM;
+	quux_set_mirror(inode, dup);
+	return 0;
+}
+`;
+const QX_ENTRY = `
+	{
+		.name = "mirror",
+		.apply = quux_mirror_apply,
+	},`;
+describe("alloc-while-holding: a handler the patch adds to a table, in a file the tree does not apply it to", () => {
+  const before = QX_PROPS("", "", false);
+  const tree = new Map([["fs/quux/props.c", QX_PROPS("", "", true).replace("return quux_set_compression(inode, value, len);", "return quux_set_compression(inode, value, len, 0);")]]);
+
+  it("warns: the table's field is called with a transaction handle held", async () => {
+    const after = QX_PROPS(QX_MIRROR, QX_ENTRY, false);
+    const f = await reviewWithTree(tree, { files: [{ path: "fs/quux/props.c", before, after }] }, [rule]);
+    const warned = f.filter((x) => x.severity === "warning");
+    expect(warned.map((x) => x.line)).toEqual([after.split("\n").findIndex((l) => l.includes("kstrndup(")) + 1]);
+    expect(warned[0]!.message).toContain("quux_set_prop");
+  });
+
+  it("quiet when the patch does not register the handler (nothing shows how it is called)", async () => {
+    const after = QX_PROPS(QX_MIRROR, "", false);
+    const f = await reviewWithTree(tree, { files: [{ path: "fs/quux/props.c", before, after }] }, [rule]);
+    expect(f.filter((x) => x.severity === "warning")).toEqual([]);
+  });
+});
