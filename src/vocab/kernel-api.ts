@@ -1278,6 +1278,10 @@ export const SYNC_IO_CALLS: Readonly<Record<string, Provenance & { what: string 
   filemap_fdatawrite: { what: "data-integrity writeback (WB_SYNC_ALL): waits for pages under writeback", src: "mm/filemap.c" },
   filemap_fdatawrite_range: { what: "data-integrity writeback (WB_SYNC_ALL): waits for pages under writeback", src: "mm/filemap.c" },
   do_writepages: { what: "runs ->writepages for the mapping", src: "mm/page-writeback.c" },
+  filp_close: {
+    what: "runs the file's ->flush, which writes back the file's dirty pages and waits on filesystems that flush at close (NFS)",
+    src: "fs/open.c filp_close() -> filp_flush() -> f_op->flush; fs/nfs/file.c nfs_file_flush() -> nfs_wb_all()",
+  },
 };
 
 /** Userspace calls that create a thread or task (which inherits the task flags set before it). */

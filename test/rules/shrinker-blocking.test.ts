@@ -176,6 +176,19 @@ ruleTester(rule, {
       errors: [{ messageId: "waitsOnIo", line: 6, severity: "warning" }],
     },
     {
+      name: "a file closed from the scan callback (filp_close() runs the file's ->flush, which may write back and wait)",
+      patch: {
+        files: [
+          {
+            path: "drivers/md/blkc.c",
+            before: cache,
+            after: "static void blkc_drop_file(struct blkc_file *bf)\n{\n\tfilp_close(bf->file, NULL);\n\tkfree(bf);\n}\n\n" + inScan(cache, "\tblkc_drop_file(c->spare);"),
+          },
+        ],
+      },
+      errors: [{ messageId: "syncIo", line: 3, severity: "warning" }],
+    },
+    {
       name: "a sleeping lock taken when the caller's mask allows FS, instead of the trylock",
       patch: {
         files: [
