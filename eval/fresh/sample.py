@@ -27,9 +27,13 @@ them), leaving out every subject labelled in eval/unseen/:
            built so with seed 20261208, "labelled2" with 20261209,
            "labelled3" with 20261210 over 2024-01-01 .. 2024-12-31.
            A comma-separated LISTS after the window draws from those
-           lists instead of PATH_LISTS ("labelled7": OTHER_LISTS).
+           lists instead of PATH_LISTS ("labelled7": OTHER_LISTS; "-":
+           PATH_LISTS). A last argument "flow" takes mails whose added
+           lines allocate with no gfp mask but change the reclaim flow
+           (workqueues, shrinkers, scopes, PF_MEMALLOC: FLOW_ADD), which
+           the allocation-based samples never drew ("labelled22").
 
-usage: sample.py MIRRORS OUT [--new-labelled NAME SEED [SINCE UNTIL [LISTS]]]   (MIRRORS: the
+usage: sample.py MIRRORS OUT [--new-labelled NAME SEED [SINCE UNTIL [LISTS [flow]]]]   (MIRRORS: the
 directory of the fetched linux-mailinglist-archives+* mirrors; writes
 OUT/random/*.patch, OUT/keyword/*.patch, OUT/alloc/*.patch and
 OUT/NAME/*.patch for every labelled sample, named <list>-<commit10>.patch)
@@ -63,6 +67,12 @@ KW_LOG = re.compile(r"fs_reclaim|memalloc_no(?:io|fs)|GFP_NO(?:IO|FS)|WQ_MEM_REC
 ALLOC_ADD = re.compile(r"^\+.*\b(?:k[mzv]?alloc\w*|kcalloc|kvcalloc|kvzalloc|kmemdup\w*|kstrdup|alloc_pages?\w*|__get_free_pages?|"
                        r"mempool_alloc|bio_alloc\w*|kmem_cache_z?alloc\w*|vmalloc|vzalloc|__vmalloc)\s*\([^;]*\bGFP_|^\+.*\bGFP_KERNEL\b", re.M)
 KW_ADD = re.compile(r"^\+.*(?:memalloc_no(?:io|fs)_save|GFP_NO(?:IO|FS)|WQ_MEM_RECLAIM|PF_MEMALLOC|memalloc_flags_save)", re.M)
+# the reclaim flow a patch may change without allocating: workqueues (creation, flags, queueing, flushing), shrinkers,
+# allocation scopes and task flags
+FLOW_ADD = re.compile(r"^\+.*\b(?:alloc_workqueue|alloc_ordered_workqueue|create_\w*workqueue|WQ_[A-Z_]+|queue_work\w*|"
+                      r"queue_delayed_work\w*|mod_delayed_work\w*|schedule_work\w*|schedule_delayed_work\w*|flush_work|"
+                      r"flush_delayed_work|flush_workqueue|drain_workqueue|shrinker\w*|scan_objects|count_objects|memalloc_\w+|"
+                      r"PF_MEMALLOC\w*)\b", re.M)
 
 
 def strip_prefix(subject):
@@ -121,14 +131,16 @@ def repo_of(mirrors, lst):
 def main():
     args = sys.argv[1:]
     new = None
-    if len(args) in (5, 7, 8) and args[2] == "--new-labelled" and re.fullmatch(r"[a-z0-9]+", args[3]) and args[4].isdigit():
+    if len(args) in (5, 7, 8, 9) and args[2] == "--new-labelled" and re.fullmatch(r"[a-z0-9]+", args[3]) and args[4].isdigit():
         window = tuple(args[5:7]) if len(args) >= 7 else ("2025-01-01", None)
         if not all(w is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}", w) for w in window):
             sys.exit(__doc__)
-        lists = args[7].split(",") if len(args) == 8 else PATH_LISTS
+        lists = args[7].split(",") if len(args) >= 8 and args[7] != "-" else PATH_LISTS
         if not all(re.fullmatch(r"[a-z0-9-]+", lst) for lst in lists):
             sys.exit(__doc__)
-        new = (args[3], int(args[4]), window, lists)
+        if len(args) == 9 and args[8] != "flow":
+            sys.exit(__doc__)
+        new = (args[3], int(args[4]), window, lists, len(args) == 9)
         args = args[:2]
     if len(args) != 2:
         sys.exit(__doc__)
@@ -207,8 +219,8 @@ def main():
     for name in labelled_sets():
         counts[name] = fetch_labelled(mirrors, out, name, readers)
     if new is not None:
-        name, seed, window, lists = new
-        counts[name] = build_labelled(mirrors, out, name, seed, window, lists, taken, folded, seen, known, readers)
+        name, seed, window, lists, flow = new
+        counts[name] = build_labelled(mirrors, out, name, seed, window, lists, taken, folded, seen, known, readers, flow)
     for proc, _ in readers.values():
         proc.stdin.close()
         proc.wait()
@@ -245,11 +257,12 @@ def fetch_labelled(mirrors, out, name, readers):
     return n
 
 
-def build_labelled(mirrors, out, name, seed, window, lists, taken, folded, seen, known, readers):
+def build_labelled(mirrors, out, name, seed, window, lists, taken, folded, seen, known, readers, flow=False):
     """
     A new sample to label: 210 mails posted in `window` (since, until; until open) from `lists` (seed `seed`)
-    whose added lines allocate with a gfp mask, outside the other samples, the mails judged.json names and the cases
-    of every labelled sample (any version of each).
+    whose added lines allocate with a gfp mask (with `flow`: whose added lines allocate with none but change the
+    reclaim flow, FLOW_ADD), outside the other samples, the mails judged.json names and the cases of every labelled
+    sample (any version of each).
     """
     os.makedirs(os.path.join(out, name), exist_ok=True)
     read_ids = {j["id"] for j in json.load(open(os.path.join(HERE, "judged.json")))["judged"]}
@@ -268,14 +281,15 @@ def build_labelled(mirrors, out, name, seed, window, lists, taken, folded, seen,
             continue
         pool.extend((lst, repo, c) for c in messages(repo, window[0], window[1]))
     random.Random(seed).shuffle(pool)
-    return take_allocating(pool, 210, os.path.join(out, name), taken, folded, seen, known, readers)
+    return take_allocating(pool, 210, os.path.join(out, name), taken, folded, seen, known, readers, flow)
 
 
-def take_allocating(pool, limit, out_dir, taken, folded, seen, known, readers):
+def take_allocating(pool, limit, out_dir, taken, folded, seen, known, readers, flow=False):
     """
-    Writes to out_dir, in pool order, up to `limit` [PATCH] mails whose added lines allocate with a gfp mask: not in
-    `taken`, one per subject (versions folded; `folded` and `seen` hold the subjects already used), none labelled in
-    eval/unseen (`known`). Returns how many were written.
+    Writes to out_dir, in pool order, up to `limit` [PATCH] mails whose added lines allocate with a gfp mask (with
+    `flow`: allocate with none and change the reclaim flow, FLOW_ADD): not in `taken`, one per subject (versions
+    folded; `folded` and `seen` hold the subjects already used), none labelled in eval/unseen (`known`). Returns how
+    many were written.
     """
     n = 0
     for lst, repo, c in pool:
@@ -296,7 +310,8 @@ def take_allocating(pool, limit, out_dir, taken, folded, seen, known, readers):
         if key in folded or key in seen or strip_prefix(subject) in known:
             continue
         body = text.split("\n\n", 1)[1] if "\n\n" in text else text
-        if not ALLOC_ADD.search(body[len(body.split("\ndiff --git ", 1)[0]):]):
+        diff = body[len(body.split("\ndiff --git ", 1)[0]):]
+        if (flow and (ALLOC_ADD.search(diff) or not FLOW_ADD.search(diff))) or (not flow and not ALLOC_ADD.search(diff)):
             continue
         folded.add(key)
         open(os.path.join(out_dir, f"{lst}-{c[:10]}.patch"), "wb").write(data)
