@@ -58,10 +58,17 @@ interface Slot<T> {
 interface State {
   scopes: Map<number, Slot<ScopeEntry>>;
   held: Map<number, Slot<HeldEntry>>;
+  /** Some path here comes from lines the walk did not see (a fragment's case or label reached from above it). */
+  unseen?: boolean;
 }
 
 function cloneState(s: State): State {
-  return { scopes: new Map(s.scopes), held: new Map(s.held) };
+  return { scopes: new Map(s.scopes), held: new Map(s.held), ...(s.unseen ? { unseen: true } : {}) };
+}
+
+/** The state a fragment's jump from lines not shown brings (its start's), marked as not seen. */
+function fromUnseen(w: Walk): State | null {
+  return !w.entryVisible && w.entry ? { ...cloneState(w.entry), unseen: true } : null;
 }
 
 function joinMaps<T>(a: Map<number, Slot<T>>, b: Map<number, Slot<T>>): Map<number, Slot<T>> {
@@ -77,7 +84,7 @@ function joinMaps<T>(a: Map<number, Slot<T>>, b: Map<number, Slot<T>>): Map<numb
 function join(a: State | null, b: State | null): State | null {
   if (!a) return b ? cloneState(b) : null;
   if (!b) return cloneState(a);
-  return { scopes: joinMaps(a.scopes, b.scopes), held: joinMaps(a.held, b.held) };
+  return { scopes: joinMaps(a.scopes, b.scopes), held: joinMaps(a.held, b.held), ...(a.unseen || b.unseen ? { unseen: true } : {}) };
 }
 
 // ---------------------------------------------------------------- results
@@ -172,6 +179,8 @@ interface Walk {
   depth: number;
   blockIds: number[];
   entryVisible: boolean;
+  /** The state the walk started from (a fragment's: seeded from the tree's version above it, or empty). */
+  entry: State | null;
   returnsScope: Set<ScopeOrThrottle>;
   scopeVars: Map<string, ScopeOrThrottle[]>;
   params: Set<string>;
@@ -438,8 +447,9 @@ function restore(w: Walk, s: State, ev: CallEvent, kinds: ScopeOrThrottle[], var
     w.problems.push({ kind: "wrong-variable", line: ev.line, save: e, detail: `${ev.callee}(${v}) restores ${v}, but the scope opened at line ${e.line} was saved in ${e.variable ?? "nothing"}` });
     return;
   }
-  // only a variable this function declares in the lines seen can be judged further (else: a global, or saved above)
-  if (!w.locals.has(v)) return;
+  // only a variable this function declares in the lines seen can be judged further (else: a global, or saved above);
+  // and not on a path from lines the walk did not see (a jump into the fragment may come from inside the scope)
+  if (!w.locals.has(v) || s.unseen) return;
   // in a loop, a save later in the body may have run on the previous iteration
   if (w.depth > 0 && w.savedAnywhere.has(v)) return;
   if (w.scopeVars.has(v)) {
@@ -634,7 +644,10 @@ function stmt(w: Walk, n: Node, s: State | null): State | null {
       return out;
     }
     case "case_statement": {
-      let out = s;
+      // a case of a switch whose head the fragment does not show: the switch jumps here from above the lines
+      // shown, so the code under it runs even after a `break` or `return` just before it (from the state the
+      // fragment started in, all that is known of the switch's head)
+      let out = join(s, fromUnseen(w));
       for (const x of n.namedChildren) if (x && x !== n.childForFieldName("value")) out = stmt(w, x, out);
       return out;
     }
@@ -648,7 +661,9 @@ function stmt(w: Walk, n: Node, s: State | null): State | null {
       }
       const pending = w.labels.get(name) ?? null;
       w.labels.delete(name);
-      let cur = join(s, pending);
+      // (a fragment: gotos from the lines not shown land here too, from a state the walk did not see; the state the
+      // fragment started in stands for it, so the code under the label is walked even after a `return` above it)
+      let cur = join(join(s, pending), fromUnseen(w));
       for (const c of n.namedChildren) if (c && c.type !== "statement_identifier") cur = stmt(w, c, cur);
       return cur;
     }
@@ -882,6 +897,7 @@ export function analyseFunction(node: Node, opts: FlowOptions = {}): FunctionFlo
     depth: 0,
     blockIds: [],
     entryVisible: opts.entryVisible ?? isDef,
+    entry: null,
     returnsScope: new Set(),
     scopeVars: new Map(),
     params: paramNames,
@@ -895,6 +911,7 @@ export function analyseFunction(node: Node, opts: FlowOptions = {}): FunctionFlo
   const start: State = { scopes: new Map(), held: new Map() };
   for (const x of opts.initial?.scopes ?? []) start.scopes.set(-x.entry.id, { e: { ...x.entry, id: -x.entry.id, conds: [] }, must: x.must });
   for (const x of opts.initial?.held ?? []) start.held.set(-x.entry.id, { e: { ...x.entry, id: -x.entry.id, conds: [], block: undefined }, must: x.must });
+  w.entry = cloneState(start);
   const end = body ? block(w, body, start) : start;
   const endVisible = opts.endVisible ?? isDef;
   const lastLine = node.endPosition.row + 1 + w.lineOffset;
