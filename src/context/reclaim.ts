@@ -3160,8 +3160,11 @@ export class ReclaimAnalysis {
         // (only for a function the tree has: one only the patch defines takes its role from the patch's calls of it,
         // fragmentCallerRole(), and its own allocation is judged there)
         if (this.changedByPatch(e.callee)) {
-          if (v.whole || !this.facts || !touchesLines(changed, e.line, e.endLine ?? e.line) || !this.definitionOf(v.path, e.callee)) continue;
-          const ps = this.patchFunctionSummary(e.callee);
+          const def = v.whole || !this.facts || !touchesLines(changed, e.line, e.endLine ?? e.line) ? null : this.definitionOf(v.path, e.callee);
+          if (!def) continue;
+          // (the patch shows only part of it, in a file the tree does not apply it to: the tree's version of it stands
+          // in, as its callers there do not include this new call)
+          const ps = this.patchFunctionSummary(e.callee) ?? (this.unappliedFile(def.file) ? this.allocSummary(v.path, e.callee, 3, new Set()) : null);
           if (ps) out.push({ ev: { ...e, info: { kind: "alloc" as const, name: e.callee, family: "through", mask: ps.mask, implicit: false, gfpText: ps.mask.text } } as AllocSite["ev"], chain: [e.callee, ...ps.chain] });
           continue;
         }

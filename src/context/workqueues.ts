@@ -888,7 +888,8 @@ export class WorkqueueAnalysis {
   /** The lines of a view's function as far as they are visible (the file, or the hunks' side). */
   private visibleLines(view: FnView): Map<number, string> {
     const out = new Map<number, string>();
-    const text = this.tree ? this.textOf(view.path, view.image) : undefined;
+    // (a whole function of a file the patch does not apply to is the tree's version: its lines are the stand-in's)
+    const text = this.tree ? this.textOf(view.path, view.image) ?? (view.whole && view.image === "post" ? this.standInText(view.path) : undefined) : undefined;
     if (text !== undefined) {
       const ls = text.split("\n");
       for (let n = view.flow.start; n <= Math.min(view.flow.end, ls.length); n++) out.set(n, ls[n - 1]!);

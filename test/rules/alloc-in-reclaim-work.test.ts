@@ -889,3 +889,92 @@ describe("alloc-in-reclaim-work: socket creation allocates (sockfs inode, GFP_KE
     expect(f[0]!.message).toContain("(__sock_create())");
   });
 });
+
+// A transport whose IO work re-keys its session when the key expires: the patch (against another version of the file,
+// so it does not apply) adds the re-key helper called from the work, and changes the end of the existing start
+// function, which allocates above the lines it shows. The queue's flags are a variable of the module init.
+const ZT = (probeLine: string, startTail: string, work: string, rekey: string) => `// zt transport
+#include "zt.h"
+
+static struct workqueue_struct *zt_wq;
+static bool zt_unbound;
+
+static int zt_start_tls(struct zt_queue *q)
+{
+	struct zt_req *r;
+	int ret;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->queue = q;
+	r->timeout = q->tls_timeout;
+	r->peer = q->peer_id;
+	ret = zt_send(q, r);
+	if (ret)
+		goto out_free;
+${startTail}	return 0;
+out_free:
+	kfree(r);
+	return ret;
+}
+${rekey}
+static void zt_io_work(struct work_struct *w)
+{
+	struct zt_queue *q = container_of(w, struct zt_queue, io_work);
+	int ret;
+
+	ret = zt_try_recv(q);
+${work}	zt_try_send(q);
+}
+
+static int zt_alloc_queue(struct zt_queue *q)
+{
+${probeLine}
+	INIT_WORK(&q->io_work, zt_io_work);
+	return 0;
+}
+
+void zt_kick(struct zt_queue *q)
+{
+	queue_work(zt_wq, &q->io_work);
+}
+
+static int __init zt_init(void)
+{
+	unsigned int wq_flags = WQ_MEM_RECLAIM | WQ_HIGHPRI;
+
+	if (zt_unbound)
+		wq_flags |= WQ_UNBOUND;
+	zt_wq = alloc_workqueue("zt_wq", wq_flags, 0);
+	return zt_wq ? 0 : -ENOMEM;
+}
+`;
+const ZT_REKEY = `
+static void zt_rekey(struct zt_queue *q)
+{
+	zt_stop_keys(q);
+	if (zt_start_tls(q))
+		zt_fail(q);
+}
+`;
+describe("alloc-in-reclaim-work: a patch the tree does not apply to, calling a function it changes only in part", () => {
+  const before = ZT("\tq->id = zt_next_id();", "", "", "");
+  const after = ZT("\tq->id = zt_next_id();", "\tq->tls_gen++;\n", "\tif (ret == -EKEYEXPIRED)\n\t\tzt_rekey(q);\n", ZT_REKEY);
+  // the tree's version receives differently: the patch's context there does not match
+  const tree = new Map([["drivers/block/zt/zt.c", ZT("\tq->id = zt_next_id();", "", "", "").replace("ret = zt_try_recv(q);", "ret = zt_try_recv(q, 0);")]]);
+
+  it("the tree's version of the changed function stands for its allocation, and the queue's variable flags are read there", async () => {
+    const f = await reviewWithTree(tree, { files: [{ path: "drivers/block/zt/zt.c", before, after }] }, [rule]);
+    const warned = f.filter((x) => x.severity === "warning" && !x.preExisting);
+    expect(warned.map((x) => x.line)).toEqual([after.split("\n").findIndex((l) => l.includes("if (zt_start_tls(q))")) + 1]);
+    expect(warned[0]!.message).toContain("zt_start_tls -> kzalloc(GFP_KERNEL)");
+    expect(warned[0]!.message).toContain("a WQ_MEM_RECLAIM queue (zt_io_work -> zt_rekey)");
+  });
+
+  it("quiet when the queue has no WQ_MEM_RECLAIM in the tree's version", async () => {
+    const noReclaim = new Map([["drivers/block/zt/zt.c", tree.get("drivers/block/zt/zt.c")!.replace("WQ_MEM_RECLAIM | WQ_HIGHPRI", "WQ_HIGHPRI")]]);
+    const f = await reviewWithTree(noReclaim, { files: [{ path: "drivers/block/zt/zt.c", before, after }] }, [rule]);
+    expect(f.filter((x) => x.severity === "warning")).toEqual([]);
+  });
+});
