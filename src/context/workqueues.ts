@@ -351,6 +351,14 @@ export function literalFlags(text: string): { memReclaim: boolean; legacy: boole
   return { memReclaim: /\bWQ_MEM_RECLAIM\b/.test(t) && !cleared, legacy: /\b__WQ_LEGACY\b/.test(t) };
 }
 
+/**
+ * A queue whose work runs in softirq (a BH queue: WQ_BH, system_bh_wq): no worker is created for its work, so it
+ * needs no rescuer, and WQ_MEM_RECLAIM is refused with WQ_BH (include/linux/workqueue.h, __WQ_BH_ALLOWS).
+ */
+export function runsInSoftirq(flags: FlagsFact): boolean {
+  return flags.how === "system" ? SYSTEM_QUEUES[flags.text]?.bh === true : /\bWQ_BH\b/.test(flags.text) && !/~\s*\(?[\w\s|]*\bWQ_BH\b/.test(flags.text);
+}
+
 /** Words that put a region in the workqueue analysis's view: queues, work items, flushes, waits for completions. */
 const WQ_TOKENS = new RegExp(
   // (kernel threads too: a queue's work moved into a thread of its own is judged where the thread is started)
@@ -1546,7 +1554,8 @@ export class WorkqueueAnalysis {
     if (!this.tree) this.patchSet("pre");
     let pre: Queueing[] | null = null;
     for (const to of this.patchQueueings("post", ["system-queue"])) {
-      if (!to.view.changed.has(to.ev.line) || !SYSTEM_QUEUES[to.queue]) continue;
+      // (a BH queue runs its work in softirq: nothing waits for a worker)
+      if (!to.view.changed.has(to.ev.line) || !SYSTEM_QUEUES[to.queue] || SYSTEM_QUEUES[to.queue]!.bh) continue;
       pre ??= this.patchQueueings("pre");
       const from = pre.find((p) => p.view.path === to.view.path && p.view.name === to.view.name && p.work === to.work);
       if (!from || SYSTEM_QUEUES[from.queue]) continue;

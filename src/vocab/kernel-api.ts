@@ -840,7 +840,7 @@ export const VOLATILE_READ_MACROS: Readonly<Record<string, Provenance>> = {
  * from kernel/workqueue.c workqueue_init_early(). With a tree, the tree's own
  * header decides which exist.
  */
-export const SYSTEM_QUEUES: Readonly<Record<string, { memReclaim: false } & Provenance>> = {
+export const SYSTEM_QUEUES: Readonly<Record<string, { memReclaim: false; bh?: true } & Provenance>> = {
   system_wq: { memReclaim: false, src: "kernel/workqueue.c" },
   system_percpu_wq: { memReclaim: false, src: "kernel/workqueue.c (upstream v6.17; Debian's 6.12 carries it)" },
   system_highpri_wq: { memReclaim: false, src: "kernel/workqueue.c" },
@@ -850,8 +850,10 @@ export const SYSTEM_QUEUES: Readonly<Record<string, { memReclaim: false } & Prov
   system_freezable_wq: { memReclaim: false, src: "kernel/workqueue.c" },
   system_power_efficient_wq: { memReclaim: false, src: "kernel/workqueue.c" },
   system_freezable_power_efficient_wq: { memReclaim: false, src: "kernel/workqueue.c" },
-  system_bh_wq: { memReclaim: false, src: "kernel/workqueue.c", since: "v6.9" },
-  system_bh_highpri_wq: { memReclaim: false, src: "kernel/workqueue.c", since: "v6.9" },
+  // (BH queues run their work in softirq on the queueing CPU: no worker is created for it, so none needs a rescuer,
+  // and __alloc_workqueue() refuses WQ_MEM_RECLAIM with WQ_BH, __WQ_BH_ALLOWS)
+  system_bh_wq: { memReclaim: false, bh: true, src: "kernel/workqueue.c; include/linux/workqueue.h (system_bh[_highpri]_wq: BH work items run in softirq)", since: "v6.9" },
+  system_bh_highpri_wq: { memReclaim: false, bh: true, src: "kernel/workqueue.c; include/linux/workqueue.h (system_bh[_highpri]_wq: BH work items run in softirq)", since: "v6.9" },
 };
 
 /**

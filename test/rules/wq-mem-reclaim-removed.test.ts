@@ -113,6 +113,10 @@ static void zap_eh_init(struct zap_eh *eh)
 ruleTester(rule, {
   valid: [
     {
+      name: "a bio end_io handler defers bio completion to a BH system queue (softirq: no worker to wait for): quiet",
+      patch: whole(endio("\tbio_endio(io->orig);"), endio("\tqueue_work(system_bh_wq, &io->done_work);") + "\nstatic void zap_done(struct work_struct *w)\n{\n\tstruct zap_io *io = container_of(w, struct zap_io, done_work);\n\n\tbio_endio(io->orig);\n}\n", "drivers/md/zap-target.c"),
+    },
+    {
       name: "system-queue work from a function of no known role, whose work completes nothing",
       patch: { files: [{ path: "drivers/scsi/zap_eh.c", before: null, after: ehWork("\treturn schedule_work(&eh->handle_work);", "\tzap_log_done(&done_q);") }] },
     },

@@ -39,6 +39,7 @@ const newQueue = (flags: string, body: string, queuer?: string) => ({
 ruleTester(rule, {
   valid: [
     { name: "new queue whose work ends bios, created with WQ_MEM_RECLAIM", patch: newQueue("WQ_MEM_RECLAIM | WQ_HIGHPRI", "\tbio_endio(cmd->bio);") },
+    { name: "new BH queue whose work ends bios (its work runs in softirq: no worker to wait for, no rescuer)", patch: newQueue("WQ_BH | WQ_HIGHPRI", "\tbio_endio(cmd->bio);") },
     { name: "new queue whose work does no IO (whatever its name)", patch: { files: [{ path: "drivers/block/zapblk.c", before: init, after: withQueue('\tz->aux_wq = alloc_workqueue("zapblk_io_completion", WQ_UNBOUND, 0);') + WORK("\tzap_update_stats(cmd);") }] } },
     { name: "new queue with an IO name and no work shown", patch: { files: [{ path: "drivers/block/zapblk.c", before: init, after: withQueue('\tz->done_wq = alloc_workqueue("zapblk_completion", WQ_UNBOUND | WQ_HIGHPRI, 0);') }] } },
     { name: "flags from a variable we cannot see, work not shown either", patch: { files: [{ path: "drivers/block/zapblk.c", before: init, after: withQueue('\tz->io_wq = alloc_workqueue("zapblk_io", zapblk_wq_flags, 0);') }] } },

@@ -54,7 +54,8 @@ export const rule: Rule = {
         "reclaim get an info that says what was checked (the work functions read), or that the work is unknown. Without one, the " +
         "missing facts are named at info. Work moved to a system queue from a queue that had no " +
         "WQ_MEM_RECLAIM; system-queue work queued from an IO completion whose function is visible and " +
-        "completes nothing, and system-queue work of no known role whose function completes no IO.",
+        "completes nothing, system-queue work of no known role whose function completes no IO, and work put on a " +
+        "BH queue (system_bh_wq: its work runs in softirq, no worker to wait for).",
     },
     messages: {
       removed:
@@ -187,7 +188,8 @@ export const rule: Rule = {
     // (only queueings on a system queue matter on either side: fragments that name none are not walked for them)
     const pre = a.patchQueueings("pre", ["system-queue"]);
     for (const q of a.patchQueueings("post", ["system-queue"])) {
-      if (!q.view.changed.has(q.ev.line) || !SYSTEM_QUEUES[q.queue] || moved.has(`${q.view.path}:${q.ev.line}`)) continue;
+      // (a BH queue runs its work in softirq: it needs no rescuer)
+      if (!q.view.changed.has(q.ev.line) || !SYSTEM_QUEUES[q.queue] || SYSTEM_QUEUES[q.queue]!.bh || moved.has(`${q.view.path}:${q.ev.line}`)) continue;
       if (pre.some((p) => p.view.name === q.view.name && p.work === q.work && SYSTEM_QUEUES[p.queue] !== undefined)) continue; // it was on a system queue before
       const role = a.ra.roleOf(q.view);
       const link = a.queueingLink(q, "post", q.queue);

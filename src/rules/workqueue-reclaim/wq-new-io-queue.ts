@@ -6,7 +6,7 @@
 // whose fences reclaim waits for), it is queued from a function the block
 // layer hands requests or recovery to, or reclaim-side code flushes it. Names
 // of queues, functions and files play no part.
-import { workqueueAnalysis, type WaitLink } from "../../context/workqueues.js";
+import { runsInSoftirq, workqueueAnalysis, type WaitLink } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { chainText } from "../util/phrases.js";
 import { HISTORY } from "../../vocab/history.js";
@@ -28,7 +28,7 @@ export const rule: Rule = {
         "Create the queue with WQ_MEM_RECLAIM. If it deliberately has none (a stacked-IO back end whose " +
         "worker runs under memalloc_noio_save()), say so in a comment beside the allocation.",
       quiet:
-        "Queues created with WQ_MEM_RECLAIM, queues whose work shows no link to IO or reclaim, an existing " +
+        "Queues created with WQ_MEM_RECLAIM, BH queues (WQ_BH: their work runs in softirq, no worker to wait for), queues whose work shows no link to IO or reclaim, an existing " +
         "queue reformatted or moved. Flags that are not visible, or work whose function is not, are named " +
         "at info.",
     },
@@ -50,7 +50,7 @@ export const rule: Rule = {
     const a = workqueueAnalysis(ctx);
     const reports: Report[] = [];
     for (const nq of a.newQueues()) {
-      if (nq.flags.memReclaim === true) continue;
+      if (nq.flags.memReclaim === true || runsInSoftirq(nq.flags)) continue; // (a BH queue runs its work in softirq: no rescuer needed)
       const link: WaitLink | null = a.waitLink(nq.site.view.path, nq.queue, "post");
       if (!link) continue;
       const base = { file: nq.site.view.path, line: nq.line, identifiers: [nq.site.ev.callee, ...(link.call ? [link.call] : [])] };
