@@ -6,6 +6,7 @@
 // the patch's functions, and with sources through the directory. Blocking
 // calls come from the kernel API vocabulary. A sleeping lock is worse when
 // the same lock is seen held across an allocation or IO: said when seen.
+import { dirname } from "node:path";
 import { BLOCK_WEIGHT, blockerOf, lockHeldAcross, type Blocker, type HeldAcross } from "../../context/blocking.js";
 import { definitionVisible, opsImplementations, reachBelow, rootLabel, type RootPath } from "../../context/call-chains.js";
 import { lockKeyOf } from "../../context/events.js";
@@ -53,7 +54,7 @@ export const rule: Rule = {
         "wait for a completion work signals, whose work is seen to wait on IO or a transaction is " +
         "reclaim-waits-on-work's warning instead). An audit of existing " +
         "code follows helpers two calls deep (not three) and reports sleeping locks only when the same lock is " +
-        "seen held across an allocation or IO. A shrinker function the patch changes without any of that (and " +
+        "seen held across an allocation or IO; a patch reviewed with a tree gets an info for a sleeping lock no function of the directory is seen holding so. A shrinker function the patch changes without any of that (and " +
         "without an allocation on its changed lines, which the allocation rules judge) gets one info note saying " +
         "what was checked: the calls on the changed lines, the helpers followed, and the helpers not followed " +
         "because their definitions are not in view (upper-case macros are not listed).",
@@ -242,7 +243,10 @@ function report(a: ReclaimAnalysis, f: Found): Report | null {
         cite: [HISTORY.shrinkerTrylockRevert, HISTORY.shrinkerWorkOffload],
       };
     }
-    return { ...base, messageId: "sleepingLock", data: { ...data, lock: expr }, fix, cite: [HISTORY.shrinkerTrylockRevert, HISTORY.shrinkerWorkOffload] };
+    // (with a tree, no function of the directory was seen holding the lock across an allocation or IO: whoever
+    // holds it may be brief, so how long reclaim waits is the fact missing)
+    const unseen = a.mode === "tree" ? { severity: "info" as Severity, unknowns: [`whether anything holds ${expr || "the lock"} across an allocation or IO: no function of ${dirname(f.site.file)}/ was seen doing so`] } : {};
+    return { ...base, ...unseen, messageId: "sleepingLock", data: { ...data, lock: expr }, fix, cite: [HISTORY.shrinkerTrylockRevert, HISTORY.shrinkerWorkOffload] };
   }
   if (f.blocker.kind === "final-put") {
     return {
