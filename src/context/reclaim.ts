@@ -3162,10 +3162,12 @@ export class ReclaimAnalysis {
         if (this.changedByPatch(e.callee)) {
           const def = v.whole || !this.facts || !touchesLines(changed, e.line, e.endLine ?? e.line) ? null : this.definitionOf(v.path, e.callee);
           if (!def) continue;
-          // (the patch shows only part of it, in a file the tree does not apply it to, and calls it from a function only
+          // (the patch shows only part of it (a version it shows whole is its own, allocating or not), in a file the tree
+          // does not apply it to, and calls it from a function only
           // the patch defines: the tree's version of it stands in, as its callers there do not include this new call; a
           // changed call in a function the tree has may be the old call renamed with its callee)
-          const ps = this.patchFunctionSummary(e.callee) ?? (this.unappliedFile(def.file) && this.definitionOf(v.path, v.name) === null ? this.allocSummary(v.path, e.callee, 3, new Set()) : null);
+          const shownWhole = this.post().some((x) => x.name === e.callee && x.flow.entryVisible && x.flow.endVisible);
+          const ps = this.patchFunctionSummary(e.callee) ?? (!shownWhole && this.unappliedFile(def.file) && this.definitionOf(v.path, v.name) === null ? this.allocSummary(v.path, e.callee, 3, new Set()) : null);
           if (ps) out.push({ ev: { ...e, info: { kind: "alloc" as const, name: e.callee, family: "through", mask: ps.mask, implicit: false, gfpText: ps.mask.text } } as AllocSite["ev"], chain: [e.callee, ...ps.chain] });
           continue;
         }

@@ -972,6 +972,15 @@ describe("alloc-in-reclaim-work: a patch the tree does not apply to, calling a f
     expect(warned[0]!.message).toContain("a WQ_MEM_RECLAIM queue (zt_io_work -> zt_rekey)");
   });
 
+  it("quiet when the patch shows the changed function whole and its version allocates nothing (the tree's older one does)", async () => {
+    const start = after.indexOf("static int zt_start_tls(");
+    const end = after.indexOf("\n}\n", start) + 3;
+    const own = "static int zt_start_tls(struct zt_queue *q)\n{\n\tstruct zt_req *r = &q->tls_req;\n\n\tr->queue = q;\n\treturn zt_send(q, r);\n}\n";
+    const rewritten = after.slice(0, start) + own + after.slice(end);
+    const f = await reviewWithTree(tree, { files: [{ path: "drivers/block/zt/zt.c", before, after: rewritten }] }, [rule]);
+    expect(f.filter((x) => x.severity === "warning")).toEqual([]);
+  });
+
   it("quiet when the queue has no WQ_MEM_RECLAIM in the tree's version", async () => {
     const noReclaim = new Map([["drivers/block/zt/zt.c", tree.get("drivers/block/zt/zt.c")!.replace("WQ_MEM_RECLAIM | WQ_HIGHPRI", "WQ_HIGHPRI")]]);
     const f = await reviewWithTree(noReclaim, { files: [{ path: "drivers/block/zt/zt.c", before, after }] }, [rule]);
