@@ -1768,30 +1768,48 @@ export class ReclaimAnalysis {
   private patchRegistrations(name: string): RoleFact[] {
     if (!this.patchRegs) {
       const regs = new Map<string, RoleFact[]>();
-      for (const file of this.patch.files) {
-        for (const h of file.hunks) {
-          let struct: string | null = null;
-          for (const l of h.lines) {
-            if (l.kind === "del") continue;
-            const t = l.text.length > 512 ? l.text.slice(0, 512) : l.text;
-            if (t.includes("struct") && t.includes("=")) {
-              const so = /\bstruct\s+([A-Za-z_]\w*)\s+[A-Za-z_]\w*(?:\[\])?\s*=\s*\{/.exec(t);
-              if (so) struct = so[1]!;
-            }
-            if (t.startsWith("};")) struct = null;
-            if (!t.includes("=")) continue;
-            const m = /^\s*\.\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*,?\s*(?:\/[/*].*)?$/.exec(t) ?? /(?:->|\.)\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*;\s*$/.exec(t);
-            if (!m) continue;
-            const r = opsRole(struct, m[1]!);
-            if (!r) continue;
-            const fact: RoleFact = { role: r.role, label: r.label, root: m[2]!, chain: [m[2]!], how: "ops-table", at: { file: file.path, line: l.newLine ?? 0 }, ...(r.inReclaim ? { inReclaim: true } : {}) };
-            regs.set(m[2]!, [...(regs.get(m[2]!) ?? []), fact]);
-          }
+      for (const [fn, entries] of this.shownEntries())
+        for (const en of entries) {
+          const r = opsRole(en.struct, en.field);
+          if (!r) continue;
+          const fact: RoleFact = { role: r.role, label: r.label, root: fn, chain: [fn], how: "ops-table", at: { file: en.file, line: en.line }, ...(r.inReclaim ? { inReclaim: true } : {}) };
+          regs.set(fn, [...(regs.get(fn) ?? []), fact]);
         }
-      }
       this.patchRegs = regs;
     }
     return this.patchRegs.get(name) ?? [];
+  }
+
+  private shownEntryMemo: Map<string, { struct: string | null; field: string; file: string; line: number }[]> | null = null;
+
+  /**
+   * The table entries the patch's lines (added and context) show, by the function they register: `.F = fn,` in an
+   * initialiser or `x->F = fn;`, each with the struct type of the initialiser the hunk shows it in (`struct T v[] =
+   * {`), or null when the hunk does not show it.
+   */
+  private shownEntries(): Map<string, { struct: string | null; field: string; file: string; line: number }[]> {
+    if (this.shownEntryMemo) return this.shownEntryMemo;
+    const out = new Map<string, { struct: string | null; field: string; file: string; line: number }[]>();
+    for (const file of this.patch.files)
+      for (const h of file.hunks) {
+        let struct: string | null = null;
+        for (const l of h.lines) {
+          if (l.kind === "del") continue;
+          const t = l.text.length > 512 ? l.text.slice(0, 512) : l.text;
+          if (t.includes("struct") && t.includes("=")) {
+            const so = /\bstruct\s+([A-Za-z_]\w*)\s+[A-Za-z_]\w*(?:\s*\[[^\]]*\])?\s*=\s*\{/.exec(t);
+            if (so) struct = so[1]!;
+          }
+          if (t.startsWith("};")) struct = null;
+          if (!t.includes("=")) continue;
+          const m = /^\s*\.\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*,?\s*(?:\/[/*].*)?$/.exec(t) ?? /(?:->|\.)\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*;\s*$/.exec(t);
+          if (!m) continue;
+          const list = out.get(m[2]!) ?? [];
+          list.push({ struct, field: m[1]!, file: file.path, line: l.newLine ?? 0 });
+          out.set(m[2]!, list);
+        }
+      }
+    return (this.shownEntryMemo = out);
   }
 
   /**
@@ -2213,37 +2231,13 @@ export class ReclaimAnalysis {
     return out;
   }
 
-  private shownRegs: Map<string, { struct: string | null; field: string; dir: string }[]> | null = null;
-
   /**
-   * The registrations of `name` as a field of a table (`.F = name,` in an initialiser, `x->F = name;`) that the
-   * patch's lines (added and context) in `path`'s directory show, each with the struct type of the initialiser the
-   * hunk shows it in (`struct T v[] = {`), or null when the hunk does not show it.
+   * The registrations of `name` as a field of a table that the patch's lines in `path`'s directory show
+   * (shownEntries()).
    */
   private shownRegistrations(path: string, name: string): { struct: string | null; field: string }[] {
-    if (!this.shownRegs) {
-      const regs = new Map<string, { struct: string | null; field: string; dir: string }[]>();
-      for (const file of this.patch.files)
-        for (const h of file.hunks) {
-          let struct: string | null = null;
-          for (const l of h.lines) {
-            if (l.kind === "del") continue;
-            const t = l.text.length > 512 ? l.text.slice(0, 512) : l.text;
-            const so = t.includes("struct") ? /\bstruct\s+([A-Za-z_]\w*)\s+[A-Za-z_]\w*(?:\s*\[[^\]]*\])?\s*=\s*\{/.exec(t) : null;
-            if (so) struct = so[1]!;
-            if (t.startsWith("};")) struct = null;
-            if (!t.includes("=")) continue;
-            const m = /^\s*\.\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*,?\s*(?:\/[/*].*)?$/.exec(t) ?? /(?:->|\.)\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*;\s*$/.exec(t);
-            if (!m) continue;
-            const l2 = regs.get(m[2]!) ?? [];
-            l2.push({ struct, field: m[1]!, dir: dirname(file.path) });
-            regs.set(m[2]!, l2);
-          }
-        }
-      this.shownRegs = regs;
-    }
     const dir = dirname(path);
-    return (this.shownRegs.get(name) ?? []).filter((r) => r.dir === dir).map((r) => ({ struct: r.struct, field: r.field }));
+    return (this.shownEntries().get(name) ?? []).filter((r) => dirname(r.file) === dir).map((r) => ({ struct: r.struct, field: r.field }));
   }
 
   /** The calls through field `field` (`->F(` or `.F(`) in the directory's files (the first 32 or so; once per directory and field). */
@@ -3163,9 +3157,9 @@ export class ReclaimAnalysis {
           const def = v.whole || !this.facts || !touchesLines(changed, e.line, e.endLine ?? e.line) ? null : this.definitionOf(v.path, e.callee);
           if (!def) continue;
           // (the patch shows only part of it (a version it shows whole is its own, allocating or not), in a file the tree
-          // does not apply it to, and calls it from a function only
-          // the patch defines: the tree's version of it stands in, as its callers there do not include this new call; a
-          // changed call in a function the tree has may be the old call renamed with its callee)
+          // does not apply it to, and calls it from a function only the patch defines: the tree's version of it stands
+          // in, as its callers there do not include this new call; a changed call in a function the tree has may be the
+          // old call renamed with its callee)
           const shownWhole = this.post().some((x) => x.name === e.callee && x.flow.entryVisible && x.flow.endVisible);
           const ps = this.patchFunctionSummary(e.callee) ?? (!shownWhole && this.unappliedFile(def.file) && this.definitionOf(v.path, v.name) === null ? this.allocSummary(v.path, e.callee, 3, new Set()) : null);
           if (ps) out.push({ ev: { ...e, info: { kind: "alloc" as const, name: e.callee, family: "through", mask: ps.mask, implicit: false, gfpText: ps.mask.text } } as AllocSite["ev"], chain: [e.callee, ...ps.chain] });
