@@ -143,6 +143,23 @@ int tile_setup(struct tile_layout *lo)
   });
 });
 
+describe("ignores-gfp-param with a tree: a function in a file the patch adds (its callers can only be the patch's)", () => {
+  const lib = bulk("GFP_KERNEL").replace("static int tile_alloc_pages", "int tile_alloc_pages");
+  const user = (mask: string) => `// SPDX-License-Identifier: GPL-2.0\n#include "tile.h"\n\nint tile_setup(struct tile_layout *lo)\n{\n\treturn tile_alloc_pages(lo, lo->nr, ${mask});\n}\n`;
+  const files = (mask: string) => [
+    { path: "drivers/tile/tile-mem.c", before: null, after: `// SPDX-License-Identifier: GPL-2.0\n#include "tile.h"\n\n${lib}` },
+    { path: "drivers/tile/tile-core.c", before: null, after: user(mask) },
+  ];
+  it("its one caller, in another new file, passes GFP_KERNEL: quiet", async () => {
+    expect((await reviewWithTree(new Map(), { files: files("GFP_KERNEL") }, [rule])).filter((x) => x.severity === "warning")).toEqual([]);
+  });
+  it("that caller passes GFP_NOFS: a warning naming it", async () => {
+    const f = await reviewWithTree(new Map(), { files: files("GFP_NOFS") }, [rule]);
+    expect(f.map((x) => x.messageId)).toEqual(["ignored"]);
+    expect(f[0]!.message).toContain("tile_setup() passes GFP_NOFS");
+  });
+});
+
 describe("ignores-gfp-param: a helper that allocates, called without the parameter", () => {
   // written for this test: an inode set-up that takes its caller's mask and now calls a new helper (which takes no
   // mask) that allocates a per-node table with GFP_KERNEL

@@ -59,8 +59,10 @@ export const rule: Rule = {
     const judge = (host: FnView, param: { name: string; index: number }, at: number, alloc: string, m: Mask, fixWhat: string, callee: string) => {
       const k = `${host.path}:${at}`;
       if (seen.has(k)) return;
-      // a patch the tree does not apply to: the callers of the tree's version of the function
-      const callers = host.whole || a.readInTree(host) ? a.callers(host) : patchCallers(ctx.patch, host);
+      // a patch the tree does not apply to: the callers of the tree's version of the function; a function in a file
+      // the patch adds (and deletes nowhere else: not moved) did not exist before, so the patch's calls are all its callers
+      const fresh = host.whole && newInPatch(ctx.patch, host) ? patchCallers(ctx.patch, host) : null;
+      const callers = fresh ?? (host.whole || a.readInTree(host) ? a.callers(host) : patchCallers(ctx.patch, host));
       const inTree = host.whole || !a.readInTree(host) ? "" : " in the source tree's version of the code, which the patch does not apply to";
       const stricter = callers ? stricterCaller(callers, param.index, m) : null;
       // every caller read passes a known mask that allows all this allocation does: nothing ruled out
@@ -162,6 +164,14 @@ export const rule: Rule = {
  * existed before, so its callers are the patch's own calls, read from the lines it shows (added and context),
  * each in the function the line view names. Null otherwise. A call split over lines passes arguments not read.
  */
+/** A function of a file the patch adds, whose definition the patch deletes nowhere (not one moved from another file). */
+function newInPatch(patch: Patch, fn: FnView): boolean {
+  const file = patch.files.find((f) => f.path === fn.path);
+  if (!file || file.status !== "added" || !/^[A-Za-z_]\w*$/.test(fn.name)) return false;
+  const def = new RegExp(`^[A-Za-z_].*\\b${fn.name}\\s*\\([^;]*$`);
+  return !patch.files.some((f) => f.hunks.some((h) => h.lines.some((l) => l.kind === "del" && def.test(l.text))));
+}
+
 function patchCallers(patch: Patch, fn: FnView): CallerFacts | null {
   if (!/^[A-Za-z_]\w*$/.test(fn.name) || !fn.flow.entryVisible || !fn.changed.has(fn.flow.start)) return null;
   const paths: CallerFacts["paths"] = [];
