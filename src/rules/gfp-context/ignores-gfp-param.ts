@@ -159,11 +159,6 @@ export const rule: Rule = {
   },
 };
 
-/**
- * A function the patch adds (its definition line is an added line) and the patch calls: no caller of it
- * existed before, so its callers are the patch's own calls, read from the lines it shows (added and context),
- * each in the function the line view names. Null otherwise. A call split over lines passes arguments not read.
- */
 /** A function of a file the patch adds, whose definition the patch deletes nowhere (not one moved from another file). */
 function newInPatch(patch: Patch, fn: FnView): boolean {
   const file = patch.files.find((f) => f.path === fn.path);
@@ -172,6 +167,11 @@ function newInPatch(patch: Patch, fn: FnView): boolean {
   return !patch.files.some((f) => f.hunks.some((h) => h.lines.some((l) => l.kind === "del" && def.test(l.text))));
 }
 
+/**
+ * A function the patch adds (its definition line is an added line) and the patch calls: no caller of it
+ * existed before, so its callers are the patch's own calls, read from the lines it shows (added and context),
+ * each in the function the line view names. Null otherwise. A call split over lines passes arguments not read.
+ */
 function patchCallers(patch: Patch, fn: FnView): CallerFacts | null {
   if (!/^[A-Za-z_]\w*$/.test(fn.name) || !fn.flow.entryVisible || !fn.changed.has(fn.flow.start)) return null;
   const paths: CallerFacts["paths"] = [];
