@@ -1141,7 +1141,7 @@ export class ReclaimAnalysis {
     if (!found) return undefined;
     const ev = found.flow.events.find((e) => e.line >= found.at);
     if (!ev) return undefined;
-    return { scopes: ev.state.scopes, held: ev.state.held.map((h) => ({ entry: { ...h.entry, fromTree: true }, must: h.must })) };
+    return { scopes: ev.state.scopes, held: seenInTree(ev.state.held) };
   }
 
   private locationMemo = new WeakMap<Region, Map<boolean, { flow: FunctionFlow; at: number; path: string } | null>>();
@@ -2450,7 +2450,7 @@ export class ReclaimAnalysis {
    */
   patchOnlyCallers(path: string, name: string): FnView[] {
     if (this.mode !== "tree" || !this.source || this.definitionOf(path, name) !== null) return [];
-    const unapplied = (v: FnView) => !v.whole && this.source!.postImage(v.path) === undefined;
+    const unapplied = (v: FnView) => !v.whole && this.unappliedFile(v.path);
     const post = this.post();
     if (!post.some((v) => unapplied(v) && v.name === name && v.path === path)) return [];
     return post.filter((v) => unapplied(v) && v.name !== name && v.flow.events.some((e) => e.callee === name));
@@ -2469,7 +2469,7 @@ export class ReclaimAnalysis {
       paths: c.paths.map((p) => {
         // the patch's own version of the immediate caller: a scope it shows opened above its call (in any hunk)
         const shown = this.scopesShownAbove(p.file, p.chain[p.chain.length - 1]!, v.name);
-        return { ...p, mustScopes: [...new Set([...p.mustScopes, ...shown])], held: p.held.map((h) => ({ ...h, entry: { ...h.entry, fromTree: true } })) };
+        return { ...p, mustScopes: [...new Set([...p.mustScopes, ...shown])], held: seenInTree(p.held) };
       }),
     };
   }
@@ -2518,7 +2518,7 @@ export class ReclaimAnalysis {
         return;
       }
       for (const u of up.paths.slice(0, 8))
-        paths.push({ ...here, chain: [...u.chain, ...here.chain], mustScopes: [...new Set([...u.mustScopes, ...here.mustScopes])], held: [...(upFromTree ? u.held.map((h) => ({ ...h, entry: { ...h.entry, fromTree: true } })) : u.held), ...here.held], handleParams: [...u.handleParams, ...here.handleParams] });
+        paths.push({ ...here, chain: [...u.chain, ...here.chain], mustScopes: [...new Set([...u.mustScopes, ...here.mustScopes])], held: [...(upFromTree ? seenInTree(u.held) : u.held), ...here.held], handleParams: [...u.handleParams, ...here.handleParams] });
     };
     // callers through an ops pointer of the code's own (`e->ops.init_sched(q, e)`): what they hold across the call;
     // and, with a tree, for a function exported to other modules, its callers in other directories (remoteUses())
@@ -2537,7 +2537,7 @@ export class ReclaimAnalysis {
       const mustScopes = [...new Set([...scopeKinds(ev?.state.mustScopes ?? []), ...(flow ? this.helperScopes(c.file, flow, c.line) : [])])];
       // (a caller in a file of the patch the tree does not apply it to: what it holds is seen in the tree's version)
       const held = heldIn(ev?.state.held ?? [], c.fn.name, c.file, origin);
-      const here: CallerPath = { chain: [c.fn.name], args: ev?.args ?? [], file: c.file, line: c.line, mustScopes, held: this.unappliedFile(c.file) ? held.map((h) => ({ ...h, entry: { ...h.entry, fromTree: true } })) : held, handleParams: handleParamsOf(paramsOfSignature(`f(${c.fn.params})`), c.fn.name) };
+      const here: CallerPath = { chain: [c.fn.name], args: ev?.args ?? [], file: c.file, line: c.line, mustScopes, held: this.unappliedFile(c.file) ? seenInTree(held) : held, handleParams: handleParamsOf(paramsOfSignature(`f(${c.fn.params})`), c.fn.name) };
       const ck = `${c.file}:${c.fn.name}`;
       addPath(here, depth < 3 && !active.has(ck) && c.fn.name !== name ? this.callersUncached(c.file, c.fn.name, depth + 1, active, origin) : null, false);
     }
@@ -3160,8 +3160,7 @@ export class ReclaimAnalysis {
           // does not apply it to, and calls it from a function only the patch defines: the tree's version of it stands
           // in, as its callers there do not include this new call; a changed call in a function the tree has may be the
           // old call renamed with its callee)
-          const shownWhole = this.post().some((x) => x.name === e.callee && x.flow.entryVisible && x.flow.endVisible);
-          const ps = this.patchFunctionSummary(e.callee) ?? (!shownWhole && this.unappliedFile(def.file) && this.definitionOf(v.path, v.name) === null ? this.allocSummary(v.path, e.callee, 3, new Set()) : null);
+          const ps = this.patchFunctionSummary(e.callee) ?? (this.shownWhole(e.callee).length === 0 && this.unappliedFile(def.file) && this.definitionOf(v.path, v.name) === null ? this.allocSummary(v.path, e.callee, 3, new Set()) : null);
           if (ps) out.push({ ev: { ...e, info: { kind: "alloc" as const, name: e.callee, family: "through", mask: ps.mask, implicit: false, gfpText: ps.mask.text } } as AllocSite["ev"], chain: [e.callee, ...ps.chain] });
           continue;
         }
@@ -3226,12 +3225,15 @@ export class ReclaimAnalysis {
    * loop, with its scopes applied (not what the functions it calls may allocate, a mask it only passes on, nor a
    * buffer allocated only when missing). Null when the patch does not show it whole or it allocates nothing so.
    */
+  /** The patch's views of a function it shows whole (a fragment with the definition and the closing brace; the post image's views are walked already). */
+  private shownWhole(name: string): FnView[] {
+    return this.post().filter((v) => v.name === name && v.flow.entryVisible && v.flow.endVisible);
+  }
+
   private patchFunctionSummary(name: string): { mask: Mask; chain: string[] } | null {
     if (this.patchSummaryMemo.has(name)) return this.patchSummaryMemo.get(name)!;
     let best: { mask: Mask; chain: string[] } | null = null;
-    // (the post image's views are walked already: a fragment that shows the definition and the closing brace is whole)
-    for (const v of this.post()) {
-      if (v.name !== name || !v.flow.entryVisible || !v.flow.endVisible) continue;
+    for (const v of this.shownWhole(name)) {
       for (const e of v.flow.events) {
         if (e.conds?.some(lastReference) || e.guards?.some(lastReference)) continue;
         // its own allocations by the vocabulary's allocators (not a call that only passes a mask on), made whenever it
@@ -3878,6 +3880,11 @@ export class ReclaimAnalysis {
     site.hazards = dedupeHazards(site.hazards);
     return site;
   }
+}
+
+/** What is held, marked as seen in the tree's version of the code (a file the patch does not apply to). */
+function seenInTree<T extends { entry: HeldEntry }>(held: readonly T[]): T[] {
+  return held.map((h) => ({ ...h, entry: { ...h.entry, fromTree: true } }));
 }
 
 /** A text with its whitespace taken out (lvalues and masks compared across a rewrap). */

@@ -356,7 +356,12 @@ export function literalFlags(text: string): { memReclaim: boolean; legacy: boole
  * needs no rescuer, and WQ_MEM_RECLAIM is refused with WQ_BH (include/linux/workqueue.h, __WQ_BH_ALLOWS).
  */
 export function runsInSoftirq(flags: FlagsFact): boolean {
-  return flags.how === "system" ? SYSTEM_QUEUES[flags.text]?.bh === true : /\bWQ_BH\b/.test(flags.text) && !/~\s*\(?[\w\s|]*\bWQ_BH\b/.test(flags.text);
+  return flags.how === "system" ? softirqSystemQueue(flags.text) : /\bWQ_BH\b/.test(flags.text) && !/~\s*\(?[\w\s|]*\bWQ_BH\b/.test(flags.text);
+}
+
+/** A system queue that runs its work in softirq (system_bh_wq): see runsInSoftirq(). */
+export function softirqSystemQueue(name: string): boolean {
+  return SYSTEM_QUEUES[name]?.bh === true;
 }
 
 /** Words that put a region in the workqueue analysis's view: queues, work items, flushes, waits for completions. */
@@ -1555,7 +1560,7 @@ export class WorkqueueAnalysis {
     let pre: Queueing[] | null = null;
     for (const to of this.patchQueueings("post", ["system-queue"])) {
       // (a BH queue runs its work in softirq: nothing waits for a worker)
-      if (!to.view.changed.has(to.ev.line) || !SYSTEM_QUEUES[to.queue] || SYSTEM_QUEUES[to.queue]!.bh) continue;
+      if (!to.view.changed.has(to.ev.line) || !SYSTEM_QUEUES[to.queue] || softirqSystemQueue(to.queue)) continue;
       pre ??= this.patchQueueings("pre");
       const from = pre.find((p) => p.view.path === to.view.path && p.view.name === to.view.name && p.work === to.work);
       if (!from || SYSTEM_QUEUES[from.queue]) continue;

@@ -80,6 +80,9 @@ const wrapped = cache
   .replace("\tif (!mutex_trylock(&c->lock))\n\t\treturn SHRINK_STOP;", "\tif (!blkc_trylock(c))\n\t\treturn SHRINK_STOP;")
   .replace("\tmutex_unlock(&c->lock);\n\treturn freed;", "\tblkc_unlock(c);\n\treturn freed;");
 
+/** A helper the patch adds above the cache, and a call of it added to the scan callback. */
+const helperInScan = (helper: string, call: string) => ({ files: [{ path: "drivers/md/blkc.c", before: cache, after: `${helper}\n${inScan(cache, call)}` }] });
+
 ruleTester(rule, {
   valid: [
     {
@@ -164,28 +167,12 @@ ruleTester(rule, {
     },
     {
       name: "helper added in the patch, called from scan, writes back and waits: one finding, the wait",
-      patch: {
-        files: [
-          {
-            path: "drivers/md/blkc.c",
-            before: cache,
-            after: "static void blkc_evict(struct blkc *c)\n{\n\tstruct buffer_head *bh = c->lru_bh;\n\n\twrite_dirty_buffer(bh, 0);\n\twait_on_buffer(bh);\n}\n\n" + inScan(cache, "\tblkc_evict(c);"),
-          },
-        ],
-      },
+      patch: helperInScan("static void blkc_evict(struct blkc *c)\n{\n\tstruct buffer_head *bh = c->lru_bh;\n\n\twrite_dirty_buffer(bh, 0);\n\twait_on_buffer(bh);\n}\n", "\tblkc_evict(c);"),
       errors: [{ messageId: "waitsOnIo", line: 6, severity: "warning" }],
     },
     {
       name: "a file closed from the scan callback (filp_close() runs the file's ->flush, which may write back and wait)",
-      patch: {
-        files: [
-          {
-            path: "drivers/md/blkc.c",
-            before: cache,
-            after: "static void blkc_drop_file(struct blkc_file *bf)\n{\n\tfilp_close(bf->file, NULL);\n\tkfree(bf);\n}\n\n" + inScan(cache, "\tblkc_drop_file(c->spare);"),
-          },
-        ],
-      },
+      patch: helperInScan("static void blkc_drop_file(struct blkc_file *bf)\n{\n\tfilp_close(bf->file, NULL);\n\tkfree(bf);\n}\n", "\tblkc_drop_file(c->spare);"),
       errors: [{ messageId: "syncIo", line: 3, severity: "warning" }],
     },
     {

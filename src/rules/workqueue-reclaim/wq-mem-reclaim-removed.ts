@@ -8,7 +8,7 @@
 // through a table of the patch's series).
 // A changelog saying the queue is off the reclaim path is not evidence.
 import { dirname } from "node:path";
-import { quotedFlushWarnings, shortLabel, workqueueAnalysis, type QueueFact, type WaitLink, type WorkqueueAnalysis } from "../../context/workqueues.js";
+import { quotedFlushWarnings, shortLabel, softirqSystemQueue, workqueueAnalysis, type QueueFact, type WaitLink, type WorkqueueAnalysis } from "../../context/workqueues.js";
 import type { Report, Rule } from "../../types.js";
 import { CANCEL_NOT_CHECKED, SYSTEM_QUEUES, THREAD_SPAWNERS } from "../../vocab/kernel-api.js";
 import { keyOf } from "../../context/extract.js";
@@ -189,7 +189,7 @@ export const rule: Rule = {
     const pre = a.patchQueueings("pre", ["system-queue"]);
     for (const q of a.patchQueueings("post", ["system-queue"])) {
       // (a BH queue runs its work in softirq: it needs no rescuer)
-      if (!q.view.changed.has(q.ev.line) || !SYSTEM_QUEUES[q.queue] || SYSTEM_QUEUES[q.queue]!.bh || moved.has(`${q.view.path}:${q.ev.line}`)) continue;
+      if (!q.view.changed.has(q.ev.line) || !SYSTEM_QUEUES[q.queue] || softirqSystemQueue(q.queue) || moved.has(`${q.view.path}:${q.ev.line}`)) continue;
       if (pre.some((p) => p.view.name === q.view.name && p.work === q.work && SYSTEM_QUEUES[p.queue] !== undefined)) continue; // it was on a system queue before
       const role = a.ra.roleOf(q.view);
       const link = a.queueingLink(q, "post", q.queue);
